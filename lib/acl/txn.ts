@@ -1,0 +1,47 @@
+// The request as the routing engine sees it: built once per request by the gateway from
+// node's IncomingMessage, read by fetches, rewritten in place by http-request rules.
+
+import type { IncomingHttpHeaders } from 'node:http'
+
+export interface HttpTxn {
+  method: string
+  /** Path as received, never percent-decoded or normalised (HAProxy matches it raw). */
+  path: string
+  /** Text after the first '?', or null when the URI has no '?' (`/x?` gives ''). */
+  query: string | null
+  /** Lower-case names, as node gives them (repeated headers joined with ', '). Rules rewrite it in place. */
+  headers: IncomingHttpHeaders
+  /** '1.0' | '1.1' | '2.0' */
+  version: string
+  src: string
+  srcPort: number
+  dst: string
+  dstPort: number
+  ssl: boolean
+  /** Name of the frontend that accepted the request (for `%f`, `fe_name`). */
+  frontend: string
+  /** Backend chosen so far (for `%b`, `be_name`), '' before switching. */
+  backend: string
+  /** `set-var` storage: full names (`txn.x`, `req.y`) → value; created on first use. */
+  vars: Map<string, string | number | boolean> | null
+  /** Authenticated user name after a successful `http_auth`, else null. */
+  authUser: string | null
+}
+
+/** The response as http-response rules see and rewrite it. */
+export interface HttpResponseView {
+  status: number
+  headers: IncomingHttpHeaders
+}
+
+/** What the frontend decided; constant objects where possible so the hot path allocates nothing. */
+export type Decision =
+  | { kind: 'backend', backend: string }
+  /** No switching rule matched and there is no default_backend (HAProxy answers 503). */
+  | { kind: 'none' }
+  | { kind: 'reply', status: number, headers: Array<[string, string]>, body: string | Buffer }
+  | { kind: 'deny', status: number }
+  | { kind: 'redirect', status: number, location: string, headers: Array<[string, string]> }
+  | { kind: 'auth', realm: string }
+  /** `http-request use-service <name>` (prometheus-exporter) */
+  | { kind: 'service', service: string }

@@ -1,0 +1,261 @@
+// The parsed configuration: plain, JSON-serialisable data. Every module after the parser reads
+// these types and nothing else of the parser. Times are milliseconds; absent means "not set"
+// (HAProxy's own defaults are applied by the runtime, where HAProxy applies them).
+
+/** Where an item came from, for messages in HAProxy's `[file:line]` shape. */
+export interface Loc {
+  file: string
+  line: number
+}
+
+export type DiagnosticLevel = 'alert' | 'warning' | 'notice'
+
+/** One problem found while reading or checking a config (HAProxy's ERR_ALERT / ERR_WARN). */
+export interface Diagnostic {
+  level: DiagnosticLevel
+  message: string
+  /** Absent for messages about the whole configuration (e.g. "no listener"). */
+  loc?: Loc
+  /** The keyword the message is about, when there is one. */
+  keyword?: string
+}
+
+/**
+ * A condition as written after `if` / `unless`: the words are kept unparsed so that the ACL
+ * engine (lib/acl) owns their grammar; the checker compiles them to report errors.
+ */
+export interface Condition {
+  polarity: 'if' | 'unless'
+  words: string[]
+  loc: Loc
+}
+
+/** `acl <name> <fetch>[,conv...] [flags] [--] <patterns...>` */
+export interface AclDecl {
+  name: string
+  /** Everything after the name, unparsed: fetch expression, flags and patterns. */
+  words: string[]
+  loc: Loc
+}
+
+/** An `http-request` / `http-response` / `redirect` rule. `args` are the words between the action and `if`/`unless`. */
+export interface Rule {
+  action: string
+  args: string[]
+  cond: Condition | null
+  loc: Loc
+}
+
+/** `use_backend <name> [if|unless cond]`; `name` may hold `%[...]` log-format expressions. */
+export interface SwitchingRule {
+  backend: string
+  cond: Condition | null
+  loc: Loc
+}
+
+export interface Bind {
+  /** '' or '*' or '::' for any address. */
+  host: string
+  port: number
+  /** Last port of a range (`bind :8080-8082`), same as port otherwise. */
+  portEnd: number
+  ssl: boolean
+  /** True when the address came from the section line (HAProxy 1.x syntax). */
+  legacy: boolean
+  loc: Loc
+}
+
+export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down'
+
+/** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
+export interface ServerOptions {
+  weight?: number
+  backup?: boolean
+  disabled?: boolean
+  check?: boolean
+  inter?: number
+  fastinter?: number
+  downinter?: number
+  rise?: number
+  fall?: number
+  /** Health-check port / address overrides. */
+  checkPort?: number
+  checkAddr?: string
+  maxconn?: number
+  maxqueue?: number
+  slowstart?: number
+  ssl?: boolean
+  verify?: 'none' | 'required'
+  caFile?: string
+  sni?: string
+  observe?: 'layer4' | 'layer7'
+  errorLimit?: number
+  onError?: ServerCheckOnError
+  /** Stats id (`id N`). */
+  id?: number
+  cookie?: string
+}
+
+/** A `server` line with `default-server` already merged in. */
+export interface Server extends ServerOptions {
+  name: string
+  host: string
+  port: number
+  loc: Loc
+}
+
+export interface Timeouts {
+  connect?: number
+  client?: number
+  server?: number
+  queue?: number
+  check?: number
+  httpRequest?: number
+  httpKeepAlive?: number
+  tunnel?: number
+  clientFin?: number
+  serverFin?: number
+}
+
+export interface Balance {
+  /** roundrobin | static-rr | leastconn | first | source | uri | url_param | hdr | random | hash | rdp-cookie */
+  algorithm: string
+  /** Arguments of the algorithm: `url_param <name>`, `hdr(<name>)` → [name], `random(<n>)`, `uri len 12 depth 3`. */
+  args: string[]
+  loc: Loc
+}
+
+export interface ForwardFor {
+  /** CIDR of sources that get no header (`except 127.0.0.0/8`). */
+  except?: string
+  header: string
+  ifNone: boolean
+}
+
+export interface HttpCheckExpect {
+  negate: boolean
+  kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'
+  pattern: string
+}
+
+export interface HttpCheck {
+  method: string
+  uri: string
+  version: string
+  headers: Array<[string, string]>
+  body?: string
+  expect?: HttpCheckExpect
+  disableOn404: boolean
+}
+
+export interface StatsConfig {
+  enabled: boolean
+  /** Default `/haproxy?stats`. */
+  uri: string
+  /** `user:password` pairs, in order. */
+  auth: Array<{ user: string, password: string }>
+  realm: string
+  refresh?: number
+  hideVersion: boolean
+  showLegends: boolean
+  showNode?: string
+  showDesc?: string
+  scope: string[]
+  /** `stats admin if|unless <cond>`. */
+  admin: Condition | null
+  /** `stats http-request auth|allow|deny [...] [if|unless cond]`. */
+  httpRequest: Rule[]
+  loc: Loc
+}
+
+export type ProxyKind = 'frontend' | 'backend' | 'listen'
+
+/** A frontend, backend or listen section with its `defaults` already inherited. */
+export interface Proxy {
+  kind: ProxyKind
+  name: string
+  loc: Loc
+  /** `id N` or the number HAProxy assigns (its `iid` in stats). */
+  id: number
+  mode: 'http' | 'tcp' | 'health'
+  /** False when neither the proxy nor its defaults said `mode`: HAProxy would run it as TCP. */
+  modeExplicit: boolean
+  disabled: boolean
+  description?: string
+  binds: Bind[]
+  maxconn?: number
+  acls: AclDecl[]
+  httpRequest: Rule[]
+  httpResponse: Rule[]
+  /** The older `redirect` keyword, evaluated after http-request rules. */
+  redirects: Rule[]
+  useBackends: SwitchingRule[]
+  defaultBackend: { name: string, loc: Loc } | null
+  /** Backend side (backend/listen; also recorded on defaults-inheriting frontends, unused there). */
+  balance: Balance | null
+  hashType: { method: 'map-based' | 'consistent', fn?: string } | null
+  servers: Server[]
+  timeouts: Timeouts
+  retries: number
+  retryOn: string[]
+  /** `option redispatch [interval]`: null when off. */
+  redispatch: { interval: number } | null
+  allBackups: boolean
+  forwardFor: ForwardFor | null
+  /** `option httpchk` given; the check request and expectations. */
+  httpCheck: HttpCheck | null
+  /** `option http-server-close`, `httpclose`, `http-keep-alive` … : last one wins. */
+  httpConnectionMode?: 'keep-alive' | 'server-close' | 'close' | 'tunnel'
+  /** Other `option` flags that were set (name → true, `no option x` → false). */
+  options: Record<string, boolean>
+  /** `errorfile <code> <file>` → absolute path. */
+  errorFiles: Record<string, string>
+  /** `errorfiles <name>` naming an `http-errors` section. */
+  errorFilesSection?: string
+  stats: StatsConfig | null
+}
+
+export interface UserlistUser {
+  name: string
+  /** Plain text for `insecure-password`, a crypt(3) hash for `password`. */
+  password: string
+  insecure: boolean
+  groups: string[]
+  loc: Loc
+}
+
+export interface Userlist {
+  name: string
+  loc: Loc
+  users: UserlistUser[]
+  /** group name → member user names (from both `group … users` and `user … groups`). */
+  groups: Record<string, string[]>
+}
+
+export interface HttpErrorsSection {
+  name: string
+  loc: Loc
+  /** status → absolute file path */
+  errorFiles: Record<string, string>
+}
+
+export interface GlobalSettings {
+  maxconn?: number
+  /** `node` (stats page), `description` */
+  node?: string
+  description?: string
+  /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
+  ignored: Array<{ keyword: string, loc: Loc }>
+  stats: { timeout?: number }
+}
+
+export interface ParsedConfig {
+  files: string[]
+  global: GlobalSettings
+  /** Frontends, backends and listens in config order (HAProxy's order for stats). */
+  proxies: Proxy[]
+  userlists: Userlist[]
+  httpErrors: HttpErrorsSection[]
+  /** Everything the parser and checker found; an alert makes the config invalid. */
+  diagnostics: Diagnostic[]
+}
