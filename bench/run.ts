@@ -1,0 +1,43 @@
+// `npm run bench`: one report, every figure next to a baseline measured in the same run and its
+// target; nothing asserts. Parts (run in this order; --only / BENCH_ONLY picks some):
+//   parse  bench/config-parse.ts     config parse + check time, 10,000-line config
+//   acl    bench/acl-decision.ts     routing decision cost per request, pattern sets 10 vs 10,000
+//   csv    bench/stats-csv.ts        stats CSV render time, 1,000 servers
+//   proxy  bench/proxy-throughput.ts req/s, p99, CPU µs per proxied request, RSS (child processes)
+// Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
+// --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
+// continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
+
+import { parseArgs } from 'node:util'
+import { cpus } from 'node:os'
+import { print, runPart } from './report.js'
+import { benchConfigParse } from './config-parse.js'
+import { benchAclDecision } from './acl-decision.js'
+import { benchStatsCsv } from './stats-csv.js'
+import { benchProxyThroughput } from './proxy-throughput.js'
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy' },
+    duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
+    soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
+  }
+})
+const only = new Set(values.only.split(',').map(s => s.trim()))
+const started = Date.now()
+
+console.log(`# fastify-haproxy bench — ${new Date().toISOString()}`)
+console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
+
+if (only.has('parse')) print(await runPart('(a) config parse + check: 10,000-line config', benchConfigParse))
+if (only.has('acl')) print(await runPart('(b) routing decision per request (compileProxy)', benchAclDecision))
+if (only.has('csv')) print(await runPart('(c) stats CSV render: 1,000 servers', benchStatsCsv))
+if (only.has('proxy')) {
+  print(await runPart('(d) proxying: throughput, p99, CPU per request, RSS', () => benchProxyThroughput({
+    duration: Number(values.duration),
+    rounds: Math.max(2, Number(values.rounds)),
+    soak: Number(values.soak)
+  })))
+}
+console.log(`\nbench done in ${Math.round((Date.now() - started) / 1000)} s`)

@@ -1,0 +1,99 @@
+// One ACL expression: `<criterion> [flags] [--] [patterns...]` (configuration.txt §7.1; HAProxy
+// parse_acl_expr), as written after `acl <name>` or between `{ }` in a condition. The criterion
+// is an ACL keyword (`path_beg`: a fetch with its match method) or any sample expression, whose
+// output type picks the default match method. Compiled into one predicate over the request.
+
+import type { CompileEnv } from './env.js'
+import { compileChain, parseExpr } from './expr.js'
+import { ACL_KEYWORDS, DEFAULT_MATCH, FETCHES } from './fetches.js'
+import { MATCHERS, matchRow, type Matcher } from './matchers.js'
+import { ExprError } from './sample.js'
+import type { HttpResponseView, HttpTxn } from './txn.js'
+
+export type Predicate = (txn: HttpTxn, res: HttpResponseView | null) => boolean
+
+export interface AclTerm {
+  test: Predicate
+  /** Uses response fetches. */
+  res: boolean
+  /** Set when the expression has no pattern and so never matches (HAProxy warns). */
+  neverMatches: boolean
+}
+
+const NEVER: Predicate = () => false
+
+/** `http_auth_group(list) G1 G2`: the authenticated user is in one of the groups. */
+function groupMatcher (groups: readonly string[], env: CompileEnv, list: string): Matcher {
+  const ul = env.userlist(list)!
+  return { find: (v) => groups.findIndex((g) => ul.inGroup(String(v), g)) }
+}
+
+export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm {
+  if (words.length === 0 || words[0] === '') throw new ExprError("missing fetch method in ACL expression ''")
+  const text = words[0]
+  const parsed = parseExpr(text)
+  const kw = ACL_KEYWORDS.get(parsed.fetch.name)
+  const row = FETCHES.get(kw?.fetch ?? parsed.fetch.name)
+  if (row === undefined) throw new ExprError(`unknown fetch method '${parsed.fetch.name}' in ACL expression '${text}'`)
+  if (kw !== undefined && (row.args.length === 0) && parsed.fetch.args !== null && parsed.fetch.args.length > 0) {
+    throw new ExprError(`ACL keyword '${parsed.fetch.name}' : expected ')' before '${parsed.fetch.args[0].rest}'`)
+  }
+  const expr = compileChain(row, parsed.fetch, parsed.convs, env)
+
+  // Flags (§7.1.1); -f files are read with the match method known so far, as HAProxy does.
+  let icase = false
+  let method: string | null = null
+  let mapKeys = false
+  const patterns: string[] = []
+  let i = 1
+  let sawFile = false
+  const files: string[] = []
+  while (i < words.length && words[i].startsWith('-')) {
+    const flag = words[i]
+    if (flag === '--') { i++; break }
+    if (flag === '-i') icase = true
+    else if (flag === '-n') { /* no DNS resolution: we never resolve */ } else if (flag === '-M') mapKeys = true
+    else if (flag === '-u') i++
+    else if (flag === '-f') {
+      files.push(words[++i] ?? '')
+      sawFile = true
+    } else if (flag === '-m') {
+      if (sawFile) throw new ExprError("'-m' must only be specified before patterns and files in parsing ACL expression")
+      method = words[++i] ?? ''
+      if (matchRow(method) === undefined) throw new ExprError(`unknown matching method '${method}' when parsing ACL expression`)
+    } else {
+      throw new ExprError(`'${flag}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'`)
+    }
+    i++
+  }
+  for (const f of files) patterns.push(...(mapKeys ? env.files.mapFile(f).keys : env.files.patternFile(f)))
+  patterns.push(...words.slice(i))
+
+  const matchName = method ?? (parsed.convs.length === 0 && kw !== undefined ? kw.match : DEFAULT_MATCH[expr.type])
+  if (matchName === null) {
+    throw new ExprError(`matching method must be specified first (using '-m') when using a sample fetch of this type ('${parsed.fetch.name}')`)
+  }
+  let matcher: Matcher
+  let noPatterns = false
+  if (matchName === 'group') {
+    matcher = groupMatcher(patterns, env, String(parsed.fetch.args?.[0]?.text ?? ''))
+  } else {
+    const m = MATCHERS.get(matchName)!
+    noPatterns = m.noPatterns === true
+    matcher = m.build(patterns, icase)
+  }
+  const res = expr.res
+  if (!noPatterns && patterns.length === 0) return { test: NEVER, res, neverMatches: files.length === 0 && words[i - 1] !== '--' }
+
+  const { one, each } = expr
+  if (noPatterns && matchName === 'found') {
+    return { test: each !== null ? (t, r) => each(t, r, () => true) : (t, r) => one(t, r) !== null, res, neverMatches: false }
+  }
+  const test: Predicate = each !== null
+    ? (t, r) => each(t, r, (v) => matcher.find(v) !== -1)
+    : (t, r) => {
+        const v = one(t, r)
+        return v !== null && matcher.find(v) !== -1
+      }
+  return { test, res, neverMatches: false }
+}

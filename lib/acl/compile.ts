@@ -1,0 +1,250 @@
+// A proxy's layer-7 decision logic compiled once into closures (configuration.txt §4.2, §7):
+// named ACLs, http-request rules then legacy `redirect` rules, use_backend rules then
+// default_backend, http-response rules. Every grammar error becomes a Diagnostic in HAProxy's
+// words; `compileProxy` throws when there is an alert, `compileProxyDiagnostics` (the checker)
+// returns them.
+
+import type { Condition, Diagnostic, Loc, ParsedConfig, Proxy, Rule } from '../config/model.js'
+import { compileAcl, type AclTerm, type Predicate } from './acl.js'
+import { compileCondition, type AclLookup } from './condition.js'
+import type { CompileEnv } from './env.js'
+import { compileFormat } from './logformat.js'
+import { FileCache } from './maps.js'
+import { compileAction, RuleArgError, STOP, TrailingWordError, type Action, type RuleContext, type RuleSide } from './rules.js'
+import { ExprError } from './sample.js'
+import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
+import { UserlistAuth } from './userlist.js'
+
+export interface CompiledProxy {
+  readonly name: string
+  /** http-request rules, then legacy `redirect` rules; null = no rule answered, go on. */
+  requestRules (txn: HttpTxn): Decision | null
+  /** use_backend rules, then default_backend: `{kind:'backend'}` or `{kind:'none'}` (503). */
+  switching (txn: HttpTxn): Decision
+  /** http-response rules; rewrites `res` in place; a Decision replaces the response. */
+  responseRules (txn: HttpTxn, res: HttpResponseView): Decision | null
+  /** `stats admin if|unless <cond>`: false when the proxy has none. */
+  statsAdmin (txn: HttpTxn): boolean
+  /** `stats http-request auth|allow|deny` rules; null = go on. */
+  statsRules (txn: HttpTxn): Decision | null
+  /** One line per compiled rule, for debugging (`prettyPrint` in find-my-way's spirit). */
+  describe (): string
+}
+
+/** Shared between the proxies of one config: files are read once, hashes verified once. */
+export interface CompileShared {
+  files: FileCache
+  userlists: Map<string, UserlistAuth>
+}
+
+export function sharedFor (config: ParsedConfig): CompileShared {
+  return { files: new FileCache(), userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])) }
+}
+
+interface CompiledRule {
+  cond: Predicate | null
+  action: Action
+  text: string
+}
+
+const NONE: Decision = { kind: 'none' }
+
+/** Orders locations as HAProxy reads them: by file (config order), then line. */
+function before (config: ParsedConfig, a: Loc, b: Loc): boolean {
+  if (a.file === b.file) return a.line < b.line
+  return config.files.indexOf(a.file) < config.files.indexOf(b.file)
+}
+
+const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
+
+/** Evaluates rules in order; STOP (`allow`) ends the list without a decision. */
+function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | null): Decision | null | typeof STOP {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]
+    if (r.cond !== null && !r.cond(txn, res)) continue
+    const out = r.action(txn, res)
+    if (out !== null) return out
+  }
+  return null
+}
+
+export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, shared: CompileShared = sharedFor(config)): { compiled: CompiledProxy, diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = []
+  const alert = (message: string, loc: Loc, keyword: string): void => { diagnostics.push({ level: 'alert', message, loc, keyword }) }
+  const warn = (message: string, loc: Loc, keyword: string): void => { diagnostics.push({ level: 'warning', message, loc, keyword }) }
+  const env: CompileEnv = { config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name) }
+
+  // Named ACLs: every line of a name is OR-ed, lines added later included (HAProxy appends to
+  // the same ACL); a condition sees a name only once a line of it has been declared.
+  const named = new Map<string, { terms: AclTerm[], first: Loc, term: AclTerm }>()
+  for (const decl of proxy.acls) {
+    let term: AclTerm
+    try {
+      term = compileAcl(decl.words, env)
+    } catch (err) {
+      alert(`error detected while parsing ACL '${decl.name}' : ${(err as Error).message}.`, decl.loc, 'acl')
+      continue
+    }
+    if (term.neverMatches) {
+      warn(`parsing acl keyword '${decl.words[0]}' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.\n  If you intended to match only for existence, please use '-m found'.\n  If you wanted to force an int to match as a bool, please use '-m bool'.`, decl.loc, 'acl')
+    }
+    const entry = named.get(decl.name)
+    if (entry !== undefined) {
+      entry.terms.push(term)
+      continue
+    }
+    const terms = [term]
+    const orTerm: AclTerm = {
+      test: (t, r) => {
+        for (let i = 0; i < terms.length; i++) if (terms[i].test(t, r)) return true
+        return false
+      },
+      res: false,
+      neverMatches: false
+    }
+    named.set(decl.name, { terms, first: decl.loc, term: orTerm })
+  }
+  for (const entry of named.values()) {
+    entry.term.res = entry.terms.some((t) => t.res)
+    if (entry.terms.length === 1) entry.term.test = entry.terms[0].test
+  }
+  const lookupAt = (loc: Loc): AclLookup => (name) => {
+    const e = named.get(name)
+    return e !== undefined && before(config, e.first, loc) ? e.term : undefined
+  }
+  const condition = (cond: Condition | null): Predicate | null => {
+    if (cond === null) return null
+    return compileCondition(cond, lookupAt(cond.loc), env).test
+  }
+
+  const ruleList = (side: RuleSide, rules: Rule[], legacy: boolean): CompiledRule[] => {
+    const out: CompiledRule[] = []
+    for (const rule of rules) {
+      const ctx: RuleContext = { env, proxy, warn: (m) => warn(m, rule.loc, side) }
+      const what = legacy ? 'redirect rule' : `'${side} ${rule.action}' rule`
+      const redirect = legacy || rule.action === 'redirect'
+      let action: Action | null
+      try {
+        if (!legacy && rule.action === '') throw new ExprError(`'${side}' expects an action.`)
+        action = compileAction(side, legacy ? { ...rule, action: 'redirect' } : rule, ctx)
+      } catch (err) {
+        const msg = (err as Error).message
+        if (err instanceof TrailingWordError) {
+          alert(`'${side} ${rule.action}' expects either 'if' or 'unless' followed by a condition but found '${msg}'.`, rule.loc, side)
+        } else if (err instanceof RuleArgError || (err instanceof ExprError && !msg.startsWith(`'${side}`))) {
+          alert(`error detected in ${kindWord(proxy)} '${proxy.name}' while parsing ${what} : ${msg}.`, rule.loc, legacy ? 'redirect' : side)
+        } else alert(msg, rule.loc, side)
+        continue
+      }
+      let cond: Predicate | null
+      try {
+        cond = condition(rule.cond)
+      } catch (err) {
+        const msg = (err as Error).message
+        alert(redirect
+          ? `error detected in ${kindWord(proxy)} '${proxy.name}' while parsing ${what} : error in condition: ${msg}.`
+          : `error detected while parsing an '${side} ${rule.action}' condition : ${msg}.`, rule.loc, legacy ? 'redirect' : side)
+        continue
+      }
+      if (action !== null) out.push({ cond, action, text: `${legacy ? 'redirect' : side + ' ' + rule.action} (${rule.loc.file}:${rule.loc.line})` })
+    }
+    return out
+  }
+
+  const request = [...ruleList('http-request', proxy.httpRequest, false), ...ruleList('http-request', proxy.redirects, true)]
+  const response = ruleList('http-response', proxy.httpResponse, false)
+  const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false)
+  let statsAdmin: Predicate | null = null
+  if (proxy.stats?.admin != null) {
+    try {
+      statsAdmin = condition(proxy.stats.admin)
+    } catch (err) {
+      alert(`error detected while parsing a 'stats admin' rule : ${(err as Error).message}.`, proxy.stats.admin.loc, 'stats')
+    }
+  }
+
+  // use_backend (§4.2): a name holding '%' is a log-format evaluated per request; when its value
+  // names no backend (or is empty) HAProxy stops here and uses default_backend.
+  const backends = new Map<string, Decision>()
+  for (const p of config.proxies) {
+    if (p.kind !== 'frontend' && !backends.has(p.name)) backends.set(p.name, { kind: 'backend', backend: p.name })
+  }
+  interface Switch { cond: Predicate | null, fixed: Decision | null, dynamic: ((t: HttpTxn) => string) | null }
+  const switches: Switch[] = []
+  for (const sw of proxy.useBackends) {
+    let cond: Predicate | null
+    try {
+      cond = condition(sw.cond)
+    } catch (err) {
+      alert(`error detected while parsing switching rule : ${(err as Error).message}.`, sw.loc, 'use_backend')
+      continue
+    }
+    if (sw.backend.includes('%')) {
+      try {
+        const f = compileFormat(sw.backend, env).format
+        switches.push({ cond, fixed: null, dynamic: (t) => f(t, null) })
+      } catch (err) {
+        alert(`failed to parse use_backend rule '${sw.backend}' : ${(err as Error).message}.`, sw.loc, 'use_backend')
+      }
+      continue
+    }
+    const fixed = backends.get(sw.backend)
+    // A missing static backend is the config checker's alert; at run time the rule is skipped.
+    if (fixed !== undefined) switches.push({ cond, fixed, dynamic: null })
+  }
+  const dflt: Decision = proxy.defaultBackend === null ? NONE : backends.get(proxy.defaultBackend.name) ?? NONE
+
+  // Hot path: the closures below run per request.
+  const requestRules = request.length === 0
+    ? () => null
+    : (txn: HttpTxn): Decision | null => {
+        const out = runRules(request, txn, null)
+        return out === STOP ? null : out
+      }
+  const switching = switches.length === 0
+    ? () => dflt
+    : (txn: HttpTxn): Decision => {
+        for (let i = 0; i < switches.length; i++) {
+          const s = switches[i]
+          if (s.cond !== null && !s.cond(txn, null)) continue
+          if (s.fixed !== null) return s.fixed
+          return backends.get(s.dynamic!(txn)) ?? dflt
+        }
+        return dflt
+      }
+  const responseRules = response.length === 0
+    ? () => null
+    : (txn: HttpTxn, res: HttpResponseView): Decision | null => {
+        const out = runRules(response, txn, res)
+        return out === STOP ? null : out
+      }
+  const compiled: CompiledProxy = {
+    name: proxy.name,
+    requestRules,
+    switching,
+    responseRules,
+    statsAdmin: statsAdmin === null ? () => false : (txn) => statsAdmin!(txn, null),
+    statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? null : out },
+    describe: () => [
+      `${proxy.kind} ${proxy.name}`,
+      ...[...named.keys()].map((n) => `  acl ${n} (${named.get(n)!.terms.length} line(s))`),
+      ...request.map((r) => `  ${r.text}`),
+      ...proxy.useBackends.map((u) => `  use_backend ${u.backend}${u.cond === null ? '' : ` ${u.cond.polarity} ${u.cond.words.join(' ')}`}`),
+      ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`]),
+      ...response.map((r) => `  ${r.text}`)
+    ].join('\n')
+  }
+  return { compiled, diagnostics }
+}
+
+/** Compiles a proxy; throws an Error carrying `diagnostics` when the config has an alert for it. */
+export function compileProxy (proxy: Proxy, config: ParsedConfig): CompiledProxy {
+  const { compiled, diagnostics } = compileProxyDiagnostics(proxy, config)
+  const alerts = diagnostics.filter((d) => d.level === 'alert')
+  if (alerts.length > 0) {
+    const err = new Error(`proxy '${proxy.name}' has invalid rules:\n${alerts.map((d) => `  [${d.loc?.file}:${d.loc?.line}] ${d.message}`).join('\n')}`)
+    Object.assign(err, { diagnostics })
+    throw err
+  }
+  return compiled
+}

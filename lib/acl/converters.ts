@@ -1,0 +1,189 @@
+// Converters (configuration.txt §7.3.1), one row each: name, argument kinds, output type and a
+// compiler that binds the arguments into `(sample) => sample | null` (null: conversion failed,
+// the expression has no value). Map converters read and index their file at compile time.
+
+import type { ArgKind, ArgValue } from './arguments.js'
+import type { CompileEnv } from './env.js'
+import { parseAddr } from './ip.js'
+import { MATCHERS } from './matchers.js'
+import { ExprError, toInt, toStr, type Sample, type SampleType } from './sample.js'
+
+export type ConvertFn = (v: Sample) => Sample | null
+
+export interface ConverterRow {
+  name: string
+  args: readonly ArgKind[]
+  minArgs: number
+  out: SampleType
+  compile (args: ArgValue[], env: CompileEnv): ConvertFn
+}
+
+const intArg = (a: ArgValue[], i: number, dflt: number): number => typeof a[i] === 'number' ? a[i] as number : dflt
+
+/**
+ * `field` and `word` (§7.3.1): 1-based index, negative counts from the end, optional count of
+ * fields (0 = all the rest). The result is the original text from the first to the last field
+ * taken; `word` ignores empty fields.
+ */
+function splitter (skipEmpty: boolean): ConverterRow['compile'] {
+  return (a) => {
+    const index = intArg(a, 0, 1)
+    const delims = String(a[1])
+    const count = intArg(a, 2, 1)
+    return (v) => {
+      const s = toStr(v)
+      const spans: Array<[number, number]> = []
+      let from = 0
+      for (let i = 0; i <= s.length; i++) {
+        if (i === s.length || delims.includes(s[i])) {
+          if (!skipEmpty || i > from) spans.push([from, i])
+          from = i + 1
+        }
+      }
+      let first: number
+      let last: number
+      if (index > 0) {
+        first = index - 1
+        last = count === 0 ? spans.length - 1 : first + count - 1
+      } else {
+        last = spans.length + index
+        first = count === 0 ? 0 : last - count + 1
+      }
+      if (index === 0 || first < 0 || first >= spans.length || last < first) return null
+      return s.slice(spans[first][0], spans[Math.min(last, spans.length - 1)][1])
+    }
+  }
+}
+
+/** `regsub(regex, subst[, flags])`: `\N` in subst are references; flags `i` and `g`. */
+function regsub (a: ArgValue[]): ConvertFn {
+  const base = a[0] as RegExp
+  const flags = typeof a[2] === 'string' ? a[2] : ''
+  for (const f of flags) if (f !== 'i' && f !== 'g') throw new ExprError(`invalid regex flag '${f}', only 'i' and 'g' are supported`)
+  const re = new RegExp(base.source, base.flags + flags)
+  const subst = String(a[1]).replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1')
+  return (v) => toStr(v).replace(re, subst)
+}
+
+function urlDecode (s: string, plusIsSpace: boolean): string | null {
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]
+    if (c === '%') {
+      const h = s.slice(i + 1, i + 3)
+      if (!/^[0-9a-fA-F]{2}$/.test(h)) return null
+      out += String.fromCharCode(parseInt(h, 16))
+      i += 2
+    } else out += plusIsSpace && c === '+' ? ' ' : c
+  }
+  return out
+}
+
+/** `map_<match>[_<out>](file[,default])`: the file's keys indexed with that match method. */
+function mapRows (): ConverterRow[] {
+  const rows: ConverterRow[] = []
+  const matches = ['str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg', 'int', 'ip', 'len']
+  for (const match of matches) {
+    for (const out of ['', '_str', '_int', '_ip']) {
+      const names = match === 'str' && out === '' ? ['map', 'map_str'] : [`map_${match}${out}`]
+      const outType: SampleType = out === '_int' ? 'int' : out === '_ip' ? 'ip' : 'str'
+      for (const name of names) {
+        rows.push({
+          name, args: ['file', 'str'], minArgs: 1, out: outType,
+          compile: (a, env) => {
+            const file = env.files.mapFile(String(a[0]))
+            const matcher = MATCHERS.get(match)!.build(file.keys, false)
+            const cast = (s: string): Sample | null => outType === 'int' ? toInt(s) : s
+            const dflt = a.length > 1 ? cast(String(a[1])) : null
+            const values = file.values.map(cast)
+            return (v) => {
+              const i = matcher.find(v)
+              return i === -1 ? dflt : values[i]
+            }
+          }
+        })
+      }
+    }
+  }
+  return rows
+}
+
+const simple = (name: string, out: SampleType, fn: ConvertFn): ConverterRow =>
+  ({ name, args: [], minArgs: 0, out, compile: () => fn })
+
+const arith = (name: string, op: (x: number, y: number) => number | null): ConverterRow => ({
+  name, args: ['int'], minArgs: 1, out: 'int',
+  compile: (a) => { const y = a[0] as number; return (v) => { const x = toInt(v); return x === null ? null : op(x, y) } }
+})
+
+const ROWS: ConverterRow[] = [
+  simple('lower', 'str', (v) => toStr(v).toLowerCase()),
+  simple('upper', 'str', (v) => toStr(v).toUpperCase()),
+  simple('length', 'int', (v) => toStr(v).length),
+  simple('hex', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('hex').toUpperCase()),
+  simple('base64', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('base64')),
+  simple('b64dec', 'str', (v) => Buffer.from(toStr(v), 'base64').toString('latin1')),
+  simple('host_only', 'str', (v) => {
+    const s = toStr(v)
+    if (s.startsWith('[')) { const e = s.indexOf(']'); return e === -1 ? s : s.slice(0, e + 1) }
+    const c = s.indexOf(':')
+    return c === -1 ? s : s.slice(0, c)
+  }),
+  simple('port_only', 'int', (v) => {
+    const s = toStr(v)
+    const c = s.lastIndexOf(':')
+    return c === -1 || s.endsWith(']') ? 0 : (toInt(s.slice(c + 1)) ?? 0)
+  }),
+  simple('neg', 'int', (v) => { const x = toInt(v); return x === null ? null : -x }),
+  simple('not', 'bool', (v) => { const x = toInt(v); return x === null ? null : x === 0 }),
+  simple('bool', 'bool', (v) => { const x = toInt(v); return x === null ? null : x !== 0 }),
+  simple('odd', 'bool', (v) => { const x = toInt(v); return x === null ? null : (x & 1) === 1 }),
+  simple('even', 'bool', (v) => { const x = toInt(v); return x === null ? null : (x & 1) === 0 }),
+  arith('add', (x, y) => x + y),
+  arith('sub', (x, y) => x - y),
+  arith('mul', (x, y) => x * y),
+  arith('div', (x, y) => y === 0 ? null : Math.trunc(x / y)),
+  arith('mod', (x, y) => y === 0 ? null : x % y),
+  arith('and', (x, y) => Number(BigInt.asIntN(64, BigInt(x) & BigInt(y)))),
+  arith('or', (x, y) => Number(BigInt.asIntN(64, BigInt(x) | BigInt(y)))),
+  arith('xor', (x, y) => Number(BigInt.asIntN(64, BigInt(x) ^ BigInt(y)))),
+  { name: 'field', args: ['int', 'str', 'int'], minArgs: 2, out: 'str', compile: splitter(false) },
+  { name: 'word', args: ['int', 'str', 'int'], minArgs: 2, out: 'str', compile: splitter(true) },
+  { name: 'regsub', args: ['reg', 'str', 'str'], minArgs: 2, out: 'str', compile: regsub },
+  {
+    name: 'json', args: ['str'], minArgs: 0, out: 'str',
+    compile: (a) => {
+      const mode = typeof a[0] === 'string' && a[0] !== '' ? a[0] : 'ascii'
+      if (!['ascii', 'utf8', 'utf8s', 'utf8p', 'utf8ps'].includes(mode)) throw new ExprError(`Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'`)
+      return (v) => JSON.stringify(toStr(v)).slice(1, -1).replace(/\//g, '\\/')
+    }
+  },
+  {
+    name: 'url_dec', args: ['int'], minArgs: 0, out: 'str',
+    compile: (a) => { const form = intArg(a, 0, 0) !== 0; return (v) => urlDecode(toStr(v), form) }
+  },
+  {
+    name: 'ltrim', args: ['str'], minArgs: 1, out: 'str',
+    compile: (a) => { const set = String(a[0]); return (v) => { const s = toStr(v); let i = 0; while (i < s.length && set.includes(s[i])) i++; return s.slice(i) } }
+  },
+  {
+    name: 'rtrim', args: ['str'], minArgs: 1, out: 'str',
+    compile: (a) => { const set = String(a[0]); return (v) => { const s = toStr(v); let i = s.length; while (i > 0 && set.includes(s[i - 1])) i--; return s.slice(0, i) } }
+  },
+  {
+    name: 'ipmask', args: ['int'], minArgs: 1, out: 'ip',
+    compile: (a) => {
+      const bits = a[0] as number
+      if (bits < 0 || bits > 32) throw new ExprError(`invalid IPv4 mask '${bits}'`)
+      return (v) => {
+        const addr = parseAddr(toStr(v))
+        if (addr === null || addr.v6) return null
+        const n = bits === 0 ? 0 : (addr.n & (0xffffffff << (32 - bits))) >>> 0
+        return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
+      }
+    }
+  },
+  ...mapRows()
+]
+
+export const CONVERTERS: ReadonlyMap<string, ConverterRow> = new Map(ROWS.map((r) => [r.name, r]))

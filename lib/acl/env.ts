@@ -1,0 +1,14 @@
+// What compiling an expression may consult: the config (userlists, backends), the proxy being
+// compiled, and the files already read. One per compilation of a proxy.
+
+import type { ParsedConfig, Proxy } from '../config/model.js'
+import type { FileCache } from './maps.js'
+import type { UserlistAuth } from './userlist.js'
+
+export interface CompileEnv {
+  config: ParsedConfig
+  proxy: Proxy
+  files: FileCache
+  /** The compiled userlist of that name, or undefined when the config has none. */
+  userlist (name: string): UserlistAuth | undefined
+}

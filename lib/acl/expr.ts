@@ -1,0 +1,122 @@
+// Sample expressions `fetch(args),conv(args),...` (configuration.txt §7.3; HAProxy
+// sample_parse): parsed once, compiled into closures. An expression gives one value (`one`,
+// sample context) and, when its fetch is multi-valued, every value with the converters applied
+// to each (`each`, ACL context).
+
+import { bindArgs, splitArgs, type RawArg } from './arguments.js'
+import { CONVERTERS, type ConvertFn } from './converters.js'
+import type { CompileEnv } from './env.js'
+import { FETCHES, type FetchRow } from './fetches.js'
+import { ExprError, type EachFn, type SampleFn, type SampleType } from './sample.js'
+
+export interface Call {
+  name: string
+  /** null when written without parentheses. */
+  args: RawArg[] | null
+}
+
+export interface ParsedExpr {
+  fetch: Call
+  convs: Call[]
+  /** Index in the source just after the expression. */
+  end: number
+}
+
+export interface CompiledExpr {
+  type: SampleType
+  one: SampleFn
+  each: EachFn | null
+  /** Reads the response: only valid in http-response rules. */
+  res: boolean
+}
+
+/** Reads `name` or `name(args)` at `pos`; `stop` is the character that ends the expression. */
+function readCall (src: string, pos: number, stop: string): { call: Call, pos: number } {
+  let i = pos
+  while (i < src.length && src[i] !== '(' && src[i] !== ',' && src[i] !== stop) i++
+  const name = src.slice(pos, i)
+  if (src[i] !== '(') return { call: { name, args: null }, pos: i }
+  let j = i + 1
+  let quote = ''
+  let depth = 0
+  for (; j < src.length; j++) {
+    const c = src[j]
+    if (quote !== '') {
+      if (c === '\\') j++
+      else if (c === quote) quote = ''
+    } else if (c === '"' || c === "'") quote = c
+    else if (c === '\\') j++
+    else if (c === '(') depth++
+    else if (c === ')') {
+      if (depth === 0) break
+      depth--
+    }
+  }
+  if (j >= src.length) throw new ExprError("expected ')'")
+  return { call: { name, args: splitArgs(src.slice(i + 1, j), src.slice(j)) }, pos: j + 1 }
+}
+
+/** Parses the expression starting at `pos`; stops at the end of `src` or at `stop` (']' in log-format). */
+export function parseExpr (src: string, pos = 0, stop = ''): ParsedExpr {
+  const first = readCall(src, pos, stop)
+  if (first.call.name === '') throw new ExprError('missing fetch method')
+  let i = first.pos
+  const convs: Call[] = []
+  if (i < src.length && src[i] !== ',' && src[i] !== stop) throw new ExprError('missing comma after fetch keyword.')
+  while (i < src.length && src[i] === ',') {
+    const next = readCall(src, i + 1, stop)
+    i = next.pos
+    if (next.call.name === '') break
+    convs.push(next.call)
+    if (i < src.length && src[i] !== ',' && src[i] !== stop) throw new ExprError(`missing comma after converter '${next.call.name}'.`)
+  }
+  return { fetch: first.call, convs, end: i }
+}
+
+/** Compiles a parsed expression whose fetch row has been chosen (ACL keywords pick their own). */
+export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: CompileEnv): CompiledExpr {
+  let args
+  try {
+    args = bindArgs(fetch.args ?? [], row.args, row.minArgs, env)
+  } catch (err) {
+    throw new ExprError(`fetch method '${fetch.name}' : ${(err as Error).message}`)
+  }
+  const compiled = row.compile(args, env)
+  let type = row.type
+  const fns: ConvertFn[] = []
+  for (const c of convs) {
+    const conv = CONVERTERS.get(c.name)
+    if (conv === undefined) throw new ExprError(`unknown converter '${c.name}'`)
+    try {
+      fns.push(conv.compile(bindArgs(c.args ?? [], conv.args, conv.minArgs, env), env))
+    } catch (err) {
+      throw new ExprError(`invalid args in converter '${c.name}' : ${(err as Error).message}`)
+    }
+    type = conv.out
+  }
+  const res = row.res === true
+  if (fns.length === 0) return { type, one: compiled.one, each: compiled.each ?? null, res }
+  const convert = fns.length === 1
+    ? fns[0]
+    : (v: Parameters<ConvertFn>[0]) => {
+        let x: ReturnType<ConvertFn> = v
+        for (let i = 0; i < fns.length && x !== null; i++) x = fns[i](x)
+        return x
+      }
+  const one: SampleFn = (t, r) => {
+    const v = compiled.one(t, r)
+    return v === null ? null : convert(v)
+  }
+  const inner = compiled.each
+  const each: EachFn | null = inner === undefined
+    ? null
+    : (t, r, test) => inner(t, r, (v) => { const x = convert(v); return x !== null && test(x) })
+  return { type, one, each, res }
+}
+
+/** Compiles a whole expression in sample context (log-format, use_backend, set-var). */
+export function compileExpr (parsed: ParsedExpr, env: CompileEnv): CompiledExpr {
+  const row = FETCHES.get(parsed.fetch.name)
+  if (row === undefined) throw new ExprError(`unknown fetch method '${parsed.fetch.name}'`)
+  return compileChain(row, parsed.fetch, parsed.convs, env)
+}

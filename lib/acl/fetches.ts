@@ -1,0 +1,258 @@
+// Sample fetches (configuration.txt §7.3.2, §7.3.6), one row each: name, argument kinds,
+// output type and a compiler that binds the arguments into a closure over the transaction.
+// Multi-valued fetches (headers, cookies, url parameters) also give `each`, which ACLs use:
+// HAProxy tries every occurrence and the ACL matches if one does. In a sample context
+// (converters, log-format, map keys) the same fetch returns one occurrence: the last header
+// value, the last cookie, the first url parameter (as observed with HAProxy 2.6.12).
+
+import { hostname } from 'node:os'
+
+import type { ArgKind, ArgValue } from './arguments.js'
+import type { CompileEnv } from './env.js'
+import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
+import type { EachFn, Sample, SampleFn, SampleType } from './sample.js'
+import type { HttpTxn } from './txn.js'
+
+export interface CompiledFetch {
+  one: SampleFn
+  each?: EachFn
+}
+
+export interface FetchRow {
+  name: string
+  args: readonly ArgKind[]
+  minArgs: number
+  type: SampleType
+  /** Needs the response (http-response rules only). */
+  res?: true
+  compile (args: ArgValue[], env: CompileEnv): CompiledFetch
+}
+
+const constant = (v: Sample | null): CompiledFetch => ({ one: () => v })
+
+function url (txn: HttpTxn): string {
+  return txn.query === null ? txn.path : txn.path + '?' + txn.query
+}
+
+function firstHost (txn: HttpTxn): string | null {
+  let host: string | null = null
+  eachHeaderValue(txn.headers, 'host', (v) => { host = v; return true })
+  return host
+}
+
+/** url_param: parameters of the query string, split at `&` and `;` (or the given delimiter). */
+function eachParam (query: string | null, name: string, delim: string, cb: (v: string) => boolean): boolean {
+  if (query === null) return false
+  const n = query.length
+  let start = 0
+  while (start <= n) {
+    let end = start
+    while (end < n && (delim === '' ? query[end] !== '&' && query[end] !== ';' : query[end] !== delim)) end++
+    const eq = query.indexOf('=', start)
+    if (eq !== -1 && eq < end && (name === '' || (eq - start === name.length && query.startsWith(name, start)))) {
+      if (cb(query.slice(eq + 1, end))) return true
+    }
+    start = end + 1
+  }
+  return false
+}
+
+/** `hdr(name[,occ])`-style fetches over request or response headers. */
+function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
+  return (args) => {
+    const name = typeof args[0] === 'string' ? args[0].toLowerCase() : ''
+    const occ = typeof args[1] === 'number' ? args[1] : 0
+    const pick = (h: HttpTxn['headers']): string | null => occurrence(headerValues(h, name, full), occ)
+    const one: SampleFn = res ? (_t, r) => r === null ? null : pick(r.headers) : (t) => pick(t.headers)
+    if (occ !== 0) return { one }
+    const each: EachFn = full
+      ? (t, r, test) => { const h = res ? r?.headers : t.headers; return h !== undefined && eachLine(h, name, test) }
+      : (t, r, test) => { const h = res ? r?.headers : t.headers; return h !== undefined && eachHeaderValue(h, name, test) }
+    return { one, each }
+  }
+}
+
+function headerCount (res: boolean, full: boolean): FetchRow['compile'] {
+  return (args) => {
+    const name = typeof args[0] === 'string' ? args[0].toLowerCase() : ''
+    return {
+      one: (t, r) => {
+        const h = res ? r?.headers : t.headers
+        return h === undefined ? null : headerValues(h, name, full).length
+      }
+    }
+  }
+}
+
+/** `hdr_val`, `hdr_ip`: the header value (last occurrence by default) read as another type. */
+function headerAs (cast: (v: string) => Sample | null): FetchRow['compile'] {
+  return (args, env) => {
+    const inner = headerFetch(false, false)(args, env)
+    const one: SampleFn = (t, r) => { const v = inner.one(t, r); return v === null ? null : cast(String(v)) }
+    const each = inner.each
+    return each === undefined
+      ? { one }
+      : { one, each: (t, r, test) => each(t, r, (v) => { const c = cast(String(v)); return c !== null && test(c) }) }
+  }
+}
+
+const intOf = (v: string): number | null => /^[-+]?\d+/.test(v.trim()) ? parseInt(v.trim(), 10) : null
+
+function cookieFetch (res: boolean): FetchRow['compile'] {
+  return (args) => {
+    const name = typeof args[0] === 'string' ? args[0] : ''
+    const header = res ? 'set-cookie' : 'cookie'
+    const each: EachFn = (t, r, test) => {
+      const h = res ? r?.headers : t.headers
+      return h !== undefined && eachLine(h, header, (line) => eachCookie(line, name, test))
+    }
+    const one: SampleFn = (t, r) => {
+      let last: string | null = null
+      each(t, r, (v) => { last = String(v); return false })
+      return last
+    }
+    return { one, each }
+  }
+}
+
+function cookieCount (args: ArgValue[]): CompiledFetch {
+  const name = typeof args[0] === 'string' ? args[0] : ''
+  return {
+    one: (t) => {
+      let n = 0
+      eachLine(t.headers, 'cookie', (line) => eachCookie(line, name, () => { n++; return false }))
+      return n
+    }
+  }
+}
+
+/** Basic credentials from the Authorization header: [user, password] or null. */
+export function basicCredentials (txn: HttpTxn): [string, string] | null {
+  const h = txn.headers.authorization
+  if (typeof h !== 'string' || h.length < 7 || h.slice(0, 6).toLowerCase() !== 'basic ') return null
+  const decoded = Buffer.from(h.slice(6).trim(), 'base64').toString('latin1')
+  const colon = decoded.indexOf(':')
+  return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
+}
+
+const str = (name: string, get: (t: HttpTxn) => Sample | null, extra: Partial<FetchRow> = {}): FetchRow =>
+  ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: get }), ...extra })
+
+const ROWS: FetchRow[] = [
+  // Layer 4 and TLS (§7.3.3, §7.3.4)
+  { name: 'src', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.src }) },
+  { name: 'src_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.srcPort }) },
+  { name: 'dst', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.dst }) },
+  { name: 'dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
+  { name: 'ssl_fc', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.ssl }) },
+  { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
+  { name: 'be_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
+  // Internal states (§7.3.2)
+  { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
+  { name: 'always_false', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
+  { name: 'str', args: ['str'], minArgs: 1, type: 'str', compile: (a) => constant(String(a[0])) },
+  { name: 'int', args: ['int'], minArgs: 1, type: 'int', compile: (a) => constant(a[0] as number) },
+  { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
+  { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },
+  { name: 'hostname', args: [], minArgs: 0, type: 'str', compile: () => constant(hostname()) },
+  { name: 'date', args: ['int'], minArgs: 0, type: 'int', compile: (a) => ({ one: () => Math.floor(Date.now() / 1000) + ((a[0] as number | undefined) ?? 0) }) },
+  { name: 'rand', args: ['int'], minArgs: 0, type: 'int', compile: (a) => ({ one: () => Math.floor(Math.random() * ((a[0] as number | undefined) ?? 0x100000000)) }) },
+  {
+    name: 'var', args: ['var', 'str'], minArgs: 1, type: 'any',
+    compile: (a) => {
+      const name = String(a[0])
+      const dflt = a.length > 1 ? String(a[1]) : null
+      return { one: (t) => t.vars?.get(name) ?? dflt }
+    }
+  },
+  // What the predefined ACLs use (§7.4): an HTTP proxy has always parsed a complete request.
+  { name: 'req.proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
+  { name: 'wait_end', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
+  { name: 'req.len', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => Number(t.headers['content-length'] ?? 0) || 0 }) },
+  { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
+  // HTTP request (§7.3.6)
+  str('method', (t) => t.method, { type: 'meth' }),
+  str('path', (t) => t.path),
+  str('pathq', url),
+  str('url', url),
+  str('query', (t) => t.query),
+  str('base', (t) => { const h = firstHost(t); return h === null || h === '' ? t.path : h + t.path }),
+  str('req.ver', (t) => t.version),
+  ...['url_param', 'urlp'].map((name): FetchRow => ({
+    name, args: ['str', 'str'], minArgs: 0, type: 'str',
+    compile: (a) => {
+      const pname = typeof a[0] === 'string' ? a[0] : ''
+      const delim = typeof a[1] === 'string' ? a[1] : ''
+      return {
+        one: (t) => { let v: string | null = null; eachParam(t.query, pname, delim, (x) => { v = x; return true }); return v },
+        each: (t, _r, test) => eachParam(t.query, pname, delim, test)
+      }
+    }
+  })),
+  {
+    name: 'urlp_val', args: ['str', 'str'], minArgs: 0, type: 'int',
+    compile: (a) => {
+      const pname = typeof a[0] === 'string' ? a[0] : ''
+      const delim = typeof a[1] === 'string' ? a[1] : ''
+      return { one: (t) => { let v: number | null = null; eachParam(t.query, pname, delim, (x) => { v = intOf(x); return true }); return v } }
+    }
+  },
+  ...['req.hdr', 'hdr'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'str', compile: headerFetch(false, false) })),
+  { name: 'req.fhdr', args: ['str', 'int'], minArgs: 0, type: 'str', compile: headerFetch(false, true) },
+  ...['req.hdr_cnt', 'hdr_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', compile: headerCount(false, false) })),
+  { name: 'req.fhdr_cnt', args: ['str'], minArgs: 0, type: 'int', compile: headerCount(false, true) },
+  ...['req.hdr_val', 'hdr_val'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'int', compile: headerAs(intOf) })),
+  ...['req.hdr_ip', 'hdr_ip'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'ip', compile: headerAs((v) => v) })),
+  ...['req.cook', 'cook'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'str', compile: cookieFetch(false) })),
+  ...['req.cook_cnt', 'cook_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', compile: cookieCount })),
+  ...['req.cook_val', 'cook_val'].map((name): FetchRow => ({
+    name, args: ['str'], minArgs: 0, type: 'int',
+    compile: (a, env) => { const c = cookieFetch(false)(a, env); return { one: (t, r) => { const v = c.one(t, r); return v === null ? null : intOf(String(v)) } } }
+  })),
+  {
+    name: 'http_auth', args: ['userlist'], minArgs: 1, type: 'bool',
+    compile: (a, env) => { const ul = env.userlist(String(a[0]))!; return { one: (t) => ul.authenticate(t) !== null } }
+  },
+  {
+    name: 'http_auth_group', args: ['userlist'], minArgs: 1, type: 'str',
+    compile: (a, env) => { const ul = env.userlist(String(a[0]))!; return { one: (t) => ul.authenticate(t) } }
+  },
+  str('http_auth_type', (t) => basicCredentials(t) === null ? null : 'basic'),
+  str('http_auth_user', (t) => basicCredentials(t)?.[0] ?? null),
+  str('http_auth_pass', (t) => basicCredentials(t)?.[1] ?? null),
+  // HTTP response (§7.3.6, http-response rules)
+  { name: 'status', args: [], minArgs: 0, type: 'int', res: true, compile: () => ({ one: (_t, r) => r === null ? null : r.status }) },
+  ...['res.hdr', 'shdr'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'str', res: true, compile: headerFetch(true, false) })),
+  { name: 'res.fhdr', args: ['str', 'int'], minArgs: 0, type: 'str', res: true, compile: headerFetch(true, true) },
+  ...['res.hdr_cnt', 'shdr_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', res: true, compile: headerCount(true, false) })),
+  ...['res.cook', 'scook'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'str', res: true, compile: cookieFetch(true) })),
+  { name: 'res.ver', args: [], minArgs: 0, type: 'str', res: true, compile: () => constant('1.1') }
+]
+
+export const FETCHES: ReadonlyMap<string, FetchRow> = new Map(ROWS.map((r) => [r.name, r]))
+
+/**
+ * ACL keywords that are a fetch crossed with a match method (HAProxy src/http_acl.c acl_kws):
+ * `path_beg` = `path` + `beg`. `method` and `http_auth_group` carry their own matchers.
+ */
+export const ACL_KEYWORDS: ReadonlyMap<string, { fetch: string, match: string }> = (() => {
+  const m = new Map<string, { fetch: string, match: string }>()
+  const families: Array<[string, string]> = [
+    ['base', 'base'], ['cook', 'req.cook'], ['hdr', 'req.hdr'], ['path', 'path'], ['url', 'url'],
+    ['urlp', 'urlp'], ['scook', 'res.cook'], ['shdr', 'res.hdr']
+  ]
+  for (const [prefix, fetch] of families) {
+    m.set(prefix, { fetch, match: 'str' })
+    for (const match of ['beg', 'dir', 'dom', 'end', 'len', 'reg', 'sub']) m.set(`${prefix}_${match}`, { fetch, match })
+  }
+  m.set('req_ver', { fetch: 'req.ver', match: 'str' })
+  m.set('resp_ver', { fetch: 'res.ver', match: 'str' })
+  m.set('method', { fetch: 'method', match: 'meth' })
+  m.set('http_auth_group', { fetch: 'http_auth_group', match: 'group' })
+  return m
+})()
+
+/** The match method a fetch gets in an ACL without `-m` (§7.1.3): by output type. */
+export const DEFAULT_MATCH: Record<SampleType, string | null> = {
+  str: 'str', int: 'int', bool: 'bool', ip: 'ip', meth: 'meth', any: null
+}

@@ -1,0 +1,80 @@
+// Header values as HAProxy's fetches see them (configuration.txt §7.3.6 `req.hdr`, `req.fhdr`,
+// `req.cook`). Node joins repeated header lines with ", " (cookies with "; "), so a "full line"
+// is a node value and a "value" is one comma-separated element, split outside double quotes
+// and trimmed of blanks, as HAProxy's http_find_header does.
+
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** Calls `cb` for each comma-separated value of `line` (quotes respected); stops when it returns true. */
+export function eachValue (line: string, cb: (v: string) => boolean): boolean {
+  if (line.indexOf(',') === -1) return cb(line.trim())
+  let start = 0
+  let quoted = false
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (c === 34) quoted = !quoted
+    else if (c === 92 && quoted) i++
+    else if (c === 44 && !quoted) {
+      if (cb(line.slice(start, i).trim())) return true
+      start = i + 1
+    }
+  }
+  return cb(line.slice(start).trim())
+}
+
+/** The node value(s) of one header as full lines. */
+export function eachLine (headers: IncomingHttpHeaders, name: string, cb: (line: string) => boolean): boolean {
+  const v = headers[name]
+  if (v === undefined) return false
+  if (typeof v === 'string') return cb(v)
+  for (const line of v) if (cb(line)) return true
+  return false
+}
+
+/** Every comma-separated value of one header, or of all headers when `name` is ''. */
+export function eachHeaderValue (headers: IncomingHttpHeaders, name: string, cb: (v: string) => boolean): boolean {
+  if (name !== '') return eachLine(headers, name, (line) => eachValue(line, cb))
+  for (const key in headers) {
+    if (eachLine(headers, key, (line) => eachValue(line, cb))) return true
+  }
+  return false
+}
+
+/** The values of a header in order, for occurrence-indexed fetches (`hdr(x,2)`, `hdr(x,-1)`). */
+export function headerValues (headers: IncomingHttpHeaders, name: string, full: boolean): string[] {
+  const out: string[] = []
+  const push = (v: string): boolean => { out.push(v); return false }
+  if (full) eachLine(headers, name, push)
+  else eachHeaderValue(headers, name, push)
+  return out
+}
+
+/**
+ * Picks occurrence `occ` of a header: 0 or absent = last in sample context, n > 0 = n-th from
+ * the start, n < 0 = from the end.
+ */
+export function occurrence (values: string[], occ: number): string | null {
+  const i = occ > 0 ? occ - 1 : values.length + (occ === 0 ? -1 : occ)
+  return i >= 0 && i < values.length ? values[i] : null
+}
+
+/**
+ * Cookie values named `name` in the Cookie header(s) (`;` and `,` separate cookies, as
+ * observed with HAProxy 2.6); `name` '' matches any cookie.
+ */
+export function eachCookie (line: string, name: string, cb: (v: string) => boolean): boolean {
+  let start = 0
+  const n = line.length
+  while (start <= n) {
+    let end = start
+    while (end < n && line.charCodeAt(end) !== 59 && line.charCodeAt(end) !== 44) end++
+    const part = line.slice(start, end)
+    const eq = part.indexOf('=')
+    if (eq !== -1) {
+      const key = part.slice(0, eq).trim()
+      if ((name === '' || key === name) && cb(part.slice(eq + 1).trim())) return true
+    }
+    start = end + 1
+  }
+  return false
+}

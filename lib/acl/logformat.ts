@@ -1,0 +1,129 @@
+// Log-format strings where HAProxy allows them in rules: header values, paths, redirect
+// locations, `lf-string` bodies, dynamic `use_backend` names (configuration.txt §8.2.4).
+// `%[expr]` inserts a sample expression, `%ci`-style aliases insert request facts, `%%` a
+// percent sign, `%{+Q}` options quote. A missing sample inserts nothing (observed in
+// `http-request return lf-string` and header values of HAProxy 2.6.12).
+
+import { hostname } from 'node:os'
+
+import type { CompileEnv } from './env.js'
+import { compileExpr, parseExpr } from './expr.js'
+import { ExprError, toStr, type SampleFn } from './sample.js'
+import type { HttpResponseView, HttpTxn } from './txn.js'
+
+export type Format = (txn: HttpTxn, res: HttpResponseView | null) => string
+
+const httpVersion = (t: HttpTxn): string => `HTTP/${t.version}`
+const uri = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
+
+const HOSTNAME = hostname()
+
+/** §8.2.4 "Custom log format" aliases that mean something before the response. */
+const ALIASES: ReadonlyMap<string, SampleFn> = new Map<string, SampleFn>([
+  ['ci', (t) => t.src],
+  ['cp', (t) => t.srcPort],
+  ['fi', (t) => t.dst],
+  ['fp', (t) => t.dstPort],
+  ['f', (t) => t.frontend],
+  ['ft', (t) => t.ssl ? `${t.frontend}~` : t.frontend],
+  ['b', (t) => t.backend === '' ? '-' : t.backend],
+  ['s', () => '-'],
+  ['H', () => HOSTNAME],
+  ['ST', (_t, r) => r === null ? null : r.status],
+  ['HM', (t) => t.method],
+  ['HU', uri],
+  ['HP', (t) => t.path],
+  ['HQ', (t) => t.query === null ? '' : `?${t.query}`],
+  ['HV', httpVersion],
+  ['r', (t) => `${t.method} ${uri(t)} ${httpVersion(t)}`],
+  ['pid', () => process.pid],
+  ['Ts', () => Math.floor(Date.now() / 1000)]
+])
+
+export interface CompiledFormat {
+  format: Format
+  /** The string has no `%` part: `format` returns this constant. */
+  constant: string | null
+  /** Reads the response. */
+  res: boolean
+}
+
+export function compileFormat (text: string, env: CompileEnv): CompiledFormat {
+  const parts: Array<string | SampleFn> = []
+  let lit = ''
+  let res = false
+  let i = 0
+  while (i < text.length) {
+    const c = text[i]
+    if (c !== '%') { lit += c; i++; continue }
+    if (text[i + 1] === '%') { lit += '%'; i += 2; continue }
+    i++
+    let quote = false
+    if (text[i] === '{') {
+      const close = text.indexOf('}', i)
+      if (close === -1) throw new ExprError(`missing '}' after '%{${text.slice(i + 1)}'`)
+      quote = text.slice(i + 1, close).split(/[,]/).includes('+Q')
+      i = close + 1
+    }
+    let fn: SampleFn
+    if (text[i] === '[') {
+      let parsed
+      try {
+        parsed = parseExpr(text, i + 1, ']')
+      } catch (err) {
+        throw new ExprError(`failed to parse sample expression <${text.slice(i + 1)}> : ${(err as Error).message}`)
+      }
+      if (text[parsed.end] !== ']') throw new ExprError(`missing ']' after '${text.slice(i + 1)}'`)
+      let expr
+      try {
+        expr = compileExpr(parsed, env)
+      } catch (err) {
+        throw new ExprError(`failed to parse sample expression <${text.slice(i + 1)}> : ${(err as Error).message}`)
+      }
+      res ||= expr.res
+      fn = expr.one
+      i = parsed.end + 1
+    } else {
+      const m = /^[A-Za-z]+/.exec(text.slice(i))
+      const name = m === null ? '' : m[0]
+      const alias = ALIASES.get(name)
+      if (alias === undefined) {
+        throw new ExprError(`no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`)
+      }
+      if (name === 'ST') res = true
+      fn = alias
+      i += name.length
+    }
+    if (lit !== '') { parts.push(lit); lit = '' }
+    if (quote) {
+      const inner = fn
+      fn = (t, r) => { const v = inner(t, r); return v === null ? null : `"${toStr(v)}"` }
+    }
+    parts.push(fn)
+  }
+  if (lit !== '') parts.push(lit)
+  if (parts.every((p) => typeof p === 'string')) {
+    const s = parts.join('')
+    return { format: () => s, constant: s, res }
+  }
+  if (parts.length === 1) {
+    const only = parts[0] as SampleFn
+    return { format: (t, r) => { const v = only(t, r); return v === null ? '' : toStr(v) }, constant: null, res }
+  }
+  return {
+    format: (t, r) => {
+      let out = ''
+      for (let k = 0; k < parts.length; k++) {
+        const p = parts[k]
+        if (typeof p === 'string') out += p
+        else {
+          const v = p(t, r)
+          if (v !== null) out += toStr(v)
+        }
+      }
+      return out
+    },
+    constant: null,
+    res
+  }
+}

@@ -1,0 +1,71 @@
+// Pattern files (`acl ... -f file`) and map files (`map*()` converters), read once at start-up
+// (configuration.txt §7.1 "-f", §7.3.1 "map"; HAProxy pat_ref_read_from_file[_smp]).
+// Observed on 2.6.12: only a '#' in the first column starts a comment ("  #x" is a pattern);
+// leading blanks are skipped; a pattern keeps its trailing blanks; a map value is the rest of
+// the line after the key and blanks, without trailing blanks.
+
+import { readFileSync } from 'node:fs'
+
+import { ExprError } from './sample.js'
+
+function readLines (file: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'latin1')
+  } catch {
+    throw new ExprError(`failed to open pattern file <${file}>`)
+  }
+  return text.split('\n')
+}
+
+/** One pattern per line. */
+export function readPatternFile (file: string): string[] {
+  const out: string[] = []
+  for (const raw of readLines(file)) {
+    if (raw.startsWith('#')) continue
+    const line = raw.replace(/^[ \t]+/, '').replace(/[\r\n].*$/, '')
+    if (line !== '') out.push(line)
+  }
+  return out
+}
+
+export interface MapFile {
+  keys: string[]
+  values: string[]
+}
+
+/** `key value...` per line. */
+export function readMapFile (file: string): MapFile {
+  const keys: string[] = []
+  const values: string[] = []
+  for (const raw of readLines(file)) {
+    if (raw.startsWith('#')) continue
+    const line = raw.replace(/^[ \t]+/, '').replace(/[\r\n].*$/, '')
+    if (line === '') continue
+    const m = /^([^ \t]+)[ \t]*(.*?)[ \t]*$/.exec(line)!
+    keys.push(m[1])
+    values.push(m[2])
+  }
+  return { keys, values }
+}
+
+/**
+ * Files are read once per compilation and shared by every ACL and converter naming them
+ * (HAProxy also shares one pattern reference per file).
+ */
+export class FileCache {
+  private readonly patterns = new Map<string, string[]>()
+  private readonly maps = new Map<string, MapFile>()
+
+  patternFile (file: string): string[] {
+    let p = this.patterns.get(file)
+    if (p === undefined) this.patterns.set(file, p = readPatternFile(file))
+    return p
+  }
+
+  mapFile (file: string): MapFile {
+    let m = this.maps.get(file)
+    if (m === undefined) this.maps.set(file, m = readMapFile(file))
+    return m
+  }
+}

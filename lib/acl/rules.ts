@@ -1,0 +1,403 @@
+// `http-request`, `http-response` and legacy `redirect` rules (configuration.txt §4.2
+// "http-request", "http-response", "redirect"): each rule is parsed once into a closure that
+// rewrites the transaction in place or returns the Decision that answers the request.
+// Argument grammar and messages follow HAProxy 2.6 (src/http_act.c, src/http_rules.c).
+
+import { readFileSync } from 'node:fs'
+
+import type { Proxy, Rule } from '../config/model.js'
+import { checkVarName } from './arguments.js'
+import type { CompileEnv } from './env.js'
+import { compileExpr, parseExpr } from './expr.js'
+import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
+import { compileRegex } from './matchers.js'
+import { ExprError } from './sample.js'
+import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
+
+/** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
+export const STOP = Symbol('fastify-haproxy.acl.stop')
+export type Outcome = Decision | null | typeof STOP
+export type Action = (txn: HttpTxn, res: HttpResponseView | null) => Outcome
+
+export type RuleSide = 'http-request' | 'http-response'
+
+/** Every action HAProxy 2.6 knows, in the order of its "expects ..." message (src/http_act.c et al.). */
+export const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
+  'http-request': ['wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
+  'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop']
+}
+
+/** Actions that only tune logging, scheduling or the socket: accepted and ignored, with a warning. */
+const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'wait-for-body', 'set-priority-class', 'set-priority-offset'])
+
+/** Whether `action` (as written, e.g. `set-var(txn.x)`) is one HAProxy knows on that side. */
+export function isKnownAction (side: RuleSide, action: string): boolean {
+  const paren = action.indexOf('(')
+  const key = paren === -1 ? action : action.slice(0, paren) + '(*)'
+  if (KNOWN_ACTIONS[side].includes(key)) return true
+  // `track-sc0`, `sc-inc-gpc0(1)`: numbered forms of the (*) rows.
+  return /^(track-sc\d+|sc-inc-gpc\d*\(.*\)|sc-set-gpt\d*\(.*\))$/.test(action)
+}
+
+export function unknownActionMessage (side: RuleSide, action: string): string {
+  return `'${side}' expects ${KNOWN_ACTIONS[side].map((a) => `'${a}'`).join(', ')}, but got '${action}'.`
+}
+
+export interface RuleContext {
+  env: CompileEnv
+  proxy: Proxy
+  /** Warnings found while compiling (ignored actions, …). */
+  warn (message: string): void
+}
+
+/** Thrown for a rule whose arguments are wrong; the caller adds HAProxy's prefix. */
+export class RuleArgError extends ExprError {}
+/** Thrown for extra words HAProxy would have read as the start of a condition. */
+export class TrailingWordError extends ExprError {}
+
+function format (text: string, env: CompileEnv): CompiledFormat {
+  return compileFormat(text, env)
+}
+
+/** `\N` back-references of replace-* templates (HAProxy exp_replace). */
+function expand (template: string, m: RegExpExecArray): string {
+  return template.replace(/\\(\d)/g, (_s, d: string) => m[Number(d)] ?? '')
+}
+
+function addHeader (headers: HttpResponseView['headers'], name: string, value: string): void {
+  const cur = headers[name]
+  if (cur === undefined) headers[name] = name === 'set-cookie' ? [value] : value
+  else if (Array.isArray(cur)) cur.push(value)
+  else headers[name] = `${cur}, ${value}`
+}
+
+const HEADER_MATCH: Record<string, (h: string, name: string, re: RegExp | null) => boolean> = {
+  str: (h, n) => h === n,
+  beg: (h, n) => h.startsWith(n),
+  end: (h, n) => h.endsWith(n),
+  sub: (h, n) => h.includes(n),
+  reg: (h, _n, re) => re!.test(h)
+}
+
+type Target = (txn: HttpTxn, res: HttpResponseView | null) => HttpResponseView['headers']
+
+function exactArgs (args: string[], n: number, message: string): void {
+  if (args.length < n) throw new RuleArgError(message)
+  if (args.length > n) throw new TrailingWordError(args[n])
+}
+
+/** Splits a new URI into path and query. */
+function setUri (txn: HttpTxn, uri: string): void {
+  const q = uri.indexOf('?')
+  txn.path = q === -1 ? uri : uri.slice(0, q)
+  txn.query = q === -1 ? null : uri.slice(q + 1)
+}
+
+const urlOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
+
+/** Header rewriting actions shared by both sides. */
+function headerAction (name: string, args: string[], ctx: RuleContext, target: Target): Action | null {
+  switch (name) {
+    case 'set-header':
+    case 'add-header': {
+      exactArgs(args, 2, 'expects exactly 2 arguments')
+      const header = args[0].toLowerCase()
+      const value = format(args[1], ctx.env).format
+      if (name === 'add-header') return (t, r) => { addHeader(target(t, r), header, value(t, r)); return null }
+      return (t, r) => {
+        const v = value(t, r)
+        const h = target(t, r)
+        h[header] = header === 'set-cookie' ? [v] : v
+        return null
+      }
+    }
+    case 'del-header': {
+      if (args.length === 0) throw new RuleArgError('expects at least 1 argument')
+      let method = 'str'
+      if (args.length > 1) {
+        if (args[1] !== '-m') throw new TrailingWordError(args[1])
+        method = args[2] ?? ''
+        if (HEADER_MATCH[method] === undefined) throw new RuleArgError(`-m with unsupported matching method '${method}'`)
+        if (args.length > 3) throw new TrailingWordError(args[3])
+      }
+      const header = args[0].toLowerCase()
+      if (method === 'str') return (t, r) => { delete target(t, r)[header]; return null }
+      const re = method === 'reg' ? compileRegex(args[0], true) : null
+      const test = HEADER_MATCH[method]
+      return (t, r) => {
+        const h = target(t, r)
+        for (const key of Object.keys(h)) if (test(key, header, re)) delete h[key]
+        return null
+      }
+    }
+    case 'replace-header':
+    case 'replace-value': {
+      exactArgs(args, 3, 'expects exactly 3 arguments')
+      const header = args[0].toLowerCase()
+      const re = compileRegex(args[1], false)
+      const tpl = format(args[2], ctx.env).format
+      const one = (v: string, template: string): string => {
+        const m = re.exec(v)
+        return m === null ? v : expand(template, m)
+      }
+      const line = name === 'replace-header'
+        ? one
+        : (v: string, template: string) => v.split(',').map((x) => one(x.trim(), template)).join(', ')
+      return (t, r) => {
+        const h = target(t, r)
+        const cur = h[header]
+        if (cur === undefined) return null
+        const template = tpl(t, r)
+        h[header] = Array.isArray(cur) ? cur.map((v) => line(v, template)) : line(cur, template)
+        return null
+      }
+    }
+  }
+  return null
+}
+
+/** `set-var(name) <expr>`, `set-var-fmt(name) <fmt>`, `unset-var(name)` (§4.2). */
+function varAction (action: string, args: string[], ctx: RuleContext): Action | null {
+  const m = /^(set-var|set-var-fmt|unset-var)\((.*)\)$/.exec(action)
+  if (m === null) return null
+  const name = m[2]
+  try {
+    checkVarName(name)
+  } catch (err) {
+    throw new RuleArgError((err as Error).message)
+  }
+  if (m[1] === 'unset-var') {
+    if (args.length > 0) throw new TrailingWordError(args[0])
+    return (t) => { t.vars?.delete(name); return null }
+  }
+  if (args.length === 0) throw new RuleArgError(m[1] === 'set-var' ? 'missing fetch method' : 'expects exactly 1 argument <format>')
+  if (args.length > 1) throw new TrailingWordError(args[1])
+  if (m[1] === 'set-var-fmt') {
+    const f = format(args[0], ctx.env).format
+    return (t, r) => { (t.vars ??= new Map()).set(name, f(t, r)); return null }
+  }
+  const expr = compileExpr(parseExpr(args[0]), ctx.env)
+  return (t, r) => {
+    const v = expr.one(t, r)
+    if (v !== null) (t.vars ??= new Map()).set(name, v)
+    return null
+  }
+}
+
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308])
+
+/**
+ * `redirect location|prefix|scheme <to> [code N] [drop-query] [append-slash] [ignore-empty]
+ * [set-cookie NAME[=v]] [clear-cookie NAME[=]]`, for both `http-request redirect` and the
+ * `redirect` keyword. As observed on 2.6.12: `prefix /` adds nothing, append-slash appends to
+ * the whole URI (after a query) unless it already ends with '/', and `location` ignores it.
+ */
+export function compileRedirect (args: string[], ctx: RuleContext, legacy: boolean): Action {
+  let type: 'location' | 'prefix' | 'scheme' | null = null
+  let target = ''
+  let code = 302
+  let dropQuery = false
+  let appendSlash = false
+  let ignoreEmpty = false
+  const cookies: Array<[string, string]> = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (a === 'location' || a === 'prefix' || a === 'scheme') {
+      if (i + 1 >= args.length) throw new RuleArgError(`missing argument for '${a}'`)
+      type = a
+      target = args[++i]
+    } else if (a === 'code') {
+      if (i + 1 >= args.length) throw new RuleArgError("missing HTTP code")
+      code = Number(args[++i])
+      if (!REDIRECT_CODES.has(code)) throw new RuleArgError(`'code': unsupported HTTP code '${args[i]}' (must be one of 301, 302, 303, 307 or 308)`)
+    } else if (a === 'drop-query') dropQuery = true
+    else if (a === 'append-slash') appendSlash = true
+    else if (a === 'ignore-empty') ignoreEmpty = true
+    else if (a === 'set-cookie' || a === 'clear-cookie') {
+      if (i + 1 >= args.length) throw new RuleArgError(`missing argument for '${a}'`)
+      const c = args[++i]
+      cookies.push(['set-cookie', a === 'set-cookie'
+        ? `${c.includes('=') ? c : c + '='}; path=/`
+        : `${c.replace(/=.*$/, '')}=; Max-Age=0; path=/`])
+    } else if (legacy) {
+      throw new RuleArgError(`expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '${a}')`)
+    } else throw new TrailingWordError(a)
+  }
+  if (type === null) throw new RuleArgError("redirection type expected ('prefix', 'location', or 'scheme')")
+  const to = format(target, ctx.env)
+  const kind = type
+  const constant: Decision | null = kind === 'location' && to.constant !== null
+    ? { kind: 'redirect', status: code, location: to.constant, headers: cookies }
+    : null
+  if (constant !== null) return () => constant
+  return (t, r) => {
+    const dest = to.format(t, r)
+    if (ignoreEmpty && dest === '') return null
+    if (kind === 'location') return { kind: 'redirect', status: code, location: dest, headers: cookies }
+    const uri = dropQuery ? t.path : urlOf(t)
+    let location: string
+    if (kind === 'prefix') location = (dest === '/' ? '' : dest) + uri
+    else {
+      const host = t.headers.host
+      location = `${dest}://${typeof host === 'string' ? host : ''}${uri}`
+    }
+    if (appendSlash && !uri.endsWith('/')) location += '/'
+    return { kind: 'redirect', status: code, location, headers: cookies }
+  }
+}
+
+const NO_BODY_STATUS = new Set([204, 304])
+
+/** `return` and the return-like options of `deny` / `tarpit` (§4.2 "http-request return"). */
+function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: string[], dflt: number, deny: boolean }): Action {
+  let status = opts.dflt
+  let ctype: string | null = null
+  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file', text: string } | null = null
+  const hdrs: Array<[string, Format]> = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (opts.statusWords.includes(a)) {
+      const v = Number(args[++i])
+      if (!Number.isInteger(v) || v < 200 || v > 599) throw new RuleArgError(`Unexpected status code '${Number.isInteger(v) ? v : 0}'`)
+      status = v
+    } else if (a === 'content-type') {
+      if (i + 1 >= args.length) throw new RuleArgError("'content-type' expects <ctype> as argument")
+      ctype = args[++i]
+    } else if (a === 'string' || a === 'lf-string' || a === 'file' || a === 'lf-file') {
+      if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
+      if (i + 1 >= args.length) throw new RuleArgError(`'${a}' expects <${a.endsWith('file') ? 'file' : 'str'}> as argument`)
+      body = { kind: a, text: args[++i] }
+    } else if (a === 'hdr') {
+      if (i + 2 >= args.length) throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
+      hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx.env).format])
+      i += 2
+    } else throw new TrailingWordError(a)
+  }
+  // A plain string or file body is built once; lf-string / lf-file bodies per request.
+  let fixedBody: string | null = ''
+  let lfBody: Format | null = null
+  if (body !== null) {
+    let src = body.text
+    if (body.kind === 'file' || body.kind === 'lf-file') {
+      try {
+        src = readFileSync(body.text, 'latin1')
+      } catch {
+        throw new RuleArgError(`error opening file '${body.text}'`)
+      }
+    }
+    if (body.kind.startsWith('lf-')) {
+      lfBody = format(src, ctx.env).format
+      fixedBody = null
+    } else fixedBody = src
+    if (src !== '' && ctype === null) throw new RuleArgError('a content type must be defined when non-empty payload is configured')
+    if (NO_BODY_STATUS.has(status)) throw new RuleArgError(`No body expected for ${status} responses`)
+  }
+  if (opts.deny && body === null && hdrs.length === 0) {
+    const d: Decision = { kind: 'deny', status }
+    return () => d
+  }
+  const fixed: Array<[string, string]> = ctype === null ? [] : [['content-type', ctype]]
+  if (hdrs.length === 0 && fixedBody !== null) {
+    const d: Decision = { kind: 'reply', status, headers: fixed, body: fixedBody }
+    return () => d
+  }
+  return (t, r) => ({
+    kind: 'reply',
+    status,
+    headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)])],
+    body: lfBody !== null ? lfBody(t, r) : fixedBody ?? ''
+  })
+}
+
+const requestHeaders: Target = (t) => t.headers
+const responseHeaders: Target = (t, r) => r === null ? t.headers : r.headers
+
+/**
+ * Compiles the action part of one rule. Returns null for an action accepted and ignored (with
+ * a warning). Throws RuleArgError / TrailingWordError / ExprError; the caller words them.
+ */
+export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Action | null {
+  const { action, args } = rule
+  const name = action
+  const headers = headerAction(name, args, ctx, side === 'http-request' ? requestHeaders : responseHeaders)
+  if (headers !== null) return headers
+  const vars = varAction(name, args, ctx)
+  if (vars !== null) return vars
+  const fmt1 = (): Format => { exactArgs(args, 1, 'expects exactly 1 argument <format>'); return format(args[0], ctx.env).format }
+  const regex2 = (): [RegExp, Format] => {
+    exactArgs(args, 2, 'expects exactly 2 arguments <match-regex> and <replace-format>')
+    return [compileRegex(args[0], false), format(args[1], ctx.env).format]
+  }
+  if (side === 'http-request') {
+    switch (name) {
+      case 'set-path': { const f = fmt1(); return (t, r) => { t.path = f(t, r); return null } }
+      case 'set-pathq': { const f = fmt1(); return (t, r) => { setUri(t, f(t, r)); return null } }
+      case 'set-query': { const f = fmt1(); return (t, r) => { t.query = f(t, r); return null } }
+      case 'set-uri': { const f = fmt1(); return (t, r) => { setUri(t, f(t, r)); return null } }
+      case 'set-method': { const f = fmt1(); return (t, r) => { t.method = f(t, r); return null } }
+      case 'replace-path': {
+        const [re, f] = regex2()
+        return (t, r) => { const m = re.exec(t.path); if (m !== null) t.path = expand(f(t, r), m); return null }
+      }
+      case 'replace-pathq':
+      case 'replace-uri': {
+        const [re, f] = regex2()
+        return (t, r) => { const m = re.exec(urlOf(t)); if (m !== null) setUri(t, expand(f(t, r), m)); return null }
+      }
+      case 'deny':
+        return compileReturn(args, ctx, { statusWords: ['deny_status', 'status'], dflt: 403, deny: true })
+      case 'tarpit':
+        return compileReturn(args, ctx, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true })
+      case 'return':
+        return compileReturn(args, ctx, { statusWords: ['status'], dflt: 200, deny: false })
+      case 'redirect':
+        return compileRedirect(args, ctx, false)
+      case 'allow':
+        if (args.length > 0) throw new TrailingWordError(args[0])
+        return () => STOP
+      case 'auth': {
+        let realm = ctx.proxy.name
+        if (args.length > 0) {
+          if (args[0] !== 'realm') throw new TrailingWordError(args[0])
+          if (args.length < 2) throw new RuleArgError('missing realm value')
+          if (args.length > 2) throw new TrailingWordError(args[2])
+          realm = args[1]
+        }
+        const d: Decision = { kind: 'auth', realm }
+        return () => d
+      }
+      case 'use-service': {
+        if (args.length === 0) throw new RuleArgError('expects a service name')
+        if (args[0] !== 'prometheus-exporter') throw new RuleArgError(`'${args[0]}' unknown service name.`)
+        if (args.length > 1) throw new TrailingWordError(args[1])
+        const d: Decision = { kind: 'service', service: args[0] }
+        return () => d
+      }
+    }
+  } else {
+    switch (name) {
+      case 'set-status': {
+        const code = Number(args[0])
+        if (!Number.isInteger(code) || code < 100 || code > 999) throw new RuleArgError('expects an integer status code between 100 and 999')
+        if (args.length > 1 && args[1] !== 'reason') throw new TrailingWordError(args[1])
+        if (args.length > 3) throw new TrailingWordError(args[3])
+        return (_t, r) => { if (r !== null) r.status = code; return null }
+      }
+      case 'deny':
+        return compileReturn(args, ctx, { statusWords: ['deny_status', 'status'], dflt: 502, deny: true })
+      case 'return':
+        return compileReturn(args, ctx, { statusWords: ['status'], dflt: 200, deny: false })
+      case 'redirect':
+        return compileRedirect(args, ctx, false)
+      case 'allow':
+        if (args.length > 0) throw new TrailingWordError(args[0])
+        return () => STOP
+    }
+  }
+  if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))
+  if (IGNORED_ACTIONS.has(name)) {
+    ctx.warn(`'${side} ${name}' is accepted but ignored by fastify-haproxy.`)
+    return null
+  }
+  throw new ExprError(`'${side} ${name}' is not supported by fastify-haproxy.`)
+}

@@ -1,0 +1,213 @@
+// Argument grammars shared by the keyword rows: times, sizes, integers and addresses, each
+// returning a value or HAProxy's own complaint (src/tools.c parse_time_err, parse_size_err,
+// str2sa_range; configuration.txt §2.5 "Time format").
+
+import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { isIP } from 'node:net'
+
+export type Parsed<T> = { ok: true, value: T } | { ok: false, error: string }
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
+const err = <T>(error: string): Parsed<T> => ({ ok: false, error })
+
+/** Largest timer HAProxy accepts: 2^31-1 ms (about 24.8 days). */
+export const MAX_TIMER_MS = 2147483647
+
+export type TimeResult =
+  | { ok: true, value: number, trailing?: string }
+  | { ok: false, bad: string | null, overflow?: boolean }
+
+/**
+ * §2.5: a number with an optional unit (us, ms, s, m, h, d); a bare number is in `unit` (ms by
+ * default). Rounded up like HAProxy. `bad` is the first unexpected character ('' when the value
+ * does not start with a digit); `trailing` reports characters after the unit, which HAProxy
+ * accepts with a warning.
+ */
+export function parseTime (text: string, unit: 'ms' | 's' = 'ms'): TimeResult {
+  let i = 0
+  let value = 0
+  if (!(text[0]! >= '0' && text[0]! <= '9')) return { ok: false, bad: text[0] ?? null }
+  while (i < text.length && text[i]! >= '0' && text[i]! <= '9') value = value * 10 + (text.charCodeAt(i++) - 48)
+  let mult = 1
+  let div = 1
+  const u = text[i]
+  if (u === undefined) {
+    if (unit === 's') mult = 1000
+  } else {
+    if (u === 's') mult = 1000
+    else if (u === 'u' && text[i + 1] === 's') { div = 1000; i++ } else if (u === 'm' && text[i + 1] === 's') { i++ } else if (u === 'm') mult = 60000
+    else if (u === 'h') mult = 3600000
+    else if (u === 'd') mult = 86400000
+    else return { ok: false, bad: u }
+    i++
+  }
+  const ms = Math.ceil(value * mult / div)
+  if (ms > MAX_TIMER_MS) return { ok: false, bad: null, overflow: true }
+  const r: TimeResult = { ok: true, value: ms }
+  if (i < text.length) r.trailing = text[i]
+  return r
+}
+
+/** Sizes with k, m or g suffixes (1024-based), as `tune.bufsize` or `maxsslconn` use. */
+export function parseSize (text: string): Parsed<number> {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(text)
+  if (!m) return err(`invalid size '${text}'`)
+  const mult = { '': 1, k: 1024, m: 1048576, g: 1073741824 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']
+  return ok(Number(m[1]) * mult)
+}
+
+/** C's atoi: leading digits (with an optional sign), 0 when there are none — HAProxy is that lenient. */
+export function atoi (text: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(text)
+  return m ? Number(m[1]) : 0
+}
+
+/** Strict decimal integer. */
+export function isInteger (text: string): boolean {
+  return /^[+-]?\d+$/.test(text)
+}
+
+export interface Address {
+  family: 'ipv4' | 'ipv6' | 'unix' | 'abns' | 'fd' | 'sockpair' | 'fqdn'
+  /** '' for "any address"; the host name itself for 'fqdn'. */
+  host: string
+  port: number
+  portEnd: number
+  /** `+N` / `-N`: a port relative to the one the client connected to (servers only). */
+  portOffset: boolean
+  hasPort: boolean
+}
+
+export interface AddressRules {
+  /** bind needs a port; a server may omit it (same port as the client used). */
+  portRequired: boolean
+  allowRange: boolean
+  allowOffset: boolean
+  /** servers keep unresolved names for later; binds resolve now. */
+  allowFqdn: boolean
+  allowZeroPort: boolean
+}
+
+const PREFIXES: Record<string, Address['family'] | 'ip'> = {
+  'ipv4@': 'ipv4', 'ipv6@': 'ipv6', 'unix@': 'unix', 'abns@': 'abns', 'fd@': 'fd', 'sockpair@': 'sockpair',
+  'tcp@': 'ip', 'tcp4@': 'ipv4', 'tcp6@': 'ipv6', 'udp@': 'ip', 'udp4@': 'ipv4', 'udp6@': 'ipv6',
+  'uxst@': 'unix', 'uxdg@': 'unix', 'stream+ipv4@': 'ipv4', 'stream+ipv6@': 'ipv6', 'stream+unix@': 'unix',
+  'dgram+ipv4@': 'ipv4', 'dgram+ipv6@': 'ipv6'
+}
+
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/
+
+/** src/tools.c str2sa_range, for the forms a configuration uses: `[prefix@]host[:port[-end]]`. */
+export function parseAddress (text: string, rules: AddressRules): Parsed<Address> {
+  let rest = text
+  let family: Address['family'] | 'ip' = 'ip'
+  for (const p in PREFIXES) {
+    if (rest.startsWith(p)) {
+      family = PREFIXES[p]!
+      rest = rest.slice(p.length)
+      break
+    }
+  }
+  if (family === 'unix' || family === 'abns' || (family === 'ip' && rest.startsWith('/'))) {
+    return ok({ family: family === 'abns' ? 'abns' : 'unix', host: rest, port: 0, portEnd: 0, portOffset: false, hasPort: false })
+  }
+  if (family === 'fd' || family === 'sockpair') {
+    return ok({ family, host: rest, port: 0, portEnd: 0, portOffset: false, hasPort: false })
+  }
+  let host = rest
+  let portText: string | null = null
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']')
+    if (close < 0) return err(`invalid address: '${rest}' in '${text}'`)
+    host = rest.slice(1, close)
+    const after = rest.slice(close + 1)
+    if (after.startsWith(':')) portText = after.slice(1)
+    else if (after !== '') return err(`invalid address: '${rest}' in '${text}'`)
+  } else {
+    const colon = rest.lastIndexOf(':')
+    if (colon >= 0) {
+      host = rest.slice(0, colon)
+      portText = rest.slice(colon + 1)
+    }
+  }
+  let port = 0
+  let portEnd = 0
+  let portOffset = false
+  if (portText === null || portText === '') {
+    if (rules.portRequired) return err(`missing port specification in '${text}'`)
+  } else {
+    let p = portText
+    if (p[0] === '+' || p[0] === '-') {
+      if (!rules.allowOffset) return err(`invalid port '${portText}'`)
+      portOffset = true
+      p = p.slice(1)
+    }
+    const range = /^(\d*)(?:-(\d*))?$/.exec(p)
+    if (!range) {
+      const bad = /[^0-9-]/.exec(p)![0]
+      return err(`invalid character '${bad}' in port number '${portText}' in '${text}'`)
+    }
+    port = Number(range[1] || 0)
+    portEnd = range[2] !== undefined ? Number(range[2] || 0) : port
+    if (range[2] !== undefined && !rules.allowRange) return err(`port range not allowed in '${text}'`)
+    const max = portOffset ? 65535 : 65535
+    if (port > max || portEnd > max || portEnd < port || (!portOffset && port === 0 && !rules.allowZeroPort)) {
+      return err(`invalid port '${portText}'`)
+    }
+  }
+  if (host === '' || host === '*') return ok({ family: family === 'ipv6' ? 'ipv6' : 'ipv4', host: '', port, portEnd, portOffset, hasPort: portText !== null })
+  const ip = isIP(host)
+  if (ip === 4 && family !== 'ipv6') return ok({ family: 'ipv4', host, port, portEnd, portOffset, hasPort: portText !== null })
+  if (ip === 6 && family !== 'ipv4') return ok({ family: 'ipv6', host, port, portEnd, portOffset, hasPort: portText !== null })
+  // A dotted quad that is not an IPv4 address is never a host name to HAProxy either.
+  if (ip === 0 && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) {
+    if (rules.allowFqdn) return ok({ family: 'fqdn', host, port, portEnd, portOffset, hasPort: portText !== null })
+    const resolved = resolveHost(host)
+    if (resolved !== null) return ok({ family: isIP(resolved) === 6 ? 'ipv6' : 'ipv4', host: resolved, port, portEnd, portOffset, hasPort: portText !== null })
+  }
+  return err(`invalid address: '${host}' in '${text}'`)
+}
+
+const resolved = new Map<string, string | null>()
+let hostsFile: Map<string, string> | null = null
+
+function loadHosts (): Map<string, string> {
+  const map = new Map<string, string>()
+  let text = ''
+  try {
+    text = readFileSync('/etc/hosts', 'utf8')
+  } catch {
+    return map
+  }
+  for (const line of text.split('\n')) {
+    const words = line.replace(/#.*/, '').trim().split(/\s+/)
+    if (words.length < 2 || isIP(words[0]!) === 0) continue
+    for (const name of words.slice(1)) if (!map.has(name.toLowerCase())) map.set(name.toLowerCase(), words[0]!)
+  }
+  return map
+}
+
+/**
+ * HAProxy resolves names while loading (getaddrinfo). We do the same synchronously: /etc/hosts
+ * first, then the system resolver through `getent ahosts` (NSS, so DNS too where configured),
+ * with a short timeout; results are cached for the process.
+ */
+export function resolveHost (name: string): string | null {
+  if (isIP(name) !== 0) return name
+  const key = name.toLowerCase()
+  if (resolved.has(key)) return resolved.get(key)!
+  hostsFile ??= loadHosts()
+  let ip: string | null = hostsFile.get(key) ?? null
+  if (ip === null) {
+    try {
+      const r = spawnSync('getent', ['ahosts', name], { encoding: 'utf8', timeout: 3000 })
+      const first = r.status === 0 ? r.stdout.split(/\s+/)[0] : undefined
+      if (first && isIP(first) !== 0) ip = first
+    } catch {
+      ip = null
+    }
+  }
+  resolved.set(key, ip)
+  return ip
+}

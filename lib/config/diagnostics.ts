@@ -1,0 +1,97 @@
+// Problems are data: the parser and the checker push Diagnostics and carry on; whoever prints
+// them uses formatDiagnostic, which gives HAProxy's own line shape (src/errors.c ha_alert,
+// src/cfgparse.c "parsing [%s:%d] : ...").
+
+import type { Diagnostic, DiagnosticLevel, Loc } from './model.js'
+
+/** HAProxy pads the level tag to a fixed width: `[ALERT]    `, `[WARNING]  `, `[NOTICE]   `. */
+const TAGS: Record<DiagnosticLevel, string> = {
+  alert: '[ALERT]    ',
+  warning: '[WARNING]  ',
+  notice: '[NOTICE]   '
+}
+
+/** `[ALERT]    (PID) : config : parsing [file:line] : message` — one line per message line. */
+export function formatDiagnostic (d: Diagnostic, pid: number): string {
+  const where = d.loc ? `parsing [${d.loc.file}:${d.loc.line}] : ` : ''
+  return `${TAGS[d.level]}(${pid}) : config : ${where}${d.message}`
+}
+
+/** A sink the parser and checker write into; `hasAlert` tells whether the config is invalid. */
+export class DiagnosticList {
+  readonly items: Diagnostic[] = []
+  alerts = 0
+
+  alert (message: string, loc?: Loc, keyword?: string): void {
+    this.alerts++
+    this.items.push(make('alert', message, loc, keyword))
+  }
+
+  warn (message: string, loc?: Loc, keyword?: string): void {
+    this.items.push(make('warning', message, loc, keyword))
+  }
+
+  notice (message: string, loc?: Loc, keyword?: string): void {
+    this.items.push(make('notice', message, loc, keyword))
+  }
+}
+
+function make (level: DiagnosticLevel, message: string, loc: Loc | undefined, keyword: string | undefined): Diagnostic {
+  const d: Diagnostic = { level, message }
+  if (loc) d.loc = loc
+  if (keyword !== undefined) d.keyword = keyword
+  return d
+}
+
+// HAProxy's "did you mean" (src/tools.c make_word_fingerprint / word_fingerprint_distance,
+// src/cfgparse.c cfg_find_best_match): words are compared by their counts of letter pairs,
+// where every digit is one symbol and everything else another.
+function symbol (ch: string): number {
+  const c = ch.toLowerCase()
+  if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 96
+  if (c >= '0' && c <= '9') return 27
+  return 28
+}
+
+function fingerprint (word: string): Map<number, number> {
+  const fp = new Map<number, number>()
+  let from = 28
+  for (const ch of word) {
+    const to = symbol(ch)
+    const k = from * 32 + to
+    fp.set(k, (fp.get(k) ?? 0) + 1)
+    from = to
+  }
+  const k = from * 32 + 28
+  fp.set(k, (fp.get(k) ?? 0) + 1)
+  return fp
+}
+
+function distance (a: Map<number, number>, b: Map<number, number>): number {
+  let d = 0
+  for (const [k, n] of a) d += Math.abs(n - (b.get(k) ?? 0))
+  for (const [k, n] of b) if (!a.has(k)) d += n
+  return d
+}
+
+/** The closest candidate, or null when none is close enough (same cut-off as HAProxy). */
+export function bestMatch (word: string, candidates: Iterable<string>): string | null {
+  const fp = fingerprint(word)
+  let best: string | null = null
+  let bestDist = Infinity
+  for (const c of candidates) {
+    const d = distance(fp, fingerprint(c))
+    if (d < bestDist) {
+      bestDist = d
+      best = c
+    }
+  }
+  if (best === null || bestDist > 2 * word.length || bestDist > 2 * best.length) return null
+  return best
+}
+
+/** `; did you mean 'x' maybe ?` or '' — appended to "unknown keyword" messages. */
+export function didYouMean (word: string, candidates: Iterable<string>): string {
+  const m = bestMatch(word, candidates)
+  return m ? `; did you mean '${m}' maybe ?` : ''
+}

@@ -1,0 +1,997 @@
+// Keywords are data (STYLE.md §5, HAProxy's cfg_kw_list / cfg_opts[]): one row per keyword with
+// the sections that accept it (configuration.txt §4.1 matrix), and either a function that
+// applies it to the model, the reason it is accepted without effect here, or the message
+// HAProxy 2.6 gives for a removed directive. Wrong-section semantics follow HAProxy: a keyword
+// a defaults section cannot hold is an alert; one a proxy lacks the capability for is ignored
+// with a warning (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
+
+import { existsSync, statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import type { Condition, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
+import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
+import { didYouMean } from './diagnostics.js'
+
+/** Section letters of the §4.1 matrix: D defaults, F frontend, L listen, B backend; '!' = named defaults only. */
+export type Where = string
+
+/** What the parser knows while applying one proxy keyword line. */
+export interface ProxyCtx {
+  proxy: Proxy
+  /** The proxy being filled is a defaults section (kind is then meaningless). */
+  isDefaults: boolean
+  /** `frontend`, `backend`, `listen` or `defaults`: the section word, for messages. */
+  section: string
+  defaultServer: ServerOptions
+  loc: Loc
+  /** `no option x` / `default option x`. */
+  kwm: 'std' | 'no' | 'default'
+  alert: (msg: string) => void
+  warn: (msg: string) => void
+  notice: (msg: string) => void
+  /** Absolute path of a file named in the config (relative to the config's directory). */
+  path: (p: string) => string
+  /** Set when the line holds TCP/HTTP rules (a defaults section with rules cannot be inherited implicitly). */
+  markRules: () => void
+  /** Parser-side facts about this section (explicit id, http-check rules seen …). */
+  flags: Set<string>
+  /** `crt-base` / `ca-base` of the global section. */
+  crtBase: string | undefined
+  caBase: string | undefined
+}
+
+type Apply = (c: ProxyCtx, args: string[]) => void
+
+export interface ProxyKeyword {
+  where: Where
+  apply?: Apply
+  /** Accepted without effect in this gateway: how loudly to say so, and why. */
+  ignored?: { level: 'warning' | 'notice', why: string }
+  /** HAProxy 2.6's message for a directive it no longer supports (an alert). */
+  removed?: string
+  /** A proxy without the capability gets an alert instead of the usual warning. */
+  capAlert?: string
+  /** Custom message when used in a defaults section it does not belong to. */
+  defaultsMsg?: string
+  /** Name shown in capability messages when it differs from the row key. */
+  shown?: string
+}
+
+const SILENT_LOG = { level: 'notice' as const, why: 'logging goes through the Fastify logger' }
+const NOT_HERE = (what: string): { level: 'warning', why: string } => ({ level: 'warning', why: what })
+
+/** Words up to the first empty one: HAProxy stops reading arguments there (an unset "${VAR}"). */
+export function argsOf (words: string[]): string[] {
+  const i = words.indexOf('')
+  return i < 0 ? words : words.slice(0, i)
+}
+
+/** Splits `... if|unless <cond>` off the end of a rule line. */
+export function splitCondition (words: string[], loc: Loc): { args: string[], cond: Condition | null } {
+  const i = words.findIndex(w => w === 'if' || w === 'unless')
+  if (i < 0) return { args: words, cond: null }
+  return { args: words.slice(0, i), cond: { polarity: words[i] as 'if' | 'unless', words: words.slice(i + 1), loc } }
+}
+
+function tooMany (c: ProxyCtx, args: string[], max: number, name = args[0]!): boolean {
+  if (args.length > max + 1) {
+    c.alert(`'${name}' cannot handle unexpected argument '${args[max + 1]}'.`)
+    return true
+  }
+  return false
+}
+
+/** `timeout X <time>`-style values; reports in HAProxy's words and returns null on error. */
+export function timeArg (c: ProxyCtx, value: string | undefined, what: string): number | null {
+  if (value === undefined || value === '') {
+    c.alert(`'${what}' expects an integer value (in milliseconds)`)
+    return null
+  }
+  const r: TimeResult = parseTime(value)
+  if (!r.ok) {
+    if (r.overflow) c.alert(`timer overflow in argument '${value}' to '${what}' (maximum value is 2147483647 ms or ~24.8 days)`)
+    else c.alert(`unexpected character '${r.bad ?? ''}' in '${what}'`)
+    return null
+  }
+  if (r.trailing !== undefined) {
+    c.warn(`unexpected character '${r.trailing}' after the timer value '${value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.`)
+  }
+  return r.value
+}
+
+// ---------------------------------------------------------------------------------------------
+// timeout <name> <time>   (§4.2 "timeout ...")
+
+const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where }> = {
+  client: { field: 'client', where: 'DFL' },
+  server: { field: 'server', where: 'DLB' },
+  connect: { field: 'connect', where: 'DLB' },
+  check: { field: 'check', where: 'DLB' },
+  queue: { field: 'queue', where: 'DLB' },
+  'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB' },
+  'http-request': { field: 'httpRequest', where: 'DFLB' },
+  tunnel: { field: 'tunnel', where: 'DLB' },
+  tarpit: { where: 'DFLB' },
+  'client-fin': { field: 'clientFin', where: 'DFL' },
+  'server-fin': { field: 'serverFin', where: 'DLB' }
+}
+
+const applyTimeout: Apply = (c, args) => {
+  const name = args[1] ?? ''
+  const row = TIMEOUTS[name]
+  if (!row) {
+    c.alert(`'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '${name}')`)
+    return
+  }
+  const ms = timeArg(c, args[2], `timeout ${name}`)
+  if (ms === null) return
+  if (tooMany(c, args, 2, `timeout ${name}`)) return
+  if (!c.isDefaults && !capable(c.proxy.kind, row.where)) {
+    c.warn(`'timeout ${name}' will be ignored because ${c.proxy.kind} '${c.proxy.name}' has no ${c.proxy.kind === 'frontend' ? 'backend' : 'frontend'} capability`)
+    return
+  }
+  if (row.field) c.proxy.timeouts[row.field] = ms
+  else c.notice(`'timeout ${name}' is accepted but has no effect in fastify-haproxy (no tarpit)`)
+}
+
+export function capable (kind: Proxy['kind'], where: Where): boolean {
+  if (kind === 'listen') return where.includes('L')
+  return where.includes(kind === 'frontend' ? 'F' : 'B')
+}
+
+// ---------------------------------------------------------------------------------------------
+// option <name>   (§4.2 "option ...", src/cfgparse-listen.c cfg_opts[] / cfg_opts2[])
+
+interface OptionRow {
+  where: Where
+  /** Accepts `no option x` / `default option x`. */
+  negatable: boolean
+  apply?: (c: ProxyCtx, args: string[], on: boolean) => void
+  ignored?: { level: 'warning' | 'notice', why: string }
+  removed?: string
+  /** Takes arguments of its own (otherwise extra words are an alert). */
+  takesArgs?: boolean
+}
+
+const flag = (where: Where, ignored?: OptionRow['ignored']): OptionRow =>
+  ignored ? { where, negatable: true, ignored } : { where, negatable: true, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } }
+
+const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => ({
+  where: 'DFLB',
+  negatable: true,
+  apply: (c, a, on) => {
+    c.proxy.options[a[1]!] = on
+    if (on) c.proxy.httpConnectionMode = mode
+    else if (c.proxy.httpConnectionMode === mode) delete c.proxy.httpConnectionMode
+  }
+})
+
+const CHECK_TYPE = NOT_HERE('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
+
+export const OPTIONS: Record<string, OptionRow> = {
+  abortonclose: flag('DLB'),
+  'accept-invalid-http-request': flag('DFL', NOT_HERE('Node\'s HTTP parser decides what it accepts')),
+  'accept-invalid-http-response': flag('DLB', NOT_HERE('undici decides what it accepts')),
+  allbackups: { where: 'DLB', negatable: true, apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
+  checkcache: flag('DLB', NOT_HERE('no cacheable-response check')),
+  clitcpka: flag('DFL', NOT_HERE('TCP keep-alive is left to Node')),
+  contstats: flag('DFL', SILENT_LOG),
+  'disable-h2-upgrade': flag('DFL', NOT_HERE('HTTP/2 is not offered')),
+  'dontlog-normal': flag('DFL', SILENT_LOG),
+  dontlognull: flag('DFL', SILENT_LOG),
+  'h1-case-adjust-bogus-client': flag('DFL', NOT_HERE('header case is kept as Node gives it')),
+  'h1-case-adjust-bogus-server': flag('DLB', NOT_HERE('header case is kept as Node gives it')),
+  'http-buffer-request': flag('DFLB'),
+  'http-ignore-probes': flag('DFL', SILENT_LOG),
+  'http-keep-alive': connMode('keep-alive'),
+  'http-no-delay': flag('DFLB', NOT_HERE('Node sets TCP_NODELAY itself')),
+  'http-pretend-keepalive': flag('DLB'),
+  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, ignored: NOT_HERE('header names are not filtered') },
+  'http-server-close': connMode('server-close'),
+  'http-use-proxy-header': flag('DFL'),
+  httpclose: connMode('close'),
+  httplog: { where: 'DFL', negatable: false, takesArgs: true, ignored: SILENT_LOG },
+  httpslog: { where: 'DFL', negatable: false, ignored: SILENT_LOG },
+  'idle-close-on-response': flag('DFL'),
+  'independent-streams': flag('DFLB'),
+  'ldap-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
+  'external-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
+  'log-health-checks': flag('DLB', SILENT_LOG),
+  'log-separate-errors': flag('DFL', SILENT_LOG),
+  logasap: flag('DFL', SILENT_LOG),
+  'mysql-check': { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
+  nolinger: flag('DFLB', NOT_HERE('socket lingering is left to Node')),
+  originalto: { where: 'DFLB', negatable: false, takesArgs: true, ignored: NOT_HERE('X-Original-To is not added') },
+  persist: flag('DLB', NOT_HERE('no cookie persistence')),
+  'pgsql-check': { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
+  'prefer-last-server': flag('DLB'),
+  redispatch: { where: 'DLB', negatable: true, takesArgs: true, apply: applyRedispatch },
+  'redis-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
+  smtpchk: { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
+  'socket-stats': flag('DFL', NOT_HERE('no per-listener stats rows')),
+  'splice-auto': flag('DFLB', NOT_HERE('no kernel splicing in Node')),
+  'splice-request': flag('DFLB', NOT_HERE('no kernel splicing in Node')),
+  'splice-response': flag('DFLB', NOT_HERE('no kernel splicing in Node')),
+  'spop-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
+  srvtcpka: flag('DLB', NOT_HERE('TCP keep-alive is left to Node')),
+  'ssl-hello-chk': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
+  'tcp-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
+  'tcp-smart-accept': flag('DFL', NOT_HERE('socket tuning is left to Node')),
+  'tcp-smart-connect': flag('DLB', NOT_HERE('socket tuning is left to Node')),
+  tcpka: { where: 'DFLB', negatable: false, ignored: NOT_HERE('TCP keep-alive is left to Node') },
+  tcplog: { where: 'DFLB', negatable: false, ignored: SILENT_LOG },
+  transparent: flag('DLB', NOT_HERE('no transparent proxying')),
+  forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, apply: applyForwardFor },
+  httpchk: { where: 'DLB', negatable: false, takesArgs: true, apply: applyHttpchk },
+  forceclose: { where: 'DFLB', negatable: true, removed: "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed." },
+  'http-tunnel': { where: 'DFLB', negatable: true, removed: "option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed." },
+  http_proxy: { where: 'DFLB', negatable: true, removed: "option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed." }
+}
+
+function applyRedispatch (c: ProxyCtx, args: string[], on: boolean): void {
+  if (!on) {
+    c.proxy.redispatch = null
+    c.proxy.options.redispatch = false
+    return
+  }
+  // §4.2 "option redispatch <interval>": -1 (the default) is the last retry.
+  const interval = args[2] !== undefined ? atoi(args[2]) : -1
+  c.proxy.redispatch = { interval: interval === 0 ? -1 : interval }
+  c.proxy.options.redispatch = true
+}
+
+function applyForwardFor (c: ProxyCtx, args: string[]): void {
+  const ff: NonNullable<Proxy['forwardFor']> = { header: 'X-Forwarded-For', ifNone: false }
+  for (let i = 2; i < args.length; i++) {
+    const w = args[i]
+    if (w === 'except') {
+      if (!args[i + 1]) return c.alert("'option forwardfor except' expects <address>[/mask] as argument.")
+      ff.except = args[++i]!
+    } else if (w === 'header') {
+      if (!args[i + 1]) return c.alert("'option forwardfor header' expects <header_name> as argument.")
+      ff.header = args[++i]!
+    } else if (w === 'if-none') {
+      ff.ifNone = true
+    } else {
+      return c.alert("'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.")
+    }
+  }
+  c.proxy.forwardFor = ff
+  c.proxy.options.forwardfor = true
+}
+
+function applyHttpchk (c: ProxyCtx, args: string[]): void {
+  // §4.2 "option httpchk [<uri>] | <method> <uri> [<version>]"
+  const rest = args.slice(2)
+  if (rest.length > 3) return c.alert(`'option httpchk' cannot handle unexpected argument '${rest[3]}'.`)
+  const hc = c.proxy.httpCheck ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], disableOn404: false }
+  if (rest.length === 1) {
+    hc.uri = rest[0]!
+  } else if (rest.length >= 2) {
+    hc.method = rest[0]!
+    hc.uri = rest[1]!
+    if (rest[2] !== undefined) {
+      // A version may carry headers the old way: "HTTP/1.1\r\nHost:\ www".
+      const [ver, ...hdrs] = rest[2].split('\r\n')
+      hc.version = ver!
+      for (const h of hdrs) {
+        const colon = h.indexOf(':')
+        if (colon > 0) hc.headers.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()])
+      }
+    }
+  }
+  c.proxy.httpCheck = hc
+  c.proxy.options.httpchk = true
+}
+
+const applyOption: Apply = (c, args) => {
+  const name = args[1]
+  if (name === undefined) return c.alert("'option' expects an option name.")
+  const row = OPTIONS[name]
+  if (!row) return c.alert(`unknown option '${name}'${didYouMean(name, Object.keys(OPTIONS))}.`)
+  if (row.removed) return c.alert(row.removed)
+  if (c.kwm !== 'std' && !row.negatable) return c.alert(`negation/default is not supported for option '${name}'.`)
+  if (!row.takesArgs && tooMany(c, args, 1, `option ${name}`)) return
+  if (!c.isDefaults && !capable(c.proxy.kind, row.where)) {
+    c.warn(`'option ${name}' ignored because ${c.proxy.kind} '${c.proxy.name}' has no ${c.proxy.kind === 'frontend' ? 'backend' : 'frontend'} capability.`)
+    return
+  }
+  if (row.ignored) {
+    say(c, row.ignored, `option ${name}`)
+    if (c.kwm !== 'std' || row.negatable) c.proxy.options[name] = c.kwm === 'std'
+    return
+  }
+  row.apply!(c, args, c.kwm === 'std')
+}
+
+function say (c: ProxyCtx, ig: { level: 'warning' | 'notice', why: string }, what: string): void {
+  const msg = `'${what}' is accepted but has no effect in fastify-haproxy (${ig.why}).`
+  if (ig.level === 'warning') c.warn(msg)
+  else c.notice(msg)
+}
+
+// ---------------------------------------------------------------------------------------------
+// stats <sub> ...   (§4.2 "stats ...")
+
+const STATS_SUBS = "'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'"
+
+function stats (c: ProxyCtx): NonNullable<Proxy['stats']> {
+  c.proxy.stats ??= { enabled: false, uri: '/haproxy?stats', auth: [], realm: 'HAProxy Statistics', hideVersion: false, showLegends: false, scope: [], admin: null, httpRequest: [], loc: c.loc }
+  return c.proxy.stats
+}
+
+const applyStats: Apply = (c, args) => {
+  const sub = args[1]
+  if (sub === undefined) return c.alert(`missing keyword in 'stats', expects ${STATS_SUBS}.`)
+  const v = args[2]
+  switch (sub) {
+    case 'enable': stats(c).enabled = true; return
+    case 'uri':
+      if (!v) return c.alert("'uri' needs an URI prefix.")
+      stats(c).uri = v; stats(c).enabled = true; return
+    case 'realm':
+      if (!v) return c.alert("'realm' needs an realm name.")
+      // HAProxy keeps the rest of the line as the realm.
+      stats(c).realm = args.slice(2).join(' '); stats(c).enabled = true; return
+    case 'auth': {
+      if (!v) return c.alert("'auth' needs a user:password account.")
+      const colon = v.indexOf(':')
+      stats(c).auth.push(colon < 0 ? { user: v, password: '' } : { user: v.slice(0, colon), password: v.slice(colon + 1) })
+      stats(c).enabled = true
+      return
+    }
+    case 'scope':
+      if (!v) return c.alert("'scope' needs a proxy name.")
+      stats(c).scope.push(v); stats(c).enabled = true; return
+    case 'refresh': {
+      if (!v) return c.alert("'refresh' needs a positive interval in seconds.")
+      const r = parseTime(v, 's')
+      if (!r.ok) return c.alert(`unexpected character '${r.bad ?? ''}' in argument to stats refresh interval.`)
+      stats(c).refresh = r.value; stats(c).enabled = true; return
+    }
+    case 'hide-version': stats(c).hideVersion = true; stats(c).enabled = true; return
+    case 'show-legends': stats(c).showLegends = true; stats(c).enabled = true; return
+    case 'show-node': stats(c).showNode = v ?? ''; stats(c).enabled = true; return
+    case 'show-desc': stats(c).showDesc = args.slice(2).join(' '); stats(c).enabled = true; return
+    case 'admin': {
+      if (c.isDefaults) return c.alert("'stats admin' not allowed in 'defaults' section.")
+      const { cond } = splitCondition(args.slice(2), c.loc)
+      if (args[2] !== 'if' && args[2] !== 'unless') return c.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.")
+      stats(c).admin = cond
+      return
+    }
+    case 'http-request': {
+      if (c.isDefaults) return c.alert("'stats' not allowed in 'defaults' section.")
+      const { args: a, cond } = splitCondition(args.slice(2), c.loc)
+      if (a.length === 0) return c.alert("'stats http-request' expects an action.")
+      stats(c).httpRequest.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
+      stats(c).enabled = true
+      return
+    }
+    default:
+      c.alert(`unknown stats parameter '${sub}', expects ${STATS_SUBS}.`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// http-check <sub> ...   (§4.2 "http-check ...")
+
+const applyHttpCheck: Apply = (c, args) => {
+  const sub = args[1] ?? ''
+  const hc = (): NonNullable<Proxy['httpCheck']> => {
+    // http-check rules without `option httpchk` are ignored by HAProxy (warned after parsing);
+    // we keep them on a check description that `option httpchk` completes.
+    c.proxy.httpCheck ??= { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], disableOn404: false }
+    return c.proxy.httpCheck
+  }
+  switch (sub) {
+    case 'disable-on-404':
+      if (tooMany(c, args, 1, 'http-check')) return
+      hc().disableOn404 = true
+      break
+    case 'send-state': case 'comment': case 'connect':
+      c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
+      return
+    case 'send': {
+      const h = hc()
+      for (let i = 2; i < args.length; i++) {
+        const k = args[i]!
+        const val = args[i + 1]
+        if (k === 'meth' || k === 'uri' || k === 'uri-lf' || k === 'ver' || k === 'body' || k === 'body-lf' || k === 'comment') {
+          if (val === undefined) return c.alert(`'http-check send' : '${k}' expects a ${k === 'meth' ? 'method' : k.replace(/-lf$/, '')} as argument.`)
+          if (k === 'meth') h.method = val
+          else if (k === 'uri' || k === 'uri-lf') h.uri = val
+          else if (k === 'ver') h.version = val
+          else if (k === 'body' || k === 'body-lf') h.body = val
+          i++
+        } else if (k === 'hdr') {
+          if (val === undefined || args[i + 2] === undefined) return c.alert("'http-check send' : 'hdr' expects <name> and <value> as arguments.")
+          h.headers.push([val, args[i + 2]!])
+          i += 2
+        } else {
+          return c.alert(`'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${k}' as argument..`)
+        }
+      }
+      break
+    }
+    case 'expect': {
+      let i = 2
+      let negate = false
+      const opts: string[] = []
+      while (args[i] === 'min-recv' || args[i] === 'comment' || args[i] === 'ok-status' || args[i] === 'error-status' || args[i] === 'tout-status' || args[i] === 'on-success' || args[i] === 'on-error' || args[i] === 'status-code') {
+        opts.push(args[i]!, args[i + 1] ?? '')
+        i += 2
+      }
+      let kind = args[i]
+      if (kind === undefined) return c.alert("'http-check expect' : expects at least a matching pattern as arguments.")
+      if (kind.startsWith('!')) {
+        negate = true
+        kind = kind.slice(1) || args[++i]
+      }
+      const kinds = ['status', 'rstatus', 'string', 'rstring', 'hdr', 'fhdr', 'string-lf']
+      if (kind === undefined || !kinds.includes(kind)) {
+        return c.alert(`'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${kind ?? ''}' as argument..`)
+      }
+      const pattern = kind === 'hdr' || kind === 'fhdr' ? args.slice(i + 1).join(' ') : args[i + 1]
+      if (!pattern) return c.alert(`'http-check expect' : '${kind}' expects a <pattern> as argument.`)
+      if (kind === 'rstatus' || kind === 'rstring') {
+        try {
+          // eslint-disable-next-line no-new
+          new RegExp(pattern)
+        } catch (e) {
+          return c.alert(`'http-check expect' : regex '${pattern}' is invalid (${(e as Error).message}).`)
+        }
+      }
+      hc().expect = { negate, kind: (kind === 'string-lf' ? 'string' : kind) as NonNullable<NonNullable<Proxy['httpCheck']>['expect']>['kind'], pattern }
+      break
+    }
+    default:
+      if (sub.startsWith('set-var') || sub.startsWith('unset-var')) {
+        c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
+        return
+      }
+      return c.alert(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '${sub}'`)
+  }
+  // Only `option httpchk` turns HTTP checking on; http-check lines just describe it.
+  if (sub === 'send' || sub === 'expect') c.flags.add('http-check-rules')
+}
+
+// ---------------------------------------------------------------------------------------------
+// balance / hash-type   (§4.2 "balance", "hash-type")
+
+const BALANCE_ALGOS = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hdr', 'random', 'rdp-cookie', 'hash']
+
+const applyBalance: Apply = (c, args) => {
+  const raw = args[1]
+  if (raw === undefined) return
+  const m = /^([a-z_-]+)(?:\((.*)\))?$/.exec(raw)
+  const name = m?.[1] ?? raw
+  const inner = m?.[2]
+  if (!m || !BALANCE_ALGOS.includes(name) || (name === 'hdr' && inner === undefined)) {
+    if (raw.startsWith('hdr(')) return c.alert('balance hdr requires an http header field name.')
+    return c.alert("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.")
+  }
+  let bargs: string[] = []
+  if (name === 'url_param') {
+    if (!args[2]) return c.alert('balance url_param requires an URL parameter name.')
+    bargs = args.slice(2)
+  } else if (name === 'hdr') {
+    if (!inner) return c.alert('balance hdr requires an http header field name.')
+    bargs = [inner, ...args.slice(2)]
+  } else if (name === 'hash') {
+    if (!args[2]) return c.alert('balance hash requires a sample expression.')
+    bargs = args.slice(2)
+  } else if (name === 'random' || name === 'rdp-cookie') {
+    bargs = inner !== undefined && inner !== '' ? [inner] : []
+  } else if (name === 'uri') {
+    bargs = args.slice(2)
+  }
+  c.proxy.balance = { algorithm: name, args: bargs, loc: c.loc }
+}
+
+const applyHashType: Apply = (c, args) => {
+  const method = args[1]
+  if (method !== 'consistent' && method !== 'map-based') return c.alert("'hash-type' only supports 'consistent' and 'map-based'.")
+  const fn = args[2]
+  if (fn !== undefined && !['sdbm', 'djb2', 'crc32', 'wt6', 'none'].includes(fn)) {
+    return c.alert("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")
+  }
+  c.proxy.hashType = fn !== undefined ? { method, fn } : { method }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules: acl, http-request, http-response, redirect, use_backend, default_backend
+
+const applyAcl: Apply = (c, args) => {
+  const name = args[1]
+  if (name === undefined) return c.alert("'acl' expects an ACL name.")
+  const bad = /[^A-Za-z0-9_.:-]/.exec(name)
+  if (bad) return c.alert(`character '${bad[0]}' is not permitted in acl name '${name}'.`)
+  c.proxy.acls.push({ name, words: args.slice(2), loc: c.loc })
+}
+
+const ruleInto = (field: 'httpRequest' | 'httpResponse'): Apply => (c, args) => {
+  const { args: a, cond } = splitCondition(args.slice(1), c.loc)
+  c.markRules()
+  c.proxy[field].push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
+}
+
+const applyRedirect: Apply = (c, args) => {
+  const { args: a, cond } = splitCondition(args.slice(1), c.loc)
+  c.proxy.redirects.push({ action: 'redirect', args: a, cond, loc: c.loc })
+}
+
+const applyUseBackend: Apply = (c, args) => {
+  if (!args[1]) return c.alert("'use_backend' expects a backend name.")
+  const { cond } = splitCondition(args.slice(2), c.loc)
+  if (args[2] !== undefined && cond === null) {
+    return c.alert("'use_backend' requires either 'if' or 'unless' followed by a condition.")
+  }
+  c.proxy.useBackends.push({ backend: args[1], cond, loc: c.loc })
+}
+
+const applyDefaultBackend: Apply = (c, args) => {
+  if (!args[1]) return c.alert("'default_backend' expects a backend name.")
+  if (tooMany(c, args, 1)) return
+  c.proxy.defaultBackend = { name: args[1], loc: c.loc }
+}
+
+// ---------------------------------------------------------------------------------------------
+// errorfile / errorfiles   (§4.2 "errorfile"; src/http_htx.c)
+
+/** Status codes HAProxy can serve an errorfile for (src/http_htx.c http_err_codes). */
+export const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
+
+/** Validates an `errorfile <code> <file>` line; returns the absolute path or null after an alert. */
+export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string }, args: string[]): string | null {
+  if (args.length < 3) {
+    c.alert('errorfile : expects <status_code> and <file> as arguments.')
+    return null
+  }
+  if (!ERRORFILE_CODES.includes(args[1]!)) {
+    c.alert(`errorfile : status code '${args[1]}' not handled.`)
+    return null
+  }
+  const file = c.path(args[2]!)
+  if (!isReadableFile(file)) {
+    c.alert(`errorfile : error opening file '${args[2]}'.`)
+    return null
+  }
+  return file
+}
+
+export function isReadableFile (file: string): boolean {
+  try {
+    return statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
+const applyErrorfile: Apply = (c, args) => {
+  const file = errorFileArg(c, args)
+  if (file !== null) c.proxy.errorFiles[args[1]!] = file
+}
+
+// ---------------------------------------------------------------------------------------------
+// bind   (§4.2 "bind", §5.1 bind options)
+
+/** Bind options (§5.1) with the number of values each takes; `ssl` keeps its meaning in the model. */
+const BIND_OPTIONS: Record<string, number> = Object.fromEntries([
+  ...'accept-netscaler-cip backlog expose-fd gid group id interface level maxconn mode mss name namespace nice process proto severity-output shards tcp-ut thread uid user alpn ca-file ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file ciphers ciphersuites crl-file crt crt-ignore-err crt-list curves ecdhe npn ssl-max-ver ssl-min-ver tls-ticket-keys verify'.split(' ').map(k => [k, 1]),
+  ...'accept-proxy defer-accept tfo transparent v4v6 v6only ssl allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 generate-certificates no-ca-names no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 prefer-client-ciphers strict-sni quic-force-retry'.split(' ').map(k => [k, 0])
+])
+
+const applyBind: Apply = (c, args) => {
+  if (c.isDefaults) return c.alert("'bind' not allowed in 'defaults' section.")
+  if (!args[1]) return c.alert("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.")
+  bindAddresses(c, args[1], false, args.slice(2))
+}
+
+/** Adds the binds of `addr[,addr...]` with their options; shared with the legacy section-line form. */
+export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts: string[]): void {
+  let ssl = false
+  for (let i = 0; i < opts.length; i++) {
+    const k = opts[i]!
+    const n = BIND_OPTIONS[k]
+    if (n === undefined) {
+      c.alert(`'bind ${spec}' in section '${c.section}': unknown keyword '${k}'${didYouMean(k, Object.keys(BIND_OPTIONS))}.`)
+      return
+    }
+    if (n > 0 && (opts[i + 1] === undefined || opts[i + 1] === '')) {
+      c.alert(`'bind ${spec}' in section '${c.section}' : '${k}' : missing value.`)
+      return
+    }
+    if (k === 'ssl') ssl = true
+    if (k === 'crt' || k === 'ca-file' || k === 'crt-list' || k === 'crl-file' || k === 'ca-verify-file') {
+      const raw = opts[i + 1]!
+      const base = k === 'crt' || k === 'crt-list' ? c.crtBase : c.caBase
+      const file = isAbsolute(raw) || base === undefined ? c.path(raw) : resolve(c.path(base), raw)
+      if (!existsSync(file)) {
+        if (k === 'crt') c.alert(`'bind ${spec}' in section '${c.section}' : unable to stat SSL certificate from file '${raw}' : No such file or directory.`)
+        else if (k === 'crt-list') c.alert(`'bind ${spec}' in section '${c.section}' : crt-list: cannot open file '${raw}'.`)
+        else c.alert(`'bind ${spec}' in section '${c.section}' : unable to load ${raw}.`)
+        return
+      }
+    }
+    i += n
+  }
+  for (const one of spec.split(',')) {
+    const a = parseAddress(one, { portRequired: true, allowRange: true, allowOffset: false, allowFqdn: false, allowZeroPort: false })
+    if (!a.ok) {
+      c.alert(`'bind' : ${a.error}`)
+      return
+    }
+    if (a.value.family === 'unix' || a.value.family === 'abns' || a.value.family === 'fd' || a.value.family === 'sockpair') {
+      c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
+      continue
+    }
+    c.proxy.binds.push({ host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// server / default-server   (§5.2 server options)
+
+type ServerApply = (o: ServerOptions, v: string, ctx: ServerCtx) => string | null
+interface ServerCtx { name: string, path: (p: string) => string, caBase: string | undefined, crtBase: string | undefined }
+
+const posInt = (field: 'rise' | 'fall'): ServerApply => (o, v) => {
+  const n = atoi(v)
+  if (n <= 0) return `'${field}' has to be > 0.`
+  o[field] = n
+  return null
+}
+
+const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart', kw: string): ServerApply => (o, v, s) => {
+  if (v === '') return `'${kw}' expects a delay as argument.`
+  const r = parseTime(v)
+  if (!r.ok) return `unexpected character '${r.bad ?? ''}' in '${kw === 'inter' ? 'agent-inter' : kw}' argument of server ${s.name}.`
+  if (field !== 'slowstart' && r.value === 0) return `invalid value 0 for argument '${kw}' of server ${s.name}.`
+  o[field] = r.value
+  return null
+}
+
+/** Server options (§5.2): number of values and what they set. Rows without `apply` are accepted only. */
+export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> = {
+  weight: {
+    n: 1,
+    apply: (o, v, s) => {
+      const w = atoi(v)
+      if (w < 0 || w > 256) return `weight of server ${s.name} is not within 0 and 256 (${w}).`
+      o.weight = w
+      return null
+    }
+  },
+  backup: { n: 0, apply: o => { o.backup = true; return null } },
+  'no-backup': { n: 0, apply: o => { o.backup = false; return null } },
+  disabled: { n: 0, apply: o => { o.disabled = true; return null } },
+  enabled: { n: 0, apply: o => { o.disabled = false; return null } },
+  check: { n: 0, apply: o => { o.check = true; return null } },
+  'no-check': { n: 0, apply: o => { o.check = false; return null } },
+  inter: { n: 1, apply: delay('inter', 'inter') },
+  fastinter: { n: 1, apply: delay('fastinter', 'fastinter') },
+  downinter: { n: 1, apply: delay('downinter', 'downinter') },
+  slowstart: { n: 1, apply: delay('slowstart', 'slowstart') },
+  rise: { n: 1, apply: posInt('rise') },
+  fall: { n: 1, apply: posInt('fall') },
+  port: {
+    n: 1,
+    apply: (o, v) => {
+      const p = atoi(v)
+      if (!isInteger(v) || p < 1 || p > 65535) return `invalid port '${v}'.`
+      o.checkPort = p
+      return null
+    }
+  },
+  addr: {
+    n: 1,
+    apply: (o, v) => {
+      const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true })
+      if (!a.ok) return `'addr' : ${a.error}.`
+      o.checkAddr = a.value.host
+      return null
+    }
+  },
+  maxconn: { n: 1, apply: (o, v) => { o.maxconn = atoi(v); return null } },
+  maxqueue: { n: 1, apply: (o, v) => { o.maxqueue = atoi(v); return null } },
+  minconn: { n: 1 },
+  ssl: { n: 0, apply: o => { o.ssl = true; return null } },
+  'no-ssl': { n: 0, apply: o => { o.ssl = false; return null } },
+  verify: {
+    n: 1,
+    apply: (o, v) => {
+      if (v !== 'none' && v !== 'required') return `verify: unknown verify method value '${v}'.`
+      o.verify = v
+      return null
+    }
+  },
+  'ca-file': {
+    n: 1,
+    apply: (o, v, s) => {
+      const file = isAbsolute(v) || s.caBase === undefined ? s.path(v) : resolve(s.path(s.caBase), v)
+      if (!existsSync(file)) return `Couldn't open the ca-file '${v}' (No such file or directory).`
+      o.caFile = file
+      return null
+    }
+  },
+  crt: {
+    n: 1,
+    apply: (_o, v, s) => {
+      const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
+      return existsSync(file) ? null : `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+    }
+  },
+  sni: { n: 1, apply: (o, v) => { o.sni = v; return null } },
+  observe: {
+    n: 1,
+    apply: (o, v) => {
+      if (v !== 'layer4' && v !== 'layer7') return `'observe' expects one of 'none', 'layer4', 'layer7' but got '${v}'`
+      o.observe = v
+      return null
+    }
+  },
+  'error-limit': { n: 1, apply: (o, v) => { o.errorLimit = atoi(v); return null } },
+  'on-error': {
+    n: 1,
+    apply: (o, v) => {
+      if (v !== 'fastinter' && v !== 'fail-check' && v !== 'sudden-death' && v !== 'mark-down') {
+        return `'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '${v}'`
+      }
+      o.onError = v
+      return null
+    }
+  },
+  id: {
+    n: 1,
+    apply: (o, v) => {
+      const n = atoi(v)
+      if (n <= 0) return "'id' : custom id has to be > 0."
+      o.id = n
+      return null
+    }
+  },
+  cookie: { n: 1, apply: (o, v) => { o.cookie = v; return null } },
+  ...Object.fromEntries([
+    'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'check-alpn', 'check-proto', 'check-sni', 'ciphers', 'ciphersuites', 'crl-file',
+    'init-addr', 'log-proto', 'max-reuse', 'namespace', 'npn', 'on-marked-down', 'on-marked-up', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay',
+    'proto', 'proxy-v2-options', 'redir', 'resolve-net', 'resolve-opts', 'resolve-prefer', 'resolvers', 'socks4', 'source', 'ssl-max-ver', 'ssl-min-ver',
+    'tcp-ut', 'track', 'verifyhost', 'ws', 'usesrc'
+  ].map(k => [k, { n: 1 }])),
+  ...Object.fromEntries([
+    'agent-check', 'allow-0rtt', 'check-send-proxy', 'check-ssl', 'check-via-socks4', 'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12',
+    'force-tlsv13', 'no-agent-check', 'no-check-send-proxy', 'no-check-ssl', 'no-send-proxy', 'no-send-proxy-v2', 'no-send-proxy-v2-ssl',
+    'no-send-proxy-v2-ssl-cn', 'no-ssl-reuse', 'no-sslv3', 'no-tfo', 'no-tls-tickets', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'non-stick',
+    'send-proxy', 'send-proxy-v2', 'send-proxy-v2-ssl', 'send-proxy-v2-ssl-cn', 'ssl-reuse', 'stick', 'tfo', 'tls-tickets'
+  ].map(k => [k, { n: 0 }]))
+}
+
+/** Applies server options from `words`; returns the first error (already worded as HAProxy does) or null. */
+export function applyServerOptions (o: ServerOptions, words: string[], s: ServerCtx, isDefault: boolean): string | null {
+  for (let i = 0; i < words.length; i++) {
+    const k = words[i]!
+    const row = SERVER_OPTIONS[k]
+    if (!row) {
+      return `unknown keyword '${k}'${didYouMean(k, Object.keys(SERVER_OPTIONS))}.${isDefault ? ' Hint: no address was expected for this server.' : ''}`
+    }
+    const v = row.n > 0 ? (words[i + 1] ?? '') : ''
+    if (row.n > 0 && v === '' && k !== 'inter' && k !== 'fastinter' && k !== 'downinter') return `'${k}' expects an argument.`
+    if (row.apply) {
+      const e = row.apply(o, v, s)
+      if (e !== null) return e
+    }
+    i += row.n
+  }
+  return null
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy keyword table.
+
+const ign = (where: Where, why: string, level: 'warning' | 'notice' = 'warning'): ProxyKeyword => ({ where, ignored: { level, why } })
+const removed = (msg: string): ProxyKeyword => ({ where: 'DFLB', removed: msg })
+const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' directive is not supported anymore since HAProxy 2.1.${use ? ' ' + use : ''}`)
+
+export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
+  acl: { where: 'D!FLB', apply: applyAcl },
+  backlog: ign('DFL', 'the listen backlog is left to Node'),
+  balance: { where: 'DLB', apply: applyBalance },
+  bind: { where: 'FL', apply: applyBind },
+  'bind-process': { where: 'DFLB', apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") },
+  capture: { where: 'FL', apply: applyCapture, shown: 'capture' },
+  'clitcpka-cnt': ign('DFL', 'TCP keep-alive is left to Node'),
+  'clitcpka-idle': ign('DFL', 'TCP keep-alive is left to Node'),
+  'clitcpka-intvl': ign('DFL', 'TCP keep-alive is left to Node'),
+  compression: ign('DFLB', 'responses are not compressed'),
+  cookie: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'cookie' expects <cookie_name> as argument."); say(c, { level: 'warning', why: 'no cookie persistence' }, 'cookie') } },
+  declare: { where: 'FL', defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", ignored: { level: 'warning', why: 'no captures' } },
+  'default-server': { where: 'DLB', capAlert: "'default-server' not allowed because %K '%N' has no backend capability." },
+  default_backend: { where: 'DFL', apply: applyDefaultBackend },
+  description: { where: 'FLB', apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } },
+  disabled: { where: 'DFLB', apply: (c, a) => { if (!tooMany(c, a, 0)) c.proxy.disabled = true } },
+  dispatch: ign('LB', 'no dispatch address; use a server line'),
+  'email-alert': ign('DFLB', 'no e-mail alerts'),
+  enabled: { where: 'DFLB', apply: (c, a) => { if (!tooMany(c, a, 0)) c.proxy.disabled = false } },
+  errorfile: { where: 'DFLB', apply: applyErrorfile },
+  errorfiles: { where: 'DFLB', apply: (c, a) => { if (!a[1]) return c.alert('errorfiles : expects <name> as argument.'); c.proxy.errorFilesSection = a[1] } },
+  errorloc: ign('DFLB', 'errorloc redirects are not served'),
+  errorloc302: ign('DFLB', 'errorloc redirects are not served'),
+  errorloc303: ign('DFLB', 'errorloc redirects are not served'),
+  'error-log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
+  'force-persist': ign('LB', 'no persistence'),
+  filter: { where: 'FLB', defaultsMsg: "filter is not allowed in a 'default' section.", ignored: { level: 'warning', why: 'no filters' } },
+  fullconn: ign('DLB', 'no dynamic maxconn'),
+  'hash-type': { where: 'DLB', apply: applyHashType },
+  'http-after-response': { where: 'D!FLB', apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'http-after-response rules are not run' }, 'http-after-response') } },
+  'http-check': { where: 'DLB', apply: applyHttpCheck },
+  'http-error': ign('DFLB', 'http-error statements are not served'),
+  'http-request': { where: 'D!FLB', apply: ruleInto('httpRequest') },
+  'http-response': { where: 'D!FLB', apply: ruleInto('httpResponse') },
+  'http-reuse': { where: 'DLB', apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.") } },
+  'http-send-name-header': ign('DLB', 'the server name header is not added'),
+  id: { where: 'FLB', apply: applyId },
+  'ignore-persist': ign('LB', 'no persistence'),
+  'load-server-state-from-file': ign('DLB', 'no server state file'),
+  log: { where: 'DFLB', apply: (c, a) => { if (!a[1]) return c.alert('log : expects <address> and <facility> or global as arguments'); say(c, SILENT_LOG, 'log') } },
+  'log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
+  'log-format-sd': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
+  'log-tag': ign('DFLB', 'logging goes through the Fastify logger', 'notice'),
+  'max-keep-alive-queue': ign('DLB', 'connection reuse is left to undici'),
+  maxconn: { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } },
+  mode: { where: 'DFLB', apply: applyMode },
+  monitor: { where: 'FL', ignored: { level: 'warning', why: 'no monitor-fail' } },
+  'monitor-uri': { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'monitor-uri' expects an URI."); say(c, { level: 'warning', why: "use 'http-request return status 200' for a health URI" }, 'monitor-uri') } },
+  'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
+  option: { where: 'DFLB', apply: applyOption },
+  'external-check': ign('DLB', 'no external checks'),
+  persist: ign('DLB', 'no persistence'),
+  'rate-limit': ign('DFL', 'no session rate limiting'),
+  redirect: { where: 'FLB', apply: applyRedirect },
+  retries: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) } },
+  'retry-on': { where: 'DLB', capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn },
+  server: { where: 'LB', capAlert: "'server' not allowed because %K '%N' has no backend capability." },
+  'server-state-file-name': ign('DLB', 'no server state file'),
+  'server-template': { where: 'LB', capAlert: "'server-template' not allowed because %K '%N' has no backend capability.", apply: (c, a) => { if (!a[3]) return c.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments."); say(c, { level: 'warning', why: 'server templates are not expanded' }, 'server-template') } },
+  source: ign('DLB', 'the source address is chosen by the system'),
+  'srvtcpka-cnt': ign('DLB', 'TCP keep-alive is left to Node'),
+  'srvtcpka-idle': ign('DLB', 'TCP keep-alive is left to Node'),
+  'srvtcpka-intvl': ign('DLB', 'TCP keep-alive is left to Node'),
+  stats: { where: 'DFLB', apply: applyStats },
+  stick: { where: 'LB', ignored: { level: 'warning', why: 'no stick tables' } },
+  'stick-table': { where: 'FLB', defaultsMsg: "'stick-table' is not supported in 'defaults' section.", ignored: { level: 'warning', why: 'no stick tables' } },
+  'tcp-check': ign('DLB', 'no tcp-check scripts'),
+  'tcp-request': { where: 'D!FLB', apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-request') } },
+  'tcp-response': { where: 'D!LB', capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-response') } },
+  timeout: { where: 'DFLB', apply: applyTimeout },
+  transparent: ign('DLB', 'no transparent proxying'),
+  'unique-id-format': ign('DFL', 'no unique-id'),
+  'unique-id-header': ign('DFL', 'no unique-id'),
+  use_backend: { where: 'FL', apply: applyUseBackend },
+  'use-server': ign('LB', 'no use-server rules'),
+  'use-fcgi-app': { where: 'LB', defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section", ignored: { level: 'warning', why: 'no FastCGI' } },
+  // Removed directives keep a row for HAProxy's message (src/cfgparse-listen.c).
+  reqrep: since21('reqrep', "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."),
+  reqirep: since21('reqirep', "Use 'http-request replace-header' instead."),
+  reqadd: since21('reqadd', "Use 'http-request add-header' instead."),
+  reqdel: since21('reqdel', "Use 'http-request del-header' instead."),
+  reqidel: since21('reqidel', "Use 'http-request del-header' instead."),
+  reqdeny: removed("The 'reqdeny' not supported anymore since HAProxy 2.1. Use 'http-request deny' instead."),
+  reqideny: since21('reqideny', "Use 'http-request deny' instead."),
+  reqpass: removed("The 'reqpass' not supported anymore since HAProxy 2.1."),
+  reqipass: since21('reqipass', ''),
+  reqallow: since21('reqallow', "Use 'http-request allow' instead."),
+  reqiallow: since21('reqiallow', "Use 'http-request allow' instead."),
+  reqtarpit: since21('reqtarpit', "Use 'http-request tarpit' instead."),
+  reqitarpit: since21('reqitarpit', "Use 'http-request tarpit' instead."),
+  rsprep: since21('rsprep', "Use 'http-response replace-header' instead."),
+  rspirep: since21('rspirep', "Use 'http-response replace-header' instead."),
+  rspadd: since21('rspadd', "Use 'http-response add-header' instead."),
+  rspdel: since21('rspdel', "Use 'http-response del-header' ."),
+  rspidel: since21('rspidel', "Use 'http-response del-header' instead."),
+  rspdeny: since21('rspdeny', "Use 'http-response deny' instead."),
+  rspideny: since21('rspideny', "Use 'http-response deny' instead."),
+  block: removed("The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax."),
+  contimeout: removed("the 'contimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout connect'."),
+  clitimeout: removed("the 'clitimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout client'."),
+  srvtimeout: removed("the 'srvtimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout server'."),
+  redispatch: removed("keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'."),
+  appsession: removed("'appsession' is not supported anymore since HAProxy 1.6.")
+}
+
+function applyCapture (c: ProxyCtx, args: string[]): void {
+  const sub = args[1]
+  if (sub !== 'cookie' && sub !== 'request' && sub !== 'response') {
+    return c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+  }
+  say(c, { level: 'notice', why: 'captures only feed logs' }, `capture ${sub}`)
+}
+
+function applyId (c: ProxyCtx, args: string[]): void {
+  if (!args[1]) return c.alert("'id' expects an integer argument.")
+  const n = atoi(args[1])
+  if (n <= 0) return c.alert('custom id has to be > 0.')
+  c.proxy.id = n
+  c.flags.add('explicit-id')
+}
+
+function applyMode (c: ProxyCtx, args: string[]): void {
+  const m = args[1] ?? ''
+  if (m !== 'http' && m !== 'tcp' && m !== 'health') return c.alert(`unknown proxy mode '${m}'.`)
+  if (tooMany(c, args, 1)) return
+  if (m === 'health') return c.alert("'mode health' doesn't exist anymore. Please use 'http-request return' or 'tcp-request connection reject' instead.")
+  c.proxy.mode = m
+  c.proxy.modeExplicit = true
+}
+
+const RETRY_ON = ['none', 'conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', 'all-retryable-errors', '401', '403', '404', '408', '425', '500', '501', '502', '503', '504']
+
+function applyRetryOn (c: ProxyCtx, args: string[]): void {
+  if (!args[1]) return c.alert("'retry-on' needs at least one keyword to specify when to retry")
+  for (const w of args.slice(1)) if (!RETRY_ON.includes(w)) return c.alert(`'retry-on': unknown keyword '${w}'`)
+  c.proxy.retryOn = args.slice(1)
+}
+
+/** Keyword names a proxy section knows, for "did you mean". */
+export const PROXY_KEYWORD_NAMES = Object.keys(PROXY_KEYWORDS).filter(k => !PROXY_KEYWORDS[k]!.removed)
+
+// ---------------------------------------------------------------------------------------------
+// global   (configuration.txt §3)
+
+/** Global keywords that do something here. Every other known one is accepted with a warning. */
+export const GLOBAL_SUPPORTED = ['maxconn', 'node', 'description', 'stats', 'crt-base', 'ca-base']
+
+/** Known global keywords of HAProxy 2.6 (§3 and `haproxy -dKcfg` of the Debian build). */
+export const GLOBAL_KNOWN = (
+  'ca-base chroot cluster-secret cpu-map crt-base daemon default-path description expose-experimental-directives external-check fd-hard-limit ' +
+  'gid grace group h1-accept-payload-with-any-method h1-case-adjust h1-case-adjust-file h2-workaround-bogus-websocket-clients hard-stop-after ' +
+  'httpclient.resolvers.id httpclient.resolvers.prefer httpclient.ssl.ca-file httpclient.ssl.verify insecure-fork-wanted insecure-setuid-wanted ' +
+  'issuers-chain-path localpeer log log-send-hostname log-tag lua-load lua-load-per-thread lua-prepend-path mworker-max-reloads nbthread node ' +
+  'numa-cpu-mapping pidfile pp2-never-send-local presetenv resetenv set-dumpable set-var set-var-fmt setenv ssl-default-bind-ciphers ' +
+  'ssl-default-bind-ciphersuites ssl-default-bind-curves ssl-default-bind-options ssl-default-server-ciphers ssl-default-server-ciphersuites ' +
+  'ssl-default-server-options ssl-dh-param-file ssl-propquery ssl-provider ssl-provider-path ssl-server-verify ssl-skip-self-issued-ca ' +
+  'ssl-load-extra-del-ext ssl-load-extra-files ssl-mode-async stats strict-limits uid ulimit-n unix-bind unsetenv user busy-polling ' +
+  'max-spread-checks maxcompcpuusage maxcomprate maxconn maxconnrate maxpipes maxsessrate maxsslconn maxsslrate maxzlibmem no-memory-trimming ' +
+  'noepoll noevports nogetaddrinfo nokqueue nopoll noreuseport nosplice profiling.tasks server-state-base server-state-file spread-checks ' +
+  'thread-group thread-groups close-spread-time quiet zero-warning master-worker anonkey tune.buffers.limit tune.buffers.reserve tune.bufsize ' +
+  'tune.comp.maxlevel tune.fail-alloc tune.fd.edge-triggered tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams ' +
+  'tune.h2.max-frame-size tune.http.cookielen tune.http.logurilen tune.http.maxhdr tune.idle-pool.shared tune.idletimer tune.listener.multi-queue ' +
+  'tune.lua.forced-yield tune.lua.maxmem tune.lua.service-timeout tune.lua.session-timeout tune.lua.task-timeout tune.maxaccept ' +
+  'tune.maxpollevents tune.maxrewrite tune.pattern.cache-size tune.peers.max-updates-at-once tune.pipesize tune.pool-high-fd-ratio ' +
+  'tune.pool-low-fd-ratio tune.rcvbuf.client tune.rcvbuf.server tune.recv_enough tune.runqueue-depth tune.sched.low-latency tune.sndbuf.client ' +
+  'tune.sndbuf.server tune.ssl.cachesize tune.ssl.capture-buffer-size tune.ssl.capture-cipherlist-size tune.ssl.default-dh-param ' +
+  'tune.ssl.force-private-cache tune.ssl.hard-maxrecord tune.ssl.keylog tune.ssl.lifetime tune.ssl.maxrecord tune.ssl.ssl-ctx-cache-size ' +
+  'tune.vars.check-max-size tune.vars.global-max-size tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size ' +
+  'tune.vars.txn-max-size tune.zlib.memlevel tune.zlib.windowsize'
+).split(' ')
+
+/** Global keywords HAProxy 2.6 refuses with a message of its own. */
+export const GLOBAL_REMOVED: Record<string, string> = {
+  nbproc: 'nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.'
+}
+
+/** Keywords that accept the `no` / `default` prefix (src/cfgparse.c readcfgfile). */
+export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
+
+/** Syslog facilities for `log` (src/log.c log_facilities). */
+export const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
+
+// ---------------------------------------------------------------------------------------------
+// sections
+
+/** The sections this gateway reads. */
+export const PROXY_SECTIONS = ['frontend', 'backend', 'listen', 'defaults']
+
+/**
+ * Sections HAProxy 2.6 knows that this gateway does not use. They are parsed over (their lines
+ * are not checked) and reported once, with their line, as a warning: nothing in them changes
+ * how HTTP requests are routed here, and HAProxy accepts them.
+ */
+export const OTHER_SECTIONS: Record<string, string> = {
+  peers: 'stick-table synchronisation between peers is not implemented',
+  resolvers: 'servers are resolved once, at start-up, by the system resolver',
+  mailers: 'e-mail alerts are not sent',
+  cache: 'responses are not cached',
+  program: 'no external programs are started',
+  ring: 'logs go through the Fastify logger',
+  'fcgi-app': 'FastCGI applications are not supported',
+  namespace_list: 'network namespaces are not supported'
+}

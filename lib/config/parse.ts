@@ -1,0 +1,707 @@
+// The section state machine: lines → keyword rows → ParsedConfig (src/cfgparse.c readcfgfile,
+// src/cfgparse-listen.c cfg_parse_listen, src/cfgparse-global.c cfg_parse_global). Never throws:
+// every problem becomes a located Diagnostic and parsing goes on with the next line, as HAProxy.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import type { GlobalSettings, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
+import { DiagnosticList, didYouMean } from './diagnostics.js'
+import { tokenizeLine } from './tokenize.js'
+import { atoi, parseAddress, parseTime, resolveHost } from './args.js'
+import {
+  GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, LOG_FACILITIES, NEGATABLE, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  applyServerOptions, argsOf, bindAddresses, capable, errorFileArg, isReadableFile, type ProxyCtx
+} from './keywords.js'
+
+export interface ParseOptions {
+  filename?: string
+  env?: Record<string, string | undefined>
+  baseDir?: string
+}
+
+/** A frontend/backend/listen/defaults section while it is being read. */
+interface ProxyState {
+  proxy: Proxy
+  isDefaults: boolean
+  named: boolean
+  section: string
+  defaultServer: ServerOptions
+  flags: Set<string>
+  /** Holds tcp/http rules (defaults only: restricts who may inherit it). */
+  hasRules: boolean
+  explicitRef: boolean
+  implicitRef: boolean
+  inheritors: Set<'fe' | 'be'>
+}
+
+type Current =
+  | { kind: 'none' }
+  | { kind: 'global' }
+  | { kind: 'proxy', st: ProxyState }
+  | { kind: 'userlist', ul: Userlist }
+  | { kind: 'http-errors', he: HttpErrorsSection }
+  | { kind: 'other', name: string }
+
+const NAME_CHARS = /[^A-Za-z0-9_.:-]/
+
+/** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
+export class ConfigParser {
+  readonly diags = new DiagnosticList()
+  readonly global: GlobalSettings = { ignored: [], stats: {} }
+  readonly proxies: Proxy[] = []
+  readonly userlists: Userlist[] = []
+  readonly httpErrors: HttpErrorsSection[] = []
+  readonly files: string[] = []
+  private readonly states = new Map<Proxy, ProxyState>()
+  private readonly defaults: ProxyState[] = []
+  private lastDefaults: ProxyState | null = null
+  private cur: Current = { kind: 'none' }
+  private env: Record<string, string | undefined>
+  private baseDir: string
+  private crtBase: string | undefined
+  private caBase: string | undefined
+
+  constructor (opts: { env?: Record<string, string | undefined>, baseDir?: string } = {}) {
+    this.env = { ...(opts.env ?? process.env) }
+    this.baseDir = opts.baseDir ?? process.cwd()
+  }
+
+  /** Parses one file's text. */
+  feed (text: string, file: string, baseDir?: string): void {
+    if (baseDir !== undefined) this.baseDir = baseDir
+    this.files.push(file)
+    this.cur = { kind: 'none' }
+    const lines = text.split('\n')
+    const missingLf = text.length > 0 && !text.endsWith('\n')
+    if (!missingLf) lines.pop()
+    for (let n = 0; n < lines.length; n++) {
+      const loc: Loc = { file, line: n + 1 }
+      if (missingLf && n === lines.length - 1) {
+        // readcfgfile: a last line without LF may be truncated; HAProxy refuses it.
+        this.diags.alert(`Missing LF on last line, file might have been truncated at position ${lines[n]!.length + 1}.`, loc)
+        break
+      }
+      this.line(lines[n]!, loc)
+    }
+  }
+
+  private line (raw: string, loc: Loc): void {
+    const section = this.cur.kind === 'proxy' ? this.cur.st.section : this.cur.kind === 'none' ? '' : this.cur.kind === 'other' ? this.cur.name : this.cur.kind
+    const t = tokenizeLine(raw, { env: this.env, file: loc.file, line: loc.line, section })
+    if (t.error !== null) {
+      this.diags.alert(t.error, loc)
+      return
+    }
+    let words = t.words
+    if (words.length === 0 || words[0] === '') return
+    let kwm: ProxyCtx['kwm'] = 'std'
+    if (words[0] === 'no' || words[0] === 'default') {
+      kwm = words[0] === 'no' ? 'no' : 'default'
+      words = words.slice(1)
+      if (!NEGATABLE.includes(words[0] ?? '')) {
+        this.diags.alert('negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.', loc)
+        return
+      }
+    }
+    const kw = words[0]!
+    if (this.startSection(kw, words, loc)) return
+    switch (this.cur.kind) {
+      case 'none':
+        this.diags.alert(`unknown keyword '${kw}' out of section.`, loc, kw)
+        return
+      case 'global': this.globalLine(argsOf(words), loc, kwm); return
+      case 'proxy': this.proxyLine(this.cur.st, argsOf(words), words, loc, kwm); return
+      case 'userlist': this.userlistLine(this.cur.ul, argsOf(words), loc); return
+      case 'http-errors': this.httpErrorsLine(this.cur.he, argsOf(words), loc); return
+      case 'other': return
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // section headers
+
+  private startSection (kw: string, words: string[], loc: Loc): boolean {
+    if (kw === 'global') {
+      this.cur = { kind: 'global' }
+      return true
+    }
+    if (kw === 'frontend' || kw === 'backend' || kw === 'listen' || kw === 'defaults') {
+      this.proxySection(kw, argsOf(words), loc)
+      return true
+    }
+    if (kw === 'userlist') {
+      const name = words[1] ?? ''
+      if (!name) this.diags.alert("'userlist' expects <name> as arguments.", loc)
+      const ul: Userlist = { name, loc, users: [], groups: {} }
+      if (this.userlists.some(u => u.name === name)) this.diags.warn(`ignoring duplicated userlist '${name}'.`, loc)
+      else this.userlists.push(ul)
+      this.cur = { kind: 'userlist', ul }
+      return true
+    }
+    if (kw === 'http-errors') {
+      const name = words[1] ?? ''
+      if (!name) this.diags.alert("'http-errors' expects <name> as argument.", loc)
+      const he: HttpErrorsSection = { name, loc, errorFiles: {} }
+      this.httpErrors.push(he)
+      this.cur = { kind: 'http-errors', he }
+      return true
+    }
+    const why = OTHER_SECTIONS[kw]
+    if (why !== undefined) {
+      this.diags.warn(`'${kw}' section${words[1] ? ` '${words[1]}'` : ''} is not supported by fastify-haproxy and is ignored (${why}).`, loc, kw)
+      this.cur = { kind: 'other', name: kw }
+      return true
+    }
+    return false
+  }
+
+  private proxySection (kw: 'frontend' | 'backend' | 'listen' | 'defaults', args: string[], loc: Loc): void {
+    const isDefaults = kw === 'defaults'
+    let name = args[1] ?? ''
+    let rest = args.slice(2)
+    if (isDefaults && name === 'from') {
+      name = ''
+      rest = args.slice(1)
+    }
+    if (!isDefaults && !name) {
+      this.diags.alert(`'${kw}' expects an <id> argument`, loc)
+      this.cur = { kind: 'other', name: kw }
+      return
+    }
+    const bad = NAME_CHARS.exec(name)
+    if (bad) {
+      this.diags.alert(`character '${bad[0]}' is not permitted in '${kw}' name '${name}'.`, loc)
+    }
+    // `from <defaults>` (2.6 named defaults); anything else on the line is the 1.x address form.
+    let from: string | null = null
+    let legacy: string[] = []
+    if (rest[0] === 'from') {
+      from = rest[1] ?? ''
+      if (!from) this.diags.alert(`'${kw}' expects a defaults section name after 'from'.`, loc)
+    } else {
+      legacy = rest
+    }
+    let parent: ProxyState | null = this.lastDefaults
+    if (from) {
+      parent = [...this.defaults].reverse().find(d => d.proxy.name === from) ?? null
+      if (parent === null) this.diags.alert(`defaults section '${from}' not found for ${kw} '${name}'.`, loc)
+      else parent.explicitRef = true
+    } else if (parent !== null && !isDefaults) {
+      parent.implicitRef = true
+    }
+    if (parent !== null && parent.explicitRef && parent.implicitRef && parent.named) {
+      this.diags.alert(`defaults section '${parent.proxy.name}' (declared at ${parent.proxy.loc.file}:${parent.proxy.loc.line}) is explicitly referenced by another proxy and implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults section not explicitly used or always use explicit references.`, loc)
+    }
+    const proxy = parent !== null ? inherit(parent, kw, name, loc) : freshProxy(kw, name, loc)
+    const st: ProxyState = {
+      proxy,
+      isDefaults,
+      named: isDefaults && name !== '',
+      section: kw,
+      defaultServer: parent !== null ? { ...parent.defaultServer } : {},
+      flags: new Set(),
+      hasRules: false,
+      explicitRef: false,
+      implicitRef: false,
+      inheritors: new Set()
+    }
+    if (parent !== null && parent.hasRules && !isDefaults) {
+      const caps: Array<'fe' | 'be'> = kw === 'frontend' ? ['fe'] : kw === 'backend' ? ['be'] : ['fe', 'be']
+      for (const cap of caps) parent.inheritors.add(cap)
+      if (parent.inheritors.size > 1) {
+        this.diags.alert(`frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at ${parent.proxy.loc.file}:${parent.proxy.loc.line}).`, loc)
+      }
+    }
+    if (isDefaults) {
+      this.defaults.push(st)
+      this.lastDefaults = st
+    } else {
+      const clash = this.proxies.find(p => p.name === name && (p.kind === 'listen' || kw === 'listen' || p.kind === kw))
+      if (clash) this.diags.alert(`${kw} '${name}' has the same name as ${clash.kind === 'listen' ? 'proxy' : clash.kind} '${name}' declared at ${clash.loc.file}:${clash.loc.line}.`, loc)
+      this.proxies.push(proxy)
+      this.states.set(proxy, st)
+    }
+    this.cur = { kind: 'proxy', st }
+    if (legacy.length > 0) this.legacyAddress(st, kw, legacy, loc)
+  }
+
+  /**
+   * HAProxy 1.x put the listening address on the section line (`frontend main *:80`). 2.6
+   * refuses it ("please use the 'bind' keyword for listening addresses."); we accept an address
+   * as a bind, with a warning that shows the 2.x form, and refuse anything else.
+   */
+  private legacyAddress (st: ProxyState, kw: string, words: string[], loc: Loc): void {
+    const spec = words[0]!
+    const looksLikeAddress = /^[\w.:*[\]@,-]+$/.test(spec) && /[:\d*]/.test(spec)
+    if (kw === 'backend' || kw === 'defaults' || !looksLikeAddress) {
+      this.diags.alert(
+        `'${spec}' after the ${kw} name: a listening address was expected here (HAProxy 1.x syntax; HAProxy 2.x says "please use the 'bind' keyword for listening addresses."). ` +
+        "If this was meant as a comment, comments start with '#'.", loc, kw)
+      return
+    }
+    const before = this.diags.alerts
+    bindAddresses(this.ctx(st, loc, 'std'), spec, true, words.slice(1))
+    if (this.diags.alerts === before) {
+      this.diags.warn(
+        `address '${spec}' on the '${kw}' line is HAProxy 1.x syntax that HAProxy 2.6 refuses ("please use the 'bind' keyword for listening addresses."); ` +
+        `it is accepted as 'bind ${words.join(' ')}'. For HAProxy 2.x write:\n    ${kw} ${st.proxy.name}\n        bind ${words.join(' ')}`, loc, 'bind')
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // proxies
+
+  private ctx (st: ProxyState, loc: Loc, kwm: ProxyCtx['kwm']): ProxyCtx {
+    const diags = this.diags
+    return {
+      proxy: st.proxy,
+      isDefaults: st.isDefaults,
+      section: st.section,
+      defaultServer: st.defaultServer,
+      loc,
+      kwm,
+      flags: st.flags,
+      alert: m => diags.alert(m, loc),
+      warn: m => diags.warn(m, loc),
+      notice: m => diags.notice(m, loc),
+      path: p => this.path(p),
+      markRules: () => { st.hasRules = true },
+      crtBase: this.crtBase,
+      caBase: this.caBase
+    }
+  }
+
+  private proxyLine (st: ProxyState, args: string[], words: string[], loc: Loc, kwm: ProxyCtx['kwm']): void {
+    const kw = args[0]!
+    const row = PROXY_KEYWORDS[kw]
+    if (!row) {
+      this.diags.alert(`unknown keyword '${kw}' in '${st.section}' section${didYouMean(kw, PROXY_KEYWORD_NAMES)}`, loc, kw)
+      return
+    }
+    if (row.removed) {
+      this.diags.alert(row.removed.replace('%A', args[1] ?? ''), loc, kw)
+      return
+    }
+    const c = this.ctx(st, loc, kwm)
+    const shown = kw === 'capture' || kw === 'monitor' || (kw === 'stats' && args[1] === 'admin') ? `${kw} ${args[1] ?? ''}`.trim() : kw
+    if (st.isDefaults) {
+      if (!row.where.includes('D')) {
+        c.alert(row.defaultsMsg ?? `'${shown}' not allowed in 'defaults' section.`)
+        return
+      }
+      if (row.where.includes('!') && !st.named) {
+        c.alert(`'${shown}' not allowed in anonymous 'defaults' section.`)
+        return
+      }
+    } else if (!capable(st.proxy.kind, row.where)) {
+      const other = st.proxy.kind === 'frontend' ? 'backend' : 'frontend'
+      if (row.capAlert) c.alert(row.capAlert.replace('%K', st.proxy.kind).replace('%N', st.proxy.name))
+      else c.warn(`'${kw}' ignored because ${st.proxy.kind} '${st.proxy.name}' has no ${other} capability.`)
+      return
+    }
+    if (kw === 'server' || kw === 'default-server') {
+      this.serverLine(st, args, loc, kw === 'default-server')
+      return
+    }
+    if (row.ignored) {
+      const msg = `'${shown}' is accepted but has no effect in fastify-haproxy (${row.ignored.why}).`
+      if (row.ignored.level === 'warning') c.warn(msg)
+      else c.notice(msg)
+    }
+    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
+  }
+
+  private serverLine (st: ProxyState, args: string[], loc: Loc, isDefault: boolean): void {
+    const px = st.proxy
+    const sctx = { name: '', path: (p: string) => this.path(p), caBase: this.caBase, crtBase: this.crtBase }
+    if (isDefault) {
+      const opts: ServerOptions = { ...st.defaultServer }
+      const e = applyServerOptions(opts, args.slice(1), sctx, true)
+      if (e !== null) this.diags.alert(`'default-server' : ${e}`, loc)
+      else st.defaultServer = opts
+      return
+    }
+    const name = args[1]
+    const addr = args[2]
+    if (!name || !addr) {
+      this.diags.alert("'server' expects <name> and <addr>[:<port>] as arguments.", loc, 'server')
+      return
+    }
+    const who = `'server ${px.name}/${name}'`
+    const dup = px.servers.find(s => s.name === name)
+    if (dup) {
+      this.diags.alert(`${px.kind} '${px.name}', another server named '${name}' was already defined at line ${dup.loc.line}, please use distinct names.`, loc, 'server')
+    }
+    const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: true, allowFqdn: true, allowZeroPort: true })
+    if (!a.ok) {
+      this.diags.alert(`${who} : ${a.error}`, loc, 'server')
+      return
+    }
+    if (a.value.family === 'fqdn' && !/^[A-Za-z0-9_]/.test(a.value.host)) {
+      this.diags.alert(`${who} : Can't create DNS resolution for server '${name}'`, loc, 'server')
+      return
+    }
+    const opts: ServerOptions = { ...st.defaultServer }
+    sctx.name = name
+    const e = applyServerOptions(opts, args.slice(3), sctx, false)
+    if (e !== null) {
+      this.diags.alert(`${who} : ${e}`, loc, 'server')
+      return
+    }
+    if (a.value.family === 'unix' || a.value.family === 'abns') {
+      this.diags.warn(`${who} : only TCP servers can be reached by fastify-haproxy; unix socket '${a.value.host}' is not supported.`, loc, 'server')
+    }
+    const server: Server = { ...opts, name, host: a.value.host, port: a.value.port, loc }
+    if (dup) return
+    px.servers.push(server)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // global
+
+  private globalLine (args: string[], loc: Loc, kwm: ProxyCtx['kwm']): void {
+    const kw = args[0]!
+    const g = this.global
+    const alert = (m: string): void => this.diags.alert(m, loc, kw)
+    if (GLOBAL_REMOVED[kw] !== undefined) return alert(GLOBAL_REMOVED[kw]!)
+    if (!GLOBAL_KNOWN.includes(kw)) return alert(`unknown keyword '${kw}' in 'global' section${didYouMean(kw, GLOBAL_KNOWN)}`)
+    if (kwm !== 'std' && !NEGATABLE.includes(kw)) return
+    switch (kw) {
+      case 'maxconn':
+        if (!args[1]) return alert("'maxconn' expects an integer argument.")
+        g.maxconn = atoi(args[1])
+        return
+      case 'node': g.node = args[1] ?? ''; return
+      case 'description': g.description = args.slice(1).join(' '); return
+      case 'crt-base': this.crtBase = args[1]; return
+      case 'ca-base': this.caBase = args[1]; return
+      case 'stats': return this.globalStats(args, loc)
+    }
+    if (!GLOBAL_SUPPORTED.includes(kw)) {
+      const why = this.globalIgnored(kw, args, loc)
+      if (why === null) return
+      g.ignored.push({ keyword: kw, loc })
+      this.diags.warn(`'${kw}' is accepted but has no effect in fastify-haproxy (${why}).`, loc, kw)
+    }
+  }
+
+  /** Checks what HAProxy checks while loading, and says why the keyword means nothing here; null after an alert. */
+  private globalIgnored (kw: string, args: string[], loc: Loc): string | null {
+    const alert = (m: string): null => { this.diags.alert(m, loc, kw); return null }
+    switch (kw) {
+      case 'user': case 'group': {
+        if (!args[1]) return alert(`'${kw}' expects a ${kw} name.`)
+        if (!systemName(kw === 'user' ? '/etc/passwd' : '/etc/group', args[1])) return alert(`cannot find ${kw} id for '${args[1]}' (0:Success)`)
+        return 'the Node process keeps its own user and group'
+      }
+      case 'uid': case 'gid': return 'the Node process keeps its own user and group'
+      case 'log': return this.logTarget(args, loc) ? 'logging goes through the Fastify logger' : null
+      case 'lua-load': case 'lua-load-per-thread': {
+        if (!args[1]) return alert(`'${kw}' expects a file name as parameter.`)
+        if (!isReadableFile(this.path(args[1]))) return alert(`error in Lua file '${args[1]}': cannot open ${args[1]}: No such file or directory`)
+        return 'no Lua'
+      }
+      case 'setenv': case 'presetenv':
+        if (!args[1] || args[2] === undefined) return alert(`'${kw}' expects a name and a value.`)
+        if (kw === 'setenv' || this.env[args[1]] === undefined) this.env[args[1]] = args[2]
+        return 'applies to the rest of this configuration only'
+      case 'unsetenv':
+        for (const n of args.slice(1)) delete this.env[n]
+        return 'applies to the rest of this configuration only'
+      case 'resetenv': {
+        const keep = new Set(args.slice(1))
+        for (const n of Object.keys(this.env)) if (!keep.has(n)) delete this.env[n]
+        return 'applies to the rest of this configuration only'
+      }
+      case 'nbthread': case 'cpu-map': case 'thread-groups': case 'thread-group': case 'numa-cpu-mapping': case 'busy-polling':
+        return 'Node runs one event loop'
+      case 'daemon': case 'master-worker': case 'pidfile': case 'chroot': case 'quiet': case 'zero-warning':
+        return 'process management is left to whoever starts Node'
+      default:
+        if (kw.startsWith('tune.')) return 'HAProxy tuning does not apply to Node'
+        if (kw.startsWith('ssl-') || kw.startsWith('tune.ssl')) return 'TLS is configured on the Fastify server'
+        return 'no equivalent in Node'
+    }
+  }
+
+  /** `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log). */
+  private logTarget (args: string[], loc: Loc): boolean {
+    const t = args[1]
+    if (!t) {
+      this.diags.alert('log : expects <address> and <facility> or global as arguments', loc, 'log')
+      return false
+    }
+    let i = 2
+    while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') i += 2
+    const facility = args[i]
+    if (!facility) {
+      this.diags.alert('log : expects <address> and <facility> or global as arguments', loc, 'log')
+      return false
+    }
+    if (!LOG_FACILITIES.includes(facility)) {
+      this.diags.alert(`log : unknown log facility '${facility}'`, loc, 'log')
+      return false
+    }
+    if (t === 'stdout' || t === 'stderr' || t.startsWith('/') || t.includes('@')) return true
+    const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true })
+    if (!a.ok) {
+      this.diags.alert(`log : ${a.error}`, loc, 'log')
+      return false
+    }
+    return true
+  }
+
+  private globalStats (args: string[], loc: Loc): void {
+    const sub = args[1] ?? ''
+    if (sub === 'timeout') {
+      const r = parseTime(args[2] ?? '')
+      if (!r.ok) {
+        this.diags.alert(`'stats timeout' expects a positive value.`, loc, 'stats')
+        return
+      }
+      this.global.stats.timeout = r.value
+      return
+    }
+    if (sub === 'socket') {
+      const where = args[2] ?? ''
+      if (!where) {
+        this.diags.alert("'stats socket' expects a path or an address.", loc, 'stats')
+        return
+      }
+      const a = parseAddress(where, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: false })
+      if (!a.ok) {
+        this.diags.alert(`'stats socket' : ${a.error}`, loc, 'stats')
+        return
+      }
+    } else if (sub !== 'maxconn' && sub !== 'bind-process') {
+      this.diags.alert(`'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub}')`, loc, 'stats')
+      return
+    }
+    this.global.ignored.push({ keyword: `stats ${sub}`, loc })
+    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no runtime API socket; use the stats page).`, loc, 'stats')
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // userlist / http-errors
+
+  private userlistLine (ul: Userlist, args: string[], loc: Loc): void {
+    const kw = args[0]!
+    if (kw === 'group') {
+      const name = args[1]
+      if (!name) return this.diags.alert("'group' expects <name> as argument.", loc, kw)
+      ul.groups[name] ??= []
+      for (let i = 2; i < args.length; i += 2) {
+        if (args[i] !== 'users' || args[i + 1] === undefined) return this.diags.alert(`'group' only supports 'users' option, got '${args[i]}'.`, loc, kw)
+        for (const u of args[i + 1]!.split(',')) if (u && !ul.groups[name]!.includes(u)) ul.groups[name]!.push(u)
+      }
+      return
+    }
+    if (kw === 'user') {
+      const name = args[1]
+      if (!name) return this.diags.alert("'user' expects <name> as argument.", loc, kw)
+      if (ul.users.some(u => u.name === name)) return this.diags.alert(`userlist '${ul.name}': user '${name}' already defined.`, loc, kw)
+      const user = { name, password: '', insecure: false, groups: [] as string[], loc }
+      for (let i = 2; i < args.length; i += 2) {
+        const k = args[i]!
+        const v = args[i + 1]
+        if (v === undefined) return this.diags.alert(`'user ${name}' : '${k}' expects an argument.`, loc, kw)
+        if (k === 'password') { user.password = v; user.insecure = false } else if (k === 'insecure-password') { user.password = v; user.insecure = true } else if (k === 'groups') user.groups.push(...v.split(',').filter(Boolean))
+        else return this.diags.alert(`'user' only supports 'password', 'insecure-password' and 'groups' options, got '${k}'.`, loc, kw)
+      }
+      ul.users.push(user)
+      for (const g of user.groups) {
+        ul.groups[g] ??= []
+        if (!ul.groups[g]!.includes(name)) ul.groups[g]!.push(name)
+      }
+      return
+    }
+    this.diags.alert(`unknown keyword '${kw}' in 'userlist' section`, loc, kw)
+  }
+
+  private httpErrorsLine (he: HttpErrorsSection, args: string[], loc: Loc): void {
+    const kw = args[0]!
+    if (kw !== 'errorfile') return this.diags.alert(`unknown keyword '${kw}' in 'http-errors' section`, loc, kw)
+    const file = errorFileArg({ alert: m => this.diags.alert(m, loc, kw), path: p => this.path(p) }, args)
+    if (file !== null) he.errorFiles[args[1]!] = file
+  }
+
+  private path (p: string): string {
+    return isAbsolute(p) ? p : resolve(this.baseDir, p)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // end of input
+
+  /** Closes parsing: ids, modes and the facts HAProxy derives once every section is read. */
+  finish (): ParsedConfig {
+    assignProxyIds(this.proxies, this.states)
+    for (const p of this.proxies) {
+      const st = this.states.get(p)!
+      assignServerIds(p)
+      if (!p.options.httpchk) {
+        if (st.flags.has('http-check-rules') && p.kind !== 'frontend') {
+          this.diags.warn(`${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`, p.loc)
+        }
+        p.httpCheck = null
+      }
+      if (!p.modeExplicit) {
+        this.diags.warn(`${p.kind} '${p.name}' has no 'mode' (nor does its defaults section): HAProxy 2.6 would run it in TCP mode. fastify-haproxy serves HTTP only and runs it as 'mode http'; add 'mode http' to say so.`, p.loc, 'mode')
+        p.mode = 'http'
+      } else if (p.mode === 'tcp') {
+        this.diags.warn(`${p.kind} '${p.name}' is in 'mode tcp': fastify-haproxy serves HTTP only and will refuse to run it.`, p.loc, 'mode')
+      }
+    }
+    return {
+      files: this.files,
+      global: this.global,
+      proxies: this.proxies,
+      userlists: this.userlists,
+      httpErrors: this.httpErrors,
+      diagnostics: this.diags.items
+    }
+  }
+}
+
+function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
+  return {
+    kind: kind === 'defaults' ? 'listen' : kind,
+    name,
+    loc,
+    id: 0,
+    mode: 'tcp',
+    modeExplicit: false,
+    disabled: false,
+    binds: [],
+    acls: [],
+    httpRequest: [],
+    httpResponse: [],
+    redirects: [],
+    useBackends: [],
+    defaultBackend: null,
+    balance: null,
+    hashType: null,
+    servers: [],
+    timeouts: {},
+    retries: 3,
+    retryOn: ['conn-failure'],
+    redispatch: null,
+    allBackups: false,
+    forwardFor: null,
+    httpCheck: null,
+    options: {},
+    errorFiles: {},
+    stats: null
+  }
+}
+
+/** What a proxy takes from its defaults section (src/proxy.c proxy_preset_defaults + copy). */
+function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
+  const d = structuredClone(parent.proxy)
+  const p = freshProxy(kind, name, loc)
+  p.mode = d.mode
+  p.modeExplicit = d.modeExplicit
+  p.disabled = d.disabled
+  if (d.maxconn !== undefined) p.maxconn = d.maxconn
+  p.defaultBackend = d.defaultBackend
+  p.balance = d.balance
+  p.hashType = d.hashType
+  p.timeouts = d.timeouts
+  p.retries = d.retries
+  p.retryOn = d.retryOn
+  p.redispatch = d.redispatch
+  p.allBackups = d.allBackups
+  p.forwardFor = d.forwardFor
+  p.httpCheck = d.httpCheck
+  if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
+  p.options = d.options
+  p.errorFiles = d.errorFiles
+  if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
+  p.stats = d.stats === null ? null : { ...d.stats, admin: null, httpRequest: [], loc }
+  if (kind === 'defaults') {
+    // A defaults section may itself inherit (`defaults b from a`): it also keeps the ACLs/rules out.
+    p.kind = 'listen'
+  }
+  return p
+}
+
+/** HAProxy's iids (src/cfgparse.c check_config_validity): config order, skipping explicit ids; the counter moves on for every proxy. */
+function assignProxyIds (proxies: Proxy[], states: Map<Proxy, ProxyState>): void {
+  const used = new Set(proxies.filter(p => states.get(p)!.flags.has('explicit-id')).map(p => p.id))
+  let next = 1
+  for (const p of proxies) {
+    if (!states.get(p)!.flags.has('explicit-id')) {
+      while (used.has(next)) next++
+      p.id = next
+      used.add(next)
+    }
+    next = p.id + 1 > next ? p.id + 1 : next + 1
+  }
+}
+
+function assignServerIds (p: Proxy): void {
+  const used = new Set(p.servers.filter(s => s.id !== undefined).map(s => s.id!))
+  let next = 1
+  for (const s of p.servers) {
+    if (s.id === undefined) {
+      while (used.has(next)) next++
+      s.id = next
+      used.add(next)
+    }
+    next++
+  }
+}
+
+function systemName (file: string, name: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').split('\n').some(l => l.split(':')[0] === name)
+  } catch {
+    return true
+  }
+}
+
+/** Parses configuration text (one file). */
+export function parseConfig (text: string, opts: ParseOptions = {}): ParsedConfig {
+  const file = opts.filename ?? 'haproxy.cfg'
+  const baseDir = opts.baseDir ?? (opts.filename !== undefined ? dirname(resolve(opts.filename)) : process.cwd())
+  const parser = new ConfigParser(opts.env !== undefined ? { env: opts.env, baseDir } : { baseDir })
+  parser.feed(text, file)
+  return parser.finish()
+}
+
+/** The files `-f PATH` names: the file itself, or a directory's `*.cfg` in lexical order (as HAProxy). */
+export function expandConfigPaths (paths: string[]): string[] {
+  const out: string[] = []
+  for (const p of paths) {
+    let isDir = false
+    try {
+      isDir = statSync(p).isDirectory()
+    } catch {
+      isDir = false
+    }
+    if (isDir) out.push(...readdirSync(p).filter(f => f.endsWith('.cfg')).sort().map(f => join(p, f)))
+    else out.push(p)
+  }
+  return out
+}
+
+/**
+ * Reads and parses config files in order; they share one parser as HAProxy's several `-f`. A
+ * file that cannot be read is an alert ("Could not open configuration file …").
+ */
+export function loadConfig (paths: string | string[], opts: { env?: Record<string, string | undefined> } = {}): ParsedConfig {
+  const parser = new ConfigParser(opts.env !== undefined ? { env: opts.env } : {})
+  for (const file of expandConfigPaths(Array.isArray(paths) ? paths : [paths])) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (e) {
+      parser.files.push(file)
+      parser.diags.alert(`Could not open configuration file ${file} : ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`)
+      continue
+    }
+    parser.feed(text, file, dirname(resolve(file)))
+  }
+  return parser.finish()
+}
+
+export { resolveHost }

@@ -1,0 +1,95 @@
+// HAProxy's post-parse checks (src/cfgparse.c check_config_validity, src/server.c srv_init_addr):
+// they only run once the whole configuration parsed without an alert, in this order — references
+// between proxies, then per-proxy sanity warnings, then server address resolution last.
+
+import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
+import { DiagnosticList } from './diagnostics.js'
+import { resolveHost } from './args.js'
+
+const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
+const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
+const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
+
+/** Cross-references and per-proxy checks; alerts here make the configuration invalid. */
+export function validateReferences (config: ParsedConfig): Diagnostic[] {
+  const d = new DiagnosticList()
+  const backends = new Map<string, Proxy>()
+  for (const p of config.proxies) if (hasBackend(p) && !backends.has(p.name)) backends.set(p.name, p)
+  for (const p of config.proxies) {
+    if (p.disabled) continue
+    if (hasFrontend(p)) {
+      if (p.defaultBackend !== null && !p.defaultBackend.name.includes('%[')) {
+        const be = backends.get(p.defaultBackend.name)
+        if (!be) d.alert(`Proxy '${p.name}': unable to find required default_backend: '${p.defaultBackend.name}'.`)
+        else if (be === p) d.alert(`Proxy '${p.name}': default_backend cannot point to itself.`)
+      }
+      for (const r of p.useBackends) {
+        if (r.backend.includes('%[')) continue
+        if (!backends.has(r.backend)) d.alert(`Proxy '${p.name}': unable to find required use_backend: '${r.backend}'.`)
+      }
+    }
+    if (p.errorFilesSection !== undefined && !config.httpErrors.some(h => h.name === p.errorFilesSection)) {
+      d.alert(`proxy '${p.name}': unable to find http-errors section '${p.errorFilesSection}'.`, p.loc)
+    }
+    for (const ul of usedUserlists(p)) {
+      if (!config.userlists.some(u => u.name === ul.name)) d.alert(`proxy '${p.name}': unable to find userlist '${ul.name}'.`, ul.loc)
+    }
+  }
+  for (const p of config.proxies) {
+    if (p.disabled) continue
+    if (hasFrontend(p) && p.binds.length === 0) {
+      d.warn(`${kindWord(p)} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`)
+    }
+    const missing: string[] = []
+    if (hasFrontend(p) && !p.timeouts.client) missing.push('client')
+    if (hasBackend(p) && (!p.timeouts.connect || !p.timeouts.server)) missing.push('connect', 'server')
+    if (missing.length > 0 && (p.mode === 'http' || p.mode === 'tcp') && !(p.kind === 'backend' && p.servers.length === 0 && false)) {
+      d.warn(`missing timeouts for ${kindWord(p)} '${p.name}'.\n` +
+        '   | While not properly invalid, you will certainly encounter various problems\n' +
+        '   | with such a configuration. To fix this, please ensure that all following\n' +
+        "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.")
+    }
+  }
+  return d.items
+}
+
+/** `http_auth(list)` / `http-request auth` name userlists; HAProxy checks they exist. */
+function usedUserlists (p: Proxy): Array<{ name: string, loc: { file: string, line: number } }> {
+  const out: Array<{ name: string, loc: { file: string, line: number } }> = []
+  const scan = (words: string[], loc: { file: string, line: number }): void => {
+    for (const w of words) {
+      const m = /^http_auth(?:_group)?\(([^),]+)/.exec(w)
+      if (m) out.push({ name: m[1]!, loc })
+    }
+  }
+  for (const a of p.acls) scan(a.words, a.loc)
+  for (const r of [...p.httpRequest, ...p.httpResponse, ...p.redirects]) if (r.cond) scan(r.cond.words, r.loc)
+  for (const r of p.useBackends) if (r.cond) scan(r.cond.words, r.loc)
+  return out
+}
+
+/**
+ * Server names are resolved last, as HAProxy does when it initialises server addresses: a host
+ * name that the system cannot resolve is an alert, then one closing "Failed to initialize" line.
+ */
+export function resolveServers (config: ParsedConfig): Diagnostic[] {
+  const d = new DiagnosticList()
+  for (const p of config.proxies) {
+    for (const s of p.servers) {
+      if (s.host === '' || resolveHost(s.host) !== null) continue
+      if (s.host.startsWith('/')) continue
+      d.alert(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}'.`, s.loc, 'server')
+    }
+  }
+  if (d.alerts > 0) d.alert('Failed to initialize server(s) addr.')
+  return d.items
+}
+
+/** A configuration with nothing to listen on: HAProxy exits 2 without an alert. */
+export const NO_LISTENER = 'no-listener'
+
+export function listenerCheck (config: ParsedConfig): Diagnostic[] {
+  const listening = config.proxies.some(p => !p.disabled && p.kind !== 'backend' && p.binds.length > 0)
+  if (listening) return []
+  return [{ level: 'notice', message: 'Configuration file has no error but will not start (no listener) => exit(2).', keyword: NO_LISTENER }]
+}

@@ -1,0 +1,427 @@
+// The Fastify plugin: one frontend's rules over every request of the app, and the runtime
+// (backends, pools, health checks, counters) behind it.
+//
+// Routing mechanism: a global onRequest hook (the plugin is fastify-plugin'd). Fastify has already
+// matched a route when onRequest runs and has not touched the body yet, so the hook
+//   1. runs the frontend's http-request rules (deny/return/redirect/auth answer at once),
+//   2. runs its use_backend rules: a match hijacks the reply and forwards the raw request, even
+//      when the app has a route for that URL (the gateway decides first);
+//   3. otherwise lets the app's route serve it, and forwards to default_backend only what no app
+//      route matched (`request.is404`) — or everything, with `defaultBackend: 'always'`.
+// No route is added for proxied traffic, so nothing clashes with the app's `/*`, its content-type
+// parsers or its 404 handler, and bodies are streamed to the server unparsed.
+
+import { ServerResponse } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
+import type { Socket } from 'node:net'
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { ParsedConfig, Proxy } from './config/model.js'
+import type { Decision } from './acl/txn.js'
+import { parseConfig, loadConfig } from './config/parse.js'
+import { formatDiagnostic } from './config/diagnostics.js'
+import { checkConfig } from './check.js'
+import { compileProxy } from './acl/compile.js'
+import type { CompiledProxy } from './acl/compile.js'
+import { Backend, type ServerRuntime } from './runtime/backend.js'
+import { HealthChecker } from './runtime/health.js'
+import type { BackendView, ServerAdminState } from './runtime/state.js'
+import {
+  BackendRoute, Exchange, FrontendCounters, answer, badHost, makeTxn, pageFor, writePage
+} from './runtime/forward.js'
+import type { FrontendRoute, RequestRoute } from './runtime/forward.js'
+import type { StatsModel } from './stats/model.js'
+import { statsRoutes } from './stats/routes.js'
+import { serverAdminHandler } from './stats/admin.js'
+import {
+  ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
+  FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
+  FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid
+} from './errors.js'
+import { kUpgradeHead } from './symbols.js'
+
+export interface HaproxyRouterOptions {
+  /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
+  config?: string | ParsedConfig
+  /** Path(s) of haproxy.cfg; several files are read as one, as `haproxy -f a -f b`. */
+  configFile?: string | string[]
+  /** The frontend or listen section whose rules apply; default: the only one that routes. */
+  frontend?: string
+  /**
+   * `'fallback'` (default): app routes first, default_backend gets what no app route matches.
+   * `'always'`: pure HAProxy, default_backend gets everything no use_backend rule took.
+   */
+  defaultBackend?: 'fallback' | 'always'
+  /** Share a runtime built elsewhere (the CLI runs one per config for all its frontends). */
+  gateway?: Gateway
+}
+
+/** Minimal pino-like logger (Fastify's logger fits). */
+export interface GatewayLogger {
+  info (msg: string): void
+  warn (msg: string): void
+  error (msg: string): void
+}
+
+/** `app.haproxy`: the runtime handle. */
+export interface HaproxyHandle {
+  readonly config: ParsedConfig
+  /** Name of the frontend (or listen) whose rules this registration applies. */
+  readonly frontend: string
+  /** Live state of every backend and its servers, in config order. */
+  readonly backends: readonly BackendView[]
+  backend (name: string): BackendView | undefined
+  setServerState (backend: string, server: string, state: ServerAdminState): void
+  setServerWeight (backend: string, server: string, weight: number): void
+  enableHealth (backend: string, server: string): void
+  disableHealth (backend: string, server: string): void
+  /** New configuration without dropping in-flight requests; unchanged backends keep their state. */
+  reload (config: string | ParsedConfig): Promise<void>
+  /** The model the stats renderers read. */
+  stats (): StatsModel
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    haproxy: HaproxyHandle
+  }
+  interface FastifyRequest {
+    /** Set for every request the gateway saw: where it went (backend/server null when the app served it). */
+    haproxy: RequestRoute | null
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runtime
+
+interface FrontendState {
+  readonly route: FrontendRoute
+  /** default_backend, or the listen itself; null = 503 */
+  readonly defaultRoute: BackendRoute | null
+}
+
+interface Runtime {
+  readonly config: ParsedConfig
+  readonly frontends: Map<string, FrontendState>
+  readonly backends: Map<string, BackendRoute>
+  readonly health: HealthChecker
+}
+
+/** A proxy's settings without locations, to tell whether a reload changed it. */
+function fingerprint (proxy: Proxy): string {
+  return JSON.stringify(proxy, (key, value: unknown) => key === 'loc' ? undefined : value)
+}
+
+/** Frontends and listens that route requests (a stats-only listen does not). */
+export function routingProxies (config: ParsedConfig): Proxy[] {
+  return config.proxies.filter(p => p.kind !== 'backend' && !p.disabled && (
+    p.useBackends.length > 0 || p.defaultBackend !== null || p.httpRequest.length > 0 ||
+    p.redirects.length > 0 || (p.kind === 'listen' && p.servers.length > 0)))
+}
+
+/** Throws the catalogue's error for a proxy HAProxy would run in TCP mode, if `mode tcp` was written. */
+export function assertHttp (proxy: Proxy): void {
+  if (proxy.mode === 'tcp' && proxy.modeExplicit) throw new FST_HAPROXY_MODE_TCP(proxy.kind, proxy.name)
+}
+
+/**
+ * Loads, checks and compiles a configuration, and owns what it runs: backends with their pools,
+ * the health checker, frontend counters. Shared by every Fastify instance that serves it.
+ */
+export class Gateway {
+  readonly startedAt = Date.now()
+  private rt: Runtime
+  private readonly counters = new Map<string, FrontendCounters>()
+  private started = false
+
+  constructor (config: ParsedConfig, private readonly log: GatewayLogger) {
+    this.rt = this.build(config, null)
+  }
+
+  /** Parses (if needed) and checks a configuration: alerts throw one error carrying the list, warnings are logged. */
+  static prepare (input: string | ParsedConfig, log: GatewayLogger, filename?: string): ParsedConfig {
+    const config = typeof input === 'string'
+      ? parseConfig(input, filename === undefined ? {} : { filename })
+      : input
+    const diagnostics = checkConfig(config)
+    if (diagnostics.some(d => d.level === 'alert')) throw configInvalid(diagnostics)
+    for (const d of diagnostics) {
+      if (d.level === 'warning') log.warn(formatDiagnostic(d, process.pid))
+    }
+    return config
+  }
+
+  get config (): ParsedConfig { return this.rt.config }
+
+  frontend (name: string): FrontendState | undefined { return this.rt.frontends.get(name) }
+
+  backendRoute (name: string): BackendRoute | undefined { return this.rt.backends.get(name) }
+
+  start (): void {
+    if (this.started) return
+    this.started = true
+    this.rt.health.start()
+  }
+
+  async close (): Promise<void> {
+    this.rt.health.stop()
+    await Promise.all([...this.rt.backends.values()].map(b => b.close()))
+  }
+
+  /** Swaps in a new configuration; requests under way finish on the old pools. */
+  async reload (config: ParsedConfig): Promise<void> {
+    const old = this.rt
+    const next = this.build(config, old)
+    this.rt = next
+    old.health.stop()
+    if (this.started) next.health.start()
+    const kept = new Set(next.backends.values())
+    await Promise.all([...old.backends.values()].filter(b => !kept.has(b)).map(b => b.close()))
+  }
+
+  private build (config: ParsedConfig, prev: Runtime | null): Runtime {
+    const backends = new Map<string, BackendRoute>()
+    for (const proxy of config.proxies) {
+      if (proxy.kind === 'frontend' || proxy.disabled) continue
+      if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
+      const old = prev?.backends.get(proxy.name)
+      if (old !== undefined && fingerprint(old.proxy) === fingerprint(proxy)) {
+        backends.set(proxy.name, old)
+        continue
+      }
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
+        ? compileProxy(proxy, config)
+        : null
+      backends.set(proxy.name, new BackendRoute(proxy, new Backend(proxy, { log: this.log }), rules, new ErrorPages(proxy, config)))
+    }
+    const frontends = new Map<string, FrontendState>()
+    for (const proxy of config.proxies) {
+      if (proxy.kind === 'backend' || proxy.disabled) continue
+      let counters = this.counters.get(proxy.name)
+      if (counters === undefined) {
+        counters = new FrontendCounters(proxy.name, proxy.id, proxy.maxconn)
+        this.counters.set(proxy.name, counters)
+      }
+      if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
+      // default_backend is applied here, not by the compiled switching rules, so that the plugin
+      // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
+      const rules = compileProxy({ ...proxy, defaultBackend: null }, config)
+      const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
+      frontends.set(proxy.name, {
+        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor, rules },
+        defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null
+      })
+    }
+    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
+    return { config, frontends, backends, health }
+  }
+
+  private server (backend: string, server: string): ServerRuntime {
+    const be = this.rt.backends.get(backend)
+    if (be === undefined) throw new FST_HAPROXY_UNKNOWN_BACKEND(backend)
+    const s = be.backend.servers.find(x => x.name === server)
+    if (s === undefined) throw new FST_HAPROXY_UNKNOWN_SERVER(server, backend)
+    return s
+  }
+
+  handle (frontend: string, reload: (config: string | ParsedConfig) => Promise<void>): HaproxyHandle {
+    const gw = this
+    return {
+      get config () { return gw.config },
+      frontend,
+      get backends () { return [...gw.rt.backends.values()].map(b => b.backend) },
+      backend: (name) => gw.rt.backends.get(name)?.backend,
+      setServerState: (b, s, state) => { gw.server(b, s).setAdmin(state) },
+      setServerWeight: (b, s, weight) => { gw.server(b, s).setWeight(weight) },
+      enableHealth: (b, s) => { gw.server(b, s).enableHealth() },
+      disableHealth: (b, s) => { gw.server(b, s).disableHealth() },
+      reload,
+      stats: () => gw.statsModel()
+    }
+  }
+
+  statsModel (): StatsModel {
+    const rt = this.rt
+    const cfg = rt.config
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      proxies: cfg.proxies.map(proxy => ({
+        proxy,
+        frontend: proxy.kind === 'backend' ? null : this.counters.get(proxy.name) ?? null,
+        backend: proxy.kind === 'frontend' ? null : rt.backends.get(proxy.name)?.backend ?? null
+      })),
+      ...(cfg.global.node !== undefined ? { node: cfg.global.node } : {}),
+      ...(cfg.global.description !== undefined ? { description: cfg.global.description } : {})
+    }
+  }
+
+  /** For the stats page's admin form. */
+  adminHandler (): ReturnType<typeof serverAdminHandler> {
+    return serverAdminHandler(() => [...this.rt.backends.values()].map(b => b.backend))
+  }
+}
+
+/** Picks the frontend a registration applies: the named one, or the only one that routes. */
+export function pickFrontend (config: ParsedConfig, name: string | undefined): Proxy {
+  if (name !== undefined) {
+    const p = config.proxies.find(x => x.name === name && x.kind !== 'backend')
+    if (p === undefined) throw new FST_HAPROXY_FRONTEND_NOT_FOUND(name)
+    assertHttp(p)
+    return p
+  }
+  const routing = routingProxies(config)
+  if (routing.length === 0) throw new FST_HAPROXY_NO_FRONTEND()
+  if (routing.length > 1) throw new FST_HAPROXY_FRONTEND_AMBIGUOUS(routing.map(p => `${p.kind} ${p.name}`).join(', '))
+  assertHttp(routing[0]!)
+  return routing[0]!
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per request
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
+ * for requests the app serves apart from the transaction the rules read.
+ */
+function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[]) {
+  return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const fe = gateway.frontend(frontend)
+    const req = request.raw
+    if (fe === undefined) { done(); return }
+    // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
+    if (statsUris.length > 0) {
+      const url = req.url ?? ''
+      for (let i = 0; i < statsUris.length; i++) if (url.startsWith(statsUris[i]!)) { done(); return }
+    }
+    const counters = fe.route.counters
+    const now = Date.now()
+    counters.counters.reqTot++
+    counters.reqRate.hit(now)
+    if (badHost(req)) {
+      reply.hijack()
+      counters.counters.ereq++
+      counters.counters.countResponse(400)
+      writePage(reply.raw, pageFor(400, fe.route, null))
+      return
+    }
+    const txn = makeTxn(req, frontend)
+    const verdict = fe.route.rules.requestRules(txn)
+    if (verdict !== null) {
+      reply.hijack()
+      answer(verdict, reply.raw, fe.route, null)
+      return
+    }
+    const switched: Decision = fe.route.rules.switching(txn)
+    let be: BackendRoute | null | undefined = null
+    if (switched.kind === 'backend') {
+      be = gateway.backendRoute(switched.backend)
+    } else if (always || request.is404) {
+      be = fe.defaultRoute
+      if (be === null && !always) { request.haproxy = { frontend, backend: null, server: null }; done(); return }
+    } else {
+      request.haproxy = { frontend, backend: null, server: null }
+      done()
+      return
+    }
+    reply.hijack()
+    const res = reply.raw
+    if (be === null || be === undefined) {
+      answer({ kind: 'none' }, res, fe.route, null)
+      return
+    }
+    txn.backend = be.name
+    if (be.rules !== null && be.proxy.httpRequest.length > 0) {
+      const beVerdict = be.rules.requestRules(txn)
+      if (beVerdict !== null) { answer(beVerdict, res, fe.route, be); return }
+    }
+    const route: RequestRoute = { frontend, backend: be.name, server: null }
+    request.haproxy = route
+    be.backend.counters.reqTot++
+    const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
+      /^websocket$/i.test(req.headers.upgrade)
+    const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
+    new Exchange(fe.route, be, txn, req, res, route, head).start()
+  }
+}
+
+/**
+ * Upgrade requests reach Fastify's router only through an upgrade listener (@fastify/websocket
+ * installs one). Without one, the gateway installs its own that routes them the same way, so the
+ * hook above decides for WebSockets as for any request.
+ */
+function routeUpgrades (app: FastifyInstance, server: Server): void {
+  if (server.listenerCount('upgrade') > 0) return
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] = head
+    socket.on('error', () => socket.destroy())
+    const res = new ServerResponse(req)
+    res.assignSocket(socket)
+    res.once('finish', () => socket.end())
+    app.routing(req, res)
+  })
+}
+
+/** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
+export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
+  server.on('connection', (socket: Socket) => { gateway.frontend(frontend)?.route.counters.accept(socket) })
+}
+
+function optionError (name: string, problem: string): Error {
+  return new FST_HAPROXY_BAD_OPTION(name, problem)
+}
+
+const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app, opts) => {
+  if (app.hasDecorator('haproxy')) throw new FST_HAPROXY_ALREADY_REGISTERED()
+  const mode = opts.defaultBackend ?? 'fallback'
+  if (mode !== 'fallback' && mode !== 'always') throw optionError('defaultBackend', "must be 'fallback' or 'always'")
+  const log: GatewayLogger = app.log
+
+  let gateway = opts.gateway
+  const owned = gateway === undefined
+  if (gateway === undefined) {
+    let config: ParsedConfig
+    if (opts.config !== undefined) {
+      config = Gateway.prepare(opts.config, log, '<config>')
+    } else if (opts.configFile !== undefined) {
+      config = Gateway.prepare(loadConfig(opts.configFile), log)
+    } else {
+      throw new FST_HAPROXY_NO_CONFIG()
+    }
+    gateway = new Gateway(config, log)
+  }
+  const gw = gateway
+  const frontend = pickFrontend(gw.config, opts.frontend).name
+
+  const reload = async (input: string | ParsedConfig): Promise<void> => {
+    const config = Gateway.prepare(input, log, '<config>')
+    pickFrontend(config, frontend)
+    await gw.reload(config)
+  }
+  app.decorate('haproxy', gw.handle(frontend, reload))
+  app.decorateRequest('haproxy', null)
+
+  // stats pages: the frontend's own when it shares a runtime (CLI: one instance per frontend),
+  // every proxy's otherwise (embedded: the app is the only listener)
+  const statsUris: string[] = []
+  for (const proxy of gw.config.proxies) {
+    if (proxy.stats?.enabled !== true || proxy.disabled) continue
+    if (!owned && proxy.name !== frontend) continue
+    if (statsUris.includes(proxy.stats.uri)) continue
+    statsUris.push(proxy.stats.uri)
+    await app.register(statsRoutes, { proxy, model: () => gw.statsModel(), admin: gw.adminHandler() })
+  }
+  app.addHook('onRequest', makeHook(gw, frontend, mode === 'always', statsUris))
+
+  countConnections(gw, frontend, app.server)
+  app.addHook('onReady', async () => {
+    routeUpgrades(app, app.server)
+    if (owned) gw.start()
+  })
+  if (owned) app.addHook('onClose', async () => { await gw.close() })
+}
+
+/** The plugin (fastify-plugin'd: its hook sees every request of the app). */
+export const haproxyRouter = fp(haproxyRouterPlugin, { fastify: '5.x', name: 'fastify-haproxy' })

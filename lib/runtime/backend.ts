@@ -1,0 +1,680 @@
+// A backend and its servers at run time: state, counters and the choice of a server per request
+// (HAProxy's backend.c assign_server_and_queue, queue.c, server.c srv_update_status).
+// The balance algorithm is the one pluggable part (lib/runtime/algorithms.ts); everything else
+// (backup servers, maxconn and queues, admin states, weights, slowstart, state-change logs in
+// HAProxy's words) lives here. The health checker (lib/runtime/health.ts) drives the UP/DOWN
+// state through the methods marked "for the health checker".
+
+import type { HttpTxn } from '../acl/txn.js'
+import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
+import { createBalancer, effectiveWeight, isMapBased, type Balancer, type LbServer } from './algorithms.js'
+import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
+
+/** pino-like logger; state changes go to warn, "no server available" to error (HAProxy's levels). */
+export interface Logger {
+  info (msg: string): void
+  warn (msg: string): void
+  error (msg: string): void
+}
+
+/** HAProxy's defaults (include/haproxy/defaults.h, configuration.txt §5.2). */
+export const DEFAULT_INTER = 2000
+export const DEFAULT_RISE = 2
+export const DEFAULT_FALL = 3
+export const DEFAULT_WEIGHT = 1
+export const DEFAULT_ERROR_LIMIT = 10
+
+/** A request waiting for a connection slot (queue.c pendconn). */
+interface Pending {
+  resolve: (srv: ServerRuntime | null) => void
+  timer: NodeJS.Timeout | null
+  /** Order of arrival across the backend's and the servers' queues. */
+  seq: number
+  since: number
+  /** The server queue it waits in, or null for the backend's. */
+  server: ServerRuntime | null
+}
+
+/** Check statuses and their descriptions (check.c check_statuses[]); code shown for L7 data ones. */
+export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boolean }>> = {
+  UNK: { desc: 'Unknown', withCode: false },
+  INI: { desc: 'Initializing', withCode: false },
+  SOCKERR: { desc: 'Socket error', withCode: false },
+  HANA: { desc: 'Health analyze', withCode: false },
+  L4OK: { desc: 'Layer4 check passed', withCode: false },
+  L4TOUT: { desc: 'Layer4 timeout', withCode: false },
+  L4CON: { desc: 'Layer4 connection problem', withCode: false },
+  L6OK: { desc: 'Layer6 check passed', withCode: false },
+  L6TOUT: { desc: 'Layer6 timeout', withCode: false },
+  L6RSP: { desc: 'Layer6 invalid response', withCode: false },
+  L7TOUT: { desc: 'Layer7 timeout', withCode: false },
+  L7RSP: { desc: 'Layer7 invalid response', withCode: false },
+  L7OK: { desc: 'Layer7 check passed', withCode: true },
+  L7OKC: { desc: 'Layer7 check conditionally passed', withCode: true },
+  L7STS: { desc: 'Layer7 wrong status', withCode: true }
+}
+
+/** `, reason: …, code: …, info: "…", check duration: …ms` (server.c srv_append_status). */
+export function describeCheck (r: CheckResult): string {
+  const row = CHECK_STATUS[r.status]
+  let s = `, reason: ${row?.desc ?? r.status}`
+  if (row?.withCode && r.code !== null) s += `, code: ${r.code}`
+  if (r.desc) s += `, info: "${r.desc.replace(/"/g, '\\"')}"`
+  if (r.duration !== null) s += `, check duration: ${r.duration}ms`
+  return s
+}
+
+/** Passive health analysis (check.c analyze_statuses[]): error, success or ignored per layer. */
+const OBSERVE_L7_OK = (status: number): boolean =>
+  (status >= 100 && status <= 499) || status === 501 || status === 505
+
+/** What the health checker may hook into a server (check scheduling lives in health.ts). */
+export interface CheckHooks {
+  /** Bring the next check forward to at most `ms` from now. */
+  hurry (ms: number): void
+  /** Checks were enabled or disabled at run time. */
+  toggled (): void
+}
+
+export class ServerRuntime implements ServerView, LbServer {
+  readonly name: string
+  readonly id: number
+  readonly index: number
+  readonly addr: string
+  readonly host: string
+  readonly port: number
+  readonly ssl: boolean
+  /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
+  readonly origin: string
+  readonly backup: boolean
+  readonly hasCheck: boolean
+  checkEnabled: boolean
+  readonly rise: number
+  readonly fall: number
+  health: number
+  op: ServerOpState
+  admin: ServerAdminState
+  nolb = false
+  uweight: number
+  /** Effective weight in the balancer's units (see algorithms.ts). */
+  eweight = 0
+  usable = false
+  readonly maxconn: number
+  readonly maxqueue: number
+  maxconnNow: number
+  lastCheck: CheckResult
+  lastCheckAt = 0
+  chkfail = 0
+  chkdown = 0
+  lastChange: number
+  readonly counters = new TrafficCounters()
+  lbtot = 0
+  qmax = 0
+  /** Requests holding a slot now (HAProxy's `served`). */
+  served = 0
+  readonly queue: Pending[] = []
+  /** Check settings, HAProxy's defaults applied. */
+  readonly inter: number
+  readonly fastinter: number
+  readonly downinter: number
+  readonly checkHost: string
+  readonly checkPort: number
+  /** Check over TLS: `ssl` servers whose check is not redirected by `port`/`addr`. */
+  readonly checkTls: boolean
+  readonly verify: 'none' | 'required'
+  readonly caFile: string | undefined
+  readonly sni: string | undefined
+  readonly slowstart: number
+  readonly observeLayer: 'layer4' | 'layer7' | null
+  readonly errorLimit: number
+  readonly onError: ServerCheckOnError
+  consecutiveErrors = 0
+  /** failed_hana: passive checks that triggered `on-error`. */
+  hanafail = 0
+  /** Set by the health checker while it runs. */
+  hooks: CheckHooks | null = null
+  /** Slowstart: ramping up since `startingSince` (HAProxy's SRV_ST_STARTING), else 0. */
+  startingSince = 0
+  private downSince: number
+  private downTotal = 0
+  private warmup: NodeJS.Timeout | null = null
+
+  constructor (readonly backend: Backend, conf: Server, index: number, id: number, now: number) {
+    this.name = conf.name
+    this.index = index
+    this.id = id
+    this.host = conf.host
+    this.port = conf.port
+    this.ssl = conf.ssl === true
+    const bracketed = conf.host.includes(':') ? `[${conf.host}]` : conf.host
+    this.addr = `${conf.host}:${conf.port}`
+    this.origin = `${this.ssl ? 'https' : 'http'}://${bracketed}:${conf.port}`
+    this.backup = conf.backup === true
+    this.hasCheck = conf.check === true
+    this.checkEnabled = this.hasCheck
+    this.rise = conf.rise ?? DEFAULT_RISE
+    this.fall = conf.fall ?? DEFAULT_FALL
+    // A checked server starts UP but falls at the first failed check (server.c: health = rise).
+    this.health = this.rise
+    this.admin = conf.disabled === true ? 'maint' : 'ready'
+    this.op = this.admin === 'maint' ? 'down' : 'up'
+    this.uweight = conf.weight ?? DEFAULT_WEIGHT
+    this.maxconn = conf.maxconn ?? 0
+    this.maxqueue = conf.maxqueue ?? 0
+    this.maxconnNow = this.maxconn
+    this.lastCheck = { status: this.hasCheck ? 'INI' : '', code: null, duration: null, desc: '' }
+    this.lastChange = now
+    this.downSince = this.op === 'down' ? now : 0
+    this.inter = conf.inter ?? DEFAULT_INTER
+    this.fastinter = conf.fastinter ?? 0
+    this.downinter = conf.downinter ?? 0
+    this.checkHost = conf.checkAddr ?? conf.host
+    this.checkPort = conf.checkPort ?? conf.port
+    this.checkTls = this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined
+    this.verify = conf.verify ?? 'none'
+    this.caFile = conf.caFile
+    this.sni = conf.sni
+    this.slowstart = conf.slowstart ?? 0
+    this.observeLayer = conf.observe ?? null
+    this.errorLimit = conf.errorLimit ?? DEFAULT_ERROR_LIMIT
+    this.onError = conf.onError ?? 'fail-check'
+  }
+
+  get queued (): number { return this.queue.length }
+  get qcur (): number { return this.queue.length }
+  /** Effective weight in user units, as the stats `weight` column shows it. */
+  get weight (): number {
+    const lb = this.backend.lb
+    return Math.floor((this.eweight * lb.wmult + lb.wdiv - 1) / lb.wdiv)
+  }
+
+  downtime (now: number): number {
+    return this.downTotal + (this.downSince > 0 ? now - this.downSince : 0)
+  }
+
+  /** The check interval now (check.h srv_getinter): inter when fully up, downinter when down, else fastinter. */
+  currentInter (): number {
+    if (this.health === this.rise + this.fall - 1) return this.inter
+    if (this.op === 'down' && this.health === 0) return this.downinter || this.inter
+    return this.fastinter || this.inter
+  }
+
+  // --- administration (stats page, app.haproxy) ------------------------------------------------
+
+  setAdmin (state: ServerAdminState): void {
+    const prev = this.admin
+    if (state === prev) return
+    const b = this.backend
+    const who = `${this.backup ? 'Backup ' : ''}Server ${b.name}/${this.name}`
+    const now = Date.now()
+    this.admin = state
+    if (state === 'maint') {
+      const wasDown = this.op === 'down'
+      if (prev === 'drain') b.logWarn(`${who} remains in forced drain mode.`)
+      this.setOp('down', now)
+      const moved = this.refresh()
+      if (wasDown) b.logWarn(`${who} was DOWN and now enters maintenance.`)
+      else {
+        this.chkdown++
+        b.logWarn(`${who} is going DOWN for maintenance${b.tail(this, false, moved)}.`)
+      }
+    } else if (prev === 'maint') {
+      // Leaving maintenance: UP at once, checks restart from "falls at the first failure".
+      if (this.checkEnabled) this.health = this.rise
+      this.nolb = false
+      this.setOp('up', now)
+      this.startSlowstart(now)
+      this.refresh()
+      b.logWarn(`${who} is UP/${state === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`)
+    } else if (state === 'drain') {
+      this.lastChange = now
+      const moved = this.refresh()
+      b.logWarn(`${who} enters drain state${b.tail(this, true, moved)}.`)
+    } else {
+      this.lastChange = now
+      this.refresh()
+      b.logWarn(`${who} is ${this.op === 'up' ? 'UP' : 'DOWN'} (leaving forced drain).`)
+    }
+    b.settle(now)
+  }
+
+  /** Runtime weight (`set weight`); static algorithms accept only 0 and the configured weight. */
+  setWeight (weight: number): void {
+    if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new RangeError('Weight must be an integer between 0 and 256.')
+    const lb = this.backend.lb
+    if (!lb.dynamic && weight !== 0 && weight !== this.backend.initialWeight(this)) {
+      throw new RangeError("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.")
+    }
+    this.uweight = weight
+    this.refresh()
+    this.backend.settle(Date.now())
+  }
+
+  enableHealth (): void {
+    if (!this.hasCheck || this.checkEnabled) return
+    this.checkEnabled = true
+    this.hooks?.toggled()
+  }
+
+  /** Checks stop; the server counts as UP (management.txt `disable health`). */
+  disableHealth (): void {
+    if (!this.checkEnabled) return
+    this.checkEnabled = false
+    if (this.admin !== 'maint' && (this.op === 'down' || this.nolb)) {
+      this.nolb = false
+      this.setOp('up', Date.now())
+      this.refresh()
+      this.backend.settle(Date.now())
+    }
+    this.hooks?.toggled()
+  }
+
+  /**
+   * Passive check (`observe layer4|layer7`, `error-limit`, `on-error`; check.c __health_adjust):
+   * the forwarder reports each connection error, timeout or response status.
+   */
+  observe (result: 'conn-error' | 'timeout' | 'http-status', status?: number): void {
+    const layer = this.observeLayer
+    if (layer === null) return
+    let failed: boolean
+    let what: string
+    if (result === 'conn-error') {
+      failed = true
+      what = 'L4 unsuccessful connection'
+    } else if (layer === 'layer4') {
+      // A response or a read timeout means the connection itself worked.
+      this.consecutiveErrors = 0
+      return
+    } else if (result === 'timeout') {
+      failed = true
+      what = 'Read timeout (http)'
+    } else {
+      failed = !OBSERVE_L7_OK(status ?? 0)
+      what = 'Wrong http response'
+    }
+    if (!failed) {
+      this.consecutiveErrors = 0
+      return
+    }
+    if (++this.consecutiveErrors < this.errorLimit) return
+    const info = `Detected ${this.consecutiveErrors} consecutive errors, last one was: ${what}`
+    const hana: CheckResult = { status: 'HANA', code: null, duration: null, desc: info }
+    switch (this.onError) {
+      case 'sudden-death':
+        if (this.health > this.rise) this.health = this.rise + 1
+        this.checkFailed(hana)
+        break
+      case 'fail-check':
+        this.checkFailed(hana)
+        break
+      case 'mark-down':
+        this.health = this.rise
+        this.checkFailed(hana)
+        break
+      case 'fastinter':
+        break
+    }
+    this.consecutiveErrors = 0
+    this.hanafail++
+    if (this.fastinter) this.hooks?.hurry(this.fastinter)
+  }
+
+  // --- for the health checker (check.c set_server_check_status) ---------------------------------
+
+  checkPassed (result: CheckResult, conditional = false): void {
+    this.recordCheck(result)
+    this.consecutiveErrors = 0
+    const top = this.rise + this.fall - 1
+    if (this.health < top) {
+      this.health++
+      if (this.health >= this.rise) this.health = top
+    }
+    if (this.health < this.rise || this.admin === 'maint') return
+    const now = Date.now()
+    if (conditional) {
+      if (this.op === 'up' && this.nolb) return
+      this.nolb = true
+      this.setOp('up', now)
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is stopping${describeCheck(result)}${this.backend.tail(this, true, moved)}.`)
+    } else {
+      if (this.op === 'up' && !this.nolb) return
+      this.nolb = false
+      const wasDown = this.op === 'down'
+      this.setOp('up', now)
+      if (wasDown) this.startSlowstart(now)
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is UP${describeCheck(result)}${this.backend.tail(this, true, moved)}.`)
+    }
+    this.backend.settle(now)
+  }
+
+  checkFailed (result: CheckResult): void {
+    this.recordCheck(result)
+    if (this.health > 0) {
+      this.chkfail++
+      this.health--
+      if (this.health < this.rise) this.health = 0
+    }
+    if (this.health >= this.rise || this.op === 'down' || this.admin === 'maint') return
+    const now = Date.now()
+    this.nolb = false
+    this.setOp('down', now)
+    this.chkdown++
+    const moved = this.refresh()
+    this.backend.logWarn(`${this.who()} is DOWN${describeCheck(result)}${this.backend.tail(this, false, moved)}.`)
+    this.backend.settle(now)
+  }
+
+  private recordCheck (result: CheckResult): void {
+    this.lastCheck = result
+    this.lastCheckAt = Date.now()
+  }
+
+  private who (): string {
+    return `${this.backup ? 'Backup ' : ''}Server ${this.backend.name}/${this.name}`
+  }
+
+  private setOp (op: ServerOpState, now: number): void {
+    if (op === this.op) return
+    this.op = op
+    this.lastChange = now
+    if (op === 'down') this.downSince = now
+    else if (this.downSince > 0) {
+      this.downTotal += now - this.downSince
+      this.downSince = 0
+    }
+  }
+
+  private startSlowstart (now: number): void {
+    if (this.slowstart <= 0) return
+    this.startingSince = now
+    this.scheduleWarmup()
+  }
+
+  private scheduleWarmup (): void {
+    if (this.warmup !== null) clearTimeout(this.warmup)
+    // HAProxy re-evaluates every max(1s, slowstart/20); a finer step keeps short ramps linear.
+    const step = Math.max(50, Math.floor(this.slowstart / 20))
+    this.warmup = setTimeout(() => {
+      this.warmup = null
+      this.refresh()
+      this.backend.settle(Date.now())
+      if (this.startingSince > 0) this.scheduleWarmup()
+    }, step)
+    this.warmup.unref()
+  }
+
+  stopTimers (): void {
+    if (this.warmup !== null) clearTimeout(this.warmup)
+    this.warmup = null
+  }
+
+  /**
+   * Recomputes eweight, usability and the dynamic maxconn, tells the balancer, and moves
+   * queued requests (a server going away hands its queue back; one coming up takes from the
+   * backend's). Returns how many requests were moved (HAProxy's "requeued").
+   */
+  refresh (): number {
+    const lb = this.backend.lb
+    const now = Date.now()
+    let rampNum = 0
+    let rampDen = 0
+    this.maxconnNow = this.maxconn
+    if (this.startingSince > 0) {
+      const elapsed = now - this.startingSince
+      if (elapsed >= this.slowstart || elapsed < 0) {
+        this.startingSince = 0
+      } else {
+        rampNum = elapsed
+        rampDen = this.slowstart
+        if (this.maxconn > 0) this.maxconnNow = Math.max(1, Math.floor(this.maxconn * Math.floor(100 * elapsed / this.slowstart) / 100))
+      }
+    }
+    this.eweight = effectiveWeight(lb, this.uweight, rampNum, rampDen)
+    const wasUsable = this.usable
+    this.usable = this.eweight > 0 && this.admin === 'ready' && this.op === 'up' && !this.nolb
+    lb.update(this)
+    if (wasUsable && !this.usable) return this.backend.redistribute(this)
+    if (this.usable) return this.backend.grabFromBackend(this)
+    return 0
+  }
+}
+
+export class Backend implements BackendView {
+  readonly name: string
+  readonly id: number
+  readonly algorithm: string
+  readonly servers: ServerRuntime[]
+  readonly counters = new TrafficCounters()
+  lbtot = 0
+  qmax = 0
+  chkdown = 0
+  lastChange: number
+  isUp = false
+  readonly lb: Balancer
+  readonly queue: Pending[] = []
+  /** `timeout queue`, else `timeout connect` (configuration.txt §4.2), else none. */
+  readonly timeoutQueue: number | undefined
+  private readonly log: Logger | null
+  private readonly initialWeights: number[]
+  private seq = 0
+  private downSince = 0
+  private downTotal = 0
+
+  constructor (readonly proxy: Proxy, opts: { log?: Logger } = {}) {
+    const now = Date.now()
+    this.name = proxy.name
+    this.id = proxy.id
+    this.log = opts.log ?? null
+    this.lastChange = now
+    this.timeoutQueue = proxy.timeouts.queue ?? proxy.timeouts.connect
+    const ids = assignIds(proxy.servers)
+    this.servers = proxy.servers.map((s, i) => new ServerRuntime(this, s, i, ids[i], now))
+    this.initialWeights = this.servers.map((s) => s.uweight)
+    const { balancer, csv } = createBalancer(this.servers, proxy)
+    this.lb = balancer
+    this.algorithm = csv
+    if (isMapBased(balancer)) balancer.setWeights(this.initialWeights)
+    for (const s of this.servers) {
+      s.eweight = effectiveWeight(balancer, s.uweight, 0, 0)
+      s.usable = s.eweight > 0 && s.admin === 'ready' && s.op === 'up'
+    }
+    balancer.init()
+    this.isUp = balancer.totWeight > 0 || this.servers.length === 0
+    if (!this.isUp) this.downSince = now
+  }
+
+  get qcur (): number { return this.queue.length }
+
+  server (name: string): ServerRuntime | undefined {
+    return this.servers.find((s) => s.name === name)
+  }
+
+  downtime (now: number): number {
+    return this.downTotal + (this.downSince > 0 ? now - this.downSince : 0)
+  }
+
+  initialWeight (srv: ServerRuntime): number {
+    return this.initialWeights[srv.index]
+  }
+
+  /**
+   * A server for this request (hot path): the server itself, null when none is usable or its
+   * queue is full (the caller answers 503), or a promise when the request has to wait in a queue
+   * (resolves null when `timeout queue` expires). `exclude` is the server a redispatch leaves.
+   */
+  acquire (txn: HttpTxn, exclude: ServerRuntime | null): ServerRuntime | null | Promise<ServerRuntime | null> {
+    const lb = this.lb
+    if (lb.totWeight === 0) return null
+    const srv = lb.pick(txn, exclude) as ServerRuntime | null
+    if (srv === null) return this.enqueue(null)
+    srv.lbtot++
+    this.lbtot++
+    if (srv.maxconnNow > 0 && (srv.queue.length > 0 || srv.served >= srv.maxconnNow)) {
+      if (srv.maxqueue > 0 && srv.queue.length >= srv.maxqueue) return null
+      return this.enqueue(srv)
+    }
+    this.take(srv)
+    return srv
+  }
+
+  /** The request that held a slot on `srv` is over; a queued one may take the slot. */
+  release (srv: ServerRuntime): void {
+    if (srv.served > 0) srv.served--
+    srv.counters.scur = srv.served
+    this.lb.loadChanged(srv)
+    this.dequeueFor(srv)
+  }
+
+  /** Resolves every queued request with null and stops the servers' timers. */
+  close (): void {
+    for (const s of this.servers) {
+      s.stopTimers()
+      for (const p of s.queue.splice(0)) this.drop(p)
+    }
+    for (const p of this.queue.splice(0)) this.drop(p)
+  }
+
+  private take (srv: ServerRuntime): void {
+    srv.served++
+    const c = srv.counters
+    c.scur = srv.served
+    if (c.scur > c.smax) c.smax = c.scur
+    c.stot++
+    c.lastSess = Date.now()
+    this.lb.loadChanged(srv)
+  }
+
+  private enqueue (srv: ServerRuntime | null): Promise<ServerRuntime | null> {
+    return new Promise((resolve) => {
+      const p: Pending = { resolve, timer: null, seq: ++this.seq, since: Date.now(), server: srv }
+      const q = srv === null ? this.queue : srv.queue
+      q.push(p)
+      if (srv !== null) {
+        if (q.length > srv.qmax) srv.qmax = q.length
+        this.lb.loadChanged(srv)
+      } else if (q.length > this.qmax) {
+        this.qmax = q.length
+      }
+      if (this.timeoutQueue !== undefined) {
+        p.timer = setTimeout(() => {
+          p.timer = null
+          this.unqueue(p)
+          p.resolve(null)
+        }, this.timeoutQueue)
+      }
+    })
+  }
+
+  private unqueue (p: Pending): void {
+    const q = p.server === null ? this.queue : p.server.queue
+    const i = q.indexOf(p)
+    if (i >= 0) q.splice(i, 1)
+    if (p.server !== null) this.lb.loadChanged(p.server)
+  }
+
+  private grant (p: Pending, srv: ServerRuntime): void {
+    if (p.timer !== null) clearTimeout(p.timer)
+    p.timer = null
+    const now = Date.now()
+    srv.counters.qtime.add(now - p.since)
+    this.counters.qtime.add(now - p.since)
+    this.take(srv)
+    p.resolve(srv)
+  }
+
+  private drop (p: Pending): void {
+    if (p.timer !== null) clearTimeout(p.timer)
+    p.timer = null
+    p.resolve(null)
+  }
+
+  /** process_srv_queue: give freed slots to the oldest waiting request (its own queue or the backend's). */
+  private dequeueFor (srv: ServerRuntime): void {
+    while (srv.maxconnNow === 0 || srv.served < srv.maxconnNow) {
+      const own = srv.queue.length > 0 ? srv.queue[0] : null
+      const shared = srv.usable && this.queue.length > 0 ? this.queue[0] : null
+      let p: Pending
+      if (own !== null && (shared === null || own.seq < shared.seq)) {
+        p = srv.queue.shift() as Pending
+      } else if (shared !== null) {
+        p = this.queue.shift() as Pending
+        srv.lbtot++
+        this.lbtot++
+      } else {
+        return
+      }
+      this.grant(p, srv)
+      if (srv.maxconnNow === 0 && srv.queue.length === 0 && (!srv.usable || this.queue.length === 0)) return
+    }
+  }
+
+  /** pendconn_grab_from_px: a server that became usable takes requests from the backend's queue. */
+  grabFromBackend (srv: ServerRuntime): number {
+    const before = this.queue.length
+    if (before === 0) return 0
+    // With active servers up, backups do not take from the queue.
+    if (srv.backup && this.lb.srvAct > 0) return 0
+    this.dequeueFor(srv)
+    return before - this.queue.length
+  }
+
+  /** pendconn_redistribute: a server going away hands its waiting requests back to the backend. */
+  redistribute (srv: ServerRuntime): number {
+    const moved = srv.queue.length
+    if (moved === 0) return 0
+    for (const p of srv.queue.splice(0)) {
+      p.server = null
+      let i = this.queue.length
+      while (i > 0 && this.queue[i - 1].seq > p.seq) i--
+      this.queue.splice(i, 0, p)
+    }
+    if (this.queue.length > this.qmax) this.qmax = this.queue.length
+    this.lb.loadChanged(srv)
+    for (const s of this.servers) if (s.usable) this.dequeueFor(s)
+    return moved
+  }
+
+  /** ". 1 active and 0 backup servers left. …" (server.c srv_append_more). */
+  tail (srv: ServerRuntime, online: boolean, moved: number): string {
+    const lb = this.lb
+    const onBackup = lb.srvBck > 0 && lb.srvAct === 0 ? ' Running on backup.' : ''
+    return online
+      ? `. ${lb.srvAct} active and ${lb.srvBck} backup servers online.${onBackup} ${moved} sessions requeued, ${srv.queue.length} total in queue`
+      : `. ${lb.srvAct} active and ${lb.srvBck} backup servers left.${onBackup} ${srv.served} sessions active, ${moved} requeued, ${srv.queue.length} remaining in queue`
+  }
+
+  logWarn (msg: string): void {
+    this.log?.warn(msg)
+  }
+
+  /** After any server change: the backend's own UP/DOWN state (backend.c set_backend_down). */
+  settle (now: number): void {
+    const up = this.lb.totWeight > 0
+    if (up === this.isUp) return
+    this.isUp = up
+    this.lastChange = now
+    if (!up) {
+      this.chkdown++
+      this.downSince = now
+      this.log?.error(`backend '${this.name}' has no server available!`)
+    } else if (this.downSince > 0) {
+      this.downTotal += now - this.downSince
+      this.downSince = 0
+    }
+  }
+}
+
+/** Server ids: `id N` where given, else the next free number in config order (HAProxy's puid). */
+function assignIds (servers: readonly Server[]): number[] {
+  const used = new Set<number>()
+  for (const s of servers) if (s.id !== undefined) used.add(s.id)
+  let next = 1
+  return servers.map((s) => {
+    if (s.id !== undefined) return s.id
+    while (used.has(next)) next++
+    used.add(next)
+    return next
+  })
+}

@@ -1,0 +1,710 @@
+// The forward path: one request from the client's socket to a server and back, with HAProxy's
+// semantics (configuration.txt §4.2 retries, option redispatch, timeout *, option forwardfor).
+//
+// Hot path. One `Exchange` object per proxied request is the undici dispatch handler itself
+// (legacy onConnect/onHeaders/onData/onComplete/onError, which undici calls directly without a
+// wrapper) and writes into node's ServerResponse: no streams, no pipeline() (it allocates an
+// AbortController per call, +60 µs on Node 20), no Fastify reply. Request bodies are handed to
+// undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
+
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { Pool } from 'undici'
+import type { Dispatcher } from 'undici'
+import type { ForwardFor, Proxy } from '../config/model.js'
+import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
+import type { CompiledProxy } from '../acl/compile.js'
+import type { Backend, ServerRuntime } from './backend.js'
+import type { ErrorPage, ErrorPages } from '../errors.js'
+import { RateCounter, TrafficCounters } from './state.js'
+import type { FrontendView } from './state.js'
+
+/** What `request.haproxy` says about a request, for logs. */
+export interface RequestRoute {
+  frontend: string
+  backend: string | null
+  server: string | null
+}
+
+/** Counters of a frontend or listen section (its FRONTEND row in the stats). */
+export class FrontendCounters implements FrontendView {
+  readonly counters = new TrafficCounters()
+  connTot = 0
+  readonly connRate = new RateCounter()
+  readonly reqRate = new RateCounter()
+  readonly maxconn: number
+
+  constructor (readonly name: string, readonly id: number, maxconn: number | undefined) {
+    this.maxconn = maxconn ?? 0
+  }
+
+  /** A client connection was accepted (HAProxy counts sessions per connection). */
+  accept (socket: Socket): void {
+    const now = Date.now()
+    const c = this.counters
+    this.connTot++
+    c.stot++
+    c.lastSess = now
+    this.connRate.hit(now)
+    c.rate.hit(now)
+    if (++c.scur > c.smax) c.smax = c.scur
+    socket.once('close', () => { c.scur-- })
+  }
+}
+
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
+  'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'
+])
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+// Balance algorithms HAProxy classes as hash-based (BE_LB_KIND_HI): a failed server is not left
+// at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
+const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash'])
+
+/** A backend (or listen) as the forwarder uses it: the balancer, pools per server, its rules and pages. */
+export class BackendRoute {
+  readonly name: string
+  readonly retries: number
+  readonly hashLb: boolean
+  /** Pause before a retry on the same server: min(timeout connect, 1s) (§4.2 retries). */
+  readonly retryPause: number
+  readonly tunnelTimeout: number
+  readonly forwardFor: ForwardFor | null
+  private readonly pools = new Map<ServerRuntime, Pool>()
+  private readonly poolOptions: Pool.Options
+
+  constructor (
+    readonly proxy: Proxy,
+    readonly backend: Backend,
+    /** The backend's own http-request/http-response rules, null when it has none. */
+    readonly rules: CompiledProxy | null,
+    readonly pages: ErrorPages
+  ) {
+    const t = proxy.timeouts
+    this.name = proxy.name
+    this.retries = proxy.retries ?? 3
+    this.hashLb = HASH_ALGORITHMS.has(proxy.balance?.algorithm ?? 'roundrobin')
+    this.retryPause = Math.min(t.connect ?? 1000, 1000)
+    this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
+    this.forwardFor = proxy.forwardFor
+    this.poolOptions = {
+      // HAProxy has no default for these: absent means no limit, as 0 does for undici.
+      headersTimeout: t.server ?? 0,
+      bodyTimeout: t.server ?? 0,
+      connectTimeout: t.connect ?? 0,
+      pipelining: 1
+    }
+  }
+
+  pool (server: ServerRuntime): Pool {
+    let pool = this.pools.get(server)
+    if (pool === undefined) {
+      const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+      if (server.ssl) {
+        const cfg = this.proxy.servers.find(s => s.name === server.name)
+        opts.connect = {
+          timeout: this.poolOptions.connectTimeout,
+          rejectUnauthorized: cfg?.verify !== 'none',
+          ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
+          ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+        }
+      }
+      pool = new Pool(server.origin, opts)
+      this.pools.set(server, pool)
+    }
+    return pool
+  }
+
+  /** Waits for in-flight requests on every pool, then closes their connections. */
+  async close (): Promise<void> {
+    this.backend.close()
+    const pools = [...this.pools.values()]
+    this.pools.clear()
+    await Promise.all(pools.map(p => p.close().catch(() => {})))
+  }
+
+  destroy (): void {
+    for (const p of this.pools.values()) p.destroy().catch(() => {})
+    this.pools.clear()
+  }
+}
+
+/** A frontend (or listen) as the forwarder uses it. */
+export interface FrontendRoute {
+  readonly proxy: Proxy
+  readonly counters: FrontendCounters
+  readonly pages: ErrorPages
+  readonly forwardFor: ForwardFor | null
+  /** The frontend's compiled rules (http-response rules are applied after the backend's). */
+  readonly rules: CompiledProxy
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests as the routing engine sees them
+
+/** node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
+function plainAddress (addr: string | undefined): string {
+  if (addr === undefined) return ''
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
+}
+
+/** Builds the transaction the rules read. The path is the raw one (never decoded or normalised). */
+export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
+  const url = req.url ?? '/'
+  let start = 0
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    // absolute-form (RFC 7230 §5.3.2): the path starts after the authority
+    const scheme = url.indexOf('://')
+    if (scheme > 0) {
+      const slash = url.indexOf('/', scheme + 3)
+      start = slash < 0 ? url.length : slash
+    }
+  }
+  const q = url.indexOf('?', start)
+  const socket = req.socket
+  return {
+    method: req.method ?? 'GET',
+    path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
+    query: q < 0 ? null : url.slice(q + 1),
+    headers: req.headers,
+    version: req.httpVersion,
+    src: plainAddress(socket.remoteAddress),
+    srcPort: socket.remotePort ?? 0,
+    dst: plainAddress(socket.localAddress),
+    dstPort: socket.localPort ?? 0,
+    ssl: (socket as { encrypted?: boolean }).encrypted === true,
+    frontend,
+    backend: '',
+    vars: null,
+    authUser: null
+  }
+}
+
+/**
+ * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): several different Host
+ * values, or an absolute-form URI whose authority differs from Host, are a 400.
+ */
+export function badHost (req: IncomingMessage): boolean {
+  const raw = req.rawHeaders
+  let host: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue
+    if (host !== undefined && raw[i + 1] !== host) return true
+    host = raw[i + 1]
+  }
+  const url = req.url ?? ''
+  if (url.charCodeAt(0) === 47 || host === undefined) return false
+  const scheme = url.indexOf('://')
+  if (scheme < 0) return false
+  const slash = url.indexOf('/', scheme + 3)
+  const authority = url.slice(scheme + 3, slash < 0 ? url.length : slash)
+  return authority.toLowerCase() !== host.toLowerCase()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers the gateway makes itself
+
+export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[]): void {
+  if (res.headersSent) { res.destroy(); return }
+  res.writeHead(page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
+  res.end(page.body)
+}
+
+/** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
+export function pageFor (status: number, fe: FrontendRoute, be: BackendRoute | null): ErrorPage {
+  return be?.pages.own(status) ?? fe.pages.get(status)
+}
+
+/** Writes a rule's verdict (deny, return, redirect, auth, or 503 for `none`) and counts it. */
+export function answer (decision: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
+  let status: number
+  switch (decision.kind) {
+    case 'reply': {
+      const body = typeof decision.body === 'string' ? Buffer.from(decision.body) : decision.body
+      const headers: string[] = []
+      for (const [k, v] of decision.headers) headers.push(k, v)
+      headers.push('content-length', String(body.length))
+      status = decision.status
+      res.writeHead(status, headers)
+      res.end(body)
+      break
+    }
+    case 'redirect': {
+      const headers = ['content-length', '0', 'location', decision.location, 'cache-control', 'no-cache']
+      for (const [k, v] of decision.headers) headers.push(k, v)
+      status = decision.status
+      res.writeHead(status, headers)
+      res.end()
+      break
+    }
+    case 'auth':
+      status = 401
+      writePage(res, pageFor(401, fe, be), ['www-authenticate', `Basic realm="${decision.realm}"`])
+      break
+    case 'deny':
+      status = decision.status
+      fe.counters.counters.dreq++
+      writePage(res, pageFor(status, fe, be))
+      break
+    default:
+      status = 503
+      writePage(res, pageFor(503, fe, be))
+  }
+  fe.counters.counters.countResponse(status)
+  if (be !== null) be.backend.counters.countResponse(status)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+
+/**
+ * Request headers for the server, from the transaction (after http-request rules). HAProxy 2.6
+ * forwards nearly everything (checked on loopback: Proxy-Authorization, Proxy-Connection,
+ * Trailer, headers named in Connection all reach the server); it only rewrites Connection,
+ * re-frames the body (Transfer-Encoding) and keeps `TE: trailers`. Node's client and server own
+ * the connection-level headers undici refuses to forward (Keep-Alive, a non-WebSocket Upgrade,
+ * Expect: node's server has already answered `100 Continue`).
+ */
+function requestHeaders (txn: HttpTxn, ff: ForwardFor | null): string[] {
+  const h = txn.headers
+  const out: string[] = []
+  for (const name in h) {
+    const v = h[name]
+    if (v === undefined) continue
+    switch (name.length) {
+      case 2:
+        if (name === 'te') {
+          if (typeof v === 'string' && /\btrailers\b/i.test(v)) out.push('te', 'trailers')
+          continue
+        }
+        break
+      case 6:
+        if (name === 'expect') continue
+        break
+      case 7:
+        if (name === 'upgrade') continue
+        break
+      case 10:
+        if (name === 'connection' || name === 'keep-alive') continue
+        break
+      case 17:
+        if (name === 'transfer-encoding') continue
+        break
+    }
+    if (typeof v === 'string') out.push(name, v)
+    else for (const x of v) out.push(name, x)
+  }
+  if (ff !== null && !(ff.ifNone && h[ff.header] !== undefined) && !excluded(ff, txn.src)) {
+    // a separate line after the client's own (which it may have forged), as HAProxy does
+    out.push(ff.header, txn.src)
+  }
+  return out
+}
+
+const exceptCache = new WeakMap<ForwardFor, (ip: string) => boolean>()
+
+function excluded (ff: ForwardFor, src: string): boolean {
+  if (ff.except === undefined) return false
+  let test = exceptCache.get(ff)
+  if (test === undefined) {
+    test = cidrTest(ff.except)
+    exceptCache.set(ff, test)
+  }
+  return test(src)
+}
+
+function cidrTest (cidr: string): (ip: string) => boolean {
+  const [addr = '', bitsText] = cidr.split('/')
+  if (!addr.includes(':')) {
+    const base = v4(addr)
+    const bits = bitsText === undefined ? 32 : Number(bitsText)
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
+    return (ip) => { const n = v4(ip); return n !== null && base !== null && ((n & mask) >>> 0) === ((base & mask) >>> 0) }
+  }
+  const lower = addr.toLowerCase()
+  return (ip) => ip.toLowerCase() === lower
+}
+
+function v4 (ip: string): number | null {
+  const p = ip.split('.')
+  if (p.length !== 4) return null
+  let n = 0
+  for (const x of p) { const b = Number(x); if (!(b >= 0 && b <= 255)) return null; n = n * 256 + b }
+  return n
+}
+
+/** Response headers for the client: the server's, minus what belongs to the server connection. */
+function responseHeaders (raw: Buffer[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1')
+    const len = name.length
+    if (len === 2 || len === 10 || len === 17) {
+      const lower = name.toLowerCase()
+      if (lower === 'te' || lower === 'connection' || lower === 'keep-alive' || lower === 'transfer-encoding') continue
+    }
+    out.push(name, raw[i + 1]!.toString('latin1'))
+  }
+  return out
+}
+
+function headerObject (flat: string[]): HttpResponseView['headers'] {
+  const h: HttpResponseView['headers'] = {}
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase()
+    const v = flat[i + 1]!
+    const prev = h[name]
+    if (prev === undefined) h[name] = name === 'set-cookie' ? [v] : v
+    else if (Array.isArray(prev)) prev.push(v)
+    else h[name] = `${prev}, ${v}`
+  }
+  return h
+}
+
+function flatten (h: HttpResponseView['headers']): string[] {
+  const out: string[] = []
+  for (const name in h) {
+    const v = h[name]
+    if (v === undefined) continue
+    if (typeof v === 'string') out.push(name, v)
+    else if (typeof v === 'number') out.push(name, String(v))
+    else for (const x of v) out.push(name, x)
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The exchange
+
+type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
+
+/**
+ * One proxied request. `start()` picks a server; undici calls the handler methods below.
+ * Retries (§4.2 retries, retry-on conn-failure) happen only while nothing was sent to a
+ * server, or for a bodyless idempotent request that got no byte of answer on a reused connection.
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  server: ServerRuntime | null = null
+  private phase: Phase = 'queue'
+  private retriesLeft: number
+  private abortUpstream: ((err?: Error) => void) | null = null
+  private resume: (() => void) | null = null
+  private readonly t0 = Date.now()
+  private tAttempt = 0
+  private tConnect = 0
+  private readonly hasBody: boolean
+  private readonly url: string
+  private readonly headers: string[]
+  private released = false
+  /** This exchange holds a slot on `server` (Backend.acquire → release). */
+  private held = false
+
+  constructor (
+    readonly fe: FrontendRoute,
+    readonly be: BackendRoute,
+    readonly txn: HttpTxn,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly route: RequestRoute | null,
+    private readonly upgradeHead: Buffer | null
+  ) {
+    this.retriesLeft = be.retries
+    const h = req.headers
+    const cl = h['content-length']
+    this.hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
+    // rules may have rewritten the path or query: rebuild the URI only then
+    const orig = req.url ?? '/'
+    const q = txn.query === null ? '' : '?' + txn.query
+    this.url = orig.endsWith(txn.path + q) ? orig : txn.path + q
+    this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
+    if (upgradeHead === null) res.once('close', () => this.clientClosed())
+  }
+
+  start (exclude: ServerRuntime | null = null): void {
+    const picked = this.be.backend.acquire(this.txn, exclude)
+    if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
+      (picked as Promise<ServerRuntime | null>).then(s => this.assigned(s), () => this.assigned(null))
+    } else {
+      this.assigned(picked as ServerRuntime | null)
+    }
+  }
+
+  private assigned (server: ServerRuntime | null): void {
+    if (this.phase === 'done') {
+      if (server !== null) this.be.backend.release(server)
+      return
+    }
+    if (server === null) {
+      // no usable server, or `timeout queue` expired: 503 (the queue's "sQ" as well)
+      this.fail(503)
+      return
+    }
+    const prev = this.server
+    if (prev !== null && prev !== server) {
+      prev.counters.wredis++
+      this.be.backend.counters.wredis++
+    }
+    this.server = server
+    this.held = true
+    if (this.route !== null) this.route.server = server.name
+    // Backend.acquire counted the server's session (stot, scur); the rest is ours
+    const now = Date.now()
+    server.counters.reqTot++
+    server.counters.rate.hit(now)
+    if (prev === null) {
+      const c = this.be.backend.counters
+      c.stot++
+      c.lastSess = now
+      c.rate.hit(now)
+      if (++c.scur > c.smax) c.smax = c.scur
+    }
+    this.dispatch()
+  }
+
+  private dispatch (): void {
+    const server = this.server!
+    this.phase = 'connect'
+    this.tAttempt = Date.now()
+    const upgrade = this.upgradeHead !== null
+    this.be.pool(server).dispatch({
+      path: this.url,
+      method: this.txn.method as Dispatcher.HttpMethod,
+      headers: this.headers,
+      body: this.hasBody ? this.req : null,
+      upgrade: upgrade ? 'websocket' : null
+    }, this)
+  }
+
+  // --- undici handler (legacy interface: called directly, no wrapper) ---
+
+  onConnect (abort: (err?: Error) => void): void {
+    this.abortUpstream = abort
+    if (this.phase === 'done') { abort(); return }
+    this.phase = 'wait'
+    this.tConnect = Date.now()
+    const ctime = this.tConnect - this.tAttempt
+    this.server!.counters.ctime.add(ctime)
+    this.be.backend.counters.ctime.add(ctime)
+  }
+
+  onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true // 1xx interim answers (103 Early Hints) are not relayed
+    if (this.phase === 'done') return false
+    const res = this.res
+    const rtime = Date.now() - this.tConnect
+    this.server!.counters.rtime.add(rtime)
+    this.be.backend.counters.rtime.add(rtime)
+    this.server!.observe('http-status', status)
+    let headers = responseHeaders(raw)
+    const beRules = this.be.rules
+    if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
+      const view: HttpResponseView = { status, headers: headerObject(headers) }
+      const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
+        (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
+      if (verdict !== null) {
+        // http-response deny and friends replace the server's answer (HAProxy answers 502 for deny)
+        this.phase = 'done'
+        this.abortUpstream?.()
+        this.finish()
+        this.be.backend.counters.dresp++
+        answer(verdict.kind === 'deny' ? { kind: 'deny', status: verdict.status === 403 ? 502 : verdict.status } : verdict, res, this.fe, this.be)
+        return false
+      }
+      status = view.status
+      headers = flatten(view.headers)
+    }
+    this.phase = 'body'
+    this.resume = resume
+    this.count(status)
+    if (this.upgradeHead !== null) {
+      // the server refused the upgrade: relay its answer on the raw socket, then close
+      const socket = this.req.socket
+      let head = `HTTP/1.1 ${status} ${statusText}\r\n`
+      for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`
+      socket.write(head + 'connection: close\r\n\r\n')
+      return true
+    }
+    res.writeHead(status, statusText, headers)
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    const n = chunk.length
+    this.server!.counters.bout += n
+    this.be.backend.counters.bout += n
+    this.fe.counters.counters.bout += n
+    if (this.upgradeHead !== null) return this.req.socket.write(chunk)
+    if (this.res.write(chunk)) return true
+    this.res.once('drain', this.resume!)
+    return false
+  }
+
+  onComplete (): void {
+    if (this.upgradeHead !== null) this.req.socket.end()
+    else this.res.end()
+    this.finish()
+  }
+
+  onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: Socket): void {
+    const client = this.req.socket
+    this.count(status)
+    let head = 'HTTP/1.1 101 Switching Protocols\r\n'
+    const list = raw ?? []
+    for (let i = 0; i < list.length; i += 2) head += `${list[i]!.toString()}: ${list[i + 1]!.toString()}\r\n`
+    client.write(head + '\r\n')
+    if (this.upgradeHead !== null && this.upgradeHead.length > 0) upstream.write(this.upgradeHead)
+    const timeout = this.be.tunnelTimeout
+    const close = (): void => { client.destroy(); upstream.destroy() }
+    if (timeout > 0) {
+      client.setTimeout(timeout, close)
+      upstream.setTimeout(timeout, close)
+    } else {
+      client.setTimeout(0)
+    }
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', () => { close(); this.finish() })
+    upstream.on('data', (d: Buffer) => { this.server!.counters.bout += d.length; this.be.backend.counters.bout += d.length })
+    upstream.pipe(client)
+    client.pipe(upstream)
+  }
+
+  onError (err: Error & { code?: string }): void {
+    if (this.phase === 'done') return
+    const server = this.server!
+    const code = err.code ?? ''
+    if (this.phase === 'body') {
+      // the answer was already under way: all that can be done is cut the client off
+      server.counters.srvAbrt++
+      this.be.backend.counters.srvAbrt++
+      this.phase = 'done'
+      this.finish()
+      if (this.upgradeHead !== null) this.req.socket.destroy()
+      else this.res.destroy()
+      return
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      server.observe('timeout')
+      server.counters.eresp++
+      this.be.backend.counters.eresp++
+      this.fail(504)
+      return
+    }
+    const connectFailed = this.phase === 'connect' && CONNECT_ERRORS.has(code)
+    // a reused keep-alive connection the server had closed: nothing was processed
+    const staleConnection = this.phase === 'wait' && !this.hasBody && IDEMPOTENT.has(this.txn.method) &&
+      (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
+    if (connectFailed || staleConnection) {
+      server.observe(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'conn-error')
+      this.retry(code === 'UND_ERR_CONNECT_TIMEOUT')
+      return
+    }
+    if (this.phase === 'connect' && (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'EPROTO')) {
+      // TLS handshake failure: a connection failure for HAProxy too, but retrying cannot help
+      server.counters.econ++
+      this.be.backend.counters.econ++
+      server.observe('conn-error')
+      this.fail(503)
+      return
+    }
+    if (this.req.destroyed && !this.req.complete) {
+      // the client went away while its body was being sent
+      this.fe.counters.counters.cliAbrt++
+      this.phase = 'done'
+      this.finish()
+      this.res.destroy()
+      return
+    }
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
+    server.counters.eresp++
+    this.be.backend.counters.eresp++
+    server.observe('http-status', 502)
+    this.fail(502)
+  }
+
+  private retry (timedOut: boolean): void {
+    const server = this.server!
+    if (this.retriesLeft <= 0 || this.req.destroyed) {
+      server.counters.econ++
+      this.be.backend.counters.econ++
+      this.fail(503)
+      return
+    }
+    const attempt = this.be.retries - this.retriesLeft + 1
+    this.retriesLeft--
+    this.abortUpstream = null
+    const redispatch = this.be.proxy.redispatch
+    if (redispatch !== null && this.chooseRedispatch(redispatch.interval, attempt)) {
+      this.phase = 'queue'
+      this.held = false
+      this.be.backend.release(server)
+      this.start(server)
+      return
+    }
+    server.counters.wretr++
+    this.be.backend.counters.wretr++
+    // an error that came back at once would come back again: HAProxy waits before the retry
+    if (timedOut) this.dispatch()
+    else setTimeout(() => { if (this.phase !== 'done') this.dispatch() }, this.be.retryPause)
+  }
+
+  /** include/haproxy/stream.h stream_choose_redispatch, without persistence. */
+  private chooseRedispatch (interval: number, attempt: number): boolean {
+    const server = this.server!
+    if (server.op === 'down' || server.admin === 'maint') return true
+    const retries = this.be.retries
+    if (interval > 0 && attempt % interval === 0) return true
+    if (interval < 0 && attempt % (retries + 1 + interval) === 0) return true
+    if (this.be.hashLb) return false
+    let active = 0
+    for (const s of this.be.backend.servers) if (!s.backup && s.op === 'up' && s.admin !== 'maint') active++
+    return active > 1
+  }
+
+  private clientClosed (): void {
+    if (this.phase === 'done' || this.res.writableFinished) return
+    this.fe.counters.counters.cliAbrt++
+    if (this.server !== null) this.server.counters.cliAbrt++
+    this.abortUpstream?.()
+    this.phase = 'done'
+    this.finish()
+  }
+
+  private fail (status: number): void {
+    this.phase = 'done'
+    this.finish()
+    this.count(status)
+    if (this.upgradeHead !== null) {
+      const page = pageFor(status, this.fe, this.be)
+      let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
+      for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
+      this.req.socket.end(Buffer.concat([Buffer.from(head + 'connection: close\r\n\r\n', 'latin1'), page.body]))
+      return
+    }
+    writePage(this.res, pageFor(status, this.fe, this.be))
+  }
+
+  private count (status: number): void {
+    this.fe.counters.counters.countResponse(status)
+    this.be.backend.counters.countResponse(status)
+    this.server?.counters.countResponse(status)
+  }
+
+  private finish (): void {
+    if (this.released) return
+    this.released = true
+    if (this.phase !== 'done') this.phase = 'done'
+    const server = this.server
+    const ttime = Date.now() - this.t0
+    const c = this.be.backend.counters
+    c.ttime.add(ttime)
+    if (server !== null) c.scur--
+    if (server !== null) server.counters.ttime.add(ttime)
+    if (this.held) {
+      this.held = false
+      this.be.backend.release(server!)
+    }
+  }
+}
+

@@ -1,0 +1,340 @@
+// Active health checks as HAProxy 2.6 runs them (configuration.txt §5.2 `check`, `inter`,
+// `fastinter`, `downinter`, `rise`, `fall`, `port`, `addr`; §4.2 `option httpchk`, `http-check`,
+// `timeout check`): a TCP connect by default (TLS for `ssl` servers), or a raw HTTP request over
+// the socket for `option httpchk` (HAProxy sends exactly these bytes: no Host header by default).
+// Results feed the server's health counter (ServerRuntime.checkPassed / checkFailed).
+
+import net from 'node:net'
+import tls from 'node:tls'
+import { readFileSync } from 'node:fs'
+import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
+import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
+import type { CheckResult } from './state.js'
+
+/** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
+const MAX_RESPONSE = 16384
+
+/** strerror() texts HAProxy puts in the check `info` for socket errors. */
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ETIMEDOUT: 'Connection timed out',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EPIPE: 'Broken pipe'
+}
+
+function errnoText (err: NodeJS.ErrnoException): string {
+  return (err.code !== undefined ? ERRNO_TEXT[err.code] : undefined) ?? err.message
+}
+
+/** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
+interface HttpProbe {
+  request: Buffer
+  /** Status, body text → result (status, desc); `needsBody` when the rule reads the body. */
+  judge (code: number, reason: string, body: string): { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: string }
+  needsBody: boolean
+}
+
+function httpVersion (v: string): string {
+  return v.startsWith('HTTP/') ? v : `HTTP/${v || '1.0'}`
+}
+
+/** The request bytes HAProxy sends (captured from haproxy 2.6: lower-case header names). */
+function buildRequest (hc: HttpCheck): Buffer {
+  const ver = httpVersion(hc.version)
+  const lines = [`${hc.method || 'OPTIONS'} ${hc.uri || '/'} ${ver}`]
+  let hasConnection = false
+  for (const [name, value] of hc.headers) {
+    const lower = name.toLowerCase()
+    if (lower === 'connection') hasConnection = true
+    lines.push(`${lower}: ${value}`)
+  }
+  const body = hc.body ?? ''
+  if (body.length > 0) lines.push(`content-length: ${Buffer.byteLength(body)}`)
+  if (ver !== 'HTTP/1.0' && !hasConnection) lines.push('connection: close')
+  return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'latin1')
+}
+
+/** `http-check expect [!] status|rstatus|string|rstring <pattern>` (§4.2); default 2xx/3xx. */
+function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boolean): Pick<HttpProbe, 'judge' | 'needsBody'> {
+  const wrongStatus = (reason: string): { status: 'L7STS', desc: string } => ({ status: 'L7STS', desc: reason })
+  const on404 = (code: number): boolean => disableOn404 && code === 404
+  if (expect === undefined) {
+    return {
+      needsBody: false,
+      judge: (code, reason) => {
+        if (code >= 200 && code < 400) return { status: 'L7OK', desc: '' }
+        if (on404(code)) return { status: 'L7OKC', desc: '' }
+        return wrongStatus(reason)
+      }
+    }
+  }
+  const neg = expect.negate
+  switch (expect.kind) {
+    case 'status': {
+      const ranges = expect.pattern.split(',').map((r) => {
+        const [lo, hi] = r.split('-')
+        return [Number(lo), Number(hi ?? lo)] as const
+      })
+      return {
+        needsBody: false,
+        judge: (code, reason) => {
+          const hit = ranges.some(([lo, hi]) => code >= lo && code <= hi)
+          if (hit !== neg) return { status: 'L7OK', desc: '' }
+          if (on404(code)) return { status: 'L7OKC', desc: '' }
+          return wrongStatus(reason)
+        }
+      }
+    }
+    case 'rstatus': {
+      const re = new RegExp(expect.pattern)
+      return {
+        needsBody: false,
+        judge: (code, reason) => {
+          if (re.test(String(code)) !== neg) return { status: 'L7OK', desc: '' }
+          if (on404(code)) return { status: 'L7OKC', desc: '' }
+          return wrongStatus(reason)
+        }
+      }
+    }
+    case 'string':
+    case 'rstring': {
+      const test = expect.kind === 'string'
+        ? (body: string) => body.includes(expect.pattern)
+        : ((re: RegExp) => (body: string) => re.test(body))(new RegExp(expect.pattern))
+      return {
+        needsBody: true,
+        judge: (code, _reason, body) => {
+          if (on404(code)) return { status: 'L7OKC', desc: '' }
+          if (test(body) !== neg) return { status: 'L7OK', desc: '' }
+          return { status: 'L7RSP', desc: 'HTTP content check did not match' }
+        }
+      }
+    }
+    default:
+      // hdr / fhdr expectations are not evaluated: the status rule applies.
+      return compileExpect(undefined, disableOn404)
+  }
+}
+
+function compileProbe (proxy: Proxy): HttpProbe | null {
+  const hc = proxy.httpCheck
+  if (hc === null) return null
+  return { request: buildRequest(hc), ...compileExpect(hc.expect, hc.disableOn404) }
+}
+
+/** `HTTP/1.x NNN reason` */
+const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})(?: ([^\r\n]*))?\r?\n/
+
+/** One server's check: its timer and, while a probe runs, its socket. */
+class CheckTask implements CheckHooks {
+  private timer: NodeJS.Timeout | null = null
+  private due = 0
+  private socket: net.Socket | null = null
+  private deadline: NodeJS.Timeout | null = null
+  private startedAt = 0
+  private readonly ca: Buffer | undefined
+  private stopped = true
+
+  constructor (readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null) {
+    this.ca = server.checkTls && server.caFile !== undefined ? readFileSync(server.caFile) : undefined
+  }
+
+  start (delay: number): void {
+    this.stopped = false
+    this.server.hooks = this
+    this.schedule(Date.now() + delay)
+  }
+
+  stop (): void {
+    this.stopped = true
+    if (this.server.hooks === this) this.server.hooks = null
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.abort()
+  }
+
+  hurry (ms: number): void {
+    if (this.stopped || this.socket !== null) return
+    const at = Date.now() + ms
+    if (this.timer === null || this.due > at) this.schedule(at)
+  }
+
+  toggled (): void {
+    if (this.stopped) return
+    if (!this.server.checkEnabled) {
+      if (this.timer !== null) clearTimeout(this.timer)
+      this.timer = null
+      this.abort()
+    } else if (this.timer === null && this.socket === null) {
+      this.schedule(Date.now() + this.server.currentInter())
+    }
+  }
+
+  private schedule (at: number): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.due = at
+    this.timer = setTimeout(() => this.run(), Math.max(0, at - Date.now()))
+    this.timer.unref()
+  }
+
+  private abort (): void {
+    if (this.deadline !== null) clearTimeout(this.deadline)
+    this.deadline = null
+    if (this.socket !== null) {
+      this.socket.removeAllListeners()
+      this.socket.on('error', () => {})
+      this.socket.destroy()
+      this.socket = null
+    }
+  }
+
+  private run (): void {
+    this.timer = null
+    const srv = this.server
+    // Checks pause in maintenance (server.c: CHK_ST_PAUSED) and stop when disabled.
+    if (!srv.checkEnabled) return
+    if (srv.admin === 'maint') return this.next(Date.now())
+    this.startedAt = Date.now()
+    const inter = srv.inter
+    const t = this.proxy.timeouts
+    // Without `timeout check` the whole check must fit in `inter`; with it, the connect gets
+    // min(inter, timeout connect) and the response `timeout check` (§4.2 `timeout check`).
+    const connectTimeout = t.check !== undefined && t.connect !== undefined ? Math.min(inter, t.connect) : inter
+    let finished = false
+    let connected = false
+    let data = Buffer.alloc(0)
+    const finish = (ok: boolean, status: string, code: number | null, desc: string, conditional = false): void => {
+      if (finished) return
+      finished = true
+      this.abort()
+      const result: CheckResult = { status, code, duration: Date.now() - this.startedAt, desc }
+      if (ok) srv.checkPassed(result, conditional)
+      else srv.checkFailed(result)
+      if (!this.stopped) this.next(Date.now())
+    }
+    const layer = (): string => (srv.checkTls ? 'L6' : 'L4')
+    const onTimeout = (): void => {
+      if (!connected) finish(false, `${layer()}TOUT`, null, '')
+      else if (this.probe !== null) finish(false, 'L7TOUT', null, '')
+      else finish(false, `${layer()}TOUT`, null, '')
+    }
+    const arm = (ms: number): void => {
+      if (this.deadline !== null) clearTimeout(this.deadline)
+      this.deadline = setTimeout(onTimeout, ms)
+      this.deadline.unref()
+    }
+    const evaluate = (ended: boolean): void => {
+      const probe = this.probe as HttpProbe
+      const text = data.toString('latin1')
+      const head = text.indexOf('\r\n\r\n')
+      const m = STATUS_LINE.exec(text)
+      if (m === null) {
+        if (ended || data.length >= MAX_RESPONSE || (text.length >= 12 && !text.startsWith('HTTP/'))) finish(false, 'L7RSP', null, '')
+        return
+      }
+      if (head < 0 && !ended && data.length < MAX_RESPONSE) return
+      const code = Number(m[1])
+      let body = ''
+      if (probe.needsBody) {
+        if (!ended && data.length < MAX_RESPONSE && !bodyComplete(text, head)) return
+        body = head >= 0 ? text.slice(head + 4) : ''
+      }
+      const verdict = probe.judge(code, m[2] ?? '', body)
+      const withCode = verdict.status === 'L7RSP' ? null : code
+      finish(verdict.status === 'L7OK' || verdict.status === 'L7OKC', verdict.status, withCode, verdict.desc, verdict.status === 'L7OKC')
+    }
+    const onConnected = (): void => {
+      connected = true
+      const sock = this.socket as net.Socket
+      if (this.probe === null) {
+        finish(true, srv.checkTls ? 'L6OK' : 'L4OK', null, '')
+        return
+      }
+      if (t.check !== undefined) arm(t.check)
+      sock.on('data', (chunk: Buffer) => {
+        data = data.length === 0 ? chunk : Buffer.concat([data, chunk])
+        evaluate(false)
+      })
+      sock.on('end', () => evaluate(true))
+      sock.write(this.probe.request)
+    }
+    const opts = { host: srv.checkHost, port: srv.checkPort }
+    let sock: net.Socket
+    if (srv.checkTls) {
+      sock = tls.connect({
+        ...opts,
+        servername: srv.sni ?? (net.isIP(srv.checkHost) === 0 ? srv.checkHost : undefined),
+        rejectUnauthorized: srv.verify === 'required',
+        ca: this.ca
+      })
+      sock.once('secureConnect', onConnected)
+      // A TCP connection that fails its TLS handshake is a Layer6 problem.
+      sock.once('connect', () => { if (t.check !== undefined) arm(t.check) })
+    } else {
+      sock = net.connect(opts)
+      sock.once('connect', onConnected)
+    }
+    sock.setNoDelay(true)
+    this.socket = sock
+    arm(connectTimeout)
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (!connected && srv.checkTls && (sock as tls.TLSSocket).connecting === false) {
+        finish(false, 'L6RSP', null, err.message)
+      } else if (!connected) {
+        finish(false, 'L4CON', null, errnoText(err))
+      } else {
+        finish(false, 'L7RSP', null, errnoText(err))
+      }
+    })
+    sock.on('close', () => {
+      if (!connected) finish(false, srv.checkTls ? 'L6RSP' : 'L4CON', null, '')
+      else if (this.probe !== null) evaluate(true)
+    })
+  }
+
+  /** Next check one interval after this one started (skipping intervals that already passed). */
+  private next (now: number): void {
+    const inter = this.server.currentInter()
+    let at = (this.startedAt || now) + inter
+    while (at <= now) at += inter
+    this.schedule(at)
+  }
+}
+
+/** The body is complete when Content-Length says so (HTTP/1.0 servers usually just close). */
+function bodyComplete (text: string, head: number): boolean {
+  if (head < 0) return false
+  const m = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, head + 2))
+  return m !== null && text.length - head - 4 >= Number(m[1])
+}
+
+export class HealthChecker {
+  private readonly tasks: CheckTask[] = []
+
+  constructor (backends: readonly Backend[], _opts: { log?: Logger } = {}) {
+    for (const b of backends) {
+      const probe = compileProbe(b.proxy)
+      for (const s of b.servers) if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe))
+    }
+  }
+
+  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks). */
+  start (): void {
+    const n = this.tasks.length
+    if (n === 0) return
+    let maxInter = 0
+    for (const t of this.tasks) maxInter = Math.max(maxInter, t.server.currentInter())
+    this.tasks.forEach((t, k) => t.start(Math.floor(maxInter * k / n)))
+  }
+
+  /** Clears every timer and destroys every in-flight check socket. */
+  stop (): void {
+    for (const t of this.tasks) {
+      t.stop()
+      t.server.stopTimers()
+    }
+  }
+}

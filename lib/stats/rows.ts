@@ -1,0 +1,114 @@
+// Walks a StatsModel in HAProxy's dump order — per proxy: FRONTEND, servers, BACKEND — with the
+// filters of the stats page (`stats scope`, `?scope=`, `;up`, `;no-maint`), filling one reused
+// RowContext per row. Every renderer is a visitor of this walk.
+
+import type { ServerView } from '../runtime/state.js'
+import { type ObjType, type RowContext } from './fields.js'
+import type { StatsEntry, StatsModel } from './model.js'
+import { type BackendLb, backendLb, serverState } from './status.js'
+
+export interface RowFilter {
+  /** `stats scope` names; `.` is the proxy serving the page. Empty = every proxy. */
+  scopes?: readonly string[]
+  /** Name of the proxy serving the page, for the `.` scope. */
+  self?: string
+  /** `?scope=<text>`: proxies whose name contains it, ignoring case (HAProxy's strnistr). */
+  search?: string
+  /** `;up`: hide servers in maintenance or DOWN. */
+  up?: boolean
+  /** `;no-maint`: hide servers in maintenance. */
+  noMaint?: boolean
+  /** `stats show-legends`: fill the addr / algo columns. */
+  legends?: boolean
+}
+
+export interface RowVisitor {
+  /** A proxy starts; its rows follow. `c.lb` is set when it has a backend. */
+  proxy? (entry: StatsEntry, c: RowContext): void
+  row (type: ObjType, c: RowContext): void
+  endProxy? (entry: StatsEntry, c: RowContext): void
+}
+
+const NO_LB: BackendLb = Object.freeze({ act: 0, bck: 0, weight: 0, uweight: 0, status: 'UP' as const })
+
+export function proxyInScope (name: string, filter: RowFilter): boolean {
+  const scopes = filter.scopes
+  if (scopes !== undefined && scopes.length > 0) {
+    let found = false
+    for (const s of scopes) {
+      if (s === name || (s === '.' && name === filter.self)) { found = true; break }
+    }
+    if (!found) return false
+  }
+  const search = filter.search
+  return search === undefined || search === '' || name.toLowerCase().includes(search.toLowerCase())
+}
+
+function serverShown (sv: ServerView, filter: RowFilter): boolean {
+  if (sv.admin === 'maint') return !(filter.up === true || filter.noMaint === true)
+  return !(filter.up === true && sv.op === 'down')
+}
+
+/**
+ * HAProxy's fullconn default: a tenth of the summed maxconn of the frontends that can route to
+ * the backend (default_backend / use_backend with a constant name; a listen routes to itself), at least 1.
+ */
+function fullconns (model: StatsModel): Map<string, number> {
+  const sums = new Map<string, number>()
+  const add = (backend: string, n: number): void => { sums.set(backend, (sums.get(backend) ?? 0) + n) }
+  for (const e of model.proxies) {
+    if (e.frontend === null) continue
+    const n = e.frontend.maxconn
+    const seen = new Set<string>()
+    if (e.backend !== null) seen.add(e.proxy.name)
+    if (e.proxy.defaultBackend !== null) seen.add(e.proxy.defaultBackend.name)
+    for (const u of e.proxy.useBackends) if (!u.backend.includes('%[')) seen.add(u.backend)
+    for (const b of seen) add(b, n)
+  }
+  return sums
+}
+
+export function walkRows (model: StatsModel, filter: RowFilter, now: number, visitor: RowVisitor): void {
+  const conns = fullconns(model)
+  const c: RowContext = {
+    now,
+    proxy: model.proxies[0]?.proxy as RowContext['proxy'],
+    http: false,
+    state: 'up',
+    lb: NO_LB,
+    fullconn: 1,
+    legends: filter.legends === true,
+    fe: null,
+    be: null,
+    sv: null
+  }
+  for (const entry of model.proxies) {
+    if (!proxyInScope(entry.proxy.name, filter)) continue
+    c.proxy = entry.proxy
+    c.http = entry.proxy.mode === 'http'
+    c.fe = null
+    c.be = null
+    c.sv = null
+    c.lb = entry.backend === null ? NO_LB : backendLb(entry.proxy, entry.backend)
+    c.fullconn = Math.max(1, Math.ceil((conns.get(entry.proxy.name) ?? 0) / 10))
+    visitor.proxy?.(entry, c)
+    if (entry.frontend !== null) {
+      c.fe = entry.frontend
+      visitor.row('F', c)
+      c.fe = null
+    }
+    const be = entry.backend
+    if (be !== null) {
+      c.be = be
+      for (const sv of be.servers) {
+        if (!serverShown(sv, filter)) continue
+        c.sv = sv
+        c.state = serverState(sv)
+        visitor.row('S', c)
+      }
+      c.sv = null
+      visitor.row('B', c)
+    }
+    visitor.endProxy?.(entry, c)
+  }
+}

@@ -1,0 +1,131 @@
+// HAProxy's answers when the server cannot give one: 502, 503, 504, errorfile overrides,
+// and the FST_HAPROXY_* catalogue.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Fastify from 'fastify'
+import type { AddressInfo } from 'node:net'
+import haproxyRouter from '../../lib/index.js'
+import * as errors from '../../lib/errors.js'
+import { upstream, deadPort, rawServer, rawRequest, HAPROXY_503 } from './fixtures.js'
+
+async function serve (config: string) {
+  const app = Fastify()
+  await app.register(haproxyRouter, { config, defaultBackend: 'always' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, port: (app.server.address() as AddressInfo).port }
+}
+
+const req = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`
+
+test('502 for an invalid or empty answer, 503 for a dead server, 504 on timeout server; upstream address never leaked', async (t) => {
+  const garbage = await rawServer((_d, c) => c.end('garbage\r\n\r\n'))
+  const empty = await rawServer((_d, c) => c.end())
+  const slow = await upstream('slow', { delayMs: 3000 })
+  const dead = await deadPort()
+  const { app, port } = await serve(`
+defaults
+    mode http
+    timeout connect 500ms
+    timeout server 300ms
+    retries 1
+frontend fe
+    bind 127.0.0.1:0
+    use_backend garbage if { path /garbage }
+    use_backend empty if { path /empty }
+    use_backend slow if { path /slow }
+    use_backend dead if { path /dead }
+backend garbage
+    server g 127.0.0.1:${garbage.port}
+backend empty
+    server e 127.0.0.1:${empty.port}
+backend slow
+    server s ${slow.addr}
+backend dead
+    server d 127.0.0.1:${dead}
+`)
+  t.after(async () => { await app.close(); await garbage.close(); await empty.close(); await slow.close() })
+
+  const g = await rawRequest(port, req('/garbage'))
+  assert.equal(g.status, 502)
+  assert.equal(g.text, '<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n')
+  assert.equal(g.headers['content-type'], 'text/html')
+  assert.equal(g.headers['cache-control'], 'no-cache')
+  assert.equal((await rawRequest(port, req('/empty'))).status, 502)
+
+  const started = Date.now()
+  const s = await rawRequest(port, req('/slow'))
+  assert.equal(s.status, 504)
+  assert.equal(s.text, "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n")
+  assert.ok(Date.now() - started < 2500, 'timeout server bounds the wait')
+
+  const d = await rawRequest(port, req('/dead'))
+  assert.equal(d.status, 503)
+  assert.equal(d.text, HAPROXY_503)
+  assert.doesNotMatch(d.text, new RegExp(String(dead)), 'no upstream address in the answer')
+
+  const model = app.haproxy.stats()
+  const deadBe = model.proxies.find(p => p.proxy.name === 'dead')!.backend!
+  assert.equal(deadBe.counters.econ, 1)
+  assert.equal(deadBe.counters.hrsp[4], 1)
+  assert.equal(model.proxies.find(p => p.proxy.name === 'garbage')!.backend!.counters.eresp, 1)
+})
+
+test('errorfile and http-errors sections replace the built-in pages', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-errorfile-'))
+  writeFileSync(join(dir, '503.http'), 'HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/plain\r\n\r\nsorry, down\n')
+  writeFileSync(join(dir, '403.http'), 'HTTP/1.0 403 Forbidden\r\nContent-Type: text/plain\r\n\r\ngo away\n')
+  const dead = await deadPort()
+  const { app, port } = await serve(`
+http-errors site
+    errorfile 403 ${join(dir, '403.http')}
+defaults
+    mode http
+    retries 0
+frontend fe
+    bind 127.0.0.1:0
+    errorfiles site
+    http-request deny if { path /deny }
+    default_backend be
+backend be
+    errorfile 503 ${join(dir, '503.http')}
+    server d 127.0.0.1:${dead}
+`)
+  t.after(async () => { await app.close() })
+  const d = await rawRequest(port, req('/x'))
+  assert.equal(d.status, 503)
+  assert.equal(d.text, 'sorry, down\n')
+  assert.equal(d.headers['content-type'], 'text/plain')
+  const f = await rawRequest(port, req('/deny'))
+  assert.equal(f.status, 403)
+  assert.equal(f.text, 'go away\n')
+})
+
+test('the FST_HAPROXY_* catalogue: each key is its code, with a status', () => {
+  const entries = Object.entries(errors).filter(([k]) => k.startsWith('FST_HAPROXY_'))
+  assert.ok(entries.length >= 10)
+  for (const [key, Ctor] of entries) {
+    const err = new (Ctor as new (...a: string[]) => Error & { code: string, statusCode: number })('a', 'b', 'c')
+    assert.equal(err.code, key)
+    assert.ok(err.statusCode >= 400)
+  }
+  assert.equal(new errors.FST_HAPROXY_NO_SERVER().statusCode, 503)
+  assert.equal(new errors.FST_HAPROXY_BAD_GATEWAY().statusCode, 502)
+  assert.equal(new errors.FST_HAPROXY_GATEWAY_TIMEOUT().statusCode, 504)
+})
+
+test('built-in pages match HAProxy 2.6 byte for byte', () => {
+  for (const [status, title, text] of [
+    [400, '400 Bad request', 'Your browser sent an invalid request.'],
+    [403, '403 Forbidden', 'Request forbidden by administrative rules.'],
+    [408, '408 Request Time-out', "Your browser didn't send a complete request in time."],
+    [501, '501 Not Implemented', '.The server does not support the functionality required to fulfill the request.']
+  ] as const) {
+    const page = errors.builtinErrorPage(status)
+    assert.equal(page.body.toString(), `<html><body><h1>${title}</h1>\n${text}\n</body></html>\n`)
+  }
+  assert.ok(errors.builtinErrorPage(400).headers.includes('close'))
+})

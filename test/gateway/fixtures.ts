@@ -1,0 +1,170 @@
+// Real upstream servers and a raw HTTP client on 127.0.0.1 for the gateway tests.
+
+import http from 'node:http'
+import net from 'node:net'
+import { createHash } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+
+export interface Seen {
+  server: string
+  method: string
+  url: string
+  headers: http.IncomingHttpHeaders
+  rawHeaders: string[]
+  bodyLength: number
+  sha256: string
+}
+
+export interface Upstream {
+  name: string
+  port: number
+  addr: string
+  /** Requests seen, in order. */
+  seen: Seen[]
+  close (): Promise<void>
+}
+
+export interface UpstreamOptions {
+  delayMs?: number
+  status?: number
+  headers?: Record<string, string>
+  /** Replace the default JSON echo. */
+  handler?: http.RequestListener
+}
+
+/** An HTTP server that answers with what it received: `x-served-by` and a JSON echo. */
+export async function upstream (name: string, opts: UpstreamOptions = {}): Promise<Upstream> {
+  const seen: Seen[] = []
+  const server = http.createServer(opts.handler ?? ((req, res) => {
+    const hash = createHash('sha256')
+    let length = 0
+    req.on('data', (d: Buffer) => { length += d.length; hash.update(d) })
+    req.on('end', () => {
+      const s: Seen = { server: name, method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, bodyLength: length, sha256: hash.digest('hex') }
+      seen.push(s)
+      const reply = (): void => {
+        res.writeHead(opts.status ?? 200, { 'content-type': 'application/json', 'x-served-by': name, ...opts.headers })
+        res.end(JSON.stringify(s))
+      }
+      if (opts.delayMs !== undefined) setTimeout(reply, opts.delayMs)
+      else reply()
+    })
+  }))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    name,
+    port,
+    addr: `127.0.0.1:${port}`,
+    seen,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+}
+
+/** A TCP port with nothing listening on it (bound, then released). */
+export async function deadPort (): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>(resolve => s.close(() => resolve()))
+  return port
+}
+
+/** A TCP server that answers every request with the given raw bytes (for invalid responses). */
+export async function rawServer (answer: (data: Buffer, socket: net.Socket) => void): Promise<{ port: number, close (): Promise<void> }> {
+  const sockets = new Set<net.Socket>()
+  const s = net.createServer(c => { sockets.add(c); c.on('error', () => {}); c.once('data', d => answer(d, c)) })
+  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (s.address() as AddressInfo).port,
+    close: async () => { for (const c of sockets) c.destroy(); await new Promise<void>(resolve => s.close(() => resolve())) }
+  }
+}
+
+export interface RawResponse {
+  status: number
+  reason: string
+  headers: Record<string, string>
+  /** Header lines as sent, lower-cased names. */
+  lines: Array<[string, string]>
+  body: Buffer
+  text: string
+}
+
+/** Sends raw bytes on a fresh connection and reads until the server closes (send `Connection: close`). */
+export async function rawRequest (port: number, data: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
+  return await new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(data))
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('timeout')) }, timeoutMs)
+    socket.on('data', d => chunks.push(d))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(parseResponse(Buffer.concat(chunks)))
+    })
+  })
+}
+
+export function parseResponse (buf: Buffer): RawResponse {
+  let end = buf.indexOf('\r\n\r\n')
+  if (end < 0) end = buf.length
+  const head = buf.subarray(0, end).toString('latin1').split('\r\n')
+  // skip interim 1xx answers
+  while (/^HTTP\/1\.\d 1\d\d/.test(head[0] ?? '') && !/^HTTP\/1\.\d 101/.test(head[0] ?? '')) {
+    const next = buf.indexOf('\r\n\r\n', end + 4)
+    buf = buf.subarray(end + 4)
+    end = buf.indexOf('\r\n\r\n')
+    if (next < 0 || end < 0) break
+    head.splice(0, head.length, ...buf.subarray(0, end).toString('latin1').split('\r\n'))
+  }
+  const m = /^HTTP\/1\.\d (\d{3}) ?(.*)$/.exec(head[0] ?? '')
+  const headers: Record<string, string> = {}
+  const lines: Array<[string, string]> = []
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':')
+    if (i < 0) continue
+    const k = line.slice(0, i).trim().toLowerCase()
+    const v = line.slice(i + 1).trim()
+    lines.push([k, v])
+    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`
+  }
+  let body = buf.subarray(Math.min(buf.length, end + 4))
+  if (headers['transfer-encoding'] === 'chunked') body = dechunk(body)
+  return { status: m ? Number(m[1]) : 0, reason: m?.[2] ?? '', headers, lines, body, text: body.toString('latin1') }
+}
+
+function dechunk (b: Buffer): Buffer {
+  const out: Buffer[] = []
+  let i = 0
+  while (i < b.length) {
+    const eol = b.indexOf('\r\n', i)
+    if (eol < 0) break
+    const size = parseInt(b.subarray(i, eol).toString(), 16)
+    if (!(size > 0)) break
+    out.push(b.subarray(eol + 2, eol + 2 + size))
+    i = eol + 2 + size + 2
+  }
+  return Buffer.concat(out)
+}
+
+/** GET with node's client on a fresh connection; resolves status, headers and text. */
+export async function get (port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: Buffer | string): Promise<{ status: number, headers: http.IncomingHttpHeaders, text: string, body: Buffer }> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { connection: 'close', ...headers }, agent: false }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', d => chunks.push(d))
+      res.on('end', () => { const b = Buffer.concat(chunks); resolve({ status: res.statusCode!, headers: res.headers, text: b.toString('latin1'), body: b }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+export const HAPROXY_503 = '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n'

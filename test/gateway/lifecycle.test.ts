@@ -1,0 +1,170 @@
+// The runtime handle (app.haproxy), reloads and shutdowns, with traffic flowing.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import net from 'node:net'
+import Fastify from 'fastify'
+import type { AddressInfo } from 'node:net'
+import haproxyRouter from '../../lib/index.js'
+import { upstream, get, sleep } from './fixtures.js'
+import type { Upstream } from './fixtures.js'
+
+const config = (servers: Upstream[], extra = ''): string =>
+  `defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:0\n    default_backend be\nbackend be\n${extra}` +
+  servers.map(s => `    server ${s.name} ${s.addr}\n`).join('')
+
+async function serve (text: string) {
+  const app = Fastify()
+  await app.register(haproxyRouter, { config: text, defaultBackend: 'always' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, port: (app.server.address() as AddressInfo).port }
+}
+
+test('drain, maint, ready and weights through app.haproxy', async (t) => {
+  const [a, b] = await Promise.all([upstream('a'), upstream('b')])
+  const { app, port } = await serve(config([a, b]))
+  t.after(async () => { await app.close(); await a.close(); await b.close() })
+  const who = async (n: number): Promise<string[]> => { const r: string[] = []; for (let i = 0; i < n; i++) r.push(String((await get(port, '/')).headers['x-served-by'])); return r }
+
+  app.haproxy.setServerState('be', 'a', 'maint')
+  assert.deepEqual(await who(3), ['b', 'b', 'b'])
+  assert.equal(app.haproxy.backend('be')!.servers[0]!.admin, 'maint')
+  app.haproxy.setServerState('be', 'a', 'drain')
+  assert.deepEqual(await who(3), ['b', 'b', 'b'], 'a draining server takes no new load-balanced traffic')
+  app.haproxy.setServerState('be', 'a', 'ready')
+  assert.deepEqual((await who(4)).sort(), ['a', 'a', 'b', 'b'])
+  app.haproxy.setServerWeight('be', 'b', 3)
+  const w = await who(8)
+  assert.equal(w.filter(x => x === 'b').length, 6)
+  assert.throws(() => app.haproxy.setServerState('be', 'zz', 'maint'), { code: 'FST_HAPROXY_UNKNOWN_SERVER' })
+  assert.throws(() => app.haproxy.setServerState('nope', 'a', 'maint'), { code: 'FST_HAPROXY_UNKNOWN_BACKEND' })
+})
+
+test('counters add up under concurrency', async (t) => {
+  const [a, b] = await Promise.all([upstream('a'), upstream('b')])
+  const { app, port } = await serve(config([a, b]))
+  t.after(async () => { await app.close(); await a.close(); await b.close() })
+  await Promise.all(Array.from({ length: 10 }, async () => { for (let i = 0; i < 10; i++) await get(port, '/') }))
+  const be = app.haproxy.backend('be')!
+  const sum = (f: (s: typeof be.servers[number]) => number): number => be.servers.reduce((n, s) => n + f(s), 0)
+  assert.equal(sum(s => s.counters.stot), 100)
+  assert.equal(sum(s => s.lbtot), 100)
+  assert.equal(sum(s => s.counters.hrsp[1]), 100)
+  assert.equal(be.counters.hrsp[1], 100)
+  assert.equal(be.counters.stot, 100)
+  assert.equal(be.counters.scur, 0)
+  const fe = app.haproxy.stats().proxies.find(p => p.proxy.name === 'fe')!.frontend!
+  assert.equal(fe.counters.reqTot, 100)
+  assert.equal(fe.counters.stot, 100, 'one session per connection')
+})
+
+test('reload under load: no request lost; unchanged backends keep their state', async (t) => {
+  const [a, b, c] = await Promise.all([upstream('a'), upstream('b', { delayMs: 30 }), upstream('c')])
+  const { app, port } = await serve(config([a, b]))
+  t.after(async () => { await app.close(); await a.close(); await b.close(); await c.close() })
+  app.haproxy.setServerState('be', 'a', 'maint')
+  const statuses: number[] = []
+  let stop = false
+  const load = Promise.all(Array.from({ length: 6 }, async () => { while (!stop) statuses.push((await get(port, '/')).status) }))
+  await sleep(100)
+  // same backend: kept with its state (a stays in maint)
+  await app.haproxy.reload(config([a, b]) + 'backend other\n    server c ' + c.addr + '\n')
+  await sleep(100)
+  assert.equal(app.haproxy.backend('be')!.servers[0]!.admin, 'maint')
+  // changed backend: rebuilt
+  await app.haproxy.reload(config([c]))
+  await sleep(150)
+  stop = true
+  await load
+  assert.ok(statuses.length > 20)
+  assert.deepEqual(statuses.filter(s => s !== 200), [])
+  assert.ok(c.seen.length > 0, 'the new configuration serves')
+  await assert.rejects(app.haproxy.reload('frontend fe\n    bind :0\n    bogus 1\n'), { code: 'FST_HAPROXY_CONFIG_INVALID' })
+  assert.equal((await get(port, '/')).headers['x-served-by'], 'c', 'an invalid reload changes nothing')
+})
+
+// --- standalone mode (runGateway in a child process) ---
+
+const MAIN = fileURLToPath(new URL('./serve-main.ts', import.meta.url))
+
+async function freePort (): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>(resolve => s.close(() => resolve()))
+  return port
+}
+
+async function waitListening (port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>(resolve => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`port ${port} never listened`)
+}
+
+function startGateway (file: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', d => { out += d })
+  child.stderr.on('data', d => { out += d })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  return { child, exited, output: () => out }
+}
+
+test('standalone: several binds and a port range, graceful SIGTERM under load, SIGHUP reload', async (t) => {
+  const [a, slow, c] = await Promise.all([upstream('a'), upstream('slow', { delayMs: 400 }), upstream('c')])
+  const [p1, p2] = [await freePort(), await freePort()]
+  const dir = mkdtempSync(join(tmpdir(), 'gw-serve-'))
+  const file = join(dir, 'haproxy.cfg')
+  const write = (server: Upstream): void => writeFileSync(file, `defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\n    timeout client 5s\nfrontend fe\n    bind 127.0.0.1:${p1}\n    bind 127.0.0.1:${p2}\n    use_backend slow if { path /slow }\n    default_backend be\nbackend be\n    server s ${server.addr}\nbackend slow\n    server slow ${slow.addr}\n`)
+  write(a)
+  const gw = startGateway(file)
+  t.after(async () => { gw.child.kill('SIGKILL'); await a.close(); await slow.close(); await c.close() })
+  await waitListening(p1)
+  await waitListening(p2)
+  assert.equal((await get(p1, '/')).headers['x-served-by'], 'a')
+  assert.equal((await get(p2, '/')).headers['x-served-by'], 'a')
+
+  // reload under load
+  const statuses: number[] = []
+  let stop = false
+  const load = Promise.all(Array.from({ length: 4 }, async () => { while (!stop) statuses.push((await get(p1, '/')).status) }))
+  write(c)
+  gw.child.kill('SIGHUP')
+  for (let i = 0; i < 50 && c.seen.length === 0; i++) await sleep(50)
+  stop = true
+  await load
+  assert.ok(c.seen.length > 0, 'SIGHUP loaded the new config')
+  assert.deepEqual(statuses.filter(s => s !== 200), [])
+
+  // an invalid config is refused, the old one keeps serving
+  writeFileSync(file, 'frontend fe\n    bind 127.0.0.1:1\n    no_such_keyword\n')
+  gw.child.kill('SIGHUP')
+  await sleep(300)
+  assert.equal((await get(p1, '/')).headers['x-served-by'], 'c')
+  assert.match(gw.output(), /no_such_keyword|unknown keyword/i)
+
+  // graceful stop: the request under way finishes, then exit 0
+  const inflight = get(p1, '/slow')
+  await sleep(100)
+  gw.child.kill('SIGTERM')
+  const r = await inflight
+  assert.equal(r.status, 200)
+  assert.equal(await gw.exited, 0)
+})
+
+test('standalone: mode tcp is refused with a clear message', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-tcp-'))
+  const file = join(dir, 'haproxy.cfg')
+  writeFileSync(file, `frontend t\n    mode tcp\n    bind 127.0.0.1:${await freePort()}\n    default_backend be\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n`)
+  const gw = startGateway(file)
+  assert.equal(await gw.exited, 1)
+  assert.match(gw.output(), /mode tcp/)
+})

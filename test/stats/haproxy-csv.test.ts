@@ -1,0 +1,184 @@
+// Our CSV against real HAProxy 2.6's, column by column: the same config runs through haproxy on
+// loopback, and a model in the same state goes through renderCsv. Per row, the set of empty
+// columns must be the same and the columns that come from config and state must be equal.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { renderCsv } from '../../lib/stats/csv.js'
+import { STAT_FIELDS } from '../../lib/stats/fields.js'
+import { FakeBackend, FakeFrontend, FakeServer, makeProxy, model, parseCsv, statsConfig } from './views.js'
+
+const HAPROXY = '/usr/sbin/haproxy'
+const skip = !existsSync(HAPROXY) && 'haproxy is not installed'
+
+/** Columns whose value follows from config and state alone (not from timing or traffic). */
+const EQUAL = ['pxname', 'svname', 'slim', 'status', 'weight', 'act', 'bck', 'chkfail', 'chkdown', 'qlimit', 'pid', 'iid', 'sid',
+  'type', 'rate_lim', 'check_status', 'check_code', 'last_chk', 'check_desc', 'check_rise', 'check_fall', 'check_health',
+  'addr', 'mode', 'algo', 'uweight', 'agg_server_status', 'agg_server_check_status', 'agg_check_status']
+
+async function freePort (): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
+  const port = (srv.address() as net.AddressInfo).port
+  await new Promise<void>(resolve => srv.close(() => resolve()))
+  return port
+}
+
+async function get (port: number, path: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers: { connection: 'close' } }, res => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', d => { body += d })
+      res.on('end', () => resolve(body))
+    }).on('error', reject)
+  })
+}
+
+async function waitListening (port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>(resolve => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  throw new Error(`port ${port} never listened`)
+}
+
+let upstream: http.Server
+let haproxy: ChildProcess | null = null
+let dir = ''
+let haproxyCsv = ''
+let up = 0
+let dead = 0
+const ports = { fe: 0, stats: 0, tcp: 0, legends: 0 }
+let haproxyLegendsCsv = ''
+
+before(async () => {
+  if (skip !== false) return
+  upstream = http.createServer((req, res) => {
+    res.statusCode = req.url === '/health' ? 500 : 200
+    res.end('ok')
+  })
+  await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
+  up = (upstream.address() as net.AddressInfo).port
+  dead = await freePort()
+  ports.fe = await freePort()
+  ports.stats = await freePort()
+  ports.tcp = await freePort()
+  ports.legends = await freePort()
+  dir = mkdtempSync(join(tmpdir(), 'stats-csv-'))
+  const cfg = join(dir, 'haproxy.cfg')
+  writeFileSync(cfg, `
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend main
+    bind 127.0.0.1:${ports.fe}
+    maxconn 100
+    default_backend app
+backend app
+    server up1 127.0.0.1:${up} check inter 100
+    server down1 127.0.0.1:${dead} check inter 100
+    server bdown 127.0.0.1:${dead} check inter 100 backup
+    server plain 127.0.0.1:${up} maxconn 7 maxqueue 3 weight 5
+    server off 127.0.0.1:${up} disabled
+    server bup 127.0.0.1:${up} check inter 100 backup
+backend chk
+    balance leastconn
+    option httpchk GET /health
+    server c1 127.0.0.1:${up} check inter 100
+listen tcpx
+    mode tcp
+    bind 127.0.0.1:${ports.tcp}
+    maxconn 30
+    server t1 127.0.0.1:${up}
+listen stats
+    bind 127.0.0.1:${ports.stats}
+    maxconn 50
+    stats enable
+    stats uri /s
+listen legends
+    bind 127.0.0.1:${ports.legends}
+    maxconn 20
+    stats enable
+    stats uri /
+    stats show-legends
+`)
+  haproxy = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: 'ignore' })
+  await waitListening(ports.stats)
+  await new Promise(resolve => setTimeout(resolve, 800))
+  haproxyCsv = await get(ports.stats, '/s;csv')
+  haproxyLegendsCsv = await get(ports.legends, '/;csv')
+})
+
+after(async () => {
+  haproxy?.kill('SIGKILL')
+  if (upstream !== undefined) await new Promise<void>(resolve => upstream.close(() => resolve()))
+  if (dir !== '') rmSync(dir, { recursive: true, force: true })
+})
+
+function ourCsv (legends: boolean): string {
+  const now = Date.now()
+  const addr = (p: number): string => `127.0.0.1:${p}`
+  const refused = { status: 'L4CON', code: null, duration: 0, desc: 'Connection refused' }
+  const app = new FakeBackend('app', 2, [
+    new FakeServer('up1', 1, { addr: addr(up) }),
+    new FakeServer('down1', 2, { addr: addr(dead), op: 'down', health: 0, lastCheck: refused, chkfail: 1, chkdown: 1 }),
+    new FakeServer('bdown', 3, { addr: addr(dead), op: 'down', health: 0, lastCheck: refused, chkfail: 1, chkdown: 1, backup: true }),
+    new FakeServer('plain', 4, { addr: addr(up), hasCheck: false, checkEnabled: false, maxconn: 7, maxqueue: 3, weight: 5, uweight: 5 }),
+    new FakeServer('off', 5, { addr: addr(up), hasCheck: false, checkEnabled: false, admin: 'maint' }),
+    new FakeServer('bup', 6, { addr: addr(up), backup: true })
+  ])
+  const chk = new FakeBackend('chk', 3, [
+    new FakeServer('c1', 1, { addr: addr(up), op: 'down', health: 0, chkfail: 1, chkdown: 1, lastCheck: { status: 'L7STS', code: 500, duration: 1, desc: 'Internal Server Error' } })
+  ])
+  chk.algorithm = 'leastconn'
+  chk.chkdown = 1
+  const tcpx = new FakeBackend('tcpx', 4, [new FakeServer('t1', 1, { addr: addr(up), hasCheck: false, checkEnabled: false })])
+  const statsBe = new FakeBackend('stats', 5, [])
+  const mainPx = makeProxy('frontend', 'main', 1, { defaultBackend: { name: 'app', loc: { file: 'x', line: 1 } } })
+  return renderCsv(model([
+    { proxy: mainPx, frontend: new FakeFrontend('main', 1, 100), backend: null },
+    { proxy: makeProxy('backend', 'app', 2), frontend: null, backend: app },
+    { proxy: makeProxy('backend', 'chk', 3), frontend: null, backend: chk },
+    { proxy: makeProxy('listen', 'tcpx', 4, { mode: 'tcp' }), frontend: new FakeFrontend('tcpx', 4, 30), backend: tcpx },
+    { proxy: makeProxy('listen', 'stats', 5, { stats: statsConfig({ uri: '/s' }) }), frontend: new FakeFrontend('stats', 5, 50), backend: statsBe },
+    { proxy: makeProxy('listen', 'legends', 6, { stats: statsConfig({ uri: '/', showLegends: true }) }), frontend: new FakeFrontend('legends', 6, 20), backend: new FakeBackend('legends', 6, []) }
+  ]), { legends }, now)
+}
+
+test('header: HAProxy 2.6 standard fields are a prefix of HAProxy\'s header, ours ends after them', { skip }, () => {
+  const theirs = parseCsv(haproxyCsv).fields
+  const ours = parseCsv(ourCsv(false)).fields
+  assert.equal(ours.length, 103)
+  assert.deepEqual(theirs.slice(0, ours.length), ours)
+  assert.deepEqual(ours, STAT_FIELDS.map(f => f.name))
+})
+
+for (const legends of [false, true]) {
+  test(`rows${legends ? ' with show-legends' : ''}: same objects in the same order, same empty columns, same config/state values`, { skip }, () => {
+    compareRows(parseCsv(ourCsv(legends)), parseCsv(legends ? haproxyLegendsCsv : haproxyCsv))
+  })
+}
+
+function compareRows (ours: ReturnType<typeof parseCsv>, theirs: ReturnType<typeof parseCsv>): void {
+  assert.deepEqual([...ours.rows.keys()], [...theirs.rows.keys()])
+  for (const [key, row] of ours.rows) {
+    const ref = theirs.rows.get(key) as Record<string, string>
+    const emptyOurs = ours.fields.filter(f => row[f] === '')
+    const emptyTheirs = ours.fields.filter(f => ref[f] === '')
+    assert.deepEqual(emptyOurs, emptyTheirs, `${key}: empty columns differ`)
+    for (const f of EQUAL) assert.equal(row[f], ref[f], `${key}: ${f}`)
+  }
+}

@@ -1,0 +1,172 @@
+// Plain-data runtime objects for the stats tests: they implement the View interfaces of
+// lib/runtime/state.ts the way the runtime does (same counters classes), with every field settable.
+
+import type { Proxy, Server, StatsConfig } from '../../lib/config/model.js'
+import { type CheckResult, RateCounter, type ServerAdminState, type ServerOpState, TrafficCounters } from '../../lib/runtime/state.js'
+import type { BackendView, FrontendView } from '../../lib/runtime/state.js'
+import type { AdminServer } from '../../lib/stats/admin.js'
+import type { StatsEntry, StatsModel } from '../../lib/stats/model.js'
+
+const LOC = { file: 'test.cfg', line: 1 }
+
+export function statsConfig (over: Partial<StatsConfig> = {}): StatsConfig {
+  return {
+    enabled: true,
+    uri: '/haproxy?stats',
+    auth: [],
+    realm: 'HAProxy Statistics',
+    hideVersion: false,
+    showLegends: false,
+    scope: [],
+    admin: null,
+    httpRequest: [],
+    loc: LOC,
+    ...over
+  }
+}
+
+export function makeProxy (kind: Proxy['kind'], name: string, id: number, over: Partial<Proxy> = {}): Proxy {
+  return {
+    kind,
+    name,
+    loc: LOC,
+    id,
+    mode: 'http',
+    modeExplicit: true,
+    disabled: false,
+    binds: [],
+    acls: [],
+    httpRequest: [],
+    httpResponse: [],
+    redirects: [],
+    useBackends: [],
+    defaultBackend: null,
+    balance: null,
+    hashType: null,
+    servers: [],
+    timeouts: {},
+    retries: 3,
+    retryOn: [],
+    redispatch: null,
+    allBackups: false,
+    forwardFor: null,
+    httpCheck: null,
+    options: {},
+    errorFiles: {},
+    stats: null,
+    ...over
+  }
+}
+
+export class FakeServer implements AdminServer {
+  name: string
+  id: number
+  addr: string
+  backup = false
+  hasCheck = true
+  checkEnabled = true
+  rise = 2
+  fall = 3
+  health = 4
+  op: ServerOpState = 'up'
+  admin: ServerAdminState = 'ready'
+  nolb = false
+  weight = 1
+  uweight = 1
+  maxconn = 0
+  maxqueue = 0
+  lastCheck: CheckResult = { status: 'L4OK', code: null, duration: 0, desc: '' }
+  lastCheckAt = 0
+  chkfail = 0
+  chkdown = 0
+  lastChange: number
+  downMs = 0
+  counters = new TrafficCounters()
+  lbtot = 0
+  qcur = 0
+  qmax = 0
+
+  constructor (name: string, id: number, over: Partial<FakeServer> = {}) {
+    this.name = name
+    this.id = id
+    this.addr = `127.0.0.1:${8000 + id}`
+    this.lastChange = Date.now()
+    Object.assign(this, over)
+  }
+
+  downtime (): number { return this.downMs }
+  setAdmin (state: ServerAdminState): void { this.admin = state; this.lastChange = Date.now() }
+  enableHealth (): void { if (this.hasCheck) this.checkEnabled = true }
+  disableHealth (): void { this.checkEnabled = false }
+}
+
+export class FakeBackend implements BackendView {
+  name: string
+  id: number
+  algorithm = 'roundrobin'
+  servers: FakeServer[]
+  counters = new TrafficCounters()
+  lbtot = 0
+  qcur = 0
+  qmax = 0
+  chkdown = 0
+  lastChange = Date.now()
+  downMs = 0
+  constructor (name: string, id: number, servers: FakeServer[]) {
+    this.name = name
+    this.id = id
+    this.servers = servers
+  }
+
+  downtime (): number { return this.downMs }
+  get isUp (): boolean { return this.servers.some(s => s.op === 'up' && s.admin === 'ready') }
+}
+
+export class FakeFrontend implements FrontendView {
+  name: string
+  id: number
+  counters = new TrafficCounters()
+  connTot = 0
+  connRate = new RateCounter()
+  reqRate = new RateCounter()
+  maxconn: number
+  constructor (name: string, id: number, maxconn = 0) {
+    this.name = name
+    this.id = id
+    this.maxconn = maxconn
+  }
+}
+
+/** A `server` line for a Proxy's servers list. */
+export function serverLine (name: string, port: number, over: Partial<Server> = {}): Server {
+  return { name, host: '127.0.0.1', port, loc: LOC, ...over }
+}
+
+export function model (proxies: StatsEntry[], over: Partial<StatsModel> = {}): StatsModel {
+  return { pid: 4242, startedAt: Date.now() - 3000, proxies, ...over }
+}
+
+/** Parses our CSV into header names and rows keyed by `pxname/svname`. */
+export function parseCsv (text: string): { fields: string[], rows: Map<string, Record<string, string>> } {
+  const lines = text.split('\n').filter(l => l !== '')
+  const fields = lines[0].slice(2).split(',')
+  if (fields[fields.length - 1] === '') fields.pop()
+  const rows = new Map<string, Record<string, string>>()
+  for (const line of lines.slice(1)) {
+    const cells: string[] = []
+    let cur = ''
+    let quoted = false
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i]
+      if (quoted) {
+        if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++ } else if (ch === '"') quoted = false
+        else cur += ch
+      } else if (ch === '"') quoted = true
+      else if (ch === ',') { cells.push(cur); cur = '' } else cur += ch
+    }
+    const rec: Record<string, string> = {}
+    fields.forEach((f, i) => { rec[f] = cells[i] ?? '' })
+    rows.set(`${rec.pxname}/${rec.svname}`, rec)
+  }
+  return { fields, rows }
+}
