@@ -26,6 +26,7 @@ export interface ProxyBenchOptions {
 
 const CONNECTIONS = 50
 const targetScript = fileURLToPath(new URL('./proxy-target.ts', import.meta.url))
+const root = fileURLToPath(new URL('..', import.meta.url))
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
 const pinning = has('taskset') && availableParallelism() >= 2
@@ -71,7 +72,7 @@ function rssKb (pid: number): number {
 /** Spawns `cmd args` on `cpu` (when pinning) and waits for `ready` on stdout or a listening port. */
 async function launch (cpu: number, cmd: string, args: string[], ready: { line: string } | { port: number }): Promise<ChildProcess> {
   const [file, argv] = pinning ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(file, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
@@ -200,9 +201,9 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
   let upstream: ChildProcess | undefined
   const suts: Sut[] = []
   try {
-    upstream = await launch(0, process.execPath, [...tsx, 'upstream', String(up1), String(up1), String(up2)], { line: 'ready' })
+    upstream = await launch(0, process.execPath, [...tsx, 'upstream', String(up1), String(up2)], { line: 'ready' })
     const variants: Array<{ name: string, what: string, start: (port: number) => Promise<ChildProcess> }> = [
-      { name: 'direct', what: 'the upstream itself (node:http)', start: port => launch(1, process.execPath, [...tsx, 'upstream', String(port), String(port)], { line: 'ready' }) },
+      { name: 'direct', what: 'the upstream itself (node:http)', start: port => launch(1, process.execPath, [...tsx, 'upstream', String(port)], { line: 'ready' }) },
       { name: 'http-proxy', what: 'bare @fastify/http-proxy, one upstream', start: port => launch(1, process.execPath, [...tsx, 'http-proxy', String(port), String(up1)], { line: 'ready' }) },
       {
         name: 'plugin-seed',

@@ -22,7 +22,6 @@ import { parseConfig, loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
-import type { CompiledProxy } from './acl/compile.js'
 import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
@@ -411,7 +410,12 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     if (!owned && proxy.name !== frontend) continue
     if (statsUris.includes(proxy.stats.uri)) continue
     statsUris.push(proxy.stats.uri)
-    await app.register(statsRoutes, { proxy, model: () => gw.statsModel(), admin: gw.adminHandler() })
+    await app.register(statsRoutes, {
+      proxy,
+      model: () => gw.statsModel(),
+      admin: gw.adminHandler(),
+      rules: compileProxy(proxy, gw.config)
+    })
   }
   app.addHook('onRequest', makeHook(gw, frontend, mode === 'always', statsUris))
 

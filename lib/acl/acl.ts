@@ -5,7 +5,7 @@
 
 import type { CompileEnv } from './env.js'
 import { compileChain, parseExpr } from './expr.js'
-import { ACL_KEYWORDS, DEFAULT_MATCH, FETCHES } from './fetches.js'
+import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
 import { MATCHERS, matchRow, type Matcher } from './matchers.js'
 import { ExprError } from './sample.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
@@ -33,12 +33,9 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
   const text = words[0]
   const parsed = parseExpr(text)
   const kw = ACL_KEYWORDS.get(parsed.fetch.name)
-  const row = FETCHES.get(kw?.fetch ?? parsed.fetch.name)
+  const row = fetchRow(kw?.fetch ?? parsed.fetch.name, env)
   if (row === undefined) throw new ExprError(`unknown fetch method '${parsed.fetch.name}' in ACL expression '${text}'`)
-  if (kw !== undefined && (row.args.length === 0) && parsed.fetch.args !== null && parsed.fetch.args.length > 0) {
-    throw new ExprError(`ACL keyword '${parsed.fetch.name}' : expected ')' before '${parsed.fetch.args[0].rest}'`)
-  }
-  const expr = compileChain(row, parsed.fetch, parsed.convs, env)
+  const expr = compileChain(row, parsed.fetch, parsed.convs, env, kw !== undefined)
 
   // Flags (§7.1.1); -f files are read with the match method known so far, as HAProxy does.
   let icase = false
@@ -83,7 +80,7 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
     matcher = m.build(patterns, icase)
   }
   const res = expr.res
-  if (!noPatterns && patterns.length === 0) return { test: NEVER, res, neverMatches: files.length === 0 && words[i - 1] !== '--' }
+  if (!noPatterns && patterns.length === 0) return { test: NEVER, res, neverMatches: words.length === 1 }
 
   const { one, each } = expr
   if (noPatterns && matchName === 'found') {

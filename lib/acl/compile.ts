@@ -10,7 +10,7 @@ import { compileCondition, type AclLookup } from './condition.js'
 import type { CompileEnv } from './env.js'
 import { compileFormat } from './logformat.js'
 import { FileCache } from './maps.js'
-import { compileAction, RuleArgError, STOP, TrailingWordError, type Action, type RuleContext, type RuleSide } from './rules.js'
+import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, type Action, type RuleContext, type RuleSide } from './rules.js'
 import { ExprError } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 import { UserlistAuth } from './userlist.js'
@@ -72,12 +72,17 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const diagnostics: Diagnostic[] = []
   const alert = (message: string, loc: Loc, keyword: string): void => { diagnostics.push({ level: 'alert', message, loc, keyword }) }
   const warn = (message: string, loc: Loc, keyword: string): void => { diagnostics.push({ level: 'warning', message, loc, keyword }) }
-  const env: CompileEnv = { config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name) }
+  // Warnings raised while compiling an item are attached to the item being compiled.
+  let at: { loc: Loc, keyword: string } = { loc: proxy.loc, keyword: proxy.kind }
+  const env: CompileEnv = {
+    config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name), warn: (m) => warn(m, at.loc, at.keyword)
+  }
 
   // Named ACLs: every line of a name is OR-ed, lines added later included (HAProxy appends to
   // the same ACL); a condition sees a name only once a line of it has been declared.
   const named = new Map<string, { terms: AclTerm[], first: Loc, term: AclTerm }>()
   for (const decl of proxy.acls) {
+    at = { loc: decl.loc, keyword: 'acl' }
     let term: AclTerm
     try {
       term = compileAcl(decl.words, env)
@@ -120,13 +125,14 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const ruleList = (side: RuleSide, rules: Rule[], legacy: boolean): CompiledRule[] => {
     const out: CompiledRule[] = []
     for (const rule of rules) {
-      const ctx: RuleContext = { env, proxy, warn: (m) => warn(m, rule.loc, side) }
+      at = { loc: rule.loc, keyword: legacy ? 'redirect' : side }
+      const ctx: RuleContext = { env, proxy }
       const what = legacy ? 'redirect rule' : `'${side} ${rule.action}' rule`
       const redirect = legacy || rule.action === 'redirect'
       let action: Action | null
       try {
         if (!legacy && rule.action === '') throw new ExprError(`'${side}' expects an action.`)
-        action = compileAction(side, legacy ? { ...rule, action: 'redirect' } : rule, ctx)
+        action = legacy ? compileRedirect(rule.args, ctx, true) : compileAction(side, rule, ctx)
       } catch (err) {
         const msg = (err as Error).message
         if (err instanceof TrailingWordError) {
@@ -156,6 +162,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false)
   let statsAdmin: Predicate | null = null
   if (proxy.stats?.admin != null) {
+    at = { loc: proxy.stats.admin.loc, keyword: 'stats' }
     try {
       statsAdmin = condition(proxy.stats.admin)
     } catch (err) {
@@ -172,6 +179,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   interface Switch { cond: Predicate | null, fixed: Decision | null, dynamic: ((t: HttpTxn) => string) | null }
   const switches: Switch[] = []
   for (const sw of proxy.useBackends) {
+    at = { loc: sw.loc, keyword: 'use_backend' }
     let cond: Predicate | null
     try {
       cond = condition(sw.cond)

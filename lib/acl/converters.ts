@@ -5,8 +5,8 @@
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { parseAddr } from './ip.js'
-import { MATCHERS } from './matchers.js'
-import { ExprError, toInt, toStr, type Sample, type SampleType } from './sample.js'
+import { compileRegex, MATCHERS } from './matchers.js'
+import { ExprError, lowerAscii, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
 
 export type ConvertFn = (v: Sample) => Sample | null
 
@@ -79,23 +79,43 @@ function urlDecode (s: string, plusIsSpace: boolean): string | null {
   return out
 }
 
-/** `map_<match>[_<out>](file[,default])`: the file's keys indexed with that match method. */
+/**
+ * `map_<match>[_int|_ip](file[,default])` and `map_regm` (§7.3.1 "map"): the file's keys indexed
+ * with that match method; `_int` / `_ip` values are checked when the file is read.
+ */
 function mapRows (): ConverterRow[] {
   const rows: ConverterRow[] = []
-  const matches = ['str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg', 'int', 'ip', 'len']
-  for (const match of matches) {
-    for (const out of ['', '_str', '_int', '_ip']) {
+  for (const match of ['str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg', 'regm', 'int', 'ip']) {
+    for (const out of ['', '_int', '_ip']) {
+      if (match === 'regm' && out !== '') continue
       const names = match === 'str' && out === '' ? ['map', 'map_str'] : [`map_${match}${out}`]
       const outType: SampleType = out === '_int' ? 'int' : out === '_ip' ? 'ip' : 'str'
       for (const name of names) {
         rows.push({
           name, args: ['file', 'str'], minArgs: 1, out: outType,
           compile: (a, env) => {
-            const file = env.files.mapFile(String(a[0]))
-            const matcher = MATCHERS.get(match)!.build(file.keys, false)
-            const cast = (s: string): Sample | null => outType === 'int' ? toInt(s) : s
+            const path = String(a[0])
+            const file = env.files.mapFile(path)
+            const cast = (s: string, line?: number): Sample => {
+              const ok = s === '' || (outType === 'int' ? /^[-+]?\d+$/.test(s) : outType === 'ip' ? parseAddr(s) !== null : true)
+              if (!ok) throw new ExprError(line === undefined ? `'${s}' is not a valid ${outType === 'int' ? 'integer' : 'IP address'}` : `unable to parse '${s}' at line ${line} of file '${path}'`)
+              return outType === 'int' ? Number(s) : s
+            }
+            const values = file.values.map((v, i) => cast(v, file.lines[i]))
             const dflt = a.length > 1 ? cast(String(a[1])) : null
-            const values = file.values.map(cast)
+            if (match === 'regm') {
+              // The value may hold \N references to the key's groups.
+              const res = file.keys.map((k) => compileRegex(k, false))
+              return (v) => {
+                const s = toStr(v)
+                for (let i = 0; i < res.length; i++) {
+                  const m = res[i].exec(s)
+                  if (m !== null) return String(values[i]).replace(/\\(\d)/g, (_x, d: string) => m[Number(d)] ?? '')
+                }
+                return dflt
+              }
+            }
+            const matcher = MATCHERS.get(match)!.build(file.keys, false)
             return (v) => {
               const i = matcher.find(v)
               return i === -1 ? dflt : values[i]
@@ -117,8 +137,8 @@ const arith = (name: string, op: (x: number, y: number) => number | null): Conve
 })
 
 const ROWS: ConverterRow[] = [
-  simple('lower', 'str', (v) => toStr(v).toLowerCase()),
-  simple('upper', 'str', (v) => toStr(v).toUpperCase()),
+  simple('lower', 'str', (v) => lowerAscii(toStr(v))),
+  simple('upper', 'str', (v) => upperAscii(toStr(v))),
   simple('length', 'int', (v) => toStr(v).length),
   simple('hex', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('hex').toUpperCase()),
   simple('base64', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('base64')),

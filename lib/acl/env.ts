@@ -11,4 +11,6 @@ export interface CompileEnv {
   files: FileCache
   /** The compiled userlist of that name, or undefined when the config has none. */
   userlist (name: string): UserlistAuth | undefined
+  /** A warning about the item being compiled (e.g. a fetch this engine does not evaluate). */
+  warn (message: string): void
 }

@@ -6,7 +6,7 @@
 import { bindArgs, splitArgs, type RawArg } from './arguments.js'
 import { CONVERTERS, type ConvertFn } from './converters.js'
 import type { CompileEnv } from './env.js'
-import { FETCHES, type FetchRow } from './fetches.js'
+import { fetchRow, type FetchRow } from './fetches.js'
 import { ExprError, type EachFn, type SampleFn, type SampleType } from './sample.js'
 
 export interface Call {
@@ -73,13 +73,17 @@ export function parseExpr (src: string, pos = 0, stop = ''): ParsedExpr {
   return { fetch: first.call, convs, end: i }
 }
 
-/** Compiles a parsed expression whose fetch row has been chosen (ACL keywords pick their own). */
-export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: CompileEnv): CompiledExpr {
+/**
+ * Compiles a parsed expression whose fetch row has been chosen (ACL keywords pick their own).
+ * `aclKeyword` words errors as HAProxy does for ACL keywords ("ACL keyword 'path' : ...").
+ */
+export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: CompileEnv, aclKeyword = false): CompiledExpr {
+  const where = aclKeyword ? `ACL keyword '${fetch.name}'` : `fetch method '${fetch.name}'`
   let args
   try {
     args = bindArgs(fetch.args ?? [], row.args, row.minArgs, env)
   } catch (err) {
-    throw new ExprError(`fetch method '${fetch.name}' : ${(err as Error).message}`)
+    throw new ExprError(`${where} : ${(err as Error).message}`)
   }
   const compiled = row.compile(args, env)
   let type = row.type
@@ -90,7 +94,8 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
     try {
       fns.push(conv.compile(bindArgs(c.args ?? [], conv.args, conv.minArgs, env), env))
     } catch (err) {
-      throw new ExprError(`invalid args in converter '${c.name}' : ${(err as Error).message}`)
+      const msg = `invalid args in converter '${c.name}' : ${(err as Error).message}`
+      throw new ExprError(aclKeyword ? `${where} : ${msg}.` : msg)
     }
     type = conv.out
   }
@@ -116,7 +121,7 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
 
 /** Compiles a whole expression in sample context (log-format, use_backend, set-var). */
 export function compileExpr (parsed: ParsedExpr, env: CompileEnv): CompiledExpr {
-  const row = FETCHES.get(parsed.fetch.name)
+  const row = fetchRow(parsed.fetch.name, env)
   if (row === undefined) throw new ExprError(`unknown fetch method '${parsed.fetch.name}'`)
   return compileChain(row, parsed.fetch, parsed.convs, env)
 }

@@ -12,6 +12,7 @@ import type { CompileEnv } from './env.js'
 import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
 import type { EachFn, Sample, SampleFn, SampleType } from './sample.js'
 import type { HttpTxn } from './txn.js'
+import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -62,7 +63,13 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
   return (args) => {
     const name = typeof args[0] === 'string' ? args[0].toLowerCase() : ''
     const occ = typeof args[1] === 'number' ? args[1] : 0
-    const pick = (h: HttpTxn['headers']): string | null => occurrence(headerValues(h, name, full), occ)
+    // Fast path for the common single-line, single-value header.
+    const pick = (h: HttpTxn['headers']): string | null => {
+      const v = name === '' ? undefined : h[name]
+      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? (full ? v : v.trim()) : null
+      if (v === undefined && name !== '') return null
+      return occurrence(headerValues(h, name, full), occ)
+    }
     const one: SampleFn = res ? (_t, r) => r === null ? null : pick(r.headers) : (t) => pick(t.headers)
     if (occ !== 0) return { one }
     const each: EachFn = full
@@ -96,7 +103,8 @@ function headerAs (cast: (v: string) => Sample | null): FetchRow['compile'] {
   }
 }
 
-const intOf = (v: string): number | null => /^[-+]?\d+/.test(v.trim()) ? parseInt(v.trim(), 10) : null
+/** HAProxy's strl2ic: leading digits with an optional sign, 0 when there are none. */
+const intOf = (v: string): number => { const m = /^[-+]?\d+/.exec(v.trim()); return m === null ? 0 : parseInt(m[0], 10) }
 
 function cookieFetch (res: boolean): FetchRow['compile'] {
   return (args) => {
@@ -104,7 +112,9 @@ function cookieFetch (res: boolean): FetchRow['compile'] {
     const header = res ? 'set-cookie' : 'cookie'
     const each: EachFn = (t, r, test) => {
       const h = res ? r?.headers : t.headers
-      return h !== undefined && eachLine(h, header, (line) => eachCookie(line, name, test))
+      // HAProxy 2.6 skips a Cookie line no longer than `name=` (observed: `Cookie: c=` has no
+      // `c` cookie for req.cook, while `c=; d=1` has an empty one).
+      return h !== undefined && eachLine(h, header, (line) => line.length > name.length + 1 && eachCookie(line, name, test))
     }
     const one: SampleFn = (t, r) => {
       let last: string | null = null
@@ -255,4 +265,17 @@ export const ACL_KEYWORDS: ReadonlyMap<string, { fetch: string, match: string }>
 /** The match method a fetch gets in an ACL without `-m` (§7.1.3): by output type. */
 export const DEFAULT_MATCH: Record<SampleType, string | null> = {
   str: 'str', int: 'int', bool: 'bool', ip: 'ip', meth: 'meth', any: null
+}
+
+/**
+ * The row for a fetch name: one of ours, or a stand-in for a fetch HAProxy has and this engine
+ * does not evaluate (any arguments, never a value; the checker warns), or undefined.
+ */
+export function fetchRow (name: string, env: CompileEnv): FetchRow | undefined {
+  const row = FETCHES.get(name)
+  if (row !== undefined) return row
+  const type = UNSUPPORTED_FETCHES.get(name)
+  if (type === undefined) return undefined
+  env.warn(`sample fetch '${name}' is not supported by fastify-haproxy: it never returns a value, so conditions on it never match.`)
+  return { name, args: ['str', 'str', 'str', 'str', 'str'], minArgs: 0, type, compile: () => constant(null) }
 }

@@ -32,21 +32,25 @@ export function readPatternFile (file: string): string[] {
 export interface MapFile {
   keys: string[]
   values: string[]
+  /** Line number of each entry, for messages. */
+  lines: number[]
 }
 
 /** `key value...` per line. */
 export function readMapFile (file: string): MapFile {
   const keys: string[] = []
   const values: string[] = []
-  for (const raw of readLines(file)) {
+  const lines: number[] = []
+  for (const [n, raw] of readLines(file).entries()) {
     if (raw.startsWith('#')) continue
     const line = raw.replace(/^[ \t]+/, '').replace(/[\r\n].*$/, '')
     if (line === '') continue
     const m = /^([^ \t]+)[ \t]*(.*?)[ \t]*$/.exec(line)!
     keys.push(m[1])
     values.push(m[2])
+    lines.push(n + 1)
   }
-  return { keys, values }
+  return { keys, values, lines }
 }
 
 /**

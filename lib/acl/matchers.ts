@@ -7,7 +7,7 @@
 // tries); sub and reg scan their lists, as HAProxy does.
 
 import { NetIndex, parseAddr, parseNet } from './ip.js'
-import { ExprError, toBool, toInt, toStr, type Sample } from './sample.js'
+import { ExprError, lowerAscii, toBool, toInt, toStr, type Sample } from './sample.js'
 
 export interface Matcher {
   /** Index of the matching pattern, or -1. */
@@ -44,9 +44,9 @@ function trieInsert (root: TrieNode, s: string, idx: number, reverse: boolean): 
 }
 
 function stringMatcher (patterns: readonly string[], icase: boolean, test: (s: string, pats: readonly string[]) => number): Matcher {
-  const pats = icase ? patterns.map((p) => p.toLowerCase()) : patterns
+  const pats = icase ? patterns.map((p) => lowerAscii(p)) : patterns
   return icase
-    ? { find: (v) => test(toStr(v).toLowerCase(), pats) }
+    ? { find: (v) => test(lowerAscii(toStr(v)), pats) }
     : { find: (v) => test(toStr(v), pats) }
 }
 
@@ -54,18 +54,18 @@ function stringMatcher (patterns: readonly string[], icase: boolean, test: (s: s
 function buildStr (patterns: readonly string[], icase: boolean): Matcher {
   const keys = new Map<string, number>()
   patterns.forEach((p, i) => {
-    const k = icase ? p.toLowerCase() : p
+    const k = icase ? lowerAscii(p) : p
     if (!keys.has(k)) keys.set(k, i)
   })
   return icase
-    ? { find: (v) => keys.get(toStr(v).toLowerCase()) ?? -1 }
+    ? { find: (v) => keys.get(lowerAscii(toStr(v))) ?? -1 }
     : { find: (v) => keys.get(toStr(v)) ?? -1 }
 }
 
 /** `beg`: the longest pattern that prefixes the sample, by walking a trie. */
 function buildBeg (patterns: readonly string[], icase: boolean): Matcher {
   const root: TrieNode = { next: null, idx: -1 }
-  patterns.forEach((p, i) => trieInsert(root, icase ? p.toLowerCase() : p, i, false))
+  patterns.forEach((p, i) => trieInsert(root, icase ? lowerAscii(p) : p, i, false))
   const walk = (s: string): number => {
     let node: TrieNode | undefined = root
     let found = root.idx
@@ -77,13 +77,13 @@ function buildBeg (patterns: readonly string[], icase: boolean): Matcher {
     }
     return found
   }
-  return icase ? { find: (v) => walk(toStr(v).toLowerCase()) } : { find: (v) => walk(toStr(v)) }
+  return icase ? { find: (v) => walk(lowerAscii(toStr(v))) } : { find: (v) => walk(toStr(v)) }
 }
 
 /** `end`: a trie of reversed patterns; among all suffixes that match, the first line wins. */
 function buildEnd (patterns: readonly string[], icase: boolean): Matcher {
   const root: TrieNode = { next: null, idx: -1 }
-  patterns.forEach((p, i) => trieInsert(root, icase ? p.toLowerCase() : p, i, true))
+  patterns.forEach((p, i) => trieInsert(root, icase ? lowerAscii(p) : p, i, true))
   const walk = (s: string): number => {
     let node: TrieNode | undefined = root
     let found = root.idx
@@ -95,7 +95,7 @@ function buildEnd (patterns: readonly string[], icase: boolean): Matcher {
     }
     return found
   }
-  return icase ? { find: (v) => walk(toStr(v).toLowerCase()) } : { find: (v) => walk(toStr(v)) }
+  return icase ? { find: (v) => walk(lowerAscii(toStr(v))) } : { find: (v) => walk(toStr(v)) }
 }
 
 function buildSub (patterns: readonly string[], icase: boolean): Matcher {
@@ -112,7 +112,9 @@ function buildSub (patterns: readonly string[], icase: boolean): Matcher {
  * the longest pattern, and keeps the first line among those that match.
  */
 function buildWord (delims: string): MatchRow['build'] {
-  const isDelim = (c: number): boolean => delims.includes(String.fromCharCode(c))
+  const table = new Uint8Array(256)
+  for (const d of delims) table[d.charCodeAt(0)] = 1
+  const isDelim = (c: number): boolean => c < 256 && table[c] === 1
   const strip = (p: string): string => {
     let a = 0
     let b = p.length
@@ -122,11 +124,13 @@ function buildWord (delims: string): MatchRow['build'] {
   }
   return (patterns, icase) => {
     const keys = new Map<string, number>()
+    const lengths = new Set<number>()
     let longest = 0
     patterns.forEach((p, i) => {
-      const k = strip(icase ? p.toLowerCase() : p)
+      const k = strip(icase ? lowerAscii(p) : p)
       if (k === '') return
       if (!keys.has(k)) keys.set(k, i)
+      lengths.add(k.length)
       if (k.length > longest) longest = k.length
     })
     const find = (s: string): number => {
@@ -138,13 +142,14 @@ function buildWord (delims: string): MatchRow['build'] {
         const limit = Math.min(n, a + longest)
         for (let b = a + 1; b <= limit; b++) {
           if (b < n && !isDelim(s.charCodeAt(b))) continue
+          if (!lengths.has(b - a)) continue
           const i = keys.get(s.slice(a, b))
           if (i !== undefined && (best === -1 || i < best)) best = i
         }
       }
       return best
     }
-    return icase ? { find: (v) => find(toStr(v).toLowerCase()) } : { find: (v) => find(toStr(v)) }
+    return icase ? { find: (v) => find(lowerAscii(toStr(v))) } : { find: (v) => find(toStr(v)) }
   }
 }
 
@@ -270,7 +275,7 @@ function buildMeth (patterns: readonly string[], icase: boolean): Matcher {
         const p = patterns[i]
         if (KNOWN_METHODS.has(p) || known) {
           if (p === m) return i
-        } else if (icase ? p.toLowerCase() === m.toLowerCase() : p === m) return i
+        } else if (icase ? lowerAscii(p) === lowerAscii(m) : p === m) return i
       }
       return -1
     }
@@ -291,12 +296,18 @@ export const MATCHERS: ReadonlyMap<string, MatchRow> = new Map<string, MatchRow>
   { name: 'dir', build: buildWord('/?') },
   { name: 'dom', build: buildWord('/?.:') },
   { name: 'reg', build: buildReg },
+  {
+    // Patterns in hex, compared with the sample's bytes (node header strings are latin1).
+    name: 'bin',
+    build: (patterns) => buildStr(patterns.map((p) => {
+      if (!/^([0-9a-fA-F]{2})*$/.test(p)) throw new ExprError(`'${p}' is not a valid hex string`)
+      return Buffer.from(p, 'hex').toString('latin1')
+    }), false)
+  },
   { name: 'meth', build: buildMeth }
 ] satisfies MatchRow[]).map((row): [string, MatchRow] => [row.name, row]))
 
-/** Names accepted after `-m` (HAProxy's pat_match_names; `bin` is accepted and compares as str). */
+/** Names accepted after `-m` (HAProxy's pat_match_names). */
 export function matchRow (name: string): MatchRow | undefined {
-  if (name === 'meth') return undefined
-  if (name === 'bin') return MATCHERS.get('str')
-  return MATCHERS.get(name)
+  return name === 'meth' ? undefined : MATCHERS.get(name)
 }

@@ -46,8 +46,6 @@ export function unknownActionMessage (side: RuleSide, action: string): string {
 export interface RuleContext {
   env: CompileEnv
   proxy: Proxy
-  /** Warnings found while compiling (ignored actions, …). */
-  warn (message: string): void
 }
 
 /** Thrown for a rule whose arguments are wrong; the caller adds HAProxy's prefix. */
@@ -142,7 +140,11 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
       }
       const line = name === 'replace-header'
         ? one
-        : (v: string, template: string) => v.split(',').map((x) => one(x.trim(), template)).join(', ')
+        // A replaced value loses the blanks before it (observed: "a1, c, a2" → "b1, c,b2").
+        : (v: string, template: string) => v.split(',').map((x) => {
+            const t = x.trim()
+            return re.test(t) ? one(t, template) : x
+          }).join(',')
       return (t, r) => {
         const h = target(t, r)
         const cur = h[header]
@@ -379,7 +381,7 @@ export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Ac
       case 'set-status': {
         const code = Number(args[0])
         if (!Number.isInteger(code) || code < 100 || code > 999) throw new RuleArgError('expects an integer status code between 100 and 999')
-        if (args.length > 1 && args[1] !== 'reason') throw new TrailingWordError(args[1])
+        if (args.length > 1 && (args[1] !== 'reason' || args.length < 3)) throw new TrailingWordError(args[1])
         if (args.length > 3) throw new TrailingWordError(args[3])
         return (_t, r) => { if (r !== null) r.status = code; return null }
       }
@@ -396,7 +398,7 @@ export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Ac
   }
   if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))
   if (IGNORED_ACTIONS.has(name)) {
-    ctx.warn(`'${side} ${name}' is accepted but ignored by fastify-haproxy.`)
+    ctx.env.warn(`'${side} ${name}' is accepted but ignored by fastify-haproxy.`)
     return null
   }
   throw new ExprError(`'${side} ${name}' is not supported by fastify-haproxy.`)

@@ -40,3 +40,21 @@ export function toBool (v: Sample): boolean {
   const n = toInt(v)
   return n !== null && n !== 0
 }
+
+/**
+ * Lower-cases ASCII letters only, as C's tolower() in HAProxy does (`-i`, `lower`): a byte
+ * above 0x7f, such as a latin1 'À', is left alone.
+ */
+export function lowerAscii (s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+  }
+  return s.toLowerCase()
+}
+
+export function upperAscii (s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return s.replace(/[a-z]+/g, (m) => m.toUpperCase())
+  }
+  return s.toUpperCase()
+}

@@ -87,6 +87,13 @@ export interface AddressRules {
   /** servers keep unresolved names for later; binds resolve now. */
   allowFqdn: boolean
   allowZeroPort: boolean
+  /** Addresses expand `$VAR` / `${VAR}` themselves, quoted or not (src/tools.c env_expand). */
+  env?: Record<string, string | undefined>
+}
+
+/** src/tools.c env_expand: `$NAME` and `${NAME}` anywhere in the string; unset names vanish. */
+export function expandEnv (text: string, env: Record<string, string | undefined>): string {
+  return text.replace(/\$(?:\{([A-Za-z0-9_]*)\}|([A-Za-z0-9_]*))/g, (_m, a: string | undefined, b: string | undefined) => env[a ?? b ?? ''] ?? '')
 }
 
 const PREFIXES: Record<string, Address['family'] | 'ip'> = {
@@ -99,7 +106,8 @@ const PREFIXES: Record<string, Address['family'] | 'ip'> = {
 const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/
 
 /** src/tools.c str2sa_range, for the forms a configuration uses: `[prefix@]host[:port[-end]]`. */
-export function parseAddress (text: string, rules: AddressRules): Parsed<Address> {
+export function parseAddress (raw: string, rules: AddressRules): Parsed<Address> {
+  const text = raw.includes('$') ? expandEnv(raw, rules.env ?? process.env) : raw
   let rest = text
   let family: Address['family'] | 'ip' = 'ip'
   for (const p in PREFIXES) {
@@ -161,12 +169,13 @@ export function parseAddress (text: string, rules: AddressRules): Parsed<Address
   if (ip === 4 && family !== 'ipv6') return ok({ family: 'ipv4', host, port, portEnd, portOffset, hasPort: portText !== null })
   if (ip === 6 && family !== 'ipv4') return ok({ family: 'ipv6', host, port, portEnd, portOffset, hasPort: portText !== null })
   // A dotted quad that is not an IPv4 address is never a host name to HAProxy either.
+  // Servers keep any other text as a name to resolve later (HAProxy then fails to resolve it).
+  if (ip === 0 && rules.allowFqdn) return ok({ family: 'fqdn', host, port, portEnd, portOffset, hasPort: portText !== null })
   if (ip === 0 && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) {
-    if (rules.allowFqdn) return ok({ family: 'fqdn', host, port, portEnd, portOffset, hasPort: portText !== null })
     const resolved = resolveHost(host)
     if (resolved !== null) return ok({ family: isIP(resolved) === 6 ? 'ipv6' : 'ipv4', host: resolved, port, portEnd, portOffset, hasPort: portText !== null })
   }
-  return err(`invalid address: '${host}' in '${text}'`)
+  return err(`invalid address: '${host}' in '${raw}'`)
 }
 
 const resolved = new Map<string, string | null>()

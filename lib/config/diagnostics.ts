@@ -44,13 +44,13 @@ function make (level: DiagnosticLevel, message: string, loc: Loc | undefined, ke
 }
 
 // HAProxy's "did you mean" (src/tools.c make_word_fingerprint / word_fingerprint_distance,
-// src/cfgparse.c cfg_find_best_match): words are compared by their counts of letter pairs,
-// where every digit is one symbol and everything else another.
+// src/cfgparse.c cfg_find_best_match): words are compared by their counts of symbol pairs, where
+// a symbol is a letter (0..25), any digit (26), anything else (27), the word's start (28) or end (29).
 function symbol (ch: string): number {
   const c = ch.toLowerCase()
-  if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 96
-  if (c >= '0' && c <= '9') return 27
-  return 28
+  if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 97
+  if (c >= '0' && c <= '9') return 26
+  return 27
 }
 
 function fingerprint (word: string): Map<number, number> {
@@ -62,7 +62,7 @@ function fingerprint (word: string): Map<number, number> {
     fp.set(k, (fp.get(k) ?? 0) + 1)
     from = to
   }
-  const k = from * 32 + 28
+  const k = from * 32 + 29
   fp.set(k, (fp.get(k) ?? 0) + 1)
   return fp
 }

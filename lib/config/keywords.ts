@@ -34,6 +34,8 @@ export interface ProxyCtx {
   markRules: () => void
   /** Parser-side facts about this section (explicit id, http-check rules seen …). */
   flags: Set<string>
+  /** The environment as `setenv` & co. left it, for addresses. */
+  env: Record<string, string | undefined>
   /** `crt-base` / `ca-base` of the global section. */
   crtBase: string | undefined
   caBase: string | undefined
@@ -287,7 +289,7 @@ const applyOption: Apply = (c, args) => {
   const name = args[1]
   if (name === undefined) return c.alert("'option' expects an option name.")
   const row = OPTIONS[name]
-  if (!row) return c.alert(`unknown option '${name}'${didYouMean(name, Object.keys(OPTIONS))}.`)
+  if (!row) return c.alert(`unknown option '${name}'${didYouMean(name, Object.keys(OPTIONS)) || '.'}`)
   if (row.removed) return c.alert(row.removed)
   if (c.kwm !== 'std' && !row.negatable) return c.alert(`negation/default is not supported for option '${name}'.`)
   if (!row.takesArgs && tooMany(c, args, 1, `option ${name}`)) return
@@ -594,7 +596,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
     const k = opts[i]!
     const n = BIND_OPTIONS[k]
     if (n === undefined) {
-      c.alert(`'bind ${spec}' in section '${c.section}': unknown keyword '${k}'${didYouMean(k, Object.keys(BIND_OPTIONS))}.`)
+      c.alert(`'bind ${spec}' in section '${c.section}': unknown keyword '${k}'${didYouMean(k, Object.keys(BIND_OPTIONS)) || '.'}`)
       return
     }
     if (n > 0 && (opts[i + 1] === undefined || opts[i + 1] === '')) {
@@ -616,7 +618,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
     i += n
   }
   for (const one of spec.split(',')) {
-    const a = parseAddress(one, { portRequired: true, allowRange: true, allowOffset: false, allowFqdn: false, allowZeroPort: false })
+    const a = parseAddress(one, { portRequired: true, allowRange: true, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: c.env })
     if (!a.ok) {
       c.alert(`'bind' : ${a.error}`)
       return
@@ -633,7 +635,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
 // server / default-server   (§5.2 server options)
 
 type ServerApply = (o: ServerOptions, v: string, ctx: ServerCtx) => string | null
-interface ServerCtx { name: string, path: (p: string) => string, caBase: string | undefined, crtBase: string | undefined }
+interface ServerCtx { name: string, path: (p: string) => string, caBase: string | undefined, crtBase: string | undefined, env: Record<string, string | undefined> }
 
 const posInt = (field: 'rise' | 'fall'): ServerApply => (o, v) => {
   const n = atoi(v)
@@ -685,8 +687,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> 
   },
   addr: {
     n: 1,
-    apply: (o, v) => {
-      const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true })
+    apply: (o, v, s) => {
+      const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: s.env })
       if (!a.ok) return `'addr' : ${a.error}.`
       o.checkAddr = a.value.host
       return null
@@ -765,13 +767,28 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> 
   ].map(k => [k, { n: 0 }]))
 }
 
+/**
+ * Servers whose unresolvable name HAProxy only warns about (`resolvers` or an `init-addr` that
+ * ends in `none`): it disables them instead of refusing the configuration.
+ */
+export const LENIENT_RESOLUTION = new WeakSet<object>()
+
+/** Whether a server line's options make an unresolvable name a warning rather than an alert. */
+export function lenientResolution (words: string[]): boolean {
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === 'resolvers') return true
+    if (words[i] === 'init-addr' && (words[i + 1] ?? '').split(',').includes('none')) return true
+  }
+  return false
+}
+
 /** Applies server options from `words`; returns the first error (already worded as HAProxy does) or null. */
 export function applyServerOptions (o: ServerOptions, words: string[], s: ServerCtx, isDefault: boolean): string | null {
   for (let i = 0; i < words.length; i++) {
     const k = words[i]!
     const row = SERVER_OPTIONS[k]
     if (!row) {
-      return `unknown keyword '${k}'${didYouMean(k, Object.keys(SERVER_OPTIONS))}.${isDefault ? ' Hint: no address was expected for this server.' : ''}`
+      return `unknown keyword '${k}'${didYouMean(k, Object.keys(SERVER_OPTIONS)) || '.'}${isDefault ? ' Hint: no address was expected for this server.' : ''}`
     }
     const v = row.n > 0 ? (words[i + 1] ?? '') : ''
     if (row.n > 0 && v === '' && k !== 'inter' && k !== 'fastinter' && k !== 'downinter') return `'${k}' expects an argument.`
@@ -831,7 +848,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   id: { where: 'FLB', apply: applyId },
   'ignore-persist': ign('LB', 'no persistence'),
   'load-server-state-from-file': ign('DLB', 'no server state file'),
-  log: { where: 'DFLB', apply: (c, a) => { if (!a[1]) return c.alert('log : expects <address> and <facility> or global as arguments'); say(c, SILENT_LOG, 'log') } },
+  log: { where: 'DFLB', apply: (c, a) => { if (c.kwm !== 'std' || a[1] === 'global' || checkLogTarget(a, c.alert, c.env)) say(c, SILENT_LOG, 'log') } },
   'log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'log-format-sd': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'log-tag': ign('DFLB', 'logging goes through the Fastify logger', 'notice'),
@@ -859,8 +876,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   stick: { where: 'LB', ignored: { level: 'warning', why: 'no stick tables' } },
   'stick-table': { where: 'FLB', defaultsMsg: "'stick-table' is not supported in 'defaults' section.", ignored: { level: 'warning', why: 'no stick tables' } },
   'tcp-check': ign('DLB', 'no tcp-check scripts'),
-  'tcp-request': { where: 'D!FLB', apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-request') } },
-  'tcp-response': { where: 'D!LB', capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-response') } },
+  'tcp-request': { where: 'D!FLB', apply: applyTcpRequest },
+  'tcp-response': { where: 'D!LB', capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: (c, a) => { if (a[1] !== 'inspect-delay') c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-response') } },
   timeout: { where: 'DFLB', apply: applyTimeout },
   transparent: ign('DLB', 'no transparent proxying'),
   'unique-id-format': ign('DFL', 'no unique-id'),
@@ -895,6 +912,15 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   srvtimeout: removed("the 'srvtimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout server'."),
   redispatch: removed("keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'."),
   appsession: removed("'appsession' is not supported anymore since HAProxy 1.6.")
+}
+
+function applyTcpRequest (c: ProxyCtx, args: string[]): void {
+  const sub = args[1] ?? ''
+  if ((sub === 'connection' || sub === 'session') && !c.isDefaults && c.proxy.kind === 'backend') {
+    return c.alert(`tcp-request ${sub} is not allowed because backend ${c.proxy.name} is not a frontend`)
+  }
+  if (sub !== 'inspect-delay') c.markRules()
+  say(c, { level: 'warning', why: 'TCP-level rules are not run' }, `tcp-request ${sub}`.trim())
 }
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
@@ -974,6 +1000,29 @@ export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'stri
 /** Syslog facilities for `log` (src/log.c log_facilities). */
 export const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
 
+/** `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log); false after an alert. */
+export function checkLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>): boolean {
+  const t = args[1]
+  let i = 2
+  while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') i += 2
+  const facility = args[i]
+  if (!t || !facility) {
+    alert('log : expects <address> and <facility> or global as arguments')
+    return false
+  }
+  if (!LOG_FACILITIES.includes(facility)) {
+    alert(`log : unknown log facility '${facility}'`)
+    return false
+  }
+  if (t === 'stdout' || t === 'stderr' || t.startsWith('/') || t.includes('@')) return true
+  const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env })
+  if (!a.ok) {
+    alert(`log : ${a.error}`)
+    return false
+  }
+  return true
+}
+
 // ---------------------------------------------------------------------------------------------
 // sections
 
@@ -993,5 +1042,6 @@ export const OTHER_SECTIONS: Record<string, string> = {
   program: 'no external programs are started',
   ring: 'logs go through the Fastify logger',
   'fcgi-app': 'FastCGI applications are not supported',
+  'log-forward': 'syslog forwarding is not implemented',
   namespace_list: 'network namespaces are not supported'
 }

@@ -9,8 +9,8 @@ import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine } from './tokenize.js'
 import { atoi, parseAddress, parseTime, resolveHost } from './args.js'
 import {
-  GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, LOG_FACILITIES, NEGATABLE, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  applyServerOptions, argsOf, bindAddresses, capable, errorFileArg, isReadableFile, type ProxyCtx
+  GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  LENIENT_RESOLUTION, applyServerOptions, argsOf, bindAddresses, capable, errorFileArg, isReadableFile, lenientResolution, type ProxyCtx
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -26,6 +26,8 @@ interface ProxyState {
   named: boolean
   section: string
   defaultServer: ServerOptions
+  /** The words of the default-server lines, for options the model does not keep. */
+  defaultServerWords: string[]
   flags: Set<string>
   /** Holds tcp/http rules (defaults only: restricts who may inherit it). */
   hasRules: boolean
@@ -43,6 +45,8 @@ type Current =
   | { kind: 'other', name: string }
 
 const NAME_CHARS = /[^A-Za-z0-9_.:-]/
+/** What a server's name-to-resolve may look like (RFC 1123 labels, `_` tolerated as resolvers do). */
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/
 
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 export class ConfigParser {
@@ -113,7 +117,7 @@ export class ConfigParser {
       case 'proxy': this.proxyLine(this.cur.st, argsOf(words), words, loc, kwm); return
       case 'userlist': this.userlistLine(this.cur.ul, argsOf(words), loc); return
       case 'http-errors': this.httpErrorsLine(this.cur.he, argsOf(words), loc); return
-      case 'other': return
+      case 'other': this.otherLine(this.cur.name, argsOf(words), loc)
     }
   }
 
@@ -181,7 +185,8 @@ export class ConfigParser {
     } else {
       legacy = rest
     }
-    let parent: ProxyState | null = this.lastDefaults
+    // A defaults section starts afresh unless it says `from`; proxies take the last defaults.
+    let parent: ProxyState | null = isDefaults ? null : this.lastDefaults
     if (from) {
       parent = [...this.defaults].reverse().find(d => d.proxy.name === from) ?? null
       if (parent === null) this.diags.alert(`defaults section '${from}' not found for ${kw} '${name}'.`, loc)
@@ -199,6 +204,7 @@ export class ConfigParser {
       named: isDefaults && name !== '',
       section: kw,
       defaultServer: parent !== null ? { ...parent.defaultServer } : {},
+      defaultServerWords: parent !== null ? [...parent.defaultServerWords] : [],
       flags: new Set(),
       hasRules: false,
       explicitRef: false,
@@ -266,6 +272,7 @@ export class ConfigParser {
       notice: m => diags.notice(m, loc),
       path: p => this.path(p),
       markRules: () => { st.hasRules = true },
+      env: this.env,
       crtBase: this.crtBase,
       caBase: this.caBase
     }
@@ -295,9 +302,12 @@ export class ConfigParser {
       }
     } else if (!capable(st.proxy.kind, row.where)) {
       const other = st.proxy.kind === 'frontend' ? 'backend' : 'frontend'
-      if (row.capAlert) c.alert(row.capAlert.replace('%K', st.proxy.kind).replace('%N', st.proxy.name))
-      else c.warn(`'${kw}' ignored because ${st.proxy.kind} '${st.proxy.name}' has no ${other} capability.`)
-      return
+      if (row.capAlert) {
+        c.alert(row.capAlert.replace('%K', st.proxy.kind).replace('%N', st.proxy.name))
+        return
+      }
+      // HAProxy warns (warnifnotcap) and still reads the line: its references are checked later.
+      c.warn(`'${kw}' ignored because ${st.proxy.kind} '${st.proxy.name}' has no ${other} capability.`)
     }
     if (kw === 'server' || kw === 'default-server') {
       this.serverLine(st, args, loc, kw === 'default-server')
@@ -313,12 +323,15 @@ export class ConfigParser {
 
   private serverLine (st: ProxyState, args: string[], loc: Loc, isDefault: boolean): void {
     const px = st.proxy
-    const sctx = { name: '', path: (p: string) => this.path(p), caBase: this.caBase, crtBase: this.crtBase }
+    const sctx = { name: '', path: (p: string) => this.path(p), caBase: this.caBase, crtBase: this.crtBase, env: this.env }
     if (isDefault) {
       const opts: ServerOptions = { ...st.defaultServer }
       const e = applyServerOptions(opts, args.slice(1), sctx, true)
       if (e !== null) this.diags.alert(`'default-server' : ${e}`, loc)
-      else st.defaultServer = opts
+      else {
+        st.defaultServer = opts
+        st.defaultServerWords = [...st.defaultServerWords, ...args.slice(1)]
+      }
       return
     }
     const name = args[1]
@@ -332,12 +345,12 @@ export class ConfigParser {
     if (dup) {
       this.diags.alert(`${px.kind} '${px.name}', another server named '${name}' was already defined at line ${dup.loc.line}, please use distinct names.`, loc, 'server')
     }
-    const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: true, allowFqdn: true, allowZeroPort: true })
+    const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: true, allowFqdn: true, allowZeroPort: true, env: this.env })
     if (!a.ok) {
       this.diags.alert(`${who} : ${a.error}`, loc, 'server')
       return
     }
-    if (a.value.family === 'fqdn' && !/^[A-Za-z0-9_]/.test(a.value.host)) {
+    if (a.value.family === 'fqdn' && !HOSTNAME.test(a.value.host)) {
       this.diags.alert(`${who} : Can't create DNS resolution for server '${name}'`, loc, 'server')
       return
     }
@@ -353,6 +366,7 @@ export class ConfigParser {
     }
     const server: Server = { ...opts, name, host: a.value.host, port: a.value.port, loc }
     if (dup) return
+    if (lenientResolution([...st.defaultServerWords, ...args.slice(3)])) LENIENT_RESOLUTION.add(server)
     px.servers.push(server)
   }
 
@@ -395,7 +409,7 @@ export class ConfigParser {
         return 'the Node process keeps its own user and group'
       }
       case 'uid': case 'gid': return 'the Node process keeps its own user and group'
-      case 'log': return this.logTarget(args, loc) ? 'logging goes through the Fastify logger' : null
+      case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env) ? 'logging goes through the Fastify logger' : null
       case 'lua-load': case 'lua-load-per-thread': {
         if (!args[1]) return alert(`'${kw}' expects a file name as parameter.`)
         if (!isReadableFile(this.path(args[1]))) return alert(`error in Lua file '${args[1]}': cannot open ${args[1]}: No such file or directory`)
@@ -424,33 +438,6 @@ export class ConfigParser {
     }
   }
 
-  /** `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log). */
-  private logTarget (args: string[], loc: Loc): boolean {
-    const t = args[1]
-    if (!t) {
-      this.diags.alert('log : expects <address> and <facility> or global as arguments', loc, 'log')
-      return false
-    }
-    let i = 2
-    while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') i += 2
-    const facility = args[i]
-    if (!facility) {
-      this.diags.alert('log : expects <address> and <facility> or global as arguments', loc, 'log')
-      return false
-    }
-    if (!LOG_FACILITIES.includes(facility)) {
-      this.diags.alert(`log : unknown log facility '${facility}'`, loc, 'log')
-      return false
-    }
-    if (t === 'stdout' || t === 'stderr' || t.startsWith('/') || t.includes('@')) return true
-    const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true })
-    if (!a.ok) {
-      this.diags.alert(`log : ${a.error}`, loc, 'log')
-      return false
-    }
-    return true
-  }
-
   private globalStats (args: string[], loc: Loc): void {
     const sub = args[1] ?? ''
     if (sub === 'timeout') {
@@ -468,7 +455,7 @@ export class ConfigParser {
         this.diags.alert("'stats socket' expects a path or an address.", loc, 'stats')
         return
       }
-      const a = parseAddress(where, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: false })
+      const a = parseAddress(where, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: this.env })
       if (!a.ok) {
         this.diags.alert(`'stats socket' : ${a.error}`, loc, 'stats')
         return
@@ -523,6 +510,17 @@ export class ConfigParser {
     if (kw !== 'errorfile') return this.diags.alert(`unknown keyword '${kw}' in 'http-errors' section`, loc, kw)
     const file = errorFileArg({ alert: m => this.diags.alert(m, loc, kw), path: p => this.path(p) }, args)
     if (file !== null) he.errorFiles[args[1]!] = file
+  }
+
+  /**
+   * Lines of sections we do not use are not interpreted, except what HAProxy resolves while
+   * loading them: a resolvers section's name servers.
+   */
+  private otherLine (section: string, args: string[], loc: Loc): void {
+    if (section === 'resolvers' && args[0] === 'nameserver' && args[2] !== undefined) {
+      const a = parseAddress(args[2], { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: this.env })
+      if (!a.ok) this.diags.alert(`'nameserver ${args[1]}' : ${a.error}`, loc, 'nameserver')
+    }
   }
 
   private path (p: string): string {

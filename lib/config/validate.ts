@@ -5,45 +5,42 @@
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
 import { resolveHost } from './args.js'
+import { LENIENT_RESOLUTION } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
 const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
 
-/** Cross-references and per-proxy checks; alerts here make the configuration invalid. */
+/**
+ * Cross-references and per-proxy checks, proxy by proxy as check_config_validity walks them;
+ * alerts here make the configuration invalid. Rules a proxy cannot use (a use_backend in a
+ * backend) were kept by the parser, as HAProxy keeps them, and are checked too.
+ */
 export function validateReferences (config: ParsedConfig): Diagnostic[] {
   const d = new DiagnosticList()
   const backends = new Map<string, Proxy>()
   for (const p of config.proxies) if (hasBackend(p) && !backends.has(p.name)) backends.set(p.name, p)
-  for (const p of config.proxies) {
-    if (p.disabled) continue
-    if (hasFrontend(p)) {
-      if (p.defaultBackend !== null && !p.defaultBackend.name.includes('%[')) {
-        const be = backends.get(p.defaultBackend.name)
-        if (!be) d.alert(`Proxy '${p.name}': unable to find required default_backend: '${p.defaultBackend.name}'.`)
-        else if (be === p) d.alert(`Proxy '${p.name}': default_backend cannot point to itself.`)
-      }
-      for (const r of p.useBackends) {
-        if (r.backend.includes('%[')) continue
-        if (!backends.has(r.backend)) d.alert(`Proxy '${p.name}': unable to find required use_backend: '${r.backend}'.`)
-      }
-    }
-    if (p.errorFilesSection !== undefined && !config.httpErrors.some(h => h.name === p.errorFilesSection)) {
-      d.alert(`proxy '${p.name}': unable to find http-errors section '${p.errorFilesSection}'.`, p.loc)
-    }
-    for (const ul of usedUserlists(p)) {
-      if (!config.userlists.some(u => u.name === ul.name)) d.alert(`proxy '${p.name}': unable to find userlist '${ul.name}'.`, ul.loc)
-    }
+  const target = (p: Proxy, name: string, what: string): void => {
+    if (name.includes('%[')) return
+    const be = backends.get(name)
+    if (!be) d.alert(`Proxy '${p.name}': unable to find required ${what}: '${name}'.`)
+    else if (be === p) d.alert(`Proxy '${p.name}': loop detected for ${what}: '${name}'.`)
   }
   for (const p of config.proxies) {
     if (p.disabled) continue
     if (hasFrontend(p) && p.binds.length === 0) {
       d.warn(`${kindWord(p)} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`)
     }
-    const missing: string[] = []
-    if (hasFrontend(p) && !p.timeouts.client) missing.push('client')
-    if (hasBackend(p) && (!p.timeouts.connect || !p.timeouts.server)) missing.push('connect', 'server')
-    if (missing.length > 0 && (p.mode === 'http' || p.mode === 'tcp') && !(p.kind === 'backend' && p.servers.length === 0 && false)) {
+    if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
+    for (const r of p.useBackends) target(p, r.backend, 'use_backend')
+    if (p.errorFilesSection !== undefined && !config.httpErrors.some(h => h.name === p.errorFilesSection)) {
+      d.alert(`proxy '${p.name}': unable to find http-errors section '${p.errorFilesSection}'.`, p.loc)
+    }
+    for (const ul of usedUserlists(p)) {
+      if (!config.userlists.some(u => u.name === ul.name)) d.alert(`proxy '${p.name}': unable to find userlist '${ul.name}'.`, ul.loc)
+    }
+    const missing = (hasFrontend(p) && !p.timeouts.client) || (hasBackend(p) && (!p.timeouts.connect || !p.timeouts.server))
+    if (missing && (p.mode === 'http' || p.mode === 'tcp')) {
       d.warn(`missing timeouts for ${kindWord(p)} '${p.name}'.\n` +
         '   | While not properly invalid, you will certainly encounter various problems\n' +
         '   | with such a configuration. To fix this, please ensure that all following\n' +
@@ -78,7 +75,8 @@ export function resolveServers (config: ParsedConfig): Diagnostic[] {
     for (const s of p.servers) {
       if (s.host === '' || resolveHost(s.host) !== null) continue
       if (s.host.startsWith('/')) continue
-      d.alert(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}'.`, s.loc, 'server')
+      if (LENIENT_RESOLUTION.has(s)) d.warn(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}', disabling server.`, s.loc, 'server')
+      else d.alert(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}'.`, s.loc, 'server')
     }
   }
   if (d.alerts > 0) d.alert('Failed to initialize server(s) addr.')
@@ -89,7 +87,10 @@ export function resolveServers (config: ParsedConfig): Diagnostic[] {
 export const NO_LISTENER = 'no-listener'
 
 export function listenerCheck (config: ParsedConfig): Diagnostic[] {
-  const listening = config.proxies.some(p => !p.disabled && p.kind !== 'backend' && p.binds.length > 0)
+  // The stats socket, peers and log-forward sections listen too (HAProxy counts every listener).
+  const listening = config.proxies.some(p => !p.disabled && p.kind !== 'backend' && p.binds.length > 0) ||
+    config.global.ignored.some(k => k.keyword === 'stats socket') ||
+    config.diagnostics.some(d => d.keyword === 'peers' || d.keyword === 'log-forward')
   if (listening) return []
   return [{ level: 'notice', message: 'Configuration file has no error but will not start (no listener) => exit(2).', keyword: NO_LISTENER }]
 }

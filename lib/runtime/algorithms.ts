@@ -7,6 +7,9 @@
 
 import type { HttpTxn } from '../acl/txn.js'
 import type { Balance, Proxy } from '../config/model.js'
+import type { CompileEnv } from '../acl/env.js'
+import { compileExpr, parseExpr, type CompiledExpr } from '../acl/expr.js'
+import { FileCache } from '../acl/maps.js'
 
 /** HAProxy's BE_WEIGHT_SCALE, SRV_UWGHT_RANGE and SRV_EWGHT_MAX (include/haproxy/backend-t.h, server-t.h). */
 const BE_WEIGHT_SCALE = 16
@@ -75,7 +78,10 @@ class OrderedSet {
       if (items[mid].key <= key) lo = mid + 1
       else hi = mid
     }
-    items.splice(lo, 0, node)
+    // Shift by hand: splice() would allocate its result array on every pick.
+    items.push(node)
+    for (let i = items.length - 1; i > lo; i--) items[i] = items[i - 1]
+    items[lo] = node
   }
 
   delete (node: LbNode): void {
@@ -89,7 +95,10 @@ class OrderedSet {
       if (m.key < node.key || (m.key === node.key && m.seq < node.seq)) lo = mid + 1
       else hi = mid
     }
-    if (items[lo] === node) items.splice(lo, 1)
+    if (items[lo] === node) {
+      for (let i = lo; i < items.length - 1; i++) items[i] = items[i + 1]
+      items.pop()
+    }
     node.tree = null
   }
 }
@@ -380,6 +389,53 @@ function hdrKey (args: string[]): KeyFn {
     return h.result()
   }
 }
+
+/**
+ * `balance hash <expr>` (get_server_expr): the sample, cast to binary as HAProxy does (strings
+ * as their bytes, IPv4 addresses as 4 bytes, integers as 8 bytes in network order), hashed.
+ */
+function expressionKey (args: string[], proxy: Proxy): KeyFn {
+  const env: CompileEnv = {
+    config: { files: [], global: { ignored: [], stats: {} }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
+    proxy,
+    files: new FileCache(),
+    userlist: () => undefined,
+    // The config checker reports on the expression; nothing to add at run time.
+    warn: () => {}
+  }
+  let expr: CompiledExpr
+  try {
+    expr = compileExpr(parseExpr(args.join(' ')), env)
+  } catch (err) {
+    throw new Error(`balance hash '${args.join(' ')}': ${(err as Error).message}`)
+  }
+  const isIp = expr.type === 'ip'
+  return (txn, h) => {
+    const v = expr.one(txn, null)
+    if (v === null) return -1
+    h.reset()
+    if (typeof v === 'string') {
+      const w = isIp && v.indexOf(':') < 0 ? addressWords(v) : -1
+      if (w >= 0) wordBytes(h, w)
+      else h.chars(v, 0, v.length)
+    } else {
+      const n = typeof v === 'number' ? v : (v ? 1 : 0)
+      wordBytes(h, Math.floor(n / 0x100000000) >>> 0)
+      wordBytes(h, n >>> 0)
+    }
+    return h.result()
+  }
+}
+
+function wordBytes (h: Hasher, w: number): void {
+  h.byte(w >>> 24)
+  h.byte(w >>> 16)
+  h.byte(w >>> 8)
+  h.byte(w)
+}
+
+/** `balance rdp-cookie`: an RDP connection cookie never appears in an HTTP request, so round robin. */
+const noKey: KeyFn = () => -1
 
 // ---------------------------------------------------------------------------------------------
 
@@ -860,8 +916,6 @@ class Ring {
   byHash (hash: number, avoid: LbServer | null): LbServer | null {
     const n = this.keys.length
     if (n === 0) return null
-    // Ring lookups always mix the key (recorded against HAProxy 2.6: raw sdbm keys land elsewhere).
-    hash = fullHash(hash)
     let next = this.lookupGe(hash)
     if (next < 0) next = 0
     const prev = next === 0 ? n - 1 : next - 1
@@ -1081,10 +1135,13 @@ interface AlgorithmRow {
   create (servers: readonly LbServer[], proxy: Proxy, args: string[]): Balancer
 }
 
+/** `hash-type <method> [<function> [<modifier>]]`: sdbm by default, and a bare `consistent` adds avalanche (cfgparse-listen.c). */
 function hasher (proxy: Proxy): Hasher {
-  const words = (proxy.hashType?.fn ?? '').split(/\s+/)
+  const ht = proxy.hashType
+  const words = (ht?.fn ?? '').split(/\s+/)
   const fn = (['sdbm', 'djb2', 'wt6', 'crc32', 'none'] as const).find((f) => words.includes(f)) ?? 'sdbm'
-  return new Hasher(fn, words.includes('avalanche'))
+  const avalanche = words.includes('avalanche') || (ht?.method === 'consistent' && ht.fn === undefined)
+  return new Hasher(fn, avalanche)
 }
 
 function hashed (keyOf: (args: string[], proxy: Proxy) => KeyFn): AlgorithmRow['create'] {
@@ -1106,13 +1163,13 @@ export const algorithms: Readonly<Record<string, AlgorithmRow>> = {
   uri: { csv: 'uri', create: hashed((a) => uriKey(a)) },
   url_param: { csv: 'url_param', create: hashed((a) => urlParamKey(a)) },
   hdr: { csv: 'hdr', create: hashed((a) => hdrKey(a)) },
-  random: { csv: 'random', create: (s, p, a) => new Random(s, p.allBackups, Number(a[0]) > 0 ? Number(a[0]) : DEFAULT_RANDOM_DRAWS) }
+  hash: { csv: 'hash', create: hashed((a, p) => expressionKey(a, p)) },
+  'rdp-cookie': { csv: 'rdp-cookie', create: hashed(() => noKey) },
+  // HAProxy 2.6 has no stats name for random (backend_lb_algo_str): its CSV says "unknown".
+  random: { csv: 'unknown', create: (s, p, a) => new Random(s, p.allBackups, Number(a[0]) > 0 ? Number(a[0]) : DEFAULT_RANDOM_DRAWS) }
 }
 
-/**
- * The balancer for a proxy's `balance` line (roundrobin when absent). Names without a row here
- * (`hash <expr>`, `rdp-cookie`) are rejected by the caller's config check.
- */
+/** The balancer for a proxy's `balance` line (roundrobin when absent). */
 export function createBalancer (servers: readonly LbServer[], proxy: Proxy): { balancer: Balancer, csv: string } {
   const balance: Balance | null = proxy.balance
   const name = balance?.algorithm ?? 'roundrobin'

@@ -171,7 +171,8 @@ export class ServerRuntime implements ServerView, LbServer {
     this.checkHost = conf.checkAddr ?? conf.host
     this.checkPort = conf.checkPort ?? conf.port
     this.checkTls = this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined
-    this.verify = conf.verify ?? 'none'
+    // HAProxy verifies by default; a config without ca-file must say `verify none` (§5.2 `verify`).
+    this.verify = conf.verify ?? (conf.caFile !== undefined ? 'required' : 'none')
     this.caFile = conf.caFile
     this.sni = conf.sni
     this.slowstart = conf.slowstart ?? 0
@@ -256,16 +257,10 @@ export class ServerRuntime implements ServerView, LbServer {
     this.hooks?.toggled()
   }
 
-  /** Checks stop; the server counts as UP (management.txt `disable health`). */
+  /** Checks stop and the server keeps the state they left it in (haproxy 2.6: a DOWN server stays DOWN). */
   disableHealth (): void {
     if (!this.checkEnabled) return
     this.checkEnabled = false
-    if (this.admin !== 'maint' && (this.op === 'down' || this.nolb)) {
-      this.nolb = false
-      this.setOp('up', Date.now())
-      this.refresh()
-      this.backend.settle(Date.now())
-    }
     this.hooks?.toggled()
   }
 
@@ -275,7 +270,8 @@ export class ServerRuntime implements ServerView, LbServer {
    */
   observe (result: 'conn-error' | 'timeout' | 'http-status', status?: number): void {
     const layer = this.observeLayer
-    if (layer === null) return
+    // Without running checks haproxy 2.6 ignores `observe` (recorded: a server answering 500s stays in).
+    if (layer === null || !this.checkEnabled) return
     let failed: boolean
     let what: string
     if (result === 'conn-error') {
@@ -322,6 +318,8 @@ export class ServerRuntime implements ServerView, LbServer {
   // --- for the health checker (check.c set_server_check_status) ---------------------------------
 
   checkPassed (result: CheckResult, conditional = false): void {
+    const prevHealth = this.health
+    const prevStatus = this.lastCheck.status
     this.recordCheck(result)
     this.consecutiveErrors = 0
     const top = this.rise + this.fall - 1
@@ -329,6 +327,7 @@ export class ServerRuntime implements ServerView, LbServer {
       this.health++
       if (this.health >= this.rise) this.health = top
     }
+    this.logCheck('succeeded', result, prevHealth, prevStatus)
     if (this.health < this.rise || this.admin === 'maint') return
     const now = Date.now()
     if (conditional) {
@@ -336,34 +335,49 @@ export class ServerRuntime implements ServerView, LbServer {
       this.nolb = true
       this.setOp('up', now)
       const moved = this.refresh()
-      this.backend.logWarn(`${this.who()} is stopping${describeCheck(result)}${this.backend.tail(this, true, moved)}.`)
+      this.backend.logWarn(`${this.who()} is stopping${this.reason(result)}${this.backend.tail(this, true, moved)}.`)
     } else {
       if (this.op === 'up' && !this.nolb) return
       this.nolb = false
-      const wasDown = this.op === 'down'
       this.setOp('up', now)
-      if (wasDown) this.startSlowstart(now)
+      this.startSlowstart(now)
       const moved = this.refresh()
-      this.backend.logWarn(`${this.who()} is UP${describeCheck(result)}${this.backend.tail(this, true, moved)}.`)
+      this.backend.logWarn(`${this.who()} is UP${this.reason(result)}${this.backend.tail(this, true, moved)}.`)
     }
     this.backend.settle(now)
   }
 
   checkFailed (result: CheckResult): void {
+    const prevHealth = this.health
+    const prevStatus = this.lastCheck.status
     this.recordCheck(result)
     if (this.health > 0) {
       this.chkfail++
       this.health--
       if (this.health < this.rise) this.health = 0
     }
+    this.logCheck('failed', result, prevHealth, prevStatus)
     if (this.health >= this.rise || this.op === 'down' || this.admin === 'maint') return
     const now = Date.now()
     this.nolb = false
     this.setOp('down', now)
     this.chkdown++
     const moved = this.refresh()
-    this.backend.logWarn(`${this.who()} is DOWN${describeCheck(result)}${this.backend.tail(this, false, moved)}.`)
+    this.backend.logWarn(`${this.who()} is DOWN${this.reason(result)}${this.backend.tail(this, false, moved)}.`)
     this.backend.settle(now)
+  }
+
+  /** The check's reason on the state-change line, unless `option log-health-checks` already said it. */
+  private reason (result: CheckResult): string {
+    return this.backend.logHealthChecks ? '' : describeCheck(result)
+  }
+
+  /** `option log-health-checks`: one line per check that moved the health counter (check.c). */
+  private logCheck (outcome: 'succeeded' | 'failed', result: CheckResult, prevHealth: number, prevStatus: string): void {
+    if (!this.backend.logHealthChecks || (prevHealth === this.health && prevStatus === result.status)) return
+    const up = this.health >= this.rise
+    const status = up ? `${this.health - this.rise + 1}/${this.fall} UP` : `${this.health}/${this.rise} DOWN`
+    this.backend.logWarn(`Health check for ${this.backup ? 'backup ' : ''}server ${this.backend.name}/${this.name} ${outcome}${describeCheck(result)}, status: ${status}.`)
   }
 
   private recordCheck (result: CheckResult): void {
@@ -452,6 +466,8 @@ export class Backend implements BackendView {
   chkdown = 0
   lastChange: number
   isUp = false
+  /** `option log-health-checks` */
+  readonly logHealthChecks: boolean
   readonly lb: Balancer
   readonly queue: Pending[] = []
   /** `timeout queue`, else `timeout connect` (configuration.txt §4.2), else none. */
@@ -469,6 +485,7 @@ export class Backend implements BackendView {
     this.log = opts.log ?? null
     this.lastChange = now
     this.timeoutQueue = proxy.timeouts.queue ?? proxy.timeouts.connect
+    this.logHealthChecks = proxy.options['log-health-checks'] === true
     const ids = assignIds(proxy.servers)
     this.servers = proxy.servers.map((s, i) => new ServerRuntime(this, s, i, ids[i], now))
     this.initialWeights = this.servers.map((s) => s.uweight)

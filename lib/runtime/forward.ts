@@ -411,13 +411,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly upgradeHead: Buffer | null
   ) {
     this.retriesLeft = be.retries
+    // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
+    const c = be.backend.counters
+    c.stot++
+    c.lastSess = this.t0
+    c.rate.hit(this.t0)
+    if (++c.scur > c.smax) c.smax = c.scur
     const h = req.headers
     const cl = h['content-length']
     this.hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
     // rules may have rewritten the path or query: rebuild the URI only then
     const orig = req.url ?? '/'
-    const q = txn.query === null ? '' : '?' + txn.query
-    this.url = orig.endsWith(txn.path + q) ? orig : txn.path + q
+    const target = txn.query === null ? txn.path : txn.path + '?' + txn.query
+    this.url = orig === target || (orig.charCodeAt(0) !== 47 && orig.endsWith(target) &&
+      orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
+      ? orig // unchanged, absolute-form kept as HAProxy forwards it
+      : target
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
     if (upgradeHead === null) res.once('close', () => this.clientClosed())
   }
@@ -450,16 +459,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.held = true
     if (this.route !== null) this.route.server = server.name
     // Backend.acquire counted the server's session (stot, scur); the rest is ours
-    const now = Date.now()
     server.counters.reqTot++
-    server.counters.rate.hit(now)
-    if (prev === null) {
-      const c = this.be.backend.counters
-      c.stot++
-      c.lastSess = now
-      c.rate.hit(now)
-      if (++c.scur > c.smax) c.smax = c.scur
-    }
+    server.counters.rate.hit(Date.now())
     this.dispatch()
   }
 
@@ -699,7 +700,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const ttime = Date.now() - this.t0
     const c = this.be.backend.counters
     c.ttime.add(ttime)
-    if (server !== null) c.scur--
+    c.scur--
     if (server !== null) server.counters.ttime.add(ttime)
     if (this.held) {
       this.held = false

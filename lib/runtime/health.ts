@@ -33,7 +33,7 @@ function errnoText (err: NodeJS.ErrnoException): string {
 interface HttpProbe {
   request: Buffer
   /** Status, body text → result (status, desc); `needsBody` when the rule reads the body. */
-  judge (code: number, reason: string, body: string): { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: string }
+  judge (code: number, reason: string, body: string, up: boolean): { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: string }
   needsBody: boolean
 }
 
@@ -60,13 +60,14 @@ function buildRequest (hc: HttpCheck): Buffer {
 /** `http-check expect [!] status|rstatus|string|rstring <pattern>` (§4.2); default 2xx/3xx. */
 function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boolean): Pick<HttpProbe, 'judge' | 'needsBody'> {
   const wrongStatus = (reason: string): { status: 'L7STS', desc: string } => ({ status: 'L7STS', desc: reason })
-  const on404 = (code: number): boolean => disableOn404 && code === 404
+  // disable-on-404 only applies to a server that is UP; a DOWN one stays DOWN on 404 (§4.2).
+  const on404 = (code: number, up: boolean): boolean => disableOn404 && up && code === 404
   if (expect === undefined) {
     return {
       needsBody: false,
-      judge: (code, reason) => {
+      judge: (code, reason, _body, up) => {
         if (code >= 200 && code < 400) return { status: 'L7OK', desc: '' }
-        if (on404(code)) return { status: 'L7OKC', desc: '' }
+        if (on404(code, up)) return { status: 'L7OKC', desc: '' }
         return wrongStatus(reason)
       }
     }
@@ -80,10 +81,10 @@ function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boole
       })
       return {
         needsBody: false,
-        judge: (code, reason) => {
+        judge: (code, reason, _body, up) => {
           const hit = ranges.some(([lo, hi]) => code >= lo && code <= hi)
           if (hit !== neg) return { status: 'L7OK', desc: '' }
-          if (on404(code)) return { status: 'L7OKC', desc: '' }
+          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
           return wrongStatus(reason)
         }
       }
@@ -92,9 +93,9 @@ function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boole
       const re = new RegExp(expect.pattern)
       return {
         needsBody: false,
-        judge: (code, reason) => {
+        judge: (code, reason, _body, up) => {
           if (re.test(String(code)) !== neg) return { status: 'L7OK', desc: '' }
-          if (on404(code)) return { status: 'L7OKC', desc: '' }
+          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
           return wrongStatus(reason)
         }
       }
@@ -106,8 +107,8 @@ function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boole
         : ((re: RegExp) => (body: string) => re.test(body))(new RegExp(expect.pattern))
       return {
         needsBody: true,
-        judge: (code, _reason, body) => {
-          if (on404(code)) return { status: 'L7OKC', desc: '' }
+        judge: (code, _reason, body, up) => {
+          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
           if (test(body) !== neg) return { status: 'L7OK', desc: '' }
           return { status: 'L7RSP', desc: 'HTTP content check did not match' }
         }
@@ -204,8 +205,9 @@ class CheckTask implements CheckHooks {
     // min(inter, timeout connect) and the response `timeout check` (§4.2 `timeout check`).
     const connectTimeout = t.check !== undefined && t.connect !== undefined ? Math.min(inter, t.connect) : inter
     let finished = false
+    let tcpUp = false
     let connected = false
-    let data = Buffer.alloc(0)
+    let data: Buffer = Buffer.alloc(0)
     const finish = (ok: boolean, status: string, code: number | null, desc: string, conditional = false): void => {
       if (finished) return
       finished = true
@@ -215,11 +217,9 @@ class CheckTask implements CheckHooks {
       else srv.checkFailed(result)
       if (!this.stopped) this.next(Date.now())
     }
-    const layer = (): string => (srv.checkTls ? 'L6' : 'L4')
     const onTimeout = (): void => {
-      if (!connected) finish(false, `${layer()}TOUT`, null, '')
-      else if (this.probe !== null) finish(false, 'L7TOUT', null, '')
-      else finish(false, `${layer()}TOUT`, null, '')
+      if (connected && this.probe !== null) finish(false, 'L7TOUT', null, '')
+      else finish(false, tcpUp && srv.checkTls ? 'L6TOUT' : 'L4TOUT', null, '')
     }
     const arm = (ms: number): void => {
       if (this.deadline !== null) clearTimeout(this.deadline)
@@ -242,7 +242,7 @@ class CheckTask implements CheckHooks {
         if (!ended && data.length < MAX_RESPONSE && !bodyComplete(text, head)) return
         body = head >= 0 ? text.slice(head + 4) : ''
       }
-      const verdict = probe.judge(code, m[2] ?? '', body)
+      const verdict = probe.judge(code, m[2] ?? '', body, srv.op === 'up')
       const withCode = verdict.status === 'L7RSP' ? null : code
       finish(verdict.status === 'L7OK' || verdict.status === 'L7OKC', verdict.status, withCode, verdict.desc, verdict.status === 'L7OKC')
     }
@@ -272,16 +272,22 @@ class CheckTask implements CheckHooks {
       })
       sock.once('secureConnect', onConnected)
       // A TCP connection that fails its TLS handshake is a Layer6 problem.
-      sock.once('connect', () => { if (t.check !== undefined) arm(t.check) })
+      sock.once('connect', () => {
+        tcpUp = true
+        if (t.check !== undefined) arm(t.check)
+      })
     } else {
       sock = net.connect(opts)
-      sock.once('connect', onConnected)
+      sock.once('connect', () => {
+        tcpUp = true
+        onConnected()
+      })
     }
     sock.setNoDelay(true)
     this.socket = sock
     arm(connectTimeout)
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected && srv.checkTls && (sock as tls.TLSSocket).connecting === false) {
+      if (!connected && tcpUp) {
         finish(false, 'L6RSP', null, err.message)
       } else if (!connected) {
         finish(false, 'L4CON', null, errnoText(err))
@@ -290,7 +296,7 @@ class CheckTask implements CheckHooks {
       }
     })
     sock.on('close', () => {
-      if (!connected) finish(false, srv.checkTls ? 'L6RSP' : 'L4CON', null, '')
+      if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
       else if (this.probe !== null) evaluate(true)
     })
   }
@@ -332,9 +338,6 @@ export class HealthChecker {
 
   /** Clears every timer and destroys every in-flight check socket. */
   stop (): void {
-    for (const t of this.tasks) {
-      t.stop()
-      t.server.stopTimers()
-    }
+    for (const t of this.tasks) t.stop()
   }
 }

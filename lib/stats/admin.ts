@@ -26,9 +26,6 @@ const ACTIONS: ReadonlyMap<string, (sv: AdminServer) => boolean> = new Map<strin
   ['ehlth', sv => { if (!sv.hasCheck) return false; sv.enableHealth(); return true }]
 ])
 
-/** The admin actions this implementation applies (the others of HAProxy's list answer ERRP). */
-export const ADMIN_ACTIONS: readonly string[] = [...ACTIONS.keys()]
-
 /**
  * An AdminHandler over runtime backends: DONE when every named server was changed, PART when
  * some were, ERRP when none was (unknown backend, server or action).

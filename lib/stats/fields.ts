@@ -6,7 +6,7 @@
 
 import type { Proxy } from '../config/model.js'
 import type { BackendView, FrontendView, ServerView, TrafficCounters } from '../runtime/state.js'
-import { type BackendLb, type ServerState, CHECK_DESCRIPTIONS, checkShown, serverStatus, serverWeight } from './status.js'
+import { type BackendLb, type ServerState, checkDescription, checkShown, serverStatus } from './status.js'
 
 export type ObjType = 'F' | 'B' | 'S'
 export type FieldType = 'str' | 'u32' | 'u64' | 's32'
@@ -96,14 +96,14 @@ const ROWS: Row[] = [
     B: (c) => c.lb.status,
     S: (c, sv) => serverStatus(sv, c.state)
   },
-  { name: 'weight', desc: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'u32', tags: 'MaP', B: lbField(lb => lb.weight), S: (_c, sv) => serverWeight(sv) },
+  { name: 'weight', desc: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'u32', tags: 'MaP', B: lbField(lb => lb.weight), S: (_c, sv) => sv.weight },
   { name: 'act', desc: 'Total number of active UP servers with a non-zero weight', type: 'u32', tags: { B: 'MGP', S: 'SGP' }, B: lbField(lb => lb.act), S: (_c, sv) => sv.backup ? 0 : 1 },
   { name: 'bck', desc: 'Total number of backup UP servers with a non-zero weight', type: 'u32', tags: { B: 'MGP', S: 'SGP' }, B: lbField(lb => lb.bck), S: (_c, sv) => sv.backup ? 1 : 0 },
   { name: 'chkfail', desc: 'Total number of failed individual health checks per server/backend, since the worker process started', type: 'u64', tags: 'MCP', S: (_c, sv) => sv.checkEnabled ? sv.chkfail : undefined },
   { name: 'chkdown', desc: 'Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started', type: 'u64', tags: 'MCP', B: (_c, be) => be.chkdown, S: (_c, sv) => sv.checkEnabled ? sv.chkdown : undefined },
   { name: 'lastchg', desc: 'How long ago the last server state changed, in seconds', type: 'u32', tags: 'MAP', B: (c, be) => secondsSince(c.now, be.lastChange), S: (c, sv) => secondsSince(c.now, sv.lastChange) },
   { name: 'downtime', desc: 'Total time spent in DOWN state, for server or backend', type: 'u32', tags: 'MCP', B: (c, be) => be.servers.length > 0 ? Math.floor(be.downtime(c.now) / 1000) : undefined, S: (c, sv) => sv.checkEnabled ? Math.floor(sv.downtime(c.now) / 1000) : undefined },
-  { name: 'qlimit', desc: 'Limit on the number of connections in queue, for servers only (maxqueue argument)', type: 'u32', tags: 'CLP', S: (_c, sv) => sv.maxqueue > 0 ? sv.maxqueue : undefined },
+  { name: 'qlimit', desc: 'Limit on the number of connections in queue, for servers only (maxqueue argument)', type: 'u32', tags: 'CGS', S: (_c, sv) => sv.maxqueue > 0 ? sv.maxqueue : undefined },
   // `pid` is the process number (1 with one process), not the OS pid
   { name: 'pid', desc: 'Relative worker process number (1)', type: 'u32', tags: 'KGP', F: () => 1, B: () => 1, S: () => 1 },
   { name: 'iid', desc: 'Frontend or Backend numeric identifier ("id" setting)', type: 'u32', tags: 'KGS', F: (c) => c.proxy.id, B: (c) => c.proxy.id, S: (c) => c.proxy.id },
@@ -145,7 +145,7 @@ const ROWS: Row[] = [
   { name: 'agent_status', desc: 'Status report of the server\'s latest agent check', type: 'str', tags: 'MOP' },
   { name: 'agent_code', desc: 'Status code reported by the latest server agent check', type: 'u32', tags: 'MOP' },
   { name: 'agent_duration', desc: 'Total duration of the latest server agent check, in milliseconds', type: 'u64', tags: 'MDP' },
-  { name: 'check_desc', desc: 'Textual description of the latest health check report for this server', type: 'str', tags: 'MOP', S: checkField(sv => CHECK_DESCRIPTIONS[sv.lastCheck.status] ?? sv.lastCheck.status) },
+  { name: 'check_desc', desc: 'Textual description of the latest health check report for this server', type: 'str', tags: 'MOP', S: checkField(sv => checkDescription(sv.lastCheck.status)) },
   { name: 'agent_desc', desc: 'Textual description of the latest agent check report for this server', type: 'str', tags: 'MOP' },
   { name: 'check_rise', desc: "Number of successful health checks before declaring a server UP (server 'rise' setting)", type: 'u32', tags: 'CGS', S: checkField(sv => sv.rise) },
   { name: 'check_fall', desc: "Number of failed health checks before declaring a server DOWN (server 'fall' setting)", type: 'u32', tags: 'CGS', S: checkField(sv => sv.fall) },

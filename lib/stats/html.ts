@@ -8,7 +8,7 @@ import type { ServerView } from '../runtime/state.js'
 import { type RowContext, FIELD, STAT_FIELDS, fieldValue } from './fields.js'
 import type { StatsEntry, StatsModel } from './model.js'
 import { type RowFilter, walkRows } from './rows.js'
-import { CHECK_DESCRIPTIONS, checkShown, serverRowClass, serverStatus, serverWeight } from './status.js'
+import { checkDescription, checkShown, serverRowClass, serverStatus } from './status.js'
 
 export interface HtmlOptions {
   /** The `stats uri` prefix, for the page's own links. */
@@ -18,8 +18,6 @@ export interface HtmlOptions {
   self: string
   /** The admin form is shown (`stats admin` condition true for this request). */
   admin: boolean
-  /** `stats refresh` is set and `;norefresh` was not asked. */
-  refresh: boolean
   /** `;norefresh` was asked (links keep it). */
   noRefresh: boolean
   filter: RowFilter
@@ -161,15 +159,19 @@ export function humanTime (seconds: number): string {
   return out
 }
 
-/** HAProxy's U2H(): thousands separated by letter-spacing spans (`9 987`). */
+/**
+ * HAProxy's U2H() (tools.c ulltoh_r): the digit just left of each group of three sits in a
+ * letter-spaced span, so `84521` reads `84 521` without a separator character.
+ */
 export function groupDigits (n: number): string {
   const s = String(n)
   if (s.length <= 3) return s
   let out = ''
-  let head = s.length % 3 === 0 ? 3 : s.length % 3
-  out += '<span class="rls">' + s.slice(0, head) + '</span>'
-  for (; head + 3 < s.length; head += 3) out += '<span class="rls">' + s.slice(head, head + 3) + '</span>'
-  return out + s.slice(head)
+  for (let i = 0; i < s.length; i++) {
+    const fromRight = s.length - 1 - i
+    out += fromRight > 0 && fromRight % 3 === 0 ? '<span class="rls">' + s[i] + '</span>' : s[i]
+  }
+  return out
 }
 
 function uptime (ms: number): string {
@@ -334,7 +336,7 @@ class PageWriter {
       '<td></td>' + td(val(c, 'S', 'econ')) + `<td><u>${num(val(c, 'S', 'eresp'))}${this.abortTip(c, 'S')}</u></td>` +
       td(val(c, 'S', 'wretr')) + td(val(c, 'S', 'wredis')) +
       this.statusCell(c, sv) + this.lastCheckCell(sv) +
-      `<td class=ac>${serverWeight(sv)}/${sv.uweight}</td><td class=ac>${sv.backup ? '-' : 'Y'}</td><td class=ac>${sv.backup ? 'Y' : '-'}</td>` +
+      `<td class=ac>${sv.weight}/${sv.uweight}</td><td class=ac>${sv.backup ? '-' : 'Y'}</td><td class=ac>${sv.backup ? 'Y' : '-'}</td>` +
       (sv.checkEnabled
         ? `<td><u>${num(sv.chkfail)}<div class=tips>Failed Health Checks</div></u></td>${td(sv.chkdown)}<td>${humanTime(Math.floor(sv.downtime(c.now) / 1000))}</td>`
         : '<td colspan=3></td>') +
@@ -351,7 +353,7 @@ class PageWriter {
   private lastCheckCell (sv: ServerView): string {
     if (!checkShown(sv)) return '<td></td>'
     const chk = sv.lastCheck
-    const desc = CHECK_DESCRIPTIONS[chk.status] ?? chk.status
+    const desc = checkDescription(chk.status)
     return `<td class=ac><u> ${escapeHtml(chk.status)}${chk.code !== null ? '/' + chk.code : ''}${chk.duration !== null ? ` in ${chk.duration}ms` : ''}` +
       `<div class=tips>${desc}${chk.desc !== '' ? ': ' + escapeHtml(chk.desc) : ''}</div></u></td>`
   }

@@ -8,6 +8,9 @@ import type { StatsModel } from './model.js'
 import { type RowFilter, walkRows } from './rows.js'
 import { type ServerState, checkShown } from './status.js'
 
+/** The exporter's Content-Type (text exposition format 0.0.4). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4'
+
 type Family = [type: ObjType, suffix: string, field: string, kind: 'gauge' | 'counter', help: string]
 
 // Rows in the exporter's order; `status`, `check_status`, `hrsp` and `agg_*` are label families.
@@ -24,7 +27,7 @@ const FAMILIES: readonly Family[] = [
   ['F', 'status', 'status', 'gauge', 'Current status of the service, per state label value.'],
   ['F', 'limit_session_rate', 'rate_lim', 'gauge', 'Limit on the number of sessions accepted in a second (frontend only, \'rate-limit sessions\' setting)'],
   ['F', 'max_session_rate', 'rate_max', 'gauge', 'Highest value of sessions per second observed since the worker process started'],
-  ['F', 'http_responses_total', 'hrsp', 'counter', 'Total number of HTTP responses returned by this object since the worker process started, per status class'],
+  ['F', 'http_responses_total', 'hrsp', 'counter', 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started'],
   ['F', 'http_requests_rate_max', 'req_rate_max', 'gauge', 'Highest value of http requests observed since the worker process started'],
   ['F', 'http_requests_total', 'req_tot', 'counter', 'Total number of HTTP requests processed by this object since the worker process started'],
   ['F', 'http_comp_bytes_in_total', 'comp_in', 'counter', 'Total number of bytes submitted to the HTTP compressor for this object since the worker process started'],
@@ -63,7 +66,7 @@ const FAMILIES: readonly Family[] = [
   ['B', 'downtime_seconds_total', 'downtime', 'counter', 'Total time spent in DOWN state, for server or backend'],
   ['B', 'loadbalanced_total', 'lbtot', 'counter', 'Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)'],
   ['B', 'max_session_rate', 'rate_max', 'gauge', 'Highest value of sessions per second observed since the worker process started'],
-  ['B', 'http_responses_total', 'hrsp', 'counter', 'Total number of HTTP responses returned by this object since the worker process started, per status class'],
+  ['B', 'http_responses_total', 'hrsp', 'counter', 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started'],
   ['B', 'http_requests_total', 'req_tot', 'counter', 'Total number of HTTP requests processed by this object since the worker process started'],
   ['B', 'client_aborts_total', 'cli_abrt', 'counter', 'Total number of requests or connections aborted by the client since the worker process started'],
   ['B', 'server_aborts_total', 'srv_abrt', 'counter', 'Total number of requests or connections aborted by the server since the worker process started'],
@@ -116,7 +119,7 @@ const FAMILIES: readonly Family[] = [
   ['S', 'check_status', 'check_status', 'gauge', 'Status of last health check, per state label value.'],
   ['S', 'check_code', 'check_code', 'gauge', 'layer5-7 code, if available of the last health check.'],
   ['S', 'check_duration_seconds', 'check_duration', 'gauge', 'Total duration of the latest server health check, in seconds.'],
-  ['S', 'http_responses_total', 'hrsp', 'counter', 'Total number of HTTP responses returned by this object since the worker process started, per status class'],
+  ['S', 'http_responses_total', 'hrsp', 'counter', 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started'],
   ['S', 'client_aborts_total', 'cli_abrt', 'counter', 'Total number of requests or connections aborted by the client since the worker process started'],
   ['S', 'server_aborts_total', 'srv_abrt', 'counter', 'Total number of requests or connections aborted by the server since the worker process started'],
   ['S', 'last_session_seconds', 'lastsess', 'gauge', 'How long ago some traffic was seen on this object on this worker process, in seconds'],
@@ -147,9 +150,11 @@ const CHECK_STATES = ['HANA', 'SOCKERR', 'L4OK', 'L4TOUT', 'L4CON', 'L6OK', 'L6T
 const HRSP_CODES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const
 /** Fields in milliseconds that the exporter prints in seconds. */
 const MS_FIELDS = new Set(['qtime', 'ctime', 'rtime', 'ttime', 'qtime_max', 'ctime_max', 'rtime_max', 'ttime_max', 'check_duration'])
-/** Limits printed as NaN when unset. */
-const NAN_FIELDS = new Set(['slim', 'qlimit', 'throttle', 'src_ilim'])
+/** Families of the server's health check: only for servers whose checks run (not paused by maintenance). */
+const CHECK_FIELDS = new Set(['check_status', 'check_code', 'check_duration'])
 const HRSP_POS = STAT_FIELDS.findIndex(f => f.name === 'hrsp_1xx')
+/** Field position of each family, resolved once. */
+const FAMILY_POS = FAMILIES.map(([, , field]) => STAT_FIELDS.findIndex(f => f.name === field))
 
 interface PromRow {
   type: ObjType
@@ -159,6 +164,12 @@ interface PromRow {
   state: string
   /** server: its check status when checks are shown */
   check: string | null
+  /** server: lastCheck.code, which the exporter prints as 0 when the check had none */
+  code: number
+  /** The proxy is in `mode http`: `http_*` families apply. */
+  http: boolean
+  /** backend: number of servers (the `agg_*` families need some) */
+  servers: number
   /** backend: per-state counts of its servers */
   aggState: Map<string, number> | null
   aggCheck: Map<string, number> | null
@@ -195,46 +206,57 @@ function collect (model: StatsModel, filter: RowFilter, now: number): PromRow[] 
         const check = checkShown(c.sv) ? c.sv.lastCheck.status : null
         aggState.set(state, (aggState.get(state) ?? 0) + 1)
         if (check !== null) aggCheck.set(check, (aggCheck.get(check) ?? 0) + 1)
-        rows.push({ type, labels: `proxy="${proxy}",server="${escapeLabel(c.sv.name)}"`, values, state, check, aggState: null, aggCheck: null })
+        rows.push({ type, labels: `proxy="${proxy}",server="${escapeLabel(c.sv.name)}"`, values, state, check, code: c.sv.lastCheck.code ?? 0, http: c.http, servers: 0, aggState: null, aggCheck: null })
       } else {
         const status = type === 'F' ? (c.proxy.disabled ? 'DOWN' : 'UP') : c.lb.status
-        rows.push({ type, labels: `proxy="${proxy}"`, values, state: status, check: null, aggState: type === 'B' ? aggState : null, aggCheck: type === 'B' ? aggCheck : null })
+        const be = type === 'B' ? c.be : null
+        rows.push({ type, labels: `proxy="${proxy}"`, values, state: status, check: null, code: 0, http: c.http, servers: be?.servers.length ?? 0, aggState: be !== null ? aggState : null, aggCheck: be !== null ? aggCheck : null })
       }
     }
   })
   return rows
 }
 
-function sampleValue (field: string, v: FieldValue): string | null {
-  if (v === undefined || typeof v === 'string') return NAN_FIELDS.has(field) ? 'NaN' : null
+/** What the exporter prints for a field: NaN where the CSV leaves it empty. */
+function sampleValue (field: string, v: FieldValue): string {
+  if (v === undefined || typeof v === 'string') return 'NaN'
   return MS_FIELDS.has(field) ? (v / 1000).toFixed(6) : String(v)
 }
 
 export function renderPrometheus (model: StatsModel, filter: RowFilter = {}, now: number = Date.now()): string {
   const rows = collect(model, filter, now)
   let out = ''
-  for (const [type, suffix, field, kind, help] of FAMILIES) {
+  for (let fi = 0; fi < FAMILIES.length; fi++) {
+    const [type, suffix, field, kind, help] = FAMILIES[fi]
     const name = PREFIX[type] + suffix
     let body = ''
-    const pos = STAT_FIELDS.findIndex(f => f.name === field)
+    const pos = FAMILY_POS[fi]
+    const httpOnly = suffix.startsWith('http_')
+    if (field === 'hrsp') {
+      // HAProxy walks this family code by code, then object by object
+      for (let i = 0; i < HRSP_CODES.length; i++) {
+        for (const r of rows) {
+          if (r.type === type && r.http) body += `${name}{${r.labels},code="${HRSP_CODES[i]}"} ${r.values[HRSP_POS + i] as number}\n`
+        }
+      }
+    }
     for (const r of rows) {
-      if (r.type !== type) continue
+      // HTTP families skip TCP proxies, check families servers without running checks, agg_* empty backends
+      if (r.type !== type || field === 'hrsp' || (httpOnly && !r.http) || (CHECK_FIELDS.has(field) && r.check === null)) continue
+      if (field.startsWith('agg_') && r.servers === 0) continue
       if (field === 'status') {
         const states = type === 'S' ? SERVER_STATES : ['DOWN', 'UP']
         for (const s of states) body += `${name}{${r.labels},state="${s}"} ${r.state === s ? 1 : 0}\n`
       } else if (field === 'check_status') {
-        if (r.check === null) continue
         for (const s of CHECK_STATES) body += `${name}{${r.labels},state="${s}"} ${r.check === s ? 1 : 0}\n`
-      } else if (field === 'hrsp') {
-        if (r.values[HRSP_POS] === undefined) continue
-        for (let i = 0; i < HRSP_CODES.length; i++) body += `${name}{${r.labels},code="${HRSP_CODES[i]}"} ${r.values[HRSP_POS + i] as number}\n`
       } else if (field === 'agg_server_status' || field === 'agg_server_check_status') {
         for (const s of SERVER_STATES) body += `${name}{${r.labels},state="${s}"} ${r.aggState?.get(s) ?? 0}\n`
       } else if (field === 'agg_check_status') {
         for (const s of CHECK_STATES) body += `${name}{${r.labels},state="${s}"} ${r.aggCheck?.get(s) ?? 0}\n`
+      } else if (field === 'check_code') {
+        body += `${name}{${r.labels}} ${r.code}\n`
       } else {
-        const v = sampleValue(field, r.values[pos])
-        if (v !== null) body += `${name}{${r.labels}} ${v}\n`
+        body += `${name}{${r.labels}} ${sampleValue(field, r.values[pos])}\n`
       }
     }
     if (body !== '') out += `# HELP ${name} ${help}\n# TYPE ${name} ${kind}\n` + body

@@ -9,8 +9,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createRequire } from 'node:module'
 import basicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { HttpTxn } from '../acl/txn.js'
-import type { Condition, Proxy, Rule } from '../config/model.js'
+import type { Decision, HttpTxn } from '../acl/txn.js'
+import type { Proxy } from '../config/model.js'
 import { builtinErrorPage } from '../errors.js'
 import { makeTxn } from '../runtime/forward.js'
 import { adminLocation, parseAdminForm, runAdmin } from './admin.js'
@@ -26,12 +26,24 @@ export interface StatsRoutesOptions {
   /** Applies the admin form's actions; without it every admin POST answers `;st=DENY`. */
   admin?: AdminHandler
   /**
-   * Compiles a `stats admin` / `stats http-request` condition (lib/acl). Required when the proxy
-   * has such conditions: without it registration fails rather than leave the page open.
+   * The proxy's compiled `stats admin` / `stats http-request` logic (lib/acl compileProxy's
+   * CompiledProxy has both). Required when the proxy has such lines: without it registration
+   * fails rather than leave the page open or the form enabled.
    */
-  condition?: (cond: Condition) => (txn: HttpTxn) => boolean
+  rules?: StatsRules
   /** Shown in the page title unless `stats hide-version`; default: this package's version. */
   version?: string
+}
+
+/** The part of lib/acl's CompiledProxy the stats page runs. */
+export interface StatsRules {
+  /** `stats admin if|unless <cond>` holds for this request. */
+  statsAdmin (txn: HttpTxn): boolean
+  /**
+   * `stats http-request` rules: a deny or auth Decision, 'allow' (skips `stats auth`), or null
+   * when no rule decided (then `stats auth` applies).
+   */
+  statsRules (txn: HttpTxn): Decision | 'allow' | null
 }
 
 export type StatsFormat = 'html' | 'csv' | 'json' | 'typed' | 'json-schema'
@@ -119,22 +131,6 @@ function credentialChecker (users: ReadonlyArray<{ user: string, password: strin
   }
 }
 
-type Verdict = { kind: 'allow' } | { kind: 'deny', status: number } | { kind: 'auth', realm: string }
-interface CompiledRule { test: (txn: HttpTxn) => boolean, verdict: Verdict }
-
-function ruleVerdict (rule: Rule, defaultRealm: string): Verdict {
-  const arg = (name: string): string | undefined => {
-    const i = rule.args.indexOf(name)
-    return i >= 0 ? rule.args[i + 1] : undefined
-  }
-  switch (rule.action) {
-    case 'allow': return { kind: 'allow' }
-    case 'deny': return { kind: 'deny', status: Number(arg('deny_status') ?? 403) }
-    case 'auth': return { kind: 'auth', realm: arg('realm') ?? defaultRealm }
-    default: throw new Error(`stats http-request: unsupported action '${rule.action}' (${rule.loc.file}:${rule.loc.line})`)
-  }
-}
-
 function sendBuiltin (reply: FastifyReply, status: number, realm?: string): void {
   const page = builtinErrorPage(status)
   reply.code(status).header('cache-control', 'no-cache').type('text/html')
@@ -150,16 +146,11 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
   const realm = stats.realm !== '' ? stats.realm : 'HAProxy Statistics'
   const version = opts.version ?? PACKAGE_VERSION
 
-  const compile = (cond: Condition | null): ((txn: HttpTxn) => boolean) => {
-    if (cond === null) return () => true
-    if (opts.condition === undefined) {
-      throw new Error(`stats conditions of '${proxy.name}' (${cond.loc.file}:${cond.loc.line}) need the 'condition' option of statsRoutes`)
-    }
-    return opts.condition(cond)
+  const needsTxn = stats.httpRequest.length > 0 || stats.admin !== null
+  const rules = opts.rules
+  if (needsTxn && rules === undefined) {
+    throw new Error(`the stats rules of '${proxy.name}' (${stats.loc.file}:${stats.loc.line}) need the 'rules' option of statsRoutes`)
   }
-  const rules: CompiledRule[] = stats.httpRequest.map(r => ({ test: compile(r.cond), verdict: ruleVerdict(r, realm) }))
-  const adminAllowed = stats.admin === null ? null : compile(stats.admin)
-  const needsTxn = rules.length > 0 || adminAllowed !== null
 
   if (stats.auth.length > 0) {
     const check = credentialChecker(stats.auth)
@@ -188,15 +179,14 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
   app.addHook('onRequest', (request, reply, done) => {
     // find-my-way matched a decoded, normalised path; HAProxy compares the raw bytes
     if (!matchesStatsUri(uri, request.raw.url ?? '')) { reply.callNotFound(); return }
-    if (needsTxn) {
+    if (needsTxn && rules !== undefined) {
       const txn = makeTxn(request.raw, proxy.name)
       ;(request as StatsRequestState)[kTxn] = txn
-      for (const r of rules) {
-        if (!r.test(txn)) continue
-        const v = r.verdict
-        if (v.kind === 'allow') { done(); return }
-        if (v.kind === 'deny') { sendBuiltin(reply, v.status); return }
-        sendBuiltin(reply, 401, v.realm)
+      const d = rules.statsRules(txn)
+      if (d === 'allow') { done(); return }
+      if (d !== null) {
+        if (d.kind === 'auth') sendBuiltin(reply, 401, d.realm !== '' ? d.realm : realm)
+        else sendBuiltin(reply, d.kind === 'deny' ? d.status : 403)
         return
       }
     }
@@ -209,7 +199,7 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
     const q = parseStatsRequest(target.slice(uri.length))
     reply.header('cache-control', 'no-cache')
     const txn = (request as StatsRequestState)[kTxn]
-    const isAdmin = adminAllowed !== null && txn !== undefined && adminAllowed(txn)
+    const isAdmin = stats.admin !== null && txn !== undefined && rules !== undefined && rules.statsAdmin(txn)
 
     if (request.method === 'POST') {
       let status: AdminStatus = 'DENY'
@@ -237,7 +227,6 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
         stats,
         self: proxy.name,
         admin: isAdmin && opts.admin !== undefined,
-        refresh: stats.refresh !== undefined && !q.noRefresh,
         noRefresh: q.noRefresh,
         filter,
         ...(q.status !== undefined ? { status: q.status } : {}),

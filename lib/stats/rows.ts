@@ -31,7 +31,7 @@ export interface RowVisitor {
 
 const NO_LB: BackendLb = Object.freeze({ act: 0, bck: 0, weight: 0, uweight: 0, status: 'UP' as const })
 
-export function proxyInScope (name: string, filter: RowFilter): boolean {
+function proxyInScope (name: string, filter: RowFilter): boolean {
   const scopes = filter.scopes
   if (scopes !== undefined && scopes.length > 0) {
     let found = false

@@ -3,27 +3,12 @@
 // (stats_fill_sv_stats, srv_hlt_st[]) and src/backend.c (recount_servers).
 
 import type { Proxy } from '../config/model.js'
+import { CHECK_STATUS } from '../runtime/backend.js'
 import type { BackendView, ServerView } from '../runtime/state.js'
 
-/** HAProxy's check_statuses[].desc, keyed by the short status (CSV `check_desc`). */
-export const CHECK_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  UNK: 'Unknown',
-  INI: 'Initializing',
-  SOCKERR: 'Socket error',
-  L4OK: 'Layer4 check passed',
-  L4TOUT: 'Layer4 timeout',
-  L4CON: 'Layer4 connection problem',
-  L6OK: 'Layer6 check passed',
-  L6TOUT: 'Layer6 timeout',
-  L6RSP: 'Layer6 invalid response',
-  L7TOUT: 'Layer7 timeout',
-  L7RSP: 'Layer7 invalid response',
-  L7OK: 'Layer7 check passed',
-  L7OKC: 'Layer7 check conditionally passed',
-  L7STS: 'Layer7 wrong status',
-  PROCERR: 'External check error',
-  PROCTOUT: 'External check timeout',
-  PROCOK: 'External check passed'
+/** HAProxy's check_statuses[].desc for a check status (CSV `check_desc`); lib/runtime owns the table. */
+export function checkDescription (status: string): string {
+  return CHECK_STATUS[status]?.desc ?? status
 }
 
 /** Server states HAProxy distinguishes on the page (SRV_STATS_STATE_*), each with its row style suffix. */
@@ -77,14 +62,6 @@ export function serverRowClass (sv: ServerView, state: ServerState): string {
 /** Checks are running and not paused by maintenance: the check_* columns are shown. */
 export function checkShown (sv: ServerView): boolean {
   return sv.checkEnabled && sv.admin !== 'maint'
-}
-
-/**
- * The CSV `weight` of a server: HAProxy's effective weight ignores drain and maintenance (they
- * only make the server unusable), so a drained server still shows its configured weight.
- */
-export function serverWeight (sv: ServerView): number {
-  return sv.admin === 'ready' ? sv.weight : Math.max(sv.weight, sv.uweight)
 }
 
 function usable (sv: ServerView): boolean {

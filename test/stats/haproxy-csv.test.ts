@@ -11,6 +11,9 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { renderCsv } from '../../lib/stats/csv.js'
+import { renderTyped, statsJson } from '../../lib/stats/json.js'
+import { renderHtml } from '../../lib/stats/html.js'
+import { renderPrometheus } from '../../lib/stats/prometheus.js'
 import { STAT_FIELDS } from '../../lib/stats/fields.js'
 import { FakeBackend, FakeFrontend, FakeServer, makeProxy, model, parseCsv, statsConfig } from './views.js'
 
@@ -59,8 +62,12 @@ let dir = ''
 let haproxyCsv = ''
 let up = 0
 let dead = 0
-const ports = { fe: 0, stats: 0, tcp: 0, legends: 0 }
+const ports = { fe: 0, stats: 0, tcp: 0, legends: 0, prom: 0 }
 let haproxyLegendsCsv = ''
+let haproxyTyped = ''
+let haproxyHtml = ''
+let haproxyJson = ''
+let haproxyProm = ''
 
 before(async () => {
   if (skip !== false) return
@@ -75,6 +82,7 @@ before(async () => {
   ports.stats = await freePort()
   ports.tcp = await freePort()
   ports.legends = await freePort()
+  ports.prom = await freePort()
   dir = mkdtempSync(join(tmpdir(), 'stats-csv-'))
   const cfg = join(dir, 'haproxy.cfg')
   writeFileSync(cfg, `
@@ -89,15 +97,15 @@ frontend main
     default_backend app
 backend app
     server up1 127.0.0.1:${up} check inter 100
-    server down1 127.0.0.1:${dead} check inter 100
-    server bdown 127.0.0.1:${dead} check inter 100 backup
+    server down1 127.0.0.1:${dead} check inter 100 downinter 30s
+    server bdown 127.0.0.1:${dead} check inter 100 downinter 30s backup
     server plain 127.0.0.1:${up} maxconn 7 maxqueue 3 weight 5
     server off 127.0.0.1:${up} disabled
     server bup 127.0.0.1:${up} check inter 100 backup
 backend chk
     balance leastconn
     option httpchk GET /health
-    server c1 127.0.0.1:${up} check inter 100
+    server c1 127.0.0.1:${up} check inter 100 downinter 30s
 listen tcpx
     mode tcp
     bind 127.0.0.1:${ports.tcp}
@@ -108,6 +116,10 @@ listen stats
     maxconn 50
     stats enable
     stats uri /s
+frontend prom
+    bind 127.0.0.1:${ports.prom}
+    maxconn 10
+    http-request use-service prometheus-exporter if { path /metrics }
 listen legends
     bind 127.0.0.1:${ports.legends}
     maxconn 20
@@ -120,6 +132,10 @@ listen legends
   await new Promise(resolve => setTimeout(resolve, 800))
   haproxyCsv = await get(ports.stats, '/s;csv')
   haproxyLegendsCsv = await get(ports.legends, '/;csv')
+  haproxyTyped = await get(ports.stats, '/s;typed')
+  haproxyHtml = await get(ports.legends, '/')
+  haproxyJson = await get(ports.stats, '/s;json')
+  haproxyProm = await get(ports.prom, '/metrics')
 })
 
 after(async () => {
@@ -128,8 +144,7 @@ after(async () => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true })
 })
 
-function ourCsv (legends: boolean): string {
-  const now = Date.now()
+function ourModel (): ReturnType<typeof model> {
   const addr = (p: number): string => `127.0.0.1:${p}`
   const refused = { status: 'L4CON', code: null, duration: 0, desc: 'Connection refused' }
   const app = new FakeBackend('app', 2, [
@@ -148,14 +163,19 @@ function ourCsv (legends: boolean): string {
   const tcpx = new FakeBackend('tcpx', 4, [new FakeServer('t1', 1, { addr: addr(up), hasCheck: false, checkEnabled: false })])
   const statsBe = new FakeBackend('stats', 5, [])
   const mainPx = makeProxy('frontend', 'main', 1, { defaultBackend: { name: 'app', loc: { file: 'x', line: 1 } } })
-  return renderCsv(model([
+  return model([
     { proxy: mainPx, frontend: new FakeFrontend('main', 1, 100), backend: null },
     { proxy: makeProxy('backend', 'app', 2), frontend: null, backend: app },
     { proxy: makeProxy('backend', 'chk', 3), frontend: null, backend: chk },
     { proxy: makeProxy('listen', 'tcpx', 4, { mode: 'tcp' }), frontend: new FakeFrontend('tcpx', 4, 30), backend: tcpx },
     { proxy: makeProxy('listen', 'stats', 5, { stats: statsConfig({ uri: '/s' }) }), frontend: new FakeFrontend('stats', 5, 50), backend: statsBe },
-    { proxy: makeProxy('listen', 'legends', 6, { stats: statsConfig({ uri: '/', showLegends: true }) }), frontend: new FakeFrontend('legends', 6, 20), backend: new FakeBackend('legends', 6, []) }
-  ]), { legends }, now)
+    { proxy: makeProxy('frontend', 'prom', 6), frontend: new FakeFrontend('prom', 6, 10), backend: null },
+    { proxy: makeProxy('listen', 'legends', 7, { stats: statsConfig({ uri: '/', showLegends: true }) }), frontend: new FakeFrontend('legends', 7, 20), backend: new FakeBackend('legends', 7, []) }
+  ])
+}
+
+function ourCsv (legends: boolean): string {
+  return renderCsv(ourModel(), { legends })
 }
 
 test('header: HAProxy 2.6 standard fields are a prefix of HAProxy\'s header, ours ends after them', { skip }, () => {
@@ -179,6 +199,64 @@ function compareRows (ours: ReturnType<typeof parseCsv>, theirs: ReturnType<type
     const emptyOurs = ours.fields.filter(f => row[f] === '')
     const emptyTheirs = ours.fields.filter(f => ref[f] === '')
     assert.deepEqual(emptyOurs, emptyTheirs, `${key}: empty columns differ`)
-    for (const f of EQUAL) assert.equal(row[f], ref[f], `${key}: ${f}`)
+    // HAProxy prefixes `* ` while a check is running: not a state difference
+    for (const f of EQUAL) assert.equal(row[f], f === 'check_status' ? ref[f].replace(/^\* /, '') : ref[f], `${key}: ${f}`)
   }
 }
+
+test(';typed: the same objects, field positions, names, tags and types as HAProxy\'s', { skip }, () => {
+  // `T.iid.sid.pos.name.proc:tags:type:value`; module fields (pos > 102) are build dependent
+  const parse = (text: string): Map<string, string> => new Map(text.split('\n').filter(l => l !== '').map(l => {
+    const m = /^([^:]+):([^:]+):([^:]+):(.*)$/.exec(l) as RegExpExecArray
+    return [m[1], `${m[2]}:${m[3]}`] as [string, string]
+  }).filter(([key]) => Number(key.split('.')[3]) <= 102))
+  const theirs = parse(haproxyTyped)
+  const ours = parse(renderTyped(ourModel()))
+  assert.deepEqual([...ours.keys()], [...theirs.keys()])
+  for (const [key, tags] of ours) assert.equal(tags, theirs.get(key), key)
+})
+
+/** Each table row of a stats page: `proxy/class/name` → its cells (attributes | text), tooltips dropped, durations and check times masked. */
+function htmlRows (html: string): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  let px = ''
+  const clean = html.replace(/<div class=tips>.*?<\/div>/gs, '')
+  for (const m of clean.matchAll(/<a name="([^"/]+)"><\/a>|<tr class="(?!titre)([a-z_]+)">(.*?)<\/tr>/gs)) {
+    if (m[1] !== undefined) { px = m[1]; continue }
+    const cells = [...m[3].matchAll(/<td([^>]*)>(.*?)<\/td>/gs)].map(c =>
+      c[1].trim() + '|' + c[2].replace(/<[^>]+>/g, '').replace(/&nbsp;/g, ' ').trim().replace(/\b\d+[smhd](\d+[smhd])?\b/g, 'T').replace(/ in \d+ms/, ' in Nms').replace(/^\* /, ''))
+    out.set(`${px}/${m[2]}/${(cells[0] ?? '').split('|')[1]}`, cells)
+  }
+  return out
+}
+
+test('HTML: the same rows, cells and texts as HAProxy\'s page (tooltips and durations aside)', { skip }, () => {
+  const legends = makeProxy('listen', 'legends', 7, { stats: statsConfig({ uri: '/', showLegends: true }) })
+  const ours = htmlRows(renderHtml(ourModel(), {
+    uri: '/', stats: legends.stats as NonNullable<typeof legends.stats>, self: 'legends', admin: false, noRefresh: false,
+    filter: { legends: true }, version: '0', now: Date.now()
+  }))
+  const theirs = htmlRows(haproxyHtml)
+  assert.deepEqual([...ours.keys()], [...theirs.keys()])
+  // the stats proxies carry the traffic of these very requests; the others are compared cell by cell
+  for (const [key, cells] of ours) {
+    if (key.startsWith('stats/') || key.startsWith('legends/')) continue
+    assert.deepEqual(cells, theirs.get(key), key)
+  }
+})
+
+test(';json: the same objects and field descriptors as HAProxy\'s (values aside)', { skip }, () => {
+  type Field = { objType: string, proxyId: number, id: number, field: { pos: number }, processNum: number, tags: unknown, value: { type: string, value?: unknown } }
+  const shape = (objs: Field[][]): unknown[] => objs.map(o => o.filter(f => f.field.pos <= 102).map(f => ({ ...f, value: { type: f.value.type } })))
+  assert.deepEqual(shape(statsJson(ourModel()) as Field[][]), shape(JSON.parse(haproxyJson) as Field[][]))
+})
+
+test('Prometheus: the frontend/backend/server families and samples of HAProxy\'s exporter (values aside)', { skip }, () => {
+  // `name{labels}` of every sample, in order, process-wide families left out
+  const samples = (text: string): string[] => text.split('\n').filter(l => l.startsWith('haproxy_') && !l.startsWith('haproxy_process_')).map(l => l.slice(0, l.lastIndexOf(' ')))
+  const helps = (text: string): string[] => text.split('\n').filter(l => /^# (HELP|TYPE) haproxy_(frontend|backend|server)_/.test(l))
+  const ours = renderPrometheus(ourModel())
+  if (process.env.PROM_DUMP !== undefined) { writeFileSync(process.env.PROM_DUMP + '.ours', ours); writeFileSync(process.env.PROM_DUMP + '.theirs', haproxyProm) }
+  assert.deepEqual(helps(ours), helps(haproxyProm))
+  assert.deepEqual(samples(ours), samples(haproxyProm))
+})

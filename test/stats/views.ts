@@ -1,61 +1,22 @@
 // Plain-data runtime objects for the stats tests: they implement the View interfaces of
 // lib/runtime/state.ts the way the runtime does (same counters classes), with every field settable.
 
-import type { Proxy, Server, StatsConfig } from '../../lib/config/model.js'
+import type { Proxy, StatsConfig } from '../../lib/config/model.js'
+import { parseConfig } from '../../lib/config/parse.js'
 import { type CheckResult, RateCounter, type ServerAdminState, type ServerOpState, TrafficCounters } from '../../lib/runtime/state.js'
 import type { BackendView, FrontendView } from '../../lib/runtime/state.js'
 import type { AdminServer } from '../../lib/stats/admin.js'
 import type { StatsEntry, StatsModel } from '../../lib/stats/model.js'
 
-const LOC = { file: 'test.cfg', line: 1 }
-
+/** The stats settings a bare `stats enable` gives, as the config parser builds them, with overrides. */
 export function statsConfig (over: Partial<StatsConfig> = {}): StatsConfig {
-  return {
-    enabled: true,
-    uri: '/haproxy?stats',
-    auth: [],
-    realm: 'HAProxy Statistics',
-    hideVersion: false,
-    showLegends: false,
-    scope: [],
-    admin: null,
-    httpRequest: [],
-    loc: LOC,
-    ...over
-  }
+  const stats = parseConfig('listen stats\n    mode http\n    stats enable\n').proxies[0].stats as StatsConfig
+  return { ...stats, ...over }
 }
 
+/** A proxy as the config parser builds it (`<kind> px` + `mode http`), named `name`, with overrides. */
 export function makeProxy (kind: Proxy['kind'], name: string, id: number, over: Partial<Proxy> = {}): Proxy {
-  return {
-    kind,
-    name,
-    loc: LOC,
-    id,
-    mode: 'http',
-    modeExplicit: true,
-    disabled: false,
-    binds: [],
-    acls: [],
-    httpRequest: [],
-    httpResponse: [],
-    redirects: [],
-    useBackends: [],
-    defaultBackend: null,
-    balance: null,
-    hashType: null,
-    servers: [],
-    timeouts: {},
-    retries: 3,
-    retryOn: [],
-    redispatch: null,
-    allBackups: false,
-    forwardFor: null,
-    httpCheck: null,
-    options: {},
-    errorFiles: {},
-    stats: null,
-    ...over
-  }
+  return { ...parseConfig(`${kind} px\n    mode http\n`).proxies[0], name, id, ...over }
 }
 
 export class FakeServer implements AdminServer {
@@ -135,11 +96,6 @@ export class FakeFrontend implements FrontendView {
     this.id = id
     this.maxconn = maxconn
   }
-}
-
-/** A `server` line for a Proxy's servers list. */
-export function serverLine (name: string, port: number, over: Partial<Server> = {}): Server {
-  return { name, host: '127.0.0.1', port, loc: LOC, ...over }
 }
 
 export function model (proxies: StatsEntry[], over: Partial<StatsModel> = {}): StatsModel {

@@ -1,0 +1,375 @@
+// http-request rules, legacy redirect rules and use_backend switching, case by case: each case
+// states what HAProxy 2.6 answers; the engine must give the same, and (when installed) real
+// HAProxy is run on the same config to keep the expectations honest. Backends answer with
+// `http-request return` so no upstream server is needed.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+
+import { compileProxy, type CompiledProxy } from '../../lib/acl/compile.js'
+import { txnFromParts } from '../../lib/acl/make-txn.js'
+import type { Decision } from '../../lib/acl/txn.js'
+import { parseConfig } from '../../lib/config/parse.js'
+import { haproxyInstalled, send, withHaproxy, type Answer, type SentRequest } from './real-haproxy.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'acl-rules-'))
+writeFileSync(join(dir, 'hosts.map'), 'a.test be_a\nb.test be_b\nnone.test be_missing\n')
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+interface Expect {
+  status: number
+  body?: string
+  location?: string
+  realm?: string
+  headers?: Record<string, string>
+}
+
+interface Case {
+  name: string
+  /** Sections after `defaults`; the frontend is `fe` and gets its bind line from the test. */
+  config: string
+  requests: Array<[SentRequest, Expect]>
+}
+
+const be = (name: string): string => `backend ${name}\n  http-request return status 200 content-type text/plain string ${name}\n`
+const get = (url: string, headers?: Record<string, string>, method?: string): SentRequest => ({ url, headers, method })
+const basic = (cred: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(cred).toString('base64')}` })
+
+const CASES: Case[] = [
+  {
+    name: 'set-header replaces, add-header appends, del-header removes; log-format values',
+    config: `frontend fe
+  http-request set-header X-Set set-value
+  http-request add-header X-Add added
+  http-request del-header X-Del
+  http-request set-header X-Src %[src]
+  http-request set-header X-HP "%[req.hdr(host)]%[path]"
+  http-request set-header X-Cond yes if { path_beg /cond }
+  http-request return status 200 content-type text/plain lf-string "set=%[req.fhdr(x-set)] add=%[req.hdr(x-add,1)]/%[req.hdr(x-add,2)] cnt=%[req.hdr_cnt(x-add)] del=%[req.hdr_cnt(x-del)] src=%[req.hdr(x-src)] hp=%[req.hdr(x-hp)] cond=%[req.hdr(x-cond)]"
+`,
+    requests: [
+      [get('/p', { 'x-set': 'old', 'x-add': 'client', 'x-del': 'gone' }), { status: 200, body: 'set=set-value add=client/added cnt=2 del=0 src=127.0.0.1 hp=h.test/p cond=' }],
+      [get('/cond/x'), { status: 200, body: 'set=set-value add=added/ cnt=1 del=0 src=127.0.0.1 hp=h.test/cond/x cond=yes' }]
+    ]
+  },
+  {
+    name: 'replace-header rewrites the whole value, replace-value each comma-separated value',
+    config: `frontend fe
+  http-request replace-header X-R ^(.*)-old$ \\1-new
+  http-request replace-value X-V ^a(.*) b\\1
+  http-request return status 200 content-type text/plain lf-string "r=%[req.fhdr(x-r)] v=%[req.fhdr(x-v)]"
+`,
+    requests: [
+      [get('/', { 'x-r': 'v-old', 'x-v': 'a1, c, a2' }), { status: 200, body: 'r=v-new v=b1, c,b2' }],
+      [get('/', { 'x-r': 'v-older' }), { status: 200, body: 'r=v-older v=' }]
+    ]
+  },
+  {
+    name: 'path and query rewrites are seen by later rules; the path is never decoded',
+    config: `frontend fe
+  http-request set-path /v2%[path] if { path_beg /users }
+  http-request replace-path /api/(.*) /\\1 if { path_beg /api/ }
+  http-request set-query x=1 if { path_beg /q }
+  http-request set-uri /u?y=2 if { path /seturi }
+  http-request replace-uri ^/old/(.*) /new/\\1 if { path_beg /old/ }
+  http-request return status 201 content-type text/plain lf-string "%[method] %[path] q=%[query]" if { path_beg /v2/ }
+  http-request return status 200 content-type text/plain lf-string "%[method] %[path] q=%[query]"
+`,
+    requests: [
+      [get('/users/7?z=9'), { status: 201, body: 'GET /v2/users/7 q=z=9' }],
+      [get('/api/items/3?k=v'), { status: 200, body: 'GET /items/3 q=k=v' }],
+      [get('/q/search?old=1'), { status: 200, body: 'GET /q/search q=x=1' }],
+      [get('/seturi'), { status: 200, body: 'GET /u q=y=2' }],
+      [get('/old/a?b=1'), { status: 200, body: 'GET /new/a q=b=1' }],
+      [get('/a%2Fb/../c'), { status: 200, body: 'GET /a%2Fb/../c q=' }]
+    ]
+  },
+  {
+    name: 'deny, deny_status, return with headers and lf-string, allow stops the rules',
+    config: `frontend fe
+  http-request allow if { path /allowed }
+  http-request deny if { path_beg /admin }
+  http-request deny deny_status 429 if { path_beg /limited }
+  http-request return status 404 content-type application/json string "{}" hdr X-Why missing if { path /missing }
+  http-request return content-type text/plain lf-string "path=%[path]" if { path_beg /echo }
+  http-request return if { path /empty }
+  http-request deny if { path /allowed }
+  default_backend be_a
+${be('be_a')}`,
+    requests: [
+      [get('/admin/x'), { status: 403 }],
+      [get('/limited'), { status: 429 }],
+      [get('/missing'), { status: 404, body: '{}', headers: { 'x-why': 'missing', 'content-type': 'application/json' } }],
+      [get('/echo/abc'), { status: 200, body: 'path=/echo/abc' }],
+      [get('/empty'), { status: 200, body: '' }],
+      [get('/allowed'), { status: 200, body: 'be_a' }]
+    ]
+  },
+  {
+    name: 'redirect location / prefix / scheme, codes, drop-query, append-slash',
+    config: `frontend fe
+  http-request redirect location /new code 301 if { path /old }
+  http-request redirect location https://example.org/landing if { path /away }
+  http-request redirect location /loc/%[path] append-slash if { path_beg /lf }
+  http-request redirect prefix https://new.example.com code 308 if { path_beg /p/ }
+  http-request redirect prefix /mount drop-query if { path_beg /d/ }
+  http-request redirect prefix /pre append-slash if { path_beg /slash }
+  http-request redirect prefix / if { path_beg /root }
+  http-request redirect scheme https code 301 if { path_beg /sch }
+  default_backend be_a
+${be('be_a')}`,
+    requests: [
+      [get('/old?x=1'), { status: 301, location: '/new' }],
+      [get('/away'), { status: 302, location: 'https://example.org/landing' }],
+      [get('/lf/x?y=1'), { status: 302, location: '/loc//lf/x' }],
+      [get('/p/x/y?q=1'), { status: 308, location: 'https://new.example.com/p/x/y?q=1' }],
+      [get('/d/page?drop=me'), { status: 302, location: '/mount/d/page' }],
+      [get('/slash/x?y=1'), { status: 302, location: '/pre/slash/x?y=1/' }],
+      [get('/slash/x/'), { status: 302, location: '/pre/slash/x/' }],
+      [get('/root/x?y=1'), { status: 302, location: '/root/x?y=1' }],
+      [get('/sch/x?y=1', { host: 'h.test:8080' }), { status: 301, location: 'https://h.test:8080/sch/x?y=1' }],
+      [get('/stay'), { status: 200, body: 'be_a' }]
+    ]
+  },
+  {
+    name: 'legacy redirect rules run after every http-request rule',
+    config: `frontend fe
+  redirect location /from-legacy if { path /both }
+  redirect prefix /legacy code 307 if { path_beg /only }
+  http-request return status 200 content-type text/plain string from-rule if { path /both }
+  default_backend be_a
+${be('be_a')}`,
+    requests: [
+      [get('/both'), { status: 200, body: 'from-rule' }],
+      [get('/only/x'), { status: 307, location: '/legacy/only/x' }]
+    ]
+  },
+  {
+    name: 'userlists: insecure-password and crypt(3) SHA-512, SHA-256 and MD5; groups; realm defaults to the proxy name',
+    config: `userlist users
+  group admins
+  user plain insecure-password s3cret groups admins
+  user sha6 password $6$saltsalt$F0dgheNVQid92t98c9KC4gMwd/Q3dVizyYVevnUn23icrfWowmM.zsS6AgqzlsTFmiHdzOTMu7Yd9fZEpX3Pz.
+  user sha5 password $5$saltsalt$V2acQsGaglhtr.zkehrl3G/z3clLbdyErAh3zOc1mF7
+  user md5 password $1$saltsalt$6hVAq1OEFkF9ETLTfphS21
+frontend fe
+  acl authok http_auth(users)
+  acl admin http_auth_group(users) admins
+  http-request auth realm Restricted if { path_beg /r } !authok
+  http-request auth if !authok
+  http-request return status 200 content-type text/plain lf-string "admin" if admin
+  http-request return status 200 content-type text/plain lf-string "user"
+`,
+    requests: [
+      [get('/r'), { status: 401, realm: 'Restricted' }],
+      [get('/x'), { status: 401, realm: 'fe' }],
+      [get('/x', basic('plain:wrong')), { status: 401, realm: 'fe' }],
+      [get('/x', basic('nobody:s3cret')), { status: 401, realm: 'fe' }],
+      [get('/x', basic('plain:s3cret')), { status: 200, body: 'admin' }],
+      [get('/x', basic('sha6:s6cret')), { status: 200, body: 'user' }],
+      [get('/x', basic('sha6:s5cret')), { status: 401, realm: 'fe' }],
+      [get('/x', basic('sha5:s5cret')), { status: 200, body: 'user' }],
+      [get('/x', basic('md5:s1cret')), { status: 200, body: 'user' }],
+      [get('/x', basic('md5:s1cre')), { status: 401, realm: 'fe' }]
+    ]
+  },
+  {
+    name: 'use_backend: first match wins, default_backend otherwise',
+    config: `frontend fe
+  use_backend be_a if { path_beg /p }
+  use_backend be_b if { path_beg /p/q }
+  use_backend be_b if { path_beg /s } || { hdr(x-b) 1 }
+  default_backend be_c
+${be('be_a')}${be('be_b')}${be('be_c')}`,
+    requests: [
+      [get('/p/q'), { status: 200, body: 'be_a' }],
+      [get('/s'), { status: 200, body: 'be_b' }],
+      [get('/t', { 'x-b': '1' }), { status: 200, body: 'be_b' }],
+      [get('/t'), { status: 200, body: 'be_c' }]
+    ]
+  },
+  {
+    name: 'no matching rule and no default_backend: 503',
+    config: `frontend fe
+  use_backend be_a if { path_beg /only }
+${be('be_a')}`,
+    requests: [
+      [get('/only'), { status: 200, body: 'be_a' }],
+      [get('/else'), { status: 503 }]
+    ]
+  },
+  {
+    name: 'dynamic use_backend: map lookups, be_%[...] names; an unknown or empty name stops the rules',
+    config: `frontend fe
+  http-request set-var(txn.host) req.hdr(host),lower
+  use_backend %[var(txn.host),map(${dir}/hosts.map)] if { path_beg /map }
+  use_backend be_%[req.hdr(x-be)] if { hdr(x-be) -m found }
+  use_backend be_b
+  default_backend be_c
+${be('be_a')}${be('be_b')}${be('be_c')}`,
+    requests: [
+      [get('/map', { host: 'A.test' }), { status: 200, body: 'be_a' }],
+      [get('/map', { host: 'none.test' }), { status: 200, body: 'be_c' }],
+      [get('/map', { host: 'other.test' }), { status: 200, body: 'be_c' }],
+      [get('/x', { 'x-be': 'a' }), { status: 200, body: 'be_a' }],
+      [get('/x', { 'x-be': 'zz' }), { status: 200, body: 'be_c' }],
+      [get('/x'), { status: 200, body: 'be_b' }]
+    ]
+  },
+  {
+    name: 'conditions: implicit AND, or, ||, !, unless, anonymous ACLs, ACLs OR-ed by name, predefined ACLs',
+    config: `frontend fe
+  acl a path_beg /a
+  acl b hdr(x-b) 1
+  acl special path_end .two
+  acl special hdr(x-three) yes
+  http-request return status 200 content-type text/plain string and if a b
+  http-request return status 200 content-type text/plain string or if !a { hdr(x-c) 1 } or b
+  http-request return status 200 content-type text/plain string special if special
+  http-request return status 200 content-type text/plain string head if METH_GET !METH_HEAD { path /m }
+  http-request return status 200 content-type text/plain string neither unless a || HTTP_1.0 || { path_beg /n }
+  http-request return status 200 content-type text/plain string rest
+`,
+    requests: [
+      [get('/a1', { 'x-b': '1' }), { status: 200, body: 'and' }],
+      [get('/z', { 'x-b': '1' }), { status: 200, body: 'or' }],
+      [get('/z', { 'x-c': '1' }), { status: 200, body: 'or' }],
+      [get('/x.two'), { status: 200, body: 'special' }],
+      [get('/a', { 'x-three': 'yes' }), { status: 200, body: 'special' }],
+      [get('/m'), { status: 200, body: 'head' }],
+      [get('/z'), { status: 200, body: 'neither' }],
+      [get('/a'), { status: 200, body: 'rest' }],
+      [get('/n'), { status: 200, body: 'rest' }]
+    ]
+  }
+]
+
+function configFor (c: Case, port: number): string {
+  const text = 'defaults\n  mode http\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n' + c.config
+  return text.replace(/^frontend fe\n/m, `frontend fe\n  bind 127.0.0.1:${port}\n`)
+}
+
+/** The answer a gateway would give for a decision (what the tests compare). */
+function toAnswer (d: Decision): Answer {
+  switch (d.kind) {
+    case 'reply': return { status: d.status, headers: Object.fromEntries(d.headers), body: String(d.body) }
+    case 'redirect': return { status: d.status, headers: { location: d.location, ...Object.fromEntries(d.headers) }, body: '' }
+    case 'auth': return { status: 401, headers: { 'www-authenticate': `Basic realm="${d.realm}"` }, body: '' }
+    case 'deny': return { status: d.status, headers: {}, body: '' }
+    case 'none': return { status: 503, headers: {}, body: '' }
+    default: return { status: 500, headers: {}, body: '' }
+  }
+}
+
+function engine (c: Case): (req: SentRequest) => Answer {
+  const config = parseConfig(configFor(c, 8080), { filename: join(dir, 'haproxy.cfg') })
+  assert.deepEqual(config.diagnostics.filter((d) => d.level === 'alert'), [])
+  const compiled = new Map<string, CompiledProxy>(config.proxies.map((p) => [p.name, compileProxy(p, config)]))
+  const fe = compiled.get('fe')!
+  return (req) => {
+    const txn = txnFromParts({ method: req.method, url: req.url, headers: { host: 'h.test', ...req.headers } })
+    const early = fe.requestRules(txn)
+    if (early !== null) return toAnswer(early)
+    const sw = fe.switching(txn)
+    if (sw.kind !== 'backend') return toAnswer(sw)
+    txn.backend = sw.backend
+    return toAnswer(compiled.get(sw.backend)!.requestRules(txn) ?? { kind: 'none' })
+  }
+}
+
+function compare (got: Answer, want: Expect, label: string): void {
+  assert.equal(got.status, want.status, `${label}: status`)
+  if (want.body !== undefined) assert.equal(got.body, want.body, `${label}: body`)
+  if (want.location !== undefined) assert.equal(got.headers.location, want.location, `${label}: location`)
+  if (want.realm !== undefined) assert.equal(got.headers['www-authenticate'], `Basic realm="${want.realm}"`, `${label}: realm`)
+  for (const [k, v] of Object.entries(want.headers ?? {})) assert.equal(got.headers[k], v, `${label}: header ${k}`)
+}
+
+const label = (req: SentRequest): string => `${req.method ?? 'GET'} ${req.url} ${JSON.stringify(req.headers ?? {})}`
+
+describe('rules through the engine', () => {
+  for (const c of CASES) {
+    test(c.name, () => {
+      const answer = engine(c)
+      for (const [req, want] of c.requests) compare(answer(req), want, label(req))
+    })
+  }
+})
+
+describe('rules through real HAProxy 2.6', { skip: haproxyInstalled ? false : 'haproxy is not installed' }, () => {
+  for (const c of CASES) {
+    test(c.name, async () => {
+      await withHaproxy(join(dir, 'real.cfg'), (port) => configFor(c, port), async (port) => {
+        for (const [req, want] of c.requests) compare(await send(port, req), want, label(req))
+      })
+    })
+  }
+})
+
+describe('http-response rules and engine-only facts', () => {
+  const config = parseConfig(`defaults
+  mode http
+userlist admins
+  user boss insecure-password pw
+frontend fe
+  bind :8080
+  acl tls ssl_fc
+  acl lan src 10.0.0.0/8
+  http-response set-header X-Frontend fe-value
+  http-response add-header X-Multi one
+  http-response add-header X-Multi two
+  http-response add-header Set-Cookie b=2
+  http-response del-header X-Upstream-Secret
+  http-response replace-header X-Ver ^v(.*)$ version-\\1
+  http-response set-header X-Path-Hit yes if { status 200 }
+  http-response set-header X-Len %[res.hdr(content-length)]
+  http-response set-status 299 if { res.hdr(x-bump) -m found }
+  http-response deny if { status 418 }
+  http-request return status 200 content-type text/plain string tls if tls
+  http-request return status 200 content-type text/plain string lan if lan
+  stats admin if { http_auth(admins) }
+  default_backend be
+backend be
+`, { filename: '/engine.cfg' })
+  const fe = compileProxy(config.proxies[0], config)
+
+  test('response headers are rewritten in order, status fetch and res.hdr work', () => {
+    const res = { status: 200, headers: { 'x-upstream-secret': 's', 'x-ver': 'v2', 'content-length': '12', 'set-cookie': ['a=1'] } as Record<string, string | string[]> }
+    assert.equal(fe.responseRules(txnFromParts(), res), null)
+    assert.deepEqual(res.headers, {
+      'x-frontend': 'fe-value', 'x-multi': 'one, two', 'set-cookie': ['a=1', 'b=2'], 'x-ver': 'version-2', 'x-path-hit': 'yes', 'x-len': '12', 'content-length': '12'
+    })
+    assert.equal(res.status, 200)
+  })
+
+  test('set-status and deny (502 by default) on the response side', () => {
+    const bumped = { status: 200, headers: { 'x-bump': '1' } }
+    assert.equal(fe.responseRules(txnFromParts(), bumped), null)
+    assert.equal(bumped.status, 299)
+    assert.deepEqual(fe.responseRules(txnFromParts(), { status: 418, headers: {} }), { kind: 'deny', status: 502 })
+  })
+
+  test('ssl_fc and src read the transaction', () => {
+    assert.deepEqual(fe.requestRules(txnFromParts({ ssl: true })), { kind: 'reply', status: 200, headers: [['content-type', 'text/plain']], body: 'tls' })
+    assert.deepEqual(fe.requestRules(txnFromParts({ src: '::ffff:10.1.2.3' })), { kind: 'reply', status: 200, headers: [['content-type', 'text/plain']], body: 'lan' })
+    assert.equal(fe.requestRules(txnFromParts({ src: '192.168.0.1' })), null)
+  })
+
+  test('stats admin condition', () => {
+    assert.equal(fe.statsAdmin(txnFromParts({ headers: basic('boss:pw') })), true)
+    assert.equal(fe.statsAdmin(txnFromParts({ headers: basic('boss:no') })), false)
+  })
+
+  test('backends are constant decisions: switching allocates nothing per request', () => {
+    const a = fe.switching(txnFromParts())
+    assert.equal(a, fe.switching(txnFromParts({ url: '/other' })))
+    assert.deepEqual(a, { kind: 'backend', backend: 'be' })
+  })
+
+  test('describe() lists what was compiled', () => {
+    assert.match(fe.describe(), /^frontend fe\n {2}acl tls \(1 line\(s\)\)/)
+  })
+})

@@ -1,0 +1,89 @@
+// Our `-c` against real `haproxy -c` (2.6) on configs of our own: the same verdict (exit status).
+// Skips with a message when haproxy is not installed (.ci installs it).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { haproxyInstalled } from '../acl/real-haproxy.js'
+
+const CLI = new URL('../../dist/cli.js', import.meta.url).pathname
+const D = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
+const FE = 'frontend fe\n    bind 127.0.0.1:18080\n    default_backend be\n'
+const BE = 'backend be\n    server s1 127.0.0.1:18081\n'
+
+/** name, config (`{dir}` = a directory holding `503.http`), environment */
+const CASES: Array<[string, string, Record<string, string>?]> = [
+  ['minimal valid', D + FE + BE],
+  ['empty file: no listener', ''],
+  ['backend only: no listener', D + BE],
+  ['unknown keyword', D + FE + BE + '    frobnicate yes\n'],
+  ['keyword out of section', '    bind :80\n' + D + FE + BE],
+  ['timeouts in every unit', D.replace('5s', '500ms') + '    timeout http-request 1h\n    timeout queue 1d\n    timeout tunnel 100us\n    timeout check 2000\n' + FE + BE],
+  ['timeout with a bad unit', D.replace('5s', '5x') + FE + BE],
+  ['timeout client in a backend is only a warning', D + FE + BE + '    timeout client 5s\n'],
+  ['use_backend in a backend is only a warning', D + FE + BE + '    use_backend be if TRUE\n'],
+  ['server in a frontend is an error', D + FE + '    server s 127.0.0.1:1\n' + BE],
+  ['bind in defaults is an error', D + '    bind :8080\n' + FE + BE],
+  ['acl in an anonymous defaults is an error', D + '    acl a path /\n' + FE + BE],
+  ['named defaults with from', 'defaults base\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    http-request set-header X-A b\nbackend be from base\n    server s 127.0.0.1:1\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n' + FE],
+  ['from an unknown defaults', D + FE + 'backend be from nope\n    server s 127.0.0.1:1\n'],
+  ['removed keywords of 1.x', D + FE + BE + '    reqrep ^a b\n    contimeout 5s\n'],
+  ['option redispatch as a keyword', D + FE + BE + '    redispatch\n'],
+  ['no option forwardfor is an error', D + FE + '    no option forwardfor\n' + BE],
+  ['no option redispatch is fine', D + FE + BE + '    no option redispatch\n'],
+  ['lenient values: maxconn lots, stats auth without colon', D + FE + '    maxconn lots\n    stats auth admin\n' + BE],
+  ['server weight out of range', D + FE + 'backend be\n    server s1 127.0.0.1:18081 weight 300\n'],
+  ['server unknown option', D + FE + 'backend be\n    server s1 127.0.0.1:18081 chek\n'],
+  ['duplicate server name', D + FE + 'backend be\n    server s1 127.0.0.1:1\n    server s1 127.0.0.1:2\n'],
+  ['duplicate backend', D + FE + BE + BE],
+  ['frontend and backend may share a name', D + FE + BE + 'backend fe\n    server s 127.0.0.1:1\n'],
+  ['bind port out of range', D + FE.replace('18080', '99999') + BE],
+  ['bind on a host that does not resolve', D + FE.replace('127.0.0.1:18080', 'no-such-host.invalid:80') + BE],
+  ['server on a host that does not resolve', D + FE + 'backend be\n    server s1 no-such-host.invalid:80\n'],
+  ['server host unresolved but with resolvers', 'resolvers dns\n    nameserver d 127.0.0.1:53\n' + D + FE + 'backend be\n    server s1 no-such-host.invalid:80 resolvers dns\n'],
+  ['peers, cache and ring sections', 'peers p\n    peer x 127.0.0.1:10000\ncache c\n    total-max-size 4\nring r\n    size 32764\n' + D + FE + BE],
+  ['default_backend to a missing backend', D + FE.replace('default_backend be', 'default_backend nowhere') + BE],
+  ['balance variants', D + FE + 'backend be\n    balance url_param uid\n    server s 127.0.0.1:1\nbackend b2\n    balance hdr(host)\n    server s 127.0.0.1:1\nbackend b3\n    balance random(2)\n    hash-type consistent\n    server s 127.0.0.1:1\n'],
+  ['unknown balance', D + FE + 'backend be\n    balance fastest\n    server s 127.0.0.1:1\n'],
+  ['health checks', D + FE + 'backend be\n    option httpchk GET /health HTTP/1.1\n    http-check send hdr Host x\n    http-check expect rstatus ^2\n    http-check disable-on-404\n    server s 127.0.0.1:1 check inter 2s fastinter 1s downinter 5s rise 3 fall 2 port 8081\n'],
+  ['stats in a listen', D + FE + BE + 'listen stats\n    bind :9000\n    stats enable\n    stats uri /s\n    stats realm Hello\\ World\n    stats auth a:b\n    stats refresh 5s\n    stats admin if TRUE\n'],
+  ['stats auth in global', 'global\n    stats auth a:b\n' + D + FE + BE],
+  ['global keywords Node ignores', 'global\n    daemon\n    nbthread 2\n    tune.bufsize 32768\n    ssl-default-bind-options no-sslv3\n    log 127.0.0.1 local2\n    pidfile /tmp/x.pid\n' + D + FE + BE],
+  ['nbproc is gone', 'global\n    nbproc 2\n' + D + FE + BE],
+  ['errorfile present and missing', D + FE + '    errorfile 503 {dir}/503.http\n' + BE],
+  ['errorfile missing', D + FE + '    errorfile 503 {dir}/404.http\n' + BE],
+  ['http-errors and userlist', 'http-errors site\n    errorfile 503 {dir}/503.http\nuserlist L\n    user a insecure-password b\n' + D + FE + '    errorfiles site\n' + BE],
+  ['missing final newline', (D + FE + BE).slice(0, -1)],
+  ['unterminated quote', D + FE + '    http-request set-header X "a b\n' + BE],
+  ['env: default value, [*] expansion, comments inside words', D + 'frontend fe\n    bind "${ADDR-127.0.0.1}:${PORT}"#c\n    http-request set-header X "${LIST[*]}"\n    default_backend be\n' + BE, { PORT: '18080', LIST: 'a b' }],
+  ['a trailing backslash is no continuation', D + FE + '    http-request set-header X a \\\n' + BE],
+  ['undefined ACL', D + FE + '    use_backend be if nope\n' + BE],
+  ['anonymous ACL without spaces', D + FE + '    use_backend be if {path_beg /x}\n' + BE],
+  ['ACL declared in another section', D + 'frontend fe\n    bind :18080\n    use_backend be if is_x\n    default_backend be\nbackend be\n    acl is_x path /x\n    server s 127.0.0.1:1\n'],
+  ['bad mode', D + FE + BE + '    mode websocket\n'],
+  ['mode tcp proxies are valid for -c', 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n' + FE + BE],
+  ['ssl certificate missing', D + 'frontend fe\n    bind :8443 ssl crt /nonexistent/site.pem\n    default_backend be\n' + BE],
+  ['log with an unknown facility', 'global\n    log 127.0.0.1 local9\n' + D + FE + BE]
+]
+
+test('differential: same verdict as haproxy -c', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-diff-'))
+  writeFileSync(join(dir, '503.http'), 'HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/html\r\n\r\n<h1>503</h1>\n')
+  try {
+    for (const [i, [name, text, env]] of CASES.entries()) {
+      await t.test(name, () => {
+        const file = join(dir, `case${i}.cfg`)
+        writeFileSync(file, text.replaceAll('{dir}', dir))
+        const e = { ...process.env, ...env }
+        const real = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', env: e, cwd: dir })
+        const ours = spawnSync(process.execPath, [CLI, '-c', '-f', file], { encoding: 'utf8', env: e, cwd: dir })
+        assert.equal(ours.status, real.status,
+          `haproxy exit ${real.status}:\n${real.stderr}${real.stdout}\nours exit ${ours.status}:\n${ours.stderr}${ours.stdout}`)
+      })
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
