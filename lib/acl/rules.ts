@@ -311,6 +311,93 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
   })
 }
 
+type ActionRow = {
+  sides: readonly RuleSide[]
+  compile (args: string[], ctx: RuleContext, side: RuleSide): Action
+}
+
+const REQ: readonly RuleSide[] = ['http-request']
+const RES: readonly RuleSide[] = ['http-response']
+const BOTH: readonly RuleSide[] = ['http-request', 'http-response']
+
+const fmt1 = (args: string[], ctx: RuleContext): Format => {
+  exactArgs(args, 1, 'expects exactly 1 argument <format>')
+  return format(args[0], ctx.env).format
+}
+
+const regex2 = (args: string[], ctx: RuleContext): [RegExp, Format] => {
+  exactArgs(args, 2, 'expects exactly 2 arguments <match-regex> and <replace-format>')
+  return [compileRegex(args[0], false), format(args[1], ctx.env).format]
+}
+
+const constant = (d: Decision): Action => () => d
+
+/** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
+const ACTIONS: Record<string, ActionRow> = {
+  'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { t.path = f(t, r); return null } } },
+  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { setUri(t, f(t, r)); return null } } },
+  'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { t.query = f(t, r); return null } } },
+  'set-uri': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { setUri(t, f(t, r)); return null } } },
+  'set-method': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { t.method = f(t, r); return null } } },
+  'replace-path': {
+    sides: REQ,
+    compile: (a, c) => {
+      const [re, f] = regex2(a, c)
+      return (t, r) => { const m = re.exec(t.path); if (m !== null) t.path = expand(f(t, r), m); return null }
+    }
+  },
+  'replace-uri': {
+    sides: REQ,
+    compile: (a, c) => {
+      const [re, f] = regex2(a, c)
+      return (t, r) => { const m = re.exec(urlOf(t)); if (m !== null) setUri(t, expand(f(t, r), m)); return null }
+    }
+  },
+  deny: {
+    sides: BOTH,
+    compile: (a, c, side) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: side === 'http-request' ? 403 : 502, deny: true })
+  },
+  tarpit: { sides: REQ, compile: (a, c) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true }) },
+  return: { sides: BOTH, compile: (a, c) => compileReturn(a, c, { statusWords: ['status'], dflt: 200, deny: false }) },
+  redirect: { sides: BOTH, compile: (a, c) => compileRedirect(a, c, false) },
+  allow: {
+    sides: BOTH,
+    compile: (a) => {
+      if (a.length > 0) throw new TrailingWordError(a[0])
+      return () => STOP
+    }
+  },
+  auth: {
+    sides: REQ,
+    compile: (a, c) => {
+      if (a.length > 0 && a[0] !== 'realm') throw new TrailingWordError(a[0])
+      if (a.length === 1) throw new RuleArgError('missing realm value')
+      if (a.length > 2) throw new TrailingWordError(a[2])
+      return constant({ kind: 'auth', realm: a.length === 2 ? a[1] : c.proxy.name })
+    }
+  },
+  'use-service': {
+    sides: REQ,
+    compile: (a) => {
+      if (a.length === 0) throw new RuleArgError('expects a service name')
+      if (a[0] !== 'prometheus-exporter') throw new RuleArgError(`'${a[0]}' unknown service name.`)
+      if (a.length > 1) throw new TrailingWordError(a[1])
+      return constant({ kind: 'service', service: a[0] })
+    }
+  },
+  'set-status': {
+    sides: RES,
+    compile: (a) => {
+      const code = Number(a[0])
+      if (!Number.isInteger(code) || code < 100 || code > 999) throw new RuleArgError('expects an integer status code between 100 and 999')
+      if (a.length > 1 && (a[1] !== 'reason' || a.length < 3)) throw new TrailingWordError(a[1])
+      if (a.length > 3) throw new TrailingWordError(a[3])
+      return (_t, r) => { if (r !== null) r.status = code; return null }
+    }
+  }
+}
+ACTIONS['replace-pathq'] = ACTIONS['replace-uri']
+
 const requestHeaders: Target = (t) => t.headers
 const responseHeaders: Target = (t, r) => r === null ? t.headers : r.headers
 
@@ -319,83 +406,13 @@ const responseHeaders: Target = (t, r) => r === null ? t.headers : r.headers
  * a warning). Throws RuleArgError / TrailingWordError / ExprError; the caller words them.
  */
 export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Action | null {
-  const { action, args } = rule
-  const name = action
+  const { action: name, args } = rule
   const headers = headerAction(name, args, ctx, side === 'http-request' ? requestHeaders : responseHeaders)
   if (headers !== null) return headers
   const vars = varAction(name, args, ctx)
   if (vars !== null) return vars
-  const fmt1 = (): Format => { exactArgs(args, 1, 'expects exactly 1 argument <format>'); return format(args[0], ctx.env).format }
-  const regex2 = (): [RegExp, Format] => {
-    exactArgs(args, 2, 'expects exactly 2 arguments <match-regex> and <replace-format>')
-    return [compileRegex(args[0], false), format(args[1], ctx.env).format]
-  }
-  if (side === 'http-request') {
-    switch (name) {
-      case 'set-path': { const f = fmt1(); return (t, r) => { t.path = f(t, r); return null } }
-      case 'set-pathq': { const f = fmt1(); return (t, r) => { setUri(t, f(t, r)); return null } }
-      case 'set-query': { const f = fmt1(); return (t, r) => { t.query = f(t, r); return null } }
-      case 'set-uri': { const f = fmt1(); return (t, r) => { setUri(t, f(t, r)); return null } }
-      case 'set-method': { const f = fmt1(); return (t, r) => { t.method = f(t, r); return null } }
-      case 'replace-path': {
-        const [re, f] = regex2()
-        return (t, r) => { const m = re.exec(t.path); if (m !== null) t.path = expand(f(t, r), m); return null }
-      }
-      case 'replace-pathq':
-      case 'replace-uri': {
-        const [re, f] = regex2()
-        return (t, r) => { const m = re.exec(urlOf(t)); if (m !== null) setUri(t, expand(f(t, r), m)); return null }
-      }
-      case 'deny':
-        return compileReturn(args, ctx, { statusWords: ['deny_status', 'status'], dflt: 403, deny: true })
-      case 'tarpit':
-        return compileReturn(args, ctx, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true })
-      case 'return':
-        return compileReturn(args, ctx, { statusWords: ['status'], dflt: 200, deny: false })
-      case 'redirect':
-        return compileRedirect(args, ctx, false)
-      case 'allow':
-        if (args.length > 0) throw new TrailingWordError(args[0])
-        return () => STOP
-      case 'auth': {
-        let realm = ctx.proxy.name
-        if (args.length > 0) {
-          if (args[0] !== 'realm') throw new TrailingWordError(args[0])
-          if (args.length < 2) throw new RuleArgError('missing realm value')
-          if (args.length > 2) throw new TrailingWordError(args[2])
-          realm = args[1]
-        }
-        const d: Decision = { kind: 'auth', realm }
-        return () => d
-      }
-      case 'use-service': {
-        if (args.length === 0) throw new RuleArgError('expects a service name')
-        if (args[0] !== 'prometheus-exporter') throw new RuleArgError(`'${args[0]}' unknown service name.`)
-        if (args.length > 1) throw new TrailingWordError(args[1])
-        const d: Decision = { kind: 'service', service: args[0] }
-        return () => d
-      }
-    }
-  } else {
-    switch (name) {
-      case 'set-status': {
-        const code = Number(args[0])
-        if (!Number.isInteger(code) || code < 100 || code > 999) throw new RuleArgError('expects an integer status code between 100 and 999')
-        if (args.length > 1 && (args[1] !== 'reason' || args.length < 3)) throw new TrailingWordError(args[1])
-        if (args.length > 3) throw new TrailingWordError(args[3])
-        return (_t, r) => { if (r !== null) r.status = code; return null }
-      }
-      case 'deny':
-        return compileReturn(args, ctx, { statusWords: ['deny_status', 'status'], dflt: 502, deny: true })
-      case 'return':
-        return compileReturn(args, ctx, { statusWords: ['status'], dflt: 200, deny: false })
-      case 'redirect':
-        return compileRedirect(args, ctx, false)
-      case 'allow':
-        if (args.length > 0) throw new TrailingWordError(args[0])
-        return () => STOP
-    }
-  }
+  const row = ACTIONS[name]
+  if (row !== undefined && row.sides.includes(side)) return row.compile(args, ctx, side)
   if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))
   if (IGNORED_ACTIONS.has(name)) {
     ctx.env.warn(`'${side} ${name}' is accepted but ignored by fastify-haproxy.`)

@@ -34,6 +34,7 @@ interface ProxyState {
   explicitRef: boolean
   implicitRef: boolean
   inheritors: Set<'fe' | 'be'>
+  ctx: ProxyCtx | null
 }
 
 type Current =
@@ -57,6 +58,8 @@ export class ConfigParser {
   readonly httpErrors: HttpErrorsSection[] = []
   readonly files: string[] = []
   private readonly states = new Map<Proxy, ProxyState>()
+  /** Proxies by name, for the duplicate check. */
+  private readonly byName = new Map<string, Proxy[]>()
   private readonly defaults: ProxyState[] = []
   private lastDefaults: ProxyState | null = null
   private cur: Current = { kind: 'none' }
@@ -209,7 +212,8 @@ export class ConfigParser {
       hasRules: false,
       explicitRef: false,
       implicitRef: false,
-      inheritors: new Set()
+      inheritors: new Set(),
+      ctx: null
     }
     if (parent !== null && parent.hasRules && !isDefaults) {
       const caps: Array<'fe' | 'be'> = kw === 'frontend' ? ['fe'] : kw === 'backend' ? ['be'] : ['fe', 'be']
@@ -222,10 +226,13 @@ export class ConfigParser {
       this.defaults.push(st)
       this.lastDefaults = st
     } else {
-      const clash = this.proxies.find(p => p.name === name && (p.kind === 'listen' || kw === 'listen' || p.kind === kw))
+      const clash = (this.byName.get(name) ?? []).find(p => p.kind === 'listen' || kw === 'listen' || p.kind === kw)
       if (clash) this.diags.alert(`${kw} '${name}' has the same name as ${clash.kind === 'listen' ? 'proxy' : clash.kind} '${name}' declared at ${clash.loc.file}:${clash.loc.line}.`, loc)
       this.proxies.push(proxy)
       this.states.set(proxy, st)
+      const same = this.byName.get(name)
+      if (same) same.push(proxy)
+      else this.byName.set(name, [proxy])
     }
     this.cur = { kind: 'proxy', st }
     if (legacy.length > 0) this.legacyAddress(st, kw, legacy, loc)
@@ -257,25 +264,37 @@ export class ConfigParser {
   // -------------------------------------------------------------------------------------------
   // proxies
 
+  /** The keyword context of a section, made once and pointed at each line in turn. */
   private ctx (st: ProxyState, loc: Loc, kwm: ProxyCtx['kwm']): ProxyCtx {
-    const diags = this.diags
-    return {
-      proxy: st.proxy,
-      isDefaults: st.isDefaults,
-      section: st.section,
-      defaultServer: st.defaultServer,
-      loc,
-      kwm,
-      flags: st.flags,
-      alert: m => diags.alert(m, loc),
-      warn: m => diags.warn(m, loc),
-      notice: m => diags.notice(m, loc),
-      path: p => this.path(p),
-      markRules: () => { st.hasRules = true },
-      env: this.env,
-      crtBase: this.crtBase,
-      caBase: this.caBase
+    if (st.ctx === null) {
+      const diags = this.diags
+      const c: ProxyCtx = {
+        proxy: st.proxy,
+        isDefaults: st.isDefaults,
+        section: st.section,
+        defaultServer: st.defaultServer,
+        loc,
+        kwm,
+        flags: st.flags,
+        alert: m => diags.alert(m, c.loc),
+        warn: m => diags.warn(m, c.loc),
+        notice: m => diags.notice(m, c.loc),
+        path: this.pathOf,
+        markRules: () => { st.hasRules = true },
+        env: this.env,
+        crtBase: this.crtBase,
+        caBase: this.caBase
+      }
+      st.ctx = c
     }
+    const c = st.ctx
+    c.loc = loc
+    c.kwm = kwm
+    c.defaultServer = st.defaultServer
+    c.env = this.env
+    c.crtBase = this.crtBase
+    c.caBase = this.caBase
+    return c
   }
 
   private proxyLine (st: ProxyState, args: string[], words: string[], loc: Loc, kwm: ProxyCtx['kwm']): void {
@@ -323,7 +342,7 @@ export class ConfigParser {
 
   private serverLine (st: ProxyState, args: string[], loc: Loc, isDefault: boolean): void {
     const px = st.proxy
-    const sctx = { name: '', path: (p: string) => this.path(p), caBase: this.caBase, crtBase: this.crtBase, env: this.env }
+    const sctx = { name: '', path: this.pathOf, caBase: this.caBase, crtBase: this.crtBase, env: this.env }
     if (isDefault) {
       const opts: ServerOptions = { ...st.defaultServer }
       const e = applyServerOptions(opts, args.slice(1), sctx, true)
@@ -527,6 +546,8 @@ export class ConfigParser {
     return isAbsolute(p) ? p : resolve(this.baseDir, p)
   }
 
+  private readonly pathOf = (p: string): string => this.path(p)
+
   // -------------------------------------------------------------------------------------------
   // end of input
 
@@ -594,31 +615,28 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
 
 /** What a proxy takes from its defaults section (src/proxy.c proxy_preset_defaults + copy). */
 function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
-  const d = structuredClone(parent.proxy)
+  const d = parent.proxy
   const p = freshProxy(kind, name, loc)
   p.mode = d.mode
   p.modeExplicit = d.modeExplicit
   p.disabled = d.disabled
   if (d.maxconn !== undefined) p.maxconn = d.maxconn
-  p.defaultBackend = d.defaultBackend
-  p.balance = d.balance
-  p.hashType = d.hashType
-  p.timeouts = d.timeouts
+  p.defaultBackend = d.defaultBackend === null ? null : { ...d.defaultBackend }
+  p.balance = d.balance === null ? null : { ...d.balance, args: [...d.balance.args] }
+  p.hashType = d.hashType === null ? null : { ...d.hashType }
+  p.timeouts = { ...d.timeouts }
   p.retries = d.retries
-  p.retryOn = d.retryOn
-  p.redispatch = d.redispatch
+  p.retryOn = [...d.retryOn]
+  p.redispatch = d.redispatch === null ? null : { ...d.redispatch }
   p.allBackups = d.allBackups
-  p.forwardFor = d.forwardFor
-  p.httpCheck = d.httpCheck
+  p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
+  p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
-  p.options = d.options
-  p.errorFiles = d.errorFiles
+  p.options = { ...d.options }
+  p.errorFiles = { ...d.errorFiles }
   if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
-  p.stats = d.stats === null ? null : { ...d.stats, admin: null, httpRequest: [], loc }
-  if (kind === 'defaults') {
-    // A defaults section may itself inherit (`defaults b from a`): it also keeps the ACLs/rules out.
-    p.kind = 'listen'
-  }
+  // Stats settings are shared with the defaults; `stats admin` / `stats http-request` are not allowed there.
+  p.stats = d.stats === null ? null : { ...d.stats, auth: d.stats.auth.map(a => ({ ...a })), scope: [...d.stats.scope], admin: null, httpRequest: [], loc }
   return p
 }
 

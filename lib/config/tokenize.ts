@@ -25,7 +25,17 @@ const isAlpha = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c
 const isAlnum = (c: string): boolean => isAlpha(c) || (c >= '0' && c <= '9')
 const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c)
 
+/** Lines without quotes, escapes, comments or variables split on blanks alone (the common case). */
+const SPECIAL = /["'\\#$\r\n]/
+const BLANKS = /[ \t\v\f]+/
+
 export function tokenizeLine (raw: string, ctx: TokenizeContext): TokenizedLine {
+  if (!SPECIAL.test(raw)) {
+    const words = raw.split(BLANKS)
+    if (words[0] === '') words.shift()
+    if (words.length > 0 && words[words.length - 1] === '') words.pop()
+    if (words.length <= MAX_LINE_ARGS) return { words, error: null }
+  }
   let start = 0
   while (start < raw.length && isSpace(raw[start]!)) start++
   const words: string[] = []

@@ -419,6 +419,32 @@ export class ServerRuntime implements ServerView, LbServer {
     this.warmup.unref()
   }
 
+  /**
+   * Takes over the health of the same server in the previous configuration (a reload):
+   * counters, weight and admin state come from the new config, as after a HAProxy reload.
+   */
+  adopt (prev: ServerRuntime): void {
+    if (this.admin === 'maint') return
+    const prevTop = prev.rise + prev.fall - 1
+    const top = this.rise + this.fall - 1
+    if (prev.op === 'up' && prev.admin !== 'maint') {
+      this.op = 'up'
+      this.health = prev.health === prevTop ? top : Math.min(top, Math.max(this.rise, prev.health - prev.rise + this.rise))
+    } else if (prev.admin !== 'maint') {
+      this.op = 'down'
+      this.health = Math.min(prev.health, this.rise - 1)
+      this.downSince = prev.downSince > 0 ? prev.downSince : Date.now()
+    }
+    this.nolb = prev.nolb && this.op === 'up'
+    this.lastCheck = prev.lastCheck
+    this.lastCheckAt = prev.lastCheckAt
+    this.chkfail = prev.chkfail
+    this.chkdown = prev.chkdown
+    this.lastChange = prev.lastChange
+    this.downTotal = prev.downTotal
+    this.refresh()
+  }
+
   stopTimers (): void {
     if (this.warmup !== null) clearTimeout(this.warmup)
     this.warmup = null
@@ -532,7 +558,7 @@ export class Backend implements BackendView {
       if (srv.maxqueue > 0 && srv.queue.length >= srv.maxqueue) return null
       return this.enqueue(srv)
     }
-    this.take(srv)
+    this.take(srv, 0)
     return srv
   }
 
@@ -544,6 +570,18 @@ export class Backend implements BackendView {
     this.dequeueFor(srv)
   }
 
+  /**
+   * After a reload: checked servers with the same name and address as in `prev` keep their
+   * health (UP/DOWN, counter, last check) instead of starting over at "UP, falls at the first failure".
+   */
+  adoptHealth (prev: Backend): void {
+    for (const s of this.servers) {
+      const old = prev.server(s.name)
+      if (old !== undefined && old.addr === s.addr && old.hasCheck && s.hasCheck) s.adopt(old)
+    }
+    this.settle(Date.now(), false)
+  }
+
   /** Resolves every queued request with null and stops the servers' timers. */
   close (): void {
     for (const s of this.servers) {
@@ -553,8 +591,11 @@ export class Backend implements BackendView {
     for (const p of this.queue.splice(0)) this.drop(p)
   }
 
-  private take (srv: ServerRuntime): void {
+  /** The request holds a slot on `srv` now; `waited` ms in a queue (HAProxy averages qtime over every request). */
+  private take (srv: ServerRuntime, waited: number): void {
     srv.served++
+    srv.counters.qtime.add(waited)
+    this.counters.qtime.add(waited)
     const c = srv.counters
     c.scur = srv.served
     if (c.scur > c.smax) c.smax = c.scur
@@ -594,10 +635,7 @@ export class Backend implements BackendView {
   private grant (p: Pending, srv: ServerRuntime): void {
     if (p.timer !== null) clearTimeout(p.timer)
     p.timer = null
-    const now = Date.now()
-    srv.counters.qtime.add(now - p.since)
-    this.counters.qtime.add(now - p.since)
-    this.take(srv)
+    this.take(srv, Date.now() - p.since)
     p.resolve(srv)
   }
 
@@ -667,14 +705,15 @@ export class Backend implements BackendView {
   }
 
   /** After any server change: the backend's own UP/DOWN state (backend.c set_backend_down). */
-  settle (now: number): void {
+  settle (now: number, report = true): void {
     const up = this.lb.totWeight > 0
     if (up === this.isUp) return
     this.isUp = up
     this.lastChange = now
     if (!up) {
-      this.chkdown++
       this.downSince = now
+      if (!report) return
+      this.chkdown++
       this.log?.error(`backend '${this.name}' has no server available!`)
     } else if (this.downSince > 0) {
       this.downTotal += now - this.downSince

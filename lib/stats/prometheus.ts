@@ -231,7 +231,7 @@ export function renderPrometheus (model: StatsModel, filter: RowFilter = {}, now
     const name = PREFIX[type] + suffix
     let body = ''
     const pos = FAMILY_POS[fi]
-    const httpOnly = suffix.startsWith('http_')
+    const httpOnly = suffix.startsWith('http_') || field === 'intercepted'
     if (field === 'hrsp') {
       // HAProxy walks this family code by code, then object by object
       for (let i = 0; i < HRSP_CODES.length; i++) {

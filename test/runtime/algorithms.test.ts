@@ -30,6 +30,10 @@ const RECORDED_SEQUENCES: Array<[string, string, string]> = [
   ['roundrobin', '6 4', 's1 s1 s2 s1 s2 s1 s1 s2 s1 s2 s1 s1 s2 s1 s2 s1 s1 s2 s1 s2 s1 s1 s2 s1 s2 s1 s1 s2 s1 s2 s1 s1 s2 s1 s2 s1 s1 s2 s1 s2'],
   ['roundrobin', '256 3', 's1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1 s1'],
   ['roundrobin', '1 1 1 1 1', 's1 s2 s3 s4 s5 s1 s2 s3 s4 s5 s1 s2 s3 s4 s5 s1 s2 s3 s4 s5 s1 s2 s3 s4 s5 s1 s2 s3 s4 s5 s1 s2 s3 s4 s5 s1 s2 s3 s4 s5'],
+  ['roundrobin', '5 4 5', 's1 s3 s1 s3 s2 s1 s3 s2 s1 s3 s2 s1 s3 s1 s2 s3 s1 s3 s2 s1 s3 s2 s1 s3 s2 s1 s3 s1 s2 s3 s1 s3 s2 s1 s3 s2 s1 s3 s2 s1'],
+  ['roundrobin', '3 7 2 9', 's4 s2 s4 s1 s2 s4 s3 s4 s2 s4 s2 s1 s4 s2 s4 s2 s4 s3 s1 s4 s2 s4 s2 s4 s1 s2 s4 s3 s4 s2 s4 s2 s1 s4 s2 s4 s2 s4 s3 s1'],
+  ['roundrobin', '11 12 13', 's3 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s2 s1 s3 s2 s3 s1 s2 s3 s1 s3 s2 s1 s3 s2 s1 s3 s2 s1 s3 s2 s1 s3 s2 s3 s1'],
+  ['roundrobin', '2 9 4 4 1', 's2 s3 s2 s4 s2 s1 s3 s2 s4 s2 s5 s2 s3 s2 s4 s2 s1 s3 s2 s4 s2 s3 s2 s4 s2 s1 s3 s2 s4 s2 s5 s2 s3 s2 s4 s2 s1 s3 s2 s4'],
   ['static-rr', '1 1', 's1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2 s1 s2'],
   ['static-rr', '1 1 1', 's1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1 s2 s3 s1'],
   ['static-rr', '1 3', 's1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2 s1 s2 s2 s2'],
@@ -418,3 +422,52 @@ for (const [balance, hashType, weights, expected] of RECORDED_EXPRESSION_HASHES)
     assert.equal(be.algorithm, balance.split(' ')[0])
   })
 }
+
+test('property: over whole cycles round robin serves each server its weight (static-rr exactly, fwrr within one pick per server, as haproxy: 5:4:5 gives 16/11/15 of 42)', () => {
+  fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 6 }), fc.constantFrom('roundrobin', 'static-rr'), (weights, balance) => {
+    const be = backendOf(`${head}  balance ${balance}\n${serverLines(weights.join(' '))}`)
+    const total = weights.reduce((a, b) => a + b, 0)
+    const g = weights.reduce((a, b) => { while (b) [a, b] = [b, a % b]; return a })
+    const cycle = balance === 'static-rr' ? total / g : total
+    const counts = new Map<string, number>()
+    for (const n of picks(be, cycle * 3).split(' ')) counts.set(n, (counts.get(n) ?? 0) + 1)
+    weights.forEach((w, i) => {
+      const want = (balance === 'static-rr' ? w / g : w) * 3
+      const got = counts.get(`s${i + 1}`) ?? 0
+      if (balance === 'static-rr') assert.equal(got, want, `weights ${weights}`)
+      else assert.ok(Math.abs(got - want) <= weights.length, `weights ${weights}: s${i + 1} ${got} vs ${want}`)
+    })
+  }), { numRuns: 150 })
+})
+
+test('property: whatever the runtime changes, only usable servers are picked', () => {
+  const op = fc.record({
+    server: fc.integer({ min: 0, max: 4 }),
+    action: fc.constantFrom('ready', 'drain', 'maint', 'w0', 'w1', 'w5', 'w17'),
+    picks: fc.integer({ min: 0, max: 7 })
+  })
+  fc.assert(fc.property(fc.constantFrom('roundrobin', 'leastconn', 'first', 'random', 'uri\n  hash-type consistent', 'source'), fc.array(op, { maxLength: 25 }), (balance, ops) => {
+    const be = backendOf(`${head}  balance ${balance}\n${serverLines('1 2 3 1 1')}  server b 127.0.0.1:10009 backup\n`)
+    for (const o of ops) {
+      const s = be.servers[o.server]
+      if (o.action.startsWith('w')) {
+        const w = Number(o.action.slice(1))
+        // Static algorithms only take 0 or the configured weight (haproxy's answer otherwise).
+        if (!be.lb.dynamic && w !== 0 && w !== be.initialWeight(s)) assert.throws(() => s.setWeight(w), RangeError)
+        else s.setWeight(w)
+      } else s.setAdmin(o.action as 'ready' | 'drain' | 'maint')
+      for (let i = 0; i < o.picks; i++) {
+        const got = be.acquire(txn(`/p${i}`), null)
+        assert.ok(!(got instanceof Promise))
+        if (got === null) {
+          assert.equal(be.isUp, false)
+          continue
+        }
+        assert.ok(got.usable, `${got.name} picked while ${got.admin}/${got.op} weight ${got.uweight}`)
+        const activeUp = be.servers.some((x) => !x.backup && x.usable)
+        if (activeUp) assert.equal(got.backup, false, 'a backup served while an active server was up')
+        be.release(got)
+      }
+    }
+  }), { numRuns: 300 })
+})

@@ -132,12 +132,16 @@ test('maxconn: requests wait in the backend queue, first come first served', asy
   assert.ok(w1 instanceof Promise && w2 instanceof Promise)
   assert.equal(be.qcur, 2)
   assert.equal(be.qmax, 2)
+  assert.equal(b.counters.qtime.max, 0, 'served at once: 0 ms in the queue')
+  await sleep(30)
   be.release(b)
   assert.equal((await w1)?.name, 's2')
   be.release(a)
   assert.equal((await w2)?.name, 's1')
   assert.equal(be.qcur, 0)
   assert.equal(a.counters.stot, 2)
+  assert.ok(b.counters.qtime.max >= 25, `queue time ${b.counters.qtime.max} ms`)
+  assert.ok(be.counters.qtime.max >= 25)
 })
 
 test('timeout queue: a request that waited too long gets null (503)', async () => {

@@ -425,3 +425,22 @@ test('option log-health-checks: one line per check that moves the counter, as ha
     'Server be/s1 is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.'
   ])
 })
+
+test('adoptHealth: after a reload, unchanged servers keep their health, new ones start fresh', async (t) => {
+  const live = await upstream()
+  t.after(() => live.close())
+  const dead = await closedPort()
+  const cfg = (extra: string): string => `${head}  server up 127.0.0.1:${live.port} check inter 30\n  server down 127.0.0.1:${dead} check inter 30\n${extra}`
+  const old = backendOf(cfg(''))
+  const hc = run(old)
+  await until(() => server(old, 'down').op === 'down' && server(old, 'up').health === 4, 2000, 'settled')
+  hc.stop()
+  const next = backendOf(cfg(`  server added 127.0.0.1:${live.port} check inter 30\n`))
+  next.adoptHealth(old)
+  assert.equal(server(next, 'down').op, 'down')
+  assert.equal(server(next, 'down').health, 0)
+  assert.equal(server(next, 'down').lastCheck.status, 'L4CON')
+  assert.equal(server(next, 'up').health, 4)
+  assert.equal(server(next, 'added').health, 2, 'a new server starts at rise')
+  assert.equal(picks(next, 4), 'up added up added')
+})

@@ -7,7 +7,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
-import { parseCsv } from './views.js'
+import { HTTP_DEFAULTS, parseCsv } from './views.js'
 
 async function upstream (name: string): Promise<{ server: http.Server, addr: string }> {
   const server = http.createServer((_req, res) => {
@@ -33,11 +33,7 @@ test('after N concurrent proxied requests, stot / lbtot / hrsp_2xx of the server
   const ups = await Promise.all(['a', 'b', 'c'].map(upstream))
   t.after(() => { for (const u of ups) u.server.close() })
   const config = `
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
+${HTTP_DEFAULTS}
 frontend main
     bind 127.0.0.1:8080
     default_backend app

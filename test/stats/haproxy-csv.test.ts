@@ -15,7 +15,7 @@ import { renderTyped, statsJson } from '../../lib/stats/json.js'
 import { renderHtml } from '../../lib/stats/html.js'
 import { renderPrometheus } from '../../lib/stats/prometheus.js'
 import { STAT_FIELDS } from '../../lib/stats/fields.js'
-import { FakeBackend, FakeFrontend, FakeServer, makeProxy, model, parseCsv, statsConfig } from './views.js'
+import { FakeBackend, FakeFrontend, FakeServer, HTTP_DEFAULTS, makeProxy, model, parseCsv, statsConfig } from './views.js'
 
 const HAPROXY = '/usr/sbin/haproxy'
 const skip = !existsSync(HAPROXY) && 'haproxy is not installed'
@@ -86,11 +86,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stats-csv-'))
   const cfg = join(dir, 'haproxy.cfg')
   writeFileSync(cfg, `
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
+${HTTP_DEFAULTS}
 frontend main
     bind 127.0.0.1:${ports.fe}
     maxconn 100
@@ -256,7 +252,6 @@ test('Prometheus: the frontend/backend/server families and samples of HAProxy\'s
   const samples = (text: string): string[] => text.split('\n').filter(l => l.startsWith('haproxy_') && !l.startsWith('haproxy_process_')).map(l => l.slice(0, l.lastIndexOf(' ')))
   const helps = (text: string): string[] => text.split('\n').filter(l => /^# (HELP|TYPE) haproxy_(frontend|backend|server)_/.test(l))
   const ours = renderPrometheus(ourModel())
-  if (process.env.PROM_DUMP !== undefined) { writeFileSync(process.env.PROM_DUMP + '.ours', ours); writeFileSync(process.env.PROM_DUMP + '.theirs', haproxyProm) }
   assert.deepEqual(helps(ours), helps(haproxyProm))
   assert.deepEqual(samples(ours), samples(haproxyProm))
 })

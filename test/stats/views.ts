@@ -19,6 +19,13 @@ export function makeProxy (kind: Proxy['kind'], name: string, id: number, over: 
   return { ...parseConfig(`${kind} px\n    mode http\n`).proxies[0], name, id, ...over }
 }
 
+/** A `defaults` section for configs run through haproxy or the gateway in tests. */
+export const HTTP_DEFAULTS = `defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s`
+
 export class FakeServer implements AdminServer {
   name: string
   id: number
