@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { HttpTxn } from '../lib/acl/txn.js'
 import type { ParsedConfig } from '../lib/config/model.js'
 import { fmt, median, table, verdict } from './report.js'
+import { seedConfig } from './seed-config.js'
 
 type Compile = typeof import('../lib/acl/compile.js').compileProxy
 type Parse = typeof import('../lib/config/parse.js').parseConfig
@@ -35,24 +36,7 @@ function txn (url: string, headers: Record<string, string> = {}, src = '192.0.2.
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
 
-const SEED = HEAD + `
-frontend  main
-    bind 127.0.0.1:8080
-    acl url_static       path_beg       -i /static /images /javascript /stylesheets
-    acl url_static       path_end       -i .jpg .gif .png .css .js
-
-    use_backend static          if url_static
-    default_backend             app
-
-backend static
-    balance     roundrobin
-    server      static 127.0.0.1:4331 check
-
-backend app
-    balance     roundrobin
-    server  app1 127.0.0.1:8081 check
-    server  app2 127.0.0.1:8082 check
-`
+const SEED = seedConfig({ frontend: 8080, stats: 9000, up1: 8081, up2: 8082 })
 
 const seedTxns = (): HttpTxn[] => [
   txn('/'), txn('/index.html'), txn('/static/app.css'), txn('/images/logo.png'),

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { createServer, type AddressInfo } from 'node:net'
 import autocannon from 'autocannon'
 import { fmt, median, table, verdict } from './report.js'
+import { seedConfig } from './seed-config.js'
 
 export interface ProxyBenchOptions {
   /** Seconds per measurement. */
@@ -134,41 +135,6 @@ async function measure (sut: Sut, load: Load, seconds: number): Promise<Sample> 
   return { cpuUs: ticks * (1e6 / clockTicks) / Math.max(r.requests, 1), rps: r.rps, p99: r.p99, bad: r.bad }
 }
 
-function seedConfig (port: number, statsPort: number, up1: number, up2: number): string {
-  return `global
-    nbthread 1
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-
-frontend  main
-    bind 127.0.0.1:${port}
-    acl url_static       path_beg       -i /static /images /javascript /stylesheets
-    acl url_static       path_end       -i .jpg .gif .png .css .js
-
-    use_backend static          if url_static
-    default_backend             app
-
-backend static
-    balance     roundrobin
-    server      static 127.0.0.1:${up1} check
-
-backend app
-    balance     roundrobin
-    server  app1 127.0.0.1:${up1} check
-    server  app2 127.0.0.1:${up2} check
-
-listen stats
-  bind  127.0.0.1:${statsPort}
-  mode  http
-  stats enable
-  stats uri /haproxy_stats
-  stats auth  admin:admin
-`
-}
-
 /** 1,000 `acl` + `use_backend` rules that /bench misses, so every request runs them all. */
 function thousandAclConfig (port: number, up1: number, up2: number): string {
   const lines = ['defaults', '    mode http', '    timeout connect 5s', '    timeout client 30s', '    timeout server 30s',
@@ -210,7 +176,7 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         what: 'our plugin, seed config, 2 servers',
         start: async port => {
           const file = join(dir, 'seed.cfg')
-          writeFileSync(file, seedConfig(port, await freePort(), up1, up2))
+          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
           return launch(1, process.execPath, [...tsx, 'plugin', String(port), file], { line: 'ready' })
         }
       },
@@ -230,7 +196,7 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         what: 'real HAProxy, seed config, 1 thread',
         start: async port => {
           const file = join(dir, 'haproxy.cfg')
-          writeFileSync(file, seedConfig(port, await freePort(), up1, up2))
+          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
           return launch(1, 'haproxy', ['-db', '-f', file], { port })
         }
       })
@@ -289,7 +255,14 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         ]
       })
       lines.push(`${tool}: ${CONNECTIONS} connections, ${opts.duration} s per measurement, ${opts.rounds} rounds (first dropped), medians`, '')
-      lines.push(...table(['variant', 'CPU µs/req', 'min–max', 'x http-proxy', 'req/s', 'x http-proxy', 'p99 ms', 'x http-proxy', ''], rows), '')
+      lines.push(...table(['variant', 'CPU µs/req', 'min–max', 'x http-proxy', 'req/s', 'x http-proxy', 'p99 ms', 'x http-proxy', ''], rows))
+      if (suts.some(s => s.name === 'plugin-seed') && suts.some(s => s.name === 'http-proxy')) {
+        const cpu = median(pick(tool, 'plugin-seed', s => s.cpuUs)) / base(s => s.cpuUs)
+        const p99 = median(pick(tool, 'plugin-seed', s => s.p99)) / base(s => s.p99)
+        lines.push(`plugin-seed vs http-proxy: CPU/request ${fmt(cpu, 2)}x (≤ 0.7: ${verdict(cpu, 0.7)}; stretch ≤ 0.6: ${verdict(cpu, 0.6)}), ` +
+          `p99 ${fmt(p99, 2)}x (≤ 1.0: ${verdict(p99, 1)})`)
+      }
+      lines.push('')
     }
 
     const rssRows = suts.map(sut => {

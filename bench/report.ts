@@ -29,7 +29,7 @@ export function verdict (value: number, limit: number): string {
 export function table (header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
   const line = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ').trimEnd()
-  return [line(header), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line)]
+  return [line(header), widths.map(w => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(line)]
 }
 
 /** Runs a part; a part whose module is missing or that fails says so instead of the figures. */

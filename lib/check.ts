@@ -9,27 +9,36 @@ import { listenerCheck, resolveServers, validateReferences } from './config/vali
 
 const isAlert = (d: Diagnostic): boolean => d.level === 'alert'
 
-/** Every diagnostic of the configuration, in the order HAProxy would print them. Never throws. */
-export function checkConfig (config: ParsedConfig): Diagnostic[] {
+/**
+ * The diagnostics in HAProxy's two stages: what reading the files found (the parser's and the
+ * expression compiler's messages, interleaved by line), then what the load-time checks found —
+ * which only run when the first stage had no alert. Never throws.
+ */
+export function checkStages (config: ParsedConfig): { parse: Diagnostic[], post: Diagnostic[] } {
   let expr: Diagnostic[]
   try {
     expr = checkExpressions(config)
   } catch (e) {
     expr = [{ level: 'alert', message: `internal error while checking expressions: ${(e as Error).message}` }]
   }
-  // Expressions are compiled line by line in HAProxy: their messages interleave with the parser's.
   const order = new Map(config.files.map((f, i) => [f, i]))
   const rank = (d: Diagnostic): number => d.loc ? (order.get(d.loc.file) ?? 0) * 1e9 + d.loc.line : Number.MAX_SAFE_INTEGER
-  const parsed = [...config.diagnostics, ...expr]
+  const parse = [...config.diagnostics, ...expr]
     .map((d, i) => ({ d, i }))
     .sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i)
     .map(x => x.d)
-  if (parsed.some(isAlert)) return parsed
+  if (parse.some(isAlert)) return { parse, post: [] }
   const refs = validateReferences(config)
-  if (refs.some(isAlert)) return [...parsed, ...refs]
+  if (refs.some(isAlert)) return { parse, post: refs }
   const servers = resolveServers(config)
-  if (servers.some(isAlert)) return [...parsed, ...refs, ...servers]
-  return [...parsed, ...refs, ...listenerCheck(config)]
+  if (servers.some(isAlert)) return { parse, post: [...refs, ...servers] }
+  return { parse, post: [...refs, ...servers, ...listenerCheck(config)] }
+}
+
+/** Every diagnostic of the configuration, in the order HAProxy would print them. Never throws. */
+export function checkConfig (config: ParsedConfig): Diagnostic[] {
+  const { parse, post } = checkStages(config)
+  return [...parse, ...post]
 }
 
 export { NO_LISTENER } from './config/validate.js'

@@ -6,12 +6,11 @@
 //   -v / -vv      version                        -h   usage
 // Without -c it serves the configuration (lib/serve.ts runGateway). A thin user of the library.
 
-import { readFileSync } from 'node:fs'
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import type { Diagnostic } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
-import { checkConfig, NO_LISTENER } from './check.js'
+import { checkStages, NO_LISTENER } from './check.js'
 
 interface CliOptions {
   check: boolean
@@ -32,7 +31,7 @@ const USAGE = `Usage : fastify-haproxy [-f <cfgfile|cfgdir>]* [ -c ] [ -q ] [ -d
         -h shows this help.
 Without -c, the configuration is served until SIGINT/SIGTERM.`
 
-export function parseArgv (argv: string[]): CliOptions {
+function parseArgv (argv: string[]): CliOptions {
   const o: CliOptions = { check: false, files: [], quiet: false, zeroWarning: false, version: 0, help: false, bad: null }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -73,7 +72,7 @@ function version (): string {
 }
 
 /** Runs `-c`; returns the exit status and writes what haproxy -c would. */
-export function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boolean }, out: (s: string) => void, err: (s: string) => void): number {
+function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boolean }, out: (s: string) => void, err: (s: string) => void): number {
   const pid = process.pid
   for (const f of files) {
     try {
@@ -84,7 +83,8 @@ export function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boo
     }
   }
   const config = loadConfig(files)
-  const diags = checkConfig(config)
+  const { parse, post } = checkStages(config)
+  const diags = [...parse, ...post]
   // The global `quiet` / `zero-warning` keywords act like -q / -dW (§3.1).
   const quiet = o.quiet || config.global.ignored.some(k => k.keyword === 'quiet')
   const zeroWarning = o.zeroWarning || config.global.ignored.some(k => k.keyword === 'zero-warning')
@@ -93,7 +93,8 @@ export function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boo
   for (const d of shown) say(formatDiagnostic(d, pid))
   const alerts = shown.filter(d => d.level === 'alert')
   if (alerts.length > 0) {
-    const failedFiles = new Set(alerts.map(d => d.loc?.file).filter((f): f is string => f !== undefined))
+    // "Error(s) found" closes each file whose reading failed; later stages only get the last line.
+    const failedFiles = new Set(parse.filter(d => d.level === 'alert').map(d => d.loc?.file ?? config.files[0]).filter((f): f is string => f !== undefined))
     for (const f of failedFiles) say(formatDiagnostic({ level: 'alert', message: `Error(s) found in configuration file : ${f}` }, pid))
     if (!alerts.some(d => d.message === 'Failed to initialize server(s) addr.')) say(formatDiagnostic({ level: 'alert', message: 'Fatal errors found in configuration.' }, pid))
     return 1
@@ -105,7 +106,7 @@ export function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boo
   }
   const noListener = diags.find((d: Diagnostic) => d.keyword === NO_LISTENER)
   if (noListener) {
-    if (!quiet) out(noListener.message.replace('exit(2)', `exit(2)`))
+    if (!quiet) out(noListener.message)
     return 2
   }
   if (!quiet) {
@@ -115,7 +116,7 @@ export function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boo
   return 0
 }
 
-export async function main (argv: string[]): Promise<number> {
+async function main (argv: string[]): Promise<number> {
   const o = parseArgv(argv)
   const out = (s: string): void => { process.stdout.write(s + '\n') }
   const err = (s: string): void => { process.stderr.write(s + '\n') }

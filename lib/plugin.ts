@@ -26,11 +26,12 @@ import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, FrontendCounters, answer, badHost, makeTxn, pageFor, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, RequestRoute } from './runtime/forward.js'
 import type { StatsModel } from './stats/model.js'
-import { statsRoutes } from './stats/routes.js'
+import { matchesStatsUri, statsRoutes } from './stats/routes.js'
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './stats/prometheus.js'
 import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
@@ -162,7 +163,13 @@ export class Gateway {
     this.rt.health.start()
   }
 
+  /** Cuts open WebSocket tunnels (they would hold a graceful close open until `timeout tunnel`). */
+  closeTunnels (): void {
+    for (const b of this.rt.backends.values()) b.closeTunnels()
+  }
+
   async close (): Promise<void> {
+    this.closeTunnels()
     this.rt.health.stop()
     await Promise.all([...this.rt.backends.values()].map(b => b.close()))
   }
@@ -207,7 +214,7 @@ export class Gateway {
       const rules = compileProxy({ ...proxy, defaultBackend: null }, config)
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
       frontends.set(proxy.name, {
-        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor, rules },
+        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null
       })
     }
@@ -281,6 +288,19 @@ export function pickFrontend (config: ParsedConfig, name: string | undefined): P
 
 const EMPTY = Buffer.alloc(0)
 
+/** A rule's verdict: `use-service prometheus-exporter` is served here, the rest by answer(). */
+function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
+  if (verdict.kind === 'service' && verdict.service === 'prometheus-exporter') {
+    const body = Buffer.from(renderPrometheus(gateway.statsModel()))
+    res.writeHead(200, ['content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)])
+    res.end(body)
+    fe.counters.counters.intercepted++
+    fe.counters.counters.countResponse(200)
+    return
+  }
+  answer(verdict, res, fe, be)
+}
+
 /**
  * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
  * for requests the app serves apart from the transaction the rules read.
@@ -293,7 +313,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
     if (statsUris.length > 0) {
       const url = req.url ?? ''
-      for (let i = 0; i < statsUris.length; i++) if (url.startsWith(statsUris[i]!)) { done(); return }
+      for (let i = 0; i < statsUris.length; i++) if (matchesStatsUri(statsUris[i]!, url)) { done(); return }
     }
     const counters = fe.route.counters
     const now = Date.now()
@@ -310,7 +330,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
       reply.hijack()
-      answer(verdict, reply.raw, fe.route, null)
+      intercept(gateway, verdict, reply.raw, fe.route, null)
       return
     }
     const switched: Decision = fe.route.rules.switching(txn)
@@ -334,7 +354,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     txn.backend = be.name
     if (be.rules !== null && be.proxy.httpRequest.length > 0) {
       const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { answer(beVerdict, res, fe.route, be); return }
+      if (beVerdict !== null) { intercept(gateway, beVerdict, res, fe.route, be); return }
     }
     const route: RequestRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
@@ -342,7 +362,14 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
       /^websocket$/i.test(req.headers.upgrade)
     const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
-    new Exchange(fe.route, be, txn, req, res, route, head).start()
+    try {
+      new Exchange(fe.route, be, txn, req, res, route, head).start()
+    } catch (err) {
+      // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
+      request.log.error({ err }, 'fastify-haproxy: forwarding failed')
+      if (head !== null) req.socket.destroy()
+      else writePage(res, pageFor(500, fe.route, be))
+    }
   }
 }
 
@@ -424,7 +451,10 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     routeUpgrades(app, app.server)
     if (owned) gw.start()
   })
-  if (owned) app.addHook('onClose', async () => { await gw.close() })
+  if (owned) {
+    app.addHook('preClose', async () => { gw.closeTunnels() })
+    app.addHook('onClose', async () => { await gw.close() })
+  }
 }
 
 /** The plugin (fastify-plugin'd: its hook sees every request of the app). */

@@ -188,6 +188,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       stopping = true
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
+      gateway.closeTunnels()
       void Promise.all([...listeners.values()].map(stop))
         .then(() => gateway.close())
         .finally(resolve)

@@ -7,15 +7,17 @@ import type { CompileEnv } from './env.js'
 import { compileChain, parseExpr } from './expr.js'
 import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
 import { MATCHERS, matchRow, type Matcher } from './matchers.js'
-import { ExprError } from './sample.js'
+import { ExprError, type Side } from './sample.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
 export type Predicate = (txn: HttpTxn, res: HttpResponseView | null) => boolean
 
 export interface AclTerm {
   test: Predicate
-  /** Uses response fetches. */
-  res: boolean
+  /** The message its fetch reads when it cannot be used on both sides. */
+  needs: Side | null
+  /** Its fetch as written, for messages. */
+  keyword: string
   /** Set when the expression has no pattern and so never matches (HAProxy warns). */
   neverMatches: boolean
 }
@@ -37,28 +39,26 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
   if (row === undefined) throw new ExprError(`unknown fetch method '${parsed.fetch.name}' in ACL expression '${text}'`)
   const expr = compileChain(row, parsed.fetch, parsed.convs, env, kw !== undefined)
 
-  // Flags (§7.1.1); -f files are read with the match method known so far, as HAProxy does.
+  // Flags (§7.1.1). HAProxy reads a -f file as soon as it meets it, so -m must come first.
+  // -n (no DNS resolution) changes nothing here: patterns are never resolved.
   let icase = false
   let method: string | null = null
   let mapKeys = false
   const patterns: string[] = []
   let i = 1
-  let sawFile = false
   const files: string[] = []
   while (i < words.length && words[i].startsWith('-')) {
     const flag = words[i]
     if (flag === '--') { i++; break }
     if (flag === '-i') icase = true
-    else if (flag === '-n') { /* no DNS resolution: we never resolve */ } else if (flag === '-M') mapKeys = true
+    else if (flag === '-M') mapKeys = true
     else if (flag === '-u') i++
-    else if (flag === '-f') {
-      files.push(words[++i] ?? '')
-      sawFile = true
-    } else if (flag === '-m') {
-      if (sawFile) throw new ExprError("'-m' must only be specified before patterns and files in parsing ACL expression")
+    else if (flag === '-f') files.push(words[++i] ?? '')
+    else if (flag === '-m') {
+      if (files.length > 0) throw new ExprError("'-m' must only be specified before patterns and files in parsing ACL expression")
       method = words[++i] ?? ''
       if (matchRow(method) === undefined) throw new ExprError(`unknown matching method '${method}' when parsing ACL expression`)
-    } else {
+    } else if (flag !== '-n') {
       throw new ExprError(`'${flag}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'`)
     }
     i++
@@ -79,12 +79,13 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
     noPatterns = m.noPatterns === true
     matcher = m.build(patterns, icase)
   }
-  const res = expr.res
-  if (!noPatterns && patterns.length === 0) return { test: NEVER, res, neverMatches: words.length === 1 }
+  const needs = expr.needs
+  const keyword = parsed.fetch.name
+  if (!noPatterns && patterns.length === 0) return { test: NEVER, needs, keyword, neverMatches: words.length === 1 }
 
   const { one, each } = expr
   if (noPatterns && matchName === 'found') {
-    return { test: each !== null ? (t, r) => each(t, r, () => true) : (t, r) => one(t, r) !== null, res, neverMatches: false }
+    return { test: each !== null ? (t, r) => each(t, r, () => true) : (t, r) => one(t, r) !== null, needs, keyword, neverMatches: false }
   }
   const test: Predicate = each !== null
     ? (t, r) => each(t, r, (v) => matcher.find(v) !== -1)
@@ -92,5 +93,5 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
         const v = one(t, r)
         return v !== null && matcher.find(v) !== -1
       }
-  return { test, res, neverMatches: false }
+  return { test, needs, keyword, neverMatches: false }
 }

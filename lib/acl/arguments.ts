@@ -29,7 +29,11 @@ export interface RawArg {
   rest: string
 }
 
-/** Splits the text between the parentheses (with the closing one and what follows in `tail`). */
+/**
+ * Splits the text between the parentheses (with the closing one and what follows in `tail`).
+ * Outside quotes a backslash only escapes a quote, a comma, ')' or itself: `regsub(x,<\1>)`
+ * keeps its back-reference, as with HAProxy 2.6.
+ */
 export function splitArgs (inner: string, tail: string): RawArg[] {
   const out: RawArg[] = []
   if (inner === '') return out
@@ -43,7 +47,7 @@ export function splitArgs (inner: string, tail: string): RawArg[] {
       else if (c === 92 && i + 1 < inner.length) cur += inner[++i]
       else cur += inner[i]
     } else if (c === 34 || c === 39) quote = c
-    else if (c === 92 && i + 1 < inner.length) cur += inner[++i]
+    else if (c === 92 && i + 1 < inner.length && `"',)\\`.includes(inner[i + 1])) cur += inner[++i]
     else if (c === 44) {
       out.push({ text: cur, rest: inner.slice(start) + tail })
       cur = ''

@@ -6,12 +6,13 @@
 
 import type { Condition, Diagnostic, Loc, ParsedConfig, Proxy, Rule } from '../config/model.js'
 import { compileAcl, type AclTerm, type Predicate } from './acl.js'
-import { compileCondition, type AclLookup } from './condition.js'
+import { compileCondition, type AclLookup, type CondContext } from './condition.js'
 import type { CompileEnv } from './env.js'
 import { compileFormat } from './logformat.js'
 import { FileCache } from './maps.js'
 import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, type Action, type RuleContext, type RuleSide } from './rules.js'
 import { ExprError } from './sample.js'
+import type { BackendView } from '../runtime/state.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 import { UserlistAuth } from './userlist.js'
 
@@ -25,20 +26,26 @@ export interface CompiledProxy {
   responseRules (txn: HttpTxn, res: HttpResponseView): Decision | null
   /** `stats admin if|unless <cond>`: false when the proxy has none. */
   statsAdmin (txn: HttpTxn): boolean
-  /** `stats http-request auth|allow|deny` rules; null = go on. */
-  statsRules (txn: HttpTxn): Decision | null
+  /** `stats http-request auth|allow|deny` rules: a Decision, 'allow' (skip `stats auth`), or null = go on. */
+  statsRules (txn: HttpTxn): Decision | 'allow' | null
   /** One line per compiled rule, for debugging (`prettyPrint` in find-my-way's spirit). */
   describe (): string
+}
+
+/** What the running gateway can tell the rules: live backend state for `nbsrv` / `srv_is_up`. */
+export interface RuntimeHooks {
+  backend (name: string): BackendView | undefined
 }
 
 /** Shared between the proxies of one config: files are read once, hashes verified once. */
 export interface CompileShared {
   files: FileCache
   userlists: Map<string, UserlistAuth>
+  hooks: RuntimeHooks | null
 }
 
-export function sharedFor (config: ParsedConfig): CompileShared {
-  return { files: new FileCache(), userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])) }
+export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = null): CompileShared {
+  return { files: new FileCache(), userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks }
 }
 
 interface CompiledRule {
@@ -75,12 +82,13 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   // Warnings raised while compiling an item are attached to the item being compiled.
   let at: { loc: Loc, keyword: string } = { loc: proxy.loc, keyword: proxy.kind }
   const env: CompileEnv = {
-    config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name), warn: (m) => warn(m, at.loc, at.keyword)
+    config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name), warn: (m) => warn(m, at.loc, at.keyword),
+    backend: (name) => shared.hooks?.backend(name)
   }
 
   // Named ACLs: every line of a name is OR-ed, lines added later included (HAProxy appends to
   // the same ACL); a condition sees a name only once a line of it has been declared.
-  const named = new Map<string, { terms: AclTerm[], first: Loc, term: AclTerm }>()
+  const named = new Map<string, { lines: AclTerm[], first: Loc }>()
   for (const decl of proxy.acls) {
     at = { loc: decl.loc, keyword: 'acl' }
     let term: AclTerm
@@ -94,39 +102,24 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       warn(`parsing acl keyword '${decl.words[0]}' :\n  no pattern to match against were provided, so this ACL will never match.\n  If this is what you intended, please add '--' to get rid of this warning.\n  If you intended to match only for existence, please use '-m found'.\n  If you wanted to force an int to match as a bool, please use '-m bool'.`, decl.loc, 'acl')
     }
     const entry = named.get(decl.name)
-    if (entry !== undefined) {
-      entry.terms.push(term)
-      continue
-    }
-    const terms = [term]
-    const orTerm: AclTerm = {
-      test: (t, r) => {
-        for (let i = 0; i < terms.length; i++) if (terms[i].test(t, r)) return true
-        return false
-      },
-      res: false,
-      neverMatches: false
-    }
-    named.set(decl.name, { terms, first: decl.loc, term: orTerm })
-  }
-  for (const entry of named.values()) {
-    entry.term.res = entry.terms.some((t) => t.res)
-    if (entry.terms.length === 1) entry.term.test = entry.terms[0].test
+    if (entry !== undefined) entry.lines.push(term)
+    else named.set(decl.name, { lines: [term], first: decl.loc })
   }
   const lookupAt = (loc: Loc): AclLookup => (name) => {
     const e = named.get(name)
-    return e !== undefined && before(config, e.first, loc) ? e.term : undefined
+    return e !== undefined && before(config, e.first, loc) ? e.lines : undefined
   }
-  const condition = (cond: Condition | null): Predicate | null => {
+  const place = (what: string): CondContext => ({ side: what.includes('http-response') ? 'response' : 'request', place: `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} ${what}` })
+  const condition = (cond: Condition | null, where: CondContext): Predicate | null => {
     if (cond === null) return null
-    return compileCondition(cond, lookupAt(cond.loc), env).test
+    return compileCondition(cond, lookupAt(cond.loc), env, where)
   }
 
-  const ruleList = (side: RuleSide, rules: Rule[], legacy: boolean): CompiledRule[] => {
+  const ruleList = (side: RuleSide, rules: Rule[], legacy: boolean, realm = proxy.name): CompiledRule[] => {
     const out: CompiledRule[] = []
     for (const rule of rules) {
       at = { loc: rule.loc, keyword: legacy ? 'redirect' : side }
-      const ctx: RuleContext = { env, proxy }
+      const ctx: RuleContext = { env, proxy, side, realm }
       const what = legacy ? 'redirect rule' : `'${side} ${rule.action}' rule`
       const redirect = legacy || rule.action === 'redirect'
       let action: Action | null
@@ -144,7 +137,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       }
       let cond: Predicate | null
       try {
-        cond = condition(rule.cond)
+        cond = condition(rule.cond, place(legacy ? 'redirect rule' : `${side} header rule`))
       } catch (err) {
         const msg = (err as Error).message
         alert(redirect
@@ -159,12 +152,12 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
 
   const request = [...ruleList('http-request', proxy.httpRequest, false), ...ruleList('http-request', proxy.redirects, true)]
   const response = ruleList('http-response', proxy.httpResponse, false)
-  const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false)
+  const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false, proxy.stats.realm)
   let statsAdmin: Predicate | null = null
   if (proxy.stats?.admin != null) {
     at = { loc: proxy.stats.admin.loc, keyword: 'stats' }
     try {
-      statsAdmin = condition(proxy.stats.admin)
+      statsAdmin = condition(proxy.stats.admin, place('stats admin rule'))
     } catch (err) {
       alert(`error detected while parsing a 'stats admin' rule : ${(err as Error).message}.`, proxy.stats.admin.loc, 'stats')
     }
@@ -182,14 +175,14 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     at = { loc: sw.loc, keyword: 'use_backend' }
     let cond: Predicate | null
     try {
-      cond = condition(sw.cond)
+      cond = condition(sw.cond, place('use-backend rule'))
     } catch (err) {
       alert(`error detected while parsing switching rule : ${(err as Error).message}.`, sw.loc, 'use_backend')
       continue
     }
     if (sw.backend.includes('%')) {
       try {
-        const f = compileFormat(sw.backend, env).format
+        const f = compileFormat(sw.backend, env, 'request').format
         switches.push({ cond, fixed: null, dynamic: (t) => f(t, null) })
       } catch (err) {
         alert(`failed to parse use_backend rule '${sw.backend}' : ${(err as Error).message}.`, sw.loc, 'use_backend')
@@ -232,22 +225,28 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     switching,
     responseRules,
     statsAdmin: statsAdmin === null ? () => false : (txn) => statsAdmin!(txn, null),
-    statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? null : out },
+    statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? 'allow' : out },
     describe: () => [
       `${proxy.kind} ${proxy.name}`,
-      ...[...named.keys()].map((n) => `  acl ${n} (${named.get(n)!.terms.length} line(s))`),
+      ...[...named.keys()].map((n) => `  acl ${n} (${named.get(n)!.lines.length} line(s))`),
       ...request.map((r) => `  ${r.text}`),
       ...proxy.useBackends.map((u) => `  use_backend ${u.backend}${u.cond === null ? '' : ` ${u.cond.polarity} ${u.cond.words.join(' ')}`}`),
       ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`]),
       ...response.map((r) => `  ${r.text}`)
     ].join('\n')
   }
-  return { compiled, diagnostics }
+  // In file order, as HAProxy reports while it reads the section.
+  const rank = (d: Diagnostic): number => d.loc === undefined ? 0 : config.files.indexOf(d.loc.file) * 1e9 + d.loc.line
+  return { compiled, diagnostics: diagnostics.map((d, i) => ({ d, i })).sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i).map((x) => x.d) }
 }
 
-/** Compiles a proxy; throws an Error carrying `diagnostics` when the config has an alert for it. */
-export function compileProxy (proxy: Proxy, config: ParsedConfig): CompiledProxy {
-  const { compiled, diagnostics } = compileProxyDiagnostics(proxy, config)
+/**
+ * Compiles a proxy; throws an Error carrying `diagnostics` when the config has an alert for it.
+ * `hooks` (optional) give `nbsrv` / `srv_is_up` the live backend state; without them those
+ * fetches have no value.
+ */
+export function compileProxy (proxy: Proxy, config: ParsedConfig, hooks?: RuntimeHooks): CompiledProxy {
+  const { compiled, diagnostics } = compileProxyDiagnostics(proxy, config, sharedFor(config, hooks ?? null))
   const alerts = diagnostics.filter((d) => d.level === 'alert')
   if (alerts.length > 0) {
     const err = new Error(`proxy '${proxy.name}' has invalid rules:\n${alerts.map((d) => `  [${d.loc?.file}:${d.loc?.line}] ${d.message}`).join('\n')}`)

@@ -6,7 +6,7 @@
 import type { Condition } from '../config/model.js'
 import { compileAcl, type AclTerm, type Predicate } from './acl.js'
 import type { CompileEnv } from './env.js'
-import { ExprError } from './sample.js'
+import { ExprError, type Side } from './sample.js'
 
 /** §7.4 "Pre-defined ACLs", as HAProxy 2.6 declares them (src/acl.c default_acl_list). */
 const PREDEFINED: ReadonlyMap<string, readonly string[]> = new Map<string, string[]>([
@@ -35,20 +35,45 @@ const PREDEFINED: ReadonlyMap<string, readonly string[]> = new Map<string, strin
   ['WAIT_END', ['wait_end']]
 ])
 
-/** Finds a named ACL visible from the condition being compiled. */
-export type AclLookup = (name: string) => AclTerm | undefined
+/** Finds the lines of a named ACL visible from the condition being compiled. */
+export type AclLookup = (name: string) => readonly AclTerm[] | undefined
 
-export interface CompiledCondition {
-  test: Predicate
-  res: boolean
+/** Where the condition is evaluated: the side it may read and HAProxy's name for the place. */
+export interface CondContext {
+  side: Side
+  /** e.g. "frontend http-request header rule", for messages. */
+  place: string
 }
 
-export const ALWAYS: CompiledCondition = { test: () => true, res: false }
+const NEVER: Predicate = () => false
 
-export function compileCondition (cond: Condition, lookup: AclLookup, env: CompileEnv): CompiledCondition {
+/**
+ * One term of a condition: the OR of an ACL's lines usable on this side. Lines reading the
+ * other side never match; HAProxy warns when nothing usable is left.
+ */
+function usable (lines: readonly AclTerm[], name: string | null, ctx: CondContext, env: CompileEnv): Predicate {
+  const ok = lines.filter((l) => l.needs === null || l.needs === ctx.side)
+  if (ok.length === 0) {
+    env.warn(name === null
+      ? `anonymous acl will never match because it uses keyword '${lines[0].keyword}' which is incompatible with '${ctx.place}'`
+      : `acl '${name}' will never match because it only involves keywords that are incompatible with '${ctx.place}'`)
+    return NEVER
+  }
+  if (ok.length < lines.length && name !== null) {
+    const bad = lines.find((l) => l.needs !== null && l.needs !== ctx.side)!
+    env.warn(`acl '${name}' involves keywords '${bad.keyword}' which is incompatible with '${ctx.place}'`)
+  }
+  if (ok.length === 1) return ok[0].test
+  return (t, r) => {
+    for (let i = 0; i < ok.length; i++) if (ok[i].test(t, r)) return true
+    return false
+  }
+}
+
+export function compileCondition (cond: Condition, lookup: AclLookup, env: CompileEnv, ctx: CondContext): Predicate {
   const words = cond.words
-  const groups: Array<Array<{ term: AclTerm, neg: boolean }>> = []
-  let cur: Array<{ term: AclTerm, neg: boolean }> | null = null
+  const groups: Array<Array<{ term: Predicate, neg: boolean }>> = []
+  let cur: Array<{ term: Predicate, neg: boolean }> | null = null
   let neg = false
   for (let i = 0; i < words.length; i++) {
     let word = words[i]
@@ -62,27 +87,27 @@ export function compileCondition (cond: Condition, lookup: AclLookup, env: Compi
       neg = false
       continue
     }
-    let term: AclTerm | undefined
+    let term: Predicate
     if (word === '{') {
       const close = words.indexOf('}', i + 1)
       if (close === -1) throw new ExprError("missing closing '}' in condition")
-      term = compileAcl(words.slice(i + 1, close), env)
+      term = usable([compileAcl(words.slice(i + 1, close), env)], null, ctx, env)
       i = close
     } else {
-      term = lookup(word)
-      if (term === undefined) {
+      const lines = lookup(word)
+      if (lines !== undefined) term = usable(lines, word, ctx, env)
+      else {
         const pre = PREDEFINED.get(word)
         if (pre === undefined) throw new ExprError(`no such ACL : '${word}'`)
-        term = compileAcl(pre, env)
+        term = usable([compileAcl(pre, env)], word, ctx, env)
       }
     }
     if (cur === null) groups.push(cur = [])
     cur.push({ term, neg })
     neg = false
   }
-  const res = groups.some((g) => g.some((t) => t.term.res))
   const ands: Predicate[] = groups.map((g) => {
-    const tests = g.map(({ term, neg }): Predicate => neg ? (t, r) => !term.test(t, r) : term.test)
+    const tests = g.map(({ term, neg }): Predicate => neg ? (t, r) => !term(t, r) : term)
     if (tests.length === 1) return tests[0]
     return (t, r) => {
       for (let i = 0; i < tests.length; i++) if (!tests[i](t, r)) return false
@@ -98,7 +123,7 @@ export function compileCondition (cond: Condition, lookup: AclLookup, env: Compi
   }
   if (cond.polarity === 'unless') {
     const inner = any
-    return { test: (t, r) => !inner(t, r), res }
+    return (t, r) => !inner(t, r)
   }
-  return { test: any, res }
+  return any
 }

@@ -55,6 +55,18 @@ function splitter (skipEmpty: boolean): ConverterRow['compile'] {
   }
 }
 
+const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/** HAProxy's `json` converter: quotes, backslash and '/' escaped, other bytes outside 0x20–0x7e as \u00XX. */
+function jsonEscape (s: string): string {
+  let out = ''
+  for (const c of s) {
+    const code = c.charCodeAt(0)
+    out += JSON_ESCAPES[c] ?? (code < 0x20 || code > 0x7e ? `\\u${code.toString(16).padStart(4, '0')}` : c)
+  }
+  return out
+}
+
 /** `regsub(regex, subst[, flags])`: `\N` in subst are references; flags `i` and `g`. */
 function regsub (a: ArgValue[]): ConvertFn {
   const base = a[0] as RegExp
@@ -175,7 +187,7 @@ const ROWS: ConverterRow[] = [
     compile: (a) => {
       const mode = typeof a[0] === 'string' && a[0] !== '' ? a[0] : 'ascii'
       if (!['ascii', 'utf8', 'utf8s', 'utf8p', 'utf8ps'].includes(mode)) throw new ExprError(`Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'`)
-      return (v) => JSON.stringify(toStr(v)).slice(1, -1).replace(/\//g, '\\/')
+      return (v) => jsonEscape(toStr(v))
     }
   },
   {

@@ -2,6 +2,7 @@
 // compiled, and the files already read. One per compilation of a proxy.
 
 import type { ParsedConfig, Proxy } from '../config/model.js'
+import type { BackendView } from '../runtime/state.js'
 import type { FileCache } from './maps.js'
 import type { UserlistAuth } from './userlist.js'
 
@@ -11,6 +12,8 @@ export interface CompileEnv {
   files: FileCache
   /** The compiled userlist of that name, or undefined when the config has none. */
   userlist (name: string): UserlistAuth | undefined
+  /** The live state of a backend (for `nbsrv`, `srv_is_up`), when the caller provides it. */
+  backend? (name: string): BackendView | undefined
   /** A warning about the item being compiled (e.g. a fetch this engine does not evaluate). */
   warn (message: string): void
 }

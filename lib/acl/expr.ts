@@ -7,7 +7,7 @@ import { bindArgs, splitArgs, type RawArg } from './arguments.js'
 import { CONVERTERS, type ConvertFn } from './converters.js'
 import type { CompileEnv } from './env.js'
 import { fetchRow, type FetchRow } from './fetches.js'
-import { ExprError, type EachFn, type SampleFn, type SampleType } from './sample.js'
+import { ExprError, type EachFn, type SampleFn, type SampleType, type Side } from './sample.js'
 
 export interface Call {
   name: string
@@ -26,11 +26,17 @@ export interface CompiledExpr {
   type: SampleType
   one: SampleFn
   each: EachFn | null
-  /** Reads the response: only valid in http-response rules. */
-  res: boolean
+  /** The message the fetch reads, when it cannot be used on both sides. */
+  needs: Side | null
+  /** The fetch name as written, for messages. */
+  keyword: string
 }
 
-/** Reads `name` or `name(args)` at `pos`; `stop` is the character that ends the expression. */
+/**
+ * Reads `name` or `name(args)` at `pos`; `stop` is the character that ends the expression. As
+ * in HAProxy, the first ')' outside quotes and not escaped ends the arguments: a regex with
+ * groups must be quoted (`regsub('^/(a+)',x)`).
+ */
 function readCall (src: string, pos: number, stop: string): { call: Call, pos: number } {
   let i = pos
   while (i < src.length && src[i] !== '(' && src[i] !== ',' && src[i] !== stop) i++
@@ -38,7 +44,6 @@ function readCall (src: string, pos: number, stop: string): { call: Call, pos: n
   if (src[i] !== '(') return { call: { name, args: null }, pos: i }
   let j = i + 1
   let quote = ''
-  let depth = 0
   for (; j < src.length; j++) {
     const c = src[j]
     if (quote !== '') {
@@ -46,11 +51,7 @@ function readCall (src: string, pos: number, stop: string): { call: Call, pos: n
       else if (c === quote) quote = ''
     } else if (c === '"' || c === "'") quote = c
     else if (c === '\\') j++
-    else if (c === '(') depth++
-    else if (c === ')') {
-      if (depth === 0) break
-      depth--
-    }
+    else if (c === ')') break
   }
   if (j >= src.length) throw new ExprError("expected ')'")
   return { call: { name, args: splitArgs(src.slice(i + 1, j), src.slice(j)) }, pos: j + 1 }
@@ -99,8 +100,9 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
     }
     type = conv.out
   }
-  const res = row.res === true
-  if (fns.length === 0) return { type, one: compiled.one, each: compiled.each ?? null, res }
+  const needs = row.needs ?? null
+  const keyword = fetch.name
+  if (fns.length === 0) return { type, one: compiled.one, each: compiled.each ?? null, needs, keyword }
   const convert = fns.length === 1
     ? fns[0]
     : (v: Parameters<ConvertFn>[0]) => {
@@ -116,7 +118,7 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
   const each: EachFn | null = inner === undefined
     ? null
     : (t, r, test) => inner(t, r, (v) => { const x = convert(v); return x !== null && test(x) })
-  return { type, one, each, res }
+  return { type, one, each, needs, keyword }
 }
 
 /** Compiles a whole expression in sample context (log-format, use_backend, set-var). */
@@ -124,4 +126,9 @@ export function compileExpr (parsed: ParsedExpr, env: CompileEnv): CompiledExpr 
   const row = fetchRow(parsed.fetch.name, env)
   if (row === undefined) throw new ExprError(`unknown fetch method '${parsed.fetch.name}'`)
   return compileChain(row, parsed.fetch, parsed.convs, env)
+}
+
+/** HAProxy's words for an expression used on the side of the message it cannot read. */
+export function sideError (text: string, needs: Side): ExprError {
+  return new ExprError(`sample fetch <${text}> may not be reliably used here because it needs '${needs === 'response' ? 'HTTP response' : 'HTTP request headers'}' which is not available here`)
 }

@@ -10,7 +10,9 @@ import { hostname } from 'node:os'
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
-import type { EachFn, Sample, SampleFn, SampleType } from './sample.js'
+import { ExprError, type EachFn, type Sample, type SampleFn, type SampleType, type Side } from './sample.js'
+import type { Proxy } from '../config/model.js'
+import type { BackendView } from '../runtime/state.js'
 import type { HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 
@@ -24,8 +26,8 @@ export interface FetchRow {
   args: readonly ArgKind[]
   minArgs: number
   type: SampleType
-  /** Needs the response (http-response rules only). */
-  res?: true
+  /** Reads the request line/headers or the response: unusable on the other side (HAProxy's SMP_USE_*). */
+  needs?: Side
   compile (args: ArgValue[], env: CompileEnv): CompiledFetch
 }
 
@@ -145,6 +147,26 @@ export function basicCredentials (txn: HttpTxn): [string, string] | null {
   return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }
 
+/** The backend of the config named by a fetch argument (nbsrv, srv_is_up). */
+function backendArg (name: string, env: CompileEnv, fetch: string): Proxy {
+  const be = env.config.proxies.find((p) => p.kind !== 'frontend' && p.name === name)
+  if (be === undefined) throw new ExprError(`unable to find backend '${name}' referenced in arg 1 of sample fetch keyword '${fetch}'`)
+  return be
+}
+
+/**
+ * HAProxy's be_usable_srv: usable active servers (up, ready — not drain nor maint —, weight > 0), else
+ * the usable backups with `option allbackups`, else 1 when a backup is usable (only the first
+ * one takes traffic). Without live state (checking only) there is no value.
+ */
+function usableServers (be: BackendView | undefined, allBackups: boolean): number | null {
+  if (be === undefined) return null
+  const usable = be.servers.filter((s) => s.op === 'up' && s.admin === 'ready' && s.weight > 0 && !s.nolb)
+  const active = usable.filter((s) => !s.backup).length
+  if (active > 0) return active
+  return allBackups ? usable.length : Math.min(usable.length, 1)
+}
+
 const str = (name: string, get: (t: HttpTxn) => Sample | null, extra: Partial<FetchRow> = {}): FetchRow =>
   ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: get }), ...extra })
 
@@ -173,6 +195,27 @@ const ROWS: FetchRow[] = [
       const name = String(a[0])
       const dflt = a.length > 1 ? String(a[1]) : null
       return { one: (t) => t.vars?.get(name) ?? dflt }
+    }
+  },
+  // Live backend state (§7.3.2), read through the caller's hook.
+  {
+    name: 'nbsrv', args: ['str'], minArgs: 0, type: 'int',
+    compile: (a, env) => {
+      const be = a.length > 0 ? backendArg(String(a[0]), env, 'nbsrv') : env.proxy
+      return { one: () => usableServers(env.backend?.(be.name), be.allBackups) }
+    }
+  },
+  {
+    name: 'srv_is_up', args: ['str'], minArgs: 1, type: 'bool',
+    compile: (a, env) => {
+      const [be, srv] = String(a[0]).includes('/') ? String(a[0]).split('/') : [env.proxy.name, String(a[0])]
+      backendArg(be, env, 'srv_is_up')
+      return {
+        one: () => {
+          const s = env.backend?.(be)?.servers.find((x) => x.name === srv)
+          return s === undefined ? null : s.op === 'up' && s.admin !== 'maint'
+        }
+      }
     }
   },
   // What the predefined ACLs use (§7.4): an HTTP proxy has always parsed a complete request.
@@ -231,15 +274,23 @@ const ROWS: FetchRow[] = [
   str('http_auth_user', (t) => basicCredentials(t)?.[0] ?? null),
   str('http_auth_pass', (t) => basicCredentials(t)?.[1] ?? null),
   // HTTP response (§7.3.6, http-response rules)
-  { name: 'status', args: [], minArgs: 0, type: 'int', res: true, compile: () => ({ one: (_t, r) => r === null ? null : r.status }) },
-  ...['res.hdr', 'shdr'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'str', res: true, compile: headerFetch(true, false) })),
-  { name: 'res.fhdr', args: ['str', 'int'], minArgs: 0, type: 'str', res: true, compile: headerFetch(true, true) },
-  ...['res.hdr_cnt', 'shdr_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', res: true, compile: headerCount(true, false) })),
-  ...['res.cook', 'scook'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'str', res: true, compile: cookieFetch(true) })),
-  { name: 'res.ver', args: [], minArgs: 0, type: 'str', res: true, compile: () => constant('1.1') }
+  { name: 'status', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r === null ? null : r.status }) },
+  ...['res.hdr', 'shdr'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'str', needs: 'response', compile: headerFetch(true, false) })),
+  { name: 'res.fhdr', args: ['str', 'int'], minArgs: 0, type: 'str', needs: 'response', compile: headerFetch(true, true) },
+  ...['res.hdr_cnt', 'shdr_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: headerCount(true, false) })),
+  ...['res.cook', 'scook'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'str', needs: 'response', compile: cookieFetch(true) })),
+  { name: 'res.ver', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => constant('1.1') }
 ]
 
-export const FETCHES: ReadonlyMap<string, FetchRow> = new Map(ROWS.map((r) => [r.name, r]))
+/** Fetches of the request line and headers: HAProxy 2.6 refuses them in http-response rules. */
+const REQUEST_ONLY = new Set([
+  'path', 'pathq', 'url', 'query', 'base', 'req.ver', 'url_param', 'urlp', 'urlp_val', 'req.hdr', 'hdr', 'req.fhdr',
+  'req.hdr_cnt', 'hdr_cnt', 'req.fhdr_cnt', 'req.hdr_val', 'hdr_val', 'req.hdr_ip', 'hdr_ip', 'req.cook', 'cook',
+  'req.cook_cnt', 'cook_cnt', 'req.cook_val', 'cook_val', 'http_auth', 'http_auth_group', 'http_auth_type',
+  'http_auth_user', 'http_auth_pass'
+])
+
+export const FETCHES: ReadonlyMap<string, FetchRow> = new Map(ROWS.map((r) => [r.name, REQUEST_ONLY.has(r.name) ? { ...r, needs: 'request' } : r]))
 
 /**
  * ACL keywords that are a fetch crossed with a match method (HAProxy src/http_acl.c acl_kws):

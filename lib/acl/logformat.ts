@@ -7,8 +7,8 @@
 import { hostname } from 'node:os'
 
 import type { CompileEnv } from './env.js'
-import { compileExpr, parseExpr } from './expr.js'
-import { ExprError, toStr, type SampleFn } from './sample.js'
+import { compileExpr, parseExpr, sideError } from './expr.js'
+import { ExprError, toStr, type SampleFn, type Side } from './sample.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
 export type Format = (txn: HttpTxn, res: HttpResponseView | null) => string
@@ -44,14 +44,12 @@ export interface CompiledFormat {
   format: Format
   /** The string has no `%` part: `format` returns this constant. */
   constant: string | null
-  /** Reads the response. */
-  res: boolean
 }
 
-export function compileFormat (text: string, env: CompileEnv): CompiledFormat {
+/** Compiles a log-format string evaluated on `side` (fetches of the other side are refused). */
+export function compileFormat (text: string, env: CompileEnv, side: Side): CompiledFormat {
   const parts: Array<string | SampleFn> = []
   let lit = ''
-  let res = false
   let i = 0
   while (i < text.length) {
     const c = text[i]
@@ -80,7 +78,7 @@ export function compileFormat (text: string, env: CompileEnv): CompiledFormat {
       } catch (err) {
         throw new ExprError(`failed to parse sample expression <${text.slice(i + 1)}> : ${(err as Error).message}`)
       }
-      res ||= expr.res
+      if (expr.needs !== null && expr.needs !== side) throw sideError(text.slice(i + 1), expr.needs)
       fn = expr.one
       i = parsed.end + 1
     } else {
@@ -90,7 +88,6 @@ export function compileFormat (text: string, env: CompileEnv): CompiledFormat {
       if (alias === undefined) {
         throw new ExprError(`no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`)
       }
-      if (name === 'ST') res = true
       fn = alias
       i += name.length
     }
@@ -104,11 +101,11 @@ export function compileFormat (text: string, env: CompileEnv): CompiledFormat {
   if (lit !== '') parts.push(lit)
   if (parts.every((p) => typeof p === 'string')) {
     const s = parts.join('')
-    return { format: () => s, constant: s, res }
+    return { format: () => s, constant: s }
   }
   if (parts.length === 1) {
     const only = parts[0] as SampleFn
-    return { format: (t, r) => { const v = only(t, r); return v === null ? '' : toStr(v) }, constant: null, res }
+    return { format: (t, r) => { const v = only(t, r); return v === null ? '' : toStr(v) }, constant: null }
   }
   return {
     format: (t, r) => {
@@ -123,7 +120,6 @@ export function compileFormat (text: string, env: CompileEnv): CompiledFormat {
       }
       return out
     },
-    constant: null,
-    res
+    constant: null
   }
 }

@@ -19,7 +19,7 @@ function readLines (file: string): string[] {
 }
 
 /** One pattern per line. */
-export function readPatternFile (file: string): string[] {
+function readPatternFile (file: string): string[] {
   const out: string[] = []
   for (const raw of readLines(file)) {
     if (raw.startsWith('#')) continue
@@ -37,7 +37,7 @@ export interface MapFile {
 }
 
 /** `key value...` per line. */
-export function readMapFile (file: string): MapFile {
+function readMapFile (file: string): MapFile {
   const keys: string[] = []
   const values: string[] = []
   const lines: number[] = []

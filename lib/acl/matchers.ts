@@ -25,19 +25,41 @@ export interface MatchRow {
 const FOUND: Matcher = { find: () => 0 }
 const BOOL: Matcher = { find: (v) => toBool(v) ? 0 : -1 }
 
-/** A character trie; `idx` is the pattern ending at this node (-1 if none). */
+/**
+ * A character trie; `idx` is the pattern ending at this node (-1 if none). Children are kept in
+ * two parallel arrays scanned linearly while few (faster than a hash for the usual fan-out of
+ * a few characters), and in a Map once there are more than TRIE_SCAN of them.
+ */
 interface TrieNode {
-  next: Map<number, TrieNode> | null
+  chars: number[]
+  nodes: TrieNode[]
+  map: Map<number, TrieNode> | null
   idx: number
+}
+
+const TRIE_SCAN = 16
+
+const trieNode = (): TrieNode => ({ chars: [], nodes: [], map: null, idx: -1 })
+
+function trieChild (node: TrieNode, c: number): TrieNode | undefined {
+  if (node.map !== null) return node.map.get(c)
+  const chars = node.chars
+  for (let j = 0; j < chars.length; j++) if (chars[j] === c) return node.nodes[j]
+  return undefined
 }
 
 function trieInsert (root: TrieNode, s: string, idx: number, reverse: boolean): void {
   let node = root
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(reverse ? s.length - 1 - i : i)
-    if (node.next === null) node.next = new Map()
-    let child = node.next.get(c)
-    if (child === undefined) node.next.set(c, child = { next: null, idx: -1 })
+    let child = trieChild(node, c)
+    if (child === undefined) {
+      child = trieNode()
+      node.chars.push(c)
+      node.nodes.push(child)
+      if (node.map !== null) node.map.set(c, child)
+      else if (node.chars.length > TRIE_SCAN) node.map = new Map(node.chars.map((ch, j) => [ch, node.nodes[j]]))
+    }
     node = child
   }
   if (node.idx === -1) node.idx = idx
@@ -64,14 +86,13 @@ function buildStr (patterns: readonly string[], icase: boolean): Matcher {
 
 /** `beg`: the longest pattern that prefixes the sample, by walking a trie. */
 function buildBeg (patterns: readonly string[], icase: boolean): Matcher {
-  const root: TrieNode = { next: null, idx: -1 }
+  const root = trieNode()
   patterns.forEach((p, i) => trieInsert(root, icase ? lowerAscii(p) : p, i, false))
   const walk = (s: string): number => {
     let node: TrieNode | undefined = root
     let found = root.idx
     for (let i = 0; i < s.length; i++) {
-      if (node.next === null) break
-      node = node.next.get(s.charCodeAt(i))
+      node = trieChild(node, s.charCodeAt(i))
       if (node === undefined) break
       if (node.idx !== -1) found = node.idx
     }
@@ -82,14 +103,13 @@ function buildBeg (patterns: readonly string[], icase: boolean): Matcher {
 
 /** `end`: a trie of reversed patterns; among all suffixes that match, the first line wins. */
 function buildEnd (patterns: readonly string[], icase: boolean): Matcher {
-  const root: TrieNode = { next: null, idx: -1 }
+  const root = trieNode()
   patterns.forEach((p, i) => trieInsert(root, icase ? lowerAscii(p) : p, i, true))
   const walk = (s: string): number => {
     let node: TrieNode | undefined = root
     let found = root.idx
     for (let i = s.length - 1; i >= 0; i--) {
-      if (node.next === null) break
-      node = node.next.get(s.charCodeAt(i))
+      node = trieChild(node, s.charCodeAt(i))
       if (node === undefined) break
       if (node.idx !== -1 && (found === -1 || node.idx < found)) found = node.idx
     }
@@ -105,11 +125,27 @@ function buildSub (patterns: readonly string[], icase: boolean): Matcher {
   })
 }
 
+/** Scratch space of the `dir` / `dom` lookup (token bounds, prefix hashes): no allocation per call. */
+let tokStart = new Int32Array(64)
+let tokEnd = new Int32Array(64)
+let prefixHash = new Int32Array(65)
+
+/** Polynomial string hash (mod 2^32) so that any span's hash comes from two prefix hashes. */
+const HASH_BASE = 0x01000193
+
+function hashOf (s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, HASH_BASE) + s.charCodeAt(i)) | 0
+  return h
+}
+
 /**
  * `dir` and `dom` (HAProxy match_word): the pattern, stripped of delimiters at both ends, must
- * appear in the sample bounded by delimiters or the string ends. Indexed by a hash of the
- * stripped patterns; a lookup probes each delimiter-bounded span of the sample no longer than
- * the longest pattern, and keeps the first line among those that match.
+ * appear in the sample bounded by delimiters or the string ends. Patterns are indexed by hash;
+ * a lookup cuts the sample at every delimiter and probes, from each token, the spans of as many
+ * tokens as the patterns have (and of a length some pattern has), hashing spans from prefix
+ * hashes (no substring is built) and keeping the first line among those that match. The cost
+ * follows the sample, not the number of patterns.
  */
 function buildWord (delims: string): MatchRow['build'] {
   const table = new Uint8Array(256)
@@ -123,28 +159,68 @@ function buildWord (delims: string): MatchRow['build'] {
     return p.slice(a, b)
   }
   return (patterns, icase) => {
-    const keys = new Map<string, number>()
+    const seen = new Set<string>()
+    const byHash = new Map<number, Array<{ key: string, idx: number }>>()
     const lengths = new Set<number>()
+    const tokenCounts = new Set<number>()
     let longest = 0
-    patterns.forEach((p, i) => {
-      const k = strip(icase ? lowerAscii(p) : p)
-      if (k === '') return
-      if (!keys.has(k)) keys.set(k, i)
-      lengths.add(k.length)
-      if (k.length > longest) longest = k.length
+    patterns.forEach((p, idx) => {
+      const key = strip(icase ? lowerAscii(p) : p)
+      if (key === '' || seen.has(key)) return
+      seen.add(key)
+      const h = hashOf(key)
+      const list = byHash.get(h)
+      if (list === undefined) byHash.set(h, [{ key, idx }])
+      else list.push({ key, idx })
+      lengths.add(key.length)
+      longest = Math.max(longest, key.length)
+      let n = 1
+      for (let j = 0; j < key.length; j++) if (isDelim(key.charCodeAt(j))) n++
+      tokenCounts.add(n)
     })
+    const counts = [...tokenCounts].sort((a, b) => a - b)
+    const pow = new Int32Array(longest + 1)
+    pow[0] = 1
+    for (let k = 1; k <= longest; k++) pow[k] = Math.imul(pow[k - 1], HASH_BASE)
     const find = (s: string): number => {
-      let best = -1
       const n = s.length
-      for (let a = 0; a < n; a++) {
-        if (a > 0 && !isDelim(s.charCodeAt(a - 1))) continue
-        if (isDelim(s.charCodeAt(a))) continue
-        const limit = Math.min(n, a + longest)
-        for (let b = a + 1; b <= limit; b++) {
-          if (b < n && !isDelim(s.charCodeAt(b))) continue
-          if (!lengths.has(b - a)) continue
-          const i = keys.get(s.slice(a, b))
-          if (i !== undefined && (best === -1 || i < best)) best = i
+      if (n + 1 > prefixHash.length) {
+        tokStart = new Int32Array(n + 1)
+        tokEnd = new Int32Array(n + 1)
+        prefixHash = new Int32Array(n + 1)
+      }
+      let tokens = 0
+      let from = 0
+      let h = 0
+      for (let i = 0; i <= n; i++) {
+        prefixHash[i] = h
+        if (i === n) break
+        const c = s.charCodeAt(i)
+        h = (Math.imul(h, HASH_BASE) + c) | 0
+        if (isDelim(c)) {
+          tokStart[tokens] = from
+          tokEnd[tokens++] = i
+          from = i + 1
+        }
+      }
+      prefixHash[n] = h
+      tokStart[tokens] = from
+      tokEnd[tokens++] = n
+      let best = -1
+      for (let t = 0; t < tokens; t++) {
+        const a = tokStart[t]
+        if (tokEnd[t] === a) continue
+        for (let c = 0; c < counts.length; c++) {
+          const last = t + counts[c] - 1
+          if (last >= tokens) break
+          const b = tokEnd[last]
+          const len = b - a
+          if (b === tokStart[last] || !lengths.has(len)) continue
+          const list = byHash.get((prefixHash[b] - Math.imul(prefixHash[a], pow[len])) | 0)
+          if (list === undefined) continue
+          for (const e of list) {
+            if (e.key.length === len && s.startsWith(e.key, a) && (best === -1 || e.idx < best)) best = e.idx
+          }
         }
       }
       return best
@@ -203,7 +279,7 @@ interface IntRange { min: number, max: number }
 const INT_TEXT = /^[-+]?\d+$/
 
 /** Integer patterns: `N`, `N:M`, `N:`, `:M`, and operators `eq ge gt le lt` before values. */
-export function parseIntPatterns (patterns: readonly string[]): IntRange[] {
+function parseIntPatterns (patterns: readonly string[]): IntRange[] {
   const out: IntRange[] = []
   let op: 'eq' | 'ge' | 'gt' | 'le' | 'lt' = 'eq'
   for (const p of patterns) {

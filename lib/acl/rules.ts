@@ -16,13 +16,13 @@ import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
 export const STOP = Symbol('fastify-haproxy.acl.stop')
-export type Outcome = Decision | null | typeof STOP
+type Outcome = Decision | null | typeof STOP
 export type Action = (txn: HttpTxn, res: HttpResponseView | null) => Outcome
 
 export type RuleSide = 'http-request' | 'http-response'
 
 /** Every action HAProxy 2.6 knows, in the order of its "expects ..." message (src/http_act.c et al.). */
-export const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
+const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
   'http-request': ['wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
   'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop']
 }
@@ -31,7 +31,7 @@ export const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
 const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'wait-for-body', 'set-priority-class', 'set-priority-offset'])
 
 /** Whether `action` (as written, e.g. `set-var(txn.x)`) is one HAProxy knows on that side. */
-export function isKnownAction (side: RuleSide, action: string): boolean {
+function isKnownAction (side: RuleSide, action: string): boolean {
   const paren = action.indexOf('(')
   const key = paren === -1 ? action : action.slice(0, paren) + '(*)'
   if (KNOWN_ACTIONS[side].includes(key)) return true
@@ -39,13 +39,16 @@ export function isKnownAction (side: RuleSide, action: string): boolean {
   return /^(track-sc\d+|sc-inc-gpc\d*\(.*\)|sc-set-gpt\d*\(.*\))$/.test(action)
 }
 
-export function unknownActionMessage (side: RuleSide, action: string): string {
+function unknownActionMessage (side: RuleSide, action: string): string {
   return `'${side}' expects ${KNOWN_ACTIONS[side].map((a) => `'${a}'`).join(', ')}, but got '${action}'.`
 }
 
 export interface RuleContext {
   env: CompileEnv
   proxy: Proxy
+  side: RuleSide
+  /** Realm of `auth` without one: the proxy name, or the stats realm for `stats http-request`. */
+  realm: string
 }
 
 /** Thrown for a rule whose arguments are wrong; the caller adds HAProxy's prefix. */
@@ -53,8 +56,8 @@ export class RuleArgError extends ExprError {}
 /** Thrown for extra words HAProxy would have read as the start of a condition. */
 export class TrailingWordError extends ExprError {}
 
-function format (text: string, env: CompileEnv): CompiledFormat {
-  return compileFormat(text, env)
+function format (text: string, ctx: RuleContext): CompiledFormat {
+  return compileFormat(text, ctx.env, ctx.side === 'http-request' ? 'request' : 'response')
 }
 
 /** `\N` back-references of replace-* templates (HAProxy exp_replace). */
@@ -100,7 +103,7 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
     case 'add-header': {
       exactArgs(args, 2, 'expects exactly 2 arguments')
       const header = args[0].toLowerCase()
-      const value = format(args[1], ctx.env).format
+      const value = format(args[1], ctx).format
       if (name === 'add-header') return (t, r) => { addHeader(target(t, r), header, value(t, r)); return null }
       return (t, r) => {
         const v = value(t, r)
@@ -133,7 +136,7 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
       exactArgs(args, 3, 'expects exactly 3 arguments')
       const header = args[0].toLowerCase()
       const re = compileRegex(args[1], false)
-      const tpl = format(args[2], ctx.env).format
+      const tpl = format(args[2], ctx).format
       const one = (v: string, template: string): string => {
         const m = re.exec(v)
         return m === null ? v : expand(template, m)
@@ -175,7 +178,7 @@ function varAction (action: string, args: string[], ctx: RuleContext): Action | 
   if (args.length === 0) throw new RuleArgError(m[1] === 'set-var' ? 'missing fetch method' : 'expects exactly 1 argument <format>')
   if (args.length > 1) throw new TrailingWordError(args[1])
   if (m[1] === 'set-var-fmt') {
-    const f = format(args[0], ctx.env).format
+    const f = format(args[0], ctx).format
     return (t, r) => { (t.vars ??= new Map()).set(name, f(t, r)); return null }
   }
   const expr = compileExpr(parseExpr(args[0]), ctx.env)
@@ -218,15 +221,14 @@ export function compileRedirect (args: string[], ctx: RuleContext, legacy: boole
     else if (a === 'set-cookie' || a === 'clear-cookie') {
       if (i + 1 >= args.length) throw new RuleArgError(`missing argument for '${a}'`)
       const c = args[++i]
-      cookies.push(['set-cookie', a === 'set-cookie'
-        ? `${c.includes('=') ? c : c + '='}; path=/`
-        : `${c.replace(/=.*$/, '')}=; Max-Age=0; path=/`])
+      // As HAProxy 2.6 writes them: "SEEN=1; path=/;" and "OLD; path=/; Max-Age=0;".
+      cookies.push(['set-cookie', a === 'set-cookie' ? `${c}; path=/;` : `${c}; path=/; Max-Age=0;`])
     } else if (legacy) {
       throw new RuleArgError(`expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '${a}')`)
     } else throw new TrailingWordError(a)
   }
   if (type === null) throw new RuleArgError("redirection type expected ('prefix', 'location', or 'scheme')")
-  const to = format(target, ctx.env)
+  const to = format(target, ctx)
   const kind = type
   const constant: Decision | null = kind === 'location' && to.constant !== null
     ? { kind: 'redirect', status: code, location: to.constant, headers: cookies }
@@ -250,11 +252,43 @@ export function compileRedirect (args: string[], ctx: RuleContext, legacy: boole
 
 const NO_BODY_STATUS = new Set([204, 304])
 
+/** The file an `http-errors` section gives for a status, or null (§3.8 "http-errors"). */
+function errorfilesEntry (name: string, status: number, ctx: RuleContext): string | null {
+  const section = ctx.env.config.httpErrors.find((h) => h.name === name)
+  if (section === undefined) throw new RuleArgError(`unknown http-errors section '${name}'`)
+  return section.errorFiles[String(status)] ?? null
+}
+
+/**
+ * An errorfile holds a whole HTTP response (§4.2 "errorfile"): status line, headers, body.
+ * Read once; the status line's code wins over the rule's.
+ */
+function rawResponse (file: string, dflt: number): Decision {
+  let text: string
+  try {
+    text = readFileSync(file, 'latin1')
+  } catch {
+    throw new RuleArgError(`error opening file '${file}'`)
+  }
+  const split = /\r?\n\r?\n/.exec(text)
+  const head = split === null ? text : text.slice(0, split.index)
+  const body = split === null ? '' : text.slice(split.index + split[0].length)
+  const [first, ...lines] = head.split(/\r?\n/)
+  const code = /^HTTP\/\d\.\d\s+(\d{3})/.exec(first ?? '')
+  const headers: Array<[string, string]> = []
+  for (const line of lines) {
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon).trim().toLowerCase()
+    if (colon > 0 && name !== 'content-length') headers.push([name, line.slice(colon + 1).trim()])
+  }
+  return { kind: 'reply', status: code === null ? dflt : Number(code[1]), headers, body }
+}
+
 /** `return` and the return-like options of `deny` / `tarpit` (§4.2 "http-request return"). */
 function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: string[], dflt: number, deny: boolean }): Action {
   let status = opts.dflt
   let ctype: string | null = null
-  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file', text: string } | null = null
+  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file' | 'errorfile' | 'errorfiles', text: string } | null = null
   const hdrs: Array<[string, Format]> = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
@@ -269,11 +303,24 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
       if (i + 1 >= args.length) throw new RuleArgError(`'${a}' expects <${a.endsWith('file') ? 'file' : 'str'}> as argument`)
       body = { kind: a, text: args[++i] }
+    } else if (a === 'errorfile' || a === 'errorfiles') {
+      if (i + 1 >= args.length) throw new RuleArgError(`'${a}' expects <${a === 'errorfile' ? 'fmt' : 'name'}> as argument`)
+      if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
+      body = { kind: a, text: args[++i] }
     } else if (a === 'hdr') {
       if (i + 2 >= args.length) throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
-      hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx.env).format])
+      hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx).format])
       i += 2
     } else throw new TrailingWordError(a)
+  }
+  if (body !== null && (body.kind === 'errorfile' || body.kind === 'errorfiles')) {
+    const file = body.kind === 'errorfile' ? body.text : errorfilesEntry(body.text, status, ctx)
+    if (file === null) {
+      const d: Decision = opts.deny ? { kind: 'deny', status } : { kind: 'reply', status, headers: [], body: '' }
+      return () => d
+    }
+    const d = rawResponse(file, status)
+    return () => d
   }
   // A plain string or file body is built once; lf-string / lf-file bodies per request.
   let fixedBody: string | null = ''
@@ -288,7 +335,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       }
     }
     if (body.kind.startsWith('lf-')) {
-      lfBody = format(src, ctx.env).format
+      lfBody = format(src, ctx).format
       fixedBody = null
     } else fixedBody = src
     if (src !== '' && ctype === null) throw new RuleArgError('a content type must be defined when non-empty payload is configured')
@@ -322,12 +369,12 @@ const BOTH: readonly RuleSide[] = ['http-request', 'http-response']
 
 const fmt1 = (args: string[], ctx: RuleContext): Format => {
   exactArgs(args, 1, 'expects exactly 1 argument <format>')
-  return format(args[0], ctx.env).format
+  return format(args[0], ctx).format
 }
 
 const regex2 = (args: string[], ctx: RuleContext): [RegExp, Format] => {
   exactArgs(args, 2, 'expects exactly 2 arguments <match-regex> and <replace-format>')
-  return [compileRegex(args[0], false), format(args[1], ctx.env).format]
+  return [compileRegex(args[0], false), format(args[1], ctx).format]
 }
 
 const constant = (d: Decision): Action => () => d
@@ -373,7 +420,7 @@ const ACTIONS: Record<string, ActionRow> = {
       if (a.length > 0 && a[0] !== 'realm') throw new TrailingWordError(a[0])
       if (a.length === 1) throw new RuleArgError('missing realm value')
       if (a.length > 2) throw new TrailingWordError(a[2])
-      return constant({ kind: 'auth', realm: a.length === 2 ? a[1] : c.proxy.name })
+      return constant({ kind: 'auth', realm: a.length === 2 ? a[1] : c.realm })
     }
   },
   'use-service': {

@@ -18,6 +18,9 @@ export type SampleFn = (txn: HttpTxn, res: HttpResponseView | null) => Sample | 
  */
 export type EachFn = (txn: HttpTxn, res: HttpResponseView | null, test: (v: Sample) => boolean) => boolean
 
+/** Which message a fetch reads: the request (line and headers) or the response. */
+export type Side = 'request' | 'response'
+
 /** A grammar error in an expression; the message is HAProxy's wording without the location prefix. */
 export class ExprError extends Error {}
 

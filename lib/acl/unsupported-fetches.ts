@@ -13,7 +13,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'fc_http_major', 'fc_lost', 'fc_reordering', 'fc_retrans', 'fc_rtt', 'fc_rttvar', 'fc_sacked', 'fc_src_port',
     'fc_unacked', 'fe_client_timeout', 'fe_conn', 'fe_id', 'fe_req_rate', 'fe_sess_rate', 'internal.htx.data', 'internal.htx.free',
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'last_rule_line', 'lat_ns_avg', 'lat_ns_tot',
-    'nbsrv', 'prio_class', 'prio_offset', 'proc', 'queue', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 'req.body_len',
+    'prio_class', 'prio_offset', 'proc', 'queue', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 'req.body_len',
     'req.body_size', 'req.ssl_hello_type', 'req.ssl_st_ext', 'req.ssl_ver', 'req_len', 'req_ssl_hello_type', 'req_ssl_ver', 'res.body_len',
     'res.body_size', 'res.cook_cnt', 'res.cook_val', 'res.fhdr_cnt', 'res.hdr_val', 'res.len', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
     'sc0_bytes_out_rate', 'sc0_clr_gpc0', 'sc0_clr_gpc1', 'sc0_conn_cnt', 'sc0_conn_cur', 'sc0_conn_rate', 'sc0_get_gpc0', 'sc0_get_gpc1',
@@ -61,7 +61,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ['bool', [
     'dst_is_local', 'fc_dst_is_local', 'fc_rcvd_proxy', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
     'req_proto_http', 'res.cache_hit', 'res.comp', 'sc0_tracked', 'sc1_tracked', 'sc2_tracked', 'sc_tracked', 'src_is_local',
-    'srv_is_up', 'ssl_bc', 'ssl_bc_is_resumed', 'ssl_c_used', 'ssl_fc_has_crt', 'ssl_fc_has_early', 'ssl_fc_has_sni', 'ssl_fc_is_resumed',
+    'ssl_bc', 'ssl_bc_is_resumed', 'ssl_c_used', 'ssl_fc_has_crt', 'ssl_fc_has_early', 'ssl_fc_has_sni', 'ssl_fc_is_resumed',
     'stopping'
   ]],
   ['meth', [

@@ -12,7 +12,7 @@ const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
 const err = <T>(error: string): Parsed<T> => ({ ok: false, error })
 
 /** Largest timer HAProxy accepts: 2^31-1 ms (about 24.8 days). */
-export const MAX_TIMER_MS = 2147483647
+const MAX_TIMER_MS = 2147483647
 
 export type TimeResult =
   | { ok: true, value: number, trailing?: string }
@@ -47,14 +47,6 @@ export function parseTime (text: string, unit: 'ms' | 's' = 'ms'): TimeResult {
   const r: TimeResult = { ok: true, value: ms }
   if (i < text.length) r.trailing = text[i]
   return r
-}
-
-/** Sizes with k, m or g suffixes (1024-based), as `tune.bufsize` or `maxsslconn` use. */
-export function parseSize (text: string): Parsed<number> {
-  const m = /^(\d+)([kKmMgG]?)$/.exec(text)
-  if (!m) return err(`invalid size '${text}'`)
-  const mult = { '': 1, k: 1024, m: 1048576, g: 1073741824 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']
-  return ok(Number(m[1]) * mult)
 }
 
 /** C's atoi: leading digits (with an optional sign), 0 when there are none — HAProxy is that lenient. */
@@ -159,13 +151,13 @@ export function parseAddress (raw: string, rules: AddressRules): Parsed<Address>
     port = Number(range[1] || 0)
     portEnd = range[2] !== undefined ? Number(range[2] || 0) : port
     if (range[2] !== undefined && !rules.allowRange) return err(`port range not allowed in '${text}'`)
-    const max = portOffset ? 65535 : 65535
-    if (port > max || portEnd > max || portEnd < port || (!portOffset && port === 0 && !rules.allowZeroPort)) {
+    if (port > 65535 || portEnd > 65535 || portEnd < port || (!portOffset && port === 0 && !rules.allowZeroPort)) {
       return err(`invalid port '${portText}'`)
     }
   }
   if (host === '' || host === '*') return ok({ family: family === 'ipv6' ? 'ipv6' : 'ipv4', host: '', port, portEnd, portOffset, hasPort: portText !== null })
-  const ip = isIP(host)
+  // A zone index (fe80::1%eth0) is not an address HAProxy's parser takes.
+  const ip = host.includes('%') ? 0 : isIP(host)
   if (ip === 4 && family !== 'ipv6') return ok({ family: 'ipv4', host, port, portEnd, portOffset, hasPort: portText !== null })
   if (ip === 6 && family !== 'ipv4') return ok({ family: 'ipv6', host, port, portEnd, portOffset, hasPort: portText !== null })
   // A dotted quad that is not an IPv4 address is never a host name to HAProxy either.

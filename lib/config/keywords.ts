@@ -5,7 +5,7 @@
 // a defaults section cannot hold is an alert; one a proxy lacks the capability for is ignored
 // with a warning (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import type { Condition, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
@@ -54,8 +54,6 @@ export interface ProxyKeyword {
   capAlert?: string
   /** Custom message when used in a defaults section it does not belong to. */
   defaultsMsg?: string
-  /** Name shown in capability messages when it differs from the row key. */
-  shown?: string
 }
 
 const SILENT_LOG = { level: 'notice' as const, why: 'logging goes through the Fastify logger' }
@@ -191,7 +189,7 @@ export const OPTIONS: Record<string, OptionRow> = {
   'http-server-close': connMode('server-close'),
   'http-use-proxy-header': flag('DFL'),
   httpclose: connMode('close'),
-  httplog: { where: 'DFL', negatable: false, takesArgs: true, ignored: SILENT_LOG },
+  httplog: { where: 'DFL', negatable: false, takesArgs: true, apply: (c, a) => { if (a[2] !== undefined && a[2] !== 'clf') return c.alert("keyword 'httplog' only supports option 'clf'."); if (!tooMany(c, a, 2, 'option httplog')) say(c, SILENT_LOG, 'option httplog') } },
   httpslog: { where: 'DFL', negatable: false, ignored: SILENT_LOG },
   'idle-close-on-response': flag('DFL'),
   'independent-streams': flag('DFLB'),
@@ -354,6 +352,10 @@ const applyStats: Apply = (c, args) => {
     case 'show-legends': stats(c).showLegends = true; stats(c).enabled = true; return
     case 'show-node': stats(c).showNode = v ?? ''; stats(c).enabled = true; return
     case 'show-desc': stats(c).showDesc = args.slice(2).join(' '); stats(c).enabled = true; return
+    case 'show-modules':
+      stats(c).enabled = true
+      c.notice("'stats show-modules' is accepted but has no effect in fastify-haproxy (no extra stats modules).")
+      return
     case 'admin': {
       if (c.isDefaults) return c.alert("'stats admin' not allowed in 'defaults' section.")
       const { cond } = splitCondition(args.slice(2), c.loc)
@@ -391,6 +393,7 @@ const applyHttpCheck: Apply = (c, args) => {
       hc().disableOn404 = true
       break
     case 'send-state': case 'comment': case 'connect':
+      if (sub === 'send-state' && tooMany(c, args, 1, 'http-check')) return
       c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
       return
     case 'send': {
@@ -483,8 +486,16 @@ const applyBalance: Apply = (c, args) => {
     if (!args[2]) return c.alert('balance hash requires a sample expression.')
     bargs = args.slice(2)
   } else if (name === 'random' || name === 'rdp-cookie') {
+    if (name === 'random' && inner !== undefined && inner !== '' && !/^\d+$/.test(inner)) {
+      return c.alert(`balance random : unexpected character '${/[^\d]/.exec(inner)![0]}' after argument.`)
+    }
     bargs = inner !== undefined && inner !== '' ? [inner] : []
   } else if (name === 'uri') {
+    for (let i = 2; i < args.length; i++) {
+      const w = args[i]!
+      if (w === 'len' || w === 'depth') i++
+      else if (w !== 'path-only' && w !== 'whole') return c.alert(`balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${w}').`)
+    }
     bargs = args.slice(2)
   }
   c.proxy.balance = { algorithm: name, args: bargs, loc: c.loc }
@@ -525,8 +536,8 @@ const applyRedirect: Apply = (c, args) => {
 const applyUseBackend: Apply = (c, args) => {
   if (!args[1]) return c.alert("'use_backend' expects a backend name.")
   const { cond } = splitCondition(args.slice(2), c.loc)
-  if (args[2] !== undefined && cond === null) {
-    return c.alert("'use_backend' requires either 'if' or 'unless' followed by a condition.")
+  if (args[2] !== undefined && args[2] !== 'if' && args[2] !== 'unless') {
+    return c.alert(`unexpected keyword '${args[2]}' after switching rule, only 'if' and 'unless' are allowed.`)
   }
   c.proxy.useBackends.push({ backend: args[1], cond, loc: c.loc })
 }
@@ -554,8 +565,16 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
     return null
   }
   const file = c.path(args[2]!)
-  if (!isReadableFile(file)) {
+  let head: string
+  try {
+    head = readFileSync(file, 'latin1').slice(0, 64)
+  } catch {
     c.alert(`errorfile : error opening file '${args[2]}'.`)
+    return null
+  }
+  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading.
+  if (!/^HTTP\/\d\.\d \d{3}/.test(head)) {
+    c.alert(`errorfile : '${args[2]}': unable to parse headers (error offset: 0)`)
     return null
   }
   return file
@@ -592,6 +611,7 @@ const applyBind: Apply = (c, args) => {
 /** Adds the binds of `addr[,addr...]` with their options; shared with the legacy section-line form. */
 export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts: string[]): void {
   let ssl = false
+  let withCert = false
   for (let i = 0; i < opts.length; i++) {
     const k = opts[i]!
     const n = BIND_OPTIONS[k]
@@ -604,14 +624,24 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       return
     }
     if (k === 'ssl') ssl = true
+    if (k === 'crt' || k === 'crt-list') withCert = true
+    if ((k === 'ssl-min-ver' || k === 'ssl-max-ver') && !TLS_VERSIONS.includes(opts[i + 1]!)) {
+      c.alert(`'bind ${spec}' in section '${c.section}' : '${opts[i + 1]}' : unknown ssl/tls version`)
+      return
+    }
     if (k === 'crt' || k === 'ca-file' || k === 'crt-list' || k === 'crl-file' || k === 'ca-verify-file') {
       const raw = opts[i + 1]!
       const base = k === 'crt' || k === 'crt-list' ? c.crtBase : c.caBase
-      const file = isAbsolute(raw) || base === undefined ? c.path(raw) : resolve(c.path(base), raw)
-      if (!existsSync(file)) {
-        if (k === 'crt') c.alert(`'bind ${spec}' in section '${c.section}' : unable to stat SSL certificate from file '${raw}' : No such file or directory.`)
-        else if (k === 'crt-list') c.alert(`'bind ${spec}' in section '${c.section}' : crt-list: cannot open file '${raw}'.`)
-        else c.alert(`'bind ${spec}' in section '${c.section}' : unable to load ${raw}.`)
+      const based = isAbsolute(raw) || base === undefined ? raw : `${base.replace(/\/$/, '')}/${raw}`
+      if (k === 'crt' && !certHasKey(c.path(based))) {
+        c.alert(`'bind ${spec}' in section '${c.section}' : No Private Key found in '${based}.key'.`)
+        return
+      }
+      if (!existsSync(c.path(based))) {
+        if (k === 'crt') c.alert(`'bind ${spec}' in section '${c.section}' : unable to stat SSL certificate from file '${based}' : No such file or directory.`)
+        else if (k === 'crt-list') c.alert(`'bind ${spec}' in section '${c.section}' : crt-list: cannot open file '${based}'.`)
+        else if (k === 'crl-file') c.alert(`'bind ${spec}' in section '${c.section}' : unable to load ${based}.`)
+        else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
     }
@@ -627,8 +657,27 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
       continue
     }
-    c.proxy.binds.push({ host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc })
+    const bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc }
+    if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
+    c.proxy.binds.push(bind)
   }
+}
+
+/** `ssl` binds without `crt`: HAProxy refuses them once parsing is over (src/cfgparse.c). Bind → address text. */
+export const BINDS_WITHOUT_CERT = new WeakMap<object, string>()
+
+const TLS_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
+
+/** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
+function certHasKey (file: string): boolean {
+  let text: string
+  try {
+    if (!statSync(file).isFile()) return true
+    text = readFileSync(file, 'latin1')
+  } catch {
+    return true
+  }
+  return text.includes('PRIVATE KEY') || !text.includes('CERTIFICATE') || existsSync(`${file}.key`)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,7 +729,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> 
     n: 1,
     apply: (o, v) => {
       const p = atoi(v)
-      if (!isInteger(v) || p < 1 || p > 65535) return `invalid port '${v}'.`
+      if (!isInteger(v) || p < 0 || p > 65535) return `invalid port '${v}'.`
       o.checkPort = p
       return null
     }
@@ -768,18 +817,27 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> 
 }
 
 /**
- * Servers whose unresolvable name HAProxy only warns about (`resolvers` or an `init-addr` that
- * ends in `none`): it disables them instead of refusing the configuration.
+ * What a server line says that the model does not carry but the load-time checks need
+ * (HAProxy checks them after parsing): the server it tracks, whether it has an agent check,
+ * and whether an unresolvable name only disables it (`resolvers`, or an `init-addr` ending in
+ * `none`).
  */
-export const LENIENT_RESOLUTION = new WeakSet<object>()
+export interface ServerExtras { track?: string, agent: boolean, lenient: boolean }
 
-/** Whether a server line's options make an unresolvable name a warning rather than an alert. */
-export function lenientResolution (words: string[]): boolean {
+export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
+
+/** Reads the extras from a server's option words (default-server words first). */
+export function serverExtras (words: string[]): ServerExtras {
+  const x: ServerExtras = { agent: false, lenient: false }
   for (let i = 0; i < words.length; i++) {
-    if (words[i] === 'resolvers') return true
-    if (words[i] === 'init-addr' && (words[i + 1] ?? '').split(',').includes('none')) return true
+    const w = words[i]
+    if (w === 'resolvers') x.lenient = true
+    else if (w === 'init-addr') x.lenient = (words[i + 1] ?? '').split(',').includes('none')
+    else if (w === 'track' && words[i + 1]) x.track = words[i + 1]
+    else if (w === 'agent-check') x.agent = true
+    else if (w === 'no-agent-check') x.agent = false
   }
-  return false
+  return x
 }
 
 /** Applies server options from `words`; returns the first error (already worded as HAProxy does) or null. */
@@ -810,16 +868,16 @@ const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' 
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   acl: { where: 'D!FLB', apply: applyAcl },
-  backlog: ign('DFL', 'the listen backlog is left to Node'),
+  backlog: { where: 'DFL', apply: (c, a) => { if (!tooMany(c, a, 1)) say(c, { level: 'warning', why: 'the listen backlog is left to Node' }, 'backlog') } },
   balance: { where: 'DLB', apply: applyBalance },
   bind: { where: 'FL', apply: applyBind },
   'bind-process': { where: 'DFLB', apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") },
-  capture: { where: 'FL', apply: applyCapture, shown: 'capture' },
+  capture: { where: 'FL', apply: applyCapture },
   'clitcpka-cnt': ign('DFL', 'TCP keep-alive is left to Node'),
   'clitcpka-idle': ign('DFL', 'TCP keep-alive is left to Node'),
   'clitcpka-intvl': ign('DFL', 'TCP keep-alive is left to Node'),
   compression: ign('DFLB', 'responses are not compressed'),
-  cookie: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'cookie' expects <cookie_name> as argument."); say(c, { level: 'warning', why: 'no cookie persistence' }, 'cookie') } },
+  cookie: { where: 'DLB', apply: applyCookie },
   declare: { where: 'FL', defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", ignored: { level: 'warning', why: 'no captures' } },
   'default-server': { where: 'DLB', capAlert: "'default-server' not allowed because %K '%N' has no backend capability." },
   default_backend: { where: 'DFL', apply: applyDefaultBackend },
@@ -829,41 +887,41 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   'email-alert': ign('DFLB', 'no e-mail alerts'),
   enabled: { where: 'DFLB', apply: (c, a) => { if (!tooMany(c, a, 0)) c.proxy.disabled = false } },
   errorfile: { where: 'DFLB', apply: applyErrorfile },
-  errorfiles: { where: 'DFLB', apply: (c, a) => { if (!a[1]) return c.alert('errorfiles : expects <name> as argument.'); c.proxy.errorFilesSection = a[1] } },
+  errorfiles: { where: 'DFLB', apply: applyErrorfiles },
   errorloc: ign('DFLB', 'errorloc redirects are not served'),
   errorloc302: ign('DFLB', 'errorloc redirects are not served'),
   errorloc303: ign('DFLB', 'errorloc redirects are not served'),
   'error-log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'force-persist': ign('LB', 'no persistence'),
-  filter: { where: 'FLB', defaultsMsg: "filter is not allowed in a 'default' section.", ignored: { level: 'warning', why: 'no filters' } },
-  fullconn: ign('DLB', 'no dynamic maxconn'),
+  filter: { where: 'FLB', defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter },
+  fullconn: { where: 'DLB', apply: (c, a) => { if (!tooMany(c, a, 1)) say(c, { level: 'warning', why: 'no dynamic maxconn' }, 'fullconn') } },
   'hash-type': { where: 'DLB', apply: applyHashType },
   'http-after-response': { where: 'D!FLB', apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'http-after-response rules are not run' }, 'http-after-response') } },
   'http-check': { where: 'DLB', apply: applyHttpCheck },
   'http-error': ign('DFLB', 'http-error statements are not served'),
   'http-request': { where: 'D!FLB', apply: ruleInto('httpRequest') },
   'http-response': { where: 'D!FLB', apply: ruleInto('httpResponse') },
-  'http-reuse': { where: 'DLB', apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.") } },
+  'http-reuse': { where: 'DLB', apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } },
   'http-send-name-header': ign('DLB', 'the server name header is not added'),
   id: { where: 'FLB', apply: applyId },
   'ignore-persist': ign('LB', 'no persistence'),
   'load-server-state-from-file': ign('DLB', 'no server state file'),
-  log: { where: 'DFLB', apply: (c, a) => { if (c.kwm !== 'std' || a[1] === 'global' || checkLogTarget(a, c.alert, c.env)) say(c, SILENT_LOG, 'log') } },
+  log: { where: 'DFLB', apply: (c, a) => { if (c.kwm !== 'std' || (a[1] === 'global' && a[2] === undefined) || checkLogTarget(a, c.alert, c.env)) say(c, SILENT_LOG, 'log') } },
   'log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'log-format-sd': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'log-tag': ign('DFLB', 'logging goes through the Fastify logger', 'notice'),
   'max-keep-alive-queue': ign('DLB', 'connection reuse is left to undici'),
-  maxconn: { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } },
+  maxconn: { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); if (!tooMany(c, a, 1)) c.proxy.maxconn = atoi(a[1]) } },
   mode: { where: 'DFLB', apply: applyMode },
   monitor: { where: 'FL', ignored: { level: 'warning', why: 'no monitor-fail' } },
-  'monitor-uri': { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'monitor-uri' expects an URI."); say(c, { level: 'warning', why: "use 'http-request return status 200' for a health URI" }, 'monitor-uri') } },
+  'monitor-uri': { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'monitor-uri' expects an URI."); if (!tooMany(c, a, 1)) say(c, { level: 'warning', why: "use 'http-request return status 200' for a health URI" }, 'monitor-uri') } },
   'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
   option: { where: 'DFLB', apply: applyOption },
   'external-check': ign('DLB', 'no external checks'),
   persist: ign('DLB', 'no persistence'),
   'rate-limit': ign('DFL', 'no session rate limiting'),
   redirect: { where: 'FLB', apply: applyRedirect },
-  retries: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) } },
+  retries: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); if (!tooMany(c, a, 1)) c.proxy.retries = atoi(a[1]) } },
   'retry-on': { where: 'DLB', capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn },
   server: { where: 'LB', capAlert: "'server' not allowed because %K '%N' has no backend capability." },
   'server-state-file-name': ign('DLB', 'no server state file'),
@@ -914,6 +972,35 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   appsession: removed("'appsession' is not supported anymore since HAProxy 1.6.")
 }
 
+/** `filter <name> [args]` (§9): HAProxy loads a SPOE filter's own configuration file while parsing. */
+function applyFilter (c: ProxyCtx, args: string[]): void {
+  const i = args.indexOf('config')
+  if (args[1] === 'spoe' && i > 0 && args[i + 1] !== undefined && !isReadableFile(c.path(args[i + 1]!))) {
+    return c.alert(`'filter' : 'Could not open configuration file ${args[i + 1]} : No such file or directory'`)
+  }
+  say(c, { level: 'warning', why: 'no filters' }, `filter ${args[1] ?? ''}`.trim())
+}
+
+const COOKIE_FLAGS = ['rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'preserve', 'httponly', 'secure', 'dynamic']
+const COOKIE_VALUED = ['domain', 'maxidle', 'maxlife', 'attr']
+
+/** `cookie <name> [options]` (§4.2): options are checked; persistence itself is not implemented. */
+function applyCookie (c: ProxyCtx, args: string[]): void {
+  if (!args[1]) return c.alert("'cookie' expects <cookie_name> as argument.")
+  for (let i = 2; i < args.length; i++) {
+    if (COOKIE_VALUED.includes(args[i]!)) i++
+    else if (!COOKIE_FLAGS.includes(args[i]!)) return c.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.")
+  }
+  say(c, { level: 'warning', why: 'no cookie persistence' }, 'cookie')
+}
+
+/** `errorfiles <name> [<code> ...]` (§4.2): the http-errors section, optionally only some codes of it. */
+function applyErrorfiles (c: ProxyCtx, args: string[]): void {
+  if (!args[1]) return c.alert('errorfiles : expects <name> as argument.')
+  for (const code of args.slice(2)) if (!ERRORFILE_CODES.includes(code)) return c.alert(`errorfiles : status code '${atoi(code)}' not handled.`)
+  c.proxy.errorFilesSection = args[1]
+}
+
 function applyTcpRequest (c: ProxyCtx, args: string[]): void {
   const sub = args[1] ?? ''
   if ((sub === 'connection' || sub === 'session') && !c.isDefaults && c.proxy.kind === 'backend') {
@@ -933,6 +1020,7 @@ function applyCapture (c: ProxyCtx, args: string[]): void {
 
 function applyId (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert("'id' expects an integer argument.")
+  if (tooMany(c, args, 1)) return
   const n = atoi(args[1])
   if (n <= 0) return c.alert('custom id has to be > 0.')
   c.proxy.id = n
@@ -988,6 +1076,43 @@ export const GLOBAL_KNOWN = (
   'tune.vars.check-max-size tune.vars.global-max-size tune.vars.proc-max-size tune.vars.reqres-max-size tune.vars.sess-max-size ' +
   'tune.vars.txn-max-size tune.zlib.memlevel tune.zlib.windowsize'
 ).split(' ')
+
+/** Most arguments a global keyword takes (src/cfgparse-global.c alertif_too_many_args); absent = not checked. */
+export const GLOBAL_MAX_ARGS: Record<string, number> = {
+  ...Object.fromEntries(['daemon', 'quiet', 'zero-warning', 'noepoll', 'nokqueue', 'noevports', 'nopoll', 'nosplice', 'nogetaddrinfo', 'noreuseport',
+    'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'numa-cpu-mapping'].map(k => [k, 0])),
+  ...Object.fromEntries(['maxconn', 'nbthread', 'pidfile', 'chroot', 'user', 'group', 'uid', 'gid', 'node', 'ulimit-n', 'spread-checks', 'max-spread-checks',
+    'ca-base', 'crt-base', 'maxconnrate', 'maxsessrate', 'maxsslrate', 'maxcomprate', 'maxpipes', 'maxzlibmem', 'maxcompcpuusage', 'maxsslconn',
+    'ssl-server-verify', 'server-state-base', 'server-state-file', 'localpeer', 'cluster-secret', 'log-tag', 'fd-hard-limit', 'mworker-max-reloads',
+    'thread-groups', 'ssl-dh-param-file', 'master-worker', 'tune.runqueue-depth', 'tune.maxpollevents', 'tune.maxaccept', 'tune.recv_enough',
+    'tune.buffers.limit', 'tune.buffers.reserve', 'tune.bufsize', 'tune.maxrewrite', 'tune.idletimer', 'tune.rcvbuf.client', 'tune.rcvbuf.server',
+    'tune.sndbuf.client', 'tune.sndbuf.server', 'tune.pipesize', 'tune.http.cookielen', 'tune.http.logurilen', 'tune.http.maxhdr', 'tune.comp.maxlevel',
+    'tune.pattern.cache-size'].map(k => [k, 1])),
+  'h1-case-adjust': 2
+}
+
+/** Options of `ssl-default-bind-options` / `ssl-default-server-options` (§3.1); the two take a value. */
+const SSL_DEFAULT_OPTIONS = ['no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12',
+  'force-tlsv13', 'no-tls-tickets', 'prefer-client-ciphers', 'ssl-min-ver', 'ssl-max-ver', 'no-ssl-reuse', 'allow-0rtt']
+
+/** Checks a global line's shape where HAProxy does; returns its complaint or null. */
+export function globalArgsError (args: string[]): string | null {
+  const kw = args[0]!
+  const max = GLOBAL_MAX_ARGS[kw]
+  if (max !== undefined && args.length > max + 1) return `'${kw}' cannot handle unexpected argument '${args[max + 1]}'.`
+  if (kw === 'master-worker' && args[1] !== undefined && args[1] !== 'no-exit-on-failure') return "'master-worker' only supports 'no-exit-on-failure' option."
+  if (kw === 'ssl-default-bind-options' || kw === 'ssl-default-server-options') {
+    for (let i = 1; i < args.length; i++) {
+      const o = args[i]!
+      if (!SSL_DEFAULT_OPTIONS.includes(o)) return `unknown option '${o}' on global statement '${kw}'.`
+      if (o === 'ssl-min-ver' || o === 'ssl-max-ver') {
+        if (!TLS_VERSIONS.includes(args[i + 1] ?? '')) return `'${kw}' : unknown ssl/tls version '${args[i + 1] ?? ''}'.`
+        i++
+      }
+    }
+  }
+  return null
+}
 
 /** Global keywords HAProxy 2.6 refuses with a message of its own. */
 export const GLOBAL_REMOVED: Record<string, string> = {

@@ -7,10 +7,10 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { GlobalSettings, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine } from './tokenize.js'
-import { atoi, parseAddress, parseTime, resolveHost } from './args.js'
+import { atoi, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  LENIENT_RESOLUTION, applyServerOptions, argsOf, bindAddresses, capable, errorFileArg, isReadableFile, lenientResolution, type ProxyCtx
+  SERVER_EXTRAS, applyServerOptions, argsOf, globalArgsError, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -46,8 +46,16 @@ type Current =
   | { kind: 'other', name: string }
 
 const NAME_CHARS = /[^A-Za-z0-9_.:-]/
-/** What a server's name-to-resolve may look like (RFC 1123 labels, `_` tolerated as resolvers do). */
-const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/
+
+/**
+ * Whether a server's name can become a DNS query (src/resolvers.c resolv_str_to_dn_label):
+ * non-empty labels of at most 63 bytes, 255 in all. Anything else in the labels is only found
+ * out when resolving fails.
+ */
+function dnsName (host: string): boolean {
+  const labels = host.replace(/\.$/, '').split('.')
+  return host.length <= 255 && labels.every(l => l.length > 0 && l.length <= 63)
+}
 
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 export class ConfigParser {
@@ -63,10 +71,15 @@ export class ConfigParser {
   private readonly defaults: ProxyState[] = []
   private lastDefaults: ProxyState | null = null
   private cur: Current = { kind: 'none' }
+  /** Open `.if` blocks of the current file. */
+  private conds: Array<{ active: boolean, taken: boolean, parentActive: boolean, loc: Loc, sawElse?: boolean }> = []
   private env: Record<string, string | undefined>
   private baseDir: string
   private crtBase: string | undefined
   private caBase: string | undefined
+  private sslServerVerify: string | undefined
+  /** `userlist\0group` of every `group` line: a user may only name those. */
+  private readonly declaredGroups = new Set<string>()
 
   constructor (opts: { env?: Record<string, string | undefined>, baseDir?: string } = {}) {
     this.env = { ...(opts.env ?? process.env) }
@@ -90,6 +103,8 @@ export class ConfigParser {
       }
       this.line(lines[n]!, loc)
     }
+    for (const open of this.conds) this.diags.alert("non-terminated '.if' block.", open.loc)
+    this.conds = []
   }
 
   private line (raw: string, loc: Loc): void {
@@ -101,6 +116,11 @@ export class ConfigParser {
     }
     let words = t.words
     if (words.length === 0 || words[0] === '') return
+    if (words[0]!.startsWith('.')) {
+      this.directive(words, loc)
+      return
+    }
+    if (this.conds.length > 0 && !this.conds[this.conds.length - 1]!.active) return
     let kwm: ProxyCtx['kwm'] = 'std'
     if (words[0] === 'no' || words[0] === 'default') {
       kwm = words[0] === 'no' ? 'no' : 'default'
@@ -122,6 +142,53 @@ export class ConfigParser {
       case 'http-errors': this.httpErrorsLine(this.cur.he, argsOf(words), loc); return
       case 'other': this.otherLine(this.cur.name, argsOf(words), loc)
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // conditional blocks (configuration.txt §2.4): .if/.elif/.else/.endif, .diag/.notice/.warning/.alert
+
+  private directive (words: string[], loc: Loc): void {
+    const kw = words[0]!
+    const top = this.conds[this.conds.length - 1]
+    const enclosing = top === undefined || top.active
+    switch (kw) {
+      case '.if': {
+        const parentActive = enclosing
+        const v = parentActive ? this.condition(words, loc) : false
+        this.conds.push({ active: parentActive && v, taken: v, parentActive, loc })
+        return
+      }
+      case '.elif': case '.else': {
+        if (top === undefined) return this.diags.alert(`lone '${kw}' with no matching '.if'.`, loc)
+        if (top.sawElse) return this.diags.alert(`'${kw}' after '.else' is not permitted.`, loc)
+        const v = kw === '.else' ? true : (top.parentActive && !top.taken ? this.condition(words, loc) : false)
+        top.active = top.parentActive && !top.taken && v
+        top.taken ||= v
+        if (kw === '.else') top.sawElse = true
+        return
+      }
+      case '.endif':
+        if (top === undefined) return this.diags.alert("lone '.endif' with no matching '.if'.", loc)
+        this.conds.pop()
+        return
+    }
+    if (!enclosing) return
+    const msg = `'${words.slice(1).join(' ')}'.`
+    if (kw === '.notice') this.diags.notice(msg, loc)
+    else if (kw === '.warning') this.diags.warn(msg, loc)
+    else if (kw === '.alert') this.diags.alert(msg, loc)
+    else if (kw !== '.diag') this.diags.alert(`unknown directive '${kw}'.`, loc)
+  }
+
+  /** Evaluates a `.if` condition; an unparsable one is an alert and counts as false. */
+  private condition (words: string[], loc: Loc): boolean {
+    const text = words.slice(1).join(' ')
+    const r = evalCondition(text, this.env)
+    if (typeof r === 'string') {
+      this.diags.alert(`${r} in '${words[0]}'`, loc)
+      return false
+    }
+    return r
   }
 
   // -------------------------------------------------------------------------------------------
@@ -235,7 +302,8 @@ export class ConfigParser {
       else this.byName.set(name, [proxy])
     }
     this.cur = { kind: 'proxy', st }
-    if (legacy.length > 0) this.legacyAddress(st, kw, legacy, loc)
+    // HAProxy ignores what follows a defaults name (other than `from`).
+    if (legacy.length > 0 && !isDefaults) this.legacyAddress(st, kw, legacy, loc)
   }
 
   /**
@@ -246,7 +314,7 @@ export class ConfigParser {
   private legacyAddress (st: ProxyState, kw: string, words: string[], loc: Loc): void {
     const spec = words[0]!
     const looksLikeAddress = /^[\w.:*[\]@,-]+$/.test(spec) && /[:\d*]/.test(spec)
-    if (kw === 'backend' || kw === 'defaults' || !looksLikeAddress) {
+    if (kw === 'backend' || !looksLikeAddress) {
       this.diags.alert(
         `'${spec}' after the ${kw} name: a listening address was expected here (HAProxy 1.x syntax; HAProxy 2.x says "please use the 'bind' keyword for listening addresses."). ` +
         "If this was meant as a comment, comments start with '#'.", loc, kw)
@@ -360,6 +428,11 @@ export class ConfigParser {
       return
     }
     const who = `'server ${px.name}/${name}'`
+    const badChar = NAME_CHARS.exec(name)
+    if (badChar) {
+      this.diags.alert(`character '${badChar[0]}' is not permitted in server name '${name}'.`, loc, 'server')
+      return
+    }
     const dup = px.servers.find(s => s.name === name)
     if (dup) {
       this.diags.alert(`${px.kind} '${px.name}', another server named '${name}' was already defined at line ${dup.loc.line}, please use distinct names.`, loc, 'server')
@@ -369,7 +442,7 @@ export class ConfigParser {
       this.diags.alert(`${who} : ${a.error}`, loc, 'server')
       return
     }
-    if (a.value.family === 'fqdn' && !HOSTNAME.test(a.value.host)) {
+    if (a.value.family === 'fqdn' && !dnsName(a.value.host)) {
       this.diags.alert(`${who} : Can't create DNS resolution for server '${name}'`, loc, 'server')
       return
     }
@@ -383,9 +456,17 @@ export class ConfigParser {
     if (a.value.family === 'unix' || a.value.family === 'abns') {
       this.diags.warn(`${who} : only TCP servers can be reached by fastify-haproxy; unix socket '${a.value.host}' is not supported.`, loc, 'server')
     }
-    const server: Server = { ...opts, name, host: a.value.host, port: a.value.port, loc }
+    if (opts.id !== undefined && opts.id !== st.defaultServer.id) {
+      const same = px.servers.find(x => x.id === opts.id)
+      if (same) {
+        this.diags.alert(`${who} : 'id' : custom id ${opts.id} already used at ${same.loc.file}:${same.loc.line} ('server ${same.name}').`, loc, 'server')
+        return
+      }
+    }
+    const host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
+    const server: Server = { ...opts, name, host, port: a.value.port, loc }
     if (dup) return
-    if (lenientResolution([...st.defaultServerWords, ...args.slice(3)])) LENIENT_RESOLUTION.add(server)
+    SERVER_EXTRAS.set(server, serverExtras([...st.defaultServerWords, ...args.slice(3)]))
     px.servers.push(server)
   }
 
@@ -399,6 +480,8 @@ export class ConfigParser {
     if (GLOBAL_REMOVED[kw] !== undefined) return alert(GLOBAL_REMOVED[kw]!)
     if (!GLOBAL_KNOWN.includes(kw)) return alert(`unknown keyword '${kw}' in 'global' section${didYouMean(kw, GLOBAL_KNOWN)}`)
     if (kwm !== 'std' && !NEGATABLE.includes(kw)) return
+    const shape = globalArgsError(args)
+    if (shape !== null) return alert(shape)
     switch (kw) {
       case 'maxconn':
         if (!args[1]) return alert("'maxconn' expects an integer argument.")
@@ -407,6 +490,10 @@ export class ConfigParser {
       case 'node': g.node = args[1] ?? ''; return
       case 'description': g.description = args.slice(1).join(' '); return
       case 'crt-base': this.crtBase = args[1]; return
+      case 'ssl-server-verify':
+        if (args[1] !== 'none' && args[1] !== 'required') return alert("'ssl-server-verify' expects 'none' or 'required' as argument.")
+        this.sslServerVerify = args[1]
+        break
       case 'ca-base': this.caBase = args[1]; return
       case 'stats': return this.globalStats(args, loc)
     }
@@ -429,6 +516,9 @@ export class ConfigParser {
       }
       case 'uid': case 'gid': return 'the Node process keeps its own user and group'
       case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env) ? 'logging goes through the Fastify logger' : null
+      case 'ssl-dh-param-file':
+        if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        return 'TLS is configured on the Fastify server'
       case 'lua-load': case 'lua-load-per-thread': {
         if (!args[1]) return alert(`'${kw}' expects a file name as parameter.`)
         if (!isReadableFile(this.path(args[1]))) return alert(`error in Lua file '${args[1]}': cannot open ${args[1]}: No such file or directory`)
@@ -496,6 +586,7 @@ export class ConfigParser {
       const name = args[1]
       if (!name) return this.diags.alert("'group' expects <name> as argument.", loc, kw)
       ul.groups[name] ??= []
+      this.declaredGroups.add(`${ul.name}\0${name}`)
       for (let i = 2; i < args.length; i += 2) {
         if (args[i] !== 'users' || args[i + 1] === undefined) return this.diags.alert(`'group' only supports 'users' option, got '${args[i]}'.`, loc, kw)
         for (const u of args[i + 1]!.split(',')) if (u && !ul.groups[name]!.includes(u)) ul.groups[name]!.push(u)
@@ -551,12 +642,34 @@ export class ConfigParser {
   // -------------------------------------------------------------------------------------------
   // end of input
 
+  /** Two proxies with the same `id N` (src/cfgparse-listen.c "reuses same custom id"). */
+  private checkCustomIds (): void {
+    const seen = new Map<number, Proxy>()
+    for (const p of this.proxies) {
+      const st = this.states.get(p)!
+      if (!st.flags.has('explicit-id')) continue
+      const other = seen.get(p.id)
+      if (other) this.diags.alert(`${p.kind} ${p.name} reuses same custom id as ${other.kind} ${other.name} (declared at ${other.loc.file}:${other.loc.line}).`, p.loc)
+      else seen.set(p.id, p)
+    }
+  }
+
   /** Closes parsing: ids, modes and the facts HAProxy derives once every section is read. */
   finish (): ParsedConfig {
+    this.checkCustomIds()
     assignProxyIds(this.proxies, this.states)
+    for (const ul of this.userlists) {
+      for (const u of ul.users) {
+        for (const g of u.groups) {
+          if (!this.declaredGroups.has(`${ul.name}\0${g}`)) this.diags.alert(`userlist '${ul.name}': no such group '${g}' specified in user '${u.name}'`)
+        }
+      }
+    }
     for (const p of this.proxies) {
       const st = this.states.get(p)!
       assignServerIds(p)
+      // `ssl-server-verify none` (global) turns the default verification off (§3.1).
+      if (this.sslServerVerify === 'none') for (const sv of p.servers) if (sv.ssl && sv.verify === undefined) sv.verify = 'none'
       if (!p.options.httpchk) {
         if (st.flags.has('http-check-rules') && p.kind !== 'frontend') {
           this.diags.warn(`${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`, p.loc)
@@ -579,6 +692,81 @@ export class ConfigParser {
       diagnostics: this.diags.items
     }
   }
+}
+
+/** What `feature(X)` sees: the feature list of the HAProxy 2.6 build this checker follows (`haproxy -vv`). */
+const FEATURES = ['ACCEPT4', 'BACKTRACE', 'CPU_AFFINITY', 'CRYPT_H', 'DL', 'EPOLL', 'GETADDRINFO', 'LIBCRYPT', 'LINUX_SPLICE', 'LINUX_TPROXY', 'LUA', 'NETFILTER', 'NS', 'OPENSSL', 'OT', 'PCRE2', 'PCRE2_JIT', 'POLL', 'PRCTL', 'PROMEX', 'RT', 'SLZ', 'SYSTEMD', 'TFO', 'THREAD', 'THREAD_DUMP', 'TPROXY']
+/** The HAProxy version whose configuration language is implemented, for version_atleast/version_before. */
+const VERSION = [2, 6, 12]
+
+function compareVersion (v: string): number {
+  const parts = v.split(/[.-]/).map(x => Number.parseInt(x, 10))
+  for (let i = 0; i < 3; i++) {
+    const d = VERSION[i]! - (Number.isNaN(parts[i]) ? 0 : parts[i] ?? 0)
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+/**
+ * §2.4 conditions: 0 / non-zero integers, predicates, '!', '&&' (binds tighter) and '||',
+ * parentheses; an empty condition is false. Returns HAProxy's complaint when unparsable.
+ */
+export function evalCondition (text: string, env: Record<string, string | undefined>): boolean | string {
+  let i = 0
+  const ws = (): void => { while (text[i] === ' ' || text[i] === '\t') i++ }
+  const fail = (what: string): string => `unparsable conditional expression '${what}' at position ${i + 1}`
+  const term = (): boolean | string => {
+    ws()
+    if (text[i] === '!') {
+      i++
+      const v = term()
+      return typeof v === 'string' ? v : !v
+    }
+    if (text[i] === '(') {
+      const at = i
+      i++
+      const v = or()
+      ws()
+      if (typeof v === 'string') return v
+      if (text[i] !== ')') return `expected ')' after conditional expression '${text.slice(at)}' at position ${at + 1}`
+      i++
+      return v
+    }
+    const m = /^([A-Za-z_]+)\(([^)]*)\)|^(-?\d+)/.exec(text.slice(i))
+    if (!m) return fail(text.slice(i).split(' ')[0] || text.slice(i))
+    i += m[0].length
+    if (m[3] !== undefined) return Number(m[3]) !== 0
+    const args = m[2]!.split(',').map(a => a.trim().replace(/^"(.*)"$/, '$1'))
+    switch (m[1]) {
+      case 'defined': return env[args[0] ?? ''] !== undefined
+      case 'feature': return FEATURES.includes(args[0] ?? '')
+      case 'streq': return args[0] === args[1]
+      case 'strneq': return args[0] !== args[1]
+      case 'version_atleast': return compareVersion(args[0] ?? '') >= 0
+      case 'version_before': return compareVersion(args[0] ?? '') < 0
+      default: i -= m[0].length; return fail(m[0])
+    }
+  }
+  /** `next (op next)*`, left to right; `&&` binds tighter than `||`. */
+  const chain = (op: string, next: () => boolean | string, combine: (a: boolean, b: boolean) => boolean) => (): boolean | string => {
+    let v = next()
+    for (;;) {
+      ws()
+      if (typeof v === 'string' || text.slice(i, i + 2) !== op) return v
+      i += 2
+      const r = next()
+      if (typeof r === 'string') return r
+      v = combine(v, r)
+    }
+  }
+  const and = chain('&&', term, (a, b) => a && b)
+  const or: () => boolean | string = chain('||', and, (a, b) => a || b)
+  if (text.trim() === '') return false
+  const v = or()
+  ws()
+  if (typeof v !== 'string' && i < text.length) return fail(text.slice(i))
+  return v
 }
 
 function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
@@ -720,4 +908,3 @@ export function loadConfig (paths: string | string[], opts: { env?: Record<strin
   return parser.finish()
 }
 
-export { resolveHost }

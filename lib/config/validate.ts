@@ -5,7 +5,7 @@
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
 import { resolveHost } from './args.js'
-import { LENIENT_RESOLUTION } from './keywords.js'
+import { BINDS_WITHOUT_CERT, SERVER_EXTRAS } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
@@ -31,6 +31,10 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     if (hasFrontend(p) && p.binds.length === 0) {
       d.warn(`${kindWord(p)} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`)
     }
+    for (const b of p.binds) {
+      const addr = BINDS_WITHOUT_CERT.get(b)
+      if (addr !== undefined) d.alert(`Proxy '${p.name}': no SSL certificate specified for bind '${addr}' at [${b.loc.file}:${b.loc.line}] (use 'crt').`)
+    }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')
     if (p.errorFilesSection !== undefined && !config.httpErrors.some(h => h.name === p.errorFilesSection)) {
@@ -39,7 +43,25 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     for (const ul of usedUserlists(p)) {
       if (!config.userlists.some(u => u.name === ul.name)) d.alert(`proxy '${p.name}': unable to find userlist '${ul.name}'.`, ul.loc)
     }
-    const missing = (hasFrontend(p) && !p.timeouts.client) || (hasBackend(p) && (!p.timeouts.connect || !p.timeouts.server))
+    if (p.stats !== null && p.stats.httpRequest.length > 0 && p.stats.auth.length > 0) {
+      d.alert(`proxy '${p.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`)
+    }
+    for (const s of p.servers) {
+      const who = `'server ${p.name}/${s.name}'`
+      const track = SERVER_EXTRAS.get(s)?.track
+      if (track !== undefined) {
+        const slash = track.indexOf('/')
+        const px = slash < 0 ? p : config.proxies.find(x => x.name === track.slice(0, slash) && hasBackend(x))
+        const target = px?.servers.find(x => x.name === (slash < 0 ? track : track.slice(slash + 1)))
+        if (!target) d.alert(`${who} : unable to find required server '${track}' for tracking.`, s.loc)
+        else if (!target.check && SERVER_EXTRAS.get(target)?.agent !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
+      }
+      if (s.ssl === true && s.verify !== 'none' && s.caFile === undefined) {
+        d.alert(`${who} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, s.loc)
+      }
+    }
+    // A backend without servers connects nowhere: HAProxy only wants its timeouts when it has some.
+    const missing = (hasFrontend(p) && !p.timeouts.client) || (hasBackend(p) && p.servers.length > 0 && (!p.timeouts.connect || !p.timeouts.server))
     if (missing && (p.mode === 'http' || p.mode === 'tcp')) {
       d.warn(`missing timeouts for ${kindWord(p)} '${p.name}'.\n` +
         '   | While not properly invalid, you will certainly encounter various problems\n' +
@@ -74,8 +96,8 @@ export function resolveServers (config: ParsedConfig): Diagnostic[] {
   for (const p of config.proxies) {
     for (const s of p.servers) {
       if (s.host === '' || resolveHost(s.host) !== null) continue
-      if (s.host.startsWith('/')) continue
-      if (LENIENT_RESOLUTION.has(s)) d.warn(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}', disabling server.`, s.loc, 'server')
+      if (s.host.startsWith('/') || s.host.includes('@')) continue
+      if (SERVER_EXTRAS.get(s)?.lenient === true) d.warn(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}', disabling server.`, s.loc, 'server')
       else d.alert(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}'.`, s.loc, 'server')
     }
   }

@@ -554,7 +554,6 @@ export class RoundRobin extends Balancer {
   private readonly full: LbNode[] = []
 
   init (): void {
-    this.wdiv = BE_WEIGHT_SCALE
     this.recount()
     this.updateBackendWeight()
     this.act.currPos = this.act.currWeight = this.act.nextWeight = this.totWact
@@ -965,7 +964,6 @@ abstract class ChashBalancer extends Balancer {
   protected readonly bck = new Ring()
 
   init (): void {
-    this.wdiv = BE_WEIGHT_SCALE
     this.rebuild()
   }
 
@@ -1040,10 +1038,8 @@ abstract class TreeBalancer extends Balancer {
   protected readonly act = new OrderedSet()
   protected readonly bck = new OrderedSet()
   protected abstract keyOf (s: LbServer): number
-  /** 2.6's `first` and `leastconn` skip a server once its own queue is full too. */
 
   init (): void {
-    this.wdiv = BE_WEIGHT_SCALE
     this.recount()
     this.updateBackendWeight()
     for (const n of this.nodes) {
@@ -1086,6 +1082,7 @@ abstract class TreeBalancer extends Balancer {
     }
   }
 
+  /** The first server in key order with room (2.6 counts its own queue up to maxqueue as room). */
   pick (_txn: HttpTxn, avoid: LbServer | null): LbServer | null {
     let tree: OrderedSet
     if (this.srvAct > 0) tree = this.act

@@ -18,11 +18,11 @@ export interface Logger {
 }
 
 /** HAProxy's defaults (include/haproxy/defaults.h, configuration.txt §5.2). */
-export const DEFAULT_INTER = 2000
-export const DEFAULT_RISE = 2
-export const DEFAULT_FALL = 3
-export const DEFAULT_WEIGHT = 1
-export const DEFAULT_ERROR_LIMIT = 10
+const DEFAULT_INTER = 2000
+const DEFAULT_RISE = 2
+const DEFAULT_FALL = 3
+const DEFAULT_WEIGHT = 1
+const DEFAULT_ERROR_LIMIT = 10
 
 /** A request waiting for a connection slot (queue.c pendconn). */
 interface Pending {
@@ -64,7 +64,7 @@ export function describeCheck (r: CheckResult): string {
   return s
 }
 
-/** Passive health analysis (check.c analyze_statuses[]): error, success or ignored per layer. */
+/** Statuses `observe layer7` counts as valid answers: 100–499, 501, 505 (§5.2 `observe`). */
 const OBSERVE_L7_OK = (status: number): boolean =>
   (status >= 100 && status <= 499) || status === 501 || status === 505
 
@@ -191,6 +191,12 @@ export class ServerRuntime implements ServerView, LbServer {
 
   downtime (now: number): number {
     return this.downTotal + (this.downSince > 0 ? now - this.downSince : 0)
+  }
+
+  /** Slowstart ratio applied to weight and maxconn, 0–100 (the stats `throttle` column); 100 when not ramping. */
+  throttle (now: number): number {
+    if (this.startingSince === 0) return 100
+    return Math.min(100, Math.floor(100 * (now - this.startingSince) / this.slowstart))
   }
 
   /** The check interval now (check.h srv_getinter): inter when fully up, downinter when down, else fastinter. */

@@ -7,6 +7,7 @@
 // AbortController per call, +60 µs on Node 20), no Fastify reply. Request bodies are handed to
 // undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
 
+import diagnostics from 'node:diagnostics_channel'
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -53,10 +54,8 @@ export class FrontendCounters implements FrontendView {
   }
 }
 
-const CONNECT_ERRORS = new Set([
-  'ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
-  'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'
-])
+/** undici's verdicts on the request itself: retrying cannot change them. */
+const REQUEST_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_ABORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'])
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // Balance algorithms HAProxy classes as hash-based (BE_LB_KIND_HI): a failed server is not left
 // at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
@@ -70,7 +69,9 @@ export class BackendRoute {
   /** Pause before a retry on the same server: min(timeout connect, 1s) (§4.2 retries). */
   readonly retryPause: number
   readonly tunnelTimeout: number
-  readonly forwardFor: ForwardFor | null
+  readonly forwardFor: ForwardForRule | null
+  /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
+  readonly tunnels = new Set<Socket>()
   private readonly pools = new Map<ServerRuntime, Pool>()
   private readonly poolOptions: Pool.Options
 
@@ -87,7 +88,7 @@ export class BackendRoute {
     this.hashLb = HASH_ALGORITHMS.has(proxy.balance?.algorithm ?? 'roundrobin')
     this.retryPause = Math.min(t.connect ?? 1000, 1000)
     this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
-    this.forwardFor = proxy.forwardFor
+    this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
     this.poolOptions = {
       // HAProxy has no default for these: absent means no limit, as 0 does for undici.
       headersTimeout: t.server ?? 0,
@@ -124,6 +125,11 @@ export class BackendRoute {
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
 
+  closeTunnels (): void {
+    for (const socket of this.tunnels) socket.destroy()
+    this.tunnels.clear()
+  }
+
   destroy (): void {
     for (const p of this.pools.values()) p.destroy().catch(() => {})
     this.pools.clear()
@@ -135,7 +141,7 @@ export interface FrontendRoute {
   readonly proxy: Proxy
   readonly counters: FrontendCounters
   readonly pages: ErrorPages
-  readonly forwardFor: ForwardFor | null
+  readonly forwardFor: ForwardForRule | null
   /** The frontend's compiled rules (http-response rules are applied after the backend's). */
   readonly rules: CompiledProxy
 }
@@ -267,7 +273,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
  * the connection-level headers undici refuses to forward (Keep-Alive, a non-WebSocket Upgrade,
  * Expect: node's server has already answered `100 Continue`).
  */
-function requestHeaders (txn: HttpTxn, ff: ForwardFor | null): string[] {
+function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
   const h = txn.headers
   const out: string[] = []
   for (const name in h) {
@@ -296,23 +302,31 @@ function requestHeaders (txn: HttpTxn, ff: ForwardFor | null): string[] {
     if (typeof v === 'string') out.push(name, v)
     else for (const x of v) out.push(name, x)
   }
-  if (ff !== null && !(ff.ifNone && h[ff.header] !== undefined) && !excluded(ff, txn.src)) {
+  if (ff !== null && ff.applies(h, txn.src)) {
     // a separate line after the client's own (which it may have forged), as HAProxy does
     out.push(ff.header, txn.src)
   }
   return out
 }
 
-const exceptCache = new WeakMap<ForwardFor, (ip: string) => boolean>()
+/** `option forwardfor` compiled once (configuration.txt §4.2 option forwardfor). */
+export class ForwardForRule {
+  readonly header: string
+  private readonly lower: string
+  private readonly ifNone: boolean
+  private readonly except: ((ip: string) => boolean) | null
 
-function excluded (ff: ForwardFor, src: string): boolean {
-  if (ff.except === undefined) return false
-  let test = exceptCache.get(ff)
-  if (test === undefined) {
-    test = cidrTest(ff.except)
-    exceptCache.set(ff, test)
+  constructor (ff: ForwardFor) {
+    this.header = ff.header
+    this.lower = ff.header.toLowerCase()
+    this.ifNone = ff.ifNone
+    this.except = ff.except === undefined ? null : cidrTest(ff.except)
   }
-  return test(src)
+
+  applies (headers: HttpTxn['headers'], src: string): boolean {
+    if (this.ifNone && headers[this.lower] !== undefined) return false
+    return this.except === null || !this.except(src)
+  }
 }
 
 function cidrTest (cidr: string): (ip: string) => boolean {
@@ -378,6 +392,20 @@ function flatten (h: HttpResponseView['headers']): string[] {
 // ---------------------------------------------------------------------------------------------
 // The exchange
 
+// Whether a request went out on a reused keep-alive connection: undici publishes the socket
+// right after calling onConnect, in the same synchronous call. A reused connection the server
+// closed at that very moment answers nothing; a fresh one that does is an empty answer (502).
+const usedSockets = new WeakSet<object>()
+let connecting: Exchange | null = null
+diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+  const exchange = connecting
+  connecting = null
+  if (exchange === null) return
+  const socket = (message as { socket: object }).socket
+  if (usedSockets.has(socket)) exchange.reused = true
+  else usedSockets.add(socket)
+})
+
 type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
 
 /**
@@ -387,6 +415,10 @@ type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
  */
 export class Exchange implements Dispatcher.DispatchHandler {
   server: ServerRuntime | null = null
+  /** The current attempt runs on a kept-alive connection that served earlier requests. */
+  reused = false
+  /** The answer's status says it has no body (204, 304). */
+  private bodyless = false
   private phase: Phase = 'queue'
   private retriesLeft: number
   private abortUpstream: ((err?: Error) => void) | null = null
@@ -484,6 +516,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.abortUpstream = abort
     if (this.phase === 'done') { abort(); return }
     this.phase = 'wait'
+    this.reused = false
+    connecting = this
     this.tConnect = Date.now()
     const ctime = this.tConnect - this.tAttempt
     this.server!.counters.ctime.add(ctime)
@@ -517,6 +551,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       headers = flatten(view.headers)
     }
     this.phase = 'body'
+    this.bodyless = status === 304 || status === 204
     this.resume = resume
     this.count(status)
     if (this.upgradeHead !== null) {
@@ -564,7 +599,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else {
       client.setTimeout(0)
     }
-    client.on('error', close).on('close', close)
+    const tunnels = this.be.tunnels
+    tunnels.add(client)
+    client.on('error', close).on('close', () => { tunnels.delete(client); close() })
     upstream.on('error', close).on('close', () => { close(); this.finish() })
     upstream.on('data', (d: Buffer) => { this.server!.counters.bout += d.length; this.be.backend.counters.bout += d.length })
     upstream.pipe(client)
@@ -575,6 +612,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.phase === 'done') return
     const server = this.server!
     const code = err.code ?? ''
+    if (this.phase === 'body' && code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && this.bodyless) {
+      // undici checks Content-Length even on a 304, where it describes the resource, not this answer
+      this.onComplete()
+      return
+    }
     if (this.phase === 'body') {
       // the answer was already under way: all that can be done is cut the client off
       server.counters.srvAbrt++
@@ -592,21 +634,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.fail(504)
       return
     }
-    const connectFailed = this.phase === 'connect' && CONNECT_ERRORS.has(code)
+    // nothing reached the server before onConnect: refused, unreachable, timed out or a failed
+    // TLS handshake, all "conn-failure" for retry-on (§4.2 retry-on)
+    const connectFailed = this.phase === 'connect' && !REQUEST_ERRORS.has(code)
     // a reused keep-alive connection the server had closed: nothing was processed
-    const staleConnection = this.phase === 'wait' && !this.hasBody && IDEMPOTENT.has(this.txn.method) &&
+    const staleConnection = this.phase === 'wait' && this.reused && !this.hasBody && IDEMPOTENT.has(this.txn.method) &&
       (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
     if (connectFailed || staleConnection) {
       server.observe(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'conn-error')
       this.retry(code === 'UND_ERR_CONNECT_TIMEOUT')
-      return
-    }
-    if (this.phase === 'connect' && (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'EPROTO')) {
-      // TLS handshake failure: a connection failure for HAProxy too, but retrying cannot help
-      server.counters.econ++
-      this.be.backend.counters.econ++
-      server.observe('conn-error')
-      this.fail(503)
       return
     }
     if (this.req.destroyed && !this.req.complete) {

@@ -32,9 +32,62 @@ function errnoText (err: NodeJS.ErrnoException): string {
 /** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
 interface HttpProbe {
   request: Buffer
-  /** Status, body text → result (status, desc); `needsBody` when the rule reads the body. */
-  judge (code: number, reason: string, body: string, up: boolean): { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: string }
+  /** Status, header block, body text → result (status, desc); `needsBody` when the rule reads the body. */
+  judge (code: number, reason: string, body: string, up: boolean, headers: string): { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: string }
   needsBody: boolean
+}
+
+type Match = (s: string) => boolean
+
+/** `-m str|beg|end|sub|reg <pattern>` of `http-check expect hdr` (§4.2); names compare without case. */
+function matcher (method: string, pattern: string, ignoreCase: boolean): Match {
+  const p = ignoreCase ? pattern.toLowerCase() : pattern
+  const norm = ignoreCase ? (s: string) => s.toLowerCase() : (s: string) => s
+  switch (method) {
+    case 'beg': return (s) => norm(s).startsWith(p)
+    case 'end': return (s) => norm(s).endsWith(p)
+    case 'sub': return (s) => norm(s).includes(p)
+    case 'reg': {
+      const re = new RegExp(pattern, ignoreCase ? 'i' : '')
+      return (s) => re.test(s)
+    }
+    default: return (s) => norm(s) === p
+  }
+}
+
+/**
+ * `http-check expect [!] hdr|fhdr name [-m meth] <name> [value [-m meth] <value>]`: some header
+ * with that name (and, if given, a value: each comma-separated one for `hdr`, the whole line for `fhdr`).
+ */
+function headerExpect (kind: 'hdr' | 'fhdr', words: string[]): (headers: string) => boolean {
+  let i = 0
+  const take = (): { method: string, pattern: string } => {
+    let method = 'str'
+    if (words[i] === '-m') {
+      method = words[i + 1] ?? 'str'
+      i += 2
+    }
+    return { method, pattern: words[i++] ?? '' }
+  }
+  if (words[i] === 'name' || words[i] === 'name-lf') i++
+  const name = take()
+  const nameOk = matcher(name.method, name.pattern, true)
+  let valueOk: Match | null = null
+  if (words[i] === 'value' || words[i] === 'value-lf') {
+    i++
+    const value = take()
+    valueOk = matcher(value.method, value.pattern, false)
+  }
+  return (headers) => {
+    for (const line of headers.split('\r\n')) {
+      const colon = line.indexOf(':')
+      if (colon <= 0 || !nameOk(line.slice(0, colon).trim())) continue
+      const value = line.slice(colon + 1).trim()
+      if (valueOk === null) return true
+      if (kind === 'fhdr' ? valueOk(value) : value.split(',').some((v) => (valueOk as Match)(v.trim()))) return true
+    }
+    return false
+  }
 }
 
 function httpVersion (v: string): string {
@@ -114,9 +167,22 @@ function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boole
         }
       }
     }
+    case 'hdr':
+    case 'fhdr': {
+      // Recorded: the header rule replaces the status rule (a 500 with the header passes).
+      const found = headerExpect(expect.kind, expect.pattern.split(' '))
+      return {
+        needsBody: false,
+        judge: (code, reason, _body, up, headers) => {
+          if (found(headers) !== neg) return { status: 'L7OK', desc: '' }
+          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
+          return wrongStatus(reason)
+        }
+      }
+    }
     default:
-      // hdr / fhdr expectations are not evaluated: the status rule applies.
-      return compileExpect(undefined, disableOn404)
+      // `string-lf`: the log-format is taken literally.
+      return compileExpect({ ...(expect as HttpCheckExpect), kind: 'string' }, disableOn404)
   }
 }
 
@@ -240,9 +306,9 @@ class CheckTask implements CheckHooks {
       let body = ''
       if (probe.needsBody) {
         if (!ended && data.length < MAX_RESPONSE && !bodyComplete(text, head)) return
-        body = head >= 0 ? text.slice(head + 4) : ''
+        body = head >= 0 ? messageBody(text, head) : ''
       }
-      const verdict = probe.judge(code, m[2] ?? '', body, srv.op === 'up')
+      const verdict = probe.judge(code, m[2] ?? '', body, srv.op === 'up', head >= 0 ? text.slice(m[0].length, head) : text.slice(m[0].length))
       const withCode = verdict.status === 'L7RSP' ? null : code
       finish(verdict.status === 'L7OK' || verdict.status === 'L7OKC', verdict.status, withCode, verdict.desc, verdict.status === 'L7OKC')
     }
@@ -310,11 +376,33 @@ class CheckTask implements CheckHooks {
   }
 }
 
-/** The body is complete when Content-Length says so (HTTP/1.0 servers usually just close). */
+const CONTENT_LENGTH = /\r\ncontent-length:\s*(\d+)/i
+const CHUNKED = /\r\ntransfer-encoding:[^\r]*chunked/i
+
+/** The body is complete when Content-Length or the last chunk says so (HTTP/1.0 servers usually just close). */
 function bodyComplete (text: string, head: number): boolean {
   if (head < 0) return false
-  const m = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, head + 2))
+  const headers = text.slice(0, head + 2)
+  if (CHUNKED.test(headers)) return text.endsWith('\r\n0\r\n\r\n') || text.slice(head + 4).startsWith('0\r\n\r\n')
+  const m = CONTENT_LENGTH.exec(headers)
   return m !== null && text.length - head - 4 >= Number(m[1])
+}
+
+/** The body as `http-check expect string` sees it: chunked transfer coding removed (HAProxy reads HTX). */
+function messageBody (text: string, head: number): string {
+  const raw = text.slice(head + 4)
+  if (!CHUNKED.test(text.slice(0, head + 2))) return raw
+  let out = ''
+  let p = 0
+  while (p < raw.length) {
+    const eol = raw.indexOf('\r\n', p)
+    if (eol < 0) break
+    const size = parseInt(raw.slice(p, eol), 16)
+    if (!(size > 0)) break
+    out += raw.slice(eol + 2, eol + 2 + size)
+    p = eol + 2 + size + 2
+  }
+  return out
 }
 
 export class HealthChecker {

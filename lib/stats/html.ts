@@ -1,7 +1,8 @@
-// The HTML stats page, drawn as HAProxy 2.6 draws it (src/stats.c stats_dump_html_*): the same
-// tables, column groups, CSS classes and row colours, so it looks and reads the same. One
-// deliberate difference: every text that comes from the config (names, descriptions, node) is
-// HTML-escaped; HAProxy prints `description` and `stats show-desc` raw.
+// The HTML stats page: HAProxy 2.6's layout (one table per proxy, the same column groups and
+// columns, the same row classes and row colours), so it reads like the page operators know. The
+// style sheet, script, legend and help texts are this project's own. Every text that comes from
+// the config (names, descriptions, node) is HTML-escaped; HAProxy prints `description` and
+// `stats show-desc` raw.
 
 import type { StatsConfig } from '../config/model.js'
 import type { ServerView } from '../runtime/state.js'
@@ -28,115 +29,73 @@ export interface HtmlOptions {
   now: number
 }
 
-/** HAProxy's page style (src/stats.c stats_dump_html_head), verbatim. */
+/**
+ * The page style. Row colours are HAProxy's, because operators read server states by them; they
+ * are set once as custom properties and shared by the classes that look alike.
+ */
 const CSS = `
-body { font-family: arial, helvetica, sans-serif; font-size: 12px; font-weight: normal; color: black; background: white;}
-th,td { font-size: 10px;}
-h1 { font-size: x-large; margin-bottom: 0.5em;}
-h2 { font-family: helvetica, arial; font-size: x-large; font-weight: bold; font-style: italic; color: #6020a0; margin-top: 0em; margin-bottom: 0em;}
-h3 { font-family: helvetica, arial; font-size: 16px; font-weight: bold; color: #b00040; background: #e8e8d0; margin-top: 0em; margin-bottom: 0em;}
-li { margin-top: 0.25em; margin-right: 2em;}
-.hr {margin-top: 0.25em; border-color: black; border-bottom-style: solid;}
-.titre	{background: #20D0D0;color: #000000; font-weight: bold; text-align: center;}
-.total	{background: #20D0D0;color: #ffff80;}
-.frontend	{background: #e8e8d0;}
-.socket	{background: #d0d0d0;}
-.backend	{background: #e8e8d0;}
-.active_down		{background: #ff9090;}
-.active_going_up		{background: #ffd020;}
-.active_going_down	{background: #ffffa0;}
-.active_up		{background: #c0ffc0;}
-.active_nolb		{background: #20a0ff;}
-.active_draining		{background: #20a0FF;}
-.active_no_check		{background: #e0e0e0;}
-.backup_down		{background: #ff9090;}
-.backup_going_up		{background: #ff80ff;}
-.backup_going_down	{background: #c060ff;}
-.backup_up		{background: #b0d0ff;}
-.backup_nolb		{background: #90b0e0;}
-.backup_draining		{background: #cc9900;}
-.backup_no_check		{background: #e0e0e0;}
-.maintain	{background: #c07820;}
-.rls      {letter-spacing: 0.2em; margin-right: 1px;}
+:root {
+  --ink: #000; --paper: #fff; --grid: #808080; --band: #e8e8d0; --head: #20d0d0;
+  --accent: #b00040; --accent-ink: #ffff40; --title: #6020a0; --tip: #f0f060; --tip-edge: #7040c0;
+  --up: #c0ffc0; --up-failing: #ffffa0; --down-passing: #ffd020; --down: #ff9090;
+  --lb-off: #20a0ff; --unchecked: #e0e0e0; --maint: #c07820;
+  --bk-up: #b0d0ff; --bk-up-failing: #c060ff; --bk-down-passing: #ff80ff; --bk-lb-off: #90b0e0; --bk-drain: #cc9900;
+}
+body { font: 12px arial, helvetica, sans-serif; color: var(--ink); background: var(--paper); }
+h1 { font-size: x-large; margin-bottom: .5em; }
+h2, h3 { margin: 0; font-family: helvetica, arial, sans-serif; }
+h2 { font-size: x-large; font-style: italic; color: var(--title); }
+h3 { font-size: 16px; color: var(--accent); background: var(--band); }
+hr.hr { margin: .25em 0 .5em; border: 1px solid var(--ink); }
+ul { margin-top: .25em; }
+li { margin: .25em 2em 0 0; }
+th, td { font-size: 10px; }
+u { text-decoration: none; border-bottom: 1px dotted var(--ink); }
+.alert { color: red; }
+.rls { letter-spacing: .2em; margin-right: 1px; }
+a.px { color: var(--accent-ink); text-decoration: none; }
+a.px:hover { color: var(--paper); }
+a.lfsb { color: var(--ink); text-decoration: none; }
+a.lfsb:hover { color: #505050; }
 
-a.px:link {color: #ffff40; text-decoration: none;}a.px:visited {color: #ffff40; text-decoration: none;}a.px:hover {color: #ffffff; text-decoration: none;}a.lfsb:link {color: #000000; text-decoration: none;}a.lfsb:visited {color: #000000; text-decoration: none;}a.lfsb:hover {color: #505050; text-decoration: none;}
-table.tbl { border-collapse: collapse; border-style: none;}
-table.tbl td { text-align: right; border-width: 1px 1px 1px 1px; border-style: solid solid solid solid; padding: 2px 3px; border-color: gray; white-space: nowrap;}
-table.tbl td.ac { text-align: center;}
-table.tbl th { border-width: 1px; border-style: solid solid solid solid; border-color: gray;}
-table.tbl th.pxname { background: #b00040; color: #ffff40; font-weight: bold; border-style: solid solid none solid; padding: 2px 3px; white-space: nowrap;}
-table.tbl th.empty { border-style: none; empty-cells: hide; background: white;}
-table.tbl th.desc { background: white; border-style: solid solid none solid; text-align: left; padding: 2px 3px;}
+.titre { background: var(--head); font-weight: bold; text-align: center; }
+.frontend, .backend { background: var(--band); }
+.active_up { background: var(--up); }
+.active_going_down { background: var(--up-failing); }
+.active_going_up { background: var(--down-passing); }
+.active_down, .backup_down { background: var(--down); }
+.active_nolb, .active_draining { background: var(--lb-off); }
+.active_no_check, .backup_no_check { background: var(--unchecked); }
+.backup_up { background: var(--bk-up); }
+.backup_going_down { background: var(--bk-up-failing); }
+.backup_going_up { background: var(--bk-down-passing); }
+.backup_nolb { background: var(--bk-lb-off); }
+.backup_draining { background: var(--bk-drain); }
+.maintain { background: var(--maint); }
 
-table.lgd { border-collapse: collapse; border-width: 1px; border-style: none none none solid; border-color: black;}
-table.lgd td { border-width: 1px; border-style: solid solid solid solid; border-color: gray; padding: 2px;}
-table.lgd td.noborder { border-style: none; padding: 2px; white-space: nowrap;}
-table.det { border-collapse: collapse; border-style: none; }
-table.det th { text-align: left; border-width: 0px; padding: 0px 1px 0px 0px; font-style:normal;font-size:11px;font-weight:bold;font-family: sans-serif;}
-table.det td { text-align: right; border-width: 0px; padding: 0px 0px 0px 4px; white-space: nowrap; font-style:normal;font-size:11px;font-weight:normal;}
-u {text-decoration:none; border-bottom: 1px dotted black;}
+table.tbl { border-collapse: collapse; }
+table.tbl th, table.tbl td { border: 1px solid var(--grid); }
+table.tbl td { padding: 2px 3px; text-align: right; white-space: nowrap; }
+table.tbl td.ac { text-align: center; }
+table.tbl th.pxname, table.tbl th.desc { padding: 2px 3px; border-bottom-style: none; }
+table.tbl th.pxname { background: var(--accent); color: var(--accent-ink); white-space: nowrap; }
+table.tbl th.desc { background: var(--paper); text-align: left; }
+table.tbl th.empty { border-style: none; background: var(--paper); }
+
+table.lgd { border-collapse: collapse; border-left: 1px solid var(--ink); }
+table.lgd td { padding: 2px; border: 1px solid var(--grid); }
+table.lgd td.noborder { border-style: none; white-space: nowrap; }
+
 div.tips {
- display:block;
- visibility:hidden;
- z-index:2147483647;
- position:absolute;
- padding:2px 4px 3px;
- background:#f0f060; color:#000000;
- border:1px solid #7040c0;
- white-space:nowrap;
- font-style:normal;font-size:11px;font-weight:normal;
- -moz-border-radius:3px;-webkit-border-radius:3px;border-radius:3px;
- -moz-box-shadow:gray 2px 2px 3px;-webkit-box-shadow:gray 2px 2px 3px;box-shadow:gray 2px 2px 3px;
+  position: absolute; z-index: 100; visibility: hidden; padding: 2px 4px 3px;
+  font: normal 11px arial, helvetica, sans-serif; white-space: nowrap; text-align: left;
+  color: var(--ink); background: var(--tip); border: 1px solid var(--tip-edge); border-radius: 3px; box-shadow: 2px 2px 3px var(--grid);
 }
-u:hover div.tips {visibility:visible;}
-@media (prefers-color-scheme: dark) {
- body { font-family: arial, helvetica, sans-serif; font-size: 12px; font-weight: normal; color: #e8e6e3; background: #131516;}
- h1 { color: #a265e0!important; }
- h2 { color: #a265e0; }
- h3 { color: #ff5190; background-color: #3e3e1f; }
- a { color: #3391ff; }
- input { background-color: #2f3437; }
- .hr { border-color: #8c8273; }
- .titre { background-color: #1aa6a6; color: #e8e6e3; }
- .frontend {background: #2f3437;}
- .socket	{background: #2a2d2f;}
- .backend {background: #2f3437;}
- .active_down {background: #760000;}
- .active_going_up {background: #b99200;}
- .active_going_down {background: #6c6c00;}
- .active_up {background: #165900;}
- .active_nolb {background: #006ab9;}
- .active_draining {background: #006ab9;}
- .active_no_check {background: #2a2d2f;}
- .backup_down {background: #760000;}
- .backup_going_up {background: #7f007f;}
- .backup_going_down {background: #580092;}
- .backup_up {background: #2e3234;}
- .backup_nolb {background: #1e3c6a;}
- .backup_draining {background: #a37a00;}
- .backup_no_check {background: #2a2d2f;}
- .maintain {background: #9a601a;}
- a.px:link {color: #d8d83b; text-decoration: none;}
- a.px:visited {color: #d8d83b; text-decoration: none;}
- a.px:hover {color: #ffffff; text-decoration: none;}
- a.lfsb:link {color: #e8e6e3; text-decoration: none;}
- a.lfsb:visited {color: #e8e6e3; text-decoration: none;}
- a.lfsb:hover {color: #b5afa6; text-decoration: none;}
- table.tbl th.empty { background-color: #181a1b; }
- table.tbl th.desc { background: #181a1b; }
- table.tbl th.pxname { background-color: #8d0033; color: #ffff46; }
- table.tbl th { border-color: #808080; }
- table.tbl td { border-color: #808080; }
- u {text-decoration:none; border-bottom: 1px dotted #e8e6e3;}
- div.tips {
-  background:#8e8e0d;
-  color:#e8e6e3;
-  border-color: #4e2c86;
-  -moz-box-shadow: #60686c 2px 2px 3px;
-  -webkit-box-shadow: #60686c 2px 2px 3px;
-  box-shadow: #60686c 2px 2px 3px;
- }
-}
+u:hover div.tips { visibility: visible; }
+table.det { border-collapse: collapse; }
+table.det th, table.det td { padding: 0; border: none; font-size: 11px; }
+table.det th { padding-right: 1px; text-align: left; }
+table.det td { padding-left: 4px; text-align: right; font-weight: normal; white-space: nowrap; }
 `
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
@@ -190,8 +149,15 @@ function val (c: RowContext, t: 'F' | 'B' | 'S', name: string): string | number 
 }
 
 const td = (v: string | number | undefined): string => '<td>' + num(v) + '</td>'
-const tips = (rows: Array<[string, string | number]>): string =>
-  '<div class=tips><table class=det>' + rows.map(([k, v]) => `<tr><th>${k}</th><td>${typeof v === 'number' ? groupDigits(v) : v}</td></tr>`).join('') + '</table></div>'
+
+/** A tooltip row: a label and its value cells (already HTML); a label alone is a caption line. */
+type TipRow = readonly [label: string, ...cells: string[]]
+const tipTable = (rows: readonly TipRow[]): string =>
+  '<div class=tips><table class=det>' + rows.map(([label, ...cells]) => cells.length === 0
+    ? `<tr><th colspan=3>${label}</th></tr>`
+    : `<tr><th>${label}</th>${cells.map(v => `<td>${v}</td>`).join('')}</tr>`).join('') + '</table></div>'
+const tipText = (text: string): string => `<div class=tips>${text}</div>`
+const RESPONSE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'].map(k => k + ' responses')
 
 const ADMIN_ACTIONS: Array<[string, string]> = [
   ['', ''], ['ready', 'Set state to READY'], ['drain', 'Set state to DRAIN'], ['maint', 'Set state to MAINT'],
@@ -200,17 +166,21 @@ const ADMIN_ACTIONS: Array<[string, string]> = [
   ['eagent', 'Agent: enable checks'], ['arunn', 'Agent: force UP'], ['adown', 'Agent: force DOWN'], ['shutdown', 'Kill Sessions']
 ]
 const ADMIN_SELECT = '<select name=action>' + ADMIN_ACTIONS.map(([v, l]) => `<option value="${v}">${l}</option>`).join('') + '</select>'
+/** The header box of the checkbox column ticks or clears every server box of its form. */
+const TICK_ALL = '<input type="checkbox" title="Select all servers" ' +
+  `onclick="for (const box of this.form.querySelectorAll('input[name=s]')) box.checked = this.checked">`
 
-/** Banners of `;st=<code>` (src/stats.c stats_dump_html_info). */
+/** The banner after an admin action, per `;st=` code: its row class (colour) and what it says. */
 const STATUS_BANNERS: Record<string, [string, string]> = {
-  DONE: ['active_up', 'Action processed successfully.'],
-  NONE: ['active_going_down', 'Nothing has changed.'],
-  PART: ['active_going_down', 'Action partially processed.<br>Some server names are probably unknown or ambiguous (duplicated names in the backend).'],
-  ERRP: ['active_down', 'Action not processed because of invalid parameters.<ul><li>The action is maybe unknown.</li><li>Invalid key parameter (empty or too long).</li><li>The backend name is probably unknown or ambiguous (duplicated names).</li><li>Some server names are probably unknown or ambiguous (duplicated names in the backend).</li></ul>'],
-  EXCD: ['active_down', "<b>Action not processed : the buffer couldn't store all the data.<br>You should retry with less servers at a time.</b>"],
-  DENY: ['active_down', '<b>Action denied.</b>'],
-  IVAL: ['active_down', '<b>Invalid requests (unsupported method or chunked encoded request).</b>']
+  DONE: ['active_up', 'Done: every selected server was updated.'],
+  NONE: ['active_going_down', 'No change: no server was selected.'],
+  PART: ['active_going_down', 'Partly done: some selected servers could not be changed (unknown name, or the action does not apply).'],
+  ERRP: ['active_down', 'Not done: unknown action, backend or servers, or the action applies to none of them.'],
+  EXCD: ['active_down', 'Not done: too many servers in one request; select fewer.'],
+  DENY: ['active_down', 'Not done: this client may not change servers.'],
+  IVAL: ['active_down', 'Not done: the request could not be read (method or body encoding).']
 }
+const UNKNOWN_BANNER: [string, string] = ['active_no_check', 'Unknown result code.']
 
 const COLUMN_HEADS = '<th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=6>Sessions</th><th colspan=2>Bytes</th><th colspan=2>Denied</th><th colspan=3>Errors</th><th colspan=2>Warnings</th><th colspan=9>Server</th></tr>\n' +
   '<tr class="titre"><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th><th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th>\n</tr>'
@@ -232,7 +202,7 @@ class PageWriter {
     const name = escapeHtml(entry.proxy.name)
     this.form = o.admin && entry.backend !== null && entry.backend.servers.length > 0
     const legend = o.stats.showLegends
-      ? `<u><a class=px href="#${name}">${name}</a><div class=tips>cap: ${capability(entry)}, mode: ${entry.proxy.mode}, id: ${entry.proxy.id}</div></u>`
+      ? `<u><a class=px href="#${name}">${name}</a>${tipText(`cap: ${capability(entry)}, mode: ${entry.proxy.mode}, id: ${entry.proxy.id}`)}</u>`
       : `<a class=px href="#${name}">${name}</a>`
     const desc = entry.proxy.description
     this.out += (this.form ? '<form method="post">' : '') +
@@ -240,8 +210,7 @@ class PageWriter {
       (desc !== undefined && desc !== '' ? `<th class="desc" width="90%">${escapeHtml(desc)}</th></tr>\n` : '<th class="empty" width="90%"></th></tr>\n') +
       '</table>\n<table class="tbl" width="100%">\n<tr class="titre">'
     if (this.form) {
-      const cls = JSON.stringify(entry.proxy.name + '-checkbox').slice(1, -1).replace(/'/g, "\\'")
-      this.out += `<th rowspan=2 width=1><input type="checkbox" onclick="for(c in document.getElementsByClassName('${escapeHtml(cls)}')) document.getElementsByClassName('${escapeHtml(cls)}').item(c).checked = this.checked"></th>`
+      this.out += `<th rowspan=2 width=1>${TICK_ALL}</th>`
     } else if (o.admin) {
       this.out += '<th rowspan=2></th>'
     }
@@ -251,7 +220,7 @@ class PageWriter {
   proxyEnd (entry: StatsEntry): void {
     this.out += '</table>'
     if (this.form) {
-      this.out += `Choose the action to perform on the checked servers : ${ADMIN_SELECT}<input type="hidden" name="b" value="#${entry.proxy.id}">&nbsp;<input type="submit" value="Apply"></form>`
+      this.out += `Action for the ticked servers: ${ADMIN_SELECT}<input type="hidden" name="b" value="#${entry.proxy.id}">&nbsp;<input type="submit" value="Apply"></form>`
     }
     this.out += '<p>\n'
   }
@@ -259,7 +228,7 @@ class PageWriter {
   private nameCell (px: string, label: string, anchor: string, tip: string | null): string {
     const a = `<a name="${px}/${anchor}"></a>`
     const link = `<a class=lfsb href="#${px}/${anchor}">${label}</a>`
-    return tip === null ? `<td class=ac>${a}${link}</td>` : `<td class=ac>${a}<u>${link}<div class=tips>${tip}</div></u></td>`
+    return tip === null ? `<td class=ac>${a}${link}</td>` : `<td class=ac>${a}<u>${link}${tipText(tip)}</u></td>`
   }
 
   frontend (c: RowContext): void {
@@ -267,23 +236,26 @@ class PageWriter {
     const fe = c.fe
     if (fe === null) return
     const http = c.http
-    const totals: Array<[string, string | number]> = [['Cum. connections:', fe.connTot], ['Cum. sessions:', fe.counters.stot]]
+    const totals: TipRow[] = [['Since start'], ['connections', groupDigits(fe.connTot)], ['sessions', groupDigits(fe.counters.stot)]]
+    const now: TipRow[] = [['Per second, now'], ['connections', String(fe.connRate.read(c.now))], ['sessions', String(fe.counters.rate.read(c.now))]]
+    const peak: TipRow[] = [['Per second, highest'], ['connections', String(fe.connRate.max)], ['sessions', String(fe.counters.rate.max)]]
     if (http) {
       const h = fe.counters.hrsp
-      totals.push(['Cum. HTTP requests:', fe.counters.reqTot], ['- HTTP 1xx responses:', h[0]], ['- HTTP 2xx responses:', h[1]],
-        ['- HTTP 3xx responses:', h[2]], ['- HTTP 4xx responses:', h[3]], ['- HTTP 5xx responses:', h[4]],
-        ['- other responses:', h[5]], ['Intercepted requests:', fe.counters.intercepted])
+      totals.push(['HTTP requests', groupDigits(fe.counters.reqTot)], ...RESPONSE_CLASSES.map((l, i): TipRow => [l, groupDigits(h[i])]),
+        ['intercepted requests', groupDigits(fe.counters.intercepted)])
+      now.push(['HTTP requests', String(fe.reqRate.read(c.now))])
+      peak.push(['HTTP requests', String(fe.reqRate.max)])
     }
     const rateLim = val(c, 'F', 'rate_lim')
     const slim = val(c, 'F', 'slim')
     this.out += '<tr class="frontend">' + (this.o.admin ? '<td></td>' : '') +
       this.nameCell(px, 'Frontend', 'Frontend', null) +
       '<td colspan=3></td>' +
-      `<td><u>${num(val(c, 'F', 'rate'))}${tips([['Current connection rate:', `${fe.connRate.read(c.now)}/s`], ['Current session rate:', `${fe.counters.rate.read(c.now)}/s`], ...(http ? [['Current request rate:', `${fe.reqRate.read(c.now)}/s`] as [string, string]] : [])])}</u></td>` +
-      `<td><u>${num(val(c, 'F', 'rate_max'))}${tips([['Max connection rate:', `${fe.connRate.max}/s`], ['Max session rate:', `${fe.counters.rate.max}/s`], ...(http ? [['Max request rate:', `${fe.reqRate.max}/s`] as [string, string]] : [])])}</u></td>` +
+      `<td><u>${num(val(c, 'F', 'rate'))}${tipTable(now)}</u></td>` +
+      `<td><u>${num(val(c, 'F', 'rate_max'))}${tipTable(peak)}</u></td>` +
       `<td>${rateLim === undefined || rateLim === 0 ? '-' : num(rateLim)}</td>` +
       td(val(c, 'F', 'scur')) + td(val(c, 'F', 'smax')) + `<td>${slim === undefined ? '-' : num(slim)}</td>` +
-      `<td><u>${num(val(c, 'F', 'stot'))}${tips(totals)}</u></td><td></td><td></td>` +
+      `<td><u>${num(val(c, 'F', 'stot'))}${tipTable(totals)}</u></td><td></td><td></td>` +
       td(val(c, 'F', 'bin')) + td(val(c, 'F', 'bout')) +
       td(val(c, 'F', 'dreq')) + td(val(c, 'F', 'dresp')) + td(val(c, 'F', 'ereq')) + '<td></td><td></td>' +
       '<td></td><td></td>' +
@@ -293,23 +265,20 @@ class PageWriter {
   private totalsTip (c: RowContext, t: 'B' | 'S'): string {
     const cnt = t === 'S' ? c.sv?.counters : c.be?.counters
     if (cnt === undefined) return ''
-    const rows: Array<[string, string | number]> = [['Cum. sessions:', cnt.stot]]
+    const rows: TipRow[] = [['Since start'], ['sessions', groupDigits(cnt.stot)]]
     if (c.http) {
-      const total = cnt.hrsp.reduce((a, b) => a + b, 0)
-      const pct = (n: number): string => total === 0 ? '0' : String(Math.round(n * 100 / total))
-      const labels = ['- HTTP 1xx responses:', '- HTTP 2xx responses:', '- HTTP 3xx responses:', '- HTTP 4xx responses:', '- HTTP 5xx responses:', '- other responses:']
-      rows.push(['Cum. HTTP requests:', cnt.reqTot])
-      labels.forEach((l, i) => rows.push([l, `${groupDigits(cnt.hrsp[i])}</td><td>(${pct(cnt.hrsp[i])}%)`]))
+      const answered = cnt.hrsp.reduce((a, b) => a + b, 0)
+      const share = (n: number): string => `(${answered === 0 ? 0 : Math.round(n * 100 / answered)}%)`
+      rows.push(['HTTP requests', groupDigits(cnt.reqTot)], ...RESPONSE_CLASSES.map((l, i): TipRow => [l, groupDigits(cnt.hrsp[i]), share(cnt.hrsp[i])]))
     }
-    const avg = (name: string, a: { value: number, max: number }): [string, string] => [name, `${Math.round(a.max)} / ${Math.round(a.value)}</td><td>ms`]
-    return tips(rows).replace('</table></div>',
-      '<tr><th colspan=3>Max / Avg over last 1024 success. conn.</th></tr>' +
-      [avg('- Queue time:', cnt.qtime), avg('- Connect time:', cnt.ctime), avg('- Responses time:', cnt.rtime), avg('- Total time:', cnt.ttime)]
-        .map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('') + '</table></div>')
+    const timing = (label: string, a: { value: number, max: number }): TipRow => [label, `${Math.round(a.max)} / ${Math.round(a.value)}`, 'ms']
+    rows.push(['Last 1024 successful connections, max / avg'],
+      timing('queue', cnt.qtime), timing('connect', cnt.ctime), timing('response', cnt.rtime), timing('total', cnt.ttime))
+    return tipTable(rows)
   }
 
   private abortTip (c: RowContext, t: 'B' | 'S'): string {
-    return `<div class=tips>Connection resets during transfers: ${num(val(c, t, 'cli_abrt'))} client, ${num(val(c, t, 'srv_abrt'))} server</div>`
+    return tipText(`Aborted transfers: ${num(val(c, t, 'cli_abrt'))} by clients, ${num(val(c, t, 'srv_abrt'))} by servers`)
   }
 
   private lastSess (c: RowContext, t: 'B' | 'S'): string {
@@ -325,7 +294,7 @@ class PageWriter {
     const qlimit = val(c, 'S', 'qlimit')
     const slim = val(c, 'S', 'slim')
     this.out += `<tr class="${serverRowClass(sv, c.state)}">` +
-      (this.form ? `<td><input class='${px}-checkbox' type="checkbox" name="s" value="${name}"></td>` : '') +
+      (this.form ? `<td><input type="checkbox" name="s" value="${name}"></td>` : '') +
       this.nameCell(px, name, name, this.o.stats.showLegends ? `${sv.addr.includes('[') ? 'IPv6' : 'IPv4'}: ${escapeHtml(sv.addr)}, id: ${sv.id}` : null) +
       td(val(c, 'S', 'qcur')) + td(val(c, 'S', 'qmax')) + `<td>${qlimit === undefined ? '-' : num(qlimit)}</td>` +
       td(val(c, 'S', 'rate')) + td(val(c, 'S', 'rate_max')) + '<td></td>' +
@@ -338,7 +307,7 @@ class PageWriter {
       this.statusCell(c, sv) + this.lastCheckCell(sv) +
       `<td class=ac>${sv.weight}/${sv.uweight}</td><td class=ac>${sv.backup ? '-' : 'Y'}</td><td class=ac>${sv.backup ? 'Y' : '-'}</td>` +
       (sv.checkEnabled
-        ? `<td><u>${num(sv.chkfail)}<div class=tips>Failed Health Checks</div></u></td>${td(sv.chkdown)}<td>${humanTime(Math.floor(sv.downtime(c.now) / 1000))}</td>`
+        ? `<td><u>${num(sv.chkfail)}${tipText('Failed checks, in total')}</u></td>${td(sv.chkdown)}<td>${humanTime(Math.floor(sv.downtime(c.now) / 1000))}</td>`
         : '<td colspan=3></td>') +
       '<td class=ac>-</td></tr>\n'
   }
@@ -355,7 +324,7 @@ class PageWriter {
     const chk = sv.lastCheck
     const desc = checkDescription(chk.status)
     return `<td class=ac><u> ${escapeHtml(chk.status)}${chk.code !== null ? '/' + chk.code : ''}${chk.duration !== null ? ` in ${chk.duration}ms` : ''}` +
-      `<div class=tips>${desc}${chk.desc !== '' ? ': ' + escapeHtml(chk.desc) : ''}</div></u></td>`
+      `${tipText(desc + (chk.desc !== '' ? ': ' + escapeHtml(chk.desc) : ''))}</u></td>`
   }
 
   backend (c: RowContext): void {
@@ -373,7 +342,7 @@ class PageWriter {
       td(val(c, 'B', 'dreq')) + td(val(c, 'B', 'dresp')) +
       '<td></td>' + td(val(c, 'B', 'econ')) + `<td><u>${num(val(c, 'B', 'eresp'))}${this.abortTip(c, 'B')}</u></td>` +
       td(val(c, 'B', 'wretr')) + td(val(c, 'B', 'wredis')) +
-      `<td class=ac>${humanTime(Math.floor((c.now - be.lastChange) / 1000))} ${c.lb.status === 'UP' ? 'UP' : '<font color="red"><b>DOWN</b></font>'}</td>` +
+      `<td class=ac>${humanTime(Math.floor((c.now - be.lastChange) / 1000))} ${c.lb.status === 'UP' ? 'UP' : '<b class=alert>DOWN</b>'}</td>` +
       '<td class=ac>&nbsp;</td>' +
       `<td class=ac>${c.lb.weight}/${c.lb.uweight}</td><td class=ac>${c.lb.act}</td><td class=ac>${c.lb.bck}</td>` +
       `<td class=ac>&nbsp;</td>${td(be.chkdown)}<td>${typeof downtime === 'number' ? humanTime(downtime) : '&nbsp;'}</td>` +
@@ -404,14 +373,17 @@ function displayOptions (o: HtmlOptions): string {
   return out
 }
 
-const LEGEND = '<table class="lgd"><tr>\n' +
-  '<td class="active_up">&nbsp;</td><td class="noborder">active UP </td><td class="backup_up">&nbsp;</td><td class="noborder">backup UP </td></tr><tr>\n' +
-  '<td class="active_going_down"></td><td class="noborder">active UP, going down </td><td class="backup_going_down"></td><td class="noborder">backup UP, going down </td></tr><tr>\n' +
-  '<td class="active_going_up"></td><td class="noborder">active DOWN, going up </td><td class="backup_going_up"></td><td class="noborder">backup DOWN, going up </td></tr><tr>\n' +
-  '<td class="active_down"></td><td class="noborder">active or backup DOWN &nbsp;</td><td class="active_no_check"></td><td class="noborder">not checked </td></tr><tr>\n' +
-  '<td class="maintain"></td><td class="noborder" colspan="3">active or backup DOWN for maintenance (MAINT) &nbsp;</td></tr><tr>\n' +
-  '<td class="active_draining"></td><td class="noborder" colspan="3">active or backup SOFT STOPPED for maintenance &nbsp;</td></tr></table>\n' +
-  'Note: "NOLB"/"DRAIN" = UP with load-balancing disabled.'
+/** The colour key of the server rows, one line of swatches and labels per table row. */
+const LEGEND_LINES: ReadonlyArray<ReadonlyArray<readonly [cls: string, label: string]>> = [
+  [['active_up', 'active UP'], ['backup_up', 'backup UP']],
+  [['active_going_down', 'active UP, checks failing'], ['backup_going_down', 'backup UP, checks failing']],
+  [['active_going_up', 'active DOWN, checks passing'], ['backup_going_up', 'backup DOWN, checks passing']],
+  [['active_down', 'DOWN'], ['active_no_check', 'no health check']],
+  [['active_draining', 'DRAIN or NOLB: UP, out of load balancing'], ['backup_draining', 'backup DRAIN']],
+  [['maintain', 'MAINT: in maintenance']]
+]
+const LEGEND = '<table class="lgd">\n' + LEGEND_LINES.map(line => '<tr>' + line.map(([cls, label]) =>
+  `<td class="${cls}">&nbsp;</td><td class="noborder"${line.length === 1 ? ' colspan="3"' : ''}>${label}</td>`).join('') + '</tr>\n').join('') + '</table>\n'
 
 export function renderHtml (model: StatsModel, o: HtmlOptions): string {
   const node = o.stats.showNode === undefined ? undefined : (o.stats.showNode !== '' ? o.stats.showNode : (model.node ?? ''))
@@ -427,7 +399,7 @@ export function renderHtml (model: StatsModel, o: HtmlOptions): string {
   w.out = '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN"\n"http://www.w3.org/TR/html4/loose.dtd">\n' +
     `<html><head><title>Statistics Report for HAProxy${node !== undefined ? ' on ' + escapeHtml(node) : ''}</title>\n` +
     '<link rel="icon" href="data:,">\n<meta http-equiv="content-type" content="text/html; charset=utf-8">\n' +
-    '<style type="text/css"><!--\n' + CSS + '-->\n</style></head>\n' +
+    '<style type="text/css">' + CSS + '</style></head>\n' +
     '<body><h1><a href="https://github.com/fastify/fastify" style="text-decoration: none;">fastify-haproxy' +
     (o.stats.hideVersion ? '' : ` version ${escapeHtml(o.version)}, HAProxy 2.6 compatible`) + '</a></h1>\n' +
     `<h2>Statistics Report for pid ${model.pid}${node !== undefined ? ' on ' + escapeHtml(node) : ''}${desc !== undefined && desc !== '' ? ': ' + escapeHtml(desc) : ''}</h2>\n` +
@@ -438,16 +410,16 @@ export function renderHtml (model: StatsModel, o: HtmlOptions): string {
     `<b>runtime = </b> Node.js ${escapeHtml(process.version)}<br>\n` +
     `current conns = ${conns}; conn rate = ${connRate}/sec<br>\n` +
     '</td><td align="center" nowrap>\n' + LEGEND +
-    '</td><td align="left" valign="top" nowrap width="1%"><b>Display option:</b><ul style="margin-top: 0.25em;">' +
+    '</td><td align="left" valign="top" nowrap width="1%"><b>Display option:</b><ul>' +
     displayOptions(o) +
-    '</ul></td><td align="left" valign="top" nowrap width="1%"><b>External resources:</b><ul style="margin-top: 0.25em;">\n' +
+    '</ul></td><td align="left" valign="top" nowrap width="1%"><b>External resources:</b><ul>\n' +
     '<li><a href="http://www.haproxy.org/">Primary site</a><br>\n' +
     '<li><a href="http://www.haproxy.org/#down">Updates (v2.6)</a><br>\n' +
     '<li><a href="https://docs.haproxy.org/2.6/configuration.html">Online manual</a><br>\n' +
     '</ul></td></tr></table>\n'
   if (o.status !== undefined) {
-    const [cls, text] = STATUS_BANNERS[o.status] ?? ['active_no_check', 'Unexpected result.']
-    w.out += `<p><div class=${cls}><a class=lfsb href="${link(o, o.noRefresh ? ';norefresh' : '', true)}" title="Remove this message">[X]</a> ${text}</div>\n`
+    const [cls, text] = STATUS_BANNERS[o.status] ?? UNKNOWN_BANNER
+    w.out += `<p><div class=${cls}><a class=lfsb href="${link(o, o.noRefresh ? ';norefresh' : '', true)}" title="Dismiss">[X]</a> ${text}</div>\n`
   }
   w.out += '<p>\n'
   walkRows(model, { ...o.filter, self: o.self }, o.now, {

@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test'
 
 import { checkExpressions } from '../../lib/acl/check.js'
 import { compileProxy } from '../../lib/acl/compile.js'
+import { txnFromParts } from '../../lib/acl/make-txn.js'
 import { parseConfig } from '../../lib/config/parse.js'
 import { haproxyInstalled } from './real-haproxy.js'
 
@@ -41,6 +42,9 @@ const LINES: Array<[string, string | null]> = [
   [`http-request set-header x %[path,map_str_int(${dir}/ok.lst)]`, null],
   ['acl x always_true', null],
   ['acl x nbsrv(be) gt 0', null],
+  ['http-request set-header x %[status]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : sample fetch <status]> may not be reliably used here because it needs 'HTTP response' which is not available here."],
+  ['http-response set-header x %[req.hdr(host)]', "error detected in frontend 'fe' while parsing 'http-response set-header' rule : sample fetch <req.hdr(host)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."],
+  ['http-request deny if { status 200 }', null],
   ['use_backend be if later', "error detected while parsing switching rule : no such ACL : 'later'."],
   ['use_backend be if { path /x', "error detected while parsing switching rule : missing closing '}' in condition."],
   ['use_backend be if {path_beg /x}', "error detected while parsing switching rule : no such ACL : '{path_beg'."],
@@ -103,6 +107,21 @@ describe('checkExpressions words errors as HAProxy', () => {
     const ds = checkExpressions(config)
     assert.deepEqual(ds.map((d) => d.level), ['warning'])
     assert.match(ds[0].message, /^parsing acl keyword 'path' :\n {2}no pattern to match against were provided, so this ACL will never match\./)
+  })
+  test('conditions reading the other message are warnings and never match, as in HAProxy', () => {
+    const text = configWith('acl p path /x\n  acl p status 200\n  acl s status 200\n  http-response set-header x y if p\n  http-response set-header x y if s { path /y }\n  http-request deny if s\n  use_backend be if p')
+    const config = parseConfig(text, { filename: join(dir, 'haproxy.cfg') })
+    assert.deepEqual(checkExpressions(config).map((d) => `${d.level} ${d.loc?.line}: ${d.message}`), [
+      "warning 11: acl 'p' involves keywords 'path' which is incompatible with 'frontend http-response header rule'",
+      "warning 12: anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'",
+      "warning 13: acl 's' will never match because it only involves keywords that are incompatible with 'frontend http-request header rule'",
+      "warning 14: acl 'p' involves keywords 'status' which is incompatible with 'frontend use-backend rule'"
+    ])
+    const fe = compileProxy(config.proxies[0], config)
+    const res = { status: 200, headers: {} as Record<string, string> }
+    fe.responseRules(txnFromParts({ url: '/x' }), res)
+    assert.deepEqual(res.headers, { x: 'y' })
+    assert.equal(fe.requestRules(txnFromParts({ url: '/x' })), null)
   })
   test('compileProxy throws with the diagnostics attached', () => {
     const config = parseConfig(configWith('http-request deny if nope'), { filename: join(dir, 'haproxy.cfg') })

@@ -9,14 +9,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
+import { checkExpressions } from '../../lib/acl/check.js'
 import { compileProxy, type CompiledProxy } from '../../lib/acl/compile.js'
 import { txnFromParts } from '../../lib/acl/make-txn.js'
 import type { Decision } from '../../lib/acl/txn.js'
 import { parseConfig } from '../../lib/config/parse.js'
+import { Backend } from '../../lib/runtime/backend.js'
 import { haproxyInstalled, send, withHaproxy, type Answer, type SentRequest } from './real-haproxy.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'acl-rules-'))
 writeFileSync(join(dir, 'hosts.map'), 'a.test be_a\nb.test be_b\nnone.test be_missing\n')
+writeFileSync(join(dir, '429.http'), 'HTTP/1.1 429 Too Many\r\nContent-Type: text/html\r\nX-E: 1\r\n\r\n<h1>slow</h1>\n')
 after(() => rmSync(dir, { recursive: true, force: true }))
 
 interface Expect {
@@ -132,6 +135,35 @@ ${be('be_a')}`,
       [get('/root/x?y=1'), { status: 302, location: '/root/x?y=1' }],
       [get('/sch/x?y=1', { host: 'h.test:8080' }), { status: 301, location: 'https://h.test:8080/sch/x?y=1' }],
       [get('/stay'), { status: 200, body: 'be_a' }]
+    ]
+  },
+  {
+    name: 'redirect cookies, errorfile responses, deny with a body',
+    config: `frontend fe
+  http-request redirect location /c set-cookie SEEN=1 if { path /c }
+  http-request redirect location /d code 303 clear-cookie OLD if { path /d }
+  http-request return errorfile ${dir}/429.http if { path /ef }
+  http-request deny errorfile ${dir}/429.http if { path /def }
+  http-request deny deny_status 404 content-type text/plain string gone hdr X-A b if { path /dbody }
+  http-request return status 503 content-type text/plain string ok
+`,
+    requests: [
+      [get('/c'), { status: 302, location: '/c', headers: { 'set-cookie': 'SEEN=1; path=/;' } }],
+      [get('/d'), { status: 303, location: '/d', headers: { 'set-cookie': 'OLD; path=/; Max-Age=0;' } }],
+      [get('/ef'), { status: 429, body: '<h1>slow</h1>\n', headers: { 'x-e': '1', 'content-type': 'text/html' } }],
+      [get('/def'), { status: 429, body: '<h1>slow</h1>\n' }],
+      [get('/dbody'), { status: 404, body: 'gone', headers: { 'x-a': 'b' } }],
+      [get('/x'), { status: 503, body: 'ok' }]
+    ]
+  },
+  {
+    name: 'converters: field, word, regsub, json, url_dec, host_only, port_only, base64, case, trims, arithmetic, ipmask',
+    config: `frontend fe
+  http-request return status 200 content-type text/plain lf-string "f2=%[path,field(2,/)] f-1=%[path,field(-1,/)] f23=%[path,field(2,/,2)] fm2c2=%[path,field(-2,/,2)] f0c=%[path,field(2,/,0)] w1=%[path,word(1,/)] w-1=%[path,word(-1,/)] w2c0=%[path,word(2,/,0)] rs=%[path,regsub(/,_,g)] rs1=%[path,regsub('^/(a+)',<\\1>)] ri=%[hdr(x),regsub(A,z,ig)] js=%[hdr(x),json] ud=%[url_param(q),url_dec] ud1=%[url_param(q),url_dec(1)] ho=%[hdr(host),host_only] po=%[hdr(host),port_only] b64=%[hdr(x),base64] up=%[hdr(x),upper] lo=%[hdr(x),lower] len=%[hdr(x),length] hex=%[hdr(x),hex] lt=%[hdr(x),ltrim(a)] rt=%[hdr(x),rtrim(a)] add=%[hdr(n),add(3)] div=%[hdr(n),div(2)] neg=%[hdr(n),neg] ipm=%[hdr(ip),ipmask(24)] b64d=%[hdr(b),b64dec]"
+`,
+    requests: [
+      [get('/aa//b/c/d?q=a%20b+c%2F', { x: 'aAbA"/\\\u00c3\u00a9', host: '[::1]:8080', n: '7', ip: '10.1.2.3', b: 'aGVsbG8=' }), { status: 200, body: "f2=aa f-1=d f23=aa/ fm2c2=b/c f0c=aa//b/c/d w1=aa w-1=d w2c0=b/c/d rs=_aa__b_c_d rs1=<aa>//b/c/d ri=zzbz\"/\\\u00c3\u00a9 js=aAbA\\\"\\/\\\\\\u00c3\\u00a9 ud=a b+c/ ud1=a b c/ ho=[::1] po=8080 b64=YUFiQSIvXMOp up=AABA\"/\\\u00c3\u00a9 lo=aaba\"/\\\u00c3\u00a9 len=9 hex=61416241222F5CC3A9 lt=AbA\"/\\\u00c3\u00a9 rt=aAbA\"/\\\u00c3\u00a9 add=10 div=3 neg=-7 ipm=10.1.2.0 b64d=hello" }],
+      [get('/x?q=%zz', { x: 'abc', host: 'h.test', n: '-7' }), { status: 200, body: "f2=x f-1=x f23=x fm2c2= f0c=x w1=x w-1=x w2c0= rs=_x rs1=/x ri=zbc js=abc ud= ud1= ho=h.test po=0 b64=YWJj up=ABC lo=abc len=3 hex=616263 lt=bc rt=abc add=-4 div=-3 neg=7 ipm= b64d=" }]
     ]
   },
   {
@@ -285,7 +317,10 @@ function compare (got: Answer, want: Expect, label: string): void {
   if (want.body !== undefined) assert.equal(got.body, want.body, `${label}: body`)
   if (want.location !== undefined) assert.equal(got.headers.location, want.location, `${label}: location`)
   if (want.realm !== undefined) assert.equal(got.headers['www-authenticate'], `Basic realm="${want.realm}"`, `${label}: realm`)
-  for (const [k, v] of Object.entries(want.headers ?? {})) assert.equal(got.headers[k], v, `${label}: header ${k}`)
+  for (const [k, v] of Object.entries(want.headers ?? {})) {
+    const h = got.headers[k]
+    assert.equal(Array.isArray(h) ? h.join(', ') : h, v, `${label}: header ${k}`)
+  }
 }
 
 const label = (req: SentRequest): string => `${req.method ?? 'GET'} ${req.url} ${JSON.stringify(req.headers ?? {})}`
@@ -330,7 +365,13 @@ frontend fe
   http-response deny if { status 418 }
   http-request return status 200 content-type text/plain string tls if tls
   http-request return status 200 content-type text/plain string lan if lan
+  stats enable
+  stats uri /s
+  stats realm MyRealm
   stats admin if { http_auth(admins) }
+  stats http-request allow if { src 10.0.0.0/8 }
+  stats http-request auth unless { http_auth(admins) }
+  http-request redirect scheme https code 301 if !{ ssl_fc } { path /secure }
   default_backend be
 backend be
 `, { filename: '/engine.cfg' })
@@ -358,6 +399,17 @@ backend be
     assert.equal(fe.requestRules(txnFromParts({ src: '192.168.0.1' })), null)
   })
 
+  test('stats http-request rules: allow, auth with the stats realm', () => {
+    assert.equal(fe.statsRules(txnFromParts({ src: '10.1.1.1' })), 'allow')
+    assert.deepEqual(fe.statsRules(txnFromParts()), { kind: 'auth', realm: 'MyRealm' })
+    assert.equal(fe.statsRules(txnFromParts({ headers: basic('boss:pw') })), null)
+  })
+
+  test('!{ ssl_fc } negates an anonymous ACL written against the brace', () => {
+    assert.deepEqual(fe.requestRules(txnFromParts({ url: '/secure', headers: { host: 'h.test' } })), { kind: 'redirect', status: 301, location: 'https://h.test/secure', headers: [] })
+    assert.deepEqual(fe.requestRules(txnFromParts({ url: '/secure', ssl: true })), { kind: 'reply', status: 200, headers: [['content-type', 'text/plain']], body: 'tls' })
+  })
+
   test('stats admin condition', () => {
     assert.equal(fe.statsAdmin(txnFromParts({ headers: basic('boss:pw') })), true)
     assert.equal(fe.statsAdmin(txnFromParts({ headers: basic('boss:no') })), false)
@@ -372,4 +424,77 @@ backend be
   test('describe() lists what was compiled', () => {
     assert.match(fe.describe(), /^frontend fe\n {2}acl tls \(1 line\(s\)\)/)
   })
+})
+
+describe('nbsrv and srv_is_up read live backend state through the hooks', () => {
+  const text = `defaults
+  mode http
+frontend fe
+  bind :8080
+  use_backend be_backup if { nbsrv(be_main) lt 1 }
+  http-request return status 200 content-type text/plain string s1-up if { srv_is_up(be_main/s1) } { path /probe }
+  default_backend be_main
+backend be_main
+  server s1 127.0.0.1:1
+  server s2 127.0.0.1:2
+backend be_backup
+  server b1 127.0.0.1:3
+`
+  const config = parseConfig(text, { filename: '/nbsrv.cfg' })
+  const backends = new Map(config.proxies.filter((p) => p.kind === 'backend').map((p) => [p.name, new Backend(p)]))
+  const fe = compileProxy(config.proxies[0], config, { backend: (name) => backends.get(name) })
+
+  test('the main backend is used while a server is usable, the backup when none is', () => {
+    const main = backends.get('be_main')!
+    assert.deepEqual(fe.switching(txnFromParts()), { kind: 'backend', backend: 'be_main' })
+    main.servers[0].setAdmin('maint')
+    assert.deepEqual(fe.switching(txnFromParts()), { kind: 'backend', backend: 'be_main' })
+    assert.equal(fe.requestRules(txnFromParts({ url: '/probe' })), null)
+    main.servers[1].setAdmin('drain')
+    assert.deepEqual(fe.switching(txnFromParts()), { kind: 'backend', backend: 'be_backup' })
+    main.servers[0].setAdmin('ready')
+    assert.deepEqual(fe.switching(txnFromParts()), { kind: 'backend', backend: 'be_main' })
+    assert.equal(fe.requestRules(txnFromParts({ url: '/probe' }))?.kind, 'reply')
+  })
+
+  test('without hooks (checking only) the fetches have no value', () => {
+    const bare = compileProxy(config.proxies[0], config)
+    assert.deepEqual(bare.switching(txnFromParts()), { kind: 'backend', backend: 'be_main' })
+  })
+
+  test('an unknown backend is a checker alert', () => {
+    const bad = parseConfig(text.replace('nbsrv(be_main)', 'nbsrv(nowhere)'), { filename: '/nbsrv.cfg' })
+    assert.match(checkExpressions(bad)[0].message, /unable to find backend 'nowhere' referenced in arg 1 of sample fetch keyword 'nbsrv'/)
+  })
+})
+
+test('nbsrv counts like HAProxy 2.6: disabled servers are not usable, several backups count as one', async () => {
+  const text = (port: number): string => `defaults
+  mode http
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+frontend fe
+  bind 127.0.0.1:${port}
+  http-request return status 200 content-type text/plain lf-string "m=%[nbsrv(be_main)] d=%[nbsrv(be_dis)] bk=%[nbsrv(be_bk)] up=%[srv_is_up(be_main/s1)] upd=%[srv_is_up(be_dis/d1)]"
+backend be_main
+  server s1 127.0.0.1:1
+  server s2 127.0.0.1:2
+backend be_dis
+  server d1 127.0.0.1:1 disabled
+backend be_bk
+  server a1 127.0.0.1:1 disabled
+  server b1 127.0.0.1:2 backup
+  server b2 127.0.0.1:3 backup
+`
+  const want = 'm=2 d=0 bk=1 up=1 upd=0'
+  const config = parseConfig(text(8080), { filename: '/nbsrv2.cfg' })
+  const backends = new Map(config.proxies.filter((p) => p.kind === 'backend').map((p) => [p.name, new Backend(p)]))
+  const fe = compileProxy(config.proxies[0], config, { backend: (name) => backends.get(name) })
+  const d = fe.requestRules(txnFromParts())
+  assert.equal(d?.kind === 'reply' ? d.body : null, want)
+  if (haproxyInstalled) {
+    const body = await withHaproxy(join(dir, 'nbsrv.cfg'), text, async (port) => (await send(port, get('/'))).body)
+    assert.equal(body, want)
+  }
 })

@@ -51,6 +51,8 @@ export const ROWS: Row[] = [
   { acl: 'path_len 7', match: [u('/abcdef'), u('/abcdef?long=query')], miss: [u('/abcde'), u('/abcdefg')] },
   { acl: 'path_len gt 5', match: [u('/abcdef')], miss: [u('/abcd')] },
   { acl: 'path -m beg /b/', match: [u('/b/x')], miss: [u('/bb')] },
+  { acl: 'path_beg -m str /x', match: [u('/x')], miss: [u('/x/y')] },
+  { acl: 'hdr_cnt(h) -m str 2', match: [h('h', 'a,b')], miss: [h('h', 'a')] },
   { acl: 'path -m len 2:3', match: [u('/a'), u('/ab')], miss: [u('/'), u('/abc')] },
   { acl: 'path -m found', match: [u('/'), u('/anything')], miss: [] },
   { acl: 'path,lower -m beg /up', match: [u('/UP'), u('/Up/x')], miss: [u('/down')] },

@@ -1,7 +1,7 @@
 // Argument grammars: configuration.txt §2.5 (time), sizes, and addresses (src/tools.c str2sa_range).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseTime, parseSize, parseAddress, atoi, expandEnv, type AddressRules } from '../../lib/config/args.js'
+import { parseTime, parseAddress, atoi, expandEnv, type AddressRules } from '../../lib/config/args.js'
 
 test('time: units us ms s m h d, bare number is ms, rounded up', () => {
   const ms = (t: string): number => {
@@ -35,14 +35,6 @@ test('time: errors name the unexpected character; overflow is reported', () => {
   const trailing = parseTime('1sx')
   assert.ok(trailing.ok)
   assert.equal(trailing.trailing, 'x')
-})
-
-test('size: k m g suffixes', () => {
-  assert.deepEqual(parseSize('16'), { ok: true, value: 16 })
-  assert.deepEqual(parseSize('16k'), { ok: true, value: 16384 })
-  assert.deepEqual(parseSize('2M'), { ok: true, value: 2 * 1048576 })
-  assert.deepEqual(parseSize('1g'), { ok: true, value: 1073741824 })
-  assert.equal(parseSize('1t').ok, false)
 })
 
 test('atoi is as lenient as C', () => {

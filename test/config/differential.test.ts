@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { haproxyInstalled } from '../acl/real-haproxy.js'
@@ -65,12 +65,36 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['bad mode', D + FE + BE + '    mode websocket\n'],
   ['mode tcp proxies are valid for -c', 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n' + FE + BE],
   ['ssl certificate missing', D + 'frontend fe\n    bind :8443 ssl crt /nonexistent/site.pem\n    default_backend be\n' + BE],
-  ['log with an unknown facility', 'global\n    log 127.0.0.1 local9\n' + D + FE + BE]
+  ['log with an unknown facility', 'global\n    log 127.0.0.1 local9\n' + D + FE + BE],
+  ['balance uri with an unknown parameter', D + FE + 'backend be\n    balance uri foo\n    server s 127.0.0.1:1\n'],
+  ['errorfile that is not an HTTP response', D + FE + '    errorfile 503 {dir}/not-http.txt\n' + BE],
+  ['userlist user in an undeclared group', 'userlist L\n    user bob insecure-password pw groups nope\n' + D + FE + BE],
+  ['server tracking a server without check', D + FE + 'backend be\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2 track s1\n'],
+  ['server tracking a checked server', D + FE + 'backend be\n    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 track be/s1\n'],
+  ['two proxies with the same custom id', D + FE + '    id 7\n' + BE + '    id 7\n'],
+  ['ssl server without ca-file (verify required by default)', D + FE + 'backend be\n    server s1 127.0.0.1:443 ssl\n'],
+  ['ssl-server-verify none', 'global\n    ssl-server-verify none\n' + D + FE + 'backend be\n    server s1 127.0.0.1:443 ssl\n'],
+  ['conditional blocks', '.if defined(NOPE)\n    frobnicate\n.elif version_atleast(2.4) && feature(OPENSSL)\n' + D + FE + BE + '.else\n    frobnicate\n.endif\n'],
+  ['an unterminated .if', '.if 1\n' + D + FE + BE],
+  ['stats auth with stats http-request', D + FE + BE + '    stats auth a:b\n    stats http-request deny\n'],
+  ['ssl bind without a certificate', D + 'frontend fe\n    bind 127.0.0.1:18443 ssl\n    default_backend be\n' + BE],
+  ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]
+
+test('differential: the one deliberate difference — a 1.x address on the section line', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, () => {
+  const file = new URL('../fixtures/centos7-haproxy.cfg', import.meta.url).pathname
+  const real = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' })
+  const ours = spawnSync(process.execPath, [CLI, '-c', '-f', file], { encoding: 'utf8' })
+  assert.equal(real.status, 1)
+  assert.match(real.stderr, /please use the 'bind' keyword for listening addresses/)
+  assert.equal(ours.status, 0, ours.stderr)
+  assert.match(ours.stderr, /address '\*:5000' on the 'frontend' line is HAProxy 1\.x syntax/)
+})
 
 test('differential: same verdict as haproxy -c', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fh-diff-'))
   writeFileSync(join(dir, '503.http'), 'HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/html\r\n\r\n<h1>503</h1>\n')
+  writeFileSync(join(dir, 'not-http.txt'), 'Service down\n')
   try {
     for (const [i, [name, text, env]] of CASES.entries()) {
       await t.test(name, () => {

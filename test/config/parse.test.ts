@@ -8,6 +8,11 @@ import { join } from 'node:path'
 import { parseConfig, loadConfig } from '../../lib/config/parse.js'
 import type { Diagnostic, ParsedConfig, Proxy } from '../../lib/config/model.js'
 
+const fixtures = mkdtempSync(join(tmpdir(), 'fh-parse-fixtures-'))
+test.after(() => rmSync(fixtures, { recursive: true, force: true }))
+const ERRFILE = join(fixtures, '503.http')
+writeFileSync(ERRFILE, 'HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/html\r\n\r\n<h1>down</h1>\n')
+
 const DEFAULTS = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
 const parse = (text: string, env: Record<string, string | undefined> = {}): ParsedConfig => parseConfig(text, { filename: 't.cfg', env })
 const alerts = (c: ParsedConfig): string[] => c.diagnostics.filter(d => d.level === 'alert').map(d => `${d.loc?.line ?? '-'}: ${d.message}`)
@@ -87,7 +92,7 @@ test('options, balance, hash-type, timeouts and health-check settings fill the m
   const c = parse(DEFAULTS + 'backend be\n balance url_param uid check_post\n hash-type consistent sdbm\n option allbackups\n option http-server-close\n' +
     ' option httpchk GET /health HTTP/1.1\n http-check send hdr Host example.com\n http-check expect status 200\n http-check disable-on-404\n' +
     ' option redispatch 2\n retries 5\n retry-on conn-failure 503\n timeout queue 2s\n timeout check 500ms\n timeout tunnel 1h\n' +
-    ' errorfile 503 /etc/hostname\n server s1 10.0.0.1:80 check inter 2s fastinter 500 downinter 5s rise 3 fall 4 weight 10 maxconn 50 maxqueue 5 backup slowstart 10s\n' +
+    ` errorfile 503 ${ERRFILE}\n server s1 10.0.0.1:80 check inter 2s fastinter 500 downinter 5s rise 3 fall 4 weight 10 maxconn 50 maxqueue 5 backup slowstart 10s\n` +
     ' server s2 10.0.0.2 disabled observe layer7 error-limit 5 on-error mark-down port 8081 addr 127.0.0.1\n')
   assert.deepEqual(alerts(c), [])
   const be = proxy(c, 'be')
@@ -100,7 +105,7 @@ test('options, balance, hash-type, timeouts and health-check settings fill the m
   assert.equal(be.retries, 5)
   assert.deepEqual(be.retryOn, ['conn-failure', '503'])
   assert.deepEqual([be.timeouts.queue, be.timeouts.check, be.timeouts.tunnel], [2000, 500, 3600000])
-  assert.deepEqual(be.errorFiles, { 503: '/etc/hostname' })
+  assert.deepEqual(be.errorFiles, { 503: ERRFILE })
   const [s1, s2] = be.servers
   assert.deepEqual({ ...s1, loc: undefined }, { name: 's1', host: '10.0.0.1', port: 80, check: true, inter: 2000, fastinter: 500, downinter: 5000, rise: 3, fall: 4, weight: 10, maxconn: 50, maxqueue: 5, backup: true, slowstart: 10000, id: 1, loc: undefined })
   assert.deepEqual([s2!.port, s2!.disabled, s2!.observe, s2!.errorLimit, s2!.onError, s2!.checkPort, s2!.checkAddr], [0, true, 'layer7', 5, 'mark-down', 8081, '127.0.0.1'])
@@ -120,19 +125,21 @@ test('stats settings', () => {
 })
 
 test('userlist and http-errors sections', () => {
-  const c = parse('userlist L\n group admins users bob\n user bob password $6$abc$xyz groups ops\n user al insecure-password secret\n' +
-    'http-errors site\n errorfile 503 /etc/hostname\n' + DEFAULTS + 'backend b\n errorfiles site\n')
+  const c = parse('userlist L\n group admins users bob\n group ops\n user bob password $6$abc$xyz groups ops\n user al insecure-password secret\n' +
+    `http-errors site\n errorfile 503 ${ERRFILE}\n` + DEFAULTS + 'backend b\n errorfiles site\n')
   assert.deepEqual(alerts(c), [])
   assert.deepEqual(c.userlists[0]!.users.map(u => [u.name, u.password, u.insecure, u.groups]), [['bob', '$6$abc$xyz', false, ['ops']], ['al', 'secret', true, []]])
   assert.deepEqual(c.userlists[0]!.groups, { admins: ['bob'], ops: ['bob'] })
-  assert.deepEqual(c.httpErrors[0]!.errorFiles, { 503: '/etc/hostname' })
+  assert.deepEqual(c.httpErrors[0]!.errorFiles, { 503: ERRFILE })
   assert.equal(proxy(c, 'b').errorFilesSection, 'site')
-  const bad = parse('userlist L\n user x frob y\nhttp-errors e\n errorfile 999 /etc/hostname\n errorfile 503 /nonexistent/x.http\n foo\n')
+  const bad = parse('userlist L\n user x frob y\n user y insecure-password p groups nope\nhttp-errors e\n errorfile 999 /etc/hostname\n errorfile 503 /nonexistent/x.http\n errorfile 503 /etc/hostname\n foo\n')
   assert.deepEqual(alerts(bad), [
     "2: 'user' only supports 'password', 'insecure-password' and 'groups' options, got 'frob'.",
-    "4: errorfile : status code '999' not handled.",
-    "5: errorfile : error opening file '/nonexistent/x.http'.",
-    "6: unknown keyword 'foo' in 'http-errors' section"
+    "5: errorfile : status code '999' not handled.",
+    "6: errorfile : error opening file '/nonexistent/x.http'.",
+    "7: errorfile : '/etc/hostname': unable to parse headers (error offset: 0)",
+    "8: unknown keyword 'foo' in 'http-errors' section",
+    "-: userlist 'L': no such group 'nope' specified in user 'y'"
   ])
 })
 
@@ -409,4 +416,23 @@ test('bind options: ssl and certificates are checked like HAProxy does at load t
   ])
   const ok = parse(DEFAULTS + 'frontend f\n bind :443 ssl crt /etc/hostname\n')
   assert.deepEqual(ok.proxies[0]!.binds.map(b => b.ssl), [true])
+})
+
+test('conditional blocks (.if/.elif/.else/.endif) and report directives', () => {
+  const c = parse('.if defined(WITH_FE)\nfrontend on\n bind :1\n.else\nfrontend off\n bind :2\n.endif\n' +
+    '.if streq("${MODE}",prod) && !feature(NOPE)\n.notice "prod"\n.elif version_atleast(2.4) || 0\n.warning "not prod"\n.else\n.alert "never"\n.endif\n' +
+    '.if 0\n frobnicate\n .if 1\n.alert "nested in a false block"\n .endif\n.endif\n' +
+    '.if (1 && version_before(3.0))\n.diag "quiet"\n.endif\n', { WITH_FE: '', MODE: 'dev' })
+  assert.deepEqual(c.proxies.map(p => p.name), ['on'])
+  assert.deepEqual(alerts(c), [])
+  assert.deepEqual(warnings(c).filter(d => d.loc?.line === 11).map(d => d.message), ["'not prod'."])
+  const bad = parse('.endif\n.else\n.foo\n.if frob(x)\n.endif\n.if (1\n.endif\n.if 1\n', {})
+  assert.deepEqual(alerts(bad), [
+    "1: lone '.endif' with no matching '.if'.",
+    "2: lone '.else' with no matching '.if'.",
+    "3: unknown directive '.foo'.",
+    "4: unparsable conditional expression 'frob(x)' at position 1 in '.if'",
+    "6: expected ')' after conditional expression '(1' at position 1 in '.if'",
+    "8: non-terminated '.if' block."
+  ])
 })

@@ -19,6 +19,8 @@ const cases: Case[] = [
   { path: '/deny429', status: 429 },
   { path: '/return', status: 200 },
   { path: '/redirect', status: 301 },
+  { path: '/redirect308', status: 308 },
+  { path: '/redirect303', status: 303 },
   { path: '/redirect-prefix/x?y=1', status: 302 },
   { path: '/auth', status: 401 },
   { path: '/no-server', status: 503 },
@@ -71,6 +73,8 @@ frontend fe
     http-request deny deny_status 429 if { path /deny429 }
     http-request return status 200 content-type text/plain string hello if { path /return }
     http-request redirect location /elsewhere code 301 if { path /redirect }
+    http-request redirect location /elsewhere code 308 if { path /redirect308 }
+    http-request redirect scheme https code 303 if { path /redirect303 }
     http-request redirect prefix /new if { path_beg /redirect-prefix/ }
     http-request auth realm Private if { path /auth }
     use_backend no-server if { path /no-server }

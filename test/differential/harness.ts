@@ -12,10 +12,13 @@ import { fileURLToPath } from 'node:url'
 
 const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
-/** The haproxy binary, or null when it is not installed (the tests then skip and say why). */
+/**
+ * The haproxy binary (HAPROXY_BIN, else Debian's path or PATH), or null when it is not installed:
+ * the tests then skip and say why.
+ */
 export const haproxyBin: string | null = (() => {
-  for (const bin of [process.env.HAPROXY_BIN, '/usr/sbin/haproxy', 'haproxy']) {
-    if (bin === undefined || bin === '') continue
+  const candidates = process.env.HAPROXY_BIN === undefined ? ['/usr/sbin/haproxy', 'haproxy'] : [process.env.HAPROXY_BIN]
+  for (const bin of candidates) {
     const r = spawnSync(bin, ['-v'], { encoding: 'utf8' })
     if (r.status === 0 && /HAProxy version/.test(r.stdout)) return bin
   }

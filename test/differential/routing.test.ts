@@ -125,3 +125,54 @@ describe('differential: routing and rewriting vs real HAProxy', { skip: skipWith
     })
   }
 })
+
+const forwardForConfig = (app: number) => (port: number): string => head() + `
+frontend fe
+    bind 127.0.0.1:${port}
+    use_backend ff-plain if { path_beg /plain }
+    use_backend ff-header if { path_beg /header }
+    use_backend ff-if-none if { path_beg /if-none }
+    use_backend ff-except if { path_beg /except }
+    default_backend no-ff
+
+backend ff-plain
+    option forwardfor
+    server s 127.0.0.1:${app}
+backend ff-header
+    option forwardfor header X-Client-IP
+    server s 127.0.0.1:${app}
+backend ff-if-none
+    option forwardfor if-none
+    server s 127.0.0.1:${app}
+backend ff-except
+    option forwardfor except 127.0.0.0/8
+    server s 127.0.0.1:${app}
+backend no-ff
+    server s 127.0.0.1:${app}
+`
+
+describe('differential: option forwardfor vs real HAProxy', { skip: skipWithoutHaproxy }, () => {
+  let app: Upstream
+  let both: Awaited<ReturnType<typeof startBoth>>
+
+  before(async () => {
+    app = await startUpstream('app')
+    both = await startBoth(forwardForConfig(app.port))
+  })
+
+  after(async () => {
+    await both?.stop()
+    await app?.close()
+  })
+
+  for (const path of ['/plain', '/header', '/if-none', '/except', '/none']) {
+    for (const xff of [undefined, '198.51.100.7']) {
+      test(`${path}, ${xff === undefined ? 'no' : 'a'} client X-Forwarded-For`, async () => {
+        const ask: Ask = { path, headers: { host: 'www.example.com', ...(xff === undefined ? {} : { 'x-forwarded-for': xff }) } }
+        const [theirs, ours] = await Promise.all([send(both.haproxy.port, ask), send(both.ours.port, ask)])
+        assert.equal(theirs.status, 200)
+        assert.deepEqual(view(ours), view(theirs))
+      })
+    }
+  }
+})

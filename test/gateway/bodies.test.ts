@@ -17,7 +17,7 @@ test('large binary and latin-1 bodies reach the server byte for byte; the app ke
   const up = await upstream('up')
   const app = Fastify({ bodyLimit: 1024 })
   app.post('/api/json', async (req) => ({ got: req.body }))
-  await app.register(haproxyRouter, { config: `defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:0\n    use_backend be if { path_beg /up }\nbackend be\n    server up ${up.addr}\n` })
+  await app.register(haproxyRouter, { config: `defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:8080\n    use_backend be if { path_beg /up }\nbackend be\n    server up ${up.addr}\n` })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   t.after(async () => { await app.close(); await up.close() })
@@ -54,7 +54,7 @@ test('chunked uploads and chunked, slow responses stream both ways', async (t) =
     }
   })
   const app = Fastify()
-  await app.register(haproxyRouter, { config: `defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:0\n    default_backend be\nbackend be\n    server up ${up.addr}\n`, defaultBackend: 'always' })
+  await app.register(haproxyRouter, { config: `defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server up ${up.addr}\n`, defaultBackend: 'always' })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   t.after(async () => { await app.close(); await up.close() })
@@ -75,7 +75,7 @@ test('chunked uploads and chunked, slow responses stream both ways', async (t) =
 test('HEAD and 304 answers carry no body; status text is kept', async (t) => {
   const up = await upstream('up', { handler: (req, res) => { res.statusMessage = req.url === '/304' ? 'Not Modified' : 'Fine Thanks'; res.writeHead(req.url === '/304' ? 304 : 200, { 'content-length': '5' }); res.end(req.method === 'HEAD' || req.url === '/304' ? undefined : 'hello') } })
   const app = Fastify()
-  await app.register(haproxyRouter, { config: `defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:0\n    default_backend be\nbackend be\n    server up ${up.addr}\n`, defaultBackend: 'always' })
+  await app.register(haproxyRouter, { config: `defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server up ${up.addr}\n`, defaultBackend: 'always' })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   t.after(async () => { await app.close(); await up.close() })

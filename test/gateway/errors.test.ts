@@ -6,18 +6,9 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Fastify from 'fastify'
-import type { AddressInfo } from 'node:net'
-import haproxyRouter from '../../lib/index.js'
 import * as errors from '../../lib/errors.js'
-import { upstream, deadPort, rawServer, rawRequest, HAPROXY_503 } from './fixtures.js'
+import { upstream, deadPort, rawServer, rawRequest, HAPROXY_503, gatewayApp } from './fixtures.js'
 
-async function serve (config: string) {
-  const app = Fastify()
-  await app.register(haproxyRouter, { config, defaultBackend: 'always' })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return { app, port: (app.server.address() as AddressInfo).port }
-}
 
 const req = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`
 
@@ -26,14 +17,14 @@ test('502 for an invalid or empty answer, 503 for a dead server, 504 on timeout 
   const empty = await rawServer((_d, c) => c.end())
   const slow = await upstream('slow', { delayMs: 3000 })
   const dead = await deadPort()
-  const { app, port } = await serve(`
+  const { app, port } = await gatewayApp(`
 defaults
     mode http
     timeout connect 500ms
     timeout server 300ms
     retries 1
 frontend fe
-    bind 127.0.0.1:0
+    bind 127.0.0.1:8080
     use_backend garbage if { path /garbage }
     use_backend empty if { path /empty }
     use_backend slow if { path /slow }
@@ -79,14 +70,14 @@ test('errorfile and http-errors sections replace the built-in pages', async (t) 
   writeFileSync(join(dir, '503.http'), 'HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/plain\r\n\r\nsorry, down\n')
   writeFileSync(join(dir, '403.http'), 'HTTP/1.0 403 Forbidden\r\nContent-Type: text/plain\r\n\r\ngo away\n')
   const dead = await deadPort()
-  const { app, port } = await serve(`
+  const { app, port } = await gatewayApp(`
 http-errors site
     errorfile 403 ${join(dir, '403.http')}
 defaults
     mode http
     retries 0
 frontend fe
-    bind 127.0.0.1:0
+    bind 127.0.0.1:8080
     errorfiles site
     http-request deny if { path /deny }
     default_backend be

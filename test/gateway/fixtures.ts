@@ -2,8 +2,14 @@
 
 import http from 'node:http'
 import net from 'node:net'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import haproxyRouter from '../../lib/index.js'
 
 export interface Seen {
   server: string
@@ -168,3 +174,47 @@ export async function get (port: number, path: string, headers: Record<string, s
 export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 export const HAPROXY_503 = '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n'
+
+/** A Fastify app with the plugin, listening on 127.0.0.1 (default: pure HAProxy semantics). */
+export async function gatewayApp (config: string, opts: Record<string, unknown> = { defaultBackend: 'always' }): Promise<{ app: FastifyInstance, port: number }> {
+  const app = Fastify()
+  await app.register(haproxyRouter, { config, ...opts })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, port: (app.server.address() as AddressInfo).port }
+}
+
+/** `n` consecutive free ports on 127.0.0.1 (for configs the gateway binds itself). */
+export async function freePorts (n = 1): Promise<number> {
+  for (;;) {
+    const s = net.createServer()
+    await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+    const base = (s.address() as AddressInfo).port
+    await new Promise<void>(resolve => s.close(() => resolve()))
+    let ok = base + n < 65535
+    for (let i = 1; ok && i < n; i++) {
+      ok = await new Promise<boolean>(resolve => { const t = net.createServer(); t.once('error', () => resolve(false)); t.listen(base + i, '127.0.0.1', () => t.close(() => resolve(true))) })
+    }
+    if (ok) return base
+  }
+}
+
+export async function waitListening (port: number, host = '127.0.0.1'): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>(resolve => { const s = net.connect(port, host, () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`${host}:${port} never listened`)
+}
+
+const SERVE_MAIN = fileURLToPath(new URL('./serve-main.ts', import.meta.url))
+
+/** runGateway on a config file in a child process (standalone mode, as the CLI runs it). */
+export function startGateway (file: string): { child: ChildProcess, exited: Promise<number | null>, output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVE_MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.on('data', d => { out += d })
+  child.stderr!.on('data', d => { out += d })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  return { child, exited, output: () => out }
+}

@@ -3,26 +3,17 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import Fastify from 'fastify'
-import type { AddressInfo } from 'node:net'
-import haproxyRouter from '../../lib/index.js'
-import { upstream, rawServer, rawRequest, get } from './fixtures.js'
+import { upstream, get, rawServer, rawRequest, gatewayApp } from './fixtures.js'
 import type { Seen } from './fixtures.js'
 
-async function serve (config: string) {
-  const app = Fastify()
-  await app.register(haproxyRouter, { config, defaultBackend: 'always' })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return { app, port: (app.server.address() as AddressInfo).port }
-}
 
 test('option forwardfor appends a line after the client value; except, header and if-none', async (t) => {
   const up = await upstream('up')
-  const { app, port } = await serve(`
+  const { app, port } = await gatewayApp(`
 defaults
     mode http
 frontend fe
-    bind 127.0.0.1:0
+    bind 127.0.0.1:8080
     use_backend plain if { path_beg /plain }
     use_backend except if { path_beg /except }
     use_backend named if { path_beg /named }
@@ -63,9 +54,9 @@ backend ifnone
 
 test('request headers: what HAProxy forwards, what node owns; Expect: 100-continue answered, not a 500', async (t) => {
   const up = await upstream('up')
-  const { app, port } = await serve(`defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:0\n    default_backend be\nbackend be\n    server up ${up.addr}\n`)
+  const { app, port } = await gatewayApp(`defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server up ${up.addr}\n`)
   t.after(async () => { await app.close(); await up.close() })
-  const r = await rawRequest(port, 'GET /h HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n' +
+  const r = await rawRequest(port, 'GET /h HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n' +
     'Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers, deflate\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\n' +
     'Trailer: X-T\r\nUpgrade: foo\r\nX-Custom: v\r\n\r\n')
   assert.equal(r.status, 200, 'stray Keep-Alive / Upgrade headers do not make the gateway fail')
@@ -89,7 +80,7 @@ test('request headers: what HAProxy forwards, what node owns; Expect: 100-contin
 
 test('response headers: the server connection\'s headers stay behind, the rest reaches the client', async (t) => {
   const up = await rawServer((_d, c) => c.end('HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=7\r\nProxy-Authenticate: Basic\r\nTE: gzip\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok'))
-  const { app, port } = await serve(`defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:0\n    default_backend be\nbackend be\n    server up 127.0.0.1:${up.port}\n`)
+  const { app, port } = await gatewayApp(`defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server up 127.0.0.1:${up.port}\n`)
   t.after(async () => { await app.close(); await up.close() })
   const r = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 2000).catch(() => null)
   // keep-alive client: the server's "Connection: close" must not close the client connection
@@ -106,7 +97,7 @@ test('response headers: the server connection\'s headers stay behind, the rest r
 
 test('http-response rules rewrite the answer before it is written', async (t) => {
   const up = await upstream('up', { headers: { 'x-remove': 'me', server: 'secret' } })
-  const { app, port } = await serve(`defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:0\n    http-response set-header X-Frontend fe\n    default_backend be\nbackend be\n    http-response del-header X-Remove\n    http-response set-header Server hidden\n    server up ${up.addr}\n`)
+  const { app, port } = await gatewayApp(`defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:8080\n    http-response set-header X-Frontend fe\n    default_backend be\nbackend be\n    http-response del-header X-Remove\n    http-response set-header Server hidden\n    server up ${up.addr}\n`)
   t.after(async () => { await app.close(); await up.close() })
   const r = await get(port, '/')
   assert.equal(r.status, 200)

@@ -2,32 +2,20 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import net from 'node:net'
-import Fastify from 'fastify'
-import type { AddressInfo } from 'node:net'
-import haproxyRouter from '../../lib/index.js'
-import { upstream, get, sleep } from './fixtures.js'
+import { upstream, get, sleep, gatewayApp, freePorts, waitListening, startGateway } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
 const config = (servers: Upstream[], extra = ''): string =>
-  `defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:0\n    default_backend be\nbackend be\n${extra}` +
+  `defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n${extra}` +
   servers.map(s => `    server ${s.name} ${s.addr}\n`).join('')
 
-async function serve (text: string) {
-  const app = Fastify()
-  await app.register(haproxyRouter, { config: text, defaultBackend: 'always' })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return { app, port: (app.server.address() as AddressInfo).port }
-}
 
 test('drain, maint, ready and weights through app.haproxy', async (t) => {
   const [a, b] = await Promise.all([upstream('a'), upstream('b')])
-  const { app, port } = await serve(config([a, b]))
+  const { app, port } = await gatewayApp(config([a, b]))
   t.after(async () => { await app.close(); await a.close(); await b.close() })
   const who = async (n: number): Promise<string[]> => { const r: string[] = []; for (let i = 0; i < n; i++) r.push(String((await get(port, '/')).headers['x-served-by'])); return r }
 
@@ -47,7 +35,7 @@ test('drain, maint, ready and weights through app.haproxy', async (t) => {
 
 test('counters add up under concurrency', async (t) => {
   const [a, b] = await Promise.all([upstream('a'), upstream('b')])
-  const { app, port } = await serve(config([a, b]))
+  const { app, port } = await gatewayApp(config([a, b]))
   t.after(async () => { await app.close(); await a.close(); await b.close() })
   await Promise.all(Array.from({ length: 10 }, async () => { for (let i = 0; i < 10; i++) await get(port, '/') }))
   const be = app.haproxy.backend('be')!
@@ -65,7 +53,7 @@ test('counters add up under concurrency', async (t) => {
 
 test('reload under load: no request lost; unchanged backends keep their state', async (t) => {
   const [a, b, c] = await Promise.all([upstream('a'), upstream('b', { delayMs: 30 }), upstream('c')])
-  const { app, port } = await serve(config([a, b]))
+  const { app, port } = await gatewayApp(config([a, b]))
   t.after(async () => { await app.close(); await a.close(); await b.close(); await c.close() })
   app.haproxy.setServerState('be', 'a', 'maint')
   const statuses: number[] = []
@@ -84,43 +72,19 @@ test('reload under load: no request lost; unchanged backends keep their state', 
   assert.ok(statuses.length > 20)
   assert.deepEqual(statuses.filter(s => s !== 200), [])
   assert.ok(c.seen.length > 0, 'the new configuration serves')
-  await assert.rejects(app.haproxy.reload('frontend fe\n    bind :0\n    bogus 1\n'), { code: 'FST_HAPROXY_CONFIG_INVALID' })
+  await assert.rejects(app.haproxy.reload('frontend fe\n    bind :8080\n    bogus 1\n'), { code: 'FST_HAPROXY_CONFIG_INVALID' })
   assert.equal((await get(port, '/')).headers['x-served-by'], 'c', 'an invalid reload changes nothing')
 })
 
 // --- standalone mode (runGateway in a child process) ---
 
-const MAIN = fileURLToPath(new URL('./serve-main.ts', import.meta.url))
 
-async function freePort (): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
-}
 
-async function waitListening (port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>(resolve => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
-    if (ok) return
-    await sleep(100)
-  }
-  throw new Error(`port ${port} never listened`)
-}
 
-function startGateway (file: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', d => { out += d })
-  child.stderr.on('data', d => { out += d })
-  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
-  return { child, exited, output: () => out }
-}
 
 test('standalone: several binds and a port range, graceful SIGTERM under load, SIGHUP reload', async (t) => {
   const [a, slow, c] = await Promise.all([upstream('a'), upstream('slow', { delayMs: 400 }), upstream('c')])
-  const [p1, p2] = [await freePort(), await freePort()]
+  const [p1, p2] = [await freePorts(), await freePorts()]
   const dir = mkdtempSync(join(tmpdir(), 'gw-serve-'))
   const file = join(dir, 'haproxy.cfg')
   const write = (server: Upstream): void => writeFileSync(file, `defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\n    timeout client 5s\nfrontend fe\n    bind 127.0.0.1:${p1}\n    bind 127.0.0.1:${p2}\n    use_backend slow if { path /slow }\n    default_backend be\nbackend be\n    server s ${server.addr}\nbackend slow\n    server slow ${slow.addr}\n`)
@@ -163,7 +127,7 @@ test('standalone: several binds and a port range, graceful SIGTERM under load, S
 test('standalone: mode tcp is refused with a clear message', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-tcp-'))
   const file = join(dir, 'haproxy.cfg')
-  writeFileSync(file, `frontend t\n    mode tcp\n    bind 127.0.0.1:${await freePort()}\n    default_backend be\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n`)
+  writeFileSync(file, `frontend t\n    mode tcp\n    bind 127.0.0.1:${await freePorts()}\n    default_backend be\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n`)
   const gw = startGateway(file)
   assert.equal(await gw.exited, 1)
   assert.match(gw.output(), /mode tcp/)

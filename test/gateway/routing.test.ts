@@ -8,7 +8,8 @@ import haproxyRouter from '../../lib/index.js'
 import { upstream, get, HAPROXY_503 } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
-async function gatewayApp (config: string, opts: Record<string, unknown> = {}) {
+/** An app with its own routes beside the gateway (fallback mode unless opts say otherwise). */
+async function appWithRoutes (config: string, opts: Record<string, unknown> = {}) {
   const app = Fastify()
   app.get('/api/hello', async () => ({ hi: 1 }))
   app.get('/static/app-owned', async () => 'app')
@@ -25,7 +26,7 @@ defaults
     timeout client 5s
     timeout server 5s
 frontend main
-    bind 127.0.0.1:0
+    bind 127.0.0.1:8080
     acl url_static path_beg -i /static /images
     acl url_static path_end -i .png
     http-request deny if { path /forbidden }
@@ -43,7 +44,7 @@ backend app
 
 test('use_backend wins over app routes, app routes beat default_backend, the rest goes to default_backend', async (t) => {
   const [s, a, b] = await Promise.all([upstream('s1'), upstream('a1'), upstream('a2')])
-  const { app, port } = await gatewayApp(cfg(s, a, b))
+  const { app, port } = await appWithRoutes(cfg(s, a, b))
   t.after(async () => { await app.close(); await Promise.all([s, a, b].map(u => u.close())) })
 
   const owned = await get(port, '/static/app-owned')
@@ -66,7 +67,7 @@ test('use_backend wins over app routes, app routes beat default_backend, the res
 
 test("defaultBackend: 'always' sends everything to HAProxy's default_backend", async (t) => {
   const [s, a, b] = await Promise.all([upstream('s1'), upstream('a1'), upstream('a2')])
-  const { app, port } = await gatewayApp(cfg(s, a, b), { defaultBackend: 'always' })
+  const { app, port } = await appWithRoutes(cfg(s, a, b), { defaultBackend: 'always' })
   t.after(async () => { await app.close(); await Promise.all([s, a, b].map(u => u.close())) })
   const hello = await get(port, '/api/hello')
   assert.equal(hello.headers['x-served-by'], 'a1')
@@ -74,7 +75,7 @@ test("defaultBackend: 'always' sends everything to HAProxy's default_backend", a
 
 test('http-request rules apply before everything, also to app routes', async (t) => {
   const [s, a, b] = await Promise.all([upstream('s1'), upstream('a1'), upstream('a2')])
-  const { app, port } = await gatewayApp(cfg(s, a, b, '    http-request deny deny_status 429 if { path /api/hello } { hdr(x-block) 1 }'))
+  const { app, port } = await appWithRoutes(cfg(s, a, b, '    http-request deny deny_status 429 if { path /api/hello } { hdr(x-block) 1 }'))
   t.after(async () => { await app.close(); await Promise.all([s, a, b].map(u => u.close())) })
   const denied = await get(port, '/forbidden')
   assert.equal(denied.status, 403)
@@ -92,13 +93,13 @@ test('no default_backend: unmatched requests keep the app 404 (fallback) or get 
 defaults
     mode http
 frontend fe
-    bind 127.0.0.1:0
+    bind 127.0.0.1:8080
     use_backend static if { path_beg /static }
 backend static
     server s1 ${s.addr}
 `
-  const fb = await gatewayApp(config)
-  const al = await gatewayApp(config, { defaultBackend: 'always' })
+  const fb = await appWithRoutes(config)
+  const al = await appWithRoutes(config, { defaultBackend: 'always' })
   t.after(async () => { await fb.app.close(); await al.app.close(); await s.close() })
   assert.equal((await get(fb.port, '/nope')).status, 404)
   const r = await get(al.port, '/nope')
@@ -121,26 +122,57 @@ test('request.haproxy tells where a request went', async (t) => {
 
 test('registration errors: invalid config carries diagnostics; ambiguous frontends; mode tcp; twice', async () => {
   const bad = Fastify()
-  await assert.rejects(bad.register(haproxyRouter, { config: 'frontend fe\n    bind :0\n    bogus_keyword 1\n' }).ready(), (err: Error & { code?: string, diagnostics?: unknown[] }) => {
+  await assert.rejects(async () => { await bad.register(haproxyRouter, { config: 'frontend fe\n    bind :8080\n    bogus_keyword 1\n' }).ready() }, (err: Error & { code?: string, diagnostics?: unknown[] }) => {
     assert.equal(err.code, 'FST_HAPROXY_CONFIG_INVALID')
     assert.ok(Array.isArray(err.diagnostics) && err.diagnostics.length > 0)
     return true
   })
-  const two = `defaults\n    mode http\nfrontend a\n    bind :0\n    default_backend be\nfrontend b\n    bind :0\n    default_backend be\nbackend be\n    server s 127.0.0.1:1\n`
+  const two = `defaults\n    mode http\nfrontend a\n    bind :8080\n    default_backend be\nfrontend b\n    bind :8080\n    default_backend be\nbackend be\n    server s 127.0.0.1:1\n`
   const amb = Fastify()
-  await assert.rejects(amb.register(haproxyRouter, { config: two }).ready(), { code: 'FST_HAPROXY_FRONTEND_AMBIGUOUS' })
+  await assert.rejects(async () => { await amb.register(haproxyRouter, { config: two }).ready() }, { code: 'FST_HAPROXY_FRONTEND_AMBIGUOUS' })
   const picked = Fastify()
   await picked.register(haproxyRouter, { config: two, frontend: 'b' }).ready()
   assert.equal(picked.haproxy.frontend, 'b')
   await picked.close()
   const missing = Fastify()
-  await assert.rejects(missing.register(haproxyRouter, { config: two, frontend: 'zz' }).ready(), { code: 'FST_HAPROXY_FRONTEND_NOT_FOUND' })
+  await assert.rejects(async () => { await missing.register(haproxyRouter, { config: two, frontend: 'zz' }).ready() }, { code: 'FST_HAPROXY_FRONTEND_NOT_FOUND' })
   const tcp = Fastify()
-  await assert.rejects(tcp.register(haproxyRouter, { config: 'frontend t\n    mode tcp\n    bind :0\n    default_backend be\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n' }).ready(), { code: 'FST_HAPROXY_MODE_TCP' })
+  await assert.rejects(async () => { await tcp.register(haproxyRouter, { config: 'frontend t\n    mode tcp\n    bind :8080\n    default_backend be\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n' }).ready() }, { code: 'FST_HAPROXY_MODE_TCP' })
   const twice = Fastify()
   twice.register(haproxyRouter, { config: two, frontend: 'a' })
   twice.register(haproxyRouter, { config: two, frontend: 'b' })
-  await assert.rejects(twice.ready(), { code: 'FST_HAPROXY_ALREADY_REGISTERED' })
+  await assert.rejects(async () => { await twice.ready() }, { code: 'FST_HAPROXY_ALREADY_REGISTERED' })
   const none = Fastify()
-  await assert.rejects(none.register(haproxyRouter, {}).ready(), { code: 'FST_HAPROXY_NO_CONFIG' })
+  await assert.rejects(async () => { await none.register(haproxyRouter, {}).ready() }, { code: 'FST_HAPROXY_NO_CONFIG' })
+})
+
+test('embedded stats page and prometheus exporter: served by the gateway before any use_backend', async (t) => {
+  const up = await upstream('up')
+  const { app, port } = await appWithRoutes(`
+defaults
+    mode http
+frontend fe
+    bind 127.0.0.1:8080
+    stats enable
+    stats uri /haproxy_stats
+    stats auth admin:admin
+    http-request use-service prometheus-exporter if { path /metrics }
+    use_backend be if { path_beg / }
+backend be
+    server up ${up.addr}
+`)
+  t.after(async () => { await app.close(); await up.close() })
+  assert.equal((await get(port, '/anything')).headers['x-served-by'], 'up')
+  const denied = await get(port, '/haproxy_stats')
+  assert.equal(denied.status, 401)
+  assert.match(String(denied.headers['www-authenticate']), /realm="HAProxy Statistics"/)
+  const auth = { authorization: 'Basic ' + Buffer.from('admin:admin').toString('base64') }
+  const csv = await get(port, '/haproxy_stats;csv', auth)
+  assert.equal(csv.status, 200)
+  assert.match(csv.text, /^be,up,/m)
+  assert.match(csv.text, /^be,BACKEND,/m)
+  const metrics = await get(port, '/metrics')
+  assert.equal(metrics.status, 200)
+  assert.match(metrics.text, /haproxy_server_/)
+  assert.equal(up.seen.length, 1, 'neither the stats page nor /metrics reached the server')
 })

@@ -9,7 +9,7 @@ import websocket from '@fastify/websocket'
 import WebSocket, { WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
 import haproxyRouter from '../../lib/index.js'
-import { deadPort, rawRequest } from './fixtures.js'
+import { get, deadPort, rawRequest } from './fixtures.js'
 
 /** A WebSocket echo server that prefixes its name; closes with a long reason on "bye". */
 async function wsUpstream (name: string) {
@@ -50,7 +50,7 @@ test('proxied WebSockets beside an app-owned @fastify/websocket route', async (t
   app.register(async (scope) => {
     scope.get('/app/ws', { websocket: true }, (socket) => { socket.on('message', (m: Buffer) => socket.send(`app:${String(m)}`)) })
   })
-  await app.register(haproxyRouter, { config: `defaults\n    mode http\n    timeout tunnel 5s\nfrontend fe\n    bind 127.0.0.1:0\n    option forwardfor\n    use_backend ws if { path_beg /ws }\n    default_backend other\nbackend ws\n    server a 127.0.0.1:${a.port}\n    server b 127.0.0.1:${b.port}\nbackend other\n    server b2 127.0.0.1:${b.port}\n` })
+  await app.register(haproxyRouter, { config: `defaults\n    mode http\n    timeout tunnel 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    option forwardfor\n    use_backend ws if { path_beg /ws }\n    default_backend other\nbackend ws\n    server a 127.0.0.1:${a.port}\n    server b 127.0.0.1:${b.port}\nbackend other\n    server b2 127.0.0.1:${b.port}\n` })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   t.after(async () => { await app.close(); await a.close(); await b.close() })
@@ -83,7 +83,7 @@ test('without @fastify/websocket the gateway takes upgrades itself; a dead serve
   const a = await wsUpstream('a')
   const dead = await deadPort()
   const app = Fastify()
-  await app.register(haproxyRouter, { config: `defaults\n    mode http\n    retries 1\nfrontend fe\n    bind 127.0.0.1:0\n    use_backend dead if { path_beg /dead }\n    default_backend ws\nbackend ws\n    server a 127.0.0.1:${a.port}\nbackend dead\n    server d 127.0.0.1:${dead}\n` })
+  await app.register(haproxyRouter, { config: `defaults\n    mode http\n    retries 1\nfrontend fe\n    bind 127.0.0.1:8080\n    use_backend dead if { path_beg /dead }\n    default_backend ws\nbackend ws\n    server a 127.0.0.1:${a.port}\nbackend dead\n    server d 127.0.0.1:${dead}\n` })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   t.after(async () => { await app.close(); await a.close() })

@@ -33,6 +33,21 @@ test('admin state changes are logged in HAProxy\'s words', () => {
   ])
 })
 
+test('draining the last usable server makes the backend DOWN, as haproxy logs it', () => {
+  const log = new Log()
+  const be = backendOf(`${head}${serverLines('1 1')}`, log)
+  server(be, 's1').setAdmin('drain')
+  server(be, 's2').setAdmin('drain')
+  assert.deepEqual(log.lines.slice(1), [
+    'Server be/s2 enters drain state. 0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+    "backend 'be' has no server available!"
+  ])
+  assert.equal(be.isUp, false)
+  server(be, 's2').setAdmin('ready')
+  assert.equal(log.lines.at(-1), 'Server be/s2 is UP (leaving forced drain).')
+  assert.equal(be.isUp, true)
+})
+
 test('drain and maint take a server out of the rotation; ready brings it back', () => {
   const be = backendOf(`${head}${serverLines('1 1')}`)
   const s2 = server(be, 's2')
@@ -177,6 +192,21 @@ test('maxqueue: a hash-chosen server with a full queue answers null at once (503
   assert.equal(first.qmax, 1)
 })
 
+test('maxqueue does not bound the backend queue round robin uses (haproxy served all 6 of 6)', async () => {
+  const be = backendOf(`${head}  timeout queue 6s\n${serverLines('1 1', ' maxconn 1 maxqueue 1')}`)
+  const got = Array.from({ length: 6 }, () => be.acquire(txn(), null))
+  assert.equal(got.filter((g) => g instanceof Promise).length, 4)
+  assert.ok(got.every((g) => g !== null))
+  const names: string[] = []
+  for (const g of got) {
+    const s = await g
+    assert.ok(s !== null)
+    names.push(s.name)
+    setImmediate(() => be.release(s))
+  }
+  assert.equal(names.join(' '), 's1 s2 s1 s2 s1 s2', 'the order haproxy answered in')
+})
+
 test('a server going into maintenance hands its queue back to the other servers', async () => {
   const be = backendOf(`${head}  balance uri\n  timeout queue 2s\n${serverLines('1 1', ' maxconn 1')}`)
   const first = be.acquire(txn('/k'), null) as ServerRuntime
@@ -204,13 +234,16 @@ test('slowstart ramps the weight up after a server comes back, not at start', as
   const early = s1.weight
   assert.ok(early >= 1 && early <= 2, `starts near 1/16 of its weight, got ${early}`)
   assert.ok(s1.maxconnNow < 20, `maxconn ramps too: ${s1.maxconnNow}`)
+  assert.ok(s1.throttle(Date.now()) < 20)
   await sleep(220)
   const mid = s1.weight
+  assert.ok(s1.throttle(Date.now()) >= 50 && s1.throttle(Date.now()) < 100)
   assert.ok(mid > early && mid < 16, `halfway: ${mid}`)
   await sleep(300)
   assert.equal(s1.weight, 16)
   assert.equal(s1.maxconnNow, 100)
   assert.equal(s1.startingSince, 0)
+  assert.equal(s1.throttle(Date.now()), 100)
   be.close()
 })
 

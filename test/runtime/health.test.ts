@@ -124,7 +124,10 @@ const HTTP_CASES: Array<[string, string, string, number | null, string]> = [
   ['  http-check expect ! status 200\n', 'HTTP/1.0 200 OK\r\n\r\n', 'L7STS', 200, 'reason: Layer7 wrong status, code: 200, info: "OK"'],
   ['  http-check expect rstatus ^3\n', 'HTTP/1.0 200 OK\r\n\r\n', 'L7STS', 200, 'reason: Layer7 wrong status, code: 200, info: "OK"'],
   ['  http-check expect string alive\n', 'HTTP/1.0 200 OK\r\n\r\nnot here', 'L7RSP', null, 'reason: Layer7 invalid response, info: "HTTP content check did not match"'],
-  ['  http-check expect rstring ^al\n', 'HTTP/1.0 200 OK\r\n\r\nnot here', 'L7RSP', null, 'reason: Layer7 invalid response, info: "HTTP content check did not match"']
+  ['  http-check expect rstring ^al\n', 'HTTP/1.0 200 OK\r\n\r\nnot here', 'L7RSP', null, 'reason: Layer7 invalid response, info: "HTTP content check did not match"'],
+  ['  http-check expect hdr name x-ok value yes\n', 'HTTP/1.0 200 OK\r\nX-Ok: no, maybe\r\n\r\n', 'L7STS', 200, 'reason: Layer7 wrong status, code: 200, info: "OK"'],
+  ['  http-check expect fhdr name x-ok value yes\n', 'HTTP/1.0 200 OK\r\nX-Ok: no, yes\r\n\r\n', 'L7STS', 200, 'reason: Layer7 wrong status, code: 200, info: "OK"'],
+  ['  http-check expect ! hdr name x-down\n', 'HTTP/1.0 200 OK\r\nX-Down: 1\r\n\r\n', 'L7STS', 200, 'reason: Layer7 wrong status, code: 200, info: "OK"']
 ]
 
 for (const [lines, answer, status, code, reason] of HTTP_CASES) {
@@ -153,7 +156,11 @@ test('httpchk passes on 2xx and 3xx, and on what http-check expect asks for', as
     ['  http-check expect status 200-299,404\n', 'HTTP/1.0 404 Not Found\r\n\r\n'],
     ['  http-check expect ! rstatus ^5\n', 'HTTP/1.0 404 Not Found\r\n\r\n'],
     ['  http-check expect string alive\n', 'HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\nI\'m alive'],
-    ['  http-check expect rstring "^I.m al"\n', 'HTTP/1.0 500 Oops\r\n\r\nI\'m alive']
+    ['  http-check expect rstring "^I.m al"\n', 'HTTP/1.0 500 Oops\r\n\r\nI\'m alive'],
+    ['  http-check expect hdr name x-ok value yes\n', 'HTTP/1.0 200 OK\r\nX-Ok: no, yes\r\n\r\n'],
+    ['  http-check expect hdr name -m beg x-o\n', 'HTTP/1.0 500 Bad\r\nX-Ok: no\r\n\r\n'],
+    ['  http-check expect hdr name x-ok value -m reg ^y.s$\n', 'HTTP/1.0 200 OK\r\nX-Ok: yes\r\n\r\n'],
+    ['  http-check expect rstring \'^alive$\'\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nali\r\n2\r\nve\r\n0\r\n\r\n']
   ]
   for (const [lines, answer] of cases) {
     const up = await upstream(answer)
@@ -268,12 +275,14 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
   t.after(() => srv.close())
   const port = (srv.address() as { port: number }).port
-  const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 60 ssl verify none\n  server b 127.0.0.1:${port} check inter 60 ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 60 ssl verify required ca-file ${dir}localhost.key\n`)
+  const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 60 ssl verify none\n  server b 127.0.0.1:${port} check inter 60 ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 60 ssl verify required\n`)
   const hc = run(be)
   t.after(() => hc.stop())
   await until(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 2000, 'checked')
   assert.equal(server(be, 'a').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'b').lastCheck.status, 'L6OK')
+  assert.equal(server(be, 'c').lastCheck.status, 'L6RSP', 'a self-signed certificate fails verification against the system CAs')
+  assert.match(server(be, 'c').lastCheck.desc, /self.signed/)
   assert.equal(server(be, 'a').origin, `https://127.0.0.1:${port}`)
   hc.stop()
   // A plain TCP listener answering garbage to a TLS hello: Layer6 invalid response.
@@ -286,6 +295,15 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   const p = server(be2, 'p')
   await until(() => p.op === 'down', 2000, 'L6RSP')
   assert.equal(p.lastCheck.status, 'L6RSP')
+  hc2.stop()
+  // A TCP listener that never answers the TLS hello: Layer6 timeout once inter runs out.
+  const mute = await upstream(null)
+  t.after(() => mute.close())
+  const be3 = backendOf(`${head}  server m 127.0.0.1:${mute.port} check inter 80 ssl verify none\n`)
+  const hc3 = run(be3)
+  t.after(() => hc3.stop())
+  await until(() => server(be3, 'm').op === 'down', 2000, 'L6TOUT')
+  assert.equal(server(be3, 'm').lastCheck.status, 'L6TOUT')
 })
 
 test('passive checks: observe layer7 + error-limit + on-error', async () => {

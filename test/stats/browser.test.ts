@@ -29,12 +29,23 @@ const COLOURS: Record<string, string> = {
   active_no_check: 'rgb(224, 224, 224)',
   backup_up: 'rgb(176, 208, 255)',
   backup_down: 'rgb(255, 144, 144)',
+  backup_going_down: 'rgb(192, 96, 255)',
+  backup_going_up: 'rgb(255, 128, 255)',
+  backup_draining: 'rgb(204, 153, 0)',
+  backup_nolb: 'rgb(144, 176, 224)',
+  backup_no_check: 'rgb(224, 224, 224)',
   maintain: 'rgb(192, 120, 32)',
   frontend: 'rgb(232, 232, 208)',
   backend: 'rgb(232, 232, 208)'
 }
 
 test('the page renders in chromium with HAProxy\'s layout and row colours', { skip, timeout: 20_000 }, async (t) => {
+  // the browser first: its start-up time must not shift the durations the rows show
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+  })
+  t.after(() => browser.close())
   const now = Date.now()
   const ago = (s: number): number => now - s * 1000
   const refused = { status: 'L4CON', code: null, duration: 0, desc: 'Connection refused' }
@@ -48,7 +59,12 @@ test('the page renders in chromium with HAProxy\'s layout and row colours', { sk
     [new FakeServer('app7', 7, { nolb: true, lastChange: ago(2) }), 'active_nolb', '2s NOLB'],
     [new FakeServer('app8', 8, { hasCheck: false, checkEnabled: false }), 'active_no_check', 'no check'],
     [new FakeServer('bak1', 9, { backup: true, lastChange: ago(4) }), 'backup_up', '4s UP'],
-    [new FakeServer('bak2', 10, { backup: true, op: 'down', health: 0, lastCheck: refused, lastChange: ago(4) }), 'backup_down', '4s DOWN']
+    [new FakeServer('bak2', 10, { backup: true, op: 'down', health: 0, lastCheck: refused, lastChange: ago(4) }), 'backup_down', '4s DOWN'],
+    [new FakeServer('bak3', 11, { backup: true, health: 2, lastChange: ago(4) }), 'backup_going_down', '4s UP 1/3 ↓'],
+    [new FakeServer('bak4', 12, { backup: true, op: 'down', health: 1, lastCheck: refused, lastChange: ago(4) }), 'backup_going_up', '4s DOWN 1/2 ↑'],
+    [new FakeServer('bak5', 13, { backup: true, admin: 'drain', lastChange: ago(2) }), 'backup_draining', '2s DRAIN'],
+    [new FakeServer('bak6', 14, { backup: true, nolb: true, lastChange: ago(2) }), 'backup_nolb', '2s NOLB'],
+    [new FakeServer('bak7', 15, { backup: true, hasCheck: false, checkEnabled: false }), 'backup_no_check', 'no check']
   ]
   for (const [sv] of servers) {
     sv.counters.stot = sv.id * 1234
@@ -72,11 +88,6 @@ test('the page renders in chromium with HAProxy\'s layout and row colours', { sk
   const { app: server, port } = await startStats(proxy, () => model(entries), serverAdminHandler(() => [app]))
   t.after(() => server.close())
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
-  })
-  t.after(() => browser.close())
   const page = await browser.newPage({ viewport: { width: 1600, height: 700 } })
   const res = await page.goto(`http://127.0.0.1:${port}/haproxy_stats`)
   assert.equal(res?.status(), 200)
@@ -114,12 +125,28 @@ test('the page renders in chromium with HAProxy\'s layout and row colours', { sk
   assert.match(await page.locator('h2').innerText(), /<b>not bold<\/b>/)
   assert.match(await page.locator('th.desc').innerText(), /app <i>servers<\/i>/)
 
+  // tooltips: hidden until their cell is hovered, dark text on yellow even inside the proxy name header
+  const nameTip = page.locator('th.pxname div.tips').first()
+  assert.equal(await nameTip.isVisible(), false)
+  await page.locator('th.pxname u').first().hover()
+  assert.equal(await nameTip.isVisible(), true)
+  assert.match(await nameTip.innerText(), /^cap: frontend, mode: http, id: 1$/)
+  assert.deepEqual(await nameTip.evaluate(e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]), ['rgb(0, 0, 0)', 'rgb(240, 240, 96)'])
+
+  // the header box of the form ticks and clears every server box of that form
+  const boxes = page.locator('form input[name="s"]')
+  assert.equal(await boxes.count(), servers.length)
+  await page.locator('form th input[type="checkbox"]').check()
+  assert.deepEqual(await boxes.evaluateAll(els => els.map(e => (e as HTMLInputElement).checked)), servers.map(() => true))
+  await page.locator('form th input[type="checkbox"]').uncheck()
+  assert.deepEqual(await boxes.evaluateAll(els => els.map(e => (e as HTMLInputElement).checked)), servers.map(() => false))
+
   // the admin form works from the browser: tick app1, choose MAINT, apply
   await page.check('input[name="s"][value="app1"]')
   await page.selectOption('select[name="action"] >> nth=0', 'maint')
   await Promise.all([page.waitForURL(/;st=DONE/), page.click('input[type="submit"] >> nth=0')])
   assert.equal(servers[0][0].admin, 'maint')
-  assert.match(await page.locator('div.active_up').innerText(), /Action processed successfully/)
+  assert.match(await page.locator('div.active_up').innerText(), /^\[X\] Done/)
   servers[0][0].admin = 'ready'
   await page.goto(`http://127.0.0.1:${port}/haproxy_stats`)
 

@@ -198,7 +198,7 @@ test('admin form: 303 to `;st=CODE`, servers change state through the AdminHandl
   // the page shows the form only to admins, and the banner of the last action
   const adminPage = await raw(port, 'GET', '/s;st=DONE', { 'x-admin': 'yes' })
   assert.match(adminPage.body, /<select name=action>/)
-  assert.match(adminPage.body, /Action processed successfully\./)
+  assert.match(adminPage.body, /<div class=active_up>.*\[X\]<\/a> Done: /)
   assert.doesNotMatch((await raw(port, 'GET', '/s')).body, /<select name=action>/)
 })
 
