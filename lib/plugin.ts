@@ -186,6 +186,11 @@ export class Gateway {
   }
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
+    for (const p of config.proxies) {
+      if (p.kind !== 'backend' && p.mode === 'tcp' && !p.modeExplicit && !p.disabled) {
+        this.log.warn(`${p.kind} '${p.name}' has no 'mode' (HAProxy would run it in TCP mode): served as HTTP.`)
+      }
+    }
     const backends = new Map<string, BackendRoute>()
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
@@ -198,7 +203,10 @@ export class Gateway {
       const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
         ? compileProxy(proxy, config)
         : null
-      backends.set(proxy.name, new BackendRoute(proxy, new Backend(proxy, { log: this.log }), rules, new ErrorPages(proxy, config)))
+      const backend = new Backend(proxy, { log: this.log })
+      // a changed backend: its servers that stayed (same name and address) keep their health
+      if (old !== undefined) backend.adoptHealth(old.backend)
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
     }
     const frontends = new Map<string, FrontendState>()
     for (const proxy of config.proxies) {

@@ -53,7 +53,8 @@ function serverFactory (t: Timeouts) {
       // node checks these timeouts on a timer; its 30 s default would make them useless
       connectionsCheckingInterval: headersTimeout > 0 ? Math.max(50, Math.min(1000, headersTimeout / 4)) : 30_000,
       keepAliveTimeout: t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000,
-      requireHostHeader: true
+      // the gateway answers a missing Host itself, with HAProxy's 400 page
+      requireHostHeader: false
     }, handler as (req: IncomingMessage, res: ServerResponse) => void)
     server.timeout = t.client ?? 0
     return server
@@ -69,9 +70,10 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))
 }
 
-async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean): Promise<Listener> {
+async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: GatewayLogger): Promise<Listener> {
   const app = Fastify({
-    logger: quiet ? false : { level: 'info' },
+    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
+    logger: quiet ? false : { level: 'warn' },
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: serverFactory(proxy.timeouts),
     clientErrorHandler,
@@ -82,12 +84,18 @@ async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean): Promise<
   const extra: Server[] = []
   let first = true
   for (const bind of proxy.binds) {
+    if (bind.ssl) {
+      // serving plain HTTP where the config asks for TLS would be worse than not serving
+      log.error(`${proxy.kind} '${proxy.name}': 'bind ${bind.host}:${bind.port} ssl' is not served: fastify-haproxy does not terminate TLS (put it behind a TLS terminator, or run it embedded in an HTTPS Fastify app).`)
+      continue
+    }
     for (let port = bind.port; port <= bind.portEnd; port++) {
       const host = listenHost(bind.host)
       try {
         if (first) {
-          await app.listen({ host, port, listenTextResolver: () => `Proxy ${proxy.name} started on ${host}:${port}` })
+          await app.listen({ host, port })
           first = false
+          log.info(`Proxy ${proxy.name} started on ${host}:${port}.`)
           continue
         }
         const server = http.createServer(app.server.listeners('request')[0] as http.RequestListener)
@@ -100,6 +108,7 @@ async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean): Promise<
           server.listen(port, host, () => { server.off('error', reject); resolve() })
         })
         extra.push(server)
+        log.info(`Proxy ${proxy.name} started on ${host}:${port}.`)
       } catch (err) {
         await app.close()
         for (const s of extra) s.close()
@@ -110,9 +119,14 @@ async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean): Promise<
   return { proxy, app, extra, key: bindKey(proxy.binds) }
 }
 
+/** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
 async function stop (l: Listener): Promise<void> {
-  for (const s of l.extra) { s.close(); s.closeIdleConnections() }
-  await l.app.close()
+  const extra = l.extra.map(async (s) => {
+    const closed = new Promise<void>(resolve => s.close(() => resolve()))
+    s.closeIdleConnections()
+    await closed
+  })
+  await Promise.all([l.app.close(), ...extra])
 }
 
 function printDiagnostics (config: ParsedConfig, quiet: boolean): boolean {
@@ -146,7 +160,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   const gateway = new Gateway(config, log)
   const listeners = new Map<string, Listener>()
   try {
-    for (const proxy of servedProxies(config)) listeners.set(proxy.name, await listen(gateway, proxy, quiet))
+    for (const proxy of servedProxies(config)) listeners.set(proxy.name, await listen(gateway, proxy, quiet, log))
   } catch (err) {
     await Promise.all([...listeners.values()].map(stop))
     await gateway.close()
@@ -176,7 +190,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       if (p === undefined || bindKey(p.binds) !== l.key) { listeners.delete(name); await stop(l) }
     }
     for (const [name, p] of wanted) {
-      if (!listeners.has(name)) listeners.set(name, await listen(gateway, p, quiet))
+      if (!listeners.has(name)) listeners.set(name, await listen(gateway, p, quiet, log))
     }
     log.info('Configuration reloaded.')
   }

@@ -156,7 +156,10 @@ export function parseAddress (raw: string, rules: AddressRules): Parsed<Address>
     }
   }
   if (host === '' || host === '*') return ok({ family: family === 'ipv6' ? 'ipv6' : 'ipv4', host: '', port, portEnd, portOffset, hasPort: portText !== null })
-  // A zone index (fe80::1%eth0) is not an address HAProxy's parser takes.
+  // A zone index (fe80::1%eth0) is not an address HAProxy's parser takes; the resolver also
+  // takes inet_aton's short forms ("0", "127.1", "0x7f000001").
+  const short = family !== 'ipv6' && isIP(host) === 0 ? inetAton(host) : null
+  if (short !== null) host = short
   const ip = host.includes('%') ? 0 : isIP(host)
   if (ip === 4 && family !== 'ipv6') return ok({ family: 'ipv4', host, port, portEnd, portOffset, hasPort: portText !== null })
   if (ip === 6 && family !== 'ipv4') return ok({ family: 'ipv6', host, port, portEnd, portOffset, hasPort: portText !== null })
@@ -168,6 +171,23 @@ export function parseAddress (raw: string, rules: AddressRules): Parsed<Address>
     if (resolved !== null) return ok({ family: isIP(resolved) === 6 ? 'ipv6' : 'ipv4', host: resolved, port, portEnd, portOffset, hasPort: portText !== null })
   }
   return err(`invalid address: '${host}' in '${raw}'`)
+}
+
+/** inet_aton(3): one to four parts, each decimal, octal (0…) or hex (0x…), the last filling the rest. */
+export function inetAton (text: string): string | null {
+  const parts = text.split('.')
+  if (parts.length > 4) return null
+  const nums: number[] = []
+  for (const p of parts) {
+    const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(p)
+    if (!m) return null
+    nums.push(p.startsWith('0x') || p.startsWith('0X') ? parseInt(p, 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : Number(p))
+  }
+  const last = nums.pop()!
+  if (nums.some(n => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return null
+  let value = last
+  for (let i = 0; i < nums.length; i++) value += nums[i]! * 2 ** (8 * (3 - i))
+  return [24, 16, 8, 0].map(sh => Math.floor(value / 2 ** sh) % 256).join('.')
 }
 
 const resolved = new Map<string, string | null>()

@@ -54,6 +54,8 @@ export interface ProxyKeyword {
   capAlert?: string
   /** Custom message when used in a defaults section it does not belong to. */
   defaultsMsg?: string
+  /** Most arguments the keyword takes (HAProxy's alertif_too_many_args); absent = not checked here. */
+  max?: number
 }
 
 const SILENT_LOG = { level: 'notice' as const, why: 'logging goes through the Fastify logger' }
@@ -200,7 +202,15 @@ export const OPTIONS: Record<string, OptionRow> = {
   logasap: flag('DFL', SILENT_LOG),
   'mysql-check': { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
   nolinger: flag('DFLB', NOT_HERE('socket lingering is left to Node')),
-  originalto: { where: 'DFLB', negatable: false, takesArgs: true, ignored: NOT_HERE('X-Original-To is not added') },
+  originalto: {
+    where: 'DFLB',
+    negatable: false,
+    takesArgs: true,
+    apply: (c, a) => {
+      for (let i = 2; i < a.length; i += 2) if (a[i] !== 'except' && a[i] !== 'header') return c.alert("'option originalto' only supports optional values: 'except' and 'header'.")
+      say(c, { level: 'warning', why: 'X-Original-To is not added' }, 'option originalto')
+    }
+  },
   persist: flag('DLB', NOT_HERE('no cookie persistence')),
   'pgsql-check': { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
   'prefer-last-server': flag('DLB'),
@@ -379,6 +389,9 @@ const applyStats: Apply = (c, args) => {
 // ---------------------------------------------------------------------------------------------
 // http-check <sub> ...   (§4.2 "http-check ...")
 
+/** Options an `http-check expect` line may carry around its pattern (§4.2). */
+const EXPECT_OPTIONS = ['min-recv', 'comment', 'ok-status', 'error-status', 'tout-status', 'on-success', 'on-error', 'status-code']
+
 const applyHttpCheck: Apply = (c, args) => {
   const sub = args[1] ?? ''
   const hc = (): NonNullable<Proxy['httpCheck']> => {
@@ -422,7 +435,7 @@ const applyHttpCheck: Apply = (c, args) => {
       let i = 2
       let negate = false
       const opts: string[] = []
-      while (args[i] === 'min-recv' || args[i] === 'comment' || args[i] === 'ok-status' || args[i] === 'error-status' || args[i] === 'tout-status' || args[i] === 'on-success' || args[i] === 'on-error' || args[i] === 'status-code') {
+      while (EXPECT_OPTIONS.includes(args[i] ?? '')) {
         opts.push(args[i]!, args[i + 1] ?? '')
         i += 2
       }
@@ -438,6 +451,11 @@ const applyHttpCheck: Apply = (c, args) => {
       }
       const pattern = kind === 'hdr' || kind === 'fhdr' ? args.slice(i + 1).join(' ') : args[i + 1]
       if (!pattern) return c.alert(`'http-check expect' : '${kind}' expects a <pattern> as argument.`)
+      if (kind !== 'hdr' && kind !== 'fhdr') {
+        for (let j = i + 2; j < args.length; j += 2) {
+          if (!EXPECT_OPTIONS.includes(args[j]!)) return c.alert(`'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${args[j]}' as argument..`)
+        }
+      }
       if (kind === 'rstatus' || kind === 'rstring') {
         try {
           // eslint-disable-next-line no-new
@@ -544,7 +562,6 @@ const applyUseBackend: Apply = (c, args) => {
 
 const applyDefaultBackend: Apply = (c, args) => {
   if (!args[1]) return c.alert("'default_backend' expects a backend name.")
-  if (tooMany(c, args, 1)) return
   c.proxy.defaultBackend = { name: args[1], loc: c.loc }
 }
 
@@ -663,6 +680,20 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
   }
 }
 
+/** What a `stats socket` line takes after its address: bind options and the CLI's own (§3.1 stats socket). */
+export const STATS_SOCKET_OPTIONS: Record<string, number> = { ...BIND_OPTIONS, level: 1, 'severity-output': 1, 'expose-fd': 1 }
+
+/** HAProxy's complaint about the first word that is not an option of `table` or lacks its value, or null. */
+export function unknownBindOption (words: string[], table: Record<string, number>): string | null {
+  for (let i = 0; i < words.length; i++) {
+    const n = table[words[i]!]
+    if (n === undefined) return `unknown keyword '${words[i]}'.`
+    if (n > 0 && words[i + 1] === undefined) return `'${words[i]}' : missing value`
+    i += n
+  }
+  return null
+}
+
 /** `ssl` binds without `crt`: HAProxy refuses them once parsing is over (src/cfgparse.c). Bind → address text. */
 export const BINDS_WITHOUT_CERT = new WeakMap<object, string>()
 
@@ -702,10 +733,14 @@ const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart', kw: str
   return null
 }
 
-/** Server options (§5.2): number of values and what they set. Rows without `apply` are accepted only. */
-export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> = {
+/**
+ * Server options (§5.2): number of values and what they set. Rows without `apply` are accepted
+ * only; `optional` rows take a missing value as empty, as HAProxy's parsers for them do.
+ */
+export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, optional?: boolean }> = {
   weight: {
     n: 1,
+    optional: true,
     apply: (o, v, s) => {
       const w = atoi(v)
       if (w < 0 || w > 256) return `weight of server ${s.name} is not within 0 and 256 (${w}).`
@@ -743,9 +778,11 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> 
       return null
     }
   },
-  maxconn: { n: 1, apply: (o, v) => { o.maxconn = atoi(v); return null } },
-  maxqueue: { n: 1, apply: (o, v) => { o.maxqueue = atoi(v); return null } },
-  minconn: { n: 1 },
+  maxconn: { n: 1, optional: true, apply: (o, v) => { o.maxconn = atoi(v); return null } },
+  maxqueue: { n: 1, optional: true, apply: (o, v) => { o.maxqueue = atoi(v); return null } },
+  minconn: { n: 1, optional: true },
+  'init-addr': { n: 1, optional: true },
+  resolvers: { n: 1, optional: true },
   ssl: { n: 0, apply: o => { o.ssl = true; return null } },
   'no-ssl': { n: 0, apply: o => { o.ssl = false; return null } },
   verify: {
@@ -804,8 +841,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply }> 
   cookie: { n: 1, apply: (o, v) => { o.cookie = v; return null } },
   ...Object.fromEntries([
     'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'check-alpn', 'check-proto', 'check-sni', 'ciphers', 'ciphersuites', 'crl-file',
-    'init-addr', 'log-proto', 'max-reuse', 'namespace', 'npn', 'on-marked-down', 'on-marked-up', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay',
-    'proto', 'proxy-v2-options', 'redir', 'resolve-net', 'resolve-opts', 'resolve-prefer', 'resolvers', 'socks4', 'source', 'ssl-max-ver', 'ssl-min-ver',
+    'log-proto', 'max-reuse', 'namespace', 'npn', 'on-marked-down', 'on-marked-up', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay',
+    'proto', 'proxy-v2-options', 'redir', 'resolve-net', 'resolve-opts', 'resolve-prefer', 'socks4', 'source', 'ssl-max-ver', 'ssl-min-ver',
     'tcp-ut', 'track', 'verifyhost', 'ws', 'usesrc'
   ].map(k => [k, { n: 1 }])),
   ...Object.fromEntries([
@@ -849,7 +886,7 @@ export function applyServerOptions (o: ServerOptions, words: string[], s: Server
       return `unknown keyword '${k}'${didYouMean(k, Object.keys(SERVER_OPTIONS)) || '.'}${isDefault ? ' Hint: no address was expected for this server.' : ''}`
     }
     const v = row.n > 0 ? (words[i + 1] ?? '') : ''
-    if (row.n > 0 && v === '' && k !== 'inter' && k !== 'fastinter' && k !== 'downinter') return `'${k}' expects an argument.`
+    if (row.n > 0 && v === '' && row.optional !== true && k !== 'inter' && k !== 'fastinter' && k !== 'downinter') return `'${k}' expects an argument.`
     if (row.apply) {
       const e = row.apply(o, v, s)
       if (e !== null) return e
@@ -868,7 +905,7 @@ const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' 
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   acl: { where: 'D!FLB', apply: applyAcl },
-  backlog: { where: 'DFL', apply: (c, a) => { if (!tooMany(c, a, 1)) say(c, { level: 'warning', why: 'the listen backlog is left to Node' }, 'backlog') } },
+  backlog: { ...ign('DFL', 'the listen backlog is left to Node'), max: 1 },
   balance: { where: 'DLB', apply: applyBalance },
   bind: { where: 'FL', apply: applyBind },
   'bind-process': { where: 'DFLB', apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") },
@@ -880,12 +917,12 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   cookie: { where: 'DLB', apply: applyCookie },
   declare: { where: 'FL', defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", ignored: { level: 'warning', why: 'no captures' } },
   'default-server': { where: 'DLB', capAlert: "'default-server' not allowed because %K '%N' has no backend capability." },
-  default_backend: { where: 'DFL', apply: applyDefaultBackend },
+  default_backend: { where: 'DFL', max: 1, apply: applyDefaultBackend },
   description: { where: 'FLB', apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } },
-  disabled: { where: 'DFLB', apply: (c, a) => { if (!tooMany(c, a, 0)) c.proxy.disabled = true } },
-  dispatch: ign('LB', 'no dispatch address; use a server line'),
+  disabled: { where: 'DFLB', max: 0, apply: c => { c.proxy.disabled = true } },
+  dispatch: { ...ign('LB', 'no dispatch address; use a server line'), max: 1 },
   'email-alert': ign('DFLB', 'no e-mail alerts'),
-  enabled: { where: 'DFLB', apply: (c, a) => { if (!tooMany(c, a, 0)) c.proxy.disabled = false } },
+  enabled: { where: 'DFLB', max: 0, apply: c => { c.proxy.disabled = false } },
   errorfile: { where: 'DFLB', apply: applyErrorfile },
   errorfiles: { where: 'DFLB', apply: applyErrorfiles },
   errorloc: ign('DFLB', 'errorloc redirects are not served'),
@@ -894,7 +931,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   'error-log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'force-persist': ign('LB', 'no persistence'),
   filter: { where: 'FLB', defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter },
-  fullconn: { where: 'DLB', apply: (c, a) => { if (!tooMany(c, a, 1)) say(c, { level: 'warning', why: 'no dynamic maxconn' }, 'fullconn') } },
+  fullconn: { ...ign('DLB', 'no dynamic maxconn'), max: 1 },
   'hash-type': { where: 'DLB', apply: applyHashType },
   'http-after-response': { where: 'D!FLB', apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'http-after-response rules are not run' }, 'http-after-response') } },
   'http-check': { where: 'DLB', apply: applyHttpCheck },
@@ -903,7 +940,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   'http-response': { where: 'D!FLB', apply: ruleInto('httpResponse') },
   'http-reuse': { where: 'DLB', apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } },
   'http-send-name-header': ign('DLB', 'the server name header is not added'),
-  id: { where: 'FLB', apply: applyId },
+  id: { where: 'FLB', max: 1, apply: applyId },
   'ignore-persist': ign('LB', 'no persistence'),
   'load-server-state-from-file': ign('DLB', 'no server state file'),
   log: { where: 'DFLB', apply: (c, a) => { if (c.kwm !== 'std' || (a[1] === 'global' && a[2] === undefined) || checkLogTarget(a, c.alert, c.env)) say(c, SILENT_LOG, 'log') } },
@@ -911,21 +948,21 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   'log-format-sd': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
   'log-tag': ign('DFLB', 'logging goes through the Fastify logger', 'notice'),
   'max-keep-alive-queue': ign('DLB', 'connection reuse is left to undici'),
-  maxconn: { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); if (!tooMany(c, a, 1)) c.proxy.maxconn = atoi(a[1]) } },
-  mode: { where: 'DFLB', apply: applyMode },
+  maxconn: { where: 'DFL', max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } },
+  mode: { where: 'DFLB', max: 1, apply: applyMode },
   monitor: { where: 'FL', ignored: { level: 'warning', why: 'no monitor-fail' } },
-  'monitor-uri': { where: 'DFL', apply: (c, a) => { if (!a[1]) return c.alert("'monitor-uri' expects an URI."); if (!tooMany(c, a, 1)) say(c, { level: 'warning', why: "use 'http-request return status 200' for a health URI" }, 'monitor-uri') } },
+  'monitor-uri': { where: 'DFL', max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'monitor-uri' expects an URI."); say(c, { level: 'warning', why: "use 'http-request return status 200' for a health URI" }, 'monitor-uri') } },
   'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
   option: { where: 'DFLB', apply: applyOption },
-  'external-check': ign('DLB', 'no external checks'),
+  'external-check': { where: 'DLB', apply: applyExternalCheck },
   persist: ign('DLB', 'no persistence'),
   'rate-limit': ign('DFL', 'no session rate limiting'),
   redirect: { where: 'FLB', apply: applyRedirect },
-  retries: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); if (!tooMany(c, a, 1)) c.proxy.retries = atoi(a[1]) } },
+  retries: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) }, max: 1 },
   'retry-on': { where: 'DLB', capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn },
   server: { where: 'LB', capAlert: "'server' not allowed because %K '%N' has no backend capability." },
   'server-state-file-name': ign('DLB', 'no server state file'),
-  'server-template': { where: 'LB', capAlert: "'server-template' not allowed because %K '%N' has no backend capability.", apply: (c, a) => { if (!a[3]) return c.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments."); say(c, { level: 'warning', why: 'server templates are not expanded' }, 'server-template') } },
+  'server-template': { where: 'LB', capAlert: "'server-template' not allowed because %K '%N' has no backend capability.", apply: applyServerTemplate },
   source: ign('DLB', 'the source address is chosen by the system'),
   'srvtcpka-cnt': ign('DLB', 'TCP keep-alive is left to Node'),
   'srvtcpka-idle': ign('DLB', 'TCP keep-alive is left to Node'),
@@ -937,7 +974,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   'tcp-request': { where: 'D!FLB', apply: applyTcpRequest },
   'tcp-response': { where: 'D!LB', capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: (c, a) => { if (a[1] !== 'inspect-delay') c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-response') } },
   timeout: { where: 'DFLB', apply: applyTimeout },
-  transparent: ign('DLB', 'no transparent proxying'),
+  transparent: { ...ign('DLB', 'no transparent proxying'), max: 0 },
   'unique-id-format': ign('DFL', 'no unique-id'),
   'unique-id-header': ign('DFL', 'no unique-id'),
   use_backend: { where: 'FL', apply: applyUseBackend },
@@ -1001,6 +1038,24 @@ function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   c.proxy.errorFilesSection = args[1]
 }
 
+/** `server-template <prefix> <num | range> <fqdn>[:<port>] [params]` (§4.2): checked, not expanded. */
+function applyServerTemplate (c: ProxyCtx, args: string[]): void {
+  if (!args[3]) return c.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.")
+  if (!/^\d+(-\d+)?$/.test(args[2]!)) return c.alert(`Wrong server-template number or range arg '${args[2]}'.`)
+  const e = applyServerOptions({}, args.slice(4), { name: args[1]!, path: c.path, caBase: c.caBase, crtBase: c.crtBase, env: c.env }, false)
+  if (e !== null) return c.alert(`'server ${c.proxy.name}/${args[1]}' : ${e}`)
+  say(c, { level: 'warning', why: 'server templates are not expanded' }, 'server-template')
+}
+
+/** `external-check command <cmd>` / `external-check path <path>` (§4.2). */
+function applyExternalCheck (c: ProxyCtx, args: string[]): void {
+  if (args[1] === undefined) return c.alert("missing argument after 'external-check'.")
+  if (args[1] !== 'command' && args[1] !== 'path') return c.alert(`'external-check' only supports 'command' and 'path'. but got '${args[1]}'.`)
+  if (args[2] === undefined) return c.alert(`missing argument after '${args[1]}'.`)
+  if (tooMany(c, args, 2, 'external-check')) return
+  say(c, { level: 'warning', why: 'no external checks' }, `external-check ${args[1]}`)
+}
+
 function applyTcpRequest (c: ProxyCtx, args: string[]): void {
   const sub = args[1] ?? ''
   if ((sub === 'connection' || sub === 'session') && !c.isDefaults && c.proxy.kind === 'backend') {
@@ -1020,7 +1075,6 @@ function applyCapture (c: ProxyCtx, args: string[]): void {
 
 function applyId (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert("'id' expects an integer argument.")
-  if (tooMany(c, args, 1)) return
   const n = atoi(args[1])
   if (n <= 0) return c.alert('custom id has to be > 0.')
   c.proxy.id = n
@@ -1030,7 +1084,6 @@ function applyId (c: ProxyCtx, args: string[]): void {
 function applyMode (c: ProxyCtx, args: string[]): void {
   const m = args[1] ?? ''
   if (m !== 'http' && m !== 'tcp' && m !== 'health') return c.alert(`unknown proxy mode '${m}'.`)
-  if (tooMany(c, args, 1)) return
   if (m === 'health') return c.alert("'mode health' doesn't exist anymore. Please use 'http-request return' or 'tcp-request connection reject' instead.")
   c.proxy.mode = m
   c.proxy.modeExplicit = true
@@ -1080,14 +1133,18 @@ export const GLOBAL_KNOWN = (
 /** Most arguments a global keyword takes (src/cfgparse-global.c alertif_too_many_args); absent = not checked. */
 export const GLOBAL_MAX_ARGS: Record<string, number> = {
   ...Object.fromEntries(['daemon', 'quiet', 'zero-warning', 'noepoll', 'nokqueue', 'noevports', 'nopoll', 'nosplice', 'nogetaddrinfo', 'noreuseport',
-    'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'numa-cpu-mapping'].map(k => [k, 0])),
+    'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'pp2-never-send-local',
+    'h2-workaround-bogus-websocket-clients'].map(k => [k, 0])),
   ...Object.fromEntries(['maxconn', 'nbthread', 'pidfile', 'chroot', 'user', 'group', 'uid', 'gid', 'node', 'ulimit-n', 'spread-checks', 'max-spread-checks',
     'ca-base', 'crt-base', 'maxconnrate', 'maxsessrate', 'maxsslrate', 'maxcomprate', 'maxpipes', 'maxzlibmem', 'maxcompcpuusage', 'maxsslconn',
-    'ssl-server-verify', 'server-state-base', 'server-state-file', 'localpeer', 'cluster-secret', 'log-tag', 'fd-hard-limit', 'mworker-max-reloads',
-    'thread-groups', 'ssl-dh-param-file', 'master-worker', 'tune.runqueue-depth', 'tune.maxpollevents', 'tune.maxaccept', 'tune.recv_enough',
-    'tune.buffers.limit', 'tune.buffers.reserve', 'tune.bufsize', 'tune.maxrewrite', 'tune.idletimer', 'tune.rcvbuf.client', 'tune.rcvbuf.server',
-    'tune.sndbuf.client', 'tune.sndbuf.server', 'tune.pipesize', 'tune.http.cookielen', 'tune.http.logurilen', 'tune.http.maxhdr', 'tune.comp.maxlevel',
-    'tune.pattern.cache-size'].map(k => [k, 1])),
+    'ssl-server-verify', 'localpeer', 'cluster-secret', 'log-tag', 'fd-hard-limit', 'thread-groups', 'ssl-dh-param-file', 'master-worker',
+    'ssl-default-bind-ciphers', 'ssl-default-bind-ciphersuites', 'ssl-default-server-ciphers', 'ssl-default-server-ciphersuites', 'ssl-default-bind-curves',
+    'tune.runqueue-depth', 'tune.maxpollevents', 'tune.maxaccept', 'tune.recv_enough', 'tune.buffers.limit', 'tune.buffers.reserve', 'tune.bufsize',
+    'tune.maxrewrite', 'tune.idletimer', 'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server', 'tune.pipesize',
+    'tune.http.cookielen', 'tune.http.logurilen', 'tune.http.maxhdr', 'tune.comp.maxlevel', 'tune.pattern.cache-size', 'tune.ssl.default-dh-param',
+    'tune.ssl.cachesize', 'tune.ssl.lifetime', 'tune.ssl.maxrecord', 'tune.ssl.ssl-ctx-cache-size', 'tune.ssl.capture-buffer-size',
+    'tune.ssl.capture-cipherlist-size', 'tune.h2.header-table-size', 'tune.h2.initial-window-size', 'tune.h2.max-concurrent-streams',
+    'tune.h2.max-frame-size'].map(k => [k, 1])),
   'h1-case-adjust': 2
 }
 
@@ -1122,6 +1179,9 @@ export const GLOBAL_REMOVED: Record<string, string> = {
 /** Keywords that accept the `no` / `default` prefix (src/cfgparse.c readcfgfile). */
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
+/** Syslog levels for `log` (src/log.c log_levels). */
+const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
+
 /** Syslog facilities for `log` (src/log.c log_facilities). */
 export const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
 
@@ -1137,6 +1197,16 @@ export function checkLogTarget (args: string[], alert: (m: string) => void, env:
   }
   if (!LOG_FACILITIES.includes(facility)) {
     alert(`log : unknown log facility '${facility}'`)
+    return false
+  }
+  for (const [j, what] of [[i + 1, 'optional log level'], [i + 2, 'optional minimum log level']] as const) {
+    if (args[j] !== undefined && !LOG_LEVELS.includes(args[j]!)) {
+      alert(`log : unknown ${what} '${args[j]}'`)
+      return false
+    }
+  }
+  if (args[i + 3] !== undefined) {
+    alert(`log : cannot handle unexpected argument '${args[i + 3]}'.`)
     return false
   }
   if (t === 'stdout' || t === 'stderr' || t.startsWith('/') || t.includes('@')) return true
@@ -1159,6 +1229,17 @@ export const PROXY_SECTIONS = ['frontend', 'backend', 'listen', 'defaults']
  * are not checked) and reported once, with their line, as a warning: nothing in them changes
  * how HTTP requests are routed here, and HAProxy accepts them.
  */
+/** Keywords of those sections (§3.5–3.10, §5.3.2, §6.2.1): anything else there is an unknown keyword, as in HAProxy. */
+export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
+  peers: ['peer', 'bind', 'default-bind', 'default-server', 'server', 'disabled', 'enabled', 'enable', 'log', 'table', 'shards'],
+  resolvers: ['nameserver', 'parse-resolv-conf', 'accepted_payload_size', 'resolve_retries', 'hold', 'timeout'],
+  mailers: ['mailer', 'timeout'],
+  cache: ['total-max-size', 'max-object-size', 'max-age', 'process-vary', 'max-secondary-entries'],
+  ring: ['description', 'format', 'maxlen', 'size', 'timeout', 'server', 'backing-file'],
+  program: ['command', 'user', 'group', 'option', 'no'],
+  'log-forward': ['bind', 'dgram-bind', 'backlog', 'maxconn', 'timeout', 'log']
+}
+
 export const OTHER_SECTIONS: Record<string, string> = {
   peers: 'stick-table synchronisation between peers is not implemented',
   resolvers: 'servers are resolved once, at start-up, by the system resolver',

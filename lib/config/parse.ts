@@ -10,7 +10,7 @@ import { tokenizeLine } from './tokenize.js'
 import { atoi, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  SERVER_EXTRAS, applyServerOptions, argsOf, globalArgsError, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
+  OTHER_SECTION_KEYWORDS, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -195,6 +195,9 @@ export class ConfigParser {
   // section headers
 
   private startSection (kw: string, words: string[], loc: Loc): boolean {
+    // Section lines take a fixed number of words (src/cfgparse*.c alertif_too_many_args).
+    const max = kw === 'global' ? 0 : kw === 'userlist' || kw === 'http-errors' ? 1 : -1
+    if (max >= 0 && words.length > max + 1) this.diags.alert(`'${kw}' cannot handle unexpected argument '${words[max + 1]}'.`, loc, kw)
     if (kw === 'global') {
       this.cur = { kind: 'global' }
       return true
@@ -396,6 +399,11 @@ export class ConfigParser {
       // HAProxy warns (warnifnotcap) and still reads the line: its references are checked later.
       c.warn(`'${kw}' ignored because ${st.proxy.kind} '${st.proxy.name}' has no ${other} capability.`)
     }
+    // The mode check comes first in HAProxy (unknown mode before extra words).
+    if (row.max !== undefined && args.length > row.max + 1 && !(kw === 'mode' && !['http', 'tcp', 'health'].includes(args[1] ?? ''))) {
+      c.alert(`'${kw}' cannot handle unexpected argument '${args[row.max + 1]}'.`)
+      return
+    }
     if (kw === 'server' || kw === 'default-server') {
       this.serverLine(st, args, loc, kw === 'default-server')
       return
@@ -569,7 +577,17 @@ export class ConfigParser {
         this.diags.alert(`'stats socket' : ${a.error}`, loc, 'stats')
         return
       }
-    } else if (sub !== 'maxconn' && sub !== 'bind-process') {
+      const bad = unknownBindOption(args.slice(3), STATS_SOCKET_OPTIONS)
+      if (bad !== null) {
+        this.diags.alert(`'stats socket' : ${bad}`, loc, 'stats')
+        return
+      }
+    } else if (sub === 'maxconn') {
+      if (atoi(args[2] ?? '') <= 0) {
+        this.diags.alert("'stats maxconn' expects a positive value", loc, 'stats')
+        return
+      }
+    } else if (sub !== 'bind-process') {
       this.diags.alert(`'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub}')`, loc, 'stats')
       return
     }
@@ -601,8 +619,9 @@ export class ConfigParser {
       for (let i = 2; i < args.length; i += 2) {
         const k = args[i]!
         const v = args[i + 1]
-        if (v === undefined) return this.diags.alert(`'user ${name}' : '${k}' expects an argument.`, loc, kw)
-        if (k === 'password') { user.password = v; user.insecure = false } else if (k === 'insecure-password') { user.password = v; user.insecure = true } else if (k === 'groups') user.groups.push(...v.split(',').filter(Boolean))
+        // HAProxy takes a missing value as an empty one.
+        if (v === undefined && (k === 'password' || k === 'insecure-password' || k === 'groups')) break
+        if (k === 'password') { user.password = v!; user.insecure = false } else if (k === 'insecure-password') { user.password = v!; user.insecure = true } else if (k === 'groups') user.groups.push(...v!.split(',').filter(Boolean))
         else return this.diags.alert(`'user' only supports 'password', 'insecure-password' and 'groups' options, got '${k}'.`, loc, kw)
       }
       ul.users.push(user)
@@ -627,8 +646,15 @@ export class ConfigParser {
    * loading them: a resolvers section's name servers.
    */
   private otherLine (section: string, args: string[], loc: Loc): void {
-    if (section === 'resolvers' && args[0] === 'nameserver' && args[2] !== undefined) {
-      const a = parseAddress(args[2], { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: this.env })
+    const known = OTHER_SECTION_KEYWORDS[section]
+    if (known !== undefined && !known.includes(args[0]!)) {
+      this.diags.alert(`unknown keyword '${args[0]}' in '${section}' section`, loc, args[0])
+      return
+    }
+    if (section === 'resolvers' && args[0] === 'nameserver' && args[2] === undefined) {
+      this.diags.alert("'nameserver' expects <name> and <addr>[:<port>] as arguments.", loc, 'nameserver')
+    } else if (section === 'resolvers' && args[0] === 'nameserver') {
+      const a = parseAddress(args[2]!, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: this.env })
       if (!a.ok) this.diags.alert(`'nameserver ${args[1]}' : ${a.error}`, loc, 'nameserver')
     }
   }

@@ -1,6 +1,7 @@
 // HAProxy's post-parse checks (src/cfgparse.c check_config_validity, src/server.c srv_init_addr):
-// they only run once the whole configuration parsed without an alert, in this order — references
-// between proxies, then per-proxy sanity warnings, then server address resolution last.
+// they only run once the whole configuration parsed without an alert — references and sanity
+// checks proxy by proxy, then server address resolution last. (Userlists named in expressions are
+// checked by the expression compiler, lib/acl.)
 
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
@@ -40,9 +41,6 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     if (p.errorFilesSection !== undefined && !config.httpErrors.some(h => h.name === p.errorFilesSection)) {
       d.alert(`proxy '${p.name}': unable to find http-errors section '${p.errorFilesSection}'.`, p.loc)
     }
-    for (const ul of usedUserlists(p)) {
-      if (!config.userlists.some(u => u.name === ul.name)) d.alert(`proxy '${p.name}': unable to find userlist '${ul.name}'.`, ul.loc)
-    }
     if (p.stats !== null && p.stats.httpRequest.length > 0 && p.stats.auth.length > 0) {
       d.alert(`proxy '${p.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`)
     }
@@ -70,21 +68,6 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     }
   }
   return d.items
-}
-
-/** `http_auth(list)` / `http-request auth` name userlists; HAProxy checks they exist. */
-function usedUserlists (p: Proxy): Array<{ name: string, loc: { file: string, line: number } }> {
-  const out: Array<{ name: string, loc: { file: string, line: number } }> = []
-  const scan = (words: string[], loc: { file: string, line: number }): void => {
-    for (const w of words) {
-      const m = /^http_auth(?:_group)?\(([^),]+)/.exec(w)
-      if (m) out.push({ name: m[1]!, loc })
-    }
-  }
-  for (const a of p.acls) scan(a.words, a.loc)
-  for (const r of [...p.httpRequest, ...p.httpResponse, ...p.redirects]) if (r.cond) scan(r.cond.words, r.loc)
-  for (const r of p.useBackends) if (r.cond) scan(r.cond.words, r.loc)
-  return out
 }
 
 /**

@@ -61,6 +61,35 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
 const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash'])
 
+/**
+ * `retry-on` compiled once (configuration.txt §4.2 retry-on). Beyond connection failures these
+ * are layer-7 retries: HAProxy replays a request it still holds, so here only bodyless ones.
+ */
+export class RetryOn {
+  connFailure = false
+  emptyResponse = false
+  junkResponse = false
+  responseTimeout = false
+  readonly statuses = new Set<number>()
+
+  constructor (words: readonly string[]) {
+    for (const w of words) {
+      switch (w) {
+        case 'conn-failure': this.connFailure = true; break
+        case 'empty-response': this.emptyResponse = true; break
+        case 'junk-response': this.junkResponse = true; break
+        case 'response-timeout': this.responseTimeout = true; break
+        case 'all-retryable-errors':
+          this.connFailure = this.emptyResponse = this.junkResponse = this.responseTimeout = true
+          for (const code of [500, 502, 503, 504]) this.statuses.add(code)
+          break
+        default:
+          if (/^\d{3}$/.test(w)) this.statuses.add(Number(w))
+      }
+    }
+  }
+}
+
 /** A backend (or listen) as the forwarder uses it: the balancer, pools per server, its rules and pages. */
 export class BackendRoute {
   readonly name: string
@@ -70,6 +99,7 @@ export class BackendRoute {
   readonly retryPause: number
   readonly tunnelTimeout: number
   readonly forwardFor: ForwardForRule | null
+  readonly retryOn: RetryOn
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
   private readonly pools = new Map<ServerRuntime, Pool>()
@@ -89,6 +119,7 @@ export class BackendRoute {
     this.retryPause = Math.min(t.connect ?? 1000, 1000)
     this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
     this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
+    this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.poolOptions = {
       // HAProxy has no default for these: absent means no limit, as 0 does for undici.
       headersTimeout: t.server ?? 0,
@@ -130,10 +161,6 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
-  destroy (): void {
-    for (const p of this.pools.values()) p.destroy().catch(() => {})
-    this.pools.clear()
-  }
 }
 
 /** A frontend (or listen) as the forwarder uses it. */
@@ -188,8 +215,9 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
 }
 
 /**
- * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): several different Host
- * values, or an absolute-form URI whose authority differs from Host, are a 400.
+ * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): no Host in an
+ * origin-form HTTP/1.1 request, several different Host values, or an absolute-form URI whose
+ * authority differs from Host are a 400.
  */
 export function badHost (req: IncomingMessage): boolean {
   const raw = req.rawHeaders
@@ -201,7 +229,8 @@ export function badHost (req: IncomingMessage): boolean {
     host = raw[i + 1]
   }
   const url = req.url ?? ''
-  if (url.charCodeAt(0) === 47 || host === undefined) return false
+  if (url.charCodeAt(0) === 47) return host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1
+  if (host === undefined) return false
   const scheme = url.indexOf('://')
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
@@ -419,6 +448,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   reused = false
   /** The answer's status says it has no body (204, 304). */
   private bodyless = false
+  /** Set while an attempt is being abandoned for a retry. */
+  private dropping = false
   private phase: Phase = 'queue'
   private retriesLeft: number
   private abortUpstream: ((err?: Error) => void) | null = null
@@ -427,6 +458,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private tAttempt = 0
   private tConnect = 0
   private readonly hasBody: boolean
+  private readonly bodyIn: number
   private readonly url: string
   private readonly headers: string[]
   private released = false
@@ -452,6 +484,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const h = req.headers
     const cl = h['content-length']
     this.hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
+    // bytes in: the declared body (a chunked one is not counted; the head never is)
+    this.bodyIn = cl === undefined ? 0 : Number(cl) || 0
+    fe.counters.counters.bin += this.bodyIn
+    c.bin += this.bodyIn
     // rules may have rewritten the path or query: rebuild the URI only then
     const orig = req.url ?? '/'
     const target = txn.query === null ? txn.path : txn.path + '?' + txn.query
@@ -492,6 +528,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.route !== null) this.route.server = server.name
     // Backend.acquire counted the server's session (stot, scur); the rest is ours
     server.counters.reqTot++
+    server.counters.bin += this.bodyIn
     server.counters.rate.hit(Date.now())
     this.dispatch()
   }
@@ -527,6 +564,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true // 1xx interim answers (103 Early Hints) are not relayed
     if (this.phase === 'done') return false
+    if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
+      this.server!.observe('http-status', status)
+      this.dropAttempt()
+      this.retry(true, true)
+      return false
+    }
     const res = this.res
     const rtime = Date.now() - this.tConnect
     this.server!.counters.rtime.add(rtime)
@@ -539,12 +582,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
         (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
       if (verdict !== null) {
-        // http-response deny and friends replace the server's answer (HAProxy answers 502 for deny)
+        // http-response deny / return / redirect replace the server's answer
         this.phase = 'done'
         this.abortUpstream?.()
         this.finish()
         this.be.backend.counters.dresp++
-        answer(verdict.kind === 'deny' ? { kind: 'deny', status: verdict.status === 403 ? 502 : verdict.status } : verdict, res, this.fe, this.be)
+        answer(verdict, res, this.fe, this.be)
         return false
       }
       status = view.status
@@ -609,7 +652,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError (err: Error & { code?: string }): void {
-    if (this.phase === 'done') return
+    if (this.phase === 'done' || this.dropping) return
     const server = this.server!
     const code = err.code ?? ''
     if (this.phase === 'body' && code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && this.bodyless) {
@@ -627,6 +670,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else this.res.destroy()
       return
     }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' && this.be.retryOn.responseTimeout && this.l7Retryable()) {
+      server.observe('timeout')
+      this.retry(true, true)
+      return
+    }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
       server.observe('timeout')
       server.counters.eresp++
@@ -636,13 +684,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // nothing reached the server before onConnect: refused, unreachable, timed out or a failed
     // TLS handshake, all "conn-failure" for retry-on (§4.2 retry-on)
+    const retryOn = this.be.retryOn
     const connectFailed = this.phase === 'connect' && !REQUEST_ERRORS.has(code)
+    const closed = this.phase === 'wait' && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
     // a reused keep-alive connection the server had closed: nothing was processed
-    const staleConnection = this.phase === 'wait' && this.reused && !this.hasBody && IDEMPOTENT.has(this.txn.method) &&
-      (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
-    if (connectFailed || staleConnection) {
+    const staleConnection = closed && this.reused && !this.hasBody && IDEMPOTENT.has(this.txn.method)
+    if (connectFailed && !retryOn.connFailure) {
+      server.observe('conn-error')
+      server.counters.econ++
+      this.be.backend.counters.econ++
+      this.fail(503)
+      return
+    }
+    const l7 = this.phase === 'wait' && this.l7Retryable() &&
+      ((closed && retryOn.emptyResponse) || (code.startsWith('HPE_') || code === '' ? retryOn.junkResponse : false))
+    if (connectFailed || staleConnection || l7) {
       server.observe(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'conn-error')
-      this.retry(code === 'UND_ERR_CONNECT_TIMEOUT')
+      this.retry(code === 'UND_ERR_CONNECT_TIMEOUT', l7 && !connectFailed && !staleConnection)
       return
     }
     if (this.req.destroyed && !this.req.complete) {
@@ -660,7 +718,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.fail(502)
   }
 
-  private retry (timedOut: boolean): void {
+  /**
+   * Another attempt, on another server when redispatching. A layer-7 retry always counts as a
+   * retry (and as a redispatch too when the server changes), as HAProxy 2.6 counts them.
+   */
+  private retry (timedOut: boolean, l7 = false): void {
     const server = this.server!
     if (this.retriesLeft <= 0 || this.req.destroyed) {
       server.counters.econ++
@@ -671,6 +733,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const attempt = this.be.retries - this.retriesLeft + 1
     this.retriesLeft--
     this.abortUpstream = null
+    if (l7) {
+      server.counters.wretr++
+      this.be.backend.counters.wretr++
+    }
     const redispatch = this.be.proxy.redispatch
     if (redispatch !== null && this.chooseRedispatch(redispatch.interval, attempt)) {
       this.phase = 'queue'
@@ -679,11 +745,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.start(server)
       return
     }
-    server.counters.wretr++
-    this.be.backend.counters.wretr++
+    if (!l7) {
+      server.counters.wretr++
+      this.be.backend.counters.wretr++
+    }
     // an error that came back at once would come back again: HAProxy waits before the retry
     if (timedOut) this.dispatch()
     else setTimeout(() => { if (this.phase !== 'done') this.dispatch() }, this.be.retryPause)
+  }
+
+  /** A layer-7 retry replays the request: only possible without a body, and with retries left. */
+  private l7Retryable (): boolean {
+    return !this.hasBody && this.upgradeHead === null && this.retriesLeft > 0
+  }
+
+  /** Abandons the current attempt (its late onError is ignored). */
+  private dropAttempt (): void {
+    this.dropping = true
+    this.abortUpstream?.()
+    this.dropping = false
   }
 
   /** include/haproxy/stream.h stream_choose_redispatch, without persistence. */

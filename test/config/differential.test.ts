@@ -77,6 +77,12 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['conditional blocks', '.if defined(NOPE)\n    frobnicate\n.elif version_atleast(2.4) && feature(OPENSSL)\n' + D + FE + BE + '.else\n    frobnicate\n.endif\n'],
   ['an unterminated .if', '.if 1\n' + D + FE + BE],
   ['stats auth with stats http-request', D + FE + BE + '    stats auth a:b\n    stats http-request deny\n'],
+  ['an extra argument to retries', D + FE + BE + '    retries 3 extra\n'],
+  ['an extra argument to a global flag', 'global\n    daemon extra\n' + D + FE + BE],
+  ['an extra argument to a tune keyword that does not check', 'global\n    tune.lua.maxmem 10 extra\n' + D + FE + BE],
+  ['ssl-default-bind-options with an unknown option', 'global\n    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets frob\n' + D + FE + BE],
+  ['cookie options', D + FE + 'backend be\n    cookie SRV insert indirect nocache domain .example.com\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['cookie with an unknown option', D + FE + 'backend be\n    cookie SRV insert sticky\n    server s1 127.0.0.1:1\n'],
   ['ssl bind without a certificate', D + 'frontend fe\n    bind 127.0.0.1:18443 ssl\n    default_backend be\n' + BE],
   ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]

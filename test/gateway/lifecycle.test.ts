@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { upstream, get, sleep, gatewayApp, freePorts, waitListening, startGateway } from './fixtures.js'
+import { upstream, get, sleep, deadPort, gatewayApp, freePorts, waitListening, startGateway } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
 const config = (servers: Upstream[], extra = ''): string =>
@@ -76,6 +76,24 @@ test('reload under load: no request lost; unchanged backends keep their state', 
   assert.equal((await get(port, '/')).headers['x-served-by'], 'c', 'an invalid reload changes nothing')
 })
 
+test('reload of a changed backend: servers that stayed keep their health', async (t) => {
+  const [b, c] = await Promise.all([upstream('b'), upstream('c')])
+  const dead = await deadPort()
+  const text = (extra: string): string => `defaults\n    mode http\n    timeout connect 300ms\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n` +
+    `    server a 127.0.0.1:${dead} check inter 100 fall 1 rise 3\n    server b ${b.addr} check inter 100\n${extra}`
+  const { app, port } = await gatewayApp(text(''))
+  t.after(async () => { await app.close(); await b.close(); await c.close() })
+  await sleep(400)
+  assert.equal(app.haproxy.backend('be')!.servers[0]!.op, 'down')
+  await app.haproxy.reload(text(`    server c ${c.addr}\n`))
+  const after = app.haproxy.backend('be')!
+  assert.equal(after.servers.length, 3, 'the new configuration is in place')
+  assert.equal(after.servers[0]!.op, 'down', 'a is still DOWN, not "UP, falls at the first failure"')
+  const who = new Set<string>()
+  for (let i = 0; i < 6; i++) who.add(String((await get(port, '/')).headers['x-served-by']))
+  assert.deepEqual([...who].sort(), ['b', 'c'])
+})
+
 // --- standalone mode (runGateway in a child process) ---
 
 
@@ -116,11 +134,10 @@ test('standalone: several binds and a port range, graceful SIGTERM under load, S
   assert.match(gw.output(), /no_such_keyword|unknown keyword/i)
 
   // graceful stop: the request under way finishes, then exit 0
-  const inflight = get(p1, '/slow')
+  const inflight = Promise.all(Array.from({ length: 8 }, async (_v, i) => (await get(i % 2 === 0 ? p1 : p2, '/slow')).status))
   await sleep(100)
   gw.child.kill('SIGTERM')
-  const r = await inflight
-  assert.equal(r.status, 200)
+  assert.deepEqual(await inflight, [200, 200, 200, 200, 200, 200, 200, 200], 'every request under way when SIGTERM came was answered')
   assert.equal(await gw.exited, 0)
 })
 
