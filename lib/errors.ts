@@ -75,14 +75,32 @@ export interface ErrorPage {
   /** Flat [name, value, name, value …] as node's writeHead takes it. */
   headers: string[]
   body: Buffer
+  /** What HAProxy counts in `bout` for this answer (its HTX size, see htxResponseBytes). */
+  htxBytes: number
+}
+
+// HAProxy 2.6 counts bytes (stats bin/bout) as the size of the HTX message, not of the bytes on
+// the wire: a start line is a 20-byte struct htx_sl plus its three strings, a header is its name
+// plus its value, the end of headers is a 1-byte block, and a chunked message ends with a 1-byte
+// EOT block (include/haproxy/htx-t.h; checked against haproxy 2.6.12's ;csv on loopback).
+export const HTX_START_LINE = 20
+export const HTX_VERSION = 8 // "HTTP/1.1"
+
+/** HTX size of an answer's head: status line, headers (flat pairs), end of headers. */
+export function htxResponseBytes (status: number, reason: string, headers: readonly string[]): number {
+  let n = HTX_START_LINE + HTX_VERSION + String(status).length + reason.length + 1
+  for (let i = 0; i < headers.length; i++) n += headers[i]!.length
+  return n
 }
 
 function builtinPage (status: number, reason: string, message: string): ErrorPage {
   const body = Buffer.from(`<html><body><h1>${status} ${reason}</h1>\n${message}\n</body></html>\n`, 'latin1')
   const headers = ['content-length', String(body.length), 'cache-control', 'no-cache', 'content-type', 'text/html']
   // HAProxy closes the connection after these two (the request stream is unusable).
+  // (connection: close is the mux's, not part of the HTX message)
+  const htxBytes = htxResponseBytes(status, reason, headers) + body.length
   if (status === 400 || status === 408) headers.push('connection', 'close')
-  return { status, reason, headers, body }
+  return { status, reason, headers, body, htxBytes }
 }
 
 const BUILTIN_PAGES = new Map<number, ErrorPage>(BUILTIN.map(([s, r, m]) => [s, builtinPage(s, r, m)]))
@@ -114,12 +132,9 @@ export function parseErrorFile (raw: Buffer, fallbackStatus: number): ErrorPage 
     headers.push(name, line.slice(colon + 1).trim())
   }
   if (!hasLength) headers.push('content-length', String(body.length))
-  return {
-    status: statusLine ? Number(statusLine[1]) : fallbackStatus,
-    reason: statusLine?.[2] ?? builtinErrorPage(fallbackStatus).reason,
-    headers,
-    body
-  }
+  const status = statusLine ? Number(statusLine[1]) : fallbackStatus
+  const reason = statusLine?.[2] ?? builtinErrorPage(fallbackStatus).reason
+  return { status, reason, headers, body, htxBytes: htxResponseBytes(status, reason, headers) + body.length }
 }
 
 /** A proxy's answers: its `errorfile`s and `errorfiles` section, then HAProxy's built-ins. */

@@ -11,7 +11,9 @@
 // No route is added for proxied traffic, so nothing clashes with the app's `/*`, its content-type
 // parsers or its 404 handler, and bodies are streamed to the server unparsed.
 
+import { readFileSync } from 'node:fs'
 import { ServerResponse } from 'node:http'
+import { availableParallelism } from 'node:os'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
@@ -22,11 +24,12 @@ import { parseConfig, loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
+import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, RequestRoute } from './runtime/forward.js'
 import type { StatsModel } from './stats/model.js'
@@ -36,7 +39,7 @@ import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid
+  FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { kUpgradeHead } from './symbols.js'
 
@@ -105,6 +108,7 @@ interface Runtime {
   readonly frontends: Map<string, FrontendState>
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
+  readonly hooks: RuntimeHooks
 }
 
 /** A proxy's settings without locations, to tell whether a reload changed it. */
@@ -155,6 +159,9 @@ export class Gateway {
 
   frontend (name: string): FrontendState | undefined { return this.rt.frontends.get(name) }
 
+  /** Compiles a proxy's rules against the live backends (`nbsrv`, `srv_is_up`), e.g. its stats rules. */
+  compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks) }
+
   backendRoute (name: string): BackendRoute | undefined { return this.rt.backends.get(name) }
 
   start (): void {
@@ -192,6 +199,8 @@ export class Gateway {
       }
     }
     const backends = new Map<string, BackendRoute>()
+    // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
+    const hooks: RuntimeHooks = { backend: (name) => backends.get(name)?.backend }
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
       if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
@@ -201,7 +210,7 @@ export class Gateway {
         continue
       }
       const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
-        ? compileProxy(proxy, config)
+        ? compileProxy(proxy, config, hooks)
         : null
       const backend = new Backend(proxy, { log: this.log })
       // a changed backend: its servers that stayed (same name and address) keep their health
@@ -209,17 +218,20 @@ export class Gateway {
       backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
     }
     const frontends = new Map<string, FrontendState>()
+    const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
     for (const proxy of config.proxies) {
       if (proxy.kind === 'backend' || proxy.disabled) continue
+      const maxconn = proxy.maxconn ?? globalMaxconn
       let counters = this.counters.get(proxy.name)
       if (counters === undefined) {
-        counters = new FrontendCounters(proxy.name, proxy.id, proxy.maxconn)
+        counters = new FrontendCounters(proxy.name, proxy.id, maxconn)
         this.counters.set(proxy.name, counters)
       }
+      counters.maxconn = maxconn
       if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
       // default_backend is applied here, not by the compiled switching rules, so that the plugin
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
-      const rules = compileProxy({ ...proxy, defaultBackend: null }, config)
+      const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks)
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
@@ -227,7 +239,7 @@ export class Gateway {
       })
     }
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
-    return { config, frontends, backends, health }
+    return { config, frontends, backends, health, hooks }
   }
 
   private server (backend: string, server: string): ServerRuntime {
@@ -276,6 +288,35 @@ export class Gateway {
   }
 }
 
+/**
+ * The maxconn HAProxy 2.6 gives a frontend that sets none, when `global maxconn` is absent too
+ * (haproxy.c compute_ideal_maxconn): half of the file descriptors left once it has reserved 10,
+ * one per listener and per health check, and 3 per thread (poller + wake-up pipe). The limit is
+ * the larger of the soft and hard RLIMIT_NOFILE, as HAProxy raises the soft one at boot; the
+ * thread count is HAProxy's default, one per CPU. 0 (no limit shown) where the limit is unknown.
+ */
+export function defaultMaxconn (config: ParsedConfig): number {
+  const fds = fileLimit()
+  if (fds === 0) return 0
+  let reserved = 10 + 3 * availableParallelism()
+  for (const p of config.proxies) {
+    if (p.disabled) continue
+    if (p.kind !== 'backend') for (const b of p.binds) reserved += b.portEnd - b.port + 1
+    if (p.kind !== 'frontend') for (const s of p.servers) if (s.check === true) reserved++
+  }
+  return Math.max(0, Math.floor((fds - reserved) / 2))
+}
+
+/** max(soft, hard) RLIMIT_NOFILE from /proc (Linux); 0 when unknown or unlimited. */
+function fileLimit (): number {
+  try {
+    const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'latin1'))
+    return m === null ? 0 : Math.max(Number(m[1]), Number(m[2]))
+  } catch {
+    return 0
+  }
+}
+
 /** Picks the frontend a registration applies: the named one, or the only one that routes. */
 export function pickFrontend (config: ParsedConfig, name: string | undefined): Proxy {
   if (name !== undefined) {
@@ -300,10 +341,15 @@ const EMPTY = Buffer.alloc(0)
 function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
   if (verdict.kind === 'service' && verdict.service === 'prometheus-exporter') {
     const body = Buffer.from(renderPrometheus(gateway.statsModel()))
-    res.writeHead(200, ['content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)])
+    // HAProxy's exporter (addons/promex) answers 200 with these two headers, never cached
+    const headers = ['cache-control', 'no-cache', 'content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)]
+    res.writeHead(200, headers)
     res.end(body)
-    fe.counters.counters.intercepted++
-    fe.counters.counters.countResponse(200)
+    const c = fe.counters.counters
+    c.intercepted++
+    c.countResponse(200)
+    c.bin += requestHeadBytes(res.req)
+    c.bout += htxResponseBytes(200, 'OK', headers) + body.length
     return
   }
   answer(verdict, res, fe, be)
@@ -449,7 +495,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       proxy,
       model: () => gw.statsModel(),
       admin: gw.adminHandler(),
-      rules: compileProxy(proxy, gw.config)
+      rules: gw.compile(proxy)
     })
   }
   app.addHook('onRequest', makeHook(gw, frontend, mode === 'always', statsUris))

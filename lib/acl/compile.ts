@@ -37,15 +37,24 @@ export interface RuntimeHooks {
   backend (name: string): BackendView | undefined
 }
 
-/** Shared between the proxies of one config: files are read once, hashes verified once. */
+/**
+ * Shared between the proxies of one config: files are read once, hashes verified once, and the
+ * backend table is built once (per proxy it made checking 2,000 backends quadratic).
+ */
 export interface CompileShared {
   files: FileCache
   userlists: Map<string, UserlistAuth>
   hooks: RuntimeHooks | null
+  /** Every backend's constant Decision, by name (the first proxy of a name wins, as HAProxy). */
+  backends: ReadonlyMap<string, Decision>
 }
 
 export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = null): CompileShared {
-  return { files: new FileCache(), userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks }
+  const backends = new Map<string, Decision>()
+  for (const p of config.proxies) {
+    if (p.kind !== 'frontend' && !backends.has(p.name)) backends.set(p.name, { kind: 'backend', backend: p.name })
+  }
+  return { files: new FileCache(), userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends }
 }
 
 interface CompiledRule {
@@ -75,7 +84,31 @@ function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | 
   return null
 }
 
+const noRules = (): null => null
+const noAdmin = (): boolean => false
+
+/**
+ * A proxy with no ACL, rule or use_backend (most backends): nothing to compile, and nothing
+ * built per proxy, which matters with thousands of backends.
+ */
+function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
+  if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
+    proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
+  const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
+  return {
+    name: proxy.name,
+    requestRules: noRules,
+    switching: () => dflt,
+    responseRules: noRules,
+    statsAdmin: noAdmin,
+    statsRules: noRules,
+    describe: () => [`${proxy.kind} ${proxy.name}`, ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`])].join('\n')
+  }
+}
+
 export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, shared: CompileShared = sharedFor(config)): { compiled: CompiledProxy, diagnostics: Diagnostic[] } {
+  const simple = ruleless(proxy, shared)
+  if (simple !== null) return { compiled: simple, diagnostics: [] }
   const diagnostics: Diagnostic[] = []
   const alert = (message: string, loc: Loc, keyword: string): void => { diagnostics.push({ level: 'alert', message, loc, keyword }) }
   const warn = (message: string, loc: Loc, keyword: string): void => { diagnostics.push({ level: 'warning', message, loc, keyword }) }
@@ -165,10 +198,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
 
   // use_backend (§4.2): a name holding '%' is a log-format evaluated per request; when its value
   // names no backend (or is empty) HAProxy stops here and uses default_backend.
-  const backends = new Map<string, Decision>()
-  for (const p of config.proxies) {
-    if (p.kind !== 'frontend' && !backends.has(p.name)) backends.set(p.name, { kind: 'backend', backend: p.name })
-  }
+  const backends = shared.backends
   interface Switch { cond: Predicate | null, fixed: Decision | null, dynamic: ((t: HttpTxn) => string) | null }
   const switches: Switch[] = []
   for (const sw of proxy.useBackends) {

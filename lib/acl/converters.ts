@@ -2,13 +2,18 @@
 // compiler that binds the arguments into `(sample) => sample | null` (null: conversion failed,
 // the expression has no value). Map converters read and index their file at compile time.
 
+import { createHash } from 'node:crypto'
+
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
+import { avalanche, crc32, crc32c, djb2, sdbm, wt6, xxh32 } from './hashes.js'
 import { parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
-import { ExprError, lowerAscii, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
+import { ExprError, lowerAscii, toBool, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
+import type { HttpTxn } from './txn.js'
 
-export type ConvertFn = (v: Sample) => Sample | null
+/** A converter bound to its arguments; the transaction is there for the ones reading variables. */
+export type ConvertFn = (v: Sample, txn: HttpTxn) => Sample | null
 
 export interface ConverterRow {
   name: string
@@ -75,6 +80,16 @@ function regsub (a: ArgValue[]): ConvertFn {
   const re = new RegExp(base.source, base.flags + flags)
   const subst = String(a[1]).replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1')
   return (v) => toStr(v).replace(re, subst)
+}
+
+/** `url_enc` (query type): bytes other than letters, digits and `-._~` as %XX (upper case). */
+function urlEncode (s: string): string {
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) & 0xff
+    out += /[A-Za-z0-9\-._~]/.test(s[i]) ? s[i] : '%' + c.toString(16).toUpperCase().padStart(2, '0')
+  }
+  return out
 }
 
 function urlDecode (s: string, plusIsSpace: boolean): string | null {
@@ -212,6 +227,77 @@ const ROWS: ConverterRow[] = [
         if (addr === null || addr.v6) return null
         const n = bits === 0 ? 0 : (addr.n & (0xffffffff << (32 - bits))) >>> 0
         return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
+      }
+    }
+  },
+  ...(['crc32', 'crc32c', 'djb2', 'sdbm', 'wt6'] as const).map((name): ConverterRow => {
+    const hash = { crc32, crc32c, djb2, sdbm, wt6 }[name]
+    return {
+      name, args: ['int'], minArgs: 0, out: 'int',
+      compile: (a) => intArg(a, 0, 0) !== 0 ? (v) => avalanche(hash(toStr(v))) : (v) => hash(toStr(v))
+    }
+  }),
+  { name: 'xxh32', args: ['int'], minArgs: 0, out: 'int', compile: (a) => { const seed = intArg(a, 0, 0); return (v) => xxh32(toStr(v), seed) } },
+  simple('sha1', 'str', (v) => createHash('sha1').update(toStr(v), 'latin1').digest().toString('latin1')),
+  {
+    name: 'sha2', args: ['int'], minArgs: 0, out: 'str',
+    compile: (a) => {
+      const bits = intArg(a, 0, 256)
+      if (![224, 256, 384, 512].includes(bits)) throw new ExprError(`Unsupported number of bits: '${bits}'`)
+      return (v) => createHash(`sha${bits}`).update(toStr(v), 'latin1').digest().toString('latin1')
+    }
+  },
+  simple('hex2i', 'int', (v) => {
+    const s = toStr(v)
+    return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : 0
+  }),
+  simple('ub64enc', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('base64url')),
+  simple('ub64dec', 'str', (v) => Buffer.from(toStr(v), 'base64url').toString('latin1')),
+  simple('cut_crlf', 'str', (v) => { const s = toStr(v); const m = /[\r\n]/.exec(s); return m === null ? s : s.slice(0, m.index) }),
+  {
+    name: 'bytes', args: ['int', 'int'], minArgs: 1, out: 'str',
+    compile: (a) => {
+      const from = a[0] as number
+      const len = a.length > 1 ? a[1] as number : null
+      if (from < 0 || (len !== null && len < 0)) throw new ExprError('offset and length must be positive integers')
+      return (v) => { const s = toStr(v); return from >= s.length ? null : s.slice(from, len === null ? undefined : from + len) }
+    }
+  },
+  {
+    // concat([<start>],[<var>],[<end>]): a missing variable adds nothing.
+    name: 'concat', args: ['str', 'var', 'str'], minArgs: 0, out: 'str',
+    compile: (a) => {
+      const start = typeof a[0] === 'string' ? a[0] : ''
+      const name = typeof a[1] === 'string' && a[1] !== '' ? a[1] : null
+      const end = typeof a[2] === 'string' ? a[2] : ''
+      return (v, t) => {
+        const x = name === null ? undefined : t.vars?.get(name)
+        return toStr(v) + start + (x === undefined ? '' : toStr(x)) + end
+      }
+    }
+  },
+  {
+    name: 'iif', args: ['str', 'str'], minArgs: 2, out: 'str',
+    compile: (a) => { const yes = String(a[0]); const no = String(a[1]); return (v) => toBool(v) ? yes : no }
+  },
+  {
+    name: 'url_enc', args: ['str'], minArgs: 0, out: 'str',
+    compile: (a) => {
+      if (typeof a[0] === 'string' && a[0] !== 'query') throw new ExprError(`Unexpected encode type. Allowed value is 'query'`)
+      return (v) => urlEncode(toStr(v))
+    }
+  },
+  {
+    // http_date([<offset>],[<unit>]): an epoch time, in s (default), ms or us, as an IMF-fixdate.
+    name: 'http_date', args: ['int', 'str'], minArgs: 0, out: 'str',
+    compile: (a) => {
+      const offset = intArg(a, 0, 0)
+      const unit = typeof a[1] === 'string' ? a[1] : 's'
+      const scale = ({ s: 1000, ms: 1, us: 0.001 } as Record<string, number | undefined>)[unit]
+      if (scale === undefined) throw new ExprError(`Invalid unit '${unit}', allowed values are 's', 'ms' and 'us'`)
+      return (v) => {
+        const n = toInt(v)
+        return n === null ? null : new Date(Math.floor((n + offset) * scale / 1000) * 1000).toUTCString()
       }
     }
   },

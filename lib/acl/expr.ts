@@ -103,21 +103,21 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
   const needs = row.needs ?? null
   const keyword = fetch.name
   if (fns.length === 0) return { type, one: compiled.one, each: compiled.each ?? null, needs, keyword }
-  const convert = fns.length === 1
+  const convert: ConvertFn = fns.length === 1
     ? fns[0]
-    : (v: Parameters<ConvertFn>[0]) => {
+    : (v, t) => {
         let x: ReturnType<ConvertFn> = v
-        for (let i = 0; i < fns.length && x !== null; i++) x = fns[i](x)
+        for (let i = 0; i < fns.length && x !== null; i++) x = fns[i](x, t)
         return x
       }
   const one: SampleFn = (t, r) => {
     const v = compiled.one(t, r)
-    return v === null ? null : convert(v)
+    return v === null ? null : convert(v, t)
   }
   const inner = compiled.each
   const each: EachFn | null = inner === undefined
     ? null
-    : (t, r, test) => inner(t, r, (v) => { const x = convert(v); return x !== null && test(x) })
+    : (t, r, test) => inner(t, r, (v) => { const x = convert(v, t); return x !== null && test(x) })
   return { type, one, each, needs, keyword }
 }
 

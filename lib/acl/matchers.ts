@@ -26,126 +26,192 @@ const FOUND: Matcher = { find: () => 0 }
 const BOOL: Matcher = { find: (v) => toBool(v) ? 0 : -1 }
 
 /**
- * A character trie; `idx` is the pattern ending at this node (-1 if none). Children are kept in
- * two parallel arrays scanned linearly while few (faster than a hash for the usual fan-out of
- * a few characters), and in a Map once there are more than TRIE_SCAN of them.
+ * Up to this many patterns, str / beg / end / dir / dom compare the sample with each pattern
+ * directly: a `startsWith` or `===` costs less than hashing the sample or walking a trie, and
+ * a frontend with a thousand one-pattern ACLs pays that cost a thousand times per request.
+ */
+const FEW = 4
+
+/**
+ * A character trie; `idx` is the pattern ending at this node (-1 if none). While building,
+ * children live in a Map; `trieFreeze` then moves them to a dense array indexed by `code - lo`
+ * when their codes span at most DENSE_SPAN (a lookup is one bounds check and one load whatever
+ * the fan-out), and folds a chain of single children down to a leaf into `tail`: the rest of the
+ * one pattern below, compared with one `startsWith` (`tailIdx` is that pattern). Big sets, whose
+ * patterns mostly differ early and share nothing after, then cost about what small ones do
+ * instead of a cache miss per character.
  */
 interface TrieNode {
-  chars: number[]
-  nodes: TrieNode[]
-  map: Map<number, TrieNode> | null
   idx: number
+  lo: number
+  dense: Array<TrieNode | null> | null
+  map: Map<number, TrieNode> | null
+  /** In sample order (for a reversed trie: the characters before the node's position); '' = none. */
+  tail: string
+  tailIdx: number
 }
 
-const TRIE_SCAN = 16
+const DENSE_SPAN = 128
 
-const trieNode = (): TrieNode => ({ chars: [], nodes: [], map: null, idx: -1 })
+const trieNode = (): TrieNode => ({ idx: -1, lo: 0, dense: null, map: null, tail: '', tailIdx: -1 })
 
-function trieChild (node: TrieNode, c: number): TrieNode | undefined {
-  if (node.map !== null) return node.map.get(c)
-  const chars = node.chars
-  for (let j = 0; j < chars.length; j++) if (chars[j] === c) return node.nodes[j]
-  return undefined
+function trieChild (node: TrieNode, c: number): TrieNode | null {
+  const dense = node.dense
+  if (dense !== null) {
+    const k = c - node.lo
+    return k >= 0 && k < dense.length ? dense[k] : null
+  }
+  return node.map === null ? null : node.map.get(c) ?? null
 }
 
 function trieInsert (root: TrieNode, s: string, idx: number, reverse: boolean): void {
   let node = root
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(reverse ? s.length - 1 - i : i)
-    let child = trieChild(node, c)
-    if (child === undefined) {
-      child = trieNode()
-      node.chars.push(c)
-      node.nodes.push(child)
-      if (node.map !== null) node.map.set(c, child)
-      else if (node.chars.length > TRIE_SCAN) node.map = new Map(node.chars.map((ch, j) => [ch, node.nodes[j]]))
-    }
+    let child = node.map?.get(c)
+    if (child === undefined) (node.map ??= new Map()).set(c, child = trieNode())
     node = child
   }
   if (node.idx === -1) node.idx = idx
 }
 
-function stringMatcher (patterns: readonly string[], icase: boolean, test: (s: string, pats: readonly string[]) => number): Matcher {
-  const pats = icase ? patterns.map((p) => lowerAscii(p)) : patterns
-  return icase
-    ? { find: (v) => test(lowerAscii(toStr(v)), pats) }
-    : { find: (v) => test(toStr(v), pats) }
+function trieFreeze (node: TrieNode, reverse: boolean): void {
+  const map = node.map
+  if (map === null) return
+  if (map.size === 1) {
+    // A chain of single children, with no pattern ending on the way, down to a leaf?
+    let chars = ''
+    let cur: TrieNode = node
+    while (cur.map !== null && cur.map.size === 1 && (cur === node || cur.idx === -1)) {
+      const [c, next] = cur.map.entries().next().value as [number, TrieNode]
+      chars += String.fromCharCode(c)
+      cur = next
+    }
+    if (cur.map === null) {
+      node.tail = reverse ? [...chars].reverse().join('') : chars
+      node.tailIdx = cur.idx
+      node.map = null
+      return
+    }
+  }
+  let lo = Infinity
+  let hi = -Infinity
+  for (const [c, child] of map) {
+    lo = Math.min(lo, c)
+    hi = Math.max(hi, c)
+    trieFreeze(child, reverse)
+  }
+  if (hi - lo < DENSE_SPAN) {
+    const dense = new Array<TrieNode | null>(hi - lo + 1).fill(null)
+    for (const [c, child] of map) dense[c - lo] = child
+    node.lo = lo
+    node.dense = dense
+    node.map = null
+  }
 }
 
-/** `str`: exact match through a hash map. */
+/** The trie of `patterns`, each numbered by its line; skipped: lines whose pattern is null. */
+function buildTrie (patterns: ReadonlyArray<string | null>, reverse: boolean): TrieNode {
+  const root = trieNode()
+  patterns.forEach((p, i) => { if (p !== null) trieInsert(root, p, i, reverse) })
+  trieFreeze(root, reverse)
+  return root
+}
+
+/** Applies `-i` to the patterns once and to each sample. */
+function folded (patterns: readonly string[], icase: boolean, build: (pats: readonly string[]) => (s: string) => number): Matcher {
+  const find = build(icase ? patterns.map(lowerAscii) : patterns)
+  return icase ? { find: (v) => find(lowerAscii(toStr(v))) } : { find: (v) => find(toStr(v)) }
+}
+
+/** `str`: exact match; a hash map beyond a few patterns. */
 function buildStr (patterns: readonly string[], icase: boolean): Matcher {
-  const keys = new Map<string, number>()
-  patterns.forEach((p, i) => {
-    const k = icase ? lowerAscii(p) : p
-    if (!keys.has(k)) keys.set(k, i)
+  return folded(patterns, icase, (pats) => {
+    if (pats.length === 1) {
+      const only = pats[0]
+      return (s) => s === only ? 0 : -1
+    }
+    if (pats.length <= FEW) return (s) => pats.indexOf(s)
+    const keys = new Map<string, number>()
+    pats.forEach((p, i) => { if (!keys.has(p)) keys.set(p, i) })
+    return (s) => keys.get(s) ?? -1
   })
-  return icase
-    ? { find: (v) => keys.get(lowerAscii(toStr(v))) ?? -1 }
-    : { find: (v) => keys.get(toStr(v)) ?? -1 }
 }
 
-/** `beg`: the longest pattern that prefixes the sample, by walking a trie. */
+/** `beg`: the longest pattern that prefixes the sample (HAProxy's prefix tree). */
 function buildBeg (patterns: readonly string[], icase: boolean): Matcher {
-  const root = trieNode()
-  patterns.forEach((p, i) => trieInsert(root, icase ? lowerAscii(p) : p, i, false))
-  const walk = (s: string): number => {
-    let node: TrieNode | undefined = root
-    let found = root.idx
-    for (let i = 0; i < s.length; i++) {
-      node = trieChild(node, s.charCodeAt(i))
-      if (node === undefined) break
-      if (node.idx !== -1) found = node.idx
+  return folded(patterns, icase, (pats) => {
+    if (pats.length === 1) {
+      const only = pats[0]
+      return (s) => s.startsWith(only) ? 0 : -1
     }
-    return found
-  }
-  return icase ? { find: (v) => walk(lowerAscii(toStr(v))) } : { find: (v) => walk(toStr(v)) }
+    if (pats.length <= FEW) {
+      // Longest first; the sort is stable, so the first line wins among equal patterns.
+      const order = pats.map((p, i) => ({ p, i })).sort((a, b) => b.p.length - a.p.length)
+      return (s) => {
+        for (let k = 0; k < order.length; k++) if (s.startsWith(order[k].p)) return order[k].i
+        return -1
+      }
+    }
+    const root = buildTrie(pats, false)
+    return (s) => {
+      let node: TrieNode | null = root
+      let found = -1
+      for (let pos = 0; ; pos++) {
+        if (node.idx !== -1) found = node.idx
+        if (node.tail !== '') return s.startsWith(node.tail, pos) ? node.tailIdx : found
+        if (pos === s.length) return found
+        node = trieChild(node, s.charCodeAt(pos))
+        if (node === null) return found
+      }
+    }
+  })
 }
 
-/** `end`: a trie of reversed patterns; among all suffixes that match, the first line wins. */
+/** `end`: among all patterns the sample ends with, the first line wins (a trie of reversed patterns). */
 function buildEnd (patterns: readonly string[], icase: boolean): Matcher {
-  const root = trieNode()
-  patterns.forEach((p, i) => trieInsert(root, icase ? lowerAscii(p) : p, i, true))
-  const walk = (s: string): number => {
-    let node: TrieNode | undefined = root
-    let found = root.idx
-    for (let i = s.length - 1; i >= 0; i--) {
-      node = trieChild(node, s.charCodeAt(i))
-      if (node === undefined) break
-      if (node.idx !== -1 && (found === -1 || node.idx < found)) found = node.idx
+  return folded(patterns, icase, (pats) => {
+    if (pats.length === 1) {
+      const only = pats[0]
+      return (s) => s.endsWith(only) ? 0 : -1
     }
-    return found
-  }
-  return icase ? { find: (v) => walk(lowerAscii(toStr(v))) } : { find: (v) => walk(toStr(v)) }
+    if (pats.length <= FEW) {
+      return (s) => {
+        for (let i = 0; i < pats.length; i++) if (s.endsWith(pats[i])) return i
+        return -1
+      }
+    }
+    const root = buildTrie(pats, true)
+    const first = (a: number, b: number): number => a === -1 || (b !== -1 && b < a) ? b : a
+    return (s) => {
+      let node: TrieNode | null = root
+      let found = -1
+      for (let pos = s.length; ; pos--) {
+        found = first(found, node.idx)
+        const tail = node.tail
+        if (tail !== '') return pos >= tail.length && s.startsWith(tail, pos - tail.length) ? first(found, node.tailIdx) : found
+        if (pos === 0) return found
+        node = trieChild(node, s.charCodeAt(pos - 1))
+        if (node === null) return found
+      }
+    }
+  })
 }
 
 function buildSub (patterns: readonly string[], icase: boolean): Matcher {
-  return stringMatcher(patterns, icase, (s, pats) => {
+  return folded(patterns, icase, (pats) => (s) => {
     for (let i = 0; i < pats.length; i++) if (s.includes(pats[i])) return i
     return -1
   })
 }
 
-/** Scratch space of the `dir` / `dom` lookup (token bounds, prefix hashes): no allocation per call. */
-let tokStart = new Int32Array(64)
-let tokEnd = new Int32Array(64)
-let prefixHash = new Int32Array(65)
-
-/** Polynomial string hash (mod 2^32) so that any span's hash comes from two prefix hashes. */
-const HASH_BASE = 0x01000193
-
-function hashOf (s: string): number {
-  let h = 0
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, HASH_BASE) + s.charCodeAt(i)) | 0
-  return h
-}
-
 /**
  * `dir` and `dom` (HAProxy match_word): the pattern, stripped of delimiters at both ends, must
- * appear in the sample bounded by delimiters or the string ends. Patterns are indexed by hash;
- * a lookup cuts the sample at every delimiter and probes, from each token, the spans of as many
- * tokens as the patterns have (and of a length some pattern has), hashing spans from prefix
- * hashes (no substring is built) and keeping the first line among those that match. The cost
- * follows the sample, not the number of patterns.
+ * appear in the sample bounded by delimiters or the string ends; among the patterns that do,
+ * the first line wins. A few patterns are searched for directly. More go into a trie walked
+ * from every token start of the sample: a walk stops at the first character no pattern has
+ * there, so the cost follows the sample (its tokens, and the pattern it matches), not the
+ * number of patterns.
  */
 function buildWord (delims: string): MatchRow['build'] {
   const table = new Uint8Array(256)
@@ -158,75 +224,59 @@ function buildWord (delims: string): MatchRow['build'] {
     while (b > a && isDelim(p.charCodeAt(b - 1))) b--
     return p.slice(a, b)
   }
-  return (patterns, icase) => {
+  /** Whether `key` occurs in `s` with a delimiter or a string end on both sides. */
+  const bounded = (s: string, key: string): boolean => {
+    const len = key.length
+    for (let at = s.indexOf(key); at !== -1; at = s.indexOf(key, at + 1)) {
+      if ((at === 0 || isDelim(s.charCodeAt(at - 1))) && (at + len === s.length || isDelim(s.charCodeAt(at + len)))) return true
+    }
+    return false
+  }
+  return (patterns, icase) => folded(patterns, icase, (pats) => {
+    // Distinct non-empty keys in line order, each with the first line that gave it.
+    const keys: string[] = []
+    const lines: number[] = []
     const seen = new Set<string>()
-    const byHash = new Map<number, Array<{ key: string, idx: number }>>()
-    const lengths = new Set<number>()
-    const tokenCounts = new Set<number>()
-    let longest = 0
-    patterns.forEach((p, idx) => {
-      const key = strip(icase ? lowerAscii(p) : p)
+    pats.forEach((p, idx) => {
+      const key = strip(p)
       if (key === '' || seen.has(key)) return
       seen.add(key)
-      const h = hashOf(key)
-      const list = byHash.get(h)
-      if (list === undefined) byHash.set(h, [{ key, idx }])
-      else list.push({ key, idx })
-      lengths.add(key.length)
-      longest = Math.max(longest, key.length)
-      let n = 1
-      for (let j = 0; j < key.length; j++) if (isDelim(key.charCodeAt(j))) n++
-      tokenCounts.add(n)
+      keys.push(key)
+      lines.push(idx)
     })
-    const counts = [...tokenCounts].sort((a, b) => a - b)
-    const pow = new Int32Array(longest + 1)
-    pow[0] = 1
-    for (let k = 1; k <= longest; k++) pow[k] = Math.imul(pow[k - 1], HASH_BASE)
-    const find = (s: string): number => {
+    if (keys.length <= FEW) {
+      return (s) => {
+        for (let k = 0; k < keys.length; k++) if (bounded(s, keys[k])) return lines[k]
+        return -1
+      }
+    }
+    const byLine: Array<string | null> = pats.map(() => null)
+    keys.forEach((key, k) => { byLine[lines[k]] = key })
+    const root = buildTrie(byLine, false)
+    // Patterns never end with a delimiter, so one ending at `end` ends a token when the sample does.
+    const ends = (s: string, end: number): boolean => end === s.length || isDelim(s.charCodeAt(end))
+    return (s) => {
       const n = s.length
-      if (n + 1 > prefixHash.length) {
-        tokStart = new Int32Array(n + 1)
-        tokEnd = new Int32Array(n + 1)
-        prefixHash = new Int32Array(n + 1)
-      }
-      let tokens = 0
-      let from = 0
-      let h = 0
-      for (let i = 0; i <= n; i++) {
-        prefixHash[i] = h
-        if (i === n) break
-        const c = s.charCodeAt(i)
-        h = (Math.imul(h, HASH_BASE) + c) | 0
-        if (isDelim(c)) {
-          tokStart[tokens] = from
-          tokEnd[tokens++] = i
-          from = i + 1
-        }
-      }
-      prefixHash[n] = h
-      tokStart[tokens] = from
-      tokEnd[tokens++] = n
       let best = -1
-      for (let t = 0; t < tokens; t++) {
-        const a = tokStart[t]
-        if (tokEnd[t] === a) continue
-        for (let c = 0; c < counts.length; c++) {
-          const last = t + counts[c] - 1
-          if (last >= tokens) break
-          const b = tokEnd[last]
-          const len = b - a
-          if (b === tokStart[last] || !lengths.has(len)) continue
-          const list = byHash.get((prefixHash[b] - Math.imul(prefixHash[a], pow[len])) | 0)
-          if (list === undefined) continue
-          for (const e of list) {
-            if (e.key.length === len && s.startsWith(e.key, a) && (best === -1 || e.idx < best)) best = e.idx
+      // From every token start: the sample's start and each position after a delimiter.
+      for (let a = 0; a < n; a++) {
+        let node: TrieNode | null = root
+        for (let pos = a; ; pos++) {
+          if (node.idx !== -1 && (best === -1 || node.idx < best) && ends(s, pos)) best = node.idx
+          const tail = node.tail
+          if (tail !== '') {
+            if ((best === -1 || node.tailIdx < best) && s.startsWith(tail, pos) && ends(s, pos + tail.length)) best = node.tailIdx
+            break
           }
+          if (pos === n) break
+          node = trieChild(node, s.charCodeAt(pos))
+          if (node === null) break
         }
+        while (a < n && !isDelim(s.charCodeAt(a))) a++
       }
       return best
     }
-    return icase ? { find: (v) => find(lowerAscii(toStr(v))) } : { find: (v) => find(toStr(v)) }
-  }
+  })
 }
 
 /** PCRE's wording for the regex errors people make most, so `-c` reads like HAProxy. */

@@ -11,6 +11,7 @@ import type { CompileEnv } from './env.js'
 import { compileExpr, parseExpr } from './expr.js'
 import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
+import { keepOriginal } from './original.js'
 import { ExprError } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
@@ -381,23 +382,23 @@ const constant = (d: Decision): Action => () => d
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
 const ACTIONS: Record<string, ActionRow> = {
-  'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { t.path = f(t, r); return null } } },
-  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { setUri(t, f(t, r)); return null } } },
-  'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { t.query = f(t, r); return null } } },
-  'set-uri': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { setUri(t, f(t, r)); return null } } },
-  'set-method': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { t.method = f(t, r); return null } } },
+  'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
+  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
+  'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.query = f(t, r); return null } } },
+  'set-uri': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
+  'set-method': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.method = f(t, r); return null } } },
   'replace-path': {
     sides: REQ,
     compile: (a, c) => {
       const [re, f] = regex2(a, c)
-      return (t, r) => { const m = re.exec(t.path); if (m !== null) t.path = expand(f(t, r), m); return null }
+      return (t, r) => { const m = re.exec(t.path); if (m !== null) { keepOriginal(t); t.path = expand(f(t, r), m) } return null }
     }
   },
   'replace-uri': {
     sides: REQ,
     compile: (a, c) => {
       const [re, f] = regex2(a, c)
-      return (t, r) => { const m = re.exec(urlOf(t)); if (m !== null) setUri(t, expand(f(t, r), m)); return null }
+      return (t, r) => { const m = re.exec(urlOf(t)); if (m !== null) { keepOriginal(t); setUri(t, expand(f(t, r), m)) } return null }
     }
   },
   deny: {

@@ -496,12 +496,15 @@ const applyBalance: Apply = (c, args) => {
   let bargs: string[] = []
   if (name === 'url_param') {
     if (!args[2]) return c.alert('balance url_param requires an URL parameter name.')
+    if (args[3] !== undefined && args[3] !== 'check_post') return c.alert(`balance url_param only accepts 'check_post' modifier (got '${args[3]}').`)
     bargs = args.slice(2)
   } else if (name === 'hdr') {
     if (!inner) return c.alert('balance hdr requires an http header field name.')
+    if (args[2] !== undefined && args[2] !== 'use_domain_only') return c.alert(`balance hdr(${inner}) only accepts 'use_domain_only' modifier (got '${args[2]}').`)
     bargs = [inner, ...args.slice(2)]
   } else if (name === 'hash') {
     if (!args[2]) return c.alert('balance hash requires a sample expression.')
+    if (args[3] !== undefined) return c.alert(`balance hash takes no other argument (got '${args[3]}').`)
     bargs = args.slice(2)
   } else if (name === 'random' || name === 'rdp-cookie') {
     if (name === 'random' && inner !== undefined && inner !== '' && !/^\d+$/.test(inner)) {
@@ -511,8 +514,10 @@ const applyBalance: Apply = (c, args) => {
   } else if (name === 'uri') {
     for (let i = 2; i < args.length; i++) {
       const w = args[i]!
-      if (w === 'len' || w === 'depth') i++
-      else if (w !== 'path-only' && w !== 'whole') return c.alert(`balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${w}').`)
+      if (w === 'len' || w === 'depth') {
+        if (!(atoi(args[i + 1] ?? '') > 0)) return c.alert(`balance uri : '${w}' expects a positive integer (got '${args[i + 1] ?? ''}').`)
+        i++
+      } else if (w !== 'path-only' && w !== 'whole') return c.alert(`balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${w}').`)
     }
     bargs = args.slice(2)
   }
@@ -859,7 +864,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
  * and whether an unresolvable name only disables it (`resolvers`, or an `init-addr` ending in
  * `none`).
  */
-export interface ServerExtras { track?: string, agent: boolean, lenient: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, agent: boolean, lenient: boolean, portOffset?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 
@@ -868,7 +873,10 @@ export function serverExtras (words: string[]): ServerExtras {
   const x: ServerExtras = { agent: false, lenient: false }
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
-    if (w === 'resolvers') x.lenient = true
+    if (w === 'resolvers') {
+      x.lenient = true
+      if (words[i + 1]) x.resolvers = words[i + 1]
+    }
     else if (w === 'init-addr') x.lenient = (words[i + 1] ?? '').split(',').includes('none')
     else if (w === 'track' && words[i + 1]) x.track = words[i + 1]
     else if (w === 'agent-check') x.agent = true
@@ -1133,7 +1141,7 @@ export const GLOBAL_KNOWN = (
 /** Most arguments a global keyword takes (src/cfgparse-global.c alertif_too_many_args); absent = not checked. */
 export const GLOBAL_MAX_ARGS: Record<string, number> = {
   ...Object.fromEntries(['daemon', 'quiet', 'zero-warning', 'noepoll', 'nokqueue', 'noevports', 'nopoll', 'nosplice', 'nogetaddrinfo', 'noreuseport',
-    'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'pp2-never-send-local',
+    'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'pp2-never-send-local', 'external-check',
     'h2-workaround-bogus-websocket-clients'].map(k => [k, 0])),
   ...Object.fromEntries(['maxconn', 'nbthread', 'pidfile', 'chroot', 'user', 'group', 'uid', 'gid', 'node', 'ulimit-n', 'spread-checks', 'max-spread-checks',
     'ca-base', 'crt-base', 'maxconnrate', 'maxsessrate', 'maxsslrate', 'maxcomprate', 'maxpipes', 'maxzlibmem', 'maxcompcpuusage', 'maxsslconn',
@@ -1239,6 +1247,9 @@ export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
   program: ['command', 'user', 'group', 'option', 'no'],
   'log-forward': ['bind', 'dgram-bind', 'backlog', 'maxconn', 'timeout', 'log']
 }
+
+/** Names of the sections of a parsed configuration that the model does not carry (resolvers …), for references to them. */
+export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>()
 
 export const OTHER_SECTIONS: Record<string, string> = {
   peers: 'stick-table synchronisation between peers is not implemented',

@@ -10,7 +10,7 @@ import { tokenizeLine } from './tokenize.js'
 import { atoi, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  OTHER_SECTION_KEYWORDS, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
+  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -78,6 +78,8 @@ export class ConfigParser {
   private crtBase: string | undefined
   private caBase: string | undefined
   private sslServerVerify: string | undefined
+  /** Names of the sections only recognised (resolvers, peers …), by section keyword. */
+  private readonly otherNames = new Map<string, Set<string>>()
   /** `userlist\0group` of every `group` line: a user may only name those. */
   private readonly declaredGroups = new Set<string>()
 
@@ -160,6 +162,7 @@ export class ConfigParser {
       }
       case '.elif': case '.else': {
         if (top === undefined) return this.diags.alert(`lone '${kw}' with no matching '.if'.`, loc)
+        if (kw === '.else' && words[1] !== undefined) return this.diags.alert(`Unexpected argument '${words[1]}' for '${kw}'.`, loc)
         if (top.sawElse) return this.diags.alert(`'${kw}' after '.else' is not permitted.`, loc)
         const v = kw === '.else' ? true : (top.parentActive && !top.taken ? this.condition(words, loc) : false)
         top.active = top.parentActive && !top.taken && v
@@ -169,6 +172,7 @@ export class ConfigParser {
       }
       case '.endif':
         if (top === undefined) return this.diags.alert("lone '.endif' with no matching '.if'.", loc)
+        if (words[1] !== undefined) return this.diags.alert(`Unexpected argument '${words[1]}' for '${kw}'.`, loc)
         this.conds.pop()
         return
     }
@@ -196,7 +200,7 @@ export class ConfigParser {
 
   private startSection (kw: string, words: string[], loc: Loc): boolean {
     // Section lines take a fixed number of words (src/cfgparse*.c alertif_too_many_args).
-    const max = kw === 'global' ? 0 : kw === 'userlist' || kw === 'http-errors' ? 1 : -1
+    const max = kw === 'global' ? 0 : kw === 'userlist' ? 1 : -1
     if (max >= 0 && words.length > max + 1) this.diags.alert(`'${kw}' cannot handle unexpected argument '${words[max + 1]}'.`, loc, kw)
     if (kw === 'global') {
       this.cur = { kind: 'global' }
@@ -226,6 +230,11 @@ export class ConfigParser {
     const why = OTHER_SECTIONS[kw]
     if (why !== undefined) {
       this.diags.warn(`'${kw}' section${words[1] ? ` '${words[1]}'` : ''} is not supported by fastify-haproxy and is ignored (${why}).`, loc, kw)
+      if (words[1]) {
+        const names = this.otherNames.get(kw) ?? new Set<string>()
+        names.add(words[1])
+        this.otherNames.set(kw, names)
+      }
       this.cur = { kind: 'other', name: kw }
       return true
     }
@@ -255,6 +264,7 @@ export class ConfigParser {
     if (rest[0] === 'from') {
       from = rest[1] ?? ''
       if (!from) this.diags.alert(`'${kw}' expects a defaults section name after 'from'.`, loc)
+      else if (rest[2] !== undefined) this.diags.alert(`'${kw}' cannot handle unexpected argument '${rest[2]}'.`, loc)
     } else {
       legacy = rest
     }
@@ -474,7 +484,12 @@ export class ConfigParser {
     const host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
     const server: Server = { ...opts, name, host, port: a.value.port, loc }
     if (dup) return
-    SERVER_EXTRAS.set(server, serverExtras([...st.defaultServerWords, ...args.slice(3)]))
+    const extras = serverExtras([...st.defaultServerWords, ...args.slice(3)])
+    if (a.value.portOffset) {
+      extras.portOffset = true
+      this.diags.warn(`${who} : a port relative to the client's ('${addr}') is not supported by fastify-haproxy; ${a.value.port} is used as the port.`, loc, 'server')
+    }
+    SERVER_EXTRAS.set(server, extras)
     px.servers.push(server)
   }
 
@@ -524,6 +539,9 @@ export class ConfigParser {
       }
       case 'uid': case 'gid': return 'the Node process keeps its own user and group'
       case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env) ? 'logging goes through the Fastify logger' : null
+      case 'h1-case-adjust':
+        if (!args[2] || args[1]!.toLowerCase() !== args[2].toLowerCase()) return alert('<from> and <to> must not differ execpt the case')
+        return 'header names are written as Node writes them'
       case 'ssl-dh-param-file':
         if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
         return 'TLS is configured on the Fastify server'
@@ -654,7 +672,7 @@ export class ConfigParser {
     if (section === 'resolvers' && args[0] === 'nameserver' && args[2] === undefined) {
       this.diags.alert("'nameserver' expects <name> and <addr>[:<port>] as arguments.", loc, 'nameserver')
     } else if (section === 'resolvers' && args[0] === 'nameserver') {
-      const a = parseAddress(args[2]!, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: this.env })
+      const a = parseAddress(args[2]!, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: this.env })
       if (!a.ok) this.diags.alert(`'nameserver ${args[1]}' : ${a.error}`, loc, 'nameserver')
     }
   }
@@ -709,7 +727,7 @@ export class ConfigParser {
         this.diags.warn(`${p.kind} '${p.name}' is in 'mode tcp': fastify-haproxy serves HTTP only and will refuse to run it.`, p.loc, 'mode')
       }
     }
-    return {
+    const config: ParsedConfig = {
       files: this.files,
       global: this.global,
       proxies: this.proxies,
@@ -717,6 +735,8 @@ export class ConfigParser {
       httpErrors: this.httpErrors,
       diagnostics: this.diags.items
     }
+    OTHER_SECTION_NAMES.set(config, this.otherNames)
+    return config
   }
 }
 
@@ -851,6 +871,11 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
   // Stats settings are shared with the defaults; `stats admin` / `stats http-request` are not allowed there.
   p.stats = d.stats === null ? null : { ...d.stats, auth: d.stats.auth.map(a => ({ ...a })), scope: [...d.stats.scope], admin: null, httpRequest: [], loc }
+  // A named defaults section's ACLs and HTTP rules run before the proxy's own (configuration.txt
+  // §4 "defaults"): they are the first of the proxy's, at their own lines.
+  p.acls = d.acls.map(a => structuredClone(a))
+  p.httpRequest = d.httpRequest.map(r => structuredClone(r))
+  p.httpResponse = d.httpResponse.map(r => structuredClone(r))
   return p
 }
 

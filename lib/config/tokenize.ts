@@ -152,6 +152,17 @@ export function tokenizeLine (raw: string, ctx: TokenizeContext): TokenizedLine 
 
 /** `<what> at position N:` then the line and a caret under the culprit, as readcfgfile prints. */
 function caret (raw: string, start: number, what: string, at: number): string {
-  const shown = raw.slice(start).replace(/[\r\n]+$/, '').replace(/[^\x20-\x7e]/g, '?')
-  return `${what} at position ${at + 1}:\n  ${shown}\n  ${' '.repeat(at - start)}^`
+  const { text, pos } = sanitizeForPrinting(raw.slice(start).replace(/[\r\n]+$/, ''), at - start, 80)
+  return `${what} at position ${at + 1}:\n  ${text}\n  ${' '.repeat(pos)}^`
+}
+
+/**
+ * src/tools.c sanitize_for_printing: at most `width` characters of the line, non-printable ones
+ * as '?'; when the culprit lies beyond, the window is centred on it between "..." marks.
+ */
+function sanitizeForPrinting (line: string, pos: number, width: number): { text: string, pos: number } {
+  const clean = line.replace(/\s/g, ' ').replace(/[^\x20-\x7e]/g, '?')
+  if (pos < width) return { text: clean.slice(0, width), pos }
+  const shift = pos - Math.floor(width / 2)
+  return { text: '...' + clean.slice(shift + 3, shift + width - 3) + '...', pos: pos - shift }
 }

@@ -6,7 +6,7 @@
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
 import { resolveHost } from './args.js'
-import { BINDS_WITHOUT_CERT, SERVER_EXTRAS } from './keywords.js'
+import { BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
@@ -46,13 +46,20 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     }
     for (const s of p.servers) {
       const who = `'server ${p.name}/${s.name}'`
-      const track = SERVER_EXTRAS.get(s)?.track
+      const extras = SERVER_EXTRAS.get(s)
+      if (extras?.resolvers !== undefined && OTHER_SECTION_NAMES.get(config)?.get('resolvers')?.has(extras.resolvers) !== true) {
+        d.alert(`${p.kind} '${p.name}', server '${s.name}': unable to find required resolvers '${extras.resolvers}'`)
+      }
+      const track = extras?.track
       if (track !== undefined) {
         const slash = track.indexOf('/')
         const px = slash < 0 ? p : config.proxies.find(x => x.name === track.slice(0, slash) && hasBackend(x))
         const target = px?.servers.find(x => x.name === (slash < 0 ? track : track.slice(slash + 1)))
         if (!target) d.alert(`${who} : unable to find required server '${track}' for tracking.`, s.loc)
         else if (!target.check && SERVER_EXTRAS.get(target)?.agent !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
+      }
+      if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/')) {
+        d.alert(`config: ${p.kind} '${p.name}': server '${s.name}' has neither service port nor check port nor tcp_check rule 'connect' with port information.`)
       }
       if (s.ssl === true && s.verify !== 'none' && s.caFile === undefined) {
         d.alert(`${who} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, s.loc)

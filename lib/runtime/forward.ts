@@ -9,6 +9,7 @@
 
 import diagnostics from 'node:diagnostics_channel'
 import { readFileSync } from 'node:fs'
+import { STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Pool } from 'undici'
@@ -17,6 +18,7 @@ import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
+import { HTX_START_LINE, HTX_VERSION, htxResponseBytes } from '../errors.js'
 import type { ErrorPage, ErrorPages } from '../errors.js'
 import { RateCounter, TrafficCounters } from './state.js'
 import type { FrontendView } from './state.js'
@@ -34,11 +36,13 @@ export class FrontendCounters implements FrontendView {
   connTot = 0
   readonly connRate = new RateCounter()
   readonly reqRate = new RateCounter()
-  readonly maxconn: number
 
-  constructor (readonly name: string, readonly id: number, maxconn: number | undefined) {
-    this.maxconn = maxconn ?? 0
-  }
+  constructor (
+    readonly name: string,
+    readonly id: number,
+    /** The frontend's effective maxconn (the CSV `slim`); set again on reload. */
+    public maxconn: number
+  ) {}
 
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
@@ -252,9 +256,17 @@ export function pageFor (status: number, fe: FrontendRoute, be: BackendRoute | n
   return be?.pages.own(status) ?? fe.pages.get(status)
 }
 
-/** Writes a rule's verdict (deny, return, redirect, auth, or 503 for `none`) and counts it. */
-export function answer (decision: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
+/** The redirect codes HAProxy 2.6 marks `cache-control: no-cache` (http_ana.c http_apply_redirect_rule; 301 and 308 may be cached). */
+const UNCACHEABLE_REDIRECTS = new Set([302, 303, 307])
+
+/**
+ * Writes a rule's verdict (deny, return, redirect, auth, or 503 for `none`) and counts it as
+ * HAProxy does. `from` is the exchange whose server answer an http-response rule replaced;
+ * without it the verdict is an http-request one (the request head is counted in `bin` here).
+ */
+export function answer (decision: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null, from: Exchange | null = null): void {
   let status: number
+  let out: number
   switch (decision.kind) {
     case 'reply': {
       const body = typeof decision.body === 'string' ? Buffer.from(decision.body) : decision.body
@@ -262,33 +274,89 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       for (const [k, v] of decision.headers) headers.push(k, v)
       headers.push('content-length', String(body.length))
       status = decision.status
+      out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers) + body.length
       res.writeHead(status, headers)
       res.end(body)
       break
     }
     case 'redirect': {
-      const headers = ['content-length', '0', 'location', decision.location, 'cache-control', 'no-cache']
-      for (const [k, v] of decision.headers) headers.push(k, v)
       status = decision.status
+      const headers = ['content-length', '0', 'location', decision.location]
+      if (UNCACHEABLE_REDIRECTS.has(status)) headers.push('cache-control', 'no-cache')
+      for (const [k, v] of decision.headers) headers.push(k, v)
+      out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers)
       res.writeHead(status, headers)
       res.end()
       break
     }
-    case 'auth':
+    case 'auth': {
       status = 401
-      writePage(res, pageFor(401, fe, be), ['www-authenticate', `Basic realm="${decision.realm}"`])
+      const page = pageFor(401, fe, be)
+      const realm = `Basic realm="${decision.realm}"`
+      out = page.htxBytes + 16 /* www-authenticate */ + realm.length
+      writePage(res, page, ['www-authenticate', realm])
       break
-    case 'deny':
+    }
+    case 'deny': {
       status = decision.status
-      fe.counters.counters.dreq++
-      writePage(res, pageFor(status, fe, be))
+      // denied requests (dreq) and denied responses (dresp) on every row the stream touched
+      if (from === null) {
+        fe.counters.counters.dreq++
+        if (be !== null) be.backend.counters.dreq++
+      } else {
+        fe.counters.counters.dresp++
+        be!.backend.counters.dresp++
+        if (from.server !== null) from.server.counters.dresp++
+      }
+      const page = pageFor(status, fe, be)
+      out = page.htxBytes
+      writePage(res, page)
       break
-    default:
+    }
+    default: {
       status = 503
-      writePage(res, pageFor(503, fe, be))
+      const page = pageFor(503, fe, be)
+      out = page.htxBytes
+      writePage(res, page)
+    }
   }
-  fe.counters.counters.countResponse(status)
-  if (be !== null) be.backend.counters.countResponse(status)
+  const inBytes = from === null ? requestHeadBytes(res.req) : 0
+  const c = fe.counters.counters
+  c.countResponse(status)
+  c.bin += inBytes
+  c.bout += out
+  if (be !== null) {
+    const b = be.backend.counters
+    b.countResponse(status)
+    b.bin += inBytes
+    b.bout += out
+  }
+  if (from !== null && from.server !== null) from.server.counters.bout += out
+}
+
+/**
+ * The request head as HAProxy counts it in `bin` (its HTX size, see lib/errors.ts): the start
+ * line's method, URI and version, each header's name and value, the end of headers, and the EOT
+ * block that closes a chunked body. The H1 parser drops a Connection header that held only
+ * close / keep-alive, so that one does not count.
+ */
+export function requestHeadBytes (req: IncomingMessage): number {
+  const raw = req.rawHeaders
+  let n = HTX_START_LINE + HTX_VERSION + 1 + (req.method ?? '').length + (req.url ?? '').length
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    const value = raw[i + 1]!
+    if (name.length === 10 && connectionOnly(name, value)) continue
+    n += name.length + value.length
+  }
+  if (req.headers['transfer-encoding'] !== undefined) n++
+  return n
+}
+
+const CONNECTION_TOKEN = /^(?:close|keep-alive)$/i
+
+function connectionOnly (name: string, value: string): boolean {
+  return (value.length === 5 || value.length === 10) && CONNECTION_TOKEN.test(value) && name.toLowerCase() === 'connection'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,19 +446,32 @@ function v4 (ip: string): number | null {
   return n
 }
 
-/** Response headers for the client: the server's, minus what belongs to the server connection. */
-function responseHeaders (raw: Buffer[]): string[] {
-  const out: string[] = []
+/**
+ * Response headers for the client: the server's, minus what belongs to the server connection,
+ * pushed to `out`. Returns their size as HAProxy counts it in `bout` (name + value each, a
+ * keep-alive/close-only Connection header left out, plus the EOT byte of a chunked answer).
+ */
+function responseHeaders (raw: Buffer[], out: string[]): number {
+  let bytes = 0
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1')
+    const nameBuf = raw[i]!
+    const valueBuf = raw[i + 1]!
+    const name = nameBuf.toString('latin1')
     const len = name.length
     if (len === 2 || len === 10 || len === 17) {
       const lower = name.toLowerCase()
-      if (lower === 'te' || lower === 'connection' || lower === 'keep-alive' || lower === 'transfer-encoding') continue
+      if (lower === 'connection') {
+        const value = valueBuf.toString('latin1')
+        if (!CONNECTION_TOKEN.test(value)) bytes += len + valueBuf.length
+        continue
+      }
+      if (lower === 'transfer-encoding') { bytes += len + valueBuf.length + 1; continue }
+      if (lower === 'te' || lower === 'keep-alive') { bytes += len + valueBuf.length; continue }
     }
-    out.push(name, raw[i + 1]!.toString('latin1'))
+    bytes += len + valueBuf.length
+    out.push(name, valueBuf.toString('latin1'))
   }
-  return out
+  return bytes
 }
 
 function headerObject (flat: string[]): HttpResponseView['headers'] {
@@ -458,7 +539,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private tAttempt = 0
   private tConnect = 0
   private readonly hasBody: boolean
-  private readonly bodyIn: number
+  /** The request head's size as HAProxy counts it in `bin`; the body is counted as undici sends it. */
+  private readonly headIn: number
   private readonly url: string
   private readonly headers: string[]
   private released = false
@@ -484,10 +566,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const h = req.headers
     const cl = h['content-length']
     this.hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
-    // bytes in: the declared body (a chunked one is not counted; the head never is)
-    this.bodyIn = cl === undefined ? 0 : Number(cl) || 0
-    fe.counters.counters.bin += this.bodyIn
-    c.bin += this.bodyIn
+    this.headIn = requestHeadBytes(req)
+    fe.counters.counters.bin += this.headIn
+    c.bin += this.headIn
     // rules may have rewritten the path or query: rebuild the URI only then
     const orig = req.url ?? '/'
     const target = txn.query === null ? txn.path : txn.path + '?' + txn.query
@@ -523,12 +604,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       prev.counters.wredis++
       this.be.backend.counters.wredis++
     }
+    // the head once, on the first server (HAProxy attributes bytes to the stream's target)
+    if (prev === null) server.counters.bin += this.headIn
     this.server = server
     this.held = true
     if (this.route !== null) this.route.server = server.name
     // Backend.acquire counted the server's session (stot, scur); the rest is ours
     server.counters.reqTot++
-    server.counters.bin += this.bodyIn
     server.counters.rate.hit(Date.now())
     this.dispatch()
   }
@@ -575,7 +657,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.server!.counters.rtime.add(rtime)
     this.be.backend.counters.rtime.add(rtime)
     this.server!.observe('http-status', status)
-    let headers = responseHeaders(raw)
+    let headers: string[] = []
+    const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
+    this.countOut(headOut)
     const beRules = this.be.rules
     if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
       const view: HttpResponseView = { status, headers: headerObject(headers) }
@@ -586,8 +670,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.phase = 'done'
         this.abortUpstream?.()
         this.finish()
-        this.be.backend.counters.dresp++
-        answer(verdict, res, this.fe, this.be)
+        // the server's own status counts on its row; the verdict's on the frontend and backend
+        this.server!.counters.countResponse(status)
+        answer(verdict, res, this.fe, this.be, this)
         return false
       }
       status = view.status
@@ -609,11 +694,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return true
   }
 
+  // undici 7 passes the chunk it wrote (request.js onBodySent); its typings say a size
+  onBodySent (chunk: Buffer | string | number): void {
+    const n = typeof chunk === 'number' ? chunk : chunk.length
+    this.fe.counters.counters.bin += n
+    this.be.backend.counters.bin += n
+    const server = this.server
+    if (server !== null) server.counters.bin += n
+  }
+
   onData (chunk: Buffer): boolean {
-    const n = chunk.length
-    this.server!.counters.bout += n
-    this.be.backend.counters.bout += n
-    this.fe.counters.counters.bout += n
+    this.countOut(chunk.length)
     if (this.upgradeHead !== null) return this.req.socket.write(chunk)
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
@@ -630,8 +721,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const client = this.req.socket
     this.count(status)
     let head = 'HTTP/1.1 101 Switching Protocols\r\n'
+    let headOut = HTX_START_LINE + HTX_VERSION + 4 + 19 /* Switching Protocols */
     const list = raw ?? []
-    for (let i = 0; i < list.length; i += 2) head += `${list[i]!.toString()}: ${list[i + 1]!.toString()}\r\n`
+    for (let i = 0; i < list.length; i += 2) {
+      head += `${list[i]!.toString()}: ${list[i + 1]!.toString()}\r\n`
+      headOut += list[i]!.length + list[i + 1]!.length
+    }
+    this.countOut(headOut)
     client.write(head + '\r\n')
     if (this.upgradeHead !== null && this.upgradeHead.length > 0) upstream.write(this.upgradeHead)
     const timeout = this.be.tunnelTimeout
@@ -646,7 +742,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     tunnels.add(client)
     client.on('error', close).on('close', () => { tunnels.delete(client); close() })
     upstream.on('error', close).on('close', () => { close(); this.finish() })
-    upstream.on('data', (d: Buffer) => { this.server!.counters.bout += d.length; this.be.backend.counters.bout += d.length })
+    // tunnelled bytes count both ways, as HAProxy's channels do
+    upstream.on('data', (d: Buffer) => { this.countOut(d.length) })
+    client.on('data', (d: Buffer) => { this.onBodySent(d.length) })
     upstream.pipe(client)
     client.pipe(upstream)
   }
@@ -797,9 +895,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
       let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
       for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
       this.req.socket.end(Buffer.concat([Buffer.from(head + 'connection: close\r\n\r\n', 'latin1'), page.body]))
+      this.countOut(page.htxBytes)
       return
     }
-    writePage(this.res, pageFor(status, this.fe, this.be))
+    const page = pageFor(status, this.fe, this.be)
+    this.countOut(page.htxBytes)
+    writePage(this.res, page)
+  }
+
+  /** Response bytes (`bout`) on the frontend, backend and server rows. */
+  private countOut (n: number): void {
+    const server = this.server
+    if (server !== null) server.counters.bout += n
+    this.be.backend.counters.bout += n
+    this.fe.counters.counters.bout += n
   }
 
   private count (status: number): void {

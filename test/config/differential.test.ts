@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { haproxyInstalled } from '../acl/real-haproxy.js'
+import { freePort, haproxyInstalled, send, withHaproxy } from '../acl/real-haproxy.js'
+import { parseConfig } from '../../lib/config/parse.js'
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname
 const D = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
@@ -83,6 +84,14 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['ssl-default-bind-options with an unknown option', 'global\n    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets frob\n' + D + FE + BE],
   ['cookie options', D + FE + 'backend be\n    cookie SRV insert indirect nocache domain .example.com\n    server s1 127.0.0.1:1 cookie a\n'],
   ['cookie with an unknown option', D + FE + 'backend be\n    cookie SRV insert sticky\n    server s1 127.0.0.1:1\n'],
+  ['balance modifiers', D + FE + 'backend be\n    balance url_param uid check_post\n    server s 127.0.0.1:1\nbackend b2\n    balance hdr(host) use_domain_only\n    server s 127.0.0.1:1\n'],
+  ['balance hdr with an unknown modifier', D + FE + 'backend be\n    balance hdr(host) foo\n    server s 127.0.0.1:1\n'],
+  ['balance uri len without a number', D + FE + 'backend be\n    balance uri len\n    server s 127.0.0.1:1\n'],
+  ['a checked server without any port', D + FE + 'backend be\n    server s1 127.0.0.1 check\n'],
+  ['a checked server with a check port only', D + FE + 'backend be\n    server s1 127.0.0.1 check port 8080\n'],
+  ['a server naming a resolvers section that does not exist', D + FE + 'backend be\n    server s1 127.0.0.1:80 resolvers nope\n'],
+  ['stats socket with an unknown option', 'global\n    stats socket /tmp/fh-diff.sock levle admin\n' + D + FE + BE],
+  ['unknown keyword in a resolvers section', 'resolvers dns\n    nameserver d 127.0.0.1:53\n    frob 1\n' + D + FE + BE],
   ['ssl bind without a certificate', D + 'frontend fe\n    bind 127.0.0.1:18443 ssl\n    default_backend be\n' + BE],
   ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]
@@ -113,6 +122,31 @@ test('differential: same verdict as haproxy -c', { skip: haproxyInstalled ? fals
           `haproxy exit ${real.status}:\n${real.stderr}${real.stdout}\nours exit ${ours.status}:\n${ours.stderr}${ours.stdout}`)
       })
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('differential: proxy and server ids are the iid/sid columns of real haproxy\'s stats CSV', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-ids-'))
+  const [p1, p2] = [await freePort(), await freePort()]
+  const config = (port: number): string => D +
+    `frontend fa\n    bind 127.0.0.1:${p1}\n    default_backend bb\nbackend ba\n    server s1 127.0.0.1:1\n` +
+    `listen st\n    bind 127.0.0.1:${port}\n    stats enable\n    stats uri /s\n` +
+    'backend bb\n    id 3\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:1 id 7\n    server s3 127.0.0.1:1\n' +
+    `frontend fc\n    bind 127.0.0.1:${p2}\n    default_backend ba\n`
+  try {
+    let text = ''
+    const csv = await withHaproxy(join(dir, 'ids.cfg'), (port) => { text = config(port); return text }, async (port) => (await send(port, { url: '/s;csv' })).body)
+    const real = csv.trim().split('\n').slice(1).map(l => l.split(',')).map(f => `${f[0]}/${f[1]}=${f[27]}/${f[28]}`)
+    const parsed = parseConfig(text, { env: {} })
+    const ours: string[] = []
+    for (const p of parsed.proxies) {
+      if (p.kind !== 'backend') ours.push(`${p.name}/FRONTEND=${p.id}/0`)
+      for (const sv of p.servers) ours.push(`${p.name}/${sv.name}=${p.id}/${sv.id}`)
+      if (p.kind !== 'frontend') ours.push(`${p.name}/BACKEND=${p.id}/0`)
+    }
+    assert.deepEqual(ours.sort(), real.sort())
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -436,3 +436,13 @@ test('conditional blocks (.if/.elif/.else/.endif) and report directives', () => 
     "8: non-terminated '.if' block."
   ])
 })
+
+test('a named defaults section\'s ACLs and HTTP rules come first in the proxies that use it', () => {
+  const c = parse('defaults base\n mode http\n acl blocked path_beg /private\n http-request deny if blocked\n http-response del-header Server\n' +
+    'frontend f from base\n bind :1\n http-request set-header X-A 1\n')
+  assert.deepEqual(alerts(c), [])
+  const f = proxy(c, 'f')
+  assert.deepEqual(f.acls.map(a => [a.name, a.loc.line]), [['blocked', 3]])
+  assert.deepEqual(f.httpRequest.map(r => [r.action, r.loc.line]), [['deny', 4], ['set-header', 8]])
+  assert.deepEqual(f.httpResponse.map(r => [r.action, r.loc.line]), [['del-header', 5]])
+})

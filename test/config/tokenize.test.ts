@@ -74,3 +74,15 @@ test('tokenize: more than 64 words is an error naming the last kept word', () =>
   assert.match(r.error ?? '', /^too many words, truncating after word 64, position \d+: <w63>\.$/)
   assert.equal(tokenizeLine(line.split(' ').slice(0, MAX_LINE_ARGS).join(' '), ctx).error, null)
 })
+
+test('tokenize error: a long line is shown as an 80-column window around the culprit', () => {
+  const early = '    http-request set-header X-Long-Header-Name-For-Testing-Purposes "' + 'a'.repeat(80)
+  const e1 = tokenizeLine(early, ctx).error!.split('\n')
+  assert.equal(e1[1], '  ' + early.trim().slice(0, 80))
+  assert.equal(e1[2], '  ' + ' '.repeat(64) + '^')
+  const late = '    http-request set-header X-Long-Header-Name-For-Testing-Purposes-And-More-And-More-And-Even-More-Text-Here x "aaa'
+  const e2 = tokenizeLine(late, ctx).error!.split('\n')
+  assert.equal(e2[0], 'unmatched quote at position 113:')
+  assert.equal(e2[1], '  ...e-And-More-And-Even-More-Text-Here x "aaa...')
+  assert.equal(e2[2], '  ' + ' '.repeat(40) + '^')
+})
