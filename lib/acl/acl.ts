@@ -6,7 +6,8 @@
 import type { CompileEnv } from './env.js'
 import { compileChain, parseExpr } from './expr.js'
 import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
-import { MATCHERS, matchRow, type Matcher } from './matchers.js'
+import { KNOWN_METHODS, MATCHERS, matchRow, methodMatcher, type Matcher } from './matchers.js'
+import { originalMethod } from './original.js'
 import { ExprError, type Side } from './sample.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
@@ -84,6 +85,20 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
   if (!noPatterns && patterns.length === 0) return { test: NEVER, needs, keyword, neverMatches: words.length === 1 }
 
   const { one, each } = expr
+  if (matchName === 'meth') {
+    // The `method` fetch unconverted: HAProxy matches the method it parsed, and a request it
+    // parsed as an unknown method stays one after `set-method` (observed on 2.6.12).
+    const match = methodMatcher(patterns, icase)
+    return {
+      test: (t) => {
+        const parsed = originalMethod(t)
+        return KNOWN_METHODS.has(parsed) ? match(parsed, false) !== -1 : match(t.method, true) !== -1
+      },
+      needs,
+      keyword,
+      neverMatches: false
+    }
+  }
   if (noPatterns && matchName === 'found') {
     return { test: each !== null ? (t, r) => each(t, r, () => true) : (t, r) => one(t, r) !== null, needs, keyword, neverMatches: false }
   }

@@ -249,7 +249,7 @@ const ROWS: ConverterRow[] = [
   },
   simple('hex2i', 'int', (v) => {
     const s = toStr(v)
-    return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : 0
+    return /^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : null
   }),
   simple('ub64enc', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('base64url')),
   simple('ub64dec', 'str', (v) => Buffer.from(toStr(v), 'base64url').toString('latin1')),
@@ -293,11 +293,15 @@ const ROWS: ConverterRow[] = [
     compile: (a) => {
       const offset = intArg(a, 0, 0)
       const unit = typeof a[1] === 'string' ? a[1] : 's'
-      const scale = ({ s: 1000, ms: 1, us: 0.001 } as Record<string, number | undefined>)[unit]
-      if (scale === undefined) throw new ExprError(`Invalid unit '${unit}', allowed values are 's', 'ms' and 'us'`)
+      if (!['s', 'ms', 'us'].includes(unit)) throw new ExprError(`Invalid unit '${unit}', allowed values are 's', 'ms' and 'us'`)
+      // Sub-second units print their fraction unpadded, as 2.6.12 does: 3 ms past is ":01.3 GMT".
+      const perSecond = unit === 'ms' ? 1000 : unit === 'us' ? 1_000_000 : 1
       return (v) => {
         const n = toInt(v)
-        return n === null ? null : new Date(Math.floor((n + offset) * scale / 1000) * 1000).toUTCString()
+        if (n === null) return null
+        const t = n + offset
+        const date = new Date(Math.floor(t / perSecond) * 1000).toUTCString()
+        return perSecond === 1 ? date : date.replace(' GMT', `.${((t % perSecond) + perSecond) % perSecond} GMT`)
       }
     }
   },

@@ -8,6 +8,7 @@ import { CONVERTERS, type ConvertFn } from './converters.js'
 import type { CompileEnv } from './env.js'
 import { fetchRow, type FetchRow } from './fetches.js'
 import { ExprError, type EachFn, type SampleFn, type SampleType, type Side } from './sample.js'
+import { UNSUPPORTED_CONVERTERS } from './unsupported-fetches.js'
 
 export interface Call {
   name: string
@@ -91,7 +92,9 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
   const fns: ConvertFn[] = []
   for (const c of convs) {
     const conv = CONVERTERS.get(c.name)
-    if (conv === undefined) throw new ExprError(`unknown converter '${c.name}'`)
+    if (conv === undefined) {
+      throw new ExprError(UNSUPPORTED_CONVERTERS.has(c.name) ? `converter '${c.name}' is not supported by fastify-haproxy` : `unknown converter '${c.name}'`)
+    }
     try {
       fns.push(conv.compile(bindArgs(c.args ?? [], conv.args, conv.minArgs, env), env))
     } catch (err) {

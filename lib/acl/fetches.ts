@@ -5,15 +5,19 @@
 // (converters, log-format, map keys) the same fetch returns one occurrence: the last header
 // value, the last cookie, the first url parameter (as observed with HAProxy 2.6.12).
 
+import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
+import { parseAddr } from './ip.js'
+import { KNOWN_METHODS } from './matchers.js'
+import { originalMethod, originalUri } from './original.js'
 import { ExprError, type EachFn, type Sample, type SampleFn, type SampleType, type Side } from './sample.js'
 import type { Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
-import type { HttpTxn } from './txn.js'
+import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 
 export interface CompiledFetch {
@@ -94,9 +98,9 @@ function headerCount (res: boolean, full: boolean): FetchRow['compile'] {
 }
 
 /** `hdr_val`, `hdr_ip`: the header value (last occurrence by default) read as another type. */
-function headerAs (cast: (v: string) => Sample | null): FetchRow['compile'] {
+function headerAs (cast: (v: string) => Sample | null, res = false): FetchRow['compile'] {
   return (args, env) => {
-    const inner = headerFetch(false, false)(args, env)
+    const inner = headerFetch(res, false)(args, env)
     const one: SampleFn = (t, r) => { const v = inner.one(t, r); return v === null ? null : cast(String(v)) }
     const each = inner.each
     return each === undefined
@@ -127,14 +131,26 @@ function cookieFetch (res: boolean): FetchRow['compile'] {
   }
 }
 
-function cookieCount (args: ArgValue[]): CompiledFetch {
-  const name = typeof args[0] === 'string' ? args[0] : ''
-  return {
-    one: (t) => {
-      let n = 0
-      eachLine(t.headers, 'cookie', (line) => eachCookie(line, name, () => { n++; return false }))
-      return n
+function cookieCount (res: boolean): FetchRow['compile'] {
+  return (args) => {
+    const name = typeof args[0] === 'string' ? args[0] : ''
+    const header = res ? 'set-cookie' : 'cookie'
+    return {
+      one: (t, r) => {
+        const h = res ? r?.headers : t.headers
+        if (h === undefined) return null
+        let n = 0
+        eachLine(h, header, (line) => eachCookie(line, name, () => { n++; return false }))
+        return n
+      }
     }
+  }
+}
+
+function cookieValue (res: boolean): FetchRow['compile'] {
+  return (args, env) => {
+    const c = cookieFetch(res)(args, env)
+    return { one: (t, r) => { const v = c.one(t, r); return v === null ? null : intOf(String(v)) } }
   }
 }
 
@@ -167,6 +183,66 @@ function usableServers (be: BackendView | undefined, allBackups: boolean): numbe
   return allBackups ? usable.length : Math.min(usable.length, 1)
 }
 
+/**
+ * `req.hdrs` / `res.hdrs`: the header block as `name: value` CRLF lines and the closing empty
+ * line; `hdr_names`: the names joined by the first character of the delimiter (',' by default).
+ * Names are lower case, as HTX stores them; node joins repeated lines into one.
+ */
+function headerBlock (h: HttpTxn['headers']): string {
+  let out = ''
+  for (const name in h) {
+    const v = h[name]
+    if (v === undefined) continue
+    if (typeof v === 'string') out += `${name}: ${v}\r\n`
+    else for (const line of v) out += `${name}: ${line}\r\n`
+  }
+  return out + '\r\n'
+}
+
+function headerNames (h: HttpTxn['headers'], delim: string): string {
+  let out = ''
+  for (const name in h) {
+    const v = h[name]
+    if (v === undefined) continue
+    const n = typeof v === 'string' ? 1 : v.length
+    for (let i = 0; i < n; i++) out += out === '' ? name : delim + name
+  }
+  return out
+}
+
+/** A fetch over the request headers or, for `res.*`, the response headers. */
+function onHeaders (res: boolean, get: (h: HttpTxn['headers']) => Sample | null): CompiledFetch['one'] {
+  return res ? (_t, r) => r === null ? null : get(r.headers) : (t) => get(t.headers)
+}
+
+/** A backend's live state by name (the current one when no name is given), through the caller's hook. */
+function liveBackend (a: ArgValue[], env: CompileEnv, fetch: string): () => BackendView | undefined {
+  const be = a.length > 0 && a[0] !== '' ? backendArg(String(a[0]), env, fetch) : env.proxy
+  return () => env.backend?.(be.name)
+}
+
+/** `[<backend>/]<server>`: a server's live state, through the caller's hook. */
+function liveServer (a: ArgValue[], env: CompileEnv, fetch: string): () => BackendView['servers'][number] | undefined {
+  const text = String(a[0])
+  const [be, srv] = text.includes('/') ? text.split('/', 2) : [env.proxy.name, text]
+  const proxy = backendArg(be, env, fetch)
+  if (!proxy.servers.some((s) => s.name === srv)) throw new ExprError(`unable to find server '${srv}' in backend '${be}' referenced in arg 1 of sample fetch keyword '${fetch}'`)
+  return () => env.backend?.(be)?.servers.find((x) => x.name === srv)
+}
+
+/** Proxy ids by name, for `fe_id` / `be_id`. */
+function proxyIds (env: CompileEnv): Map<string, number> {
+  return new Map(env.config.proxies.map((p) => [p.name, p.id]))
+}
+
+/** `http_auth_bearer([<header>])`: the token after `Bearer ` (case-insensitive scheme). */
+function bearer (h: HttpResponseView['headers'], name: string): string | null {
+  const v = h[name]
+  const line = typeof v === 'string' ? v : v?.[0]
+  if (line === undefined || line.length < 7 || line.slice(0, 7).toLowerCase() !== 'bearer ') return null
+  return line.slice(7).trim()
+}
+
 const str = (name: string, get: (t: HttpTxn) => Sample | null, extra: Partial<FetchRow> = {}): FetchRow =>
   ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: get }), ...extra })
 
@@ -176,7 +252,21 @@ const ROWS: FetchRow[] = [
   { name: 'src_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.srcPort }) },
   { name: 'dst', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.dst }) },
   { name: 'dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
+  // The PROXY protocol is never decoded, so the connection's addresses are the stream's.
+  { name: 'fc_src', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.src }) },
+  { name: 'fc_src_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.srcPort }) },
+  { name: 'fc_dst', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.dst }) },
+  { name: 'fc_dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
+  { name: 'fc_rcvd_proxy', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
   { name: 'ssl_fc', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.ssl }) },
+  {
+    name: 'fe_id', args: [], minArgs: 0, type: 'int',
+    compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => ids.get(t.frontend) ?? null } }
+  },
+  {
+    name: 'be_id', args: [], minArgs: 0, type: 'int',
+    compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => t.backend === '' ? null : ids.get(t.backend) ?? null } }
+  },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
   { name: 'be_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
   // Internal states (§7.3.2)
@@ -187,6 +277,19 @@ const ROWS: FetchRow[] = [
   { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
   { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },
   { name: 'hostname', args: [], minArgs: 0, type: 'str', compile: () => constant(hostname()) },
+  { name: 'date_us', args: [], minArgs: 0, type: 'int', compile: () => ({ one: () => Math.floor((performance.timeOrigin + performance.now()) * 1000) % 1_000_000 }) },
+  { name: 'uuid', args: ['int'], minArgs: 0, type: 'str', compile: (a) => {
+    if (a.length > 0 && a[0] !== 4) throw new ExprError('Unsupported UUID version')
+    return { one: () => randomUUID() }
+  } },
+  ...(['ipv4', 'ipv6'] as const).map((name): FetchRow => ({
+    name, args: ['str'], minArgs: 1, type: 'ip',
+    compile: (a) => {
+      const addr = parseAddr(String(a[0]))
+      if (addr === null || addr.v6 !== (name === 'ipv6')) throw new ExprError(`failed to parse '${String(a[0])}' as type '${name}' at position 1`)
+      return constant(String(a[0]))
+    }
+  })),
   { name: 'date', args: ['int'], minArgs: 0, type: 'int', compile: (a) => ({ one: () => Math.floor(Date.now() / 1000) + ((a[0] as number | undefined) ?? 0) }) },
   { name: 'rand', args: ['int'], minArgs: 0, type: 'int', compile: (a) => ({ one: () => Math.floor(Math.random() * ((a[0] as number | undefined) ?? 0x100000000)) }) },
   {
@@ -218,18 +321,52 @@ const ROWS: FetchRow[] = [
       }
     }
   },
+  ...(['be_conn', 'queue'] as const).map((name): FetchRow => ({
+    name, args: ['str'], minArgs: 0, type: 'int',
+    compile: (a, env) => {
+      const be = liveBackend(a, env, name)
+      return { one: () => { const b = be(); return b === undefined ? null : name === 'queue' ? b.qcur : b.counters.scur } }
+    }
+  })),
+  ...(['srv_conn', 'srv_queue'] as const).map((name): FetchRow => ({
+    name, args: ['str'], minArgs: 1, type: 'int',
+    compile: (a, env) => {
+      const srv = liveServer(a, env, name)
+      return { one: () => { const s = srv(); return s === undefined ? null : name === 'srv_queue' ? s.qcur : s.counters.scur } }
+    }
+  })),
   // What the predefined ACLs use (§7.4): an HTTP proxy has always parsed a complete request.
   { name: 'req.proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
+  { name: 'req_proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'wait_end', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'req.len', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => Number(t.headers['content-length'] ?? 0) || 0 }) },
   { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
   // HTTP request (§7.3.6)
-  str('method', (t) => t.method, { type: 'meth' }),
+  // HAProxy keeps the method it parsed: after `set-method`, a well-known original method is
+  // still what `method` says; another one reads the rewritten request line (observed on 2.6.12).
+  str('method', (t) => {
+    const m = originalMethod(t)
+    return m === t.method || KNOWN_METHODS.has(m) ? m : t.method
+  }, { type: 'meth' }),
+  str('capture.req.method', originalMethod),
+  str('capture.req.uri', originalUri),
+  str('capture.req.ver', (t) => `HTTP/${t.version}`),
+  str('capture.res.ver', () => 'HTTP/1.1'),
   str('path', (t) => t.path),
   str('pathq', url),
   str('url', url),
   str('query', (t) => t.query),
   str('base', (t) => { const h = firstHost(t); return h === null || h === '' ? t.path : h + t.path }),
+  str('baseq', (t) => { const h = firstHost(t); return h === null || h === '' ? url(t) : h + url(t) }),
+  str('req.hdrs', (t) => headerBlock(t.headers)),
+  {
+    name: 'req.hdr_names', args: ['str'], minArgs: 0, type: 'str',
+    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onHeaders(false, (h) => headerNames(h, d)) } }
+  },
+  {
+    name: 'http_auth_bearer', args: ['str'], minArgs: 0, type: 'str',
+    compile: (a) => { const name = typeof a[0] === 'string' && a[0] !== '' ? a[0].toLowerCase() : 'authorization'; return { one: (t) => bearer(t.headers, name) } }
+  },
   str('req.ver', (t) => t.version),
   ...['url_param', 'urlp'].map((name): FetchRow => ({
     name, args: ['str', 'str'], minArgs: 0, type: 'str',
@@ -257,11 +394,8 @@ const ROWS: FetchRow[] = [
   ...['req.hdr_val', 'hdr_val'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'int', compile: headerAs(intOf) })),
   ...['req.hdr_ip', 'hdr_ip'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'ip', compile: headerAs((v) => v) })),
   ...['req.cook', 'cook'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'str', compile: cookieFetch(false) })),
-  ...['req.cook_cnt', 'cook_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', compile: cookieCount })),
-  ...['req.cook_val', 'cook_val'].map((name): FetchRow => ({
-    name, args: ['str'], minArgs: 0, type: 'int',
-    compile: (a, env) => { const c = cookieFetch(false)(a, env); return { one: (t, r) => { const v = c.one(t, r); return v === null ? null : intOf(String(v)) } } }
-  })),
+  ...['req.cook_cnt', 'cook_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', compile: cookieCount(false) })),
+  ...['req.cook_val', 'cook_val'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', compile: cookieValue(false) })),
   {
     name: 'http_auth', args: ['userlist'], minArgs: 1, type: 'bool',
     compile: (a, env) => { const ul = env.userlist(String(a[0]))!; return { one: (t) => ul.authenticate(t) !== null } }
@@ -279,7 +413,17 @@ const ROWS: FetchRow[] = [
   { name: 'res.fhdr', args: ['str', 'int'], minArgs: 0, type: 'str', needs: 'response', compile: headerFetch(true, true) },
   ...['res.hdr_cnt', 'shdr_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: headerCount(true, false) })),
   ...['res.cook', 'scook'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'str', needs: 'response', compile: cookieFetch(true) })),
-  { name: 'res.ver', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => constant('1.1') }
+  { name: 'res.ver', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => constant('1.1') },
+  { name: 'res.fhdr_cnt', args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: headerCount(true, true) },
+  ...['res.hdr_val', 'shdr_val'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'int', needs: 'response', compile: headerAs(intOf, true) })),
+  ...['res.hdr_ip', 'shdr_ip'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'ip', needs: 'response', compile: headerAs((v) => v, true) })),
+  ...['res.cook_cnt', 'scook_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: cookieCount(true) })),
+  ...['res.cook_val', 'scook_val'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: cookieValue(true) })),
+  { name: 'res.hdrs', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: onHeaders(true, headerBlock) }) },
+  {
+    name: 'res.hdr_names', args: ['str'], minArgs: 0, type: 'str', needs: 'response',
+    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onHeaders(true, (h) => headerNames(h, d)) } }
+  }
 ]
 
 /** Fetches of the request line and headers: HAProxy 2.6 refuses them in http-response rules. */
@@ -287,7 +431,7 @@ const REQUEST_ONLY = new Set([
   'path', 'pathq', 'url', 'query', 'base', 'req.ver', 'url_param', 'urlp', 'urlp_val', 'req.hdr', 'hdr', 'req.fhdr',
   'req.hdr_cnt', 'hdr_cnt', 'req.fhdr_cnt', 'req.hdr_val', 'hdr_val', 'req.hdr_ip', 'hdr_ip', 'req.cook', 'cook',
   'req.cook_cnt', 'cook_cnt', 'req.cook_val', 'cook_val', 'http_auth', 'http_auth_group', 'http_auth_type',
-  'http_auth_user', 'http_auth_pass'
+  'http_auth_user', 'http_auth_pass', 'http_auth_bearer', 'baseq', 'req.hdrs', 'req.hdr_names'
 ])
 
 export const FETCHES: ReadonlyMap<string, FetchRow> = new Map(ROWS.map((r) => [r.name, REQUEST_ONLY.has(r.name) ? { ...r, needs: 'request' } : r]))
@@ -318,15 +462,21 @@ export const DEFAULT_MATCH: Record<SampleType, string | null> = {
   str: 'str', int: 'int', bool: 'bool', ip: 'ip', meth: 'meth', any: null
 }
 
+/** ACL derivatives (`ssl_fc_sni_end`, `req_ssl_sni_reg` ...) of fetches this engine does not evaluate. */
+const DERIVED = /^(.+)_(beg|dir|dom|end|len|reg|sub|cnt|found|val)$/
+
 /**
- * The row for a fetch name: one of ours, or a stand-in for a fetch HAProxy has and this engine
- * does not evaluate (any arguments, never a value; the checker warns), or undefined.
+ * The row for a fetch name, or undefined when HAProxy has no such fetch. A fetch HAProxy has and
+ * this engine does not evaluate is an ExprError naming it; in a `mode tcp` proxy (never served)
+ * it is a warning and a stand-in that takes any arguments and never has a value. (A proxy
+ * without any `mode` is served as HTTP, so the rule holds there.)
  */
 export function fetchRow (name: string, env: CompileEnv): FetchRow | undefined {
   const row = FETCHES.get(name)
   if (row !== undefined) return row
-  const type = UNSUPPORTED_FETCHES.get(name)
+  const type = UNSUPPORTED_FETCHES.get(name) ?? (UNSUPPORTED_FETCHES.has(DERIVED.exec(name)?.[1] ?? '') ? 'str' : undefined)
   if (type === undefined) return undefined
-  env.warn(`sample fetch '${name}' is not supported by fastify-haproxy: it never returns a value, so conditions on it never match.`)
+  if (env.proxy.mode !== 'tcp' || !env.proxy.modeExplicit) throw new ExprError(`fetch method '${name}' is not supported by fastify-haproxy`)
+  env.warn(`fetch method '${name}' is not supported by fastify-haproxy: in this TCP proxy, conditions on it never match.`)
   return { name, args: ['str', 'str', 'str', 'str', 'str'], minArgs: 0, type, compile: () => constant(null) }
 }

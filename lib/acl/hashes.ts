@@ -104,5 +104,6 @@ export function avalanche (a: number): number {
   a = ((a + 0xd3a2646c) ^ (a << 9)) | 0
   a = ((a + 0xfd7046c5) + (a << 3)) | 0
   a = ((a ^ 0xb55a4f09) ^ (a >>> 16)) | 0
-  return a >>> 0
+  // Spread over the whole tree: times a prime close to 3/4 of 2^32.
+  return Math.imul(a, 0xc0000001) >>> 0
 }

@@ -3,8 +3,9 @@
 // The index returned is the pattern HAProxy would pick, which matters for maps:
 //   str → exact key (first line among duplicates); beg → longest prefix (HAProxy's prefix tree);
 //   ip → most specific network; sub, dir, dom, end, reg, int, len → first line in file order.
-// Large sets cost about what small ones do for str, beg, end, dir, dom and ip (hash maps and
-// tries); sub and reg scan their lists, as HAProxy does.
+// A few patterns are compared directly (the common one-pattern ACL); large sets cost about what
+// small ones do for str, beg, end, dir, dom and ip (hash maps and tries); sub and reg scan their
+// lists, as HAProxy does.
 
 import { NetIndex, parseAddr, parseNet } from './ip.js'
 import { ExprError, lowerAscii, toBool, toInt, toStr, type Sample } from './sample.js'
@@ -386,26 +387,28 @@ function buildIp (patterns: readonly string[]): Matcher {
 }
 
 /** Methods HAProxy knows by number; other method names compare as strings (src/http.c). */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
+export const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
 
 /**
- * `method` patterns (pat_match_meth): a known method matches only itself, case-sensitively
- * (`-i get` does not match GET); other names compare as strings, honouring -i.
+ * `method` patterns (pat_match_meth): a known method matches only a request HAProxy parsed as
+ * that method, case-sensitively (`-i get` does not match GET); other names compare as strings,
+ * honouring -i, with a request whose method HAProxy parsed as none of the known ones (`other`).
  */
-function buildMeth (patterns: readonly string[], icase: boolean): Matcher {
-  return {
-    find: (v) => {
-      const m = toStr(v)
-      const known = KNOWN_METHODS.has(m)
-      for (let i = 0; i < patterns.length; i++) {
-        const p = patterns[i]
-        if (KNOWN_METHODS.has(p) || known) {
-          if (p === m) return i
-        } else if (icase ? lowerAscii(p) === lowerAscii(m) : p === m) return i
-      }
-      return -1
+export function methodMatcher (patterns: readonly string[], icase: boolean): (method: string, other: boolean) => number {
+  const known = patterns.map((p) => KNOWN_METHODS.has(p))
+  const folded = patterns.map((p) => icase ? lowerAscii(p) : p)
+  return (m, other) => {
+    const cmp = icase && other ? lowerAscii(m) : m
+    for (let i = 0; i < patterns.length; i++) {
+      if (known[i] ? !other && patterns[i] === m : other && folded[i] === cmp) return i
     }
+    return -1
   }
+}
+
+function buildMeth (patterns: readonly string[], icase: boolean): Matcher {
+  const match = methodMatcher(patterns, icase)
+  return { find: (v) => { const m = toStr(v); return match(m, !KNOWN_METHODS.has(m)) } }
 }
 
 /** The rows, by `-m` name. `meth` is internal to the `method` ACL keyword. */

@@ -1,21 +1,24 @@
-// Sample fetches HAProxy 2.6 documents (configuration.txt §7.3.2–§7.3.6) that this engine does
-// not evaluate: layer-4 counters, stick tables, TLS details, bodies, internal states. They are
-// accepted so that configs HAProxy accepts stay valid; they never return a value (an ACL on one
-// never matches) and the checker warns. Grouped by output type, which picks the ACL match method.
+// Sample fetches and converters HAProxy 2.6 documents (configuration.txt §7.3.1–§7.3.6) that
+// this engine does not evaluate: layer-4 counters, stick tables, TLS details, bodies, internal
+// states. Known by name so that the checker can say "not supported by fastify-haproxy" (an alert:
+// a condition on one would silently never match) rather than "unknown". In a `mode tcp` proxy,
+// which the gateway refuses to run anyway, a fetch is only a warning, so that the TCP sections of
+// configs HAProxy accepts keep passing `-c`. Fetches are grouped by output type, which picks the
+// ACL match method there.
 
 import type { SampleType } from './sample.js'
 
 export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<string, SampleType>(([
   ['int', [
-    'avg_queue', 'base32', 'bc_dst_port', 'bc_err', 'bc_http_major', 'bc_src_port', 'be_conn', 'be_conn_free',
-    'be_id', 'be_server_timeout', 'be_sess_rate', 'be_tunnel_timeout', 'connslots', 'cpu_calls', 'cpu_ns_avg', 'cpu_ns_tot',
-    'cur_server_timeout', 'cur_tunnel_timeout', 'date_us', 'distcc_param', 'dst_conn', 'fc_dst_port', 'fc_err', 'fc_fackets',
-    'fc_http_major', 'fc_lost', 'fc_reordering', 'fc_retrans', 'fc_rtt', 'fc_rttvar', 'fc_sacked', 'fc_src_port',
-    'fc_unacked', 'fe_client_timeout', 'fe_conn', 'fe_id', 'fe_req_rate', 'fe_sess_rate', 'internal.htx.data', 'internal.htx.free',
+    'avg_queue', 'base32', 'bc_dst_port', 'bc_err', 'bc_http_major', 'bc_src_port', 'be_conn_free',
+    'be_server_timeout', 'be_sess_rate', 'be_tunnel_timeout', 'connslots', 'cpu_calls', 'cpu_ns_avg', 'cpu_ns_tot',
+    'cur_server_timeout', 'cur_tunnel_timeout', 'distcc_param', 'dst_conn', 'fc_err', 'fc_fackets',
+    'fc_http_major', 'fc_lost', 'fc_reordering', 'fc_retrans', 'fc_rtt', 'fc_rttvar', 'fc_sacked', 
+    'fc_unacked', 'fe_client_timeout', 'fe_conn', 'fe_req_rate', 'fe_sess_rate', 'internal.htx.data', 'internal.htx.free',
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'last_rule_line', 'lat_ns_avg', 'lat_ns_tot',
-    'prio_class', 'prio_offset', 'proc', 'queue', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 'req.body_len',
+    'prio_class', 'prio_offset', 'proc', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 'req.body_len',
     'req.body_size', 'req.ssl_hello_type', 'req.ssl_st_ext', 'req.ssl_ver', 'req_len', 'req_ssl_hello_type', 'req_ssl_ver', 'res.body_len',
-    'res.body_size', 'res.cook_cnt', 'res.cook_val', 'res.fhdr_cnt', 'res.hdr_val', 'res.len', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
+    'res.body_size', 'res.len', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
     'sc0_bytes_out_rate', 'sc0_clr_gpc0', 'sc0_clr_gpc1', 'sc0_conn_cnt', 'sc0_conn_cur', 'sc0_conn_rate', 'sc0_get_gpc0', 'sc0_get_gpc1',
     'sc0_get_gpt0', 'sc0_gpc0_rate', 'sc0_gpc1_rate', 'sc0_http_err_cnt', 'sc0_http_err_rate', 'sc0_http_fail_cnt', 'sc0_http_fail_rate', 'sc0_http_req_cnt',
     'sc0_http_req_rate', 'sc0_inc_gpc0', 'sc0_inc_gpc1', 'sc0_kbytes_in', 'sc0_kbytes_out', 'sc0_sess_cnt', 'sc0_sess_rate', 'sc0_trackers',
@@ -29,22 +32,22 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'sc_conn_cur', 'sc_conn_rate', 'sc_get_gpc', 'sc_get_gpc0', 'sc_get_gpc1', 'sc_get_gpt', 'sc_get_gpt0', 'sc_gpc0_rate',
     'sc_gpc1_rate', 'sc_gpc_rate', 'sc_http_err_cnt', 'sc_http_err_rate', 'sc_http_fail_cnt', 'sc_http_fail_rate', 'sc_http_req_cnt', 'sc_http_req_rate',
     'sc_inc_gpc', 'sc_inc_gpc0', 'sc_inc_gpc1', 'sc_kbytes_in', 'sc_kbytes_out', 'sc_sess_cnt', 'sc_sess_rate', 'sc_trackers',
-    'scook_cnt', 'scook_val', 'shdr_val', 'so_id', 'src_bytes_in_rate', 'src_bytes_out_rate', 'src_clr_gpc', 'src_clr_gpc0',
+    'so_id', 'src_bytes_in_rate', 'src_bytes_out_rate', 'src_clr_gpc', 'src_clr_gpc0',
     'src_clr_gpc1', 'src_conn_cnt', 'src_conn_cur', 'src_conn_rate', 'src_get_gpc', 'src_get_gpc0', 'src_get_gpc1', 'src_get_gpt',
     'src_get_gpt0', 'src_gpc0_rate', 'src_gpc1_rate', 'src_gpc_rate', 'src_http_err_cnt', 'src_http_err_rate', 'src_http_fail_cnt', 'src_http_fail_rate',
     'src_http_req_cnt', 'src_http_req_rate', 'src_inc_gpc', 'src_inc_gpc0', 'src_inc_gpc1', 'src_kbytes_in', 'src_kbytes_out', 'src_sess_cnt',
-    'src_sess_rate', 'src_updt_conn_cnt', 'srv_conn', 'srv_conn_free', 'srv_id', 'srv_iweight', 'srv_queue', 'srv_sess_rate',
+    'src_sess_rate', 'src_updt_conn_cnt', 'srv_conn_free', 'srv_id', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
     'ssl_c_verify', 'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
     'ssl_s_version', 'table_avl', 'table_cnt', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
-    'baseq', 'bc_err_str', 'bin', 'capture.req.hdr', 'capture.req.method', 'capture.req.uri', 'capture.req.ver', 'capture.res.hdr',
-    'capture.res.ver', 'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 'http_auth_bearer',
+    'bc_err_str', 'bin', 'capture.req.hdr', 'capture.res.hdr',
+    'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
     'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type', 'last_rule_file', 'payload', 'payload_lv',
-    'rdp_cookie', 'req.body', 'req.body_param', 'req.hdr_names', 'req.hdrs', 'req.hdrs_bin', 'req.payload', 'req.payload_lv',
+    'rdp_cookie', 'req.body', 'req.body_param', 'req.hdrs_bin', 'req.payload', 'req.payload_lv',
     'req.rdp_cookie', 'req.ssl_alpn', 'req.ssl_sni', 'req_ssl_sni', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
-    'res.hdr_names', 'res.hdrs', 'res.hdrs_bin', 'res.payload', 'res.payload_lv', 'resp_ver', 'so_name', 'srv_name',
+    'res.hdrs_bin', 'res.payload', 'res.payload_lv', 'resp_ver', 'so_name', 'srv_name',
     'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
     'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_der', 'ssl_c_i_dn', 'ssl_c_key_alg', 'ssl_c_notafter', 'ssl_c_notbefore',
     'ssl_c_s_dn', 'ssl_c_serial', 'ssl_c_sha1', 'ssl_c_sig_alg', 'ssl_f_der', 'ssl_f_i_dn', 'ssl_f_key_alg', 'ssl_f_notafter',
@@ -52,15 +55,15 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'ssl_fc_cipherlist_hex', 'ssl_fc_cipherlist_str', 'ssl_fc_client_early_traffic_secret', 'ssl_fc_client_handshake_traffic_secret', 'ssl_fc_client_random', 'ssl_fc_client_traffic_secret_0', 'ssl_fc_early_exporter_secret', 'ssl_fc_ecformats_bin',
     'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_protocol', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
     'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id', 'ssl_fc_session_key', 'ssl_fc_sni', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn',
-    'ssl_s_key_alg', 'ssl_s_notafter', 'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg', 'uuid'
+    'ssl_s_key_alg', 'ssl_s_notafter', 'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg'
   ]],
   ['ip', [
-    'bc_dst', 'bc_src', 'fc_dst', 'fc_src', 'ipv4', 'ipv6', 'res.hdr_ip', 'shdr_ip',
+    'bc_dst', 'bc_src', 
     'url_ip'
   ]],
   ['bool', [
-    'dst_is_local', 'fc_dst_is_local', 'fc_rcvd_proxy', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
-    'req_proto_http', 'res.cache_hit', 'res.comp', 'sc0_tracked', 'sc1_tracked', 'sc2_tracked', 'sc_tracked', 'src_is_local',
+    'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
+    'res.cache_hit', 'res.comp', 'sc0_tracked', 'sc1_tracked', 'sc2_tracked', 'sc_tracked', 'src_is_local',
     'ssl_bc', 'ssl_bc_is_resumed', 'ssl_c_used', 'ssl_fc_has_crt', 'ssl_fc_has_early', 'ssl_fc_has_sni', 'ssl_fc_is_resumed',
     'stopping'
   ]],
@@ -68,3 +71,14 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'meth'
   ]]
 ] as Array<[SampleType, string[]]>).flatMap(([type, names]) => names.map((n): [string, SampleType] => [n, type])))
+
+/** Converters of HAProxy 2.6 (§7.3.1) that this engine does not evaluate. */
+export const UNSUPPORTED_CONVERTERS: ReadonlySet<string> = new Set([
+  'add_item', 'aes_gcm_dec', 'be2dec', 'be2hex', 'cpl', 'debug', 'digest', 'fix_is_valid', 'fix_tag_value', 'hmac', 'htonl',
+  'in_table', 'json_query', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'mqtt_field_value',
+  'mqtt_is_valid', 'nbsrv', 'protobuf', 'secure_memcmp', 'srv_queue', 'strcmp', 'table_bytes_in_rate', 'table_bytes_out_rate',
+  'table_conn_cnt', 'table_conn_cur', 'table_conn_rate', 'table_expire', 'table_gpc', 'table_gpc0', 'table_gpc0_rate', 'table_gpc1',
+  'table_gpc1_rate', 'table_gpc_rate', 'table_gpt', 'table_gpt0', 'table_http_err_cnt', 'table_http_err_rate', 'table_http_fail_cnt',
+  'table_http_fail_rate', 'table_http_req_cnt', 'table_http_req_rate', 'table_idle', 'table_kbytes_in', 'table_kbytes_out',
+  'table_server_id', 'table_sess_cnt', 'table_sess_rate', 'table_trackers', 'ungrpc', 'utime', 'xxh3', 'xxh64'
+])

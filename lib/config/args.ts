@@ -174,7 +174,7 @@ export function parseAddress (raw: string, rules: AddressRules): Parsed<Address>
 }
 
 /** inet_aton(3): one to four parts, each decimal, octal (0…) or hex (0x…), the last filling the rest. */
-export function inetAton (text: string): string | null {
+function inetAton (text: string): string | null {
   const parts = text.split('.')
   if (parts.length > 4) return null
   const nums: number[] = []

@@ -68,7 +68,7 @@ export function argsOf (words: string[]): string[] {
 }
 
 /** Splits `... if|unless <cond>` off the end of a rule line. */
-export function splitCondition (words: string[], loc: Loc): { args: string[], cond: Condition | null } {
+function splitCondition (words: string[], loc: Loc): { args: string[], cond: Condition | null } {
   const i = words.findIndex(w => w === 'if' || w === 'unless')
   if (i < 0) return { args: words, cond: null }
   return { args: words.slice(0, i), cond: { polarity: words[i] as 'if' | 'unless', words: words.slice(i + 1), loc } }
@@ -83,7 +83,7 @@ function tooMany (c: ProxyCtx, args: string[], max: number, name = args[0]!): bo
 }
 
 /** `timeout X <time>`-style values; reports in HAProxy's words and returns null on error. */
-export function timeArg (c: ProxyCtx, value: string | undefined, what: string): number | null {
+function timeArg (c: ProxyCtx, value: string | undefined, what: string): number | null {
   if (value === undefined || value === '') {
     c.alert(`'${what}' expects an integer value (in milliseconds)`)
     return null
@@ -574,7 +574,7 @@ const applyDefaultBackend: Apply = (c, args) => {
 // errorfile / errorfiles   (§4.2 "errorfile"; src/http_htx.c)
 
 /** Status codes HAProxy can serve an errorfile for (src/http_htx.c http_err_codes). */
-export const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
+const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
 
 /** Validates an `errorfile <code> <file>` line; returns the absolute path or null after an alert. */
 export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string }, args: string[]): string | null {
@@ -1139,7 +1139,7 @@ export const GLOBAL_KNOWN = (
 ).split(' ')
 
 /** Most arguments a global keyword takes (src/cfgparse-global.c alertif_too_many_args); absent = not checked. */
-export const GLOBAL_MAX_ARGS: Record<string, number> = {
+const GLOBAL_MAX_ARGS: Record<string, number> = {
   ...Object.fromEntries(['daemon', 'quiet', 'zero-warning', 'noepoll', 'nokqueue', 'noevports', 'nopoll', 'nosplice', 'nogetaddrinfo', 'noreuseport',
     'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'pp2-never-send-local', 'external-check',
     'h2-workaround-bogus-websocket-clients'].map(k => [k, 0])),
@@ -1187,17 +1187,26 @@ export const GLOBAL_REMOVED: Record<string, string> = {
 /** Keywords that accept the `no` / `default` prefix (src/cfgparse.c readcfgfile). */
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
+/** `log ... format <f>` (§3.1 log). */
+const LOG_FORMATS = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
+
 /** Syslog levels for `log` (src/log.c log_levels). */
 const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
 
 /** Syslog facilities for `log` (src/log.c log_facilities). */
-export const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
+const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
 
 /** `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log); false after an alert. */
 export function checkLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>): boolean {
   const t = args[1]
   let i = 2
-  while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') i += 2
+  while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') {
+    if (args[i] === 'format' && !LOG_FORMATS.includes(args[i + 1] ?? '')) {
+      alert(`log : unknown log format '${args[i + 1] ?? ''}'`)
+      return false
+    }
+    i += 2
+  }
   const facility = args[i]
   if (!t || !facility) {
     alert('log : expects <address> and <facility> or global as arguments')
@@ -1227,17 +1236,12 @@ export function checkLogTarget (args: string[], alert: (m: string) => void, env:
 }
 
 // ---------------------------------------------------------------------------------------------
-// sections
-
-/** The sections this gateway reads. */
-export const PROXY_SECTIONS = ['frontend', 'backend', 'listen', 'defaults']
+// sections HAProxy 2.6 knows that this gateway does not use
 
 /**
- * Sections HAProxy 2.6 knows that this gateway does not use. They are parsed over (their lines
- * are not checked) and reported once, with their line, as a warning: nothing in them changes
- * how HTTP requests are routed here, and HAProxy accepts them.
+ * Keywords of those sections (§3.5–3.10, §5.3.2, §6.2.1): the lines are checked against them
+ * (anything else is an unknown keyword, as in HAProxy) but not interpreted.
  */
-/** Keywords of those sections (§3.5–3.10, §5.3.2, §6.2.1): anything else there is an unknown keyword, as in HAProxy. */
 export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
   peers: ['peer', 'bind', 'default-bind', 'default-server', 'server', 'disabled', 'enabled', 'enable', 'log', 'table', 'shards'],
   resolvers: ['nameserver', 'parse-resolv-conf', 'accepted_payload_size', 'resolve_retries', 'hold', 'timeout'],
@@ -1251,6 +1255,10 @@ export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
 /** Names of the sections of a parsed configuration that the model does not carry (resolvers …), for references to them. */
 export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>()
 
+/**
+ * Each such section is reported once, with its line, as a warning saying why it does not matter
+ * here: nothing in them changes how HTTP requests are routed, and HAProxy accepts them.
+ */
 export const OTHER_SECTIONS: Record<string, string> = {
   peers: 'stick-table synchronisation between peers is not implemented',
   resolvers: 'servers are resolved once, at start-up, by the system resolver',

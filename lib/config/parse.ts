@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { GlobalSettings, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
-import { tokenizeLine } from './tokenize.js'
+import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { atoi, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
@@ -58,7 +58,7 @@ function dnsName (host: string): boolean {
 }
 
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
-export class ConfigParser {
+class ConfigParser {
   readonly diags = new DiagnosticList()
   readonly global: GlobalSettings = { ignored: [], stats: {} }
   readonly proxies: Proxy[] = []
@@ -78,6 +78,8 @@ export class ConfigParser {
   private crtBase: string | undefined
   private caBase: string | undefined
   private sslServerVerify: string | undefined
+  /** Reused for every line: the tokenizer only reads it. */
+  private readonly tokenCtx: TokenizeContext = { env: {}, file: '', line: 0, section: '' }
   /** Names of the sections only recognised (resolvers, peers …), by section keyword. */
   private readonly otherNames = new Map<string, Set<string>>()
   /** `userlist\0group` of every `group` line: a user may only name those. */
@@ -111,7 +113,12 @@ export class ConfigParser {
 
   private line (raw: string, loc: Loc): void {
     const section = this.cur.kind === 'proxy' ? this.cur.st.section : this.cur.kind === 'none' ? '' : this.cur.kind === 'other' ? this.cur.name : this.cur.kind
-    const t = tokenizeLine(raw, { env: this.env, file: loc.file, line: loc.line, section })
+    const tc = this.tokenCtx
+    tc.env = this.env
+    tc.file = loc.file
+    tc.line = loc.line
+    tc.section = section
+    const t = tokenizeLine(raw, tc)
     if (t.error !== null) {
       this.diags.alert(t.error, loc)
       return
@@ -484,7 +491,7 @@ export class ConfigParser {
     const host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
     const server: Server = { ...opts, name, host, port: a.value.port, loc }
     if (dup) return
-    const extras = serverExtras([...st.defaultServerWords, ...args.slice(3)])
+    const extras = serverExtras(st.defaultServerWords.length === 0 ? args.slice(3) : [...st.defaultServerWords, ...args.slice(3)])
     if (a.value.portOffset) {
       extras.portOffset = true
       this.diags.warn(`${who} : a port relative to the client's ('${addr}') is not supported by fastify-haproxy; ${a.value.port} is used as the port.`, loc, 'server')
@@ -539,6 +546,11 @@ export class ConfigParser {
       }
       case 'uid': case 'gid': return 'the Node process keeps its own user and group'
       case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env) ? 'logging goes through the Fastify logger' : null
+      case 'hard-stop-after': case 'grace': case 'close-spread-time': {
+        const r = parseTime(args[1] ?? '')
+        if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
+        return 'stopping is left to whoever starts Node'
+      }
       case 'h1-case-adjust':
         if (!args[2] || args[1]!.toLowerCase() !== args[2].toLowerCase()) return alert('<from> and <to> must not differ execpt the case')
         return 'header names are written as Node writes them'
@@ -577,7 +589,7 @@ export class ConfigParser {
     const sub = args[1] ?? ''
     if (sub === 'timeout') {
       const r = parseTime(args[2] ?? '')
-      if (!r.ok) {
+      if (!r.ok || r.value === 0) {
         this.diags.alert(`'stats timeout' expects a positive value.`, loc, 'stats')
         return
       }
@@ -758,7 +770,7 @@ function compareVersion (v: string): number {
  * §2.4 conditions: 0 / non-zero integers, predicates, '!', '&&' (binds tighter) and '||',
  * parentheses; an empty condition is false. Returns HAProxy's complaint when unparsable.
  */
-export function evalCondition (text: string, env: Record<string, string | undefined>): boolean | string {
+function evalCondition (text: string, env: Record<string, string | undefined>): boolean | string {
   let i = 0
   const ws = (): void => { while (text[i] === ' ' || text[i] === '\t') i++ }
   const fail = (what: string): string => `unparsable conditional expression '${what}' at position ${i + 1}`
@@ -894,7 +906,8 @@ function assignProxyIds (proxies: Proxy[], states: Map<Proxy, ProxyState>): void
 }
 
 function assignServerIds (p: Proxy): void {
-  const used = new Set(p.servers.filter(s => s.id !== undefined).map(s => s.id!))
+  const used = new Set<number>()
+  for (const s of p.servers) if (s.id !== undefined) used.add(s.id)
   let next = 1
   for (const s of p.servers) {
     if (s.id === undefined) {
@@ -924,7 +937,7 @@ export function parseConfig (text: string, opts: ParseOptions = {}): ParsedConfi
 }
 
 /** The files `-f PATH` names: the file itself, or a directory's `*.cfg` in lexical order (as HAProxy). */
-export function expandConfigPaths (paths: string[]): string[] {
+function expandConfigPaths (paths: string[]): string[] {
   const out: string[] = []
   for (const p of paths) {
     let isDir = false

@@ -41,6 +41,16 @@ const LINES: Array<[string, string | null]> = [
   [`http-request set-header x %[path,map_str_int(${dir}/bad.map)]`, `error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <path,map_str_int(${dir}/bad.map)]> : invalid args in converter 'map_str_int' : unable to parse 'b' at line 1 of file '${dir}/bad.map'.`],
   [`http-request set-header x %[path,map_str_int(${dir}/ok.lst)]`, null],
   ['acl x always_true', null],
+  ['acl x path,crc32,crc32(1),djb2,sdbm(1),wt6 gt 0', null],
+  ['acl x path,xxh32(3),add(1) gt 0', null],
+  ['http-request set-header x %[path,sha1,hex]%[path,sha2(512),ub64enc]%[str(ff),hex2i]%[path,concat(a,txn.v,b),bytes(1,2),cut_crlf,url_enc]%[int(0),http_date(0,ms)]%[str(1),iif(y,n)]', null],
+  ['http-request set-header x %[req.hdrs]%[req.hdr_names(;)]%[baseq]%[http_auth_bearer]%[capture.req.method]%[capture.req.uri]%[capture.req.ver]%[fe_id]%[uuid]%[date_us]', null],
+  ['acl x fc_src 127.0.0.1', null],
+  ['acl x fc_rcvd_proxy', null],
+  ['acl x ipv4(127.0.0.1) 127.0.0.0/8', null],
+  ['acl x be_conn(be) gt 10', null],
+  ['acl x srv_conn(be/s1) gt 10', null],
+  ['acl x queue(be) gt 10', null],
   ['acl x nbsrv(be) gt 0', null],
   ['http-request set-header x %[status]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : sample fetch <status]> may not be reliably used here because it needs 'HTTP response' which is not available here."],
   ['http-response set-header x %[req.hdr(host)]', "error detected in frontend 'fe' while parsing 'http-response set-header' rule : sample fetch <req.hdr(host)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."],
@@ -143,4 +153,38 @@ test('haproxy -c agrees with every verdict', { skip: haproxyInstalled ? false : 
     if (want !== null && !r.stderr.includes(want)) wrong.push(`${line}: haproxy said ${r.stderr.split('\n').find((l) => l.includes('ALERT'))}`)
   }
   assert.deepEqual(wrong, [])
+})
+
+/**
+ * Deliberate differences from HAProxy (which accepts these lines): a fetch or converter HAProxy
+ * has and this engine does not evaluate is an alert naming it and its line, never a condition
+ * that silently never matches. In a `mode tcp` proxy, which the gateway refuses to run, the
+ * fetch is a warning so that HAProxy-valid TCP sections still pass `-c`.
+ */
+describe('fetches and converters HAProxy has and fastify-haproxy does not evaluate', () => {
+  const cases: Array<[string, string]> = [
+    ['acl x ssl_fc_sni -i a.test', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_sni' is not supported by fastify-haproxy."],
+    ['acl x ssl_fc_sni_end .test', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_sni_end' is not supported by fastify-haproxy."],
+    ['acl x sc_http_req_rate(0) gt 10', "error detected while parsing ACL 'x' : fetch method 'sc_http_req_rate' is not supported by fastify-haproxy."],
+    ['http-request deny if { req.body_len gt 10 }', "error detected while parsing an 'http-request deny' condition : fetch method 'req.body_len' is not supported by fastify-haproxy."],
+    ['http-request set-header x %[url_ip]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <url_ip]> : fetch method 'url_ip' is not supported by fastify-haproxy."],
+    ['http-request set-var(txn.x) req.hdr(x),jwt_payload_query(\'$.sub\')', "error detected in frontend 'fe' while parsing 'http-request set-var(txn.x)' rule : converter 'jwt_payload_query' is not supported by fastify-haproxy."],
+    ['use_backend %[src,table_http_req_rate(st)]', "failed to parse use_backend rule '%[src,table_http_req_rate(st)]' : failed to parse sample expression <src,table_http_req_rate(st)]> : converter 'table_http_req_rate' is not supported by fastify-haproxy."]
+  ]
+  for (const [line, want] of cases) {
+    test(line, () => {
+      const config = parseConfig(configWith(line), { filename: join(dir, 'haproxy.cfg') })
+      const alerts = checkExpressions(config).filter((d) => d.level === 'alert')
+      assert.deepEqual(alerts.map((d) => d.message), [want])
+      assert.equal(alerts[0].loc?.line, 8)
+    })
+  }
+  test('in a mode tcp proxy an unsupported fetch is a located warning', () => {
+    const text = 'defaults\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\nfrontend t\n  mode tcp\n  bind 127.0.0.1:18443\n' +
+      '  use_backend b if { req_ssl_sni -i a.test }\n  default_backend b\nbackend b\n  mode tcp\n  server s 127.0.0.1:18444\n'
+    const ds = checkExpressions(parseConfig(text, { filename: join(dir, 'tcp.cfg') }))
+    assert.deepEqual(ds.map((d) => `${d.level} ${d.loc?.line}: ${d.message}`), [
+      "warning 8: fetch method 'req_ssl_sni' is not supported by fastify-haproxy: in this TCP proxy, conditions on it never match."
+    ])
+  })
 })

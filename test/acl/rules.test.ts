@@ -43,6 +43,72 @@ const basic = (cred: string): Record<string, string> => ({ authorization: `Basic
 
 const CASES: Case[] = [
   {
+    name: 'hash converters compute what HAProxy computes (crc32, crc32c, djb2, sdbm, wt6, xxh32, avalanche)',
+    config: `frontend fe
+  http-request return status 200 content-type text/plain lf-string "crc=%[path,crc32] crca=%[path,crc32(1)] crcc=%[path,crc32c] djb=%[path,djb2] djba=%[path,djb2(1)] sdbm=%[path,sdbm] wt6=%[path,wt6] wt6a=%[path,wt6(1)] xxh=%[path,xxh32] xxhs=%[path,xxh32(7)]"
+`,
+    requests: [
+      [get('/h/abc-123456789/x'), { status: 200, body: 'crc=2576665699 crca=135602275 crcc=2130651855 djb=3370974306 djba=473816233 sdbm=1703835581 wt6=826766440 wt6a=3178048918 xxh=508236192 xxhs=1325529468' }]
+    ]
+  },
+  {
+    name: 'digest, encoding and string converters (sha1, sha2, hex2i, ub64enc/dec, concat, iif, bytes, url_enc, http_date)',
+    config: `frontend fe
+  http-request set-var(txn.v) str(VV)
+  http-request return status 200 content-type text/plain lf-string "sha1=%[path,sha1,hex] sha224=%[path,sha2(224),hex] h2i=%[str(ff),hex2i] h2ib=%[str(zz),hex2i] ub=%[path,ub64enc] ubd=%[str(L2E_),ub64dec] cat=%[path,concat(<,txn.v,>)] cat2=%[path,concat(,txn.nope,!)]" if { path_beg /c/ }
+  http-request return status 200 content-type text/plain lf-string "iif=%[str(1),iif(yes,no)] iifs=%[str(abc),iif(yes,no)] by=%[path,bytes(1,3)] by9=%[path,bytes(99)] ue=%[path,url_dec,url_enc] hd=%[int(86400),http_date(3600)] hd2=%[int(1500000000003),http_date(0,ms)]"
+`,
+    requests: [
+      [get('/c/x'), { status: 200, body: 'sha1=853950F4FABC2271BD3DCAC521FC7B1A187D1D0B sha224=B5FCF84C6A36DD2B9CFE45E5A8422E324D160E48D92A399DB513741A h2i=255 h2ib= ub=L2MveA ubd=/a? cat=/c/x<VV> cat2=/c/x!' }],
+      [get('/i/a%20b+c/%C3%A9'), { status: 200, body: 'iif=yes iifs=no by=i/a by9= ue=%2Fi%2Fa%20b%2Bc%2F%C3%A9 hd=Fri, 02 Jan 1970 01:00:00 GMT hd2=Fri, 14 Jul 2017 02:40:00.3 GMT' }]
+    ]
+  },
+  {
+    name: 'method after set-method: a well-known original method stays, another reads the new line; capture.req.* keep the original',
+    config: `frontend fe
+  http-request set-method POST if { path /sm }
+  http-request set-method FOO if { path /smx }
+  http-request set-path /new%[path] if { path_beg /p/ }
+  http-request return status 200 content-type text/plain lf-string "m=%[method] cm=%[capture.req.method] cu=%[capture.req.uri] cv=%[capture.req.ver] p=%[path]"
+`,
+    requests: [
+      [get('/sm'), { status: 200, body: 'm=GET cm=GET cu=/sm cv=HTTP/1.1 p=/sm' }],
+      [get('/sm', {}, 'PUT'), { status: 200, body: 'm=PUT cm=PUT cu=/sm cv=HTTP/1.1 p=/sm' }],
+      [get('/smx', {}, 'PATCH'), { status: 200, body: 'm=FOO cm=PATCH cu=/smx cv=HTTP/1.1 p=/smx' }],
+      [get('/p/x?y=1'), { status: 200, body: 'm=GET cm=GET cu=/p/x?y=1 cv=HTTP/1.1 p=/new/p/x' }]
+    ]
+  },
+  {
+    name: 'method ACLs after set-method match the method HAProxy parsed; an unknown one compares as text',
+    config: `frontend fe
+  http-request set-method POST if { path /sm }
+  http-request set-method get if { path /sml }
+  http-request return status 200 content-type text/plain lf-string "post m=%[method]" if METH_POST
+  http-request return status 200 content-type text/plain lf-string "patchi m=%[method]" if { method -i patch }
+  http-request return status 200 content-type text/plain lf-string "geti m=%[method]" if { method -i get }
+  http-request return status 200 content-type text/plain lf-string "postlow m=%[method]" if { method -i post }
+  http-request return status 200 content-type text/plain lf-string "none m=%[method]"
+`,
+    requests: [
+      [get('/sm', {}, 'PATCH'), { status: 200, body: 'postlow m=POST' }],
+      [get('/sm'), { status: 200, body: 'none m=GET' }],
+      [get('/sml', {}, 'PATCH'), { status: 200, body: 'geti m=get' }],
+      [get('/x', {}, 'PATCH'), { status: 200, body: 'patchi m=PATCH' }],
+      [get('/x', {}, 'POST'), { status: 200, body: 'post m=POST' }],
+      [get('/sml', {}, 'PUT'), { status: 200, body: 'none m=PUT' }]
+    ]
+  },
+  {
+    name: 'request fetches: http_auth_bearer, fc_*, fe_id, ipv4, req.hdr_names, baseq, req.cook_cnt/val, uuid',
+    config: `frontend fe
+  http-request return status 200 content-type text/plain lf-string "bearer=%[http_auth_bearer] x=%[http_auth_bearer(x-tok)] fcp=%[fc_rcvd_proxy] fe=%[fe_id] fcs=%[fc_src] ip4=%[ipv4(1.2.3.4)] names=%[req.hdr_names] n2=%[req.hdr_names(;x)] baseq=%[baseq] cc=%[req.cook_cnt(a)] cv=%[req.cook_val(a)] uuid=%[uuid,length]"
+`,
+    requests: [
+      [get('/f?q=1', { authorization: 'Bearer  tok123 ', 'x-tok': 'bearer zz', cookie: 'a=12; b=2; a=3x' }), { status: 200, body: 'bearer=tok123 x=zz fcp=0 fe=1 fcs=127.0.0.1 ip4=1.2.3.4 names=host,authorization,x-tok,cookie n2=host;authorization;x-tok;cookie baseq=h.test/f?q=1 cc=2 cv=3 uuid=36' }],
+      [get('/f', { authorization: 'Basic abc' }), { status: 200, body: 'bearer= x= fcp=0 fe=1 fcs=127.0.0.1 ip4=1.2.3.4 names=host,authorization n2=host;authorization baseq=h.test/f cc=0 cv= uuid=36' }]
+    ]
+  },
+  {
     name: 'set-header replaces, add-header appends, del-header removes; log-format values',
     config: `frontend fe
   http-request set-header X-Set set-value

@@ -158,7 +158,7 @@ test('`stats http-request deny` and `auth realm` run before `stats auth`', async
   assert.equal((await raw(port, 'GET', '/s', basic('a', 'b'))).status, 200)
 })
 
-test('`stats http-request allow` skips `stats auth`', { todo: 'lib/acl statsRules() must return \'allow\' for allow rules (it returns null today)' }, async (t) => {
+test('`stats http-request allow` skips `stats auth`', async (t) => {
   const { proxy, statsModel } = setup({
     uri: '/s',
     auth: [{ user: 'a', password: 'b' }],
