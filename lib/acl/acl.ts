@@ -17,6 +17,8 @@ export interface AclTerm {
   test: Predicate
   /** The message its fetch reads when it cannot be used on both sides. */
   needs: Side | null
+  /** Its fetch reads the stream's backend. */
+  backend: boolean
   /** Its fetch as written, for messages. */
   keyword: string
   /** Set when the expression has no pattern and so never matches (HAProxy warns). */
@@ -80,9 +82,9 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
     noPatterns = m.noPatterns === true
     matcher = m.build(patterns, icase)
   }
-  const needs = expr.needs
+  const { needs, backend } = expr
   const keyword = parsed.fetch.name
-  if (!noPatterns && patterns.length === 0) return { test: NEVER, needs, keyword, neverMatches: words.length === 1 }
+  if (!noPatterns && patterns.length === 0) return { test: NEVER, needs, backend, keyword, neverMatches: words.length === 1 }
 
   const { one, each } = expr
   if (matchName === 'meth') {
@@ -95,12 +97,13 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
         return KNOWN_METHODS.has(parsed) ? match(parsed, false) !== -1 : match(t.method, true) !== -1
       },
       needs,
+      backend,
       keyword,
       neverMatches: false
     }
   }
   if (noPatterns && matchName === 'found') {
-    return { test: each !== null ? (t, r) => each(t, r, () => true) : (t, r) => one(t, r) !== null, needs, keyword, neverMatches: false }
+    return { test: each !== null ? (t, r) => each(t, r, () => true) : (t, r) => one(t, r) !== null, needs, backend, keyword, neverMatches: false }
   }
   const test: Predicate = each !== null
     ? (t, r) => each(t, r, (v) => matcher.find(v) !== -1)
@@ -108,5 +111,5 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
         const v = one(t, r)
         return v !== null && matcher.find(v) !== -1
       }
-  return { test, needs, keyword, neverMatches: false }
+  return { test, needs, backend, keyword, neverMatches: false }
 }

@@ -6,6 +6,7 @@
 import type { Condition } from '../config/model.js'
 import { compileAcl, type AclTerm, type Predicate } from './acl.js'
 import type { CompileEnv } from './env.js'
+import { missing } from './expr.js'
 import { ExprError, type Side } from './sample.js'
 
 /** §7.4 "Pre-defined ACLs", as HAProxy 2.6 declares them (src/acl.c default_acl_list). */
@@ -52,7 +53,7 @@ const NEVER: Predicate = () => false
  * other side never match; HAProxy warns when nothing usable is left.
  */
 function usable (lines: readonly AclTerm[], name: string | null, ctx: CondContext, env: CompileEnv): Predicate {
-  const ok = lines.filter((l) => l.needs === null || l.needs === ctx.side)
+  const ok = lines.filter((l) => missing(l, ctx.side, env.proxy) === null)
   if (ok.length === 0) {
     env.warn(name === null
       ? `anonymous acl will never match because it uses keyword '${lines[0].keyword}' which is incompatible with '${ctx.place}'`
@@ -60,7 +61,7 @@ function usable (lines: readonly AclTerm[], name: string | null, ctx: CondContex
     return NEVER
   }
   if (ok.length < lines.length && name !== null) {
-    const bad = lines.find((l) => l.needs !== null && l.needs !== ctx.side)!
+    const bad = lines.find((l) => missing(l, ctx.side, env.proxy) !== null)!
     env.warn(`acl '${name}' involves keywords '${bad.keyword}' which is incompatible with '${ctx.place}'`)
   }
   if (ok.length === 1) return ok[0].test

@@ -5,6 +5,7 @@
 
 import { bindArgs, splitArgs, type RawArg } from './arguments.js'
 import { CONVERTERS, type ConvertFn } from './converters.js'
+import type { Proxy } from '../config/model.js'
 import type { CompileEnv } from './env.js'
 import { fetchRow, type FetchRow } from './fetches.js'
 import { ExprError, type EachFn, type SampleFn, type SampleType, type Side } from './sample.js'
@@ -29,6 +30,8 @@ export interface CompiledExpr {
   each: EachFn | null
   /** The message the fetch reads, when it cannot be used on both sides. */
   needs: Side | null
+  /** The fetch reads the stream's backend. */
+  backend: boolean
   /** The fetch name as written, for messages. */
   keyword: string
 }
@@ -104,8 +107,9 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
     type = conv.out
   }
   const needs = row.needs ?? null
+  const backend = row.backend === true
   const keyword = fetch.name
-  if (fns.length === 0) return { type, one: compiled.one, each: compiled.each ?? null, needs, keyword }
+  if (fns.length === 0) return { type, one: compiled.one, each: compiled.each ?? null, needs, backend, keyword }
   const convert: ConvertFn = fns.length === 1
     ? fns[0]
     : (v, t) => {
@@ -121,7 +125,7 @@ export function compileChain (row: FetchRow, fetch: Call, convs: Call[], env: Co
   const each: EachFn | null = inner === undefined
     ? null
     : (t, r, test) => inner(t, r, (v) => { const x = convert(v, t); return x !== null && test(x) })
-  return { type, one, each, needs, keyword }
+  return { type, one, each, needs, backend, keyword }
 }
 
 /** Compiles a whole expression in sample context (log-format, use_backend, set-var). */
@@ -131,7 +135,17 @@ export function compileExpr (parsed: ParsedExpr, env: CompileEnv): CompiledExpr 
   return compileChain(row, parsed.fetch, parsed.convs, env)
 }
 
-/** HAProxy's words for an expression used on the side of the message it cannot read. */
-export function sideError (text: string, needs: Side): ExprError {
-  return new ExprError(`sample fetch <${text}> may not be reliably used here because it needs '${needs === 'response' ? 'HTTP response' : 'HTTP request headers'}' which is not available here`)
+/**
+ * What an expression reads that rules on `side` of `proxy` do not have, in HAProxy's words
+ * ('HTTP response', 'HTTP request headers', 'backend'), or null when it can be used there.
+ */
+export function missing (e: { needs: Side | null, backend: boolean }, side: Side, proxy: Proxy): string | null {
+  if (e.needs !== null && e.needs !== side) return e.needs === 'response' ? 'HTTP response' : 'HTTP request headers'
+  if (e.backend && side === 'request' && proxy.kind === 'frontend') return 'backend'
+  return null
+}
+
+/** HAProxy's words for an expression used where what it reads is not available. */
+export function sideError (text: string, what: string): ExprError {
+  return new ExprError(`sample fetch <${text}> may not be reliably used here because it needs '${what}' which is not available here`)
 }

@@ -32,6 +32,8 @@ export interface FetchRow {
   type: SampleType
   /** Reads the request line/headers or the response: unusable on the other side (HAProxy's SMP_USE_*). */
   needs?: Side
+  /** Reads the stream's backend: unusable in a frontend's request rules (HAProxy's SMP_USE_BKEND). */
+  backend?: true
   compile (args: ArgValue[], env: CompileEnv): CompiledFetch
 }
 
@@ -163,6 +165,12 @@ export function basicCredentials (txn: HttpTxn): [string, string] | null {
   return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }
 
+/** The proxy a fetch without a backend argument reads (nbsrv, be_conn, queue): the current one, which must be able to be a backend. */
+function currentBackend (env: CompileEnv, fetch: string): Proxy {
+  if (env.proxy.kind === 'frontend') throw new ExprError(`proxy '${env.proxy.name}', referenced in arg 1 of sample fetch keyword '${fetch}', has not backend capability`)
+  return env.proxy
+}
+
 /** The backend of the config named by a fetch argument (nbsrv, srv_is_up). */
 function backendArg (name: string, env: CompileEnv, fetch: string): Proxy {
   const be = env.config.proxies.find((p) => p.kind !== 'frontend' && p.name === name)
@@ -217,7 +225,7 @@ function onHeaders (res: boolean, get: (h: HttpTxn['headers']) => Sample | null)
 
 /** A backend's live state by name (the current one when no name is given), through the caller's hook. */
 function liveBackend (a: ArgValue[], env: CompileEnv, fetch: string): () => BackendView | undefined {
-  const be = a.length > 0 && a[0] !== '' ? backendArg(String(a[0]), env, fetch) : env.proxy
+  const be = a.length > 0 && a[0] !== '' ? backendArg(String(a[0]), env, fetch) : currentBackend(env, fetch)
   return () => env.backend?.(be.name)
 }
 
@@ -264,11 +272,11 @@ const ROWS: FetchRow[] = [
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => ids.get(t.frontend) ?? null } }
   },
   {
-    name: 'be_id', args: [], minArgs: 0, type: 'int',
+    name: 'be_id', args: [], minArgs: 0, type: 'int', backend: true,
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => t.backend === '' ? null : ids.get(t.backend) ?? null } }
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
-  { name: 'be_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
+  { name: 'be_name', args: [], minArgs: 0, type: 'str', backend: true, compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
   // Internal states (§7.3.2)
   { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'always_false', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
@@ -304,7 +312,7 @@ const ROWS: FetchRow[] = [
   {
     name: 'nbsrv', args: ['str'], minArgs: 0, type: 'int',
     compile: (a, env) => {
-      const be = a.length > 0 ? backendArg(String(a[0]), env, 'nbsrv') : env.proxy
+      const be = a.length > 0 ? backendArg(String(a[0]), env, 'nbsrv') : currentBackend(env, 'nbsrv')
       return { one: () => usableServers(env.backend?.(be.name), be.allBackups) }
     }
   },

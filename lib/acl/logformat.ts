@@ -7,7 +7,7 @@
 import { hostname } from 'node:os'
 
 import type { CompileEnv } from './env.js'
-import { compileExpr, parseExpr, sideError } from './expr.js'
+import { compileExpr, missing, parseExpr, sideError } from './expr.js'
 import { ExprError, toStr, type SampleFn, type Side } from './sample.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
@@ -78,7 +78,8 @@ export function compileFormat (text: string, env: CompileEnv, side: Side): Compi
       } catch (err) {
         throw new ExprError(`failed to parse sample expression <${text.slice(i + 1)}> : ${(err as Error).message}`)
       }
-      if (expr.needs !== null && expr.needs !== side) throw sideError(text.slice(i + 1), expr.needs)
+      const lacking = missing(expr, side, env.proxy)
+      if (lacking !== null) throw sideError(text.slice(i + 1), lacking)
       fn = expr.one
       i = parsed.end + 1
     } else {

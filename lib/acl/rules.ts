@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import type { Proxy, Rule } from '../config/model.js'
 import { checkVarName } from './arguments.js'
 import type { CompileEnv } from './env.js'
-import { compileExpr, parseExpr } from './expr.js'
+import { compileExpr, missing, parseExpr } from './expr.js'
 import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
 import { keepOriginal } from './original.js'
@@ -183,6 +183,9 @@ function varAction (action: string, args: string[], ctx: RuleContext): Action | 
     return (t, r) => { (t.vars ??= new Map()).set(name, f(t, r)); return null }
   }
   const expr = compileExpr(parseExpr(args[0]), ctx.env)
+  if (missing(expr, ctx.side === 'http-request' ? 'request' : 'response', ctx.proxy) === 'backend') {
+    throw new RuleArgError(`fetch method '${action}' extracts information from 'backend', none of which is available here`)
+  }
   return (t, r) => {
     const v = expr.one(t, r)
     if (v !== null) (t.vars ??= new Map()).set(name, v)

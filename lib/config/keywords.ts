@@ -1,9 +1,10 @@
 // Keywords are data (STYLE.md §5, HAProxy's cfg_kw_list / cfg_opts[]): one row per keyword with
-// the sections that accept it (configuration.txt §4.1 matrix), and either a function that
-// applies it to the model, the reason it is accepted without effect here, or the message
-// HAProxy 2.6 gives for a removed directive. Wrong-section semantics follow HAProxy: a keyword
-// a defaults section cannot hold is an alert; one a proxy lacks the capability for is ignored
-// with a warning (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
+// the sections that accept it (configuration.txt §4.1 matrix), what this gateway does with it
+// (`support`: implemented, meaningless here, or not implemented — see Support), a function that
+// checks its arguments and applies it to the model, or the message HAProxy 2.6 gives for a
+// removed directive. Wrong-section semantics follow HAProxy: a keyword a defaults section cannot
+// hold is an alert; one a proxy lacks the capability for is ignored with a warning
+// (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
@@ -28,8 +29,15 @@ export interface ProxyCtx {
   alert: (msg: string) => void
   warn: (msg: string) => void
   notice: (msg: string) => void
+  /** Alerts reported so far (to tell whether a check just failed). */
+  alerts: () => number
   /** Absolute path of a file named in the config (relative to the config's directory). */
   path: (p: string) => string
+  /**
+   * A keyword HAProxy implements and this gateway does not, that changes requests or responses:
+   * an alert once the section's mode is known (a warning in `mode tcp` proxies, refused whole).
+   */
+  unsupported: (what: string, does: string) => void
   /** Set when the line holds TCP/HTTP rules (a defaults section with rules cannot be inherited implicitly). */
   markRules: () => void
   /** Parser-side facts about this section (explicit id, http-check rules seen …). */
@@ -43,11 +51,23 @@ export interface ProxyCtx {
 
 type Apply = (c: ProxyCtx, args: string[]) => void
 
+/**
+ * What fastify-haproxy does with a keyword HAProxy 2.6 accepts. The project's rule: nothing we do
+ * not implement is silently ignored.
+ * - `'yes'`: implemented.
+ * - `inert`: no meaning inside Node, or only about logging or tuning: accepted with a warning
+ *   (a notice when `notice`) that says why it has no effect.
+ * - `unsupported`: changes what happens to requests or responses in HAProxy (the text says how):
+ *   an alert in proxies served as HTTP, a warning in `mode tcp` ones (those are refused whole).
+ * - `'args'`: the decision depends on the arguments; `apply` makes it (option, tcp-request …).
+ * - `'removed'`: HAProxy 2.6 itself refuses it, with the message in `removed`.
+ */
+export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true } | { unsupported: string }
+
 export interface ProxyKeyword {
   where: Where
+  support: Support
   apply?: Apply
-  /** Accepted without effect in this gateway: how loudly to say so, and why. */
-  ignored?: { level: 'warning' | 'notice', why: string }
   /** HAProxy 2.6's message for a directive it no longer supports (an alert). */
   removed?: string
   /** A proxy without the capability gets an alert instead of the usual warning. */
@@ -58,8 +78,20 @@ export interface ProxyKeyword {
   max?: number
 }
 
-const SILENT_LOG = { level: 'notice' as const, why: 'logging goes through the Fastify logger' }
-const NOT_HERE = (what: string): { level: 'warning', why: string } => ({ level: 'warning', why: what })
+/** Support rows: meaningless here (a warning), logging only (a notice), not implemented (an alert in HTTP proxies). */
+const inert = (why: string): Support => ({ inert: why })
+const LOGGING: Support = { inert: 'logging goes through the Fastify logger', notice: true }
+const unsupported = (does: string): Support => ({ unsupported: does })
+const CONNECTIONS = inert('connection handling is left to Node and undici')
+
+/** Says what a supported-or-not decision means for this line (Support). */
+export function report (c: ProxyCtx, s: Support, what: string): void {
+  if (typeof s !== 'object') return
+  if ('unsupported' in s) return c.unsupported(what, s.unsupported)
+  const msg = `'${what}' is accepted but has no effect in fastify-haproxy (${s.inert}).`
+  if (s.notice === true) c.notice(msg)
+  else c.warn(msg)
+}
 
 /** Words up to the first empty one: HAProxy stops reading arguments there (an unset "${VAR}"). */
 export function argsOf (words: string[]): string[] {
@@ -67,9 +99,50 @@ export function argsOf (words: string[]): string[] {
   return i < 0 ? words : words.slice(0, i)
 }
 
-/** Splits `... if|unless <cond>` off the end of a rule line. */
-function splitCondition (words: string[], loc: Loc): { args: string[], cond: Condition | null } {
-  const i = words.findIndex(w => w === 'if' || w === 'unless')
+/**
+ * How an action reads its own arguments before HAProxy looks for `if`/`unless` (src/http_act.c,
+ * src/http_rules.c): `fixed` leading words whatever they say, then any of its `options`, each
+ * followed by the number of values it takes. So `set-header X if` sets X to "if", and
+ * `return status 200 string unless` returns the string "unless".
+ */
+interface ActionArgs { fixed: number, options?: Record<string, number> }
+
+const REPLY_OPTIONS = { status: 1, 'content-type': 1, 'default-errorfiles': 0, errorfile: 1, errorfiles: 1, file: 1, 'lf-file': 1, string: 1, 'lf-string': 1, hdr: 2 }
+const REDIRECT_OPTIONS = { location: 1, prefix: 1, scheme: 1, code: 1, 'set-cookie': 1, 'clear-cookie': 1, 'drop-query': 0, 'append-slash': 0, 'ignore-empty': 0 }
+
+/** Per action name (without its `(…)` part); an action not listed takes no fixed words. */
+const ACTION_ARGS: Record<string, ActionArgs> = {
+  ...Object.fromEntries(['set-header', 'add-header', 'early-hint', 'replace-path', 'replace-pathq', 'replace-uri', 'set-map', 'set-timeout', 'send-spoe-group']
+    .map(a => [a, { fixed: 2 }])),
+  ...Object.fromEntries(['replace-header', 'replace-value'].map(a => [a, { fixed: 3 }])),
+  ...Object.fromEntries(['set-status', 'set-path', 'set-pathq', 'set-uri', 'set-query', 'set-method', 'set-log-level', 'set-nice', 'set-tos', 'set-mark', 'set-src',
+    'set-dst', 'set-src-port', 'set-dst-port', 'set-var', 'set-var-fmt', 'del-map', 'add-acl', 'del-acl', 'sc-set-gpt', 'sc-set-gpt0', 'do-resolve',
+    'use-service', 'set-priority-class', 'set-priority-offset', 'strict-mode', 'cache-use', 'cache-store'].map(a => [a, { fixed: 1 }])),
+  'del-header': { fixed: 1, options: { '-m': 1 } },
+  capture: { fixed: 1, options: { len: 1, id: 1 } },
+  'track-sc': { fixed: 1, options: { table: 1 } },
+  'normalize-uri': { fixed: 1, options: { full: 0, strict: 0 } },
+  'wait-for-body': { fixed: 0, options: { time: 1, 'at-least': 1 } },
+  auth: { fixed: 0, options: { realm: 1 } },
+  redirect: { fixed: 0, options: REDIRECT_OPTIONS },
+  return: { fixed: 0, options: REPLY_OPTIONS },
+  deny: { fixed: 0, options: { deny_status: 1, ...REPLY_OPTIONS } },
+  tarpit: { fixed: 0, options: { deny_status: 1, ...REPLY_OPTIONS } }
+}
+
+/** Where an action's own words end: the first word that may start its condition. */
+function actionEnd (words: string[]): number {
+  const name = words[0] ?? ''
+  const spec = ACTION_ARGS[/^track-sc\d+$/.test(name) ? 'track-sc' : name.replace(/\(.*$/, '')]
+  if (spec === undefined) return 1
+  let i = 1 + spec.fixed
+  while (i < words.length && spec.options?.[words[i]!] !== undefined) i += 1 + spec.options[words[i]!]!
+  return Math.min(i, words.length)
+}
+
+/** Splits `... if|unless <cond>` off a rule line: the first `if`/`unless` from `from` on (see actionEnd). */
+function splitCondition (words: string[], loc: Loc, from = 0): { args: string[], cond: Condition | null } {
+  const i = words.findIndex((w, j) => j >= from && (w === 'if' || w === 'unless'))
   if (i < 0) return { args: words, cond: null }
   return { args: words.slice(0, i), cond: { polarity: words[i] as 'if' | 'unless', words: words.slice(i + 1), loc } }
 }
@@ -103,18 +176,18 @@ function timeArg (c: ProxyCtx, value: string | undefined, what: string): number 
 // ---------------------------------------------------------------------------------------------
 // timeout <name> <time>   (§4.2 "timeout ...")
 
-const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where }> = {
-  client: { field: 'client', where: 'DFL' },
-  server: { field: 'server', where: 'DLB' },
-  connect: { field: 'connect', where: 'DLB' },
-  check: { field: 'check', where: 'DLB' },
-  queue: { field: 'queue', where: 'DLB' },
-  'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB' },
-  'http-request': { field: 'httpRequest', where: 'DFLB' },
-  tunnel: { field: 'tunnel', where: 'DLB' },
-  tarpit: { where: 'DFLB' },
-  'client-fin': { field: 'clientFin', where: 'DFL' },
-  'server-fin': { field: 'serverFin', where: 'DLB' }
+const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: Support }> = {
+  client: { field: 'client', where: 'DFL', support: 'yes' },
+  server: { field: 'server', where: 'DLB', support: 'yes' },
+  connect: { field: 'connect', where: 'DLB', support: 'yes' },
+  check: { field: 'check', where: 'DLB', support: 'yes' },
+  queue: { field: 'queue', where: 'DLB', support: 'yes' },
+  'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB', support: 'yes' },
+  'http-request': { field: 'httpRequest', where: 'DFLB', support: 'yes' },
+  tunnel: { field: 'tunnel', where: 'DLB', support: 'yes' },
+  tarpit: { where: 'DFLB', support: { inert: 'tarpitted requests are answered without the delay', notice: true } },
+  'client-fin': { field: 'clientFin', where: 'DFL', support: 'yes' },
+  'server-fin': { field: 'serverFin', where: 'DLB', support: 'yes' }
 }
 
 const applyTimeout: Apply = (c, args) => {
@@ -132,7 +205,7 @@ const applyTimeout: Apply = (c, args) => {
     return
   }
   if (row.field) c.proxy.timeouts[row.field] = ms
-  else c.notice(`'timeout ${name}' is accepted but has no effect in fastify-haproxy (no tarpit)`)
+  report(c, row.support, `timeout ${name}`)
 }
 
 export function capable (kind: Proxy['kind'], where: Where): boolean {
@@ -147,19 +220,20 @@ interface OptionRow {
   where: Where
   /** Accepts `no option x` / `default option x`. */
   negatable: boolean
+  support: Support
   apply?: (c: ProxyCtx, args: string[], on: boolean) => void
-  ignored?: { level: 'warning' | 'notice', why: string }
   removed?: string
   /** Takes arguments of its own (otherwise extra words are an alert). */
   takesArgs?: boolean
 }
 
-const flag = (where: Where, ignored?: OptionRow['ignored']): OptionRow =>
-  ignored ? { where, negatable: true, ignored } : { where, negatable: true, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } }
+/** An on/off option kept in `proxy.options`. */
+const flag = (where: Where, support: Support): OptionRow => ({ where, negatable: true, support, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } })
 
 const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => ({
   where: 'DFLB',
   negatable: true,
+  support: CONNECTIONS,
   apply: (c, a, on) => {
     c.proxy.options[a[1]!] = on
     if (on) c.proxy.httpConnectionMode = mode
@@ -167,74 +241,85 @@ const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => 
   }
 })
 
-const CHECK_TYPE = NOT_HERE('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
+/** A health check of another protocol still runs, as a TCP connect: degraded, so a warning. */
+const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
+const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
+const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = {
-  abortonclose: flag('DLB'),
-  'accept-invalid-http-request': flag('DFL', NOT_HERE('Node\'s HTTP parser decides what it accepts')),
-  'accept-invalid-http-response': flag('DLB', NOT_HERE('undici decides what it accepts')),
-  allbackups: { where: 'DLB', negatable: true, apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
-  checkcache: flag('DLB', NOT_HERE('no cacheable-response check')),
-  clitcpka: flag('DFL', NOT_HERE('TCP keep-alive is left to Node')),
-  contstats: flag('DFL', SILENT_LOG),
-  'disable-h2-upgrade': flag('DFL', NOT_HERE('HTTP/2 is not offered')),
-  'dontlog-normal': flag('DFL', SILENT_LOG),
-  dontlognull: flag('DFL', SILENT_LOG),
-  'h1-case-adjust-bogus-client': flag('DFL', NOT_HERE('header case is kept as Node gives it')),
-  'h1-case-adjust-bogus-server': flag('DLB', NOT_HERE('header case is kept as Node gives it')),
-  'http-buffer-request': flag('DFLB'),
-  'http-ignore-probes': flag('DFL', SILENT_LOG),
+  abortonclose: flag('DLB', CONNECTIONS),
+  'accept-invalid-http-request': flag('DFL', inert('Node\'s HTTP parser decides what it accepts')),
+  'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
+  allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
+  checkcache: flag('DLB', unsupported('blocks cacheable responses that would set a cookie')),
+  clitcpka: flag('DFL', inert('TCP keep-alive is left to Node')),
+  contstats: flag('DFL', LOGGING),
+  'disable-h2-upgrade': flag('DFL', inert('HTTP/2 is not offered')),
+  'dontlog-normal': flag('DFL', LOGGING),
+  dontlognull: flag('DFL', LOGGING),
+  'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
+  'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
+  'http-buffer-request': flag('DFLB', inert('request bodies are streamed to the server')),
+  'http-ignore-probes': flag('DFL', LOGGING),
   'http-keep-alive': connMode('keep-alive'),
-  'http-no-delay': flag('DFLB', NOT_HERE('Node sets TCP_NODELAY itself')),
-  'http-pretend-keepalive': flag('DLB'),
-  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, ignored: NOT_HERE('header names are not filtered') },
+  'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
+  'http-pretend-keepalive': flag('DLB', CONNECTIONS),
+  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, support: 'args', apply: applyRestrictHeaderNames },
   'http-server-close': connMode('server-close'),
-  'http-use-proxy-header': flag('DFL'),
+  'http-use-proxy-header': flag('DFL', CONNECTIONS),
   httpclose: connMode('close'),
-  httplog: { where: 'DFL', negatable: false, takesArgs: true, apply: (c, a) => { if (a[2] !== undefined && a[2] !== 'clf') return c.alert("keyword 'httplog' only supports option 'clf'."); if (!tooMany(c, a, 2, 'option httplog')) say(c, SILENT_LOG, 'option httplog') } },
-  httpslog: { where: 'DFL', negatable: false, ignored: SILENT_LOG },
-  'idle-close-on-response': flag('DFL'),
-  'independent-streams': flag('DFLB'),
-  'ldap-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
-  'external-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
-  'log-health-checks': flag('DLB', SILENT_LOG),
-  'log-separate-errors': flag('DFL', SILENT_LOG),
-  logasap: flag('DFL', SILENT_LOG),
-  'mysql-check': { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
-  nolinger: flag('DFLB', NOT_HERE('socket lingering is left to Node')),
+  httplog: { where: 'DFL', negatable: false, takesArgs: true, support: LOGGING, apply: (c, a) => { if (a[2] !== undefined && a[2] !== 'clf') c.alert("keyword 'httplog' only supports option 'clf'."); else tooMany(c, a, 2, 'option httplog') } },
+  httpslog: { where: 'DFL', negatable: false, support: LOGGING },
+  'idle-close-on-response': flag('DFL', CONNECTIONS),
+  'independent-streams': flag('DFLB', CONNECTIONS),
+  'ldap-check': check(),
+  'external-check': check(),
+  'log-health-checks': flag('DLB', 'yes'),
+  'log-separate-errors': flag('DFL', LOGGING),
+  logasap: flag('DFL', LOGGING),
+  'mysql-check': check(true),
+  nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: {
     where: 'DFLB',
     negatable: false,
     takesArgs: true,
+    support: unsupported('adds an X-Original-To header to requests'),
     apply: (c, a) => {
       for (let i = 2; i < a.length; i += 2) if (a[i] !== 'except' && a[i] !== 'header') return c.alert("'option originalto' only supports optional values: 'except' and 'header'.")
-      say(c, { level: 'warning', why: 'X-Original-To is not added' }, 'option originalto')
     }
   },
-  persist: flag('DLB', NOT_HERE('no cookie persistence')),
-  'pgsql-check': { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
-  'prefer-last-server': flag('DLB'),
-  redispatch: { where: 'DLB', negatable: true, takesArgs: true, apply: applyRedispatch },
-  'redis-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
-  smtpchk: { where: 'DLB', negatable: false, takesArgs: true, ignored: CHECK_TYPE },
-  'socket-stats': flag('DFL', NOT_HERE('no per-listener stats rows')),
-  'splice-auto': flag('DFLB', NOT_HERE('no kernel splicing in Node')),
-  'splice-request': flag('DFLB', NOT_HERE('no kernel splicing in Node')),
-  'splice-response': flag('DFLB', NOT_HERE('no kernel splicing in Node')),
-  'spop-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
-  srvtcpka: flag('DLB', NOT_HERE('TCP keep-alive is left to Node')),
-  'ssl-hello-chk': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
-  'tcp-check': { where: 'DLB', negatable: false, ignored: CHECK_TYPE },
-  'tcp-smart-accept': flag('DFL', NOT_HERE('socket tuning is left to Node')),
-  'tcp-smart-connect': flag('DLB', NOT_HERE('socket tuning is left to Node')),
-  tcpka: { where: 'DFLB', negatable: false, ignored: NOT_HERE('TCP keep-alive is left to Node') },
-  tcplog: { where: 'DFLB', negatable: false, ignored: SILENT_LOG },
-  transparent: flag('DLB', NOT_HERE('no transparent proxying')),
-  forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, apply: applyForwardFor },
-  httpchk: { where: 'DLB', negatable: false, takesArgs: true, apply: applyHttpchk },
-  forceclose: { where: 'DFLB', negatable: true, removed: "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed." },
-  'http-tunnel': { where: 'DFLB', negatable: true, removed: "option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed." },
-  http_proxy: { where: 'DFLB', negatable: true, removed: "option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed." }
+  persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
+  'pgsql-check': check(true),
+  'prefer-last-server': flag('DLB', inert('each request is balanced on its own')),
+  redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
+  'redis-check': check(),
+  smtpchk: check(true),
+  'socket-stats': flag('DFL', inert('no per-listener stats rows')),
+  'splice-auto': flag('DFLB', inert('no kernel splicing in Node')),
+  'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
+  'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
+  'spop-check': check(),
+  srvtcpka: flag('DLB', inert('TCP keep-alive is left to Node')),
+  'ssl-hello-chk': check(),
+  'tcp-check': check(),
+  'tcp-smart-accept': flag('DFL', inert('socket tuning is left to Node')),
+  'tcp-smart-connect': flag('DLB', inert('socket tuning is left to Node')),
+  tcpka: { where: 'DFLB', negatable: false, support: inert('TCP keep-alive is left to Node') },
+  tcplog: { where: 'DFLB', negatable: false, support: LOGGING },
+  transparent: flag('DLB', inert('no transparent proxying')),
+  forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyForwardFor },
+  httpchk: { where: 'DLB', negatable: false, takesArgs: true, support: 'yes', apply: applyHttpchk },
+  forceclose: removedOption("option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."),
+  'http-tunnel': removedOption("option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."),
+  http_proxy: removedOption("option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed.")
+}
+
+/** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2): preserve is what Node does. */
+function applyRestrictHeaderNames (c: ProxyCtx, args: string[]): void {
+  const v = args[2] ?? ''
+  if (v !== 'preserve' && v !== 'delete' && v !== 'reject') return c.alert(`invalid parameter '${v}'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.`)
+  if (tooMany(c, args, 2, 'option http-restrict-req-hdr-names')) return
+  if (v !== 'preserve') c.unsupported(`option http-restrict-req-hdr-names ${v}`, `${v === 'delete' ? 'deletes' : 'rejects'} request headers whose names hold other characters than letters, digits and '-'`)
 }
 
 function applyRedispatch (c: ProxyCtx, args: string[], on: boolean): void {
@@ -305,18 +390,14 @@ const applyOption: Apply = (c, args) => {
     c.warn(`'option ${name}' ignored because ${c.proxy.kind} '${c.proxy.name}' has no ${c.proxy.kind === 'frontend' ? 'backend' : 'frontend'} capability.`)
     return
   }
-  if (row.ignored) {
-    say(c, row.ignored, `option ${name}`)
-    if (c.kwm !== 'std' || row.negatable) c.proxy.options[name] = c.kwm === 'std'
-    return
+  const on = c.kwm === 'std'
+  if (row.apply) {
+    const alerts = c.alerts()
+    row.apply(c, args, on)
+    if (c.alerts() !== alerts) return
   }
-  row.apply!(c, args, c.kwm === 'std')
-}
-
-function say (c: ProxyCtx, ig: { level: 'warning' | 'notice', why: string }, what: string): void {
-  const msg = `'${what}' is accepted but has no effect in fastify-haproxy (${ig.why}).`
-  if (ig.level === 'warning') c.warn(msg)
-  else c.notice(msg)
+  // `no option x` turns off what we do not do anyway.
+  if (on) report(c, row.support, `option ${name}`)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +456,7 @@ const applyStats: Apply = (c, args) => {
     }
     case 'http-request': {
       if (c.isDefaults) return c.alert("'stats' not allowed in 'defaults' section.")
-      const { args: a, cond } = splitCondition(args.slice(2), c.loc)
+      const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
       if (a.length === 0) return c.alert("'stats http-request' expects an action.")
       stats(c).httpRequest.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
       stats(c).enabled = true
@@ -531,7 +612,9 @@ const applyHashType: Apply = (c, args) => {
   if (fn !== undefined && !['sdbm', 'djb2', 'crc32', 'wt6', 'none'].includes(fn)) {
     return c.alert("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")
   }
-  c.proxy.hashType = fn !== undefined ? { method, fn } : { method }
+  if (args[3] !== undefined && args[3] !== 'avalanche') return c.alert("'hash-type' only supports 'avalanche' as a modifier for hash functions.")
+  // The modifier stays in `fn` ('sdbm avalanche'): the hash runtime reads both words.
+  c.proxy.hashType = fn !== undefined ? { method, fn: args[3] !== undefined ? `${fn} ${args[3]}` : fn } : { method }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,13 +629,13 @@ const applyAcl: Apply = (c, args) => {
 }
 
 const ruleInto = (field: 'httpRequest' | 'httpResponse'): Apply => (c, args) => {
-  const { args: a, cond } = splitCondition(args.slice(1), c.loc)
+  const { args: a, cond } = splitCondition(args.slice(1), c.loc, actionEnd(args.slice(1)))
   c.markRules()
   c.proxy[field].push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
 }
 
 const applyRedirect: Apply = (c, args) => {
-  const { args: a, cond } = splitCondition(args.slice(1), c.loc)
+  const { args: a, cond } = splitCondition(args.slice(1), c.loc, actionEnd(args) - 1)
   c.proxy.redirects.push({ action: 'redirect', args: a, cond, loc: c.loc })
 }
 
@@ -907,87 +990,89 @@ export function applyServerOptions (o: ServerOptions, words: string[], s: Server
 // ---------------------------------------------------------------------------------------------
 // The proxy keyword table.
 
-const ign = (where: Where, why: string, level: 'warning' | 'notice' = 'warning'): ProxyKeyword => ({ where, ignored: { level, why } })
-const removed = (msg: string): ProxyKeyword => ({ where: 'DFLB', removed: msg })
+const row = (where: Where, support: Support, more: Partial<ProxyKeyword> = {}): ProxyKeyword => ({ where, support, ...more })
+const removed = (msg: string): ProxyKeyword => ({ where: 'DFLB', support: 'removed', removed: msg })
 const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' directive is not supported anymore since HAProxy 2.1.${use ? ' ' + use : ''}`)
 
+const PERSISTENCE = 'sends a client back to the server it used before'
+
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
-  acl: { where: 'D!FLB', apply: applyAcl },
-  backlog: { ...ign('DFL', 'the listen backlog is left to Node'), max: 1 },
-  balance: { where: 'DLB', apply: applyBalance },
-  bind: { where: 'FL', apply: applyBind },
-  'bind-process': { where: 'DFLB', apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") },
-  capture: { where: 'FL', apply: applyCapture },
-  'clitcpka-cnt': ign('DFL', 'TCP keep-alive is left to Node'),
-  'clitcpka-idle': ign('DFL', 'TCP keep-alive is left to Node'),
-  'clitcpka-intvl': ign('DFL', 'TCP keep-alive is left to Node'),
-  compression: ign('DFLB', 'responses are not compressed'),
-  cookie: { where: 'DLB', apply: applyCookie },
-  declare: { where: 'FL', defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", ignored: { level: 'warning', why: 'no captures' } },
-  'default-server': { where: 'DLB', capAlert: "'default-server' not allowed because %K '%N' has no backend capability." },
-  default_backend: { where: 'DFL', max: 1, apply: applyDefaultBackend },
-  description: { where: 'FLB', apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } },
-  disabled: { where: 'DFLB', max: 0, apply: c => { c.proxy.disabled = true } },
-  dispatch: { ...ign('LB', 'no dispatch address; use a server line'), max: 1 },
-  'email-alert': ign('DFLB', 'no e-mail alerts'),
-  enabled: { where: 'DFLB', max: 0, apply: c => { c.proxy.disabled = false } },
-  errorfile: { where: 'DFLB', apply: applyErrorfile },
-  errorfiles: { where: 'DFLB', apply: applyErrorfiles },
-  errorloc: ign('DFLB', 'errorloc redirects are not served'),
-  errorloc302: ign('DFLB', 'errorloc redirects are not served'),
-  errorloc303: ign('DFLB', 'errorloc redirects are not served'),
-  'error-log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
-  'force-persist': ign('LB', 'no persistence'),
-  filter: { where: 'FLB', defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter },
-  fullconn: { ...ign('DLB', 'no dynamic maxconn'), max: 1 },
-  'hash-type': { where: 'DLB', apply: applyHashType },
-  'http-after-response': { where: 'D!FLB', apply: (c) => { c.markRules(); say(c, { level: 'warning', why: 'http-after-response rules are not run' }, 'http-after-response') } },
-  'http-check': { where: 'DLB', apply: applyHttpCheck },
-  'http-error': ign('DFLB', 'http-error statements are not served'),
-  'http-request': { where: 'D!FLB', apply: ruleInto('httpRequest') },
-  'http-response': { where: 'D!FLB', apply: ruleInto('httpResponse') },
-  'http-reuse': { where: 'DLB', apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } },
-  'http-send-name-header': ign('DLB', 'the server name header is not added'),
-  id: { where: 'FLB', max: 1, apply: applyId },
-  'ignore-persist': ign('LB', 'no persistence'),
-  'load-server-state-from-file': ign('DLB', 'no server state file'),
-  log: { where: 'DFLB', apply: (c, a) => { if (c.kwm !== 'std' || (a[1] === 'global' && a[2] === undefined) || checkLogTarget(a, c.alert, c.env)) say(c, SILENT_LOG, 'log') } },
-  'log-format': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
-  'log-format-sd': ign('DFL', 'logging goes through the Fastify logger', 'notice'),
-  'log-tag': ign('DFLB', 'logging goes through the Fastify logger', 'notice'),
-  'max-keep-alive-queue': ign('DLB', 'connection reuse is left to undici'),
-  maxconn: { where: 'DFL', max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } },
-  mode: { where: 'DFLB', max: 1, apply: applyMode },
-  monitor: { where: 'FL', ignored: { level: 'warning', why: 'no monitor-fail' } },
-  'monitor-uri': { where: 'DFL', max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'monitor-uri' expects an URI."); say(c, { level: 'warning', why: "use 'http-request return status 200' for a health URI" }, 'monitor-uri') } },
+  acl: row('D!FLB', 'yes', { apply: applyAcl }),
+  backlog: row('DFL', inert('the listen backlog is left to Node'), { max: 1 }),
+  balance: row('DLB', 'yes', { apply: applyBalance }),
+  bind: row('FL', 'yes', { apply: applyBind }),
+  'bind-process': row('DFLB', 'args', { apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") }),
+  capture: row('FL', { inert: 'captures only feed logs', notice: true }, { apply: applyCapture }),
+  'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
+  'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
+  'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
+  compression: row('DFLB', unsupported('compresses responses')),
+  cookie: row('DLB', unsupported(`cookie persistence: ${PERSISTENCE}`), { apply: applyCookie }),
+  declare: row('FL', inert('captures only feed logs'), { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section" }),
+  'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
+  default_backend: row('DFL', 'yes', { max: 1, apply: applyDefaultBackend }),
+  description: row('FLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } }),
+  disabled: row('DFLB', 'yes', { max: 0, apply: c => { c.proxy.disabled = true } }),
+  dispatch: row('LB', unsupported('sends requests to a fixed address when there is no server'), { max: 1 }),
+  'email-alert': row('DFLB', inert('no e-mail alerts are sent')),
+  enabled: row('DFLB', 'yes', { max: 0, apply: c => { c.proxy.disabled = false } }),
+  errorfile: row('DFLB', 'yes', { apply: applyErrorfile }),
+  errorfiles: row('DFLB', 'yes', { apply: applyErrorfiles }),
+  errorloc: row('DFLB', unsupported('answers an error status with a redirect')),
+  errorloc302: row('DFLB', unsupported('answers an error status with a redirect')),
+  errorloc303: row('DFLB', unsupported('answers an error status with a redirect')),
+  'error-log-format': row('DFL', LOGGING),
+  'force-persist': row('LB', unsupported('keeps persistence to a down server on a condition')),
+  filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
+  fullconn: row('DLB', inert('no dynamic maxconn'), { max: 1 }),
+  'hash-type': row('DLB', 'yes', { apply: applyHashType }),
+  'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
+  'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
+  'http-error': row('DFLB', unsupported('defines the response sent for an error status')),
+  'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
+  'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
+  'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } }),
+  'http-send-name-header': row('DLB', unsupported('adds the chosen server\'s name to requests')),
+  id: row('FLB', 'yes', { max: 1, apply: applyId }),
+  'ignore-persist': row('LB', unsupported('skips persistence on a condition')),
+  'load-server-state-from-file': row('DLB', inert('no server state file')),
+  log: row('DFLB', LOGGING, { apply: (c, a) => { if (c.kwm === 'std' && !(a[1] === 'global' && a[2] === undefined)) checkLogTarget(a, c.alert, c.env) } }),
+  'log-format': row('DFL', LOGGING),
+  'log-format-sd': row('DFL', LOGGING),
+  'log-tag': row('DFLB', LOGGING),
+  'max-keep-alive-queue': row('DLB', inert('connection reuse is left to undici')),
+  maxconn: row('DFL', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } }),
+  mode: row('DFLB', 'yes', { max: 1, apply: applyMode }),
+  monitor: row('FL', unsupported('makes the monitor URI report failure on a condition'), { apply: (c, a) => { if (a[1] !== 'fail') c.alert("'monitor' only supports 'fail'.") } }),
+  'monitor-uri': row('DFL', unsupported('answers that URI itself with 200 OK, without a server'), { max: 1, apply: (c, a) => { if (!a[1]) c.alert("'monitor-uri' expects an URI.") } }),
   'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
-  option: { where: 'DFLB', apply: applyOption },
-  'external-check': { where: 'DLB', apply: applyExternalCheck },
-  persist: ign('DLB', 'no persistence'),
-  'rate-limit': ign('DFL', 'no session rate limiting'),
-  redirect: { where: 'FLB', apply: applyRedirect },
-  retries: { where: 'DLB', apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) }, max: 1 },
-  'retry-on': { where: 'DLB', capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn },
-  server: { where: 'LB', capAlert: "'server' not allowed because %K '%N' has no backend capability." },
-  'server-state-file-name': ign('DLB', 'no server state file'),
-  'server-template': { where: 'LB', capAlert: "'server-template' not allowed because %K '%N' has no backend capability.", apply: applyServerTemplate },
-  source: ign('DLB', 'the source address is chosen by the system'),
-  'srvtcpka-cnt': ign('DLB', 'TCP keep-alive is left to Node'),
-  'srvtcpka-idle': ign('DLB', 'TCP keep-alive is left to Node'),
-  'srvtcpka-intvl': ign('DLB', 'TCP keep-alive is left to Node'),
-  stats: { where: 'DFLB', apply: applyStats },
-  stick: { where: 'LB', ignored: { level: 'warning', why: 'no stick tables' } },
-  'stick-table': { where: 'FLB', defaultsMsg: "'stick-table' is not supported in 'defaults' section.", ignored: { level: 'warning', why: 'no stick tables' } },
-  'tcp-check': ign('DLB', 'no tcp-check scripts'),
-  'tcp-request': { where: 'D!FLB', apply: applyTcpRequest },
-  'tcp-response': { where: 'D!LB', capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: (c, a) => { if (a[1] !== 'inspect-delay') c.markRules(); say(c, { level: 'warning', why: 'TCP-level rules are not run' }, 'tcp-response') } },
-  timeout: { where: 'DFLB', apply: applyTimeout },
-  transparent: { ...ign('DLB', 'no transparent proxying'), max: 0 },
-  'unique-id-format': ign('DFL', 'no unique-id'),
-  'unique-id-header': ign('DFL', 'no unique-id'),
-  use_backend: { where: 'FL', apply: applyUseBackend },
-  'use-server': ign('LB', 'no use-server rules'),
-  'use-fcgi-app': { where: 'LB', defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section", ignored: { level: 'warning', why: 'no FastCGI' } },
+  option: row('DFLB', 'args', { apply: applyOption }),
+  'external-check': row('DLB', inert('no external checks; the check runs as a TCP connect check'), { apply: applyExternalCheck }),
+  persist: row('DLB', unsupported(`RDP cookie persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!/^rdp-cookie(\(.*\))?$/.test(a[1] ?? '')) c.alert('unknown persist method.') } }),
+  'rate-limit': row('DFL', inert('no session rate limiting')),
+  redirect: row('FLB', 'yes', { apply: applyRedirect }),
+  retries: row('DLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) }, max: 1 }),
+  'retry-on': row('DLB', 'yes', { capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn }),
+  server: row('LB', 'yes', { capAlert: "'server' not allowed because %K '%N' has no backend capability." }),
+  'server-state-file-name': row('DLB', inert('no server state file')),
+  'server-template': row('LB', unsupported('creates the backend\'s servers from a template'), { capAlert: "'server-template' not allowed because %K '%N' has no backend capability.", apply: applyServerTemplate }),
+  source: row('DLB', inert('the source address is chosen by the system')),
+  'srvtcpka-cnt': row('DLB', inert('TCP keep-alive is left to Node')),
+  'srvtcpka-idle': row('DLB', inert('TCP keep-alive is left to Node')),
+  'srvtcpka-intvl': row('DLB', inert('TCP keep-alive is left to Node')),
+  stats: row('DFLB', 'yes', { apply: applyStats }),
+  stick: row('LB', unsupported(`stick-table persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!['on', 'match', 'store-request', 'store-response'].includes(a[1] ?? '')) c.alert("'stick' expects 'on', 'match', or 'store'.") } }),
+  'stick-table': row('FLB', unsupported('stick tables: tracking, rate limits, persistence'), { defaultsMsg: "'stick-table' is not supported in 'defaults' section." }),
+  'tcp-check': row('DLB', inert('no tcp-check scripts; the check runs as a TCP connect check')),
+  'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
+  'tcp-response': row('D!LB', 'args', { capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: applyTcpRules }),
+  timeout: row('DFLB', 'args', { apply: applyTimeout }),
+  transparent: row('DLB', inert('no transparent proxying'), { max: 0 }),
+  'unique-id-format': row('DFL', inert('no unique IDs are generated')),
+  'unique-id-header': row('DFL', unsupported('adds a unique ID header to requests')),
+  use_backend: row('FL', 'yes', { apply: applyUseBackend }),
+  'use-server': row('LB', unsupported('sends requests to a named server on a condition')),
+  'use-fcgi-app': row('LB', unsupported('talks FastCGI to the servers'), { defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section" }),
   // Removed directives keep a row for HAProxy's message (src/cfgparse-listen.c).
   reqrep: since21('reqrep', "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."),
   reqirep: since21('reqirep', "Use 'http-request replace-header' instead."),
@@ -1017,13 +1102,27 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   appsession: removed("'appsession' is not supported anymore since HAProxy 1.6.")
 }
 
+/** Filters of HAProxy 2.6 (§9) and what each does; `trace` only logs. */
+const FILTERS: Record<string, Support> = {
+  trace: inert('the trace filter only logs'),
+  compression: unsupported('compresses responses'),
+  cache: unsupported('serves responses from a cache'),
+  spoe: unsupported('sends requests to SPOE agents'),
+  'bwlim-in': unsupported('limits request bandwidth'),
+  'bwlim-out': unsupported('limits response bandwidth'),
+  'fcgi-app': unsupported('talks FastCGI to the servers')
+}
+
 /** `filter <name> [args]` (§9): HAProxy loads a SPOE filter's own configuration file while parsing. */
 function applyFilter (c: ProxyCtx, args: string[]): void {
+  const name = args[1] ?? ''
+  const support = FILTERS[name]
+  if (support === undefined) return c.alert(`'filter' : unknown keyword '${name}'.`)
   const i = args.indexOf('config')
-  if (args[1] === 'spoe' && i > 0 && args[i + 1] !== undefined && !isReadableFile(c.path(args[i + 1]!))) {
+  if (name === 'spoe' && i > 0 && args[i + 1] !== undefined && !isReadableFile(c.path(args[i + 1]!))) {
     return c.alert(`'filter' : 'Could not open configuration file ${args[i + 1]} : No such file or directory'`)
   }
-  say(c, { level: 'warning', why: 'no filters' }, `filter ${args[1] ?? ''}`.trim())
+  report(c, support, `filter ${name}`)
 }
 
 const COOKIE_FLAGS = ['rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'preserve', 'httponly', 'secure', 'dynamic']
@@ -1036,7 +1135,6 @@ function applyCookie (c: ProxyCtx, args: string[]): void {
     if (COOKIE_VALUED.includes(args[i]!)) i++
     else if (!COOKIE_FLAGS.includes(args[i]!)) return c.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.")
   }
-  say(c, { level: 'warning', why: 'no cookie persistence' }, 'cookie')
 }
 
 /** `errorfiles <name> [<code> ...]` (§4.2): the http-errors section, optionally only some codes of it. */
@@ -1046,13 +1144,12 @@ function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   c.proxy.errorFilesSection = args[1]
 }
 
-/** `server-template <prefix> <num | range> <fqdn>[:<port>] [params]` (§4.2): checked, not expanded. */
+/** `server-template <prefix> <num | range> <fqdn>[:<port>] [params]` (§4.2): checked only. */
 function applyServerTemplate (c: ProxyCtx, args: string[]): void {
   if (!args[3]) return c.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.")
   if (!/^\d+(-\d+)?$/.test(args[2]!)) return c.alert(`Wrong server-template number or range arg '${args[2]}'.`)
   const e = applyServerOptions({}, args.slice(4), { name: args[1]!, path: c.path, caBase: c.caBase, crtBase: c.crtBase, env: c.env }, false)
-  if (e !== null) return c.alert(`'server ${c.proxy.name}/${args[1]}' : ${e}`)
-  say(c, { level: 'warning', why: 'server templates are not expanded' }, 'server-template')
+  if (e !== null) c.alert(`'server ${c.proxy.name}/${args[1]}' : ${e}`)
 }
 
 /** `external-check command <cmd>` / `external-check path <path>` (§4.2). */
@@ -1060,25 +1157,70 @@ function applyExternalCheck (c: ProxyCtx, args: string[]): void {
   if (args[1] === undefined) return c.alert("missing argument after 'external-check'.")
   if (args[1] !== 'command' && args[1] !== 'path') return c.alert(`'external-check' only supports 'command' and 'path'. but got '${args[1]}'.`)
   if (args[2] === undefined) return c.alert(`missing argument after '${args[1]}'.`)
-  if (tooMany(c, args, 2, 'external-check')) return
-  say(c, { level: 'warning', why: 'no external checks' }, `external-check ${args[1]}`)
+  tooMany(c, args, 2, 'external-check')
 }
 
-function applyTcpRequest (c: ProxyCtx, args: string[]): void {
+/** Actions of `tcp-request connection|session` (src/tcp_rules.c), as HAProxy lists them. */
+const TCP_CONNECTION_ACTIONS = ['accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', "track-sc0' ... 'track-sc2", 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)',
+  'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port',
+  'set-tos', 'silent-drop']
+
+/** Per `tcp-request`/`tcp-response` ruleset, the actions it takes (src/tcp_rules.c). */
+const TCP_RULESETS: Record<string, Record<string, string[]>> = {
+  'tcp-request': {
+    connection: TCP_CONNECTION_ACTIONS,
+    session: TCP_CONNECTION_ACTIONS,
+    content: ['accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', "track-sc0' ... 'track-sc2", 'ot-group', 'set-log-level', 'set-nice', 'switch-mode',
+      'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)',
+      'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset']
+  },
+  'tcp-response': {
+    content: ['accept', 'close', 'reject', 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)',
+      'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop']
+  }
+}
+
+/** TCP rule actions that only log, trace or tune the socket; every other one changes what happens to the connection. */
+const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
+
+/**
+ * `tcp-request inspect-delay|connection|session|content …` and `tcp-response inspect-delay|content …`
+ * (§4.2): the ruleset and action are checked as HAProxy does; the rules themselves are not run,
+ * so an action that accepts, rejects, tracks or rewrites is unsupported.
+ */
+function applyTcpRules (c: ProxyCtx, args: string[]): void {
+  const kw = args[0]!
   const sub = args[1] ?? ''
-  if ((sub === 'connection' || sub === 'session') && !c.isDefaults && c.proxy.kind === 'backend') {
+  const where = `${c.isDefaults ? 'defaults' : c.proxy.kind === 'listen' ? 'proxy' : c.proxy.kind} '${c.proxy.name}'`
+  const rulesets = TCP_RULESETS[kw]!
+  if (sub === 'inspect-delay') {
+    const r = parseTime(args[2] ?? '')
+    if (!args[2] || !r.ok) return c.alert(`'${kw} inspect-delay' expects a positive delay in milliseconds, in ${where}`)
+    return report(c, inert('no content is inspected before HTTP'), `${kw} inspect-delay`)
+  }
+  const actions = rulesets[sub]
+  if (actions === undefined) {
+    return c.alert(kw === 'tcp-request'
+      ? `'tcp-request' expects 'inspect-delay', 'connection', or 'content' in ${where} (got '${sub}')`
+      : `'tcp-response' expects 'inspect-delay' or 'content' in ${where} (got '${sub}')`)
+  }
+  if (kw === 'tcp-request' && (sub === 'connection' || sub === 'session') && !c.isDefaults && c.proxy.kind === 'backend') {
     return c.alert(`tcp-request ${sub} is not allowed because backend ${c.proxy.name} is not a frontend`)
   }
-  if (sub !== 'inspect-delay') c.markRules()
-  say(c, { level: 'warning', why: 'TCP-level rules are not run' }, `tcp-request ${sub}`.trim())
+  const action = args[2] ?? ''
+  const track = /^track-sc(\d+)$/.exec(action)
+  const listed = track !== null ? actions.includes("track-sc0' ... 'track-sc2") : actions.includes(action.replace(/\(.*$/, '(*)')) || actions.includes(action)
+  if (!listed) return c.alert(`'${kw} ${sub}' expects '${actions.join("', '")}' in ${where} (got '${action}').`)
+  if (track !== null && Number(track[1]) > 2) return c.alert(`'${kw} ${sub} ${action}' : ${track[1]} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`)
+  c.markRules()
+  report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
   if (sub !== 'cookie' && sub !== 'request' && sub !== 'response') {
-    return c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+    c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
   }
-  say(c, { level: 'notice', why: 'captures only feed logs' }, `capture ${sub}`)
 }
 
 function applyId (c: ProxyCtx, args: string[]): void {
@@ -1256,17 +1398,17 @@ export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
 export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>()
 
 /**
- * Each such section is reported once, with its line, as a warning saying why it does not matter
- * here: nothing in them changes how HTTP requests are routed, and HAProxy accepts them.
+ * What this gateway does with each of those sections (Support): each is reported once, at its
+ * line. Only cache and FastCGI change responses; the others matter outside HTTP routing.
  */
-export const OTHER_SECTIONS: Record<string, string> = {
-  peers: 'stick-table synchronisation between peers is not implemented',
-  resolvers: 'servers are resolved once, at start-up, by the system resolver',
-  mailers: 'e-mail alerts are not sent',
-  cache: 'responses are not cached',
-  program: 'no external programs are started',
-  ring: 'logs go through the Fastify logger',
-  'fcgi-app': 'FastCGI applications are not supported',
-  'log-forward': 'syslog forwarding is not implemented',
-  namespace_list: 'network namespaces are not supported'
+export const OTHER_SECTIONS: Record<string, Support> = {
+  peers: inert('peers only synchronise stick tables, which are not implemented'),
+  resolvers: inert('servers are resolved once, at start-up, by the system resolver'),
+  mailers: inert('e-mail alerts are not sent'),
+  cache: unsupported('caches HTTP responses'),
+  program: inert('no external programs are started'),
+  ring: inert('logs go through the Fastify logger'),
+  'fcgi-app': unsupported('FastCGI applications'),
+  'log-forward': inert('syslog forwarding is not implemented'),
+  namespace_list: inert('network namespaces are not supported')
 }

@@ -10,7 +10,7 @@ import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { atoi, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
+  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -35,6 +35,8 @@ interface ProxyState {
   implicitRef: boolean
   inheritors: Set<'fe' | 'be'>
   ctx: ProxyCtx | null
+  /** Unsupported keywords met, reported once the section's mode is known (see finish). */
+  unsupported: Array<{ loc: Loc, what: string, does: string }>
 }
 
 type Current =
@@ -46,6 +48,9 @@ type Current =
   | { kind: 'other', name: string }
 
 const NAME_CHARS = /[^A-Za-z0-9_.:-]/
+
+/** Keywords named in messages with their first argument (`capture request`, `stick on`, `persist rdp-cookie`). */
+const SHOWN_WITH_SUB = ['capture', 'monitor', 'stick', 'persist', 'declare']
 
 /**
  * Whether a server's name can become a DNS query (src/resolvers.c resolv_str_to_dn_label):
@@ -234,9 +239,11 @@ class ConfigParser {
       this.cur = { kind: 'http-errors', he }
       return true
     }
-    const why = OTHER_SECTIONS[kw]
-    if (why !== undefined) {
-      this.diags.warn(`'${kw}' section${words[1] ? ` '${words[1]}'` : ''} is not supported by fastify-haproxy and is ignored (${why}).`, loc, kw)
+    const support = OTHER_SECTIONS[kw]
+    if (support !== undefined) {
+      const what = `'${kw}' section${words[1] ? ` '${words[1]}'` : ''}`
+      if (typeof support === 'object' && 'unsupported' in support) this.diags.alert(`${what} is not supported by fastify-haproxy (${support.unsupported}).`, loc, kw)
+      else if (typeof support === 'object') this.diags.warn(`${what} is accepted but has no effect in fastify-haproxy (${support.inert}).`, loc, kw)
       if (words[1]) {
         const names = this.otherNames.get(kw) ?? new Set<string>()
         names.add(words[1])
@@ -300,7 +307,8 @@ class ConfigParser {
       explicitRef: false,
       implicitRef: false,
       inheritors: new Set(),
-      ctx: null
+      ctx: null,
+      unsupported: []
     }
     if (parent !== null && parent.hasRules && !isDefaults) {
       const caps: Array<'fe' | 'be'> = kw === 'frontend' ? ['fe'] : kw === 'backend' ? ['be'] : ['fe', 'be']
@@ -367,6 +375,8 @@ class ConfigParser {
         alert: m => diags.alert(m, c.loc),
         warn: m => diags.warn(m, c.loc),
         notice: m => diags.notice(m, c.loc),
+        alerts: () => diags.alerts,
+        unsupported: (what, does) => { st.unsupported.push({ loc: c.loc, what, does }) },
         path: this.pathOf,
         markRules: () => { st.hasRules = true },
         env: this.env,
@@ -397,7 +407,8 @@ class ConfigParser {
       return
     }
     const c = this.ctx(st, loc, kwm)
-    const shown = kw === 'capture' || kw === 'monitor' || (kw === 'stats' && args[1] === 'admin') ? `${kw} ${args[1] ?? ''}`.trim() : kw
+    const shown = SHOWN_WITH_SUB.includes(kw) || (kw === 'stats' && args[1] === 'admin') ? `${kw} ${args[1] ?? ''}`.trim() : kw
+    let effective = true
     if (st.isDefaults) {
       if (!row.where.includes('D')) {
         c.alert(row.defaultsMsg ?? `'${shown}' not allowed in 'defaults' section.`)
@@ -415,6 +426,7 @@ class ConfigParser {
       }
       // HAProxy warns (warnifnotcap) and still reads the line: its references are checked later.
       c.warn(`'${kw}' ignored because ${st.proxy.kind} '${st.proxy.name}' has no ${other} capability.`)
+      effective = false
     }
     // The mode check comes first in HAProxy (unknown mode before extra words).
     if (row.max !== undefined && args.length > row.max + 1 && !(kw === 'mode' && !['http', 'tcp', 'health'].includes(args[1] ?? ''))) {
@@ -425,12 +437,10 @@ class ConfigParser {
       this.serverLine(st, args, loc, kw === 'default-server')
       return
     }
-    if (row.ignored) {
-      const msg = `'${shown}' is accepted but has no effect in fastify-haproxy (${row.ignored.why}).`
-      if (row.ignored.level === 'warning') c.warn(msg)
-      else c.notice(msg)
-    }
+    const alerts = this.diags.alerts
     if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
+    // A line HAProxy itself ignores (no capability) or refused needs no word on our support.
+    if (effective && this.diags.alerts === alerts) report(c, row.support, shown)
   }
 
   private serverLine (st: ProxyState, args: string[], loc: Loc, isDefault: boolean): void {
@@ -710,9 +720,23 @@ class ConfigParser {
     }
   }
 
+  /**
+   * The project's rule for what HAProxy does and we do not: an alert in a section served as HTTP
+   * (explicitly, or coerced for lack of a mode), a warning in a `mode tcp` one, which the CLI
+   * refuses whole anyway.
+   */
+  private reportUnsupported (st: ProxyState, tcp: boolean): void {
+    for (const u of st.unsupported) {
+      const msg = `'${u.what}' is not supported by fastify-haproxy (${u.does}).`
+      if (tcp) this.diags.warn(`${msg} Proxy in 'mode tcp', itself not supported.`, u.loc, u.what.split(' ')[0])
+      else this.diags.alert(msg, u.loc, u.what.split(' ')[0])
+    }
+  }
+
   /** Closes parsing: ids, modes and the facts HAProxy derives once every section is read. */
   finish (): ParsedConfig {
     this.checkCustomIds()
+    for (const d of this.defaults) this.reportUnsupported(d, d.proxy.mode === 'tcp' && d.proxy.modeExplicit)
     assignProxyIds(this.proxies, this.states)
     for (const ul of this.userlists) {
       for (const u of ul.users) {
@@ -732,6 +756,7 @@ class ConfigParser {
         }
         p.httpCheck = null
       }
+      this.reportUnsupported(st, p.mode === 'tcp' && p.modeExplicit)
       if (!p.modeExplicit) {
         this.diags.warn(`${p.kind} '${p.name}' has no 'mode' (nor does its defaults section): HAProxy 2.6 would run it in TCP mode. fastify-haproxy serves HTTP only and runs it as 'mode http'; add 'mode http' to say so.`, p.loc, 'mode')
         p.mode = 'http'

@@ -52,6 +52,9 @@ const LINES: Array<[string, string | null]> = [
   ['acl x srv_conn(be/s1) gt 10', null],
   ['acl x queue(be) gt 10', null],
   ['acl x nbsrv(be) gt 0', null],
+  ['http-request set-header x %[be_name]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : sample fetch <be_name]> may not be reliably used here because it needs 'backend' which is not available here."],
+  ['http-request set-var(txn.x) be_id', "error detected in frontend 'fe' while parsing 'http-request set-var(txn.x)' rule : fetch method 'set-var(txn.x)' extracts information from 'backend', none of which is available here."],
+  ['http-response set-header x %[be_name]%[be_id]', null],
   ['http-request set-header x %[status]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : sample fetch <status]> may not be reliably used here because it needs 'HTTP response' which is not available here."],
   ['http-response set-header x %[req.hdr(host)]', "error detected in frontend 'fe' while parsing 'http-response set-header' rule : sample fetch <req.hdr(host)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."],
   ['http-request deny if { status 200 }', null],
@@ -132,6 +135,20 @@ describe('checkExpressions words errors as HAProxy', () => {
     fe.responseRules(txnFromParts({ url: '/x' }), res)
     assert.deepEqual(res.headers, { x: 'y' })
     assert.equal(fe.requestRules(txnFromParts({ url: '/x' })), null)
+  })
+  test('a frontend\'s request rules cannot read the backend: be_name conditions never match, as in HAProxy', () => {
+    const config = parseConfig(configWith('acl b be_name be\n  use_backend be if b\n  http-request deny if { be_id 2 }'), { filename: join(dir, 'haproxy.cfg') })
+    assert.deepEqual(checkExpressions(config).map((d) => `${d.level} ${d.loc?.line}: ${d.message}`), [
+      "warning 9: acl 'b' will never match because it only involves keywords that are incompatible with 'frontend use-backend rule'",
+      "warning 10: anonymous acl will never match because it uses keyword 'be_id' which is incompatible with 'frontend http-request header rule'"
+    ])
+  })
+  test('nbsrv, be_conn and queue without a backend argument need a proxy with backend capability', () => {
+    for (const fetch of ['nbsrv', 'be_conn', 'queue']) {
+      assert.deepEqual(alertsOf(`acl x ${fetch} gt 0`), [`error detected while parsing ACL 'x' : proxy 'fe', referenced in arg 1 of sample fetch keyword '${fetch}', has not backend capability.`])
+      const inBackend = parseConfig(configWith('default_backend be').replace('  server s1', `  acl x ${fetch} gt 0\n  server s1`), { filename: join(dir, 'haproxy.cfg') })
+      assert.deepEqual(checkExpressions(inBackend).filter((d) => d.level === 'alert'), [])
+    }
   })
   test('compileProxy throws with the diagnostics attached', () => {
     const config = parseConfig(configWith('http-request deny if nope'), { filename: join(dir, 'haproxy.cfg') })

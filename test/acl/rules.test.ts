@@ -564,3 +564,32 @@ backend be_bk
     assert.equal(body, want)
   }
 })
+
+test('srv_conn, srv_queue, queue and be_conn read live state through the hooks; without hooks they have no value', async () => {
+  const text = `defaults
+  mode http
+  timeout queue 5s
+frontend fe
+  bind :8080
+  http-request return status 200 content-type text/plain lf-string "sc=%[srv_conn(be/s1)] sq=%[srv_queue(be/s1)] q=%[queue(be)] bc=%[be_conn(be)]"
+backend be
+  server s1 127.0.0.1:1 maxconn 1
+`
+  const config = parseConfig(text, { filename: '/live.cfg' })
+  const be = new Backend(config.proxies[1])
+  const fe = compileProxy(config.proxies[0], config, { backend: (name) => name === 'be' ? be : undefined })
+  const body = (c: CompiledProxy): string => { const d = c.requestRules(txnFromParts()); return d?.kind === 'reply' ? String(d.body) : '' }
+  assert.equal(body(fe), 'sc=0 sq=0 q=0 bc=0')
+  const first = be.acquire(txnFromParts(), null)
+  assert.ok(first !== null && !(first instanceof Promise))
+  const waiting = be.acquire(txnFromParts(), null)
+  assert.ok(waiting instanceof Promise)
+  assert.equal(body(fe), `sc=1 sq=${be.servers[0].qcur} q=${be.qcur} bc=0`)
+  assert.equal(be.servers[0].qcur + be.qcur, 1)
+  assert.equal(body(compileProxy(config.proxies[0], config)), 'sc= sq= q= bc=')
+  be.release(first)
+  const second = await waiting
+  assert.ok(second !== null)
+  be.release(second)
+  be.close()
+})

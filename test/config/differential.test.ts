@@ -44,7 +44,7 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['bind on a host that does not resolve', D + FE.replace('127.0.0.1:18080', 'no-such-host.invalid:80') + BE],
   ['server on a host that does not resolve', D + FE + 'backend be\n    server s1 no-such-host.invalid:80\n'],
   ['server host unresolved but with resolvers', 'resolvers dns\n    nameserver d 127.0.0.1:53\n' + D + FE + 'backend be\n    server s1 no-such-host.invalid:80 resolvers dns\n'],
-  ['peers, cache and ring sections', 'peers p\n    peer x 127.0.0.1:10000\ncache c\n    total-max-size 4\nring r\n    size 32764\n' + D + FE + BE],
+  ['peers and ring sections', 'peers p\n    peer x 127.0.0.1:10000\nring r\n    size 32764\n' + D + FE + BE],
   ['default_backend to a missing backend', D + FE.replace('default_backend be', 'default_backend nowhere') + BE],
   ['balance variants', D + FE + 'backend be\n    balance url_param uid\n    server s 127.0.0.1:1\nbackend b2\n    balance hdr(host)\n    server s 127.0.0.1:1\nbackend b3\n    balance random(2)\n    hash-type consistent\n    server s 127.0.0.1:1\n'],
   ['unknown balance', D + FE + 'backend be\n    balance fastest\n    server s 127.0.0.1:1\n'],
@@ -82,7 +82,9 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['an extra argument to a global flag', 'global\n    daemon extra\n' + D + FE + BE],
   ['an extra argument to a tune keyword that does not check', 'global\n    tune.lua.maxmem 10 extra\n' + D + FE + BE],
   ['ssl-default-bind-options with an unknown option', 'global\n    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets frob\n' + D + FE + BE],
-  ['cookie options', D + FE + 'backend be\n    cookie SRV insert indirect nocache domain .example.com\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['cookie options in a mode tcp backend', D + FE + BE + 'backend bt\n    mode tcp\n    cookie SRV insert indirect nocache domain .example.com\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['an action reads its own words before the condition: return string "unless"', D + FE.replace('    default_backend', '    http-request return status 200 string unless\n    default_backend') + BE],
+  ['an action reads its own words before the condition: content-type "if", set-header value "unless"', D + FE.replace('    default_backend', '    http-request return status 200 content-type if string x\n    http-request set-header X-A unless if TRUE\n    http-request redirect location if\n    default_backend') + BE],
   ['cookie with an unknown option', D + FE + 'backend be\n    cookie SRV insert sticky\n    server s1 127.0.0.1:1\n'],
   ['balance modifiers', D + FE + 'backend be\n    balance url_param uid check_post\n    server s 127.0.0.1:1\nbackend b2\n    balance hdr(host) use_domain_only\n    server s 127.0.0.1:1\n'],
   ['balance hdr with an unknown modifier', D + FE + 'backend be\n    balance hdr(host) foo\n    server s 127.0.0.1:1\n'],
@@ -104,6 +106,34 @@ test('differential: the one deliberate difference — a 1.x address on the secti
   assert.match(real.stderr, /please use the 'bind' keyword for listening addresses/)
   assert.equal(ours.status, 0, ours.stderr)
   assert.match(ours.stderr, /address '\*:5000' on the 'frontend' line is HAProxy 1\.x syntax/)
+})
+
+// The project's rule: keywords HAProxy implements and we do not, that change requests or
+// responses, fail our -c (test/config/support.test.ts has every decision).
+const DELIBERATE: Array<[string, string, RegExp]> = [
+  ['cookie persistence', D + FE + 'backend be\n    cookie SRV insert indirect nocache\n    server s1 127.0.0.1:1 cookie a\n', /\[.*case\d+\.cfg:10\] : 'cookie' is not supported by fastify-haproxy/],
+  ['a cache section', 'cache c\n    total-max-size 4\n' + D + FE + BE, /\[.*case\d+\.cfg:1\] : 'cache' section 'c' is not supported by fastify-haproxy/],
+  ['a monitor URI', D + FE + '    monitor-uri /health\n' + BE, /\[.*case\d+\.cfg:9\] : 'monitor-uri' is not supported by fastify-haproxy/],
+  ['a TCP connection rule', D + FE + '    tcp-request connection reject if { src 10.0.0.0/8 }\n' + BE, /\[.*case\d+\.cfg:9\] : 'tcp-request connection reject' is not supported by fastify-haproxy/]
+]
+
+test('differential: deliberate differences — unsupported keywords that change requests', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-diff-'))
+  try {
+    for (const [i, [name, text, message]] of DELIBERATE.entries()) {
+      await t.test(name, () => {
+        const file = join(dir, `case${i}.cfg`)
+        writeFileSync(file, text)
+        const real = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', cwd: dir })
+        const ours = spawnSync(process.execPath, [CLI, '-c', '-f', file], { encoding: 'utf8', cwd: dir })
+        assert.equal(real.status, 0, real.stderr)
+        assert.equal(ours.status, 1, ours.stderr)
+        assert.match(ours.stderr, message)
+      })
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('differential: same verdict as haproxy -c', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, async (t) => {

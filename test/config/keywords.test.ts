@@ -8,13 +8,16 @@ import { parseConfig } from '../../lib/config/parse.js'
 test('proxy rows: sections are §4.1 letters and each row says what it does', () => {
   for (const [name, row] of Object.entries(PROXY_KEYWORDS)) {
     assert.match(row.where, /^D?!?F?L?B?$/, name)
-    assert.ok(row.apply !== undefined || row.ignored !== undefined || row.removed !== undefined || row.capAlert !== undefined || name === 'server' || name === 'default-server', `${name} does nothing`)
+    assert.ok(row.support !== 'removed' || row.removed !== undefined, `${name}: removed rows carry HAProxy's message`)
+    assert.ok(row.support !== 'args' || row.apply !== undefined, `${name}: a decision by argument is made by apply`)
+    assert.ok(row.support !== 'yes' || row.apply !== undefined || name === 'server' || name === 'default-server', `${name}: supported but does nothing`)
     if (row.where.includes('F')) assert.ok(row.where.includes('L'), `${name}: a listen has every frontend keyword`)
     if (row.where.includes('B')) assert.ok(row.where.includes('L'), `${name}: a listen has every backend keyword`)
   }
   for (const [name, row] of Object.entries(OPTIONS)) {
     assert.match(row.where, /^D?F?L?B?$/, name)
-    assert.ok(row.apply !== undefined || row.ignored !== undefined || row.removed !== undefined, `option ${name} does nothing`)
+    assert.ok(row.support !== 'removed' || row.removed !== undefined, `option ${name}: removed rows carry HAProxy's message`)
+    assert.ok((row.support !== 'yes' && row.support !== 'args') || row.apply !== undefined, `option ${name}: supported but does nothing`)
   }
 })
 

@@ -145,9 +145,9 @@ test('userlist and http-errors sections', () => {
 
 test('other HAProxy sections are recognised, reported once with their line, and skipped', () => {
   const c = parse('peers p\n peer a 127.0.0.1:1024\nresolvers dns\n nameserver d 127.0.0.1:53\n hold valid 10s\ncache c\n total-max-size 4\nprogram x\n command /bin/true\nring r\nmailers m\n' + DEFAULTS)
-  assert.deepEqual(alerts(c), [])
-  assert.deepEqual(warnings(c).map(d => [d.loc?.line, d.keyword]), [[1, 'peers'], [3, 'resolvers'], [6, 'cache'], [8, 'program'], [10, 'ring'], [11, 'mailers']])
-  assert.match(warnings(c)[0]!.message, /^'peers' section 'p' is not supported by fastify-haproxy and is ignored/)
+  assert.deepEqual(alerts(c), ["6: 'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."])
+  assert.deepEqual(warnings(c).map(d => [d.loc?.line, d.keyword]), [[1, 'peers'], [3, 'resolvers'], [8, 'program'], [10, 'ring'], [11, 'mailers']])
+  assert.match(warnings(c)[0]!.message, /^'peers' section 'p' is accepted but has no effect in fastify-haproxy/)
   const ns = parse('resolvers dns\n nameserver d no-such-name.invalid:53\n')
   assert.deepEqual(alerts(ns), ["2: 'nameserver d' : invalid address: 'no-such-name.invalid' in 'no-such-name.invalid:53'"])
 })
@@ -445,4 +445,28 @@ test('a named defaults section\'s ACLs and HTTP rules come first in the proxies 
   assert.deepEqual(f.acls.map(a => [a.name, a.loc.line]), [['blocked', 3]])
   assert.deepEqual(f.httpRequest.map(r => [r.action, r.loc.line]), [['deny', 4], ['set-header', 8]])
   assert.deepEqual(f.httpResponse.map(r => [r.action, r.loc.line]), [['del-header', 5]])
+})
+
+test('an action reads its own words before its condition (src/http_act.c): `if`/`unless` may be an argument', () => {
+  const c = parse(DEFAULTS + 'frontend f\n    bind :1\n' +
+    '    http-request return status 200 string unless\n' +
+    '    http-request return status 200 content-type if string x if TRUE\n' +
+    '    http-request set-header X-A unless if TRUE\n' +
+    '    http-request redirect location if\n' +
+    '    http-request deny deny_status 403 unless FALSE\n' +
+    '    http-request track-sc0 src table t if TRUE\n' +
+    '    http-response set-status 503 reason Down if TRUE\n' +
+    '    redirect prefix if code 301 if TRUE\n')
+  const f = proxy(c, 'f')
+  const rules = [...f.httpRequest, ...f.httpResponse, ...f.redirects].map(r => [r.action, r.args.join(' '), r.cond === null ? null : `${r.cond.polarity} ${r.cond.words.join(' ')}`])
+  assert.deepEqual(rules, [
+    ['return', 'status 200 string unless', null],
+    ['return', 'status 200 content-type if string x', 'if TRUE'],
+    ['set-header', 'X-A unless', 'if TRUE'],
+    ['redirect', 'location if', null],
+    ['deny', 'deny_status 403', 'unless FALSE'],
+    ['track-sc0', 'src table t', 'if TRUE'],
+    ['set-status', '503 reason Down', 'if TRUE'],
+    ['redirect', 'prefix if code 301', 'if TRUE']
+  ])
 })

@@ -1,0 +1,149 @@
+// The project's rule for keywords HAProxy 2.6 accepts: what we do not implement and that changes
+// requests or responses is an alert in a proxy served as HTTP (a warning in a `mode tcp` one,
+// which the CLI refuses whole); what means nothing inside Node, or only logs or tunes, is a
+// warning (a notice for logging) that says why. One row per decision: where the line goes, the
+// line, and the level and message expected for it.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { parseConfig } from '../../lib/config/parse.js'
+import type { Diagnostic } from '../../lib/config/model.js'
+
+type Where = 'frontend' | 'backend' | 'defaults' | 'top'
+type Level = Diagnostic['level']
+
+const not = (what: string, does: string): [Level, string] => ['alert', `'${what}' is not supported by fastify-haproxy (${does}).`]
+const noEffect = (what: string, why: string, level: Level = 'warning'): [Level, string] => [level, `'${what}' is accepted but has no effect in fastify-haproxy (${why}).`]
+const section = (kw: string, name: string, why: string): [Level, string] => ['warning', `'${kw}' section '${name}' is accepted but has no effect in fastify-haproxy (${why}).`]
+const PERSISTENCE = 'sends a client back to the server it used before'
+
+const ROWS: Array<[Where, string, [Level, string]]> = [
+  // persistence and stick tables
+  ['backend', 'cookie SRV insert indirect nocache', not('cookie', `cookie persistence: ${PERSISTENCE}`)],
+  ['backend', 'stick-table type ip size 1m expire 30s', not('stick-table', 'stick tables: tracking, rate limits, persistence')],
+  ['backend', 'stick on src', not('stick on', `stick-table persistence: ${PERSISTENCE}`)],
+  ['backend', 'stick match src', not('stick match', `stick-table persistence: ${PERSISTENCE}`)],
+  ['backend', 'stick store-request src', not('stick store-request', `stick-table persistence: ${PERSISTENCE}`)],
+  ['backend', 'persist rdp-cookie', not('persist rdp-cookie', `RDP cookie persistence: ${PERSISTENCE}`)],
+  ['backend', 'force-persist if TRUE', not('force-persist', 'keeps persistence to a down server on a condition')],
+  ['backend', 'ignore-persist if TRUE', not('ignore-persist', 'skips persistence on a condition')],
+  ['backend', 'option persist', not('option persist', 'keeps sending a persistent client to its server when that server is down')],
+  ['backend', 'use-server s1 if TRUE', not('use-server', 'sends requests to a named server on a condition')],
+  // TCP-level rules
+  ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', not('tcp-request connection reject', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request connection track-sc0 src', not('tcp-request connection track-sc0', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request content accept if TRUE', not('tcp-request content accept', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request session set-var(sess.x) int(1)', not('tcp-request session set-var(sess.x)', 'a TCP-level rule run before HTTP')],
+  ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
+  ['frontend', 'tcp-request content set-log-level silent', noEffect('tcp-request content set-log-level', 'it only logs or tunes the socket')],
+  // responses
+  ['frontend', 'compression algo gzip', not('compression', 'compresses responses')],
+  ['backend', 'filter compression', not('filter compression', 'compresses responses')],
+  ['frontend', 'filter cache c', not('filter cache', 'serves responses from a cache')],
+  ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
+  ['frontend', 'http-after-response set-header X-A b', not('http-after-response', "rewrites every response, HAProxy's own included")],
+  ['backend', 'http-error status 503 content-type text/plain string down', not('http-error', 'defines the response sent for an error status')],
+  ['frontend', 'errorloc302 503 https://example.com/down', not('errorloc302', 'answers an error status with a redirect')],
+  ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
+  ['frontend', 'monitor-uri /health', not('monitor-uri', 'answers that URI itself with 200 OK, without a server')],
+  ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
+  // requests and servers
+  ['frontend', 'option originalto', not('option originalto', 'adds an X-Original-To header to requests')],
+  ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
+  ['frontend', 'unique-id-header X-Request-ID', not('unique-id-header', 'adds a unique ID header to requests')],
+  ['frontend', 'option http-restrict-req-hdr-names reject', not('option http-restrict-req-hdr-names reject', "rejects request headers whose names hold other characters than letters, digits and '-'")],
+  ['backend', 'server-template web 1-3 127.0.0.1:8080', not('server-template', "creates the backend's servers from a template")],
+  ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
+  // in a defaults section served as HTTP
+  ['defaults', 'cookie SRV insert', not('cookie', `cookie persistence: ${PERSISTENCE}`)],
+  // sections
+  ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
+  ['top', 'fcgi-app php\n    docroot /var/www', ['alert', "'fcgi-app' section 'php' is not supported by fastify-haproxy (FastCGI applications)."]],
+  ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers only synchronise stick tables, which are not implemented')],
+  ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', section('resolvers', 'dns', 'servers are resolved once, at start-up, by the system resolver')],
+  ['top', 'mailers m\n    mailer smtp 127.0.0.1:25', section('mailers', 'm', 'e-mail alerts are not sent')],
+  ['top', 'ring r\n    size 32764', section('ring', 'r', 'logs go through the Fastify logger')],
+  ['top', 'program p\n    command /bin/true', section('program', 'p', 'no external programs are started')],
+  ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', section('log-forward', 'lf', 'syslog forwarding is not implemented')],
+  // no meaning inside Node, logging, tuning
+  ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
+  ['frontend', 'capture request header Host len 32', noEffect('capture request', 'captures only feed logs', 'notice')],
+  ['frontend', 'option httplog', noEffect('option httplog', 'logging goes through the Fastify logger', 'notice')],
+  ['frontend', 'log-format "%ci %r"', noEffect('log-format', 'logging goes through the Fastify logger', 'notice')],
+  ['frontend', 'option http-server-close', noEffect('option http-server-close', 'connection handling is left to Node and undici')],
+  ['backend', 'option prefer-last-server', noEffect('option prefer-last-server', 'each request is balanced on its own')],
+  ['frontend', 'rate-limit sessions 10', noEffect('rate-limit', 'no session rate limiting')],
+  ['backend', 'option mysql-check user haproxy', noEffect('option mysql-check', 'only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')],
+  ['frontend', 'option http-restrict-req-hdr-names preserve', ['notice', '']],
+  // implemented: nothing to say
+  ['backend', 'option log-health-checks', ['notice', '']],
+  ['backend', 'hash-type consistent sdbm avalanche', ['notice', '']]
+]
+
+const D = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
+
+/** The config with `line` in `where`; returns the config and the line number `line` starts on. */
+function place (where: Where, line: string, mode = 'http'): { text: string, at: number } {
+  const d = D.replace('mode http', `mode ${mode}`)
+  const fe = 'frontend fe\n    bind 127.0.0.1:18080\n    default_backend be\n'
+  const be = 'backend be\n    server s1 127.0.0.1:18081\n'
+  const head = where === 'top' ? '' : where === 'defaults' ? d : where === 'frontend' ? d + fe : d + fe + be
+  const tail = where === 'top' ? d + fe + be : where === 'defaults' ? fe + be : where === 'frontend' ? be : ''
+  const indented = where === 'top' ? line : `    ${line}`
+  return { text: `${head}${indented}\n${tail}`, at: head.split('\n').length }
+}
+
+for (const [where, line, [level, message]] of ROWS) {
+  test(`${where}: ${line.split('\n')[0]} → ${message === '' ? 'no message' : level}`, () => {
+    const { text, at } = place(where, line)
+    const c = parseConfig(text, { filename: 't.cfg', env: {} })
+    const here = c.diagnostics.filter(d => d.loc?.line === at)
+    if (message === '') return assert.deepEqual(here, [])
+    assert.deepEqual(here.map(d => [d.level, d.message]), [[level, message]])
+  })
+}
+
+test('in a mode tcp proxy the same keywords are warnings: the proxy itself is refused by the CLI', () => {
+  for (const [where, line, [level, message]] of ROWS) {
+    if (level !== 'alert' || where === 'top') continue
+    const { text, at } = place(where, line, 'tcp')
+    const here = parseConfig(text, { filename: 't.cfg', env: {} }).diagnostics.filter(d => d.loc?.line === at)
+    assert.deepEqual(here.map(d => [d.level, d.message]), [['warning', `${message} Proxy in 'mode tcp', itself not supported.`]], line)
+  }
+})
+
+test('the mode decides at the end of the section, and a proxy without a mode is served as HTTP', () => {
+  const late = parseConfig('backend b\n    cookie S insert\n    mode tcp\n    server s 127.0.0.1:1\n', { env: {} })
+  assert.equal(late.diagnostics.find(d => d.loc?.line === 2)?.level, 'warning')
+  const none = parseConfig('backend b\n    cookie S insert\n    server s 127.0.0.1:1\n', { env: {} })
+  assert.equal(none.diagnostics.find(d => d.loc?.line === 2)?.level, 'alert')
+})
+
+test('a line HAProxy ignores for lack of capability gets only its warning', () => {
+  const c = parseConfig(D + 'frontend fe\n    bind 127.0.0.1:18080\n    cookie S insert\n', { env: {} })
+  assert.deepEqual(c.diagnostics.filter(d => d.loc?.line === 8).map(d => d.message), ["'cookie' ignored because frontend 'fe' has no backend capability."])
+})
+
+test('arguments are still checked as HAProxy checks them', () => {
+  const bad = (where: Where, line: string): string[] => {
+    const { text, at } = place(where, line)
+    return parseConfig(text, { env: {} }).diagnostics.filter(d => d.loc?.line === at && d.level === 'alert').map(d => d.message)
+  }
+  assert.deepEqual(bad('frontend', 'tcp-request foo'), ["'tcp-request' expects 'inspect-delay', 'connection', or 'content' in frontend 'fe' (got 'foo')"])
+  assert.match(bad('frontend', 'tcp-request content bogus')[0]!, /^'tcp-request content' expects 'accept', 'reject', .* in frontend 'fe' \(got 'bogus'\)\.$/)
+  assert.deepEqual(bad('frontend', 'tcp-request content track-sc5 src'), ["'tcp-request content track-sc5' : 5 track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value"])
+  assert.deepEqual(bad('backend', 'tcp-response foo'), ["'tcp-response' expects 'inspect-delay' or 'content' in backend 'be' (got 'foo')"])
+  assert.deepEqual(bad('frontend', 'tcp-request inspect-delay'), ["'tcp-request inspect-delay' expects a positive delay in milliseconds, in frontend 'fe'"])
+  assert.deepEqual(bad('backend', 'stick foo'), ["'stick' expects 'on', 'match', or 'store'."])
+  assert.deepEqual(bad('backend', 'persist foo'), ['unknown persist method.'])
+  assert.deepEqual(bad('frontend', 'monitor foo'), ["'monitor' only supports 'fail'."])
+  assert.deepEqual(bad('frontend', 'filter bogus'), ["'filter' : unknown keyword 'bogus'."])
+  assert.deepEqual(bad('frontend', 'option http-restrict-req-hdr-names bogus'), ["invalid parameter 'bogus'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option."])
+  assert.deepEqual(bad('backend', 'hash-type consistent sdbm foo'), ["'hash-type' only supports 'avalanche' as a modifier for hash functions."])
+})
+
+test('hash-type keeps its avalanche modifier in fn', () => {
+  const { text } = place('backend', 'hash-type consistent sdbm avalanche')
+  const be = parseConfig(text, { env: {} }).proxies.find(p => p.name === 'be')!
+  assert.deepEqual(be.hashType, { method: 'consistent', fn: 'sdbm avalanche' })
+})
