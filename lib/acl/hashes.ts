@@ -3,7 +3,7 @@
 // include/haproxy/hash.h, over the sample's bytes (latin1 strings, as node hands headers over).
 // All results are unsigned 32-bit integers.
 
-function crcTable (poly: number): Uint32Array {
+export function crcTable (poly: number): Uint32Array {
   const table = new Uint32Array(256)
   for (let n = 0; n < 256; n++) {
     let c = n
@@ -17,45 +17,106 @@ const CRC32 = crcTable(0xedb88320)
 /** Castagnoli polynomial, reflected (src/hash.c hash_crc32c). */
 const CRC32C = crcTable(0x82f63b78)
 
-function crcWith (table: Uint32Array, s: string): number {
-  let c = 0xffffffff
-  for (let i = 0; i < s.length; i++) c = table[(c ^ s.charCodeAt(i)) & 0xff] ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
+/** HAProxy's full_hash (include/haproxy/hash.h): the `avalanche` option. */
+export function avalanche (a: number): number {
+  a = (a + 0x7ed55d16 + (a << 12)) >>> 0
+  a = ((a ^ 0xc761c23c) ^ (a >>> 19)) >>> 0
+  a = (a + 0x165667b1 + (a << 5)) >>> 0
+  a = ((a + 0xd3a2646c) ^ (a << 9)) >>> 0
+  a = (a + 0xfd7046c5 + (a << 3)) >>> 0
+  a = ((a ^ 0xb55a4f09) ^ (a >>> 16)) >>> 0
+  // Spread over the whole tree: times a prime close to 3/4 of 2^32.
+  return Math.imul(a, 0xc0000001) >>> 0
 }
 
-export const crc32 = (s: string): number => crcWith(CRC32, s)
-export const crc32c = (s: string): number => crcWith(CRC32C, s)
+export type HashFn = 'sdbm' | 'djb2' | 'wt6' | 'crc32' | 'crc32c' | 'none'
 
-export function djb2 (s: string): number {
-  let h = 5381
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 33) + (s.charCodeAt(i) & 0xff)) | 0
-  return h >>> 0
-}
+/**
+ * One hashing state fed byte by byte, so that the balancer can hash keys spread over several
+ * strings without building one; the converters hash whole strings through the same code.
+ */
+export class Hasher {
+  private h0 = 0
+  private h1 = 0
+  private step0 = 0
+  private step1 = 0
+  /** `none`: the key is its own hash, read as a decimal number (backend.c gen_hash) */
+  private digits = true
 
-export function sdbm (s: string): number {
-  let h = 0
-  for (let i = 0; i < s.length; i++) h = ((s.charCodeAt(i) & 0xff) + (h << 6) + (h << 16) - h) | 0
-  return h >>> 0
-}
+  constructor (readonly fn: HashFn, readonly avalanche: boolean) {}
 
-export function wt6 (s: string): number {
-  let h0 = 0xa53c965a
-  let h1 = 0x5ca6953a
-  let step0 = 6
-  let step1 = 18
-  for (let i = 0; i < s.length; i++) {
-    let t = s.charCodeAt(i) & 0xff
-    h0 = ~(h0 ^ t)
-    h1 = ~(h1 + t)
-    t = (h1 << step0) | (h1 >>> (32 - step0))
-    h1 = (h0 << step1) | (h0 >>> (32 - step1))
-    h0 = t
-    t = ((h0 >>> 16) ^ h1) & 0xffff
-    step0 = t & 0x1f
-    step1 = t >>> 11
+  reset (): this {
+    this.digits = true
+    switch (this.fn) {
+      case 'djb2': this.h0 = 5381; break
+      case 'wt6':
+        this.h0 = 0xa53c965a
+        this.h1 = 0x5ca6953a
+        this.step0 = 6
+        this.step1 = 18
+        break
+      case 'crc32': case 'crc32c': this.h0 = 0xffffffff; break
+      default: this.h0 = 0
+    }
+    return this
   }
-  return (h0 ^ h1) >>> 0
+
+  byte (c: number): void {
+    c &= 0xff
+    switch (this.fn) {
+      case 'sdbm': this.h0 = (Math.imul(this.h0, 65599) + c) >>> 0; break
+      case 'djb2': this.h0 = (Math.imul(this.h0, 33) + c) >>> 0; break
+      case 'crc32': this.h0 = (CRC32[(this.h0 ^ c) & 0xff] ^ (this.h0 >>> 8)) >>> 0; break
+      case 'crc32c': this.h0 = (CRC32C[(this.h0 ^ c) & 0xff] ^ (this.h0 >>> 8)) >>> 0; break
+      case 'wt6': {
+        let h0 = ~(this.h0 ^ c) >>> 0
+        let h1 = ~(this.h1 + c) >>> 0
+        const t = ((h1 << this.step0) | (h1 >>> (32 - this.step0))) >>> 0
+        h1 = ((h0 << this.step1) | (h0 >>> (32 - this.step1))) >>> 0
+        h0 = t
+        const u = ((h0 >>> 16) ^ h1) & 0xffff
+        this.step0 = u & 0x1f
+        this.step1 = u >>> 11
+        this.h0 = h0
+        this.h1 = h1
+        break
+      }
+      case 'none':
+        if (this.digits && c >= 0x30 && c <= 0x39) this.h0 = (this.h0 * 10 + c - 0x30) >>> 0
+        else this.digits = false
+        break
+    }
+  }
+
+  /** Feeds chars start..end-1 of s (node strings of HTTP data hold one byte per char). */
+  chars (s: string, start: number, end: number): void {
+    for (let i = start; i < end; i++) this.byte(s.charCodeAt(i))
+  }
+
+  result (): number {
+    let h: number
+    switch (this.fn) {
+      case 'wt6': h = (this.h0 ^ this.h1) >>> 0; break
+      case 'crc32': case 'crc32c': h = ~this.h0 >>> 0; break
+      default: h = this.h0
+    }
+    return this.avalanche ? avalanche(h) : h
+  }
 }
+
+function stringHash (fn: HashFn): (s: string) => number {
+  const h = new Hasher(fn, false)
+  return (s) => {
+    h.reset().chars(s, 0, s.length)
+    return h.result()
+  }
+}
+
+export const crc32 = stringHash('crc32')
+export const crc32c = stringHash('crc32c')
+export const djb2 = stringHash('djb2')
+export const sdbm = stringHash('sdbm')
+export const wt6 = stringHash('wt6')
 
 const P1 = 0x9e3779b1
 const P2 = 0x85ebca77
@@ -94,16 +155,4 @@ export function xxh32 (s: string, seed: number): number {
   h = Math.imul(h ^ (h >>> 15), P2)
   h = Math.imul(h ^ (h >>> 13), P3)
   return (h ^ (h >>> 16)) >>> 0
-}
-
-/** HAProxy's full_hash (include/haproxy/hash.h): the `avalanche` option. */
-export function avalanche (a: number): number {
-  a = ((a + 0x7ed55d16) + (a << 12)) | 0
-  a = ((a ^ 0xc761c23c) ^ (a >>> 19)) | 0
-  a = ((a + 0x165667b1) + (a << 5)) | 0
-  a = ((a + 0xd3a2646c) ^ (a << 9)) | 0
-  a = ((a + 0xfd7046c5) + (a << 3)) | 0
-  a = ((a ^ 0xb55a4f09) ^ (a >>> 16)) | 0
-  // Spread over the whole tree: times a prime close to 3/4 of 2^32.
-  return Math.imul(a, 0xc0000001) >>> 0
 }

@@ -10,6 +10,7 @@ import type { Balance, Proxy } from '../config/model.js'
 import type { CompileEnv } from '../acl/env.js'
 import { compileExpr, parseExpr, type CompiledExpr } from '../acl/expr.js'
 import { FileCache } from '../acl/maps.js'
+import { Hasher, avalanche as fullHash } from '../acl/hashes.js'
 
 /** HAProxy's BE_WEIGHT_SCALE, SRV_UWGHT_RANGE and SRV_EWGHT_MAX (include/haproxy/backend-t.h, server-t.h). */
 const BE_WEIGHT_SCALE = 16
@@ -122,101 +123,6 @@ function acceptsQueued (s: LbServer): boolean {
   return s.maxconnNow === 0 || s.served + s.queued < s.maxconnNow + s.maxqueue
 }
 
-// ---------------------------------------------------------------------------------------------
-// Hash functions (src/hash.c) and the avalanche mix (full_hash, include/haproxy/tools.h), fed
-// byte by byte so that keys spread over several strings hash without building a string.
-
-type HashFn = 'sdbm' | 'djb2' | 'wt6' | 'crc32' | 'none'
-
-const CRC32_TABLE = (() => {
-  const t = new Uint32Array(256)
-  for (let i = 0; i < 256; i++) {
-    let c = i
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1
-    t[i] = c >>> 0
-  }
-  return t
-})()
-
-/** Jenkins' full avalanche integer hash, then HAProxy's spreading multiply. */
-export function fullHash (a: number): number {
-  a = (a + 0x7ed55d16 + (a << 12)) >>> 0
-  a = ((a ^ 0xc761c23c) ^ (a >>> 19)) >>> 0
-  a = (a + 0x165667b1 + (a << 5)) >>> 0
-  a = ((a + 0xd3a2646c) ^ (a << 9)) >>> 0
-  a = (a + 0xfd7046c5 + (a << 3)) >>> 0
-  a = ((a ^ 0xb55a4f09) ^ (a >>> 16)) >>> 0
-  return Math.imul(a, 3221225473 | 0) >>> 0
-}
-
-/** One reusable hashing state (one per balancer; the process is single-threaded). */
-export class Hasher {
-  private h0 = 0
-  private h1 = 0
-  private step0 = 0
-  private step1 = 0
-  /** `none`: the key is its own hash, read as a decimal number (backend.c gen_hash) */
-  private digits = true
-
-  constructor (readonly fn: HashFn, readonly avalanche: boolean) {}
-
-  reset (): this {
-    this.digits = true
-    switch (this.fn) {
-      case 'djb2': this.h0 = 5381; break
-      case 'wt6':
-        this.h0 = 0xa53c965a
-        this.h1 = 0x5ca6953a
-        this.step0 = 6
-        this.step1 = 18
-        break
-      case 'crc32': this.h0 = 0xffffffff; break
-      default: this.h0 = 0
-    }
-    return this
-  }
-
-  byte (c: number): void {
-    c &= 0xff
-    switch (this.fn) {
-      case 'sdbm': this.h0 = (Math.imul(this.h0, 65599) + c) >>> 0; break
-      case 'djb2': this.h0 = (Math.imul(this.h0, 33) + c) >>> 0; break
-      case 'crc32': this.h0 = (CRC32_TABLE[(this.h0 ^ c) & 0xff] ^ (this.h0 >>> 8)) >>> 0; break
-      case 'wt6': {
-        let h0 = ~(this.h0 ^ c) >>> 0
-        let h1 = ~(this.h1 + c) >>> 0
-        const t = ((h1 << this.step0) | (h1 >>> (32 - this.step0))) >>> 0
-        h1 = ((h0 << this.step1) | (h0 >>> (32 - this.step1))) >>> 0
-        h0 = t
-        const u = ((h0 >>> 16) ^ h1) & 0xffff
-        this.step0 = u & 0x1f
-        this.step1 = u >>> 11
-        this.h0 = h0
-        this.h1 = h1
-        break
-      }
-      case 'none':
-        if (this.digits && c >= 0x30 && c <= 0x39) this.h0 = (this.h0 * 10 + c - 0x30) >>> 0
-        else this.digits = false
-        break
-    }
-  }
-
-  /** Feeds chars start..end-1 of s (node strings of HTTP data hold one byte per char). */
-  chars (s: string, start: number, end: number): void {
-    for (let i = start; i < end; i++) this.byte(s.charCodeAt(i))
-  }
-
-  result (): number {
-    let h: number
-    switch (this.fn) {
-      case 'wt6': h = (this.h0 ^ this.h1) >>> 0; break
-      case 'crc32': h = ~this.h0 >>> 0; break
-      default: h = this.h0
-    }
-    return this.avalanche ? fullHash(h) : h
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Keys of the hash-based algorithms (src/backend.c get_server_sh/uh/ph/hh). Each returns a

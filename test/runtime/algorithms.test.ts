@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { backendOf, picks, proxyOf, server, serverLines, txn } from './helpers.js'
 import { Backend } from '../../lib/runtime/backend.js'
-import { fullHash, Hasher } from '../../lib/runtime/algorithms.js'
+import { avalanche as fullHash, Hasher } from '../../lib/acl/hashes.js'
 
 const head = 'defaults\n  mode http\nbackend be\n'
 
