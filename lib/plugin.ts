@@ -31,7 +31,7 @@ import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
   BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
 } from './runtime/forward.js'
-import type { FrontendRoute, RequestRoute } from './runtime/forward.js'
+import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { StatsModel } from './stats/model.js'
 import { matchesStatsUri, statsRoutes } from './stats/routes.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './stats/prometheus.js'
@@ -360,6 +360,8 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
  * for requests the app serves apart from the transaction the rules read.
  */
 function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[]) {
+  // every request the app serves itself shares one frozen route
+  const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const fe = gateway.frontend(frontend)
     const req = request.raw
@@ -393,9 +395,9 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) { request.haproxy = { frontend, backend: null, server: null }; done(); return }
+      if (be === null && !always) { request.haproxy = appRoute; done(); return }
     } else {
-      request.haproxy = { frontend, backend: null, server: null }
+      request.haproxy = appRoute
       done()
       return
     }
@@ -410,7 +412,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       const beVerdict = be.rules.requestRules(txn)
       if (beVerdict !== null) { intercept(gateway, beVerdict, res, fe.route, be); return }
     }
-    const route: RequestRoute = { frontend, backend: be.name, server: null }
+    const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
     be.backend.counters.reqTot++
     const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&

@@ -93,6 +93,14 @@ export function report (c: ProxyCtx, s: Support, what: string): void {
   else c.warn(msg)
 }
 
+/**
+ * A keyword table without a prototype: a config word such as `toString` or `__proto__` must
+ * find no row, not an Object method.
+ */
+function table<T> (rows: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, rows)
+}
+
 /** Words up to the first empty one: HAProxy stops reading arguments there (an unset "${VAR}"). */
 export function argsOf (words: string[]): string[] {
   const i = words.indexOf('')
@@ -111,7 +119,7 @@ const REPLY_OPTIONS = { status: 1, 'content-type': 1, 'default-errorfiles': 0, e
 const REDIRECT_OPTIONS = { location: 1, prefix: 1, scheme: 1, code: 1, 'set-cookie': 1, 'clear-cookie': 1, 'drop-query': 0, 'append-slash': 0, 'ignore-empty': 0 }
 
 /** Per action name (without its `(…)` part); an action not listed takes no fixed words. */
-const ACTION_ARGS: Record<string, ActionArgs> = {
+const ACTION_ARGS: Record<string, ActionArgs> = table<ActionArgs>({
   ...Object.fromEntries(['set-header', 'add-header', 'early-hint', 'replace-path', 'replace-pathq', 'replace-uri', 'set-map', 'set-timeout', 'send-spoe-group']
     .map(a => [a, { fixed: 2 }])),
   ...Object.fromEntries(['replace-header', 'replace-value'].map(a => [a, { fixed: 3 }])),
@@ -128,7 +136,7 @@ const ACTION_ARGS: Record<string, ActionArgs> = {
   return: { fixed: 0, options: REPLY_OPTIONS },
   deny: { fixed: 0, options: { deny_status: 1, ...REPLY_OPTIONS } },
   tarpit: { fixed: 0, options: { deny_status: 1, ...REPLY_OPTIONS } }
-}
+})
 
 /** Where an action's own words end: the first word that may start its condition. */
 function actionEnd (words: string[]): number {
@@ -136,7 +144,7 @@ function actionEnd (words: string[]): number {
   const spec = ACTION_ARGS[/^track-sc\d+$/.test(name) ? 'track-sc' : name.replace(/\(.*$/, '')]
   if (spec === undefined) return 1
   let i = 1 + spec.fixed
-  while (i < words.length && spec.options?.[words[i]!] !== undefined) i += 1 + spec.options[words[i]!]!
+  while (i < words.length && spec.options !== undefined && Object.hasOwn(spec.options, words[i]!)) i += 1 + spec.options[words[i]!]!
   return Math.min(i, words.length)
 }
 
@@ -176,7 +184,7 @@ function timeArg (c: ProxyCtx, value: string | undefined, what: string): number 
 // ---------------------------------------------------------------------------------------------
 // timeout <name> <time>   (§4.2 "timeout ...")
 
-const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: Support }> = {
+const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: Support }> = table({
   client: { field: 'client', where: 'DFL', support: 'yes' },
   server: { field: 'server', where: 'DLB', support: 'yes' },
   connect: { field: 'connect', where: 'DLB', support: 'yes' },
@@ -188,7 +196,7 @@ const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: 
   tarpit: { where: 'DFLB', support: { inert: 'tarpitted requests are answered without the delay', notice: true } },
   'client-fin': { field: 'clientFin', where: 'DFL', support: 'yes' },
   'server-fin': { field: 'serverFin', where: 'DLB', support: 'yes' }
-}
+})
 
 const applyTimeout: Apply = (c, args) => {
   const name = args[1] ?? ''
@@ -246,7 +254,7 @@ const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this 
 const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
-export const OPTIONS: Record<string, OptionRow> = {
+export const OPTIONS: Record<string, OptionRow> = table({
   abortonclose: flag('DLB', CONNECTIONS),
   'accept-invalid-http-request': flag('DFL', inert('Node\'s HTTP parser decides what it accepts')),
   'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
@@ -312,7 +320,7 @@ export const OPTIONS: Record<string, OptionRow> = {
   forceclose: removedOption("option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."),
   'http-tunnel': removedOption("option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."),
   http_proxy: removedOption("option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed.")
-}
+})
 
 /** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2): preserve is what Node does. */
 function applyRestrictHeaderNames (c: ProxyCtx, args: string[]): void {
@@ -702,10 +710,10 @@ const applyErrorfile: Apply = (c, args) => {
 // bind   (§4.2 "bind", §5.1 bind options)
 
 /** Bind options (§5.1) with the number of values each takes; `ssl` keeps its meaning in the model. */
-const BIND_OPTIONS: Record<string, number> = Object.fromEntries([
+const BIND_OPTIONS: Record<string, number> = table(Object.fromEntries([
   ...'accept-netscaler-cip backlog expose-fd gid group id interface level maxconn mode mss name namespace nice process proto severity-output shards tcp-ut thread uid user alpn ca-file ca-ignore-err ca-sign-file ca-sign-pass ca-verify-file ciphers ciphersuites crl-file crt crt-ignore-err crt-list curves ecdhe npn ssl-max-ver ssl-min-ver tls-ticket-keys verify'.split(' ').map(k => [k, 1]),
   ...'accept-proxy defer-accept tfo transparent v4v6 v6only ssl allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 generate-certificates no-ca-names no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 prefer-client-ciphers strict-sni quic-force-retry'.split(' ').map(k => [k, 0])
-])
+]))
 
 const applyBind: Apply = (c, args) => {
   if (c.isDefaults) return c.alert("'bind' not allowed in 'defaults' section.")
@@ -769,7 +777,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
 }
 
 /** What a `stats socket` line takes after its address: bind options and the CLI's own (§3.1 stats socket). */
-export const STATS_SOCKET_OPTIONS: Record<string, number> = { ...BIND_OPTIONS, level: 1, 'severity-output': 1, 'expose-fd': 1 }
+export const STATS_SOCKET_OPTIONS: Record<string, number> = table({ ...BIND_OPTIONS, level: 1, 'severity-output': 1, 'expose-fd': 1 })
 
 /** HAProxy's complaint about the first word that is not an option of `table` or lacks its value, or null. */
 export function unknownBindOption (words: string[], table: Record<string, number>): string | null {
@@ -821,14 +829,20 @@ const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart', kw: str
   return null
 }
 
+const RESOLVED_ONCE = inert('servers are resolved once, at start-up, by the system resolver')
+const TLS = inert('TLS to servers is left to Node\'s defaults')
+const serverRows = (n: number, support: Support, names: string): Record<string, { n: number, support: Support }> =>
+  Object.fromEntries(names.split(' ').map(k => [k, { n, support }]))
+
 /**
- * Server options (§5.2): number of values and what they set. Rows without `apply` are accepted
- * only; `optional` rows take a missing value as empty, as HAProxy's parsers for them do.
+ * Server options (§5.2): number of values, what they set, and what this gateway does with them
+ * (Support). `optional` rows take a missing value as empty, as HAProxy's parsers for them do.
  */
-export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, optional?: boolean }> = {
+export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply?: ServerApply, optional?: boolean }> = table({
   weight: {
     n: 1,
     optional: true,
+    support: 'yes',
     apply: (o, v, s) => {
       const w = atoi(v)
       if (w < 0 || w > 256) return `weight of server ${s.name} is not within 0 and 256 (${w}).`
@@ -836,20 +850,21 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
       return null
     }
   },
-  backup: { n: 0, apply: o => { o.backup = true; return null } },
-  'no-backup': { n: 0, apply: o => { o.backup = false; return null } },
-  disabled: { n: 0, apply: o => { o.disabled = true; return null } },
-  enabled: { n: 0, apply: o => { o.disabled = false; return null } },
-  check: { n: 0, apply: o => { o.check = true; return null } },
-  'no-check': { n: 0, apply: o => { o.check = false; return null } },
-  inter: { n: 1, apply: delay('inter', 'inter') },
-  fastinter: { n: 1, apply: delay('fastinter', 'fastinter') },
-  downinter: { n: 1, apply: delay('downinter', 'downinter') },
-  slowstart: { n: 1, apply: delay('slowstart', 'slowstart') },
-  rise: { n: 1, apply: posInt('rise') },
-  fall: { n: 1, apply: posInt('fall') },
+  backup: { n: 0, support: 'yes', apply: o => { o.backup = true; return null } },
+  'no-backup': { n: 0, support: 'yes', apply: o => { o.backup = false; return null } },
+  disabled: { n: 0, support: 'yes', apply: o => { o.disabled = true; return null } },
+  enabled: { n: 0, support: 'yes', apply: o => { o.disabled = false; return null } },
+  check: { n: 0, support: 'yes', apply: o => { o.check = true; return null } },
+  'no-check': { n: 0, support: 'yes', apply: o => { o.check = false; return null } },
+  inter: { n: 1, support: 'yes', apply: delay('inter', 'inter') },
+  fastinter: { n: 1, support: 'yes', apply: delay('fastinter', 'fastinter') },
+  downinter: { n: 1, support: 'yes', apply: delay('downinter', 'downinter') },
+  slowstart: { n: 1, support: 'yes', apply: delay('slowstart', 'slowstart') },
+  rise: { n: 1, support: 'yes', apply: posInt('rise') },
+  fall: { n: 1, support: 'yes', apply: posInt('fall') },
   port: {
     n: 1,
+    support: 'yes',
     apply: (o, v) => {
       const p = atoi(v)
       if (!isInteger(v) || p < 0 || p > 65535) return `invalid port '${v}'.`
@@ -859,6 +874,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
   },
   addr: {
     n: 1,
+    support: 'yes',
     apply: (o, v, s) => {
       const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: s.env })
       if (!a.ok) return `'addr' : ${a.error}.`
@@ -866,15 +882,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
       return null
     }
   },
-  maxconn: { n: 1, optional: true, apply: (o, v) => { o.maxconn = atoi(v); return null } },
-  maxqueue: { n: 1, optional: true, apply: (o, v) => { o.maxqueue = atoi(v); return null } },
-  minconn: { n: 1, optional: true },
-  'init-addr': { n: 1, optional: true },
-  resolvers: { n: 1, optional: true },
-  ssl: { n: 0, apply: o => { o.ssl = true; return null } },
-  'no-ssl': { n: 0, apply: o => { o.ssl = false; return null } },
+  maxconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxconn = atoi(v); return null } },
+  maxqueue: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxqueue = atoi(v); return null } },
+  minconn: { n: 1, optional: true, support: inert('no dynamic maxconn') },
+  'init-addr': { n: 1, optional: true, support: RESOLVED_ONCE },
+  resolvers: { n: 1, optional: true, support: RESOLVED_ONCE },
+  ssl: { n: 0, support: 'yes', apply: o => { o.ssl = true; return null } },
+  'no-ssl': { n: 0, support: 'yes', apply: o => { o.ssl = false; return null } },
   verify: {
     n: 1,
+    support: 'yes',
     apply: (o, v) => {
       if (v !== 'none' && v !== 'required') return `verify: unknown verify method value '${v}'.`
       o.verify = v
@@ -883,6 +900,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
   },
   'ca-file': {
     n: 1,
+    support: 'yes',
     apply: (o, v, s) => {
       const file = isAbsolute(v) || s.caBase === undefined ? s.path(v) : resolve(s.path(s.caBase), v)
       if (!existsSync(file)) return `Couldn't open the ca-file '${v}' (No such file or directory).`
@@ -892,23 +910,26 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
   },
   crt: {
     n: 1,
+    support: unsupported('presents a client certificate to the server'),
     apply: (_o, v, s) => {
       const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
       return existsSync(file) ? null : `unable to stat SSL certificate from file '${v}' : No such file or directory.`
     }
   },
-  sni: { n: 1, apply: (o, v) => { o.sni = v; return null } },
+  sni: { n: 1, support: 'yes', apply: (o, v) => { o.sni = v; return null } },
   observe: {
     n: 1,
+    support: 'yes',
     apply: (o, v) => {
       if (v !== 'layer4' && v !== 'layer7') return `'observe' expects one of 'none', 'layer4', 'layer7' but got '${v}'`
       o.observe = v
       return null
     }
   },
-  'error-limit': { n: 1, apply: (o, v) => { o.errorLimit = atoi(v); return null } },
+  'error-limit': { n: 1, support: 'yes', apply: (o, v) => { o.errorLimit = atoi(v); return null } },
   'on-error': {
     n: 1,
+    support: 'yes',
     apply: (o, v) => {
       if (v !== 'fastinter' && v !== 'fail-check' && v !== 'sudden-death' && v !== 'mark-down') {
         return `'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '${v}'`
@@ -919,6 +940,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
   },
   id: {
     n: 1,
+    support: 'yes',
     apply: (o, v) => {
       const n = atoi(v)
       if (n <= 0) return "'id' : custom id has to be > 0."
@@ -926,20 +948,32 @@ export const SERVER_OPTIONS: Record<string, { n: number, apply?: ServerApply, op
       return null
     }
   },
-  cookie: { n: 1, apply: (o, v) => { o.cookie = v; return null } },
-  ...Object.fromEntries([
-    'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'check-alpn', 'check-proto', 'check-sni', 'ciphers', 'ciphersuites', 'crl-file',
-    'log-proto', 'max-reuse', 'namespace', 'npn', 'on-marked-down', 'on-marked-up', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay',
-    'proto', 'proxy-v2-options', 'redir', 'resolve-net', 'resolve-opts', 'resolve-prefer', 'socks4', 'source', 'ssl-max-ver', 'ssl-min-ver',
-    'tcp-ut', 'track', 'verifyhost', 'ws', 'usesrc'
-  ].map(k => [k, { n: 1 }])),
-  ...Object.fromEntries([
-    'agent-check', 'allow-0rtt', 'check-send-proxy', 'check-ssl', 'check-via-socks4', 'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12',
-    'force-tlsv13', 'no-agent-check', 'no-check-send-proxy', 'no-check-ssl', 'no-send-proxy', 'no-send-proxy-v2', 'no-send-proxy-v2-ssl',
-    'no-send-proxy-v2-ssl-cn', 'no-ssl-reuse', 'no-sslv3', 'no-tfo', 'no-tls-tickets', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'non-stick',
-    'send-proxy', 'send-proxy-v2', 'send-proxy-v2-ssl', 'send-proxy-v2-ssl-cn', 'ssl-reuse', 'stick', 'tfo', 'tls-tickets'
-  ].map(k => [k, { n: 0 }]))
-}
+  cookie: { n: 1, support: 'yes', apply: (o, v) => { o.cookie = v; return null } },
+  // Options the model does not carry, grouped by what this gateway does with them.
+  ...serverRows(1, inert('no agent checks'), 'agent-addr agent-inter agent-port agent-send'),
+  ...serverRows(0, inert('no agent checks'), 'agent-check no-agent-check'),
+  ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
+  ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl check-via-socks4'),
+  ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
+  ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
+  ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
+  ...serverRows(1, RESOLVED_ONCE, 'resolve-net resolve-opts resolve-prefer'),
+  ...serverRows(1, inert('the source address is chosen by the system'), 'source usesrc namespace'),
+  ...serverRows(1, inert('socket tuning is left to Node'), 'tcp-ut'),
+  ...serverRows(0, inert('socket tuning is left to Node'), 'tfo no-tfo'),
+  ...serverRows(1, inert('logs go through the Fastify logger'), 'log-proto'),
+  ...serverRows(1, inert('sessions are not shut down when a server changes state'), 'on-marked-down on-marked-up'),
+  ...serverRows(1, inert('WebSocket requests are forwarded over HTTP/1.1'), 'ws'),
+  ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
+  ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
+  // They turn off what is never done here.
+  ...serverRows(0, 'yes', 'no-send-proxy no-send-proxy-v2 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
+  ...serverRows(0, unsupported('sends a PROXY protocol header to the server'), 'send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
+  proto: { n: 1, support: unsupported('speaks another protocol than HTTP/1.1 to the server') },
+  redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
+  socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
+  track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }
+})
 
 /**
  * What a server line says that the model does not carry but the load-time checks need
@@ -966,6 +1000,18 @@ export function serverExtras (words: string[]): ServerExtras {
     else if (w === 'no-agent-check') x.agent = false
   }
   return x
+}
+
+/** The options of a valid server line that are not plainly supported, with their decision (Support), in order. */
+export function serverSupport (words: string[]): Array<[string, Support]> {
+  const out: Array<[string, Support]> = []
+  for (let i = 0; i < words.length; i++) {
+    const row = SERVER_OPTIONS[words[i]!]
+    if (row === undefined) break
+    if (row.support !== 'yes') out.push([words[i]!, row.support])
+    i += row.n
+  }
+  return out
 }
 
 /** Applies server options from `words`; returns the first error (already worded as HAProxy does) or null. */
@@ -996,7 +1042,7 @@ const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' 
 
 const PERSISTENCE = 'sends a client back to the server it used before'
 
-export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
+export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   acl: row('D!FLB', 'yes', { apply: applyAcl }),
   backlog: row('DFL', inert('the listen backlog is left to Node'), { max: 1 }),
   balance: row('DLB', 'yes', { apply: applyBalance }),
@@ -1100,10 +1146,10 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = {
   srvtimeout: removed("the 'srvtimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout server'."),
   redispatch: removed("keyword 'redispatch' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'."),
   appsession: removed("'appsession' is not supported anymore since HAProxy 1.6.")
-}
+})
 
 /** Filters of HAProxy 2.6 (§9) and what each does; `trace` only logs. */
-const FILTERS: Record<string, Support> = {
+const FILTERS: Record<string, Support> = table({
   trace: inert('the trace filter only logs'),
   compression: unsupported('compresses responses'),
   cache: unsupported('serves responses from a cache'),
@@ -1111,7 +1157,7 @@ const FILTERS: Record<string, Support> = {
   'bwlim-in': unsupported('limits request bandwidth'),
   'bwlim-out': unsupported('limits response bandwidth'),
   'fcgi-app': unsupported('talks FastCGI to the servers')
-}
+})
 
 /** `filter <name> [args]` (§9): HAProxy loads a SPOE filter's own configuration file while parsing. */
 function applyFilter (c: ProxyCtx, args: string[]): void {
@@ -1166,19 +1212,19 @@ const TCP_CONNECTION_ACTIONS = ['accept', 'reject', 'capture', 'expect-proxy', '
   'set-tos', 'silent-drop']
 
 /** Per `tcp-request`/`tcp-response` ruleset, the actions it takes (src/tcp_rules.c). */
-const TCP_RULESETS: Record<string, Record<string, string[]>> = {
-  'tcp-request': {
+const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
+  'tcp-request': table({
     connection: TCP_CONNECTION_ACTIONS,
     session: TCP_CONNECTION_ACTIONS,
     content: ['accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', "track-sc0' ... 'track-sc2", 'ot-group', 'set-log-level', 'set-nice', 'switch-mode',
       'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)',
       'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset']
-  },
-  'tcp-response': {
+  }),
+  'tcp-response': table({
     content: ['accept', 'close', 'reject', 'ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)',
       'send-spoe-group', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop']
-  }
-}
+  })
+})
 
 /** TCP rule actions that only log, trace or tune the socket; every other one changes what happens to the connection. */
 const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
@@ -1253,8 +1299,33 @@ export const PROXY_KEYWORD_NAMES = Object.keys(PROXY_KEYWORDS).filter(k => !PROX
 // ---------------------------------------------------------------------------------------------
 // global   (configuration.txt §3)
 
-/** Global keywords that do something here. Every other known one is accepted with a warning. */
-export const GLOBAL_SUPPORTED = ['maxconn', 'node', 'description', 'stats', 'crt-base', 'ca-base']
+const rows = (support: Support, names: string): Record<string, Support> => Object.fromEntries(names.split(' ').map(k => [k, support]))
+
+/**
+ * What this gateway does with the global keywords (Support). None changes how a request is
+ * handled, so every one not implemented is a warning; `tune.*` and `ssl-*` rows not listed
+ * follow their prefix (globalSupport).
+ */
+const GLOBAL_SUPPORT: Record<string, Support> = table({
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify'),
+  ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
+  ...rows(inert('logging goes through the Fastify logger'), 'log log-send-hostname log-tag'),
+  ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
+  ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
+  ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
+  ...rows(inert('applies to the rest of this configuration only'), 'setenv presetenv unsetenv resetenv'),
+  ...rows(inert('Node runs one event loop'), 'nbthread cpu-map thread-groups thread-group numa-cpu-mapping busy-polling'),
+  ...rows(inert('process management is left to whoever starts Node'), 'daemon master-worker pidfile chroot quiet zero-warning')
+})
+
+/** A known global keyword's row (GLOBAL_SUPPORT, else by prefix). */
+export function globalSupport (kw: string): Support {
+  const row = GLOBAL_SUPPORT[kw]
+  if (row !== undefined) return row
+  if (kw.startsWith('tune.ssl') || kw.startsWith('ssl-')) return inert('TLS is configured on the Fastify server')
+  if (kw.startsWith('tune.')) return inert('HAProxy tuning does not apply to Node')
+  return inert('no equivalent in Node')
+}
 
 /** Known global keywords of HAProxy 2.6 (§3 and `haproxy -dKcfg` of the Debian build). */
 export const GLOBAL_KNOWN = (
@@ -1281,7 +1352,7 @@ export const GLOBAL_KNOWN = (
 ).split(' ')
 
 /** Most arguments a global keyword takes (src/cfgparse-global.c alertif_too_many_args); absent = not checked. */
-const GLOBAL_MAX_ARGS: Record<string, number> = {
+const GLOBAL_MAX_ARGS: Record<string, number> = table({
   ...Object.fromEntries(['daemon', 'quiet', 'zero-warning', 'noepoll', 'nokqueue', 'noevports', 'nopoll', 'nosplice', 'nogetaddrinfo', 'noreuseport',
     'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'pp2-never-send-local', 'external-check',
     'h2-workaround-bogus-websocket-clients'].map(k => [k, 0])),
@@ -1296,7 +1367,7 @@ const GLOBAL_MAX_ARGS: Record<string, number> = {
     'tune.ssl.capture-cipherlist-size', 'tune.h2.header-table-size', 'tune.h2.initial-window-size', 'tune.h2.max-concurrent-streams',
     'tune.h2.max-frame-size'].map(k => [k, 1])),
   'h1-case-adjust': 2
-}
+})
 
 /** Options of `ssl-default-bind-options` / `ssl-default-server-options` (§3.1); the two take a value. */
 const SSL_DEFAULT_OPTIONS = ['no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12',
@@ -1322,9 +1393,9 @@ export function globalArgsError (args: string[]): string | null {
 }
 
 /** Global keywords HAProxy 2.6 refuses with a message of its own. */
-export const GLOBAL_REMOVED: Record<string, string> = {
+export const GLOBAL_REMOVED: Record<string, string> = table({
   nbproc: 'nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.'
-}
+})
 
 /** Keywords that accept the `no` / `default` prefix (src/cfgparse.c readcfgfile). */
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
@@ -1384,7 +1455,7 @@ export function checkLogTarget (args: string[], alert: (m: string) => void, env:
  * Keywords of those sections (§3.5–3.10, §5.3.2, §6.2.1): the lines are checked against them
  * (anything else is an unknown keyword, as in HAProxy) but not interpreted.
  */
-export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
+export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = table({
   peers: ['peer', 'bind', 'default-bind', 'default-server', 'server', 'disabled', 'enabled', 'enable', 'log', 'table', 'shards'],
   resolvers: ['nameserver', 'parse-resolv-conf', 'accepted_payload_size', 'resolve_retries', 'hold', 'timeout'],
   mailers: ['mailer', 'timeout'],
@@ -1392,7 +1463,7 @@ export const OTHER_SECTION_KEYWORDS: Record<string, string[]> = {
   ring: ['description', 'format', 'maxlen', 'size', 'timeout', 'server', 'backing-file'],
   program: ['command', 'user', 'group', 'option', 'no'],
   'log-forward': ['bind', 'dgram-bind', 'backlog', 'maxconn', 'timeout', 'log']
-}
+})
 
 /** Names of the sections of a parsed configuration that the model does not carry (resolvers …), for references to them. */
 export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>()
@@ -1401,7 +1472,7 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
  * What this gateway does with each of those sections (Support): each is reported once, at its
  * line. Only cache and FastCGI change responses; the others matter outside HTTP routing.
  */
-export const OTHER_SECTIONS: Record<string, Support> = {
+export const OTHER_SECTIONS: Record<string, Support> = table({
   peers: inert('peers only synchronise stick tables, which are not implemented'),
   resolvers: inert('servers are resolved once, at start-up, by the system resolver'),
   mailers: inert('e-mail alerts are not sent'),
@@ -1411,4 +1482,4 @@ export const OTHER_SECTIONS: Record<string, Support> = {
   'fcgi-app': unsupported('FastCGI applications'),
   'log-forward': inert('syslog forwarding is not implemented'),
   namespace_list: inert('network namespaces are not supported')
-}
+})

@@ -9,8 +9,8 @@ import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { atoi, parseAddress, parseTime } from './args.js'
 import {
-  GLOBAL_KNOWN, GLOBAL_REMOVED, GLOBAL_SUPPORTED, NEGATABLE, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, type ProxyCtx
+  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -453,6 +453,7 @@ class ConfigParser {
       else {
         st.defaultServer = opts
         st.defaultServerWords = [...st.defaultServerWords, ...args.slice(1)]
+        this.reportServerOptions(st, args.slice(1), loc)
       }
       return
     }
@@ -508,6 +509,15 @@ class ConfigParser {
     }
     SERVER_EXTRAS.set(server, extras)
     px.servers.push(server)
+    this.reportServerOptions(st, args.slice(3), loc)
+  }
+
+  /** What a server line's own options mean here (a default-server's are reported on its line). */
+  private reportServerOptions (st: ProxyState, words: string[], loc: Loc): void {
+    const options = serverSupport(words)
+    if (options.length === 0) return
+    const c = this.ctx(st, loc, 'std')
+    for (const [option, support] of options) report(c, support, option)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -533,65 +543,55 @@ class ConfigParser {
       case 'ssl-server-verify':
         if (args[1] !== 'none' && args[1] !== 'required') return alert("'ssl-server-verify' expects 'none' or 'required' as argument.")
         this.sslServerVerify = args[1]
-        break
+        return
       case 'ca-base': this.caBase = args[1]; return
       case 'stats': return this.globalStats(args, loc)
     }
-    if (!GLOBAL_SUPPORTED.includes(kw)) {
-      const why = this.globalIgnored(kw, args, loc)
-      if (why === null) return
+    if (!this.globalChecked(kw, args, loc)) return
+    const support = globalSupport(kw)
+    if (typeof support === 'object' && 'inert' in support) {
       g.ignored.push({ keyword: kw, loc })
-      this.diags.warn(`'${kw}' is accepted but has no effect in fastify-haproxy (${why}).`, loc, kw)
+      this.diags.warn(`'${kw}' is accepted but has no effect in fastify-haproxy (${support.inert}).`, loc, kw)
     }
   }
 
-  /** Checks what HAProxy checks while loading, and says why the keyword means nothing here; null after an alert. */
-  private globalIgnored (kw: string, args: string[], loc: Loc): string | null {
-    const alert = (m: string): null => { this.diags.alert(m, loc, kw); return null }
+  /** Checks what HAProxy checks while loading (and applies the environment keywords); false after an alert. */
+  private globalChecked (kw: string, args: string[], loc: Loc): boolean {
+    const alert = (m: string): false => { this.diags.alert(m, loc, kw); return false }
     switch (kw) {
-      case 'user': case 'group': {
+      case 'user': case 'group':
         if (!args[1]) return alert(`'${kw}' expects a ${kw} name.`)
         if (!systemName(kw === 'user' ? '/etc/passwd' : '/etc/group', args[1])) return alert(`cannot find ${kw} id for '${args[1]}' (0:Success)`)
-        return 'the Node process keeps its own user and group'
-      }
-      case 'uid': case 'gid': return 'the Node process keeps its own user and group'
-      case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env) ? 'logging goes through the Fastify logger' : null
+        return true
+      case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env)
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
-        return 'stopping is left to whoever starts Node'
+        return true
       }
       case 'h1-case-adjust':
         if (!args[2] || args[1]!.toLowerCase() !== args[2].toLowerCase()) return alert('<from> and <to> must not differ execpt the case')
-        return 'header names are written as Node writes them'
+        return true
       case 'ssl-dh-param-file':
         if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
-        return 'TLS is configured on the Fastify server'
-      case 'lua-load': case 'lua-load-per-thread': {
+        return true
+      case 'lua-load': case 'lua-load-per-thread':
         if (!args[1]) return alert(`'${kw}' expects a file name as parameter.`)
         if (!isReadableFile(this.path(args[1]))) return alert(`error in Lua file '${args[1]}': cannot open ${args[1]}: No such file or directory`)
-        return 'no Lua'
-      }
+        return true
       case 'setenv': case 'presetenv':
         if (!args[1] || args[2] === undefined) return alert(`'${kw}' expects a name and a value.`)
         if (kw === 'setenv' || this.env[args[1]] === undefined) this.env[args[1]] = args[2]
-        return 'applies to the rest of this configuration only'
+        return true
       case 'unsetenv':
         for (const n of args.slice(1)) delete this.env[n]
-        return 'applies to the rest of this configuration only'
+        return true
       case 'resetenv': {
         const keep = new Set(args.slice(1))
         for (const n of Object.keys(this.env)) if (!keep.has(n)) delete this.env[n]
-        return 'applies to the rest of this configuration only'
+        return true
       }
-      case 'nbthread': case 'cpu-map': case 'thread-groups': case 'thread-group': case 'numa-cpu-mapping': case 'busy-polling':
-        return 'Node runs one event loop'
-      case 'daemon': case 'master-worker': case 'pidfile': case 'chroot': case 'quiet': case 'zero-warning':
-        return 'process management is left to whoever starts Node'
-      default:
-        if (kw.startsWith('tune.')) return 'HAProxy tuning does not apply to Node'
-        if (kw.startsWith('ssl-') || kw.startsWith('tune.ssl')) return 'TLS is configured on the Fastify server'
-        return 'no equivalent in Node'
+      default: return true
     }
   }
 

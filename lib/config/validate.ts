@@ -11,6 +11,7 @@ import { BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywor
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
 const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
+const haproxyMode = (p: Proxy): Proxy['mode'] => p.modeExplicit ? p.mode : 'tcp'
 
 /**
  * Cross-references and per-proxy checks, proxy by proxy as check_config_validity walks them;
@@ -26,6 +27,11 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     const be = backends.get(name)
     if (!be) d.alert(`Proxy '${p.name}': unable to find required ${what}: '${name}'.`)
     else if (be === p) d.alert(`Proxy '${p.name}': loop detected for ${what}: '${name}'.`)
+    else if (haproxyMode(p) === 'http' && haproxyMode(be) === 'tcp') {
+      // HAProxy's modes, not ours: a proxy without `mode` is TCP there (we serve it as HTTP).
+      d.alert(`http ${kindWord(p)} '${p.name}' (${p.loc.file}:${p.loc.line}) tries to use incompatible tcp ${kindWord(be)} '${be.name}' (${be.loc.file}:${be.loc.line}) ` +
+        `${what === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule"} (see 'mode').`)
+    }
   }
   for (const p of config.proxies) {
     if (p.disabled) continue

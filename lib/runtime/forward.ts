@@ -25,8 +25,13 @@ import type { FrontendView } from './state.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
-  frontend: string
-  backend: string | null
+  readonly frontend: string
+  readonly backend: string | null
+  readonly server: string | null
+}
+
+/** A proxied request's route: the exchange fills in the server it picks. */
+export interface ProxiedRoute extends RequestRoute {
   server: string | null
 }
 
@@ -461,8 +466,8 @@ function responseHeaders (raw: Buffer[], out: string[]): number {
     if (len === 2 || len === 10 || len === 17) {
       const lower = name.toLowerCase()
       if (lower === 'connection') {
-        const value = valueBuf.toString('latin1')
-        if (!CONNECTION_TOKEN.test(value)) bytes += len + valueBuf.length
+        const vlen = valueBuf.length
+        if ((vlen !== 5 && vlen !== 10) || !CONNECTION_TOKEN.test(valueBuf.toString('latin1'))) bytes += len + vlen
         continue
       }
       if (lower === 'transfer-encoding') { bytes += len + valueBuf.length + 1; continue }
@@ -553,7 +558,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly txn: HttpTxn,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    readonly route: RequestRoute | null,
+    readonly route: ProxiedRoute | null,
     private readonly upgradeHead: Buffer | null
   ) {
     this.retriesLeft = be.retries

@@ -85,3 +85,14 @@ test('diagnostics from several sources come out in line order', () => {
   const located = d.filter(x => x.loc).map(x => x.loc!.line)
   assert.deepEqual(located, [...located].sort((a, b) => a - b))
 })
+
+test('an http frontend cannot use a tcp backend; modes are HAProxy\'s (no mode = tcp there)', () => {
+  const T = 'defaults\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
+  const d = check(T + 'frontend fe\n mode http\n bind :1\n use_backend bt if TRUE\n default_backend bn\nbackend bt\n mode tcp\n server s 127.0.0.1:1\nbackend bn\n server s 127.0.0.1:1\n')
+  assert.deepEqual(lines(d, 'alert'), [
+    "http frontend 'fe' (c.cfg:5) tries to use incompatible tcp backend 'bn' (c.cfg:13) as its default backend (see 'mode').",
+    "http frontend 'fe' (c.cfg:5) tries to use incompatible tcp backend 'bt' (c.cfg:10) in a 'use_backend' rule (see 'mode')."
+  ])
+  const tcpToHttp = check(T + 'listen l\n mode tcp\n bind :1\n default_backend b\nbackend b\n mode http\n server s 127.0.0.1:1\n')
+  assert.deepEqual(lines(tcpToHttp, 'alert'), [])
+})

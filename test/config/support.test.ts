@@ -54,6 +54,15 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'option http-restrict-req-hdr-names reject', not('option http-restrict-req-hdr-names reject', "rejects request headers whose names hold other characters than letters, digits and '-'")],
   ['backend', 'server-template web 1-3 127.0.0.1:8080', not('server-template', "creates the backend's servers from a template")],
   ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
+  // server options
+  ['backend', 'server s2 127.0.0.1:18082 send-proxy', not('send-proxy', 'sends a PROXY protocol header to the server')],
+  ['backend', 'server s2 127.0.0.1:18082 redir http://example.com', not('redir', 'redirects clients to the server instead of forwarding their requests')],
+  ['backend', 'server s2 127.0.0.1:18082 proto h2', not('proto', 'speaks another protocol than HTTP/1.1 to the server')],
+  ['backend', 'server s2 127.0.0.1:18082 track s1', not('track', "takes the server's up/down state from another server's checks")],
+  ['backend', 'default-server send-proxy-v2', not('send-proxy-v2', 'sends a PROXY protocol header to the server')],
+  ['backend', 'server s2 127.0.0.1:18082 init-addr last,libc,none', noEffect('init-addr', 'servers are resolved once, at start-up, by the system resolver')],
+  ['backend', 'server s2 127.0.0.1:18082 pool-max-conn 10', noEffect('pool-max-conn', 'connection reuse is left to undici')],
+  ['backend', 'server s2 127.0.0.1:18082 no-send-proxy check inter 2s weight 10', ['notice', '']],
   // in a defaults section served as HTTP
   ['defaults', 'cookie SRV insert', not('cookie', `cookie persistence: ${PERSISTENCE}`)],
   // sections
@@ -146,4 +155,10 @@ test('hash-type keeps its avalanche modifier in fn', () => {
   const { text } = place('backend', 'hash-type consistent sdbm avalanche')
   const be = parseConfig(text, { env: {} }).proxies.find(p => p.name === 'be')!
   assert.deepEqual(be.hashType, { method: 'consistent', fn: 'sdbm avalanche' })
+})
+
+test('global ssl-server-verify is implemented: no "no effect" warning, servers default to its value', () => {
+  const c = parseConfig('global\n    ssl-server-verify none\n' + D + 'backend be\n    server s1 127.0.0.1:443 ssl\n', { env: {} })
+  assert.deepEqual(c.diagnostics.filter(d => d.loc?.line === 2), [])
+  assert.equal(c.proxies[0]!.servers[0]!.verify, 'none')
 })

@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startProxy, freePort, skipWithoutHaproxy } from '../differential/harness.js'
-import { gatewayApp, get, rawRequest, upstream } from './fixtures.js'
+import { HTTP_DEFAULTS, gatewayApp, get, rawRequest, upstream } from './fixtures.js'
 
 const COLUMNS = ['bin', 'bout', 'dreq', 'dresp', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx']
 
@@ -43,7 +43,10 @@ const requests = [
   'GET /none HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /bed/deny HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /bed/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
-  'GET /xdeny HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+  'GET /xdeny HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  // two requests on one keep-alive connection
+  'GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  'GET /old HTTP/1.0\r\nHost: a\r\n\r\n'
 ]
 
 test('bin / bout / dreq / dresp / hrsp_* equal real HAProxy\'s after the same requests', { skip: skipWithoutHaproxy, timeout: 20_000 }, async (t) => {
@@ -67,12 +70,7 @@ test('bin / bout / dreq / dresp / hrsp_* equal real HAProxy\'s after the same re
   const config = (port: number): string => `
 global
     nbthread 1
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${port}
     http-request deny if { path /deny }
     http-request redirect location /x code 302 if { path /redir }

@@ -173,6 +173,14 @@ export async function get (port: number, path: string, headers: Record<string, s
 
 export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
+/** A `defaults` section for the tests' configs: mode http and short timeouts. */
+export const HTTP_DEFAULTS = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+`
+
 export const HAPROXY_503 = '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n'
 
 /** A Fastify app with the plugin, listening on 127.0.0.1 (default: pure HAProxy semantics). */

@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startProxy, freePort, skipWithoutHaproxy } from '../differential/harness.js'
-import { gatewayApp, get, upstream } from './fixtures.js'
+import { HTTP_DEFAULTS, gatewayApp, get, upstream } from './fixtures.js'
 
 /** `pxname/svname` → slim, for every row. */
 function limits (csv: string): Record<string, string> {
@@ -26,12 +26,7 @@ for (const v of variants) {
     t.after(() => up.close())
     const statsPort = await freePort()
     const config = (port: number): string => `${v.global}
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${port}
 ${v.fe}    use_backend other if { path_beg /other }
     default_backend be

@@ -8,16 +8,11 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePorts, gatewayApp, get, rawRequest, startGateway, upstream, waitListening } from './fixtures.js'
+import { HTTP_DEFAULTS, freePorts, gatewayApp, get, rawRequest, startGateway, upstream, waitListening } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
 const config = (up: Upstream, port: number, statsPort: number): string => `
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${port}
     http-request use-service prometheus-exporter if { path /metrics }
     use_backend be if { path_beg / }
