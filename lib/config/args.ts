@@ -232,3 +232,31 @@ export function resolveHost (name: string): string | null {
   resolved.set(key, ip)
   return ip
 }
+
+/**
+ * What HAProxy makes of a server's host name at load (§5.2 `init-addr`, src/server.c
+ * srv_iterate_initaddr): the methods are tried in order — `last` needs a server-state file
+ * (none is read here, so it finds nothing), `libc` resolves now, `none` leaves the server in
+ * MAINT (resolution), an IP address is used as is. `libc` tells whether resolving was tried
+ * (HAProxy then warns or alerts "could not resolve", else "no method found").
+ */
+export type InitAddr =
+  | { kind: 'addr', host: string }
+  | { kind: 'none', libc: boolean }
+  | { kind: 'failed', libc: boolean }
+
+/** HAProxy's default `init-addr` (§5.2). */
+export const DEFAULT_INIT_ADDR = ['last', 'libc']
+
+export function initAddress (host: string, methods: string[]): InitAddr {
+  let libc = false
+  for (const m of methods) {
+    if (m === 'libc') {
+      libc = true
+      const ip = resolveHost(host)
+      if (ip !== null) return { kind: 'addr', host: ip }
+    } else if (m === 'none') return { kind: 'none', libc }
+    else if (isIP(m) !== 0) return { kind: 'addr', host: m }
+  }
+  return { kind: 'failed', libc }
+}

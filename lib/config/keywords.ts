@@ -885,7 +885,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   maxconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxconn = atoi(v); return null } },
   maxqueue: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxqueue = atoi(v); return null } },
   minconn: { n: 1, optional: true, support: inert('no dynamic maxconn') },
-  'init-addr': { n: 1, optional: true, support: RESOLVED_ONCE },
+  'init-addr': { n: 1, optional: true, support: 'yes' },
   resolvers: { n: 1, optional: true, support: RESOLVED_ONCE },
   ssl: { n: 0, support: 'yes', apply: o => { o.ssl = true; return null } },
   'no-ssl': { n: 0, support: 'yes', apply: o => { o.ssl = false; return null } },
@@ -978,23 +978,20 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
 /**
  * What a server line says that the model does not carry but the load-time checks need
  * (HAProxy checks them after parsing): the server it tracks, whether it has an agent check,
- * and whether an unresolvable name only disables it (`resolvers`, or an `init-addr` ending in
- * `none`).
+ * the `resolvers` section it names (an unresolvable name then only disables it) and its
+ * `init-addr` methods (absent = HAProxy's default, `last,libc`).
  */
-export interface ServerExtras { track?: string, resolvers?: string, agent: boolean, lenient: boolean, portOffset?: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, initAddr?: string[], agent: boolean, portOffset?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 
 /** Reads the extras from a server's option words (default-server words first). */
 export function serverExtras (words: string[]): ServerExtras {
-  const x: ServerExtras = { agent: false, lenient: false }
+  const x: ServerExtras = { agent: false }
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
-    if (w === 'resolvers') {
-      x.lenient = true
-      if (words[i + 1]) x.resolvers = words[i + 1]
-    }
-    else if (w === 'init-addr') x.lenient = (words[i + 1] ?? '').split(',').includes('none')
+    if (w === 'resolvers' && words[i + 1]) x.resolvers = words[i + 1]
+    else if (w === 'init-addr' && words[i + 1]) x.initAddr = words[i + 1]!.split(',')
     else if (w === 'track' && words[i + 1]) x.track = words[i + 1]
     else if (w === 'agent-check') x.agent = true
     else if (w === 'no-agent-check') x.agent = false
@@ -1101,7 +1098,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'retry-on': row('DLB', 'yes', { capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn }),
   server: row('LB', 'yes', { capAlert: "'server' not allowed because %K '%N' has no backend capability." }),
   'server-state-file-name': row('DLB', inert('no server state file')),
-  'server-template': row('LB', unsupported('creates the backend\'s servers from a template'), { capAlert: "'server-template' not allowed because %K '%N' has no backend capability.", apply: applyServerTemplate }),
+  'server-template': row('LB', 'yes', { capAlert: "'server-template' not allowed because %K '%N' has no backend capability." }),
   source: row('DLB', inert('the source address is chosen by the system')),
   'srvtcpka-cnt': row('DLB', inert('TCP keep-alive is left to Node')),
   'srvtcpka-idle': row('DLB', inert('TCP keep-alive is left to Node')),
@@ -1188,14 +1185,6 @@ function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert('errorfiles : expects <name> as argument.')
   for (const code of args.slice(2)) if (!ERRORFILE_CODES.includes(code)) return c.alert(`errorfiles : status code '${atoi(code)}' not handled.`)
   c.proxy.errorFilesSection = args[1]
-}
-
-/** `server-template <prefix> <num | range> <fqdn>[:<port>] [params]` (§4.2): checked only. */
-function applyServerTemplate (c: ProxyCtx, args: string[]): void {
-  if (!args[3]) return c.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.")
-  if (!/^\d+(-\d+)?$/.test(args[2]!)) return c.alert(`Wrong server-template number or range arg '${args[2]}'.`)
-  const e = applyServerOptions({}, args.slice(4), { name: args[1]!, path: c.path, caBase: c.caBase, crtBase: c.crtBase, env: c.env }, false)
-  if (e !== null) c.alert(`'server ${c.proxy.name}/${args[1]}' : ${e}`)
 }
 
 /** `external-check command <cmd>` / `external-check path <path>` (§4.2). */

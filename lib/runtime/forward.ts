@@ -310,7 +310,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
         if (be !== null) be.backend.counters.dreq++
       } else {
         fe.counters.counters.dresp++
-        be!.backend.counters.dresp++
+        from.be.backend.counters.dresp++
         if (from.server !== null) from.server.counters.dresp++
       }
       const page = pageFor(status, fe, be)

@@ -40,6 +40,8 @@ const requests = [
   'GET /deny HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /redir HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /return HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  'GET /auth HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  'GET /old-redirect HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /none HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /bed/deny HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
   'GET /bed/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
@@ -75,6 +77,8 @@ ${HTTP_DEFAULTS}frontend fe
     http-request deny if { path /deny }
     http-request redirect location /x code 302 if { path /redir }
     http-request return status 200 content-type text/plain string hello if { path /return }
+    http-request auth realm Private if { path /auth }
+    redirect location /moved code 301 if { path /old-redirect }
     http-response deny if { res.hdr(x-deny) 1 }
     use_backend none if { path /none }
     use_backend bed if { path_beg /bed }
