@@ -419,7 +419,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       /^websocket$/i.test(req.headers.upgrade)
     const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
     try {
-      new Exchange(fe.route, be, txn, req, res, route, head).start()
+      new Exchange(fe.route, be, txn, req, res, route, head, request.log).start()
     } catch (err) {
       // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
       request.log.error({ err }, 'fastify-haproxy: forwarding failed')

@@ -96,11 +96,17 @@ export interface ServerOptions {
   cookie?: string
 }
 
-/** A `server` line with `default-server` already merged in. */
+/** A `server` line (or one server of a `server-template`) with `default-server` already merged in. */
 export interface Server extends ServerOptions {
   name: string
+  /** An IP address, or a host name that `init-addr` left unresolved (see `unresolved`). */
   host: string
   port: number
+  /**
+   * Its name could not be resolved at load and `init-addr` ends in `none` (or `resolvers` is
+   * set): HAProxy starts it in MAINT (resolution) and sends it nothing.
+   */
+  unresolved?: boolean
   loc: Loc
 }
 

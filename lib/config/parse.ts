@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { GlobalSettings, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
-import { atoi, parseAddress, parseTime } from './args.js'
+import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
   OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx
@@ -437,6 +437,10 @@ class ConfigParser {
       this.serverLine(st, args, loc, kw === 'default-server')
       return
     }
+    if (kw === 'server-template') {
+      this.serverTemplateLine(st, args, loc)
+      return
+    }
     const alerts = this.diags.alerts
     if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
     // A line HAProxy itself ignores (no capability) or refused needs no word on our support.
@@ -444,7 +448,6 @@ class ConfigParser {
   }
 
   private serverLine (st: ProxyState, args: string[], loc: Loc, isDefault: boolean): void {
-    const px = st.proxy
     const sctx = { name: '', path: this.pathOf, caBase: this.caBase, crtBase: this.crtBase, env: this.env }
     if (isDefault) {
       const opts: ServerOptions = { ...st.defaultServer }
@@ -463,53 +466,102 @@ class ConfigParser {
       this.diags.alert("'server' expects <name> and <addr>[:<port>] as arguments.", loc, 'server')
       return
     }
-    const who = `'server ${px.name}/${name}'`
     const badChar = NAME_CHARS.exec(name)
     if (badChar) {
       this.diags.alert(`character '${badChar[0]}' is not permitted in server name '${name}'.`, loc, 'server')
       return
     }
-    const dup = px.servers.find(s => s.name === name)
-    if (dup) {
-      this.diags.alert(`${px.kind} '${px.name}', another server named '${name}' was already defined at line ${dup.loc.line}, please use distinct names.`, loc, 'server')
+    this.addServers(st, [name], name, addr, args.slice(3), loc, 'server')
+  }
+
+  /**
+   * `server-template <prefix> <num | range> <fqdn>[:<port>] [params*]` (configuration.txt §4.2,
+   * src/server.c _srv_parse_init): servers <prefix><n> for n in 1..num or low..high, all with the
+   * same address and parameters, parsed once (errors name the server "(null)", as HAProxy's do).
+   */
+  private serverTemplateLine (st: ProxyState, args: string[], loc: Loc): void {
+    const kw = 'server-template'
+    const [, prefix, range, addr] = args
+    if (!prefix || !range || !addr) {
+      this.diags.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.", loc, kw)
+      return
     }
+    const badChar = NAME_CHARS.exec(prefix)
+    if (badChar) {
+      this.diags.alert(`character '${badChar[0]}' is not permitted in server-template prefix '${prefix}'.`, loc, kw)
+      return
+    }
+    // "<num>" counts from 1 (at least one); "<low>-<high>" may start at 0 but not go down.
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range)
+    const low = m === null ? 0 : m[2] === undefined ? 1 : Number(m[1])
+    const high = m === null ? 0 : Number(m[2] ?? m[1])
+    if (m === null || high < 1 || high < low) {
+      this.diags.alert(`Wrong server-template number or range arg '${range}'.`, loc, kw)
+      return
+    }
+    const names: string[] = []
+    for (let n = low; n <= high; n++) names.push(`${prefix}${n}`)
+    this.addServers(st, names, '(null)', addr, args.slice(4), loc, kw)
+  }
+
+  /**
+   * Adds one server per name, all from one address and option words checked once (`shown` is
+   * the name errors about them give). Only the first server takes an explicit `id`: HAProxy
+   * copies a template's settings but not its id, so the others are numbered automatically.
+   */
+  private addServers (st: ProxyState, names: string[], shown: string, addr: string, words: string[], loc: Loc, kw: string): void {
+    const px = st.proxy
+    const who = `'server ${px.name}/${shown}'`
     const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: true, allowFqdn: true, allowZeroPort: true, env: this.env })
+    const dups = names.map(name => px.servers.find(s => s.name === name))
+    for (const [i, dup] of dups.entries()) {
+      if (dup) this.diags.alert(`${px.kind} '${px.name}', another server named '${names[i]!}' was already defined at line ${dup.loc.line}, please use distinct names.`, loc, kw)
+    }
     if (!a.ok) {
-      this.diags.alert(`${who} : ${a.error}`, loc, 'server')
+      this.diags.alert(`${who} : ${a.error}`, loc, kw)
       return
     }
     if (a.value.family === 'fqdn' && !dnsName(a.value.host)) {
-      this.diags.alert(`${who} : Can't create DNS resolution for server '${name}'`, loc, 'server')
+      this.diags.alert(`${who} : Can't create DNS resolution for server '${shown}'`, loc, kw)
       return
     }
     const opts: ServerOptions = { ...st.defaultServer }
-    sctx.name = name
-    const e = applyServerOptions(opts, args.slice(3), sctx, false)
+    const e = applyServerOptions(opts, words, { name: shown, path: this.pathOf, caBase: this.caBase, crtBase: this.crtBase, env: this.env }, false)
     if (e !== null) {
-      this.diags.alert(`${who} : ${e}`, loc, 'server')
+      this.diags.alert(`${who} : ${e}`, loc, kw)
       return
     }
     if (a.value.family === 'unix' || a.value.family === 'abns') {
-      this.diags.warn(`${who} : only TCP servers can be reached by fastify-haproxy; unix socket '${a.value.host}' is not supported.`, loc, 'server')
+      this.diags.warn(`${who} : only TCP servers can be reached by fastify-haproxy; unix socket '${a.value.host}' is not supported.`, loc, kw)
     }
     if (opts.id !== undefined && opts.id !== st.defaultServer.id) {
       const same = px.servers.find(x => x.id === opts.id)
       if (same) {
-        this.diags.alert(`${who} : 'id' : custom id ${opts.id} already used at ${same.loc.file}:${same.loc.line} ('server ${same.name}').`, loc, 'server')
+        this.diags.alert(`${who} : 'id' : custom id ${opts.id} already used at ${same.loc.file}:${same.loc.line} ('server ${same.name}').`, loc, kw)
         return
       }
     }
-    const host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
-    const server: Server = { ...opts, name, host, port: a.value.port, loc }
-    if (dup) return
-    const extras = serverExtras(st.defaultServerWords.length === 0 ? args.slice(3) : [...st.defaultServerWords, ...args.slice(3)])
+    const extras = serverExtras(st.defaultServerWords.length === 0 ? words : [...st.defaultServerWords, ...words])
     if (a.value.portOffset) {
       extras.portOffset = true
-      this.diags.warn(`${who} : a port relative to the client's ('${addr}') is not supported by fastify-haproxy; ${a.value.port} is used as the port.`, loc, 'server')
+      this.diags.warn(`${who} : a port relative to the client's ('${addr}') is not supported by fastify-haproxy; ${a.value.port} is used as the port.`, loc, kw)
     }
-    SERVER_EXTRAS.set(server, extras)
-    px.servers.push(server)
-    this.reportServerOptions(st, args.slice(3), loc)
+    let host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
+    let unresolved = false
+    if (a.value.family === 'fqdn') {
+      const init = initAddress(host, extras.initAddr ?? DEFAULT_INIT_ADDR)
+      if (init.kind === 'addr') host = init.host
+      else unresolved = init.kind === 'none' || extras.resolvers !== undefined
+    }
+    for (const [i, name] of names.entries()) {
+      if (dups[i]) continue
+      const server: Server = { ...opts, name, host, port: a.value.port, loc }
+      if (i > 0 && opts.id !== st.defaultServer.id) delete server.id
+      if (unresolved) server.unresolved = true
+      SERVER_EXTRAS.set(server, extras)
+      px.servers.push(server)
+    }
+    if (!dups.every(Boolean)) this.reportServerOptions(st, words, loc)
   }
 
   /** What a server line's own options mean here (a default-server's are reported on its line). */

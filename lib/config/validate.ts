@@ -3,9 +3,10 @@
 // checks proxy by proxy, then server address resolution last. (Userlists named in expressions are
 // checked by the expression compiler, lib/acl.)
 
+import { isIP } from 'node:net'
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
-import { resolveHost } from './args.js'
+import { DEFAULT_INIT_ADDR, initAddress } from './args.js'
 import { BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
@@ -84,17 +85,23 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
 }
 
 /**
- * Server names are resolved last, as HAProxy does when it initialises server addresses: a host
- * name that the system cannot resolve is an alert, then one closing "Failed to initialize" line.
+ * Server names are resolved last, as HAProxy does when it initialises server addresses
+ * (src/server.c srv_iterate_initaddr, following `init-addr`): a host name that no method
+ * resolves is an alert, then one closing "Failed to initialize" line; one left to `none` (or to
+ * a `resolvers` section) only disables the server, with a warning when `libc` was tried.
  */
 export function resolveServers (config: ParsedConfig): Diagnostic[] {
   const d = new DiagnosticList()
   for (const p of config.proxies) {
     for (const s of p.servers) {
-      if (s.host === '' || resolveHost(s.host) !== null) continue
-      if (s.host.startsWith('/') || s.host.includes('@')) continue
-      if (SERVER_EXTRAS.get(s)?.lenient === true) d.warn(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}', disabling server.`, s.loc, 'server')
-      else d.alert(`'server ${p.name}/${s.name}' : could not resolve address '${s.host}'.`, s.loc, 'server')
+      if (s.host === '' || isIP(s.host) !== 0 || s.host.startsWith('/') || s.host.includes('@')) continue
+      const extras = SERVER_EXTRAS.get(s)
+      const init = initAddress(s.host, extras?.initAddr ?? DEFAULT_INIT_ADDR)
+      const who = `'server ${p.name}/${s.name}'`
+      if (init.kind === 'addr' || (init.kind === 'none' && !init.libc)) continue
+      if (init.kind === 'none' || extras?.resolvers !== undefined) d.warn(`${who} : could not resolve address '${s.host}', disabling server.`, s.loc, 'server')
+      else if (init.libc) d.alert(`${who} : could not resolve address '${s.host}'.`, s.loc, 'server')
+      else d.alert(`${who} : no method found to resolve address '${s.host}'.`, s.loc, 'server')
     }
   }
   if (d.alerts > 0) d.alert('Failed to initialize server(s) addr.')

@@ -18,7 +18,10 @@ import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
-import { HTX_START_LINE, HTX_VERSION, htxResponseBytes } from '../errors.js'
+import type { FastifyBaseLogger } from 'fastify'
+import {
+  FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, HTX_START_LINE, HTX_VERSION, htxResponseBytes
+} from '../errors.js'
 import type { ErrorPage, ErrorPages } from '../errors.js'
 import { RateCounter, TrafficCounters } from './state.js'
 import type { FrontendView } from './state.js'
@@ -559,7 +562,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly route: ProxiedRoute | null,
-    private readonly upgradeHead: Buffer | null
+    private readonly upgradeHead: Buffer | null,
+    /** The request's logger: HAProxy's 502/503/504 answers are logged there with their cause. */
+    private readonly log: FastifyBaseLogger
   ) {
     this.retriesLeft = be.retries
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
@@ -654,7 +659,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
       this.server!.observe('http-status', status)
       this.dropAttempt()
-      this.retry(true, true)
+      this.retry(new Error(`the server answered ${status} (retry-on)`), true, true)
       return false
     }
     const res = this.res
@@ -775,14 +780,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT' && this.be.retryOn.responseTimeout && this.l7Retryable()) {
       server.observe('timeout')
-      this.retry(true, true)
+      this.retry(err, true, true)
       return
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
       server.observe('timeout')
       server.counters.eresp++
       this.be.backend.counters.eresp++
-      this.fail(504)
+      this.fail(504, err)
       return
     }
     // nothing reached the server before onConnect: refused, unreachable, timed out or a failed
@@ -796,14 +801,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       server.observe('conn-error')
       server.counters.econ++
       this.be.backend.counters.econ++
-      this.fail(503)
+      this.fail(503, err)
       return
     }
     const l7 = this.phase === 'wait' && this.l7Retryable() &&
       ((closed && retryOn.emptyResponse) || (code.startsWith('HPE_') || code === '' ? retryOn.junkResponse : false))
     if (connectFailed || staleConnection || l7) {
       server.observe(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'conn-error')
-      this.retry(code === 'UND_ERR_CONNECT_TIMEOUT', l7 && !connectFailed && !staleConnection)
+      this.retry(err, code === 'UND_ERR_CONNECT_TIMEOUT', l7 && !connectFailed && !staleConnection)
       return
     }
     if (this.req.destroyed && !this.req.complete) {
@@ -818,19 +823,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
-    this.fail(502)
+    this.fail(502, err)
   }
 
   /**
    * Another attempt, on another server when redispatching. A layer-7 retry always counts as a
    * retry (and as a redispatch too when the server changes), as HAProxy 2.6 counts them.
    */
-  private retry (timedOut: boolean, l7 = false): void {
+  private retry (cause: Error, timedOut: boolean, l7 = false): void {
     const server = this.server!
     if (this.retriesLeft <= 0 || this.req.destroyed) {
       server.counters.econ++
       this.be.backend.counters.econ++
-      this.fail(503)
+      this.fail(503, cause)
       return
     }
     const attempt = this.be.retries - this.retriesLeft + 1
@@ -891,10 +896,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish()
   }
 
-  private fail (status: number): void {
+  private fail (status: 502 | 503 | 504, cause?: Error): void {
     this.phase = 'done'
     this.finish()
     this.count(status)
+    this.logFailure(status, cause)
     if (this.upgradeHead !== null) {
       const page = pageFor(status, this.fe, this.be)
       let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
@@ -906,6 +912,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const page = pageFor(status, this.fe, this.be)
     this.countOut(page.htxBytes)
     writePage(this.res, page)
+  }
+
+  private logFailure (status: 502 | 503 | 504, cause: Error | undefined): void {
+    const Failure = status === 502 ? FST_HAPROXY_BAD_GATEWAY : status === 504 ? FST_HAPROXY_GATEWAY_TIMEOUT : FST_HAPROXY_NO_SERVER
+    const err = cause === undefined ? new Failure() : new Failure({ cause })
+    this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: ${status} ${err.message}`)
   }
 
   /** Response bytes (`bout`) on the frontend, backend and server rows. */

@@ -120,3 +120,44 @@ test('built-in pages match HAProxy 2.6 byte for byte', () => {
   }
   assert.ok(errors.builtinErrorPage(400).headers.includes('close'))
 })
+
+test("each 502/503/504 is logged through the request's logger with its FST_HAPROXY_* code and cause", async (t) => {
+  const garbage = await rawServer((_d, c) => c.end('garbage\r\n\r\n'))
+  const dead = await deadPort()
+  const lines: Array<Record<string, any>> = []
+  const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
+  const Fastify = (await import('fastify')).default
+  const haproxyRouter = (await import('../../lib/index.js')).default
+  const app = Fastify({ logger: { level: 'warn', stream } })
+  await app.register(haproxyRouter, {
+    defaultBackend: 'always',
+    config: `
+defaults
+    mode http
+    timeout connect 500ms
+    timeout server 300ms
+    retries 1
+frontend fe
+    bind 127.0.0.1:8080
+    use_backend garbage if { path /garbage }
+    default_backend dead
+backend garbage
+    server g 127.0.0.1:${garbage.port}
+backend dead
+    server d 127.0.0.1:${dead}
+`
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  t.after(async () => { await app.close(); await garbage.close() })
+
+  assert.equal((await rawRequest(port, req('/dead'))).status, 503)
+  assert.equal((await rawRequest(port, req('/garbage'))).status, 502)
+  const failures = lines.filter(l => l.err?.code?.startsWith('FST_HAPROXY_'))
+  assert.deepEqual(failures.map(l => [l.err.code, l.backend, l.server]), [
+    ['FST_HAPROXY_NO_SERVER', 'dead', 'd'],
+    ['FST_HAPROXY_BAD_GATEWAY', 'garbage', 'g']
+  ])
+  assert.match(failures[0].err.stack, /ECONNREFUSED/, 'the connect error is the cause')
+  assert.ok(failures.every(l => typeof l.reqId === 'string'), "logged through the request's child logger")
+})
