@@ -150,7 +150,7 @@ export function parseAddress (raw: string, rules: AddressRules): Parsed<Address>
     }
     port = Number(range[1] || 0)
     portEnd = range[2] !== undefined ? Number(range[2] || 0) : port
-    if (range[2] !== undefined && !rules.allowRange) return err(`port range not allowed in '${text}'`)
+    if (range[2] !== undefined && !rules.allowRange) return err(`port range not permitted here in '${text}'`)
     if (port > 65535 || portEnd > 65535 || portEnd < port || (!portOffset && port === 0 && !rules.allowZeroPort)) {
       return err(`invalid port '${portText}'`)
     }
@@ -251,7 +251,8 @@ export const DEFAULT_INIT_ADDR = ['last', 'libc']
 export function initAddress (host: string, methods: string[]): InitAddr {
   let libc = false
   for (const m of methods) {
-    if (m === 'libc') {
+    // A DNS SRV name (`_http._tcp.svc`) is only ever resolved by a resolvers section.
+    if (m === 'libc' && !host.startsWith('_')) {
       libc = true
       const ip = resolveHost(host)
       if (ip !== null) return { kind: 'addr', host: ip }

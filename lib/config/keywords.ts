@@ -979,9 +979,10 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
  * What a server line says that the model does not carry but the load-time checks need
  * (HAProxy checks them after parsing): the server it tracks, whether it has an agent check,
  * the `resolvers` section it names (an unresolvable name then only disables it) and its
- * `init-addr` methods (absent = HAProxy's default, `last,libc`).
+ * `init-addr` methods (absent = HAProxy's default, `last,libc`), and whether its address was a
+ * host name (HAProxy checks a server's port for health checks only when it was given an IP).
  */
-export interface ServerExtras { track?: string, resolvers?: string, initAddr?: string[], agent: boolean, portOffset?: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, initAddr?: string[], agent: boolean, portOffset?: boolean, fqdn?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 
@@ -1086,8 +1087,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'max-keep-alive-queue': row('DLB', inert('connection reuse is left to undici')),
   maxconn: row('DFL', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } }),
   mode: row('DFLB', 'yes', { max: 1, apply: applyMode }),
-  monitor: row('FL', unsupported('makes the monitor URI report failure on a condition'), { apply: (c, a) => { if (a[1] !== 'fail') c.alert("'monitor' only supports 'fail'.") } }),
-  'monitor-uri': row('DFL', unsupported('answers that URI itself with 200 OK, without a server'), { max: 1, apply: (c, a) => { if (!a[1]) c.alert("'monitor-uri' expects an URI.") } }),
+  monitor: row('FL', unsupported('makes the monitor URI report failure on a condition'), { apply: applyMonitor }),
+  'monitor-uri': row('DFL', 'yes', { max: 1, apply: applyMonitorUri }),
   'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
   option: row('DFLB', 'args', { apply: applyOption }),
   'external-check': row('DLB', inert('no external checks; the check runs as a TCP connect check'), { apply: applyExternalCheck }),
@@ -1185,6 +1186,20 @@ function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert('errorfiles : expects <name> as argument.')
   for (const code of args.slice(2)) if (!ERRORFILE_CODES.includes(code)) return c.alert(`errorfiles : status code '${atoi(code)}' not handled.`)
   c.proxy.errorFilesSection = args[1]
+}
+
+/** `monitor-uri <uri>` (§4.2): only a frontend answers it (a backend's is ignored with a warning). */
+function applyMonitorUri (c: ProxyCtx, args: string[]): void {
+  if (!args[1]) return c.alert("'monitor-uri' expects an URI.")
+  if (c.isDefaults || c.proxy.kind !== 'backend') c.proxy.monitorUri = args[1]
+}
+
+/** `monitor fail if|unless <cond>` (§4.2): every line counts (HAProxy's mon_fail_cond list). */
+function applyMonitor (c: ProxyCtx, args: string[]): void {
+  if (args[1] !== 'fail') return c.alert("'monitor' only supports 'fail'.")
+  const { cond } = splitCondition(args.slice(2), c.loc)
+  if (cond === null || (args[2] !== 'if' && args[2] !== 'unless')) return c.alert("'monitor fail' requires either 'if' or 'unless' followed by a condition.")
+  if (c.proxy.kind !== 'backend') c.proxy.monitorFail.push(cond)
 }
 
 /** `external-check command <cmd>` / `external-check path <path>` (§4.2). */

@@ -219,6 +219,16 @@ export interface Proxy {
   /** `errorfiles <name>` naming an `http-errors` section. */
   errorFilesSection?: string
   stats: StatsConfig | null
+  /**
+   * `monitor-uri <uri>` (§4.2; frontend/listen, inherited from defaults): a request whose URI is
+   * exactly this one is answered by the proxy itself, before any http-request rule, with 200 and
+   * HAProxy's "Service ready." page (503 when a `monitorFail` condition matches). A URI that
+   * starts with '/' is compared with the request's path and query (absolute-form targets
+   * included), any other with the whole request target; no decoding, case matters.
+   */
+  monitorUri: string | null
+  /** `monitor fail if|unless <cond>` lines in order (§4.2; not in defaults): any match turns the monitor answer into 503. */
+  monitorFail: Condition[]
 }
 
 export interface UserlistUser {

@@ -549,6 +549,7 @@ class ConfigParser {
     let host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
     let unresolved = false
     if (a.value.family === 'fqdn') {
+      extras.fqdn = true
       const init = initAddress(host, extras.initAddr ?? DEFAULT_INIT_ADDR)
       if (init.kind === 'addr') host = init.host
       else unresolved = init.kind === 'none' || extras.resolvers !== undefined
@@ -932,7 +933,9 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     httpCheck: null,
     options: {},
     errorFiles: {},
-    stats: null
+    stats: null,
+    monitorUri: null,
+    monitorFail: []
   }
 }
 
@@ -958,6 +961,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.options = { ...d.options }
   p.errorFiles = { ...d.errorFiles }
   if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
+  if (kind !== 'backend') p.monitorUri = d.monitorUri
   // Stats settings are shared with the defaults; `stats admin` / `stats http-request` are not allowed there.
   p.stats = d.stats === null ? null : { ...d.stats, auth: d.stats.auth.map(a => ({ ...a })), scope: [...d.stats.scope], admin: null, httpRequest: [], loc }
   // A named defaults section's ACLs and HTTP rules run before the proxy's own (configuration.txt

@@ -10,6 +10,9 @@ import { DEFAULT_INIT_ADDR, initAddress } from './args.js'
 import { BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
+
+/** `option`s that HAProxy implements as tcp-check rules (src/tcpcheck.c). */
+const RULE_CHECKS = ['ssl-hello-chk', 'smtpchk', 'mysql-check', 'pgsql-check', 'redis-check', 'ldap-check', 'spop-check']
 const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
 const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
 const haproxyMode = (p: Proxy): Proxy['mode'] => p.modeExplicit ? p.mode : 'tcp'
@@ -65,8 +68,11 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
         if (!target) d.alert(`${who} : unable to find required server '${track}' for tracking.`, s.loc)
         else if (!target.check && SERVER_EXTRAS.get(target)?.agent !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
       }
-      if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/')) {
-        d.alert(`config: ${p.kind} '${p.name}': server '${s.name}' has neither service port nor check port nor tcp_check rule 'connect' with port information.`)
+      if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/') && extras?.fqdn !== true) {
+        // src/check.c init_srv_check names tcp-check rules only when the proxy has some: the
+        // protocol checks are made of them (`option tcp-check` alone has none).
+        const rules = p.httpCheck !== null || RULE_CHECKS.some(o => p.options[o] === true) ? " nor tcp_check rule 'connect' with port information" : ''
+        d.alert(`config: ${p.kind} '${p.name}': server '${s.name}' has neither service port nor check port${rules}.`)
       }
       if (s.ssl === true && s.verify !== 'none' && s.caFile === undefined) {
         d.alert(`${who} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, s.loc)
@@ -98,7 +104,7 @@ export function resolveServers (config: ParsedConfig): Diagnostic[] {
       const extras = SERVER_EXTRAS.get(s)
       const init = initAddress(s.host, extras?.initAddr ?? DEFAULT_INIT_ADDR)
       const who = `'server ${p.name}/${s.name}'`
-      if (init.kind === 'addr' || (init.kind === 'none' && !init.libc)) continue
+      if (init.kind === 'addr' || (init.kind === 'none' && !init.libc) || (extras?.resolvers !== undefined && s.host.startsWith('_'))) continue
       if (init.kind === 'none' || extras?.resolvers !== undefined) d.warn(`${who} : could not resolve address '${s.host}', disabling server.`, s.loc, 'server')
       else if (init.libc) d.alert(`${who} : could not resolve address '${s.host}'.`, s.loc, 'server')
       else d.alert(`${who} : no method found to resolve address '${s.host}'.`, s.loc, 'server')

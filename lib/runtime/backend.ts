@@ -87,6 +87,11 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   readonly origin: string
   readonly backup: boolean
+  /**
+   * Its name was not resolved at load (`init-addr … none`): HAProxy holds it in MAINT
+   * (resolution) until a resolver finds it, which none does here, so it never leaves.
+   */
+  readonly unresolved: boolean
   readonly hasCheck: boolean
   checkEnabled: boolean
   readonly rise: number
@@ -156,7 +161,8 @@ export class ServerRuntime implements ServerView, LbServer {
     this.fall = conf.fall ?? DEFAULT_FALL
     // A checked server starts UP but falls at the first failed check (server.c: health = rise).
     this.health = this.rise
-    this.admin = conf.disabled === true ? 'maint' : 'ready'
+    this.unresolved = conf.unresolved === true
+    this.admin = conf.disabled === true || this.unresolved ? 'maint' : 'ready'
     this.op = this.admin === 'maint' ? 'down' : 'up'
     this.uweight = conf.weight ?? DEFAULT_WEIGHT
     this.maxconn = conf.maxconn ?? 0
@@ -210,7 +216,7 @@ export class ServerRuntime implements ServerView, LbServer {
 
   setAdmin (state: ServerAdminState): void {
     const prev = this.admin
-    if (state === prev) return
+    if (state === prev || this.unresolved) return
     const b = this.backend
     const who = `${this.backup ? 'Backup ' : ''}Server ${b.name}/${this.name}`
     const now = Date.now()

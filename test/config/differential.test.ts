@@ -98,6 +98,15 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['stats socket with an unknown option', 'global\n    stats socket /tmp/fh-diff.sock levle admin\n' + D + FE + BE],
   ['unknown keyword in a resolvers section', 'resolvers dns\n    nameserver d 127.0.0.1:53\n    frob 1\n' + D + FE + BE],
   ['ssl bind without a certificate', D + 'frontend fe\n    bind 127.0.0.1:18443 ssl\n    default_backend be\n' + BE],
+  ['server-template with a range and parameters', D + FE + 'backend be\n    server-template web 2-4 127.0.0.1:18081 check weight 5\n'],
+  ['server-template with a decreasing range', D + FE + 'backend be\n    server-template web 4-2 127.0.0.1:18081\n'],
+  ['server-template clashing with a server name', D + FE + 'backend be\n    server web2 127.0.0.1:1\n    server-template web 3 127.0.0.1:18081\n'],
+  ['server-template on an unresolvable name with init-addr none', D + FE + 'backend be\n    server-template web 2 no-such-host.invalid:80 init-addr none\n'],
+  ['server-template on an unresolvable name', D + FE + 'backend be\n    server-template web 2 no-such-host.invalid:80\n'],
+  ['monitor-uri in defaults, frontend and backend', D + '    monitor-uri /d\n' + FE + '    monitor-uri /health\n' + BE + '    monitor-uri /b\n'],
+  ['monitor-uri with two URIs', D + FE + '    monitor-uri /a /b\n' + BE],
+  ['monitor fail without a condition', D + FE + '    monitor fail\n' + BE],
+  ['monitor fail in defaults', D + '    monitor fail if TRUE\n' + FE + BE],
   ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]
 
@@ -116,7 +125,7 @@ test('differential: the one deliberate difference — a 1.x address on the secti
 const DELIBERATE: Array<[string, string, RegExp]> = [
   ['cookie persistence', D + FE + 'backend be\n    cookie SRV insert indirect nocache\n    server s1 127.0.0.1:1 cookie a\n', /\[.*case\d+\.cfg:10\] : 'cookie' is not supported by fastify-haproxy/],
   ['a cache section', 'cache c\n    total-max-size 4\n' + D + FE + BE, /\[.*case\d+\.cfg:1\] : 'cache' section 'c' is not supported by fastify-haproxy/],
-  ['a monitor URI', D + FE + '    monitor-uri /health\n' + BE, /\[.*case\d+\.cfg:9\] : 'monitor-uri' is not supported by fastify-haproxy/],
+  ['a monitor URI that can fail', D + FE + '    monitor-uri /health\n    monitor fail if FALSE\n' + BE, /\[.*case\d+\.cfg:10\] : 'monitor fail' is not supported by fastify-haproxy/],
   ['a TCP connection rule', D + FE + '    tcp-request connection reject if { src 10.0.0.0/8 }\n' + BE, /\[.*case\d+\.cfg:9\] : 'tcp-request connection reject' is not supported by fastify-haproxy/]
 ]
 

@@ -10,7 +10,7 @@ test('proxy rows: sections are §4.1 letters and each row says what it does', ()
     assert.match(row.where, /^D?!?F?L?B?$/, name)
     assert.ok(row.support !== 'removed' || row.removed !== undefined, `${name}: removed rows carry HAProxy's message`)
     assert.ok(row.support !== 'args' || row.apply !== undefined, `${name}: a decision by argument is made by apply`)
-    assert.ok(row.support !== 'yes' || row.apply !== undefined || name === 'server' || name === 'default-server', `${name}: supported but does nothing`)
+    assert.ok(row.support !== 'yes' || row.apply !== undefined || ['server', 'default-server', 'server-template'].includes(name), `${name}: supported but does nothing`)
     if (row.where.includes('F')) assert.ok(row.where.includes('L'), `${name}: a listen has every frontend keyword`)
     if (row.where.includes('B')) assert.ok(row.where.includes('L'), `${name}: a listen has every backend keyword`)
   }

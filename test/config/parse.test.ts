@@ -470,3 +470,12 @@ test('an action reads its own words before its condition (src/http_act.c): `if`/
     ['redirect', 'prefix if code 301', 'if TRUE']
   ])
 })
+
+test('monitor-uri: frontends and listens keep it, inherited from defaults; every monitor fail line is kept in order', () => {
+  const c = parse(DEFAULTS.replace('mode http', 'mode http\n monitor-uri /d') + 'frontend f\n bind :1\n monitor-uri /health\n monitor fail if { nbsrv(b) lt 1 }\n monitor fail unless TRUE\n' +
+    'listen l\n bind :2\nbackend b\n monitor-uri /b\n')
+  const [f, l, b] = c.proxies
+  assert.deepEqual([f!.monitorUri, l!.monitorUri, b!.monitorUri], ['/health', '/d', null])
+  assert.deepEqual(f!.monitorFail.map(m => [m.polarity, m.words.join(' '), m.loc.line]), [['if', '{ nbsrv(b) lt 1 }', 10], ['unless', 'TRUE', 11]])
+  assert.deepEqual([l!.monitorFail, b!.monitorFail], [[], []])
+})

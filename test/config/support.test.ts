@@ -45,14 +45,12 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'http-error status 503 content-type text/plain string down', not('http-error', 'defines the response sent for an error status')],
   ['frontend', 'errorloc302 503 https://example.com/down', not('errorloc302', 'answers an error status with a redirect')],
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
-  ['frontend', 'monitor-uri /health', not('monitor-uri', 'answers that URI itself with 200 OK, without a server')],
   ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
   // requests and servers
   ['frontend', 'option originalto', not('option originalto', 'adds an X-Original-To header to requests')],
   ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
   ['frontend', 'unique-id-header X-Request-ID', not('unique-id-header', 'adds a unique ID header to requests')],
   ['frontend', 'option http-restrict-req-hdr-names reject', not('option http-restrict-req-hdr-names reject', "rejects request headers whose names hold other characters than letters, digits and '-'")],
-  ['backend', 'server-template web 1-3 127.0.0.1:8080', not('server-template', "creates the backend's servers from a template")],
   ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
   // server options
   ['backend', 'server s2 127.0.0.1:18082 send-proxy', not('send-proxy', 'sends a PROXY protocol header to the server')],
@@ -60,7 +58,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'server s2 127.0.0.1:18082 proto h2', not('proto', 'speaks another protocol than HTTP/1.1 to the server')],
   ['backend', 'server s2 127.0.0.1:18082 track s1', not('track', "takes the server's up/down state from another server's checks")],
   ['backend', 'default-server send-proxy-v2', not('send-proxy-v2', 'sends a PROXY protocol header to the server')],
-  ['backend', 'server s2 127.0.0.1:18082 init-addr last,libc,none', noEffect('init-addr', 'servers are resolved once, at start-up, by the system resolver')],
+  ['backend', 'server s2 127.0.0.1:18082 init-addr last,libc,none', ['notice', '']],
   ['backend', 'server s2 127.0.0.1:18082 pool-max-conn 10', noEffect('pool-max-conn', 'connection reuse is left to undici')],
   ['backend', 'server s2 127.0.0.1:18082 no-send-proxy check inter 2s weight 10', ['notice', '']],
   // in a defaults section served as HTTP
@@ -86,7 +84,9 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'option http-restrict-req-hdr-names preserve', ['notice', '']],
   // implemented: nothing to say
   ['backend', 'option log-health-checks', ['notice', '']],
-  ['backend', 'hash-type consistent sdbm avalanche', ['notice', '']]
+  ['backend', 'hash-type consistent sdbm avalanche', ['notice', '']],
+  ['backend', 'server-template web 1-3 127.0.0.1:8080', ['notice', '']],
+  ['frontend', 'monitor-uri /health', ['notice', '']]
 ]
 
 const D = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
