@@ -356,6 +356,31 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
 }
 
 /**
+ * `monitor-uri` (configuration.txt §4.2) is compared, exactly and undecoded, with the path and
+ * query of the request target (its whole text when the URI does not start with '/'), scheme and
+ * authority of an absolute-form target left out, as HAProxy 2.6 does.
+ */
+function isMonitorRequest (url: string, monitorUri: string): boolean {
+  if (url === monitorUri) return true
+  if (monitorUri.charCodeAt(0) !== 0x2f || url.charCodeAt(0) === 0x2f) return false
+  const authority = url.indexOf('://')
+  if (authority < 0) return false
+  const path = url.indexOf('/', authority + 3)
+  return path >= 0 && url.length - path === monitorUri.length && url.endsWith(monitorUri)
+}
+
+/** HAProxy's monitor answer is its 200 page (overridable with `errorfile 200`), counted as intercepted. */
+function answerMonitor (res: ServerResponse, fe: FrontendRoute): void {
+  const page = pageFor(200, fe, null)
+  writePage(res, page)
+  const c = fe.counters.counters
+  c.intercepted++
+  c.countResponse(page.status)
+  c.bin += requestHeadBytes(res.req)
+  c.bout += page.htxBytes
+}
+
+/**
  * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
  * for requests the app serves apart from the transaction the rules read.
  */
@@ -366,6 +391,12 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     const fe = gateway.frontend(frontend)
     const req = request.raw
     if (fe === undefined) { done(); return }
+    const monitorUri = fe.route.proxy.monitorUri
+    if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) {
+      reply.hijack()
+      answerMonitor(reply.raw, fe.route)
+      return
+    }
     // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
     if (statsUris.length > 0) {
       const url = req.url ?? ''
