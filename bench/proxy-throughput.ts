@@ -26,7 +26,7 @@ export interface ProxyBenchOptions {
 }
 
 const CONNECTIONS = 50
-const targetScript = fileURLToPath(new URL('./proxy-target.ts', import.meta.url))
+export const targetScript = fileURLToPath(new URL('./proxy-target.ts', import.meta.url))
 const root = fileURLToPath(new URL('..', import.meta.url))
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
@@ -47,7 +47,7 @@ interface Sample {
   bad: number
 }
 
-function freePort (): Promise<number> {
+export function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -71,7 +71,7 @@ function rssKb (pid: number): number {
 }
 
 /** Spawns `cmd args` on `cpu` (when pinning) and waits for `ready` on stdout or a listening port. */
-async function launch (cpu: number, cmd: string, args: string[], ready: { line: string } | { port: number }): Promise<ChildProcess> {
+export async function launch (cpu: number, cmd: string, args: string[], ready: { line: string } | { port: number }): Promise<ChildProcess> {
   const [file, argv] = pinning ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]
   const child = spawn(file, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
@@ -147,7 +147,7 @@ function thousandAclConfig (port: number, up1: number, up2: number): string {
   return lines.join('\n') + '\n'
 }
 
-function stop (child: ChildProcess | undefined): Promise<void> {
+export function stop (child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise(resolve => {
     child.once('exit', () => resolve())

@@ -4,6 +4,7 @@
 //   acl    bench/acl-decision.ts     routing decision cost per request, pattern sets 10 vs 10,000
 //   csv    bench/stats-csv.ts        stats CSV render time, 1,000 servers
 //   proxy  bench/proxy-throughput.ts req/s, p99, CPU µs per proxied request, RSS (child processes)
+//   stats  bench/stats-under-load.ts proxied latency at 100 req/s with and without stats page readers
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
 // --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
@@ -15,10 +16,11 @@ import { benchConfigParse } from './config-parse.js'
 import { benchAclDecision } from './acl-decision.js'
 import { benchStatsCsv } from './stats-csv.js'
 import { benchProxyThroughput } from './proxy-throughput.js'
+import { benchStatsUnderLoad } from './stats-under-load.js'
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy' },
+    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
@@ -40,4 +42,5 @@ if (only.has('proxy')) {
     soak: Number(values.soak)
   })))
 }
+if (only.has('stats')) print(await runPart('(e) the stats page under load: proxied latency with and without readers', () => benchStatsUnderLoad()))
 console.log(`\nbench done in ${Math.round((Date.now() - started) / 1000)} s`)
