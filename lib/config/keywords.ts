@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { Condition, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
+import type { Condition, CookiePersistence, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
 
@@ -1051,7 +1051,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
   compression: row('DFLB', unsupported('compresses responses')),
-  cookie: row('DLB', unsupported(`cookie persistence: ${PERSISTENCE}`), { apply: applyCookie }),
+  cookie: row('DLB', 'args', { apply: applyCookie }),
   declare: row('FL', inert('captures only feed logs'), { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section" }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
   default_backend: row('DFL', 'yes', { max: 1, apply: applyDefaultBackend }),
@@ -1169,16 +1169,65 @@ function applyFilter (c: ProxyCtx, args: string[]): void {
   report(c, support, `filter ${name}`)
 }
 
-const COOKIE_FLAGS = ['rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'preserve', 'httponly', 'secure', 'dynamic']
-const COOKIE_VALUED = ['domain', 'maxidle', 'maxlife', 'attr']
+/** Cookie options read but not implemented: an alert naming each (Support `unsupported`). */
+const COOKIE_UNSUPPORTED: Record<string, string> = table({
+  postonly: 'inserts the cookie only in answers to POST requests',
+  maxidle: 'expires persistence cookies left unused',
+  maxlife: 'expires persistence cookies after a lifetime',
+  dynamic: 'generates server cookie values from a key',
+  attr: 'adds attributes to the inserted cookie'
+})
+const COOKIE_FLAGS = ['indirect', 'nocache', 'preserve', 'httponly', 'secure'] as const
 
-/** `cookie <name> [options]` (§4.2): options are checked; persistence itself is not implemented. */
+/**
+ * `cookie <name> [options]` (configuration.txt §4.2; src/cfgparse-listen.c): HAProxy's checks and
+ * messages, then the persistence rule into the model. The options listed in COOKIE_UNSUPPORTED
+ * are alerts, the rest is implemented (lib/runtime/persistence.ts).
+ */
 function applyCookie (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert("'cookie' expects <cookie_name> as argument.")
+  const ck: CookiePersistence = { name: args[1], mode: 'passive', indirect: false, nocache: false, preserve: false, httponly: false, secure: false, domains: [], loc: c.loc }
+  const modes: string[] = []
+  const missing: string[] = []
   for (let i = 2; i < args.length; i++) {
-    if (COOKIE_VALUED.includes(args[i]!)) i++
-    else if (!COOKIE_FLAGS.includes(args[i]!)) return c.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.")
+    const w = args[i]!
+    if (w === 'insert' || w === 'rewrite' || w === 'prefix') {
+      modes.push(w)
+      ck.mode = w
+    } else if ((COOKIE_FLAGS as readonly string[]).includes(w)) {
+      ck[w as typeof COOKIE_FLAGS[number]] = true
+    } else if (w === 'domain') {
+      const d = args[++i]
+      if (!d) return c.alert("'domain' expects <domain> as argument.")
+      if (!d.includes('.')) c.warn(`domain '${d}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).`)
+      ck.domains.push(d)
+    } else if (w === 'maxidle' || w === 'maxlife') {
+      const t = args[++i]
+      if (!t) return c.alert(`'${w}' expects <${w === 'maxidle' ? 'idletime' : 'lifetime'}> in seconds as argument.`)
+      const r = parseTime(t, 's')
+      const bad = r.ok ? r.trailing : r.bad
+      if (bad !== undefined && bad !== null) return c.alert(`unexpected character '${bad}' in argument to <${w}>.`)
+      missing.push(w)
+    } else if (w === 'attr') {
+      const v = args[++i]
+      if (!v) return c.alert("'attr' expects <value> as argument.")
+      for (const ch of v) {
+        const code = ch.charCodeAt(0)
+        if (code < 0x20 || code === 0x7f || ch === ';') return c.alert(`character '%x${code.toString(16).toUpperCase().padStart(2, '0')}' is not permitted in attribute value.`)
+      }
+      missing.push(w)
+    } else if (w === 'postonly' || w === 'dynamic') {
+      missing.push(w)
+    } else {
+      return c.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.")
+    }
   }
+  if (new Set(modes).size > 1) return c.alert("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.")
+  if (ck.preserve && ck.mode !== 'insert' && !ck.indirect) return c.alert("cookie 'preserve' requires at least 'insert' or 'indirect'.")
+  c.proxy.cookie = ck
+  // a frontend ignores the line (warned by the caller): nothing to say about its options
+  if (!c.isDefaults && c.proxy.kind === 'frontend') return
+  for (const w of new Set(missing)) c.unsupported(`cookie ${w}`, COOKIE_UNSUPPORTED[w]!)
 }
 
 /** `errorfiles <name> [<code> ...]` (§4.2): the http-errors section, optionally only some codes of it. */

@@ -176,6 +176,29 @@ export interface StatsConfig {
 
 export type ProxyKind = 'frontend' | 'backend' | 'listen'
 
+/**
+ * `cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [preserve] [httponly] [secure]
+ * [domain <d>]*` (configuration.txt §4.2 cookie): a request whose cookie `name` holds a usable
+ * server's `cookie` value (§5.2) goes to that server. `passive` (no mode given) only reads the
+ * cookie; `insert` adds `Set-Cookie: <name>=<value>; path=/` when the server was not chosen by
+ * the cookie; `rewrite` replaces the value of the server's own cookie `name`, `prefix` puts
+ * `<value>~` before it (and strips it from requests).
+ */
+export interface CookiePersistence {
+  name: string
+  mode: 'passive' | 'insert' | 'rewrite' | 'prefix'
+  /** The server never sees the cookie (removed from requests, and from its answer when persisted). */
+  indirect: boolean
+  /** With `insert`: `Cache-control: private` on cacheable answers that get the cookie. */
+  nocache: boolean
+  /** The server's own Set-Cookie of the cookie is kept as it is (and no cookie is inserted then). */
+  preserve: boolean
+  httponly: boolean
+  secure: boolean
+  domains: string[]
+  loc: Loc
+}
+
 /** A frontend, backend or listen section with its `defaults` already inherited. */
 export interface Proxy {
   kind: ProxyKind
@@ -207,6 +230,8 @@ export interface Proxy {
   /** `option redispatch [interval]`: null when off. */
   redispatch: { interval: number } | null
   allBackups: boolean
+  /** `cookie` persistence (backend/listen, inherited from defaults); null when not set. */
+  cookie: CookiePersistence | null
   forwardFor: ForwardFor | null
   /** `option httpchk` given; the check request and expectations. */
   httpCheck: HttpCheck | null

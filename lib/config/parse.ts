@@ -929,6 +929,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     retryOn: ['conn-failure'],
     redispatch: null,
     allBackups: false,
+    cookie: null,
     forwardFor: null,
     httpCheck: null,
     options: {},
@@ -955,6 +956,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.retryOn = [...d.retryOn]
   p.redispatch = d.redispatch === null ? null : { ...d.redispatch }
   p.allBackups = d.allBackups
+  p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
   p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode

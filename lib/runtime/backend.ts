@@ -566,6 +566,14 @@ export class Backend implements BackendView {
     if (srv === null) return this.enqueue(null)
     srv.lbtot++
     this.lbtot++
+    return this.acquireServer(srv)
+  }
+
+  /**
+   * A slot on `srv` itself, chosen without the balancer (a persistence cookie named it): at
+   * once, or in its own queue when it is at maxconn; null when that queue is full.
+   */
+  acquireServer (srv: ServerRuntime): ServerRuntime | null | Promise<ServerRuntime | null> {
     if (srv.maxconnNow > 0 && (srv.queue.length > 0 || srv.served >= srv.maxconnNow)) {
       if (srv.maxqueue > 0 && srv.queue.length >= srv.maxqueue) return null
       return this.enqueue(srv)

@@ -18,6 +18,7 @@ import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
+import { CookieRule } from './persistence.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
   FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, HTX_START_LINE, HTX_VERSION, htxResponseBytes
@@ -112,6 +113,8 @@ export class BackendRoute {
   readonly tunnelTimeout: number
   readonly forwardFor: ForwardForRule | null
   readonly retryOn: RetryOn
+  /** `cookie` persistence, null without it (or outside HTTP mode). */
+  readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
   private readonly pools = new Map<ServerRuntime, Pool>()
@@ -132,6 +135,7 @@ export class BackendRoute {
     this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
     this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
+    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
     this.poolOptions = {
       // HAProxy has no default for these: absent means no limit, as 0 does for undici.
       headersTimeout: t.server ?? 0,
@@ -554,6 +558,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private released = false
   /** This exchange holds a slot on `server` (Backend.acquire → release). */
   private held = false
+  /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
+  private direct: ServerRuntime | null = null
 
   constructor (
     readonly fe: FrontendRoute,
@@ -586,12 +592,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
       ? orig // unchanged, absolute-form kept as HAProxy forwards it
       : target
+    // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
+    if (be.cookie !== null) this.direct = be.cookie.request(txn)
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
     if (upgradeHead === null) res.once('close', () => this.clientClosed())
   }
 
   start (exclude: ServerRuntime | null = null): void {
-    const picked = this.be.backend.acquire(this.txn, exclude)
+    const direct = this.direct
+    const picked = direct !== null ? this.be.backend.acquireServer(direct) : this.be.backend.acquire(this.txn, exclude)
     if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
       (picked as Promise<ServerRuntime | null>).then(s => this.assigned(s), () => this.assigned(null))
     } else {
@@ -688,6 +697,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       status = view.status
       headers = flatten(view.headers)
     }
+    if (this.be.cookie !== null) this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
     this.phase = 'body'
     this.bodyless = status === 304 || status === 204
     this.resume = resume
@@ -850,6 +860,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.phase = 'queue'
       this.held = false
       this.be.backend.release(server)
+      // a redispatched request is no longer the cookie's: the answer gets the new server's cookie
+      this.direct = null
       this.start(server)
       return
     }
@@ -874,14 +886,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.dropping = false
   }
 
-  /** include/haproxy/stream.h stream_choose_redispatch, without persistence. */
+  /** include/haproxy/stream.h stream_choose_redispatch (no `option persist` / `force-persist`). */
   private chooseRedispatch (interval: number, attempt: number): boolean {
     const server = this.server!
     if (server.op === 'down' || server.admin === 'maint') return true
     const retries = this.be.retries
     if (interval > 0 && attempt % interval === 0) return true
     if (interval < 0 && attempt % (retries + 1 + interval) === 0) return true
-    if (this.be.hashLb) return false
+    if (this.be.hashLb || this.direct !== null) return false
     let active = 0
     for (const s of this.be.backend.servers) if (!s.backup && s.op === 'up' && s.admin !== 'maint') active++
     return active > 1

@@ -107,6 +107,11 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['monitor-uri with two URIs', D + FE + '    monitor-uri /a /b\n' + BE],
   ['monitor fail without a condition', D + FE + '    monitor fail\n' + BE],
   ['monitor fail in defaults', D + '    monitor fail if TRUE\n' + FE + BE],
+  ['cookie persistence in defaults and backends', D + '    cookie DFL insert nocache\n' + FE + 'backend be\n    cookie SRV insert indirect nocache httponly secure domain .example.com\n    server s1 127.0.0.1:1 cookie a\n    server s2 127.0.0.1:2\n'],
+  ['cookie prefix and rewrite', D + FE + 'backend be\n    cookie SRV prefix indirect\n    server s1 127.0.0.1:1 cookie a\nbackend be2\n    cookie SRV rewrite\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['cookie with incompatible modes', D + FE + 'backend be\n    cookie SRV insert rewrite\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['cookie preserve without insert', D + FE + 'backend be\n    cookie SRV preserve\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['cookie with a bad option', D + FE + 'backend be\n    cookie SRV insert nocache bogus\n    server s1 127.0.0.1:1 cookie a\n'],
   ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]
 
@@ -123,7 +128,7 @@ test('differential: the one deliberate difference — a 1.x address on the secti
 // The project's rule: keywords HAProxy implements and we do not, that change requests or
 // responses, fail our -c (test/config/support.test.ts has every decision).
 const DELIBERATE: Array<[string, string, RegExp]> = [
-  ['cookie persistence', D + FE + 'backend be\n    cookie SRV insert indirect nocache\n    server s1 127.0.0.1:1 cookie a\n', /\[.*case\d+\.cfg:10\] : 'cookie' is not supported by fastify-haproxy/],
+  ['cookie persistence with idle expiry', D + FE + 'backend be\n    cookie SRV insert indirect nocache maxidle 30m\n    server s1 127.0.0.1:1 cookie a\n', /\[.*case\d+\.cfg:10\] : 'cookie maxidle' is not supported by fastify-haproxy/],
   ['a cache section', 'cache c\n    total-max-size 4\n' + D + FE + BE, /\[.*case\d+\.cfg:1\] : 'cache' section 'c' is not supported by fastify-haproxy/],
   ['a monitor URI that can fail', D + FE + '    monitor-uri /health\n    monitor fail if FALSE\n' + BE, /\[.*case\d+\.cfg:10\] : 'monitor fail' is not supported by fastify-haproxy/],
   ['a TCP connection rule', D + FE + '    tcp-request connection reject if { src 10.0.0.0/8 }\n' + BE, /\[.*case\d+\.cfg:9\] : 'tcp-request connection reject' is not supported by fastify-haproxy/]

@@ -18,7 +18,12 @@ const PERSISTENCE = 'sends a client back to the server it used before'
 
 const ROWS: Array<[Where, string, [Level, string]]> = [
   // persistence and stick tables
-  ['backend', 'cookie SRV insert indirect nocache', not('cookie', `cookie persistence: ${PERSISTENCE}`)],
+  ['backend', 'cookie SRV insert indirect nocache', ['notice', '']],
+  ['backend', 'cookie SRV insert postonly', not('cookie postonly', 'inserts the cookie only in answers to POST requests')],
+  ['backend', 'cookie SRV insert maxidle 30m', not('cookie maxidle', 'expires persistence cookies left unused')],
+  ['backend', 'cookie SRV insert maxlife 8h', not('cookie maxlife', 'expires persistence cookies after a lifetime')],
+  ['backend', 'cookie SRV insert dynamic', not('cookie dynamic', 'generates server cookie values from a key')],
+  ['backend', 'cookie SRV insert attr SameSite=Strict', not('cookie attr', 'adds attributes to the inserted cookie')],
   ['backend', 'stick-table type ip size 1m expire 30s', not('stick-table', 'stick tables: tracking, rate limits, persistence')],
   ['backend', 'stick on src', not('stick on', `stick-table persistence: ${PERSISTENCE}`)],
   ['backend', 'stick match src', not('stick match', `stick-table persistence: ${PERSISTENCE}`)],
@@ -62,7 +67,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'server s2 127.0.0.1:18082 pool-max-conn 10', noEffect('pool-max-conn', 'connection reuse is left to undici')],
   ['backend', 'server s2 127.0.0.1:18082 no-send-proxy check inter 2s weight 10', ['notice', '']],
   // in a defaults section served as HTTP
-  ['defaults', 'cookie SRV insert', not('cookie', `cookie persistence: ${PERSISTENCE}`)],
+  ['defaults', 'cookie SRV insert', ['notice', '']],
+  ['defaults', 'cookie SRV insert maxidle 30m', not('cookie maxidle', 'expires persistence cookies left unused')],
   // sections
   ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
   ['top', 'fcgi-app php\n    docroot /var/www', ['alert', "'fcgi-app' section 'php' is not supported by fastify-haproxy (FastCGI applications)."]],
@@ -122,9 +128,9 @@ test('in a mode tcp proxy the same keywords are warnings: the proxy itself is re
 })
 
 test('the mode decides at the end of the section, and a proxy without a mode is served as HTTP', () => {
-  const late = parseConfig('backend b\n    cookie S insert\n    mode tcp\n    server s 127.0.0.1:1\n', { env: {} })
+  const late = parseConfig('backend b\n    cookie S insert postonly\n    mode tcp\n    server s 127.0.0.1:1\n', { env: {} })
   assert.equal(late.diagnostics.find(d => d.loc?.line === 2)?.level, 'warning')
-  const none = parseConfig('backend b\n    cookie S insert\n    server s 127.0.0.1:1\n', { env: {} })
+  const none = parseConfig('backend b\n    cookie S insert postonly\n    server s 127.0.0.1:1\n', { env: {} })
   assert.equal(none.diagnostics.find(d => d.loc?.line === 2)?.level, 'alert')
 })
 
@@ -143,6 +149,16 @@ test('arguments are still checked as HAProxy checks them', () => {
   assert.deepEqual(bad('frontend', 'tcp-request content track-sc5 src'), ["'tcp-request content track-sc5' : 5 track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value"])
   assert.deepEqual(bad('backend', 'tcp-response foo'), ["'tcp-response' expects 'inspect-delay' or 'content' in backend 'be' (got 'foo')"])
   assert.deepEqual(bad('frontend', 'tcp-request inspect-delay'), ["'tcp-request inspect-delay' expects a positive delay in milliseconds, in frontend 'fe'"])
+  assert.deepEqual(bad('backend', 'cookie'), ["'cookie' expects <cookie_name> as argument."])
+  assert.deepEqual(bad('backend', 'cookie S insert prefix'), ["cookie 'rewrite', 'insert' and 'prefix' modes are incompatible."])
+  assert.deepEqual(bad('backend', 'cookie S rewrite prefix'), ["cookie 'rewrite', 'insert' and 'prefix' modes are incompatible."])
+  assert.deepEqual(bad('backend', 'cookie S preserve'), ["cookie 'preserve' requires at least 'insert' or 'indirect'."])
+  assert.deepEqual(bad('backend', 'cookie S insert bogus'), ["'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options."])
+  assert.deepEqual(bad('backend', 'cookie S insert domain'), ["'domain' expects <domain> as argument."])
+  assert.deepEqual(bad('backend', 'cookie S insert maxidle'), ["'maxidle' expects <idletime> in seconds as argument."])
+  assert.deepEqual(bad('backend', 'cookie S insert maxidle 1x'), ["unexpected character 'x' in argument to <maxidle>."])
+  assert.deepEqual(bad('backend', 'cookie S insert attr'), ["'attr' expects <value> as argument."])
+  assert.deepEqual(bad('backend', 'cookie S insert attr a;b'), ["character '%x3B' is not permitted in attribute value."])
   assert.deepEqual(bad('backend', 'stick foo'), ["'stick' expects 'on', 'match', or 'store'."])
   assert.deepEqual(bad('backend', 'persist foo'), ['unknown persist method.'])
   assert.deepEqual(bad('frontend', 'monitor foo'), ["'monitor' only supports 'fail'."])
