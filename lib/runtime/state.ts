@@ -112,6 +112,8 @@ export interface ServerView {
   readonly health: number
   readonly op: ServerOpState
   readonly admin: ServerAdminState
+  /** Its name did not resolve at start and `init-addr` allowed it: in MAINT for good (stats `MAINT (resolution)`). */
+  readonly unresolved?: boolean
   /** `disable-on-404` answered 404: up but takes no new load-balanced traffic (NOLB). */
   readonly nolb: boolean
   /** Effective weight now (after drain/slowstart); the CSV `weight`. */

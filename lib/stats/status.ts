@@ -30,10 +30,10 @@ export function serverState (sv: ServerView): ServerState {
   return sv.checkEnabled && sv.health > 0 ? 'going_up' : 'down'
 }
 
-/** The CSV `status` text: UP, DOWN, `UP 1/3`, `DOWN 1/2`, NOLB, DRAIN, MAINT, `no check`. */
+/** The CSV `status` text: UP, DOWN, `UP 1/3`, `DOWN 1/2`, NOLB, DRAIN, MAINT, `MAINT (resolution)`, `no check`. */
 export function serverStatus (sv: ServerView, state: ServerState = serverState(sv)): string {
   switch (state) {
-    case 'maint': return 'MAINT'
+    case 'maint': return sv.unresolved === true ? 'MAINT (resolution)' : 'MAINT'
     case 'up': return 'UP'
     case 'no_check': return 'no check'
     case 'nolb': return 'NOLB'
