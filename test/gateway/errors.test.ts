@@ -126,16 +126,9 @@ test("each 502/503/504 is logged through the request's logger with its FST_HAPRO
   const dead = await deadPort()
   const lines: Array<Record<string, any>> = []
   const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
-  const Fastify = (await import('fastify')).default
-  const haproxyRouter = (await import('../../lib/index.js')).default
-  const app = Fastify({ logger: { level: 'warn', stream } })
-  await app.register(haproxyRouter, {
-    defaultBackend: 'always',
-    config: `
+  const { app, port } = await gatewayApp(`
 defaults
     mode http
-    timeout connect 500ms
-    timeout server 300ms
     retries 1
 frontend fe
     bind 127.0.0.1:8080
@@ -145,10 +138,7 @@ backend garbage
     server g 127.0.0.1:${garbage.port}
 backend dead
     server d 127.0.0.1:${dead}
-`
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const port = (app.server.address() as { port: number }).port
+`, { defaultBackend: 'always' }, { logger: { level: 'warn', stream } })
   t.after(async () => { await app.close(); await garbage.close() })
 
   assert.equal((await rawRequest(port, req('/dead'))).status, 503)

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import haproxyRouter from '../../lib/index.js'
 
 export interface Seen {
@@ -184,8 +184,8 @@ export const HTTP_DEFAULTS = `defaults
 export const HAPROXY_503 = '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n'
 
 /** A Fastify app with the plugin, listening on 127.0.0.1 (default: pure HAProxy semantics). */
-export async function gatewayApp (config: string, opts: Record<string, unknown> = { defaultBackend: 'always' }): Promise<{ app: FastifyInstance, port: number }> {
-  const app = Fastify()
+export async function gatewayApp (config: string, opts: Record<string, unknown> = { defaultBackend: 'always' }, fastifyOpts: FastifyServerOptions = {}): Promise<{ app: FastifyInstance, port: number }> {
+  const app = Fastify(fastifyOpts)
   await app.register(haproxyRouter, { config, ...opts })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, port: (app.server.address() as AddressInfo).port }
