@@ -57,8 +57,18 @@ function serverFactory (t: Timeouts) {
       requireHostHeader: false
     }, handler as (req: IncomingMessage, res: ServerResponse) => void)
     server.timeout = t.client ?? 0
+    keepHalfOpen(server)
     return server
   }
+}
+
+/**
+ * A client that half-closes after its request still gets the answer, and the connection closes
+ * after it, as with HAProxy. node's default aborts the request on the client's FIN
+ * (`httpAllowHalfOpen`, a property of node's http.Server it does not document).
+ */
+export function keepHalfOpen (server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
 }
 
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */
@@ -101,6 +111,7 @@ async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: Gate
         const server = http.createServer(app.server.listeners('request')[0] as http.RequestListener)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
         server.on('clientError', clientErrorHandler)
+        keepHalfOpen(server)
         Object.assign(server, { timeout: app.server.timeout, keepAliveTimeout: app.server.keepAliveTimeout, headersTimeout: app.server.headersTimeout })
         countConnections(gateway, proxy.name, server)
         await new Promise<void>((resolve, reject) => {
