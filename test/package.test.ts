@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,4 +130,11 @@ test('npm pack → offline install in a new app → ESM import and CommonJS requ
 
   const check = await run(join(app, 'node_modules', '.bin', 'fastify-haproxy'), ['-c', '-f', cfg], { cwd: app })
   assert.match(check.stdout, /Configuration file is valid/, 'the installed bin runs')
+})
+
+test('prepare does not rebuild an up-to-date dist/ (npx fastify-haproxy in a clone runs it each time)', async () => {
+  const index = join(root, 'dist', 'index.js')
+  const before = statSync(index).mtimeMs
+  await run(process.execPath, [join(root, 'scripts', 'build-if-stale.mjs')], { cwd: root })
+  assert.equal(statSync(index).mtimeMs, before, 'dist/ was left alone')
 })
