@@ -41,7 +41,7 @@ import {
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
-import { kUpgradeHead } from './symbols.js'
+import { kGatewayHook, kUpgradeHead } from './symbols.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -539,7 +539,9 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       rules: gw.compile(proxy)
     })
   }
-  app.addHook('onRequest', makeHook(gw, frontend, mode === 'always', statsUris))
+  const hook = makeHook(gw, frontend, mode === 'always', statsUris)
+  app.addHook('onRequest', hook)
+  app.decorate(kGatewayHook, hook)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {

@@ -325,6 +325,14 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       writePage(res, page)
       break
     }
+    case 'invalid': {
+      status = 400
+      fe.counters.counters.ereq++
+      const page = pageFor(400, fe, be)
+      out = page.htxBytes
+      writePage(res, page)
+      break
+    }
     default: {
       status = 503
       const page = pageFor(503, fe, be)
