@@ -1380,7 +1380,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify ssl-dh-param-file'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
