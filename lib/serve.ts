@@ -7,7 +7,7 @@ import http from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyInstance, FastifyServerFactoryHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerFactoryHandler, onRequestHookHandler } from 'fastify'
 import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
@@ -15,6 +15,7 @@ import { checkConfig } from './check.js'
 import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.js'
 import type { GatewayLogger } from './plugin.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
+import { kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -70,8 +71,22 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))
 }
 
+/**
+ * A URL Fastify's router cannot decode (`/%zz`) is an ordinary request for HAProxy: it goes
+ * through the frontend's rules and on to the server unchanged.
+ */
+function routeBadUrls (app: () => FastifyInstance) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const hook = (app() as FastifyInstance & { [kGatewayHook]?: onRequestHookHandler })[kGatewayHook]
+    const refuse = (): void => { reply.code(400).send(err) }
+    if (err.code !== 'FST_ERR_BAD_URL' || hook === undefined) return refuse()
+    void hook.call(app(), request, reply, refuse)
+  }
+}
+
 async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: GatewayLogger): Promise<Listener> {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
+    frameworkErrors: routeBadUrls(() => app),
     // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
     logger: quiet ? false : { level: 'warn' },
     logController: new LogController({ disableRequestLogging: true }),

@@ -360,7 +360,8 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
-  str('path', (t) => t.path),
+  // `OPTIONS *` has no path
+  str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', url),
   str('url', url),
   str('query', (t) => t.query),

@@ -41,6 +41,8 @@ export type Decision =
   | { kind: 'none' }
   | { kind: 'reply', status: number, headers: Array<[string, string]>, body: string | Buffer }
   | { kind: 'deny', status: number }
+  /** The request is invalid (HAProxy's 400, counted as a failed request): `normalize-uri … strict`. */
+  | { kind: 'invalid' }
   | { kind: 'redirect', status: number, location: string, headers: Array<[string, string]> }
   | { kind: 'auth', realm: string }
   /** `http-request use-service <name>` (prometheus-exporter) */

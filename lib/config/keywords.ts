@@ -1360,7 +1360,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows(inert('logging goes through the Fastify logger'), 'log log-send-hostname log-tag'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),

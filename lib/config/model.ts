@@ -285,6 +285,8 @@ export interface GlobalSettings {
   /** `node` (stats page), `description` */
   node?: string
   description?: string
+  /** `expose-experimental-directives`: allows `http-request normalize-uri`. */
+  experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
   stats: { timeout?: number }

@@ -591,6 +591,7 @@ class ConfigParser {
         g.maxconn = atoi(args[1])
         return
       case 'node': g.node = args[1] ?? ''; return
+      case 'expose-experimental-directives': g.experimental = true; return
       case 'description': g.description = args.slice(1).join(' '); return
       case 'crt-base': this.crtBase = args[1]; return
       case 'ssl-server-verify':
