@@ -39,7 +39,7 @@ import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
+  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
 
@@ -78,8 +78,11 @@ export interface HaproxyHandle {
   setServerWeight (backend: string, server: string, weight: number): void
   enableHealth (backend: string, server: string): void
   disableHealth (backend: string, server: string): void
-  /** New configuration without dropping in-flight requests; unchanged backends keep their state. */
-  reload (config: string | ParsedConfig): Promise<void>
+  /**
+   * New configuration without dropping in-flight requests; unchanged backends keep their state.
+   * Without an argument, the `configFile` of the registration is read again.
+   */
+  reload (config?: string | ParsedConfig): Promise<void>
   /** The model the stats renderers read. */
   stats (): StatsModel
 }
@@ -250,7 +253,7 @@ export class Gateway {
     return s
   }
 
-  handle (frontend: string, reload: (config: string | ParsedConfig) => Promise<void>): HaproxyHandle {
+  handle (frontend: string, reload: (config?: string | ParsedConfig) => Promise<void>): HaproxyHandle {
     const gw = this
     return {
       get config () { return gw.config },
@@ -508,8 +511,13 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   const gw = gateway
   const frontend = pickFrontend(gw.config, opts.frontend).name
 
-  const reload = async (input: string | ParsedConfig): Promise<void> => {
-    const config = Gateway.prepare(input, log, '<config>')
+  // texts passed to reload() are read as that file: messages name it, relative paths resolve from it
+  const files = opts.configFile === undefined ? null : Array.isArray(opts.configFile) ? opts.configFile : [opts.configFile]
+  const reload = async (input?: string | ParsedConfig): Promise<void> => {
+    if (input === undefined && files === null) throw new FST_HAPROXY_RELOAD_NO_FILE()
+    const config = input === undefined
+      ? Gateway.prepare(loadConfig(files!), log)
+      : Gateway.prepare(input, log, files?.[0] ?? '<config>')
     pickFrontend(config, frontend)
     await gw.reload(config)
   }

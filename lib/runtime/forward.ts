@@ -937,7 +937,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private logFailure (status: 502 | 503 | 504, cause: Error | undefined): void {
     const Failure = status === 502 ? FST_HAPROXY_BAD_GATEWAY : status === 504 ? FST_HAPROXY_GATEWAY_TIMEOUT : FST_HAPROXY_NO_SERVER
     const err = cause === undefined ? new Failure() : new Failure({ cause })
-    this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: ${status} ${err.message}`)
+    const backend = this.be.proxy.name
+    const server = this.server?.name ?? null
+    // one line per failure (an unreachable server is routine for a gateway); the error object,
+    // with its stack and cause, at debug level only
+    const why = cause === undefined ? '' : ` (${cause.message})`
+    this.log.warn({ code: err.code, backend, server }, `fastify-haproxy: ${status} ${backend}/${server ?? '-'}: ${err.message}${why}`)
+    this.log.debug({ err, backend, server }, `fastify-haproxy: ${status} ${err.code}`)
   }
 
   /** Response bytes (`bout`) on the frontend, backend and server rows. */
