@@ -282,7 +282,8 @@ const ROWS: FetchRow[] = [
   // Internal states (§7.3.2)
   { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'always_false', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
-  { name: 'str', args: ['str'], minArgs: 1, type: 'str', compile: (a) => constant(String(a[0])) },
+  // `str` and `str()` are the empty string, as HAProxy 2.6 accepts them
+  { name: 'str', args: ['str'], minArgs: 0, type: 'str', compile: (a) => constant(String(a[0] ?? '')) },
   { name: 'int', args: ['int'], minArgs: 1, type: 'int', compile: (a) => constant(a[0] as number) },
   { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
   { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },

@@ -74,11 +74,11 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
 
 /** Converters of HAProxy 2.6 (§7.3.1) that this engine does not evaluate. */
 export const UNSUPPORTED_CONVERTERS: ReadonlySet<string> = new Set([
-  'add_item', 'aes_gcm_dec', 'be2dec', 'be2hex', 'cpl', 'debug', 'digest', 'fix_is_valid', 'fix_tag_value', 'hmac', 'htonl',
-  'in_table', 'json_query', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'mqtt_field_value',
-  'mqtt_is_valid', 'nbsrv', 'protobuf', 'secure_memcmp', 'srv_queue', 'strcmp', 'table_bytes_in_rate', 'table_bytes_out_rate',
+  'aes_gcm_dec', 'cpl', 'debug', 'fix_is_valid', 'fix_tag_value', 'htonl',
+  'in_table', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'mqtt_field_value',
+  'mqtt_is_valid', 'nbsrv', 'protobuf', 'srv_queue', 'strcmp', 'table_bytes_in_rate', 'table_bytes_out_rate',
   'table_conn_cnt', 'table_conn_cur', 'table_conn_rate', 'table_expire', 'table_gpc', 'table_gpc0', 'table_gpc0_rate', 'table_gpc1',
   'table_gpc1_rate', 'table_gpc_rate', 'table_gpt', 'table_gpt0', 'table_http_err_cnt', 'table_http_err_rate', 'table_http_fail_cnt',
   'table_http_fail_rate', 'table_http_req_cnt', 'table_http_req_rate', 'table_idle', 'table_kbytes_in', 'table_kbytes_out',
-  'table_server_id', 'table_sess_cnt', 'table_sess_rate', 'table_trackers', 'ungrpc', 'utime', 'xxh3', 'xxh64'
+  'table_server_id', 'table_sess_cnt', 'table_sess_rate', 'table_trackers', 'ungrpc', 'utime'
 ])
