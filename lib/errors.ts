@@ -24,6 +24,8 @@ export const FST_HAPROXY_MODE_TCP = createError<[string, string]>(
   'FST_HAPROXY_MODE_TCP', '%s "%s" runs in mode tcp, which fastify-haproxy does not support (HTTP only): add `mode http` to it or to its defaults', 500)
 export const FST_HAPROXY_ALREADY_REGISTERED = createError(
   'FST_HAPROXY_ALREADY_REGISTERED', 'haproxyRouter is already registered on this Fastify instance', 500)
+export const FST_HAPROXY_RELOAD_NO_FILE = createError(
+  'FST_HAPROXY_RELOAD_NO_FILE', 'app.haproxy.reload() without an argument re-reads `configFile`, and this registration has none: pass the new configuration', 500, TypeError)
 export const FST_HAPROXY_UNKNOWN_BACKEND = createError<[string]>(
   'FST_HAPROXY_UNKNOWN_BACKEND', 'No backend named "%s"', 404)
 export const FST_HAPROXY_UNKNOWN_SERVER = createError<[string, string]>(

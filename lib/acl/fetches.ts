@@ -19,6 +19,7 @@ import type { Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
+import { TLS_FETCH_ROWS } from './tls-fetches.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -267,6 +268,7 @@ const ROWS: FetchRow[] = [
   { name: 'fc_dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
   { name: 'fc_rcvd_proxy', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
   { name: 'ssl_fc', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.ssl }) },
+  ...TLS_FETCH_ROWS,
   {
     name: 'fe_id', args: [], minArgs: 0, type: 'int',
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => ids.get(t.frontend) ?? null } }
@@ -280,7 +282,8 @@ const ROWS: FetchRow[] = [
   // Internal states (§7.3.2)
   { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'always_false', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
-  { name: 'str', args: ['str'], minArgs: 1, type: 'str', compile: (a) => constant(String(a[0])) },
+  // `str` and `str()` are the empty string, as HAProxy 2.6 accepts them
+  { name: 'str', args: ['str'], minArgs: 0, type: 'str', compile: (a) => constant(String(a[0] ?? '')) },
   { name: 'int', args: ['int'], minArgs: 1, type: 'int', compile: (a) => constant(a[0] as number) },
   { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
   { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },
@@ -360,7 +363,8 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
-  str('path', (t) => t.path),
+  // `OPTIONS *` has no path
+  str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', url),
   str('url', url),
   str('query', (t) => t.query),
@@ -462,6 +466,8 @@ export const ACL_KEYWORDS: ReadonlyMap<string, { fetch: string, match: string }>
   m.set('resp_ver', { fetch: 'res.ver', match: 'str' })
   m.set('method', { fetch: 'method', match: 'meth' })
   m.set('http_auth_group', { fetch: 'http_auth_group', match: 'group' })
+  m.set('ssl_fc_sni_end', { fetch: 'ssl_fc_sni', match: 'end' })
+  m.set('ssl_fc_sni_reg', { fetch: 'ssl_fc_sni', match: 'reg' })
   return m
 })()
 

@@ -2,6 +2,7 @@
 // node's IncomingMessage, read by fetches, rewritten in place by http-request rules.
 
 import type { IncomingHttpHeaders } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 
 export interface HttpTxn {
   method: string
@@ -18,6 +19,8 @@ export interface HttpTxn {
   dst: string
   dstPort: number
   ssl: boolean
+  /** The client's TLS connection (for `ssl_fc_*`, `ssl_c_*`), null on clear connections. */
+  tls: TLSSocket | null
   /** Name of the frontend that accepted the request (for `%f`, `fe_name`). */
   frontend: string
   /** Backend chosen so far (for `%b`, `be_name`), '' before switching. */
@@ -41,6 +44,8 @@ export type Decision =
   | { kind: 'none' }
   | { kind: 'reply', status: number, headers: Array<[string, string]>, body: string | Buffer }
   | { kind: 'deny', status: number }
+  /** The request is invalid (HAProxy's 400, counted as a failed request): `normalize-uri … strict`. */
+  | { kind: 'invalid' }
   | { kind: 'redirect', status: number, location: string, headers: Array<[string, string]> }
   | { kind: 'auth', realm: string }
   /** `http-request use-service <name>` (prometheus-exporter) */
