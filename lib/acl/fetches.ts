@@ -124,11 +124,18 @@ function cookieFetch (res: boolean): FetchRow['compile'] {
       // `c` cookie for req.cook, while `c=; d=1` has an empty one).
       return h !== undefined && eachLine(h, header, (line) => line.length > name.length + 1 && eachCookie(line, name, test))
     }
-    const one: SampleFn = (t, r) => {
-      let last: string | null = null
-      each(t, r, (v) => { last = String(v); return false })
-      return last
-    }
+    // the last cookie of that name, or without a name the first cookie (observed on 2.6.12)
+    const one: SampleFn = name === ''
+      ? (t, r) => {
+          let first: string | null = null
+          each(t, r, (v) => { first = String(v); return true })
+          return first
+        }
+      : (t, r) => {
+          let last: string | null = null
+          each(t, r, (v) => { last = String(v); return false })
+          return last
+        }
     return { one, each }
   }
 }
