@@ -29,7 +29,7 @@ import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { StatsModel } from './stats/model.js'
@@ -348,7 +348,7 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     const body = Buffer.from(renderPrometheus(gateway.statsModel()))
     // HAProxy's exporter (addons/promex) answers 200 with these two headers, never cached
     const headers = ['cache-control', 'no-cache', 'content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)]
-    res.writeHead(200, headers)
+    writeHead(res, 200, undefined, headers)
     res.end(body)
     const c = fe.counters.counters
     c.intercepted++

@@ -19,6 +19,7 @@ import type { Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
+import { TLS_FETCH_ROWS } from './tls-fetches.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -274,6 +275,7 @@ const ROWS: FetchRow[] = [
   { name: 'fc_dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
   { name: 'fc_rcvd_proxy', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
   { name: 'ssl_fc', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.ssl }) },
+  ...TLS_FETCH_ROWS,
   {
     name: 'fe_id', args: [], minArgs: 0, type: 'int',
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => ids.get(t.frontend) ?? null } }
@@ -471,6 +473,8 @@ export const ACL_KEYWORDS: ReadonlyMap<string, { fetch: string, match: string }>
   m.set('resp_ver', { fetch: 'res.ver', match: 'str' })
   m.set('method', { fetch: 'method', match: 'meth' })
   m.set('http_auth_group', { fetch: 'http_auth_group', match: 'group' })
+  m.set('ssl_fc_sni_end', { fetch: 'ssl_fc_sni', match: 'end' })
+  m.set('ssl_fc_sni_reg', { fetch: 'ssl_fc_sni', match: 'reg' })
   return m
 })()
 

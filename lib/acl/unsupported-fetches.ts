@@ -38,7 +38,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'src_http_req_cnt', 'src_http_req_rate', 'src_inc_gpc', 'src_inc_gpc0', 'src_inc_gpc1', 'src_kbytes_in', 'src_kbytes_out', 'src_sess_cnt',
     'src_sess_rate', 'src_updt_conn_cnt', 'srv_conn_free', 'srv_id', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
-    'ssl_c_verify', 'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
+    'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
     'ssl_s_version', 'table_avl', 'table_cnt', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
@@ -49,12 +49,12 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'req.rdp_cookie', 'req.ssl_alpn', 'req.ssl_sni', 'req_ssl_sni', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
     'res.hdrs_bin', 'res.payload', 'res.payload_lv', 'resp_ver', 'so_name', 'srv_name',
     'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
-    'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_der', 'ssl_c_i_dn', 'ssl_c_key_alg', 'ssl_c_notafter', 'ssl_c_notbefore',
-    'ssl_c_s_dn', 'ssl_c_serial', 'ssl_c_sha1', 'ssl_c_sig_alg', 'ssl_f_der', 'ssl_f_i_dn', 'ssl_f_key_alg', 'ssl_f_notafter',
-    'ssl_f_notbefore', 'ssl_f_s_dn', 'ssl_f_serial', 'ssl_f_sha1', 'ssl_f_sig_alg', 'ssl_fc_alpn', 'ssl_fc_cipher', 'ssl_fc_cipherlist_bin',
+    'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 
+    'ssl_c_sig_alg', 'ssl_f_key_alg', 
+    'ssl_f_sig_alg', 'ssl_fc_cipherlist_bin',
     'ssl_fc_cipherlist_hex', 'ssl_fc_cipherlist_str', 'ssl_fc_client_early_traffic_secret', 'ssl_fc_client_handshake_traffic_secret', 'ssl_fc_client_random', 'ssl_fc_client_traffic_secret_0', 'ssl_fc_early_exporter_secret', 'ssl_fc_ecformats_bin',
-    'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_protocol', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
-    'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id', 'ssl_fc_session_key', 'ssl_fc_sni', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn',
+    'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
+    'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id', 'ssl_fc_session_key', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn',
     'ssl_s_key_alg', 'ssl_s_notafter', 'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg'
   ]],
   ['ip', [
@@ -64,7 +64,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ['bool', [
     'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
     'res.cache_hit', 'res.comp', 'sc0_tracked', 'sc1_tracked', 'sc2_tracked', 'sc_tracked', 'src_is_local',
-    'ssl_bc', 'ssl_bc_is_resumed', 'ssl_c_used', 'ssl_fc_has_crt', 'ssl_fc_has_early', 'ssl_fc_has_sni', 'ssl_fc_is_resumed',
+    'ssl_bc', 'ssl_bc_is_resumed', 'ssl_fc_has_early', 
     'stopping'
   ]],
   ['meth', [
