@@ -35,6 +35,8 @@ export interface HttpTxn {
 export interface HttpResponseView {
   status: number
   headers: IncomingHttpHeaders
+  /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
+  server?: { readonly name: string, readonly id: number }
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */

@@ -725,6 +725,7 @@ const applyBind: Apply = (c, args) => {
 export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts: string[]): void {
   let ssl = false
   let withCert = false
+  let name: string | undefined
   let proto: string | undefined
   const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
   for (let i = 0; i < opts.length; i++) {
@@ -739,6 +740,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       return
     }
     if (k === 'ssl') ssl = true
+    if (k === 'name') name = opts[i + 1]
     if (k === 'crt' || k === 'crt-list') withCert = true
     if (k === 'proto') {
       if (opts[i + 1] !== 'h2' && opts[i + 1] !== 'h1') {
@@ -783,7 +785,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
       continue
     }
-    const bind: Bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc }
+    const bind: Bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
     if (proto !== undefined) bind.proto = proto
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)

@@ -66,6 +66,8 @@ export interface Bind {
   tls?: BindTls
   /** True when the address came from the section line (HAProxy 1.x syntax). */
   legacy: boolean
+  /** The `name` option (`so_name`). */
+  name?: string
   loc: Loc
 }
 

@@ -817,7 +817,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.countOut(headOut)
     const beRules = this.be.rules
     if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
-      const view: HttpResponseView = { status, headers: headerObject(headers) }
+      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
       const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
         (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
       if (verdict !== null) {
