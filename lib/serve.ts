@@ -72,8 +72,9 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
 
 async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: GatewayLogger): Promise<Listener> {
   const app = Fastify({
-    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
-    logger: quiet ? false : { level: 'warn' },
+    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
+    // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
+    logger: quiet ? false : { level: 'warn', stream: process.stderr },
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: serverFactory(proxy.timeouts),
     clientErrorHandler,
