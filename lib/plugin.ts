@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs'
 import { ServerResponse } from 'node:http'
 import { availableParallelism } from 'node:os'
-import type { IncomingMessage, Server } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -29,7 +29,7 @@ import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { StatsModel } from './stats/model.js'
@@ -39,9 +39,11 @@ import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
+  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
-import { kUpgradeHead } from './symbols.js'
+import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
+import type { RouterPathOptions } from './runtime/router-view.js'
 import { AccessLog, LogTargets } from './log/logger.js'
 import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
@@ -89,8 +91,11 @@ export interface HaproxyHandle {
   setServerWeight (backend: string, server: string, weight: number): void
   enableHealth (backend: string, server: string): void
   disableHealth (backend: string, server: string): void
-  /** New configuration without dropping in-flight requests; unchanged backends keep their state. */
-  reload (config: string | ParsedConfig): Promise<void>
+  /**
+   * New configuration without dropping in-flight requests; unchanged backends keep their state.
+   * Without an argument, the `configFile` of the registration is read again.
+   */
+  reload (config?: string | ParsedConfig): Promise<void>
   /** The model the stats renderers read. */
   stats (): StatsModel
 }
@@ -273,7 +278,7 @@ export class Gateway {
     return s
   }
 
-  handle (frontend: string, reload: (config: string | ParsedConfig) => Promise<void>): HaproxyHandle {
+  handle (frontend: string, reload: (config?: string | ParsedConfig) => Promise<void>): HaproxyHandle {
     const gw = this
     return {
       get config () { return gw.config },
@@ -383,7 +388,7 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     const body = Buffer.from(renderPrometheus(gateway.statsModel()))
     // HAProxy's exporter (addons/promex) answers 200 with these two headers, never cached
     const headers = ['cache-control', 'no-cache', 'content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)]
-    res.writeHead(200, headers)
+    writeHead(res, 200, undefined, headers)
     res.end(body)
     const c = fe.counters.counters
     c.intercepted++
@@ -418,6 +423,12 @@ function answerMonitor (res: ServerResponse, fe: FrontendRoute): void {
   c.countResponse(page.status)
   c.bin += requestHeadBytes(res.req)
   c.bout += page.htxBytes
+}
+
+/** What an ambiguous request looked like before the rules rewrote it. */
+interface Received {
+  readonly path: string
+  readonly headers: IncomingHttpHeaders
 }
 
 /**
@@ -464,9 +475,37 @@ function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | 
  * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
  * for requests the app serves apart from the transaction the rules read.
  */
-function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[]) {
+function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[], pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
+  /**
+   * The app serves this request, unless the path the app's router acts on reads differently from
+   * the raw one the rules passed and a reading would have met a rule: then it is refused as
+   * ambiguous, with HAProxy's 400 page.
+   */
+  function handToApp (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): void {
+    if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
+      rec?.terminate('PR')
+      reply.hijack()
+      fe.counters.counters.ereq++
+      fe.counters.counters.countResponse(400)
+      writePage(reply.raw, pageFor(400, fe, null))
+      request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
+      return
+    }
+    appServed(request, rec, appRoute)
+    done()
+  }
+  function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
+    const rules = fe.rules
+    for (const view of routerViews(received.path, pathOptions)) {
+      const txn = makeTxn(req, frontend)
+      txn.path = view
+      txn.headers = { ...received.headers }
+      if (rules.requestRules(txn) !== null || rules.switching(txn).kind === 'backend') return true
+    }
+    return false
+  }
   return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const fe = gateway.frontend(frontend)
     const req = request.raw
@@ -513,6 +552,8 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       writePage(reply.raw, pageFor(400, fe.route, null))
       return
     }
+    // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
+    const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
       reply.hijack()
@@ -525,10 +566,9 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) { appServed(request, rec, appRoute); done(); return }
+      if (be === null && !always) { handToApp(request, reply, done, fe.route, received, rec); return }
     } else {
-      appServed(request, rec, appRoute)
-      done()
+      handToApp(request, reply, done, fe.route, received, rec)
       return
     }
     reply.hijack()
@@ -614,8 +654,13 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   const gw = gateway
   const frontend = pickFrontend(gw.config, opts.frontend).name
 
-  const reload = async (input: string | ParsedConfig): Promise<void> => {
-    const config = Gateway.prepare(input, log, '<config>')
+  // texts passed to reload() are read as that file: messages name it, relative paths resolve from it
+  const files = opts.configFile === undefined ? null : Array.isArray(opts.configFile) ? opts.configFile : [opts.configFile]
+  const reload = async (input?: string | ParsedConfig): Promise<void> => {
+    if (input === undefined && files === null) throw new FST_HAPROXY_RELOAD_NO_FILE()
+    const config = input === undefined
+      ? Gateway.prepare(loadConfig(files!), log)
+      : Gateway.prepare(input, log, files?.[0] ?? '<config>')
     pickFrontend(config, frontend)
     await gw.reload(config)
   }
@@ -637,7 +682,9 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       rules: gw.compile(proxy)
     })
   }
-  app.addHook('onRequest', makeHook(gw, frontend, mode === 'always', statsUris))
+  const hook = makeHook(gw, frontend, mode === 'always', statsUris, routerPathOptions(app.initialConfig))
+  app.addHook('onRequest', hook)
+  app.decorate(kGatewayHook, hook)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
