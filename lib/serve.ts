@@ -174,8 +174,9 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
   let fastifyHandler: Handler | null = null
   const app: FastifyInstance = Fastify({
     frameworkErrors: routeBadUrls(() => app),
-    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
-    logger: quiet ? false : { level: 'warn' },
+    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
+    // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
+    logger: quiet ? false : { level: 'warn', stream: process.stderr },
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
