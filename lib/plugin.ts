@@ -18,6 +18,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { DEFAULT_MAXHDR } from './config/model.js'
 import type { ParsedConfig, Proxy } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
@@ -122,6 +123,8 @@ interface FrontendState {
   readonly log: AccessLog | null
   /** Lines also go to the request's logger. */
   readonly toRequest: boolean
+  /** `tune.http.maxhdr` as a length of node's rawHeaders (name and value per header). */
+  readonly maxRawHeaders: number
 }
 
 interface Runtime {
@@ -264,7 +267,8 @@ export class Gateway {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
         log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
-        toRequest
+        toRequest,
+        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR)
       })
     }
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
@@ -545,7 +549,8 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     const txn = makeTxn(req, frontend)
     const rec = logRequest(fe, request, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request)
-    if (badHost(req)) {
+    // more headers than tune.http.maxhdr, or a Host HAProxy's parser refuses: HAProxy's 400
+    if (req.rawHeaders.length > fe.maxRawHeaders || badHost(req)) {
       reply.hijack()
       counters.counters.ereq++
       counters.counters.countResponse(400)

@@ -11,7 +11,8 @@ import type { Socket } from 'node:net'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
+import { DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
+import type { Bind, GlobalSettings, ParsedConfig, Proxy, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
@@ -129,6 +130,16 @@ function trackSessions (server: http2.Http2SecureServer | http2.Http2Server): vo
 }
 
 /**
+ * A request head must fit in HAProxy's buffer (tune.bufsize less tune.maxrewrite), else 400 (node's
+ * parser refuses it, clientErrorHandler answers). One header more than tune.http.maxhdr is let
+ * through node's parser so that the gateway sees there are too many (and answers 400); node would
+ * otherwise drop the extra ones silently.
+ */
+function limitRequests (server: Server, g: GlobalSettings): void {
+  Object.assign(server, { maxHeaderSize: requestHeadLimit(g), maxHeadersCount: (g.maxhdr ?? DEFAULT_MAXHDR) + 1 })
+}
+
+/**
  * A client that half-closes after its request still gets the answer, and the connection closes
  * after it, as with HAProxy. node's default aborts the request on the client's FIN
  * (`httpAllowHalfOpen`, a property of node's http.Server it does not document).
@@ -187,6 +198,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     return503OnClosing: false,
     forceCloseConnections: 'idle'
   })
+  limitRequests(app.server, config.global)
   await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always' })
   await app.ready()
   const extra: Server[] = []
@@ -205,6 +217,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
+        limitRequests(server, config.global)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
         countConnections(gateway, proxy.name, server)
         await new Promise<void>((resolve, reject) => {

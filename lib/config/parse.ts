@@ -621,6 +621,22 @@ class ConfigParser {
       case 'log-send-hostname':
         g.logSendHostname = args[1] ?? hostname()
         return
+      case 'tune.http.maxhdr': {
+        if (!args[1]) return alert("'tune.http.maxhdr' expects an integer argument.")
+        const n = atoi(args[1])
+        if (n < 1 || n > 32767) return alert("'tune.http.maxhdr' expects a numeric value between 1 and 32767")
+        g.maxhdr = n
+        return
+      }
+      case 'tune.bufsize': {
+        const n = atoi(args[1] ?? '')
+        if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")
+        g.bufsize = n
+        return
+      }
+      case 'tune.maxrewrite':
+        g.maxrewrite = atoi(args[1] ?? '')
+        return
     }
     if (!this.globalChecked(kw, args, loc)) return
     const support = globalSupport(kw)
