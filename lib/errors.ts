@@ -4,8 +4,9 @@
 // 2. HAProxy's own error answers (the bodies of src/http.c `http_err_msgs`, as haproxy 2.6.12 sends
 //    them), overridable per proxy with `errorfile` / `errorfiles` (configuration.txt §4.2 errorfile).
 
-import { readFileSync } from 'node:fs'
+import { readBounded } from './files.js'
 import createError from '@fastify/error'
+import { DEFAULT_BUFSIZE } from './config/model.js'
 import type { Diagnostic, ParsedConfig, Proxy } from './config/model.js'
 
 export const FST_HAPROXY_CONFIG_INVALID = createError<[string]>(
@@ -154,7 +155,7 @@ export class ErrorPages {
     Object.assign(files, proxy.errorFiles)
     for (const [code, file] of Object.entries(files)) {
       const status = Number(code)
-      this.pages.set(status, parseErrorFile(readFileSync(file), status))
+      this.pages.set(status, parseErrorFile(readBounded(file, config.global.bufsize ?? DEFAULT_BUFSIZE), status))
     }
   }
 

@@ -8,7 +8,7 @@
 // undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
 
 import diagnostics from 'node:diagnostics_channel'
-import { readFileSync } from 'node:fs'
+import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -207,7 +207,7 @@ export class BackendRoute {
         opts.connect = {
           timeout: this.poolOptions.connectTimeout,
           rejectUnauthorized: cfg?.verify !== 'none',
-          ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
+          ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
           ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
         }
       }
