@@ -19,6 +19,7 @@ import { checkConfig } from './check.js'
 import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.js'
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
+import { clientTimeouts } from './client-timeouts.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { TlsTerminator } from './tls.js'
 import { kGatewayHook } from './symbols.js'
@@ -66,8 +67,9 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   const http1 = {
     headersTimeout,
     requestTimeout: 0,
-    // node checks these timeouts on a timer; its 30 s default would make them useless
-    connectionsCheckingInterval: headersTimeout > 0 ? Math.max(50, Math.min(1000, headersTimeout / 4)) : 30_000,
+    // node checks `timeout http-request` on a periodic sweep: this often, it fires at most
+    // 10 ms late (50 ms past 5 s); its 30 s default would make the timeout useless
+    connectionsCheckingInterval: headersTimeout > 0 ? Math.min(50, Math.max(10, headersTimeout / 100)) : 30_000,
     keepAliveTimeout: t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000,
     // the gateway answers a missing Host itself, with HAProxy's 400 page
     requireHostHeader: false
@@ -85,6 +87,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
       const secure = https.createServer({ ...http1, ...terminator.options }, handler)
       terminator.watch(secure)
       softStop(secure)
+      clientTimeouts(secure, t, requestTimedOut)
       server = secure
     }
   } else if (h2Only) {
@@ -94,6 +97,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   } else {
     server = http.createServer(http1, handler)
     softStop(server)
+    clientTimeouts(server, t, requestTimedOut)
   }
   server.timeout = t.client ?? 0
   keepHalfOpen(server)
@@ -146,6 +150,11 @@ function limitRequests (server: Server, g: GlobalSettings): void {
  */
 export function keepHalfOpen (server: Server): void {
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
+}
+
+/** No complete request head within `timeout http-request`: HAProxy's 408, then close. */
+function requestTimedOut (socket: Socket): void {
+  clientErrorHandler(Object.assign(new Error('timeout http-request'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket)
 }
 
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */

@@ -13,7 +13,7 @@ import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { Pool } from 'undici'
+import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
@@ -170,6 +170,9 @@ export class BackendRoute {
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
+  /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
+  readonly serverTimeout: number
+  readonly connectTimeout: number
   private readonly pools = new Map<ServerRuntime, Pool>()
   private readonly poolOptions: Pool.Options
 
@@ -189,27 +192,29 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
-    this.poolOptions = {
-      // HAProxy has no default for these: absent means no limit, as 0 does for undici.
-      headersTimeout: t.server ?? 0,
-      bodyTimeout: t.server ?? 0,
-      connectTimeout: t.connect ?? 0,
-      pipelining: 1
-    }
+    // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
+    // timers: undici's run on a coarse clock that fires up to a second late.
+    this.serverTimeout = t.server ?? 0
+    this.connectTimeout = t.connect ?? 0
+    this.poolOptions = { headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }
   }
 
   pool (server: ServerRuntime): Pool {
     let pool = this.pools.get(server)
     if (pool === undefined) {
-      const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+      let tlsOptions = {}
       if (server.ssl) {
         const cfg = this.proxy.servers.find(s => s.name === server.name)
-        opts.connect = {
-          timeout: this.poolOptions.connectTimeout,
+        tlsOptions = {
           rejectUnauthorized: cfg?.verify !== 'none',
           ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
           ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
         }
+      }
+      const opts: Pool.Options = {
+        ...this.poolOptions,
+        connections: server.maxconn > 0 ? server.maxconn : null,
+        connect: timedConnector(buildConnector({ ...tlsOptions, timeout: 0 }), this.connectTimeout)
       }
       pool = new Pool(server.origin, opts)
       this.pools.set(server, pool)
@@ -230,6 +235,30 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
+}
+
+/** undici's connector with `timeout connect` on a precise timer (0: none). */
+function timedConnector (connect: buildConnector.connector, ms: number): buildConnector.connector {
+  if (ms <= 0) return connect
+  return (options, callback) => {
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    // undici's connector returns the socket it opens (its typings say void)
+    const socket = connect(options, (err, s) => {
+      if (settled) { s?.destroy(); return }
+      settled = true
+      clearTimeout(timer)
+      if (err === null) callback(null, s!)
+      else callback(err, null)
+    }) as unknown as Socket
+    if (!settled) {
+      timer = setTimeout(() => {
+        settled = true
+        socket.destroy()
+        callback(new errors.ConnectTimeoutError(`timeout connect (${ms} ms) expired`), null)
+      }, ms)
+    }
+  }
 }
 
 /** A frontend (or listen) as the forwarder uses it. */
@@ -694,6 +723,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly url: string
   private readonly headers: string[]
   private released = false
+  /** `timeout server` for the current attempt, armed when the request starts going out. */
+  private serverTimer: NodeJS.Timeout | null = null
   /** This exchange holds a slot on `server` (Backend.acquire → release). */
   private held = false
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
@@ -826,6 +857,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rec !== null) this.rec.tc = ctime
     this.server!.counters.ctime.add(ctime)
     this.be.backend.counters.ctime.add(ctime)
+    const timeout = this.be.serverTimeout
+    if (timeout > 0) {
+      if (this.serverTimer === null) this.serverTimer = setTimeout(() => { this.serverSilent() }, timeout)
+      else this.serverTimer.refresh()
+    }
+  }
+
+  /**
+   * `timeout server` expired. It measures the server's silence only: while the client is still
+   * sending its body, or is not reading the answer, the wait is not the server's.
+   */
+  private serverSilent (): void {
+    if (this.phase !== 'wait' && this.phase !== 'body') return
+    if ((this.hasBody && !this.req.complete) || this.res.writableNeedDrain) {
+      this.serverTimer!.refresh()
+      return
+    }
+    this.abortUpstream?.(this.phase === 'body' ? new errors.BodyTimeoutError() : new errors.HeadersTimeoutError())
   }
 
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -894,6 +943,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onBodySent (chunk: Buffer | string | number): void {
     const n = typeof chunk === 'number' ? chunk : chunk.length
     if (this.rec !== null) this.rec.bytesIn += n
+    this.serverTimer?.refresh()
     this.fe.counters.counters.bin += n
     this.be.backend.counters.bin += n
     const server = this.server
@@ -901,6 +951,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData (chunk: Buffer): boolean {
+    this.serverTimer?.refresh()
     this.countOut(chunk.length)
     if (this.upgradeHead !== null) return this.req.socket.write(chunk)
     if (this.res.write(chunk)) return true
@@ -1180,6 +1231,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish (): void {
     if (this.released) return
     this.released = true
+    if (this.serverTimer !== null) clearTimeout(this.serverTimer)
     if (this.phase !== 'done') this.phase = 'done'
     const server = this.server
     const ttime = Date.now() - this.t0
