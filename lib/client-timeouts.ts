@@ -32,7 +32,8 @@ export function clientTimeouts (server: Server, t: Timeouts, onExpired: (socket:
   if (keepAlive > 0) {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // after node's own 'finish' handler, which arms keepAliveTimeout + 1 s
-      res.once('finish', () => { if (!req.socket.destroyed) req.socket.setTimeout(keepAlive) })
+      const socket = req.socket
+      res.once('finish', () => { if (!socket.destroyed) socket.setTimeout(keepAlive) })
     })
   }
 }
