@@ -66,12 +66,49 @@ function splitter (skipEmpty: boolean): ConverterRow['compile'] {
 
 const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
-/** HAProxy's `json` converter: quotes, backslash and '/' escaped, other bytes outside 0x20–0x7e as \u00XX. */
+/** HAProxy's `json` converter: quotes, backslash and '/' escaped, other characters outside 0x20–0x7e as \uXXXX. */
+function jsonChar (code: number): string {
+  const c = String.fromCharCode(code)
+  return JSON_ESCAPES[c] ?? (code < 0x20 || code > 0x7e ? `\\u${code.toString(16).padStart(4, '0')}` : c)
+}
+
+/** `ascii`: every byte is a character. */
 function jsonEscape (s: string): string {
   let out = ''
-  for (const c of s) {
-    const code = c.charCodeAt(0)
-    out += JSON_ESCAPES[c] ?? (code < 0x20 || code > 0x7e ? `\\u${code.toString(16).padStart(4, '0')}` : c)
+  for (let i = 0; i < s.length; i++) out += jsonChar(s.charCodeAt(i))
+  return out
+}
+
+const CONTINUATION = (b: number): boolean => (b & 0xc0) === 0x80
+
+/**
+ * `utf8`, `utf8s`, `utf8p`, `utf8ps`: the bytes decoded as UTF-8. An error (bad sequence, code
+ * point in a forbidden range or above U+FFFF, overlong form) fails the conversion, or with `s`
+ * drops the character; `p` accepts overlong forms.
+ */
+function jsonUtf8 (s: string, skip: boolean, permissive: boolean): string | null {
+  let out = ''
+  for (let i = 0; i < s.length;) {
+    const b = s.charCodeAt(i) & 0xff
+    if (b < 0x80) { out += jsonChar(b); i++; continue }
+    const len = b >= 0xc0 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf8 ? 4 : 0
+    let ok = len > 0 && i + len <= s.length
+    for (let k = 1; ok && k < len; k++) ok = CONTINUATION(s.charCodeAt(i + k) & 0xff)
+    if (!ok) {
+      if (!skip) return null
+      i++
+      continue
+    }
+    let cp = b & (0xff >> (len + 1))
+    for (let k = 1; k < len; k++) cp = (cp << 6) | (s.charCodeAt(i + k) & 0x3f)
+    const overlong = cp < [0, 0, 0x80, 0x800, 0x10000][len]
+    const bad = (cp >= 0xd800 && cp <= 0xdfff) || cp > 0xffff || (overlong && !permissive)
+    i += len
+    if (bad) {
+      if (!skip) return null
+      continue
+    }
+    out += jsonChar(cp)
   }
   return out
 }
@@ -96,10 +133,13 @@ function urlEncode (s: string): string {
   return out
 }
 
-function urlDecode (s: string, plusIsSpace: boolean): string | null {
+/** `+` is a space in a form (`inForm`), else only after the first '?'. */
+function urlDecode (s: string, inForm: boolean): string | null {
   let out = ''
+  let plusIsSpace = inForm
   for (let i = 0; i < s.length; i++) {
     const c = s[i]
+    if (c === '?') plusIsSpace = true
     if (c === '%') {
       const h = s.slice(i + 1, i + 3)
       if (!/^[0-9a-fA-F]{2}$/.test(h)) return null
@@ -217,7 +257,8 @@ const arith = (name: string, op: (x: number, y: number) => number | null): Conve
 const ROWS: ConverterRow[] = [
   simple('lower', 'str', (v) => lowerAscii(toStr(v))),
   simple('upper', 'str', (v) => upperAscii(toStr(v))),
-  simple('length', 'int', (v) => toStr(v).length),
+  // a binary sample read as a string stops at its first NUL byte (observed: 256 bytes from 0x00 give 0)
+  simple('length', 'int', (v) => { const s = toStr(v); const nul = s.indexOf('\0'); return nul < 0 ? s.length : nul }),
   simple('hex', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('hex').toUpperCase()),
   simple('base64', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('base64')),
   simple('b64dec', 'str', (v) => Buffer.from(toStr(v), 'base64').toString('latin1')),
@@ -253,7 +294,10 @@ const ROWS: ConverterRow[] = [
     compile: (a) => {
       const mode = typeof a[0] === 'string' && a[0] !== '' ? a[0] : 'ascii'
       if (!['ascii', 'utf8', 'utf8s', 'utf8p', 'utf8ps'].includes(mode)) throw new ExprError(`Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'`)
-      return (v) => jsonEscape(toStr(v))
+      if (mode === 'ascii') return (v) => jsonEscape(toStr(v))
+      const skip = mode.endsWith('s')
+      const permissive = mode.startsWith('utf8p')
+      return (v) => jsonUtf8(toStr(v), skip, permissive)
     }
   },
   {

@@ -125,11 +125,18 @@ function cookieFetch (res: boolean): FetchRow['compile'] {
       // `c` cookie for req.cook, while `c=; d=1` has an empty one).
       return h !== undefined && eachLine(h, header, (line) => line.length > name.length + 1 && eachCookie(line, name, test))
     }
-    const one: SampleFn = (t, r) => {
-      let last: string | null = null
-      each(t, r, (v) => { last = String(v); return false })
-      return last
-    }
+    // the last cookie of that name, or without a name the first cookie (observed on 2.6.12)
+    const one: SampleFn = name === ''
+      ? (t, r) => {
+          let first: string | null = null
+          each(t, r, (v) => { first = String(v); return true })
+          return first
+        }
+      : (t, r) => {
+          let last: string | null = null
+          each(t, r, (v) => { last = String(v); return false })
+          return last
+        }
     return { one, each }
   }
 }
@@ -278,6 +285,23 @@ const ROWS: FetchRow[] = [
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => t.backend === '' ? null : ids.get(t.backend) ?? null } }
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
+  {
+    // the `name` of the bind that accepted the connection (found by its address and port)
+    name: 'so_name', args: [], minArgs: 0, type: 'str',
+    compile: (_a, env) => {
+      const binds = env.proxy.binds.filter((b) => b.name !== undefined)
+      return {
+        one: (t) => {
+          for (const b of binds) {
+            if (t.dstPort >= b.port && t.dstPort <= b.portEnd && (b.host === '' || b.host === '*' || b.host === '::' || b.host === '0.0.0.0' || b.host === t.dst)) return b.name!
+          }
+          return null
+        }
+      }
+    }
+  },
+  { name: 'srv_name', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.name ?? null }) },
+  { name: 'srv_id', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.id ?? null }) },
   { name: 'be_name', args: [], minArgs: 0, type: 'str', backend: true, compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
   // Internal states (§7.3.2)
   { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
@@ -285,6 +309,14 @@ const ROWS: FetchRow[] = [
   // `str` and `str()` are the empty string, as HAProxy 2.6 accepts them
   { name: 'str', args: ['str'], minArgs: 0, type: 'str', compile: (a) => constant(String(a[0] ?? '')) },
   { name: 'int', args: ['int'], minArgs: 1, type: 'int', compile: (a) => constant(a[0] as number) },
+  {
+    name: 'bin', args: ['str'], minArgs: 1, type: 'str',
+    compile: (a) => {
+      const hex = String(a[0])
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new ExprError(`failed to parse '${hex}' as type 'binary' at position 1`)
+      return constant(Buffer.from(hex, 'hex').toString('latin1'))
+    }
+  },
   { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
   { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },
   { name: 'hostname', args: [], minArgs: 0, type: 'str', compile: () => constant(hostname()) },

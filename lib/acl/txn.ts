@@ -3,6 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import type { LogRecord } from '../log/record.js'
 
 export interface HttpTxn {
   method: string
@@ -29,12 +30,16 @@ export interface HttpTxn {
   vars: Map<string, string | number | boolean> | null
   /** Authenticated user name after a successful `http_auth`, else null. */
   authUser: string | null
+  /** The request's log record when its frontend logs (log-format variables read it). */
+  log?: LogRecord | null
 }
 
 /** The response as http-response rules see and rewrite it. */
 export interface HttpResponseView {
   status: number
   headers: IncomingHttpHeaders
+  /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
+  server?: { readonly name: string, readonly id: number }
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */

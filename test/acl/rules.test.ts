@@ -43,6 +43,15 @@ const basic = (cred: string): Record<string, string> => ({ authorization: `Basic
 
 const CASES: Case[] = [
   {
+    name: 'url_dec (+ after ?), json(utf8*), length of binary, bin(), cookies without a name',
+    config: `frontend fe
+  http-request return status 200 content-type text/plain lf-string "u0=%[url,url_dec] u1=%[url,url_dec(1)] j=%[str(\\xE0),json(utf8)] js=%[str(-\\xE0-\\xC3\\xA9),json(utf8s)] jp=%[str(\\xC1\\x81),json(utf8p)] ja=%[str(\\xE0),json] l=%[bin(00414243),length] l1=%[bin(00414243),bytes(1),length] b=%[bin(414243)] c=%[req.cook()] cv=%[req.cook_val()] cx=%[req.cook(x)]"
+`,
+    requests: [
+      [get('/bla+%20?foo%3Dbar%2B42+42%20', { cookie: 'c1=7; x=1; c3=22; x=2' }), { status: 200, body: 'u0=/bla+ ?foo=bar+42 42  u1=/bla  ?foo=bar+42 42  j= js=--\\u00e9 jp=A ja=\\u00e0 l=0 l1=3 b=ABC c=7 cv=7 cx=2' }]
+    ]
+  },
+  {
     name: 'add_item, be2dec, be2hex, digest, hmac, secure_memcmp, xxh3, xxh64, json_query and str()',
     config: `frontend fe
   http-request set-var(txn.v) str(VV)
