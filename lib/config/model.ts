@@ -60,6 +60,8 @@ export interface Bind {
   /** Last port of a range (`bind :8080-8082`), same as port otherwise. */
   portEnd: number
   ssl: boolean
+  /** `bind fd@N`: an inherited listening socket (host '' and port 0 then). */
+  fd?: number
   /** True when the address came from the section line (HAProxy 1.x syntax). */
   legacy: boolean
   loc: Loc
