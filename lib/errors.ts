@@ -24,6 +24,8 @@ export const FST_HAPROXY_MODE_TCP = createError<[string, string]>(
   'FST_HAPROXY_MODE_TCP', '%s "%s" runs in mode tcp, which fastify-haproxy does not support (HTTP only): add `mode http` to it or to its defaults', 500)
 export const FST_HAPROXY_ALREADY_REGISTERED = createError(
   'FST_HAPROXY_ALREADY_REGISTERED', 'haproxyRouter is already registered on this Fastify instance', 500)
+export const FST_HAPROXY_RELOAD_NO_FILE = createError(
+  'FST_HAPROXY_RELOAD_NO_FILE', 'app.haproxy.reload() without an argument re-reads `configFile`, and this registration has none: pass the new configuration', 500, TypeError)
 export const FST_HAPROXY_UNKNOWN_BACKEND = createError<[string]>(
   'FST_HAPROXY_UNKNOWN_BACKEND', 'No backend named "%s"', 404)
 export const FST_HAPROXY_UNKNOWN_SERVER = createError<[string, string]>(
@@ -34,6 +36,8 @@ export const FST_HAPROXY_NO_SERVER = createError(
   'FST_HAPROXY_NO_SERVER', 'No server is available to handle this request', 503)
 export const FST_HAPROXY_BAD_GATEWAY = createError(
   'FST_HAPROXY_BAD_GATEWAY', 'The server returned an invalid or incomplete response', 502)
+export const FST_HAPROXY_UNSENDABLE_REQUEST = createError(
+  'FST_HAPROXY_UNSENDABLE_REQUEST', 'The request cannot be forwarded as it is', 400)
 export const FST_HAPROXY_GATEWAY_TIMEOUT = createError(
   'FST_HAPROXY_GATEWAY_TIMEOUT', "The server didn't respond in time", 504)
 

@@ -11,6 +11,7 @@ import type { CompileEnv } from './env.js'
 import { compileExpr, missing, parseExpr } from './expr.js'
 import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
+import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
 import { ExprError } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
@@ -383,6 +384,29 @@ const regex2 = (args: string[], ctx: RuleContext): [RegExp, Format] => {
 
 const constant = (d: Decision): Action => () => d
 
+const INVALID: Decision = { kind: 'invalid' }
+
+/** `normalize-uri <normalizer> [full|strict]`: HAProxy 2.6 wants `expose-experimental-directives` first. */
+function compileNormalizeUri (args: string[], ctx: RuleContext): Action {
+  // HAProxy words this one without the rule's prefix
+  if (ctx.env.config.global.experimental !== true) throw new Error("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'")
+  const name = args[0]
+  if (name === undefined || name === '') throw new RuleArgError('missing argument <normalizer>')
+  const option = NORMALIZERS.get(name)
+  if (option === undefined) throw new RuleArgError(`unknown normalizer '${name}'`)
+  const given = option !== null && args[1] === option
+  const rest = args.slice(given ? 2 : 1)
+  if (rest.length > 0) {
+    if (option !== null && !given) throw new RuleArgError(`unknown argument '${rest[0]}' for '${name}' normalizer`)
+    throw new TrailingWordError(rest[0])
+  }
+  const normalize = normalizer(name, given)
+  return (t) => {
+    keepOriginal(t)
+    return normalize(t) === 'ok' ? null : INVALID
+  }
+}
+
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
 const ACTIONS: Record<string, ActionRow> = {
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
@@ -436,6 +460,7 @@ const ACTIONS: Record<string, ActionRow> = {
       return constant({ kind: 'service', service: a[0] })
     }
   },
+  'normalize-uri': { sides: REQ, compile: compileNormalizeUri },
   'set-status': {
     sides: RES,
     compile: (a) => {

@@ -159,8 +159,9 @@ test('global: supported, ignored-with-warning, removed and unknown keywords', ()
   assert.equal(c.global.node, 'n1')
   assert.equal(c.global.description, 'my lb')
   assert.equal(c.global.stats.timeout, 30000)
-  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['daemon', 'nbthread', 'tune.bufsize', 'ssl-default-bind-options', 'pidfile'])
-  assert.deepEqual(warnings(c).map(d => d.loc?.line), [5, 6, 7, 8, 9])
+  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['daemon', 'nbthread', 'tune.bufsize', 'pidfile'])
+  assert.deepEqual(warnings(c).map(d => d.loc?.line), [5, 6, 7, 9])
+  assert.deepEqual(c.global.tls?.bindOptions, ['no-sslv3'], 'ssl-default-bind-options applies to ssl binds')
   assert.deepEqual(alerts(c), [
     '11: nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.',
     "12: unknown keyword 'frobnicate' in 'global' section",
@@ -374,7 +375,7 @@ test('the CentOS/RHEL 7 default haproxy.cfg parses, with warnings for what Node 
   if (haveHaproxyUser) assert.deepEqual(alerts(c), [])
   else assert.ok(alerts(c).every(a => /cannot find (user|group) id for 'haproxy'/.test(a)))
   assert.deepEqual(c.proxies.map(p => p.name), ['main', 'static', 'app'])
-  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['log', 'chroot', 'pidfile', ...(haveHaproxyUser ? ['user', 'group'] : []), 'daemon', 'stats socket'])
+  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['chroot', 'pidfile', ...(haveHaproxyUser ? ['user', 'group'] : []), 'daemon', 'stats socket'])
   assert.equal(c.global.maxconn, 4000)
   const main = proxy(c, 'main')
   assert.deepEqual([main.maxconn, main.httpConnectionMode, main.forwardFor?.except, main.timeouts.httpRequest, main.timeouts.httpKeepAlive], [3000, 'server-close', '127.0.0.0/8', 10000, 10000])
