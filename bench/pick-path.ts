@@ -24,6 +24,7 @@ function txn (url: string, src: string): HttpTxn {
     dst: '127.0.0.1',
     dstPort: 8080,
     ssl: false,
+    tls: null,
     frontend: 'main',
     backend: '',
     vars: null,
