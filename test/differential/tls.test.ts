@@ -88,6 +88,9 @@ backend app
   test('crt-list with SNI filters, strict-sni, ssl-max-ver', async () => {
     for (const name of ['listed.test', 'other.test', 'bad.other.test', 'plain.test', 'unknown.test', '']) {
       assert.equal(await outcome(strict.ours.port, name), await outcome(strict.haproxy.port, name), name)
+      // no `alpn` on the line: no protocol negotiated, whatever the client offers
+      const offer = { ALPNProtocols: ['h2', 'http/1.1'] }
+      assert.equal(await outcome(strict.ours.port, name, offer), await outcome(strict.haproxy.port, name, offer), `${name} with ALPN offered`)
     }
   })
 
