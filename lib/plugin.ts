@@ -41,6 +41,7 @@ import {
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
+import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
@@ -689,7 +690,11 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
-    if (owned) gw.start()
+    if (owned) {
+      // HAProxy's soft stop on app.close() (HTTP/2 sessions end with node's own GOAWAY)
+      if (app.initialConfig.http2 !== true) softStop(app.server)
+      gw.start()
+    }
   })
   if (owned) {
     app.addHook('preClose', async () => { gw.closeTunnels() })
