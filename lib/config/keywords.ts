@@ -696,8 +696,9 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
     c.alert(`errorfile : error opening file '${args[2]}'.`)
     return null
   }
-  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading.
-  if (!/^HTTP\/\d\.\d \d{3}/.test(head)) {
+  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading. An empty
+  // one (`/dev/null`) means: close the connection without answering.
+  if (head !== '' && !/^HTTP\/\d\.\d \d{3}/.test(head)) {
     c.alert(`errorfile : '${args[2]}': unable to parse headers (error offset: 0)`)
     return null
   }
@@ -714,7 +715,7 @@ export function isReadableFile (file: string): boolean {
 
 const applyErrorfile: Apply = (c, args) => {
   const file = errorFileArg(c, args)
-  if (file !== null) c.proxy.errorFiles[args[1]!] = file
+  if (file !== null) c.proxy.errorSources.push({ kind: 'errorfile', code: args[1]!, file })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1105,7 +1106,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
   'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
-  'http-error': row('DFLB', unsupported('defines the response sent for an error status')),
+  'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
   'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
   'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } }),
@@ -1267,7 +1268,15 @@ function applyCookie (c: ProxyCtx, args: string[]): void {
 function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert('errorfiles : expects <name> as argument.')
   for (const code of args.slice(2)) if (!ERRORFILE_CODES.includes(code)) return c.alert(`errorfiles : status code '${atoi(code)}' not handled.`)
-  c.proxy.errorFilesSection = args[1]
+  c.proxy.errorSources.push({ kind: 'errorfiles', section: args[1], codes: args.slice(2), loc: c.loc })
+}
+
+/** `http-error status <code> …` (§4.2): the reply is checked when the rules are compiled. */
+function applyHttpError (c: ProxyCtx, args: string[]): void {
+  if (args[1] !== 'status') return c.alert(`'http-error': expects 'status' as first argument, but got '${args[1] ?? ''}'`)
+  const code = args[2] ?? ''
+  if (!ERRORFILE_CODES.includes(code)) return c.alert(`'http-error': status code '${atoi(code)}' not handled.`)
+  c.proxy.errorSources.push({ kind: 'http-error', code, words: args.slice(3), loc: c.loc })
 }
 
 /** `monitor-uri <uri>` (§4.2): only a frontend answers it (a backend's is ignored with a warning). */

@@ -302,10 +302,11 @@ export interface Proxy {
   httpConnectionMode?: 'keep-alive' | 'server-close' | 'close' | 'tunnel'
   /** Other `option` flags that were set (name → true, `no option x` → false). */
   options: Record<string, boolean>
-  /** `errorfile <code> <file>` → absolute path. */
-  errorFiles: Record<string, string>
-  /** `errorfiles <name>` naming an `http-errors` section. */
-  errorFilesSection?: string
+  /**
+   * `errorfile`, `errorfiles` and `http-error` lines in order, the defaults section's first: for
+   * each status the last one that gives it wins (§4.2; http_errors.vtc).
+   */
+  errorSources: ErrorSource[]
   stats: StatsConfig | null
   /**
    * `monitor-uri <uri>` (§4.2; frontend/listen, inherited from defaults): a request whose URI is
@@ -356,6 +357,16 @@ export interface HttpErrorsSection {
   /** status → absolute file path */
   errorFiles: Record<string, string>
 }
+
+/**
+ * Where a proxy's answer for an error status comes from: `errorfile <code> <file>` (an empty
+ * file: the connection is closed without an answer), `errorfiles <name> [<code> …]`, or
+ * `http-error status <code> …` (the words after the code, as `http-request return` takes them).
+ */
+export type ErrorSource =
+  | { kind: 'errorfile', code: string, file: string }
+  | { kind: 'errorfiles', section: string, codes: string[], loc: Loc }
+  | { kind: 'http-error', code: string, words: string[], loc: Loc }
 
 export interface GlobalSettings {
   maxconn?: number

@@ -327,7 +327,7 @@ export function badHost (req: IncomingMessage): boolean {
 // Answers the gateway makes itself
 
 export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[]): void {
-  if (res.headersSent) { res.destroy(); return }
+  if (res.headersSent || page.silent === true) { res.destroy(); return }
   writeHead(res, page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
   res.end(page.body)
 }
@@ -415,6 +415,21 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       out = page.htxBytes
       writePage(res, page)
       break
+    }
+    case 'page': {
+      const page = pageFor(decision.status, fe, be)
+      status = page.status
+      out = page.htxBytes
+      writePage(res, page)
+      break
+    }
+    case 'reject': {
+      // closed without an answer: a denied request, no response to count
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.destroy()
+      return
     }
     case 'invalid': {
       status = 400
