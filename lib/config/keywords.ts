@@ -1003,7 +1003,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   // They turn off what is never done here.
   ...serverRows(0, 'yes', 'no-send-proxy no-send-proxy-v2 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
   ...serverRows(0, unsupported('sends a PROXY protocol header to the server'), 'send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
-  proto: { n: 1, support: unsupported('speaks another protocol than HTTP/1.1 to the server') },
+  proto: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v === 'fcgi') return "'proto fcgi' is not supported by fastify-haproxy (speaks FastCGI to the server)."
+      if (v !== 'h1' && v !== 'h2') return `'proto' :  unknown MUX protocol '${v}'.`
+      o.proto = v
+      return null
+    }
+  },
   redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
   socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
   track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }

@@ -115,6 +115,8 @@ export interface ServerOptions {
   maxqueue?: number
   slowstart?: number
   ssl?: boolean
+  /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
+  proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
   sni?: string
