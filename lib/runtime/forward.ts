@@ -1088,8 +1088,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clientAborted()
       return
     }
-    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
-    this.rec?.terminate('SH')
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed"): HAProxy's parser
+    // blocks an invalid one (PH), the server cut an empty or truncated one (SH)
+    this.rec?.terminate(code === '' || code.startsWith('HPE_') ? 'PH' : 'SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
