@@ -139,6 +139,7 @@ export class Gateway {
   readonly startedAt = Date.now()
   private rt: Runtime
   private readonly counters = new Map<string, FrontendCounters>()
+  private readonly reloadListeners = new Set<() => Promise<void>>()
   private started = false
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger) {
@@ -167,6 +168,15 @@ export class Gateway {
 
   backendRoute (name: string): BackendRoute | undefined { return this.rt.backends.get(name) }
 
+  /** A frontend's or listen's counters (kept across reloads). */
+  sectionCounters (name: string): FrontendCounters | undefined { return this.counters.get(name) }
+
+  /** Runs `fn` after each reload (the plugin re-mounts its stats pages); returns the unsubscribe. */
+  onReload (fn: () => Promise<void>): () => void {
+    this.reloadListeners.add(fn)
+    return () => { this.reloadListeners.delete(fn) }
+  }
+
   start (): void {
     if (this.started) return
     this.started = true
@@ -193,6 +203,7 @@ export class Gateway {
     if (this.started) next.health.start()
     const kept = new Set(next.backends.values())
     await Promise.all([...old.backends.values()].filter(b => !kept.has(b)).map(b => b.close()))
+    await Promise.all([...this.reloadListeners].map(fn => fn()))
   }
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {

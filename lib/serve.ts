@@ -7,7 +7,7 @@ import http from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerFactoryHandler, onRequestHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerFactoryHandler, onRequestHookHandler } from 'fastify'
 import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
@@ -23,14 +23,14 @@ export interface GatewayRunOptions {
 }
 
 /** A frontend being served: its Fastify instance and the extra servers of its other binds. */
-interface Listener {
+export interface Listener {
   proxy: Proxy
   app: FastifyInstance
   extra: Server[]
   key: string
 }
 
-function bindKey (binds: Bind[]): string {
+export function bindKey (binds: Bind[]): string {
   return binds.map(b => `${b.host}:${b.port}-${b.portEnd}`).join(',')
 }
 
@@ -84,17 +84,21 @@ function routeBadUrls (app: () => FastifyInstance) {
   }
 }
 
-async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: GatewayLogger): Promise<Listener> {
+/**
+ * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
+ * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
+ */
+export async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
   const app: FastifyInstance = Fastify({
     frameworkErrors: routeBadUrls(() => app),
     // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
-    logger: quiet ? false : { level: 'warn' },
+    ...(loggerInstance !== undefined ? { loggerInstance } : { logger: quiet ? false : { level: 'warn' } }),
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: serverFactory(proxy.timeouts),
     clientErrorHandler,
     forceCloseConnections: 'idle'
   })
-  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always' })
+  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
   await app.ready()
   const extra: Server[] = []
   let first = true
@@ -135,7 +139,7 @@ async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: Gate
 }
 
 /** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
-async function stop (l: Listener): Promise<void> {
+export async function stop (l: Listener): Promise<void> {
   const extra = l.extra.map(async (s) => {
     const closed = new Promise<void>(resolve => s.close(() => resolve()))
     s.closeIdleConnections()
