@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs'
 import { ServerResponse } from 'node:http'
 import { availableParallelism } from 'node:os'
-import type { IncomingMessage, Server } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -42,6 +42,8 @@ import {
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
+import type { RouterPathOptions } from './runtime/router-view.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -394,13 +396,46 @@ function answerMonitor (res: ServerResponse, fe: FrontendRoute): void {
   c.bout += page.htxBytes
 }
 
+/** What an ambiguous request looked like before the rules rewrote it. */
+interface Received {
+  readonly path: string
+  readonly headers: IncomingHttpHeaders
+}
+
 /**
  * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
  * for requests the app serves apart from the transaction the rules read.
  */
-function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[]) {
+function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[], pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
+  /**
+   * The app serves this request, unless the path the app's router acts on reads differently from
+   * the raw one the rules passed and a reading would have met a rule: then it is refused as
+   * ambiguous, with HAProxy's 400 page.
+   */
+  function handToApp (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fe: FrontendRoute, received: Received | null): void {
+    if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
+      reply.hijack()
+      fe.counters.counters.ereq++
+      fe.counters.counters.countResponse(400)
+      writePage(reply.raw, pageFor(400, fe, null))
+      request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
+      return
+    }
+    request.haproxy = appRoute
+    done()
+  }
+  function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
+    const rules = fe.rules
+    for (const view of routerViews(received.path, pathOptions)) {
+      const txn = makeTxn(req, frontend)
+      txn.path = view
+      txn.headers = { ...received.headers }
+      if (rules.requestRules(txn) !== null || rules.switching(txn).kind === 'backend') return true
+    }
+    return false
+  }
   return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const fe = gateway.frontend(frontend)
     const req = request.raw
@@ -428,6 +463,8 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       return
     }
     const txn = makeTxn(req, frontend)
+    // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
+    const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
       reply.hijack()
@@ -440,10 +477,9 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) { request.haproxy = appRoute; done(); return }
+      if (be === null && !always) { handToApp(request, reply, done, fe.route, received); return }
     } else {
-      request.haproxy = appRoute
-      done()
+      handToApp(request, reply, done, fe.route, received)
       return
     }
     reply.hijack()
@@ -550,7 +586,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       rules: gw.compile(proxy)
     })
   }
-  const hook = makeHook(gw, frontend, mode === 'always', statsUris)
+  const hook = makeHook(gw, frontend, mode === 'always', statsUris, routerPathOptions(app.initialConfig))
   app.addHook('onRequest', hook)
   app.decorate(kGatewayHook, hook)
 
