@@ -32,8 +32,9 @@ import {
   BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
+import type { Listener } from './serve.js'
 import type { StatsModel } from './stats/model.js'
-import { matchesStatsUri, statsRoutes } from './stats/routes.js'
+import { StatsMount } from './stats/mount.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './stats/prometheus.js'
 import { serverAdminHandler } from './stats/admin.js'
 import {
@@ -57,6 +58,19 @@ export interface HaproxyRouterOptions {
    * `'always'`: pure HAProxy, default_backend gets everything no use_backend rule took.
    */
   defaultBackend?: 'fallback' | 'always'
+  /**
+   * Where the gateway decides among the app's hooks. `'preParsing'` (default): after every
+   * onRequest hook of the app, the encapsulated plugin's whose route matched included (the app
+   * first); `'onRequest'`: in its own onRequest hook, where the plugin is registered (HAProxy first).
+   */
+  hook?: 'onRequest' | 'preParsing'
+  /** The config's stats pages. */
+  stats?: {
+    /** `'app'` (default): served on the app's port; `'own'`: each stats section on its own `bind` lines. */
+    listener?: 'app' | 'own'
+    /** On the app's port, stats requests go through the app's hooks too (default: through none). */
+    appHooks?: boolean
+  }
   /** Share a runtime built elsewhere (the CLI runs one per config for all its frontends). */
   gateway?: Gateway
 }
@@ -402,11 +416,48 @@ interface Received {
   readonly headers: IncomingHttpHeaders
 }
 
+/** The stats pages mounted on one listener; swapped on reload. */
+interface StatsSlot {
+  mount: StatsMount | null
+}
+
+/** Headers that say how this message is framed or carried: never taken from the app's reply. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer'])
+
+// Fastify keeps reply.header() values in an object under a symbol of the reply; found once by its
+// description, so that carrying them allocates nothing (reply.getHeaders() copies them twice)
+let kReplyHeaders: symbol | null | undefined
+
+function replyHeaders (reply: FastifyReply): Record<string, unknown> {
+  if (kReplyHeaders === undefined) {
+    kReplyHeaders = Object.getOwnPropertySymbols(reply).find(k => k.description === 'fastify.reply.headers') ?? null
+  }
+  return kReplyHeaders === null ? reply.getHeaders() : (reply as unknown as Record<symbol, Record<string, unknown>>)[kReplyHeaders]!
+}
+
 /**
- * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
- * for requests the app serves apart from the transaction the rules read.
+ * The gateway takes the request: the reply is Fastify's no more. Headers the app's hooks set with
+ * reply.header() (CORS, helmet, a request id …) go on the response the gateway writes; the
+ * server's own headers replace those of the same name (node's writeHead over setHeader).
  */
-function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[], pathOptions: RouterPathOptions) {
+function take (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  const res = reply.raw
+  const headers = replyHeaders(reply)
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined && !FRAMING.has(name)) res.setHeader(name, value as string | number | readonly string[])
+  }
+  return res
+}
+
+/**
+ * The gateway's decision for one request: true when it took the request (answered or proxied it,
+ * the reply hijacked), false when it leaves it to the app. Hot path: one Map lookup, the compiled
+ * rules, one Exchange; nothing else is allocated for requests the app serves apart from the
+ * transaction the rules read.
+ */
+function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   /**
@@ -414,17 +465,17 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
    * the raw one the rules passed and a reading would have met a rule: then it is refused as
    * ambiguous, with HAProxy's 400 page.
    */
-  function handToApp (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fe: FrontendRoute, received: Received | null): void {
+  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
-      reply.hijack()
+      const res = take(reply)
       fe.counters.counters.ereq++
       fe.counters.counters.countResponse(400)
-      writePage(reply.raw, pageFor(400, fe, null))
+      writePage(res, pageFor(400, fe, null))
       request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
-      return
+      return true
     }
     request.haproxy = appRoute
-    done()
+    return false
   }
   function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
     const rules = fe.rules
@@ -436,40 +487,44 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     }
     return false
   }
-  return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  return function decide (request: FastifyRequest, reply: FastifyReply): boolean {
     const fe = gateway.frontend(frontend)
     const req = request.raw
-    if (fe === undefined) { done(); return }
+    if (fe === undefined) return false
+    // monitor-uri and stats pages are answered before the app by the listener (installDoor);
+    // requests that did not come through it (app.inject, stats.appHooks) are answered here
     const monitorUri = fe.route.proxy.monitorUri
     if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) {
-      reply.hijack()
-      answerMonitor(reply.raw, fe.route)
-      return
+      answerMonitor(take(reply), fe.route)
+      return true
     }
-    // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
-    if (statsUris.length > 0) {
-      const url = req.url ?? ''
-      for (let i = 0; i < statsUris.length; i++) if (matchesStatsUri(statsUris[i]!, url)) { done(); return }
+    const mount = stats.mount
+    if (mount !== null) {
+      const section = mount.match(req.url ?? '')
+      if (section !== null) {
+        // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
+        mount.serve(section, req, take(reply))
+        return true
+      }
     }
     const counters = fe.route.counters
     const now = Date.now()
     counters.counters.reqTot++
     counters.reqRate.hit(now)
     if (badHost(req)) {
-      reply.hijack()
+      const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
-      writePage(reply.raw, pageFor(400, fe.route, null))
-      return
+      writePage(res, pageFor(400, fe.route, null))
+      return true
     }
     const txn = makeTxn(req, frontend)
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
-      reply.hijack()
-      intercept(gateway, verdict, reply.raw, fe.route, null)
-      return
+      intercept(gateway, verdict, take(reply), fe.route, null)
+      return true
     }
     const switched: Decision = fe.route.rules.switching(txn)
     let be: BackendRoute | null | undefined = null
@@ -477,21 +532,19 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) { handToApp(request, reply, done, fe.route, received); return }
+      if (be === null && !always) return handToApp(request, reply, fe.route, received)
     } else {
-      handToApp(request, reply, done, fe.route, received)
-      return
+      return handToApp(request, reply, fe.route, received)
     }
-    reply.hijack()
-    const res = reply.raw
+    const res = take(reply)
     if (be === null || be === undefined) {
       answer({ kind: 'none' }, res, fe.route, null)
-      return
+      return true
     }
     txn.backend = be.name
     if (be.rules !== null && be.proxy.httpRequest.length > 0) {
       const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { intercept(gateway, beVerdict, res, fe.route, be); return }
+      if (beVerdict !== null) { intercept(gateway, beVerdict, res, fe.route, be); return true }
     }
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
@@ -507,7 +560,34 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       if (head !== null) req.socket.destroy()
       else writePage(res, pageFor(500, fe.route, be))
     }
+    return true
   }
+}
+
+/**
+ * HAProxy's own endpoints before the app: the listener's request handler is wrapped so that
+ * `monitor-uri` and (unless `stats.appHooks`) the stats pages are answered before Fastify routes
+ * the request, through none of the app's hooks.
+ */
+function installDoor (server: Server, gateway: Gateway, frontend: string, stats: StatsSlot | null): void {
+  const handlers = server.listeners('request')
+  // a server with other request listeners is left as it is: the hook answers these requests
+  if (handlers.length !== 1) return
+  const app = handlers[0] as (req: IncomingMessage, res: ServerResponse) => void
+  server.removeListener('request', app)
+  server.on('request', function haproxyDoor (this: Server, req: IncomingMessage, res: ServerResponse): void {
+    const fe = gateway.frontend(frontend)
+    if (fe !== undefined) {
+      const monitorUri = fe.route.proxy.monitorUri
+      if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) { answerMonitor(res, fe.route); return }
+    }
+    const mount = stats?.mount ?? null
+    if (mount !== null) {
+      const section = mount.match(req.url ?? '')
+      if (section !== null) { mount.serve(section, req, res); return }
+    }
+    app.call(this, req, res)
+  })
 }
 
 /**
@@ -571,34 +651,78 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   app.decorate('haproxy', gw.handle(frontend, reload))
   app.decorateRequest('haproxy', null)
 
-  // stats pages: the frontend's own when it shares a runtime (CLI: one instance per frontend),
-  // every proxy's otherwise (embedded: the app is the only listener)
-  const statsUris: string[] = []
-  for (const proxy of gw.config.proxies) {
-    if (proxy.stats?.enabled !== true || proxy.disabled) continue
-    if (!owned && proxy.name !== frontend) continue
-    if (statsUris.includes(proxy.stats.uri)) continue
-    statsUris.push(proxy.stats.uri)
-    await app.register(statsRoutes, {
-      proxy,
-      model: () => gw.statsModel(),
-      admin: gw.adminHandler(),
-      rules: gw.compile(proxy)
+  const hookName = opts.hook ?? 'preParsing'
+  if (hookName !== 'preParsing' && hookName !== 'onRequest') throw optionError('hook', "must be 'preParsing' or 'onRequest'")
+  const listener = opts.stats?.listener ?? 'app'
+  if (listener !== 'app' && listener !== 'own') throw optionError('stats.listener', "must be 'app' or 'own'")
+  if (listener === 'own' && !owned) throw optionError('stats.listener', "'own' needs the plugin's own runtime (no `gateway` option)")
+  const appHooks = opts.stats?.appHooks === true
+
+  // Stats pages on this listener: the frontend's own when the runtime is shared (the CLI: one
+  // listener per section), every section's otherwise (embedded), but those served on their own binds.
+  const servedApart = (p: Proxy): boolean => listener === 'own' && p.name !== frontend && p.binds.length > 0
+  const statsSections = (config: ParsedConfig, apart: boolean): Proxy[] => config.proxies.filter(p =>
+    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && p.name === frontend))
+  const stats: StatsSlot = { mount: null }
+  const mountStats = async (): Promise<void> => {
+    const sections = statsSections(gw.config, false)
+    const next = sections.length === 0
+      ? null
+      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend })
+    const old = stats.mount
+    stats.mount = next
+    await old?.close()
+  }
+  await mountStats()
+
+  // `stats.listener: 'own'`: the stats sections on their binds, as the CLI serves them
+  const apart = new Map<string, Listener>()
+  const syncApart = async (): Promise<void> => {
+    const { listen, stop, bindKey } = await import('./serve.js')
+    const wanted = new Map(statsSections(gw.config, true).map(p => [p.name, p]))
+    for (const [name, l] of apart) {
+      const p = wanted.get(name)
+      if (p === undefined || bindKey(p.binds) !== l.key) { apart.delete(name); await stop(l) }
+    }
+    for (const [name, p] of wanted) if (!apart.has(name)) apart.set(name, await listen(gw, p, false, log, app.log))
+  }
+  let ready = false
+  const unsubscribe = gw.onReload(async () => {
+    await mountStats()
+    if (ready && listener === 'own') await syncApart()
+  })
+
+  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (!decide(request, reply)) done()
+  }
+  if (hookName === 'onRequest') {
+    app.addHook('onRequest', onRequest)
+  } else {
+    app.addHook('preParsing', function haproxyPreParsing (request, reply, payload, done): void {
+      if (!decide(request, reply)) done(null, payload)
     })
   }
-  const hook = makeHook(gw, frontend, mode === 'always', statsUris, routerPathOptions(app.initialConfig))
-  app.addHook('onRequest', hook)
-  app.decorate(kGatewayHook, hook)
+  app.decorate(kGatewayHook, onRequest)
+  installDoor(app.server, gw, frontend, appHooks ? null : stats)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
     if (owned) gw.start()
+    ready = true
+    if (listener === 'own') await syncApart()
   })
-  if (owned) {
-    app.addHook('preClose', async () => { gw.closeTunnels() })
-    app.addHook('onClose', async () => { await gw.close() })
-  }
+  if (owned) app.addHook('preClose', async () => { gw.closeTunnels() })
+  app.addHook('onClose', async () => {
+    unsubscribe()
+    if (apart.size > 0) {
+      const { stop } = await import('./serve.js')
+      await Promise.all([...apart.values()].map(stop))
+    }
+    await stats.mount?.close()
+    if (owned) await gw.close()
+  })
 }
 
 /** The plugin (fastify-plugin'd: its hook sees every request of the app). */

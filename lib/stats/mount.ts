@@ -5,7 +5,7 @@
 // @fastify/swagger never sees them). A reload builds a new instance and swaps it in.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Proxy } from '../config/model.js'
 import type { FrontendCounters } from '../runtime/forward.js'
@@ -32,13 +32,13 @@ export class StatsMount {
     private readonly app: FastifyInstance,
     private readonly mounted: readonly Mounted[],
     private readonly source: StatsSource,
-    /** Mounted on a listener that is not the sections' own: each request is a session of its section. */
-    private readonly sessionPerRequest: boolean
+    /** The section whose sessions this listener's connections are. */
+    private readonly listenerSection: string
   ) {}
 
   /** Mounts the stats page of each section (the first of those that share a URI). */
-  static async build (source: StatsSource, proxies: readonly Proxy[], log: FastifyBaseLogger, opts: { logRequests: boolean, sessionPerRequest: boolean }): Promise<StatsMount> {
-    const app = Fastify({ loggerInstance: log, disableRequestLogging: !opts.logRequests })
+  static async build (source: StatsSource, proxies: readonly Proxy[], log: FastifyBaseLogger, opts: { logRequests: boolean, listenerSection: string }): Promise<StatsMount> {
+    const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: !opts.logRequests }) })
     const mounted: Mounted[] = []
     for (const proxy of proxies) {
       const stats = proxy.stats
@@ -52,7 +52,7 @@ export class StatsMount {
       })
     }
     await app.ready()
-    return new StatsMount(app, mounted, source, opts.sessionPerRequest)
+    return new StatsMount(app, mounted, source, opts.listenerSection)
   }
 
   get empty (): boolean { return this.mounted.length === 0 }
@@ -64,9 +64,12 @@ export class StatsMount {
     return null
   }
 
-  /** Serves a stats request; it counts under its own section. */
+  /**
+   * Serves a stats request. It counts under its own section; on a listener that is another
+   * section's (the app's port), as one session of its own too, one request long.
+   */
   serve (section: string, req: IncomingMessage, res: ServerResponse): void {
-    this.source.sectionCounters(section)?.statsRequest(res, this.sessionPerRequest)
+    this.source.sectionCounters(section)?.statsRequest(res, section !== this.listenerSection)
     this.app.routing(req, res)
   }
 

@@ -36,7 +36,7 @@ async function listening (app: FastifyInstance): Promise<number> {
 test('@fastify/cors answers preflights for proxied paths, and its headers are on proxied responses', async (t) => {
   const up = await upstream('up')
   const app = Fastify()
-  await app.register(cors, { origin: 'https://app.example', credentials: true })
+  await app.register(cors, { origin: 'https://app.example', credentials: true, methods: ['GET', 'PUT'] })
   await app.register(haproxyRouter, { config: config(up) })
   const port = await listening(app)
   t.after(async () => { await app.close(); await up.close() })
@@ -69,12 +69,13 @@ test('@fastify/rate-limit (global) limits proxied requests as it limits app rout
   const port = await listening(app)
   t.after(async () => { await app.close(); await up.close() })
 
-  for (const path of ['/own', '/api/items', '/legacy/x']) {
-    const statuses: number[] = []
-    for (let i = 0; i < 5; i++) statuses.push((await get(port, path)).status)
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429], path)
-  }
-  assert.equal(up.seen.length, 6, 'the limited requests never reached the server')
+  // one counter per client, as for app routes: the app's route, a proxied path that is also an
+  // app route, a proxied path that is none
+  const paths = ['/own', '/api/items', '/legacy/x']
+  const statuses: number[] = []
+  for (let round = 0; round < 2; round++) for (const path of paths) statuses.push((await get(port, path)).status)
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429])
+  assert.equal(up.seen.length, 2, 'the limited requests never reached the server')
 })
 
 test('an auth hook of an encapsulated plugin protects the proxied paths under its prefix', async (t) => {

@@ -103,12 +103,13 @@ test("stats.listener 'own': the page is served on the section's bind, not on the
   t.after(async () => { await app.close(); await up.close() })
   await waitListening(statsPort)
 
+  const sessions = (): number => app.haproxy.stats().proxies.find(p => p.proxy.name === 'stats')!.frontend!.counters.stot
+  const before = sessions()
   const page = await get(statsPort, '/haproxy_stats;csv', ADMIN)
   assert.equal(page.status, 200)
   assert.match(page.text, /^stats,FRONTEND,/m)
   assert.equal((await get(port, '/haproxy_stats;csv', { ...ADMIN, 'x-app-auth': 'app-token' })).status, 404, "not on the app's port: the app's 404")
-  const stats = app.haproxy.stats().proxies.find(p => p.proxy.name === 'stats')!.frontend!
-  assert.equal(stats.counters.stot, 1, 'a session per connection on its own listener')
+  assert.equal(sessions() - before, 1, 'a session per connection on its own listener')
   await app.close()
   await assert.rejects(get(statsPort, '/haproxy_stats;csv', ADMIN), 'the listener closes with the app')
 })
