@@ -29,7 +29,7 @@ import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -373,7 +373,7 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     const body = Buffer.from(renderPrometheus(gateway.statsModel()))
     // HAProxy's exporter (addons/promex) answers 200 with these two headers, never cached
     const headers = ['cache-control', 'no-cache', 'content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)]
-    res.writeHead(200, headers)
+    writeHead(res, 200, undefined, headers)
     res.end(body)
     const c = fe.counters.counters
     c.intercepted++
@@ -684,7 +684,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       const p = wanted.get(name)
       if (p === undefined || bindKey(p.binds) !== l.key) { apart.delete(name); await stop(l) }
     }
-    for (const [name, p] of wanted) if (!apart.has(name)) apart.set(name, await listen(gw, p, false, log, app.log))
+    for (const [name, p] of wanted) if (!apart.has(name)) apart.set(name, await listen(gw, p, gw.config, false, log, app.log))
   }
   let ready = false
   const unsubscribe = gw.onReload(async () => {

@@ -2,6 +2,7 @@
 // node's IncomingMessage, read by fetches, rewritten in place by http-request rules.
 
 import type { IncomingHttpHeaders } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 
 export interface HttpTxn {
   method: string
@@ -18,6 +19,8 @@ export interface HttpTxn {
   dst: string
   dstPort: number
   ssl: boolean
+  /** The client's TLS connection (for `ssl_fc_*`, `ssl_c_*`), null on clear connections. */
+  tls: TLSSocket | null
   /** Name of the frontend that accepted the request (for `%f`, `fe_name`). */
   frontend: string
   /** Backend chosen so far (for `%b`, `be_name`), '' before switching. */
@@ -32,6 +35,8 @@ export interface HttpTxn {
 export interface HttpResponseView {
   status: number
   headers: IncomingHttpHeaders
+  /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
+  server?: { readonly name: string, readonly id: number }
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */

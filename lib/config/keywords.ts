@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { Condition, CookiePersistence, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
+import type { Bind, BindTls, Condition, CookiePersistence, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
 
@@ -725,6 +725,9 @@ const applyBind: Apply = (c, args) => {
 export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts: string[]): void {
   let ssl = false
   let withCert = false
+  let name: string | undefined
+  let proto: string | undefined
+  const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
   for (let i = 0; i < opts.length; i++) {
     const k = opts[i]!
     const n = BIND_OPTIONS[k]
@@ -737,7 +740,16 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       return
     }
     if (k === 'ssl') ssl = true
+    if (k === 'name') name = opts[i + 1]
     if (k === 'crt' || k === 'crt-list') withCert = true
+    if (k === 'proto') {
+      if (opts[i + 1] !== 'h2' && opts[i + 1] !== 'h1') {
+        c.alert(`'bind ${spec}' in section '${c.section}' : 'proto' :  unknown MUX protocol '${opts[i + 1]}'`)
+        return
+      }
+      proto = opts[i + 1]
+    }
+    if (TLS_BIND_OPTIONS.has(k)) tls.options[k] = n > 0 ? opts[i + 1]! : ''
     if ((k === 'ssl-min-ver' || k === 'ssl-max-ver') && !TLS_VERSIONS.includes(opts[i + 1]!)) {
       c.alert(`'bind ${spec}' in section '${c.section}' : '${opts[i + 1]}' : unknown ssl/tls version`)
       return
@@ -757,6 +769,9 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
         else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
+      if (k === 'crt') tls.crts.push(c.path(based))
+      else if (k === 'crt-list') tls.crtLists.push(c.path(based))
+      else tls.options[k] = c.path(based)
     }
     i += n
   }
@@ -770,7 +785,9 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
       continue
     }
-    const bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc }
+    const bind: Bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
+    if (proto !== undefined) bind.proto = proto
+    if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
     c.proxy.binds.push(bind)
   }
@@ -794,6 +811,11 @@ export function unknownBindOption (words: string[], table: Record<string, number
 export const BINDS_WITHOUT_CERT = new WeakMap<object, string>()
 
 const TLS_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
+
+/** Bind options lib/tls.ts reads (besides `crt` and `crt-list`). */
+const TLS_BIND_OPTIONS = new Set(('alpn npn ssl-min-ver ssl-max-ver ciphers ciphersuites curves ecdhe verify strict-sni prefer-client-ciphers ' +
+  'no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-tls-tickets ' +
+  'ca-ignore-err crt-ignore-err no-ca-names').split(' '))
 
 /** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
 function certHasKey (file: string): boolean {
@@ -1360,7 +1382,9 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file'),
+  ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
+  ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows(inert('logging goes through the Fastify logger'), 'log log-send-hostname log-tag'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
@@ -1375,7 +1399,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
 export function globalSupport (kw: string): Support {
   const row = GLOBAL_SUPPORT[kw]
   if (row !== undefined) return row
-  if (kw.startsWith('tune.ssl') || kw.startsWith('ssl-')) return inert('TLS is configured on the Fastify server')
+  if (kw.startsWith('tune.ssl') || kw.startsWith('ssl-')) return inert("node's TLS (OpenSSL) keeps its own settings for this")
   if (kw.startsWith('tune.')) return inert('HAProxy tuning does not apply to Node')
   return inert('no equivalent in Node')
 }

@@ -60,9 +60,39 @@ export interface Bind {
   /** Last port of a range (`bind :8080-8082`), same as port otherwise. */
   portEnd: number
   ssl: boolean
+  /** `proto h2`: HTTP/2 only (with prior knowledge on a clear bind). */
+  proto?: string
+  /** The TLS options of the line (§5.1), paths resolved; set on `ssl` binds. */
+  tls?: BindTls
   /** True when the address came from the section line (HAProxy 1.x syntax). */
   legacy: boolean
+  /** The `name` option (`so_name`). */
+  name?: string
   loc: Loc
+}
+
+/** A bind line's TLS options as written (§5.1); lib/tls.ts turns them into node's contexts. */
+export interface BindTls {
+  /** `crt` files or directories, absolute, in line order (the first certificate is the default). */
+  crts: string[]
+  /** `crt-list` files, absolute. */
+  crtLists: string[]
+  /** Where a crt-list's relative certificate paths start: `crt-base`, else the config's directory. */
+  crtListBase: string
+  /** Version and cipher options (`ssl-min-ver TLSv1.2`, `no-tlsv11`, `ciphers …`, `alpn h2,http/1.1`, `verify required` …): name → value ('' for flags). */
+  options: Record<string, string>
+}
+
+/** `ssl-default-bind-*` / `ssl-default-server-*` and `ssl-dh-param-file` (§3.1). */
+export interface GlobalTls {
+  bindOptions: string[]
+  bindCiphers?: string
+  bindCiphersuites?: string
+  bindCurves?: string
+  serverOptions: string[]
+  serverCiphers?: string
+  serverCiphersuites?: string
+  dhParamFile?: string
 }
 
 export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down'
@@ -290,6 +320,7 @@ export interface GlobalSettings {
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
   stats: { timeout?: number }
+  tls?: GlobalTls
 }
 
 export interface ParsedConfig {

@@ -4,7 +4,7 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { GlobalSettings, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
+import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
@@ -65,7 +65,7 @@ function dnsName (host: string): boolean {
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 class ConfigParser {
   readonly diags = new DiagnosticList()
-  readonly global: GlobalSettings = { ignored: [], stats: {} }
+  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: {}, tls: { bindOptions: [], serverOptions: [] } }
   readonly proxies: Proxy[] = []
   readonly userlists: Userlist[] = []
   readonly httpErrors: HttpErrorsSection[] = []
@@ -599,6 +599,13 @@ class ConfigParser {
         this.sslServerVerify = args[1]
         return
       case 'ca-base': this.caBase = args[1]; return
+      case 'ssl-default-bind-options': g.tls.bindOptions = args.slice(1); return
+      case 'ssl-default-server-options': g.tls.serverOptions = args.slice(1); return
+      case 'ssl-default-bind-ciphers': g.tls.bindCiphers = args[1]; return
+      case 'ssl-default-bind-ciphersuites': g.tls.bindCiphersuites = args[1]; return
+      case 'ssl-default-bind-curves': g.tls.bindCurves = args[1]; return
+      case 'ssl-default-server-ciphers': g.tls.serverCiphers = args[1]; return
+      case 'ssl-default-server-ciphersuites': g.tls.serverCiphersuites = args[1]; return
       case 'stats': return this.globalStats(args, loc)
     }
     if (!this.globalChecked(kw, args, loc)) return
@@ -628,6 +635,7 @@ class ConfigParser {
         return true
       case 'ssl-dh-param-file':
         if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        this.global.tls.dhParamFile = this.path(args[1])
         return true
       case 'lua-load': case 'lua-load-per-thread':
         if (!args[1]) return alert(`'${kw}' expects a file name as parameter.`)

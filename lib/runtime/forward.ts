@@ -10,8 +10,9 @@
 import diagnostics from 'node:diagnostics_channel'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
@@ -234,22 +235,37 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   }
   const q = url.indexOf('?', start)
   const socket = req.socket
+  const ssl = (socket as { encrypted?: boolean }).encrypted === true
   return {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
-    headers: req.headers,
+    headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
     srcPort: socket.remotePort ?? 0,
     dst: plainAddress(socket.localAddress),
     dstPort: socket.localPort ?? 0,
-    ssl: (socket as { encrypted?: boolean }).encrypted === true,
+    ssl,
+    tls: ssl ? socket as TLSSocket : null,
     frontend,
     backend: '',
     vars: null,
     authUser: null
   }
+}
+
+/**
+ * An HTTP/2 request's headers as HAProxy's H2 mux hands them on (RFC 9113 §8.3.1): without the
+ * pseudo-headers, `:authority` as Host when the request has none; node already joined the
+ * cookie fields with '; '.
+ */
+function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {}
+  for (const name in headers) if (name.charCodeAt(0) !== 58 /* : */) out[name] = headers[name]
+  const authority = headers[':authority']
+  if (out.host === undefined && typeof authority === 'string') out.host = authority
+  return out
 }
 
 /**
@@ -281,8 +297,30 @@ export function badHost (req: IncomingMessage): boolean {
 
 export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[]): void {
   if (res.headersSent) { res.destroy(); return }
-  res.writeHead(page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
+  writeHead(res, page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
   res.end(page.body)
+}
+
+/** Headers HTTP/2 forbids in a message (RFC 9113 §8.2.2): the connection's own. */
+const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
+
+/**
+ * The head of an answer, on HTTP/1 as given; on HTTP/2 (node's Http2ServerResponse) without
+ * reason phrase and connection-level headers, as HAProxy's H2 mux sends it.
+ */
+export function writeHead (res: ServerResponse, status: number, reason: string | undefined, headers: string[]): void {
+  if (res.req?.httpVersionMajor !== 2) {
+    if (reason === undefined) res.writeHead(status, headers)
+    else res.writeHead(status, reason, headers)
+    return
+  }
+  const h2: string[] = []
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase()
+    if (H2_FORBIDDEN.has(name) || (name === 'te' && headers[i + 1] !== 'trailers')) continue
+    h2.push(name, headers[i + 1]!)
+  }
+  res.writeHead(status, h2)
 }
 
 /** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
@@ -309,7 +347,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       headers.push('content-length', String(body.length))
       status = decision.status
       out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers) + body.length
-      res.writeHead(status, headers)
+      writeHead(res, status, undefined, headers)
       res.end(body)
       break
     }
@@ -319,7 +357,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       if (UNCACHEABLE_REDIRECTS.has(status)) headers.push('cache-control', 'no-cache')
       for (const [k, v] of decision.headers) headers.push(k, v)
       out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers)
-      res.writeHead(status, headers)
+      writeHead(res, status, undefined, headers)
       res.end()
       break
     }
@@ -611,7 +649,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (++c.scur > c.smax) c.smax = c.scur
     const h = req.headers
     const cl = h['content-length']
-    this.hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
+    this.hasBody = req.httpVersionMajor === 2
+      // HTTP/2 frames the body itself: there is one unless the HEADERS frame ended the stream
+      ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
+      : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
     this.headIn = requestHeadBytes(req)
     fe.counters.counters.bin += this.headIn
     c.bin += this.headIn
@@ -711,7 +752,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.countOut(headOut)
     const beRules = this.be.rules
     if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
-      const view: HttpResponseView = { status, headers: headerObject(headers) }
+      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
       const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
         (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
       if (verdict !== null) {
@@ -740,7 +781,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
-    res.writeHead(status, statusText, headers)
+    writeHead(res, status, statusText, headers)
     return true
   }
 
