@@ -36,6 +36,8 @@ export const FST_HAPROXY_NO_SERVER = createError(
   'FST_HAPROXY_NO_SERVER', 'No server is available to handle this request', 503)
 export const FST_HAPROXY_BAD_GATEWAY = createError(
   'FST_HAPROXY_BAD_GATEWAY', 'The server returned an invalid or incomplete response', 502)
+export const FST_HAPROXY_UNSENDABLE_REQUEST = createError(
+  'FST_HAPROXY_UNSENDABLE_REQUEST', 'The request cannot be forwarded as it is', 400)
 export const FST_HAPROXY_GATEWAY_TIMEOUT = createError(
   'FST_HAPROXY_GATEWAY_TIMEOUT', "The server didn't respond in time", 504)
 

@@ -92,6 +92,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     server = http.createServer(http1, handler)
   }
   server.timeout = t.client ?? 0
+  keepHalfOpen(server)
   return server
 }
 
@@ -122,6 +123,15 @@ function trackSessions (server: http2.Http2SecureServer | http2.Http2Server): vo
       }
     }
   })
+}
+
+/**
+ * A client that half-closes after its request still gets the answer, and the connection closes
+ * after it, as with HAProxy. node's default aborts the request on the client's FIN
+ * (`httpAllowHalfOpen`, a property of node's http.Server it does not document).
+ */
+export function keepHalfOpen (server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
 }
 
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */

@@ -22,7 +22,7 @@ import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
-  FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, HTX_START_LINE, HTX_VERSION, htxResponseBytes
+  FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, FST_HAPROXY_UNSENDABLE_REQUEST, HTX_START_LINE, HTX_VERSION, htxResponseBytes
 } from '../errors.js'
 import type { ErrorPage, ErrorPages } from '../errors.js'
 import { RateCounter, TrafficCounters } from './state.js'
@@ -90,8 +90,54 @@ export class FrontendCounters implements FrontendView {
   }
 }
 
-/** undici's verdicts on the request itself: retrying cannot change them. */
-const REQUEST_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_ABORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'])
+/**
+ * Whose doing an undici error is (every code undici 7 defines, lib/core/errors.js, and the system
+ * errors of a connection). Only `server` errors count against a server (econ, eresp, passive
+ * checks); a `request` error is the client's (400, counted on the frontend); `gateway` errors are
+ * the gateway's own doing (an abort it asked for, a pool it closed, features it does not use).
+ */
+export type ErrorSide = 'server' | 'request' | 'gateway'
+
+export const UNDICI_ERROR_SIDES: Readonly<Record<string, ErrorSide>> = {
+  // the connection to the server, or its answer
+  UND_ERR_CONNECT_TIMEOUT: 'server',
+  UND_ERR_HEADERS_TIMEOUT: 'server',
+  UND_ERR_BODY_TIMEOUT: 'server',
+  UND_ERR_HEADERS_OVERFLOW: 'server', // an answer head larger than undici's maxHeaderSize
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'server',
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: 'server',
+  UND_ERR_SOCKET: 'server', // "other side closed" and resets
+  UND_ERR_RESPONSE: 'server',
+  UND_ERR_INFO: 'server', // an unexpected 1xx
+  // refused before anything was sent, for what the request holds (its target, a header a rule
+  // made, its method), or a request body shorter or longer than it announced
+  UND_ERR_INVALID_ARG: 'request',
+  UND_ERR_NOT_SUPPORTED: 'request',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'request',
+  // the gateway's doing: its own aborts (client gone, retry, http-response verdict, its timers),
+  // pools closed on reload or stop, and parts of undici it does not use
+  UND_ERR_ABORT: 'gateway',
+  UND_ERR_ABORTED: 'gateway',
+  UND_ERR_DESTROYED: 'gateway',
+  UND_ERR_CLOSED: 'gateway',
+  UND_ERR_INVALID_RETURN_VALUE: 'gateway',
+  UND_ERR_BPL_MISSING_UPSTREAM: 'gateway',
+  UND_ERR_REQ_RETRY: 'gateway',
+  UND_ERR_PRX_TLS: 'gateway',
+  UND_ERR_MAX_ORIGINS_REACHED: 'gateway',
+  UND_ERR_SOCKS5: 'gateway',
+  UND_ERR_WS_MESSAGE_SIZE_EXCEEDED: 'gateway',
+  UND_ERR: 'gateway'
+}
+
+/**
+ * The side of any error code: the table above, else llhttp's verdicts on the answer (HPE_*) and
+ * system or TLS errors of the connection (ECONNREFUSED, ECONNRESET, ETIMEDOUT, certificate
+ * errors...) are the server's.
+ */
+export function errorSide (code: string): ErrorSide {
+  return UNDICI_ERROR_SIDES[code] ?? 'server'
+}
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // Balance algorithms HAProxy classes as hash-based (BE_LB_KIND_HI): a failed server is not left
 // at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
@@ -476,12 +522,48 @@ function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
         if (name === 'transfer-encoding') continue
         break
     }
-    if (typeof v === 'string') out.push(name, v)
-    else for (const x of v) out.push(name, x)
+    if (typeof v === 'string') out.push(name, sendableValue(v))
+    else for (const x of v) out.push(name, sendableValue(x))
   }
   if (ff !== null && ff.applies(h, txn.src)) {
     // a separate line after the client's own (which it may have forged), as HAProxy does
     out.push(ff.header, txn.src)
+  }
+  return out
+}
+
+// What undici refuses in a header value and in a path (lib/core/util.js headerCharRegex,
+// lib/core/request.js invalidPathRegex). Only rules put such characters there (node's parser
+// refuses them from clients), e.g. `set-header X %[url_param(q),url_dec]`.
+const UNSENDABLE_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+const UNSENDABLE_PATH = /[^\x21-\xff]/
+
+/**
+ * HAProxy 2.6.12 sends CR, LF, NUL and the other controls a rule puts in a header value as %XX
+ * (upper-case hex; a tab stays), which is what the server gets here too. Characters beyond
+ * latin1 are sent as their UTF-8 bytes, %-encoded.
+ */
+export function sendableValue (v: string): string {
+  return UNSENDABLE_VALUE.test(v) ? percentEncode(v, UNSENDABLE_VALUE) : v
+}
+
+/** The same for a request target a rule rewrote (HAProxy sends a space as it is; undici cannot). */
+export function sendablePath (p: string): string {
+  return UNSENDABLE_PATH.test(p) ? percentEncode(p, UNSENDABLE_PATH) : p
+}
+
+/** undici sends origin-form (`/…`) and absolute-form (`http://…`) targets only. */
+function sendableTarget (url: string): boolean {
+  return url.charCodeAt(0) === 47 || url.startsWith('http://') || url.startsWith('https://')
+}
+
+function percentEncode (s: string, unsendable: RegExp): string {
+  let out = ''
+  for (const ch of s) {
+    if (!unsendable.test(ch)) { out += ch; continue }
+    for (const byte of Buffer.from(ch, ch.charCodeAt(0) > 0xff ? 'utf8' : 'latin1')) {
+      out += '%' + (byte < 16 ? '0' : '') + byte.toString(16).toUpperCase()
+    }
   }
   return out
 }
@@ -662,7 +744,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.url = orig === target || (orig.charCodeAt(0) !== 47 && orig.endsWith(target) &&
       orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
       ? orig // unchanged, absolute-form kept as HAProxy forwards it
-      : target
+      : sendablePath(target)
     // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
     if (be.cookie !== null) this.direct = be.cookie.request(txn)
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
@@ -670,6 +752,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   start (exclude: ServerRuntime | null = null): void {
+    if (this.server === null && !sendableTarget(this.url)) {
+      // `OPTIONS *` and other targets that are not a path: HAProxy forwards them, undici cannot
+      this.refuse(new Error(`undici sends only origin-form and absolute-form targets, not "${this.url}"`))
+      return
+    }
     const direct = this.direct
     const picked = direct !== null ? this.be.backend.acquireServer(direct) : this.be.backend.acquire(this.txn, exclude)
     if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
@@ -871,10 +958,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.fail(504, err)
       return
     }
+    const side = errorSide(code)
+    if (side === 'gateway') {
+      // not the server's doing (its pool closed under it on a stop): an answer, no blame
+      this.fail(502, err)
+      return
+    }
+    if (side === 'request') {
+      if (this.req.destroyed && !this.req.complete) this.clientAborted()
+      else this.refuse(err)
+      return
+    }
     // nothing reached the server before onConnect: refused, unreachable, timed out or a failed
     // TLS handshake, all "conn-failure" for retry-on (§4.2 retry-on)
     const retryOn = this.be.retryOn
-    const connectFailed = this.phase === 'connect' && !REQUEST_ERRORS.has(code)
+    const connectFailed = this.phase === 'connect'
     const closed = this.phase === 'wait' && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
     // a reused keep-alive connection the server had closed: nothing was processed
     const staleConnection = closed && this.reused && !this.hasBody && IDEMPOTENT.has(this.txn.method)
@@ -893,11 +991,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     if (this.req.destroyed && !this.req.complete) {
-      // the client went away while its body was being sent
-      this.fe.counters.counters.cliAbrt++
-      this.phase = 'done'
-      this.finish()
-      this.res.destroy()
+      this.clientAborted()
       return
     }
     // an invalid, truncated or empty answer (llhttp errors, "other side closed")
@@ -977,6 +1071,32 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.abortUpstream?.()
     this.phase = 'done'
     this.finish()
+  }
+
+  /** The client went away while its body was being sent. */
+  private clientAborted (): void {
+    this.fe.counters.counters.cliAbrt++
+    this.phase = 'done'
+    this.finish()
+    this.res.destroy()
+  }
+
+  /**
+   * A request that cannot be sent for what it holds: the client's error, HAProxy's 400, counted
+   * as a bad request on the frontend and never against the server or its health.
+   */
+  private refuse (cause: Error): void {
+    this.phase = 'done'
+    this.finish()
+    const c = this.fe.counters.counters
+    c.ereq++
+    c.countResponse(400)
+    const err = new FST_HAPROXY_UNSENDABLE_REQUEST({ cause })
+    this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: 400 ${err.message}`)
+    if (this.upgradeHead !== null) { this.req.socket.destroy(); return }
+    const page = pageFor(400, this.fe, this.be)
+    c.bout += page.htxBytes
+    writePage(this.res, page)
   }
 
   private fail (status: 502 | 503 | 504, cause?: Error): void {
