@@ -17,9 +17,9 @@ import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { ParsedConfig, Proxy } from './config/model.js'
-import type { Decision } from './acl/txn.js'
+import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
@@ -42,9 +42,15 @@ import {
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
+import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
+import { AccessLog, LogTargets } from './log/logger.js'
+import { LogSinks } from './log/targets.js'
+import type { ConnectionCounts } from './log/format.js'
+import type { LogRecord } from './log/record.js'
+import { LOG_ERR } from './log/syslog.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -73,6 +79,12 @@ export interface HaproxyRouterOptions {
   }
   /** Share a runtime built elsewhere (the CLI runs one per config for all its frontends). */
   gateway?: Gateway
+  /**
+   * Where each request's HAProxy log line goes besides the config's `log` targets:
+   * `'auto'` (default): to the request's logger (`request.log.info`) when the frontend has no
+   * `log` target; `'always'`: there too; `'never'`: only to the config's targets.
+   */
+  requestLog?: 'auto' | 'always' | 'never'
 }
 
 /** Minimal pino-like logger (Fastify's logger fits). */
@@ -120,6 +132,10 @@ interface FrontendState {
   readonly route: FrontendRoute
   /** default_backend, or the listen itself; null = 503 */
   readonly defaultRoute: BackendRoute | null
+  /** Its access log, null when its lines go nowhere. */
+  readonly log: AccessLog | null
+  /** Lines also go to the request's logger. */
+  readonly toRequest: boolean
 }
 
 interface Runtime {
@@ -157,8 +173,10 @@ export class Gateway {
   private readonly counters = new Map<string, FrontendCounters>()
   private readonly reloadListeners = new Set<() => Promise<void>>()
   private started = false
+  /** Log destinations (sockets), shared by every proxy and kept across reloads. */
+  readonly logSinks = new LogSinks()
 
-  constructor (config: ParsedConfig, private readonly log: GatewayLogger) {
+  constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
   }
 
@@ -208,6 +226,7 @@ export class Gateway {
     this.closeTunnels()
     this.rt.health.stop()
     await Promise.all([...this.rt.backends.values()].map(b => b.close()))
+    this.logSinks.close()
   }
 
   /** Swaps in a new configuration; requests under way finish on the old pools. */
@@ -242,7 +261,8 @@ export class Gateway {
       const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
         ? compileProxy(proxy, config, hooks)
         : null
-      const backend = new Backend(proxy, { log: this.log })
+      const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
+      const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
       backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
@@ -263,9 +283,13 @@ export class Gateway {
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
       const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks)
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
+      const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
+      const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
-        defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null
+        defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
+        log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
+        toRequest
       })
     }
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
@@ -347,6 +371,16 @@ function fileLimit (): number {
   }
 }
 
+/** `%ac/%fc/%bc/%sc` of a frontend's lines, read when a line is written. */
+function connectionCounts (fe: FrontendCounters, backends: ReadonlyMap<string, BackendRoute>): ConnectionCounts {
+  return {
+    active: () => FrontendCounters.active,
+    frontend: () => fe.counters.scur,
+    backend: (rec) => rec.backend === null ? 0 : backends.get(rec.backend)?.backend.counters.scur ?? 0,
+    server: (rec) => rec.backend === null ? 0 : backends.get(rec.backend)?.backend.server(rec.server)?.served ?? 0
+  }
+}
+
 /** Picks the frontend a registration applies: the named one, or the only one that routes. */
 export function pickFrontend (config: ParsedConfig, name: string | undefined): Proxy {
   if (name !== undefined) {
@@ -366,6 +400,13 @@ export function pickFrontend (config: ParsedConfig, name: string | undefined): P
 // Per request
 
 const EMPTY = Buffer.alloc(0)
+const NO_BACKEND: Decision = { kind: 'none' }
+
+/** A request the app serves itself: HAProxy would not have seen it, so it has no access-log line. */
+function appServed (request: FastifyRequest, rec: LogRecord | null, route: RequestRoute): void {
+  request.haproxy = route
+  if (rec !== null) rec.silent = true
+}
 
 /** A rule's verdict: `use-service prometheus-exporter` is served here, the rest by answer(). */
 function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
@@ -414,6 +455,67 @@ function answerMonitor (res: ServerResponse, fe: FrontendRoute): void {
 interface Received {
   readonly path: string
   readonly headers: IncomingHttpHeaders
+}
+
+/**
+ * Starts the access-log record of a request the gateway answers or forwards; its line is written
+ * when the answer is over (the response's 'close', after the forward path's own listener).
+ */
+function logRequest (fe: FrontendState, req: IncomingMessage, logger: FastifyBaseLogger, txn: HttpTxn, now: number): LogRecord | null {
+  const log = fe.log
+  if (log === null) return null
+  // a request's logger that drops info lines, and no target: nothing to write
+  if (fe.toRequest && log.targets.empty && !infoEnabled(logger)) return null
+  return log.begin(txn, req, now)
+}
+
+/** pino's `isLevelEnabled`; Fastify's logger when disabled has no level method and logs nothing. */
+function infoEnabled (log: FastifyBaseLogger): boolean {
+  const l = log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
+  return typeof l.isLevelEnabled === 'function' ? l.isLevelEnabled('info') : false
+}
+
+function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, logger: FastifyBaseLogger): void {
+  res.once('close', () => {
+    if (rec.status < 0 && res.headersSent) rec.status = res.statusCode
+    const out = fe.log!.emit(rec, Date.now())
+    if (out === null || !fe.toRequest) return
+    if (out.level <= LOG_ERR) logger.error(out.line)
+    else logger.info(out.line)
+  })
+}
+
+/**
+ * A stats request: logged under its own section as HAProxy logs its stats applet (server
+ * `<STATS>`, termination LR), counted there, and served by the mounted pages.
+ */
+function serveStats (gateway: Gateway, mount: StatsMount, section: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
+  const fe = gateway.frontend(section)
+  const rec = fe === undefined || fe.log === null ? null : logRequest(fe, req, logger, makeTxn(req, section), Date.now())
+  if (rec !== null) {
+    rec.server = '<STATS>'
+    rec.backend = section
+    rec.tw = rec.tc = rec.tr = 0
+    rec.terminate('LR')
+    const socket = req.socket
+    const written = socket.bytesWritten
+    writeLogOnClose(fe!, rec, res, logger)
+    // the page's size on the wire
+    res.once('finish', () => { rec.bytesOut = socket.bytesWritten - written })
+  }
+  mount.serve(section, req, res)
+}
+
+/** Runs a verdict the gateway answers itself, and notes it in the request's log record. */
+function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | null, verdict: Decision, run: () => void): void {
+  if (rec === null) { run(); return }
+  const c = fe.route.counters.counters
+  const before = c.bout
+  run()
+  // answers are written synchronously: the frontend's byte counter moved by this answer only
+  rec.bytesOut += c.bout - before
+  if (be !== null) rec.backend = be.name
+  rec.terminate(verdict.kind === 'deny' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
 }
 
 /** The stats pages mounted on one listener; swapped on reload. */
@@ -465,8 +567,9 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
    * the raw one the rules passed and a reading would have met a rule: then it is refused as
    * ambiguous, with HAProxy's 400 page.
    */
-  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null): boolean {
+  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
+      rec?.terminate('PR')
       const res = take(reply)
       fe.counters.counters.ereq++
       fe.counters.counters.countResponse(400)
@@ -474,7 +577,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
       return true
     }
-    request.haproxy = appRoute
+    appServed(request, rec, appRoute)
     return false
   }
   function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
@@ -503,7 +606,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const section = mount.match(req.url ?? '')
       if (section !== null) {
         // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
-        mount.serve(section, req, take(reply))
+        serveStats(gateway, mount, section, req, take(reply), request.log)
         return true
       }
     }
@@ -511,19 +614,23 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const now = Date.now()
     counters.counters.reqTot++
     counters.reqRate.hit(now)
+    const txn = makeTxn(req, frontend)
+    const rec = logRequest(fe, req, request.log, txn, now)
+    if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     if (badHost(req)) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
+      rec?.terminate('PR')
       writePage(res, pageFor(400, fe.route, null))
       return true
     }
-    const txn = makeTxn(req, frontend)
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
-      intercept(gateway, verdict, take(reply), fe.route, null)
+      const res = take(reply)
+      answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
     }
     const switched: Decision = fe.route.rules.switching(txn)
@@ -532,19 +639,19 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) return handToApp(request, reply, fe.route, received)
+      if (be === null && !always) return handToApp(request, reply, fe.route, received, rec)
     } else {
-      return handToApp(request, reply, fe.route, received)
+      return handToApp(request, reply, fe.route, received, rec)
     }
     const res = take(reply)
     if (be === null || be === undefined) {
-      answer({ kind: 'none' }, res, fe.route, null)
+      answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
       return true
     }
     txn.backend = be.name
     if (be.rules !== null && be.proxy.httpRequest.length > 0) {
       const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { intercept(gateway, beVerdict, res, fe.route, be); return true }
+      if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
     }
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
@@ -553,7 +660,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       /^websocket$/i.test(req.headers.upgrade)
     const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
     try {
-      new Exchange(fe.route, be, txn, req, res, route, head, request.log).start()
+      new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
     } catch (err) {
       // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
       request.log.error({ err }, 'fastify-haproxy: forwarding failed')
@@ -569,7 +676,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
  * `monitor-uri` and (unless `stats.appHooks`) the stats pages are answered before Fastify routes
  * the request, through none of the app's hooks.
  */
-function installDoor (server: Server, gateway: Gateway, frontend: string, stats: StatsSlot | null): void {
+function installDoor (server: Server, gateway: Gateway, frontend: string, stats: StatsSlot | null, logger: FastifyBaseLogger): void {
   const handlers = server.listeners('request')
   // a server with other request listeners is left as it is: the hook answers these requests
   if (handlers.length !== 1) return
@@ -584,7 +691,7 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
     const mount = stats?.mount ?? null
     if (mount !== null) {
       const section = mount.match(req.url ?? '')
-      if (section !== null) { mount.serve(section, req, res); return }
+      if (section !== null) { serveStats(gateway, mount, section, req, res, logger); return }
     }
     app.call(this, req, res)
   })
@@ -609,7 +716,12 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
 
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
-  server.on('connection', (socket: Socket) => { gateway.frontend(frontend)?.route.counters.accept(socket) })
+  server.on('connection', (socket: Socket) => {
+    const fe = gateway.frontend(frontend)
+    if (fe === undefined) return
+    fe.route.counters.accept(socket)
+    if (fe.log?.connectLines === true) fe.log.connect(socket)
+  })
 }
 
 function optionError (name: string, problem: string): Error {
@@ -620,6 +732,8 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   if (app.hasDecorator('haproxy')) throw new FST_HAPROXY_ALREADY_REGISTERED()
   const mode = opts.defaultBackend ?? 'fallback'
   if (mode !== 'fallback' && mode !== 'always') throw optionError('defaultBackend', "must be 'fallback' or 'always'")
+  const requestLog = opts.requestLog ?? 'auto'
+  if (requestLog !== 'auto' && requestLog !== 'always' && requestLog !== 'never') throw optionError('requestLog', "must be 'auto', 'always' or 'never'")
   const log: GatewayLogger = app.log
 
   let gateway = opts.gateway
@@ -633,7 +747,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     } else {
       throw new FST_HAPROXY_NO_CONFIG()
     }
-    gateway = new Gateway(config, log)
+    gateway = new Gateway(config, log, requestLog)
   }
   const gw = gateway
   const frontend = pickFrontend(gw.config, opts.frontend).name
@@ -704,12 +818,16 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     })
   }
   app.decorate(kGatewayHook, onRequest)
-  installDoor(app.server, gw, frontend, appHooks ? null : stats)
+  installDoor(app.server, gw, frontend, appHooks ? null : stats, app.log)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
-    if (owned) gw.start()
+    if (owned) {
+      // HAProxy's soft stop on app.close() (HTTP/2 sessions end with node's own GOAWAY)
+      if (app.initialConfig.http2 !== true) softStop(app.server)
+      gw.start()
+    }
     ready = true
     if (listener === 'own') await syncApart()
   })

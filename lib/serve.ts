@@ -17,6 +17,7 @@ import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.js'
 import type { GatewayLogger } from './plugin.js'
+import { softStop } from './soft-stop.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { TlsTerminator } from './tls.js'
 import { kGatewayHook } from './symbols.js'
@@ -82,6 +83,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     } else {
       const secure = https.createServer({ ...http1, ...terminator.options }, handler)
       terminator.watch(secure)
+      softStop(secure)
       server = secure
     }
   } else if (h2Only) {
@@ -90,6 +92,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     server = h2 as unknown as Server
   } else {
     server = http.createServer(http1, handler)
+    softStop(server)
   }
   server.timeout = t.client ?? 0
   keepHalfOpen(server)
@@ -172,13 +175,20 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   })
   const terminator = (i: number): TlsTerminator | null => tls.find(t => t.bind === i)?.terminator ?? null
   const first = proxy.binds[0]
+  let fastifyHandler: Handler | null = null
   const app: FastifyInstance = Fastify({
     frameworkErrors: routeBadUrls(() => app),
-    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
-    ...(loggerInstance !== undefined ? { loggerInstance } : { logger: quiet ? false : { level: 'warn' } }),
+    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
+    // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
+    ...(loggerInstance !== undefined ? { loggerInstance } : { logger: quiet ? false : { level: 'warn', stream: process.stderr } }),
     logController: new LogController({ disableRequestLogging: true }),
-    serverFactory: (handler) => bindServer(first!, proxy.timeouts, handler as Handler, terminator(0)),
+    serverFactory: (handler) => {
+      fastifyHandler = handler as Handler
+      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0))
+    },
     clientErrorHandler,
+    // requests that arrive while stopping are served (with `connection: close`), as in HAProxy
+    return503OnClosing: false,
     forceCloseConnections: 'idle'
   })
   await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
@@ -196,7 +206,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           log.info(`Proxy ${proxy.name} started on ${host}:${port}.`)
           continue
         }
-        const server = bindServer(bind, proxy.timeouts, app.server.listeners('request')[0] as Handler, terminator(i))
+        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
@@ -244,7 +254,8 @@ function servedProxies (config: ParsedConfig): Proxy[] {
 }
 
 /**
- * Serves a configuration until SIGTERM/SIGINT (graceful: requests under way finish, then exit 0).
+ * Serves a configuration until SIGTERM/SIGINT/SIGUSR1, which soft-stop it as HAProxy's SIGUSR1 does
+ * (lib/soft-stop.ts: requests under way and already received are served, then exit 0).
  * SIGHUP and SIGUSR2 reload it; a configuration with alerts is refused and the old one serves on.
  */
 export async function runGateway (files: string[], opts: GatewayRunOptions = {}): Promise<void> {
@@ -316,6 +327,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     }
     const onReload = (): void => { reloading = reloading.then(reload, reload) }
     process.on('SIGTERM', shutdown)
+    process.on('SIGUSR1', shutdown)
     process.on('SIGINT', shutdown)
     process.on('SIGHUP', onReload)
     process.on('SIGUSR2', onReload)

@@ -3,6 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import type { LogRecord } from '../log/record.js'
 
 export interface HttpTxn {
   method: string
@@ -29,6 +30,8 @@ export interface HttpTxn {
   vars: Map<string, string | number | boolean> | null
   /** Authenticated user name after a successful `http_auth`, else null. */
   authUser: string | null
+  /** The request's log record when its frontend logs (log-format variables read it). */
+  log?: LogRecord | null
 }
 
 /** The response as http-response rules see and rewrite it. */

@@ -8,7 +8,8 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { Bind, BindTls, Condition, CookiePersistence, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
+import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
+import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
 
@@ -263,8 +264,8 @@ export const OPTIONS: Record<string, OptionRow> = table({
   clitcpka: flag('DFL', inert('TCP keep-alive is left to Node')),
   contstats: flag('DFL', LOGGING),
   'disable-h2-upgrade': flag('DFL', inert('HTTP/2 is not offered')),
-  'dontlog-normal': flag('DFL', LOGGING),
-  dontlognull: flag('DFL', LOGGING),
+  'dontlog-normal': flag('DFL', 'yes'),
+  dontlognull: flag('DFL', 'yes'),
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
   'http-buffer-request': flag('DFLB', inert('request bodies are streamed to the server')),
@@ -276,15 +277,25 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'http-server-close': connMode('server-close'),
   'http-use-proxy-header': flag('DFL', CONNECTIONS),
   httpclose: connMode('close'),
-  httplog: { where: 'DFL', negatable: false, takesArgs: true, support: LOGGING, apply: (c, a) => { if (a[2] !== undefined && a[2] !== 'clf') c.alert("keyword 'httplog' only supports option 'clf'."); else tooMany(c, a, 2, 'option httplog') } },
-  httpslog: { where: 'DFL', negatable: false, support: LOGGING },
+  httplog: {
+    where: 'DFL',
+    negatable: false,
+    takesArgs: true,
+    support: 'yes',
+    apply: (c, a) => {
+      if (a[2] !== undefined && a[2] !== 'clf') return c.alert("keyword 'httplog' only supports option 'clf'.")
+      tooMany(c, a, 2, 'option httplog')
+      c.proxy.logFormat = a[2] === 'clf' ? CLF_FORMAT : HTTPLOG_FORMAT
+    }
+  },
+  httpslog: { where: 'DFL', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = HTTPSLOG_FORMAT } },
   'idle-close-on-response': flag('DFL', CONNECTIONS),
   'independent-streams': flag('DFLB', CONNECTIONS),
   'ldap-check': check(),
   'external-check': check(),
   'log-health-checks': flag('DLB', 'yes'),
-  'log-separate-errors': flag('DFL', LOGGING),
-  logasap: flag('DFL', LOGGING),
+  'log-separate-errors': flag('DFL', 'yes'),
+  logasap: flag('DFL', 'yes'),
   'mysql-check': check(true),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: {
@@ -313,7 +324,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'tcp-smart-accept': flag('DFL', inert('socket tuning is left to Node')),
   'tcp-smart-connect': flag('DLB', inert('socket tuning is left to Node')),
   tcpka: { where: 'DFLB', negatable: false, support: inert('TCP keep-alive is left to Node') },
-  tcplog: { where: 'DFLB', negatable: false, support: LOGGING },
+  tcplog: { where: 'DFLB', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = TCPLOG_FORMAT } },
   transparent: flag('DLB', inert('no transparent proxying')),
   forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyForwardFor },
   httpchk: { where: 'DLB', negatable: false, takesArgs: true, support: 'yes', apply: applyHttpchk },
@@ -1068,13 +1079,13 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   balance: row('DLB', 'yes', { apply: applyBalance }),
   bind: row('FL', 'yes', { apply: applyBind }),
   'bind-process': row('DFLB', 'args', { apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") }),
-  capture: row('FL', { inert: 'captures only feed logs', notice: true }, { apply: applyCapture }),
+  capture: row('FL', 'yes', { apply: applyCapture }),
   'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
   compression: row('DFLB', unsupported('compresses responses')),
   cookie: row('DLB', 'args', { apply: applyCookie }),
-  declare: row('FL', inert('captures only feed logs'), { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section" }),
+  declare: row('FL', 'yes', { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", apply: applyDeclare }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
   default_backend: row('DFL', 'yes', { max: 1, apply: applyDefaultBackend }),
   description: row('FLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } }),
@@ -1102,10 +1113,10 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
   'ignore-persist': row('LB', unsupported('skips persistence on a condition')),
   'load-server-state-from-file': row('DLB', inert('no server state file')),
-  log: row('DFLB', LOGGING, { apply: (c, a) => { if (c.kwm === 'std' && !(a[1] === 'global' && a[2] === undefined)) checkLogTarget(a, c.alert, c.env) } }),
-  'log-format': row('DFL', LOGGING),
-  'log-format-sd': row('DFL', LOGGING),
-  'log-tag': row('DFLB', LOGGING),
+  log: row('DFLB', 'yes', { apply: applyLog }),
+  'log-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormat = formatArg(c, a) } }),
+  'log-format-sd': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormatSd = formatArg(c, a) } }),
+  'log-tag': row('DFLB', 'yes', { apply: (c, a) => { if (a[1] === undefined) c.alert("'log-tag' expects a tag for use in syslog."); else c.proxy.logTag = a[1] } }),
   'max-keep-alive-queue': row('DLB', inert('connection reuse is left to undici')),
   maxconn: row('DFL', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } }),
   mode: row('DFLB', 'yes', { max: 1, apply: applyMode }),
@@ -1134,8 +1145,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'tcp-response': row('D!LB', 'args', { capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: applyTcpRules }),
   timeout: row('DFLB', 'args', { apply: applyTimeout }),
   transparent: row('DLB', inert('no transparent proxying'), { max: 0 }),
-  'unique-id-format': row('DFL', inert('no unique IDs are generated')),
-  'unique-id-header': row('DFL', unsupported('adds a unique ID header to requests')),
+  'unique-id-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.uniqueIdFormat = formatArg(c, a) } }),
+  'unique-id-header': row('DFL', 'yes', { apply: (c, a) => { if (a[1] === undefined) c.alert("'unique-id-header' expects an argument."); else c.proxy.uniqueIdHeader = a[1] } }),
   use_backend: row('FL', 'yes', { apply: applyUseBackend }),
   'use-server': row('LB', unsupported('sends requests to a named server on a condition')),
   'use-fcgi-app': row('LB', unsupported('talks FastCGI to the servers'), { defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section" }),
@@ -1339,9 +1350,41 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
-  if (sub !== 'cookie' && sub !== 'request' && sub !== 'response') {
-    c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+  if (sub === 'cookie') {
+    if (args[3] !== 'len' || !(atoi(args[4] ?? '') > 0)) return c.alert("'capture cookie' expects <cookie_name> 'len' <len>.")
+    c.proxy.captureCookie = { name: args[2] ?? '', len: atoi(args[4]!) }
+    return
   }
+  if (sub !== 'request' && sub !== 'response') return c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+  if (args[2] !== 'header' || args[3] === undefined || args[4] !== 'len' || !(atoi(args[5] ?? '') > 0)) {
+    return c.alert(`'capture ${sub} header' expects <header name> 'len' <len>.`)
+  }
+  const slots = sub === 'request' ? c.proxy.requestCaptures : c.proxy.responseCaptures
+  slots.push({ header: args[3].toLowerCase(), len: atoi(args[5]!) })
+}
+
+/** `declare capture request|response len <n>` (§4.2): a slot for `http-request capture … id`. */
+function applyDeclare (c: ProxyCtx, args: string[]): void {
+  if (args[1] !== 'capture') return c.alert("unknown declaration type '" + (args[1] ?? '') + "' (supports 'capture')")
+  const sub = args[2]
+  if ((sub !== 'request' && sub !== 'response') || args[3] !== 'len' || !(atoi(args[4] ?? '') > 0)) {
+    return c.alert("'declare capture' expects 'request' or 'response' then 'len' <length>.")
+  }
+  (sub === 'request' ? c.proxy.requestCaptures : c.proxy.responseCaptures).push({ header: null, len: atoi(args[4]!) })
+}
+
+/** `log global`, `log <target> …`, `no log` (§4.2 log). */
+function applyLog (c: ProxyCtx, args: string[]): void {
+  if (c.kwm !== 'std') { c.proxy.logs = []; return }
+  if (args[1] === 'global' && args[2] === undefined) { c.proxy.logs.push('global'); return }
+  const target = parseLogTarget(args, c.alert, c.env, c.loc)
+  if (target !== null) c.proxy.logs.push(target)
+}
+
+/** The format string of `log-format` & co.: one word (several are joined, as HAProxy 1.x read them). */
+function formatArg (c: ProxyCtx, args: string[]): string {
+  if (args[1] === undefined) c.alert(`'${args[0] ?? ''}' expects an argument.`)
+  return args.slice(1).join(' ')
 }
 
 function applyId (c: ProxyCtx, args: string[]): void {
@@ -1386,7 +1429,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
-  ...rows(inert('logging goes through the Fastify logger'), 'log log-send-hostname log-tag'),
+  ...rows('yes', 'log log-send-hostname log-tag'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
@@ -1478,51 +1521,113 @@ export const GLOBAL_REMOVED: Record<string, string> = table({
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
 /** `log ... format <f>` (§3.1 log). */
-const LOG_FORMATS = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
+const LOG_FORMATS: LogFraming[] = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
 
-/** Syslog levels for `log` (src/log.c log_levels). */
-const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
+/** Syslog levels, emerg (0) to debug (7). */
+export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
 
-/** Syslog facilities for `log` (src/log.c log_facilities). */
+/** Syslog facilities, in their numeric order (kern = 0 … local7 = 23). */
 const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
 
-/** `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log); false after an alert. */
-export function checkLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>): boolean {
+/**
+ * `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log):
+ * the target, or null after an alert.
+ */
+export function parseLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>, loc: Loc): LogTarget | null {
   const t = args[1]
   let i = 2
+  let maxLen = 1024
+  let format: LogFraming = 'local'
+  let sample: LogTarget['sample'] = null
   while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') {
-    if (args[i] === 'format' && !LOG_FORMATS.includes(args[i + 1] ?? '')) {
-      alert(`log : unknown log format '${args[i + 1] ?? ''}'`)
-      return false
+    const value = args[i + 1] ?? ''
+    if (args[i] === 'format') {
+      if (!LOG_FORMATS.includes(value as LogFraming)) {
+        alert(`log : unknown log format '${value}'`)
+        return null
+      }
+      format = value as LogFraming
+    } else if (args[i] === 'len') {
+      const n = atoi(value)
+      if (!(n >= 80 && n <= 65535)) {
+        alert(`log : invalid log length '${value}', must be between 80 and 65535`)
+        return null
+      }
+      maxLen = n
+    } else {
+      sample = parseLogSample(value)
+      if (sample === null) {
+        alert(`log : invalid sample '${value}', expected <ranges>:<size>`)
+        return null
+      }
     }
     i += 2
   }
   const facility = args[i]
   if (!t || !facility) {
     alert('log : expects <address> and <facility> or global as arguments')
-    return false
+    return null
   }
   if (!LOG_FACILITIES.includes(facility)) {
     alert(`log : unknown log facility '${facility}'`)
-    return false
+    return null
   }
   for (const [j, what] of [[i + 1, 'optional log level'], [i + 2, 'optional minimum log level']] as const) {
     if (args[j] !== undefined && !LOG_LEVELS.includes(args[j]!)) {
       alert(`log : unknown ${what} '${args[j]}'`)
-      return false
+      return null
     }
   }
   if (args[i + 3] !== undefined) {
     alert(`log : cannot handle unexpected argument '${args[i + 3]}'.`)
-    return false
+    return null
   }
-  if (t === 'stdout' || t === 'stderr' || t.startsWith('/') || t.includes('@')) return true
+  const target: LogTarget = {
+    kind: 'udp',
+    address: '',
+    port: 514,
+    format,
+    maxLen,
+    sample,
+    facility: LOG_FACILITIES.indexOf(facility),
+    level: args[i + 1] === undefined ? 7 : LOG_LEVELS.indexOf(args[i + 1]!),
+    minLevel: args[i + 2] === undefined ? 0 : LOG_LEVELS.indexOf(args[i + 2]!),
+    loc
+  }
+  if (t === 'stdout' || t === 'fd@1') return { ...target, kind: 'stdout' }
+  if (t === 'stderr' || t === 'fd@2') return { ...target, kind: 'stderr' }
+  if (t.startsWith('ring@')) {
+    alert(`log : '${t}': ring buffers are not supported by fastify-haproxy (log to stdout, stderr, a UDP address or a unix socket).`)
+    return null
+  }
   const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env })
   if (!a.ok) {
     alert(`log : ${a.error}`)
-    return false
+    return null
   }
-  return true
+  const addr = a.value
+  if (addr.family === 'unix' || addr.family === 'abns') return { ...target, kind: 'unix', address: addr.host }
+  if (addr.family === 'fd' || addr.family === 'sockpair') {
+    alert(`log : '${t}': only fd@1 and fd@2 (stdout, stderr) are supported by fastify-haproxy.`)
+    return null
+  }
+  return { ...target, address: addr.host, port: addr.hasPort ? addr.port : 514 }
+}
+
+/** `sample 1,3:5` / `sample 2-4:10` (§4.2 log sample). */
+function parseLogSample (text: string): LogTarget['sample'] {
+  const m = /^([0-9,-]+):(\d+)$/.exec(text)
+  if (m === null) return null
+  const size = Number(m[2])
+  const ranges: Array<[number, number]> = []
+  for (const part of m[1]!.split(',')) {
+    const [lo, hi = lo] = part.split('-')
+    const a = Number(lo)
+    const b = Number(hi)
+    if (!(a >= 1 && b >= a && b <= size)) return null
+    ranges.push([a, b])
+  }
+  return size > 0 ? { ranges, size } : null
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -206,6 +206,39 @@ export interface StatsConfig {
 
 export type ProxyKind = 'frontend' | 'backend' | 'listen'
 
+/** How a `log` target frames its lines (configuration.txt §3.1 log `format`). */
+export type LogFraming = 'rfc3164' | 'rfc5424' | 'short' | 'raw' | 'local' | 'priority' | 'timed' | 'iso'
+
+/**
+ * A `log` target (configuration.txt §3.1 and §4.2 `log`): `stdout` / `stderr`, a UDP syslog
+ * server, or a unix datagram socket; syslog facility and levels as numbers (local0 = 16,
+ * emerg = 0 … debug = 7).
+ */
+export interface LogTarget {
+  kind: 'stdout' | 'stderr' | 'udp' | 'unix'
+  /** The host (udp) or socket path (unix); '' for stdout / stderr. */
+  address: string
+  /** udp only (514 when not given). */
+  port: number
+  format: LogFraming
+  /** `len`: longest line sent, the rest is cut (default 1024). */
+  maxLen: number
+  /** `sample <ranges>:<size>`: only lines whose rank (1-based, modulo size) is in a range go out. */
+  sample: { ranges: Array<[number, number]>, size: number } | null
+  facility: number
+  /** The least severe level sent (debug = 7 by default). */
+  level: number
+  /** Lines more severe than this are sent at this level (0 = unchanged). */
+  minLevel: number
+  loc: Loc
+}
+
+/** `capture request|response header <name> len <n>` or a `declare capture` slot (header null). */
+export interface CaptureSlot {
+  header: string | null
+  len: number
+}
+
 /**
  * `cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [preserve] [httponly] [secure]
  * [domain <d>]*` (configuration.txt §4.2 cookie): a request whose cookie `name` holds a usable
@@ -284,6 +317,20 @@ export interface Proxy {
   monitorUri: string | null
   /** `monitor fail if|unless <cond>` lines in order (§4.2; not in defaults): any match turns the monitor answer into 503. */
   monitorFail: Condition[]
+  /** `log` lines in order, `'global'` for `log global`; `no log` empties it. */
+  logs: Array<LogTarget | 'global'>
+  /** The log format (log-format text, or the one of option httplog/tcplog/httpslog); null: HAProxy's "Connect from" line. */
+  logFormat: string | null
+  /** `log-format-sd`: the structured-data part of rfc5424 lines. */
+  logFormatSd: string | null
+  logTag?: string
+  /** `capture request header` lines and `declare capture request` slots, in order (their ids). */
+  requestCaptures: CaptureSlot[]
+  responseCaptures: CaptureSlot[]
+  /** `capture cookie <name> len <n>`. */
+  captureCookie: { name: string, len: number } | null
+  uniqueIdFormat: string | null
+  uniqueIdHeader: string | null
 }
 
 export interface UserlistUser {
@@ -320,6 +367,11 @@ export interface GlobalSettings {
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
   stats: { timeout?: number }
+  /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
+  logs: LogTarget[]
+  logTag?: string
+  /** `log-send-hostname [name]`: the host name put in syslog headers. */
+  logSendHostname?: string
   tls?: GlobalTls
 }
 

@@ -3,13 +3,14 @@
 // every problem becomes a located Diagnostic and parsing goes on with the next line, as HAProxy.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
-  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
   OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx
 } from './keywords.js'
 
@@ -65,7 +66,7 @@ function dnsName (host: string): boolean {
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 class ConfigParser {
   readonly diags = new DiagnosticList()
-  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: {}, tls: { bindOptions: [], serverOptions: [] } }
+  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: {}, logs: [], tls: { bindOptions: [], serverOptions: [] } }
   readonly proxies: Proxy[] = []
   readonly userlists: Userlist[] = []
   readonly httpErrors: HttpErrorsSection[] = []
@@ -607,6 +608,19 @@ class ConfigParser {
       case 'ssl-default-server-ciphers': g.tls.serverCiphers = args[1]; return
       case 'ssl-default-server-ciphersuites': g.tls.serverCiphersuites = args[1]; return
       case 'stats': return this.globalStats(args, loc)
+      case 'log': {
+        if (kwm !== 'std') { g.logs = []; return }
+        const target = parseLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env, loc)
+        if (target !== null) g.logs.push(target)
+        return
+      }
+      case 'log-tag':
+        if (!args[1]) return alert("'log-tag' expects a tag for use in syslog.")
+        g.logTag = args[1]
+        return
+      case 'log-send-hostname':
+        g.logSendHostname = args[1] ?? hostname()
+        return
     }
     if (!this.globalChecked(kw, args, loc)) return
     const support = globalSupport(kw)
@@ -624,7 +638,6 @@ class ConfigParser {
         if (!args[1]) return alert(`'${kw}' expects a ${kw} name.`)
         if (!systemName(kw === 'user' ? '/etc/passwd' : '/etc/group', args[1])) return alert(`cannot find ${kw} id for '${args[1]}' (0:Success)`)
         return true
-      case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env)
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
@@ -945,7 +958,15 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     errorFiles: {},
     stats: null,
     monitorUri: null,
-    monitorFail: []
+    monitorFail: [],
+    logs: [],
+    logFormat: null,
+    logFormatSd: null,
+    requestCaptures: [],
+    responseCaptures: [],
+    captureCookie: null,
+    uniqueIdFormat: null,
+    uniqueIdHeader: null
   }
 }
 
@@ -980,6 +1001,12 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.acls = d.acls.map(a => structuredClone(a))
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
+  p.logs = [...d.logs]
+  p.logFormat = d.logFormat
+  p.logFormatSd = d.logFormatSd
+  if (d.logTag !== undefined) p.logTag = d.logTag
+  p.uniqueIdFormat = d.uniqueIdFormat
+  p.uniqueIdHeader = d.uniqueIdHeader
   return p
 }
 

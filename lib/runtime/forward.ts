@@ -27,6 +27,8 @@ import {
 import type { ErrorPage, ErrorPages } from '../errors.js'
 import { RateCounter, TrafficCounters } from './state.js'
 import type { FrontendView } from './state.js'
+import type { LogRecord } from '../log/record.js'
+import { stampAccept } from '../log/logger.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
@@ -42,6 +44,8 @@ export interface ProxiedRoute extends RequestRoute {
 
 /** Counters of a frontend or listen section (its FRONTEND row in the stats). */
 export class FrontendCounters implements FrontendView {
+  /** Client connections open in the process, every frontend together (the logs' `%ac`). */
+  static active = 0
   readonly counters = new TrafficCounters()
   connTot = 0
   readonly connRate = new RateCounter()
@@ -56,8 +60,11 @@ export class FrontendCounters implements FrontendView {
 
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
-    this.openSession(Date.now())
-    socket.once('close', () => { this.counters.scur-- })
+    const now = Date.now()
+    this.openSession(now)
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
   }
 
   /**
@@ -262,7 +269,7 @@ export interface FrontendRoute {
 // Requests as the routing engine sees them
 
 /** node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
-function plainAddress (addr: string | undefined): string {
+export function plainAddress (addr: string | undefined): string {
   if (addr === undefined) return ''
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }
@@ -297,7 +304,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     frontend,
     backend: '',
     vars: null,
-    authUser: null
+    authUser: null,
+    log: null
   }
 }
 
@@ -680,6 +688,9 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
 
 type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
 
+/** The termination state of a client abort, by phase (configuration.txt §8.5: CQ, CC, CH, CD). */
+const CLIENT_ABORT: Record<Phase, string> = { queue: 'CQ', connect: 'CC', wait: 'CH', body: 'CD', done: 'CD' }
+
 /**
  * One proxied request. `start()` picks a server; undici calls the handler methods below.
  * Retries (§4.2 retries, retry-on conn-failure) happen only while nothing was sent to a
@@ -720,7 +731,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly route: ProxiedRoute | null,
     private readonly upgradeHead: Buffer | null,
     /** The request's logger: HAProxy's 502/503/504 answers are logged there with their cause. */
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    /** The request's access-log record when its frontend logs: timings, bytes, termination. */
+    private readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
@@ -736,6 +749,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
       : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
     this.headIn = requestHeadBytes(req)
+    if (rec !== null) {
+      rec.backend = be.name
+      rec.bytesIn += this.headIn
+    }
     fe.counters.counters.bin += this.headIn
     c.bin += this.headIn
     // rules may have rewritten the path or query: rebuild the URI only then
@@ -746,7 +763,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       ? orig // unchanged, absolute-form kept as HAProxy forwards it
       : sendablePath(target)
     // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
-    if (be.cookie !== null) this.direct = be.cookie.request(txn)
+    if (be.cookie !== null) {
+      this.direct = be.cookie.request(txn)
+      if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
+    }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
     if (upgradeHead === null) res.once('close', () => this.clientClosed())
   }
@@ -760,21 +780,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const direct = this.direct
     const picked = direct !== null ? this.be.backend.acquireServer(direct) : this.be.backend.acquire(this.txn, exclude)
     if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
-      (picked as Promise<ServerRuntime | null>).then(s => this.assigned(s), () => this.assigned(null))
+      const rec = this.rec
+      if (rec !== null) rec.beQueue = this.be.backend.queue.length
+      ;(picked as Promise<ServerRuntime | null>).then(s => this.assigned(s, true), () => this.assigned(null, true))
     } else {
       this.assigned(picked as ServerRuntime | null)
     }
   }
 
-  private assigned (server: ServerRuntime | null): void {
+  private assigned (server: ServerRuntime | null, queued = false): void {
     if (this.phase === 'done') {
       if (server !== null) this.be.backend.release(server)
       return
     }
+    const rec = this.rec
+    if (rec !== null && rec.tw < 0) rec.tw = Date.now() - rec.start
     if (server === null) {
-      // no usable server, or `timeout queue` expired: 503 (the queue's "sQ" as well)
+      // no usable server (SC), or `timeout queue` expired (sQ): 503
+      rec?.terminate(queued ? 'sQ' : 'SC')
       this.fail(503)
       return
+    }
+    if (rec !== null) {
+      rec.server = server.name
+      rec.serverAddr = server.host
+      rec.serverPort = server.port
     }
     const prev = this.server
     if (prev !== null && prev !== server) {
@@ -816,6 +846,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     connecting = this
     this.tConnect = Date.now()
     const ctime = this.tConnect - this.tAttempt
+    if (this.rec !== null) this.rec.tc = ctime
     this.server!.counters.ctime.add(ctime)
     this.be.backend.counters.ctime.add(ctime)
   }
@@ -831,6 +862,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const res = this.res
     const rtime = Date.now() - this.tConnect
+    const rec = this.rec
+    if (rec !== null) rec.tr = rtime
     this.server!.counters.rtime.add(rtime)
     this.be.backend.counters.rtime.add(rtime)
     this.server!.observe('http-status', status)
@@ -849,13 +882,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.finish()
         // the server's own status counts on its row; the verdict's on the frontend and backend
         this.server!.counters.countResponse(status)
+        rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
         answer(verdict, res, this.fe, this.be, this)
         return false
       }
       status = view.status
       headers = flatten(view.headers)
     }
-    if (this.be.cookie !== null) this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
+    if (this.be.cookie !== null) {
+      const set = this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
+      if (rec !== null) rec.cookie = rec.cookie[0]! + set
+    }
+    if (rec !== null) {
+      rec.status = status
+      if (rec.keepHeaders) rec.resHeaders = headers
+    }
     this.phase = 'body'
     this.bodyless = status === 304 || status === 204
     this.resume = resume
@@ -875,6 +916,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   // undici 7 passes the chunk it wrote (request.js onBodySent); its typings say a size
   onBodySent (chunk: Buffer | string | number): void {
     const n = typeof chunk === 'number' ? chunk : chunk.length
+    if (this.rec !== null) this.rec.bytesIn += n
     this.fe.counters.counters.bin += n
     this.be.backend.counters.bin += n
     const server = this.server
@@ -938,6 +980,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.phase === 'body') {
       // the answer was already under way: all that can be done is cut the client off
+      this.rec?.terminate(code === 'UND_ERR_BODY_TIMEOUT' ? 'sD' : 'SD')
       server.counters.srvAbrt++
       this.be.backend.counters.srvAbrt++
       this.phase = 'done'
@@ -953,6 +996,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
       server.observe('timeout')
+      this.rec?.terminate('sH')
       server.counters.eresp++
       this.be.backend.counters.eresp++
       this.fail(504, err)
@@ -977,6 +1021,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // a reused keep-alive connection the server had closed: nothing was processed
     const staleConnection = closed && this.reused && !this.hasBody && IDEMPOTENT.has(this.txn.method)
     if (connectFailed && !retryOn.connFailure) {
+      this.rec?.terminate(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC')
       server.observe('conn-error')
       server.counters.econ++
       this.be.backend.counters.econ++
@@ -995,6 +1040,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     // an invalid, truncated or empty answer (llhttp errors, "other side closed")
+    this.rec?.terminate('SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
@@ -1008,6 +1054,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private retry (cause: Error, timedOut: boolean, l7 = false): void {
     const server = this.server!
     if (this.retriesLeft <= 0 || this.req.destroyed) {
+      this.rec?.terminate(this.req.destroyed ? 'CC' : timedOut ? 'sC' : 'SC')
       server.counters.econ++
       this.be.backend.counters.econ++
       this.fail(503, cause)
@@ -1015,6 +1062,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const attempt = this.be.retries - this.retriesLeft + 1
     this.retriesLeft--
+    if (this.rec !== null) this.rec.retries++
     this.abortUpstream = null
     if (l7) {
       server.counters.wretr++
@@ -1024,6 +1072,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (redispatch !== null && this.chooseRedispatch(redispatch.interval, attempt)) {
       this.phase = 'queue'
       this.held = false
+      if (this.rec !== null) this.rec.redispatched = true
       this.be.backend.release(server)
       // a redispatched request is no longer the cookie's: the answer gets the new server's cookie
       this.direct = null
@@ -1066,6 +1115,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private clientClosed (): void {
     if (this.phase === 'done' || this.res.writableFinished) return
+    this.rec?.terminate(CLIENT_ABORT[this.phase])
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
     this.abortUpstream?.()
@@ -1075,6 +1125,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** The client went away while its body was being sent. */
   private clientAborted (): void {
+    this.rec?.terminate('CH')
     this.fe.counters.counters.cliAbrt++
     this.phase = 'done'
     this.finish()
@@ -1086,6 +1137,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * as a bad request on the frontend and never against the server or its health.
    */
   private refuse (cause: Error): void {
+    if (this.rec !== null) {
+      this.rec.status = 400
+      this.rec.terminate('PR')
+    }
     this.phase = 'done'
     this.finish()
     const c = this.fe.counters.counters
@@ -1100,6 +1155,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private fail (status: 502 | 503 | 504, cause?: Error): void {
+    if (this.rec !== null) this.rec.status = status
     this.phase = 'done'
     this.finish()
     this.count(status)
@@ -1131,6 +1187,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Response bytes (`bout`) on the frontend, backend and server rows. */
   private countOut (n: number): void {
+    if (this.rec !== null) this.rec.bytesOut += n
     const server = this.server
     if (server !== null) server.counters.bout += n
     this.be.backend.counters.bout += n

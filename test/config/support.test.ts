@@ -54,7 +54,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // requests and servers
   ['frontend', 'option originalto', not('option originalto', 'adds an X-Original-To header to requests')],
   ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
-  ['frontend', 'unique-id-header X-Request-ID', not('unique-id-header', 'adds a unique ID header to requests')],
   ['frontend', 'option http-restrict-req-hdr-names reject', not('option http-restrict-req-hdr-names reject', "rejects request headers whose names hold other characters than letters, digits and '-'")],
   ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
   // server options
@@ -80,15 +79,17 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', section('log-forward', 'lf', 'syslog forwarding is not implemented')],
   // no meaning inside Node, logging, tuning
   ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
-  ['frontend', 'capture request header Host len 32', noEffect('capture request', 'captures only feed logs', 'notice')],
-  ['frontend', 'option httplog', noEffect('option httplog', 'logging goes through the Fastify logger', 'notice')],
-  ['frontend', 'log-format "%ci %r"', noEffect('log-format', 'logging goes through the Fastify logger', 'notice')],
   ['frontend', 'option http-server-close', noEffect('option http-server-close', 'connection handling is left to Node and undici')],
   ['backend', 'option prefer-last-server', noEffect('option prefer-last-server', 'each request is balanced on its own')],
   ['frontend', 'rate-limit sessions 10', noEffect('rate-limit', 'no session rate limiting')],
   ['backend', 'option mysql-check user haproxy', noEffect('option mysql-check', 'only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')],
   ['frontend', 'option http-restrict-req-hdr-names preserve', ['notice', '']],
   // implemented: nothing to say
+  ['frontend', 'unique-id-header X-Request-ID', ['notice', '']],
+  ['frontend', 'capture request header Host len 32', ['notice', '']],
+  ['frontend', 'option httplog', ['notice', '']],
+  ['frontend', 'log-format "%ci %r"', ['notice', '']],
+  ['frontend', 'log 127.0.0.1:514 local0', ['notice', '']],
   ['backend', 'option log-health-checks', ['notice', '']],
   ['backend', 'hash-type consistent sdbm avalanche', ['notice', '']],
   ['backend', 'server-template web 1-3 127.0.0.1:8080', ['notice', '']],
