@@ -55,3 +55,7 @@ export type Decision =
   | { kind: 'auth', realm: string }
   /** `http-request use-service <name>` (prometheus-exporter) */
   | { kind: 'service', service: string }
+  /** The proxy's answer for an error status (its errorfile or http-error, else HAProxy's page): `return … default-errorfiles`. */
+  | { kind: 'page', status: number }
+  /** Close the connection without answering: `http-request reject`, an empty errorfile. */
+  | { kind: 'reject' }

@@ -955,7 +955,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     forwardFor: null,
     httpCheck: null,
     options: {},
-    errorFiles: {},
+    errorSources: [],
     stats: null,
     monitorUri: null,
     monitorFail: [],
@@ -991,8 +991,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
-  p.errorFiles = { ...d.errorFiles }
-  if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
+  p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri
   // Stats settings are shared with the defaults; `stats admin` / `stats http-request` are not allowed there.
   p.stats = d.stats === null ? null : { ...d.stats, auth: d.stats.auth.map(a => ({ ...a })), scope: [...d.stats.scope], admin: null, httpRequest: [], loc }

@@ -221,12 +221,24 @@ export class BackendRoute {
     }
   }
 
+  /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
+  readonly h2Servers = new WeakSet<ServerRuntime>()
+
   pool (server: ServerRuntime): Pool {
     let pool = this.pools.get(server)
     if (pool === undefined) {
       const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+      const cfg = this.proxy.servers.find(s => s.name === server.name)
+      if (cfg?.proto === 'h2') {
+        // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
+        opts.allowH2 = true
+        // Pool hands `connect` options to undici's connector, the only way to its h2c mode
+        if (!server.ssl) opts.connect = { timeout: this.poolOptions.connectTimeout, useH2c: true } as Pool.Options['connect']
+        // streams share a connection, as HAProxy's H2 mux does
+        opts.pipelining = 100
+        this.h2Servers.add(server)
+      }
       if (server.ssl) {
-        const cfg = this.proxy.servers.find(s => s.name === server.name)
         opts.connect = {
           timeout: this.poolOptions.connectTimeout,
           rejectUnauthorized: cfg?.verify !== 'none',
@@ -350,7 +362,7 @@ export function badHost (req: IncomingMessage): boolean {
 // Answers the gateway makes itself
 
 export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[]): void {
-  if (res.headersSent) { res.destroy(); return }
+  if (res.headersSent || page.silent === true) { res.destroy(); return }
   writeHead(res, page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
   res.end(page.body)
 }
@@ -438,6 +450,21 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       out = page.htxBytes
       writePage(res, page)
       break
+    }
+    case 'page': {
+      const page = pageFor(decision.status, fe, be)
+      status = page.status
+      out = page.htxBytes
+      writePage(res, page)
+      break
+    }
+    case 'reject': {
+      // closed without an answer: a denied request, no response to count
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.destroy()
+      return
     }
     case 'invalid': {
       status = 400
@@ -642,6 +669,20 @@ function responseHeaders (raw: Buffer[], out: string[]): number {
     out.push(name, valueBuf.toString('latin1'))
   }
   return bytes
+}
+
+/** Trailers as undici gives them (raw pairs from HTTP/1.1, an object from HTTP/2), for `addTrailers`. */
+function trailerObject (trailers: Buffer[] | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  if (Array.isArray(trailers)) {
+    for (let i = 0; i < trailers.length; i += 2) out[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1')
+    return out
+  }
+  for (const name in trailers) {
+    const v = trailers[name]
+    if (v !== undefined && name.charCodeAt(0) !== 58 /* : */) out[name] = v
+  }
+  return out
 }
 
 function headerObject (flat: string[]): HttpResponseView['headers'] {
@@ -860,6 +901,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.retry(new Error(`the server answered ${status} (retry-on)`), true, true)
       return false
     }
+    // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
+    if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
     const res = this.res
     const rtime = Date.now() - this.tConnect
     const rec = this.rec
@@ -931,9 +974,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return false
   }
 
-  onComplete (): void {
-    if (this.upgradeHead !== null) this.req.socket.end()
-    else this.res.end()
+  // undici's typings say string[]; it passes raw Buffer pairs (HTTP/1.1) or an object (HTTP/2)
+  onComplete (trailers: string[] | null): void {
+    if (this.upgradeHead !== null) {
+      this.req.socket.end()
+    } else {
+      // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
+      if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
+      this.res.end()
+    }
     this.finish()
   }
 
@@ -975,7 +1024,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const code = err.code ?? ''
     if (this.phase === 'body' && code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && this.bodyless) {
       // undici checks Content-Length even on a 304, where it describes the resource, not this answer
-      this.onComplete()
+      this.onComplete(null)
       return
     }
     if (this.phase === 'body') {

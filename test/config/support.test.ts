@@ -47,7 +47,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'filter cache c', not('filter cache', 'serves responses from a cache')],
   ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
   ['frontend', 'http-after-response set-header X-A b', not('http-after-response', "rewrites every response, HAProxy's own included")],
-  ['backend', 'http-error status 503 content-type text/plain string down', not('http-error', 'defines the response sent for an error status')],
   ['frontend', 'errorloc302 503 https://example.com/down', not('errorloc302', 'answers an error status with a redirect')],
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
   ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
