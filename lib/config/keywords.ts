@@ -239,10 +239,11 @@ interface OptionRow {
 /** An on/off option kept in `proxy.options`. */
 const flag = (where: Where, support: Support): OptionRow => ({ where, negatable: true, support, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } })
 
+/** `option http-keep-alive`, `http-server-close`, `httpclose` (forward.ts connectionMode); `http-tunnel` stays inert. */
 const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => ({
   where: 'DFLB',
   negatable: true,
-  support: CONNECTIONS,
+  support: mode === 'tunnel' ? CONNECTIONS : 'yes',
   apply: (c, a, on) => {
     c.proxy.options[a[1]!] = on
     if (on) c.proxy.httpConnectionMode = mode

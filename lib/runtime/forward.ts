@@ -389,6 +389,19 @@ export function writeHead (res: ServerResponse, status: number, reason: string |
   res.writeHead(status, h2)
 }
 
+/**
+ * The connection mode of a transaction from its two proxies (§4 "option http-server-close",
+ * "option httpclose"): `httpclose` on either side closes both connections, else
+ * `http-server-close` on either side the server's; keep-alive otherwise.
+ */
+function connectionMode (fe: Proxy, be: Proxy): 'keep-alive' | 'server-close' | 'close' {
+  const a = fe.httpConnectionMode
+  const b = be.httpConnectionMode
+  if (a === 'close' || b === 'close') return 'close'
+  if (a === 'server-close' || b === 'server-close') return 'server-close'
+  return 'keep-alive'
+}
+
 /** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
 export function pageFor (status: number, fe: FrontendRoute, be: BackendRoute | null): ErrorPage {
   return be?.pages.own(status) ?? fe.pages.get(status)
@@ -747,6 +760,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private dropping = false
   private phase: Phase = 'queue'
   private retriesLeft: number
+  /** `option http-server-close` / `httpclose` (either proxy): a new server connection per request. */
+  private readonly closeServer: boolean
+  /** `option httpclose` (either proxy): the client's connection closes after this response too. */
+  private readonly closeClient: boolean
   private abortUpstream: ((err?: Error) => void) | null = null
   private resume: (() => void) | null = null
   private readonly t0 = Date.now()
@@ -777,6 +794,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
+    const mode = connectionMode(fe.proxy, be.proxy)
+    this.closeServer = mode !== 'keep-alive'
+    this.closeClient = mode === 'close'
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
     const c = be.backend.counters
     c.stot++
@@ -873,7 +893,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
       body: this.hasBody ? this.req : null,
-      upgrade: upgrade ? 'websocket' : null
+      upgrade: upgrade ? 'websocket' : null,
+      // undici sends `connection: close` and does not reuse the socket, as HAProxy does
+      reset: this.closeServer && !upgrade
     }, this)
   }
 
@@ -952,6 +974,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
+    if (this.closeClient) res.shouldKeepAlive = false
     writeHead(res, status, statusText, headers)
     return true
   }
@@ -1088,8 +1111,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clientAborted()
       return
     }
-    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
-    this.rec?.terminate('SH')
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed"): HAProxy's parser
+    // blocks an invalid one (PH), the server cut an empty or truncated one (SH)
+    this.rec?.terminate(code === '' || code.startsWith('HPE_') ? 'PH' : 'SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
