@@ -61,6 +61,32 @@ export class FrontendCounters implements FrontendView {
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
     const now = Date.now()
+    this.openSession(now)
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A stats request for this section: counted as intercepted, as HAProxy counts its stats
+   * applet. `session`: it came on a listener that is not the section's own (the app's port), so
+   * it is also a session of the section, one request long.
+   */
+  statsRequest (res: ServerResponse, session: boolean): void {
+    const now = Date.now()
+    const c = this.counters
+    if (session) this.openSession(now)
+    c.reqTot++
+    this.reqRate.hit(now)
+    c.intercepted++
+    c.bin += requestHeadBytes(res.req)
+    res.once('close', () => {
+      if (session) c.scur--
+      c.countResponse(res.statusCode)
+    })
+  }
+
+  private openSession (now: number): void {
     const c = this.counters
     this.connTot++
     c.stot++
@@ -68,9 +94,6 @@ export class FrontendCounters implements FrontendView {
     this.connRate.hit(now)
     c.rate.hit(now)
     if (++c.scur > c.smax) c.smax = c.scur
-    FrontendCounters.active++
-    stampAccept(socket, now)
-    socket.once('close', () => { c.scur--; FrontendCounters.active-- })
   }
 }
 
@@ -1088,8 +1111,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clientAborted()
       return
     }
-    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
-    this.rec?.terminate('SH')
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed"): HAProxy's parser
+    // blocks an invalid one (PH), the server cut an empty or truncated one (SH)
+    this.rec?.terminate(code === '' || code.startsWith('HPE_') ? 'PH' : 'SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
