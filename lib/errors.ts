@@ -82,6 +82,8 @@ export interface ErrorPage {
   body: Buffer
   /** What HAProxy counts in `bout` for this answer (its HTX size, see htxResponseBytes). */
   htxBytes: number
+  /** An empty errorfile: the connection is closed without an answer. */
+  silent?: true
 }
 
 // HAProxy 2.6 counts bytes (stats bin/bout) as the size of the HTX message, not of the bytes on
@@ -115,6 +117,12 @@ export function builtinErrorPage (status: number): ErrorPage {
   return BUILTIN_PAGES.get(status) ?? builtinPage(status, 'Error', 'An error occurred.')
 }
 
+/** An errorfile read once: a page, or a silent close when it is empty. */
+export function readErrorFile (file: string, status: number, bufsize: number): ErrorPage {
+  const raw = readBounded(file, bufsize)
+  return raw.length === 0 ? silentPage(status) : parseErrorFile(raw, status)
+}
+
 /**
  * An errorfile holds a whole HTTP response (status line, headers, body), sent unchanged
  * (configuration.txt §4.2 errorfile). Parsed once at start-up.
@@ -142,20 +150,91 @@ export function parseErrorFile (raw: Buffer, fallbackStatus: number): ErrorPage 
   return { status, reason, headers, body, htxBytes: htxResponseBytes(status, reason, headers) + body.length }
 }
 
-/** A proxy's answers: its `errorfile`s and `errorfiles` section, then HAProxy's built-ins. */
+/** What a proxy answers for an error status: a file, an `http-error` reply, or (null) HAProxy's own page. */
+export type ErrorChoice = { kind: 'file', file: string } | { kind: 'reply', words: string[] } | null
+
+/** The file an `errorfiles <name>` line gives for a status, if its section has one. */
+function sectionFile (config: ParsedConfig, name: string, codes: string[], status: string): string | undefined {
+  if (codes.length > 0 && !codes.includes(status)) return undefined
+  return config.httpErrors.find(s => s.name === name)?.errorFiles[status]
+}
+
+/** Value of the word after `key` in an `http-error` line, if present. */
+const optionOf = (words: readonly string[], key: string): string | undefined => {
+  const i = words.indexOf(key)
+  return i < 0 ? undefined : words[i + 1]
+}
+
+/**
+ * The proxy's `errorfile` / `errorfiles` / `http-error` lines for `status`, in order: the last
+ * one that gives the status wins; `http-error … default-errorfiles` resets it to HAProxy's page.
+ */
+export function errorChoice (proxy: Proxy, config: ParsedConfig, status: number): ErrorChoice {
+  const code = String(status)
+  let choice: ErrorChoice = null
+  for (const e of proxy.errorSources) {
+    if (e.kind === 'errorfile') {
+      if (e.code === code) choice = { kind: 'file', file: e.file }
+    } else if (e.kind === 'errorfiles') {
+      const file = sectionFile(config, e.section, e.codes, code)
+      if (file !== undefined) choice = { kind: 'file', file }
+    } else if (e.code === code) {
+      const section = optionOf(e.words, 'errorfiles')
+      const file = optionOf(e.words, 'errorfile')
+      if (e.words.includes('default-errorfiles')) choice = null
+      else if (file !== undefined) choice = { kind: 'file', file }
+      else if (section !== undefined) {
+        const f = sectionFile(config, section, [], code)
+        if (f !== undefined) choice = { kind: 'file', file: f }
+      } else choice = { kind: 'reply', words: e.words }
+    }
+  }
+  return choice
+}
+
+/** An empty errorfile: HAProxy closes the connection without answering. */
+function silentPage (status: number): ErrorPage {
+  return { status, reason: '', headers: [], body: Buffer.alloc(0), htxBytes: 0, silent: true }
+}
+
+/**
+ * An `http-error` reply made of constants (`string`, `file`, `hdr` without `%[`): one page. One
+ * that formats (`lf-string`, `lf-file`, `hdr` with a sample) is built per request by the rules
+ * that answer with it (`deny`, `return … default-errorfiles`); elsewhere HAProxy's page is used.
+ */
+function replyPage (words: readonly string[], status: number, bufsize: number): ErrorPage | null {
+  if (words.includes('lf-string') || words.includes('lf-file')) return null
+  const headers: string[] = []
+  let body: Buffer = Buffer.alloc(0)
+  const ctype = optionOf(words, 'content-type')
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === 'hdr') {
+      const value = words[i + 2] ?? ''
+      if (value.includes('%')) return null
+      headers.push(words[i + 1]!.toLowerCase(), value)
+      i += 2
+    } else if (words[i] === 'string') body = Buffer.from(words[++i] ?? '', 'latin1')
+    else if (words[i] === 'file') body = readBounded(words[++i] ?? '', bufsize)
+  }
+  const all = [...(body.length > 0 && ctype !== undefined ? ['content-type', ctype] : []), ...headers, 'content-length', String(body.length)]
+  const reason = builtinErrorPage(status).reason
+  return { status, reason, headers: all, body, htxBytes: htxResponseBytes(status, reason, all) + body.length }
+}
+
+/** Status codes a proxy can have its own answer for (src/http_htx.c http_err_codes). */
+const ERROR_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
+
+/** A proxy's answers: its `errorfile`, `errorfiles` and `http-error` lines (errorChoice), then HAProxy's built-ins. */
 export class ErrorPages {
   private readonly pages = new Map<number, ErrorPage>()
 
   constructor (proxy: Proxy, config: ParsedConfig) {
-    const files: Record<string, string> = {}
-    const section = proxy.errorFilesSection === undefined
-      ? undefined
-      : config.httpErrors.find(s => s.name === proxy.errorFilesSection)
-    if (section) Object.assign(files, section.errorFiles)
-    Object.assign(files, proxy.errorFiles)
-    for (const [code, file] of Object.entries(files)) {
-      const status = Number(code)
-      this.pages.set(status, parseErrorFile(readBounded(file, config.global.bufsize ?? DEFAULT_BUFSIZE), status))
+    for (const status of ERROR_CODES) {
+      const choice = errorChoice(proxy, config, status)
+      if (choice === null) continue
+      const bufsize = config.global.bufsize ?? DEFAULT_BUFSIZE
+      const page = choice.kind === 'reply' ? replyPage(choice.words, status, bufsize) : readErrorFile(choice.file, status, bufsize)
+      if (page !== null) this.pages.set(status, page)
     }
   }
 

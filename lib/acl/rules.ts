@@ -10,6 +10,7 @@ import type { Proxy, Rule } from '../config/model.js'
 import { checkVarName } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { compileExpr, missing, parseExpr } from './expr.js'
+import { errorChoice } from '../errors.js'
 import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
@@ -276,12 +277,15 @@ function readBody (file: string, ctx: RuleContext): string {
   }
 }
 
+const REJECT: Decision = { kind: 'reject' }
+
 /**
  * An errorfile holds a whole HTTP response (§4.2 "errorfile"): status line, headers, body.
- * Read once; the status line's code wins over the rule's.
+ * Read once; the status line's code wins over the rule's. An empty one closes the connection.
  */
 function rawResponse (file: string, dflt: number, ctx: RuleContext): Decision {
   const text = readBody(file, ctx)
+  if (text === '') return REJECT
   const split = /\r?\n\r?\n/.exec(text)
   const head = split === null ? text : text.slice(0, split.index)
   const body = split === null ? '' : text.slice(split.index + split[0].length)
@@ -300,7 +304,7 @@ function rawResponse (file: string, dflt: number, ctx: RuleContext): Decision {
 function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: string[], dflt: number, deny: boolean }): Action {
   let status = opts.dflt
   let ctype: string | null = null
-  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file' | 'errorfile' | 'errorfiles', text: string } | null = null
+  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file' | 'errorfile' | 'errorfiles' | 'default-errorfiles', text: string } | null = null
   const hdrs: Array<[string, Format]> = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
@@ -319,12 +323,16 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       if (i + 1 >= args.length) throw new RuleArgError(`'${a}' expects <${a === 'errorfile' ? 'fmt' : 'name'}> as argument`)
       if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
       body = { kind: a, text: args[++i] }
+    } else if (a === 'default-errorfiles') {
+      if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
+      body = { kind: a, text: '' }
     } else if (a === 'hdr') {
       if (i + 2 >= args.length) throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
       hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx).format])
       i += 2
     } else throw new TrailingWordError(a)
   }
+  if (body?.kind === 'default-errorfiles') return proxyErrorReply(status, ctx)
   if (body !== null && (body.kind === 'errorfile' || body.kind === 'errorfiles')) {
     const file = body.kind === 'errorfile' ? body.text : errorfilesEntry(body.text, status, ctx)
     if (file === null) {
@@ -350,10 +358,14 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     if (NO_BODY_STATUS.has(status)) throw new RuleArgError(`No body expected for ${status} responses`)
   }
   if (opts.deny && body === null && hdrs.length === 0) {
+    // an http-error reply that formats is built here; a constant one is the proxy's page
+    const choice = errorChoice(ctx.proxy, ctx.env.config, status)
+    if (choice?.kind === 'reply' && needsFormat(choice.words)) return compileReturn(choice.words, ctx, { statusWords: [], dflt: status, deny: false })
     const d: Decision = { kind: 'deny', status }
     return () => d
   }
-  const fixed: Array<[string, string]> = ctype === null ? [] : [['content-type', ctype]]
+  // an empty payload goes without its content-type (observed: `return content-type text/plain` sends none)
+  const fixed: Array<[string, string]> = ctype === null || fixedBody === '' ? [] : [['content-type', ctype]]
   if (hdrs.length === 0 && fixedBody !== null) {
     const d: Decision = { kind: 'reply', status, headers: fixed, body: fixedBody }
     return () => d
@@ -364,6 +376,16 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)])],
     body: lfBody !== null ? lfBody(t, r) : fixedBody ?? ''
   })
+}
+
+const needsFormat = (words: readonly string[]): boolean =>
+  words.includes('lf-string') || words.includes('lf-file') || words.some((w, i) => words[i - 2] === 'hdr' && w.includes('%'))
+
+/** `return … default-errorfiles`: what the proxy answers for that status (its errorfile, http-error or HAProxy's page). */
+function proxyErrorReply (status: number, ctx: RuleContext): Action {
+  const choice = errorChoice(ctx.proxy, ctx.env.config, status)
+  if (choice?.kind === 'reply' && needsFormat(choice.words)) return compileReturn(choice.words, ctx, { statusWords: [], dflt: status, deny: false })
+  return constant({ kind: 'page', status })
 }
 
 type ActionRow = {
@@ -435,7 +457,25 @@ const ACTIONS: Record<string, ActionRow> = {
     sides: BOTH,
     compile: (a, c, side) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: side === 'http-request' ? 403 : 502, deny: true })
   },
-  tarpit: { sides: REQ, compile: (a, c) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true }) },
+  tarpit: {
+    sides: REQ,
+    compile: (a, c) => {
+      const reply = compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true })
+      // held for `timeout tarpit`, else `timeout connect` (§4.2 timeout tarpit)
+      const delay = c.proxy.timeouts.tarpit ?? c.proxy.timeouts.connect ?? 0
+      return (t, r) => {
+        const then = reply(t, r)
+        return then === null || typeof then === 'symbol' ? then : { kind: 'tarpit', delay, then }
+      }
+    }
+  },
+  'silent-drop': {
+    sides: BOTH,
+    compile: (a) => {
+      if (a.length > 0) throw new TrailingWordError(a[0])
+      return constant({ kind: 'silent-drop' })
+    }
+  },
   return: { sides: BOTH, compile: (a, c) => compileReturn(a, c, { statusWords: ['status'], dflt: 200, deny: false }) },
   redirect: { sides: BOTH, compile: (a, c) => compileRedirect(a, c, false) },
   allow: {
@@ -464,6 +504,13 @@ const ACTIONS: Record<string, ActionRow> = {
     }
   },
   'normalize-uri': { sides: REQ, compile: compileNormalizeUri },
+  reject: {
+    sides: REQ,
+    compile: (a) => {
+      if (a.length > 0) throw new TrailingWordError(a[0])
+      return constant(REJECT)
+    }
+  },
   'set-status': {
     sides: RES,
     compile: (a) => {

@@ -55,3 +55,11 @@ export type Decision =
   | { kind: 'auth', realm: string }
   /** `http-request use-service <name>` (prometheus-exporter) */
   | { kind: 'service', service: string }
+  /** The proxy's answer for an error status (its errorfile or http-error, else HAProxy's page): `return … default-errorfiles`. */
+  | { kind: 'page', status: number }
+  /** Close the connection without answering: `http-request reject`, an empty errorfile. */
+  | { kind: 'reject' }
+  /** `http-request tarpit`: hold the request `delay` ms, then answer with `then`. */
+  | { kind: 'tarpit', delay: number, then: Decision }
+  /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */
+  | { kind: 'silent-drop' }

@@ -6,7 +6,7 @@
 // hold is an alert; one a proxy lacks the capability for is ignored with a warning
 // (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
 import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
@@ -197,7 +197,7 @@ const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: 
   'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB', support: 'yes' },
   'http-request': { field: 'httpRequest', where: 'DFLB', support: 'yes' },
   tunnel: { field: 'tunnel', where: 'DLB', support: 'yes' },
-  tarpit: { where: 'DFLB', support: { inert: 'tarpitted requests are answered without the delay', notice: true } },
+  tarpit: { field: 'tarpit', where: 'DFLB', support: 'yes' },
   'client-fin': { field: 'clientFin', where: 'DFL', support: 'yes' },
   'server-fin': { field: 'serverFin', where: 'DLB', support: 'yes' }
 })
@@ -242,10 +242,11 @@ interface OptionRow {
 /** An on/off option kept in `proxy.options`. */
 const flag = (where: Where, support: Support): OptionRow => ({ where, negatable: true, support, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } })
 
+/** `option http-keep-alive`, `http-server-close`, `httpclose` (forward.ts connectionMode); `http-tunnel` stays inert. */
 const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => ({
   where: 'DFLB',
   negatable: true,
-  support: CONNECTIONS,
+  support: mode === 'tunnel' ? CONNECTIONS : 'yes',
   apply: (c, a, on) => {
     c.proxy.options[a[1]!] = on
     if (on) c.proxy.httpConnectionMode = mode
@@ -701,8 +702,9 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
     else c.alert(`errorfile : error opening file '${args[2]}'.`)
     return null
   }
-  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading.
-  if (!/^HTTP\/\d\.\d \d{3}/.test(head)) {
+  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading. An empty
+  // one (`/dev/null`) means: close the connection without answering.
+  if (head !== '' && !/^HTTP\/\d\.\d \d{3}/.test(head)) {
     c.alert(`errorfile : '${args[2]}': unable to parse headers (error offset: 0)`)
     return null
   }
@@ -719,7 +721,7 @@ export function isReadableFile (file: string): boolean {
 
 const applyErrorfile: Apply = (c, args) => {
   const file = errorFileArg(c, args)
-  if (file !== null) c.proxy.errorFiles[args[1]!] = file
+  if (file !== null) c.proxy.errorSources.push({ kind: 'errorfile', code: args[1]!, file })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -797,16 +799,35 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       c.alert(`'bind' : ${a.error}`)
       return
     }
-    if (a.value.family === 'unix' || a.value.family === 'abns' || a.value.family === 'fd' || a.value.family === 'sockpair') {
+    if (a.value.family === 'unix' || a.value.family === 'abns' || a.value.family === 'sockpair') {
       c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
       continue
     }
-    const bind: Bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
+    const fd = a.value.family === 'fd' ? inheritedFd(a.value.host) : undefined
+    if (typeof fd === 'string') {
+      c.alert(`'bind' : ${fd}`)
+      return
+    }
+    const bind: Bind = fd !== undefined
+      ? { host: '', port: 0, portEnd: 0, fd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
+      : { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
     if (proto !== undefined) bind.proto = proto
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
     c.proxy.binds.push(bind)
   }
+}
+
+/** `fd@N`: N must name a file descriptor this process inherited (checked at parse time, as HAProxy does); else the alert's text. */
+function inheritedFd (text: string): number | string {
+  if (!/^\d+$/.test(text)) return `file descriptor '${text}' is not a valid integer in 'fd@${text}'`
+  const fd = Number(text)
+  try {
+    fstatSync(fd)
+  } catch {
+    return `cannot use file descriptor '${text}' : Bad file descriptor.`
+  }
+  return fd
 }
 
 /** What a `stats socket` line takes after its address: bind options and the CLI's own (§3.1 stats socket). */
@@ -922,7 +943,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   maxconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxconn = atoi(v); return null } },
   maxqueue: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxqueue = atoi(v); return null } },
-  minconn: { n: 1, optional: true, support: inert('no dynamic maxconn') },
+  minconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.minconn = atoi(v); return null } },
   'init-addr': { n: 1, optional: true, support: 'yes' },
   resolvers: { n: 1, optional: true, support: RESOLVED_ONCE },
   ssl: { n: 0, support: 'yes', apply: o => { o.ssl = true; return null } },
@@ -1007,7 +1028,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   // They turn off what is never done here.
   ...serverRows(0, 'yes', 'no-send-proxy no-send-proxy-v2 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
   ...serverRows(0, unsupported('sends a PROXY protocol header to the server'), 'send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
-  proto: { n: 1, support: unsupported('speaks another protocol than HTTP/1.1 to the server') },
+  proto: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v === 'fcgi') return "'proto fcgi' is not supported by fastify-haproxy (speaks FastCGI to the server)."
+      if (v !== 'h1' && v !== 'h2') return `'proto' :  unknown MUX protocol '${v}'.`
+      o.proto = v
+      return null
+    }
+  },
   redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
   socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
   track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }
@@ -1106,11 +1136,11 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'error-log-format': row('DFL', LOGGING),
   'force-persist': row('LB', unsupported('keeps persistence to a down server on a condition')),
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
-  fullconn: row('DLB', inert('no dynamic maxconn'), { max: 1 }),
+  fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
   'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
-  'http-error': row('DFLB', unsupported('defines the response sent for an error status')),
+  'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
   'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
   'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } }),
@@ -1272,7 +1302,15 @@ function applyCookie (c: ProxyCtx, args: string[]): void {
 function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert('errorfiles : expects <name> as argument.')
   for (const code of args.slice(2)) if (!ERRORFILE_CODES.includes(code)) return c.alert(`errorfiles : status code '${atoi(code)}' not handled.`)
-  c.proxy.errorFilesSection = args[1]
+  c.proxy.errorSources.push({ kind: 'errorfiles', section: args[1], codes: args.slice(2), loc: c.loc })
+}
+
+/** `http-error status <code> …` (§4.2): the reply is checked when the rules are compiled. */
+function applyHttpError (c: ProxyCtx, args: string[]): void {
+  if (args[1] !== 'status') return c.alert(`'http-error': expects 'status' as first argument, but got '${args[1] ?? ''}'`)
+  const code = args[2] ?? ''
+  if (!ERRORFILE_CODES.includes(code)) return c.alert(`'http-error': status code '${atoi(code)}' not handled.`)
+  c.proxy.errorSources.push({ kind: 'http-error', code, words: args.slice(3), loc: c.loc })
 }
 
 /** `monitor-uri <uri>` (§4.2): only a frontend answers it (a backend's is ignored with a warning). */

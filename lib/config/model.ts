@@ -60,6 +60,8 @@ export interface Bind {
   /** Last port of a range (`bind :8080-8082`), same as port otherwise. */
   portEnd: number
   ssl: boolean
+  /** `bind fd@N`: an inherited listening socket (host '' and port 0 then). */
+  fd?: number
   /** `proto h2`: HTTP/2 only (with prior knowledge on a clear bind). */
   proto?: string
   /** The TLS options of the line (§5.1), paths resolved; set on `ssl` binds. */
@@ -113,8 +115,12 @@ export interface ServerOptions {
   checkAddr?: string
   maxconn?: number
   maxqueue?: number
+  /** `minconn`: with the backend's `fullconn`, makes maxconn follow the backend's load (§5.2). */
+  minconn?: number
   slowstart?: number
   ssl?: boolean
+  /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
+  proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
   sni?: string
@@ -149,6 +155,7 @@ export interface Timeouts {
   httpRequest?: number
   httpKeepAlive?: number
   tunnel?: number
+  tarpit?: number
   clientFin?: number
   serverFin?: number
 }
@@ -276,6 +283,8 @@ export interface Proxy {
   description?: string
   binds: Bind[]
   maxconn?: number
+  /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
+  fullconn?: number
   acls: AclDecl[]
   httpRequest: Rule[]
   httpResponse: Rule[]
@@ -302,10 +311,11 @@ export interface Proxy {
   httpConnectionMode?: 'keep-alive' | 'server-close' | 'close' | 'tunnel'
   /** Other `option` flags that were set (name → true, `no option x` → false). */
   options: Record<string, boolean>
-  /** `errorfile <code> <file>` → absolute path. */
-  errorFiles: Record<string, string>
-  /** `errorfiles <name>` naming an `http-errors` section. */
-  errorFilesSection?: string
+  /**
+   * `errorfile`, `errorfiles` and `http-error` lines in order, the defaults section's first: for
+   * each status the last one that gives it wins (§4.2; http_errors.vtc).
+   */
+  errorSources: ErrorSource[]
   stats: StatsConfig | null
   /**
    * `monitor-uri <uri>` (§4.2; frontend/listen, inherited from defaults): a request whose URI is
@@ -356,6 +366,16 @@ export interface HttpErrorsSection {
   /** status → absolute file path */
   errorFiles: Record<string, string>
 }
+
+/**
+ * Where a proxy's answer for an error status comes from: `errorfile <code> <file>` (an empty
+ * file: the connection is closed without an answer), `errorfiles <name> [<code> …]`, or
+ * `http-error status <code> …` (the words after the code, as `http-request return` takes them).
+ */
+export type ErrorSource =
+  | { kind: 'errorfile', code: string, file: string }
+  | { kind: 'errorfiles', section: string, codes: string[], loc: Loc }
+  | { kind: 'http-error', code: string, words: string[], loc: Loc }
 
 export interface GlobalSettings {
   maxconn?: number

@@ -667,7 +667,9 @@ class ConfigParser {
         if (!args[2] || args[1]!.toLowerCase() !== args[2].toLowerCase()) return alert('<from> and <to> must not differ execpt the case')
         return true
       case 'ssl-dh-param-file':
-        if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        if (!args[1] || !isReadableFile(this.path(args[1])) || !readFileSync(this.path(args[1]), 'latin1').includes('-----BEGIN DH PARAMETERS-----')) {
+          return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        }
         this.global.tls.dhParamFile = this.path(args[1])
         return true
       case 'lua-load': case 'lua-load-per-thread':
@@ -975,7 +977,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     forwardFor: null,
     httpCheck: null,
     options: {},
-    errorFiles: {},
+    errorSources: [],
     stats: null,
     monitorUri: null,
     monitorFail: [],
@@ -1011,8 +1013,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
-  p.errorFiles = { ...d.errorFiles }
-  if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
+  p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri
   // Stats settings are shared with the defaults; `stats admin` / `stats http-request` are not allowed there.
   p.stats = d.stats === null ? null : { ...d.stats, auth: d.stats.auth.map(a => ({ ...a })), scope: [...d.stats.scope], admin: null, httpRequest: [], loc }
