@@ -25,7 +25,7 @@ import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
-import { Backend, type ServerRuntime } from './runtime/backend.js'
+import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
@@ -292,6 +292,8 @@ export class Gateway {
         toRequest
       })
     }
+    const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
+    for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
     return { config, frontends, backends, health, hooks }
   }
