@@ -209,7 +209,7 @@ test('a wrong `hook` or `stats` option is a registration error naming it', async
   try {
     for (const [opts, name] of [[{ hook: 'preHandler' }, 'hook'], [{ stats: { listener: 'elsewhere' } }, 'stats.listener']] as const) {
       const app = Fastify()
-      await assert.rejects(app.register(haproxyRouter, { config: config(up), ...(opts as object) }).ready(), (err: Error & { code: string }) => {
+      await assert.rejects(async () => { await app.register(haproxyRouter, { config: config(up), ...(opts as object) }); await app.ready() }, (err: Error & { code: string }) => {
         assert.equal(err.code, 'FST_HAPROXY_BAD_OPTION')
         assert.ok(err.message.includes(`\`${name}\``), err.message)
         return true
