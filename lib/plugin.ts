@@ -425,6 +425,12 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     c.bout += htxResponseBytes(200, 'OK', headers) + body.length
     return
   }
+  if (verdict.kind === 'tarpit') {
+    // the request waits, then gets its answer unless the client left first
+    const timer = setTimeout(() => { if (!res.destroyed) answer(verdict.then, res, fe, be) }, verdict.delay)
+    res.once('close', () => clearTimeout(timer))
+    return
+  }
   answer(verdict, res, fe, be)
 }
 

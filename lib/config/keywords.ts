@@ -194,7 +194,7 @@ const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: 
   'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB', support: 'yes' },
   'http-request': { field: 'httpRequest', where: 'DFLB', support: 'yes' },
   tunnel: { field: 'tunnel', where: 'DLB', support: 'yes' },
-  tarpit: { where: 'DFLB', support: { inert: 'tarpitted requests are answered without the delay', notice: true } },
+  tarpit: { field: 'tarpit', where: 'DFLB', support: 'yes' },
   'client-fin': { field: 'clientFin', where: 'DFL', support: 'yes' },
   'server-fin': { field: 'serverFin', where: 'DLB', support: 'yes' }
 })

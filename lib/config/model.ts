@@ -155,6 +155,7 @@ export interface Timeouts {
   httpRequest?: number
   httpKeepAlive?: number
   tunnel?: number
+  tarpit?: number
   clientFin?: number
   serverFin?: number
 }
