@@ -15,6 +15,7 @@ import { checkConfig } from './check.js'
 import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.js'
 import type { GatewayLogger } from './plugin.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
+import { RuntimeSocket } from './socket/server.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -167,6 +168,16 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   gateway.start()
+  // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  try {
+    await runtimeSocket.start()
+  } catch (err) {
+    await runtimeSocket.close()
+    await Promise.all([...listeners.values()].map(stop))
+    await gateway.close()
+    throw err
+  }
 
   let reloading = Promise.resolve()
   const reload = async (): Promise<void> => {
@@ -203,7 +214,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
-      void Promise.all([...listeners.values()].map(stop))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close()))
         .then(() => gateway.close())
         .finally(resolve)
     }

@@ -117,7 +117,8 @@ export class BackendRoute {
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
-  private readonly pools = new Map<ServerRuntime, Pool>()
+  /** Per server, its pool and the origin it connects to (a server moved by `set server addr` or DNS gets a new pool). */
+  private readonly pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
   private readonly poolOptions: Pool.Options
 
   constructor (
@@ -146,28 +147,37 @@ export class BackendRoute {
   }
 
   pool (server: ServerRuntime): Pool {
-    let pool = this.pools.get(server)
-    if (pool === undefined) {
-      const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
-      if (server.ssl) {
-        const cfg = this.proxy.servers.find(s => s.name === server.name)
-        opts.connect = {
-          timeout: this.poolOptions.connectTimeout,
-          rejectUnauthorized: cfg?.verify !== 'none',
-          ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
-          ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
-        }
+    const entry = this.pools.get(server)
+    if (entry !== undefined && entry.origin === server.origin) return entry.pool
+    // requests under way finish on the old address; new ones go to the new one
+    if (entry !== undefined) entry.pool.close().catch(() => {})
+    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    if (server.ssl) {
+      const cfg = this.proxy.servers.find(s => s.name === server.name)
+      opts.connect = {
+        timeout: this.poolOptions.connectTimeout,
+        rejectUnauthorized: cfg?.verify !== 'none',
+        ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
+        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
       }
-      pool = new Pool(server.origin, opts)
-      this.pools.set(server, pool)
     }
+    const pool = new Pool(server.origin, opts)
+    this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+  /** `shutdown sessions server`: the requests under way on that server are cut at once. */
+  killSessions (server: ServerRuntime): void {
+    const entry = this.pools.get(server)
+    if (entry === undefined) return
+    this.pools.delete(server)
+    entry.pool.destroy().catch(() => {})
   }
 
   /** Waits for in-flight requests on every pool, then closes their connections. */
   async close (): Promise<void> {
     this.backend.close()
-    const pools = [...this.pools.values()]
+    const pools = [...this.pools.values()].map(e => e.pool)
     this.pools.clear()
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
