@@ -27,6 +27,7 @@ function txn (url: string, headers: Record<string, string> = {}, src = '192.0.2.
     dst: '127.0.0.1',
     dstPort: 8080,
     ssl: false,
+    tls: null,
     frontend: 'main',
     backend: '',
     vars: null,

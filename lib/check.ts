@@ -6,6 +6,7 @@
 import type { Diagnostic, ParsedConfig } from './config/model.js'
 import { checkExpressions } from './acl/check.js'
 import { listenerCheck, resolveServers, validateReferences } from './config/validate.js'
+import { checkLogFormats } from './log/check.js'
 
 const isAlert = (d: Diagnostic): boolean => d.level === 'alert'
 
@@ -17,7 +18,7 @@ const isAlert = (d: Diagnostic): boolean => d.level === 'alert'
 export function checkStages (config: ParsedConfig): { parse: Diagnostic[], post: Diagnostic[] } {
   let expr: Diagnostic[]
   try {
-    expr = checkExpressions(config)
+    expr = [...checkExpressions(config), ...checkLogFormats(config)]
   } catch (e) {
     expr = [{ level: 'alert', message: `internal error while checking expressions: ${(e as Error).message}` }]
   }

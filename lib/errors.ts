@@ -24,6 +24,8 @@ export const FST_HAPROXY_MODE_TCP = createError<[string, string]>(
   'FST_HAPROXY_MODE_TCP', '%s "%s" runs in mode tcp, which fastify-haproxy does not support (HTTP only): add `mode http` to it or to its defaults', 500)
 export const FST_HAPROXY_ALREADY_REGISTERED = createError(
   'FST_HAPROXY_ALREADY_REGISTERED', 'haproxyRouter is already registered on this Fastify instance', 500)
+export const FST_HAPROXY_RELOAD_NO_FILE = createError(
+  'FST_HAPROXY_RELOAD_NO_FILE', 'app.haproxy.reload() without an argument re-reads `configFile`, and this registration has none: pass the new configuration', 500, TypeError)
 export const FST_HAPROXY_UNKNOWN_BACKEND = createError<[string]>(
   'FST_HAPROXY_UNKNOWN_BACKEND', 'No backend named "%s"', 404)
 export const FST_HAPROXY_UNKNOWN_SERVER = createError<[string, string]>(
@@ -36,6 +38,8 @@ export const FST_HAPROXY_NO_SERVER = createError(
   'FST_HAPROXY_NO_SERVER', 'No server is available to handle this request', 503)
 export const FST_HAPROXY_BAD_GATEWAY = createError(
   'FST_HAPROXY_BAD_GATEWAY', 'The server returned an invalid or incomplete response', 502)
+export const FST_HAPROXY_UNSENDABLE_REQUEST = createError(
+  'FST_HAPROXY_UNSENDABLE_REQUEST', 'The request cannot be forwarded as it is', 400)
 export const FST_HAPROXY_GATEWAY_TIMEOUT = createError(
   'FST_HAPROXY_GATEWAY_TIMEOUT', "The server didn't respond in time", 504)
 
@@ -79,6 +83,8 @@ export interface ErrorPage {
   body: Buffer
   /** What HAProxy counts in `bout` for this answer (its HTX size, see htxResponseBytes). */
   htxBytes: number
+  /** An empty errorfile: the connection is closed without an answer. */
+  silent?: true
 }
 
 // HAProxy 2.6 counts bytes (stats bin/bout) as the size of the HTX message, not of the bytes on
@@ -112,6 +118,12 @@ export function builtinErrorPage (status: number): ErrorPage {
   return BUILTIN_PAGES.get(status) ?? builtinPage(status, 'Error', 'An error occurred.')
 }
 
+/** An errorfile read once: a page, or a silent close when it is empty. */
+export function readErrorFile (file: string, status: number): ErrorPage {
+  const raw = readFileSync(file)
+  return raw.length === 0 ? silentPage(status) : parseErrorFile(raw, status)
+}
+
 /**
  * An errorfile holds a whole HTTP response (status line, headers, body), sent unchanged
  * (configuration.txt §4.2 errorfile). Parsed once at start-up.
@@ -139,20 +151,90 @@ export function parseErrorFile (raw: Buffer, fallbackStatus: number): ErrorPage 
   return { status, reason, headers, body, htxBytes: htxResponseBytes(status, reason, headers) + body.length }
 }
 
-/** A proxy's answers: its `errorfile`s and `errorfiles` section, then HAProxy's built-ins. */
+/** What a proxy answers for an error status: a file, an `http-error` reply, or (null) HAProxy's own page. */
+export type ErrorChoice = { kind: 'file', file: string } | { kind: 'reply', words: string[] } | null
+
+/** The file an `errorfiles <name>` line gives for a status, if its section has one. */
+function sectionFile (config: ParsedConfig, name: string, codes: string[], status: string): string | undefined {
+  if (codes.length > 0 && !codes.includes(status)) return undefined
+  return config.httpErrors.find(s => s.name === name)?.errorFiles[status]
+}
+
+/** Value of the word after `key` in an `http-error` line, if present. */
+const optionOf = (words: readonly string[], key: string): string | undefined => {
+  const i = words.indexOf(key)
+  return i < 0 ? undefined : words[i + 1]
+}
+
+/**
+ * The proxy's `errorfile` / `errorfiles` / `http-error` lines for `status`, in order: the last
+ * one that gives the status wins; `http-error … default-errorfiles` resets it to HAProxy's page.
+ */
+export function errorChoice (proxy: Proxy, config: ParsedConfig, status: number): ErrorChoice {
+  const code = String(status)
+  let choice: ErrorChoice = null
+  for (const e of proxy.errorSources) {
+    if (e.kind === 'errorfile') {
+      if (e.code === code) choice = { kind: 'file', file: e.file }
+    } else if (e.kind === 'errorfiles') {
+      const file = sectionFile(config, e.section, e.codes, code)
+      if (file !== undefined) choice = { kind: 'file', file }
+    } else if (e.code === code) {
+      const section = optionOf(e.words, 'errorfiles')
+      const file = optionOf(e.words, 'errorfile')
+      if (e.words.includes('default-errorfiles')) choice = null
+      else if (file !== undefined) choice = { kind: 'file', file }
+      else if (section !== undefined) {
+        const f = sectionFile(config, section, [], code)
+        if (f !== undefined) choice = { kind: 'file', file: f }
+      } else choice = { kind: 'reply', words: e.words }
+    }
+  }
+  return choice
+}
+
+/** An empty errorfile: HAProxy closes the connection without answering. */
+function silentPage (status: number): ErrorPage {
+  return { status, reason: '', headers: [], body: Buffer.alloc(0), htxBytes: 0, silent: true }
+}
+
+/**
+ * An `http-error` reply made of constants (`string`, `file`, `hdr` without `%[`): one page. One
+ * that formats (`lf-string`, `lf-file`, `hdr` with a sample) is built per request by the rules
+ * that answer with it (`deny`, `return … default-errorfiles`); elsewhere HAProxy's page is used.
+ */
+function replyPage (words: readonly string[], status: number): ErrorPage | null {
+  if (words.includes('lf-string') || words.includes('lf-file')) return null
+  const headers: string[] = []
+  let body = Buffer.alloc(0)
+  const ctype = optionOf(words, 'content-type')
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === 'hdr') {
+      const value = words[i + 2] ?? ''
+      if (value.includes('%')) return null
+      headers.push(words[i + 1]!.toLowerCase(), value)
+      i += 2
+    } else if (words[i] === 'string') body = Buffer.from(words[++i] ?? '', 'latin1')
+    else if (words[i] === 'file') body = readFileSync(words[++i] ?? '')
+  }
+  const all = [...(body.length > 0 && ctype !== undefined ? ['content-type', ctype] : []), ...headers, 'content-length', String(body.length)]
+  const reason = builtinErrorPage(status).reason
+  return { status, reason, headers: all, body, htxBytes: htxResponseBytes(status, reason, all) + body.length }
+}
+
+/** Status codes a proxy can have its own answer for (src/http_htx.c http_err_codes). */
+const ERROR_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
+
+/** A proxy's answers: its `errorfile`, `errorfiles` and `http-error` lines (errorChoice), then HAProxy's built-ins. */
 export class ErrorPages {
   private readonly pages = new Map<number, ErrorPage>()
 
   constructor (proxy: Proxy, config: ParsedConfig) {
-    const files: Record<string, string> = {}
-    const section = proxy.errorFilesSection === undefined
-      ? undefined
-      : config.httpErrors.find(s => s.name === proxy.errorFilesSection)
-    if (section) Object.assign(files, section.errorFiles)
-    Object.assign(files, proxy.errorFiles)
-    for (const [code, file] of Object.entries(files)) {
-      const status = Number(code)
-      this.pages.set(status, parseErrorFile(readFileSync(file), status))
+    for (const status of ERROR_CODES) {
+      const choice = errorChoice(proxy, config, status)
+      if (choice === null) continue
+      const page = choice.kind === 'reply' ? replyPage(choice.words, status) : readErrorFile(choice.file, status)
+      if (page !== null) this.pages.set(status, page)
     }
   }
 

@@ -6,7 +6,7 @@ export default haproxyRouter
 export { haproxyRouter, Gateway } from './plugin.js'
 export type { HaproxyRouterOptions, HaproxyHandle, GatewayLogger } from './plugin.js'
 export type { RequestRoute } from './runtime/forward.js'
-export { runGateway } from './serve.js'
+export { runGateway, keepHalfOpen } from './serve.js'
 export type { GatewayRunOptions } from './serve.js'
 export { parseConfig, loadConfig } from './config/parse.js'
 export { checkConfig } from './check.js'

@@ -14,12 +14,12 @@
 import { readFileSync } from 'node:fs'
 import { ServerResponse } from 'node:http'
 import { availableParallelism } from 'node:os'
-import type { IncomingMessage, Server } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
-import type { Decision } from './acl/txn.js'
+import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
@@ -29,7 +29,7 @@ import { Backend, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { StatsModel } from './stats/model.js'
@@ -39,9 +39,17 @@ import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
+  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
-import { kUpgradeHead } from './symbols.js'
+import { softStop } from './soft-stop.js'
+import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
+import type { RouterPathOptions } from './runtime/router-view.js'
+import { AccessLog, LogTargets } from './log/logger.js'
+import { LogSinks } from './log/targets.js'
+import type { ConnectionCounts } from './log/format.js'
+import type { LogRecord } from './log/record.js'
+import { LOG_ERR } from './log/syslog.js'
 import { FileCache } from './acl/maps.js'
 import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
@@ -68,6 +76,12 @@ export interface HaproxyRouterOptions {
    * Off by default: an embedded gateway leaves its sockets to the app.
    */
   runtimeSocket?: boolean | StatsSocket[]
+  /**
+   * Where each request's HAProxy log line goes besides the config's `log` targets:
+   * `'auto'` (default): to the request's logger (`request.log.info`) when the frontend has no
+   * `log` target; `'always'`: there too; `'never'`: only to the config's targets.
+   */
+  requestLog?: 'auto' | 'always' | 'never'
 }
 
 /** Minimal pino-like logger (Fastify's logger fits). */
@@ -89,8 +103,11 @@ export interface HaproxyHandle {
   setServerWeight (backend: string, server: string, weight: number): void
   enableHealth (backend: string, server: string): void
   disableHealth (backend: string, server: string): void
-  /** New configuration without dropping in-flight requests; unchanged backends keep their state. */
-  reload (config: string | ParsedConfig): Promise<void>
+  /**
+   * New configuration without dropping in-flight requests; unchanged backends keep their state.
+   * Without an argument, the `configFile` of the registration is read again.
+   */
+  reload (config?: string | ParsedConfig): Promise<void>
   /** The model the stats renderers read. */
   stats (): StatsModel
   /**
@@ -129,6 +146,10 @@ interface FrontendState {
   readonly route: FrontendRoute
   /** default_backend, or the listen itself; null = 503 */
   readonly defaultRoute: BackendRoute | null
+  /** Its access log, null when its lines go nowhere. */
+  readonly log: AccessLog | null
+  /** Lines also go to the request's logger. */
+  readonly toRequest: boolean
 }
 
 interface Runtime {
@@ -171,8 +192,10 @@ export class Gateway implements CliRuntime {
   private readonly stoppedFrontends = new Set<string>()
   /** `set maxconn global`; null = from the configuration. */
   private globalMaxconn: number | null = null
+  /** Log destinations (sockets), shared by every proxy and kept across reloads. */
+  readonly logSinks = new LogSinks()
 
-  constructor (config: ParsedConfig, private readonly log: GatewayLogger) {
+  constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
   }
 
@@ -213,6 +236,7 @@ export class Gateway implements CliRuntime {
     this.closeTunnels()
     this.rt.health.stop()
     await Promise.all([...this.rt.backends.values()].map(b => b.close()))
+    this.logSinks.close()
   }
 
   /** Swaps in a new configuration; requests under way finish on the old pools. */
@@ -247,7 +271,8 @@ export class Gateway implements CliRuntime {
       const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
-      const backend = new Backend(proxy, { log: this.log })
+      const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
+      const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
       backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
@@ -268,9 +293,13 @@ export class Gateway implements CliRuntime {
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
       const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks, files)
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
+      const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
+      const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
-        defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null
+        defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
+        log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
+        toRequest
       })
     }
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
@@ -286,7 +315,7 @@ export class Gateway implements CliRuntime {
     return s
   }
 
-  handle (frontend: string, reload: (config: string | ParsedConfig) => Promise<void>): HaproxyHandle {
+  handle (frontend: string, reload: (config?: string | ParsedConfig) => Promise<void>): HaproxyHandle {
     const gw = this
     return {
       get config () { return gw.config },
@@ -438,6 +467,16 @@ function fileLimit (): number {
   }
 }
 
+/** `%ac/%fc/%bc/%sc` of a frontend's lines, read when a line is written. */
+function connectionCounts (fe: FrontendCounters, backends: ReadonlyMap<string, BackendRoute>): ConnectionCounts {
+  return {
+    active: () => FrontendCounters.active,
+    frontend: () => fe.counters.scur,
+    backend: (rec) => rec.backend === null ? 0 : backends.get(rec.backend)?.backend.counters.scur ?? 0,
+    server: (rec) => rec.backend === null ? 0 : backends.get(rec.backend)?.backend.server(rec.server)?.served ?? 0
+  }
+}
+
 /** Picks the frontend a registration applies: the named one, or the only one that routes. */
 export function pickFrontend (config: ParsedConfig, name: string | undefined): Proxy {
   if (name !== undefined) {
@@ -457,6 +496,13 @@ export function pickFrontend (config: ParsedConfig, name: string | undefined): P
 // Per request
 
 const EMPTY = Buffer.alloc(0)
+const NO_BACKEND: Decision = { kind: 'none' }
+
+/** A request the app serves itself: HAProxy would not have seen it, so it has no access-log line. */
+function appServed (request: FastifyRequest, rec: LogRecord | null, route: RequestRoute): void {
+  request.haproxy = route
+  if (rec !== null) rec.silent = true
+}
 
 /** A rule's verdict: `use-service prometheus-exporter` is served here, the rest by answer(). */
 function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
@@ -464,7 +510,7 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     const body = Buffer.from(renderPrometheus(gateway.statsModel()))
     // HAProxy's exporter (addons/promex) answers 200 with these two headers, never cached
     const headers = ['cache-control', 'no-cache', 'content-type', PROMETHEUS_CONTENT_TYPE, 'content-length', String(body.length)]
-    res.writeHead(200, headers)
+    writeHead(res, 200, undefined, headers)
     res.end(body)
     const c = fe.counters.counters
     c.intercepted++
@@ -501,13 +547,87 @@ function answerMonitor (res: ServerResponse, fe: FrontendRoute): void {
   c.bout += page.htxBytes
 }
 
+/** What an ambiguous request looked like before the rules rewrote it. */
+interface Received {
+  readonly path: string
+  readonly headers: IncomingHttpHeaders
+}
+
+/**
+ * Starts the access-log record of a request the gateway answers or forwards; its line is written
+ * when the answer is over (the response's 'close', after the forward path's own listener).
+ */
+function logRequest (fe: FrontendState, request: FastifyRequest, txn: HttpTxn, now: number): LogRecord | null {
+  const log = fe.log
+  if (log === null) return null
+  // a request's logger that drops info lines, and no target: nothing to write
+  if (fe.toRequest && log.targets.empty && !infoEnabled(request.log)) return null
+  return log.begin(txn, request.raw, now)
+}
+
+/** pino's `isLevelEnabled`; Fastify's logger when disabled has no level method and logs nothing. */
+function infoEnabled (log: FastifyBaseLogger): boolean {
+  const l = log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
+  return typeof l.isLevelEnabled === 'function' ? l.isLevelEnabled('info') : false
+}
+
+function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, request: FastifyRequest): void {
+  res.once('close', () => {
+    if (rec.status < 0 && res.headersSent) rec.status = res.statusCode
+    const out = fe.log!.emit(rec, Date.now())
+    if (out === null || !fe.toRequest) return
+    if (out.level <= LOG_ERR) request.log.error(out.line)
+    else request.log.info(out.line)
+  })
+}
+
+/** Runs a verdict the gateway answers itself, and notes it in the request's log record. */
+function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | null, verdict: Decision, run: () => void): void {
+  if (rec === null) { run(); return }
+  const c = fe.route.counters.counters
+  const before = c.bout
+  run()
+  // answers are written synchronously: the frontend's byte counter moved by this answer only
+  rec.bytesOut += c.bout - before
+  if (be !== null) rec.backend = be.name
+  rec.terminate(verdict.kind === 'deny' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
+}
+
 /**
  * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
  * for requests the app serves apart from the transaction the rules read.
  */
-function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[]) {
+function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[], pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
+  /**
+   * The app serves this request, unless the path the app's router acts on reads differently from
+   * the raw one the rules passed and a reading would have met a rule: then it is refused as
+   * ambiguous, with HAProxy's 400 page.
+   */
+  function handToApp (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): void {
+    if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
+      rec?.terminate('PR')
+      reply.hijack()
+      fe.counters.counters.ereq++
+      fe.counters.counters.countResponse(400)
+      writePage(reply.raw, pageFor(400, fe, null))
+      request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
+      return
+    }
+    appServed(request, rec, appRoute)
+    done()
+  }
+  function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
+    const rules = fe.rules
+    for (const view of routerViews(received.path, pathOptions)) {
+      const txn = makeTxn(req, frontend)
+      txn.path = view
+      txn.headers = { ...received.headers }
+      if (rules.requestRules(txn) !== null || rules.switching(txn).kind === 'backend') return true
+    }
+    return false
+  }
   return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const fe = gateway.frontend(frontend)
     const req = request.raw
@@ -521,24 +641,45 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
     if (statsUris.length > 0) {
       const url = req.url ?? ''
-      for (let i = 0; i < statsUris.length; i++) if (matchesStatsUri(statsUris[i]!, url)) { done(); return }
+      for (let i = 0; i < statsUris.length; i++) {
+        if (!matchesStatsUri(statsUris[i]!, url)) continue
+        const rec = fe.log === null ? null : logRequest(fe, request, makeTxn(req, frontend), Date.now())
+        if (rec !== null) {
+          rec.server = '<STATS>'
+          rec.backend = frontend
+          rec.tw = rec.tc = rec.tr = 0
+          rec.terminate('LR')
+          const socket = req.socket
+          const written = socket.bytesWritten
+          writeLogOnClose(fe, rec, reply.raw, request)
+          // the stats page is served by the app: its size on the wire
+          reply.raw.once('finish', () => { rec.bytesOut = socket.bytesWritten - written })
+        }
+        done()
+        return
+      }
     }
     const counters = fe.route.counters
     const now = Date.now()
     counters.counters.reqTot++
     counters.reqRate.hit(now)
+    const txn = makeTxn(req, frontend)
+    const rec = logRequest(fe, request, txn, now)
+    if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request)
     if (badHost(req)) {
       reply.hijack()
       counters.counters.ereq++
       counters.counters.countResponse(400)
+      rec?.terminate('PR')
       writePage(reply.raw, pageFor(400, fe.route, null))
       return
     }
-    const txn = makeTxn(req, frontend)
+    // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
+    const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
       reply.hijack()
-      intercept(gateway, verdict, reply.raw, fe.route, null)
+      answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, reply.raw, fe.route, null) })
       return
     }
     const switched: Decision = fe.route.rules.switching(txn)
@@ -547,22 +688,21 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) { request.haproxy = appRoute; done(); return }
+      if (be === null && !always) { handToApp(request, reply, done, fe.route, received, rec); return }
     } else {
-      request.haproxy = appRoute
-      done()
+      handToApp(request, reply, done, fe.route, received, rec)
       return
     }
     reply.hijack()
     const res = reply.raw
     if (be === null || be === undefined) {
-      answer({ kind: 'none' }, res, fe.route, null)
+      answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
       return
     }
     txn.backend = be.name
     if (be.rules !== null && be.proxy.httpRequest.length > 0) {
       const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { intercept(gateway, beVerdict, res, fe.route, be); return }
+      if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return }
     }
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
@@ -571,7 +711,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       /^websocket$/i.test(req.headers.upgrade)
     const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
     try {
-      new Exchange(fe.route, be, txn, req, res, route, head, request.log).start()
+      new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
     } catch (err) {
       // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
       request.log.error({ err }, 'fastify-haproxy: forwarding failed')
@@ -602,7 +742,10 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
 export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
-    gateway.frontend(frontend)?.route.counters.accept(socket)
+    const fe = gateway.frontend(frontend)
+    if (fe === undefined) return
+    fe.route.counters.accept(socket)
+    if (fe.log?.connectLines === true) fe.log.connect(socket)
   })
 }
 
@@ -614,6 +757,8 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   if (app.hasDecorator('haproxy')) throw new FST_HAPROXY_ALREADY_REGISTERED()
   const mode = opts.defaultBackend ?? 'fallback'
   if (mode !== 'fallback' && mode !== 'always') throw optionError('defaultBackend', "must be 'fallback' or 'always'")
+  const requestLog = opts.requestLog ?? 'auto'
+  if (requestLog !== 'auto' && requestLog !== 'always' && requestLog !== 'never') throw optionError('requestLog', "must be 'auto', 'always' or 'never'")
   const log: GatewayLogger = app.log
 
   let gateway = opts.gateway
@@ -627,13 +772,18 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     } else {
       throw new FST_HAPROXY_NO_CONFIG()
     }
-    gateway = new Gateway(config, log)
+    gateway = new Gateway(config, log, requestLog)
   }
   const gw = gateway
   const frontend = pickFrontend(gw.config, opts.frontend).name
 
-  const reload = async (input: string | ParsedConfig): Promise<void> => {
-    const config = Gateway.prepare(input, log, '<config>')
+  // texts passed to reload() are read as that file: messages name it, relative paths resolve from it
+  const files = opts.configFile === undefined ? null : Array.isArray(opts.configFile) ? opts.configFile : [opts.configFile]
+  const reload = async (input?: string | ParsedConfig): Promise<void> => {
+    if (input === undefined && files === null) throw new FST_HAPROXY_RELOAD_NO_FILE()
+    const config = input === undefined
+      ? Gateway.prepare(loadConfig(files!), log)
+      : Gateway.prepare(input, log, files?.[0] ?? '<config>')
     pickFrontend(config, frontend)
     await gw.reload(config)
   }
@@ -661,12 +811,18 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       rules: gw.compile(proxy)
     })
   }
-  app.addHook('onRequest', makeHook(gw, frontend, mode === 'always', statsUris))
+  const hook = makeHook(gw, frontend, mode === 'always', statsUris, routerPathOptions(app.initialConfig))
+  app.addHook('onRequest', hook)
+  app.decorate(kGatewayHook, hook)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
-    if (owned) gw.start()
+    if (owned) {
+      // HAProxy's soft stop on app.close() (HTTP/2 sessions end with node's own GOAWAY)
+      if (app.initialConfig.http2 !== true) softStop(app.server)
+      gw.start()
+    }
   })
   if (owned) {
     app.addHook('preClose', async () => { gw.closeTunnels() })

@@ -4,18 +4,24 @@
 // first bind and extra node servers share its request handler for the others.
 
 import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyInstance, FastifyServerFactoryHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.js'
 import type { GatewayLogger } from './plugin.js'
+import { softStop } from './soft-stop.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
+import { TlsTerminator } from './tls.js'
+import { kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -28,10 +34,13 @@ interface Listener {
   app: FastifyInstance
   extra: Server[]
   key: string
+  /** The TLS setup of each `ssl` bind (by position) and its servers, recompiled on reload (renewed certificates). */
+  tls: Array<{ bind: number, terminator: TlsTerminator, servers: Server[] }>
 }
 
+/** What makes a listener's servers: a reload that changes it restarts them. */
 function bindKey (binds: Bind[]): string {
-  return binds.map(b => `${b.host}:${b.port}-${b.portEnd}`).join(',')
+  return binds.map(b => `${b.host}:${b.port}-${b.portEnd} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
 }
 
 /** `bind :80`, `*:80`, `0.0.0.0:80` → every IPv4 address as HAProxy does; `::` → dual stack. */
@@ -40,26 +49,93 @@ function listenHost (host: string): string {
   return host.startsWith('[') ? host.slice(1, -1) : host
 }
 
+/** The request handler node servers of every kind call (Fastify's, shared by the extra binds). */
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void
+
 /**
- * node's server options from the proxy's timeouts (configuration.txt §4.2): `timeout http-request`
- * bounds the request head (node answers 408), `timeout client` is socket inactivity,
- * `timeout http-keep-alive` the idle time between requests (falling back as HAProxy does).
+ * node's server for a bind (configuration.txt §5.1): plain HTTP/1; `proto h2` on a clear bind
+ * is HTTP/2 with prior knowledge; an `ssl` bind is HTTPS, with HTTP/2 when its `alpn` (or
+ * `proto h2`) offers h2 and HTTP/1.1 beside it unless `proto h2` says otherwise. Timeouts come
+ * from the proxy (§4.2): `timeout http-request` bounds the request head (node answers 408),
+ * `timeout client` is socket inactivity, `timeout http-keep-alive` the idle time between
+ * requests (falling back as HAProxy does).
  */
-function serverFactory (t: Timeouts) {
-  return (handler: FastifyServerFactoryHandler): Server => {
-    const headersTimeout = t.httpRequest ?? 0
-    const server = http.createServer({
-      headersTimeout,
-      requestTimeout: 0,
-      // node checks these timeouts on a timer; its 30 s default would make them useless
-      connectionsCheckingInterval: headersTimeout > 0 ? Math.max(50, Math.min(1000, headersTimeout / 4)) : 30_000,
-      keepAliveTimeout: t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000,
-      // the gateway answers a missing Host itself, with HAProxy's 400 page
-      requireHostHeader: false
-    }, handler as (req: IncomingMessage, res: ServerResponse) => void)
-    server.timeout = t.client ?? 0
-    return server
+function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null): Server {
+  const headersTimeout = t.httpRequest ?? 0
+  const http1 = {
+    headersTimeout,
+    requestTimeout: 0,
+    // node checks these timeouts on a timer; its 30 s default would make them useless
+    connectionsCheckingInterval: headersTimeout > 0 ? Math.max(50, Math.min(1000, headersTimeout / 4)) : 30_000,
+    keepAliveTimeout: t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000,
+    // the gateway answers a missing Host itself, with HAProxy's 400 page
+    requireHostHeader: false
   }
+  const h2Only = bind.proto === 'h2'
+  let server: Server
+  if (terminator !== null) {
+    const alpn = terminator.alpn
+    if (h2Only || alpn?.includes('h2') === true) {
+      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
+      server = Object.assign(h2, http1) as unknown as Server
+      trackSessions(h2)
+      terminator.watch(h2)
+    } else {
+      const secure = https.createServer({ ...http1, ...terminator.options }, handler)
+      terminator.watch(secure)
+      softStop(secure)
+      server = secure
+    }
+  } else if (h2Only) {
+    const h2 = http2.createServer({}, handler as unknown as Http2Handler)
+    trackSessions(h2)
+    server = h2 as unknown as Server
+  } else {
+    server = http.createServer(http1, handler)
+    softStop(server)
+  }
+  server.timeout = t.client ?? 0
+  keepHalfOpen(server)
+  return server
+}
+
+/**
+ * HTTP/2 servers have no `closeIdleConnections` (Fastify calls it when closing): sessions get
+ * a GOAWAY and end once their streams are done; HTTP/1 connections of the same TLS bind end
+ * once idle.
+ */
+function trackSessions (server: http2.Http2SecureServer | http2.Http2Server): void {
+  const sessions = new Set<http2.ServerHttp2Session>()
+  const sockets = new Set<Socket>()
+  server.on('session', (session) => {
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+  })
+  server.on('secureConnection', (socket: Socket & { alpnProtocol?: string | false }) => {
+    if (socket.alpnProtocol === 'h2') return
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  Object.assign(server, {
+    closeIdleConnections (): void {
+      for (const s of sessions) s.close()
+      for (const socket of sockets) {
+        const active = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+        if (active == null) socket.end()
+        else active.once('finish', () => socket.end())
+      }
+    }
+  })
+}
+
+/**
+ * A client that half-closes after its request still gets the answer, and the connection closes
+ * after it, as with HAProxy. node's default aborts the request on the client's FIN
+ * (`httpAllowHalfOpen`, a property of node's http.Server it does not document).
+ */
+export function keepHalfOpen (server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
 }
 
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */
@@ -71,38 +147,66 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))
 }
 
-async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: GatewayLogger): Promise<Listener> {
-  const app = Fastify({
-    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors
-    logger: quiet ? false : { level: 'warn' },
+/**
+ * A URL Fastify's router cannot decode (`/%zz`) is an ordinary request for HAProxy: it goes
+ * through the frontend's rules and on to the server unchanged.
+ */
+function routeBadUrls (app: () => FastifyInstance) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const hook = (app() as FastifyInstance & { [kGatewayHook]?: onRequestHookHandler })[kGatewayHook]
+    const refuse = (): void => { reply.code(400).send(err) }
+    if (err.code !== 'FST_ERR_BAD_URL' || hook === undefined) return refuse()
+    void hook.call(app(), request, reply, refuse)
+  }
+}
+
+async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger): Promise<Listener> {
+  const tls: Listener['tls'] = []
+  proxy.binds.forEach((bind, i) => {
+    if (bind.tls === undefined) return
+    try {
+      tls.push({ bind: i, terminator: new TlsTerminator(bind.tls, config.global.tls), servers: [] })
+    } catch (err) {
+      throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, `${bind.host}:${bind.port}`, (err as Error).message)
+    }
+  })
+  const terminator = (i: number): TlsTerminator | null => tls.find(t => t.bind === i)?.terminator ?? null
+  const first = proxy.binds[0]
+  let fastifyHandler: Handler | null = null
+  const app: FastifyInstance = Fastify({
+    frameworkErrors: routeBadUrls(() => app),
+    // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
+    // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
+    logger: quiet ? false : { level: 'warn', stream: process.stderr },
     logController: new LogController({ disableRequestLogging: true }),
-    serverFactory: serverFactory(proxy.timeouts),
+    serverFactory: (handler) => {
+      fastifyHandler = handler as Handler
+      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0))
+    },
     clientErrorHandler,
+    // requests that arrive while stopping are served (with `connection: close`), as in HAProxy
+    return503OnClosing: false,
     forceCloseConnections: 'idle'
   })
   await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always' })
   await app.ready()
   const extra: Server[] = []
-  let first = true
-  for (const bind of proxy.binds) {
-    if (bind.ssl) {
-      // serving plain HTTP where the config asks for TLS would be worse than not serving
-      log.error(`${proxy.kind} '${proxy.name}': 'bind ${bind.host}:${bind.port} ssl' is not served: fastify-haproxy does not terminate TLS (put it behind a TLS terminator, or run it embedded in an HTTPS Fastify app).`)
-      continue
-    }
+  let isFirst = true
+  for (const [i, bind] of proxy.binds.entries()) {
     for (let port = bind.port; port <= bind.portEnd; port++) {
       const host = listenHost(bind.host)
       try {
-        if (first) {
+        if (isFirst) {
           await app.listen({ host, port })
-          first = false
+          tls.find(t => t.bind === i)?.servers.push(app.server)
+          isFirst = false
           log.info(`Proxy ${proxy.name} started on ${host}:${port}.`)
           continue
         }
-        const server = http.createServer(app.server.listeners('request')[0] as http.RequestListener)
-        for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
+        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
+        tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
-        Object.assign(server, { timeout: app.server.timeout, keepAliveTimeout: app.server.keepAliveTimeout, headersTimeout: app.server.headersTimeout })
+        for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
         countConnections(gateway, proxy.name, server)
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
@@ -117,7 +221,7 @@ async function listen (gateway: Gateway, proxy: Proxy, quiet: boolean, log: Gate
       }
     }
   }
-  return { proxy, app, extra, key: bindKey(proxy.binds) }
+  return { proxy, app, extra, key: bindKey(proxy.binds), tls }
 }
 
 /** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
@@ -147,7 +251,8 @@ function servedProxies (config: ParsedConfig): Proxy[] {
 }
 
 /**
- * Serves a configuration until SIGTERM/SIGINT (graceful: requests under way finish, then exit 0).
+ * Serves a configuration until SIGTERM/SIGINT/SIGUSR1, which soft-stop it as HAProxy's SIGUSR1 does
+ * (lib/soft-stop.ts: requests under way and already received are served, then exit 0).
  * SIGHUP and SIGUSR2 reload it; a configuration with alerts is refused and the old one serves on.
  */
 export async function runGateway (files: string[], opts: GatewayRunOptions = {}): Promise<void> {
@@ -161,7 +266,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   const gateway = new Gateway(config, log)
   const listeners = new Map<string, Listener>()
   try {
-    for (const proxy of servedProxies(config)) listeners.set(proxy.name, await listen(gateway, proxy, quiet, log))
+    for (const proxy of servedProxies(config)) listeners.set(proxy.name, await listen(gateway, proxy, config, quiet, log))
   } catch (err) {
     await Promise.all([...listeners.values()].map(stop))
     await gateway.close()
@@ -198,10 +303,19 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     const wanted = new Map(servedProxies(next).map(p => [p.name, p]))
     for (const [name, l] of listeners) {
       const p = wanted.get(name)
-      if (p === undefined || bindKey(p.binds) !== l.key) { listeners.delete(name); await stop(l) }
+      if (p === undefined || bindKey(p.binds) !== l.key) { listeners.delete(name); await stop(l); continue }
+      // same binds: certificates are read again (a renewed PEM), open connections keep theirs
+      for (const t of l.tls) {
+        try {
+          t.terminator.compile(p.binds[t.bind]!.tls!, next.global.tls)
+          for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+        } catch (err) {
+          log.error(`${p.kind} '${p.name}': certificates of 'bind ${p.binds[t.bind]!.host}:${p.binds[t.bind]!.port}' not reloaded: ${(err as Error).message}`)
+        }
+      }
     }
     for (const [name, p] of wanted) {
-      if (!listeners.has(name)) listeners.set(name, await listen(gateway, p, quiet, log))
+      if (!listeners.has(name)) listeners.set(name, await listen(gateway, p, next, quiet, log))
     }
     log.info('Configuration reloaded.')
   }
@@ -220,6 +334,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     }
     const onReload = (): void => { reloading = reloading.then(reload, reload) }
     process.on('SIGTERM', shutdown)
+    process.on('SIGUSR1', shutdown)
     process.on('SIGINT', shutdown)
     process.on('SIGHUP', onReload)
     process.on('SIGUSR2', onReload)

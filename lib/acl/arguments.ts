@@ -31,8 +31,8 @@ export interface RawArg {
 
 /**
  * Splits the text between the parentheses (with the closing one and what follows in `tail`).
- * Outside quotes a backslash only escapes a quote, a comma, ')' or itself: `regsub(x,<\1>)`
- * keeps its back-reference, as with HAProxy 2.6.
+ * Outside quotes a backslash only escapes a quote, a comma, ')' or itself, inside quotes a quote
+ * or itself: `regsub(x,<\1>)` keeps its back-reference, as with HAProxy 2.6.
  */
 export function splitArgs (inner: string, tail: string): RawArg[] {
   const out: RawArg[] = []
@@ -44,7 +44,8 @@ export function splitArgs (inner: string, tail: string): RawArg[] {
     const c = inner.charCodeAt(i)
     if (quote !== 0) {
       if (c === quote) quote = 0
-      else if (c === 92 && i + 1 < inner.length) cur += inner[++i]
+      // inside quotes too, a backslash only escapes a quote or itself: `'$.my\.key'` keeps it (json_query)
+      else if (c === 92 && i + 1 < inner.length && `"'\\`.includes(inner[i + 1])) cur += inner[++i]
       else cur += inner[i]
     } else if (c === 34 || c === 39) quote = c
     else if (c === 92 && i + 1 < inner.length && `"',)\\`.includes(inner[i + 1])) cur += inner[++i]

@@ -2,13 +2,17 @@
 // compiler that binds the arguments into `(sample) => sample | null` (null: conversion failed,
 // the expression has no value). Map converters read and index their file at compile time.
 
-import { createHash } from 'node:crypto'
+import { createHash, createHmac, getHashes, timingSafeEqual } from 'node:crypto'
+
+import { xxh3 as XXH3, xxh64 as xxh64Native } from '@node-rs/xxhash'
 
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { avalanche, crc32, crc32c, djb2, sdbm, wt6, xxh32 } from './hashes.js'
 import { parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
+import { checkVarName } from './arguments.js'
+import { jsonQuery } from './json-query.js'
 import { ExprError, lowerAscii, toBool, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
 import type { HttpTxn } from './txn.js'
 
@@ -62,12 +66,49 @@ function splitter (skipEmpty: boolean): ConverterRow['compile'] {
 
 const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
-/** HAProxy's `json` converter: quotes, backslash and '/' escaped, other bytes outside 0x20–0x7e as \u00XX. */
+/** HAProxy's `json` converter: quotes, backslash and '/' escaped, other characters outside 0x20–0x7e as \uXXXX. */
+function jsonChar (code: number): string {
+  const c = String.fromCharCode(code)
+  return JSON_ESCAPES[c] ?? (code < 0x20 || code > 0x7e ? `\\u${code.toString(16).padStart(4, '0')}` : c)
+}
+
+/** `ascii`: every byte is a character. */
 function jsonEscape (s: string): string {
   let out = ''
-  for (const c of s) {
-    const code = c.charCodeAt(0)
-    out += JSON_ESCAPES[c] ?? (code < 0x20 || code > 0x7e ? `\\u${code.toString(16).padStart(4, '0')}` : c)
+  for (let i = 0; i < s.length; i++) out += jsonChar(s.charCodeAt(i))
+  return out
+}
+
+const CONTINUATION = (b: number): boolean => (b & 0xc0) === 0x80
+
+/**
+ * `utf8`, `utf8s`, `utf8p`, `utf8ps`: the bytes decoded as UTF-8. An error (bad sequence, code
+ * point in a forbidden range or above U+FFFF, overlong form) fails the conversion, or with `s`
+ * drops the character; `p` accepts overlong forms.
+ */
+function jsonUtf8 (s: string, skip: boolean, permissive: boolean): string | null {
+  let out = ''
+  for (let i = 0; i < s.length;) {
+    const b = s.charCodeAt(i) & 0xff
+    if (b < 0x80) { out += jsonChar(b); i++; continue }
+    const len = b >= 0xc0 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf8 ? 4 : 0
+    let ok = len > 0 && i + len <= s.length
+    for (let k = 1; ok && k < len; k++) ok = CONTINUATION(s.charCodeAt(i + k) & 0xff)
+    if (!ok) {
+      if (!skip) return null
+      i++
+      continue
+    }
+    let cp = b & (0xff >> (len + 1))
+    for (let k = 1; k < len; k++) cp = (cp << 6) | (s.charCodeAt(i + k) & 0x3f)
+    const overlong = cp < [0, 0, 0x80, 0x800, 0x10000][len]
+    const bad = (cp >= 0xd800 && cp <= 0xdfff) || cp > 0xffff || (overlong && !permissive)
+    i += len
+    if (bad) {
+      if (!skip) return null
+      continue
+    }
+    out += jsonChar(cp)
   }
   return out
 }
@@ -92,10 +133,13 @@ function urlEncode (s: string): string {
   return out
 }
 
-function urlDecode (s: string, plusIsSpace: boolean): string | null {
+/** `+` is a space in a form (`inForm`), else only after the first '?'. */
+function urlDecode (s: string, inForm: boolean): string | null {
   let out = ''
+  let plusIsSpace = inForm
   for (let i = 0; i < s.length; i++) {
     const c = s[i]
+    if (c === '?') plusIsSpace = true
     if (c === '%') {
       const h = s.slice(i + 1, i + 3)
       if (!/^[0-9a-fA-F]{2}$/.test(h)) return null
@@ -180,6 +224,53 @@ function mapRows (): ConverterRow[] {
   return rows
 }
 
+/**
+ * `be2dec(<separator>,<chunk_size>[,<truncate>])` and `be2hex([<separator>][,<chunk_size>][,<truncate>])`:
+ * the bytes in big-endian chunks, each printed, separated; `truncate` drops a short last chunk.
+ */
+function bigEndian (print: (chunk: string) => string, decimal: boolean): ConverterRow['compile'] {
+  return (a) => {
+    const sep = typeof a[0] === 'string' ? a[0] : ''
+    const size = intArg(a, 1, 0)
+    const truncate = intArg(a, 2, 0) !== 0
+    if (decimal && (size < 1 || size > 8)) throw new ExprError(`chunk_size out of [1..8] range (${size})`)
+    if (size < 0) throw new ExprError(`chunk_size needs to be positive (${size})`)
+    return (v) => {
+      const s = toStr(v)
+      if (size === 0) return print(s)
+      const out: string[] = []
+      for (let i = 0; i < s.length; i += size) {
+        const chunk = s.slice(i, i + size)
+        if (truncate && chunk.length < size) break
+        out.push(print(chunk))
+      }
+      return out.join(sep)
+    }
+  }
+}
+
+const hexOf = (bytes: string): string => Buffer.from(bytes, 'latin1').toString('hex').toUpperCase()
+const decimalOf = (bytes: string): string => {
+  let n = 0n
+  for (let i = 0; i < bytes.length; i++) n = (n << 8n) | BigInt(bytes.charCodeAt(i) & 0xff)
+  return n.toString()
+}
+
+/** An OpenSSL digest name, checked once (`digest`, `hmac`). */
+function digestName (name: ArgValue | undefined): string {
+  const alg = String(name ?? '').toLowerCase()
+  if (!getHashes().includes(alg)) throw new ExprError('algorithm must be a valid OpenSSL message digest name.')
+  return alg
+}
+
+/** A 64-bit hash as HAProxy prints it: signed, exact (beyond a double's precision). */
+const signed64 = (n: bigint): string => BigInt.asIntN(64, n).toString()
+
+const varOf = (t: HttpTxn, name: string): string | null => {
+  const x = t.vars?.get(name)
+  return x === undefined ? null : toStr(x)
+}
+
 const simple = (name: string, out: SampleType, fn: ConvertFn): ConverterRow =>
   ({ name, args: [], minArgs: 0, out, compile: () => fn })
 
@@ -191,7 +282,8 @@ const arith = (name: string, op: (x: number, y: number) => number | null): Conve
 const ROWS: ConverterRow[] = [
   simple('lower', 'str', (v) => lowerAscii(toStr(v))),
   simple('upper', 'str', (v) => upperAscii(toStr(v))),
-  simple('length', 'int', (v) => toStr(v).length),
+  // a binary sample read as a string stops at its first NUL byte (observed: 256 bytes from 0x00 give 0)
+  simple('length', 'int', (v) => { const s = toStr(v); const nul = s.indexOf('\0'); return nul < 0 ? s.length : nul }),
   simple('hex', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('hex').toUpperCase()),
   simple('base64', 'str', (v) => Buffer.from(toStr(v), 'latin1').toString('base64')),
   simple('b64dec', 'str', (v) => Buffer.from(toStr(v), 'base64').toString('latin1')),
@@ -227,7 +319,10 @@ const ROWS: ConverterRow[] = [
     compile: (a) => {
       const mode = typeof a[0] === 'string' && a[0] !== '' ? a[0] : 'ascii'
       if (!['ascii', 'utf8', 'utf8s', 'utf8p', 'utf8ps'].includes(mode)) throw new ExprError(`Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'`)
-      return (v) => jsonEscape(toStr(v))
+      if (mode === 'ascii') return (v) => jsonEscape(toStr(v))
+      const skip = mode.endsWith('s')
+      const permissive = mode.startsWith('utf8p')
+      return (v) => jsonUtf8(toStr(v), skip, permissive)
     }
   },
   {
@@ -329,6 +424,73 @@ const ROWS: ConverterRow[] = [
         return perSecond === 1 ? date : date.replace(' GMT', `.${((t % perSecond) + perSecond) % perSecond} GMT`)
       }
     }
+  },
+  { name: 'be2dec', args: ['str', 'int', 'int'], minArgs: 2, out: 'str', compile: bigEndian(decimalOf, true) },
+  { name: 'be2hex', args: ['str', 'int', 'int'], minArgs: 0, out: 'str', compile: bigEndian(hexOf, false) },
+  {
+    // add_item(<delim>,[<var>][,<suff>]): the delimiter only between a non-empty sample and something added
+    name: 'add_item', args: ['str', 'str', 'str'], minArgs: 1, out: 'str',
+    compile: (a) => {
+      const delim = String(a[0])
+      const name = typeof a[1] === 'string' && a[1] !== '' ? a[1] : null
+      const suffix = typeof a[2] === 'string' ? a[2] : ''
+      if (name !== null) checkVarName(name)
+      else if (suffix === '') throw new ExprError('one of the optional arguments has to be nonempty')
+      return (v, t) => {
+        const s = toStr(v)
+        const added = (name === null ? '' : varOf(t, name) ?? '') + suffix
+        return s !== '' && added !== '' ? s + delim + added : s + added
+      }
+    }
+  },
+  {
+    name: 'digest', args: ['str'], minArgs: 1, out: 'str',
+    compile: (a) => { const alg = digestName(a[0]); return (v) => createHash(alg).update(toStr(v), 'latin1').digest().toString('latin1') }
+  },
+  {
+    // hmac(<algorithm>,<key>): the key is base64, given as is or in a variable
+    name: 'hmac', args: ['str', 'str'], minArgs: 2, out: 'str',
+    compile: (a) => {
+      const alg = digestName(a[0])
+      const key = String(a[1])
+      const mac = (k: Buffer, v: Sample): string => createHmac(alg, k).update(toStr(v), 'latin1').digest().toString('latin1')
+      if (!/^(proc|sess|txn|req|res)\./.test(key)) {
+        const k = Buffer.from(key, 'base64')
+        return (v) => mac(k, v)
+      }
+      checkVarName(key)
+      return (v, t) => {
+        const k = varOf(t, key)
+        return k === null ? null : mac(Buffer.from(k, 'base64'), v)
+      }
+    }
+  },
+  {
+    // constant time when both have the same length (timingSafeEqual)
+    name: 'secure_memcmp', args: ['str'], minArgs: 1, out: 'bool',
+    compile: (a) => {
+      const name = String(a[0])
+      if (!/^(proc|sess|txn|req|res|check)\.[A-Za-z0-9._-]+$/.test(name)) throw new ExprError(`failed to register variable name '${name}'`)
+      return (v, t) => {
+        const other = varOf(t, name)
+        if (other === null) return null
+        const x = Buffer.from(toStr(v), 'latin1')
+        const y = Buffer.from(other, 'latin1')
+        return x.length === y.length && timingSafeEqual(x, y)
+      }
+    }
+  },
+  {
+    name: 'json_query', args: ['str', 'str'], minArgs: 1, out: 'any',
+    compile: (a) => { const q = jsonQuery(String(a[0]), typeof a[1] === 'string' ? a[1] : undefined); return (v) => q(toStr(v)) }
+  },
+  {
+    name: 'xxh3', args: ['int'], minArgs: 0, out: 'int',
+    compile: (a) => { const seed = BigInt.asUintN(64, BigInt(intArg(a, 0, 0))); return (v) => signed64(XXH3.xxh64(Buffer.from(toStr(v), 'latin1'), seed)) }
+  },
+  {
+    name: 'xxh64', args: ['int'], minArgs: 0, out: 'int',
+    compile: (a) => { const seed = BigInt.asUintN(64, BigInt(intArg(a, 0, 0))); return (v) => signed64(xxh64Native(Buffer.from(toStr(v), 'latin1'), seed)) }
   },
   ...mapRows()
 ]

@@ -19,6 +19,7 @@ import type { Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
+import { TLS_FETCH_ROWS } from './tls-fetches.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -124,11 +125,18 @@ function cookieFetch (res: boolean): FetchRow['compile'] {
       // `c` cookie for req.cook, while `c=; d=1` has an empty one).
       return h !== undefined && eachLine(h, header, (line) => line.length > name.length + 1 && eachCookie(line, name, test))
     }
-    const one: SampleFn = (t, r) => {
-      let last: string | null = null
-      each(t, r, (v) => { last = String(v); return false })
-      return last
-    }
+    // the last cookie of that name, or without a name the first cookie (observed on 2.6.12)
+    const one: SampleFn = name === ''
+      ? (t, r) => {
+          let first: string | null = null
+          each(t, r, (v) => { first = String(v); return true })
+          return first
+        }
+      : (t, r) => {
+          let last: string | null = null
+          each(t, r, (v) => { last = String(v); return false })
+          return last
+        }
     return { one, each }
   }
 }
@@ -267,6 +275,7 @@ const ROWS: FetchRow[] = [
   { name: 'fc_dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
   { name: 'fc_rcvd_proxy', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
   { name: 'ssl_fc', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.ssl }) },
+  ...TLS_FETCH_ROWS,
   {
     name: 'fe_id', args: [], minArgs: 0, type: 'int',
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => ids.get(t.frontend) ?? null } }
@@ -276,12 +285,38 @@ const ROWS: FetchRow[] = [
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => t.backend === '' ? null : ids.get(t.backend) ?? null } }
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
+  {
+    // the `name` of the bind that accepted the connection (found by its address and port)
+    name: 'so_name', args: [], minArgs: 0, type: 'str',
+    compile: (_a, env) => {
+      const binds = env.proxy.binds.filter((b) => b.name !== undefined)
+      return {
+        one: (t) => {
+          for (const b of binds) {
+            if (t.dstPort >= b.port && t.dstPort <= b.portEnd && (b.host === '' || b.host === '*' || b.host === '::' || b.host === '0.0.0.0' || b.host === t.dst)) return b.name!
+          }
+          return null
+        }
+      }
+    }
+  },
+  { name: 'srv_name', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.name ?? null }) },
+  { name: 'srv_id', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.id ?? null }) },
   { name: 'be_name', args: [], minArgs: 0, type: 'str', backend: true, compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
   // Internal states (§7.3.2)
   { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'always_false', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
-  { name: 'str', args: ['str'], minArgs: 1, type: 'str', compile: (a) => constant(String(a[0])) },
+  // `str` and `str()` are the empty string, as HAProxy 2.6 accepts them
+  { name: 'str', args: ['str'], minArgs: 0, type: 'str', compile: (a) => constant(String(a[0] ?? '')) },
   { name: 'int', args: ['int'], minArgs: 1, type: 'int', compile: (a) => constant(a[0] as number) },
+  {
+    name: 'bin', args: ['str'], minArgs: 1, type: 'str',
+    compile: (a) => {
+      const hex = String(a[0])
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new ExprError(`failed to parse '${hex}' as type 'binary' at position 1`)
+      return constant(Buffer.from(hex, 'hex').toString('latin1'))
+    }
+  },
   { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
   { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },
   { name: 'hostname', args: [], minArgs: 0, type: 'str', compile: () => constant(hostname()) },
@@ -360,7 +395,8 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
-  str('path', (t) => t.path),
+  // `OPTIONS *` has no path
+  str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', url),
   str('url', url),
   str('query', (t) => t.query),
@@ -462,6 +498,8 @@ export const ACL_KEYWORDS: ReadonlyMap<string, { fetch: string, match: string }>
   m.set('resp_ver', { fetch: 'res.ver', match: 'str' })
   m.set('method', { fetch: 'method', match: 'meth' })
   m.set('http_auth_group', { fetch: 'http_auth_group', match: 'group' })
+  m.set('ssl_fc_sni_end', { fetch: 'ssl_fc_sni', match: 'end' })
+  m.set('ssl_fc_sni_reg', { fetch: 'ssl_fc_sni', match: 'reg' })
   return m
 })()
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os'
 
 import type { CompileEnv } from './env.js'
 import { compileExpr, missing, parseExpr, sideError } from './expr.js'
-import { ExprError, toStr, type SampleFn, type Side } from './sample.js'
+import { ExprError, toStr, type Sample, type SampleFn, type Side } from './sample.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
 export type Format = (txn: HttpTxn, res: HttpResponseView | null) => string
@@ -40,30 +40,54 @@ const ALIASES: ReadonlyMap<string, SampleFn> = new Map<string, SampleFn>([
   ['Ts', () => Math.floor(Date.now() / 1000)]
 ])
 
-export interface CompiledFormat {
-  format: Format
-  /** The string has no `%` part: `format` returns this constant. */
-  constant: string | null
+/** A variable as a log line reads it: `undefined` means "nothing to show here" (no separator either). */
+export type FormatFn = (txn: HttpTxn, res: HttpResponseView | null) => Sample | null | undefined
+
+/** `%{+Q,-X}` flags: undefined = as `%o` set them (§8.2.6). */
+export interface FormatFlags {
+  Q?: boolean
+  X?: boolean
+  E?: boolean
 }
 
-/** Compiles a log-format string evaluated on `side` (fetches of the other side are refused). */
-export function compileFormat (text: string, env: CompileEnv, side: Side): CompiledFormat {
-  const parts: Array<string | SampleFn> = []
+export interface FormatVar {
+  /** The alias (`ci`, `HPO` …), or '' for a `%[sample]` expression. */
+  name: string
+  fn: FormatFn
+  flags: FormatFlags
+}
+
+/** A parsed log-format string: literal text and variables, in order. */
+export type FormatNode = string | FormatVar
+
+/**
+ * Parses a log-format string evaluated on `side` (fetches of the other side are refused).
+ * `aliases` are the `%xx` variables known there (log lines know more than rules do).
+ */
+export function parseFormat (text: string, env: CompileEnv, side: Side, aliases: ReadonlyMap<string, FormatFn> = ALIASES): FormatNode[] {
+  const nodes: FormatNode[] = []
   let lit = ''
   let i = 0
+  let global: FormatFlags = {}
   while (i < text.length) {
     const c = text[i]
     if (c !== '%') { lit += c; i++; continue }
     if (text[i + 1] === '%') { lit += '%'; i += 2; continue }
     i++
-    let quote = false
+    let flags: FormatFlags = global
     if (text[i] === '{') {
       const close = text.indexOf('}', i)
       if (close === -1) throw new ExprError(`missing '}' after '%{${text.slice(i + 1)}'`)
-      quote = text.slice(i + 1, close).split(/[,]/).includes('+Q')
+      flags = { ...global }
+      for (const f of text.slice(i + 1, close).split(',')) {
+        const on = f[0] === '+'
+        const name = f.slice(1)
+        if (name === 'Q' || name === 'X' || name === 'E') flags[name] = on
+      }
       i = close + 1
     }
-    let fn: SampleFn
+    let fn: FormatFn
+    let name = ''
     if (text[i] === '[') {
       let parsed
       try {
@@ -84,22 +108,41 @@ export function compileFormat (text: string, env: CompileEnv, side: Side): Compi
       i = parsed.end + 1
     } else {
       const m = /^[A-Za-z]+/.exec(text.slice(i))
-      const name = m === null ? '' : m[0]
-      const alias = ALIASES.get(name)
+      name = m === null ? '' : m[0]
+      if (name === 'o') {
+        // `%o` only carries its flags to the variables after it
+        global = flags
+        i += 1
+        continue
+      }
+      const alias = aliases.get(name)
       if (alias === undefined) {
         throw new ExprError(`no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`)
       }
       fn = alias
       i += name.length
     }
-    if (lit !== '') { parts.push(lit); lit = '' }
-    if (quote) {
-      const inner = fn
-      fn = (t, r) => { const v = inner(t, r); return v === null ? null : `"${toStr(v)}"` }
-    }
-    parts.push(fn)
+    if (lit !== '') { nodes.push(lit); lit = '' }
+    nodes.push({ name, fn, flags })
   }
-  if (lit !== '') parts.push(lit)
+  if (lit !== '') nodes.push(lit)
+  return nodes
+}
+
+export interface CompiledFormat {
+  format: Format
+  /** The string has no `%` part: `format` returns this constant. */
+  constant: string | null
+}
+
+/** Compiles a log-format string of a rule, evaluated on `side`: a missing sample inserts nothing. */
+export function compileFormat (text: string, env: CompileEnv, side: Side): CompiledFormat {
+  const parts: Array<string | SampleFn> = parseFormat(text, env, side).map((node) => {
+    if (typeof node === 'string') return node
+    const inner = node.fn
+    if (node.flags.Q !== true) return (t, r) => inner(t, r) ?? null
+    return (t, r) => { const v = inner(t, r); return v === null || v === undefined ? null : `"${toStr(v)}"` }
+  })
   if (parts.every((p) => typeof p === 'string')) {
     const s = parts.join('')
     return { format: () => s, constant: s }

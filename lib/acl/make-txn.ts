@@ -2,6 +2,7 @@
 // node request (the gateway builds its own from IncomingMessage in lib/runtime/forward.ts).
 
 import type { IncomingHttpHeaders } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 
 import type { HttpTxn } from './txn.js'
 
@@ -17,6 +18,7 @@ export interface TxnParts {
   dst?: string
   dstPort?: number
   ssl?: boolean
+  tls?: TLSSocket
   frontend?: string
 }
 
@@ -35,7 +37,8 @@ export function txnFromParts (parts: TxnParts = {}): HttpTxn {
     srcPort: parts.srcPort ?? 40000,
     dst: parts.dst ?? '127.0.0.1',
     dstPort: parts.dstPort ?? 80,
-    ssl: parts.ssl ?? false,
+    ssl: parts.ssl ?? parts.tls !== undefined,
+    tls: parts.tls ?? null,
     frontend: parts.frontend ?? 'fe',
     backend: '',
     vars: null,

@@ -9,8 +9,10 @@ import type { Proxy, Rule } from '../config/model.js'
 import { checkVarName } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { compileExpr, missing, parseExpr } from './expr.js'
+import { errorChoice } from '../errors.js'
 import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
+import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
 import { ExprError } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
@@ -263,9 +265,11 @@ function errorfilesEntry (name: string, status: number, ctx: RuleContext): strin
   return section.errorFiles[String(status)] ?? null
 }
 
+const REJECT: Decision = { kind: 'reject' }
+
 /**
  * An errorfile holds a whole HTTP response (§4.2 "errorfile"): status line, headers, body.
- * Read once; the status line's code wins over the rule's.
+ * Read once; the status line's code wins over the rule's. An empty one closes the connection.
  */
 function rawResponse (file: string, dflt: number): Decision {
   let text: string
@@ -274,6 +278,7 @@ function rawResponse (file: string, dflt: number): Decision {
   } catch {
     throw new RuleArgError(`error opening file '${file}'`)
   }
+  if (text === '') return REJECT
   const split = /\r?\n\r?\n/.exec(text)
   const head = split === null ? text : text.slice(0, split.index)
   const body = split === null ? '' : text.slice(split.index + split[0].length)
@@ -292,7 +297,7 @@ function rawResponse (file: string, dflt: number): Decision {
 function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: string[], dflt: number, deny: boolean }): Action {
   let status = opts.dflt
   let ctype: string | null = null
-  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file' | 'errorfile' | 'errorfiles', text: string } | null = null
+  let body: { kind: 'string' | 'lf-string' | 'file' | 'lf-file' | 'errorfile' | 'errorfiles' | 'default-errorfiles', text: string } | null = null
   const hdrs: Array<[string, Format]> = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
@@ -311,12 +316,16 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       if (i + 1 >= args.length) throw new RuleArgError(`'${a}' expects <${a === 'errorfile' ? 'fmt' : 'name'}> as argument`)
       if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
       body = { kind: a, text: args[++i] }
+    } else if (a === 'default-errorfiles') {
+      if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
+      body = { kind: a, text: '' }
     } else if (a === 'hdr') {
       if (i + 2 >= args.length) throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
       hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx).format])
       i += 2
     } else throw new TrailingWordError(a)
   }
+  if (body?.kind === 'default-errorfiles') return proxyErrorReply(status, ctx)
   if (body !== null && (body.kind === 'errorfile' || body.kind === 'errorfiles')) {
     const file = body.kind === 'errorfile' ? body.text : errorfilesEntry(body.text, status, ctx)
     if (file === null) {
@@ -346,6 +355,9 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     if (NO_BODY_STATUS.has(status)) throw new RuleArgError(`No body expected for ${status} responses`)
   }
   if (opts.deny && body === null && hdrs.length === 0) {
+    // an http-error reply that formats is built here; a constant one is the proxy's page
+    const choice = errorChoice(ctx.proxy, ctx.env.config, status)
+    if (choice?.kind === 'reply' && needsFormat(choice.words)) return compileReturn(choice.words, ctx, { statusWords: [], dflt: status, deny: false })
     const d: Decision = { kind: 'deny', status }
     return () => d
   }
@@ -360,6 +372,16 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)])],
     body: lfBody !== null ? lfBody(t, r) : fixedBody ?? ''
   })
+}
+
+const needsFormat = (words: readonly string[]): boolean =>
+  words.includes('lf-string') || words.includes('lf-file') || words.some((w, i) => words[i - 2] === 'hdr' && w.includes('%'))
+
+/** `return … default-errorfiles`: what the proxy answers for that status (its errorfile, http-error or HAProxy's page). */
+function proxyErrorReply (status: number, ctx: RuleContext): Action {
+  const choice = errorChoice(ctx.proxy, ctx.env.config, status)
+  if (choice?.kind === 'reply' && needsFormat(choice.words)) return compileReturn(choice.words, ctx, { statusWords: [], dflt: status, deny: false })
+  return constant({ kind: 'page', status })
 }
 
 type ActionRow = {
@@ -382,6 +404,29 @@ const regex2 = (args: string[], ctx: RuleContext): [RegExp, Format] => {
 }
 
 const constant = (d: Decision): Action => () => d
+
+const INVALID: Decision = { kind: 'invalid' }
+
+/** `normalize-uri <normalizer> [full|strict]`: HAProxy 2.6 wants `expose-experimental-directives` first. */
+function compileNormalizeUri (args: string[], ctx: RuleContext): Action {
+  // HAProxy words this one without the rule's prefix
+  if (ctx.env.config.global.experimental !== true) throw new Error("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'")
+  const name = args[0]
+  if (name === undefined || name === '') throw new RuleArgError('missing argument <normalizer>')
+  const option = NORMALIZERS.get(name)
+  if (option === undefined) throw new RuleArgError(`unknown normalizer '${name}'`)
+  const given = option !== null && args[1] === option
+  const rest = args.slice(given ? 2 : 1)
+  if (rest.length > 0) {
+    if (option !== null && !given) throw new RuleArgError(`unknown argument '${rest[0]}' for '${name}' normalizer`)
+    throw new TrailingWordError(rest[0])
+  }
+  const normalize = normalizer(name, given)
+  return (t) => {
+    keepOriginal(t)
+    return normalize(t) === 'ok' ? null : INVALID
+  }
+}
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
 const ACTIONS: Record<string, ActionRow> = {
@@ -434,6 +479,14 @@ const ACTIONS: Record<string, ActionRow> = {
       if (a[0] !== 'prometheus-exporter') throw new RuleArgError(`'${a[0]}' unknown service name.`)
       if (a.length > 1) throw new TrailingWordError(a[1])
       return constant({ kind: 'service', service: a[0] })
+    }
+  },
+  'normalize-uri': { sides: REQ, compile: compileNormalizeUri },
+  reject: {
+    sides: REQ,
+    compile: (a) => {
+      if (a.length > 0) throw new TrailingWordError(a[0])
+      return constant(REJECT)
     }
   },
   'set-status': {

@@ -2,6 +2,8 @@
 // node's IncomingMessage, read by fetches, rewritten in place by http-request rules.
 
 import type { IncomingHttpHeaders } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import type { LogRecord } from '../log/record.js'
 
 export interface HttpTxn {
   method: string
@@ -18,6 +20,8 @@ export interface HttpTxn {
   dst: string
   dstPort: number
   ssl: boolean
+  /** The client's TLS connection (for `ssl_fc_*`, `ssl_c_*`), null on clear connections. */
+  tls: TLSSocket | null
   /** Name of the frontend that accepted the request (for `%f`, `fe_name`). */
   frontend: string
   /** Backend chosen so far (for `%b`, `be_name`), '' before switching. */
@@ -26,12 +30,16 @@ export interface HttpTxn {
   vars: Map<string, string | number | boolean> | null
   /** Authenticated user name after a successful `http_auth`, else null. */
   authUser: string | null
+  /** The request's log record when its frontend logs (log-format variables read it). */
+  log?: LogRecord | null
 }
 
 /** The response as http-response rules see and rewrite it. */
 export interface HttpResponseView {
   status: number
   headers: IncomingHttpHeaders
+  /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
+  server?: { readonly name: string, readonly id: number }
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */
@@ -41,7 +49,13 @@ export type Decision =
   | { kind: 'none' }
   | { kind: 'reply', status: number, headers: Array<[string, string]>, body: string | Buffer }
   | { kind: 'deny', status: number }
+  /** The request is invalid (HAProxy's 400, counted as a failed request): `normalize-uri … strict`. */
+  | { kind: 'invalid' }
   | { kind: 'redirect', status: number, location: string, headers: Array<[string, string]> }
   | { kind: 'auth', realm: string }
   /** `http-request use-service <name>` (prometheus-exporter) */
   | { kind: 'service', service: string }
+  /** The proxy's answer for an error status (its errorfile or http-error, else HAProxy's page): `return … default-errorfiles`. */
+  | { kind: 'page', status: number }
+  /** Close the connection without answering: `http-request reject`, an empty errorfile. */
+  | { kind: 'reject' }

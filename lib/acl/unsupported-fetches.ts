@@ -36,25 +36,25 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'src_clr_gpc1', 'src_conn_cnt', 'src_conn_cur', 'src_conn_rate', 'src_get_gpc', 'src_get_gpc0', 'src_get_gpc1', 'src_get_gpt',
     'src_get_gpt0', 'src_gpc0_rate', 'src_gpc1_rate', 'src_gpc_rate', 'src_http_err_cnt', 'src_http_err_rate', 'src_http_fail_cnt', 'src_http_fail_rate',
     'src_http_req_cnt', 'src_http_req_rate', 'src_inc_gpc', 'src_inc_gpc0', 'src_inc_gpc1', 'src_kbytes_in', 'src_kbytes_out', 'src_sess_cnt',
-    'src_sess_rate', 'src_updt_conn_cnt', 'srv_conn_free', 'srv_id', 'srv_iweight', 'srv_sess_rate',
+    'src_sess_rate', 'src_updt_conn_cnt', 'srv_conn_free', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
-    'ssl_c_verify', 'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
+    'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
     'ssl_s_version', 'table_avl', 'table_cnt', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
-    'bc_err_str', 'bin', 'capture.req.hdr', 'capture.res.hdr',
+    'bc_err_str', 'capture.req.hdr', 'capture.res.hdr',
     'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
     'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type', 'last_rule_file', 'payload', 'payload_lv',
     'rdp_cookie', 'req.body', 'req.body_param', 'req.hdrs_bin', 'req.payload', 'req.payload_lv',
     'req.rdp_cookie', 'req.ssl_alpn', 'req.ssl_sni', 'req_ssl_sni', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
-    'res.hdrs_bin', 'res.payload', 'res.payload_lv', 'resp_ver', 'so_name', 'srv_name',
+    'res.hdrs_bin', 'res.payload', 'res.payload_lv', 'resp_ver', 
     'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
-    'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_der', 'ssl_c_i_dn', 'ssl_c_key_alg', 'ssl_c_notafter', 'ssl_c_notbefore',
-    'ssl_c_s_dn', 'ssl_c_serial', 'ssl_c_sha1', 'ssl_c_sig_alg', 'ssl_f_der', 'ssl_f_i_dn', 'ssl_f_key_alg', 'ssl_f_notafter',
-    'ssl_f_notbefore', 'ssl_f_s_dn', 'ssl_f_serial', 'ssl_f_sha1', 'ssl_f_sig_alg', 'ssl_fc_alpn', 'ssl_fc_cipher', 'ssl_fc_cipherlist_bin',
+    'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 
+    'ssl_c_sig_alg', 'ssl_f_key_alg', 
+    'ssl_f_sig_alg', 'ssl_fc_cipherlist_bin',
     'ssl_fc_cipherlist_hex', 'ssl_fc_cipherlist_str', 'ssl_fc_client_early_traffic_secret', 'ssl_fc_client_handshake_traffic_secret', 'ssl_fc_client_random', 'ssl_fc_client_traffic_secret_0', 'ssl_fc_early_exporter_secret', 'ssl_fc_ecformats_bin',
-    'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_protocol', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
-    'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id', 'ssl_fc_session_key', 'ssl_fc_sni', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn',
+    'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
+    'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id', 'ssl_fc_session_key', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn',
     'ssl_s_key_alg', 'ssl_s_notafter', 'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg'
   ]],
   ['ip', [
@@ -64,7 +64,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ['bool', [
     'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
     'res.cache_hit', 'res.comp', 'sc0_tracked', 'sc1_tracked', 'sc2_tracked', 'sc_tracked', 'src_is_local',
-    'ssl_bc', 'ssl_bc_is_resumed', 'ssl_c_used', 'ssl_fc_has_crt', 'ssl_fc_has_early', 'ssl_fc_has_sni', 'ssl_fc_is_resumed',
+    'ssl_bc', 'ssl_bc_is_resumed', 'ssl_fc_has_early', 
     'stopping'
   ]],
   ['meth', [
@@ -74,11 +74,11 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
 
 /** Converters of HAProxy 2.6 (§7.3.1) that this engine does not evaluate. */
 export const UNSUPPORTED_CONVERTERS: ReadonlySet<string> = new Set([
-  'add_item', 'aes_gcm_dec', 'be2dec', 'be2hex', 'cpl', 'debug', 'digest', 'fix_is_valid', 'fix_tag_value', 'hmac', 'htonl',
-  'in_table', 'json_query', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'mqtt_field_value',
-  'mqtt_is_valid', 'nbsrv', 'protobuf', 'secure_memcmp', 'srv_queue', 'strcmp', 'table_bytes_in_rate', 'table_bytes_out_rate',
+  'aes_gcm_dec', 'cpl', 'debug', 'fix_is_valid', 'fix_tag_value', 'htonl',
+  'in_table', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'mqtt_field_value',
+  'mqtt_is_valid', 'nbsrv', 'protobuf', 'srv_queue', 'strcmp', 'table_bytes_in_rate', 'table_bytes_out_rate',
   'table_conn_cnt', 'table_conn_cur', 'table_conn_rate', 'table_expire', 'table_gpc', 'table_gpc0', 'table_gpc0_rate', 'table_gpc1',
   'table_gpc1_rate', 'table_gpc_rate', 'table_gpt', 'table_gpt0', 'table_http_err_cnt', 'table_http_err_rate', 'table_http_fail_cnt',
   'table_http_fail_rate', 'table_http_req_cnt', 'table_http_req_rate', 'table_idle', 'table_kbytes_in', 'table_kbytes_out',
-  'table_server_id', 'table_sess_cnt', 'table_sess_rate', 'table_trackers', 'ungrpc', 'utime', 'xxh3', 'xxh64'
+  'table_server_id', 'table_sess_cnt', 'table_sess_rate', 'table_trackers', 'ungrpc', 'utime'
 ])

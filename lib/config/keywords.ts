@@ -8,7 +8,8 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { Condition, CookiePersistence, Loc, Proxy, ServerOptions, Timeouts } from './model.js'
+import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
+import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
 
@@ -263,8 +264,8 @@ export const OPTIONS: Record<string, OptionRow> = table({
   clitcpka: flag('DFL', inert('TCP keep-alive is left to Node')),
   contstats: flag('DFL', LOGGING),
   'disable-h2-upgrade': flag('DFL', inert('HTTP/2 is not offered')),
-  'dontlog-normal': flag('DFL', LOGGING),
-  dontlognull: flag('DFL', LOGGING),
+  'dontlog-normal': flag('DFL', 'yes'),
+  dontlognull: flag('DFL', 'yes'),
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
   'http-buffer-request': flag('DFLB', inert('request bodies are streamed to the server')),
@@ -276,15 +277,25 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'http-server-close': connMode('server-close'),
   'http-use-proxy-header': flag('DFL', CONNECTIONS),
   httpclose: connMode('close'),
-  httplog: { where: 'DFL', negatable: false, takesArgs: true, support: LOGGING, apply: (c, a) => { if (a[2] !== undefined && a[2] !== 'clf') c.alert("keyword 'httplog' only supports option 'clf'."); else tooMany(c, a, 2, 'option httplog') } },
-  httpslog: { where: 'DFL', negatable: false, support: LOGGING },
+  httplog: {
+    where: 'DFL',
+    negatable: false,
+    takesArgs: true,
+    support: 'yes',
+    apply: (c, a) => {
+      if (a[2] !== undefined && a[2] !== 'clf') return c.alert("keyword 'httplog' only supports option 'clf'.")
+      tooMany(c, a, 2, 'option httplog')
+      c.proxy.logFormat = a[2] === 'clf' ? CLF_FORMAT : HTTPLOG_FORMAT
+    }
+  },
+  httpslog: { where: 'DFL', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = HTTPSLOG_FORMAT } },
   'idle-close-on-response': flag('DFL', CONNECTIONS),
   'independent-streams': flag('DFLB', CONNECTIONS),
   'ldap-check': check(),
   'external-check': check(),
   'log-health-checks': flag('DLB', 'yes'),
-  'log-separate-errors': flag('DFL', LOGGING),
-  logasap: flag('DFL', LOGGING),
+  'log-separate-errors': flag('DFL', 'yes'),
+  logasap: flag('DFL', 'yes'),
   'mysql-check': check(true),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: {
@@ -313,7 +324,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'tcp-smart-accept': flag('DFL', inert('socket tuning is left to Node')),
   'tcp-smart-connect': flag('DLB', inert('socket tuning is left to Node')),
   tcpka: { where: 'DFLB', negatable: false, support: inert('TCP keep-alive is left to Node') },
-  tcplog: { where: 'DFLB', negatable: false, support: LOGGING },
+  tcplog: { where: 'DFLB', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = TCPLOG_FORMAT } },
   transparent: flag('DLB', inert('no transparent proxying')),
   forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyForwardFor },
   httpchk: { where: 'DLB', negatable: false, takesArgs: true, support: 'yes', apply: applyHttpchk },
@@ -685,8 +696,9 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
     c.alert(`errorfile : error opening file '${args[2]}'.`)
     return null
   }
-  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading.
-  if (!/^HTTP\/\d\.\d \d{3}/.test(head)) {
+  // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading. An empty
+  // one (`/dev/null`) means: close the connection without answering.
+  if (head !== '' && !/^HTTP\/\d\.\d \d{3}/.test(head)) {
     c.alert(`errorfile : '${args[2]}': unable to parse headers (error offset: 0)`)
     return null
   }
@@ -703,7 +715,7 @@ export function isReadableFile (file: string): boolean {
 
 const applyErrorfile: Apply = (c, args) => {
   const file = errorFileArg(c, args)
-  if (file !== null) c.proxy.errorFiles[args[1]!] = file
+  if (file !== null) c.proxy.errorSources.push({ kind: 'errorfile', code: args[1]!, file })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,6 +737,9 @@ const applyBind: Apply = (c, args) => {
 export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts: string[]): void {
   let ssl = false
   let withCert = false
+  let name: string | undefined
+  let proto: string | undefined
+  const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
   for (let i = 0; i < opts.length; i++) {
     const k = opts[i]!
     const n = BIND_OPTIONS[k]
@@ -737,7 +752,16 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       return
     }
     if (k === 'ssl') ssl = true
+    if (k === 'name') name = opts[i + 1]
     if (k === 'crt' || k === 'crt-list') withCert = true
+    if (k === 'proto') {
+      if (opts[i + 1] !== 'h2' && opts[i + 1] !== 'h1') {
+        c.alert(`'bind ${spec}' in section '${c.section}' : 'proto' :  unknown MUX protocol '${opts[i + 1]}'`)
+        return
+      }
+      proto = opts[i + 1]
+    }
+    if (TLS_BIND_OPTIONS.has(k)) tls.options[k] = n > 0 ? opts[i + 1]! : ''
     if ((k === 'ssl-min-ver' || k === 'ssl-max-ver') && !TLS_VERSIONS.includes(opts[i + 1]!)) {
       c.alert(`'bind ${spec}' in section '${c.section}' : '${opts[i + 1]}' : unknown ssl/tls version`)
       return
@@ -757,6 +781,9 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
         else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
+      if (k === 'crt') tls.crts.push(c.path(based))
+      else if (k === 'crt-list') tls.crtLists.push(c.path(based))
+      else tls.options[k] = c.path(based)
     }
     i += n
   }
@@ -770,7 +797,9 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
       continue
     }
-    const bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc }
+    const bind: Bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
+    if (proto !== undefined) bind.proto = proto
+    if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
     c.proxy.binds.push(bind)
   }
@@ -794,6 +823,11 @@ export function unknownBindOption (words: string[], table: Record<string, number
 export const BINDS_WITHOUT_CERT = new WeakMap<object, string>()
 
 const TLS_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
+
+/** Bind options lib/tls.ts reads (besides `crt` and `crt-list`). */
+const TLS_BIND_OPTIONS = new Set(('alpn npn ssl-min-ver ssl-max-ver ciphers ciphersuites curves ecdhe verify strict-sni prefer-client-ciphers ' +
+  'no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-tls-tickets ' +
+  'ca-ignore-err crt-ignore-err no-ca-names').split(' '))
 
 /** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
 function certHasKey (file: string): boolean {
@@ -1046,13 +1080,13 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   balance: row('DLB', 'yes', { apply: applyBalance }),
   bind: row('FL', 'yes', { apply: applyBind }),
   'bind-process': row('DFLB', 'args', { apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") }),
-  capture: row('FL', { inert: 'captures only feed logs', notice: true }, { apply: applyCapture }),
+  capture: row('FL', 'yes', { apply: applyCapture }),
   'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
   compression: row('DFLB', unsupported('compresses responses')),
   cookie: row('DLB', 'args', { apply: applyCookie }),
-  declare: row('FL', inert('captures only feed logs'), { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section" }),
+  declare: row('FL', 'yes', { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", apply: applyDeclare }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
   default_backend: row('DFL', 'yes', { max: 1, apply: applyDefaultBackend }),
   description: row('FLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } }),
@@ -1072,7 +1106,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
   'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
-  'http-error': row('DFLB', unsupported('defines the response sent for an error status')),
+  'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
   'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
   'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } }),
@@ -1080,10 +1114,10 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
   'ignore-persist': row('LB', unsupported('skips persistence on a condition')),
   'load-server-state-from-file': row('DLB', 'yes', { apply: applyLoadServerState }),
-  log: row('DFLB', LOGGING, { apply: (c, a) => { if (c.kwm === 'std' && !(a[1] === 'global' && a[2] === undefined)) checkLogTarget(a, c.alert, c.env) } }),
-  'log-format': row('DFL', LOGGING),
-  'log-format-sd': row('DFL', LOGGING),
-  'log-tag': row('DFLB', LOGGING),
+  log: row('DFLB', 'yes', { apply: applyLog }),
+  'log-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormat = formatArg(c, a) } }),
+  'log-format-sd': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormatSd = formatArg(c, a) } }),
+  'log-tag': row('DFLB', 'yes', { apply: (c, a) => { if (a[1] === undefined) c.alert("'log-tag' expects a tag for use in syslog."); else c.proxy.logTag = a[1] } }),
   'max-keep-alive-queue': row('DLB', inert('connection reuse is left to undici')),
   maxconn: row('DFL', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'maxconn' expects an integer argument."); c.proxy.maxconn = atoi(a[1]) } }),
   mode: row('DFLB', 'yes', { max: 1, apply: applyMode }),
@@ -1112,8 +1146,8 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'tcp-response': row('D!LB', 'args', { capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: applyTcpRules }),
   timeout: row('DFLB', 'args', { apply: applyTimeout }),
   transparent: row('DLB', inert('no transparent proxying'), { max: 0 }),
-  'unique-id-format': row('DFL', inert('no unique IDs are generated')),
-  'unique-id-header': row('DFL', unsupported('adds a unique ID header to requests')),
+  'unique-id-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.uniqueIdFormat = formatArg(c, a) } }),
+  'unique-id-header': row('DFL', 'yes', { apply: (c, a) => { if (a[1] === undefined) c.alert("'unique-id-header' expects an argument."); else c.proxy.uniqueIdHeader = a[1] } }),
   use_backend: row('FL', 'yes', { apply: applyUseBackend }),
   'use-server': row('LB', unsupported('sends requests to a named server on a condition')),
   'use-fcgi-app': row('LB', unsupported('talks FastCGI to the servers'), { defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section" }),
@@ -1234,7 +1268,15 @@ function applyCookie (c: ProxyCtx, args: string[]): void {
 function applyErrorfiles (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert('errorfiles : expects <name> as argument.')
   for (const code of args.slice(2)) if (!ERRORFILE_CODES.includes(code)) return c.alert(`errorfiles : status code '${atoi(code)}' not handled.`)
-  c.proxy.errorFilesSection = args[1]
+  c.proxy.errorSources.push({ kind: 'errorfiles', section: args[1], codes: args.slice(2), loc: c.loc })
+}
+
+/** `http-error status <code> …` (§4.2): the reply is checked when the rules are compiled. */
+function applyHttpError (c: ProxyCtx, args: string[]): void {
+  if (args[1] !== 'status') return c.alert(`'http-error': expects 'status' as first argument, but got '${args[1] ?? ''}'`)
+  const code = args[2] ?? ''
+  if (!ERRORFILE_CODES.includes(code)) return c.alert(`'http-error': status code '${atoi(code)}' not handled.`)
+  c.proxy.errorSources.push({ kind: 'http-error', code, words: args.slice(3), loc: c.loc })
 }
 
 /** `monitor-uri <uri>` (§4.2): only a frontend answers it (a backend's is ignored with a warning). */
@@ -1317,9 +1359,41 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
-  if (sub !== 'cookie' && sub !== 'request' && sub !== 'response') {
-    c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+  if (sub === 'cookie') {
+    if (args[3] !== 'len' || !(atoi(args[4] ?? '') > 0)) return c.alert("'capture cookie' expects <cookie_name> 'len' <len>.")
+    c.proxy.captureCookie = { name: args[2] ?? '', len: atoi(args[4]!) }
+    return
   }
+  if (sub !== 'request' && sub !== 'response') return c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.")
+  if (args[2] !== 'header' || args[3] === undefined || args[4] !== 'len' || !(atoi(args[5] ?? '') > 0)) {
+    return c.alert(`'capture ${sub} header' expects <header name> 'len' <len>.`)
+  }
+  const slots = sub === 'request' ? c.proxy.requestCaptures : c.proxy.responseCaptures
+  slots.push({ header: args[3].toLowerCase(), len: atoi(args[5]!) })
+}
+
+/** `declare capture request|response len <n>` (§4.2): a slot for `http-request capture … id`. */
+function applyDeclare (c: ProxyCtx, args: string[]): void {
+  if (args[1] !== 'capture') return c.alert("unknown declaration type '" + (args[1] ?? '') + "' (supports 'capture')")
+  const sub = args[2]
+  if ((sub !== 'request' && sub !== 'response') || args[3] !== 'len' || !(atoi(args[4] ?? '') > 0)) {
+    return c.alert("'declare capture' expects 'request' or 'response' then 'len' <length>.")
+  }
+  (sub === 'request' ? c.proxy.requestCaptures : c.proxy.responseCaptures).push({ header: null, len: atoi(args[4]!) })
+}
+
+/** `log global`, `log <target> …`, `no log` (§4.2 log). */
+function applyLog (c: ProxyCtx, args: string[]): void {
+  if (c.kwm !== 'std') { c.proxy.logs = []; return }
+  if (args[1] === 'global' && args[2] === undefined) { c.proxy.logs.push('global'); return }
+  const target = parseLogTarget(args, c.alert, c.env, c.loc)
+  if (target !== null) c.proxy.logs.push(target)
+}
+
+/** The format string of `log-format` & co.: one word (several are joined, as HAProxy 1.x read them). */
+function formatArg (c: ProxyCtx, args: string[]): string {
+  if (args[1] === undefined) c.alert(`'${args[0] ?? ''}' expects an argument.`)
+  return args.slice(1).join(' ')
 }
 
 function applyId (c: ProxyCtx, args: string[]): void {
@@ -1366,9 +1440,11 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify server-state-file server-state-base'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
+  ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
+  ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
-  ...rows(inert('logging goes through the Fastify logger'), 'log log-send-hostname log-tag'),
+  ...rows('yes', 'log log-send-hostname log-tag'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
@@ -1381,7 +1457,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
 export function globalSupport (kw: string): Support {
   const row = GLOBAL_SUPPORT[kw]
   if (row !== undefined) return row
-  if (kw.startsWith('tune.ssl') || kw.startsWith('ssl-')) return inert('TLS is configured on the Fastify server')
+  if (kw.startsWith('tune.ssl') || kw.startsWith('ssl-')) return inert("node's TLS (OpenSSL) keeps its own settings for this")
   if (kw.startsWith('tune.')) return inert('HAProxy tuning does not apply to Node')
   return inert('no equivalent in Node')
 }
@@ -1460,51 +1536,113 @@ export const GLOBAL_REMOVED: Record<string, string> = table({
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
 /** `log ... format <f>` (§3.1 log). */
-const LOG_FORMATS = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
+const LOG_FORMATS: LogFraming[] = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
 
-/** Syslog levels for `log` (src/log.c log_levels). */
-const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
+/** Syslog levels, emerg (0) to debug (7). */
+export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
 
-/** Syslog facilities for `log` (src/log.c log_facilities). */
+/** Syslog facilities, in their numeric order (kern = 0 … local7 = 23). */
 const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
 
-/** `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log); false after an alert. */
-export function checkLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>): boolean {
+/**
+ * `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log):
+ * the target, or null after an alert.
+ */
+export function parseLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>, loc: Loc): LogTarget | null {
   const t = args[1]
   let i = 2
+  let maxLen = 1024
+  let format: LogFraming = 'local'
+  let sample: LogTarget['sample'] = null
   while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') {
-    if (args[i] === 'format' && !LOG_FORMATS.includes(args[i + 1] ?? '')) {
-      alert(`log : unknown log format '${args[i + 1] ?? ''}'`)
-      return false
+    const value = args[i + 1] ?? ''
+    if (args[i] === 'format') {
+      if (!LOG_FORMATS.includes(value as LogFraming)) {
+        alert(`log : unknown log format '${value}'`)
+        return null
+      }
+      format = value as LogFraming
+    } else if (args[i] === 'len') {
+      const n = atoi(value)
+      if (!(n >= 80 && n <= 65535)) {
+        alert(`log : invalid log length '${value}', must be between 80 and 65535`)
+        return null
+      }
+      maxLen = n
+    } else {
+      sample = parseLogSample(value)
+      if (sample === null) {
+        alert(`log : invalid sample '${value}', expected <ranges>:<size>`)
+        return null
+      }
     }
     i += 2
   }
   const facility = args[i]
   if (!t || !facility) {
     alert('log : expects <address> and <facility> or global as arguments')
-    return false
+    return null
   }
   if (!LOG_FACILITIES.includes(facility)) {
     alert(`log : unknown log facility '${facility}'`)
-    return false
+    return null
   }
   for (const [j, what] of [[i + 1, 'optional log level'], [i + 2, 'optional minimum log level']] as const) {
     if (args[j] !== undefined && !LOG_LEVELS.includes(args[j]!)) {
       alert(`log : unknown ${what} '${args[j]}'`)
-      return false
+      return null
     }
   }
   if (args[i + 3] !== undefined) {
     alert(`log : cannot handle unexpected argument '${args[i + 3]}'.`)
-    return false
+    return null
   }
-  if (t === 'stdout' || t === 'stderr' || t.startsWith('/') || t.includes('@')) return true
+  const target: LogTarget = {
+    kind: 'udp',
+    address: '',
+    port: 514,
+    format,
+    maxLen,
+    sample,
+    facility: LOG_FACILITIES.indexOf(facility),
+    level: args[i + 1] === undefined ? 7 : LOG_LEVELS.indexOf(args[i + 1]!),
+    minLevel: args[i + 2] === undefined ? 0 : LOG_LEVELS.indexOf(args[i + 2]!),
+    loc
+  }
+  if (t === 'stdout' || t === 'fd@1') return { ...target, kind: 'stdout' }
+  if (t === 'stderr' || t === 'fd@2') return { ...target, kind: 'stderr' }
+  if (t.startsWith('ring@')) {
+    alert(`log : '${t}': ring buffers are not supported by fastify-haproxy (log to stdout, stderr, a UDP address or a unix socket).`)
+    return null
+  }
   const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env })
   if (!a.ok) {
     alert(`log : ${a.error}`)
-    return false
+    return null
   }
-  return true
+  const addr = a.value
+  if (addr.family === 'unix' || addr.family === 'abns') return { ...target, kind: 'unix', address: addr.host }
+  if (addr.family === 'fd' || addr.family === 'sockpair') {
+    alert(`log : '${t}': only fd@1 and fd@2 (stdout, stderr) are supported by fastify-haproxy.`)
+    return null
+  }
+  return { ...target, address: addr.host, port: addr.hasPort ? addr.port : 514 }
+}
+
+/** `sample 1,3:5` / `sample 2-4:10` (§4.2 log sample). */
+function parseLogSample (text: string): LogTarget['sample'] {
+  const m = /^([0-9,-]+):(\d+)$/.exec(text)
+  if (m === null) return null
+  const size = Number(m[2])
+  const ranges: Array<[number, number]> = []
+  for (const part of m[1]!.split(',')) {
+    const [lo, hi = lo] = part.split('-')
+    const a = Number(lo)
+    const b = Number(hi)
+    if (!(a >= 1 && b >= a && b <= size)) return null
+    ranges.push([a, b])
+  }
+  return size > 0 ? { ranges, size } : null
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,9 +60,39 @@ export interface Bind {
   /** Last port of a range (`bind :8080-8082`), same as port otherwise. */
   portEnd: number
   ssl: boolean
+  /** `proto h2`: HTTP/2 only (with prior knowledge on a clear bind). */
+  proto?: string
+  /** The TLS options of the line (§5.1), paths resolved; set on `ssl` binds. */
+  tls?: BindTls
   /** True when the address came from the section line (HAProxy 1.x syntax). */
   legacy: boolean
+  /** The `name` option (`so_name`). */
+  name?: string
   loc: Loc
+}
+
+/** A bind line's TLS options as written (§5.1); lib/tls.ts turns them into node's contexts. */
+export interface BindTls {
+  /** `crt` files or directories, absolute, in line order (the first certificate is the default). */
+  crts: string[]
+  /** `crt-list` files, absolute. */
+  crtLists: string[]
+  /** Where a crt-list's relative certificate paths start: `crt-base`, else the config's directory. */
+  crtListBase: string
+  /** Version and cipher options (`ssl-min-ver TLSv1.2`, `no-tlsv11`, `ciphers …`, `alpn h2,http/1.1`, `verify required` …): name → value ('' for flags). */
+  options: Record<string, string>
+}
+
+/** `ssl-default-bind-*` / `ssl-default-server-*` and `ssl-dh-param-file` (§3.1). */
+export interface GlobalTls {
+  bindOptions: string[]
+  bindCiphers?: string
+  bindCiphersuites?: string
+  bindCurves?: string
+  serverOptions: string[]
+  serverCiphers?: string
+  serverCiphersuites?: string
+  dhParamFile?: string
 }
 
 export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down'
@@ -176,6 +206,39 @@ export interface StatsConfig {
 
 export type ProxyKind = 'frontend' | 'backend' | 'listen'
 
+/** How a `log` target frames its lines (configuration.txt §3.1 log `format`). */
+export type LogFraming = 'rfc3164' | 'rfc5424' | 'short' | 'raw' | 'local' | 'priority' | 'timed' | 'iso'
+
+/**
+ * A `log` target (configuration.txt §3.1 and §4.2 `log`): `stdout` / `stderr`, a UDP syslog
+ * server, or a unix datagram socket; syslog facility and levels as numbers (local0 = 16,
+ * emerg = 0 … debug = 7).
+ */
+export interface LogTarget {
+  kind: 'stdout' | 'stderr' | 'udp' | 'unix'
+  /** The host (udp) or socket path (unix); '' for stdout / stderr. */
+  address: string
+  /** udp only (514 when not given). */
+  port: number
+  format: LogFraming
+  /** `len`: longest line sent, the rest is cut (default 1024). */
+  maxLen: number
+  /** `sample <ranges>:<size>`: only lines whose rank (1-based, modulo size) is in a range go out. */
+  sample: { ranges: Array<[number, number]>, size: number } | null
+  facility: number
+  /** The least severe level sent (debug = 7 by default). */
+  level: number
+  /** Lines more severe than this are sent at this level (0 = unchanged). */
+  minLevel: number
+  loc: Loc
+}
+
+/** `capture request|response header <name> len <n>` or a `declare capture` slot (header null). */
+export interface CaptureSlot {
+  header: string | null
+  len: number
+}
+
 /**
  * `cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [preserve] [httponly] [secure]
  * [domain <d>]*` (configuration.txt §4.2 cookie): a request whose cookie `name` holds a usable
@@ -243,10 +306,11 @@ export interface Proxy {
   httpConnectionMode?: 'keep-alive' | 'server-close' | 'close' | 'tunnel'
   /** Other `option` flags that were set (name → true, `no option x` → false). */
   options: Record<string, boolean>
-  /** `errorfile <code> <file>` → absolute path. */
-  errorFiles: Record<string, string>
-  /** `errorfiles <name>` naming an `http-errors` section. */
-  errorFilesSection?: string
+  /**
+   * `errorfile`, `errorfiles` and `http-error` lines in order, the defaults section's first: for
+   * each status the last one that gives it wins (§4.2; http_errors.vtc).
+   */
+  errorSources: ErrorSource[]
   stats: StatsConfig | null
   /**
    * `monitor-uri <uri>` (§4.2; frontend/listen, inherited from defaults): a request whose URI is
@@ -258,6 +322,20 @@ export interface Proxy {
   monitorUri: string | null
   /** `monitor fail if|unless <cond>` lines in order (§4.2; not in defaults): any match turns the monitor answer into 503. */
   monitorFail: Condition[]
+  /** `log` lines in order, `'global'` for `log global`; `no log` empties it. */
+  logs: Array<LogTarget | 'global'>
+  /** The log format (log-format text, or the one of option httplog/tcplog/httpslog); null: HAProxy's "Connect from" line. */
+  logFormat: string | null
+  /** `log-format-sd`: the structured-data part of rfc5424 lines. */
+  logFormatSd: string | null
+  logTag?: string
+  /** `capture request header` lines and `declare capture request` slots, in order (their ids). */
+  requestCaptures: CaptureSlot[]
+  responseCaptures: CaptureSlot[]
+  /** `capture cookie <name> len <n>`. */
+  captureCookie: { name: string, len: number } | null
+  uniqueIdFormat: string | null
+  uniqueIdHeader: string | null
 }
 
 export interface UserlistUser {
@@ -284,14 +362,32 @@ export interface HttpErrorsSection {
   errorFiles: Record<string, string>
 }
 
+/**
+ * Where a proxy's answer for an error status comes from: `errorfile <code> <file>` (an empty
+ * file: the connection is closed without an answer), `errorfiles <name> [<code> …]`, or
+ * `http-error status <code> …` (the words after the code, as `http-request return` takes them).
+ */
+export type ErrorSource =
+  | { kind: 'errorfile', code: string, file: string }
+  | { kind: 'errorfiles', section: string, codes: string[], loc: Loc }
+  | { kind: 'http-error', code: string, words: string[], loc: Loc }
+
 export interface GlobalSettings {
   maxconn?: number
   /** `node` (stats page), `description` */
   node?: string
   description?: string
+  /** `expose-experimental-directives`: allows `http-request normalize-uri`. */
+  experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
   stats: { timeout?: number, sockets: StatsSocket[] }
+  /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
+  logs: LogTarget[]
+  logTag?: string
+  /** `log-send-hostname [name]`: the host name put in syslog headers. */
+  logSendHostname?: string
+  tls?: GlobalTls
   /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
   serverStateFile?: string
   serverStateBase?: string

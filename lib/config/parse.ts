@@ -3,13 +3,14 @@
 // every problem becomes a located Diagnostic and parsing goes on with the next line, as HAProxy.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { GlobalSettings, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
-  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, checkLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
   OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx
 } from './keywords.js'
 
@@ -65,7 +66,7 @@ function dnsName (host: string): boolean {
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 class ConfigParser {
   readonly diags = new DiagnosticList()
-  readonly global: GlobalSettings = { ignored: [], stats: { sockets: [] } }
+  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: { sockets: [] }, logs: [], tls: { bindOptions: [], serverOptions: [] } }
   readonly proxies: Proxy[] = []
   readonly userlists: Userlist[] = []
   readonly httpErrors: HttpErrorsSection[] = []
@@ -591,6 +592,7 @@ class ConfigParser {
         g.maxconn = atoi(args[1])
         return
       case 'node': g.node = args[1] ?? ''; return
+      case 'expose-experimental-directives': g.experimental = true; return
       case 'description': g.description = args.slice(1).join(' '); return
       case 'crt-base': this.crtBase = args[1]; return
       case 'ssl-server-verify':
@@ -606,7 +608,27 @@ class ConfigParser {
         if (!args[1]) return alert("'server-state-file' expects a file name as argument.")
         g.serverStateFile = args[1]
         return
+      case 'ssl-default-bind-options': g.tls.bindOptions = args.slice(1); return
+      case 'ssl-default-server-options': g.tls.serverOptions = args.slice(1); return
+      case 'ssl-default-bind-ciphers': g.tls.bindCiphers = args[1]; return
+      case 'ssl-default-bind-ciphersuites': g.tls.bindCiphersuites = args[1]; return
+      case 'ssl-default-bind-curves': g.tls.bindCurves = args[1]; return
+      case 'ssl-default-server-ciphers': g.tls.serverCiphers = args[1]; return
+      case 'ssl-default-server-ciphersuites': g.tls.serverCiphersuites = args[1]; return
       case 'stats': return this.globalStats(args, loc)
+      case 'log': {
+        if (kwm !== 'std') { g.logs = []; return }
+        const target = parseLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env, loc)
+        if (target !== null) g.logs.push(target)
+        return
+      }
+      case 'log-tag':
+        if (!args[1]) return alert("'log-tag' expects a tag for use in syslog.")
+        g.logTag = args[1]
+        return
+      case 'log-send-hostname':
+        g.logSendHostname = args[1] ?? hostname()
+        return
     }
     if (!this.globalChecked(kw, args, loc)) return
     const support = globalSupport(kw)
@@ -624,7 +646,6 @@ class ConfigParser {
         if (!args[1]) return alert(`'${kw}' expects a ${kw} name.`)
         if (!systemName(kw === 'user' ? '/etc/passwd' : '/etc/group', args[1])) return alert(`cannot find ${kw} id for '${args[1]}' (0:Success)`)
         return true
-      case 'log': return checkLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env)
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
@@ -635,6 +656,7 @@ class ConfigParser {
         return true
       case 'ssl-dh-param-file':
         if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        this.global.tls.dhParamFile = this.path(args[1])
         return true
       case 'lua-load': case 'lua-load-per-thread':
         if (!args[1]) return alert(`'${kw}' expects a file name as parameter.`)
@@ -960,10 +982,18 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     forwardFor: null,
     httpCheck: null,
     options: {},
-    errorFiles: {},
+    errorSources: [],
     stats: null,
     monitorUri: null,
-    monitorFail: []
+    monitorFail: [],
+    logs: [],
+    logFormat: null,
+    logFormatSd: null,
+    requestCaptures: [],
+    responseCaptures: [],
+    captureCookie: null,
+    uniqueIdFormat: null,
+    uniqueIdHeader: null
   }
 }
 
@@ -990,8 +1020,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
-  p.errorFiles = { ...d.errorFiles }
-  if (d.errorFilesSection !== undefined) p.errorFilesSection = d.errorFilesSection
+  p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri
   // Stats settings are shared with the defaults; `stats admin` / `stats http-request` are not allowed there.
   p.stats = d.stats === null ? null : { ...d.stats, auth: d.stats.auth.map(a => ({ ...a })), scope: [...d.stats.scope], admin: null, httpRequest: [], loc }
@@ -1000,6 +1029,12 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.acls = d.acls.map(a => structuredClone(a))
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
+  p.logs = [...d.logs]
+  p.logFormat = d.logFormat
+  p.logFormatSd = d.logFormatSd
+  if (d.logTag !== undefined) p.logTag = d.logTag
+  p.uniqueIdFormat = d.uniqueIdFormat
+  p.uniqueIdHeader = d.uniqueIdHeader
   return p
 }
 

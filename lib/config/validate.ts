@@ -48,8 +48,10 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')
-    if (p.errorFilesSection !== undefined && !config.httpErrors.some(h => h.name === p.errorFilesSection)) {
-      d.alert(`proxy '${p.name}': unable to find http-errors section '${p.errorFilesSection}'.`, p.loc)
+    for (const e of p.errorSources) {
+      if (e.kind === 'errorfiles' && !config.httpErrors.some(h => h.name === e.section)) {
+        d.alert(`proxy '${p.name}': unable to find http-errors section '${e.section}'.`, p.loc)
+      }
     }
     if (p.stats !== null && p.stats.httpRequest.length > 0 && p.stats.auth.length > 0) {
       d.alert(`proxy '${p.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`)

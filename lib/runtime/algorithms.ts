@@ -302,7 +302,7 @@ function hdrKey (args: string[]): KeyFn {
  */
 function expressionKey (args: string[], proxy: Proxy): KeyFn {
   const env: CompileEnv = {
-    config: { files: [], global: { ignored: [], stats: { sockets: [] } }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
+    config: { files: [], global: { ignored: [], stats: { sockets: [] }, logs: [] }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
     proxy,
     files: new FileCache(),
     userlist: () => undefined,

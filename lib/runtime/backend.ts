@@ -7,6 +7,7 @@
 
 import type { HttpTxn } from '../acl/txn.js'
 import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
+import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
 import { createBalancer, effectiveWeight, isMapBased, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
 
@@ -284,7 +285,7 @@ export class ServerRuntime implements ServerView, LbServer {
       if (wasDown) b.logWarn(`${who} was DOWN and now enters maintenance.`)
       else {
         this.chkdown++
-        b.logWarn(`${who} is going DOWN for maintenance${b.tail(this, false, moved)}.`)
+        b.logWarn(`${who} is going DOWN for maintenance${b.tail(this, false, moved)}.`, LOG_ALERT)
       }
     } else if (prev === 'maint') {
       // Leaving maintenance: UP at once, checks restart from "falls at the first failure".
@@ -430,7 +431,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.setOp('down', now)
     this.chkdown++
     const moved = this.refresh()
-    this.backend.logWarn(`${this.who()} is DOWN${this.reason(result)}${this.backend.tail(this, false, moved)}.`)
+    this.backend.logWarn(`${this.who()} is DOWN${this.reason(result)}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
     this.backend.settle(now)
   }
 
@@ -567,16 +568,19 @@ export class Backend implements BackendView {
   /** `timeout queue`, else `timeout connect` (configuration.txt §4.2), else none. */
   readonly timeoutQueue: number | undefined
   private readonly log: Logger | null
+  /** The backend's own `log` targets, at syslog levels. */
+  private readonly syslog: ((level: number, msg: string) => void) | null
   private initialWeights: number[]
   private seq = 0
   private downSince = 0
   private downTotal = 0
 
-  constructor (readonly proxy: Proxy, opts: { log?: Logger } = {}) {
+  constructor (readonly proxy: Proxy, opts: { log?: Logger, syslog?: (level: number, msg: string) => void } = {}) {
     const now = Date.now()
     this.name = proxy.name
     this.id = proxy.id
     this.log = opts.log ?? null
+    this.syslog = opts.syslog ?? null
     this.lastChange = now
     this.timeoutQueue = proxy.timeouts.queue ?? proxy.timeouts.connect
     this.logHealthChecks = proxy.options['log-health-checks'] === true
@@ -821,8 +825,10 @@ export class Backend implements BackendView {
       : `. ${lb.srvAct} active and ${lb.srvBck} backup servers left.${onBackup} ${srv.served} sessions active, ${moved} requeued, ${srv.queue.length} remaining in queue`
   }
 
-  logWarn (msg: string): void {
+  /** A server state message: to the process's log, and at `level` to the backend's targets (notice by default, as HAProxy). */
+  logWarn (msg: string, level = LOG_NOTICE): void {
     this.log?.warn(msg)
+    this.syslog?.(level, msg)
   }
 
   /** After any server change: the backend's own UP/DOWN state (backend.c set_backend_down). */
@@ -835,7 +841,9 @@ export class Backend implements BackendView {
       this.downSince = now
       if (!report) return
       this.chkdown++
-      this.log?.error(`backend '${this.name}' has no server available!`)
+      const msg = `backend '${this.name}' has no server available!`
+      this.log?.error(msg)
+      this.syslog?.(LOG_EMERG, msg)
     } else if (this.downSince > 0) {
       this.downTotal += now - this.downSince
       this.downSince = 0

@@ -10,8 +10,9 @@
 import diagnostics from 'node:diagnostics_channel'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
@@ -21,11 +22,13 @@ import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
-  FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, HTX_START_LINE, HTX_VERSION, htxResponseBytes
+  FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, FST_HAPROXY_UNSENDABLE_REQUEST, HTX_START_LINE, HTX_VERSION, htxResponseBytes
 } from '../errors.js'
 import type { ErrorPage, ErrorPages } from '../errors.js'
 import { RateCounter, TrafficCounters } from './state.js'
 import type { FrontendView } from './state.js'
+import type { LogRecord } from '../log/record.js'
+import { stampAccept } from '../log/logger.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
@@ -41,6 +44,8 @@ export interface ProxiedRoute extends RequestRoute {
 
 /** Counters of a frontend or listen section (its FRONTEND row in the stats). */
 export class FrontendCounters implements FrontendView {
+  /** Client connections open in the process, every frontend together (the logs' `%ac`). */
+  static active = 0
   readonly counters = new TrafficCounters()
   connTot = 0
   readonly connRate = new RateCounter()
@@ -63,12 +68,60 @@ export class FrontendCounters implements FrontendView {
     this.connRate.hit(now)
     c.rate.hit(now)
     if (++c.scur > c.smax) c.smax = c.scur
-    socket.once('close', () => { c.scur-- })
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { c.scur--; FrontendCounters.active-- })
   }
 }
 
-/** undici's verdicts on the request itself: retrying cannot change them. */
-const REQUEST_ERRORS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_ABORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'])
+/**
+ * Whose doing an undici error is (every code undici 7 defines, lib/core/errors.js, and the system
+ * errors of a connection). Only `server` errors count against a server (econ, eresp, passive
+ * checks); a `request` error is the client's (400, counted on the frontend); `gateway` errors are
+ * the gateway's own doing (an abort it asked for, a pool it closed, features it does not use).
+ */
+export type ErrorSide = 'server' | 'request' | 'gateway'
+
+export const UNDICI_ERROR_SIDES: Readonly<Record<string, ErrorSide>> = {
+  // the connection to the server, or its answer
+  UND_ERR_CONNECT_TIMEOUT: 'server',
+  UND_ERR_HEADERS_TIMEOUT: 'server',
+  UND_ERR_BODY_TIMEOUT: 'server',
+  UND_ERR_HEADERS_OVERFLOW: 'server', // an answer head larger than undici's maxHeaderSize
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'server',
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: 'server',
+  UND_ERR_SOCKET: 'server', // "other side closed" and resets
+  UND_ERR_RESPONSE: 'server',
+  UND_ERR_INFO: 'server', // an unexpected 1xx
+  // refused before anything was sent, for what the request holds (its target, a header a rule
+  // made, its method), or a request body shorter or longer than it announced
+  UND_ERR_INVALID_ARG: 'request',
+  UND_ERR_NOT_SUPPORTED: 'request',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'request',
+  // the gateway's doing: its own aborts (client gone, retry, http-response verdict, its timers),
+  // pools closed on reload or stop, and parts of undici it does not use
+  UND_ERR_ABORT: 'gateway',
+  UND_ERR_ABORTED: 'gateway',
+  UND_ERR_DESTROYED: 'gateway',
+  UND_ERR_CLOSED: 'gateway',
+  UND_ERR_INVALID_RETURN_VALUE: 'gateway',
+  UND_ERR_BPL_MISSING_UPSTREAM: 'gateway',
+  UND_ERR_REQ_RETRY: 'gateway',
+  UND_ERR_PRX_TLS: 'gateway',
+  UND_ERR_MAX_ORIGINS_REACHED: 'gateway',
+  UND_ERR_SOCKS5: 'gateway',
+  UND_ERR_WS_MESSAGE_SIZE_EXCEEDED: 'gateway',
+  UND_ERR: 'gateway'
+}
+
+/**
+ * The side of any error code: the table above, else llhttp's verdicts on the answer (HPE_*) and
+ * system or TLS errors of the connection (ECONNREFUSED, ECONNRESET, ETIMEDOUT, certificate
+ * errors...) are the server's.
+ */
+export function errorSide (code: string): ErrorSide {
+  return UNDICI_ERROR_SIDES[code] ?? 'server'
+}
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // Balance algorithms HAProxy classes as hash-based (BE_LB_KIND_HI): a failed server is not left
 // at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
@@ -203,7 +256,7 @@ export interface FrontendRoute {
 // Requests as the routing engine sees them
 
 /** node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
-function plainAddress (addr: string | undefined): string {
+export function plainAddress (addr: string | undefined): string {
   if (addr === undefined) return ''
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }
@@ -222,22 +275,38 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   }
   const q = url.indexOf('?', start)
   const socket = req.socket
+  const ssl = (socket as { encrypted?: boolean }).encrypted === true
   return {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
-    headers: req.headers,
+    headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
     srcPort: socket.remotePort ?? 0,
     dst: plainAddress(socket.localAddress),
     dstPort: socket.localPort ?? 0,
-    ssl: (socket as { encrypted?: boolean }).encrypted === true,
+    ssl,
+    tls: ssl ? socket as TLSSocket : null,
     frontend,
     backend: '',
     vars: null,
-    authUser: null
+    authUser: null,
+    log: null
   }
+}
+
+/**
+ * An HTTP/2 request's headers as HAProxy's H2 mux hands them on (RFC 9113 §8.3.1): without the
+ * pseudo-headers, `:authority` as Host when the request has none; node already joined the
+ * cookie fields with '; '.
+ */
+function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {}
+  for (const name in headers) if (name.charCodeAt(0) !== 58 /* : */) out[name] = headers[name]
+  const authority = headers[':authority']
+  if (out.host === undefined && typeof authority === 'string') out.host = authority
+  return out
 }
 
 /**
@@ -268,9 +337,31 @@ export function badHost (req: IncomingMessage): boolean {
 // Answers the gateway makes itself
 
 export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[]): void {
-  if (res.headersSent) { res.destroy(); return }
-  res.writeHead(page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
+  if (res.headersSent || page.silent === true) { res.destroy(); return }
+  writeHead(res, page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
   res.end(page.body)
+}
+
+/** Headers HTTP/2 forbids in a message (RFC 9113 §8.2.2): the connection's own. */
+const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
+
+/**
+ * The head of an answer, on HTTP/1 as given; on HTTP/2 (node's Http2ServerResponse) without
+ * reason phrase and connection-level headers, as HAProxy's H2 mux sends it.
+ */
+export function writeHead (res: ServerResponse, status: number, reason: string | undefined, headers: string[]): void {
+  if (res.req?.httpVersionMajor !== 2) {
+    if (reason === undefined) res.writeHead(status, headers)
+    else res.writeHead(status, reason, headers)
+    return
+  }
+  const h2: string[] = []
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase()
+    if (H2_FORBIDDEN.has(name) || (name === 'te' && headers[i + 1] !== 'trailers')) continue
+    h2.push(name, headers[i + 1]!)
+  }
+  res.writeHead(status, h2)
 }
 
 /** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
@@ -297,7 +388,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       headers.push('content-length', String(body.length))
       status = decision.status
       out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers) + body.length
-      res.writeHead(status, headers)
+      writeHead(res, status, undefined, headers)
       res.end(body)
       break
     }
@@ -307,7 +398,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       if (UNCACHEABLE_REDIRECTS.has(status)) headers.push('cache-control', 'no-cache')
       for (const [k, v] of decision.headers) headers.push(k, v)
       out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers)
-      res.writeHead(status, headers)
+      writeHead(res, status, undefined, headers)
       res.end()
       break
     }
@@ -331,6 +422,29 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
         if (from.server !== null) from.server.counters.dresp++
       }
       const page = pageFor(status, fe, be)
+      out = page.htxBytes
+      writePage(res, page)
+      break
+    }
+    case 'page': {
+      const page = pageFor(decision.status, fe, be)
+      status = page.status
+      out = page.htxBytes
+      writePage(res, page)
+      break
+    }
+    case 'reject': {
+      // closed without an answer: a denied request, no response to count
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.destroy()
+      return
+    }
+    case 'invalid': {
+      status = 400
+      fe.counters.counters.ereq++
+      const page = pageFor(400, fe, be)
       out = page.htxBytes
       writePage(res, page)
       break
@@ -418,12 +532,48 @@ function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
         if (name === 'transfer-encoding') continue
         break
     }
-    if (typeof v === 'string') out.push(name, v)
-    else for (const x of v) out.push(name, x)
+    if (typeof v === 'string') out.push(name, sendableValue(v))
+    else for (const x of v) out.push(name, sendableValue(x))
   }
   if (ff !== null && ff.applies(h, txn.src)) {
     // a separate line after the client's own (which it may have forged), as HAProxy does
     out.push(ff.header, txn.src)
+  }
+  return out
+}
+
+// What undici refuses in a header value and in a path (lib/core/util.js headerCharRegex,
+// lib/core/request.js invalidPathRegex). Only rules put such characters there (node's parser
+// refuses them from clients), e.g. `set-header X %[url_param(q),url_dec]`.
+const UNSENDABLE_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+const UNSENDABLE_PATH = /[^\x21-\xff]/
+
+/**
+ * HAProxy 2.6.12 sends CR, LF, NUL and the other controls a rule puts in a header value as %XX
+ * (upper-case hex; a tab stays), which is what the server gets here too. Characters beyond
+ * latin1 are sent as their UTF-8 bytes, %-encoded.
+ */
+export function sendableValue (v: string): string {
+  return UNSENDABLE_VALUE.test(v) ? percentEncode(v, UNSENDABLE_VALUE) : v
+}
+
+/** The same for a request target a rule rewrote (HAProxy sends a space as it is; undici cannot). */
+export function sendablePath (p: string): string {
+  return UNSENDABLE_PATH.test(p) ? percentEncode(p, UNSENDABLE_PATH) : p
+}
+
+/** undici sends origin-form (`/…`) and absolute-form (`http://…`) targets only. */
+function sendableTarget (url: string): boolean {
+  return url.charCodeAt(0) === 47 || url.startsWith('http://') || url.startsWith('https://')
+}
+
+function percentEncode (s: string, unsendable: RegExp): string {
+  let out = ''
+  for (const ch of s) {
+    if (!unsendable.test(ch)) { out += ch; continue }
+    for (const byte of Buffer.from(ch, ch.charCodeAt(0) > 0xff ? 'utf8' : 'latin1')) {
+      out += '%' + (byte < 16 ? '0' : '') + byte.toString(16).toUpperCase()
+    }
   }
   return out
 }
@@ -540,6 +690,9 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
 
 type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
 
+/** The termination state of a client abort, by phase (configuration.txt §8.5: CQ, CC, CH, CD). */
+const CLIENT_ABORT: Record<Phase, string> = { queue: 'CQ', connect: 'CC', wait: 'CH', body: 'CD', done: 'CD' }
+
 /**
  * One proxied request. `start()` picks a server; undici calls the handler methods below.
  * Retries (§4.2 retries, retry-on conn-failure) happen only while nothing was sent to a
@@ -580,7 +733,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly route: ProxiedRoute | null,
     private readonly upgradeHead: Buffer | null,
     /** The request's logger: HAProxy's 502/503/504 answers are logged there with their cause. */
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    /** The request's access-log record when its frontend logs: timings, bytes, termination. */
+    private readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
@@ -591,8 +746,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (++c.scur > c.smax) c.smax = c.scur
     const h = req.headers
     const cl = h['content-length']
-    this.hasBody = (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
+    this.hasBody = req.httpVersionMajor === 2
+      // HTTP/2 frames the body itself: there is one unless the HEADERS frame ended the stream
+      ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
+      : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
     this.headIn = requestHeadBytes(req)
+    if (rec !== null) {
+      rec.backend = be.name
+      rec.bytesIn += this.headIn
+    }
     fe.counters.counters.bin += this.headIn
     c.bin += this.headIn
     // rules may have rewritten the path or query: rebuild the URI only then
@@ -601,32 +763,50 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.url = orig === target || (orig.charCodeAt(0) !== 47 && orig.endsWith(target) &&
       orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
       ? orig // unchanged, absolute-form kept as HAProxy forwards it
-      : target
+      : sendablePath(target)
     // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
-    if (be.cookie !== null) this.direct = be.cookie.request(txn)
+    if (be.cookie !== null) {
+      this.direct = be.cookie.request(txn)
+      if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
+    }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
     if (upgradeHead === null) res.once('close', () => this.clientClosed())
   }
 
   start (exclude: ServerRuntime | null = null): void {
+    if (this.server === null && !sendableTarget(this.url)) {
+      // `OPTIONS *` and other targets that are not a path: HAProxy forwards them, undici cannot
+      this.refuse(new Error(`undici sends only origin-form and absolute-form targets, not "${this.url}"`))
+      return
+    }
     const direct = this.direct
     const picked = direct !== null ? this.be.backend.acquireServer(direct) : this.be.backend.acquire(this.txn, exclude)
     if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
-      (picked as Promise<ServerRuntime | null>).then(s => this.assigned(s), () => this.assigned(null))
+      const rec = this.rec
+      if (rec !== null) rec.beQueue = this.be.backend.queue.length
+      ;(picked as Promise<ServerRuntime | null>).then(s => this.assigned(s, true), () => this.assigned(null, true))
     } else {
       this.assigned(picked as ServerRuntime | null)
     }
   }
 
-  private assigned (server: ServerRuntime | null): void {
+  private assigned (server: ServerRuntime | null, queued = false): void {
     if (this.phase === 'done') {
       if (server !== null) this.be.backend.release(server)
       return
     }
+    const rec = this.rec
+    if (rec !== null && rec.tw < 0) rec.tw = Date.now() - rec.start
     if (server === null) {
-      // no usable server, or `timeout queue` expired: 503 (the queue's "sQ" as well)
+      // no usable server (SC), or `timeout queue` expired (sQ): 503
+      rec?.terminate(queued ? 'sQ' : 'SC')
       this.fail(503)
       return
+    }
+    if (rec !== null) {
+      rec.server = server.name
+      rec.serverAddr = server.host
+      rec.serverPort = server.port
     }
     const prev = this.server
     if (prev !== null && prev !== server) {
@@ -668,6 +848,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     connecting = this
     this.tConnect = Date.now()
     const ctime = this.tConnect - this.tAttempt
+    if (this.rec !== null) this.rec.tc = ctime
     this.server!.counters.ctime.add(ctime)
     this.be.backend.counters.ctime.add(ctime)
   }
@@ -683,6 +864,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const res = this.res
     const rtime = Date.now() - this.tConnect
+    const rec = this.rec
+    if (rec !== null) rec.tr = rtime
     this.server!.counters.rtime.add(rtime)
     this.be.backend.counters.rtime.add(rtime)
     this.server!.observe('http-status', status)
@@ -691,7 +874,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.countOut(headOut)
     const beRules = this.be.rules
     if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
-      const view: HttpResponseView = { status, headers: headerObject(headers) }
+      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
       const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
         (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
       if (verdict !== null) {
@@ -701,13 +884,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.finish()
         // the server's own status counts on its row; the verdict's on the frontend and backend
         this.server!.counters.countResponse(status)
+        rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
         answer(verdict, res, this.fe, this.be, this)
         return false
       }
       status = view.status
       headers = flatten(view.headers)
     }
-    if (this.be.cookie !== null) this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
+    if (this.be.cookie !== null) {
+      const set = this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
+      if (rec !== null) rec.cookie = rec.cookie[0]! + set
+    }
+    if (rec !== null) {
+      rec.status = status
+      if (rec.keepHeaders) rec.resHeaders = headers
+    }
     this.phase = 'body'
     this.bodyless = status === 304 || status === 204
     this.resume = resume
@@ -720,13 +911,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
-    res.writeHead(status, statusText, headers)
+    writeHead(res, status, statusText, headers)
     return true
   }
 
   // undici 7 passes the chunk it wrote (request.js onBodySent); its typings say a size
   onBodySent (chunk: Buffer | string | number): void {
     const n = typeof chunk === 'number' ? chunk : chunk.length
+    if (this.rec !== null) this.rec.bytesIn += n
     this.fe.counters.counters.bin += n
     this.be.backend.counters.bin += n
     const server = this.server
@@ -790,6 +982,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.phase === 'body') {
       // the answer was already under way: all that can be done is cut the client off
+      this.rec?.terminate(code === 'UND_ERR_BODY_TIMEOUT' ? 'sD' : 'SD')
       server.counters.srvAbrt++
       this.be.backend.counters.srvAbrt++
       this.phase = 'done'
@@ -805,19 +998,32 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
       server.observe('timeout')
+      this.rec?.terminate('sH')
       server.counters.eresp++
       this.be.backend.counters.eresp++
       this.fail(504, err)
       return
     }
+    const side = errorSide(code)
+    if (side === 'gateway') {
+      // not the server's doing (its pool closed under it on a stop): an answer, no blame
+      this.fail(502, err)
+      return
+    }
+    if (side === 'request') {
+      if (this.req.destroyed && !this.req.complete) this.clientAborted()
+      else this.refuse(err)
+      return
+    }
     // nothing reached the server before onConnect: refused, unreachable, timed out or a failed
     // TLS handshake, all "conn-failure" for retry-on (§4.2 retry-on)
     const retryOn = this.be.retryOn
-    const connectFailed = this.phase === 'connect' && !REQUEST_ERRORS.has(code)
+    const connectFailed = this.phase === 'connect'
     const closed = this.phase === 'wait' && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
     // a reused keep-alive connection the server had closed: nothing was processed
     const staleConnection = closed && this.reused && !this.hasBody && IDEMPOTENT.has(this.txn.method)
     if (connectFailed && !retryOn.connFailure) {
+      this.rec?.terminate(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC' : 'SC')
       server.observe('conn-error')
       server.counters.econ++
       this.be.backend.counters.econ++
@@ -832,14 +1038,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     if (this.req.destroyed && !this.req.complete) {
-      // the client went away while its body was being sent
-      this.fe.counters.counters.cliAbrt++
-      this.phase = 'done'
-      this.finish()
-      this.res.destroy()
+      this.clientAborted()
       return
     }
     // an invalid, truncated or empty answer (llhttp errors, "other side closed")
+    this.rec?.terminate('SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
@@ -853,6 +1056,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private retry (cause: Error, timedOut: boolean, l7 = false): void {
     const server = this.server!
     if (this.retriesLeft <= 0 || this.req.destroyed) {
+      this.rec?.terminate(this.req.destroyed ? 'CC' : timedOut ? 'sC' : 'SC')
       server.counters.econ++
       this.be.backend.counters.econ++
       this.fail(503, cause)
@@ -860,6 +1064,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const attempt = this.be.retries - this.retriesLeft + 1
     this.retriesLeft--
+    if (this.rec !== null) this.rec.retries++
     this.abortUpstream = null
     if (l7) {
       server.counters.wretr++
@@ -869,6 +1074,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (redispatch !== null && this.chooseRedispatch(redispatch.interval, attempt)) {
       this.phase = 'queue'
       this.held = false
+      if (this.rec !== null) this.rec.redispatched = true
       this.be.backend.release(server)
       // a redispatched request is no longer the cookie's: the answer gets the new server's cookie
       this.direct = null
@@ -911,6 +1117,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private clientClosed (): void {
     if (this.phase === 'done' || this.res.writableFinished) return
+    this.rec?.terminate(CLIENT_ABORT[this.phase])
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
     this.abortUpstream?.()
@@ -918,7 +1125,39 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish()
   }
 
+  /** The client went away while its body was being sent. */
+  private clientAborted (): void {
+    this.rec?.terminate('CH')
+    this.fe.counters.counters.cliAbrt++
+    this.phase = 'done'
+    this.finish()
+    this.res.destroy()
+  }
+
+  /**
+   * A request that cannot be sent for what it holds: the client's error, HAProxy's 400, counted
+   * as a bad request on the frontend and never against the server or its health.
+   */
+  private refuse (cause: Error): void {
+    if (this.rec !== null) {
+      this.rec.status = 400
+      this.rec.terminate('PR')
+    }
+    this.phase = 'done'
+    this.finish()
+    const c = this.fe.counters.counters
+    c.ereq++
+    c.countResponse(400)
+    const err = new FST_HAPROXY_UNSENDABLE_REQUEST({ cause })
+    this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: 400 ${err.message}`)
+    if (this.upgradeHead !== null) { this.req.socket.destroy(); return }
+    const page = pageFor(400, this.fe, this.be)
+    c.bout += page.htxBytes
+    writePage(this.res, page)
+  }
+
   private fail (status: 502 | 503 | 504, cause?: Error): void {
+    if (this.rec !== null) this.rec.status = status
     this.phase = 'done'
     this.finish()
     this.count(status)
@@ -939,11 +1178,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private logFailure (status: 502 | 503 | 504, cause: Error | undefined): void {
     const Failure = status === 502 ? FST_HAPROXY_BAD_GATEWAY : status === 504 ? FST_HAPROXY_GATEWAY_TIMEOUT : FST_HAPROXY_NO_SERVER
     const err = cause === undefined ? new Failure() : new Failure({ cause })
-    this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: ${status} ${err.message}`)
+    const backend = this.be.proxy.name
+    const server = this.server?.name ?? null
+    // one line per failure (an unreachable server is routine for a gateway); the error object,
+    // with its stack and cause, at debug level only
+    const why = cause === undefined ? '' : ` (${cause.message})`
+    this.log.warn({ code: err.code, backend, server }, `fastify-haproxy: ${status} ${backend}/${server ?? '-'}: ${err.message}${why}`)
+    this.log.debug({ err, backend, server }, `fastify-haproxy: ${status} ${err.code}`)
   }
 
   /** Response bytes (`bout`) on the frontend, backend and server rows. */
   private countOut (n: number): void {
+    if (this.rec !== null) this.rec.bytesOut += n
     const server = this.server
     if (server !== null) server.counters.bout += n
     this.be.backend.counters.bout += n

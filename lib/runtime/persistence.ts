@@ -26,6 +26,11 @@ export class CookieRule {
   /** `insert`: the Set-Cookie value for each server; servers without a cookie value get `remove`. */
   private readonly inserted = new Map<ServerRuntime, string>()
   private readonly remove: string
+  /**
+   * What the last request() saw, as the access log's 3rd `%tsc` character (§8.5): N no cookie,
+   * I a value naming no server, D its server is down, V valid.
+   */
+  requestState: 'N' | 'I' | 'D' | 'V' = 'N'
 
   constructor (ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>) {
     this.name = ck.name
@@ -58,6 +63,7 @@ export class CookieRule {
    */
   request (txn: HttpTxn): ServerRuntime | null {
     const header = txn.headers.cookie
+    this.requestState = 'N'
     if (header === undefined || !header.includes(this.name)) return null
     const parts = header.split(';')
     let chosen: ServerRuntime | null = null
@@ -76,9 +82,13 @@ export class CookieRule {
       const id = delim < 0 ? value : value.slice(0, delim)
       // only the first occurrence counts; an empty value never names a server
       if (!seen && id !== '') {
-        for (const srv of this.byValue.get(id) ?? []) {
-          if (srv.op !== 'down' && srv.admin !== 'maint') { chosen = srv; break }
+        const named = this.byValue.get(id)
+        this.requestState = named === undefined ? 'I' : 'D'
+        for (const srv of named ?? []) {
+          if (srv.op !== 'down' && srv.admin !== 'maint') { chosen = srv; this.requestState = 'V'; break }
         }
+      } else if (!seen) {
+        this.requestState = 'I'
       }
       seen = true
       if (delim >= 0) {
@@ -102,9 +112,11 @@ export class CookieRule {
    * server's own Set-Cookie of the cookie is removed (`insert`, or `indirect` when the cookie
    * chose the server), rewritten (`rewrite`) or prefixed (`prefix`), unless `preserve`; then
    * `insert` adds the server's cookie when the request was not sent by it, with
-   * `Cache-control: private` for `nocache` on a cacheable answer.
+   * `Cache-control: private` for `nocache` on a cacheable answer. Returns the access log's 4th
+   * `%tsc` character: I inserted, R rewritten, D deleted, P kept as the server sent it, N none.
    */
-  response (headers: string[], server: ServerRuntime, direct: boolean, method: string, status: number): void {
+  response (headers: string[], server: ServerRuntime, direct: boolean, method: string, status: number): 'I' | 'R' | 'D' | 'P' | 'N' {
+    let state: 'R' | 'D' | 'P' | 'N' = 'N'
     let found = false
     let cacheable = this.mode === 'insert' && this.nocache && !direct && (method === 'GET' || method === 'HEAD') && CACHEABLE_STATUSES.has(status)
     const cache: CacheFacts = { cacheable, freshness: false, validator: false, nullMaxAge: false }
@@ -118,26 +130,30 @@ export class CookieRule {
       // the first name=value pair is the cookie, the rest its attributes
       if (eq < 0 || (semi >= 0 && semi < eq) || v.slice(0, eq).trim() !== this.name) continue
       found = true
+      state = 'P'
       if (this.preserve) continue
       if (this.mode === 'insert' || (direct && this.indirect)) {
         headers.splice(i, 2)
         i -= 2
         found = false
+        state = 'D'
         continue
       }
       const own = this.values.get(server)
       if (own === undefined) continue
+      state = 'R'
       const valueEnd = semi < 0 ? v.length : semi
       if (this.mode === 'rewrite') headers[i + 1] = `${v.slice(0, eq + 1)}${own}${v.slice(valueEnd)}`
       else if (this.mode === 'prefix') headers[i + 1] = `${v.slice(0, eq + 1)}${own}${DELIM}${v.slice(eq + 1)}`
     }
-    if (this.mode !== 'insert' || direct || (found && this.preserve)) return
+    if (this.mode !== 'insert' || direct || (found && this.preserve)) return state
     headers.push('set-cookie', this.inserted.get(server) ?? this.remove)
     if (cacheable) {
       if (cache.nullMaxAge) cache.cacheable = false
       cacheable = cache.cacheable && (cache.freshness || cache.validator)
       if (cacheable) headers.push('cache-control', 'private')
     }
+    return 'I'
   }
 }
 

@@ -87,6 +87,38 @@ export function matchesStatsUri (uri: string, url: string): boolean {
   return requestTarget(url).startsWith(uri)
 }
 
+/**
+ * Routes the stats page on the raw request target, as HAProxy selects it, never on the decoded
+ * path find-my-way matched: the stats routes carry this constraint, so `/%68aproxy_stats` does
+ * not reach them (it goes where HAProxy sends it) and `stats uri /admin?stats` leaves `/admin` to
+ * the app or the backends. The derived value is the target itself; a route's store answers when
+ * its `stats uri` is a prefix of it (the longest one wins).
+ */
+type ConstraintStrategy = Parameters<FastifyInstance['addConstraintStrategy']>[0]
+type ConstraintEntry = Parameters<ReturnType<ConstraintStrategy['storage']>['set']>[1]
+
+const statsUriConstraint: ConstraintStrategy = {
+  name: 'haproxyStatsUri',
+  storage () {
+    const byUri = new Map<string, ConstraintEntry>()
+    let longestFirst: string[] = []
+    return {
+      get (target: unknown) {
+        if (typeof target !== 'string') return null
+        for (const uri of longestFirst) if (target.startsWith(uri)) return byUri.get(uri) ?? null
+        return null
+      },
+      set (uri: unknown, entry: ConstraintEntry) {
+        byUri.set(String(uri), entry)
+        longestFirst = [...byUri.keys()].sort((a, b) => b.length - a.length)
+      }
+    }
+  },
+  deriveConstraint (req) {
+    return requestTarget(req.url ?? '')
+  }
+}
+
 export function parseStatsRequest (rest: string): StatsRequest {
   let format: StatsFormat = 'html'
   if (rest.includes(';csv')) format = 'csv'
@@ -178,8 +210,6 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
   type StatsRequestState = FastifyRequest & { [kTxn]?: HttpTxn }
 
   app.addHook('onRequest', (request, reply, done) => {
-    // find-my-way matched a decoded, normalised path; HAProxy compares the raw bytes
-    if (!matchesStatsUri(uri, request.raw.url ?? '')) { reply.callNotFound(); return }
     if (needsTxn && rules !== undefined) {
       const txn = makeTxn(request.raw, proxy.name)
       ;(request as StatsRequestState)[kTxn] = txn
@@ -237,12 +267,14 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
     }
   }
 
-  // The prefix as routes: the path part exactly, and everything under it when the prefix has no query.
+  // The prefix as routes: the path part exactly, and everything under it when the prefix has no
+  // query; the constraint keeps them to targets that start with the raw prefix.
   const qm = uri.indexOf('?')
   const path = qm >= 0 ? uri.slice(0, qm) : uri
   const urls = qm >= 0 ? [path] : [path, path + '*']
+  if (!app.hasConstraintStrategy(statsUriConstraint.name)) app.addConstraintStrategy(statsUriConstraint)
   for (const url of urls) {
-    app.route({ method: ['GET', 'HEAD', 'POST'], url, exposeHeadRoute: false, handler })
+    app.route({ method: ['GET', 'HEAD', 'POST'], url, exposeHeadRoute: false, constraints: { [statsUriConstraint.name]: uri }, handler })
   }
 }
 

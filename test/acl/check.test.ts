@@ -180,8 +180,8 @@ test('haproxy -c agrees with every verdict', { skip: haproxyInstalled ? false : 
  */
 describe('fetches and converters HAProxy has and fastify-haproxy does not evaluate', () => {
   const cases: Array<[string, string]> = [
-    ['acl x ssl_fc_sni -i a.test', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_sni' is not supported by fastify-haproxy."],
-    ['acl x ssl_fc_sni_end .test', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_sni_end' is not supported by fastify-haproxy."],
+    ['acl x ssl_fc_use_keysize gt 128', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_use_keysize' is not supported by fastify-haproxy."],
+    ['acl x ssl_bc_alpn_end h2', "error detected while parsing ACL 'x' : fetch method 'ssl_bc_alpn_end' is not supported by fastify-haproxy."],
     ['acl x sc_http_req_rate(0) gt 10', "error detected while parsing ACL 'x' : fetch method 'sc_http_req_rate' is not supported by fastify-haproxy."],
     ['http-request deny if { req.body_len gt 10 }', "error detected while parsing an 'http-request deny' condition : fetch method 'req.body_len' is not supported by fastify-haproxy."],
     ['http-request set-header x %[url_ip]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <url_ip]> : fetch method 'url_ip' is not supported by fastify-haproxy."],

@@ -43,6 +43,32 @@ const basic = (cred: string): Record<string, string> => ({ authorization: `Basic
 
 const CASES: Case[] = [
   {
+    name: 'url_dec (+ after ?), json(utf8*), length of binary, bin(), cookies without a name',
+    config: `frontend fe
+  http-request return status 200 content-type text/plain lf-string "u0=%[url,url_dec] u1=%[url,url_dec(1)] j=%[str(\\xE0),json(utf8)] js=%[str(-\\xE0-\\xC3\\xA9),json(utf8s)] jp=%[str(\\xC1\\x81),json(utf8p)] ja=%[str(\\xE0),json] l=%[bin(00414243),length] l1=%[bin(00414243),bytes(1),length] b=%[bin(414243)] c=%[req.cook()] cv=%[req.cook_val()] cx=%[req.cook(x)]"
+`,
+    requests: [
+      [get('/bla+%20?foo%3Dbar%2B42+42%20', { cookie: 'c1=7; x=1; c3=22; x=2' }), { status: 200, body: 'u0=/bla+ ?foo=bar+42 42  u1=/bla  ?foo=bar+42 42  j= js=--\\u00e9 jp=A ja=\\u00e0 l=0 l1=3 b=ABC c=7 cv=7 cx=2' }]
+    ]
+  },
+  {
+    name: 'add_item, be2dec, be2hex, digest, hmac, secure_memcmp, xxh3, xxh64, json_query and str()',
+    config: `frontend fe
+  http-request set-var(txn.v) str(VV)
+  http-request set-var(txn.e) str()
+  http-request set-var(txn.k) str(my_super_secret_long_key),base64
+  http-request set-var(txn.h) req.hdr(x-h)
+  http-request return status 200 content-type text/plain lf-string "ai1=%[path,add_item(',',txn.v,_s)] ai2=%[str(),add_item(',',txn.v)] ai3=%[path,add_item(',',txn.nope)] ai4=%[path,add_item(',',txn.e)] ai5=%[str(),add_item(',',,x)] bd=%[path,be2dec(:,3)] bdt=%[path,be2dec(-,2,1)] bd8=%[path,be2dec(,8)] bh=%[path,be2hex] bh2=%[path,be2hex(:,2,1)] bh3=%[path,be2hex(,2)]" if { path_beg /a }
+  http-request return status 200 content-type text/plain lf-string "d1=%[path,digest(sha256),hex] d2=%[path,digest(SHA1),hex] h1=%[path,hmac(sha256,a2V5),hex] h2=%[path,hmac(sha1,txn.k),hex] h3=%[path,hmac(sha1,txn.nope),hex] sm=%[path,sha1,base64,secure_memcmp(txn.h)] sm2=%[path,secure_memcmp(txn.nope)] x3=%[path,xxh3] x3s=%[path,xxh3(-5)] x64=%[path,xxh64(7)]" if { path_beg /d }
+  http-request return status 200 content-type text/plain lf-string "j1=%[req.fhdr(x-j),json_query('\\$.a')] j2=%[req.fhdr(x-j),json_query('\\$.b.c')] j3=%[req.fhdr(x-j),json_query('\\$.n','int')] j4=%[req.fhdr(x-j),json_query('\\$.f')] j5=%[req.fhdr(x-j),json_query('\\$.t')] j6=%[req.fhdr(x-j),json_query('\\$.l[1]')] j7=%[req.fhdr(x-j),json_query('\\$.o')] j8=%[req.fhdr(x-j),json_query('\\$.f','int')] j9=%[req.fhdr(x-j),json_query('\\$.my\\\\.key')] j10=%[req.fhdr(x-j),json_query('\\$.z')] j11=%[req.fhdr(x-j),json_query('\\$.big')] j14=%[req.fhdr(x-j),json_query('\\$.e')]" if { path_beg /j }
+`,
+    requests: [
+      [get('/abcdefgh'), { status: 200, body: 'ai1=/abcdefgh,VV_s ai2=VV ai3=/abcdefgh ai4=/abcdefgh ai5=x bd=3105122:6513765:6711144 bdt=12129-25187-25701-26215 bd8=3414118171549197927104 bh=2F6162636465666768 bh2=2F61:6263:6465:6667 bh3=2F6162636465666768' }],
+      [get('/d', { 'x-h': 'saX6bBBW/Oaxk2+BXSw1zm+SliM=' }), { status: 200, body: 'd1=4823E769DBAF8FB90F5EA4986C50C26D9635A66CF1E3C20454EDB3DE696A5B42 d2=B1A5FA6C1056FCE6B1936F815D2C35CE6F929623 h1=35623E6F89CD6D33843E0A49395192704E245D7B4064CB7739BE38805C549F49 h2=57C39688A4D5EA6B008DEC576070A0961FF052C0 h3= sm=1 sm2= x3=4139814838719834210 x3s=669712635782423047 x64=-4417188385957971505' }],
+      [get('/j', { 'x-j': '{"a":"x/y","b":{"c":2},"n":-4,"f":4.5,"t":true,"l":[1,"two"],"o":{"p":1},"my.key":"mv","z":null,"big":12345678901234567890,"e":1e3}' }), { status: 200, body: 'j1=x/y j2=2 j3=-4 j4=4.5 j5=1 j6=two j7= j8=4 j9=mv j10= j11=1.23457e+19 j14=1000' }]
+    ]
+  },
+  {
     name: 'hash converters compute what HAProxy computes (crc32, crc32c, djb2, sdbm, wt6, xxh32, avalanche)',
     config: `frontend fe
   http-request return status 200 content-type text/plain lf-string "crc=%[path,crc32] crca=%[path,crc32(1)] crcc=%[path,crc32c] djb=%[path,djb2] djba=%[path,djb2(1)] sdbm=%[path,sdbm] wt6=%[path,wt6] wt6a=%[path,wt6(1)] xxh=%[path,xxh32] xxhs=%[path,xxh32(7)]"

@@ -105,7 +105,7 @@ test('options, balance, hash-type, timeouts and health-check settings fill the m
   assert.equal(be.retries, 5)
   assert.deepEqual(be.retryOn, ['conn-failure', '503'])
   assert.deepEqual([be.timeouts.queue, be.timeouts.check, be.timeouts.tunnel], [2000, 500, 3600000])
-  assert.deepEqual(be.errorFiles, { 503: ERRFILE })
+  assert.deepEqual(be.errorSources, [{ kind: 'errorfile', code: '503', file: ERRFILE }])
   const [s1, s2] = be.servers
   assert.deepEqual({ ...s1, loc: undefined }, { name: 's1', host: '10.0.0.1', port: 80, check: true, inter: 2000, fastinter: 500, downinter: 5000, rise: 3, fall: 4, weight: 10, maxconn: 50, maxqueue: 5, backup: true, slowstart: 10000, id: 1, loc: undefined })
   assert.deepEqual([s2!.port, s2!.disabled, s2!.observe, s2!.errorLimit, s2!.onError, s2!.checkPort, s2!.checkAddr], [0, true, 'layer7', 5, 'mark-down', 8081, '127.0.0.1'])
@@ -131,7 +131,7 @@ test('userlist and http-errors sections', () => {
   assert.deepEqual(c.userlists[0]!.users.map(u => [u.name, u.password, u.insecure, u.groups]), [['bob', '$6$abc$xyz', false, ['ops']], ['al', 'secret', true, []]])
   assert.deepEqual(c.userlists[0]!.groups, { admins: ['bob'], ops: ['bob'] })
   assert.deepEqual(c.httpErrors[0]!.errorFiles, { 503: ERRFILE })
-  assert.equal(proxy(c, 'b').errorFilesSection, 'site')
+  assert.deepEqual(proxy(c, 'b').errorSources.map(e => e.kind === 'errorfiles' ? e.section : null), ['site'])
   const bad = parse('userlist L\n user x frob y\n user y insecure-password p groups nope\nhttp-errors e\n errorfile 999 /etc/hostname\n errorfile 503 /nonexistent/x.http\n errorfile 503 /etc/hostname\n foo\n')
   assert.deepEqual(alerts(bad), [
     "2: 'user' only supports 'password', 'insecure-password' and 'groups' options, got 'frob'.",
@@ -159,8 +159,9 @@ test('global: supported, ignored-with-warning, removed and unknown keywords', ()
   assert.equal(c.global.node, 'n1')
   assert.equal(c.global.description, 'my lb')
   assert.equal(c.global.stats.timeout, 30000)
-  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['daemon', 'nbthread', 'tune.bufsize', 'ssl-default-bind-options', 'pidfile'])
-  assert.deepEqual(warnings(c).map(d => d.loc?.line), [5, 6, 7, 8, 9])
+  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['daemon', 'nbthread', 'tune.bufsize', 'pidfile'])
+  assert.deepEqual(warnings(c).map(d => d.loc?.line), [5, 6, 7, 9])
+  assert.deepEqual(c.global.tls?.bindOptions, ['no-sslv3'], 'ssl-default-bind-options applies to ssl binds')
   assert.deepEqual(alerts(c), [
     '11: nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.',
     "12: unknown keyword 'frobnicate' in 'global' section",
@@ -374,7 +375,7 @@ test('the CentOS/RHEL 7 default haproxy.cfg parses, with warnings for what Node 
   if (haveHaproxyUser) assert.deepEqual(alerts(c), [])
   else assert.ok(alerts(c).every(a => /cannot find (user|group) id for 'haproxy'/.test(a)))
   assert.deepEqual(c.proxies.map(p => p.name), ['main', 'static', 'app'])
-  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['log', 'chroot', 'pidfile', ...(haveHaproxyUser ? ['user', 'group'] : []), 'daemon'])
+  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['chroot', 'pidfile', ...(haveHaproxyUser ? ['user', 'group'] : []), 'daemon'])
   assert.equal(c.global.maxconn, 4000)
   const main = proxy(c, 'main')
   assert.deepEqual([main.maxconn, main.httpConnectionMode, main.forwardFor?.except, main.timeouts.httpRequest, main.timeouts.httpKeepAlive], [3000, 'server-close', '127.0.0.0/8', 10000, 10000])
@@ -398,7 +399,7 @@ test('loadConfig: several files share defaults; a directory loads its *.cfg in o
     assert.deepEqual(c.files, [join(dir, 'conf.d', '10-defaults.cfg'), join(dir, 'conf.d', '20-fe.cfg'), join(dir, 'extra.cfg')])
     assert.equal(proxy(c, 'f').timeouts.client, 3000)
     assert.equal(proxy(c, 'b').timeouts.client, 3000)
-    assert.equal(proxy(c, 'f').errorFiles['503'], join(dir, 'conf.d', 'err', '503.http'))
+    assert.deepEqual(proxy(c, 'f').errorSources, [{ kind: 'errorfile', code: '503', file: join(dir, 'conf.d', 'err', '503.http') }])
     assert.equal(proxy(c, 'f').loc.file, join(dir, 'conf.d', '20-fe.cfg'))
     const missing = loadConfig(join(dir, 'nope.cfg'))
     assert.match(alerts(missing)[0]!, /Could not open configuration file .*nope\.cfg : No such file or directory/)

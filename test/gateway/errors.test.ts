@@ -121,7 +121,7 @@ test('built-in pages match HAProxy 2.6 byte for byte', () => {
   assert.ok(errors.builtinErrorPage(400).headers.includes('close'))
 })
 
-test("each 502/503/504 is logged through the request's logger with its FST_HAPROXY_* code and cause", async (t) => {
+test("each 502/503/504 is one warning line with its FST_HAPROXY_* code and cause, the stack at debug level", async (t) => {
   const garbage = await rawServer((_d, c) => c.end('garbage\r\n\r\n'))
   const dead = await deadPort()
   const lines: Array<Record<string, any>> = []
@@ -138,16 +138,23 @@ backend garbage
     server g 127.0.0.1:${garbage.port}
 backend dead
     server d 127.0.0.1:${dead}
-`, { defaultBackend: 'always' }, { logger: { level: 'warn', stream } })
+`, { defaultBackend: 'always' }, { logger: { level: 'debug', stream } })
   t.after(async () => { await app.close(); await garbage.close() })
 
   assert.equal((await rawRequest(port, req('/dead'))).status, 503)
   assert.equal((await rawRequest(port, req('/garbage'))).status, 502)
-  const failures = lines.filter(l => l.err?.code?.startsWith('FST_HAPROXY_'))
-  assert.deepEqual(failures.map(l => [l.err.code, l.backend, l.server]), [
+  const warnings = lines.filter(l => l.level === 40 && l.code?.startsWith('FST_HAPROXY_'))
+  assert.deepEqual(warnings.map(l => [l.code, l.backend, l.server]), [
     ['FST_HAPROXY_NO_SERVER', 'dead', 'd'],
     ['FST_HAPROXY_BAD_GATEWAY', 'garbage', 'g']
   ])
-  assert.match(failures[0].err.stack, /ECONNREFUSED/, 'the connect error is the cause')
-  assert.ok(failures.every(l => typeof l.reqId === 'string'), "logged through the request's child logger")
+  for (const w of warnings) {
+    assert.equal(w.err, undefined, 'no error object (and so no stack) at warn level')
+    assert.doesNotMatch(w.msg, /\n|    at /, 'one line')
+  }
+  assert.match(warnings[0]!.msg, /^fastify-haproxy: 503 dead\/d: .*ECONNREFUSED/, 'the line names backend, server and cause')
+  assert.ok(warnings.every(l => typeof l.reqId === 'string'), "logged through the request's child logger")
+  const debug = lines.filter(l => l.level === 20 && l.err?.code?.startsWith('FST_HAPROXY_'))
+  assert.deepEqual(debug.map(l => l.err.code), ['FST_HAPROXY_NO_SERVER', 'FST_HAPROXY_BAD_GATEWAY'])
+  assert.match(debug[0]!.err.stack, /ECONNREFUSED/, 'the stack, with the connect error as cause, at debug')
 })

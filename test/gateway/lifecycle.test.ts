@@ -5,6 +5,9 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Fastify from 'fastify'
+import type { AddressInfo } from 'node:net'
+import haproxyRouter from '../../lib/index.js'
 import { upstream, get, sleep, deadPort, gatewayApp, freePorts, waitListening, startGateway } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
@@ -92,6 +95,42 @@ test('reload of a changed backend: servers that stayed keep their health', async
   const who = new Set<string>()
   for (let i = 0; i < 6; i++) who.add(String((await get(port, '/')).headers['x-served-by']))
   assert.deepEqual([...who].sort(), ['b', 'c'])
+})
+
+test('reload() without an argument re-reads configFile; messages after a reload name the file', async (t) => {
+  const [a, b] = await Promise.all([upstream('a'), upstream('b')])
+  const dir = mkdtempSync(join(tmpdir(), 'fastify-haproxy-reload-'))
+  const file = join(dir, 'haproxy.cfg')
+  writeFileSync(file, config([a]))
+  const lines: Array<{ level: number, msg: string }> = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (l: string) => { lines.push(JSON.parse(l)) } } } })
+  await app.register(haproxyRouter, { configFile: file })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  t.after(async () => { await app.close(); await a.close(); await b.close() })
+  assert.equal((await get(port, '/')).headers['x-served-by'], 'a')
+
+  writeFileSync(file, config([b]))
+  await app.haproxy.reload()
+  assert.equal((await get(port, '/')).headers['x-served-by'], 'b', 'the file was read again')
+
+  // a text passed to reload() is read as that file too: its diagnostics name it, not '<config>'
+  await app.haproxy.reload('global\n    nbthread 2\n' + config([a]))
+  await assert.rejects(app.haproxy.reload(config([a]) + '    bogus 1\n'), (err: Error & { code: string }) => {
+    assert.equal(err.code, 'FST_HAPROXY_CONFIG_INVALID')
+    assert.ok(err.message.includes(file), err.message)
+    assert.ok(!err.message.includes('<config>'), err.message)
+    return true
+  })
+  writeFileSync(file, config([b]) + '    bogus 2\n')
+  await assert.rejects(app.haproxy.reload(), (err: Error) => err.message.includes(`${file}:`))
+  assert.equal((await get(port, '/')).headers['x-served-by'], 'a', 'a refused reload changes nothing')
+  const warnings = lines.filter(l => l.level === 40).map(l => l.msg)
+  assert.ok(warnings.length > 0 && warnings.every(m => !m.includes('<config>')), warnings.join('\n'))
+
+  const { app: inline } = await gatewayApp(config([a]))
+  t.after(async () => { await inline.close() })
+  await assert.rejects(inline.haproxy.reload(), { code: 'FST_HAPROXY_RELOAD_NO_FILE' })
 })
 
 // --- standalone mode (runGateway in a child process) ---

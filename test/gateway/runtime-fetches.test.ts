@@ -4,7 +4,10 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deadPort, gatewayApp, get, sleep, upstream } from './fixtures.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { deadPort, freePorts, gatewayApp, get, sleep, startGateway, upstream, waitListening } from './fixtures.js'
 
 test('use_backend b2 if { nbsrv(b1) lt 1 }: a dead checked b1 server sends traffic to b2; srv_is_up reads live state', async (t) => {
   const up = await upstream('up')
@@ -42,4 +45,49 @@ backend b2
   assert.equal((await get(port, '/probe')).status, 503, 'srv_is_up(b2/up) no longer holds: on to b2, which has no usable server')
   app.haproxy.setServerState('b2', 'up', 'ready')
   assert.equal((await get(port, '/probe')).text, 'b2-up')
+})
+
+test('srv_name and srv_id name the server that answered', async (t) => {
+  const a = await upstream('a')
+  const b = await upstream('b')
+  t.after(() => a.close())
+  t.after(() => b.close())
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:1
+    http-response set-header x-srv %[srv_name]/%[srv_id]
+    default_backend be
+backend be
+    server s1 ${a.addr}
+    server s2 ${b.addr} id 7
+`)
+  t.after(() => app.close())
+  assert.equal((await get(port, '/')).headers['x-srv'], 's1/1')
+  assert.equal((await get(port, '/')).headers['x-srv'], 's2/7')
+})
+
+test('so_name is the name of the bind that accepted the connection (CLI)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'so-name-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePorts(2)
+  writeFileSync(join(dir, 'h.cfg'), `
+defaults
+    mode http
+    timeout client 5s
+frontend fe
+    bind 127.0.0.1:${port} name first
+    bind 127.0.0.1:${port + 1}
+    http-request return status 200 content-type text/plain lf-string "[%[so_name]]"
+`)
+  const gw = startGateway(join(dir, 'h.cfg'))
+  t.after(async () => { gw.child.kill('SIGTERM'); await gw.exited })
+  await waitListening(port)
+  await waitListening(port + 1)
+  assert.equal((await get(port, '/')).text, '[first]')
+  assert.equal((await get(port + 1, '/')).text, '[]')
 })

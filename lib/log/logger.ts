@@ -1,0 +1,208 @@
+// The logs of a running configuration: each proxy's targets (its `log` lines, `log global`
+// expanded), request lines in the proxy's format, and the messages of servers and health checks,
+// at HAProxy's levels (configuration.txt §8.1, §8.3).
+
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { CaptureSlot, LogTarget, ParsedConfig, Proxy } from '../config/model.js'
+import type { CompileEnv } from '../acl/env.js'
+import { sharedFor } from '../acl/compile.js'
+import type { HttpTxn } from '../acl/txn.js'
+import { compileLogFormat, type ConnectionCounts, type LogFormat } from './format.js'
+import { HTTPLOG_FORMAT } from './formats.js'
+import { LogRecord } from './record.js'
+import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
+import type { LogSink, LogSinks } from './targets.js'
+import { plainAddress } from '../runtime/forward.js'
+
+interface Destination {
+  target: LogTarget
+  sink: LogSink
+  framing: Framing
+  /** Lines seen by this target, for `sample`. */
+  seen: number
+}
+
+/** Where one proxy's lines go. */
+export class LogTargets {
+  private readonly dests: Destination[]
+
+  constructor (targets: readonly LogTarget[], config: ParsedConfig, tag: string, sinks: LogSinks) {
+    const host = config.global.logSendHostname ?? ''
+    this.dests = targets.map(target => ({
+      target,
+      sink: sinks.get(target),
+      framing: {
+        // `log-send-hostname` turns the default format into rfc3164 (with the host)
+        format: target.format,
+        facility: target.facility,
+        host,
+        tag,
+        pid: process.pid,
+        maxLen: target.maxLen
+      },
+      seen: 0
+    }))
+  }
+
+  get empty (): boolean { return this.dests.length === 0 }
+
+  /** The proxy's `log` lines in the order written, `log global` replaced by the global ones. */
+  static of (proxy: Proxy | null, config: ParsedConfig): LogTarget[] {
+    if (proxy === null) return config.global.logs
+    const out: LogTarget[] = []
+    for (const t of proxy.logs) {
+      if (t === 'global') out.push(...config.global.logs)
+      else out.push(t)
+    }
+    return out
+  }
+
+  send (level: number, msg: string, sd = '-'): void {
+    const now = Date.now()
+    for (let i = 0; i < this.dests.length; i++) {
+      const d = this.dests[i]!
+      const t = d.target
+      if (level > t.level) continue
+      if (t.sample !== null) {
+        const rank = (d.seen++ % t.sample.size) + 1
+        if (!t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)) continue
+      }
+      d.sink.send(frame(d.framing, level < t.minLevel ? t.minLevel : level, msg, now, sd))
+    }
+  }
+}
+
+/** Header values a capture keeps: the first occurrence, cut to its length. */
+function captureHeaders (slots: readonly CaptureSlot[], get: (name: string) => string | undefined): Array<string | null> {
+  return slots.map(s => {
+    if (s.header === null) return null
+    const v = get(s.header)
+    return v === undefined ? null : v.length > s.len ? v.slice(0, s.len) : v
+  })
+}
+
+function firstValue (v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** `capture cookie <name>`: `name=value` of the first such cookie in a header value, cut to `len`. */
+function cookieCapture (header: string | undefined, name: string, len: number): string | null {
+  if (header === undefined) return null
+  for (const part of header.split(';')) {
+    const p = part.trim()
+    if (p.startsWith(name) && p.charCodeAt(name.length) === 61 /* = */) return p.length > len ? p.slice(0, len) : p
+  }
+  return null
+}
+
+/** Idle start of a client connection (its accept, then the end of each answer): symbols on the socket. */
+const kAccepted = Symbol('fastify-haproxy.log.accepted')
+const kIdleSince = Symbol('fastify-haproxy.log.idleSince')
+type Stamped = Socket & { [kAccepted]?: number, [kIdleSince]?: number }
+
+/** Marks a connection's accept date (`%t`, and the start of its first idle time). */
+export function stampAccept (socket: Socket, now: number): void {
+  const s = socket as Stamped
+  s[kAccepted] = now
+  s[kIdleSince] = now
+}
+
+/** A frontend's access log: its targets, format and `option` flags, compiled once. */
+export class AccessLog {
+  readonly targets: LogTargets
+  private readonly format: LogFormat
+  private readonly sd: LogFormat | null
+  private readonly dontlogNormal: boolean
+  private readonly separateErrors: boolean
+  readonly logasap: boolean
+  private readonly reqSlots: readonly CaptureSlot[]
+  private readonly resSlots: readonly CaptureSlot[]
+  private readonly cookie: { name: string, len: number } | null
+  private readonly uniqueId: LogFormat | null
+  readonly uniqueIdHeader: string | null
+  /** The format reads response headers (captures, `%[res.*]`). */
+  readonly wantsResponseHeaders: boolean
+  /** HAProxy's default format: no request line, a "Connect from" line per connection. */
+  readonly connectLines: boolean
+  private lines = 0
+
+  constructor (readonly proxy: Proxy, config: ParsedConfig, targets: LogTargets, counts: ConnectionCounts) {
+    this.targets = targets
+    const shared = sharedFor(config)
+    const env: CompileEnv = { config, proxy, files: shared.files, userlist: (n) => shared.userlists.get(n), warn: () => {} }
+    const lc = (): number => this.lines
+    // without a format, HAProxy logs one "Connect from" line per connection; a request's
+    // logger (no target in the config) gets the httplog line instead
+    this.connectLines = proxy.logFormat === null && !targets.empty
+    this.format = compileLogFormat(proxy.logFormat ?? (targets.empty ? HTTPLOG_FORMAT : ''), env, counts, lc)
+    this.sd = proxy.logFormatSd === null ? null : compileLogFormat(proxy.logFormatSd, env, counts, lc)
+    this.uniqueId = proxy.uniqueIdFormat === null ? null : compileLogFormat(proxy.uniqueIdFormat, env, counts, lc)
+    this.uniqueIdHeader = proxy.uniqueIdHeader
+    const o = proxy.options
+    this.dontlogNormal = o['dontlog-normal'] === true
+    this.separateErrors = o['log-separate-errors'] === true
+    this.logasap = o.logasap === true
+    this.reqSlots = proxy.requestCaptures
+    this.resSlots = proxy.responseCaptures
+    this.cookie = proxy.captureCookie
+    this.wantsResponseHeaders = this.resSlots.length > 0 || this.cookie !== null || /%\[res\.|%\[(?:s|res_)?hdr|%\[status/.test(`${proxy.logFormat ?? ''} ${proxy.logFormatSd ?? ''}`)
+  }
+
+  /** The record of a request the frontend handles (hot path: one object, captures only when configured). */
+  begin (txn: HttpTxn, req: IncomingMessage, now: number): LogRecord {
+    const socket = req.socket as Stamped
+    const rec = new LogRecord(txn, socket, req.url ?? '/', now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
+    txn.log = rec
+    if (this.reqSlots.length > 0) rec.reqCaptures = captureHeaders(this.reqSlots, n => firstValue(req.headers[n]))
+    if (this.resSlots.length > 0) rec.resCaptures = this.resSlots.map(() => null)
+    if (this.cookie !== null) rec.cookieCaptures = [cookieCapture(firstValue(req.headers.cookie), this.cookie.name, this.cookie.len), null]
+    if (this.uniqueId !== null) rec.uniqueId = this.uniqueId(rec)
+    rec.keepHeaders = this.wantsResponseHeaders
+    return rec
+  }
+
+  /** `http-request capture <sample> len <n> [id <slot>]`: fills a slot (or appends one). */
+  capture (rec: LogRecord, value: string, id: number | null, len: number): void {
+    const v = value.length > len ? value.slice(0, len) : value
+    if (rec.reqCaptures === null) rec.reqCaptures = []
+    if (id === null) rec.reqCaptures.push(v)
+    else rec.reqCaptures[id] = v
+  }
+
+  /**
+   * Writes the request's line (once the answer is over, or at its headers with `option logasap`)
+   * and returns it with its level, null when an option says not to log it.
+   */
+  emit (rec: LogRecord, now: number): { line: string, level: number } | null {
+    rec.end = now
+    const socket = rec.socket as Stamped | null
+    if (socket !== null) socket[kIdleSince] = now
+    if (this.connectLines || rec.silent) return null
+    const error = rec.term !== '--' || rec.status >= 500 || rec.retries > 0
+    if (this.dontlogNormal && !error) return null
+    if (rec.resHeaders !== null) this.captureResponse(rec, rec.resHeaders)
+    const line = this.format(rec)
+    this.lines++
+    const level = this.separateErrors && error ? LOG_ERR : LOG_INFO
+    this.targets.send(level, line, this.sd === null ? '-' : this.sd(rec))
+    return { line, level }
+  }
+
+  private captureResponse (rec: LogRecord, headers: string[]): void {
+    const get = (name: string): string | undefined => {
+      for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === name) return headers[i + 1]
+      return undefined
+    }
+    if (this.resSlots.length > 0) rec.resCaptures = captureHeaders(this.resSlots, get)
+    if (this.cookie !== null && rec.cookieCaptures !== null) rec.cookieCaptures[1] = cookieCapture(get('set-cookie'), this.cookie.name, this.cookie.len)
+  }
+
+  /** HAProxy's default format (no `option httplog` …): `Connect from <ci>:<cp> to <fi>:<fp> (<fe>/HTTP)`. */
+  connect (socket: Socket): void {
+    const src = plainAddress(socket.remoteAddress)
+    const dst = plainAddress(socket.localAddress)
+    this.targets.send(LOG_INFO, `Connect from ${src}:${socket.remotePort ?? 0} to ${dst}:${socket.localPort ?? 0} (${this.proxy.name}/${this.proxy.mode === 'tcp' ? 'TCP' : 'HTTP'})`)
+  }
+}
+

@@ -1,0 +1,91 @@
+// What one request's log line is made of: filled by the gateway while the request runs (the
+// forward path writes timings, bytes and the termination state here and nowhere else), read
+// once by the logger when the response is over (configuration.txt §8.2.3, §8.4, §8.5).
+
+import type { Socket } from 'node:net'
+import type { HttpTxn } from '../acl/txn.js'
+
+export class LogRecord {
+  /** Accept date of the connection (`%t`), ms since the epoch. */
+  accepted: number
+  /** Th + Ti: the connection's handshake and idle time before this request (ms). */
+  idle: number
+  /** `%Tw`: time spent waiting for a server (queues), -1 when the request never got that far. */
+  tw = -1
+  /** `%Tc`: time to connect to the server (0 on a kept-alive connection), -1 when not connected. */
+  tc = -1
+  /** `%Tr`: time from sending the request to the server's response headers, -1 when none came. */
+  tr = -1
+  /** Time the response's last byte left (set by the logger). */
+  end = 0
+  /** The status sent to the client, -1 when none (client aborts). */
+  status = -1
+  /** `%B`: response bytes to the client (HAProxy's counting, see lib/errors.ts). */
+  bytesOut = 0
+  /** `%U`: request bytes from the client. */
+  bytesIn = 0
+  /** `%b`: the backend, or null for the frontend itself (rule verdicts, stats). */
+  backend: string | null = null
+  /** `%s`: `<NOSRV>` until a server is picked, `<STATS>` for the stats page. */
+  server = '<NOSRV>'
+  /** Server address and port of the last attempt (`%si`, `%sp`). */
+  serverAddr = '-'
+  serverPort = 0
+  /** `%ts`: who ended the stream and in which phase (§8.5), '--' when all went well. */
+  term = '--'
+  /** `%tsc` 3rd and 4th characters: the persistence cookie, request and response side. */
+  cookie = '--'
+  /** `%rc`: connection retries; `+` in front when the request was redispatched. */
+  retries = 0
+  redispatched = false
+  /** `%sq` / `%bq`: requests ahead in the server's and backend's queues when this one was queued. */
+  srvQueue = 0
+  beQueue = 0
+  /** The response headers as sent (flat name/value list), kept only when `keepHeaders`. */
+  resHeaders: string[] | null = null
+  /** The format reads response headers (captures, `%[res.*]`). */
+  keepHeaders = false
+  /** `capture request|response header` values, in slot order (null when the proxy has none). */
+  reqCaptures: Array<string | null> | null = null
+  resCaptures: Array<string | null> | null = null
+  /** `capture cookie`: the request's and the response's cookie (`%CC`, `%CS`). */
+  cookieCaptures: [string | null, string | null] | null = null
+  /** `%ID`: the unique id, computed once. */
+  uniqueId: string | null = null
+  /** `%rt`: the request counter of the process. */
+  readonly counter: number
+  /** Bytes and termination were logged before the end (`option logasap`). */
+  early = false
+  /** Not the gateway's request after all (the app served it): no line. */
+  silent = false
+
+  /** The request line as received (`%r`, `%HU` …): rules that rewrite the path do not change it. */
+  readonly method: string
+  readonly uri: string
+  readonly version: string
+
+  constructor (
+    readonly txn: HttpTxn,
+    /** The client connection (for TLS facts), null when unknown. */
+    readonly socket: Socket | null,
+    uri: string,
+    /** When the request arrived (its headers were read), ms since the epoch. */
+    readonly start: number,
+    accepted: number,
+    idleSince: number
+  ) {
+    this.method = txn.method
+    this.uri = uri
+    this.version = txn.version
+    this.accepted = accepted
+    this.idle = Math.max(0, start - idleSince)
+    this.counter = requestCounter++
+  }
+
+  /** Sets the termination state unless one was set already (the first cause wins). */
+  terminate (state: string): void {
+    if (this.term === '--') this.term = state
+  }
+}
+
+let requestCounter = 0

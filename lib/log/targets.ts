@@ -1,0 +1,152 @@
+// Where framed log lines go: stdout / stderr, a UDP syslog server, a unix datagram socket.
+// Never in the way of requests: every send is asynchronous and a target that cannot keep up
+// (too many datagrams in flight, a stream whose buffer is full, send errors) drops the line
+// and counts it, as HAProxy does with its "dropped logs" counter.
+
+import dgram from 'node:dgram'
+import { createRequire } from 'node:module'
+import { isIPv6 } from 'node:net'
+import type { LogTarget } from '../config/model.js'
+
+/** Datagrams allowed in flight per UDP target before lines are dropped. */
+const MAX_IN_FLIGHT = 1024
+/** Bytes a stdout / stderr stream may hold unwritten before lines are dropped. */
+const MAX_BUFFERED = 1 << 20
+
+export interface LogSink {
+  send (line: string): void
+  /** Lines not delivered (target dead or too slow). */
+  readonly dropped: number
+  close (): void
+}
+
+class StreamSink implements LogSink {
+  dropped = 0
+  constructor (private readonly stream: NodeJS.WriteStream) {}
+
+  send (line: string): void {
+    if (this.stream.writableLength > MAX_BUFFERED) { this.dropped++; return }
+    this.stream.write(line)
+  }
+
+  close (): void {}
+}
+
+class UdpSink implements LogSink {
+  dropped = 0
+  private inFlight = 0
+  private readonly socket: dgram.Socket
+  private readonly done = (err: Error | null): void => {
+    this.inFlight--
+    if (err !== null) this.dropped++
+  }
+
+  constructor (private readonly host: string, private readonly port: number) {
+    this.socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4')
+    // a log target never keeps the process alive, and its errors (ICMP unreachable …) only count
+    this.socket.unref()
+    this.socket.on('error', () => { this.dropped++ })
+  }
+
+  send (line: string): void {
+    if (this.inFlight >= MAX_IN_FLIGHT) { this.dropped++; return }
+    this.inFlight++
+    this.socket.send(line, this.port, this.host, this.done)
+  }
+
+  close (): void {
+    try { this.socket.close() } catch {}
+  }
+}
+
+/** What the optional `unix-dgram` package (a native addon: Node has no unix datagram sockets) offers. */
+interface UnixDgramSocket {
+  send (buf: Buffer, offset: number, length: number, path: string, cb?: (err?: Error) => void): void
+  on (event: 'error', listener: (err: Error) => void): void
+  close (): void
+}
+
+let unixDgram: { createSocket: (type: 'unix_dgram') => UnixDgramSocket } | null | undefined
+
+function loadUnixDgram (): typeof unixDgram {
+  if (unixDgram === undefined) {
+    try {
+      unixDgram = createRequire(import.meta.url)('unix-dgram') as typeof unixDgram
+    } catch {
+      unixDgram = null
+    }
+  }
+  return unixDgram
+}
+
+/** A unix datagram socket (`/dev/log`, `unix@/path`), through `unix-dgram`; without it every line is dropped. */
+class UnixSink implements LogSink {
+  dropped = 0
+  private inFlight = 0
+  private readonly socket: UnixDgramSocket | null
+
+  constructor (private readonly path: string) {
+    const lib = loadUnixDgram()
+    this.socket = lib === null || lib === undefined ? null : lib.createSocket('unix_dgram')
+    this.socket?.on('error', () => { this.dropped++ })
+  }
+
+  send (line: string): void {
+    if (this.socket === null || this.inFlight >= MAX_IN_FLIGHT) { this.dropped++; return }
+    const buf = Buffer.from(line, 'latin1')
+    this.inFlight++
+    try {
+      this.socket.send(buf, 0, buf.length, this.path, (err) => {
+        this.inFlight--
+        if (err !== undefined && err !== null) this.dropped++
+      })
+    } catch {
+      this.inFlight--
+      this.dropped++
+    }
+  }
+
+  close (): void {
+    try { this.socket?.close() } catch {}
+  }
+}
+
+/** Whether unix datagram targets can be served here (the optional `unix-dgram` package loads). */
+export function unixSocketsAvailable (): boolean {
+  return loadUnixDgram() !== null
+}
+
+/** The sink of a target; targets with the same destination share one (sockets are per destination). */
+export class LogSinks {
+  private readonly sinks = new Map<string, LogSink>()
+
+  get (target: LogTarget): LogSink {
+    const key = `${target.kind}:${target.address}:${target.port}`
+    let sink = this.sinks.get(key)
+    if (sink === undefined) {
+      sink = create(target)
+      this.sinks.set(key, sink)
+    }
+    return sink
+  }
+
+  get dropped (): number {
+    let n = 0
+    for (const s of this.sinks.values()) n += s.dropped
+    return n
+  }
+
+  close (): void {
+    for (const s of this.sinks.values()) s.close()
+    this.sinks.clear()
+  }
+}
+
+function create (target: LogTarget): LogSink {
+  switch (target.kind) {
+    case 'stdout': return new StreamSink(process.stdout)
+    case 'stderr': return new StreamSink(process.stderr)
+    case 'udp': return new UdpSink(target.address === '' ? '127.0.0.1' : target.address, target.port)
+    default: return new UnixSink(target.address)
+  }
+}

@@ -1,0 +1,349 @@
+// TLS termination for `bind … ssl` (configuration.txt §5.1): the certificates of `crt` files,
+// directories and `crt-list` files become node SecureContexts compiled once per (re)load, and
+// the SNI a client sends picks one by the names it carries — exact names first, then wildcards,
+// the first certificate loaded being the default (none with `strict-sni`).
+
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { X509Certificate, constants as cryptoConstants } from 'node:crypto'
+import { isAbsolute, join } from 'node:path'
+import tls from 'node:tls'
+import type { SecureContext, SecureContextOptions, TlsOptions } from 'node:tls'
+import type { BindTls, GlobalTls } from './config/model.js'
+
+/** What a certificate file gives: its chain (leaf first), key, optional DH parameters, and the names it answers for. */
+export interface LoadedCertificate {
+  file: string
+  cert: string
+  key: string
+  dhparam?: string
+  names: string[]
+}
+
+/** An entry of the SNI table: a context and the names (lower-case, `*.` for wildcards) it serves. */
+interface SniEntry {
+  names: string[]
+  excluded: string[]
+  context: SecureContext
+  /** Versions this certificate's line allows (a crt-list line may narrow the bind's). */
+  versions: { minVersion: tls.SecureVersion, maxVersion: tls.SecureVersion }
+}
+
+const VERSION_ORDER: tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
+
+/** Files a `crt <directory>` skips: the companions HAProxy loads beside a certificate (§5.1 crt). */
+const COMPANIONS = ['.key', '.issuer', '.ocsp', '.sctl']
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g
+
+/** Reads one PEM: certificates in order, the private key (or `<file>.key`), DH parameters. */
+export function loadCertificate (file: string): LoadedCertificate {
+  const text = readFileSync(file, 'latin1')
+  const certs: string[] = []
+  let key: string | undefined
+  let dhparam: string | undefined
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    const kind = m[1]!
+    if (kind === 'CERTIFICATE' || kind === 'TRUSTED CERTIFICATE') certs.push(m[0])
+    else if (kind.endsWith('PRIVATE KEY')) key ??= m[0]
+    else if (kind === 'DH PARAMETERS') dhparam = m[0]
+  }
+  if (key === undefined) key = readFileSync(`${file}.key`, 'latin1')
+  if (certs.length === 0) throw new Error(`unable to load SSL certificate from PEM file '${file}'.`)
+  const leaf = new X509Certificate(certs[0]!)
+  const loaded: LoadedCertificate = { file, cert: certs.join('\n'), key, names: certificateNames(leaf) }
+  if (dhparam !== undefined) loaded.dhparam = dhparam
+  return loaded
+}
+
+/** The DNS names of the subjectAltName, and the subject's CN, lower-case, each once. */
+export function certificateNames (cert: X509Certificate): string[] {
+  const names: string[] = []
+  for (const part of (cert.subjectAltName ?? '').split(', ')) {
+    if (part.startsWith('DNS:')) names.push(part.slice(4).toLowerCase())
+  }
+  for (const line of cert.subject.split('\n')) {
+    if (line.startsWith('CN=')) names.push(line.slice(3).toLowerCase())
+  }
+  return [...new Set(names)]
+}
+
+/** `crt <path>`: a file, or every certificate file of a directory in alphabetical order. */
+function expandCrt (path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path]
+  return readdirSync(path)
+    .filter(f => !f.startsWith('.') && !COMPANIONS.some(ext => f.endsWith(ext)))
+    .sort()
+    .map(f => join(path, f))
+    .filter(f => statSync(f).isFile())
+}
+
+/** One line of a `crt-list`: `<crtfile> [<sslbindconf> …] [[!]<snifilter> …]`. */
+interface CrtListEntry {
+  file: string
+  options: Record<string, string>
+  filters: string[]
+}
+
+/** Options a crt-list line may carry between brackets (§5.1 crt-list); all take a value but the flags. */
+const CRT_LIST_FLAGS = new Set(['no-ca-names', 'allow-0rtt'])
+
+/** Reads a crt-list; relative certificate paths are taken from `base` (crt-base, else the config's directory). */
+export function parseCrtList (file: string, base: string): CrtListEntry[] {
+  const entries: CrtListEntry[] = []
+  const lines = readFileSync(file, 'utf8').split('\n')
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!.replace(/#.*$/, '').trim()
+    if (line === '') continue
+    const open = line.indexOf('[')
+    const close = line.indexOf(']')
+    const head = (open >= 0 ? line.slice(0, open) : line).trim().split(/\s+/)
+    const crt = head[0]!
+    const options: Record<string, string> = {}
+    if (open >= 0) {
+      if (close < open) throw new Error(`crt-list: missing ']' in '${file}' at line ${n + 1}.`)
+      const words = line.slice(open + 1, close).trim().split(/\s+/).filter(w => w !== '')
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i]!
+        if (CRT_LIST_FLAGS.has(w)) { options[w] = ''; continue }
+        if (words[i + 1] === undefined) throw new Error(`crt-list: '${w}' expects an argument in '${file}' at line ${n + 1}.`)
+        options[w] = words[++i]!
+      }
+    }
+    const rest = open >= 0 ? line.slice(close + 1) : head.slice(1).join(' ')
+    const filters = rest.trim().split(/\s+/).filter(w => w !== '')
+    entries.push({ file: isAbsolute(crt) ? crt : join(base, crt), options, filters })
+  }
+  return entries
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions, ciphers, client certificates
+
+/** OpenSSL's X509_V_ERR numbers for the reasons node gives (`authorizationError`), as `ssl_c_verify` returns them. */
+export const VERIFY_ERRORS: Record<string, number> = {
+  UNABLE_TO_GET_ISSUER_CERT: 2,
+  UNABLE_TO_GET_CRL: 3,
+  CERT_SIGNATURE_FAILURE: 7,
+  CRL_SIGNATURE_FAILURE: 8,
+  CERT_NOT_YET_VALID: 9,
+  CERT_HAS_EXPIRED: 10,
+  CRL_NOT_YET_VALID: 11,
+  CRL_HAS_EXPIRED: 12,
+  DEPTH_ZERO_SELF_SIGNED_CERT: 18,
+  SELF_SIGNED_CERT_IN_CHAIN: 19,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
+  CERT_CHAIN_TOO_LONG: 22,
+  CERT_REVOKED: 23,
+  INVALID_CA: 24,
+  PATH_LENGTH_EXCEEDED: 25,
+  INVALID_PURPOSE: 26,
+  CERT_UNTRUSTED: 27,
+  CERT_REJECTED: 28
+}
+
+
+const VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
+const NODE_VERSION: Record<string, tls.SecureVersion> = { 'TLSv1.0': 'TLSv1', 'TLSv1.1': 'TLSv1.1', 'TLSv1.2': 'TLSv1.2', 'TLSv1.3': 'TLSv1.3' }
+const NO_FLAG: Record<string, string> = { 'no-sslv3': 'SSLv3', 'no-tlsv10': 'TLSv1.0', 'no-tlsv11': 'TLSv1.1', 'no-tlsv12': 'TLSv1.2', 'no-tlsv13': 'TLSv1.3' }
+const FORCE_FLAG: Record<string, string> = { 'force-sslv3': 'SSLv3', 'force-tlsv10': 'TLSv1.0', 'force-tlsv11': 'TLSv1.1', 'force-tlsv12': 'TLSv1.2', 'force-tlsv13': 'TLSv1.3' }
+
+/** `ssl-default-bind-options` words as bind options (name → value). */
+function defaultOptions (words: string[]): Record<string, string> {
+  const o: Record<string, string> = {}
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!
+    if (w === 'ssl-min-ver' || w === 'ssl-max-ver') o[w] = words[++i] ?? ''
+    else o[w] = ''
+  }
+  return o
+}
+
+/**
+ * The version range: HAProxy 2.6 defaults to TLSv1.2 and up on binds; `ssl-min-ver`/`ssl-max-ver`,
+ * `force-*` and `no-*` narrow it. Node takes a contiguous range, so the enabled versions' ends.
+ */
+function versionRange (o: Record<string, string>): { minVersion: tls.SecureVersion, maxVersion: tls.SecureVersion } {
+  let lo = VERSIONS.indexOf((o['ssl-min-ver'] ?? 'TLSv1.2') as typeof VERSIONS[number])
+  let hi = VERSIONS.indexOf((o['ssl-max-ver'] ?? 'TLSv1.3') as typeof VERSIONS[number])
+  const forced = Object.keys(FORCE_FLAG).filter(f => f in o).map(f => VERSIONS.indexOf(FORCE_FLAG[f] as typeof VERSIONS[number]))
+  if (forced.length > 0) { lo = Math.min(...forced); hi = Math.max(...forced) }
+  const off = new Set(Object.keys(NO_FLAG).filter(f => f in o).map(f => VERSIONS.indexOf(NO_FLAG[f] as typeof VERSIONS[number])))
+  while (lo <= hi && off.has(lo)) lo++
+  while (hi >= lo && off.has(hi)) hi--
+  // SSLv3 does not exist in node's OpenSSL: the range starts at TLSv1.0 at the lowest
+  lo = Math.max(lo, 1)
+  if (hi < lo) hi = lo
+  return { minVersion: NODE_VERSION[VERSIONS[lo]!]!, maxVersion: NODE_VERSION[VERSIONS[hi]!]! }
+}
+
+/** The TLSv1.2 cipher list and TLSv1.3 suites as node's single `ciphers` string (suites are the `TLS_…` names). */
+function cipherList (ciphers: string | undefined, suites: string | undefined): string | undefined {
+  if (ciphers === undefined && suites === undefined) return undefined
+  const defaults = tls.DEFAULT_CIPHERS.split(':')
+  const v13 = suites ?? defaults.filter(c => c.startsWith('TLS_')).join(':')
+  const v12 = ciphers ?? defaults.filter(c => !c.startsWith('TLS_')).join(':')
+  return [v13, v12].filter(s => s !== '').join(':')
+}
+
+/** Node's context options for a set of bind options (bind line, global defaults and crt-list line merged). */
+function contextOptions (o: Record<string, string>, global: GlobalTls | undefined): SecureContextOptions {
+  const ciphers = cipherList(o.ciphers ?? global?.bindCiphers, o.ciphersuites ?? global?.bindCiphersuites)
+  const curves = o.curves ?? o.ecdhe ?? global?.bindCurves
+  const opts: SecureContextOptions = {
+    ...versionRange(o),
+    // HAProxy picks the cipher by its own order unless `prefer-client-ciphers`
+    honorCipherOrder: !('prefer-client-ciphers' in o),
+    secureOptions: 'no-tls-tickets' in o ? cryptoConstants.SSL_OP_NO_TICKET : 0
+  }
+  if (ciphers !== undefined) opts.ciphers = ciphers
+  if (curves !== undefined) opts.ecdhCurve = curves
+  if (o['ca-file'] !== undefined) opts.ca = readFileSync(o['ca-file'])
+  if (o['crl-file'] !== undefined) opts.crl = readFileSync(o['crl-file'])
+  if (global?.dhParamFile !== undefined) opts.dhparam = readFileSync(global.dhParamFile)
+  return opts
+}
+
+/** `verify none|optional|required` (none by default) as node's server options. */
+function verifyOptions (verify: string | undefined): Pick<TlsOptions, 'requestCert' | 'rejectUnauthorized'> {
+  if (verify === 'required') return { requestCert: true, rejectUnauthorized: true }
+  if (verify === 'optional') return { requestCert: true, rejectUnauthorized: false }
+  return { requestCert: false, rejectUnauthorized: false }
+}
+
+/** `ca-ignore-err` / `crt-ignore-err`: `all`, or error ids (OpenSSL's numbers or names). */
+function ignoredErrors (o: Record<string, string>): 'all' | Set<string> {
+  const words = [o['ca-ignore-err'], o['crt-ignore-err']].filter((w): w is string => w !== undefined).flatMap(w => w.split(','))
+  if (words.includes('all')) return 'all'
+  const names = new Set<string>()
+  for (const w of words) {
+    const byNumber = Object.entries(VERIFY_ERRORS).find(([, n]) => String(n) === w)
+    names.add(byNumber !== undefined ? byNumber[0] : w.replace(/^X509_V_ERR_/, ''))
+  }
+  return names
+}
+
+// ---------------------------------------------------------------------------------------------
+// The terminator
+
+/** The compiled TLS setup of one bind: the contexts by name, and node's server options. */
+export class TlsTerminator {
+  private exact = new Map<string, SniEntry>()
+  private wildcard = new Map<string, SniEntry>()
+  private defaultEntry: SniEntry | null = null
+  private strict = false
+  /** The certificates loaded, in order (for tests and messages). */
+  certificates: LoadedCertificate[] = []
+  private serverOpts: TlsOptions = {}
+  private ignoredErrors: 'all' | Set<string> = new Set()
+
+  constructor (bind: BindTls, global: GlobalTls | undefined) {
+    this.compile(bind, global)
+  }
+
+  /** Reads every certificate again (a renewed PEM), keeping the server and its connections. */
+  compile (bind: BindTls, global: GlobalTls | undefined): void {
+    const lineOptions = { ...defaultOptions(global?.bindOptions ?? []), ...bind.options }
+    const entries: SniEntry[] = []
+    const certificates: LoadedCertificate[] = []
+    const add = (file: string, extra: Record<string, string>, filters: string[]): void => {
+      const cert = loadCertificate(file)
+      certificates.push(cert)
+      const o = { ...lineOptions, ...extra }
+      const context = tls.createSecureContext({ ...contextOptions(o, global), cert: cert.cert, key: cert.key, ...(cert.dhparam !== undefined ? { dhparam: cert.dhparam } : {}) })
+      const positive = filters.filter(f => !f.startsWith('!')).map(f => f.toLowerCase())
+      const excluded = filters.filter(f => f.startsWith('!')).map(f => f.slice(1).toLowerCase())
+      entries.push({ names: positive.length > 0 ? positive : cert.names, excluded, context, versions: versionRange(o) })
+    }
+    for (const crt of bind.crts) for (const file of expandCrt(crt)) add(file, {}, [])
+    for (const list of bind.crtLists) {
+      for (const e of parseCrtList(list, bind.crtListBase)) for (const file of expandCrt(e.file)) add(file, e.options, e.filters)
+    }
+    const exact = new Map<string, SniEntry>()
+    const wildcard = new Map<string, SniEntry>()
+    for (const e of entries) {
+      for (const name of e.names) {
+        if (e.excluded.includes(name)) continue
+        if (name.startsWith('*.')) { if (!wildcard.has(name.slice(1))) wildcard.set(name.slice(1), e) } else if (!exact.has(name)) exact.set(name, e)
+      }
+    }
+    this.exact = exact
+    this.wildcard = wildcard
+    this.certificates = certificates
+    this.defaultEntry = entries[0] ?? null
+    this.strict = 'strict-sni' in lineOptions
+    this.ignoredErrors = ignoredErrors(lineOptions)
+    const first = certificates[0]
+    const alpn = lineOptions.alpn?.split(',').filter(p => p !== '')
+    this.serverOpts = {
+      ...contextOptions(lineOptions, global),
+      ...verifyOptions(lineOptions.verify),
+      ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+      // with strict-sni a client without a matching name gets no certificate: the handshake fails
+      ...(first !== undefined && !this.strict ? { cert: first.cert, key: first.key } : {}),
+      SNICallback: (name, cb) => {
+        const context = this.lookup(name)
+        if (context === undefined && this.strict) cb(new Error(`strict-sni: no certificate for '${name}'`))
+        else cb(null, context)
+      }
+    }
+  }
+
+  /** The context for an SNI name: exact, then the closest wildcard (one label), then the default. */
+  lookup (servername: string): SecureContext | undefined {
+    return this.entry(servername)?.context
+  }
+
+  private entry (servername: string): SniEntry | undefined {
+    const name = servername.toLowerCase()
+    const hit = this.exact.get(name)
+    if (hit !== undefined) return hit
+    const dot = name.indexOf('.')
+    if (dot > 0) {
+      const w = this.wildcard.get(name.slice(dot))
+      if (w !== undefined) return w
+    }
+    return this.strict ? undefined : this.defaultEntry ?? undefined
+  }
+
+  /**
+   * Checks each handshake once done. With `verify optional`, a client certificate that fails
+   * verification ends the connection as in HAProxy, unless `ca-ignore-err` / `crt-ignore-err` list its error (or say `all`).
+   */
+  watch (server: tls.Server): void {
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      // node switches the certificate on SNI but not the versions: a crt-list line's own range is checked here
+      const versions = this.entry(socket.servername || '')?.versions
+      const protocol = socket.getProtocol() as tls.SecureVersion
+      if (versions !== undefined && (VERSION_ORDER.indexOf(protocol) < VERSION_ORDER.indexOf(versions.minVersion) || VERSION_ORDER.indexOf(protocol) > VERSION_ORDER.indexOf(versions.maxVersion))) {
+        socket.destroy()
+        return
+      }
+      if (!this.requestCert || socket.authorized || socket.getPeerX509Certificate() === undefined) return
+      const code = String(socket.authorizationError)
+      const ignored = this.ignoredErrors
+      if (ignored === 'all' || ignored.has(code)) return
+      socket.destroy()
+    })
+  }
+
+  private get requestCert (): boolean {
+    return this.serverOpts.requestCert === true
+  }
+
+  /** Options for tls/https/http2 `createServer`. */
+  get options (): TlsOptions {
+    return this.serverOpts
+  }
+
+  /** ALPN protocols the bind offers (`alpn`), or undefined. */
+  get alpn (): string[] | undefined {
+    return this.serverOpts.ALPNProtocols as string[] | undefined
+  }
+
+  /** Applies a recompiled setup to a running server: new handshakes use it, open connections keep theirs. */
+  applyTo (server: tls.Server): void {
+    const { SNICallback: _sni, ALPNProtocols: _alpn, requestCert: _rc, rejectUnauthorized: _ru, ...context } = this.serverOpts
+    server.setSecureContext(context)
+  }
+}

@@ -1,0 +1,130 @@
+// Access logs the HAProxy way: targets and framing, httplog lines with their values (timers,
+// bytes, termination states, captures), and the plugin's request logger.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { deadPort, gatewayApp, get, upstream } from '../gateway/fixtures.js'
+import { syslogServer } from './syslog.js'
+
+const PID = process.pid
+/** `<134>Dec  6 14:00:00 haproxy[pid]: ` — local0.info in HAProxy's default ("local") format. */
+const HEAD = new RegExp(`^<134>[A-Z][a-z]{2} [ 1-3][0-9] \\d\\d:\\d\\d:\\d\\d haproxy\\[${PID}\\]: `)
+
+test('option httplog to a UDP syslog target: framing and fields as HAProxy writes them', async (t) => {
+  const syslog = await syslogServer()
+  const up = await upstream('up1')
+  const dead = await deadPort()
+  const { app, port } = await gatewayApp(`
+global
+    log 127.0.0.1:${syslog.port} local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 500ms
+    retries 1
+frontend fe
+    bind 127.0.0.1:8080
+    capture request header Host len 20
+    capture response header X-Missing len 10
+    http-request deny if { path /deny }
+    http-request redirect location /x if { path /redir }
+    http-request return status 200 content-type text/plain string hi if { path /ret }
+    use_backend dead if { path /dead }
+    default_backend be
+backend be
+    server s1 ${up.addr}
+backend dead
+    server d 127.0.0.1:${dead}
+`)
+  t.after(async () => { await app.close(); await up.close(); await syslog.close() })
+  for (const path of ['/', '/deny', '/redir', '/ret', '/dead', '/a?b=c']) await get(port, path)
+  const lines = await syslog.wait(6)
+  for (const l of lines) {
+    assert.match(l, HEAD)
+    assert.ok(l.endsWith('\n'))
+  }
+  const body = lines.map(l => l.replace(HEAD, '').trimEnd())
+  const fields = body.map(l => {
+    const m = /^127\.0\.0\.1:\d+ \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] (\S+) (\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/(\d+) (-?\d+) (\d+) (\S+) (\S+) (\S+) (\d+\/\d+\/\d+\/\d+\/\+?\d+) (\d+\/\d+) (\{.*?\}) (\{.*?\}) "(.*)"$/.exec(l)
+    assert.ok(m, l)
+    return m
+  })
+  // frontend, backend/server, status, termination state, retries, captures, request line
+  assert.deepEqual(fields.map(m => [m[1], m[2], m[8], m[12], m[13]!.split('/')[4], m[15], m[16], m[17]]), [
+    ['fe', 'be/s1', '200', '----', '0', `{127.0.0.1:${port}}`, '{}', 'GET / HTTP/1.1'],
+    ['fe', 'fe/<NOSRV>', '403', 'PR--', '0', `{127.0.0.1:${port}}`, '{}', 'GET /deny HTTP/1.1'],
+    ['fe', 'fe/<NOSRV>', '302', 'LR--', '0', `{127.0.0.1:${port}}`, '{}', 'GET /redir HTTP/1.1'],
+    ['fe', 'fe/<NOSRV>', '200', 'LR--', '0', `{127.0.0.1:${port}}`, '{}', 'GET /ret HTTP/1.1'],
+    ['fe', 'dead/d', '503', 'SC--', '1', `{127.0.0.1:${port}}`, '{}', 'GET /dead HTTP/1.1'],
+    ['fe', 'be/s1', '200', '----', '0', `{127.0.0.1:${port}}`, '{}', 'GET /a?b=c HTTP/1.1']
+  ])
+  // timers: a rule verdict never reached a server (-1), a dead server was never connected
+  assert.deepEqual(fields.map(m => [m[4], m[5], m[6]].map(Number).map(n => n < 0 ? n : 0)), [
+    [0, 0, 0], [-1, -1, -1], [-1, -1, -1], [-1, -1, -1], [0, -1, -1], [0, 0, 0]
+  ])
+  // bytes as HAProxy counts them: the deny page is 192, the 503 page 217
+  assert.equal(fields[1]![9], '192')
+  assert.equal(fields[4]![9], '217')
+})
+
+test('formats: rfc5424 with log-format-sd, short, raw, len; levels filter; log-tag', async (t) => {
+  const syslog = await syslogServer()
+  const up = await upstream('up1')
+  const { app, port } = await gatewayApp(`
+global
+    log-tag gw
+defaults
+    mode http
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    log 127.0.0.1:${syslog.port} format rfc5424 local1
+    log 127.0.0.1:${syslog.port} format short local2
+    log 127.0.0.1:${syslog.port} format raw local3
+    log 127.0.0.1:${syslog.port} len 80 local4
+    log 127.0.0.1:${syslog.port} local5 notice
+    log-format "%ci %HM %HU %ST %{+Q}r"
+    log-format-sd "[x@1 a=\\"1\\"]"
+    default_backend be
+backend be
+    server s1 ${up.addr}
+`)
+  t.after(async () => { await app.close(); await up.close(); await syslog.close() })
+  const path = `/p?q=${'x'.repeat(40)}`
+  await get(port, path)
+  const lines = await syslog.wait(4)
+  await new Promise(resolve => setTimeout(resolve, 100))
+  assert.equal(syslog.lines.length, 4, 'the notice-level target gets no info line')
+  const msg = `127.0.0.1 GET ${path} 200 "GET ${path} HTTP/1.1"`
+  const sorted = [...lines].sort((a, b) => a.localeCompare(b))
+  assert.match(sorted[0]!, new RegExp(`^<142>1 \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}[+-]\\d\\d:\\d\\d - gw ${PID} - \\[x@1 a="1"\\] ${msg.replace(/[?]/g, '\\?')}\n$`))
+  assert.equal(sorted.find(l => l.startsWith('<6>')), `<6>${msg}\n`)
+  assert.equal(sorted.find(l => l.startsWith('127')), `${msg}\n`)
+  const cut = sorted.find(l => l.startsWith('<166>'))!
+  assert.equal(cut.length, 81, 'cut to len, then the newline')
+  assert.ok(cut.endsWith('\n') && msg.startsWith(cut.slice(cut.indexOf(']: ') + 3, -1)))
+})
+
+test('plugin without a log target: each proxied request line goes to the request logger', async (t) => {
+  const up = await upstream('up1')
+  const logs: Array<Record<string, unknown>> = []
+  const stream = new Writable({ write (chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l !== '') logs.push(JSON.parse(l)); cb() } })
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    server s1 ${up.addr}
+`, { defaultBackend: 'always' }, { logger: { level: 'info', stream } })
+  t.after(async () => { await app.close(); await up.close() })
+  await get(port, '/hello')
+  for (let i = 0; i < 50 && !logs.some(l => typeof l.msg === 'string' && l.msg.includes('GET /hello')); i++) await new Promise(resolve => setTimeout(resolve, 20))
+  const line = logs.find(l => typeof l.msg === 'string' && l.msg.includes('"GET /hello HTTP/1.1"'))
+  assert.ok(line, JSON.stringify(logs))
+  assert.match(String(line.msg), /^127\.0\.0\.1:\d+ \[.*\] fe be\/s1 0\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/0\/0\/0 0\/0 "GET \/hello HTTP\/1\.1"$/)
+  assert.equal(typeof line.reqId, 'string', "the request's own child logger")
+})
