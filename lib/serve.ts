@@ -10,7 +10,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
@@ -26,10 +26,23 @@ import { kGatewayHook } from './symbols.js'
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
   quiet?: boolean
+  /** Warnings are fatal (as `haproxy -dW`). */
+  zeroWarning?: boolean
+  /** Called once every listener is up (pid file, readiness notification, old processes). */
+  ready?: () => void | Promise<void>
+  /**
+   * Called (once) when an address is taken, to have the process holding it let go (`-sf`/`-st`);
+   * binding is then retried for a few seconds. Without it, a taken address fails at once.
+   */
+  addressInUse?: () => void
 }
 
+/** Retries of a taken address after `addressInUse` (BIND_RETRIES × BIND_RETRY_MS, 5 s). */
+const BIND_RETRIES = 50
+const BIND_RETRY_MS = 100
+
 /** A frontend being served: its Fastify instance and the extra servers of its other binds. */
-interface Listener {
+export interface Listener {
   proxy: Proxy
   app: FastifyInstance
   extra: Server[]
@@ -39,8 +52,20 @@ interface Listener {
 }
 
 /** What makes a listener's servers: a reload that changes it restarts them. */
-function bindKey (binds: Bind[]): string {
-  return binds.map(b => `${b.host}:${b.port}-${b.portEnd} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
+export function bindKey (binds: Bind[]): string {
+  return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
+}
+
+/** What node's `listen()` takes: an address, or a handle naming an inherited descriptor. */
+type ListenTarget = { host: string, port: number } | { fd: number }
+
+/** Where one bind listens: each port of its range, or the inherited socket of `fd@N`. */
+function listenTargets (bind: Bind): Array<{ label: string, options: ListenTarget }> {
+  if (bind.fd !== undefined) return [{ label: `fd@${bind.fd}`, options: { fd: bind.fd } }]
+  const host = listenHost(bind.host)
+  const targets: Array<{ label: string, options: ListenTarget }> = []
+  for (let port = bind.port; port <= bind.portEnd; port++) targets.push({ label: `${host}:${port}`, options: { host, port } })
+  return targets
 }
 
 /** `bind :80`, `*:80`, `0.0.0.0:80` → every IPv4 address as HAProxy does; `::` → dual stack. */
@@ -160,7 +185,11 @@ function routeBadUrls (app: () => FastifyInstance) {
   }
 }
 
-async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger): Promise<Listener> {
+/**
+ * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
+ * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
+ */
+export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
   const tls: Listener['tls'] = []
   proxy.binds.forEach((bind, i) => {
     if (bind.tls === undefined) return
@@ -177,7 +206,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     frameworkErrors: routeBadUrls(() => app),
     // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
     // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
-    logger: quiet ? false : { level: 'warn', stream: process.stderr },
+    ...(loggerInstance !== undefined ? { loggerInstance } : { logger: quiet ? false : { level: 'warn', stream: process.stderr } }),
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
@@ -188,19 +217,19 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     return503OnClosing: false,
     forceCloseConnections: 'idle'
   })
-  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always' })
+  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
   await app.ready()
   const extra: Server[] = []
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
-    for (let port = bind.port; port <= bind.portEnd; port++) {
-      const host = listenHost(bind.host)
+    for (const { label, options } of listenTargets(bind)) {
       try {
         if (isFirst) {
-          await app.listen({ host, port })
+          // an fd has no host: Fastify's default ('localhost') would add a second, IPv6, listener
+          await app.listen('fd' in options ? { ...options, host: '0.0.0.0' } as { host: string } : options)
           tls.find(t => t.bind === i)?.servers.push(app.server)
           isFirst = false
-          log.info(`Proxy ${proxy.name} started on ${host}:${port}.`)
+          log.info(`Proxy ${proxy.name} started on ${label}.`)
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
@@ -210,14 +239,14 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
         countConnections(gateway, proxy.name, server)
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
-          server.listen(port, host, () => { server.off('error', reject); resolve() })
+          server.listen(options, () => { server.off('error', reject); resolve() })
         })
         extra.push(server)
-        log.info(`Proxy ${proxy.name} started on ${host}:${port}.`)
+        log.info(`Proxy ${proxy.name} started on ${label}.`)
       } catch (err) {
         await app.close()
         for (const s of extra) s.close()
-        throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, `${host}:${port}`, (err as Error).message)
+        throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, label, (err as Error).message)
       }
     }
   }
@@ -225,7 +254,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
 }
 
 /** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
-async function stop (l: Listener): Promise<void> {
+export async function stop (l: Listener): Promise<void> {
   const extra = l.extra.map(async (s) => {
     const closed = new Promise<void>(resolve => s.close(() => resolve()))
     s.closeIdleConnections()
@@ -234,12 +263,16 @@ async function stop (l: Listener): Promise<void> {
   await Promise.all([l.app.close(), ...extra])
 }
 
-function printDiagnostics (config: ParsedConfig, quiet: boolean): boolean {
+function printDiagnostics (config: ParsedConfig, quiet: boolean, zeroWarning: boolean): boolean {
   const diagnostics = checkConfig(config)
   let ok = true
   for (const d of diagnostics) {
     if (d.level === 'alert') ok = false
     if (d.level === 'alert' || !quiet) process.stderr.write(formatDiagnostic(d, process.pid) + '\n')
+  }
+  if (ok && zeroWarning && diagnostics.some(d => d.level === 'warning')) {
+    process.stderr.write(formatDiagnostic({ level: 'alert', message: "Some warnings were found and 'zero-warning' is set. Aborting." }, process.pid) + '\n')
+    return false
   }
   return ok
 }
@@ -254,19 +287,35 @@ function servedProxies (config: ParsedConfig): Proxy[] {
  * Serves a configuration until SIGTERM/SIGINT/SIGUSR1, which soft-stop it as HAProxy's SIGUSR1 does
  * (lib/soft-stop.ts: requests under way and already received are served, then exit 0).
  * SIGHUP and SIGUSR2 reload it; a configuration with alerts is refused and the old one serves on.
+ * Resolves with the signal that stopped it.
  */
-export async function runGateway (files: string[], opts: GatewayRunOptions = {}): Promise<void> {
+export async function runGateway (files: string[], opts: GatewayRunOptions = {}): Promise<NodeJS.Signals | null> {
   const quiet = opts.quiet === true
+  const zeroWarning = opts.zeroWarning === true
   const log: GatewayLogger = quiet
     ? { info () {}, warn () {}, error: (m) => { process.stderr.write(m + '\n') } }
     : { info: (m) => { process.stdout.write(m + '\n') }, warn: (m) => { process.stdout.write(m + '\n') }, error: (m) => { process.stderr.write(m + '\n') } }
 
   let config = loadConfig(files)
-  if (!printDiagnostics(config, quiet)) throw new Error('Fatal errors found in configuration.')
+  if (!printDiagnostics(config, quiet, zeroWarning)) throw new Error('Fatal errors found in configuration.')
   const gateway = new Gateway(config, log)
   const listeners = new Map<string, Listener>()
   try {
-    for (const proxy of servedProxies(config)) listeners.set(proxy.name, await listen(gateway, proxy, config, quiet, log))
+    let conflictHandled = false
+    for (const proxy of servedProxies(config)) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          listeners.set(proxy.name, await listen(gateway, proxy, config, quiet, log))
+          break
+        } catch (err) {
+          // `-sf`/`-st` without SO_REUSEPORT (node 20): the old process is asked to stop
+          // listening first, then the address is tried again while it lets go of it
+          if (opts.addressInUse === undefined || !/EADDRINUSE/.test((err as Error).message) || attempt >= BIND_RETRIES) throw err
+          if (!conflictHandled) { conflictHandled = true; opts.addressInUse() }
+          await new Promise(resolve => setTimeout(resolve, BIND_RETRY_MS))
+        }
+      }
+    }
   } catch (err) {
     await Promise.all([...listeners.values()].map(stop))
     await gateway.close()
@@ -289,7 +338,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     let next: ParsedConfig
     try {
       next = loadConfig(files)
-      if (!printDiagnostics(next, quiet)) {
+      if (!printDiagnostics(next, quiet, zeroWarning)) {
         log.error('Reload refused: the new configuration has errors; the current one keeps serving.')
         return
       }
@@ -320,9 +369,9 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     log.info('Configuration reloaded.')
   }
 
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<NodeJS.Signals | null>((resolve) => {
     let stopping = false
-    const shutdown = (): void => {
+    const shutdown = (signal: NodeJS.Signals): void => {
       if (stopping) return
       stopping = true
       process.off('SIGHUP', onReload)
@@ -330,7 +379,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       gateway.closeTunnels()
       void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close()))
         .then(() => gateway.close())
-        .finally(resolve)
+        .finally(() => resolve(signal))
     }
     const onReload = (): void => { reloading = reloading.then(reload, reload) }
     process.on('SIGTERM', shutdown)
@@ -339,4 +388,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     process.on('SIGHUP', onReload)
     process.on('SIGUSR2', onReload)
   })
+  // after the handlers: a reload asked as soon as the pid file exists must not kill the process
+  await opts.ready?.()
+  return await stopped
 }

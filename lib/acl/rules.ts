@@ -361,7 +361,8 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     const d: Decision = { kind: 'deny', status }
     return () => d
   }
-  const fixed: Array<[string, string]> = ctype === null ? [] : [['content-type', ctype]]
+  // an empty payload goes without its content-type (observed: `return content-type text/plain` sends none)
+  const fixed: Array<[string, string]> = ctype === null || fixedBody === '' ? [] : [['content-type', ctype]]
   if (hdrs.length === 0 && fixedBody !== null) {
     const d: Decision = { kind: 'reply', status, headers: fixed, body: fixedBody }
     return () => d

@@ -6,7 +6,7 @@
 // hold is an alert; one a proxy lacks the capability for is ignored with a warning
 // (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, fstatSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
@@ -239,10 +239,11 @@ interface OptionRow {
 /** An on/off option kept in `proxy.options`. */
 const flag = (where: Where, support: Support): OptionRow => ({ where, negatable: true, support, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } })
 
+/** `option http-keep-alive`, `http-server-close`, `httpclose` (forward.ts connectionMode); `http-tunnel` stays inert. */
 const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => ({
   where: 'DFLB',
   negatable: true,
-  support: CONNECTIONS,
+  support: mode === 'tunnel' ? CONNECTIONS : 'yes',
   apply: (c, a, on) => {
     c.proxy.options[a[1]!] = on
     if (on) c.proxy.httpConnectionMode = mode
@@ -793,16 +794,35 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       c.alert(`'bind' : ${a.error}`)
       return
     }
-    if (a.value.family === 'unix' || a.value.family === 'abns' || a.value.family === 'fd' || a.value.family === 'sockpair') {
+    if (a.value.family === 'unix' || a.value.family === 'abns' || a.value.family === 'sockpair') {
       c.warn(`'bind ${one}': only TCP addresses can be served by fastify-haproxy; this listener is ignored.`)
       continue
     }
-    const bind: Bind = { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
+    const fd = a.value.family === 'fd' ? inheritedFd(a.value.host) : undefined
+    if (typeof fd === 'string') {
+      c.alert(`'bind' : ${fd}`)
+      return
+    }
+    const bind: Bind = fd !== undefined
+      ? { host: '', port: 0, portEnd: 0, fd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
+      : { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
     if (proto !== undefined) bind.proto = proto
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
     c.proxy.binds.push(bind)
   }
+}
+
+/** `fd@N`: N must name a file descriptor this process inherited (checked at parse time, as HAProxy does); else the alert's text. */
+function inheritedFd (text: string): number | string {
+  if (!/^\d+$/.test(text)) return `file descriptor '${text}' is not a valid integer in 'fd@${text}'`
+  const fd = Number(text)
+  try {
+    fstatSync(fd)
+  } catch {
+    return `cannot use file descriptor '${text}' : Bad file descriptor.`
+  }
+  return fd
 }
 
 /** What a `stats socket` line takes after its address: bind options and the CLI's own (§3.1 stats socket). */
@@ -1003,7 +1023,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   // They turn off what is never done here.
   ...serverRows(0, 'yes', 'no-send-proxy no-send-proxy-v2 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
   ...serverRows(0, unsupported('sends a PROXY protocol header to the server'), 'send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
-  proto: { n: 1, support: unsupported('speaks another protocol than HTTP/1.1 to the server') },
+  proto: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v === 'fcgi') return "'proto fcgi' is not supported by fastify-haproxy (speaks FastCGI to the server)."
+      if (v !== 'h1' && v !== 'h2') return `'proto' :  unknown MUX protocol '${v}'.`
+      o.proto = v
+      return null
+    }
+  },
   redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
   socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
   track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }

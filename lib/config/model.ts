@@ -60,6 +60,8 @@ export interface Bind {
   /** Last port of a range (`bind :8080-8082`), same as port otherwise. */
   portEnd: number
   ssl: boolean
+  /** `bind fd@N`: an inherited listening socket (host '' and port 0 then). */
+  fd?: number
   /** `proto h2`: HTTP/2 only (with prior knowledge on a clear bind). */
   proto?: string
   /** The TLS options of the line (§5.1), paths resolved; set on `ssl` binds. */
@@ -115,6 +117,8 @@ export interface ServerOptions {
   maxqueue?: number
   slowstart?: number
   ssl?: boolean
+  /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
+  proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
   sni?: string

@@ -61,6 +61,32 @@ export class FrontendCounters implements FrontendView {
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
     const now = Date.now()
+    this.openSession(now)
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A stats request for this section: counted as intercepted, as HAProxy counts its stats
+   * applet. `session`: it came on a listener that is not the section's own (the app's port), so
+   * it is also a session of the section, one request long.
+   */
+  statsRequest (res: ServerResponse, session: boolean): void {
+    const now = Date.now()
+    const c = this.counters
+    if (session) this.openSession(now)
+    c.reqTot++
+    this.reqRate.hit(now)
+    c.intercepted++
+    c.bin += requestHeadBytes(res.req)
+    res.once('close', () => {
+      if (session) c.scur--
+      c.countResponse(res.statusCode)
+    })
+  }
+
+  private openSession (now: number): void {
     const c = this.counters
     this.connTot++
     c.stot++
@@ -68,9 +94,6 @@ export class FrontendCounters implements FrontendView {
     this.connRate.hit(now)
     c.rate.hit(now)
     if (++c.scur > c.smax) c.smax = c.scur
-    FrontendCounters.active++
-    stampAccept(socket, now)
-    socket.once('close', () => { c.scur--; FrontendCounters.active-- })
   }
 }
 
@@ -199,14 +222,26 @@ export class BackendRoute {
     }
   }
 
+  /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
+  readonly h2Servers = new WeakSet<ServerRuntime>()
+
   pool (server: ServerRuntime): Pool {
     const entry = this.pools.get(server)
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
     const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    if (cfg?.proto === 'h2') {
+      // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
+      opts.allowH2 = true
+      // Pool hands `connect` options to undici's connector, the only way to its h2c mode
+      if (!server.ssl) opts.connect = { timeout: this.poolOptions.connectTimeout, useH2c: true } as Pool.Options['connect']
+      // streams share a connection, as HAProxy's H2 mux does
+      opts.pipelining = 100
+      this.h2Servers.add(server)
+    }
     if (server.ssl) {
-      const cfg = this.proxy.servers.find(s => s.name === server.name)
       opts.connect = {
         timeout: this.poolOptions.connectTimeout,
         rejectUnauthorized: cfg?.verify !== 'none',
@@ -362,6 +397,19 @@ export function writeHead (res: ServerResponse, status: number, reason: string |
     h2.push(name, headers[i + 1]!)
   }
   res.writeHead(status, h2)
+}
+
+/**
+ * The connection mode of a transaction from its two proxies (§4 "option http-server-close",
+ * "option httpclose"): `httpclose` on either side closes both connections, else
+ * `http-server-close` on either side the server's; keep-alive otherwise.
+ */
+function connectionMode (fe: Proxy, be: Proxy): 'keep-alive' | 'server-close' | 'close' {
+  const a = fe.httpConnectionMode
+  const b = be.httpConnectionMode
+  if (a === 'close' || b === 'close') return 'close'
+  if (a === 'server-close' || b === 'server-close') return 'server-close'
+  return 'keep-alive'
 }
 
 /** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
@@ -646,6 +694,20 @@ function responseHeaders (raw: Buffer[], out: string[]): number {
   return bytes
 }
 
+/** Trailers as undici gives them (raw pairs from HTTP/1.1, an object from HTTP/2), for `addTrailers`. */
+function trailerObject (trailers: Buffer[] | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  if (Array.isArray(trailers)) {
+    for (let i = 0; i < trailers.length; i += 2) out[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1')
+    return out
+  }
+  for (const name in trailers) {
+    const v = trailers[name]
+    if (v !== undefined && name.charCodeAt(0) !== 58 /* : */) out[name] = v
+  }
+  return out
+}
+
 function headerObject (flat: string[]): HttpResponseView['headers'] {
   const h: HttpResponseView['headers'] = {}
   for (let i = 0; i < flat.length; i += 2) {
@@ -708,6 +770,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private dropping = false
   private phase: Phase = 'queue'
   private retriesLeft: number
+  /** `option http-server-close` / `httpclose` (either proxy): a new server connection per request. */
+  private readonly closeServer: boolean
+  /** `option httpclose` (either proxy): the client's connection closes after this response too. */
+  private readonly closeClient: boolean
   private abortUpstream: ((err?: Error) => void) | null = null
   private resume: (() => void) | null = null
   private readonly t0 = Date.now()
@@ -738,6 +804,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
+    const mode = connectionMode(fe.proxy, be.proxy)
+    this.closeServer = mode !== 'keep-alive'
+    this.closeClient = mode === 'close'
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
     const c = be.backend.counters
     c.stot++
@@ -834,7 +903,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
       body: this.hasBody ? this.req : null,
-      upgrade: upgrade ? 'websocket' : null
+      upgrade: upgrade ? 'websocket' : null,
+      // undici sends `connection: close` and does not reuse the socket, as HAProxy does
+      reset: this.closeServer && !upgrade
     }, this)
   }
 
@@ -862,6 +933,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.retry(new Error(`the server answered ${status} (retry-on)`), true, true)
       return false
     }
+    // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
+    if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
     const res = this.res
     const rtime = Date.now() - this.tConnect
     const rec = this.rec
@@ -911,6 +984,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
+    if (this.closeClient) res.shouldKeepAlive = false
     writeHead(res, status, statusText, headers)
     return true
   }
@@ -933,9 +1007,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return false
   }
 
-  onComplete (): void {
-    if (this.upgradeHead !== null) this.req.socket.end()
-    else this.res.end()
+  // undici's typings say string[]; it passes raw Buffer pairs (HTTP/1.1) or an object (HTTP/2)
+  onComplete (trailers: string[] | null): void {
+    if (this.upgradeHead !== null) {
+      this.req.socket.end()
+    } else {
+      // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
+      if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
+      this.res.end()
+    }
     this.finish()
   }
 
@@ -977,7 +1057,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const code = err.code ?? ''
     if (this.phase === 'body' && code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && this.bodyless) {
       // undici checks Content-Length even on a 304, where it describes the resource, not this answer
-      this.onComplete()
+      this.onComplete(null)
       return
     }
     if (this.phase === 'body') {
@@ -1041,8 +1121,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clientAborted()
       return
     }
-    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
-    this.rec?.terminate('SH')
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed"): HAProxy's parser
+    // blocks an invalid one (PH), the server cut an empty or truncated one (SH)
+    this.rec?.terminate(code === '' || code.startsWith('HPE_') ? 'PH' : 'SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)

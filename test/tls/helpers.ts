@@ -25,7 +25,7 @@ export async function handshake (port: number, servername: string, opts: tls.Con
   })
 }
 
-export interface Answer { status: number, headers: IncomingHttpHeaders, text: string }
+export interface Answer { status: number, headers: IncomingHttpHeaders, text: string, trailers?: IncomingHttpHeaders }
 
 /** An HTTPS/1.1 request (no keep-alive). */
 export async function httpsGet (port: number, path: string, opts: https.RequestOptions = {}): Promise<Answer> {
@@ -51,9 +51,11 @@ export async function h2Requests (authority: string, requests: Array<{ path: str
       let headers: IncomingHttpHeaders = {}
       let text = ''
       stream.setEncoding('utf8')
+      let trailers: IncomingHttpHeaders | undefined
       stream.on('response', (h) => { headers = h as IncomingHttpHeaders })
+      stream.on('trailers', (h) => { trailers = h as IncomingHttpHeaders })
       stream.on('data', (d: string) => { text += d })
-      stream.on('end', () => resolve({ status: Number(headers[':status']), headers, text }))
+      stream.on('end', () => resolve({ status: Number(headers[':status']), headers, text, ...(trailers !== undefined ? { trailers } : {}) }))
       stream.on('error', reject)
       if (r.body !== undefined) stream.end(r.body)
     })))
