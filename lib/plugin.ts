@@ -25,7 +25,7 @@ import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
-import { Backend, type ServerRuntime } from './runtime/backend.js'
+import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
@@ -327,6 +327,8 @@ export class Gateway implements CliRuntime {
         toRequest
       })
     }
+    const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
+    for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
     return { config, frontends, backends, health, hooks, files }
@@ -542,6 +544,12 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     c.countResponse(200)
     c.bin += requestHeadBytes(res.req)
     c.bout += htxResponseBytes(200, 'OK', headers) + body.length
+    return
+  }
+  if (verdict.kind === 'tarpit') {
+    // the request waits, then gets its answer unless the client left first
+    const timer = setTimeout(() => { if (!res.destroyed) answer(verdict.then, res, fe, be) }, verdict.delay)
+    res.once('close', () => clearTimeout(timer))
     return
   }
   answer(verdict, res, fe, be)

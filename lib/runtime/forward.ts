@@ -481,6 +481,15 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       writePage(res, page)
       break
     }
+    case 'silent-drop': {
+      // nothing is sent, not even a close: the socket stops being read and the client's
+      // timeout (or the client) ends it, as HAProxy's silent-drop leaves the client waiting
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.socket?.pause()
+      return
+    }
     case 'reject': {
       // closed without an answer: a denied request, no response to count
       fe.counters.counters.dreq++
