@@ -61,6 +61,32 @@ export class FrontendCounters implements FrontendView {
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
     const now = Date.now()
+    this.openSession(now)
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A stats request for this section: counted as intercepted, as HAProxy counts its stats
+   * applet. `session`: it came on a listener that is not the section's own (the app's port), so
+   * it is also a session of the section, one request long.
+   */
+  statsRequest (res: ServerResponse, session: boolean): void {
+    const now = Date.now()
+    const c = this.counters
+    if (session) this.openSession(now)
+    c.reqTot++
+    this.reqRate.hit(now)
+    c.intercepted++
+    c.bin += requestHeadBytes(res.req)
+    res.once('close', () => {
+      if (session) c.scur--
+      c.countResponse(res.statusCode)
+    })
+  }
+
+  private openSession (now: number): void {
     const c = this.counters
     this.connTot++
     c.stot++
@@ -68,9 +94,6 @@ export class FrontendCounters implements FrontendView {
     this.connRate.hit(now)
     c.rate.hit(now)
     if (++c.scur > c.smax) c.smax = c.scur
-    FrontendCounters.active++
-    stampAccept(socket, now)
-    socket.once('close', () => { c.scur--; FrontendCounters.active-- })
   }
 }
 
@@ -366,6 +389,19 @@ export function writeHead (res: ServerResponse, status: number, reason: string |
   res.writeHead(status, h2)
 }
 
+/**
+ * The connection mode of a transaction from its two proxies (§4 "option http-server-close",
+ * "option httpclose"): `httpclose` on either side closes both connections, else
+ * `http-server-close` on either side the server's; keep-alive otherwise.
+ */
+function connectionMode (fe: Proxy, be: Proxy): 'keep-alive' | 'server-close' | 'close' {
+  const a = fe.httpConnectionMode
+  const b = be.httpConnectionMode
+  if (a === 'close' || b === 'close') return 'close'
+  if (a === 'server-close' || b === 'server-close') return 'server-close'
+  return 'keep-alive'
+}
+
 /** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
 export function pageFor (status: number, fe: FrontendRoute, be: BackendRoute | null): ErrorPage {
   return be?.pages.own(status) ?? fe.pages.get(status)
@@ -434,6 +470,15 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       out = page.htxBytes
       writePage(res, page)
       break
+    }
+    case 'silent-drop': {
+      // nothing is sent, not even a close: the socket stops being read and the client's
+      // timeout (or the client) ends it, as HAProxy's silent-drop leaves the client waiting
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.socket?.pause()
+      return
     }
     case 'reject': {
       // closed without an answer: a denied request, no response to count
@@ -724,6 +769,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private dropping = false
   private phase: Phase = 'queue'
   private retriesLeft: number
+  /** `option http-server-close` / `httpclose` (either proxy): a new server connection per request. */
+  private readonly closeServer: boolean
+  /** `option httpclose` (either proxy): the client's connection closes after this response too. */
+  private readonly closeClient: boolean
   private abortUpstream: ((err?: Error) => void) | null = null
   private resume: (() => void) | null = null
   private readonly t0 = Date.now()
@@ -754,6 +803,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
+    const mode = connectionMode(fe.proxy, be.proxy)
+    this.closeServer = mode !== 'keep-alive'
+    this.closeClient = mode === 'close'
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
     const c = be.backend.counters
     c.stot++
@@ -850,7 +902,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
       body: this.hasBody ? this.req : null,
-      upgrade: upgrade ? 'websocket' : null
+      upgrade: upgrade ? 'websocket' : null,
+      // undici sends `connection: close` and does not reuse the socket, as HAProxy does
+      reset: this.closeServer && !upgrade
     }, this)
   }
 
@@ -929,6 +983,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
+    if (this.closeClient) res.shouldKeepAlive = false
     writeHead(res, status, statusText, headers)
     return true
   }
@@ -1065,8 +1120,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clientAborted()
       return
     }
-    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
-    this.rec?.terminate('SH')
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed"): HAProxy's parser
+    // blocks an invalid one (PH), the server cut an empty or truncated one (SH)
+    this.rec?.terminate(code === '' || code.startsWith('HPE_') ? 'PH' : 'SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
