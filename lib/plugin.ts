@@ -346,8 +346,8 @@ export class Gateway {
 
 /**
  * The maxconn HAProxy 2.6 gives a frontend that sets none, when `global maxconn` is absent too
- * (haproxy.c compute_ideal_maxconn): half of the file descriptors left once it has reserved 10,
- * one per listener and per health check, and 3 per thread (poller + wake-up pipe). The limit is
+ * (as its `show info` Maxconn follows `ulimit -n`): half of the file descriptors left once it has
+ * reserved 10, one per listener and per health check, and 3 per thread. The limit is
  * the larger of the soft and hard RLIMIT_NOFILE, as HAProxy raises the soft one at boot; the
  * thread count is HAProxy's default, one per CPU. 0 (no limit shown) where the limit is unknown.
  */

@@ -100,8 +100,8 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   let server: Server
   if (terminator !== null) {
     const alpn = terminator.alpn
-    if (h2Only || alpn?.includes('h2') === true) {
-      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
+    if (h2Only || alpn.includes('h2')) {
+      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)

@@ -647,7 +647,9 @@ class ConfigParser {
         if (!args[2] || args[1]!.toLowerCase() !== args[2].toLowerCase()) return alert('<from> and <to> must not differ execpt the case')
         return true
       case 'ssl-dh-param-file':
-        if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        if (!args[1] || !isReadableFile(this.path(args[1])) || !readFileSync(this.path(args[1]), 'latin1').includes('-----BEGIN DH PARAMETERS-----')) {
+          return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        }
         this.global.tls.dhParamFile = this.path(args[1])
         return true
       case 'lua-load': case 'lua-load-per-thread':

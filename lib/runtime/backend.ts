@@ -8,7 +8,7 @@
 import type { HttpTxn } from '../acl/txn.js'
 import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
 import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
-import { createBalancer, effectiveWeight, isMapBased, type Balancer, type LbServer } from './algorithms.js'
+import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
 
 /** pino-like logger; state changes go to warn, "no server available" to error (HAProxy's levels). */
@@ -195,8 +195,7 @@ export class ServerRuntime implements ServerView, LbServer {
   get qcur (): number { return this.queue.length }
   /** Effective weight in user units, as the stats `weight` column shows it. */
   get weight (): number {
-    const lb = this.backend.lb
-    return Math.floor((this.eweight * lb.wmult + lb.wdiv - 1) / lb.wdiv)
+    return shownWeight(this.backend.lb, this.eweight)
   }
 
   downtime (now: number): number {
@@ -580,7 +579,7 @@ export class Backend implements BackendView {
       s.usable = s.eweight > 0 && s.admin === 'ready' && s.op === 'up'
     }
     balancer.init()
-    this.isUp = balancer.totWeight > 0 || this.servers.length === 0
+    this.isUp = balancer.servingUnits > 0 || this.servers.length === 0
     if (!this.isUp) this.downSince = now
   }
 
@@ -605,7 +604,7 @@ export class Backend implements BackendView {
    */
   acquire (txn: HttpTxn, exclude: ServerRuntime | null): ServerRuntime | null | Promise<ServerRuntime | null> {
     const lb = this.lb
-    if (lb.totWeight === 0) return null
+    if (lb.servingUnits === 0) return null
     const srv = lb.pick(txn, exclude) as ServerRuntime | null
     if (srv === null) return this.enqueue(null)
     srv.lbtot++
@@ -735,7 +734,7 @@ export class Backend implements BackendView {
     const before = this.queue.length
     if (before === 0) return 0
     // With active servers up, backups do not take from the queue.
-    if (srv.backup && this.lb.srvAct > 0) return 0
+    if (srv.backup && this.lb.activeCount > 0) return 0
     this.dequeueFor(srv)
     return before - this.queue.length
   }
@@ -759,10 +758,10 @@ export class Backend implements BackendView {
   /** ". 1 active and 0 backup servers left. …" (server.c srv_append_more). */
   tail (srv: ServerRuntime, online: boolean, moved: number): string {
     const lb = this.lb
-    const onBackup = lb.srvBck > 0 && lb.srvAct === 0 ? ' Running on backup.' : ''
+    const onBackup = lb.backupCount > 0 && lb.activeCount === 0 ? ' Running on backup.' : ''
     return online
-      ? `. ${lb.srvAct} active and ${lb.srvBck} backup servers online.${onBackup} ${moved} sessions requeued, ${srv.queue.length} total in queue`
-      : `. ${lb.srvAct} active and ${lb.srvBck} backup servers left.${onBackup} ${srv.served} sessions active, ${moved} requeued, ${srv.queue.length} remaining in queue`
+      ? `. ${lb.activeCount} active and ${lb.backupCount} backup servers online.${onBackup} ${moved} sessions requeued, ${srv.queue.length} total in queue`
+      : `. ${lb.activeCount} active and ${lb.backupCount} backup servers left.${onBackup} ${srv.served} sessions active, ${moved} requeued, ${srv.queue.length} remaining in queue`
   }
 
   /** A server state message: to the process's log, and at `level` to the backend's targets (notice by default, as HAProxy). */
@@ -773,7 +772,7 @@ export class Backend implements BackendView {
 
   /** After any server change: the backend's own UP/DOWN state (backend.c set_backend_down). */
   settle (now: number, report = true): void {
-    const up = this.lb.totWeight > 0
+    const up = this.lb.servingUnits > 0
     if (up === this.isUp) return
     this.isUp = up
     this.lastChange = now
