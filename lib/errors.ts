@@ -30,6 +30,8 @@ export const FST_HAPROXY_UNKNOWN_BACKEND = createError<[string]>(
   'FST_HAPROXY_UNKNOWN_BACKEND', 'No backend named "%s"', 404)
 export const FST_HAPROXY_UNKNOWN_SERVER = createError<[string, string]>(
   'FST_HAPROXY_UNKNOWN_SERVER', 'No server named "%s" in backend "%s"', 404)
+export const FST_HAPROXY_RUNTIME_COMMAND = createError<[string]>(
+  'FST_HAPROXY_RUNTIME_COMMAND', 'Runtime API: %s', 400)
 export const FST_HAPROXY_BIND_FAILED = createError<[string, string, string]>(
   'FST_HAPROXY_BIND_FAILED', 'Starting %s: cannot bind socket [%s] (%s)', 500)
 export const FST_HAPROXY_NO_SERVER = createError(

@@ -238,7 +238,7 @@ function mainLabel (v: string, start: number, end: number): [number, number] {
  */
 function expressionKey (args: string[], proxy: Proxy): KeyFn {
   const env: CompileEnv = {
-    config: { files: [], global: { ignored: [], stats: {}, logs: [] }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
+    config: { files: [], global: { ignored: [], stats: { sockets: [] }, logs: [] }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
     proxy,
     files: new FileCache(),
     userlist: () => undefined,
