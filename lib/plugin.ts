@@ -263,7 +263,8 @@ export class Gateway {
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
-        log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
+        // unique ids are made by the access log, which then may have nowhere to write
+        log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
         toRequest
       })
     }
@@ -451,13 +452,15 @@ function infoEnabled (log: FastifyBaseLogger): boolean {
 }
 
 function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, request: FastifyRequest): void {
-  res.once('close', () => {
+  const write = (): void => {
     if (rec.status < 0 && res.headersSent) rec.status = res.statusCode
     const out = fe.log!.emit(rec, Date.now())
     if (out === null || !fe.toRequest) return
     if (out.level <= LOG_ERR) request.log.error(out.line)
     else request.log.info(out.line)
-  })
+  }
+  if (fe.log!.logasap) rec.asap = () => { rec.early = true; write() }
+  res.once('close', write)
 }
 
 /** Runs a verdict the gateway answers itself, and notes it in the request's log record. */
@@ -583,6 +586,7 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       const beVerdict = be.rules.requestRules(txn)
       if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return }
     }
+    if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
     be.backend.counters.reqTot++
