@@ -173,11 +173,29 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
       { name: 'http-proxy', what: 'bare @fastify/http-proxy, one upstream', start: port => launch(1, process.execPath, [...tsx, 'http-proxy', String(port), String(up1)], { line: 'ready' }) },
       {
         name: 'plugin-seed',
-        what: 'our plugin, seed config, 2 servers',
+        what: "our plugin, seed config, 2 servers (default options: hook 'preParsing')",
         start: async port => {
           const file = join(dir, 'seed.cfg')
           writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
           return launch(1, process.execPath, [...tsx, 'plugin', String(port), file], { line: 'ready' })
+        }
+      },
+      {
+        name: 'plugin-onrequest',
+        what: "our plugin, seed config, hook: 'onRequest' (no app hook before the gateway)",
+        start: async port => {
+          const file = join(dir, 'seed-onrequest.cfg')
+          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
+          return launch(1, process.execPath, [...tsx, 'plugin', String(port), file, 'onRequest'], { line: 'ready' })
+        }
+      },
+      {
+        name: 'plugin-app-header',
+        what: 'our plugin, seed config, an app onRequest hook sets a header (merged into each response)',
+        start: async port => {
+          const file = join(dir, 'seed-app-header.cfg')
+          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
+          return launch(1, process.execPath, [...tsx, 'plugin', String(port), file, 'app-header'], { line: 'ready' })
         }
       },
       {
@@ -261,6 +279,10 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         const p99 = median(pick(tool, 'plugin-seed', s => s.p99)) / base(s => s.p99)
         lines.push(`plugin-seed vs http-proxy: CPU/request ${fmt(cpu, 2)}x (≤ 0.7: ${verdict(cpu, 0.7)}; stretch ≤ 0.6: ${verdict(cpu, 0.6)}), ` +
           `p99 ${fmt(p99, 2)}x (≤ 1.0: ${verdict(p99, 1)})`)
+      }
+      if (suts.some(s => s.name === 'plugin-seed') && suts.some(s => s.name === 'plugin-onrequest')) {
+        const cpu = median(pick(tool, 'plugin-seed', s => s.cpuUs)) / median(pick(tool, 'plugin-onrequest', s => s.cpuUs))
+        lines.push(`hook option and header merge: plugin-seed (default hook: 'preParsing') vs plugin-onrequest CPU/request ${fmt(cpu, 3)}x (≤ 1.02: ${verdict(cpu, 1.02)})`)
       }
       lines.push('')
     }

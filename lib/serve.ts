@@ -10,7 +10,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
@@ -41,7 +41,7 @@ const BIND_RETRIES = 50
 const BIND_RETRY_MS = 100
 
 /** A frontend being served: its Fastify instance and the extra servers of its other binds. */
-interface Listener {
+export interface Listener {
   proxy: Proxy
   app: FastifyInstance
   extra: Server[]
@@ -51,7 +51,7 @@ interface Listener {
 }
 
 /** What makes a listener's servers: a reload that changes it restarts them. */
-function bindKey (binds: Bind[]): string {
+export function bindKey (binds: Bind[]): string {
   return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
 }
 
@@ -184,7 +184,11 @@ function routeBadUrls (app: () => FastifyInstance) {
   }
 }
 
-async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger): Promise<Listener> {
+/**
+ * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
+ * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
+ */
+export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
   const tls: Listener['tls'] = []
   proxy.binds.forEach((bind, i) => {
     if (bind.tls === undefined) return
@@ -201,7 +205,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     frameworkErrors: routeBadUrls(() => app),
     // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
     // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
-    logger: quiet ? false : { level: 'warn', stream: process.stderr },
+    ...(loggerInstance !== undefined ? { loggerInstance } : { logger: quiet ? false : { level: 'warn', stream: process.stderr } }),
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
@@ -212,7 +216,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     return503OnClosing: false,
     forceCloseConnections: 'idle'
   })
-  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always' })
+  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
   await app.ready()
   const extra: Server[] = []
   let isFirst = true
@@ -249,7 +253,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
 }
 
 /** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
-async function stop (l: Listener): Promise<void> {
+export async function stop (l: Listener): Promise<void> {
   const extra = l.extra.map(async (s) => {
     const closed = new Promise<void>(resolve => s.close(() => resolve()))
     s.closeIdleConnections()

@@ -480,7 +480,25 @@ const ACTIONS: Record<string, ActionRow> = {
     sides: BOTH,
     compile: (a, c, side) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: side === 'http-request' ? 403 : 502, deny: true })
   },
-  tarpit: { sides: REQ, compile: (a, c) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true }) },
+  tarpit: {
+    sides: REQ,
+    compile: (a, c) => {
+      const reply = compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true })
+      // held for `timeout tarpit`, else `timeout connect` (§4.2 timeout tarpit)
+      const delay = c.proxy.timeouts.tarpit ?? c.proxy.timeouts.connect ?? 0
+      return (t, r) => {
+        const then = reply(t, r)
+        return then === null || typeof then === 'symbol' ? then : { kind: 'tarpit', delay, then }
+      }
+    }
+  },
+  'silent-drop': {
+    sides: BOTH,
+    compile: (a) => {
+      if (a.length > 0) throw new TrailingWordError(a[0])
+      return constant({ kind: 'silent-drop' })
+    }
+  },
   return: { sides: BOTH, compile: (a, c) => compileReturn(a, c, { statusWords: ['status'], dflt: 200, deny: false }) },
   redirect: { sides: BOTH, compile: (a, c) => compileRedirect(a, c, false) },
   allow: {

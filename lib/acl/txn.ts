@@ -59,3 +59,7 @@ export type Decision =
   | { kind: 'page', status: number }
   /** Close the connection without answering: `http-request reject`, an empty errorfile. */
   | { kind: 'reject' }
+  /** `http-request tarpit`: hold the request `delay` ms, then answer with `then`. */
+  | { kind: 'tarpit', delay: number, then: Decision }
+  /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */
+  | { kind: 'silent-drop' }

@@ -194,7 +194,7 @@ const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: 
   'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB', support: 'yes' },
   'http-request': { field: 'httpRequest', where: 'DFLB', support: 'yes' },
   tunnel: { field: 'tunnel', where: 'DLB', support: 'yes' },
-  tarpit: { where: 'DFLB', support: { inert: 'tarpitted requests are answered without the delay', notice: true } },
+  tarpit: { field: 'tarpit', where: 'DFLB', support: 'yes' },
   'client-fin': { field: 'clientFin', where: 'DFL', support: 'yes' },
   'server-fin': { field: 'serverFin', where: 'DLB', support: 'yes' }
 })
@@ -938,7 +938,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   maxconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxconn = atoi(v); return null } },
   maxqueue: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxqueue = atoi(v); return null } },
-  minconn: { n: 1, optional: true, support: inert('no dynamic maxconn') },
+  minconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.minconn = atoi(v); return null } },
   'init-addr': { n: 1, optional: true, support: 'yes' },
   resolvers: { n: 1, optional: true, support: RESOLVED_ONCE },
   ssl: { n: 0, support: 'yes', apply: o => { o.ssl = true; return null } },
@@ -1131,7 +1131,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'error-log-format': row('DFL', LOGGING),
   'force-persist': row('LB', unsupported('keeps persistence to a down server on a condition')),
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
-  fullconn: row('DLB', inert('no dynamic maxconn'), { max: 1 }),
+  fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
   'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),

@@ -115,6 +115,8 @@ export interface ServerOptions {
   checkAddr?: string
   maxconn?: number
   maxqueue?: number
+  /** `minconn`: with the backend's `fullconn`, makes maxconn follow the backend's load (§5.2). */
+  minconn?: number
   slowstart?: number
   ssl?: boolean
   /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
@@ -153,6 +155,7 @@ export interface Timeouts {
   httpRequest?: number
   httpKeepAlive?: number
   tunnel?: number
+  tarpit?: number
   clientFin?: number
   serverFin?: number
 }
@@ -280,6 +283,8 @@ export interface Proxy {
   description?: string
   binds: Bind[]
   maxconn?: number
+  /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
+  fullconn?: number
   acls: AclDecl[]
   httpRequest: Rule[]
   httpResponse: Rule[]

@@ -107,6 +107,8 @@ export class ServerRuntime implements ServerView, LbServer {
   usable = false
   readonly maxconn: number
   readonly maxqueue: number
+  /** `minconn` (0: none): the lower end of the dynamic maxconn. */
+  readonly minconn: number
   maxconnNow: number
   lastCheck: CheckResult
   lastCheckAt = 0
@@ -168,6 +170,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.uweight = conf.weight ?? DEFAULT_WEIGHT
     this.maxconn = conf.maxconn ?? 0
     this.maxqueue = conf.maxqueue ?? 0
+    this.minconn = conf.minconn ?? 0
     this.maxconnNow = this.maxconn
     this.lastCheck = { status: this.hasCheck ? 'INI' : '', code: null, duration: null, desc: '' }
     this.lastChange = now
@@ -458,6 +461,20 @@ export class ServerRuntime implements ServerView, LbServer {
     this.refresh()
   }
 
+  /**
+   * The maxconn in force (0: no limit). With `minconn`, it follows the backend's load: at least
+   * minconn, maxconn once the backend holds `fullconn` sessions, on the ramp between (§5.2
+   * minconn, §4.2 fullconn); a slowstart ramp caps it further.
+   */
+  limit (): number {
+    const max = this.maxconnNow
+    if (this.minconn === 0 || max === 0 || this.minconn >= this.maxconn) return max
+    const be = this.backend
+    const load = be.counters.scur
+    if (load >= be.fullconn) return max
+    return Math.max(1, Math.min(max, Math.max(this.minconn, Math.floor(load * this.maxconn / be.fullconn))))
+  }
+
   stopTimers (): void {
     if (this.warmup !== null) clearTimeout(this.warmup)
     this.warmup = null
@@ -494,11 +511,34 @@ export class ServerRuntime implements ServerView, LbServer {
   }
 }
 
+/**
+ * Per backend, the summed maxconn of the frontends that can route to it (default_backend,
+ * use_backend with a constant name; a listen routes to itself): for HAProxy's default fullconn.
+ */
+export function routedMaxconns (frontends: Iterable<{ proxy: Proxy, maxconn: number }>): Map<string, number> {
+  const sums = new Map<string, number>()
+  for (const { proxy, maxconn } of frontends) {
+    const seen = new Set<string>()
+    if (proxy.kind === 'listen') seen.add(proxy.name)
+    if (proxy.defaultBackend !== null) seen.add(proxy.defaultBackend.name)
+    for (const u of proxy.useBackends) if (!u.backend.includes('%[')) seen.add(u.backend)
+    for (const b of seen) sums.set(b, (sums.get(b) ?? 0) + maxconn)
+  }
+  return sums
+}
+
+/** `fullconn`, else a tenth of the maxconns routed to the backend, at least 1 (§4.2 fullconn). */
+export function fullconnOf (proxy: Proxy, sums: ReadonlyMap<string, number>): number {
+  return proxy.fullconn ?? Math.max(1, Math.ceil((sums.get(proxy.name) ?? 0) / 10))
+}
+
 export class Backend implements BackendView {
   readonly name: string
   readonly id: number
   readonly algorithm: string
   readonly servers: ServerRuntime[]
+  /** `fullconn`, or HAProxy's default (a tenth of the maxconns of the frontends routing here), set by the gateway. */
+  fullconn = 1
   readonly counters = new TrafficCounters()
   lbtot = 0
   qmax = 0
@@ -578,7 +618,8 @@ export class Backend implements BackendView {
    * once, or in its own queue when it is at maxconn; null when that queue is full.
    */
   acquireServer (srv: ServerRuntime): ServerRuntime | null | Promise<ServerRuntime | null> {
-    if (srv.maxconnNow > 0 && (srv.queue.length > 0 || srv.served >= srv.maxconnNow)) {
+    const limit = srv.limit()
+    if (limit > 0 && (srv.queue.length > 0 || srv.served >= limit)) {
       if (srv.maxqueue > 0 && srv.queue.length >= srv.maxqueue) return null
       return this.enqueue(srv)
     }
@@ -671,7 +712,7 @@ export class Backend implements BackendView {
 
   /** process_srv_queue: give freed slots to the oldest waiting request (its own queue or the backend's). */
   private dequeueFor (srv: ServerRuntime): void {
-    while (srv.maxconnNow === 0 || srv.served < srv.maxconnNow) {
+    for (let limit = srv.limit(); limit === 0 || srv.served < limit; limit = srv.limit()) {
       const own = srv.queue.length > 0 ? srv.queue[0] : null
       const shared = srv.usable && this.queue.length > 0 ? this.queue[0] : null
       let p: Pending
@@ -685,7 +726,7 @@ export class Backend implements BackendView {
         return
       }
       this.grant(p, srv)
-      if (srv.maxconnNow === 0 && srv.queue.length === 0 && (!srv.usable || this.queue.length === 0)) return
+      if (limit === 0 && srv.queue.length === 0 && (!srv.usable || this.queue.length === 0)) return
     }
   }
 

@@ -61,6 +61,32 @@ export class FrontendCounters implements FrontendView {
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
     const now = Date.now()
+    this.openSession(now)
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A stats request for this section: counted as intercepted, as HAProxy counts its stats
+   * applet. `session`: it came on a listener that is not the section's own (the app's port), so
+   * it is also a session of the section, one request long.
+   */
+  statsRequest (res: ServerResponse, session: boolean): void {
+    const now = Date.now()
+    const c = this.counters
+    if (session) this.openSession(now)
+    c.reqTot++
+    this.reqRate.hit(now)
+    c.intercepted++
+    c.bin += requestHeadBytes(res.req)
+    res.once('close', () => {
+      if (session) c.scur--
+      c.countResponse(res.statusCode)
+    })
+  }
+
+  private openSession (now: number): void {
     const c = this.counters
     this.connTot++
     c.stot++
@@ -68,9 +94,6 @@ export class FrontendCounters implements FrontendView {
     this.connRate.hit(now)
     c.rate.hit(now)
     if (++c.scur > c.smax) c.smax = c.scur
-    FrontendCounters.active++
-    stampAccept(socket, now)
-    socket.once('close', () => { c.scur--; FrontendCounters.active-- })
   }
 }
 
@@ -447,6 +470,15 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       out = page.htxBytes
       writePage(res, page)
       break
+    }
+    case 'silent-drop': {
+      // nothing is sent, not even a close: the socket stops being read and the client's
+      // timeout (or the client) ends it, as HAProxy's silent-drop leaves the client waiting
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.socket?.pause()
+      return
     }
     case 'reject': {
       // closed without an answer: a denied request, no response to count
