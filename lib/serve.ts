@@ -19,6 +19,7 @@ import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.j
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
+import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { kGatewayHook } from './symbols.js'
 
@@ -100,8 +101,8 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   let server: Server
   if (terminator !== null) {
     const alpn = terminator.alpn
-    if (h2Only || alpn?.includes('h2') === true) {
-      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
+    if (h2Only || alpn.includes('h2')) {
+      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
@@ -321,6 +322,16 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   gateway.start()
+  // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  try {
+    await runtimeSocket.start()
+  } catch (err) {
+    await runtimeSocket.close()
+    await Promise.all([...listeners.values()].map(stop))
+    await gateway.close()
+    throw err
+  }
 
   let reloading = Promise.resolve()
   const reload = async (): Promise<void> => {
@@ -366,7 +377,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
-      void Promise.all([...listeners.values()].map(stop))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close()))
         .then(() => gateway.close())
         .finally(() => resolve(signal))
     }

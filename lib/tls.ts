@@ -278,7 +278,8 @@ export class TlsTerminator {
     this.serverOpts = {
       ...contextOptions(lineOptions, global),
       ...verifyOptions(lineOptions.verify),
-      ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+      // without `alpn` HAProxy negotiates none (node's HTTPS server would offer http/1.1)
+      ALPNProtocols: alpn ?? [],
       // with strict-sni a client without a matching name gets no certificate: the handshake fails
       ...(first !== undefined && !this.strict ? { cert: first.cert, key: first.key } : {}),
       SNICallback: (name, cb) => {
@@ -336,9 +337,9 @@ export class TlsTerminator {
     return this.serverOpts
   }
 
-  /** ALPN protocols the bind offers (`alpn`), or undefined. */
-  get alpn (): string[] | undefined {
-    return this.serverOpts.ALPNProtocols as string[] | undefined
+  /** ALPN protocols the bind offers (`alpn`; none without it). */
+  get alpn (): string[] {
+    return this.serverOpts.ALPNProtocols as string[]
   }
 
   /** Applies a recompiled setup to a running server: new handshakes use it, open connections keep theirs. */
