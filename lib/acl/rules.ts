@@ -90,14 +90,30 @@ function exactArgs (args: string[], n: number, message: string): void {
   if (args.length > n) throw new TrailingWordError(args[n])
 }
 
-/** Splits a new URI into path and query. */
-function setUri (txn: HttpTxn, uri: string): void {
-  const q = uri.indexOf('?')
-  txn.path = q === -1 ? uri : uri.slice(0, q)
-  txn.query = q === -1 ? null : uri.slice(q + 1)
+/** A new path and query (`set-pathq`): the scheme and authority of an absolute-form target stay. */
+function setPathq (txn: HttpTxn, pq: string): void {
+  const q = pq.indexOf('?')
+  txn.path = q === -1 ? pq : pq.slice(0, q)
+  txn.query = q === -1 ? null : pq.slice(q + 1)
 }
 
-const urlOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
+/** A new URI (`set-uri`, `replace-uri`): an absolute one (`http://h/p`) keeps its scheme and authority apart. */
+function setUri (txn: HttpTxn, uri: string): void {
+  const scheme = uri.charCodeAt(0) === 47 ? -1 : uri.indexOf('://')
+  if (scheme > 0) {
+    const slash = uri.indexOf('/', scheme + 3)
+    const start = slash < 0 ? uri.length : slash
+    txn.absolute = uri.slice(0, start)
+    setPathq(txn, uri.slice(start) || '/')
+    return
+  }
+  delete txn.absolute
+  setPathq(txn, uri)
+}
+
+/** The whole target, absolute-form included (`replace-uri`). */
+const urlOf = (t: HttpTxn): string => (t.absolute ?? '') + pathqOf(t)
+const pathqOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
 
 /** Header rewriting actions shared by both sides. */
 function headerAction (name: string, args: string[], ctx: RuleContext, target: Target): Action | null {
@@ -244,7 +260,7 @@ export function compileRedirect (args: string[], ctx: RuleContext, legacy: boole
     const dest = to.format(t, r)
     if (ignoreEmpty && dest === '') return null
     if (kind === 'location') return { kind: 'redirect', status: code, location: dest, headers: cookies }
-    const uri = dropQuery ? t.path : urlOf(t)
+    const uri = dropQuery ? t.path : pathqOf(t)
     let location: string
     if (kind === 'prefix') location = (dest === '/' ? '' : dest) + uri
     else {
@@ -458,7 +474,7 @@ function compileCapture (args: string[], ctx: RuleContext): Action {
 const ACTIONS: Record<string, ActionRow> = {
   capture: { sides: REQ, compile: (a, c) => compileCapture(a, c) },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
-  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
+  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },
   'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.query = f(t, r); return null } } },
   'set-uri': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
   'set-method': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.method = f(t, r); return null } } },
@@ -545,7 +561,13 @@ const ACTIONS: Record<string, ActionRow> = {
     }
   }
 }
-ACTIONS['replace-pathq'] = ACTIONS['replace-uri']
+ACTIONS['replace-pathq'] = {
+  sides: REQ,
+  compile: (a, c) => {
+    const [re, f] = regex2(a, c)
+    return (t, r) => { const m = re.exec(pathqOf(t)); if (m !== null) { keepOriginal(t); setPathq(t, expand(f(t, r), m)) } return null }
+  }
+}
 
 const requestHeaders: Target = (t) => t.headers
 const responseHeaders: Target = (t, r) => r === null ? t.headers : r.headers
