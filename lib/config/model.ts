@@ -299,6 +299,10 @@ export interface Proxy {
   timeouts: Timeouts
   retries: number
   retryOn: string[]
+  /** `load-server-state-from-file` (§4.2): where this backend's saved server states come from. */
+  loadServerState?: 'global' | 'local' | 'none'
+  /** `server-state-file-name` (§4.2), for `load-server-state-from-file local`. */
+  serverStateFileName?: string
   /** `option redispatch [interval]`: null when off. */
   redispatch: { interval: number } | null
   allBackups: boolean
@@ -386,7 +390,7 @@ export interface GlobalSettings {
   experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
-  stats: { timeout?: number }
+  stats: { timeout?: number, sockets: StatsSocket[] }
   /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
   logs: LogTarget[]
   logTag?: string
@@ -398,6 +402,9 @@ export interface GlobalSettings {
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
   bufsize?: number
   maxrewrite?: number
+  /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
+  serverStateFile?: string
+  serverStateBase?: string
 }
 
 /** HAProxy 2.6's defaults for the limits a buffer puts on a request (§3.2 tune.*). */
@@ -409,6 +416,16 @@ export function requestHeadLimit (g: GlobalSettings): number {
   const bufsize = g.bufsize ?? DEFAULT_BUFSIZE
   const maxrewrite = Math.min(g.maxrewrite ?? 1024, bufsize / 2)
   return bufsize - Math.max(0, maxrewrite)
+}
+
+/** `stats socket <address> [level …] [mode …]` (configuration.txt §3.1): the runtime API. */
+export interface StatsSocket {
+  /** A unix socket path, `ipv4@host:port` / `host:port`, or `fd@N`. */
+  address: string
+  level: 'user' | 'operator' | 'admin'
+  /** Permissions of a unix socket, e.g. 0o600; null = the process umask. */
+  mode: number | null
+  loc: Loc
 }
 
 export interface ParsedConfig {
