@@ -996,6 +996,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.closeClient) res.shouldKeepAlive = false
     writeHead(res, status, statusText, headers)
+    if (rec !== null && rec.asap !== null) rec.asap()
     return true
   }
 
