@@ -78,6 +78,9 @@ export class RuntimeSocket {
     const session: CliSession = { level: conf.level, interactive: false, closing: false, timeout: this.timeout }
     conn.setTimeout(session.timeout, () => conn.destroy())
     let pending = ''
+    // a line ending in `<<` takes the lines that follow, up to an empty one, as its payload
+    let payloadOf: string | null = null
+    let payload: string[] = []
     conn.setEncoding('latin1')
     conn.on('data', (chunk: string) => {
       pending += chunk
@@ -86,7 +89,17 @@ export class RuntimeSocket {
       while (!session.closing && (nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl).replace(/\r$/, '')
         pending = pending.slice(nl + 1)
-        conn.write(this.answer(line, session), 'latin1')
+        if (payloadOf !== null) {
+          if (line !== '') { payload.push(line); continue }
+          conn.write(this.answer(payloadOf, session, payload), 'latin1')
+          payloadOf = null
+          payload = []
+        } else if (/(^|[ \t])<<$/.test(line)) {
+          payloadOf = line.slice(0, -2)
+          continue
+        } else {
+          conn.write(this.answer(line, session, null), 'latin1')
+        }
         answered = true
         conn.setTimeout(session.timeout)
       }
@@ -96,10 +109,12 @@ export class RuntimeSocket {
   }
 
   /** Every command of a line, with the prompt after each in interactive mode. */
-  private answer (line: string, session: CliSession): string {
+  private answer (line: string, session: CliSession, payload: string[] | null): string {
     let out = ''
-    for (const words of splitLine(line)) {
-      out += runCommand(this.runtime, words, session)
+    const commands = splitLine(line)
+    for (let i = 0; i < commands.length; i++) {
+      // the payload goes to the last command of the line
+      out += runCommand(this.runtime, commands[i]!, session, i === commands.length - 1 ? payload : null)
       if (session.closing) break
       if (session.interactive) out += '> '
     }
