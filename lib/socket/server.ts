@@ -12,6 +12,7 @@ import net from 'node:net'
 import type { StatsSocket } from '../config/model.js'
 import { parseAddress } from '../config/args.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession } from './commands.js'
+import { runMasterCommand } from './master.js'
 
 /** HAProxy's default `stats timeout`. */
 export const DEFAULT_CLI_TIMEOUT = 10_000
@@ -40,7 +41,9 @@ export class RuntimeSocket {
   constructor (
     private readonly runtime: CliRuntime,
     private readonly sockets: readonly StatsSocket[],
-    private readonly timeout: number = DEFAULT_CLI_TIMEOUT
+    private readonly timeout: number = DEFAULT_CLI_TIMEOUT,
+    /** The master CLI (`-S`): commands reach this process through `@1` / `@!<pid>`. */
+    private readonly master = false
   ) {}
 
   /** The TCP port an endpoint got (tests listen on port 0). */
@@ -114,7 +117,8 @@ export class RuntimeSocket {
     const commands = splitLine(line)
     for (let i = 0; i < commands.length; i++) {
       // the payload goes to the last command of the line
-      out += runCommand(this.runtime, commands[i]!, session, i === commands.length - 1 ? payload : null)
+      const own = i === commands.length - 1 ? payload : null
+      out += this.master ? runMasterCommand(this.runtime, commands[i]!, session, own) : runCommand(this.runtime, commands[i]!, session, own)
       if (session.closing) break
       if (session.interactive) out += '> '
     }
