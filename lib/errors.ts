@@ -223,7 +223,7 @@ function replyPage (words: readonly string[], status: number): ErrorPage | null 
   return { status, reason, headers: all, body, htxBytes: htxResponseBytes(status, reason, all) + body.length }
 }
 
-/** Status codes a proxy can have its own answer for (src/http_htx.c http_err_codes). */
+/** Status codes a proxy can have its own answer for (the list configuration.txt §4.2 errorfile gives). */
 const ERROR_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
 
 /** A proxy's answers: its `errorfile`, `errorfiles` and `http-error` lines (errorChoice), then HAProxy's built-ins. */

@@ -315,6 +315,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
+    ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
@@ -835,12 +836,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     fe.counters.counters.bin += this.headIn
     c.bin += this.headIn
-    // rules may have rewritten the path or query: rebuild the URI only then
+    // rules may have rewritten the path or query: rebuild the URI only then (an absolute-form
+    // target stays absolute, as HAProxy forwards it)
     const orig = req.url ?? '/'
-    const target = txn.query === null ? txn.path : txn.path + '?' + txn.query
-    this.url = orig === target || (orig.charCodeAt(0) !== 47 && orig.endsWith(target) &&
-      orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
-      ? orig // unchanged, absolute-form kept as HAProxy forwards it
+    const target = (txn.absolute ?? '') + (txn.query === null ? txn.path : txn.path + '?' + txn.query)
+    this.url = orig === target || (orig === txn.absolute && txn.path === '/' && txn.query === null)
+      ? orig
       : sendablePath(target)
     // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
     if (be.cookie !== null) {
@@ -995,6 +996,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.closeClient) res.shouldKeepAlive = false
     writeHead(res, status, statusText, headers)
+    if (rec !== null && rec.asap !== null) rec.asap()
     return true
   }
 
