@@ -172,6 +172,11 @@ export function keepHalfOpen (server: Server): void {
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
 }
 
+/** `option tcpka` / `clitcpka` (§4.2): SO_KEEPALIVE on the clients' connections, with the system's timers. */
+function tcpKeepAlive (proxy: Proxy, server: { on (event: 'connection', cb: (s: Socket) => void): unknown }): void {
+  if (proxy.options.tcpka === true || proxy.options.clitcpka === true) server.on('connection', (s) => { s.setKeepAlive(true) })
+}
+
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */
 function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) { socket.destroy(); return }
@@ -228,6 +233,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   })
   await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
   await app.ready()
+  tcpKeepAlive(proxy, app.server)
   const extra: Server[] = []
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
@@ -242,6 +248,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
+        tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
