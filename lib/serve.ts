@@ -11,7 +11,7 @@ import type { Socket } from 'node:net'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
+import type { Bind, ParsedConfig, Proxy, StatsSocket, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
@@ -35,6 +35,15 @@ export interface GatewayRunOptions {
    * binding is then retried for a few seconds. Without it, a taken address fails at once.
    */
   addressInUse?: () => void
+  /** `-S <address>[,<bind options>]`: the master CLI, served on that address at level admin. */
+  masterCli?: string
+}
+
+/** `-S <address>[,<bind options>…]`: the address, at level admin (management.txt §9.4). */
+function masterCliSocket (arg: string): StatsSocket {
+  const [address = '', ...options] = arg.split(',')
+  const mode = options.find(o => o.startsWith('mode '))
+  return { address, level: 'admin', mode: mode === undefined ? null : parseInt(mode.slice(5), 8), loc: { file: '-S', line: 0 } }
 }
 
 /** Retries of a taken address after `addressInUse` (BIND_RETRIES × BIND_RETRY_MS, 5 s). */
@@ -339,10 +348,13 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   gateway.start()
   // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
   const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
   try {
     await runtimeSocket.start()
+    await masterSocket.start()
   } catch (err) {
     await runtimeSocket.close()
+    await masterSocket.close()
     await Promise.all([...listeners.values()].map(stop))
     await gateway.close()
     throw err
@@ -392,7 +404,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
-      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close()))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close()))
         .then(() => gateway.close())
         .finally(() => resolve(signal))
     }
