@@ -323,7 +323,8 @@ export class Gateway implements CliRuntime {
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
-        log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
+        // unique ids are made by the access log, which then may have nowhere to write
+        log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
         toRequest
       })
     }
@@ -605,13 +606,15 @@ function infoEnabled (log: FastifyBaseLogger): boolean {
 }
 
 function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, logger: FastifyBaseLogger): void {
-  res.once('close', () => {
+  const write = (): void => {
     if (rec.status < 0 && res.headersSent) rec.status = res.statusCode
     const out = fe.log!.emit(rec, Date.now())
     if (out === null || !fe.toRequest) return
     if (out.level <= LOG_ERR) logger.error(out.line)
     else logger.info(out.line)
-  })
+  }
+  if (fe.log!.logasap) rec.asap = () => { rec.early = true; write() }
+  res.once('close', write)
 }
 
 /**
@@ -782,6 +785,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const beVerdict = be.rules.requestRules(txn)
       if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
     }
+    if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
     be.backend.counters.reqTot++

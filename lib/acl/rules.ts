@@ -14,7 +14,7 @@ import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
-import { ExprError } from './sample.js'
+import { ExprError, toStr } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -446,7 +446,33 @@ function compileNormalizeUri (args: string[], ctx: RuleContext): Action {
 }
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
+/**
+ * `http-request capture <sample> len <n>` (a new slot after the proxy's) or `… id <slot>` (a
+ * `declare capture` slot): the value, cut to the slot's length, shows in the log's `%hr`.
+ */
+function compileCapture (args: string[], ctx: RuleContext): Action {
+  const expr = compileExpr(parseExpr(args[0] ?? ''), ctx.env)
+  const n = Number(args[2])
+  if ((args[1] !== 'len' && args[1] !== 'id') || !Number.isInteger(n) || n < 0) throw new RuleArgError("expects <expression> [ 'len' <length> | id <idx> ]")
+  const slot = args[1] === 'id' ? ctx.proxy.requestCaptures[n] : undefined
+  if (args[1] === 'id' && slot === undefined) throw new RuleArgError(`unable to find capture id '${n}' referenced by http-request capture rule`)
+  const len = slot?.len ?? n
+  const id = args[1] === 'id' ? n : null
+  return (t, r) => {
+    const rec = t.log
+    if (rec === null || rec === undefined) return null
+    const v = expr.one(t, r)
+    const text = v === null ? null : toStr(v)
+    const value = text !== null && text.length > len ? text.slice(0, len) : text
+    const slots = rec.reqCaptures ??= []
+    if (id === null) slots.push(value)
+    else slots[id] = value
+    return null
+  }
+}
+
 const ACTIONS: Record<string, ActionRow> = {
+  capture: { sides: REQ, compile: (a, c) => compileCapture(a, c) },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
   'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },
   'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.query = f(t, r); return null } } },
