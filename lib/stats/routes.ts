@@ -284,8 +284,12 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
   const path = qm >= 0 ? uri.slice(0, qm) : uri
   const urls = qm >= 0 ? [path] : [path, path + '*']
   if (!app.hasConstraintStrategy(statsUriConstraint.name)) app.addConstraintStrategy(statsUriConstraint)
+  // other methods get HAProxy's 503: the stats applet does not serve them, and the stats
+  // listener has no server for them (recorded from HAProxy 2.6.12: DELETE /stats → 503)
+  const unserved = app.supportedMethods.filter(m => m !== 'GET' && m !== 'HEAD' && m !== 'POST')
   for (const url of urls) {
     app.route({ method: ['GET', 'HEAD', 'POST'], url, exposeHeadRoute: false, schema: { hide: true }, constraints: { [statsUriConstraint.name]: uri }, handler })
+    app.route({ method: unserved, url, schema: { hide: true }, constraints: { [statsUriConstraint.name]: uri }, handler: (_request, reply) => { sendBuiltin(reply, 503) } })
   }
 }
 
