@@ -374,6 +374,14 @@ function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
 }
 
 /**
+ * Requests HAProxy 2.6.12's parser refuses with a 400 that node's accepts (recorded): HTTP/0.9
+ * (`GET /x` and a blank line), and a `#` in the target.
+ */
+export function badTarget (req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 0 || (req.url ?? '').includes('#')
+}
+
+/**
  * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): several different Host
  * values, or an absolute-form URI whose authority differs from Host, are a 400.
  */

@@ -31,6 +31,13 @@ backend be
   const noHost = await rawRequest(base, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')
   assert.equal(noHost.status, 200, 'forwarded, as HAProxy 2.6.12 does')
   assert.equal((JSON.parse(noHost.text) as Seen).url, '/x')
+  // HAProxy 2.6.12 refuses these with its 400 (recorded); node's parser would let them through
+  const nine = await rawRequest(base, 'GET /x\r\n\r\n')
+  assert.equal(nine.status, 400, 'HTTP/0.9')
+  const hash = await rawRequest(base, 'GET /a#frag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+  assert.equal(hash.status, 400, '# in the target')
+  assert.match(hash.text, /400 Bad request/)
+  assert.equal(up.seen.filter(s => s.url !== '/x').length, 0, 'neither reached the server')
   const req = (method: string, path: string): string => `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`
   assert.equal((await rawRequest(base + 1, req('GET', '/other'))).status, 503)
   assert.equal((await rawRequest(base + 1, req('POST', '/stats'))).status, 303)
