@@ -881,9 +881,9 @@ export class Backend implements BackendView {
       this.downSince = now
       if (!report) return
       this.chkdown++
-      const msg = `backend '${this.name}' has no server available!`
-      this.log?.error(msg)
-      this.syslog?.(LOG_EMERG, msg)
+      this.log?.error(`backend '${this.name}' has no server available!`)
+      // the syslog line names the backend without quotes (recorded from HAProxy 2.6.12)
+      this.syslog?.(LOG_EMERG, `backend ${this.name} has no server available!`)
     } else if (this.downSince > 0) {
       this.downTotal += now - this.downSince
       this.downSince = 0
