@@ -225,3 +225,10 @@ backend be
   assert.match(lines[1]!, /^<129>Server be\/s1 is DOWN\. 0 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.\n$/)
   assert.equal(lines[2], '<128>backend be has no server available!\n')
 })
+
+test('without a log format a frontend logs HAProxy\'s "Connect from" line per connection', async (t) => {
+  const { syslog, port } = await rawLogged(t, '')
+  await get(port, '/')
+  const [line] = await syslog.wait(1)
+  assert.equal(line, `Connect from 127.0.0.1:${line!.split(':')[1]!.split(' ')[0]!} to 127.0.0.1:${port} (fe/HTTP)\n`)
+})
