@@ -881,8 +881,8 @@ export class Backend implements BackendView {
       this.downSince = now
       if (!report) return
       this.chkdown++
+      // HAProxy quotes the name on stderr, not in the syslog line (observed with VTest on 2.6.12)
       this.log?.error(`backend '${this.name}' has no server available!`)
-      // the syslog line names the backend without quotes (recorded from HAProxy 2.6.12)
       this.syslog?.(LOG_EMERG, `backend ${this.name} has no server available!`)
     } else if (this.downSince > 0) {
       this.downTotal += now - this.downSince
