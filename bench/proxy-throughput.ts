@@ -28,7 +28,7 @@ export interface ProxyBenchOptions {
 const CONNECTIONS = 50
 export const targetScript = fileURLToPath(new URL('./proxy-target.ts', import.meta.url))
 const root = fileURLToPath(new URL('..', import.meta.url))
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+export const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
 const pinning = has('taskset') && availableParallelism() >= 2
 
@@ -59,7 +59,7 @@ export function freePort (): Promise<number> {
 }
 
 /** utime + stime of a process, in clock ticks (proc(5)). */
-function cpuTicks (pid: number): number {
+export function cpuTicks (pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return Number(fields[11]) + Number(fields[12])

@@ -1,8 +1,8 @@
 // Two kinds of errors live here:
 // 1. the FST_HAPROXY_* catalogue of errors thrown to users (built with @fastify/error, as fastify's
 //    lib/errors.js): registration problems and the upstream failures behind 502/503/504;
-// 2. HAProxy's own error answers (the bodies of src/http.c `http_err_msgs`, as haproxy 2.6.12 sends
-//    them), overridable per proxy with `errorfile` / `errorfiles` (configuration.txt §4.2 errorfile).
+// 2. the error answers HAProxy 2.6.12 puts on the wire (a data table, see BUILTIN), overridable per
+//    proxy with `errorfile` / `errorfiles` (configuration.txt §4.2 errorfile).
 
 import { readFileSync } from 'node:fs'
 import createError from '@fastify/error'
@@ -30,6 +30,8 @@ export const FST_HAPROXY_UNKNOWN_BACKEND = createError<[string]>(
   'FST_HAPROXY_UNKNOWN_BACKEND', 'No backend named "%s"', 404)
 export const FST_HAPROXY_UNKNOWN_SERVER = createError<[string, string]>(
   'FST_HAPROXY_UNKNOWN_SERVER', 'No server named "%s" in backend "%s"', 404)
+export const FST_HAPROXY_RUNTIME_COMMAND = createError<[string]>(
+  'FST_HAPROXY_RUNTIME_COMMAND', 'Runtime API: %s', 400)
 export const FST_HAPROXY_BIND_FAILED = createError<[string, string, string]>(
   'FST_HAPROXY_BIND_FAILED', 'Starting %s: cannot bind socket [%s] (%s)', 500)
 export const FST_HAPROXY_NO_SERVER = createError(
@@ -48,8 +50,9 @@ export function configInvalid (diagnostics: Diagnostic[]): Error & { diagnostics
   return Object.assign(new FST_HAPROXY_CONFIG_INVALID(summary), { diagnostics })
 }
 
-// HAProxy 2.6.12's built-in answers, status → [reason, message] (src/http.c; checked with curl
-// against haproxy on loopback, including the stray '.' of 501).
+// The answers haproxy 2.6.12 sends for its own errors, status → [reason, message], recorded with
+// curl on loopback (the stray '.' of 501 included). They stay byte-for-byte: clients see them and
+// the byte counters count them. Wire text observed from HAProxy, not code taken from it.
 const BUILTIN: ReadonlyArray<readonly [number, string, string]> = [
   [200, 'OK', 'Service ready.'],
   [400, 'Bad request', 'Your browser sent an invalid request.'],
@@ -88,7 +91,7 @@ export interface ErrorPage {
 // HAProxy 2.6 counts bytes (stats bin/bout) as the size of the HTX message, not of the bytes on
 // the wire: a start line is a 20-byte struct htx_sl plus its three strings, a header is its name
 // plus its value, the end of headers is a 1-byte block, and a chunked message ends with a 1-byte
-// EOT block (include/haproxy/htx-t.h; checked against haproxy 2.6.12's ;csv on loopback).
+// EOT block (sizes inferred from, and checked against, haproxy 2.6.12's ;csv on loopback).
 export const HTX_START_LINE = 20
 export const HTX_VERSION = 8 // "HTTP/1.1"
 
@@ -220,7 +223,7 @@ function replyPage (words: readonly string[], status: number): ErrorPage | null 
   return { status, reason, headers: all, body, htxBytes: htxResponseBytes(status, reason, all) + body.length }
 }
 
-/** Status codes a proxy can have its own answer for (src/http_htx.c http_err_codes). */
+/** Status codes a proxy can have its own answer for (the list configuration.txt §4.2 errorfile gives). */
 const ERROR_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
 
 /** A proxy's answers: its `errorfile`, `errorfiles` and `http-error` lines (errorChoice), then HAProxy's built-ins. */

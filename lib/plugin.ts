@@ -18,7 +18,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import type { ParsedConfig, Proxy } from './config/model.js'
+import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
@@ -40,7 +40,7 @@ import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
+  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
@@ -51,6 +51,12 @@ import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
 import type { LogRecord } from './log/record.js'
 import { LOG_ERR } from './log/syslog.js'
+import { FileCache } from './acl/maps.js'
+import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
+import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
+import { RuntimeSocket } from './socket/server.js'
+import { type InfoSource, INFO_VERSION } from './socket/info.js'
+import { loadServerStates } from './socket/state-file.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -79,6 +85,11 @@ export interface HaproxyRouterOptions {
   }
   /** Share a runtime built elsewhere (the CLI runs one per config for all its frontends). */
   gateway?: Gateway
+  /**
+   * Serve the runtime API on the config's `stats socket` lines (`true`), or on these sockets.
+   * Off by default: an embedded gateway leaves its sockets to the app.
+   */
+  runtimeSocket?: boolean | StatsSocket[]
   /**
    * Where each request's HAProxy log line goes besides the config's `log` targets:
    * `'auto'` (default): to the request's logger (`request.log.info`) when the frontend has no
@@ -113,6 +124,23 @@ export interface HaproxyHandle {
   reload (config?: string | ParsedConfig): Promise<void>
   /** The model the stats renderers read. */
   stats (): StatsModel
+  /**
+   * Runs runtime API commands (`show stat`, `set server be/s state drain`, `add map …`, several
+   * separated by `;`) as the stats socket would, at `level` (default admin); returns its answer text.
+   */
+  command (line: string, level?: Level): string
+  getServerWeight (backend: string, server: string): { current: number, initial: number }
+  /** Moves a server (`set server addr`): new requests go there, those under way finish. */
+  setServerAddress (backend: string, server: string, host: string, port?: number): void
+  setServerMaxconn (backend: string, server: string, maxconn: number): void
+  /** Forces the result of a checked server's health checks (`set server health`). */
+  setServerHealth (backend: string, server: string, health: 'up' | 'down'): void
+  /** `add server` (2.6 rules): the server joins in maintenance; `setServerState(…, 'ready')` enables it. */
+  addServer (backend: string, server: string, address: string, options?: { weight?: number, maxconn?: number, backup?: boolean }): void
+  /** `del server`: only a server in maintenance with nothing under way. */
+  deleteServer (backend: string, server: string): void
+  /** A map or pattern file the configuration reads (by path, or `#id`): changes apply to the next request. */
+  patterns (kind: 'map' | 'acl', file: string): PatternRef
 }
 
 declare module 'fastify' {
@@ -144,6 +172,8 @@ interface Runtime {
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
   readonly hooks: RuntimeHooks
+  /** Map and pattern files of this configuration, changed by the runtime API. */
+  readonly files: FileCache
 }
 
 /** A proxy's settings without locations, to tell whether a reload changed it. */
@@ -167,12 +197,16 @@ export function assertHttp (proxy: Proxy): void {
  * Loads, checks and compiles a configuration, and owns what it runs: backends with their pools,
  * the health checker, frontend counters. Shared by every Fastify instance that serves it.
  */
-export class Gateway {
+export class Gateway implements CliRuntime {
   readonly startedAt = Date.now()
   private rt: Runtime
   private readonly counters = new Map<string, FrontendCounters>()
   private readonly reloadListeners = new Set<() => Promise<void>>()
   private started = false
+  /** Frontends stopped by `disable frontend`: their listeners drop new connections. */
+  private readonly stoppedFrontends = new Set<string>()
+  /** `set maxconn global`; null = from the configuration. */
+  private globalMaxconn: number | null = null
   /** Log destinations (sockets), shared by every proxy and kept across reloads. */
   readonly logSinks = new LogSinks()
 
@@ -198,7 +232,7 @@ export class Gateway {
   frontend (name: string): FrontendState | undefined { return this.rt.frontends.get(name) }
 
   /** Compiles a proxy's rules against the live backends (`nbsrv`, `srv_is_up`), e.g. its stats rules. */
-  compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks) }
+  compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks, this.rt.files) }
 
   backendRoute (name: string): BackendRoute | undefined { return this.rt.backends.get(name) }
 
@@ -250,6 +284,7 @@ export class Gateway {
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
     const hooks: RuntimeHooks = { backend: (name) => backends.get(name)?.backend }
+    const files = new FileCache()
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
       if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
@@ -259,7 +294,7 @@ export class Gateway {
         continue
       }
       const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
-        ? compileProxy(proxy, config, hooks)
+        ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
@@ -281,24 +316,26 @@ export class Gateway {
       if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
       // default_backend is applied here, not by the compiled switching rules, so that the plugin
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
-      const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks)
+      const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks, files)
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
-        log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
+        // unique ids are made by the access log, which then may have nowhere to write
+        log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
         toRequest
       })
     }
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
+    loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
-    return { config, frontends, backends, health, hooks }
+    return { config, frontends, backends, health, hooks, files }
   }
 
-  private server (backend: string, server: string): ServerRuntime {
+  server (backend: string, server: string): ServerRuntime {
     const be = this.rt.backends.get(backend)
     if (be === undefined) throw new FST_HAPROXY_UNKNOWN_BACKEND(backend)
     const s = be.backend.servers.find(x => x.name === server)
@@ -318,7 +355,92 @@ export class Gateway {
       enableHealth: (b, s) => { gw.server(b, s).enableHealth() },
       disableHealth: (b, s) => { gw.server(b, s).disableHealth() },
       reload,
-      stats: () => gw.statsModel()
+      stats: () => gw.statsModel(),
+      command: (line, level = 'admin') => gw.command(line, level),
+      getServerWeight: (b, s) => {
+        const srv = gw.server(b, s)
+        return { current: srv.uweight, initial: srv.backend.initialWeight(srv) }
+      },
+      setServerAddress: (b, s, host, port) => { gw.checked(`set server ${b}/${s} addr ${host}${port === undefined ? '' : ` port ${port}`}`, /changed|no need/) },
+      setServerMaxconn: (b, s, n) => { gw.checked(`set maxconn server ${b}/${s} ${n}`) },
+      setServerHealth: (b, s, health) => { gw.checked(`set server ${b}/${s} health ${health}`) },
+      addServer: (b, s, address, o = {}) => {
+        const opts = [o.weight === undefined ? '' : ` weight ${o.weight}`, o.maxconn === undefined ? '' : ` maxconn ${o.maxconn}`, o.backup === true ? ' backup' : ''].join('')
+        gw.checked(`add server ${b}/${s} ${address}${opts}`, /^New server registered\./)
+      },
+      deleteServer: (b, s) => { gw.checked(`del server ${b}/${s}`, /^Server deleted\./) },
+      patterns: (kind, file) => {
+        const ref = gw.patterns.find(kind, file)
+        if (ref === undefined) throw new FST_HAPROXY_RUNTIME_COMMAND(`Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.`)
+        return ref
+      }
+    }
+  }
+
+  /** The runtime API's answer to one line of commands. */
+  command (line: string, level: Level): string {
+    const session: CliSession = { level, interactive: false, closing: false, timeout: 0 }
+    return splitLine(line).map(words => runCommand(this, words, session)).join('')
+  }
+
+  /** Runs a command for app.haproxy: an answer other than success (or `ok`) is thrown. */
+  checked (line: string, ok?: RegExp): void {
+    const answer = this.command(line, 'admin')
+    if (answer === '\n' || (ok !== undefined && ok.test(answer))) return
+    throw new FST_HAPROXY_RUNTIME_COMMAND(answer.trim())
+  }
+
+  // --- the runtime API (lib/socket) --------------------------------------------------------------
+
+  get patterns (): PatternRefs { return this.rt.files.refs }
+
+  runtimeBackends (): Backend[] { return [...this.rt.backends.values()].map(b => b.backend) }
+
+  frontendCounters (): FrontendCounters[] {
+    return [...this.rt.frontends.keys()].map(name => this.counters.get(name)).filter((c): c is FrontendCounters => c !== undefined)
+  }
+
+  setFrontendEnabled (name: string, enabled: boolean): boolean {
+    if (enabled) this.stoppedFrontends.delete(name)
+    else this.stoppedFrontends.add(name)
+    return true
+  }
+
+  frontendStopped (name: string): boolean { return this.stoppedFrontends.has(name) }
+
+  shutdownSessions (server: ServerRuntime): void {
+    this.rt.backends.get(server.backend.name)?.killSessions(server)
+  }
+
+  setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
+
+  info (): InfoSource {
+    const fes = this.frontendCounters()
+    const cfg = this.rt.config
+    let listeners = cfg.global.stats.sockets.length
+    for (const p of cfg.proxies) if (p.kind !== 'backend' && !p.disabled) for (const b of p.binds) listeners += b.portEnd - b.port + 1
+    const maxconn = this.globalMaxconn ?? cfg.global.maxconn ?? defaultMaxconn(cfg)
+    const usage = process.resourceUsage()
+    const elapsedUs = Math.max(1, (Date.now() - this.startedAt) * 1000)
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      version: INFO_VERSION,
+      node: cfg.global.node,
+      description: cfg.global.description,
+      maxconn,
+      ulimit: fileLimit(),
+      currConns: fes.reduce((n, f) => n + f.counters.scur, 0),
+      cumConns: fes.reduce((n, f) => n + f.connTot, 0),
+      cumReq: fes.reduce((n, f) => n + f.counters.reqTot, 0),
+      connRate: fes.reduce((n, f) => n + f.connRate.read(Date.now()), 0),
+      maxConnRate: fes.reduce((n, f) => Math.max(n, f.connRate.max), 0),
+      listeners,
+      jobs: listeners + fes.reduce((n, f) => n + f.counters.scur, 0),
+      totalBytesOut: fes.reduce((n, f) => n + f.counters.bout, 0),
+      heapBytes: process.memoryUsage().heapUsed,
+      idlePct: Math.max(0, Math.min(100, 100 - Math.round(100 * (usage.userCPUTime + usage.systemCPUTime) / elapsedUs)))
     }
   }
 
@@ -346,8 +468,8 @@ export class Gateway {
 
 /**
  * The maxconn HAProxy 2.6 gives a frontend that sets none, when `global maxconn` is absent too
- * (haproxy.c compute_ideal_maxconn): half of the file descriptors left once it has reserved 10,
- * one per listener and per health check, and 3 per thread (poller + wake-up pipe). The limit is
+ * (as its `show info` Maxconn follows `ulimit -n`): half of the file descriptors left once it has
+ * reserved 10, one per listener and per health check, and 3 per thread. The limit is
  * the larger of the soft and hard RLIMIT_NOFILE, as HAProxy raises the soft one at boot; the
  * thread count is HAProxy's default, one per CPU. 0 (no limit shown) where the limit is unknown.
  */
@@ -484,13 +606,15 @@ function infoEnabled (log: FastifyBaseLogger): boolean {
 }
 
 function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, logger: FastifyBaseLogger): void {
-  res.once('close', () => {
+  const write = (): void => {
     if (rec.status < 0 && res.headersSent) rec.status = res.statusCode
     const out = fe.log!.emit(rec, Date.now())
     if (out === null || !fe.toRequest) return
     if (out.level <= LOG_ERR) logger.error(out.line)
     else logger.info(out.line)
-  })
+  }
+  if (fe.log!.logasap) rec.asap = () => { rec.early = true; write() }
+  res.once('close', write)
 }
 
 /**
@@ -661,6 +785,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const beVerdict = be.rules.requestRules(txn)
       if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
     }
+    if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
     be.backend.counters.reqTot++
@@ -725,6 +850,7 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
   server.on('connection', (socket: Socket) => {
+    if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
     const fe = gateway.frontend(frontend)
     if (fe === undefined) return
     fe.route.counters.accept(socket)
@@ -771,6 +897,12 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     await gw.reload(config)
   }
   app.decorate('haproxy', gw.handle(frontend, reload))
+  const sockets = opts.runtimeSocket === true ? gw.config.global.stats.sockets : Array.isArray(opts.runtimeSocket) ? opts.runtimeSocket : []
+  if (sockets.length > 0) {
+    const runtimeSocket = new RuntimeSocket(gw, sockets, gw.config.global.stats.timeout)
+    app.addHook('onReady', async () => { await runtimeSocket.start() })
+    app.addHook('onClose', async () => { await runtimeSocket.close() })
+  }
   app.decorateRequest('haproxy', null)
 
   const hookName = opts.hook ?? 'preParsing'

@@ -20,6 +20,7 @@ import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.j
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
+import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { AuthorityFiller } from './h2-authority.js'
 import { kGatewayHook } from './symbols.js'
@@ -327,6 +328,16 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   gateway.start()
+  // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  try {
+    await runtimeSocket.start()
+  } catch (err) {
+    await runtimeSocket.close()
+    await Promise.all([...listeners.values()].map(stop))
+    await gateway.close()
+    throw err
+  }
 
   let reloading = Promise.resolve()
   const reload = async (): Promise<void> => {
@@ -372,7 +383,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
-      void Promise.all([...listeners.values()].map(stop))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close()))
         .then(() => gateway.close())
         .finally(() => resolve(signal))
     }

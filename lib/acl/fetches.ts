@@ -40,8 +40,14 @@ export interface FetchRow {
 
 const constant = (v: Sample | null): CompiledFetch => ({ one: () => v })
 
-function url (txn: HttpTxn): string {
+/** `pathq`: path and query, never the scheme and authority. */
+function pathq (txn: HttpTxn): string {
   return txn.query === null ? txn.path : txn.path + '?' + txn.query
+}
+
+/** `url`: the target as received (or rewritten), absolute-form included. */
+function url (txn: HttpTxn): string {
+  return txn.absolute === undefined ? pathq(txn) : txn.absolute + pathq(txn)
 }
 
 function firstHost (txn: HttpTxn): string | null {
@@ -397,7 +403,7 @@ const ROWS: FetchRow[] = [
   str('capture.res.ver', () => 'HTTP/1.1'),
   // `OPTIONS *` has no path
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
-  str('pathq', url),
+  str('pathq', pathq),
   str('url', url),
   str('query', (t) => t.query),
   str('base', (t) => { const h = firstHost(t); return h === null || h === '' ? t.path : h + t.path }),

@@ -14,7 +14,7 @@ import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
-import { ExprError } from './sample.js'
+import { ExprError, toStr } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -90,14 +90,30 @@ function exactArgs (args: string[], n: number, message: string): void {
   if (args.length > n) throw new TrailingWordError(args[n])
 }
 
-/** Splits a new URI into path and query. */
-function setUri (txn: HttpTxn, uri: string): void {
-  const q = uri.indexOf('?')
-  txn.path = q === -1 ? uri : uri.slice(0, q)
-  txn.query = q === -1 ? null : uri.slice(q + 1)
+/** A new path and query (`set-pathq`): the scheme and authority of an absolute-form target stay. */
+function setPathq (txn: HttpTxn, pq: string): void {
+  const q = pq.indexOf('?')
+  txn.path = q === -1 ? pq : pq.slice(0, q)
+  txn.query = q === -1 ? null : pq.slice(q + 1)
 }
 
-const urlOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
+/** A new URI (`set-uri`, `replace-uri`): an absolute one (`http://h/p`) keeps its scheme and authority apart. */
+function setUri (txn: HttpTxn, uri: string): void {
+  const scheme = uri.charCodeAt(0) === 47 ? -1 : uri.indexOf('://')
+  if (scheme > 0) {
+    const slash = uri.indexOf('/', scheme + 3)
+    const start = slash < 0 ? uri.length : slash
+    txn.absolute = uri.slice(0, start)
+    setPathq(txn, uri.slice(start) || '/')
+    return
+  }
+  delete txn.absolute
+  setPathq(txn, uri)
+}
+
+/** The whole target, absolute-form included (`replace-uri`). */
+const urlOf = (t: HttpTxn): string => (t.absolute ?? '') + pathqOf(t)
+const pathqOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
 
 /** Header rewriting actions shared by both sides. */
 function headerAction (name: string, args: string[], ctx: RuleContext, target: Target): Action | null {
@@ -244,7 +260,7 @@ export function compileRedirect (args: string[], ctx: RuleContext, legacy: boole
     const dest = to.format(t, r)
     if (ignoreEmpty && dest === '') return null
     if (kind === 'location') return { kind: 'redirect', status: code, location: dest, headers: cookies }
-    const uri = dropQuery ? t.path : urlOf(t)
+    const uri = dropQuery ? t.path : pathqOf(t)
     let location: string
     if (kind === 'prefix') location = (dest === '/' ? '' : dest) + uri
     else {
@@ -430,9 +446,35 @@ function compileNormalizeUri (args: string[], ctx: RuleContext): Action {
 }
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
+/**
+ * `http-request capture <sample> len <n>` (a new slot after the proxy's) or `… id <slot>` (a
+ * `declare capture` slot): the value, cut to the slot's length, shows in the log's `%hr`.
+ */
+function compileCapture (args: string[], ctx: RuleContext): Action {
+  const expr = compileExpr(parseExpr(args[0] ?? ''), ctx.env)
+  const n = Number(args[2])
+  if ((args[1] !== 'len' && args[1] !== 'id') || !Number.isInteger(n) || n < 0) throw new RuleArgError("expects <expression> [ 'len' <length> | id <idx> ]")
+  const slot = args[1] === 'id' ? ctx.proxy.requestCaptures[n] : undefined
+  if (args[1] === 'id' && slot === undefined) throw new RuleArgError(`unable to find capture id '${n}' referenced by http-request capture rule`)
+  const len = slot?.len ?? n
+  const id = args[1] === 'id' ? n : null
+  return (t, r) => {
+    const rec = t.log
+    if (rec === null || rec === undefined) return null
+    const v = expr.one(t, r)
+    const text = v === null ? null : toStr(v)
+    const value = text !== null && text.length > len ? text.slice(0, len) : text
+    const slots = rec.reqCaptures ??= []
+    if (id === null) slots.push(value)
+    else slots[id] = value
+    return null
+  }
+}
+
 const ACTIONS: Record<string, ActionRow> = {
+  capture: { sides: REQ, compile: (a, c) => compileCapture(a, c) },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
-  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
+  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },
   'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.query = f(t, r); return null } } },
   'set-uri': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
   'set-method': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.method = f(t, r); return null } } },
@@ -519,7 +561,13 @@ const ACTIONS: Record<string, ActionRow> = {
     }
   }
 }
-ACTIONS['replace-pathq'] = ACTIONS['replace-uri']
+ACTIONS['replace-pathq'] = {
+  sides: REQ,
+  compile: (a, c) => {
+    const [re, f] = regex2(a, c)
+    return (t, r) => { const m = re.exec(pathqOf(t)); if (m !== null) { keepOriginal(t); setPathq(t, expand(f(t, r), m)) } return null }
+  }
+}
 
 const requestHeaders: Target = (t) => t.headers
 const responseHeaders: Target = (t, r) => r === null ? t.headers : r.headers

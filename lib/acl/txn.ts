@@ -11,6 +11,11 @@ export interface HttpTxn {
   path: string
   /** Text after the first '?', or null when the URI has no '?' (`/x?` gives ''). */
   query: string | null
+  /**
+   * `scheme://authority` of an absolute-form target (`GET http://h/x`), kept in front of the
+   * path toward the server and in `url`, as HAProxy does; absent for origin-form.
+   */
+  absolute?: string
   /** Lower-case names, as node gives them (repeated headers joined with ', '). Rules rewrite it in place. */
   headers: IncomingHttpHeaders
   /** '1.0' | '1.1' | '2.0' */

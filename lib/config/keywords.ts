@@ -1142,7 +1142,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'http-send-name-header': row('DLB', unsupported('adds the chosen server\'s name to requests')),
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
   'ignore-persist': row('LB', unsupported('skips persistence on a condition')),
-  'load-server-state-from-file': row('DLB', inert('no server state file')),
+  'load-server-state-from-file': row('DLB', 'yes', { apply: applyLoadServerState }),
   log: row('DFLB', 'yes', { apply: applyLog }),
   'log-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormat = formatArg(c, a) } }),
   'log-format-sd': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormatSd = formatArg(c, a) } }),
@@ -1161,7 +1161,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   retries: row('DLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) }, max: 1 }),
   'retry-on': row('DLB', 'yes', { capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn }),
   server: row('LB', 'yes', { capAlert: "'server' not allowed because %K '%N' has no backend capability." }),
-  'server-state-file-name': row('DLB', inert('no server state file')),
+  'server-state-file-name': row('DLB', 'yes', { apply: (c, args) => { c.proxy.serverStateFileName = args[1] ?? c.proxy.name } }),
   'server-template': row('LB', 'yes', { capAlert: "'server-template' not allowed because %K '%N' has no backend capability." }),
   source: row('DLB', inert('the source address is chosen by the system')),
   'srvtcpka-cnt': row('DLB', inert('TCP keep-alive is left to Node')),
@@ -1443,6 +1443,12 @@ function applyMode (c: ProxyCtx, args: string[]): void {
 
 const RETRY_ON = ['none', 'conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', 'all-retryable-errors', '401', '403', '404', '408', '425', '500', '501', '502', '503', '504']
 
+function applyLoadServerState (c: ProxyCtx, args: string[]): void {
+  const v = args[1]
+  if (v !== 'global' && v !== 'local' && v !== 'none') return c.alert(`'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '${v ?? ''}'`)
+  c.proxy.loadServerState = v
+}
+
 function applyRetryOn (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert("'retry-on' needs at least one keyword to specify when to retry")
   for (const w of args.slice(1)) if (!RETRY_ON.includes(w)) return c.alert(`'retry-on': unknown keyword '${w}'`)
@@ -1463,7 +1469,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),

@@ -299,6 +299,10 @@ export interface Proxy {
   timeouts: Timeouts
   retries: number
   retryOn: string[]
+  /** `load-server-state-from-file` (§4.2): where this backend's saved server states come from. */
+  loadServerState?: 'global' | 'local' | 'none'
+  /** `server-state-file-name` (§4.2), for `load-server-state-from-file local`. */
+  serverStateFileName?: string
   /** `option redispatch [interval]`: null when off. */
   redispatch: { interval: number } | null
   allBackups: boolean
@@ -386,13 +390,26 @@ export interface GlobalSettings {
   experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
-  stats: { timeout?: number }
+  stats: { timeout?: number, sockets: StatsSocket[] }
   /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
   logs: LogTarget[]
   logTag?: string
   /** `log-send-hostname [name]`: the host name put in syslog headers. */
   logSendHostname?: string
   tls?: GlobalTls
+  /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
+  serverStateFile?: string
+  serverStateBase?: string
+}
+
+/** `stats socket <address> [level …] [mode …]` (configuration.txt §3.1): the runtime API. */
+export interface StatsSocket {
+  /** A unix socket path, `ipv4@host:port` / `host:port`, or `fd@N`. */
+  address: string
+  level: 'user' | 'operator' | 'admin'
+  /** Permissions of a unix socket, e.g. 0o600; null = the process umask. */
+  mode: number | null
+  loc: Loc
 }
 
 export interface ParsedConfig {

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
+import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
@@ -66,7 +66,7 @@ function dnsName (host: string): boolean {
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 class ConfigParser {
   readonly diags = new DiagnosticList()
-  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: {}, logs: [], tls: { bindOptions: [], serverOptions: [] } }
+  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: { sockets: [] }, logs: [], tls: { bindOptions: [], serverOptions: [] } }
   readonly proxies: Proxy[] = []
   readonly userlists: Userlist[] = []
   readonly httpErrors: HttpErrorsSection[] = []
@@ -600,6 +600,14 @@ class ConfigParser {
         this.sslServerVerify = args[1]
         return
       case 'ca-base': this.caBase = args[1]; return
+      case 'server-state-base':
+        if (!args[1]) return alert("'server-state-base' expects a directory as argument.")
+        g.serverStateBase = args[1]
+        return
+      case 'server-state-file':
+        if (!args[1]) return alert("'server-state-file' expects a file name as argument.")
+        g.serverStateFile = args[1]
+        return
       case 'ssl-default-bind-options': g.tls.bindOptions = args.slice(1); return
       case 'ssl-default-server-options': g.tls.serverOptions = args.slice(1); return
       case 'ssl-default-bind-ciphers': g.tls.bindCiphers = args[1]; return
@@ -699,6 +707,25 @@ class ConfigParser {
         this.diags.alert(`'stats socket' : ${bad}`, loc, 'stats')
         return
       }
+      const socket: StatsSocket = { address: where, level: 'operator', mode: null, loc }
+      for (let i = 3; i < args.length; i++) {
+        const o = args[i]!
+        const v = args[i + 1] ?? ''
+        if (o === 'level') {
+          if (v !== 'user' && v !== 'operator' && v !== 'admin') {
+            this.diags.alert(`'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got '${v}')'`, loc, 'stats')
+            return
+          }
+          socket.level = v
+        } else if (o === 'mode') {
+          socket.mode = parseInt(v, 8)
+        } else if (o === 'user' || o === 'uid' || o === 'group' || o === 'gid') {
+          this.diags.warn(`'stats socket' option '${o}' is accepted but has no effect in fastify-haproxy (the socket belongs to the user running Node).`, loc, 'stats')
+        }
+        if ((STATS_SOCKET_OPTIONS[o] ?? 0) > 0) i += STATS_SOCKET_OPTIONS[o]!
+      }
+      this.global.stats.sockets.push(socket)
+      return
     } else if (sub === 'maxconn') {
       if (atoi(args[2] ?? '') <= 0) {
         this.diags.alert("'stats maxconn' expects a positive value", loc, 'stats')
@@ -709,7 +736,7 @@ class ConfigParser {
       return
     }
     this.global.ignored.push({ keyword: `stats ${sub}`, loc })
-    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no runtime API socket; use the stats page).`, loc, 'stats')
+    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no limit or process binding applies to the runtime API socket here).`, loc, 'stats')
   }
 
   // -------------------------------------------------------------------------------------------
@@ -814,7 +841,7 @@ class ConfigParser {
   finish (): ParsedConfig {
     this.checkCustomIds()
     for (const d of this.defaults) this.reportUnsupported(d, d.proxy.mode === 'tcp' && d.proxy.modeExplicit)
-    assignProxyIds(this.proxies, this.states)
+    assignProxyIds(this.proxies, this.states, this.global.stats.sockets.length > 0)
     for (const ul of this.userlists) {
       for (const u of ul.users) {
         for (const g of u.groups) {
@@ -986,6 +1013,8 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.timeouts = { ...d.timeouts }
   p.retries = d.retries
   p.retryOn = [...d.retryOn]
+  if (d.loadServerState !== undefined) p.loadServerState = d.loadServerState
+  if (d.serverStateFileName !== undefined) p.serverStateFileName = d.serverStateFileName
   p.redispatch = d.redispatch === null ? null : { ...d.redispatch }
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
@@ -1011,10 +1040,14 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   return p
 }
 
-/** HAProxy's iids (src/cfgparse.c check_config_validity): config order, skipping explicit ids; the counter moves on for every proxy. */
-function assignProxyIds (proxies: Proxy[], states: Map<Proxy, ProxyState>): void {
+/**
+ * HAProxy's iids (src/cfgparse.c check_config_validity): config order, skipping explicit ids; the
+ * counter moves on for every proxy. A `stats socket` makes HAProxy's internal GLOBAL proxy take
+ * id 1 first (observed on 2.6.12: the first section is then id 2).
+ */
+function assignProxyIds (proxies: Proxy[], states: Map<Proxy, ProxyState>, statsSocket: boolean): void {
   const used = new Set(proxies.filter(p => states.get(p)!.flags.has('explicit-id')).map(p => p.id))
-  let next = 1
+  let next = statsSocket ? 2 : 1
   for (const p of proxies) {
     if (!states.get(p)!.flags.has('explicit-id')) {
       while (used.has(next)) next++

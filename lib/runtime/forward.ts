@@ -194,7 +194,8 @@ export class BackendRoute {
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
-  private readonly pools = new Map<ServerRuntime, Pool>()
+  /** Per server, its pool and the origin it connects to (a server moved by `set server addr` or DNS gets a new pool). */
+  private readonly pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
   private readonly poolOptions: Pool.Options
 
   constructor (
@@ -226,37 +227,46 @@ export class BackendRoute {
   readonly h2Servers = new WeakSet<ServerRuntime>()
 
   pool (server: ServerRuntime): Pool {
-    let pool = this.pools.get(server)
-    if (pool === undefined) {
-      const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
-      const cfg = this.proxy.servers.find(s => s.name === server.name)
-      if (cfg?.proto === 'h2') {
-        // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
-        opts.allowH2 = true
-        // Pool hands `connect` options to undici's connector, the only way to its h2c mode
-        if (!server.ssl) opts.connect = { timeout: this.poolOptions.connectTimeout, useH2c: true } as Pool.Options['connect']
-        // streams share a connection, as HAProxy's H2 mux does
-        opts.pipelining = 100
-        this.h2Servers.add(server)
-      }
-      if (server.ssl) {
-        opts.connect = {
-          timeout: this.poolOptions.connectTimeout,
-          rejectUnauthorized: cfg?.verify !== 'none',
-          ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
-          ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
-        }
-      }
-      pool = new Pool(server.origin, opts)
-      this.pools.set(server, pool)
+    const entry = this.pools.get(server)
+    if (entry !== undefined && entry.origin === server.origin) return entry.pool
+    // requests under way finish on the old address; new ones go to the new one
+    if (entry !== undefined) entry.pool.close().catch(() => {})
+    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    if (cfg?.proto === 'h2') {
+      // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
+      opts.allowH2 = true
+      // Pool hands `connect` options to undici's connector, the only way to its h2c mode
+      if (!server.ssl) opts.connect = { timeout: this.poolOptions.connectTimeout, useH2c: true } as Pool.Options['connect']
+      // streams share a connection, as HAProxy's H2 mux does
+      opts.pipelining = 100
+      this.h2Servers.add(server)
     }
+    if (server.ssl) {
+      opts.connect = {
+        timeout: this.poolOptions.connectTimeout,
+        rejectUnauthorized: cfg?.verify !== 'none',
+        ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
+        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+      }
+    }
+    const pool = new Pool(server.origin, opts)
+    this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+  /** `shutdown sessions server`: the requests under way on that server are cut at once. */
+  killSessions (server: ServerRuntime): void {
+    const entry = this.pools.get(server)
+    if (entry === undefined) return
+    this.pools.delete(server)
+    entry.pool.destroy().catch(() => {})
   }
 
   /** Waits for in-flight requests on every pool, then closes their connections. */
   async close (): Promise<void> {
     this.backend.close()
-    const pools = [...this.pools.values()]
+    const pools = [...this.pools.values()].map(e => e.pool)
     this.pools.clear()
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
@@ -308,6 +318,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
+    ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
@@ -828,12 +839,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     fe.counters.counters.bin += this.headIn
     c.bin += this.headIn
-    // rules may have rewritten the path or query: rebuild the URI only then
+    // rules may have rewritten the path or query: rebuild the URI only then (an absolute-form
+    // target stays absolute, as HAProxy forwards it)
     const orig = req.url ?? '/'
-    const target = txn.query === null ? txn.path : txn.path + '?' + txn.query
-    this.url = orig === target || (orig.charCodeAt(0) !== 47 && orig.endsWith(target) &&
-      orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
-      ? orig // unchanged, absolute-form kept as HAProxy forwards it
+    const target = (txn.absolute ?? '') + (txn.query === null ? txn.path : txn.path + '?' + txn.query)
+    this.url = orig === target || (orig === txn.absolute && txn.path === '/' && txn.query === null)
+      ? orig
       : sendablePath(target)
     // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
     if (be.cookie !== null) {
@@ -991,6 +1002,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // so that the client's next request finds the server connection free, as with HAProxy
     if (this.req.method === 'HEAD' && this.req.httpVersionMajor === 2) this.deferredHead = [status, statusText, headers]
     else writeHead(res, status, statusText, headers)
+    if (rec !== null && rec.asap !== null) rec.asap()
     return true
   }
 

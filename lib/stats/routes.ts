@@ -71,7 +71,8 @@ const STATUS_CODES: readonly AdminStatus[] = ['DONE', 'PART', 'NONE', 'ERRP', 'E
 const SCOPE_MAX = 20
 const FORM_LIMIT = 64 * 1024
 
-const PACKAGE_VERSION: string = (() => {
+/** This package's version (stats page title, `show info`). */
+export const PACKAGE_VERSION: string = (() => {
   try {
     return (createRequire(import.meta.url)('../../package.json') as { version: string }).version
   } catch {

@@ -21,6 +21,8 @@ export interface RowFilter {
   noMaint?: boolean
   /** `stats show-legends`: fill the addr / algo columns. */
   legends?: boolean
+  /** `show stat <proxy> <type> <sid>` (CLI): a proxy by name or id, a mask of types (1 frontend, 2 backend, 4 server), a server id; -1 = any. */
+  only?: { proxy: string | number, types: number, sid: number }
 }
 
 export interface RowVisitor {
@@ -46,6 +48,8 @@ function proxyInScope (name: string, filter: RowFilter): boolean {
 }
 
 function serverShown (sv: ServerView, filter: RowFilter): boolean {
+  const only = filter.only
+  if (only !== undefined && ((only.types & 4) === 0 || (only.sid !== -1 && only.sid !== sv.id))) return false
   if (sv.admin === 'maint') return !(filter.up === true || filter.noMaint === true)
   return !(filter.up === true && sv.op === 'down')
 }
@@ -64,8 +68,10 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
     be: null,
     sv: null
   }
+  const only = filter.only
   for (const entry of model.proxies) {
     if (!proxyInScope(entry.proxy.name, filter)) continue
+    if (only !== undefined && only.proxy !== -1 && only.proxy !== entry.proxy.name && only.proxy !== entry.proxy.id) continue
     c.proxy = entry.proxy
     c.http = entry.proxy.mode === 'http'
     c.fe = null
@@ -74,7 +80,7 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
     c.lb = entry.backend === null ? NO_LB : backendLb(entry.proxy, entry.backend)
     c.fullconn = fullconnOf(entry.proxy, conns)
     visitor.proxy?.(entry, c)
-    if (entry.frontend !== null) {
+    if (entry.frontend !== null && (only === undefined || (only.types & 1) !== 0)) {
       c.fe = entry.frontend
       visitor.row('F', c)
       c.fe = null
@@ -89,7 +95,7 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
         visitor.row('S', c)
       }
       c.sv = null
-      visitor.row('B', c)
+      if (only === undefined || (only.types & 2) !== 0) visitor.row('B', c)
     }
     visitor.endProxy?.(entry, c)
   }

@@ -375,7 +375,7 @@ test('the CentOS/RHEL 7 default haproxy.cfg parses, with warnings for what Node 
   if (haveHaproxyUser) assert.deepEqual(alerts(c), [])
   else assert.ok(alerts(c).every(a => /cannot find (user|group) id for 'haproxy'/.test(a)))
   assert.deepEqual(c.proxies.map(p => p.name), ['main', 'static', 'app'])
-  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['chroot', 'pidfile', ...(haveHaproxyUser ? ['user', 'group'] : []), 'daemon', 'stats socket'])
+  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['chroot', 'pidfile', ...(haveHaproxyUser ? ['user', 'group'] : []), 'daemon'])
   assert.equal(c.global.maxconn, 4000)
   const main = proxy(c, 'main')
   assert.deepEqual([main.maxconn, main.httpConnectionMode, main.forwardFor?.except, main.timeouts.httpRequest, main.timeouts.httpKeepAlive], [3000, 'server-close', '127.0.0.0/8', 10000, 10000])

@@ -35,9 +35,7 @@ for (const c of DYNAMIC) {
 }
 
 for (const [group, cases] of dynamicGroups) {
-  // The walk of a consistent-hash ring without a key, across servers leaving it: fixed by the rewrite.
-  const todo = group === 'hdr(x-none), hash-type consistent' ? 'the ring walk after a server leaves differs' : undefined
-  test(`recorded runtime changes, ${group}: ${cases.length} sequences around set weight / set server state`, { todo }, () => {
+  test(`recorded runtime changes, ${group}: ${cases.length} sequences around set weight / set server state`, () => {
     const wrong: string[] = []
     for (const c of cases) {
       const be = backendOf(config(c.balance, c.lines, c.servers))

@@ -4,12 +4,14 @@ export const URL_KEYS: readonly string[] = [
   '/', '/a', '/a/b', '/a/b/c?x=1', '/img/logo.png', '/api/v1/users/42', '/x?id=1', '/x?id=2', '/x?id=abc', '/x?a=1&id=zz',
   '/x?idx=3', '/deep/er/path/here?q', '/x?id=', '/x?x=1&x=2', '/x?id=1&id=2', '/x/y?', '/a//b///c', '/%41%42?id=%20',
   '/very/long/path/with/many/levels/to/cut/by/depth/and/len?id=first&other=second', '/x?ID=upper', '/x?id=7&x=seven',
-  '/index.html', '/static/app.css?v=12345', '/x;p=1?id=2', '/user/0', '/user/1', '/user/2', '/user/3', '/user/4', '/user/5'
+  '/index.html', '/static/app.css?v=12345', '/x;p=1?id=2', '/user/0', '/user/1', '/user/2', '/user/3', '/user/4', '/user/5',
+  '/a?x=/b/c/d', '/a/b?/c/d/e', '/?id=//'
 ]
 
 export const HOST_KEYS: readonly string[] = [
   'example.com', 'www.example.com', 'api.example.org', 'a.b.c.d.net', 'localhost', 'shop.example.co.uk', 'x', 'example.com:8080',
-  'www.example.com:443', '.', 'a.', '.b', 'one.two', 'A.B.C', 'host-1.internal', 'host-2.internal', 'host-3.internal', '127.0.0.1', 'foo.bar.baz.qux.example'
+  'www.example.com:443', '.', 'a.', '.b', 'one.two', 'A.B.C', 'host-1.internal', 'host-2.internal', 'host-3.internal', '127.0.0.1', 'foo.bar.baz.qux.example',
+  'a..b', 'x.y..', '..z', 'a.b..c', '.a.b', 'ab.c.'
 ]
 
 /** Loopback addresses the recorder binds its requests to (source hashing). */

@@ -297,7 +297,7 @@ function hashCases (): HashCase[] {
   const g = generator(4)
   const cases: HashCase[] = []
   const keyed: Array<[string, HashCase['keys']]> = [
-    ['uri', 'url'], ['uri whole', 'url'], ['uri len 5', 'url'], ['uri depth 1', 'url'], ['uri depth 3', 'url'], ['uri len 12 depth 2', 'url'],
+    ['uri', 'url'], ['uri whole', 'url'], ['uri len 5', 'url'], ['uri depth 1', 'url'], ['uri depth 3', 'url'], ['uri len 12 depth 2', 'url'], ['uri whole depth 2', 'url'], ['uri whole len 9', 'url'],
     ['uri path-only', 'url'], ['url_param id', 'url'], ['url_param x', 'url'], ['hdr(host)', 'host'], ['hdr(host) use_domain_only', 'host'],
     ['hdr(x-key)', 'header'], ['source', 'source'], ['hash path', 'url'], ['hash req.hdr(x-key)', 'header']
   ]
