@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
+import type { Bind, ParsedConfig, Proxy, StatsSocket, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
@@ -37,6 +37,15 @@ export interface GatewayRunOptions {
    * binding is then retried for a few seconds. Without it, a taken address fails at once.
    */
   addressInUse?: () => void
+  /** `-S <address>[,<bind options>]`: the master CLI, served on that address at level admin. */
+  masterCli?: string
+}
+
+/** `-S <address>[,<bind options>…]`: the address, at level admin (management.txt §9.4). */
+function masterCliSocket (arg: string): StatsSocket {
+  const [address = '', ...options] = arg.split(',')
+  const mode = options.find(o => o.startsWith('mode '))
+  return { address, level: 'admin', mode: mode === undefined ? null : parseInt(mode.slice(5), 8), loc: { file: '-S', line: 0 } }
 }
 
 /** Retries of a taken address after `addressInUse` (BIND_RETRIES × BIND_RETRY_MS, 5 s). */
@@ -169,6 +178,11 @@ export function keepHalfOpen (server: Server): void {
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
 }
 
+/** `option tcpka` / `clitcpka` (§4.2): SO_KEEPALIVE on the clients' connections, with the system's timers. */
+function tcpKeepAlive (proxy: Proxy, server: { on (event: 'connection', cb: (s: Socket) => void): unknown }): void {
+  if (proxy.options.tcpka === true || proxy.options.clitcpka === true) server.on('connection', (s) => { s.setKeepAlive(true) })
+}
+
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */
 function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) { socket.destroy(); return }
@@ -225,6 +239,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   })
   await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
   await app.ready()
+  tcpKeepAlive(proxy, app.server)
   const extra: Server[] = []
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
@@ -239,6 +254,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
+        tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
@@ -330,10 +346,13 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   gateway.start()
   // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
   const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
   try {
     await runtimeSocket.start()
+    await masterSocket.start()
   } catch (err) {
     await runtimeSocket.close()
+    await masterSocket.close()
     await Promise.all([...listeners.values()].map(stop))
     await gateway.close()
     throw err
@@ -383,7 +402,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
-      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close()))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close()))
         .then(() => gateway.close())
         .finally(() => resolve(signal))
     }

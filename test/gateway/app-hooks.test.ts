@@ -203,3 +203,20 @@ test("headers set with reply.header() before the gateway took the request are on
     await app.close()
   }
 })
+
+test('a wrong `hook` or `stats` option is a registration error naming it', async () => {
+  const up = await upstream('up')
+  try {
+    for (const [opts, name] of [[{ hook: 'preHandler' }, 'hook'], [{ stats: { listener: 'elsewhere' } }, 'stats.listener']] as const) {
+      const app = Fastify()
+      await assert.rejects(async () => { await app.register(haproxyRouter, { config: config(up), ...(opts as object) }); await app.ready() }, (err: Error & { code: string }) => {
+        assert.equal(err.code, 'FST_HAPROXY_BAD_OPTION')
+        assert.ok(err.message.includes(`\`${name}\``), err.message)
+        return true
+      })
+      await app.close()
+    }
+  } finally {
+    await up.close()
+  }
+})
