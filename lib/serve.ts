@@ -23,7 +23,7 @@ import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { AuthorityFiller } from './h2-authority.js'
-import { kGatewayHook } from './symbols.js'
+import { kBindName, kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -137,7 +137,15 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   }
   server.timeout = t.client ?? 0
   keepHalfOpen(server)
+  if (bind.name !== undefined) nameSockets(server, bind.name)
   return server
+}
+
+/** `bind … name <name>`: the accepted sockets carry it, for `so_name`. */
+function nameSockets (server: Server, name: string): void {
+  const tag = (s: Socket): void => { (s as Socket & { [kBindName]?: string })[kBindName] = name }
+  server.on('connection', tag)
+  server.on('secureConnection', tag)
 }
 
 /**

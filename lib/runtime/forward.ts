@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
 import { PLACEHOLDER_AUTHORITY } from '../h2-authority.js'
 import { Pool } from 'undici'
@@ -319,6 +320,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
     ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
+    soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
