@@ -6,7 +6,8 @@
 // hold is an alert; one a proxy lacks the capability for is ignored with a warning
 // (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
-import { existsSync, fstatSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, fstatSync, statSync } from 'node:fs'
+import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
 import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
@@ -45,6 +46,8 @@ export interface ProxyCtx {
   flags: Set<string>
   /** The environment as `setenv` & co. left it, for addresses. */
   env: Record<string, string | undefined>
+  /** `tune.bufsize` of the global section: the largest errorfile. */
+  bufsize: number
   /** `crt-base` / `ca-base` of the global section. */
   crtBase: string | undefined
   caBase: string | undefined
@@ -681,7 +684,7 @@ const applyDefaultBackend: Apply = (c, args) => {
 const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
 
 /** Validates an `errorfile <code> <file>` line; returns the absolute path or null after an alert. */
-export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string }, args: string[]): string | null {
+export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string, bufsize: number }, args: string[]): string | null {
   if (args.length < 3) {
     c.alert('errorfile : expects <status_code> and <file> as arguments.')
     return null
@@ -693,9 +696,11 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
   const file = c.path(args[2]!)
   let head: string
   try {
-    head = readFileSync(file, 'latin1').slice(0, 64)
-  } catch {
-    c.alert(`errorfile : error opening file '${args[2]}'.`)
+    // the whole response must fit in a buffer (HAProxy refuses a larger one)
+    head = readBounded(file, c.bufsize).toString('latin1', 0, 64)
+  } catch (err) {
+    if (err instanceof FileTooLarge) c.alert(`errorfile : '${args[2]}': unable to add payload into the HTX message (larger than a buffer, tune.bufsize ${c.bufsize} bytes).`)
+    else c.alert(`errorfile : error opening file '${args[2]}'.`)
     return null
   }
   // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading. An empty
@@ -855,7 +860,7 @@ function certHasKey (file: string): boolean {
   let text: string
   try {
     if (!statSync(file).isFile()) return true
-    text = readFileSync(file, 'latin1')
+    text = readBounded(file, PEM_FILE_LIMIT).toString('latin1')
   } catch {
     return true
   }
@@ -1476,6 +1481,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag'),
+  ...rows('yes', 'tune.http.maxhdr tune.bufsize tune.maxrewrite'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
