@@ -4,8 +4,9 @@
 // 2. the error answers HAProxy 2.6.12 puts on the wire (a data table, see BUILTIN), overridable per
 //    proxy with `errorfile` / `errorfiles` (configuration.txt §4.2 errorfile).
 
-import { readFileSync } from 'node:fs'
+import { readBounded } from './files.js'
 import createError from '@fastify/error'
+import { DEFAULT_BUFSIZE } from './config/model.js'
 import type { Diagnostic, ParsedConfig, Proxy } from './config/model.js'
 
 export const FST_HAPROXY_CONFIG_INVALID = createError<[string]>(
@@ -120,8 +121,8 @@ export function builtinErrorPage (status: number): ErrorPage {
 }
 
 /** An errorfile read once: a page, or a silent close when it is empty. */
-export function readErrorFile (file: string, status: number): ErrorPage {
-  const raw = readFileSync(file)
+export function readErrorFile (file: string, status: number, bufsize: number): ErrorPage {
+  const raw = readBounded(file, bufsize)
   return raw.length === 0 ? silentPage(status) : parseErrorFile(raw, status)
 }
 
@@ -204,10 +205,10 @@ function silentPage (status: number): ErrorPage {
  * that formats (`lf-string`, `lf-file`, `hdr` with a sample) is built per request by the rules
  * that answer with it (`deny`, `return … default-errorfiles`); elsewhere HAProxy's page is used.
  */
-function replyPage (words: readonly string[], status: number): ErrorPage | null {
+function replyPage (words: readonly string[], status: number, bufsize: number): ErrorPage | null {
   if (words.includes('lf-string') || words.includes('lf-file')) return null
   const headers: string[] = []
-  let body = Buffer.alloc(0)
+  let body: Buffer = Buffer.alloc(0)
   const ctype = optionOf(words, 'content-type')
   for (let i = 0; i < words.length; i++) {
     if (words[i] === 'hdr') {
@@ -216,7 +217,7 @@ function replyPage (words: readonly string[], status: number): ErrorPage | null 
       headers.push(words[i + 1]!.toLowerCase(), value)
       i += 2
     } else if (words[i] === 'string') body = Buffer.from(words[++i] ?? '', 'latin1')
-    else if (words[i] === 'file') body = readFileSync(words[++i] ?? '')
+    else if (words[i] === 'file') body = readBounded(words[++i] ?? '', bufsize)
   }
   const all = [...(body.length > 0 && ctype !== undefined ? ['content-type', ctype] : []), ...headers, 'content-length', String(body.length)]
   const reason = builtinErrorPage(status).reason
@@ -234,7 +235,8 @@ export class ErrorPages {
     for (const status of ERROR_CODES) {
       const choice = errorChoice(proxy, config, status)
       if (choice === null) continue
-      const page = choice.kind === 'reply' ? replyPage(choice.words, status) : readErrorFile(choice.file, status)
+      const bufsize = config.global.bufsize ?? DEFAULT_BUFSIZE
+      const page = choice.kind === 'reply' ? replyPage(choice.words, status, bufsize) : readErrorFile(choice.file, status, bufsize)
       if (page !== null) this.pages.set(status, page)
     }
   }

@@ -18,6 +18,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { DEFAULT_MAXHDR } from './config/model.js'
 import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
@@ -164,6 +165,8 @@ interface FrontendState {
   readonly log: AccessLog | null
   /** Lines also go to the request's logger. */
   readonly toRequest: boolean
+  /** `tune.http.maxhdr` as a length of node's rawHeaders (name and value per header). */
+  readonly maxRawHeaders: number
 }
 
 interface Runtime {
@@ -325,7 +328,8 @@ export class Gateway implements CliRuntime {
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
-        toRequest
+        toRequest,
+        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR)
       })
     }
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
@@ -749,7 +753,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const txn = makeTxn(req, frontend)
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
-    if (badHost(req)) {
+    // more headers than tune.http.maxhdr, or a Host HAProxy's parser refuses: HAProxy's 400
+    if (req.rawHeaders.length > fe.maxRawHeaders || badHost(req)) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)

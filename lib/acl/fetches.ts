@@ -292,19 +292,8 @@ const ROWS: FetchRow[] = [
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
   {
-    // the `name` of the bind that accepted the connection (found by its address and port)
-    name: 'so_name', args: [], minArgs: 0, type: 'str',
-    compile: (_a, env) => {
-      const binds = env.proxy.binds.filter((b) => b.name !== undefined)
-      return {
-        one: (t) => {
-          for (const b of binds) {
-            if (t.dstPort >= b.port && t.dstPort <= b.portEnd && (b.host === '' || b.host === '*' || b.host === '::' || b.host === '0.0.0.0' || b.host === t.dst)) return b.name!
-          }
-          return null
-        }
-      }
-    }
+    // the `name` of the bind that accepted the connection (set on its sockets by the CLI)
+    name: 'so_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.soName ?? null })
   },
   { name: 'srv_name', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.name ?? null }) },
   { name: 'srv_id', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.id ?? null }) },

@@ -4,7 +4,7 @@
 // leading blanks are skipped; a pattern keeps its trailing blanks; a map value is the rest of
 // the line after the key and blanks, without trailing blanks.
 
-import { readFileSync } from 'node:fs'
+import { FileTooLarge, PATTERN_FILE_LIMIT, readBounded } from '../files.js'
 
 import { ExprError } from './sample.js'
 import { PatternRef, PatternRefs } from './pattern-refs.js'
@@ -12,8 +12,9 @@ import { PatternRef, PatternRefs } from './pattern-refs.js'
 function readLines (file: string): string[] {
   let text: string
   try {
-    text = readFileSync(file, 'latin1')
-  } catch {
+    text = readBounded(file, PATTERN_FILE_LIMIT).toString('latin1')
+  } catch (err) {
+    if (err instanceof FileTooLarge) throw new ExprError(`pattern file <${file}> is larger than ${PATTERN_FILE_LIMIT} bytes`)
     throw new ExprError(`failed to open pattern file <${file}>`)
   }
   return text.split('\n')

@@ -3,8 +3,9 @@
 // rewrites the transaction in place or returns the Decision that answers the request.
 // Argument grammar and messages follow HAProxy 2.6 (src/http_act.c, src/http_rules.c).
 
-import { readFileSync } from 'node:fs'
+import { FileTooLarge, readBounded } from '../files.js'
 
+import { DEFAULT_BUFSIZE } from '../config/model.js'
 import type { Proxy, Rule } from '../config/model.js'
 import { checkVarName } from './arguments.js'
 import type { CompileEnv } from './env.js'
@@ -281,19 +282,25 @@ function errorfilesEntry (name: string, status: number, ctx: RuleContext): strin
   return section.errorFiles[String(status)] ?? null
 }
 
+/** A file a `return` answers with: it must fit in a buffer (tune.bufsize), as in HAProxy. */
+function readBody (file: string, ctx: RuleContext): string {
+  const bufsize = ctx.env.config.global.bufsize ?? DEFAULT_BUFSIZE
+  try {
+    return readBounded(file, bufsize).toString('latin1')
+  } catch (err) {
+    if (err instanceof FileTooLarge) throw new RuleArgError(`file '${file}' is larger than a buffer (tune.bufsize ${bufsize} bytes)`)
+    throw new RuleArgError(`error opening file '${file}'`)
+  }
+}
+
 const REJECT: Decision = { kind: 'reject' }
 
 /**
  * An errorfile holds a whole HTTP response (§4.2 "errorfile"): status line, headers, body.
  * Read once; the status line's code wins over the rule's. An empty one closes the connection.
  */
-function rawResponse (file: string, dflt: number): Decision {
-  let text: string
-  try {
-    text = readFileSync(file, 'latin1')
-  } catch {
-    throw new RuleArgError(`error opening file '${file}'`)
-  }
+function rawResponse (file: string, dflt: number, ctx: RuleContext): Decision {
+  const text = readBody(file, ctx)
   if (text === '') return REJECT
   const split = /\r?\n\r?\n/.exec(text)
   const head = split === null ? text : text.slice(0, split.index)
@@ -348,7 +355,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       const d: Decision = opts.deny ? { kind: 'deny', status } : { kind: 'reply', status, headers: [], body: '' }
       return () => d
     }
-    const d = rawResponse(file, status)
+    const d = rawResponse(file, status, ctx)
     return () => d
   }
   // A plain string or file body is built once; lf-string / lf-file bodies per request.
@@ -357,11 +364,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
   if (body !== null) {
     let src = body.text
     if (body.kind === 'file' || body.kind === 'lf-file') {
-      try {
-        src = readFileSync(body.text, 'latin1')
-      } catch {
-        throw new RuleArgError(`error opening file '${body.text}'`)
-      }
+      src = readBody(body.text, ctx)
     }
     if (body.kind.startsWith('lf-')) {
       lfBody = format(src, ctx).format

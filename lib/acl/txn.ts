@@ -16,6 +16,8 @@ export interface HttpTxn {
    * path toward the server and in `url`, as HAProxy does; absent for origin-form.
    */
   absolute?: string
+  /** The `name` of the bind that accepted the connection (`so_name`), when it has one. */
+  soName?: string
   /** Lower-case names, as node gives them (repeated headers joined with ', '). Rules rewrite it in place. */
   headers: IncomingHttpHeaders
   /** '1.0' | '1.1' | '2.0' */

@@ -6,7 +6,8 @@
 // hold is an alert; one a proxy lacks the capability for is ignored with a warning
 // (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
-import { existsSync, fstatSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, fstatSync, statSync } from 'node:fs'
+import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
 import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
@@ -45,6 +46,8 @@ export interface ProxyCtx {
   flags: Set<string>
   /** The environment as `setenv` & co. left it, for addresses. */
   env: Record<string, string | undefined>
+  /** `tune.bufsize` of the global section: the largest errorfile. */
+  bufsize: number
   /** `crt-base` / `ca-base` of the global section. */
   crtBase: string | undefined
   caBase: string | undefined
@@ -262,7 +265,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
   allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
   checkcache: flag('DLB', unsupported('blocks cacheable responses that would set a cookie')),
-  clitcpka: flag('DFL', inert('TCP keep-alive is left to Node')),
+  clitcpka: flag('DFL', 'yes'),
   contstats: flag('DFL', LOGGING),
   'disable-h2-upgrade': flag('DFL', inert('HTTP/2 is not offered')),
   'dontlog-normal': flag('DFL', 'yes'),
@@ -319,12 +322,13 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
   'spop-check': check(),
-  srvtcpka: flag('DLB', inert('TCP keep-alive is left to Node')),
+  srvtcpka: flag('DLB', 'yes'), // undici enables TCP keep-alive on every server connection
   'ssl-hello-chk': check(),
   'tcp-check': check(),
   'tcp-smart-accept': flag('DFL', inert('socket tuning is left to Node')),
   'tcp-smart-connect': flag('DLB', inert('socket tuning is left to Node')),
-  tcpka: { where: 'DFLB', negatable: false, support: inert('TCP keep-alive is left to Node') },
+  // the client side (serve.ts); toward servers undici always enables TCP keep-alive
+  tcpka: { where: 'DFLB', negatable: false, support: 'yes', apply: (c, a) => { c.proxy.options[a[1]!] = true } },
   tcplog: { where: 'DFLB', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = TCPLOG_FORMAT } },
   transparent: flag('DLB', inert('no transparent proxying')),
   forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyForwardFor },
@@ -680,7 +684,7 @@ const applyDefaultBackend: Apply = (c, args) => {
 const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
 
 /** Validates an `errorfile <code> <file>` line; returns the absolute path or null after an alert. */
-export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string }, args: string[]): string | null {
+export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string, bufsize: number }, args: string[]): string | null {
   if (args.length < 3) {
     c.alert('errorfile : expects <status_code> and <file> as arguments.')
     return null
@@ -692,9 +696,11 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
   const file = c.path(args[2]!)
   let head: string
   try {
-    head = readFileSync(file, 'latin1').slice(0, 64)
-  } catch {
-    c.alert(`errorfile : error opening file '${args[2]}'.`)
+    // the whole response must fit in a buffer (HAProxy refuses a larger one)
+    head = readBounded(file, c.bufsize).toString('latin1', 0, 64)
+  } catch (err) {
+    if (err instanceof FileTooLarge) c.alert(`errorfile : '${args[2]}': unable to add payload into the HTX message (larger than a buffer, tune.bufsize ${c.bufsize} bytes).`)
+    else c.alert(`errorfile : error opening file '${args[2]}'.`)
     return null
   }
   // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading. An empty
@@ -854,7 +860,7 @@ function certHasKey (file: string): boolean {
   let text: string
   try {
     if (!statSync(file).isFile()) return true
-    text = readFileSync(file, 'latin1')
+    text = readBounded(file, PEM_FILE_LIMIT).toString('latin1')
   } catch {
     return true
   }
@@ -1474,6 +1480,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag'),
+  ...rows('yes', 'tune.http.maxhdr tune.bufsize tune.maxrewrite'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),

@@ -397,9 +397,25 @@ export interface GlobalSettings {
   /** `log-send-hostname [name]`: the host name put in syslog headers. */
   logSendHostname?: string
   tls?: GlobalTls
+  /** `tune.http.maxhdr`: more request headers than this is a 400 (default 101). */
+  maxhdr?: number
+  /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
+  bufsize?: number
+  maxrewrite?: number
   /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
   serverStateFile?: string
   serverStateBase?: string
+}
+
+/** HAProxy 2.6's defaults for the limits a buffer puts on a request (§3.2 tune.*). */
+export const DEFAULT_MAXHDR = 101
+export const DEFAULT_BUFSIZE = 16384
+
+/** The largest request head a buffer holds: bufsize less the room kept for rewrites (maxrewrite, at most half). */
+export function requestHeadLimit (g: GlobalSettings): number {
+  const bufsize = g.bufsize ?? DEFAULT_BUFSIZE
+  const maxrewrite = Math.min(g.maxrewrite ?? 1024, bufsize / 2)
+  return bufsize - Math.max(0, maxrewrite)
 }
 
 /** `stats socket <address> [level …] [mode …]` (configuration.txt §3.1): the runtime API. */

@@ -5,7 +5,10 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+
+import { DEFAULT_BUFSIZE } from './model.js'
 import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import { CONFIG_FILE_LIMIT, readBounded } from '../files.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
@@ -381,6 +384,7 @@ class ConfigParser {
         path: this.pathOf,
         markRules: () => { st.hasRules = true },
         env: this.env,
+        bufsize: this.global.bufsize ?? DEFAULT_BUFSIZE,
         crtBase: this.crtBase,
         caBase: this.caBase
       }
@@ -391,6 +395,7 @@ class ConfigParser {
     c.kwm = kwm
     c.defaultServer = st.defaultServer
     c.env = this.env
+    c.bufsize = this.global.bufsize ?? DEFAULT_BUFSIZE
     c.crtBase = this.crtBase
     c.caBase = this.caBase
     return c
@@ -629,6 +634,22 @@ class ConfigParser {
       case 'log-send-hostname':
         g.logSendHostname = args[1] ?? hostname()
         return
+      case 'tune.http.maxhdr': {
+        if (!args[1]) return alert("'tune.http.maxhdr' expects an integer argument.")
+        const n = atoi(args[1])
+        if (n < 1 || n > 32767) return alert("'tune.http.maxhdr' expects a numeric value between 1 and 32767")
+        g.maxhdr = n
+        return
+      }
+      case 'tune.bufsize': {
+        const n = atoi(args[1] ?? '')
+        if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")
+        g.bufsize = n
+        return
+      }
+      case 'tune.maxrewrite':
+        g.maxrewrite = atoi(args[1] ?? '')
+        return
     }
     if (!this.globalChecked(kw, args, loc)) return
     const support = globalSupport(kw)
@@ -781,7 +802,7 @@ class ConfigParser {
   private httpErrorsLine (he: HttpErrorsSection, args: string[], loc: Loc): void {
     const kw = args[0]!
     if (kw !== 'errorfile') return this.diags.alert(`unknown keyword '${kw}' in 'http-errors' section`, loc, kw)
-    const file = errorFileArg({ alert: m => this.diags.alert(m, loc, kw), path: p => this.path(p) }, args)
+    const file = errorFileArg({ alert: m => this.diags.alert(m, loc, kw), path: p => this.path(p), bufsize: this.global.bufsize ?? DEFAULT_BUFSIZE }, args)
     if (file !== null) he.errorFiles[args[1]!] = file
   }
 
@@ -1114,7 +1135,7 @@ export function loadConfig (paths: string | string[], opts: { env?: Record<strin
   for (const file of expandConfigPaths(Array.isArray(paths) ? paths : [paths])) {
     let text: string
     try {
-      text = readFileSync(file, 'utf8')
+      text = readBounded(file, CONFIG_FILE_LIMIT).toString('utf8')
     } catch (e) {
       parser.files.push(file)
       parser.diags.alert(`Could not open configuration file ${file} : ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`)

@@ -389,12 +389,13 @@ class Rounds {
     const w = t.srv.eweight
     if (!t.srv.usable) {
       t.place = OUT
-    } else if (w <= 0 || t.due >= 2 * this.length || t.due >= this.length + this.total) {
+    } else if (t.due >= 2 * this.length || t.due >= this.length + this.total) {
       t.due -= this.length
       this.wait(t, NEXT_ROUND)
     } else {
       t.place = SCHEDULED
-      t.rank = (256 * t.due + Math.floor((MAX_UNITS + t.carry - w) / UNITS_PER_POINT)) >>> 0
+      // Within a position, MAX_POINTS sub-ranks: heavier servers and smaller carries first.
+      t.rank = (MAX_POINTS * t.due + Math.floor((MAX_UNITS + t.carry - w) / UNITS_PER_POINT)) >>> 0
       t.stamp = ++this.stamps
     }
   }
@@ -410,8 +411,8 @@ class Rounds {
         if (fresh === null || t.rank < fresh.rank || (t.rank === fresh.rank && t.stamp < fresh.stamp)) fresh = t
       }
     }
-    if (scheduled !== null && scheduled.units > 0 && scheduled.due <= this.cursor) return scheduled
-    if (fresh !== null && fresh.units > 0) {
+    if (scheduled !== null && scheduled.due <= this.cursor) return scheduled
+    if (fresh !== null) {
       fresh.due = fresh.carry = 0
       return fresh
     }
@@ -430,7 +431,6 @@ class Rounds {
   /** Spaces a chosen server's next turn by total / weight, the remainders adding up. */
   advance (t: Turn): void {
     const w = t.units
-    if (w === 0) return
     if (t.due === 0) t.due = this.cursor
     t.prevDue = t.due
     t.due += Math.floor(this.total / w)
@@ -451,10 +451,6 @@ class Rounds {
   reweigh (t: Turn): void {
     const w = t.srv.eweight
     if (t.place === FRESH) return this.wait(t, FRESH)
-    if (t.place === OUT) {
-      t.due = this.cursor
-      return this.join(t)
-    }
     if (t.place === NEXT_ROUND) t.due += this.length
     const spacing = Math.floor(this.total / w)
     t.due = Math.min(t.prevDue + spacing, t.due)

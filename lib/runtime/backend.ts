@@ -881,9 +881,9 @@ export class Backend implements BackendView {
       this.downSince = now
       if (!report) return
       this.chkdown++
-      const msg = `backend '${this.name}' has no server available!`
-      this.log?.error(msg)
-      this.syslog?.(LOG_EMERG, msg)
+      // HAProxy quotes the name on stderr, not in the syslog line (observed with VTest on 2.6.12)
+      this.log?.error(`backend '${this.name}' has no server available!`)
+      this.syslog?.(LOG_EMERG, `backend ${this.name} has no server available!`)
     } else if (this.downSince > 0) {
       this.downTotal += now - this.downSince
       this.downSince = 0

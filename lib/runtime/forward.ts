@@ -8,12 +8,13 @@
 // undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
 
 import diagnostics from 'node:diagnostics_channel'
-import { readFileSync } from 'node:fs'
+import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
-import { Pool } from 'undici'
+import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
@@ -193,6 +194,9 @@ export class BackendRoute {
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
+  /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
+  readonly serverTimeout: number
+  readonly connectTimeout: number
   /** Per server, its pool and the origin it connects to (a server moved by `set server addr` or DNS gets a new pool). */
   private readonly pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
   private readonly poolOptions: Pool.Options
@@ -213,13 +217,11 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
-    this.poolOptions = {
-      // HAProxy has no default for these: absent means no limit, as 0 does for undici.
-      headersTimeout: t.server ?? 0,
-      bodyTimeout: t.server ?? 0,
-      connectTimeout: t.connect ?? 0,
-      pipelining: 1
-    }
+    // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
+    // timers: undici's run on a coarse clock that fires up to a second late.
+    this.serverTimeout = t.server ?? 0
+    this.connectTimeout = t.connect ?? 0
+    this.poolOptions = { headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }
   }
 
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
@@ -230,25 +232,26 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
     const cfg = this.proxy.servers.find(s => s.name === server.name)
+    // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
+    const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
+    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
     if (cfg?.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
-      opts.allowH2 = true
-      // Pool hands `connect` options to undici's connector, the only way to its h2c mode
-      if (!server.ssl) opts.connect = { timeout: this.poolOptions.connectTimeout, useH2c: true } as Pool.Options['connect']
+      opts.allowH2 = connectOptions.allowH2 = true
+      if (!server.ssl) connectOptions.useH2c = true
       // streams share a connection, as HAProxy's H2 mux does
       opts.pipelining = 100
       this.h2Servers.add(server)
     }
     if (server.ssl) {
-      opts.connect = {
-        timeout: this.poolOptions.connectTimeout,
+      Object.assign(connectOptions, {
         rejectUnauthorized: cfg?.verify !== 'none',
-        ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
+        ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
         ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
-      }
+      })
     }
+    opts.connect = timedConnector(buildConnector(connectOptions), this.connectTimeout)
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
@@ -275,6 +278,30 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
+}
+
+/** undici's connector with `timeout connect` on a precise timer (0: none). */
+function timedConnector (connect: buildConnector.connector, ms: number): buildConnector.connector {
+  if (ms <= 0) return connect
+  return (options, callback) => {
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    // undici's connector returns the socket it opens (its typings say void)
+    const socket = connect(options, (err, s) => {
+      if (settled) { s?.destroy(); return }
+      settled = true
+      clearTimeout(timer)
+      if (err === null) callback(null, s!)
+      else callback(err, null)
+    }) as unknown as Socket
+    if (!settled) {
+      timer = setTimeout(() => {
+        settled = true
+        socket.destroy()
+        callback(new errors.ConnectTimeoutError(`timeout connect (${ms} ms) expired`), null)
+      }, ms)
+    }
+  }
 }
 
 /** A frontend (or listen) as the forwarder uses it. */
@@ -316,6 +343,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
     ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
+    soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
@@ -795,6 +823,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly url: string
   private readonly headers: string[]
   private released = false
+  /** `timeout server` for the current attempt, armed when the request starts going out. */
+  private serverTimer: NodeJS.Timeout | null = null
   /** This exchange holds a slot on `server` (Backend.acquire → release). */
   private held = false
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
@@ -932,6 +962,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rec !== null) this.rec.tc = ctime
     this.server!.counters.ctime.add(ctime)
     this.be.backend.counters.ctime.add(ctime)
+    const timeout = this.be.serverTimeout
+    if (timeout > 0) {
+      if (this.serverTimer === null) this.serverTimer = setTimeout(() => { this.serverSilent() }, timeout)
+      else this.serverTimer.refresh()
+    }
+  }
+
+  /**
+   * `timeout server` expired. It measures the server's silence only: while the client is still
+   * sending its body, or is not reading the answer, the wait is not the server's.
+   */
+  private serverSilent (): void {
+    if (this.phase !== 'wait' && this.phase !== 'body') return
+    if ((this.hasBody && !this.req.complete) || this.res.writableNeedDrain) {
+      this.serverTimer!.refresh()
+      return
+    }
+    this.abortUpstream?.(this.phase === 'body' ? new errors.BodyTimeoutError() : new errors.HeadersTimeoutError())
   }
 
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -1004,6 +1052,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onBodySent (chunk: Buffer | string | number): void {
     const n = typeof chunk === 'number' ? chunk : chunk.length
     if (this.rec !== null) this.rec.bytesIn += n
+    this.serverTimer?.refresh()
     this.fe.counters.counters.bin += n
     this.be.backend.counters.bin += n
     const server = this.server
@@ -1011,6 +1060,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData (chunk: Buffer): boolean {
+    this.serverTimer?.refresh()
     this.countOut(chunk.length)
     if (this.upgradeHead !== null) return this.req.socket.write(chunk)
     if (this.res.write(chunk)) return true
@@ -1297,6 +1347,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish (): void {
     if (this.released) return
     this.released = true
+    if (this.serverTimer !== null) clearTimeout(this.serverTimer)
     if (this.phase !== 'done') this.phase = 'done'
     const server = this.server
     const ttime = Date.now() - this.t0

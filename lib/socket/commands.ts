@@ -51,7 +51,7 @@ export interface CliSession {
 interface Command {
   words: readonly string[]
   level: Level
-  run (rt: CliRuntime, args: string[], session: CliSession): string
+  run (rt: CliRuntime, args: string[], session: CliSession, payload: string[] | null): string
 }
 
 // --- answers ------------------------------------------------------------------------------------
@@ -365,8 +365,25 @@ function showPatterns (rt: CliRuntime, args: string[], kind: PatternKind): strin
   return out + '\n'
 }
 
-function addPattern (rt: CliRuntime, args: string[], kind: PatternKind): string {
+/** `add map <map> <<` followed by `key value` lines (2.6 takes no payload for `add acl`). */
+function addPayload (ref: PatternRef, lines: string[]): string {
+  const entries = lines.map(l => {
+    const m = /^(\S+)\s+(.*)$/.exec(l.trim())
+    return m === null ? null : { key: m[1]!, value: m[2]! }
+  })
+  if (entries.some(e => e === null)) return msg("'add map' expects three parameters: map identifier, key and value.")
+  try {
+    for (const e of entries) ref.validate(e!.key, e!.value)
+  } catch (err) {
+    return msg((err as Error).message)
+  }
+  for (const e of entries) ref.add(e!.key, e!.value)
+  return OK
+}
+
+function addPattern (rt: CliRuntime, args: string[], kind: PatternKind, payload: string[] | null): string {
   const ref = refArg(rt, kind, args[2])
+  if (payload !== null && kind === 'map' && args.length === 3) return addPayload(ref, payload)
   const key = args[3]
   const value = kind === 'map' ? args[4] : ''
   if (key === undefined || value === undefined) return msg(kind === 'map' ? "'add map' expects three parameters: map identifier, key and value." : "'add acl' expects two parameters: ACL identifier and pattern.")
@@ -431,8 +448,8 @@ const COMMANDS: Command[] = [
   { words: ['show', 'errors'], level: 'operator', run: () => msg(`Total events captured on [${errorsDate(new Date())}] : 0`) },
   { words: ['show', 'map'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'map') },
   { words: ['show', 'acl'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'acl') },
-  { words: ['add', 'map'], level: 'user', run: (rt, a) => addPattern(rt, a, 'map') },
-  { words: ['add', 'acl'], level: 'user', run: (rt, a) => addPattern(rt, a, 'acl') },
+  { words: ['add', 'map'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'map', p) },
+  { words: ['add', 'acl'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'acl', p) },
   { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
@@ -506,7 +523,7 @@ function unknown (words: string[]): string {
 }
 
 /** Runs one command (its words, escapes already resolved); returns the exact answer. */
-export function runCommand (rt: CliRuntime, words: string[], session: CliSession): string {
+export function runCommand (rt: CliRuntime, words: string[], session: CliSession, payload: string[] | null = null): string {
   if (words.length === 0) return [UNKNOWN_HEADER, ...HELP_LINES].join('\n') + '\n\n'
   let best: Command | null = null
   for (const c of COMMANDS) {
@@ -521,7 +538,7 @@ export function runCommand (rt: CliRuntime, words: string[], session: CliSession
   }
   if (RANK[session.level] < RANK[best.level]) return DENIED
   try {
-    return best.run(rt, words, session)
+    return best.run(rt, words, session, payload)
   } catch (err) {
     if (err instanceof Answer) return err.text
     throw err

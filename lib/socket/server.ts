@@ -12,6 +12,7 @@ import net from 'node:net'
 import type { StatsSocket } from '../config/model.js'
 import { parseAddress } from '../config/args.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession } from './commands.js'
+import { runMasterCommand } from './master.js'
 
 /** HAProxy's default `stats timeout`. */
 export const DEFAULT_CLI_TIMEOUT = 10_000
@@ -40,7 +41,9 @@ export class RuntimeSocket {
   constructor (
     private readonly runtime: CliRuntime,
     private readonly sockets: readonly StatsSocket[],
-    private readonly timeout: number = DEFAULT_CLI_TIMEOUT
+    private readonly timeout: number = DEFAULT_CLI_TIMEOUT,
+    /** The master CLI (`-S`): commands reach this process through `@1` / `@!<pid>`. */
+    private readonly master = false
   ) {}
 
   /** The TCP port an endpoint got (tests listen on port 0). */
@@ -78,6 +81,9 @@ export class RuntimeSocket {
     const session: CliSession = { level: conf.level, interactive: false, closing: false, timeout: this.timeout }
     conn.setTimeout(session.timeout, () => conn.destroy())
     let pending = ''
+    // a line ending in `<<` takes the lines that follow, up to an empty one, as its payload
+    let payloadOf: string | null = null
+    let payload: string[] = []
     conn.setEncoding('latin1')
     conn.on('data', (chunk: string) => {
       pending += chunk
@@ -86,7 +92,17 @@ export class RuntimeSocket {
       while (!session.closing && (nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl).replace(/\r$/, '')
         pending = pending.slice(nl + 1)
-        conn.write(this.answer(line, session), 'latin1')
+        if (payloadOf !== null) {
+          if (line !== '') { payload.push(line); continue }
+          conn.write(this.answer(payloadOf, session, payload), 'latin1')
+          payloadOf = null
+          payload = []
+        } else if (/(^|[ \t])<<$/.test(line)) {
+          payloadOf = line.slice(0, -2)
+          continue
+        } else {
+          conn.write(this.answer(line, session, null), 'latin1')
+        }
         answered = true
         conn.setTimeout(session.timeout)
       }
@@ -96,10 +112,13 @@ export class RuntimeSocket {
   }
 
   /** Every command of a line, with the prompt after each in interactive mode. */
-  private answer (line: string, session: CliSession): string {
+  private answer (line: string, session: CliSession, payload: string[] | null): string {
     let out = ''
-    for (const words of splitLine(line)) {
-      out += runCommand(this.runtime, words, session)
+    const commands = splitLine(line)
+    for (let i = 0; i < commands.length; i++) {
+      // the payload goes to the last command of the line
+      const own = i === commands.length - 1 ? payload : null
+      out += this.master ? runMasterCommand(this.runtime, commands[i]!, session, own) : runCommand(this.runtime, commands[i]!, session, own)
       if (session.closing) break
       if (session.interactive) out += '> '
     }

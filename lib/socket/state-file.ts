@@ -4,7 +4,7 @@
 // `server-state-file`; `local` the backend's `server-state-file-name` (default: its name).
 // Relative names are prefixed with `server-state-base`, as in HAProxy.
 
-import { readFileSync } from 'node:fs'
+import { PATTERN_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, join } from 'node:path'
 import type { ParsedConfig } from '../config/model.js'
 import type { Backend } from '../runtime/backend.js'
@@ -20,7 +20,7 @@ export function loadServerStates (config: ParsedConfig, backends: readonly Backe
   const read = (file: string): SavedServerState[] | null => {
     if (!files.has(file)) {
       try {
-        files.set(file, parseServersState(readFileSync(file, 'latin1')))
+        files.set(file, parseServersState(readBounded(file, PATTERN_FILE_LIMIT).toString('latin1')))
       } catch {
         log.warn(`Can't open server state file '${file}'`)
         files.set(file, null)

@@ -159,8 +159,9 @@ test('global: supported, ignored-with-warning, removed and unknown keywords', ()
   assert.equal(c.global.node, 'n1')
   assert.equal(c.global.description, 'my lb')
   assert.equal(c.global.stats.timeout, 30000)
-  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['daemon', 'nbthread', 'tune.bufsize', 'pidfile'])
-  assert.deepEqual(warnings(c).map(d => d.loc?.line), [5, 6, 7, 9])
+  assert.deepEqual(c.global.ignored.map(i => i.keyword), ['daemon', 'nbthread', 'pidfile'])
+  assert.deepEqual(warnings(c).map(d => d.loc?.line), [5, 6, 9])
+  assert.equal(c.global.bufsize, 32768, 'tune.bufsize bounds a request head and an errorfile')
   assert.deepEqual(c.global.tls?.bindOptions, ['no-sslv3'], 'ssl-default-bind-options applies to ssl binds')
   assert.deepEqual(alerts(c), [
     '11: nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.',

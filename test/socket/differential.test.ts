@@ -31,6 +31,7 @@ const COMMANDS = [
   'add server nob/s5 127.0.0.1:1', 'del server be/s3', 'set server be/s3 state maint', 'del server be/s3', 'del server be/s3',
   'show map MAP', 'add map MAP k1 v1', 'set map MAP k1 v2', 'show map MAP', 'set map MAP nokey v2', 'del map MAP k1', 'del map MAP k1',
   'clear map MAP', 'show map MAP', 'show map /nope', 'show acl ACL', 'add acl ACL baz', 'show acl ACL', 'del acl ACL baz', 'clear acl ACL', 'show acl ACL',
+  'add map MAP <<\nk5 v5\nk6 v6\n', 'show map MAP', 'add acl ACL <<\nx1\nx2\n', 'show acl ACL',
   'show backend;show cli level', 'user;show cli level', 'operator;set weight be/s1 1', 'help'
 ]
 
@@ -65,7 +66,7 @@ test('runtime API: the answers of haproxy 2.6 at each level', { skip: skipWithou
     for (const p of [both.haproxy.port, both.ours.port]) for (const l of ['admin', 'operator', 'user']) await waitForSocket(join(dir, `${l}-${p}.sock`))
     for (const level of ['admin', 'operator', 'user']) {
       for (const raw of COMMANDS) {
-        const cmd = raw.replace('MAP', map).replace('ACL', acl)
+        const cmd = raw.replace(/MAP/g, map).replace(/ACL/g, acl)
         const [real, ours] = await Promise.all([
           cli(join(dir, `${level}-${both.haproxy.port}.sock`), cmd + '\n'),
           cli(join(dir, `${level}-${both.ours.port}.sock`), cmd + '\n')
