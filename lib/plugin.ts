@@ -58,6 +58,7 @@ import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } f
 import { RuntimeSocket } from './socket/server.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
+import { ServiceDiscovery } from './runtime/discovery.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -177,6 +178,8 @@ interface Runtime {
   readonly hooks: RuntimeHooks
   /** Map and pattern files of this configuration, changed by the runtime API. */
   readonly files: FileCache
+  /** Servers resolved again while running (`resolvers` sections). */
+  readonly discovery: ServiceDiscovery
 }
 
 /** A proxy's settings without locations, to tell whether a reload changed it. */
@@ -252,6 +255,7 @@ export class Gateway implements CliRuntime {
     if (this.started) return
     this.started = true
     this.rt.health.start()
+    this.rt.discovery.start()
   }
 
   /** Cuts open WebSocket tunnels (they would hold a graceful close open until `timeout tunnel`). */
@@ -262,6 +266,7 @@ export class Gateway implements CliRuntime {
   async close (): Promise<void> {
     this.closeTunnels()
     this.rt.health.stop()
+    this.rt.discovery.stop()
     await Promise.all([...this.rt.backends.values()].map(b => b.close()))
     this.logSinks.close()
   }
@@ -272,7 +277,11 @@ export class Gateway implements CliRuntime {
     const next = this.build(config, old)
     this.rt = next
     old.health.stop()
-    if (this.started) next.health.start()
+    old.discovery.stop()
+    if (this.started) {
+      next.health.start()
+      next.discovery.start()
+    }
     const kept = new Set(next.backends.values())
     await Promise.all([...old.backends.values()].filter(b => !kept.has(b)).map(b => b.close()))
     await Promise.all([...this.reloadListeners].map(fn => fn()))
@@ -336,7 +345,8 @@ export class Gateway implements CliRuntime {
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
-    return { config, frontends, backends, health, hooks, files }
+    const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
+    return { config, frontends, backends, health, hooks, files, discovery }
   }
 
   server (backend: string, server: string): ServerRuntime {

@@ -71,7 +71,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
   ['top', 'fcgi-app php\n    docroot /var/www', ['alert', "'fcgi-app' section 'php' is not supported by fastify-haproxy (FastCGI applications)."]],
   ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers only synchronise stick tables, which are not implemented')],
-  ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', section('resolvers', 'dns', 'servers are resolved once, at start-up, by the system resolver')],
+  ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', ['notice', '']],
   ['top', 'mailers m\n    mailer smtp 127.0.0.1:25', section('mailers', 'm', 'e-mail alerts are not sent')],
   ['top', 'ring r\n    size 32764', section('ring', 'r', 'logs go through the Fastify logger')],
   ['top', 'program p\n    command /bin/true', section('program', 'p', 'no external programs are started')],
