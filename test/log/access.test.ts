@@ -202,3 +202,33 @@ test('http-request capture and declare capture fill %hr after the header capture
   const [line] = await syslog.wait(1)
   assert.match(line!, / \{abc\|1234\|\/p\} "GET \/path HTTP\/1\.1"\n$/)
 })
+
+test('server state and health-check messages go to the backend targets at HAProxy levels', async (t) => {
+  const syslog = await syslogServer()
+  const dead = await deadPort()
+  const { app } = await gatewayApp(`
+defaults
+    mode http
+    timeout connect 500ms
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    log 127.0.0.1:${syslog.port} local0
+    option log-health-checks
+    server s1 127.0.0.1:${dead} check inter 100 rise 1 fall 1
+`)
+  t.after(async () => { await app.close(); await syslog.close() })
+  // the priority kept, the date and tag dropped
+  const lines = (await syslog.wait(3)).map(l => l.replace(/^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]: /, '<$1>'))
+  assert.match(lines[0]!, /^<133>Health check for server be\/s1 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms, status: 0\/1 DOWN\.\n$/)
+  assert.match(lines[1]!, /^<129>Server be\/s1 is DOWN\. 0 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.\n$/)
+  assert.equal(lines[2], '<128>backend be has no server available!\n')
+})
+
+test('without a log format a frontend logs HAProxy\'s "Connect from" line per connection', async (t) => {
+  const { syslog, port } = await rawLogged(t, '')
+  await get(port, '/')
+  const [line] = await syslog.wait(1)
+  assert.equal(line, `Connect from 127.0.0.1:${line!.split(':')[1]!.split(' ')[0]!} to 127.0.0.1:${port} (fe/HTTP)\n`)
+})
