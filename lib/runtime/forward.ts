@@ -14,6 +14,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
+import { PLACEHOLDER_AUTHORITY } from '../h2-authority.js'
 import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
@@ -336,7 +337,9 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     }
   }
   const q = url.indexOf('?', start)
-  const socket = req.socket
+  let socket = req.socket
+  // HTTP/2 read through AuthorityFiller: node's wrapper stream knows no addresses, the filler does
+  if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
   return {
     method: req.method ?? 'GET',
@@ -362,14 +365,14 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
 
 /**
  * An HTTP/2 request's headers as HAProxy's H2 mux hands them on (RFC 9113 §8.3.1): without the
- * pseudo-headers, `:authority` as Host when the request has none; node already joined the
- * cookie fields with '; '.
+ * pseudo-headers, `:authority` as Host; node already joined the cookie fields with '; '.
  */
 function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const name in headers) if (name.charCodeAt(0) !== 58 /* : */) out[name] = headers[name]
+  // the authority wins over a Host header that disagrees (HTTP/2 desync attacks)
   const authority = headers[':authority']
-  if (out.host === undefined && typeof authority === 'string') out.host = authority
+  if (typeof authority === 'string' && authority !== PLACEHOLDER_AUTHORITY) out.host = authority
   return out
 }
 
@@ -1052,7 +1055,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return true
     }
     if (this.closeClient) res.shouldKeepAlive = false
-    writeHead(res, status, statusText, headers)
+    // HTTP/2 ends an answer to HEAD with its headers: they wait for the server's body to be drained,
+    // so that the client's next request finds the server connection free, as with HAProxy
+    if (this.req.method === 'HEAD' && this.req.httpVersionMajor === 2) this.deferredHead = [status, statusText, headers]
+    else writeHead(res, status, statusText, headers)
     if (rec !== null && rec.asap !== null) rec.asap()
     return true
   }
@@ -1068,10 +1074,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (server !== null) server.counters.bin += n
   }
 
+  /** An HTTP/2 answer to HEAD, written once the server's answer is complete. */
+  private deferredHead: [number, string, string[]] | null = null
+
   onData (chunk: Buffer): boolean {
     this.serverTimer?.refresh()
     this.countOut(chunk.length)
     if (this.upgradeHead !== null) return this.req.socket.write(chunk)
+    // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
+    if (this.req.method === 'HEAD') return true
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
     return false
@@ -1083,6 +1094,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.req.socket.end()
     } else {
       // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
+      if (this.deferredHead !== null) writeHead(this.res, ...this.deferredHead)
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
       this.res.end()
     }
