@@ -260,7 +260,7 @@ const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: fals
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = table({
-  abortonclose: flag('DLB', CONNECTIONS),
+  abortonclose: flag('DLB', 'yes'),
   'accept-invalid-http-request': flag('DFL', inert('Node\'s HTTP parser decides what it accepts')),
   'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
   allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
@@ -1390,8 +1390,17 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   if (!listed) return c.alert(`'${kw} ${sub}' expects '${actions.join("', '")}' in ${where} (got '${action}').`)
   if (track !== null && Number(track[1]) > 2) return c.alert(`'${kw} ${sub} ${action}' : ${track[1]} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`)
   c.markRules()
+  if (kw === 'tcp-request' && sub === 'content' && TCP_CONTENT_HTTP.test(action)) {
+    // in an HTTP proxy they run per request, before the http-request rules (compile.ts)
+    const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
+    c.proxy.tcpRequestContent.push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
+    return
+  }
   report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
+
+/** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
+const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]

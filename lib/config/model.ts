@@ -291,6 +291,11 @@ export interface Proxy {
   /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
   fullconn?: number
   acls: AclDecl[]
+  /**
+   * `tcp-request content accept|reject|set-var|unset-var|set-var-fmt` of an HTTP proxy: run for
+   * each request before the http-request rules (§4.2 tcp-request content).
+   */
+  tcpRequestContent: Rule[]
   httpRequest: Rule[]
   httpResponse: Rule[]
   /** The older `redirect` keyword, evaluated after http-request rules. */

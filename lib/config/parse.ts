@@ -1039,6 +1039,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     binds: [],
     acls: [],
     httpRequest: [],
+    tcpRequestContent: [],
     httpResponse: [],
     redirects: [],
     useBackends: [],
@@ -1101,6 +1102,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   // §4 "defaults"): they are the first of the proxy's, at their own lines.
   p.acls = d.acls.map(a => structuredClone(a))
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
+  p.tcpRequestContent = d.tcpRequestContent.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
   p.logs = [...d.logs]
   p.logFormat = d.logFormat

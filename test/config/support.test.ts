@@ -36,7 +36,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // TCP-level rules
   ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', not('tcp-request connection reject', 'a TCP-level rule run before HTTP')],
   ['frontend', 'tcp-request connection track-sc0 src', not('tcp-request connection track-sc0', 'a TCP-level rule run before HTTP')],
-  ['frontend', 'tcp-request content accept if TRUE', not('tcp-request content accept', 'a TCP-level rule run before HTTP')],
   ['frontend', 'tcp-request session set-var(sess.x) int(1)', not('tcp-request session set-var(sess.x)', 'a TCP-level rule run before HTTP')],
   ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run before HTTP')],
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
@@ -87,6 +86,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'capture request header Host len 32', ['notice', '']],
   ['frontend', 'option httplog', ['notice', '']],
   ['frontend', 'option http-server-close', ['notice', '']],
+  ['frontend', 'tcp-request content accept if TRUE', ['notice', '']],
+  ['frontend', 'tcp-request content reject', ['notice', '']],
   ['backend', 'option httpclose', ['notice', '']],
   ['frontend', 'log-format "%ci %r"', ['notice', '']],
   ['frontend', 'log 127.0.0.1:514 local0', ['notice', '']],
