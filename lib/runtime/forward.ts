@@ -899,7 +899,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
-    if (upgradeHead === null) res.once('close', () => this.clientClosed())
+    if (upgradeHead === null) {
+      res.once('close', () => this.clientClosed())
+      // `option abortonclose` (§4.2): the client's FIN before the answer aborts the request
+      if (be.proxy.options.abortonclose === true && !req.socket.readableEnded) {
+        const socket = req.socket
+        const onEnd = (): void => { if (this.phase !== 'done' && this.phase !== 'body') this.clientFin() }
+        socket.once('end', onEnd)
+        res.once('close', () => socket.off('end', onEnd))
+      }
+    }
   }
 
   start (exclude: ServerRuntime | null = null): void {
@@ -1288,12 +1297,26 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private clientClosed (): void {
     if (this.phase === 'done' || this.res.writableFinished) return
-    this.rec?.terminate(CLIENT_ABORT[this.phase])
+    const rec = this.rec
+    if (rec !== null) {
+      rec.terminate(CLIENT_ABORT[this.phase])
+      // the time spent waiting in a queue counts as Tw even when the wait was cut short
+      if (this.phase === 'queue' && rec.tw < 0) rec.tw = Date.now() - rec.start
+    }
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
     this.abortUpstream?.()
     this.phase = 'done'
     this.finish()
+  }
+
+  /** The client closed its side before the answer, under `option abortonclose`. */
+  private clientFin (): void {
+    // HAProxy 2.6 logs such an abort while waiting for the server's headers with status 400
+    // (http_abortonclose reg-test); before a server answered, nothing else is sent
+    if (this.rec !== null && this.phase === 'wait') this.rec.status = 400
+    this.clientClosed()
+    this.res.destroy()
   }
 
   /** The client went away while its body was being sent. */
