@@ -371,9 +371,26 @@ function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const name in headers) if (name.charCodeAt(0) !== 58 /* : */) out[name] = headers[name]
   // the authority wins over a Host header that disagrees (HTTP/2 desync attacks)
-  const authority = headers[':authority']
-  if (typeof authority === 'string' && authority !== PLACEHOLDER_AUTHORITY) out.host = authority
+  const authority = h2Authority(headers)
+  if (authority !== null) out.host = authority
   return out
+}
+
+/** An HTTP/2 request's `:authority` without its scheme's default port (RFC 3986 §6.2.3), as HAProxy 2.6 normalizes it. */
+function h2Authority (headers: IncomingHttpHeaders): string | null {
+  const authority = headers[':authority']
+  if (typeof authority !== 'string' || authority === PLACEHOLDER_AUTHORITY) return null
+  const port = headers[':scheme'] === 'https' ? ':443' : headers[':scheme'] === 'http' ? ':80' : null
+  return port !== null && authority.endsWith(port) ? authority.slice(0, -port.length) : authority
+}
+
+/** The request target as HAProxy logs it (`%r`): HTTP/2 requests in absolute form, `scheme://authority/path`. */
+export function requestTarget (req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  if (req.httpVersionMajor !== 2) return url
+  const authority = h2Authority(req.headers)
+  const scheme = req.headers[':scheme']
+  return authority === null || typeof scheme !== 'string' ? url : `${scheme}://${authority}${url}`
 }
 
 /**
