@@ -260,7 +260,7 @@ const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: fals
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = table({
-  abortonclose: flag('DLB', CONNECTIONS),
+  abortonclose: flag('DLB', 'yes'),
   'accept-invalid-http-request': flag('DFL', inert('Node\'s HTTP parser decides what it accepts')),
   'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
   allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },

@@ -371,9 +371,26 @@ function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const name in headers) if (name.charCodeAt(0) !== 58 /* : */) out[name] = headers[name]
   // the authority wins over a Host header that disagrees (HTTP/2 desync attacks)
-  const authority = headers[':authority']
-  if (typeof authority === 'string' && authority !== PLACEHOLDER_AUTHORITY) out.host = authority
+  const authority = h2Authority(headers)
+  if (authority !== null) out.host = authority
   return out
+}
+
+/** An HTTP/2 request's `:authority` without its scheme's default port (RFC 3986 §6.2.3), as HAProxy 2.6 normalizes it. */
+function h2Authority (headers: IncomingHttpHeaders): string | null {
+  const authority = headers[':authority']
+  if (typeof authority !== 'string' || authority === PLACEHOLDER_AUTHORITY) return null
+  const port = headers[':scheme'] === 'https' ? ':443' : headers[':scheme'] === 'http' ? ':80' : null
+  return port !== null && authority.endsWith(port) ? authority.slice(0, -port.length) : authority
+}
+
+/** The request target as HAProxy logs it (`%r`): HTTP/2 requests in absolute form, `scheme://authority/path`. */
+export function requestTarget (req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  if (req.httpVersionMajor !== 2) return url
+  const authority = h2Authority(req.headers)
+  const scheme = req.headers[':scheme']
+  return authority === null || typeof scheme !== 'string' ? url : `${scheme}://${authority}${url}`
 }
 
 /**
@@ -889,7 +906,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
-    if (upgradeHead === null) res.once('close', () => this.clientClosed())
+    if (upgradeHead === null) {
+      res.once('close', () => this.clientClosed())
+      // `option abortonclose` (§4.2): the client's FIN before the answer aborts the request
+      if (be.proxy.options.abortonclose === true && !req.socket.readableEnded) {
+        const socket = req.socket
+        const onEnd = (): void => { if (this.phase !== 'done' && this.phase !== 'body') this.clientFin() }
+        socket.once('end', onEnd)
+        res.once('close', () => socket.off('end', onEnd))
+      }
+    }
   }
 
   start (exclude: ServerRuntime | null = null): void {
@@ -1278,12 +1304,26 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private clientClosed (): void {
     if (this.phase === 'done' || this.res.writableFinished) return
-    this.rec?.terminate(CLIENT_ABORT[this.phase])
+    const rec = this.rec
+    if (rec !== null) {
+      rec.terminate(CLIENT_ABORT[this.phase])
+      // the time spent waiting in a queue counts as Tw even when the wait was cut short
+      if (this.phase === 'queue' && rec.tw < 0) rec.tw = Date.now() - rec.start
+    }
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
     this.abortUpstream?.()
     this.phase = 'done'
     this.finish()
+  }
+
+  /** The client closed its side before the answer, under `option abortonclose`. */
+  private clientFin (): void {
+    // HAProxy 2.6 logs such an abort while waiting for the server's headers with status 400
+    // (http_abortonclose reg-test); before a server answered, nothing else is sent
+    if (this.rec !== null && this.phase === 'wait') this.rec.status = 400
+    this.clientClosed()
+    this.res.destroy()
   }
 
   /** The client went away while its body was being sent. */
