@@ -59,6 +59,7 @@ import { RuntimeSocket } from './socket/server.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -143,6 +144,8 @@ export interface HaproxyHandle {
   deleteServer (backend: string, server: string): void
   /** A map or pattern file the configuration reads (by path, or `#id`): changes apply to the next request. */
   patterns (kind: 'map' | 'acl', file: string): PatternRef
+  /** Runs a request through the rules without sending it: each ACL and rule met, the backend, the server. */
+  explain (request: ExplainRequest): Explanation
 }
 
 declare module 'fastify' {
@@ -383,12 +386,17 @@ export class Gateway implements CliRuntime {
         gw.checked(`add server ${b}/${s} ${address}${opts}`, /^New server registered\./)
       },
       deleteServer: (b, s) => { gw.checked(`del server ${b}/${s}`, /^Server deleted\./) },
+      explain: (request) => explain(gw, frontend, request),
       patterns: (kind, file) => {
         const ref = gw.patterns.find(kind, file)
         if (ref === undefined) throw new FST_HAPROXY_RUNTIME_COMMAND(`Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.`)
         return ref
       }
     }
+  }
+
+  explain (frontend: string | undefined, request: ExplainRequest): string {
+    return renderExplanation(explain(this, frontend, request))
   }
 
   /** The runtime API's answer to one line of commands. */
