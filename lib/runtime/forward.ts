@@ -402,8 +402,10 @@ export function badTarget (req: IncomingMessage): boolean {
 }
 
 /**
- * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): several different Host
- * values, or an absolute-form URI whose authority differs from Host, are a 400.
+ * HTTP/1.1 framing checks before any rule (RFC 7230 §5.4): several different Host values, or an
+ * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy. An origin-form
+ * HTTP/1.1 request without Host is a 400 too: HAProxy 2.6.12 forwards it without a Host, which
+ * undici cannot do (it would send one naming the server), so the gateway refuses it.
  */
 export function badHost (req: IncomingMessage): boolean {
   const raw = req.rawHeaders
@@ -415,8 +417,8 @@ export function badHost (req: IncomingMessage): boolean {
     host = raw[i + 1]
   }
   const url = req.url ?? ''
-  // HAProxy 2.6.12 forwards an HTTP/1.1 request without Host (recorded), and so does the gateway
-  if (url.charCodeAt(0) === 47 || host === undefined) return false
+  if (url.charCodeAt(0) === 47) return host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1
+  if (host === undefined) return false
   const scheme = url.indexOf('://')
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
