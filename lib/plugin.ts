@@ -772,7 +772,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target or Host HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req) || badHost(req)) {
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req)) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
