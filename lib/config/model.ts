@@ -283,6 +283,14 @@ export interface Proxy {
   acls: AclDecl[]
   httpRequest: Rule[]
   httpResponse: Rule[]
+  /** `tcp-request connection|session|content <action> [cond]` (§4.2), per ruleset in order; `session` joins `connection`. */
+  tcpRequest: { connection: Rule[], content: Rule[] }
+  /** `tcp-request inspect-delay`: how long content rules wait for data (ms); null when not set. */
+  inspectDelay: number | null
+  /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
+  tcpChecks: Rule[]
+  /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */
+  checkType?: { name: string, args: string[] }
   /** The older `redirect` keyword, evaluated after http-request rules. */
   redirects: Rule[]
   useBackends: SwitchingRule[]

@@ -37,7 +37,7 @@ interface ProxyState {
   inheritors: Set<'fe' | 'be'>
   ctx: ProxyCtx | null
   /** Unsupported keywords met, reported once the section's mode is known (see finish). */
-  unsupported: Array<{ loc: Loc, what: string, does: string }>
+  unsupported: Array<{ loc: Loc, what: string, does: string, tcpOnly: boolean }>
 }
 
 type Current =
@@ -377,7 +377,7 @@ class ConfigParser {
         warn: m => diags.warn(m, c.loc),
         notice: m => diags.notice(m, c.loc),
         alerts: () => diags.alerts,
-        unsupported: (what, does) => { st.unsupported.push({ loc: c.loc, what, does }) },
+        unsupported: (what, does, tcpOnly = false) => { st.unsupported.push({ loc: c.loc, what, does, tcpOnly }) },
         path: this.pathOf,
         markRules: () => { st.hasRules = true },
         env: this.env,
@@ -796,15 +796,13 @@ class ConfigParser {
   }
 
   /**
-   * The project's rule for what HAProxy does and we do not: an alert in a section served as HTTP
-   * (explicitly, or coerced for lack of a mode), a warning in a `mode tcp` one, which the CLI
-   * refuses whole anyway.
+   * The project's rule for what HAProxy does and we do not: an alert, in HTTP and TCP sections
+   * alike; what only the TCP proxy implements (`tcpOnly`) is an alert in HTTP sections only.
    */
   private reportUnsupported (st: ProxyState, tcp: boolean): void {
     for (const u of st.unsupported) {
-      const msg = `'${u.what}' is not supported by fastify-haproxy (${u.does}).`
-      if (tcp) this.diags.warn(`${msg} Proxy in 'mode tcp', itself not supported.`, u.loc, u.what.split(' ')[0])
-      else this.diags.alert(msg, u.loc, u.what.split(' ')[0])
+      if (tcp && u.tcpOnly) continue
+      this.diags.alert(`'${u.what}' is not supported by fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
     }
   }
 
@@ -835,8 +833,6 @@ class ConfigParser {
       if (!p.modeExplicit) {
         this.diags.warn(`${p.kind} '${p.name}' has no 'mode' (nor does its defaults section): HAProxy 2.6 would run it in TCP mode. fastify-haproxy serves HTTP only and runs it as 'mode http'; add 'mode http' to say so.`, p.loc, 'mode')
         p.mode = 'http'
-      } else if (p.mode === 'tcp') {
-        this.diags.warn(`${p.kind} '${p.name}' is in 'mode tcp': fastify-haproxy serves HTTP only and will refuse to run it.`, p.loc, 'mode')
       }
     }
     const config: ParsedConfig = {
@@ -940,6 +936,9 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     acls: [],
     httpRequest: [],
     httpResponse: [],
+    tcpRequest: { connection: [], content: [] },
+    inspectDelay: null,
+    tcpChecks: [],
     redirects: [],
     useBackends: [],
     defaultBackend: null,
@@ -1000,6 +999,11 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.acls = d.acls.map(a => structuredClone(a))
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
+  if (kind !== 'backend') p.tcpRequest.connection = d.tcpRequest.connection.map(r => structuredClone(r))
+  p.tcpRequest.content = d.tcpRequest.content.map(r => structuredClone(r))
+  p.inspectDelay = d.inspectDelay
+  p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
+  if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)
   p.logs = [...d.logs]
   p.logFormat = d.logFormat
   p.logFormatSd = d.logFormatSd
