@@ -38,8 +38,8 @@ export interface ProxyCtx {
    * A keyword HAProxy implements and this gateway does not, that changes requests or responses:
    * an alert once the section's mode is known (a warning in `mode tcp` proxies, refused whole).
    */
-  /** `tcpOnly`: implemented in `mode tcp` proxies, not in HTTP ones. */
-  unsupported: (what: string, does: string, tcpOnly?: boolean) => void
+  /** `tcp`: what it is in a `mode tcp` proxy instead (implemented there, or meaningless there). */
+  unsupported: (what: string, does: string, tcp?: TcpSupport, httpInert?: boolean) => void
   /** Set when the line holds TCP/HTTP rules (a defaults section with rules cannot be inherited implicitly). */
   markRules: () => void
   /** Parser-side facts about this section (explicit id, http-check rules seen …). */
@@ -64,7 +64,9 @@ type Apply = (c: ProxyCtx, args: string[]) => void
  * - `'args'`: the decision depends on the arguments; `apply` makes it (option, tcp-request …).
  * - `'removed'`: HAProxy 2.6 itself refuses it, with the message in `removed`.
  */
-export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true } | { unsupported: string, tcpOnly?: true }
+export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true, tcp?: 'served' } | { unsupported: string, tcp?: TcpSupport }
+/** An HTTP-side gap that `mode tcp` proxies implement ('served'), or where it means nothing ('inert': HTTP only in HAProxy too). */
+export type TcpSupport = 'served' | 'inert'
 
 export interface ProxyKeyword {
   where: Where
@@ -85,11 +87,15 @@ const inert = (why: string): Support => ({ inert: why })
 const LOGGING: Support = { inert: 'logging goes through the Fastify logger', notice: true }
 const unsupported = (does: string): Support => ({ unsupported: does })
 const CONNECTIONS = inert('connection handling is left to Node and undici')
+/** HAProxy compresses HTTP responses only: in a `mode tcp` proxy it has no effect there either. */
+const HTTP_COMPRESSION: Support = { unsupported: 'compresses responses', tcp: 'inert' }
 
 /** Says what a supported-or-not decision means for this line (Support). */
 export function report (c: ProxyCtx, s: Support, what: string): void {
   if (typeof s !== 'object') return
-  if ('unsupported' in s) return c.unsupported(what, s.unsupported, s.tcpOnly === true)
+  if ('unsupported' in s) return c.unsupported(what, s.unsupported, s.tcp)
+  // meaningless in HTTP proxies, served in TCP ones: decided once the section's mode is known
+  if (s.tcp === 'served') return c.unsupported(what, s.inert, 'served', true)
   const msg = `'${what}' is accepted but has no effect in fastify-haproxy (${s.inert}).`
   if (s.notice === true) c.notice(msg)
   else c.warn(msg)
@@ -1023,8 +1029,11 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
   ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
   // They turn off what is never done here.
-  ...serverRows(0, 'yes', 'no-send-proxy no-send-proxy-v2 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
-  ...serverRows(0, unsupported('sends a PROXY protocol header to the server'), 'send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
+  ...Object.fromEntries(['no-send-proxy', 'no-send-proxy-v2'].map(k => [k, { n: 0, support: 'yes' as const, apply: (o: ServerOptions) => { delete o.sendProxy; return null } }])),
+  ...serverRows(0, 'yes', 'no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
+  'send-proxy': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 1; return null } },
+  'send-proxy-v2': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 2; return null } },
+  ...serverRows(0, unsupported('sends a PROXY protocol header with TLS details to the server'), 'send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
   proto: {
     n: 1,
     support: 'yes',
@@ -1115,7 +1124,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
-  compression: row('DFLB', unsupported('compresses responses')),
+  compression: row('DFLB', HTTP_COMPRESSION),
   cookie: row('DLB', 'args', { apply: applyCookie }),
   declare: row('FL', 'yes', { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", apply: applyDeclare }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
@@ -1214,7 +1223,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
 /** Filters of HAProxy 2.6 (§9) and what each does; `trace` only logs. */
 const FILTERS: Record<string, Support> = table({
   trace: inert('the trace filter only logs'),
-  compression: unsupported('compresses responses'),
+  compression: HTTP_COMPRESSION,
   cache: unsupported('serves responses from a cache'),
   spoe: unsupported('sends requests to SPOE agents'),
   'bwlim-in': unsupported('limits request bandwidth'),
@@ -1421,7 +1430,7 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
     const r = parseTime(args[2] ?? '')
     if (!args[2] || !r.ok) return c.alert(`'${kw} inspect-delay' expects a positive delay in milliseconds, in ${where}`)
     if (kw === 'tcp-request') c.proxy.inspectDelay = r.ok ? r.value : null
-    return report(c, TCP_LATER, `${kw} inspect-delay`)
+    return report(c, { inert: 'no content is inspected before HTTP', tcp: 'served' }, `${kw} inspect-delay`)
   }
   const actions = rulesets[sub]
   if (actions === undefined) {
@@ -1450,7 +1459,7 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * Run by the TCP proxy (lib/tcp); in an HTTP proxy not run (yet): decided once the section's
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
-const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcpOnly: true }
+const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]

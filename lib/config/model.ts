@@ -102,6 +102,8 @@ export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | '
 /** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
 export interface ServerOptions {
   weight?: number
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
+  sendProxy?: 1 | 2
   backup?: boolean
   disabled?: boolean
   check?: boolean

@@ -11,7 +11,7 @@ import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx
+  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx, type TcpSupport
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -37,7 +37,7 @@ interface ProxyState {
   inheritors: Set<'fe' | 'be'>
   ctx: ProxyCtx | null
   /** Unsupported keywords met, reported once the section's mode is known (see finish). */
-  unsupported: Array<{ loc: Loc, what: string, does: string, tcpOnly: boolean }>
+  unsupported: Array<{ loc: Loc, what: string, does: string, tcp: TcpSupport | undefined, httpInert: boolean }>
 }
 
 type Current =
@@ -377,7 +377,7 @@ class ConfigParser {
         warn: m => diags.warn(m, c.loc),
         notice: m => diags.notice(m, c.loc),
         alerts: () => diags.alerts,
-        unsupported: (what, does, tcpOnly = false) => { st.unsupported.push({ loc: c.loc, what, does, tcpOnly }) },
+        unsupported: (what, does, tcp, httpInert = false) => { st.unsupported.push({ loc: c.loc, what, does, tcp, httpInert }) },
         path: this.pathOf,
         markRules: () => { st.hasRules = true },
         env: this.env,
@@ -797,11 +797,20 @@ class ConfigParser {
 
   /**
    * The project's rule for what HAProxy does and we do not: an alert, in HTTP and TCP sections
-   * alike; what only the TCP proxy implements (`tcpOnly`) is an alert in HTTP sections only.
+   * alike; what the TCP proxy implements is an alert in HTTP sections only, and what HAProxy
+   * does in HTTP only (compression) is a warning in TCP ones.
    */
   private reportUnsupported (st: ProxyState, tcp: boolean): void {
     for (const u of st.unsupported) {
-      if (tcp && u.tcpOnly) continue
+      if (tcp && u.tcp === 'served') continue
+      if (u.httpInert) {
+        this.diags.warn(`'${u.what}' is accepted but has no effect in fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
+        continue
+      }
+      if (tcp && u.tcp === 'inert') {
+        this.diags.warn(`'${u.what}' has no effect in a 'mode tcp' proxy.`, u.loc, u.what.split(' ')[0])
+        continue
+      }
       this.diags.alert(`'${u.what}' is not supported by fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
     }
   }

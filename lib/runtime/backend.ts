@@ -85,6 +85,8 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly host: string
   readonly port: number
   readonly ssl: boolean
+  /** `send-proxy` (1) / `send-proxy-v2` (2), 0 without: the PROXY header a `mode tcp` connection starts with. */
+  readonly sendProxy: 0 | 1 | 2
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   readonly origin: string
   readonly backup: boolean
@@ -152,6 +154,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.host = conf.host
     this.port = conf.port
     this.ssl = conf.ssl === true
+    this.sendProxy = conf.sendProxy ?? 0
     const bracketed = conf.host.includes(':') ? `[${conf.host}]` : conf.host
     this.addr = `${conf.host}:${conf.port}`
     this.origin = `${this.ssl ? 'https' : 'http'}://${bracketed}:${conf.port}`

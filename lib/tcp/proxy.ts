@@ -268,6 +268,7 @@ class TcpSession {
     const fe = this.fe.counters.counters
     const be = this.be!.backend.counters
     const srv = this.server!.counters
+    if (this.server!.sendProxy !== 0) upstream.write(proxyHeader(this.server!.sendProxy, this.client))
     if (this.payload.data.length > 0) {
       const n = this.payload.data.length
       fe.bin += n; be.bin += n; srv.bin += n
@@ -302,6 +303,35 @@ class TcpSession {
     this.held = false
     this.be.backend.counters.scur--
   }
+}
+
+const PROXY_V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex')
+
+/**
+ * The PROXY protocol header (HAProxy's proxy-protocol.txt) for the client's connection: v1 is
+ * `PROXY TCP4|TCP6 src dst sport dport\r\n`, v2 its binary form (PROXY command, TCP over IPv4/6).
+ */
+export function proxyHeader (version: 1 | 2, client: net.Socket): Buffer {
+  const src = unmapped(client.remoteAddress)
+  const dst = unmapped(client.localAddress)
+  const v6 = net.isIPv6(src) || net.isIPv6(dst)
+  const sport = client.remotePort ?? 0
+  const dport = client.localPort ?? 0
+  if (version === 1) return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${sport} ${dport}\r\n`, 'latin1')
+  const addr = (a: string): Buffer => v6 ? ipv6Bytes(net.isIPv6(a) ? a : `::ffff:${a}`) : Buffer.from(a.split('.').map(Number))
+  const body = Buffer.concat([addr(src), addr(dst), Buffer.from([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff])])
+  return Buffer.concat([PROXY_V2_SIGNATURE, Buffer.from([0x21, v6 ? 0x21 : 0x11, body.length >> 8, body.length & 0xff]), body])
+}
+
+function ipv6Bytes (a: string): Buffer {
+  const [head, tail] = a.split('::') as [string, string | undefined]
+  const words = (s: string | undefined): number[] => (s === undefined || s === '' ? [] : s.split(':')).flatMap(w => w.includes('.') ? ((p) => [(p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!])(w.split('.').map(Number)) : [parseInt(w, 16)])
+  const h = words(head)
+  const t = words(tail)
+  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t]
+  const out = Buffer.alloc(16)
+  all.forEach((w, i) => out.writeUInt16BE(w, i * 2))
+  return out
 }
 
 function unmapped (addr: string | undefined): string {

@@ -195,3 +195,33 @@ test('real HAProxy and ours: the same order over weighted roundrobin, and the sa
   assert.deepEqual(await order(both.ours.port), await order(both.haproxy.port))
   assert.equal(await closedWith(both.ours.port, 'BAD request'), await closedWith(both.haproxy.port, 'BAD request'))
 })
+
+test('send-proxy and send-proxy-v2: the server connection starts with the PROXY header of the client connection', async (t) => {
+  const first: Buffer[] = []
+  const up = await startRawUpstream((s) => { s.once('data', d => { first.push(d); s.end() }) })
+  const gw = await startProxy('ours', port => DEFAULTS + `frontend fe\n    bind 127.0.0.1:${port}\n    use_backend v2 if { req.len ge 2 } { req.payload(0,2) -m str v2 }\n    tcp-request inspect-delay 1s\n    tcp-request content accept if { req.len ge 2 }\n    default_backend v1\n` +
+    `backend v1\n    server s 127.0.0.1:${up.port} send-proxy\nbackend v2\n    server s 127.0.0.1:${up.port} send-proxy-v2\n`)
+  t.after(async () => { await gw.stop(); await up.close() })
+  const client = net.connect(gw.port, '127.0.0.1')
+  client.on('error', () => {})
+  await new Promise<void>(resolve => client.once('connect', () => resolve()))
+  const clientPort = client.localPort!
+  client.write('v1 data')
+  // (the harness's readiness probe made a connection of its own before)
+  const line = `PROXY TCP4 127.0.0.1 127.0.0.1 ${clientPort} ${gw.port}\r\n`
+  await until('the v1 header', () => first.some(b => b.toString('latin1').startsWith(line)))
+  assert.equal(first.find(b => b.toString('latin1').startsWith(line))!.toString('latin1').slice(0, line.length), line)
+  client.destroy()
+  const c2 = net.connect(gw.port, '127.0.0.1')
+  c2.on('error', () => {})
+  c2.write('v2 data')
+  await until('the v2 header', () => first.some(b => b[0] === 0x0d))
+  const v2 = first.find(b => b[0] === 0x0d)!
+  assert.equal(v2.subarray(0, 12).toString('hex'), '0d0a0d0a000d0a515549540a')
+  assert.equal(v2[12], 0x21)
+  assert.equal(v2[13], 0x11)
+  assert.equal(v2.readUInt16BE(14), 12)
+  assert.equal(v2.subarray(16, 24).toString('hex'), '7f0000017f000001')
+  assert.equal(v2.readUInt16BE(26), gw.port)
+  c2.destroy()
+})
