@@ -2,7 +2,9 @@
 // pinned to its own CPU and its CPU time read from /proc/PID/stat:
 //   upstream <port> [<port>…]             bare node:http servers answering a 31-byte JSON
 //   http-proxy <port> <upstream-port>     Fastify + @fastify/http-proxy to one upstream
-//   plugin <port> <config-file>           Fastify + our plugin (frontend `main`)
+//   plugin <port> <config-file> [<setup>] Fastify + our plugin (frontend `main`); setup:
+//                                         `onRequest` the gateway decides in onRequest (HAProxy first),
+//                                         `app-header` an app onRequest hook sets a header (merged)
 // Prints `ready` once listening.
 
 import { createServer } from 'node:http'
@@ -34,8 +36,10 @@ async function start (): Promise<void> {
     case 'plugin': {
       const { default: Fastify } = await import('fastify')
       const { default: haproxyRouter } = await import('fastify-haproxy')
+      const setup = process.argv[5]
       const app = Fastify({ logger: false })
-      await app.register(haproxyRouter, { configFile: arg, frontend: 'main' })
+      if (setup === 'app-header') app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
+      await app.register(haproxyRouter, { configFile: arg, frontend: 'main', ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}) })
       await app.listen({ port, host: '127.0.0.1' })
       return
     }

@@ -28,7 +28,7 @@ export interface ProxyBenchOptions {
 const CONNECTIONS = 50
 export const targetScript = fileURLToPath(new URL('./proxy-target.ts', import.meta.url))
 const root = fileURLToPath(new URL('..', import.meta.url))
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+export const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
 const pinning = has('taskset') && availableParallelism() >= 2
 
@@ -59,7 +59,7 @@ export function freePort (): Promise<number> {
 }
 
 /** utime + stime of a process, in clock ticks (proc(5)). */
-function cpuTicks (pid: number): number {
+export function cpuTicks (pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return Number(fields[11]) + Number(fields[12])
@@ -173,11 +173,29 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
       { name: 'http-proxy', what: 'bare @fastify/http-proxy, one upstream', start: port => launch(1, process.execPath, [...tsx, 'http-proxy', String(port), String(up1)], { line: 'ready' }) },
       {
         name: 'plugin-seed',
-        what: 'our plugin, seed config, 2 servers',
+        what: "our plugin, seed config, 2 servers (default options: hook 'preParsing')",
         start: async port => {
           const file = join(dir, 'seed.cfg')
           writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
           return launch(1, process.execPath, [...tsx, 'plugin', String(port), file], { line: 'ready' })
+        }
+      },
+      {
+        name: 'plugin-onrequest',
+        what: "our plugin, seed config, hook: 'onRequest' (no app hook before the gateway)",
+        start: async port => {
+          const file = join(dir, 'seed-onrequest.cfg')
+          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
+          return launch(1, process.execPath, [...tsx, 'plugin', String(port), file, 'onRequest'], { line: 'ready' })
+        }
+      },
+      {
+        name: 'plugin-app-header',
+        what: 'our plugin, seed config, an app onRequest hook sets a header (merged into each response)',
+        start: async port => {
+          const file = join(dir, 'seed-app-header.cfg')
+          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
+          return launch(1, process.execPath, [...tsx, 'plugin', String(port), file, 'app-header'], { line: 'ready' })
         }
       },
       {
@@ -261,6 +279,10 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         const p99 = median(pick(tool, 'plugin-seed', s => s.p99)) / base(s => s.p99)
         lines.push(`plugin-seed vs http-proxy: CPU/request ${fmt(cpu, 2)}x (≤ 0.7: ${verdict(cpu, 0.7)}; stretch ≤ 0.6: ${verdict(cpu, 0.6)}), ` +
           `p99 ${fmt(p99, 2)}x (≤ 1.0: ${verdict(p99, 1)})`)
+      }
+      if (suts.some(s => s.name === 'plugin-seed') && suts.some(s => s.name === 'plugin-onrequest')) {
+        const cpu = median(pick(tool, 'plugin-seed', s => s.cpuUs)) / median(pick(tool, 'plugin-onrequest', s => s.cpuUs))
+        lines.push(`hook option and header merge: plugin-seed (default hook: 'preParsing') vs plugin-onrequest CPU/request ${fmt(cpu, 3)}x (≤ 1.02: ${verdict(cpu, 1.02)})`)
       }
       lines.push('')
     }

@@ -5,6 +5,8 @@
 //   csv    bench/stats-csv.ts        stats CSV render time, 1,000 servers
 //   proxy  bench/proxy-throughput.ts req/s, p99, CPU µs per proxied request, RSS (child processes)
 //   stats  bench/stats-under-load.ts proxied latency at 100 req/s with and without stats page readers
+//   pick   bench/pick-path.ts        Backend.acquire + release per balance algorithm, no I/O
+//   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog, dead target
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
 // --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
@@ -17,10 +19,12 @@ import { benchAclDecision } from './acl-decision.js'
 import { benchStatsCsv } from './stats-csv.js'
 import { benchProxyThroughput } from './proxy-throughput.js'
 import { benchStatsUnderLoad } from './stats-under-load.js'
+import { benchPickPath } from './pick-path.js'
+import { benchAccessLog } from './access-log.js'
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats' },
+    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
@@ -43,4 +47,11 @@ if (only.has('proxy')) {
   })))
 }
 if (only.has('stats')) print(await runPart('(e) the stats page under load: proxied latency with and without readers', () => benchStatsUnderLoad()))
+if (only.has('pick')) print(await runPart('(f) the pick path: acquire + release per balance algorithm', benchPickPath))
+if (only.has('log')) {
+  print(await runPart('(g) access logs: CPU per request with option httplog, a dead log target at 10k req/s', () => benchAccessLog({
+    duration: Number(values.duration),
+    rounds: Math.max(2, Number(values.rounds))
+  })))
+}
 console.log(`\nbench done in ${Math.round((Date.now() - started) / 1000)} s`)

@@ -4,7 +4,7 @@
 //   -f FILE|DIR   configuration file, or a directory whose *.cfg are read in lexical order; repeatable
 //   -q            quiet: print nothing          -dW  warnings are fatal (zero-warning)
 //   -W / -Ws      master-worker (-Ws: systemd readiness)   -D  daemon   -p FILE  pid file
-//   -sf/-st PIDs  old processes to stop once serving       -S   master CLI (not served)
+//   -sf/-st PIDs  old processes to stop once serving       -S   master CLI (lib/socket/master.ts)
 //   -v / -vv      version                        -h   usage
 // Without -c it serves the configuration (lib/serve.ts runGateway). A thin user of the library.
 
@@ -49,7 +49,7 @@ const USAGE = `Usage : fastify-haproxy [-f <cfgfile|cfgdir>]* [ -c ] [ -q ] [ -d
         -Ws master-worker mode with systemd notify support (READY=1 to $NOTIFY_SOCKET)
         -p <pidfile> writes the pid of the serving process to this file
         -sf/-st [pid ]* finishes/terminates old pids once this process serves.
-        -S <bind>[,<bind options>...] master CLI : accepted, not served (a warning says so)
+        -S <bind>[,<bind options>...] master CLI : this process's runtime API through @1 / @!<pid>
         -v displays version ; -vv shows versions of the runtime too.
         -h shows this help.
 Listeners may be inherited sockets: 'bind fd@<n>' or 'bind "fd@\${NAME}"'.
@@ -174,7 +174,6 @@ function versionText (verbose: boolean): string[] {
 async function serve (o: CliOptions, argv: string[], err: (s: string) => void): Promise<number> {
   const daemonChild = process.env[DAEMON_ENV] === '1' && process.send !== undefined
   if (o.daemon && !daemonChild) return await daemonize(argv, o.pidFile, err)
-  if (o.masterCli !== null && !o.quiet) err(`[WARNING]  (${process.pid}) : -S ${o.masterCli}: the master CLI is not served by fastify-haproxy; ignored.`)
   // Loaded lazily so that -c works on its own.
   const serveModule = await import('./serve.js') as { runGateway: (files: string[], opts: GatewayRunOptions) => Promise<NodeJS.Signals | null> }
   let oldStopped = false
@@ -199,7 +198,7 @@ async function serve (o: CliOptions, argv: string[], err: (s: string) => void): 
   }
   let signal: NodeJS.Signals | null
   try {
-    signal = await serveModule.runGateway(o.files, { quiet: o.quiet, zeroWarning: o.zeroWarning, ready, ...(o.oldPids !== null ? { addressInUse: stopOld } : {}) })
+    signal = await serveModule.runGateway(o.files, { quiet: o.quiet, zeroWarning: o.zeroWarning, ready, ...(o.oldPids !== null ? { addressInUse: stopOld } : {}), ...(o.masterCli !== null ? { masterCli: o.masterCli } : {}) })
   } catch (e) {
     if (daemonChild) process.send!({ failed: `[ALERT]    (${process.pid}) : ${(e as Error).message}` } satisfies DaemonMessage)
     throw e

@@ -1,11 +1,12 @@
 // Two kinds of errors live here:
 // 1. the FST_HAPROXY_* catalogue of errors thrown to users (built with @fastify/error, as fastify's
 //    lib/errors.js): registration problems and the upstream failures behind 502/503/504;
-// 2. HAProxy's own error answers (the bodies of src/http.c `http_err_msgs`, as haproxy 2.6.12 sends
-//    them), overridable per proxy with `errorfile` / `errorfiles` (configuration.txt §4.2 errorfile).
+// 2. the error answers HAProxy 2.6.12 puts on the wire (a data table, see BUILTIN), overridable per
+//    proxy with `errorfile` / `errorfiles` (configuration.txt §4.2 errorfile).
 
-import { readFileSync } from 'node:fs'
+import { readBounded } from './files.js'
 import createError from '@fastify/error'
+import { DEFAULT_BUFSIZE } from './config/model.js'
 import type { Diagnostic, ParsedConfig, Proxy } from './config/model.js'
 
 export const FST_HAPROXY_CONFIG_INVALID = createError<[string]>(
@@ -30,6 +31,8 @@ export const FST_HAPROXY_UNKNOWN_BACKEND = createError<[string]>(
   'FST_HAPROXY_UNKNOWN_BACKEND', 'No backend named "%s"', 404)
 export const FST_HAPROXY_UNKNOWN_SERVER = createError<[string, string]>(
   'FST_HAPROXY_UNKNOWN_SERVER', 'No server named "%s" in backend "%s"', 404)
+export const FST_HAPROXY_RUNTIME_COMMAND = createError<[string]>(
+  'FST_HAPROXY_RUNTIME_COMMAND', 'Runtime API: %s', 400)
 export const FST_HAPROXY_BIND_FAILED = createError<[string, string, string]>(
   'FST_HAPROXY_BIND_FAILED', 'Starting %s: cannot bind socket [%s] (%s)', 500)
 export const FST_HAPROXY_NO_SERVER = createError(
@@ -48,8 +51,9 @@ export function configInvalid (diagnostics: Diagnostic[]): Error & { diagnostics
   return Object.assign(new FST_HAPROXY_CONFIG_INVALID(summary), { diagnostics })
 }
 
-// HAProxy 2.6.12's built-in answers, status → [reason, message] (src/http.c; checked with curl
-// against haproxy on loopback, including the stray '.' of 501).
+// The answers haproxy 2.6.12 sends for its own errors, status → [reason, message], recorded with
+// curl on loopback (the stray '.' of 501 included). They stay byte-for-byte: clients see them and
+// the byte counters count them. Wire text observed from HAProxy, not code taken from it.
 const BUILTIN: ReadonlyArray<readonly [number, string, string]> = [
   [200, 'OK', 'Service ready.'],
   [400, 'Bad request', 'Your browser sent an invalid request.'],
@@ -88,7 +92,7 @@ export interface ErrorPage {
 // HAProxy 2.6 counts bytes (stats bin/bout) as the size of the HTX message, not of the bytes on
 // the wire: a start line is a 20-byte struct htx_sl plus its three strings, a header is its name
 // plus its value, the end of headers is a 1-byte block, and a chunked message ends with a 1-byte
-// EOT block (include/haproxy/htx-t.h; checked against haproxy 2.6.12's ;csv on loopback).
+// EOT block (sizes inferred from, and checked against, haproxy 2.6.12's ;csv on loopback).
 export const HTX_START_LINE = 20
 export const HTX_VERSION = 8 // "HTTP/1.1"
 
@@ -117,8 +121,8 @@ export function builtinErrorPage (status: number): ErrorPage {
 }
 
 /** An errorfile read once: a page, or a silent close when it is empty. */
-export function readErrorFile (file: string, status: number): ErrorPage {
-  const raw = readFileSync(file)
+export function readErrorFile (file: string, status: number, bufsize: number): ErrorPage {
+  const raw = readBounded(file, bufsize)
   return raw.length === 0 ? silentPage(status) : parseErrorFile(raw, status)
 }
 
@@ -201,10 +205,10 @@ function silentPage (status: number): ErrorPage {
  * that formats (`lf-string`, `lf-file`, `hdr` with a sample) is built per request by the rules
  * that answer with it (`deny`, `return … default-errorfiles`); elsewhere HAProxy's page is used.
  */
-function replyPage (words: readonly string[], status: number): ErrorPage | null {
+function replyPage (words: readonly string[], status: number, bufsize: number): ErrorPage | null {
   if (words.includes('lf-string') || words.includes('lf-file')) return null
   const headers: string[] = []
-  let body = Buffer.alloc(0)
+  let body: Buffer = Buffer.alloc(0)
   const ctype = optionOf(words, 'content-type')
   for (let i = 0; i < words.length; i++) {
     if (words[i] === 'hdr') {
@@ -213,14 +217,14 @@ function replyPage (words: readonly string[], status: number): ErrorPage | null 
       headers.push(words[i + 1]!.toLowerCase(), value)
       i += 2
     } else if (words[i] === 'string') body = Buffer.from(words[++i] ?? '', 'latin1')
-    else if (words[i] === 'file') body = readFileSync(words[++i] ?? '')
+    else if (words[i] === 'file') body = readBounded(words[++i] ?? '', bufsize)
   }
   const all = [...(body.length > 0 && ctype !== undefined ? ['content-type', ctype] : []), ...headers, 'content-length', String(body.length)]
   const reason = builtinErrorPage(status).reason
   return { status, reason, headers: all, body, htxBytes: htxResponseBytes(status, reason, all) + body.length }
 }
 
-/** Status codes a proxy can have its own answer for (src/http_htx.c http_err_codes). */
+/** Status codes a proxy can have its own answer for (the list configuration.txt §4.2 errorfile gives). */
 const ERROR_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
 
 /** A proxy's answers: its `errorfile`, `errorfiles` and `http-error` lines (errorChoice), then HAProxy's built-ins. */
@@ -231,7 +235,8 @@ export class ErrorPages {
     for (const status of ERROR_CODES) {
       const choice = errorChoice(proxy, config, status)
       if (choice === null) continue
-      const page = choice.kind === 'reply' ? replyPage(choice.words, status) : readErrorFile(choice.file, status)
+      const bufsize = config.global.bufsize ?? DEFAULT_BUFSIZE
+      const page = choice.kind === 'reply' ? replyPage(choice.words, status, bufsize) : readErrorFile(choice.file, status, bufsize)
       if (page !== null) this.pages.set(status, page)
     }
   }

@@ -18,28 +18,30 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import type { ParsedConfig, Proxy } from './config/model.js'
+import { DEFAULT_MAXHDR } from './config/model.js'
+import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
-import { Backend, type ServerRuntime } from './runtime/backend.js'
+import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
   BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
+import type { Listener } from './serve.js'
 import type { StatsModel } from './stats/model.js'
-import { matchesStatsUri, statsRoutes } from './stats/routes.js'
+import { StatsMount } from './stats/mount.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './stats/prometheus.js'
 import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
+  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
@@ -50,6 +52,12 @@ import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
 import type { LogRecord } from './log/record.js'
 import { LOG_ERR } from './log/syslog.js'
+import { FileCache } from './acl/maps.js'
+import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
+import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
+import { RuntimeSocket } from './socket/server.js'
+import { type InfoSource, INFO_VERSION } from './socket/info.js'
+import { loadServerStates } from './socket/state-file.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -63,8 +71,26 @@ export interface HaproxyRouterOptions {
    * `'always'`: pure HAProxy, default_backend gets everything no use_backend rule took.
    */
   defaultBackend?: 'fallback' | 'always'
+  /**
+   * Where the gateway decides among the app's hooks. `'preParsing'` (default): after every
+   * onRequest hook of the app, the encapsulated plugin's whose route matched included (the app
+   * first); `'onRequest'`: in its own onRequest hook, where the plugin is registered (HAProxy first).
+   */
+  hook?: 'onRequest' | 'preParsing'
+  /** The config's stats pages. */
+  stats?: {
+    /** `'app'` (default): served on the app's port; `'own'`: each stats section on its own `bind` lines. */
+    listener?: 'app' | 'own'
+    /** On the app's port, stats requests go through the app's hooks too (default: through none). */
+    appHooks?: boolean
+  }
   /** Share a runtime built elsewhere (the CLI runs one per config for all its frontends). */
   gateway?: Gateway
+  /**
+   * Serve the runtime API on the config's `stats socket` lines (`true`), or on these sockets.
+   * Off by default: an embedded gateway leaves its sockets to the app.
+   */
+  runtimeSocket?: boolean | StatsSocket[]
   /**
    * Where each request's HAProxy log line goes besides the config's `log` targets:
    * `'auto'` (default): to the request's logger (`request.log.info`) when the frontend has no
@@ -99,6 +125,23 @@ export interface HaproxyHandle {
   reload (config?: string | ParsedConfig): Promise<void>
   /** The model the stats renderers read. */
   stats (): StatsModel
+  /**
+   * Runs runtime API commands (`show stat`, `set server be/s state drain`, `add map …`, several
+   * separated by `;`) as the stats socket would, at `level` (default admin); returns its answer text.
+   */
+  command (line: string, level?: Level): string
+  getServerWeight (backend: string, server: string): { current: number, initial: number }
+  /** Moves a server (`set server addr`): new requests go there, those under way finish. */
+  setServerAddress (backend: string, server: string, host: string, port?: number): void
+  setServerMaxconn (backend: string, server: string, maxconn: number): void
+  /** Forces the result of a checked server's health checks (`set server health`). */
+  setServerHealth (backend: string, server: string, health: 'up' | 'down'): void
+  /** `add server` (2.6 rules): the server joins in maintenance; `setServerState(…, 'ready')` enables it. */
+  addServer (backend: string, server: string, address: string, options?: { weight?: number, maxconn?: number, backup?: boolean }): void
+  /** `del server`: only a server in maintenance with nothing under way. */
+  deleteServer (backend: string, server: string): void
+  /** A map or pattern file the configuration reads (by path, or `#id`): changes apply to the next request. */
+  patterns (kind: 'map' | 'acl', file: string): PatternRef
 }
 
 declare module 'fastify' {
@@ -122,6 +165,8 @@ interface FrontendState {
   readonly log: AccessLog | null
   /** Lines also go to the request's logger. */
   readonly toRequest: boolean
+  /** `tune.http.maxhdr` as a length of node's rawHeaders (name and value per header). */
+  readonly maxRawHeaders: number
 }
 
 /** A `mode tcp` frontend or listen as lib/tcp serves it. */
@@ -145,6 +190,8 @@ interface Runtime {
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
   readonly hooks: RuntimeHooks
+  /** Map and pattern files of this configuration, changed by the runtime API. */
+  readonly files: FileCache
 }
 
 /** A proxy's settings without locations, to tell whether a reload changed it. */
@@ -168,11 +215,16 @@ export function assertHttp (proxy: Proxy): void {
  * Loads, checks and compiles a configuration, and owns what it runs: backends with their pools,
  * the health checker, frontend counters. Shared by every Fastify instance that serves it.
  */
-export class Gateway {
+export class Gateway implements CliRuntime {
   readonly startedAt = Date.now()
   private rt: Runtime
   private readonly counters = new Map<string, FrontendCounters>()
+  private readonly reloadListeners = new Set<() => Promise<void>>()
   private started = false
+  /** Frontends stopped by `disable frontend`: their listeners drop new connections. */
+  private readonly stoppedFrontends = new Set<string>()
+  /** `set maxconn global`; null = from the configuration. */
+  private globalMaxconn: number | null = null
   /** Log destinations (sockets), shared by every proxy and kept across reloads. */
   readonly logSinks = new LogSinks()
 
@@ -204,9 +256,18 @@ export class Gateway {
   tcpBackendRules (name: string): CompiledProxy | null { return this.rt.tcpBackendRules.get(name) ?? null }
 
   /** Compiles a proxy's rules against the live backends (`nbsrv`, `srv_is_up`), e.g. its stats rules. */
-  compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks) }
+  compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks, this.rt.files) }
 
   backendRoute (name: string): BackendRoute | undefined { return this.rt.backends.get(name) }
+
+  /** A frontend's or listen's counters (kept across reloads). */
+  sectionCounters (name: string): FrontendCounters | undefined { return this.counters.get(name) }
+
+  /** Runs `fn` after each reload (the plugin re-mounts its stats pages); returns the unsubscribe. */
+  onReload (fn: () => Promise<void>): () => void {
+    this.reloadListeners.add(fn)
+    return () => { this.reloadListeners.delete(fn) }
+  }
 
   start (): void {
     if (this.started) return
@@ -235,6 +296,7 @@ export class Gateway {
     if (this.started) next.health.start()
     const kept = new Set(next.backends.values())
     await Promise.all([...old.backends.values()].filter(b => !kept.has(b)).map(b => b.close()))
+    await Promise.all([...this.reloadListeners].map(fn => fn()))
   }
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
@@ -246,6 +308,7 @@ export class Gateway {
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
     const hooks: RuntimeHooks = { backend: (name) => backends.get(name)?.backend }
+    const files = new FileCache()
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
       const old = prev?.backends.get(proxy.name)
@@ -254,7 +317,7 @@ export class Gateway {
         continue
       }
       const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
-        ? compileProxy(proxy, config, hooks)
+        ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
@@ -285,22 +348,27 @@ export class Gateway {
       }
       // default_backend is applied here, not by the compiled switching rules, so that the plugin
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
-      const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks)
+      const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks, files)
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
-        log: targets.empty && !toRequest ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends)),
-        toRequest
+        // unique ids are made by the access log, which then may have nowhere to write
+        log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
+        toRequest,
+        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR)
       })
     }
+    const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
+    for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
+    loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
-    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks }
+    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files }
   }
 
-  private server (backend: string, server: string): ServerRuntime {
+  server (backend: string, server: string): ServerRuntime {
     const be = this.rt.backends.get(backend)
     if (be === undefined) throw new FST_HAPROXY_UNKNOWN_BACKEND(backend)
     const s = be.backend.servers.find(x => x.name === server)
@@ -320,7 +388,92 @@ export class Gateway {
       enableHealth: (b, s) => { gw.server(b, s).enableHealth() },
       disableHealth: (b, s) => { gw.server(b, s).disableHealth() },
       reload,
-      stats: () => gw.statsModel()
+      stats: () => gw.statsModel(),
+      command: (line, level = 'admin') => gw.command(line, level),
+      getServerWeight: (b, s) => {
+        const srv = gw.server(b, s)
+        return { current: srv.uweight, initial: srv.backend.initialWeight(srv) }
+      },
+      setServerAddress: (b, s, host, port) => { gw.checked(`set server ${b}/${s} addr ${host}${port === undefined ? '' : ` port ${port}`}`, /changed|no need/) },
+      setServerMaxconn: (b, s, n) => { gw.checked(`set maxconn server ${b}/${s} ${n}`) },
+      setServerHealth: (b, s, health) => { gw.checked(`set server ${b}/${s} health ${health}`) },
+      addServer: (b, s, address, o = {}) => {
+        const opts = [o.weight === undefined ? '' : ` weight ${o.weight}`, o.maxconn === undefined ? '' : ` maxconn ${o.maxconn}`, o.backup === true ? ' backup' : ''].join('')
+        gw.checked(`add server ${b}/${s} ${address}${opts}`, /^New server registered\./)
+      },
+      deleteServer: (b, s) => { gw.checked(`del server ${b}/${s}`, /^Server deleted\./) },
+      patterns: (kind, file) => {
+        const ref = gw.patterns.find(kind, file)
+        if (ref === undefined) throw new FST_HAPROXY_RUNTIME_COMMAND(`Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.`)
+        return ref
+      }
+    }
+  }
+
+  /** The runtime API's answer to one line of commands. */
+  command (line: string, level: Level): string {
+    const session: CliSession = { level, interactive: false, closing: false, timeout: 0 }
+    return splitLine(line).map(words => runCommand(this, words, session)).join('')
+  }
+
+  /** Runs a command for app.haproxy: an answer other than success (or `ok`) is thrown. */
+  checked (line: string, ok?: RegExp): void {
+    const answer = this.command(line, 'admin')
+    if (answer === '\n' || (ok !== undefined && ok.test(answer))) return
+    throw new FST_HAPROXY_RUNTIME_COMMAND(answer.trim())
+  }
+
+  // --- the runtime API (lib/socket) --------------------------------------------------------------
+
+  get patterns (): PatternRefs { return this.rt.files.refs }
+
+  runtimeBackends (): Backend[] { return [...this.rt.backends.values()].map(b => b.backend) }
+
+  frontendCounters (): FrontendCounters[] {
+    return [...this.rt.frontends.keys()].map(name => this.counters.get(name)).filter((c): c is FrontendCounters => c !== undefined)
+  }
+
+  setFrontendEnabled (name: string, enabled: boolean): boolean {
+    if (enabled) this.stoppedFrontends.delete(name)
+    else this.stoppedFrontends.add(name)
+    return true
+  }
+
+  frontendStopped (name: string): boolean { return this.stoppedFrontends.has(name) }
+
+  shutdownSessions (server: ServerRuntime): void {
+    this.rt.backends.get(server.backend.name)?.killSessions(server)
+  }
+
+  setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
+
+  info (): InfoSource {
+    const fes = this.frontendCounters()
+    const cfg = this.rt.config
+    let listeners = cfg.global.stats.sockets.length
+    for (const p of cfg.proxies) if (p.kind !== 'backend' && !p.disabled) for (const b of p.binds) listeners += b.portEnd - b.port + 1
+    const maxconn = this.globalMaxconn ?? cfg.global.maxconn ?? defaultMaxconn(cfg)
+    const usage = process.resourceUsage()
+    const elapsedUs = Math.max(1, (Date.now() - this.startedAt) * 1000)
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      version: INFO_VERSION,
+      node: cfg.global.node,
+      description: cfg.global.description,
+      maxconn,
+      ulimit: fileLimit(),
+      currConns: fes.reduce((n, f) => n + f.counters.scur, 0),
+      cumConns: fes.reduce((n, f) => n + f.connTot, 0),
+      cumReq: fes.reduce((n, f) => n + f.counters.reqTot, 0),
+      connRate: fes.reduce((n, f) => n + f.connRate.read(Date.now()), 0),
+      maxConnRate: fes.reduce((n, f) => Math.max(n, f.connRate.max), 0),
+      listeners,
+      jobs: listeners + fes.reduce((n, f) => n + f.counters.scur, 0),
+      totalBytesOut: fes.reduce((n, f) => n + f.counters.bout, 0),
+      heapBytes: process.memoryUsage().heapUsed,
+      idlePct: Math.max(0, Math.min(100, 100 - Math.round(100 * (usage.userCPUTime + usage.systemCPUTime) / elapsedUs)))
     }
   }
 
@@ -348,8 +501,8 @@ export class Gateway {
 
 /**
  * The maxconn HAProxy 2.6 gives a frontend that sets none, when `global maxconn` is absent too
- * (haproxy.c compute_ideal_maxconn): half of the file descriptors left once it has reserved 10,
- * one per listener and per health check, and 3 per thread (poller + wake-up pipe). The limit is
+ * (as its `show info` Maxconn follows `ulimit -n`): half of the file descriptors left once it has
+ * reserved 10, one per listener and per health check, and 3 per thread. The limit is
  * the larger of the soft and hard RLIMIT_NOFILE, as HAProxy raises the soft one at boot; the
  * thread count is HAProxy's default, one per CPU. 0 (no limit shown) where the limit is unknown.
  */
@@ -427,6 +580,12 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     c.bout += htxResponseBytes(200, 'OK', headers) + body.length
     return
   }
+  if (verdict.kind === 'tarpit') {
+    // the request waits, then gets its answer unless the client left first
+    const timer = setTimeout(() => { if (!res.destroyed) answer(verdict.then, res, fe, be) }, verdict.delay)
+    res.once('close', () => clearTimeout(timer))
+    return
+  }
   answer(verdict, res, fe, be)
 }
 
@@ -465,12 +624,12 @@ interface Received {
  * Starts the access-log record of a request the gateway answers or forwards; its line is written
  * when the answer is over (the response's 'close', after the forward path's own listener).
  */
-function logRequest (fe: FrontendState, request: FastifyRequest, txn: HttpTxn, now: number): LogRecord | null {
+function logRequest (fe: FrontendState, req: IncomingMessage, logger: FastifyBaseLogger, txn: HttpTxn, now: number): LogRecord | null {
   const log = fe.log
   if (log === null) return null
   // a request's logger that drops info lines, and no target: nothing to write
-  if (fe.toRequest && log.targets.empty && !infoEnabled(request.log)) return null
-  return log.begin(txn, request.raw, now)
+  if (fe.toRequest && log.targets.empty && !infoEnabled(logger)) return null
+  return log.begin(txn, req, now)
 }
 
 /** pino's `isLevelEnabled`; Fastify's logger when disabled has no level method and logs nothing. */
@@ -479,14 +638,37 @@ function infoEnabled (log: FastifyBaseLogger): boolean {
   return typeof l.isLevelEnabled === 'function' ? l.isLevelEnabled('info') : false
 }
 
-function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, request: FastifyRequest): void {
-  res.once('close', () => {
+function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse, logger: FastifyBaseLogger): void {
+  const write = (): void => {
     if (rec.status < 0 && res.headersSent) rec.status = res.statusCode
     const out = fe.log!.emit(rec, Date.now())
     if (out === null || !fe.toRequest) return
-    if (out.level <= LOG_ERR) request.log.error(out.line)
-    else request.log.info(out.line)
-  })
+    if (out.level <= LOG_ERR) logger.error(out.line)
+    else logger.info(out.line)
+  }
+  if (fe.log!.logasap) rec.asap = () => { rec.early = true; write() }
+  res.once('close', write)
+}
+
+/**
+ * A stats request: logged under its own section as HAProxy logs its stats applet (server
+ * `<STATS>`, termination LR), counted there, and served by the mounted pages.
+ */
+function serveStats (gateway: Gateway, mount: StatsMount, section: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
+  const fe = gateway.frontend(section)
+  const rec = fe === undefined || fe.log === null ? null : logRequest(fe, req, logger, makeTxn(req, section), Date.now())
+  if (rec !== null) {
+    rec.server = '<STATS>'
+    rec.backend = section
+    rec.tw = rec.tc = rec.tr = 0
+    rec.terminate('LR')
+    const socket = req.socket
+    const written = socket.bytesWritten
+    writeLogOnClose(fe!, rec, res, logger)
+    // the page's size on the wire
+    res.once('finish', () => { rec.bytesOut = socket.bytesWritten - written })
+  }
+  mount.serve(section, req, res)
 }
 
 /** Runs a verdict the gateway answers itself, and notes it in the request's log record. */
@@ -501,11 +683,48 @@ function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | 
   rec.terminate(verdict.kind === 'deny' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
 }
 
+/** The stats pages mounted on one listener; swapped on reload. */
+interface StatsSlot {
+  mount: StatsMount | null
+}
+
+/** Headers that say how this message is framed or carried: never taken from the app's reply. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer'])
+
+// Fastify keeps reply.header() values in an object under a symbol of the reply; found once by its
+// description, so that carrying them allocates nothing (reply.getHeaders() copies them twice)
+let kReplyHeaders: symbol | null | undefined
+
+function replyHeaders (reply: FastifyReply): Record<string, unknown> {
+  if (kReplyHeaders === undefined) {
+    kReplyHeaders = Object.getOwnPropertySymbols(reply).find(k => k.description === 'fastify.reply.headers') ?? null
+  }
+  return kReplyHeaders === null ? reply.getHeaders() : (reply as unknown as Record<symbol, Record<string, unknown>>)[kReplyHeaders]!
+}
+
 /**
- * The hook. Hot path: one Map lookup, the compiled rules, one Exchange; nothing else is allocated
- * for requests the app serves apart from the transaction the rules read.
+ * The gateway takes the request: the reply is Fastify's no more. Headers the app's hooks set with
+ * reply.header() (CORS, helmet, a request id …) go on the response the gateway writes; the
+ * server's own headers replace those of the same name (node's writeHead over setHeader).
  */
-function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUris: readonly string[], pathOptions: RouterPathOptions) {
+function take (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  const res = reply.raw
+  const headers = replyHeaders(reply)
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined && !FRAMING.has(name)) res.setHeader(name, value as string | number | readonly string[])
+  }
+  return res
+}
+
+/**
+ * The gateway's decision for one request: true when it took the request (answered or proxied it,
+ * the reply hijacked), false when it leaves it to the app. Hot path: one Map lookup, the compiled
+ * rules, one Exchange; nothing else is allocated for requests the app serves apart from the
+ * transaction the rules read.
+ */
+function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   /**
@@ -513,18 +732,18 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
    * the raw one the rules passed and a reading would have met a rule: then it is refused as
    * ambiguous, with HAProxy's 400 page.
    */
-  function handToApp (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): void {
+  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
-      reply.hijack()
+      const res = take(reply)
       fe.counters.counters.ereq++
       fe.counters.counters.countResponse(400)
-      writePage(reply.raw, pageFor(400, fe, null))
+      writePage(res, pageFor(400, fe, null))
       request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
-      return
+      return true
     }
     appServed(request, rec, appRoute)
-    done()
+    return false
   }
   function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
     const rules = fe.rules
@@ -536,35 +755,24 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     }
     return false
   }
-  return function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  return function decide (request: FastifyRequest, reply: FastifyReply): boolean {
     const fe = gateway.frontend(frontend)
     const req = request.raw
-    if (fe === undefined) { done(); return }
+    if (fe === undefined) return false
+    // monitor-uri and stats pages are answered before the app by the listener (installDoor);
+    // requests that did not come through it (app.inject, stats.appHooks) are answered here
     const monitorUri = fe.route.proxy.monitorUri
     if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) {
-      reply.hijack()
-      answerMonitor(reply.raw, fe.route)
-      return
+      answerMonitor(take(reply), fe.route)
+      return true
     }
-    // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
-    if (statsUris.length > 0) {
-      const url = req.url ?? ''
-      for (let i = 0; i < statsUris.length; i++) {
-        if (!matchesStatsUri(statsUris[i]!, url)) continue
-        const rec = fe.log === null ? null : logRequest(fe, request, makeTxn(req, frontend), Date.now())
-        if (rec !== null) {
-          rec.server = '<STATS>'
-          rec.backend = frontend
-          rec.tw = rec.tc = rec.tr = 0
-          rec.terminate('LR')
-          const socket = req.socket
-          const written = socket.bytesWritten
-          writeLogOnClose(fe, rec, reply.raw, request)
-          // the stats page is served by the app: its size on the wire
-          reply.raw.once('finish', () => { rec.bytesOut = socket.bytesWritten - written })
-        }
-        done()
-        return
+    const mount = stats.mount
+    if (mount !== null) {
+      const section = mount.match(req.url ?? '')
+      if (section !== null) {
+        // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
+        serveStats(gateway, mount, section, req, take(reply), request.log)
+        return true
       }
     }
     const counters = fe.route.counters
@@ -572,23 +780,24 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
     counters.counters.reqTot++
     counters.reqRate.hit(now)
     const txn = makeTxn(req, frontend)
-    const rec = logRequest(fe, request, txn, now)
-    if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request)
-    if (badHost(req)) {
-      reply.hijack()
+    const rec = logRequest(fe, req, request.log, txn, now)
+    if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
+    // more headers than tune.http.maxhdr, or a Host HAProxy's parser refuses: HAProxy's 400
+    if (req.rawHeaders.length > fe.maxRawHeaders || badHost(req)) {
+      const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
       rec?.terminate('PR')
-      writePage(reply.raw, pageFor(400, fe.route, null))
-      return
+      writePage(res, pageFor(400, fe.route, null))
+      return true
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
     const verdict = fe.route.rules.requestRules(txn)
     if (verdict !== null) {
-      reply.hijack()
-      answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, reply.raw, fe.route, null) })
-      return
+      const res = take(reply)
+      answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
+      return true
     }
     const switched: Decision = fe.route.rules.switching(txn)
     let be: BackendRoute | null | undefined = null
@@ -596,22 +805,21 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) { handToApp(request, reply, done, fe.route, received, rec); return }
+      if (be === null && !always) return handToApp(request, reply, fe.route, received, rec)
     } else {
-      handToApp(request, reply, done, fe.route, received, rec)
-      return
+      return handToApp(request, reply, fe.route, received, rec)
     }
-    reply.hijack()
-    const res = reply.raw
+    const res = take(reply)
     if (be === null || be === undefined) {
       answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
-      return
+      return true
     }
     txn.backend = be.name
     if (be.rules !== null && be.proxy.httpRequest.length > 0) {
       const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return }
+      if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
     }
+    if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
     request.haproxy = route
     be.backend.counters.reqTot++
@@ -626,7 +834,34 @@ function makeHook (gateway: Gateway, frontend: string, always: boolean, statsUri
       if (head !== null) req.socket.destroy()
       else writePage(res, pageFor(500, fe.route, be))
     }
+    return true
   }
+}
+
+/**
+ * HAProxy's own endpoints before the app: the listener's request handler is wrapped so that
+ * `monitor-uri` and (unless `stats.appHooks`) the stats pages are answered before Fastify routes
+ * the request, through none of the app's hooks.
+ */
+function installDoor (server: Server, gateway: Gateway, frontend: string, stats: StatsSlot | null, logger: FastifyBaseLogger): void {
+  const handlers = server.listeners('request')
+  // a server with other request listeners is left as it is: the hook answers these requests
+  if (handlers.length !== 1) return
+  const app = handlers[0] as (req: IncomingMessage, res: ServerResponse) => void
+  server.removeListener('request', app)
+  server.on('request', function haproxyDoor (this: Server, req: IncomingMessage, res: ServerResponse): void {
+    const fe = gateway.frontend(frontend)
+    if (fe !== undefined) {
+      const monitorUri = fe.route.proxy.monitorUri
+      if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) { answerMonitor(res, fe.route); return }
+    }
+    const mount = stats?.mount ?? null
+    if (mount !== null) {
+      const section = mount.match(req.url ?? '')
+      if (section !== null) { serveStats(gateway, mount, section, req, res, logger); return }
+    }
+    app.call(this, req, res)
+  })
 }
 
 /**
@@ -649,6 +884,7 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
   server.on('connection', (socket: Socket) => {
+    if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
     const fe = gateway.frontend(frontend)
     if (fe === undefined) return
     fe.route.counters.accept(socket)
@@ -701,26 +937,68 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     await gw.reload(config)
   }
   app.decorate('haproxy', gw.handle(frontend, reload))
+  const sockets = opts.runtimeSocket === true ? gw.config.global.stats.sockets : Array.isArray(opts.runtimeSocket) ? opts.runtimeSocket : []
+  if (sockets.length > 0) {
+    const runtimeSocket = new RuntimeSocket(gw, sockets, gw.config.global.stats.timeout)
+    app.addHook('onReady', async () => { await runtimeSocket.start() })
+    app.addHook('onClose', async () => { await runtimeSocket.close() })
+  }
   app.decorateRequest('haproxy', null)
 
-  // stats pages: the frontend's own when it shares a runtime (CLI: one instance per frontend),
-  // every proxy's otherwise (embedded: the app is the only listener)
-  const statsUris: string[] = []
-  for (const proxy of gw.config.proxies) {
-    if (proxy.stats?.enabled !== true || proxy.disabled) continue
-    if (!owned && proxy.name !== frontend) continue
-    if (statsUris.includes(proxy.stats.uri)) continue
-    statsUris.push(proxy.stats.uri)
-    await app.register(statsRoutes, {
-      proxy,
-      model: () => gw.statsModel(),
-      admin: gw.adminHandler(),
-      rules: gw.compile(proxy)
+  const hookName = opts.hook ?? 'preParsing'
+  if (hookName !== 'preParsing' && hookName !== 'onRequest') throw optionError('hook', "must be 'preParsing' or 'onRequest'")
+  const listener = opts.stats?.listener ?? 'app'
+  if (listener !== 'app' && listener !== 'own') throw optionError('stats.listener', "must be 'app' or 'own'")
+  if (listener === 'own' && !owned) throw optionError('stats.listener', "'own' needs the plugin's own runtime (no `gateway` option)")
+  const appHooks = opts.stats?.appHooks === true
+
+  // Stats pages on this listener: the frontend's own when the runtime is shared (the CLI: one
+  // listener per section), every section's otherwise (embedded), but those served on their own binds.
+  const servedApart = (p: Proxy): boolean => listener === 'own' && p.name !== frontend && p.binds.length > 0
+  const statsSections = (config: ParsedConfig, apart: boolean): Proxy[] => config.proxies.filter(p =>
+    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && p.name === frontend))
+  const stats: StatsSlot = { mount: null }
+  const mountStats = async (): Promise<void> => {
+    const sections = statsSections(gw.config, false)
+    const next = sections.length === 0
+      ? null
+      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend })
+    const old = stats.mount
+    stats.mount = next
+    await old?.close()
+  }
+  await mountStats()
+
+  // `stats.listener: 'own'`: the stats sections on their binds, as the CLI serves them
+  const apart = new Map<string, Listener>()
+  const syncApart = async (): Promise<void> => {
+    const { listen, stop, bindKey } = await import('./serve.js')
+    const wanted = new Map(statsSections(gw.config, true).map(p => [p.name, p]))
+    for (const [name, l] of apart) {
+      const p = wanted.get(name)
+      if (p === undefined || bindKey(p.binds) !== l.key) { apart.delete(name); await stop(l) }
+    }
+    for (const [name, p] of wanted) if (!apart.has(name)) apart.set(name, await listen(gw, p, gw.config, false, log, app.log))
+  }
+  let ready = false
+  const unsubscribe = gw.onReload(async () => {
+    await mountStats()
+    if (ready && listener === 'own') await syncApart()
+  })
+
+  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (!decide(request, reply)) done()
+  }
+  if (hookName === 'onRequest') {
+    app.addHook('onRequest', onRequest)
+  } else {
+    app.addHook('preParsing', function haproxyPreParsing (request, reply, payload, done): void {
+      if (!decide(request, reply)) done(null, payload)
     })
   }
-  const hook = makeHook(gw, frontend, mode === 'always', statsUris, routerPathOptions(app.initialConfig))
-  app.addHook('onRequest', hook)
-  app.decorate(kGatewayHook, hook)
+  app.decorate(kGatewayHook, onRequest)
+  installDoor(app.server, gw, frontend, appHooks ? null : stats, app.log)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
@@ -730,11 +1008,19 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       if (app.initialConfig.http2 !== true) softStop(app.server)
       gw.start()
     }
+    ready = true
+    if (listener === 'own') await syncApart()
   })
-  if (owned) {
-    app.addHook('preClose', async () => { gw.closeTunnels() })
-    app.addHook('onClose', async () => { await gw.close() })
-  }
+  if (owned) app.addHook('preClose', async () => { gw.closeTunnels() })
+  app.addHook('onClose', async () => {
+    unsubscribe()
+    if (apart.size > 0) {
+      const { stop } = await import('./serve.js')
+      await Promise.all([...apart.values()].map(stop))
+    }
+    await stats.mount?.close()
+    if (owned) await gw.close()
+  })
 }
 
 /** The plugin (fastify-plugin'd: its hook sees every request of the app). */

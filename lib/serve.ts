@@ -10,8 +10,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import type { Bind, ParsedConfig, Proxy, Timeouts } from './config/model.js'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
+import type { Bind, GlobalSettings, ParsedConfig, Proxy, StatsSocket, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
@@ -19,9 +20,11 @@ import { Gateway, countConnections, haproxyRouter } from './plugin.js'
 import { TcpListener } from './tcp/proxy.js'
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
+import { clientTimeouts } from './client-timeouts.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
+import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
-import { kGatewayHook } from './symbols.js'
+import { kBindName, kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -35,6 +38,15 @@ export interface GatewayRunOptions {
    * binding is then retried for a few seconds. Without it, a taken address fails at once.
    */
   addressInUse?: () => void
+  /** `-S <address>[,<bind options>]`: the master CLI, served on that address at level admin. */
+  masterCli?: string
+}
+
+/** `-S <address>[,<bind options>…]`: the address, at level admin (management.txt §9.4). */
+function masterCliSocket (arg: string): StatsSocket {
+  const [address = '', ...options] = arg.split(',')
+  const mode = options.find(o => o.startsWith('mode '))
+  return { address, level: 'admin', mode: mode === undefined ? null : parseInt(mode.slice(5), 8), loc: { file: '-S', line: 0 } }
 }
 
 /** Retries of a taken address after `addressInUse` (BIND_RETRIES × BIND_RETRY_MS, 5 s). */
@@ -45,7 +57,7 @@ const BIND_RETRY_MS = 100
  * A frontend being served: its Fastify instance and the extra servers of its other binds, or,
  * for a `mode tcp` one, its TCP listener (lib/tcp).
  */
-interface Listener {
+export interface Listener {
   proxy: Proxy
   app: FastifyInstance | null
   tcp: TcpListener | null
@@ -56,7 +68,7 @@ interface Listener {
 }
 
 /** What makes a listener's servers: a reload that changes it restarts them. */
-function bindKey (binds: Bind[]): string {
+export function bindKey (binds: Bind[]): string {
   return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
 }
 
@@ -95,8 +107,9 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   const http1 = {
     headersTimeout,
     requestTimeout: 0,
-    // node checks these timeouts on a timer; its 30 s default would make them useless
-    connectionsCheckingInterval: headersTimeout > 0 ? Math.max(50, Math.min(1000, headersTimeout / 4)) : 30_000,
+    // node checks `timeout http-request` on a periodic sweep: this often, it fires at most
+    // 10 ms late (50 ms past 5 s); its 30 s default would make the timeout useless
+    connectionsCheckingInterval: headersTimeout > 0 ? Math.min(50, Math.max(10, headersTimeout / 100)) : 30_000,
     keepAliveTimeout: t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 5000,
     // the gateway answers a missing Host itself, with HAProxy's 400 page
     requireHostHeader: false
@@ -105,8 +118,8 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   let server: Server
   if (terminator !== null) {
     const alpn = terminator.alpn
-    if (h2Only || alpn?.includes('h2') === true) {
-      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
+    if (h2Only || alpn.includes('h2')) {
+      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
@@ -114,6 +127,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
       const secure = https.createServer({ ...http1, ...terminator.options }, handler)
       terminator.watch(secure)
       softStop(secure)
+      clientTimeouts(secure, t, requestTimedOut)
       server = secure
     }
   } else if (h2Only) {
@@ -123,10 +137,19 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   } else {
     server = http.createServer(http1, handler)
     softStop(server)
+    clientTimeouts(server, t, requestTimedOut)
   }
   server.timeout = t.client ?? 0
   keepHalfOpen(server)
+  if (bind.name !== undefined) nameSockets(server, bind.name)
   return server
+}
+
+/** `bind … name <name>`: the accepted sockets carry it, for `so_name`. */
+function nameSockets (server: Server, name: string): void {
+  const tag = (s: Socket): void => { (s as Socket & { [kBindName]?: string })[kBindName] = name }
+  server.on('connection', tag)
+  server.on('secureConnection', tag)
 }
 
 /**
@@ -159,12 +182,32 @@ function trackSessions (server: http2.Http2SecureServer | http2.Http2Server): vo
 }
 
 /**
+ * A request head must fit in HAProxy's buffer (tune.bufsize less tune.maxrewrite), else 400 (node's
+ * parser refuses it, clientErrorHandler answers). One header more than tune.http.maxhdr is let
+ * through node's parser so that the gateway sees there are too many (and answers 400); node would
+ * otherwise drop the extra ones silently.
+ */
+function limitRequests (server: Server, g: GlobalSettings): void {
+  Object.assign(server, { maxHeaderSize: requestHeadLimit(g), maxHeadersCount: (g.maxhdr ?? DEFAULT_MAXHDR) + 1 })
+}
+
+/**
  * A client that half-closes after its request still gets the answer, and the connection closes
  * after it, as with HAProxy. node's default aborts the request on the client's FIN
  * (`httpAllowHalfOpen`, a property of node's http.Server it does not document).
  */
 export function keepHalfOpen (server: Server): void {
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
+}
+
+/** No complete request head within `timeout http-request`: HAProxy's 408, then close. */
+function requestTimedOut (socket: Socket): void {
+  clientErrorHandler(Object.assign(new Error('timeout http-request'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket)
+}
+
+/** `option tcpka` / `clitcpka` (§4.2): SO_KEEPALIVE on the clients' connections, with the system's timers. */
+function tcpKeepAlive (proxy: Proxy, server: { on (event: 'connection', cb: (s: Socket) => void): unknown }): void {
+  if (proxy.options.tcpka === true || proxy.options.clitcpka === true) server.on('connection', (s) => { s.setKeepAlive(true) })
 }
 
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */
@@ -210,7 +253,11 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, log: GatewayLogger): P
   return { proxy, app: null, tcp, extra: [], key: bindKey(proxy.binds), tls: [] }
 }
 
-async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger): Promise<Listener> {
+/**
+ * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
+ * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
+ */
+export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
   if (isTcp(proxy)) return await listenTcp(gateway, proxy, log)
   const tls: Listener['tls'] = []
   proxy.binds.forEach((bind, i) => {
@@ -228,7 +275,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     frameworkErrors: routeBadUrls(() => app),
     // the gateway's own messages are plain lines (HAProxy's words); Fastify only reports errors,
     // on stderr: stdout carries the HAProxy lines only (`log stdout` access logs among them)
-    logger: quiet ? false : { level: 'warn', stream: process.stderr },
+    ...(loggerInstance !== undefined ? { loggerInstance } : { logger: quiet ? false : { level: 'warn', stream: process.stderr } }),
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
@@ -239,8 +286,10 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
     return503OnClosing: false,
     forceCloseConnections: 'idle'
   })
-  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always' })
+  limitRequests(app.server, config.global)
+  await app.register(haproxyRouter, { gateway, frontend: proxy.name, defaultBackend: 'always', hook: 'onRequest' })
   await app.ready()
+  tcpKeepAlive(proxy, app.server)
   const extra: Server[] = []
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
@@ -255,8 +304,10 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
+        tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
+        limitRequests(server, config.global)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
         countConnections(gateway, proxy.name, server)
         await new Promise<void>((resolve, reject) => {
@@ -276,7 +327,7 @@ async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, qui
 }
 
 /** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
-async function stop (l: Listener): Promise<void> {
+export async function stop (l: Listener): Promise<void> {
   const extra = l.extra.map(async (s) => {
     const closed = new Promise<void>(resolve => s.close(() => resolve()))
     s.closeIdleConnections()
@@ -345,6 +396,19 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   gateway.start()
+  // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
+  try {
+    await runtimeSocket.start()
+    await masterSocket.start()
+  } catch (err) {
+    await runtimeSocket.close()
+    await masterSocket.close()
+    await Promise.all([...listeners.values()].map(stop))
+    await gateway.close()
+    throw err
+  }
 
   let reloading = Promise.resolve()
   const reload = async (): Promise<void> => {
@@ -392,7 +456,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       gateway.closeTunnels()
       // TCP connections have no request boundary to finish at: they are cut (HAProxy's hard stop)
       for (const l of listeners.values()) l.tcp?.closeAll()
-      void Promise.all([...listeners.values()].map(stop))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close()))
         .then(() => gateway.close())
         .finally(() => resolve(signal))
     }

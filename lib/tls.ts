@@ -3,7 +3,8 @@
 // the SNI a client sends picks one by the names it carries — exact names first, then wildcards,
 // the first certificate loaded being the default (none with `strict-sni`).
 
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
+import { PEM_FILE_LIMIT, readBounded } from './files.js'
 import { X509Certificate, constants as cryptoConstants } from 'node:crypto'
 import { isAbsolute, join } from 'node:path'
 import tls from 'node:tls'
@@ -37,7 +38,7 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g
 
 /** Reads one PEM: certificates in order, the private key (or `<file>.key`), DH parameters. */
 export function loadCertificate (file: string): LoadedCertificate {
-  const text = readFileSync(file, 'latin1')
+  const text = readBounded(file, PEM_FILE_LIMIT).toString('latin1')
   const certs: string[] = []
   let key: string | undefined
   let dhparam: string | undefined
@@ -47,7 +48,7 @@ export function loadCertificate (file: string): LoadedCertificate {
     else if (kind.endsWith('PRIVATE KEY')) key ??= m[0]
     else if (kind === 'DH PARAMETERS') dhparam = m[0]
   }
-  if (key === undefined) key = readFileSync(`${file}.key`, 'latin1')
+  if (key === undefined) key = readBounded(`${file}.key`, PEM_FILE_LIMIT).toString('latin1')
   if (certs.length === 0) throw new Error(`unable to load SSL certificate from PEM file '${file}'.`)
   const leaf = new X509Certificate(certs[0]!)
   const loaded: LoadedCertificate = { file, cert: certs.join('\n'), key, names: certificateNames(leaf) }
@@ -90,7 +91,7 @@ const CRT_LIST_FLAGS = new Set(['no-ca-names', 'allow-0rtt'])
 /** Reads a crt-list; relative certificate paths are taken from `base` (crt-base, else the config's directory). */
 export function parseCrtList (file: string, base: string): CrtListEntry[] {
   const entries: CrtListEntry[] = []
-  const lines = readFileSync(file, 'utf8').split('\n')
+  const lines = readBounded(file, PEM_FILE_LIMIT).toString('utf8').split('\n')
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!.replace(/#.*$/, '').trim()
     if (line === '') continue
@@ -198,9 +199,9 @@ function contextOptions (o: Record<string, string>, global: GlobalTls | undefine
   }
   if (ciphers !== undefined) opts.ciphers = ciphers
   if (curves !== undefined) opts.ecdhCurve = curves
-  if (o['ca-file'] !== undefined) opts.ca = readFileSync(o['ca-file'])
-  if (o['crl-file'] !== undefined) opts.crl = readFileSync(o['crl-file'])
-  if (global?.dhParamFile !== undefined) opts.dhparam = readFileSync(global.dhParamFile)
+  if (o['ca-file'] !== undefined) opts.ca = readBounded(o['ca-file'], PEM_FILE_LIMIT)
+  if (o['crl-file'] !== undefined) opts.crl = readBounded(o['crl-file'], PEM_FILE_LIMIT)
+  if (global?.dhParamFile !== undefined) opts.dhparam = readBounded(global.dhParamFile, PEM_FILE_LIMIT)
   return opts
 }
 
@@ -278,7 +279,8 @@ export class TlsTerminator {
     this.serverOpts = {
       ...contextOptions(lineOptions, global),
       ...verifyOptions(lineOptions.verify),
-      ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+      // without `alpn` HAProxy negotiates none (node's HTTPS server would offer http/1.1)
+      ALPNProtocols: alpn ?? [],
       // with strict-sni a client without a matching name gets no certificate: the handshake fails
       ...(first !== undefined && !this.strict ? { cert: first.cert, key: first.key } : {}),
       SNICallback: (name, cb) => {
@@ -336,9 +338,9 @@ export class TlsTerminator {
     return this.serverOpts
   }
 
-  /** ALPN protocols the bind offers (`alpn`), or undefined. */
-  get alpn (): string[] | undefined {
-    return this.serverOpts.ALPNProtocols as string[] | undefined
+  /** ALPN protocols the bind offers (`alpn`; none without it). */
+  get alpn (): string[] {
+    return this.serverOpts.ALPNProtocols as string[]
   }
 
   /** Applies a recompiled setup to a running server: new handshakes use it, open connections keep theirs. */

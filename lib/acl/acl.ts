@@ -9,6 +9,7 @@ import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
 import { KNOWN_METHODS, MATCHERS, matchRow, methodMatcher, type Matcher } from './matchers.js'
 import { originalMethod } from './original.js'
 import { ExprError, type Side } from './sample.js'
+import { liveMatcher } from './pattern-refs.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
 export type Predicate = (txn: HttpTxn, res: HttpResponseView | null) => boolean
@@ -66,8 +67,14 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
     }
     i++
   }
-  for (const f of files) patterns.push(...(mapKeys ? env.files.mapFile(f).keys : env.files.patternFile(f)))
-  patterns.push(...words.slice(i))
+  const refs = files.map(f => mapKeys ? env.files.mapRef(f) : env.files.patternRef(f))
+  const at = env.location?.()
+  for (const r of refs) {
+    r.users.push(`acl at file '${at?.file ?? ''}' line ${at?.line ?? 0}`)
+    patterns.push(...r.keys())
+  }
+  const inline = words.slice(i)
+  patterns.push(...inline)
 
   const matchName = method ?? (parsed.convs.length === 0 && kw !== undefined ? kw.match : DEFAULT_MATCH[expr.type])
   if (matchName === null) {
@@ -80,11 +87,14 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
   } else {
     const m = MATCHERS.get(matchName)!
     noPatterns = m.noPatterns === true
-    matcher = m.build(patterns, icase)
+    // patterns from files may change at run time (`add acl`): the matcher follows them
+    matcher = refs.length > 0 && !noPatterns
+      ? liveMatcher(refs, inline, (r) => r.keys(), (p) => m.build(p, icase))
+      : m.build(patterns, icase)
   }
   const { needs, backend } = expr
   const keyword = parsed.fetch.name
-  if (!noPatterns && patterns.length === 0) return { test: NEVER, needs, backend, keyword, neverMatches: words.length === 1 }
+  if (!noPatterns && patterns.length === 0 && refs.length === 0) return { test: NEVER, needs, backend, keyword, neverMatches: words.length === 1 }
 
   const { one, each } = expr
   if (matchName === 'meth') {

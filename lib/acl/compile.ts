@@ -57,12 +57,12 @@ export interface CompileShared {
   backends: ReadonlyMap<string, Decision>
 }
 
-export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = null): CompileShared {
+export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = null, files: FileCache = new FileCache()): CompileShared {
   const backends = new Map<string, Decision>()
   for (const p of config.proxies) {
     if (p.kind !== 'frontend' && !backends.has(p.name)) backends.set(p.name, { kind: 'backend', backend: p.name })
   }
-  return { files: new FileCache(), userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends }
+  return { files, userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends }
 }
 
 interface CompiledRule {
@@ -129,6 +129,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   let at: { loc: Loc, keyword: string } = { loc: proxy.loc, keyword: proxy.kind }
   const env: CompileEnv = {
     config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name), warn: (m) => warn(m, at.loc, at.keyword),
+    location: () => at.loc,
     backend: (name) => shared.hooks?.backend(name)
   }
 
@@ -325,8 +326,9 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
  * `hooks` (optional) give `nbsrv` / `srv_is_up` the live backend state; without them those
  * fetches have no value.
  */
-export function compileProxy (proxy: Proxy, config: ParsedConfig, hooks?: RuntimeHooks): CompiledProxy {
-  const { compiled, diagnostics } = compileProxyDiagnostics(proxy, config, sharedFor(config, hooks ?? null))
+/** `files`: the gateway's pattern files, shared by all its proxies (the CLI changes them). */
+export function compileProxy (proxy: Proxy, config: ParsedConfig, hooks?: RuntimeHooks, files?: FileCache): CompiledProxy {
+  const { compiled, diagnostics } = compileProxyDiagnostics(proxy, config, sharedFor(config, hooks ?? null, files))
   const alerts = diagnostics.filter((d) => d.level === 'alert')
   if (alerts.length > 0) {
     const err = new Error(`proxy '${proxy.name}' has invalid rules:\n${alerts.map((d) => `  [${d.loc?.file}:${d.loc?.line}] ${d.message}`).join('\n')}`)

@@ -167,29 +167,54 @@ function mapRows (): ConverterRow[] {
           compile: (a, env) => {
             const path = String(a[0])
             const file = env.files.mapFile(path)
+            const ref = env.files.mapRef(path)
+            const at = env.location?.()
+            ref.users.push(`map at file '${at?.file ?? ''}' line ${at?.line ?? 0}`)
             const cast = (s: string, line?: number): Sample => {
               const ok = s === '' || (outType === 'int' ? /^[-+]?\d+$/.test(s) : outType === 'ip' ? parseAddr(s) !== null : true)
               if (!ok) throw new ExprError(line === undefined ? `'${s}' is not a valid ${outType === 'int' ? 'integer' : 'IP address'}` : `unable to parse '${s}' at line ${line} of file '${path}'`)
               return outType === 'int' ? Number(s) : s
             }
-            const values = file.values.map((v, i) => cast(v, file.lines[i]))
+            file.values.forEach((v, i) => cast(v, file.lines[i]))
             const dflt = a.length > 1 ? cast(String(a[1])) : null
-            if (match === 'regm') {
-              // The value may hold \N references to the key's groups.
-              const res = file.keys.map((k) => compileRegex(k, false))
-              return (v) => {
-                const s = toStr(v)
-                for (let i = 0; i < res.length; i++) {
-                  const m = res[i].exec(s)
-                  if (m !== null) return String(values[i]).replace(/\\(\d)/g, (_x, d: string) => m[Number(d)] ?? '')
+            // the map may change at run time (`set map`, `add map`): rebuilt on the first lookup after
+            let seen = -1
+            let lookup: (s: Sample) => Sample | null = () => null
+            const build = (): void => {
+              const values = ref.values().map((v) => cast(v))
+              const keys = ref.keys()
+              if (match === 'regm') {
+                // The value may hold \N references to the key's groups.
+                const res = keys.map((k) => compileRegex(k, false))
+                lookup = (v) => {
+                  const s = toStr(v)
+                  for (let i = 0; i < res.length; i++) {
+                    const m = res[i].exec(s)
+                    if (m !== null) return String(values[i]).replace(/\\(\d)/g, (_x, d: string) => m[Number(d)] ?? '')
+                  }
+                  return dflt
                 }
-                return dflt
+                return
+              }
+              const matcher = MATCHERS.get(match)!.build(keys, false)
+              lookup = (v) => {
+                const i = matcher.find(v)
+                return i === -1 ? dflt : values[i]
               }
             }
-            const matcher = MATCHERS.get(match)!.build(file.keys, false)
+            build()
+            seen = ref.version
+            ref.validators.push((key, value) => {
+              cast(value)
+              if (match === 'regm') compileRegex(key, false)
+              else MATCHERS.get(match)!.build([key], false)
+            })
             return (v) => {
-              const i = matcher.find(v)
-              return i === -1 ? dflt : values[i]
+              if (ref.version !== seen) {
+                build()
+                seen = ref.version
+              }
+              return lookup(v)
             }
           }
         })

@@ -1,7 +1,7 @@
 // What compiling an expression may consult: the config (userlists, backends), the proxy being
 // compiled, and the files already read. One per compilation of a proxy.
 
-import type { ParsedConfig, Proxy } from '../config/model.js'
+import type { Loc, ParsedConfig, Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
 import type { FileCache } from './maps.js'
 import type { UserlistAuth } from './userlist.js'
@@ -14,6 +14,8 @@ export interface CompileEnv {
   userlist (name: string): UserlistAuth | undefined
   /** The live state of a backend (for `nbsrv`, `srv_is_up`), when the caller provides it. */
   backend? (name: string): BackendView | undefined
+  /** Where the item being compiled was written (pattern references list their users). */
+  location? (): Loc | undefined
   /** A warning about the item being compiled (e.g. a fetch this engine does not evaluate). */
   warn (message: string): void
 }

@@ -41,8 +41,14 @@ export interface FetchRow {
 
 const constant = (v: Sample | null): CompiledFetch => ({ one: () => v })
 
-function url (txn: HttpTxn): string {
+/** `pathq`: path and query, never the scheme and authority. */
+function pathq (txn: HttpTxn): string {
   return txn.query === null ? txn.path : txn.path + '?' + txn.query
+}
+
+/** `url`: the target as received (or rewritten), absolute-form included. */
+function url (txn: HttpTxn): string {
+  return txn.absolute === undefined ? pathq(txn) : txn.absolute + pathq(txn)
 }
 
 function firstHost (txn: HttpTxn): string | null {
@@ -287,19 +293,8 @@ const ROWS: FetchRow[] = [
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
   {
-    // the `name` of the bind that accepted the connection (found by its address and port)
-    name: 'so_name', args: [], minArgs: 0, type: 'str',
-    compile: (_a, env) => {
-      const binds = env.proxy.binds.filter((b) => b.name !== undefined)
-      return {
-        one: (t) => {
-          for (const b of binds) {
-            if (t.dstPort >= b.port && t.dstPort <= b.portEnd && (b.host === '' || b.host === '*' || b.host === '::' || b.host === '0.0.0.0' || b.host === t.dst)) return b.name!
-          }
-          return null
-        }
-      }
-    }
+    // the `name` of the bind that accepted the connection (set on its sockets by the CLI)
+    name: 'so_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.soName ?? null })
   },
   { name: 'srv_name', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.name ?? null }) },
   { name: 'srv_id', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.id ?? null }) },
@@ -419,7 +414,7 @@ const ROWS: FetchRow[] = [
   str('capture.res.ver', () => 'HTTP/1.1'),
   // `OPTIONS *` has no path
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
-  str('pathq', url),
+  str('pathq', pathq),
   str('url', url),
   str('query', (t) => t.query),
   str('base', (t) => { const h = firstHost(t); return h === null || h === '' ? t.path : h + t.path }),

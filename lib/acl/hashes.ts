@@ -1,8 +1,12 @@
-// The hash functions of HAProxy's converters (`crc32`, `crc32c`, `djb2`, `sdbm`, `wt6`, `xxh32`;
-// configuration.txt §7.3.1) and of `hash-type ... avalanche`, transcribed from src/hash.c and
-// include/haproxy/hash.h, over the sample's bytes (latin1 strings, as node hands headers over).
-// All results are unsigned 32-bit integers.
+// The hash functions of the converters (`crc32`, `crc32c`, `djb2`, `sdbm`, `wt6`, `xxh32`;
+// configuration.txt §7.3.1) and of `hash-type … avalanche`, written from their published
+// definitions (doc/balancing.md, "Hash functions") and checked against the values HAProxy 2.6.12's
+// converters return (test/runtime/recorded/functions.ts). They run over the sample's bytes
+// (latin1 strings, as node hands headers over); all results are unsigned 32-bit integers.
 
+import { xxh32 as xxh32Bytes } from '@node-rs/xxhash'
+
+/** The byte-wise lookup table of a reflected CRC-32 polynomial. */
 export function crcTable (poly: number): Uint32Array {
   const table = new Uint32Array(256)
   for (let n = 0; n < 256; n++) {
@@ -13,79 +17,81 @@ export function crcTable (poly: number): Uint32Array {
   return table
 }
 
-const CRC32 = crcTable(0xedb88320)
-/** Castagnoli polynomial, reflected (src/hash.c hash_crc32c). */
-const CRC32C = crcTable(0x82f63b78)
+/** IEEE 802.3 (zlib's crc32) and Castagnoli (iSCSI's crc32c), both reflected. */
+const IEEE = crcTable(0xedb88320)
+const CASTAGNOLI = crcTable(0x82f63b78)
 
-/** HAProxy's full_hash (include/haproxy/hash.h): the `avalanche` option. */
-export function avalanche (a: number): number {
-  a = (a + 0x7ed55d16 + (a << 12)) >>> 0
-  a = ((a ^ 0xc761c23c) ^ (a >>> 19)) >>> 0
-  a = (a + 0x165667b1 + (a << 5)) >>> 0
+/**
+ * The `avalanche` mix: Bob Jenkins' six-step 32-bit integer hash, then a multiplication by
+ * 3221225473 so that neighbouring inputs land far apart on a 32-bit ring. The shift-and-add
+ * steps are written as the multiplications they are (a + (a << 12) = a × 4097).
+ */
+export function avalanche (x: number): number {
+  let a = (Math.imul(x, 4097) + 0x7ed55d16) >>> 0
+  a = (a ^ 0xc761c23c ^ (a >>> 19)) >>> 0
+  a = (Math.imul(a, 33) + 0x165667b1) >>> 0
   a = ((a + 0xd3a2646c) ^ (a << 9)) >>> 0
-  a = (a + 0xfd7046c5 + (a << 3)) >>> 0
-  a = ((a ^ 0xb55a4f09) ^ (a >>> 16)) >>> 0
-  // Spread over the whole tree: times a prime close to 3/4 of 2^32.
+  a = (Math.imul(a, 9) + 0xfd7046c5) >>> 0
+  a = (a ^ 0xb55a4f09 ^ (a >>> 16)) >>> 0
   return Math.imul(a, 0xc0000001) >>> 0
 }
 
 export type HashFn = 'sdbm' | 'djb2' | 'wt6' | 'crc32' | 'crc32c' | 'none'
 
+const rotateLeft = (x: number, n: number): number => ((x << n) | (x >>> (32 - n))) >>> 0
+
 /**
- * One hashing state fed byte by byte, so that the balancer can hash keys spread over several
- * strings without building one; the converters hash whole strings through the same code.
+ * One running hash fed byte by byte, so that the balancer can hash a key spread over several
+ * strings without joining them; the converters hash whole strings through the same code.
  */
 export class Hasher {
-  private h0 = 0
-  private h1 = 0
-  private step0 = 0
-  private step1 = 0
-  /** `none`: the key is its own hash, read as a decimal number (backend.c gen_hash) */
-  private digits = true
+  /** The running value; wt6 keeps a second register and its two rotation amounts. */
+  private value = 0
+  private second = 0
+  private turnFirst = 0
+  private turnSecond = 0
+  /** `none`: the key read as a decimal number, up to its first non-digit. */
+  private digitsOnly = true
 
   constructor (readonly fn: HashFn, readonly avalanche: boolean) {}
 
   reset (): this {
-    this.digits = true
-    switch (this.fn) {
-      case 'djb2': this.h0 = 5381; break
-      case 'wt6':
-        this.h0 = 0xa53c965a
-        this.h1 = 0x5ca6953a
-        this.step0 = 6
-        this.step1 = 18
-        break
-      case 'crc32': case 'crc32c': this.h0 = 0xffffffff; break
-      default: this.h0 = 0
+    this.digitsOnly = true
+    this.value = this.fn === 'djb2' ? 5381 : this.fn === 'crc32' || this.fn === 'crc32c' ? 0xffffffff : 0
+    if (this.fn === 'wt6') {
+      this.value = 0xa53c965a
+      this.second = 0x5ca6953a
+      this.turnFirst = 6
+      this.turnSecond = 18
     }
     return this
   }
 
   byte (c: number): void {
     c &= 0xff
+    const v = this.value
     switch (this.fn) {
-      case 'sdbm': this.h0 = (Math.imul(this.h0, 65599) + c) >>> 0; break
-      case 'djb2': this.h0 = (Math.imul(this.h0, 33) + c) >>> 0; break
-      case 'crc32': this.h0 = (CRC32[(this.h0 ^ c) & 0xff] ^ (this.h0 >>> 8)) >>> 0; break
-      case 'crc32c': this.h0 = (CRC32C[(this.h0 ^ c) & 0xff] ^ (this.h0 >>> 8)) >>> 0; break
-      case 'wt6': {
-        let h0 = ~(this.h0 ^ c) >>> 0
-        let h1 = ~(this.h1 + c) >>> 0
-        const t = ((h1 << this.step0) | (h1 >>> (32 - this.step0))) >>> 0
-        h1 = ((h0 << this.step1) | (h0 >>> (32 - this.step1))) >>> 0
-        h0 = t
-        const u = ((h0 >>> 16) ^ h1) & 0xffff
-        this.step0 = u & 0x1f
-        this.step1 = u >>> 11
-        this.h0 = h0
-        this.h1 = h1
-        break
-      }
+      case 'sdbm': this.value = (Math.imul(v, 65599) + c) >>> 0; break
+      case 'djb2': this.value = (Math.imul(v, 33) + c) >>> 0; break
+      case 'crc32': this.value = (IEEE[(v ^ c) & 0xff] ^ (v >>> 8)) >>> 0; break
+      case 'crc32c': this.value = (CASTAGNOLI[(v ^ c) & 0xff] ^ (v >>> 8)) >>> 0; break
+      case 'wt6': this.wt6(c); break
       case 'none':
-        if (this.digits && c >= 0x30 && c <= 0x39) this.h0 = (this.h0 * 10 + c - 0x30) >>> 0
-        else this.digits = false
+        if (this.digitsOnly && c >= 0x30 && c <= 0x39) this.value = (v * 10 + c - 0x30) >>> 0
+        else this.digitsOnly = false
         break
     }
+  }
+
+  /** The registers cross over, each complemented and rotated; the mix picks the next rotations. */
+  private wt6 (c: number): void {
+    const first = rotateLeft(~(this.second + c) >>> 0, this.turnFirst)
+    const second = rotateLeft(~(this.value ^ c) >>> 0, this.turnSecond)
+    const mix = ((first >>> 16) ^ second) & 0xffff
+    this.turnFirst = mix & 31
+    this.turnSecond = mix >>> 11
+    this.value = first
+    this.second = second
   }
 
   /** Feeds chars start..end-1 of s (node strings of HTTP data hold one byte per char). */
@@ -94,12 +100,9 @@ export class Hasher {
   }
 
   result (): number {
-    let h: number
-    switch (this.fn) {
-      case 'wt6': h = (this.h0 ^ this.h1) >>> 0; break
-      case 'crc32': case 'crc32c': h = ~this.h0 >>> 0; break
-      default: h = this.h0
-    }
+    let h = this.value
+    if (this.fn === 'wt6') h = (h ^ this.second) >>> 0
+    else if (this.fn === 'crc32' || this.fn === 'crc32c') h = ~h >>> 0
     return this.avalanche ? avalanche(h) : h
   }
 }
@@ -118,41 +121,7 @@ export const djb2 = stringHash('djb2')
 export const sdbm = stringHash('sdbm')
 export const wt6 = stringHash('wt6')
 
-const P1 = 0x9e3779b1
-const P2 = 0x85ebca77
-const P3 = 0xc2b2ae3d
-const P4 = 0x27d4eb2f
-const P5 = 0x165667b1
-
-const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r))
-const round = (acc: number, lane: number): number => Math.imul(rotl((acc + Math.imul(lane, P2)) | 0, 13), P1)
-
-/** XXH32 (the xxHash reference algorithm HAProxy links). */
+/** XXH32 of the string's bytes (the xxHash library's implementation). */
 export function xxh32 (s: string, seed: number): number {
-  const n = s.length
-  const b = (i: number): number => s.charCodeAt(i) & 0xff
-  const u32 = (i: number): number => (b(i) | (b(i + 1) << 8) | (b(i + 2) << 16) | (b(i + 3) << 24))
-  let i = 0
-  let h: number
-  if (n >= 16) {
-    let v1 = (seed + P1 + P2) | 0
-    let v2 = (seed + P2) | 0
-    let v3 = seed | 0
-    let v4 = (seed - P1) | 0
-    for (; i + 16 <= n; i += 16) {
-      v1 = round(v1, u32(i))
-      v2 = round(v2, u32(i + 4))
-      v3 = round(v3, u32(i + 8))
-      v4 = round(v4, u32(i + 12))
-    }
-    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0
-  } else {
-    h = (seed + P5) | 0
-  }
-  h = (h + n) | 0
-  for (; i + 4 <= n; i += 4) h = Math.imul(rotl((h + Math.imul(u32(i), P3)) | 0, 17), P4)
-  for (; i < n; i++) h = Math.imul(rotl((h + Math.imul(b(i), P5)) | 0, 11), P1)
-  h = Math.imul(h ^ (h >>> 15), P2)
-  h = Math.imul(h ^ (h >>> 13), P3)
-  return (h ^ (h >>> 16)) >>> 0
+  return xxh32Bytes(Buffer.from(s, 'latin1'), seed >>> 0) >>> 0
 }

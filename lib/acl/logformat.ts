@@ -43,6 +43,8 @@ const ALIASES: ReadonlyMap<string, SampleFn> = new Map<string, SampleFn>([
 /** A variable as a log line reads it: `undefined` means "nothing to show here" (no separator either). */
 export type FormatFn = (txn: HttpTxn, res: HttpResponseView | null) => Sample | null | undefined
 
+const NOTHING: FormatFn = () => undefined
+
 /** `%{+Q,-X}` flags: undefined = as `%o` set them (§8.2.6). */
 export interface FormatFlags {
   Q?: boolean
@@ -110,9 +112,11 @@ export function parseFormat (text: string, env: CompileEnv, side: Side, aliases:
       const m = /^[A-Za-z]+/.exec(text.slice(i))
       name = m === null ? '' : m[0]
       if (name === 'o') {
-        // `%o` only carries its flags to the variables after it
+        // `%o` shows nothing (nor the space after it): it carries its flags to the variables after it
         global = flags
         i += 1
+        if (lit !== '') { nodes.push(lit); lit = '' }
+        nodes.push({ name, fn: NOTHING, flags })
         continue
       }
       const alias = aliases.get(name)

@@ -4,15 +4,17 @@
 // leading blanks are skipped; a pattern keeps its trailing blanks; a map value is the rest of
 // the line after the key and blanks, without trailing blanks.
 
-import { readFileSync } from 'node:fs'
+import { FileTooLarge, PATTERN_FILE_LIMIT, readBounded } from '../files.js'
 
 import { ExprError } from './sample.js'
+import { PatternRef, PatternRefs } from './pattern-refs.js'
 
 function readLines (file: string): string[] {
   let text: string
   try {
-    text = readFileSync(file, 'latin1')
-  } catch {
+    text = readBounded(file, PATTERN_FILE_LIMIT).toString('latin1')
+  } catch (err) {
+    if (err instanceof FileTooLarge) throw new ExprError(`pattern file <${file}> is larger than ${PATTERN_FILE_LIMIT} bytes`)
     throw new ExprError(`failed to open pattern file <${file}>`)
   }
   return text.split('\n')
@@ -55,21 +57,37 @@ function readMapFile (file: string): MapFile {
 
 /**
  * Files are read once per compilation and shared by every ACL and converter naming them
- * (HAProxy also shares one pattern reference per file).
+ * (HAProxy also shares one pattern reference per file). The running gateway keeps its
+ * references (`refs`) so that the CLI can change them.
  */
 export class FileCache {
-  private readonly patterns = new Map<string, string[]>()
-  private readonly maps = new Map<string, MapFile>()
+  constructor (readonly refs: PatternRefs = new PatternRefs()) {}
 
   patternFile (file: string): string[] {
-    let p = this.patterns.get(file)
-    if (p === undefined) this.patterns.set(file, p = readPatternFile(file))
-    return p
+    return this.patternRef(file).keys()
   }
 
   mapFile (file: string): MapFile {
-    let m = this.maps.get(file)
-    if (m === undefined) this.maps.set(file, m = readMapFile(file))
-    return m
+    const ref = this.mapRef(file)
+    return { keys: ref.keys(), values: ref.values(), lines: this.lines.get(ref) ?? [] }
   }
+
+  patternRef (file: string): PatternRef {
+    return this.refs.file(file, 'acl', () => readPatternFile(file).map(key => ({ key, value: '' })))
+  }
+
+  mapRef (file: string): PatternRef {
+    return this.refs.file(file, 'map', () => {
+      const m = readMapFile(file)
+      this.pendingLines = m.lines
+      return m.keys.map((key, i) => ({ key, value: m.values[i]! }))
+    }, (ref) => {
+      if (this.pendingLines !== null) this.lines.set(ref, this.pendingLines)
+      this.pendingLines = null
+    })
+  }
+
+  /** Line numbers of a map file's entries as read, for messages about a bad value. */
+  private readonly lines = new WeakMap<PatternRef, number[]>()
+  private pendingLines: number[] | null = null
 }

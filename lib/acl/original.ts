@@ -15,7 +15,7 @@ interface Original {
 
 type Marked = HttpTxn & { [ORIGINAL]?: Original }
 
-const uriOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
+const uriOf = (t: HttpTxn): string => (t.absolute ?? '') + (t.query === null ? t.path : `${t.path}?${t.query}`)
 
 /** Called by every rule that rewrites the method, path or query, before it does. */
 export function keepOriginal (txn: HttpTxn): void {

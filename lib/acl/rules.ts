@@ -3,8 +3,9 @@
 // rewrites the transaction in place or returns the Decision that answers the request.
 // Argument grammar and messages follow HAProxy 2.6 (src/http_act.c, src/http_rules.c).
 
-import { readFileSync } from 'node:fs'
+import { FileTooLarge, readBounded } from '../files.js'
 
+import { DEFAULT_BUFSIZE } from '../config/model.js'
 import type { Proxy, Rule } from '../config/model.js'
 import { checkVarName } from './arguments.js'
 import type { CompileEnv } from './env.js'
@@ -14,7 +15,7 @@ import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
-import { ExprError } from './sample.js'
+import { ExprError, toStr } from './sample.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -90,14 +91,30 @@ function exactArgs (args: string[], n: number, message: string): void {
   if (args.length > n) throw new TrailingWordError(args[n])
 }
 
-/** Splits a new URI into path and query. */
-function setUri (txn: HttpTxn, uri: string): void {
-  const q = uri.indexOf('?')
-  txn.path = q === -1 ? uri : uri.slice(0, q)
-  txn.query = q === -1 ? null : uri.slice(q + 1)
+/** A new path and query (`set-pathq`): the scheme and authority of an absolute-form target stay. */
+function setPathq (txn: HttpTxn, pq: string): void {
+  const q = pq.indexOf('?')
+  txn.path = q === -1 ? pq : pq.slice(0, q)
+  txn.query = q === -1 ? null : pq.slice(q + 1)
 }
 
-const urlOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
+/** A new URI (`set-uri`, `replace-uri`): an absolute one (`http://h/p`) keeps its scheme and authority apart. */
+function setUri (txn: HttpTxn, uri: string): void {
+  const scheme = uri.charCodeAt(0) === 47 ? -1 : uri.indexOf('://')
+  if (scheme > 0) {
+    const slash = uri.indexOf('/', scheme + 3)
+    const start = slash < 0 ? uri.length : slash
+    txn.absolute = uri.slice(0, start)
+    setPathq(txn, uri.slice(start) || '/')
+    return
+  }
+  delete txn.absolute
+  setPathq(txn, uri)
+}
+
+/** The whole target, absolute-form included (`replace-uri`). */
+const urlOf = (t: HttpTxn): string => (t.absolute ?? '') + pathqOf(t)
+const pathqOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
 
 /** Header rewriting actions shared by both sides. */
 function headerAction (name: string, args: string[], ctx: RuleContext, target: Target): Action | null {
@@ -244,7 +261,7 @@ export function compileRedirect (args: string[], ctx: RuleContext, legacy: boole
     const dest = to.format(t, r)
     if (ignoreEmpty && dest === '') return null
     if (kind === 'location') return { kind: 'redirect', status: code, location: dest, headers: cookies }
-    const uri = dropQuery ? t.path : urlOf(t)
+    const uri = dropQuery ? t.path : pathqOf(t)
     let location: string
     if (kind === 'prefix') location = (dest === '/' ? '' : dest) + uri
     else {
@@ -265,19 +282,25 @@ function errorfilesEntry (name: string, status: number, ctx: RuleContext): strin
   return section.errorFiles[String(status)] ?? null
 }
 
+/** A file a `return` answers with: it must fit in a buffer (tune.bufsize), as in HAProxy. */
+function readBody (file: string, ctx: RuleContext): string {
+  const bufsize = ctx.env.config.global.bufsize ?? DEFAULT_BUFSIZE
+  try {
+    return readBounded(file, bufsize).toString('latin1')
+  } catch (err) {
+    if (err instanceof FileTooLarge) throw new RuleArgError(`file '${file}' is larger than a buffer (tune.bufsize ${bufsize} bytes)`)
+    throw new RuleArgError(`error opening file '${file}'`)
+  }
+}
+
 const REJECT: Decision = { kind: 'reject' }
 
 /**
  * An errorfile holds a whole HTTP response (§4.2 "errorfile"): status line, headers, body.
  * Read once; the status line's code wins over the rule's. An empty one closes the connection.
  */
-function rawResponse (file: string, dflt: number): Decision {
-  let text: string
-  try {
-    text = readFileSync(file, 'latin1')
-  } catch {
-    throw new RuleArgError(`error opening file '${file}'`)
-  }
+function rawResponse (file: string, dflt: number, ctx: RuleContext): Decision {
+  const text = readBody(file, ctx)
   if (text === '') return REJECT
   const split = /\r?\n\r?\n/.exec(text)
   const head = split === null ? text : text.slice(0, split.index)
@@ -332,7 +355,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       const d: Decision = opts.deny ? { kind: 'deny', status } : { kind: 'reply', status, headers: [], body: '' }
       return () => d
     }
-    const d = rawResponse(file, status)
+    const d = rawResponse(file, status, ctx)
     return () => d
   }
   // A plain string or file body is built once; lf-string / lf-file bodies per request.
@@ -341,11 +364,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
   if (body !== null) {
     let src = body.text
     if (body.kind === 'file' || body.kind === 'lf-file') {
-      try {
-        src = readFileSync(body.text, 'latin1')
-      } catch {
-        throw new RuleArgError(`error opening file '${body.text}'`)
-      }
+      src = readBody(body.text, ctx)
     }
     if (body.kind.startsWith('lf-')) {
       lfBody = format(src, ctx).format
@@ -361,7 +380,8 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     const d: Decision = { kind: 'deny', status }
     return () => d
   }
-  const fixed: Array<[string, string]> = ctype === null ? [] : [['content-type', ctype]]
+  // an empty payload goes without its content-type (observed: `return content-type text/plain` sends none)
+  const fixed: Array<[string, string]> = ctype === null || fixedBody === '' ? [] : [['content-type', ctype]]
   if (hdrs.length === 0 && fixedBody !== null) {
     const d: Decision = { kind: 'reply', status, headers: fixed, body: fixedBody }
     return () => d
@@ -429,9 +449,35 @@ function compileNormalizeUri (args: string[], ctx: RuleContext): Action {
 }
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
+/**
+ * `http-request capture <sample> len <n>` (a new slot after the proxy's) or `… id <slot>` (a
+ * `declare capture` slot): the value, cut to the slot's length, shows in the log's `%hr`.
+ */
+function compileCapture (args: string[], ctx: RuleContext): Action {
+  const expr = compileExpr(parseExpr(args[0] ?? ''), ctx.env)
+  const n = Number(args[2])
+  if ((args[1] !== 'len' && args[1] !== 'id') || !Number.isInteger(n) || n < 0) throw new RuleArgError("expects <expression> [ 'len' <length> | id <idx> ]")
+  const slot = args[1] === 'id' ? ctx.proxy.requestCaptures[n] : undefined
+  if (args[1] === 'id' && slot === undefined) throw new RuleArgError(`unable to find capture id '${n}' referenced by http-request capture rule`)
+  const len = slot?.len ?? n
+  const id = args[1] === 'id' ? n : null
+  return (t, r) => {
+    const rec = t.log
+    if (rec === null || rec === undefined) return null
+    const v = expr.one(t, r)
+    const text = v === null ? null : toStr(v)
+    const value = text !== null && text.length > len ? text.slice(0, len) : text
+    const slots = rec.reqCaptures ??= []
+    if (id === null) slots.push(value)
+    else slots[id] = value
+    return null
+  }
+}
+
 const ACTIONS: Record<string, ActionRow> = {
+  capture: { sides: REQ, compile: (a, c) => compileCapture(a, c) },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
-  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
+  'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },
   'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.query = f(t, r); return null } } },
   'set-uri': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setUri(t, f(t, r)); return null } } },
   'set-method': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.method = f(t, r); return null } } },
@@ -453,7 +499,25 @@ const ACTIONS: Record<string, ActionRow> = {
     sides: BOTH,
     compile: (a, c, side) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: side === 'http-request' ? 403 : 502, deny: true })
   },
-  tarpit: { sides: REQ, compile: (a, c) => compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true }) },
+  tarpit: {
+    sides: REQ,
+    compile: (a, c) => {
+      const reply = compileReturn(a, c, { statusWords: ['deny_status', 'status'], dflt: 500, deny: true })
+      // held for `timeout tarpit`, else `timeout connect` (§4.2 timeout tarpit)
+      const delay = c.proxy.timeouts.tarpit ?? c.proxy.timeouts.connect ?? 0
+      return (t, r) => {
+        const then = reply(t, r)
+        return then === null || typeof then === 'symbol' ? then : { kind: 'tarpit', delay, then }
+      }
+    }
+  },
+  'silent-drop': {
+    sides: BOTH,
+    compile: (a) => {
+      if (a.length > 0) throw new TrailingWordError(a[0])
+      return constant({ kind: 'silent-drop' })
+    }
+  },
   return: { sides: BOTH, compile: (a, c) => compileReturn(a, c, { statusWords: ['status'], dflt: 200, deny: false }) },
   redirect: { sides: BOTH, compile: (a, c) => compileRedirect(a, c, false) },
   allow: {
@@ -500,7 +564,13 @@ const ACTIONS: Record<string, ActionRow> = {
     }
   }
 }
-ACTIONS['replace-pathq'] = ACTIONS['replace-uri']
+ACTIONS['replace-pathq'] = {
+  sides: REQ,
+  compile: (a, c) => {
+    const [re, f] = regex2(a, c)
+    return (t, r) => { const m = re.exec(pathqOf(t)); if (m !== null) { keepOriginal(t); setPathq(t, expand(f(t, r), m)) } return null }
+  }
+}
 
 const requestHeaders: Target = (t) => t.headers
 const responseHeaders: Target = (t, r) => r === null ? t.headers : r.headers

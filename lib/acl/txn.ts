@@ -12,6 +12,13 @@ export interface HttpTxn {
   path: string
   /** Text after the first '?', or null when the URI has no '?' (`/x?` gives ''). */
   query: string | null
+  /**
+   * `scheme://authority` of an absolute-form target (`GET http://h/x`), kept in front of the
+   * path toward the server and in `url`, as HAProxy does; absent for origin-form.
+   */
+  absolute?: string
+  /** The `name` of the bind that accepted the connection (`so_name`), when it has one. */
+  soName?: string
   /** Lower-case names, as node gives them (repeated headers joined with ', '). Rules rewrite it in place. */
   headers: IncomingHttpHeaders
   /** '1.0' | '1.1' | '2.0' */
@@ -62,3 +69,7 @@ export type Decision =
   | { kind: 'page', status: number }
   /** Close the connection without answering: `http-request reject`, an empty errorfile. */
   | { kind: 'reject' }
+  /** `http-request tarpit`: hold the request `delay` ms, then answer with `then`. */
+  | { kind: 'tarpit', delay: number, then: Decision }
+  /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */
+  | { kind: 'silent-drop' }

@@ -6,7 +6,8 @@
 // hold is an alert; one a proxy lacks the capability for is ignored with a warning
 // (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
 
-import { existsSync, fstatSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, fstatSync, statSync } from 'node:fs'
+import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
 import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
@@ -46,6 +47,8 @@ export interface ProxyCtx {
   flags: Set<string>
   /** The environment as `setenv` & co. left it, for addresses. */
   env: Record<string, string | undefined>
+  /** `tune.bufsize` of the global section: the largest errorfile. */
+  bufsize: number
   /** `crt-base` / `ca-base` of the global section. */
   crtBase: string | undefined
   caBase: string | undefined
@@ -201,7 +204,7 @@ const TIMEOUTS: Record<string, { field?: keyof Timeouts, where: Where, support: 
   'http-keep-alive': { field: 'httpKeepAlive', where: 'DFLB', support: 'yes' },
   'http-request': { field: 'httpRequest', where: 'DFLB', support: 'yes' },
   tunnel: { field: 'tunnel', where: 'DLB', support: 'yes' },
-  tarpit: { where: 'DFLB', support: { inert: 'tarpitted requests are answered without the delay', notice: true } },
+  tarpit: { field: 'tarpit', where: 'DFLB', support: 'yes' },
   'client-fin': { field: 'clientFin', where: 'DFL', support: 'yes' },
   'server-fin': { field: 'serverFin', where: 'DLB', support: 'yes' }
 })
@@ -246,10 +249,11 @@ interface OptionRow {
 /** An on/off option kept in `proxy.options`. */
 const flag = (where: Where, support: Support): OptionRow => ({ where, negatable: true, support, apply: (c, a, on) => { c.proxy.options[a[1]!] = on } })
 
+/** `option http-keep-alive`, `http-server-close`, `httpclose` (forward.ts connectionMode); `http-tunnel` stays inert. */
 const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => ({
   where: 'DFLB',
   negatable: true,
-  support: CONNECTIONS,
+  support: mode === 'tunnel' ? CONNECTIONS : 'yes',
   apply: (c, a, on) => {
     c.proxy.options[a[1]!] = on
     if (on) c.proxy.httpConnectionMode = mode
@@ -270,7 +274,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
   allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
   checkcache: flag('DLB', unsupported('blocks cacheable responses that would set a cookie')),
-  clitcpka: flag('DFL', inert('TCP keep-alive is left to Node')),
+  clitcpka: flag('DFL', 'yes'),
   contstats: flag('DFL', LOGGING),
   'disable-h2-upgrade': flag('DFL', inert('HTTP/2 is not offered')),
   'dontlog-normal': flag('DFL', 'yes'),
@@ -327,12 +331,13 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
   'spop-check': check(),
-  srvtcpka: flag('DLB', inert('TCP keep-alive is left to Node')),
+  srvtcpka: flag('DLB', 'yes'), // undici enables TCP keep-alive on every server connection
   'ssl-hello-chk': scriptedCheck(),
   'tcp-check': scriptedCheck(),
   'tcp-smart-accept': flag('DFL', inert('socket tuning is left to Node')),
   'tcp-smart-connect': flag('DLB', inert('socket tuning is left to Node')),
-  tcpka: { where: 'DFLB', negatable: false, support: inert('TCP keep-alive is left to Node') },
+  // the client side (serve.ts); toward servers undici always enables TCP keep-alive
+  tcpka: { where: 'DFLB', negatable: false, support: 'yes', apply: (c, a) => { c.proxy.options[a[1]!] = true } },
   tcplog: { where: 'DFLB', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = TCPLOG_FORMAT } },
   transparent: flag('DLB', inert('no transparent proxying')),
   forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyForwardFor },
@@ -688,7 +693,7 @@ const applyDefaultBackend: Apply = (c, args) => {
 const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
 
 /** Validates an `errorfile <code> <file>` line; returns the absolute path or null after an alert. */
-export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string }, args: string[]): string | null {
+export function errorFileArg (c: { alert: (m: string) => void, path: (p: string) => string, bufsize: number }, args: string[]): string | null {
   if (args.length < 3) {
     c.alert('errorfile : expects <status_code> and <file> as arguments.')
     return null
@@ -700,9 +705,11 @@ export function errorFileArg (c: { alert: (m: string) => void, path: (p: string)
   const file = c.path(args[2]!)
   let head: string
   try {
-    head = readFileSync(file, 'latin1').slice(0, 64)
-  } catch {
-    c.alert(`errorfile : error opening file '${args[2]}'.`)
+    // the whole response must fit in a buffer (HAProxy refuses a larger one)
+    head = readBounded(file, c.bufsize).toString('latin1', 0, 64)
+  } catch (err) {
+    if (err instanceof FileTooLarge) c.alert(`errorfile : '${args[2]}': unable to add payload into the HTX message (larger than a buffer, tune.bufsize ${c.bufsize} bytes).`)
+    else c.alert(`errorfile : error opening file '${args[2]}'.`)
     return null
   }
   // The file is a raw HTTP response (§4.2 errorfile); HAProxy parses it while loading. An empty
@@ -862,7 +869,7 @@ function certHasKey (file: string): boolean {
   let text: string
   try {
     if (!statSync(file).isFile()) return true
-    text = readFileSync(file, 'latin1')
+    text = readBounded(file, PEM_FILE_LIMIT).toString('latin1')
   } catch {
     return true
   }
@@ -946,7 +953,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   maxconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxconn = atoi(v); return null } },
   maxqueue: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxqueue = atoi(v); return null } },
-  minconn: { n: 1, optional: true, support: inert('no dynamic maxconn') },
+  minconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.minconn = atoi(v); return null } },
   'init-addr': { n: 1, optional: true, support: 'yes' },
   resolvers: { n: 1, optional: true, support: RESOLVED_ONCE },
   ssl: { n: 0, support: 'yes', apply: o => { o.ssl = true; return null } },
@@ -1142,7 +1149,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'error-log-format': row('DFL', LOGGING),
   'force-persist': row('LB', unsupported('keeps persistence to a down server on a condition')),
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
-  fullconn: row('DLB', inert('no dynamic maxconn'), { max: 1 }),
+  fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
   'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
@@ -1153,7 +1160,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'http-send-name-header': row('DLB', unsupported('adds the chosen server\'s name to requests')),
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
   'ignore-persist': row('LB', unsupported('skips persistence on a condition')),
-  'load-server-state-from-file': row('DLB', inert('no server state file')),
+  'load-server-state-from-file': row('DLB', 'yes', { apply: applyLoadServerState }),
   log: row('DFLB', 'yes', { apply: applyLog }),
   'log-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormat = formatArg(c, a) } }),
   'log-format-sd': row('DFL', 'yes', { apply: (c, a) => { c.proxy.logFormatSd = formatArg(c, a) } }),
@@ -1172,7 +1179,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   retries: row('DLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) }, max: 1 }),
   'retry-on': row('DLB', 'yes', { capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn }),
   server: row('LB', 'yes', { capAlert: "'server' not allowed because %K '%N' has no backend capability." }),
-  'server-state-file-name': row('DLB', inert('no server state file')),
+  'server-state-file-name': row('DLB', 'yes', { apply: (c, args) => { c.proxy.serverStateFileName = args[1] ?? c.proxy.name } }),
   'server-template': row('LB', 'yes', { capAlert: "'server-template' not allowed because %K '%N' has no backend capability." }),
   source: row('DLB', inert('the source address is chosen by the system')),
   'srvtcpka-cnt': row('DLB', inert('TCP keep-alive is left to Node')),
@@ -1518,6 +1525,12 @@ function applyMode (c: ProxyCtx, args: string[]): void {
 
 const RETRY_ON = ['none', 'conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', 'all-retryable-errors', '401', '403', '404', '408', '425', '500', '501', '502', '503', '504']
 
+function applyLoadServerState (c: ProxyCtx, args: string[]): void {
+  const v = args[1]
+  if (v !== 'global' && v !== 'local' && v !== 'none') return c.alert(`'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '${v ?? ''}'`)
+  c.proxy.loadServerState = v
+}
+
 function applyRetryOn (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert("'retry-on' needs at least one keyword to specify when to retry")
   for (const w of args.slice(1)) if (!RETRY_ON.includes(w)) return c.alert(`'retry-on': unknown keyword '${w}'`)
@@ -1538,11 +1551,12 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag'),
+  ...rows('yes', 'tune.http.maxhdr tune.bufsize tune.maxrewrite'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),

@@ -117,6 +117,8 @@ export interface ServerOptions {
   checkAddr?: string
   maxconn?: number
   maxqueue?: number
+  /** `minconn`: with the backend's `fullconn`, makes maxconn follow the backend's load (§5.2). */
+  minconn?: number
   slowstart?: number
   ssl?: boolean
   /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
@@ -155,6 +157,7 @@ export interface Timeouts {
   httpRequest?: number
   httpKeepAlive?: number
   tunnel?: number
+  tarpit?: number
   clientFin?: number
   serverFin?: number
 }
@@ -282,6 +285,8 @@ export interface Proxy {
   description?: string
   binds: Bind[]
   maxconn?: number
+  /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
+  fullconn?: number
   acls: AclDecl[]
   httpRequest: Rule[]
   httpResponse: Rule[]
@@ -304,6 +309,10 @@ export interface Proxy {
   timeouts: Timeouts
   retries: number
   retryOn: string[]
+  /** `load-server-state-from-file` (§4.2): where this backend's saved server states come from. */
+  loadServerState?: 'global' | 'local' | 'none'
+  /** `server-state-file-name` (§4.2), for `load-server-state-from-file local`. */
+  serverStateFileName?: string
   /** `option redispatch [interval]`: null when off. */
   redispatch: { interval: number } | null
   allBackups: boolean
@@ -391,13 +400,42 @@ export interface GlobalSettings {
   experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
-  stats: { timeout?: number }
+  stats: { timeout?: number, sockets: StatsSocket[] }
   /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
   logs: LogTarget[]
   logTag?: string
   /** `log-send-hostname [name]`: the host name put in syslog headers. */
   logSendHostname?: string
   tls?: GlobalTls
+  /** `tune.http.maxhdr`: more request headers than this is a 400 (default 101). */
+  maxhdr?: number
+  /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
+  bufsize?: number
+  maxrewrite?: number
+  /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
+  serverStateFile?: string
+  serverStateBase?: string
+}
+
+/** HAProxy 2.6's defaults for the limits a buffer puts on a request (§3.2 tune.*). */
+export const DEFAULT_MAXHDR = 101
+export const DEFAULT_BUFSIZE = 16384
+
+/** The largest request head a buffer holds: bufsize less the room kept for rewrites (maxrewrite, at most half). */
+export function requestHeadLimit (g: GlobalSettings): number {
+  const bufsize = g.bufsize ?? DEFAULT_BUFSIZE
+  const maxrewrite = Math.min(g.maxrewrite ?? 1024, bufsize / 2)
+  return bufsize - Math.max(0, maxrewrite)
+}
+
+/** `stats socket <address> [level …] [mode …]` (configuration.txt §3.1): the runtime API. */
+export interface StatsSocket {
+  /** A unix socket path, `ipv4@host:port` / `host:port`, or `fd@N`. */
+  address: string
+  level: 'user' | 'operator' | 'admin'
+  /** Permissions of a unix socket, e.g. 0o600; null = the process umask. */
+  mode: number | null
+  loc: Loc
 }
 
 export interface ParsedConfig {

@@ -5,7 +5,10 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, Userlist } from './model.js'
+
+import { DEFAULT_BUFSIZE } from './model.js'
+import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import { CONFIG_FILE_LIMIT, readBounded } from '../files.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
@@ -66,7 +69,7 @@ function dnsName (host: string): boolean {
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 class ConfigParser {
   readonly diags = new DiagnosticList()
-  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: {}, logs: [], tls: { bindOptions: [], serverOptions: [] } }
+  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: { sockets: [] }, logs: [], tls: { bindOptions: [], serverOptions: [] } }
   readonly proxies: Proxy[] = []
   readonly userlists: Userlist[] = []
   readonly httpErrors: HttpErrorsSection[] = []
@@ -381,6 +384,7 @@ class ConfigParser {
         path: this.pathOf,
         markRules: () => { st.hasRules = true },
         env: this.env,
+        bufsize: this.global.bufsize ?? DEFAULT_BUFSIZE,
         crtBase: this.crtBase,
         caBase: this.caBase
       }
@@ -391,6 +395,7 @@ class ConfigParser {
     c.kwm = kwm
     c.defaultServer = st.defaultServer
     c.env = this.env
+    c.bufsize = this.global.bufsize ?? DEFAULT_BUFSIZE
     c.crtBase = this.crtBase
     c.caBase = this.caBase
     return c
@@ -600,6 +605,14 @@ class ConfigParser {
         this.sslServerVerify = args[1]
         return
       case 'ca-base': this.caBase = args[1]; return
+      case 'server-state-base':
+        if (!args[1]) return alert("'server-state-base' expects a directory as argument.")
+        g.serverStateBase = args[1]
+        return
+      case 'server-state-file':
+        if (!args[1]) return alert("'server-state-file' expects a file name as argument.")
+        g.serverStateFile = args[1]
+        return
       case 'ssl-default-bind-options': g.tls.bindOptions = args.slice(1); return
       case 'ssl-default-server-options': g.tls.serverOptions = args.slice(1); return
       case 'ssl-default-bind-ciphers': g.tls.bindCiphers = args[1]; return
@@ -620,6 +633,22 @@ class ConfigParser {
         return
       case 'log-send-hostname':
         g.logSendHostname = args[1] ?? hostname()
+        return
+      case 'tune.http.maxhdr': {
+        if (!args[1]) return alert("'tune.http.maxhdr' expects an integer argument.")
+        const n = atoi(args[1])
+        if (n < 1 || n > 32767) return alert("'tune.http.maxhdr' expects a numeric value between 1 and 32767")
+        g.maxhdr = n
+        return
+      }
+      case 'tune.bufsize': {
+        const n = atoi(args[1] ?? '')
+        if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")
+        g.bufsize = n
+        return
+      }
+      case 'tune.maxrewrite':
+        g.maxrewrite = atoi(args[1] ?? '')
         return
     }
     if (!this.globalChecked(kw, args, loc)) return
@@ -647,7 +676,9 @@ class ConfigParser {
         if (!args[2] || args[1]!.toLowerCase() !== args[2].toLowerCase()) return alert('<from> and <to> must not differ execpt the case')
         return true
       case 'ssl-dh-param-file':
-        if (!args[1] || !isReadableFile(this.path(args[1]))) return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        if (!args[1] || !isReadableFile(this.path(args[1])) || !readFileSync(this.path(args[1]), 'latin1').includes('-----BEGIN DH PARAMETERS-----')) {
+          return alert(`'ssl-dh-param-file': unable to load DH parameters from file <${args[1] ?? ''}>.`)
+        }
         this.global.tls.dhParamFile = this.path(args[1])
         return true
       case 'lua-load': case 'lua-load-per-thread':
@@ -697,6 +728,25 @@ class ConfigParser {
         this.diags.alert(`'stats socket' : ${bad}`, loc, 'stats')
         return
       }
+      const socket: StatsSocket = { address: where, level: 'operator', mode: null, loc }
+      for (let i = 3; i < args.length; i++) {
+        const o = args[i]!
+        const v = args[i + 1] ?? ''
+        if (o === 'level') {
+          if (v !== 'user' && v !== 'operator' && v !== 'admin') {
+            this.diags.alert(`'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got '${v}')'`, loc, 'stats')
+            return
+          }
+          socket.level = v
+        } else if (o === 'mode') {
+          socket.mode = parseInt(v, 8)
+        } else if (o === 'user' || o === 'uid' || o === 'group' || o === 'gid') {
+          this.diags.warn(`'stats socket' option '${o}' is accepted but has no effect in fastify-haproxy (the socket belongs to the user running Node).`, loc, 'stats')
+        }
+        if ((STATS_SOCKET_OPTIONS[o] ?? 0) > 0) i += STATS_SOCKET_OPTIONS[o]!
+      }
+      this.global.stats.sockets.push(socket)
+      return
     } else if (sub === 'maxconn') {
       if (atoi(args[2] ?? '') <= 0) {
         this.diags.alert("'stats maxconn' expects a positive value", loc, 'stats')
@@ -707,7 +757,7 @@ class ConfigParser {
       return
     }
     this.global.ignored.push({ keyword: `stats ${sub}`, loc })
-    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no runtime API socket; use the stats page).`, loc, 'stats')
+    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no limit or process binding applies to the runtime API socket here).`, loc, 'stats')
   }
 
   // -------------------------------------------------------------------------------------------
@@ -752,7 +802,7 @@ class ConfigParser {
   private httpErrorsLine (he: HttpErrorsSection, args: string[], loc: Loc): void {
     const kw = args[0]!
     if (kw !== 'errorfile') return this.diags.alert(`unknown keyword '${kw}' in 'http-errors' section`, loc, kw)
-    const file = errorFileArg({ alert: m => this.diags.alert(m, loc, kw), path: p => this.path(p) }, args)
+    const file = errorFileArg({ alert: m => this.diags.alert(m, loc, kw), path: p => this.path(p), bufsize: this.global.bufsize ?? DEFAULT_BUFSIZE }, args)
     if (file !== null) he.errorFiles[args[1]!] = file
   }
 
@@ -819,7 +869,7 @@ class ConfigParser {
   finish (): ParsedConfig {
     this.checkCustomIds()
     for (const d of this.defaults) this.reportUnsupported(d, d.proxy.mode === 'tcp' && d.proxy.modeExplicit)
-    assignProxyIds(this.proxies, this.states)
+    assignProxyIds(this.proxies, this.states, this.global.stats.sockets.length > 0)
     for (const ul of this.userlists) {
       for (const u of ul.users) {
         for (const g of u.groups) {
@@ -992,6 +1042,8 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.timeouts = { ...d.timeouts }
   p.retries = d.retries
   p.retryOn = [...d.retryOn]
+  if (d.loadServerState !== undefined) p.loadServerState = d.loadServerState
+  if (d.serverStateFileName !== undefined) p.serverStateFileName = d.serverStateFileName
   p.redispatch = d.redispatch === null ? null : { ...d.redispatch }
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
@@ -1022,10 +1074,14 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   return p
 }
 
-/** HAProxy's iids (src/cfgparse.c check_config_validity): config order, skipping explicit ids; the counter moves on for every proxy. */
-function assignProxyIds (proxies: Proxy[], states: Map<Proxy, ProxyState>): void {
+/**
+ * HAProxy's iids (src/cfgparse.c check_config_validity): config order, skipping explicit ids; the
+ * counter moves on for every proxy. A `stats socket` makes HAProxy's internal GLOBAL proxy take
+ * id 1 first (observed on 2.6.12: the first section is then id 2).
+ */
+function assignProxyIds (proxies: Proxy[], states: Map<Proxy, ProxyState>, statsSocket: boolean): void {
   const used = new Set(proxies.filter(p => states.get(p)!.flags.has('explicit-id')).map(p => p.id))
-  let next = 1
+  let next = statsSocket ? 2 : 1
   for (const p of proxies) {
     if (!states.get(p)!.flags.has('explicit-id')) {
       while (used.has(next)) next++
@@ -1092,7 +1148,7 @@ export function loadConfig (paths: string | string[], opts: { env?: Record<strin
   for (const file of expandConfigPaths(Array.isArray(paths) ? paths : [paths])) {
     let text: string
     try {
-      text = readFileSync(file, 'utf8')
+      text = readBounded(file, CONFIG_FILE_LIMIT).toString('utf8')
     } catch (e) {
       parser.files.push(file)
       parser.diags.alert(`Could not open configuration file ${file} : ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`)

@@ -122,7 +122,7 @@ export const NO_LISTENER = 'no-listener'
 export function listenerCheck (config: ParsedConfig): Diagnostic[] {
   // The stats socket, peers and log-forward sections listen too (HAProxy counts every listener).
   const listening = config.proxies.some(p => !p.disabled && p.kind !== 'backend' && p.binds.length > 0) ||
-    config.global.ignored.some(k => k.keyword === 'stats socket') ||
+    config.global.stats.sockets.length > 0 ||
     config.diagnostics.some(d => d.keyword === 'peers' || d.keyword === 'log-forward')
   if (listening) return []
   return [{ level: 'notice', message: 'Configuration file has no error but will not start (no listener) => exit(2).', keyword: NO_LISTENER }]

@@ -104,7 +104,7 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['ID', (t) => rec(t).uniqueId],
     ['ST', (t) => rec(t).status],
     ['T', (t) => dateZone(rec(t).accepted, true)],
-    ['Ta', (t) => ta(rec(t))],
+    ['Ta', (t) => early(rec(t), ta(rec(t)))],
     ['Tc', (t) => rec(t).tc],
     ['Td', (t) => { const r = rec(t); return pos(tt(r) - r.idle - pos(r.tw) - pos(r.tc) - pos(r.tr)) }],
     ['Th', () => 0],

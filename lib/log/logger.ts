@@ -127,7 +127,7 @@ export class AccessLog {
   readonly connectLines: boolean
   private lines = 0
 
-  constructor (readonly proxy: Proxy, config: ParsedConfig, targets: LogTargets, counts: ConnectionCounts) {
+  constructor (readonly proxy: Proxy, config: ParsedConfig, targets: LogTargets, counts: ConnectionCounts, private readonly toRequest: boolean) {
     this.targets = targets
     const shared = sharedFor(config)
     const env: CompileEnv = { config, proxy, files: shared.files, userlist: (n) => shared.userlists.get(n), warn: () => {} }
@@ -162,14 +162,6 @@ export class AccessLog {
     return rec
   }
 
-  /** `http-request capture <sample> len <n> [id <slot>]`: fills a slot (or appends one). */
-  capture (rec: LogRecord, value: string, id: number | null, len: number): void {
-    const v = value.length > len ? value.slice(0, len) : value
-    if (rec.reqCaptures === null) rec.reqCaptures = []
-    if (id === null) rec.reqCaptures.push(v)
-    else rec.reqCaptures[id] = v
-  }
-
   /**
    * Writes the request's line (once the answer is over, or at its headers with `option logasap`)
    * and returns it with its level, null when an option says not to log it.
@@ -178,7 +170,9 @@ export class AccessLog {
     rec.end = now
     const socket = rec.socket as Stamped | null
     if (socket !== null) socket[kIdleSince] = now
-    if (this.connectLines || rec.silent) return null
+    if (rec.logged) return null
+    rec.logged = true
+    if (this.connectLines || rec.silent || (this.targets.empty && !this.toRequest)) return null
     const error = rec.term !== '--' || rec.status >= 500 || rec.retries > 0
     if (this.dontlogNormal && !error) return null
     if (rec.resHeaders !== null) this.captureResponse(rec, rec.resHeaders)

@@ -58,6 +58,10 @@ export class LogRecord {
   early = false
   /** Not the gateway's request after all (the app served it): no line. */
   silent = false
+  /** `option logasap`: writes the line as soon as the response headers are sent (set by the gateway). */
+  asap: (() => void) | null = null
+  /** The line was written already. */
+  logged = false
 
   /** The request line as received (`%r`, `%HU` …): rules that rewrite the path do not change it. */
   readonly method: string

@@ -20,38 +20,65 @@ export interface LogSink {
   close (): void
 }
 
+/**
+ * stdout / stderr: the lines of one event-loop turn are written together (one write, not one
+ * per request: on Linux a pipe write is synchronous).
+ */
 class StreamSink implements LogSink {
   dropped = 0
+  private pending = ''
+  private scheduled = false
+  private readonly flush = (): void => {
+    this.scheduled = false
+    const text = this.pending
+    this.pending = ''
+    if (text !== '') this.stream.write(text)
+  }
+
   constructor (private readonly stream: NodeJS.WriteStream) {}
 
   send (line: string): void {
-    if (this.stream.writableLength > MAX_BUFFERED) { this.dropped++; return }
-    this.stream.write(line)
+    if (this.stream.writableLength + this.pending.length > MAX_BUFFERED) { this.dropped++; return }
+    this.pending += line
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.flush)
+    }
   }
 
-  close (): void {}
+  close (): void { this.flush() }
 }
 
+/**
+ * A UDP syslog server, on a connected socket: each send skips the address lookup, and a dead
+ * server's ICMP "port unreachable" comes back as an error event, counted as a dropped line.
+ */
 class UdpSink implements LogSink {
   dropped = 0
-  private inFlight = 0
+  /** Lines sent before the socket is connected (the first moments after start). */
+  private early: string[] | null = []
   private readonly socket: dgram.Socket
-  private readonly done = (err: Error | null): void => {
-    this.inFlight--
-    if (err !== null) this.dropped++
-  }
 
-  constructor (private readonly host: string, private readonly port: number) {
+  constructor (host: string, port: number) {
     this.socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4')
-    // a log target never keeps the process alive, and its errors (ICMP unreachable …) only count
+    // a log target never keeps the process alive, and its errors only count
     this.socket.unref()
     this.socket.on('error', () => { this.dropped++ })
+    this.socket.connect(port, host, () => {
+      const early = this.early ?? []
+      this.early = null
+      for (const line of early) this.socket.send(line)
+    })
   }
 
   send (line: string): void {
-    if (this.inFlight >= MAX_IN_FLIGHT) { this.dropped++; return }
-    this.inFlight++
-    this.socket.send(line, this.port, this.host, this.done)
+    if (this.early !== null) {
+      if (this.early.length < MAX_IN_FLIGHT) this.early.push(line)
+      else this.dropped++
+      return
+    }
+    if (this.socket.getSendQueueCount() >= MAX_IN_FLIGHT) { this.dropped++; return }
+    this.socket.send(line)
   }
 
   close (): void {

@@ -1,21 +1,21 @@
-// Load-balancing algorithms (configuration.txt §4.2 `balance`, `hash-type`), ported from HAProxy
-// 2.6's src/lb_fwrr.c, lb_map.c, lb_fwlc.c, lb_fas.c, lb_chash.c and the hash lookups of
-// src/backend.c, so that pick orders and hash placements are HAProxy's own.
-// A backend owns one Balancer; the balancer keeps HAProxy's `lbprm` bookkeeping (active/backup
-// counts and weights, the first usable backup) and answers "which server next?".
-// Hot path: pick() allocates nothing; state changes (up/down/weight) may.
+// Load balancing: which server takes the next request (configuration.txt §4.2 `balance`,
+// `hash-type`; §5.2 `weight`, `backup`, `slowstart`). The rules are written down in
+// doc/balancing.md; they were derived from the manual and from pick orders and placements recorded
+// from real HAProxy 2.6.12 (test/runtime/recorded/, replayed by test/runtime/recorded.test.ts).
+// A backend owns one Balancer: the backend tells it when a server's weight or state changed and
+// asks it for a server per request. pick() allocates nothing; changes may.
 
 import type { HttpTxn } from '../acl/txn.js'
 import type { Balance, Proxy } from '../config/model.js'
 import type { CompileEnv } from '../acl/env.js'
 import { compileExpr, parseExpr, type CompiledExpr } from '../acl/expr.js'
 import { FileCache } from '../acl/maps.js'
-import { Hasher, avalanche as fullHash } from '../acl/hashes.js'
+import { Hasher, avalanche } from '../acl/hashes.js'
 
-/** HAProxy's BE_WEIGHT_SCALE, SRV_UWGHT_RANGE and SRV_EWGHT_MAX (include/haproxy/backend-t.h, server-t.h). */
-const BE_WEIGHT_SCALE = 16
-const SRV_UWGHT_RANGE = 256
-const SRV_EWGHT_MAX = SRV_UWGHT_RANGE * BE_WEIGHT_SCALE
+/** Dynamic algorithms count 16 units per weight point, so a slowstart ramp has fine steps. */
+const UNITS_PER_POINT = 16
+const MAX_POINTS = 256
+const MAX_UNITS = MAX_POINTS * UNITS_PER_POINT
 /** `balance random` draws two servers and keeps the less loaded one unless told otherwise. */
 const DEFAULT_RANDOM_DRAWS = 2
 
@@ -23,14 +23,14 @@ const DEFAULT_RANDOM_DRAWS = 2
 export interface LbServer {
   /** Position in the backend, config order, from 0. */
   readonly index: number
-  /** Stats id (HAProxy's puid): `first` orders by it, consistent hashing places by it. */
+  /** Stats id: `first` orders by it, consistent hashing places by it. */
   readonly id: number
   readonly backup: boolean
-  /** Effective weight in the balancer's units (HAProxy's next_eweight), set by the backend. */
+  /** Weight in the balancer's units (see effectiveWeight), set by the backend. */
   readonly eweight: number
-  /** HAProxy's srv_willbe_usable(): running, not maint/drain/nolb, eweight > 0. */
+  /** Takes part: up, not in maintenance / drain / nolb, weight above 0. */
   readonly usable: boolean
-  /** Requests being served (HAProxy's `served`). */
+  /** Requests being served. */
   readonly served: number
   /** Requests waiting in this server's own queue. */
   readonly queued: number
@@ -39,270 +39,206 @@ export interface LbServer {
   readonly maxqueue: number
 }
 
-/** A server's place in one of the balancer's ordered sets (HAProxy's lb_node and fwrr fields). */
-class LbNode {
-  key = 0
-  /** Insertion order, so equal keys come out first-in first-out as in HAProxy's ebtrees. */
-  seq = 0
-  tree: OrderedSet | null = null
-  /** fwrr: next and last positions, remainder of the weight division. */
-  npos = 0
-  lpos = 0
-  rweight = 0
-  /** State committed to the trees (HAProxy's cur_eweight / srv_currently_usable()). */
-  curEweight = 0
-  curUsable = false
-  constructor (readonly srv: LbServer) {}
-}
-
-/**
- * Nodes ordered by (key, insertion order): the subset of an eb32 tree with duplicates that the
- * algorithms use (first, next, insert, delete). A sorted array: lookups are O(1)/O(log n) and
- * updates shift at most n pointers, which beats a tree for the server counts backends have.
- */
-class OrderedSet {
-  readonly items: LbNode[] = []
-  private seq = 0
-
-  get size (): number { return this.items.length }
-  first (): LbNode | null { return this.items.length > 0 ? this.items[0] : null }
-
-  insert (node: LbNode, key: number): void {
-    node.key = key
-    node.seq = ++this.seq
-    node.tree = this
-    const items = this.items
-    let lo = 0
-    let hi = items.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (items[mid].key <= key) lo = mid + 1
-      else hi = mid
-    }
-    // Shift by hand: splice() would allocate its result array on every pick.
-    items.push(node)
-    for (let i = items.length - 1; i > lo; i--) items[i] = items[i - 1]
-    items[lo] = node
-  }
-
-  delete (node: LbNode): void {
-    if (node.tree !== this) return
-    const items = this.items
-    let lo = 0
-    let hi = items.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      const m = items[mid]
-      if (m.key < node.key || (m.key === node.key && m.seq < node.seq)) lo = mid + 1
-      else hi = mid
-    }
-    if (items[lo] === node) {
-      for (let i = lo; i < items.length - 1; i++) items[i] = items[i + 1]
-      items.pop()
-    }
-    node.tree = null
-  }
-}
-
-function gcd (a: number, b: number): number {
-  while (b) {
-    const t = a % b
-    a = b
-    b = t
-  }
-  return a
-}
-
-/** HAProxy's saturation test (`!maxconn || (!queue && served < dynamic maxconn)` negated). */
-function saturated (s: LbServer): boolean {
+/** At its limit: a new request would have to wait (round robin and maps skip it). */
+function isFull (s: LbServer): boolean {
   return s.maxconnNow > 0 && (s.queued > 0 || s.served >= s.maxconnNow)
 }
 
-/** leastconn / first also accept a server whose own queue still has room (2.6 lb_fwlc.c). */
-function acceptsQueued (s: LbServer): boolean {
+/** leastconn and first also count the room in the server's own queue. */
+function hasRoom (s: LbServer): boolean {
   return s.maxconnNow === 0 || s.served + s.queued < s.maxconnNow + s.maxqueue
 }
 
+function greatestCommonDivisor (a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b]
+  return a
+}
 
 // ---------------------------------------------------------------------------------------------
-// Keys of the hash-based algorithms (src/backend.c get_server_sh/uh/ph/hh). Each returns a
-// 32-bit hash, or -1 when the request has no key (the caller then falls back to round robin).
+// Hash keys. Each returns an unsigned 32-bit hash, or -1 when the request has no key (the
+// algorithm then walks its servers instead).
 
 type KeyFn = (txn: HttpTxn, h: Hasher) => number
 
-/** XOR of the 32-bit words of the client address (get_server_sh), no string hashing. */
-function sourceKey (avalanche: boolean): KeyFn {
+function sourceKey (mix: boolean): KeyFn {
   return (txn) => {
-    const h = addressWords(txn.src)
-    if (h < 0) return -1
-    return avalanche ? fullHash(h) : h
+    const words = addressXor(txn.src)
+    if (words < 0) return -1
+    return mix ? avalanche(words) : words
   }
 }
 
-/** IPv4 (also IPv4-mapped IPv6) as one word; IPv6 as the XOR of its four words. */
-function addressWords (ip: string): number {
-  let start = 0
-  if (ip.length > 7 && ip.charCodeAt(0) === 0x3a && ip.startsWith('::ffff:') && ip.indexOf('.', 7) > 0) start = 7
-  if (ip.indexOf(':', start) < 0) {
-    let word = 0
-    let octet = 0
-    let parts = 0
-    for (let i = start; i <= ip.length; i++) {
-      const c = i < ip.length ? ip.charCodeAt(i) : 0x2e
-      if (c === 0x2e) {
-        word = ((word << 8) | octet) >>> 0
-        octet = 0
-        parts++
-      } else if (c >= 0x30 && c <= 0x39) {
-        octet = octet * 10 + c - 0x30
-      } else {
-        return -1
-      }
+/** Dotted quad to a 32-bit word, or -1. */
+function ipv4Word (ip: string, from: number): number {
+  let word = 0
+  let octet = -1
+  let dots = 0
+  for (let i = from; i < ip.length; i++) {
+    const c = ip.charCodeAt(i)
+    if (c === 0x2e) {
+      if (octet < 0) return -1
+      word = word * 256 + octet
+      octet = -1
+      dots++
+    } else if (c >= 0x30 && c <= 0x39) {
+      octet = (octet < 0 ? 0 : octet * 10) + c - 0x30
+    } else {
+      return -1
     }
-    return parts === 4 ? word : -1
   }
-  return ipv6Words(ip)
+  if (dots !== 3 || octet < 0) return -1
+  return (word * 256 + octet) >>> 0
 }
 
-function ipv6Words (ip: string): number {
+/** The client address as XORed 32-bit words: IPv4 (or IPv4-mapped IPv6) is one word. */
+function addressXor (ip: string): number {
+  if (ip.indexOf(':') < 0) return ipv4Word(ip, 0)
+  if (ip.startsWith('::ffff:') && ip.indexOf('.') > 0) return ipv4Word(ip, 7)
+  const groups = ipv6Groups(ip)
+  if (groups === null) return -1
+  let x = 0
+  for (let i = 0; i < 8; i += 2) x = (x ^ ((groups[i] << 16) | groups[i + 1])) >>> 0
+  return x
+}
+
+/** The eight 16-bit groups of an IPv6 address, or null. */
+function ipv6Groups (ip: string): number[] | null {
   const zone = ip.indexOf('%')
-  const text = zone >= 0 ? ip.slice(0, zone) : ip
-  const halves = text.split('::')
-  if (halves.length > 2) return -1
-  const head = halves[0] ? halves[0].split(':') : []
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : []
-  const groups: number[] = []
-  const push = (g: string): boolean => {
-    if (g.includes('.')) {
-      const w = addressWords(g)
-      if (w < 0) return false
-      groups.push(w >>> 16, w & 0xffff)
-      return true
+  const [left, right, extra] = (zone >= 0 ? ip.slice(0, zone) : ip).split('::')
+  if (extra !== undefined) return null
+  const expand = (part: string | undefined): number[] | null => {
+    const out: number[] = []
+    if (part === undefined || part === '') return out
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const w = ipv4Word(g, 0)
+        if (w < 0) return null
+        out.push(w >>> 16, w & 0xffff)
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
+        out.push(parseInt(g, 16))
+      } else {
+        return null
+      }
     }
-    const v = parseInt(g, 16)
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false
-    groups.push(v)
-    return true
+    return out
   }
-  for (const g of head) if (!push(g)) return -1
-  const tailGroups: number[] = []
-  const headCount = groups.length
-  for (const g of tail) if (!push(g)) return -1
-  tailGroups.push(...groups.splice(headCount))
-  const missing = 8 - groups.length - tailGroups.length
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return -1
-  for (let i = 0; i < missing; i++) groups.push(0)
-  groups.push(...tailGroups)
-  let h = 0
-  for (let i = 0; i < 8; i += 2) h = (h ^ ((groups[i] << 16) | groups[i + 1])) >>> 0
-  return h
+  const head = expand(left)
+  const tail = expand(right)
+  if (head === null || tail === null) return null
+  const gap = 8 - head.length - tail.length
+  if (gap < 0 || (right === undefined && gap !== 0)) return null
+  return [...head, ...new Array<number>(gap).fill(0), ...tail]
 }
 
-/** `balance uri [len n] [depth n] [whole] [path-only]` (get_server_uh). */
+/** `balance uri [len n] [depth n] [whole] [path-only]` */
 function uriKey (args: string[]): KeyFn {
-  let len = 0
-  let depth = 0
-  let whole = false
+  let maxLength = Infinity
+  let levels = 0
+  let withQuery = false
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === 'len') len = Number(args[++i]) || 0
-    else if (args[i] === 'depth') depth = Number(args[++i]) || 0
-    else if (args[i] === 'whole') whole = true
+    if (args[i] === 'len') maxLength = Number(args[++i]) || Infinity
+    else if (args[i] === 'depth') levels = Number(args[++i]) || 0
+    else if (args[i] === 'whole') withQuery = true
   }
-  // HAProxy stores depth + 1: hashing stops at the slash that opens level depth+1.
-  const stopSlash = depth > 0 ? depth + 1 : 0
   return (txn, h) => {
+    const { path, query } = txn
+    // The hashed text is path[?query]; it ends at `len`, and before the slash opening level depth+1.
+    let end = withQuery && query !== null ? path.length + 1 + query.length : path.length
+    if (maxLength < end) end = maxLength
+    if (levels > 0) end = Math.min(end, slashAt(levels + 1, path, withQuery ? query : null))
     h.reset()
-    const path = txn.path
-    const query = txn.query
-    let remaining = path.length + (query !== null ? 1 + query.length : 0)
-    if (len > 0 && len < remaining) remaining = len
-    let slashes = 0
-    for (let i = 0; remaining > 0; i++, remaining--) {
-      let c: number
-      if (i < path.length) c = path.charCodeAt(i)
-      else if (i === path.length) c = 0x3f
-      else c = (query as string).charCodeAt(i - path.length - 1)
-      if (c === 0x2f) {
-        slashes++
-        if (slashes === stopSlash) break
-      } else if (c === 0x3f && !whole) {
-        break
-      }
-      h.byte(c)
+    h.chars(path, 0, Math.min(end, path.length))
+    if (end > path.length) {
+      h.byte(0x3f)
+      h.chars(query as string, 0, end - path.length - 1)
     }
     return h.result()
   }
 }
 
-/** `balance url_param <name>` (get_server_ph): value of the first `name=` in the query string. */
+/** Offset in path[?query] of its n-th slash (the query's count too), Infinity when there are fewer. */
+function slashAt (n: number, path: string, query: string | null): number {
+  let at = -1
+  for (let seen = 0; seen < n; seen++) {
+    at = path.indexOf('/', at + 1)
+    if (at < 0) break
+  }
+  if (at >= 0) return at
+  if (query === null) return Infinity
+  let seen = 0
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 0x2f) seen++
+  for (at = -1; seen < n; seen++) {
+    at = query.indexOf('/', at + 1)
+    if (at < 0) return Infinity
+  }
+  return path.length + 1 + at
+}
+
+/** `balance url_param <name>`: the first `name=` parameter's value, up to the next `&`. */
 function urlParamKey (args: string[]): KeyFn {
   const name = args[0] ?? ''
-  const plen = name.length
   return (txn, h) => {
     const q = txn.query
     if (q === null) return -1
-    let p = 0
-    while (q.length - p > plen) {
-      if (q.charCodeAt(p + plen) === 0x3d && q.startsWith(name, p)) {
-        let end = q.indexOf('&', p + plen + 1)
-        if (end < 0) end = q.length
-        h.reset().chars(q, p + plen + 1, end)
+    for (let start = 0; start >= 0 && start < q.length; start = nextParam(q, start)) {
+      const eq = start + name.length
+      if (q.charCodeAt(eq) === 0x3d && q.startsWith(name, start)) {
+        const amp = q.indexOf('&', eq + 1)
+        h.reset()
+        h.chars(q, eq + 1, amp < 0 ? q.length : amp)
         return h.result()
       }
-      const amp = q.indexOf('&', p)
-      if (amp < 0) return -1
-      p = amp + 1
     }
     return -1
   }
 }
 
-/** `balance hdr(<name>) [use_domain_only]` (get_server_hh): first value of the header. */
+function nextParam (q: string, from: number): number {
+  const amp = q.indexOf('&', from)
+  return amp < 0 ? -1 : amp + 1
+}
+
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09
+
+/** `balance hdr(<name>) [use_domain_only]`: the header's first value, trimmed. */
 function hdrKey (args: string[]): KeyFn {
   const name = (args[0] ?? '').toLowerCase()
   const domainOnly = args.includes('use_domain_only')
   return (txn, h) => {
     const raw = txn.headers[name]
-    if (raw === undefined) return -1
-    const v = typeof raw === 'string' ? raw : raw[0]
+    const v = typeof raw === 'string' ? raw : raw?.[0]
     if (v === undefined) return -1
     let start = 0
     let end = v.indexOf(',')
     if (end < 0) end = v.length
-    while (start < end && (v.charCodeAt(start) === 0x20 || v.charCodeAt(start) === 0x09)) start++
-    while (end > start && (v.charCodeAt(end - 1) === 0x20 || v.charCodeAt(end - 1) === 0x09)) end--
+    while (start < end && isBlank(v.charCodeAt(start))) start++
+    while (end > start && isBlank(v.charCodeAt(end - 1))) end--
+    if (domainOnly) [start, end] = mainLabel(v, start, end)
     h.reset()
-    if (!domainOnly) {
-      h.chars(v, start, end)
-      return h.result()
-    }
-    // The main domain only: the label before the last dot (HAProxy walks back from the end).
-    let p = end
-    let dEnd = end
-    let dohash = false
-    let len = end - start
-    while (len > 0) {
-      if (dohash) {
-        if (v.charCodeAt(p - 1) === 0x2e) break
-      } else if (v.charCodeAt(p) === 0x2e) {
-        dEnd = p
-        dohash = true
-      }
-      p--
-      len--
-    }
-    h.chars(v, p, dEnd)
+    h.chars(v, start, end)
     return h.result()
   }
 }
 
 /**
- * `balance hash <expr>` (get_server_expr): the sample, cast to binary as HAProxy does (strings
- * as their bytes, IPv4 addresses as 4 bytes, integers as 8 bytes in network order), hashed.
+ * The label before the last dot (a dot in first position does not count); the label starts after
+ * the closest dot two or more characters before it. No dot: the whole value. (Recorded: for
+ * `a..b` HAProxy hashes `a.`.)
+ */
+function mainLabel (v: string, start: number, end: number): [number, number] {
+  const last = v.lastIndexOf('.', end - 1)
+  if (last <= start) return [start, end]
+  const before = last - 2 >= start ? v.lastIndexOf('.', last - 2) : -1
+  return [before >= start ? before + 1 : start, last]
+}
+
+/**
+ * `balance hash <expr>`: the sample as bytes (strings as they are, IPv4 addresses as 4 bytes,
+ * integers as 8 bytes big-endian), hashed.
  */
 function expressionKey (args: string[], proxy: Proxy): KeyFn {
   const env: CompileEnv = {
-    config: { files: [], global: { ignored: [], stats: {}, logs: [] }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
+    config: { files: [], global: { ignored: [], stats: { sockets: [] }, logs: [] }, proxies: [proxy], userlists: [], httpErrors: [], diagnostics: [] },
     proxy,
     files: new FileCache(),
     userlist: () => undefined,
@@ -321,730 +257,717 @@ function expressionKey (args: string[], proxy: Proxy): KeyFn {
     if (v === null) return -1
     h.reset()
     if (typeof v === 'string') {
-      const w = isIp && v.indexOf(':') < 0 ? addressWords(v) : -1
-      if (w >= 0) wordBytes(h, w)
+      const w = isIp && v.indexOf(':') < 0 ? ipv4Word(v, 0) : -1
+      if (w >= 0) bigEndian(h, w)
       else h.chars(v, 0, v.length)
     } else {
       const n = typeof v === 'number' ? v : (v ? 1 : 0)
-      wordBytes(h, Math.floor(n / 0x100000000) >>> 0)
-      wordBytes(h, n >>> 0)
+      bigEndian(h, Math.floor(n / 0x100000000) >>> 0)
+      bigEndian(h, n >>> 0)
     }
     return h.result()
   }
 }
 
-function wordBytes (h: Hasher, w: number): void {
+function bigEndian (h: Hasher, w: number): void {
   h.byte(w >>> 24)
   h.byte(w >>> 16)
   h.byte(w >>> 8)
   h.byte(w)
 }
 
-/** `balance rdp-cookie`: an RDP connection cookie never appears in an HTTP request, so round robin. */
+/** `balance rdp-cookie`: an RDP connection cookie never appears in an HTTP request. */
 const noKey: KeyFn = () => -1
 
 // ---------------------------------------------------------------------------------------------
 
-/** HAProxy's `lbprm` counters, shared by every algorithm (backend.c recount_servers). */
+/** Counts shared by every algorithm, recomputed on each change, and the choice of tier. */
 export abstract class Balancer {
-  /** Weight scale: eweight = ceil(uweight × ramp × wdiv / wmult), ramp 1 at full speed. */
-  wdiv = BE_WEIGHT_SCALE
-  wmult = 1
-  /** Weights follow runtime changes and slowstart (BE_LB_PROP_DYN). */
+  /** eweight = ⌈uweight × ramp × unitsPerPoint / pointDivisor⌉, ramp 1 at full speed. */
+  unitsPerPoint = UNITS_PER_POINT
+  pointDivisor = 1
+  /** Weights follow runtime changes and slowstart. */
   abstract readonly dynamic: boolean
-  srvAct = 0
-  srvBck = 0
-  totWact = 0
-  totWbck = 0
-  totWeight = 0
-  totUsed = 0
-  /** First usable backup server, when only one backup may be used (no `option allbackups`). */
-  fbck: LbServer | null = null
-  protected readonly nodes: LbNode[]
+  /** Servers taking part, and their summed weights. */
+  activeCount = 0
+  backupCount = 0
+  activeUnits = 0
+  backupUnits = 0
+  /** Weight and server count of the tier serving now (0 = nobody can serve). */
+  servingUnits = 0
+  servingCount = 0
+  /** Without `option allbackups`: the first backup taking part, serving alone when no active can. */
+  soleBackup: LbServer | null = null
 
-  constructor (readonly servers: readonly LbServer[], readonly allBackups: boolean) {
-    this.nodes = servers.map((s) => new LbNode(s))
-  }
+  constructor (readonly servers: readonly LbServer[], readonly allBackups: boolean) {}
 
-  /** Called once the backend has set every server's eweight for this balancer's scale. */
+  /** Called once the backend has set every server's eweight for this balancer's units. */
   abstract init (): void
-  /** A server's usability or eweight changed (HAProxy's update_server_eweight / set_server_status_*). */
+  /** A server's usability or eweight changed. */
   abstract update (srv: LbServer): void
-  /** The next server, or null when none is usable or all are saturated (the request then queues). */
+  /** The next server, or null when none can serve now (the request then queues or fails). */
   abstract pick (txn: HttpTxn, avoid: LbServer | null): LbServer | null
   /** `served`/`queued` of a server changed (leastconn keeps its order by load). */
   loadChanged (_srv: LbServer): void {}
 
-  protected recount (): void {
-    this.srvAct = this.srvBck = this.totWact = this.totWbck = 0
-    this.fbck = null
+  protected tally (): void {
+    this.activeCount = this.backupCount = this.activeUnits = this.backupUnits = 0
+    this.soleBackup = null
     for (const s of this.servers) {
       if (!s.usable) continue
-      if (s.backup) {
-        if (this.srvBck === 0 && !this.allBackups) this.fbck = s
-        this.srvBck++
-        this.totWbck += s.eweight
-      } else {
-        this.srvAct++
-        this.totWact += s.eweight
+      if (!s.backup) {
+        this.activeCount++
+        this.activeUnits += s.eweight
+        continue
       }
+      if (this.backupCount === 0 && !this.allBackups) this.soleBackup = s
+      this.backupCount++
+      this.backupUnits += s.eweight
     }
-  }
-
-  protected updateBackendWeight (): void {
-    if (this.srvAct > 0) {
-      this.totWeight = this.totWact
-      this.totUsed = this.srvAct
-    } else if (this.fbck !== null) {
-      this.totWeight = this.fbck.eweight
-      this.totUsed = 1
+    if (this.activeCount > 0) {
+      this.servingUnits = this.activeUnits
+      this.servingCount = this.activeCount
+    } else if (this.soleBackup !== null) {
+      this.servingUnits = this.soleBackup.eweight
+      this.servingCount = 1
     } else {
-      this.totWeight = this.totWbck
-      this.totUsed = this.srvBck
+      this.servingUnits = this.backupUnits
+      this.servingCount = this.backupCount
     }
-  }
-
-  protected changed (n: LbNode): boolean {
-    return n.curUsable !== n.srv.usable || n.curEweight !== n.srv.eweight
-  }
-
-  protected commit (n: LbNode): void {
-    n.curUsable = n.srv.usable
-    n.curEweight = n.srv.eweight
-  }
-
-  /** A server came back: it replaces the first backup if it is declared before it. */
-  protected backupUp (srv: LbServer): void {
-    if (this.allBackups) return
-    if (this.fbck === null || srv.index < this.fbck.index) this.fbck = srv
-  }
-
-  /** The first backup went away: the next usable backup in config order takes its place. */
-  protected backupDown (srv: LbServer): void {
-    if (srv !== this.fbck) return
-    let next: LbServer | null = null
-    for (let i = srv.index + 1; i < this.servers.length; i++) {
-      const s = this.servers[i]
-      if (s.backup && s.usable) { next = s; break }
-    }
-    this.fbck = next
   }
 }
 
-// --- roundrobin: fast weighted round robin (lb_fwrr.c) ------------------------------------------
+// --- roundrobin: rounds of positions (doc/balancing.md "roundrobin") --------------------------
 
-class FwrrGroup {
-  readonly curr = new OrderedSet()
-  private readonly t0 = new OrderedSet()
-  private readonly t1 = new OrderedSet()
-  init = this.t0
-  next = this.t1
-  currPos = 0
-  currWeight = 0
-  nextWeight = 0
+const OUT = 0
+const FRESH = 1
+const SCHEDULED = 2
+const NEXT_ROUND = 3
+type Place = typeof OUT | typeof FRESH | typeof SCHEDULED | typeof NEXT_ROUND
 
-  switchTrees (): void {
-    const swap = this.init
-    this.init = this.next
-    this.next = swap
-    this.currWeight = this.nextWeight
-    this.currPos = this.currWeight
+/** A server's state in its tier's rounds. */
+class Turn {
+  place: Place = OUT
+  /** Position at which it may be chosen, the one before, and the remainder of its spacing. */
+  due = 0
+  prevDue = 0
+  carry = 0
+  /** Order inside its place (smaller first), then `stamp`: earlier placed first. */
+  rank = 0
+  stamp = 0
+  /** Weight and usability as last seen by update(). */
+  units = 0
+  inPlay = false
+  constructor (readonly srv: LbServer) {}
+}
+
+/** The rounds of one tier (actives or backups). */
+class Rounds {
+  readonly turns: Turn[] = []
+  /** Length of the round in progress, the tier's total weight now, the position reached. */
+  length = 0
+  total = 0
+  cursor = 0
+  private stamps = 0
+
+  start (): void {
+    this.total = 0
+    for (const t of this.turns) if (t.inPlay) this.total += t.units
+    this.length = this.cursor = this.total
+    for (const t of this.turns) if (t.inPlay) this.wait(t, FRESH)
+  }
+
+  /** Into the fresh list or the next round's, heaviest first. */
+  wait (t: Turn, place: typeof FRESH | typeof NEXT_ROUND): void {
+    t.place = place
+    t.rank = MAX_UNITS - t.srv.eweight
+    t.stamp = ++this.stamps
+  }
+
+  /** Into this round at its due position, or the next round when it falls outside the window. */
+  schedule (t: Turn): void {
+    const w = t.srv.eweight
+    if (!t.srv.usable) {
+      t.place = OUT
+    } else if (t.due >= 2 * this.length || t.due >= this.length + this.total) {
+      t.due -= this.length
+      this.wait(t, NEXT_ROUND)
+    } else {
+      t.place = SCHEDULED
+      // Within a position, MAX_POINTS sub-ranks: heavier servers and smaller carries first.
+      t.rank = (MAX_POINTS * t.due + Math.floor((MAX_UNITS + t.carry - w) / UNITS_PER_POINT)) >>> 0
+      t.stamp = ++this.stamps
+    }
+  }
+
+  /** The server the cursor calls for: due, else the heaviest fresh one, else the scheduled head. */
+  head (): Turn | null {
+    let scheduled: Turn | null = null
+    let fresh: Turn | null = null
+    for (const t of this.turns) {
+      if (t.place === SCHEDULED) {
+        if (scheduled === null || t.rank < scheduled.rank || (t.rank === scheduled.rank && t.stamp < scheduled.stamp)) scheduled = t
+      } else if (t.place === FRESH) {
+        if (fresh === null || t.rank < fresh.rank || (t.rank === fresh.rank && t.stamp < fresh.stamp)) fresh = t
+      }
+    }
+    if (scheduled !== null && scheduled.due <= this.cursor) return scheduled
+    if (fresh !== null) {
+      fresh.due = fresh.carry = 0
+      return fresh
+    }
+    return scheduled
+  }
+
+  /** The next round: its servers become the fresh list, its length the current total. */
+  nextRound (): void {
+    for (const t of this.turns) {
+      if (t.place === NEXT_ROUND) t.place = FRESH
+      else if (t.place === FRESH) t.place = NEXT_ROUND
+    }
+    this.length = this.cursor = this.total
+  }
+
+  /** Spaces a chosen server's next turn by total / weight, the remainders adding up. */
+  advance (t: Turn): void {
+    const w = t.units
+    if (t.due === 0) t.due = this.cursor
+    t.prevDue = t.due
+    t.due += Math.floor(this.total / w)
+    t.carry += this.total % w
+    if (t.carry >= w) {
+      t.carry -= w
+      t.due++
+    }
+  }
+
+  /** A server starting to take part: its first turn about one round ahead. */
+  join (t: Turn): void {
+    t.due = this.cursor + Math.floor((this.total + this.length - this.cursor) / t.srv.eweight)
+    this.schedule(t)
+  }
+
+  /** New weight (above 0) of a server still taking part. */
+  reweigh (t: Turn): void {
+    const w = t.srv.eweight
+    if (t.place === FRESH) return this.wait(t, FRESH)
+    if (t.place === NEXT_ROUND) t.due += this.length
+    const spacing = Math.floor(this.total / w)
+    t.due = Math.min(t.prevDue + spacing, t.due)
+    t.carry = 0
+    if (t.due < this.cursor + 2) t.due = this.cursor + spacing
+    t.place = OUT
+    this.schedule(t)
   }
 }
 
 export class RoundRobin extends Balancer {
   readonly dynamic = true
-  private readonly act = new FwrrGroup()
-  private readonly bck = new FwrrGroup()
-  /** Saturated or avoided servers taken out during one pick, put back at its end. */
-  private readonly full: LbNode[] = []
+  private readonly actives = new Rounds()
+  private readonly backups = new Rounds()
+  private readonly turns: Turn[]
+  /** Servers passed over during one pick (full or avoided), settled at its end. */
+  private readonly passed: Turn[] = []
 
-  init (): void {
-    this.recount()
-    this.updateBackendWeight()
-    this.act.currPos = this.act.currWeight = this.act.nextWeight = this.totWact
-    this.bck.currPos = this.bck.currWeight = this.bck.nextWeight = this.totWbck
-    for (const n of this.nodes) {
-      this.commit(n)
-      if (n.curUsable) this.queueByWeight(n.srv.backup ? this.bck.init : this.act.init, n)
-    }
+  constructor (servers: readonly LbServer[], allBackups: boolean) {
+    super(servers, allBackups)
+    this.turns = servers.map((s) => new Turn(s))
+    for (const t of this.turns) (t.srv.backup ? this.backups : this.actives).turns.push(t)
   }
 
-  private group (s: LbServer): FwrrGroup { return s.backup ? this.bck : this.act }
-
-  private queueByWeight (tree: OrderedSet, n: LbNode): void {
-    tree.insert(n, SRV_EWGHT_MAX - n.srv.eweight)
+  init (): void {
+    for (const t of this.turns) {
+      t.units = t.srv.eweight
+      t.inPlay = t.srv.usable
+    }
+    this.tally()
+    this.actives.start()
+    this.backups.start()
   }
 
   update (srv: LbServer): void {
-    const n = this.nodes[srv.index]
-    if (!this.changed(n)) return
-    const oldState = n.curUsable
-    const newState = srv.usable
-    if (!oldState && !newState) return this.commit(n)
-    if (!oldState && newState) return this.statusUp(n)
-    if (oldState && !newState) return this.statusDown(n)
-
-    const grp = this.group(srv)
-    grp.nextWeight = grp.nextWeight - n.curEweight + srv.eweight
-    this.totWact = this.act.nextWeight
-    this.totWbck = this.bck.nextWeight
-    if (n.tree === grp.init) {
-      n.tree.delete(n)
-      this.queueByWeight(grp.init, n)
-    } else if (n.tree === null) {
-      this.getSrv(n)
-      n.npos = grp.currPos + Math.floor((grp.nextWeight + grp.currWeight - grp.currPos) / srv.eweight)
-      this.queueSrv(n)
-    } else {
-      this.getSrv(n)
-      if (srv.eweight > 0) {
-        const prevNext = n.npos
-        const step = Math.floor(grp.nextWeight / srv.eweight)
-        n.npos = n.lpos + step
-        n.rweight = 0
-        if (n.npos > prevNext) n.npos = prevNext
-        if (n.npos < grp.currPos + 2) n.npos = grp.currPos + step
-      } else {
-        n.npos = grp.currPos + grp.currWeight
-      }
-      n.tree?.delete(n)
-      this.queueSrv(n)
+    const t = this.turns[srv.index]
+    if (t.inPlay === srv.usable && t.units === srv.eweight) return
+    const rounds = srv.backup ? this.backups : this.actives
+    const was = t.inPlay
+    const before = t.units
+    t.units = srv.eweight
+    t.inPlay = srv.usable
+    if (was && srv.usable) {
+      rounds.total += srv.eweight - before
+      rounds.reweigh(t)
+    } else if (srv.usable) {
+      rounds.total += srv.eweight
+      rounds.join(t)
+    } else if (was) {
+      rounds.total -= before
+      t.place = OUT
     }
-    this.updateBackendWeight()
-    this.commit(n)
+    this.tally()
   }
 
-  private statusDown (n: LbNode): void {
-    const srv = n.srv
-    const grp = this.group(srv)
-    grp.nextWeight -= n.curEweight
-    if (srv.backup) {
-      this.totWbck = this.bck.nextWeight
-      this.srvBck--
-      this.backupDown(srv)
-    } else {
-      this.totWact = this.act.nextWeight
-      this.srvAct--
-    }
-    n.tree?.delete(n)
-    n.tree = null
-    this.updateBackendWeight()
-    this.commit(n)
-  }
-
-  private statusUp (n: LbNode): void {
-    const srv = n.srv
-    const grp = this.group(srv)
-    grp.nextWeight += srv.eweight
-    if (srv.backup) {
-      this.totWbck = this.bck.nextWeight
-      this.srvBck++
-      this.backupUp(srv)
-    } else {
-      this.totWact = this.act.nextWeight
-      this.srvAct++
-    }
-    this.getSrv(n)
-    n.npos = grp.currPos + Math.floor((grp.nextWeight + grp.currWeight - grp.currPos) / srv.eweight)
-    this.queueSrv(n)
-    this.updateBackendWeight()
-    this.commit(n)
-  }
-
-  /** fwrr_get_srv: prepares a server taken out of its tree. */
-  private getSrv (n: LbNode): void {
-    const grp = this.group(n.srv)
-    if (n.tree === grp.init) {
-      n.npos = n.rweight = 0
-    } else if (n.tree === grp.next) {
-      n.npos += grp.currWeight
-    } else if (n.tree === null) {
-      n.npos = grp.currPos
-    }
-  }
-
-  /** fwrr_queue_srv: into the current tree by position, or the next tree when out of the window. */
-  private queueSrv (n: LbNode): void {
-    const s = n.srv
-    const grp = this.group(s)
-    if (!s.usable) {
-      n.tree = null
-    } else if (s.eweight <= 0 || n.npos >= 2 * grp.currWeight || n.npos >= grp.currWeight + grp.nextWeight) {
-      n.npos -= grp.currWeight
-      this.queueByWeight(grp.next, n)
-    } else {
-      // The key is unsigned 32-bit in HAProxy's eb32 tree.
-      const key = (SRV_UWGHT_RANGE * n.npos + Math.floor((SRV_EWGHT_MAX + n.rweight - s.eweight) / BE_WEIGHT_SCALE)) >>> 0
-      grp.curr.insert(n, key)
-    }
-  }
-
-  private serverFromGroup (grp: FwrrGroup): LbNode | null {
-    const n1 = grp.curr.first()
-    if (n1 !== null && n1.curEweight > 0 && n1.npos <= grp.currPos) return n1
-    const n2 = grp.init.first()
-    if (n2 !== null && n2.curEweight > 0) {
-      n2.npos = n2.rweight = 0
-      return n2
-    }
-    return n1
-  }
-
-  private updatePosition (grp: FwrrGroup, n: LbNode): void {
-    const eweight = n.curEweight
-    if (!eweight) return
-    if (!n.npos) n.npos = grp.currPos
-    n.lpos = n.npos
-    n.npos += Math.floor(grp.nextWeight / eweight)
-    n.rweight += grp.nextWeight % eweight
-    if (n.rweight >= eweight) {
-      n.rweight -= eweight
-      n.npos++
-    }
-  }
-
-  // Hot path: fwrr_get_next_server.
+  // Hot path.
   pick (_txn: HttpTxn, avoid: LbServer | null): LbServer | null {
-    let grp: FwrrGroup
-    if (this.srvAct > 0) grp = this.act
-    else if (this.fbck !== null) return this.fbck
-    else if (this.srvBck > 0) grp = this.bck
+    let rounds: Rounds
+    if (this.activeCount > 0) rounds = this.actives
+    else if (this.soleBackup !== null) return this.soleBackup
+    else if (this.backupCount > 0) rounds = this.backups
     else return null
 
-    const full = this.full
-    let switched = false
-    let avoided: LbNode | null = null
-    let chosen: LbNode | null = null
+    const passed = this.passed
+    let newRound = false
+    let avoided: Turn | null = null
+    let chosen: Turn | null = null
     for (;;) {
-      if (!grp.currWeight) grp.currPos = grp.currWeight = grp.nextWeight
-      let n: LbNode | null
-      for (;;) {
-        n = this.serverFromGroup(grp)
-        if (n !== null) break
-        if (switched) break
-        switched = true
-        grp.switchTrees()
+      if (rounds.length === 0) rounds.length = rounds.cursor = rounds.total
+      let t = rounds.head()
+      if (t === null && !newRound) {
+        newRound = true
+        rounds.nextRound()
+        t = rounds.head()
       }
-      if (n === null) {
+      if (t === null) {
         if (avoided !== null) {
           chosen = avoided
-          this.queueSrv(chosen)
+          rounds.schedule(chosen)
         }
         break
       }
-      this.updatePosition(grp, n)
-      n.tree?.delete(n)
-      grp.currPos++
-      if (!saturated(n.srv)) {
-        if (n.srv !== avoid || avoided !== null) {
-          chosen = n
-          this.queueSrv(n)
+      rounds.advance(t)
+      t.place = OUT
+      rounds.cursor++
+      if (!isFull(t.srv)) {
+        if (t.srv !== avoid || avoided !== null) {
+          chosen = t
+          rounds.schedule(t)
           break
         }
-        avoided = n
+        avoided = t
       }
-      full.push(n)
+      passed.push(t)
     }
-    // Put back what was taken out: by weight into "init" if the trees switched (their place is
-    // lost), else at their next place as if they had been used.
-    for (let i = 0; i < full.length; i++) {
-      const f = full[i]
-      if (f === chosen) continue
-      if (switched) this.queueByWeight(grp.init, f)
-      else this.queueSrv(f)
+    // Passed-over servers keep the turn they were given, unless a new round began meanwhile.
+    for (let i = 0; i < passed.length; i++) {
+      const p = passed[i]
+      if (p === chosen) continue
+      if (newRound) rounds.wait(p, FRESH)
+      else rounds.schedule(p)
     }
-    full.length = 0
+    passed.length = 0
     return chosen !== null ? chosen.srv : null
   }
 }
 
-// --- map-based: static-rr and the hash algorithms with hash-type map-based (lb_map.c) ------------
+// --- static-rr and map-based hashing: a table of slots (doc/balancing.md) ---------------------
 
-class ServerMap {
-  /** Server per slot; slot count = total effective weight (weights reduced by their GCD). */
+class SlotTable {
   slots: LbServer[] = []
-  rrIdx = 0
-  private readonly wscore: Int32Array
+  /** Where the next static-rr walk starts. */
+  next = 0
+  private readonly credit: Float64Array
 
   constructor (private readonly lb: Balancer) {
-    this.wscore = new Int32Array(lb.servers.length)
+    this.credit = new Float64Array(lb.servers.length)
   }
 
-  /** recalc_server_map: spreads servers over the slots, first declared first on ties. */
-  recalc (): void {
+  /** Each slot goes to the server with the most whole table lengths of credit, earliest declared on ties. */
+  fill (): void {
     const lb = this.lb
-    const tot = lb.totUsed === 0 ? 0 : lb.totWeight
-    const slots: LbServer[] = new Array(tot)
-    const wantBackup = lb.srvAct === 0
-    this.wscore.fill(0)
-    for (let o = 0; o < tot; o++) {
-      let max = 0
+    const size = lb.servingCount === 0 ? 0 : lb.servingUnits
+    const fromBackups = lb.activeCount === 0
+    const members = lb.servers.filter((s) => s.usable && s.backup === fromBackups)
+    const credit = this.credit
+    credit.fill(0)
+    const slots: LbServer[] = new Array(size)
+    for (let slot = 0; slot < size; slot++) {
+      if (size === 1) {
+        slots[slot] = members[0]
+        break
+      }
       let best: LbServer | null = null
-      for (const cur of lb.servers) {
-        if (cur.backup !== wantBackup || !cur.usable) continue
-        if (tot === 1) { best = cur; break }
-        this.wscore[cur.index] += cur.eweight
-        const v = Math.floor((this.wscore[cur.index] + tot) / tot)
-        if (best === null || v > max) {
-          max = v
-          best = cur
+      let bestLengths = 0
+      for (const s of members) {
+        credit[s.index] += s.eweight
+        const lengths = Math.floor(credit[s.index] / size)
+        if (best === null || lengths > bestLengths) {
+          best = s
+          bestLengths = lengths
         }
       }
-      slots[o] = best as LbServer
-      if (best !== null) this.wscore[best.index] -= tot
+      slots[slot] = best as LbServer
+      credit[(best as LbServer).index] -= size
     }
     this.slots = slots
   }
 
-  /** map_get_server_rr */
-  nextRr (avoid: LbServer | null): LbServer | null {
-    const tot = this.lb.totWeight
-    if (tot === 0 || this.slots.length !== tot) return null
-    if (this.rrIdx < 0 || this.rrIdx >= tot) this.rrIdx = 0
-    let newidx = this.rrIdx
-    let avoided: LbServer | null = null
-    let avoididx = 0
+  /** The next slot whose server is not full, skipping `avoid` unless nothing else is left. */
+  walk (avoid: LbServer | null): LbServer | null {
+    const slots = this.slots
+    const size = slots.length
+    if (size === 0 || size !== this.lb.servingUnits) return null
+    if (this.next >= size) this.next = 0
+    const from = this.next
+    let fallback: LbServer | null = null
+    let fallbackNext = 0
+    let i = from
     do {
-      const srv = this.slots[newidx++]
-      if (!saturated(srv)) {
-        avoided = srv
-        avoididx = newidx
-        if (srv !== avoid) {
-          this.rrIdx = newidx
-          return srv
-        }
+      const s = slots[i]
+      i = i + 1 === size ? 0 : i + 1
+      if (isFull(s)) continue
+      // The cursor stays past the slot used, unwrapped: a table rebuilt larger continues there.
+      if (s !== avoid) {
+        this.next = i === 0 ? size : i
+        return s
       }
-      if (newidx === tot) newidx = 0
-    } while (newidx !== this.rrIdx)
-    if (avoided !== null) this.rrIdx = avoididx
-    return avoided
+      fallback = s
+      fallbackNext = i === 0 ? size : i
+    } while (i !== from)
+    if (fallback !== null) this.next = fallbackNext
+    return fallback
   }
 
-  byHash (hash: number): LbServer | null {
-    const tot = this.lb.totWeight
-    if (tot === 0 || this.slots.length !== tot) return null
-    return this.slots[hash % tot]
+  at (hash: number): LbServer | null {
+    const size = this.slots.length
+    if (size === 0 || size !== this.lb.servingUnits) return null
+    return this.slots[hash % size]
   }
 }
 
-/** Map-based balancers: weights reduced by their GCD, static unless set to 0 or back to full. */
+/** Map-based balancers: weights divided by their GCD, static but for 0 and the configured weight. */
 abstract class MapBalancer extends Balancer {
   readonly dynamic = false
-  protected readonly map = new ServerMap(this)
+  protected readonly table = new SlotTable(this)
+  private seen = ''
 
-  /** Called before the backend computes eweights: wmult = GCD of the user weights (init_server_map). */
+  /** Called before the backend computes eweights: one unit per GCD of the configured weights. */
   setWeights (uweights: readonly number[]): void {
-    let pgcd = 1
+    let divisor = 1
     const first = uweights.findIndex((w) => w > 0)
     if (first >= 0) {
-      pgcd = uweights[first]
-      for (let i = first + 1; i < uweights.length && pgcd > 1; i++) pgcd = gcd(pgcd, uweights[i]) || pgcd
+      divisor = uweights[first]
+      for (let i = first + 1; i < uweights.length && divisor > 1; i++) divisor = greatestCommonDivisor(divisor, uweights[i]) || divisor
     }
-    this.wdiv = 1
-    this.wmult = pgcd
+    this.unitsPerPoint = 1
+    this.pointDivisor = divisor
   }
 
   init (): void {
-    for (const n of this.nodes) this.commit(n)
-    this.recount()
-    this.updateBackendWeight()
-    this.map.recalc()
+    this.rebuild()
   }
 
-  update (srv: LbServer): void {
-    const n = this.nodes[srv.index]
-    if (!this.changed(n)) return
-    this.commit(n)
-    this.recount()
-    this.updateBackendWeight()
-    this.map.recalc()
+  update (): void {
+    this.rebuild()
+  }
+
+  private rebuild (): void {
+    const state = this.servers.map((s) => s.usable ? s.eweight : -1).join(',')
+    if (state === this.seen) return
+    this.seen = state
+    this.tally()
+    this.table.fill()
   }
 }
 
 export class StaticRoundRobin extends MapBalancer {
   pick (_txn: HttpTxn, avoid: LbServer | null): LbServer | null {
-    return this.map.nextRr(avoid)
+    return this.table.walk(avoid)
   }
 }
 
 export class MapHash extends MapBalancer {
-  private readonly hasher: Hasher
-  constructor (servers: readonly LbServer[], allBackups: boolean, private readonly key: KeyFn, hasher: Hasher) {
-    super(servers, allBackups)
-    this.hasher = hasher
-  }
-
-  pick (txn: HttpTxn, avoid: LbServer | null): LbServer | null {
-    if (this.totWeight === 0) return null
-    // With one server left HAProxy does not hash at all.
-    const h = this.totUsed === 1 ? 0 : this.key(txn, this.hasher)
-    if (h < 0) return this.map.nextRr(avoid)
-    return this.map.byHash(h)
-  }
-}
-
-// --- consistent hashing and random (lb_chash.c, backend.c get_server_rnd) ---------------------
-
-/** A ring of points: server `puid × 4096 + k` hashed, `eweight` points per server. */
-class Ring {
-  keys = new Uint32Array(0)
-  owners: LbServer[] = []
-  /** Key of the last point used by the round-robin fallback (chash.last). */
-  lastKey = -1
-
-  rebuild (servers: readonly LbServer[], backup: boolean): void {
-    const pts: Array<[number, LbServer]> = []
-    for (const s of servers) {
-      if (s.backup !== backup || !s.usable) continue
-      for (let k = 0; k < s.eweight; k++) pts.push([fullHash((s.id * SRV_EWGHT_MAX + k) >>> 0), s])
-    }
-    pts.sort((a, b) => a[0] - b[0])
-    this.keys = Uint32Array.from(pts, (p) => p[0])
-    this.owners = pts.map((p) => p[1])
-  }
-
-  /** Index of the first point >= hash, or -1 */
-  private lookupGe (hash: number): number {
-    const keys = this.keys
-    let lo = 0
-    let hi = keys.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (keys[mid] < hash) lo = mid + 1
-      else hi = mid
-    }
-    return lo < keys.length ? lo : -1
-  }
-
-  /** chash_get_server_hash: the closest point, walking on past the avoided server. */
-  byHash (hash: number, avoid: LbServer | null): LbServer | null {
-    const n = this.keys.length
-    if (n === 0) return null
-    let next = this.lookupGe(hash)
-    if (next < 0) next = 0
-    const prev = next === 0 ? n - 1 : next - 1
-    const dp = (hash - this.keys[prev]) >>> 0
-    const dn = (this.keys[next] - hash) >>> 0
-    if (dp <= dn) next = prev
-    let srv = this.owners[next]
-    let loop = 0
-    while (srv === avoid) {
-      next++
-      if (next === n) {
-        next = 0
-        if (++loop > 1) break
-      }
-      srv = this.owners[next]
-    }
-    return srv
-  }
-
-  /** chash_get_next_server: walks the ring point by point. */
-  nextRr (avoid: LbServer | null): LbServer | null {
-    const n = this.keys.length
-    if (n === 0) return null
-    let start = this.lastKey < 0 ? -1 : this.lookupGe(this.lastKey)
-    if (start >= 0 && this.keys[start] !== this.lastKey) start--
-    let i = start
-    let avoided: LbServer | null = null
-    let avoidedKey = -1
-    for (let step = 0; step < n; step++) {
-      i = i + 1 >= n ? 0 : i + 1
-      this.lastKey = this.keys[i]
-      const s = this.owners[i]
-      if (!saturated(s)) {
-        if (s !== avoid) return s
-        avoided = s
-        avoidedKey = this.keys[i]
-      }
-    }
-    if (avoided !== null) this.lastKey = avoidedKey
-    return avoided
-  }
-}
-
-abstract class ChashBalancer extends Balancer {
-  readonly dynamic = true
-  protected readonly act = new Ring()
-  protected readonly bck = new Ring()
-
-  init (): void {
-    this.rebuild()
-  }
-
-  update (srv: LbServer): void {
-    const n = this.nodes[srv.index]
-    if (!this.changed(n)) return
-    this.rebuild()
-  }
-
-  private rebuild (): void {
-    for (const n of this.nodes) this.commit(n)
-    this.recount()
-    this.updateBackendWeight()
-    this.act.rebuild(this.servers, false)
-    this.bck.rebuild(this.servers, true)
-  }
-
-  /** The ring to use, or a server directly (the single backup), or null. */
-  protected ring (): Ring | LbServer | null {
-    if (this.srvAct > 0) return this.act
-    if (this.fbck !== null) return this.fbck
-    if (this.srvBck > 0) return this.bck
-    return null
-  }
-
-  protected byHash (hash: number, avoid: LbServer | null): LbServer | null {
-    const r = this.ring()
-    return r instanceof Ring ? r.byHash(hash, avoid) : r
-  }
-}
-
-export class ConsistentHash extends ChashBalancer {
   constructor (servers: readonly LbServer[], allBackups: boolean, private readonly key: KeyFn, private readonly hasher: Hasher) {
     super(servers, allBackups)
   }
 
   pick (txn: HttpTxn, avoid: LbServer | null): LbServer | null {
-    if (this.totWeight === 0) return null
-    const h = this.totUsed === 1 ? 0 : this.key(txn, this.hasher)
-    if (h >= 0) return this.byHash(h, avoid)
-    const r = this.ring()
-    return r instanceof Ring ? r.nextRr(avoid) : r
+    if (this.servingUnits === 0) return null
+    // One server left: no key is computed, slot 0 serves.
+    const h = this.servingCount === 1 ? 0 : this.key(txn, this.hasher)
+    return h < 0 ? this.table.walk(avoid) : this.table.at(h)
   }
 }
 
-export class Random extends ChashBalancer {
+// --- consistent hashing and random: a ring of points (doc/balancing.md) ------------------------
+
+class Ring {
+  points = new Uint32Array(0)
+  owners: LbServer[] = []
+  /** The point the keyless walk stopped on, -1 before any walk. */
+  walkedTo = -1
+
+  build (servers: readonly LbServer[], backup: boolean): void {
+    const placed: Array<{ at: number, srv: LbServer }> = []
+    for (const s of servers) {
+      if (s.backup !== backup || !s.usable) continue
+      for (let k = 0; k < s.eweight; k++) placed.push({ at: avalanche((s.id * MAX_UNITS + k) >>> 0), srv: s })
+    }
+    placed.sort((a, b) => a.at - b.at)
+    this.points = Uint32Array.from(placed, (p) => p.at)
+    this.owners = placed.map((p) => p.srv)
+    // The walk's point left: it resumes after the point that followed it (recorded).
+    if (this.walkedTo >= 0 && placed.length > 0 && this.indexOf(this.walkedTo) < 0) {
+      this.walkedTo = this.points[this.after(this.walkedTo)]
+    }
+  }
+
+  /** Index of the first point above `at`, wrapping to 0. */
+  private after (at: number): number {
+    const points = this.points
+    let lo = 0
+    let hi = points.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (points[mid] <= at) lo = mid + 1
+      else hi = mid
+    }
+    return lo === points.length ? 0 : lo
+  }
+
+  private indexOf (at: number): number {
+    const i = this.after(at)
+    const before = i === 0 ? this.points.length - 1 : i - 1
+    return this.points[before] === at ? before : -1
+  }
+
+  /** The point closest to `hash` (the one before it on ties), walking on past `avoid`. */
+  closest (hash: number, avoid: LbServer | null): LbServer | null {
+    const n = this.points.length
+    if (n === 0) return null
+    // First point at or above hash: the one after hash - 1 (hash 0 has none below).
+    let i = hash === 0 ? 0 : this.after(hash - 1)
+    const before = i === 0 ? n - 1 : i - 1
+    if (((hash - this.points[before]) >>> 0) <= ((this.points[i] - hash) >>> 0)) i = before
+    let srv = this.owners[i]
+    let laps = 0
+    while (srv === avoid) {
+      if (++i === n) {
+        i = 0
+        if (++laps > 1) break
+      }
+      srv = this.owners[i]
+    }
+    return srv
+  }
+
+  /** No key: the next point after the last walk's, skipping full servers, `avoid` if nothing else. */
+  walk (avoid: LbServer | null): LbServer | null {
+    const n = this.points.length
+    if (n === 0) return null
+    let i = this.walkedTo < 0 ? 0 : this.after(this.walkedTo)
+    let fallback = -1
+    for (let step = 0; step < n; step++, i = i + 1 === n ? 0 : i + 1) {
+      this.walkedTo = this.points[i]
+      const s = this.owners[i]
+      if (isFull(s)) continue
+      if (s !== avoid) return s
+      fallback = i
+    }
+    if (fallback < 0) return null
+    this.walkedTo = this.points[fallback]
+    return this.owners[fallback]
+  }
+}
+
+abstract class RingBalancer extends Balancer {
+  readonly dynamic = true
+  protected readonly actives = new Ring()
+  protected readonly backups = new Ring()
+  private readonly seen: Int32Array
+
+  constructor (servers: readonly LbServer[], allBackups: boolean) {
+    super(servers, allBackups)
+    this.seen = new Int32Array(servers.length)
+  }
+
+  init (): void {
+    this.rebuild()
+  }
+
+  update (srv: LbServer): void {
+    if (this.seen[srv.index] !== (srv.usable ? srv.eweight : -1)) this.rebuild()
+  }
+
+  private rebuild (): void {
+    for (const s of this.servers) this.seen[s.index] = s.usable ? s.eweight : -1
+    this.tally()
+    this.actives.build(this.servers, false)
+    this.backups.build(this.servers, true)
+  }
+
+  /** The ring serving now, or the sole backup itself, or null. */
+  protected serving (): Ring | LbServer | null {
+    if (this.activeCount > 0) return this.actives
+    if (this.soleBackup !== null) return this.soleBackup
+    if (this.backupCount > 0) return this.backups
+    return null
+  }
+
+  protected closest (hash: number, avoid: LbServer | null): LbServer | null {
+    const r = this.serving()
+    return r instanceof Ring ? r.closest(hash, avoid) : r
+  }
+}
+
+export class ConsistentHash extends RingBalancer {
+  constructor (servers: readonly LbServer[], allBackups: boolean, private readonly key: KeyFn, private readonly hasher: Hasher) {
+    super(servers, allBackups)
+  }
+
+  pick (txn: HttpTxn, avoid: LbServer | null): LbServer | null {
+    if (this.servingUnits === 0) return null
+    const h = this.servingCount === 1 ? 0 : this.key(txn, this.hasher)
+    if (h >= 0) return this.closest(h, avoid)
+    const r = this.serving()
+    return r instanceof Ring ? r.walk(avoid) : r
+  }
+}
+
+export class Random extends RingBalancer {
   constructor (servers: readonly LbServer[], allBackups: boolean, private readonly draws: number) {
     super(servers, allBackups)
   }
 
   pick (_txn: HttpTxn, avoid: LbServer | null): LbServer | null {
-    if (this.totWeight === 0) return null
-    let curr: LbServer | null = null
-    let draws = this.draws
-    do {
-      const prev: LbServer | null = curr
-      curr = this.byHash((Math.random() * 0x100000000) >>> 0, avoid)
-      if (curr === null) break
-      // Keep the one serving fewer requests relative to its weight.
-      if (prev !== null && prev !== curr && curr.served * prev.eweight > prev.served * curr.eweight) curr = prev
-    } while (--draws > 0)
+    if (this.servingUnits === 0) return null
+    let kept: LbServer | null = null
+    for (let d = 0; d < this.draws; d++) {
+      const drawn = this.closest((Math.random() * 0x100000000) >>> 0, avoid)
+      if (drawn === null) break
+      // Keep the one serving fewer requests relative to its weight, the later draw on ties.
+      if (kept === null || drawn.served * kept.eweight <= kept.served * drawn.eweight) kept = drawn
+    }
     // A full server means "none": the request goes to the backend's queue.
-    if (curr !== null && (curr.queued > 0 || (curr.maxconnNow > 0 && curr.served >= curr.maxconnNow))) return null
-    return curr
+    if (kept !== null && (kept.queued > 0 || (kept.maxconnNow > 0 && kept.served >= kept.maxconnNow))) return null
+    return kept
   }
 }
 
-// --- leastconn (lb_fwlc.c) and first (lb_fas.c): servers ordered in a tree ------------------------
+// --- leastconn and first: servers in order of a key (doc/balancing.md) -------------------------
 
-abstract class TreeBalancer extends Balancer {
+abstract class OrderedBalancer extends Balancer {
   readonly dynamic = true
-  protected readonly act = new OrderedSet()
-  protected readonly bck = new OrderedSet()
+  /** Per server: its key. */
+  protected readonly keys: Float64Array
+  /** Servers taking part, per tier, by key; equal keys in the order their key last changed. */
+  private readonly actives: LbServer[] = []
+  private readonly backups: LbServer[] = []
+  private readonly seenUnits: Int32Array
   protected abstract keyOf (s: LbServer): number
 
+  constructor (servers: readonly LbServer[], allBackups: boolean) {
+    super(servers, allBackups)
+    this.keys = new Float64Array(servers.length)
+    this.seenUnits = new Int32Array(servers.length).fill(-1)
+  }
+
   init (): void {
-    this.recount()
-    this.updateBackendWeight()
-    for (const n of this.nodes) {
-      this.commit(n)
-      if (n.curUsable) (n.srv.backup ? this.bck : this.act).insert(n, this.keyOf(n.srv))
-    }
+    for (const s of this.servers) this.update(s)
+    this.tally()
   }
 
   update (srv: LbServer): void {
-    const n = this.nodes[srv.index]
-    if (!this.changed(n)) return
-    const wasUsable = n.curUsable
-    n.tree?.delete(n)
+    const units = srv.usable ? srv.eweight : -1
+    if (units === this.seenUnits[srv.index]) return
+    const line = srv.backup ? this.backups : this.actives
+    const at = line.indexOf(srv)
+    if (at >= 0) line.splice(at, 1)
+    this.seenUnits[srv.index] = units
     if (srv.usable) {
-      if (!wasUsable) this.backupUpCount(srv, 1)
-      else this.adjustWeight(srv, n.curEweight)
-      ;(srv.backup ? this.bck : this.act).insert(n, this.keyOf(srv))
-    } else if (wasUsable) {
-      this.backupUpCount(srv, -1)
+      line.push(srv)
+      this.move(line, line.length - 1)
     }
-    this.updateBackendWeight()
-    this.commit(n)
+    this.tally()
   }
 
-  private adjustWeight (srv: LbServer, old: number): void {
-    if (srv.backup) this.totWbck += srv.eweight - old
-    else this.totWact += srv.eweight - old
-  }
-
-  private backupUpCount (srv: LbServer, dir: 1 | -1): void {
-    const w = dir > 0 ? srv.eweight : -this.nodes[srv.index].curEweight
-    if (srv.backup) {
-      this.srvBck += dir
-      this.totWbck += w
-      if (dir > 0) this.backupUp(srv)
-      else this.backupDown(srv)
+  /**
+   * New key for the server at `at`: it goes behind every other server whose key is not above its
+   * own (they all changed before it), found by bisection, the others sliding over.
+   */
+  protected move (line: LbServer[], at: number): void {
+    const s = line[at]
+    const keys = this.keys
+    const key = this.keyOf(s)
+    keys[s.index] = key
+    let lo: number
+    let hi: number
+    const left = at > 0 && keys[line[at - 1].index] > key
+    if (left) {
+      lo = 0
+      hi = at
     } else {
-      this.srvAct += dir
-      this.totWact += w
+      lo = at + 1
+      hi = line.length
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (keys[line[mid].index] > key) hi = mid
+      else lo = mid + 1
+    }
+    if (left) {
+      for (let j = at; j > lo; j--) line[j] = line[j - 1]
+      line[lo] = s
+    } else {
+      for (let j = at; j < lo - 1; j++) line[j] = line[j + 1]
+      line[lo - 1] = s
     }
   }
 
-  /** The first server in key order with room (2.6 counts its own queue up to maxqueue as room). */
+  protected lineOf (s: LbServer): LbServer[] | null {
+    if (this.seenUnits[s.index] < 0) return null
+    return s.backup ? this.backups : this.actives
+  }
+
+  /** The first server in key order with room, passing over `avoid` unless it is the only one. */
   pick (_txn: HttpTxn, avoid: LbServer | null): LbServer | null {
-    let tree: OrderedSet
-    if (this.srvAct > 0) tree = this.act
-    else if (this.fbck !== null) return this.fbck
-    else if (this.srvBck > 0) tree = this.bck
+    let line: LbServer[]
+    if (this.activeCount > 0) line = this.actives
+    else if (this.soleBackup !== null) return this.soleBackup
+    else if (this.backupCount > 0) line = this.backups
     else return null
-    let avoided: LbServer | null = null
-    const items = tree.items
-    for (let i = 0; i < items.length; i++) {
-      const s = items[i].srv
-      if (acceptsQueued(s)) {
-        if (s !== avoid) return s
-        avoided = s
-      }
+    let fallback: LbServer | null = null
+    for (let i = 0; i < line.length; i++) {
+      const s = line[i]
+      if (!hasRoom(s)) continue
+      if (s !== avoid) return s
+      fallback = s
     }
-    return avoided
+    return fallback
   }
 }
 
-export class LeastConn extends TreeBalancer {
+export class LeastConn extends OrderedBalancer {
   protected keyOf (s: LbServer): number {
-    const inflight = s.served + s.queued
-    return inflight ? Math.floor((inflight + 1) * SRV_EWGHT_MAX / (s.eweight || 1)) : 0
+    const inFlight = s.served + s.queued
+    return inFlight === 0 ? 0 : Math.floor((inFlight + 1) * MAX_UNITS / (s.eweight || 1))
   }
 
-  // fwlc_srv_reposition: moved only when its key really changed (so equal loads rotate).
+  // Moved only when its key really changed, behind its equals: idle servers rotate.
   override loadChanged (srv: LbServer): void {
-    const n = this.nodes[srv.index]
-    if (n.tree === null) return
-    const key = this.keyOf(srv)
-    if (key === n.key) return
-    const tree = n.tree
-    tree.delete(n)
-    tree.insert(n, key)
+    const line = this.lineOf(srv)
+    if (line === null || this.keyOf(srv) === this.keys[srv.index]) return
+    this.move(line, line.indexOf(srv))
   }
 }
 
-export class First extends TreeBalancer {
+export class First extends OrderedBalancer {
   protected keyOf (s: LbServer): number { return s.id }
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** One row per `balance` keyword: HAProxy's name for the CSV `algo` column and a constructor. */
+/** One row per `balance` keyword: the name the CSV `algo` column shows and a constructor. */
 interface AlgorithmRow {
   csv: string
   create (servers: readonly LbServer[], proxy: Proxy, args: string[]): Balancer
 }
 
-/** `hash-type <method> [<function> [<modifier>]]`: sdbm by default, and a bare `consistent` adds avalanche (cfgparse-listen.c). */
+/** `hash-type <method> [<function> [avalanche]]`: sdbm by default; a bare `consistent` mixes with avalanche (recorded). */
 function hasher (proxy: Proxy): Hasher {
   const ht = proxy.hashType
   const words = (ht?.fn ?? '').split(/\s+/)
   const fn = (['sdbm', 'djb2', 'wt6', 'crc32', 'none'] as const).find((f) => words.includes(f)) ?? 'sdbm'
-  const avalanche = words.includes('avalanche') || (ht?.method === 'consistent' && ht.fn === undefined)
-  return new Hasher(fn, avalanche)
+  const mix = words.includes('avalanche') || (ht?.method === 'consistent' && ht.fn === undefined)
+  return new Hasher(fn, mix)
 }
 
 function hashed (keyOf: (args: string[], proxy: Proxy) => KeyFn): AlgorithmRow['create'] {
@@ -1068,7 +991,7 @@ export const algorithms: Readonly<Record<string, AlgorithmRow>> = {
   hdr: { csv: 'hdr', create: hashed((a) => hdrKey(a)) },
   hash: { csv: 'hash', create: hashed((a, p) => expressionKey(a, p)) },
   'rdp-cookie': { csv: 'rdp-cookie', create: hashed(() => noKey) },
-  // HAProxy 2.6 has no stats name for random (backend_lb_algo_str): its CSV says "unknown".
+  // HAProxy 2.6's stats show "unknown" in the CSV algo column for random.
   random: { csv: 'unknown', create: (s, p, a) => new Random(s, p.allBackups, Number(a[0]) > 0 ? Number(a[0]) : DEFAULT_RANDOM_DRAWS) }
 }
 
@@ -1081,10 +1004,18 @@ export function createBalancer (servers: readonly LbServer[], proxy: Proxy): { b
   return { balancer: row.create(servers, proxy, balance?.args ?? []), csv: row.csv }
 }
 
-/** Effective weight of a user weight at a warm-up ratio (server.c server_recalc_eweight). */
+/**
+ * Weight in units of a user weight warming up (slowstart: rampNum / rampDen of the way, at
+ * least one unit step; static algorithms do not ramp).
+ */
 export function effectiveWeight (lb: Balancer, uweight: number, rampNum: number, rampDen: number): number {
-  const w = rampDen > 0 && lb.dynamic ? Math.min(lb.wdiv, Math.floor((lb.wdiv * rampNum + rampDen) / rampDen)) : lb.wdiv
-  return Math.floor((uweight * w + lb.wmult - 1) / lb.wmult)
+  const perPoint = rampDen > 0 && lb.dynamic ? Math.min(lb.unitsPerPoint, Math.floor((lb.unitsPerPoint * rampNum + rampDen) / rampDen)) : lb.unitsPerPoint
+  return Math.floor((uweight * perPoint + lb.pointDivisor - 1) / lb.pointDivisor)
+}
+
+/** The user weight the stats show for a weight in units. */
+export function shownWeight (lb: Balancer, eweight: number): number {
+  return Math.floor((eweight * lb.pointDivisor + lb.unitsPerPoint - 1) / lb.unitsPerPoint)
 }
 
 /** `setWeights` exists only on map-based balancers. */

@@ -8,7 +8,7 @@
 import type { HttpTxn } from '../acl/txn.js'
 import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
 import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
-import { createBalancer, effectiveWeight, isMapBased, type Balancer, type LbServer } from './algorithms.js'
+import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
 
 /** pino-like logger; state changes go to warn, "no server available" to error (HAProxy's levels). */
@@ -80,15 +80,17 @@ export interface CheckHooks {
 export class ServerRuntime implements ServerView, LbServer {
   readonly name: string
   readonly id: number
-  readonly index: number
-  readonly addr: string
-  readonly host: string
-  readonly port: number
+  /** Position in the backend (changes when a dynamic server before it is deleted). */
+  index: number
+  /** `ip:port`; these four change with `set server addr` and DNS resolution (setAddress). */
+  addr: string
+  host: string
+  port: number
   readonly ssl: boolean
   /** `send-proxy` (1) / `send-proxy-v2` (2), 0 without: the PROXY header a `mode tcp` connection starts with. */
   readonly sendProxy: 0 | 1 | 2
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
-  readonly origin: string
+  origin: string
   readonly backup: boolean
   /**
    * Its name was not resolved at load (`init-addr … none`): HAProxy holds it in MAINT
@@ -107,8 +109,10 @@ export class ServerRuntime implements ServerView, LbServer {
   /** Effective weight in the balancer's units (see algorithms.ts). */
   eweight = 0
   usable = false
-  readonly maxconn: number
+  maxconn: number
   readonly maxqueue: number
+  /** `minconn` (0: none): the lower end of the dynamic maxconn. */
+  readonly minconn: number
   maxconnNow: number
   lastCheck: CheckResult
   lastCheckAt = 0
@@ -125,8 +129,13 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly inter: number
   readonly fastinter: number
   readonly downinter: number
-  readonly checkHost: string
-  readonly checkPort: number
+  checkHost: string
+  checkPort: number
+  /** `addr` / `port` given for checks: they do not follow the server's address. */
+  readonly checkHostExplicit: boolean
+  checkPortExplicit: boolean
+  /** `disabled` on its line (state files tell it from a maintenance set at run time). */
+  disabledByConfig: boolean
   /** Check over TLS: `ssl` servers whose check is not redirected by `port`/`addr`. */
   readonly checkTls: boolean
   readonly verify: 'none' | 'required'
@@ -155,9 +164,8 @@ export class ServerRuntime implements ServerView, LbServer {
     this.port = conf.port
     this.ssl = conf.ssl === true
     this.sendProxy = conf.sendProxy ?? 0
-    const bracketed = conf.host.includes(':') ? `[${conf.host}]` : conf.host
     this.addr = `${conf.host}:${conf.port}`
-    this.origin = `${this.ssl ? 'https' : 'http'}://${bracketed}:${conf.port}`
+    this.origin = originOf(this.ssl, conf.host, conf.port)
     this.backup = conf.backup === true
     this.hasCheck = conf.check === true
     this.checkEnabled = this.hasCheck
@@ -168,9 +176,12 @@ export class ServerRuntime implements ServerView, LbServer {
     this.unresolved = conf.unresolved === true
     this.admin = conf.disabled === true || this.unresolved ? 'maint' : 'ready'
     this.op = this.admin === 'maint' ? 'down' : 'up'
+    // in maintenance the health counter is 0 (`show servers state`), until checks restart it
+    if (this.admin === 'maint') this.health = 0
     this.uweight = conf.weight ?? DEFAULT_WEIGHT
     this.maxconn = conf.maxconn ?? 0
     this.maxqueue = conf.maxqueue ?? 0
+    this.minconn = conf.minconn ?? 0
     this.maxconnNow = this.maxconn
     this.lastCheck = { status: this.hasCheck ? 'INI' : '', code: null, duration: null, desc: '' }
     this.lastChange = now
@@ -180,6 +191,9 @@ export class ServerRuntime implements ServerView, LbServer {
     this.downinter = conf.downinter ?? 0
     this.checkHost = conf.checkAddr ?? conf.host
     this.checkPort = conf.checkPort ?? conf.port
+    this.checkHostExplicit = conf.checkAddr !== undefined
+    this.checkPortExplicit = conf.checkPort !== undefined
+    this.disabledByConfig = conf.disabled === true
     this.checkTls = this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined
     // HAProxy verifies by default; a config without ca-file must say `verify none` (§5.2 `verify`).
     this.verify = conf.verify ?? (conf.caFile !== undefined ? 'required' : 'none')
@@ -195,8 +209,7 @@ export class ServerRuntime implements ServerView, LbServer {
   get qcur (): number { return this.queue.length }
   /** Effective weight in user units, as the stats `weight` column shows it. */
   get weight (): number {
-    const lb = this.backend.lb
-    return Math.floor((this.eweight * lb.wmult + lb.wdiv - 1) / lb.wdiv)
+    return shownWeight(this.backend.lb, this.eweight)
   }
 
   downtime (now: number): number {
@@ -218,6 +231,49 @@ export class ServerRuntime implements ServerView, LbServer {
 
   // --- administration (stats page, app.haproxy) ------------------------------------------------
 
+  /**
+   * Moves the server (`set server addr`, a DNS answer): requests under way finish where they
+   * are, the next ones connect to the new address (the forwarder opens a new pool).
+   */
+  setAddress (host: string, port: number = this.port): void {
+    this.host = host
+    this.port = port
+    this.addr = `${host}:${port}`
+    this.origin = originOf(this.ssl, host, port)
+    if (!this.checkHostExplicit) this.checkHost = host
+    if (!this.checkPortExplicit) this.checkPort = port
+  }
+
+  /** `set server … check-port`: checks go to that port from now on. */
+  setCheckPort (port: number): void {
+    this.checkPort = port
+    this.checkPortExplicit = true
+  }
+
+  /** `set server … maxconn` / `set maxconn server`: 0 removes the limit; queued requests may move at once. */
+  setMaxconn (maxconn: number): void {
+    this.maxconn = maxconn
+    this.refresh()
+    this.backend.dequeue(this)
+    this.backend.settle(Date.now())
+  }
+
+  /**
+   * `set server … health up|down` (management.txt): the check result is forced, as if the
+   * checks had just concluded; without running checks nothing changes.
+   */
+  forceHealth (up: boolean): void {
+    if (!this.checkEnabled) return
+    const result: CheckResult = { status: this.lastCheck.status, code: this.lastCheck.code, duration: this.lastCheck.duration, desc: this.lastCheck.desc }
+    if (up) {
+      this.health = this.rise - 1
+      this.checkPassed(result)
+    } else {
+      this.health = Math.min(this.health, this.rise)
+      this.checkFailed(result)
+    }
+  }
+
   setAdmin (state: ServerAdminState): void {
     const prev = this.admin
     if (state === prev || this.unresolved) return
@@ -227,6 +283,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.admin = state
     if (state === 'maint') {
       const wasDown = this.op === 'down'
+      this.health = 0
       if (prev === 'drain') b.logWarn(`${who} remains in forced drain mode.`)
       this.setOp('down', now)
       const moved = this.refresh()
@@ -461,6 +518,20 @@ export class ServerRuntime implements ServerView, LbServer {
     this.refresh()
   }
 
+  /**
+   * The maxconn in force (0: no limit). With `minconn`, it follows the backend's load: at least
+   * minconn, maxconn once the backend holds `fullconn` sessions, on the ramp between (§5.2
+   * minconn, §4.2 fullconn); a slowstart ramp caps it further.
+   */
+  limit (): number {
+    const max = this.maxconnNow
+    if (this.minconn === 0 || max === 0 || this.minconn >= this.maxconn) return max
+    const be = this.backend
+    const load = be.counters.scur
+    if (load >= be.fullconn) return max
+    return Math.max(1, Math.min(max, Math.max(this.minconn, Math.floor(load * this.maxconn / be.fullconn))))
+  }
+
   stopTimers (): void {
     if (this.warmup !== null) clearTimeout(this.warmup)
     this.warmup = null
@@ -497,11 +568,34 @@ export class ServerRuntime implements ServerView, LbServer {
   }
 }
 
+/**
+ * Per backend, the summed maxconn of the frontends that can route to it (default_backend,
+ * use_backend with a constant name; a listen routes to itself): for HAProxy's default fullconn.
+ */
+export function routedMaxconns (frontends: Iterable<{ proxy: Proxy, maxconn: number }>): Map<string, number> {
+  const sums = new Map<string, number>()
+  for (const { proxy, maxconn } of frontends) {
+    const seen = new Set<string>()
+    if (proxy.kind === 'listen') seen.add(proxy.name)
+    if (proxy.defaultBackend !== null) seen.add(proxy.defaultBackend.name)
+    for (const u of proxy.useBackends) if (!u.backend.includes('%[')) seen.add(u.backend)
+    for (const b of seen) sums.set(b, (sums.get(b) ?? 0) + maxconn)
+  }
+  return sums
+}
+
+/** `fullconn`, else a tenth of the maxconns routed to the backend, at least 1 (§4.2 fullconn). */
+export function fullconnOf (proxy: Proxy, sums: ReadonlyMap<string, number>): number {
+  return proxy.fullconn ?? Math.max(1, Math.ceil((sums.get(proxy.name) ?? 0) / 10))
+}
+
 export class Backend implements BackendView {
   readonly name: string
   readonly id: number
   readonly algorithm: string
   readonly servers: ServerRuntime[]
+  /** `fullconn`, or HAProxy's default (a tenth of the maxconns of the frontends routing here), set by the gateway. */
+  fullconn = 1
   readonly counters = new TrafficCounters()
   lbtot = 0
   qmax = 0
@@ -510,14 +604,15 @@ export class Backend implements BackendView {
   isUp = false
   /** `option log-health-checks` */
   readonly logHealthChecks: boolean
-  readonly lb: Balancer
+  /** Rebuilt when a dynamic server is added or deleted. */
+  lb: Balancer
   readonly queue: Pending[] = []
   /** `timeout queue`, else `timeout connect` (configuration.txt §4.2), else none. */
   readonly timeoutQueue: number | undefined
   private readonly log: Logger | null
   /** The backend's own `log` targets, at syslog levels. */
   private readonly syslog: ((level: number, msg: string) => void) | null
-  private readonly initialWeights: number[]
+  private initialWeights: number[]
   private seq = 0
   private downSince = 0
   private downTotal = 0
@@ -543,7 +638,7 @@ export class Backend implements BackendView {
       s.usable = s.eweight > 0 && s.admin === 'ready' && s.op === 'up'
     }
     balancer.init()
-    this.isUp = balancer.totWeight > 0 || this.servers.length === 0
+    this.isUp = balancer.servingUnits > 0 || this.servers.length === 0
     if (!this.isUp) this.downSince = now
   }
 
@@ -568,7 +663,7 @@ export class Backend implements BackendView {
    */
   acquire (txn: HttpTxn, exclude: ServerRuntime | null): ServerRuntime | null | Promise<ServerRuntime | null> {
     const lb = this.lb
-    if (lb.totWeight === 0) return null
+    if (lb.servingUnits === 0) return null
     const srv = lb.pick(txn, exclude) as ServerRuntime | null
     if (srv === null) return this.enqueue(null)
     srv.lbtot++
@@ -581,12 +676,58 @@ export class Backend implements BackendView {
    * once, or in its own queue when it is at maxconn; null when that queue is full.
    */
   acquireServer (srv: ServerRuntime): ServerRuntime | null | Promise<ServerRuntime | null> {
-    if (srv.maxconnNow > 0 && (srv.queue.length > 0 || srv.served >= srv.maxconnNow)) {
+    const limit = srv.limit()
+    if (limit > 0 && (srv.queue.length > 0 || srv.served >= limit)) {
       if (srv.maxqueue > 0 && srv.queue.length >= srv.maxqueue) return null
       return this.enqueue(srv)
     }
     this.take(srv, 0)
     return srv
+  }
+
+  /**
+   * `add server` (2.6 rules, checked by the caller): the server joins in maintenance, as HAProxy
+   * creates dynamic servers, and the balancer is rebuilt around the new list.
+   */
+  addServer (conf: Server): ServerRuntime {
+    const used = new Set(this.servers.map(s => s.id))
+    let id = conf.id ?? 1
+    if (conf.id === undefined) while (used.has(id)) id++
+    const srv = new ServerRuntime(this, { ...conf, disabled: true }, this.servers.length, id, Date.now())
+    srv.disabledByConfig = false
+    this.servers.push(srv)
+    this.initialWeights.push(srv.uweight)
+    this.rebalance()
+    return srv
+  }
+
+  /** `del server`: the caller checked it is dynamic, in maintenance and idle. */
+  removeServer (srv: ServerRuntime): void {
+    const i = this.servers.indexOf(srv)
+    if (i < 0) return
+    srv.stopTimers()
+    this.servers.splice(i, 1)
+    this.initialWeights.splice(i, 1)
+    this.servers.forEach((s, j) => { s.index = j })
+    this.rebalance()
+  }
+
+  /** A new balancer over the current server list, each server's state carried over. */
+  private rebalance (): void {
+    const { balancer } = createBalancer(this.servers, this.proxy)
+    this.lb = balancer
+    if (isMapBased(balancer)) balancer.setWeights(this.initialWeights)
+    for (const s of this.servers) {
+      s.eweight = effectiveWeight(balancer, s.uweight, 0, 0)
+      s.usable = s.eweight > 0 && s.admin === 'ready' && s.op === 'up' && !s.nolb
+    }
+    balancer.init()
+    this.settle(Date.now())
+  }
+
+  /** Gives free slots of `srv` to waiting requests (after its maxconn was raised). */
+  dequeue (srv: ServerRuntime): void {
+    this.dequeueFor(srv)
   }
 
   /** The request that held a slot on `srv` is over; a queued one may take the slot. */
@@ -674,7 +815,7 @@ export class Backend implements BackendView {
 
   /** process_srv_queue: give freed slots to the oldest waiting request (its own queue or the backend's). */
   private dequeueFor (srv: ServerRuntime): void {
-    while (srv.maxconnNow === 0 || srv.served < srv.maxconnNow) {
+    for (let limit = srv.limit(); limit === 0 || srv.served < limit; limit = srv.limit()) {
       const own = srv.queue.length > 0 ? srv.queue[0] : null
       const shared = srv.usable && this.queue.length > 0 ? this.queue[0] : null
       let p: Pending
@@ -688,7 +829,7 @@ export class Backend implements BackendView {
         return
       }
       this.grant(p, srv)
-      if (srv.maxconnNow === 0 && srv.queue.length === 0 && (!srv.usable || this.queue.length === 0)) return
+      if (limit === 0 && srv.queue.length === 0 && (!srv.usable || this.queue.length === 0)) return
     }
   }
 
@@ -697,7 +838,7 @@ export class Backend implements BackendView {
     const before = this.queue.length
     if (before === 0) return 0
     // With active servers up, backups do not take from the queue.
-    if (srv.backup && this.lb.srvAct > 0) return 0
+    if (srv.backup && this.lb.activeCount > 0) return 0
     this.dequeueFor(srv)
     return before - this.queue.length
   }
@@ -721,10 +862,10 @@ export class Backend implements BackendView {
   /** ". 1 active and 0 backup servers left. …" (server.c srv_append_more). */
   tail (srv: ServerRuntime, online: boolean, moved: number): string {
     const lb = this.lb
-    const onBackup = lb.srvBck > 0 && lb.srvAct === 0 ? ' Running on backup.' : ''
+    const onBackup = lb.backupCount > 0 && lb.activeCount === 0 ? ' Running on backup.' : ''
     return online
-      ? `. ${lb.srvAct} active and ${lb.srvBck} backup servers online.${onBackup} ${moved} sessions requeued, ${srv.queue.length} total in queue`
-      : `. ${lb.srvAct} active and ${lb.srvBck} backup servers left.${onBackup} ${srv.served} sessions active, ${moved} requeued, ${srv.queue.length} remaining in queue`
+      ? `. ${lb.activeCount} active and ${lb.backupCount} backup servers online.${onBackup} ${moved} sessions requeued, ${srv.queue.length} total in queue`
+      : `. ${lb.activeCount} active and ${lb.backupCount} backup servers left.${onBackup} ${srv.served} sessions active, ${moved} requeued, ${srv.queue.length} remaining in queue`
   }
 
   /** A server state message: to the process's log, and at `level` to the backend's targets (notice by default, as HAProxy). */
@@ -735,7 +876,7 @@ export class Backend implements BackendView {
 
   /** After any server change: the backend's own UP/DOWN state (backend.c set_backend_down). */
   settle (now: number, report = true): void {
-    const up = this.lb.totWeight > 0
+    const up = this.lb.servingUnits > 0
     if (up === this.isUp) return
     this.isUp = up
     this.lastChange = now
@@ -743,14 +884,18 @@ export class Backend implements BackendView {
       this.downSince = now
       if (!report) return
       this.chkdown++
-      const msg = `backend '${this.name}' has no server available!`
-      this.log?.error(msg)
-      this.syslog?.(LOG_EMERG, msg)
+      // HAProxy quotes the name on stderr, not in the syslog line (observed with VTest on 2.6.12)
+      this.log?.error(`backend '${this.name}' has no server available!`)
+      this.syslog?.(LOG_EMERG, `backend ${this.name} has no server available!`)
     } else if (this.downSince > 0) {
       this.downTotal += now - this.downSince
       this.downSince = 0
     }
   }
+}
+
+function originOf (ssl: boolean, host: string, port: number): string {
+  return `${ssl ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
 /** Server ids: `id N` where given, else the next free number in config order (HAProxy's puid). */

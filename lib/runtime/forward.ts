@@ -8,12 +8,13 @@
 // undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
 
 import diagnostics from 'node:diagnostics_channel'
-import { readFileSync } from 'node:fs'
+import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
-import { Pool } from 'undici'
+import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
@@ -61,6 +62,32 @@ export class FrontendCounters implements FrontendView {
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
     const now = Date.now()
+    this.openSession(now)
+    FrontendCounters.active++
+    stampAccept(socket, now)
+    socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A stats request for this section: counted as intercepted, as HAProxy counts its stats
+   * applet. `session`: it came on a listener that is not the section's own (the app's port), so
+   * it is also a session of the section, one request long.
+   */
+  statsRequest (res: ServerResponse, session: boolean): void {
+    const now = Date.now()
+    const c = this.counters
+    if (session) this.openSession(now)
+    c.reqTot++
+    this.reqRate.hit(now)
+    c.intercepted++
+    c.bin += requestHeadBytes(res.req)
+    res.once('close', () => {
+      if (session) c.scur--
+      c.countResponse(res.statusCode)
+    })
+  }
+
+  private openSession (now: number): void {
     const c = this.counters
     this.connTot++
     c.stot++
@@ -68,9 +95,6 @@ export class FrontendCounters implements FrontendView {
     this.connRate.hit(now)
     c.rate.hit(now)
     if (++c.scur > c.smax) c.smax = c.scur
-    FrontendCounters.active++
-    stampAccept(socket, now)
-    socket.once('close', () => { c.scur--; FrontendCounters.active-- })
   }
 }
 
@@ -170,7 +194,11 @@ export class BackendRoute {
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Socket>()
-  private readonly pools = new Map<ServerRuntime, Pool>()
+  /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
+  readonly serverTimeout: number
+  readonly connectTimeout: number
+  /** Per server, its pool and the origin it connects to (a server moved by `set server addr` or DNS gets a new pool). */
+  private readonly pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
   private readonly poolOptions: Pool.Options
 
   constructor (
@@ -189,50 +217,58 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
-    this.poolOptions = {
-      // HAProxy has no default for these: absent means no limit, as 0 does for undici.
-      headersTimeout: t.server ?? 0,
-      bodyTimeout: t.server ?? 0,
-      connectTimeout: t.connect ?? 0,
-      pipelining: 1
-    }
+    // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
+    // timers: undici's run on a coarse clock that fires up to a second late.
+    this.serverTimeout = t.server ?? 0
+    this.connectTimeout = t.connect ?? 0
+    this.poolOptions = { headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }
   }
 
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
   readonly h2Servers = new WeakSet<ServerRuntime>()
 
   pool (server: ServerRuntime): Pool {
-    let pool = this.pools.get(server)
-    if (pool === undefined) {
-      const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
-      const cfg = this.proxy.servers.find(s => s.name === server.name)
-      if (cfg?.proto === 'h2') {
-        // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
-        opts.allowH2 = true
-        // Pool hands `connect` options to undici's connector, the only way to its h2c mode
-        if (!server.ssl) opts.connect = { timeout: this.poolOptions.connectTimeout, useH2c: true } as Pool.Options['connect']
-        // streams share a connection, as HAProxy's H2 mux does
-        opts.pipelining = 100
-        this.h2Servers.add(server)
-      }
-      if (server.ssl) {
-        opts.connect = {
-          timeout: this.poolOptions.connectTimeout,
-          rejectUnauthorized: cfg?.verify !== 'none',
-          ...(cfg?.caFile !== undefined ? { ca: readFileSync(cfg.caFile) } : {}),
-          ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
-        }
-      }
-      pool = new Pool(server.origin, opts)
-      this.pools.set(server, pool)
+    const entry = this.pools.get(server)
+    if (entry !== undefined && entry.origin === server.origin) return entry.pool
+    // requests under way finish on the old address; new ones go to the new one
+    if (entry !== undefined) entry.pool.close().catch(() => {})
+    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
+    const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
+    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    if (cfg?.proto === 'h2') {
+      // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
+      opts.allowH2 = connectOptions.allowH2 = true
+      if (!server.ssl) connectOptions.useH2c = true
+      // streams share a connection, as HAProxy's H2 mux does
+      opts.pipelining = 100
+      this.h2Servers.add(server)
     }
+    if (server.ssl) {
+      Object.assign(connectOptions, {
+        rejectUnauthorized: cfg?.verify !== 'none',
+        ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
+        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+      })
+    }
+    opts.connect = timedConnector(buildConnector(connectOptions), this.connectTimeout)
+    const pool = new Pool(server.origin, opts)
+    this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+  /** `shutdown sessions server`: the requests under way on that server are cut at once. */
+  killSessions (server: ServerRuntime): void {
+    const entry = this.pools.get(server)
+    if (entry === undefined) return
+    this.pools.delete(server)
+    entry.pool.destroy().catch(() => {})
   }
 
   /** Waits for in-flight requests on every pool, then closes their connections. */
   async close (): Promise<void> {
     this.backend.close()
-    const pools = [...this.pools.values()]
+    const pools = [...this.pools.values()].map(e => e.pool)
     this.pools.clear()
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
@@ -242,6 +278,30 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
+}
+
+/** undici's connector with `timeout connect` on a precise timer (0: none). */
+function timedConnector (connect: buildConnector.connector, ms: number): buildConnector.connector {
+  if (ms <= 0) return connect
+  return (options, callback) => {
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    // undici's connector returns the socket it opens (its typings say void)
+    const socket = connect(options, (err, s) => {
+      if (settled) { s?.destroy(); return }
+      settled = true
+      clearTimeout(timer)
+      if (err === null) callback(null, s!)
+      else callback(err, null)
+    }) as unknown as Socket
+    if (!settled) {
+      timer = setTimeout(() => {
+        settled = true
+        socket.destroy()
+        callback(new errors.ConnectTimeoutError(`timeout connect (${ms} ms) expired`), null)
+      }, ms)
+    }
+  }
 }
 
 /** A frontend (or listen) as the forwarder uses it. */
@@ -282,6 +342,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
+    ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
+    soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
     src: plainAddress(socket.remoteAddress),
@@ -366,6 +428,19 @@ export function writeHead (res: ServerResponse, status: number, reason: string |
   res.writeHead(status, h2)
 }
 
+/**
+ * The connection mode of a transaction from its two proxies (§4 "option http-server-close",
+ * "option httpclose"): `httpclose` on either side closes both connections, else
+ * `http-server-close` on either side the server's; keep-alive otherwise.
+ */
+function connectionMode (fe: Proxy, be: Proxy): 'keep-alive' | 'server-close' | 'close' {
+  const a = fe.httpConnectionMode
+  const b = be.httpConnectionMode
+  if (a === 'close' || b === 'close') return 'close'
+  if (a === 'server-close' || b === 'server-close') return 'server-close'
+  return 'keep-alive'
+}
+
 /** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
 export function pageFor (status: number, fe: FrontendRoute, be: BackendRoute | null): ErrorPage {
   return be?.pages.own(status) ?? fe.pages.get(status)
@@ -434,6 +509,15 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       out = page.htxBytes
       writePage(res, page)
       break
+    }
+    case 'silent-drop': {
+      // nothing is sent, not even a close: the socket stops being read and the client's
+      // timeout (or the client) ends it, as HAProxy's silent-drop leaves the client waiting
+      fe.counters.counters.dreq++
+      if (be !== null) be.backend.counters.dreq++
+      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      res.socket?.pause()
+      return
     }
     case 'reject': {
       // closed without an answer: a denied request, no response to count
@@ -724,6 +808,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private dropping = false
   private phase: Phase = 'queue'
   private retriesLeft: number
+  /** `option http-server-close` / `httpclose` (either proxy): a new server connection per request. */
+  private readonly closeServer: boolean
+  /** `option httpclose` (either proxy): the client's connection closes after this response too. */
+  private readonly closeClient: boolean
   private abortUpstream: ((err?: Error) => void) | null = null
   private resume: (() => void) | null = null
   private readonly t0 = Date.now()
@@ -735,6 +823,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly url: string
   private readonly headers: string[]
   private released = false
+  /** `timeout server` for the current attempt, armed when the request starts going out. */
+  private serverTimer: NodeJS.Timeout | null = null
   /** This exchange holds a slot on `server` (Backend.acquire → release). */
   private held = false
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
@@ -754,6 +844,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
+    const mode = connectionMode(fe.proxy, be.proxy)
+    this.closeServer = mode !== 'keep-alive'
+    this.closeClient = mode === 'close'
     // a session of the backend from the moment it is chosen, served or not (HAProxy's cum_sess)
     const c = be.backend.counters
     c.stot++
@@ -773,12 +866,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     fe.counters.counters.bin += this.headIn
     c.bin += this.headIn
-    // rules may have rewritten the path or query: rebuild the URI only then
+    // rules may have rewritten the path or query: rebuild the URI only then (an absolute-form
+    // target stays absolute, as HAProxy forwards it)
     const orig = req.url ?? '/'
-    const target = txn.query === null ? txn.path : txn.path + '?' + txn.query
-    this.url = orig === target || (orig.charCodeAt(0) !== 47 && orig.endsWith(target) &&
-      orig.indexOf('/', orig.indexOf('://') + 3) === orig.length - target.length)
-      ? orig // unchanged, absolute-form kept as HAProxy forwards it
+    const target = (txn.absolute ?? '') + (txn.query === null ? txn.path : txn.path + '?' + txn.query)
+    this.url = orig === target || (orig === txn.absolute && txn.path === '/' && txn.query === null)
+      ? orig
       : sendablePath(target)
     // the cookie names the server, and `indirect`/`prefix` rewrite the Cookie header the server gets
     if (be.cookie !== null) {
@@ -850,7 +943,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
       body: this.hasBody ? this.req : null,
-      upgrade: upgrade ? 'websocket' : null
+      upgrade: upgrade ? 'websocket' : null,
+      // undici sends `connection: close` and does not reuse the socket, as HAProxy does
+      reset: this.closeServer && !upgrade
     }, this)
   }
 
@@ -867,6 +962,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rec !== null) this.rec.tc = ctime
     this.server!.counters.ctime.add(ctime)
     this.be.backend.counters.ctime.add(ctime)
+    const timeout = this.be.serverTimeout
+    if (timeout > 0) {
+      if (this.serverTimer === null) this.serverTimer = setTimeout(() => { this.serverSilent() }, timeout)
+      else this.serverTimer.refresh()
+    }
+  }
+
+  /**
+   * `timeout server` expired. It measures the server's silence only: while the client is still
+   * sending its body, or is not reading the answer, the wait is not the server's.
+   */
+  private serverSilent (): void {
+    if (this.phase !== 'wait' && this.phase !== 'body') return
+    if ((this.hasBody && !this.req.complete) || this.res.writableNeedDrain) {
+      this.serverTimer!.refresh()
+      return
+    }
+    this.abortUpstream?.(this.phase === 'body' ? new errors.BodyTimeoutError() : new errors.HeadersTimeoutError())
   }
 
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -929,7 +1042,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
+    if (this.closeClient) res.shouldKeepAlive = false
     writeHead(res, status, statusText, headers)
+    if (rec !== null && rec.asap !== null) rec.asap()
     return true
   }
 
@@ -937,6 +1052,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onBodySent (chunk: Buffer | string | number): void {
     const n = typeof chunk === 'number' ? chunk : chunk.length
     if (this.rec !== null) this.rec.bytesIn += n
+    this.serverTimer?.refresh()
     this.fe.counters.counters.bin += n
     this.be.backend.counters.bin += n
     const server = this.server
@@ -944,6 +1060,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData (chunk: Buffer): boolean {
+    this.serverTimer?.refresh()
     this.countOut(chunk.length)
     if (this.upgradeHead !== null) return this.req.socket.write(chunk)
     if (this.res.write(chunk)) return true
@@ -1065,8 +1182,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.clientAborted()
       return
     }
-    // an invalid, truncated or empty answer (llhttp errors, "other side closed")
-    this.rec?.terminate('SH')
+    // an invalid, truncated or empty answer (llhttp errors, "other side closed"): HAProxy's parser
+    // blocks an invalid one (PH), the server cut an empty or truncated one (SH)
+    this.rec?.terminate(code === '' || code.startsWith('HPE_') ? 'PH' : 'SH')
     server.counters.eresp++
     this.be.backend.counters.eresp++
     server.observe('http-status', 502)
@@ -1229,6 +1347,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish (): void {
     if (this.released) return
     this.released = true
+    if (this.serverTimer !== null) clearTimeout(this.serverTimer)
     if (this.phase !== 'done') this.phase = 'done'
     const server = this.server
     const ttime = Date.now() - this.t0

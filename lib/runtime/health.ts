@@ -6,7 +6,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
-import { readFileSync } from 'node:fs'
+import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
@@ -207,7 +207,7 @@ class CheckTask implements CheckHooks {
   private stopped = true
 
   constructor (readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null = null) {
-    this.ca = server.checkTls && server.caFile !== undefined ? readFileSync(server.caFile) : undefined
+    this.ca = server.checkTls && server.caFile !== undefined ? readBounded(server.caFile, PEM_FILE_LIMIT) : undefined
   }
 
   start (delay: number): void {

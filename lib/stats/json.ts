@@ -6,11 +6,11 @@ import type { StatsModel } from './model.js'
 import { type RowFilter, walkRows } from './rows.js'
 
 const OBJ_TYPES: Record<ObjType, string> = { F: 'Frontend', B: 'Backend', S: 'Server' }
-const ORIGINS: Record<string, string> = { M: 'Metric', S: 'Status', K: 'Key', C: 'Config', P: 'Product' }
-const NATURES: Record<string, string> = {
+export const ORIGINS: Record<string, string> = { M: 'Metric', S: 'Status', K: 'Key', C: 'Config', P: 'Product' }
+export const NATURES: Record<string, string> = {
   A: 'Age', a: 'Avg', C: 'Counter', D: 'Duration', G: 'Gauge', L: 'Limit', M: 'Max', N: 'Name', O: 'Output', R: 'Rate', T: 'Time'
 }
-const SCOPES: Record<string, string> = { C: 'Cluster', P: 'Process', S: 'Service', s: 'System' }
+export const SCOPES: Record<string, string> = { C: 'Cluster', P: 'Process', S: 'Service', s: 'System' }
 
 export interface JsonField {
   objType: string

@@ -46,6 +46,13 @@ export interface StatsRules {
   statsRules (txn: HttpTxn): Decision | 'allow' | null
 }
 
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Leaves a route out of the API description: @fastify/swagger's key, declared here for the stats routes. */
+    hide?: boolean
+  }
+}
+
 export type StatsFormat = 'html' | 'csv' | 'json' | 'typed' | 'json-schema'
 
 /** What the URL asks for, from the text after the stats prefix. */
@@ -64,7 +71,8 @@ const STATUS_CODES: readonly AdminStatus[] = ['DONE', 'PART', 'NONE', 'ERRP', 'E
 const SCOPE_MAX = 20
 const FORM_LIMIT = 64 * 1024
 
-const PACKAGE_VERSION: string = (() => {
+/** This package's version (stats page title, `show info`). */
+export const PACKAGE_VERSION: string = (() => {
   try {
     return (createRequire(import.meta.url)('../../package.json') as { version: string }).version
   } catch {
@@ -267,13 +275,14 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
   }
 
   // The prefix as routes: the path part exactly, and everything under it when the prefix has no
-  // query; the constraint keeps them to targets that start with the raw prefix.
+  // query; the constraint keeps them to targets that start with the raw prefix; `hide` keeps
+  // them out of @fastify/swagger's description wherever the routes are registered.
   const qm = uri.indexOf('?')
   const path = qm >= 0 ? uri.slice(0, qm) : uri
   const urls = qm >= 0 ? [path] : [path, path + '*']
   if (!app.hasConstraintStrategy(statsUriConstraint.name)) app.addConstraintStrategy(statsUriConstraint)
   for (const url of urls) {
-    app.route({ method: ['GET', 'HEAD', 'POST'], url, exposeHeadRoute: false, constraints: { [statsUriConstraint.name]: uri }, handler })
+    app.route({ method: ['GET', 'HEAD', 'POST'], url, exposeHeadRoute: false, schema: { hide: true }, constraints: { [statsUriConstraint.name]: uri }, handler })
   }
 }
 

@@ -2,6 +2,7 @@
 // filters of the stats page (`stats scope`, `?scope=`, `;up`, `;no-maint`), filling one reused
 // RowContext per row. Every renderer is a visitor of this walk.
 
+import { fullconnOf, routedMaxconns } from '../runtime/backend.js'
 import type { ServerView } from '../runtime/state.js'
 import { type ObjType, type RowContext } from './fields.js'
 import type { StatsEntry, StatsModel } from './model.js'
@@ -20,6 +21,8 @@ export interface RowFilter {
   noMaint?: boolean
   /** `stats show-legends`: fill the addr / algo columns. */
   legends?: boolean
+  /** `show stat <proxy> <type> <sid>` (CLI): a proxy by name or id, a mask of types (1 frontend, 2 backend, 4 server), a server id; -1 = any. */
+  only?: { proxy: string | number, types: number, sid: number }
 }
 
 export interface RowVisitor {
@@ -45,31 +48,14 @@ function proxyInScope (name: string, filter: RowFilter): boolean {
 }
 
 function serverShown (sv: ServerView, filter: RowFilter): boolean {
+  const only = filter.only
+  if (only !== undefined && ((only.types & 4) === 0 || (only.sid !== -1 && only.sid !== sv.id))) return false
   if (sv.admin === 'maint') return !(filter.up === true || filter.noMaint === true)
   return !(filter.up === true && sv.op === 'down')
 }
 
-/**
- * HAProxy's fullconn default: a tenth of the summed maxconn of the frontends that can route to
- * the backend (default_backend / use_backend with a constant name; a listen routes to itself), at least 1.
- */
-function fullconns (model: StatsModel): Map<string, number> {
-  const sums = new Map<string, number>()
-  const add = (backend: string, n: number): void => { sums.set(backend, (sums.get(backend) ?? 0) + n) }
-  for (const e of model.proxies) {
-    if (e.frontend === null) continue
-    const n = e.frontend.maxconn
-    const seen = new Set<string>()
-    if (e.backend !== null) seen.add(e.proxy.name)
-    if (e.proxy.defaultBackend !== null) seen.add(e.proxy.defaultBackend.name)
-    for (const u of e.proxy.useBackends) if (!u.backend.includes('%[')) seen.add(u.backend)
-    for (const b of seen) add(b, n)
-  }
-  return sums
-}
-
 export function walkRows (model: StatsModel, filter: RowFilter, now: number, visitor: RowVisitor): void {
-  const conns = fullconns(model)
+  const conns = routedMaxconns(model.proxies.flatMap(e => e.frontend === null ? [] : [{ proxy: e.proxy, maxconn: e.frontend.maxconn }]))
   const c: RowContext = {
     now,
     proxy: model.proxies[0]?.proxy as RowContext['proxy'],
@@ -82,17 +68,19 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
     be: null,
     sv: null
   }
+  const only = filter.only
   for (const entry of model.proxies) {
     if (!proxyInScope(entry.proxy.name, filter)) continue
+    if (only !== undefined && only.proxy !== -1 && only.proxy !== entry.proxy.name && only.proxy !== entry.proxy.id) continue
     c.proxy = entry.proxy
     c.http = entry.proxy.mode === 'http'
     c.fe = null
     c.be = null
     c.sv = null
     c.lb = entry.backend === null ? NO_LB : backendLb(entry.proxy, entry.backend)
-    c.fullconn = Math.max(1, Math.ceil((conns.get(entry.proxy.name) ?? 0) / 10))
+    c.fullconn = fullconnOf(entry.proxy, conns)
     visitor.proxy?.(entry, c)
-    if (entry.frontend !== null) {
+    if (entry.frontend !== null && (only === undefined || (only.types & 1) !== 0)) {
       c.fe = entry.frontend
       visitor.row('F', c)
       c.fe = null
@@ -107,7 +95,7 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
         visitor.row('S', c)
       }
       c.sv = null
-      visitor.row('B', c)
+      if (only === undefined || (only.types & 2) !== 0) visitor.row('B', c)
     }
     visitor.endProxy?.(entry, c)
   }

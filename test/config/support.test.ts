@@ -79,7 +79,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', section('log-forward', 'lf', 'syslog forwarding is not implemented')],
   // no meaning inside Node, logging, tuning
   ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
-  ['frontend', 'option http-server-close', noEffect('option http-server-close', 'connection handling is left to Node and undici')],
   ['backend', 'option prefer-last-server', noEffect('option prefer-last-server', 'each request is balanced on its own')],
   ['frontend', 'rate-limit sessions 10', noEffect('rate-limit', 'no session rate limiting')],
   ['backend', 'option spop-check', noEffect('option spop-check', 'only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')],
@@ -88,6 +87,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'unique-id-header X-Request-ID', ['notice', '']],
   ['frontend', 'capture request header Host len 32', ['notice', '']],
   ['frontend', 'option httplog', ['notice', '']],
+  ['frontend', 'option http-server-close', ['notice', '']],
+  ['backend', 'option httpclose', ['notice', '']],
   ['frontend', 'log-format "%ci %r"', ['notice', '']],
   ['frontend', 'log 127.0.0.1:514 local0', ['notice', '']],
   ['backend', 'option log-health-checks', ['notice', '']],

@@ -122,7 +122,7 @@ const isProtected = (path: string, caseSensitive: boolean): boolean => {
 }
 
 /** Every app route records what the request means to it; a static file server resolves `..`. */
-async function appWithRoutes (routerOptions: Record<string, boolean>, backendAddr: string): Promise<{ app: FastifyInstance, port: number, meanings: string[] }> {
+async function appWithRoutes (routerOptions: Record<string, boolean>, hook: 'onRequest' | 'preParsing', backendAddr: string): Promise<{ app: FastifyInstance, port: number, meanings: string[] }> {
   const meanings: string[] = []
   // useSemicolonDelimiter is a router option Fastify 5 accepts but does not declare
   const app = Fastify({ routerOptions } as FastifyServerOptions)
@@ -131,7 +131,8 @@ async function appWithRoutes (routerOptions: Record<string, boolean>, backendAdd
   app.get('/:a/:b', async (req) => { const p = req.params as { a: string, b: string }; meanings.push(`/${p.a}/${p.b}`); return 'APP' })
   app.get('/files/*', async (req) => { meanings.push(posix.normalize('/files/' + (req.params as { '*': string })['*'])); return 'APP' })
   await app.register(haproxyRouter, {
-    config: `${HTTP_DEFAULTS}frontend fe\n    http-request deny if { path_beg /admin }\n    use_backend be if { path_beg /private }\nbackend be\n    server s ${backendAddr}\n`
+    config: `${HTTP_DEFAULTS}frontend fe\n    http-request deny if { path_beg /admin }\n    use_backend be if { path_beg /private }\nbackend be\n    server s ${backendAddr}\n`,
+    hook
   })
   app.log.level = 'silent'
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -175,10 +176,10 @@ for (const [label, routerOptions, caseSensitive] of [
   ['default router options', {}, true],
   ['caseSensitive: false, ignoreTrailingSlash, ignoreDuplicateSlashes, useSemicolonDelimiter',
     { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, useSemicolonDelimiter: true }, false]
-] as const) {
-  test(`property (${label}): no encoding of a protected path reaches an app route that a rule catches`, async (t) => {
+] as const) for (const hook of ['preParsing', 'onRequest'] as const) {
+  test(`property (hook ${hook}, ${label}): no encoding of a protected path reaches an app route that a rule catches`, async (t) => {
     const up = await upstream('private-backend')
-    const { app, port, meanings } = await appWithRoutes(routerOptions, up.addr)
+    const { app, port, meanings } = await appWithRoutes(routerOptions, hook, up.addr)
     t.after(async () => { await app.close(); await up.close() })
     await fc.assert(fc.asyncProperty(fc.constantFrom(...PROTECTED).chain(encodings), async (target) => {
       meanings.length = 0

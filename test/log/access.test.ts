@@ -4,10 +4,28 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
-import { deadPort, gatewayApp, get, upstream } from '../gateway/fixtures.js'
-import { syslogServer } from './syslog.js'
+import { deadPort, gatewayApp, get, upstream, type Upstream } from '../gateway/fixtures.js'
+import { syslogServer, type Syslog } from './syslog.js'
 
 const PID = process.pid
+
+/** One frontend logging raw lines to a UDP receiver, in front of one upstream; `lines` go in the frontend. */
+async function rawLogged (t: { after: (fn: () => Promise<void>) => void }, lines: string): Promise<{ syslog: Syslog, up: Upstream, port: number }> {
+  const syslog = await syslogServer()
+  const up = await upstream('up1')
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+frontend fe
+    bind 127.0.0.1:8080
+    log 127.0.0.1:${syslog.port} format raw local0
+${lines}    default_backend be
+backend be
+    server s1 ${up.addr}
+`)
+  t.after(async () => { await app.close(); await up.close(); await syslog.close() })
+  return { syslog, up, port }
+}
 /** `<134>Dec  6 14:00:00 haproxy[pid]: ` — local0.info in HAProxy's default ("local") format. */
 const HEAD = new RegExp(`^<134>[A-Z][a-z]{2} [ 1-3][0-9] \\d\\d:\\d\\d:\\d\\d haproxy\\[${PID}\\]: `)
 
@@ -127,4 +145,90 @@ backend be
   assert.ok(line, JSON.stringify(logs))
   assert.match(String(line.msg), /^127\.0\.0\.1:\d+ \[.*\] fe be\/s1 0\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/0\/0\/0 0\/0 "GET \/hello HTTP\/1\.1"$/)
   assert.equal(typeof line.reqId, 'string', "the request's own child logger")
+})
+
+test('unique-id-format and unique-id-header: the id reaches the server and the log; logasap logs at the headers with + marks', async (t) => {
+  const { syslog, up, port } = await rawLogged(t, `
+    option logasap
+    unique-id-format %{+X}o\\ %ci_%rt
+    unique-id-header X-Unique-ID
+    log-format "id=%ID B=%B Ta=%Ta %ST"
+`)
+  await get(port, '/')
+  const [line] = await syslog.wait(1)
+  const id = up.seen[0]!.headers['x-unique-id']
+  assert.match(String(id), /^7F000001_[0-9A-F]+$/, 'hex flags apply to the IP and the counter')
+  assert.match(line!, new RegExp(`^id=${String(id)} B=\\+\\d+ Ta=\\+\\d+ 200\\n$`))
+  await new Promise(resolve => setTimeout(resolve, 100))
+  assert.equal(syslog.lines.length, 1, 'one line per request, at its headers')
+})
+
+test('a dead UDP target drops nothing on the request path; tcplog and clf formats', async (t) => {
+  const dead = await deadPort()
+  const syslog = await syslogServer()
+  const up = await upstream('up1')
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+frontend fe
+    bind 127.0.0.1:8080
+    log 127.0.0.1:${dead} local0
+    log 127.0.0.1:${syslog.port} format raw local0
+    option tcplog
+    default_backend be
+frontend clf
+    bind 127.0.0.1:8081
+    log 127.0.0.1:${syslog.port} format raw local0
+    option httplog clf
+    default_backend be
+backend be
+    server s1 ${up.addr}
+`, { defaultBackend: 'always', frontend: 'fe' })
+  t.after(async () => { await app.close(); await up.close(); await syslog.close() })
+  for (let i = 0; i < 50; i++) assert.equal((await get(port, `/n${i}`)).status, 200)
+  const lines = await syslog.wait(50)
+  for (const l of lines) assert.match(l, /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be\/s1 \d+\/\d+\/\d+ \d+ -- \d+\/\d+\/0\/0\/0 0\/0\n$/)
+})
+
+test('http-request capture and declare capture fill %hr after the header captures', async (t) => {
+  const { syslog, port } = await rawLogged(t, `
+    option httplog
+    capture request header X-A len 3
+    declare capture request len 4
+    http-request capture req.hdr(x-b) id 1
+    http-request capture path len 2
+`)
+  await get(port, '/path', { 'x-a': 'abcdef', 'x-b': '123456' })
+  const [line] = await syslog.wait(1)
+  assert.match(line!, / \{abc\|1234\|\/p\} "GET \/path HTTP\/1\.1"\n$/)
+})
+
+test('server state and health-check messages go to the backend targets at HAProxy levels', async (t) => {
+  const syslog = await syslogServer()
+  const dead = await deadPort()
+  const { app } = await gatewayApp(`
+defaults
+    mode http
+    timeout connect 500ms
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+backend be
+    log 127.0.0.1:${syslog.port} local0
+    option log-health-checks
+    server s1 127.0.0.1:${dead} check inter 100 rise 1 fall 1
+`)
+  t.after(async () => { await app.close(); await syslog.close() })
+  // the priority kept, the date and tag dropped
+  const lines = (await syslog.wait(3)).map(l => l.replace(/^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]: /, '<$1>'))
+  assert.match(lines[0]!, /^<133>Health check for server be\/s1 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms, status: 0\/1 DOWN\.\n$/)
+  assert.match(lines[1]!, /^<129>Server be\/s1 is DOWN\. 0 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.\n$/)
+  assert.equal(lines[2], '<128>backend be has no server available!\n')
+})
+
+test('without a log format a frontend logs HAProxy\'s "Connect from" line per connection', async (t) => {
+  const { syslog, port } = await rawLogged(t, '')
+  await get(port, '/')
+  const [line] = await syslog.wait(1)
+  assert.equal(line, `Connect from 127.0.0.1:${line!.split(':')[1]!.split(' ')[0]!} to 127.0.0.1:${port} (fe/HTTP)\n`)
 })

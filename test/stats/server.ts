@@ -9,7 +9,7 @@ import type { AdminHandler, StatsModel } from '../../lib/stats/model.js'
 import { statsRoutes } from '../../lib/stats/routes.js'
 
 export function configOf (proxies: Proxy[]): ParsedConfig {
-  return { files: ['test.cfg'], global: { ignored: [], stats: {}, logs: [] }, proxies, userlists: [], httpErrors: [], diagnostics: [] }
+  return { files: ['test.cfg'], global: { ignored: [], stats: { sockets: [] }, logs: [] }, proxies, userlists: [], httpErrors: [], diagnostics: [] }
 }
 
 export async function startStats (proxy: Proxy, model: () => StatsModel, admin?: AdminHandler): Promise<{ app: FastifyInstance, port: number }> {

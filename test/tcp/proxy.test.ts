@@ -148,7 +148,7 @@ test('tcp-check scripts and redis-check take servers down and up; the CSV counts
     `backend scripted\n    option tcp-check\n    tcp-check expect string 220\n    tcp-check send PING\\r\\n\n    tcp-check expect string OK\n    server s 127.0.0.1:${banner.port} check inter 200 fall 1 rise 1\n` +
     `    server bad 127.0.0.1:${refusing.port} check inter 200 fall 1 rise 1\n`)
   t.after(async () => { await gw.stop(); await redis.close(); await banner.close(); await refusing.close() })
-  const csv = async (): Promise<Map<string, string[]>> => {
+  const csv = async (): Promise<Map<string, Record<string, string>>> => {
     const text = await new Promise<string>((resolve, reject) => {
       const s = net.connect(gw.port, '127.0.0.1', () => s.end('GET /stats;csv HTTP/1.0\r\n\r\n'))
       let got = ''

@@ -1,0 +1,159 @@
+// Pattern references (HAProxy's pat_ref): the contents of one pattern file (`acl … -f file`) or
+// map file (`map(file)`), shared by every ACL and converter naming it, and changed at run time by
+// the CLI (`add map`, `del acl`, `clear map` … management.txt §9.3). A change bumps `version`;
+// the compiled matchers compare it with the version they were built from and rebuild on the next
+// request that reads them, so the request path pays one integer comparison and nothing else.
+
+import type { Matcher } from './matchers.js'
+
+export interface PatternEntry {
+  key: string
+  value: string
+  /** Stable handle shown by `show map`/`show acl` as a pointer and accepted as `#<ref>`. */
+  readonly handle: number
+}
+
+export type PatternKind = 'acl' | 'map'
+
+export class PatternRef {
+  entries: PatternEntry[]
+  /** Bumped at each change; every reference of a registry shares one counter, so versions never repeat. */
+  version: number
+  /** Where it is used, for `show map` / `show acl`: "map at file 'h.cfg' line 16". */
+  readonly users: string[] = []
+  /** Each user's check of a new entry (a map_int value, an ip pattern): throws HAProxy's complaint. */
+  readonly validators: Array<(key: string, value: string) => void> = []
+
+  constructor (
+    readonly registry: PatternRefs,
+    readonly id: number,
+    /** The file it was read from. */
+    readonly file: string,
+    readonly kind: PatternKind,
+    entries: Array<{ key: string, value: string }>
+  ) {
+    this.entries = entries.map(e => ({ key: e.key, value: e.value, handle: registry.nextHandle() }))
+    this.version = registry.tick()
+  }
+
+  keys (): string[] { return this.entries.map(e => e.key) }
+  values (): string[] { return this.entries.map(e => e.value) }
+
+  /** Throws the first user's complaint about an entry, before it is added or set. */
+  validate (key: string, value: string): void {
+    for (const v of this.validators) v(key, value)
+  }
+
+  add (key: string, value: string): void {
+    this.entries.push({ key, value, handle: this.registry.nextHandle() })
+    this.version = this.registry.tick()
+  }
+
+  /** Sets the value of every entry with this key (or the one with this handle); false when none. */
+  set (key: string, value: string): boolean {
+    const hits = this.select(key)
+    for (const e of hits) e.value = value
+    if (hits.length > 0) this.version = this.registry.tick()
+    return hits.length > 0
+  }
+
+  /** Deletes every entry with this key (or the one with this handle); false when none. */
+  delete (key: string): boolean {
+    const hits = new Set(this.select(key))
+    if (hits.size === 0) return false
+    this.entries = this.entries.filter(e => !hits.has(e))
+    this.version = this.registry.tick()
+    return true
+  }
+
+  clear (): void {
+    this.entries = []
+    this.version = this.registry.tick()
+  }
+
+  /** `#<handle>` names one entry (as printed by `show map`), anything else is a key. */
+  private select (key: string): PatternEntry[] {
+    if (key.startsWith('#')) {
+      const handle = parseHandle(key.slice(1))
+      return this.entries.filter(e => e.handle === handle)
+    }
+    return this.entries.filter(e => e.key === key)
+  }
+}
+
+/** `#0x55ab…` or `#123` → the handle. */
+function parseHandle (s: string): number {
+  return /^0x[0-9a-f]+$/i.test(s) ? parseInt(s.slice(2), 16) : Number(s)
+}
+
+/** Where an entry handle is printed as a pointer: a fixed base makes them look like HAProxy's. */
+const HANDLE_BASE = 0x55aa00000000
+
+/** Every reference of a running configuration, in creation order (their ids). */
+export class PatternRefs {
+  readonly all: PatternRef[] = []
+  private readonly byFile = new Map<string, PatternRef>()
+  private clock = 0
+  private handles = 0
+
+  tick (): number { return ++this.clock }
+  nextHandle (): number { return HANDLE_BASE + (++this.handles) * 0x90 }
+
+  /** The reference of a file, created on first use with the entries `read` returns. */
+  file (file: string, kind: PatternKind, read: () => Array<{ key: string, value: string }>, created?: (ref: PatternRef) => void): PatternRef {
+    const key = `${kind}\0${file}`
+    let ref = this.byFile.get(key)
+    if (ref === undefined) {
+      ref = new PatternRef(this, this.all.length, file, kind, read())
+      this.all.push(ref)
+      this.byFile.set(key, ref)
+      created?.(ref)
+    }
+    return ref
+  }
+
+  /** By `#<id>` or file name, among the references of that kind. */
+  find (kind: PatternKind, name: string): PatternRef | undefined {
+    if (name.startsWith('#')) {
+      const id = Number(name.slice(1))
+      const ref = this.all[id]
+      return ref !== undefined && ref.kind === kind && Number.isInteger(id) ? ref : undefined
+    }
+    return this.byFile.get(`${kind}\0${name}`)
+  }
+}
+
+/** `0x55aa…` as `show map` prints an entry. */
+export function entryPointer (e: PatternEntry): string {
+  return '0x' + e.handle.toString(16)
+}
+
+/**
+ * A matcher over references that may change: rebuilt from their current entries (and the fixed
+ * inline patterns) the first time it is used after a change.
+ */
+export function liveMatcher (refs: readonly PatternRef[], inline: readonly string[], keysOf: (r: PatternRef) => string[], build: (patterns: readonly string[]) => Matcher): Matcher {
+  const stamp = refs.length === 1
+    ? () => refs[0]!.version
+    : () => { let s = 0; for (const r of refs) s += r.version; return s }
+  const rebuild = (): Matcher => {
+    const patterns: string[] = []
+    for (const r of refs) patterns.push(...keysOf(r))
+    patterns.push(...inline)
+    return build(patterns)
+  }
+  // built now, so that a bad pattern in a file is a configuration error
+  let current = rebuild()
+  let seen = stamp()
+  for (const r of refs) r.validators.push((key) => { build([key]) })
+  return {
+    find (v) {
+      const now = stamp()
+      if (now !== seen) {
+        current = rebuild()
+        seen = now
+      }
+      return current.find(v)
+    }
+  }
+}

@@ -1,0 +1,580 @@
+// The runtime API's commands (management.txt §9.3) with HAProxy 2.6's syntax, permission levels
+// and answers. Each answer is the exact text HAProxy writes, its trailing blank line included
+// (a few 2.6 messages end with a single newline; recorded with socat against haproxy 2.6.12).
+// Levels as 2.6 checks them: `user` may read stats and change maps and ACLs, `operator` may also
+// read sessions and variables and clear counters, `admin` may change servers and frontends.
+
+import type { ParsedConfig, Server } from '../config/model.js'
+import type { Backend, ServerRuntime } from '../runtime/backend.js'
+import type { FrontendCounters } from '../runtime/forward.js'
+import type { ServerAdminState } from '../runtime/state.js'
+import type { StatsModel } from '../stats/model.js'
+import { renderCsv } from '../stats/csv.js'
+import { renderJson, renderTyped } from '../stats/json.js'
+import type { RowFilter } from '../stats/rows.js'
+import { entryPointer, type PatternKind, type PatternRef, type PatternRefs } from '../acl/pattern-refs.js'
+import { parseAddress } from '../config/args.js'
+import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
+import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
+import { renderServersState } from './servers-state.js'
+
+export type Level = 'user' | 'operator' | 'admin'
+const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
+
+/** What the commands act on: implemented by the Gateway. */
+export interface CliRuntime {
+  readonly config: ParsedConfig
+  statsModel (): StatsModel
+  /** Runtime backends (and listens), config order. */
+  runtimeBackends (): Backend[]
+  frontendCounters (): FrontendCounters[]
+  readonly patterns: PatternRefs
+  info (): InfoSource
+  /** Pauses or resumes a frontend's listeners; false when it has none here. */
+  setFrontendEnabled (name: string, enabled: boolean): boolean
+  /** Closes the client connections of requests being served by a server. */
+  shutdownSessions (server: ServerRuntime): void
+  /** The process-wide maxconn (`set maxconn global`). */
+  setGlobalMaxconn (n: number): void
+}
+
+/** One connection's state (level, prompt). */
+export interface CliSession {
+  level: Level
+  interactive: boolean
+  /** Set by `quit`. */
+  closing: boolean
+  /** `set timeout cli`, ms. */
+  timeout: number
+}
+
+interface Command {
+  words: readonly string[]
+  level: Level
+  run (rt: CliRuntime, args: string[], session: CliSession, payload: string[] | null): string
+}
+
+// --- answers ------------------------------------------------------------------------------------
+
+const OK = '\n'
+const msg = (text: string): string => text + '\n\n'
+/** The few answers of 2.6 without their blank line (add/del server). */
+const bare = (text: string): string => text + '\n'
+const DENIED = msg('Permission denied')
+
+/** An answer that ends the command (thrown by the argument helpers). */
+class Answer extends Error {
+  constructor (readonly text: string) { super(text) }
+}
+
+function backendOf (rt: CliRuntime, name: string): Backend | undefined {
+  const id = /^#\d+$/.test(name) ? Number(name.slice(1)) : null
+  return rt.runtimeBackends().find(b => id !== null ? b.id === id : b.name === name)
+}
+
+/** `<backend>/<server>`, HAProxy's messages for each way it can be wrong. */
+function serverArg (rt: CliRuntime, arg: string | undefined): { be: Backend, srv: ServerRuntime } {
+  if (arg === undefined || arg === '') throw new Answer(msg("Require 'backend/server'."))
+  const slash = arg.indexOf('/')
+  if (slash < 0) throw new Answer(msg("Require 'backend/server'."))
+  const be = backendOf(rt, arg.slice(0, slash))
+  if (be === undefined) throw new Answer(msg('No such backend.'))
+  const name = arg.slice(slash + 1)
+  const srv = /^#\d+$/.test(name) ? be.servers.find(s => s.id === Number(name.slice(1))) : be.server(name)
+  if (srv === undefined) throw new Answer(msg('No such server.'))
+  return { be, srv }
+}
+
+/** `set weight` values: `N` or `N%` of the initial weight (server.c server_parse_weight_change_request). */
+function applyWeight (be: Backend, srv: ServerRuntime, text: string | undefined): string {
+  if (text === undefined || text === '') return msg('Require <weight> or <weight%>.')
+  const pct = text.endsWith('%')
+  const n = Number(pct ? text.slice(0, -1) : text)
+  if (!Number.isInteger(n) || n < 0) return msg('Relative weight must be positive.')
+  let w = n
+  if (pct) {
+    if (n > 100) return msg('Relative weight can only be set between 0 and 100% inclusive.')
+    w = Math.floor(be.initialWeight(srv) * n / 100)
+  } else if (n > 256) {
+    return msg('Absolute weight can only be between 0 and 256 inclusive.')
+  }
+  try {
+    srv.setWeight(w)
+  } catch (err) {
+    return msg((err as Error).message)
+  }
+  return OK
+}
+
+function setAdmin (srv: ServerRuntime, state: ServerAdminState): void {
+  srv.setAdmin(state)
+}
+
+// --- stats and info -----------------------------------------------------------------------------
+
+function showStat (rt: CliRuntime, args: string[], session: CliSession): string {
+  const filter: RowFilter = { legends: RANK[session.level] >= RANK.operator }
+  let format: 'csv' | 'json' | 'typed' = 'csv'
+  const rest: string[] = []
+  for (const a of args.slice(2)) {
+    if (a === 'typed') format = 'typed'
+    else if (a === 'json') format = 'json'
+    else if (a === 'up') filter.up = true
+    else if (a === 'no-maint') filter.noMaint = true
+    else if (a === 'desc') continue
+    else rest.push(a)
+  }
+  if (rest.length > 0) {
+    if (rest.length < 3) return msg('Require proxy id, type and server id.')
+    const proxy = rest[0] === '-1' ? -1 : /^\d+$/.test(rest[0]!) ? Number(rest[0]) : rest[0]!
+    if (typeof proxy === 'string' && !rt.config.proxies.some(p => p.name === proxy)) return msg('No such proxy.')
+    filter.only = { proxy, types: Number(rest[1]), sid: Number(rest[2]) }
+  }
+  const model = rt.statsModel()
+  if (format === 'json') return renderJson(model, filter) + '\n'
+  if (format === 'typed') return renderTyped(model, filter) + '\n'
+  return renderCsv(model, filter) + '\n'
+}
+
+function showInfo (rt: CliRuntime, args: string[]): string {
+  const format: InfoFormat = args.includes('json') ? 'json' : args.includes('typed') ? 'typed' : 'plain'
+  return renderInfo(rt.info(), format)
+}
+
+function showServersState (rt: CliRuntime, args: string[]): string {
+  let backends = rt.runtimeBackends()
+  if (args[3] !== undefined) {
+    const be = backendOf(rt, args[3])
+    if (be === undefined) return msg("Can't find backend.")
+    backends = [be]
+  }
+  return renderServersState(backends) + '\n'
+}
+
+// --- servers ------------------------------------------------------------------------------------
+
+const SET_SERVER_USAGE = msg('usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight')
+
+function setServer (rt: CliRuntime, args: string[]): string {
+  const { be, srv } = serverArg(rt, args[2])
+  const what = args[3]
+  const value = args[4]
+  switch (what) {
+    case 'weight': return applyWeight(be, srv, value)
+    case 'state':
+      if (value !== 'ready' && value !== 'drain' && value !== 'maint') return msg("'set server <srv> state' expects 'ready', 'drain' and 'maint'.")
+      setAdmin(srv, value)
+      return OK
+    case 'health':
+      if (value !== 'up' && value !== 'down' && value !== 'stopping') return msg("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
+      if (value === 'stopping') {
+        if (srv.checkEnabled) srv.forceHealth(true)
+        return OK
+      }
+      srv.forceHealth(value === 'up')
+      return OK
+    case 'agent':
+      return msg('agent checks are not enabled on this server.')
+    case 'agent-addr': case 'agent-port': case 'agent-send':
+      return msg('Agent check is not enabled.')
+    case 'check-port': {
+      if (!srv.hasCheck) return bare('health checks are not enabled on this server')
+      const port = Number(value)
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) return msg('provided port is not valid.')
+      srv.setCheckPort(port)
+      return OK
+    }
+    case 'check-addr':
+      return msg('check-addr is not supported by fastify-haproxy.')
+    case 'addr': return setServerAddr(srv, args.slice(4))
+    case 'fqdn': return msg('set server <b>/<s> fqdn requires a resolvers section.')
+    case 'ssl': return msg('set server <b>/<s> ssl is not supported by fastify-haproxy.')
+    default: return SET_SERVER_USAGE
+  }
+}
+
+/** `set server <b>/<s> addr <ip> [port <port>]`: the answer names what changed, as 2.6 does. */
+function setServerAddr (srv: ServerRuntime, args: string[]): string {
+  const ip = args[0]
+  if (ip === undefined || ip === '') return msg('set server <b>/<s> addr requires an address and optionally a port.')
+  const parsed = parseAddress(ip, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
+  if (!parsed.ok || (parsed.value.family !== 'ipv4' && parsed.value.family !== 'ipv6') || parsed.value.host === '') return msg(`Invalid addr '${ip}'`)
+  let port = srv.port
+  if (args[1] === 'port') {
+    port = Number(args[2])
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) return msg(`Invalid port '${args[2] ?? ''}'`)
+  }
+  const host = parsed.value.host
+  const changes: string[] = []
+  if (host !== srv.host) changes.push(`IP changed from '${srv.host}' to '${host}'`)
+  if (port !== srv.port) changes.push(`port changed from '${srv.port}' to '${port}'`)
+  if (changes.length === 0) return msg('no need to change the addr')
+  srv.setAddress(host, port)
+  return msg(`${changes.join(', ')} by 'stats socket command'`)
+}
+
+function getWeight (rt: CliRuntime, args: string[]): string {
+  const { be, srv } = serverArg(rt, args[2])
+  return msg(`${srv.uweight} (initial ${be.initialWeight(srv)})`)
+}
+
+function setWeight (rt: CliRuntime, args: string[]): string {
+  const { be, srv } = serverArg(rt, args[2])
+  return applyWeight(be, srv, args[3])
+}
+
+function setMaxconn (rt: CliRuntime, args: string[]): string {
+  const kind = args[2]
+  if (kind === 'server') {
+    const { srv } = serverArg(rt, args[3])
+    const n = Number(args[4])
+    if (args[4] === undefined || !Number.isInteger(n) || n < 0) return msg('Integer value expected.')
+    srv.setMaxconn(n)
+    return OK
+  }
+  if (kind === 'frontend') {
+    const fe = rt.frontendCounters().find(f => f.name === args[3])
+    if (args[3] === undefined) return msg('A frontend name is expected.')
+    if (fe === undefined) return msg('No such frontend.')
+    const n = Number(args[4])
+    if (args[4] === undefined || !Number.isInteger(n) || n < 0) return msg('Integer value expected.')
+    fe.maxconn = n
+    return OK
+  }
+  if (kind === 'global') {
+    const n = Number(args[3])
+    if (args[3] === undefined || !Number.isInteger(n) || n < 0) return msg('Expects an integer value.')
+    rt.setGlobalMaxconn(n)
+    return OK
+  }
+  return msg("Require 'frontend', 'global' or 'server'.")
+}
+
+function toggleServer (rt: CliRuntime, args: string[]): string {
+  const { srv } = serverArg(rt, args[2])
+  setAdmin(srv, args[0] === 'enable' ? 'ready' : 'maint')
+  return OK
+}
+
+function toggleHealth (rt: CliRuntime, args: string[]): string {
+  const { srv } = serverArg(rt, args[2])
+  if (args[0] === 'enable') {
+    if (!srv.hasCheck) return msg('Health checks are not configured on this server, cannot enable.')
+    srv.enableHealth()
+  } else {
+    srv.disableHealth()
+  }
+  return OK
+}
+
+function toggleAgent (rt: CliRuntime, args: string[]): string {
+  serverArg(rt, args[2])
+  return args[0] === 'enable' ? msg('Agent was not configured on this server, cannot enable.') : OK
+}
+
+function toggleFrontend (rt: CliRuntime, args: string[]): string {
+  const name = args[2]
+  if (name === undefined) return msg('A frontend name is expected.')
+  const fe = rt.config.proxies.find(p => p.name === name && p.kind !== 'backend')
+  if (fe === undefined) return msg('No such frontend.')
+  rt.setFrontendEnabled(name, args[0] === 'enable')
+  return OK
+}
+
+function shutdownSessions (rt: CliRuntime, args: string[]): string {
+  const { srv } = serverArg(rt, args[3])
+  rt.shutdownSessions(srv)
+  return OK
+}
+
+/** Server keywords `add server` accepts here (the rest of 2.6's list needs what we do not run). */
+const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled'])
+
+function addServer (rt: CliRuntime, args: string[]): string {
+  const target = args[2] ?? ''
+  const slash = target.indexOf('/')
+  if (slash < 0) return msg("Require 'backend/server'.")
+  const be = backendOf(rt, target.slice(0, slash))
+  if (be === undefined) return bare('No such backend.')
+  if (!be.lb.dynamic || ['source', 'uri', 'url_param', 'hdr', 'hash', 'rdp-cookie'].includes(be.proxy.balance?.algorithm ?? '')) {
+    return bare('Backend must use a dynamic load balancing to support dynamic servers.')
+  }
+  const name = target.slice(slash + 1)
+  const addr = args[3]
+  if (name === '' || addr === undefined) return msg("'server' expects <name> and <addr>[:<port>] as arguments.")
+  if (be.server(name) !== undefined) return msg('Already exists a server with the same name in backend.')
+  const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
+  if (!a.ok) return msg(`'server ${name}' : ${a.error}`)
+  const conf: Server = { name, host: a.value.host, port: a.value.port, loc: { file: 'stats socket command', line: 0 } }
+  for (let i = 4; i < args.length; i++) {
+    const kw = args[i]!
+    if (!ADD_SERVER_KEYWORDS.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
+    if (kw === 'backup') { conf.backup = true; continue }
+    if (kw === 'disabled' || kw === 'enabled') continue
+    const n = Number(args[++i])
+    if (!Number.isInteger(n) || n < 0) return msg(`'${kw}' expects an integer argument.`)
+    if (kw === 'weight') conf.weight = n
+    else if (kw === 'maxconn') conf.maxconn = n
+    else if (kw === 'maxqueue') conf.maxqueue = n
+    else {
+      if (be.servers.some(s => s.id === n)) return msg(`'id' : custom id ${n} already used`)
+      conf.id = n
+    }
+  }
+  be.addServer(conf)
+  return msg('New server registered.')
+}
+
+function delServer (rt: CliRuntime, args: string[]): string {
+  const target = args[2] ?? ''
+  const slash = target.indexOf('/')
+  if (slash < 0) return bare("Require 'backend/server'.")
+  const be = backendOf(rt, target.slice(0, slash))
+  if (be === undefined) return bare('No such backend.')
+  const srv = be.server(target.slice(slash + 1))
+  if (srv === undefined) return bare('No such server.')
+  if (srv.admin !== 'maint') return bare('Only servers in maintenance mode can be deleted.')
+  if (srv.served > 0 || srv.queued > 0) return bare('Server still has connections attached to it, cannot remove it.')
+  be.removeServer(srv)
+  return bare('Server deleted.')
+}
+
+// --- maps and ACLs ------------------------------------------------------------------------------
+
+function refArg (rt: CliRuntime, kind: PatternKind, name: string | undefined): PatternRef {
+  const ref = name === undefined ? undefined : rt.patterns.find(kind, name)
+  if (ref === undefined) throw new Answer(msg(kind === 'map' ? 'Unknown map identifier. Please use #<id> or <file>.' : 'Unknown ACL identifier. Please use #<id> or <file>.'))
+  return ref
+}
+
+function listRefs (rt: CliRuntime, kind: PatternKind): string {
+  let out = '# id (file) description\n'
+  for (const r of rt.patterns.all) {
+    if (r.kind !== kind) continue
+    const users = r.users.length > 0 ? ` used by ${r.users.join(', by ')}` : ''
+    out += `${r.id} (${r.file}) pattern loaded from file '${r.file}'${users}. curr_ver=0 next_ver=0 entry_cnt=${r.entries.length}\n`
+  }
+  return out + '\n'
+}
+
+function showPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  if (args[2] === undefined) return listRefs(rt, kind)
+  const ref = refArg(rt, kind, args[2])
+  let out = ''
+  for (const e of ref.entries) out += kind === 'map' ? `${entryPointer(e)} ${e.key} ${e.value}\n` : `${entryPointer(e)} ${e.key}\n`
+  return out + '\n'
+}
+
+/** `add map <map> <<` followed by `key value` lines (2.6 takes no payload for `add acl`). */
+function addPayload (ref: PatternRef, lines: string[]): string {
+  const entries = lines.map(l => {
+    const m = /^(\S+)\s+(.*)$/.exec(l.trim())
+    return m === null ? null : { key: m[1]!, value: m[2]! }
+  })
+  if (entries.some(e => e === null)) return msg("'add map' expects three parameters: map identifier, key and value.")
+  try {
+    for (const e of entries) ref.validate(e!.key, e!.value)
+  } catch (err) {
+    return msg((err as Error).message)
+  }
+  for (const e of entries) ref.add(e!.key, e!.value)
+  return OK
+}
+
+function addPattern (rt: CliRuntime, args: string[], kind: PatternKind, payload: string[] | null): string {
+  const ref = refArg(rt, kind, args[2])
+  if (payload !== null && kind === 'map' && args.length === 3) return addPayload(ref, payload)
+  const key = args[3]
+  const value = kind === 'map' ? args[4] : ''
+  if (key === undefined || value === undefined) return msg(kind === 'map' ? "'add map' expects three parameters: map identifier, key and value." : "'add acl' expects two parameters: ACL identifier and pattern.")
+  try {
+    ref.validate(key, value)
+  } catch (err) {
+    return msg((err as Error).message)
+  }
+  ref.add(key, value)
+  return OK
+}
+
+function setPattern (rt: CliRuntime, args: string[]): string {
+  const ref = refArg(rt, 'map', args[2])
+  const key = args[3]
+  const value = args[4]
+  if (key === undefined || value === undefined) return msg("'set map' expects three parameters: map identifier, key and value.")
+  try {
+    ref.validate(key.startsWith('#') ? (ref.entries[0]?.key ?? '') : key, value)
+  } catch (err) {
+    return msg((err as Error).message)
+  }
+  return ref.set(key, value) ? OK : msg('entry not found.')
+}
+
+function delPattern (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  const ref = refArg(rt, kind, args[2])
+  const key = args[3]
+  if (key === undefined) return msg(kind === 'map' ? 'This command expects two parameters: map identifier and key.' : 'This command expects two parameters: ACL identifier and key.')
+  return ref.delete(key) ? OK : msg('Key not found.')
+}
+
+function clearPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  refArg(rt, kind, args[2]).clear()
+  return OK
+}
+
+// --- the session --------------------------------------------------------------------------------
+
+function setTimeout (args: string[], session: CliSession): string {
+  if (args[2] !== 'cli') return msg("'set timeout' only supports 'cli'.")
+  const n = Number(args[3])
+  if (args[3] === undefined || !Number.isInteger(n) || n <= 0) return msg('Expects an integer value.')
+  session.timeout = n * 1000
+  return OK
+}
+
+function lowerLevel (session: CliSession, to: Level): string {
+  if (RANK[to] > RANK[session.level]) return DENIED
+  session.level = to
+  return OK
+}
+
+const COMMANDS: Command[] = [
+  { words: ['show', 'info'], level: 'user', run: (rt, a) => showInfo(rt, a) },
+  { words: ['show', 'stat'], level: 'user', run: showStat },
+  { words: ['show', 'servers', 'state'], level: 'user', run: (rt, a) => showServersState(rt, a) },
+  { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
+  { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
+  { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
+  { words: ['show', 'sess'], level: 'operator', run: () => OK },
+  { words: ['show', 'errors'], level: 'operator', run: () => msg(`Total events captured on [${errorsDate(new Date())}] : 0`) },
+  { words: ['show', 'map'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'map') },
+  { words: ['show', 'acl'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'acl') },
+  { words: ['add', 'map'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'map', p) },
+  { words: ['add', 'acl'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'acl', p) },
+  { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
+  { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
+  { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
+  { words: ['clear', 'map'], level: 'user', run: (rt, a) => clearPatterns(rt, a, 'map') },
+  { words: ['clear', 'acl'], level: 'user', run: (rt, a) => clearPatterns(rt, a, 'acl') },
+  { words: ['get', 'weight'], level: 'user', run: (rt, a) => getWeight(rt, a) },
+  { words: ['set', 'weight'], level: 'admin', run: (rt, a) => setWeight(rt, a) },
+  { words: ['set', 'server'], level: 'admin', run: (rt, a) => setServer(rt, a) },
+  { words: ['set', 'maxconn'], level: 'admin', run: (rt, a) => setMaxconn(rt, a) },
+  { words: ['set', 'timeout'], level: 'user', run: (_rt, a, s) => setTimeout(a, s) },
+  { words: ['enable', 'server'], level: 'admin', run: (rt, a) => toggleServer(rt, a) },
+  { words: ['disable', 'server'], level: 'admin', run: (rt, a) => toggleServer(rt, a) },
+  { words: ['enable', 'health'], level: 'admin', run: (rt, a) => toggleHealth(rt, a) },
+  { words: ['disable', 'health'], level: 'admin', run: (rt, a) => toggleHealth(rt, a) },
+  { words: ['enable', 'agent'], level: 'admin', run: (rt, a) => toggleAgent(rt, a) },
+  { words: ['disable', 'agent'], level: 'admin', run: (rt, a) => toggleAgent(rt, a) },
+  { words: ['enable', 'frontend'], level: 'admin', run: (rt, a) => toggleFrontend(rt, a) },
+  { words: ['disable', 'frontend'], level: 'admin', run: (rt, a) => toggleFrontend(rt, a) },
+  { words: ['shutdown', 'sessions', 'server'], level: 'admin', run: (rt, a) => shutdownSessions(rt, a) },
+  { words: ['add', 'server'], level: 'admin', run: (rt, a) => addServer(rt, a) },
+  { words: ['del', 'server'], level: 'admin', run: (rt, a) => delServer(rt, a) },
+  { words: ['clear', 'counters'], level: 'operator', run: (_rt, a, s) => a[2] === 'all' && s.level !== 'admin' ? DENIED : OK },
+  { words: ['operator'], level: 'user', run: (_rt, _a, s) => lowerLevel(s, 'operator') },
+  { words: ['user'], level: 'user', run: (_rt, _a, s) => lowerLevel(s, 'user') },
+  { words: ['prompt'], level: 'user', run: (_rt, _a, s) => { s.interactive = !s.interactive; return OK } },
+  { words: ['quit'], level: 'user', run: (_rt, _a, s) => { s.closing = true; return '' } },
+  { words: ['help'], level: 'user', run: (_rt, a) => help(a.slice(1)) }
+]
+
+/** `[06/Dec/2026:15:51:36.321]` */
+function errorsDate (d: Date): string {
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()]
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0')
+  return `${p(d.getDate())}/${mon}/${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`
+}
+
+/** The words of a help line's usage before its first argument (`show servers state`). */
+function lineWords (line: string): string[] {
+  const usage = line.slice(2, line.indexOf(' : ') < 0 ? undefined : line.indexOf(':')).trim()
+  const words: string[] = []
+  for (const w of usage.split(/\s+/)) {
+    if (/^[[<({@]/.test(w) || w === '(DEPRECATED)') break
+    words.push(w)
+  }
+  return words
+}
+
+const HELP_WORDS = HELP_LINES.map(lineWords)
+const ALWAYS = HELP_LINES.slice(-3)
+
+/** `help [words]`: the lines starting with those words, else the whole list as for an unknown command. */
+function help (words: string[]): string {
+  if (words.length === 0) return [HELP_HEADER, ...HELP_LINES].join('\n') + '\n\n'
+  const hits = HELP_LINES.filter((_l, i) => words.every((w, j) => HELP_WORDS[i]![j] === w))
+  // HAProxy then lists the commands it finds closest by a measure of its own; this lists none
+  if (hits.length === 0) return [HELP_HEADER, ...ALWAYS].join('\n') + '\n\n'
+  const extra = ALWAYS.filter(l => !hits.includes(l))
+  return [HELP_HEADER, ...hits, ...extra].join('\n') + '\n\n'
+}
+
+/**
+ * An unknown command: the help lines sharing its first words (HAProxy ranks them by a
+ * similarity of its own; this keeps those that start like the command), else the whole list.
+ */
+function unknown (words: string[]): string {
+  for (let n = Math.min(words.length, 2); n > 0; n--) {
+    const hits = HELP_LINES.filter((_l, i) => words.slice(0, n).every((w, j) => HELP_WORDS[i]![j] === w) && !ALWAYS.includes(HELP_LINES[i]!))
+    if (hits.length > 0) return [FUZZY_HEADER, ...hits, ...ALWAYS].join('\n') + '\n\n'
+  }
+  return [UNKNOWN_HEADER, ...HELP_LINES].join('\n') + '\n\n'
+}
+
+/** Runs one command (its words, escapes already resolved); returns the exact answer. */
+export function runCommand (rt: CliRuntime, words: string[], session: CliSession, payload: string[] | null = null): string {
+  if (words.length === 0) return [UNKNOWN_HEADER, ...HELP_LINES].join('\n') + '\n\n'
+  let best: Command | null = null
+  for (const c of COMMANDS) {
+    if (c.words.length > words.length || (best !== null && best.words.length >= c.words.length)) continue
+    if (c.words.every((w, i) => words[i] === w)) best = c
+  }
+  if (best === null) {
+    // a command of HAProxy's list that this gateway does not implement
+    const known = HELP_WORDS.findIndex(hw => hw.length > 0 && hw.every((w, i) => words[i] === w))
+    if (known >= 0) return msg(`'${HELP_WORDS[known]!.join(' ')}' is not supported by fastify-haproxy.`)
+    return unknown(words)
+  }
+  if (RANK[session.level] < RANK[best.level]) return DENIED
+  try {
+    return best.run(rt, words, session, payload)
+  } catch (err) {
+    if (err instanceof Answer) return err.text
+    throw err
+  }
+}
+
+/**
+ * Splits a request line into commands (`;`) and words (blanks); a backslash makes the next
+ * character literal (`add acl f Mon\ User\ Agent\;`).
+ */
+export function splitLine (line: string): string[][] {
+  const commands: string[][] = []
+  let words: string[] = []
+  let word = ''
+  let inWord = false
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!
+    if (c === '\\' && i + 1 < line.length) {
+      word += line[++i]
+      inWord = true
+    } else if (c === ' ' || c === '\t') {
+      if (inWord) words.push(word)
+      word = ''
+      inWord = false
+    } else if (c === ';') {
+      if (inWord) words.push(word)
+      commands.push(words)
+      words = []
+      word = ''
+      inWord = false
+    } else {
+      word += c
+      inWord = true
+    }
+  }
+  if (inWord) words.push(word)
+  commands.push(words)
+  return commands
+}
