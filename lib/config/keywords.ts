@@ -1412,7 +1412,8 @@ function applyTcpCheck (c: ProxyCtx, args: string[]): void {
     while (TCP_CHECK_EXPECT_OPTIONS.includes(rest[i] ?? '')) i += 2
     const neg = rest[i] === '!'
     if (neg) i++
-    const kind = rest[i] ?? ''
+    // the negation may be glued to the match: `!rstring`
+    const kind = (rest[i] ?? '').replace(/^!/, '')
     if (!TCP_CHECK_EXPECT.includes(kind)) return c.alert(`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${kind}' as argument.`)
     if (rest[i + 1] === undefined) return c.alert(`'tcp-check expect' : '${kind}' expects a <pattern> as argument.`)
     if (kind.endsWith('-lf')) report(c, unsupported('a check expectation built from a log-format'), `tcp-check expect ${kind}`)

@@ -318,7 +318,7 @@ class CheckTask implements CheckHooks {
       const sock = this.socket as net.Socket
       if (this.script !== null) {
         if (t.check !== undefined) arm(t.check)
-        runTcpScript(sock, this.script, (r) => { finish(r.ok, r.status, null, r.desc) })
+        runTcpScript(sock, this.script, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
         return
       }
       if (this.probe === null) {

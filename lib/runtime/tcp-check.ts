@@ -27,10 +27,12 @@ export interface TcpScript {
   steps: Step[]
   /** The number HAProxy gives each step in its messages (1-based, connect and comments counted). */
   numbers: number[]
+  /** The check's info (and status code) on success, from the last answer (protocol checks). */
+  passed?: (last: Buffer) => { desc: string, code?: number }
 }
 
 /** The verdict of a script run, as the health checker records it. */
-export interface ScriptResult { ok: boolean, status: 'L4OK' | 'L7OK' | 'L7RSP', desc: string }
+export interface ScriptResult { ok: boolean, status: 'L4OK' | 'L7OK' | 'L7RSP', desc: string, code?: number }
 
 function stringExpect (pattern: string, negate: boolean, what: string): Expect {
   const needle = Buffer.from(pattern, 'latin1')
@@ -65,9 +67,10 @@ function expectStep (args: string[]): Expect {
     if (args[i] === 'min-recv') minRecv = Number(args[i + 1])
     i += 2
   }
-  const negate = args[i] === '!'
+  let negate = args[i] === '!'
   if (negate) i++
-  const kind = args[i]!
+  let kind = args[i]!
+  if (kind.startsWith('!')) { negate = true; kind = kind.slice(1) }
   const pattern = args[i + 1] ?? ''
   let step: Expect
   switch (kind) {
@@ -103,6 +106,7 @@ function fromRules (rules: Rule[]): TcpScript {
 }
 
 const simple = (...steps: Step[]): TcpScript => ({ port: null, steps, numbers: steps.map((_s, i) => i + 1) })
+const described = (script: TcpScript, passed: TcpScript['passed']): TcpScript => ({ ...script, passed })
 
 /**
  * A TLS 1.0 ClientHello with common cipher suites: what `ssl-hello-chk` sends; any TLS record
@@ -142,22 +146,30 @@ export function compileTcpScript (proxy: Proxy): TcpScript | null {
   const args = proxy.checkType.args
   switch (proxy.checkType.name) {
     case 'tcp-check': return fromRules(proxy.tcpChecks)
-    case 'redis-check': return simple(send('PING\r\n'), stringExpect('+PONG', false, "'+PONG'"))
+    case 'redis-check': return described(simple(send('PING\r\n'), stringExpect('+PONG', false, "'+PONG'")), () => ({ desc: 'Redis server is ok' }))
     case 'ssl-hello-chk': return simple(send(clientHello()), regexExpect(/^1[56]/, true, false, '(regex)'))
     case 'smtpchk': {
       const ok = (): Expect => regexExpect(/^[23][0-9]{2}[ -]/, false, false, '(regex)')
       const hello = args[0] === 'EHLO' || args[0] === 'HELO' ? `${args[0]} ${args[1] ?? 'localhost'}` : 'HELO localhost'
-      return simple(ok(), send(`${hello}\r\n`), ok(), send('QUIT\r\n'))
+      // the last answer (to QUIT) gives the code and info HAProxy reports
+      return described(simple(ok(), send(`${hello}\r\n`), ok(), send('QUIT\r\n'), ok()), (last) => {
+        const line = last.toString('latin1').split('\r\n')[0] ?? ''
+        return { code: Number(line.slice(0, 3)), desc: line.slice(4) }
+      })
     }
     case 'pgsql-check':
       // an authentication request ('R'), not an error ('E')
-      return simple(send(pgStartup(args[0] === 'user' ? args[1] ?? '' : '')), { kind: 'expect', what: "'R'", test: (d, ended) => d.length === 0 ? (ended ? false : null) : d[0] === 0x52 })
+      return described(simple(send(pgStartup(args[0] === 'user' ? args[1] ?? '' : '')), { kind: 'expect', what: "'R'", test: (d, ended) => d.length === 0 ? (ended ? false : null) : d[0] === 0x52 }), () => ({ desc: 'PostgreSQL server is ok' }))
     case 'mysql-check':
       // a greeting: 3-byte length, sequence, then protocol version 10 (0xff would be an error packet)
-      return simple({ kind: 'expect', what: 'a MySQL greeting', test: (d, ended) => d.length < 5 ? (ended ? false : null) : d[4] === 0x0a })
+      return described(simple({ kind: 'expect', what: 'a MySQL greeting', test: (d, ended) => d.length < 5 ? (ended ? false : null) : d[4] === 0x0a }), (last) => {
+        // the server version: a NUL-terminated string after the protocol version
+        const end = last.indexOf(0, 5)
+        return { desc: last.subarray(5, end < 0 ? last.length : end).toString('latin1') }
+      })
     case 'ldap-check':
       // an anonymous LDAPv3 bind; the answer must be a BindResponse with resultCode success (0)
-      return simple(send(Buffer.from('300c020101600702010304008000', 'hex')), {
+      return described(simple(send(Buffer.from('300c020101600702010304008000', 'hex')), {
         kind: 'expect',
         what: 'an LDAP BindResponse',
         test: (d, ended) => {
@@ -165,7 +177,7 @@ export function compileTcpScript (proxy: Proxy): TcpScript | null {
           const i = d.indexOf(0x61)
           return i > 0 && d[i + 2] === 0x0a && d[i + 3] === 0x01 && d[i + 4] === 0x00
         }
-      })
+      }), () => ({ desc: 'Success' }))
     default: return null
   }
 }
@@ -176,6 +188,7 @@ export function compileTcpScript (proxy: Proxy): TcpScript | null {
  */
 export function runTcpScript (sock: Socket, script: TcpScript, done: (r: ScriptResult) => void): void {
   let data: Buffer = Buffer.alloc(0)
+  let last: Buffer = data
   let step = 0
   let ended = false
   let finished = false
@@ -198,10 +211,13 @@ export function runTcpScript (sock: Socket, script: TcpScript, done: (r: ScriptR
       if (!verdict) {
         return finish({ ok: false, status: 'L7RSP', desc: `TCPCHK did not match content ${s.what} at step ${script.numbers[step]}` })
       }
+      last = data
       data = Buffer.alloc(0)
       step++
     }
-    if (!finished) finish({ ok: true, status: hasExpect ? 'L7OK' : 'L4OK', desc: '' })
+    if (finished) return
+    const info = script.passed?.(last)
+    finish({ ok: true, status: hasExpect ? 'L7OK' : 'L4OK', desc: info?.desc ?? '', ...(info?.code !== undefined ? { code: info.code } : {}) })
   }
   sock.on('data', (chunk: Buffer) => {
     data = data.length === 0 ? chunk : Buffer.concat([data, chunk])
