@@ -207,9 +207,13 @@ async function serve (o: CliOptions, argv: string[], err: (s: string) => void): 
 }
 
 async function main (argv: string[]): Promise<number> {
-  const o = parseArgv(argv)
   const out = (s: string): void => { process.stdout.write(s + '\n') }
   const err = (s: string): void => { process.stderr.write(s + '\n') }
+  if (argv[0] === 'explain') {
+    const { runExplain } = await import('./explain-cli.js')
+    return await runExplain(argv.slice(1), out, err)
+  }
+  const o = parseArgv(argv)
   if (o.bad !== null) {
     err(`[ALERT]    (${process.pid}) : ${o.bad}`)
     err(USAGE)

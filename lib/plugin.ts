@@ -58,6 +58,8 @@ import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } f
 import { RuntimeSocket } from './socket/server.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
+import { ServiceDiscovery } from './runtime/discovery.js'
+import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -142,6 +144,8 @@ export interface HaproxyHandle {
   deleteServer (backend: string, server: string): void
   /** A map or pattern file the configuration reads (by path, or `#id`): changes apply to the next request. */
   patterns (kind: 'map' | 'acl', file: string): PatternRef
+  /** Runs a request through the rules without sending it: each ACL and rule met, the backend, the server. */
+  explain (request: ExplainRequest): Explanation
 }
 
 declare module 'fastify' {
@@ -192,6 +196,8 @@ interface Runtime {
   readonly hooks: RuntimeHooks
   /** Map and pattern files of this configuration, changed by the runtime API. */
   readonly files: FileCache
+  /** Servers resolved again while running (`resolvers` sections). */
+  readonly discovery: ServiceDiscovery
 }
 
 /** A proxy's settings without locations, to tell whether a reload changed it. */
@@ -273,6 +279,7 @@ export class Gateway implements CliRuntime {
     if (this.started) return
     this.started = true
     this.rt.health.start()
+    this.rt.discovery.start()
   }
 
   /** Cuts open WebSocket tunnels (they would hold a graceful close open until `timeout tunnel`). */
@@ -283,6 +290,7 @@ export class Gateway implements CliRuntime {
   async close (): Promise<void> {
     this.closeTunnels()
     this.rt.health.stop()
+    this.rt.discovery.stop()
     await Promise.all([...this.rt.backends.values()].map(b => b.close()))
     this.logSinks.close()
   }
@@ -293,7 +301,11 @@ export class Gateway implements CliRuntime {
     const next = this.build(config, old)
     this.rt = next
     old.health.stop()
-    if (this.started) next.health.start()
+    old.discovery.stop()
+    if (this.started) {
+      next.health.start()
+      next.discovery.start()
+    }
     const kept = new Set(next.backends.values())
     await Promise.all([...old.backends.values()].filter(b => !kept.has(b)).map(b => b.close()))
     await Promise.all([...this.reloadListeners].map(fn => fn()))
@@ -316,7 +328,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.httpResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -329,7 +341,7 @@ export class Gateway implements CliRuntime {
     const tcpFrontends = new Map<string, TcpFrontendState>()
     const tcpBackendRules = new Map<string, CompiledProxy>()
     for (const proxy of config.proxies) {
-      if (proxy.kind === 'backend' && !proxy.disabled && proxy.mode === 'tcp' && proxy.tcpRequest.content.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
+      if (proxy.kind === 'backend' && !proxy.disabled && proxy.mode === 'tcp' && proxy.tcpRequestContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
     }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
     for (const proxy of config.proxies) {
@@ -365,7 +377,8 @@ export class Gateway implements CliRuntime {
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
-    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files }
+    const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
+    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
   }
 
   server (backend: string, server: string): ServerRuntime {
@@ -402,12 +415,17 @@ export class Gateway implements CliRuntime {
         gw.checked(`add server ${b}/${s} ${address}${opts}`, /^New server registered\./)
       },
       deleteServer: (b, s) => { gw.checked(`del server ${b}/${s}`, /^Server deleted\./) },
+      explain: (request) => explain(gw, frontend, request),
       patterns: (kind, file) => {
         const ref = gw.patterns.find(kind, file)
         if (ref === undefined) throw new FST_HAPROXY_RUNTIME_COMMAND(`Unknown ${kind === 'map' ? 'map' : 'ACL'} identifier. Please use #<id> or <file>.`)
         return ref
       }
     }
+  }
+
+  explain (frontend: string | undefined, request: ExplainRequest): string {
+    return renderExplanation(explain(this, frontend, request))
   }
 
   /** The runtime API's answer to one line of commands. */
@@ -815,7 +833,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     txn.backend = be.name
-    if (be.rules !== null && be.proxy.httpRequest.length > 0) {
+    if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
       const beVerdict = be.rules.requestRules(txn)
       if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
     }

@@ -8,6 +8,7 @@ import http2 from 'node:http2'
 import https from 'node:https'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
@@ -24,6 +25,7 @@ import { clientTimeouts } from './client-timeouts.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
+import { AuthorityFiller } from './h2-authority.js'
 import { kBindName, kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -132,6 +134,10 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     }
   } else if (h2Only) {
     const h2 = http2.createServer({}, handler as unknown as Http2Handler)
+    // node's own connection listener reads the client through AuthorityFiller
+    const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
+    h2.removeAllListeners('connection')
+    h2.on('connection', (socket: Socket) => { for (const l of accept) l.call(h2, new AuthorityFiller(socket)) })
     trackSessions(h2)
     server = h2 as unknown as Server
   } else {

@@ -103,8 +103,8 @@ const noAdmin = (): boolean => false
  * built per proxy, which matters with thousands of backends.
  */
 function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
-  if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
-    proxy.tcpRequest.connection.length > 0 || proxy.tcpRequest.content.length > 0 ||
+  if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
+    proxy.tcpRequestConnection.length > 0 ||
     proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
   const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
   return {
@@ -200,7 +200,9 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   interface TcpRule { cond: Predicate | null, verdict: TcpVerdict, action: Action | null }
   const tcpList = (ruleset: 'connection' | 'content'): TcpRule[] => {
     const out: TcpRule[] = []
-    for (const rule of proxy.tcpRequest[ruleset]) {
+    // HTTP proxies run their content rules per request (tcpContent below); only `mode tcp` ones run these
+    if (!(proxy.mode === 'tcp' && proxy.modeExplicit)) return out
+    for (const rule of ruleset === 'content' ? proxy.tcpRequestContent : proxy.tcpRequestConnection) {
       at = { loc: rule.loc, keyword: 'tcp-request' }
       try {
         const verdict = TCP_DECISIONS[rule.action] ?? null
@@ -234,6 +236,8 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   }
 
   const request = [...ruleList('http-request', proxy.httpRequest, false), ...ruleList('http-request', proxy.redirects, true)]
+  // `tcp-request content accept` ends the tcp-request rules as `allow` ends http-request ones
+  const tcpContent = proxy.mode === 'tcp' && proxy.modeExplicit ? [] : ruleList('http-request', proxy.tcpRequestContent.map((r) => r.action === 'accept' ? { ...r, action: 'allow' } : r), false)
   const response = ruleList('http-response', proxy.httpResponse, false)
   const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false, proxy.stats.realm)
   let statsAdmin: Predicate | null = null
@@ -276,11 +280,17 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const dflt: Decision = proxy.defaultBackend === null ? NONE : backends.get(proxy.defaultBackend.name) ?? NONE
 
   // Hot path: the closures below run per request.
-  const requestRules = request.length === 0
+  const httpRules = request.length === 0
     ? () => null
     : (txn: HttpTxn): Decision | null => {
         const out = runRules(request, txn, null)
         return out === STOP ? null : out
+      }
+  const requestRules = tcpContent.length === 0
+    ? httpRules
+    : (txn: HttpTxn): Decision | null => {
+        const out = runRules(tcpContent, txn, null)
+        return out === null || out === STOP ? httpRules(txn) : out
       }
   const switching = switches.length === 0
     ? () => dflt

@@ -269,7 +269,7 @@ const scriptedCheck = (takesArgs = false): OptionRow => ({ where: 'DLB', negatab
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = table({
-  abortonclose: flag('DLB', CONNECTIONS),
+  abortonclose: flag('DLB', 'yes'),
   'accept-invalid-http-request': flag('DFL', inert('Node\'s HTTP parser decides what it accepts')),
   'accept-invalid-http-response': flag('DLB', inert('undici decides what it accepts')),
   allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
@@ -898,7 +898,6 @@ const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart', kw: str
   return null
 }
 
-const RESOLVED_ONCE = inert('servers are resolved once, at start-up, by the system resolver')
 const TLS = inert('TLS to servers is left to Node\'s defaults')
 const serverRows = (n: number, support: Support, names: string): Record<string, { n: number, support: Support }> =>
   Object.fromEntries(names.split(' ').map(k => [k, { n, support }]))
@@ -955,7 +954,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   maxqueue: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.maxqueue = atoi(v); return null } },
   minconn: { n: 1, optional: true, support: 'yes', apply: (o, v) => { o.minconn = atoi(v); return null } },
   'init-addr': { n: 1, optional: true, support: 'yes' },
-  resolvers: { n: 1, optional: true, support: RESOLVED_ONCE },
+  resolvers: { n: 1, optional: true, support: 'yes' },
   ssl: { n: 0, support: 'yes', apply: o => { o.ssl = true; return null } },
   'no-ssl': { n: 0, support: 'yes', apply: o => { o.ssl = false; return null } },
   verify: {
@@ -1026,7 +1025,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
   ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
-  ...serverRows(1, RESOLVED_ONCE, 'resolve-net resolve-opts resolve-prefer'),
+  ...serverRows(1, 'yes', 'resolve-prefer'),
+  ...serverRows(1, inert('answers are used in their order; no network filter or duplicate check'), 'resolve-net resolve-opts'),
   ...serverRows(1, inert('the source address is chosen by the system'), 'source usesrc namespace'),
   ...serverRows(1, inert('socket tuning is left to Node'), 'tcp-ut'),
   ...serverRows(0, inert('socket tuning is left to Node'), 'tfo no-tfo'),
@@ -1063,7 +1063,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
  * `init-addr` methods (absent = HAProxy's default, `last,libc`), and whether its address was a
  * host name (HAProxy checks a server's port for health checks only when it was given an IP).
  */
-export interface ServerExtras { track?: string, resolvers?: string, initAddr?: string[], agent: boolean, portOffset?: boolean, fqdn?: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], agent: boolean, portOffset?: boolean, fqdn?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 
@@ -1073,6 +1073,7 @@ export function serverExtras (words: string[]): ServerExtras {
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
     if (w === 'resolvers' && words[i + 1]) x.resolvers = words[i + 1]
+    else if (w === 'resolve-prefer' && (words[i + 1] === 'ipv4' || words[i + 1] === 'ipv6')) x.resolvePrefer = words[i + 1] as 'ipv4' | 'ipv6'
     else if (w === 'init-addr' && words[i + 1]) x.initAddr = words[i + 1]!.split(',')
     else if (w === 'track' && words[i + 1]) x.track = words[i + 1]
     else if (w === 'agent-check') x.agent = true
@@ -1455,9 +1456,16 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   if (!listed) return c.alert(`'${kw} ${sub}' expects '${actions.join("', '")}' in ${where} (got '${action}').`)
   if (track !== null && Number(track[1]) > 2) return c.alert(`'${kw} ${sub} ${action}' : ${track[1]} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`)
   c.markRules()
-  if (kw === 'tcp-request' && TCP_REQUEST_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
+  if (kw === 'tcp-request' && sub === 'content' && TCP_CONTENT_HTTP.test(action)) {
+    // in an HTTP proxy they run per request, before the http-request rules (compile.ts); in a
+    // `mode tcp` one, on the connection's first bytes (lib/tcp)
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
-    c.proxy.tcpRequest[sub === 'content' ? 'content' : 'connection'].push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
+    c.proxy.tcpRequestContent.push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
+    return
+  }
+  if (kw === 'tcp-request' && sub !== 'content' && TCP_REQUEST_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
+    const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
+    c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
     return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
   report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
@@ -1468,6 +1476,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
+/** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
+const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
@@ -1784,7 +1794,7 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
  */
 export const OTHER_SECTIONS: Record<string, Support> = table({
   peers: inert('peers only synchronise stick tables, which are not implemented'),
-  resolvers: inert('servers are resolved once, at start-up, by the system resolver'),
+  resolvers: 'yes',
   mailers: inert('e-mail alerts are not sent'),
   cache: unsupported('caches HTTP responses'),
   program: inert('no external programs are started'),

@@ -145,6 +145,11 @@ export interface Server extends ServerOptions {
    * set): HAProxy starts it in MAINT (resolution) and sends it nothing.
    */
   unresolved?: boolean
+  /** The name as written, when it is resolved at run time by a `resolvers` section. */
+  fqdn?: string
+  /** `resolvers <name>`, `resolve-prefer`, `resolve-net` (§5.2). */
+  resolvers?: string
+  resolvePrefer?: 'ipv4' | 'ipv6'
   loc: Loc
 }
 
@@ -288,10 +293,15 @@ export interface Proxy {
   /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
   fullconn?: number
   acls: AclDecl[]
+  /**
+   * `tcp-request content accept|reject|set-var|unset-var|set-var-fmt` of an HTTP proxy: run for
+   * each request before the http-request rules (§4.2 tcp-request content).
+   */
+  tcpRequestContent: Rule[]
   httpRequest: Rule[]
   httpResponse: Rule[]
-  /** `tcp-request connection|session|content <action> [cond]` (§4.2), per ruleset in order; `session` joins `connection`. */
-  tcpRequest: { connection: Rule[], content: Rule[] }
+  /** `tcp-request connection|session <action> [cond]` (§4.2) in order, run by the TCP proxy (lib/tcp). */
+  tcpRequestConnection: Rule[]
   /** `tcp-request inspect-delay`: how long content rules wait for data (ms); null when not set. */
   inspectDelay: number | null
   /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
@@ -438,6 +448,22 @@ export interface StatsSocket {
   loc: Loc
 }
 
+/** A `resolvers` section (configuration.txt §5.3.2), HAProxy's defaults applied. */
+export interface Resolvers {
+  name: string
+  nameservers: Array<{ name: string, host: string, port: number }>
+  /** `parse-resolv-conf`: the name servers of /etc/resolv.conf too. */
+  parseResolvConf: boolean
+  /** `hold <status> <time>`, ms: how long a last good answer (`valid`) or a failure is kept. */
+  hold: { valid: number, nx: number, obsolete: number, other: number, refused: number, timeout: number }
+  resolveRetries: number
+  /** `timeout resolve` (interval between resolutions), `timeout retry` (between retries), ms. */
+  timeoutResolve: number
+  timeoutRetry: number
+  acceptedPayloadSize: number
+  loc: Loc
+}
+
 export interface ParsedConfig {
   files: string[]
   global: GlobalSettings
@@ -445,6 +471,8 @@ export interface ParsedConfig {
   proxies: Proxy[]
   userlists: Userlist[]
   httpErrors: HttpErrorsSection[]
+  /** `resolvers` sections (service discovery); absent when the configuration has none. */
+  resolvers?: Resolvers[]
   /** Everything the parser and checker found; an alert makes the config invalid. */
   diagnostics: Diagnostic[]
 }

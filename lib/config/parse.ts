@@ -7,7 +7,7 @@ import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
 import { DEFAULT_BUFSIZE } from './model.js'
-import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Resolvers, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
 import { CONFIG_FILE_LIMIT, readBounded } from '../files.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
@@ -89,6 +89,7 @@ class ConfigParser {
   private sslServerVerify: string | undefined
   /** Reused for every line: the tokenizer only reads it. */
   private readonly tokenCtx: TokenizeContext = { env: {}, file: '', line: 0, section: '' }
+  readonly resolvers: Resolvers[] = []
   /** Names of the sections only recognised (resolvers, peers …), by section keyword. */
   private readonly otherNames = new Map<string, Set<string>>()
   /** `userlist\0group` of every `group` line: a user may only name those. */
@@ -254,6 +255,13 @@ class ConfigParser {
         this.otherNames.set(kw, names)
       }
       this.cur = { kind: 'other', name: kw }
+      if (kw === 'resolvers') {
+        this.resolvers.push({
+          name: words[1] ?? '', nameservers: [], parseResolvConf: false,
+          hold: { valid: 10_000, nx: 30_000, obsolete: 0, other: 30_000, refused: 30_000, timeout: 30_000 },
+          resolveRetries: 3, timeoutResolve: 1000, timeoutRetry: 1000, acceptedPayloadSize: 512, loc
+        })
+      }
       return true
     }
     return false
@@ -565,6 +573,11 @@ class ConfigParser {
       const server: Server = { ...opts, name, host, port: a.value.port, loc }
       if (i > 0 && opts.id !== st.defaultServer.id) delete server.id
       if (unresolved) server.unresolved = true
+      if (a.value.family === 'fqdn' && extras.resolvers !== undefined) {
+        server.fqdn = a.value.host
+        server.resolvers = extras.resolvers
+        if (extras.resolvePrefer !== undefined) server.resolvePrefer = extras.resolvePrefer
+      }
       SERVER_EXTRAS.set(server, extras)
       px.servers.push(server)
     }
@@ -821,6 +834,42 @@ class ConfigParser {
     } else if (section === 'resolvers' && args[0] === 'nameserver') {
       const a = parseAddress(args[2]!, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: this.env })
       if (!a.ok) this.diags.alert(`'nameserver ${args[1]}' : ${a.error}`, loc, 'nameserver')
+      else this.resolvers.at(-1)?.nameservers.push({ name: args[1]!, host: a.value.host, port: a.value.port })
+    } else if (section === 'resolvers') {
+      this.resolversLine(args, loc)
+    }
+  }
+
+  /** The settings of a `resolvers` section (configuration.txt §5.3.2). */
+  private resolversLine (args: string[], loc: Loc): void {
+    const r = this.resolvers.at(-1)
+    if (r === undefined) return
+    const kw = args[0]!
+    const time = (v: string | undefined, what: string): number | null => {
+      const t = parseTime(v ?? '')
+      if (!t.ok) { this.diags.alert(`'${what}' expects <time> as argument.`, loc, kw); return null }
+      return t.value
+    }
+    if (kw === 'parse-resolv-conf') r.parseResolvConf = true
+    else if (kw === 'hold') {
+      const status = args[1] as keyof Resolvers['hold']
+      if (!(status in r.hold)) return this.diags.alert(`'hold' expects 'nx', 'other', 'refused', 'timeout', 'valid' or 'obsolete' (got '${args[1] ?? ''}').`, loc, kw)
+      const t = time(args[2], `hold ${args[1]}`)
+      if (t !== null) r.hold[status] = t
+    } else if (kw === 'timeout') {
+      const t = time(args[2], `timeout ${args[1] ?? ''}`)
+      if (t === null) return
+      if (args[1] === 'resolve') r.timeoutResolve = t
+      else if (args[1] === 'retry') r.timeoutRetry = t
+      else this.diags.alert(`'timeout' expects 'retry' or 'resolve' (got '${args[1] ?? ''}').`, loc, kw)
+    } else if (kw === 'resolve_retries') {
+      const n = atoi(args[1] ?? '')
+      if (n < 1) return this.diags.alert("'resolve_retries' expects a positive integer argument.", loc, kw)
+      r.resolveRetries = n
+    } else if (kw === 'accepted_payload_size') {
+      const n = atoi(args[1] ?? '')
+      if (n < 512 || n > 65535) return this.diags.alert("'accepted_payload_size' expects an integer between 512 and 65535.", loc, kw)
+      r.acceptedPayloadSize = n
     }
   }
 
@@ -900,7 +949,8 @@ class ConfigParser {
       proxies: this.proxies,
       userlists: this.userlists,
       httpErrors: this.httpErrors,
-      diagnostics: this.diags.items
+      diagnostics: this.diags.items,
+      ...(this.resolvers.length > 0 ? { resolvers: this.resolvers } : {})
     }
     OTHER_SECTION_NAMES.set(config, this.otherNames)
     return config
@@ -994,8 +1044,9 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     binds: [],
     acls: [],
     httpRequest: [],
+    tcpRequestContent: [],
     httpResponse: [],
-    tcpRequest: { connection: [], content: [] },
+    tcpRequestConnection: [],
     inspectDelay: null,
     tcpChecks: [],
     redirects: [],
@@ -1059,9 +1110,9 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   // §4 "defaults"): they are the first of the proxy's, at their own lines.
   p.acls = d.acls.map(a => structuredClone(a))
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
+  p.tcpRequestContent = d.tcpRequestContent.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
-  if (kind !== 'backend') p.tcpRequest.connection = d.tcpRequest.connection.map(r => structuredClone(r))
-  p.tcpRequest.content = d.tcpRequest.content.map(r => structuredClone(r))
+  if (kind !== 'backend') p.tcpRequestConnection = d.tcpRequestConnection.map(r => structuredClone(r))
   p.inspectDelay = d.inspectDelay
   p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
   if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)

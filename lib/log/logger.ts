@@ -13,7 +13,7 @@ import { HTTPLOG_FORMAT } from './formats.js'
 import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
 import type { LogSink, LogSinks } from './targets.js'
-import { plainAddress } from '../runtime/forward.js'
+import { plainAddress, requestTarget } from '../runtime/forward.js'
 
 interface Destination {
   target: LogTarget
@@ -152,9 +152,9 @@ export class AccessLog {
   /** The record of a request the frontend handles (hot path: one object, captures only when configured). */
   begin (txn: HttpTxn, req: IncomingMessage, now: number): LogRecord {
     const socket = req.socket as Stamped
-    const rec = new LogRecord(txn, socket, req.url ?? '/', now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
+    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
     txn.log = rec
-    if (this.reqSlots.length > 0) rec.reqCaptures = captureHeaders(this.reqSlots, n => firstValue(req.headers[n]))
+    if (this.reqSlots.length > 0) rec.reqCaptures = captureHeaders(this.reqSlots, n => firstValue(txn.headers[n]))
     if (this.resSlots.length > 0) rec.resCaptures = this.resSlots.map(() => null)
     if (this.cookie !== null) rec.cookieCaptures = [cookieCapture(firstValue(req.headers.cookie), this.cookie.name, this.cookie.len), null]
     if (this.uniqueId !== null) rec.uniqueId = this.uniqueId(rec)

@@ -96,7 +96,7 @@ export class ServerRuntime implements ServerView, LbServer {
    * Its name was not resolved at load (`init-addr … none`): HAProxy holds it in MAINT
    * (resolution) until a resolver finds it, which none does here, so it never leaves.
    */
-  readonly unresolved: boolean
+  unresolved: boolean
   readonly hasCheck: boolean
   checkEnabled: boolean
   readonly rise: number
@@ -242,6 +242,25 @@ export class ServerRuntime implements ServerView, LbServer {
     this.origin = originOf(this.ssl, host, port)
     if (!this.checkHostExplicit) this.checkHost = host
     if (!this.checkPortExplicit) this.checkPort = port
+  }
+
+  /**
+   * A DNS answer for the server (lib/runtime/discovery.ts): it moves if the address changed,
+   * takes the SRV weight if one came, and leaves MAINT (resolution).
+   */
+  resolved (host: string, port: number = this.port, weight?: number): void {
+    if (host !== this.host || port !== this.port) this.setAddress(host, port)
+    if (weight !== undefined && weight !== this.uweight && this.backend.lb.dynamic) this.setWeight(Math.min(256, weight))
+    if (!this.unresolved) return
+    this.unresolved = false
+    this.setAdmin('ready')
+  }
+
+  /** Its name stopped resolving (after `hold nx`), or its SRV slot is empty: MAINT (resolution). */
+  unresolvedNow (): void {
+    if (this.unresolved) return
+    this.setAdmin('maint')
+    this.unresolved = true
   }
 
   /** `set server … check-port`: checks go to that port from now on. */

@@ -14,6 +14,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
+import { PLACEHOLDER_AUTHORITY } from '../h2-authority.js'
 import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
@@ -336,7 +337,9 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     }
   }
   const q = url.indexOf('?', start)
-  const socket = req.socket
+  let socket = req.socket
+  // HTTP/2 read through AuthorityFiller: node's wrapper stream knows no addresses, the filler does
+  if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
   return {
     method: req.method ?? 'GET',
@@ -362,15 +365,32 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
 
 /**
  * An HTTP/2 request's headers as HAProxy's H2 mux hands them on (RFC 9113 §8.3.1): without the
- * pseudo-headers, `:authority` as Host when the request has none; node already joined the
- * cookie fields with '; '.
+ * pseudo-headers, `:authority` as Host; node already joined the cookie fields with '; '.
  */
 function h2Headers (headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const name in headers) if (name.charCodeAt(0) !== 58 /* : */) out[name] = headers[name]
-  const authority = headers[':authority']
-  if (out.host === undefined && typeof authority === 'string') out.host = authority
+  // the authority wins over a Host header that disagrees (HTTP/2 desync attacks)
+  const authority = h2Authority(headers)
+  if (authority !== null) out.host = authority
   return out
+}
+
+/** An HTTP/2 request's `:authority` without its scheme's default port (RFC 3986 §6.2.3), as HAProxy 2.6 normalizes it. */
+function h2Authority (headers: IncomingHttpHeaders): string | null {
+  const authority = headers[':authority']
+  if (typeof authority !== 'string' || authority === PLACEHOLDER_AUTHORITY) return null
+  const port = headers[':scheme'] === 'https' ? ':443' : headers[':scheme'] === 'http' ? ':80' : null
+  return port !== null && authority.endsWith(port) ? authority.slice(0, -port.length) : authority
+}
+
+/** The request target as HAProxy logs it (`%r`): HTTP/2 requests in absolute form, `scheme://authority/path`. */
+export function requestTarget (req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  if (req.httpVersionMajor !== 2) return url
+  const authority = h2Authority(req.headers)
+  const scheme = req.headers[':scheme']
+  return authority === null || typeof scheme !== 'string' ? url : `${scheme}://${authority}${url}`
 }
 
 /**
@@ -879,7 +899,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
-    if (upgradeHead === null) res.once('close', () => this.clientClosed())
+    if (upgradeHead === null) {
+      res.once('close', () => this.clientClosed())
+      // `option abortonclose` (§4.2): the client's FIN before the answer aborts the request
+      if (be.proxy.options.abortonclose === true && !req.socket.readableEnded) {
+        const socket = req.socket
+        const onEnd = (): void => { if (this.phase !== 'done' && this.phase !== 'body') this.clientFin() }
+        socket.once('end', onEnd)
+        res.once('close', () => socket.off('end', onEnd))
+      }
+    }
   }
 
   start (exclude: ServerRuntime | null = null): void {
@@ -1043,7 +1072,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return true
     }
     if (this.closeClient) res.shouldKeepAlive = false
-    writeHead(res, status, statusText, headers)
+    // HTTP/2 ends an answer to HEAD with its headers: they wait for the server's body to be drained,
+    // so that the client's next request finds the server connection free, as with HAProxy
+    if (this.req.method === 'HEAD' && this.req.httpVersionMajor === 2) this.deferredHead = [status, statusText, headers]
+    else writeHead(res, status, statusText, headers)
     if (rec !== null && rec.asap !== null) rec.asap()
     return true
   }
@@ -1059,10 +1091,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (server !== null) server.counters.bin += n
   }
 
+  /** An HTTP/2 answer to HEAD, written once the server's answer is complete. */
+  private deferredHead: [number, string, string[]] | null = null
+
   onData (chunk: Buffer): boolean {
     this.serverTimer?.refresh()
     this.countOut(chunk.length)
     if (this.upgradeHead !== null) return this.req.socket.write(chunk)
+    // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
+    if (this.req.method === 'HEAD') return true
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
     return false
@@ -1074,6 +1111,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.req.socket.end()
     } else {
       // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
+      if (this.deferredHead !== null) writeHead(this.res, ...this.deferredHead)
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
       this.res.end()
     }
@@ -1259,12 +1297,26 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private clientClosed (): void {
     if (this.phase === 'done' || this.res.writableFinished) return
-    this.rec?.terminate(CLIENT_ABORT[this.phase])
+    const rec = this.rec
+    if (rec !== null) {
+      rec.terminate(CLIENT_ABORT[this.phase])
+      // the time spent waiting in a queue counts as Tw even when the wait was cut short
+      if (this.phase === 'queue' && rec.tw < 0) rec.tw = Date.now() - rec.start
+    }
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
     this.abortUpstream?.()
     this.phase = 'done'
     this.finish()
+  }
+
+  /** The client closed its side before the answer, under `option abortonclose`. */
+  private clientFin (): void {
+    // HAProxy 2.6 logs such an abort while waiting for the server's headers with status 400
+    // (http_abortonclose reg-test); before a server answered, nothing else is sent
+    if (this.rec !== null && this.phase === 'wait') this.rec.status = 400
+    this.clientClosed()
+    this.res.destroy()
   }
 
   /** The client went away while its body was being sent. */

@@ -36,6 +36,8 @@ export interface CliRuntime {
   shutdownSessions (server: ServerRuntime): void
   /** The process-wide maxconn (`set maxconn global`). */
   setGlobalMaxconn (n: number): void
+  /** lib/explain.ts as text. */
+  explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
 
 /** One connection's state (level, prompt). */
@@ -421,6 +423,26 @@ function clearPatterns (rt: CliRuntime, args: string[], kind: PatternKind): stri
   return OK
 }
 
+/** `explain [frontend <name>] <method> <uri> [<header>: <value>]…` (not HAProxy's: lib/explain.ts). */
+function explainCommand (rt: CliRuntime, args: string[]): string {
+  let i = 1
+  let frontend: string | undefined
+  if (args[i] === 'frontend') { frontend = args[i + 1]; i += 2 }
+  const method = args[i]
+  const url = args[i + 1]
+  if (method === undefined || url === undefined) return msg('usage: explain [frontend <name>] <method> <uri> [<header>: <value>]...')
+  const headers: Record<string, string> = {}
+  for (const h of args.slice(i + 2)) {
+    const colon = h.indexOf(':')
+    if (colon > 0) headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
+  }
+  try {
+    return rt.explain(frontend, { method, url, headers }) + '\n'
+  } catch (err) {
+    return msg((err as Error).message)
+  }
+}
+
 // --- the session --------------------------------------------------------------------------------
 
 function setTimeout (args: string[], session: CliSession): string {
@@ -476,6 +498,7 @@ const COMMANDS: Command[] = [
   { words: ['user'], level: 'user', run: (_rt, _a, s) => lowerLevel(s, 'user') },
   { words: ['prompt'], level: 'user', run: (_rt, _a, s) => { s.interactive = !s.interactive; return OK } },
   { words: ['quit'], level: 'user', run: (_rt, _a, s) => { s.closing = true; return '' } },
+  { words: ['explain'], level: 'user', run: (rt, a) => explainCommand(rt, a) },
   { words: ['help'], level: 'user', run: (_rt, a) => help(a.slice(1)) }
 ]
 

@@ -52,10 +52,10 @@ export class StatsMount {
       })
     }
     await app.ready()
+    // the longest URI first, as the stats routes' constraint picks the page that serves it
+    mounted.sort((a, b) => b.uri.length - a.uri.length)
     return new StatsMount(app, mounted, source, opts.listenerSection)
   }
-
-  get empty (): boolean { return this.mounted.length === 0 }
 
   /** The section whose stats URI this raw request target is for, or null. */
   match (url: string): string | null {

@@ -128,7 +128,7 @@ class TcpSession {
   }
 
   private hasContentRules (): boolean {
-    return this.fe.proxy.tcpRequest.content.length > 0 || this.fe.backendContentRules
+    return this.fe.proxy.tcpRequestContent.length > 0 || this.fe.backendContentRules
   }
 
   private readonly onInspectData = (chunk: Buffer): void => {
@@ -152,7 +152,7 @@ class TcpSession {
     const be = switched.kind === 'backend' ? this.gateway.backendRoute(switched.backend) ?? null : fe.ownBackend
     if (be === null) return this.refuse()
     // the backend's own content rules, on the same data (HAProxy runs them once it is chosen)
-    const beRules = be.proxy.kind === 'backend' && be.proxy.tcpRequest.content.length > 0 ? this.gateway.tcpBackendRules(be.name) : null
+    const beRules = be.proxy.kind === 'backend' && be.proxy.tcpRequestContent.length > 0 ? this.gateway.tcpBackendRules(be.name) : null
     if (beRules !== null) {
       const beVerdict = beRules.tcpRules('content', this.txn)
       if (beVerdict === 'wait') return

@@ -134,3 +134,19 @@ test('a reload re-mounts a changed stats section (on the app and on its own list
   }
   t.after(async () => { await up.close() })
 })
+
+test('stats URIs that share a prefix: the longest serves the request and counts it', async (t) => {
+  const up = await upstream('up')
+  const app = Fastify()
+  await app.register(haproxyRouter, {
+    config: `${HTTP_DEFAULTS}frontend fe\n    default_backend be\nbackend be\n    server up ${up.addr}\n` +
+      'listen short\n    stats enable\n    stats uri /st\nlisten long\n    stats enable\n    stats uri /st-long\n'
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.after(async () => { await app.close(); await up.close() })
+  const port = (app.server.address() as AddressInfo).port
+  const reqs = (name: string): number => app.haproxy.stats().proxies.find(p => p.proxy.name === name)!.frontend!.counters.reqTot
+  assert.equal((await get(port, '/st-long;csv')).status, 200)
+  assert.equal((await get(port, '/st;csv')).status, 200)
+  assert.deepEqual([reqs('short'), reqs('long')], [1, 1])
+})

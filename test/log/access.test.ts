@@ -3,6 +3,7 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { Writable } from 'node:stream'
 import { deadPort, gatewayApp, get, upstream, type Upstream } from '../gateway/fixtures.js'
 import { syslogServer, type Syslog } from './syslog.js'
@@ -231,4 +232,32 @@ test('without a log format a frontend logs HAProxy\'s "Connect from" line per co
   await get(port, '/')
   const [line] = await syslog.wait(1)
   assert.equal(line, `Connect from 127.0.0.1:${line!.split(':')[1]!.split(' ')[0]!} to 127.0.0.1:${port} (fe/HTTP)\n`)
+})
+
+test('option abortonclose: a client that closes while the request is retried is logged CC at once', async (t) => {
+  const dead = await deadPort()
+  const syslog = await syslogServer()
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+    timeout connect 1s
+frontend fe
+    bind 127.0.0.1:8080
+    log 127.0.0.1:${syslog.port} format raw local0
+    option httplog
+    default_backend retrying
+backend retrying
+    option abortonclose
+    retries 10
+    server d 127.0.0.1:${dead}
+`)
+  t.after(async () => { await app.close(); await syslog.close() })
+  const socket = connect(port, '127.0.0.1')
+  await new Promise<void>(resolve => socket.once('connect', () => resolve()))
+  socket.end('GET /c2 HTTP/1.1\r\nHost: x\r\n\r\n')
+  socket.resume()
+  const started = Date.now()
+  const [line] = await syslog.wait(1)
+  assert.match(line!, / fe retrying\/d \d+\/\d+\/-1\/-1\/\d+ -1 0 - - CC-- .* "GET \/c2 HTTP\/1\.1"\n$/)
+  assert.ok(Date.now() - started < 5000, 'not after the ten retries')
 })

@@ -7,11 +7,55 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import net from 'node:net'
 import type https from 'node:https'
 import { makeCa, makeLeaf } from './certs.js'
 import { handshake, httpsGet, h2Requests } from './helpers.js'
 import { upstream, freePorts, waitListening, startGateway, rawRequest, sleep } from '../gateway/fixtures.js'
 import type { Seen } from '../gateway/fixtures.js'
+
+/**
+ * One GET with only :method, :scheme and :path (HPACK literals, as HAProxy's test client sends
+ * them), on a raw HTTP/2 connection; the answer's status and body.
+ */
+async function bareH2Request (port: number, path: string): Promise<{ status: number, body: string }> {
+  const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
+    const h = Buffer.alloc(9)
+    h.writeUIntBE(payload.length, 0, 3)
+    h[3] = type
+    h[4] = flags
+    h.writeUInt32BE(stream, 5)
+    return Buffer.concat([h, payload])
+  }
+  const literal = (name: string, value: string): Buffer => Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)])
+  const block = Buffer.concat([literal(':method', 'GET'), literal(':scheme', 'http'), literal(':path', path)])
+  const socket = net.connect(port, '127.0.0.1')
+  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x5, 1, block)]))
+  let data = Buffer.alloc(0)
+  let status = 0
+  let body = ''
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject)
+    socket.on('data', (d: Buffer) => {
+      data = Buffer.concat([data, d])
+      while (data.length >= 9 && data.length >= 9 + data.readUIntBE(0, 3)) {
+        const len = data.readUIntBE(0, 3)
+        const [type, flags, stream] = [data[3]!, data[4]!, data.readUInt32BE(5)]
+        const payload = data.subarray(9, 9 + len)
+        data = data.subarray(9 + len)
+        if (type === 3 && stream === 1) { reject(new Error('RST_STREAM')); return }
+        // the status: node's HPACK encoder sends :status 200 as the static table's index 8
+        if (type === 1 && stream === 1) status = payload[0] === 0x88 ? 200 : -1
+        if (type === 0 && stream === 1) {
+          body += payload.toString()
+          if ((flags & 1) !== 0) { resolve(); return }
+        }
+      }
+    })
+  })
+  socket.destroy()
+  return { status, body }
+}
 
 test('bind ssl: certificates by SNI, versions, ALPN h2 + http/1.1, h2c, client certificates, ssl_* fetches', async (t) => {
   const ca = makeCa()
@@ -121,6 +165,14 @@ backend api
   assert.equal(seen.headers['x-forwarded-proto'], undefined)
   assert.equal(seen.headers['x-tls'], '//2.0')
   assert.equal(h2c!.headers['strict-transport-security'], undefined)
+
+  // h2c from a client that sends neither :authority nor host (node's HTTP/2 layer alone resets it)
+  const bare = await bareH2Request(p + 4, '/bare')
+  assert.equal(bare.status, 200)
+  seen = JSON.parse(bare.body) as Seen
+  assert.equal(seen.url, '/bare')
+  assert.ok(!String(seen.headers.host).includes('.invalid'), 'the placeholder authority stays inside')
+  assert.equal(seen.headers['x-tls'], '//2.0')
 
   // client certificates (verify optional): none, one the CA signed, a stranger's (refused)
   const none = await httpsGet(p + 2, '/', {})

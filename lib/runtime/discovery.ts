@@ -1,0 +1,159 @@
+// Service discovery (configuration.txt §5.3): servers whose address is a name and who name a
+// `resolvers` section are resolved again every `timeout resolve` while running, through that
+// section's name servers.
+// - A/AAAA names: a server keeps its address while the answer still holds it, else takes the
+//   first one (`resolve-prefer`, IPv6 first by default, as HAProxy); when the name stops resolving
+//   (NXDOMAIN, or no answer) for longer than `hold nx` (`hold timeout` / `hold other` for the other
+//   failures) the server goes to MAINT (resolution) and comes back with the next good answer.
+// - SRV names (`_http._tcp.svc`, with `server-template`): each record fills one slot with its
+//   target's address, its port and its weight (HAProxy's weight = SRV weight / 256 + 1); slots
+//   already holding a record keep it, free slots stay in MAINT (resolution).
+// Requests under way on a server that moves finish at its old address (lib/runtime/forward.ts).
+
+import { promises as dns } from 'node:dns'
+import type { ParsedConfig, Resolvers } from '../config/model.js'
+import type { Backend, ServerRuntime } from './backend.js'
+
+interface Watched {
+  servers: ServerRuntime[]
+  fqdn: string
+  prefer: 'ipv4' | 'ipv6'
+  resolvers: Resolvers
+  resolver: dns.Resolver
+  /** ms since epoch of the last good answer. */
+  lastValid: number
+}
+
+function nameServer (ns: { host: string, port: number }): string {
+  return ns.host.includes(':') ? `[${ns.host}]:${ns.port}` : `${ns.host}:${ns.port}`
+}
+
+async function addresses (r: dns.Resolver, name: string, prefer: 'ipv4' | 'ipv6'): Promise<string[]> {
+  const order = prefer === 'ipv6' ? [r.resolve6.bind(r), r.resolve4.bind(r)] : [r.resolve4.bind(r), r.resolve6.bind(r)]
+  let last: unknown = null
+  for (const resolve of order) {
+    try {
+      const found = await resolve(name)
+      if (found.length > 0) return found
+    } catch (err) {
+      last = err
+    }
+  }
+  throw last ?? Object.assign(new Error(`no address for ${name}`), { code: 'ENODATA' })
+}
+
+export class ServiceDiscovery {
+  private readonly watched: Watched[] = []
+  private timers: NodeJS.Timeout[] = []
+  private stopped = true
+
+  constructor (config: ParsedConfig, backends: readonly Backend[], private readonly log: { warn (m: string): void }) {
+    const sections = new Map((config.resolvers ?? []).map(r => [r.name, r]))
+    const resolvers = new Map<string, dns.Resolver>()
+    for (const be of backends) {
+      const groups = new Map<string, Watched>()
+      for (const srv of be.servers) {
+        const conf = be.proxy.servers.find(s => s.name === srv.name)
+        if (conf?.fqdn === undefined || conf.resolvers === undefined) continue
+        const section = sections.get(conf.resolvers)
+        if (section === undefined || section.nameservers.length === 0) continue
+        let resolver = resolvers.get(section.name)
+        if (resolver === undefined) {
+          resolver = new dns.Resolver({ timeout: section.timeoutRetry, tries: section.resolveRetries })
+          resolver.setServers(section.nameservers.map(nameServer))
+          resolvers.set(section.name, resolver)
+        }
+        // the slots of a server-template share one SRV name; A names are resolved per server
+        const key = conf.fqdn.startsWith('_') ? conf.fqdn : `${conf.fqdn}\0${srv.name}`
+        let w = groups.get(key)
+        if (w === undefined) {
+          w = { servers: [], fqdn: conf.fqdn, prefer: conf.resolvePrefer ?? 'ipv6', resolvers: section, resolver, lastValid: Date.now() }
+          groups.set(key, w)
+          this.watched.push(w)
+        }
+        w.servers.push(srv)
+      }
+    }
+  }
+
+  start (): void {
+    if (!this.stopped) return
+    this.stopped = false
+    for (const w of this.watched) this.schedule(w, 0)
+  }
+
+  stop (): void {
+    this.stopped = true
+    for (const t of this.timers) clearTimeout(t)
+    this.timers = []
+  }
+
+  private schedule (w: Watched, delay: number): void {
+    if (this.stopped) return
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter(x => x !== t)
+      void this.resolve(w).finally(() => this.schedule(w, w.resolvers.timeoutResolve))
+    }, delay)
+    t.unref()
+    this.timers.push(t)
+  }
+
+  private async resolve (w: Watched): Promise<void> {
+    try {
+      if (w.fqdn.startsWith('_')) await this.resolveSrv(w)
+      else {
+        const found = await addresses(w.resolver, w.fqdn, w.prefer)
+        if (this.stopped) return
+        const srv = w.servers[0]!
+        srv.resolved(found.includes(srv.host) ? srv.host : found[0]!)
+      }
+      w.lastValid = Date.now()
+    } catch (err) {
+      if (this.stopped) return
+      const code = (err as { code?: string }).code
+      const hold = code === 'ENOTFOUND' || code === 'ENODATA' ? w.resolvers.hold.nx
+        : code === 'ETIMEOUT' ? w.resolvers.hold.timeout
+          : code === 'EREFUSED' ? w.resolvers.hold.refused : w.resolvers.hold.other
+      if (Date.now() - w.lastValid < hold) return
+      for (const srv of w.servers) {
+        if (!srv.unresolved) this.log.warn(`Server ${srv.backend.name}/${srv.name} is going DOWN for maintenance (${code === 'ENOTFOUND' ? 'DNS NX status' : 'DNS resolution failed'}).`)
+        srv.unresolvedNow()
+      }
+    }
+  }
+
+  private async resolveSrv (w: Watched): Promise<void> {
+    let records: Array<{ name: string, port: number, weight: number, priority: number }>
+    try {
+      records = await w.resolver.resolveSrv(w.fqdn)
+    } catch (err) {
+      // an empty answer empties every slot at once
+      if ((err as { code?: string }).code !== 'ENODATA') throw err
+      records = []
+    }
+    const targets = await Promise.all(records.map(async r => {
+      try {
+        const found = await addresses(w.resolver, r.name, w.prefer)
+        return { host: found[0]!, port: r.port, weight: Math.floor(r.weight / 256) + 1 }
+      } catch {
+        return null
+      }
+    }))
+    if (this.stopped) return
+    const wanted = targets.filter((t): t is { host: string, port: number, weight: number } => t !== null)
+    const free: ServerRuntime[] = []
+    const placed = new Set<number>()
+    for (const srv of w.servers) {
+      const i = srv.unresolved ? -1 : wanted.findIndex((t, j) => !placed.has(j) && t.host === srv.host && t.port === srv.port)
+      if (i < 0) { free.push(srv); continue }
+      placed.add(i)
+      srv.resolved(wanted[i]!.host, wanted[i]!.port, wanted[i]!.weight)
+    }
+    wanted.forEach((t, j) => {
+      if (placed.has(j)) return
+      const srv = free.shift()
+      if (srv !== undefined) srv.resolved(t.host, t.port, t.weight)
+    })
+    for (const srv of free) srv.unresolvedNow()
+  }
+}
