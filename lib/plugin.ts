@@ -565,7 +565,12 @@ export function pickFrontend (config: ParsedConfig, name: string | undefined): P
     return p
   }
   const routing = routingProxies(config)
-  if (routing.length === 0) throw new FST_HAPROXY_NO_FRONTEND()
+  if (routing.length === 0) {
+    // only `mode tcp` sections: say so rather than "no frontend"
+    const tcp = config.proxies.find(p => p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit)
+    if (tcp !== undefined) assertHttp(tcp)
+    throw new FST_HAPROXY_NO_FRONTEND()
+  }
   if (routing.length > 1) throw new FST_HAPROXY_FRONTEND_AMBIGUOUS(routing.map(p => `${p.kind} ${p.name}`).join(', '))
   assertHttp(routing[0]!)
   return routing[0]!
