@@ -30,7 +30,7 @@ import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runti
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -805,8 +805,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const txn = makeTxn(req, frontend)
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
-    // more headers than tune.http.maxhdr, or a Host HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badHost(req)) {
+    // more headers than tune.http.maxhdr, or a target or Host HAProxy's parser refuses: HAProxy's 400
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req) || badHost(req)) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)

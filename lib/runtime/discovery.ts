@@ -11,6 +11,7 @@
 // Requests under way on a server that moves finish at its old address (lib/runtime/forward.ts).
 
 import { promises as dns } from 'node:dns'
+import { readFileSync } from 'node:fs'
 import type { ParsedConfig, Resolvers } from '../config/model.js'
 import type { Backend, ServerRuntime } from './backend.js'
 
@@ -26,6 +27,15 @@ interface Watched {
 
 function nameServer (ns: { host: string, port: number }): string {
   return ns.host.includes(':') ? `[${ns.host}]:${ns.port}` : `${ns.host}:${ns.port}`
+}
+
+/** `parse-resolv-conf`: the `nameserver` lines of /etc/resolv.conf, port 53. */
+function resolvConfServers (): string[] {
+  let text = ''
+  try { text = readFileSync('/etc/resolv.conf', 'latin1') } catch { return [] }
+  const out: string[] = []
+  for (const m of text.matchAll(/^\s*nameserver\s+(\S+)/gm)) out.push(nameServer({ host: m[1]!, port: 53 }))
+  return out
 }
 
 async function addresses (r: dns.Resolver, name: string, prefer: 'ipv4' | 'ipv6'): Promise<string[]> {
@@ -56,11 +66,14 @@ export class ServiceDiscovery {
         const conf = be.proxy.servers.find(s => s.name === srv.name)
         if (conf?.fqdn === undefined || conf.resolvers === undefined) continue
         const section = sections.get(conf.resolvers)
-        if (section === undefined || section.nameservers.length === 0) continue
+        if (section === undefined) continue
         let resolver = resolvers.get(section.name)
         if (resolver === undefined) {
+          const servers = section.nameservers.map(nameServer)
+          if (section.parseResolvConf) servers.push(...resolvConfServers())
+          if (servers.length === 0) continue
           resolver = new dns.Resolver({ timeout: section.timeoutRetry, tries: section.resolveRetries })
-          resolver.setServers(section.nameservers.map(nameServer))
+          resolver.setServers(servers)
           resolvers.set(section.name, resolver)
         }
         // the slots of a server-template share one SRV name; A names are resolved per server

@@ -394,9 +394,16 @@ export function requestTarget (req: IncomingMessage): string {
 }
 
 /**
- * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): no Host in an
- * origin-form HTTP/1.1 request, several different Host values, or an absolute-form URI whose
- * authority differs from Host are a 400.
+ * Requests HAProxy 2.6.12's parser refuses with a 400 that node's accepts (recorded): HTTP/0.9
+ * (`GET /x` and a blank line), and a `#` in the target.
+ */
+export function badTarget (req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 0 || (req.url ?? '').includes('#')
+}
+
+/**
+ * HTTP/1.1 framing checks HAProxy makes before any rule (RFC 7230 §5.4): several different Host
+ * values, or an absolute-form URI whose authority differs from Host, are a 400.
  */
 export function badHost (req: IncomingMessage): boolean {
   const raw = req.rawHeaders
@@ -408,8 +415,8 @@ export function badHost (req: IncomingMessage): boolean {
     host = raw[i + 1]
   }
   const url = req.url ?? ''
-  if (url.charCodeAt(0) === 47) return host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1
-  if (host === undefined) return false
+  // HAProxy 2.6.12 forwards an HTTP/1.1 request without Host (recorded), and so does the gateway
+  if (url.charCodeAt(0) === 47 || host === undefined) return false
   const scheme = url.indexOf('://')
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)

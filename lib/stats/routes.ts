@@ -33,6 +33,8 @@ export interface StatsRoutesOptions {
   rules?: StatsRules
   /** Shown in the page title unless `stats hide-version`; default: this package's version. */
   version?: string
+  /** The clock the durations on the page are measured with (ms since epoch); default Date.now. */
+  now?: () => number
 }
 
 /** The part of lib/acl's CompiledProxy the stats page runs. */
@@ -180,6 +182,7 @@ function sendBuiltin (reply: FastifyReply, status: number, realm?: string): void
 
 export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOptions): Promise<void> {
   const { proxy } = opts
+  const clock = opts.now ?? Date.now
   const stats = proxy.stats
   if (stats === null) throw new Error(`proxy '${proxy.name}' has no stats configuration`)
   const uri = stats.uri
@@ -252,7 +255,7 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
     if (stats.refresh !== undefined && stats.refresh > 0 && !q.noRefresh) reply.header('refresh', String(Math.round(stats.refresh / 1000)))
     reply.type(CONTENT_TYPES[q.format])
     const model = opts.model()
-    const now = Date.now()
+    const now = clock()
     const filter: RowFilter = { scopes: stats.scope, self: proxy.name, up: q.up, noMaint: q.noMaint, legends: stats.showLegends }
     if (q.scope !== undefined) filter.search = q.scope
     switch (q.format) {
@@ -281,8 +284,12 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
   const path = qm >= 0 ? uri.slice(0, qm) : uri
   const urls = qm >= 0 ? [path] : [path, path + '*']
   if (!app.hasConstraintStrategy(statsUriConstraint.name)) app.addConstraintStrategy(statsUriConstraint)
+  // other methods get HAProxy's 503: the stats applet does not serve them, and the stats
+  // listener has no server for them (recorded from HAProxy 2.6.12: DELETE /stats → 503)
+  const unserved = app.supportedMethods.filter(m => m !== 'GET' && m !== 'HEAD' && m !== 'POST')
   for (const url of urls) {
     app.route({ method: ['GET', 'HEAD', 'POST'], url, exposeHeadRoute: false, schema: { hide: true }, constraints: { [statsUriConstraint.name]: uri }, handler })
+    app.route({ method: unserved, url, schema: { hide: true }, constraints: { [statsUriConstraint.name]: uri }, handler: (_request, reply) => { sendBuiltin(reply, 503) } })
   }
 }
 

@@ -8,8 +8,6 @@ import { createServer, type Server } from 'node:http'
 import { startBoth, freePort, send, head, skipWithoutHaproxy, type Proxied } from './harness.js'
 
 const INTER = 200
-/** fall (2) checks at `inter`, plus the spread of the first check and slack for a loaded machine. */
-const SETTLE = 8 * INTER
 
 function named (name: string): Server {
   return createServer((_req, res) => { res.writeHead(200, { 'x-served-by': name }).end(name) })
@@ -54,6 +52,21 @@ async function serverStates (p: Proxied): Promise<Record<string, string>> {
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
+/**
+ * Waits until both proxies' stats show the server states `wanted` (checks take as long as the
+ * machine needs: a condition, not a duration; the bound only ends a test that would never pass).
+ */
+async function settled (both: { haproxy: Proxied, ours: Proxied }, wanted: Record<string, string>): Promise<void> {
+  const deadline = Date.now() + 60_000
+  const matches = (states: Record<string, string>): boolean => Object.entries(wanted).every(([k, v]) => states[k] === v)
+  for (;;) {
+    const [theirs, ours] = await Promise.all([serverStates(both.haproxy), serverStates(both.ours)])
+    if (matches(theirs) && matches(ours)) return
+    if (Date.now() > deadline) assert.fail(`states never reached ${JSON.stringify(wanted)}: haproxy ${JSON.stringify(theirs)}, ours ${JSON.stringify(ours)}`)
+    await sleep(INTER / 2)
+  }
+}
+
 describe('differential: health checks vs real HAProxy', { skip: skipWithoutHaproxy }, () => {
   const a = named('a')
   let b = named('b')
@@ -78,7 +91,7 @@ backend app
     server a 127.0.0.1:${aPort}
     server b 127.0.0.1:${bPort}
 `)
-    await sleep(SETTLE)
+    await settled(both, { a: 'UP L4OK', b: 'UP L4OK' })
   })
 
   after(async () => {
@@ -97,7 +110,7 @@ backend app
 
   test('b stops: after `fall` failed checks it is DOWN and gets no request', async () => {
     await close(b)
-    await sleep(SETTLE)
+    await settled(both, { b: 'DOWN L4CON' })
     const [theirs, ours] = await Promise.all([served(both.haproxy, 4), served(both.ours, 4)])
     assert.deepEqual(theirs, ['a', 'a', 'a', 'a'])
     assert.deepEqual(ours, theirs)
@@ -109,7 +122,7 @@ backend app
   test('b comes back on its port: after `rise` good checks it is UP and in the rotation again', async () => {
     b = named('b')
     await listen(b, bPort)
-    await sleep(SETTLE)
+    await settled(both, { a: 'UP L4OK', b: 'UP L4OK' })
     const [theirs, ours] = await Promise.all([served(both.haproxy, 4), served(both.ours, 4)])
     assert.deepEqual(new Set(theirs), new Set(['a', 'b']), theirs.join(' '))
     assert.deepEqual(new Set(ours), new Set(theirs), ours.join(' '))

@@ -173,6 +173,18 @@ export async function get (port: number, path: string, headers: Record<string, s
 
 export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
+/**
+ * Waits until `condition` holds, polling: tests wait for a state, never for a duration that a
+ * loaded machine may not honour. The bound only ends a test that would never pass.
+ */
+export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, boundMs = 60_000): Promise<void> {
+  const deadline = Date.now() + boundMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`)
+    await sleep(10)
+  }
+}
+
 /** A `defaults` section for the tests' configs: mode http and short timeouts. */
 export const HTTP_DEFAULTS = `defaults
     mode http

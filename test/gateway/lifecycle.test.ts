@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import haproxyRouter from '../../lib/index.js'
-import { upstream, get, sleep, deadPort, gatewayApp, freePorts, waitListening, startGateway } from './fixtures.js'
+import { upstream, get, sleep, deadPort, gatewayApp, freePorts, waitListening, startGateway, waitFor } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
 const config = (servers: Upstream[], extra = ''): string =>
@@ -62,14 +62,16 @@ test('reload under load: no request lost; unchanged backends keep their state', 
   const statuses: number[] = []
   let stop = false
   const load = Promise.all(Array.from({ length: 6 }, async () => { while (!stop) statuses.push((await get(port, '/')).status) }))
-  await sleep(100)
+  // each step under traffic: a number of answers, whatever the machine's speed
+  const answers = async (n: number): Promise<void> => { const until = statuses.length + n; await waitFor(() => statuses.length >= until, `${n} more answers`) }
+  await answers(8)
   // same backend: kept with its state (a stays in maint)
   await app.haproxy.reload(config([a, b]) + 'backend other\n    server c ' + c.addr + '\n')
-  await sleep(100)
+  await answers(8)
   assert.equal(app.haproxy.backend('be')!.servers[0]!.admin, 'maint')
   // changed backend: rebuilt
   await app.haproxy.reload(config([c]))
-  await sleep(150)
+  await answers(8)
   stop = true
   await load
   assert.ok(statuses.length > 20)
@@ -86,8 +88,7 @@ test('reload of a changed backend: servers that stayed keep their health', async
     `    server a 127.0.0.1:${dead} check inter 100 fall 1 rise 3\n    server b ${b.addr} check inter 100\n${extra}`
   const { app, port } = await gatewayApp(text(''))
   t.after(async () => { await app.close(); await b.close(); await c.close() })
-  await sleep(400)
-  assert.equal(app.haproxy.backend('be')!.servers[0]!.op, 'down')
+  await waitFor(() => app.haproxy.backend('be')!.servers[0]!.op === 'down', 'a is DOWN')
   await app.haproxy.reload(text(`    server c ${c.addr}\n`))
   const after = app.haproxy.backend('be')!
   assert.equal(after.servers.length, 3, 'the new configuration is in place')

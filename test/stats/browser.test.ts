@@ -85,7 +85,8 @@ test('the page renders in chromium with HAProxy\'s layout and row colours', { sk
     { proxy: makeProxy('backend', 'app', 2, { description: 'app <i>servers</i>' }), frontend: null, backend: app },
     { proxy, frontend: new FakeFrontend('stats', 3, 100), backend: new FakeBackend('stats', 3, []) }
   ]
-  const { app: server, port } = await startStats(proxy, () => model(entries), serverAdminHandler(() => [app]))
+  // the page is rendered on the clock the rows were made with: durations do not depend on how fast the machine is
+  const { app: server, port } = await startStats(proxy, () => model(entries), serverAdminHandler(() => [app]), () => now)
   t.after(() => server.close())
 
   const page = await browser.newPage({ viewport: { width: 1600, height: 700 } })

@@ -12,13 +12,14 @@ export function configOf (proxies: Proxy[]): ParsedConfig {
   return { files: ['test.cfg'], global: { ignored: [], stats: { sockets: [] }, logs: [] }, proxies, userlists: [], httpErrors: [], diagnostics: [] }
 }
 
-export async function startStats (proxy: Proxy, model: () => StatsModel, admin?: AdminHandler): Promise<{ app: FastifyInstance, port: number }> {
+export async function startStats (proxy: Proxy, model: () => StatsModel, admin?: AdminHandler, now?: () => number): Promise<{ app: FastifyInstance, port: number }> {
   const app = Fastify()
   const needsRules = proxy.stats !== null && (proxy.stats.admin !== null || proxy.stats.httpRequest.length > 0)
   await app.register(statsRoutes, {
     proxy,
     model,
     ...(admin !== undefined ? { admin } : {}),
+    ...(now !== undefined ? { now } : {}),
     ...(needsRules ? { rules: compileProxy(proxy, configOf([proxy])) } : {})
   })
   await app.listen({ port: 0, host: '127.0.0.1' })

@@ -1,0 +1,51 @@
+// Protocol edges compared with real HAProxy 2.6.12 (recorded answers; README "Differences" for
+// the ones the gateway does not share).
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { HTTP_DEFAULTS, freePorts, rawRequest, startGateway, upstream, waitListening } from '../gateway/fixtures.js'
+import type { Seen } from '../gateway/fixtures.js'
+
+test('CLI: HTTP/1.1 without Host is forwarded; the stats listener answers 503 to what it does not serve', async (t) => {
+  const up = await upstream('up')
+  const base = await freePorts(2)
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  writeFileSync(file, `${HTTP_DEFAULTS}
+listen stats
+    bind 127.0.0.1:${base + 1}
+    stats enable
+    stats uri /stats
+frontend fe
+    bind 127.0.0.1:${base}
+    default_backend be
+backend be
+    server up ${up.addr}
+`)
+  const { child, exited } = startGateway(file)
+  t.after(async () => { child.kill('SIGKILL'); await up.close() })
+  await waitListening(base)
+  await waitListening(base + 1)
+  const noHost = await rawRequest(base, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')
+  assert.equal(noHost.status, 200, 'forwarded, as HAProxy 2.6.12 does')
+  assert.equal((JSON.parse(noHost.text) as Seen).url, '/x')
+  // HAProxy 2.6.12 refuses these with its 400 (recorded); node's parser would let them through
+  const nine = await rawRequest(base, 'GET /x\r\n\r\n')
+  assert.equal(nine.status, 400, 'HTTP/0.9')
+  const hash = await rawRequest(base, 'GET /a#frag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+  assert.equal(hash.status, 400, '# in the target')
+  assert.match(hash.text, /400 Bad request/)
+  assert.equal(up.seen.filter(s => s.url !== '/x').length, 0, 'neither reached the server')
+  const req = (method: string, path: string): string => `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`
+  assert.equal((await rawRequest(base + 1, req('GET', '/other'))).status, 503)
+  assert.equal((await rawRequest(base + 1, req('POST', '/stats'))).status, 303)
+  for (const method of ['DELETE', 'PUT', 'OPTIONS']) {
+    const r = await rawRequest(base + 1, req(method, '/stats'))
+    assert.equal(r.status, 503, method)
+    assert.match(r.text, /503 Service Unavailable/)
+  }
+  child.kill('SIGTERM')
+  await exited
+})
