@@ -22,7 +22,7 @@ export const FST_HAPROXY_FRONTEND_NOT_FOUND = createError<[string]>(
 export const FST_HAPROXY_FRONTEND_AMBIGUOUS = createError<[string]>(
   'FST_HAPROXY_FRONTEND_AMBIGUOUS', 'Several sections route requests (%s): choose one with the `frontend` option', 500)
 export const FST_HAPROXY_MODE_TCP = createError<[string, string]>(
-  'FST_HAPROXY_MODE_TCP', '%s "%s" runs in mode tcp, which fastify-haproxy does not support (HTTP only): add `mode http` to it or to its defaults', 500)
+  'FST_HAPROXY_MODE_TCP', '%s "%s" runs in mode tcp, which the plugin does not serve (only the fastify-haproxy CLI does): pick an HTTP frontend, or add `mode http` to it or to its defaults', 500)
 export const FST_HAPROXY_ALREADY_REGISTERED = createError(
   'FST_HAPROXY_ALREADY_REGISTERED', 'haproxyRouter is already registered on this Fastify instance', 500)
 export const FST_HAPROXY_RELOAD_NO_FILE = createError(

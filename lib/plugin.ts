@@ -173,9 +173,24 @@ interface FrontendState {
   readonly maxRawHeaders: number
 }
 
+/** A `mode tcp` frontend or listen as lib/tcp serves it. */
+export interface TcpFrontendState {
+  readonly proxy: Proxy
+  readonly counters: FrontendCounters
+  /** Its tcp-request rules and use_backend/default_backend switching. */
+  readonly rules: CompiledProxy
+  /** A listen section's own servers, when no rule picked a backend. */
+  readonly ownBackend: BackendRoute | null
+  /** Some backend has `tcp-request content` rules: the data they may read is inspected first. */
+  readonly backendContentRules: boolean
+}
+
 interface Runtime {
   readonly config: ParsedConfig
   readonly frontends: Map<string, FrontendState>
+  readonly tcpFrontends: Map<string, TcpFrontendState>
+  /** The compiled `tcp-request content` rules of `mode tcp` backends that have some. */
+  readonly tcpBackendRules: Map<string, CompiledProxy>
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
   readonly hooks: RuntimeHooks
@@ -192,7 +207,7 @@ function fingerprint (proxy: Proxy): string {
 
 /** Frontends and listens that route requests (a stats-only listen does not). */
 export function routingProxies (config: ParsedConfig): Proxy[] {
-  return config.proxies.filter(p => p.kind !== 'backend' && !p.disabled && (
+  return config.proxies.filter(p => p.kind !== 'backend' && !p.disabled && !(p.mode === 'tcp' && p.modeExplicit) && (
     p.useBackends.length > 0 || p.defaultBackend !== null || p.httpRequest.length > 0 ||
     p.redirects.length > 0 || (p.kind === 'listen' && p.servers.length > 0)))
 }
@@ -239,6 +254,12 @@ export class Gateway implements CliRuntime {
   get config (): ParsedConfig { return this.rt.config }
 
   frontend (name: string): FrontendState | undefined { return this.rt.frontends.get(name) }
+
+  /** A `mode tcp` frontend or listen of the live configuration (lib/tcp serves it). */
+  tcpFrontend (name: string): TcpFrontendState | undefined { return this.rt.tcpFrontends.get(name) }
+
+  /** A `mode tcp` backend's `tcp-request content` rules, null when it has none. */
+  tcpBackendRules (name: string): CompiledProxy | null { return this.rt.tcpBackendRules.get(name) ?? null }
 
   /** Compiles a proxy's rules against the live backends (`nbsrv`, `srv_is_up`), e.g. its stats rules. */
   compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks, this.rt.files) }
@@ -302,7 +323,6 @@ export class Gateway implements CliRuntime {
     const files = new FileCache()
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
-      if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
       const old = prev?.backends.get(proxy.name)
       if (old !== undefined && fingerprint(old.proxy) === fingerprint(proxy)) {
         backends.set(proxy.name, old)
@@ -318,6 +338,11 @@ export class Gateway implements CliRuntime {
       backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
     }
     const frontends = new Map<string, FrontendState>()
+    const tcpFrontends = new Map<string, TcpFrontendState>()
+    const tcpBackendRules = new Map<string, CompiledProxy>()
+    for (const proxy of config.proxies) {
+      if (proxy.kind === 'backend' && !proxy.disabled && proxy.mode === 'tcp' && proxy.tcpRequestContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
+    }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
     for (const proxy of config.proxies) {
       if (proxy.kind === 'backend' || proxy.disabled) continue
@@ -328,7 +353,11 @@ export class Gateway implements CliRuntime {
         this.counters.set(proxy.name, counters)
       }
       counters.maxconn = maxconn
-      if (proxy.mode === 'tcp' && proxy.modeExplicit) continue
+      if (proxy.mode === 'tcp' && proxy.modeExplicit) {
+        const ownBackend = proxy.kind === 'listen' ? backends.get(proxy.name) ?? null : null
+        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules: tcpBackendRules.size > 0 })
+        continue
+      }
       // default_backend is applied here, not by the compiled switching rules, so that the plugin
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
       const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks, files)
@@ -349,7 +378,7 @@ export class Gateway implements CliRuntime {
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
-    return { config, frontends, backends, health, hooks, files, discovery }
+    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
   }
 
   server (backend: string, server: string): ServerRuntime {
@@ -536,7 +565,12 @@ export function pickFrontend (config: ParsedConfig, name: string | undefined): P
     return p
   }
   const routing = routingProxies(config)
-  if (routing.length === 0) throw new FST_HAPROXY_NO_FRONTEND()
+  if (routing.length === 0) {
+    // only `mode tcp` sections: say so rather than "no frontend"
+    const tcp = config.proxies.find(p => p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit)
+    if (tcp !== undefined) assertHttp(tcp)
+    throw new FST_HAPROXY_NO_FRONTEND()
+  }
   if (routing.length > 1) throw new FST_HAPROXY_FRONTEND_AMBIGUOUS(routing.map(p => `${p.kind} ${p.name}`).join(', '))
   assertHttp(routing[0]!)
   return routing[0]!
@@ -772,7 +806,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target or Host HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req) || badHost(req)) {
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req)) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
@@ -908,6 +942,12 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   }
   const gw = gateway
   const frontend = pickFrontend(gw.config, opts.frontend).name
+  // a Fastify app serves HTTP: `mode tcp` sections are the CLI's to serve
+  for (const p of gw.config.proxies) {
+    if (p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit && owned) {
+      log.warn(`${p.kind} '${p.name}' is in 'mode tcp': not served by the plugin (the fastify-haproxy CLI serves it).`)
+    }
+  }
 
   // texts passed to reload() are read as that file: messages name it, relative paths resolve from it
   const files = opts.configFile === undefined ? null : Array.isArray(opts.configFile) ? opts.configFile : [opts.configFile]

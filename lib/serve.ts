@@ -17,7 +17,8 @@ import type { Bind, GlobalSettings, ParsedConfig, Proxy, StatsSocket, Timeouts }
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
-import { Gateway, assertHttp, countConnections, haproxyRouter } from './plugin.js'
+import { Gateway, countConnections, haproxyRouter } from './plugin.js'
+import { TcpListener } from './tcp/proxy.js'
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
 import { clientTimeouts } from './client-timeouts.js'
@@ -54,10 +55,14 @@ function masterCliSocket (arg: string): StatsSocket {
 const BIND_RETRIES = 50
 const BIND_RETRY_MS = 100
 
-/** A frontend being served: its Fastify instance and the extra servers of its other binds. */
+/**
+ * A frontend being served: its Fastify instance and the extra servers of its other binds, or,
+ * for a `mode tcp` one, its TCP listener (lib/tcp).
+ */
 export interface Listener {
   proxy: Proxy
-  app: FastifyInstance
+  app: FastifyInstance | null
+  tcp: TcpListener | null
   extra: Server[]
   key: string
   /** The TLS setup of each `ssl` bind (by position) and its servers, recompiled on reload (renewed certificates). */
@@ -233,11 +238,33 @@ function routeBadUrls (app: () => FastifyInstance) {
   }
 }
 
+/** A `mode tcp` frontend or listen: a TCP listener on each of its binds. */
+async function listenTcp (gateway: Gateway, proxy: Proxy, log: GatewayLogger): Promise<Listener> {
+  const tcp = new TcpListener(gateway, proxy.name)
+  for (const bind of proxy.binds) {
+    if (bind.ssl) {
+      log.error(`${proxy.kind} '${proxy.name}': 'bind ${bind.host}:${bind.port} ssl' is not served: fastify-haproxy does not terminate TLS in 'mode tcp' (TLS passthrough, without 'ssl', is).`)
+      continue
+    }
+    for (const { label, options } of listenTargets(bind)) {
+      try {
+        await tcp.listen(options)
+      } catch (err) {
+        tcp.close()
+        throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, label, (err as Error).message)
+      }
+      log.info(`Proxy ${proxy.name} started on ${label}.`)
+    }
+  }
+  return { proxy, app: null, tcp, extra: [], key: bindKey(proxy.binds), tls: [] }
+}
+
 /**
  * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
  * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
  */
 export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
+  if (isTcp(proxy)) return await listenTcp(gateway, proxy, log)
   const tls: Listener['tls'] = []
   proxy.binds.forEach((bind, i) => {
     if (bind.tls === undefined) return
@@ -302,7 +329,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
       }
     }
   }
-  return { proxy, app, extra, key: bindKey(proxy.binds), tls }
+  return { proxy, app, tcp: null, extra, key: bindKey(proxy.binds), tls }
 }
 
 /** Stops accepting, lets requests under way finish (idle keep-alive connections are closed). */
@@ -312,7 +339,8 @@ export async function stop (l: Listener): Promise<void> {
     s.closeIdleConnections()
     await closed
   })
-  await Promise.all([l.app.close(), ...extra])
+  if (l.tcp !== null) l.tcp.close()
+  await Promise.all([l.app?.close(), ...extra])
 }
 
 function printDiagnostics (config: ParsedConfig, quiet: boolean, zeroWarning: boolean): boolean {
@@ -330,10 +358,10 @@ function printDiagnostics (config: ParsedConfig, quiet: boolean, zeroWarning: bo
 }
 
 function servedProxies (config: ParsedConfig): Proxy[] {
-  const served = config.proxies.filter(p => p.kind !== 'backend' && !p.disabled && p.binds.length > 0)
-  for (const p of served) assertHttp(p)
-  return served
+  return config.proxies.filter(p => p.kind !== 'backend' && !p.disabled && p.binds.length > 0)
 }
+
+const isTcp = (p: Proxy): boolean => p.mode === 'tcp' && p.modeExplicit
 
 /**
  * Serves a configuration until SIGTERM/SIGINT/SIGUSR1, which soft-stop it as HAProxy's SIGUSR1 does
@@ -432,6 +460,8 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
+      // TCP connections have no request boundary to finish at: they are cut (HAProxy's hard stop)
+      for (const l of listeners.values()) l.tcp?.closeAll()
       void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close()))
         .then(() => gateway.close())
         .finally(() => resolve(signal))

@@ -10,7 +10,7 @@ import { compileCondition, type AclLookup, type CondContext } from './condition.
 import type { CompileEnv } from './env.js'
 import { compileFormat } from './logformat.js'
 import { FileCache } from './maps.js'
-import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, type Action, type RuleContext, type RuleSide } from './rules.js'
+import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, varAction, type Action, type RuleContext, type RuleSide } from './rules.js'
 import { ExprError } from './sample.js'
 import type { BackendView } from '../runtime/state.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
@@ -28,9 +28,17 @@ export interface CompiledProxy {
   statsAdmin (txn: HttpTxn): boolean
   /** `stats http-request auth|allow|deny` rules: a Decision, 'allow' (skip `stats auth`), or null = go on. */
   statsRules (txn: HttpTxn): Decision | 'allow' | null
+  /**
+   * `tcp-request connection` or `content` rules (§4.2) over a TCP connection: the first action
+   * that decides, 'wait' when a condition read data that may still grow (content rules wait for
+   * more until inspect-delay), or null (none decided: accepted).
+   */
+  tcpRules (ruleset: 'connection' | 'content', txn: HttpTxn): TcpVerdict
   /** One line per compiled rule, for debugging (`prettyPrint` in find-my-way's spirit). */
   describe (): string
 }
+
+export type TcpVerdict = 'accept' | 'reject' | 'drop' | 'wait' | null
 
 /** What the running gateway can tell the rules: live backend state for `nbsrv` / `srv_is_up`. */
 export interface RuntimeHooks {
@@ -85,6 +93,9 @@ function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | 
 }
 
 const noRules = (): null => null
+
+/** The verdict of each deciding `tcp-request` action (§4.2); `set-var`/`unset-var` go on. */
+const TCP_DECISIONS: Record<string, TcpVerdict> = { accept: 'accept', reject: 'reject', 'silent-drop': 'drop' }
 const noAdmin = (): boolean => false
 
 /**
@@ -93,6 +104,7 @@ const noAdmin = (): boolean => false
  */
 function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
   if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
+    proxy.tcpRequestConnection.length > 0 ||
     proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
   const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
   return {
@@ -102,6 +114,7 @@ function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
     responseRules: noRules,
     statsAdmin: noAdmin,
     statsRules: noRules,
+    tcpRules: noRules,
     describe: () => [`${proxy.kind} ${proxy.name}`, ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`])].join('\n')
   }
 }
@@ -184,9 +197,47 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     return out
   }
 
+  interface TcpRule { cond: Predicate | null, verdict: TcpVerdict, action: Action | null }
+  const tcpList = (ruleset: 'connection' | 'content'): TcpRule[] => {
+    const out: TcpRule[] = []
+    // HTTP proxies run their content rules per request (tcpContent below); only `mode tcp` ones run these
+    if (!(proxy.mode === 'tcp' && proxy.modeExplicit)) return out
+    for (const rule of ruleset === 'content' ? proxy.tcpRequestContent : proxy.tcpRequestConnection) {
+      at = { loc: rule.loc, keyword: 'tcp-request' }
+      try {
+        const verdict = TCP_DECISIONS[rule.action] ?? null
+        const action = verdict === null ? varAction(rule.action, rule.args, { env, proxy, side: 'http-request', realm: proxy.name }) : null
+        if (verdict !== null && rule.args.length > 0) throw new TrailingWordError(rule.args[0]!)
+        out.push({ cond: condition(rule.cond, { side: 'request', place: `${kindWord(proxy)} tcp-request ${ruleset} rule` }), verdict, action })
+      } catch (err) {
+        const msg = (err as Error).message
+        alert(err instanceof TrailingWordError
+          ? `'tcp-request ${ruleset} ${rule.action}' expects either 'if' or 'unless' followed by a condition but found '${msg}'.`
+          : `error detected in ${kindWord(proxy)} '${proxy.name}' while parsing 'tcp-request ${ruleset} ${rule.action}' rule : ${msg}.`, rule.loc, 'tcp-request')
+      }
+    }
+    return out
+  }
+  const tcpRuleSets = { connection: tcpList('connection'), content: tcpList('content') }
+  const tcpRules = (ruleset: 'connection' | 'content', txn: HttpTxn): TcpVerdict => {
+    const rules = tcpRuleSets[ruleset]
+    const payload = txn.payload
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!
+      if (payload !== undefined) payload.incomplete = false
+      if (r.cond !== null && !r.cond(txn, null)) {
+        if (payload?.incomplete === true) return 'wait'
+        continue
+      }
+      if (r.verdict !== null) return r.verdict
+      r.action!(txn, null)
+    }
+    return null
+  }
+
   const request = [...ruleList('http-request', proxy.httpRequest, false), ...ruleList('http-request', proxy.redirects, true)]
   // `tcp-request content accept` ends the tcp-request rules as `allow` ends http-request ones
-  const tcpContent = ruleList('http-request', proxy.tcpRequestContent.map((r) => r.action === 'accept' ? { ...r, action: 'allow' } : r), false)
+  const tcpContent = proxy.mode === 'tcp' && proxy.modeExplicit ? [] : ruleList('http-request', proxy.tcpRequestContent.map((r) => r.action === 'accept' ? { ...r, action: 'allow' } : r), false)
   const response = ruleList('http-response', proxy.httpResponse, false)
   const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false, proxy.stats.realm)
   let statsAdmin: Predicate | null = null
@@ -265,6 +316,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     responseRules,
     statsAdmin: statsAdmin === null ? () => false : (txn) => statsAdmin!(txn, null),
     statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? 'allow' : out },
+    tcpRules,
     describe: () => [
       `${proxy.kind} ${proxy.name}`,
       ...[...named.keys()].map((n) => `  acl ${n} (${named.get(n)!.lines.length} line(s))`),

@@ -20,6 +20,7 @@ import type { BackendView } from '../runtime/state.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 import { TLS_FETCH_ROWS } from './tls-fetches.js'
+import { payloadLength, payloadLv, payloadSlice, sslHelloType, sslSni, sslVersion } from '../tcp/payload.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -377,7 +378,28 @@ const ROWS: FetchRow[] = [
   { name: 'req.proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'req_proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'wait_end', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
-  { name: 'req.len', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => Number(t.headers['content-length'] ?? 0) || 0 }) },
+  // Content of a TCP connection (§7.3.5; lib/tcp/payload.ts); in HTTP, req.len is the body's length.
+  ...['req.len', 'req_len'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload !== undefined ? payloadLength(t.payload) : Number(t.headers['content-length'] ?? 0) || 0 }) })),
+  ...['req.payload', 'payload'].map((name): FetchRow => ({
+    name, args: ['int', 'int'], minArgs: 2, type: 'str',
+    compile: (a) => {
+      const offset = a[0] as number
+      const length = a[1] as number
+      return { one: (t) => { const b = t.payload === undefined ? null : payloadSlice(t.payload, offset, length); return b === null ? null : b.toString('latin1') } }
+    }
+  })),
+  ...['req.payload_lv', 'payload_lv'].map((name): FetchRow => ({
+    name, args: ['int', 'int', 'int'], minArgs: 2, type: 'str',
+    compile: (a) => {
+      const at = a[0] as number
+      const size = a[1] as number
+      const data = typeof a[2] === 'number' ? a[2] : undefined
+      return { one: (t) => { const b = t.payload === undefined ? null : payloadLv(t.payload, at, size, data); return b === null ? null : b.toString('latin1') } }
+    }
+  })),
+  ...['req.ssl_hello_type', 'req_ssl_hello_type'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslHelloType(t.payload) }) })),
+  ...['req.ssl_ver', 'req_ssl_ver'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslVersion(t.payload) }) })),
+  ...['req.ssl_sni', 'req_ssl_sni'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSni(t.payload) }) })),
   { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
   // HTTP request (§7.3.6)
   // HAProxy keeps the method it parsed: after `set-method`, a well-known original method is
@@ -508,16 +530,11 @@ const DERIVED = /^(.+)_(beg|dir|dom|end|len|reg|sub|cnt|found|val)$/
 
 /**
  * The row for a fetch name, or undefined when HAProxy has no such fetch. A fetch HAProxy has and
- * this engine does not evaluate is an ExprError naming it; in a `mode tcp` proxy (never served)
- * it is a warning and a stand-in that takes any arguments and never has a value. (A proxy
- * without any `mode` is served as HTTP, so the rule holds there.)
+ * this engine does not evaluate is an ExprError naming it.
  */
-export function fetchRow (name: string, env: CompileEnv): FetchRow | undefined {
+export function fetchRow (name: string, _env: CompileEnv): FetchRow | undefined {
   const row = FETCHES.get(name)
   if (row !== undefined) return row
-  const type = UNSUPPORTED_FETCHES.get(name) ?? (UNSUPPORTED_FETCHES.has(DERIVED.exec(name)?.[1] ?? '') ? 'str' : undefined)
-  if (type === undefined) return undefined
-  if (env.proxy.mode !== 'tcp' || !env.proxy.modeExplicit) throw new ExprError(`fetch method '${name}' is not supported by fastify-haproxy`)
-  env.warn(`fetch method '${name}' is not supported by fastify-haproxy: in this TCP proxy, conditions on it never match.`)
-  return { name, args: ['str', 'str', 'str', 'str', 'str'], minArgs: 0, type, compile: () => constant(null) }
+  if (!UNSUPPORTED_FETCHES.has(name) && !UNSUPPORTED_FETCHES.has(DERIVED.exec(name)?.[1] ?? '')) return undefined
+  throw new ExprError(`fetch method '${name}' is not supported by fastify-haproxy`)
 }

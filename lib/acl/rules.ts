@@ -182,7 +182,7 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
 }
 
 /** `set-var(name) <expr>`, `set-var-fmt(name) <fmt>`, `unset-var(name)` (§4.2). */
-function varAction (action: string, args: string[], ctx: RuleContext): Action | null {
+export function varAction (action: string, args: string[], ctx: RuleContext): Action | null {
   const m = /^(set-var|set-var-fmt|unset-var)\((.*)\)$/.exec(action)
   if (m === null) return null
   const name = m[2]

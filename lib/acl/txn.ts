@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../log/record.js'
+import type { TcpPayload } from '../tcp/payload.js'
 
 export interface HttpTxn {
   method: string
@@ -39,6 +40,8 @@ export interface HttpTxn {
   authUser: string | null
   /** The request's log record when its frontend logs (log-format variables read it). */
   log?: LogRecord | null
+  /** In a `mode tcp` proxy: what the client sent so far, for `req.len`, `req.payload`, `req.ssl_sni` … */
+  payload?: TcpPayload
 }
 
 /** The response as http-response rules see and rewrite it. */

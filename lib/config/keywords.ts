@@ -39,7 +39,8 @@ export interface ProxyCtx {
    * A keyword HAProxy implements and this gateway does not, that changes requests or responses:
    * an alert once the section's mode is known (a warning in `mode tcp` proxies, refused whole).
    */
-  unsupported: (what: string, does: string) => void
+  /** `tcp`: what it is in a `mode tcp` proxy instead (implemented there, or meaningless there). */
+  unsupported: (what: string, does: string, tcp?: TcpSupport, httpInert?: boolean) => void
   /** Set when the line holds TCP/HTTP rules (a defaults section with rules cannot be inherited implicitly). */
   markRules: () => void
   /** Parser-side facts about this section (explicit id, http-check rules seen …). */
@@ -66,7 +67,9 @@ type Apply = (c: ProxyCtx, args: string[]) => void
  * - `'args'`: the decision depends on the arguments; `apply` makes it (option, tcp-request …).
  * - `'removed'`: HAProxy 2.6 itself refuses it, with the message in `removed`.
  */
-export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true } | { unsupported: string }
+export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true, tcp?: 'served' } | { unsupported: string, tcp?: TcpSupport }
+/** An HTTP-side gap that `mode tcp` proxies implement ('served'), or where it means nothing ('inert': HTTP only in HAProxy too). */
+export type TcpSupport = 'served' | 'inert'
 
 export interface ProxyKeyword {
   where: Where
@@ -87,11 +90,15 @@ const inert = (why: string): Support => ({ inert: why })
 const LOGGING: Support = { inert: 'logging goes through the Fastify logger', notice: true }
 const unsupported = (does: string): Support => ({ unsupported: does })
 const CONNECTIONS = inert('connection handling is left to Node and undici')
+/** HAProxy compresses HTTP responses only: in a `mode tcp` proxy it has no effect there either. */
+const HTTP_COMPRESSION: Support = { unsupported: 'compresses responses', tcp: 'inert' }
 
 /** Says what a supported-or-not decision means for this line (Support). */
 export function report (c: ProxyCtx, s: Support, what: string): void {
   if (typeof s !== 'object') return
-  if ('unsupported' in s) return c.unsupported(what, s.unsupported)
+  if ('unsupported' in s) return c.unsupported(what, s.unsupported, s.tcp)
+  // meaningless in HTTP proxies, served in TCP ones: decided once the section's mode is known
+  if (s.tcp === 'served') return c.unsupported(what, s.inert, 'served', true)
   const msg = `'${what}' is accepted but has no effect in fastify-haproxy (${s.inert}).`
   if (s.notice === true) c.notice(msg)
   else c.warn(msg)
@@ -257,6 +264,8 @@ const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => 
 /** A health check of another protocol still runs, as a TCP connect: degraded, so a warning. */
 const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
 const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
+/** A check lib/runtime/tcp-check.ts runs: the option and its arguments are kept (the last check option wins). */
+const scriptedCheck = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: 'yes', apply: (c, a) => { c.proxy.checkType = { name: a[1]!, args: a.slice(2) } } })
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = table({
@@ -295,12 +304,12 @@ export const OPTIONS: Record<string, OptionRow> = table({
   httpslog: { where: 'DFL', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = HTTPSLOG_FORMAT } },
   'idle-close-on-response': flag('DFL', CONNECTIONS),
   'independent-streams': flag('DFLB', CONNECTIONS),
-  'ldap-check': check(),
+  'ldap-check': scriptedCheck(),
   'external-check': check(),
   'log-health-checks': flag('DLB', 'yes'),
   'log-separate-errors': flag('DFL', 'yes'),
   logasap: flag('DFL', 'yes'),
-  'mysql-check': check(true),
+  'mysql-check': scriptedCheck(true),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: {
     where: 'DFLB',
@@ -312,19 +321,19 @@ export const OPTIONS: Record<string, OptionRow> = table({
     }
   },
   persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
-  'pgsql-check': check(true),
+  'pgsql-check': scriptedCheck(true),
   'prefer-last-server': flag('DLB', inert('each request is balanced on its own')),
   redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
-  'redis-check': check(),
-  smtpchk: check(true),
+  'redis-check': scriptedCheck(),
+  smtpchk: scriptedCheck(true),
   'socket-stats': flag('DFL', inert('no per-listener stats rows')),
   'splice-auto': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
   'spop-check': check(),
   srvtcpka: flag('DLB', 'yes'), // undici enables TCP keep-alive on every server connection
-  'ssl-hello-chk': check(),
-  'tcp-check': check(),
+  'ssl-hello-chk': scriptedCheck(),
+  'tcp-check': scriptedCheck(),
   'tcp-smart-accept': flag('DFL', inert('socket tuning is left to Node')),
   'tcp-smart-connect': flag('DLB', inert('socket tuning is left to Node')),
   // the client side (serve.ts); toward servers undici always enables TCP keep-alive
@@ -1027,8 +1036,11 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
   ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
   // They turn off what is never done here.
-  ...serverRows(0, 'yes', 'no-send-proxy no-send-proxy-v2 no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
-  ...serverRows(0, unsupported('sends a PROXY protocol header to the server'), 'send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
+  ...Object.fromEntries(['no-send-proxy', 'no-send-proxy-v2'].map(k => [k, { n: 0, support: 'yes' as const, apply: (o: ServerOptions) => { delete o.sendProxy; return null } }])),
+  ...serverRows(0, 'yes', 'no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
+  'send-proxy': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 1; return null } },
+  'send-proxy-v2': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 2; return null } },
+  ...serverRows(0, unsupported('sends a PROXY protocol header with TLS details to the server'), 'send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
   proto: {
     n: 1,
     support: 'yes',
@@ -1120,7 +1132,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
-  compression: row('DFLB', unsupported('compresses responses')),
+  compression: row('DFLB', HTTP_COMPRESSION),
   cookie: row('DLB', 'args', { apply: applyCookie }),
   declare: row('FL', 'yes', { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", apply: applyDeclare }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
@@ -1177,7 +1189,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   stats: row('DFLB', 'yes', { apply: applyStats }),
   stick: row('LB', unsupported(`stick-table persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!['on', 'match', 'store-request', 'store-response'].includes(a[1] ?? '')) c.alert("'stick' expects 'on', 'match', or 'store'.") } }),
   'stick-table': row('FLB', unsupported('stick tables: tracking, rate limits, persistence'), { defaultsMsg: "'stick-table' is not supported in 'defaults' section." }),
-  'tcp-check': row('DLB', inert('no tcp-check scripts; the check runs as a TCP connect check')),
+  'tcp-check': row('DLB', 'yes', { apply: applyTcpCheck }),
   'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
   'tcp-response': row('D!LB', 'args', { capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: applyTcpRules }),
   timeout: row('DFLB', 'args', { apply: applyTimeout }),
@@ -1219,7 +1231,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
 /** Filters of HAProxy 2.6 (§9) and what each does; `trace` only logs. */
 const FILTERS: Record<string, Support> = table({
   trace: inert('the trace filter only logs'),
-  compression: unsupported('compresses responses'),
+  compression: HTTP_COMPRESSION,
   cache: unsupported('serves responses from a cache'),
   spoe: unsupported('sends requests to SPOE agents'),
   'bwlim-in': unsupported('limits request bandwidth'),
@@ -1360,6 +1372,59 @@ const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
 /** TCP rule actions that only log, trace or tune the socket; every other one changes what happens to the connection. */
 const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
 
+/** `tcp-request` actions the TCP proxy runs (lib/tcp/rules.ts); in `mode tcp` proxies they are supported. */
+export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'unset-var']
+
+/** The actions of a `tcp-check` line (§4.2 tcp-check), as HAProxy lists them. */
+const TCP_CHECK_STEPS = ['comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)']
+const TCP_CHECK_CONNECT = table({ comment: 1, port: 1, addr: 1, 'send-proxy': 0, ssl: 0, sni: 1, alpn: 1, 'via-socks4': 0, linger: 0, default: 0, proto: 1 })
+const TCP_CHECK_EXPECT = ['binary', 'string', 'rstring', 'string-lf', 'rbinary', 'binary-lf']
+/** What a `tcp-check expect` takes before its match (and the match's pattern): each with one value. */
+const TCP_CHECK_EXPECT_OPTIONS = ['min-recv', 'comment', 'ok-status', 'error-status', 'tout-status', 'on-success', 'on-error', 'status-code']
+
+/**
+ * `tcp-check connect|send|send-binary|expect|comment|set-var …` (§4.2): checked with HAProxy's
+ * messages and kept for the health checker (lib/runtime/tcp-check.ts), which runs them when
+ * `option tcp-check` is set. `-lf` variants and the variable actions are not run.
+ */
+function applyTcpCheck (c: ProxyCtx, args: string[]): void {
+  const step = args[1] ?? ''
+  const listed = TCP_CHECK_STEPS.includes(step) || TCP_CHECK_STEPS.includes(step.replace(/\(.*$/, '(*)')) || step === 'send-lf' || step === 'send-binary-lf'
+  if (!listed) return c.alert(`'tcp-check' only supports '${TCP_CHECK_STEPS.join("', '")}'. but got '${step}'`)
+  const rest = args.slice(2)
+  if (step === 'connect') {
+    for (let i = 0; i < rest.length; i++) {
+      const n = TCP_CHECK_CONNECT[rest[i]!]
+      if (n === undefined) return c.alert(`'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${rest[i]}' as argument.`)
+      if (['send-proxy', 'ssl', 'sni', 'alpn', 'via-socks4', 'proto', 'addr'].includes(rest[i]!)) {
+        report(c, unsupported('a check connection other than plain TCP to the server'), `tcp-check connect ${rest[i]}`)
+      }
+      i += n
+    }
+  } else if (step === 'send' || step === 'send-binary' || step === 'send-lf' || step === 'send-binary-lf') {
+    if (rest[0] === undefined || rest[0] === '') return c.alert(`'tcp-check ${step}' : '${step.includes('binary') ? 'binary' : 'string'}' expects a send as argument.`)
+    if (step === 'send-binary') {
+      const bad = /[^0-9a-fA-F]/.exec(rest[0])
+      if (bad !== null) return c.alert(`'tcp-check send-binary' : '${rest[0]}' invalid binary string (an hex digit is expected (found '${bad[0]}')).`)
+    }
+    if (step.endsWith('-lf')) report(c, unsupported('a check payload built from a log-format'), `tcp-check ${step}`)
+  } else if (step === 'expect') {
+    let i = 0
+    while (TCP_CHECK_EXPECT_OPTIONS.includes(rest[i] ?? '')) i += 2
+    const neg = rest[i] === '!'
+    if (neg) i++
+    // the negation may be glued to the match: `!rstring`
+    const kind = (rest[i] ?? '').replace(/^!/, '')
+    if (!TCP_CHECK_EXPECT.includes(kind)) return c.alert(`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${kind}' as argument.`)
+    if (rest[i + 1] === undefined) return c.alert(`'tcp-check expect' : '${kind}' expects a <pattern> as argument.`)
+    if (kind.endsWith('-lf')) report(c, unsupported('a check expectation built from a log-format'), `tcp-check expect ${kind}`)
+    if (rest.slice(0, i).some((w, k) => k % 2 === 0 && w !== 'comment' && w !== 'min-recv')) report(c, unsupported('check statuses and messages set by the script'), 'tcp-check expect status options')
+  } else if (step !== 'comment') {
+    report(c, unsupported('variables set by a health check'), `tcp-check ${step}`)
+  }
+  c.proxy.tcpChecks.push({ action: step, args: rest, cond: null, loc: c.loc })
+}
+
 /**
  * `tcp-request inspect-delay|connection|session|content …` and `tcp-response inspect-delay|content …`
  * (§4.2): the ruleset and action are checked as HAProxy does; the rules themselves are not run,
@@ -1373,7 +1438,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   if (sub === 'inspect-delay') {
     const r = parseTime(args[2] ?? '')
     if (!args[2] || !r.ok) return c.alert(`'${kw} inspect-delay' expects a positive delay in milliseconds, in ${where}`)
-    return report(c, inert('no content is inspected before HTTP'), `${kw} inspect-delay`)
+    if (kw === 'tcp-request') c.proxy.inspectDelay = r.ok ? r.value : null
+    return report(c, { inert: 'no content is inspected before HTTP', tcp: 'served' }, `${kw} inspect-delay`)
   }
   const actions = rulesets[sub]
   if (actions === undefined) {
@@ -1391,14 +1457,25 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   if (track !== null && Number(track[1]) > 2) return c.alert(`'${kw} ${sub} ${action}' : ${track[1]} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`)
   c.markRules()
   if (kw === 'tcp-request' && sub === 'content' && TCP_CONTENT_HTTP.test(action)) {
-    // in an HTTP proxy they run per request, before the http-request rules (compile.ts)
+    // in an HTTP proxy they run per request, before the http-request rules (compile.ts); in a
+    // `mode tcp` one, on the connection's first bytes (lib/tcp)
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
     c.proxy.tcpRequestContent.push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
     return
   }
+  if (kw === 'tcp-request' && sub !== 'content' && TCP_REQUEST_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
+    const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
+    c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
+    return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
+  }
   report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
 
+/**
+ * Run by the TCP proxy (lib/tcp); in an HTTP proxy not run (yet): decided once the section's
+ * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
+ */
+const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
 const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 

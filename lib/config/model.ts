@@ -102,6 +102,8 @@ export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | '
 /** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
 export interface ServerOptions {
   weight?: number
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
+  sendProxy?: 1 | 2
   backup?: boolean
   disabled?: boolean
   check?: boolean
@@ -298,6 +300,14 @@ export interface Proxy {
   tcpRequestContent: Rule[]
   httpRequest: Rule[]
   httpResponse: Rule[]
+  /** `tcp-request connection|session <action> [cond]` (§4.2) in order, run by the TCP proxy (lib/tcp). */
+  tcpRequestConnection: Rule[]
+  /** `tcp-request inspect-delay`: how long content rules wait for data (ms); null when not set. */
+  inspectDelay: number | null
+  /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
+  tcpChecks: Rule[]
+  /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */
+  checkType?: { name: string, args: string[] }
   /** The older `redirect` keyword, evaluated after http-request rules. */
   redirects: Rule[]
   useBackends: SwitchingRule[]

@@ -14,7 +14,7 @@ import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
   GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
-  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx
+  OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx, type TcpSupport
 } from './keywords.js'
 
 export interface ParseOptions {
@@ -40,7 +40,7 @@ interface ProxyState {
   inheritors: Set<'fe' | 'be'>
   ctx: ProxyCtx | null
   /** Unsupported keywords met, reported once the section's mode is known (see finish). */
-  unsupported: Array<{ loc: Loc, what: string, does: string }>
+  unsupported: Array<{ loc: Loc, what: string, does: string, tcp: TcpSupport | undefined, httpInert: boolean }>
 }
 
 type Current =
@@ -388,7 +388,7 @@ class ConfigParser {
         warn: m => diags.warn(m, c.loc),
         notice: m => diags.notice(m, c.loc),
         alerts: () => diags.alerts,
-        unsupported: (what, does) => { st.unsupported.push({ loc: c.loc, what, does }) },
+        unsupported: (what, does, tcp, httpInert = false) => { st.unsupported.push({ loc: c.loc, what, does, tcp, httpInert }) },
         path: this.pathOf,
         markRules: () => { st.hasRules = true },
         env: this.env,
@@ -895,15 +895,22 @@ class ConfigParser {
   }
 
   /**
-   * The project's rule for what HAProxy does and we do not: an alert in a section served as HTTP
-   * (explicitly, or coerced for lack of a mode), a warning in a `mode tcp` one, which the CLI
-   * refuses whole anyway.
+   * The project's rule for what HAProxy does and we do not: an alert, in HTTP and TCP sections
+   * alike; what the TCP proxy implements is an alert in HTTP sections only, and what HAProxy
+   * does in HTTP only (compression) is a warning in TCP ones.
    */
   private reportUnsupported (st: ProxyState, tcp: boolean): void {
     for (const u of st.unsupported) {
-      const msg = `'${u.what}' is not supported by fastify-haproxy (${u.does}).`
-      if (tcp) this.diags.warn(`${msg} Proxy in 'mode tcp', itself not supported.`, u.loc, u.what.split(' ')[0])
-      else this.diags.alert(msg, u.loc, u.what.split(' ')[0])
+      if (tcp && u.tcp === 'served') continue
+      if (u.httpInert) {
+        this.diags.warn(`'${u.what}' is accepted but has no effect in fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
+        continue
+      }
+      if (tcp && u.tcp === 'inert') {
+        this.diags.warn(`'${u.what}' has no effect in a 'mode tcp' proxy.`, u.loc, u.what.split(' ')[0])
+        continue
+      }
+      this.diags.alert(`'${u.what}' is not supported by fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
     }
   }
 
@@ -934,8 +941,6 @@ class ConfigParser {
       if (!p.modeExplicit) {
         this.diags.warn(`${p.kind} '${p.name}' has no 'mode' (nor does its defaults section): HAProxy 2.6 would run it in TCP mode. fastify-haproxy serves HTTP only and runs it as 'mode http'; add 'mode http' to say so.`, p.loc, 'mode')
         p.mode = 'http'
-      } else if (p.mode === 'tcp') {
-        this.diags.warn(`${p.kind} '${p.name}' is in 'mode tcp': fastify-haproxy serves HTTP only and will refuse to run it.`, p.loc, 'mode')
       }
     }
     const config: ParsedConfig = {
@@ -1041,6 +1046,9 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     httpRequest: [],
     tcpRequestContent: [],
     httpResponse: [],
+    tcpRequestConnection: [],
+    inspectDelay: null,
+    tcpChecks: [],
     redirects: [],
     useBackends: [],
     defaultBackend: null,
@@ -1104,6 +1112,10 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
   p.tcpRequestContent = d.tcpRequestContent.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
+  if (kind !== 'backend') p.tcpRequestConnection = d.tcpRequestConnection.map(r => structuredClone(r))
+  p.inspectDelay = d.inspectDelay
+  p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
+  if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)
   p.logs = [...d.logs]
   p.logFormat = d.logFormat
   p.logFormatSd = d.logFormatSd

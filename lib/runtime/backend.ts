@@ -87,6 +87,8 @@ export class ServerRuntime implements ServerView, LbServer {
   host: string
   port: number
   readonly ssl: boolean
+  /** `send-proxy` (1) / `send-proxy-v2` (2), 0 without: the PROXY header a `mode tcp` connection starts with. */
+  readonly sendProxy: 0 | 1 | 2
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
@@ -161,6 +163,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.host = conf.host
     this.port = conf.port
     this.ssl = conf.ssl === true
+    this.sendProxy = conf.sendProxy ?? 0
     this.addr = `${conf.host}:${conf.port}`
     this.origin = originOf(this.ssl, conf.host, conf.port)
     this.backup = conf.backup === true

@@ -395,10 +395,11 @@ export function requestTarget (req: IncomingMessage): string {
 
 /**
  * Requests HAProxy 2.6.12's parser refuses with a 400 that node's accepts (recorded): HTTP/0.9
- * (`GET /x` and a blank line), and a `#` in the target.
+ * (`GET /x` and a blank line), and a `#` in the target unless `option accept-invalid-http-request`
+ * (observed: HAProxy then takes it as part of the path, as normalize-uri's fragment normalizers expect).
  */
-export function badTarget (req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 0 || (req.url ?? '').includes('#')
+export function badTarget (req: IncomingMessage, acceptInvalid: boolean): boolean {
+  return req.httpVersionMajor === 0 || (!acceptInvalid && (req.url ?? '').includes('#'))
 }
 
 /**

@@ -10,6 +10,7 @@ import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
+import { compileTcpScript, runTcpScript, type TcpScript } from './tcp-check.js'
 
 /** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
 const MAX_RESPONSE = 16384
@@ -205,7 +206,7 @@ class CheckTask implements CheckHooks {
   private readonly ca: Buffer | undefined
   private stopped = true
 
-  constructor (readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null) {
+  constructor (readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null = null) {
     this.ca = server.checkTls && server.caFile !== undefined ? readBounded(server.caFile, PEM_FILE_LIMIT) : undefined
   }
 
@@ -284,7 +285,7 @@ class CheckTask implements CheckHooks {
       if (!this.stopped) this.next(Date.now())
     }
     const onTimeout = (): void => {
-      if (connected && this.probe !== null) finish(false, 'L7TOUT', null, '')
+      if (connected && (this.probe !== null || this.script !== null)) finish(false, 'L7TOUT', null, '')
       else finish(false, tcpUp && srv.checkTls ? 'L6TOUT' : 'L4TOUT', null, '')
     }
     const arm = (ms: number): void => {
@@ -315,6 +316,11 @@ class CheckTask implements CheckHooks {
     const onConnected = (): void => {
       connected = true
       const sock = this.socket as net.Socket
+      if (this.script !== null) {
+        if (t.check !== undefined) arm(t.check)
+        runTcpScript(sock, this.script, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
+        return
+      }
       if (this.probe === null) {
         finish(true, srv.checkTls ? 'L6OK' : 'L4OK', null, '')
         return
@@ -327,7 +333,7 @@ class CheckTask implements CheckHooks {
       sock.on('end', () => evaluate(true))
       sock.write(this.probe.request)
     }
-    const opts = { host: srv.checkHost, port: srv.checkPort }
+    const opts = { host: srv.checkHost, port: this.script?.port ?? srv.checkPort }
     let sock: net.Socket
     if (srv.checkTls) {
       sock = tls.connect({
@@ -363,7 +369,7 @@ class CheckTask implements CheckHooks {
     })
     sock.on('close', () => {
       if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
-      else if (this.probe !== null) evaluate(true)
+      else if (this.probe !== null && this.script === null) evaluate(true)
     })
   }
 
@@ -411,7 +417,8 @@ export class HealthChecker {
   constructor (backends: readonly Backend[], _opts: { log?: Logger } = {}) {
     for (const b of backends) {
       const probe = compileProbe(b.proxy)
-      for (const s of b.servers) if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe))
+      const script = compileTcpScript(b.proxy)
+      for (const s of b.servers) if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
     }
   }
 

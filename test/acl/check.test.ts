@@ -196,12 +196,12 @@ describe('fetches and converters HAProxy has and fastify-haproxy does not evalua
       assert.equal(alerts[0].loc?.line, 8)
     })
   }
-  test('in a mode tcp proxy an unsupported fetch is a located warning', () => {
+  test('in a mode tcp proxy (served by lib/tcp) the payload fetches compile and an unsupported fetch is an alert too', () => {
     const text = 'defaults\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\nfrontend t\n  mode tcp\n  bind 127.0.0.1:18443\n' +
-      '  use_backend b if { req_ssl_sni -i a.test }\n  default_backend b\nbackend b\n  mode tcp\n  server s 127.0.0.1:18444\n'
+      '  use_backend b if { req_ssl_sni -i a.test }\n  use_backend b if { fc_rtt gt 10 }\n  default_backend b\nbackend b\n  mode tcp\n  server s 127.0.0.1:18444\n'
     const ds = checkExpressions(parseConfig(text, { filename: join(dir, 'tcp.cfg') }))
     assert.deepEqual(ds.map((d) => `${d.level} ${d.loc?.line}: ${d.message}`), [
-      "warning 8: fetch method 'req_ssl_sni' is not supported by fastify-haproxy: in this TCP proxy, conditions on it never match."
+      "alert 9: error detected while parsing switching rule : fetch method 'fc_rtt' is not supported by fastify-haproxy."
     ])
   })
 })

@@ -70,9 +70,8 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['balance uri with an unknown parameter', D + FE + 'backend be\n    balance uri foo\n    server s 127.0.0.1:1\n'],
   ['errorfile that is not an HTTP response', D + FE + '    errorfile 503 {dir}/not-http.txt\n' + BE],
   ['userlist user in an undeclared group', 'userlist L\n    user bob insecure-password pw groups nope\n' + D + FE + BE],
-  // Tracking is not implemented (an alert in HTTP proxies): a mode tcp backend keeps HAProxy's checks of it comparable.
+  // Tracking is not implemented (an alert): HAProxy's own refusal of a server without check still shows.
   ['server tracking a server without check', D + FE + BE + 'backend bt\n    mode tcp\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2 track s1\n'],
-  ['server tracking a checked server', D + FE + BE + 'backend bt\n    mode tcp\n    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 track bt/s1\n'],
   ['two proxies with the same custom id', D + FE + '    id 7\n' + BE + '    id 7\n'],
   ['ssl server without ca-file (verify required by default)', D + FE + 'backend be\n    server s1 127.0.0.1:443 ssl\n'],
   ['ssl-server-verify none', 'global\n    ssl-server-verify none\n' + D + FE + 'backend be\n    server s1 127.0.0.1:443 ssl\n'],

@@ -1,0 +1,102 @@
+// The client's first bytes as `tcp-request content` rules read them (configuration.txt §7.3.5):
+// `req.len`, `req.payload`, `req.payload_lv`, and the TLS ClientHello fields of
+// `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`. A fetch over data that may still grow
+// marks the buffer `incomplete`: the rule that read it waits for more (until inspect-delay
+// expires) instead of deciding on a partial message, as HAProxy's "may change" samples do.
+
+/** What a TCP connection has received so far, while its content rules run. */
+export interface TcpPayload {
+  data: Buffer
+  /** No more data will come before the rules decide (inspect-delay expired, client closed). */
+  final: boolean
+  /** Set by a fetch whose answer may change with more data. */
+  incomplete: boolean
+}
+
+function waitMore (p: TcpPayload): null {
+  if (!p.final) p.incomplete = true
+  return null
+}
+
+/** `req.len`: bytes received so far (may grow). */
+export function payloadLength (p: TcpPayload): number {
+  if (!p.final) p.incomplete = true
+  return p.data.length
+}
+
+/** `req.payload(offset,length)`: a length of 0 means everything from offset. */
+export function payloadSlice (p: TcpPayload, offset: number, length: number): Buffer | null {
+  if (length === 0) {
+    if (!p.final) p.incomplete = true
+    return p.data.length >= offset ? p.data.subarray(offset) : null
+  }
+  if (p.data.length < offset + length) return waitMore(p)
+  return p.data.subarray(offset, offset + length)
+}
+
+/** `req.payload_lv(offset1,length[,offset2])`: a big-endian length of `length` bytes at offset1, then the block it sizes. */
+export function payloadLv (p: TcpPayload, lenOffset: number, lenSize: number, dataOffset?: number): Buffer | null {
+  if (lenSize < 1 || lenSize > 4) return null
+  if (p.data.length < lenOffset + lenSize) return waitMore(p)
+  let size = 0
+  for (let i = 0; i < lenSize; i++) size = size * 256 + p.data[lenOffset + i]!
+  const start = dataOffset ?? lenOffset + lenSize
+  if (p.data.length < start + size) return waitMore(p)
+  return p.data.subarray(start, start + size)
+}
+
+/** The TLS handshake record at the start of the payload, or null (incomplete or not TLS). */
+function handshake (p: TcpPayload): Buffer | null {
+  const d = p.data
+  if (d.length < 5) return waitMore(p)
+  // a TLS record: content type 22 (handshake), major version 3
+  if (d[0] !== 0x16 || d[1] !== 0x03) return null
+  const len = d.readUInt16BE(3)
+  if (d.length < 5 + len) return waitMore(p)
+  return d.subarray(5, 5 + len)
+}
+
+/** `req.ssl_hello_type`: the handshake message type of a TLS hello (1 = ClientHello). */
+export function sslHelloType (p: TcpPayload): number | null {
+  const d = p.data
+  if (d.length < 6) return waitMore(p)
+  if (d[0] !== 0x16 || d[1] !== 0x03) return null
+  return d[5]!
+}
+
+/** `req.ssl_ver`: the record's version as HAProxy gives it (major << 16 | minor, e.g. 0x030001 for TLS 1.0). */
+export function sslVersion (p: TcpPayload): number | null {
+  const d = p.data
+  if (d.length < 3) return waitMore(p)
+  if (d[0] !== 0x16 || d[1] !== 0x03) return null
+  return (d[1]! << 16) | d[2]!
+}
+
+/** `req.ssl_sni`: the server_name extension of the ClientHello, or null. */
+export function sslSni (p: TcpPayload): string | null {
+  const h = handshake(p)
+  if (h === null || h.length < 4 || h[0] !== 0x01) return null
+  let i = 4 + 2 + 32 // type, length, client version, random
+  if (h.length < i + 1) return null
+  i += 1 + h[i]! // session id
+  if (h.length < i + 2) return null
+  i += 2 + h.readUInt16BE(i) // cipher suites
+  if (h.length < i + 1) return null
+  i += 1 + h[i]! // compression methods
+  if (h.length < i + 2) return null
+  const end = Math.min(h.length, i + 2 + h.readUInt16BE(i))
+  i += 2
+  while (i + 4 <= end) {
+    const type = h.readUInt16BE(i)
+    const len = h.readUInt16BE(i + 2)
+    i += 4
+    if (type === 0 && i + 5 <= end) {
+      // server_name_list: list length, then (name type 0, length, name)
+      if (h[i + 2] !== 0) return null
+      const nameLen = h.readUInt16BE(i + 3)
+      return h.subarray(i + 5, Math.min(end, i + 5 + nameLen)).toString('latin1')
+    }
+    i += len
+  }
+  return null
+}

@@ -1,0 +1,340 @@
+// `mode tcp` frontends and listens (configuration.txt §4 "mode tcp"): each client connection
+// goes through the proxy's `tcp-request connection` rules, then its `tcp-request content` rules
+// (waiting up to `tcp-request inspect-delay` for data they read: `req.len`, `req.payload`,
+// `req.ssl_sni` …), is switched to a backend by `use_backend` / `default_backend`, gets a server
+// from the same Backend as HTTP (balancing, maxconn, queues, health), and is then spliced to it:
+// bytes are streamed both ways with back-pressure, never buffered whole, and a half-close on
+// one side is passed on to the other. `timeout client|server` bound each side's inactivity,
+// `timeout tunnel` both once connected, `timeout connect` the server connection.
+
+import net from 'node:net'
+import tls from 'node:tls'
+import type { HttpTxn } from '../acl/txn.js'
+import type { Gateway, TcpFrontendState } from '../plugin.js'
+import type { BackendRoute } from '../runtime/forward.js'
+import type { ServerRuntime } from '../runtime/backend.js'
+import type { TcpPayload } from './payload.js'
+
+const EMPTY = Buffer.alloc(0)
+
+/** A listening `mode tcp` frontend: its node servers, one per bind address. */
+export class TcpListener {
+  private readonly servers: net.Server[] = []
+  private readonly sockets = new Set<net.Socket>()
+
+  constructor (private readonly gateway: Gateway, readonly name: string) {}
+
+  /** Listens on one address (`{ host, port }`) or inherited descriptor (`{ fd }`). */
+  async listen (target: { host: string, port: number } | { fd: number }): Promise<void> {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket) })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(target, () => { server.off('error', reject); resolve() })
+    })
+    this.servers.push(server)
+  }
+
+  /** Stops accepting; connections under way go on until they end (`closeAll` cuts them). */
+  close (): void {
+    for (const s of this.servers) s.close()
+  }
+
+  closeAll (): void {
+    for (const s of this.sockets) s.destroy()
+  }
+
+  private accept (client: net.Socket): void {
+    const fe = this.gateway.tcpFrontend(this.name)
+    if (fe === undefined) { client.destroy(); return }
+    this.sockets.add(client)
+    client.once('close', () => this.sockets.delete(client))
+    fe.counters.accept(client)
+    new TcpSession(this.gateway, fe, client).start()
+  }
+}
+
+/** The proxy's timeouts as one connection uses them. */
+function timeouts (fe: TcpFrontendState, be: BackendRoute): { client: number, server: number, connect: number } {
+  const tunnel = be.proxy.timeouts.tunnel
+  return {
+    client: tunnel ?? fe.proxy.timeouts.client ?? 0,
+    server: tunnel ?? be.proxy.timeouts.server ?? 0,
+    connect: be.proxy.timeouts.connect ?? 0
+  }
+}
+
+/** One client connection, from its rules to the end of its tunnel. */
+class TcpSession {
+  private readonly txn: HttpTxn
+  private readonly payload: TcpPayload = { data: EMPTY, final: false, incomplete: false }
+  private be: BackendRoute | null = null
+  private server: ServerRuntime | null = null
+  private upstream: net.Socket | null = null
+  private inspectTimer: NodeJS.Timeout | null = null
+  private released = false
+  /** This session holds a slot on `server` (Backend.acquire counted it). */
+  private held = false
+  private done = false
+  private clientClosed = false
+  private upstreamClosed = true
+
+  constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket) {
+    this.txn = {
+      method: '',
+      path: '',
+      query: null,
+      headers: {},
+      version: '',
+      src: unmapped(client.remoteAddress),
+      srcPort: client.remotePort ?? 0,
+      dst: unmapped(client.localAddress),
+      dstPort: client.localPort ?? 0,
+      ssl: false,
+      tls: null,
+      frontend: fe.proxy.name,
+      backend: '',
+      vars: null,
+      authUser: null
+    }
+  }
+
+  start (): void {
+    const client = this.client
+    client.on('error', () => { this.cut() })
+    client.once('close', () => {
+      this.clientClosed = true
+      // nothing more can reach the client: the server side goes too
+      if (this.upstream !== null && !this.upstream.destroyed) this.upstream.destroy()
+      if (this.be === null) this.stopInspecting()
+      this.finish()
+    })
+    const verdict = this.fe.rules.tcpRules('connection', this.txn)
+    if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    this.txn.payload = this.payload
+    const delay = this.fe.proxy.inspectDelay ?? 0
+    if (delay > 0 && this.hasContentRules()) {
+      this.inspectTimer = setTimeout(() => {
+        this.inspectTimer = null
+        this.payload.final = true
+        this.inspect()
+      }, delay)
+      client.on('data', this.onInspectData)
+      client.once('end', this.onInspectEnd)
+      client.resume()
+    } else {
+      this.payload.final = true
+    }
+    this.inspect()
+  }
+
+  private hasContentRules (): boolean {
+    return this.fe.proxy.tcpRequestContent.length > 0 || this.fe.backendContentRules
+  }
+
+  private readonly onInspectData = (chunk: Buffer): void => {
+    this.payload.data = this.payload.data.length === 0 ? chunk : Buffer.concat([this.payload.data, chunk])
+    this.inspect()
+  }
+
+  private readonly onInspectEnd = (): void => {
+    this.payload.final = true
+    this.inspect()
+  }
+
+  /** Runs the content rules on what arrived; returns without deciding while they wait for more. */
+  private inspect (): void {
+    if (this.done || this.be !== null) return
+    const fe = this.fe
+    const verdict = fe.rules.tcpRules('content', this.txn)
+    if (verdict === 'wait') return
+    if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    const switched = fe.rules.switching(this.txn)
+    const be = switched.kind === 'backend' ? this.gateway.backendRoute(switched.backend) ?? null : fe.ownBackend
+    if (be === null) return this.refuse()
+    // the backend's own content rules, on the same data (HAProxy runs them once it is chosen)
+    const beRules = be.proxy.kind === 'backend' && be.proxy.tcpRequestContent.length > 0 ? this.gateway.tcpBackendRules(be.name) : null
+    if (beRules !== null) {
+      const beVerdict = beRules.tcpRules('content', this.txn)
+      if (beVerdict === 'wait') return
+      if (beVerdict === 'reject' || beVerdict === 'drop') return this.refuse()
+    }
+    this.stopInspecting()
+    this.be = be
+    this.txn.backend = be.name
+    const c = be.backend.counters
+    c.stot++
+    c.lastSess = Date.now()
+    c.rate.hit(c.lastSess)
+    if (++c.scur > c.smax) c.smax = c.scur
+    const got = be.backend.acquire(this.txn, null)
+    if (got instanceof Promise) {
+      got.then(srv => { this.connect(srv, be.retries) }, () => { this.connect(null, 0) })
+    } else {
+      this.connect(got, be.retries)
+    }
+  }
+
+  private stopInspecting (): void {
+    if (this.inspectTimer !== null) clearTimeout(this.inspectTimer)
+    this.inspectTimer = null
+    this.client.off('data', this.onInspectData)
+    this.client.off('end', this.onInspectEnd)
+    this.client.pause()
+  }
+
+  /** `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request). */
+  private refuse (): void {
+    this.stopInspecting()
+    this.fe.counters.counters.dreq++
+    this.done = true
+    this.client.destroy()
+  }
+
+  /** A failure or a timeout: both sides are cut at once. */
+  private cut (): void {
+    this.done = true
+    this.client.destroy()
+    this.upstream?.destroy()
+  }
+
+  private connect (srv: ServerRuntime | null, retriesLeft: number): void {
+    const be = this.be!
+    if (this.done || this.clientClosed) {
+      if (srv !== null) be.backend.release(srv)
+      this.finish()
+      return
+    }
+    if (srv === null) {
+      // no server usable, or the queue timed out: HAProxy closes the connection
+      this.done = true
+      this.client.destroy()
+      this.finish()
+      return
+    }
+    this.server = srv
+    this.held = true
+    const t = timeouts(this.fe, be)
+    const started = Date.now()
+    const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
+    const upstream: net.Socket = srv.ssl
+      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
+      : net.connect(opts)
+    this.upstream = upstream
+    this.upstreamClosed = false
+    upstream.setNoDelay(true)
+    let connected = false
+    const connectTimer = t.connect > 0
+      ? setTimeout(() => { upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) }, t.connect)
+      : null
+    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+      connected = true
+      if (connectTimer !== null) clearTimeout(connectTimer)
+      srv.counters.ctime.add(Date.now() - started)
+      be.backend.counters.ctime.add(Date.now() - started)
+      this.splice(upstream, t)
+    })
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected) {
+        if (!this.clientClosed) { srv.counters.srvAbrt++; be.backend.counters.srvAbrt++ }
+        this.cut()
+        return
+      }
+      if (connectTimer !== null) clearTimeout(connectTimer)
+      srv.observe(err.code === 'ETIMEDOUT' ? 'timeout' : 'conn-error')
+      srv.counters.econ++
+      be.backend.counters.econ++
+    })
+    upstream.once('close', () => {
+      this.upstreamClosed = true
+      if (!connected && !this.done && !this.clientClosed && retriesLeft > 0) {
+        srv.counters.wretr++
+        be.backend.counters.wretr++
+        setTimeout(() => { this.connect(srv, retriesLeft - 1) }, Math.min(t.connect || 1000, 1000)).unref()
+        return
+      }
+      if (!connected) {
+        this.client.destroy()
+      } else if (!this.client.destroyed) {
+        // the server is done both ways: what it sent is flushed, then the client is closed
+        this.client.destroySoon()
+      }
+      this.finish()
+    })
+  }
+
+  /** Both ways, with back-pressure; a half-close is passed on; counters get every byte. */
+  private splice (upstream: net.Socket, t: { client: number, server: number }): void {
+    const client = this.client
+    const fe = this.fe.counters.counters
+    const be = this.be!.backend.counters
+    const srv = this.server!.counters
+    if (this.server!.sendProxy !== 0) upstream.write(proxyHeader(this.server!.sendProxy, this.client))
+    if (this.payload.data.length > 0) {
+      const n = this.payload.data.length
+      fe.bin += n; be.bin += n; srv.bin += n
+      upstream.write(this.payload.data)
+    }
+    this.payload.data = EMPTY
+    client.on('data', (chunk: Buffer) => {
+      fe.bin += chunk.length; be.bin += chunk.length; srv.bin += chunk.length
+      if (!upstream.write(chunk)) client.pause()
+    })
+    upstream.on('drain', () => client.resume())
+    upstream.on('data', (chunk: Buffer) => {
+      fe.bout += chunk.length; be.bout += chunk.length; srv.bout += chunk.length
+      if (!client.write(chunk)) upstream.pause()
+    })
+    client.on('drain', () => upstream.resume())
+    const clientEnd = (): void => { upstream.end() }
+    if (client.readableEnded) clientEnd()
+    else client.once('end', clientEnd)
+    upstream.once('end', () => { if (!client.destroyed) client.end() })
+    if (t.client > 0) client.setTimeout(t.client, () => { this.cut() })
+    if (t.server > 0) upstream.setTimeout(t.server, () => { this.cut() })
+    client.resume()
+  }
+
+  /** Once both sides are closed: the server's slot goes back, the backend's session ends. */
+  private finish (): void {
+    if (this.released || !this.clientClosed || !this.upstreamClosed) return
+    this.released = true
+    if (this.be === null) return
+    if (this.held) this.be.backend.release(this.server!)
+    this.held = false
+    this.be.backend.counters.scur--
+  }
+}
+
+const PROXY_V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex')
+
+/**
+ * The PROXY protocol header (HAProxy's proxy-protocol.txt) for the client's connection: v1 is
+ * `PROXY TCP4|TCP6 src dst sport dport\r\n`, v2 its binary form (PROXY command, TCP over IPv4/6).
+ */
+export function proxyHeader (version: 1 | 2, client: net.Socket): Buffer {
+  const src = unmapped(client.remoteAddress)
+  const dst = unmapped(client.localAddress)
+  const v6 = net.isIPv6(src) || net.isIPv6(dst)
+  const sport = client.remotePort ?? 0
+  const dport = client.localPort ?? 0
+  if (version === 1) return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${sport} ${dport}\r\n`, 'latin1')
+  const addr = (a: string): Buffer => v6 ? ipv6Bytes(net.isIPv6(a) ? a : `::ffff:${a}`) : Buffer.from(a.split('.').map(Number))
+  const body = Buffer.concat([addr(src), addr(dst), Buffer.from([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff])])
+  return Buffer.concat([PROXY_V2_SIGNATURE, Buffer.from([0x21, v6 ? 0x21 : 0x11, body.length >> 8, body.length & 0xff]), body])
+}
+
+function ipv6Bytes (a: string): Buffer {
+  const [head, tail] = a.split('::') as [string, string | undefined]
+  const words = (s: string | undefined): number[] => (s === undefined || s === '' ? [] : s.split(':')).flatMap(w => w.includes('.') ? ((p) => [(p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!])(w.split('.').map(Number)) : [parseInt(w, 16)])
+  const h = words(head)
+  const t = words(tail)
+  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t]
+  const out = Buffer.alloc(16)
+  all.forEach((w, i) => out.writeUInt16BE(w, i * 2))
+  return out
+}
+
+function unmapped (addr: string | undefined): string {
+  if (addr === undefined) return ''
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr
+}
