@@ -58,7 +58,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // server options
   ['backend', 'server s2 127.0.0.1:18082 send-proxy', not('send-proxy', 'sends a PROXY protocol header to the server')],
   ['backend', 'server s2 127.0.0.1:18082 redir http://example.com', not('redir', 'redirects clients to the server instead of forwarding their requests')],
-  ['backend', 'server s2 127.0.0.1:18082 proto h2', not('proto', 'speaks another protocol than HTTP/1.1 to the server')],
+  ['backend', 'server s2 127.0.0.1:18082 proto fcgi', ['alert', "'server be/s2' : " + not('proto fcgi', 'speaks FastCGI to the server')[1]]],
   ['backend', 'server s2 127.0.0.1:18082 track s1', not('track', "takes the server's up/down state from another server's checks")],
   ['backend', 'default-server send-proxy-v2', not('send-proxy-v2', 'sends a PROXY protocol header to the server')],
   ['backend', 'server s2 127.0.0.1:18082 init-addr last,libc,none', ['notice', '']],
