@@ -135,6 +135,6 @@ test('npm pack → offline install in a new app → ESM import and CommonJS requ
 test('prepare does not rebuild an up-to-date dist/ (npx fastify-haproxy in a clone runs it each time)', async () => {
   const index = join(root, 'dist', 'index.js')
   const before = statSync(index).mtimeMs
-  await run(process.execPath, [join(root, 'scripts', 'build-if-stale.mjs')], { cwd: root })
+  await run(process.execPath, [join(root, 'lib', 'build-if-stale.mjs')], { cwd: root })
   assert.equal(statSync(index).mtimeMs, before, 'dist/ was left alone')
 })

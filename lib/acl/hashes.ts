@@ -1,6 +1,6 @@
 // The hash functions of the converters (`crc32`, `crc32c`, `djb2`, `sdbm`, `wt6`, `xxh32`;
 // configuration.txt §7.3.1) and of `hash-type … avalanche`, written from their published
-// definitions (doc/balancing.md, "Hash functions") and checked against the values HAProxy 2.6.12's
+// definitions (lib/runtime/balancing.md, "Hash functions") and checked against the values HAProxy 2.6.12's
 // converters return (test/runtime/recorded/functions.ts). They run over the sample's bytes
 // (latin1 strings, as node hands headers over); all results are unsigned 32-bit integers.
 

@@ -1,6 +1,6 @@
 // Load balancing: which server takes the next request (configuration.txt §4.2 `balance`,
 // `hash-type`; §5.2 `weight`, `backup`, `slowstart`). The rules are written down in
-// doc/balancing.md; they were derived from the manual and from pick orders and placements recorded
+// balancing.md; they were derived from the manual and from pick orders and placements recorded
 // from real HAProxy 2.6.12 (test/runtime/recorded/, replayed by test/runtime/recorded.test.ts).
 // A backend owns one Balancer: the backend tells it when a server's weight or state changed and
 // asks it for a server per request. pick() allocates nothing; changes may.
@@ -337,7 +337,7 @@ export abstract class Balancer {
   }
 }
 
-// --- roundrobin: rounds of positions (doc/balancing.md "roundrobin") --------------------------
+// --- roundrobin: rounds of positions (balancing.md "roundrobin") --------------------------
 
 const OUT = 0
 const FRESH = 1
@@ -558,7 +558,7 @@ export class RoundRobin extends Balancer {
   }
 }
 
-// --- static-rr and map-based hashing: a table of slots (doc/balancing.md) ---------------------
+// --- static-rr and map-based hashing: a table of slots (balancing.md) ---------------------
 
 class SlotTable {
   slots: LbServer[] = []
@@ -687,7 +687,7 @@ export class MapHash extends MapBalancer {
   }
 }
 
-// --- consistent hashing and random: a ring of points (doc/balancing.md) ------------------------
+// --- consistent hashing and random: a ring of points (balancing.md) ------------------------
 
 class Ring {
   points = new Uint32Array(0)
@@ -842,7 +842,7 @@ export class Random extends RingBalancer {
   }
 }
 
-// --- leastconn and first: servers in order of a key (doc/balancing.md) -------------------------
+// --- leastconn and first: servers in order of a key (balancing.md) -------------------------
 
 abstract class OrderedBalancer extends Balancer {
   readonly dynamic = true
