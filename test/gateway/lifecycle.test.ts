@@ -181,11 +181,3 @@ test('standalone: several binds and a port range, graceful SIGTERM under load, S
   assert.equal(await gw.exited, 0)
 })
 
-test('standalone: mode tcp is refused with a clear message', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-tcp-'))
-  const file = join(dir, 'haproxy.cfg')
-  writeFileSync(file, `frontend t\n    mode tcp\n    bind 127.0.0.1:${await freePorts()}\n    default_backend be\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n`)
-  const gw = startGateway(file)
-  assert.equal(await gw.exited, 1)
-  assert.match(gw.output(), /mode tcp/)
-})
