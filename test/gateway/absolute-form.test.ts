@@ -3,13 +3,13 @@
 // case). The CLI and (when installed) real HAProxy serve the same config to the same upstream.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
 import { haproxyInstalled, withHaproxy } from '../acl/real-haproxy.js'
-import { freePorts, rawRequest, startGateway, upstream, waitListening, type Upstream } from './fixtures.js'
+import { rawRequest, upstream, withGateway, type Upstream } from './fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'absolute-form-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -49,12 +49,7 @@ describe('absolute-form targets', () => {
   test('through the CLI', async (t) => {
     const up = await upstream('u')
     t.after(() => up.close())
-    const port = await freePorts()
-    writeFileSync(join(dir, 'ours.cfg'), config(port, up))
-    const gw = startGateway(join(dir, 'ours.cfg'))
-    t.after(async () => { gw.child.kill('SIGTERM'); await gw.exited })
-    await waitListening(port)
-    await check(port, up)
+    await withGateway(join(dir, 'ours.cfg'), (port) => config(port, up), async (port) => { await check(port, up) })
   })
 
   test('through real HAProxy 2.6', { skip: haproxyInstalled ? false : 'haproxy is not installed' }, async (t) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
 import { haproxyInstalled, withHaproxy } from '../acl/real-haproxy.js'
-import { freePorts, rawRequest, startGateway, waitListening } from './fixtures.js'
+import { rawRequest, withGateway } from './fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'errorfiles-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -89,13 +89,8 @@ async function check (port: number): Promise<void> {
 }
 
 describe('error answers', () => {
-  test('through the CLI', async (t) => {
-    const port = await freePorts()
-    writeFileSync(join(dir, 'ours.cfg'), config(port))
-    const gw = startGateway(join(dir, 'ours.cfg'))
-    t.after(async () => { gw.child.kill('SIGTERM'); await gw.exited })
-    await waitListening(port).catch((err: Error) => { throw new Error(`${err.message}: ${gw.output()}`) })
-    await check(port)
+  test('through the CLI', async () => {
+    await withGateway(join(dir, 'ours.cfg'), config, check)
   })
 
   test('through real HAProxy 2.6', { skip: haproxyInstalled ? false : 'haproxy is not installed' }, async () => {

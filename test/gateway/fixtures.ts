@@ -1,5 +1,6 @@
 // Real upstream servers and a raw HTTP client on 127.0.0.1 for the gateway tests.
 
+import { writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { spawn } from 'node:child_process'
@@ -238,3 +239,18 @@ export function startGateway (file: string): { child: ChildProcess, exited: Prom
   const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
   return { child, exited, output: () => out }
 }
+
+/** Runs `fn` against the CLI serving `config(port)` from `file` (the counterpart of real-haproxy's withHaproxy); stopped afterwards. */
+export async function withGateway<T> (file: string, config: (port: number) => string, fn: (port: number) => Promise<T>): Promise<T> {
+  const port = await freePorts()
+  writeFileSync(file, config(port))
+  const gw = startGateway(file)
+  try {
+    await waitListening(port).catch((err: Error) => { throw new Error(`${err.message}: ${gw.output()}`) })
+    return await fn(port)
+  } finally {
+    gw.child.kill('SIGTERM')
+    await gw.exited
+  }
+}
+

@@ -3,14 +3,14 @@
 // (configuration.txt §4.2). The CLI and (when installed) real HAProxy run the same config.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
 import { haproxyInstalled, withHaproxy } from '../acl/real-haproxy.js'
-import { freePorts, startGateway, waitListening } from './fixtures.js'
+import { withGateway } from './fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tarpit-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -59,13 +59,8 @@ async function check (port: number): Promise<void> {
 }
 
 describe('tarpit and silent-drop', () => {
-  test('through the CLI', async (t) => {
-    const port = await freePorts()
-    writeFileSync(join(dir, 'ours.cfg'), config(port))
-    const gw = startGateway(join(dir, 'ours.cfg'))
-    t.after(async () => { gw.child.kill('SIGTERM'); await gw.exited })
-    await waitListening(port)
-    await check(port)
+  test('through the CLI', async () => {
+    await withGateway(join(dir, 'ours.cfg'), config, check)
   })
 
   test('through real HAProxy 2.6', { skip: haproxyInstalled ? false : 'haproxy is not installed' }, async () => {

@@ -3,13 +3,13 @@
 // answer, `set-var` feeds the later rules. The CLI and (when installed) real HAProxy agree.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
 import { haproxyInstalled, withHaproxy } from '../acl/real-haproxy.js'
-import { freePorts, rawRequest, startGateway, waitListening } from './fixtures.js'
+import { rawRequest, withGateway } from './fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tcp-content-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -38,13 +38,8 @@ async function check (port: number): Promise<void> {
 }
 
 describe('tcp-request content in an HTTP proxy', () => {
-  test('through the CLI', async (t) => {
-    const port = await freePorts()
-    writeFileSync(join(dir, 'ours.cfg'), config(port))
-    const gw = startGateway(join(dir, 'ours.cfg'))
-    t.after(async () => { gw.child.kill('SIGTERM'); await gw.exited })
-    await waitListening(port)
-    await check(port)
+  test('through the CLI', async () => {
+    await withGateway(join(dir, 'ours.cfg'), config, check)
   })
 
   test('through real HAProxy 2.6', { skip: haproxyInstalled ? false : 'haproxy is not installed' }, async () => {
