@@ -1315,8 +1315,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
-    this.abortUpstream?.()
+    // done first: undici reports the abort synchronously, and that error is not the server's
     this.phase = 'done'
+    this.abortUpstream?.()
     this.finish()
   }
 
