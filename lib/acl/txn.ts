@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../log/record.js'
 import type { TcpPayload } from '../tcp/payload.js'
+import type { Tracked } from './stick-counters.js'
 
 export interface HttpTxn {
   method: string
@@ -44,6 +45,8 @@ export interface HttpTxn {
   payload?: TcpPayload
   /** In a `mode tcp` proxy, while `tcp-response content` rules run: what the server sent so far (`res.payload`, `res.len`). */
   resPayload?: TcpPayload
+  /** The stick counters this stream tracks (`track-sc0/1/2`), by number; absent until one is. */
+  tracked?: Array<Tracked | undefined>
 }
 
 /** The response as http-response rules see and rewrite it. */

@@ -1069,6 +1069,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     inspectDelay: null,
     tcpResponseContent: [],
     resInspectDelay: null,
+    stickTable: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],

@@ -11,6 +11,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
+import { endTracking, startSession } from '../acl/stick-counters.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import type { BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
@@ -104,6 +105,7 @@ class TcpSession {
     client.on('error', () => { this.cut() })
     client.once('close', () => {
       this.clientClosed = true
+      endTracking(this.txn, { bytesIn: client.bytesRead, bytesOut: client.bytesWritten })
       // nothing more can reach the client: the server side goes too
       if (this.upstream !== null && !this.upstream.destroyed) this.upstream.destroy()
       if (this.be === null) this.stopInspecting()
@@ -111,6 +113,7 @@ class TcpSession {
     })
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    startSession(this.txn)
     this.txn.payload = this.payload
     const delay = this.fe.proxy.inspectDelay ?? 0
     if (delay > 0 && this.hasContentRules()) {
