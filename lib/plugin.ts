@@ -30,7 +30,7 @@ import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runti
 import { HealthChecker } from './runtime/health.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -59,6 +59,8 @@ import { RuntimeSocket } from './socket/server.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
+import { captureRequest } from './acl/captures.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
@@ -171,6 +173,8 @@ interface FrontendState {
   readonly toRequest: boolean
   /** `tune.http.maxhdr` as a length of node's rawHeaders (name and value per header). */
   readonly maxRawHeaders: number
+  /** Its responses go through http-after-response rules: its own, or those of a backend. */
+  readonly afterResponse: boolean
 }
 
 /** A `mode tcp` frontend or listen as lib/tcp serves it. */
@@ -328,7 +332,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.httpAfterResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -344,6 +348,7 @@ export class Gateway implements CliRuntime {
       if (proxy.kind === 'backend' && !proxy.disabled && proxy.mode === 'tcp' && proxy.tcpRequestContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
     }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
+    const backendAfterResponse = config.proxies.some(p => p.kind === 'backend' && !p.disabled && p.httpAfterResponse.length > 0)
     for (const proxy of config.proxies) {
       if (proxy.kind === 'backend' || proxy.disabled) continue
       const maxconn = proxy.maxconn ?? globalMaxconn
@@ -370,7 +375,8 @@ export class Gateway implements CliRuntime {
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
         toRequest,
-        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR)
+        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR),
+        afterResponse: backendAfterResponse || rules.afterResponseRules !== null
       })
     }
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
@@ -677,9 +683,16 @@ function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse
  * A stats request: logged under its own section as HAProxy logs its stats applet (server
  * `<STATS>`, termination LR), counted there, and served by the mounted pages.
  */
-function serveStats (gateway: Gateway, mount: StatsMount, section: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
+function serveStats (gateway: Gateway, mount: StatsMount, section: string, listener: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
   const fe = gateway.frontend(section)
   const rec = fe === undefined || fe.log === null ? null : logRequest(fe, req, logger, makeTxn(req, section), Date.now())
+  // the page goes through the http-after-response rules of the section, then of the listener's frontend
+  const door = gateway.frontend(listener)
+  if (door?.afterResponse === true) {
+    const after = watchAfterResponse(res, rec?.txn ?? makeTxn(req, listener), door.route.rules.afterResponseRules)
+    const rules = section === listener ? null : gateway.backendRoute(section)?.rules ?? gateway.frontend(section)?.route.rules
+    if (rules != null) after.backend = rules.afterResponseRules
+  }
   if (rec !== null) {
     rec.server = '<STATS>'
     rec.backend = section
@@ -755,7 +768,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
    * the raw one the rules passed and a reading would have met a rule: then it is refused as
    * ambiguous, with HAProxy's 400 page.
    */
-  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): boolean {
+  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null, after: AfterResponse | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
       const res = take(reply)
@@ -766,6 +779,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     appServed(request, rec, appRoute)
+    // the app's own answer is none of HAProxy's
+    if (after !== null) after.off = true
     return false
   }
   function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
@@ -794,7 +809,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const section = mount.match(req.url ?? '')
       if (section !== null) {
         // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
-        serveStats(gateway, mount, section, req, take(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
         return true
       }
     }
@@ -803,10 +818,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     counters.counters.reqTot++
     counters.reqRate.hit(now)
     const txn = makeTxn(req, frontend)
+    captureRequest(txn, fe.route.proxy.requestCaptures)
+    const after = fe.afterResponse ? watchAfterResponse(reply.raw, txn, fe.route.rules.afterResponseRules) : null
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target or Host HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req)) {
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req)) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
@@ -828,9 +845,9 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       be = gateway.backendRoute(switched.backend)
     } else if (always || request.is404) {
       be = fe.defaultRoute
-      if (be === null && !always) return handToApp(request, reply, fe.route, received, rec)
+      if (be === null && !always) return handToApp(request, reply, fe.route, received, rec, after)
     } else {
-      return handToApp(request, reply, fe.route, received, rec)
+      return handToApp(request, reply, fe.route, received, rec, after)
     }
     const res = take(reply)
     if (be === null || be === undefined) {
@@ -838,9 +855,21 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     txn.backend = be.name
+    if (after !== null && be.rules !== null) after.backend = be.rules.afterResponseRules
     if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
       const beVerdict = be.rules.requestRules(txn)
       if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
+    }
+    if (be.proxy.stats?.enabled === true && mount !== null && mount.matchRouted(be.name, req.url ?? '')) {
+      // a backend's stats page, once the request is routed there
+      if (rec !== null) {
+        rec.server = '<STATS>'
+        rec.backend = be.name
+        rec.tw = rec.tc = rec.tr = 0
+        rec.terminate('LR')
+      }
+      mount.serve(be.name, req, res)
+      return true
     }
     if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
     const route: ProxiedRoute = { frontend, backend: be.name, server: null }
@@ -881,7 +910,7 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
     const mount = stats?.mount ?? null
     if (mount !== null) {
       const section = mount.match(req.url ?? '')
-      if (section !== null) { serveStats(gateway, mount, section, req, res, logger); return }
+      if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
     }
     app.call(this, req, res)
   })
@@ -978,14 +1007,16 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   // Stats pages on this listener: the frontend's own when the runtime is shared (the CLI: one
   // listener per section), every section's otherwise (embedded), but those served on their own binds.
   const servedApart = (p: Proxy): boolean => listener === 'own' && p.name !== frontend && p.binds.length > 0
+  // Shared runtime: a backend's page too, served when a request is routed to it (as HAProxy's
+  // stats applet in a backend), never before the frontend's rules.
   const statsSections = (config: ParsedConfig, apart: boolean): Proxy[] => config.proxies.filter(p =>
-    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && p.name === frontend))
+    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && (p.name === frontend || p.kind === 'backend')))
   const stats: StatsSlot = { mount: null }
   const mountStats = async (): Promise<void> => {
     const sections = statsSections(gw.config, false)
     const next = sections.length === 0
       ? null
-      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend })
+      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend, routed: owned ? [] : sections.filter(p => p.kind === 'backend').map(p => p.name) })
     const old = stats.mount
     stats.mount = next
     await old?.close()
