@@ -45,6 +45,7 @@ import {
 } from './errors.js'
 import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { screenedRequest } from './h2-screen.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
 import { AccessLog, LogTargets } from './log/logger.js'
@@ -806,11 +807,14 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const now = Date.now()
     counters.counters.reqTot++
     counters.reqRate.hit(now)
+    // an HTTP/2 head changed for node's HTTP/2 layer (lib/h2-screen.ts): the authority as sent
+    const screened = screenedRequest(req)
+    if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
-    // more headers than tune.http.maxhdr, or a target or Host HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req)) {
+    // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || screened?.malformed === true) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)

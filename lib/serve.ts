@@ -25,7 +25,7 @@ import { clientTimeouts } from './client-timeouts.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
-import { AuthorityFiller } from './h2-authority.js'
+import { H2RequestScreen } from './h2-screen.js'
 import { kBindName, kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -134,10 +134,10 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     }
   } else if (h2Only) {
     const h2 = http2.createServer({}, handler as unknown as Http2Handler)
-    // node's own connection listener reads the client through AuthorityFiller
+    // node's own connection listener reads the client through H2RequestScreen
     const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
     h2.removeAllListeners('connection')
-    h2.on('connection', (socket: Socket) => { for (const l of accept) l.call(h2, new AuthorityFiller(socket)) })
+    h2.on('connection', (socket: Socket) => { for (const l of accept) l.call(h2, new H2RequestScreen(socket)) })
     trackSessions(h2)
     server = h2 as unknown as Server
   } else {
