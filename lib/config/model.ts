@@ -422,9 +422,19 @@ export interface GlobalSettings {
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
   bufsize?: number
   maxrewrite?: number
+  /** `tune.h2.*` (§3.2): the HTTP/2 settings announced to clients. */
+  h2?: H2Tuning
   /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
   serverStateFile?: string
   serverStateBase?: string
+}
+
+/** `tune.h2.header-table-size`, `…initial-window-size`, `…max-concurrent-streams`, `…max-frame-size`. */
+export interface H2Tuning {
+  headerTableSize?: number
+  initialWindowSize?: number
+  maxConcurrentStreams?: number
+  maxFrameSize?: number
 }
 
 /** HAProxy 2.6's defaults for the limits a buffer puts on a request (§3.2 tune.*). */
