@@ -46,6 +46,8 @@ export interface HttpTxn {
   resCaptures?: Array<string | null>
   /** In a `mode tcp` proxy: what the client sent so far, for `req.len`, `req.payload`, `req.ssl_sni` … */
   payload?: TcpPayload
+  /** In a `mode tcp` proxy, while `tcp-response content` rules run: what the server sent so far (`res.payload`, `res.len`). */
+  resPayload?: TcpPayload
 }
 
 /** The response as http-response rules see and rewrite it. */
