@@ -184,13 +184,15 @@ export interface TcpFrontendState {
   readonly ownBackend: BackendRoute | null
   /** Some backend has `tcp-request content` rules: the data they may read is inspected first. */
   readonly backendContentRules: boolean
+  /** Its session log, null when it has no `log` target. */
+  readonly log: AccessLog | null
 }
 
 interface Runtime {
   readonly config: ParsedConfig
   readonly frontends: Map<string, FrontendState>
   readonly tcpFrontends: Map<string, TcpFrontendState>
-  /** The compiled `tcp-request content` rules of `mode tcp` backends that have some. */
+  /** The compiled `tcp-request content` and `tcp-response content` rules of `mode tcp` backends that have some. */
   readonly tcpBackendRules: Map<string, CompiledProxy>
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
@@ -341,8 +343,11 @@ export class Gateway implements CliRuntime {
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()
     const tcpBackendRules = new Map<string, CompiledProxy>()
+    let backendContentRules = false
     for (const proxy of config.proxies) {
-      if (proxy.kind === 'backend' && !proxy.disabled && proxy.mode === 'tcp' && proxy.tcpRequestContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
+      if (proxy.kind !== 'backend' || proxy.disabled || proxy.mode !== 'tcp') continue
+      if (proxy.tcpRequestContent.length > 0) backendContentRules = true
+      if (proxy.tcpRequestContent.length > 0 || proxy.tcpResponseContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
     }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
     for (const proxy of config.proxies) {
@@ -356,7 +361,9 @@ export class Gateway implements CliRuntime {
       counters.maxconn = maxconn
       if (proxy.mode === 'tcp' && proxy.modeExplicit) {
         const ownBackend = proxy.kind === 'listen' ? backends.get(proxy.name) ?? null : null
-        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules: tcpBackendRules.size > 0 })
+        const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
+        const log = targets.empty ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), false)
+        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules, log })
         continue
       }
       // default_backend is applied here, not by the compiled switching rules, so that the plugin

@@ -1067,6 +1067,8 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     httpResponse: [],
     tcpRequestConnection: [],
     inspectDelay: null,
+    tcpResponseContent: [],
+    resInspectDelay: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],
@@ -1133,6 +1135,8 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
   if (kind !== 'backend') p.tcpRequestConnection = d.tcpRequestConnection.map(r => structuredClone(r))
   p.inspectDelay = d.inspectDelay
+  p.tcpResponseContent = d.tcpResponseContent.map(r => structuredClone(r))
+  p.resInspectDelay = d.resInspectDelay
   p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
   if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)
   p.logs = [...d.logs]
