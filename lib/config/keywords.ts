@@ -282,7 +282,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   dontlognull: flag('DFL', 'yes'),
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
-  'http-buffer-request': flag('DFLB', inert('request bodies are streamed to the server')),
+  'http-buffer-request': flag('DFLB', 'yes'),
   'http-ignore-probes': flag('DFL', LOGGING),
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
