@@ -132,6 +132,12 @@ export interface ServerOptions {
   /** Stats id (`id N`). */
   id?: number
   cookie?: string
+  /** `agent-check` and its settings (§5.2): a TCP agent whose one-line answers set the server's state. */
+  agentCheck?: boolean
+  agentAddr?: string
+  agentPort?: number
+  agentInter?: number
+  agentSend?: string
 }
 
 /** A `server` line (or one server of a `server-template`) with `default-server` already merged in. */
@@ -304,6 +310,10 @@ export interface Proxy {
   tcpRequestConnection: Rule[]
   /** `tcp-request inspect-delay`: how long content rules wait for data (ms); null when not set. */
   inspectDelay: number | null
+  /** `tcp-response content accept|reject|close|set-var|unset-var [cond]` (§4.2), run by the TCP proxy on the server's first bytes. */
+  tcpResponseContent: Rule[]
+  /** `tcp-response inspect-delay` (ms); null when not set. */
+  resInspectDelay: number | null
   /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
   tcpChecks: Rule[]
   /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */

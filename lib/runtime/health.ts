@@ -11,24 +11,11 @@ import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
 import { compileTcpScript, runTcpScript, type TcpScript } from './tcp-check.js'
+import { connectErrorText, errnoText } from './socket-errors.js'
+import { AgentTask } from './agent.js'
 
 /** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
 const MAX_RESPONSE = 16384
-
-/** strerror() texts HAProxy puts in the check `info` for socket errors. */
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ETIMEDOUT: 'Connection timed out',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EPIPE: 'Broken pipe'
-}
-
-function errnoText (err: NodeJS.ErrnoException): string {
-  return (err.code !== undefined ? ERRNO_TEXT[err.code] : undefined) ?? err.message
-}
 
 /** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
 interface HttpProbe {
@@ -362,7 +349,7 @@ class CheckTask implements CheckHooks {
       if (!connected && tcpUp) {
         finish(false, 'L6RSP', null, err.message)
       } else if (!connected) {
-        finish(false, 'L4CON', null, errnoText(err))
+        finish(false, 'L4CON', null, connectErrorText(err))
       } else {
         finish(false, 'L7RSP', null, errnoText(err))
       }
@@ -413,26 +400,31 @@ function messageBody (text: string, head: number): string {
 
 export class HealthChecker {
   private readonly tasks: CheckTask[] = []
+  private readonly agents: AgentTask[] = []
 
   constructor (backends: readonly Backend[], _opts: { log?: Logger } = {}) {
     for (const b of backends) {
       const probe = compileProbe(b.proxy)
       const script = compileTcpScript(b.proxy)
-      for (const s of b.servers) if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
+      for (const s of b.servers) {
+        if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
+        if (s.agent !== null) this.agents.push(new AgentTask(s, b.proxy.timeouts.check))
+      }
     }
   }
 
-  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks). */
+  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks); agents likewise. */
   start (): void {
     const n = this.tasks.length
-    if (n === 0) return
     let maxInter = 0
     for (const t of this.tasks) maxInter = Math.max(maxInter, t.server.currentInter())
     this.tasks.forEach((t, k) => t.start(Math.floor(maxInter * k / n)))
+    this.agents.forEach((a, k) => a.start(Math.floor(a.inter * k / this.agents.length)))
   }
 
   /** Clears every timer and destroys every in-flight check socket. */
   stop (): void {
     for (const t of this.tasks) t.stop()
+    for (const a of this.agents) a.stop()
   }
 }

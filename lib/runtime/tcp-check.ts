@@ -149,7 +149,7 @@ export function compileTcpScript (proxy: Proxy): TcpScript | null {
     case 'redis-check': return described(simple(send('PING\r\n'), stringExpect('+PONG', false, "'+PONG'")), () => ({ desc: 'Redis server is ok' }))
     case 'ssl-hello-chk': return simple(send(clientHello()), regexExpect(/^1[56]/, true, false, '(regex)'))
     case 'smtpchk': {
-      const ok = (): Expect => regexExpect(/^[23][0-9]{2}[ -]/, false, false, '(regex)')
+      const ok = (): Expect => regexExpect(/^[23][0-9]{2}[ \r-]/, false, false, '(regex)')
       const hello = args[0] === 'EHLO' || args[0] === 'HELO' ? `${args[0]} ${args[1] ?? 'localhost'}` : 'HELO localhost'
       // the last answer (to QUIT) gives the code and info HAProxy reports
       return described(simple(ok(), send(`${hello}\r\n`), ok(), send('QUIT\r\n'), ok()), (last) => {
