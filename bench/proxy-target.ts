@@ -4,6 +4,8 @@
 //   http-proxy <port> <upstream-port>     Fastify + @fastify/http-proxy to one upstream
 //   plugin <port> <config-file> [<setup>] Fastify + our plugin (frontend `main`); setup:
 //                                         `onRequest` the gateway decides in onRequest (HAProxy first),
+//                                         `preParsing` the default, named,
+//                                         `app-noop` an app onRequest hook that does nothing,
 //                                         `app-header` an app onRequest hook sets a header (merged)
 // Prints `ready` once listening.
 
@@ -38,6 +40,7 @@ async function start (): Promise<void> {
       const { default: haproxyRouter } = await import('fastify-haproxy')
       const setup = process.argv[5]
       const app = Fastify({ logger: false })
+      if (setup === 'app-noop') app.addHook('onRequest', (_request, _reply, done) => { done() })
       if (setup === 'app-header') app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
       await app.register(haproxyRouter, { configFile: arg, frontend: 'main', ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}) })
       await app.listen({ port, host: '127.0.0.1' })

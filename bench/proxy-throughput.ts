@@ -106,7 +106,7 @@ function wrkMs (text: string): number {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1)
 }
 
-function loadWrk (port: number, seconds: number): Promise<{ requests: number, rps: number, p99: number, bad: number }> {
+export function loadWrk (port: number, seconds: number): Promise<{ requests: number, rps: number, p99: number, bad: number }> {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bench`]
   const [file, argv] = pinning ? ['taskset', ['-c', '0', 'wrk', ...args]] : ['wrk', args]
   return new Promise((resolve, reject) => {
@@ -127,10 +127,10 @@ function loadWrk (port: number, seconds: number): Promise<{ requests: number, rp
 
 type Load = typeof loadAutocannon
 
-async function measure (sut: Sut, load: Load, seconds: number): Promise<Sample> {
-  const pid = sut.child.pid as number
+/** CPU µs per request of process `pid` while `load` drives `port` for `seconds`. */
+export async function measureCpu (pid: number, port: number, load: Load, seconds: number): Promise<Sample> {
   const before = cpuTicks(pid)
-  const r = await load(sut.port, seconds)
+  const r = await load(port, seconds)
   const ticks = cpuTicks(pid) - before
   return { cpuUs: ticks * (1e6 / clockTicks) / Math.max(r.requests, 1), rps: r.rps, p99: r.p99, bad: r.bad }
 }
@@ -181,24 +181,6 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         }
       },
       {
-        name: 'plugin-onrequest',
-        what: "our plugin, seed config, hook: 'onRequest' (no app hook before the gateway)",
-        start: async port => {
-          const file = join(dir, 'seed-onrequest.cfg')
-          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
-          return launch(1, process.execPath, [...tsx, 'plugin', String(port), file, 'onRequest'], { line: 'ready' })
-        }
-      },
-      {
-        name: 'plugin-app-header',
-        what: 'our plugin, seed config, an app onRequest hook sets a header (merged into each response)',
-        start: async port => {
-          const file = join(dir, 'seed-app-header.cfg')
-          writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
-          return launch(1, process.execPath, [...tsx, 'plugin', String(port), file, 'app-header'], { line: 'ready' })
-        }
-      },
-      {
         name: 'plugin-1000acl',
         what: 'our plugin, 1,000 ACLs, 2 servers',
         start: port => {
@@ -243,7 +225,7 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
       for (let k = 0; k < suts.length; k++) {
         const sut = suts[(k + round) % suts.length]
         for (const [tool, load] of loads) {
-          const s = await measure(sut, load, opts.duration)
+          const s = await measureCpu(sut.child.pid as number, sut.port, load, opts.duration)
           if (round === 0) continue
           const key = `${tool}/${sut.name}`
           samples.set(key, [...(samples.get(key) ?? []), s])
@@ -279,10 +261,6 @@ export async function benchProxyThroughput (opts: ProxyBenchOptions): Promise<st
         const p99 = median(pick(tool, 'plugin-seed', s => s.p99)) / base(s => s.p99)
         lines.push(`plugin-seed vs http-proxy: CPU/request ${fmt(cpu, 2)}x (≤ 0.7: ${verdict(cpu, 0.7)}; stretch ≤ 0.6: ${verdict(cpu, 0.6)}), ` +
           `p99 ${fmt(p99, 2)}x (≤ 1.0: ${verdict(p99, 1)})`)
-      }
-      if (suts.some(s => s.name === 'plugin-seed') && suts.some(s => s.name === 'plugin-onrequest')) {
-        const cpu = median(pick(tool, 'plugin-seed', s => s.cpuUs)) / median(pick(tool, 'plugin-onrequest', s => s.cpuUs))
-        lines.push(`hook option and header merge: plugin-seed (default hook: 'preParsing') vs plugin-onrequest CPU/request ${fmt(cpu, 3)}x (≤ 1.02: ${verdict(cpu, 1.02)})`)
       }
       lines.push('')
     }

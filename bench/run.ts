@@ -7,6 +7,7 @@
 //   stats  bench/stats-under-load.ts proxied latency at 100 req/s with and without stats page readers
 //   pick   bench/pick-path.ts        Backend.acquire + release per balance algorithm, no I/O
 //   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog, dead target
+//   hook   bench/hook-cost.ts        the embedded seam: hook option and header merge, CPU ratios per round
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
 // --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
@@ -21,10 +22,11 @@ import { benchProxyThroughput } from './proxy-throughput.js'
 import { benchStatsUnderLoad } from './stats-under-load.js'
 import { benchPickPath } from './pick-path.js'
 import { benchAccessLog } from './access-log.js'
+import { benchHookCost } from './hook-cost.js'
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log' },
+    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
@@ -52,6 +54,12 @@ if (only.has('log')) {
   print(await runPart('(g) access logs: CPU per request with option httplog, a dead log target at 10k req/s', () => benchAccessLog({
     duration: Number(values.duration),
     rounds: Math.max(2, Number(values.rounds))
+  })))
+}
+if (only.has('hook')) {
+  print(await runPart('(h) the embedded seam: hook option and header merge, CPU per proxied request', () => benchHookCost({
+    duration: Number(values.duration),
+    rounds: Math.max(3, Number(values.rounds) * 2)
   })))
 }
 console.log(`\nbench done in ${Math.round((Date.now() - started) / 1000)} s`)

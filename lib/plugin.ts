@@ -45,6 +45,7 @@ import {
 } from './errors.js'
 import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { screenedRequest } from './h2-screen.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
 import { AccessLog, LogTargets } from './log/logger.js'
@@ -189,7 +190,7 @@ interface Runtime {
   readonly config: ParsedConfig
   readonly frontends: Map<string, FrontendState>
   readonly tcpFrontends: Map<string, TcpFrontendState>
-  /** The compiled `tcp-request content` rules of `mode tcp` backends that have some. */
+  /** The compiled `tcp-request content` and `tcp-response content` rules of `mode tcp` backends that have some. */
   readonly tcpBackendRules: Map<string, CompiledProxy>
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
@@ -340,8 +341,11 @@ export class Gateway implements CliRuntime {
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()
     const tcpBackendRules = new Map<string, CompiledProxy>()
+    let backendContentRules = false
     for (const proxy of config.proxies) {
-      if (proxy.kind === 'backend' && !proxy.disabled && proxy.mode === 'tcp' && proxy.tcpRequestContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
+      if (proxy.kind !== 'backend' || proxy.disabled || proxy.mode !== 'tcp') continue
+      if (proxy.tcpRequestContent.length > 0) backendContentRules = true
+      if (proxy.tcpRequestContent.length > 0 || proxy.tcpResponseContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
     }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
     for (const proxy of config.proxies) {
@@ -355,7 +359,7 @@ export class Gateway implements CliRuntime {
       counters.maxconn = maxconn
       if (proxy.mode === 'tcp' && proxy.modeExplicit) {
         const ownBackend = proxy.kind === 'listen' ? backends.get(proxy.name) ?? null : null
-        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules: tcpBackendRules.size > 0 })
+        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules })
         continue
       }
       // default_backend is applied here, not by the compiled switching rules, so that the plugin
@@ -802,11 +806,14 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const now = Date.now()
     counters.counters.reqTot++
     counters.reqRate.hit(now)
+    // an HTTP/2 head changed for node's HTTP/2 layer (lib/h2-screen.ts): the authority as sent
+    const screened = screenedRequest(req)
+    if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
-    // more headers than tune.http.maxhdr, or a target or Host HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req)) {
+    // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || screened?.malformed === true) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)

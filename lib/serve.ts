@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream'
 import type tls from 'node:tls'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
+import { DEFAULT_BUFSIZE, DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
 import type { Bind, GlobalSettings, ParsedConfig, Proxy, StatsSocket, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
@@ -25,7 +25,7 @@ import { clientTimeouts } from './client-timeouts.js'
 import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
-import { AuthorityFiller } from './h2-authority.js'
+import { H2RequestScreen } from './h2-screen.js'
 import { kBindName, kGatewayHook } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -104,7 +104,7 @@ type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerRespon
  * `timeout client` is socket inactivity, `timeout http-keep-alive` the idle time between
  * requests (falling back as HAProxy does).
  */
-function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null): Server {
+function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null, settings: http2.Settings): Server {
   const headersTimeout = t.httpRequest ?? 0
   const http1 = {
     headersTimeout,
@@ -121,7 +121,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   if (terminator !== null) {
     const alpn = terminator.alpn
     if (h2Only || alpn.includes('h2')) {
-      const h2 = http2.createSecureServer({ ...terminator.options, allowHTTP1: !h2Only, ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
+      const h2 = http2.createSecureServer({ ...terminator.options, settings, allowHTTP1: !h2Only, ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
@@ -133,11 +133,14 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
       server = secure
     }
   } else if (h2Only) {
-    const h2 = http2.createServer({}, handler as unknown as Http2Handler)
-    // node's own connection listener reads the client through AuthorityFiller
+    const h2 = http2.createServer({ settings }, handler as unknown as Http2Handler)
+    // node's own connection listener reads the client through H2RequestScreen
     const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
     h2.removeAllListeners('connection')
-    h2.on('connection', (socket: Socket) => { for (const l of accept) l.call(h2, new AuthorityFiller(socket)) })
+    h2.on('connection', (socket: Socket) => {
+      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize)
+      for (const l of accept) l.call(h2, screen)
+    })
     trackSessions(h2)
     server = h2 as unknown as Server
   } else {
@@ -149,6 +152,31 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   keepHalfOpen(server)
   if (bind.name !== undefined) nameSockets(server, bind.name)
   return server
+}
+
+/** The protocol's defaults (RFC 9113 §6.5.2): HAProxy announces only the settings that differ. */
+const H2_DEFAULT_TABLE_SIZE = 4096
+const H2_DEFAULT_WINDOW = 65535
+const H2_DEFAULT_FRAME_SIZE = 16384
+/** HAProxy 2.6's default `tune.h2.max-concurrent-streams`. */
+const H2_DEFAULT_STREAMS = 100
+
+/**
+ * The SETTINGS frame of HTTP/2 binds, as HAProxy 2.6.12 announces it (observed): at most 100
+ * concurrent streams unless `tune.h2.max-concurrent-streams` says otherwise (0: none announced,
+ * no limit), and the `tune.h2.*` values that differ from the protocol's defaults; the frame size
+ * is capped by `tune.bufsize`.
+ */
+export function h2Settings (g: GlobalSettings): http2.Settings {
+  const h2 = g.h2 ?? {}
+  const settings: http2.Settings = {}
+  const streams = h2.maxConcurrentStreams ?? H2_DEFAULT_STREAMS
+  if (streams > 0) settings.maxConcurrentStreams = streams
+  if (h2.headerTableSize !== undefined && h2.headerTableSize !== H2_DEFAULT_TABLE_SIZE) settings.headerTableSize = h2.headerTableSize
+  if (h2.initialWindowSize !== undefined && h2.initialWindowSize !== H2_DEFAULT_WINDOW) settings.initialWindowSize = h2.initialWindowSize
+  const frame = Math.min(h2.maxFrameSize ?? H2_DEFAULT_FRAME_SIZE, g.bufsize ?? DEFAULT_BUFSIZE)
+  if (frame > H2_DEFAULT_FRAME_SIZE) settings.maxFrameSize = frame
+  return settings
 }
 
 /** `bind … name <name>`: the accepted sockets carry it, for `so_name`. */
@@ -276,6 +304,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   })
   const terminator = (i: number): TlsTerminator | null => tls.find(t => t.bind === i)?.terminator ?? null
   const first = proxy.binds[0]
+  const settings = h2Settings(config.global)
   let fastifyHandler: Handler | null = null
   const app: FastifyInstance = Fastify({
     frameworkErrors: routeBadUrls(() => app),
@@ -285,7 +314,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
-      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0))
+      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0), settings)
     },
     clientErrorHandler,
     // requests that arrive while stopping are served (with `connection: close`), as in HAProxy
@@ -309,7 +338,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           log.info(`Proxy ${proxy.name} started on ${label}.`)
           continue
         }
-        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i))
+        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings)
         tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)

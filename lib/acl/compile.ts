@@ -33,12 +33,15 @@ export interface CompiledProxy {
    * that decides, 'wait' when a condition read data that may still grow (content rules wait for
    * more until inspect-delay), or null (none decided: accepted).
    */
-  tcpRules (ruleset: 'connection' | 'content', txn: HttpTxn): TcpVerdict
+  tcpRules (ruleset: TcpRuleset, txn: HttpTxn): TcpVerdict
   /** One line per compiled rule, for debugging (`prettyPrint` in find-my-way's spirit). */
   describe (): string
 }
 
-export type TcpVerdict = 'accept' | 'reject' | 'drop' | 'wait' | null
+export type TcpVerdict = 'accept' | 'reject' | 'drop' | 'close' | 'wait' | null
+
+/** `tcp-request connection`, `tcp-request content`, or `tcp-response content` (the server's first bytes). */
+export type TcpRuleset = 'connection' | 'content' | 'response'
 
 /** What the running gateway can tell the rules: live backend state for `nbsrv` / `srv_is_up`. */
 export interface RuntimeHooks {
@@ -95,7 +98,7 @@ function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | 
 const noRules = (): null => null
 
 /** The verdict of each deciding `tcp-request` action (§4.2); `set-var`/`unset-var` go on. */
-const TCP_DECISIONS: Record<string, TcpVerdict> = { accept: 'accept', reject: 'reject', 'silent-drop': 'drop' }
+const TCP_DECISIONS: Record<string, TcpVerdict> = { accept: 'accept', reject: 'reject', 'silent-drop': 'drop', close: 'close' }
 const noAdmin = (): boolean => false
 
 /**
@@ -104,7 +107,7 @@ const noAdmin = (): boolean => false
  */
 function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
   if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
-    proxy.tcpRequestConnection.length > 0 ||
+    proxy.tcpRequestConnection.length > 0 || proxy.tcpResponseContent.length > 0 ||
     proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
   const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
   return {
@@ -197,37 +200,43 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     return out
   }
 
-  interface TcpRule { cond: Predicate | null, verdict: TcpVerdict, action: Action | null }
-  const tcpList = (ruleset: 'connection' | 'content'): TcpRule[] => {
+  interface TcpRule { cond: Predicate | null, unless: boolean, verdict: TcpVerdict, action: Action | null }
+  const tcpList = (ruleset: TcpRuleset): TcpRule[] => {
     const out: TcpRule[] = []
     // HTTP proxies run their content rules per request (tcpContent below); only `mode tcp` ones run these
     if (!(proxy.mode === 'tcp' && proxy.modeExplicit)) return out
-    for (const rule of ruleset === 'content' ? proxy.tcpRequestContent : proxy.tcpRequestConnection) {
-      at = { loc: rule.loc, keyword: 'tcp-request' }
+    const response = ruleset === 'response'
+    const keyword = response ? 'tcp-response' : 'tcp-request'
+    const name = response ? 'tcp-response content' : `tcp-request ${ruleset}`
+    for (const rule of response ? proxy.tcpResponseContent : ruleset === 'content' ? proxy.tcpRequestContent : proxy.tcpRequestConnection) {
+      at = { loc: rule.loc, keyword }
       try {
         const verdict = TCP_DECISIONS[rule.action] ?? null
-        const action = verdict === null ? varAction(rule.action, rule.args, { env, proxy, side: 'http-request', realm: proxy.name }) : null
+        const action = verdict === null ? varAction(rule.action, rule.args, { env, proxy, side: response ? 'http-response' : 'http-request', realm: proxy.name }) : null
         if (verdict !== null && rule.args.length > 0) throw new TrailingWordError(rule.args[0]!)
-        out.push({ cond: condition(rule.cond, { side: 'request', place: `${kindWord(proxy)} tcp-request ${ruleset} rule` }), verdict, action })
+        out.push({ cond: condition(rule.cond, { side: response ? 'response' : 'request', place: `${kindWord(proxy)} ${name} rule` }), unless: rule.cond?.polarity === 'unless', verdict, action })
       } catch (err) {
         const msg = (err as Error).message
         alert(err instanceof TrailingWordError
-          ? `'tcp-request ${ruleset} ${rule.action}' expects either 'if' or 'unless' followed by a condition but found '${msg}'.`
-          : `error detected in ${kindWord(proxy)} '${proxy.name}' while parsing 'tcp-request ${ruleset} ${rule.action}' rule : ${msg}.`, rule.loc, 'tcp-request')
+          ? `'${name} ${rule.action}' expects either 'if' or 'unless' followed by a condition but found '${msg}'.`
+          : `error detected in ${kindWord(proxy)} '${proxy.name}' while parsing '${name} ${rule.action}' rule : ${msg}.`, rule.loc, keyword)
       }
     }
     return out
   }
-  const tcpRuleSets = { connection: tcpList('connection'), content: tcpList('content') }
-  const tcpRules = (ruleset: 'connection' | 'content', txn: HttpTxn): TcpVerdict => {
+  const tcpRuleSets = { connection: tcpList('connection'), content: tcpList('content'), response: tcpList('response') }
+  const tcpRules = (ruleset: TcpRuleset, txn: HttpTxn): TcpVerdict => {
     const rules = tcpRuleSets[ruleset]
-    const payload = txn.payload
+    const payload = ruleset === 'response' ? txn.resPayload : txn.payload
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!
       if (payload !== undefined) payload.incomplete = false
-      if (r.cond !== null && !r.cond(txn, null)) {
-        if (payload?.incomplete === true) return 'wait'
-        continue
+      if (r.cond !== null) {
+        const holds = r.cond(txn, null)
+        // a condition whose ACLs did not match on data that may still grow is not decided yet
+        // (HAProxy's "miss"): `if` waits when false, `unless` when true
+        if (holds === r.unless && payload?.incomplete === true) return 'wait'
+        if (!holds) continue
       }
       if (r.verdict !== null) return r.verdict
       r.action!(txn, null)

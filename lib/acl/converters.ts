@@ -13,6 +13,9 @@ import { parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
 import { checkVarName } from './arguments.js'
 import { jsonQuery } from './json-query.js'
+import { FIX_TAG_NAMES, fixTagValue, fixValidate } from './fix.js'
+import { CONNACK, CONNECT, MQTT_FIELDS, MQTT_TYPES, mqttParse } from './mqtt.js'
+import { messageDecided, messageMayGrow } from '../tcp/payload.js'
 import { ExprError, lowerAscii, toBool, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
 import type { HttpTxn } from './txn.js'
 
@@ -271,6 +274,42 @@ const varOf = (t: HttpTxn, name: string): string | null => {
   return x === undefined ? null : toStr(x)
 }
 
+/** `strcmp(<var>)`: the first differing byte's difference, else -1, 0 or 1 by length (observed on 2.6.12). */
+function compareBytes (a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const d = (a.charCodeAt(i) & 0xff) - (b.charCodeAt(i) & 0xff)
+    if (d !== 0) return d
+  }
+  return Math.sign(a.length - b.length)
+}
+
+/**
+ * `mqtt_field_value(<packettype>,<fieldname_or_property_ID>)`: a CONNECT or CONNACK field by
+ * name, or a 5.0 property by number (CONNECT's will properties included).
+ */
+function mqttField (a: ArgValue[]): ConvertFn {
+  const typeArg = String(a[0])
+  const type = /^[0-9]+$/.test(typeArg) ? Number(typeArg) : MQTT_TYPES.get(typeArg.toLowerCase())
+  if (type === undefined || type < 1 || type > 15) throw new ExprError(`Unknown MQTT type '${typeArg}'`)
+  const fieldArg = String(a[1])
+  const property = /^[0-9]+$/.test(fieldArg) ? Number(fieldArg) : null
+  const field = fieldArg.toLowerCase()
+  if (property === null && !(MQTT_FIELDS.get(type) ?? []).includes(field)) throw new ExprError(`Unknown MQTT field name '${fieldArg}' for packet type '${typeArg}'`)
+  return (v, t) => {
+    const packet = mqttParse(toStr(v))
+    if (packet === 'partial') { messageMayGrow(t); return null }
+    messageDecided(t)
+    if (packet === null || packet.type !== type) return null
+    return (property === null ? packet.fields.get(field) : packet.properties.get(property)) ?? null
+  }
+}
+
+/** A variable named by a converter argument (`secure_memcmp`, `strcmp`), with HAProxy's message. */
+function registeredVar (name: string): void {
+  if (!/^(proc|sess|txn|req|res|check)\.[A-Za-z0-9._-]+$/.test(name)) throw new ExprError(`failed to register variable name '${name}'`)
+}
+
 const simple = (name: string, out: SampleType, fn: ConvertFn): ConverterRow =>
   ({ name, args: [], minArgs: 0, out, compile: () => fn })
 
@@ -470,7 +509,7 @@ const ROWS: ConverterRow[] = [
     name: 'secure_memcmp', args: ['str'], minArgs: 1, out: 'bool',
     compile: (a) => {
       const name = String(a[0])
-      if (!/^(proc|sess|txn|req|res|check)\.[A-Za-z0-9._-]+$/.test(name)) throw new ExprError(`failed to register variable name '${name}'`)
+      registeredVar(name)
       return (v, t) => {
         const other = varOf(t, name)
         if (other === null) return null
@@ -492,6 +531,43 @@ const ROWS: ConverterRow[] = [
     name: 'xxh64', args: ['int'], minArgs: 0, out: 'int',
     compile: (a) => { const seed = BigInt.asUintN(64, BigInt(intArg(a, 0, 0))); return (v) => signed64(xxh64Native(Buffer.from(toStr(v), 'latin1'), seed)) }
   },
+  {
+    name: 'strcmp', args: ['str'], minArgs: 1, out: 'int',
+    compile: (a) => {
+      const name = String(a[0])
+      if (name === '') throw new ExprError('missing variable name')
+      registeredVar(name)
+      return (v, t) => { const other = varOf(t, name); return other === null ? null : compareBytes(toStr(v), other) }
+    }
+  },
+  // A message still arriving has no answer yet: the rule reading it waits for more (lib/tcp/payload.ts).
+  simple('fix_is_valid', 'bool', (v, t) => {
+    const verdict = fixValidate(toStr(v))
+    if (verdict === 'partial') return messageMayGrow(t) ? null : false
+    messageDecided(t)
+    return verdict
+  }),
+  {
+    name: 'fix_tag_value', args: ['str'], minArgs: 1, out: 'str',
+    compile: (a) => {
+      const arg = String(a[0])
+      const tag = /^[0-9]+$/.test(arg) ? String(Number(arg)) : FIX_TAG_NAMES.get(arg.toLowerCase())
+      if (tag === undefined) throw new ExprError(`Unknown FIX tag name '${arg}'`)
+      return (v, t) => {
+        const value = fixTagValue(toStr(v), String(tag))
+        if (value === 'partial') { messageMayGrow(t); return null }
+        messageDecided(t)
+        return value
+      }
+    }
+  },
+  simple('mqtt_is_valid', 'bool', (v, t) => {
+    const packet = mqttParse(toStr(v))
+    if (packet === 'partial') return messageMayGrow(t) ? null : false
+    messageDecided(t)
+    return packet !== null && (packet.type === CONNECT || packet.type === CONNACK)
+  }),
+  { name: 'mqtt_field_value', args: ['str', 'str'], minArgs: 2, out: 'str', compile: mqttField },
   ...mapRows()
 ]
 

@@ -20,7 +20,7 @@ import type { BackendView } from '../runtime/state.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 import { TLS_FETCH_ROWS } from './tls-fetches.js'
-import { payloadLength, payloadLv, payloadSlice, sslHelloType, sslSni, sslVersion } from '../tcp/payload.js'
+import { payloadLength, payloadLv, payloadSlice, sslHelloType, sslSni, sslVersion, type TcpPayload } from '../tcp/payload.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -266,6 +266,30 @@ function bearer (h: HttpResponseView['headers'], name: string): string | null {
   return line.slice(7).trim()
 }
 
+/** `req.payload(offset,length)` / `req.payload_lv(…)` and their `res.` twins over the payload `pick` gives. */
+function payloadRows (slices: string[], lvs: string[], pick: (t: HttpTxn) => TcpPayload | undefined, needs?: Side): FetchRow[] {
+  const bytes = (b: Buffer | null): string | null => b === null ? null : b.toString('latin1')
+  return [
+    ...slices.map((name): FetchRow => ({
+      name, args: ['int', 'int'], minArgs: 2, type: 'str', ...(needs === undefined ? {} : { needs }),
+      compile: (a) => {
+        const offset = a[0] as number
+        const length = a[1] as number
+        return { one: (t) => { const p = pick(t); return p === undefined ? null : bytes(payloadSlice(p, offset, length)) } }
+      }
+    })),
+    ...lvs.map((name): FetchRow => ({
+      name, args: ['int', 'int', 'int'], minArgs: 2, type: 'str', ...(needs === undefined ? {} : { needs }),
+      compile: (a) => {
+        const at = a[0] as number
+        const size = a[1] as number
+        const data = typeof a[2] === 'number' ? a[2] : undefined
+        return { one: (t) => { const p = pick(t); return p === undefined ? null : bytes(payloadLv(p, at, size, data)) } }
+      }
+    }))
+  ]
+}
+
 const str = (name: string, get: (t: HttpTxn) => Sample | null, extra: Partial<FetchRow> = {}): FetchRow =>
   ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: get }), ...extra })
 
@@ -380,23 +404,10 @@ const ROWS: FetchRow[] = [
   { name: 'wait_end', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   // Content of a TCP connection (§7.3.5; lib/tcp/payload.ts); in HTTP, req.len is the body's length.
   ...['req.len', 'req_len'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload !== undefined ? payloadLength(t.payload) : Number(t.headers['content-length'] ?? 0) || 0 }) })),
-  ...['req.payload', 'payload'].map((name): FetchRow => ({
-    name, args: ['int', 'int'], minArgs: 2, type: 'str',
-    compile: (a) => {
-      const offset = a[0] as number
-      const length = a[1] as number
-      return { one: (t) => { const b = t.payload === undefined ? null : payloadSlice(t.payload, offset, length); return b === null ? null : b.toString('latin1') } }
-    }
-  })),
-  ...['req.payload_lv', 'payload_lv'].map((name): FetchRow => ({
-    name, args: ['int', 'int', 'int'], minArgs: 2, type: 'str',
-    compile: (a) => {
-      const at = a[0] as number
-      const size = a[1] as number
-      const data = typeof a[2] === 'number' ? a[2] : undefined
-      return { one: (t) => { const b = t.payload === undefined ? null : payloadLv(t.payload, at, size, data); return b === null ? null : b.toString('latin1') } }
-    }
-  })),
+  ...payloadRows(['req.payload', 'payload'], ['req.payload_lv', 'payload_lv'], (t) => t.payload),
+  // What the server sent, while a `mode tcp` backend's tcp-response content rules run
+  { name: 'res.len', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (t) => t.resPayload === undefined ? null : payloadLength(t.resPayload) }) },
+  ...payloadRows(['res.payload'], ['res.payload_lv'], (t) => t.resPayload, 'response'),
   ...['req.ssl_hello_type', 'req_ssl_hello_type'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslHelloType(t.payload) }) })),
   ...['req.ssl_ver', 'req_ssl_ver'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslVersion(t.payload) }) })),
   ...['req.ssl_sni', 'req_ssl_sni'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSni(t.payload) }) })),

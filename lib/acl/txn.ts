@@ -42,6 +42,8 @@ export interface HttpTxn {
   log?: LogRecord | null
   /** In a `mode tcp` proxy: what the client sent so far, for `req.len`, `req.payload`, `req.ssl_sni` … */
   payload?: TcpPayload
+  /** In a `mode tcp` proxy, while `tcp-response content` rules run: what the server sent so far (`res.payload`, `res.len`). */
+  resPayload?: TcpPayload
 }
 
 /** The response as http-response rules see and rewrite it. */

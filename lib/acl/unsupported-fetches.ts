@@ -18,7 +18,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'last_rule_line', 'lat_ns_avg', 'lat_ns_tot',
     'prio_class', 'prio_offset', 'proc', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 'req.body_len',
     'req.body_size', 'req.ssl_st_ext', 'res.body_len',
-    'res.body_size', 'res.len', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
+    'res.body_size', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
     'sc0_bytes_out_rate', 'sc0_clr_gpc0', 'sc0_clr_gpc1', 'sc0_conn_cnt', 'sc0_conn_cur', 'sc0_conn_rate', 'sc0_get_gpc0', 'sc0_get_gpc1',
     'sc0_get_gpt0', 'sc0_gpc0_rate', 'sc0_gpc1_rate', 'sc0_http_err_cnt', 'sc0_http_err_rate', 'sc0_http_fail_cnt', 'sc0_http_fail_rate', 'sc0_http_req_cnt',
     'sc0_http_req_rate', 'sc0_inc_gpc0', 'sc0_inc_gpc1', 'sc0_kbytes_in', 'sc0_kbytes_out', 'sc0_sess_cnt', 'sc0_sess_rate', 'sc0_trackers',
@@ -45,7 +45,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'bc_err_str', 'capture.req.hdr', 'capture.res.hdr',
     'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
     'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type', 'last_rule_file',     'rdp_cookie', 'req.body', 'req.body_param', 'req.hdrs_bin',     'req.rdp_cookie', 'req.ssl_alpn', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
-    'res.hdrs_bin', 'res.payload', 'res.payload_lv', 'resp_ver', 
+    'res.hdrs_bin', 'resp_ver', 
     'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
     'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 
     'ssl_c_sig_alg', 'ssl_f_key_alg', 
@@ -72,9 +72,8 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
 
 /** Converters of HAProxy 2.6 (§7.3.1) that this engine does not evaluate. */
 export const UNSUPPORTED_CONVERTERS: ReadonlySet<string> = new Set([
-  'aes_gcm_dec', 'cpl', 'debug', 'fix_is_valid', 'fix_tag_value', 'htonl',
-  'in_table', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'mqtt_field_value',
-  'mqtt_is_valid', 'nbsrv', 'protobuf', 'srv_queue', 'strcmp', 'table_bytes_in_rate', 'table_bytes_out_rate',
+  'aes_gcm_dec', 'cpl', 'debug', 'htonl',
+  'in_table', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'nbsrv', 'protobuf', 'srv_queue', 'table_bytes_in_rate', 'table_bytes_out_rate',
   'table_conn_cnt', 'table_conn_cur', 'table_conn_rate', 'table_expire', 'table_gpc', 'table_gpc0', 'table_gpc0_rate', 'table_gpc1',
   'table_gpc1_rate', 'table_gpc_rate', 'table_gpt', 'table_gpt0', 'table_http_err_cnt', 'table_http_err_rate', 'table_http_fail_cnt',
   'table_http_fail_rate', 'table_http_req_cnt', 'table_http_req_rate', 'table_idle', 'table_kbytes_in', 'table_kbytes_out',

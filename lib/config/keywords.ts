@@ -1440,6 +1440,7 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
     const r = parseTime(args[2] ?? '')
     if (!args[2] || !r.ok) return c.alert(`'${kw} inspect-delay' expects a positive delay in milliseconds, in ${where}`)
     if (kw === 'tcp-request') c.proxy.inspectDelay = r.ok ? r.value : null
+    else c.proxy.resInspectDelay = r.ok ? r.value : null
     return report(c, { inert: 'no content is inspected before HTTP', tcp: 'served' }, `${kw} inspect-delay`)
   }
   const actions = rulesets[sub]
@@ -1469,6 +1470,11 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
     c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
     return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
+  if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
+    const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
+    c.proxy.tcpResponseContent.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
+    return report(c, { unsupported: 'a TCP-level rule run on the response before HTTP', tcp: 'served' }, `${kw} ${sub} ${action}`)
+  }
   report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
 
@@ -1477,6 +1483,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
+/** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
+export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
 const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 
@@ -1569,6 +1577,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag'),
   ...rows('yes', 'tune.http.maxhdr tune.bufsize tune.maxrewrite'),
+  ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),

@@ -304,6 +304,10 @@ export interface Proxy {
   tcpRequestConnection: Rule[]
   /** `tcp-request inspect-delay`: how long content rules wait for data (ms); null when not set. */
   inspectDelay: number | null
+  /** `tcp-response content accept|reject|close|set-var|unset-var [cond]` (§4.2), run by the TCP proxy on the server's first bytes. */
+  tcpResponseContent: Rule[]
+  /** `tcp-response inspect-delay` (ms); null when not set. */
+  resInspectDelay: number | null
   /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
   tcpChecks: Rule[]
   /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */
@@ -422,9 +426,19 @@ export interface GlobalSettings {
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
   bufsize?: number
   maxrewrite?: number
+  /** `tune.h2.*` (§3.2): the HTTP/2 settings announced to clients. */
+  h2?: H2Tuning
   /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
   serverStateFile?: string
   serverStateBase?: string
+}
+
+/** `tune.h2.header-table-size`, `…initial-window-size`, `…max-concurrent-streams`, `…max-frame-size`. */
+export interface H2Tuning {
+  headerTableSize?: number
+  initialWindowSize?: number
+  maxConcurrentStreams?: number
+  maxFrameSize?: number
 }
 
 /** HAProxy 2.6's defaults for the limits a buffer puts on a request (§3.2 tune.*). */

@@ -663,6 +663,25 @@ class ConfigParser {
       case 'tune.maxrewrite':
         g.maxrewrite = atoi(args[1] ?? '')
         return
+      case 'tune.h2.header-table-size': {
+        const n = atoi(args[1] ?? '')
+        if (n < 4096 || n > 65536) return alert("'tune.h2.header-table-size' expects a numeric value between 4096 and 65536.")
+        g.h2 = { ...g.h2, headerTableSize: n }
+        return
+      }
+      case 'tune.h2.max-frame-size': {
+        const n = atoi(args[1] ?? '')
+        if (n < 16384 || n > 16777215) return alert("'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215.")
+        g.h2 = { ...g.h2, maxFrameSize: n }
+        return
+      }
+      case 'tune.h2.initial-window-size': case 'tune.h2.max-concurrent-streams': {
+        // HAProxy reads a C int: a value past 2^31-1 wraps negative
+        const n = atoi(args[1] ?? '')
+        if (n < 0 || n > 0x7fffffff) return alert(`'${kw}' expects a positive numeric value.`)
+        g.h2 = { ...g.h2, [kw === 'tune.h2.initial-window-size' ? 'initialWindowSize' : 'maxConcurrentStreams']: n }
+        return
+      }
     }
     if (!this.globalChecked(kw, args, loc)) return
     const support = globalSupport(kw)
@@ -1048,6 +1067,8 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     httpResponse: [],
     tcpRequestConnection: [],
     inspectDelay: null,
+    tcpResponseContent: [],
+    resInspectDelay: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],
@@ -1114,6 +1135,8 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
   if (kind !== 'backend') p.tcpRequestConnection = d.tcpRequestConnection.map(r => structuredClone(r))
   p.inspectDelay = d.inspectDelay
+  p.tcpResponseContent = d.tcpResponseContent.map(r => structuredClone(r))
+  p.resInspectDelay = d.resInspectDelay
   p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
   if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)
   p.logs = [...d.logs]

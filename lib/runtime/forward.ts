@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
-import { PLACEHOLDER_AUTHORITY } from '../h2-authority.js'
+import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
 import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
@@ -338,7 +338,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   }
   const q = url.indexOf('?', start)
   let socket = req.socket
-  // HTTP/2 read through AuthorityFiller: node's wrapper stream knows no addresses, the filler does
+  // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
   return {
@@ -1315,8 +1315,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.fe.counters.counters.cliAbrt++
     if (this.server !== null) this.server.counters.cliAbrt++
-    this.abortUpstream?.()
+    // done first: undici reports the abort synchronously, and that error is not the server's
     this.phase = 'done'
+    this.abortUpstream?.()
     this.finish()
   }
 

@@ -8,7 +8,7 @@ import { NATURES, ORIGINS, SCOPES } from '../stats/json.js'
 import { PACKAGE_VERSION } from '../stats/routes.js'
 
 /** `Version:` — HAProxy's branch first, as clients parse it, then what really answers. */
-export const INFO_VERSION = `2.6-fastify-haproxy-${PACKAGE_VERSION}`
+export const INFO_VERSION = `2.6.12-fastify-haproxy-${PACKAGE_VERSION}`
 
 export interface InfoSource {
   pid: number

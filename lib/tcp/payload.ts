@@ -100,3 +100,25 @@ export function sslSni (p: TcpPayload): string | null {
   }
   return null
 }
+
+/** The payload a rule reads now: the server's while tcp-response rules run, else the client's. */
+function inspected (txn: { payload?: TcpPayload, resPayload?: TcpPayload }): TcpPayload | undefined {
+  return txn.resPayload ?? txn.payload
+}
+
+/**
+ * A converter parsing a protocol message (`fix_*`, `mqtt_*`) found it unfinished: true (the
+ * rule waits) while more data may come, false once the payload is final.
+ */
+export function messageMayGrow (txn: { payload?: TcpPayload, resPayload?: TcpPayload }): boolean {
+  const p = inspected(txn)
+  if (p === undefined || p.final) return false
+  p.incomplete = true
+  return true
+}
+
+/** The message is whole: its answer will not change, whatever `req.payload(0,0)` said. */
+export function messageDecided (txn: { payload?: TcpPayload, resPayload?: TcpPayload }): void {
+  const p = inspected(txn)
+  if (p !== undefined) p.incomplete = false
+}

@@ -9,6 +9,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import type { BackendRoute } from '../runtime/forward.js'
@@ -289,18 +290,81 @@ class TcpSession {
       if (!upstream.write(chunk)) client.pause()
     })
     upstream.on('drain', () => client.resume())
-    upstream.on('data', (chunk: Buffer) => {
-      fe.bout += chunk.length; be.bout += chunk.length; srv.bout += chunk.length
-      if (!client.write(chunk)) upstream.pause()
-    })
     client.on('drain', () => upstream.resume())
     const clientEnd = (): void => { upstream.end() }
     if (client.readableEnded) clientEnd()
     else client.once('end', clientEnd)
-    upstream.once('end', () => { if (!client.destroyed) client.end() })
+    const rules = this.responseRules()
+    if (rules === null) this.pipeResponse(upstream)
+    else this.inspectResponse(upstream, rules)
     if (t.client > 0) client.setTimeout(t.client, () => { this.cut() })
     if (t.server > 0) upstream.setTimeout(t.server, () => { this.cut() })
     client.resume()
+  }
+
+  /** The server's bytes to the client, with back-pressure; its end is passed on. */
+  private pipeResponse (upstream: net.Socket): void {
+    const client = this.client
+    const fe = this.fe.counters.counters
+    const be = this.be!.backend.counters
+    const srv = this.server!.counters
+    upstream.on('data', (chunk: Buffer) => {
+      fe.bout += chunk.length; be.bout += chunk.length; srv.bout += chunk.length
+      if (!client.write(chunk)) upstream.pause()
+    })
+    if (upstream.readableEnded) { if (!client.destroyed) client.end() } else upstream.once('end', () => { if (!client.destroyed) client.end() })
+  }
+
+  /** The backend's `tcp-response content` rules (a listen section's are its own), or null when it has none. */
+  private responseRules (): CompiledProxy | null {
+    const be = this.be!
+    if (be.proxy.tcpResponseContent.length === 0) return null
+    return be.proxy.kind === 'backend' ? this.gateway.tcpBackendRules(be.name) : this.fe.rules
+  }
+
+  /**
+   * `tcp-response content` rules (§4.2) on the server's first bytes: held back from the client
+   * until a rule decides, or `tcp-response inspect-delay` expires, or the server stops sending.
+   */
+  private inspectResponse (upstream: net.Socket, rules: CompiledProxy): void {
+    const payload: TcpPayload = { data: EMPTY, final: false, incomplete: false }
+    this.txn.resPayload = payload
+    const delay = this.be!.proxy.resInspectDelay ?? 0
+    let timer: NodeJS.Timeout | null = null
+    const decide = (): void => {
+      const verdict = rules.tcpRules('response', this.txn)
+      if (verdict === 'wait' && !payload.final) return
+      if (timer !== null) clearTimeout(timer)
+      upstream.off('data', onData)
+      upstream.off('end', onEnd)
+      this.txn.resPayload = undefined
+      if (verdict === 'reject' || verdict === 'drop') {
+        this.fe.counters.counters.dresp++
+        this.be!.backend.counters.dresp++
+        return this.cut()
+      }
+      if (payload.data.length > 0) this.deliver(payload.data)
+      if (verdict === 'close') { upstream.destroy(); return }
+      this.pipeResponse(upstream)
+    }
+    const onData = (chunk: Buffer): void => {
+      payload.data = payload.data.length === 0 ? chunk : Buffer.concat([payload.data, chunk])
+      if (delay === 0) payload.final = true
+      decide()
+    }
+    const onEnd = (): void => { payload.final = true; decide() }
+    upstream.on('data', onData)
+    upstream.once('end', onEnd)
+    if (delay > 0) timer = setTimeout(() => { payload.final = true; decide() }, delay)
+  }
+
+  /** Bytes the rules held back, counted and sent to the client. */
+  private deliver (data: Buffer): void {
+    const n = data.length
+    this.fe.counters.counters.bout += n
+    this.be!.backend.counters.bout += n
+    this.server!.counters.bout += n
+    this.client.write(data)
   }
 
   /** Once both sides are closed: the server's slot goes back, the backend's session ends. */

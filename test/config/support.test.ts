@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseConfig } from '../../lib/config/parse.js'
 import type { Diagnostic } from '../../lib/config/model.js'
-import { TCP_REQUEST_ACTIONS } from '../../lib/config/keywords.js'
+import { TCP_REQUEST_ACTIONS, TCP_RESPONSE_ACTIONS } from '../../lib/config/keywords.js'
 
 type Where = 'frontend' | 'backend' | 'defaults' | 'top'
 type Level = Diagnostic['level']
@@ -38,7 +38,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', not('tcp-request connection reject', 'a TCP-level rule run before HTTP')],
   ['frontend', 'tcp-request connection track-sc0 src', not('tcp-request connection track-sc0', 'a TCP-level rule run before HTTP')],
   ['frontend', 'tcp-request session set-var(sess.x) int(1)', not('tcp-request session set-var(sess.x)', 'a TCP-level rule run before HTTP')],
-  ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run before HTTP')],
+  ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run on the response before HTTP')],
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
   ['frontend', 'tcp-request content set-log-level silent', noEffect('tcp-request content set-log-level', 'it only logs or tunes the socket')],
   // responses
@@ -128,6 +128,7 @@ test('in a mode tcp proxy (served by the CLI) the same keywords are alerts too, 
     const here = parseConfig(text, { filename: 't.cfg', env: {} }).diagnostics.filter(d => d.loc?.line === at)
     // tcp-request rules are what the TCP proxy runs (lib/tcp)
     const served = (line.startsWith('tcp-request') && TCP_REQUEST_ACTIONS.includes(line.split(' ')[2]!.replace(/\(.*$/, ''))) ||
+      (line.startsWith('tcp-response content') && TCP_RESPONSE_ACTIONS.test(line.split(' ')[2]!)) ||
       / send-proxy(-v2)?$/.test(line)
     // a row HTTP proxies no longer alert on (implemented since the row was written) is not one here either
     const http = place(where, line)

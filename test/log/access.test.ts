@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { Writable } from 'node:stream'
-import { deadPort, gatewayApp, get, upstream, type Upstream } from '../gateway/fixtures.js'
+import { deadPort, gatewayApp, get, rawServer, upstream, waitFor, type Upstream } from '../gateway/fixtures.js'
 import { syslogServer, type Syslog } from './syslog.js'
 
 const PID = process.pid
@@ -260,4 +260,36 @@ backend retrying
   const [line] = await syslog.wait(1)
   assert.match(line!, / fe retrying\/d \d+\/\d+\/-1\/-1\/\d+ -1 0 - - CC-- .* "GET \/c2 HTTP\/1\.1"\n$/)
   assert.ok(Date.now() - started < 5000, 'not after the ten retries')
+})
+
+test('option abortonclose: a client that closes while the server holds its answer is logged 400 CH, and the server connection is closed', async (t) => {
+  const syslog = await syslogServer()
+  let serverClosed = false
+  let received = false
+  const holding = await rawServer((_data, socket) => {
+    received = true
+    socket.once('close', () => { serverClosed = true })
+  })
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:8080
+    log 127.0.0.1:${syslog.port} format raw local0
+    option httplog
+    default_backend be
+backend be
+    option abortonclose
+    server s1 127.0.0.1:${holding.port}
+`)
+  t.after(async () => { await app.close(); await holding.close(); await syslog.close() })
+  const socket = connect(port, '127.0.0.1')
+  await new Promise<void>(resolve => socket.once('connect', () => resolve()))
+  socket.write('GET /c3 HTTP/1.1\r\nHost: x\r\n\r\n')
+  await waitFor(() => received, 'the server got the request')
+  socket.end()
+  const [line] = await syslog.wait(1)
+  assert.match(line!, / fe be\/s1 \d+\/\d+\/\d+\/-1\/\d+ 400 \d+ - - CH-- .* "GET \/c3 HTTP\/1\.1"\n$/)
+  await waitFor(() => serverClosed, 'the server connection closed')
 })
