@@ -184,6 +184,8 @@ export interface TcpFrontendState {
   readonly ownBackend: BackendRoute | null
   /** Some backend has `tcp-request content` rules: the data they may read is inspected first. */
   readonly backendContentRules: boolean
+  /** Its session log, null when it has no `log` target. */
+  readonly log: AccessLog | null
 }
 
 interface Runtime {
@@ -359,7 +361,9 @@ export class Gateway implements CliRuntime {
       counters.maxconn = maxconn
       if (proxy.mode === 'tcp' && proxy.modeExplicit) {
         const ownBackend = proxy.kind === 'listen' ? backends.get(proxy.name) ?? null : null
-        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules })
+        const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
+        const log = targets.empty ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), false)
+        tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules, log })
         continue
       }
       // default_backend is applied here, not by the compiled switching rules, so that the plugin

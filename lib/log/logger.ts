@@ -9,7 +9,7 @@ import type { CompileEnv } from '../acl/env.js'
 import { sharedFor } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { compileLogFormat, type ConnectionCounts, type LogFormat } from './format.js'
-import { HTTPLOG_FORMAT } from './formats.js'
+import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
 import type { LogSink, LogSinks } from './targets.js'
@@ -134,8 +134,9 @@ export class AccessLog {
     const lc = (): number => this.lines
     // without a format, HAProxy logs one "Connect from" line per connection; a request's
     // logger (no target in the config) gets the httplog line instead
-    this.connectLines = proxy.logFormat === null && !targets.empty
-    this.format = compileLogFormat(proxy.logFormat ?? (targets.empty ? HTTPLOG_FORMAT : ''), env, counts, lc)
+    const format = proxy.mode === 'tcp' && proxy.modeExplicit ? sessionFormat(proxy.logFormat) : proxy.logFormat
+    this.connectLines = format === null && !targets.empty
+    this.format = compileLogFormat(format ?? (targets.empty ? HTTPLOG_FORMAT : ''), env, counts, lc)
     this.sd = proxy.logFormatSd === null ? null : compileLogFormat(proxy.logFormatSd, env, counts, lc)
     this.uniqueId = proxy.uniqueIdFormat === null ? null : compileLogFormat(proxy.uniqueIdFormat, env, counts, lc)
     this.uniqueIdHeader = proxy.uniqueIdHeader
@@ -159,6 +160,13 @@ export class AccessLog {
     if (this.cookie !== null) rec.cookieCaptures = [cookieCapture(firstValue(req.headers.cookie), this.cookie.name, this.cookie.len), null]
     if (this.uniqueId !== null) rec.uniqueId = this.uniqueId(rec)
     rec.keepHeaders = this.wantsResponseHeaders
+    return rec
+  }
+
+  /** The record of a `mode tcp` session (lib/tcp), from its accept: it has no request. */
+  session (txn: HttpTxn, socket: Socket, accepted: number): LogRecord {
+    const rec = new LogRecord(txn, socket, '', accepted, accepted, accepted)
+    txn.log = rec
     return rec
   }
 
