@@ -889,9 +889,10 @@ const posInt = (field: 'rise' | 'fall'): ServerApply => (o, v) => {
   return null
 }
 
-const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart', kw: string): ServerApply => (o, v, s) => {
+const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', kw: string): ServerApply => (o, v, s) => {
   if (v === '') return `'${kw}' expects a delay as argument.`
   const r = parseTime(v)
+  // (HAProxy names 'agent-inter' in the message for a bad `inter` too)
   if (!r.ok) return `unexpected character '${r.bad ?? ''}' in '${kw === 'inter' ? 'agent-inter' : kw}' argument of server ${s.name}.`
   if (field !== 'slowstart' && r.value === 0) return `invalid value 0 for argument '${kw}' of server ${s.name}.`
   o[field] = r.value
@@ -1018,8 +1019,35 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   cookie: { n: 1, support: 'yes', apply: (o, v) => { o.cookie = v; return null } },
   // Options the model does not carry, grouped by what this gateway does with them.
-  ...serverRows(1, inert('no agent checks'), 'agent-addr agent-inter agent-port agent-send'),
-  ...serverRows(0, inert('no agent checks'), 'agent-check no-agent-check'),
+  'agent-check': { n: 0, support: 'yes', apply: o => { o.agentCheck = true; return null } },
+  'no-agent-check': { n: 0, support: 'yes', apply: o => { o.agentCheck = false; return null } },
+  'agent-port': {
+    n: 1,
+    support: 'yes',
+    // HAProxy keeps the low 16 bits; a port it cannot read is 0, which leaves the agent without a port
+    apply: (o, v) => { o.agentPort = atoi(v) & 0xffff; return null }
+  },
+  'agent-inter': { n: 1, support: 'yes', apply: delay('agentInter', 'agent-inter') },
+  'agent-addr': {
+    n: 1,
+    support: 'yes',
+    apply: (o, v, s) => {
+      const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: s.env })
+      if (!a.ok || (a.value.family !== 'ipv4' && a.value.family !== 'ipv6')) return `parsing agent-addr failed. Check if '${v}' is correct address.`
+      o.agentAddr = a.value.host
+      return null
+    }
+  },
+  'agent-send': {
+    n: 1,
+    optional: true,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v === '') return "'agent-send' expects a string as argument."
+      o.agentSend = v
+      return null
+    }
+  },
   ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
   ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl check-via-socks4'),
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
@@ -1058,26 +1086,24 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
 
 /**
  * What a server line says that the model does not carry but the load-time checks need
- * (HAProxy checks them after parsing): the server it tracks, whether it has an agent check,
+ * (HAProxy checks them after parsing): the server it tracks,
  * the `resolvers` section it names (an unresolvable name then only disables it) and its
  * `init-addr` methods (absent = HAProxy's default, `last,libc`), and whether its address was a
  * host name (HAProxy checks a server's port for health checks only when it was given an IP).
  */
-export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], agent: boolean, portOffset?: boolean, fqdn?: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], portOffset?: boolean, fqdn?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 
 /** Reads the extras from a server's option words (default-server words first). */
 export function serverExtras (words: string[]): ServerExtras {
-  const x: ServerExtras = { agent: false }
+  const x: ServerExtras = {}
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
     if (w === 'resolvers' && words[i + 1]) x.resolvers = words[i + 1]
     else if (w === 'resolve-prefer' && (words[i + 1] === 'ipv4' || words[i + 1] === 'ipv6')) x.resolvePrefer = words[i + 1] as 'ipv4' | 'ipv6'
     else if (w === 'init-addr' && words[i + 1]) x.initAddr = words[i + 1]!.split(',')
     else if (w === 'track' && words[i + 1]) x.track = words[i + 1]
-    else if (w === 'agent-check') x.agent = true
-    else if (w === 'no-agent-check') x.agent = false
   }
   return x
 }
@@ -1518,8 +1544,14 @@ function applyLog (c: ProxyCtx, args: string[]): void {
   if (c.kwm !== 'std') { c.proxy.logs = []; return }
   if (args[1] === 'global' && args[2] === undefined) { c.proxy.logs.push('global'); return }
   const target = parseLogTarget(args, c.alert, c.env, c.loc)
-  if (target !== null) c.proxy.logs.push(target)
+  if (target === null) return
+  if (target.kind === 'udp' && target.port === 0) c.warn(PORT_ZERO_LOG)
+  c.proxy.logs.push(target)
 }
+
+/** HAProxy accepts a log server on port 0 (an empty `${VAR}` often makes one) and nothing reaches it. */
+export const PORT_ZERO_LOG = "log : the server's port is 0: messages to it are dropped, as nothing can be sent there."
+
 
 /** The format string of `log-format` & co.: one word (several are joined, as HAProxy 1.x read them). */
 function formatArg (c: ProxyCtx, args: string[]): string {

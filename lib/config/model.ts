@@ -132,6 +132,12 @@ export interface ServerOptions {
   /** Stats id (`id N`). */
   id?: number
   cookie?: string
+  /** `agent-check` and its settings (§5.2): a TCP agent whose one-line answers set the server's state. */
+  agentCheck?: boolean
+  agentAddr?: string
+  agentPort?: number
+  agentInter?: number
+  agentSend?: string
 }
 
 /** A `server` line (or one server of a `server-template`) with `default-server` already merged in. */

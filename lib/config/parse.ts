@@ -13,7 +13,7 @@ import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
-  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, PORT_ZERO_LOG, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
   OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx, type TcpSupport
 } from './keywords.js'
 
@@ -637,7 +637,9 @@ class ConfigParser {
       case 'log': {
         if (kwm !== 'std') { g.logs = []; return }
         const target = parseLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env, loc)
-        if (target !== null) g.logs.push(target)
+        if (target === null) return
+        if (target.kind === 'udp' && target.port === 0) this.diags.warn(PORT_ZERO_LOG, loc, 'log')
+        g.logs.push(target)
         return
       }
       case 'log-tag':

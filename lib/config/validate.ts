@@ -68,7 +68,10 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
         const px = slash < 0 ? p : config.proxies.find(x => x.name === track.slice(0, slash) && hasBackend(x))
         const target = px?.servers.find(x => x.name === (slash < 0 ? track : track.slice(slash + 1)))
         if (!target) d.alert(`${who} : unable to find required server '${track}' for tracking.`, s.loc)
-        else if (!target.check && SERVER_EXTRAS.get(target)?.agent !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
+        else if (!target.check && target.agentCheck !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
+      }
+      if (s.agentCheck === true && !s.agentPort) {
+        d.alert(`${who} : server ${s.name} does not have agent port. Agent check has been disabled.`, s.loc)
       }
       if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/') && extras?.fqdn !== true) {
         // src/check.c init_srv_check names tcp-check rules only when the proxy has some: the

@@ -8,6 +8,7 @@
 import type { HttpTxn } from '../acl/txn.js'
 import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
 import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
+import { AgentSettings, type AgentAnswer } from './agent.js'
 import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
 
@@ -52,7 +53,9 @@ export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boo
   L7RSP: { desc: 'Layer7 invalid response', withCode: false },
   L7OK: { desc: 'Layer7 check passed', withCode: true },
   L7OKC: { desc: 'Layer7 check conditionally passed', withCode: true },
-  L7STS: { desc: 'Layer7 wrong status', withCode: true }
+  L7STS: { desc: 'Layer7 wrong status', withCode: true },
+  /** An agent's answer that changes no state (a weight, maxconn, or an error). */
+  CHECKED: { desc: 'No status change', withCode: false }
 }
 
 /** `, reason: …, code: …, info: "…", check duration: …ms` (server.c srv_append_status). */
@@ -132,7 +135,7 @@ export class ServerRuntime implements ServerView, LbServer {
   checkHost: string
   checkPort: number
   /** `addr` / `port` given for checks: they do not follow the server's address. */
-  readonly checkHostExplicit: boolean
+  checkHostExplicit: boolean
   checkPortExplicit: boolean
   /** `disabled` on its line (state files tell it from a maintenance set at run time). */
   disabledByConfig: boolean
@@ -150,6 +153,8 @@ export class ServerRuntime implements ServerView, LbServer {
   hanafail = 0
   /** Set by the health checker while it runs. */
   hooks: CheckHooks | null = null
+  /** `agent-check` (with an `agent-port`): the agent's settings and last answer. */
+  readonly agent: AgentSettings | null
   /** Slowstart: ramping up since `startingSince` (HAProxy's SRV_ST_STARTING), else 0. */
   startingSince = 0
   private downSince: number
@@ -203,6 +208,9 @@ export class ServerRuntime implements ServerView, LbServer {
     this.observeLayer = conf.observe ?? null
     this.errorLimit = conf.errorLimit ?? DEFAULT_ERROR_LIMIT
     this.onError = conf.onError ?? 'fail-check'
+    this.agent = conf.agentCheck === true && conf.agentPort
+      ? new AgentSettings(conf.agentAddr ?? conf.host, conf.agentPort, conf.agentInter ?? this.inter, conf.agentSend ?? '', conf.agentAddr !== undefined)
+      : null
   }
 
   get queued (): number { return this.queue.length }
@@ -263,10 +271,17 @@ export class ServerRuntime implements ServerView, LbServer {
     this.unresolved = true
   }
 
-  /** `set server … check-port`: checks go to that port from now on. */
+  /** `set server … check-port`: checks go to that port from now on (0: the server's own port again). */
   setCheckPort (port: number): void {
-    this.checkPort = port
-    this.checkPortExplicit = true
+    this.checkPort = port || this.port
+    this.checkPortExplicit = port !== 0
+  }
+
+  /** `set server … check-addr <ip> [port <p>]`: checks go there from now on. */
+  setCheckAddress (host: string, port: number | null): void {
+    this.checkHost = host
+    this.checkHostExplicit = true
+    if (port !== null) this.setCheckPort(port)
   }
 
   /** `set server … maxconn` / `set maxconn server`: 0 removes the limit; queued requests may move at once. */
@@ -278,19 +293,32 @@ export class ServerRuntime implements ServerView, LbServer {
   }
 
   /**
-   * `set server … health up|down` (management.txt): the check result is forced, as if the
-   * checks had just concluded; without running checks nothing changes.
+   * `set server … health up|stopping|down` (management.txt): the check verdict is forced, with
+   * or without running checks (a server without checks then stays where it was put).
    */
-  forceHealth (up: boolean): void {
-    if (!this.checkEnabled) return
-    const result: CheckResult = { status: this.lastCheck.status, code: this.lastCheck.code, duration: this.lastCheck.duration, desc: this.lastCheck.desc }
-    if (up) {
-      this.health = this.rise - 1
-      this.checkPassed(result)
+  forceHealth (state: 'up' | 'stopping' | 'down'): void {
+    const now = Date.now()
+    const why = ', changed from CLI'
+    if (state === 'down') {
+      this.health = 0
+      if (this.op === 'down' || this.admin === 'maint') return
+      this.nolb = false
+      this.setOp('down', now)
+      this.chkdown++
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
     } else {
-      this.health = Math.min(this.health, this.rise)
-      this.checkFailed(result)
+      this.health = this.rise + this.fall - 1
+      const nolb = state === 'stopping'
+      if ((this.op === 'up' && this.nolb === nolb) || this.admin === 'maint' || this.agent?.up === false) return
+      const wasDown = this.op === 'down'
+      this.nolb = nolb
+      this.setOp('up', now)
+      if (wasDown) this.startSlowstart(now)
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is ${nolb ? 'stopping' : 'UP'}${why}${this.backend.tail(this, true, moved)}.`)
     }
+    this.backend.settle(now)
   }
 
   setAdmin (state: ServerAdminState): void {
@@ -420,7 +448,7 @@ export class ServerRuntime implements ServerView, LbServer {
       if (this.health >= this.rise) this.health = top
     }
     this.logCheck('succeeded', result, prevHealth, prevStatus)
-    if (this.health < this.rise || this.admin === 'maint') return
+    if (this.health < this.rise || this.admin === 'maint' || this.agent?.up === false) return
     const now = Date.now()
     if (conditional) {
       if (this.op === 'up' && this.nolb) return
@@ -456,6 +484,55 @@ export class ServerRuntime implements ServerView, LbServer {
     this.chkdown++
     const moved = this.refresh()
     this.backend.logWarn(`${this.who()} is DOWN${this.reason(result)}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
+    this.backend.settle(now)
+  }
+
+  // --- for the agent check (lib/runtime/agent.ts) ----------------------------------------------
+
+  /** An agent's answer (null when it could not be asked): weight, maxconn, admin state, then UP/DOWN. */
+  agentReport (result: CheckResult, answer: AgentAnswer | null): void {
+    const agent = this.agent
+    if (agent === null) return
+    const prevStatus = agent.last.status
+    const prevUp = agent.up
+    agent.last = result
+    if (answer !== null && answer.unknown === undefined) {
+      if (answer.weightPercent !== undefined) {
+        try {
+          this.setWeight(Math.min(256, Math.floor(this.backend.initialWeight(this) * answer.weightPercent / 100)))
+        } catch {}
+      }
+      if (answer.maxconn !== undefined) this.setMaxconn(answer.maxconn)
+      if (answer.admin !== undefined) this.setAdmin(answer.admin)
+    }
+    const up = answer?.state === undefined ? prevUp : answer.state === 'up'
+    if (this.backend.logHealthChecks && result.status !== 'CHECKED' && (prevStatus !== result.status || prevUp !== up)) {
+      const outcome = result.status === 'L7OK' ? 'succeeded' : 'failed'
+      this.backend.logWarn(`Agent check for ${this.backup ? 'backup ' : ''}server ${this.backend.name}/${this.name} ${outcome}${describeCheck(result)}, status: ${up ? '1/1 UP' : '0/1 DOWN'}.`)
+    }
+    if (up !== prevUp) this.setAgentUp(up, '')
+  }
+
+  /** The agent's verdict (an answer, or `set server … agent up|down` with `why`): the server follows unless its checks or admin state hold it. */
+  setAgentUp (up: boolean, why: string): void {
+    const agent = this.agent
+    if (agent === null) return
+    agent.up = up
+    const now = Date.now()
+    if (!up) {
+      if (this.op === 'down' || this.admin === 'maint') return
+      this.nolb = false
+      this.setOp('down', now)
+      this.chkdown++
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
+    } else {
+      if (this.op === 'up' || this.admin === 'maint' || (this.checkEnabled && this.health < this.rise)) return
+      this.setOp('up', now)
+      this.startSlowstart(now)
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is UP${why}${this.backend.tail(this, true, moved)}.`)
+    }
     this.backend.settle(now)
   }
 

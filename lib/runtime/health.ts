@@ -10,7 +10,9 @@ import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
-import { compileTcpScript, connectFailure, errnoText, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
+import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
+import { connectErrorText, errnoText } from './socket-errors.js'
+import { AgentTask } from './agent.js'
 
 /** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
 interface HttpProbe {
@@ -340,7 +342,7 @@ class CheckTask implements CheckHooks {
       if (!connected && tcpUp) {
         finish(false, 'L6RSP', null, err.message)
       } else if (!connected) {
-        finish(false, 'L4CON', null, this.script !== null ? connectFailure(this.script, errnoText(err)) : errnoText(err))
+        finish(false, 'L4CON', null, this.script !== null ? connectFailure(this.script, connectErrorText(err)) : connectErrorText(err))
       } else if (this.script !== null) {
         // the script reports its own socket errors, naming the step
       } else {
@@ -406,26 +408,31 @@ function messageBody (text: string, head: number): string {
 
 export class HealthChecker {
   private readonly tasks: CheckTask[] = []
+  private readonly agents: AgentTask[] = []
 
   constructor (backends: readonly Backend[], _opts: { log?: Logger } = {}) {
     for (const b of backends) {
       const probe = compileProbe(b.proxy)
       const script = compileTcpScript(b.proxy)
-      for (const s of b.servers) if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
+      for (const s of b.servers) {
+        if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
+        if (s.agent !== null) this.agents.push(new AgentTask(s, b.proxy.timeouts.check))
+      }
     }
   }
 
-  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks). */
+  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks); agents likewise. */
   start (): void {
     const n = this.tasks.length
-    if (n === 0) return
     let maxInter = 0
     for (const t of this.tasks) maxInter = Math.max(maxInter, t.server.currentInter())
     this.tasks.forEach((t, k) => t.start(Math.floor(maxInter * k / n)))
+    this.agents.forEach((a, k) => a.start(Math.floor(a.inter * k / this.agents.length)))
   }
 
   /** Clears every timer and destroys every in-flight check socket. */
   stop (): void {
     for (const t of this.tasks) t.stop()
+    for (const a of this.agents) a.stop()
   }
 }

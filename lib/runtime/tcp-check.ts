@@ -7,6 +7,7 @@
 
 import net from 'node:net'
 import type { Proxy, Rule } from '../config/model.js'
+import { errnoText } from './socket-errors.js'
 
 /** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
 export const MAX_RESPONSE = 16384
@@ -428,21 +429,6 @@ export function compileTcpScript (proxy: Proxy): TcpScript | null {
       return protocol([[1, send(SPOP_HELLO)], [2, expect(spopJudge)]], described('SPOA server is ok'))
     default: return null
   }
-}
-
-/** Socket errors once connected are Socket errors (SOCKERR), named as strerror() does. */
-export const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  ETIMEDOUT: 'Connection timed out',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EPIPE: 'Broken pipe'
-}
-
-export function errnoText (err: NodeJS.ErrnoException): string {
-  return (err.code !== undefined ? ERRNO_TEXT[err.code] : undefined) ?? err.message
 }
 
 /** The info of a failed first connection: tcp-check scripts say which step it was. */

@@ -169,30 +169,76 @@ function setServer (rt: CliRuntime, args: string[]): string {
       return OK
     case 'health':
       if (value !== 'up' && value !== 'down' && value !== 'stopping') return msg("'set server <srv> health' expects 'up', 'stopping', or 'down'.")
-      if (value === 'stopping') {
-        if (srv.checkEnabled) srv.forceHealth(true)
-        return OK
-      }
-      srv.forceHealth(value === 'up')
+      srv.forceHealth(value)
       return OK
     case 'agent':
-      return msg('agent checks are not enabled on this server.')
-    case 'agent-addr': case 'agent-port': case 'agent-send':
-      return msg('Agent check is not enabled.')
+      if (srv.agent?.enabled !== true) return msg('agent checks are not enabled on this server.')
+      if (value !== 'up' && value !== 'down') return msg("'set server <srv> agent' expects 'up' or 'down'.")
+      srv.setAgentUp(value === 'up', ', changed from CLI')
+      return OK
+    case 'agent-addr': {
+      if (srv.agent?.enabled !== true) return bare('agent checks are not enabled on this server')
+      const host = checkAddress(value)
+      if (host === null) return msg('set server <b>/<s> agent-addr requires an address and optionally a port.')
+      if (host === false) return bare(`invalid addr '${value ?? ''}'`)
+      srv.agent.host = host
+      srv.agent.hostExplicit = true
+      return OK
+    }
+    case 'agent-port': {
+      if (srv.agent?.enabled !== true) return bare('agent checks are not enabled on this server')
+      const port = checkPort(value, 'agent-port')
+      if (typeof port === 'string') return port
+      srv.agent.port = port
+      return OK
+    }
+    case 'agent-send':
+      if (srv.agent?.enabled !== true) return msg('agent checks are not enabled on this server.')
+      srv.agent.send = value ?? ''
+      return OK
     case 'check-port': {
       if (!srv.hasCheck) return bare('health checks are not enabled on this server')
-      const port = Number(value)
-      if (!Number.isInteger(port) || port <= 0 || port > 65535) return msg('provided port is not valid.')
+      const port = checkPort(value, 'check-port')
+      if (typeof port === 'string') return port
       srv.setCheckPort(port)
       return OK
     }
-    case 'check-addr':
-      return msg('check-addr is not supported by fastify-haproxy.')
+    case 'check-addr': {
+      if (!srv.hasCheck) return bare('health checks are not enabled on this server')
+      const host = checkAddress(value)
+      if (host === null) return msg('set server <b>/<s> check-addr requires an address and optionally a port.')
+      if (host === false) return bare(`invalid addr '${value ?? ''}'`)
+      let port: number | null = null
+      if (args[5] === 'port') {
+        const p = checkPort(args[6], null)
+        if (typeof p === 'string') return p
+        port = p
+      }
+      srv.setCheckAddress(host, port)
+      return OK
+    }
     case 'addr': return setServerAddr(srv, args.slice(4))
     case 'fqdn': return msg('set server <b>/<s> fqdn requires a resolvers section.')
     case 'ssl': return msg('set server <b>/<s> ssl is not supported by fastify-haproxy.')
     default: return SET_SERVER_USAGE
   }
+}
+
+/** The address of `set server … agent-addr|check-addr`: null when missing, false when not an IP. */
+function checkAddress (value: string | undefined): string | null | false {
+  if (value === undefined || value === '') return null
+  const parsed = parseAddress(value, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
+  if (!parsed.ok || (parsed.value.family !== 'ipv4' && parsed.value.family !== 'ipv6') || parsed.value.host === '') return false
+  return parsed.value.host
+}
+
+/** The port of `set server … agent-port|check-port` (0 included), or the answer refusing it; `what` null when it follows `port`. */
+function checkPort (value: string | undefined, what: string | null): number | string {
+  if ((value === undefined || value === '') && what !== null) return msg(`set server <b>/<s> ${what} requires a port.`)
+  if (value === undefined || !/^\d+$/.test(value)) return bare('provided port is not an integer')
+  const port = Number(value)
+  if (port > 65535) return bare('provided port is invalid')
+  return port
 }
 
 /** `set server <b>/<s> addr <ip> [port <port>]`: the answer names what changed, as 2.6 does. */
@@ -261,7 +307,7 @@ function toggleServer (rt: CliRuntime, args: string[]): string {
 function toggleHealth (rt: CliRuntime, args: string[]): string {
   const { srv } = serverArg(rt, args[2])
   if (args[0] === 'enable') {
-    if (!srv.hasCheck) return msg('Health checks are not configured on this server, cannot enable.')
+    if (!srv.hasCheck) return msg('Health check was not configured on this server, cannot enable.')
     srv.enableHealth()
   } else {
     srv.disableHealth()
@@ -270,8 +316,10 @@ function toggleHealth (rt: CliRuntime, args: string[]): string {
 }
 
 function toggleAgent (rt: CliRuntime, args: string[]): string {
-  serverArg(rt, args[2])
-  return args[0] === 'enable' ? msg('Agent was not configured on this server, cannot enable.') : OK
+  const { srv } = serverArg(rt, args[2])
+  if (srv.agent === null) return args[0] === 'enable' ? msg('Agent was not configured on this server, cannot enable.') : OK
+  srv.agent.enabled = args[0] === 'enable'
+  return OK
 }
 
 function toggleFrontend (rt: CliRuntime, args: string[]): string {

@@ -7,6 +7,7 @@
 //   srv_check_status  INI 1, L4OK 6, L4TOUT 7, L4CON 8, L7OK 15, … (CHECK_STATUS_CODES)
 //   srv_check_result  0 unknown, 2 failed, 3 passed, 4 conditionally passed
 //   srv_check_state   flags: 0x02 configured, 0x04 enabled, 0x08 paused
+//   srv_agent_state   flags: 0x01 running, 0x02 configured, 0x04 enabled, 0x10 agent
 
 import type { Backend, ServerRuntime } from '../runtime/backend.js'
 
@@ -14,7 +15,7 @@ export const STATE_FILE_VERSION = '1'
 export const STATE_HEADER = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port'
 
 const CHECK_STATUS_CODES: Readonly<Record<string, number>> = {
-  UNK: 0, INI: 1, HANA: 3, SOCKERR: 4, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11,
+  UNK: 0, INI: 1, HANA: 3, SOCKERR: 4, CHECKED: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11,
   L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17
 }
 
@@ -52,13 +53,20 @@ function checkState (s: ServerRuntime): number {
   return flags
 }
 
+function agentState (s: ServerRuntime): number {
+  const a = s.agent
+  if (a === null) return 0
+  return 0x12 | (a.enabled ? 0x04 : 0) | (a.running ? 0x01 : 0)
+}
+
 /** One server's line. */
 export function serverStateLine (be: Backend, s: ServerRuntime, now: number): string {
   return [
     be.id, be.name, s.id, s.name, s.host, opState(s), adminState(s), s.uweight, be.initialWeight(s),
     Math.max(0, Math.floor((now - s.lastChange) / 1000)), CHECK_STATUS_CODES[s.lastCheck.status] ?? 1, checkResult(s),
-    s.health, checkState(s), 0, 0, 0, s.unresolved ? s.host : '-', s.port, '-',
-    s.ssl ? 1 : 0, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-', '-', 0
+    s.health, checkState(s), agentState(s), 0, 0, s.unresolved ? s.host : '-', s.port, '-',
+    s.ssl ? 1 : 0, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-',
+    s.agent?.hostExplicit === true ? s.agent.host : '-', s.agent?.port ?? 0
   ].join(' ')
 }
 
