@@ -331,7 +331,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'splice-auto': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
-  'spop-check': check(),
+  'spop-check': scriptedCheck(),
   srvtcpka: flag('DLB', 'yes'), // undici enables TCP keep-alive on every server connection
   'ssl-hello-chk': scriptedCheck(),
   'tcp-check': scriptedCheck(),
@@ -1475,7 +1475,8 @@ function applyTcpCheck (c: ProxyCtx, args: string[]): void {
     if (!TCP_CHECK_EXPECT.includes(kind)) return c.alert(`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${kind}' as argument.`)
     if (rest[i + 1] === undefined) return c.alert(`'tcp-check expect' : '${kind}' expects a <pattern> as argument.`)
     if (kind.endsWith('-lf')) report(c, unsupported('a check expectation built from a log-format'), `tcp-check expect ${kind}`)
-    if (rest.slice(0, i).some((w, k) => k % 2 === 0 && w !== 'comment' && w !== 'min-recv')) report(c, unsupported('check statuses and messages set by the script'), 'tcp-check expect status options')
+    // statuses and literal messages are run; a status-code expression or a log-format message is not
+    if (rest.some((w, k) => w === 'status-code' || w === 'tout-status' || ((w === 'on-success' || w === 'on-error') && (rest[k + 1] ?? '').includes('%')))) report(c, unsupported('check status codes and messages built from expressions'), 'tcp-check expect status options')
   } else if (step !== 'comment') {
     report(c, unsupported('variables set by a health check'), `tcp-check ${step}`)
   }

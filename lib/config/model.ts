@@ -153,7 +153,7 @@ export interface Server extends ServerOptions {
    * set): HAProxy starts it in MAINT (resolution) and sends it nothing.
    */
   unresolved?: boolean
-  /** The name as written, when it is resolved at run time by a `resolvers` section. */
+  /** The host name as written (`show servers state` srv_fqdn); resolved at run time with `resolvers`. */
   fqdn?: string
   /** `resolvers <name>`, `resolve-prefer`, `resolve-net` (§5.2). */
   resolvers?: string

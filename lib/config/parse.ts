@@ -573,8 +573,8 @@ class ConfigParser {
       const server: Server = { ...opts, name, host, port: a.value.port, loc }
       if (i > 0 && opts.id !== st.defaultServer.id) delete server.id
       if (unresolved) server.unresolved = true
+      if (a.value.family === 'fqdn') server.fqdn = a.value.host
       if (a.value.family === 'fqdn' && extras.resolvers !== undefined) {
-        server.fqdn = a.value.host
         server.resolvers = extras.resolvers
         if (extras.resolvePrefer !== undefined) server.resolvePrefer = extras.resolvePrefer
       }
