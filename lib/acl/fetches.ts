@@ -83,7 +83,7 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
     // Fast path for the common single-line, single-value header.
     const pick = (h: HttpTxn['headers']): string | null => {
       const v = name === '' ? undefined : h[name]
-      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? (full ? v : v.trim()) : null
+      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? v.trim() : null
       if (v === undefined && name !== '') return null
       return occurrence(headerValues(h, name, full), occ)
     }
@@ -415,6 +415,25 @@ const ROWS: FetchRow[] = [
   ...['req.ssl_ver', 'req_ssl_ver'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslVersion(t.payload) }) })),
   ...['req.ssl_sni', 'req_ssl_sni'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSni(t.payload) }) })),
   { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
+  // The request body the gateway waited for (§7.3.6; lib/runtime/request-body.ts): without a
+  // wait (option http-buffer-request, http-request wait-for-body) none of it has been read yet.
+  str('req.body', (t) => t.body === undefined ? '' : t.body.data.toString('latin1')),
+  { name: 'req.body_len', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.body?.data.length ?? 0 }) },
+  {
+    name: 'req.body_size', args: [], minArgs: 0, type: 'int',
+    compile: () => ({ one: (t) => { const cl = t.headers['content-length']; return cl !== undefined ? intOf(cl) : t.body?.data.length ?? 0 } })
+  },
+  {
+    name: 'req.body_param', args: ['str'], minArgs: 0, type: 'str',
+    compile: (a) => {
+      const pname = typeof a[0] === 'string' ? a[0] : ''
+      const body = (t: HttpTxn): string | null => t.body === undefined ? null : t.body.data.toString('latin1')
+      return {
+        one: (t) => { let v: string | null = null; eachParam(body(t), pname, '&', (x) => { v = x; return true }); return v },
+        each: (t, _r, test) => eachParam(body(t), pname, '&', test)
+      }
+    }
+  },
   // HTTP request (§7.3.6)
   // HAProxy keeps the method it parsed: after `set-method`, a well-known original method is
   // still what `method` says; another one reads the rewritten request line (observed on 2.6.12).
@@ -426,6 +445,9 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
+  // the frontend's capture slots (`capture request|response header`, `declare capture`, `… capture` rules)
+  { name: 'capture.req.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.reqCaptures?.[i] ?? null } } },
+  { name: 'capture.res.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.resCaptures?.[i] ?? null } } },
   // `OPTIONS *` has no path
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', pathq),

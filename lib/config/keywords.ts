@@ -9,10 +9,11 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import { STICK_DATA_TYPES, type Bind, type BindTls, type Condition, type CookiePersistence, type Loc, type LogFraming, type LogTarget, type Proxy, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
+import { STICK_DATA_TYPES, type Bind, type BindTls, type Condition, type CookiePersistence, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
+import { parseCrtList, type CrtListEntry } from './crt-list.js'
 
 /** Section letters of the §4.1 matrix: D defaults, F frontend, L listen, B backend; '!' = named defaults only. */
 export type Where = string
@@ -281,7 +282,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   dontlognull: flag('DFL', 'yes'),
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
-  'http-buffer-request': flag('DFLB', inert('request bodies are streamed to the server')),
+  'http-buffer-request': flag('DFLB', 'yes'),
   'http-ignore-probes': flag('DFL', LOGGING),
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
@@ -330,7 +331,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'splice-auto': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
-  'spop-check': check(),
+  'spop-check': scriptedCheck(),
   srvtcpka: flag('DLB', 'yes'), // undici enables TCP keep-alive on every server connection
   'ssl-hello-chk': scriptedCheck(),
   'tcp-check': scriptedCheck(),
@@ -661,10 +662,19 @@ const applyAcl: Apply = (c, args) => {
   c.proxy.acls.push({ name, words: args.slice(2), loc: c.loc })
 }
 
-const ruleInto = (field: 'httpRequest' | 'httpResponse'): Apply => (c, args) => {
+const ruleInto = (field: 'httpRequest' | 'httpResponse' | 'httpAfterResponse'): Apply => (c, args) => {
   const { args: a, cond } = splitCondition(args.slice(1), c.loc, actionEnd(args.slice(1)))
   c.markRules()
-  c.proxy[field].push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
+  const rule: Rule = { action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc }
+  // `http-request capture <sample> len <n>` adds a capture slot after those declared so far (§4.2)
+  if (field === 'httpRequest' && rule.action === 'capture' && rule.args[1] === 'len') {
+    const len = atoi(rule.args[2] ?? '')
+    if (len > 0) {
+      rule.slot = c.proxy.requestCaptures.length
+      c.proxy.requestCaptures.push({ header: null, len })
+    }
+  }
+  c.proxy[field].push(rule)
 }
 
 const applyRedirect: Apply = (c, args) => {
@@ -756,6 +766,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
   let name: string | undefined
   let proto: string | undefined
   const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
+  const lines: CrtListEntry[] = []
   for (let i = 0; i < opts.length; i++) {
     const k = opts[i]!
     const n = BIND_OPTIONS[k]
@@ -797,12 +808,23 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
         else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
-      if (k === 'crt') tls.crts.push(c.path(based))
-      else if (k === 'crt-list') tls.crtLists.push(c.path(based))
-      else tls.options[k] = c.path(based)
+      if (k === 'crt') {
+        tls.crts.push(c.path(based))
+      } else if (k === 'crt-list') {
+        try {
+          lines.push(...parseCrtList(c.path(based), tls.crtListBase, based))
+        } catch (err) {
+          c.alert(`'bind ${spec}' in section '${c.section}' : 'crt-list' : ${(err as Error).message}`)
+          return
+        }
+        tls.crtLists.push(c.path(based))
+      } else {
+        tls.options[k] = c.path(based)
+      }
     }
     i += n
   }
+  if ('npn' in tls.options || lines.some(l => 'npn' in l.options)) c.warn(`'bind ${spec}' : 'npn' has no effect in fastify-haproxy (node's TLS offers ALPN only).`)
   for (const one of spec.split(',')) {
     const a = parseAddress(one, { portRequired: true, allowRange: true, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: c.env })
     if (!a.ok) {
@@ -824,8 +846,17 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
     if (proto !== undefined) bind.proto = proto
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
+    if (ssl && verifiesWithoutCa(tls.options, lines)) BINDS_VERIFY_WITHOUT_CA.set(bind, one)
     c.proxy.binds.push(bind)
   }
+}
+
+/** `ssl` binds where the bind line or a crt-list line says `verify optional|required` without a `ca-file`. Bind → address text. */
+export const BINDS_VERIFY_WITHOUT_CA = new WeakMap<object, string>()
+
+function verifiesWithoutCa (bind: Record<string, string>, lines: CrtListEntry[]): boolean {
+  const verifies = (o: Record<string, string>): boolean => o.verify === 'optional' || o.verify === 'required'
+  return [bind, ...lines.map(l => ({ ...bind, ...l.options }))].some(o => verifies(o) && o['ca-file'] === undefined)
 }
 
 /** `fd@N`: N must name a file descriptor this process inherited (checked at parse time, as HAProxy does); else the alert's text. */
@@ -889,9 +920,10 @@ const posInt = (field: 'rise' | 'fall'): ServerApply => (o, v) => {
   return null
 }
 
-const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart', kw: string): ServerApply => (o, v, s) => {
+const delay = (field: 'inter' | 'fastinter' | 'downinter' | 'slowstart' | 'agentInter', kw: string): ServerApply => (o, v, s) => {
   if (v === '') return `'${kw}' expects a delay as argument.`
   const r = parseTime(v)
+  // (HAProxy names 'agent-inter' in the message for a bad `inter` too)
   if (!r.ok) return `unexpected character '${r.bad ?? ''}' in '${kw === 'inter' ? 'agent-inter' : kw}' argument of server ${s.name}.`
   if (field !== 'slowstart' && r.value === 0) return `invalid value 0 for argument '${kw}' of server ${s.name}.`
   o[field] = r.value
@@ -1018,8 +1050,35 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   cookie: { n: 1, support: 'yes', apply: (o, v) => { o.cookie = v; return null } },
   // Options the model does not carry, grouped by what this gateway does with them.
-  ...serverRows(1, inert('no agent checks'), 'agent-addr agent-inter agent-port agent-send'),
-  ...serverRows(0, inert('no agent checks'), 'agent-check no-agent-check'),
+  'agent-check': { n: 0, support: 'yes', apply: o => { o.agentCheck = true; return null } },
+  'no-agent-check': { n: 0, support: 'yes', apply: o => { o.agentCheck = false; return null } },
+  'agent-port': {
+    n: 1,
+    support: 'yes',
+    // HAProxy keeps the low 16 bits; a port it cannot read is 0, which leaves the agent without a port
+    apply: (o, v) => { o.agentPort = atoi(v) & 0xffff; return null }
+  },
+  'agent-inter': { n: 1, support: 'yes', apply: delay('agentInter', 'agent-inter') },
+  'agent-addr': {
+    n: 1,
+    support: 'yes',
+    apply: (o, v, s) => {
+      const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: s.env })
+      if (!a.ok || (a.value.family !== 'ipv4' && a.value.family !== 'ipv6')) return `parsing agent-addr failed. Check if '${v}' is correct address.`
+      o.agentAddr = a.value.host
+      return null
+    }
+  },
+  'agent-send': {
+    n: 1,
+    optional: true,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v === '') return "'agent-send' expects a string as argument."
+      o.agentSend = v
+      return null
+    }
+  },
   ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
   ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl check-via-socks4'),
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
@@ -1058,26 +1117,24 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
 
 /**
  * What a server line says that the model does not carry but the load-time checks need
- * (HAProxy checks them after parsing): the server it tracks, whether it has an agent check,
+ * (HAProxy checks them after parsing): the server it tracks,
  * the `resolvers` section it names (an unresolvable name then only disables it) and its
  * `init-addr` methods (absent = HAProxy's default, `last,libc`), and whether its address was a
  * host name (HAProxy checks a server's port for health checks only when it was given an IP).
  */
-export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], agent: boolean, portOffset?: boolean, fqdn?: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], portOffset?: boolean, fqdn?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 
 /** Reads the extras from a server's option words (default-server words first). */
 export function serverExtras (words: string[]): ServerExtras {
-  const x: ServerExtras = { agent: false }
+  const x: ServerExtras = {}
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
     if (w === 'resolvers' && words[i + 1]) x.resolvers = words[i + 1]
     else if (w === 'resolve-prefer' && (words[i + 1] === 'ipv4' || words[i + 1] === 'ipv6')) x.resolvePrefer = words[i + 1] as 'ipv4' | 'ipv6'
     else if (w === 'init-addr' && words[i + 1]) x.initAddr = words[i + 1]!.split(',')
     else if (w === 'track' && words[i + 1]) x.track = words[i + 1]
-    else if (w === 'agent-check') x.agent = true
-    else if (w === 'no-agent-check') x.agent = false
   }
   return x
 }
@@ -1153,7 +1210,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
   fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
-  'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
+  'http-after-response': row('D!FLB', 'yes', { apply: ruleInto('httpAfterResponse') }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
   'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
@@ -1502,7 +1559,8 @@ function applyTcpCheck (c: ProxyCtx, args: string[]): void {
     if (!TCP_CHECK_EXPECT.includes(kind)) return c.alert(`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${kind}' as argument.`)
     if (rest[i + 1] === undefined) return c.alert(`'tcp-check expect' : '${kind}' expects a <pattern> as argument.`)
     if (kind.endsWith('-lf')) report(c, unsupported('a check expectation built from a log-format'), `tcp-check expect ${kind}`)
-    if (rest.slice(0, i).some((w, k) => k % 2 === 0 && w !== 'comment' && w !== 'min-recv')) report(c, unsupported('check statuses and messages set by the script'), 'tcp-check expect status options')
+    // statuses and literal messages are run; a status-code expression or a log-format message is not
+    if (rest.some((w, k) => w === 'status-code' || w === 'tout-status' || ((w === 'on-success' || w === 'on-error') && (rest[k + 1] ?? '').includes('%')))) report(c, unsupported('check status codes and messages built from expressions'), 'tcp-check expect status options')
   } else if (step !== 'comment') {
     report(c, unsupported('variables set by a health check'), `tcp-check ${step}`)
   }
@@ -1601,8 +1659,14 @@ function applyLog (c: ProxyCtx, args: string[]): void {
   if (c.kwm !== 'std') { c.proxy.logs = []; return }
   if (args[1] === 'global' && args[2] === undefined) { c.proxy.logs.push('global'); return }
   const target = parseLogTarget(args, c.alert, c.env, c.loc)
-  if (target !== null) c.proxy.logs.push(target)
+  if (target === null) return
+  if (target.kind === 'udp' && target.port === 0) c.warn(PORT_ZERO_LOG)
+  c.proxy.logs.push(target)
 }
+
+/** HAProxy accepts a log server on port 0 (an empty `${VAR}` often makes one) and nothing reaches it. */
+export const PORT_ZERO_LOG = "log : the server's port is 0: messages to it are dropped, as nothing can be sent there."
+
 
 /** The format string of `log-format` & co.: one word (several are joined, as HAProxy 1.x read them). */
 function formatArg (c: ProxyCtx, args: string[]): string {

@@ -9,3 +9,8 @@ export const CLF_FORMAT = '%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft
 
 export const HTTPSLOG_FORMAT = HTTPLOG_FORMAT +
   ' %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc'
+
+/** The format a `mode tcp` proxy logs with: HAProxy falls back to `option tcplog` from the HTTP ones. */
+export function sessionFormat (format: string | null): string | null {
+  return format === HTTPLOG_FORMAT || format === CLF_FORMAT || format === HTTPSLOG_FORMAT ? TCPLOG_FORMAT : format
+}

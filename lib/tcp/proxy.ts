@@ -12,6 +12,7 @@ import tls from 'node:tls'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { endTracking, startSession } from '../acl/stick-counters.js'
+import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import type { BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
@@ -50,8 +51,11 @@ export class TcpListener {
     if (fe === undefined) { client.destroy(); return }
     this.sockets.add(client)
     client.once('close', () => this.sockets.delete(client))
+    // the session hears the close before the frontend's counters do: its line counts itself (%ac, %fc)
+    const session = new TcpSession(this.gateway, fe, client)
     fe.counters.accept(client)
-    new TcpSession(this.gateway, fe, client).start()
+    if (fe.log?.connectLines === true) fe.log.connect(client)
+    session.start()
   }
 }
 
@@ -65,9 +69,13 @@ function timeouts (fe: TcpFrontendState, be: BackendRoute): { client: number, se
   }
 }
 
-/** One client connection, from its rules to the end of its tunnel. */
+/** One client connection, from its rules to the end of its tunnel, logged when both sides closed. */
 class TcpSession {
   private readonly txn: HttpTxn
+  private readonly accepted = Date.now()
+  /** Its log line's record (`option tcplog`, `log-format`), null when it logs nothing. */
+  private rec: LogRecord | null = null
+  private connected = false
   private readonly payload: TcpPayload = { data: EMPTY, final: false, incomplete: false }
   private be: BackendRoute | null = null
   private server: ServerRuntime | null = null
@@ -98,22 +106,30 @@ class TcpSession {
       vars: null,
       authUser: null
     }
+    client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
+    client.once('close', () => {
+      this.clientClosed = true
+      endTracking(this.txn, { bytesIn: client.bytesRead, bytesOut: client.bytesWritten })
+      if (!this.connected && !this.done) this.rec?.terminate(this.be === null ? 'CR' : this.server === null ? 'CQ' : 'CC')
+      // nothing more can reach the client: the server side goes too, and the session ends here
+      // (its line is written while the frontend still counts it, as HAProxy's)
+      if (this.upstream !== null) {
+        if (!this.upstream.destroyed) this.upstream.destroy()
+        this.upstreamClosed = true
+      }
+      if (this.be === null) this.stopInspecting()
+      this.finish()
+    })
   }
 
   start (): void {
     const client = this.client
-    client.on('error', () => { this.cut() })
-    client.once('close', () => {
-      this.clientClosed = true
-      endTracking(this.txn, { bytesIn: client.bytesRead, bytesOut: client.bytesWritten })
-      // nothing more can reach the client: the server side goes too
-      if (this.upstream !== null && !this.upstream.destroyed) this.upstream.destroy()
-      if (this.be === null) this.stopInspecting()
-      this.finish()
-    })
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
     startSession(this.txn)
+    // a connection `tcp-request connection` rules refuse is not a session: HAProxy logs none
+    const log = this.fe.log
+    if (log !== null && !log.connectLines) this.rec = log.session(this.txn, client, this.accepted)
     this.txn.payload = this.payload
     const delay = this.fe.proxy.inspectDelay ?? 0
     if (delay > 0 && this.hasContentRules()) {
@@ -154,7 +170,7 @@ class TcpSession {
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
     const switched = fe.rules.switching(this.txn)
     const be = switched.kind === 'backend' ? this.gateway.backendRoute(switched.backend) ?? null : fe.ownBackend
-    if (be === null) return this.refuse()
+    if (be === null) return this.refuse(true)
     // the backend's own content rules, on the same data (HAProxy runs them once it is chosen)
     const beRules = be.proxy.kind === 'backend' && be.proxy.tcpRequestContent.length > 0 ? this.gateway.tcpBackendRules(be.name) : null
     if (beRules !== null) {
@@ -165,15 +181,24 @@ class TcpSession {
     this.stopInspecting()
     this.be = be
     this.txn.backend = be.name
+    if (this.rec !== null) this.rec.backend = be.name
     const c = be.backend.counters
     c.stot++
     c.lastSess = Date.now()
     c.rate.hit(c.lastSess)
     if (++c.scur > c.smax) c.smax = c.scur
     const got = be.backend.acquire(this.txn, null)
+    // %Tw: from the accept to a server, the content rules' wait included (as HAProxy counts it)
     if (got instanceof Promise) {
-      got.then(srv => { this.connect(srv, be.retries) }, () => { this.connect(null, 0) })
+      if (this.rec !== null) this.rec.beQueue = be.backend.queue.length
+      const assigned = (srv: ServerRuntime | null): void => {
+        if (this.rec !== null) this.rec.tw = Date.now() - this.accepted
+        if (srv === null) this.rec?.terminate('sQ')
+        this.connect(srv, be.retries)
+      }
+      got.then(assigned, () => { assigned(null) })
     } else {
+      if (this.rec !== null) this.rec.tw = Date.now() - this.accepted
       this.connect(got, be.retries)
     }
   }
@@ -186,16 +211,27 @@ class TcpSession {
     this.client.pause()
   }
 
-  /** `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request). */
-  private refuse (): void {
+  /**
+   * `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request).
+   * With nowhere to go the close is orderly (recorded: the client reads an end, not a reset), so
+   * what the client sent is drained first.
+   */
+  private refuse (orderly = false): void {
+    this.rec?.terminate('PR')
     this.stopInspecting()
     this.fe.counters.counters.dreq++
     this.done = true
-    this.client.destroy()
+    if (!orderly) {
+      this.client.destroy()
+      return
+    }
+    this.client.resume()
+    this.client.end()
   }
 
-  /** A failure or a timeout: both sides are cut at once. */
-  private cut (): void {
+  /** A failure or a timeout (`state`: who and in which phase, for the log): both sides are cut at once. */
+  private cut (state: string): void {
+    this.rec?.terminate(state)
     this.done = true
     this.client.destroy()
     this.upstream?.destroy()
@@ -210,6 +246,7 @@ class TcpSession {
     }
     if (srv === null) {
       // no server usable, or the queue timed out: HAProxy closes the connection
+      this.rec?.terminate('SC')
       this.done = true
       this.client.destroy()
       this.finish()
@@ -219,6 +256,13 @@ class TcpSession {
     this.held = true
     const t = timeouts(this.fe, be)
     const started = Date.now()
+    const rec = this.rec
+    if (rec !== null) {
+      rec.server = srv.name
+      rec.serverAddr = srv.host
+      rec.serverPort = srv.port
+      rec.retries = be.retries - retriesLeft
+    }
     const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
     const upstream: net.Socket = srv.ssl
       ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
@@ -227,11 +271,14 @@ class TcpSession {
     this.upstreamClosed = false
     upstream.setNoDelay(true)
     let connected = false
+    let timedOut = false
     const connectTimer = t.connect > 0
-      ? setTimeout(() => { upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) }, t.connect)
+      ? setTimeout(() => { timedOut = true; upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) }, t.connect)
       : null
     upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
       connected = true
+      this.connected = true
+      if (rec !== null) rec.tc = Date.now() - started
       if (connectTimer !== null) clearTimeout(connectTimer)
       srv.counters.ctime.add(Date.now() - started)
       be.backend.counters.ctime.add(Date.now() - started)
@@ -240,7 +287,7 @@ class TcpSession {
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {
         if (!this.clientClosed) { srv.counters.srvAbrt++; be.backend.counters.srvAbrt++ }
-        this.cut()
+        this.cut('SD')
         return
       }
       if (connectTimer !== null) clearTimeout(connectTimer)
@@ -257,6 +304,7 @@ class TcpSession {
         return
       }
       if (!connected) {
+        this.rec?.terminate(timedOut ? 'sC' : 'SC')
         this.client.destroy()
       } else if (!this.client.destroyed) {
         // the server is done both ways: what it sent is flushed, then the client is closed
@@ -273,14 +321,17 @@ class TcpSession {
     const be = this.be!.backend.counters
     const srv = this.server!.counters
     if (this.server!.sendProxy !== 0) upstream.write(proxyHeader(this.server!.sendProxy, this.client))
+    const rec = this.rec
     if (this.payload.data.length > 0) {
       const n = this.payload.data.length
       fe.bin += n; be.bin += n; srv.bin += n
+      if (rec !== null) rec.bytesIn += n
       upstream.write(this.payload.data)
     }
     this.payload.data = EMPTY
     client.on('data', (chunk: Buffer) => {
       fe.bin += chunk.length; be.bin += chunk.length; srv.bin += chunk.length
+      if (rec !== null) rec.bytesIn += chunk.length
       if (!upstream.write(chunk)) client.pause()
     })
     upstream.on('drain', () => client.resume())
@@ -291,8 +342,8 @@ class TcpSession {
     const rules = this.responseRules()
     if (rules === null) this.pipeResponse(upstream)
     else this.inspectResponse(upstream, rules)
-    if (t.client > 0) client.setTimeout(t.client, () => { this.cut() })
-    if (t.server > 0) upstream.setTimeout(t.server, () => { this.cut() })
+    if (t.client > 0) client.setTimeout(t.client, () => { this.cut('cD') })
+    if (t.server > 0) upstream.setTimeout(t.server, () => { this.cut('sD') })
     client.resume()
   }
 
@@ -302,8 +353,10 @@ class TcpSession {
     const fe = this.fe.counters.counters
     const be = this.be!.backend.counters
     const srv = this.server!.counters
+    const rec = this.rec
     upstream.on('data', (chunk: Buffer) => {
       fe.bout += chunk.length; be.bout += chunk.length; srv.bout += chunk.length
+      if (rec !== null) rec.bytesOut += chunk.length
       if (!client.write(chunk)) upstream.pause()
     })
     if (upstream.readableEnded) { if (!client.destroyed) client.end() } else upstream.once('end', () => { if (!client.destroyed) client.end() })
@@ -335,7 +388,7 @@ class TcpSession {
       if (verdict === 'reject' || verdict === 'drop') {
         this.fe.counters.counters.dresp++
         this.be!.backend.counters.dresp++
-        return this.cut()
+        return this.cut('PD')
       }
       if (payload.data.length > 0) this.deliver(payload.data)
       if (verdict === 'close') { upstream.destroy(); return }
@@ -358,17 +411,21 @@ class TcpSession {
     this.fe.counters.counters.bout += n
     this.be!.backend.counters.bout += n
     this.server!.counters.bout += n
+    if (this.rec !== null) this.rec.bytesOut += n
     this.client.write(data)
   }
 
-  /** Once both sides are closed: the server's slot goes back, the backend's session ends. */
+  /** Once both sides are closed: the server's slot goes back, the backend's session ends, the line is written. */
   private finish (): void {
     if (this.released || !this.clientClosed || !this.upstreamClosed) return
     this.released = true
-    if (this.be === null) return
-    if (this.held) this.be.backend.release(this.server!)
-    this.held = false
-    this.be.backend.counters.scur--
+    if (this.be !== null) {
+      if (this.held) this.be.backend.release(this.server!)
+      this.held = false
+      this.be.backend.counters.scur--
+    }
+    // written once the backend and server let the session go (%bc, %sc no longer count it)
+    if (this.rec !== null) this.fe.log!.emit(this.rec, Date.now())
   }
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 /**
  * The haproxy binary (HAPROXY_BIN, else Debian's path or PATH), or null when it is not installed:
