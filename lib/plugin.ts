@@ -13,12 +13,13 @@
 
 import { readFileSync } from 'node:fs'
 import { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { DEFAULT_MAXHDR } from './config/model.js'
+import { DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
 import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
@@ -28,6 +29,7 @@ import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
+import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
   BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
@@ -755,6 +757,9 @@ function take (reply: FastifyReply): ServerResponse {
  * rules, one Exchange; nothing else is allocated for requests the app serves apart from the
  * transaction the rules read.
  */
+/** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
+const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
+
 function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
@@ -786,7 +791,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     return false
   }
-  return function decide (request: FastifyRequest, reply: FastifyReply): boolean {
+  /**
+   * true when the gateway took the request (answered, forwarded, or still waiting for its body);
+   * a request taken to wait for its body and then left to the app reaches it through `handBack`,
+   * with the body read so far put back in front of the rest.
+   */
+  return function decide (request: FastifyRequest, reply: FastifyReply, handBack: (payload: Readable | null) => void): boolean {
     const fe = gateway.frontend(frontend)
     const req = request.raw
     if (fe === undefined) return false
@@ -827,48 +837,107 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
-    const verdict = fe.route.rules.requestRules(txn)
-    if (verdict !== null) {
+    const proxy = fe.route.proxy
+    // after a wait for the body the hook has returned: the app gets the request through handBack
+    let paused = false
+    const toApp = (): boolean => {
+      if (handToApp(request, reply, fe.route, received, rec)) return true
+      if (!paused) return false
+      handBack(txn.body instanceof BodyReader ? txn.body.replay() : null)
+      return true
+    }
+    /** `then` once the body is in (at once when there is none), HAProxy's 408 if it does not come in time. */
+    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean): boolean => {
+      const room = requestHeadLimit(gateway.config.global) - requestHeadBytes(req)
+      let sync = true
+      let waiting = true
+      let out = true
+      waitForBody(bodyOf(txn, req, room), { enough: Math.min(enough, room), time, idle: true }, (end) => {
+        waiting = false
+        if (end === 'ready') { if (sync) out = then(); else then(); return }
+        const res = take(reply)
+        if (be !== null && rec !== null) rec.backend = be.name
+        if (end === 'aborted') {
+          // the client left before its body was in: nothing to answer (CR)
+          counters.counters.cliAbrt++
+          rec?.terminate('CR')
+          res.destroy()
+          return
+        }
+        // HAProxy counts the 408 as a failed request (ereq), its page in the bytes out
+        counters.counters.ereq++
+        rec?.terminate('cR')
+        answered(rec, fe, be, REQUEST_TIMEOUT, () => { answer(REQUEST_TIMEOUT, res, fe.route, be) })
+      })
+      sync = false
+      if (waiting) paused = true
+      return out
+    }
+    const bufferOption = (p: Proxy): boolean => p.options['http-buffer-request'] === true
+    // `timeout http-request` bounds the whole request, its body too when it is buffered (§4.2)
+    const requestTimeLeft = (): number => {
+      const t = proxy.timeouts.httpRequest
+      return t === undefined ? 0 : Math.max(1, t - (Date.now() - now))
+    }
+    const frontendRules = (): boolean => {
+      const verdict = fe.route.rules.requestRules(txn)
+      if (verdict === null) return switching()
+      if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       const res = take(reply)
       answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
     }
-    const switched: Decision = fe.route.rules.switching(txn)
-    let be: BackendRoute | null | undefined = null
-    if (switched.kind === 'backend') {
-      be = gateway.backendRoute(switched.backend)
-    } else if (always || request.is404) {
-      be = fe.defaultRoute
-      if (be === null && !always) return handToApp(request, reply, fe.route, received, rec)
-    } else {
-      return handToApp(request, reply, fe.route, received, rec)
+    const switching = (): boolean => {
+      const switched: Decision = fe.route.rules.switching(txn)
+      let be: BackendRoute | null | undefined = null
+      if (switched.kind === 'backend') {
+        be = gateway.backendRoute(switched.backend)
+      } else if (always || request.is404) {
+        be = fe.defaultRoute
+        if (be === null && !always) return toApp()
+      } else {
+        return toApp()
+      }
+      if (be === null || be === undefined) {
+        const res = take(reply)
+        answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
+        return true
+      }
+      const chosen = be
+      txn.backend = chosen.name
+      return bufferOption(chosen.proxy) ? waitBody(Infinity, requestTimeLeft(), chosen, () => backendRules(chosen)) : backendRules(chosen)
     }
-    const res = take(reply)
-    if (be === null || be === undefined) {
-      answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
+    const backendRules = (be: BackendRoute): boolean => {
+      if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
+        const beVerdict = be.rules.requestRules(txn)
+        if (beVerdict !== null) {
+          if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
+          const res = take(reply)
+          answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
+          return true
+        }
+      }
+      forward(be, take(reply))
       return true
     }
-    txn.backend = be.name
-    if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
-      const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
+    const forward = (be: BackendRoute, res: ServerResponse): void => {
+      if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
+      const route: ProxiedRoute = { frontend, backend: be.name, server: null }
+      request.haproxy = route
+      be.backend.counters.reqTot++
+      const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
+        /^websocket$/i.test(req.headers.upgrade)
+      const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
+      try {
+        new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
+      } catch (err) {
+        // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
+        request.log.error({ err }, 'fastify-haproxy: forwarding failed')
+        if (head !== null) req.socket.destroy()
+        else writePage(res, pageFor(500, fe.route, be))
+      }
     }
-    if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
-    const route: ProxiedRoute = { frontend, backend: be.name, server: null }
-    request.haproxy = route
-    be.backend.counters.reqTot++
-    const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
-      /^websocket$/i.test(req.headers.upgrade)
-    const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
-    try {
-      new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
-    } catch (err) {
-      // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
-      request.log.error({ err }, 'fastify-haproxy: forwarding failed')
-      if (head !== null) req.socket.destroy()
-      else writePage(res, pageFor(500, fe.route, be))
-    }
-    return true
+    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules) : frontendRules()
   }
 }
 
@@ -1021,14 +1090,23 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   })
 
   const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  // a body the gateway waited for and then left to the app: what it read, put back for the app's parser
+  const replays = new WeakMap<FastifyRequest, Readable>()
   const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    if (!decide(request, reply)) done()
+    const handBack = (payload: Readable | null): void => {
+      if (payload !== null) replays.set(request, payload)
+      done()
+    }
+    if (!decide(request, reply, handBack)) done()
   }
   if (hookName === 'onRequest') {
     app.addHook('onRequest', onRequest)
+    app.addHook('preParsing', function haproxyReplayBody (request, _reply, payload, done): void {
+      done(null, replays.get(request) ?? payload)
+    })
   } else {
     app.addHook('preParsing', function haproxyPreParsing (request, reply, payload, done): void {
-      if (!decide(request, reply)) done(null, payload)
+      if (!decide(request, reply, (read) => { done(null, read ?? payload) })) done(null, payload)
     })
   }
   app.decorate(kGatewayHook, onRequest)

@@ -84,15 +84,29 @@ function before (config: ParsedConfig, a: Loc, b: Loc): boolean {
 
 const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
 
-/** Evaluates rules in order; STOP (`allow`) ends the list without a decision. */
-function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | null): Decision | null | typeof STOP {
-  for (let i = 0; i < rules.length; i++) {
+/**
+ * Evaluates rules in order from `from`; STOP (`allow`) ends the list without a decision. A
+ * `wait-for-body` pause notes where the list goes on (`txn.resumeAt`) once the body is in.
+ */
+function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | null, from = 0): Decision | null | typeof STOP {
+  for (let i = from; i < rules.length; i++) {
     const r = rules[i]
     if (r.cond !== null && !r.cond(txn, res)) continue
     const out = r.action(txn, res)
-    if (out !== null) return out
+    if (out !== null) {
+      if (out !== STOP && out.kind === 'wait-for-body') txn.resumeAt = i + 1
+      return out
+    }
   }
   return null
+}
+
+/** Where a paused list goes on (0: from the start); the mark is consumed. */
+function resumeIndex (txn: HttpTxn): number {
+  const at = txn.resumeAt
+  if (at === undefined) return 0
+  txn.resumeAt = undefined
+  return at
 }
 
 const noRules = (): null => null
@@ -292,12 +306,14 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const httpRules = request.length === 0
     ? () => null
     : (txn: HttpTxn): Decision | null => {
-        const out = runRules(request, txn, null)
+        const out = runRules(request, txn, null, resumeIndex(txn))
         return out === STOP ? null : out
       }
   const requestRules = tcpContent.length === 0
     ? httpRules
     : (txn: HttpTxn): Decision | null => {
+        // a list paused by wait-for-body goes on in the http-request rules
+        if (txn.resumeAt !== undefined) return httpRules(txn)
         const out = runRules(tcpContent, txn, null)
         return out === null || out === STOP ? httpRules(txn) : out
       }

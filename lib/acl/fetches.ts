@@ -412,6 +412,25 @@ const ROWS: FetchRow[] = [
   ...['req.ssl_ver', 'req_ssl_ver'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslVersion(t.payload) }) })),
   ...['req.ssl_sni', 'req_ssl_sni'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSni(t.payload) }) })),
   { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
+  // The request body the gateway waited for (§7.3.6; lib/runtime/request-body.ts): without a
+  // wait (option http-buffer-request, http-request wait-for-body) none of it has been read yet.
+  str('req.body', (t) => t.body === undefined ? '' : t.body.data.toString('latin1')),
+  { name: 'req.body_len', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.body?.data.length ?? 0 }) },
+  {
+    name: 'req.body_size', args: [], minArgs: 0, type: 'int',
+    compile: () => ({ one: (t) => { const cl = t.headers['content-length']; return cl !== undefined ? intOf(cl) : t.body?.data.length ?? 0 } })
+  },
+  {
+    name: 'req.body_param', args: ['str'], minArgs: 0, type: 'str',
+    compile: (a) => {
+      const pname = typeof a[0] === 'string' ? a[0] : ''
+      const body = (t: HttpTxn): string | null => t.body === undefined ? null : t.body.data.toString('latin1')
+      return {
+        one: (t) => { let v: string | null = null; eachParam(body(t), pname, '&', (x) => { v = x; return true }); return v },
+        each: (t, _r, test) => eachParam(body(t), pname, '&', test)
+      }
+    }
+  },
   // HTTP request (§7.3.6)
   // HAProxy keeps the method it parsed: after `set-method`, a well-known original method is
   // still what `method` says; another one reads the rewritten request line (observed on 2.6.12).

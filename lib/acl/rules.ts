@@ -5,6 +5,7 @@
 
 import { FileTooLarge, readBounded } from '../files.js'
 
+import { parseTime } from '../config/args.js'
 import { DEFAULT_BUFSIZE } from '../config/model.js'
 import type { Proxy, Rule } from '../config/model.js'
 import { checkVarName } from './arguments.js'
@@ -474,7 +475,37 @@ function compileCapture (args: string[], ctx: RuleContext): Action {
   }
 }
 
+/** A size in HAProxy's format (§2.5): digits, then an optional k, m or g (powers of 1024). */
+function parseSize (text: string): number {
+  const m = /^(\d+)([kmgKMG]?)(.?)/.exec(text)
+  if (m === null) throw new RuleArgError(`unexpected character '${text[0] ?? ''}'`)
+  if (m[3] !== '') throw new RuleArgError(`unexpected character '${m[3]}'`)
+  return Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2].toLowerCase() || ' ')
+}
+
+/**
+ * `http-request wait-for-body time <time> [at-least <bytes>]` (§4.2): a pause the gateway
+ * resolves (lib/runtime/request-body.ts); the rules after it go on once the body is in.
+ */
+function compileWaitForBody (args: string[]): Action {
+  let time: number | null = null
+  let atLeast = 0
+  for (let i = 0; i < args.length; i += 2) {
+    const word = args[i]
+    if (word !== 'time' && word !== 'at-least') throw new TrailingWordError(word)
+    const value = args[i + 1]
+    if (value === undefined) throw new RuleArgError(`missing argument for '${word}'`)
+    if (word === 'at-least') { atLeast = parseSize(value); continue }
+    const t = parseTime(value)
+    if (!t.ok) throw new RuleArgError(t.bad === null ? `timer overflow in argument '${value}'` : `unexpected character '${t.bad}'`)
+    time = t.value
+  }
+  if (time === null) throw new RuleArgError('expects time <time> [ at-least <bytes> ]')
+  return constant({ kind: 'wait-for-body', time, atLeast })
+}
+
 const ACTIONS: Record<string, ActionRow> = {
+  'wait-for-body': { sides: REQ, compile: compileWaitForBody },
   capture: { sides: REQ, compile: (a, c) => compileCapture(a, c) },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
   'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },

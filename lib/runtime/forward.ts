@@ -22,6 +22,7 @@ import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { BodyReader } from './request-body.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
   FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, FST_HAPROXY_UNSENDABLE_REQUEST, HTX_START_LINE, HTX_VERSION, htxResponseBytes
@@ -981,7 +982,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
-      body: this.hasBody ? this.req : null,
+      // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
+      body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
       upgrade: upgrade ? 'websocket' : null,
       // undici sends `connection: close` and does not reuse the socket, as HAProxy does
       reset: this.closeServer && !upgrade

@@ -10,13 +10,11 @@ import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import type { ParsedConfig, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
-import { compileTcpScript, runTcpScript, type TcpScript } from './tcp-check.js'
+import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
 import { compileHttpProbe, headerMap, type CheckContext, type Exchange, type HttpProbe } from './http-check.js'
 
-/** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
-const MAX_RESPONSE = 16384
 
 /** `HTTP/1.x NNN reason` */
 const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})(?: ([^\r\n]*))?\r?\n/
@@ -116,8 +114,12 @@ class CheckTask implements CheckHooks {
       else srv.checkFailed(result)
       if (!this.stopped) this.next(Date.now())
     }
+    let scriptRun: ScriptRun | null = null
     const onTimeout = (): void => {
-      if (connected && (this.probe !== null || this.script !== null)) finish(false, 'L7TOUT', null, '')
+      if (scriptRun !== null) {
+        const r = scriptRun.timedOut()
+        finish(false, r.status, null, r.desc)
+      } else if (connected && this.probe !== null) finish(false, 'L7TOUT', null, '')
       else finish(false, tcpUp && srv.checkTls ? 'L6TOUT' : 'L4TOUT', null, '')
     }
     const arm = (ms: number): void => {
@@ -160,7 +162,7 @@ class CheckTask implements CheckHooks {
       const sock = this.socket as net.Socket
       if (this.script !== null) {
         if (t.check !== undefined) arm(t.check)
-        runTcpScript(sock, this.script, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
+        scriptRun = runTcpScript(sock, this.script, (port) => this.dial(port), (s) => { this.socket = s }, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
         return
       }
       if (this.probe === null) {
@@ -177,15 +179,8 @@ class CheckTask implements CheckHooks {
       for (const action of (exchange as Exchange).before) action(c.txn, c.res)
       sock.write((exchange as Exchange).request(c, srv))
     }
-    const opts = { host: exchange?.connect.host ?? srv.checkHost, port: exchange?.connect.port ?? this.script?.port ?? srv.checkPort }
-    let sock: net.Socket
+    const sock = this.dial(exchange?.connect.port ?? this.script?.port ?? null, exchange?.connect.host)
     if (srv.checkTls) {
-      sock = tls.connect({
-        ...opts,
-        servername: srv.sni ?? (net.isIP(srv.checkHost) === 0 ? srv.checkHost : undefined),
-        rejectUnauthorized: srv.verify === 'required',
-        ca: this.ca
-      })
       sock.once('secureConnect', onConnected)
       // A TCP connection that fails its TLS handshake is a Layer6 problem.
       sock.once('connect', () => {
@@ -193,7 +188,6 @@ class CheckTask implements CheckHooks {
         if (t.check !== undefined) arm(t.check)
       })
     } else {
-      sock = net.connect(opts)
       sock.once('connect', () => {
         tcpUp = true
         onConnected()
@@ -206,7 +200,9 @@ class CheckTask implements CheckHooks {
       if (!connected && tcpUp) {
         finish(false, 'L6RSP', null, err.message)
       } else if (!connected) {
-        finish(false, 'L4CON', null, connectErrorText(err))
+        finish(false, 'L4CON', null, this.script !== null ? connectFailure(this.script, connectErrorText(err)) : connectErrorText(err))
+      } else if (this.script !== null) {
+        // the script reports its own socket errors, naming the step
       } else {
         finish(false, 'L7RSP', null, errnoText(err))
       }
@@ -214,6 +210,19 @@ class CheckTask implements CheckHooks {
     sock.on('close', () => {
       if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
       else if (this.probe !== null && this.script === null) evaluate(true)
+    })
+  }
+
+  /** A check connection to the server's check address (TLS for `check-ssl`), or to `host`, on `port` or the check port. */
+  private dial (port: number | null, host?: string): net.Socket {
+    const srv = this.server
+    const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
+    if (!srv.checkTls) return net.connect(opts)
+    return tls.connect({
+      ...opts,
+      servername: srv.sni ?? (net.isIP(srv.checkHost) === 0 ? srv.checkHost : undefined),
+      rejectUnauthorized: srv.verify === 'required',
+      ca: this.ca
     })
   }
 
