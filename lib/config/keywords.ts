@@ -13,6 +13,7 @@ import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogT
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
+import { parseCrtList, type CrtListEntry } from './crt-list.js'
 
 /** Section letters of the §4.1 matrix: D defaults, F frontend, L listen, B backend; '!' = named defaults only. */
 export type Where = string
@@ -330,7 +331,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'splice-auto': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),
-  'spop-check': check(),
+  'spop-check': scriptedCheck(),
   srvtcpka: flag('DLB', 'yes'), // undici enables TCP keep-alive on every server connection
   'ssl-hello-chk': scriptedCheck(),
   'tcp-check': scriptedCheck(),
@@ -756,6 +757,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
   let name: string | undefined
   let proto: string | undefined
   const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
+  const lines: CrtListEntry[] = []
   for (let i = 0; i < opts.length; i++) {
     const k = opts[i]!
     const n = BIND_OPTIONS[k]
@@ -797,12 +799,23 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
         else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
-      if (k === 'crt') tls.crts.push(c.path(based))
-      else if (k === 'crt-list') tls.crtLists.push(c.path(based))
-      else tls.options[k] = c.path(based)
+      if (k === 'crt') {
+        tls.crts.push(c.path(based))
+      } else if (k === 'crt-list') {
+        try {
+          lines.push(...parseCrtList(c.path(based), tls.crtListBase, based))
+        } catch (err) {
+          c.alert(`'bind ${spec}' in section '${c.section}' : 'crt-list' : ${(err as Error).message}`)
+          return
+        }
+        tls.crtLists.push(c.path(based))
+      } else {
+        tls.options[k] = c.path(based)
+      }
     }
     i += n
   }
+  if ('npn' in tls.options || lines.some(l => 'npn' in l.options)) c.warn(`'bind ${spec}' : 'npn' has no effect in fastify-haproxy (node's TLS offers ALPN only).`)
   for (const one of spec.split(',')) {
     const a = parseAddress(one, { portRequired: true, allowRange: true, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: c.env })
     if (!a.ok) {
@@ -824,8 +837,17 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
     if (proto !== undefined) bind.proto = proto
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
+    if (ssl && verifiesWithoutCa(tls.options, lines)) BINDS_VERIFY_WITHOUT_CA.set(bind, one)
     c.proxy.binds.push(bind)
   }
+}
+
+/** `ssl` binds where the bind line or a crt-list line says `verify optional|required` without a `ca-file`. Bind → address text. */
+export const BINDS_VERIFY_WITHOUT_CA = new WeakMap<object, string>()
+
+function verifiesWithoutCa (bind: Record<string, string>, lines: CrtListEntry[]): boolean {
+  const verifies = (o: Record<string, string>): boolean => o.verify === 'optional' || o.verify === 'required'
+  return [bind, ...lines.map(l => ({ ...bind, ...l.options }))].some(o => verifies(o) && o['ca-file'] === undefined)
 }
 
 /** `fd@N`: N must name a file descriptor this process inherited (checked at parse time, as HAProxy does); else the alert's text. */
@@ -1444,7 +1466,8 @@ function applyTcpCheck (c: ProxyCtx, args: string[]): void {
     if (!TCP_CHECK_EXPECT.includes(kind)) return c.alert(`'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '${kind}' as argument.`)
     if (rest[i + 1] === undefined) return c.alert(`'tcp-check expect' : '${kind}' expects a <pattern> as argument.`)
     if (kind.endsWith('-lf')) report(c, unsupported('a check expectation built from a log-format'), `tcp-check expect ${kind}`)
-    if (rest.slice(0, i).some((w, k) => k % 2 === 0 && w !== 'comment' && w !== 'min-recv')) report(c, unsupported('check statuses and messages set by the script'), 'tcp-check expect status options')
+    // statuses and literal messages are run; a status-code expression or a log-format message is not
+    if (rest.some((w, k) => w === 'status-code' || w === 'tout-status' || ((w === 'on-success' || w === 'on-error') && (rest[k + 1] ?? '').includes('%')))) report(c, unsupported('check status codes and messages built from expressions'), 'tcp-check expect status options')
   } else if (step !== 'comment') {
     report(c, unsupported('variables set by a health check'), `tcp-check ${step}`)
   }

@@ -7,7 +7,7 @@ import { isIP } from 'node:net'
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
 import { DEFAULT_INIT_ADDR, initAddress } from './args.js'
-import { BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
+import { BINDS_VERIFY_WITHOUT_CA, BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 
@@ -45,6 +45,8 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     for (const b of p.binds) {
       const addr = BINDS_WITHOUT_CERT.get(b)
       if (addr !== undefined) d.alert(`Proxy '${p.name}': no SSL certificate specified for bind '${addr}' at [${b.loc.file}:${b.loc.line}] (use 'crt').`)
+      const unverifiable = BINDS_VERIFY_WITHOUT_CA.get(b)
+      if (unverifiable !== undefined) d.alert(`Proxy '${p.name}': verify is enabled but no CA file specified for bind '${unverifiable}' at [${b.loc.file}:${b.loc.line}].`)
     }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')

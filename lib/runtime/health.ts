@@ -10,12 +10,9 @@ import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
-import { compileTcpScript, runTcpScript, type TcpScript } from './tcp-check.js'
+import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
-
-/** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
-const MAX_RESPONSE = 16384
 
 /** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
 interface HttpProbe {
@@ -271,8 +268,12 @@ class CheckTask implements CheckHooks {
       else srv.checkFailed(result)
       if (!this.stopped) this.next(Date.now())
     }
+    let scriptRun: ScriptRun | null = null
     const onTimeout = (): void => {
-      if (connected && (this.probe !== null || this.script !== null)) finish(false, 'L7TOUT', null, '')
+      if (scriptRun !== null) {
+        const r = scriptRun.timedOut()
+        finish(false, r.status, null, r.desc)
+      } else if (connected && this.probe !== null) finish(false, 'L7TOUT', null, '')
       else finish(false, tcpUp && srv.checkTls ? 'L6TOUT' : 'L4TOUT', null, '')
     }
     const arm = (ms: number): void => {
@@ -305,7 +306,7 @@ class CheckTask implements CheckHooks {
       const sock = this.socket as net.Socket
       if (this.script !== null) {
         if (t.check !== undefined) arm(t.check)
-        runTcpScript(sock, this.script, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
+        scriptRun = runTcpScript(sock, this.script, (port) => this.dial(port), (s) => { this.socket = s }, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
         return
       }
       if (this.probe === null) {
@@ -320,15 +321,8 @@ class CheckTask implements CheckHooks {
       sock.on('end', () => evaluate(true))
       sock.write(this.probe.request)
     }
-    const opts = { host: srv.checkHost, port: this.script?.port ?? srv.checkPort }
-    let sock: net.Socket
+    const sock = this.dial(this.script?.port ?? null)
     if (srv.checkTls) {
-      sock = tls.connect({
-        ...opts,
-        servername: srv.sni ?? (net.isIP(srv.checkHost) === 0 ? srv.checkHost : undefined),
-        rejectUnauthorized: srv.verify === 'required',
-        ca: this.ca
-      })
       sock.once('secureConnect', onConnected)
       // A TCP connection that fails its TLS handshake is a Layer6 problem.
       sock.once('connect', () => {
@@ -336,7 +330,6 @@ class CheckTask implements CheckHooks {
         if (t.check !== undefined) arm(t.check)
       })
     } else {
-      sock = net.connect(opts)
       sock.once('connect', () => {
         tcpUp = true
         onConnected()
@@ -349,7 +342,9 @@ class CheckTask implements CheckHooks {
       if (!connected && tcpUp) {
         finish(false, 'L6RSP', null, err.message)
       } else if (!connected) {
-        finish(false, 'L4CON', null, connectErrorText(err))
+        finish(false, 'L4CON', null, this.script !== null ? connectFailure(this.script, connectErrorText(err)) : connectErrorText(err))
+      } else if (this.script !== null) {
+        // the script reports its own socket errors, naming the step
       } else {
         finish(false, 'L7RSP', null, errnoText(err))
       }
@@ -357,6 +352,19 @@ class CheckTask implements CheckHooks {
     sock.on('close', () => {
       if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
       else if (this.probe !== null && this.script === null) evaluate(true)
+    })
+  }
+
+  /** A check connection to the server's check address (TLS for `check-ssl`), on `port` or the check port. */
+  private dial (port: number | null): net.Socket {
+    const srv = this.server
+    const opts = { host: srv.checkHost, port: port ?? srv.checkPort }
+    if (!srv.checkTls) return net.connect(opts)
+    return tls.connect({
+      ...opts,
+      servername: srv.sni ?? (net.isIP(srv.checkHost) === 0 ? srv.checkHost : undefined),
+      rejectUnauthorized: srv.verify === 'required',
+      ca: this.ca
     })
   }
 
