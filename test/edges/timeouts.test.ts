@@ -96,7 +96,7 @@ test('CLI: timeout http-request, client and http-keep-alive fire within a genero
 
 test('timeout tunnel: an idle WebSocket tunnel is closed once its value passed, not before', async (t) => {
   // a server that accepts the upgrade, then says nothing
-  const up = await rawServer((_data, socket) => { socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n') })
+  const up = await rawServer((_data, socket) => { socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n') })
   const { app, port } = await gatewayApp(`${defaults('    timeout server 5s\n    timeout tunnel 300ms\n')}frontend fe\n    bind :80\n    default_backend be\nbackend be\n    server s 127.0.0.1:${up.port}\n`)
   t.after(async () => { await app.close(); await up.close() })
   const socket = net.connect(port, '127.0.0.1')
