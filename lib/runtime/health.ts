@@ -13,6 +13,7 @@ import type { CheckResult } from './state.js'
 import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
+import { socks4Handshake } from './socks4.js'
 
 /** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
 interface HttpProbe {
@@ -321,13 +322,23 @@ class CheckTask implements CheckHooks {
       sock.on('end', () => evaluate(true))
       sock.write(this.probe.request)
     }
-    const sock = this.dial(this.script?.port ?? null)
+    const sock = this.viaSocks ? net.connect({ host: srv.socks4!.host, port: srv.socks4!.port }) : this.dial(this.script?.port ?? null)
     if (srv.checkTls) {
       sock.once('secureConnect', onConnected)
       // A TCP connection that fails its TLS handshake is a Layer6 problem.
       sock.once('connect', () => {
         tcpUp = true
         if (t.check !== undefined) arm(t.check)
+      })
+    } else if (this.viaSocks) {
+      const port = this.script?.port ?? srv.checkPort
+      sock.once('connect', () => {
+        socks4Handshake(sock, srv.checkHost, port, (err) => {
+          if (err !== null) return finish(false, 'L4CON', null, errnoText(err))
+          tcpUp = true
+          onConnected()
+          sock.resume()
+        })
       })
     } else {
       sock.once('connect', () => {
@@ -353,6 +364,11 @@ class CheckTask implements CheckHooks {
       if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
       else if (this.probe !== null && this.script === null) evaluate(true)
     })
+  }
+
+  /** `check-via-socks4`: the check's first connection goes through the server's SOCKS4 proxy (not with `check-ssl`). */
+  private get viaSocks (): boolean {
+    return this.server.checkViaSocks4 && !this.server.checkTls
   }
 
   /** A check connection to the server's check address (TLS for `check-ssl`), on `port` or the check port. */
