@@ -82,7 +82,7 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
     // Fast path for the common single-line, single-value header.
     const pick = (h: HttpTxn['headers']): string | null => {
       const v = name === '' ? undefined : h[name]
-      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? (full ? v : v.trim()) : null
+      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? v.trim() : null
       if (v === undefined && name !== '') return null
       return occurrence(headerValues(h, name, full), occ)
     }
@@ -442,6 +442,9 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
+  // the frontend's capture slots (`capture request|response header`, `declare capture`, `… capture` rules)
+  { name: 'capture.req.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.reqCaptures?.[i] ?? null } } },
+  { name: 'capture.res.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.resCaptures?.[i] ?? null } } },
   // `OPTIONS *` has no path
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', pathq),

@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, ServerOptions, Timeouts } from './model.js'
+import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, Rule, ServerOptions, Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -662,10 +662,19 @@ const applyAcl: Apply = (c, args) => {
   c.proxy.acls.push({ name, words: args.slice(2), loc: c.loc })
 }
 
-const ruleInto = (field: 'httpRequest' | 'httpResponse'): Apply => (c, args) => {
+const ruleInto = (field: 'httpRequest' | 'httpResponse' | 'httpAfterResponse'): Apply => (c, args) => {
   const { args: a, cond } = splitCondition(args.slice(1), c.loc, actionEnd(args.slice(1)))
   c.markRules()
-  c.proxy[field].push({ action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc })
+  const rule: Rule = { action: a[0] ?? '', args: a.slice(1), cond, loc: c.loc }
+  // `http-request capture <sample> len <n>` adds a capture slot after those declared so far (§4.2)
+  if (field === 'httpRequest' && rule.action === 'capture' && rule.args[1] === 'len') {
+    const len = atoi(rule.args[2] ?? '')
+    if (len > 0) {
+      rule.slot = c.proxy.requestCaptures.length
+      c.proxy.requestCaptures.push({ header: null, len })
+    }
+  }
+  c.proxy[field].push(rule)
 }
 
 const applyRedirect: Apply = (c, args) => {
@@ -1210,7 +1219,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
   fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
-  'http-after-response': row('D!FLB', unsupported("rewrites every response, HAProxy's own included"), { apply: c => c.markRules() }),
+  'http-after-response': row('D!FLB', 'yes', { apply: ruleInto('httpAfterResponse') }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
   'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),

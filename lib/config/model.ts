@@ -44,6 +44,8 @@ export interface Rule {
   args: string[]
   cond: Condition | null
   loc: Loc
+  /** `http-request capture <sample> len <n>`: the capture slot the rule made (its index in requestCaptures). */
+  slot?: number
 }
 
 /** `use_backend <name> [if|unless cond]`; `name` may hold `%[...]` log-format expressions. */
@@ -155,7 +157,7 @@ export interface Server extends ServerOptions {
    * set): HAProxy starts it in MAINT (resolution) and sends it nothing.
    */
   unresolved?: boolean
-  /** The name as written, when it is resolved at run time by a `resolvers` section. */
+  /** The host name as written (`show servers state` srv_fqdn); resolved at run time with `resolvers`. */
   fqdn?: string
   /** `resolvers <name>`, `resolve-prefer`, `resolve-net` (§5.2). */
   resolvers?: string
@@ -310,6 +312,8 @@ export interface Proxy {
   tcpRequestContent: Rule[]
   httpRequest: Rule[]
   httpResponse: Rule[]
+  /** `http-after-response` rules (§4.2): run on every response, the gateway's own included. */
+  httpAfterResponse: Rule[]
   /** `tcp-request connection|session <action> [cond]` (§4.2) in order, run by the TCP proxy (lib/tcp). */
   tcpRequestConnection: Rule[]
   /** `tcp-request inspect-delay`: how long content rules wait for data (ms); null when not set. */

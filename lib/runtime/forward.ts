@@ -460,6 +460,22 @@ export function badHost (req: IncomingMessage): boolean {
   return authority.toLowerCase() !== host.toLowerCase()
 }
 
+/**
+ * A WebSocket handshake without its `Sec-WebSocket-Key` (RFC 6455 §4.1): HAProxy's parser
+ * answers it with a 400 rather than forward it.
+ */
+export function badWebSocket (req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade
+  return upgrade !== undefined && req.httpVersionMajor === 1 && req.headers['sec-websocket-key'] === undefined &&
+    /^websocket$/i.test(upgrade) && /(^|,)\s*upgrade\s*(,|$)/i.test(req.headers.connection ?? '')
+}
+
+/** Whether raw header pairs (names as undici gives them) hold `name` (lower-case). */
+function hasHeader (raw: ReadonlyArray<Buffer | string>, name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toString().toLowerCase() === name) return true
+  return false
+}
+
 // ---------------------------------------------------------------------------------------------
 // Answers the gateway makes itself
 
@@ -815,14 +831,15 @@ function headerObject (flat: string[]): HttpResponseView['headers'] {
     const name = flat[i]!.toLowerCase()
     const v = flat[i + 1]!
     const prev = h[name]
+    // repeated lines stay apart: `res.fhdr` reads the last line, `res.hdr` every value
     if (prev === undefined) h[name] = name === 'set-cookie' ? [v] : v
     else if (Array.isArray(prev)) prev.push(v)
-    else h[name] = `${prev}, ${v}`
+    else h[name] = [prev, v]
   }
   return h
 }
 
-function flatten (h: HttpResponseView['headers']): string[] {
+export function flatten (h: HttpResponseView['headers']): string[] {
   const out: string[] = []
   for (const name in h) {
     const v = h[name]
@@ -1092,6 +1109,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         answer(verdict, res, this.fe, this.be, this)
         return false
       }
+      // a new status comes with its own reason phrase unless `set-status … reason` gave one
+      if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
       status = view.status
       headers = flatten(view.headers)
     }
@@ -1164,10 +1183,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: Socket): void {
     const client = this.req.socket
+    const list = raw ?? []
+    if (!hasHeader(list, 'sec-websocket-accept')) {
+      // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (not its value): a 502
+      upstream.destroy()
+      this.rec?.terminate('PH')
+      this.server!.counters.eresp++
+      this.be.backend.counters.eresp++
+      this.fail(502, new Error('the server switched to WebSocket without a Sec-WebSocket-Accept header'))
+      return
+    }
     this.count(status)
     let head = 'HTTP/1.1 101 Switching Protocols\r\n'
     let headOut = HTX_START_LINE + HTX_VERSION + 4 + 19 /* Switching Protocols */
-    const list = raw ?? []
     for (let i = 0; i < list.length; i += 2) {
       head += `${list[i]!.toString()}: ${list[i + 1]!.toString()}\r\n`
       headOut += list[i]!.length + list[i + 1]!.length
