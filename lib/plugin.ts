@@ -392,7 +392,7 @@ export class Gateway implements CliRuntime {
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
-    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
+    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log, config })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
     return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
   }

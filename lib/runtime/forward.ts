@@ -378,7 +378,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
-    ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
+    ...(start > 0 ? { absolute: withoutDefaultPort(url.slice(0, start)) } : {}),
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
@@ -436,8 +436,26 @@ export function badTarget (req: IncomingMessage, acceptInvalid: boolean): boolea
 }
 
 /**
+ * The scheme's default port is dropped from an absolute-form authority (`http://h:80` →
+ * `http://h`, `https://h:443` → `https://h`): what rules see in `url` and the server gets, as
+ * with HAProxy 2.6.12 (recorded in test/edges/absolute-form-host.test.ts).
+ */
+function withoutDefaultPort (absolute: string): string {
+  const scheme = absolute.slice(0, absolute.indexOf('://')).toLowerCase()
+  const port = scheme === 'http' ? ':80' : scheme === 'https' ? ':443' : null
+  return port !== null && absolute.endsWith(port) ? absolute.slice(0, -port.length) : absolute
+}
+
+/** A host compared with another as HAProxy compares Host with the authority: any case, the scheme's default port dropped. */
+function comparableHost (host: string, secure: boolean): string {
+  const port = secure ? ':443' : ':80'
+  return (host.endsWith(port) ? host.slice(0, -port.length) : host).toLowerCase()
+}
+
+/**
  * HTTP/1.1 framing checks before any rule (RFC 7230 §5.4): several different Host values, or an
- * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy. An origin-form
+ * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy (the authority's
+ * user info left out, default ports dropped on both sides, in any case). An origin-form
  * HTTP/1.1 request without Host is a 400 too: HAProxy 2.6.12 forwards it without a Host, which
  * undici cannot do (it would send one naming the server), so the gateway refuses it.
  */
@@ -457,7 +475,8 @@ export function badHost (req: IncomingMessage): boolean {
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
   const authority = url.slice(scheme + 3, slash < 0 ? url.length : slash)
-  return authority.toLowerCase() !== host.toLowerCase()
+  const secure = url.slice(0, scheme).toLowerCase() === 'https'
+  return comparableHost(authority.slice(authority.lastIndexOf('@') + 1), secure) !== comparableHost(host, secure)
 }
 
 /**
