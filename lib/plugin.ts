@@ -13,13 +13,14 @@
 
 import { readFileSync } from 'node:fs'
 import { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import { Server as TlsServer } from 'node:tls'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { DEFAULT_MAXHDR } from './config/model.js'
+import { DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
 import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
@@ -29,9 +30,10 @@ import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
+import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -61,6 +63,8 @@ import { RuntimeSocket } from './socket/server.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
+import { captureRequest } from './acl/captures.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
@@ -173,6 +177,8 @@ interface FrontendState {
   readonly toRequest: boolean
   /** `tune.http.maxhdr` as a length of node's rawHeaders (name and value per header). */
   readonly maxRawHeaders: number
+  /** Its responses go through http-after-response rules: its own, or those of a backend. */
+  readonly afterResponse: boolean
 }
 
 /** A `mode tcp` frontend or listen as lib/tcp serves it. */
@@ -332,7 +338,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.httpAfterResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -351,6 +357,7 @@ export class Gateway implements CliRuntime {
       if (proxy.tcpRequestContent.length > 0 || proxy.tcpResponseContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
     }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
+    const backendAfterResponse = config.proxies.some(p => p.kind === 'backend' && !p.disabled && p.httpAfterResponse.length > 0)
     for (const proxy of config.proxies) {
       if (proxy.kind === 'backend' || proxy.disabled) continue
       const maxconn = proxy.maxconn ?? globalMaxconn
@@ -379,13 +386,14 @@ export class Gateway implements CliRuntime {
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
         toRequest,
-        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR)
+        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR),
+        afterResponse: backendAfterResponse || rules.afterResponseRules !== null
       })
     }
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
-    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
+    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log, config })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
     return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
   }
@@ -687,9 +695,16 @@ function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse
  * A stats request: logged under its own section as HAProxy logs its stats applet (server
  * `<STATS>`, termination LR), counted there, and served by the mounted pages.
  */
-function serveStats (gateway: Gateway, mount: StatsMount, section: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
+function serveStats (gateway: Gateway, mount: StatsMount, section: string, listener: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
   const fe = gateway.frontend(section)
   const rec = fe === undefined || fe.log === null ? null : logRequest(fe, req, logger, makeTxn(req, section), Date.now())
+  // the page goes through the http-after-response rules of the section, then of the listener's frontend
+  const door = gateway.frontend(listener)
+  if (door?.afterResponse === true) {
+    const after = watchAfterResponse(res, rec?.txn ?? makeTxn(req, listener), door.route.rules.afterResponseRules)
+    const rules = section === listener ? null : gateway.backendRoute(section)?.rules ?? gateway.frontend(section)?.route.rules
+    if (rules != null) after.backend = rules.afterResponseRules
+  }
   if (rec !== null) {
     rec.server = '<STATS>'
     rec.backend = section
@@ -757,6 +772,9 @@ function take (reply: FastifyReply): ServerResponse {
  * rules, one Exchange; nothing else is allocated for requests the app serves apart from the
  * transaction the rules read.
  */
+/** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
+const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
+
 function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
@@ -765,7 +783,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
    * the raw one the rules passed and a reading would have met a rule: then it is refused as
    * ambiguous, with HAProxy's 400 page.
    */
-  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): boolean {
+  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null, after: AfterResponse | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
       const res = take(reply)
@@ -776,6 +794,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     appServed(request, rec, appRoute)
+    // the app's own answer is none of HAProxy's
+    if (after !== null) after.off = true
     return false
   }
   function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
@@ -788,7 +808,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     return false
   }
-  return function decide (request: FastifyRequest, reply: FastifyReply): boolean {
+  /**
+   * true when the gateway took the request (answered, forwarded, or still waiting for its body);
+   * a request taken to wait for its body and then left to the app reaches it through `handBack`,
+   * with the body read so far put back in front of the rest.
+   */
+  return function decide (request: FastifyRequest, reply: FastifyReply, handBack: (payload: Readable | null) => void): boolean {
     const fe = gateway.frontend(frontend)
     const req = request.raw
     if (fe === undefined) return false
@@ -804,7 +829,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const section = mount.match(req.url ?? '')
       if (section !== null) {
         // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
-        serveStats(gateway, mount, section, req, take(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
         return true
       }
     }
@@ -816,10 +841,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const screened = screenedRequest(req)
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
+    captureRequest(txn, fe.route.proxy.requestCaptures)
+    const after = fe.afterResponse ? watchAfterResponse(reply.raw, txn, fe.route.rules.afterResponseRules) : null
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || screened?.malformed === true) {
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
@@ -829,48 +856,119 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
-    const verdict = fe.route.rules.requestRules(txn)
-    if (verdict !== null) {
+    const proxy = fe.route.proxy
+    // after a wait for the body the hook has returned: the app gets the request through handBack
+    let paused = false
+    const toApp = (): boolean => {
+      if (handToApp(request, reply, fe.route, received, rec, after)) return true
+      if (!paused) return false
+      handBack(txn.body instanceof BodyReader ? txn.body.replay() : null)
+      return true
+    }
+    /** `then` once the body is in (at once when there is none), HAProxy's 408 if it does not come in time. */
+    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean): boolean => {
+      const room = requestHeadLimit(gateway.config.global) - requestHeadBytes(req)
+      let sync = true
+      let waiting = true
+      let out = true
+      waitForBody(bodyOf(txn, req, room), { enough: Math.min(enough, room), time, idle: true }, (end) => {
+        waiting = false
+        if (end === 'ready') { if (sync) out = then(); else then(); return }
+        const res = take(reply)
+        if (be !== null && rec !== null) rec.backend = be.name
+        if (end === 'aborted') {
+          // the client left before its body was in: nothing to answer (CR)
+          counters.counters.cliAbrt++
+          rec?.terminate('CR')
+          res.destroy()
+          return
+        }
+        // HAProxy counts the 408 as a failed request (ereq), its page in the bytes out
+        counters.counters.ereq++
+        rec?.terminate('cR')
+        answered(rec, fe, be, REQUEST_TIMEOUT, () => { answer(REQUEST_TIMEOUT, res, fe.route, be) })
+      })
+      sync = false
+      if (waiting) paused = true
+      return out
+    }
+    const bufferOption = (p: Proxy): boolean => p.options['http-buffer-request'] === true
+    // `timeout http-request` bounds the whole request, its body too when it is buffered (§4.2)
+    const requestTimeLeft = (): number => {
+      const t = proxy.timeouts.httpRequest
+      return t === undefined ? 0 : Math.max(1, t - (Date.now() - now))
+    }
+    const frontendRules = (): boolean => {
+      const verdict = fe.route.rules.requestRules(txn)
+      if (verdict === null) return switching()
+      if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       const res = take(reply)
       answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
     }
-    const switched: Decision = fe.route.rules.switching(txn)
-    let be: BackendRoute | null | undefined = null
-    if (switched.kind === 'backend') {
-      be = gateway.backendRoute(switched.backend)
-    } else if (always || request.is404) {
-      be = fe.defaultRoute
-      if (be === null && !always) return handToApp(request, reply, fe.route, received, rec)
-    } else {
-      return handToApp(request, reply, fe.route, received, rec)
+    const switching = (): boolean => {
+      const switched: Decision = fe.route.rules.switching(txn)
+      let be: BackendRoute | null | undefined = null
+      if (switched.kind === 'backend') {
+        be = gateway.backendRoute(switched.backend)
+      } else if (always || request.is404) {
+        be = fe.defaultRoute
+        if (be === null && !always) return toApp()
+      } else {
+        return toApp()
+      }
+      if (be === null || be === undefined) {
+        const res = take(reply)
+        answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
+        return true
+      }
+      const chosen = be
+      txn.backend = chosen.name
+      if (after !== null && chosen.rules !== null) after.backend = chosen.rules.afterResponseRules
+      return bufferOption(chosen.proxy) ? waitBody(Infinity, requestTimeLeft(), chosen, () => backendRules(chosen)) : backendRules(chosen)
     }
-    const res = take(reply)
-    if (be === null || be === undefined) {
-      answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
+    const backendRules = (be: BackendRoute): boolean => {
+      if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
+        const beVerdict = be.rules.requestRules(txn)
+        if (beVerdict !== null) {
+          if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
+          const res = take(reply)
+          answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
+          return true
+        }
+      }
+      if (be.proxy.stats?.enabled === true && mount !== null && mount.matchRouted(be.name, req.url ?? '')) {
+        // a backend's stats page, once the request is routed there
+        if (rec !== null) {
+          rec.server = '<STATS>'
+          rec.backend = be.name
+          rec.tw = rec.tc = rec.tr = 0
+          rec.terminate('LR')
+        }
+        mount.serve(be.name, req, take(reply))
+        return true
+      }
+      forward(be, take(reply))
       return true
     }
-    txn.backend = be.name
-    if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
-      const beVerdict = be.rules.requestRules(txn)
-      if (beVerdict !== null) { answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) }); return true }
+    const forward = (be: BackendRoute, res: ServerResponse): void => {
+      if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
+      const route: ProxiedRoute = { frontend, backend: be.name, server: null }
+      request.haproxy = route
+      be.backend.counters.reqTot++
+      const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
+        /^websocket$/i.test(req.headers.upgrade)
+      const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
+      try {
+        new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
+      } catch (err) {
+        // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
+        request.log.error({ err }, 'fastify-haproxy: forwarding failed')
+        if (head !== null) req.socket.destroy()
+        else writePage(res, pageFor(500, fe.route, be))
+      }
     }
-    if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
-    const route: ProxiedRoute = { frontend, backend: be.name, server: null }
-    request.haproxy = route
-    be.backend.counters.reqTot++
-    const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
-      /^websocket$/i.test(req.headers.upgrade)
-    const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
-    try {
-      new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
-    } catch (err) {
-      // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
-      request.log.error({ err }, 'fastify-haproxy: forwarding failed')
-      if (head !== null) req.socket.destroy()
-      else writePage(res, pageFor(500, fe.route, be))
-    }
-    return true
+    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules) : frontendRules()
   }
 }
 
@@ -894,7 +992,7 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
     const mount = stats?.mount ?? null
     if (mount !== null) {
       const section = mount.match(req.url ?? '')
-      if (section !== null) { serveStats(gateway, mount, section, req, res, logger); return }
+      if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
     }
     app.call(this, req, res)
   })
@@ -997,14 +1095,16 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   // Stats pages on this listener: the frontend's own when the runtime is shared (the CLI: one
   // listener per section), every section's otherwise (embedded), but those served on their own binds.
   const servedApart = (p: Proxy): boolean => listener === 'own' && p.name !== frontend && p.binds.length > 0
+  // Shared runtime: a backend's page too, served when a request is routed to it (as HAProxy's
+  // stats applet in a backend), never before the frontend's rules.
   const statsSections = (config: ParsedConfig, apart: boolean): Proxy[] => config.proxies.filter(p =>
-    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && p.name === frontend))
+    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && (p.name === frontend || p.kind === 'backend')))
   const stats: StatsSlot = { mount: null }
   const mountStats = async (): Promise<void> => {
     const sections = statsSections(gw.config, false)
     const next = sections.length === 0
       ? null
-      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend })
+      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend, routed: owned ? [] : sections.filter(p => p.kind === 'backend').map(p => p.name) })
     const old = stats.mount
     stats.mount = next
     await old?.close()
@@ -1029,14 +1129,23 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   })
 
   const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  // a body the gateway waited for and then left to the app: what it read, put back for the app's parser
+  const replays = new WeakMap<FastifyRequest, Readable>()
   const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    if (!decide(request, reply)) done()
+    const handBack = (payload: Readable | null): void => {
+      if (payload !== null) replays.set(request, payload)
+      done()
+    }
+    if (!decide(request, reply, handBack)) done()
   }
   if (hookName === 'onRequest') {
     app.addHook('onRequest', onRequest)
+    app.addHook('preParsing', function haproxyReplayBody (request, _reply, payload, done): void {
+      done(null, replays.get(request) ?? payload)
+    })
   } else {
     app.addHook('preParsing', function haproxyPreParsing (request, reply, payload, done): void {
-      if (!decide(request, reply)) done(null, payload)
+      if (!decide(request, reply, (read) => { done(null, read ?? payload) })) done(null, payload)
     })
   }
   app.decorate(kGatewayHook, onRequest)

@@ -122,7 +122,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   if (terminator !== null) {
     const alpn = terminator.alpn
     if (h2Only || alpn.includes('h2')) {
-      const h2 = http2.createSecureServer({ ...terminator.options, settings, allowHTTP1: !h2Only, ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}) }, handler as unknown as Http2Handler)
+      const h2 = http2.createSecureServer({ ...terminator.options, settings, allowHTTP1: !h2Only }, handler as unknown as Http2Handler)
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
@@ -300,7 +300,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   proxy.binds.forEach((bind, i) => {
     if (bind.tls === undefined) return
     try {
-      tls.push({ bind: i, terminator: new TlsTerminator(bind.tls, config.global.tls), servers: [] })
+      tls.push({ bind: i, terminator: new TlsTerminator(bind.tls, config.global.tls, bind.proto === 'h2'), servers: [] })
     } catch (err) {
       throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, `${bind.host}:${bind.port}`, (err as Error).message)
     }

@@ -6,10 +6,11 @@
 import { readdirSync, statSync } from 'node:fs'
 import { PEM_FILE_LIMIT, readBounded } from './files.js'
 import { X509Certificate, constants as cryptoConstants } from 'node:crypto'
-import { isAbsolute, join } from 'node:path'
+import { join } from 'node:path'
 import tls from 'node:tls'
 import type { SecureContext, SecureContextOptions, TlsOptions } from 'node:tls'
 import type { BindTls, GlobalTls } from './config/model.js'
+import { parseCrtList } from './config/crt-list.js'
 
 /** What a certificate file gives: its chain (leaf first), key, optional DH parameters, and the names it answers for. */
 export interface LoadedCertificate {
@@ -27,6 +28,9 @@ interface SniEntry {
   context: SecureContext
   /** Versions this certificate's line allows (a crt-list line may narrow the bind's). */
   versions: { minVersion: tls.SecureVersion, maxVersion: tls.SecureVersion }
+  /** `verify` and `alpn` of its line (the bind's unless a crt-list line says otherwise). */
+  verify: string
+  alpn: string[]
 }
 
 const VERSION_ORDER: tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
@@ -76,45 +80,6 @@ function expandCrt (path: string): string[] {
     .sort()
     .map(f => join(path, f))
     .filter(f => statSync(f).isFile())
-}
-
-/** One line of a `crt-list`: `<crtfile> [<sslbindconf> …] [[!]<snifilter> …]`. */
-interface CrtListEntry {
-  file: string
-  options: Record<string, string>
-  filters: string[]
-}
-
-/** Options a crt-list line may carry between brackets (§5.1 crt-list); all take a value but the flags. */
-const CRT_LIST_FLAGS = new Set(['no-ca-names', 'allow-0rtt'])
-
-/** Reads a crt-list; relative certificate paths are taken from `base` (crt-base, else the config's directory). */
-export function parseCrtList (file: string, base: string): CrtListEntry[] {
-  const entries: CrtListEntry[] = []
-  const lines = readBounded(file, PEM_FILE_LIMIT).toString('utf8').split('\n')
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n]!.replace(/#.*$/, '').trim()
-    if (line === '') continue
-    const open = line.indexOf('[')
-    const close = line.indexOf(']')
-    const head = (open >= 0 ? line.slice(0, open) : line).trim().split(/\s+/)
-    const crt = head[0]!
-    const options: Record<string, string> = {}
-    if (open >= 0) {
-      if (close < open) throw new Error(`crt-list: missing ']' in '${file}' at line ${n + 1}.`)
-      const words = line.slice(open + 1, close).trim().split(/\s+/).filter(w => w !== '')
-      for (let i = 0; i < words.length; i++) {
-        const w = words[i]!
-        if (CRT_LIST_FLAGS.has(w)) { options[w] = ''; continue }
-        if (words[i + 1] === undefined) throw new Error(`crt-list: '${w}' expects an argument in '${file}' at line ${n + 1}.`)
-        options[w] = words[++i]!
-      }
-    }
-    const rest = open >= 0 ? line.slice(close + 1) : head.slice(1).join(' ')
-    const filters = rest.trim().split(/\s+/).filter(w => w !== '')
-    entries.push({ file: isAbsolute(crt) ? crt : join(base, crt), options, filters })
-  }
-  return entries
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,6 +177,25 @@ function verifyOptions (verify: string | undefined): Pick<TlsOptions, 'requestCe
   return { requestCert: false, rejectUnauthorized: false }
 }
 
+/** An `alpn` value as a list (none without it). */
+function alpnList (alpn: string | undefined): string[] {
+  return alpn?.split(',').filter(p => p !== '') ?? []
+}
+
+/**
+ * A crt-list line's own `verify`, applied while the handshake is choosing the certificate (before
+ * the server asks for the client's): node has no public per-SNI verify mode, so this sets it on
+ * the connection's TLS handle and the fields node's handshake-done check reads.
+ */
+function requestClientCertificate (socket: tls.TLSSocket, verify: string): void {
+  const { requestCert, rejectUnauthorized } = verifyOptions(verify)
+  const s = socket as tls.TLSSocket & { _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void } | null, _requestCert?: boolean, _rejectUnauthorized?: boolean }
+  if (typeof s._handle?.setVerifyMode !== 'function') return
+  s._handle.setVerifyMode(requestCert === true, rejectUnauthorized === true)
+  s._requestCert = requestCert === true
+  s._rejectUnauthorized = rejectUnauthorized === true
+}
+
 /** `ca-ignore-err` / `crt-ignore-err`: `all`, or error ids (OpenSSL's numbers or names). */
 function ignoredErrors (o: Record<string, string>): 'all' | Set<string> {
   const words = [o['ca-ignore-err'], o['crt-ignore-err']].filter((w): w is string => w !== undefined).flatMap(w => w.split(','))
@@ -238,7 +222,8 @@ export class TlsTerminator {
   private serverOpts: TlsOptions = {}
   private ignoredErrors: 'all' | Set<string> = new Set()
 
-  constructor (bind: BindTls, global: GlobalTls | undefined) {
+  /** `proto h2`: without `alpn`, h2 is what the bind negotiates (node's HTTP/2 server needs it). */
+  constructor (bind: BindTls, global: GlobalTls | undefined, private readonly h2Only = false) {
     this.compile(bind, global)
   }
 
@@ -254,7 +239,7 @@ export class TlsTerminator {
       const context = tls.createSecureContext({ ...contextOptions(o, global), cert: cert.cert, key: cert.key, ...(cert.dhparam !== undefined ? { dhparam: cert.dhparam } : {}) })
       const positive = filters.filter(f => !f.startsWith('!')).map(f => f.toLowerCase())
       const excluded = filters.filter(f => f.startsWith('!')).map(f => f.slice(1).toLowerCase())
-      entries.push({ names: positive.length > 0 ? positive : cert.names, excluded, context, versions: versionRange(o) })
+      entries.push({ names: positive.length > 0 ? positive : cert.names, excluded, context, versions: versionRange(o), verify: o.verify ?? 'none', alpn: o.alpn === undefined && this.h2Only ? ['h2'] : alpnList(o.alpn) })
     }
     for (const crt of bind.crts) for (const file of expandCrt(crt)) add(file, {}, [])
     for (const list of bind.crtLists) {
@@ -275,20 +260,48 @@ export class TlsTerminator {
     this.strict = 'strict-sni' in lineOptions
     this.ignoredErrors = ignoredErrors(lineOptions)
     const first = certificates[0]
-    const alpn = lineOptions.alpn?.split(',').filter(p => p !== '')
+    const bindVerify = lineOptions.verify ?? 'none'
+    const bindAlpn = lineOptions.alpn === undefined && this.h2Only ? ['h2'] : alpnList(lineOptions.alpn)
+    this.bindVerify = bindVerify
+    this.offered = [...new Set([...bindAlpn, ...entries.flatMap(e => e.alpn)])]
+    const terminator = this
     this.serverOpts = {
       ...contextOptions(lineOptions, global),
-      ...verifyOptions(lineOptions.verify),
-      // without `alpn` HAProxy negotiates none (node's HTTPS server would offer http/1.1)
-      ALPNProtocols: alpn ?? [],
+      ...verifyOptions(bindVerify),
+      ...(entries.every(e => e.alpn.join() === bindAlpn.join())
+        // without `alpn` HAProxy negotiates none (node's HTTPS server would offer http/1.1)
+        ? { ALPNProtocols: bindAlpn }
+        : {
+            // a crt-list line with its own `alpn`: the protocol is chosen from the list of the
+            // line whose certificate the name picks, server's preference first (as OpenSSL's
+            // SSL_select_next_proto). node chooses it before the certificate, so by name here.
+            // Where HAProxy negotiates nothing, node's callback can only refuse the handshake:
+            // http/1.1 is chosen instead when the client offers it (it is what is spoken then).
+            ALPNCallback: ({ servername, protocols }: { servername?: string | false, protocols: string[] }) => {
+              const offered = typeof servername === 'string' && servername !== '' ? terminator.entry(servername)?.alpn ?? bindAlpn : bindAlpn
+              return offered.find(p => protocols.includes(p)) ?? (!this.h2Only && protocols.includes('http/1.1') ? 'http/1.1' : undefined)
+            }
+          }),
       // with strict-sni a client without a matching name gets no certificate: the handshake fails
       ...(first !== undefined && !this.strict ? { cert: first.cert, key: first.key } : {}),
-      SNICallback: (name, cb) => {
-        const context = this.lookup(name)
-        if (context === undefined && this.strict) cb(new Error(`strict-sni: no certificate for '${name}'`))
-        else cb(null, context)
+      SNICallback: function (this: tls.TLSSocket, name, cb) {
+        const entry = terminator.entry(name)
+        if (entry === undefined && terminator.strict) { cb(new Error(`strict-sni: no certificate for '${name}'`)); return }
+        if (entry !== undefined && entry.verify !== bindVerify) requestClientCertificate(this, entry.verify)
+        cb(null, entry?.context)
       }
     }
+  }
+
+  /** `verify` of the bind line: what a handshake without SNI uses. */
+  private bindVerify = 'none'
+  /** Every protocol some line's `alpn` offers. */
+  private offered: string[] = []
+
+  /** The `verify` a handshake was made under: its line's when the client named one. */
+  private verifyOf (socket: tls.TLSSocket): string {
+    const name = socket.servername
+    return typeof name === 'string' && name !== '' ? this.entry(name)?.verify ?? this.bindVerify : this.bindVerify
   }
 
   /** The context for an SNI name: exact, then the closest wildcard (one label), then the default. */
@@ -321,7 +334,7 @@ export class TlsTerminator {
         socket.destroy()
         return
       }
-      if (!this.requestCert || socket.authorized || socket.getPeerX509Certificate() === undefined) return
+      if (this.verifyOf(socket) === 'none' || socket.authorized || socket.getPeerX509Certificate() === undefined) return
       const code = String(socket.authorizationError)
       const ignored = this.ignoredErrors
       if (ignored === 'all' || ignored.has(code)) return
@@ -329,23 +342,19 @@ export class TlsTerminator {
     })
   }
 
-  private get requestCert (): boolean {
-    return this.serverOpts.requestCert === true
-  }
-
   /** Options for tls/https/http2 `createServer`. */
   get options (): TlsOptions {
     return this.serverOpts
   }
 
-  /** ALPN protocols the bind offers (`alpn`; none without it). */
+  /** ALPN protocols the bind or one of its crt-list lines offers (`alpn`; none without it). */
   get alpn (): string[] {
-    return this.serverOpts.ALPNProtocols as string[]
+    return this.offered
   }
 
   /** Applies a recompiled setup to a running server: new handshakes use it, open connections keep theirs. */
   applyTo (server: tls.Server): void {
-    const { SNICallback: _sni, ALPNProtocols: _alpn, requestCert: _rc, rejectUnauthorized: _ru, ...context } = this.serverOpts
+    const { SNICallback: _sni, ALPNCallback: _alpnCallback, ALPNProtocols: _alpn, requestCert: _rc, rejectUnauthorized: _ru, ...context } = this.serverOpts
     server.setSecureContext(context)
   }
 }

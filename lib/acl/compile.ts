@@ -24,6 +24,8 @@ export interface CompiledProxy {
   switching (txn: HttpTxn): Decision
   /** http-response rules; rewrites `res` in place; a Decision replaces the response. */
   responseRules (txn: HttpTxn, res: HttpResponseView): Decision | null
+  /** http-after-response rules, null when the proxy has none: they rewrite `res` in place (`allow` ends them). */
+  readonly afterResponseRules: ((txn: HttpTxn, res: HttpResponseView) => void) | null
   /** `stats admin if|unless <cond>`: false when the proxy has none. */
   statsAdmin (txn: HttpTxn): boolean
   /** `stats http-request auth|allow|deny` rules: a Decision, 'allow' (skip `stats auth`), or null = go on. */
@@ -84,15 +86,29 @@ function before (config: ParsedConfig, a: Loc, b: Loc): boolean {
 
 const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
 
-/** Evaluates rules in order; STOP (`allow`) ends the list without a decision. */
-function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | null): Decision | null | typeof STOP {
-  for (let i = 0; i < rules.length; i++) {
+/**
+ * Evaluates rules in order from `from`; STOP (`allow`) ends the list without a decision. A
+ * `wait-for-body` pause notes where the list goes on (`txn.resumeAt`) once the body is in.
+ */
+function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | null, from = 0): Decision | null | typeof STOP {
+  for (let i = from; i < rules.length; i++) {
     const r = rules[i]
     if (r.cond !== null && !r.cond(txn, res)) continue
     const out = r.action(txn, res)
-    if (out !== null) return out
+    if (out !== null) {
+      if (out !== STOP && out.kind === 'wait-for-body') txn.resumeAt = i + 1
+      return out
+    }
   }
   return null
+}
+
+/** Where a paused list goes on (0: from the start); the mark is consumed. */
+function resumeIndex (txn: HttpTxn): number {
+  const at = txn.resumeAt
+  if (at === undefined) return 0
+  txn.resumeAt = undefined
+  return at
 }
 
 const noRules = (): null => null
@@ -107,6 +123,7 @@ const noAdmin = (): boolean => false
  */
 function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
   if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
+    proxy.httpAfterResponse.length > 0 ||
     proxy.tcpRequestConnection.length > 0 || proxy.tcpResponseContent.length > 0 ||
     proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
   const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
@@ -115,6 +132,7 @@ function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
     requestRules: noRules,
     switching: () => dflt,
     responseRules: noRules,
+    afterResponseRules: null,
     statsAdmin: noAdmin,
     statsRules: noRules,
     tcpRules: noRules,
@@ -159,7 +177,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     const e = named.get(name)
     return e !== undefined && before(config, e.first, loc) ? e.lines : undefined
   }
-  const place = (what: string): CondContext => ({ side: what.includes('http-response') ? 'response' : 'request', place: `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} ${what}` })
+  const place = (what: string): CondContext => ({ side: what.includes('-response') ? 'response' : 'request', place: `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} ${what}` })
   const condition = (cond: Condition | null, where: CondContext): Predicate | null => {
     if (cond === null) return null
     return compileCondition(cond, lookupAt(cond.loc), env, where)
@@ -169,7 +187,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     const out: CompiledRule[] = []
     for (const rule of rules) {
       at = { loc: rule.loc, keyword: legacy ? 'redirect' : side }
-      const ctx: RuleContext = { env, proxy, side, realm }
+      const ctx: RuleContext = rule.slot === undefined ? { env, proxy, side, realm } : { env, proxy, side, realm, slot: rule.slot }
       const what = legacy ? 'redirect rule' : `'${side} ${rule.action}' rule`
       const redirect = legacy || rule.action === 'redirect'
       let action: Action | null
@@ -187,7 +205,8 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       }
       let cond: Predicate | null
       try {
-        cond = condition(rule.cond, place(legacy ? 'redirect rule' : `${side} header rule`))
+        // HAProxy words an http-after-response condition as an http-response one
+        cond = condition(rule.cond, place(legacy ? 'redirect rule' : `${side === 'http-after-response' ? 'http-response' : side} header rule`))
       } catch (err) {
         const msg = (err as Error).message
         alert(redirect
@@ -248,6 +267,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   // `tcp-request content accept` ends the tcp-request rules as `allow` ends http-request ones
   const tcpContent = proxy.mode === 'tcp' && proxy.modeExplicit ? [] : ruleList('http-request', proxy.tcpRequestContent.map((r) => r.action === 'accept' ? { ...r, action: 'allow' } : r), false)
   const response = ruleList('http-response', proxy.httpResponse, false)
+  const after = ruleList('http-after-response', proxy.httpAfterResponse, false)
   const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false, proxy.stats.realm)
   let statsAdmin: Predicate | null = null
   if (proxy.stats?.admin != null) {
@@ -292,12 +312,14 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const httpRules = request.length === 0
     ? () => null
     : (txn: HttpTxn): Decision | null => {
-        const out = runRules(request, txn, null)
+        const out = runRules(request, txn, null, resumeIndex(txn))
         return out === STOP ? null : out
       }
   const requestRules = tcpContent.length === 0
     ? httpRules
     : (txn: HttpTxn): Decision | null => {
+        // a list paused by wait-for-body goes on in the http-request rules
+        if (txn.resumeAt !== undefined) return httpRules(txn)
         const out = runRules(tcpContent, txn, null)
         return out === null || out === STOP ? httpRules(txn) : out
       }
@@ -323,6 +345,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     requestRules,
     switching,
     responseRules,
+    afterResponseRules: after.length === 0 ? null : (txn, res) => { runRules(after, txn, res) },
     statsAdmin: statsAdmin === null ? () => false : (txn) => statsAdmin!(txn, null),
     statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? 'allow' : out },
     tcpRules,
@@ -332,7 +355,8 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       ...request.map((r) => `  ${r.text}`),
       ...proxy.useBackends.map((u) => `  use_backend ${u.backend}${u.cond === null ? '' : ` ${u.cond.polarity} ${u.cond.words.join(' ')}`}`),
       ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`]),
-      ...response.map((r) => `  ${r.text}`)
+      ...response.map((r) => `  ${r.text}`),
+      ...after.map((r) => `  ${r.text}`)
     ].join('\n')
   }
   // In file order, as HAProxy reports while it reads the section.

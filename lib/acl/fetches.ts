@@ -82,7 +82,7 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
     // Fast path for the common single-line, single-value header.
     const pick = (h: HttpTxn['headers']): string | null => {
       const v = name === '' ? undefined : h[name]
-      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? (full ? v : v.trim()) : null
+      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? v.trim() : null
       if (v === undefined && name !== '') return null
       return occurrence(headerValues(h, name, full), occ)
     }
@@ -173,9 +173,28 @@ function cookieValue (res: boolean): FetchRow['compile'] {
 
 /** Basic credentials from the Authorization header: [user, password] or null. */
 export function basicCredentials (txn: HttpTxn): [string, string] | null {
-  const h = txn.headers.authorization
-  if (typeof h !== 'string' || h.length < 7 || h.slice(0, 6).toLowerCase() !== 'basic ') return null
-  const decoded = Buffer.from(h.slice(6).trim(), 'base64').toString('latin1')
+  return parseBasicAuth(txn.headers.authorization)
+}
+
+/** Standard base64, padded to a multiple of 4: what HAProxy decodes (no URL-safe alphabet). */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/**
+ * An Authorization value read as HAProxy 2.6 reads it for `stats auth` and `http_auth` (recorded
+ * in test/stats/authorization.test.ts): the value up to its first comma; the scheme `Basic` in
+ * any case, then spaces (not tabs); strict, padded base64; user and password split at the
+ * first colon (a password may be empty).
+ */
+export function parseBasicAuth (header: string | undefined): [string, string] | null {
+  if (typeof header !== 'string') return null
+  const comma = header.indexOf(',')
+  const value = comma === -1 ? header : header.slice(0, comma)
+  if (value.length < 7 || value.slice(0, 6).toLowerCase() !== 'basic ') return null
+  let at = 6
+  while (value.charCodeAt(at) === 32) at++
+  const encoded = value.slice(at).trimEnd()
+  if (encoded === '' || !STRICT_BASE64.test(encoded)) return null
+  const decoded = Buffer.from(encoded, 'base64').toString('latin1')
   const colon = decoded.indexOf(':')
   return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }
@@ -412,6 +431,25 @@ const ROWS: FetchRow[] = [
   ...['req.ssl_ver', 'req_ssl_ver'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslVersion(t.payload) }) })),
   ...['req.ssl_sni', 'req_ssl_sni'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSni(t.payload) }) })),
   { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
+  // The request body the gateway waited for (§7.3.6; lib/runtime/request-body.ts): without a
+  // wait (option http-buffer-request, http-request wait-for-body) none of it has been read yet.
+  str('req.body', (t) => t.body === undefined ? '' : t.body.data.toString('latin1')),
+  { name: 'req.body_len', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.body?.data.length ?? 0 }) },
+  {
+    name: 'req.body_size', args: [], minArgs: 0, type: 'int',
+    compile: () => ({ one: (t) => { const cl = t.headers['content-length']; return cl !== undefined ? intOf(cl) : t.body?.data.length ?? 0 } })
+  },
+  {
+    name: 'req.body_param', args: ['str'], minArgs: 0, type: 'str',
+    compile: (a) => {
+      const pname = typeof a[0] === 'string' ? a[0] : ''
+      const body = (t: HttpTxn): string | null => t.body === undefined ? null : t.body.data.toString('latin1')
+      return {
+        one: (t) => { let v: string | null = null; eachParam(body(t), pname, '&', (x) => { v = x; return true }); return v },
+        each: (t, _r, test) => eachParam(body(t), pname, '&', test)
+      }
+    }
+  },
   // HTTP request (§7.3.6)
   // HAProxy keeps the method it parsed: after `set-method`, a well-known original method is
   // still what `method` says; another one reads the rewritten request line (observed on 2.6.12).
@@ -423,6 +461,9 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
+  // the frontend's capture slots (`capture request|response header`, `declare capture`, `… capture` rules)
+  { name: 'capture.req.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.reqCaptures?.[i] ?? null } } },
+  { name: 'capture.res.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.resCaptures?.[i] ?? null } } },
   // `OPTIONS *` has no path
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', pathq),

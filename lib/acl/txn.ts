@@ -40,15 +40,36 @@ export interface HttpTxn {
   authUser: string | null
   /** The request's log record when its frontend logs (log-format variables read it). */
   log?: LogRecord | null
+  /** The frontend's request capture slots (`capture request header`, `http-request capture`), once filled. */
+  reqCaptures?: Array<string | null>
+  /** Its response capture slots (`capture response header`, `http-response capture … id`). */
+  resCaptures?: Array<string | null>
   /** In a `mode tcp` proxy: what the client sent so far, for `req.len`, `req.payload`, `req.ssl_sni` … */
   payload?: TcpPayload
   /** In a `mode tcp` proxy, while `tcp-response content` rules run: what the server sent so far (`res.payload`, `res.len`). */
   resPayload?: TcpPayload
+  /**
+   * The request body the gateway waited for (`option http-buffer-request`, `http-request
+   * wait-for-body`), read by `req.body*`; absent while nothing was waited for.
+   */
+  body?: ReceivedBody
+  /** Where the http-request rules go on after a `wait-for-body` paused them (an index in the list). */
+  resumeAt?: number
+}
+
+/** The part of a request body received before the rules read it (lib/runtime/request-body.ts). */
+export interface ReceivedBody {
+  /** What the rules see: at most one buffer of it (HAProxy's `req.body` reads its buffer). */
+  readonly data: Buffer
+  /** The whole body was received. */
+  readonly complete: boolean
 }
 
 /** The response as http-response rules see and rewrite it. */
 export interface HttpResponseView {
   status: number
+  /** A reason phrase `set-status … reason` gave; absent: the status's own. */
+  reason?: string
   headers: IncomingHttpHeaders
   /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
   server?: { readonly name: string, readonly id: number }
@@ -75,3 +96,8 @@ export type Decision =
   | { kind: 'tarpit', delay: number, then: Decision }
   /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */
   | { kind: 'silent-drop' }
+  /**
+   * `http-request wait-for-body time <ms> [at-least <bytes>]`: the rules pause until the body is
+   * in (or `atLeast` bytes of it, or a buffer's worth), then go on; 408 after `time` ms.
+   */
+  | { kind: 'wait-for-body', time: number, atLeast: number }

@@ -16,8 +16,8 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'fc_http_major', 'fc_lost', 'fc_reordering', 'fc_retrans', 'fc_rtt', 'fc_rttvar', 'fc_sacked', 
     'fc_unacked', 'fe_client_timeout', 'fe_conn', 'fe_req_rate', 'fe_sess_rate', 'internal.htx.data', 'internal.htx.free',
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'last_rule_line', 'lat_ns_avg', 'lat_ns_tot',
-    'prio_class', 'prio_offset', 'proc', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 'req.body_len',
-    'req.body_size', 'req.ssl_st_ext', 'res.body_len',
+    'prio_class', 'prio_offset', 'proc', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 
+    'req.ssl_st_ext', 'res.body_len',
     'res.body_size', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
     'sc0_bytes_out_rate', 'sc0_clr_gpc0', 'sc0_clr_gpc1', 'sc0_conn_cnt', 'sc0_conn_cur', 'sc0_conn_rate', 'sc0_get_gpc0', 'sc0_get_gpc1',
     'sc0_get_gpt0', 'sc0_gpc0_rate', 'sc0_gpc1_rate', 'sc0_http_err_cnt', 'sc0_http_err_rate', 'sc0_http_fail_cnt', 'sc0_http_fail_rate', 'sc0_http_req_cnt',
@@ -42,9 +42,9 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'ssl_s_version', 'table_avl', 'table_cnt', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
-    'bc_err_str', 'capture.req.hdr', 'capture.res.hdr',
+    'bc_err_str',
     'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
-    'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type', 'last_rule_file',     'rdp_cookie', 'req.body', 'req.body_param', 'req.hdrs_bin',     'req.rdp_cookie', 'req.ssl_alpn', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
+    'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type', 'last_rule_file',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req.ssl_alpn', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
     'res.hdrs_bin', 'resp_ver', 
     'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
     'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 

@@ -7,7 +7,7 @@ import { isIP } from 'node:net'
 import type { Diagnostic, ParsedConfig, Proxy } from './model.js'
 import { DiagnosticList } from './diagnostics.js'
 import { DEFAULT_INIT_ADDR, initAddress } from './args.js'
-import { BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
+import { BINDS_VERIFY_WITHOUT_CA, BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVER_EXTRAS } from './keywords.js'
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 
@@ -45,6 +45,8 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     for (const b of p.binds) {
       const addr = BINDS_WITHOUT_CERT.get(b)
       if (addr !== undefined) d.alert(`Proxy '${p.name}': no SSL certificate specified for bind '${addr}' at [${b.loc.file}:${b.loc.line}] (use 'crt').`)
+      const unverifiable = BINDS_VERIFY_WITHOUT_CA.get(b)
+      if (unverifiable !== undefined) d.alert(`Proxy '${p.name}': verify is enabled but no CA file specified for bind '${unverifiable}' at [${b.loc.file}:${b.loc.line}].`)
     }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')
@@ -68,7 +70,10 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
         const px = slash < 0 ? p : config.proxies.find(x => x.name === track.slice(0, slash) && hasBackend(x))
         const target = px?.servers.find(x => x.name === (slash < 0 ? track : track.slice(slash + 1)))
         if (!target) d.alert(`${who} : unable to find required server '${track}' for tracking.`, s.loc)
-        else if (!target.check && SERVER_EXTRAS.get(target)?.agent !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
+        else if (!target.check && target.agentCheck !== true) d.alert(`${who} : unable to use ${px!.name}/${target.name} for tracking as it does not have any check nor agent enabled.`, s.loc)
+      }
+      if (s.agentCheck === true && !s.agentPort) {
+        d.alert(`${who} : server ${s.name} does not have agent port. Agent check has been disabled.`, s.loc)
       }
       if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/') && extras?.fqdn !== true) {
         // src/check.c init_srv_check names tcp-check rules only when the proxy has some: the

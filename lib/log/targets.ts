@@ -86,6 +86,13 @@ class UdpSink implements LogSink {
   }
 }
 
+/** A UDP server on port 0 (HAProxy accepts the line): no datagram can go there, every line is dropped. */
+class NowhereSink implements LogSink {
+  dropped = 0
+  send (): void { this.dropped++ }
+  close (): void {}
+}
+
 /** What the optional `unix-dgram` package (a native addon: Node has no unix datagram sockets) offers. */
 interface UnixDgramSocket {
   send (buf: Buffer, offset: number, length: number, path: string, cb?: (err?: Error) => void): void
@@ -173,7 +180,7 @@ function create (target: LogTarget): LogSink {
   switch (target.kind) {
     case 'stdout': return new StreamSink(process.stdout)
     case 'stderr': return new StreamSink(process.stderr)
-    case 'udp': return new UdpSink(target.address === '' ? '127.0.0.1' : target.address, target.port)
+    case 'udp': return target.port === 0 ? new NowhereSink() : new UdpSink(target.address === '' ? '127.0.0.1' : target.address, target.port)
     default: return new UnixSink(target.address)
   }
 }

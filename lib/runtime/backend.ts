@@ -8,6 +8,7 @@
 import type { HttpTxn } from '../acl/txn.js'
 import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
 import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
+import { AgentSettings, type AgentAnswer } from './agent.js'
 import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
 
@@ -52,7 +53,9 @@ export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boo
   L7RSP: { desc: 'Layer7 invalid response', withCode: false },
   L7OK: { desc: 'Layer7 check passed', withCode: true },
   L7OKC: { desc: 'Layer7 check conditionally passed', withCode: true },
-  L7STS: { desc: 'Layer7 wrong status', withCode: true }
+  L7STS: { desc: 'Layer7 wrong status', withCode: true },
+  /** An agent's answer that changes no state (a weight, maxconn, or an error). */
+  CHECKED: { desc: 'No status change', withCode: false }
 }
 
 /** `, reason: …, code: …, info: "…", check duration: …ms` (server.c srv_append_status). */
@@ -82,19 +85,39 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly id: number
   /** Position in the backend (changes when a dynamic server before it is deleted). */
   index: number
-  /** `ip:port`; these four change with `set server addr` and DNS resolution (setAddress). */
+  /**
+   * `ip:port` (`[ip6]:port`), '' while it has no address; these change with `set server addr`,
+   * DNS resolution (setAddress) and `set server … ssl` (setSsl).
+   */
   addr: string
   host: string
   port: number
-  readonly ssl: boolean
+  ssl: boolean
+  /** `ssl` on its line (or its default-server's): only then may `set server … ssl` switch it. */
+  readonly sslConfigured: boolean
+  /** It has an address to connect to: not while a name waits for an answer (`show servers state` '-'). */
+  hasAddress: boolean
+  /** The host name it follows (srv_fqdn): its line's, an SRV record's target, or `set server fqdn`'s. */
+  fqdn: string | null
+  /** The SRV record name a server-template slot follows (srvrecord), else null. */
+  readonly srvRecord: string | null
+  /**
+   * HAProxy's admin flag 0x40 in state files (2.6.12, observed): set once the server's address
+   * came or went at run time through a name (an SRV slot filled or emptied, a name that stopped
+   * resolving, a name from `set server fqdn` resolved for a server without address); it stays.
+   */
+  hostnameMaint = false
+  /** `set server fqdn` named it; the name's first answer settles it. */
+  private fqdnChanged = false
   /** `send-proxy` (1) / `send-proxy-v2` (2), 0 without: the PROXY header a `mode tcp` connection starts with. */
   readonly sendProxy: 0 | 1 | 2
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
   /**
-   * Its name was not resolved at load (`init-addr … none`): HAProxy holds it in MAINT
-   * (resolution) until a resolver finds it, which none does here, so it never leaves.
+   * Its name is not resolved (`init-addr … none` at load, a name that stopped resolving, an
+   * empty SRV slot): HAProxy holds it in MAINT (resolution) until a resolver finds it; without
+   * a `resolvers` section it never leaves.
    */
   unresolved: boolean
   readonly hasCheck: boolean
@@ -132,7 +155,7 @@ export class ServerRuntime implements ServerView, LbServer {
   checkHost: string
   checkPort: number
   /** `addr` / `port` given for checks: they do not follow the server's address. */
-  readonly checkHostExplicit: boolean
+  checkHostExplicit: boolean
   checkPortExplicit: boolean
   /** `disabled` on its line (state files tell it from a maintenance set at run time). */
   disabledByConfig: boolean
@@ -150,6 +173,8 @@ export class ServerRuntime implements ServerView, LbServer {
   hanafail = 0
   /** Set by the health checker while it runs. */
   hooks: CheckHooks | null = null
+  /** `agent-check` (with an `agent-port`): the agent's settings and last answer. */
+  readonly agent: AgentSettings | null
   /** Slowstart: ramping up since `startingSince` (HAProxy's SRV_ST_STARTING), else 0. */
   startingSince = 0
   private downSince: number
@@ -162,10 +187,14 @@ export class ServerRuntime implements ServerView, LbServer {
     this.id = id
     this.host = conf.host
     this.port = conf.port
-    this.ssl = conf.ssl === true
+    this.ssl = this.sslConfigured = conf.ssl === true
     this.sendProxy = conf.sendProxy ?? 0
-    this.addr = `${conf.host}:${conf.port}`
+    this.hasAddress = conf.unresolved !== true
+    this.addr = this.hasAddress ? addrText(conf.host, conf.port) : ''
     this.origin = originOf(this.ssl, conf.host, conf.port)
+    const srv = conf.fqdn !== undefined && conf.fqdn.startsWith('_') && conf.resolvers !== undefined
+    this.srvRecord = srv ? conf.fqdn! : null
+    this.fqdn = srv ? null : conf.fqdn ?? null
     this.backup = conf.backup === true
     this.hasCheck = conf.check === true
     this.checkEnabled = this.hasCheck
@@ -203,6 +232,9 @@ export class ServerRuntime implements ServerView, LbServer {
     this.observeLayer = conf.observe ?? null
     this.errorLimit = conf.errorLimit ?? DEFAULT_ERROR_LIMIT
     this.onError = conf.onError ?? 'fail-check'
+    this.agent = conf.agentCheck === true && conf.agentPort
+      ? new AgentSettings(conf.agentAddr ?? conf.host, conf.agentPort, conf.agentInter ?? this.inter, conf.agentSend ?? '', conf.agentAddr !== undefined)
+      : null
   }
 
   get queued (): number { return this.queue.length }
@@ -238,7 +270,8 @@ export class ServerRuntime implements ServerView, LbServer {
   setAddress (host: string, port: number = this.port): void {
     this.host = host
     this.port = port
-    this.addr = `${host}:${port}`
+    this.hasAddress = true
+    this.addr = addrText(host, port)
     this.origin = originOf(this.ssl, host, port)
     if (!this.checkHostExplicit) this.checkHost = host
     if (!this.checkPortExplicit) this.checkPort = port
@@ -246,27 +279,65 @@ export class ServerRuntime implements ServerView, LbServer {
 
   /**
    * A DNS answer for the server (lib/runtime/discovery.ts): it moves if the address changed,
-   * takes the SRV weight if one came, and leaves MAINT (resolution).
+   * takes the SRV record's target name and weight if one came, and leaves MAINT (resolution).
    */
-  resolved (host: string, port: number = this.port, weight?: number): void {
-    if (host !== this.host || port !== this.port) this.setAddress(host, port)
+  resolved (host: string, port: number = this.port, srv?: { target: string, weight: number }): void {
+    if (host !== this.host || port !== this.port || !this.hasAddress) this.setAddress(host, port)
+    if (srv !== undefined) this.fqdn = srv.target
+    if (srv !== undefined || this.fqdnChanged) {
+      if (this.unresolved) this.hostnameMaint = true
+      this.fqdnChanged = false
+    }
+    const weight = srv?.weight
     if (weight !== undefined && weight !== this.uweight && this.backend.lb.dynamic) this.setWeight(Math.min(256, weight))
     if (!this.unresolved) return
     this.unresolved = false
     this.setAdmin('ready')
   }
 
-  /** Its name stopped resolving (after `hold nx`), or its SRV slot is empty: MAINT (resolution). */
+  /**
+   * Its name stopped resolving (after `hold nx`), or its SRV slot is empty: MAINT (resolution),
+   * without an address (an emptied slot forgets its target too).
+   */
   unresolvedNow (): void {
+    if (this.hasAddress) this.hostnameMaint = true
+    this.hasAddress = false
+    this.addr = ''
+    if (this.srvRecord !== null) {
+      this.fqdn = null
+      this.port = 0
+    }
     if (this.unresolved) return
     this.setAdmin('maint')
     this.unresolved = true
   }
 
-  /** `set server … check-port`: checks go to that port from now on. */
+  /**
+   * `set server … fqdn`: the server follows another name from the resolvers' next round on
+   * (lib/runtime/discovery.ts); it keeps its address until that name answers, or fails to.
+   */
+  setFqdn (name: string): void {
+    this.fqdn = name
+    this.fqdnChanged = true
+  }
+
+  /** `set server … ssl on|off`: the next connections are TLS or clear; checks keep theirs. */
+  setSsl (on: boolean): void {
+    this.ssl = on
+    this.origin = originOf(on, this.host, this.port)
+  }
+
+  /** `set server … check-port`: checks go to that port from now on (0: the server's own port again). */
   setCheckPort (port: number): void {
-    this.checkPort = port
-    this.checkPortExplicit = true
+    this.checkPort = port || this.port
+    this.checkPortExplicit = port !== 0
+  }
+
+  /** `set server … check-addr <ip> [port <p>]`: checks go there from now on. */
+  setCheckAddress (host: string, port: number | null): void {
+    this.checkHost = host
+    this.checkHostExplicit = true
+    if (port !== null) this.setCheckPort(port)
   }
 
   /** `set server … maxconn` / `set maxconn server`: 0 removes the limit; queued requests may move at once. */
@@ -278,19 +349,32 @@ export class ServerRuntime implements ServerView, LbServer {
   }
 
   /**
-   * `set server … health up|down` (management.txt): the check result is forced, as if the
-   * checks had just concluded; without running checks nothing changes.
+   * `set server … health up|stopping|down` (management.txt): the check verdict is forced, with
+   * or without running checks (a server without checks then stays where it was put).
    */
-  forceHealth (up: boolean): void {
-    if (!this.checkEnabled) return
-    const result: CheckResult = { status: this.lastCheck.status, code: this.lastCheck.code, duration: this.lastCheck.duration, desc: this.lastCheck.desc }
-    if (up) {
-      this.health = this.rise - 1
-      this.checkPassed(result)
+  forceHealth (state: 'up' | 'stopping' | 'down'): void {
+    const now = Date.now()
+    const why = ', changed from CLI'
+    if (state === 'down') {
+      this.health = 0
+      if (this.op === 'down' || this.admin === 'maint') return
+      this.nolb = false
+      this.setOp('down', now)
+      this.chkdown++
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
     } else {
-      this.health = Math.min(this.health, this.rise)
-      this.checkFailed(result)
+      this.health = this.rise + this.fall - 1
+      const nolb = state === 'stopping'
+      if ((this.op === 'up' && this.nolb === nolb) || this.admin === 'maint' || this.agent?.up === false) return
+      const wasDown = this.op === 'down'
+      this.nolb = nolb
+      this.setOp('up', now)
+      if (wasDown) this.startSlowstart(now)
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is ${nolb ? 'stopping' : 'UP'}${why}${this.backend.tail(this, true, moved)}.`)
     }
+    this.backend.settle(now)
   }
 
   setAdmin (state: ServerAdminState): void {
@@ -420,7 +504,7 @@ export class ServerRuntime implements ServerView, LbServer {
       if (this.health >= this.rise) this.health = top
     }
     this.logCheck('succeeded', result, prevHealth, prevStatus)
-    if (this.health < this.rise || this.admin === 'maint') return
+    if (this.health < this.rise || this.admin === 'maint' || this.agent?.up === false) return
     const now = Date.now()
     if (conditional) {
       if (this.op === 'up' && this.nolb) return
@@ -456,6 +540,55 @@ export class ServerRuntime implements ServerView, LbServer {
     this.chkdown++
     const moved = this.refresh()
     this.backend.logWarn(`${this.who()} is DOWN${this.reason(result)}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
+    this.backend.settle(now)
+  }
+
+  // --- for the agent check (lib/runtime/agent.ts) ----------------------------------------------
+
+  /** An agent's answer (null when it could not be asked): weight, maxconn, admin state, then UP/DOWN. */
+  agentReport (result: CheckResult, answer: AgentAnswer | null): void {
+    const agent = this.agent
+    if (agent === null) return
+    const prevStatus = agent.last.status
+    const prevUp = agent.up
+    agent.last = result
+    if (answer !== null && answer.unknown === undefined) {
+      if (answer.weightPercent !== undefined) {
+        try {
+          this.setWeight(Math.min(256, Math.floor(this.backend.initialWeight(this) * answer.weightPercent / 100)))
+        } catch {}
+      }
+      if (answer.maxconn !== undefined) this.setMaxconn(answer.maxconn)
+      if (answer.admin !== undefined) this.setAdmin(answer.admin)
+    }
+    const up = answer?.state === undefined ? prevUp : answer.state === 'up'
+    if (this.backend.logHealthChecks && result.status !== 'CHECKED' && (prevStatus !== result.status || prevUp !== up)) {
+      const outcome = result.status === 'L7OK' ? 'succeeded' : 'failed'
+      this.backend.logWarn(`Agent check for ${this.backup ? 'backup ' : ''}server ${this.backend.name}/${this.name} ${outcome}${describeCheck(result)}, status: ${up ? '1/1 UP' : '0/1 DOWN'}.`)
+    }
+    if (up !== prevUp) this.setAgentUp(up, '')
+  }
+
+  /** The agent's verdict (an answer, or `set server … agent up|down` with `why`): the server follows unless its checks or admin state hold it. */
+  setAgentUp (up: boolean, why: string): void {
+    const agent = this.agent
+    if (agent === null) return
+    agent.up = up
+    const now = Date.now()
+    if (!up) {
+      if (this.op === 'down' || this.admin === 'maint') return
+      this.nolb = false
+      this.setOp('down', now)
+      this.chkdown++
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
+    } else {
+      if (this.op === 'up' || this.admin === 'maint' || (this.checkEnabled && this.health < this.rise)) return
+      this.setOp('up', now)
+      this.startSlowstart(now)
+      const moved = this.refresh()
+      this.backend.logWarn(`${this.who()} is UP${why}${this.backend.tail(this, true, moved)}.`)
+    }
     this.backend.settle(now)
   }
 
@@ -911,6 +1044,11 @@ export class Backend implements BackendView {
       this.downSince = 0
     }
   }
+}
+
+/** The stats `addr` column: `127.0.0.1:80`, `[::1]:80`. */
+function addrText (host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
 function originOf (ssl: boolean, host: string, port: number): string {

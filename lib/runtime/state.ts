@@ -132,10 +132,25 @@ export interface ServerView {
   readonly lastChange: number
   /** Total ms spent DOWN, up to `now`. */
   downtime (now: number): number
+  /** Its agent check (`agent-check`), null without one. */
+  readonly agent?: AgentView | null
   readonly counters: TrafficCounters
   readonly lbtot: number
   readonly qcur: number
   readonly qmax: number
+}
+
+/** A server's agent check as the stats and the socket show it. */
+export interface AgentView {
+  readonly enabled: boolean
+  /** The agent's last word: false after down, stopped or fail (rise and fall are 1). */
+  readonly up: boolean
+  readonly last: CheckResult
+  /** An agent connection is open now. */
+  readonly running: boolean
+  readonly host: string
+  readonly hostExplicit: boolean
+  readonly port: number
 }
 
 export interface BackendView {

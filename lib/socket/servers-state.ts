@@ -3,10 +3,12 @@
 // line per server with HAProxy 2.6's numeric encodings, read off haproxy 2.6.12's own output:
 //   srv_op_state      0 stopped, 1 starting (slowstart), 2 running, 3 stopping (NOLB)
 //   srv_admin_state   flags: 0x01 forced maint, 0x04 maint from the config, 0x08 forced drain,
-//                     0x20 maint because the name did not resolve
+//                     0x20 maint because the name did not resolve, 0x40 an address that came
+//                     or went at run time through a name (ServerRuntime.hostnameMaint)
 //   srv_check_status  INI 1, L4OK 6, L4TOUT 7, L4CON 8, L7OK 15, … (CHECK_STATUS_CODES)
 //   srv_check_result  0 unknown, 2 failed, 3 passed, 4 conditionally passed
 //   srv_check_state   flags: 0x02 configured, 0x04 enabled, 0x08 paused
+//   srv_agent_state   flags: 0x01 running, 0x02 configured, 0x04 enabled, 0x10 agent
 
 import type { Backend, ServerRuntime } from '../runtime/backend.js'
 
@@ -14,7 +16,7 @@ export const STATE_FILE_VERSION = '1'
 export const STATE_HEADER = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port'
 
 const CHECK_STATUS_CODES: Readonly<Record<string, number>> = {
-  UNK: 0, INI: 1, HANA: 3, SOCKERR: 4, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11,
+  UNK: 0, INI: 1, HANA: 3, SOCKERR: 4, CHECKED: 5, L4OK: 6, L4TOUT: 7, L4CON: 8, L6OK: 9, L6TOUT: 10, L6RSP: 11,
   L7TOUT: 12, L7RSP: 13, L7OK: 15, L7OKC: 16, L7STS: 17
 }
 
@@ -22,6 +24,7 @@ const ADMIN_FMAINT = 0x01
 const ADMIN_CMAINT = 0x04
 const ADMIN_FDRAIN = 0x08
 const ADMIN_RMAINT = 0x20
+const ADMIN_HMAINT = 0x40
 
 function opState (s: ServerRuntime): number {
   if (s.op === 'down') return 0
@@ -30,8 +33,8 @@ function opState (s: ServerRuntime): number {
 }
 
 function adminState (s: ServerRuntime): number {
-  if (s.unresolved) return ADMIN_RMAINT
-  let flags = 0
+  let flags = s.hostnameMaint ? ADMIN_HMAINT : 0
+  if (s.unresolved) return flags | ADMIN_RMAINT
   if (s.admin === 'maint') flags |= ADMIN_FMAINT | (s.disabledByConfig ? ADMIN_CMAINT : 0)
   if (s.admin === 'drain') flags |= ADMIN_FDRAIN
   return flags
@@ -52,13 +55,20 @@ function checkState (s: ServerRuntime): number {
   return flags
 }
 
+function agentState (s: ServerRuntime): number {
+  const a = s.agent
+  if (a === null) return 0
+  return 0x12 | (a.enabled ? 0x04 : 0) | (a.running ? 0x01 : 0)
+}
+
 /** One server's line. */
 export function serverStateLine (be: Backend, s: ServerRuntime, now: number): string {
   return [
-    be.id, be.name, s.id, s.name, s.host, opState(s), adminState(s), s.uweight, be.initialWeight(s),
+    be.id, be.name, s.id, s.name, s.hasAddress ? s.host : '-', opState(s), adminState(s), s.uweight, be.initialWeight(s),
     Math.max(0, Math.floor((now - s.lastChange) / 1000)), CHECK_STATUS_CODES[s.lastCheck.status] ?? 1, checkResult(s),
-    s.health, checkState(s), 0, 0, 0, s.unresolved ? s.host : '-', s.port, '-',
-    s.ssl ? 1 : 0, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-', '-', 0
+    s.health, checkState(s), agentState(s), 0, 0, s.fqdn ?? '-', s.port, s.srvRecord ?? '-',
+    s.ssl ? 1 : 0, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-',
+    s.agent?.hostExplicit === true ? s.agent.host : '-', s.agent?.port ?? 0
   ].join(' ')
 }
 
@@ -106,7 +116,7 @@ export function applyServerState (s: ServerRuntime, saved: SavedServerState, con
   if (saved.iweight === configWeight && saved.uweight !== s.uweight) {
     try { s.setWeight(saved.uweight) } catch { /* a static algorithm refuses: keep the configured one */ }
   }
-  if (saved.addr !== s.host || (saved.port > 0 && saved.port !== s.port)) {
+  if (saved.addr !== '-' && (saved.addr !== s.host || (saved.port > 0 && saved.port !== s.port))) {
     s.setAddress(saved.addr, saved.port > 0 ? saved.port : s.port)
   }
   if ((saved.admin & ADMIN_FMAINT) !== 0 && (saved.admin & ADMIN_CMAINT) === 0) s.setAdmin('maint')

@@ -5,7 +5,7 @@
 // Tags and types were read from `show stat typed` of haproxy 2.6.12 (§9.2).
 
 import type { Proxy } from '../config/model.js'
-import type { BackendView, FrontendView, ServerView, TrafficCounters } from '../runtime/state.js'
+import type { AgentView, BackendView, FrontendView, ServerView, TrafficCounters } from '../runtime/state.js'
 import { type BackendLb, type ServerState, checkDescription, checkShown, serverStatus } from './status.js'
 
 export type ObjType = 'F' | 'B' | 'S'
@@ -71,6 +71,8 @@ const pxname: Get<Counted> = (c) => c.proxy.name
 const stot: Get<Counted> = (_c, o) => o.counters.stot
 const hrsp = (i: number): Get<Counted> => httpOnly((o: Counted) => o.counters.hrsp[i])
 const checkField = (get: (sv: ServerView) => FieldValue): Get<ServerView> => (_c, sv) => checkShown(sv) ? get(sv) : undefined
+/** The agent_* columns: shown while the server's agent check is enabled. */
+const agentField = (get: (a: AgentView) => FieldValue): Get<ServerView> => (_c, sv) => sv.agent?.enabled === true ? get(sv.agent) : undefined
 const lbField = (get: (lb: BackendLb) => number): Get<Counted> => (c) => get(c.lb)
 
 const ROWS: Row[] = [
@@ -138,22 +140,22 @@ const ROWS: Row[] = [
   { name: 'comp_rsp', desc: 'HTTP responses compressed', type: 'u64', tags: 'MCP', F: zero, B: zero },
   { name: 'lastsess', desc: 'Time since the last session', type: 's32', tags: 'MAP', B: lastSess, S: lastSess },
   { name: 'last_chk', desc: 'Details of the latest health check', type: 'str', tags: 'MOP', S: checkField(sv => sv.lastCheck.desc) },
-  { name: 'last_agt', desc: 'Details of the latest agent check', type: 'str', tags: 'MOP' },
+  { name: 'last_agt', desc: 'Details of the latest agent check', type: 'str', tags: 'MOP', S: agentField(a => a.last.desc) },
   { name: 'qtime', desc: 'Average time in the queue, last 1024 requests', type: 'u32', tags: 'MaP', B: (_c, o) => ms(o.counters.qtime.value), S: (_c, o) => ms(o.counters.qtime.value) },
   { name: 'ctime', desc: 'Average connect time, last 1024 requests', type: 'u32', tags: 'MaP', B: (_c, o) => ms(o.counters.ctime.value), S: (_c, o) => ms(o.counters.ctime.value) },
   { name: 'rtime', desc: 'Average response time, last 1024 requests', type: 'u32', tags: 'MaP', B: (_c, o) => ms(o.counters.rtime.value), S: (_c, o) => ms(o.counters.rtime.value) },
   { name: 'ttime', desc: 'Average total request time, last 1024 requests', type: 'u32', tags: 'MaP', B: (_c, o) => ms(o.counters.ttime.value), S: (_c, o) => ms(o.counters.ttime.value) },
-  { name: 'agent_status', desc: 'Result code of the latest agent check', type: 'str', tags: 'MOP' },
-  { name: 'agent_code', desc: 'Status code of the latest agent check', type: 'u32', tags: 'MOP' },
-  { name: 'agent_duration', desc: 'Duration of the latest agent check', type: 'u64', tags: 'MDP' },
+  { name: 'agent_status', desc: 'Result code of the latest agent check', type: 'str', tags: 'MOP', S: agentField(a => a.last.status) },
+  { name: 'agent_code', desc: 'Status code of the latest agent check', type: 'u32', tags: 'MOP', S: agentField(a => a.last.code ?? undefined) },
+  { name: 'agent_duration', desc: 'Duration of the latest agent check', type: 'u64', tags: 'MDP', S: agentField(a => a.last.duration ?? undefined) },
   { name: 'check_desc', desc: 'Meaning of check_status', type: 'str', tags: 'MOP', S: checkField(sv => checkDescription(sv.lastCheck.status)) },
-  { name: 'agent_desc', desc: 'Meaning of agent_status', type: 'str', tags: 'MOP' },
+  { name: 'agent_desc', desc: 'Meaning of agent_status', type: 'str', tags: 'MOP', S: agentField(a => checkDescription(a.last.status)) },
   { name: 'check_rise', desc: 'Passed checks needed to go UP (rise)', type: 'u32', tags: 'CGS', S: checkField(sv => sv.rise) },
   { name: 'check_fall', desc: 'Failed checks needed to go DOWN (fall)', type: 'u32', tags: 'CGS', S: checkField(sv => sv.fall) },
   { name: 'check_health', desc: 'Check counter: below rise is DOWN, rise and above is UP', type: 'u32', tags: 'CGS', S: checkField(sv => sv.health) },
-  { name: 'agent_rise', desc: 'Passed agent checks needed to go UP', type: 'u32', tags: 'MaP' },
-  { name: 'agent_fall', desc: 'Failed agent checks needed to go DOWN', type: 'u32', tags: 'MaP' },
-  { name: 'agent_health', desc: 'Agent check counter', type: 'u32', tags: 'MaP' },
+  { name: 'agent_rise', desc: 'Passed agent checks needed to go UP', type: 'u32', tags: 'MaP', S: agentField(() => 1) },
+  { name: 'agent_fall', desc: 'Failed agent checks needed to go DOWN', type: 'u32', tags: 'MaP', S: agentField(() => 1) },
+  { name: 'agent_health', desc: 'Agent check counter', type: 'u32', tags: 'MaP', S: agentField(a => a.up ? 1 : 0) },
   { name: 'addr', desc: 'Server address:port (with stats show-legends)', type: 'str', tags: 'CGS', S: (c, sv) => c.legends ? sv.addr : undefined },
   { name: 'cookie', desc: 'Cookie name (backend) or value (server), with stats show-legends', type: 'str', tags: 'CNS' },
   { name: 'mode', desc: 'Proxy mode (http or tcp)', type: 'str', tags: 'CGS', F: (c) => c.proxy.mode, B: (c) => c.proxy.mode, S: (c) => c.proxy.mode },

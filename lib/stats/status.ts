@@ -27,7 +27,7 @@ export function serverState (sv: ServerView): ServerState {
     if (goingDown) return 'going_down'
     return sv.checkEnabled ? 'up' : 'no_check'
   }
-  return sv.checkEnabled && sv.health > 0 ? 'going_up' : 'down'
+  return sv.checkEnabled && sv.health > 0 && sv.agent?.up !== false ? 'going_up' : 'down'
 }
 
 /** The CSV `status` text: UP, DOWN, `UP 1/3`, `DOWN 1/2`, NOLB, DRAIN, MAINT, `MAINT (resolution)`, `no check`. */
@@ -37,8 +37,9 @@ export function serverStatus (sv: ServerView, state: ServerState = serverState(s
     case 'up': return 'UP'
     case 'no_check': return 'no check'
     case 'nolb': return 'NOLB'
-    case 'drain': return 'DRAIN'
-    case 'down': return 'DOWN'
+    // an agent check's part in the state is named (recorded from 2.6)
+    case 'drain': return sv.agent?.enabled === true ? 'DRAIN (agent)' : 'DRAIN'
+    case 'down': return sv.agent?.enabled === true && !sv.agent.up ? 'DOWN (agent)' : 'DOWN'
     // going down: health above rise counted over fall; going up: health over rise
     case 'going_down': return `UP ${sv.health - sv.rise + 1}/${sv.fall}`
     case 'nolb_going_down': return `NOLB ${sv.health - sv.rise + 1}/${sv.fall}`

@@ -151,7 +151,7 @@ class TcpSession {
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
     const switched = fe.rules.switching(this.txn)
     const be = switched.kind === 'backend' ? this.gateway.backendRoute(switched.backend) ?? null : fe.ownBackend
-    if (be === null) return this.refuse()
+    if (be === null) return this.refuse(true)
     // the backend's own content rules, on the same data (HAProxy runs them once it is chosen)
     const beRules = be.proxy.kind === 'backend' && be.proxy.tcpRequestContent.length > 0 ? this.gateway.tcpBackendRules(be.name) : null
     if (beRules !== null) {
@@ -192,13 +192,22 @@ class TcpSession {
     this.client.pause()
   }
 
-  /** `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request). */
-  private refuse (): void {
+  /**
+   * `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request).
+   * With nowhere to go the close is orderly (recorded: the client reads an end, not a reset), so
+   * what the client sent is drained first.
+   */
+  private refuse (orderly = false): void {
     this.rec?.terminate('PR')
     this.stopInspecting()
     this.fe.counters.counters.dreq++
     this.done = true
-    this.client.destroy()
+    if (!orderly) {
+      this.client.destroy()
+      return
+    }
+    this.client.resume()
+    this.client.end()
   }
 
   /** A failure or a timeout (`state`: who and in which phase, for the log): both sides are cut at once. */

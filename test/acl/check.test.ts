@@ -58,6 +58,14 @@ const LINES: Array<[string, string | null]> = [
   ['http-request set-header x %[status]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : sample fetch <status]> may not be reliably used here because it needs 'HTTP response' which is not available here."],
   ['http-response set-header x %[req.hdr(host)]', "error detected in frontend 'fe' while parsing 'http-response set-header' rule : sample fetch <req.hdr(host)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."],
   ['http-request deny if { status 200 }', null],
+  // wait-for-body's arguments, worded as HAProxy 2.6.12 words them (recorded with haproxy -c)
+  ['http-request wait-for-body', "error detected in frontend 'fe' while parsing 'http-request wait-for-body' rule : expects time <time> [ at-least <bytes> ]."],
+  ['http-request wait-for-body time', "error detected in frontend 'fe' while parsing 'http-request wait-for-body' rule : missing argument for 'time'."],
+  ['http-request wait-for-body time abc', "error detected in frontend 'fe' while parsing 'http-request wait-for-body' rule : unexpected character 'a'."],
+  ['http-request wait-for-body time 1s at-least', "error detected in frontend 'fe' while parsing 'http-request wait-for-body' rule : missing argument for 'at-least'."],
+  ['http-request wait-for-body time 1s at-least 1x', "error detected in frontend 'fe' while parsing 'http-request wait-for-body' rule : unexpected character 'x'."],
+  ['http-request wait-for-body time 1s at-least 2k if { req.body_size gt 0 }', null],
+  ['http-request set-header x %[req.body]%[req.body_len]%[req.body_size]%[req.body_param(a)]', null],
   ['use_backend be if later', "error detected while parsing switching rule : no such ACL : 'later'."],
   ['use_backend be if { path /x', "error detected while parsing switching rule : missing closing '}' in condition."],
   ['use_backend be if {path_beg /x}', "error detected while parsing switching rule : no such ACL : '{path_beg'."],
@@ -183,7 +191,7 @@ describe('fetches and converters HAProxy has and fastify-haproxy does not evalua
     ['acl x ssl_fc_use_keysize gt 128', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_use_keysize' is not supported by fastify-haproxy."],
     ['acl x ssl_bc_alpn_end h2', "error detected while parsing ACL 'x' : fetch method 'ssl_bc_alpn_end' is not supported by fastify-haproxy."],
     ['acl x sc_http_req_rate(0) gt 10', "error detected while parsing ACL 'x' : fetch method 'sc_http_req_rate' is not supported by fastify-haproxy."],
-    ['http-request deny if { req.body_len gt 10 }', "error detected while parsing an 'http-request deny' condition : fetch method 'req.body_len' is not supported by fastify-haproxy."],
+    ['http-response deny if { res.body_len gt 10 }', "error detected while parsing an 'http-response deny' condition : fetch method 'res.body_len' is not supported by fastify-haproxy."],
     ['http-request set-header x %[url_ip]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <url_ip]> : fetch method 'url_ip' is not supported by fastify-haproxy."],
     ['http-request set-var(txn.x) req.hdr(x),jwt_payload_query(\'$.sub\')', "error detected in frontend 'fe' while parsing 'http-request set-var(txn.x)' rule : converter 'jwt_payload_query' is not supported by fastify-haproxy."],
     ['use_backend %[src,table_http_req_rate(st)]', "failed to parse use_backend rule '%[src,table_http_req_rate(st)]' : failed to parse sample expression <src,table_http_req_rate(st)]> : converter 'table_http_req_rate' is not supported by fastify-haproxy."]

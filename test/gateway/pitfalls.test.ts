@@ -27,7 +27,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import haproxyRouter from '../../lib/index.js'
-import { upstream, get, deadPort, rawRequest, sleep } from './fixtures.js'
+import { upstream, get, deadPort, rawRequest, waitFor } from './fixtures.js'
 import type { Seen } from './fixtures.js'
 
 const cfg = (body: string): string => `defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n${body}`
@@ -96,12 +96,15 @@ test('18 and 19: app.inject goes through the gateway; after close nothing of our
   const seen = JSON.parse(r.body) as Seen
   assert.equal(seen.url, '/inj?x=1')
   assert.equal(seen.bodyLength, 5)
-  await sleep(120)
+  // a few health checks ran (their timers and sockets existed) before the app closes
+  const srv = app.haproxy.backend('be')!.servers[0]!
+  const firstCheck = await (async () => { await waitFor(() => srv.lastCheckAt > 0, 'a first check'); return srv.lastCheckAt })()
+  await waitFor(() => srv.lastCheckAt > firstCheck, 'a second check')
   await app.close()
   await up.close()
-  await sleep(50)
-  const after = process.getActiveResourcesInfo().filter(r => r !== 'TTYWrap')
-  assert.ok(after.length <= before.length, `resources after close: ${after.join(', ')} (before: ${before.join(', ')})`)
+  const left = (): string[] => process.getActiveResourcesInfo().filter(r => r !== 'TTYWrap')
+  // sockets closing take a turn of the loop: wait for the count, bounded
+  await waitFor(() => left().length <= before.length, `resources after close: ${left().join(', ')} (before: ${before.join(', ')})`, 5000)
 })
 
 test('2: a TLS failure towards a WebSocket or HTTP server is a 503, never a crash', async (t) => {

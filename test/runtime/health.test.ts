@@ -8,7 +8,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { backendOf, closedPort, Log, picks, server, sleep, until, upstream, type Upstream } from './helpers.js'
+import { backendOf, closedPort, Log, picks, server, until, upstream, type Upstream } from './helpers.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
 import type { Backend } from '../../lib/runtime/backend.js'
 
@@ -237,20 +237,23 @@ test('port and addr send the check elsewhere', async (t) => {
 test('intervals: fastinter while in transition, downinter while DOWN', async (t) => {
   const up = await upstream('HTTP/1.0 500 Oops\r\n\r\n')
   t.after(() => up.close())
-  const be = backendOf(`${head}  option httpchk\n  server s1 127.0.0.1:${up.port} check inter 400 fastinter 30 downinter 150 rise 3 fall 1\n`)
+  // inter is far longer than the others, so that which interval ran shows whatever the machine's speed
+  const be = backendOf(`${head}  option httpchk\n  server s1 127.0.0.1:${up.port} check inter 4000 fastinter 30 downinter 150 rise 3 fall 1\n`)
   const hc = run(be)
   t.after(() => hc.stop())
   const s1 = server(be, 's1')
-  await until(() => s1.op === 'down', 2000, 'down')
+  await until(() => s1.op === 'down', 10_000, 'down')
   const n0 = up.requests.length
-  await sleep(500)
-  const whileDown = up.requests.length - n0
-  assert.ok(whileDown >= 2 && whileDown <= 4, `downinter 150 over 500 ms: ${whileDown} checks`)
+  const down = Date.now()
+  await until(() => up.requests.length >= n0 + 3, 10_000, 'three checks while DOWN')
+  const whileDown = Date.now() - down
+  // three checks 150 ms apart (downinter): never sooner (timers do not fire early), far from 3 × inter
+  assert.ok(whileDown >= 2 * 150 && whileDown < 4000, `three checks at downinter 150 took ${whileDown} ms`)
   up.reply = OK
   const start = Date.now()
-  await until(() => s1.op === 'up', 2000, 'up')
-  // first success after ≤150 ms (downinter), then 2 more at fastinter (30 ms), not inter (400 ms).
-  assert.ok(Date.now() - start < 350, `rise took ${Date.now() - start} ms`)
+  await until(() => s1.op === 'up', 10_000, 'up')
+  // first success after ≤150 ms (downinter), then 2 more at fastinter (30 ms), not inter (4 s)
+  assert.ok(Date.now() - start < 4000, `rise took ${Date.now() - start} ms`)
 })
 
 test('first checks are spread over the interval, in server order', async (t) => {
@@ -275,10 +278,11 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
   t.after(() => srv.close())
   const port = (srv.address() as { port: number }).port
-  const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 60 ssl verify none\n  server b 127.0.0.1:${port} check inter 60 ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 60 ssl verify required\n`)
+  // inter bounds the whole check, the TLS handshake included: long enough for a loaded machine
+  const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 2s ssl verify none\n  server b 127.0.0.1:${port} check inter 2s ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 2s ssl verify required\n`)
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 2000, 'checked')
+  await until(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 10_000, 'checked')
   assert.equal(server(be, 'a').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'b').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'c').lastCheck.status, 'L6RSP', 'a self-signed certificate fails verification against the system CAs')
@@ -289,11 +293,11 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   const plain = net.createServer((s) => { s.on('error', () => {}); s.end('HTTP/1.0 400 Bad\r\n\r\n') })
   await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', () => resolve()))
   t.after(() => plain.close())
-  const be2 = backendOf(`${head}  server p 127.0.0.1:${(plain.address() as { port: number }).port} check inter 60 ssl verify none\n`)
+  const be2 = backendOf(`${head}  server p 127.0.0.1:${(plain.address() as { port: number }).port} check inter 2s ssl verify none\n`)
   const hc2 = run(be2)
   t.after(() => hc2.stop())
   const p = server(be2, 'p')
-  await until(() => p.op === 'down', 2000, 'L6RSP')
+  await until(() => p.op === 'down', 10_000, 'L6RSP')
   assert.equal(p.lastCheck.status, 'L6RSP')
   hc2.stop()
   // A TCP listener that never answers the TLS hello: Layer6 timeout once inter runs out.
@@ -376,23 +380,31 @@ test('on-error brings the next check forward to fastinter', async (t) => {
 
 test('maintenance pauses checks; disableHealth freezes the state; enableHealth resumes', async (t) => {
   const dead = await closedPort()
-  const be = backendOf(`${head}  server s1 127.0.0.1:${dead} check inter 30\n`)
+  // s2 is a witness: its checks, every 30 ms like s1's would be, show that time passed
+  const be = backendOf(`${head}  server s1 127.0.0.1:${dead} check inter 30\n  server s2 127.0.0.1:${dead} check inter 30\n`)
   const hc = run(be)
   t.after(() => hc.stop())
   const s1 = server(be, 's1')
+  const witness = server(be, 's2')
+  const witnessChecks = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const at = witness.lastCheckAt
+      await until(() => witness.lastCheckAt > at, 2000, 'a check of the witness')
+    }
+  }
   await until(() => s1.op === 'down', 2000, 'down')
   s1.disableHealth()
   assert.equal(s1.op, 'down', 'haproxy 2.6 keeps a DOWN server DOWN when its checks are disabled')
   assert.equal(s1.checkEnabled, false)
   const at = s1.lastCheckAt
-  await sleep(100)
+  await witnessChecks(3)
   assert.equal(s1.lastCheckAt, at, 'no checks while disabled')
   s1.enableHealth()
   await until(() => s1.lastCheckAt > at, 2000, 'checks again')
   assert.equal(s1.op, 'down')
   s1.setAdmin('maint')
   const m = s1.lastCheckAt
-  await sleep(100)
+  await witnessChecks(3)
   assert.equal(s1.lastCheckAt, m, 'no checks in maintenance')
   s1.setAdmin('ready')
   assert.equal(s1.health, s1.rise, 'leaving maintenance restarts at health = rise')
@@ -408,8 +420,8 @@ test('stop() clears every timer and in-flight socket', async (t) => {
   await until(() => silent.requests.length === 1, 2000, 'a check in flight')
   assert.ok(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length > before)
   hc.stop()
-  await sleep(20)
-  assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length, before)
+  // a destroyed socket is released on a later turn of the loop
+  await until(() => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length === before, 2000, 'the check sockets closed')
   assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0)
 })
 

@@ -1,0 +1,32 @@
+// How a health or agent check words a socket error in its info (`last_chk`, the check log line):
+// the strerror() text HAProxy prints.
+
+/** strerror() texts HAProxy puts in the check `info` for socket errors. */
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ETIMEDOUT: 'Connection timed out',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EPIPE: 'Broken pipe',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted'
+}
+
+/**
+ * Errors the connect() call itself returns (not a later answer from the network): HAProxy
+ * reports them as "General socket error (<strerror>)".
+ */
+const SOCKET_CALL_ERRORS = new Set(['ENETUNREACH', 'EACCES', 'EPERM'])
+
+export function errnoText (err: NodeJS.ErrnoException): string {
+  return (err.code !== undefined ? ERRNO_TEXT[err.code] : undefined) ?? err.message
+}
+
+/** The info of a failed connection (L4CON). */
+export function connectErrorText (err: NodeJS.ErrnoException): string {
+  if (err.code === undefined || !SOCKET_CALL_ERRORS.has(err.code)) return errnoText(err)
+  return `General socket error (${ERRNO_TEXT[err.code] ?? err.message})`
+}
+
