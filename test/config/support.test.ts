@@ -46,7 +46,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'filter compression', not('filter compression', 'compresses responses')],
   ['frontend', 'filter cache c', not('filter cache', 'serves responses from a cache')],
   ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
-  ['frontend', 'http-after-response set-header X-A b', not('http-after-response', "rewrites every response, HAProxy's own included")],
   ['frontend', 'errorloc302 503 https://example.com/down', not('errorloc302', 'answers an error status with a redirect')],
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
   ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
@@ -84,6 +83,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // implemented: nothing to say
   ['frontend', 'unique-id-header X-Request-ID', ['notice', '']],
   ['frontend', 'capture request header Host len 32', ['notice', '']],
+  ['frontend', 'http-after-response set-header X-A b', ['notice', '']],
   ['frontend', 'option httplog', ['notice', '']],
   ['frontend', 'option http-server-close', ['notice', '']],
   ['frontend', 'tcp-request content accept if TRUE', ['notice', '']],
