@@ -9,6 +9,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import { clientIdentity } from '../tls.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import type { LogRecord } from '../log/record.js'
@@ -262,7 +263,7 @@ class TcpSession {
     }
     const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
     const upstream: net.Socket = srv.ssl
-      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
+      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}), ...(srv.crt !== undefined ? clientIdentity(srv.crt) : {}) })
       : net.connect(opts)
     this.upstream = upstream
     this.upstreamClosed = false
