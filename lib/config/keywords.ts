@@ -1133,7 +1133,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   ...serverRows(1, inert('health checks speak HTTP/1.1'), 'check-proto'),
-  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy check-via-socks4'),
+  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
+  'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
   ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
@@ -1164,7 +1165,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
-  socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
+  socks4: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v, s) => {
+      const a = parseAddress(v, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: s.env })
+      if (!a.ok) return `'socks4' : ${a.error}.`
+      o.socks4 = { host: a.value.host, port: a.value.port ?? 0 }
+      return null
+    }
+  },
   track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }
 })
 

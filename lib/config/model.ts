@@ -106,6 +106,10 @@ export interface ServerOptions {
   weight?: number
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
   sendProxy?: 1 | 2
+  /** `socks4 <addr>:<port>`: connections to the server go through this SOCKS4 proxy. */
+  socks4?: { host: string, port: number }
+  /** `check-via-socks4`: health checks go through the `socks4` proxy too. */
+  checkViaSocks4?: boolean
   backup?: boolean
   disabled?: boolean
   check?: boolean

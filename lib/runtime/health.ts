@@ -14,6 +14,7 @@ import type { CheckResult } from './state.js'
 import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
+import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, type CheckContext, type Exchange, type HttpProbe } from './http-check.js'
 
 
@@ -183,13 +184,23 @@ class CheckTask implements CheckHooks {
       for (const action of (exchange as Exchange).before) action(c.txn, c.res)
       sock.write((exchange as Exchange).request(c, srv))
     }
-    const sock = this.dial(exchange?.connect.port ?? this.script?.port ?? null, exchange?.connect.host)
+    const sock = this.viaSocks ? net.connect({ host: srv.socks4!.host, port: srv.socks4!.port }) : this.dial(exchange?.connect.port ?? this.script?.port ?? null, exchange?.connect.host)
     if (srv.checkTls) {
       sock.once('secureConnect', onConnected)
       // A TCP connection that fails its TLS handshake is a Layer6 problem.
       sock.once('connect', () => {
         tcpUp = true
         if (t.check !== undefined) arm(t.check)
+      })
+    } else if (this.viaSocks) {
+      const port = exchange?.connect.port ?? this.script?.port ?? srv.checkPort
+      sock.once('connect', () => {
+        socks4Handshake(sock, exchange?.connect.host ?? srv.checkHost, port, (err) => {
+          if (err !== null) return finish(false, 'L4CON', null, errnoText(err))
+          tcpUp = true
+          onConnected()
+          sock.resume()
+        })
       })
     } else {
       sock.once('connect', () => {
@@ -215,6 +226,11 @@ class CheckTask implements CheckHooks {
       if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
       else if (this.probe !== null && this.script === null) evaluate(true)
     })
+  }
+
+  /** `check-via-socks4`: the check's first connection goes through the server's SOCKS4 proxy (not with `check-ssl`). */
+  private get viaSocks (): boolean {
+    return this.server.checkViaSocks4 && !this.server.checkTls
   }
 
   /**
