@@ -1074,6 +1074,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     inspectDelay: null,
     tcpResponseContent: [],
     resInspectDelay: null,
+    stickTable: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],
