@@ -17,6 +17,7 @@ import { jsonQuery } from './json-query.js'
 import { FIX_TAG_NAMES, fixTagValue, fixValidate } from './fix.js'
 import { CONNACK, CONNECT, MQTT_FIELDS, MQTT_TYPES, mqttParse } from './mqtt.js'
 import { messageDecided, messageMayGrow } from '../tcp/payload.js'
+import { stickConverterRows } from './stick-counters.js'
 import { ExprError, lowerAscii, toBool, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
 import type { HttpTxn } from './txn.js'
 
@@ -595,6 +596,7 @@ const ROWS: ConverterRow[] = [
     return packet !== null && (packet.type === CONNECT || packet.type === CONNACK)
   }),
   { name: 'mqtt_field_value', args: ['str', 'str'], minArgs: 2, out: 'str', compile: mqttField },
+  ...stickConverterRows(),
   ...mapRows()
 ]
 
