@@ -131,7 +131,14 @@ export interface ServerOptions {
   proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
+  /** `crt <file>`: the client certificate (and key) presented to the server, a resolved path. */
+  crt?: string
   sni?: string
+  /** `check-ssl` / `no-check-ssl`: checks over TLS whatever the server's traffic uses. */
+  checkSsl?: boolean
+  /** `check-sni <name>`, `check-alpn <protocols>` of TLS checks. */
+  checkSni?: string
+  checkAlpn?: string[]
   observe?: 'layer4' | 'layer7'
   errorLimit?: number
   onError?: ServerCheckOnError
