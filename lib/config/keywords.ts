@@ -1056,12 +1056,19 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   crt: {
     n: 1,
-    support: unsupported('presents a client certificate to the server'),
-    apply: (_o, v, s) => {
+    support: 'yes',
+    apply: (o, v, s) => {
       const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
-      return existsSync(file) ? null : `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+      if (!existsSync(file)) return `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+      if (!certHasKey(file)) return `unable to load certificate from file '${v}'.`
+      o.crt = file
+      return null
     }
   },
+  'check-ssl': { n: 0, support: 'yes', apply: o => { o.checkSsl = true; return null } },
+  'no-check-ssl': { n: 0, support: 'yes', apply: o => { o.checkSsl = false; return null } },
+  'check-sni': { n: 1, support: 'yes', apply: (o, v) => { o.checkSni = v; return null } },
+  'check-alpn': { n: 1, support: 'yes', apply: (o, v) => { o.checkAlpn = v.split(','); return null } },
   sni: { n: 1, support: 'yes', apply: (o, v) => { o.sni = v; return null } },
   observe: {
     n: 1,
@@ -1125,8 +1132,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
-  ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl'),
+  ...serverRows(1, inert('health checks speak HTTP/1.1'), 'check-proto'),
+  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),

@@ -9,6 +9,7 @@
 
 import diagnostics from 'node:diagnostics_channel'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
+import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
@@ -239,7 +240,7 @@ export class BackendRoute {
     // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
     const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
-    if (cfg?.proto === 'h2') {
+    if (server.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
       opts.allowH2 = connectOptions.allowH2 = true
       if (!server.ssl) connectOptions.useH2c = true
@@ -251,7 +252,8 @@ export class BackendRoute {
       Object.assign(connectOptions, {
         rejectUnauthorized: cfg?.verify !== 'none',
         ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+        ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
       })
     }
     const connector = buildConnector(connectOptions)

@@ -9,6 +9,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import { clientIdentity } from '../tls.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { endTracking, startSession } from '../acl/stick-counters.js'
@@ -252,7 +253,7 @@ class TcpSession {
     // `socks4` (plain TCP servers): the connection is opened by the SOCKS4 proxy
     const socks = srv.ssl ? null : srv.socks4
     const upstream: net.Socket = srv.ssl
-      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
+      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}), ...(srv.crt !== undefined ? clientIdentity(srv.crt) : {}) })
       : net.connect(socks !== null ? { host: socks.host, port: socks.port, allowHalfOpen: true } : opts)
     this.upstream = upstream
     this.upstreamClosed = false
