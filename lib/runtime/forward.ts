@@ -13,7 +13,10 @@ import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
-import type { TLSSocket } from 'node:tls'
+import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
+import type { Duplex } from 'node:stream'
+import type { Http2ServerResponse } from 'node:http2'
+import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
 import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
@@ -195,7 +198,7 @@ export class BackendRoute {
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
-  readonly tunnels = new Set<Socket>()
+  readonly tunnels = new Set<Duplex>()
   /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
   readonly serverTimeout: number
   readonly connectTimeout: number
@@ -246,17 +249,26 @@ export class BackendRoute {
       opts.pipelining = 100
       this.h2Servers.add(server)
     }
-    if (server.ssl) {
-      Object.assign(connectOptions, {
-        rejectUnauthorized: cfg?.verify !== 'none',
-        ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
-      })
-    }
+    if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     opts.connect = timedConnector(buildConnector(connectOptions), this.connectTimeout)
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+  /** `server … proto h2`. */
+  speaksH2 (server: ServerRuntime): boolean {
+    return this.proxy.servers.find(s => s.name === server.name)?.proto === 'h2'
+  }
+
+  /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
+  tlsOptions (server: ServerRuntime): TlsConnectionOptions {
+    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    return {
+      rejectUnauthorized: cfg?.verify !== 'none',
+      ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
+      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+    }
   }
 
   /** `shutdown sessions server`: the requests under way on that server are cut at once. */
@@ -383,6 +395,19 @@ function h2Authority (headers: IncomingHttpHeaders): string | null {
   if (typeof authority !== 'string' || authority === PLACEHOLDER_AUTHORITY) return null
   const port = headers[':scheme'] === 'https' ? ':443' : headers[':scheme'] === 'http' ? ':80' : null
   return port !== null && authority.endsWith(port) ? authority.slice(0, -port.length) : authority
+}
+
+/** The protocol an upgrade request asks for (its `Upgrade` header after the rules), null for none. */
+function upgradeProtocol (txn: HttpTxn): string | null {
+  const v = txn.headers.upgrade
+  const first = Array.isArray(v) ? v[0] : v
+  return first === undefined || first === '' ? null : first
+}
+
+/** The request's Host, as the `:authority` of an HTTP/2 request made from it. */
+function hostOf (txn: HttpTxn): string | null {
+  const v = txn.headers.host
+  return (Array.isArray(v) ? v[0] : v) ?? null
 }
 
 /** The request target as HAProxy logs it (`%r`): HTTP/2 requests in absolute form, `scheme://authority/path`. */
@@ -858,6 +883,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private serverTimer: NodeJS.Timeout | null = null
   /** This exchange holds a slot on `server` (Backend.acquire → release). */
   private held = false
+  /**
+   * An HTTP/1.1 upgrade: the client's raw socket carries the tunnel (and any refusal, written by
+   * hand). An HTTP/2 one (extended CONNECT) keeps its stream and answers through `res`.
+   */
+  private readonly rawTunnel: boolean
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
 
@@ -886,7 +916,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (++c.scur > c.smax) c.smax = c.scur
     const h = req.headers
     const cl = h['content-length']
-    this.hasBody = req.httpVersionMajor === 2
+    this.rawTunnel = upgradeHead !== null && req.httpVersionMajor !== 2
+    this.hasBody = upgradeHead !== null
+      // an upgrade's bytes go through the tunnel once the server agreed
+      ? false
+      : req.httpVersionMajor === 2
       // HTTP/2 frames the body itself: there is one unless the HEADERS frame ended the stream
       ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
       : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
@@ -977,16 +1011,29 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const server = this.server!
     this.phase = 'connect'
     this.tAttempt = Date.now()
-    const upgrade = this.upgradeHead !== null
+    const upgrade = this.upgradeHead !== null ? upgradeProtocol(this.txn) : null
+    if (upgrade !== null && this.be.speaksH2(server)) {
+      openH2Tunnel({
+        host: server.host,
+        port: server.port,
+        tls: server.ssl ? this.be.tlsOptions(server) : null,
+        path: this.url,
+        authority: hostOf(this.txn) ?? `${server.host}:${server.port}`,
+        protocol: upgrade,
+        headers: this.headers,
+        connectTimeout: this.be.connectTimeout
+      }, this)
+      return
+    }
     this.be.pool(server).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
       // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
       body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
-      upgrade: upgrade ? 'websocket' : null,
+      upgrade,
       // undici sends `connection: close` and does not reuse the socket, as HAProxy does
-      reset: this.closeServer && !upgrade
+      reset: this.closeServer && upgrade === null
     }, this)
   }
 
@@ -1075,7 +1122,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.bodyless = status === 304 || status === 204
     this.resume = resume
     this.count(status)
-    if (this.upgradeHead !== null) {
+    if (this.rawTunnel) {
       // the server refused the upgrade: relay its answer on the raw socket, then close
       const socket = this.req.socket
       let head = `HTTP/1.1 ${status} ${statusText}\r\n`
@@ -1109,7 +1156,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData (chunk: Buffer): boolean {
     this.serverTimer?.refresh()
     this.countOut(chunk.length)
-    if (this.upgradeHead !== null) return this.req.socket.write(chunk)
+    if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
     if (this.res.write(chunk)) return true
@@ -1119,7 +1166,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // undici's typings say string[]; it passes raw Buffer pairs (HTTP/1.1) or an object (HTTP/2)
   onComplete (trailers: string[] | null): void {
-    if (this.upgradeHead !== null) {
+    if (this.rawTunnel) {
       this.req.socket.end()
     } else {
       // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
@@ -1130,7 +1177,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish()
   }
 
-  onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: Socket): void {
+  onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: TunnelEnd): void {
+    if (!this.rawTunnel) { this.h2Tunnel(status, upstream); return }
     const client = this.req.socket
     this.count(status)
     let head = 'HTTP/1.1 101 Switching Protocols\r\n'
@@ -1162,6 +1210,34 @@ export class Exchange implements Dispatcher.DispatchHandler {
     client.pipe(upstream)
   }
 
+  /**
+   * The server agreed to an upgrade asked over HTTP/2 (RFC 8441 extended CONNECT): the client's
+   * stream gets a 200 (HAProxy's H2 mux turns the 101 into it) and carries the tunnel.
+   */
+  private h2Tunnel (status: number, upstream: TunnelEnd): void {
+    this.count(status)
+    this.countOut(HTX_START_LINE + HTX_VERSION + 4)
+    const res = this.res as unknown as Http2ServerResponse
+    const client = res.stream
+    writeHead(this.res, 200, undefined, [])
+    if (this.upgradeHead !== null && this.upgradeHead.length > 0) upstream.write(this.upgradeHead)
+    const timeout = this.be.tunnelTimeout
+    const close = (): void => { client.destroy(); upstream.destroy() }
+    if (timeout > 0) {
+      client.setTimeout(timeout, close)
+      upstream.setTimeout(timeout, close)
+    }
+    const tunnels = this.be.tunnels
+    tunnels.add(client)
+    client.on('error', close).on('close', () => { tunnels.delete(client); close() })
+    upstream.on('error', close).on('close', () => { close(); this.finish() })
+    upstream.on('data', (d: Buffer) => { this.countOut(d.length) })
+    this.req.on('data', (d: Buffer) => { this.onBodySent(d.length) })
+    // the request reads the client's DATA frames (node's compatibility layer): it feeds the server
+    this.req.pipe(upstream)
+    upstream.pipe(res as unknown as NodeJS.WritableStream)
+  }
+
   onError (err: Error & { code?: string }): void {
     if (this.phase === 'done' || this.dropping) return
     const server = this.server!
@@ -1178,7 +1254,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.be.backend.counters.srvAbrt++
       this.phase = 'done'
       this.finish()
-      if (this.upgradeHead !== null) this.req.socket.destroy()
+      if (this.rawTunnel) this.req.socket.destroy()
       else this.res.destroy()
       return
     }
@@ -1357,7 +1433,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     c.countResponse(400)
     const err = new FST_HAPROXY_UNSENDABLE_REQUEST({ cause })
     this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: 400 ${err.message}`)
-    if (this.upgradeHead !== null) { this.req.socket.destroy(); return }
+    if (this.rawTunnel) { this.req.socket.destroy(); return }
     const page = pageFor(400, this.fe, this.be)
     c.bout += page.htxBytes
     writePage(this.res, page)
@@ -1369,7 +1445,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish()
     this.count(status)
     this.logFailure(status, cause)
-    if (this.upgradeHead !== null) {
+    if (this.rawTunnel) {
       const page = pageFor(status, this.fe, this.be)
       let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
       for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
