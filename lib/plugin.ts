@@ -32,7 +32,7 @@ import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -62,6 +62,8 @@ import { RuntimeSocket } from './socket/server.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
+import { captureRequest } from './acl/captures.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
@@ -174,6 +176,8 @@ interface FrontendState {
   readonly toRequest: boolean
   /** `tune.http.maxhdr` as a length of node's rawHeaders (name and value per header). */
   readonly maxRawHeaders: number
+  /** Its responses go through http-after-response rules: its own, or those of a backend. */
+  readonly afterResponse: boolean
 }
 
 /** A `mode tcp` frontend or listen as lib/tcp serves it. */
@@ -333,7 +337,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.httpAfterResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -352,6 +356,7 @@ export class Gateway implements CliRuntime {
       if (proxy.tcpRequestContent.length > 0 || proxy.tcpResponseContent.length > 0) tcpBackendRules.set(proxy.name, compileProxy(proxy, config, hooks))
     }
     const globalMaxconn = config.global.maxconn ?? defaultMaxconn(config)
+    const backendAfterResponse = config.proxies.some(p => p.kind === 'backend' && !p.disabled && p.httpAfterResponse.length > 0)
     for (const proxy of config.proxies) {
       if (proxy.kind === 'backend' || proxy.disabled) continue
       const maxconn = proxy.maxconn ?? globalMaxconn
@@ -380,13 +385,14 @@ export class Gateway implements CliRuntime {
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
         toRequest,
-        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR)
+        maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR),
+        afterResponse: backendAfterResponse || rules.afterResponseRules !== null
       })
     }
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
-    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
+    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log, config })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
     return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
   }
@@ -687,9 +693,16 @@ function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse
  * A stats request: logged under its own section as HAProxy logs its stats applet (server
  * `<STATS>`, termination LR), counted there, and served by the mounted pages.
  */
-function serveStats (gateway: Gateway, mount: StatsMount, section: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
+function serveStats (gateway: Gateway, mount: StatsMount, section: string, listener: string, req: IncomingMessage, res: ServerResponse, logger: FastifyBaseLogger): void {
   const fe = gateway.frontend(section)
   const rec = fe === undefined || fe.log === null ? null : logRequest(fe, req, logger, makeTxn(req, section), Date.now())
+  // the page goes through the http-after-response rules of the section, then of the listener's frontend
+  const door = gateway.frontend(listener)
+  if (door?.afterResponse === true) {
+    const after = watchAfterResponse(res, rec?.txn ?? makeTxn(req, listener), door.route.rules.afterResponseRules)
+    const rules = section === listener ? null : gateway.backendRoute(section)?.rules ?? gateway.frontend(section)?.route.rules
+    if (rules != null) after.backend = rules.afterResponseRules
+  }
   if (rec !== null) {
     rec.server = '<STATS>'
     rec.backend = section
@@ -768,7 +781,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
    * the raw one the rules passed and a reading would have met a rule: then it is refused as
    * ambiguous, with HAProxy's 400 page.
    */
-  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null): boolean {
+  function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null, after: AfterResponse | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
       const res = take(reply)
@@ -779,6 +792,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     appServed(request, rec, appRoute)
+    // the app's own answer is none of HAProxy's
+    if (after !== null) after.off = true
     return false
   }
   function meetsRuleOnRouterView (fe: FrontendRoute, req: IncomingMessage, received: Received): boolean {
@@ -812,7 +827,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const section = mount.match(req.url ?? '')
       if (section !== null) {
         // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
-        serveStats(gateway, mount, section, req, take(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
         return true
       }
     }
@@ -824,10 +839,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const screened = screenedRequest(req)
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
+    captureRequest(txn, fe.route.proxy.requestCaptures)
+    const after = fe.afterResponse ? watchAfterResponse(reply.raw, txn, fe.route.rules.afterResponseRules) : null
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || screened?.malformed === true) {
+    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
       const res = take(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
@@ -841,7 +858,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     // after a wait for the body the hook has returned: the app gets the request through handBack
     let paused = false
     const toApp = (): boolean => {
-      if (handToApp(request, reply, fe.route, received, rec)) return true
+      if (handToApp(request, reply, fe.route, received, rec, after)) return true
       if (!paused) return false
       handBack(txn.body instanceof BodyReader ? txn.body.replay() : null)
       return true
@@ -905,6 +922,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       }
       const chosen = be
       txn.backend = chosen.name
+      if (after !== null && chosen.rules !== null) after.backend = chosen.rules.afterResponseRules
       return bufferOption(chosen.proxy) ? waitBody(Infinity, requestTimeLeft(), chosen, () => backendRules(chosen)) : backendRules(chosen)
     }
     const backendRules = (be: BackendRoute): boolean => {
@@ -916,6 +934,17 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
           answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
           return true
         }
+      }
+      if (be.proxy.stats?.enabled === true && mount !== null && mount.matchRouted(be.name, req.url ?? '')) {
+        // a backend's stats page, once the request is routed there
+        if (rec !== null) {
+          rec.server = '<STATS>'
+          rec.backend = be.name
+          rec.tw = rec.tc = rec.tr = 0
+          rec.terminate('LR')
+        }
+        mount.serve(be.name, req, take(reply))
+        return true
       }
       forward(be, take(reply))
       return true
@@ -963,7 +992,7 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
     const mount = stats?.mount ?? null
     if (mount !== null) {
       const section = mount.match(req.url ?? '')
-      if (section !== null) { serveStats(gateway, mount, section, req, res, logger); return }
+      if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
     }
     app.call(this, req, res)
   })
@@ -1060,14 +1089,16 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   // Stats pages on this listener: the frontend's own when the runtime is shared (the CLI: one
   // listener per section), every section's otherwise (embedded), but those served on their own binds.
   const servedApart = (p: Proxy): boolean => listener === 'own' && p.name !== frontend && p.binds.length > 0
+  // Shared runtime: a backend's page too, served when a request is routed to it (as HAProxy's
+  // stats applet in a backend), never before the frontend's rules.
   const statsSections = (config: ParsedConfig, apart: boolean): Proxy[] => config.proxies.filter(p =>
-    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && p.name === frontend))
+    p.stats?.enabled === true && !p.disabled && (owned ? servedApart(p) === apart : !apart && (p.name === frontend || p.kind === 'backend')))
   const stats: StatsSlot = { mount: null }
   const mountStats = async (): Promise<void> => {
     const sections = statsSections(gw.config, false)
     const next = sections.length === 0
       ? null
-      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend })
+      : await StatsMount.build(gw, sections, app.log, { logRequests: !appHooks, listenerSection: frontend, routed: owned ? [] : sections.filter(p => p.kind === 'backend').map(p => p.name) })
     const old = stats.mount
     stats.mount = next
     await old?.close()

@@ -81,6 +81,11 @@ export function bindArgs (raw: RawArg[], kinds: readonly ArgKind[], minArgs: num
         if (env.userlist(a.text) === undefined) throw new ExprError(`unable to find userlist '${a.text}' referenced in arg ${i + 1}`)
         return a.text
       case 'var':
+        // an optional variable may be left empty (`concat(x,,)`); a mandatory one may not
+        if (a.text === '') {
+          if (i >= minArgs) return ''
+          throw new ExprError('Empty variable name cannot be accepted')
+        }
         checkVarName(a.text)
         return a.text
       case 'reg':

@@ -24,6 +24,8 @@ export interface CompiledProxy {
   switching (txn: HttpTxn): Decision
   /** http-response rules; rewrites `res` in place; a Decision replaces the response. */
   responseRules (txn: HttpTxn, res: HttpResponseView): Decision | null
+  /** http-after-response rules, null when the proxy has none: they rewrite `res` in place (`allow` ends them). */
+  readonly afterResponseRules: ((txn: HttpTxn, res: HttpResponseView) => void) | null
   /** `stats admin if|unless <cond>`: false when the proxy has none. */
   statsAdmin (txn: HttpTxn): boolean
   /** `stats http-request auth|allow|deny` rules: a Decision, 'allow' (skip `stats auth`), or null = go on. */
@@ -121,6 +123,7 @@ const noAdmin = (): boolean => false
  */
 function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
   if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
+    proxy.httpAfterResponse.length > 0 ||
     proxy.tcpRequestConnection.length > 0 || proxy.tcpResponseContent.length > 0 ||
     proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
   const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
@@ -129,6 +132,7 @@ function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
     requestRules: noRules,
     switching: () => dflt,
     responseRules: noRules,
+    afterResponseRules: null,
     statsAdmin: noAdmin,
     statsRules: noRules,
     tcpRules: noRules,
@@ -173,7 +177,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     const e = named.get(name)
     return e !== undefined && before(config, e.first, loc) ? e.lines : undefined
   }
-  const place = (what: string): CondContext => ({ side: what.includes('http-response') ? 'response' : 'request', place: `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} ${what}` })
+  const place = (what: string): CondContext => ({ side: what.includes('-response') ? 'response' : 'request', place: `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} ${what}` })
   const condition = (cond: Condition | null, where: CondContext): Predicate | null => {
     if (cond === null) return null
     return compileCondition(cond, lookupAt(cond.loc), env, where)
@@ -183,7 +187,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     const out: CompiledRule[] = []
     for (const rule of rules) {
       at = { loc: rule.loc, keyword: legacy ? 'redirect' : side }
-      const ctx: RuleContext = { env, proxy, side, realm }
+      const ctx: RuleContext = rule.slot === undefined ? { env, proxy, side, realm } : { env, proxy, side, realm, slot: rule.slot }
       const what = legacy ? 'redirect rule' : `'${side} ${rule.action}' rule`
       const redirect = legacy || rule.action === 'redirect'
       let action: Action | null
@@ -201,7 +205,8 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       }
       let cond: Predicate | null
       try {
-        cond = condition(rule.cond, place(legacy ? 'redirect rule' : `${side} header rule`))
+        // HAProxy words an http-after-response condition as an http-response one
+        cond = condition(rule.cond, place(legacy ? 'redirect rule' : `${side === 'http-after-response' ? 'http-response' : side} header rule`))
       } catch (err) {
         const msg = (err as Error).message
         alert(redirect
@@ -262,6 +267,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   // `tcp-request content accept` ends the tcp-request rules as `allow` ends http-request ones
   const tcpContent = proxy.mode === 'tcp' && proxy.modeExplicit ? [] : ruleList('http-request', proxy.tcpRequestContent.map((r) => r.action === 'accept' ? { ...r, action: 'allow' } : r), false)
   const response = ruleList('http-response', proxy.httpResponse, false)
+  const after = ruleList('http-after-response', proxy.httpAfterResponse, false)
   const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false, proxy.stats.realm)
   let statsAdmin: Predicate | null = null
   if (proxy.stats?.admin != null) {
@@ -339,6 +345,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     requestRules,
     switching,
     responseRules,
+    afterResponseRules: after.length === 0 ? null : (txn, res) => { runRules(after, txn, res) },
     statsAdmin: statsAdmin === null ? () => false : (txn) => statsAdmin!(txn, null),
     statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? 'allow' : out },
     tcpRules,
@@ -348,7 +355,8 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       ...request.map((r) => `  ${r.text}`),
       ...proxy.useBackends.map((u) => `  use_backend ${u.backend}${u.cond === null ? '' : ` ${u.cond.polarity} ${u.cond.words.join(' ')}`}`),
       ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`]),
-      ...response.map((r) => `  ${r.text}`)
+      ...response.map((r) => `  ${r.text}`),
+      ...after.map((r) => `  ${r.text}`)
     ].join('\n')
   }
   // In file order, as HAProxy reports while it reads the section.

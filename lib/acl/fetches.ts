@@ -82,7 +82,7 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
     // Fast path for the common single-line, single-value header.
     const pick = (h: HttpTxn['headers']): string | null => {
       const v = name === '' ? undefined : h[name]
-      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? (full ? v : v.trim()) : null
+      if (typeof v === 'string' && (full || v.indexOf(',') === -1)) return occ === 0 || occ === 1 || occ === -1 ? v.trim() : null
       if (v === undefined && name !== '') return null
       return occurrence(headerValues(h, name, full), occ)
     }
@@ -173,9 +173,28 @@ function cookieValue (res: boolean): FetchRow['compile'] {
 
 /** Basic credentials from the Authorization header: [user, password] or null. */
 export function basicCredentials (txn: HttpTxn): [string, string] | null {
-  const h = txn.headers.authorization
-  if (typeof h !== 'string' || h.length < 7 || h.slice(0, 6).toLowerCase() !== 'basic ') return null
-  const decoded = Buffer.from(h.slice(6).trim(), 'base64').toString('latin1')
+  return parseBasicAuth(txn.headers.authorization)
+}
+
+/** Standard base64, padded to a multiple of 4: what HAProxy decodes (no URL-safe alphabet). */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/**
+ * An Authorization value read as HAProxy 2.6 reads it for `stats auth` and `http_auth` (recorded
+ * in test/stats/authorization.test.ts): the value up to its first comma; the scheme `Basic` in
+ * any case, then spaces (not tabs); strict, padded base64; user and password split at the
+ * first colon (a password may be empty).
+ */
+export function parseBasicAuth (header: string | undefined): [string, string] | null {
+  if (typeof header !== 'string') return null
+  const comma = header.indexOf(',')
+  const value = comma === -1 ? header : header.slice(0, comma)
+  if (value.length < 7 || value.slice(0, 6).toLowerCase() !== 'basic ') return null
+  let at = 6
+  while (value.charCodeAt(at) === 32) at++
+  const encoded = value.slice(at).trimEnd()
+  if (encoded === '' || !STRICT_BASE64.test(encoded)) return null
+  const decoded = Buffer.from(encoded, 'base64').toString('latin1')
   const colon = decoded.indexOf(':')
   return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }
@@ -442,6 +461,9 @@ const ROWS: FetchRow[] = [
   str('capture.req.uri', originalUri),
   str('capture.req.ver', (t) => `HTTP/${t.version}`),
   str('capture.res.ver', () => 'HTTP/1.1'),
+  // the frontend's capture slots (`capture request|response header`, `declare capture`, `… capture` rules)
+  { name: 'capture.req.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.reqCaptures?.[i] ?? null } } },
+  { name: 'capture.res.hdr', args: ['int'], minArgs: 1, type: 'str', compile: (a) => { const i = a[0] as number; return { one: (t) => t.resCaptures?.[i] ?? null } } },
   // `OPTIONS *` has no path
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', pathq),

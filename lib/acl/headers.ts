@@ -44,7 +44,8 @@ export function eachHeaderValue (headers: IncomingHttpHeaders, name: string, cb:
 export function headerValues (headers: IncomingHttpHeaders, name: string, full: boolean): string[] {
   const out: string[] = []
   const push = (v: string): boolean => { out.push(v); return false }
-  if (full) eachLine(headers, name, push)
+  // a rule may have set a value with blanks around it: a full line reads without them
+  if (full) eachLine(headers, name, (line) => push(line.trim()))
   else eachHeaderValue(headers, name, push)
   return out
 }

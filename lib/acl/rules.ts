@@ -24,12 +24,13 @@ export const STOP = Symbol('fastify-haproxy.acl.stop')
 type Outcome = Decision | null | typeof STOP
 export type Action = (txn: HttpTxn, res: HttpResponseView | null) => Outcome
 
-export type RuleSide = 'http-request' | 'http-response'
+export type RuleSide = 'http-request' | 'http-response' | 'http-after-response'
 
 /** Every action HAProxy 2.6 knows, in the order of its "expects ..." message (src/http_act.c et al.). */
 const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
   'http-request': ['wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
-  'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop']
+  'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'],
+  'http-after-response': ['ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)']
 }
 
 /** Actions that only tune logging, scheduling or the socket: accepted and ignored, with a warning. */
@@ -54,6 +55,8 @@ export interface RuleContext {
   side: RuleSide
   /** Realm of `auth` without one: the proxy name, or the stats realm for `stats http-request`. */
   realm: string
+  /** The capture slot of an `http-request capture … len` rule (Rule.slot). */
+  slot?: number
 }
 
 /** Thrown for a rule whose arguments are wrong; the caller adds HAProxy's prefix. */
@@ -61,8 +64,10 @@ export class RuleArgError extends ExprError {}
 /** Thrown for extra words HAProxy would have read as the start of a condition. */
 export class TrailingWordError extends ExprError {}
 
+const sampleSide = (side: RuleSide): 'request' | 'response' => side === 'http-request' ? 'request' : 'response'
+
 function format (text: string, ctx: RuleContext): CompiledFormat {
-  return compileFormat(text, ctx.env, ctx.side === 'http-request' ? 'request' : 'response')
+  return compileFormat(text, ctx.env, sampleSide(ctx.side))
 }
 
 /** `\N` back-references of replace-* templates (HAProxy exp_replace). */
@@ -70,11 +75,12 @@ function expand (template: string, m: RegExpExecArray): string {
   return template.replace(/\\(\d)/g, (_s, d: string) => m[Number(d)] ?? '')
 }
 
+/** A new header line after the others of that name (`req.fhdr_cnt` counts it apart, as in HAProxy). */
 function addHeader (headers: HttpResponseView['headers'], name: string, value: string): void {
   const cur = headers[name]
   if (cur === undefined) headers[name] = name === 'set-cookie' ? [value] : value
   else if (Array.isArray(cur)) cur.push(value)
-  else headers[name] = `${cur}, ${value}`
+  else headers[name] = [cur, value]
 }
 
 const HEADER_MATCH: Record<string, (h: string, name: string, re: RegExp | null) => boolean> = {
@@ -129,6 +135,8 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
       return (t, r) => {
         const v = value(t, r)
         const h = target(t, r)
+        // removed, then added last, as HAProxy's set-header does
+        delete h[header]
         h[header] = header === 'set-cookie' ? [v] : v
         return null
       }
@@ -203,7 +211,7 @@ export function varAction (action: string, args: string[], ctx: RuleContext): Ac
     return (t, r) => { (t.vars ??= new Map()).set(name, f(t, r)); return null }
   }
   const expr = compileExpr(parseExpr(args[0]), ctx.env)
-  if (missing(expr, ctx.side === 'http-request' ? 'request' : 'response', ctx.proxy) === 'backend') {
+  if (missing(expr, sampleSide(ctx.side), ctx.proxy) === 'backend') {
     throw new RuleArgError(`fetch method '${action}' extracts information from 'backend', none of which is available here`)
   }
   return (t, r) => {
@@ -411,8 +419,9 @@ type ActionRow = {
 }
 
 const REQ: readonly RuleSide[] = ['http-request']
-const RES: readonly RuleSide[] = ['http-response']
+const RES: readonly RuleSide[] = ['http-response', 'http-after-response']
 const BOTH: readonly RuleSide[] = ['http-request', 'http-response']
+const ALL: readonly RuleSide[] = ['http-request', 'http-response', 'http-after-response']
 
 const fmt1 = (args: string[], ctx: RuleContext): Format => {
   exactArgs(args, 1, 'expects exactly 1 argument <format>')
@@ -449,28 +458,35 @@ function compileNormalizeUri (args: string[], ctx: RuleContext): Action {
   }
 }
 
-/** Actions other than header and variable ones, by name (§4.2 http-request / http-response). */
 /**
- * `http-request capture <sample> len <n>` (a new slot after the proxy's) or `… id <slot>` (a
- * `declare capture` slot): the value, cut to the slot's length, shows in the log's `%hr`.
+ * `http-request capture <sample> len <n>` (the slot the rule made after the proxy's own, see
+ * the parser) or `capture <sample> id <slot>` on any side (a `declare capture` slot): the value,
+ * cut to the slot's length, is what `capture.req.hdr(n)` / `capture.res.hdr(n)` and the log's
+ * `%hr` / `%hs` show.
  */
-function compileCapture (args: string[], ctx: RuleContext): Action {
-  const expr = compileExpr(parseExpr(args[0] ?? ''), ctx.env)
+function compileCapture (args: string[], ctx: RuleContext, side: RuleSide): Action {
+  if (args.length === 0 || args[0] === 'len' || args[0] === 'id') throw new RuleArgError('expects <expression> [ \'len\' <length> | id <idx> ]')
+  const expr = compileExpr(parseExpr(args[0]), ctx.env)
+  const request = side === 'http-request'
+  if (!request && args[1] !== 'id') throw new RuleArgError(`expects 'id', found '${args[1] ?? ''}'`)
   const n = Number(args[2])
   if ((args[1] !== 'len' && args[1] !== 'id') || !Number.isInteger(n) || n < 0) throw new RuleArgError("expects <expression> [ 'len' <length> | id <idx> ]")
-  const slot = args[1] === 'id' ? ctx.proxy.requestCaptures[n] : undefined
-  if (args[1] === 'id' && slot === undefined) throw new RuleArgError(`unable to find capture id '${n}' referenced by http-request capture rule`)
-  const len = slot?.len ?? n
-  const id = args[1] === 'id' ? n : null
+  if (args.length > 3) throw new TrailingWordError(args[3])
+  const slots = request ? ctx.proxy.requestCaptures : ctx.proxy.responseCaptures
+  const id = args[1] === 'id' ? n : ctx.slot
+  const slot = id === undefined ? undefined : slots[id]
+  if (slot === undefined || id === undefined) {
+    if (args[1] === 'id') throw new Error(`Proxy '${ctx.proxy.name}': unable to find capture id '${n}' referenced by ${request ? 'http-request' : 'http-response'} capture rule.`)
+    throw new RuleArgError("expects <expression> [ 'len' <length> | id <idx> ]")
+  }
+  const len = slot.len
+  const count = slots.length
   return (t, r) => {
-    const rec = t.log
-    if (rec === null || rec === undefined) return null
     const v = expr.one(t, r)
     const text = v === null ? null : toStr(v)
     const value = text !== null && text.length > len ? text.slice(0, len) : text
-    const slots = rec.reqCaptures ??= []
-    if (id === null) slots.push(value)
-    else slots[id] = value
+    const list = request ? (t.reqCaptures ??= new Array<string | null>(count).fill(null)) : (t.resCaptures ??= new Array<string | null>(count).fill(null))
+    list[id] = value
     return null
   }
 }
@@ -504,9 +520,10 @@ function compileWaitForBody (args: string[]): Action {
   return constant({ kind: 'wait-for-body', time, atLeast })
 }
 
+/** Actions other than header and variable ones, by name (§4.2 http-request / http-response / http-after-response). */
 const ACTIONS: Record<string, ActionRow> = {
   'wait-for-body': { sides: REQ, compile: compileWaitForBody },
-  capture: { sides: REQ, compile: (a, c) => compileCapture(a, c) },
+  capture: { sides: ALL, compile: compileCapture },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
   'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },
   'set-query': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.query = f(t, r); return null } } },
@@ -552,7 +569,7 @@ const ACTIONS: Record<string, ActionRow> = {
   return: { sides: BOTH, compile: (a, c) => compileReturn(a, c, { statusWords: ['status'], dflt: 200, deny: false }) },
   redirect: { sides: BOTH, compile: (a, c) => compileRedirect(a, c, false) },
   allow: {
-    sides: BOTH,
+    sides: ALL,
     compile: (a) => {
       if (a.length > 0) throw new TrailingWordError(a[0])
       return () => STOP
@@ -591,7 +608,15 @@ const ACTIONS: Record<string, ActionRow> = {
       if (!Number.isInteger(code) || code < 100 || code > 999) throw new RuleArgError('expects an integer status code between 100 and 999')
       if (a.length > 1 && (a[1] !== 'reason' || a.length < 3)) throw new TrailingWordError(a[1])
       if (a.length > 3) throw new TrailingWordError(a[3])
-      return (_t, r) => { if (r !== null) r.status = code; return null }
+      // without `reason`, the new status's own phrase (HAProxy keeps none of the old one)
+      const reason = a.length === 3 ? a[2] : undefined
+      return (_t, r) => {
+        if (r !== null) {
+          r.status = code
+          r.reason = reason
+        }
+        return null
+      }
     }
   }
 }

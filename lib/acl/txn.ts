@@ -40,6 +40,10 @@ export interface HttpTxn {
   authUser: string | null
   /** The request's log record when its frontend logs (log-format variables read it). */
   log?: LogRecord | null
+  /** The frontend's request capture slots (`capture request header`, `http-request capture`), once filled. */
+  reqCaptures?: Array<string | null>
+  /** Its response capture slots (`capture response header`, `http-response capture … id`). */
+  resCaptures?: Array<string | null>
   /** In a `mode tcp` proxy: what the client sent so far, for `req.len`, `req.payload`, `req.ssl_sni` … */
   payload?: TcpPayload
   /** In a `mode tcp` proxy, while `tcp-response content` rules run: what the server sent so far (`res.payload`, `res.len`). */
@@ -64,6 +68,8 @@ export interface ReceivedBody {
 /** The response as http-response rules see and rewrite it. */
 export interface HttpResponseView {
   status: number
+  /** A reason phrase `set-status … reason` gave; absent: the status's own. */
+  reason?: string
   headers: IncomingHttpHeaders
   /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
   server?: { readonly name: string, readonly id: number }

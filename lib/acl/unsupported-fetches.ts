@@ -42,7 +42,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'ssl_s_version', 'table_avl', 'table_cnt', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
-    'bc_err_str', 'capture.req.hdr', 'capture.res.hdr',
+    'bc_err_str',
     'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
     'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type', 'last_rule_file',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req.ssl_alpn', 'req_ver', 'res.body', 'res.cache_name', 'res.comp_algo',
     'res.hdrs_bin', 'resp_ver', 

@@ -456,7 +456,7 @@ class ConfigParser {
       return
     }
     const alerts = this.diags.alerts
-    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
+    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'http-after-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
     // A line HAProxy itself ignores (no capability) or refused needs no word on our support.
     if (effective && this.diags.alerts === alerts) report(c, row.support, shown)
   }
@@ -573,8 +573,8 @@ class ConfigParser {
       const server: Server = { ...opts, name, host, port: a.value.port, loc }
       if (i > 0 && opts.id !== st.defaultServer.id) delete server.id
       if (unresolved) server.unresolved = true
+      if (a.value.family === 'fqdn') server.fqdn = a.value.host
       if (a.value.family === 'fqdn' && extras.resolvers !== undefined) {
-        server.fqdn = a.value.host
         server.resolvers = extras.resolvers
         if (extras.resolvePrefer !== undefined) server.resolvePrefer = extras.resolvePrefer
       }
@@ -1067,6 +1067,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     httpRequest: [],
     tcpRequestContent: [],
     httpResponse: [],
+    httpAfterResponse: [],
     tcpRequestConnection: [],
     inspectDelay: null,
     tcpResponseContent: [],
@@ -1122,7 +1123,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
-  p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
+  p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]
@@ -1135,6 +1136,9 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpRequest = d.httpRequest.map(r => structuredClone(r))
   p.tcpRequestContent = d.tcpRequestContent.map(r => structuredClone(r))
   p.httpResponse = d.httpResponse.map(r => structuredClone(r))
+  p.httpAfterResponse = d.httpAfterResponse.map(r => structuredClone(r))
+  // the slots `http-request capture … len` rules of the defaults made come with their rules
+  p.requestCaptures = d.requestCaptures.map(s => ({ ...s }))
   if (kind !== 'backend') p.tcpRequestConnection = d.tcpRequestConnection.map(r => structuredClone(r))
   p.inspectDelay = d.inspectDelay
   p.tcpResponseContent = d.tcpResponseContent.map(r => structuredClone(r))

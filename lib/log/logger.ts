@@ -8,6 +8,7 @@ import type { CaptureSlot, LogTarget, ParsedConfig, Proxy } from '../config/mode
 import type { CompileEnv } from '../acl/env.js'
 import { sharedFor } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
+import { captureRequest, captureResponse, firstValue } from '../acl/captures.js'
 import { compileLogFormat, type ConnectionCounts, type LogFormat } from './format.js'
 import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { LogRecord } from './record.js'
@@ -74,18 +75,6 @@ export class LogTargets {
 }
 
 /** Header values a capture keeps: the first occurrence, cut to its length. */
-function captureHeaders (slots: readonly CaptureSlot[], get: (name: string) => string | undefined): Array<string | null> {
-  return slots.map(s => {
-    if (s.header === null) return null
-    const v = get(s.header)
-    return v === undefined ? null : v.length > s.len ? v.slice(0, s.len) : v
-  })
-}
-
-function firstValue (v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v
-}
-
 /** `capture cookie <name>`: `name=value` of the first such cookie in a header value, cut to `len`. */
 function cookieCapture (header: string | undefined, name: string, len: number): string | null {
   if (header === undefined) return null
@@ -155,8 +144,11 @@ export class AccessLog {
     const socket = req.socket as Stamped
     const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
     txn.log = rec
-    if (this.reqSlots.length > 0) rec.reqCaptures = captureHeaders(this.reqSlots, n => firstValue(txn.headers[n]))
-    if (this.resSlots.length > 0) rec.resCaptures = this.resSlots.map(() => null)
+    if (this.reqSlots.length > 0) {
+      captureRequest(txn, this.reqSlots)
+      rec.reqCaptures = txn.reqCaptures!
+    }
+    if (this.resSlots.length > 0) rec.resCaptures = txn.resCaptures ??= this.resSlots.map(() => null)
     if (this.cookie !== null) rec.cookieCaptures = [cookieCapture(firstValue(req.headers.cookie), this.cookie.name, this.cookie.len), null]
     if (this.uniqueId !== null) rec.uniqueId = this.uniqueId(rec)
     rec.keepHeaders = this.wantsResponseHeaders
@@ -196,7 +188,7 @@ export class AccessLog {
       for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === name) return headers[i + 1]
       return undefined
     }
-    if (this.resSlots.length > 0) rec.resCaptures = captureHeaders(this.resSlots, get)
+    if (this.resSlots.length > 0) rec.resCaptures = captureResponse(rec.txn, this.resSlots, get)
     if (this.cookie !== null && rec.cookieCaptures !== null) rec.cookieCaptures[1] = cookieCapture(get('set-cookie'), this.cookie.name, this.cookie.len)
   }
 

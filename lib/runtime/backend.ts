@@ -11,6 +11,7 @@ import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
 import { AgentSettings, type AgentAnswer } from './agent.js'
 import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
+import type { Socks4Proxy } from './socks4.js'
 
 /** pino-like logger; state changes go to warn, "no server available" to error (HAProxy's levels). */
 export interface Logger {
@@ -85,19 +86,43 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly id: number
   /** Position in the backend (changes when a dynamic server before it is deleted). */
   index: number
-  /** `ip:port`; these four change with `set server addr` and DNS resolution (setAddress). */
+  /**
+   * `ip:port` (`[ip6]:port`), '' while it has no address; these change with `set server addr`,
+   * DNS resolution (setAddress) and `set server … ssl` (setSsl).
+   */
   addr: string
   host: string
   port: number
-  readonly ssl: boolean
+  ssl: boolean
+  /** `ssl` on its line (or its default-server's): only then may `set server … ssl` switch it. */
+  readonly sslConfigured: boolean
+  /** It has an address to connect to: not while a name waits for an answer (`show servers state` '-'). */
+  hasAddress: boolean
+  /** The host name it follows (srv_fqdn): its line's, an SRV record's target, or `set server fqdn`'s. */
+  fqdn: string | null
+  /** The SRV record name a server-template slot follows (srvrecord), else null. */
+  readonly srvRecord: string | null
+  /**
+   * HAProxy's admin flag 0x40 in state files (2.6.12, observed): set once the server's address
+   * came or went at run time through a name (an SRV slot filled or emptied, a name that stopped
+   * resolving, a name from `set server fqdn` resolved for a server without address); it stays.
+   */
+  hostnameMaint = false
+  /** `set server fqdn` named it; the name's first answer settles it. */
+  private fqdnChanged = false
   /** `send-proxy` (1) / `send-proxy-v2` (2), 0 without: the PROXY header a `mode tcp` connection starts with. */
   readonly sendProxy: 0 | 1 | 2
+  /** `socks4`: the SOCKS4 proxy connections to the server go through, null without. */
+  readonly socks4: Socks4Proxy | null
+  /** `check-via-socks4` (with `socks4`): health checks go through that proxy too. */
+  readonly checkViaSocks4: boolean
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
   /**
-   * Its name was not resolved at load (`init-addr … none`): HAProxy holds it in MAINT
-   * (resolution) until a resolver finds it, which none does here, so it never leaves.
+   * Its name is not resolved (`init-addr … none` at load, a name that stopped resolving, an
+   * empty SRV slot): HAProxy holds it in MAINT (resolution) until a resolver finds it; without
+   * a `resolvers` section it never leaves.
    */
   unresolved: boolean
   readonly hasCheck: boolean
@@ -167,10 +192,16 @@ export class ServerRuntime implements ServerView, LbServer {
     this.id = id
     this.host = conf.host
     this.port = conf.port
-    this.ssl = conf.ssl === true
+    this.ssl = this.sslConfigured = conf.ssl === true
     this.sendProxy = conf.sendProxy ?? 0
-    this.addr = `${conf.host}:${conf.port}`
+    this.socks4 = conf.socks4 ?? null
+    this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
+    this.hasAddress = conf.unresolved !== true
+    this.addr = this.hasAddress ? addrText(conf.host, conf.port) : ''
     this.origin = originOf(this.ssl, conf.host, conf.port)
+    const srv = conf.fqdn !== undefined && conf.fqdn.startsWith('_') && conf.resolvers !== undefined
+    this.srvRecord = srv ? conf.fqdn! : null
+    this.fqdn = srv ? null : conf.fqdn ?? null
     this.backup = conf.backup === true
     this.hasCheck = conf.check === true
     this.checkEnabled = this.hasCheck
@@ -246,7 +277,8 @@ export class ServerRuntime implements ServerView, LbServer {
   setAddress (host: string, port: number = this.port): void {
     this.host = host
     this.port = port
-    this.addr = `${host}:${port}`
+    this.hasAddress = true
+    this.addr = addrText(host, port)
     this.origin = originOf(this.ssl, host, port)
     if (!this.checkHostExplicit) this.checkHost = host
     if (!this.checkPortExplicit) this.checkPort = port
@@ -254,21 +286,52 @@ export class ServerRuntime implements ServerView, LbServer {
 
   /**
    * A DNS answer for the server (lib/runtime/discovery.ts): it moves if the address changed,
-   * takes the SRV weight if one came, and leaves MAINT (resolution).
+   * takes the SRV record's target name and weight if one came, and leaves MAINT (resolution).
    */
-  resolved (host: string, port: number = this.port, weight?: number): void {
-    if (host !== this.host || port !== this.port) this.setAddress(host, port)
+  resolved (host: string, port: number = this.port, srv?: { target: string, weight: number }): void {
+    if (host !== this.host || port !== this.port || !this.hasAddress) this.setAddress(host, port)
+    if (srv !== undefined) this.fqdn = srv.target
+    if (srv !== undefined || this.fqdnChanged) {
+      if (this.unresolved) this.hostnameMaint = true
+      this.fqdnChanged = false
+    }
+    const weight = srv?.weight
     if (weight !== undefined && weight !== this.uweight && this.backend.lb.dynamic) this.setWeight(Math.min(256, weight))
     if (!this.unresolved) return
     this.unresolved = false
     this.setAdmin('ready')
   }
 
-  /** Its name stopped resolving (after `hold nx`), or its SRV slot is empty: MAINT (resolution). */
+  /**
+   * Its name stopped resolving (after `hold nx`), or its SRV slot is empty: MAINT (resolution),
+   * without an address (an emptied slot forgets its target too).
+   */
   unresolvedNow (): void {
+    if (this.hasAddress) this.hostnameMaint = true
+    this.hasAddress = false
+    this.addr = ''
+    if (this.srvRecord !== null) {
+      this.fqdn = null
+      this.port = 0
+    }
     if (this.unresolved) return
     this.setAdmin('maint')
     this.unresolved = true
+  }
+
+  /**
+   * `set server … fqdn`: the server follows another name from the resolvers' next round on
+   * (lib/runtime/discovery.ts); it keeps its address until that name answers, or fails to.
+   */
+  setFqdn (name: string): void {
+    this.fqdn = name
+    this.fqdnChanged = true
+  }
+
+  /** `set server … ssl on|off`: the next connections are TLS or clear; checks keep theirs. */
+  setSsl (on: boolean): void {
+    this.ssl = on
+    this.origin = originOf(on, this.host, this.port)
   }
 
   /** `set server … check-port`: checks go to that port from now on (0: the server's own port again). */
@@ -988,6 +1051,11 @@ export class Backend implements BackendView {
       this.downSince = 0
     }
   }
+}
+
+/** The stats `addr` column: `127.0.0.1:80`, `[::1]:80`. */
+function addrText (host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
 function originOf (ssl: boolean, host: string, port: number): string {

@@ -6,8 +6,11 @@
 //   (NXDOMAIN, or no answer) for longer than `hold nx` (`hold timeout` / `hold other` for the other
 //   failures) the server goes to MAINT (resolution) and comes back with the next good answer.
 // - SRV names (`_http._tcp.svc`, with `server-template`): each record fills one slot with its
-//   target's address, its port and its weight (HAProxy's weight = SRV weight / 256 + 1); slots
-//   already holding a record keep it, free slots stay in MAINT (resolution).
+//   target's address, its port and its weight: the SRV weight (0-65535) divided by 256, rounded
+//   up (0 stays 0, 1-256 give 1, 65535 gives 256: observed on haproxy 2.6.12); slots already
+//   holding a record keep it, free slots stay in MAINT (resolution).
+// - `set server <b>/<s> fqdn <name>` changes the name an A/AAAA server follows: the next round
+//   resolves the new one.
 // Requests under way on a server that moves finish at its old address (lib/runtime/forward.ts).
 
 import { promises as dns } from 'node:dns'
@@ -115,10 +118,11 @@ export class ServiceDiscovery {
     try {
       if (w.fqdn.startsWith('_')) await this.resolveSrv(w)
       else {
-        const found = await addresses(w.resolver, w.fqdn, w.prefer)
-        if (this.stopped) return
         const srv = w.servers[0]!
-        srv.resolved(found.includes(srv.host) ? srv.host : found[0]!)
+        const name = srv.fqdn ?? w.fqdn
+        const found = await addresses(w.resolver, name, w.prefer)
+        if (this.stopped || srv.fqdn !== name) return
+        srv.resolved(found.includes(srv.host) && srv.hasAddress ? srv.host : found[0]!)
       }
       w.lastValid = Date.now()
     } catch (err) {
@@ -147,25 +151,25 @@ export class ServiceDiscovery {
     const targets = await Promise.all(records.map(async r => {
       try {
         const found = await addresses(w.resolver, r.name, w.prefer)
-        return { host: found[0]!, port: r.port, weight: Math.floor(r.weight / 256) + 1 }
+        return { host: found[0]!, port: r.port, target: r.name, weight: Math.ceil(r.weight / 256) }
       } catch {
         return null
       }
     }))
     if (this.stopped) return
-    const wanted = targets.filter((t): t is { host: string, port: number, weight: number } => t !== null)
+    const wanted = targets.filter((t): t is { host: string, port: number, target: string, weight: number } => t !== null)
     const free: ServerRuntime[] = []
     const placed = new Set<number>()
     for (const srv of w.servers) {
       const i = srv.unresolved ? -1 : wanted.findIndex((t, j) => !placed.has(j) && t.host === srv.host && t.port === srv.port)
       if (i < 0) { free.push(srv); continue }
       placed.add(i)
-      srv.resolved(wanted[i]!.host, wanted[i]!.port, wanted[i]!.weight)
+      srv.resolved(wanted[i]!.host, wanted[i]!.port, wanted[i]!)
     }
     wanted.forEach((t, j) => {
       if (placed.has(j)) return
       const srv = free.shift()
-      if (srv !== undefined) srv.resolved(t.host, t.port, t.weight)
+      if (srv !== undefined) srv.resolved(t.host, t.port, t)
     })
     for (const srv of free) srv.unresolvedNow()
   }

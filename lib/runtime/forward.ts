@@ -11,7 +11,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
@@ -25,6 +25,7 @@ import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader } from './request-body.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
@@ -250,7 +251,8 @@ export class BackendRoute {
       this.h2Servers.add(server)
     }
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
-    opts.connect = timedConnector(buildConnector(connectOptions), this.connectTimeout)
+    const connector = buildConnector(connectOptions)
+    opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
@@ -292,6 +294,36 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
+}
+
+/** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
+function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
+  return (options, callback) => {
+    const raw = net.connect({ host: proxy.host, port: proxy.port })
+    let settled = false
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      raw.destroy()
+      callback(err, null)
+    }
+    raw.once('error', fail)
+    raw.once('connect', () => {
+      socks4Handshake(raw, host, port, (err) => {
+        if (err !== null) return fail(err)
+        raw.removeListener('error', fail)
+        settled = true
+        raw.setNoDelay(true)
+        if (options.protocol !== 'https:') {
+          raw.resume()
+          callback(null, raw)
+          return
+        }
+        connect({ ...options, httpSocket: raw }, callback)
+      })
+    })
+    return raw as unknown as void
+  }
 }
 
 /** undici's connector with `timeout connect` on a precise timer (0: none). */
@@ -358,7 +390,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
-    ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
+    ...(start > 0 ? { absolute: withoutDefaultPort(url.slice(0, start)) } : {}),
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
@@ -429,8 +461,26 @@ export function badTarget (req: IncomingMessage, acceptInvalid: boolean): boolea
 }
 
 /**
+ * The scheme's default port is dropped from an absolute-form authority (`http://h:80` →
+ * `http://h`, `https://h:443` → `https://h`): what rules see in `url` and the server gets, as
+ * with HAProxy 2.6.12 (recorded in test/edges/absolute-form-host.test.ts).
+ */
+function withoutDefaultPort (absolute: string): string {
+  const scheme = absolute.slice(0, absolute.indexOf('://')).toLowerCase()
+  const port = scheme === 'http' ? ':80' : scheme === 'https' ? ':443' : null
+  return port !== null && absolute.endsWith(port) ? absolute.slice(0, -port.length) : absolute
+}
+
+/** A host compared with another as HAProxy compares Host with the authority: any case, the scheme's default port dropped. */
+function comparableHost (host: string, secure: boolean): string {
+  const port = secure ? ':443' : ':80'
+  return (host.endsWith(port) ? host.slice(0, -port.length) : host).toLowerCase()
+}
+
+/**
  * HTTP/1.1 framing checks before any rule (RFC 7230 §5.4): several different Host values, or an
- * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy. An origin-form
+ * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy (the authority's
+ * user info left out, default ports dropped on both sides, in any case). An origin-form
  * HTTP/1.1 request without Host is a 400 too: HAProxy 2.6.12 forwards it without a Host, which
  * undici cannot do (it would send one naming the server), so the gateway refuses it.
  */
@@ -450,7 +500,24 @@ export function badHost (req: IncomingMessage): boolean {
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
   const authority = url.slice(scheme + 3, slash < 0 ? url.length : slash)
-  return authority.toLowerCase() !== host.toLowerCase()
+  const secure = url.slice(0, scheme).toLowerCase() === 'https'
+  return comparableHost(authority.slice(authority.lastIndexOf('@') + 1), secure) !== comparableHost(host, secure)
+}
+
+/**
+ * A WebSocket handshake without its `Sec-WebSocket-Key` (RFC 6455 §4.1): HAProxy's parser
+ * answers it with a 400 rather than forward it.
+ */
+export function badWebSocket (req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade
+  return upgrade !== undefined && req.httpVersionMajor === 1 && req.headers['sec-websocket-key'] === undefined &&
+    /^websocket$/i.test(upgrade) && /(^|,)\s*upgrade\s*(,|$)/i.test(req.headers.connection ?? '')
+}
+
+/** Whether raw header pairs (names as undici gives them) hold `name` (lower-case). */
+function hasHeader (raw: ReadonlyArray<Buffer | string>, name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toString().toLowerCase() === name) return true
+  return false
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -808,14 +875,15 @@ function headerObject (flat: string[]): HttpResponseView['headers'] {
     const name = flat[i]!.toLowerCase()
     const v = flat[i + 1]!
     const prev = h[name]
+    // repeated lines stay apart: `res.fhdr` reads the last line, `res.hdr` every value
     if (prev === undefined) h[name] = name === 'set-cookie' ? [v] : v
     else if (Array.isArray(prev)) prev.push(v)
-    else h[name] = `${prev}, ${v}`
+    else h[name] = [prev, v]
   }
   return h
 }
 
-function flatten (h: HttpResponseView['headers']): string[] {
+export function flatten (h: HttpResponseView['headers']): string[] {
   const out: string[] = []
   for (const name in h) {
     const v = h[name]
@@ -1107,6 +1175,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         answer(verdict, res, this.fe, this.be, this)
         return false
       }
+      // a new status comes with its own reason phrase unless `set-status … reason` gave one
+      if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
       status = view.status
       headers = flatten(view.headers)
     }
@@ -1178,12 +1248,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: TunnelEnd): void {
+    const list = raw ?? []
+    if (/^websocket$/i.test(upgradeProtocol(this.txn) ?? '') && !this.be.speaksH2(this.server!) && !hasHeader(list, 'sec-websocket-accept')) {
+      // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (not its value): a 502
+      upstream.destroy()
+      this.rec?.terminate('PH')
+      this.server!.counters.eresp++
+      this.be.backend.counters.eresp++
+      this.fail(502, new Error('the server switched to WebSocket without a Sec-WebSocket-Accept header'))
+      return
+    }
     if (!this.rawTunnel) { this.h2Tunnel(status, upstream); return }
     const client = this.req.socket
     this.count(status)
     let head = 'HTTP/1.1 101 Switching Protocols\r\n'
     let headOut = HTX_START_LINE + HTX_VERSION + 4 + 19 /* Switching Protocols */
-    const list = raw ?? []
     for (let i = 0; i < list.length; i += 2) {
       head += `${list[i]!.toString()}: ${list[i + 1]!.toString()}\r\n`
       headOut += list[i]!.length + list[i + 1]!.length

@@ -13,6 +13,7 @@ import { renderCsv } from '../stats/csv.js'
 import { renderJson, renderTyped } from '../stats/json.js'
 import type { RowFilter } from '../stats/rows.js'
 import { entryPointer, type PatternKind, type PatternRef, type PatternRefs } from '../acl/pattern-refs.js'
+import { isIPv4, isIPv6 } from 'node:net'
 import { parseAddress } from '../config/args.js'
 import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
 import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
@@ -218,8 +219,12 @@ function setServer (rt: CliRuntime, args: string[]): string {
       return OK
     }
     case 'addr': return setServerAddr(srv, args.slice(4))
-    case 'fqdn': return msg('set server <b>/<s> fqdn requires a resolvers section.')
-    case 'ssl': return msg('set server <b>/<s> ssl is not supported by fastify-haproxy.')
+    case 'fqdn': return setServerFqdn(be, srv, value)
+    case 'ssl':
+      if (!srv.sslConfigured) return msg("'set server <srv> ssl' cannot be set.  default-server should define ssl settings")
+      if (value !== 'on' && value !== 'off') return msg("'set server <srv> ssl' expects 'on' or 'off'.")
+      srv.setSsl(value === 'on')
+      return msg('server ssl setting updated.')
     default: return SET_SERVER_USAGE
   }
 }
@@ -241,24 +246,73 @@ function checkPort (value: string | undefined, what: string | null): number | st
   return port
 }
 
-/** `set server <b>/<s> addr <ip> [port <port>]`: the answer names what changed, as 2.6 does. */
+/** The suffix of 2.6's answers to `set server … addr|fqdn`, who made the change. */
+const BY_CLI = " by 'stats socket command'"
+
+/**
+ * An address as `set server … addr` takes it: an IPv4 or IPv6 literal (IPv6 also in brackets),
+ * nothing else (no name, no port, no prefix); null when it is not one.
+ */
+function ipLiteral (text: string): string | null {
+  if (isIPv4(text)) return text
+  const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
+  // URL writes IPv6 in its shortest form, as HAProxy prints a stored address
+  return isIPv6(inner) ? new URL(`http://[${inner}]/`).hostname.slice(1, -1) : null
+}
+
+/** C's strtol on a port argument, kept to its low 16 bits as HAProxy stores it; null without digits. */
+function portArg (text: string): number | null {
+  const digits = /^\s*(\d+)/.exec(text)?.[1]
+  if (digits === undefined) return null
+  const LONG_MAX = (1n << 63n) - 1n
+  const n = BigInt(digits)
+  return Number(BigInt.asUintN(16, n > LONG_MAX ? LONG_MAX : n))
+}
+
+/**
+ * `set server <b>/<s> addr <ip> [port <port>]`: the answer tells what changed, address and port
+ * apart, as 2.6 does (a valid address is applied even when the port is refused).
+ */
 function setServerAddr (srv: ServerRuntime, args: string[]): string {
-  const ip = args[0]
-  if (ip === undefined || ip === '') return msg('set server <b>/<s> addr requires an address and optionally a port.')
-  const parsed = parseAddress(ip, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
-  if (!parsed.ok || (parsed.value.family !== 'ipv4' && parsed.value.family !== 'ipv6') || parsed.value.host === '') return msg(`Invalid addr '${ip}'`)
+  const text = args[0]
+  if (text === undefined || text === '') return msg('set server <b>/<s> addr requires an address and optionally a port.')
+  const host = ipLiteral(text)
+  if (host === null) return msg(`Invalid addr '${text}'${BY_CLI}`)
+  const parts: string[] = []
+  if (host !== srv.host || !srv.hasAddress) parts.push(`IP changed from '${srv.hasAddress ? srv.host : '(none)'}' to '${text}'`)
+  else parts.push('no need to change the addr')
   let port = srv.port
   if (args[1] === 'port') {
-    port = Number(args[2])
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) return msg(`Invalid port '${args[2] ?? ''}'`)
+    const p = args[2] ?? ''
+    const n = p.startsWith('+') || p.startsWith('-') ? -1 : portArg(p)
+    if (n === -1) parts.push("can't change <port> to port map because it is incompatible with current health check port configuration (use 'port' statement from the 'server' directive.")
+    else if (n === null) parts.push(`problem converting port '${p}' to an int`)
+    else if (n === srv.port) parts.push('no need to change the port')
+    else {
+      parts.push(`port changed from '${srv.port}' to '${n}'`)
+      port = n
+    }
   }
-  const host = parsed.value.host
-  const changes: string[] = []
-  if (host !== srv.host) changes.push(`IP changed from '${srv.host}' to '${host}'`)
-  if (port !== srv.port) changes.push(`port changed from '${srv.port}' to '${port}'`)
-  if (changes.length === 0) return msg('no need to change the addr')
-  srv.setAddress(host, port)
-  return msg(`${changes.join(', ')} by 'stats socket command'`)
+  if (host !== srv.host || port !== srv.port || !srv.hasAddress) srv.setAddress(host, port)
+  return msg(parts.join(', ') + BY_CLI)
+}
+
+/**
+ * `set server <b>/<s> fqdn <name>`: the server follows another name through its resolvers; it
+ * waits in MAINT (resolution) for the first answer.
+ */
+function setServerFqdn (be: Backend, srv: ServerRuntime, name: string | undefined): string {
+  if (srv.srvRecord !== null) return msg('set server <b>/<s> fqdn failed because SRV resolution is configured.')
+  if (be.proxy.servers.find(s => s.name === srv.name)?.resolvers === undefined) return msg('set server <b>/<s> fqdn failed because no resolution is configured.')
+  if (name === undefined || name === '') return msg('set server <b>/<s> fqdn requires a FQDN.')
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return msg(`invalid fqdn '${name}'${BY_CLI}`)
+  if (name === srv.fqdn) return msg(`no need to change the FDQN${BY_CLI}`)
+  // the name must make a DNS query: labels of 1 to 63 characters, 255 in all
+  const labels = name.replace(/\.$/, '').split('.')
+  if (name.length > 255 || labels.some(l => l.length === 0 || l.length > 63)) return msg(`could not update ${be.name}/${srv.name} FQDN${BY_CLI}`)
+  const old = srv.fqdn ?? '(null)'
+  srv.setFqdn(name)
+  return msg(`${be.name}/${srv.name} changed its FQDN from ${old} to ${name}${BY_CLI}`)
 }
 
 function getWeight (rt: CliRuntime, args: string[]): string {

@@ -3,7 +3,8 @@
 // line per server with HAProxy 2.6's numeric encodings, read off haproxy 2.6.12's own output:
 //   srv_op_state      0 stopped, 1 starting (slowstart), 2 running, 3 stopping (NOLB)
 //   srv_admin_state   flags: 0x01 forced maint, 0x04 maint from the config, 0x08 forced drain,
-//                     0x20 maint because the name did not resolve
+//                     0x20 maint because the name did not resolve, 0x40 an address that came
+//                     or went at run time through a name (ServerRuntime.hostnameMaint)
 //   srv_check_status  INI 1, L4OK 6, L4TOUT 7, L4CON 8, L7OK 15, … (CHECK_STATUS_CODES)
 //   srv_check_result  0 unknown, 2 failed, 3 passed, 4 conditionally passed
 //   srv_check_state   flags: 0x02 configured, 0x04 enabled, 0x08 paused
@@ -23,6 +24,7 @@ const ADMIN_FMAINT = 0x01
 const ADMIN_CMAINT = 0x04
 const ADMIN_FDRAIN = 0x08
 const ADMIN_RMAINT = 0x20
+const ADMIN_HMAINT = 0x40
 
 function opState (s: ServerRuntime): number {
   if (s.op === 'down') return 0
@@ -31,8 +33,8 @@ function opState (s: ServerRuntime): number {
 }
 
 function adminState (s: ServerRuntime): number {
-  if (s.unresolved) return ADMIN_RMAINT
-  let flags = 0
+  let flags = s.hostnameMaint ? ADMIN_HMAINT : 0
+  if (s.unresolved) return flags | ADMIN_RMAINT
   if (s.admin === 'maint') flags |= ADMIN_FMAINT | (s.disabledByConfig ? ADMIN_CMAINT : 0)
   if (s.admin === 'drain') flags |= ADMIN_FDRAIN
   return flags
@@ -62,9 +64,9 @@ function agentState (s: ServerRuntime): number {
 /** One server's line. */
 export function serverStateLine (be: Backend, s: ServerRuntime, now: number): string {
   return [
-    be.id, be.name, s.id, s.name, s.host, opState(s), adminState(s), s.uweight, be.initialWeight(s),
+    be.id, be.name, s.id, s.name, s.hasAddress ? s.host : '-', opState(s), adminState(s), s.uweight, be.initialWeight(s),
     Math.max(0, Math.floor((now - s.lastChange) / 1000)), CHECK_STATUS_CODES[s.lastCheck.status] ?? 1, checkResult(s),
-    s.health, checkState(s), agentState(s), 0, 0, s.unresolved ? s.host : '-', s.port, '-',
+    s.health, checkState(s), agentState(s), 0, 0, s.fqdn ?? '-', s.port, s.srvRecord ?? '-',
     s.ssl ? 1 : 0, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-',
     s.agent?.hostExplicit === true ? s.agent.host : '-', s.agent?.port ?? 0
   ].join(' ')
@@ -114,7 +116,7 @@ export function applyServerState (s: ServerRuntime, saved: SavedServerState, con
   if (saved.iweight === configWeight && saved.uweight !== s.uweight) {
     try { s.setWeight(saved.uweight) } catch { /* a static algorithm refuses: keep the configured one */ }
   }
-  if (saved.addr !== s.host || (saved.port > 0 && saved.port !== s.port)) {
+  if (saved.addr !== '-' && (saved.addr !== s.host || (saved.port > 0 && saved.port !== s.port))) {
     s.setAddress(saved.addr, saved.port > 0 ? saved.port : s.port)
   }
   if ((saved.admin & ADMIN_FMAINT) !== 0 && (saved.admin & ADMIN_CMAINT) === 0) s.setAdmin('maint')

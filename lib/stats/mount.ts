@@ -25,6 +25,8 @@ export interface StatsSource {
 interface Mounted {
   readonly uri: string
   readonly section: string
+  /** A backend's page: served only to requests routed to that backend (`matchRouted`). */
+  readonly routed: boolean
 }
 
 export class StatsMount {
@@ -37,13 +39,13 @@ export class StatsMount {
   ) {}
 
   /** Mounts the stats page of each section (the first of those that share a URI). */
-  static async build (source: StatsSource, proxies: readonly Proxy[], log: FastifyBaseLogger, opts: { logRequests: boolean, listenerSection: string }): Promise<StatsMount> {
+  static async build (source: StatsSource, proxies: readonly Proxy[], log: FastifyBaseLogger, opts: { logRequests: boolean, listenerSection: string, routed?: readonly string[] }): Promise<StatsMount> {
     const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: !opts.logRequests }) })
     const mounted: Mounted[] = []
     for (const proxy of proxies) {
       const stats = proxy.stats
       if (stats === null || mounted.some(m => m.uri === stats.uri)) continue
-      mounted.push({ uri: stats.uri, section: proxy.name })
+      mounted.push({ uri: stats.uri, section: proxy.name, routed: opts.routed?.includes(proxy.name) === true })
       await app.register(statsRoutes, {
         proxy,
         model: () => source.statsModel(),
@@ -60,8 +62,15 @@ export class StatsMount {
   /** The section whose stats URI this raw request target is for, or null. */
   match (url: string): string | null {
     const m = this.mounted
-    for (let i = 0; i < m.length; i++) if (matchesStatsUri(m[i]!.uri, url)) return m[i]!.section
+    for (let i = 0; i < m.length; i++) if (!m[i]!.routed && matchesStatsUri(m[i]!.uri, url)) return m[i]!.section
     return null
+  }
+
+  /** Whether a request routed to `backend` is for that backend's stats page. */
+  matchRouted (backend: string, url: string): boolean {
+    const m = this.mounted
+    for (let i = 0; i < m.length; i++) if (m[i]!.routed && m[i]!.section === backend) return matchesStatsUri(m[i]!.uri, url)
+    return false
   }
 
   /**

@@ -15,6 +15,7 @@ import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import type { BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
+import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -167,7 +168,7 @@ class TcpSession {
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
     const switched = fe.rules.switching(this.txn)
     const be = switched.kind === 'backend' ? this.gateway.backendRoute(switched.backend) ?? null : fe.ownBackend
-    if (be === null) return this.refuse()
+    if (be === null) return this.refuse(true)
     // the backend's own content rules, on the same data (HAProxy runs them once it is chosen)
     const beRules = be.proxy.kind === 'backend' && be.proxy.tcpRequestContent.length > 0 ? this.gateway.tcpBackendRules(be.name) : null
     if (beRules !== null) {
@@ -208,13 +209,22 @@ class TcpSession {
     this.client.pause()
   }
 
-  /** `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request). */
-  private refuse (): void {
+  /**
+   * `tcp-request … reject` or nowhere to go: the client is closed (HAProxy counts a denied request).
+   * With nowhere to go the close is orderly (recorded: the client reads an end, not a reset), so
+   * what the client sent is drained first.
+   */
+  private refuse (orderly = false): void {
     this.rec?.terminate('PR')
     this.stopInspecting()
     this.fe.counters.counters.dreq++
     this.done = true
-    this.client.destroy()
+    if (!orderly) {
+      this.client.destroy()
+      return
+    }
+    this.client.resume()
+    this.client.end()
   }
 
   /** A failure or a timeout (`state`: who and in which phase, for the log): both sides are cut at once. */
@@ -252,9 +262,11 @@ class TcpSession {
       rec.retries = be.retries - retriesLeft
     }
     const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
+    // `socks4` (plain TCP servers): the connection is opened by the SOCKS4 proxy
+    const socks = srv.ssl ? null : srv.socks4
     const upstream: net.Socket = srv.ssl
       ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
-      : net.connect(opts)
+      : net.connect(socks !== null ? { host: socks.host, port: socks.port, allowHalfOpen: true } : opts)
     this.upstream = upstream
     this.upstreamClosed = false
     upstream.setNoDelay(true)
@@ -263,7 +275,7 @@ class TcpSession {
     const connectTimer = t.connect > 0
       ? setTimeout(() => { timedOut = true; upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) }, t.connect)
       : null
-    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+    const established = (): void => {
       connected = true
       this.connected = true
       if (rec !== null) rec.tc = Date.now() - started
@@ -271,6 +283,14 @@ class TcpSession {
       srv.counters.ctime.add(Date.now() - started)
       be.backend.counters.ctime.add(Date.now() - started)
       this.splice(upstream, t)
+    }
+    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+      if (socks === null) return established()
+      socks4Handshake(upstream, srv.host, srv.port, (err) => {
+        if (err !== null) return upstream.destroy(err)
+        established()
+        upstream.resume()
+      })
     })
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {

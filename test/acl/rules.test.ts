@@ -469,11 +469,11 @@ backend be
 `, { filename: '/engine.cfg' })
   const fe = compileProxy(config.proxies[0], config)
 
-  test('response headers are rewritten in order, status fetch and res.hdr work', () => {
+  test('response headers are rewritten in order (add-header makes lines of their own), status fetch and res.hdr work', () => {
     const res = { status: 200, headers: { 'x-upstream-secret': 's', 'x-ver': 'v2', 'content-length': '12', 'set-cookie': ['a=1'] } as Record<string, string | string[]> }
     assert.equal(fe.responseRules(txnFromParts(), res), null)
     assert.deepEqual(res.headers, {
-      'x-frontend': 'fe-value', 'x-multi': 'one, two', 'set-cookie': ['a=1', 'b=2'], 'x-ver': 'version-2', 'x-path-hit': 'yes', 'x-len': '12', 'content-length': '12'
+      'x-frontend': 'fe-value', 'x-multi': ['one', 'two'], 'set-cookie': ['a=1', 'b=2'], 'x-ver': 'version-2', 'x-path-hit': 'yes', 'x-len': '12', 'content-length': '12'
     })
     assert.equal(res.status, 200)
   })

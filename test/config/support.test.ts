@@ -46,7 +46,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'filter compression', not('filter compression', 'compresses responses')],
   ['frontend', 'filter cache c', not('filter cache', 'serves responses from a cache')],
   ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
-  ['frontend', 'http-after-response set-header X-A b', not('http-after-response', "rewrites every response, HAProxy's own included")],
   ['frontend', 'errorloc302 503 https://example.com/down', not('errorloc302', 'answers an error status with a redirect')],
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
   ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
@@ -80,11 +79,11 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
   ['backend', 'option prefer-last-server', noEffect('option prefer-last-server', 'each request is balanced on its own')],
   ['frontend', 'rate-limit sessions 10', noEffect('rate-limit', 'no session rate limiting')],
-  ['backend', 'option spop-check', noEffect('option spop-check', 'only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')],
   ['frontend', 'option http-restrict-req-hdr-names preserve', ['notice', '']],
   // implemented: nothing to say
   ['frontend', 'unique-id-header X-Request-ID', ['notice', '']],
   ['frontend', 'capture request header Host len 32', ['notice', '']],
+  ['frontend', 'http-after-response set-header X-A b', ['notice', '']],
   ['frontend', 'option httplog', ['notice', '']],
   ['frontend', 'option http-server-close', ['notice', '']],
   ['frontend', 'tcp-request content accept if TRUE', ['notice', '']],
@@ -93,6 +92,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'log-format "%ci %r"', ['notice', '']],
   ['frontend', 'log 127.0.0.1:514 local0', ['notice', '']],
   ['backend', 'option log-health-checks', ['notice', '']],
+  ['backend', 'option spop-check', ['notice', '']],
   ['backend', 'hash-type consistent sdbm avalanche', ['notice', '']],
   ['backend', 'server-template web 1-3 127.0.0.1:8080', ['notice', '']],
   ['frontend', 'monitor-uri /health', ['notice', '']]

@@ -85,7 +85,7 @@ test('an A record that changes moves the server; NXDOMAIN puts it in MAINT (reso
   }
 })
 
-test('server-template slots follow SRV records: address, port and weight; removed records empty their slot', { timeout: 60_000 }, async () => {
+test('server-template slots follow SRV records: address, port and weight (SRV weight / 256 rounded up); removed records empty their slot', { timeout: 60_000 }, async () => {
   const dns = await dnsServer()
   const one = await named('one', '127.0.0.1')
   const two = await named('two', '127.0.0.1')
@@ -105,14 +105,14 @@ test('server-template slots follow SRV records: address, port and weight; remove
   const slots = (): string[] => (app.haproxy.backend('be')?.servers ?? []).map(s => s.unresolved === true ? `${s.name} -` : `${s.name} ${s.addr} ${s.uweight}`)
   try {
     await until('two slots filled', () => slots().filter(s => !s.endsWith(' -')).length === 2)
-    assert.deepEqual(slots(), [`web1 127.0.0.1:${one.port} 5`, `web2 127.0.0.1:${two.port} 3`, 'web3 -'])
+    assert.deepEqual(slots(), [`web1 127.0.0.1:${one.port} 4`, `web2 127.0.0.1:${two.port} 2`, 'web3 -'])
     const seen = new Set<string>()
     for (let i = 0; i < 8; i++) seen.add(await servedBy(app))
     assert.deepEqual([...seen].sort(), ['200 one', '200 two'])
 
     dns.zone.set('_http._tcp.svc.test', [{ type: 'SRV', target: 'two.test', port: two.port, weight: 512 }])
     await until('one slot emptied', () => slots()[0] === 'web1 -')
-    assert.deepEqual(slots(), ['web1 -', `web2 127.0.0.1:${two.port} 3`, 'web3 -'])
+    assert.deepEqual(slots(), ['web1 -', `web2 127.0.0.1:${two.port} 2`, 'web3 -'])
     for (let i = 0; i < 4; i++) assert.equal(await servedBy(app), '200 two')
   } finally {
     await app.close()
