@@ -3,6 +3,7 @@
 // for the whole configuration; one Fastify instance per frontend, whose node server takes the
 // first bind and extra node servers share its request handler for the others.
 
+import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
@@ -198,6 +199,9 @@ function extendedConnect (handler: Handler): Http2Handler {
     ;(req as unknown as { method: string }).method = 'GET'
     req.headers.connection = 'upgrade'
     req.headers.upgrade = protocol
+    // RFC 8441 §5: a WebSocket over HTTP/2 has no key; HAProxy makes one for the HTTP/1.1 server
+    // (and checks the server's accept against it)
+    if (/^websocket$/i.test(protocol) && req.headers['sec-websocket-key'] === undefined) req.headers['sec-websocket-key'] = randomBytes(16).toString('base64')
     ;(req as unknown as { [kUpgradeHead]?: Buffer })[kUpgradeHead] = Buffer.alloc(0)
     handler(req as unknown as IncomingMessage, res as unknown as ServerResponse)
   }

@@ -8,6 +8,7 @@
 // undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
 
 import diagnostics from 'node:diagnostics_channel'
+import { createHash } from 'node:crypto'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
@@ -517,6 +518,23 @@ export function badWebSocket (req: IncomingMessage): boolean {
 /** Whether raw header pairs (names as undici gives them) hold `name` (lower-case). */
 function hasHeader (raw: ReadonlyArray<Buffer | string>, name: string): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toString().toLowerCase() === name) return true
+  return false
+}
+
+/** RFC 6455 §1.3: the GUID a server appends to the client's key before hashing it. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+
+/**
+ * A server's answer to a WebSocket upgrade carries Sec-WebSocket-Accept; when `keyed` (the
+ * request's key was made by the gateway for an HTTP/2 client), the one its key calls for.
+ */
+function acceptable (raw: ReadonlyArray<Buffer | string>, keyed: HttpTxn | null): boolean {
+  const key = keyed?.headers['sec-websocket-key']
+  if (typeof key !== 'string') return hasHeader(raw, 'sec-websocket-accept')
+  const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64')
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toString().toLowerCase() === 'sec-websocket-accept' && raw[i + 1]!.toString().trim() === expected) return true
+  }
   return false
 }
 
@@ -1249,13 +1267,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: TunnelEnd): void {
     const list = raw ?? []
-    if (/^websocket$/i.test(upgradeProtocol(this.txn) ?? '') && !this.be.speaksH2(this.server!) && !hasHeader(list, 'sec-websocket-accept')) {
-      // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (not its value): a 502
+    if (/^websocket$/i.test(upgradeProtocol(this.txn) ?? '') && !this.be.speaksH2(this.server!) && !acceptable(list, this.rawTunnel ? null : this.txn)) {
+      // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (its value too when it
+      // made the key itself, for an HTTP/2 client): a 502
       upstream.destroy()
       this.rec?.terminate('PH')
       this.server!.counters.eresp++
       this.be.backend.counters.eresp++
-      this.fail(502, new Error('the server switched to WebSocket without a Sec-WebSocket-Accept header'))
+      this.fail(502, new Error('the server switched to WebSocket without a valid Sec-WebSocket-Accept header'))
       return
     }
     if (!this.rawTunnel) { this.h2Tunnel(status, upstream); return }

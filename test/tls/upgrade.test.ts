@@ -14,6 +14,7 @@ import net, { type AddressInfo } from 'node:net'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { WebSocketServer } from 'ws'
 import { withGateway } from '../gateway/fixtures.js'
 
 /** An HTTP/1.1 server that accepts any upgrade and echoes the tunnel's bytes upper-cased. */
@@ -99,6 +100,52 @@ async function h2Upgrade (port: number, say: string): Promise<{ status: number, 
   }
 }
 
+/** A WebSocket echo server (ws), and one answering every upgrade with a wrong Sec-WebSocket-Accept. */
+async function wsServers (): Promise<{ good: number, bad: number, close (): Promise<void> }> {
+  const good = http.createServer()
+  const wss = new WebSocketServer({ server: good })
+  wss.on('connection', ws => ws.on('message', (m: Buffer) => ws.send(`echo:${m.toString()}`)))
+  const bad = http.createServer()
+  bad.on('upgrade', (_req, socket: net.Socket) => { socket.end('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-accept: invalid_key\r\n\r\n') })
+  for (const s of [good, bad]) await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+  return {
+    good: (good.address() as AddressInfo).port,
+    bad: (bad.address() as AddressInfo).port,
+    close: async () => {
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      for (const s of [good, bad]) { s.closeAllConnections(); await new Promise<void>(r => s.close(() => r())) }
+    }
+  }
+}
+
+/** A WebSocket over HTTP/2 (RFC 8441): the status, then the echo of one masked text frame. */
+async function h2WebSocket (port: number, path: string, text: string): Promise<{ status: number, echoed: string }> {
+  const session = http2.connect(`http://127.0.0.1:${port}`)
+  session.on('error', () => {})
+  try {
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()))
+    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': path, ':authority': 'app.test', 'sec-websocket-version': '13' }, { endStream: false })
+    return await new Promise((resolve, reject) => {
+      stream.on('error', reject)
+      stream.once('response', (h) => {
+        const status = Number(h[':status'])
+        if (status !== 200) { resolve({ status, echoed: '' }); stream.resume(); return }
+        const mask = Buffer.from([1, 2, 3, 4])
+        const payload = Buffer.from(text).map((b, i) => b ^ mask[i % 4]!)
+        stream.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload]))
+        let data = Buffer.alloc(0)
+        stream.on('data', (d: Buffer) => {
+          data = Buffer.concat([data, d])
+          if (data.length >= 2 && data.length >= 2 + data[1]!) resolve({ status, echoed: data.subarray(2, 2 + data[1]!).toString() })
+        })
+      })
+    })
+  } finally {
+    session.destroy()
+  }
+}
+
 const config = (port: number, server: string, bindProto = ''): string => `defaults
     mode http
     timeout connect 2s
@@ -145,5 +192,21 @@ test('upgrades: HTTP/1.1 to HTTP/1.1 and to proto h2 (extended CONNECT), HTTP/2 
     assert.deepEqual(r, { status: 200, echoed: 'FROM H2' })
     const seen = h1.seen.at(-1)!
     assert.deepEqual([seen[':method'], seen[':path'], seen.upgrade, seen.host], ['GET', '/tunnel', 'custom_protocol', 'app.test'])
+  })
+})
+
+test('WebSocket over HTTP/2 to an HTTP/1.1 server: the key is made, the accept checked', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-upgrade-ws-'))
+  const ws = await wsServers()
+  t.after(async () => { await ws.close() })
+  const cfg = (port: number): string => `${config(port, `127.0.0.1:${ws.good}`, ' proto h2')}    use_backend bad if { path_beg /bad }
+backend bad
+    server s1 127.0.0.1:${ws.bad}
+`
+  await withGateway(join(dir, 'ws.cfg'), cfg, async (port) => {
+    // ws refuses a handshake without a key: the gateway made one, as HAProxy does
+    assert.deepEqual(await h2WebSocket(port, '/chat', 'hi'), { status: 200, echoed: 'echo:hi' })
+    const bad = await h2WebSocket(port, '/bad', 'hi').catch(() => ({ status: -1, echoed: '' }))
+    assert.equal(bad.status, 502, 'an accept that does not match the key made is refused')
   })
 })
