@@ -370,6 +370,27 @@ export function plainAddress (addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }
 
+/** The transaction of a connection without a request: a `mode tcp` session, a `<BADREQ>` line. */
+export function connectionTxn (socket: Socket, frontend: string): HttpTxn {
+  return {
+    method: '',
+    path: '',
+    query: null,
+    headers: {},
+    version: '',
+    src: plainAddress(socket.remoteAddress),
+    srcPort: socket.remotePort ?? 0,
+    dst: plainAddress(socket.localAddress),
+    dstPort: socket.localPort ?? 0,
+    ssl: false,
+    tls: null,
+    frontend,
+    backend: '',
+    vars: null,
+    authUser: null
+  }
+}
+
 /** Builds the transaction the rules read. The path is the raw one (never decoded or normalised). */
 export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   const url = req.url ?? '/'

@@ -13,7 +13,7 @@ import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
-import type { BackendRoute } from '../runtime/forward.js'
+import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
@@ -89,23 +89,7 @@ class TcpSession {
   private upstreamClosed = true
 
   constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket) {
-    this.txn = {
-      method: '',
-      path: '',
-      query: null,
-      headers: {},
-      version: '',
-      src: unmapped(client.remoteAddress),
-      srcPort: client.remotePort ?? 0,
-      dst: unmapped(client.localAddress),
-      dstPort: client.localPort ?? 0,
-      ssl: false,
-      tls: null,
-      frontend: fe.proxy.name,
-      backend: '',
-      vars: null,
-      authUser: null
-    }
+    this.txn = connectionTxn(client, fe.proxy.name)
     client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
     client.once('close', () => {
       this.clientClosed = true
