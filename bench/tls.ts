@@ -1,4 +1,4 @@
-// (i) TLS and HTTP/2 termination in the CLI, against real HAProxy on the same config and the same
+// (j) TLS and HTTP/2 termination in the CLI, against real HAProxy on the same config and the same
 // certificate (ECDSA P-256), each a child pinned to CPU 1 like (d); load generators and the
 // upstream on CPU 0. Three loads, each counted per CPU-second of the process under test
 // (utime+stime from /proc/PID/stat):

@@ -1072,6 +1072,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     inspectDelay: null,
     tcpResponseContent: [],
     resInspectDelay: null,
+    stickTable: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],

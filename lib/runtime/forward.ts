@@ -10,6 +10,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import { createHash } from 'node:crypto'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
+import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
@@ -270,7 +271,8 @@ export class BackendRoute {
     return {
       rejectUnauthorized: cfg?.verify !== 'none',
       ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+      ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
     }
   }
 
