@@ -64,7 +64,8 @@ export function describeCheck (r: CheckResult): string {
   const row = CHECK_STATUS[r.status]
   let s = `, reason: ${row?.desc ?? r.status}`
   if (row?.withCode && r.code !== null) s += `, code: ${r.code}`
-  if (r.desc) s += `, info: "${r.desc.replace(/"/g, '\\"')}"`
+  const info = r.logInfo ?? r.desc
+  if (info) s += `, info: "${info.replace(/"/g, '\\"')}"`
   if (r.duration !== null) s += `, check duration: ${r.duration}ms`
   return s
 }
