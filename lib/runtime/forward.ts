@@ -240,7 +240,7 @@ export class BackendRoute {
     // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
     const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
-    if (cfg?.proto === 'h2') {
+    if (server.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
       opts.allowH2 = connectOptions.allowH2 = true
       if (!server.ssl) connectOptions.useH2c = true
