@@ -9,7 +9,7 @@ import { xxh3 as XXH3, xxh64 as xxh64Native } from '@node-rs/xxhash'
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { avalanche, crc32, crc32c, djb2, sdbm, wt6, xxh32 } from './hashes.js'
-import { parseAddr } from './ip.js'
+import { formatV6, parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
 import type { PatternEntry } from './pattern-refs.js'
 import { checkVarName } from './arguments.js'
@@ -287,6 +287,28 @@ const decimalOf = (bytes: string): string => {
   return n.toString()
 }
 
+function ipv4Mask (text: string): number {
+  if (/^\d+$/.test(text)) {
+    const bits = Number(text)
+    if (bits > 32) throw new ExprError(`invalid IPv4 mask '${text}'`)
+    return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
+  }
+  const addr = parseAddr(text)
+  if (addr === null || addr.v6) throw new ExprError(`invalid IPv4 mask '${text}'`)
+  return addr.n
+}
+
+function ipv6Mask (text: string): bigint {
+  if (/^\d+$/.test(text)) {
+    const bits = Number(text)
+    if (bits > 128) throw new ExprError(`invalid IPv6 mask '${text}'`)
+    return bits === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - bits)) - 1n)
+  }
+  const addr = parseAddr(text)
+  if (addr === null || !addr.v6) throw new ExprError(`invalid IPv6 mask '${text}'`)
+  return addr.n
+}
+
 /** An OpenSSL digest name, checked once (`digest`, `hmac`). */
 function digestName (name: ArgValue | undefined): string {
   const alg = String(name ?? '').toLowerCase()
@@ -405,14 +427,16 @@ const ROWS: ConverterRow[] = [
     compile: (a) => { const set = String(a[0]); return (v) => { const s = toStr(v); let i = s.length; while (i > 0 && set.includes(s[i - 1])) i--; return s.slice(0, i) } }
   },
   {
-    name: 'ipmask', args: ['int'], minArgs: 1, out: 'ip',
+    // ipmask(<mask4>[,<mask6>]): masks in CIDR or address form; without mask6 an IPv6 address has no value
+    name: 'ipmask', args: ['str', 'str'], minArgs: 1, out: 'ip',
     compile: (a) => {
-      const bits = a[0] as number
-      if (bits < 0 || bits > 32) throw new ExprError(`invalid IPv4 mask '${bits}'`)
+      const mask4 = ipv4Mask(String(a[0]))
+      const mask6 = typeof a[1] === 'string' && a[1] !== '' ? ipv6Mask(a[1]) : null
       return (v) => {
         const addr = parseAddr(toStr(v))
-        if (addr === null || addr.v6) return null
-        const n = bits === 0 ? 0 : (addr.n & (0xffffffff << (32 - bits))) >>> 0
+        if (addr === null) return null
+        if (addr.v6) return mask6 === null ? null : formatV6(addr.n & mask6)
+        const n = (addr.n & mask4) >>> 0
         return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
       }
     }

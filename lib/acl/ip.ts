@@ -78,6 +78,28 @@ export function parseAddr (s: string): Addr | null {
 }
 
 /** `a.b.c.d`, `a.b.c.d/24`, `a.b.c.d/255.255.0.0`, `v6`, `v6/64`. */
+/** An IPv6 address in RFC 5952's text form (inet_ntop's, as HAProxy prints addresses). */
+export function formatV6 (n: bigint): string {
+  const words: number[] = []
+  for (let i = 7; i >= 0; i--) words.push(Number((n >> BigInt(i * 16)) & 0xffffn))
+  if (words.slice(0, 5).every(w => w === 0) && words[5] === 0xffff) {
+    return `::ffff:${words[6]! >> 8}.${words[6]! & 255}.${words[7]! >> 8}.${words[7]! & 255}`
+  }
+  // the longest run of at least two zero words becomes '::'
+  let best = -1
+  let bestLen = 1
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) { i++; continue }
+    let j = i
+    while (j < 8 && words[j] === 0) j++
+    if (j - i > bestLen) { best = i; bestLen = j - i }
+    i = j
+  }
+  const hex = words.map(w => w.toString(16))
+  if (best < 0) return hex.join(':')
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+}
+
 export function parseNet (s: string): Net | null {
   const slash = s.indexOf('/')
   const addr = parseAddr(slash === -1 ? s : s.slice(0, slash))

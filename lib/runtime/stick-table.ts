@@ -7,7 +7,7 @@
 // 0 at each quarter of the next 2 s period).
 
 import { STICK_DATA_TYPES, type StickDataType, type StickTableSpec } from '../config/model.js'
-import { parseAddr } from '../acl/ip.js'
+import { formatV6, parseAddr } from '../acl/ip.js'
 
 /** The types HAProxy keeps that this package does not (a string per entry, arrays of counters). */
 export const UNSUPPORTED_STICK_DATA: ReadonlySet<string> = new Set(['server_key', 'gpt', 'gpc', 'gpc_rate'])
@@ -105,7 +105,7 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
     case 'ipv6': {
       const a = parseAddr(s)
       if (a === null) return null
-      return a.v6 ? canonicalV6(s) : `::ffff:${s.replace(/^::ffff:/i, '')}`
+      return a.v6 ? formatV6(a.n) : `::ffff:${s.replace(/^::ffff:/i, '')}`
     }
     case 'integer': {
       const m = /^[-+]?\d+/.exec(s.trim())
@@ -114,27 +114,6 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
     default:
       return s.slice(0, spec.keyLen)
   }
-}
-
-/** An IPv6 address in RFC 5952's text form, as HAProxy prints keys (inet_ntop). */
-function canonicalV6 (s: string): string {
-  const words = v6Words(s)
-  if (words.length === 8 && words.slice(0, 5).every(w => w === 0) && words[5] === 0xffff) {
-    return `::ffff:${words[6]! >> 8}.${words[6]! & 255}.${words[7]! >> 8}.${words[7]! & 255}`
-  }
-  // the longest run of at least two zero words becomes '::'
-  let best = -1
-  let bestLen = 1
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && words[j] === 0) j++
-    if (j - i > bestLen) { best = i; bestLen = j - i }
-    i = j
-  }
-  const hex = words.map(w => w.toString(16))
-  if (best < 0) return hex.join(':')
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
 }
 
 function v6Words (s: string): number[] {

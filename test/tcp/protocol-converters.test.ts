@@ -116,3 +116,16 @@ test('strcmp: the first differing byte, else the lengths, as HAProxy 2.6 answers
   const none = await fetch(`http://127.0.0.1:${gw.port}/`, { headers: { a: 'x' } })
   assert.equal(await none.text(), '')
 })
+
+test('ipmask with an IPv6 mask, in CIDR or address form, as HAProxy 2.6 prints it', { skip: skipWithoutHaproxy }, async (t) => {
+  const masks = ['ipmask(24,64)', 'ipmask(24,120)', 'ipmask(24,ffff:ffff:ffff:ffff:ffff:ffff:ffff:fee0)', 'ipmask(24,ffff:ffff:ffff:ffff:0:ffff:ffff:0)', 'ipmask(255.255.0.0,128)', 'ipmask(24)']
+  const config = (port: number): string => 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n' +
+    `frontend fe\n    bind 127.0.0.1:${port}\n` +
+    `    http-request return status 200 content-type text/plain lf-string "${masks.map(m => `%[req.hdr_ip(a),${m}]`).join(' ')}"\n`
+  const [real, ours] = [await startProxy('haproxy', config), await startProxy('ours', config)]
+  t.after(async () => { await real.stop(); await ours.stop() })
+  for (const a of ['2001:db8:c001:c01a:ffff:ffff:10:ffff', '2001:db8::bad:c0f:ffff', '::ffff:192.168.1.101', '192.168.1.255']) {
+    const get = async (port: number): Promise<string> => await (await fetch(`http://127.0.0.1:${port}/`, { headers: { a } })).text()
+    assert.equal(await get(ours.port), await get(real.port), a)
+  }
+})
