@@ -898,6 +898,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private direct: ServerRuntime | null = null
   /** The client socket's inactivity timeout (`timeout client`), set aside while the server is awaited. */
   private clientIdle = 0
+  /** The client's socket, kept: node drops `req.socket` once the request is read. */
+  private idleSocket: Socket | null = null
 
   constructor (
     readonly fe: FrontendRoute,
@@ -954,6 +956,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const socket = req.socket as Socket & { timeout?: number }
     if (req.httpVersionMajor !== 2 && upgradeHead === null && (socket.timeout ?? 0) > 0) {
       this.clientIdle = socket.timeout!
+      this.idleSocket = socket
       socket.setTimeout(0)
     }
     if (upgradeHead === null) {
@@ -1426,10 +1429,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** The answer goes to the client now: its inactivity timeout applies again. */
   private awaitClient (): void {
-    if (this.clientIdle === 0) return
-    const socket = this.req.socket
+    const socket = this.idleSocket
+    if (socket === null) return
+    this.idleSocket = null
     if (!socket.destroyed) socket.setTimeout(this.clientIdle)
-    this.clientIdle = 0
   }
 
   private fail (status: 502 | 503 | 504, cause?: Error): void {
