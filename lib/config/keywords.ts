@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, Rule, ServerOptions, Timeouts } from './model.js'
+import { STICK_DATA_TYPES, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -392,7 +392,9 @@ function applyHttpchk (c: ProxyCtx, args: string[]): void {
   // §4.2 "option httpchk [<uri>] | <method> <uri> [<version>]"
   const rest = args.slice(2)
   if (rest.length > 3) return c.alert(`'option httpchk' cannot handle unexpected argument '${rest[3]}'.`)
-  const hc = c.proxy.httpCheck ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], disableOn404: false }
+  // a proxy's own `option httpchk` starts over: the defaults' rules are not its (recorded with 2.6)
+  const own = c.proxy.httpCheck?.inherited === false ? c.proxy.httpCheck : null
+  const hc = own ?? freshHttpCheck(c.proxy.httpCheck)
   if (rest.length === 1) {
     hc.uri = rest[0]!
   } else if (rest.length >= 2) {
@@ -507,43 +509,84 @@ const applyStats: Apply = (c, args) => {
 /** Options an `http-check expect` line may carry around its pattern (§4.2). */
 const EXPECT_OPTIONS = ['min-recv', 'comment', 'ok-status', 'error-status', 'tout-status', 'on-success', 'on-error', 'status-code']
 
+/** A check description with HAProxy's default request; `from` keeps the options (not the rules) of an inherited one. */
+function freshHttpCheck (from: Proxy['httpCheck'] = null): NonNullable<Proxy['httpCheck']> {
+  return { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], rules: [], disableOn404: from?.disableOn404 ?? false, sendState: from?.sendState ?? false, inherited: false }
+}
+
 const applyHttpCheck: Apply = (c, args) => {
   const sub = args[1] ?? ''
   const hc = (): NonNullable<Proxy['httpCheck']> => {
     // http-check rules without `option httpchk` are ignored by HAProxy (warned after parsing);
-    // we keep them on a check description that `option httpchk` completes.
-    c.proxy.httpCheck ??= { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], disableOn404: false }
+    // we keep them on a check description that `option httpchk` completes. A proxy's own rules
+    // replace the defaults' (their `option httpchk` request line included).
+    if (c.proxy.httpCheck === null || c.proxy.httpCheck.inherited) c.proxy.httpCheck = freshHttpCheck(c.proxy.httpCheck)
+    return c.proxy.httpCheck
+  }
+  const options = (): NonNullable<Proxy['httpCheck']> => {
+    c.proxy.httpCheck ??= freshHttpCheck()
     return c.proxy.httpCheck
   }
   switch (sub) {
     case 'disable-on-404':
       if (tooMany(c, args, 1, 'http-check')) return
-      hc().disableOn404 = true
+      options().disableOn404 = true
       break
-    case 'send-state': case 'comment': case 'connect':
-      if (sub === 'send-state' && tooMany(c, args, 1, 'http-check')) return
-      c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
+    case 'send-state':
+      if (tooMany(c, args, 1, 'http-check')) return
+      options().sendState = true
+      break
+    case 'comment':
       return
+    case 'connect': {
+      const rule: HttpCheckRule = { kind: 'connect' }
+      for (let i = 2; i < args.length; i++) {
+        const k = args[i]!
+        if (k === 'default' || k === 'linger') continue
+        if (k === 'comment') { i++; continue }
+        if (k === 'port' || k === 'addr') {
+          const v = args[++i]
+          if (v === undefined) return c.alert(`'http-check connect' : '${k}' expects ${k === 'port' ? 'a port number' : 'an address'} as argument.`)
+          if (k === 'port') {
+            if (!isInteger(v) || atoi(v) <= 0 || atoi(v) > 65535) return c.alert(`'http-check connect' : expects a valid port number (got '${v}').`)
+            rule.port = atoi(v)
+          } else {
+            const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: c.env })
+            if (!a.ok) return c.alert(`'http-check connect' : ${a.error}.`)
+            rule.host = a.value.host
+            if (a.value.port > 0) rule.port = a.value.port
+          }
+        } else if (['send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto'].includes(k)) {
+          report(c, unsupported('a check connection other than plain TCP to the server'), `http-check connect ${k}`)
+          if (k === 'sni' || k === 'alpn' || k === 'proto') i++
+        } else {
+          return c.alert(`'http-check connect' expects 'comment', 'port', 'addr', 'send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto', 'linger' or 'default' but got '${k}' as argument.`)
+        }
+      }
+      hc().rules.push(rule)
+      return
+    }
     case 'send': {
-      const h = hc()
+      const rule: Extract<HttpCheckRule, { kind: 'send' }> = { kind: 'send', headers: [] }
       for (let i = 2; i < args.length; i++) {
         const k = args[i]!
         const val = args[i + 1]
         if (k === 'meth' || k === 'uri' || k === 'uri-lf' || k === 'ver' || k === 'body' || k === 'body-lf' || k === 'comment') {
           if (val === undefined) return c.alert(`'http-check send' : '${k}' expects a ${k === 'meth' ? 'method' : k.replace(/-lf$/, '')} as argument.`)
-          if (k === 'meth') h.method = val
-          else if (k === 'uri' || k === 'uri-lf') h.uri = val
-          else if (k === 'ver') h.version = val
-          else if (k === 'body' || k === 'body-lf') h.body = val
+          if (k === 'meth') rule.method = val
+          else if (k === 'uri' || k === 'uri-lf') { rule.uri = val; rule.uriLf = k === 'uri-lf' }
+          else if (k === 'ver') rule.version = val
+          else if (k === 'body' || k === 'body-lf') { rule.body = val; rule.bodyLf = k === 'body-lf' }
           i++
         } else if (k === 'hdr') {
           if (val === undefined || args[i + 2] === undefined) return c.alert("'http-check send' : 'hdr' expects <name> and <value> as arguments.")
-          h.headers.push([val, args[i + 2]!])
+          rule.headers.push([val, args[i + 2]!])
           i += 2
         } else {
           return c.alert(`'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${k}' as argument..`)
         }
       }
+      hc().rules.push(rule)
       break
     }
     case 'expect': {
@@ -579,12 +622,15 @@ const applyHttpCheck: Apply = (c, args) => {
           return c.alert(`'http-check expect' : regex '${pattern}' is invalid (${(e as Error).message}).`)
         }
       }
-      hc().expect = { negate, kind: (kind === 'string-lf' ? 'string' : kind) as NonNullable<NonNullable<Proxy['httpCheck']>['expect']>['kind'], pattern }
+      const expect: HttpCheckExpect = { negate, kind: kind === 'string-lf' ? 'string' : kind as HttpCheckExpect['kind'], pattern }
+      if (kind === 'string-lf') expect.lf = true
+      if (kind === 'hdr' || kind === 'fhdr') expect.words = args.slice(i + 1)
+      hc().rules.push({ kind: 'expect', expect })
       break
     }
     default:
-      if (sub.startsWith('set-var') || sub.startsWith('unset-var')) {
-        c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
+      if (/^(set-var|set-var-fmt|unset-var)\(.*\)$/.test(sub)) {
+        hc().rules.push({ kind: 'var', action: sub, args: args.slice(2) })
         return
       }
       return c.alert(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '${sub}'`)
@@ -1010,12 +1056,19 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   crt: {
     n: 1,
-    support: unsupported('presents a client certificate to the server'),
-    apply: (_o, v, s) => {
+    support: 'yes',
+    apply: (o, v, s) => {
       const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
-      return existsSync(file) ? null : `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+      if (!existsSync(file)) return `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+      if (!certHasKey(file)) return `unable to load certificate from file '${v}'.`
+      o.crt = file
+      return null
     }
   },
+  'check-ssl': { n: 0, support: 'yes', apply: o => { o.checkSsl = true; return null } },
+  'no-check-ssl': { n: 0, support: 'yes', apply: o => { o.checkSsl = false; return null } },
+  'check-sni': { n: 1, support: 'yes', apply: (o, v) => { o.checkSni = v; return null } },
+  'check-alpn': { n: 1, support: 'yes', apply: (o, v) => { o.checkAlpn = v.split(','); return null } },
   sni: { n: 1, support: 'yes', apply: (o, v) => { o.sni = v; return null } },
   observe: {
     n: 1,
@@ -1079,8 +1132,9 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
-  ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl check-via-socks4'),
+  ...serverRows(1, inert('health checks speak HTTP/1.1'), 'check-proto'),
+  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
+  'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
   ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
@@ -1111,7 +1165,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
-  socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
+  socks4: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v, s) => {
+      const a = parseAddress(v, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: s.env })
+      if (!a.ok) return `'socks4' : ${a.error}.`
+      o.socks4 = { host: a.value.host, port: a.value.port ?? 0 }
+      return null
+    }
+  },
   track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }
 })
 
@@ -1178,6 +1241,7 @@ const removed = (msg: string): ProxyKeyword => ({ where: 'DFLB', support: 'remov
 const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' directive is not supported anymore since HAProxy 2.1.${use ? ' ' + use : ''}`)
 
 const PERSISTENCE = 'sends a client back to the server it used before'
+const PEERS = 'peers synchronise stick tables between processes; each process here keeps its own'
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   acl: row('D!FLB', 'yes', { apply: applyAcl }),
@@ -1245,7 +1309,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'srvtcpka-intvl': row('DLB', inert('TCP keep-alive is left to Node')),
   stats: row('DFLB', 'yes', { apply: applyStats }),
   stick: row('LB', unsupported(`stick-table persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!['on', 'match', 'store-request', 'store-response'].includes(a[1] ?? '')) c.alert("'stick' expects 'on', 'match', or 'store'.") } }),
-  'stick-table': row('FLB', unsupported('stick tables: tracking, rate limits, persistence'), { defaultsMsg: "'stick-table' is not supported in 'defaults' section." }),
+  'stick-table': row('FLB', 'yes', { defaultsMsg: "'stick-table' is not supported in 'defaults' section.", apply: applyStickTable }),
   'tcp-check': row('DLB', 'yes', { apply: applyTcpCheck }),
   'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
   'tcp-response': row('D!LB', 'args', { capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: applyTcpRules }),
@@ -1398,6 +1462,89 @@ function applyMonitor (c: ProxyCtx, args: string[]): void {
   if (c.proxy.kind !== 'backend') c.proxy.monitorFail.push(cond)
 }
 
+/** A size with HAProxy's k/m/g suffixes (powers of 1024), or the offending character. */
+function sizeArg (text: string): number | string {
+  const m = /^(\d+)([kmgKMG]?)(.?)/.exec(text)
+  if (m === null) return text[0] ?? ''
+  if (m[3] !== '') return m[3]!
+  return Number(m[1]) * 1024 ** ['', 'k', 'm', 'g'].indexOf(m[2]!.toLowerCase())
+}
+
+/**
+ * `stick-table type <ip|ipv6|integer|string [len n]|binary [len n]> size <n> [expire <t>]
+ * [nopurge] [peers <name>] [store <type>[(<period>)][,…]]…` (§4.2), with HAProxy's messages.
+ */
+function applyStickTable (c: ProxyCtx, args: string[]): void {
+  const spec: StickTableSpec = { type: 'ip', keyLen: 32, size: 0, expire: null, nopurge: false, store: [], loc: c.loc }
+  let typed = false
+  for (let i = 1; i < args.length; i++) {
+    const word = args[i]!
+    const value = args[i + 1]
+    if (word === 'type') {
+      const t = value ?? ''
+      if (!['ip', 'ipv6', 'integer', 'string', 'binary'].includes(t)) return c.alert(`stick-table: unknown type '${t}'.`)
+      spec.type = t as StickTableSpec['type']
+      typed = true
+      i++
+      if ((t === 'string' || t === 'binary') && args[i + 1] === 'len') {
+        const n = atoi(args[i + 2] ?? '')
+        if (!(n > 0)) return c.alert('stick-table: missing length for key.')
+        spec.keyLen = n
+        i += 2
+      }
+    } else if (word === 'size') {
+      const n = sizeArg(value ?? '')
+      if (typeof n === 'string') return c.alert(`stick-table: unexpected character '${n}' in argument of 'size'.`)
+      spec.size = n
+      i++
+    } else if (word === 'expire') {
+      const r = parseTime(value ?? '')
+      if (!r.ok) return c.alert(`stick-table: unexpected character '${r.bad ?? ''}' in argument of 'expire'.`)
+      spec.expire = r.value
+      i++
+    } else if (word === 'nopurge') {
+      spec.nopurge = true
+    } else if (word === 'peers') {
+      i++
+      report(c, inert(PEERS), 'stick-table peers')
+    } else if (word === 'srvkey') {
+      i++
+    } else if (word === 'store') {
+      if (!storeTypes(c, spec, value ?? '')) return
+      i++
+    } else {
+      return c.alert(`stick-table: unknown argument '${word}'.`)
+    }
+  }
+  if (!typed) return c.alert('stick-table: missing type.')
+  if (spec.size === 0) return c.alert('stick-table: missing size.')
+  c.proxy.stickTable = spec
+}
+
+/** `store a,b(period),…`: each known type once; rates need their period. */
+function storeTypes (c: ProxyCtx, spec: StickTableSpec, list: string): boolean {
+  for (const item of list.split(',')) {
+    if (item === '') continue
+    const m = /^([a-z_0-9]+)(?:\((.*)\))?$/.exec(item)
+    const name = m?.[1] ?? item
+    if (m === null || !(STICK_DATA_TYPES as readonly string[]).includes(name)) { c.alert(`stick-table: unknown store option '${name}'.`); return false }
+    const type = name as StickDataType
+    if (['server_key', 'gpt', 'gpc', 'gpc_rate'].includes(type)) {
+      report(c, unsupported('stick-table data kept per entry as a server name or an array of counters'), `stick-table store ${type}`)
+      continue
+    }
+    const rate = type.endsWith('_rate')
+    if (rate && (m[2] === undefined || m[2] === '')) { c.alert(`stick-table: missing argument to store option '${type}'.`); return false }
+    if (spec.store.some((s) => s.type === type)) { c.warn(`stick-table: store option '${type}' already enabled, ignored.`); continue }
+    if (rate) {
+      const r = parseTime(m[2]!)
+      if (!r.ok) { c.alert(`stick-table: invalid period for store option '${type}'.`); return false }
+      spec.store.push({ type, period: r.value })
+    } else spec.store.push({ type })
+  }
+  return true
+}
+
 /** `external-check command <cmd>` / `external-check path <path>` (§4.2). */
 function applyExternalCheck (c: ProxyCtx, args: string[]): void {
   if (args[1] === undefined) return c.alert("missing argument after 'external-check'.")
@@ -1430,7 +1577,7 @@ const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
 const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
 
 /** `tcp-request` actions the TCP proxy runs (lib/tcp/rules.ts); in `mode tcp` proxies they are supported. */
-export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'unset-var']
+export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'unset-var', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0']
 
 /** The actions of a `tcp-check` line (§4.2 tcp-check), as HAProxy lists them. */
 const TCP_CHECK_STEPS = ['comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)']
@@ -1543,7 +1690,7 @@ const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tc
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
-const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
+const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\))$/
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
@@ -1866,7 +2013,7 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
  * line. Only cache and FastCGI change responses; the others matter outside HTTP routing.
  */
 export const OTHER_SECTIONS: Record<string, Support> = table({
-  peers: inert('peers only synchronise stick tables, which are not implemented'),
+  peers: inert(PEERS),
   resolvers: 'yes',
   mailers: inert('e-mail alerts are not sent'),
   cache: unsupported('caches HTTP responses'),

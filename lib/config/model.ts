@@ -106,6 +106,10 @@ export interface ServerOptions {
   weight?: number
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
   sendProxy?: 1 | 2
+  /** `socks4 <addr>:<port>`: connections to the server go through this SOCKS4 proxy. */
+  socks4?: { host: string, port: number }
+  /** `check-via-socks4`: health checks go through the `socks4` proxy too. */
+  checkViaSocks4?: boolean
   backup?: boolean
   disabled?: boolean
   check?: boolean
@@ -127,7 +131,14 @@ export interface ServerOptions {
   proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
+  /** `crt <file>`: the client certificate (and key) presented to the server, a resolved path. */
+  crt?: string
   sni?: string
+  /** `check-ssl` / `no-check-ssl`: checks over TLS whatever the server's traffic uses. */
+  checkSsl?: boolean
+  /** `check-sni <name>`, `check-alpn <protocols>` of TLS checks. */
+  checkSni?: string
+  checkAlpn?: string[]
   observe?: 'layer4' | 'layer7'
   errorLimit?: number
   onError?: ServerCheckOnError
@@ -194,16 +205,33 @@ export interface HttpCheckExpect {
   negate: boolean
   kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'
   pattern: string
+  /** `string-lf`: the pattern is a log-format string. */
+  lf?: boolean
+  /** `hdr`/`fhdr`: the words after the kind (`name <n> value <v>`, a value may hold blanks). */
+  words?: string[]
 }
 
+/** One `http-check connect|send|expect|set-var|unset-var` line (§4.2), in order. */
+export type HttpCheckRule =
+  | { kind: 'connect', host?: string, port?: number }
+  | { kind: 'send', method?: string, uri?: string, uriLf?: boolean, version?: string, headers: Array<[string, string]>, body?: string, bodyLf?: boolean }
+  | { kind: 'expect', expect: HttpCheckExpect }
+  /** `set-var(<name>) <expr>`, `set-var-fmt(<name>) <fmt>`, `unset-var(<name>)`. */
+  | { kind: 'var', action: string, args: string[] }
+
 export interface HttpCheck {
+  /** The request line `option httpchk` gives the send rules that name none of it. */
   method: string
   uri: string
   version: string
+  /** Headers written the old way after the version (`HTTP/1.1\r\nHost:\ www`): sent when no `http-check send` says what to send. */
   headers: Array<[string, string]>
-  body?: string
-  expect?: HttpCheckExpect
+  rules: HttpCheckRule[]
   disableOn404: boolean
+  /** `http-check send-state`: an `X-Haproxy-Server-State` header tells the server its state. */
+  sendState: boolean
+  /** Copied from a defaults section: the proxy's own `option httpchk` or http-check rules replace it. */
+  inherited: boolean
 }
 
 export interface StatsConfig {
@@ -285,6 +313,29 @@ export interface CookiePersistence {
 }
 
 /** A frontend, backend or listen section with its `defaults` already inherited. */
+/** `stick-table type … size … [expire …] [nopurge] [store …]` (§4.2): one table, named after its proxy. */
+/** HAProxy's stick-table data types, in the order `show table` prints them. */
+export const STICK_DATA_TYPES = [
+  'server_id', 'gpt0', 'gpc0', 'gpc0_rate', 'conn_cnt', 'conn_rate', 'conn_cur', 'sess_cnt', 'sess_rate',
+  'http_req_cnt', 'http_req_rate', 'http_err_cnt', 'http_err_rate', 'bytes_in_cnt', 'bytes_in_rate',
+  'bytes_out_cnt', 'bytes_out_rate', 'gpc1', 'gpc1_rate', 'server_key', 'http_fail_cnt', 'http_fail_rate', 'gpt', 'gpc', 'gpc_rate'
+] as const
+
+export type StickDataType = typeof STICK_DATA_TYPES[number]
+
+export interface StickTableSpec {
+  type: 'ip' | 'ipv6' | 'integer' | 'string' | 'binary'
+  /** Key length of `string` (default 32) and `binary` tables, in bytes. */
+  keyLen: number
+  size: number
+  /** ms; null: entries never expire. */
+  expire: number | null
+  nopurge: boolean
+  /** Stored data types in the order written; rates carry their period (ms). */
+  store: Array<{ type: StickDataType, period?: number }>
+  loc: Loc
+}
+
 export interface Proxy {
   kind: ProxyKind
   name: string
@@ -318,6 +369,8 @@ export interface Proxy {
   tcpResponseContent: Rule[]
   /** `tcp-response inspect-delay` (ms); null when not set. */
   resInspectDelay: number | null
+  /** The proxy's `stick-table`, or null. */
+  stickTable: StickTableSpec | null
   /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
   tcpChecks: Rule[]
   /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */

@@ -1072,6 +1072,7 @@ function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Prox
     inspectDelay: null,
     tcpResponseContent: [],
     resInspectDelay: null,
+    stickTable: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],
@@ -1123,7 +1124,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
-  p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
+  p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]

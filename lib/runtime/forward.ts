@@ -9,9 +9,10 @@
 
 import diagnostics from 'node:diagnostics_channel'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
+import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
@@ -22,6 +23,7 @@ import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader } from './request-body.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
@@ -250,10 +252,12 @@ export class BackendRoute {
       Object.assign(connectOptions, {
         rejectUnauthorized: cfg?.verify !== 'none',
         ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+        ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
       })
     }
-    opts.connect = timedConnector(buildConnector(connectOptions), this.connectTimeout)
+    const connector = buildConnector(connectOptions)
+    opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
@@ -280,6 +284,36 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
+}
+
+/** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
+function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
+  return (options, callback) => {
+    const raw = net.connect({ host: proxy.host, port: proxy.port })
+    let settled = false
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      raw.destroy()
+      callback(err, null)
+    }
+    raw.once('error', fail)
+    raw.once('connect', () => {
+      socks4Handshake(raw, host, port, (err) => {
+        if (err !== null) return fail(err)
+        raw.removeListener('error', fail)
+        settled = true
+        raw.setNoDelay(true)
+        if (options.protocol !== 'https:') {
+          raw.resume()
+          callback(null, raw)
+          return
+        }
+        connect({ ...options, httpSocket: raw }, callback)
+      })
+    })
+    return raw as unknown as void
+  }
 }
 
 /** undici's connector with `timeout connect` on a precise timer (0: none). */
@@ -323,6 +357,27 @@ export interface FrontendRoute {
 export function plainAddress (addr: string | undefined): string {
   if (addr === undefined) return ''
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
+}
+
+/** The transaction of a connection without a request: a `mode tcp` session, a `<BADREQ>` line. */
+export function connectionTxn (socket: Socket, frontend: string): HttpTxn {
+  return {
+    method: '',
+    path: '',
+    query: null,
+    headers: {},
+    version: '',
+    src: plainAddress(socket.remoteAddress),
+    srcPort: socket.remotePort ?? 0,
+    dst: plainAddress(socket.localAddress),
+    dstPort: socket.localPort ?? 0,
+    ssl: false,
+    tls: null,
+    frontend,
+    backend: '',
+    vars: null,
+    authUser: null
+  }
 }
 
 /** Builds the transaction the rules read. The path is the raw one (never decoded or normalised). */

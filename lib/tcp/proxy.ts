@@ -9,12 +9,15 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import { clientIdentity } from '../tls.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
+import { endTracking, startSession } from '../acl/stick-counters.js'
 import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
-import type { BackendRoute } from '../runtime/forward.js'
+import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
+import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -88,26 +91,11 @@ class TcpSession {
   private upstreamClosed = true
 
   constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket) {
-    this.txn = {
-      method: '',
-      path: '',
-      query: null,
-      headers: {},
-      version: '',
-      src: unmapped(client.remoteAddress),
-      srcPort: client.remotePort ?? 0,
-      dst: unmapped(client.localAddress),
-      dstPort: client.localPort ?? 0,
-      ssl: false,
-      tls: null,
-      frontend: fe.proxy.name,
-      backend: '',
-      vars: null,
-      authUser: null
-    }
+    this.txn = connectionTxn(client, fe.proxy.name)
     client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
     client.once('close', () => {
       this.clientClosed = true
+      endTracking(this.txn, { bytesIn: client.bytesRead, bytesOut: client.bytesWritten })
       if (!this.connected && !this.done) this.rec?.terminate(this.be === null ? 'CR' : this.server === null ? 'CQ' : 'CC')
       // nothing more can reach the client: the server side goes too, and the session ends here
       // (its line is written while the frontend still counts it, as HAProxy's)
@@ -124,6 +112,7 @@ class TcpSession {
     const client = this.client
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    startSession(this.txn)
     // a connection `tcp-request connection` rules refuse is not a session: HAProxy logs none
     const log = this.fe.log
     if (log !== null && !log.connectLines) this.rec = log.session(this.txn, client, this.accepted)
@@ -261,9 +250,11 @@ class TcpSession {
       rec.retries = be.retries - retriesLeft
     }
     const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
+    // `socks4` (plain TCP servers): the connection is opened by the SOCKS4 proxy
+    const socks = srv.ssl ? null : srv.socks4
     const upstream: net.Socket = srv.ssl
-      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
-      : net.connect(opts)
+      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}), ...(srv.crt !== undefined ? clientIdentity(srv.crt) : {}) })
+      : net.connect(socks !== null ? { host: socks.host, port: socks.port, allowHalfOpen: true } : opts)
     this.upstream = upstream
     this.upstreamClosed = false
     upstream.setNoDelay(true)
@@ -272,7 +263,7 @@ class TcpSession {
     const connectTimer = t.connect > 0
       ? setTimeout(() => { timedOut = true; upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) }, t.connect)
       : null
-    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+    const established = (): void => {
       connected = true
       this.connected = true
       if (rec !== null) rec.tc = Date.now() - started
@@ -280,6 +271,14 @@ class TcpSession {
       srv.counters.ctime.add(Date.now() - started)
       be.backend.counters.ctime.add(Date.now() - started)
       this.splice(upstream, t)
+    }
+    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+      if (socks === null) return established()
+      socks4Handshake(upstream, srv.host, srv.port, (err) => {
+        if (err !== null) return upstream.destroy(err)
+        established()
+        upstream.resume()
+      })
     })
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {
