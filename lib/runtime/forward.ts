@@ -240,7 +240,6 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    const cfg = this.proxy.servers.find(s => s.name === server.name)
     // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
     const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
