@@ -261,7 +261,7 @@ export class BackendRoute {
 
   /** `server … proto h2`. */
   speaksH2 (server: ServerRuntime): boolean {
-    return this.proxy.servers.find(s => s.name === server.name)?.proto === 'h2'
+    return server.proto === 'h2'
   }
 
   /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
