@@ -95,8 +95,12 @@ export class ServerRuntime implements ServerView, LbServer {
   host: string
   port: number
   ssl: boolean
-  /** `ssl` on its line (or its default-server's): only then may `set server … ssl` switch it. */
+  /** `ssl` on its line or its default-server's: only then may `set server … ssl` switch it. */
   readonly sslConfigured: boolean
+  /** `proto h2`: HTTP/2 to the server (h2c in clear, ALPN over TLS); its line's or `add server`'s. */
+  readonly proto: 'h1' | 'h2'
+  /** `srv_use_ssl` of state files: 1 TLS, 0 clear, -1 `no-ssl` on the line (until `set server … ssl`). */
+  useSsl: -1 | 0 | 1
   /** It has an address to connect to: not while a name waits for an answer (`show servers state` '-'). */
   hasAddress: boolean
   /** The host name it follows (srv_fqdn): its line's, an SRV record's target, or `set server fqdn`'s. */
@@ -172,6 +176,8 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `crt`: the client certificate file presented to the server (traffic and TLS checks). */
   readonly crt: string | undefined
   readonly sni: string | undefined
+  /** HTTP checks speak HTTP/2: `check-proto h2`, or `proto h2` without a check-proto. */
+  readonly checkH2: boolean
   /** `check-sni` / `check-alpn` of TLS checks. */
   readonly checkSni: string | undefined
   readonly checkAlpn: string[] | undefined
@@ -198,7 +204,10 @@ export class ServerRuntime implements ServerView, LbServer {
     this.id = id
     this.host = conf.host
     this.port = conf.port
-    this.ssl = this.sslConfigured = conf.ssl === true
+    this.ssl = conf.ssl === true
+    this.sslConfigured = conf.sslSettings === true
+    this.proto = conf.proto ?? 'h1'
+    this.useSsl = conf.ssl === true ? 1 : conf.ssl === false ? -1 : 0
     this.sendProxy = conf.sendProxy ?? 0
     this.socks4 = conf.socks4 ?? null
     this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
@@ -237,6 +246,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.checkPortExplicit = conf.checkPort !== undefined
     this.disabledByConfig = conf.disabled === true
     this.checkTls = conf.checkSsl ?? (this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined)
+    this.checkH2 = (conf.checkProto ?? conf.proto) === 'h2'
     this.crt = conf.crt
     this.checkSni = conf.checkSni
     this.checkAlpn = conf.checkAlpn
@@ -340,6 +350,7 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `set server … ssl on|off`: the next connections are TLS or clear; checks keep theirs. */
   setSsl (on: boolean): void {
     this.ssl = on
+    this.useSsl = on ? 1 : 0
     this.origin = originOf(on, this.host, this.port)
   }
 
