@@ -17,6 +17,7 @@ import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
 import { ExprError, toStr } from './sample.js'
+import { compileStickAction } from './stick-actions.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -641,6 +642,8 @@ export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Ac
   if (headers !== null) return headers
   const vars = varAction(name, args, ctx)
   if (vars !== null) return vars
+  const stick = compileStickAction(name, args, ctx.env, side === 'http-request' ? 'request' : 'content')
+  if (stick !== null) return stick
   const row = ACTIONS[name]
   if (row !== undefined && row.sides.includes(side)) return row.compile(args, ctx, side)
   if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))

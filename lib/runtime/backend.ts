@@ -64,7 +64,8 @@ export function describeCheck (r: CheckResult): string {
   const row = CHECK_STATUS[r.status]
   let s = `, reason: ${row?.desc ?? r.status}`
   if (row?.withCode && r.code !== null) s += `, code: ${r.code}`
-  if (r.desc) s += `, info: "${r.desc.replace(/"/g, '\\"')}"`
+  const info = r.logInfo ?? r.desc
+  if (info) s += `, info: "${info.replace(/"/g, '\\"')}"`
   if (r.duration !== null) s += `, check duration: ${r.duration}ms`
   return s
 }
@@ -94,8 +95,12 @@ export class ServerRuntime implements ServerView, LbServer {
   host: string
   port: number
   ssl: boolean
-  /** `ssl` on its line (or its default-server's): only then may `set server … ssl` switch it. */
+  /** `ssl` on its line or its default-server's: only then may `set server … ssl` switch it. */
   readonly sslConfigured: boolean
+  /** `proto h2`: HTTP/2 to the server (h2c in clear, ALPN over TLS); its line's or `add server`'s. */
+  readonly proto: 'h1' | 'h2'
+  /** `srv_use_ssl` of state files: 1 TLS, 0 clear, -1 `no-ssl` on the line (until `set server … ssl`). */
+  useSsl: -1 | 0 | 1
   /** It has an address to connect to: not while a name waits for an answer (`show servers state` '-'). */
   hasAddress: boolean
   /** The host name it follows (srv_fqdn): its line's, an SRV record's target, or `set server fqdn`'s. */
@@ -164,11 +169,18 @@ export class ServerRuntime implements ServerView, LbServer {
   checkPortExplicit: boolean
   /** `disabled` on its line (state files tell it from a maintenance set at run time). */
   disabledByConfig: boolean
-  /** Check over TLS: `ssl` servers whose check is not redirected by `port`/`addr`. */
+  /** Check over TLS: `check-ssl`, or `ssl` servers whose check is not redirected by `port`/`addr`. */
   readonly checkTls: boolean
   readonly verify: 'none' | 'required'
   readonly caFile: string | undefined
+  /** `crt`: the client certificate file presented to the server (traffic and TLS checks). */
+  readonly crt: string | undefined
   readonly sni: string | undefined
+  /** HTTP checks speak HTTP/2: `check-proto h2`, or `proto h2` without a check-proto. */
+  readonly checkH2: boolean
+  /** `check-sni` / `check-alpn` of TLS checks. */
+  readonly checkSni: string | undefined
+  readonly checkAlpn: string[] | undefined
   readonly slowstart: number
   readonly observeLayer: 'layer4' | 'layer7' | null
   readonly errorLimit: number
@@ -192,7 +204,10 @@ export class ServerRuntime implements ServerView, LbServer {
     this.id = id
     this.host = conf.host
     this.port = conf.port
-    this.ssl = this.sslConfigured = conf.ssl === true
+    this.ssl = conf.ssl === true
+    this.sslConfigured = conf.sslSettings === true
+    this.proto = conf.proto ?? 'h1'
+    this.useSsl = conf.ssl === true ? 1 : conf.ssl === false ? -1 : 0
     this.sendProxy = conf.sendProxy ?? 0
     this.socks4 = conf.socks4 ?? null
     this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
@@ -230,7 +245,11 @@ export class ServerRuntime implements ServerView, LbServer {
     this.checkHostExplicit = conf.checkAddr !== undefined
     this.checkPortExplicit = conf.checkPort !== undefined
     this.disabledByConfig = conf.disabled === true
-    this.checkTls = this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined
+    this.checkTls = conf.checkSsl ?? (this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined)
+    this.checkH2 = (conf.checkProto ?? conf.proto) === 'h2'
+    this.crt = conf.crt
+    this.checkSni = conf.checkSni
+    this.checkAlpn = conf.checkAlpn
     // HAProxy verifies by default; a config without ca-file must say `verify none` (§5.2 `verify`).
     this.verify = conf.verify ?? (conf.caFile !== undefined ? 'required' : 'none')
     this.caFile = conf.caFile
@@ -331,6 +350,7 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `set server … ssl on|off`: the next connections are TLS or clear; checks keep theirs. */
   setSsl (on: boolean): void {
     this.ssl = on
+    this.useSsl = on ? 1 : 0
     this.origin = originOf(on, this.host, this.port)
   }
 

@@ -18,6 +18,8 @@ import { parseAddress } from '../config/args.js'
 import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
 import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
 import { renderServersState } from './servers-state.js'
+import { clearTable, setTable, showTable } from './tables.js'
+import type { StickTables } from '../runtime/stick-table.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
@@ -37,6 +39,8 @@ export interface CliRuntime {
   shutdownSessions (server: ServerRuntime): void
   /** The process-wide maxconn (`set maxconn global`). */
   setGlobalMaxconn (n: number): void
+  /** The stick tables (`show table`, `clear table`, `set table`). */
+  readonly stickTables: StickTables
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -392,7 +396,7 @@ function shutdownSessions (rt: CliRuntime, args: string[]): string {
 }
 
 /** Server keywords `add server` accepts here (the rest of 2.6's list needs what we do not run). */
-const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled'])
+const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled', 'proto'])
 
 function addServer (rt: CliRuntime, args: string[]): string {
   const target = args[2] ?? ''
@@ -415,6 +419,15 @@ function addServer (rt: CliRuntime, args: string[]): string {
     if (!ADD_SERVER_KEYWORDS.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
     if (kw === 'backup') { conf.backup = true; continue }
     if (kw === 'disabled' || kw === 'enabled') continue
+    if (kw === 'proto') {
+      const proto = args[++i]
+      if (proto === undefined) return msg("'proto' : missing value.")
+      if (proto !== 'h1' && proto !== 'h2' && proto !== 'fcgi') return msg(`'proto' :  unknown MUX protocol '${proto}'.`)
+      if (be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
+      if (proto === 'fcgi') return msg("'proto fcgi' is not supported by fastify-haproxy.")
+      conf.proto = proto
+      continue
+    }
     const n = Number(args[++i])
     if (!Number.isInteger(n) || n < 0) return msg(`'${kw}' expects an integer argument.`)
     if (kw === 'weight') conf.weight = n
@@ -577,6 +590,9 @@ const COMMANDS: Command[] = [
   { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
+  { words: ['show', 'table'], level: 'operator', run: (rt, a) => showTable(rt.stickTables, a) },
+  { words: ['clear', 'table'], level: 'admin', run: (rt, a) => clearTable(rt.stickTables, a) },
+  { words: ['set', 'table'], level: 'admin', run: (rt, a) => setTable(rt.stickTables, a) },
   { words: ['clear', 'map'], level: 'user', run: (rt, a) => clearPatterns(rt, a, 'map') },
   { words: ['clear', 'acl'], level: 'user', run: (rt, a) => clearPatterns(rt, a, 'acl') },
   { words: ['get', 'weight'], level: 'user', run: (rt, a) => getWeight(rt, a) },
