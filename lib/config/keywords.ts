@@ -1680,6 +1680,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   if (kw === 'tcp-request' && sub !== 'content' && TCP_REQUEST_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
     c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
+    // HTTP proxies run the deciding and tracking connection rules on each accepted connection (plugin.ts countConnections)
+    if (sub === 'connection' && HTTP_CONNECTION_ACTIONS.test(action)) return
     return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
   if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
@@ -1695,6 +1697,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
+/** `tcp-request connection` actions an HTTP proxy runs too. */
+const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\))$/
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
