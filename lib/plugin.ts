@@ -64,6 +64,7 @@ import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
+import { setGlobalVars } from './acl/global-vars.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
@@ -321,6 +322,7 @@ export class Gateway implements CliRuntime {
   }
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
+    setGlobalVars(config)
     for (const p of config.proxies) {
       if (p.kind !== 'backend' && p.mode === 'tcp' && !p.modeExplicit && !p.disabled) {
         this.log.warn(`${p.kind} '${p.name}' has no 'mode' (HAProxy would run it in TCP mode): served as HTTP.`)
@@ -734,6 +736,9 @@ interface StatsSlot {
   mount: StatsMount | null
 }
 
+/** Client connections whose `tcp-request connection|session` rules have run. */
+const sessionsStarted = new WeakSet<object>()
+
 /** Headers that say how this message is framed or carried: never taken from the app's reply. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer'])
 
@@ -851,6 +856,18 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       rec?.terminate('PR')
       writePage(res, pageFor(400, fe.route, null))
       return true
+    }
+    // `tcp-request connection|session` rules, once per client connection, before its first request's rules
+    if (fe.route.proxy.tcpRequestConnection.length > 0 && txn.session !== undefined && !sessionsStarted.has(txn.session)) {
+      sessionsStarted.add(txn.session)
+      const verdict = fe.route.rules.tcpRules('connection', txn)
+      if (verdict === 'reject' || verdict === 'drop') {
+        // closed without an answer; a refused connection is no session: no log line
+        if (rec !== null) rec.silent = true
+        take(reply).destroy()
+        req.socket.destroy()
+        return true
+      }
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null

@@ -358,6 +358,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     tls: ssl ? socket as TLSSocket : null,
     frontend,
     backend: '',
+    session: socket,
     vars: null,
     authUser: null,
     log: null

@@ -102,6 +102,7 @@ class TcpSession {
       tls: null,
       frontend: fe.proxy.name,
       backend: '',
+      session: client,
       vars: null,
       authUser: null
     }
