@@ -16,6 +16,7 @@ import { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
+import { Server as TlsServer } from 'node:tls'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -50,7 +51,7 @@ import { kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
-import { AccessLog, LogTargets } from './log/logger.js'
+import { AccessLog, LogTargets, markRequested, stampHandshake } from './log/logger.js'
 import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
 import type { LogRecord } from './log/record.js'
@@ -394,7 +395,7 @@ export class Gateway implements CliRuntime {
     const sums = routedMaxconns(config.proxies.filter(p => p.kind !== 'backend' && !p.disabled).map(p => ({ proxy: p, maxconn: p.maxconn ?? globalMaxconn })))
     for (const route of backends.values()) route.backend.fullconn = fullconnOf(route.proxy, sums)
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
-    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log })
+    const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log, config })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
     return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
   }
@@ -688,7 +689,8 @@ function writeLogOnClose (fe: FrontendState, rec: LogRecord, res: ServerResponse
     else logger.info(out.line)
   }
   if (fe.log!.logasap) rec.asap = () => { rec.early = true; write() }
-  res.once('close', write)
+  // 'close' comes once, and emit() writes a record once: no once() wrapper per request
+  res.on('close', write)
 }
 
 /**
@@ -1032,13 +1034,19 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
 
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
+  const tlsBind = server instanceof TlsServer
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
     const fe = gateway.frontend(frontend)
     if (fe === undefined) return
+    // before the counters: a <BADREQ> line counts its own connection (%ac, %fc), as HAProxy's
+    if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
     if (fe.log?.connectLines === true) fe.log.connect(socket)
   })
+  // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
+  server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })
+  server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
 }
 
 function optionError (name: string, problem: string): Error {

@@ -18,6 +18,7 @@ import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { Gateway, countConnections, haproxyRouter } from './plugin.js'
+import { markClientError } from './log/logger.js'
 import { TcpListener } from './tcp/proxy.js'
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
@@ -248,6 +249,8 @@ function tcpKeepAlive (proxy: Proxy, server: { on (event: 'connection', cb: (s: 
 function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) { socket.destroy(); return }
   const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400)
+  // a request cut short by the client's close is the client's doing (CR), not a bad request
+  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : 400)
   let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
   for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))

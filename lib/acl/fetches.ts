@@ -189,9 +189,28 @@ function cookieValue (res: boolean): FetchRow['compile'] {
 
 /** Basic credentials from the Authorization header: [user, password] or null. */
 export function basicCredentials (txn: HttpTxn): [string, string] | null {
-  const h = txn.headers.authorization
-  if (typeof h !== 'string' || h.length < 7 || h.slice(0, 6).toLowerCase() !== 'basic ') return null
-  const decoded = Buffer.from(h.slice(6).trim(), 'base64').toString('latin1')
+  return parseBasicAuth(txn.headers.authorization)
+}
+
+/** Standard base64, padded to a multiple of 4: what HAProxy decodes (no URL-safe alphabet). */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/**
+ * An Authorization value read as HAProxy 2.6 reads it for `stats auth` and `http_auth` (recorded
+ * in test/stats/authorization.test.ts): the value up to its first comma; the scheme `Basic` in
+ * any case, then spaces (not tabs); strict, padded base64; user and password split at the
+ * first colon (a password may be empty).
+ */
+export function parseBasicAuth (header: string | undefined): [string, string] | null {
+  if (typeof header !== 'string') return null
+  const comma = header.indexOf(',')
+  const value = comma === -1 ? header : header.slice(0, comma)
+  if (value.length < 7 || value.slice(0, 6).toLowerCase() !== 'basic ') return null
+  let at = 6
+  while (value.charCodeAt(at) === 32) at++
+  const encoded = value.slice(at).trimEnd()
+  if (encoded === '' || !STRICT_BASE64.test(encoded)) return null
+  const decoded = Buffer.from(encoded, 'base64').toString('latin1')
   const colon = decoded.indexOf(':')
   return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }

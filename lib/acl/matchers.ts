@@ -380,10 +380,16 @@ function buildIp (patterns: readonly string[]): Matcher {
   })
   return {
     find: (v) => {
-      const a = parseAddr(toStr(v))
+      // an integer is an IPv4 address in host order (HAProxy's int→ipv4 cast: 2130706433 is 127.0.0.1)
+      const a = parseAddr(typeof v === 'number' ? intToIpv4(v) : toStr(v))
       return a === null ? -1 : index.find(a)
     }
   }
+}
+
+function intToIpv4 (n: number): string {
+  const u = n >>> 0
+  return `${u >>> 24}.${(u >>> 16) & 0xff}.${(u >>> 8) & 0xff}.${u & 0xff}`
 }
 
 /** Methods HAProxy knows by number; other method names compare as strings (src/http.c). */

@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import type { Bind, BindTls, Condition, CookiePersistence, Loc, LogFraming, LogTarget, Proxy, Rule, ServerOptions, Timeouts } from './model.js'
+import type { Bind, BindTls, Condition, CookiePersistence, HttpCheckExpect, HttpCheckRule, Loc, LogFraming, LogTarget, Proxy, Rule, ServerOptions, Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -392,7 +392,9 @@ function applyHttpchk (c: ProxyCtx, args: string[]): void {
   // §4.2 "option httpchk [<uri>] | <method> <uri> [<version>]"
   const rest = args.slice(2)
   if (rest.length > 3) return c.alert(`'option httpchk' cannot handle unexpected argument '${rest[3]}'.`)
-  const hc = c.proxy.httpCheck ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], disableOn404: false }
+  // a proxy's own `option httpchk` starts over: the defaults' rules are not its (recorded with 2.6)
+  const own = c.proxy.httpCheck?.inherited === false ? c.proxy.httpCheck : null
+  const hc = own ?? freshHttpCheck(c.proxy.httpCheck)
   if (rest.length === 1) {
     hc.uri = rest[0]!
   } else if (rest.length >= 2) {
@@ -507,43 +509,84 @@ const applyStats: Apply = (c, args) => {
 /** Options an `http-check expect` line may carry around its pattern (§4.2). */
 const EXPECT_OPTIONS = ['min-recv', 'comment', 'ok-status', 'error-status', 'tout-status', 'on-success', 'on-error', 'status-code']
 
+/** A check description with HAProxy's default request; `from` keeps the options (not the rules) of an inherited one. */
+function freshHttpCheck (from: Proxy['httpCheck'] = null): NonNullable<Proxy['httpCheck']> {
+  return { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], rules: [], disableOn404: from?.disableOn404 ?? false, sendState: from?.sendState ?? false, inherited: false }
+}
+
 const applyHttpCheck: Apply = (c, args) => {
   const sub = args[1] ?? ''
   const hc = (): NonNullable<Proxy['httpCheck']> => {
     // http-check rules without `option httpchk` are ignored by HAProxy (warned after parsing);
-    // we keep them on a check description that `option httpchk` completes.
-    c.proxy.httpCheck ??= { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], disableOn404: false }
+    // we keep them on a check description that `option httpchk` completes. A proxy's own rules
+    // replace the defaults' (their `option httpchk` request line included).
+    if (c.proxy.httpCheck === null || c.proxy.httpCheck.inherited) c.proxy.httpCheck = freshHttpCheck(c.proxy.httpCheck)
+    return c.proxy.httpCheck
+  }
+  const options = (): NonNullable<Proxy['httpCheck']> => {
+    c.proxy.httpCheck ??= freshHttpCheck()
     return c.proxy.httpCheck
   }
   switch (sub) {
     case 'disable-on-404':
       if (tooMany(c, args, 1, 'http-check')) return
-      hc().disableOn404 = true
+      options().disableOn404 = true
       break
-    case 'send-state': case 'comment': case 'connect':
-      if (sub === 'send-state' && tooMany(c, args, 1, 'http-check')) return
-      c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
+    case 'send-state':
+      if (tooMany(c, args, 1, 'http-check')) return
+      options().sendState = true
+      break
+    case 'comment':
       return
+    case 'connect': {
+      const rule: HttpCheckRule = { kind: 'connect' }
+      for (let i = 2; i < args.length; i++) {
+        const k = args[i]!
+        if (k === 'default' || k === 'linger') continue
+        if (k === 'comment') { i++; continue }
+        if (k === 'port' || k === 'addr') {
+          const v = args[++i]
+          if (v === undefined) return c.alert(`'http-check connect' : '${k}' expects ${k === 'port' ? 'a port number' : 'an address'} as argument.`)
+          if (k === 'port') {
+            if (!isInteger(v) || atoi(v) <= 0 || atoi(v) > 65535) return c.alert(`'http-check connect' : expects a valid port number (got '${v}').`)
+            rule.port = atoi(v)
+          } else {
+            const a = parseAddress(v, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: c.env })
+            if (!a.ok) return c.alert(`'http-check connect' : ${a.error}.`)
+            rule.host = a.value.host
+            if (a.value.port > 0) rule.port = a.value.port
+          }
+        } else if (['send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto'].includes(k)) {
+          report(c, unsupported('a check connection other than plain TCP to the server'), `http-check connect ${k}`)
+          if (k === 'sni' || k === 'alpn' || k === 'proto') i++
+        } else {
+          return c.alert(`'http-check connect' expects 'comment', 'port', 'addr', 'send-proxy', 'via-socks4', 'ssl', 'sni', 'alpn', 'proto', 'linger' or 'default' but got '${k}' as argument.`)
+        }
+      }
+      hc().rules.push(rule)
+      return
+    }
     case 'send': {
-      const h = hc()
+      const rule: Extract<HttpCheckRule, { kind: 'send' }> = { kind: 'send', headers: [] }
       for (let i = 2; i < args.length; i++) {
         const k = args[i]!
         const val = args[i + 1]
         if (k === 'meth' || k === 'uri' || k === 'uri-lf' || k === 'ver' || k === 'body' || k === 'body-lf' || k === 'comment') {
           if (val === undefined) return c.alert(`'http-check send' : '${k}' expects a ${k === 'meth' ? 'method' : k.replace(/-lf$/, '')} as argument.`)
-          if (k === 'meth') h.method = val
-          else if (k === 'uri' || k === 'uri-lf') h.uri = val
-          else if (k === 'ver') h.version = val
-          else if (k === 'body' || k === 'body-lf') h.body = val
+          if (k === 'meth') rule.method = val
+          else if (k === 'uri' || k === 'uri-lf') { rule.uri = val; rule.uriLf = k === 'uri-lf' }
+          else if (k === 'ver') rule.version = val
+          else if (k === 'body' || k === 'body-lf') { rule.body = val; rule.bodyLf = k === 'body-lf' }
           i++
         } else if (k === 'hdr') {
           if (val === undefined || args[i + 2] === undefined) return c.alert("'http-check send' : 'hdr' expects <name> and <value> as arguments.")
-          h.headers.push([val, args[i + 2]!])
+          rule.headers.push([val, args[i + 2]!])
           i += 2
         } else {
           return c.alert(`'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${k}' as argument..`)
         }
       }
+      hc().rules.push(rule)
       break
     }
     case 'expect': {
@@ -579,12 +622,15 @@ const applyHttpCheck: Apply = (c, args) => {
           return c.alert(`'http-check expect' : regex '${pattern}' is invalid (${(e as Error).message}).`)
         }
       }
-      hc().expect = { negate, kind: (kind === 'string-lf' ? 'string' : kind) as NonNullable<NonNullable<Proxy['httpCheck']>['expect']>['kind'], pattern }
+      const expect: HttpCheckExpect = { negate, kind: kind === 'string-lf' ? 'string' : kind as HttpCheckExpect['kind'], pattern }
+      if (kind === 'string-lf') expect.lf = true
+      if (kind === 'hdr' || kind === 'fhdr') expect.words = args.slice(i + 1)
+      hc().rules.push({ kind: 'expect', expect })
       break
     }
     default:
-      if (sub.startsWith('set-var') || sub.startsWith('unset-var')) {
-        c.notice(`'http-check ${sub}' is accepted but has no effect in fastify-haproxy.`)
+      if (/^(set-var|set-var-fmt|unset-var)\(.*\)$/.test(sub)) {
+        hc().rules.push({ kind: 'var', action: sub, args: args.slice(2) })
         return
       }
       return c.alert(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '${sub}'`)
@@ -1080,7 +1126,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
-  ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl check-via-socks4'),
+  ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl'),
+  'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
   ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
@@ -1111,7 +1158,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   redir: { n: 1, support: unsupported('redirects clients to the server instead of forwarding their requests') },
-  socks4: { n: 1, support: unsupported('connects to the server through a SOCKS4 proxy') },
+  socks4: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v, s) => {
+      const a = parseAddress(v, { portRequired: true, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: s.env })
+      if (!a.ok) return `'socks4' : ${a.error}.`
+      o.socks4 = { host: a.value.host, port: a.value.port ?? 0 }
+      return null
+    }
+  },
   track: { n: 1, support: unsupported("takes the server's up/down state from another server's checks") }
 })
 

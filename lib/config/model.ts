@@ -106,6 +106,10 @@ export interface ServerOptions {
   weight?: number
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
   sendProxy?: 1 | 2
+  /** `socks4 <addr>:<port>`: connections to the server go through this SOCKS4 proxy. */
+  socks4?: { host: string, port: number }
+  /** `check-via-socks4`: health checks go through the `socks4` proxy too. */
+  checkViaSocks4?: boolean
   backup?: boolean
   disabled?: boolean
   check?: boolean
@@ -194,16 +198,33 @@ export interface HttpCheckExpect {
   negate: boolean
   kind: 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'
   pattern: string
+  /** `string-lf`: the pattern is a log-format string. */
+  lf?: boolean
+  /** `hdr`/`fhdr`: the words after the kind (`name <n> value <v>`, a value may hold blanks). */
+  words?: string[]
 }
 
+/** One `http-check connect|send|expect|set-var|unset-var` line (§4.2), in order. */
+export type HttpCheckRule =
+  | { kind: 'connect', host?: string, port?: number }
+  | { kind: 'send', method?: string, uri?: string, uriLf?: boolean, version?: string, headers: Array<[string, string]>, body?: string, bodyLf?: boolean }
+  | { kind: 'expect', expect: HttpCheckExpect }
+  /** `set-var(<name>) <expr>`, `set-var-fmt(<name>) <fmt>`, `unset-var(<name>)`. */
+  | { kind: 'var', action: string, args: string[] }
+
 export interface HttpCheck {
+  /** The request line `option httpchk` gives the send rules that name none of it. */
   method: string
   uri: string
   version: string
+  /** Headers written the old way after the version (`HTTP/1.1\r\nHost:\ www`): sent when no `http-check send` says what to send. */
   headers: Array<[string, string]>
-  body?: string
-  expect?: HttpCheckExpect
+  rules: HttpCheckRule[]
   disableOn404: boolean
+  /** `http-check send-state`: an `X-Haproxy-Server-State` header tells the server its state. */
+  sendState: boolean
+  /** Copied from a defaults section: the proxy's own `option httpchk` or http-check rules replace it. */
+  inherited: boolean
 }
 
 export interface StatsConfig {

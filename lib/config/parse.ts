@@ -1132,7 +1132,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
-  p.httpCheck = d.httpCheck === null ? null : structuredClone(d.httpCheck)
+  p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]

@@ -30,10 +30,19 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const pad2 = (n: number): string => n < 10 ? `0${n}` : String(n)
 const pad3 = (n: number): string => n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n)
 
+/** The part of `%t` before the milliseconds, made once per second (not per line). */
+let dateSecond = -1
+let datePrefix = ''
+
 /** `06/Dec/2026:15:51:09.672` (local time): `%t`, `%tr`. */
 function dateMs (ms: number): string {
-  const d = new Date(ms)
-  return `${pad2(d.getDate())}/${MONTHS[d.getMonth()]!}/${d.getFullYear()}:${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${pad3(d.getMilliseconds())}`
+  const second = Math.floor(ms / 1000)
+  if (second !== dateSecond) {
+    const d = new Date(second * 1000)
+    datePrefix = `${pad2(d.getDate())}/${MONTHS[d.getMonth()]!}/${d.getFullYear()}:${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.`
+    dateSecond = second
+  }
+  return datePrefix + pad3(ms - second * 1000)
 }
 
 /** `06/Dec/2026:15:51:09 +0000`: `%T`, `%trg` (GMT), `%Tl`, `%trl` (local). */
@@ -51,7 +60,7 @@ const rec = (t: HttpTxn): LogRecord => t.log as LogRecord
 
 /** Active time: from the request to its last byte. */
 const ta = (r: LogRecord): number => r.end - r.start
-const tt = (r: LogRecord): number => ta(r) + r.idle
+const tt = (r: LogRecord): number => ta(r) + r.idle + r.handshake
 const early = (r: LogRecord, n: number): Sample => r.early ? `+${n}` : n
 const pos = (n: number): number => n < 0 ? 0 : n
 
@@ -106,12 +115,12 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['T', (t) => dateZone(rec(t).accepted, true)],
     ['Ta', (t) => early(rec(t), ta(rec(t)))],
     ['Tc', (t) => rec(t).tc],
-    ['Td', (t) => { const r = rec(t); return pos(tt(r) - r.idle - pos(r.tw) - pos(r.tc) - pos(r.tr)) }],
-    ['Th', () => 0],
+    ['Td', (t) => { const r = rec(t); return pos(ta(r) - pos(r.tw) - pos(r.tc) - pos(r.tr)) }],
+    ['Th', (t) => rec(t).handshake],
     ['Ti', (t) => rec(t).idle],
     ['Tl', (t) => dateZone(rec(t).accepted, false)],
-    ['Tq', (t) => rec(t).idle],
-    ['TR', () => 0],
+    ['Tq', (t) => { const r = rec(t); return r.badRequest ? -1 : r.handshake + r.idle }],
+    ['TR', (t) => rec(t).badRequest ? -1 : 0],
     ['Tr', (t) => rec(t).tr],
     ['Ts', (t) => Math.floor(rec(t).accepted / 1000)],
     ['Tt', (t) => early(rec(t), tt(rec(t)))],
@@ -138,7 +147,7 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['lc', () => logCounter()],
     ['ms', (t) => pad3(rec(t).accepted % 1000)],
     ['pid', () => process.pid],
-    ['r', (t) => { const r = rec(t); return `${r.method} ${r.uri} HTTP/${r.version}` }],
+    ['r', (t) => { const r = rec(t); return r.badRequest ? '<BADREQ>' : `${r.method} ${r.uri} HTTP/${r.version}` }],
     ['rc', (t) => { const r = rec(t); return r.redispatched ? `+${r.retries}` : r.retries }],
     ['rt', (t) => rec(t).counter],
     ['s', (t) => rec(t).server],

@@ -14,7 +14,7 @@ import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
 import type { LogSink, LogSinks } from './targets.js'
-import { plainAddress, requestTarget } from '../runtime/forward.js'
+import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
 
 interface Destination {
   target: LogTarget
@@ -85,16 +85,61 @@ function cookieCapture (header: string | undefined, name: string, len: number): 
   return null
 }
 
-/** Idle start of a client connection (its accept, then the end of each answer): symbols on the socket. */
+/**
+ * What a client connection's lines need, as symbols on its socket: its accept date, the start of
+ * its idle time (the accept, the TLS handshake's end, then the end of each answer), the
+ * handshake's duration until a request reports it (`%Th`), whether a request began on it, and
+ * the error page node's HTTP parser answered in place of a request.
+ */
 const kAccepted = Symbol('fastify-haproxy.log.accepted')
 const kIdleSince = Symbol('fastify-haproxy.log.idleSince')
-type Stamped = Socket & { [kAccepted]?: number, [kIdleSince]?: number }
+const kHandshake = Symbol('fastify-haproxy.log.handshake')
+const kRequested = Symbol('fastify-haproxy.log.requested')
+const kClientError = Symbol('fastify-haproxy.log.clientError')
+const kBytesIn = Symbol('fastify-haproxy.log.bytesIn')
+const kSecured = Symbol('fastify-haproxy.log.secured')
+type Stamped = Socket & {
+  [kAccepted]?: number
+  [kIdleSince]?: number
+  [kHandshake]?: number
+  [kRequested]?: boolean
+  [kClientError]?: 400 | 408
+  [kBytesIn]?: number
+  [kSecured]?: boolean
+  /** A TLS socket's TCP connection (node's own field). */
+  _parent?: Stamped | null
+}
 
 /** Marks a connection's accept date (`%t`, and the start of its first idle time). */
 export function stampAccept (socket: Socket, now: number): void {
   const s = socket as Stamped
   s[kAccepted] = now
   s[kIdleSince] = now
+}
+
+/** A TLS connection's handshake is done: `%t` stays the TCP accept, `%Th` is the handshake's time. */
+export function stampHandshake (socket: Socket, now: number): void {
+  const s = socket as Stamped
+  const accepted = s._parent?.[kAccepted] ?? now
+  s[kAccepted] = accepted
+  s[kIdleSince] = now
+  s[kHandshake] = now - accepted
+  if (s._parent != null) s._parent[kSecured] = true
+}
+
+/** A request began on the connection (whoever answers it): its close is no `<BADREQ>`. */
+export function markRequested (socket: Socket): void {
+  const s = socket as Stamped
+  s[kRequested] = true
+  if (s._parent != null) s._parent[kRequested] = true
+}
+
+/** node's HTTP parser answered the connection with HAProxy's 400 (bad request) or 408 (`timeout http-request`). */
+export function markClientError (socket: Socket, status: 400 | 408): void {
+  const s = socket as Stamped
+  s[kClientError] = status
+  // read while the handle is open: once the socket is closed, node may no longer know
+  s[kBytesIn] = socket.bytesRead
 }
 
 /** A frontend's access log: its targets, format and `option` flags, compiled once. */
@@ -104,6 +149,7 @@ export class AccessLog {
   private readonly sd: LogFormat | null
   private readonly dontlogNormal: boolean
   private readonly separateErrors: boolean
+  private readonly dontlogNull: boolean
   readonly logasap: boolean
   private readonly reqSlots: readonly CaptureSlot[]
   private readonly resSlots: readonly CaptureSlot[]
@@ -133,6 +179,7 @@ export class AccessLog {
     this.dontlogNormal = o['dontlog-normal'] === true
     this.separateErrors = o['log-separate-errors'] === true
     this.logasap = o.logasap === true
+    this.dontlogNull = o.dontlognull === true
     this.reqSlots = proxy.requestCaptures
     this.resSlots = proxy.responseCaptures
     this.cookie = proxy.captureCookie
@@ -144,6 +191,11 @@ export class AccessLog {
     const socket = req.socket as Stamped
     const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
     txn.log = rec
+    const handshake = socket[kHandshake]
+    if (handshake !== undefined && handshake > 0) {
+      rec.handshake = handshake
+      socket[kHandshake] = 0
+    }
     if (this.reqSlots.length > 0) {
       captureRequest(txn, this.reqSlots)
       rec.reqCaptures = txn.reqCaptures!
@@ -190,6 +242,30 @@ export class AccessLog {
     }
     if (this.resSlots.length > 0) rec.resCaptures = captureResponse(rec.txn, this.resSlots, get)
     if (this.cookie !== null && rec.cookieCaptures !== null) rec.cookieCaptures[1] = cookieCapture(get('set-cookie'), this.cookie.name, this.cookie.len)
+  }
+
+  /**
+   * A connection that closes before any request began is logged as HAProxy logs it: `<BADREQ>`,
+   * 400 `CR--` (the client left), 408 `cR--` (`timeout http-request`) or 400 `PR--` (a request
+   * node's parser refused); with `option dontlognull`, not when it sent nothing at all. On a
+   * TLS bind (`tls`), a connection whose handshake never completed gets no such line.
+   */
+  watchConnection (socket: Socket, tls: boolean): void {
+    if (this.connectLines || this.targets.empty) return
+    // the addresses while the connection is open
+    const txn = connectionTxn(socket, this.proxy.name)
+    socket.once('close', () => {
+      const s = socket as Stamped
+      if (s[kRequested] === true || (tls && s[kSecured] !== true)) return
+      if (this.dontlogNull && (s[kBytesIn] ?? socket.bytesRead) === 0) return
+      const now = Date.now()
+      const rec = this.session(txn, socket, s[kAccepted] ?? now)
+      rec.badRequest = true
+      const error = s[kClientError]
+      rec.status = error ?? 400
+      rec.terminate(error === 408 ? 'cR' : error === 400 ? 'PR' : 'CR')
+      this.emit(rec, now)
+    })
   }
 
   /** HAProxy's default format (no `option httplog` …): `Connect from <ci>:<cp> to <fi>:<fp> (<fe>/HTTP)`. */

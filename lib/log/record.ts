@@ -8,8 +8,12 @@ import type { HttpTxn } from '../acl/txn.js'
 export class LogRecord {
   /** Accept date of the connection (`%t`), ms since the epoch. */
   accepted: number
-  /** Th + Ti: the connection's handshake and idle time before this request (ms). */
+  /** `%Ti`: the connection's idle time before this request (ms). */
   idle: number
+  /** `%Th`: the TLS handshake's time, on a connection's first request only (ms). */
+  handshake = 0
+  /** No request came, only a connection (`<BADREQ>`). */
+  badRequest = false
   /** `%Tw`: time spent waiting for a server (queues), -1 when the request never got that far. */
   tw = -1
   /** `%Tc`: time to connect to the server (0 on a kept-alive connection), -1 when not connected. */

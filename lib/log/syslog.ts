@@ -52,6 +52,20 @@ export interface Framing {
   tag: string
   pid: number
   maxLen: number
+  /** The last header made for a whole-second format (local, rfc3164), reused within its second. */
+  cache?: { second: number, level: number, head: string }
+}
+
+/** The header of the default and rfc3164 formats: the same for every line of one second and level. */
+function secondHead (f: Framing, level: number, now: number): string {
+  const second = Math.floor(now / 1000)
+  const c = f.cache
+  if (c !== undefined && c.second === second && c.level === level) return c.head
+  refresh(now)
+  const host = f.format === 'rfc3164' ? `${f.host === '' ? 'localhost' : f.host} ` : f.host === '' ? '' : `${f.host} `
+  const head = `<${f.facility * 8 + level}>${cached3164} ${host}${f.tag}[${f.pid}]: `
+  f.cache = { second, level, head }
+  return head
 }
 
 /** One framed line (with its '\n'); `sd` is the rfc5424 structured data ('-' when none). */
@@ -66,13 +80,8 @@ export function frame (f: Framing, level: number, msg: string, now: number, sd =
     case 'rfc5424':
       head = `<${f.facility * 8 + level}>1 ${isoDate(now)} ${f.host === '' ? '-' : f.host} ${f.tag} ${f.pid} - ${sd} `
       break
-    case 'rfc3164':
-      refresh(now)
-      head = `<${f.facility * 8 + level}>${cached3164} ${f.host === '' ? 'localhost' : f.host} ${f.tag}[${f.pid}]: `
-      break
     default:
-      refresh(now)
-      head = `<${f.facility * 8 + level}>${cached3164} ${f.host === '' ? '' : `${f.host} `}${f.tag}[${f.pid}]: `
+      head = secondHead(f, level, now)
   }
   const line = head + msg
   return (line.length > f.maxLen ? line.slice(0, f.maxLen) : line) + '\n'

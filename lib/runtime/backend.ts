@@ -11,6 +11,7 @@ import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
 import { AgentSettings, type AgentAnswer } from './agent.js'
 import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer, type LbServer } from './algorithms.js'
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
+import type { Socks4Proxy } from './socks4.js'
 
 /** pino-like logger; state changes go to warn, "no server available" to error (HAProxy's levels). */
 export interface Logger {
@@ -111,6 +112,10 @@ export class ServerRuntime implements ServerView, LbServer {
   private fqdnChanged = false
   /** `send-proxy` (1) / `send-proxy-v2` (2), 0 without: the PROXY header a `mode tcp` connection starts with. */
   readonly sendProxy: 0 | 1 | 2
+  /** `socks4`: the SOCKS4 proxy connections to the server go through, null without. */
+  readonly socks4: Socks4Proxy | null
+  /** `check-via-socks4` (with `socks4`): health checks go through that proxy too. */
+  readonly checkViaSocks4: boolean
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
@@ -189,6 +194,8 @@ export class ServerRuntime implements ServerView, LbServer {
     this.port = conf.port
     this.ssl = this.sslConfigured = conf.ssl === true
     this.sendProxy = conf.sendProxy ?? 0
+    this.socks4 = conf.socks4 ?? null
+    this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
     this.hasAddress = conf.unresolved !== true
     this.addr = this.hasAddress ? addrText(conf.host, conf.port) : ''
     this.origin = originOf(this.ssl, conf.host, conf.port)

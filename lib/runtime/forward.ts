@@ -11,7 +11,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { TLSSocket } from 'node:tls'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
@@ -22,6 +22,7 @@ import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader } from './request-body.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
@@ -253,7 +254,8 @@ export class BackendRoute {
         ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
       })
     }
-    opts.connect = timedConnector(buildConnector(connectOptions), this.connectTimeout)
+    const connector = buildConnector(connectOptions)
+    opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
@@ -280,6 +282,36 @@ export class BackendRoute {
     this.tunnels.clear()
   }
 
+}
+
+/** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
+function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
+  return (options, callback) => {
+    const raw = net.connect({ host: proxy.host, port: proxy.port })
+    let settled = false
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      raw.destroy()
+      callback(err, null)
+    }
+    raw.once('error', fail)
+    raw.once('connect', () => {
+      socks4Handshake(raw, host, port, (err) => {
+        if (err !== null) return fail(err)
+        raw.removeListener('error', fail)
+        settled = true
+        raw.setNoDelay(true)
+        if (options.protocol !== 'https:') {
+          raw.resume()
+          callback(null, raw)
+          return
+        }
+        connect({ ...options, httpSocket: raw }, callback)
+      })
+    })
+    return raw as unknown as void
+  }
 }
 
 /** undici's connector with `timeout connect` on a precise timer (0: none). */
@@ -325,6 +357,28 @@ export function plainAddress (addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }
 
+/** The transaction of a connection without a request: a `mode tcp` session, a `<BADREQ>` line. */
+export function connectionTxn (socket: Socket, frontend: string): HttpTxn {
+  return {
+    method: '',
+    path: '',
+    query: null,
+    headers: {},
+    version: '',
+    src: plainAddress(socket.remoteAddress),
+    srcPort: socket.remotePort ?? 0,
+    dst: plainAddress(socket.localAddress),
+    dstPort: socket.localPort ?? 0,
+    ssl: false,
+    tls: null,
+    frontend,
+    backend: '',
+    session: socket,
+    vars: null,
+    authUser: null
+  }
+}
+
 /** Builds the transaction the rules read. The path is the raw one (never decoded or normalised). */
 export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   const url = req.url ?? '/'
@@ -346,7 +400,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
     query: q < 0 ? null : url.slice(q + 1),
-    ...(start > 0 ? { absolute: url.slice(0, start) } : {}),
+    ...(start > 0 ? { absolute: withoutDefaultPort(url.slice(0, start)) } : {}),
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
@@ -405,8 +459,26 @@ export function badTarget (req: IncomingMessage, acceptInvalid: boolean): boolea
 }
 
 /**
+ * The scheme's default port is dropped from an absolute-form authority (`http://h:80` →
+ * `http://h`, `https://h:443` → `https://h`): what rules see in `url` and the server gets, as
+ * with HAProxy 2.6.12 (recorded in test/edges/absolute-form-host.test.ts).
+ */
+function withoutDefaultPort (absolute: string): string {
+  const scheme = absolute.slice(0, absolute.indexOf('://')).toLowerCase()
+  const port = scheme === 'http' ? ':80' : scheme === 'https' ? ':443' : null
+  return port !== null && absolute.endsWith(port) ? absolute.slice(0, -port.length) : absolute
+}
+
+/** A host compared with another as HAProxy compares Host with the authority: any case, the scheme's default port dropped. */
+function comparableHost (host: string, secure: boolean): string {
+  const port = secure ? ':443' : ':80'
+  return (host.endsWith(port) ? host.slice(0, -port.length) : host).toLowerCase()
+}
+
+/**
  * HTTP/1.1 framing checks before any rule (RFC 7230 §5.4): several different Host values, or an
- * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy. An origin-form
+ * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy (the authority's
+ * user info left out, default ports dropped on both sides, in any case). An origin-form
  * HTTP/1.1 request without Host is a 400 too: HAProxy 2.6.12 forwards it without a Host, which
  * undici cannot do (it would send one naming the server), so the gateway refuses it.
  */
@@ -426,7 +498,8 @@ export function badHost (req: IncomingMessage): boolean {
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
   const authority = url.slice(scheme + 3, slash < 0 ? url.length : slash)
-  return authority.toLowerCase() !== host.toLowerCase()
+  const secure = url.slice(0, scheme).toLowerCase() === 'https'
+  return comparableHost(authority.slice(authority.lastIndexOf('@') + 1), secure) !== comparableHost(host, secure)
 }
 
 /**

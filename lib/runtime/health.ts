@@ -7,175 +7,15 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
-import type { HttpCheck, HttpCheckExpect, Proxy } from '../config/model.js'
+import type { ParsedConfig, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
 import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
+import { socks4Handshake } from './socks4.js'
+import { compileHttpProbe, headerMap, type CheckContext, type Exchange, type HttpProbe } from './http-check.js'
 
-/** The compiled form of a proxy's `option httpchk` + `http-check` lines. */
-interface HttpProbe {
-  request: Buffer
-  /** Status, header block, body text → result (status, desc); `needsBody` when the rule reads the body. */
-  judge (code: number, reason: string, body: string, up: boolean, headers: string): { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: string }
-  needsBody: boolean
-}
-
-type Match = (s: string) => boolean
-
-/** `-m str|beg|end|sub|reg <pattern>` of `http-check expect hdr` (§4.2); names compare without case. */
-function matcher (method: string, pattern: string, ignoreCase: boolean): Match {
-  const p = ignoreCase ? pattern.toLowerCase() : pattern
-  const norm = ignoreCase ? (s: string) => s.toLowerCase() : (s: string) => s
-  switch (method) {
-    case 'beg': return (s) => norm(s).startsWith(p)
-    case 'end': return (s) => norm(s).endsWith(p)
-    case 'sub': return (s) => norm(s).includes(p)
-    case 'reg': {
-      const re = new RegExp(pattern, ignoreCase ? 'i' : '')
-      return (s) => re.test(s)
-    }
-    default: return (s) => norm(s) === p
-  }
-}
-
-/**
- * `http-check expect [!] hdr|fhdr name [-m meth] <name> [value [-m meth] <value>]`: some header
- * with that name (and, if given, a value: each comma-separated one for `hdr`, the whole line for `fhdr`).
- */
-function headerExpect (kind: 'hdr' | 'fhdr', words: string[]): (headers: string) => boolean {
-  let i = 0
-  const take = (): { method: string, pattern: string } => {
-    let method = 'str'
-    if (words[i] === '-m') {
-      method = words[i + 1] ?? 'str'
-      i += 2
-    }
-    return { method, pattern: words[i++] ?? '' }
-  }
-  if (words[i] === 'name' || words[i] === 'name-lf') i++
-  const name = take()
-  const nameOk = matcher(name.method, name.pattern, true)
-  let valueOk: Match | null = null
-  if (words[i] === 'value' || words[i] === 'value-lf') {
-    i++
-    const value = take()
-    valueOk = matcher(value.method, value.pattern, false)
-  }
-  return (headers) => {
-    for (const line of headers.split('\r\n')) {
-      const colon = line.indexOf(':')
-      if (colon <= 0 || !nameOk(line.slice(0, colon).trim())) continue
-      const value = line.slice(colon + 1).trim()
-      if (valueOk === null) return true
-      if (kind === 'fhdr' ? valueOk(value) : value.split(',').some((v) => (valueOk as Match)(v.trim()))) return true
-    }
-    return false
-  }
-}
-
-function httpVersion (v: string): string {
-  return v.startsWith('HTTP/') ? v : `HTTP/${v || '1.0'}`
-}
-
-/** The request bytes HAProxy sends (captured from haproxy 2.6: lower-case header names). */
-function buildRequest (hc: HttpCheck): Buffer {
-  const ver = httpVersion(hc.version)
-  const lines = [`${hc.method || 'OPTIONS'} ${hc.uri || '/'} ${ver}`]
-  let hasConnection = false
-  for (const [name, value] of hc.headers) {
-    const lower = name.toLowerCase()
-    if (lower === 'connection') hasConnection = true
-    lines.push(`${lower}: ${value}`)
-  }
-  const body = hc.body ?? ''
-  if (body.length > 0) lines.push(`content-length: ${Buffer.byteLength(body)}`)
-  if (ver !== 'HTTP/1.0' && !hasConnection) lines.push('connection: close')
-  return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'latin1')
-}
-
-/** `http-check expect [!] status|rstatus|string|rstring <pattern>` (§4.2); default 2xx/3xx. */
-function compileExpect (expect: HttpCheckExpect | undefined, disableOn404: boolean): Pick<HttpProbe, 'judge' | 'needsBody'> {
-  const wrongStatus = (reason: string): { status: 'L7STS', desc: string } => ({ status: 'L7STS', desc: reason })
-  // disable-on-404 only applies to a server that is UP; a DOWN one stays DOWN on 404 (§4.2).
-  const on404 = (code: number, up: boolean): boolean => disableOn404 && up && code === 404
-  if (expect === undefined) {
-    return {
-      needsBody: false,
-      judge: (code, reason, _body, up) => {
-        if (code >= 200 && code < 400) return { status: 'L7OK', desc: '' }
-        if (on404(code, up)) return { status: 'L7OKC', desc: '' }
-        return wrongStatus(reason)
-      }
-    }
-  }
-  const neg = expect.negate
-  switch (expect.kind) {
-    case 'status': {
-      const ranges = expect.pattern.split(',').map((r) => {
-        const [lo, hi] = r.split('-')
-        return [Number(lo), Number(hi ?? lo)] as const
-      })
-      return {
-        needsBody: false,
-        judge: (code, reason, _body, up) => {
-          const hit = ranges.some(([lo, hi]) => code >= lo && code <= hi)
-          if (hit !== neg) return { status: 'L7OK', desc: '' }
-          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
-          return wrongStatus(reason)
-        }
-      }
-    }
-    case 'rstatus': {
-      const re = new RegExp(expect.pattern)
-      return {
-        needsBody: false,
-        judge: (code, reason, _body, up) => {
-          if (re.test(String(code)) !== neg) return { status: 'L7OK', desc: '' }
-          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
-          return wrongStatus(reason)
-        }
-      }
-    }
-    case 'string':
-    case 'rstring': {
-      const test = expect.kind === 'string'
-        ? (body: string) => body.includes(expect.pattern)
-        : ((re: RegExp) => (body: string) => re.test(body))(new RegExp(expect.pattern))
-      return {
-        needsBody: true,
-        judge: (code, _reason, body, up) => {
-          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
-          if (test(body) !== neg) return { status: 'L7OK', desc: '' }
-          return { status: 'L7RSP', desc: 'HTTP content check did not match' }
-        }
-      }
-    }
-    case 'hdr':
-    case 'fhdr': {
-      // Recorded: the header rule replaces the status rule (a 500 with the header passes).
-      const found = headerExpect(expect.kind, expect.pattern.split(' '))
-      return {
-        needsBody: false,
-        judge: (code, reason, _body, up, headers) => {
-          if (found(headers) !== neg) return { status: 'L7OK', desc: '' }
-          if (on404(code, up)) return { status: 'L7OKC', desc: '' }
-          return wrongStatus(reason)
-        }
-      }
-    }
-    default:
-      // `string-lf`: the log-format is taken literally.
-      return compileExpect({ ...(expect as HttpCheckExpect), kind: 'string' }, disableOn404)
-  }
-}
-
-function compileProbe (proxy: Proxy): HttpProbe | null {
-  const hc = proxy.httpCheck
-  if (hc === null) return null
-  return { request: buildRequest(hc), ...compileExpect(hc.expect, hc.disableOn404) }
-}
 
 /** `HTTP/1.x NNN reason` */
 const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})(?: ([^\r\n]*))?\r?\n/
@@ -250,6 +90,13 @@ class CheckTask implements CheckHooks {
     if (!srv.checkEnabled) return
     if (srv.admin === 'maint') return this.next(Date.now())
     this.startedAt = Date.now()
+    this.attempt(0, this.probe?.context(srv) ?? null)
+  }
+
+  /** One connection of the check: the exchange `step` of an HTTP check (the next follows when it passes), else the whole check. */
+  private attempt (step: number, ctx: CheckContext | null): void {
+    const srv = this.server
+    const exchange = this.probe?.exchanges[step]
     const inter = srv.inter
     const t = this.proxy.timeouts
     // Without `timeout check` the whole check must fit in `inter`; with it, the connect gets
@@ -283,6 +130,7 @@ class CheckTask implements CheckHooks {
     }
     const evaluate = (ended: boolean): void => {
       const probe = this.probe as HttpProbe
+      const ex = exchange as Exchange
       const text = data.toString('latin1')
       const head = text.indexOf('\r\n\r\n')
       const m = STATUS_LINE.exec(text)
@@ -293,11 +141,20 @@ class CheckTask implements CheckHooks {
       if (head < 0 && !ended && data.length < MAX_RESPONSE) return
       const code = Number(m[1])
       let body = ''
-      if (probe.needsBody) {
+      if (ex.needsBody) {
         if (!ended && data.length < MAX_RESPONSE && !bodyComplete(text, head)) return
         body = head >= 0 ? messageBody(text, head) : ''
       }
-      const verdict = probe.judge(code, m[2] ?? '', body, srv.op === 'up', head >= 0 ? text.slice(m[0].length, head) : text.slice(m[0].length))
+      const headers = head >= 0 ? text.slice(m[0].length, head) : text.slice(m[0].length)
+      const c = ctx as CheckContext
+      c.res = { ...c.res, status: code, headers: headerMap(headers) }
+      const verdict = ex.judge({ code, reason: m[2] ?? '', headers, body }, srv.op === 'up', c)
+      if (verdict.status === 'L7OK' && step + 1 < probe.exchanges.length) {
+        finished = true
+        this.abort()
+        this.attempt(step + 1, c)
+        return
+      }
       const withCode = verdict.status === 'L7RSP' ? null : code
       finish(verdict.status === 'L7OK' || verdict.status === 'L7OKC', verdict.status, withCode, verdict.desc, verdict.status === 'L7OKC')
     }
@@ -319,15 +176,27 @@ class CheckTask implements CheckHooks {
         evaluate(false)
       })
       sock.on('end', () => evaluate(true))
-      sock.write(this.probe.request)
+      const c = ctx as CheckContext
+      for (const action of (exchange as Exchange).before) action(c.txn, c.res)
+      sock.write((exchange as Exchange).request(c, srv))
     }
-    const sock = this.dial(this.script?.port ?? null)
+    const sock = this.viaSocks ? net.connect({ host: srv.socks4!.host, port: srv.socks4!.port }) : this.dial(exchange?.connect.port ?? this.script?.port ?? null, exchange?.connect.host)
     if (srv.checkTls) {
       sock.once('secureConnect', onConnected)
       // A TCP connection that fails its TLS handshake is a Layer6 problem.
       sock.once('connect', () => {
         tcpUp = true
         if (t.check !== undefined) arm(t.check)
+      })
+    } else if (this.viaSocks) {
+      const port = exchange?.connect.port ?? this.script?.port ?? srv.checkPort
+      sock.once('connect', () => {
+        socks4Handshake(sock, exchange?.connect.host ?? srv.checkHost, port, (err) => {
+          if (err !== null) return finish(false, 'L4CON', null, errnoText(err))
+          tcpUp = true
+          onConnected()
+          sock.resume()
+        })
       })
     } else {
       sock.once('connect', () => {
@@ -355,10 +224,15 @@ class CheckTask implements CheckHooks {
     })
   }
 
-  /** A check connection to the server's check address (TLS for `check-ssl`), on `port` or the check port. */
-  private dial (port: number | null): net.Socket {
+  /** `check-via-socks4`: the check's first connection goes through the server's SOCKS4 proxy (not with `check-ssl`). */
+  private get viaSocks (): boolean {
+    return this.server.checkViaSocks4 && !this.server.checkTls
+  }
+
+  /** A check connection to the server's check address (TLS for `check-ssl`), or to `host`, on `port` or the check port. */
+  private dial (port: number | null, host?: string): net.Socket {
     const srv = this.server
-    const opts = { host: srv.checkHost, port: port ?? srv.checkPort }
+    const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
     if (!srv.checkTls) return net.connect(opts)
     return tls.connect({
       ...opts,
@@ -410,9 +284,10 @@ export class HealthChecker {
   private readonly tasks: CheckTask[] = []
   private readonly agents: AgentTask[] = []
 
-  constructor (backends: readonly Backend[], _opts: { log?: Logger } = {}) {
+  /** `config` gives the expressions of http-check rules what they may read (maps, other proxies). */
+  constructor (backends: readonly Backend[], opts: { log?: Logger, config?: ParsedConfig } = {}) {
     for (const b of backends) {
-      const probe = compileProbe(b.proxy)
+      const probe = compileHttpProbe(b.proxy, opts.config)
       const script = compileTcpScript(b.proxy)
       for (const s of b.servers) {
         if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))

@@ -13,8 +13,9 @@ import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
-import type { BackendRoute } from '../runtime/forward.js'
+import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
+import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -88,24 +89,7 @@ class TcpSession {
   private upstreamClosed = true
 
   constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket) {
-    this.txn = {
-      method: '',
-      path: '',
-      query: null,
-      headers: {},
-      version: '',
-      src: unmapped(client.remoteAddress),
-      srcPort: client.remotePort ?? 0,
-      dst: unmapped(client.localAddress),
-      dstPort: client.localPort ?? 0,
-      ssl: false,
-      tls: null,
-      frontend: fe.proxy.name,
-      backend: '',
-      session: client,
-      vars: null,
-      authUser: null
-    }
+    this.txn = connectionTxn(client, fe.proxy.name)
     client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
     client.once('close', () => {
       this.clientClosed = true
@@ -262,9 +246,11 @@ class TcpSession {
       rec.retries = be.retries - retriesLeft
     }
     const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
+    // `socks4` (plain TCP servers): the connection is opened by the SOCKS4 proxy
+    const socks = srv.ssl ? null : srv.socks4
     const upstream: net.Socket = srv.ssl
       ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
-      : net.connect(opts)
+      : net.connect(socks !== null ? { host: socks.host, port: socks.port, allowHalfOpen: true } : opts)
     this.upstream = upstream
     this.upstreamClosed = false
     upstream.setNoDelay(true)
@@ -273,7 +259,7 @@ class TcpSession {
     const connectTimer = t.connect > 0
       ? setTimeout(() => { timedOut = true; upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })) }, t.connect)
       : null
-    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+    const established = (): void => {
       connected = true
       this.connected = true
       if (rec !== null) rec.tc = Date.now() - started
@@ -281,6 +267,14 @@ class TcpSession {
       srv.counters.ctime.add(Date.now() - started)
       be.backend.counters.ctime.add(Date.now() - started)
       this.splice(upstream, t)
+    }
+    upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
+      if (socks === null) return established()
+      socks4Handshake(upstream, srv.host, srv.port, (err) => {
+        if (err !== null) return upstream.destroy(err)
+        established()
+        upstream.resume()
+      })
     })
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {

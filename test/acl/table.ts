@@ -106,6 +106,8 @@ export const ROWS: Row[] = [
   { acl: 'hdr_val(x-n) ge 10', match: [h('x-n', '10'), h('x-n', '11')], miss: [h('x-n', '9'), h('x-n', 'x')] },
   { acl: 'hdr_ip(x-ip) 10.0.0.0/8', match: [h('x-ip', '10.1.2.3')], miss: [h('x-ip', '11.0.0.1'), h('x-ip', 'junk')] },
   { acl: 'req.hdr(x-ip) -m ip 192.168.0.0/255.255.0.0 2001:db8::/32', match: [h('x-ip', '192.168.7.7'), h('x-ip', '2001:db8::1')], miss: [h('x-ip', '192.169.0.1'), h('x-ip', '2001:db9::1')] },
+  // an integer sample is an IPv4 address to -m ip (tcp-checks-socks4.vtc matches the SOCKS4 request's address so)
+  { acl: 'req.hdr(x-n),hex2i -m ip 127.0.0.1 10.0.0.0/8', match: [h('x-n', '7f000001'), h('x-n', '0a010203')], miss: [h('x-n', '7f000002')] },
   { acl: 'req.hdr(x-ip) -m ip -f {{dir}}/nets.lst', match: [h('x-ip', '10.9.9.9'), h('x-ip', '192.168.1.1'), h('x-ip', '2001:db8:1::5')], miss: [h('x-ip', '192.168.1.2')] },
   { acl: 'hdr(host),lower -f {{dir}}/hosts.lst', match: [u('/', { host: 'ALPHA.test' })], miss: [u('/', { host: 'beta.test' })] },
   { acl: 'hdr(host) -i -f {{dir}}/hosts.lst', match: [u('/', { host: 'alpha.test' }), u('/', { host: 'beta.TEST' })], miss: [u('/', { host: 'gamma.test' })] },

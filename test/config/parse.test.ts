@@ -100,7 +100,16 @@ test('options, balance, hash-type, timeouts and health-check settings fill the m
   assert.deepEqual(be.hashType, { method: 'consistent', fn: 'sdbm' })
   assert.equal(be.allBackups, true)
   assert.equal(be.httpConnectionMode, 'server-close')
-  assert.deepEqual(be.httpCheck, { method: 'GET', uri: '/health', version: 'HTTP/1.1', headers: [['Host', 'example.com']], expect: { negate: false, kind: 'status', pattern: '200' }, disableOn404: true })
+  assert.deepEqual(be.httpCheck, {
+    method: 'GET',
+    uri: '/health',
+    version: 'HTTP/1.1',
+    headers: [],
+    rules: [{ kind: 'send', headers: [['Host', 'example.com']] }, { kind: 'expect', expect: { negate: false, kind: 'status', pattern: '200' } }],
+    disableOn404: true,
+    sendState: false,
+    inherited: false
+  })
   assert.deepEqual(be.redispatch, { interval: 2 })
   assert.equal(be.retries, 5)
   assert.deepEqual(be.retryOn, ['conn-failure', '503'])

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HTTP_DEFAULTS, freePorts, rawRequest, startGateway, upstream, waitListening } from '../gateway/fixtures.js'
+import { HTTP_DEFAULTS, freePorts, rawRequest, startGateway, upstream, waitListening, withGateway } from '../gateway/fixtures.js'
 
 test('CLI: HTTP/0.9 and # are 400s, HTTP/1.1 without Host too (a difference); the stats listener answers 503 to what it does not serve', async (t) => {
   const up = await upstream('up')
@@ -47,4 +47,26 @@ backend be
   }
   child.kill('SIGTERM')
   await exited
+})
+
+test('CLI: the differences README lists: CONNECT is closed without an answer; HTTP/1.0 reaches the server as HTTP/1.1 with a Host naming it', async (t) => {
+  const up = await upstream('up')
+  t.after(() => up.close())
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  await withGateway(file, (port) => `${HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server up ${up.addr}
+`, async (port) => {
+    // HAProxy 2.6.12 forwards CONNECT to the server; node's server ends the connection
+    const connect = await rawRequest(port, 'CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n')
+    assert.equal(connect.status, 0, 'no answer')
+    assert.equal(up.seen.length, 0)
+    // HAProxy keeps HTTP/1.0 and adds no Host; undici sends HTTP/1.1 and names the server
+    const old = await rawRequest(port, 'GET /old HTTP/1.0\r\n\r\n')
+    assert.equal(old.status, 200)
+    assert.equal(up.seen.at(-1)?.headers.host, up.addr)
+  })
 })

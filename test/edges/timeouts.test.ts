@@ -8,7 +8,7 @@ import net from 'node:net'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePorts, gatewayApp, get, rawRequest, startGateway, upstream, waitListening } from '../gateway/fixtures.js'
+import { freePorts, gatewayApp, get, rawRequest, rawServer, startGateway, upstream, waitFor, waitListening } from '../gateway/fixtures.js'
 
 const defaults = (timeouts: string): string => `defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n${timeouts}`
 
@@ -45,7 +45,8 @@ test('timeout queue: a request waiting for a slot gets its 503 before the slot f
   const { app, port } = await gatewayApp(`${defaults('    timeout server 5s\n    timeout queue 200ms\n')}frontend fe\n    bind :80\n    default_backend be\nbackend be\n    server s ${up.addr} maxconn 1\n`)
   t.after(async () => { await app.close(); await up.close() })
   const first = get(port, '/first')
-  await new Promise(resolve => setTimeout(resolve, 20))
+  // the first request holds the only slot once the server has it
+  await waitFor(() => up.seen.length === 1, 'the first request at the server')
   const order: string[] = []
   const started = Date.now()
   const [a, b] = await Promise.all([
@@ -91,4 +92,22 @@ test('CLI: timeout http-request, client and http-keep-alive fire within a genero
   assert.ok(elapsed >= 300 && elapsed < 1500, `an idle new connection: ${elapsed} ms`)
   child.kill('SIGTERM')
   await exited
+})
+
+test('timeout tunnel: an idle WebSocket tunnel is closed once its value passed, not before', async (t) => {
+  // a server that accepts the upgrade, then says nothing
+  const up = await rawServer((_data, socket) => { socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n') })
+  const { app, port } = await gatewayApp(`${defaults('    timeout server 5s\n    timeout tunnel 300ms\n')}frontend fe\n    bind :80\n    default_backend be\nbackend be\n    server s 127.0.0.1:${up.port}\n`)
+  t.after(async () => { await app.close(); await up.close() })
+  const socket = net.connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  let head = ''
+  let upgradedAt = 0
+  socket.on('data', (d: Buffer) => { head += d.toString('latin1'); if (upgradedAt === 0 && head.includes('\r\n\r\n')) upgradedAt = Date.now() })
+  socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+  await new Promise(resolve => socket.once('close', resolve))
+  const idle = Date.now() - upgradedAt
+  assert.match(head, /^HTTP\/1\.1 101 /)
+  // the gateway arms the timer as it writes the 101, a moment before the client reads it
+  assert.ok(idle >= 250 && idle < 3000, `closed ${idle} ms after the upgrade`)
 })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import haproxyRouter from '../../lib/index.js'
-import { upstream, get, sleep, deadPort, gatewayApp, freePorts, waitListening, startGateway, waitFor } from './fixtures.js'
+import { upstream, get, deadPort, gatewayApp, freePorts, waitListening, startGateway, waitFor } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 
 const config = (servers: Upstream[], extra = ''): string =>
@@ -160,7 +160,7 @@ test('standalone: several binds and a port range, graceful SIGTERM under load, S
   const load = Promise.all(Array.from({ length: 4 }, async () => { while (!stop) statuses.push((await get(p1, '/')).status) }))
   write(c)
   gw.child.kill('SIGHUP')
-  for (let i = 0; i < 50 && c.seen.length === 0; i++) await sleep(50)
+  await waitFor(() => c.seen.length > 0, 'SIGHUP loaded the new config')
   stop = true
   await load
   assert.ok(c.seen.length > 0, 'SIGHUP loaded the new config')
@@ -169,13 +169,13 @@ test('standalone: several binds and a port range, graceful SIGTERM under load, S
   // an invalid config is refused, the old one keeps serving
   writeFileSync(file, 'frontend fe\n    bind 127.0.0.1:1\n    no_such_keyword\n')
   gw.child.kill('SIGHUP')
-  await sleep(300)
+  await waitFor(() => /no_such_keyword|unknown keyword/i.test(gw.output()), 'the refused reload reported')
   assert.equal((await get(p1, '/')).headers['x-served-by'], 'c')
-  assert.match(gw.output(), /no_such_keyword|unknown keyword/i)
 
   // graceful stop: the request under way finishes, then exit 0
   const inflight = Promise.all(Array.from({ length: 8 }, async (_v, i) => (await get(i % 2 === 0 ? p1 : p2, '/slow')).status))
-  await sleep(100)
+  // all eight are at the server (it answers 400 ms after their end) when SIGTERM comes
+  await waitFor(() => slow.seen.length === 8, 'the requests under way at the server')
   gw.child.kill('SIGTERM')
   assert.deepEqual(await inflight, [200, 200, 200, 200, 200, 200, 200, 200], 'every request under way when SIGTERM came was answered')
   assert.equal(await gw.exited, 0)

@@ -278,10 +278,11 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
   t.after(() => srv.close())
   const port = (srv.address() as { port: number }).port
-  const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 60 ssl verify none\n  server b 127.0.0.1:${port} check inter 60 ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 60 ssl verify required\n`)
+  // inter bounds the whole check, the TLS handshake included: long enough for a loaded machine
+  const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 2s ssl verify none\n  server b 127.0.0.1:${port} check inter 2s ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 2s ssl verify required\n`)
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 2000, 'checked')
+  await until(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 10_000, 'checked')
   assert.equal(server(be, 'a').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'b').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'c').lastCheck.status, 'L6RSP', 'a self-signed certificate fails verification against the system CAs')
@@ -292,11 +293,11 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   const plain = net.createServer((s) => { s.on('error', () => {}); s.end('HTTP/1.0 400 Bad\r\n\r\n') })
   await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', () => resolve()))
   t.after(() => plain.close())
-  const be2 = backendOf(`${head}  server p 127.0.0.1:${(plain.address() as { port: number }).port} check inter 60 ssl verify none\n`)
+  const be2 = backendOf(`${head}  server p 127.0.0.1:${(plain.address() as { port: number }).port} check inter 2s ssl verify none\n`)
   const hc2 = run(be2)
   t.after(() => hc2.stop())
   const p = server(be2, 'p')
-  await until(() => p.op === 'down', 2000, 'L6RSP')
+  await until(() => p.op === 'down', 10_000, 'L6RSP')
   assert.equal(p.lastCheck.status, 'L6RSP')
   hc2.stop()
   // A TCP listener that never answers the TLS hello: Layer6 timeout once inter runs out.

@@ -1,0 +1,103 @@
+// Connections that end before a request began, through real HAProxy and through our CLI: HAProxy
+// logs each as `<BADREQ>` (400 `CR--` when the client leaves, 408 `cR--` at `timeout
+// http-request`), and `option dontlognull` drops those that sent nothing at all. The lines must
+// agree field for field except times, ports and the connection counters (which depend on when
+// each side saw the other connections close).
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import { skipWithoutHaproxy, startProxy } from '../differential/harness.js'
+import { syslogServer, type Syslog } from './syslog.js'
+
+function config (port: number, log: number, dontlognull: boolean): string {
+  return `
+global
+    nbthread 1
+    log 127.0.0.1:${log} format raw local0
+defaults
+    mode http
+    log global
+    option httplog
+${dontlognull ? '    option dontlognull\n' : ''}    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout http-request 300ms
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server s 127.0.0.1:9
+`
+}
+
+/** Opens a connection, sends `data` (if any), closes after `closeAfterMs` or waits for the proxy to close. */
+async function connection (port: number, data: string, closeAfterMs: number | null): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let local = 0
+    socket.on('error', () => {})
+    socket.on('data', () => {})
+    socket.once('connect', () => {
+      local = socket.localPort!
+      if (data !== '') socket.write(data)
+      if (closeAfterMs !== null) setTimeout(() => socket.end(), closeAfterMs)
+    })
+    socket.on('close', () => resolve(local))
+    setTimeout(() => { socket.destroy(); reject(new Error('the proxy did not close')) }, 8000).unref()
+  })
+}
+
+interface Case { name: string, data: string, closeAfterMs: number | null }
+
+const CASES: Case[] = [
+  { name: 'connect and close', data: '', closeAfterMs: 0 },
+  { name: 'half a request head, then close', data: 'GET / HT', closeAfterMs: 100 },
+  { name: 'nothing until timeout http-request', data: '', closeAfterMs: null }
+]
+
+function fields (line: string): string[] {
+  const m = /^127\.0\.0\.1:\d+ \[[^\]]+\] (\S+) (\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/(\d+) (\d+) (\d+) (\S+) (\S+) (\S{4}) \d+\/\d+\/\d+\/\d+\/\d+ (\d+\/\d+) "(.*)"\n$/.exec(line)
+  assert.ok(m, `not an httplog line: ${JSON.stringify(line)}`)
+  const [, ft, bs, tR, tw, tc, tr, , st, bytes, cc, cs, tsc, queues, r] = m
+  return [ft!, bs!, tR!, tw!, tc!, tr!, st!, bytes!, cc!, cs!, tsc!, queues!, r!]
+}
+
+/** Each case's line (null when none came within a while after its close), by client port. */
+async function run (label: 'haproxy' | 'ours', syslog: Syslog, dontlognull: boolean): Promise<Array<string | null>> {
+  const proxy = await startProxy(label, (port) => config(port, syslog.port, dontlognull))
+  try {
+    // the harness's readiness probe is a connection without a request too
+    if (!dontlognull) await syslog.wait(1, 8000)
+    const out: Array<string | null> = []
+    for (const c of CASES) {
+      const port = await connection(proxy.port, c.data, c.closeAfterMs)
+      const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${port} `)
+      const deadline = Date.now() + 1500
+      while (!syslog.lines.some(mine) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+      out.push(syslog.lines.find(mine) ?? null)
+    }
+    return out
+  } finally {
+    await proxy.stop()
+  }
+}
+
+for (const dontlognull of [false, true]) {
+  test(`connections without a request${dontlognull ? ', option dontlognull' : ''}: real HAProxy and ours log the same`, { skip: skipWithoutHaproxy }, async (t) => {
+    const theirs = await syslogServer()
+    const ours = await syslogServer()
+    t.after(async () => { await Promise.all([theirs.close(), ours.close()]) })
+    const expected = await run('haproxy', theirs, dontlognull)
+    const got = await run('ours', ours, dontlognull)
+    for (let i = 0; i < CASES.length; i++) {
+      const e = expected[i]!
+      const g = got[i]!
+      const what = `${CASES[i]!.name}\n  haproxy: ${String(e)}  ours:    ${String(g)}`
+      assert.equal(g === null, e === null, what)
+      if (e !== null) assert.deepEqual(fields(g), fields(e), what)
+    }
+    // what HAProxy does here, so that the comparison means something
+    assert.deepEqual(expected.map(l => l === null ? null : fields(l)[10]), dontlognull ? [null, 'CR--', null] : ['CR--', 'CR--', 'cR--'])
+  })
+}
