@@ -8,6 +8,7 @@
 //   pick   bench/pick-path.ts        Backend.acquire + release per balance algorithm, no I/O
 //   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog, dead target
 //   hook   bench/hook-cost.ts        the embedded seam: hook option and header merge, CPU ratios per round
+//   map    bench/live-map.ts         a 10,000-entry map changed on the stats socket while serving; socket throughput
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
 // --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
@@ -23,10 +24,11 @@ import { benchStatsUnderLoad } from './stats-under-load.js'
 import { benchPickPath } from './pick-path.js'
 import { benchAccessLog } from './access-log.js'
 import { benchHookCost } from './hook-cost.js'
+import { benchLiveMap } from './live-map.js'
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook' },
+    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook,map' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
@@ -60,6 +62,12 @@ if (only.has('hook')) {
   print(await runPart('(h) the embedded seam: hook option and header merge, CPU per proxied request', () => benchHookCost({
     duration: Number(values.duration),
     rounds: Math.max(3, Number(values.rounds) * 2)
+  })))
+}
+if (only.has('map')) {
+  print(await runPart('(i) live maps: CPU per request while the socket changes a 10,000-entry map; socket throughput', () => benchLiveMap({
+    duration: Number(values.duration),
+    rounds: Math.max(2, Number(values.rounds))
   })))
 }
 console.log(`\nbench done in ${Math.round((Date.now() - started) / 1000)} s`)

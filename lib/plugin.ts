@@ -28,6 +28,8 @@ import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
+import { StickTables } from './runtime/stick-table.js'
+import { endTracking } from './acl/stick-counters.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
@@ -205,6 +207,7 @@ interface Runtime {
   readonly backends: Map<string, BackendRoute>
   readonly health: HealthChecker
   readonly hooks: RuntimeHooks
+  readonly tables: StickTables
   /** Map and pattern files of this configuration, changed by the runtime API. */
   readonly files: FileCache
   /** Servers resolved again while running (`resolvers` sections). */
@@ -271,6 +274,8 @@ export class Gateway implements CliRuntime {
 
   /** A `mode tcp` backend's `tcp-request content` rules, null when it has none. */
   tcpBackendRules (name: string): CompiledProxy | null { return this.rt.tcpBackendRules.get(name) ?? null }
+  /** The stick tables of the running configuration (`show table`, `clear table`, `set table`). */
+  get stickTables (): StickTables { return this.rt.tables }
 
   /** Compiles a proxy's rules against the live backends (`nbsrv`, `srv_is_up`), e.g. its stats rules. */
   compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks, this.rt.files) }
@@ -331,7 +336,8 @@ export class Gateway implements CliRuntime {
     }
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
-    const hooks: RuntimeHooks = { backend: (name) => backends.get(name)?.backend }
+    const tables = new StickTables(config.proxies)
+    const hooks: RuntimeHooks = { backend: (name) => backends.get(name)?.backend, tables }
     const files = new FileCache()
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
@@ -372,7 +378,7 @@ export class Gateway implements CliRuntime {
       if (proxy.mode === 'tcp' && proxy.modeExplicit) {
         const ownBackend = proxy.kind === 'listen' ? backends.get(proxy.name) ?? null : null
         const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
-        const log = targets.empty ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), false)
+        const log = targets.empty ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), false, tables)
         tcpFrontends.set(proxy.name, { proxy, counters, rules: compileProxy(proxy, config, hooks), ownBackend, backendContentRules, log })
         continue
       }
@@ -386,7 +392,7 @@ export class Gateway implements CliRuntime {
         route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
         // unique ids are made by the access log, which then may have nowhere to write
-        log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest),
+        log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest, tables),
         toRequest,
         maxRawHeaders: 2 * (config.global.maxhdr ?? DEFAULT_MAXHDR),
         afterResponse: backendAfterResponse || rules.afterResponseRules !== null
@@ -397,7 +403,7 @@ export class Gateway implements CliRuntime {
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log, config })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
-    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, files, discovery }
+    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, tables, files, discovery }
   }
 
   server (backend: string, server: string): ServerRuntime {
@@ -847,6 +853,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
     captureRequest(txn, fe.route.proxy.requestCaptures)
+    const tracking = gateway.stickTables.empty ? null : countTracked(txn, req, reply.raw)
     const after = fe.afterResponse ? watchAfterResponse(reply.raw, txn, fe.route.rules.afterResponseRules) : null
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
@@ -919,6 +926,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const verdict = fe.route.rules.requestRules(txn)
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
+      if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
       const res = take(reply)
       answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
@@ -949,6 +957,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const beVerdict = be.rules.requestRules(txn)
         if (beVerdict !== null) {
           if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
+          if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
           const res = take(reply)
           answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
           return true
@@ -987,6 +996,21 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules) : frontendRules()
   }
+}
+
+/**
+ * Once the answer is over, the request's answer and bytes count in the stick-table entries its
+ * rules tracked (lib/acl/stick-counters.ts), which it then leaves.
+ */
+function countTracked (txn: HttpTxn, req: IncomingMessage, res: ServerResponse): { returned: boolean } {
+  const state = { returned: false }
+  const written = req.socket.bytesWritten
+  res.once('close', () => {
+    if (txn.tracked === undefined) return
+    const bodyBytes = Number(req.headers['content-length'] ?? 0) || 0
+    endTracking(txn, { status: res.statusCode, returned: state.returned, bytesIn: requestHeadBytes(req) + bodyBytes, bytesOut: req.socket.bytesWritten - written })
+  })
+  return state
 }
 
 /**

@@ -40,6 +40,12 @@ const COMPANIONS = ['.key', '.issuer', '.ocsp', '.sctl']
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g
 
+/** A server's `crt` (§5.2): the certificate chain and key a connection to it presents. */
+export function clientIdentity (file: string): { cert: string, key: string } {
+  const { cert, key } = loadCertificate(file)
+  return { cert, key }
+}
+
 /** Reads one PEM: certificates in order, the private key (or `<file>.key`), DH parameters. */
 export function loadCertificate (file: string): LoadedCertificate {
   const text = readBounded(file, PEM_FILE_LIMIT).toString('latin1')

@@ -13,6 +13,8 @@ import { FileCache } from './maps.js'
 import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, varAction, type Action, type RuleContext, type RuleSide } from './rules.js'
 import { ExprError } from './sample.js'
 import type { BackendView } from '../runtime/state.js'
+import { StickTables } from '../runtime/stick-table.js'
+import { compileStickAction } from './stick-actions.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 import { UserlistAuth } from './userlist.js'
 
@@ -48,6 +50,8 @@ export type TcpRuleset = 'connection' | 'content' | 'response'
 /** What the running gateway can tell the rules: live backend state for `nbsrv` / `srv_is_up`. */
 export interface RuntimeHooks {
   backend (name: string): BackendView | undefined
+  /** The running gateway's stick tables (they outlive a compilation); without them, each compilation makes its own. */
+  tables?: StickTables
 }
 
 /**
@@ -60,6 +64,7 @@ export interface CompileShared {
   hooks: RuntimeHooks | null
   /** Every backend's constant Decision, by name (the first proxy of a name wins, as HAProxy). */
   backends: ReadonlyMap<string, Decision>
+  tables: StickTables
 }
 
 export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = null, files: FileCache = new FileCache()): CompileShared {
@@ -67,7 +72,7 @@ export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = nu
   for (const p of config.proxies) {
     if (p.kind !== 'frontend' && !backends.has(p.name)) backends.set(p.name, { kind: 'backend', backend: p.name })
   }
-  return { files, userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends }
+  return { files, userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends, tables: hooks?.tables ?? new StickTables(config.proxies) }
 }
 
 interface CompiledRule {
@@ -151,6 +156,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const env: CompileEnv = {
     config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name), warn: (m) => warn(m, at.loc, at.keyword),
     location: () => at.loc,
+    stickTable: (name) => shared.tables.get(name),
     backend: (name) => shared.hooks?.backend(name)
   }
 
@@ -232,7 +238,10 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
       at = { loc: rule.loc, keyword }
       try {
         const verdict = TCP_DECISIONS[rule.action] ?? null
-        const action = verdict === null ? varAction(rule.action, rule.args, { env, proxy, side: response ? 'http-response' : 'http-request', realm: proxy.name }) : null
+        const action = verdict === null
+          ? varAction(rule.action, rule.args, { env, proxy, side: response ? 'http-response' : 'http-request', realm: proxy.name }) ??
+            compileStickAction(rule.action, rule.args, env, ruleset === 'connection' ? 'session' : 'content')
+          : null
         if (verdict !== null && rule.args.length > 0) throw new TrailingWordError(rule.args[0]!)
         out.push({ cond: condition(rule.cond, { side: response ? 'response' : 'request', place: `${kindWord(proxy)} ${name} rule` }), unless: rule.cond?.polarity === 'unless', verdict, action })
       } catch (err) {

@@ -11,12 +11,14 @@ import type { CompileEnv } from './env.js'
 import { avalanche, crc32, crc32c, djb2, sdbm, wt6, xxh32 } from './hashes.js'
 import { parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
+import type { PatternEntry } from './pattern-refs.js'
 import { checkVarName } from './arguments.js'
 import { readVar, varConditions, varRef } from './vars.js'
 import { jsonQuery } from './json-query.js'
 import { FIX_TAG_NAMES, fixTagValue, fixValidate } from './fix.js'
 import { CONNACK, CONNECT, MQTT_FIELDS, MQTT_TYPES, mqttParse } from './mqtt.js'
 import { messageDecided, messageMayGrow } from '../tcp/payload.js'
+import { stickConverterRows } from './stick-counters.js'
 import { ExprError, lowerAscii, toBool, toInt, toStr, upperAscii, type Sample, type SampleType } from './sample.js'
 import type { HttpTxn } from './txn.js'
 
@@ -181,12 +183,38 @@ function mapRows (): ConverterRow[] {
             }
             file.values.forEach((v, i) => cast(v, file.lines[i]))
             const dflt = a.length > 1 ? cast(String(a[1])) : null
-            // the map may change at run time (`set map`, `add map`): rebuilt on the first lookup after
+            // the map may change at run time. Exact-match maps look keys up in the reference's
+            // own index, always current; the others rebuild their lookup on the first request
+            // after keys changed (`add map`, `del map`). Values (`set map`) are read through.
+            if (match === 'str') {
+              const casts = new WeakMap<PatternEntry, { raw: string, value: Sample }>()
+              const value = (e: PatternEntry): Sample => {
+                if (outType === 'str') return e.value
+                let c = casts.get(e)
+                if (c === undefined || c.raw !== e.value) casts.set(e, c = { raw: e.value, value: cast(e.value) })
+                return c.value
+              }
+              ref.validators.push((_key, v) => { cast(v) })
+              return (v) => {
+                const e = ref.first(toStr(v))
+                return e === undefined ? dflt : value(e)
+              }
+            }
             let seen = -1
             let lookup: (s: Sample) => Sample | null = () => null
             const build = (): void => {
-              const values = ref.values().map((v) => cast(v))
-              const keys = ref.keys()
+              const entries = ref.entries
+              const raws = entries.map((e) => e.value)
+              const values = raws.map((v) => cast(v))
+              const value = (i: number): Sample => {
+                const raw = entries[i]!.value
+                if (raw !== raws[i]) {
+                  raws[i] = raw
+                  values[i] = cast(raw)
+                }
+                return values[i]!
+              }
+              const keys = entries.map((e) => e.key)
               if (match === 'regm') {
                 // The value may hold \N references to the key's groups.
                 const res = keys.map((k) => compileRegex(k, false))
@@ -194,7 +222,7 @@ function mapRows (): ConverterRow[] {
                   const s = toStr(v)
                   for (let i = 0; i < res.length; i++) {
                     const m = res[i].exec(s)
-                    if (m !== null) return String(values[i]).replace(/\\(\d)/g, (_x, d: string) => m[Number(d)] ?? '')
+                    if (m !== null) return String(value(i)).replace(/\\(\d)/g, (_x, d: string) => m[Number(d)] ?? '')
                   }
                   return dflt
                 }
@@ -203,20 +231,20 @@ function mapRows (): ConverterRow[] {
               const matcher = MATCHERS.get(match)!.build(keys, false)
               lookup = (v) => {
                 const i = matcher.find(v)
-                return i === -1 ? dflt : values[i]
+                return i === -1 ? dflt : value(i)
               }
             }
             build()
-            seen = ref.version
+            seen = ref.keysVersion
             ref.validators.push((key, value) => {
               cast(value)
               if (match === 'regm') compileRegex(key, false)
               else MATCHERS.get(match)!.build([key], false)
             })
             return (v) => {
-              if (ref.version !== seen) {
+              if (ref.keysVersion !== seen) {
                 build()
-                seen = ref.version
+                seen = ref.keysVersion
               }
               return lookup(v)
             }
@@ -608,6 +636,7 @@ const ROWS: ConverterRow[] = [
     return packet !== null && (packet.type === CONNECT || packet.type === CONNACK)
   }),
   { name: 'mqtt_field_value', args: ['str', 'str'], minArgs: 2, out: 'str', compile: mqttField },
+  ...stickConverterRows(),
   ...mapRows()
 ]
 

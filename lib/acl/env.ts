@@ -3,6 +3,7 @@
 
 import type { Loc, ParsedConfig, Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
+import type { StickTable } from '../runtime/stick-table.js'
 import type { FileCache } from './maps.js'
 import type { UserlistAuth } from './userlist.js'
 
@@ -16,6 +17,11 @@ export interface CompileEnv {
   backend? (name: string): BackendView | undefined
   /** Where the item being compiled was written (pattern references list their users). */
   location? (): Loc | undefined
+  /**
+   * The running stick table a proxy declares, by the proxy's name (track-sc, sc_*, src_*,
+   * table_*); without it (checking a config) a table is made from the declaration.
+   */
+  stickTable? (name: string): StickTable | undefined
   /** A warning about the item being compiled (e.g. a fetch this engine does not evaluate). */
   warn (message: string): void
 }

@@ -21,6 +21,7 @@ import type { BackendView } from '../runtime/state.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 import { TLS_FETCH_ROWS } from './tls-fetches.js'
+import { stickFetchRows } from './stick-counters.js'
 import { payloadLength, payloadLv, payloadSlice, sslHelloType, sslSni, sslVersion, type TcpPayload } from '../tcp/payload.js'
 
 export interface CompiledFetch {
@@ -440,6 +441,8 @@ const ROWS: FetchRow[] = [
       return { one: () => { const s = srv(); return s === undefined ? null : name === 'srv_queue' ? s.qcur : s.counters.scur } }
     }
   })),
+  // Stick counters and tables (§7.3.3; lib/acl/stick-counters.ts)
+  ...stickFetchRows(),
   // What the predefined ACLs use (§7.4): an HTTP proxy has always parsed a complete request.
   { name: 'req.proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'req_proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },

@@ -1,8 +1,11 @@
 // Pattern references (HAProxy's pat_ref): the contents of one pattern file (`acl … -f file`) or
 // map file (`map(file)`), shared by every ACL and converter naming it, and changed at run time by
-// the CLI (`add map`, `del acl`, `clear map` … management.txt §9.3). A change bumps `version`;
-// the compiled matchers compare it with the version they were built from and rebuild on the next
-// request that reads them, so the request path pays one integer comparison and nothing else.
+// the CLI (`add map`, `del acl`, `clear map` … management.txt §9.3). A change of its keys bumps
+// `keysVersion`; the compiled matchers compare it with the version they were built from and
+// rebuild on the next request that reads them, so the request path pays one integer comparison
+// and nothing else. `set map` changes values only: entries are changed in place and the map
+// converters read them through (no rebuild). Entries are indexed by key, for the CLI's changes
+// and for exact-match maps (`map`, `map_str`), which look keys up there and never rebuild.
 
 import type { Matcher } from './matchers.js'
 
@@ -17,8 +20,10 @@ export type PatternKind = 'acl' | 'map'
 
 export class PatternRef {
   entries: PatternEntry[]
-  /** Bumped at each change; every reference of a registry shares one counter, so versions never repeat. */
-  version: number
+  /** Bumped when keys come or go; every reference of a registry shares one counter, so versions never repeat. */
+  keysVersion: number
+  /** The entries of each key, in file order. */
+  private readonly byKey = new Map<string, PatternEntry[]>()
   /** Where it is used, for `show map` / `show acl`: "map at file 'h.cfg' line 16". */
   readonly users: string[] = []
   /** Each user's check of a new entry (a map_int value, an ip pattern): throws HAProxy's complaint. */
@@ -33,11 +38,23 @@ export class PatternRef {
     entries: Array<{ key: string, value: string }>
   ) {
     this.entries = entries.map(e => ({ key: e.key, value: e.value, handle: registry.nextHandle() }))
-    this.version = registry.tick()
+    for (const e of this.entries) this.index(e)
+    this.keysVersion = registry.tick()
+  }
+
+  private index (e: PatternEntry): void {
+    const same = this.byKey.get(e.key)
+    if (same === undefined) this.byKey.set(e.key, [e])
+    else same.push(e)
   }
 
   keys (): string[] { return this.entries.map(e => e.key) }
   values (): string[] { return this.entries.map(e => e.value) }
+
+  /** The first entry of a key (file order), as an exact-match lookup finds it; kept up to date by each change. */
+  first (key: string): PatternEntry | undefined {
+    return this.byKey.get(key)?.[0]
+  }
 
   /** Throws the first user's complaint about an entry, before it is added or set. */
   validate (key: string, value: string): void {
@@ -45,39 +62,46 @@ export class PatternRef {
   }
 
   add (key: string, value: string): void {
-    this.entries.push({ key, value, handle: this.registry.nextHandle() })
-    this.version = this.registry.tick()
+    const e = { key, value, handle: this.registry.nextHandle() }
+    this.entries.push(e)
+    this.index(e)
+    this.keysVersion = this.registry.tick()
   }
 
-  /** Sets the value of every entry with this key (or the one with this handle); false when none. */
+  /** Sets the value of every entry with this key (or the one with this handle), in place; false when none. */
   set (key: string, value: string): boolean {
     const hits = this.select(key)
     for (const e of hits) e.value = value
-    if (hits.length > 0) this.version = this.registry.tick()
     return hits.length > 0
   }
 
   /** Deletes every entry with this key (or the one with this handle); false when none. */
   delete (key: string): boolean {
-    const hits = new Set(this.select(key))
-    if (hits.size === 0) return false
-    this.entries = this.entries.filter(e => !hits.has(e))
-    this.version = this.registry.tick()
+    const hits = this.select(key)
+    if (hits.length === 0) return false
+    // in place: the lookups reading this array rebuild before their next read (keysVersion)
+    const gone = new Set(hits)
+    for (const e of hits) this.entries.splice(this.entries.indexOf(e), 1)
+    const rest = this.byKey.get(hits[0]!.key)!.filter(e => !gone.has(e))
+    if (rest.length === 0) this.byKey.delete(hits[0]!.key)
+    else this.byKey.set(hits[0]!.key, rest)
+    this.keysVersion = this.registry.tick()
     return true
   }
 
   clear (): void {
     this.entries = []
-    this.version = this.registry.tick()
+    this.byKey.clear()
+    this.keysVersion = this.registry.tick()
   }
 
   /** `#<handle>` names one entry (as printed by `show map`), anything else is a key. */
-  private select (key: string): PatternEntry[] {
+  private select (key: string): readonly PatternEntry[] {
     if (key.startsWith('#')) {
       const handle = parseHandle(key.slice(1))
       return this.entries.filter(e => e.handle === handle)
     }
-    return this.entries.filter(e => e.key === key)
+    return this.byKey.get(key) ?? []
   }
 }
 
@@ -134,8 +158,8 @@ export function entryPointer (e: PatternEntry): string {
  */
 export function liveMatcher (refs: readonly PatternRef[], inline: readonly string[], keysOf: (r: PatternRef) => string[], build: (patterns: readonly string[]) => Matcher): Matcher {
   const stamp = refs.length === 1
-    ? () => refs[0]!.version
-    : () => { let s = 0; for (const r of refs) s += r.version; return s }
+    ? () => refs[0]!.keysVersion
+    : () => { let s = 0; for (const r of refs) s += r.keysVersion; return s }
   const rebuild = (): Matcher => {
     const patterns: string[] = []
     for (const r of refs) patterns.push(...keysOf(r))

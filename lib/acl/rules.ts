@@ -18,6 +18,7 @@ import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
 import { ExprError, toStr } from './sample.js'
 import { varConditions, varRef } from './vars.js'
+import { compileStickAction } from './stick-actions.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -650,6 +651,8 @@ export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Ac
   if (headers !== null) return headers
   const vars = varAction(name, args, ctx)
   if (vars !== null) return vars
+  const stick = compileStickAction(name, args, ctx.env, side === 'http-request' ? 'request' : 'content')
+  if (stick !== null) return stick
   const row = ACTIONS[name]
   if (row !== undefined && row.sides.includes(side)) return row.compile(args, ctx, side)
   if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))

@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../log/record.js'
 import type { TcpPayload } from '../tcp/payload.js'
+import type { Tracked } from './stick-counters.js'
 
 export interface HttpTxn {
   method: string
@@ -50,6 +51,8 @@ export interface HttpTxn {
   payload?: TcpPayload
   /** In a `mode tcp` proxy, while `tcp-response content` rules run: what the server sent so far (`res.payload`, `res.len`). */
   resPayload?: TcpPayload
+  /** The stick counters this stream tracks (`track-sc0/1/2`), by number; absent until one is. */
+  tracked?: Array<Tracked | undefined>
   /**
    * The request body the gateway waited for (`option http-buffer-request`, `http-request
    * wait-for-body`), read by `req.body*`; absent while nothing was waited for.

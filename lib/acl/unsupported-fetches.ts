@@ -18,28 +18,11 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'last_rule_line', 'lat_ns_avg', 'lat_ns_tot',
     'prio_class', 'prio_offset', 'proc', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 
     'req.ssl_st_ext', 'res.body_len',
-    'res.body_size', 'res.ssl_hello_type', 'sc0_bytes_in_rate',
-    'sc0_bytes_out_rate', 'sc0_clr_gpc0', 'sc0_clr_gpc1', 'sc0_conn_cnt', 'sc0_conn_cur', 'sc0_conn_rate', 'sc0_get_gpc0', 'sc0_get_gpc1',
-    'sc0_get_gpt0', 'sc0_gpc0_rate', 'sc0_gpc1_rate', 'sc0_http_err_cnt', 'sc0_http_err_rate', 'sc0_http_fail_cnt', 'sc0_http_fail_rate', 'sc0_http_req_cnt',
-    'sc0_http_req_rate', 'sc0_inc_gpc0', 'sc0_inc_gpc1', 'sc0_kbytes_in', 'sc0_kbytes_out', 'sc0_sess_cnt', 'sc0_sess_rate', 'sc0_trackers',
-    'sc1_bytes_in_rate', 'sc1_bytes_out_rate', 'sc1_clr_gpc0', 'sc1_clr_gpc1', 'sc1_conn_cnt', 'sc1_conn_cur', 'sc1_conn_rate', 'sc1_get_gpc0',
-    'sc1_get_gpc1', 'sc1_get_gpt0', 'sc1_gpc0_rate', 'sc1_gpc1_rate', 'sc1_http_err_cnt', 'sc1_http_err_rate', 'sc1_http_fail_cnt', 'sc1_http_fail_rate',
-    'sc1_http_req_cnt', 'sc1_http_req_rate', 'sc1_inc_gpc0', 'sc1_inc_gpc1', 'sc1_kbytes_in', 'sc1_kbytes_out', 'sc1_sess_cnt', 'sc1_sess_rate',
-    'sc1_trackers', 'sc2_bytes_in_rate', 'sc2_bytes_out_rate', 'sc2_clr_gpc0', 'sc2_clr_gpc1', 'sc2_conn_cnt', 'sc2_conn_cur', 'sc2_conn_rate',
-    'sc2_get_gpc0', 'sc2_get_gpc1', 'sc2_get_gpt0', 'sc2_gpc0_rate', 'sc2_gpc1_rate', 'sc2_http_err_cnt', 'sc2_http_err_rate', 'sc2_http_fail_cnt',
-    'sc2_http_fail_rate', 'sc2_http_req_cnt', 'sc2_http_req_rate', 'sc2_inc_gpc0', 'sc2_inc_gpc1', 'sc2_kbytes_in', 'sc2_kbytes_out', 'sc2_sess_cnt',
-    'sc2_sess_rate', 'sc2_trackers', 'sc_bytes_in_rate', 'sc_bytes_out_rate', 'sc_clr_gpc', 'sc_clr_gpc0', 'sc_clr_gpc1', 'sc_conn_cnt',
-    'sc_conn_cur', 'sc_conn_rate', 'sc_get_gpc', 'sc_get_gpc0', 'sc_get_gpc1', 'sc_get_gpt', 'sc_get_gpt0', 'sc_gpc0_rate',
-    'sc_gpc1_rate', 'sc_gpc_rate', 'sc_http_err_cnt', 'sc_http_err_rate', 'sc_http_fail_cnt', 'sc_http_fail_rate', 'sc_http_req_cnt', 'sc_http_req_rate',
-    'sc_inc_gpc', 'sc_inc_gpc0', 'sc_inc_gpc1', 'sc_kbytes_in', 'sc_kbytes_out', 'sc_sess_cnt', 'sc_sess_rate', 'sc_trackers',
-    'so_id', 'src_bytes_in_rate', 'src_bytes_out_rate', 'src_clr_gpc', 'src_clr_gpc0',
-    'src_clr_gpc1', 'src_conn_cnt', 'src_conn_cur', 'src_conn_rate', 'src_get_gpc', 'src_get_gpc0', 'src_get_gpc1', 'src_get_gpt',
-    'src_get_gpt0', 'src_gpc0_rate', 'src_gpc1_rate', 'src_gpc_rate', 'src_http_err_cnt', 'src_http_err_rate', 'src_http_fail_cnt', 'src_http_fail_rate',
-    'src_http_req_cnt', 'src_http_req_rate', 'src_inc_gpc', 'src_inc_gpc0', 'src_inc_gpc1', 'src_kbytes_in', 'src_kbytes_out', 'src_sess_cnt',
-    'src_sess_rate', 'src_updt_conn_cnt', 'srv_conn_free', 'srv_iweight', 'srv_sess_rate',
+    'res.body_size', 'res.ssl_hello_type', 'sc_clr_gpc', 'sc_get_gpc', 'sc_get_gpt', 'sc_gpc_rate', 'sc_inc_gpc', 'so_id', 'src_clr_gpc', 'src_get_gpc', 'src_get_gpt',
+    'src_gpc_rate', 'src_inc_gpc', 'srv_conn_free', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
     'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
-    'ssl_s_version', 'table_avl', 'table_cnt', 'thread', 'url32', 'url_port'
+    'ssl_s_version', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
     'bc_err_str',
@@ -61,7 +44,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ]],
   ['bool', [
     'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
-    'res.cache_hit', 'res.comp', 'sc0_tracked', 'sc1_tracked', 'sc2_tracked', 'sc_tracked', 'src_is_local',
+    'res.cache_hit', 'res.comp', 'src_is_local',
     'ssl_bc', 'ssl_bc_is_resumed', 'ssl_fc_has_early', 
     'stopping'
   ]],
@@ -73,9 +56,5 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
 /** Converters of HAProxy 2.6 (§7.3.1) that this engine does not evaluate. */
 export const UNSUPPORTED_CONVERTERS: ReadonlySet<string> = new Set([
   'aes_gcm_dec', 'cpl', 'debug', 'htonl',
-  'in_table', 'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'nbsrv', 'protobuf', 'srv_queue', 'table_bytes_in_rate', 'table_bytes_out_rate',
-  'table_conn_cnt', 'table_conn_cur', 'table_conn_rate', 'table_expire', 'table_gpc', 'table_gpc0', 'table_gpc0_rate', 'table_gpc1',
-  'table_gpc1_rate', 'table_gpc_rate', 'table_gpt', 'table_gpt0', 'table_http_err_cnt', 'table_http_err_rate', 'table_http_fail_cnt',
-  'table_http_fail_rate', 'table_http_req_cnt', 'table_http_req_rate', 'table_idle', 'table_kbytes_in', 'table_kbytes_out',
-  'table_server_id', 'table_sess_cnt', 'table_sess_rate', 'table_trackers', 'ungrpc', 'utime'
+  'jwt_header_query', 'jwt_payload_query', 'jwt_verify', 'language', 'ltime', 'protobuf', 'table_gpc', 'table_gpc_rate', 'table_gpt', 'ungrpc', 'utime'
 ])

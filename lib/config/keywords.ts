@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import type { Bind, BindTls, Condition, CookiePersistence, HttpCheckExpect, HttpCheckRule, Loc, LogFraming, LogTarget, Proxy, Rule, ServerOptions, Timeouts } from './model.js'
+import { STICK_DATA_TYPES, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -1056,12 +1056,19 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   },
   crt: {
     n: 1,
-    support: unsupported('presents a client certificate to the server'),
-    apply: (_o, v, s) => {
+    support: 'yes',
+    apply: (o, v, s) => {
       const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
-      return existsSync(file) ? null : `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+      if (!existsSync(file)) return `unable to stat SSL certificate from file '${v}' : No such file or directory.`
+      if (!certHasKey(file)) return `unable to load certificate from file '${v}'.`
+      o.crt = file
+      return null
     }
   },
+  'check-ssl': { n: 0, support: 'yes', apply: o => { o.checkSsl = true; return null } },
+  'no-check-ssl': { n: 0, support: 'yes', apply: o => { o.checkSsl = false; return null } },
+  'check-sni': { n: 1, support: 'yes', apply: (o, v) => { o.checkSni = v; return null } },
+  'check-alpn': { n: 1, support: 'yes', apply: (o, v) => { o.checkAlpn = v.split(','); return null } },
   sni: { n: 1, support: 'yes', apply: (o, v) => { o.sni = v; return null } },
   observe: {
     n: 1,
@@ -1125,8 +1132,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(1, inert('only the check port and address can be changed'), 'check-alpn check-proto check-sni'),
-  ...serverRows(0, inert('only the check port and address can be changed'), 'check-send-proxy no-check-send-proxy check-ssl no-check-ssl'),
+  ...serverRows(1, inert('health checks speak HTTP/1.1'), 'check-proto'),
+  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
@@ -1234,6 +1241,7 @@ const removed = (msg: string): ProxyKeyword => ({ where: 'DFLB', support: 'remov
 const since21 = (kw: string, use: string): ProxyKeyword => removed(`The '${kw}' directive is not supported anymore since HAProxy 2.1.${use ? ' ' + use : ''}`)
 
 const PERSISTENCE = 'sends a client back to the server it used before'
+const PEERS = 'peers synchronise stick tables between processes; each process here keeps its own'
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   acl: row('D!FLB', 'yes', { apply: applyAcl }),
@@ -1301,7 +1309,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'srvtcpka-intvl': row('DLB', inert('TCP keep-alive is left to Node')),
   stats: row('DFLB', 'yes', { apply: applyStats }),
   stick: row('LB', unsupported(`stick-table persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!['on', 'match', 'store-request', 'store-response'].includes(a[1] ?? '')) c.alert("'stick' expects 'on', 'match', or 'store'.") } }),
-  'stick-table': row('FLB', unsupported('stick tables: tracking, rate limits, persistence'), { defaultsMsg: "'stick-table' is not supported in 'defaults' section." }),
+  'stick-table': row('FLB', 'yes', { defaultsMsg: "'stick-table' is not supported in 'defaults' section.", apply: applyStickTable }),
   'tcp-check': row('DLB', 'yes', { apply: applyTcpCheck }),
   'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
   'tcp-response': row('D!LB', 'args', { capAlert: "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name", apply: applyTcpRules }),
@@ -1454,6 +1462,89 @@ function applyMonitor (c: ProxyCtx, args: string[]): void {
   if (c.proxy.kind !== 'backend') c.proxy.monitorFail.push(cond)
 }
 
+/** A size with HAProxy's k/m/g suffixes (powers of 1024), or the offending character. */
+function sizeArg (text: string): number | string {
+  const m = /^(\d+)([kmgKMG]?)(.?)/.exec(text)
+  if (m === null) return text[0] ?? ''
+  if (m[3] !== '') return m[3]!
+  return Number(m[1]) * 1024 ** ['', 'k', 'm', 'g'].indexOf(m[2]!.toLowerCase())
+}
+
+/**
+ * `stick-table type <ip|ipv6|integer|string [len n]|binary [len n]> size <n> [expire <t>]
+ * [nopurge] [peers <name>] [store <type>[(<period>)][,…]]…` (§4.2), with HAProxy's messages.
+ */
+function applyStickTable (c: ProxyCtx, args: string[]): void {
+  const spec: StickTableSpec = { type: 'ip', keyLen: 32, size: 0, expire: null, nopurge: false, store: [], loc: c.loc }
+  let typed = false
+  for (let i = 1; i < args.length; i++) {
+    const word = args[i]!
+    const value = args[i + 1]
+    if (word === 'type') {
+      const t = value ?? ''
+      if (!['ip', 'ipv6', 'integer', 'string', 'binary'].includes(t)) return c.alert(`stick-table: unknown type '${t}'.`)
+      spec.type = t as StickTableSpec['type']
+      typed = true
+      i++
+      if ((t === 'string' || t === 'binary') && args[i + 1] === 'len') {
+        const n = atoi(args[i + 2] ?? '')
+        if (!(n > 0)) return c.alert('stick-table: missing length for key.')
+        spec.keyLen = n
+        i += 2
+      }
+    } else if (word === 'size') {
+      const n = sizeArg(value ?? '')
+      if (typeof n === 'string') return c.alert(`stick-table: unexpected character '${n}' in argument of 'size'.`)
+      spec.size = n
+      i++
+    } else if (word === 'expire') {
+      const r = parseTime(value ?? '')
+      if (!r.ok) return c.alert(`stick-table: unexpected character '${r.bad ?? ''}' in argument of 'expire'.`)
+      spec.expire = r.value
+      i++
+    } else if (word === 'nopurge') {
+      spec.nopurge = true
+    } else if (word === 'peers') {
+      i++
+      report(c, inert(PEERS), 'stick-table peers')
+    } else if (word === 'srvkey') {
+      i++
+    } else if (word === 'store') {
+      if (!storeTypes(c, spec, value ?? '')) return
+      i++
+    } else {
+      return c.alert(`stick-table: unknown argument '${word}'.`)
+    }
+  }
+  if (!typed) return c.alert('stick-table: missing type.')
+  if (spec.size === 0) return c.alert('stick-table: missing size.')
+  c.proxy.stickTable = spec
+}
+
+/** `store a,b(period),…`: each known type once; rates need their period. */
+function storeTypes (c: ProxyCtx, spec: StickTableSpec, list: string): boolean {
+  for (const item of list.split(',')) {
+    if (item === '') continue
+    const m = /^([a-z_0-9]+)(?:\((.*)\))?$/.exec(item)
+    const name = m?.[1] ?? item
+    if (m === null || !(STICK_DATA_TYPES as readonly string[]).includes(name)) { c.alert(`stick-table: unknown store option '${name}'.`); return false }
+    const type = name as StickDataType
+    if (['server_key', 'gpt', 'gpc', 'gpc_rate'].includes(type)) {
+      report(c, unsupported('stick-table data kept per entry as a server name or an array of counters'), `stick-table store ${type}`)
+      continue
+    }
+    const rate = type.endsWith('_rate')
+    if (rate && (m[2] === undefined || m[2] === '')) { c.alert(`stick-table: missing argument to store option '${type}'.`); return false }
+    if (spec.store.some((s) => s.type === type)) { c.warn(`stick-table: store option '${type}' already enabled, ignored.`); continue }
+    if (rate) {
+      const r = parseTime(m[2]!)
+      if (!r.ok) { c.alert(`stick-table: invalid period for store option '${type}'.`); return false }
+      spec.store.push({ type, period: r.value })
+    } else spec.store.push({ type })
+  }
+  return true
+}
+
 /** `external-check command <cmd>` / `external-check path <path>` (§4.2). */
 function applyExternalCheck (c: ProxyCtx, args: string[]): void {
   if (args[1] === undefined) return c.alert("missing argument after 'external-check'.")
@@ -1486,7 +1577,7 @@ const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
 const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
 
 /** `tcp-request` actions the TCP proxy runs (lib/tcp/rules.ts); in `mode tcp` proxies they are supported. */
-export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'set-var-fmt', 'unset-var']
+export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'set-var-fmt', 'unset-var', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0']
 
 /** The actions of a `tcp-check` line (§4.2 tcp-check), as HAProxy lists them. */
 const TCP_CHECK_STEPS = ['comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)']
@@ -1595,7 +1686,7 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
-const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
+const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\))$/
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
@@ -1918,7 +2009,7 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
  * line. Only cache and FastCGI change responses; the others matter outside HTTP routing.
  */
 export const OTHER_SECTIONS: Record<string, Support> = table({
-  peers: inert('peers only synchronise stick tables, which are not implemented'),
+  peers: inert(PEERS),
   resolvers: 'yes',
   mailers: inert('e-mail alerts are not sent'),
   cache: unsupported('caches HTTP responses'),

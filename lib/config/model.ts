@@ -131,7 +131,14 @@ export interface ServerOptions {
   proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
+  /** `crt <file>`: the client certificate (and key) presented to the server, a resolved path. */
+  crt?: string
   sni?: string
+  /** `check-ssl` / `no-check-ssl`: checks over TLS whatever the server's traffic uses. */
+  checkSsl?: boolean
+  /** `check-sni <name>`, `check-alpn <protocols>` of TLS checks. */
+  checkSni?: string
+  checkAlpn?: string[]
   observe?: 'layer4' | 'layer7'
   errorLimit?: number
   onError?: ServerCheckOnError
@@ -306,6 +313,29 @@ export interface CookiePersistence {
 }
 
 /** A frontend, backend or listen section with its `defaults` already inherited. */
+/** `stick-table type … size … [expire …] [nopurge] [store …]` (§4.2): one table, named after its proxy. */
+/** HAProxy's stick-table data types, in the order `show table` prints them. */
+export const STICK_DATA_TYPES = [
+  'server_id', 'gpt0', 'gpc0', 'gpc0_rate', 'conn_cnt', 'conn_rate', 'conn_cur', 'sess_cnt', 'sess_rate',
+  'http_req_cnt', 'http_req_rate', 'http_err_cnt', 'http_err_rate', 'bytes_in_cnt', 'bytes_in_rate',
+  'bytes_out_cnt', 'bytes_out_rate', 'gpc1', 'gpc1_rate', 'server_key', 'http_fail_cnt', 'http_fail_rate', 'gpt', 'gpc', 'gpc_rate'
+] as const
+
+export type StickDataType = typeof STICK_DATA_TYPES[number]
+
+export interface StickTableSpec {
+  type: 'ip' | 'ipv6' | 'integer' | 'string' | 'binary'
+  /** Key length of `string` (default 32) and `binary` tables, in bytes. */
+  keyLen: number
+  size: number
+  /** ms; null: entries never expire. */
+  expire: number | null
+  nopurge: boolean
+  /** Stored data types in the order written; rates carry their period (ms). */
+  store: Array<{ type: StickDataType, period?: number }>
+  loc: Loc
+}
+
 export interface Proxy {
   kind: ProxyKind
   name: string
@@ -339,6 +369,8 @@ export interface Proxy {
   tcpResponseContent: Rule[]
   /** `tcp-response inspect-delay` (ms); null when not set. */
   resInspectDelay: number | null
+  /** The proxy's `stick-table`, or null. */
+  stickTable: StickTableSpec | null
   /** `tcp-check <step> …` lines (§4.2), the script `option tcp-check` runs. */
   tcpChecks: Rule[]
   /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */

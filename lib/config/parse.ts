@@ -1081,6 +1081,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     inspectDelay: null,
     tcpResponseContent: [],
     resInspectDelay: null,
+    stickTable: null,
     tcpChecks: [],
     redirects: [],
     useBackends: [],

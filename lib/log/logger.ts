@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { CaptureSlot, LogTarget, ParsedConfig, Proxy } from '../config/model.js'
+import type { StickTables } from '../runtime/stick-table.js'
 import type { CompileEnv } from '../acl/env.js'
 import { sharedFor } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
@@ -162,10 +163,10 @@ export class AccessLog {
   readonly connectLines: boolean
   private lines = 0
 
-  constructor (readonly proxy: Proxy, config: ParsedConfig, targets: LogTargets, counts: ConnectionCounts, private readonly toRequest: boolean) {
+  constructor (readonly proxy: Proxy, config: ParsedConfig, targets: LogTargets, counts: ConnectionCounts, private readonly toRequest: boolean, tables?: StickTables) {
     this.targets = targets
     const shared = sharedFor(config)
-    const env: CompileEnv = { config, proxy, files: shared.files, userlist: (n) => shared.userlists.get(n), warn: () => {} }
+    const env: CompileEnv = { config, proxy, files: shared.files, userlist: (n) => shared.userlists.get(n), warn: () => {}, ...(tables === undefined ? {} : { stickTable: (n: string) => tables.get(n) }) }
     const lc = (): number => this.lines
     // without a format, HAProxy logs one "Connect from" line per connection; a request's
     // logger (no target in the config) gets the httplog line instead

@@ -164,11 +164,16 @@ export class ServerRuntime implements ServerView, LbServer {
   checkPortExplicit: boolean
   /** `disabled` on its line (state files tell it from a maintenance set at run time). */
   disabledByConfig: boolean
-  /** Check over TLS: `ssl` servers whose check is not redirected by `port`/`addr`. */
+  /** Check over TLS: `check-ssl`, or `ssl` servers whose check is not redirected by `port`/`addr`. */
   readonly checkTls: boolean
   readonly verify: 'none' | 'required'
   readonly caFile: string | undefined
+  /** `crt`: the client certificate file presented to the server (traffic and TLS checks). */
+  readonly crt: string | undefined
   readonly sni: string | undefined
+  /** `check-sni` / `check-alpn` of TLS checks. */
+  readonly checkSni: string | undefined
+  readonly checkAlpn: string[] | undefined
   readonly slowstart: number
   readonly observeLayer: 'layer4' | 'layer7' | null
   readonly errorLimit: number
@@ -230,7 +235,10 @@ export class ServerRuntime implements ServerView, LbServer {
     this.checkHostExplicit = conf.checkAddr !== undefined
     this.checkPortExplicit = conf.checkPort !== undefined
     this.disabledByConfig = conf.disabled === true
-    this.checkTls = this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined
+    this.checkTls = conf.checkSsl ?? (this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined)
+    this.crt = conf.crt
+    this.checkSni = conf.checkSni
+    this.checkAlpn = conf.checkAlpn
     // HAProxy verifies by default; a config without ca-file must say `verify none` (§5.2 `verify`).
     this.verify = conf.verify ?? (conf.caFile !== undefined ? 'required' : 'none')
     this.caFile = conf.caFile

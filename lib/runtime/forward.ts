@@ -9,6 +9,7 @@
 
 import diagnostics from 'node:diagnostics_channel'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
+import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
@@ -251,7 +252,8 @@ export class BackendRoute {
       Object.assign(connectOptions, {
         rejectUnauthorized: cfg?.verify !== 'none',
         ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {})
+        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+        ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
       })
     }
     const connector = buildConnector(connectOptions)

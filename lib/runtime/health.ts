@@ -7,6 +7,7 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
+import { clientIdentity } from '../tls.js'
 import type { ParsedConfig, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
@@ -28,10 +29,13 @@ class CheckTask implements CheckHooks {
   private deadline: NodeJS.Timeout | null = null
   private startedAt = 0
   private readonly ca: Buffer | undefined
+  /** `crt`: the certificate and key a TLS check presents. */
+  private readonly identity: { cert: string, key: string } | undefined
   private stopped = true
 
   constructor (readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null = null) {
-    this.ca = server.checkTls && server.caFile !== undefined ? readBounded(server.caFile, PEM_FILE_LIMIT) : undefined
+    this.ca = server.caFile !== undefined ? readBounded(server.caFile, PEM_FILE_LIMIT) : undefined
+    this.identity = server.crt !== undefined ? clientIdentity(server.crt) : undefined
   }
 
   start (delay: number): void {
@@ -229,14 +233,21 @@ class CheckTask implements CheckHooks {
     return this.server.checkViaSocks4 && !this.server.checkTls
   }
 
-  /** A check connection to the server's check address (TLS for `check-ssl`), or to `host`, on `port` or the check port. */
+  /**
+   * A check connection to the server's check address, or to `host`, on `port` or the check port:
+   * over TLS for `check-ssl` (or an `ssl` server checked where it serves), with `check-sni`,
+   * `check-alpn`, `crt`, `ca-file` and `verify`.
+   */
   private dial (port: number | null, host?: string): net.Socket {
     const srv = this.server
     const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
     if (!srv.checkTls) return net.connect(opts)
+    const servername = srv.checkSni ?? srv.sni ?? (net.isIP(opts.host) === 0 ? opts.host : undefined)
     return tls.connect({
       ...opts,
-      servername: srv.sni ?? (net.isIP(srv.checkHost) === 0 ? srv.checkHost : undefined),
+      ...(servername !== undefined ? { servername } : {}),
+      ...(srv.checkAlpn !== undefined ? { ALPNProtocols: srv.checkAlpn } : {}),
+      ...(this.identity ?? {}),
       rejectUnauthorized: srv.verify === 'required',
       ca: this.ca
     })

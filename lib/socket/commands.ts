@@ -21,6 +21,8 @@ import { renderServersState } from './servers-state.js'
 import { evaluateOutside } from '../acl/global-vars.js'
 import { toStr, type Sample } from '../acl/sample.js'
 import { procVar, setProcVar } from '../acl/vars.js'
+import { clearTable, setTable, showTable } from './tables.js'
+import type { StickTables } from '../runtime/stick-table.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
@@ -40,6 +42,8 @@ export interface CliRuntime {
   shutdownSessions (server: ServerRuntime): void
   /** The process-wide maxconn (`set maxconn global`). */
   setGlobalMaxconn (n: number): void
+  /** The stick tables (`show table`, `clear table`, `set table`). */
+  readonly stickTables: StickTables
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -582,6 +586,9 @@ const COMMANDS: Command[] = [
   { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
+  { words: ['show', 'table'], level: 'operator', run: (rt, a) => showTable(rt.stickTables, a) },
+  { words: ['clear', 'table'], level: 'admin', run: (rt, a) => clearTable(rt.stickTables, a) },
+  { words: ['set', 'table'], level: 'admin', run: (rt, a) => setTable(rt.stickTables, a) },
   { words: ['clear', 'map'], level: 'user', run: (rt, a) => clearPatterns(rt, a, 'map') },
   { words: ['clear', 'acl'], level: 'user', run: (rt, a) => clearPatterns(rt, a, 'acl') },
   { words: ['get', 'weight'], level: 'user', run: (rt, a) => getWeight(rt, a) },

@@ -3,11 +3,13 @@
 // request URI (path and query, never decoded or normalised; absolute-form URIs use their path),
 // served for GET, HEAD and POST; URL modifiers (`;csv`, `;json`, `;typed`, `;up`, `;no-maint`,
 // `;norefresh`, `;st=`, `scope=`) are looked for anywhere after the prefix. Access: `stats
-// http-request allow|deny|auth` rules first, then `stats auth` users, the Authorization header
-// read as HAProxy reads it (lib/acl/fetches.ts parseBasicAuth).
+// http-request allow|deny|auth` rules first, then `stats auth` users via @fastify/basic-auth,
+// behind a first look at the Authorization header as HAProxy reads it (lib/acl/fetches.ts
+// parseBasicAuth): what HAProxy cannot read is refused before any user is looked up.
 
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createRequire } from 'node:module'
+import basicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseBasicAuth } from '../acl/fetches.js'
 import type { Decision, HttpTxn } from '../acl/txn.js'
@@ -196,7 +198,19 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
     throw new Error(`the stats rules of '${proxy.name}' (${stats.loc.file}:${stats.loc.line}) need the 'rules' option of statsRoutes`)
   }
 
-  const check = credentialChecker(stats.auth)
+  if (stats.auth.length > 0) {
+    const check = credentialChecker(stats.auth)
+    await app.register(basicAuth, {
+      validate: async (user: string, password: string) => {
+        if (!check(user, password)) throw new Error('Unauthorized')
+      },
+      authenticate: { realm },
+      // HAProxy allows several spaces after the scheme and trailing ones (parseBasicAuth has
+      // already refused the tabs the lax reading would take)
+      strictCredentials: false,
+      utf8: false
+    })
+  }
 
   // Everything POSTed here is the admin form: read it as text whatever its content-type says.
   app.removeAllContentTypeParsers()
@@ -204,6 +218,7 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
 
   app.setErrorHandler((err: { statusCode?: number }, _request, reply) => {
     const status = err.statusCode ?? 500
+    // basic-auth has already set WWW-Authenticate on its 401s
     sendBuiltin(reply, status >= 400 && status < 600 ? status : 500)
   })
 
@@ -223,9 +238,8 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
       }
     }
     if (stats.auth.length === 0) { done(); return }
-    const credentials = parseBasicAuth(request.headers.authorization)
-    if (credentials !== null && check(credentials[0], credentials[1])) { done(); return }
-    sendBuiltin(reply, 401, realm)
+    if (parseBasicAuth(request.headers.authorization) === null) { sendBuiltin(reply, 401, realm); return }
+    app.basicAuth(request, reply, done)
   })
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<string | void> => {

@@ -9,8 +9,10 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import { clientIdentity } from '../tls.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
+import { endTracking, startSession } from '../acl/stick-counters.js'
 import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
@@ -93,6 +95,7 @@ class TcpSession {
     client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
     client.once('close', () => {
       this.clientClosed = true
+      endTracking(this.txn, { bytesIn: client.bytesRead, bytesOut: client.bytesWritten })
       if (!this.connected && !this.done) this.rec?.terminate(this.be === null ? 'CR' : this.server === null ? 'CQ' : 'CC')
       // nothing more can reach the client: the server side goes too, and the session ends here
       // (its line is written while the frontend still counts it, as HAProxy's)
@@ -109,6 +112,7 @@ class TcpSession {
     const client = this.client
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    startSession(this.txn)
     // a connection `tcp-request connection` rules refuse is not a session: HAProxy logs none
     const log = this.fe.log
     if (log !== null && !log.connectLines) this.rec = log.session(this.txn, client, this.accepted)
@@ -249,7 +253,7 @@ class TcpSession {
     // `socks4` (plain TCP servers): the connection is opened by the SOCKS4 proxy
     const socks = srv.ssl ? null : srv.socks4
     const upstream: net.Socket = srv.ssl
-      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}) })
+      ? tls.connect({ ...opts, rejectUnauthorized: srv.verify === 'required', ...(srv.sni !== undefined ? { servername: srv.sni } : {}), ...(srv.crt !== undefined ? clientIdentity(srv.crt) : {}) })
       : net.connect(socks !== null ? { host: socks.host, port: socks.port, allowHalfOpen: true } : opts)
     this.upstream = upstream
     this.upstreamClosed = false

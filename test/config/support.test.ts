@@ -25,7 +25,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'cookie SRV insert maxlife 8h', not('cookie maxlife', 'expires persistence cookies after a lifetime')],
   ['backend', 'cookie SRV insert dynamic', not('cookie dynamic', 'generates server cookie values from a key')],
   ['backend', 'cookie SRV insert attr SameSite=Strict', not('cookie attr', 'adds attributes to the inserted cookie')],
-  ['backend', 'stick-table type ip size 1m expire 30s', not('stick-table', 'stick tables: tracking, rate limits, persistence')],
+  ['backend', 'stick-table type ip size 1m expire 30s', ['notice', '']],
+  ['backend', 'stick-table type ip size 1m peers p', noEffect('stick-table peers', 'peers synchronise stick tables between processes; each process here keeps its own')],
   ['backend', 'stick on src', not('stick on', `stick-table persistence: ${PERSISTENCE}`)],
   ['backend', 'stick match src', not('stick match', `stick-table persistence: ${PERSISTENCE}`)],
   ['backend', 'stick store-request src', not('stick store-request', `stick-table persistence: ${PERSISTENCE}`)],
@@ -35,7 +36,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'option persist', not('option persist', 'keeps sending a persistent client to its server when that server is down')],
   ['backend', 'use-server s1 if TRUE', not('use-server', 'sends requests to a named server on a condition')],
   // TCP-level rules
-  ['frontend', 'tcp-request connection track-sc0 src', not('tcp-request connection track-sc0', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request connection track-sc0 src table t', ['notice', '']],
+  ['frontend', 'http-request track-sc0 src table t', ['notice', '']],
   ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run on the response before HTTP')],
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
   ['frontend', 'tcp-request content set-log-level silent', noEffect('tcp-request content set-log-level', 'it only logs or tunes the socket')],
@@ -67,7 +69,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // sections
   ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
   ['top', 'fcgi-app php\n    docroot /var/www', ['alert', "'fcgi-app' section 'php' is not supported by fastify-haproxy (FastCGI applications)."]],
-  ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers only synchronise stick tables, which are not implemented')],
+  ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers synchronise stick tables between processes; each process here keeps its own')],
   ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', ['notice', '']],
   ['top', 'mailers m\n    mailer smtp 127.0.0.1:25', section('mailers', 'm', 'e-mail alerts are not sent')],
   ['top', 'ring r\n    size 32764', section('ring', 'r', 'logs go through the Fastify logger')],

@@ -67,6 +67,53 @@ test('maps and ACLs changed on the socket apply to the next request', async () =
   }
 })
 
+test('live maps: values set in place are read at once, keys added and deleted in file order, every lookup kind', async () => {
+  const { dir, done } = setup()
+  const a = await upstream('a')
+  writeFileSync(join(dir, 'exact.map'), '/a 1\n/b 2\n/a 3\n')
+  writeFileSync(join(dir, 'prefix.map'), '/api v1\n/api/v2 v2\n')
+  const app = await gateway(`${DEFAULTS}frontend fe\n bind :1\n` +
+    ` http-request return status 200 content-type text/plain lf-string "%[path,map(${dir}/exact.map,none)] %[path,map_str_int(${dir}/exact.map,-1)] %[path,map_beg(${dir}/prefix.map,none)]"\n` +
+    ` default_backend be\nbackend be\n server a ${a.addr}\n`)
+  const body = async (path: string): Promise<string> => (await app.inject({ url: path, headers: { host: 'x' } })).body
+  const cmd = (line: string): string => app.haproxy.command(line)
+  try {
+    // duplicates: the first line of a key wins, as in HAProxy
+    assert.equal(await body('/a'), '1 1 none')
+    // one line by its handle (as show map prints it)
+    const handle = /^(0x[0-9a-f]+) \/a 1$/m.exec(cmd(`show map ${dir}/exact.map`))![1]!
+    assert.equal(cmd(`set map ${dir}/exact.map #${handle} 7`), '\n')
+    assert.equal(await body('/a'), '7 7 none')
+    assert.equal(cmd(`set map ${dir}/exact.map /a x`), "'x' is not a valid integer\n\n")
+    assert.equal(await body('/a'), '7 7 none')
+    // deleting a key removes all its lines; added lines go last
+    assert.equal(cmd(`add map ${dir}/exact.map /b 9`), '\n')
+    assert.equal(await body('/b'), '2 2 none')
+    assert.equal(cmd(`del map ${dir}/exact.map /b`), '\n')
+    assert.equal(await body('/b'), 'none -1 none')
+    assert.equal(cmd(`add map ${dir}/exact.map /b 5`), '\n')
+    assert.equal(await body('/b'), '5 5 none')
+    assert.equal(cmd(`del map ${dir}/exact.map #${handle}`), '\n')
+    assert.equal(await body('/a'), '3 3 none')
+    // a key's every line
+    assert.equal(cmd(`add map ${dir}/exact.map /a 4`), '\n')
+    assert.equal(cmd(`set map ${dir}/exact.map /a 8`), '\n')
+    assert.match(cmd(`show map ${dir}/exact.map`), /^0x[0-9a-f]+ \/a 8\n0x[0-9a-f]+ \/b 5\n0x[0-9a-f]+ \/a 8\n\n$/)
+    // a prefix map rebuilds its lookup after keys change
+    assert.equal(await body('/api/v2/x'), 'none -1 v2')
+    assert.equal(cmd(`del map ${dir}/prefix.map /api/v2`), '\n')
+    assert.equal(await body('/api/v2/x'), 'none -1 v1')
+    assert.equal(cmd(`set map ${dir}/prefix.map /api v9`), '\n')
+    assert.equal(await body('/api/v2/x'), 'none -1 v9')
+    assert.equal(cmd(`clear map ${dir}/exact.map`), '\n')
+    assert.equal(await body('/a'), 'none -1 none')
+  } finally {
+    await app.close()
+    await a.close()
+    done()
+  }
+})
+
 test('set server addr moves a server without losing a request; add/del server', async () => {
   const { sock, done } = setup()
   const a = await upstream('a', { delayMs: 30 })

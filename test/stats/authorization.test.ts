@@ -1,7 +1,9 @@
 // How `stats auth` reads unusual Authorization values, side by side with real HAProxy 2.6.12:
 // spacing, the scheme's case, base64 padding and alphabet, a user without colon, an empty
-// password, lists, repeated headers, long values. The same values decide `http_auth` (both
-// read the header with lib/acl/fetches.ts parseBasicAuth).
+// password, lists, repeated headers, long values. The same reading decides `http_auth`
+// (lib/acl/fetches.ts parseBasicAuth). The stats page checks users with @fastify/basic-auth
+// behind that reading, which refuses a credentials list HAProxy reads up to its first comma
+// (a README difference): those rows give our status apart.
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,8 +15,8 @@ const b64 = (text: string): string => Buffer.from(text, 'latin1').toString('base
 const OK = b64('admin:secret')
 const BAD = b64('admin:wrong')
 
-/** Authorization header values (several: repeated headers) and the status HAProxy 2.6.12 answers (recorded). */
-const CASES: Array<[string, string[], number]> = [
+/** Authorization header values (several: repeated headers), the status HAProxy 2.6.12 answers (recorded) and ours where it differs. */
+const CASES: Array<[string, string[], number, number?]> = [
   ['as sent by browsers', [`Basic ${OK}`], 200],
   ['lower-case scheme', [`basic ${OK}`], 200],
   ['upper-case scheme', [`BASIC ${OK}`], 200],
@@ -42,8 +44,8 @@ const CASES: Array<[string, string[], number]> = [
   ['a lone padding character', ['Basic ='], 401],
   ['another scheme', [`Bearer ${OK}`], 401],
   ['words after the credentials', [`Basic ${OK} junk`], 401],
-  ['a list: good credentials first', [`Basic ${OK}, junk`], 200],
-  ['a list: good credentials, then bad ones', [`Basic ${OK},Basic ${BAD}`], 200],
+  ['a list: good credentials first', [`Basic ${OK}, junk`], 200, 401],
+  ['a list: good credentials, then bad ones', [`Basic ${OK},Basic ${BAD}`], 200, 401],
   ['a list: bad credentials first', [`Basic ${BAD},Basic ${OK}`], 401],
   ['a list: junk first', [`junk, Basic ${OK}`], 401],
   ['two headers, the good one first', [`Basic ${OK}`, `Basic ${BAD}`], 200],
@@ -79,9 +81,9 @@ listen stats
 `
   const pair = await startBoth(config)
   t.after(() => pair.stop())
-  for (const [what, values, want] of CASES) {
+  for (const [what, values, want, ours = want] of CASES) {
     assert.equal(await status(pair.haproxy.port, values), want, `haproxy: ${what}`)
-    assert.equal(await status(pair.ours.port, values), want, `ours: ${what}`)
+    assert.equal(await status(pair.ours.port, values), ours, `ours: ${what}`)
   }
 })
 
