@@ -29,8 +29,8 @@ const CONNECTIONS = 50
 export const targetScript = fileURLToPath(new URL('./proxy-target.ts', import.meta.url))
 const root = fileURLToPath(new URL('..', import.meta.url))
 export const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
-const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
-const pinning = has('taskset') && availableParallelism() >= 2
+export const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
+export const pinning = has('taskset') && availableParallelism() >= 2
 
 interface Sut {
   name: string
@@ -106,8 +106,8 @@ function wrkMs (text: string): number {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1)
 }
 
-export function loadWrk (port: number, seconds: number): Promise<{ requests: number, rps: number, p99: number, bad: number }> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bench`]
+export function loadWrk (port: number, seconds: number, url = `http://127.0.0.1:${port}/bench`): Promise<{ requests: number, rps: number, p99: number, bad: number }> {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url]
   const [file, argv] = pinning ? ['taskset', ['-c', '0', 'wrk', ...args]] : ['wrk', args]
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] })

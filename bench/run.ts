@@ -9,6 +9,7 @@
 //   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog, dead target
 //   hook   bench/hook-cost.ts        the embedded seam: hook option and header merge, CPU ratios per round
 //   map    bench/live-map.ts         a 10,000-entry map changed on the stats socket while serving; socket throughput
+//   tls    bench/tls.ts              TLS handshakes, HTTPS and h2 requests per CPU-second, CLI vs real HAProxy
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
 // --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
@@ -25,10 +26,11 @@ import { benchPickPath } from './pick-path.js'
 import { benchAccessLog } from './access-log.js'
 import { benchHookCost } from './hook-cost.js'
 import { benchLiveMap } from './live-map.js'
+import { benchTls } from './tls.js'
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook,map' },
+    only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook,map,tls' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
@@ -68,6 +70,12 @@ if (only.has('map')) {
   print(await runPart('(i) live maps: CPU per request while the socket changes a 10,000-entry map; socket throughput', () => benchLiveMap({
     duration: Number(values.duration),
     rounds: Math.max(2, Number(values.rounds))
+  })))
+}
+if (only.has('tls')) {
+  print(await runPart('(j) TLS and HTTP/2 in the CLI: handshakes, HTTPS and h2 requests per CPU-second, vs real HAProxy', () => benchTls({
+    duration: Number(values.duration),
+    rounds: Math.max(3, Number(values.rounds))
   })))
 }
 console.log(`\nbench done in ${Math.round((Date.now() - started) / 1000)} s`)

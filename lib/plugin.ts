@@ -982,9 +982,11 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const route: ProxiedRoute = { frontend, backend: be.name, server: null }
       request.haproxy = route
       be.backend.counters.reqTot++
-      const upgrade = req.headers.upgrade !== undefined && req.method === 'GET' &&
-        /^websocket$/i.test(req.headers.upgrade)
-      const head = upgrade ? (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead] ?? EMPTY : null
+      // an upgrade: node's HTTP/1 server saw `Connection: upgrade` (any protocol), or an HTTP/2
+      // extended CONNECT was turned into one (lib/serve.ts)
+      const pending = (req as IncomingMessage & { [kUpgradeHead]?: Buffer })[kUpgradeHead]
+      const upgrade = req.method === 'GET' && req.headers.upgrade !== undefined && ((req as IncomingMessage & { upgrade?: boolean }).upgrade === true || pending !== undefined)
+      const head = upgrade ? pending ?? EMPTY : null
       try {
         new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
       } catch (err) {

@@ -3,6 +3,7 @@
 // for the whole configuration; one Fastify instance per frontend, whose node server takes the
 // first bind and extra node servers share its request handler for the others.
 
+import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
@@ -27,7 +28,7 @@ import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { H2RequestScreen } from './h2-screen.js'
-import { kBindName, kGatewayHook } from './symbols.js'
+import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -123,6 +124,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     const alpn = terminator.alpn
     if (h2Only || alpn.includes('h2')) {
       const h2 = http2.createSecureServer({ ...terminator.options, settings, allowHTTP1: !h2Only }, handler as unknown as Http2Handler)
+      h2.on('connect', extendedConnect(handler))
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
@@ -135,6 +137,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     }
   } else if (h2Only) {
     const h2 = http2.createServer({ settings }, handler as unknown as Http2Handler)
+    h2.on('connect', extendedConnect(handler))
     // node's own connection listener reads the client through H2RequestScreen
     const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
     h2.removeAllListeners('connection')
@@ -170,7 +173,8 @@ const H2_DEFAULT_STREAMS = 100
  */
 export function h2Settings (g: GlobalSettings): http2.Settings {
   const h2 = g.h2 ?? {}
-  const settings: http2.Settings = {}
+  // RFC 8441 extended CONNECT (WebSocket and other upgrades over HTTP/2): always announced
+  const settings: http2.Settings = { enableConnectProtocol: true }
   const streams = h2.maxConcurrentStreams ?? H2_DEFAULT_STREAMS
   if (streams > 0) settings.maxConcurrentStreams = streams
   if (h2.headerTableSize !== undefined && h2.headerTableSize !== H2_DEFAULT_TABLE_SIZE) settings.headerTableSize = h2.headerTableSize
@@ -178,6 +182,30 @@ export function h2Settings (g: GlobalSettings): http2.Settings {
   const frame = Math.min(h2.maxFrameSize ?? H2_DEFAULT_FRAME_SIZE, g.bufsize ?? DEFAULT_BUFSIZE)
   if (frame > H2_DEFAULT_FRAME_SIZE) settings.maxFrameSize = frame
   return settings
+}
+
+/**
+ * RFC 8441 extended CONNECT (`:method CONNECT` with `:protocol`) reaches the rules as HAProxy's
+ * H2 mux hands it on: a GET with `Connection: upgrade` and `Upgrade: <protocol>`, forwarded as an
+ * upgrade (the server's 101 becomes the stream's 200). A plain CONNECT gets node's 405.
+ */
+function extendedConnect (handler: Handler): Http2Handler {
+  return (req, res) => {
+    const protocol = req.headers[':protocol']
+    if (typeof protocol !== 'string') {
+      res.statusCode = 405
+      res.end()
+      return
+    }
+    ;(req as unknown as { method: string }).method = 'GET'
+    req.headers.connection = 'upgrade'
+    req.headers.upgrade = protocol
+    // RFC 8441 §5: a WebSocket over HTTP/2 has no key; HAProxy makes one for the HTTP/1.1 server
+    // (and checks the server's accept against it)
+    if (/^websocket$/i.test(protocol) && req.headers['sec-websocket-key'] === undefined) req.headers['sec-websocket-key'] = randomBytes(16).toString('base64')
+    ;(req as unknown as { [kUpgradeHead]?: Buffer })[kUpgradeHead] = Buffer.alloc(0)
+    handler(req as unknown as IncomingMessage, res as unknown as ServerResponse)
+  }
 }
 
 /** `bind … name <name>`: the accepted sockets carry it, for `so_name`. */

@@ -126,7 +126,10 @@ export interface ServerOptions {
   /** `minconn`: with the backend's `fullconn`, makes maxconn follow the backend's load (§5.2). */
   minconn?: number
   slowstart?: number
+  /** `ssl` (true), `no-ssl` (false, the last of its line and its default-server's wins). */
   ssl?: boolean
+  /** `ssl` appears on its line or its default-server's: `set server … ssl` may switch it. */
+  sslSettings?: boolean
   /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
   proto?: 'h1' | 'h2'
   verify?: 'none' | 'required'

@@ -555,7 +555,8 @@ class ConfigParser {
         return
       }
     }
-    const extras = serverExtras(st.defaultServerWords.length === 0 ? words : [...st.defaultServerWords, ...words])
+    const merged = st.defaultServerWords.length === 0 ? words : [...st.defaultServerWords, ...words]
+    const extras = serverExtras(merged)
     if (a.value.portOffset) {
       extras.portOffset = true
       this.diags.warn(`${who} : a port relative to the client's ('${addr}') is not supported by fastify-haproxy; ${a.value.port} is used as the port.`, loc, kw)
@@ -573,6 +574,7 @@ class ConfigParser {
       const server: Server = { ...opts, name, host, port: a.value.port, loc }
       if (i > 0 && opts.id !== st.defaultServer.id) delete server.id
       if (unresolved) server.unresolved = true
+      if (merged.includes('ssl')) server.sslSettings = true
       if (a.value.family === 'fqdn') server.fqdn = a.value.host
       if (a.value.family === 'fqdn' && extras.resolvers !== undefined) {
         server.resolvers = extras.resolvers

@@ -64,7 +64,8 @@ export function describeCheck (r: CheckResult): string {
   const row = CHECK_STATUS[r.status]
   let s = `, reason: ${row?.desc ?? r.status}`
   if (row?.withCode && r.code !== null) s += `, code: ${r.code}`
-  if (r.desc) s += `, info: "${r.desc.replace(/"/g, '\\"')}"`
+  const info = r.logInfo ?? r.desc
+  if (info) s += `, info: "${info.replace(/"/g, '\\"')}"`
   if (r.duration !== null) s += `, check duration: ${r.duration}ms`
   return s
 }
@@ -94,8 +95,12 @@ export class ServerRuntime implements ServerView, LbServer {
   host: string
   port: number
   ssl: boolean
-  /** `ssl` on its line (or its default-server's): only then may `set server … ssl` switch it. */
+  /** `ssl` on its line or its default-server's: only then may `set server … ssl` switch it. */
   readonly sslConfigured: boolean
+  /** `proto h2`: HTTP/2 to the server (h2c in clear, ALPN over TLS); its line's or `add server`'s. */
+  readonly proto: 'h1' | 'h2'
+  /** `srv_use_ssl` of state files: 1 TLS, 0 clear, -1 `no-ssl` on the line (until `set server … ssl`). */
+  useSsl: -1 | 0 | 1
   /** It has an address to connect to: not while a name waits for an answer (`show servers state` '-'). */
   hasAddress: boolean
   /** The host name it follows (srv_fqdn): its line's, an SRV record's target, or `set server fqdn`'s. */
@@ -197,7 +202,10 @@ export class ServerRuntime implements ServerView, LbServer {
     this.id = id
     this.host = conf.host
     this.port = conf.port
-    this.ssl = this.sslConfigured = conf.ssl === true
+    this.ssl = conf.ssl === true
+    this.sslConfigured = conf.sslSettings === true
+    this.proto = conf.proto ?? 'h1'
+    this.useSsl = conf.ssl === true ? 1 : conf.ssl === false ? -1 : 0
     this.sendProxy = conf.sendProxy ?? 0
     this.socks4 = conf.socks4 ?? null
     this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
@@ -339,6 +347,7 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `set server … ssl on|off`: the next connections are TLS or clear; checks keep theirs. */
   setSsl (on: boolean): void {
     this.ssl = on
+    this.useSsl = on ? 1 : 0
     this.origin = originOf(on, this.host, this.port)
   }
 

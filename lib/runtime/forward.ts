@@ -8,13 +8,17 @@
 // undici as the IncomingMessage itself, so they stream unparsed and unbuffered.
 
 import diagnostics from 'node:diagnostics_channel'
+import { createHash } from 'node:crypto'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
-import type { TLSSocket } from 'node:tls'
+import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
+import type { Duplex } from 'node:stream'
+import type { Http2ServerResponse } from 'node:http2'
+import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
 import { Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
@@ -197,7 +201,7 @@ export class BackendRoute {
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
-  readonly tunnels = new Set<Socket>()
+  readonly tunnels = new Set<Duplex>()
   /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
   readonly serverTimeout: number
   readonly connectTimeout: number
@@ -236,11 +240,10 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    const cfg = this.proxy.servers.find(s => s.name === server.name)
     // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
     const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
-    if (cfg?.proto === 'h2') {
+    if (server.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
       opts.allowH2 = connectOptions.allowH2 = true
       if (!server.ssl) connectOptions.useH2c = true
@@ -248,19 +251,28 @@ export class BackendRoute {
       opts.pipelining = 100
       this.h2Servers.add(server)
     }
-    if (server.ssl) {
-      Object.assign(connectOptions, {
-        rejectUnauthorized: cfg?.verify !== 'none',
-        ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-        ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
-        ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
-      })
-    }
+    if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
     opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+  /** `server … proto h2`. */
+  speaksH2 (server: ServerRuntime): boolean {
+    return server.proto === 'h2'
+  }
+
+  /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
+  tlsOptions (server: ServerRuntime): TlsConnectionOptions {
+    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    return {
+      rejectUnauthorized: cfg?.verify !== 'none',
+      ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
+      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+      ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
+    }
   }
 
   /** `shutdown sessions server`: the requests under way on that server are cut at once. */
@@ -442,6 +454,19 @@ function h2Authority (headers: IncomingHttpHeaders): string | null {
   return port !== null && authority.endsWith(port) ? authority.slice(0, -port.length) : authority
 }
 
+/** The protocol an upgrade request asks for (its `Upgrade` header after the rules), null for none. */
+function upgradeProtocol (txn: HttpTxn): string | null {
+  const v = txn.headers.upgrade
+  const first = Array.isArray(v) ? v[0] : v
+  return first === undefined || first === '' ? null : first
+}
+
+/** The request's Host, as the `:authority` of an HTTP/2 request made from it. */
+function hostOf (txn: HttpTxn): string | null {
+  const v = txn.headers.host
+  return (Array.isArray(v) ? v[0] : v) ?? null
+}
+
 /** The request target as HAProxy logs it (`%r`): HTTP/2 requests in absolute form, `scheme://authority/path`. */
 export function requestTarget (req: IncomingMessage): string {
   const url = req.url ?? '/'
@@ -517,6 +542,23 @@ export function badWebSocket (req: IncomingMessage): boolean {
 /** Whether raw header pairs (names as undici gives them) hold `name` (lower-case). */
 function hasHeader (raw: ReadonlyArray<Buffer | string>, name: string): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toString().toLowerCase() === name) return true
+  return false
+}
+
+/** RFC 6455 §1.3: the GUID a server appends to the client's key before hashing it. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+
+/**
+ * A server's answer to a WebSocket upgrade carries Sec-WebSocket-Accept; when `keyed` (the
+ * request's key was made by the gateway for an HTTP/2 client), the one its key calls for.
+ */
+function acceptable (raw: ReadonlyArray<Buffer | string>, keyed: HttpTxn | null): boolean {
+  const key = keyed?.headers['sec-websocket-key']
+  if (typeof key !== 'string') return hasHeader(raw, 'sec-websocket-accept')
+  const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64')
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toString().toLowerCase() === 'sec-websocket-accept' && raw[i + 1]!.toString().trim() === expected) return true
+  }
   return false
 }
 
@@ -951,6 +993,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private serverTimer: NodeJS.Timeout | null = null
   /** This exchange holds a slot on `server` (Backend.acquire → release). */
   private held = false
+  /**
+   * An HTTP/1.1 upgrade: the client's raw socket carries the tunnel (and any refusal, written by
+   * hand). An HTTP/2 one (extended CONNECT) keeps its stream and answers through `res`.
+   */
+  private readonly rawTunnel: boolean
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
 
@@ -979,7 +1026,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (++c.scur > c.smax) c.smax = c.scur
     const h = req.headers
     const cl = h['content-length']
-    this.hasBody = req.httpVersionMajor === 2
+    this.rawTunnel = upgradeHead !== null && req.httpVersionMajor !== 2
+    this.hasBody = upgradeHead !== null
+      // an upgrade's bytes go through the tunnel once the server agreed
+      ? false
+      : req.httpVersionMajor === 2
       // HTTP/2 frames the body itself: there is one unless the HEADERS frame ended the stream
       ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
       : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
@@ -1070,16 +1121,29 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const server = this.server!
     this.phase = 'connect'
     this.tAttempt = Date.now()
-    const upgrade = this.upgradeHead !== null
+    const upgrade = this.upgradeHead !== null ? upgradeProtocol(this.txn) : null
+    if (upgrade !== null && this.be.speaksH2(server)) {
+      openH2Tunnel({
+        host: server.host,
+        port: server.port,
+        tls: server.ssl ? this.be.tlsOptions(server) : null,
+        path: this.url,
+        authority: hostOf(this.txn) ?? `${server.host}:${server.port}`,
+        protocol: upgrade,
+        headers: this.headers,
+        connectTimeout: this.be.connectTimeout
+      }, this)
+      return
+    }
     this.be.pool(server).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.headers,
       // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
       body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
-      upgrade: upgrade ? 'websocket' : null,
+      upgrade,
       // undici sends `connection: close` and does not reuse the socket, as HAProxy does
-      reset: this.closeServer && !upgrade
+      reset: this.closeServer && upgrade === null
     }, this)
   }
 
@@ -1170,7 +1234,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.bodyless = status === 304 || status === 204
     this.resume = resume
     this.count(status)
-    if (this.upgradeHead !== null) {
+    if (this.rawTunnel) {
       // the server refused the upgrade: relay its answer on the raw socket, then close
       const socket = this.req.socket
       let head = `HTTP/1.1 ${status} ${statusText}\r\n`
@@ -1204,7 +1268,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData (chunk: Buffer): boolean {
     this.serverTimer?.refresh()
     this.countOut(chunk.length)
-    if (this.upgradeHead !== null) return this.req.socket.write(chunk)
+    if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
     if (this.res.write(chunk)) return true
@@ -1214,7 +1278,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // undici's typings say string[]; it passes raw Buffer pairs (HTTP/1.1) or an object (HTTP/2)
   onComplete (trailers: string[] | null): void {
-    if (this.upgradeHead !== null) {
+    if (this.rawTunnel) {
       this.req.socket.end()
     } else {
       // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
@@ -1225,18 +1289,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish()
   }
 
-  onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: Socket): void {
-    const client = this.req.socket
+  onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: TunnelEnd): void {
     const list = raw ?? []
-    if (!hasHeader(list, 'sec-websocket-accept')) {
-      // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (not its value): a 502
+    if (/^websocket$/i.test(upgradeProtocol(this.txn) ?? '') && !this.be.speaksH2(this.server!) && !acceptable(list, this.rawTunnel ? null : this.txn)) {
+      // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (its value too when it
+      // made the key itself, for an HTTP/2 client): a 502
       upstream.destroy()
       this.rec?.terminate('PH')
       this.server!.counters.eresp++
       this.be.backend.counters.eresp++
-      this.fail(502, new Error('the server switched to WebSocket without a Sec-WebSocket-Accept header'))
+      this.fail(502, new Error('the server switched to WebSocket without a valid Sec-WebSocket-Accept header'))
       return
     }
+    if (!this.rawTunnel) { this.h2Tunnel(status, upstream); return }
+    const client = this.req.socket
     this.count(status)
     let head = 'HTTP/1.1 101 Switching Protocols\r\n'
     let headOut = HTX_START_LINE + HTX_VERSION + 4 + 19 /* Switching Protocols */
@@ -1266,6 +1332,34 @@ export class Exchange implements Dispatcher.DispatchHandler {
     client.pipe(upstream)
   }
 
+  /**
+   * The server agreed to an upgrade asked over HTTP/2 (RFC 8441 extended CONNECT): the client's
+   * stream gets a 200 (HAProxy's H2 mux turns the 101 into it) and carries the tunnel.
+   */
+  private h2Tunnel (status: number, upstream: TunnelEnd): void {
+    this.count(status)
+    this.countOut(HTX_START_LINE + HTX_VERSION + 4)
+    const res = this.res as unknown as Http2ServerResponse
+    const client = res.stream
+    writeHead(this.res, 200, undefined, [])
+    if (this.upgradeHead !== null && this.upgradeHead.length > 0) upstream.write(this.upgradeHead)
+    const timeout = this.be.tunnelTimeout
+    const close = (): void => { client.destroy(); upstream.destroy() }
+    if (timeout > 0) {
+      client.setTimeout(timeout, close)
+      upstream.setTimeout(timeout, close)
+    }
+    const tunnels = this.be.tunnels
+    tunnels.add(client)
+    client.on('error', close).on('close', () => { tunnels.delete(client); close() })
+    upstream.on('error', close).on('close', () => { close(); this.finish() })
+    upstream.on('data', (d: Buffer) => { this.countOut(d.length) })
+    this.req.on('data', (d: Buffer) => { this.onBodySent(d.length) })
+    // the request reads the client's DATA frames (node's compatibility layer): it feeds the server
+    this.req.pipe(upstream)
+    upstream.pipe(res as unknown as NodeJS.WritableStream)
+  }
+
   onError (err: Error & { code?: string }): void {
     if (this.phase === 'done' || this.dropping) return
     const server = this.server!
@@ -1282,7 +1376,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.be.backend.counters.srvAbrt++
       this.phase = 'done'
       this.finish()
-      if (this.upgradeHead !== null) this.req.socket.destroy()
+      if (this.rawTunnel) this.req.socket.destroy()
       else this.res.destroy()
       return
     }
@@ -1461,7 +1555,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     c.countResponse(400)
     const err = new FST_HAPROXY_UNSENDABLE_REQUEST({ cause })
     this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: 400 ${err.message}`)
-    if (this.upgradeHead !== null) { this.req.socket.destroy(); return }
+    if (this.rawTunnel) { this.req.socket.destroy(); return }
     const page = pageFor(400, this.fe, this.be)
     c.bout += page.htxBytes
     writePage(this.res, page)
@@ -1473,7 +1567,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish()
     this.count(status)
     this.logFailure(status, cause)
-    if (this.upgradeHead !== null) {
+    if (this.rawTunnel) {
       const page = pageFor(status, this.fe, this.be)
       let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
       for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`

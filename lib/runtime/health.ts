@@ -110,11 +110,11 @@ class CheckTask implements CheckHooks {
     let tcpUp = false
     let connected = false
     let data: Buffer = Buffer.alloc(0)
-    const finish = (ok: boolean, status: string, code: number | null, desc: string, conditional = false): void => {
+    const finish = (ok: boolean, status: string, code: number | null, desc: string, conditional = false, logInfo?: string): void => {
       if (finished) return
       finished = true
       this.abort()
-      const result: CheckResult = { status, code, duration: Date.now() - this.startedAt, desc }
+      const result: CheckResult = { status, code, duration: Date.now() - this.startedAt, desc, ...(logInfo !== undefined ? { logInfo } : {}) }
       if (ok) srv.checkPassed(result, conditional)
       else srv.checkFailed(result)
       if (!this.stopped) this.next(Date.now())
@@ -167,7 +167,7 @@ class CheckTask implements CheckHooks {
       const sock = this.socket as net.Socket
       if (this.script !== null) {
         if (t.check !== undefined) arm(t.check)
-        scriptRun = runTcpScript(sock, this.script, (port) => this.dial(port), (s) => { this.socket = s }, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc) })
+        scriptRun = runTcpScript(sock, this.script, (port) => this.dial(port), (s) => { this.socket = s }, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc, false, r.logInfo) })
         return
       }
       if (this.probe === null) {

@@ -92,6 +92,11 @@ export interface CheckResult {
   duration: number | null
   /** Human text: "Connection refused", "HTTP status check returned code <500>" … */
   desc: string
+  /**
+   * The info of the log line when it is not `desc` (recorded: ldap-check, mysql-check and
+   * spop-check log their success text, "Success" or the server version, but leave `last_chk` empty).
+   */
+  logInfo?: string
 }
 
 /** What the stats page and `app.haproxy` read of a server. Implemented by lib/runtime/backend.ts. */

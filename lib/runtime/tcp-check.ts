@@ -13,7 +13,7 @@ import { errnoText } from './socket-errors.js'
 export const MAX_RESPONSE = 16384
 
 /** A failed (or, with `ok`, passed) verdict of a step, as the check reports it. */
-export interface ScriptResult { ok: boolean, status: string, desc: string, code?: number }
+export interface ScriptResult { ok: boolean, status: string, desc: string, code?: number, logInfo?: string }
 
 /** What an expect step decides on the data received since the last send: null waits for more. */
 type Judge = (data: Buffer, ended: boolean) => ScriptResult | null
@@ -254,7 +254,7 @@ function mysqlCheck (args: string[]): TcpScript {
     version = packet.toString('latin1', 5, end < 0 ? packet.length : end)
     return PASS
   })
-  const passed = (): ScriptResult => ({ ...PASS, code: 0, desc: version })
+  const passed = (): ScriptResult => logged(version)
   if (args[0] !== 'user' || args[1] === undefined) return protocol([[2, expect(greeting)]], passed)
   // Recorded: the login goes out right after the connect, without waiting for the greeting;
   // the server's answer to it is the packet after the greeting.
@@ -405,6 +405,8 @@ const sslJudge: Judge = (d, ended) => {
 }
 
 const described = (desc: string) => (): ScriptResult => ({ ...PASS, code: 0, desc })
+/** A success whose text goes to the log line only (recorded: `last_chk` stays empty). */
+const logged = (info: string): ScriptResult => ({ ...PASS, code: 0, desc: '', logInfo: info })
 
 /** The script a proxy's health checks run, or null for a plain connect (or `option httpchk`). */
 export function compileTcpScript (proxy: Proxy): TcpScript | null {
@@ -424,9 +426,9 @@ export function compileTcpScript (proxy: Proxy): TcpScript | null {
       return protocol([[2, send(pgStartup(args[0] === 'user' ? args[1] ?? '' : ''))], [3, expect(pgsqlJudge)]], described('PostgreSQL server is ok'))
     case 'mysql-check': return mysqlCheck(args)
     case 'ldap-check':
-      return protocol([[1, send(Buffer.from('300c020101600702010304008000', 'hex'))], [2, expect(ldapJudge)]], described('Success'))
+      return protocol([[1, send(Buffer.from('300c020101600702010304008000', 'hex'))], [2, expect(ldapJudge)]], () => logged('Success'))
     case 'spop-check':
-      return protocol([[1, send(SPOP_HELLO)], [2, expect(spopJudge)]], described('SPOA server is ok'))
+      return protocol([[1, send(SPOP_HELLO)], [2, expect(spopJudge)]], () => logged('SPOA server is ok'))
     default: return null
   }
 }

@@ -401,7 +401,7 @@ function shutdownSessions (rt: CliRuntime, args: string[]): string {
 }
 
 /** Server keywords `add server` accepts here (the rest of 2.6's list needs what we do not run). */
-const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled'])
+const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled', 'proto'])
 
 function addServer (rt: CliRuntime, args: string[]): string {
   const target = args[2] ?? ''
@@ -424,6 +424,15 @@ function addServer (rt: CliRuntime, args: string[]): string {
     if (!ADD_SERVER_KEYWORDS.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
     if (kw === 'backup') { conf.backup = true; continue }
     if (kw === 'disabled' || kw === 'enabled') continue
+    if (kw === 'proto') {
+      const proto = args[++i]
+      if (proto === undefined) return msg("'proto' : missing value.")
+      if (proto !== 'h1' && proto !== 'h2' && proto !== 'fcgi') return msg(`'proto' :  unknown MUX protocol '${proto}'.`)
+      if (be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
+      if (proto === 'fcgi') return msg("'proto fcgi' is not supported by fastify-haproxy.")
+      conf.proto = proto
+      continue
+    }
     const n = Number(args[++i])
     if (!Number.isInteger(n) || n < 0) return msg(`'${kw}' expects an integer argument.`)
     if (kw === 'weight') conf.weight = n

@@ -67,7 +67,7 @@ export function serverStateLine (be: Backend, s: ServerRuntime, now: number): st
     be.id, be.name, s.id, s.name, s.hasAddress ? s.host : '-', opState(s), adminState(s), s.uweight, be.initialWeight(s),
     Math.max(0, Math.floor((now - s.lastChange) / 1000)), CHECK_STATUS_CODES[s.lastCheck.status] ?? 1, checkResult(s),
     s.health, checkState(s), agentState(s), 0, 0, s.fqdn ?? '-', s.port, s.srvRecord ?? '-',
-    s.ssl ? 1 : 0, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-',
+    s.useSsl, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-',
     s.agent?.hostExplicit === true ? s.agent.host : '-', s.agent?.port ?? 0
   ].join(' ')
 }

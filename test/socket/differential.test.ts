@@ -28,7 +28,8 @@ const COMMANDS = [
   'disable server be/s1', 'show servers state be', 'enable server be/s1', 'disable server be/zz', 'disable server be',
   'enable agent be/s1', 'disable frontend be', 'set maxconn server be/s1 10', 'set maxconn frontend fe 100',
   'add server be/s3 127.0.0.1:18084', 'show servers state be', 'add server be2/s3 127.0.0.1:18084', 'add server be/s3 127.0.0.1:1',
-  'add server nob/s5 127.0.0.1:1', 'del server be/s3', 'set server be/s3 state maint', 'del server be/s3', 'del server be/s3',
+  'add server nob/s5 127.0.0.1:1', 'add server be/p1 127.0.0.1:18084 proto h2', 'add server be/p2 127.0.0.1:1 proto foo',
+  'add server be/p3 127.0.0.1:1 proto', 'add server tcpb/p4 127.0.0.1:1 proto h1', 'show servers state be', 'del server be/s3', 'set server be/s3 state maint', 'del server be/s3', 'del server be/s3',
   'show map MAP', 'add map MAP k1 v1', 'set map MAP k1 v2', 'show map MAP', 'set map MAP nokey v2', 'del map MAP k1', 'del map MAP k1',
   'clear map MAP', 'show map MAP', 'show map /nope', 'show acl ACL', 'add acl ACL baz', 'show acl ACL', 'del acl ACL baz', 'clear acl ACL', 'show acl ACL',
   'add map MAP <<\nk5 v5\nk6 v6\n', 'show map MAP', 'add acl ACL <<\nx1\nx2\n', 'show acl ACL',
@@ -60,6 +61,9 @@ test('runtime API: the answers of haproxy 2.6 at each level', { skip: skipWithou
     'backend be2',
     '    balance source',
     `    server t1 127.0.0.1:${up.port}`,
+    'backend tcpb',
+    '    mode tcp',
+    '    balance roundrobin',
     ''
   ].join('\n'))
   try {

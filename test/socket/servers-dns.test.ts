@@ -78,6 +78,12 @@ test('servers that follow DNS: show servers state, show stat and set server fqdn
     '    server i1 no-such-host.invalid:80 init-addr none',
     '    server v6 ::1:80',
     `    server-template web ${SRV_WEIGHTS.length + 1} _http._tcp.svc.test resolvers dns init-addr none resolve-prefer ipv4`,
+    // ssl settings from a default-server, `no-ssl` (srv_use_ssl -1)
+    'backend tls',
+    '    server w0 127.0.0.1:1 no-ssl',
+    '    default-server ssl verify none',
+    '    server w1 127.0.0.1:1 no-ssl',
+    '    server w2 127.0.0.1:1',
     ''
   ].join('\n'))
   const socks = [sockOf(both.haproxy.port), sockOf(both.ours.port)] as const
@@ -116,7 +122,8 @@ test('servers that follow DNS: show servers state, show stat and set server fqdn
       'set server be/s1 fqdn a..b', 'set server be/s1 fqdn a.test', 'set server be/l1 fqdn b.test', 'set server be/zz fqdn b.test',
       // ssl: only servers with ssl settings
       'set server be/s2 ssl on', 'set server be/s2 ssl', 'set server be/s3 ssl foo', 'set server be/s3 ssl', 'set server be/s3 ssl off',
-      'set server be/s3 ssl off', 'set server be/s3 ssl on',
+      'set server be/s3 ssl off', 'set server be/s3 ssl on', 'set server tls/w0 ssl on', 'set server tls/w1 ssl on',
+      'set server tls/w1 ssl off', 'set server tls/w2 ssl off', 'set server tls/w2 ssl on',
       // addr: literals only, ports as strtol reads them, each part answered
       'set server be/s2 addr 127.0.0.1 port 0', 'set server be/s2 addr 127.0.0.1 port 65537', 'set server be/s2 addr 127.0.0.1 port abc',
       'set server be/s2 addr 127.0.0.1 port', 'set server be/s2 addr 127.0.0.1 foo 12', 'set server be/s2 addr 127.0.0.1:90',
@@ -129,7 +136,7 @@ test('servers that follow DNS: show servers state, show stat and set server fqdn
     for (const cmd of commands) {
       const [real, ours] = await ask(cmd)
       assert.equal(ours, real, cmd)
-      const [realState, ourState] = await ask('show servers state be')
+      const [realState, ourState] = await ask('show servers state')
       assert.deepEqual(state(ourState), state(realState), `after ${cmd}`)
     }
     const [realStat, ourStat] = await ask('show stat')

@@ -262,14 +262,16 @@ test('real HAProxy still logs the recorded lines', { skip: skipWithoutHaproxy },
   compare(await firstChecks('haproxy'))
 })
 
-test('the stats CSV carries the check status, code and info of the log line', async (t) => {
+test('the stats CSV carries the check status, code and info of the log line (ldap-check success aside, as in HAProxy)', async (t) => {
   const redis = await fake([{ recv: 14 }, { send: '-ERR loading\r\n' }, 'close'])
   const smtp = await fake([{ send: '421 Try again later\r\n' }])
-  t.after(async () => { await redis.close(); await smtp.close() })
+  const ldap = await fake([{ recv: 14 }, { send: hex('300C020101 61 070A01 00 04000400') }])
+  t.after(async () => { await redis.close(); await smtp.close(); await ldap.close() })
   const proxy = await startProxy('ours', port => 'defaults\n    mode tcp\n    timeout connect 1s\n' +
     `listen stats\n    mode http\n    bind 127.0.0.1:${port}\n    stats enable\n    stats uri /stats\n` +
     `backend redis\n    option redis-check\n    server srv 127.0.0.1:${redis.port} check inter 1s rise 1 fall 1\n` +
-    `backend smtp\n    option smtpchk\n    server srv 127.0.0.1:${smtp.port} check inter 1s rise 1 fall 1\n`)
+    `backend smtp\n    option smtpchk\n    server srv 127.0.0.1:${smtp.port} check inter 1s rise 1 fall 1\n` +
+    `backend ldap\n    option ldap-check\n    server srv 127.0.0.1:${ldap.port} check inter 1s rise 1 fall 1\n`)
   t.after(async () => { await proxy.stop() })
   const row = async (pxname: string): Promise<Record<string, string>> => {
     const text = await new Promise<string>((resolve, reject) => {
@@ -285,9 +287,12 @@ test('the stats CSV carries the check status, code and info of the log line', as
     return Object.fromEntries(names.map((n, i) => [n, fields[i] ?? '']))
   }
   const deadline = Date.now() + 10_000
-  while (Date.now() < deadline && ((await row('redis')).status !== 'DOWN' || (await row('smtp')).status !== 'DOWN')) await new Promise(resolve => setTimeout(resolve, 100))
+  while (Date.now() < deadline && ((await row('redis')).status !== 'DOWN' || (await row('smtp')).status !== 'DOWN' || (await row('ldap')).check_status !== 'L7OK')) await new Promise(resolve => setTimeout(resolve, 100))
   const r = await row('redis')
   assert.deepEqual([r.check_status, r.check_code, r.last_chk, r.check_desc], ['L7STS', '0', '-ERR loading', 'Layer7 wrong status'])
   const s = await row('smtp')
   assert.deepEqual([s.check_status, s.check_code, s.last_chk], ['L7STS', '421', 'Try again later'])
+  // recorded: ldap-check logs info "Success" but leaves last_chk empty (so do mysql-check and spop-check)
+  const l = await row('ldap')
+  assert.deepEqual([l.check_status, l.check_code, l.last_chk], ['L7OK', '0', ''])
 })
