@@ -1132,7 +1132,15 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(1, inert('health checks speak HTTP/1.1'), 'check-proto'),
+  'check-proto': {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v !== 'h1' && v !== 'h2') return `'check-proto' :  unknown MUX protocol '${v}'.`
+      o.checkProto = v
+      return null
+    }
+  },
   ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
