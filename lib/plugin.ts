@@ -29,13 +29,13 @@ import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { StickTables } from './runtime/stick-table.js'
-import { endTracking } from './acl/stick-counters.js'
+import { endTracking, inherit, trackConnection } from './acl/stick-counters.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, connectionTxn, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -744,9 +744,6 @@ interface StatsSlot {
   mount: StatsMount | null
 }
 
-/** Client connections whose `tcp-request connection|session` rules have run. */
-const sessionsStarted = new WeakSet<object>()
-
 /** Headers that say how this message is framed or carried: never taken from the app's reply. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer'])
 
@@ -853,6 +850,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
     captureRequest(txn, fe.route.proxy.requestCaptures)
+    if (!gateway.stickTables.empty) inherit(txn, req.socket)
     const tracking = gateway.stickTables.empty ? null : countTracked(txn, req, reply.raw)
     const after = fe.afterResponse ? watchAfterResponse(reply.raw, txn, fe.route.rules.afterResponseRules) : null
     const rec = logRequest(fe, req, request.log, txn, now)
@@ -865,18 +863,6 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       rec?.terminate('PR')
       writePage(res, pageFor(400, fe.route, null))
       return true
-    }
-    // `tcp-request connection|session` rules, once per client connection, before its first request's rules
-    if (fe.route.proxy.tcpRequestConnection.length > 0 && txn.session !== undefined && !sessionsStarted.has(txn.session)) {
-      sessionsStarted.add(txn.session)
-      const verdict = fe.route.rules.tcpRules('connection', txn)
-      if (verdict === 'reject' || verdict === 'drop') {
-        // closed without an answer; a refused connection is no session: no log line
-        if (rec !== null) rec.silent = true
-        take(reply).destroy()
-        req.socket.destroy()
-        return true
-      }
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
     const received: Received | null = isAmbiguousPath(txn.path, pathOptions) ? { path: txn.path, headers: { ...req.headers } } : null
@@ -1058,6 +1044,22 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
   })
 }
 
+/**
+ * `tcp-request connection` rules of an HTTP proxy (§4.2), on the accepted connection before any
+ * request: `reject` and `silent-drop` close it; what `track-sc*` tracks stays tracked by every
+ * request on it until it closes.
+ */
+function connectionRules (fe: FrontendState, socket: Socket): void {
+  const txn = connectionTxn(socket, fe.route.proxy.name)
+  const verdict = fe.route.rules.tcpRules('connection', txn)
+  if (verdict === 'reject' || verdict === 'drop') {
+    endTracking(txn, { bytesIn: 0, bytesOut: 0 })
+    socket.destroy()
+    return
+  }
+  trackConnection(txn, socket)
+}
+
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
   const tlsBind = server instanceof TlsServer
@@ -1069,6 +1071,7 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
     if (fe.log?.connectLines === true) fe.log.connect(socket)
+    if (fe.route.proxy.tcpRequestConnection.length > 0) connectionRules(fe, socket)
   })
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
   server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })

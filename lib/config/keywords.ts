@@ -1681,7 +1681,9 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
     // run once per connection: by the TCP proxy (lib/tcp), on its first request in an HTTP proxy
     c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
-    return
+    // HTTP proxies run their connection and session rules on each accepted connection (plugin.ts countConnections)
+    if (HTTP_CONNECTION_ACTIONS.test(action)) return
+    return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
   if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
@@ -1691,6 +1693,13 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
 
+/**
+ * Run by the TCP proxy (lib/tcp); in an HTTP proxy not run (yet): decided once the section's
+ * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
+ */
+const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
+/** `tcp-request connection|session` actions an HTTP proxy runs too. */
+const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */

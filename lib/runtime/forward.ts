@@ -426,7 +426,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     tls: ssl ? socket as TLSSocket : null,
     frontend,
     backend: '',
-    session: socket,
+    // the connection the `tcp-request` rules saw when it was accepted: a TLS socket's own
+    session: (socket as Socket & { _parent?: Socket })._parent ?? socket,
     vars: null,
     authUser: null,
     log: null

@@ -36,7 +36,9 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'option persist', not('option persist', 'keeps sending a persistent client to its server when that server is down')],
   ['backend', 'use-server s1 if TRUE', not('use-server', 'sends requests to a named server on a condition')],
   // TCP-level rules
-  ['frontend', 'tcp-request connection track-sc0 src table t', ['notice', '']],
+  ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', ['notice', '']],
+  ['frontend', 'tcp-request connection set-var(sess.x) int(1)', ['notice', '']],
+  ['frontend', 'tcp-request connection track-sc0 src', ['notice', '']],
   ['frontend', 'http-request track-sc0 src table t', ['notice', '']],
   ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run on the response before HTTP')],
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
@@ -88,7 +90,6 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'option http-server-close', ['notice', '']],
   ['frontend', 'tcp-request content accept if TRUE', ['notice', '']],
   ['frontend', 'tcp-request content reject', ['notice', '']],
-  ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', ['notice', '']],
   ['frontend', 'tcp-request session set-var(sess.x) int(1)', ['notice', '']],
   ['backend', 'option httpclose', ['notice', '']],
   ['frontend', 'log-format "%ci %r"', ['notice', '']],
