@@ -266,7 +266,31 @@ const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => 
 const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
 const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
 /** A check lib/runtime/tcp-check.ts runs: the option and its arguments are kept (the last check option wins). */
-const scriptedCheck = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: 'yes', apply: (c, a) => { c.proxy.checkType = { name: a[1]!, args: a.slice(2) } } })
+const scriptedCheck = (takesArgs = false, validate?: (a: string[]) => string | null): OptionRow => ({
+  where: 'DLB',
+  negatable: false,
+  takesArgs,
+  support: 'yes',
+  apply: (c, a) => {
+    const error = validate?.(a) ?? null
+    if (error !== null) return c.alert(error)
+    c.proxy.checkType = { name: a[1]!, args: a.slice(2) }
+  }
+})
+/** `option pgsql-check user <name>` (HAProxy 2.6's messages). */
+const pgsqlArgs = (a: string[]): string | null => {
+  if (a[2] === undefined) return "'option pgsql-check' expects 'user <username>' as argument."
+  if (a[2] !== 'user') return "'option pgsql-check' only supports optional values: 'user'."
+  return a[3] === undefined ? "'option pgsql-check' expects 'user <username>' as argument." : null
+}
+/** `option mysql-check [user <name> [post-41|pre-41]]` (HAProxy 2.6's messages). */
+const mysqlArgs = (a: string[]): string | null => {
+  if (a[2] === undefined) return null
+  if (a[2] !== 'user') return `'option mysql-check' only supports optional values: 'user' (got '${a[2]}').`
+  if (a[3] === undefined) return "'option mysql-check user' expects <username> as argument."
+  if (a[4] !== undefined && a[4] !== 'post-41' && a[4] !== 'pre-41') return `keyword 'user' only supports 'post-41' and 'pre-41' (got '${a[4]}').`
+  return null
+}
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = table({
@@ -310,7 +334,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'log-health-checks': flag('DLB', 'yes'),
   'log-separate-errors': flag('DFL', 'yes'),
   logasap: flag('DFL', 'yes'),
-  'mysql-check': scriptedCheck(true),
+  'mysql-check': scriptedCheck(true, mysqlArgs),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: {
     where: 'DFLB',
@@ -322,7 +346,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
     }
   },
   persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
-  'pgsql-check': scriptedCheck(true),
+  'pgsql-check': scriptedCheck(true, pgsqlArgs),
   'prefer-last-server': flag('DLB', inert('each request is balanced on its own')),
   redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
   'redis-check': scriptedCheck(),
