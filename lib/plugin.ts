@@ -1061,7 +1061,7 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
 }
 
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
-export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
+export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
   const tlsBind = server instanceof TlsServer
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
@@ -1075,6 +1075,11 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
   })
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
   server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    gateway.frontend(frontend)?.log?.handshakeFailed(socket, bind, err)
+    // a listener of ours replaces node's own, which closed the connection
+    socket.destroy()
+  })
   server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
 }
 
