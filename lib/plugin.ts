@@ -67,6 +67,7 @@ import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
+import { setGlobalVars } from './acl/global-vars.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
@@ -327,6 +328,7 @@ export class Gateway implements CliRuntime {
   }
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
+    setGlobalVars(config)
     for (const p of config.proxies) {
       if (p.kind !== 'backend' && p.mode === 'tcp' && !p.modeExplicit && !p.disabled) {
         this.log.warn(`${p.kind} '${p.name}' has no 'mode' (HAProxy would run it in TCP mode): served as HTTP.`)
@@ -1059,7 +1061,7 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
 }
 
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
-export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
+export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
   const tlsBind = server instanceof TlsServer
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
@@ -1073,6 +1075,11 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
   })
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
   server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    gateway.frontend(frontend)?.log?.handshakeFailed(socket, bind, err)
+    // a listener of ours replaces node's own, which closed the connection
+    socket.destroy()
+  })
   server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
 }
 
