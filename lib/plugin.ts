@@ -29,13 +29,13 @@ import { checkConfig } from './check.js'
 import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { StickTables } from './runtime/stick-table.js'
-import { endTracking } from './acl/stick-counters.js'
+import { endTracking, inherit, trackConnection } from './acl/stick-counters.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, connectionTxn, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -848,6 +848,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
     captureRequest(txn, fe.route.proxy.requestCaptures)
+    if (!gateway.stickTables.empty) inherit(txn, req.socket)
     const tracking = gateway.stickTables.empty ? null : countTracked(txn, req, reply.raw)
     const after = fe.afterResponse ? watchAfterResponse(reply.raw, txn, fe.route.rules.afterResponseRules) : null
     const rec = logRequest(fe, req, request.log, txn, now)
@@ -1041,8 +1042,24 @@ function routeUpgrades (app: FastifyInstance, server: Server): void {
   })
 }
 
+/**
+ * `tcp-request connection` rules of an HTTP proxy (§4.2), on the accepted connection before any
+ * request: `reject` and `silent-drop` close it; what `track-sc*` tracks stays tracked by every
+ * request on it until it closes.
+ */
+function connectionRules (fe: FrontendState, socket: Socket): void {
+  const txn = connectionTxn(socket, fe.route.proxy.name)
+  const verdict = fe.route.rules.tcpRules('connection', txn)
+  if (verdict === 'reject' || verdict === 'drop') {
+    endTracking(txn, { bytesIn: 0, bytesOut: 0 })
+    socket.destroy()
+    return
+  }
+  trackConnection(txn, socket)
+}
+
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
-export function countConnections (gateway: Gateway, frontend: string, server: Server): void {
+export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
   const tlsBind = server instanceof TlsServer
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
@@ -1052,9 +1069,15 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
     if (fe.log?.connectLines === true) fe.log.connect(socket)
+    if (fe.route.proxy.tcpRequestConnection.length > 0) connectionRules(fe, socket)
   })
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
   server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    gateway.frontend(frontend)?.log?.handshakeFailed(socket, bind, err)
+    // a listener of ours replaces node's own, which closed the connection
+    socket.destroy()
+  })
   server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
 }
 

@@ -375,7 +375,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
         server.on('clientError', clientErrorHandler)
         limitRequests(server, config.global)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
-        countConnections(gateway, proxy.name, server)
+        countConnections(gateway, proxy.name, server, bind.name ?? String(i + 1))
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
           server.listen(options, () => { server.off('error', reject); resolve() })

@@ -228,8 +228,9 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   interface TcpRule { cond: Predicate | null, unless: boolean, verdict: TcpVerdict, action: Action | null }
   const tcpList = (ruleset: TcpRuleset): TcpRule[] => {
     const out: TcpRule[] = []
-    // HTTP proxies run their content rules per request (tcpContent below); only `mode tcp` ones run these
-    if (!(proxy.mode === 'tcp' && proxy.modeExplicit)) return out
+    // HTTP proxies run their content rules per request (tcpContent below) and only their connection
+    // rules here; `mode tcp` ones run all three
+    if (!(proxy.mode === 'tcp' && proxy.modeExplicit) && ruleset !== 'connection') return out
     const response = ruleset === 'response'
     const keyword = response ? 'tcp-response' : 'tcp-request'
     const name = response ? 'tcp-response content' : `tcp-request ${ruleset}`

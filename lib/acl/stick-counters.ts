@@ -18,6 +18,8 @@ import { StickTable, tableKey, type StickEntry } from '../runtime/stick-table.js
 export interface Tracked {
   table: StickTable
   entry: StickEntry
+  /** Tracked by the connection the request came on (`tcp-request connection`): the request counts in it, the connection leaves it. */
+  inherited?: true
 }
 
 /** `track-sc0` … `track-sc2`. */
@@ -30,6 +32,42 @@ export function tableNamed (env: CompileEnv, name: string | undefined, referrer:
   const t = env.stickTable?.(wanted) ?? (declared === null ? undefined : new StickTable(wanted, declared))
   if (t === undefined) throw new ExprError(`unable to find table '${wanted}' referenced by ${referrer}`)
   return t
+}
+
+/** What the connections of HTTP proxies track (`tcp-request connection track-sc*`), for their requests. */
+const connectionTracks = new WeakMap<object, Array<Tracked | undefined>>()
+
+/**
+ * An HTTP proxy's connection passed its `tcp-request connection` rules: what they tracked stays
+ * tracked until the connection closes, and each request on it counts there (`inherit`).
+ */
+export function trackConnection (txn: HttpTxn, socket: { once (event: 'close', fn: () => void): unknown }): void {
+  const slots = txn.tracked
+  if (slots === undefined) return
+  startSession(txn)
+  txn.tracked = undefined
+  connectionTracks.set(socket, slots)
+  socket.once('close', () => { for (const t of slots) if (t !== undefined) leave(t) })
+}
+
+/** A request on a connection that tracks counters: it sees them (sc_*) and counts in them. */
+export function inherit (txn: HttpTxn, socket: object): void {
+  const slots = connectionTracks.get(socket)
+  if (slots === undefined) return
+  const own: Array<Tracked | undefined> = []
+  for (let i = 0; i < slots.length; i++) {
+    const t = slots[i]
+    if (t === undefined) continue
+    own[i] = { table: t.table, entry: t.entry, inherited: true }
+    t.entry.add('http_req_cnt', 'http_req_rate', 1, t.table.now())
+  }
+  txn.tracked = own
+}
+
+function leave (t: Tracked): void {
+  t.entry.add('conn_cur', null, -1, t.table.now())
+  t.entry.use--
+  t.table.touch(t.entry)
 }
 
 /** The connection rules accepted the connection: a session for every entry tracked so far. */
@@ -58,9 +96,8 @@ export function endTracking (txn: HttpTxn, end: { status?: number, returned?: bo
     if (failure) e.add('http_fail_cnt', 'http_fail_rate', 1, now)
     e.add('bytes_in_cnt', 'bytes_in_rate', end.bytesIn, now)
     e.add('bytes_out_cnt', 'bytes_out_rate', end.bytesOut, now)
-    e.add('conn_cur', null, -1, now)
-    e.use--
-    t.table.touch(e)
+    if (t.inherited === true) t.table.touch(e)
+    else leave(t)
   }
 }
 

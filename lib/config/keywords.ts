@@ -266,7 +266,31 @@ const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => 
 const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
 const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
 /** A check lib/runtime/tcp-check.ts runs: the option and its arguments are kept (the last check option wins). */
-const scriptedCheck = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: 'yes', apply: (c, a) => { c.proxy.checkType = { name: a[1]!, args: a.slice(2) } } })
+const scriptedCheck = (takesArgs = false, validate?: (a: string[]) => string | null): OptionRow => ({
+  where: 'DLB',
+  negatable: false,
+  takesArgs,
+  support: 'yes',
+  apply: (c, a) => {
+    const error = validate?.(a) ?? null
+    if (error !== null) return c.alert(error)
+    c.proxy.checkType = { name: a[1]!, args: a.slice(2) }
+  }
+})
+/** `option pgsql-check user <name>` (HAProxy 2.6's messages). */
+const pgsqlArgs = (a: string[]): string | null => {
+  if (a[2] === undefined) return "'option pgsql-check' expects 'user <username>' as argument."
+  if (a[2] !== 'user') return "'option pgsql-check' only supports optional values: 'user'."
+  return a[3] === undefined ? "'option pgsql-check' expects 'user <username>' as argument." : null
+}
+/** `option mysql-check [user <name> [post-41|pre-41]]` (HAProxy 2.6's messages). */
+const mysqlArgs = (a: string[]): string | null => {
+  if (a[2] === undefined) return null
+  if (a[2] !== 'user') return `'option mysql-check' only supports optional values: 'user' (got '${a[2]}').`
+  if (a[3] === undefined) return "'option mysql-check user' expects <username> as argument."
+  if (a[4] !== undefined && a[4] !== 'post-41' && a[4] !== 'pre-41') return `keyword 'user' only supports 'post-41' and 'pre-41' (got '${a[4]}').`
+  return null
+}
 const removedOption = (removed: string): OptionRow => ({ where: 'DFLB', negatable: true, support: 'removed', removed })
 
 export const OPTIONS: Record<string, OptionRow> = table({
@@ -310,7 +334,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'log-health-checks': flag('DLB', 'yes'),
   'log-separate-errors': flag('DFL', 'yes'),
   logasap: flag('DFL', 'yes'),
-  'mysql-check': scriptedCheck(true),
+  'mysql-check': scriptedCheck(true, mysqlArgs),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: {
     where: 'DFLB',
@@ -322,7 +346,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
     }
   },
   persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
-  'pgsql-check': scriptedCheck(true),
+  'pgsql-check': scriptedCheck(true, pgsqlArgs),
   'prefer-last-server': flag('DLB', inert('each request is balanced on its own')),
   redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
   'redis-check': scriptedCheck(),
@@ -1132,7 +1156,15 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(1, inert('health checks speak HTTP/1.1'), 'check-proto'),
+  'check-proto': {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v !== 'h1' && v !== 'h2') return `'check-proto' :  unknown MUX protocol '${v}'.`
+      o.checkProto = v
+      return null
+    }
+  },
   ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
@@ -1672,6 +1704,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   if (kw === 'tcp-request' && sub !== 'content' && TCP_REQUEST_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
     c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
+    // HTTP proxies run the deciding and tracking connection rules on each accepted connection (plugin.ts countConnections)
+    if (sub === 'connection' && HTTP_CONNECTION_ACTIONS.test(action)) return
     return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
   if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
@@ -1687,6 +1721,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
+/** `tcp-request connection` actions an HTTP proxy runs too. */
+const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\))$/
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */

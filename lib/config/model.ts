@@ -139,6 +139,8 @@ export interface ServerOptions {
   sni?: string
   /** `check-ssl` / `no-check-ssl`: checks over TLS whatever the server's traffic uses. */
   checkSsl?: boolean
+  /** `check-proto h1|h2`: the HTTP version of the checks (the server's `proto` by default). */
+  checkProto?: 'h1' | 'h2'
   /** `check-sni <name>`, `check-alpn <protocols>` of TLS checks. */
   checkSni?: string
   checkAlpn?: string[]

@@ -35,7 +35,7 @@ let dateSecond = -1
 let datePrefix = ''
 
 /** `06/Dec/2026:15:51:09.672` (local time): `%t`, `%tr`. */
-function dateMs (ms: number): string {
+export function dateMs (ms: number): string {
   const second = Math.floor(ms / 1000)
   if (second !== dateSecond) {
     const d = new Date(second * 1000)

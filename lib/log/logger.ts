@@ -10,7 +10,7 @@ import type { CompileEnv } from '../acl/env.js'
 import { sharedFor } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { captureRequest, captureResponse, firstValue } from '../acl/captures.js'
-import { compileLogFormat, type ConnectionCounts, type LogFormat } from './format.js'
+import { compileLogFormat, dateMs, type ConnectionCounts, type LogFormat } from './format.js'
 import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
@@ -260,6 +260,7 @@ export class AccessLog {
       if (s[kRequested] === true || (tls && s[kSecured] !== true)) return
       if (this.dontlogNull && (s[kBytesIn] ?? socket.bytesRead) === 0) return
       const now = Date.now()
+      txn.ssl = tls
       const rec = this.session(txn, socket, s[kAccepted] ?? now)
       rec.badRequest = true
       const error = s[kClientError]
@@ -267,6 +268,20 @@ export class AccessLog {
       rec.terminate(error === 408 ? 'cR' : error === 400 ? 'PR' : 'CR')
       this.emit(rec, now)
     })
+  }
+
+  /**
+   * A TLS handshake that failed (`tlsClientError`), logged as HAProxy logs it without an
+   * `error-log-format`: `<ci>:<cp> [<accept date>] <frontend>/<bind>: SSL handshake failure`, or
+   * `Connection closed during SSL handshake` when the client left first.
+   */
+  handshakeFailed (socket: Socket, bind: string, err: Error & { code?: string }): void {
+    if (this.targets.empty) return
+    const s = socket as Stamped
+    const raw = s._parent ?? s
+    const accepted = raw[kAccepted] ?? Date.now()
+    const closed = err.code === 'ECONNRESET' || err.code === 'EPIPE'
+    this.targets.send(LOG_INFO, `${plainAddress(raw.remoteAddress)}:${raw.remotePort ?? 0} [${dateMs(accepted)}] ${this.proxy.name}/${bind}: ${closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure'}`)
   }
 
   /** HAProxy's default format (no `option httplog` …): `Connect from <ci>:<cp> to <fi>:<fp> (<fe>/HTTP)`. */

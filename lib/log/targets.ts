@@ -10,6 +10,11 @@ import type { LogTarget } from '../config/model.js'
 
 /** Datagrams allowed in flight per UDP target before lines are dropped. */
 const MAX_IN_FLIGHT = 1024
+/**
+ * After a send error (a dead server's ICMP "port unreachable"), lines are dropped without a
+ * send for this long: each failed send costs node an Error object, several times a send.
+ */
+const DEAD_PAUSE_MS = 1000
 /** Bytes a stdout / stderr stream may hold unwritten before lines are dropped. */
 const MAX_BUFFERED = 1 << 20
 
@@ -58,12 +63,20 @@ class UdpSink implements LogSink {
   /** Lines sent before the socket is connected (the first moments after start). */
   private early: string[] | null = []
   private readonly socket: dgram.Socket
+  /** The server answered a send with an error: lines are dropped for DEAD_PAUSE_MS. */
+  private resting = false
+  private readonly wake = (): void => { this.resting = false }
 
   constructor (host: string, port: number) {
     this.socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4')
     // a log target never keeps the process alive, and its errors only count
     this.socket.unref()
-    this.socket.on('error', () => { this.dropped++ })
+    this.socket.on('error', () => {
+      this.dropped++
+      if (this.resting) return
+      this.resting = true
+      setTimeout(this.wake, DEAD_PAUSE_MS).unref()
+    })
     this.socket.connect(port, host, () => {
       const early = this.early ?? []
       this.early = null
@@ -77,7 +90,7 @@ class UdpSink implements LogSink {
       else this.dropped++
       return
     }
-    if (this.socket.getSendQueueCount() >= MAX_IN_FLIGHT) { this.dropped++; return }
+    if (this.resting || this.socket.getSendQueueCount() >= MAX_IN_FLIGHT) { this.dropped++; return }
     this.socket.send(line)
   }
 

@@ -176,6 +176,8 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `crt`: the client certificate file presented to the server (traffic and TLS checks). */
   readonly crt: string | undefined
   readonly sni: string | undefined
+  /** HTTP checks speak HTTP/2: `check-proto h2`, or `proto h2` without a check-proto. */
+  readonly checkH2: boolean
   /** `check-sni` / `check-alpn` of TLS checks. */
   readonly checkSni: string | undefined
   readonly checkAlpn: string[] | undefined
@@ -244,6 +246,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.checkPortExplicit = conf.checkPort !== undefined
     this.disabledByConfig = conf.disabled === true
     this.checkTls = conf.checkSsl ?? (this.ssl && conf.checkPort === undefined && conf.checkAddr === undefined)
+    this.checkH2 = (conf.checkProto ?? conf.proto) === 'h2'
     this.crt = conf.crt
     this.checkSni = conf.checkSni
     this.checkAlpn = conf.checkAlpn

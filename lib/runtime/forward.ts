@@ -998,6 +998,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly rawTunnel: boolean
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
+  /** The client socket's inactivity timeout (`timeout client`), set aside while the server is awaited. */
+  private clientIdle = 0
+  /** The client's socket, kept: node drops `req.socket` once the request is read. */
+  private idleSocket: Socket | null = null
 
   constructor (
     readonly fe: FrontendRoute,
@@ -1052,6 +1056,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
+    // HAProxy applies `timeout client` while it waits for the client, not for the server: a
+    // client silent until the answer comes is not cut (observed: a server slower than timeout
+    // client is answered; a stalled body ends with timeout server's 504)
+    const socket = req.socket as Socket & { timeout?: number }
+    if (req.httpVersionMajor !== 2 && upgradeHead === null && (socket.timeout ?? 0) > 0) {
+      this.clientIdle = socket.timeout!
+      this.idleSocket = socket
+      socket.setTimeout(0)
+    }
     if (upgradeHead === null) {
       res.once('close', () => this.clientClosed())
       // `option abortonclose` (§4.2): the client's FIN before the answer aborts the request
@@ -1166,12 +1179,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * `timeout server` expired. It measures the server's silence only: while the client is still
-   * sending its body, or is not reading the answer, the wait is not the server's.
+   * `timeout server` expired. It measures the silence of the exchange: bytes of the body sent
+   * refresh it (onBodySent), and while the client is not reading the answer the wait is not the
+   * server's.
    */
   private serverSilent (): void {
     if (this.phase !== 'wait' && this.phase !== 'body') return
-    if ((this.hasBody && !this.req.complete) || this.res.writableNeedDrain) {
+    // a client that stopped sending its body does not hold it off (HAProxy answers 504 then)
+    if (this.res.writableNeedDrain) {
       this.serverTimer!.refresh()
       return
     }
@@ -1189,6 +1204,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
     if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
+    this.awaitClient()
     const res = this.res
     const rtime = Date.now() - this.tConnect
     const rec = this.rec
@@ -1542,6 +1558,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * as a bad request on the frontend and never against the server or its health.
    */
   private refuse (cause: Error): void {
+    this.awaitClient()
     if (this.rec !== null) {
       this.rec.status = 400
       this.rec.terminate('PR')
@@ -1559,8 +1576,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     writePage(this.res, page)
   }
 
+  /** The answer goes to the client now: its inactivity timeout applies again. */
+  private awaitClient (): void {
+    const socket = this.idleSocket
+    if (socket === null) return
+    this.idleSocket = null
+    if (!socket.destroyed) socket.setTimeout(this.clientIdle)
+  }
+
   private fail (status: 502 | 503 | 504, cause?: Error): void {
     if (this.rec !== null) this.rec.status = status
+    this.awaitClient()
     this.phase = 'done'
     this.finish()
     this.count(status)

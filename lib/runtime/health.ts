@@ -15,7 +15,8 @@ import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type Scri
 import { connectErrorText, errnoText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
 import { socks4Handshake } from './socks4.js'
-import { compileHttpProbe, headerMap, type CheckContext, type Exchange, type HttpProbe } from './http-check.js'
+import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
+import http2 from 'node:http2'
 
 
 /** `HTTP/1.x NNN reason` */
@@ -132,27 +133,12 @@ class CheckTask implements CheckHooks {
       this.deadline = setTimeout(onTimeout, ms)
       this.deadline.unref()
     }
-    const evaluate = (ended: boolean): void => {
+    /** The verdict on a response: the next exchange when this one passed and more follow. */
+    const conclude = (code: number, reason: string, headers: string, body: string): void => {
       const probe = this.probe as HttpProbe
-      const ex = exchange as Exchange
-      const text = data.toString('latin1')
-      const head = text.indexOf('\r\n\r\n')
-      const m = STATUS_LINE.exec(text)
-      if (m === null) {
-        if (ended || data.length >= MAX_RESPONSE || (text.length >= 12 && !text.startsWith('HTTP/'))) finish(false, 'L7RSP', null, '')
-        return
-      }
-      if (head < 0 && !ended && data.length < MAX_RESPONSE) return
-      const code = Number(m[1])
-      let body = ''
-      if (ex.needsBody) {
-        if (!ended && data.length < MAX_RESPONSE && !bodyComplete(text, head)) return
-        body = head >= 0 ? messageBody(text, head) : ''
-      }
-      const headers = head >= 0 ? text.slice(m[0].length, head) : text.slice(m[0].length)
       const c = ctx as CheckContext
       c.res = { ...c.res, status: code, headers: headerMap(headers) }
-      const verdict = ex.judge({ code, reason: m[2] ?? '', headers, body }, srv.op === 'up', c)
+      const verdict = (exchange as Exchange).judge({ code, reason, headers, body }, srv.op === 'up', c)
       if (verdict.status === 'L7OK' && step + 1 < probe.exchanges.length) {
         finished = true
         this.abort()
@@ -161,6 +147,22 @@ class CheckTask implements CheckHooks {
       }
       const withCode = verdict.status === 'L7RSP' ? null : code
       finish(verdict.status === 'L7OK' || verdict.status === 'L7OKC', verdict.status, withCode, verdict.desc, verdict.status === 'L7OKC')
+    }
+    const evaluate = (ended: boolean): void => {
+      const text = data.toString('latin1')
+      const head = text.indexOf('\r\n\r\n')
+      const m = STATUS_LINE.exec(text)
+      if (m === null) {
+        if (ended || data.length >= MAX_RESPONSE || (text.length >= 12 && !text.startsWith('HTTP/'))) finish(false, 'L7RSP', null, '')
+        return
+      }
+      if (head < 0 && !ended && data.length < MAX_RESPONSE) return
+      let body = ''
+      if ((exchange as Exchange).needsBody) {
+        if (!ended && data.length < MAX_RESPONSE && !bodyComplete(text, head)) return
+        body = head >= 0 ? messageBody(text, head) : ''
+      }
+      conclude(Number(m[1]), m[2] ?? '', head >= 0 ? text.slice(m[0].length, head) : text.slice(m[0].length), body)
     }
     const onConnected = (): void => {
       connected = true
@@ -175,14 +177,19 @@ class CheckTask implements CheckHooks {
         return
       }
       if (t.check !== undefined) arm(t.check)
+      const c = ctx as CheckContext
+      for (const action of (exchange as Exchange).before) action(c.txn, c.res)
+      const request = (exchange as Exchange).request(c, srv)
+      if (srv.checkH2) {
+        http2Exchange(sock, request, conclude, (desc) => finish(false, 'L7RSP', null, desc))
+        return
+      }
       sock.on('data', (chunk: Buffer) => {
         data = data.length === 0 ? chunk : Buffer.concat([data, chunk])
         evaluate(false)
       })
       sock.on('end', () => evaluate(true))
-      const c = ctx as CheckContext
-      for (const action of (exchange as Exchange).before) action(c.txn, c.res)
-      sock.write((exchange as Exchange).request(c, srv))
+      sock.write(http1Request(request))
     }
     const sock = this.viaSocks ? net.connect({ host: srv.socks4!.host, port: srv.socks4!.port }) : this.dial(exchange?.connect.port ?? this.script?.port ?? null, exchange?.connect.host)
     if (srv.checkTls) {
@@ -224,7 +231,7 @@ class CheckTask implements CheckHooks {
     })
     sock.on('close', () => {
       if (!connected) finish(false, tcpUp ? 'L6RSP' : 'L4CON', null, '')
-      else if (this.probe !== null && this.script === null) evaluate(true)
+      else if (this.probe !== null && this.script === null && !srv.checkH2) evaluate(true)
     })
   }
 
@@ -260,6 +267,36 @@ class CheckTask implements CheckHooks {
     while (at <= now) at += inter
     this.schedule(at)
   }
+}
+
+/** Headers HTTP/2 forbids (RFC 9113 §8.2.2): the check's HTTP/1 connection handling. */
+const H1_ONLY = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host'])
+
+/**
+ * The check request over HTTP/2 on a connected socket (`proto h2`, `check-proto h2`): one stream,
+ * its answer given to `conclude` as an HTTP/1 header block would be.
+ */
+function http2Exchange (sock: net.Socket, req: CheckRequest, conclude: (code: number, reason: string, headers: string, body: string) => void, failed: (desc: string) => void): void {
+  const session = http2.connect('http://check', { createConnection: () => sock })
+  session.on('error', (err) => failed(err.message))
+  const headers: http2.OutgoingHttpHeaders = { ':method': req.method, ':path': req.uri }
+  for (const [name, value] of req.headers) if (!H1_ONLY.has(name)) headers[name] = value
+  const stream = session.request(headers, { endStream: req.body === '' })
+  stream.on('error', (err) => failed(err.message))
+  let code = 0
+  let block = ''
+  stream.on('response', (h) => {
+    code = Number(h[':status'])
+    for (const [name, value] of Object.entries(h)) if (!name.startsWith(':')) block += `${name}: ${String(value)}\r\n`
+  })
+  let body = ''
+  stream.setEncoding('latin1')
+  stream.on('data', (chunk: string) => { if (body.length < MAX_RESPONSE) body += chunk })
+  stream.on('end', () => {
+    session.close()
+    conclude(code, '', block.slice(0, -2), body)
+  })
+  if (req.body !== '') stream.end(req.body)
 }
 
 const CONTENT_LENGTH = /\r\ncontent-length:\s*(\d+)/i

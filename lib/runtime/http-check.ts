@@ -4,7 +4,8 @@
 // names), then runs the `expect` and `set-var` rules that follow on the response. Variables
 // (`check.*`) and log-format strings (`uri-lf`, `body-lf`, header values, `*-lf` patterns) are
 // evaluated against the check's own transaction: the backend, the server and the response.
-// Requests are HAProxy's bytes (captured from haproxy 2.6: lower-case header names, no Host).
+// Requests are HAProxy's bytes (captured from haproxy 2.6: lower-case header names, no Host),
+// or the same request over HTTP/2 to `proto h2` servers and with `check-proto h2`.
 
 import type { IncomingHttpHeaders } from 'node:http'
 import { hostname } from 'node:os'
@@ -38,7 +39,7 @@ export interface Verdict { status: 'L7OK' | 'L7OKC' | 'L7STS' | 'L7RSP', desc: s
 export interface Exchange {
   /** `http-check connect` target; absent parts are the server's check address and port. */
   connect: { host?: string, port?: number }
-  request (ctx: CheckContext, srv: ServerRuntime): Buffer
+  request (ctx: CheckContext, srv: ServerRuntime): CheckRequest
   /** Runs the rules after the request on the response: the first failing expect decides. */
   judge (res: CheckResponse, up: boolean, ctx: CheckContext): Verdict
   /** Some rule reads the body: the whole response is awaited. */
@@ -139,22 +140,36 @@ function serverState (srv: ServerRuntime): string {
   return `${state}; name=${be.name}/${srv.name}; node=${hostname()}; weight=${srv.weight}/${total}; scur=${srv.served}/${be.counters.scur}; qcur=${srv.queued}`
 }
 
-/** The request bytes of one send rule (HAProxy's: lower-case names, `connection: close` unless 1.0 or given). */
+/** A check request, before it is written in HTTP/1 or HTTP/2. */
+export interface CheckRequest {
+  method: string
+  uri: string
+  version: string
+  /** Lower-case names, in order. */
+  headers: Array<[string, string]>
+  body: string
+}
+
+/** HAProxy's HTTP/1 bytes: lower-case names, `content-length` for a body, `connection: close` unless 1.0 or given. */
+export function http1Request (req: CheckRequest): Buffer {
+  const lines = [`${req.method} ${req.uri} ${req.version}`]
+  for (const [name, value] of req.headers) lines.push(`${name}: ${value}`)
+  if (req.body.length > 0) lines.push(`content-length: ${Buffer.byteLength(req.body, 'latin1')}`)
+  if (req.version !== 'HTTP/1.0' && !req.headers.some(([n]) => n === 'connection')) lines.push('connection: close')
+  return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + req.body, 'latin1')
+}
+
+/** The request of one send rule. */
 function requestOf (hc: HttpCheck, rule: Extract<HttpCheckRule, { kind: 'send' }>, extra: Array<[string, string]>, env: () => CompileEnv): Exchange['request'] {
   const method = rule.method ?? hc.method
   const uri = text(rule.uri ?? hc.uri, rule.uriLf === true, env)
-  const ver = httpVersion(rule.version ?? hc.version)
+  const version = httpVersion(rule.version ?? hc.version)
   const headers = [...extra.map(([n, v]): [string, Format] => [n.toLowerCase(), () => v]), ...rule.headers.map(([n, v]): [string, Format] => [n.toLowerCase(), text(v, true, env)])]
   const body = rule.body === undefined ? null : text(rule.body, rule.bodyLf === true, env)
-  const hasConnection = headers.some(([n]) => n === 'connection')
   return (ctx, srv) => {
-    const lines = [`${method} ${uri(ctx) || '/'} ${ver}`]
-    for (const [name, value] of headers) lines.push(`${name}: ${value(ctx)}`)
-    if (hc.sendState) lines.push(`x-haproxy-server-state: ${serverState(srv)}`)
-    const b = body === null ? '' : body(ctx)
-    if (b.length > 0) lines.push(`content-length: ${Buffer.byteLength(b, 'latin1')}`)
-    if (ver !== 'HTTP/1.0' && !hasConnection) lines.push('connection: close')
-    return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + b, 'latin1')
+    const list = headers.map(([name, value]): [string, string] => [name, value(ctx)])
+    if (hc.sendState) list.push(['x-haproxy-server-state', serverState(srv)])
+    return { method, uri: uri(ctx) || '/', version, headers: list, body: body === null ? '' : body(ctx) }
   }
 }
 

@@ -338,9 +338,15 @@ class TcpSession {
     const rules = this.responseRules()
     if (rules === null) this.pipeResponse(upstream)
     else this.inspectResponse(upstream, rules)
-    if (t.client > 0) client.setTimeout(t.client, () => { this.cut('cD') })
-    if (t.server > 0) upstream.setTimeout(t.server, () => { this.cut('sD') })
     client.resume()
+    // inactivity counts from here, once what the client sent already has been read and passed
+    // on (the read comes in the loop's next poll phase; a short `timeout client` would beat it)
+    const arm = (): void => {
+      if (this.done) return
+      if (t.client > 0) client.setTimeout(t.client, () => { this.cut('cD') })
+      if (t.server > 0) upstream.setTimeout(t.server, () => { this.cut('sD') })
+    }
+    setImmediate(() => setImmediate(arm))
   }
 
   /** The server's bytes to the client, with back-pressure; its end is passed on. */

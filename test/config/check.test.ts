@@ -96,3 +96,19 @@ test('an http frontend cannot use a tcp backend; modes are HAProxy\'s (no mode =
   const tcpToHttp = check(T + 'listen l\n mode tcp\n bind :1\n default_backend b\nbackend b\n mode http\n server s 127.0.0.1:1\n')
   assert.deepEqual(lines(tcpToHttp, 'alert'), [])
 })
+
+test('option pgsql-check and mysql-check arguments are checked with HAProxy 2.6\'s messages (recorded with haproxy -c)', () => {
+  const cases: Array<[string, string | null]> = [
+    ['option pgsql-check', "'option pgsql-check' expects 'user <username>' as argument."],
+    ['option pgsql-check foo bar', "'option pgsql-check' only supports optional values: 'user'."],
+    ['option pgsql-check user u', null],
+    ['option mysql-check foo', "'option mysql-check' only supports optional values: 'user' (got 'foo')."],
+    ['option mysql-check user', "'option mysql-check user' expects <username> as argument."],
+    ['option mysql-check user u post-42', "keyword 'user' only supports 'post-41' and 'pre-41' (got 'post-42')."],
+    ['option mysql-check user u pre-41', null]
+  ]
+  for (const [line, alert] of cases) {
+    const d = check(DEFAULTS.replace('mode http', 'mode tcp') + `backend b\n ${line}\n server s 127.0.0.1:1 check\n`)
+    assert.deepEqual(lines(d, 'alert'), alert === null ? [] : [`7: ${alert}`], line)
+  }
+})

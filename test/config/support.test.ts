@@ -36,8 +36,9 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'option persist', not('option persist', 'keeps sending a persistent client to its server when that server is down')],
   ['backend', 'use-server s1 if TRUE', not('use-server', 'sends requests to a named server on a condition')],
   // TCP-level rules
-  ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', not('tcp-request connection reject', 'a TCP-level rule run before HTTP')],
-  ['frontend', 'tcp-request connection track-sc0 src', not('tcp-request connection track-sc0', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', ['notice', '']],
+  ['frontend', 'tcp-request connection set-var(sess.x) int(1)', not('tcp-request connection set-var(sess.x)', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request connection track-sc0 src', ['notice', '']],
   ['frontend', 'http-request track-sc0 src table t', ['notice', '']],
   ['frontend', 'tcp-request session set-var(sess.x) int(1)', not('tcp-request session set-var(sess.x)', 'a TCP-level rule run before HTTP')],
   ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run on the response before HTTP')],

@@ -36,7 +36,10 @@ async function served (p: Proxied, n: number): Promise<string[]> {
   return out
 }
 
-/** `status` and `check_status` of each server row of backend `app`, from the stats CSV. */
+/**
+ * `status` and `check_status` of each server row of backend `app`, from the stats CSV. A check
+ * running at the moment of the read shows as `* L4CON`: that is when, not what, so it is dropped.
+ */
 async function serverStates (p: Proxied): Promise<Record<string, string>> {
   const csv = (await send(p.port, { path: '/stats;csv' })).body
   const [header, ...rows] = csv.trim().split('\n')
@@ -45,7 +48,7 @@ async function serverStates (p: Proxied): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const line of rows) {
     const row = line.split(',')
-    if (at(row, 'pxname') === 'app' && at(row, 'svname') !== 'BACKEND') out[at(row, 'svname')] = `${at(row, 'status')} ${at(row, 'check_status')}`
+    if (at(row, 'pxname') === 'app' && at(row, 'svname') !== 'BACKEND') out[at(row, 'svname')] = `${at(row, 'status')} ${at(row, 'check_status').replace(/^\* /, '')}`
   }
   return out
 }

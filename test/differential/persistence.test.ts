@@ -7,6 +7,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { freePort, startBoth, startUpstream, send, head, skipWithoutHaproxy, type Upstream, type Seen } from './harness.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 /** Says its name and the Cookie header it got; `/sc` sets its own SRV cookie, `/cc` sends a freshness hint. */
 function answer (name: string) {
@@ -25,8 +26,8 @@ interface Case {
   lines: string[]
   /** Requests in order: path (under /<backend>) and the Cookie header sent, if any. */
   asks: Array<[string, string?]>
-  /** Wait this long before the first request (health checks to mark a server DOWN). */
-  settle?: number
+  /** A server health checks must have marked DOWN before the first request. */
+  down?: string
 }
 
 const cases: Case[] = [
@@ -64,7 +65,7 @@ const cases: Case[] = [
     backend: 'down',
     lines: ['cookie SRV insert', 'server d @dead cookie D check inter 100 fall 1 rise 1', 'server b @b cookie B'],
     asks: [['/', 'SRV=D'], ['/', 'SRV=D']],
-    settle: 800
+    down: 'd'
   },
   {
     backend: 'redispatch',
@@ -92,10 +93,21 @@ const cases: Case[] = [
 const config = (ports: Record<string, number>) => (port: number): string => head(['cookie DFL insert nocache']) + [
   'frontend fe',
   `    bind 127.0.0.1:${port}`,
+  '    stats enable',
+  '    stats uri /stats',
   ...cases.map(c => `    use_backend ${c.backend} if { path_beg /${c.backend}/ }`),
   '',
   ...cases.flatMap(c => [`backend ${c.backend}`, ...c.lines.map(l => '    ' + l.replace(/@(a|b|c|dead)/, (_m, n: string) => `127.0.0.1:${ports[n]}`)), ''])
 ].join('\n')
+
+/** A server's status on the stats page (`stats uri /stats`). */
+async function serverStatus (port: number, backend: string, server: string): Promise<string | undefined> {
+  const csv = (await send(port, { path: '/stats;csv' })).body
+  const [header, ...rows] = csv.trim().split('\n')
+  const cols = header!.replace(/^# /, '').split(',')
+  const row = rows.map(r => r.split(',')).find(r => r[0] === backend && r[1] === server)
+  return row?.[cols.indexOf('status')]
+}
 
 /** What the client and the server saw of one request. */
 async function sequence (port: number, c: Case): Promise<string[]> {
@@ -123,7 +135,10 @@ describe('differential: cookie persistence vs real HAProxy', { skip: skipWithout
     const ports: Record<string, number> = Object.fromEntries(upstreams.map(u => [u.name, u.port]))
     ports.dead = await freePort()
     both = await startBoth(config(ports))
-    await new Promise(resolve => setTimeout(resolve, Math.max(...cases.map(c => c.settle ?? 0))))
+    // the servers health checks take down first: a state both proxies' stats show, not a delay
+    for (const c of cases.filter(c => c.down !== undefined)) {
+      for (const proxy of [both.haproxy, both.ours]) await waitFor(async () => await serverStatus(proxy.port, c.backend, c.down!) === 'DOWN', `${proxy.label}: ${c.backend}/${c.down} DOWN`)
+    }
   })
 
   after(async () => {

@@ -174,3 +174,33 @@ test('mode tcp: tcp-request connection track-sc0 counts connections, and a conne
   assert.deepEqual(seen[1], seen[0])
   assert.deepEqual(seen[1], ['hi\n', '', '', ''])
 })
+
+test('an HTTP proxy\'s tcp-request connection track-sc0: every request on the connection counts there, and a connection rate limit closes new ones, as HAProxy does', { skip: skipWithoutHaproxy, timeout: 60_000 }, async (t) => {
+  const both = await startBoth((port) => head() +
+    `frontend fe\n    bind 127.0.0.1:${port}\n` +
+    '    stick-table type ip size 10 expire 30s store conn_cnt,conn_cur,conn_rate(10s),sess_cnt,http_req_cnt\n' +
+    '    tcp-request connection track-sc0 src\n' +
+    '    tcp-request connection reject if { sc0_conn_rate gt 3 }\n' +
+    '    http-request return status 200 content-type text/plain lf-string "conn=%[sc0_conn_cnt] cur=%[sc0_conn_cur] sess=%[sc0_sess_cnt] req=%[sc0_http_req_cnt]"\n')
+  t.after(async () => { await both.stop() })
+  /** Two requests on one connection: the bodies, or '' when the connection is refused. */
+  const twoRequests = async (port: number): Promise<string> => await new Promise((resolve) => {
+    let got = ''
+    const s = net.connect({ port, host: '127.0.0.1' })
+    s.on('data', (d) => { got += d.toString('latin1') })
+    s.on('close', () => resolve(got.split('\r\n').filter(l => l.startsWith('conn=')).join(' | ')))
+    s.on('error', () => {})
+    s.write('GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')
+  })
+  const seen: string[][] = []
+  for (const proxy of [both.haproxy, both.ours]) {
+    const answers: string[] = []
+    for (let i = 0; i < 4; i++) answers.push(await twoRequests(proxy.port))
+    seen.push(answers)
+  }
+  // HAProxy also counts the readiness probe (a connection closed before any request) as a request
+  const connections = (a: string[]): string[] => a.map(x => x.replace(/ req=\d+/g, ''))
+  assert.deepEqual(connections(seen[1]!), connections(seen[0]!))
+  // the readiness probe was the first connection
+  assert.deepEqual(seen[1], ['conn=2 cur=1 sess=2 req=1HTTP/1.1 200 OK | conn=2 cur=1 sess=2 req=2', 'conn=3 cur=1 sess=3 req=3HTTP/1.1 200 OK | conn=3 cur=1 sess=3 req=4', '', ''])
+})

@@ -6,7 +6,11 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { join } from 'node:path'
+import { connect as tlsConnect } from 'node:tls'
+import { makeCa, makeLeaf } from '../tls/certs.js'
 import { skipWithoutHaproxy, startProxy } from '../differential/harness.js'
 import { syslogServer, type Syslog } from './syslog.js'
 
@@ -101,3 +105,69 @@ for (const dontlognull of [false, true]) {
     assert.deepEqual(expected.map(l => l === null ? null : fields(l)[10]), dontlognull ? [null, 'CR--', null] : ['CR--', 'CR--', 'cR--'])
   })
 }
+
+test('TLS binds: failed handshakes and a handshake without a request, logged as real HAProxy logs them', { skip: skipWithoutHaproxy }, async (t) => {
+  const ca = makeCa()
+  const pem = join(ca.dir, 'site.pem')
+  makeLeaf(ca, pem, 'site.test', ['site.test'])
+  const theirs = await syslogServer()
+  const ours = await syslogServer()
+  t.after(async () => { await Promise.all([theirs.close(), ours.close()]); rmSync(ca.dir, { recursive: true, force: true }) })
+  const tlsConfig = (port: number, log: number): string => `
+global
+    nbthread 1
+    log 127.0.0.1:${log} format raw local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port} ssl crt ${pem}
+    default_backend be
+backend be
+    server s 127.0.0.1:9
+`
+  const cases: Array<{ name: string, run: (port: number) => Promise<number> }> = [
+    { name: 'plain HTTP to the TLS port', run: async (port) => await connection(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', null) },
+    { name: 'connect and close before the handshake', run: async (port) => await connection(port, '', 0) },
+    {
+      name: 'a handshake, then close without a request',
+      run: async (port) => await new Promise<number>((resolve, reject) => {
+        const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'site.test', rejectUnauthorized: false })
+        let local = 0
+        socket.on('error', reject)
+        socket.once('secureConnect', () => { local = socket.localPort!; setTimeout(() => socket.destroy(), 50) })
+        socket.on('close', () => resolve(local))
+      })
+    }
+  ]
+  const run = async (label: 'haproxy' | 'ours', syslog: Syslog): Promise<string[]> => {
+    const proxy = await startProxy(label, (port) => tlsConfig(port, syslog.port))
+    try {
+      // the readiness probe: a connection closed before its handshake
+      await syslog.wait(1, 8000)
+      const out: string[] = []
+      for (const c of cases) {
+        const port = await c.run(proxy.port)
+        const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${port} `)
+        const deadline = Date.now() + 3000
+        while (!syslog.lines.some(mine) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+        out.push((syslog.lines.find(mine) ?? `(no line) ${c.name}`).replace(/^127\.0\.0\.1:\d+ \[[^\]]+\]/, 'CLIENT [DATE]').replace(/(-1\/-1\/-1\/-1)\/\d+/, '$1/T').replace(/\d+\/\d+\/\d+\/\d+\/\d+ (\d+\/\d+ "<BADREQ>")/, 'COUNTERS $1').trimEnd())
+      }
+      return out
+    } finally {
+      await proxy.stop()
+    }
+  }
+  const expected = await run('haproxy', theirs)
+  const got = await run('ours', ours)
+  assert.deepEqual(got, expected)
+  assert.deepEqual(expected, [
+    'CLIENT [DATE] fe/1: SSL handshake failure',
+    'CLIENT [DATE] fe/1: Connection closed during SSL handshake',
+    'CLIENT [DATE] fe~ fe/<NOSRV> -1/-1/-1/-1/T 400 0 - - CR-- COUNTERS 0/0 "<BADREQ>"'
+  ])
+})

@@ -29,6 +29,8 @@ test('a dead UDP syslog server: sending returns at once, the lost lines are coun
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   for (let i = 0; i < 100 && sinks.dropped === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
   assert.ok(sinks.dropped > 0, 'ICMP port unreachable comes back as counted drops')
+  // after the first error the target rests: the other lines are dropped without a send
+  assert.ok(sinks.dropped > 100, `${sinks.dropped} of 200 lines counted as dropped`)
   assert.ok(ms < 5000, `200 lines took ${ms} ms`)
   sinks.close()
 })

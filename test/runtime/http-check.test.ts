@@ -9,6 +9,8 @@ import assert from 'node:assert/strict'
 import { parseConfig } from '../../lib/config/parse.js'
 import { Backend } from '../../lib/runtime/backend.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
+import http2 from 'node:http2'
+import type { AddressInfo } from 'node:net'
 import { server, until, upstream } from './helpers.js'
 
 const OK = 'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'
@@ -103,4 +105,30 @@ test('http-check rules of a defaults section: a backend with its own option http
   assert.equal(ups[0]!.requests[0], 'OPTIONS / HTTP/1.0\r\n\r\n')
   assert.equal(ups[1]!.requests[0], 'GET /status HTTP/1.1\r\nhost: my-www-host\r\nx-test: true\r\ncontent-length: 4\r\nconnection: close\r\n\r\ntest')
   assert.equal(ups[2]!.requests[0], 'OPTIONS / HTTP/1.0\r\nhost: other-www-host\r\nx-new-test: true\r\ncontent-length: 10\r\n\r\nother test')
+})
+
+test('HTTP/2 checks: a proto h2 server, and check-proto h2, are checked over h2c (the request line as headers)', async (t) => {
+  const seen: Array<Record<string, string>> = []
+  const h2 = http2.createServer((req, res) => {
+    seen.push({ method: req.method, path: req.url, version: req.httpVersion, test: String(req.headers['x-test'] ?? '') })
+    res.writeHead(200).end()
+  })
+  await new Promise<void>(resolve => h2.listen(0, '127.0.0.1', resolve))
+  t.after(() => h2.close())
+  const port = (h2.address() as AddressInfo).port
+  const text = [
+    'defaults', '  mode http', '  timeout connect 1s',
+    'backend be5', '  option httpchk', `  server srv 127.0.0.1:${port} proto h2 check inter 10s rise 1 fall 1`,
+    'backend be6', '  option httpchk GET /status HTTP/1.1', '  http-check send hdr x-test yes hdr connection close',
+    `  server srv 127.0.0.1:${port} check check-proto h2 inter 10s rise 1 fall 1`, ''
+  ].join('\n')
+  for (const name of ['be5', 'be6']) {
+    const be = checked(text, name, t)
+    await until(() => server(be, 'srv').lastCheck.status !== 'INI', 3000, `${name} checked`)
+    assert.equal(`${server(be, 'srv').lastCheck.status} ${server(be, 'srv').lastCheck.code}`, 'L7OK 200')
+  }
+  assert.deepEqual(seen, [
+    { method: 'OPTIONS', path: '/', version: '2.0', test: '' },
+    { method: 'GET', path: '/status', version: '2.0', test: 'yes' }
+  ])
 })
