@@ -185,7 +185,12 @@ function mapRows (): ConverterRow[] {
             // the map may change at run time. Exact-match maps look keys up in the reference's
             // own index, always current; the others rebuild their lookup on the first request
             // after keys changed (`add map`, `del map`). Values (`set map`) are read through.
+            // `get map`: HAProxy's index kinds, a tree for exact, prefix and address keys
+            const idx = match === 'str' || match === 'beg' || match === 'ip' ? 'tree' : 'list'
+            const probe = (e: { key: string, value: string } | undefined): string => `type=${match}, case=sensitive, ` +
+              (e === undefined ? 'found=no' : `found=yes, idx=${idx}, key="${e.key}", value="${e.value}", type="${outType === 'int' ? 'sint' : outType}"`)
             if (match === 'str') {
+              if (!ref.probes.has(`${match}${out}`)) ref.probes.set(`${match}${out}`, (s) => probe(ref.first(s)))
               const casts = new WeakMap<PatternEntry, { raw: string, value: Sample }>()
               const value = (e: PatternEntry): Sample => {
                 if (outType === 'str') return e.value
@@ -201,6 +206,7 @@ function mapRows (): ConverterRow[] {
             }
             let seen = -1
             let lookup: (s: Sample) => Sample | null = () => null
+            let entryOf: (s: string) => PatternEntry | undefined = () => undefined
             const build = (): void => {
               const entries = ref.entries
               const raws = entries.map((e) => e.value)
@@ -217,6 +223,7 @@ function mapRows (): ConverterRow[] {
               if (match === 'regm') {
                 // The value may hold \N references to the key's groups.
                 const res = keys.map((k) => compileRegex(k, false))
+                entryOf = (s) => entries[res.findIndex((re) => re.test(s))]
                 lookup = (v) => {
                   const s = toStr(v)
                   for (let i = 0; i < res.length; i++) {
@@ -228,6 +235,7 @@ function mapRows (): ConverterRow[] {
                 return
               }
               const matcher = MATCHERS.get(match)!.build(keys, false)
+              entryOf = (s) => entries[matcher.find(s)]
               lookup = (v) => {
                 const i = matcher.find(v)
                 return i === -1 ? dflt : value(i)
@@ -235,6 +243,13 @@ function mapRows (): ConverterRow[] {
             }
             build()
             seen = ref.keysVersion
+            if (!ref.probes.has(`${match}${out}`)) ref.probes.set(`${match}${out}`, (s) => {
+              if (ref.keysVersion !== seen) {
+                build()
+                seen = ref.keysVersion
+              }
+              return probe(entryOf(s))
+            })
             ref.validators.push((key, value) => {
               cast(value)
               if (match === 'regm') compileRegex(key, false)

@@ -26,6 +26,12 @@ export class PatternRef {
   private readonly byKey = new Map<string, PatternEntry[]>()
   /** Where it is used, for `show map` / `show acl`: "map at file 'h.cfg' line 16". */
   readonly users: string[] = []
+  /**
+   * The answer of each way the map is read (match kind and value type: converters that share
+   * both share one, as HAProxy's pattern expressions) to `get map <map> <value>`, `type=str,
+   * case=sensitive, found=yes, idx=tree, key="/k1", value="v1", type="str"`, as looked up now.
+   */
+  readonly probes = new Map<string, (sample: string) => string>()
   /** Each user's check of a new entry (a map_int value, an ip pattern): throws HAProxy's complaint. */
   readonly validators: Array<(key: string, value: string) => void> = []
 

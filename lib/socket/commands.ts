@@ -513,6 +513,15 @@ function addPattern (rt: CliRuntime, args: string[], kind: PatternKind, payload:
   return OK
 }
 
+/** `get map <map> <value>`: how each converter reading the map would look the value up now. */
+function getMapEntry (rt: CliRuntime, args: string[]): string {
+  if (args[2] === undefined || args[3] === undefined) return msg('Missing map identifier and/or key.')
+  const ref = refArg(rt, 'map', args[2])
+  let out = ''
+  for (const probe of ref.probes.values()) out += probe(args[3]) + '\n'
+  return out + '\n'
+}
+
 function setPattern (rt: CliRuntime, args: string[]): string {
   const ref = refArg(rt, 'map', args[2])
   const key = args[3]
@@ -588,6 +597,7 @@ const COMMANDS: Command[] = [
   { words: ['add', 'map'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'map', p) },
   { words: ['add', 'acl'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'acl', p) },
   { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
+  { words: ['get', 'map'], level: 'user', run: (rt, a) => getMapEntry(rt, a) },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
   { words: ['show', 'table'], level: 'operator', run: (rt, a) => showTable(rt.stickTables, a) },
