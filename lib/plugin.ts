@@ -67,6 +67,7 @@ import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
+import { setGlobalVars } from './acl/global-vars.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
 
 export interface HaproxyRouterOptions {
@@ -327,6 +328,7 @@ export class Gateway implements CliRuntime {
   }
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
+    setGlobalVars(config)
     for (const p of config.proxies) {
       if (p.kind !== 'backend' && p.mode === 'tcp' && !p.modeExplicit && !p.disabled) {
         this.log.warn(`${p.kind} '${p.name}' has no 'mode' (HAProxy would run it in TCP mode): served as HTTP.`)

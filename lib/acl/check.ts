@@ -3,10 +3,11 @@
 
 import type { Diagnostic, ParsedConfig } from '../config/model.js'
 import { compileProxyDiagnostics, sharedFor } from './compile.js'
+import { globalVarDiagnostics } from './global-vars.js'
 
 export function checkExpressions (config: ParsedConfig): Diagnostic[] {
   const shared = sharedFor(config)
-  const out: Diagnostic[] = []
+  const out: Diagnostic[] = globalVarDiagnostics(config)
   for (const proxy of config.proxies) {
     try {
       out.push(...compileProxyDiagnostics(proxy, config, shared).diagnostics)

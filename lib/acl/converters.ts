@@ -13,6 +13,7 @@ import { parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
 import type { PatternEntry } from './pattern-refs.js'
 import { checkVarName } from './arguments.js'
+import { readVar, varConditions, varRef } from './vars.js'
 import { jsonQuery } from './json-query.js'
 import { FIX_TAG_NAMES, fixTagValue, fixValidate } from './fix.js'
 import { CONNACK, CONNECT, MQTT_FIELDS, MQTT_TYPES, mqttParse } from './mqtt.js'
@@ -313,7 +314,7 @@ function digestName (name: ArgValue | undefined): string {
 const signed64 = (n: bigint): string => BigInt.asIntN(64, n).toString()
 
 const varOf = (t: HttpTxn, name: string): string | null => {
-  const x = t.vars?.get(name)
+  const x = readVar(t, name)
   return x === undefined ? null : toStr(x)
 }
 
@@ -356,10 +357,48 @@ function registeredVar (name: string): void {
 const simple = (name: string, out: SampleType, fn: ConvertFn): ConverterRow =>
   ({ name, args: [], minArgs: 0, out, compile: () => fn })
 
+/** An arithmetic converter: its argument is an integer or a variable's name (§7.3.1 `add(<value>)`). */
 const arith = (name: string, op: (x: number, y: number) => number | null): ConverterRow => ({
-  name, args: ['int'], minArgs: 1, out: 'int',
-  compile: (a) => { const y = a[0] as number; return (v) => { const x = toInt(v); return x === null ? null : op(x, y) } }
+  name, args: ['str'], minArgs: 1, out: 'int',
+  compile: (a) => {
+    const arg = String(a[0])
+    if (/^[-+]?\d+$/.test(arg)) {
+      const y = Number(arg)
+      return (v) => { const x = toInt(v); return x === null ? null : op(x, y) }
+    }
+    checkVarName(arg)
+    const ref = varRef(arg)
+    return (v, t) => {
+      const x = toInt(v)
+      const held = ref.get(t)
+      const y = held === undefined ? null : toInt(held)
+      return x === null || y === null ? null : op(x, y)
+    }
+  }
 })
+
+/** `set-var(<var>[,<cond>…])` / `unset-var(<var>)` as converters: the sample goes on unchanged. */
+const varConverters: ConverterRow[] = [
+  {
+    name: 'set-var', args: ['str', 'str', 'str', 'str', 'str'], minArgs: 1, out: 'any',
+    compile: (a) => {
+      const [name, ...conds] = a.map(String)
+      checkVarName(name!)
+      const ref = varRef(name!, true)
+      const when = varConditions(conds.filter((c) => c !== ''))
+      return (v, t) => { if (when === null || when(ref, t, v)) ref.set(t, v); return v }
+    }
+  },
+  {
+    name: 'unset-var', args: ['str'], minArgs: 1, out: 'any',
+    compile: (a) => {
+      const name = String(a[0])
+      checkVarName(name)
+      const ref = varRef(name, true)
+      return (v, t) => { ref.unset(t); return v }
+    }
+  }
+]
 
 const ROWS: ConverterRow[] = [
   simple('lower', 'str', (v) => lowerAscii(toStr(v))),
@@ -472,8 +511,9 @@ const ROWS: ConverterRow[] = [
       const start = typeof a[0] === 'string' ? a[0] : ''
       const name = typeof a[1] === 'string' && a[1] !== '' ? a[1] : null
       const end = typeof a[2] === 'string' ? a[2] : ''
+      const ref = name === null ? null : varRef(name)
       return (v, t) => {
-        const x = name === null ? undefined : t.vars?.get(name)
+        const x = ref?.get(t)
         return toStr(v) + start + (x === undefined ? '' : toStr(x)) + end
       }
     }
@@ -615,4 +655,4 @@ const ROWS: ConverterRow[] = [
   ...mapRows()
 ]
 
-export const CONVERTERS: ReadonlyMap<string, ConverterRow> = new Map(ROWS.map((r) => [r.name, r]))
+export const CONVERTERS: ReadonlyMap<string, ConverterRow> = new Map([...ROWS, ...varConverters].map((r) => [r.name, r]))

@@ -10,6 +10,7 @@ import { hostname } from 'node:os'
 
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
+import { varRef } from './vars.js'
 import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
 import { parseAddr } from './ip.js'
 import { KNOWN_METHODS } from './matchers.js'
@@ -73,6 +74,21 @@ function eachParam (query: string | null, name: string, delim: string, cb: (v: s
     start = end + 1
   }
   return false
+}
+
+/**
+ * `req.len` of an HTTP request: what HAProxy's buffer holds, measured on 2.6.12 as 21 bytes, the
+ * method, target and version, each header's name and value, and the body received so far.
+ */
+function httpRequestLength (t: HttpTxn): number {
+  let n = 21 + t.method.length + (t.absolute?.length ?? 0) + pathq(t).length + 5 + t.version.length
+  const h = t.headers
+  for (const name in h) {
+    const v = h[name]
+    if (typeof v === 'string') n += name.length + v.length
+    else if (v !== undefined) for (const x of v) n += name.length + x.length
+  }
+  return n + (t.body?.data.length ?? 0)
 }
 
 /** `hdr(name[,occ])`-style fetches over request or response headers. */
@@ -357,7 +373,14 @@ const ROWS: FetchRow[] = [
       return constant(Buffer.from(hex, 'hex').toString('latin1'))
     }
   },
-  { name: 'bool', args: ['int'], minArgs: 1, type: 'bool', compile: (a) => constant(a[0] !== 0) },
+  {
+    name: 'bool', args: ['str'], minArgs: 0, type: 'bool',
+    compile: (a) => {
+      const word = String(a[0] ?? '')
+      if (word !== 'true' && word !== 'false' && word !== '0' && word !== '1') throw new ExprError("Expects 'true', 'false', '0' or '1'")
+      return constant(word === 'true' || word === '1')
+    }
+  },
   { name: 'env', args: ['str'], minArgs: 1, type: 'str', compile: (a) => ({ one: () => process.env[String(a[0])] ?? null }) },
   { name: 'hostname', args: [], minArgs: 0, type: 'str', compile: () => constant(hostname()) },
   { name: 'date_us', args: [], minArgs: 0, type: 'int', compile: () => ({ one: () => Math.floor((performance.timeOrigin + performance.now()) * 1000) % 1_000_000 }) },
@@ -378,9 +401,9 @@ const ROWS: FetchRow[] = [
   {
     name: 'var', args: ['var', 'str'], minArgs: 1, type: 'any',
     compile: (a) => {
-      const name = String(a[0])
+      const ref = varRef(String(a[0]))
       const dflt = a.length > 1 ? String(a[1]) : null
-      return { one: (t) => t.vars?.get(name) ?? dflt }
+      return { one: (t) => ref.get(t) ?? dflt }
     }
   },
   // Live backend state (§7.3.2), read through the caller's hook.
@@ -425,7 +448,7 @@ const ROWS: FetchRow[] = [
   { name: 'req_proto_http', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   { name: 'wait_end', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },
   // Content of a TCP connection (§7.3.5; lib/tcp/payload.ts); in HTTP, req.len is the body's length.
-  ...['req.len', 'req_len'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload !== undefined ? payloadLength(t.payload) : Number(t.headers['content-length'] ?? 0) || 0 }) })),
+  ...['req.len', 'req_len'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload !== undefined ? payloadLength(t.payload) : httpRequestLength(t) }) })),
   ...payloadRows(['req.payload', 'payload'], ['req.payload_lv', 'payload_lv'], (t) => t.payload),
   // What the server sent, while a `mode tcp` backend's tcp-response content rules run
   { name: 'res.len', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (t) => t.resPayload === undefined ? null : payloadLength(t.resPayload) }) },

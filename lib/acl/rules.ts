@@ -17,6 +17,7 @@ import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
 import { keepOriginal } from './original.js'
 import { ExprError, toStr } from './sample.js'
+import { varConditions, varRef } from './vars.js'
 import { compileStickAction } from './stick-actions.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
@@ -191,25 +192,33 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
   return null
 }
 
-/** `set-var(name) <expr>`, `set-var-fmt(name) <fmt>`, `unset-var(name)` (§4.2). */
+/** `set-var(name[,cond…]) <expr>`, `set-var-fmt(name[,cond…]) <fmt>`, `unset-var(name)` (§4.2). */
 export function varAction (action: string, args: string[], ctx: RuleContext): Action | null {
   const m = /^(set-var|set-var-fmt|unset-var)\((.*)\)$/.exec(action)
   if (m === null) return null
-  const name = m[2]
+  const [name = '', ...conds] = m[2]!.split(',')
+  let when: ReturnType<typeof varConditions>
   try {
     checkVarName(name)
+    if (m[1] === 'unset-var' && conds.length > 0) throw new ExprError('unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" manage conditions')
+    when = varConditions(conds)
   } catch (err) {
     throw new RuleArgError((err as Error).message)
   }
+  const ref = varRef(name, true)
   if (m[1] === 'unset-var') {
     if (args.length > 0) throw new TrailingWordError(args[0])
-    return (t) => { t.vars?.delete(name); return null }
+    return (t) => { ref.unset(t); return null }
   }
   if (args.length === 0) throw new RuleArgError(m[1] === 'set-var' ? 'missing fetch method' : 'expects exactly 1 argument <format>')
   if (args.length > 1) throw new TrailingWordError(args[1])
   if (m[1] === 'set-var-fmt') {
     const f = format(args[0], ctx).format
-    return (t, r) => { (t.vars ??= new Map()).set(name, f(t, r)); return null }
+    return (t, r) => {
+      const v = f(t, r)
+      if (when === null || when(ref, t, v)) ref.set(t, v)
+      return null
+    }
   }
   const expr = compileExpr(parseExpr(args[0]), ctx.env)
   if (missing(expr, sampleSide(ctx.side), ctx.proxy) === 'backend') {
@@ -217,7 +226,7 @@ export function varAction (action: string, args: string[], ctx: RuleContext): Ac
   }
   return (t, r) => {
     const v = expr.one(t, r)
-    if (v !== null) (t.vars ??= new Map()).set(name, v)
+    if (v !== null && (when === null || when(ref, t, v))) ref.set(t, v)
     return null
   }
 }

@@ -35,6 +35,8 @@ export interface HttpTxn {
   frontend: string
   /** Backend chosen so far (for `%b`, `be_name`), '' before switching. */
   backend: string
+  /** The client connection, whose `sess.` variables every request on it shares (lib/acl/vars.ts). */
+  session?: object
   /** `set-var` storage: full names (`txn.x`, `req.y`) → value; created on first use. */
   vars: Map<string, string | number | boolean> | null
   /** Authenticated user name after a successful `http_auth`, else null. */

@@ -1609,7 +1609,7 @@ const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
 const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
 
 /** `tcp-request` actions the TCP proxy runs (lib/tcp/rules.ts); in `mode tcp` proxies they are supported. */
-export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'unset-var', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0']
+export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'set-var-fmt', 'unset-var', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0']
 
 /** The actions of a `tcp-check` line (§4.2 tcp-check), as HAProxy lists them. */
 const TCP_CHECK_STEPS = ['comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)']
@@ -1703,9 +1703,10 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   }
   if (kw === 'tcp-request' && sub !== 'content' && TCP_REQUEST_ACTIONS.includes(action.replace(/\(.*$/, ''))) {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
+    // run once per connection: by the TCP proxy (lib/tcp), on its first request in an HTTP proxy
     c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
-    // HTTP proxies run the deciding and tracking connection rules on each accepted connection (plugin.ts countConnections)
-    if (sub === 'connection' && HTTP_CONNECTION_ACTIONS.test(action)) return
+    // HTTP proxies run their connection and session rules on each accepted connection (plugin.ts countConnections)
+    if (HTTP_CONNECTION_ACTIONS.test(action)) return
     return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
   if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
@@ -1721,8 +1722,8 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
-/** `tcp-request connection` actions an HTTP proxy runs too. */
-const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\))$/
+/** `tcp-request connection|session` actions an HTTP proxy runs too. */
+const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
@@ -1821,7 +1822,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
-  ...rows('yes', 'log log-send-hostname log-tag'),
+  ...rows('yes', 'log log-send-hostname log-tag set-var set-var-fmt'),
   ...rows('yes', 'tune.http.maxhdr tune.bufsize tune.maxrewrite'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),

@@ -499,6 +499,17 @@ export interface GlobalSettings {
   /** `server-state-file` and `server-state-base` (§3.1): where saved server states are read at start. */
   serverStateFile?: string
   serverStateBase?: string
+  /** `set-var proc.<name> <expr>` and `set-var-fmt proc.<name> <fmt>` (§3.1), in order. */
+  setVars?: GlobalSetVar[]
+}
+
+/** One `set-var` / `set-var-fmt` line of the global section. */
+export interface GlobalSetVar {
+  name: string
+  /** A log-format string (`set-var-fmt`) rather than a sample expression. */
+  fmt: boolean
+  text: string
+  loc: Loc
 }
 
 /** `tune.h2.header-table-size`, `…initial-window-size`, `…max-concurrent-streams`, `…max-frame-size`. */

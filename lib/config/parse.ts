@@ -69,7 +69,7 @@ function dnsName (host: string): boolean {
 /** Reads HAProxy configuration text; several files share one parser, as with `haproxy -f a -f b`. */
 class ConfigParser {
   readonly diags = new DiagnosticList()
-  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: { sockets: [] }, logs: [], tls: { bindOptions: [], serverOptions: [] } }
+  readonly global: GlobalSettings & { tls: GlobalTls } = { ignored: [], stats: { sockets: [] }, logs: [], setVars: [], tls: { bindOptions: [], serverOptions: [] } }
   readonly proxies: Proxy[] = []
   readonly userlists: Userlist[] = []
   readonly httpErrors: HttpErrorsSection[] = []
@@ -664,6 +664,15 @@ class ConfigParser {
         g.bufsize = n
         return
       }
+      case 'set-var': case 'set-var-fmt': {
+        const name = args[1]
+        if (name === undefined || args[2] === undefined) {
+          return alert(`'${kw}' requires a process-wide variable name ('proc.<name>') and a ${kw === 'set-var' ? 'sample expression' : 'format string'}.`)
+        }
+        if (!name.startsWith('proc.')) return alert(`'${kw}': cannot set variable '${name}', only scope 'proc' is permitted in the global section.`)
+        ;(g.setVars ??= []).push({ name, fmt: kw === 'set-var-fmt', text: args[2], loc })
+        return
+      }
       case 'tune.maxrewrite':
         g.maxrewrite = atoi(args[1] ?? '')
         return
@@ -1055,7 +1064,7 @@ function evalCondition (text: string, env: Record<string, string | undefined>): 
   return v
 }
 
-function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
+export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
   return {
     kind: kind === 'defaults' ? 'listen' : kind,
     name,

@@ -384,12 +384,7 @@ export class ServerRuntime implements ServerView, LbServer {
     const why = ', changed from CLI'
     if (state === 'down') {
       this.health = 0
-      if (this.op === 'down' || this.admin === 'maint') return
-      this.nolb = false
-      this.setOp('down', now)
-      this.chkdown++
-      const moved = this.refresh()
-      this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
+      this.forceDown(why, now)
     } else {
       this.health = this.rise + this.fall - 1
       const nolb = state === 'stopping'
@@ -402,6 +397,16 @@ export class ServerRuntime implements ServerView, LbServer {
       this.backend.logWarn(`${this.who()} is ${nolb ? 'stopping' : 'UP'}${why}${this.backend.tail(this, true, moved)}.`)
     }
     this.backend.settle(now)
+  }
+
+  /** Takes a serving server DOWN without a check result (forced health, its agent): the state line ends with `why`. */
+  private forceDown (why: string, now: number): void {
+    if (this.op === 'down' || this.admin === 'maint') return
+    this.nolb = false
+    this.setOp('down', now)
+    this.chkdown++
+    const moved = this.refresh()
+    this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
   }
 
   setAdmin (state: ServerAdminState): void {
@@ -603,12 +608,7 @@ export class ServerRuntime implements ServerView, LbServer {
     agent.up = up
     const now = Date.now()
     if (!up) {
-      if (this.op === 'down' || this.admin === 'maint') return
-      this.nolb = false
-      this.setOp('down', now)
-      this.chkdown++
-      const moved = this.refresh()
-      this.backend.logWarn(`${this.who()} is DOWN${why}${this.backend.tail(this, false, moved)}.`, LOG_ALERT)
+      this.forceDown(why, now)
     } else {
       if (this.op === 'up' || this.admin === 'maint' || (this.checkEnabled && this.health < this.rise)) return
       this.setOp('up', now)

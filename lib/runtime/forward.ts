@@ -387,6 +387,7 @@ export function connectionTxn (socket: Socket, frontend: string): HttpTxn {
     tls: null,
     frontend,
     backend: '',
+    session: socket,
     vars: null,
     authUser: null
   }
@@ -425,6 +426,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     tls: ssl ? socket as TLSSocket : null,
     frontend,
     backend: '',
+    // the connection the `tcp-request` rules saw when it was accepted: a TLS socket's own
+    session: (socket as Socket & { _parent?: Socket })._parent ?? socket,
     vars: null,
     authUser: null,
     log: null

@@ -18,6 +18,9 @@ import { parseAddress } from '../config/args.js'
 import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
 import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
 import { renderServersState } from './servers-state.js'
+import { evaluateOutside } from '../acl/global-vars.js'
+import { toStr, type Sample } from '../acl/sample.js'
+import { procVar, setProcVar } from '../acl/vars.js'
 import { clearTable, setTable, showTable } from './tables.js'
 import type { StickTables } from '../runtime/stick-table.js'
 
@@ -53,6 +56,8 @@ export interface CliSession {
   closing: boolean
   /** `set timeout cli`, ms. */
   timeout: number
+  /** `experimental-mode on` (admin): allows `set var`. */
+  experimental?: boolean
 }
 
 interface Command {
@@ -627,8 +632,53 @@ const COMMANDS: Command[] = [
   { words: ['prompt'], level: 'user', run: (_rt, _a, s) => { s.interactive = !s.interactive; return OK } },
   { words: ['quit'], level: 'user', run: (_rt, _a, s) => { s.closing = true; return '' } },
   { words: ['explain'], level: 'user', run: (rt, a) => explainCommand(rt, a) },
-  { words: ['help'], level: 'user', run: (_rt, a) => help(a.slice(1)) }
+  { words: ['help'], level: 'user', run: (_rt, a) => help(a.slice(1)) },
+  { words: ['experimental-mode'], level: 'admin', run: (_rt, a, s) => experimentalMode(a, s) },
+  { words: ['get', 'var'], level: 'operator', run: (_rt, a) => getVar(a) },
+  // the experimental mode is checked before the level, as HAProxy does
+  { words: ['set', 'var'], level: 'user', run: (rt, a, s) => setVar(rt, a, s) }
 ]
+
+/** `experimental-mode [on|off]`: the session's access to experimental commands. */
+function experimentalMode (args: string[], session: CliSession): string {
+  const word = args[1]
+  if (word === undefined) return msg(`experimental-mode is ${session.experimental === true ? 'ON' : 'OFF'}`)
+  if (word !== 'on' && word !== 'off') return msg("'experimental-mode' only supports 'on' and 'off'.")
+  session.experimental = word === 'on'
+  return OK
+}
+
+/** The type names of `get var` (HAProxy's sample types). */
+const varType = (v: Sample): string => typeof v === 'number' ? 'sint' : typeof v === 'boolean' ? 'bool' : 'str'
+
+/** `get var <name>`: a process-wide variable, `proc.<name>: type=<type> value=<value>`. */
+function getVar (args: string[]): string {
+  const name = args[2]
+  if (name === undefined || name === '') return msg('Missing process-wide variable identifier.')
+  const v = name.startsWith('proc.') ? procVar(name) : undefined
+  if (v === undefined) return msg('Variable not found.')
+  return bare(`${name}: type=${varType(v)} value=<${toStr(v)}>`)
+}
+
+/** `set var <name> [expr|fmt] <text>` (experimental in 2.6): sets a process-wide variable. */
+function setVar (rt: CliRuntime, args: string[], session: CliSession): string {
+  if (session.experimental !== true) return msg('This command is restricted to experimental mode only.')
+  if (RANK[session.level] < RANK.admin) return DENIED
+  const name = args[2] ?? ''
+  if (!name.startsWith('proc.')) return bare(`'set var': cannot set variable '${name}', only scope 'proc' is permitted here.`)
+  const fmt = args[3] === 'fmt'
+  const words = args.slice(args[3] === 'fmt' || args[3] === 'expr' ? 4 : 3)
+  if (words.length === 0) return msg("Missing either 'expr', 'fmt' or expression.")
+  let v: Sample | null
+  try {
+    v = evaluateOutside(rt.config, words.join(' '), fmt)
+  } catch (err) {
+    return bare((err as Error).message)
+  }
+  // an expression without a value sets nothing, and says nothing either
+  if (v !== null) setProcVar(name, v)
+  return OK
+}
 
 /** `[06/Dec/2026:15:51:36.321]` */
 function errorsDate (d: Date): string {

@@ -130,7 +130,7 @@ const DELIBERATE: Array<[string, string, RegExp]> = [
   ['cookie persistence with idle expiry', D + FE + 'backend be\n    cookie SRV insert indirect nocache maxidle 30m\n    server s1 127.0.0.1:1 cookie a\n', /\[.*case\d+\.cfg:10\] : 'cookie maxidle' is not supported by fastify-haproxy/],
   ['a cache section', 'cache c\n    total-max-size 4\n' + D + FE + BE, /\[.*case\d+\.cfg:1\] : 'cache' section 'c' is not supported by fastify-haproxy/],
   ['a monitor URI that can fail', D + FE + '    monitor-uri /health\n    monitor fail if FALSE\n' + BE, /\[.*case\d+\.cfg:10\] : 'monitor fail' is not supported by fastify-haproxy/],
-  ['a TCP session rule', D + FE + '    tcp-request session set-var(sess.a) src\n' + BE, /\[.*case\d+\.cfg:9\] : 'tcp-request session set-var\(sess.a\)' is not supported by fastify-haproxy/]
+  ['a server name header', D + FE + 'backend be\n    http-send-name-header X-Server\n    server s1 127.0.0.1:1\n', /\[.*case\d+\.cfg:10\] : 'http-send-name-header' is not supported by fastify-haproxy/]
 ]
 
 test('differential: deliberate differences — unsupported keywords that change requests', { skip: haproxyInstalled ? false : 'haproxy is not installed (apt-get install haproxy)' }, async (t) => {
