@@ -1177,7 +1177,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(0, inert('socket tuning is left to Node'), 'tfo no-tfo'),
   ...serverRows(1, inert('logs go through the Fastify logger'), 'log-proto'),
   ...serverRows(1, inert('sessions are not shut down when a server changes state'), 'on-marked-down on-marked-up'),
-  ...serverRows(1, inert('WebSocket requests are forwarded over HTTP/1.1'), 'ws'),
+  ...serverRows(1, inert('upgrades go as ws auto does: HTTP/2 extended CONNECT to proto h2 servers, HTTP/1.1 otherwise'), 'ws'),
   ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
   ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
   // They turn off what is never done here.
