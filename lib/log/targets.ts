@@ -66,6 +66,8 @@ class UdpSink implements LogSink {
   /** The server answered a send with an error: lines are dropped for DEAD_PAUSE_MS. */
   private resting = false
   private readonly wake = (): void => { this.resting = false }
+  /** Lines of requests still finishing after a stop or reload closed the sink are dropped, not sent on a dead handle. */
+  private closed = false
 
   constructor (host: string, port: number) {
     this.socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4')
@@ -90,11 +92,12 @@ class UdpSink implements LogSink {
       else this.dropped++
       return
     }
-    if (this.resting || this.socket.getSendQueueCount() >= MAX_IN_FLIGHT) { this.dropped++; return }
+    if (this.closed || this.resting || this.socket.getSendQueueCount() >= MAX_IN_FLIGHT) { this.dropped++; return }
     this.socket.send(line)
   }
 
   close (): void {
+    this.closed = true
     try { this.socket.close() } catch {}
   }
 }

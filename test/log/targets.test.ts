@@ -4,6 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import dgram from 'node:dgram'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +34,23 @@ test('a dead UDP syslog server: sending returns at once, the lost lines are coun
   assert.ok(sinks.dropped > 100, `${sinks.dropped} of 200 lines counted as dropped`)
   assert.ok(ms < 5000, `200 lines took ${ms} ms`)
   sinks.close()
+})
+
+test('lines sent after the sinks closed (requests finishing during a stop) are dropped, never thrown', async (t) => {
+  const server = dgram.createSocket('udp4')
+  let received = 0
+  server.on('message', () => { received++ })
+  await new Promise<void>(resolve => server.bind(0, '127.0.0.1', resolve))
+  t.after(() => server.close())
+  const { targets, sinks } = targetsOf(`log 127.0.0.1:${server.address().port} local0`)
+  // the socket is connected once a line has arrived
+  for (let i = 0; i < 100 && received === 0; i++) {
+    targets.send(6, `line ${i}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  assert.ok(received > 0)
+  sinks.close()
+  assert.doesNotThrow(() => targets.send(6, 'after close'))
 })
 
 test('unix datagram socket targets (`unix@/path`, `/path`)', { skip: unixSocketsAvailable() ? false : 'the optional unix-dgram package is not installed' }, async () => {
