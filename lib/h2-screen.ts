@@ -16,6 +16,7 @@ import { createRequire } from 'node:module'
 import { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
+import { markRequested } from './log/logger.js'
 
 interface HpackDecoder {
   write (block: Buffer): void
@@ -112,6 +113,8 @@ export class H2RequestScreen extends Duplex {
       pos = Math.min(this.prefaceLeft, data.length)
       out.push(data.subarray(0, pos))
       this.prefaceLeft -= pos
+      // an HTTP/2 connection is never a <BADREQ> line, streams or not (as HAProxy logs them)
+      if (this.prefaceLeft === 0) markRequested(this.socket)
     }
     while (data.length - pos >= FRAME_HEAD) {
       const end = pos + FRAME_HEAD + data.readUIntBE(pos, 3)

@@ -1081,6 +1081,8 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     socket.destroy()
   })
   server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
+  // an HTTP/2 connection that opens no stream is not logged by HAProxy (no <BADREQ>)
+  server.on('session', (session: { socket: Socket }) => { markRequested(session.socket) })
 }
 
 function optionError (name: string, problem: string): Error {

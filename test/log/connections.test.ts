@@ -14,7 +14,7 @@ import { makeCa, makeLeaf } from '../tls/certs.js'
 import { skipWithoutHaproxy, startProxy } from '../differential/harness.js'
 import { syslogServer, type Syslog } from './syslog.js'
 
-function config (port: number, log: number, dontlognull: boolean): string {
+function config (port: number, log: number, dontlognull: boolean, bindOptions = ''): string {
   return `
 global
     nbthread 1
@@ -28,7 +28,7 @@ ${dontlognull ? '    option dontlognull\n' : ''}    timeout connect 1s
     timeout server 5s
     timeout http-request 300ms
 frontend fe
-    bind 127.0.0.1:${port}
+    bind 127.0.0.1:${port}${bindOptions}
     default_backend be
 backend be
     server s 127.0.0.1:9
@@ -68,13 +68,13 @@ function fields (line: string): string[] {
 }
 
 /** Each case's line (null when none came within a while after its close), by client port. */
-async function run (label: 'haproxy' | 'ours', syslog: Syslog, dontlognull: boolean): Promise<Array<string | null>> {
-  const proxy = await startProxy(label, (port) => config(port, syslog.port, dontlognull))
+async function run (label: 'haproxy' | 'ours', syslog: Syslog, dontlognull: boolean, cases = CASES, bindOptions = ''): Promise<Array<string | null>> {
+  const proxy = await startProxy(label, (port) => config(port, syslog.port, dontlognull, bindOptions))
   try {
     // the harness's readiness probe is a connection without a request too
-    if (!dontlognull) await syslog.wait(1, 8000)
+    if (!dontlognull && bindOptions === '') await syslog.wait(1, 8000)
     const out: Array<string | null> = []
-    for (const c of CASES) {
+    for (const c of cases) {
       const port = await connection(proxy.port, c.data, c.closeAfterMs)
       const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${port} `)
       const deadline = Date.now() + 1500
@@ -105,6 +105,16 @@ for (const dontlognull of [false, true]) {
     assert.deepEqual(expected.map(l => l === null ? null : fields(l)[10]), dontlognull ? [null, 'CR--', null] : ['CR--', 'CR--', 'cR--'])
   })
 }
+
+test('an HTTP/2 connection that opens no stream is no <BADREQ>: real HAProxy and ours log nothing', { skip: skipWithoutHaproxy }, async (t) => {
+  const theirs = await syslogServer()
+  const ours = await syslogServer()
+  t.after(async () => { await Promise.all([theirs.close(), ours.close()]) })
+  // the client preface and an empty SETTINGS frame, then close
+  const cases: Case[] = [{ name: 'h2 preface and settings', data: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00', closeAfterMs: 100 }]
+  assert.deepEqual(await run('haproxy', theirs, false, cases, ' proto h2'), [null])
+  assert.deepEqual(await run('ours', ours, false, cases, ' proto h2'), [null])
+})
 
 test('TLS binds: failed handshakes and a handshake without a request, logged as real HAProxy logs them', { skip: skipWithoutHaproxy }, async (t) => {
   const ca = makeCa()
