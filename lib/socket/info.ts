@@ -5,6 +5,7 @@
 
 import { hostname } from 'node:os'
 import { NATURES, ORIGINS, SCOPES } from '../stats/json.js'
+import { uptime } from '../stats/html.js'
 import { PACKAGE_VERSION } from '../stats/routes.js'
 
 /** `Version:` — HAProxy's branch first, as clients parse it, then what really answers. */
@@ -37,14 +38,6 @@ interface InfoField { pos: number, name: string, tags: string, type: 'str' | 'u3
 
 const zero = (): number => 0
 
-function uptime (sec: number): string {
-  const d = Math.floor(sec / 86400)
-  const h = Math.floor(sec / 3600) % 24
-  const m = Math.floor(sec / 60) % 60
-  const s = sec % 60
-  return `${d}d ${h}h${String(m).padStart(2, '0')}m${String(s).padStart(2, '0')}s`
-}
-
 const up = (s: InfoSource): number => Math.max(0, Math.floor((s.now - s.startedAt) / 1000))
 
 const FIELDS: InfoField[] = [
@@ -55,7 +48,7 @@ const FIELDS: InfoField[] = [
   { pos: 4, name: 'Nbproc', tags: 'CGS', type: 'u32', value: () => 1 },
   { pos: 5, name: 'Process_num', tags: 'KGP', type: 'u32', value: () => 1 },
   { pos: 6, name: 'Pid', tags: 'SGP', type: 'u32', value: s => s.pid },
-  { pos: 7, name: 'Uptime', tags: 'MDP', type: 'str', value: s => uptime(up(s)) },
+  { pos: 7, name: 'Uptime', tags: 'MDP', type: 'str', value: s => uptime(s.now - s.startedAt) },
   { pos: 8, name: 'Uptime_sec', tags: 'MDP', type: 'u32', value: up },
   { pos: 9, name: 'Memmax_MB', tags: 'CLP', type: 'u32', value: zero },
   { pos: 10, name: 'PoolAlloc_MB', tags: 'MGP', type: 'u32', value: s => Math.floor(s.heapBytes / 1048576) },

@@ -133,7 +133,8 @@ export function groupDigits (n: number): string {
   return out
 }
 
-function uptime (ms: number): string {
+/** `1d 2h03m04s`: HAProxy's uptime on the stats page and in `show info`. */
+export function uptime (ms: number): string {
   const t = Math.max(0, Math.floor(ms / 1000))
   const d = Math.floor(t / 86400)
   const h = Math.floor(t % 86400 / 3600)
