@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { haproxyInstalled, withHaproxy } from '../acl/real-haproxy.js'
-import { rawRequest, rawServer, withGateway } from '../gateway/fixtures.js'
+import { HTTP_DEFAULTS, rawRequest, rawServer, withGateway } from '../gateway/fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'header-names-'))
 let server: Awaited<ReturnType<typeof rawServer>>
@@ -29,13 +29,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const config = (port: number): string => `
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+const config = (port: number): string => `${HTTP_DEFAULTS}frontend fe
     bind 127.0.0.1:${port}
     # the last line wins
     option http-restrict-req-hdr-names reject
