@@ -31,20 +31,24 @@ export class LogTargets {
 
   constructor (targets: readonly LogTarget[], config: ParsedConfig, tag: string, sinks: LogSinks) {
     const host = config.global.logSendHostname ?? ''
-    this.dests = targets.map(target => ({
-      target,
-      sink: sinks.get(target),
-      framing: {
-        // `log-send-hostname` turns the default format into rfc3164 (with the host)
-        format: target.format,
-        facility: target.facility,
-        host,
-        tag,
-        pid: process.pid,
-        maxLen: target.maxLen
-      },
-      seen: 0
-    }))
+    this.dests = targets.map(target => {
+      // a ring frames its lines in its own format, cut at its own `maxlen`
+      const ring = target.kind === 'ring' ? config.rings?.find(r => r.name === target.address) : undefined
+      return {
+        target,
+        sink: sinks.get(target, ring),
+        framing: {
+          // `log-send-hostname` turns the default format into rfc3164 (with the host)
+          format: ring?.format ?? target.format,
+          facility: target.facility,
+          host,
+          tag,
+          pid: process.pid,
+          maxLen: ring?.maxLen ?? target.maxLen
+        },
+        seen: 0
+      }
+    })
   }
 
   get empty (): boolean { return this.dests.length === 0 }
