@@ -1153,6 +1153,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
+  if (d.restrictHeaderNames !== undefined) p.restrictHeaderNames = d.restrictHeaderNames
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri

@@ -9,7 +9,7 @@ import net from 'node:net'
 import { isIPv6 } from 'node:net'
 import type { LogForward, LogFraming, LogTarget, ParsedConfig } from '../config/model.js'
 import { parseReceived, reformat } from './received.js'
-import type { LogSink, LogSinks } from './targets.js'
+import { accepts, type LogSink, type LogSinks } from './targets.js'
 
 interface ForwardTarget {
   target: LogTarget
@@ -100,13 +100,8 @@ export class LogForwarder {
     const now = Date.now()
     for (let i = 0; i < this.targets.length; i++) {
       const d = this.targets[i]!
-      const t = d.target
-      if (level > t.level) continue
-      if (t.sample !== null) {
-        const rank = (d.seen++ % t.sample.size) + 1
-        if (!t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)) continue
-      }
-      const line = reformat(r, d.format, t.facility, now)
+      if (!accepts(d, level)) continue
+      const line = reformat(r, d.format, d.target.facility, now)
       d.sink.send((line.length > d.maxLen ? line.slice(0, d.maxLen) : line) + '\n')
     }
   }

@@ -14,7 +14,7 @@ import { compileLogFormat, dateMs, type ConnectionCounts, type LogFormat } from 
 import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
-import type { LogSink, LogSinks } from './targets.js'
+import { accepts, type LogSink, type LogSinks } from './targets.js'
 import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
 
 interface Destination {
@@ -69,11 +69,7 @@ export class LogTargets {
     for (let i = 0; i < this.dests.length; i++) {
       const d = this.dests[i]!
       const t = d.target
-      if (level > t.level) continue
-      if (t.sample !== null) {
-        const rank = (d.seen++ % t.sample.size) + 1
-        if (!t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)) continue
-      }
+      if (!accepts(d, level)) continue
       d.sink.send(frame(d.framing, level < t.minLevel ? t.minLevel : level, msg, now, sd))
     }
   }

@@ -167,6 +167,18 @@ export function unixSocketsAvailable (): boolean {
   return loadUnixDgram() !== null
 }
 
+/**
+ * Whether a line of `level` goes to a target: not less severe than the target's level, and (with
+ * `sample`) its rank among the lines the target saw in one of the ranges.
+ */
+export function accepts (dest: { target: LogTarget, seen: number }, level: number): boolean {
+  const t = dest.target
+  if (level > t.level) return false
+  if (t.sample === null) return true
+  const rank = (dest.seen++ % t.sample.size) + 1
+  return t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)
+}
+
 /** The sink of a target; targets with the same destination share one (sockets are per destination). */
 export class LogSinks {
   private readonly sinks = new Map<string, LogSink>()
