@@ -1124,6 +1124,10 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       log.warn(`${p.kind} '${p.name}' is in 'mode tcp': not served by the plugin (the fastify-haproxy CLI serves it).`)
     }
   }
+  // syslog listeners are the CLI's too; `log ring@…` targets work in the plugin
+  for (const f of owned ? gw.config.logForwards ?? [] : []) {
+    log.warn(`log-forward '${f.name}': not served by the plugin (the fastify-haproxy CLI serves it).`)
+  }
 
   // texts passed to reload() are read as that file: messages name it, relative paths resolve from it
   const files = opts.configFile === undefined ? null : Array.isArray(opts.configFile) ? opts.configFile : [opts.configFile]
