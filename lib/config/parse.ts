@@ -1098,6 +1098,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     allBackups: false,
     cookie: null,
     forwardFor: null,
+    originalTo: null,
     httpCheck: null,
     options: {},
     errorSources: [],
@@ -1135,6 +1136,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
+  p.originalTo = d.originalTo === null ? null : { ...d.originalTo }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   p.options = { ...d.options }
