@@ -312,7 +312,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
   'http-pretend-keepalive': flag('DLB', CONNECTIONS),
-  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, support: 'args', apply: applyRestrictHeaderNames },
+  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyRestrictHeaderNames },
   'http-server-close': connMode('server-close'),
   'http-use-proxy-header': flag('DFL', CONNECTIONS),
   httpclose: connMode('close'),
@@ -365,12 +365,14 @@ export const OPTIONS: Record<string, OptionRow> = table({
   http_proxy: removedOption("option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed.")
 })
 
-/** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2): preserve is what Node does. */
+/** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2). */
 function applyRestrictHeaderNames (c: ProxyCtx, args: string[]): void {
+  if (tooMany(c, args, 2, 'option')) return
   const v = args[2] ?? ''
+  if (v === '') return c.alert("missing parameter. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.")
   if (v !== 'preserve' && v !== 'delete' && v !== 'reject') return c.alert(`invalid parameter '${v}'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.`)
-  if (tooMany(c, args, 2, 'option http-restrict-req-hdr-names')) return
-  if (v !== 'preserve') c.unsupported(`option http-restrict-req-hdr-names ${v}`, `${v === 'delete' ? 'deletes' : 'rejects'} request headers whose names hold other characters than letters, digits and '-'`)
+  if (v === 'preserve') delete c.proxy.restrictHeaderNames
+  else c.proxy.restrictHeaderNames = v
 }
 
 function applyRedispatch (c: ProxyCtx, args: string[], on: boolean): void {
@@ -2054,7 +2056,7 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
 
 /**
  * What this gateway does with each of those sections (Support): each is reported once, at its
- * line. Only cache and FastCGI change responses; the others matter outside HTTP routing.
+ * line. Only a cache changes responses (FastCGI only through a backend's `use-fcgi-app`); the others matter outside HTTP routing.
  */
 export const OTHER_SECTIONS: Record<string, Support> = table({
   peers: inert(PEERS),
@@ -2063,7 +2065,8 @@ export const OTHER_SECTIONS: Record<string, Support> = table({
   cache: unsupported('caches HTTP responses'),
   program: inert('no external programs are started'),
   ring: inert('logs go through the Fastify logger'),
-  'fcgi-app': unsupported('FastCGI applications'),
+  // only a backend's `use-fcgi-app` (refused) would talk FastCGI: the section alone changes nothing
+  'fcgi-app': inert('FastCGI is not spoken: a backend\'s use-fcgi-app is refused'),
   'log-forward': inert('syslog forwarding is not implemented'),
   namespace_list: inert('network namespaces are not supported')
 })

@@ -411,6 +411,12 @@ export interface Proxy {
   httpCheck: HttpCheck | null
   /** `option http-server-close`, `httpclose`, `http-keep-alive` … : last one wins. */
   httpConnectionMode?: 'keep-alive' | 'server-close' | 'close' | 'tunnel'
+  /**
+   * `option http-restrict-req-hdr-names delete|reject` (§4.2): what becomes of request headers
+   * whose names hold other characters than letters, digits and '-', once this proxy's
+   * http-request rules are done. Absent: `preserve`.
+   */
+  restrictHeaderNames?: 'delete' | 'reject'
   /** Other `option` flags that were set (name → true, `no option x` → false). */
   options: Record<string, boolean>
   /**

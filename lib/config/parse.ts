@@ -1139,6 +1139,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.originalTo = d.originalTo === null ? null : { ...d.originalTo }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
+  if (d.restrictHeaderNames !== undefined) p.restrictHeaderNames = d.restrictHeaderNames
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri

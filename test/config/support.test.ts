@@ -59,7 +59,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'tcp-request content set-src src,ipmask(24)', ['notice', '']],
   ['frontend', 'tcp-request connection set-src src,ipmask(24)', not('tcp-request connection set-src', 'a TCP-level rule run before HTTP')],
   ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
-  ['frontend', 'option http-restrict-req-hdr-names reject', not('option http-restrict-req-hdr-names reject', "rejects request headers whose names hold other characters than letters, digits and '-'")],
+  ['frontend', 'option http-restrict-req-hdr-names reject', ['notice', '']],
+  ['backend', 'option http-restrict-req-hdr-names delete', ['notice', '']],
   ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
   // server options
   ['backend', 'server s2 127.0.0.1:18082 send-proxy', not('send-proxy', 'sends a PROXY protocol header to the server')],
@@ -75,7 +76,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['defaults', 'cookie SRV insert maxidle 30m', not('cookie maxidle', 'expires persistence cookies left unused')],
   // sections
   ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
-  ['top', 'fcgi-app php\n    docroot /var/www', ['alert', "'fcgi-app' section 'php' is not supported by fastify-haproxy (FastCGI applications)."]],
+  ['top', 'fcgi-app php\n    docroot /var/www', section('fcgi-app', 'php', "FastCGI is not spoken: a backend's use-fcgi-app is refused")],
   ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers synchronise stick tables between processes; each process here keeps its own')],
   ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', ['notice', '']],
   ['top', 'mailers m\n    mailer smtp 127.0.0.1:25', section('mailers', 'm', 'e-mail alerts are not sent')],
