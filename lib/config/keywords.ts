@@ -340,7 +340,8 @@ export const OPTIONS: Record<string, OptionRow> = table({
   originalto: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: addressHeaderOption('originalto') },
   persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
   'pgsql-check': scriptedCheck(true, pgsqlArgs),
-  'prefer-last-server': flag('DLB', inert('each request is balanced on its own')),
+  // lib/runtime/last-server.ts
+  'prefer-last-server': flag('DLB', 'yes'),
   redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
   'redis-check': scriptedCheck(),
   smtpchk: scriptedCheck(true),
@@ -364,6 +365,15 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'http-tunnel': removedOption("option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."),
   http_proxy: removedOption("option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed.")
 })
+
+const HTTP_REUSE = ['never', 'safe', 'aggressive', 'always'] as const
+
+function applyHttpReuse (c: ProxyCtx, args: string[]): void {
+  const mode = HTTP_REUSE.find((m) => m === args[1])
+  if (mode === undefined) return c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.")
+  if (tooMany(c, args, 1, `http-reuse ${mode}`)) return
+  c.proxy.httpReuse = mode
+}
 
 /** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2). */
 function applyRestrictHeaderNames (c: ProxyCtx, args: string[]): void {
@@ -1318,7 +1328,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
   'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
-  'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } }),
+  'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: applyHttpReuse }),
   'http-send-name-header': row('DLB', unsupported('adds the chosen server\'s name to requests')),
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
   'ignore-persist': row('LB', unsupported('skips persistence on a condition')),

@@ -417,6 +417,8 @@ export interface Proxy {
    * http-request rules are done. Absent: `preserve`.
    */
   restrictHeaderNames?: 'delete' | 'reject'
+  /** `http-reuse` (§4.2): undici pools the connections; `never` still ties a client to its server under prefer-last-server. */
+  httpReuse?: 'never' | 'safe' | 'aggressive' | 'always'
   /** Other `option` flags that were set (name → true, `no option x` → false). */
   options: Record<string, boolean>
   /**

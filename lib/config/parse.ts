@@ -1140,6 +1140,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   if (d.restrictHeaderNames !== undefined) p.restrictHeaderNames = d.restrictHeaderNames
+  if (d.httpReuse !== undefined) p.httpReuse = d.httpReuse
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri

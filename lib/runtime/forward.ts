@@ -31,6 +31,7 @@ import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader } from './request-body.js'
+import { keepServer, lastServer } from './last-server.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
   FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, FST_HAPROXY_UNSENDABLE_REQUEST, HTX_START_LINE, HTX_VERSION, htxResponseBytes
@@ -1079,8 +1080,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.refuse(new Error(`undici sends only origin-form and absolute-form targets, not "${this.url}"`))
       return
     }
-    const direct = this.direct
-    const picked = direct !== null ? this.be.backend.acquireServer(direct) : this.be.backend.acquire(this.txn, exclude)
+    const backend = this.be.backend
+    // a persistence cookie's server, else the one this client keeps here (prefer-last-server, NTLM)
+    const direct = this.direct ?? (exclude === null && backend.keepsLast ? lastServer(this.txn.session, this.be.name) : null)
+    const picked = direct !== null ? backend.acquireServer(direct) : backend.acquire(this.txn, exclude)
     if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
       const rec = this.rec
       if (rec !== null) rec.beQueue = this.be.backend.queue.length
@@ -1208,6 +1211,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.server!.counters.rtime.add(rtime)
     this.be.backend.counters.rtime.add(rtime)
     this.server!.observe('http-status', status)
+    if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     let headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)

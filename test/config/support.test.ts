@@ -85,7 +85,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', section('log-forward', 'lf', 'syslog forwarding is not implemented')],
   // no meaning inside Node, logging, tuning
   ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
-  ['backend', 'option prefer-last-server', noEffect('option prefer-last-server', 'each request is balanced on its own')],
+  ['backend', 'option prefer-last-server', ['notice', '']],
   ['frontend', 'rate-limit sessions 10', noEffect('rate-limit', 'no session rate limiting')],
   ['frontend', 'option http-restrict-req-hdr-names preserve', ['notice', '']],
   // implemented: nothing to say
