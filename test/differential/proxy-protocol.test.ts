@@ -37,9 +37,6 @@ const DIRECT = { src: '127.0.0.1', sport: '*', dst: '127.0.0.1|PORT', fc: '127.0
 const CASES: Case[] = [
   { name: 'v1 TCP4', send: [`PROXY TCP4 1.2.3.4 5.6.7.8 11 22\r\n${GET}`], seen: { src: '1.2.3.4', sport: '11', dst: '5.6.7.8|22', fc: '127.0.0.1|1' } },
   { name: 'v1 TCP6', send: [`PROXY TCP6 2001:db8::1 ::1 11 22\r\n${GET}`], seen: { src: '2001:db8::1', sport: '11', dst: '::1|22', fc: '127.0.0.1|1' } },
-  // HAProxy waits for no more than the first read brings
-  { name: 'v1 split in two', send: ['PROXY TCP4 1.2.3.4 5.6', `.7.8 11 22\r\n${GET}`], seen: { log: 'Truncated PROXY protocol header received' } },
-  { name: 'v2 split in two', send: [SIGNATURE.subarray(0, 8), Buffer.concat([SIGNATURE.subarray(8), Buffer.from([0x20, 0, 0, 0]), Buffer.from(GET)])], seen: { log: 'Truncated PROXY protocol header received' } },
   { name: 'v1 UNKNOWN', send: [`PROXY UNKNOWN\r\n${GET}`], seen: { ...DIRECT, fc: '127.0.0.1|1' } },
   { name: 'v1 short address', send: [`PROXY TCP4 1.2.3 5.6.7.8 11 22\r\n${GET}`], seen: { src: '1.2.3.0', sport: '11', dst: '5.6.7.8|22', fc: '127.0.0.1|1' } },
   { name: 'v1 port past 65535', send: [`PROXY TCP4 1.2.3.4 5.6.7.8 70000 22\r\n${GET}`], seen: { src: '1.2.3.4', sport: '4464', dst: '5.6.7.8|22', fc: '127.0.0.1|1' } },
@@ -54,6 +51,9 @@ const CASES: Case[] = [
   { name: 'v2 UNIX', send: [Buffer.concat([v2(0x21, 0x31, Buffer.alloc(216)), Buffer.from(GET)])], seen: { log: 'Received an invalid PROXY protocol header' } },
   { name: 'v2 TCP4 too short', send: [Buffer.concat([v2(0x21, 0x11, Buffer.alloc(8)), Buffer.from(GET)])], seen: { log: 'Received an invalid PROXY protocol header' } },
   { name: 'closed at once', send: ['close'], seen: { log: 'Connection closed while waiting for PROXY protocol header' } },
+  // HAProxy reads the header from what its first read brings, and waits for no more: a header
+  // split across two packets is refused the same way when the proxy reads the first alone (not
+  // replayed here: whether two writes arrive in one read depends on the machine's load)
   { name: 'closed within the header', send: ['PROXY TCP4 1.2', 'close'], seen: { log: 'Truncated PROXY protocol header received' } },
   { name: 'silent past timeout client', send: [], seen: { log: 'Timeout while waiting for PROXY protocol header' } }
 ]
