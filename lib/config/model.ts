@@ -2,6 +2,8 @@
 // these types and nothing else of the parser. Times are milliseconds; absent means "not set"
 // (HAProxy's own defaults are applied by the runtime, where HAProxy applies them).
 
+import type { DefaultPathLine } from './default-path.js'
+
 /** Where an item came from, for messages in HAProxy's `[file:line]` shape. */
 export interface Loc {
   file: string
@@ -574,6 +576,8 @@ export interface ParsedConfig {
   httpErrors: HttpErrorsSection[]
   /** `resolvers` sections (service discovery); absent when the configuration has none. */
   resolvers?: Resolvers[]
+  /** `default-path` lines in config order (lib/config/default-path.ts); absent when there are none. */
+  defaultPaths?: DefaultPathLine[]
   /** Everything the parser and checker found; an alert makes the config invalid. */
   diagnostics: Diagnostic[]
 }
