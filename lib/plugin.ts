@@ -357,7 +357,7 @@ export class Gateway implements CliRuntime {
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
-      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global)))
     }
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()
@@ -1123,6 +1123,10 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     if (p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit && owned) {
       log.warn(`${p.kind} '${p.name}' is in 'mode tcp': not served by the plugin (the fastify-haproxy CLI serves it).`)
     }
+  }
+  // syslog listeners are the CLI's too; `log ring@…` targets work in the plugin
+  for (const f of owned ? gw.config.logForwards ?? [] : []) {
+    log.warn(`log-forward '${f.name}': not served by the plugin (the fastify-haproxy CLI serves it).`)
   }
 
   // texts passed to reload() are read as that file: messages name it, relative paths resolve from it

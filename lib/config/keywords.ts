@@ -1928,7 +1928,7 @@ export const GLOBAL_REMOVED: Record<string, string> = table({
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
 /** `log ... format <f>` (§3.1 log). */
-const LOG_FORMATS: LogFraming[] = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
+export const LOG_FORMATS: LogFraming[] = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
 
 /** Syslog levels, emerg (0) to debug (7). */
 export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
@@ -1945,6 +1945,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
   let i = 2
   let maxLen = 1024
   let format: LogFraming = 'local'
+  let formatGiven = false
   let sample: LogTarget['sample'] = null
   while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') {
     const value = args[i + 1] ?? ''
@@ -1954,6 +1955,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
         return null
       }
       format = value as LogFraming
+      formatGiven = true
     } else if (args[i] === 'len') {
       const n = atoi(value)
       if (!(n >= 80 && n <= 65535)) {
@@ -1994,6 +1996,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
     address: '',
     port: 514,
     format,
+    formatGiven,
     maxLen,
     sample,
     facility: LOG_FACILITIES.indexOf(facility),
@@ -2003,10 +2006,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
   }
   if (t === 'stdout' || t === 'fd@1') return { ...target, kind: 'stdout' }
   if (t === 'stderr' || t === 'fd@2') return { ...target, kind: 'stderr' }
-  if (t.startsWith('ring@')) {
-    alert(`log : '${t}': ring buffers are not supported by fastify-haproxy (log to stdout, stderr, a UDP address or a unix socket).`)
-    return null
-  }
+  if (t.startsWith('ring@')) return { ...target, kind: 'ring', address: t.slice(5) }
   const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env })
   if (!a.ok) {
     alert(`log : ${a.error}`)
@@ -2067,9 +2067,9 @@ export const OTHER_SECTIONS: Record<string, Support> = table({
   mailers: inert('e-mail alerts are not sent'),
   cache: unsupported('caches HTTP responses'),
   program: inert('no external programs are started'),
-  ring: inert('logs go through the Fastify logger'),
+  ring: 'yes',
   // only a backend's `use-fcgi-app` (refused) would talk FastCGI: the section alone changes nothing
   'fcgi-app': inert('FastCGI is not spoken: a backend\'s use-fcgi-app is refused'),
-  'log-forward': inert('syslog forwarding is not implemented'),
+  'log-forward': 'yes',
   namespace_list: inert('network namespaces are not supported')
 })

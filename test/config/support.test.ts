@@ -75,9 +75,9 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers synchronise stick tables between processes; each process here keeps its own')],
   ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', ['notice', '']],
   ['top', 'mailers m\n    mailer smtp 127.0.0.1:25', section('mailers', 'm', 'e-mail alerts are not sent')],
-  ['top', 'ring r\n    size 32764', section('ring', 'r', 'logs go through the Fastify logger')],
+  ['top', 'ring r\n    size 32764', ['notice', '']],
   ['top', 'program p\n    command /bin/true', section('program', 'p', 'no external programs are started')],
-  ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', section('log-forward', 'lf', 'syslog forwarding is not implemented')],
+  ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', ['notice', '']],
   // no meaning inside Node, logging, tuning
   ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
   ['backend', 'option prefer-last-server', ['notice', '']],
