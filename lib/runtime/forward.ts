@@ -59,6 +59,8 @@ export class FrontendCounters implements FrontendView {
   connTot = 0
   readonly connRate = new RateCounter()
   readonly reqRate = new RateCounter()
+  /** `shutdown frontend`: stopped for good (status STOP), `enable frontend` cannot restart it. */
+  shut = false
 
   constructor (
     readonly name: string,

@@ -44,6 +44,10 @@ export interface CliRuntime {
   setGlobalMaxconn (n: number): void
   /** The stick tables (`show table`, `clear table`, `set table`). */
   readonly stickTables: StickTables
+  /** The runtime API sockets served (`show cli sockets`); the socket server fills it. */
+  readonly cliSockets: Array<{ address: string, level: Level }>
+  /** What the process wrote while starting (`show startup-logs`). */
+  readonly startupLogs: string
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -161,6 +165,53 @@ function showServersState (rt: CliRuntime, args: string[]): string {
     backends = [be]
   }
   return renderServersState(backends) + '\n'
+}
+
+/** `show servers conn [backend]`: each server's connection counts (one thread: one idle column). */
+function showServersConn (rt: CliRuntime, args: string[]): string {
+  let backends = rt.runtimeBackends()
+  if (args[3] !== undefined) {
+    const be = backendOf(rt, args[3])
+    if (be === undefined) return msg("Can't find backend.")
+    backends = [be]
+  }
+  // idle connections are undici's, pooled out of sight: none are counted here
+  let out = '# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[1]\n'
+  for (const be of backends) {
+    for (const s of be.servers) {
+      out += `${be.name}/${s.name} ${be.id}/${s.id} ${s.hasAddress ? s.host : '-'} ${s.port} - 5000 ${s.served} ${s.counters.smax} 0 0 0 -1 0 0\n`
+    }
+  }
+  return out + '\n'
+}
+
+/** `show env [name]`: the process environment, as the configuration's `${VAR}` read it. */
+function showEnv (name: string | undefined): string {
+  if (name !== undefined) {
+    const v = process.env[name]
+    return v === undefined ? msg('Variable not found') : msg(`${name}=${v}`)
+  }
+  let out = ''
+  for (const [k, v] of Object.entries(process.env)) out += `${k}=${v ?? ''}\n`
+  return out + '\n'
+}
+
+function showCliSockets (rt: CliRuntime): string {
+  let out = '# socket lvl processes\n'
+  for (const s of rt.cliSockets) out += `${s.address} ${s.level} all\n`
+  return out + '\n'
+}
+
+/** `shutdown frontend <name>`: its listeners stop for good (status STOP; `enable frontend` refuses). */
+function shutdownFrontend (rt: CliRuntime, args: string[]): string {
+  const name = args[2]
+  if (name === undefined) return msg('A frontend name is expected.')
+  const fe = rt.frontendCounters().find(f => f.name === name)
+  if (fe === undefined) return msg('No such frontend.')
+  if (fe.shut) return msg('Frontend was already shut down.')
+  fe.shut = true
+  rt.setFrontendEnabled(name, false)
+  return OK
 }
 
 // --- servers ------------------------------------------------------------------------------------
@@ -390,6 +441,7 @@ function toggleFrontend (rt: CliRuntime, args: string[]): string {
   if (name === undefined) return msg('A frontend name is expected.')
   const fe = rt.config.proxies.find(p => p.name === name && p.kind !== 'backend')
   if (fe === undefined) return msg('No such frontend.')
+  if (rt.frontendCounters().find(f => f.name === name)?.shut === true) return msg(args[0] === 'enable' ? 'Frontend was previously shut down, cannot enable.' : 'Frontend was previously shut down, cannot disable.')
   rt.setFrontendEnabled(name, args[0] === 'enable')
   return OK
 }
@@ -474,54 +526,85 @@ function listRefs (rt: CliRuntime, kind: PatternKind): string {
   for (const r of rt.patterns.all) {
     if (r.kind !== kind) continue
     const users = r.users.length > 0 ? ` used by ${r.users.join(', by ')}` : ''
-    out += `${r.id} (${r.file}) pattern loaded from file '${r.file}'${users}. curr_ver=0 next_ver=0 entry_cnt=${r.entries.length}\n`
+    out += `${r.id} (${r.file}) pattern loaded from file '${r.file}'${users}. curr_ver=${r.currVersion} next_ver=${r.nextVersion} entry_cnt=${r.count()}\n`
   }
   return out + '\n'
 }
 
+/** C's strtoul on `@<version>`: its leading digits, 0 without any. */
+const versionNumber = (word: string): number => Number(/^\d*/.exec(word.slice(1))![0] || 0)
+
+/** The optional `@<version>` before a map or ACL name: the version (null when absent) and the words after it. */
+function versioned (args: string[]): { version: number | null, rest: string[] } {
+  const word = args[2]
+  if (word?.startsWith('@') !== true) return { version: null, rest: args.slice(2) }
+  return { version: versionNumber(word), rest: args.slice(3) }
+}
+
+const missingId = (kind: PatternKind): string => msg(kind === 'map' ? 'Missing map identifier.' : 'Missing ACL identifier.')
+
 function showPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
-  if (args[2] === undefined) return listRefs(rt, kind)
-  const ref = refArg(rt, kind, args[2])
+  const { version, rest } = versioned(args)
+  if (rest[0] === undefined) return listRefs(rt, kind)
+  const ref = refArg(rt, kind, rest[0])
   let out = ''
-  for (const e of ref.entries) out += kind === 'map' ? `${entryPointer(e)} ${e.key} ${e.value}\n` : `${entryPointer(e)} ${e.key}\n`
+  for (const e of ref.version(version ?? ref.currVersion)) out += kind === 'map' ? `${entryPointer(e)} ${e.key} ${e.value}\n` : `${entryPointer(e)} ${e.key}\n`
   return out + '\n'
 }
 
-/** `add map <map> <<` followed by `key value` lines (2.6 takes no payload for `add acl`). */
-function addPayload (ref: PatternRef, lines: string[]): string {
+const ADD_MAP_USAGE = msg("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload")
+
+/** `add map [@<ver>] <map> <<` followed by `key value` lines (2.6 takes no payload for `add acl`). */
+function addPayload (ref: PatternRef, lines: string[], version: number): string {
   const entries = lines.map(l => {
     const m = /^(\S+)\s+(.*)$/.exec(l.trim())
     return m === null ? null : { key: m[1]!, value: m[2]! }
   })
-  if (entries.some(e => e === null)) return msg("'add map' expects three parameters: map identifier, key and value.")
+  if (entries.some(e => e === null)) return ADD_MAP_USAGE
   try {
     for (const e of entries) ref.validate(e!.key, e!.value)
   } catch (err) {
     return msg((err as Error).message)
   }
-  for (const e of entries) ref.add(e!.key, e!.value)
+  for (const e of entries) ref.add(e!.key, e!.value, version)
   return OK
 }
 
 function addPattern (rt: CliRuntime, args: string[], kind: PatternKind, payload: string[] | null): string {
-  const ref = refArg(rt, kind, args[2])
-  if (payload !== null && kind === 'map' && args.length === 3) return addPayload(ref, payload)
-  const key = args[3]
-  const value = kind === 'map' ? args[4] : ''
-  if (key === undefined || value === undefined) return msg(kind === 'map' ? "'add map' expects three parameters: map identifier, key and value." : "'add acl' expects two parameters: ACL identifier and pattern.")
+  const { version, rest } = versioned(args)
+  const ref = refArg(rt, kind, rest[0])
+  const ver = version ?? ref.currVersion
+  if (ver > ref.nextVersion) return msg(`Version number in the future, please use 'prepare ${kind}' before.`)
+  if (payload !== null && kind === 'map' && rest.length === 1) return addPayload(ref, payload, ver)
+  const key = rest[1]
+  const value = kind === 'map' ? rest[2] : ''
+  if (key === undefined || value === undefined) return kind === 'map' ? ADD_MAP_USAGE : msg("'add acl' expects two parameters: ACL identifier and pattern.")
   try {
     ref.validate(key, value)
   } catch (err) {
     return msg((err as Error).message)
   }
-  ref.add(key, value)
+  ref.add(key, value, ver)
   return OK
 }
 
+/** `prepare map|acl <name>`: a new empty version to fill with `add … @<ver>` and `commit`. */
+function preparePatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  return msg(`New version created: ${refArg(rt, kind, args[2]).prepare()}`)
+}
+
+/** `commit map|acl @<ver> <name>`: that version replaces the current one at once. */
+function commitPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  const { version, rest } = versioned(args)
+  if (version === null) return msg('Missing version number.')
+  if (rest[0] === undefined) return missingId(kind)
+  return refArg(rt, kind, rest[0]).commit(version) ? OK : msg('Version number out of range.')
+}
+
 /** `get map <map> <value>`: how each converter reading the map would look the value up now. */
-function getMapEntry (rt: CliRuntime, args: string[]): string {
-  if (args[2] === undefined || args[3] === undefined) return msg('Missing map identifier and/or key.')
-  const ref = refArg(rt, 'map', args[2])
+function getMapEntry (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  if (args[2] === undefined || args[3] === undefined) return msg(kind === 'map' ? 'Missing map identifier and/or key.' : 'Missing ACL identifier and/or key.')
+  const ref = refArg(rt, kind, args[2])
   let out = ''
   for (const probe of ref.probes.values()) out += probe(args[3]) + '\n'
   return out + '\n'
@@ -548,7 +631,9 @@ function delPattern (rt: CliRuntime, args: string[], kind: PatternKind): string 
 }
 
 function clearPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
-  refArg(rt, kind, args[2]).clear()
+  const { version, rest } = versioned(args)
+  const ref = refArg(rt, kind, rest[0])
+  ref.clear(version ?? ref.currVersion)
   return OK
 }
 
@@ -592,6 +677,12 @@ const COMMANDS: Command[] = [
   { words: ['show', 'info'], level: 'user', run: (rt, a) => showInfo(rt, a) },
   { words: ['show', 'stat'], level: 'user', run: showStat },
   { words: ['show', 'servers', 'state'], level: 'user', run: (rt, a) => showServersState(rt, a) },
+  { words: ['show', 'servers', 'conn'], level: 'user', run: (rt, a) => showServersConn(rt, a) },
+  { words: ['show', 'env'], level: 'operator', run: (_rt, a) => showEnv(a[2]) },
+  { words: ['show', 'cli', 'sockets'], level: 'user', run: (rt) => showCliSockets(rt) },
+  // observed on 2.6.12: nothing logged answers two newlines
+  { words: ['show', 'startup-logs'], level: 'operator', run: (rt) => rt.startupLogs === '' ? '\n\n' : rt.startupLogs + '\n' },
+  { words: ['shutdown', 'frontend'], level: 'admin', run: (rt, a) => shutdownFrontend(rt, a) },
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
   { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
@@ -602,7 +693,12 @@ const COMMANDS: Command[] = [
   { words: ['add', 'map'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'map', p) },
   { words: ['add', 'acl'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'acl', p) },
   { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
-  { words: ['get', 'map'], level: 'user', run: (rt, a) => getMapEntry(rt, a) },
+  { words: ['get', 'map'], level: 'user', run: (rt, a) => getMapEntry(rt, a, 'map') },
+  { words: ['get', 'acl'], level: 'user', run: (rt, a) => getMapEntry(rt, a, 'acl') },
+  { words: ['prepare', 'map'], level: 'user', run: (rt, a) => preparePatterns(rt, a, 'map') },
+  { words: ['prepare', 'acl'], level: 'user', run: (rt, a) => preparePatterns(rt, a, 'acl') },
+  { words: ['commit', 'map'], level: 'user', run: (rt, a) => commitPatterns(rt, a, 'map') },
+  { words: ['commit', 'acl'], level: 'user', run: (rt, a) => commitPatterns(rt, a, 'acl') },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
   { words: ['show', 'table'], level: 'operator', run: (rt, a) => showTable(rt.stickTables, a) },
