@@ -493,6 +493,10 @@ export class Gateway implements CliRuntime {
 
   setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
 
+  serverAdded (backend: Backend, server: ServerRuntime): void { this.rt.health.add(backend, server) }
+
+  serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
+
   info (): InfoSource {
     const fes = this.frontendCounters()
     const cfg = this.rt.config

@@ -15,6 +15,7 @@ import type { RowFilter } from '../stats/rows.js'
 import { entryPointer, type PatternKind, type PatternRef, type PatternRefs } from '../acl/pattern-refs.js'
 import { isIPv4, isIPv6 } from 'node:net'
 import { parseAddress } from '../config/args.js'
+import { applyServerOptions, SERVER_OPTIONS } from '../config/keywords.js'
 import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
 import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
 import { renderServersState } from './servers-state.js'
@@ -48,6 +49,10 @@ export interface CliRuntime {
   readonly cliSockets: Array<{ address: string, level: Level }>
   /** What the process wrote while starting (`show startup-logs`). */
   readonly startupLogs: string
+  /** A server `add server` created: its checks and agent are set up (stopped). */
+  serverAdded (backend: Backend, server: ServerRuntime): void
+  /** A server `del server` is removing: its checks and agent stop. */
+  serverRemoved (server: ServerRuntime): void
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -452,8 +457,59 @@ function shutdownSessions (rt: CliRuntime, args: string[]): string {
   return OK
 }
 
-/** Server keywords `add server` accepts here (the rest of 2.6's list needs what we do not run). */
-const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled', 'proto'])
+/**
+ * Server keywords 2.6 refuses on `add server` (recorded against haproxy 2.6.12): `'<kw>' option
+ * is not accepted for dynamic server`.
+ */
+const NOT_DYNAMIC = new Set([
+  'cookie', 'redir', 'resolvers', 'init-addr', 'resolve-prefer', 'resolve-net', 'resolve-opts', 'socks4', 'namespace',
+  'max-reuse', 'ssl-reuse', 'no-check', 'no-ssl', 'no-check-ssl', 'no-agent-check', 'no-check-send-proxy', 'non-stick',
+  'stick', 'tcp-ut', 'log-proto', 'no-send-proxy-v2-ssl', 'no-send-proxy-v2-ssl-cn'
+])
+
+const VERIFY_WITHOUT_CA = "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+
+/**
+ * The option words of `add server`, checked as 2.6 checks them at run time: keywords it refuses
+ * for dynamic servers, then the server line's own parser (lib/config/keywords.ts), whose
+ * complaints 2.6 ends with one more period. Null when they are fine.
+ */
+function dynamicServerOptions (rt: CliRuntime, be: Backend, conf: Server, words: string[]): string | null {
+  for (let i = 0; i < words.length; i++) {
+    const kw = words[i]!
+    const row = SERVER_OPTIONS[kw]
+    if (row === undefined) break
+    if (NOT_DYNAMIC.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
+    if (kw === 'track') return msg("'track' is not supported by fastify-haproxy (takes the server's up/down state from another server's checks).")
+    if (kw === 'proto' && be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
+    if (kw === 'verify') {
+      const method = words[i + 1]
+      if (method === undefined) return msg("'verify' : missing verify method.")
+      if (method !== 'none' && method !== 'required') return msg(`'verify' : unknown verify method '${method}', only 'none' and 'required' are supported.`)
+    }
+    if (typeof row.support === 'object' && 'unsupported' in row.support && !(row.support.tcp === 'served' && be.proxy.mode === 'tcp')) {
+      return msg(`'${kw}' is not supported by fastify-haproxy (${row.support.unsupported}).`)
+    }
+    i += row.n
+  }
+  const e = applyServerOptions(conf, words, { name: conf.name, path: p => p, caBase: undefined, crtBase: undefined, env: process.env }, false)
+  if (e !== null) return msg(e.startsWith('unknown keyword') || e.startsWith("'proto'") || e.startsWith("'id'") ? e : e + '.')
+  if (conf.id !== undefined && be.servers.some(s => s.id === conf.id)) {
+    const same = be.servers.find(s => s.id === conf.id)!
+    return msg(`'id' : custom id ${conf.id} already used at (null):0 ('server ${same.name}').`)
+  }
+  // 2.6 loads no file at run time: a CA or a certificate must be one the configuration loaded
+  const loaded = (pick: (s: Server) => string | undefined): Set<string> => new Set(rt.config.proxies.flatMap(p => p.servers.map(pick)).filter((f): f is string => f !== undefined))
+  if (conf.caFile !== undefined && !loaded(s => s.caFile).has(conf.caFile)) return msg(`'ca-file' : unable to load ${conf.caFile}.`)
+  if (conf.crt !== undefined && conf.ssl === true && !loaded(s => s.crt).has(conf.crt)) return msg(`unable to stat SSL certificate '${conf.crt}'.`)
+  if ((conf.ssl === true || conf.checkSsl === true) && conf.verify === undefined && conf.caFile === undefined && rt.config.global.sslServerVerify !== 'none') return msg(VERIFY_WITHOUT_CA)
+  if (conf.ssl === true && conf.verify === undefined && rt.config.global.sslServerVerify === 'none') conf.verify = 'none'
+  if (conf.check === true && !conf.port && !conf.checkPort) {
+    return msg(`config: backend '${be.name}': server '${conf.name}' has neither service port nor check port nor tcp_check rule 'connect' with port information.`)
+  }
+  if (conf.agentCheck === true && !conf.agentPort) return msg(`server ${conf.name} does not have agent port. Agent check has been disabled.`)
+  return null
+}
 
 function addServer (rt: CliRuntime, args: string[]): string {
   const target = args[2] ?? ''
@@ -471,31 +527,12 @@ function addServer (rt: CliRuntime, args: string[]): string {
   const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
   if (!a.ok) return msg(`'server ${name}' : ${a.error}`)
   const conf: Server = { name, host: a.value.host, port: a.value.port, loc: { file: 'stats socket command', line: 0 } }
-  for (let i = 4; i < args.length; i++) {
-    const kw = args[i]!
-    if (!ADD_SERVER_KEYWORDS.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
-    if (kw === 'backup') { conf.backup = true; continue }
-    if (kw === 'disabled' || kw === 'enabled') continue
-    if (kw === 'proto') {
-      const proto = args[++i]
-      if (proto === undefined) return msg("'proto' : missing value.")
-      if (proto !== 'h1' && proto !== 'h2' && proto !== 'fcgi') return msg(`'proto' :  unknown MUX protocol '${proto}'.`)
-      if (be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
-      if (proto === 'fcgi') return msg("'proto fcgi' is not supported by fastify-haproxy.")
-      conf.proto = proto
-      continue
-    }
-    const n = Number(args[++i])
-    if (!Number.isInteger(n) || n < 0) return msg(`'${kw}' expects an integer argument.`)
-    if (kw === 'weight') conf.weight = n
-    else if (kw === 'maxconn') conf.maxconn = n
-    else if (kw === 'maxqueue') conf.maxqueue = n
-    else {
-      if (be.servers.some(s => s.id === n)) return msg(`'id' : custom id ${n} already used`)
-      conf.id = n
-    }
-  }
-  be.addServer(conf)
+  const refused = dynamicServerOptions(rt, be, conf, args.slice(4))
+  if (refused !== null) return refused
+  if (conf.ssl === true) conf.sslSettings = true
+  // 2.6 does not carry `ssl` over to a dynamic server's checks: only `check-ssl` makes them TLS (observed)
+  conf.checkSsl = conf.checkSsl === true
+  rt.serverAdded(be, be.addServer(conf))
   return msg('New server registered.')
 }
 
@@ -509,6 +546,7 @@ function delServer (rt: CliRuntime, args: string[]): string {
   if (srv === undefined) return bare('No such server.')
   if (srv.admin !== 'maint') return bare('Only servers in maintenance mode can be deleted.')
   if (srv.served > 0 || srv.queued > 0) return bare('Server still has connections attached to it, cannot remove it.')
+  rt.serverRemoved(srv)
   be.removeServer(srv)
   return bare('Server deleted.')
 }
