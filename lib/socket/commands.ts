@@ -162,24 +162,21 @@ function showInfo (rt: CliRuntime, args: string[]): string {
   return renderInfo(rt.info(), format)
 }
 
+/** The backend named by `show servers state|conn [backend]`, or all of them. */
+function backendsArg (rt: CliRuntime, name: string | undefined): Backend[] {
+  if (name === undefined) return rt.runtimeBackends()
+  const be = backendOf(rt, name)
+  if (be === undefined) throw new Answer(msg("Can't find backend."))
+  return [be]
+}
+
 function showServersState (rt: CliRuntime, args: string[]): string {
-  let backends = rt.runtimeBackends()
-  if (args[3] !== undefined) {
-    const be = backendOf(rt, args[3])
-    if (be === undefined) return msg("Can't find backend.")
-    backends = [be]
-  }
-  return renderServersState(backends) + '\n'
+  return renderServersState(backendsArg(rt, args[3])) + '\n'
 }
 
 /** `show servers conn [backend]`: each server's connection counts (one thread: one idle column). */
 function showServersConn (rt: CliRuntime, args: string[]): string {
-  let backends = rt.runtimeBackends()
-  if (args[3] !== undefined) {
-    const be = backendOf(rt, args[3])
-    if (be === undefined) return msg("Can't find backend.")
-    backends = [be]
-  }
+  const backends = backendsArg(rt, args[3])
   // idle connections are undici's, pooled out of sight: none are counted here
   let out = '# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[1]\n'
   for (const be of backends) {
@@ -481,6 +478,7 @@ function dynamicServerOptions (rt: CliRuntime, be: Backend, conf: Server, words:
     if (row === undefined) break
     if (NOT_DYNAMIC.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
     if (kw === 'track') return msg("'track' is not supported by fastify-haproxy (takes the server's up/down state from another server's checks).")
+    if (kw === 'proto' && words[i + 1] === undefined) return msg("'proto' : missing value.")
     if (kw === 'proto' && be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
     if (kw === 'verify') {
       const method = words[i + 1]

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { head, send, skipWithoutHaproxy, startBoth, startUpstream } from '../differential/harness.js'
 import { makeCa, makeLeaf } from '../tls/certs.js'
-import { cli, waitForSocket } from './client.js'
+import { askBoth, cli, waitForSocket } from './client.js'
 
 /** `show servers state`'s seconds since the last change vary from run to run. */
 const mask = (s: string): string => s.replace(/^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+) \d+ /gm, '$1 T ')
@@ -53,9 +53,8 @@ test('add server with check and TLS options: answers, states, checks and request
     ''
   ].join('\n'))
   const sock = (p: number): string => join(dir, `admin-${p}.sock`)
-  const ask = async (cmd: string): Promise<[string, string]> => await Promise.all([cli(sock(both.haproxy.port), cmd + '\n'), cli(sock(both.ours.port), cmd + '\n')])
   const same = async (cmd: string): Promise<string> => {
-    const [real, ours] = await ask(cmd)
+    const { real, ours } = await askBoth(sock(both.haproxy.port), sock(both.ours.port), cmd)
     assert.equal(mask(ours), mask(real), cmd)
     return ours
   }

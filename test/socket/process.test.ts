@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, head, skipWithoutHaproxy, startBoth, startProxy, startUpstream } from '../differential/harness.js'
-import { cli, waitForSocket } from './client.js'
+import { askBoth, cli, waitForSocket } from './client.js'
 
 const COMMANDS = [
   'show servers conn', 'show servers conn be', 'show servers conn fe', 'show servers conn nope',
@@ -42,10 +42,7 @@ test('runtime API: process commands as haproxy 2.6 answers them', { skip: skipWi
     for (const p of [both.haproxy.port, both.ours.port]) await waitForSocket(join(dir, `admin-${p}.sock`))
     // before any traffic: HAProxy's idle connection counts (undici's pools here) are not compared
     for (const cmd of COMMANDS) {
-      const [real, ours] = await Promise.all([
-        cli(join(dir, `admin-${both.haproxy.port}.sock`), cmd + '\n'),
-        cli(join(dir, `admin-${both.ours.port}.sock`), cmd + '\n')
-      ])
+      const { real, ours } = await askBoth(join(dir, `admin-${both.haproxy.port}.sock`), join(dir, `admin-${both.ours.port}.sock`), cmd)
       assert.equal(ours, real, cmd)
     }
     // the frontend shut down reads STOP (HAProxy's CSV has more columns: the status is compared)

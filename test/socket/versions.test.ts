@@ -11,7 +11,7 @@ import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
 import { upstream } from '../gateway/fixtures.js'
 import { head, skipWithoutHaproxy, startBoth } from '../differential/harness.js'
-import { cli, waitForSocket } from './client.js'
+import { askBoth, cli, waitForSocket } from './client.js'
 
 /** Entry pointers and the config's temp dir differ from run to run. */
 const mask = (s: string): string => s.replace(/0x[0-9a-f]+/g, '0xPTR').replace(/fh-diff-(haproxy|ours)-\w+/g, 'fh-diff')
@@ -52,10 +52,7 @@ test('runtime API: versioned map and ACL updates and get acl, as haproxy 2.6 ans
     for (const p of [both.haproxy.port, both.ours.port]) await waitForSocket(join(dir, `admin-${p}.sock`))
     for (const raw of COMMANDS) {
       const cmd = raw.replace(/MAP/g, map).replace(/ACL/g, acl)
-      const [real, ours] = await Promise.all([
-        cli(join(dir, `admin-${both.haproxy.port}.sock`), cmd + '\n'),
-        cli(join(dir, `admin-${both.ours.port}.sock`), cmd + '\n')
-      ])
+      const { real, ours } = await askBoth(join(dir, `admin-${both.haproxy.port}.sock`), join(dir, `admin-${both.ours.port}.sock`), cmd)
       assert.equal(mask(ours), mask(real), cmd)
     }
   } finally {
