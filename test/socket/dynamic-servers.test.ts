@@ -71,11 +71,12 @@ test('add server with check and TLS options: answers, states, checks and request
     ]
     for (const cmd of refused) await same(cmd)
 
-    assert.equal(await same(`add server be/d1 127.0.0.1:${up.port} check inter 100 rise 1 fall 1`), 'New server registered.\n\n')
-    assert.equal(await same('add server be/d2 127.0.0.1:1 check inter 100 rise 1 fall 1 weight 5'), 'New server registered.\n\n')
-    assert.equal(await same(`add server tlsbe/d3 127.0.0.1:${tlsPort} ssl verify none check inter 100`), 'New server registered.\n\n')
-    assert.equal(await same(`add server tlsbe/d5 127.0.0.1:${tlsPort} ssl verify none check check-ssl inter 100`), 'New server registered.\n\n')
+    assert.equal(await same(`add server be/d1 127.0.0.1:${up.port} check inter 1s rise 1 fall 1`), 'New server registered.\n\n')
+    assert.equal(await same('add server be/d2 127.0.0.1:1 check inter 1s rise 1 fall 1 weight 5'), 'New server registered.\n\n')
+    assert.equal(await same(`add server tlsbe/d3 127.0.0.1:${tlsPort} ssl verify none check inter 1s`), 'New server registered.\n\n')
+    assert.equal(await same(`add server tlsbe/d5 127.0.0.1:${tlsPort} ssl verify none check check-ssl inter 1s`), 'New server registered.\n\n')
     assert.equal(await same(`add server tlsbe/d4 127.0.0.1:${tlsPort} ssl verify required ca-file ${ca.cert} sni str(up.test) alpn http/1.1`), 'New server registered.\n\n')
+    // checks every second, each over in a few ms: the states compared below are not caught mid-check
     // in maintenance, checks configured but not started
     await same('show servers state be')
     await same('show servers state tlsbe')
