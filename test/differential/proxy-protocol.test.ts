@@ -111,6 +111,10 @@ async function playCases (label: 'haproxy' | 'ours'): Promise<void> {
     for (let n = refused.length; refusals().length < refused.length; n++) await syslog.wait(n + 1)
     const messages = refusals().sort()
     assert.deepEqual(messages, refused.map(c => (c.seen as { log: string }).log).sort(), `${label}: the refusals' log lines`)
+    // the default log format's `Connect from` line names the announced addresses
+    const connects = syslog.lines.flatMap(l => /Connect from (.*?)\n?$/.exec(l)?.[1] ?? []).map(l => l.replace(/^127\.0\.0\.1:\d+/, '127.0.0.1:*')).sort()
+    const accepted = CASES.flatMap(c => 'log' in c.seen ? [] : [`${c.seen.src}:${c.seen.sport} to ${c.seen.dst.replace('|', ':').replace('PORT', String(port))} (fe/HTTP)`]).sort()
+    assert.deepEqual(connects, accepted, `${label}: the Connect from lines`)
     CASES.forEach((c, i) => {
       const answer = answers[i]!
       if ('log' in c.seen) {
