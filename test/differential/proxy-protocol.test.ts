@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import tls from 'node:tls'
+import http2 from 'node:http2'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
@@ -331,4 +332,38 @@ test('send-proxy / send-proxy-v2 on HTTP servers: one server connection per clie
 
 test('send-proxy on HTTP servers: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
   assert.deepEqual(await httpSendProxy('haproxy'), HTTP_SEND_PROXY_SEEN)
+})
+
+test('accept-proxy on a clear HTTP/2 bind (proto h2): the header comes before the preface', async () => {
+  const proxy = await startProxy('ours', (port) => `global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+frontend fe
+    bind 127.0.0.1:${port} proto h2 accept-proxy
+    http-request return status 200 hdr x-src "%[src]:%[src_port]" hdr x-proxied "%[fc_rcvd_proxy]"
+`)
+  try {
+    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const session = http2.connect(`http://127.0.0.1:${proxy.port}`, {
+        createConnection: () => {
+          const raw = net.connect(proxy.port, '127.0.0.1')
+          raw.write('PROXY TCP6 2001:db8::9 2001:db8::1 6000 80\r\n')
+          return raw
+        }
+      })
+      session.on('error', reject)
+      const req = session.request({ ':path': '/' })
+      req.on('response', (h) => { resolve(h); session.close() })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.equal(headers['x-src'], '2001:db8::9:6000')
+    assert.equal(headers['x-proxied'], '1')
+  } finally {
+    await proxy.stop()
+  }
 })
