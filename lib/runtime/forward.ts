@@ -1223,10 +1223,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
     const beRules = this.be.rules
-    if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
+    const beResponseRules = beRules !== null && (this.be.proxy.httpResponse.length > 0 || this.be.proxy.tcpResponseContent.length > 0)
+    // a listen section's own tcp-response rules are in its frontend rules
+    const feResponseRules = this.fe.proxy.httpResponse.length > 0 || this.fe.proxy.tcpResponseContent.length > 0
+    if (beResponseRules || feResponseRules) {
       const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
-      const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
-        (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
+      const verdict = (beResponseRules ? beRules!.responseRules(this.txn, view) : null) ??
+        (feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null)
       if (verdict !== null) {
         // http-response deny / return / redirect replace the server's answer
         this.phase = 'done'
@@ -1234,7 +1237,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.finish()
         // the server's own status counts on its row; the verdict's on the frontend and backend
         this.server!.counters.countResponse(status)
-        rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
+        // a tcp-response reject closes the connection: HAProxy logs it PD
+        rec?.terminate(verdict.kind === 'deny' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
         answer(verdict, res, this.fe, this.be, this)
         return false
       }
