@@ -19,6 +19,7 @@ import { keepOriginal } from './original.js'
 import { ExprError, toStr } from './sample.js'
 import { varConditions, varRef } from './vars.js'
 import { compileStickAction } from './stick-actions.js'
+import { addressAction } from './addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -36,7 +37,7 @@ const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
 }
 
 /** Actions that only tune logging, scheduling or the socket: accepted and ignored, with a warning. */
-const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'wait-for-body', 'set-priority-class', 'set-priority-offset'])
+const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'set-priority-class', 'set-priority-offset'])
 
 /** Whether `action` (as written, e.g. `set-var(txn.x)`) is one HAProxy knows on that side. */
 function isKnownAction (side: RuleSide, action: string): boolean {
@@ -362,7 +363,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
       body = { kind: a, text: '' }
     } else if (a === 'hdr') {
-      if (i + 2 >= args.length) throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
+      if (i + 2 >= args.length || args[i + 2] === '') throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
       hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx).format])
       i += 2
     } else throw new TrailingWordError(a)
@@ -408,7 +409,8 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
   return (t, r) => ({
     kind: 'reply',
     status,
-    headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)])],
+    // a header whose value formats to nothing is left out (observed on 2.6.12)
+    headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)]).filter(([, v]) => v !== '')],
     body: lfBody !== null ? lfBody(t, r) : fixedBody ?? ''
   })
 }
@@ -510,8 +512,9 @@ function parseSize (text: string): number {
 }
 
 /**
- * `http-request wait-for-body time <time> [at-least <bytes>]` (§4.2): a pause the gateway
- * resolves (lib/runtime/request-body.ts); the rules after it go on once the body is in.
+ * `http-request|http-response wait-for-body time <time> [at-least <bytes>]` (§4.2): a pause the
+ * gateway resolves (lib/runtime/request-body.ts for requests, the Exchange for responses); the
+ * rules after it go on once the body is in.
  */
 function compileWaitForBody (args: string[]): Action {
   let time: number | null = null
@@ -532,7 +535,7 @@ function compileWaitForBody (args: string[]): Action {
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response / http-after-response). */
 const ACTIONS: Record<string, ActionRow> = {
-  'wait-for-body': { sides: REQ, compile: compileWaitForBody },
+  'wait-for-body': { sides: BOTH, compile: compileWaitForBody },
   capture: { sides: ALL, compile: compileCapture },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
   'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },
@@ -653,6 +656,8 @@ export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Ac
   if (vars !== null) return vars
   const stick = compileStickAction(name, args, ctx.env, side === 'http-request' ? 'request' : 'content')
   if (stick !== null) return stick
+  const address = side === 'http-request' ? addressAction(name, args, ctx.env) : null
+  if (address !== null) return address
   const row = ACTIONS[name]
   if (row !== undefined && row.sides.includes(side)) return row.compile(args, ctx, side)
   if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))

@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Loc } from '../config/model.js'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../log/record.js'
+import type { ConnectionAddresses } from '../proxy-protocol.js'
 import type { TcpPayload } from '../tcp/payload.js'
 import type { Tracked } from './stick-counters.js'
 
@@ -29,6 +30,11 @@ export interface HttpTxn {
   srcPort: number
   dst: string
   dstPort: number
+  /**
+   * The client connection's own endpoints (`fc_src`, `fc_dst` …), when `src`/`dst` may differ:
+   * a PROXY protocol header announced others, or `set-src`/`set-dst` changed them.
+   */
+  connection?: Readonly<ConnectionAddresses>
   ssl: boolean
   /** The client's TLS connection (for `ssl_fc_*`, `ssl_c_*`), null on clear connections. */
   tls: TLSSocket | null
@@ -81,6 +87,8 @@ export interface HttpResponseView {
   headers: IncomingHttpHeaders
   /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
   server?: { readonly name: string, readonly id: number }
+  /** The part of the body an `http-response wait-for-body` waited for (`res.body`); absent without a wait. */
+  body?: ReceivedBody
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */

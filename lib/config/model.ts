@@ -72,6 +72,8 @@ export interface Bind {
   legacy: boolean
   /** The `name` option (`so_name`). */
   name?: string
+  /** `accept-proxy`: every connection opens with a PROXY protocol header (lib/proxy-protocol.ts). */
+  acceptProxy?: true
   loc: Loc
 }
 
@@ -199,10 +201,12 @@ export interface Balance {
   loc: Loc
 }
 
-export interface ForwardFor {
-  /** CIDR of sources that get no header (`except 127.0.0.0/8`). */
+/** `option forwardfor` / `option originalto`: a header with the client's / the original destination's address. */
+export interface AddressHeader {
+  /** The network whose addresses get no header (`except 127.0.0.0/8`, `except 2001:db8::/48`). */
   except?: string
   header: string
+  /** `if-none` (forwardfor only): no header when the request already has one. */
   ifNone: boolean
 }
 
@@ -402,7 +406,9 @@ export interface Proxy {
   allBackups: boolean
   /** `cookie` persistence (backend/listen, inherited from defaults); null when not set. */
   cookie: CookiePersistence | null
-  forwardFor: ForwardFor | null
+  forwardFor: AddressHeader | null
+  /** `option originalto`. */
+  originalTo: AddressHeader | null
   /** `option httpchk` given; the check request and expectations. */
   httpCheck: HttpCheck | null
   /** `option http-server-close`, `httpclose`, `http-keep-alive` … : last one wins. */

@@ -1114,6 +1114,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     allBackups: false,
     cookie: null,
     forwardFor: null,
+    originalTo: null,
     httpCheck: null,
     options: {},
     errorSources: [],
@@ -1151,6 +1152,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
+  p.originalTo = d.originalTo === null ? null : { ...d.originalTo }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   if (d.restrictHeaderNames !== undefined) p.restrictHeaderNames = d.restrictHeaderNames

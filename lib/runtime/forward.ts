@@ -20,15 +20,17 @@ import type { Duplex } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
-import { Pool, buildConnector, errors } from 'undici'
+import { announcement, type ConnectionAddresses } from '../proxy-protocol.js'
+import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
-import type { ForwardFor, Proxy } from '../config/model.js'
+import type { AddressHeader, Proxy } from '../config/model.js'
+import { netTest } from '../acl/ip.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
-import { BodyReader } from './request-body.js'
+import { BodyReader, BufferedBody } from './request-body.js'
 import { keepServer, lastServer } from './last-server.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
@@ -197,7 +199,8 @@ export class BackendRoute {
   /** Pause before a retry on the same server: min(timeout connect, 1s) (§4.2 retries). */
   readonly retryPause: number
   readonly tunnelTimeout: number
-  readonly forwardFor: ForwardForRule | null
+  readonly forwardFor: AddressHeaderRule | null
+  readonly originalTo: AddressHeaderRule | null
   readonly retryOn: RetryOn
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
@@ -215,7 +218,9 @@ export class BackendRoute {
     readonly backend: Backend,
     /** The backend's own http-request/http-response rules, null when it has none. */
     readonly rules: CompiledProxy | null,
-    readonly pages: ErrorPages
+    readonly pages: ErrorPages,
+    /** A buffer's room for a head and body (tune.bufsize less tune.maxrewrite): what `http-response wait-for-body` holds at most. */
+    readonly bufferRoom: number
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -223,7 +228,8 @@ export class BackendRoute {
     this.hashLb = HASH_ALGORITHMS.has(proxy.balance?.algorithm ?? 'roundrobin')
     this.retryPause = Math.min(t.connect ?? 1000, 1000)
     this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
-    this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
+    this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
+    this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
@@ -255,9 +261,18 @@ export class BackendRoute {
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
     opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
+    opts.factory = clientWithoutDefaultHost
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+    /**
+   * The Host undici would have named the server with, given to an HTTP/1.0 request without one:
+   * it goes out as HTTP/1.1, which a server may refuse without a Host.
+   */
+  serverHost (server: ServerRuntime): string {
+    return new URL(server.origin).host
   }
 
   /** `server … proto h2`. */
@@ -300,6 +315,20 @@ export class BackendRoute {
 }
 
 /** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
+/**
+ * undici's Client writes `host: <server>` into every HTTP/1 request that has no Host of its own
+ * (its `kHostHeader`, found by its symbol's description). HAProxy forwards a request without
+ * Host as it came, without one (observed with 2.6.12 for HTTP/1.1, in origin and absolute form),
+ * so the clients of the gateway's pools write none: requests that have a Host send it as usual.
+ */
+function clientWithoutDefaultHost (origin: URL, opts: object): Dispatcher {
+  const client = new Client(origin, opts)
+  defaultHostLine ??= Object.getOwnPropertySymbols(client).find(s => s.description === 'host header') ?? null
+  if (defaultHostLine !== null) (client as unknown as Record<symbol, string>)[defaultHostLine] = ''
+  return client
+}
+let defaultHostLine: symbol | null | undefined
+
 function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
   return (options, callback) => {
     const raw = net.connect({ host: proxy.host, port: proxy.port })
@@ -358,7 +387,8 @@ export interface FrontendRoute {
   readonly proxy: Proxy
   readonly counters: FrontendCounters
   readonly pages: ErrorPages
-  readonly forwardFor: ForwardForRule | null
+  readonly forwardFor: AddressHeaderRule | null
+  readonly originalTo: AddressHeaderRule | null
   /** The frontend's compiled rules (http-response rules are applied after the backend's). */
   readonly rules: CompiledProxy
 }
@@ -411,6 +441,9 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
+  const own: ConnectionAddresses = { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+  // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
+  const announced = announcement(socket)
   return {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
@@ -419,10 +452,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
-    src: plainAddress(socket.remoteAddress),
-    srcPort: socket.remotePort ?? 0,
-    dst: plainAddress(socket.localAddress),
-    dstPort: socket.localPort ?? 0,
+    ...(announced?.addresses ?? own),
+    ...(announced !== undefined ? { connection: own } : {}),
     ssl,
     tls: ssl ? socket as TLSSocket : null,
     frontend,
@@ -461,6 +492,17 @@ function upgradeProtocol (txn: HttpTxn): string | null {
   const v = txn.headers.upgrade
   const first = Array.isArray(v) ? v[0] : v
   return first === undefined || first === '' ? null : first
+}
+
+/** An answer held by `http-response wait-for-body`: its head as the rules see it, and what ends the wait. */
+interface ResponseWait {
+  readonly view: HttpResponseView
+  /** The server's status and reason phrase, as it sent them. */
+  readonly status: number
+  readonly statusText: string
+  /** Bytes of body that end the wait: `at-least`, or the buffer's room. */
+  readonly enough: number
+  readonly timer: NodeJS.Timeout | null
 }
 
 /** The request's Host, as the `:authority` of an HTTP/2 request made from it. */
@@ -507,9 +549,8 @@ function comparableHost (host: string, secure: boolean): string {
 /**
  * HTTP/1.1 framing checks before any rule (RFC 7230 §5.4): several different Host values, or an
  * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy (the authority's
- * user info left out, default ports dropped on both sides, in any case). An origin-form
- * HTTP/1.1 request without Host is a 400 too: HAProxy 2.6.12 forwards it without a Host, which
- * undici cannot do (it would send one naming the server), so the gateway refuses it.
+ * user info left out, default ports dropped on both sides, in any case). A request without Host
+ * passes, as in HAProxy 2.6.12, which forwards it without one.
  */
 export function badHost (req: IncomingMessage): boolean {
   const raw = req.rawHeaders
@@ -521,8 +562,7 @@ export function badHost (req: IncomingMessage): boolean {
     host = raw[i + 1]
   }
   const url = req.url ?? ''
-  if (url.charCodeAt(0) === 47) return host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1
-  if (host === undefined) return false
+  if (host === undefined || url.charCodeAt(0) === 47) return false
   const scheme = url.indexOf('://')
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
@@ -759,7 +799,7 @@ function connectionOnly (name: string, value: string): boolean {
  * the connection-level headers undici refuses to forward (Keep-Alive, a non-WebSocket Upgrade,
  * Expect: node's server has already answered `100 Continue`).
  */
-function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
+function requestHeaders (txn: HttpTxn, added: ReadonlyArray<AddressHeaderRule | null>): string[] {
   const h = txn.headers
   const out: string[] = []
   for (const name in h) {
@@ -788,9 +828,10 @@ function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
     if (typeof v === 'string') out.push(name, sendableValue(v))
     else for (const x of v) out.push(name, sendableValue(x))
   }
-  if (ff !== null && ff.applies(h, txn.src)) {
-    // a separate line after the client's own (which it may have forged), as HAProxy does
-    out.push(ff.header, txn.src)
+  // separate lines after the client's own (which it may have forged), as HAProxy does
+  for (const rule of added) {
+    const value = rule?.value(txn)
+    if (value != null) out.push(rule!.header, value)
   }
   return out
 }
@@ -832,43 +873,29 @@ function percentEncode (s: string, unsendable: RegExp): string {
 }
 
 /** `option forwardfor` compiled once (configuration.txt §4.2 option forwardfor). */
-export class ForwardForRule {
+/**
+ * `option forwardfor` / `option originalto` (§4.2): a header carrying the client's (`src`) or the
+ * original destination (`dst`) address, unless that address is in the `except` network.
+ */
+export class AddressHeaderRule {
   readonly header: string
   private readonly lower: string
   private readonly ifNone: boolean
   private readonly except: ((ip: string) => boolean) | null
 
-  constructor (ff: ForwardFor) {
-    this.header = ff.header
-    this.lower = ff.header.toLowerCase()
-    this.ifNone = ff.ifNone
-    this.except = ff.except === undefined ? null : cidrTest(ff.except)
+  constructor (rule: AddressHeader, readonly address: 'src' | 'dst') {
+    this.header = rule.header
+    this.lower = rule.header.toLowerCase()
+    this.ifNone = rule.ifNone
+    this.except = rule.except === undefined ? null : netTest(rule.except)
   }
 
-  applies (headers: HttpTxn['headers'], src: string): boolean {
-    if (this.ifNone && headers[this.lower] !== undefined) return false
-    return this.except === null || !this.except(src)
+  /** The header's value for this request, or null when it gets none. */
+  value (txn: HttpTxn): string | null {
+    const ip = txn[this.address]
+    if (this.ifNone && txn.headers[this.lower] !== undefined) return null
+    return this.except !== null && this.except(ip) ? null : ip
   }
-}
-
-function cidrTest (cidr: string): (ip: string) => boolean {
-  const [addr = '', bitsText] = cidr.split('/')
-  if (!addr.includes(':')) {
-    const base = v4(addr)
-    const bits = bitsText === undefined ? 32 : Number(bitsText)
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
-    return (ip) => { const n = v4(ip); return n !== null && base !== null && ((n & mask) >>> 0) === ((base & mask) >>> 0) }
-  }
-  const lower = addr.toLowerCase()
-  return (ip) => ip.toLowerCase() === lower
-}
-
-function v4 (ip: string): number | null {
-  const p = ip.split('.')
-  if (p.length !== 4) return null
-  let n = 0
-  for (const x of p) { const b = Number(x); if (!(b >= 0 && b <= 255)) return null; n = n * 256 + b }
-  return n
 }
 
 /**
@@ -951,7 +978,8 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const exchange = connecting
   connecting = null
   if (exchange === null) return
-  const socket = (message as { socket: object }).socket
+  const socket = (message as { socket: Socket }).socket
+  exchange.upstream = socket
   if (usedSockets.has(socket)) exchange.reused = true
   else usedSockets.add(socket)
 })
@@ -970,6 +998,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   server: ServerRuntime | null = null
   /** The current attempt runs on a kept-alive connection that served earlier requests. */
   reused = false
+  /** The server connection of the current attempt, once the request went out on it. */
+  upstream: Socket | null = null
   /** The answer's status says it has no body (204, 304). */
   private bodyless = false
   /** Set while an attempt is being abandoned for a retry. */
@@ -990,6 +1020,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly headIn: number
   private readonly url: string
   private readonly headers: string[]
+  /** An HTTP/1.0 request without Host: sent as HTTP/1.1, it gets one naming the server. */
+  private readonly hostless10: boolean
   private released = false
   /** `timeout server` for the current attempt, armed when the request starts going out. */
   private serverTimer: NodeJS.Timeout | null = null
@@ -1059,7 +1091,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
-    this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
+    this.headers = requestHeaders(txn, [be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo])
+    this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout
     // client is answered; a stalled body ends with timeout server's 504)
@@ -1137,6 +1170,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private dispatch (): void {
     const server = this.server!
     this.phase = 'connect'
+    this.upstream = null
     this.tAttempt = Date.now()
     const upgrade = this.upgradeHead !== null ? upgradeProtocol(this.txn) : null
     if (upgrade !== null && this.be.speaksH2(server)) {
@@ -1155,7 +1189,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.be.pool(server).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
-      headers: this.headers,
+      headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
       // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
       body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
       upgrade,
@@ -1211,7 +1245,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
     if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
     this.awaitClient()
-    const res = this.res
     const rtime = Date.now() - this.tConnect
     const rec = this.rec
     if (rec !== null) rec.tr = rtime
@@ -1219,34 +1252,123 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.be.backend.counters.rtime.add(rtime)
     this.server!.observe('http-status', status)
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
-    let headers: string[] = []
+    const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
-    const beRules = this.be.rules
-    const beResponseRules = beRules !== null && (this.be.proxy.httpResponse.length > 0 || this.be.proxy.tcpResponseContent.length > 0)
-    // a listen section's own tcp-response rules are in its frontend rules
-    const feResponseRules = this.fe.proxy.httpResponse.length > 0 || this.fe.proxy.tcpResponseContent.length > 0
-    if (beResponseRules || feResponseRules) {
-      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
-      const verdict = (beResponseRules ? beRules!.responseRules(this.txn, view) : null) ??
-        (feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null)
-      if (verdict !== null) {
-        // http-response deny / return / redirect replace the server's answer
-        this.phase = 'done'
-        this.abortUpstream?.()
-        this.finish()
-        // the server's own status counts on its row; the verdict's on the frontend and backend
-        this.server!.counters.countResponse(status)
-        // a tcp-response reject closes the connection: HAProxy logs it PD
-        rec?.terminate(verdict.kind === 'deny' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
-        answer(verdict, res, this.fe, this.be, this)
-        return false
-      }
-      // a new status comes with its own reason phrase unless `set-status … reason` gave one
-      if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
-      status = view.status
-      headers = flatten(view.headers)
+    this.resume = resume
+    if (this.beResponseRules || this.feResponseRules) {
+      this.responseHead = headOut
+      return this.responseRules({ status, headers: headerObject(headers), server: this.server! }, status, statusText)
     }
+    return this.respond(status, statusText, headers)
+  }
+
+  /** The size of the answer's head, while http-response rules may wait for its body. */
+  private responseHead = 0
+  /** The backend's http-response rules are over: a wait in the frontend's goes on there. */
+  private backendResponded = false
+  /** An `http-response wait-for-body` under way: the head waits, with what comes of the body. */
+  private responseWait: ResponseWait | null = null
+
+  /** The backend has response rules: http-response, or tcp-response content ones run before them. */
+  private get beResponseRules (): boolean {
+    return this.be.rules !== null && (this.be.proxy.httpResponse.length > 0 || this.be.proxy.tcpResponseContent.length > 0)
+  }
+
+  /** The frontend has response rules (a listen section's tcp-response rules are in its frontend rules). */
+  private get feResponseRules (): boolean {
+    return this.fe.proxy.httpResponse.length > 0 || this.fe.proxy.tcpResponseContent.length > 0
+  }
+
+  /** The backend's response rules, then the frontend's; where a wait paused them, from there. */
+  private responseVerdict (view: HttpResponseView): Decision | null {
+    if (!this.backendResponded) {
+      const verdict = this.beResponseRules ? this.be.rules!.responseRules(this.txn, view) : null
+      if (verdict !== null) return verdict
+      this.backendResponded = true
+    }
+    return this.feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null
+  }
+
+  /**
+   * The http-response rules on the server's answer (`status`, `statusText` as it sent them), then
+   * the answer goes on as they left it, or their verdict replaces it. false: stop reading the server.
+   */
+  private responseRules (view: HttpResponseView, status: number, statusText: string): boolean {
+    const verdict = this.responseVerdict(view)
+    if (verdict !== null && verdict.kind === 'wait-for-body') return this.waitResponseBody(view, status, statusText, verdict.time, verdict.atLeast)
+    if (verdict !== null) {
+      // http-response deny / return / redirect replace the server's answer
+      this.phase = 'done'
+      this.abortUpstream?.()
+      this.finish()
+      // the server's own status counts on its row; the verdict's on the frontend and backend
+      this.server!.counters.countResponse(status)
+      // a tcp-response reject closes the connection: HAProxy logs it PD
+      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
+      answer(verdict, this.res, this.fe, this.be, this)
+      return false
+    }
+    // a new status comes with its own reason phrase unless `set-status … reason` gave one
+    if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
+    const goOn = this.respond(view.status, statusText, flatten(view.headers))
+    const body = view.body as BufferedBody | undefined
+    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') for (const chunk of body.chunks) this.res.write(chunk)
+    return goOn
+  }
+
+  /**
+   * `http-response wait-for-body time <t> [at-least <n>]` (§4.2): the rules go on once the body is
+   * complete, fills the buffer, or has `at-least` bytes; if the time runs out first, HAProxy's 504.
+   */
+  private waitResponseBody (view: HttpResponseView, status: number, statusText: string, time: number, atLeast: number): boolean {
+    const body = (view.body as BufferedBody | undefined) ?? new BufferedBody(Math.max(0, this.be.bufferRoom - this.responseHead))
+    view.body = body
+    const enough = atLeast > 0 ? Math.min(atLeast, body.room) : body.room
+    if (body.complete || body.length >= enough) return this.responseRules(view, status, statusText)
+    this.phase = 'body'
+    const timer = time > 0 ? setTimeout(() => { this.responseTimedOut() }, time) : null
+    this.responseWait = { view, status, statusText, enough, timer }
+    return true
+  }
+
+  /** The body came (or enough of it): the paused rules go on. false: their verdict replaced the answer. */
+  private responseBodyIn (): boolean {
+    const wait = this.responseWait!
+    this.responseWait = null
+    if (wait.timer !== null) clearTimeout(wait.timer)
+    return this.responseRules(wait.view, wait.status, wait.statusText)
+  }
+
+  /** wait-for-body's time ran out before the body came: HAProxy answers 504 and drops the server's answer. */
+  private responseTimedOut (): void {
+    if (this.responseWait === null || this.phase === 'done') return
+    this.responseWait = null
+    // as HAProxy 2.6.12 logs it (observed): no response time, `sR`
+    if (this.rec !== null) this.rec.tr = -1
+    this.rec?.terminate('sR')
+    this.server!.counters.eresp++
+    this.be.backend.counters.eresp++
+    this.fail(504, new Error('http-response wait-for-body: the body did not come in time'))
+    this.cutUpstream()
+  }
+
+  /**
+   * Closes the server's connection under an answer the gateway gives up on. undici's own abort
+   * puts the request back in its queue when the socket closes ("aborted" is only informational
+   * there), which opens a new connection to the server that carries nothing: the socket is
+   * destroyed with an error instead. A stream of a shared HTTP/2 connection is aborted alone.
+   */
+  private cutUpstream (): void {
+    const socket = this.upstream
+    if (socket !== null && !this.be.speaksH2(this.server!) && !socket.destroyed) socket.destroy(new errors.RequestAbortedError())
+    else this.abortUpstream?.()
+  }
+
+  /** Writes the answer's head as the rules left it; its body follows. */
+  private respond (status: number, statusText: string, headers: string[]): boolean {
+    const res = this.res
+    const rec = this.rec
     if (this.be.cookie !== null) {
       const set = this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
       if (rec !== null) rec.cookie = rec.cookie[0]! + set
@@ -1257,7 +1379,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.phase = 'body'
     this.bodyless = status === 304 || status === 204
-    this.resume = resume
     this.count(status)
     if (this.rawTunnel) {
       // the server refused the upgrade: relay its answer on the raw socket, then close
@@ -1293,6 +1414,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData (chunk: Buffer): boolean {
     this.serverTimer?.refresh()
     this.countOut(chunk.length)
+    const wait = this.responseWait
+    if (wait !== null) {
+      const body = wait.view.body as BufferedBody
+      body.add(chunk)
+      if (body.length >= wait.enough) this.responseBodyIn()
+      return true
+    }
     if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
@@ -1303,6 +1431,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // undici's typings say string[]; it passes raw Buffer pairs (HTTP/1.1) or an object (HTTP/2)
   onComplete (trailers: string[] | null): void {
+    if (this.responseWait !== null) {
+      (this.responseWait.view.body as BufferedBody).complete = true
+      if (!this.responseBodyIn()) return
+    }
     if (this.rawTunnel) {
       this.req.socket.end()
     } else {
@@ -1389,6 +1521,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.phase === 'done' || this.dropping) return
     const server = this.server!
     const code = err.code ?? ''
+    if (this.responseWait !== null) {
+      // the server stopped while wait-for-body held its answer: nothing went to the client yet
+      if (this.responseWait.timer !== null) clearTimeout(this.responseWait.timer)
+      this.responseWait = null
+      const timedOut = code === 'UND_ERR_BODY_TIMEOUT'
+      this.rec?.terminate(timedOut ? 'sD' : 'SD')
+      server.counters.srvAbrt++
+      this.be.backend.counters.srvAbrt++
+      this.fail(timedOut ? 504 : 502, err)
+      return
+    }
     if (this.phase === 'body' && code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && this.bodyless) {
       // undici checks Content-Length even on a 304, where it describes the resource, not this answer
       this.onComplete(null)
@@ -1646,6 +1789,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.released) return
     this.released = true
     if (this.serverTimer !== null) clearTimeout(this.serverTimer)
+    if (this.responseWait?.timer != null) clearTimeout(this.responseWait.timer)
+    this.responseWait = null
     if (this.phase !== 'done') this.phase = 'done'
     const server = this.server
     const ttime = Date.now() - this.t0
