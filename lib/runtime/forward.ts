@@ -1298,9 +1298,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const verdict = this.responseVerdict(view)
     if (verdict !== null && verdict.kind === 'wait-for-body') return this.waitResponseBody(view, status, statusText, verdict.time, verdict.atLeast)
     if (verdict !== null) {
-      // http-response deny / return / redirect replace the server's answer
+      // http-response deny / return / redirect replace the server's answer; the server's
+      // connection is cut (undici's abort would replay the request on a new one)
       this.phase = 'done'
-      this.abortUpstream?.()
+      this.cutUpstream()
       this.finish()
       // the server's own status counts on its row; the verdict's on the frontend and backend
       this.server!.counters.countResponse(status)
