@@ -1201,8 +1201,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   // They turn off what is never done here.
   ...Object.fromEntries(['no-send-proxy', 'no-send-proxy-v2'].map(k => [k, { n: 0, support: 'yes' as const, apply: (o: ServerOptions) => { delete o.sendProxy; return null } }])),
   ...serverRows(0, 'yes', 'no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
-  'send-proxy': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 1; return null } },
-  'send-proxy-v2': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 2; return null } },
+  'send-proxy': { n: 0, support: 'yes', apply: (o) => { o.sendProxy = 1; return null } },
+  'send-proxy-v2': { n: 0, support: 'yes', apply: (o) => { o.sendProxy = 2; return null } },
   ...serverRows(0, unsupported('sends a PROXY protocol header with TLS details to the server'), 'send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
   proto: {
     n: 1,
@@ -1838,7 +1838,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base default-path ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),

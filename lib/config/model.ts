@@ -2,6 +2,8 @@
 // these types and nothing else of the parser. Times are milliseconds; absent means "not set"
 // (HAProxy's own defaults are applied by the runtime, where HAProxy applies them).
 
+import type { DefaultPathLine } from './default-path.js'
+
 /** Where an item came from, for messages in HAProxy's `[file:line]` shape. */
 export interface Loc {
   file: string
@@ -106,7 +108,7 @@ export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | '
 /** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
 export interface ServerOptions {
   weight?: number
-  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each server connection (lib/proxy-protocol.ts). */
   sendProxy?: 1 | 2
   /** `socks4 <addr>:<port>`: connections to the server go through this SOCKS4 proxy. */
   socks4?: { host: string, port: number }
@@ -625,6 +627,8 @@ export interface ParsedConfig {
   rings?: Ring[]
   /** `log-forward` sections; absent when the configuration has none. */
   logForwards?: LogForward[]
+  /** `default-path` lines in config order (lib/config/default-path.ts); absent when there are none. */
+  defaultPaths?: DefaultPathLine[]
   /** Everything the parser and checker found; an alert makes the config invalid. */
   diagnostics: Diagnostic[]
 }
