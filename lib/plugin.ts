@@ -30,6 +30,7 @@ import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { StickTables } from './runtime/stick-table.js'
 import { endTracking, inherit, trackConnection } from './acl/stick-counters.js'
+import { keepConnectionAddresses } from './acl/addresses.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
@@ -353,7 +354,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.httpAfterResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.tcpResponseContent.length > 0 || proxy.httpAfterResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -747,7 +748,8 @@ function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | 
   // answers are written synchronously: the frontend's byte counter moved by this answer only
   rec.bytesOut += c.bout - before
   if (be !== null) rec.backend = be.name
-  rec.terminate(verdict.kind === 'deny' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
+  // a reject (tcp-request content reject in an HTTP proxy) is logged as a deny, as HAProxy logs it
+  rec.terminate(verdict.kind === 'deny' || verdict.kind === 'reject' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
 }
 
 /** The stats pages mounted on one listener; swapped on reload. */
@@ -1070,6 +1072,7 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
     socket.destroy()
     return
   }
+  keepConnectionAddresses(socket, txn)
   trackConnection(txn, socket)
 }
 
