@@ -29,6 +29,8 @@ import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { H2RequestScreen } from './h2-screen.js'
+import { H2Windows, hiddenMargin, DEFAULT_WINDOW, MAX_WINDOW } from './h2-window.js'
+import { acceptProxy } from './proxy-protocol.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -74,7 +76,7 @@ export interface Listener {
 
 /** What makes a listener's servers: a reload that changes it restarts them. */
 export function bindKey (binds: Bind[]): string {
-  return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
+  return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${b.acceptProxy === true ? 'accept-proxy ' : ''}${JSON.stringify(b.tls ?? null)}`).join(',')
 }
 
 /** What node's `listen()` takes: an address, or a handle naming an inherited descriptor. */
@@ -137,13 +139,17 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
       server = secure
     }
   } else if (h2Only) {
-    const h2 = http2.createServer({ settings }, handler as unknown as Http2Handler)
+    // the screen credits the client as HAProxy does; nghttp2 gets the larger windows it checks against
+    const announced = settings.initialWindowSize ?? DEFAULT_WINDOW
+    const margin = hiddenMargin(announced)
+    const h2 = http2.createServer({ settings: { ...settings, initialWindowSize: announced + margin } }, handler as unknown as Http2Handler)
+    h2.on('session', (session) => { session.setLocalWindowSize(MAX_WINDOW) })
     h2.on('connect', extendedConnect(handler))
     // node's own connection listener reads the client through H2RequestScreen
     const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
     h2.removeAllListeners('connection')
     h2.on('connection', (socket: Socket) => {
-      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize)
+      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize, new H2Windows(announced, margin))
       for (const l of accept) l.call(h2, screen)
     })
     trackSessions(h2)
@@ -161,7 +167,6 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
 
 /** The protocol's defaults (RFC 9113 §6.5.2): HAProxy announces only the settings that differ. */
 const H2_DEFAULT_TABLE_SIZE = 4096
-const H2_DEFAULT_WINDOW = 65535
 const H2_DEFAULT_FRAME_SIZE = 16384
 /** HAProxy 2.6's default `tune.h2.max-concurrent-streams`. */
 const H2_DEFAULT_STREAMS = 100
@@ -179,7 +184,7 @@ export function h2Settings (g: GlobalSettings): http2.Settings {
   const streams = h2.maxConcurrentStreams ?? H2_DEFAULT_STREAMS
   if (streams > 0) settings.maxConcurrentStreams = streams
   if (h2.headerTableSize !== undefined && h2.headerTableSize !== H2_DEFAULT_TABLE_SIZE) settings.headerTableSize = h2.headerTableSize
-  if (h2.initialWindowSize !== undefined && h2.initialWindowSize !== H2_DEFAULT_WINDOW) settings.initialWindowSize = h2.initialWindowSize
+  if (h2.initialWindowSize !== undefined && h2.initialWindowSize !== DEFAULT_WINDOW) settings.initialWindowSize = h2.initialWindowSize
   const frame = Math.min(h2.maxFrameSize ?? H2_DEFAULT_FRAME_SIZE, g.bufsize ?? DEFAULT_BUFSIZE)
   if (frame > H2_DEFAULT_FRAME_SIZE) settings.maxFrameSize = frame
   return settings
@@ -298,17 +303,27 @@ function routeBadUrls (app: () => FastifyInstance) {
   }
 }
 
+/**
+ * `bind … accept-proxy` on an HTTP bind: the PROXY header is read before the TLS handshake or the
+ * first request, within `timeout client`; a connection without one is logged and closed.
+ */
+function acceptProxyOn (server: Server, gateway: Gateway, proxy: Proxy, bindName: string): void {
+  acceptProxy(server, proxy.timeouts.client ?? 0, (socket, message, accepted) => {
+    gateway.frontend(proxy.name)?.log?.connectionError(socket, bindName, message, accepted)
+  })
+}
+
 /** A `mode tcp` frontend or listen: a TCP listener on each of its binds. */
 async function listenTcp (gateway: Gateway, proxy: Proxy, log: GatewayLogger): Promise<Listener> {
   const tcp = new TcpListener(gateway, proxy.name)
-  for (const bind of proxy.binds) {
+  for (const [i, bind] of proxy.binds.entries()) {
     if (bind.ssl) {
       log.error(`${proxy.kind} '${proxy.name}': 'bind ${bind.host}:${bind.port} ssl' is not served: fastify-haproxy does not terminate TLS in 'mode tcp' (TLS passthrough, without 'ssl', is).`)
       continue
     }
     for (const { label, options } of listenTargets(bind)) {
       try {
-        await tcp.listen(options)
+        await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true })
       } catch (err) {
         tcp.close()
         throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, label, (err as Error).message)
@@ -363,6 +378,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
     for (const { label, options } of listenTargets(bind)) {
       try {
         if (isFirst) {
+          if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bind.name ?? String(i + 1))
           // an fd has no host: Fastify's default ('localhost') would add a second, IPv6, listener
           await app.listen('fd' in options ? { ...options, host: '0.0.0.0' } as { host: string } : options)
           tls.find(t => t.bind === i)?.servers.push(app.server)
@@ -371,6 +387,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings)
+        if (bind.acceptProxy === true) acceptProxyOn(server, gateway, proxy, bind.name ?? String(i + 1))
         tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)

@@ -20,9 +20,11 @@ import type { Duplex } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
+import { announcement, proxyHeader, type ConnectionAddresses } from '../proxy-protocol.js'
 import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
-import type { ForwardFor, Proxy } from '../config/model.js'
+import type { AddressHeader, Proxy } from '../config/model.js'
+import { netTest } from '../acl/ip.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
@@ -197,7 +199,8 @@ export class BackendRoute {
   /** Pause before a retry on the same server: min(timeout connect, 1s) (§4.2 retries). */
   readonly retryPause: number
   readonly tunnelTimeout: number
-  readonly forwardFor: ForwardForRule | null
+  readonly forwardFor: AddressHeaderRule | null
+  readonly originalTo: AddressHeaderRule | null
   readonly retryOn: RetryOn
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
@@ -225,7 +228,8 @@ export class BackendRoute {
     this.hashLb = HASH_ALGORITHMS.has(proxy.balance?.algorithm ?? 'roundrobin')
     this.retryPause = Math.min(t.connect ?? 1000, 1000)
     this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
-    this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
+    this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
+    this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
@@ -243,9 +247,46 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
+    const opts: Pool.Options = { ...this.connectionOptions(server, null), connections: server.maxconn > 0 ? server.maxconn : null }
+    opts.factory = clientWithoutDefaultHost
+    const pool = new Pool(server.origin, opts)
+    this.pools.set(server, { pool, origin: server.origin })
+    return pool
+  }
+
+  /**
+   * Where a request to `server` goes: the server's pool, or for a `send-proxy` / `send-proxy-v2`
+   * server the connection of the request's client connection, opened with a PROXY header of the
+   * stream's addresses. As in HAProxy, such a connection is never shared with another client;
+   * it closes with the client's.
+   */
+  dispatcher (server: ServerRuntime, txn: HttpTxn): Dispatcher {
+    const session = txn.session as Socket | undefined
+    if (server.sendProxy === 0 || session === undefined) return this.pool(server)
+    let own = this.ownConnections.get(session)
+    if (own === undefined) {
+      const mine = own = new Map()
+      this.ownConnections.set(session, mine)
+      session.once('close', () => { for (const c of mine.values()) c.client.close().catch(() => {}) })
+    }
+    const entry = own.get(server)
+    if (entry !== undefined && entry.origin === server.origin && !entry.client.closed && !entry.client.destroyed) return entry.client
+    entry?.client.close().catch(() => {})
+    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn))) as Client
+    own.set(server, { client, origin: server.origin })
+    return client
+  }
+
+  /** Client connections' own server connections (`send-proxy` servers), by client connection. */
+  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string }>>()
+
+  /**
+   * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
+   * knowledge (h2c), through `socks4`, and opened with `proxyHeader` when given.
+   */
+  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null): Pool.Options {
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
-    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    const opts: Pool.Options = { ...this.poolOptions }
     if (server.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
       opts.allowH2 = connectOptions.allowH2 = true
@@ -256,11 +297,11 @@ export class BackendRoute {
     }
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
-    opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
-    opts.factory = clientWithoutDefaultHost
-    const pool = new Pool(server.origin, opts)
-    this.pools.set(server, { pool, origin: server.origin })
-    return pool
+    const opened = server.socks4 !== null
+      ? socks4Connector(connector, server.socks4, server.host, server.port)
+      : proxyHeader !== null ? headerFirstConnector(connector, proxyHeader, server.host, server.port) : connector
+    opts.connect = timedConnector(opened, this.connectTimeout)
+    return opts
   }
 
     /**
@@ -325,6 +366,23 @@ function clientWithoutDefaultHost (origin: URL, opts: object): Dispatcher {
 }
 let defaultHostLine: symbol | null | undefined
 
+/** undici's connector on a connection that first sent `header` (a PROXY header, before any TLS). */
+function headerFirstConnector (connect: buildConnector.connector, header: Buffer, host: string, port: number): buildConnector.connector {
+  return (options, callback) => {
+    const raw = net.connect({ host, port })
+    const fail = (err: Error): void => { raw.destroy(); callback(err, null) }
+    raw.once('error', fail)
+    raw.once('connect', () => {
+      raw.removeListener('error', fail)
+      raw.setNoDelay(true)
+      raw.write(header)
+      if (options.protocol !== 'https:') callback(null, raw)
+      else connect({ ...options, httpSocket: raw }, callback)
+    })
+    return raw as unknown as void
+  }
+}
+
 function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
   return (options, callback) => {
     const raw = net.connect({ host: proxy.host, port: proxy.port })
@@ -383,7 +441,8 @@ export interface FrontendRoute {
   readonly proxy: Proxy
   readonly counters: FrontendCounters
   readonly pages: ErrorPages
-  readonly forwardFor: ForwardForRule | null
+  readonly forwardFor: AddressHeaderRule | null
+  readonly originalTo: AddressHeaderRule | null
   /** The frontend's compiled rules (http-response rules are applied after the backend's). */
   readonly rules: CompiledProxy
 }
@@ -436,6 +495,9 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
+  const own: ConnectionAddresses = { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+  // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
+  const announced = announcement(socket)
   return {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
@@ -444,10 +506,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
-    src: plainAddress(socket.remoteAddress),
-    srcPort: socket.remotePort ?? 0,
-    dst: plainAddress(socket.localAddress),
-    dstPort: socket.localPort ?? 0,
+    ...(announced?.addresses ?? own),
+    ...(announced !== undefined ? { connection: own } : {}),
     ssl,
     tls: ssl ? socket as TLSSocket : null,
     frontend,
@@ -793,7 +853,7 @@ function connectionOnly (name: string, value: string): boolean {
  * the connection-level headers undici refuses to forward (Keep-Alive, a non-WebSocket Upgrade,
  * Expect: node's server has already answered `100 Continue`).
  */
-function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
+function requestHeaders (txn: HttpTxn, added: ReadonlyArray<AddressHeaderRule | null>): string[] {
   const h = txn.headers
   const out: string[] = []
   for (const name in h) {
@@ -822,9 +882,10 @@ function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
     if (typeof v === 'string') out.push(name, sendableValue(v))
     else for (const x of v) out.push(name, sendableValue(x))
   }
-  if (ff !== null && ff.applies(h, txn.src)) {
-    // a separate line after the client's own (which it may have forged), as HAProxy does
-    out.push(ff.header, txn.src)
+  // separate lines after the client's own (which it may have forged), as HAProxy does
+  for (const rule of added) {
+    const value = rule?.value(txn)
+    if (value != null) out.push(rule!.header, value)
   }
   return out
 }
@@ -866,43 +927,29 @@ function percentEncode (s: string, unsendable: RegExp): string {
 }
 
 /** `option forwardfor` compiled once (configuration.txt §4.2 option forwardfor). */
-export class ForwardForRule {
+/**
+ * `option forwardfor` / `option originalto` (§4.2): a header carrying the client's (`src`) or the
+ * original destination (`dst`) address, unless that address is in the `except` network.
+ */
+export class AddressHeaderRule {
   readonly header: string
   private readonly lower: string
   private readonly ifNone: boolean
   private readonly except: ((ip: string) => boolean) | null
 
-  constructor (ff: ForwardFor) {
-    this.header = ff.header
-    this.lower = ff.header.toLowerCase()
-    this.ifNone = ff.ifNone
-    this.except = ff.except === undefined ? null : cidrTest(ff.except)
+  constructor (rule: AddressHeader, readonly address: 'src' | 'dst') {
+    this.header = rule.header
+    this.lower = rule.header.toLowerCase()
+    this.ifNone = rule.ifNone
+    this.except = rule.except === undefined ? null : netTest(rule.except)
   }
 
-  applies (headers: HttpTxn['headers'], src: string): boolean {
-    if (this.ifNone && headers[this.lower] !== undefined) return false
-    return this.except === null || !this.except(src)
+  /** The header's value for this request, or null when it gets none. */
+  value (txn: HttpTxn): string | null {
+    const ip = txn[this.address]
+    if (this.ifNone && txn.headers[this.lower] !== undefined) return null
+    return this.except !== null && this.except(ip) ? null : ip
   }
-}
-
-function cidrTest (cidr: string): (ip: string) => boolean {
-  const [addr = '', bitsText] = cidr.split('/')
-  if (!addr.includes(':')) {
-    const base = v4(addr)
-    const bits = bitsText === undefined ? 32 : Number(bitsText)
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
-    return (ip) => { const n = v4(ip); return n !== null && base !== null && ((n & mask) >>> 0) === ((base & mask) >>> 0) }
-  }
-  const lower = addr.toLowerCase()
-  return (ip) => ip.toLowerCase() === lower
-}
-
-function v4 (ip: string): number | null {
-  const p = ip.split('.')
-  if (p.length !== 4) return null
-  let n = 0
-  for (const x of p) { const b = Number(x); if (!(b >= 0 && b <= 255)) return null; n = n * 256 + b }
-  return n
 }
 
 /**
@@ -1098,7 +1145,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
-    this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
+    this.headers = requestHeaders(txn, [be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo])
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout
@@ -1193,7 +1240,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }, this)
       return
     }
-    this.be.pool(server).dispatch({
+    this.be.dispatcher(server, this.txn).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
