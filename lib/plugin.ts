@@ -30,6 +30,7 @@ import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { StickTables } from './runtime/stick-table.js'
 import { endTracking, inherit, trackConnection } from './acl/stick-counters.js'
+import { keepConnectionAddresses } from './acl/addresses.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
@@ -251,6 +252,9 @@ export class Gateway implements CliRuntime {
   private globalMaxconn: number | null = null
   /** Log destinations (sockets), shared by every proxy and kept across reloads. */
   readonly logSinks = new LogSinks()
+  readonly cliSockets: Array<{ address: string, level: Level }> = []
+  /** Set by the CLI once the configuration's messages are printed. */
+  startupLogs = ''
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -350,7 +354,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.httpAfterResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.tcpResponseContent.length > 0 || proxy.httpAfterResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -493,6 +497,10 @@ export class Gateway implements CliRuntime {
   }
 
   setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
+
+  serverAdded (backend: Backend, server: ServerRuntime): void { this.rt.health.add(backend, server) }
+
+  serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
@@ -740,7 +748,8 @@ function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | 
   // answers are written synchronously: the frontend's byte counter moved by this answer only
   rec.bytesOut += c.bout - before
   if (be !== null) rec.backend = be.name
-  rec.terminate(verdict.kind === 'deny' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
+  // a reject (tcp-request content reject in an HTTP proxy) is logged as a deny, as HAProxy logs it
+  rec.terminate(verdict.kind === 'deny' || verdict.kind === 'reject' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
 }
 
 /** The stats pages mounted on one listener; swapped on reload. */
@@ -837,10 +846,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     const mount = stats.mount
-    if (mount !== null) {
+    // HAProxy 2.6.12 runs the frontend's http-request rules before its stats page (observed: a
+    // deny, return, redirect or auth answers instead, a set-path elsewhere gets no page)
+    const statsFirst = fe.route.proxy.httpRequest.length === 0
+    if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
         serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
         return true
       }
@@ -925,6 +936,19 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     const switching = (): boolean => {
+      if (mount !== null && !statsFirst) {
+        const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
+        if (section !== null) {
+          if (rec !== null) {
+            rec.server = '<STATS>'
+            rec.backend = section
+            rec.tw = rec.tc = rec.tr = 0
+            rec.terminate('LR')
+          }
+          mount.serve(section, req, take(reply))
+          return true
+        }
+      }
       const switched: Decision = fe.route.rules.switching(txn)
       let be: BackendRoute | null | undefined = null
       if (switched.kind === 'backend') {
@@ -1025,7 +1049,8 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
       if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) { answerMonitor(res, fe.route); return }
     }
     const mount = stats?.mount ?? null
-    if (mount !== null) {
+    // a frontend with http-request rules runs them first: its stats requests go through the hook
+    if (mount !== null && (fe === undefined || fe.route.proxy.httpRequest.length === 0)) {
       const section = mount.match(req.url ?? '')
       if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
     }
@@ -1063,6 +1088,7 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
     socket.destroy()
     return
   }
+  keepConnectionAddresses(socket, txn)
   trackConnection(txn, socket)
 }
 

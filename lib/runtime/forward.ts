@@ -25,6 +25,7 @@ import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest } from '../acl/ip.js'
+import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
@@ -62,6 +63,8 @@ export class FrontendCounters implements FrontendView {
   connTot = 0
   readonly connRate = new RateCounter()
   readonly reqRate = new RateCounter()
+  /** `shutdown frontend`: stopped for good (status STOP), `enable frontend` cannot restart it. */
+  shut = false
 
   constructor (
     readonly name: string,
@@ -324,11 +327,11 @@ export class BackendRoute {
 
   /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
   tlsOptions (server: ServerRuntime): TlsConnectionOptions {
-    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    const cfg = this.backend.serverConf(server)
     return {
       rejectUnauthorized: cfg?.verify !== 'none',
       ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+      ...(server.sni !== undefined ? { servername: server.sni } : {}),
       ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
     }
   }
@@ -501,7 +504,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
-  const own: ConnectionAddresses = { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+  const own: ConnectionAddresses = connectionAddresses(socket) ?? { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
   // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
   const announced = announcement(socket)
   return {
@@ -1307,6 +1310,44 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true // 1xx interim answers (103 Early Hints) are not relayed
     if (this.phase === 'done') return false
+    try {
+      return this.headersIn(status, raw, resume, statusText)
+    } catch (err) {
+      this.internalError(err as Error)
+      return false
+    }
+  }
+
+  /**
+   * Processing the server's answer failed (a bug: a rule that threw): HAProxy's 500 for an answer
+   * it could not process (termination state `IH`), counted in `eint`, and the server's connection
+   * is dropped. Uncaught, undici would take the exception for the server's and leave the client
+   * waiting until `timeout client`.
+   */
+  private internalError (err: Error): void {
+    if (this.res.writableEnded) return
+    this.log.error({ err }, 'fastify-haproxy: processing the server\'s answer failed')
+    this.fe.counters.counters.eint++
+    this.be.backend.counters.eint++
+    this.server!.counters.eint++
+    this.rec?.terminate('IH')
+    if (this.res.headersSent) {
+      this.phase = 'done'
+      this.finish()
+      this.res.destroy()
+    } else {
+      this.phase = 'done'
+      this.finish()
+      this.count(500)
+      if (this.rec !== null) this.rec.status = 500
+      const page = pageFor(500, this.fe, this.be)
+      this.countOut(page.htxBytes)
+      writePage(this.res, page)
+    }
+    this.cutUpstream()
+  }
+
+  private headersIn (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
       this.server!.observe('http-status', status)
       this.dropAttempt()
@@ -1327,7 +1368,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
     this.resume = resume
-    if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
+    if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
       const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
       const alpn = negotiatedAlpn(this.upstream)
@@ -1344,15 +1385,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** An `http-response wait-for-body` under way: the head waits, with what comes of the body. */
   private responseWait: ResponseWait | null = null
 
-  /** The backend's http-response rules, then the frontend's; where a wait paused them, from there. */
+  /** The backend has response rules: http-response, or tcp-response content ones run before them. */
+  private get beResponseRules (): boolean {
+    return this.be.rules !== null && (this.be.proxy.httpResponse.length > 0 || this.be.proxy.tcpResponseContent.length > 0)
+  }
+
+  /** The frontend has response rules (a listen section's tcp-response rules are in its frontend rules). */
+  private get feResponseRules (): boolean {
+    return this.fe.proxy.httpResponse.length > 0 || this.fe.proxy.tcpResponseContent.length > 0
+  }
+
+  /** The backend's response rules, then the frontend's; where a wait paused them, from there. */
   private responseVerdict (view: HttpResponseView): Decision | null {
     if (!this.backendResponded) {
-      const beRules = this.be.rules
-      const verdict = beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null
+      const verdict = this.beResponseRules ? this.be.rules!.responseRules(this.txn, view) : null
       if (verdict !== null) return verdict
       this.backendResponded = true
     }
-    return this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null
+    return this.feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null
   }
 
   /**
@@ -1363,13 +1413,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const verdict = this.responseVerdict(view)
     if (verdict !== null && verdict.kind === 'wait-for-body') return this.waitResponseBody(view, status, statusText, verdict.time, verdict.atLeast)
     if (verdict !== null) {
-      // http-response deny / return / redirect replace the server's answer
+      // http-response deny / return / redirect replace the server's answer; the server's
+      // connection is cut (undici's abort would replay the request on a new one)
       this.phase = 'done'
-      this.abortUpstream?.()
+      this.cutUpstream()
       this.finish()
       // the server's own status counts on its row; the verdict's on the frontend and backend
       this.server!.counters.countResponse(status)
-      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
+      // a tcp-response reject closes the connection: HAProxy logs it PD
+      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
       answer(verdict, this.res, this.fe, this.be, this)
       return false
     }
@@ -1401,7 +1453,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const wait = this.responseWait!
     this.responseWait = null
     if (wait.timer !== null) clearTimeout(wait.timer)
-    return this.responseRules(wait.view, wait.status, wait.statusText)
+    try {
+      return this.responseRules(wait.view, wait.status, wait.statusText)
+    } catch (err) {
+      this.internalError(err as Error)
+      return false
+    }
   }
 
   /** wait-for-body's time ran out before the body came: HAProxy answers 504 and drops the server's answer. */

@@ -40,7 +40,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'tcp-request connection set-var(sess.x) int(1)', ['notice', '']],
   ['frontend', 'tcp-request connection track-sc0 src', ['notice', '']],
   ['frontend', 'http-request track-sc0 src table t', ['notice', '']],
-  ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run on the response before HTTP')],
+  ['backend', 'tcp-response content reject if FALSE', ['notice', '']],
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
   ['frontend', 'tcp-request content set-log-level silent', noEffect('tcp-request content set-log-level', 'it only logs or tunes the socket')],
   // responses
@@ -57,7 +57,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'http-request set-src hdr(x-real-ip)', ['notice', '']],
   ['frontend', 'http-request set-dst-port int(8080)', ['notice', '']],
   ['frontend', 'tcp-request content set-src src,ipmask(24)', ['notice', '']],
-  ['frontend', 'tcp-request connection set-src src,ipmask(24)', not('tcp-request connection set-src', 'a TCP-level rule run before HTTP')],
+  ['frontend', 'tcp-request connection set-src src,ipmask(24)', ['notice', '']],
+  ['frontend', 'tcp-request connection expect-proxy layer4 if { src 10.0.0.0/8 }', not('tcp-request connection expect-proxy', "reads a PROXY protocol header when a condition holds; 'accept-proxy' on the bind reads one on every connection")],
   ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
   ['frontend', 'option http-restrict-req-hdr-names reject', ['notice', '']],
   ['backend', 'option http-restrict-req-hdr-names delete', ['notice', '']],
