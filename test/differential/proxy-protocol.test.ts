@@ -11,7 +11,7 @@ import tls from 'node:tls'
 import http2 from 'node:http2'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
+import { head, startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
 import { syslogServer } from '../log/syslog.js'
 import { makeCa, makeLeaf } from '../tls/certs.js'
 
@@ -266,14 +266,7 @@ async function recordingHttpServer (): Promise<{ port: number, connections: stri
 async function httpSendProxy (label: 'haproxy' | 'ours'): Promise<{ answers: string[], s1: string[], s2: string[] }> {
   const s1 = await recordingHttpServer()
   const s2 = await recordingHttpServer()
-  const proxy = await startProxy(label, (port) => `global
-    nbthread 1
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 2s
-    timeout server 2s
-frontend fe
+  const proxy = await startProxy(label, (port) => head() + `frontend fe
     bind 127.0.0.1:${port} accept-proxy
     use_backend b2 if { path_beg /v2 }
     default_backend b1
@@ -372,15 +365,7 @@ frontend fe
 async function checkHeaders (label: 'haproxy' | 'ours'): Promise<string[]> {
   const forced = await recordingHttpServer()
   const ported = await recordingHttpServer()
-  const proxy = await startProxy(label, (port) => `global
-    nbthread 1
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 2s
-    timeout server 2s
-    timeout check 2s
-frontend fe
+  const proxy = await startProxy(label, (port) => head(['timeout check 2s']) + `frontend fe
     bind 127.0.0.1:${port}
     default_backend be
 backend be
