@@ -1183,7 +1183,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
+  'check-send-proxy': { n: 0, support: 'yes', apply: (o) => { o.checkSendProxy = true; return null } },
+  'no-check-send-proxy': { n: 0, support: 'yes', apply: (o) => { delete o.checkSendProxy; return null } },
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   alpn: {
     n: 1,
