@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
-import { announcement, type ConnectionAddresses } from '../proxy-protocol.js'
+import { announcement, proxyHeader, type ConnectionAddresses } from '../proxy-protocol.js'
 import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
@@ -247,9 +247,46 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
+    const opts: Pool.Options = { ...this.connectionOptions(server, null), connections: server.maxconn > 0 ? server.maxconn : null }
+    opts.factory = clientWithoutDefaultHost
+    const pool = new Pool(server.origin, opts)
+    this.pools.set(server, { pool, origin: server.origin })
+    return pool
+  }
+
+  /**
+   * Where a request to `server` goes: the server's pool, or for a `send-proxy` / `send-proxy-v2`
+   * server the connection of the request's client connection, opened with a PROXY header of the
+   * stream's addresses. As in HAProxy, such a connection is never shared with another client;
+   * it closes with the client's.
+   */
+  dispatcher (server: ServerRuntime, txn: HttpTxn): Dispatcher {
+    const session = txn.session as Socket | undefined
+    if (server.sendProxy === 0 || session === undefined) return this.pool(server)
+    let own = this.ownConnections.get(session)
+    if (own === undefined) {
+      const mine = own = new Map()
+      this.ownConnections.set(session, mine)
+      session.once('close', () => { for (const c of mine.values()) c.client.close().catch(() => {}) })
+    }
+    const entry = own.get(server)
+    if (entry !== undefined && entry.origin === server.origin && !entry.client.closed && !entry.client.destroyed) return entry.client
+    entry?.client.close().catch(() => {})
+    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn))) as Client
+    own.set(server, { client, origin: server.origin })
+    return client
+  }
+
+  /** Client connections' own server connections (`send-proxy` servers), by client connection. */
+  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string }>>()
+
+  /**
+   * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
+   * knowledge (h2c), through `socks4`, and opened with `proxyHeader` when given.
+   */
+  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null): Pool.Options {
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
-    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    const opts: Pool.Options = { ...this.poolOptions }
     if (server.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
       opts.allowH2 = connectOptions.allowH2 = true
@@ -260,11 +297,11 @@ export class BackendRoute {
     }
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
-    opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
-    opts.factory = clientWithoutDefaultHost
-    const pool = new Pool(server.origin, opts)
-    this.pools.set(server, { pool, origin: server.origin })
-    return pool
+    const opened = server.socks4 !== null
+      ? socks4Connector(connector, server.socks4, server.host, server.port)
+      : proxyHeader !== null ? headerFirstConnector(connector, proxyHeader, server.host, server.port) : connector
+    opts.connect = timedConnector(opened, this.connectTimeout)
+    return opts
   }
 
     /**
@@ -328,6 +365,23 @@ function clientWithoutDefaultHost (origin: URL, opts: object): Dispatcher {
   return client
 }
 let defaultHostLine: symbol | null | undefined
+
+/** undici's connector on a connection that first sent `header` (a PROXY header, before any TLS). */
+function headerFirstConnector (connect: buildConnector.connector, header: Buffer, host: string, port: number): buildConnector.connector {
+  return (options, callback) => {
+    const raw = net.connect({ host, port })
+    const fail = (err: Error): void => { raw.destroy(); callback(err, null) }
+    raw.once('error', fail)
+    raw.once('connect', () => {
+      raw.removeListener('error', fail)
+      raw.setNoDelay(true)
+      raw.write(header)
+      if (options.protocol !== 'https:') callback(null, raw)
+      else connect({ ...options, httpSocket: raw }, callback)
+    })
+    return raw as unknown as void
+  }
+}
 
 function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
   return (options, callback) => {
@@ -1196,7 +1250,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }, this)
       return
     }
-    this.be.pool(server).dispatch({
+    this.be.dispatcher(server, this.txn).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
@@ -1266,7 +1320,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
     this.resume = resume
-    if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
+    if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
       return this.responseRules({ status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, raw) }, status, statusText)
     }
@@ -1280,18 +1334,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** An `http-response wait-for-body` under way: the head waits, with what comes of the body. */
   private responseWait: ResponseWait | null = null
 
-  /** The backend's http-response rules, then the frontend's; where a wait paused them, from there. */
+  /** The backend has response rules: http-response, or tcp-response content ones run before them. */
+  private get beResponseRules (): boolean {
+    return this.be.rules !== null && (this.be.proxy.httpResponse.length > 0 || this.be.proxy.tcpResponseContent.length > 0)
+  }
+
+  /** The frontend has response rules (a listen section's tcp-response rules are in its frontend rules). */
+  private get feResponseRules (): boolean {
+    return this.fe.proxy.httpResponse.length > 0 || this.fe.proxy.tcpResponseContent.length > 0
+  }
+
+  /** The backend's response rules, then the frontend's; where a wait paused them, from there. */
   private responseVerdict (view: HttpResponseView): Decision | null {
     if (!this.backendResponded) {
-      const beRules = this.be.rules
-      const verdict = beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null
+      const verdict = this.beResponseRules ? this.be.rules!.responseRules(this.txn, view) : null
       this.countRewrites(view)
       if (verdict !== null) return verdict
       this.backendResponded = true
       // strict mode is on again for the frontend's rules
       view.rewrite!.strict = true
     }
-    const verdict = this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null
+    const verdict = this.feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null
     this.countRewrites(view)
     return verdict
   }
@@ -1330,13 +1393,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const verdict = this.responseVerdict(view)
     if (verdict !== null && verdict.kind === 'wait-for-body') return this.waitResponseBody(view, status, statusText, verdict.time, verdict.atLeast)
     if (verdict !== null) {
-      // http-response deny / return / redirect replace the server's answer
+      // http-response deny / return / redirect replace the server's answer; the server's
+      // connection is cut (undici's abort would replay the request on a new one)
       this.phase = 'done'
-      this.abortUpstream?.()
+      this.cutUpstream()
       this.finish()
       // the server's own status counts on its row; the verdict's on the frontend and backend
       this.server!.counters.countResponse(status)
-      this.rec?.terminate(verdict.kind === 'deny' || verdict.kind === 'rewrite-failed' ? 'PH' : 'LH')
+      // a tcp-response reject closes the connection: HAProxy logs it PD
+      this.rec?.terminate(verdict.kind === 'deny' || verdict.kind === 'rewrite-failed' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
       answer(verdict, this.res, this.fe, this.be, this)
       return false
     }

@@ -5,6 +5,7 @@
 // Results feed the server's health counter (ServerRuntime.checkPassed / checkFailed).
 
 import net from 'node:net'
+import { checkProxyHeader } from '../proxy-protocol.js'
 import tls from 'node:tls'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { clientIdentity } from '../tls.js'
@@ -248,7 +249,15 @@ class CheckTask implements CheckHooks {
   private dial (port: number | null, host?: string): net.Socket {
     const srv = this.server
     const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
-    if (!srv.checkTls) return net.connect(opts)
+    if (!srv.checkTls) {
+      const sock = net.connect(opts)
+      // a `send-proxy` server is checked with a PROXY header too, unless the check has its own
+      // `port` or `addr` (§5.2 send-proxy); before this socket's other `connect` listeners
+      if (srv.sendProxy !== 0 && !srv.checkPortExplicit && !srv.checkHostExplicit && port === null && host === undefined) {
+        sock.once('connect', () => { sock.write(checkProxyHeader(srv.sendProxy as 1 | 2, sock)) })
+      }
+      return sock
+    }
     const servername = srv.checkSni ?? srv.sni ?? (net.isIP(opts.host) === 0 ? opts.host : undefined)
     return tls.connect({
       ...opts,
