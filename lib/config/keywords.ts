@@ -878,6 +878,10 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
         else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
+      if (k === 'crt' && !holdsCertificate(c.path(based))) {
+        c.alert(`'bind ${spec}' in section '${c.section}' : unable to load certificate from file '${based}'.`)
+        return
+      }
       if (k === 'crt') {
         tls.crts.push(c.path(based))
       } else if (k === 'crt-list') {
@@ -966,6 +970,15 @@ const TLS_BIND_OPTIONS = new Set(('alpn npn ssl-min-ver ssl-max-ver ciphers ciph
   'ca-ignore-err crt-ignore-err no-ca-names').split(' '))
 
 /** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
+/** A `crt` file holds a PEM certificate (a directory is looked into when the certificates load). */
+function holdsCertificate (file: string): boolean {
+  try {
+    return !statSync(file).isFile() || /-----BEGIN (TRUSTED )?CERTIFICATE-----/.test(readBounded(file, PEM_FILE_LIMIT).toString('latin1'))
+  } catch {
+    return false
+  }
+}
+
 function certHasKey (file: string): boolean {
   let text: string
   try {
@@ -1084,7 +1097,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     apply: (o, v, s) => {
       const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
       if (!existsSync(file)) return `unable to stat SSL certificate from file '${v}' : No such file or directory.`
-      if (!certHasKey(file)) return `unable to load certificate from file '${v}'.`
+      if (!certHasKey(file) || !holdsCertificate(file)) return `unable to load certificate from file '${v}'.`
       o.crt = file
       return null
     }

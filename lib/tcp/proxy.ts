@@ -5,11 +5,13 @@
 // from the same Backend as HTTP (balancing, maxconn, queues, health), and is then spliced to it:
 // bytes are streamed both ways with back-pressure, never buffered whole, and a half-close on
 // one side is passed on to the other. `timeout client|server` bound each side's inactivity,
-// `timeout tunnel` both once connected, `timeout connect` the server connection.
+// `timeout tunnel` both once connected, `timeout connect` the server connection. An `ssl` bind
+// terminates TLS first (the bind's certificates, SNI, ALPN and `verify` as on HTTP binds): the
+// rules see the deciphered stream and the `ssl_fc*` fetches, the server gets the clear bytes.
 
 import net from 'node:net'
 import tls from 'node:tls'
-import { clientIdentity } from '../tls.js'
+import { clientIdentity, type TlsTerminator } from '../tls.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { endTracking, startSession } from '../acl/stick-counters.js'
@@ -29,14 +31,37 @@ export class TcpListener {
 
   constructor (private readonly gateway: Gateway, readonly name: string) {}
 
-  /** Listens on one address (`{ host, port }`) or inherited descriptor (`{ fd }`). */
-  async listen (target: { host: string, port: number } | { fd: number }): Promise<void> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket) })
+  /**
+   * Listens on one address (`{ host, port }`) or inherited descriptor (`{ fd }`), deciphering
+   * TLS first with `terminator` (`bind … ssl`); returns the server (a TLS one is recompiled on reload).
+   */
+  async listen (target: { host: string, port: number } | { fd: number }, terminator: TlsTerminator | null = null): Promise<net.Server> {
+    const server = terminator === null
+      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket) })
+      : this.secureServer(terminator)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
     })
     this.servers.push(server)
+    return server
+  }
+
+  /**
+   * A TLS server whose deciphered connections go through the same session as clear ones. The
+   * handshake is bounded by `timeout client`, as HAProxy waits for the client's hello; a failed
+   * one closes the connection before any rule runs.
+   */
+  private secureServer (terminator: TlsTerminator): tls.Server {
+    const handshakeTimeout = this.gateway.tcpFrontend(this.name)?.proxy.timeouts.client ?? 0
+    const server = tls.createServer({ ...terminator.options, allowHalfOpen: true, ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}) }, (socket) => {
+      // what the client sent after its handshake waits (unread) for the rules or the server
+      socket.pause()
+      this.accept(socket)
+    })
+    server.on('tlsClientError', (_err, socket) => { socket.destroy() })
+    terminator.watch(server)
+    return server
   }
 
   /** Stops accepting; connections under way go on until they end (`closeAll` cuts them). */
@@ -92,6 +117,10 @@ class TcpSession {
 
   constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket) {
     this.txn = connectionTxn(client, fe.proxy.name)
+    if (client instanceof tls.TLSSocket) {
+      this.txn.ssl = true
+      this.txn.tls = client
+    }
     client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
     client.once('close', () => {
       this.clientClosed = true
