@@ -1645,11 +1645,11 @@ function applyTcpCheck (c: ProxyCtx, args: string[]): void {
     for (let i = 0; i < rest.length; i++) {
       const n = TCP_CHECK_CONNECT[rest[i]!]
       if (n === undefined) return c.alert(`'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${rest[i]}' as argument.`)
-      if (['send-proxy', 'ssl', 'sni', 'alpn', 'via-socks4', 'proto', 'addr'].includes(rest[i]!)) {
-        report(c, unsupported('a check connection other than plain TCP to the server'), `tcp-check connect ${rest[i]}`)
-      }
+      if (rest[i] === 'proto') report(c, unsupported('a multiplexer protocol forced on a check connection'), 'tcp-check connect proto')
       i += n
     }
+    // the PROXY line goes before the TLS handshake, which the checker does not split
+    if (rest.includes('send-proxy') && rest.includes('ssl')) report(c, unsupported('a PROXY line before a TLS check connection'), 'tcp-check connect send-proxy ssl')
   } else if (step === 'send' || step === 'send-binary' || step === 'send-lf' || step === 'send-binary-lf') {
     if (rest[0] === undefined || rest[0] === '') return c.alert(`'tcp-check ${step}' : '${step.includes('binary') ? 'binary' : 'string'}' expects a send as argument.`)
     if (step === 'send-binary') {
