@@ -51,6 +51,7 @@ import {
 import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
+import { restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
 import { AccessLog, LogTargets, markRequested, stampHandshake } from './log/logger.js'
@@ -214,6 +215,9 @@ interface Runtime {
   readonly discovery: ServiceDiscovery
 }
 
+/** `option http-restrict-req-hdr-names reject` answers as `http-request deny` does (observed on 2.6.12: 403, `dreq`, PR). */
+const RESTRICTED_HEADER_NAME: Decision = { kind: 'deny', status: 403 }
+
 /** A proxy's settings without locations, to tell whether a reload changed it. */
 function fingerprint (proxy: Proxy): string {
   return JSON.stringify(proxy, (key, value: unknown) => key === 'loc' ? undefined : value)
@@ -353,7 +357,7 @@ export class Gateway implements CliRuntime {
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
-      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config)))
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global)))
     }
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()
@@ -903,13 +907,16 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return out
     }
     const bufferOption = (p: Proxy): boolean => p.options['http-buffer-request'] === true
+    // `option http-restrict-req-hdr-names`, once the proxy's http-request rules let the request through
+    const restricted = (p: Proxy): Decision | null =>
+      p.restrictHeaderNames === undefined || restrictHeaderNames(txn.headers, p.restrictHeaderNames) ? null : RESTRICTED_HEADER_NAME
     // `timeout http-request` bounds the whole request, its body too when it is buffered (§4.2)
     const requestTimeLeft = (): number => {
       const t = proxy.timeouts.httpRequest
       return t === undefined ? 0 : Math.max(1, t - (Date.now() - now))
     }
     const frontendRules = (): boolean => {
-      const verdict = fe.route.rules.requestRules(txn)
+      const verdict = fe.route.rules.requestRules(txn) ?? restricted(fe.route.proxy)
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
@@ -939,15 +946,14 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return bufferOption(chosen.proxy) ? waitBody(Infinity, requestTimeLeft(), chosen, () => backendRules(chosen)) : backendRules(chosen)
     }
     const backendRules = (be: BackendRoute): boolean => {
-      if (be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)) {
-        const beVerdict = be.rules.requestRules(txn)
-        if (beVerdict !== null) {
-          if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
-          if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
-          const res = take(reply)
-          answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
-          return true
-        }
+      const ruled = be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)
+      const beVerdict = (ruled ? be.rules!.requestRules(txn) : null) ?? restricted(be.proxy)
+      if (beVerdict !== null) {
+        if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
+        if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
+        const res = take(reply)
+        answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
+        return true
       }
       if (be.proxy.stats?.enabled === true && mount !== null && mount.matchRouted(be.name, req.url ?? '')) {
         // a backend's stats page, once the request is routed there
@@ -1117,6 +1123,10 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     if (p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit && owned) {
       log.warn(`${p.kind} '${p.name}' is in 'mode tcp': not served by the plugin (the fastify-haproxy CLI serves it).`)
     }
+  }
+  // syslog listeners are the CLI's too; `log ring@…` targets work in the plugin
+  for (const f of owned ? gw.config.logForwards ?? [] : []) {
+    log.warn(`log-forward '${f.name}': not served by the plugin (the fastify-haproxy CLI serves it).`)
   }
 
   // texts passed to reload() are read as that file: messages name it, relative paths resolve from it

@@ -19,6 +19,7 @@ import { loadConfig } from './config/parse.js'
 import { formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { Gateway, countConnections, haproxyRouter } from './plugin.js'
+import { startLogForwarders, type LogForwarder } from './log/forward.js'
 import { markClientError } from './log/logger.js'
 import { TcpListener } from './tcp/proxy.js'
 import type { GatewayLogger } from './plugin.js'
@@ -466,6 +467,14 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     await gateway.close()
     throw err
   }
+  let forwarders: LogForwarder[]
+  try {
+    forwarders = await startLogForwarders(config, gateway.logSinks)
+  } catch (err) {
+    await Promise.all([...listeners.values()].map(stop))
+    await gateway.close()
+    throw err
+  }
   gateway.start()
   // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
   const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
@@ -476,7 +485,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   } catch (err) {
     await runtimeSocket.close()
     await masterSocket.close()
-    await Promise.all([...listeners.values()].map(stop))
+    await Promise.all([...listeners.values()].map(stop).concat(forwarders.map(f => f.close())))
     await gateway.close()
     throw err
   }
@@ -497,6 +506,14 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     }
     await gateway.reload(next)
     config = next
+    // the log-forward sections of the new configuration replace the old ones (their addresses may be the same)
+    await Promise.all(forwarders.map(f => f.close()))
+    try {
+      forwarders = await startLogForwarders(next, gateway.logSinks)
+    } catch (err) {
+      forwarders = []
+      log.error(`log-forward sections not started: ${(err as Error).message}`)
+    }
     const wanted = new Map(servedProxies(next).map(p => [p.name, p]))
     for (const [name, l] of listeners) {
       const p = wanted.get(name)
@@ -527,7 +544,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       gateway.closeTunnels()
       // TCP connections have no request boundary to finish at: they are cut (HAProxy's hard stop)
       for (const l of listeners.values()) l.tcp?.closeAll()
-      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close()))
+      void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close(), ...forwarders.map(f => f.close())))
         .then(() => gateway.close())
         .finally(() => resolve(signal))
     }

@@ -347,7 +347,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const responseRules = response.length === 0
     ? () => null
     : (txn: HttpTxn, res: HttpResponseView): Decision | null => {
-        const out = runRules(response, txn, res)
+        const out = runRules(response, txn, res, resumeIndex(txn))
         return out === STOP ? null : out
       }
   const compiled: CompiledProxy = {

@@ -485,6 +485,13 @@ const ROWS: FetchRow[] = [
       }
     }
   },
+  // The response body an `http-response wait-for-body` waited for (§7.3.6): without a wait, none of it.
+  { name: 'res.body', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.body === undefined ? '' : r.body.data.toString('latin1') }) },
+  { name: 'res.body_len', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.body?.data.length ?? 0 }) },
+  {
+    name: 'res.body_size', args: [], minArgs: 0, type: 'int', needs: 'response',
+    compile: () => ({ one: (_t, r) => { const cl = r?.headers['content-length']; return cl !== undefined ? intOf(cl) : r?.body?.data.length ?? 0 } })
+  },
   // HTTP request (§7.3.6)
   // HAProxy keeps the method it parsed: after `set-method`, a well-known original method is
   // still what `method` says; another one reads the rewritten request line (observed on 2.6.12).

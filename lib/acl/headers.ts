@@ -79,3 +79,20 @@ export function eachCookie (line: string, name: string, cb: (v: string) => boole
   }
   return false
 }
+
+/** A header name of letters, digits and '-' only: what `option http-restrict-req-hdr-names` keeps. */
+const PLAIN_HEADER_NAME = /^[A-Za-z0-9-]+$/
+
+/**
+ * `option http-restrict-req-hdr-names delete|reject` (§4.2), once a proxy's http-request rules are
+ * done: `delete` drops each header whose name holds another character; `reject` returns false
+ * when there is one (the request is then denied with 403, as by `http-request deny`).
+ */
+export function restrictHeaderNames (headers: IncomingHttpHeaders, policy: 'delete' | 'reject'): boolean {
+  for (const name in headers) {
+    if (PLAIN_HEADER_NAME.test(name)) continue
+    if (policy === 'reject') return false
+    delete headers[name]
+  }
+  return true
+}

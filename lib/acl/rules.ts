@@ -36,7 +36,7 @@ const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
 }
 
 /** Actions that only tune logging, scheduling or the socket: accepted and ignored, with a warning. */
-const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'wait-for-body', 'set-priority-class', 'set-priority-offset'])
+const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'set-priority-class', 'set-priority-offset'])
 
 /** Whether `action` (as written, e.g. `set-var(txn.x)`) is one HAProxy knows on that side. */
 function isKnownAction (side: RuleSide, action: string): boolean {
@@ -510,8 +510,9 @@ function parseSize (text: string): number {
 }
 
 /**
- * `http-request wait-for-body time <time> [at-least <bytes>]` (§4.2): a pause the gateway
- * resolves (lib/runtime/request-body.ts); the rules after it go on once the body is in.
+ * `http-request|http-response wait-for-body time <time> [at-least <bytes>]` (§4.2): a pause the
+ * gateway resolves (lib/runtime/request-body.ts for requests, the Exchange for responses); the
+ * rules after it go on once the body is in.
  */
 function compileWaitForBody (args: string[]): Action {
   let time: number | null = null
@@ -532,7 +533,7 @@ function compileWaitForBody (args: string[]): Action {
 
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response / http-after-response). */
 const ACTIONS: Record<string, ActionRow> = {
-  'wait-for-body': { sides: REQ, compile: compileWaitForBody },
+  'wait-for-body': { sides: BOTH, compile: compileWaitForBody },
   capture: { sides: ALL, compile: compileCapture },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
   'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },

@@ -78,6 +78,8 @@ export interface HttpResponseView {
   headers: IncomingHttpHeaders
   /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
   server?: { readonly name: string, readonly id: number }
+  /** The part of the body an `http-response wait-for-body` waited for (`res.body`); absent without a wait. */
+  body?: ReceivedBody
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */

@@ -311,7 +311,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
   'http-pretend-keepalive': flag('DLB', CONNECTIONS),
-  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, support: 'args', apply: applyRestrictHeaderNames },
+  'http-restrict-req-hdr-names': { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyRestrictHeaderNames },
   'http-server-close': connMode('server-close'),
   'http-use-proxy-header': flag('DFL', CONNECTIONS),
   httpclose: connMode('close'),
@@ -347,7 +347,8 @@ export const OPTIONS: Record<string, OptionRow> = table({
   },
   persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
   'pgsql-check': scriptedCheck(true, pgsqlArgs),
-  'prefer-last-server': flag('DLB', inert('each request is balanced on its own')),
+  // lib/runtime/last-server.ts
+  'prefer-last-server': flag('DLB', 'yes'),
   redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
   'redis-check': scriptedCheck(),
   smtpchk: scriptedCheck(true),
@@ -372,12 +373,23 @@ export const OPTIONS: Record<string, OptionRow> = table({
   http_proxy: removedOption("option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if absolutely needed.")
 })
 
-/** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2): preserve is what Node does. */
+const HTTP_REUSE = ['never', 'safe', 'aggressive', 'always'] as const
+
+function applyHttpReuse (c: ProxyCtx, args: string[]): void {
+  const mode = HTTP_REUSE.find((m) => m === args[1])
+  if (mode === undefined) return c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.")
+  if (tooMany(c, args, 1, `http-reuse ${mode}`)) return
+  c.proxy.httpReuse = mode
+}
+
+/** `option http-restrict-req-hdr-names { preserve | delete | reject }` (§4.2). */
 function applyRestrictHeaderNames (c: ProxyCtx, args: string[]): void {
+  if (tooMany(c, args, 2, 'option')) return
   const v = args[2] ?? ''
+  if (v === '') return c.alert("missing parameter. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.")
   if (v !== 'preserve' && v !== 'delete' && v !== 'reject') return c.alert(`invalid parameter '${v}'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.`)
-  if (tooMany(c, args, 2, 'option http-restrict-req-hdr-names')) return
-  if (v !== 'preserve') c.unsupported(`option http-restrict-req-hdr-names ${v}`, `${v === 'delete' ? 'deletes' : 'rejects'} request headers whose names hold other characters than letters, digits and '-'`)
+  if (v === 'preserve') delete c.proxy.restrictHeaderNames
+  else c.proxy.restrictHeaderNames = v
 }
 
 function applyRedispatch (c: ProxyCtx, args: string[], on: boolean): void {
@@ -1323,7 +1335,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
   'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
   'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
-  'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: (c, a) => { if (!['never', 'safe', 'aggressive', 'always'].includes(a[1] ?? '')) c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."); else tooMany(c, a, 1, `http-reuse ${a[1]}`) } }),
+  'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: applyHttpReuse }),
   'http-send-name-header': row('DLB', unsupported('adds the chosen server\'s name to requests')),
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
   'ignore-persist': row('LB', unsupported('skips persistence on a condition')),
@@ -1929,7 +1941,7 @@ export const GLOBAL_REMOVED: Record<string, string> = table({
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
 /** `log ... format <f>` (§3.1 log). */
-const LOG_FORMATS: LogFraming[] = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
+export const LOG_FORMATS: LogFraming[] = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw']
 
 /** Syslog levels, emerg (0) to debug (7). */
 export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']
@@ -1946,6 +1958,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
   let i = 2
   let maxLen = 1024
   let format: LogFraming = 'local'
+  let formatGiven = false
   let sample: LogTarget['sample'] = null
   while (args[i] === 'len' || args[i] === 'format' || args[i] === 'sample') {
     const value = args[i + 1] ?? ''
@@ -1955,6 +1968,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
         return null
       }
       format = value as LogFraming
+      formatGiven = true
     } else if (args[i] === 'len') {
       const n = atoi(value)
       if (!(n >= 80 && n <= 65535)) {
@@ -1995,6 +2009,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
     address: '',
     port: 514,
     format,
+    formatGiven,
     maxLen,
     sample,
     facility: LOG_FACILITIES.indexOf(facility),
@@ -2004,10 +2019,7 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
   }
   if (t === 'stdout' || t === 'fd@1') return { ...target, kind: 'stdout' }
   if (t === 'stderr' || t === 'fd@2') return { ...target, kind: 'stderr' }
-  if (t.startsWith('ring@')) {
-    alert(`log : '${t}': ring buffers are not supported by fastify-haproxy (log to stdout, stderr, a UDP address or a unix socket).`)
-    return null
-  }
+  if (t.startsWith('ring@')) return { ...target, kind: 'ring', address: t.slice(5) }
   const a = parseAddress(t, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env })
   if (!a.ok) {
     alert(`log : ${a.error}`)
@@ -2060,7 +2072,7 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
 
 /**
  * What this gateway does with each of those sections (Support): each is reported once, at its
- * line. Only cache and FastCGI change responses; the others matter outside HTTP routing.
+ * line. Only a cache changes responses (FastCGI only through a backend's `use-fcgi-app`); the others matter outside HTTP routing.
  */
 export const OTHER_SECTIONS: Record<string, Support> = table({
   peers: inert(PEERS),
@@ -2068,8 +2080,9 @@ export const OTHER_SECTIONS: Record<string, Support> = table({
   mailers: inert('e-mail alerts are not sent'),
   cache: unsupported('caches HTTP responses'),
   program: inert('no external programs are started'),
-  ring: inert('logs go through the Fastify logger'),
-  'fcgi-app': unsupported('FastCGI applications'),
-  'log-forward': inert('syslog forwarding is not implemented'),
+  ring: 'yes',
+  // only a backend's `use-fcgi-app` (refused) would talk FastCGI: the section alone changes nothing
+  'fcgi-app': inert('FastCGI is not spoken: a backend\'s use-fcgi-app is refused'),
+  'log-forward': 'yes',
   namespace_list: inert('network namespaces are not supported')
 })

@@ -270,12 +270,14 @@ export type LogFraming = 'rfc3164' | 'rfc5424' | 'short' | 'raw' | 'local' | 'pr
  * emerg = 0 … debug = 7).
  */
 export interface LogTarget {
-  kind: 'stdout' | 'stderr' | 'udp' | 'unix'
-  /** The host (udp) or socket path (unix); '' for stdout / stderr. */
+  kind: 'stdout' | 'stderr' | 'udp' | 'unix' | 'ring'
+  /** The host (udp), socket path (unix) or ring name (`ring@<name>`); '' for stdout / stderr. */
   address: string
   /** udp only (514 when not given). */
   port: number
   format: LogFraming
+  /** `format` was written: a `log-forward` section keeps a received line's own format otherwise. */
+  formatGiven: boolean
   /** `len`: longest line sent, the rest is cut (default 1024). */
   maxLen: number
   /** `sample <ranges>:<size>`: only lines whose rank (1-based, modulo size) is in a range go out. */
@@ -405,6 +407,14 @@ export interface Proxy {
   httpCheck: HttpCheck | null
   /** `option http-server-close`, `httpclose`, `http-keep-alive` … : last one wins. */
   httpConnectionMode?: 'keep-alive' | 'server-close' | 'close' | 'tunnel'
+  /**
+   * `option http-restrict-req-hdr-names delete|reject` (§4.2): what becomes of request headers
+   * whose names hold other characters than letters, digits and '-', once this proxy's
+   * http-request rules are done. Absent: `preserve`.
+   */
+  restrictHeaderNames?: 'delete' | 'reject'
+  /** `http-reuse` (§4.2): undici pools the connections; `never` still ties a client to its server under prefer-last-server. */
+  httpReuse?: 'never' | 'safe' | 'aggressive' | 'always'
   /** Other `option` flags that were set (name → true, `no option x` → false). */
   options: Record<string, boolean>
   /**
@@ -557,6 +567,45 @@ export interface Resolvers {
   loc: Loc
 }
 
+/** A `ring` section (configuration.txt §3.9): a buffer of log lines sent to TCP syslog servers. */
+export interface Ring {
+  name: string
+  /** The lines' framing (raw by default). */
+  format: LogFraming
+  /** `maxlen`: longest line kept, header included. */
+  maxLen: number
+  /** `size`: bytes of lines held while no server takes them; beyond, new lines are dropped. */
+  size: number
+  timeoutConnect: number | null
+  timeoutServer: number | null
+  servers: RingServer[]
+  loc: Loc
+}
+
+export interface RingServer {
+  name: string
+  host: string
+  port: number
+  /** `log-proto octet-count` (RFC 6587 `<len> <line>`) rather than one line per `\n`. */
+  octetCount: boolean
+  loc: Loc
+}
+
+/** A `log-forward` section (configuration.txt §3.10): syslog listeners whose lines go to `log` targets. */
+export interface LogForward {
+  name: string
+  /** `bind` (TCP, RFC 6587 framing) and `dgram-bind` (UDP) addresses. */
+  binds: Array<{ host: string, port: number, loc: Loc }>
+  dgramBinds: Array<{ host: string, port: number, loc: Loc }>
+  logs: Array<LogTarget | 'global'>
+  /** Concurrent TCP connections (10 by default). */
+  maxconn: number
+  backlog: number | null
+  /** `timeout client`: an idle TCP connection is closed after it; null = never. */
+  timeoutClient: number | null
+  loc: Loc
+}
+
 export interface ParsedConfig {
   files: string[]
   global: GlobalSettings
@@ -566,6 +615,10 @@ export interface ParsedConfig {
   httpErrors: HttpErrorsSection[]
   /** `resolvers` sections (service discovery); absent when the configuration has none. */
   resolvers?: Resolvers[]
+  /** `ring` sections; absent when the configuration has none. */
+  rings?: Ring[]
+  /** `log-forward` sections; absent when the configuration has none. */
+  logForwards?: LogForward[]
   /** Everything the parser and checker found; an alert makes the config invalid. */
   diagnostics: Diagnostic[]
 }

@@ -7,7 +7,8 @@ import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
 import { DEFAULT_BUFSIZE } from './model.js'
-import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, ParsedConfig, Proxy, ProxyKind, Resolvers, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, LogForward, ParsedConfig, Proxy, ProxyKind, Resolvers, Ring, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import { logForwardLine, newLogForward, newRing, ringLine } from './log-sections.js'
 import { CONFIG_FILE_LIMIT, readBounded } from '../files.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
@@ -90,6 +91,8 @@ class ConfigParser {
   /** Reused for every line: the tokenizer only reads it. */
   private readonly tokenCtx: TokenizeContext = { env: {}, file: '', line: 0, section: '' }
   readonly resolvers: Resolvers[] = []
+  readonly rings: Ring[] = []
+  readonly logForwards: LogForward[] = []
   /** Names of the sections only recognised (resolvers, peers …), by section keyword. */
   private readonly otherNames = new Map<string, Set<string>>()
   /** `userlist\0group` of every `group` line: a user may only name those. */
@@ -255,6 +258,11 @@ class ConfigParser {
         this.otherNames.set(kw, names)
       }
       this.cur = { kind: 'other', name: kw }
+      if (kw === 'ring') {
+        if (this.rings.some(r => r.name === words[1])) this.diags.alert(`sink named '${words[1] ?? ''}' already exists.`, loc, kw)
+        else this.rings.push(newRing(words[1] ?? '', loc))
+      }
+      if (kw === 'log-forward') this.logForwards.push(newLogForward(words[1] ?? '', loc))
       if (kw === 'resolvers') {
         this.resolvers.push({
           name: words[1] ?? '', nameservers: [], parseResolvConf: false,
@@ -852,8 +860,8 @@ class ConfigParser {
   }
 
   /**
-   * Lines of sections we do not use are not interpreted, except what HAProxy resolves while
-   * loading them: a resolvers section's name servers.
+   * Lines of the sections outside proxies: checked against the section's keywords; resolvers,
+   * ring and log-forward sections are read into the model, the others are not interpreted.
    */
   private otherLine (section: string, args: string[], loc: Loc): void {
     const known = OTHER_SECTION_KEYWORDS[section]
@@ -869,6 +877,12 @@ class ConfigParser {
       else this.resolvers.at(-1)?.nameservers.push({ name: args[1]!, host: a.value.host, port: a.value.port })
     } else if (section === 'resolvers') {
       this.resolversLine(args, loc)
+    } else if (section === 'ring') {
+      const r = this.rings.at(-1)
+      if (r !== undefined) ringLine(r, args, loc, this.diags, this.env)
+    } else if (section === 'log-forward') {
+      const f = this.logForwards.at(-1)
+      if (f !== undefined) logForwardLine(f, args, loc, this.diags, this.env)
     }
   }
 
@@ -982,7 +996,9 @@ class ConfigParser {
       userlists: this.userlists,
       httpErrors: this.httpErrors,
       diagnostics: this.diags.items,
-      ...(this.resolvers.length > 0 ? { resolvers: this.resolvers } : {})
+      ...(this.resolvers.length > 0 ? { resolvers: this.resolvers } : {}),
+      ...(this.rings.length > 0 ? { rings: this.rings } : {}),
+      ...(this.logForwards.length > 0 ? { logForwards: this.logForwards } : {})
     }
     OTHER_SECTION_NAMES.set(config, this.otherNames)
     return config
@@ -1137,6 +1153,8 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
+  if (d.restrictHeaderNames !== undefined) p.restrictHeaderNames = d.restrictHeaderNames
+  if (d.httpReuse !== undefined) p.httpReuse = d.httpReuse
   p.options = { ...d.options }
   p.errorSources = [...d.errorSources]
   if (kind !== 'backend') p.monitorUri = d.monitorUri

@@ -87,12 +87,14 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     }
     // A backend without servers connects nowhere: HAProxy only wants its timeouts when it has some.
     const missing = (hasFrontend(p) && !p.timeouts.client) || (hasBackend(p) && p.servers.length > 0 && (!p.timeouts.connect || !p.timeouts.server))
-    if (missing && (p.mode === 'http' || p.mode === 'tcp')) {
-      d.warn(`missing timeouts for ${kindWord(p)} '${p.name}'.\n` +
-        '   | While not properly invalid, you will certainly encounter various problems\n' +
-        '   | with such a configuration. To fix this, please ensure that all following\n' +
-        "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.")
-    }
+    if (missing && (p.mode === 'http' || p.mode === 'tcp')) d.warn(missingTimeouts(kindWord(p), p.name))
+  }
+  // a ring with servers is a backend inside HAProxy, a log-forward section a frontend
+  for (const r of config.rings ?? []) {
+    if (r.servers.length > 0 && (r.timeoutConnect === null || r.timeoutServer === null)) d.warn(missingTimeouts('backend', r.name))
+  }
+  for (const f of config.logForwards ?? []) {
+    if (f.binds.length === 0 && f.dgramBinds.length === 0) d.warn(`frontend '${f.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`)
   }
   return d.items
 }
@@ -121,6 +123,13 @@ export function resolveServers (config: ParsedConfig): Diagnostic[] {
   return d.items
 }
 
+function missingTimeouts (kind: string, name: string): string {
+  return `missing timeouts for ${kind} '${name}'.\n` +
+    '   | While not properly invalid, you will certainly encounter various problems\n' +
+    '   | with such a configuration. To fix this, please ensure that all following\n' +
+    "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+}
+
 /** A configuration with nothing to listen on: HAProxy exits 2 without an alert. */
 export const NO_LISTENER = 'no-listener'
 
@@ -128,7 +137,8 @@ export function listenerCheck (config: ParsedConfig): Diagnostic[] {
   // The stats socket, peers and log-forward sections listen too (HAProxy counts every listener).
   const listening = config.proxies.some(p => !p.disabled && p.kind !== 'backend' && p.binds.length > 0) ||
     config.global.stats.sockets.length > 0 ||
-    config.diagnostics.some(d => d.keyword === 'peers' || d.keyword === 'log-forward')
+    config.diagnostics.some(d => d.keyword === 'peers') ||
+    (config.logForwards ?? []).some(f => f.binds.length > 0 || f.dgramBinds.length > 0)
   if (listening) return []
   return [{ level: 'notice', message: 'Configuration file has no error but will not start (no listener) => exit(2).', keyword: NO_LISTENER }]
 }

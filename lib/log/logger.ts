@@ -14,7 +14,7 @@ import { compileLogFormat, dateMs, type ConnectionCounts, type LogFormat } from 
 import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
-import type { LogSink, LogSinks } from './targets.js'
+import { accepts, type LogSink, type LogSinks } from './targets.js'
 import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
 
 interface Destination {
@@ -31,20 +31,24 @@ export class LogTargets {
 
   constructor (targets: readonly LogTarget[], config: ParsedConfig, tag: string, sinks: LogSinks) {
     const host = config.global.logSendHostname ?? ''
-    this.dests = targets.map(target => ({
-      target,
-      sink: sinks.get(target),
-      framing: {
-        // `log-send-hostname` turns the default format into rfc3164 (with the host)
-        format: target.format,
-        facility: target.facility,
-        host,
-        tag,
-        pid: process.pid,
-        maxLen: target.maxLen
-      },
-      seen: 0
-    }))
+    this.dests = targets.map(target => {
+      // a ring frames its lines in its own format, cut at its own `maxlen`
+      const ring = target.kind === 'ring' ? config.rings?.find(r => r.name === target.address) : undefined
+      return {
+        target,
+        sink: sinks.get(target, ring),
+        framing: {
+          // `log-send-hostname` turns the default format into rfc3164 (with the host)
+          format: ring?.format ?? target.format,
+          facility: target.facility,
+          host,
+          tag,
+          pid: process.pid,
+          maxLen: ring?.maxLen ?? target.maxLen
+        },
+        seen: 0
+      }
+    })
   }
 
   get empty (): boolean { return this.dests.length === 0 }
@@ -65,11 +69,7 @@ export class LogTargets {
     for (let i = 0; i < this.dests.length; i++) {
       const d = this.dests[i]!
       const t = d.target
-      if (level > t.level) continue
-      if (t.sample !== null) {
-        const rank = (d.seen++ % t.sample.size) + 1
-        if (!t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)) continue
-      }
+      if (!accepts(d, level)) continue
       d.sink.send(frame(d.framing, level < t.minLevel ? t.minLevel : level, msg, now, sd))
     }
   }

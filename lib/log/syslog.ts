@@ -37,8 +37,14 @@ function refresh (now: number): void {
   cachedOffset = `${off < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`
 }
 
+/** `Dec  6 14:00:00` (local time, as HAProxy's rfc3164 header). */
+export function syslogDate (now: number): string {
+  refresh(now)
+  return cached3164
+}
+
 /** `2026-12-06T14:00:00.123456+00:00` (local time, microseconds, as HAProxy's rfc5424 header). */
-function isoDate (now: number): string {
+export function isoDate (now: number): string {
   refresh(now)
   const micros = Math.floor((now % 1000) * 1000)
   return `${cachedIso}.${String(micros).padStart(6, '0')}${cachedOffset}`

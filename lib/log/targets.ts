@@ -6,7 +6,8 @@
 import dgram from 'node:dgram'
 import { createRequire } from 'node:module'
 import { isIPv6 } from 'node:net'
-import type { LogTarget } from '../config/model.js'
+import type { LogTarget, Ring } from '../config/model.js'
+import { RingSink } from './ring.js'
 
 /** Datagrams allowed in flight per UDP target before lines are dropped. */
 const MAX_IN_FLIGHT = 1024
@@ -102,7 +103,7 @@ class UdpSink implements LogSink {
   }
 }
 
-/** A UDP server on port 0 (HAProxy accepts the line): no datagram can go there, every line is dropped. */
+/** A UDP server on port 0 (HAProxy accepts the line), or a ring that does not exist: every line is dropped. */
 class NowhereSink implements LogSink {
   dropped = 0
   send (): void { this.dropped++ }
@@ -166,15 +167,30 @@ export function unixSocketsAvailable (): boolean {
   return loadUnixDgram() !== null
 }
 
+/**
+ * Whether a line of `level` goes to a target: not less severe than the target's level, and (with
+ * `sample`) its rank among the lines the target saw in one of the ranges.
+ */
+export function accepts (dest: { target: LogTarget, seen: number }, level: number): boolean {
+  const t = dest.target
+  if (level > t.level) return false
+  if (t.sample === null) return true
+  const rank = (dest.seen++ % t.sample.size) + 1
+  return t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)
+}
+
 /** The sink of a target; targets with the same destination share one (sockets are per destination). */
 export class LogSinks {
   private readonly sinks = new Map<string, LogSink>()
 
-  get (target: LogTarget): LogSink {
-    const key = `${target.kind}:${target.address}:${target.port}`
+  /** `ring` is the section a `ring@<name>` target names (undefined: no such ring, lines are dropped). */
+  get (target: LogTarget, ring?: Ring): LogSink {
+    const key = target.kind === 'ring'
+      ? `ring:${target.address}:${ring === undefined ? '' : JSON.stringify([ring.size, ring.timeoutConnect, ring.servers.map(s => [s.host, s.port, s.octetCount])])}`
+      : `${target.kind}:${target.address}:${target.port}`
     let sink = this.sinks.get(key)
     if (sink === undefined) {
-      sink = create(target)
+      sink = target.kind !== 'ring' ? create(target) : ring === undefined ? new NowhereSink() : new RingSink(ring)
       this.sinks.set(key, sink)
     }
     return sink

@@ -5,6 +5,7 @@
 // HAProxy's words) lives here. The health checker (lib/runtime/health.ts) drives the UP/DOWN
 // state through the methods marked "for the health checker".
 
+import { keepsLastServer } from './last-server.js'
 import type { HttpTxn } from '../acl/txn.js'
 import type { Proxy, Server, ServerCheckOnError } from '../config/model.js'
 import { LOG_ALERT, LOG_EMERG, LOG_NOTICE } from '../log/syslog.js'
@@ -783,6 +784,10 @@ export class Backend implements BackendView {
   isUp = false
   /** `option log-health-checks` */
   readonly logHealthChecks: boolean
+  /** Its algorithm leaves the choice free, so a client may keep its server (lib/runtime/last-server.ts). */
+  readonly keepsLast: boolean
+  /** `option prefer-last-server` with `http-reuse never`: a client keeps the server of its last request. */
+  readonly preferLast: boolean
   /** Rebuilt when a dynamic server is added or deleted. */
   lb: Balancer
   readonly queue: Pending[] = []
@@ -805,6 +810,8 @@ export class Backend implements BackendView {
     this.lastChange = now
     this.timeoutQueue = proxy.timeouts.queue ?? proxy.timeouts.connect
     this.logHealthChecks = proxy.options['log-health-checks'] === true
+    this.keepsLast = keepsLastServer(proxy.balance?.algorithm ?? 'roundrobin')
+    this.preferLast = proxy.options['prefer-last-server'] === true && proxy.httpReuse === 'never'
     const ids = assignIds(proxy.servers)
     this.servers = proxy.servers.map((s, i) => new ServerRuntime(this, s, i, ids[i], now))
     this.initialWeights = this.servers.map((s) => s.uweight)

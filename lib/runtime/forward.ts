@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
-import { Pool, buildConnector, errors } from 'undici'
+import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { ForwardFor, Proxy } from '../config/model.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
@@ -28,7 +28,8 @@ import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
-import { BodyReader } from './request-body.js'
+import { BodyReader, BufferedBody } from './request-body.js'
+import { keepServer, lastServer } from './last-server.js'
 import type { FastifyBaseLogger } from 'fastify'
 import {
   FST_HAPROXY_BAD_GATEWAY, FST_HAPROXY_GATEWAY_TIMEOUT, FST_HAPROXY_NO_SERVER, FST_HAPROXY_UNSENDABLE_REQUEST, HTX_START_LINE, HTX_VERSION, htxResponseBytes
@@ -214,7 +215,9 @@ export class BackendRoute {
     readonly backend: Backend,
     /** The backend's own http-request/http-response rules, null when it has none. */
     readonly rules: CompiledProxy | null,
-    readonly pages: ErrorPages
+    readonly pages: ErrorPages,
+    /** A buffer's room for a head and body (tune.bufsize less tune.maxrewrite): what `http-response wait-for-body` holds at most. */
+    readonly bufferRoom: number
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -254,9 +257,18 @@ export class BackendRoute {
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
     opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
+    opts.factory = clientWithoutDefaultHost
     const pool = new Pool(server.origin, opts)
     this.pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+    /**
+   * The Host undici would have named the server with, given to an HTTP/1.0 request without one:
+   * it goes out as HTTP/1.1, which a server may refuse without a Host.
+   */
+  serverHost (server: ServerRuntime): string {
+    return new URL(server.origin).host
   }
 
   /** `server … proto h2`. */
@@ -299,6 +311,20 @@ export class BackendRoute {
 }
 
 /** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
+/**
+ * undici's Client writes `host: <server>` into every HTTP/1 request that has no Host of its own
+ * (its `kHostHeader`, found by its symbol's description). HAProxy forwards a request without
+ * Host as it came, without one (observed with 2.6.12 for HTTP/1.1, in origin and absolute form),
+ * so the clients of the gateway's pools write none: requests that have a Host send it as usual.
+ */
+function clientWithoutDefaultHost (origin: URL, opts: object): Dispatcher {
+  const client = new Client(origin, opts)
+  defaultHostLine ??= Object.getOwnPropertySymbols(client).find(s => s.description === 'host header') ?? null
+  if (defaultHostLine !== null) (client as unknown as Record<symbol, string>)[defaultHostLine] = ''
+  return client
+}
+let defaultHostLine: symbol | null | undefined
+
 function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
   return (options, callback) => {
     const raw = net.connect({ host: proxy.host, port: proxy.port })
@@ -462,6 +488,17 @@ function upgradeProtocol (txn: HttpTxn): string | null {
   return first === undefined || first === '' ? null : first
 }
 
+/** An answer held by `http-response wait-for-body`: its head as the rules see it, and what ends the wait. */
+interface ResponseWait {
+  readonly view: HttpResponseView
+  /** The server's status and reason phrase, as it sent them. */
+  readonly status: number
+  readonly statusText: string
+  /** Bytes of body that end the wait: `at-least`, or the buffer's room. */
+  readonly enough: number
+  readonly timer: NodeJS.Timeout | null
+}
+
 /** The request's Host, as the `:authority` of an HTTP/2 request made from it. */
 function hostOf (txn: HttpTxn): string | null {
   const v = txn.headers.host
@@ -506,9 +543,8 @@ function comparableHost (host: string, secure: boolean): string {
 /**
  * HTTP/1.1 framing checks before any rule (RFC 7230 §5.4): several different Host values, or an
  * absolute-form URI whose authority differs from Host, are a 400 as in HAProxy (the authority's
- * user info left out, default ports dropped on both sides, in any case). An origin-form
- * HTTP/1.1 request without Host is a 400 too: HAProxy 2.6.12 forwards it without a Host, which
- * undici cannot do (it would send one naming the server), so the gateway refuses it.
+ * user info left out, default ports dropped on both sides, in any case). A request without Host
+ * passes, as in HAProxy 2.6.12, which forwards it without one.
  */
 export function badHost (req: IncomingMessage): boolean {
   const raw = req.rawHeaders
@@ -520,8 +556,7 @@ export function badHost (req: IncomingMessage): boolean {
     host = raw[i + 1]
   }
   const url = req.url ?? ''
-  if (url.charCodeAt(0) === 47) return host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1
-  if (host === undefined) return false
+  if (host === undefined || url.charCodeAt(0) === 47) return false
   const scheme = url.indexOf('://')
   if (scheme < 0) return false
   const slash = url.indexOf('/', scheme + 3)
@@ -950,7 +985,8 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const exchange = connecting
   connecting = null
   if (exchange === null) return
-  const socket = (message as { socket: object }).socket
+  const socket = (message as { socket: Socket }).socket
+  exchange.upstream = socket
   if (usedSockets.has(socket)) exchange.reused = true
   else usedSockets.add(socket)
 })
@@ -969,6 +1005,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   server: ServerRuntime | null = null
   /** The current attempt runs on a kept-alive connection that served earlier requests. */
   reused = false
+  /** The server connection of the current attempt, once the request went out on it. */
+  upstream: Socket | null = null
   /** The answer's status says it has no body (204, 304). */
   private bodyless = false
   /** Set while an attempt is being abandoned for a retry. */
@@ -989,6 +1027,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly headIn: number
   private readonly url: string
   private readonly headers: string[]
+  /** An HTTP/1.0 request without Host: sent as HTTP/1.1, it gets one naming the server. */
+  private readonly hostless10: boolean
   private released = false
   /** `timeout server` for the current attempt, armed when the request starts going out. */
   private serverTimer: NodeJS.Timeout | null = null
@@ -1059,6 +1099,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
+    this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout
     // client is answered; a stalled body ends with timeout server's 504)
@@ -1086,8 +1127,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.refuse(new Error(`undici sends only origin-form and absolute-form targets, not "${this.url}"`))
       return
     }
-    const direct = this.direct
-    const picked = direct !== null ? this.be.backend.acquireServer(direct) : this.be.backend.acquire(this.txn, exclude)
+    const backend = this.be.backend
+    // a persistence cookie's server, else the one this client keeps here (prefer-last-server, NTLM)
+    const direct = this.direct ?? (exclude === null && backend.keepsLast ? lastServer(this.txn.session, this.be.name) : null)
+    const picked = direct !== null ? backend.acquireServer(direct) : backend.acquire(this.txn, exclude)
     if (picked !== null && typeof (picked as Promise<unknown>).then === 'function') {
       const rec = this.rec
       if (rec !== null) rec.beQueue = this.be.backend.queue.length
@@ -1134,6 +1177,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private dispatch (): void {
     const server = this.server!
     this.phase = 'connect'
+    this.upstream = null
     this.tAttempt = Date.now()
     const upgrade = this.upgradeHead !== null ? upgradeProtocol(this.txn) : null
     if (upgrade !== null && this.be.speaksH2(server)) {
@@ -1152,7 +1196,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.be.pool(server).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
-      headers: this.headers,
+      headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
       // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
       body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
       upgrade,
@@ -1208,37 +1252,120 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
     if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
     this.awaitClient()
-    const res = this.res
     const rtime = Date.now() - this.tConnect
     const rec = this.rec
     if (rec !== null) rec.tr = rtime
     this.server!.counters.rtime.add(rtime)
     this.be.backend.counters.rtime.add(rtime)
     this.server!.observe('http-status', status)
-    let headers: string[] = []
+    if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
+    const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
-    const beRules = this.be.rules
+    this.resume = resume
     if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
-      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server! }
-      const verdict = (beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null) ??
-        (this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null)
-      if (verdict !== null) {
-        // http-response deny / return / redirect replace the server's answer
-        this.phase = 'done'
-        this.abortUpstream?.()
-        this.finish()
-        // the server's own status counts on its row; the verdict's on the frontend and backend
-        this.server!.counters.countResponse(status)
-        rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
-        answer(verdict, res, this.fe, this.be, this)
-        return false
-      }
-      // a new status comes with its own reason phrase unless `set-status … reason` gave one
-      if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
-      status = view.status
-      headers = flatten(view.headers)
+      this.responseHead = headOut
+      return this.responseRules({ status, headers: headerObject(headers), server: this.server! }, status, statusText)
     }
+    return this.respond(status, statusText, headers)
+  }
+
+  /** The size of the answer's head, while http-response rules may wait for its body. */
+  private responseHead = 0
+  /** The backend's http-response rules are over: a wait in the frontend's goes on there. */
+  private backendResponded = false
+  /** An `http-response wait-for-body` under way: the head waits, with what comes of the body. */
+  private responseWait: ResponseWait | null = null
+
+  /** The backend's http-response rules, then the frontend's; where a wait paused them, from there. */
+  private responseVerdict (view: HttpResponseView): Decision | null {
+    if (!this.backendResponded) {
+      const beRules = this.be.rules
+      const verdict = beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null
+      if (verdict !== null) return verdict
+      this.backendResponded = true
+    }
+    return this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null
+  }
+
+  /**
+   * The http-response rules on the server's answer (`status`, `statusText` as it sent them), then
+   * the answer goes on as they left it, or their verdict replaces it. false: stop reading the server.
+   */
+  private responseRules (view: HttpResponseView, status: number, statusText: string): boolean {
+    const verdict = this.responseVerdict(view)
+    if (verdict !== null && verdict.kind === 'wait-for-body') return this.waitResponseBody(view, status, statusText, verdict.time, verdict.atLeast)
+    if (verdict !== null) {
+      // http-response deny / return / redirect replace the server's answer
+      this.phase = 'done'
+      this.abortUpstream?.()
+      this.finish()
+      // the server's own status counts on its row; the verdict's on the frontend and backend
+      this.server!.counters.countResponse(status)
+      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
+      answer(verdict, this.res, this.fe, this.be, this)
+      return false
+    }
+    // a new status comes with its own reason phrase unless `set-status … reason` gave one
+    if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
+    const goOn = this.respond(view.status, statusText, flatten(view.headers))
+    const body = view.body as BufferedBody | undefined
+    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') for (const chunk of body.chunks) this.res.write(chunk)
+    return goOn
+  }
+
+  /**
+   * `http-response wait-for-body time <t> [at-least <n>]` (§4.2): the rules go on once the body is
+   * complete, fills the buffer, or has `at-least` bytes; if the time runs out first, HAProxy's 504.
+   */
+  private waitResponseBody (view: HttpResponseView, status: number, statusText: string, time: number, atLeast: number): boolean {
+    const body = (view.body as BufferedBody | undefined) ?? new BufferedBody(Math.max(0, this.be.bufferRoom - this.responseHead))
+    view.body = body
+    const enough = atLeast > 0 ? Math.min(atLeast, body.room) : body.room
+    if (body.complete || body.length >= enough) return this.responseRules(view, status, statusText)
+    this.phase = 'body'
+    const timer = time > 0 ? setTimeout(() => { this.responseTimedOut() }, time) : null
+    this.responseWait = { view, status, statusText, enough, timer }
+    return true
+  }
+
+  /** The body came (or enough of it): the paused rules go on. false: their verdict replaced the answer. */
+  private responseBodyIn (): boolean {
+    const wait = this.responseWait!
+    this.responseWait = null
+    if (wait.timer !== null) clearTimeout(wait.timer)
+    return this.responseRules(wait.view, wait.status, wait.statusText)
+  }
+
+  /** wait-for-body's time ran out before the body came: HAProxy answers 504 and drops the server's answer. */
+  private responseTimedOut (): void {
+    if (this.responseWait === null || this.phase === 'done') return
+    this.responseWait = null
+    // as HAProxy 2.6.12 logs it (observed): no response time, `sR`
+    if (this.rec !== null) this.rec.tr = -1
+    this.rec?.terminate('sR')
+    this.server!.counters.eresp++
+    this.be.backend.counters.eresp++
+    this.fail(504, new Error('http-response wait-for-body: the body did not come in time'))
+    this.cutUpstream()
+  }
+
+  /**
+   * Closes the server's connection under an answer the gateway gives up on. undici's own abort
+   * puts the request back in its queue when the socket closes ("aborted" is only informational
+   * there), which opens a new connection to the server that carries nothing: the socket is
+   * destroyed with an error instead. A stream of a shared HTTP/2 connection is aborted alone.
+   */
+  private cutUpstream (): void {
+    const socket = this.upstream
+    if (socket !== null && !this.be.speaksH2(this.server!) && !socket.destroyed) socket.destroy(new errors.RequestAbortedError())
+    else this.abortUpstream?.()
+  }
+
+  /** Writes the answer's head as the rules left it; its body follows. */
+  private respond (status: number, statusText: string, headers: string[]): boolean {
+    const res = this.res
+    const rec = this.rec
     if (this.be.cookie !== null) {
       const set = this.be.cookie.response(headers, this.server!, this.direct !== null, this.txn.method, status)
       if (rec !== null) rec.cookie = rec.cookie[0]! + set
@@ -1249,7 +1376,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.phase = 'body'
     this.bodyless = status === 304 || status === 204
-    this.resume = resume
     this.count(status)
     if (this.rawTunnel) {
       // the server refused the upgrade: relay its answer on the raw socket, then close
@@ -1285,6 +1411,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData (chunk: Buffer): boolean {
     this.serverTimer?.refresh()
     this.countOut(chunk.length)
+    const wait = this.responseWait
+    if (wait !== null) {
+      const body = wait.view.body as BufferedBody
+      body.add(chunk)
+      if (body.length >= wait.enough) this.responseBodyIn()
+      return true
+    }
     if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
@@ -1295,6 +1428,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // undici's typings say string[]; it passes raw Buffer pairs (HTTP/1.1) or an object (HTTP/2)
   onComplete (trailers: string[] | null): void {
+    if (this.responseWait !== null) {
+      (this.responseWait.view.body as BufferedBody).complete = true
+      if (!this.responseBodyIn()) return
+    }
     if (this.rawTunnel) {
       this.req.socket.end()
     } else {
@@ -1381,6 +1518,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.phase === 'done' || this.dropping) return
     const server = this.server!
     const code = err.code ?? ''
+    if (this.responseWait !== null) {
+      // the server stopped while wait-for-body held its answer: nothing went to the client yet
+      if (this.responseWait.timer !== null) clearTimeout(this.responseWait.timer)
+      this.responseWait = null
+      const timedOut = code === 'UND_ERR_BODY_TIMEOUT'
+      this.rec?.terminate(timedOut ? 'sD' : 'SD')
+      server.counters.srvAbrt++
+      this.be.backend.counters.srvAbrt++
+      this.fail(timedOut ? 504 : 502, err)
+      return
+    }
     if (this.phase === 'body' && code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && this.bodyless) {
       // undici checks Content-Length even on a 304, where it describes the resource, not this answer
       this.onComplete(null)
@@ -1638,6 +1786,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.released) return
     this.released = true
     if (this.serverTimer !== null) clearTimeout(this.serverTimer)
+    if (this.responseWait?.timer != null) clearTimeout(this.responseWait.timer)
+    this.responseWait = null
     if (this.phase !== 'done') this.phase = 'done'
     const server = this.server
     const ttime = Date.now() - this.t0

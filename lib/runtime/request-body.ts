@@ -19,20 +19,15 @@ export interface BodyWaitLimits {
   idle: boolean
 }
 
-/**
- * What was read of one request's body, kept on the transaction: a later wait (the backend's
- * `option http-buffer-request` after the frontend's `wait-for-body`) goes on from it.
- */
-export class BodyReader implements ReceivedBody {
+/** The chunks of a body received so far, as the rules see them: at most `room` bytes of it (one buffer). */
+export class BufferedBody implements ReceivedBody {
   readonly chunks: Buffer[] = []
   length = 0
-  complete: boolean
+  complete = false
   private joined: Buffer | null = null
 
-  /** `room`: the buffer `req.body` reads, as many bytes as HAProxy's request buffer leaves for a body. */
-  constructor (readonly req: IncomingMessage, private readonly room: number) {
-    this.complete = req.complete && req.readableLength === 0
-  }
+  /** `room`: as many bytes as HAProxy's buffer leaves for a body once the head is in. */
+  constructor (readonly room: number) {}
 
   get data (): Buffer {
     if (this.joined === null || this.joined.length !== Math.min(this.length, this.room)) {
@@ -40,6 +35,22 @@ export class BodyReader implements ReceivedBody {
       this.joined = all.length > this.room ? all.subarray(0, this.room) : all
     }
     return this.joined
+  }
+
+  add (chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.length += chunk.length
+  }
+}
+
+/**
+ * What was read of one request's body, kept on the transaction: a later wait (the backend's
+ * `option http-buffer-request` after the frontend's `wait-for-body`) goes on from it.
+ */
+export class BodyReader extends BufferedBody {
+  constructor (readonly req: IncomingMessage, room: number) {
+    super(room)
+    this.complete = req.complete && req.readableLength === 0
   }
 
   /** What the server gets: the whole body when it is in, else what was read followed by the rest of the stream. */
@@ -91,8 +102,7 @@ export function waitForBody (reader: BodyReader, limits: BodyWaitLimits, done: (
     done(end)
   }
   const onData = (chunk: Buffer): void => {
-    reader.chunks.push(chunk)
-    reader.length += chunk.length
+    reader.add(chunk)
     if (reader.length >= limits.enough && !req.complete) finish('ready')
   }
   const onEnd = (): void => { reader.complete = true; finish('ready') }

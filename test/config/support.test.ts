@@ -54,7 +54,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // requests and servers
   ['frontend', 'option originalto', not('option originalto', 'adds an X-Original-To header to requests')],
   ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
-  ['frontend', 'option http-restrict-req-hdr-names reject', not('option http-restrict-req-hdr-names reject', "rejects request headers whose names hold other characters than letters, digits and '-'")],
+  ['frontend', 'option http-restrict-req-hdr-names reject', ['notice', '']],
+  ['backend', 'option http-restrict-req-hdr-names delete', ['notice', '']],
   ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
   // server options
   ['backend', 'server s2 127.0.0.1:18082 send-proxy', not('send-proxy', 'sends a PROXY protocol header to the server')],
@@ -70,16 +71,16 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['defaults', 'cookie SRV insert maxidle 30m', not('cookie maxidle', 'expires persistence cookies left unused')],
   // sections
   ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
-  ['top', 'fcgi-app php\n    docroot /var/www', ['alert', "'fcgi-app' section 'php' is not supported by fastify-haproxy (FastCGI applications)."]],
+  ['top', 'fcgi-app php\n    docroot /var/www', section('fcgi-app', 'php', "FastCGI is not spoken: a backend's use-fcgi-app is refused")],
   ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers synchronise stick tables between processes; each process here keeps its own')],
   ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', ['notice', '']],
   ['top', 'mailers m\n    mailer smtp 127.0.0.1:25', section('mailers', 'm', 'e-mail alerts are not sent')],
-  ['top', 'ring r\n    size 32764', section('ring', 'r', 'logs go through the Fastify logger')],
+  ['top', 'ring r\n    size 32764', ['notice', '']],
   ['top', 'program p\n    command /bin/true', section('program', 'p', 'no external programs are started')],
-  ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', section('log-forward', 'lf', 'syslog forwarding is not implemented')],
+  ['top', 'log-forward lf\n    dgram-bind 127.0.0.1:5140', ['notice', '']],
   // no meaning inside Node, logging, tuning
   ['backend', 'http-reuse safe', noEffect('http-reuse', 'connection reuse is left to undici')],
-  ['backend', 'option prefer-last-server', noEffect('option prefer-last-server', 'each request is balanced on its own')],
+  ['backend', 'option prefer-last-server', ['notice', '']],
   ['frontend', 'rate-limit sessions 10', noEffect('rate-limit', 'no session rate limiting')],
   ['frontend', 'option http-restrict-req-hdr-names preserve', ['notice', '']],
   // implemented: nothing to say

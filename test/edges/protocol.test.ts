@@ -2,13 +2,14 @@
 // the ones the gateway does not share).
 
 import { test } from 'node:test'
+import type { FastifyServerOptions } from 'fastify'
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HTTP_DEFAULTS, freePorts, rawRequest, startGateway, upstream, waitListening, withGateway } from '../gateway/fixtures.js'
+import { HTTP_DEFAULTS, freePorts, gatewayApp, rawRequest, rawServer, startGateway, upstream, waitListening, withGateway } from '../gateway/fixtures.js'
 
-test('CLI: HTTP/0.9 and # are 400s, HTTP/1.1 without Host too (a difference); the stats listener answers 503 to what it does not serve', async (t) => {
+test('CLI: HTTP/0.9 and # are 400s; the stats listener answers 503 to what it does not serve', async (t) => {
   const up = await upstream('up')
   const base = await freePorts(2)
   const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
@@ -27,9 +28,6 @@ backend be
   t.after(async () => { child.kill('SIGKILL'); await up.close() })
   await waitListening(base)
   await waitListening(base + 1)
-  // HAProxy 2.6.12 forwards it with no Host; undici cannot send a request without one
-  const noHost = await rawRequest(base, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')
-  assert.equal(noHost.status, 400)
   // HAProxy 2.6.12 refuses these with its 400 (recorded); node's parser would let them through
   const nine = await rawRequest(base, 'GET /x\r\n\r\n')
   assert.equal(nine.status, 400, 'HTTP/0.9')
@@ -69,4 +67,57 @@ backend be
     assert.equal(old.status, 200)
     assert.equal(up.seen.at(-1)?.headers.host, up.addr)
   })
+})
+
+test('CLI: an HTTP/1.1 request without Host is forwarded without one, as HAProxy 2.6.12 does (origin and absolute form)', async (t) => {
+  const heads: string[] = []
+  const up = await rawServer((data, socket) => {
+    heads.push(data.toString('latin1'))
+    socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')
+  })
+  t.after(() => up.close())
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  await withGateway(file, (port) => `${HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server up 127.0.0.1:${up.port}
+`, async (port) => {
+    // what HAProxy 2.6.12 sent its server for the same requests (recorded): no Host line at all
+    const origin = await rawRequest(port, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')
+    assert.equal(origin.status, 200)
+    assert.match(heads.at(-1)!, /^GET \/x HTTP\/1\.1\r\n/)
+    assert.doesNotMatch(heads.at(-1)!, /\r\nhost:/i)
+    const absolute = await rawRequest(port, 'GET http://a.example/z HTTP/1.1\r\nConnection: close\r\n\r\n')
+    assert.equal(absolute.status, 200)
+    assert.match(heads.at(-1)!, /^GET http:\/\/a\.example\/z HTTP\/1\.1\r\n/)
+    assert.doesNotMatch(heads.at(-1)!, /\r\nhost:/i)
+    // a request with a Host keeps it
+    await rawRequest(port, 'GET /y HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n')
+    assert.match(heads.at(-1)!, /\r\nhost: b\.example\r\n/i)
+  })
+})
+
+test('plugin: without Host, node answers 400 unless the app turns requireHostHeader off; then the gateway forwards as HAProxy', async (t) => {
+  const heads: string[] = []
+  const up = await rawServer((data, socket) => {
+    heads.push(data.toString('latin1'))
+    socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')
+  })
+  t.after(() => up.close())
+  const config = `${HTTP_DEFAULTS}
+frontend fe
+    default_backend be
+backend be
+    server up 127.0.0.1:${up.port}
+`
+  const strict = await gatewayApp(config)
+  t.after(() => strict.app.close())
+  assert.equal((await rawRequest(strict.port, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')).status, 400, "node's own check")
+  assert.equal(heads.length, 0)
+  const lenient = await gatewayApp(config, { defaultBackend: 'always' }, { http: { requireHostHeader: false } } as FastifyServerOptions)
+  t.after(() => lenient.app.close())
+  assert.equal((await rawRequest(lenient.port, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')).status, 200)
+  assert.doesNotMatch(heads.at(-1)!, /\r\nhost:/i)
 })
