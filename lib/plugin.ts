@@ -35,7 +35,7 @@ import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, connectionTxn, ForwardForRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -393,7 +393,7 @@ export class Gateway implements CliRuntime {
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
-        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor), rules },
+        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src'), originalTo: proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst'), rules },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest, tables),

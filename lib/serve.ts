@@ -29,6 +29,7 @@ import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { H2RequestScreen } from './h2-screen.js'
+import { acceptProxy } from './proxy-protocol.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -74,7 +75,7 @@ export interface Listener {
 
 /** What makes a listener's servers: a reload that changes it restarts them. */
 export function bindKey (binds: Bind[]): string {
-  return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${JSON.stringify(b.tls ?? null)}`).join(',')
+  return binds.map(b => `${b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}-${b.portEnd}`} ${b.proto ?? ''} ${b.acceptProxy === true ? 'accept-proxy ' : ''}${JSON.stringify(b.tls ?? null)}`).join(',')
 }
 
 /** What node's `listen()` takes: an address, or a handle naming an inherited descriptor. */
@@ -298,6 +299,16 @@ function routeBadUrls (app: () => FastifyInstance) {
   }
 }
 
+/**
+ * `bind … accept-proxy` on an HTTP bind: the PROXY header is read before the TLS handshake or the
+ * first request, within `timeout client`; a connection without one is logged and closed.
+ */
+function acceptProxyOn (server: Server, gateway: Gateway, proxy: Proxy, bindName: string): void {
+  acceptProxy(server, proxy.timeouts.client ?? 0, (socket, message, accepted) => {
+    gateway.frontend(proxy.name)?.log?.connectionError(socket, bindName, message, accepted)
+  })
+}
+
 /** A `mode tcp` frontend or listen: a TCP listener on each of its binds (TLS deciphered first on `ssl` ones). */
 async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, log: GatewayLogger): Promise<Listener> {
   const tcp = new TcpListener(gateway, proxy.name)
@@ -306,7 +317,7 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, 
     const secure = tls.find(t => t.bind === i)
     for (const { label, options } of listenTargets(bind)) {
       try {
-        const server = await tcp.listen(options, secure?.terminator ?? null)
+        const server = await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true }, secure?.terminator ?? null)
         secure?.servers.push(server as unknown as Server)
       } catch (err) {
         tcp.close()
@@ -368,6 +379,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
     for (const { label, options } of listenTargets(bind)) {
       try {
         if (isFirst) {
+          if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bind.name ?? String(i + 1))
           // an fd has no host: Fastify's default ('localhost') would add a second, IPv6, listener
           await app.listen('fd' in options ? { ...options, host: '0.0.0.0' } as { host: string } : options)
           tls.find(t => t.bind === i)?.servers.push(app.server)
@@ -376,6 +388,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings)
+        if (bind.acceptProxy === true) acceptProxyOn(server, gateway, proxy, bind.name ?? String(i + 1))
         tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)

@@ -3,6 +3,7 @@
 // is an ACL keyword (`path_beg`: a fetch with its match method) or any sample expression, whose
 // output type picks the default match method. Compiled into one predicate over the request.
 
+import { configFilePath } from '../config/default-path.js'
 import type { CompileEnv } from './env.js'
 import { compileChain, parseExpr } from './expr.js'
 import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
@@ -67,8 +68,11 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
     }
     i++
   }
-  const refs = files.map(f => mapKeys ? env.files.mapRef(f) : env.files.patternRef(f))
   const at = env.location?.()
+  const refs = files.map(f => {
+    const source = configFilePath(env.config, at, f)
+    return mapKeys ? env.files.mapRef(f, source) : env.files.patternRef(f, source)
+  })
   for (const r of refs) {
     r.users.push(`acl at file '${at?.file ?? ''}' line ${at?.line ?? 0}`)
     patterns.push(...r.keys())

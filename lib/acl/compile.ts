@@ -15,6 +15,7 @@ import { ExprError } from './sample.js'
 import type { BackendView } from '../runtime/state.js'
 import { StickTables } from '../runtime/stick-table.js'
 import { compileStickAction } from './stick-actions.js'
+import { addressAction } from './addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 import { UserlistAuth } from './userlist.js'
 
@@ -240,7 +241,8 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
         const verdict = TCP_DECISIONS[rule.action] ?? null
         const action = verdict === null
           ? varAction(rule.action, rule.args, { env, proxy, side: response ? 'http-response' : 'http-request', realm: proxy.name }) ??
-            compileStickAction(rule.action, rule.args, env, ruleset === 'connection' ? 'session' : 'content')
+            compileStickAction(rule.action, rule.args, env, ruleset === 'connection' ? 'session' : 'content') ??
+            (response ? null : addressAction(rule.action, rule.args, env))
           : null
         if (verdict !== null && rule.args.length > 0) throw new TrailingWordError(rule.args[0]!)
         out.push({ cond: condition(rule.cond, { side: response ? 'response' : 'request', place: `${kindWord(proxy)} ${name} rule` }), unless: rule.cond?.polarity === 'unless', verdict, action })

@@ -2,6 +2,7 @@
 // compiler that binds the arguments into `(sample) => sample | null` (null: conversion failed,
 // the expression has no value). Map converters read and index their file at compile time.
 
+import { configFilePath } from '../config/default-path.js'
 import { createHash, createHmac, getHashes, timingSafeEqual } from 'node:crypto'
 
 import { xxh3 as XXH3, xxh64 as xxh64Native } from '@node-rs/xxhash'
@@ -172,9 +173,10 @@ function mapRows (): ConverterRow[] {
           name, args: ['file', 'str'], minArgs: 1, out: outType,
           compile: (a, env) => {
             const path = String(a[0])
-            const file = env.files.mapFile(path)
-            const ref = env.files.mapRef(path)
             const at = env.location?.()
+            const source = configFilePath(env.config, at, path)
+            const file = env.files.mapFile(path, source)
+            const ref = env.files.mapRef(path, source)
             ref.users.push(`map at file '${at?.file ?? ''}' line ${at?.line ?? 0}`)
             const cast = (s: string, line?: number): Sample => {
               const ok = s === '' || (outType === 'int' ? /^[-+]?\d+$/.test(s) : outType === 'ip' ? parseAddr(s) !== null : true)

@@ -13,6 +13,7 @@ import type { CompileEnv } from './env.js'
 import { varRef } from './vars.js'
 import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
 import { parseAddr } from './ip.js'
+import { announcement } from '../proxy-protocol.js'
 import { KNOWN_METHODS } from './matchers.js'
 import { originalMethod, originalUri } from './original.js'
 import { ExprError, type EachFn, type Sample, type SampleFn, type SampleType, type Side } from './sample.js'
@@ -335,12 +336,12 @@ const ROWS: FetchRow[] = [
   { name: 'src_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.srcPort }) },
   { name: 'dst', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.dst }) },
   { name: 'dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
-  // The PROXY protocol is never decoded, so the connection's addresses are the stream's.
-  { name: 'fc_src', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.src }) },
-  { name: 'fc_src_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.srcPort }) },
-  { name: 'fc_dst', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => t.dst }) },
-  { name: 'fc_dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.dstPort }) },
-  { name: 'fc_rcvd_proxy', args: [], minArgs: 0, type: 'bool', compile: () => constant(false) },
+  // the connection's own endpoints: neither a PROXY header nor set-src/set-dst change them (observed)
+  { name: 'fc_src', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => (t.connection ?? t).src }) },
+  { name: 'fc_src_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => (t.connection ?? t).srcPort }) },
+  { name: 'fc_dst', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => (t.connection ?? t).dst }) },
+  { name: 'fc_dst_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => (t.connection ?? t).dstPort }) },
+  { name: 'fc_rcvd_proxy', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.session !== undefined && announcement(t.session) !== undefined }) },
   { name: 'ssl_fc', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.ssl }) },
   ...TLS_FETCH_ROWS,
   {

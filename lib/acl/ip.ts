@@ -173,3 +173,15 @@ export class NetIndex {
     return this.find({ v6: true, n: MAPPED_PREFIX | BigInt(a.n) })
   }
 }
+
+/** A test of one network (`10.0.0.0/8`, `2001:db8::/48`, an address alone), or null when the text is none. */
+export function netTest (text: string): ((ip: string) => boolean) | null {
+  const net = parseNet(text)
+  if (net === null) return null
+  const index = new NetIndex()
+  index.add(net, 0)
+  return (ip) => {
+    const a = parseAddr(ip)
+    return a !== null && index.find(a) === 0
+  }
+}

@@ -67,18 +67,19 @@ export class FileCache {
     return this.patternRef(file).keys()
   }
 
-  mapFile (file: string): MapFile {
-    const ref = this.mapRef(file)
+  mapFile (file: string, source = file): MapFile {
+    const ref = this.mapRef(file, source)
     return { keys: ref.keys(), values: ref.values(), lines: this.lines.get(ref) ?? [] }
   }
 
-  patternRef (file: string): PatternRef {
-    return this.refs.file(file, 'acl', () => readPatternFile(file).map(key => ({ key, value: '' })))
+  /** `file` as the config names it (the reference's name), read from `source` (lib/config/default-path.ts). */
+  patternRef (file: string, source = file): PatternRef {
+    return this.refs.file(file, 'acl', () => readPatternFile(source).map(key => ({ key, value: '' })))
   }
 
-  mapRef (file: string): PatternRef {
+  mapRef (file: string, source = file): PatternRef {
     return this.refs.file(file, 'map', () => {
-      const m = readMapFile(file)
+      const m = readMapFile(source)
       this.pendingLines = m.lines
       return m.keys.map((key, i) => ({ key, value: m.values[i]! }))
     }, (ref) => {

@@ -19,6 +19,7 @@ import { keepOriginal } from './original.js'
 import { ExprError, toStr } from './sample.js'
 import { varConditions, varRef } from './vars.js'
 import { compileStickAction } from './stick-actions.js'
+import { addressAction } from './addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
@@ -362,7 +363,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
       if (body !== null) throw new RuleArgError(`unexpected '${a}' argument, '${body.kind}' already defined`)
       body = { kind: a, text: '' }
     } else if (a === 'hdr') {
-      if (i + 2 >= args.length) throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
+      if (i + 2 >= args.length || args[i + 2] === '') throw new RuleArgError("'hdr' expects <name> and <value> as arguments")
       hdrs.push([args[i + 1].toLowerCase(), format(args[i + 2], ctx).format])
       i += 2
     } else throw new TrailingWordError(a)
@@ -408,7 +409,8 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
   return (t, r) => ({
     kind: 'reply',
     status,
-    headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)])],
+    // a header whose value formats to nothing is left out (observed on 2.6.12)
+    headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)]).filter(([, v]) => v !== '')],
     body: lfBody !== null ? lfBody(t, r) : fixedBody ?? ''
   })
 }
@@ -654,6 +656,8 @@ export function compileAction (side: RuleSide, rule: Rule, ctx: RuleContext): Ac
   if (vars !== null) return vars
   const stick = compileStickAction(name, args, ctx.env, side === 'http-request' ? 'request' : 'content')
   if (stick !== null) return stick
+  const address = side === 'http-request' ? addressAction(name, args, ctx.env) : null
+  if (address !== null) return address
   const row = ACTIONS[name]
   if (row !== undefined && row.sides.includes(side)) return row.compile(args, ctx, side)
   if (!isKnownAction(side, name)) throw new ExprError(unknownActionMessage(side, name))

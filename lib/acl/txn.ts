@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../log/record.js'
+import type { ConnectionAddresses } from '../proxy-protocol.js'
 import type { TcpPayload } from '../tcp/payload.js'
 import type { Tracked } from './stick-counters.js'
 
@@ -28,6 +29,11 @@ export interface HttpTxn {
   srcPort: number
   dst: string
   dstPort: number
+  /**
+   * The client connection's own endpoints (`fc_src`, `fc_dst` …), when `src`/`dst` may differ:
+   * a PROXY protocol header announced others, or `set-src`/`set-dst` changed them.
+   */
+  connection?: Readonly<ConnectionAddresses>
   ssl: boolean
   /** The client's TLS connection (for `ssl_fc_*`, `ssl_c_*`), null on clear connections. */
   tls: TLSSocket | null

@@ -9,11 +9,12 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import { STICK_DATA_TYPES, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
+import { STICK_DATA_TYPES, type AddressHeader, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
 import { parseCrtList, type CrtListEntry } from './crt-list.js'
+import { parseNet } from '../acl/ip.js'
 
 /** Section letters of the §4.1 matrix: D defaults, F frontend, L listen, B backend; '!' = named defaults only. */
 export type Where = string
@@ -336,15 +337,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   logasap: flag('DFL', 'yes'),
   'mysql-check': scriptedCheck(true, mysqlArgs),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
-  originalto: {
-    where: 'DFLB',
-    negatable: false,
-    takesArgs: true,
-    support: unsupported('adds an X-Original-To header to requests'),
-    apply: (c, a) => {
-      for (let i = 2; i < a.length; i += 2) if (a[i] !== 'except' && a[i] !== 'header') return c.alert("'option originalto' only supports optional values: 'except' and 'header'.")
-    }
-  },
+  originalto: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: addressHeaderOption('originalto') },
   persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
   'pgsql-check': scriptedCheck(true, pgsqlArgs),
   // lib/runtime/last-server.ts
@@ -366,7 +359,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   tcpka: { where: 'DFLB', negatable: false, support: 'yes', apply: (c, a) => { c.proxy.options[a[1]!] = true } },
   tcplog: { where: 'DFLB', negatable: false, support: 'yes', apply: (c) => { c.proxy.logFormat = TCPLOG_FORMAT } },
   transparent: flag('DLB', inert('no transparent proxying')),
-  forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: applyForwardFor },
+  forwardfor: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: addressHeaderOption('forwardfor') },
   httpchk: { where: 'DLB', negatable: false, takesArgs: true, support: 'yes', apply: applyHttpchk },
   forceclose: removedOption("option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."),
   'http-tunnel': removedOption("option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."),
@@ -404,24 +397,34 @@ function applyRedispatch (c: ProxyCtx, args: string[], on: boolean): void {
   c.proxy.options.redispatch = true
 }
 
-function applyForwardFor (c: ProxyCtx, args: string[]): void {
-  const ff: NonNullable<Proxy['forwardFor']> = { header: 'X-Forwarded-For', ifNone: false }
-  for (let i = 2; i < args.length; i++) {
-    const w = args[i]
-    if (w === 'except') {
-      if (!args[i + 1]) return c.alert("'option forwardfor except' expects <address>[/mask] as argument.")
-      ff.except = args[++i]!
-    } else if (w === 'header') {
-      if (!args[i + 1]) return c.alert("'option forwardfor header' expects <header_name> as argument.")
-      ff.header = args[++i]!
-    } else if (w === 'if-none') {
-      ff.ifNone = true
-    } else {
-      return c.alert("'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.")
+/**
+ * `option forwardfor [except <net>] [header <name>] [if-none]` and `option originalto [except
+ * <net>] [header <name>]` (§4.2), with HAProxy's messages.
+ */
+function addressHeaderOption (option: 'forwardfor' | 'originalto'): Apply {
+  const forwardfor = option === 'forwardfor'
+  return (c, args) => {
+    const rule: AddressHeader = { header: forwardfor ? 'X-Forwarded-For' : 'X-Original-To', ifNone: false }
+    for (let i = 2; i < args.length; i++) {
+      const w = args[i]
+      if (w === 'except') {
+        if (!args[i + 1] || parseNet(args[i + 1]!) === null) return c.alert(`'option ${option} except' expects <address>[/mask] as argument.`)
+        rule.except = args[++i]!
+      } else if (w === 'header') {
+        if (!args[i + 1]) return c.alert(`'option ${option} header' expects <header_name> as argument.`)
+        rule.header = args[++i]!
+      } else if (w === 'if-none' && forwardfor) {
+        rule.ifNone = true
+      } else {
+        return c.alert(forwardfor
+          ? "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'."
+          : "'option originalto' only supports optional values: 'except' and 'header'.")
+      }
     }
+    if (forwardfor) c.proxy.forwardFor = rule
+    else c.proxy.originalTo = rule
+    c.proxy.options[option] = true
   }
-  c.proxy.forwardFor = ff
-  c.proxy.options.forwardfor = true
 }
 
 function applyHttpchk (c: ProxyCtx, args: string[]): void {
@@ -845,6 +848,7 @@ const applyBind: Apply = (c, args) => {
 export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts: string[]): void {
   let ssl = false
   let withCert = false
+  let acceptProxy = false
   let name: string | undefined
   let proto: string | undefined
   const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
@@ -861,6 +865,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       return
     }
     if (k === 'ssl') ssl = true
+    if (k === 'accept-proxy') acceptProxy = true
     if (k === 'name') name = opts[i + 1]
     if (k === 'crt' || k === 'crt-list') withCert = true
     if (k === 'proto') {
@@ -930,6 +935,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       ? { host: '', port: 0, portEnd: 0, fd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
       : { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
     if (proto !== undefined) bind.proto = proto
+    if (acceptProxy) bind.acceptProxy = true
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
     if (ssl && verifiesWithoutCa(tls.options, lines)) BINDS_VERIFY_WITHOUT_CA.set(bind, one)
@@ -1634,7 +1640,8 @@ const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
 const TCP_INERT_ACTIONS = ['capture', 'ot-group', 'set-log-level', 'set-nice', 'set-mark', 'set-tos']
 
 /** `tcp-request` actions the TCP proxy runs (lib/tcp/rules.ts); in `mode tcp` proxies they are supported. */
-export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'set-var-fmt', 'unset-var', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0']
+export const TCP_REQUEST_ACTIONS = ['accept', 'reject', 'silent-drop', 'set-var', 'set-var-fmt', 'unset-var', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0',
+  'set-src', 'set-dst', 'set-src-port', 'set-dst-port']
 
 /** The actions of a `tcp-check` line (§4.2 tcp-check), as HAProxy lists them. */
 const TCP_CHECK_STEPS = ['comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)']
@@ -1752,7 +1759,7 @@ const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-in
 /** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
-const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\))$/
+const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-(src|dst)(-port)?)$/
 
 function applyCapture (c: ProxyCtx, args: string[]): void {
   const sub = args[1]
@@ -1843,7 +1850,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
+  ...rows('yes', 'maxconn node description stats crt-base ca-base default-path ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),

@@ -2,6 +2,8 @@
 // these types and nothing else of the parser. Times are milliseconds; absent means "not set"
 // (HAProxy's own defaults are applied by the runtime, where HAProxy applies them).
 
+import type { DefaultPathLine } from './default-path.js'
+
 /** Where an item came from, for messages in HAProxy's `[file:line]` shape. */
 export interface Loc {
   file: string
@@ -72,6 +74,8 @@ export interface Bind {
   legacy: boolean
   /** The `name` option (`so_name`). */
   name?: string
+  /** `accept-proxy`: every connection opens with a PROXY protocol header (lib/proxy-protocol.ts). */
+  acceptProxy?: true
   loc: Loc
 }
 
@@ -199,10 +203,12 @@ export interface Balance {
   loc: Loc
 }
 
-export interface ForwardFor {
-  /** CIDR of sources that get no header (`except 127.0.0.0/8`). */
+/** `option forwardfor` / `option originalto`: a header with the client's / the original destination's address. */
+export interface AddressHeader {
+  /** The network whose addresses get no header (`except 127.0.0.0/8`, `except 2001:db8::/48`). */
   except?: string
   header: string
+  /** `if-none` (forwardfor only): no header when the request already has one. */
   ifNone: boolean
 }
 
@@ -402,7 +408,9 @@ export interface Proxy {
   allBackups: boolean
   /** `cookie` persistence (backend/listen, inherited from defaults); null when not set. */
   cookie: CookiePersistence | null
-  forwardFor: ForwardFor | null
+  forwardFor: AddressHeader | null
+  /** `option originalto`. */
+  originalTo: AddressHeader | null
   /** `option httpchk` given; the check request and expectations. */
   httpCheck: HttpCheck | null
   /** `option http-server-close`, `httpclose`, `http-keep-alive` … : last one wins. */
@@ -619,6 +627,8 @@ export interface ParsedConfig {
   rings?: Ring[]
   /** `log-forward` sections; absent when the configuration has none. */
   logForwards?: LogForward[]
+  /** `default-path` lines in config order (lib/config/default-path.ts); absent when there are none. */
+  defaultPaths?: DefaultPathLine[]
   /** Everything the parser and checker found; an alert makes the config invalid. */
   diagnostics: Diagnostic[]
 }

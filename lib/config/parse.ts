@@ -11,6 +11,7 @@ import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, LogForward, Par
 import { logForwardLine, newLogForward, newRing, ringLine } from './log-sections.js'
 import { CONFIG_FILE_LIMIT, readBounded } from '../files.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
+import { baseDirectory, type DefaultPath, type DefaultPathLine } from './default-path.js'
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
@@ -88,6 +89,8 @@ class ConfigParser {
   private crtBase: string | undefined
   private caBase: string | undefined
   private sslServerVerify: string | undefined
+  /** `default-path` lines so far, in config order. */
+  private readonly defaultPaths: DefaultPathLine[] = []
   /** Reused for every line: the tokenizer only reads it. */
   private readonly tokenCtx: TokenizeContext = { env: {}, file: '', line: 0, section: '' }
   readonly resolvers: Resolvers[] = []
@@ -628,6 +631,7 @@ class ConfigParser {
         this.sslServerVerify = args[1]
         return
       case 'ca-base': this.caBase = args[1]; return
+      case 'default-path': return this.defaultPath(args, loc)
       case 'server-state-base':
         if (!args[1]) return alert("'server-state-base' expects a directory as argument.")
         g.serverStateBase = args[1]
@@ -919,8 +923,29 @@ class ConfigParser {
     }
   }
 
+  /** A relative name: under the `default-path` in force, else against the config file's directory. */
   private path (p: string): string {
-    return isAbsolute(p) ? p : resolve(this.baseDir, p)
+    if (isAbsolute(p)) return p
+    const setting = this.defaultPaths[this.defaultPaths.length - 1]?.setting
+    return resolve(setting === undefined ? this.baseDir : baseDirectory(setting, this.tokenCtx.file), p)
+  }
+
+  /** `default-path { current | config | parent | origin <path> }` (§3.1; lib/config/default-path.ts). */
+  private defaultPath (args: string[], loc: Loc): void {
+    const mode = args[1] ?? ''
+    const alert = (m: string): void => this.diags.alert(m, loc, 'default-path')
+    let setting: DefaultPath
+    if (mode === 'current' || mode === 'config' || mode === 'parent') {
+      setting = { mode }
+    } else if (mode === 'origin') {
+      const dir = args[2]
+      if (dir === undefined || dir === '') return alert("'default-path origin' expects a directory as an argument.")
+      if (!isDirectory(resolve(dir))) return alert(`couldn't set 'default-path' to origin '${dir}': Impossible to get back to directory '${process.cwd()}': No such file or directory.`)
+      setting = { mode, dir }
+    } else {
+      return alert(`${mode === '' ? 'missing' : 'unsupported'} default-path mode '${mode}' for 'default-path', supported modes include 'current', 'config', 'parent', and 'origin'.`)
+    }
+    this.defaultPaths.push({ file: loc.file, line: loc.line, setting })
   }
 
   private readonly pathOf = (p: string): string => this.path(p)
@@ -998,7 +1023,8 @@ class ConfigParser {
       diagnostics: this.diags.items,
       ...(this.resolvers.length > 0 ? { resolvers: this.resolvers } : {}),
       ...(this.rings.length > 0 ? { rings: this.rings } : {}),
-      ...(this.logForwards.length > 0 ? { logForwards: this.logForwards } : {})
+      ...(this.logForwards.length > 0 ? { logForwards: this.logForwards } : {}),
+      ...(this.defaultPaths.length > 0 ? { defaultPaths: this.defaultPaths } : {})
     }
     OTHER_SECTION_NAMES.set(config, this.otherNames)
     return config
@@ -1114,6 +1140,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     allBackups: false,
     cookie: null,
     forwardFor: null,
+    originalTo: null,
     httpCheck: null,
     options: {},
     errorSources: [],
@@ -1151,6 +1178,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
+  p.originalTo = d.originalTo === null ? null : { ...d.originalTo }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }
   if (d.httpConnectionMode !== undefined) p.httpConnectionMode = d.httpConnectionMode
   if (d.restrictHeaderNames !== undefined) p.restrictHeaderNames = d.restrictHeaderNames
@@ -1233,17 +1261,19 @@ export function parseConfig (text: string, opts: ParseOptions = {}): ParsedConfi
   return parser.finish()
 }
 
+function isDirectory (p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /** The files `-f PATH` names: the file itself, or a directory's `*.cfg` in lexical order (as HAProxy). */
 function expandConfigPaths (paths: string[]): string[] {
   const out: string[] = []
   for (const p of paths) {
-    let isDir = false
-    try {
-      isDir = statSync(p).isDirectory()
-    } catch {
-      isDir = false
-    }
-    if (isDir) out.push(...readdirSync(p).filter(f => f.endsWith('.cfg')).sort().map(f => join(p, f)))
+    if (isDirectory(p)) out.push(...readdirSync(p).filter(f => f.endsWith('.cfg')).sort().map(f => join(p, f)))
     else out.push(p)
   }
   return out

@@ -281,7 +281,16 @@ export class AccessLog {
     const raw = s._parent ?? s
     const accepted = raw[kAccepted] ?? Date.now()
     const closed = err.code === 'ECONNRESET' || err.code === 'EPIPE'
-    this.targets.send(LOG_INFO, `${plainAddress(raw.remoteAddress)}:${raw.remotePort ?? 0} [${dateMs(accepted)}] ${this.proxy.name}/${bind}: ${closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure'}`)
+    this.connectionError(raw, bind, closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure', accepted)
+  }
+
+  /**
+   * A connection that failed before any request (a TLS handshake, a PROXY protocol header), as
+   * HAProxy logs it without an `error-log-format`: `<ci>:<cp> [<accept date>] <frontend>/<bind>: <why>`.
+   */
+  connectionError (socket: Socket, bind: string, message: string, accepted: number): void {
+    if (this.targets.empty) return
+    this.targets.send(LOG_INFO, `${plainAddress(socket.remoteAddress)}:${socket.remotePort ?? 0} [${dateMs(accepted)}] ${this.proxy.name}/${bind}: ${message}`)
   }
 
   /** HAProxy's default format (no `option httplog` …): `Connect from <ci>:<cp> to <fi>:<fp> (<fe>/HTTP)`. */

@@ -20,9 +20,11 @@ import type { Duplex } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
+import { announcement, type ConnectionAddresses } from '../proxy-protocol.js'
 import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
-import type { ForwardFor, Proxy } from '../config/model.js'
+import type { AddressHeader, Proxy } from '../config/model.js'
+import { netTest } from '../acl/ip.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
@@ -197,7 +199,8 @@ export class BackendRoute {
   /** Pause before a retry on the same server: min(timeout connect, 1s) (§4.2 retries). */
   readonly retryPause: number
   readonly tunnelTimeout: number
-  readonly forwardFor: ForwardForRule | null
+  readonly forwardFor: AddressHeaderRule | null
+  readonly originalTo: AddressHeaderRule | null
   readonly retryOn: RetryOn
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
@@ -225,7 +228,8 @@ export class BackendRoute {
     this.hashLb = HASH_ALGORITHMS.has(proxy.balance?.algorithm ?? 'roundrobin')
     this.retryPause = Math.min(t.connect ?? 1000, 1000)
     this.tunnelTimeout = t.tunnel ?? t.server ?? t.client ?? 0
-    this.forwardFor = proxy.forwardFor === null ? null : new ForwardForRule(proxy.forwardFor)
+    this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
+    this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
     this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
@@ -383,7 +387,8 @@ export interface FrontendRoute {
   readonly proxy: Proxy
   readonly counters: FrontendCounters
   readonly pages: ErrorPages
-  readonly forwardFor: ForwardForRule | null
+  readonly forwardFor: AddressHeaderRule | null
+  readonly originalTo: AddressHeaderRule | null
   /** The frontend's compiled rules (http-response rules are applied after the backend's). */
   readonly rules: CompiledProxy
 }
@@ -436,6 +441,9 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
+  const own: ConnectionAddresses = { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+  // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
+  const announced = announcement(socket)
   return {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
@@ -444,10 +452,8 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
-    src: plainAddress(socket.remoteAddress),
-    srcPort: socket.remotePort ?? 0,
-    dst: plainAddress(socket.localAddress),
-    dstPort: socket.localPort ?? 0,
+    ...(announced?.addresses ?? own),
+    ...(announced !== undefined ? { connection: own } : {}),
     ssl,
     tls: ssl ? socket as TLSSocket : null,
     frontend,
@@ -793,7 +799,7 @@ function connectionOnly (name: string, value: string): boolean {
  * the connection-level headers undici refuses to forward (Keep-Alive, a non-WebSocket Upgrade,
  * Expect: node's server has already answered `100 Continue`).
  */
-function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
+function requestHeaders (txn: HttpTxn, added: ReadonlyArray<AddressHeaderRule | null>): string[] {
   const h = txn.headers
   const out: string[] = []
   for (const name in h) {
@@ -822,9 +828,10 @@ function requestHeaders (txn: HttpTxn, ff: ForwardForRule | null): string[] {
     if (typeof v === 'string') out.push(name, sendableValue(v))
     else for (const x of v) out.push(name, sendableValue(x))
   }
-  if (ff !== null && ff.applies(h, txn.src)) {
-    // a separate line after the client's own (which it may have forged), as HAProxy does
-    out.push(ff.header, txn.src)
+  // separate lines after the client's own (which it may have forged), as HAProxy does
+  for (const rule of added) {
+    const value = rule?.value(txn)
+    if (value != null) out.push(rule!.header, value)
   }
   return out
 }
@@ -866,43 +873,29 @@ function percentEncode (s: string, unsendable: RegExp): string {
 }
 
 /** `option forwardfor` compiled once (configuration.txt §4.2 option forwardfor). */
-export class ForwardForRule {
+/**
+ * `option forwardfor` / `option originalto` (§4.2): a header carrying the client's (`src`) or the
+ * original destination (`dst`) address, unless that address is in the `except` network.
+ */
+export class AddressHeaderRule {
   readonly header: string
   private readonly lower: string
   private readonly ifNone: boolean
   private readonly except: ((ip: string) => boolean) | null
 
-  constructor (ff: ForwardFor) {
-    this.header = ff.header
-    this.lower = ff.header.toLowerCase()
-    this.ifNone = ff.ifNone
-    this.except = ff.except === undefined ? null : cidrTest(ff.except)
+  constructor (rule: AddressHeader, readonly address: 'src' | 'dst') {
+    this.header = rule.header
+    this.lower = rule.header.toLowerCase()
+    this.ifNone = rule.ifNone
+    this.except = rule.except === undefined ? null : netTest(rule.except)
   }
 
-  applies (headers: HttpTxn['headers'], src: string): boolean {
-    if (this.ifNone && headers[this.lower] !== undefined) return false
-    return this.except === null || !this.except(src)
+  /** The header's value for this request, or null when it gets none. */
+  value (txn: HttpTxn): string | null {
+    const ip = txn[this.address]
+    if (this.ifNone && txn.headers[this.lower] !== undefined) return null
+    return this.except !== null && this.except(ip) ? null : ip
   }
-}
-
-function cidrTest (cidr: string): (ip: string) => boolean {
-  const [addr = '', bitsText] = cidr.split('/')
-  if (!addr.includes(':')) {
-    const base = v4(addr)
-    const bits = bitsText === undefined ? 32 : Number(bitsText)
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
-    return (ip) => { const n = v4(ip); return n !== null && base !== null && ((n & mask) >>> 0) === ((base & mask) >>> 0) }
-  }
-  const lower = addr.toLowerCase()
-  return (ip) => ip.toLowerCase() === lower
-}
-
-function v4 (ip: string): number | null {
-  const p = ip.split('.')
-  if (p.length !== 4) return null
-  let n = 0
-  for (const x of p) { const b = Number(x); if (!(b >= 0 && b <= 255)) return null; n = n * 256 + b }
-  return n
 }
 
 /**
@@ -1098,7 +1091,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
-    this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor)
+    this.headers = requestHeaders(txn, [be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo])
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout

@@ -13,7 +13,7 @@ import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
 import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText, handshakeErrorText } from './socket-errors.js'
-import { proxyHeader } from '../tcp/proxy.js'
+import { proxyHeader } from '../proxy-protocol.js'
 import { AgentTask } from './agent.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
@@ -278,7 +278,7 @@ class CheckTask implements CheckHooks {
     const srv = this.server
     const usable = (sock: net.Socket): void => {
       // the PROXY line names the check's own connection: its source is this end
-      if (conn.sendProxy) sock.write(proxyHeader(1, { remoteAddress: sock.localAddress, remotePort: sock.localPort, localAddress: sock.remoteAddress, localPort: sock.remotePort } as net.Socket))
+      if (conn.sendProxy) sock.write(proxyHeader(1, { src: sock.localAddress ?? '', srcPort: sock.localPort ?? 0, dst: sock.remoteAddress ?? '', dstPort: sock.remotePort ?? 0 }))
       ready()
     }
     let sock: net.Socket

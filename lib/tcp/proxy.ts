@@ -21,6 +21,7 @@ import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
+import { acceptProxy, announcement, proxyHeader, readProxyHeader } from '../proxy-protocol.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -32,13 +33,15 @@ export class TcpListener {
   constructor (private readonly gateway: Gateway, readonly name: string) {}
 
   /**
-   * Listens on one address (`{ host, port }`) or inherited descriptor (`{ fd }`), deciphering
-   * TLS first with `terminator` (`bind … ssl`); returns the server (a TLS one is recompiled on reload).
+   * Listens on one address (`{ host, port }`) or inherited descriptor (`{ fd }`); `bind` names
+   * the bind line in logs and says whether its connections open with a PROXY header. With
+   * `terminator` (`bind … ssl`) TLS is deciphered first; returns the server (a TLS one is
+   * recompiled on reload).
    */
-  async listen (target: { host: string, port: number } | { fd: number }, terminator: TlsTerminator | null = null): Promise<net.Server> {
+  async listen (target: { host: string, port: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
     const server = terminator === null
-      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket) })
-      : this.secureServer(terminator)
+      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
+      : this.secureServer(terminator, bind)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
@@ -52,13 +55,19 @@ export class TcpListener {
    * handshake is bounded by `timeout client`, as HAProxy waits for the client's hello; a failed
    * one closes the connection before any rule runs.
    */
-  private secureServer (terminator: TlsTerminator): tls.Server {
+  private secureServer (terminator: TlsTerminator, bind: TcpBind): tls.Server {
     const handshakeTimeout = this.gateway.tcpFrontend(this.name)?.proxy.timeouts.client ?? 0
     const server = tls.createServer({ ...terminator.options, allowHalfOpen: true, ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}) }, (socket) => {
       // what the client sent after its handshake waits (unread) for the rules or the server
       socket.pause()
-      this.accept(socket)
+      this.accept(socket, { ...bind, acceptProxy: false })
     })
+    // `accept-proxy`: the header comes before the handshake, read from the TCP connection
+    if (bind.acceptProxy) {
+      acceptProxy(server, handshakeTimeout, (socket, message, accepted) => {
+        this.gateway.tcpFrontend(this.name)?.log?.connectionError(socket, bind.name, message, accepted)
+      })
+    }
     server.on('tlsClientError', (_err, socket) => { socket.destroy() })
     terminator.watch(server)
     return server
@@ -73,18 +82,21 @@ export class TcpListener {
     for (const s of this.sockets) s.destroy()
   }
 
-  private accept (client: net.Socket): void {
+  private accept (client: net.Socket, bind: TcpBind): void {
     const fe = this.gateway.tcpFrontend(this.name)
     if (fe === undefined) { client.destroy(); return }
     this.sockets.add(client)
     client.once('close', () => this.sockets.delete(client))
     // the session hears the close before the frontend's counters do: its line counts itself (%ac, %fc)
-    const session = new TcpSession(this.gateway, fe, client)
+    const session = new TcpSession(this.gateway, fe, client, bind)
     fe.counters.accept(client)
     if (fe.log?.connectLines === true) fe.log.connect(client)
     session.start()
   }
 }
+
+/** What a listener knows of its bind line: its name in logs, and `accept-proxy`. */
+export interface TcpBind { name: string, acceptProxy: boolean }
 
 /** The proxy's timeouts as one connection uses them. */
 function timeouts (fe: TcpFrontendState, be: BackendRoute): { client: number, server: number, connect: number } {
@@ -115,7 +127,7 @@ class TcpSession {
   private clientClosed = false
   private upstreamClosed = true
 
-  constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket) {
+  constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket, private readonly bind: TcpBind) {
     this.txn = connectionTxn(client, fe.proxy.name)
     if (client instanceof tls.TLSSocket) {
       this.txn.ssl = true
@@ -138,9 +150,37 @@ class TcpSession {
   }
 
   start (): void {
-    const client = this.client
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    if (!this.bind.acceptProxy) {
+      // a TLS bind read its header before the handshake
+      this.announced()
+      return this.open()
+    }
+    // `accept-proxy`: the connection rules saw the connection's own addresses, the rest see the
+    // header's (as HAProxy's `src` documentation says)
+    const accepted = Date.now()
+    void readProxyHeader(this.client, this.fe.proxy.timeouts.client ?? 0).then((result) => {
+      if (!result.ok) {
+        this.fe.log?.connectionError(this.client, this.bind.name, result.message, accepted)
+        this.done = true
+        this.client.destroy()
+        return
+      }
+      this.announced()
+      this.open()
+    })
+  }
+
+  /** The addresses the connection's PROXY header announced, if it came with one, for the rules. */
+  private announced (): void {
+    const addresses = announcement(this.client)?.addresses
+    if (addresses != null) Object.assign(this.txn, addresses)
+  }
+
+  /** The session proper, once the connection is accepted: its log record, then the content rules. */
+  private open (): void {
+    const client = this.client
     startSession(this.txn)
     // a connection `tcp-request connection` rules refuse is not a session: HAProxy logs none
     const log = this.fe.log
@@ -345,7 +385,7 @@ class TcpSession {
     const fe = this.fe.counters.counters
     const be = this.be!.backend.counters
     const srv = this.server!.counters
-    if (this.server!.sendProxy !== 0) upstream.write(proxyHeader(this.server!.sendProxy, this.client))
+    if (this.server!.sendProxy !== 0) upstream.write(proxyHeader(this.server!.sendProxy, this.txn))
     const rec = this.rec
     if (this.payload.data.length > 0) {
       const n = this.payload.data.length
@@ -458,38 +498,4 @@ class TcpSession {
     // written once the backend and server let the session go (%bc, %sc no longer count it)
     if (this.rec !== null) this.fe.log!.emit(this.rec, Date.now())
   }
-}
-
-const PROXY_V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex')
-
-/**
- * The PROXY protocol header (HAProxy's proxy-protocol.txt) for the client's connection: v1 is
- * `PROXY TCP4|TCP6 src dst sport dport\r\n`, v2 its binary form (PROXY command, TCP over IPv4/6).
- */
-export function proxyHeader (version: 1 | 2, client: net.Socket): Buffer {
-  const src = unmapped(client.remoteAddress)
-  const dst = unmapped(client.localAddress)
-  const v6 = net.isIPv6(src) || net.isIPv6(dst)
-  const sport = client.remotePort ?? 0
-  const dport = client.localPort ?? 0
-  if (version === 1) return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${sport} ${dport}\r\n`, 'latin1')
-  const addr = (a: string): Buffer => v6 ? ipv6Bytes(net.isIPv6(a) ? a : `::ffff:${a}`) : Buffer.from(a.split('.').map(Number))
-  const body = Buffer.concat([addr(src), addr(dst), Buffer.from([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff])])
-  return Buffer.concat([PROXY_V2_SIGNATURE, Buffer.from([0x21, v6 ? 0x21 : 0x11, body.length >> 8, body.length & 0xff]), body])
-}
-
-function ipv6Bytes (a: string): Buffer {
-  const [head, tail] = a.split('::') as [string, string | undefined]
-  const words = (s: string | undefined): number[] => (s === undefined || s === '' ? [] : s.split(':')).flatMap(w => w.includes('.') ? ((p) => [(p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!])(w.split('.').map(Number)) : [parseInt(w, 16)])
-  const h = words(head)
-  const t = words(tail)
-  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t]
-  const out = Buffer.alloc(16)
-  all.forEach((w, i) => out.writeUInt16BE(w, i * 2))
-  return out
-}
-
-function unmapped (addr: string | undefined): string {
-  if (addr === undefined) return ''
-  return addr.startsWith('::ffff:') ? addr.slice(7) : addr
 }

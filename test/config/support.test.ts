@@ -52,7 +52,12 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
   ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
   // requests and servers
-  ['frontend', 'option originalto', not('option originalto', 'adds an X-Original-To header to requests')],
+  ['frontend', 'option originalto', ['notice', '']],
+  ['backend', 'option originalto except 10.0.0.0/8 header X-Dest', ['notice', '']],
+  ['frontend', 'http-request set-src hdr(x-real-ip)', ['notice', '']],
+  ['frontend', 'http-request set-dst-port int(8080)', ['notice', '']],
+  ['frontend', 'tcp-request content set-src src,ipmask(24)', ['notice', '']],
+  ['frontend', 'tcp-request connection set-src src,ipmask(24)', not('tcp-request connection set-src', 'a TCP-level rule run before HTTP')],
   ['backend', 'http-send-name-header X-Server', not('http-send-name-header', "adds the chosen server's name to requests")],
   ['frontend', 'option http-restrict-req-hdr-names reject', ['notice', '']],
   ['backend', 'option http-restrict-req-hdr-names delete', ['notice', '']],

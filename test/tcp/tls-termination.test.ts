@@ -96,3 +96,27 @@ test('real HAProxy and ours terminate TLS in mode tcp alike (certificate, ALPN, 
   ]
   assert.deepEqual(await run(both.ours), await run(both.haproxy))
 })
+
+test('accept-proxy on a TLS bind in mode tcp: the PROXY line comes before the handshake, the rules see its source', async (t) => {
+  const ca = makeCa()
+  makeLeaf(ca, join(ca.dir, 'a.pem'), 'a.example', ['a.example'])
+  const a = await echo('a')
+  const gw = await startProxy('ours', port => DEFAULTS +
+    `listen tls\n    bind 127.0.0.1:${port} accept-proxy ssl crt ${join(ca.dir, 'a.pem')}\n` +
+    '    tcp-request content reject if !{ src 10.1.2.3 }\n' +
+    `    server a 127.0.0.1:${a.port}\n`)
+  t.after(async () => { await gw.stop(); await a.close(); rmSync(ca.dir, { recursive: true, force: true }) })
+  const through = async (source: string): Promise<string> => await new Promise((resolve) => {
+    const raw = net.connect(gw.port, '127.0.0.1', () => {
+      raw.write(`PROXY TCP4 ${source} 127.0.0.1 40000 443\r\n`)
+      let got = ''
+      const s = tls.connect({ socket: raw, servername: 'a.example', rejectUnauthorized: false }, () => { s.end('hello') })
+      s.on('data', d => { got += d.toString('latin1') })
+      s.on('error', () => {})
+      s.on('close', () => resolve(got))
+    })
+    raw.on('error', () => resolve(''))
+  })
+  assert.equal(await through('10.1.2.3'), 'a:hello')
+  assert.equal(await through('10.9.9.9'), '')
+})
