@@ -208,3 +208,13 @@ export function proxyHeader (version: 1 | 2, a: ConnectionAddresses): Buffer {
   const body = Buffer.concat([bytes(a.src), bytes(a.dst), ports])
   return Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, v6 ? 0x21 : 0x11, body.length >> 8, body.length & 0xff]), body])
 }
+
+/**
+ * The header a health check to a `send-proxy` server opens with (observed on HAProxy 2.6.12):
+ * v1 names the check connection's own endpoints, v2 is a LOCAL command without addresses.
+ */
+export function checkProxyHeader (version: 1 | 2, socket: net.Socket): Buffer {
+  if (version === 2) return Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0, 0])])
+  const plain = (a: string | undefined): string => a?.startsWith('::ffff:') === true && a.includes('.') ? a.slice(7) : a ?? ''
+  return proxyHeader(1, { src: plain(socket.localAddress), srcPort: socket.localPort ?? 0, dst: plain(socket.remoteAddress), dstPort: socket.remotePort ?? 0 })
+}

@@ -1214,8 +1214,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   // They turn off what is never done here.
   ...Object.fromEntries(['no-send-proxy', 'no-send-proxy-v2'].map(k => [k, { n: 0, support: 'yes' as const, apply: (o: ServerOptions) => { delete o.sendProxy; return null } }])),
   ...serverRows(0, 'yes', 'no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
-  'send-proxy': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 1; return null } },
-  'send-proxy-v2': { n: 0, support: { unsupported: 'sends a PROXY protocol header to the server', tcp: 'served' }, apply: (o) => { o.sendProxy = 2; return null } },
+  'send-proxy': { n: 0, support: 'yes', apply: (o) => { o.sendProxy = 1; return null } },
+  'send-proxy-v2': { n: 0, support: 'yes', apply: (o) => { o.sendProxy = 2; return null } },
   ...serverRows(0, unsupported('sends a PROXY protocol header with TLS details to the server'), 'send-proxy-v2-ssl send-proxy-v2-ssl-cn'),
   proto: {
     n: 1,

@@ -108,7 +108,7 @@ export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | '
 /** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
 export interface ServerOptions {
   weight?: number
-  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each connection (served in `mode tcp`). */
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each server connection (lib/proxy-protocol.ts). */
   sendProxy?: 1 | 2
   /** `socks4 <addr>:<port>`: connections to the server go through this SOCKS4 proxy. */
   socks4?: { host: string, port: number }

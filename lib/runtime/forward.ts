@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
-import { announcement, type ConnectionAddresses } from '../proxy-protocol.js'
+import { announcement, proxyHeader, type ConnectionAddresses } from '../proxy-protocol.js'
 import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
@@ -247,9 +247,46 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    // the connector's options: TLS for `ssl` servers, h2 through ALPN or prior knowledge (h2c)
+    const opts: Pool.Options = { ...this.connectionOptions(server, null), connections: server.maxconn > 0 ? server.maxconn : null }
+    opts.factory = clientWithoutDefaultHost
+    const pool = new Pool(server.origin, opts)
+    this.pools.set(server, { pool, origin: server.origin })
+    return pool
+  }
+
+  /**
+   * Where a request to `server` goes: the server's pool, or for a `send-proxy` / `send-proxy-v2`
+   * server the connection of the request's client connection, opened with a PROXY header of the
+   * stream's addresses. As in HAProxy, such a connection is never shared with another client;
+   * it closes with the client's.
+   */
+  dispatcher (server: ServerRuntime, txn: HttpTxn): Dispatcher {
+    const session = txn.session as Socket | undefined
+    if (server.sendProxy === 0 || session === undefined) return this.pool(server)
+    let own = this.ownConnections.get(session)
+    if (own === undefined) {
+      const mine = own = new Map()
+      this.ownConnections.set(session, mine)
+      session.once('close', () => { for (const c of mine.values()) c.client.close().catch(() => {}) })
+    }
+    const entry = own.get(server)
+    if (entry !== undefined && entry.origin === server.origin && !entry.client.closed && !entry.client.destroyed) return entry.client
+    entry?.client.close().catch(() => {})
+    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn))) as Client
+    own.set(server, { client, origin: server.origin })
+    return client
+  }
+
+  /** Client connections' own server connections (`send-proxy` servers), by client connection. */
+  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string }>>()
+
+  /**
+   * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
+   * knowledge (h2c), through `socks4`, and opened with `proxyHeader` when given.
+   */
+  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null): Pool.Options {
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
-    const opts: Pool.Options = { ...this.poolOptions, connections: server.maxconn > 0 ? server.maxconn : null }
+    const opts: Pool.Options = { ...this.poolOptions }
     if (server.proto === 'h2') {
       // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
       opts.allowH2 = connectOptions.allowH2 = true
@@ -260,11 +297,11 @@ export class BackendRoute {
     }
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
-    opts.connect = timedConnector(server.socks4 !== null ? socks4Connector(connector, server.socks4, server.host, server.port) : connector, this.connectTimeout)
-    opts.factory = clientWithoutDefaultHost
-    const pool = new Pool(server.origin, opts)
-    this.pools.set(server, { pool, origin: server.origin })
-    return pool
+    const opened = server.socks4 !== null
+      ? socks4Connector(connector, server.socks4, server.host, server.port)
+      : proxyHeader !== null ? headerFirstConnector(connector, proxyHeader, server.host, server.port) : connector
+    opts.connect = timedConnector(opened, this.connectTimeout)
+    return opts
   }
 
     /**
@@ -328,6 +365,23 @@ function clientWithoutDefaultHost (origin: URL, opts: object): Dispatcher {
   return client
 }
 let defaultHostLine: symbol | null | undefined
+
+/** undici's connector on a connection that first sent `header` (a PROXY header, before any TLS). */
+function headerFirstConnector (connect: buildConnector.connector, header: Buffer, host: string, port: number): buildConnector.connector {
+  return (options, callback) => {
+    const raw = net.connect({ host, port })
+    const fail = (err: Error): void => { raw.destroy(); callback(err, null) }
+    raw.once('error', fail)
+    raw.once('connect', () => {
+      raw.removeListener('error', fail)
+      raw.setNoDelay(true)
+      raw.write(header)
+      if (options.protocol !== 'https:') callback(null, raw)
+      else connect({ ...options, httpSocket: raw }, callback)
+    })
+    return raw as unknown as void
+  }
+}
 
 function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
   return (options, callback) => {
@@ -1186,7 +1240,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }, this)
       return
     }
-    this.be.pool(server).dispatch({
+    this.be.dispatcher(server, this.txn).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,

@@ -5,6 +5,7 @@
 // Results feed the server's health counter (ServerRuntime.checkPassed / checkFailed).
 
 import net from 'node:net'
+import { checkProxyHeader } from '../proxy-protocol.js'
 import tls from 'node:tls'
 import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { clientIdentity } from '../tls.js'
@@ -13,7 +14,6 @@ import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
 import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText, handshakeErrorText } from './socket-errors.js'
-import { proxyHeader } from '../proxy-protocol.js'
 import { AgentTask } from './agent.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
@@ -27,8 +27,8 @@ interface CheckConnection {
   tls: boolean
   servername: string | undefined
   alpn: string[] | undefined
-  /** `tcp-check connect send-proxy`: a PROXY v1 line first, naming this connection. */
-  sendProxy: boolean
+  /** The PROXY header version the connection opens with (0: none): `tcp-check connect send-proxy`, a `send-proxy` server's. */
+  sendProxy: 0 | 1 | 2
   /** Through the server's SOCKS4 proxy (`check-via-socks4`, `tcp-check connect via-socks4`). */
   viaSocks: boolean
   /** Closed with a FIN (`tcp-check connect linger`) rather than HAProxy's reset. */
@@ -263,11 +263,20 @@ class CheckTask implements CheckHooks {
       tls: useTls,
       servername: useTls ? servername ?? undefined : undefined,
       alpn: spec?.alpn ?? (inherit ? srv.checkAlpn : undefined),
-      sendProxy: spec?.sendProxy ?? false,
+      sendProxy: spec?.sendProxy === true ? 1 : inherit && !useTls && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? this.serverProxyHeader : 0,
       // SOCKS4 carries plain check connections only
       viaSocks: !useTls && srv.socks4 !== null && ((spec?.viaSocks4 ?? false) || (inherit && srv.checkViaSocks4)),
       linger: spec?.linger ?? false
     }
+  }
+
+  /**
+   * A `send-proxy` server is checked with a PROXY header too, unless the check has its own
+   * `port` or `addr` (§5.2 send-proxy).
+   */
+  private get serverProxyHeader (): 0 | 1 | 2 {
+    const srv = this.server
+    return srv.checkPortExplicit || srv.checkHostExplicit ? 0 : srv.sendProxy
   }
 
   /**
@@ -278,7 +287,7 @@ class CheckTask implements CheckHooks {
     const srv = this.server
     const usable = (sock: net.Socket): void => {
       // the PROXY line names the check's own connection: its source is this end
-      if (conn.sendProxy) sock.write(proxyHeader(1, { src: sock.localAddress ?? '', srcPort: sock.localPort ?? 0, dst: sock.remoteAddress ?? '', dstPort: sock.remotePort ?? 0 }))
+      if (conn.sendProxy !== 0) sock.write(checkProxyHeader(conn.sendProxy, sock))
       ready()
     }
     let sock: net.Socket

@@ -63,11 +63,11 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'option http-restrict-req-hdr-names delete', ['notice', '']],
   ['backend', 'use-fcgi-app php', not('use-fcgi-app', 'talks FastCGI to the servers')],
   // server options
-  ['backend', 'server s2 127.0.0.1:18082 send-proxy', not('send-proxy', 'sends a PROXY protocol header to the server')],
+  ['backend', 'server s2 127.0.0.1:18082 send-proxy', ['notice', '']],
   ['backend', 'server s2 127.0.0.1:18082 redir http://example.com', not('redir', 'redirects clients to the server instead of forwarding their requests')],
   ['backend', 'server s2 127.0.0.1:18082 proto fcgi', ['alert', "'server be/s2' : " + not('proto fcgi', 'speaks FastCGI to the server')[1]]],
   ['backend', 'server s2 127.0.0.1:18082 track s1', not('track', "takes the server's up/down state from another server's checks")],
-  ['backend', 'default-server send-proxy-v2', not('send-proxy-v2', 'sends a PROXY protocol header to the server')],
+  ['backend', 'default-server send-proxy-v2', ['notice', '']],
   ['backend', 'server s2 127.0.0.1:18082 init-addr last,libc,none', ['notice', '']],
   ['backend', 'server s2 127.0.0.1:18082 pool-max-conn 10', noEffect('pool-max-conn', 'connection reuse is left to undici')],
   ['backend', 'server s2 127.0.0.1:18082 no-send-proxy check inter 2s weight 10', ['notice', '']],

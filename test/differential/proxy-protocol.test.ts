@@ -238,3 +238,93 @@ frontend fe
     await proxy.stop()
   }
 })
+
+/**
+ * A raw HTTP server that records each connection's bytes and answers each request head with a
+ * 200 (whatever precedes the first request: a PROXY header).
+ */
+async function recordingHttpServer (): Promise<{ port: number, connections: string[], close (): Promise<void> }> {
+  const connections: string[] = []
+  const upstream = await startRawUpstream((socket) => {
+    const i = connections.push('') - 1
+    let answered = 0
+    socket.on('data', (d: Buffer) => {
+      connections[i] += d.toString('latin1')
+      const heads = connections[i]!.split('\r\n\r\n').length - 1
+      for (; answered < heads; answered++) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')
+    })
+  })
+  return { ...upstream, connections }
+}
+
+/** What the servers got: requests and checks, with the ports that change from run to run masked. */
+async function httpSendProxy (label: 'haproxy' | 'ours'): Promise<{ answers: string[], s1: string[], s2: string[] }> {
+  const s1 = await recordingHttpServer()
+  const s2 = await recordingHttpServer()
+  const proxy = await startProxy(label, (port) => `global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+frontend fe
+    bind 127.0.0.1:${port} accept-proxy
+    use_backend b2 if { path_beg /v2 }
+    default_backend b1
+backend b1
+    option httpchk GET /chk
+    server s1 127.0.0.1:${s1.port} send-proxy check inter 1s
+backend b2
+    option httpchk GET /chk
+    server s2 127.0.0.1:${s2.port} send-proxy-v2 check inter 1s
+`)
+  try {
+    // the first check of each server has been sent once both are up
+    const deadline = Date.now() + 5000
+    while ((s1.connections.length === 0 || s2.connections.length === 0 || !s1.connections[0]!.includes('\r\n\r\n') || !s2.connections[0]!.includes('\r\n\r\n')) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    const req = (path: string, last: boolean): string => `GET ${path} HTTP/1.1\r\nHost: a\r\n${last ? 'Connection: close\r\n' : ''}\r\n`
+    const answers: string[] = []
+    // two requests on one client connection share its server connection; another client gets its own
+    answers.push(await exchange(proxy.port, [`PROXY TCP4 192.0.2.7 198.51.100.1 4000 443\r\n${req('/a', false)}`, req('/b', true)]))
+    answers.push(await exchange(proxy.port, [`PROXY TCP6 2001:db8::7 2001:db8::1 4001 443\r\n${req('/c', true)}`]))
+    answers.push(await exchange(proxy.port, [`PROXY TCP4 192.0.2.7 198.51.100.1 4000 443\r\n${req('/v2/a', true)}`]))
+    // the check port, and the connection header (what the gateway tells servers is not the point here)
+    const mask = (text: string): string => text.replace(/127\.0\.0\.1 127\.0\.0\.1 \d+ \d+/, '127.0.0.1 127.0.0.1 P P').replace(/\r\n[Hh]ost: a/g, '\r\nhost: a').replace(/\r\nconnection: [^\r]*/gi, '')
+    const hex = (text: string): string => Buffer.from(text, 'latin1').toString('hex')
+    // the first check, then the requests (checks go on every second meanwhile)
+    const seen = (connections: string[]): string[] => [connections.find(c => c.includes('/chk'))!, ...connections.filter(c => !c.includes('/chk'))]
+    return {
+      answers: answers.map(a => (a.match(/HTTP\/1\.1 \d+/g) ?? []).join(',')),
+      s1: seen(s1.connections).map(mask),
+      // v2 headers are binary: compared as hex, the request after them as text
+      s2: seen(s2.connections).map(c => { const at = c.indexOf('GET '); return at < 0 ? hex(c) : hex(c.slice(0, at)) + ' ' + mask(c.slice(at)) })
+    }
+  } finally {
+    await proxy.stop()
+    await s1.close()
+    await s2.close()
+  }
+}
+
+const LOCAL_V2 = v2(0x20, 0x00, Buffer.alloc(0)).toString('hex')
+const HTTP_SEND_PROXY_SEEN = {
+  answers: ['HTTP/1.1 200,HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 200'],
+  s1: [
+    'PROXY TCP4 127.0.0.1 127.0.0.1 P P\r\nGET /chk HTTP/1.0\r\n\r\n',
+    'PROXY TCP4 192.0.2.7 198.51.100.1 4000 443\r\nGET /a HTTP/1.1\r\nhost: a\r\n\r\nGET /b HTTP/1.1\r\nhost: a\r\n\r\n',
+    'PROXY TCP6 2001:db8::7 2001:db8::1 4001 443\r\nGET /c HTTP/1.1\r\nhost: a\r\n\r\n'
+  ],
+  s2: [
+    `${LOCAL_V2} GET /chk HTTP/1.0\r\n\r\n`,
+    `${v2(0x21, 0x11, Buffer.concat([Buffer.from([192, 0, 2, 7, 198, 51, 100, 1]), ports(4000, 443)])).toString('hex')} GET /v2/a HTTP/1.1\r\nhost: a\r\n\r\n`
+  ]
+}
+
+test('send-proxy / send-proxy-v2 on HTTP servers: one server connection per client connection, opened with its addresses; checks send one too', async () => {
+  assert.deepEqual(await httpSendProxy('ours'), HTTP_SEND_PROXY_SEEN)
+})
+
+test('send-proxy on HTTP servers: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
+  assert.deepEqual(await httpSendProxy('haproxy'), HTTP_SEND_PROXY_SEEN)
+})
