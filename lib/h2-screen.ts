@@ -11,12 +11,15 @@
 // The value nghttp2 would refuse is replaced by a harmless one of the same length (so both
 // HPACK tables keep the same entries and sizes) and the request is remembered by stream id;
 // `screenedRequest` hands the verdict to the gateway. Other frames pass unchanged.
+// The screen also sees both directions' frames for flow control credited as HAProxy does
+// (lib/h2-window.ts): WINDOW_UPDATE frames of its own go out between node's frames.
 
 import { createRequire } from 'node:module'
 import { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { markRequested } from './log/logger.js'
+import type { H2Windows } from './h2-window.js'
 
 interface HpackDecoder {
   write (block: Buffer): void
@@ -36,6 +39,10 @@ const CONTINUATION = 0x9
 const END_HEADERS = 0x4
 const PADDED = 0x8
 const PRIORITY = 0x20
+const WINDOW_UPDATE = 0x8
+const SETTINGS = 0x4
+const ACK = 0x1
+const END_STREAM = 0x1
 /** SETTINGS_MAX_FRAME_SIZE and SETTINGS_HEADER_TABLE_SIZE node announces by default (RFC 9113). */
 const DEFAULT_MAX_FRAME = 16384
 const DEFAULT_TABLE_SIZE = 4096
@@ -71,8 +78,19 @@ export class H2RequestScreen extends Duplex {
   private lastStream = 0
   /** Requests whose head was changed for nghttp2, by stream id, until the gateway reads them. */
   readonly screened = new Map<number, Screened>()
+  /** Bytes of the frame node is writing still to pass on unchanged (0: between frames). */
+  private outPassing = 0
+  /** The start of a frame node is writing, held until it can be judged whole. */
+  private outPending: Buffer = Buffer.alloc(0)
+  /** Frames of the gateway's own, waiting for the end of the frame node is writing. */
+  private injected: Buffer[] = []
 
-  constructor (readonly socket: Socket, private readonly maxFrame = DEFAULT_MAX_FRAME, tableSize = DEFAULT_TABLE_SIZE) {
+  constructor (
+    readonly socket: Socket,
+    private readonly maxFrame = DEFAULT_MAX_FRAME,
+    tableSize = DEFAULT_TABLE_SIZE,
+    private readonly windows: H2Windows | null = null
+  ) {
     super()
     this.decoder = hpack.decompressor.create({ table: { size: tableSize } })
     socket.on('data', (d: Buffer) => { this.received(d) })
@@ -92,7 +110,51 @@ export class H2RequestScreen extends Duplex {
   }
 
   override _write (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.socket.write(chunk, cb)
+    if (this.windows === null) { this.socket.write(chunk, cb); return }
+    const out = this.outgoing(chunk, this.windows)
+    if (out.length === 0) { cb(); return }
+    this.socket.cork()
+    for (let i = 0; i < out.length - 1; i++) this.socket.write(out[i])
+    this.socket.write(out[out.length - 1], cb)
+    this.socket.uncork()
+  }
+
+  /** node's bytes as they go on the wire: its flow-control frames replaced, the gateway's added between frames. */
+  private outgoing (chunk: Buffer, windows: H2Windows): Buffer[] {
+    const data = this.outPending.length === 0 ? chunk : Buffer.concat([this.outPending, chunk])
+    const out: Buffer[] = []
+    let pos = 0
+    while (pos < data.length) {
+      if (this.outPassing > 0) {
+        const n = Math.min(this.outPassing, data.length - pos)
+        out.push(data.subarray(pos, pos + n))
+        pos += n
+        this.outPassing -= n
+        continue
+      }
+      if (this.injected.length > 0) { out.push(...this.injected); this.injected = [] }
+      if (data.length - pos < FRAME_HEAD) break
+      const length = data.readUIntBE(pos, 3)
+      const type = data[pos + 3]!
+      if (type === WINDOW_UPDATE || (type === SETTINGS && (data[pos + 4]! & ACK) === 0)) {
+        if (data.length - pos < FRAME_HEAD + length) break
+        out.push(...windows.sent(data.subarray(pos, pos + FRAME_HEAD + length)))
+        pos += FRAME_HEAD + length
+      } else {
+        out.push(data.subarray(pos, pos + FRAME_HEAD))
+        pos += FRAME_HEAD
+        this.outPassing = length
+      }
+    }
+    this.outPending = Buffer.from(data.subarray(pos))
+    return out
+  }
+
+  /** The gateway's own frames: on the wire now when node is between frames, else after its current one. */
+  private inject (frames: Buffer[]): void {
+    if (frames.length === 0) return
+    if (this.outPassing === 0 && this.injected.length === 0) this.socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames))
+    else this.injected.push(...frames)
   }
 
   override _final (cb: (err?: Error | null) => void): void {
@@ -122,6 +184,7 @@ export class H2RequestScreen extends Duplex {
       const frame = data.subarray(pos, end)
       pos = end
       const type = frame[3]!
+      if (this.windows !== null) this.inject(this.windows.received(type, frame[4]!, frame.readUInt32BE(5) & 0x7fffffff, frame.length - FRAME_HEAD))
       if (type === HEADERS || (type === CONTINUATION && this.block !== null)) {
         const block = this.block ?? []
         block.push(frame)
@@ -156,6 +219,7 @@ export class H2RequestScreen extends Duplex {
       return frames
     }
     if (!opens) return frames
+    this.windows?.opened(stream, (first[4]! & END_STREAM) !== 0, contentLength(fields))
     const verdict: Screened = { malformed: false }
     const replaced = new Map<number, Replacement>()
     let hasAuthority = false
@@ -207,6 +271,12 @@ export function screenedRequest (req: IncomingMessage): Screened | null {
   if (verdict === undefined) return null
   screen.screened.delete(id)
   return verdict
+}
+
+/** A request's content-length, null without one (or with one nghttp2 refuses anyway). */
+function contentLength (fields: Array<{ name: string, value: string }>): number | null {
+  const field = fields.find(f => f.name === 'content-length')
+  return field !== undefined && /^\d+$/.test(field.value) ? Number(field.value) : null
 }
 
 /** A HEADERS frame's payload split into pad length + priority, header block fragment, padding. */

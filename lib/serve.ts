@@ -29,6 +29,7 @@ import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { H2RequestScreen } from './h2-screen.js'
+import { H2Windows, hiddenMargin, DEFAULT_WINDOW, MAX_WINDOW } from './h2-window.js'
 import { acceptProxy } from './proxy-protocol.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
 
@@ -138,13 +139,17 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
       server = secure
     }
   } else if (h2Only) {
-    const h2 = http2.createServer({ settings }, handler as unknown as Http2Handler)
+    // the screen credits the client as HAProxy does; nghttp2 gets the larger windows it checks against
+    const announced = settings.initialWindowSize ?? DEFAULT_WINDOW
+    const margin = hiddenMargin(announced)
+    const h2 = http2.createServer({ settings: { ...settings, initialWindowSize: announced + margin } }, handler as unknown as Http2Handler)
+    h2.on('session', (session) => { session.setLocalWindowSize(MAX_WINDOW) })
     h2.on('connect', extendedConnect(handler))
     // node's own connection listener reads the client through H2RequestScreen
     const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
     h2.removeAllListeners('connection')
     h2.on('connection', (socket: Socket) => {
-      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize)
+      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize, new H2Windows(announced, margin))
       for (const l of accept) l.call(h2, screen)
     })
     trackSessions(h2)
@@ -162,7 +167,6 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
 
 /** The protocol's defaults (RFC 9113 §6.5.2): HAProxy announces only the settings that differ. */
 const H2_DEFAULT_TABLE_SIZE = 4096
-const H2_DEFAULT_WINDOW = 65535
 const H2_DEFAULT_FRAME_SIZE = 16384
 /** HAProxy 2.6's default `tune.h2.max-concurrent-streams`. */
 const H2_DEFAULT_STREAMS = 100
@@ -180,7 +184,7 @@ export function h2Settings (g: GlobalSettings): http2.Settings {
   const streams = h2.maxConcurrentStreams ?? H2_DEFAULT_STREAMS
   if (streams > 0) settings.maxConcurrentStreams = streams
   if (h2.headerTableSize !== undefined && h2.headerTableSize !== H2_DEFAULT_TABLE_SIZE) settings.headerTableSize = h2.headerTableSize
-  if (h2.initialWindowSize !== undefined && h2.initialWindowSize !== H2_DEFAULT_WINDOW) settings.initialWindowSize = h2.initialWindowSize
+  if (h2.initialWindowSize !== undefined && h2.initialWindowSize !== DEFAULT_WINDOW) settings.initialWindowSize = h2.initialWindowSize
   const frame = Math.min(h2.maxFrameSize ?? H2_DEFAULT_FRAME_SIZE, g.bufsize ?? DEFAULT_BUFSIZE)
   if (frame > H2_DEFAULT_FRAME_SIZE) settings.maxFrameSize = frame
   return settings

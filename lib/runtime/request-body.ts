@@ -86,6 +86,12 @@ export function bodyOf (txn: HttpTxn, req: IncomingMessage, room: number): BodyR
  */
 export function waitForBody (reader: BodyReader, limits: BodyWaitLimits, done: (end: BodyWaitEnd) => void): void {
   const req = reader.req
+  // an HTTP/2 stream reset before the gateway read it (nghttp2 resets a body longer than its
+  // content-length): node counts it complete, but the client left
+  if (streamReset(req)) {
+    done('aborted')
+    return
+  }
   if (reader.complete || reader.length >= limits.enough || hasNoBody(req)) {
     reader.complete ||= hasNoBody(req)
     done('ready')
@@ -116,6 +122,13 @@ export function waitForBody (reader: BodyReader, limits: BodyWaitLimits, done: (
   if (limits.idle) req.on('timeout', onIdle)
   if (limits.time > 0) timer = setTimeout(onIdle, limits.time)
   req.resume()
+}
+
+/** An HTTP/2 request whose stream was reset (RST_STREAM with an error code, either way). */
+function streamReset (req: IncomingMessage): boolean {
+  if (req.httpVersionMajor !== 2) return false
+  const code = (req as IncomingMessage & { stream?: { rstCode?: number } }).stream?.rstCode
+  return code !== undefined && code !== 0
 }
 
 /** A request that announces no body (no Content-Length or a zero one, no Transfer-Encoding). */

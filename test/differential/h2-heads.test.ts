@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import http2 from 'node:http2'
 import net from 'node:net'
 import { startBoth, skipWithoutHaproxy } from './harness.js'
+import { PREFACE, frame, literal } from '../tls/h2-frames.js'
 
 type Head = Record<string, string>
 
@@ -34,23 +35,11 @@ async function viaNode (port: number, head: Head): Promise<string> {
   }
 }
 
-function frame (type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9)
-  h.writeUIntBE(payload.length, 0, 3)
-  h[3] = type
-  h[4] = flags
-  h.writeUInt32BE(stream, 5)
-  return Buffer.concat([h, payload])
-}
-
-/** HPACK literal without indexing, with a literal name (short strings only). */
-const literal = (name: string, value: string): Buffer => Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)])
-
 /** One request on a raw connection, every field a literal without indexing: the status, or the reset. */
 async function viaLiterals (port: number, head: Head): Promise<string> {
   const block = Buffer.concat(Object.entries(head).map(([n, v]) => literal(n, v)))
   const socket = net.connect(port, '127.0.0.1')
-  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x5, 1, block)]))
+  socket.write(Buffer.concat([PREFACE, frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x5, 1, block)]))
   let data = Buffer.alloc(0)
   try {
     return await new Promise<string>((resolve, reject) => {

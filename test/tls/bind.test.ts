@@ -11,6 +11,7 @@ import net from 'node:net'
 import type https from 'node:https'
 import { makeCa, makeLeaf } from './certs.js'
 import { handshake, httpsGet, h2Requests } from './helpers.js'
+import { PREFACE, frame, literal, readFrames } from './h2-frames.js'
 import { upstream, freePorts, waitListening, startGateway, rawRequest, sleep } from '../gateway/fixtures.js'
 import type { Seen } from '../gateway/fixtures.js'
 
@@ -19,37 +20,21 @@ import type { Seen } from '../gateway/fixtures.js'
  * them), on a raw HTTP/2 connection; the answer's status and body.
  */
 async function bareH2Request (port: number, path: string): Promise<{ status: number, body: string }> {
-  const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
-    const h = Buffer.alloc(9)
-    h.writeUIntBE(payload.length, 0, 3)
-    h[3] = type
-    h[4] = flags
-    h.writeUInt32BE(stream, 5)
-    return Buffer.concat([h, payload])
-  }
-  const literal = (name: string, value: string): Buffer => Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)])
   const block = Buffer.concat([literal(':method', 'GET'), literal(':scheme', 'http'), literal(':path', path)])
   const socket = net.connect(port, '127.0.0.1')
-  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x5, 1, block)]))
-  let data = Buffer.alloc(0)
+  socket.write(Buffer.concat([PREFACE, frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x5, 1, block)]))
   let status = 0
   let body = ''
   await new Promise<void>((resolve, reject) => {
     socket.on('error', reject)
-    socket.on('data', (d: Buffer) => {
-      data = Buffer.concat([data, d])
-      while (data.length >= 9 && data.length >= 9 + data.readUIntBE(0, 3)) {
-        const len = data.readUIntBE(0, 3)
-        const [type, flags, stream] = [data[3]!, data[4]!, data.readUInt32BE(5)]
-        const payload = data.subarray(9, 9 + len)
-        data = data.subarray(9 + len)
-        if (type === 3 && stream === 1) { reject(new Error('RST_STREAM')); return }
-        // the status: node's HPACK encoder sends :status 200 as the static table's index 8
-        if (type === 1 && stream === 1) status = payload[0] === 0x88 ? 200 : -1
-        if (type === 0 && stream === 1) {
-          body += payload.toString()
-          if ((flags & 1) !== 0) { resolve(); return }
-        }
+    readFrames(socket, (type, flags, stream, payload) => {
+      if (stream !== 1) return
+      if (type === 3) reject(new Error('RST_STREAM'))
+      // the status: node's HPACK encoder sends :status 200 as the static table's index 8
+      if (type === 1) status = payload[0] === 0x88 ? 200 : -1
+      if (type === 0) {
+        body += payload.toString()
+        if ((flags & 1) !== 0) resolve()
       }
     })
   })
