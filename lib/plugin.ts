@@ -350,7 +350,7 @@ export class Gateway implements CliRuntime {
         backends.set(proxy.name, old)
         continue
       }
-      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.httpAfterResponse.length > 0)
+      const rules = proxy.kind === 'backend' && (proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.httpResponse.length > 0 || proxy.tcpResponseContent.length > 0 || proxy.httpAfterResponse.length > 0)
         ? compileProxy(proxy, config, hooks, files)
         : null
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
@@ -740,7 +740,8 @@ function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | 
   // answers are written synchronously: the frontend's byte counter moved by this answer only
   rec.bytesOut += c.bout - before
   if (be !== null) rec.backend = be.name
-  rec.terminate(verdict.kind === 'deny' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
+  // a reject (tcp-request content reject in an HTTP proxy) is logged as a deny, as HAProxy logs it
+  rec.terminate(verdict.kind === 'deny' || verdict.kind === 'reject' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
 }
 
 /** The stats pages mounted on one listener; swapped on reload. */

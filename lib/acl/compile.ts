@@ -80,9 +80,12 @@ interface CompiledRule {
   cond: Predicate | null
   action: Action
   text: string
+  /** Where the rule is, for `last_rule_*`; null for a legacy `redirect` (HAProxy does not note those). */
+  loc: Loc | null
 }
 
 const NONE: Decision = { kind: 'none' }
+const REJECT: Decision = { kind: 'reject' }
 
 /** Orders locations as HAProxy reads them: by file (config order), then line. */
 function before (config: ParsedConfig, a: Loc, b: Loc): boolean {
@@ -103,6 +106,7 @@ function runRules (rules: CompiledRule[], txn: HttpTxn, res: HttpResponseView | 
     const out = r.action(txn, res)
     if (out !== null) {
       if (out !== STOP && out.kind === 'wait-for-body') txn.resumeAt = i + 1
+      else if (r.loc !== null) txn.lastRule = r.loc
       return out
     }
   }
@@ -221,17 +225,17 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
           : `error detected while parsing an '${side} ${rule.action}' condition : ${msg}.`, rule.loc, legacy ? 'redirect' : side)
         continue
       }
-      if (action !== null) out.push({ cond, action, text: `${legacy ? 'redirect' : side + ' ' + rule.action} (${rule.loc.file}:${rule.loc.line})` })
+      if (action !== null) out.push({ cond, action, text: `${legacy ? 'redirect' : side + ' ' + rule.action} (${rule.loc.file}:${rule.loc.line})`, loc: legacy ? null : rule.loc })
     }
     return out
   }
 
-  interface TcpRule { cond: Predicate | null, unless: boolean, verdict: TcpVerdict, action: Action | null }
+  interface TcpRule { cond: Predicate | null, unless: boolean, verdict: TcpVerdict, action: Action | null, loc: Loc }
   const tcpList = (ruleset: TcpRuleset): TcpRule[] => {
     const out: TcpRule[] = []
-    // HTTP proxies run their content rules per request (tcpContent below) and only their connection
-    // rules here; `mode tcp` ones run all three
-    if (!(proxy.mode === 'tcp' && proxy.modeExplicit) && ruleset !== 'connection') return out
+    // HTTP proxies run their request content rules per request (tcpContent below) and their
+    // response rules per response (tcpResponse below); `mode tcp` ones run all three here
+    if (!(proxy.mode === 'tcp' && proxy.modeExplicit) && ruleset === 'content') return out
     const response = ruleset === 'response'
     const keyword = response ? 'tcp-response' : 'tcp-request'
     const name = response ? 'tcp-response content' : `tcp-request ${ruleset}`
@@ -245,7 +249,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
             (response ? null : addressAction(rule.action, rule.args, env))
           : null
         if (verdict !== null && rule.args.length > 0) throw new TrailingWordError(rule.args[0]!)
-        out.push({ cond: condition(rule.cond, { side: response ? 'response' : 'request', place: `${kindWord(proxy)} ${name} rule` }), unless: rule.cond?.polarity === 'unless', verdict, action })
+        out.push({ cond: condition(rule.cond, { side: response ? 'response' : 'request', place: `${kindWord(proxy)} ${name} rule` }), unless: rule.cond?.polarity === 'unless', verdict, action, loc: rule.loc })
       } catch (err) {
         const msg = (err as Error).message
         alert(err instanceof TrailingWordError
@@ -269,7 +273,11 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
         if (holds === r.unless && payload?.incomplete === true) return 'wait'
         if (!holds) continue
       }
-      if (r.verdict !== null) return r.verdict
+      if (r.verdict !== null) {
+        // a stream exists from the content rules on: connection rules are not noted
+        if (ruleset !== 'connection') txn.lastRule = r.loc
+        return r.verdict
+      }
       r.action!(txn, null)
     }
     return null
@@ -278,6 +286,16 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   const request = [...ruleList('http-request', proxy.httpRequest, false), ...ruleList('http-request', proxy.redirects, true)]
   // `tcp-request content accept` ends the tcp-request rules as `allow` ends http-request ones
   const tcpContent = proxy.mode === 'tcp' && proxy.modeExplicit ? [] : ruleList('http-request', proxy.tcpRequestContent.map((r) => r.action === 'accept' ? { ...r, action: 'allow' } : r), false)
+  // in an HTTP proxy, `tcp-response content` rules see each response before the http-response
+  // ones: `accept` ends them, `reject` / `close` close the client connection without an answer
+  const tcpResponse: CompiledRule[] = proxy.mode === 'tcp' && proxy.modeExplicit
+    ? []
+    : tcpRuleSets.response.map(r => ({
+      cond: r.cond,
+      action: r.verdict === null ? r.action! : r.verdict === 'accept' ? () => STOP : () => REJECT,
+      text: `tcp-response content (${r.loc.file}:${r.loc.line})`,
+      loc: r.loc
+    }))
   const response = ruleList('http-response', proxy.httpResponse, false)
   const after = ruleList('http-after-response', proxy.httpAfterResponse, false)
   const statsRules = proxy.stats === null ? [] : ruleList('http-request', proxy.stats.httpRequest, false, proxy.stats.realm)
@@ -346,11 +364,19 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
         }
         return dflt
       }
-  const responseRules = response.length === 0
+  const httpResponseRules = response.length === 0
     ? () => null
     : (txn: HttpTxn, res: HttpResponseView): Decision | null => {
         const out = runRules(response, txn, res, resumeIndex(txn))
         return out === STOP ? null : out
+      }
+  const responseRules = tcpResponse.length === 0
+    ? httpResponseRules
+    : (txn: HttpTxn, res: HttpResponseView): Decision | null => {
+        // a list paused by wait-for-body goes on in the http-response rules
+        if (txn.resumeAt !== undefined) return httpResponseRules(txn, res)
+        const out = runRules(tcpResponse, txn, res)
+        return out === null || out === STOP ? httpResponseRules(txn, res) : out
       }
   const compiled: CompiledProxy = {
     name: proxy.name,

@@ -353,6 +353,8 @@ const ROWS: FetchRow[] = [
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => t.backend === '' ? null : ids.get(t.backend) ?? null } }
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
+  { name: 'last_rule_file', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.lastRule?.file ?? null }) },
+  { name: 'last_rule_line', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.lastRule?.line ?? null }) },
   {
     // the `name` of the bind that accepted the connection (set on its sockets by the CLI)
     name: 'so_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.soName ?? null })

@@ -2,6 +2,7 @@
 // node's IncomingMessage, read by fetches, rewritten in place by http-request rules.
 
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Loc } from '../config/model.js'
 import type { TLSSocket } from 'node:tls'
 import type { LogRecord } from '../log/record.js'
 import type { ConnectionAddresses } from '../proxy-protocol.js'
@@ -66,6 +67,8 @@ export interface HttpTxn {
   body?: ReceivedBody
   /** Where the http-request rules go on after a `wait-for-body` paused them (an index in the list). */
   resumeAt?: number
+  /** The last final rule that matched (`last_rule_file` / `last_rule_line`): tcp content and HTTP rules, not legacy redirects. */
+  lastRule?: Loc
 }
 
 /** The part of a request body received before the rules read it (lib/runtime/request-body.ts). */

@@ -1743,8 +1743,9 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
   }
   if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
+    // run on the server's first bytes by the TCP proxy (lib/tcp), on each response in an HTTP proxy (compile.ts)
     c.proxy.tcpResponseContent.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
-    return report(c, { unsupported: 'a TCP-level rule run on the response before HTTP', tcp: 'served' }, `${kw} ${sub} ${action}`)
+    return
   }
   report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
@@ -1756,7 +1757,7 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
 /** `tcp-request connection|session` actions an HTTP proxy runs too. */
 const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
-/** `tcp-response content` actions the TCP proxy runs (lib/tcp/proxy.ts). */
+/** `tcp-response content` actions the TCP proxy (lib/tcp/proxy.ts) and HTTP proxies (acl/compile.ts) run. */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
 const TCP_CONTENT_HTTP = /^(accept|reject|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-(src|dst)(-port)?)$/

@@ -1310,7 +1310,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
     this.resume = resume
-    if (this.be.proxy.httpResponse.length > 0 || this.fe.proxy.httpResponse.length > 0) {
+    if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
       return this.responseRules({ status, headers: headerObject(headers), server: this.server! }, status, statusText)
     }
@@ -1324,15 +1324,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** An `http-response wait-for-body` under way: the head waits, with what comes of the body. */
   private responseWait: ResponseWait | null = null
 
-  /** The backend's http-response rules, then the frontend's; where a wait paused them, from there. */
+  /** The backend has response rules: http-response, or tcp-response content ones run before them. */
+  private get beResponseRules (): boolean {
+    return this.be.rules !== null && (this.be.proxy.httpResponse.length > 0 || this.be.proxy.tcpResponseContent.length > 0)
+  }
+
+  /** The frontend has response rules (a listen section's tcp-response rules are in its frontend rules). */
+  private get feResponseRules (): boolean {
+    return this.fe.proxy.httpResponse.length > 0 || this.fe.proxy.tcpResponseContent.length > 0
+  }
+
+  /** The backend's response rules, then the frontend's; where a wait paused them, from there. */
   private responseVerdict (view: HttpResponseView): Decision | null {
     if (!this.backendResponded) {
-      const beRules = this.be.rules
-      const verdict = beRules !== null && this.be.proxy.httpResponse.length > 0 ? beRules.responseRules(this.txn, view) : null
+      const verdict = this.beResponseRules ? this.be.rules!.responseRules(this.txn, view) : null
       if (verdict !== null) return verdict
       this.backendResponded = true
     }
-    return this.fe.proxy.httpResponse.length > 0 ? this.fe.rules.responseRules(this.txn, view) : null
+    return this.feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null
   }
 
   /**
@@ -1343,13 +1352,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const verdict = this.responseVerdict(view)
     if (verdict !== null && verdict.kind === 'wait-for-body') return this.waitResponseBody(view, status, statusText, verdict.time, verdict.atLeast)
     if (verdict !== null) {
-      // http-response deny / return / redirect replace the server's answer
+      // http-response deny / return / redirect replace the server's answer; the server's
+      // connection is cut (undici's abort would replay the request on a new one)
       this.phase = 'done'
-      this.abortUpstream?.()
+      this.cutUpstream()
       this.finish()
       // the server's own status counts on its row; the verdict's on the frontend and backend
       this.server!.counters.countResponse(status)
-      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
+      // a tcp-response reject closes the connection: HAProxy logs it PD
+      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
       answer(verdict, this.res, this.fe, this.be, this)
       return false
     }

@@ -40,7 +40,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'tcp-request connection set-var(sess.x) int(1)', ['notice', '']],
   ['frontend', 'tcp-request connection track-sc0 src', ['notice', '']],
   ['frontend', 'http-request track-sc0 src table t', ['notice', '']],
-  ['backend', 'tcp-response content reject if FALSE', not('tcp-response content reject', 'a TCP-level rule run on the response before HTTP')],
+  ['backend', 'tcp-response content reject if FALSE', ['notice', '']],
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
   ['frontend', 'tcp-request content set-log-level silent', noEffect('tcp-request content set-log-level', 'it only logs or tunes the socket')],
   // responses

@@ -15,7 +15,7 @@ import { parseReceived, reformat } from '../../lib/log/received.js'
 import { startLogForwarders } from '../../lib/log/forward.js'
 import { LogTargets } from '../../lib/log/logger.js'
 import { LogSinks } from '../../lib/log/targets.js'
-import { freePort, send, skipWithoutHaproxy, startProxy, startUpstream } from '../differential/harness.js'
+import { freePort, head, send, skipWithoutHaproxy, startProxy, startUpstream } from '../differential/harness.js'
 import { syslogServer } from './syslog.js'
 
 /** Each line sent to a log-forward section and what real HAProxy 2.6.12 sent on to a target of each format (none: no `format`). */
@@ -365,14 +365,7 @@ log-forward lf
 
 /** The chain of HAProxy's log/log_forward reg-test: access log -> UDP log-forward -> rfc5424 ring -> TCP log-forward -> syslog. */
 function chain (syslog: number, up: number, udp: number, tcp: number) {
-  return (port: number): string => `
-defaults
-    mode http
-    option httplog
-    option dontlognull
-    timeout connect 5s
-    timeout client 5s
-    timeout server 5s
+  return (port: number): string => `${head(['option httplog', 'option dontlognull'])}
 frontend fe1
     bind 127.0.0.1:${port}
     log 127.0.0.1:${udp} local0
