@@ -227,7 +227,8 @@ class CheckTask implements CheckHooks {
     this.socket = sock
     arm(connectTimeout)
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected && tcpUp && conn.tls) {
+      // a failed read means the TCP connection was up, even when its reset beat the connect event
+      if (!connected && (tcpUp || err.syscall === 'read') && conn.tls) {
         const text = handshakeErrorText(err)
         finish(false, 'L6RSP', null, this.script !== null ? connectFailure(this.script, text) : text)
       } else if (!connected) {

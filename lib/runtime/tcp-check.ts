@@ -540,7 +540,8 @@ export function runTcpScript (first: net.Socket, script: TcpScript, open: OpenCo
     })
     s.on('end', () => { ended = true; advance() })
     s.on('error', (err: NodeJS.ErrnoException) => {
-      if (handshaking) finish(fail('L6RSP', handshakeErrorText(err) + where(step)))
+      // a failed read means the TCP connection was up, even when its reset beat the connect event
+      if (handshaking || (connecting && s instanceof tls.TLSSocket && err.syscall === 'read')) finish(fail('L6RSP', handshakeErrorText(err) + where(step)))
       else if (connecting) finish(fail('L4CON', errnoText(err) + where(step)))
       else finish(fail('SOCKERR', errnoText(err) + where(step)))
     })
