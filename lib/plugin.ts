@@ -30,6 +30,7 @@ import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { StickTables } from './runtime/stick-table.js'
 import { endTracking, inherit, trackConnection } from './acl/stick-counters.js'
+import { keepConnectionAddresses } from './acl/addresses.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
@@ -838,10 +839,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     const mount = stats.mount
-    if (mount !== null) {
+    // HAProxy 2.6.12 runs the frontend's http-request rules before its stats page (observed: a
+    // deny, return, redirect or auth answers instead, a set-path elsewhere gets no page)
+    const statsFirst = fe.route.proxy.httpRequest.length === 0
+    if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
         serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
         return true
       }
@@ -926,6 +929,19 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     const switching = (): boolean => {
+      if (mount !== null && !statsFirst) {
+        const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
+        if (section !== null) {
+          if (rec !== null) {
+            rec.server = '<STATS>'
+            rec.backend = section
+            rec.tw = rec.tc = rec.tr = 0
+            rec.terminate('LR')
+          }
+          mount.serve(section, req, take(reply))
+          return true
+        }
+      }
       const switched: Decision = fe.route.rules.switching(txn)
       let be: BackendRoute | null | undefined = null
       if (switched.kind === 'backend') {
@@ -1026,7 +1042,8 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
       if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) { answerMonitor(res, fe.route); return }
     }
     const mount = stats?.mount ?? null
-    if (mount !== null) {
+    // a frontend with http-request rules runs them first: its stats requests go through the hook
+    if (mount !== null && (fe === undefined || fe.route.proxy.httpRequest.length === 0)) {
       const section = mount.match(req.url ?? '')
       if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
     }
@@ -1064,6 +1081,7 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
     socket.destroy()
     return
   }
+  keepConnectionAddresses(socket, txn)
   trackConnection(txn, socket)
 }
 

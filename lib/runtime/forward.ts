@@ -25,6 +25,7 @@ import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest } from '../acl/ip.js'
+import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
@@ -495,7 +496,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
-  const own: ConnectionAddresses = { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+  const own: ConnectionAddresses = connectionAddresses(socket) ?? { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
   // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
   const announced = announcement(socket)
   return {
@@ -1290,6 +1291,44 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true // 1xx interim answers (103 Early Hints) are not relayed
     if (this.phase === 'done') return false
+    try {
+      return this.headersIn(status, raw, resume, statusText)
+    } catch (err) {
+      this.internalError(err as Error)
+      return false
+    }
+  }
+
+  /**
+   * Processing the server's answer failed (a bug: a rule that threw): HAProxy's 500 for an answer
+   * it could not process (termination state `IH`), counted in `eint`, and the server's connection
+   * is dropped. Uncaught, undici would take the exception for the server's and leave the client
+   * waiting until `timeout client`.
+   */
+  private internalError (err: Error): void {
+    if (this.res.writableEnded) return
+    this.log.error({ err }, 'fastify-haproxy: processing the server\'s answer failed')
+    this.fe.counters.counters.eint++
+    this.be.backend.counters.eint++
+    this.server!.counters.eint++
+    this.rec?.terminate('IH')
+    if (this.res.headersSent) {
+      this.phase = 'done'
+      this.finish()
+      this.res.destroy()
+    } else {
+      this.phase = 'done'
+      this.finish()
+      this.count(500)
+      if (this.rec !== null) this.rec.status = 500
+      const page = pageFor(500, this.fe, this.be)
+      this.countOut(page.htxBytes)
+      writePage(this.res, page)
+    }
+    this.cutUpstream()
+  }
+
+  private headersIn (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
       this.server!.observe('http-status', status)
       this.dropAttempt()
@@ -1392,7 +1431,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const wait = this.responseWait!
     this.responseWait = null
     if (wait.timer !== null) clearTimeout(wait.timer)
-    return this.responseRules(wait.view, wait.status, wait.statusText)
+    try {
+      return this.responseRules(wait.view, wait.status, wait.statusText)
+    } catch (err) {
+      this.internalError(err as Error)
+      return false
+    }
   }
 
   /** wait-for-body's time ran out before the body came: HAProxy answers 504 and drops the server's answer. */

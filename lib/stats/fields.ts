@@ -178,7 +178,7 @@ const ROWS: Row[] = [
   { name: 'ctime_max', desc: 'Longest connect time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.ctime.max), S: (_c, o) => ms(o.counters.ctime.max) },
   { name: 'rtime_max', desc: 'Longest response time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.rtime.max), S: (_c, o) => ms(o.counters.rtime.max) },
   { name: 'ttime_max', desc: 'Longest total request time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.ttime.max), S: (_c, o) => ms(o.counters.ttime.max) },
-  { name: 'eint', desc: 'Internal errors since start', type: 'u64', tags: 'MCP', F: zero, B: zero, S: zero },
+  { name: 'eint', desc: 'Internal errors since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.eint, B: (_c, o) => o.counters.eint, S: (_c, o) => o.counters.eint },
   { name: 'idle_conn_cur', desc: 'Unsafe idle connections now', type: 'u32', tags: 'MGP', S: zero },
   { name: 'safe_conn_cur', desc: 'Safe idle connections now', type: 'u32', tags: 'MGP', S: zero },
   { name: 'used_conn_cur', desc: 'Connections in use now', type: 'u32', tags: 'MGP', S: (_c, sv) => sv.counters.scur },

@@ -152,6 +152,8 @@ class TcpSession {
   start (): void {
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    // what `set-src` … did here changed the connection's own addresses (`fc_src` … report them)
+    delete this.txn.connection
     if (!this.bind.acceptProxy) {
       // a TLS bind read its header before the handshake
       this.announced()
@@ -172,10 +174,16 @@ class TcpSession {
     })
   }
 
-  /** The addresses the connection's PROXY header announced, if it came with one, for the rules. */
+  /**
+   * The addresses the connection's PROXY header announced, if it came with one, for the rules
+   * (the connection's own stay for `fc_src` …).
+   */
   private announced (): void {
     const addresses = announcement(this.client)?.addresses
-    if (addresses != null) Object.assign(this.txn, addresses)
+    if (addresses == null) return
+    const t = this.txn
+    t.connection = { src: t.src, srcPort: t.srcPort, dst: t.dst, dstPort: t.dstPort }
+    Object.assign(t, addresses)
   }
 
   /** The session proper, once the connection is accepted: its log record, then the content rules. */
