@@ -507,6 +507,8 @@ export interface GlobalSettings {
   /** `log-send-hostname [name]`: the host name put in syslog headers. */
   logSendHostname?: string
   tls?: GlobalTls
+  /** `ssl-server-verify`: `none` turns the default verification of `ssl` servers off (`add server` too). */
+  sslServerVerify?: 'none' | 'required'
   /** `tune.http.maxhdr`: more request headers than this is a 400 (default 101). */
   maxhdr?: number
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
