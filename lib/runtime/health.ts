@@ -264,20 +264,11 @@ class CheckTask implements CheckHooks {
       tls: useTls,
       servername: useTls ? servername ?? undefined : undefined,
       alpn: spec?.alpn ?? (inherit ? srv.checkAlpn : undefined),
-      sendProxy: spec?.sendProxy === true ? 1 : inherit && !useTls && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? this.serverProxyHeader : 0,
+      sendProxy: spec?.sendProxy === true ? 1 : inherit && !useTls && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? srv.checkSendProxy : 0,
       // SOCKS4 carries plain check connections only
       viaSocks: !useTls && srv.socks4 !== null && ((spec?.viaSocks4 ?? false) || (inherit && srv.checkViaSocks4)),
       linger: spec?.linger ?? false
     }
-  }
-
-  /**
-   * A `send-proxy` server is checked with a PROXY header too, unless the check has its own
-   * `port` or `addr` (§5.2 send-proxy).
-   */
-  private get serverProxyHeader (): 0 | 1 | 2 {
-    const srv = this.server
-    return srv.checkPortExplicit || srv.checkHostExplicit ? 0 : srv.sendProxy
   }
 
   /**
