@@ -109,6 +109,8 @@ type Stamped = Socket & {
   [kSecured]?: boolean
   /** A TLS socket's TCP connection (node's own field). */
   _parent?: Stamped | null
+  /** node's HTTP/1 parser of the connection: `duration()` is the time since the current message began (ms). */
+  parser?: { duration?: () => number } | null
 }
 
 /** Marks a connection's accept date (`%t`, and the start of its first idle time). */
@@ -190,7 +192,10 @@ export class AccessLog {
   /** The record of a request the frontend handles (hot path: one object, captures only when configured). */
   begin (txn: HttpTxn, req: IncomingMessage, now: number): LogRecord {
     const socket = req.socket as Stamped
-    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
+    // node's HTTP/1 parser knows when the message's first byte came (`%TR`); HTTP/2 has none
+    const began = socket.parser?.duration?.()
+    const headTime = began === undefined ? 0 : Math.min(Math.floor(began), now - (socket[kIdleSince] ?? now))
+    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now, headTime > 0 ? headTime : 0)
     txn.log = rec
     const handshake = socket[kHandshake]
     if (handshake !== undefined && handshake > 0) {
