@@ -30,6 +30,7 @@ import { compileProxy } from './acl/compile.js'
 import type { CompiledProxy, RuntimeHooks } from './acl/compile.js'
 import { StickTables } from './runtime/stick-table.js'
 import { endTracking, inherit, trackConnection } from './acl/stick-counters.js'
+import { keepConnectionAddresses } from './acl/addresses.js'
 import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runtime/backend.js'
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
@@ -1064,6 +1065,7 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
     socket.destroy()
     return
   }
+  keepConnectionAddresses(socket, txn)
   trackConnection(txn, socket)
 }
 

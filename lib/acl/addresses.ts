@@ -11,6 +11,7 @@ import type { CompileEnv } from './env.js'
 import { RuleArgError, TrailingWordError, type Action } from './rules.js'
 import { toInt, toStr, type Sample } from './sample.js'
 import type { HttpTxn } from './txn.js'
+import type { ConnectionAddresses } from '../proxy-protocol.js'
 
 /** The address text a sample stands for (an integer is an IPv4 address, as HAProxy casts it), or null. */
 function addressOf (v: Sample): string | null {
@@ -47,4 +48,21 @@ export function addressAction (name: string, args: string[], env: CompileEnv): A
     if (v !== null) set(t, v)
     return null
   }
+}
+
+const kConnectionAddresses = Symbol('fastify-haproxy.connectionAddresses')
+
+/**
+ * After `tcp-request connection set-src|set-dst…` in an HTTP proxy: the connection's addresses
+ * become the rules' (its requests start from them, and `fc_src` … report them, as in HAProxy).
+ */
+export function keepConnectionAddresses (socket: object, t: HttpTxn): void {
+  if (t.connection === undefined) return
+  (socket as { [kConnectionAddresses]?: ConnectionAddresses })[kConnectionAddresses] = { src: t.src, srcPort: t.srcPort, dst: t.dst, dstPort: t.dstPort }
+}
+
+/** The addresses `tcp-request connection` rules gave the connection, if they changed any. */
+export function connectionAddresses (socket: object): ConnectionAddresses | undefined {
+  const s = socket as { [kConnectionAddresses]?: ConnectionAddresses, _parent?: { [kConnectionAddresses]?: ConnectionAddresses } }
+  return s[kConnectionAddresses] ?? s._parent?.[kConnectionAddresses]
 }

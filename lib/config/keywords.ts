@@ -1734,7 +1734,11 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
     c.proxy.tcpResponseContent.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
     return
   }
-  report(c, TCP_INERT_ACTIONS.includes(action) ? inert('it only logs or tunes the socket') : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
+  report(c, TCP_INERT_ACTIONS.includes(action)
+    ? inert('it only logs or tunes the socket')
+    : action === 'expect-proxy'
+      ? unsupported("reads a PROXY protocol header when a condition holds; 'accept-proxy' on the bind reads one on every connection")
+      : unsupported('a TCP-level rule run before HTTP'), `${kw} ${sub} ${action}`)
 }
 
 /**
@@ -1743,7 +1747,7 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
 /** `tcp-request connection|session` actions an HTTP proxy runs too. */
-const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
+const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|set-(src|dst)(-port)?)$/
 /** `tcp-response content` actions the TCP proxy (lib/tcp/proxy.ts) and HTTP proxies (acl/compile.ts) run. */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */

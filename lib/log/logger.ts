@@ -16,6 +16,7 @@ import { LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
 import { accepts, type LogSink, type LogSinks } from './targets.js'
 import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
+import { announcement } from '../proxy-protocol.js'
 
 interface Destination {
   target: LogTarget
@@ -300,9 +301,9 @@ export class AccessLog {
 
   /** HAProxy's default format (no `option httplog` …): `Connect from <ci>:<cp> to <fi>:<fp> (<fe>/HTTP)`. */
   connect (socket: Socket): void {
-    const src = plainAddress(socket.remoteAddress)
-    const dst = plainAddress(socket.localAddress)
-    this.targets.send(LOG_INFO, `Connect from ${src}:${socket.remotePort ?? 0} to ${dst}:${socket.localPort ?? 0} (${this.proxy.name}/${this.proxy.mode === 'tcp' ? 'TCP' : 'HTTP'})`)
+    // `accept-proxy`: the addresses the PROXY header announced (observed)
+    const a = announcement(socket)?.addresses ?? { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+    this.targets.send(LOG_INFO, `Connect from ${a.src}:${a.srcPort} to ${a.dst}:${a.dstPort} (${this.proxy.name}/${this.proxy.mode === 'tcp' ? 'TCP' : 'HTTP'})`)
   }
 }
 

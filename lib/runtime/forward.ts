@@ -25,6 +25,7 @@ import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest } from '../acl/ip.js'
+import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
@@ -495,7 +496,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   // HTTP/2 read through H2RequestScreen: node's wrapper stream knows no addresses, the filler does
   if (socket.remoteAddress === undefined) socket = (socket as Socket & { stream?: Socket }).stream ?? socket
   const ssl = (socket as { encrypted?: boolean }).encrypted === true
-  const own: ConnectionAddresses = { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
+  const own: ConnectionAddresses = connectionAddresses(socket) ?? { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
   // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
   const announced = announcement(socket)
   return {

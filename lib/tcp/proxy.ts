@@ -118,6 +118,8 @@ class TcpSession {
   start (): void {
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
+    // what `set-src` … did here changed the connection's own addresses (`fc_src` … report them)
+    delete this.txn.connection
     if (!this.bind.acceptProxy) return this.open()
     // `accept-proxy`: the connection rules saw the connection's own addresses, the rest see the
     // header's (as HAProxy's `src` documentation says)
@@ -130,7 +132,11 @@ class TcpSession {
         return
       }
       const addresses = announcement(this.client)?.addresses
-      if (addresses != null) Object.assign(this.txn, addresses)
+      if (addresses != null) {
+        const t = this.txn
+        t.connection = { src: t.src, srcPort: t.srcPort, dst: t.dst, dstPort: t.dstPort }
+        Object.assign(t, addresses)
+      }
       this.open()
     })
   }

@@ -123,3 +123,42 @@ test('option forwardfor|originalto except <IPv4 or IPv6 network>, header <name>:
 test('option forwardfor|originalto: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
   await playExcept('haproxy')
 })
+
+/** `tcp-request connection set-src` changes the connection's address; a PROXY header read after it still gives `src`. */
+async function playConnectionRules (label: 'haproxy' | 'ours'): Promise<string[]> {
+  // the second frontend listens on the same port of 127.0.0.2, and first: once the harness
+  // reached the other one, both listen
+  const proxy = await startProxy(label, (port) => head() + `frontend proxied
+    bind 127.0.0.2:${port} accept-proxy
+    tcp-request connection set-src int(167772161)
+    http-request return status 200 hdr x-src "%[src]|%[fc_src]|%[dst_port]|%[fc_dst_port]"
+frontend fe
+    bind 127.0.0.1:${port}
+    tcp-request connection set-src int(167772161)
+    tcp-request connection set-dst-port int(8080)
+    http-request return status 200 hdr x-src "%[src]|%[fc_src]|%[dst_port]|%[fc_dst_port]"
+`)
+  try {
+    const { answers } = await onOneConnection(proxy.port, [{}, {}])
+    const proxied = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(proxy.port, '127.0.0.2', () => { socket.write('PROXY TCP4 1.2.3.4 5.6.7.8 11 22\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n') })
+      let got = ''
+      socket.on('data', (d: Buffer) => { got += d.toString('latin1') })
+      socket.on('error', reject)
+      socket.on('close', () => resolve(got))
+    })
+    return [...answers, proxied].map(a => header(a, 'x-src').replace(`|${proxy.port}`, '|PORT'))
+  } finally {
+    await proxy.stop()
+  }
+}
+
+const CONNECTION_RULES_SEEN = ['10.0.0.1|10.0.0.1|8080|8080', '10.0.0.1|10.0.0.1|8080|8080', '1.2.3.4|10.0.0.1|22|PORT']
+
+test('tcp-request connection set-src|set-dst-port in an HTTP proxy: the connection\'s addresses, for every request on it', async () => {
+  assert.deepEqual(await playConnectionRules('ours'), CONNECTION_RULES_SEEN)
+})
+
+test('tcp-request connection set-src: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
+  assert.deepEqual(await playConnectionRules('haproxy'), CONNECTION_RULES_SEEN)
+})

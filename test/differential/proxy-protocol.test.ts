@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import tls from 'node:tls'
+import http2 from 'node:http2'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
@@ -111,6 +112,10 @@ async function playCases (label: 'haproxy' | 'ours'): Promise<void> {
     for (let n = refused.length; refusals().length < refused.length; n++) await syslog.wait(n + 1)
     const messages = refusals().sort()
     assert.deepEqual(messages, refused.map(c => (c.seen as { log: string }).log).sort(), `${label}: the refusals' log lines`)
+    // the default log format's `Connect from` line names the announced addresses
+    const connects = syslog.lines.flatMap(l => /Connect from (.*?)\n?$/.exec(l)?.[1] ?? []).map(l => l.replace(/^127\.0\.0\.1:\d+/, '127.0.0.1:*')).sort()
+    const accepted = CASES.flatMap(c => 'log' in c.seen ? [] : [`${c.seen.src}:${c.seen.sport} to ${c.seen.dst.replace('|', ':').replace('PORT', String(port))} (fe/HTTP)`]).sort()
+    assert.deepEqual(connects, accepted, `${label}: the Connect from lines`)
     CASES.forEach((c, i) => {
       const answer = answers[i]!
       if ('log' in c.seen) {
@@ -327,4 +332,38 @@ test('send-proxy / send-proxy-v2 on HTTP servers: one server connection per clie
 
 test('send-proxy on HTTP servers: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
   assert.deepEqual(await httpSendProxy('haproxy'), HTTP_SEND_PROXY_SEEN)
+})
+
+test('accept-proxy on a clear HTTP/2 bind (proto h2): the header comes before the preface', async () => {
+  const proxy = await startProxy('ours', (port) => `global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 2s
+    timeout server 2s
+frontend fe
+    bind 127.0.0.1:${port} proto h2 accept-proxy
+    http-request return status 200 hdr x-src "%[src]:%[src_port]" hdr x-proxied "%[fc_rcvd_proxy]"
+`)
+  try {
+    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const session = http2.connect(`http://127.0.0.1:${proxy.port}`, {
+        createConnection: () => {
+          const raw = net.connect(proxy.port, '127.0.0.1')
+          raw.write('PROXY TCP6 2001:db8::9 2001:db8::1 6000 80\r\n')
+          return raw
+        }
+      })
+      session.on('error', reject)
+      const req = session.request({ ':path': '/' })
+      req.on('response', (h) => { resolve(h); session.close() })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.equal(headers['x-src'], '2001:db8::9:6000')
+    assert.equal(headers['x-proxied'], '1')
+  } finally {
+    await proxy.stop()
+  }
 })
