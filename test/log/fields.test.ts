@@ -6,8 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { head, skipWithoutHaproxy, startProxy, startUpstream } from '../differential/harness.js'
-import { syslogServer } from './syslog.js'
+import { head, skipWithoutHaproxy, startUpstream } from '../differential/harness.js'
+import { bothProxies } from './syslog.js'
 
 function config (log: number, up: number) {
   return (port: number): string => `${head(['option dontlognull', 'timeout http-request 1s'])}
@@ -46,30 +46,22 @@ const comparable = (line: string, up: number): string => line
 test('%TR, %bi/%bp, <BADREQ> parts and dontlognull on an unfinished head, as HAProxy logs them', { skip: skipWithoutHaproxy }, async (t) => {
   const upstream = await startUpstream('app1')
   t.after(() => upstream.close())
-  const seen: Record<string, string[]> = {}
-  for (const label of ['haproxy', 'ours'] as const) {
-    const syslog = await syslogServer()
-    const proxy = await startProxy(label, config(syslog.port, upstream.port))
-    try {
-      const close = 'Host: x\r\nConnection: close\r\n\r\n'
-      await raw(proxy.port, [`GET /x?y=1 HTTP/1.1\r\n${close}`], 0)
-      await syslog.wait(1)
-      // the head arrives in two parts, 300 ms apart
-      await raw(proxy.port, ['GET /slow', ` HTTP/1.1\r\n${close}`], 300)
-      await syslog.wait(2)
-      await raw(proxy.port, ['GARBAGE\r\n\r\n'], 0)
-      await syslog.wait(3)
-      // nothing sent: no line under dontlognull, whether the client leaves or `timeout http-request` ends it
-      await raw(proxy.port, [''], 0)
-      // a head that began and never ended: 408 when `timeout http-request` expires
-      await raw(proxy.port, ['GET /a'], 0)
-      await syslog.wait(4, 8000)
-      seen[label] = syslog.lines.map(l => comparable(l, upstream.port))
-    } finally {
-      await proxy.stop()
-      await syslog.close()
-    }
-  }
+  const seen = await bothProxies(log => config(log, upstream.port), async (port, syslog) => {
+    const close = 'Host: x\r\nConnection: close\r\n\r\n'
+    await raw(port, [`GET /x?y=1 HTTP/1.1\r\n${close}`], 0)
+    await syslog.wait(1)
+    // the head arrives in two parts, 300 ms apart
+    await raw(port, ['GET /slow', ` HTTP/1.1\r\n${close}`], 300)
+    await syslog.wait(2)
+    await raw(port, ['GARBAGE\r\n\r\n'], 0)
+    await syslog.wait(3)
+    // nothing sent: no line under dontlognull
+    await raw(port, [''], 0)
+    // a head that began and never ended: 408 when `timeout http-request` expires
+    await raw(port, ['GET /a'], 0)
+    await syslog.wait(4, 8000)
+    return syslog.lines.map(l => comparable(l, upstream.port))
+  })
   assert.deepEqual(seen.ours, seen.haproxy)
   assert.deepEqual(seen.ours, [
     '200 ---- HM=GET HP=/x HPO=/x HQ=?y=1 HU=/x?y=1 HV=HTTP/1.1 bi=127.0.0.1 bp=P si=127.0.0.1 sp=UP TR=fast r="GET /x?y=1 HTTP/1.1"',
