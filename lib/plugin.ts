@@ -252,6 +252,9 @@ export class Gateway implements CliRuntime {
   private globalMaxconn: number | null = null
   /** Log destinations (sockets), shared by every proxy and kept across reloads. */
   readonly logSinks = new LogSinks()
+  readonly cliSockets: Array<{ address: string, level: Level }> = []
+  /** Set by the CLI once the configuration's messages are printed. */
+  startupLogs = ''
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -494,6 +497,10 @@ export class Gateway implements CliRuntime {
   }
 
   setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
+
+  serverAdded (backend: Backend, server: ServerRuntime): void { this.rt.health.add(backend, server) }
+
+  serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
@@ -839,10 +846,12 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     const mount = stats.mount
-    if (mount !== null) {
+    // HAProxy 2.6.12 runs the frontend's http-request rules before its stats page (observed: a
+    // deny, return, redirect or auth answers instead, a set-path elsewhere gets no page)
+    const statsFirst = fe.route.proxy.httpRequest.length === 0
+    if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        // stats requests skip the frontend's rules, as in HAProxy (the stats applet is chosen first)
         serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
         return true
       }
@@ -927,6 +936,19 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     const switching = (): boolean => {
+      if (mount !== null && !statsFirst) {
+        const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
+        if (section !== null) {
+          if (rec !== null) {
+            rec.server = '<STATS>'
+            rec.backend = section
+            rec.tw = rec.tc = rec.tr = 0
+            rec.terminate('LR')
+          }
+          mount.serve(section, req, take(reply))
+          return true
+        }
+      }
       const switched: Decision = fe.route.rules.switching(txn)
       let be: BackendRoute | null | undefined = null
       if (switched.kind === 'backend') {
@@ -1027,7 +1049,8 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
       if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) { answerMonitor(res, fe.route); return }
     }
     const mount = stats?.mount ?? null
-    if (mount !== null) {
+    // a frontend with http-request rules runs them first: its stats requests go through the hook
+    if (mount !== null && (fe === undefined || fe.route.proxy.httpRequest.length === 0)) {
       const section = mount.match(req.url ?? '')
       if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
     }

@@ -63,6 +63,8 @@ export class FrontendCounters implements FrontendView {
   connTot = 0
   readonly connRate = new RateCounter()
   readonly reqRate = new RateCounter()
+  /** `shutdown frontend`: stopped for good (status STOP), `enable frontend` cannot restart it. */
+  shut = false
 
   constructor (
     readonly name: string,
@@ -320,11 +322,11 @@ export class BackendRoute {
 
   /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
   tlsOptions (server: ServerRuntime): TlsConnectionOptions {
-    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    const cfg = this.backend.serverConf(server)
     return {
       rejectUnauthorized: cfg?.verify !== 'none',
       ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+      ...(server.sni !== undefined ? { servername: server.sni } : {}),
       ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
     }
   }
@@ -1296,6 +1298,44 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onHeaders (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true // 1xx interim answers (103 Early Hints) are not relayed
     if (this.phase === 'done') return false
+    try {
+      return this.headersIn(status, raw, resume, statusText)
+    } catch (err) {
+      this.internalError(err as Error)
+      return false
+    }
+  }
+
+  /**
+   * Processing the server's answer failed (a bug: a rule that threw): HAProxy's 500 for an answer
+   * it could not process (termination state `IH`), counted in `eint`, and the server's connection
+   * is dropped. Uncaught, undici would take the exception for the server's and leave the client
+   * waiting until `timeout client`.
+   */
+  private internalError (err: Error): void {
+    if (this.res.writableEnded) return
+    this.log.error({ err }, 'fastify-haproxy: processing the server\'s answer failed')
+    this.fe.counters.counters.eint++
+    this.be.backend.counters.eint++
+    this.server!.counters.eint++
+    this.rec?.terminate('IH')
+    if (this.res.headersSent) {
+      this.phase = 'done'
+      this.finish()
+      this.res.destroy()
+    } else {
+      this.phase = 'done'
+      this.finish()
+      this.count(500)
+      if (this.rec !== null) this.rec.status = 500
+      const page = pageFor(500, this.fe, this.be)
+      this.countOut(page.htxBytes)
+      writePage(this.res, page)
+    }
+    this.cutUpstream()
+  }
+
+  private headersIn (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
       this.server!.observe('http-status', status)
       this.dropAttempt()
@@ -1398,7 +1438,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const wait = this.responseWait!
     this.responseWait = null
     if (wait.timer !== null) clearTimeout(wait.timer)
-    return this.responseRules(wait.view, wait.status, wait.statusText)
+    try {
+      return this.responseRules(wait.view, wait.status, wait.statusText)
+    } catch (err) {
+      this.internalError(err as Error)
+      return false
+    }
   }
 
   /** wait-for-body's time ran out before the body came: HAProxy answers 504 and drops the server's answer. */

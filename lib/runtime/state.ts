@@ -60,6 +60,8 @@ export class TrafficCounters {
   wredis = 0
   cliAbrt = 0
   srvAbrt = 0
+  /** Internal errors (HAProxy's `eint`): an answer the gateway failed to process. */
+  eint = 0
   reqTot = 0
   /** hrsp_1xx … hrsp_5xx, hrsp_other */
   hrsp: [number, number, number, number, number, number] = [0, 0, 0, 0, 0, 0]
@@ -186,4 +188,6 @@ export interface FrontendView {
   readonly reqRate: RateCounter
   /** 0 = unlimited */
   readonly maxconn: number
+  /** Stopped for good by `shutdown frontend`. */
+  readonly shut?: boolean
 }

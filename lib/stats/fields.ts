@@ -95,7 +95,7 @@ const ROWS: Row[] = [
   { name: 'wredis', desc: 'Requests sent to another server after a failed connection, since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.wredis, S: (_c, o) => o.counters.wredis },
   {
     name: 'status', desc: 'State: OPEN, FULL or STOP (frontend), UP or DOWN (backend), the check state (server)', type: 'str', tags: 'SGP',
-    F: (c, fe) => c.proxy.disabled ? 'STOP' : fe.maxconn > 0 && fe.counters.scur >= fe.maxconn ? 'FULL' : 'OPEN',
+    F: (c, fe) => c.proxy.disabled || fe.shut ? 'STOP' : fe.maxconn > 0 && fe.counters.scur >= fe.maxconn ? 'FULL' : 'OPEN',
     B: (c) => c.lb.status,
     S: (c, sv) => serverStatus(sv, c.state)
   },
@@ -178,7 +178,7 @@ const ROWS: Row[] = [
   { name: 'ctime_max', desc: 'Longest connect time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.ctime.max), S: (_c, o) => ms(o.counters.ctime.max) },
   { name: 'rtime_max', desc: 'Longest response time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.rtime.max), S: (_c, o) => ms(o.counters.rtime.max) },
   { name: 'ttime_max', desc: 'Longest total request time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.ttime.max), S: (_c, o) => ms(o.counters.ttime.max) },
-  { name: 'eint', desc: 'Internal errors since start', type: 'u64', tags: 'MCP', F: zero, B: zero, S: zero },
+  { name: 'eint', desc: 'Internal errors since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.eint, B: (_c, o) => o.counters.eint, S: (_c, o) => o.counters.eint },
   { name: 'idle_conn_cur', desc: 'Unsafe idle connections now', type: 'u32', tags: 'MGP', S: zero },
   { name: 'safe_conn_cur', desc: 'Safe idle connections now', type: 'u32', tags: 'MGP', S: zero },
   { name: 'used_conn_cur', desc: 'Connections in use now', type: 'u32', tags: 'MGP', S: (_c, sv) => sv.counters.scur },

@@ -121,3 +121,31 @@ backend be
   assert.equal((await rawRequest(lenient.port, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')).status, 200)
   assert.doesNotMatch(heads.at(-1)!, /\r\nhost:/i)
 })
+
+test("CLI: a section's http-request rules run before its stats page, as HAProxy 2.6.12 runs them (recorded)", async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  await withGateway(file, (port) => `${HTTP_DEFAULTS}
+listen st
+    bind 127.0.0.1:${port}
+    stats enable
+    stats uri /stats
+    http-request deny deny_status 403 if { path /stats } { req.hdr(x-deny) 1 }
+    http-request return status 202 content-type text/plain string ret if { req.hdr(x-ret) 1 }
+    http-request redirect location /elsewhere if { req.hdr(x-redir) 1 }
+    http-request set-path /other if { req.hdr(x-path) 1 }
+    http-request auth if { req.hdr(x-auth) 1 }
+`, async (port) => {
+    const ask = (header: string): Promise<{ status: number, text: string }> =>
+      rawRequest(port, `GET /stats HTTP/1.1\r\nHost: x\r\n${header}Connection: close\r\n\r\n`)
+    const page = await ask('')
+    assert.equal(page.status, 200)
+    assert.match(page.text, /Statistics Report/)
+    // what HAProxy 2.6.12 answered to each: the rule's answer, never the page
+    const answers: Array<[string, number]> = [['x-deny: 1\r\n', 403], ['x-ret: 1\r\n', 202], ['x-redir: 1\r\n', 302], ['x-path: 1\r\n', 503], ['x-auth: 1\r\n', 401]]
+    for (const [header, status] of answers) {
+      const r = await ask(header)
+      assert.equal(r.status, status, header)
+      assert.doesNotMatch(r.text, /Statistics Report/, header)
+    }
+  })
+})

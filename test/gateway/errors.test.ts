@@ -158,3 +158,31 @@ backend dead
   assert.deepEqual(debug.map(l => l.err.code), ['FST_HAPROXY_NO_SERVER', 'FST_HAPROXY_BAD_GATEWAY'])
   assert.match(debug[0]!.err.stack, /ECONNREFUSED/, 'the stack, with the connect error as cause, at debug')
 })
+
+test('an exception while processing the server answer is HAProxy\'s 500 at once (eint), not a client left waiting', async (t) => {
+  // the server's header, url-decoded by a rule, holds a CR LF that node refuses to write: the
+  // exception comes from inside the handler undici calls with the answer's head
+  const up = await rawServer((_d, c) => c.end('HTTP/1.1 200 OK\r\ny: a%0d%0ab\r\nContent-Length: 2\r\n\r\nok'))
+  const { app, port } = await gatewayApp(`
+defaults
+    mode http
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    default_backend be
+backend be
+    http-response set-header x %[res.hdr(y),url_dec]
+    server s 127.0.0.1:${up.port}
+`)
+  t.after(async () => { await app.close(); await up.close() })
+  // rawRequest's own bound (5 s) is far below timeout client: a hang fails the test
+  const r = await rawRequest(port, req('/'))
+  assert.equal(r.status, 500)
+  assert.equal(r.text, '<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n')
+  const model = app.haproxy.stats()
+  const row = model.proxies.find(p => p.proxy.name === 'be')!
+  assert.equal(row.backend!.counters.eint, 1)
+  assert.equal(row.backend!.servers[0]!.counters.eint, 1)
+  assert.equal(row.backend!.counters.hrsp[4], 1)
+  assert.equal(model.proxies.find(p => p.proxy.name === 'fe')!.frontend!.counters.eint, 1)
+})

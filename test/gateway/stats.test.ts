@@ -1,6 +1,6 @@
 // The stats page and the Prometheus exporter served by the gateway, embedded and standalone:
 // `stats http-request` / `stats admin` conditions reach statsRoutes compiled, stats requests
-// (absolute-form too) skip the frontend's rules, and `use-service prometheus-exporter` answers
+// (absolute-form too) are never routed by use_backend, and `use-service prometheus-exporter` answers
 // as HAProxy's exporter does.
 
 import { test } from 'node:test'
