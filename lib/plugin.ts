@@ -252,6 +252,9 @@ export class Gateway implements CliRuntime {
   private globalMaxconn: number | null = null
   /** Log destinations (sockets), shared by every proxy and kept across reloads. */
   readonly logSinks = new LogSinks()
+  readonly cliSockets: Array<{ address: string, level: Level }> = []
+  /** Set by the CLI once the configuration's messages are printed. */
+  startupLogs = ''
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -494,6 +497,10 @@ export class Gateway implements CliRuntime {
   }
 
   setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
+
+  serverAdded (backend: Backend, server: ServerRuntime): void { this.rt.health.add(backend, server) }
+
+  serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
 
   info (): InfoSource {
     const fes = this.frontendCounters()

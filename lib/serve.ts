@@ -429,18 +429,22 @@ export async function stop (l: Listener): Promise<void> {
   await Promise.all([l.app?.close(), ...extra])
 }
 
-function printDiagnostics (config: ParsedConfig, quiet: boolean, zeroWarning: boolean): boolean {
+/** Prints the configuration's messages; `text` is all of them, as `show startup-logs` answers. */
+function printDiagnostics (config: ParsedConfig, quiet: boolean, zeroWarning: boolean): { ok: boolean, text: string } {
   const diagnostics = checkConfig(config)
   let ok = true
+  let text = ''
   for (const d of diagnostics) {
     if (d.level === 'alert') ok = false
-    if (d.level === 'alert' || !quiet) process.stderr.write(formatDiagnostic(d, process.pid) + '\n')
+    const line = formatDiagnostic(d, process.pid) + '\n'
+    text += line
+    if (d.level === 'alert' || !quiet) process.stderr.write(line)
   }
   if (ok && zeroWarning && diagnostics.some(d => d.level === 'warning')) {
     process.stderr.write(formatDiagnostic({ level: 'alert', message: "Some warnings were found and 'zero-warning' is set. Aborting." }, process.pid) + '\n')
-    return false
+    return { ok: false, text }
   }
-  return ok
+  return { ok, text }
 }
 
 function servedProxies (config: ParsedConfig): Proxy[] {
@@ -463,8 +467,10 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     : { info: (m) => { process.stdout.write(m + '\n') }, warn: (m) => { process.stdout.write(m + '\n') }, error: (m) => { process.stderr.write(m + '\n') } }
 
   let config = loadConfig(files)
-  if (!printDiagnostics(config, quiet, zeroWarning)) throw new Error('Fatal errors found in configuration.')
+  const startup = printDiagnostics(config, quiet, zeroWarning)
+  if (!startup.ok) throw new Error('Fatal errors found in configuration.')
   const gateway = new Gateway(config, log)
+  gateway.startupLogs = startup.text
   const listeners = new Map<string, Listener>()
   try {
     let conflictHandled = false
@@ -515,7 +521,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     let next: ParsedConfig
     try {
       next = loadConfig(files)
-      if (!printDiagnostics(next, quiet, zeroWarning)) {
+      if (!printDiagnostics(next, quiet, zeroWarning).ok) {
         log.error('Reload refused: the new configuration has errors; the current one keeps serving.')
         return
       }

@@ -7,10 +7,10 @@ import { configFilePath } from '../config/default-path.js'
 import type { CompileEnv } from './env.js'
 import { compileChain, parseExpr } from './expr.js'
 import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
-import { KNOWN_METHODS, MATCHERS, matchRow, methodMatcher, type Matcher } from './matchers.js'
+import { KNOWN_METHODS, MATCHERS, matchRow, methodMatcher, type Matcher, type MatchRow } from './matchers.js'
 import { originalMethod } from './original.js'
 import { ExprError, type Side } from './sample.js'
-import { liveMatcher } from './pattern-refs.js'
+import { liveMatcher, type PatternRef } from './pattern-refs.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
 export type Predicate = (txn: HttpTxn, res: HttpResponseView | null) => boolean
@@ -95,6 +95,7 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
     matcher = refs.length > 0 && !noPatterns
       ? liveMatcher(refs, inline, (r) => r.keys(), (p) => m.build(p, icase))
       : m.build(patterns, icase)
+    if (!noPatterns) for (const r of refs) addAclProbe(r, matchName, icase, m)
   }
   const { needs, backend } = expr
   const keyword = parsed.fetch.name
@@ -126,4 +127,27 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
         return v !== null && matcher.find(v) !== -1
       }
   return { test, needs, backend, keyword, neverMatches: false }
+}
+
+/**
+ * `get acl <file> <value>`: how an ACL reading the file (one line per match method and case,
+ * as HAProxy's pattern expressions) matches the value against the file's current patterns.
+ */
+function addAclProbe (ref: PatternRef, match: string, icase: boolean, row: MatchRow): void {
+  const id = `${match}${icase ? '-i' : ''}`
+  if (ref.probes.has(id)) return
+  // HAProxy's index kinds: a tree for exact, prefix and address patterns
+  const idx = match === 'str' || match === 'beg' || match === 'ip' ? 'tree' : 'list'
+  let seen = -1
+  let keys: string[] = []
+  let matcher: Matcher | null = null
+  ref.probes.set(id, (sample) => {
+    if (matcher === null || seen !== ref.keysVersion) {
+      keys = ref.keys()
+      matcher = row.build(keys, icase)
+      seen = ref.keysVersion
+    }
+    const i = matcher.find(sample)
+    return `type=${match}, case=${icase ? 'insensitive' : 'sensitive'}, ` + (i < 0 ? 'match=no' : `match=yes, idx=${idx}, pattern="${keys[i]!}"`)
+  })
 }

@@ -6,6 +6,9 @@
 // and nothing else. `set map` changes values only: entries are changed in place and the map
 // converters read them through (no rebuild). Entries are indexed by key, for the CLI's changes
 // and for exact-match maps (`map`, `map_str`), which look keys up there and never rebuild.
+// Versions (`prepare map`, `add map @<ver>`, `commit map @<ver>`): `entries` is always the
+// current version, the one requests read; entries of other versions wait in `staged` until a
+// commit makes theirs current and drops the older ones, as HAProxy 2.6's generations.
 
 import type { Matcher } from './matchers.js'
 
@@ -34,6 +37,11 @@ export class PatternRef {
   readonly probes = new Map<string, (sample: string) => string>()
   /** Each user's check of a new entry (a map_int value, an ip pattern): throws HAProxy's complaint. */
   readonly validators: Array<(key: string, value: string) => void> = []
+  /** The version requests read (`curr_ver`) and the last one prepared (`next_ver`). */
+  currVersion = 0
+  nextVersion = 0
+  /** Entries of versions other than the current one, by version. */
+  private readonly staged = new Map<number, PatternEntry[]>()
 
   constructor (
     readonly registry: PatternRefs,
@@ -67,8 +75,14 @@ export class PatternRef {
     for (const v of this.validators) v(key, value)
   }
 
-  add (key: string, value: string): void {
+  add (key: string, value: string, version = this.currVersion): void {
     const e = { key, value, handle: this.registry.nextHandle() }
+    if (version !== this.currVersion) {
+      const list = this.staged.get(version)
+      if (list === undefined) this.staged.set(version, [e])
+      else list.push(e)
+      return
+    }
     this.entries.push(e)
     this.index(e)
     this.keysVersion = this.registry.tick()
@@ -95,10 +109,44 @@ export class PatternRef {
     return true
   }
 
-  clear (): void {
+  clear (version = this.currVersion): void {
+    if (version !== this.currVersion) {
+      this.staged.delete(version)
+      return
+    }
     this.entries = []
     this.byKey.clear()
     this.keysVersion = this.registry.tick()
+  }
+
+  /** The entries of a version (the current one: what requests read). */
+  version (version: number): readonly PatternEntry[] {
+    return version === this.currVersion ? this.entries : this.staged.get(version) ?? []
+  }
+
+  /** Every entry of every version (`entry_cnt`). */
+  count (): number {
+    let n = this.entries.length
+    for (const list of this.staged.values()) n += list.length
+    return n
+  }
+
+  /** `prepare map|acl`: a new empty version, its number. */
+  prepare (): number {
+    return ++this.nextVersion
+  }
+
+  /** `commit map|acl @<version>`: that version becomes the current one, older ones are dropped; false when out of range. */
+  commit (version: number): boolean {
+    if (version <= this.currVersion || version > this.nextVersion) return false
+    const entries = this.staged.get(version) ?? []
+    for (const v of [...this.staged.keys()]) if (v <= version) this.staged.delete(v)
+    this.currVersion = version
+    this.entries = entries
+    this.byKey.clear()
+    for (const e of entries) this.index(e)
+    this.keysVersion = this.registry.tick()
+    return true
   }
 
   /** `#<handle>` names one entry (as printed by `show map`), anything else is a key. */

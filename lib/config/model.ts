@@ -114,6 +114,8 @@ export interface ServerOptions {
   socks4?: { host: string, port: number }
   /** `check-via-socks4`: health checks go through the `socks4` proxy too. */
   checkViaSocks4?: boolean
+  /** `check-send-proxy`: health checks open with a PROXY header even with their own `port`/`addr`, or without `send-proxy`. */
+  checkSendProxy?: boolean
   backup?: boolean
   disabled?: boolean
   check?: boolean
@@ -507,6 +509,8 @@ export interface GlobalSettings {
   /** `log-send-hostname [name]`: the host name put in syslog headers. */
   logSendHostname?: string
   tls?: GlobalTls
+  /** `ssl-server-verify`: `none` turns the default verification of `ssl` servers off (`add server` too). */
+  sslServerVerify?: 'none' | 'required'
   /** `tune.http.maxhdr`: more request headers than this is a 400 (default 101). */
   maxhdr?: number
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */

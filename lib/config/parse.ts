@@ -629,6 +629,7 @@ class ConfigParser {
       case 'ssl-server-verify':
         if (args[1] !== 'none' && args[1] !== 'required') return alert("'ssl-server-verify' expects 'none' or 'required' as argument.")
         this.sslServerVerify = args[1]
+        g.sslServerVerify = args[1]
         return
       case 'ca-base': this.caBase = args[1]; return
       case 'default-path': return this.defaultPath(args, loc)

@@ -81,7 +81,7 @@ export class AgentTask {
   private socket: net.Socket | null = null
   private stopped = true
 
-  constructor (private readonly target: AgentTarget, private readonly timeout: number | undefined) {}
+  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined) {}
 
   get inter (): number { return this.agent.inter }
 

@@ -122,6 +122,11 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly socks4: Socks4Proxy | null
   /** `check-via-socks4` (with `socks4`): health checks go through that proxy too. */
   readonly checkViaSocks4: boolean
+  /**
+   * The PROXY header version health checks open with (0: none): `send-proxy[-v2]` when the
+   * check has no `port`/`addr` of its own, or `check-send-proxy` (§5.2).
+   */
+  readonly checkSendProxy: 0 | 1 | 2
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
@@ -212,6 +217,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.sendProxy = conf.sendProxy ?? 0
     this.socks4 = conf.socks4 ?? null
     this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
+    this.checkSendProxy = conf.checkSendProxy === true ? this.sendProxy || 1 : conf.checkPort === undefined && conf.checkAddr === undefined ? this.sendProxy : 0
     this.hasAddress = conf.unresolved !== true
     this.addr = this.hasAddress ? addrText(conf.host, conf.port) : ''
     this.origin = originOf(this.ssl, conf.host, conf.port)
@@ -254,7 +260,7 @@ export class ServerRuntime implements ServerView, LbServer {
     // HAProxy verifies by default; a config without ca-file must say `verify none` (§5.2 `verify`).
     this.verify = conf.verify ?? (conf.caFile !== undefined ? 'required' : 'none')
     this.caFile = conf.caFile
-    this.sni = conf.sni
+    this.sni = sniName(conf.sni)
     this.slowstart = conf.slowstart ?? 0
     this.observeLayer = conf.observe ?? null
     this.errorLimit = conf.errorLimit ?? DEFAULT_ERROR_LIMIT
@@ -769,11 +775,22 @@ export function fullconnOf (proxy: Proxy, sums: ReadonlyMap<string, number>): nu
   return proxy.fullconn ?? Math.max(1, Math.ceil((sums.get(proxy.name) ?? 0) / 10))
 }
 
+/**
+ * The name `sni <expression>` sends: a constant expression (`str(api.example)`) gives its text.
+ * Other expressions are sent as written (a pool's connections are not made per request here).
+ */
+function sniName (expr: string | undefined): string | undefined {
+  const constant = expr === undefined ? null : /^str\((.*)\)$/.exec(expr)
+  return constant === null || constant === undefined ? expr : constant[1]
+}
+
 export class Backend implements BackendView {
   readonly name: string
   readonly id: number
   readonly algorithm: string
   readonly servers: ServerRuntime[]
+  /** The server lines of servers added at run time (`add server`), which the configuration does not hold. */
+  private readonly dynamicConfs = new WeakMap<ServerRuntime, Server>()
   /** `fullconn`, or HAProxy's default (a tenth of the maxconns of the frontends routing here), set by the gateway. */
   fullconn = 1
   readonly counters = new TrafficCounters()
@@ -880,11 +897,25 @@ export class Backend implements BackendView {
     let id = conf.id ?? 1
     if (conf.id === undefined) while (used.has(id)) id++
     const srv = new ServerRuntime(this, { ...conf, disabled: true }, this.servers.length, id, Date.now())
-    srv.disabledByConfig = false
+    srv.disabledByConfig = conf.disabled === true
+    // 2.6 adds a server's checks and agent stopped: `enable health` / `enable agent` start them
+    srv.checkEnabled = false
+    if (srv.agent !== null) srv.agent.enabled = false
+    this.dynamicConfs.set(srv, conf)
     this.servers.push(srv)
     this.initialWeights.push(srv.uweight)
     this.rebalance()
     return srv
+  }
+
+  /** Added at run time (`add server`). */
+  isDynamic (srv: ServerRuntime): boolean {
+    return this.dynamicConfs.has(srv)
+  }
+
+  /** A server's line: from the configuration, or the one `add server` was given. */
+  serverConf (srv: ServerRuntime): Server | undefined {
+    return this.dynamicConfs.get(srv) ?? this.proxy.servers.find(s => s.name === srv.name)
   }
 
   /** `del server`: the caller checked it is dynamic, in maintenance and idle. */

@@ -63,6 +63,8 @@ export class FrontendCounters implements FrontendView {
   connTot = 0
   readonly connRate = new RateCounter()
   readonly reqRate = new RateCounter()
+  /** `shutdown frontend`: stopped for good (status STOP), `enable frontend` cannot restart it. */
+  shut = false
 
   constructor (
     readonly name: string,
@@ -320,11 +322,11 @@ export class BackendRoute {
 
   /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
   tlsOptions (server: ServerRuntime): TlsConnectionOptions {
-    const cfg = this.proxy.servers.find(s => s.name === server.name)
+    const cfg = this.backend.serverConf(server)
     return {
       rejectUnauthorized: cfg?.verify !== 'none',
       ...(cfg?.caFile !== undefined ? { ca: readBounded(cfg.caFile, PEM_FILE_LIMIT) } : {}),
-      ...(cfg?.sni !== undefined ? { servername: cfg.sni } : {}),
+      ...(server.sni !== undefined ? { servername: server.sni } : {}),
       ...(cfg?.crt !== undefined ? clientIdentity(cfg.crt) : {})
     }
   }

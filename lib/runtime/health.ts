@@ -251,11 +251,9 @@ class CheckTask implements CheckHooks {
     const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
     if (!srv.checkTls) {
       const sock = net.connect(opts)
-      // a `send-proxy` server is checked with a PROXY header too, unless the check has its own
-      // `port` or `addr` (§5.2 send-proxy); before this socket's other `connect` listeners
-      if (srv.sendProxy !== 0 && !srv.checkPortExplicit && !srv.checkHostExplicit && port === null && host === undefined) {
-        sock.once('connect', () => { sock.write(checkProxyHeader(srv.sendProxy as 1 | 2, sock)) })
-      }
+      // the check's PROXY header (ServerRuntime.checkSendProxy), before its other `connect` listeners
+      const version = srv.checkSendProxy
+      if (version !== 0 && port === null && host === undefined) sock.once('connect', () => { sock.write(checkProxyHeader(version, sock)) })
       return sock
     }
     const servername = srv.checkSni ?? srv.sni ?? (net.isIP(opts.host) === 0 ? opts.host : undefined)
@@ -340,12 +338,16 @@ function messageBody (text: string, head: number): string {
 export class HealthChecker {
   private readonly tasks: CheckTask[] = []
   private readonly agents: AgentTask[] = []
+  /** Each backend's compiled check, for the servers added at run time. */
+  private readonly checks = new Map<Backend, { probe: HttpProbe | null, script: TcpScript | null }>()
+  private started = false
 
   /** `config` gives the expressions of http-check rules what they may read (maps, other proxies). */
   constructor (backends: readonly Backend[], opts: { log?: Logger, config?: ParsedConfig } = {}) {
     for (const b of backends) {
       const probe = compileHttpProbe(b.proxy, opts.config)
       const script = compileTcpScript(b.proxy)
+      this.checks.set(b, { probe, script })
       for (const s of b.servers) {
         if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
         if (s.agent !== null) this.agents.push(new AgentTask(s, b.proxy.timeouts.check))
@@ -353,8 +355,35 @@ export class HealthChecker {
     }
   }
 
+  /**
+   * A server added at run time (`add server … check`): its check and agent are set up idle,
+   * as 2.6 leaves them until `enable health` / `enable agent`.
+   */
+  add (backend: Backend, server: ServerRuntime): void {
+    const check = this.checks.get(backend)
+    if (server.hasCheck && check !== undefined) {
+      const task = new CheckTask(server, backend.proxy, check.probe, check.script)
+      this.tasks.push(task)
+      if (this.started) task.start(server.currentInter())
+    }
+    if (server.agent !== null) {
+      const agent = new AgentTask(server, backend.proxy.timeouts.check)
+      this.agents.push(agent)
+      if (this.started) agent.start(server.agent.inter)
+    }
+  }
+
+  /** `del server`: its check and agent stop. */
+  remove (server: ServerRuntime): void {
+    const t = this.tasks.findIndex(task => task.server === server)
+    if (t >= 0) this.tasks.splice(t, 1)[0]!.stop()
+    const a = this.agents.findIndex(agent => agent.target === server)
+    if (a >= 0) this.agents.splice(a, 1)[0]!.stop()
+  }
+
   /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks); agents likewise. */
   start (): void {
+    this.started = true
     const n = this.tasks.length
     let maxInter = 0
     for (const t of this.tasks) maxInter = Math.max(maxInter, t.server.currentInter())

@@ -188,4 +188,6 @@ export interface FrontendView {
   readonly reqRate: RateCounter
   /** 0 = unlimited */
   readonly maxconn: number
+  /** Stopped for good by `shutdown frontend`. */
+  readonly shut?: boolean
 }

@@ -15,6 +15,7 @@ import type { RowFilter } from '../stats/rows.js'
 import { entryPointer, type PatternKind, type PatternRef, type PatternRefs } from '../acl/pattern-refs.js'
 import { isIPv4, isIPv6 } from 'node:net'
 import { parseAddress } from '../config/args.js'
+import { applyServerOptions, SERVER_OPTIONS } from '../config/keywords.js'
 import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
 import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
 import { renderServersState } from './servers-state.js'
@@ -44,6 +45,14 @@ export interface CliRuntime {
   setGlobalMaxconn (n: number): void
   /** The stick tables (`show table`, `clear table`, `set table`). */
   readonly stickTables: StickTables
+  /** The runtime API sockets served (`show cli sockets`); the socket server fills it. */
+  readonly cliSockets: Array<{ address: string, level: Level }>
+  /** What the process wrote while starting (`show startup-logs`). */
+  readonly startupLogs: string
+  /** A server `add server` created: its checks and agent are set up (stopped). */
+  serverAdded (backend: Backend, server: ServerRuntime): void
+  /** A server `del server` is removing: its checks and agent stop. */
+  serverRemoved (server: ServerRuntime): void
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -153,14 +162,58 @@ function showInfo (rt: CliRuntime, args: string[]): string {
   return renderInfo(rt.info(), format)
 }
 
+/** The backend named by `show servers state|conn [backend]`, or all of them. */
+function backendsArg (rt: CliRuntime, name: string | undefined): Backend[] {
+  if (name === undefined) return rt.runtimeBackends()
+  const be = backendOf(rt, name)
+  if (be === undefined) throw new Answer(msg("Can't find backend."))
+  return [be]
+}
+
 function showServersState (rt: CliRuntime, args: string[]): string {
-  let backends = rt.runtimeBackends()
-  if (args[3] !== undefined) {
-    const be = backendOf(rt, args[3])
-    if (be === undefined) return msg("Can't find backend.")
-    backends = [be]
+  return renderServersState(backendsArg(rt, args[3])) + '\n'
+}
+
+/** `show servers conn [backend]`: each server's connection counts (one thread: one idle column). */
+function showServersConn (rt: CliRuntime, args: string[]): string {
+  const backends = backendsArg(rt, args[3])
+  // idle connections are undici's, pooled out of sight: none are counted here
+  let out = '# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[1]\n'
+  for (const be of backends) {
+    for (const s of be.servers) {
+      out += `${be.name}/${s.name} ${be.id}/${s.id} ${s.hasAddress ? s.host : '-'} ${s.port} - 5000 ${s.served} ${s.counters.smax} 0 0 0 -1 0 0\n`
+    }
   }
-  return renderServersState(backends) + '\n'
+  return out + '\n'
+}
+
+/** `show env [name]`: the process environment, as the configuration's `${VAR}` read it. */
+function showEnv (name: string | undefined): string {
+  if (name !== undefined) {
+    const v = process.env[name]
+    return v === undefined ? msg('Variable not found') : msg(`${name}=${v}`)
+  }
+  let out = ''
+  for (const [k, v] of Object.entries(process.env)) out += `${k}=${v ?? ''}\n`
+  return out + '\n'
+}
+
+function showCliSockets (rt: CliRuntime): string {
+  let out = '# socket lvl processes\n'
+  for (const s of rt.cliSockets) out += `${s.address} ${s.level} all\n`
+  return out + '\n'
+}
+
+/** `shutdown frontend <name>`: its listeners stop for good (status STOP; `enable frontend` refuses). */
+function shutdownFrontend (rt: CliRuntime, args: string[]): string {
+  const name = args[2]
+  if (name === undefined) return msg('A frontend name is expected.')
+  const fe = rt.frontendCounters().find(f => f.name === name)
+  if (fe === undefined) return msg('No such frontend.')
+  if (fe.shut) return msg('Frontend was already shut down.')
+  fe.shut = true
+  rt.setFrontendEnabled(name, false)
+  return OK
 }
 
 // --- servers ------------------------------------------------------------------------------------
@@ -390,6 +443,7 @@ function toggleFrontend (rt: CliRuntime, args: string[]): string {
   if (name === undefined) return msg('A frontend name is expected.')
   const fe = rt.config.proxies.find(p => p.name === name && p.kind !== 'backend')
   if (fe === undefined) return msg('No such frontend.')
+  if (rt.frontendCounters().find(f => f.name === name)?.shut === true) return msg(args[0] === 'enable' ? 'Frontend was previously shut down, cannot enable.' : 'Frontend was previously shut down, cannot disable.')
   rt.setFrontendEnabled(name, args[0] === 'enable')
   return OK
 }
@@ -400,8 +454,60 @@ function shutdownSessions (rt: CliRuntime, args: string[]): string {
   return OK
 }
 
-/** Server keywords `add server` accepts here (the rest of 2.6's list needs what we do not run). */
-const ADD_SERVER_KEYWORDS = new Set(['weight', 'maxconn', 'maxqueue', 'id', 'backup', 'disabled', 'enabled', 'proto'])
+/**
+ * Server keywords 2.6 refuses on `add server` (recorded against haproxy 2.6.12): `'<kw>' option
+ * is not accepted for dynamic server`.
+ */
+const NOT_DYNAMIC = new Set([
+  'cookie', 'redir', 'resolvers', 'init-addr', 'resolve-prefer', 'resolve-net', 'resolve-opts', 'socks4', 'namespace',
+  'max-reuse', 'ssl-reuse', 'no-check', 'no-ssl', 'no-check-ssl', 'no-agent-check', 'no-check-send-proxy', 'non-stick',
+  'stick', 'tcp-ut', 'log-proto', 'no-send-proxy-v2-ssl', 'no-send-proxy-v2-ssl-cn'
+])
+
+const VERIFY_WITHOUT_CA = "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+
+/**
+ * The option words of `add server`, checked as 2.6 checks them at run time: keywords it refuses
+ * for dynamic servers, then the server line's own parser (lib/config/keywords.ts), whose
+ * complaints 2.6 ends with one more period. Null when they are fine.
+ */
+function dynamicServerOptions (rt: CliRuntime, be: Backend, conf: Server, words: string[]): string | null {
+  for (let i = 0; i < words.length; i++) {
+    const kw = words[i]!
+    const row = SERVER_OPTIONS[kw]
+    if (row === undefined) break
+    if (NOT_DYNAMIC.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
+    if (kw === 'track') return msg("'track' is not supported by fastify-haproxy (takes the server's up/down state from another server's checks).")
+    if (kw === 'proto' && words[i + 1] === undefined) return msg("'proto' : missing value.")
+    if (kw === 'proto' && be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
+    if (kw === 'verify') {
+      const method = words[i + 1]
+      if (method === undefined) return msg("'verify' : missing verify method.")
+      if (method !== 'none' && method !== 'required') return msg(`'verify' : unknown verify method '${method}', only 'none' and 'required' are supported.`)
+    }
+    if (typeof row.support === 'object' && 'unsupported' in row.support && !(row.support.tcp === 'served' && be.proxy.mode === 'tcp')) {
+      return msg(`'${kw}' is not supported by fastify-haproxy (${row.support.unsupported}).`)
+    }
+    i += row.n
+  }
+  const e = applyServerOptions(conf, words, { name: conf.name, path: p => p, caBase: undefined, crtBase: undefined, env: process.env }, false)
+  if (e !== null) return msg(e.startsWith('unknown keyword') || e.startsWith("'proto'") || e.startsWith("'id'") ? e : e + '.')
+  if (conf.id !== undefined && be.servers.some(s => s.id === conf.id)) {
+    const same = be.servers.find(s => s.id === conf.id)!
+    return msg(`'id' : custom id ${conf.id} already used at (null):0 ('server ${same.name}').`)
+  }
+  // 2.6 loads no file at run time: a CA or a certificate must be one the configuration loaded
+  const loaded = (pick: (s: Server) => string | undefined): Set<string> => new Set(rt.config.proxies.flatMap(p => p.servers.map(pick)).filter((f): f is string => f !== undefined))
+  if (conf.caFile !== undefined && !loaded(s => s.caFile).has(conf.caFile)) return msg(`'ca-file' : unable to load ${conf.caFile}.`)
+  if (conf.crt !== undefined && conf.ssl === true && !loaded(s => s.crt).has(conf.crt)) return msg(`unable to stat SSL certificate '${conf.crt}'.`)
+  if ((conf.ssl === true || conf.checkSsl === true) && conf.verify === undefined && conf.caFile === undefined && rt.config.global.sslServerVerify !== 'none') return msg(VERIFY_WITHOUT_CA)
+  if (conf.ssl === true && conf.verify === undefined && rt.config.global.sslServerVerify === 'none') conf.verify = 'none'
+  if (conf.check === true && !conf.port && !conf.checkPort) {
+    return msg(`config: backend '${be.name}': server '${conf.name}' has neither service port nor check port nor tcp_check rule 'connect' with port information.`)
+  }
+  if (conf.agentCheck === true && !conf.agentPort) return msg(`server ${conf.name} does not have agent port. Agent check has been disabled.`)
+  return null
+}
 
 function addServer (rt: CliRuntime, args: string[]): string {
   const target = args[2] ?? ''
@@ -419,31 +525,12 @@ function addServer (rt: CliRuntime, args: string[]): string {
   const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
   if (!a.ok) return msg(`'server ${name}' : ${a.error}`)
   const conf: Server = { name, host: a.value.host, port: a.value.port, loc: { file: 'stats socket command', line: 0 } }
-  for (let i = 4; i < args.length; i++) {
-    const kw = args[i]!
-    if (!ADD_SERVER_KEYWORDS.has(kw)) return msg(`'${kw}' option is not accepted for dynamic server`)
-    if (kw === 'backup') { conf.backup = true; continue }
-    if (kw === 'disabled' || kw === 'enabled') continue
-    if (kw === 'proto') {
-      const proto = args[++i]
-      if (proto === undefined) return msg("'proto' : missing value.")
-      if (proto !== 'h1' && proto !== 'h2' && proto !== 'fcgi') return msg(`'proto' :  unknown MUX protocol '${proto}'.`)
-      if (be.proxy.mode === 'tcp') return msg('MUX protocol is not usable for server.')
-      if (proto === 'fcgi') return msg("'proto fcgi' is not supported by fastify-haproxy.")
-      conf.proto = proto
-      continue
-    }
-    const n = Number(args[++i])
-    if (!Number.isInteger(n) || n < 0) return msg(`'${kw}' expects an integer argument.`)
-    if (kw === 'weight') conf.weight = n
-    else if (kw === 'maxconn') conf.maxconn = n
-    else if (kw === 'maxqueue') conf.maxqueue = n
-    else {
-      if (be.servers.some(s => s.id === n)) return msg(`'id' : custom id ${n} already used`)
-      conf.id = n
-    }
-  }
-  be.addServer(conf)
+  const refused = dynamicServerOptions(rt, be, conf, args.slice(4))
+  if (refused !== null) return refused
+  if (conf.ssl === true) conf.sslSettings = true
+  // 2.6 does not carry `ssl` over to a dynamic server's checks: only `check-ssl` makes them TLS (observed)
+  conf.checkSsl = conf.checkSsl === true
+  rt.serverAdded(be, be.addServer(conf))
   return msg('New server registered.')
 }
 
@@ -457,6 +544,7 @@ function delServer (rt: CliRuntime, args: string[]): string {
   if (srv === undefined) return bare('No such server.')
   if (srv.admin !== 'maint') return bare('Only servers in maintenance mode can be deleted.')
   if (srv.served > 0 || srv.queued > 0) return bare('Server still has connections attached to it, cannot remove it.')
+  rt.serverRemoved(srv)
   be.removeServer(srv)
   return bare('Server deleted.')
 }
@@ -474,54 +562,85 @@ function listRefs (rt: CliRuntime, kind: PatternKind): string {
   for (const r of rt.patterns.all) {
     if (r.kind !== kind) continue
     const users = r.users.length > 0 ? ` used by ${r.users.join(', by ')}` : ''
-    out += `${r.id} (${r.file}) pattern loaded from file '${r.file}'${users}. curr_ver=0 next_ver=0 entry_cnt=${r.entries.length}\n`
+    out += `${r.id} (${r.file}) pattern loaded from file '${r.file}'${users}. curr_ver=${r.currVersion} next_ver=${r.nextVersion} entry_cnt=${r.count()}\n`
   }
   return out + '\n'
 }
 
+/** C's strtoul on `@<version>`: its leading digits, 0 without any. */
+const versionNumber = (word: string): number => Number(/^\d*/.exec(word.slice(1))![0] || 0)
+
+/** The optional `@<version>` before a map or ACL name: the version (null when absent) and the words after it. */
+function versioned (args: string[]): { version: number | null, rest: string[] } {
+  const word = args[2]
+  if (word?.startsWith('@') !== true) return { version: null, rest: args.slice(2) }
+  return { version: versionNumber(word), rest: args.slice(3) }
+}
+
+const missingId = (kind: PatternKind): string => msg(kind === 'map' ? 'Missing map identifier.' : 'Missing ACL identifier.')
+
 function showPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
-  if (args[2] === undefined) return listRefs(rt, kind)
-  const ref = refArg(rt, kind, args[2])
+  const { version, rest } = versioned(args)
+  if (rest[0] === undefined) return listRefs(rt, kind)
+  const ref = refArg(rt, kind, rest[0])
   let out = ''
-  for (const e of ref.entries) out += kind === 'map' ? `${entryPointer(e)} ${e.key} ${e.value}\n` : `${entryPointer(e)} ${e.key}\n`
+  for (const e of ref.version(version ?? ref.currVersion)) out += kind === 'map' ? `${entryPointer(e)} ${e.key} ${e.value}\n` : `${entryPointer(e)} ${e.key}\n`
   return out + '\n'
 }
 
-/** `add map <map> <<` followed by `key value` lines (2.6 takes no payload for `add acl`). */
-function addPayload (ref: PatternRef, lines: string[]): string {
+const ADD_MAP_USAGE = msg("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload")
+
+/** `add map [@<ver>] <map> <<` followed by `key value` lines (2.6 takes no payload for `add acl`). */
+function addPayload (ref: PatternRef, lines: string[], version: number): string {
   const entries = lines.map(l => {
     const m = /^(\S+)\s+(.*)$/.exec(l.trim())
     return m === null ? null : { key: m[1]!, value: m[2]! }
   })
-  if (entries.some(e => e === null)) return msg("'add map' expects three parameters: map identifier, key and value.")
+  if (entries.some(e => e === null)) return ADD_MAP_USAGE
   try {
     for (const e of entries) ref.validate(e!.key, e!.value)
   } catch (err) {
     return msg((err as Error).message)
   }
-  for (const e of entries) ref.add(e!.key, e!.value)
+  for (const e of entries) ref.add(e!.key, e!.value, version)
   return OK
 }
 
 function addPattern (rt: CliRuntime, args: string[], kind: PatternKind, payload: string[] | null): string {
-  const ref = refArg(rt, kind, args[2])
-  if (payload !== null && kind === 'map' && args.length === 3) return addPayload(ref, payload)
-  const key = args[3]
-  const value = kind === 'map' ? args[4] : ''
-  if (key === undefined || value === undefined) return msg(kind === 'map' ? "'add map' expects three parameters: map identifier, key and value." : "'add acl' expects two parameters: ACL identifier and pattern.")
+  const { version, rest } = versioned(args)
+  const ref = refArg(rt, kind, rest[0])
+  const ver = version ?? ref.currVersion
+  if (ver > ref.nextVersion) return msg(`Version number in the future, please use 'prepare ${kind}' before.`)
+  if (payload !== null && kind === 'map' && rest.length === 1) return addPayload(ref, payload, ver)
+  const key = rest[1]
+  const value = kind === 'map' ? rest[2] : ''
+  if (key === undefined || value === undefined) return kind === 'map' ? ADD_MAP_USAGE : msg("'add acl' expects two parameters: ACL identifier and pattern.")
   try {
     ref.validate(key, value)
   } catch (err) {
     return msg((err as Error).message)
   }
-  ref.add(key, value)
+  ref.add(key, value, ver)
   return OK
 }
 
+/** `prepare map|acl <name>`: a new empty version to fill with `add … @<ver>` and `commit`. */
+function preparePatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  return msg(`New version created: ${refArg(rt, kind, args[2]).prepare()}`)
+}
+
+/** `commit map|acl @<ver> <name>`: that version replaces the current one at once. */
+function commitPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  const { version, rest } = versioned(args)
+  if (version === null) return msg('Missing version number.')
+  if (rest[0] === undefined) return missingId(kind)
+  return refArg(rt, kind, rest[0]).commit(version) ? OK : msg('Version number out of range.')
+}
+
 /** `get map <map> <value>`: how each converter reading the map would look the value up now. */
-function getMapEntry (rt: CliRuntime, args: string[]): string {
-  if (args[2] === undefined || args[3] === undefined) return msg('Missing map identifier and/or key.')
-  const ref = refArg(rt, 'map', args[2])
+function getMapEntry (rt: CliRuntime, args: string[], kind: PatternKind): string {
+  if (args[2] === undefined || args[3] === undefined) return msg(kind === 'map' ? 'Missing map identifier and/or key.' : 'Missing ACL identifier and/or key.')
+  const ref = refArg(rt, kind, args[2])
   let out = ''
   for (const probe of ref.probes.values()) out += probe(args[3]) + '\n'
   return out + '\n'
@@ -548,7 +667,9 @@ function delPattern (rt: CliRuntime, args: string[], kind: PatternKind): string 
 }
 
 function clearPatterns (rt: CliRuntime, args: string[], kind: PatternKind): string {
-  refArg(rt, kind, args[2]).clear()
+  const { version, rest } = versioned(args)
+  const ref = refArg(rt, kind, rest[0])
+  ref.clear(version ?? ref.currVersion)
   return OK
 }
 
@@ -592,6 +713,12 @@ const COMMANDS: Command[] = [
   { words: ['show', 'info'], level: 'user', run: (rt, a) => showInfo(rt, a) },
   { words: ['show', 'stat'], level: 'user', run: showStat },
   { words: ['show', 'servers', 'state'], level: 'user', run: (rt, a) => showServersState(rt, a) },
+  { words: ['show', 'servers', 'conn'], level: 'user', run: (rt, a) => showServersConn(rt, a) },
+  { words: ['show', 'env'], level: 'operator', run: (_rt, a) => showEnv(a[2]) },
+  { words: ['show', 'cli', 'sockets'], level: 'user', run: (rt) => showCliSockets(rt) },
+  // observed on 2.6.12: nothing logged answers two newlines
+  { words: ['show', 'startup-logs'], level: 'operator', run: (rt) => rt.startupLogs === '' ? '\n\n' : rt.startupLogs + '\n' },
+  { words: ['shutdown', 'frontend'], level: 'admin', run: (rt, a) => shutdownFrontend(rt, a) },
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
   { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
@@ -602,7 +729,12 @@ const COMMANDS: Command[] = [
   { words: ['add', 'map'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'map', p) },
   { words: ['add', 'acl'], level: 'user', run: (rt, a, _s, p) => addPattern(rt, a, 'acl', p) },
   { words: ['set', 'map'], level: 'user', run: (rt, a) => setPattern(rt, a) },
-  { words: ['get', 'map'], level: 'user', run: (rt, a) => getMapEntry(rt, a) },
+  { words: ['get', 'map'], level: 'user', run: (rt, a) => getMapEntry(rt, a, 'map') },
+  { words: ['get', 'acl'], level: 'user', run: (rt, a) => getMapEntry(rt, a, 'acl') },
+  { words: ['prepare', 'map'], level: 'user', run: (rt, a) => preparePatterns(rt, a, 'map') },
+  { words: ['prepare', 'acl'], level: 'user', run: (rt, a) => preparePatterns(rt, a, 'acl') },
+  { words: ['commit', 'map'], level: 'user', run: (rt, a) => commitPatterns(rt, a, 'map') },
+  { words: ['commit', 'acl'], level: 'user', run: (rt, a) => commitPatterns(rt, a, 'acl') },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
   { words: ['show', 'table'], level: 'operator', run: (rt, a) => showTable(rt.stickTables, a) },

@@ -34,6 +34,14 @@ function listenOptions (address: string): { path?: string, host?: string, port?:
   return { host: v.host === '' ? '0.0.0.0' : v.host, port: v.port }
 }
 
+/** A socket as `show cli sockets` names it: `unix@/run/haproxy.sock`, `ipv4@127.0.0.1:9999`. */
+function shownAddress (opts: ReturnType<typeof listenOptions>, server: net.Server): string {
+  if (opts.fd !== undefined) return `fd@${opts.fd}`
+  if (opts.path !== undefined) return opts.path.startsWith('\0') ? `abns@${opts.path.slice(1)}` : `unix@${opts.path}`
+  const a = server.address() as net.AddressInfo
+  return a.family === 'IPv6' ? `ipv6@[${a.address}]:${a.port}` : `ipv4@${a.address}:${a.port}`
+}
+
 export class RuntimeSocket {
   private readonly endpoints: Endpoint[] = []
   private readonly clients = new Set<net.Socket>()
@@ -64,10 +72,12 @@ export class RuntimeSocket {
       })
       if (opts.path !== undefined && !opts.path.startsWith('\0') && s.mode !== null) chmodSync(opts.path, s.mode)
       this.endpoints.push({ server, path: opts.path !== undefined && !opts.path.startsWith('\0') ? opts.path : null })
+      if (!this.master) this.runtime.cliSockets.push({ address: shownAddress(opts, server), level: s.level })
     }
   }
 
   async close (): Promise<void> {
+    if (!this.master) this.runtime.cliSockets.length = 0
     for (const c of this.clients) c.destroy()
     await Promise.all(this.endpoints.map(e => new Promise<void>(resolve => e.server.close(() => resolve()))))
     for (const e of this.endpoints) if (e.path !== null) rmSync(e.path, { force: true })

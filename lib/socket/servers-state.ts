@@ -51,7 +51,8 @@ function checkState (s: ServerRuntime): number {
   let flags = 0
   if (s.hasCheck) flags |= 0x02
   if (s.checkEnabled) flags |= 0x04
-  if (s.admin === 'maint' && (s.hasCheck || s.disabledByConfig)) flags |= 0x08
+  // a dynamic server's checks are paused only once `enable health` started them (2.6.12, observed)
+  if (s.admin === 'maint' && ((s.hasCheck && (s.checkEnabled || !s.backend.isDynamic(s))) || s.disabledByConfig)) flags |= 0x08
   return flags
 }
 

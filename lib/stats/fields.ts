@@ -95,7 +95,7 @@ const ROWS: Row[] = [
   { name: 'wredis', desc: 'Requests sent to another server after a failed connection, since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.wredis, S: (_c, o) => o.counters.wredis },
   {
     name: 'status', desc: 'State: OPEN, FULL or STOP (frontend), UP or DOWN (backend), the check state (server)', type: 'str', tags: 'SGP',
-    F: (c, fe) => c.proxy.disabled ? 'STOP' : fe.maxconn > 0 && fe.counters.scur >= fe.maxconn ? 'FULL' : 'OPEN',
+    F: (c, fe) => c.proxy.disabled || fe.shut ? 'STOP' : fe.maxconn > 0 && fe.counters.scur >= fe.maxconn ? 'FULL' : 'OPEN',
     B: (c) => c.lb.status,
     S: (c, sv) => serverStatus(sv, c.state)
   },

@@ -30,3 +30,9 @@ export async function waitForSocket (path: string): Promise<void> {
   }
 }
 
+
+/** One command sent at once to real HAProxy's socket and to ours: both answers. */
+export async function askBoth (real: string, ours: string, command: string): Promise<{ real: string, ours: string }> {
+  const [a, b] = await Promise.all([cli(real, command + '\n'), cli(ours, command + '\n')])
+  return { real: a, ours: b }
+}
