@@ -249,16 +249,14 @@ class CheckTask implements CheckHooks {
   private dial (port: number | null, host?: string): net.Socket {
     const srv = this.server
     const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
-    if (!srv.checkTls) {
-      const sock = net.connect(opts)
-      // the check's PROXY header (ServerRuntime.checkSendProxy), before its other `connect` listeners
-      const version = srv.checkSendProxy
-      if (version !== 0 && port === null && host === undefined) sock.once('connect', () => { sock.write(checkProxyHeader(version, sock)) })
-      return sock
-    }
+    // the check's PROXY header (ServerRuntime.checkSendProxy), before anything else (TLS included)
+    const version = port === null && host === undefined ? srv.checkSendProxy : 0
+    const raw = !srv.checkTls || version !== 0 ? net.connect(opts) : null
+    if (raw !== null && version !== 0) raw.once('connect', () => { raw.write(checkProxyHeader(version, raw)) })
+    if (!srv.checkTls) return raw!
     const servername = srv.checkSni ?? srv.sni ?? (net.isIP(opts.host) === 0 ? opts.host : undefined)
     return tls.connect({
-      ...opts,
+      ...(raw !== null ? { socket: raw } : opts),
       ...(servername !== undefined ? { servername } : {}),
       ...(srv.checkAlpn !== undefined ? { ALPNProtocols: srv.checkAlpn } : {}),
       ...(this.identity ?? {}),
