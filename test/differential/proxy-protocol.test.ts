@@ -450,3 +450,32 @@ test('send-proxy on an ssl server: requests and checks send the PROXY header bef
 test('send-proxy on an ssl server, checks: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
   assert.deepEqual(await tlsCheckHeader('haproxy'), TLS_CHECK_SEEN)
 })
+
+test('mode tcp: accept-proxy on an ssl bind, the header before the handshake, its addresses sent on by send-proxy', async () => {
+  const ca = makeCa()
+  const leaf = makeLeaf(ca, join(ca.dir, 'site.pem'), 'site.test', ['site.test'])
+  const upstream = await recordingServer()
+  const proxy = await startProxy('ours', (port) => head() + `listen li
+    mode tcp
+    bind 127.0.0.1:${port} ssl crt ${leaf.pem} accept-proxy
+    server s1 127.0.0.1:${upstream.port} send-proxy
+`)
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const raw = net.connect(proxy.port, '127.0.0.1', () => {
+        raw.write('PROXY TCP4 203.0.113.9 198.51.100.1 5555 443\r\n')
+        const secure = tls.connect({ socket: raw, servername: 'site.test', ca: [readFileSync(ca.cert)] }, () => { secure.write('ping') })
+        let got = ''
+        secure.on('data', (d: Buffer) => { got += d.toString('latin1') })
+        secure.on('error', reject)
+        secure.on('close', () => resolve(got))
+      })
+      raw.on('error', reject)
+    })
+    assert.equal(answer, 'hello')
+    assert.equal(upstream.received[0]?.toString('latin1'), 'PROXY TCP4 203.0.113.9 198.51.100.1 5555 443\r\nping')
+  } finally {
+    await proxy.stop()
+    await upstream.close()
+  }
+})
