@@ -464,6 +464,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   const gateway = new Gateway(config, log)
   gateway.startupLogs = startup.text
   const listeners = new Map<string, Listener>()
+  gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
   try {
     let conflictHandled = false
     for (const proxy of servedProxies(config)) {
