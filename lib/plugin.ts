@@ -20,7 +20,7 @@ import { Server as TlsServer } from 'node:tls'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
+import { DEFAULT_BUFSIZE, DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
 import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
 import type { Decision, HttpTxn } from './acl/txn.js'
 import { parseConfig, loadConfig } from './config/parse.js'
@@ -396,11 +396,12 @@ export class Gateway implements CliRuntime {
       // default_backend is applied here, not by the compiled switching rules, so that the plugin
       // can tell "a use_backend rule matched" from "nothing matched" (app routes come between)
       const rules = compileProxy({ ...proxy, defaultBackend: null }, config, hooks, files)
+      const buffer = { size: config.global.bufsize ?? DEFAULT_BUFSIZE, filled: requestHeadLimit(config.global) }
       const defaultName = proxy.defaultBackend?.name ?? (proxy.kind === 'listen' ? proxy.name : null)
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
-        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src'), originalTo: proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst'), rules },
+        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src'), originalTo: proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst'), rules, buffer },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest, tables),
@@ -754,7 +755,7 @@ function answered (rec: LogRecord | null, fe: FrontendState, be: BackendRoute | 
   rec.bytesOut += c.bout - before
   if (be !== null) rec.backend = be.name
   // a reject (tcp-request content reject in an HTTP proxy) is logged as a deny, as HAProxy logs it
-  rec.terminate(verdict.kind === 'deny' || verdict.kind === 'reject' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
+  rec.terminate(verdict.kind === 'deny' || verdict.kind === 'reject' || verdict.kind === 'rewrite-failed' ? 'PR' : verdict.kind === 'none' ? 'SC' : 'LR')
 }
 
 /** The stats pages mounted on one listener; swapped on reload. */
@@ -931,8 +932,32 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const t = proxy.timeouts.httpRequest
       return t === undefined ? 0 : Math.max(1, t - (Date.now() - now))
     }
+    // what the request's rewrites may add (RewriteBudget): the buffer less the head and the body
+    // read with it; the room the frontend's rules used stays used for the backend's
+    let bodyCounted = 0
+    const startRewrites = (p: Proxy): void => {
+      if (p.httpRequest.length === 0) return
+      const global = gateway.config.global
+      const head = requestHeadBytes(req)
+      const body = txn.body instanceof BodyReader ? Math.min(txn.body.length, requestHeadLimit(global) - head) : 0
+      const budget = txn.rewrite ??= { room: (global.bufsize ?? DEFAULT_BUFSIZE) - head, strict: true, failed: 0 }
+      budget.room -= body - bodyCounted
+      bodyCounted = body
+      // strict mode is on again at the start of each ruleset, not when a paused one goes on
+      if (txn.resumeAt === undefined) budget.strict = true
+    }
+    const countRewrites = (be: BackendRoute | null): void => {
+      const budget = txn.rewrite
+      if (budget === undefined || budget.failed === 0) return
+      fe.route.counters.counters.wrew += budget.failed
+      if (be !== null) be.backend.counters.wrew += budget.failed
+      budget.failed = 0
+    }
     const frontendRules = (): boolean => {
-      const verdict = fe.route.rules.requestRules(txn) ?? restricted(fe.route.proxy)
+      startRewrites(fe.route.proxy)
+      const ruled = fe.route.rules.requestRules(txn)
+      countRewrites(null)
+      const verdict = ruled ?? restricted(fe.route.proxy)
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
@@ -976,7 +1001,10 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     const backendRules = (be: BackendRoute): boolean => {
       const ruled = be.rules !== null && (be.proxy.httpRequest.length > 0 || be.proxy.tcpRequestContent.length > 0)
-      const beVerdict = (ruled ? be.rules!.requestRules(txn) : null) ?? restricted(be.proxy)
+      startRewrites(be.proxy)
+      const beRuled = ruled ? be.rules!.requestRules(txn) : null
+      countRewrites(be)
+      const beVerdict = beRuled ?? restricted(be.proxy)
       if (beVerdict !== null) {
         if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
         if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true

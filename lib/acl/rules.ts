@@ -37,7 +37,7 @@ const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
 }
 
 /** Actions that only tune logging, scheduling or the socket: accepted and ignored, with a warning. */
-const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'strict-mode', 'set-timeout', 'set-priority-class', 'set-priority-offset'])
+const IGNORED_ACTIONS = new Set(['set-log-level', 'set-nice', 'capture', 'set-mark', 'set-tos', 'disable-l7-retry', 'wait-for-handshake', 'set-timeout', 'set-priority-class', 'set-priority-offset'])
 
 /** Whether `action` (as written, e.g. `set-var(txn.x)`) is one HAProxy knows on that side. */
 function isKnownAction (side: RuleSide, action: string): boolean {
@@ -126,6 +126,37 @@ function setUri (txn: HttpTxn, uri: string): void {
 const urlOf = (t: HttpTxn): string => (t.absolute ?? '') + pathqOf(t)
 const pathqOf = (t: HttpTxn): string => t.query === null ? t.path : `${t.path}?${t.query}`
 
+/** A rewrite failed in strict mode: constant, the hot path allocates nothing. */
+export const REWRITE_FAILED: Decision = { kind: 'rewrite-failed' }
+
+/**
+ * Whether a rewrite adding `growth` bytes fits the message (RewriteBudget); a failure is counted.
+ * No budget (http-after-response, a message the gateway made): it fits.
+ */
+function fits (t: HttpTxn, r: HttpResponseView | null, growth: number): boolean {
+  const budget = r === null ? t.rewrite : r.rewrite
+  if (budget === undefined || growth <= budget.room) {
+    if (budget !== undefined) budget.room -= growth
+    return true
+  }
+  budget.failed++
+  return false
+}
+
+/** What a rewrite that did not fit leads to: the 500 in strict mode, else nothing (skipped). */
+function failed (t: HttpTxn, r: HttpResponseView | null): Decision | null {
+  return (r === null ? t.rewrite : r.rewrite)!.strict ? REWRITE_FAILED : null
+}
+
+/** The bytes a header takes in the message: its name and value on each of its lines. */
+function headerSize (name: string, value: string | string[] | undefined): number {
+  if (value === undefined) return 0
+  if (typeof value === 'string') return name.length + value.length
+  let n = 0
+  for (const v of value) n += name.length + v.length
+  return n
+}
+
 /** Header rewriting actions shared by both sides. */
 function headerAction (name: string, args: string[], ctx: RuleContext, target: Target): Action | null {
   switch (name) {
@@ -134,10 +165,18 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
       exactArgs(args, 2, 'expects exactly 2 arguments')
       const header = args[0].toLowerCase()
       const value = format(args[1], ctx).format
-      if (name === 'add-header') return (t, r) => { addHeader(target(t, r), header, value(t, r)); return null }
+      if (name === 'add-header') {
+        return (t, r) => {
+          const v = value(t, r)
+          if (!fits(t, r, header.length + v.length)) return failed(t, r)
+          addHeader(target(t, r), header, v)
+          return null
+        }
+      }
       return (t, r) => {
         const v = value(t, r)
         const h = target(t, r)
+        if (!fits(t, r, header.length + v.length - headerSize(header, h[header]))) return failed(t, r)
         // removed, then added last, as HAProxy's set-header does
         delete h[header]
         h[header] = header === 'set-cookie' ? [v] : v
@@ -185,7 +224,9 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
         const cur = h[header]
         if (cur === undefined) return null
         const template = tpl(t, r)
-        h[header] = Array.isArray(cur) ? cur.map((v) => line(v, template)) : line(cur, template)
+        const next = Array.isArray(cur) ? cur.map((v) => line(v, template)) : line(cur, template)
+        if (!fits(t, r, headerSize(header, next) - headerSize(header, cur))) return failed(t, r)
+        h[header] = next
         return null
       }
     }
@@ -536,6 +577,20 @@ function compileWaitForBody (args: string[]): Action {
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response / http-after-response). */
 const ACTIONS: Record<string, ActionRow> = {
   'wait-for-body': { sides: BOTH, compile: compileWaitForBody },
+  // for the rules after it in this ruleset (RewriteBudget); http-after-response rewrites have no limit here
+  'strict-mode': {
+    sides: ALL,
+    compile: (a) => {
+      exactArgs(a, 1, 'expects exactly 1 arguments')
+      if (a[0] !== 'on' && a[0] !== 'off') throw new RuleArgError(`Unexpected value '${a[0]}'. Only 'on' and 'off' are supported`)
+      const strict = a[0] === 'on'
+      return (t, r) => {
+        const budget = r === null ? t.rewrite : r.rewrite
+        if (budget !== undefined) budget.strict = strict
+        return null
+      }
+    }
+  },
   capture: { sides: ALL, compile: compileCapture },
   'set-path': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); t.path = f(t, r); return null } } },
   'set-pathq': { sides: REQ, compile: (a, c) => { const f = fmt1(a, c); return (t, r) => { keepOriginal(t); setPathq(t, f(t, r)); return null } } },

@@ -44,6 +44,8 @@ export interface HttpTxn {
   backend: string
   /** The client connection, whose `sess.` variables every request on it shares (lib/acl/vars.ts). */
   session?: object
+  /** Room left for the request's rewrites, while its http-request rules run (RewriteBudget). */
+  rewrite?: RewriteBudget
   /** `set-var` storage: full names (`txn.x`, `req.y`) → value; created on first use. */
   vars: Map<string, string | number | boolean> | null
   /** Authenticated user name after a successful `http_auth`, else null. */
@@ -89,6 +91,23 @@ export interface HttpResponseView {
   server?: { readonly name: string, readonly id: number }
   /** The part of the body an `http-response wait-for-body` waited for (`res.body`); absent without a wait. */
   body?: ReceivedBody
+  /** Room left for the response's rewrites, while its http-response rules run (RewriteBudget). */
+  rewrite?: RewriteBudget
+}
+
+/**
+ * What rules may still add to a message (configuration.txt §3.2 `tune.maxrewrite`, §4.2
+ * `strict-mode`): HAProxy's buffer (`tune.bufsize`) holds the head and the part of the body read
+ * with it, at most bufsize less maxrewrite, and a rewrite that does not fit in what is left fails
+ * (counted in `wrew`). In strict mode (the default, set again at the start of each ruleset) the
+ * message then gets a 500; otherwise the rewrite is skipped.
+ */
+export interface RewriteBudget {
+  /** Bytes the message may grow by. */
+  room: number
+  strict: boolean
+  /** Rewrites that did not fit in the ruleset being run. */
+  failed: number
 }
 
 /** What the frontend decided; constant objects where possible so the hot path allocates nothing. */
@@ -108,6 +127,8 @@ export type Decision =
   | { kind: 'page', status: number }
   /** Close the connection without answering: `http-request reject`, an empty errorfile. */
   | { kind: 'reject' }
+  /** A rewrite failed in strict mode (RewriteBudget): HAProxy's 500. */
+  | { kind: 'rewrite-failed' }
   /** `http-request tarpit`: hold the request `delay` ms, then answer with `then`. */
   | { kind: 'tarpit', delay: number, then: Decision }
   /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */

@@ -1183,7 +1183,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(0, inert('only the check port, address and TLS settings can be changed'), 'check-send-proxy no-check-send-proxy'),
+  'check-send-proxy': { n: 0, support: 'yes', apply: (o) => { o.checkSendProxy = true; return null } },
+  'no-check-send-proxy': { n: 0, support: 'yes', apply: (o) => { delete o.checkSendProxy; return null } },
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
   ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),

@@ -114,6 +114,8 @@ export interface ServerOptions {
   socks4?: { host: string, port: number }
   /** `check-via-socks4`: health checks go through the `socks4` proxy too. */
   checkViaSocks4?: boolean
+  /** `check-send-proxy`: health checks open with a PROXY header even with their own `port`/`addr`, or without `send-proxy`. */
+  checkSendProxy?: boolean
   backup?: boolean
   disabled?: boolean
   check?: boolean

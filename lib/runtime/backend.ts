@@ -122,6 +122,11 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly socks4: Socks4Proxy | null
   /** `check-via-socks4` (with `socks4`): health checks go through that proxy too. */
   readonly checkViaSocks4: boolean
+  /**
+   * The PROXY header version health checks open with (0: none): `send-proxy[-v2]` when the
+   * check has no `port`/`addr` of its own, or `check-send-proxy` (§5.2).
+   */
+  readonly checkSendProxy: 0 | 1 | 2
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
@@ -212,6 +217,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.sendProxy = conf.sendProxy ?? 0
     this.socks4 = conf.socks4 ?? null
     this.checkViaSocks4 = conf.checkViaSocks4 === true && this.socks4 !== null
+    this.checkSendProxy = conf.checkSendProxy === true ? this.sendProxy || 1 : conf.checkPort === undefined && conf.checkAddr === undefined ? this.sendProxy : 0
     this.hasAddress = conf.unresolved !== true
     this.addr = this.hasAddress ? addrText(conf.host, conf.port) : ''
     this.origin = originOf(this.ssl, conf.host, conf.port)

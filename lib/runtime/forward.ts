@@ -26,7 +26,7 @@ import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest } from '../acl/ip.js'
 import { connectionAddresses } from '../acl/addresses.js'
-import type { Decision, HttpResponseView, HttpTxn } from '../acl/txn.js'
+import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
@@ -448,6 +448,8 @@ export interface FrontendRoute {
   readonly originalTo: AddressHeaderRule | null
   /** The frontend's compiled rules (http-response rules are applied after the backend's). */
   readonly rules: CompiledProxy
+  /** `tune.bufsize`, and what a buffer holds of a message before rules run (bufsize less maxrewrite). */
+  readonly buffer: { readonly size: number, readonly filled: number }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -790,6 +792,14 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
       res.destroy()
       return
+    }
+    case 'rewrite-failed': {
+      // HAProxy's 500; the failed rewrites are counted where the rules ran (countRewrites)
+      const page = pageFor(500, fe, be)
+      status = page.status
+      out = page.htxBytes
+      writePage(res, page)
+      break
     }
     case 'invalid': {
       status = 400
@@ -1353,7 +1363,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resume = resume
     if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
-      return this.responseRules({ status, headers: headerObject(headers), server: this.server! }, status, statusText)
+      return this.responseRules({ status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, raw) }, status, statusText)
     }
     return this.respond(status, statusText, headers)
   }
@@ -1379,10 +1389,41 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private responseVerdict (view: HttpResponseView): Decision | null {
     if (!this.backendResponded) {
       const verdict = this.beResponseRules ? this.be.rules!.responseRules(this.txn, view) : null
+      this.countRewrites(view)
       if (verdict !== null) return verdict
       this.backendResponded = true
+      // strict mode is on again for the frontend's rules
+      view.rewrite!.strict = true
     }
-    return this.feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null
+    const verdict = this.feResponseRules ? this.fe.rules.responseRules(this.txn, view) : null
+    this.countRewrites(view)
+    return verdict
+  }
+
+  /** Failed response rewrites count on the frontend, the backend and the server. */
+  private countRewrites (view: HttpResponseView): void {
+    const budget = view.rewrite!
+    if (budget.failed === 0) return
+    this.fe.counters.counters.wrew += budget.failed
+    this.be.backend.counters.wrew += budget.failed
+    this.server!.counters.wrew += budget.failed
+    budget.failed = 0
+  }
+
+  /**
+   * What the response's rewrites may add (RewriteBudget): the buffer less the head and the body
+   * that came with it. A body whose length is announced is taken as arrived with the head, as
+   * from a server that sends it at once, up to what the buffer holds before rules.
+   */
+  private rewriteBudget (head: number, raw: Buffer[]): RewriteBudget {
+    const { size, filled } = this.fe.buffer
+    let body = 0
+    if (this.req.method !== 'HEAD') {
+      for (let i = 0; i < raw.length; i += 2) {
+        if (raw[i]!.length === 14 && raw[i]!.toString('latin1').toLowerCase() === 'content-length') body = Number(raw[i + 1]!.toString('latin1')) || 0
+      }
+    }
+    return { room: size - head - Math.min(body, Math.max(0, filled - head)), strict: true, failed: 0 }
   }
 
   /**
@@ -1401,7 +1442,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // the server's own status counts on its row; the verdict's on the frontend and backend
       this.server!.counters.countResponse(status)
       // a tcp-response reject closes the connection: HAProxy logs it PD
-      this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
+      this.rec?.terminate(verdict.kind === 'deny' || verdict.kind === 'rewrite-failed' ? 'PH' : verdict.kind === 'reject' ? 'PD' : 'LH')
       answer(verdict, this.res, this.fe, this.be, this)
       return false
     }

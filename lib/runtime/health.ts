@@ -251,11 +251,9 @@ class CheckTask implements CheckHooks {
     const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
     if (!srv.checkTls) {
       const sock = net.connect(opts)
-      // a `send-proxy` server is checked with a PROXY header too, unless the check has its own
-      // `port` or `addr` (§5.2 send-proxy); before this socket's other `connect` listeners
-      if (srv.sendProxy !== 0 && !srv.checkPortExplicit && !srv.checkHostExplicit && port === null && host === undefined) {
-        sock.once('connect', () => { sock.write(checkProxyHeader(srv.sendProxy as 1 | 2, sock)) })
-      }
+      // the check's PROXY header (ServerRuntime.checkSendProxy), before its other `connect` listeners
+      const version = srv.checkSendProxy
+      if (version !== 0 && port === null && host === undefined) sock.once('connect', () => { sock.write(checkProxyHeader(version, sock)) })
       return sock
     }
     const servername = srv.checkSni ?? srv.sni ?? (net.isIP(opts.host) === 0 ? opts.host : undefined)

@@ -58,6 +58,8 @@ export class TrafficCounters {
   eresp = 0
   wretr = 0
   wredis = 0
+  /** Rewrites that did not fit the message (tune.maxrewrite; lib/acl/txn.ts RewriteBudget). */
+  wrew = 0
   cliAbrt = 0
   srvAbrt = 0
   /** Internal errors (HAProxy's `eint`): an answer the gateway failed to process. */

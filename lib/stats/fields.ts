@@ -166,7 +166,7 @@ const ROWS: Row[] = [
   { name: 'intercepted', desc: 'Requests answered by the proxy itself (redirects, stats page, services)', type: 'u64', tags: 'MCP', F: httpOnly(o => o.counters.intercepted) },
   { name: 'dcon', desc: 'Connections refused by tcp-request connection rules', type: 'u64', tags: 'MCP', F: zero },
   { name: 'dses', desc: 'Sessions refused by tcp-request session rules', type: 'u64', tags: 'MCP', F: zero },
-  { name: 'wrew', desc: 'Failed header rewrites since start', type: 'u64', tags: 'MCP', F: zero, B: zero, S: zero },
+  { name: 'wrew', desc: 'Failed header rewrites since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.wrew, B: (_c, o) => o.counters.wrew, S: (_c, o) => o.counters.wrew },
   // every forwarded request opens or takes a connection: counted as connection attempts, reuse not tracked
   { name: 'connect', desc: 'Connection attempts to servers since start', type: 'u64', tags: 'MCP', B: stot, S: stot },
   { name: 'reuse', desc: 'Server connections reused since start', type: 'u64', tags: 'MCP', B: zero, S: zero },

@@ -11,7 +11,7 @@ import tls from 'node:tls'
 import http2 from 'node:http2'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
+import { head, startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
 import { syslogServer } from '../log/syslog.js'
 import { makeCa, makeLeaf } from '../tls/certs.js'
 
@@ -266,14 +266,7 @@ async function recordingHttpServer (): Promise<{ port: number, connections: stri
 async function httpSendProxy (label: 'haproxy' | 'ours'): Promise<{ answers: string[], s1: string[], s2: string[] }> {
   const s1 = await recordingHttpServer()
   const s2 = await recordingHttpServer()
-  const proxy = await startProxy(label, (port) => `global
-    nbthread 1
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 2s
-    timeout server 2s
-frontend fe
+  const proxy = await startProxy(label, (port) => head() + `frontend fe
     bind 127.0.0.1:${port} accept-proxy
     use_backend b2 if { path_beg /v2 }
     default_backend b1
@@ -366,4 +359,38 @@ frontend fe
   } finally {
     await proxy.stop()
   }
+})
+
+/** The first health check each server gets: `check-send-proxy` forces a header, a check `port` drops send-proxy's. */
+async function checkHeaders (label: 'haproxy' | 'ours'): Promise<string[]> {
+  const forced = await recordingHttpServer()
+  const ported = await recordingHttpServer()
+  const proxy = await startProxy(label, (port) => head(['timeout check 2s']) + `frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    option httpchk GET /chk
+    server forced 127.0.0.1:${forced.port} check check-send-proxy inter 1s
+    server ported 127.0.0.1:${ported.port} send-proxy check port ${ported.port} inter 1s
+`)
+  try {
+    const deadline = Date.now() + 5000
+    const first = (s: { connections: string[] }): string | undefined => s.connections.find(c => c.includes('\r\n\r\n'))
+    while ((first(forced) === undefined || first(ported) === undefined) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    return [first(forced) ?? '', first(ported) ?? ''].map(c => c.replace(/127\.0\.0\.1 127\.0\.0\.1 \d+ \d+/, '127.0.0.1 127.0.0.1 P P'))
+  } finally {
+    await proxy.stop()
+    await forced.close()
+    await ported.close()
+  }
+}
+
+const CHECK_HEADERS_SEEN = ['PROXY TCP4 127.0.0.1 127.0.0.1 P P\r\nGET /chk HTTP/1.0\r\n\r\n', 'GET /chk HTTP/1.0\r\n\r\n']
+
+test('check-send-proxy: a PROXY header on checks without send-proxy; send-proxy with a check port sends none', async () => {
+  assert.deepEqual(await checkHeaders('ours'), CHECK_HEADERS_SEEN)
+})
+
+test('check-send-proxy: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
+  assert.deepEqual(await checkHeaders('haproxy'), CHECK_HEADERS_SEEN)
 })
