@@ -8,7 +8,7 @@
 // as HAProxy's master does.
 
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { constants } from 'node:os'
 
 /** Set in the environment of the background process `-D` starts. */
@@ -17,9 +17,15 @@ export const DAEMON_ENV = 'FASTIFY_HAPROXY_DAEMON_CHILD'
 /** What the daemon's child tells its parent over the IPC channel. */
 export type DaemonMessage = { ready: true } | { failed: string }
 
-/** `-p FILE`: the pid, one line, as HAProxy writes it. Errors are the caller's to report. */
+/**
+ * `-p FILE`: the pid, one line, as HAProxy writes it. Written beside and renamed over, so that a
+ * reader who sees the file (systemd, a script polling for it) never reads it empty.
+ * Errors are the caller's to report.
+ */
 export function writePidFile (file: string, pid: number): void {
-  writeFileSync(file, `${pid}\n`)
+  const partial = `${file}.${process.pid}.tmp`
+  writeFileSync(partial, `${pid}\n`)
+  renameSync(partial, file)
 }
 
 /**

@@ -463,6 +463,19 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   if (!startup.ok) throw new Error('Fatal errors found in configuration.')
   const gateway = new Gateway(config, log)
   gateway.startupLogs = startup.text
+  // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across
+  // reloads), open before the binds, so that a client who finds a bind answering finds them too
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
+  const closeSockets = async (): Promise<void> => { await runtimeSocket.close(); await masterSocket.close() }
+  try {
+    await runtimeSocket.start()
+    await masterSocket.start()
+  } catch (err) {
+    await closeSockets()
+    await gateway.close()
+    throw err
+  }
   const listeners = new Map<string, Listener>()
   gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
   try {
@@ -483,6 +496,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     }
   } catch (err) {
     await Promise.all([...listeners.values()].map(stop))
+    await closeSockets()
     await gateway.close()
     throw err
   }
@@ -491,23 +505,11 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     forwarders = await startLogForwarders(config, gateway.logSinks)
   } catch (err) {
     await Promise.all([...listeners.values()].map(stop))
+    await closeSockets()
     await gateway.close()
     throw err
   }
   gateway.start()
-  // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across reloads)
-  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
-  const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
-  try {
-    await runtimeSocket.start()
-    await masterSocket.start()
-  } catch (err) {
-    await runtimeSocket.close()
-    await masterSocket.close()
-    await Promise.all([...listeners.values()].map(stop).concat(forwarders.map(f => f.close())))
-    await gateway.close()
-    throw err
-  }
 
   let reloading = Promise.resolve()
   const reload = async (): Promise<void> => {
