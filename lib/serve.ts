@@ -313,17 +313,16 @@ function acceptProxyOn (server: Server, gateway: Gateway, proxy: Proxy, bindName
   })
 }
 
-/** A `mode tcp` frontend or listen: a TCP listener on each of its binds. */
-async function listenTcp (gateway: Gateway, proxy: Proxy, log: GatewayLogger): Promise<Listener> {
+/** A `mode tcp` frontend or listen: a TCP listener on each of its binds (TLS deciphered first on `ssl` ones). */
+async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, log: GatewayLogger): Promise<Listener> {
   const tcp = new TcpListener(gateway, proxy.name)
+  const tls = tlsTerminators(proxy, config)
   for (const [i, bind] of proxy.binds.entries()) {
-    if (bind.ssl) {
-      log.error(`${proxy.kind} '${proxy.name}': 'bind ${bind.host}:${bind.port} ssl' is not served: fastify-haproxy does not terminate TLS in 'mode tcp' (TLS passthrough, without 'ssl', is).`)
-      continue
-    }
+    const secure = tls.find(t => t.bind === i)
     for (const { label, options } of listenTargets(bind)) {
       try {
-        await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true })
+        const server = await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true }, secure?.terminator ?? null)
+        secure?.servers.push(server as unknown as Server)
       } catch (err) {
         tcp.close()
         throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, label, (err as Error).message)
@@ -331,15 +330,11 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, log: GatewayLogger): P
       log.info(`Proxy ${proxy.name} started on ${label}.`)
     }
   }
-  return { proxy, app: null, tcp, extra: [], key: bindKey(proxy.binds), tls: [] }
+  return { proxy, app: null, tcp, extra: [], key: bindKey(proxy.binds), tls }
 }
 
-/**
- * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
- * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
- */
-export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
-  if (isTcp(proxy)) return await listenTcp(gateway, proxy, log)
+/** The TLS setup of each `ssl` bind of a section, its certificates read (a bind that cannot load them fails). */
+function tlsTerminators (proxy: Proxy, config: ParsedConfig): Listener['tls'] {
   const tls: Listener['tls'] = []
   proxy.binds.forEach((bind, i) => {
     if (bind.tls === undefined) return
@@ -349,6 +344,16 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
       throw new FST_HAPROXY_BIND_FAILED(`${proxy.kind} ${proxy.name}`, `${bind.host}:${bind.port}`, (err as Error).message)
     }
   })
+  return tls
+}
+
+/**
+ * Serves one section on its binds (the CLI's listeners; a plugin's `stats.listener: 'own'`).
+ * `loggerInstance`: the embedding app's logger, for Fastify's own messages.
+ */
+export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConfig, quiet: boolean, log: GatewayLogger, loggerInstance?: FastifyBaseLogger): Promise<Listener> {
+  if (isTcp(proxy)) return await listenTcp(gateway, proxy, config, log)
+  const tls = tlsTerminators(proxy, config)
   const terminator = (i: number): TlsTerminator | null => tls.find(t => t.bind === i)?.terminator ?? null
   const first = proxy.binds[0]
   const settings = h2Settings(config.global)

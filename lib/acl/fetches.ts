@@ -23,7 +23,7 @@ import type { HttpResponseView, HttpTxn } from './txn.js'
 import { UNSUPPORTED_FETCHES } from './unsupported-fetches.js'
 import { TLS_FETCH_ROWS } from './tls-fetches.js'
 import { stickFetchRows } from './stick-counters.js'
-import { payloadLength, payloadLv, payloadSlice, sslHelloType, sslSni, sslVersion, type TcpPayload } from '../tcp/payload.js'
+import { payloadLength, payloadLv, payloadSlice, sslAlpn, sslEcExtension, sslHelloType, sslSessionTicket, sslSni, sslVersion, type TcpPayload } from '../tcp/payload.js'
 
 export interface CompiledFetch {
   one: SampleFn
@@ -459,6 +459,15 @@ const ROWS: FetchRow[] = [
   ...['req.ssl_hello_type', 'req_ssl_hello_type'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslHelloType(t.payload) }) })),
   ...['req.ssl_ver', 'req_ssl_ver'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslVersion(t.payload) }) })),
   ...['req.ssl_sni', 'req_ssl_sni'].map((name): FetchRow => ({ name, args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSni(t.payload) }) })),
+  {
+    name: 'req.ssl_alpn', args: [], minArgs: 0, type: 'str',
+    compile: () => ({
+      one: (t) => t.payload === undefined ? null : sslAlpn(t.payload)?.[0] ?? null,
+      each: (t, _r, test) => t.payload !== undefined && (sslAlpn(t.payload)?.some(test) ?? false)
+    })
+  },
+  { name: 'req.ssl_ec_ext', args: [], minArgs: 0, type: 'bool', compile: () => ({ one: (t) => t.payload === undefined ? null : sslEcExtension(t.payload) }) },
+  { name: 'req.ssl_st_ext', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.payload === undefined ? null : sslSessionTicket(t.payload) }) },
   { name: 'req.rdp_cookie_cnt', args: ['str'], minArgs: 0, type: 'int', compile: () => constant(0) },
   // The request body the gateway waited for (§7.3.6; lib/runtime/request-body.ts): without a
   // wait (option http-buffer-request, http-request wait-for-body) none of it has been read yet.

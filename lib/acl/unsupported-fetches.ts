@@ -17,7 +17,6 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'fc_unacked', 'fe_client_timeout', 'fe_conn', 'fe_req_rate', 'fe_sess_rate', 'internal.htx.data', 'internal.htx.free',
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'lat_ns_avg', 'lat_ns_tot',
     'prio_class', 'prio_offset', 'proc', 'rdp_cookie_cnt', 'rep_ssl_hello_type', 
-    'req.ssl_st_ext',
     'res.ssl_hello_type', 'sc_clr_gpc', 'sc_get_gpc', 'sc_get_gpt', 'sc_gpc_rate', 'sc_inc_gpc', 'so_id', 'src_clr_gpc', 'src_get_gpc', 'src_get_gpt',
     'src_gpc_rate', 'src_inc_gpc', 'srv_conn_free', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
@@ -27,7 +26,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ['str', [
     'bc_err_str',
     'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
-    'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req.ssl_alpn', 'req_ver', 'res.cache_name', 'res.comp_algo',
+    'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req_ver', 'res.cache_name', 'res.comp_algo',
     'res.hdrs_bin', 'resp_ver', 
     'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
     'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 
@@ -43,7 +42,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'url_ip'
   ]],
   ['bool', [
-    'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx', 'req.ssl_ec_ext',
+    'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx',
     'res.cache_hit', 'res.comp', 'src_is_local',
     'ssl_bc', 'ssl_bc_is_resumed', 'ssl_fc_has_early', 
     'stopping'

@@ -895,6 +895,10 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
         else c.alert(`Couldn't open the ca-file '${based}' (No such file or directory).`)
         return
       }
+      if (k === 'crt' && !holdsCertificate(c.path(based))) {
+        c.alert(`'bind ${spec}' in section '${c.section}' : unable to load certificate from file '${based}'.`)
+        return
+      }
       if (k === 'crt') {
         tls.crts.push(c.path(based))
       } else if (k === 'crt-list') {
@@ -984,6 +988,15 @@ const TLS_BIND_OPTIONS = new Set(('alpn npn ssl-min-ver ssl-max-ver ciphers ciph
   'ca-ignore-err crt-ignore-err no-ca-names').split(' '))
 
 /** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
+/** A `crt` file holds a PEM certificate (a directory is looked into when the certificates load). */
+function holdsCertificate (file: string): boolean {
+  try {
+    return !statSync(file).isFile() || /-----BEGIN (TRUSTED )?CERTIFICATE-----/.test(readBounded(file, PEM_FILE_LIMIT).toString('latin1'))
+  } catch {
+    return false
+  }
+}
+
 function certHasKey (file: string): boolean {
   let text: string
   try {
@@ -1102,7 +1115,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     apply: (o, v, s) => {
       const file = isAbsolute(v) || s.crtBase === undefined ? s.path(v) : resolve(s.path(s.crtBase), v)
       if (!existsSync(file)) return `unable to stat SSL certificate from file '${v}' : No such file or directory.`
-      if (!certHasKey(file)) return `unable to load certificate from file '${v}'.`
+      if (!certHasKey(file) || !holdsCertificate(file)) return `unable to load certificate from file '${v}'.`
       o.crt = file
       return null
     }
@@ -1652,11 +1665,11 @@ function applyTcpCheck (c: ProxyCtx, args: string[]): void {
     for (let i = 0; i < rest.length; i++) {
       const n = TCP_CHECK_CONNECT[rest[i]!]
       if (n === undefined) return c.alert(`'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${rest[i]}' as argument.`)
-      if (['send-proxy', 'ssl', 'sni', 'alpn', 'via-socks4', 'proto', 'addr'].includes(rest[i]!)) {
-        report(c, unsupported('a check connection other than plain TCP to the server'), `tcp-check connect ${rest[i]}`)
-      }
+      if (rest[i] === 'proto') report(c, unsupported('a multiplexer protocol forced on a check connection'), 'tcp-check connect proto')
       i += n
     }
+    // the PROXY line goes before the TLS handshake, which the checker does not split
+    if (rest.includes('send-proxy') && rest.includes('ssl')) report(c, unsupported('a PROXY line before a TLS check connection'), 'tcp-check connect send-proxy ssl')
   } else if (step === 'send' || step === 'send-binary' || step === 'send-lf' || step === 'send-binary-lf') {
     if (rest[0] === undefined || rest[0] === '') return c.alert(`'tcp-check ${step}' : '${step.includes('binary') ? 'binary' : 'string'}' expects a send as argument.`)
     if (step === 'send-binary') {

@@ -12,13 +12,28 @@ import { clientIdentity } from '../tls.js'
 import type { ParsedConfig, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
-import { compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ScriptRun, type TcpScript } from './tcp-check.js'
-import { connectErrorText, errnoText } from './socket-errors.js'
+import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
+import { connectErrorText, errnoText, handshakeErrorText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
 import http2 from 'node:http2'
 
+
+/** Where and how a check connection is opened. */
+interface CheckConnection {
+  host: string
+  port: number
+  tls: boolean
+  servername: string | undefined
+  alpn: string[] | undefined
+  /** The PROXY header version the connection opens with (0: none): `tcp-check connect send-proxy`, a `send-proxy` server's. */
+  sendProxy: 0 | 1 | 2
+  /** Through the server's SOCKS4 proxy (`check-via-socks4`, `tcp-check connect via-socks4`). */
+  viaSocks: boolean
+  /** Closed with a FIN (`tcp-check connect linger`) rather than HAProxy's reset. */
+  linger: boolean
+}
 
 /** `HTTP/1.x NNN reason` */
 const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})(?: ([^\r\n]*))?\r?\n/
@@ -28,6 +43,8 @@ class CheckTask implements CheckHooks {
   private timer: NodeJS.Timeout | null = null
   private due = 0
   private socket: net.Socket | null = null
+  /** The open check connection is closed with a FIN, not a reset (HTTP checks; `linger`). */
+  private linger = true
   private deadline: NodeJS.Timeout | null = null
   private startedAt = 0
   private readonly ca: Buffer | undefined
@@ -84,7 +101,7 @@ class CheckTask implements CheckHooks {
     if (this.socket !== null) {
       this.socket.removeAllListeners()
       this.socket.on('error', () => {})
-      this.socket.destroy()
+      closeCheckConnection(this.socket, this.linger)
       this.socket = null
     }
   }
@@ -127,7 +144,7 @@ class CheckTask implements CheckHooks {
         const r = scriptRun.timedOut()
         finish(false, r.status, null, r.desc)
       } else if (connected && this.probe !== null) finish(false, 'L7TOUT', null, '')
-      else finish(false, tcpUp && srv.checkTls ? 'L6TOUT' : 'L4TOUT', null, '')
+      else finish(false, tcpUp && conn.tls ? 'L6TOUT' : 'L4TOUT', null, '')
     }
     const arm = (ms: number): void => {
       if (this.deadline !== null) clearTimeout(this.deadline)
@@ -170,11 +187,16 @@ class CheckTask implements CheckHooks {
       const sock = this.socket as net.Socket
       if (this.script !== null) {
         if (t.check !== undefined) arm(t.check)
-        scriptRun = runTcpScript(sock, this.script, (port) => this.dial(port), (s) => { this.socket = s }, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc, false, r.logInfo) })
+        const open = (spec: ConnectSpec, ready: () => void, reached: () => void): net.Socket => this.open(this.connection(spec), ready, reached)
+        const adopt = (s: net.Socket, spec: ConnectSpec): void => {
+          this.socket = s
+          this.linger = spec.linger
+        }
+        scriptRun = runTcpScript(sock, this.script, open, adopt, (r) => { finish(r.ok, r.status, r.code ?? null, r.desc, false, r.logInfo) })
         return
       }
       if (this.probe === null) {
-        finish(true, srv.checkTls ? 'L6OK' : 'L4OK', null, '')
+        finish(true, conn.tls ? 'L6OK' : 'L4OK', null, '')
         return
       }
       if (t.check !== undefined) arm(t.check)
@@ -192,36 +214,23 @@ class CheckTask implements CheckHooks {
       sock.on('end', () => evaluate(true))
       sock.write(http1Request(request))
     }
-    const sock = this.viaSocks ? net.connect({ host: srv.socks4!.host, port: srv.socks4!.port }) : this.dial(exchange?.connect.port ?? this.script?.port ?? null, exchange?.connect.host)
-    if (srv.checkTls) {
-      sock.once('secureConnect', onConnected)
-      // A TCP connection that fails its TLS handshake is a Layer6 problem.
-      sock.once('connect', () => {
-        tcpUp = true
-        if (t.check !== undefined) arm(t.check)
-      })
-    } else if (this.viaSocks) {
-      const port = exchange?.connect.port ?? this.script?.port ?? srv.checkPort
-      sock.once('connect', () => {
-        socks4Handshake(sock, exchange?.connect.host ?? srv.checkHost, port, (err) => {
-          if (err !== null) return finish(false, 'L4CON', null, errnoText(err))
-          tcpUp = true
-          onConnected()
-          sock.resume()
-        })
-      })
-    } else {
-      sock.once('connect', () => {
-        tcpUp = true
-        onConnected()
-      })
-    }
+    // a script's first connection is its leading `tcp-check connect` (protocol checks: the server's check settings)
+    const conn = this.connection(this.script?.first ?? null, exchange?.connect.port, exchange?.connect.host)
+    const sock = this.open(conn, onConnected, () => {
+      tcpUp = true
+      // a TCP connection that fails its TLS handshake is a Layer6 problem, timed by `timeout check`
+      if (conn.tls && t.check !== undefined) arm(t.check)
+    })
+    // protocol checks are tcp-check rulesets: closed with a reset, as HAProxy closes them
+    this.linger = this.script === null || (this.script.first?.linger ?? false)
     sock.setNoDelay(true)
     this.socket = sock
     arm(connectTimeout)
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected && tcpUp) {
-        finish(false, 'L6RSP', null, err.message)
+      // a failed read means the TCP connection was up, even when its reset beat the connect event
+      if (!connected && (tcpUp || err.syscall === 'read') && conn.tls) {
+        const text = handshakeErrorText(err)
+        finish(false, 'L6RSP', null, this.script !== null ? connectFailure(this.script, text) : text)
       } else if (!connected) {
         finish(false, 'L4CON', null, this.script !== null ? connectFailure(this.script, connectErrorText(err)) : connectErrorText(err))
       } else if (this.script !== null) {
@@ -236,35 +245,75 @@ class CheckTask implements CheckHooks {
     })
   }
 
-  /** `check-via-socks4`: the check's first connection goes through the server's SOCKS4 proxy (not with `check-ssl`). */
-  private get viaSocks (): boolean {
-    return this.server.checkViaSocks4 && !this.server.checkTls
+  /**
+   * Where and how a check connection goes: a `tcp-check connect` line's own options (with
+   * `default`, the server's check settings for what it does not say), else the server's: its
+   * check address and port (`addr`, `port`, an http-check's `connect port`), TLS for
+   * `check-ssl` (or an `ssl` server checked where it serves) with `check-sni` and `check-alpn`,
+   * `check-via-socks4`.
+   */
+  private connection (spec: ConnectSpec | null, port?: number, host?: string): CheckConnection {
+    const srv = this.server
+    const inherit = spec === null || spec.useDefault
+    const at = spec?.addr ?? host ?? srv.checkHost
+    const useTls = (spec?.ssl ?? false) || (inherit && srv.checkTls)
+    const servername = spec?.sni ?? (inherit ? srv.checkSni ?? srv.sni ?? (net.isIP(at) === 0 ? at : undefined) : undefined)
+    return {
+      host: at,
+      port: spec?.port ?? port ?? srv.checkPort,
+      tls: useTls,
+      servername: useTls ? servername ?? undefined : undefined,
+      alpn: spec?.alpn ?? (inherit ? srv.checkAlpn : undefined),
+      sendProxy: spec?.sendProxy === true ? 1 : inherit && !useTls && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? srv.checkSendProxy : 0,
+      // SOCKS4 carries plain check connections only
+      viaSocks: !useTls && srv.socks4 !== null && ((spec?.viaSocks4 ?? false) || (inherit && srv.checkViaSocks4)),
+      linger: spec?.linger ?? false
+    }
   }
 
   /**
-   * A check connection to the server's check address, or to `host`, on `port` or the check port:
-   * over TLS for `check-ssl` (or an `ssl` server checked where it serves), with `check-sni`,
-   * `check-alpn`, `crt`, `ca-file` and `verify`.
+   * Opens a check connection: `reached` once TCP is up to the server (through the SOCKS4 proxy's
+   * handshake), `ready` once it carries the check (after the TLS handshake), the PROXY line sent.
    */
-  private dial (port: number | null, host?: string): net.Socket {
+  private open (conn: CheckConnection, ready: () => void, reached: () => void): net.Socket {
     const srv = this.server
-    const opts = { host: host ?? srv.checkHost, port: port ?? srv.checkPort }
-    if (!srv.checkTls) {
-      const sock = net.connect(opts)
-      // the check's PROXY header (ServerRuntime.checkSendProxy), before its other `connect` listeners
-      const version = srv.checkSendProxy
-      if (version !== 0 && port === null && host === undefined) sock.once('connect', () => { sock.write(checkProxyHeader(version, sock)) })
-      return sock
+    const usable = (sock: net.Socket): void => {
+      // the PROXY line names the check's own connection: its source is this end
+      if (conn.sendProxy !== 0) sock.write(checkProxyHeader(conn.sendProxy, sock))
+      ready()
     }
-    const servername = srv.checkSni ?? srv.sni ?? (net.isIP(opts.host) === 0 ? opts.host : undefined)
-    return tls.connect({
-      ...opts,
-      ...(servername !== undefined ? { servername } : {}),
-      ...(srv.checkAlpn !== undefined ? { ALPNProtocols: srv.checkAlpn } : {}),
-      ...(this.identity ?? {}),
-      rejectUnauthorized: srv.verify === 'required',
-      ca: this.ca
-    })
+    let sock: net.Socket
+    if (conn.viaSocks) {
+      sock = net.connect({ host: srv.socks4!.host, port: srv.socks4!.port })
+      sock.once('connect', () => {
+        socks4Handshake(sock, conn.host, conn.port, (err) => {
+          if (err !== null) { sock.destroy(err); return }
+          reached()
+          usable(sock)
+          sock.resume()
+        })
+      })
+    } else if (conn.tls) {
+      sock = tls.connect({
+        host: conn.host,
+        port: conn.port,
+        ...(conn.servername !== undefined ? { servername: conn.servername } : {}),
+        ...(conn.alpn !== undefined ? { ALPNProtocols: conn.alpn } : {}),
+        ...(this.identity ?? {}),
+        rejectUnauthorized: srv.verify === 'required',
+        ca: this.ca
+      })
+      sock.once('connect', reached)
+      sock.once('secureConnect', () => usable(sock))
+    } else {
+      sock = net.connect({ host: conn.host, port: conn.port })
+      sock.once('connect', () => {
+        reached()
+        usable(sock)
+      })
+    }
+    sock.setNoDelay(true)
+    return sock
   }
 
   /** Next check one interval after this one started (skipping intervals that already passed). */

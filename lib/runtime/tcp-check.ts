@@ -5,9 +5,10 @@
 // last send. Every status, code and info text below was recorded from haproxy 2.6 against fake
 // servers (test/tcp/protocol-checks.test.ts holds the recordings).
 
-import net from 'node:net'
+import type net from 'node:net'
+import tls from 'node:tls'
 import type { Proxy, Rule } from '../config/model.js'
-import { errnoText } from './socket-errors.js'
+import { errnoText, handshakeErrorText } from './socket-errors.js'
 
 /** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
 export const MAX_RESPONSE = 16384
@@ -18,7 +19,25 @@ export interface ScriptResult { ok: boolean, status: string, desc: string, code?
 /** What an expect step decides on the data received since the last send: null waits for more. */
 type Judge = (data: Buffer, ended: boolean) => ScriptResult | null
 
-interface Connect { kind: 'connect', port: number | null, label: string }
+/**
+ * A `tcp-check connect` line (§4.2): where and how its connection is opened. Without `default`
+ * only the port and address come from the server (its check port and address); with it, the
+ * server's `check-ssl`, `check-sni`, `check-alpn` and `check-via-socks4` apply too, unless the
+ * line says otherwise (observed on HAProxy 2.6).
+ */
+export interface ConnectSpec {
+  useDefault: boolean
+  port: number | null
+  addr: string | null
+  ssl: boolean
+  sni: string | null
+  alpn: string[] | null
+  sendProxy: boolean
+  viaSocks4: boolean
+  /** `linger`: closed with a FIN; HAProxy closes other check connections with a reset. */
+  linger: boolean
+}
+interface Connect { kind: 'connect', spec: ConnectSpec, label: string }
 interface Send { kind: 'send', data: Buffer, label: string }
 interface Expect {
   kind: 'expect'
@@ -36,8 +55,8 @@ const PASS: ScriptResult = { ok: true, status: 'L7OK', desc: '' }
 const fail = (status: string, desc = '', code?: number): ScriptResult => ({ ok: false, status, desc, ...(code !== undefined ? { code } : {}) })
 
 export interface TcpScript {
-  /** The port of a leading `tcp-check connect port N`, else the server's check port. */
-  port: number | null
+  /** A leading `tcp-check connect`: how the check's first connection is opened (null: the server's check settings). */
+  first: ConnectSpec | null
   steps: Step[]
   /** The number HAProxy gives each step in its messages (1-based, explicit connects and comments counted). */
   numbers: number[]
@@ -47,8 +66,8 @@ export interface TcpScript {
   verbose: boolean
   /** The layer of timeouts and of a failed connection's TLS (ssl-hello-chk reports Layer6). */
   timeoutStatus: 'L7TOUT' | 'L6TOUT'
-  /** The verdict once every step passed; `last` is the data the last expect judged. */
-  passed: (last: Buffer, lastExpect: Expect | null) => ScriptResult
+  /** The verdict once every step passed; `last` is the data the last expect judged, `secure` whether the last connection is TLS. */
+  passed: (last: Buffer, lastExpect: Expect | null, secure: boolean) => ScriptResult
 }
 
 /** The first line of `data` (up to CR or LF), as HAProxy quotes answers in its check infos. */
@@ -134,20 +153,47 @@ function expectStep (args: string[], number: number, comment: string | undefined
 
 const send = (data: string | Buffer, label = '(send)'): Send => ({ kind: 'send', data: typeof data === 'string' ? Buffer.from(data, 'latin1') : data, label })
 
+const CONNECT_FLAGS = new Set(['default', 'send-proxy', 'ssl', 'via-socks4', 'linger'])
+
+/** The options of a `tcp-check connect` line (the flags alone, the others with a value). */
+function connectSpec (args: string[]): { spec: ConnectSpec, comment: string | undefined } {
+  const spec: ConnectSpec = { useDefault: false, port: null, addr: null, ssl: false, sni: null, alpn: null, sendProxy: false, viaSocks4: false, linger: false }
+  let comment: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!
+    if (CONNECT_FLAGS.has(w)) {
+      if (w === 'default') spec.useDefault = true
+      else if (w === 'send-proxy') spec.sendProxy = true
+      else if (w === 'ssl') spec.ssl = true
+      else if (w === 'via-socks4') spec.viaSocks4 = true
+      else spec.linger = true
+      continue
+    }
+    const v = args[++i] ?? ''
+    if (w === 'port') spec.port = Number(v)
+    else if (w === 'addr') spec.addr = v
+    else if (w === 'sni') spec.sni = v
+    else if (w === 'alpn') spec.alpn = v.split(',')
+    else if (w === 'comment') comment = v
+  }
+  return { spec, comment }
+}
+
 /** The `tcp-check` lines of a proxy as a script (§4.2). */
 function fromRules (rules: Rule[]): TcpScript {
   const script: TcpScript = {
-    port: null,
+    first: null,
     steps: [],
     numbers: [],
     comments: [],
     verbose: true,
     timeoutStatus: 'L7TOUT',
-    // Recorded: any send or expect makes the check Layer7; connects alone are Layer4.
-    passed: (_last, lastExpect) => {
-      const layer7 = script.steps.some(s => s.kind !== 'connect')
+    // Recorded: the last step decides the layer: a connect passes at Layer4 (Layer6 over TLS),
+    // a send or an expect at Layer7
+    passed: (_last, lastExpect, secure) => {
       if (rules.length === 0) return { ...PASS, status: 'L4OK' }
-      return { ...PASS, status: layer7 ? 'L7OK' : 'L4OK', desc: lastExpect?.onSuccess ?? '(tcp-check)', ...(layer7 ? { code: 0 } : {}) }
+      if (script.steps.at(-1)?.kind !== 'send' && script.steps.at(-1)?.kind !== 'expect') return { ...PASS, status: secure ? 'L6OK' : 'L4OK', desc: '(tcp-check)' }
+      return { ...PASS, status: 'L7OK', desc: lastExpect?.onSuccess ?? '(tcp-check)', code: 0 }
     }
   }
   let pending: string | undefined
@@ -159,15 +205,12 @@ function fromRules (rules: Rule[]): TcpScript {
       pending = r.args[0]
       return
     }
-    const option = (name: string): string | undefined => {
-      const i = r.args.indexOf(name)
-      return i >= 0 ? r.args[i + 1] : undefined
-    }
     if (r.action === 'connect') {
-      const port = option('port')
-      comment = option('comment') ?? comment
-      step = { kind: 'connect', port: port !== undefined ? Number(port) : null, label: port !== undefined ? `(connect port ${port})` : '(connect)' }
-      if (n === 0 && port !== undefined) script.port = Number(port)
+      const line = connectSpec(r.args)
+      const spec = line.spec
+      comment = line.comment ?? comment
+      step = { kind: 'connect', spec, label: spec.port !== null ? `(connect port ${spec.port})` : '(connect)' }
+      if (script.steps.length === 0) script.first = spec
     } else if (r.action === 'send' || r.action === 'send-lf') step = send(r.args[0]!)
     else if (r.action === 'send-binary' || r.action === 'send-binary-lf') step = send(Buffer.from(r.args[0]!, 'hex'))
     else if (r.action === 'expect') ({ step, comment } = expectStep(r.args, n + 1, comment))
@@ -181,7 +224,7 @@ function fromRules (rules: Rule[]): TcpScript {
 
 /** A protocol check: its steps numbered as HAProxy's built-in rulesets number them. */
 function protocol (steps: Array<[number, Step]>, passed: TcpScript['passed'], timeoutStatus: TcpScript['timeoutStatus'] = 'L7TOUT'): TcpScript {
-  return { port: null, steps: steps.map(s => s[1]), numbers: steps.map(s => s[0]), comments: [], verbose: false, timeoutStatus, passed }
+  return { first: null, steps: steps.map(s => s[1]), numbers: steps.map(s => s[0]), comments: [], verbose: false, timeoutStatus, passed }
 }
 
 const expect = (judge: Judge, empty: string | null = 'L7RSP'): Expect => ({ kind: 'expect', judge, label: '', empty })
@@ -446,10 +489,28 @@ export function connectFailure (script: TcpScript, reason: string): string {
 export interface ScriptRun { timedOut (): ScriptResult }
 
 /**
- * Runs `script` on a connected socket; calls `done` once with the verdict. A later `connect` step
- * opens its connection with `open(port)` (the previous one is closed).
+ * Opens the connection of a `connect` step: `reached` once the TCP connection to the server is
+ * up, `ready` once it can carry the script (after the TLS handshake for a TLS one).
  */
-export function runTcpScript (first: net.Socket, script: TcpScript, open: (port: number | null) => net.Socket, adopt: (sock: net.Socket) => void, done: (r: ScriptResult) => void): ScriptRun {
+export type OpenConnection = (spec: ConnectSpec, ready: () => void, reached: () => void) => net.Socket
+
+/**
+ * Closes a check connection as HAProxy does: with a reset, unless its `tcp-check connect` says
+ * `linger` (observed: the server reads ECONNRESET, or an end with `linger`). A TLS connection
+ * is ended once what it wrote is out (its last handshake message may still be queued: a server
+ * must see the handshake complete), node resetting plain sockets only.
+ */
+export function closeCheckConnection (sock: net.Socket, linger: boolean): void {
+  if (sock instanceof tls.TLSSocket) sock.destroySoon()
+  else if (!linger && !sock.destroyed && sock.readyState === 'open') sock.resetAndDestroy()
+  else sock.destroy()
+}
+
+/**
+ * Runs `script` on a connected socket; calls `done` once with the verdict. A later `connect` step
+ * opens its connection with `open` (the previous one is closed) and hands it to `adopt`.
+ */
+export function runTcpScript (first: net.Socket, script: TcpScript, open: OpenConnection, adopt: (sock: net.Socket, spec: ConnectSpec) => void, done: (r: ScriptResult) => void): ScriptRun {
   let sock = first
   let data: Buffer = Buffer.alloc(0)
   let last: Buffer = data
@@ -458,6 +519,9 @@ export function runTcpScript (first: net.Socket, script: TcpScript, open: (port:
   let ended = false
   let finished = false
   let connecting = false
+  /** The connection being opened is up to the server, its TLS handshake under way. */
+  let handshaking = false
+  let linger = script.first?.linger ?? false
   const where = (i: number): string => {
     const s = script.steps[i]
     if (!script.verbose || s === undefined) return ''
@@ -476,7 +540,9 @@ export function runTcpScript (first: net.Socket, script: TcpScript, open: (port:
     })
     s.on('end', () => { ended = true; advance() })
     s.on('error', (err: NodeJS.ErrnoException) => {
-      if (connecting) finish(fail('L4CON', errnoText(err) + where(step)))
+      // a failed read means the TCP connection was up, even when its reset beat the connect event
+      if (handshaking || (connecting && s instanceof tls.TLSSocket && err.syscall === 'read')) finish(fail('L6RSP', handshakeErrorText(err) + where(step)))
+      else if (connecting) finish(fail('L4CON', errnoText(err) + where(step)))
       else finish(fail('SOCKERR', errnoText(err) + where(step)))
     })
   }
@@ -487,17 +553,18 @@ export function runTcpScript (first: net.Socket, script: TcpScript, open: (port:
         connecting = true
         sock.removeAllListeners()
         sock.on('error', () => {})
-        sock.destroy()
+        closeCheckConnection(sock, linger)
         data = Buffer.alloc(0)
         ended = false
-        sock = open(s.port)
-        adopt(sock)
-        listen(sock)
-        sock.once('connect', () => {
+        linger = s.spec.linger
+        sock = open(s.spec, () => {
           connecting = false
+          handshaking = false
           step++
           advance()
-        })
+        }, () => { handshaking = sock instanceof tls.TLSSocket })
+        adopt(sock, s.spec)
+        listen(sock)
         return
       }
       if (s.kind === 'send') {
@@ -518,7 +585,7 @@ export function runTcpScript (first: net.Socket, script: TcpScript, open: (port:
       step++
     }
     if (finished || connecting) return
-    finish(script.passed(last, lastExpect))
+    finish(script.passed(last, lastExpect, sock instanceof tls.TLSSocket))
   }
   listen(sock)
   advance()

@@ -1,6 +1,7 @@
 // The client's first bytes as `tcp-request content` rules read them (configuration.txt §7.3.5):
 // `req.len`, `req.payload`, `req.payload_lv`, and the TLS ClientHello fields of
-// `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`. A fetch over data that may still grow
+// `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`, `req.ssl_alpn`, `req.ssl_ec_ext`,
+// `req.ssl_st_ext`. A fetch over data that may still grow
 // marks the buffer `incomplete`: the rule that read it waits for more (until inspect-delay
 // expires) instead of deciding on a partial message, as HAProxy's "may change" samples do.
 
@@ -72,8 +73,11 @@ export function sslVersion (p: TcpPayload): number | null {
   return (d[1]! << 16) | d[2]!
 }
 
-/** `req.ssl_sni`: the server_name extension of the ClientHello, or null. */
-export function sslSni (p: TcpPayload): string | null {
+/**
+ * The extensions of a whole ClientHello at the start of the payload, by type, or null (not a
+ * hello, or not all there yet: the rule waits for more).
+ */
+function helloExtensions (p: TcpPayload): Map<number, Buffer> | null {
   const h = handshake(p)
   if (h === null || h.length < 4 || h[0] !== 0x01) return null
   let i = 4 + 2 + 32 // type, length, client version, random
@@ -83,22 +87,59 @@ export function sslSni (p: TcpPayload): string | null {
   i += 2 + h.readUInt16BE(i) // cipher suites
   if (h.length < i + 1) return null
   i += 1 + h[i]! // compression methods
-  if (h.length < i + 2) return null
+  const found = new Map<number, Buffer>()
+  if (h.length < i + 2) return found
   const end = Math.min(h.length, i + 2 + h.readUInt16BE(i))
   i += 2
   while (i + 4 <= end) {
     const type = h.readUInt16BE(i)
     const len = h.readUInt16BE(i + 2)
     i += 4
-    if (type === 0 && i + 5 <= end) {
-      // server_name_list: list length, then (name type 0, length, name)
-      if (h[i + 2] !== 0) return null
-      const nameLen = h.readUInt16BE(i + 3)
-      return h.subarray(i + 5, Math.min(end, i + 5 + nameLen)).toString('latin1')
-    }
+    if (!found.has(type)) found.set(type, h.subarray(i, Math.min(end, i + len)))
     i += len
   }
-  return null
+  return found
+}
+
+const SERVER_NAME = 0
+const SUPPORTED_GROUPS = 10
+const ALPN = 16
+const SESSION_TICKET = 35
+
+/** `req.ssl_sni`: the server_name extension of the ClientHello, or null. */
+export function sslSni (p: TcpPayload): string | null {
+  const ext = helloExtensions(p)?.get(SERVER_NAME)
+  // server_name_list: list length, then (name type 0 = host_name, length, name)
+  if (ext === undefined || ext.length < 5 || ext[2] !== 0) return null
+  return ext.toString('latin1', 5, Math.min(ext.length, 5 + ext.readUInt16BE(3)))
+}
+
+/**
+ * `req.ssl_alpn`: the protocols of the ClientHello's ALPN extension (RFC 7301), in the client's
+ * order, or null. Observed on HAProxy 2.6: a sample expression gets the first one, an ACL
+ * matches any of them.
+ */
+export function sslAlpn (p: TcpPayload): string[] | null {
+  const ext = helloExtensions(p)?.get(ALPN)
+  if (ext === undefined || ext.length < 2) return null
+  const end = Math.min(ext.length, 2 + ext.readUInt16BE(0))
+  const protocols: string[] = []
+  for (let i = 2; i < end; i += 1 + ext[i]!) protocols.push(ext.toString('latin1', i + 1, Math.min(end, i + 1 + ext[i]!)))
+  return protocols.length > 0 ? protocols : null
+}
+
+/** `req.ssl_ec_ext`: the ClientHello carries the Supported Elliptic Curves (supported_groups) extension. */
+export function sslEcExtension (p: TcpPayload): boolean | null {
+  const ext = helloExtensions(p)
+  return ext === null ? null : ext.has(SUPPORTED_GROUPS)
+}
+
+/** `req.ssl_st_ext`: 0 without the SessionTicket extension (RFC 5077), 1 with an empty one, 2 with a ticket. */
+export function sslSessionTicket (p: TcpPayload): number | null {
+  const ext = helloExtensions(p)
+  if (ext === null) return null
+  const ticket = ext.get(SESSION_TICKET)
+  return ticket === undefined ? 0 : ticket.length > 0 ? 2 : 1
 }
 
 /** The payload a rule reads now: the server's while tcp-response rules run, else the client's. */

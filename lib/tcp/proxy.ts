@@ -5,11 +5,13 @@
 // from the same Backend as HTTP (balancing, maxconn, queues, health), and is then spliced to it:
 // bytes are streamed both ways with back-pressure, never buffered whole, and a half-close on
 // one side is passed on to the other. `timeout client|server` bound each side's inactivity,
-// `timeout tunnel` both once connected, `timeout connect` the server connection.
+// `timeout tunnel` both once connected, `timeout connect` the server connection. An `ssl` bind
+// terminates TLS first (the bind's certificates, SNI, ALPN and `verify` as on HTTP binds): the
+// rules see the deciphered stream and the `ssl_fc*` fetches, the server gets the clear bytes.
 
 import net from 'node:net'
 import tls from 'node:tls'
-import { clientIdentity } from '../tls.js'
+import { clientIdentity, type TlsTerminator } from '../tls.js'
 import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { endTracking, startSession } from '../acl/stick-counters.js'
@@ -19,7 +21,7 @@ import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
-import { announcement, proxyHeader, readProxyHeader } from '../proxy-protocol.js'
+import { acceptProxy, announcement, proxyHeader, readProxyHeader } from '../proxy-protocol.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -32,15 +34,43 @@ export class TcpListener {
 
   /**
    * Listens on one address (`{ host, port }`) or inherited descriptor (`{ fd }`); `bind` names
-   * the bind line in logs and says whether its connections open with a PROXY header.
+   * the bind line in logs and says whether its connections open with a PROXY header. With
+   * `terminator` (`bind … ssl`) TLS is deciphered first; returns the server (a TLS one is
+   * recompiled on reload).
    */
-  async listen (target: { host: string, port: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }): Promise<void> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
+  async listen (target: { host: string, port: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
+    const server = terminator === null
+      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
+      : this.secureServer(terminator, bind)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
     })
     this.servers.push(server)
+    return server
+  }
+
+  /**
+   * A TLS server whose deciphered connections go through the same session as clear ones. The
+   * handshake is bounded by `timeout client`, as HAProxy waits for the client's hello; a failed
+   * one closes the connection before any rule runs.
+   */
+  private secureServer (terminator: TlsTerminator, bind: TcpBind): tls.Server {
+    const handshakeTimeout = this.gateway.tcpFrontend(this.name)?.proxy.timeouts.client ?? 0
+    const server = tls.createServer({ ...terminator.options, allowHalfOpen: true, ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}) }, (socket) => {
+      // what the client sent after its handshake waits (unread) for the rules or the server
+      socket.pause()
+      this.accept(socket, { ...bind, acceptProxy: false })
+    })
+    // `accept-proxy`: the header comes before the handshake, read from the TCP connection
+    if (bind.acceptProxy) {
+      acceptProxy(server, handshakeTimeout, (socket, message, accepted) => {
+        this.gateway.tcpFrontend(this.name)?.log?.connectionError(socket, bind.name, message, accepted)
+      })
+    }
+    server.on('tlsClientError', (_err, socket) => { socket.destroy() })
+    terminator.watch(server)
+    return server
   }
 
   /** Stops accepting; connections under way go on until they end (`closeAll` cuts them). */
@@ -99,6 +129,10 @@ class TcpSession {
 
   constructor (private readonly gateway: Gateway, private readonly fe: TcpFrontendState, private readonly client: net.Socket, private readonly bind: TcpBind) {
     this.txn = connectionTxn(client, fe.proxy.name)
+    if (client instanceof tls.TLSSocket) {
+      this.txn.ssl = true
+      this.txn.tls = client
+    }
     client.on('error', () => { this.cut(this.connected ? 'CD' : this.be === null ? 'CR' : 'CC') })
     client.once('close', () => {
       this.clientClosed = true
@@ -120,7 +154,11 @@ class TcpSession {
     if (verdict === 'reject' || verdict === 'drop') return this.refuse()
     // what `set-src` … did here changed the connection's own addresses (`fc_src` … report them)
     delete this.txn.connection
-    if (!this.bind.acceptProxy) return this.open()
+    if (!this.bind.acceptProxy) {
+      // a TLS bind read its header before the handshake
+      this.announced()
+      return this.open()
+    }
     // `accept-proxy`: the connection rules saw the connection's own addresses, the rest see the
     // header's (as HAProxy's `src` documentation says)
     const accepted = Date.now()
@@ -131,14 +169,21 @@ class TcpSession {
         this.client.destroy()
         return
       }
-      const addresses = announcement(this.client)?.addresses
-      if (addresses != null) {
-        const t = this.txn
-        t.connection = { src: t.src, srcPort: t.srcPort, dst: t.dst, dstPort: t.dstPort }
-        Object.assign(t, addresses)
-      }
+      this.announced()
       this.open()
     })
+  }
+
+  /**
+   * The addresses the connection's PROXY header announced, if it came with one, for the rules
+   * (the connection's own stay for `fc_src` …).
+   */
+  private announced (): void {
+    const addresses = announcement(this.client)?.addresses
+    if (addresses == null) return
+    const t = this.txn
+    t.connection = { src: t.src, srcPort: t.srcPort, dst: t.dst, dstPort: t.dstPort }
+    Object.assign(t, addresses)
   }
 
   /** The session proper, once the connection is accepted: its log record, then the content rules. */

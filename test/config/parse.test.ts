@@ -6,6 +6,7 @@ import { readFileSync, mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig, loadConfig } from '../../lib/config/parse.js'
+import { makeCa, makeLeaf } from '../tls/certs.js'
 import type { Diagnostic, ParsedConfig, Proxy } from '../../lib/config/model.js'
 
 const fixtures = mkdtempSync(join(tmpdir(), 'fh-parse-fixtures-'))
@@ -426,8 +427,21 @@ test('bind options: ssl and certificates are checked like HAProxy does at load t
     "8: 'bind :80' in section 'frontend': unknown keyword 'frob'.",
     "11: 'server b/s' : Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory)."
   ])
-  const ok = parse(DEFAULTS + 'frontend f\n bind :443 ssl crt /etc/hostname\n')
-  assert.deepEqual(ok.proxies[0]!.binds.map(b => b.ssl), [true])
+  const ca = makeCa()
+  try {
+    const pem = makeLeaf(ca, join(ca.dir, 'site.pem'), 'site.example').pem
+    const ok = parse(DEFAULTS + `frontend f\n bind :443 ssl crt ${pem}\n`)
+    assert.deepEqual(ok.proxies[0]!.binds.map(b => b.ssl), [true])
+    // a file with no certificate in it (such as a symbolic link checked out as a text file)
+    const link = join(ca.dir, 'link.pem')
+    writeFileSync(link, '../ssl/common.pem')
+    assert.deepEqual(alerts(parse(DEFAULTS + `frontend f\n mode tcp\n bind :443 ssl crt ${link}\nbackend b\n server s 1.1.1.1:443 ssl crt ${link}\n`)), [
+      `8: 'bind :443' in section 'frontend' : unable to load certificate from file '${link}'.`,
+      `10: 'server b/s' : unable to load certificate from file '${link}'.`
+    ])
+  } finally {
+    rmSync(ca.dir, { recursive: true, force: true })
+  }
 })
 
 test('conditional blocks (.if/.elif/.else/.endif) and report directives', () => {

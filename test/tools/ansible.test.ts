@@ -41,7 +41,16 @@ async function haproxyModule (home: string, t: Target, args: string): Promise<Mo
     throw new Error(`ansible printed no JSON (exit ${String(r.code)}):\n${r.stdout}\n${r.stderr}`)
   }
   const res = parsed.plays[0]!.tasks[0]!.hosts.localhost!
-  return { changed: res.changed, failed: res.failed, msg: res.msg, state_before: res.state_before, state_after: res.state_after, command: res.command, output: res.output }
+  return { changed: res.changed, failed: res.failed, msg: res.msg, state_before: settled(res.state_before), state_after: settled(res.state_after), command: res.command, output: res.output }
+}
+
+/**
+ * A server's status without its check progress: `UP 1/3` (up, its health still climbing after
+ * `enable`) becomes `UP` one `inter` later, at a moment that depends on each process's check timer,
+ * so the two processes are compared on the state alone.
+ */
+function settled (servers: Array<Record<string, string>> | undefined): Array<Record<string, string>> | undefined {
+  return servers?.map(s => s.status === undefined ? s : { ...s, status: s.status.replace(/ \d+\/\d+$/, '') })
 }
 
 /** `show servers state` of web1 in each backend: admin state, user weight. */
