@@ -361,6 +361,7 @@ const ROWS: FetchRow[] = [
   },
   { name: 'srv_name', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.name ?? null }) },
   { name: 'srv_id', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.server?.id ?? null }) },
+  { name: 'ssl_bc_alpn', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.alpn ?? null }) },
   { name: 'be_name', args: [], minArgs: 0, type: 'str', backend: true, compile: () => ({ one: (t) => t.backend === '' ? null : t.backend }) },
   // Internal states (§7.3.2)
   { name: 'always_true', args: [], minArgs: 0, type: 'bool', compile: () => constant(true) },

@@ -89,6 +89,8 @@ export interface HttpResponseView {
   headers: IncomingHttpHeaders
   /** The server that answered (`srv_name`, `srv_id`); absent for answers the gateway made. */
   server?: { readonly name: string, readonly id: number }
+  /** The protocol the server connection negotiated through ALPN over TLS (`ssl_bc_alpn`). */
+  alpn?: string
   /** The part of the body an `http-response wait-for-body` waited for (`res.body`); absent without a wait. */
   body?: ReceivedBody
   /** Room left for the response's rewrites, while its http-response rules run (RewriteBudget). */

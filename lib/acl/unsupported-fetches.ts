@@ -28,7 +28,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
     'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req_ver', 'res.cache_name', 'res.comp_algo',
     'res.hdrs_bin', 'resp_ver', 
-    'ssl_bc_alpn', 'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
+    'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
     'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 
     'ssl_c_sig_alg', 'ssl_f_key_alg', 
     'ssl_f_sig_alg', 'ssl_fc_cipherlist_bin',

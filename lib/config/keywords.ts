@@ -1199,7 +1199,17 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   'check-send-proxy': { n: 0, support: 'yes', apply: (o) => { o.checkSendProxy = true; return null } },
   'no-check-send-proxy': { n: 0, support: 'yes', apply: (o) => { delete o.checkSendProxy; return null } },
   'check-via-socks4': { n: 0, support: 'yes', apply: (o) => { o.checkViaSocks4 = true; return null } },
-  ...serverRows(1, TLS, 'alpn ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
+  alpn: {
+    n: 1,
+    optional: true,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v === '') return "'alpn' : missing the comma-delimited ALPN protocol suite."
+      o.alpn = v.split(',')
+      return null
+    }
+  },
+  ...serverRows(1, TLS, 'ciphers ciphersuites crl-file npn ssl-max-ver ssl-min-ver verifyhost'),
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
   ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
   ...serverRows(1, 'yes', 'resolve-prefer'),
@@ -1209,7 +1219,15 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(0, inert('socket tuning is left to Node'), 'tfo no-tfo'),
   ...serverRows(1, inert('logs go through the Fastify logger'), 'log-proto'),
   ...serverRows(1, inert('sessions are not shut down when a server changes state'), 'on-marked-down on-marked-up'),
-  ...serverRows(1, inert('upgrades go as ws auto does: HTTP/2 extended CONNECT to proto h2 servers, HTTP/1.1 otherwise'), 'ws'),
+  ws: {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      if (v !== 'auto' && v !== 'h1' && v !== 'h2') return "'ws' has to be 'auto', 'h1' or 'h2'."
+      o.ws = v
+      return null
+    }
+  },
   ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
   ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
   // They turn off what is never done here.

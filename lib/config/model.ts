@@ -138,6 +138,10 @@ export interface ServerOptions {
   sslSettings?: boolean
   /** `proto h2`: HTTP/2 to the server (h2c in clear, h2 over TLS). */
   proto?: 'h1' | 'h2'
+  /** `alpn <protocols>`: offered on TLS connections to the server; h2 when the server picks it. */
+  alpn?: string[]
+  /** `ws auto|h1|h2`: the protocol WebSocket (and other upgrades) take toward the server. */
+  ws?: 'auto' | 'h1' | 'h2'
   verify?: 'none' | 'required'
   caFile?: string
   /** `crt <file>`: the client certificate (and key) presented to the server, a resolved path. */

@@ -100,6 +100,10 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly sslConfigured: boolean
   /** `proto h2`: HTTP/2 to the server (h2c in clear, ALPN over TLS); its line's or `add server`'s. */
   readonly proto: 'h1' | 'h2'
+  /** `alpn`: the protocols offered over TLS, undefined without the keyword. */
+  readonly alpn: string[] | undefined
+  /** Upgrades (WebSocket) toward the server go over HTTP/2 (RFC 8441 extended CONNECT), per `ws`. */
+  readonly upgradesOverH2: boolean
   /** `srv_use_ssl` of state files: 1 TLS, 0 clear, -1 `no-ssl` on the line (until `set server … ssl`). */
   useSsl: -1 | 0 | 1
   /** It has an address to connect to: not while a name waits for an answer (`show servers state` '-'). */
@@ -213,6 +217,8 @@ export class ServerRuntime implements ServerView, LbServer {
     this.ssl = conf.ssl === true
     this.sslConfigured = conf.sslSettings === true
     this.proto = conf.proto ?? 'h1'
+    this.alpn = conf.alpn
+    this.upgradesOverH2 = upgradesOverH2(conf.ws ?? 'auto', this.proto, this.ssl ? conf.alpn : undefined)
     this.useSsl = conf.ssl === true ? 1 : conf.ssl === false ? -1 : 0
     this.sendProxy = conf.sendProxy ?? 0
     this.socks4 = conf.socks4 ?? null
@@ -1131,4 +1137,15 @@ function assignIds (servers: readonly Server[]): number[] {
     used.add(next)
     return next
   })
+}
+
+/**
+ * `ws` (configuration.txt §5.2): `h1` and `h2` force the protocol of upgrades; `auto` keeps the
+ * server's own (`proto h2`), except that an ALPN list naming http/1.1 takes HTTP/1.1 for them
+ * (HAProxy downgrades the ALPN), and one naming only h2 takes HTTP/2.
+ */
+function upgradesOverH2 (ws: 'auto' | 'h1' | 'h2', proto: 'h1' | 'h2', alpn: string[] | undefined): boolean {
+  if (ws !== 'auto') return ws === 'h2'
+  if (proto === 'h2') return true
+  return alpn !== undefined && !alpn.includes('http/1.1') && alpn.includes('h2')
 }

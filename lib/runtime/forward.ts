@@ -214,6 +214,8 @@ export class BackendRoute {
   readonly connectTimeout: number
   /** Per server, its pool and the origin it connects to (a server moved by `set server addr` or DNS gets a new pool). */
   private readonly pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
+  /** The HTTP/1.1 pools of servers spoken to in HTTP/2 whose upgrades `ws` sends over HTTP/1.1. */
+  private readonly h1Pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
   private readonly poolOptions: Pool.Options
 
   constructor (
@@ -245,15 +247,17 @@ export class BackendRoute {
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
   readonly h2Servers = new WeakSet<ServerRuntime>()
 
-  pool (server: ServerRuntime): Pool {
-    const entry = this.pools.get(server)
+  /** The server's pool; `h1`: its HTTP/1.1 one, for the upgrades `ws` sends over HTTP/1.1 to a server otherwise spoken to in HTTP/2. */
+  pool (server: ServerRuntime, h1 = false): Pool {
+    const pools = h1 ? this.h1Pools : this.pools
+    const entry = pools.get(server)
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    const opts: Pool.Options = { ...this.connectionOptions(server, null), connections: server.maxconn > 0 ? server.maxconn : null }
+    const opts: Pool.Options = { ...this.connectionOptions(server, null, h1), connections: server.maxconn > 0 ? server.maxconn : null }
     opts.factory = clientWithoutDefaultHost
     const pool = new Pool(server.origin, opts)
-    this.pools.set(server, { pool, origin: server.origin })
+    pools.set(server, { pool, origin: server.origin })
     return pool
   }
 
@@ -263,9 +267,9 @@ export class BackendRoute {
    * stream's addresses. As in HAProxy, such a connection is never shared with another client;
    * it closes with the client's.
    */
-  dispatcher (server: ServerRuntime, txn: HttpTxn): Dispatcher {
+  dispatcher (server: ServerRuntime, txn: HttpTxn, h1 = false): Dispatcher {
     const session = txn.session as Socket | undefined
-    if (server.sendProxy === 0 || session === undefined) return this.pool(server)
+    if (server.sendProxy === 0 || session === undefined) return this.pool(server, h1)
     let own = this.ownConnections.get(session)
     if (own === undefined) {
       const mine = own = new Map()
@@ -287,15 +291,16 @@ export class BackendRoute {
    * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
    * knowledge (h2c), through `socks4`, and opened with `proxyHeader` when given.
    */
-  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null): Pool.Options {
+  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null, h1 = false): Pool.Options {
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
     const opts: Pool.Options = { ...this.poolOptions }
-    if (server.proto === 'h2') {
-      // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS
+    if (!h1 && this.speaksH2(server)) {
+      // `proto h2`: HTTP/2 with prior knowledge in clear, through ALPN over TLS; `alpn` naming
+      // h2: HTTP/2 when the server picks it
       opts.allowH2 = connectOptions.allowH2 = true
       if (!server.ssl) connectOptions.useH2c = true
-      // streams share a connection, as HAProxy's H2 mux does
-      opts.pipelining = 100
+      // streams share a connection, as HAProxy's H2 mux does (not an HTTP/1.1 one ALPN may give)
+      if (server.proto === 'h2') opts.pipelining = 100
       this.h2Servers.add(server)
     }
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
@@ -315,9 +320,9 @@ export class BackendRoute {
     return new URL(server.origin).host
   }
 
-  /** `server … proto h2`. */
+  /** `server … proto h2`, or `ssl … alpn` offering h2. */
   speaksH2 (server: ServerRuntime): boolean {
-    return server.proto === 'h2'
+    return server.proto === 'h2' || (server.ssl && server.alpn?.includes('h2') === true)
   }
 
   /** How an `ssl` server is connected to: `verify`, `ca-file`, `sni`. */
@@ -333,17 +338,18 @@ export class BackendRoute {
 
   /** `shutdown sessions server`: the requests under way on that server are cut at once. */
   killSessions (server: ServerRuntime): void {
-    const entry = this.pools.get(server)
-    if (entry === undefined) return
-    this.pools.delete(server)
-    entry.pool.destroy().catch(() => {})
+    for (const pools of [this.pools, this.h1Pools]) {
+      pools.get(server)?.pool.destroy().catch(() => {})
+      pools.delete(server)
+    }
   }
 
   /** Waits for in-flight requests on every pool, then closes their connections. */
   async close (): Promise<void> {
     this.backend.close()
-    const pools = [...this.pools.values()].map(e => e.pool)
+    const pools = [...this.pools.values(), ...this.h1Pools.values()].map(e => e.pool)
     this.pools.clear()
+    this.h1Pools.clear()
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
 
@@ -544,6 +550,17 @@ function h2Authority (headers: IncomingHttpHeaders): string | null {
   if (typeof authority !== 'string' || authority === PLACEHOLDER_AUTHORITY) return null
   const port = headers[':scheme'] === 'https' ? ':443' : headers[':scheme'] === 'http' ? ':80' : null
   return port !== null && authority.endsWith(port) ? authority.slice(0, -port.length) : authority
+}
+
+/**
+ * The protocol the server connection negotiated through ALPN (`ssl_bc_alpn`): an undici socket
+ * or the HTTP/2 stream of a tunnel; undefined in clear or without ALPN.
+ */
+function negotiatedAlpn (upstream: Duplex | null): string | undefined {
+  const conn = upstream as { alpnProtocol?: string | false, session?: { encrypted?: boolean, alpnProtocol?: string } } | null
+  if (conn === null) return undefined
+  if (conn.session !== undefined) return conn.session.encrypted === true ? conn.session.alpnProtocol : undefined
+  return typeof conn.alpnProtocol === 'string' ? conn.alpnProtocol : undefined
 }
 
 /** The protocol an upgrade request asks for (its `Upgrade` header after the rules), null for none. */
@@ -1240,7 +1257,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.upstream = null
     this.tAttempt = Date.now()
     const upgrade = this.upgradeHead !== null ? upgradeProtocol(this.txn) : null
-    if (upgrade !== null && this.be.speaksH2(server)) {
+    if (upgrade !== null && server.upgradesOverH2) {
       openH2Tunnel({
         host: server.host,
         port: server.port,
@@ -1253,7 +1270,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }, this)
       return
     }
-    this.be.dispatcher(server, this.txn).dispatch({
+    this.be.dispatcher(server, this.txn, upgrade !== null && this.be.speaksH2(server)).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
@@ -1363,7 +1380,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resume = resume
     if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
-      return this.responseRules({ status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, raw) }, status, statusText)
+      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, raw) }
+      const alpn = negotiatedAlpn(this.upstream)
+      if (alpn !== undefined) view.alpn = alpn
+      return this.responseRules(view, status, statusText)
     }
     return this.respond(status, statusText, headers)
   }
@@ -1590,7 +1610,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onUpgrade (status: number, raw: Buffer[] | string[] | null, upstream: TunnelEnd): void {
     const list = raw ?? []
-    if (/^websocket$/i.test(upgradeProtocol(this.txn) ?? '') && !this.be.speaksH2(this.server!) && !acceptable(list, this.rawTunnel ? null : this.txn)) {
+    if (/^websocket$/i.test(upgradeProtocol(this.txn) ?? '') && !this.server!.upgradesOverH2 && !acceptable(list, this.rawTunnel ? null : this.txn)) {
       // RFC 6455 §4.2.2: HAProxy checks the server's answer carries one (its value too when it
       // made the key itself, for an HTTP/2 client): a 502
       upstream.destroy()
@@ -1600,14 +1620,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.fail(502, new Error('the server switched to WebSocket without a valid Sec-WebSocket-Accept header'))
       return
     }
+    const headers = this.upgradeRules(status, list, upstream)
+    if (headers === null) return
     if (!this.rawTunnel) { this.h2Tunnel(status, upstream); return }
     const client = this.req.socket
     this.count(status)
     let head = 'HTTP/1.1 101 Switching Protocols\r\n'
     let headOut = HTX_START_LINE + HTX_VERSION + 4 + 19 /* Switching Protocols */
-    for (let i = 0; i < list.length; i += 2) {
-      head += `${list[i]!.toString()}: ${list[i + 1]!.toString()}\r\n`
-      headOut += list[i]!.length + list[i + 1]!.length
+    for (let i = 0; i < headers.length; i += 2) {
+      head += `${headers[i]!}: ${headers[i + 1]!}\r\n`
+      headOut += headers[i]!.length + headers[i + 1]!.length
     }
     this.countOut(headOut)
     client.write(head + '\r\n')
@@ -1629,6 +1651,30 @@ export class Exchange implements Dispatcher.DispatchHandler {
     client.on('data', (d: Buffer) => { this.onBodySent(d.length) })
     upstream.pipe(client)
     client.pipe(upstream)
+  }
+
+  /**
+   * The http-response rules on the server's agreement to an upgrade, as HAProxy runs them on the
+   * 101: its headers as the rules leave them, or null when their verdict replaced the answer
+   * (the tunnel is not opened).
+   */
+  private upgradeRules (status: number, raw: Array<Buffer | string>, upstream: TunnelEnd): string[] | null {
+    const headers: string[] = []
+    for (let i = 0; i + 1 < raw.length; i += 2) headers.push(raw[i]!.toString(), raw[i + 1]!.toString())
+    if (!this.beResponseRules && !this.feResponseRules) return headers
+    const head = HTX_START_LINE + HTX_VERSION + 4 + headers.reduce((n, h) => n + h.length, 0)
+    const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, raw.map(r => Buffer.from(r))) }
+    const alpn = negotiatedAlpn(upstream)
+    if (alpn !== undefined) view.alpn = alpn
+    const verdict = this.responseVerdict(view)
+    if (verdict === null || verdict.kind === 'wait-for-body') return flatten(view.headers)
+    upstream.destroy()
+    this.phase = 'done'
+    this.finish()
+    this.server!.counters.countResponse(status)
+    this.rec?.terminate(verdict.kind === 'deny' ? 'PH' : 'LH')
+    answer(verdict, this.res, this.fe, this.be, this)
+    return null
   }
 
   /**

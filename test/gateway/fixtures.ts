@@ -37,12 +37,14 @@ export interface UpstreamOptions {
   headers?: Record<string, string>
   /** Replace the default JSON echo. */
   handler?: http.RequestListener
+  /** false: requests without Host are served too (node answers them 400 by default). */
+  requireHost?: boolean
 }
 
 /** An HTTP server that answers with what it received: `x-served-by` and a JSON echo. */
 export async function upstream (name: string, opts: UpstreamOptions = {}): Promise<Upstream> {
   const seen: Seen[] = []
-  const server = http.createServer(opts.handler ?? ((req, res) => {
+  const server = http.createServer({ requireHostHeader: opts.requireHost ?? true }, opts.handler ?? ((req, res) => {
     const hash = createHash('sha256')
     let length = 0
     req.on('data', (d: Buffer) => { length += d.length; hash.update(d) })

@@ -55,7 +55,7 @@ test('bind ssl: certificates by SNI, versions, ALPN h2 + http/1.1, h2c, client c
   const client = makeLeaf(ca, join(dir, 'client.pem'), 'alice', [], { client: true, serial: '4660' })
   const stranger = makeLeaf(makeCa('Other CA'), join(dir, 'stranger.pem'), 'mallory', [], { client: true })
 
-  const up = await upstream('up')
+  const up = await upstream('up', { requireHost: false })
   const api = await upstream('api')
   const p = await freePorts(5)
   writeFileSync(join(dir, 'haproxy.cfg'), `global
@@ -156,7 +156,8 @@ backend api
   assert.equal(bare.status, 200)
   seen = JSON.parse(bare.body) as Seen
   assert.equal(seen.url, '/bare')
-  assert.ok(!String(seen.headers.host).includes('.invalid'), 'the placeholder authority stays inside')
+  // forwarded without Host, as HAProxy 2.6.12 does (observed): the placeholder authority stays inside
+  assert.equal(seen.headers.host, undefined)
   assert.equal(seen.headers['x-tls'], '//2.0')
 
   // client certificates (verify optional): none, one the CA signed, a stranger's (refused)
