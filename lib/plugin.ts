@@ -1145,7 +1145,8 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // a listener of ours replaces node's own, which closed the connection
     socket.destroy()
   })
-  server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
+  // before the app's own listener (Fastify's): the head's arrival time is read as it is parsed
+  server.prependListener('request', (req: IncomingMessage) => { markRequested(req.socket) })
   // an HTTP/2 connection that opens no stream is not logged by HAProxy (no <BADREQ>)
   server.on('session', (session: { socket: Socket }) => { markRequested(session.socket) })
 }

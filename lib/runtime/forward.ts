@@ -1064,6 +1064,11 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   if (exchange === null) return
   const socket = (message as { socket: Socket }).socket
   exchange.upstream = socket
+  const rec = exchange.rec
+  if (rec !== null) {
+    rec.sourceAddr = plainAddress(socket.localAddress)
+    rec.sourcePort = socket.localPort ?? 0
+  }
   if (usedSockets.has(socket)) exchange.reused = true
   else usedSockets.add(socket)
 })
@@ -1134,7 +1139,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     /** The request's logger: HAProxy's 502/503/504 answers are logged there with their cause. */
     private readonly log: FastifyBaseLogger,
     /** The request's access-log record when its frontend logs: timings, bytes, termination. */
-    private readonly rec: LogRecord | null = null
+    readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
     const mode = connectionMode(fe.proxy, be.proxy)
