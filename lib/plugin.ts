@@ -64,6 +64,7 @@ import { FileCache } from './acl/maps.js'
 import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
 import { RuntimeSocket } from './socket/server.js'
+import type { LoadedCertificate } from './tls.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
@@ -255,6 +256,8 @@ export class Gateway implements CliRuntime {
   readonly cliSockets: Array<{ address: string, level: Level }> = []
   /** Set by the CLI once the configuration's messages are printed. */
   startupLogs = ''
+  /** The certificates of the TLS binds being served; set by the CLI, whose listeners hold them. */
+  certificateSource: () => LoadedCertificate[] = () => []
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -502,6 +505,8 @@ export class Gateway implements CliRuntime {
   serverAdded (backend: Backend, server: ServerRuntime): void { this.rt.health.add(backend, server) }
 
   serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
+
+  certificates (): LoadedCertificate[] { return this.certificateSource() }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
@@ -1140,7 +1145,8 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // a listener of ours replaces node's own, which closed the connection
     socket.destroy()
   })
-  server.on('request', (req: IncomingMessage) => { markRequested(req.socket) })
+  // before the app's own listener (Fastify's): the head's arrival time is read as it is parsed
+  server.prependListener('request', (req: IncomingMessage) => { markRequested(req.socket) })
   // an HTTP/2 connection that opens no stream is not logged by HAProxy (no <BADREQ>)
   server.on('session', (session: { socket: Socket }) => { markRequested(session.socket) })
 }

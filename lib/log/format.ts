@@ -58,8 +58,12 @@ function dateZone (ms: number, gmt: boolean): string {
 
 const rec = (t: HttpTxn): LogRecord => t.log as LogRecord
 
-/** Active time: from the request to its last byte. */
-const ta = (r: LogRecord): number => r.end - r.start
+/** Active time: from the request's first byte to the answer's last one. */
+const ta = (r: LogRecord): number => r.end - r.start + r.headTime
+/** The date of the request's first byte (`%tr`). */
+const received = (r: LogRecord): number => r.start - r.headTime
+/** `<BADREQ>` in place of the request's parts on a connection that brought none. */
+const part = (r: LogRecord, value: string): string => r.badRequest ? '<BADREQ>' : value
 const tt = (r: LogRecord): number => ta(r) + r.idle + r.handshake
 const early = (r: LogRecord, n: number): Sample => r.early ? `+${n}` : n
 const pos = (n: number): number => n < 0 ? 0 : n
@@ -94,6 +98,9 @@ function tlsTail (t: HttpTxn): string {
   return `0/0/0/0/${socket.isSessionReused() ? 1 : 0} ${typeof sni === 'string' && sni !== '' ? sni : '-'}/${socket.getProtocol() ?? '-'}/${socket.getCipher()?.standardName ?? '-'}`
 }
 
+/** Variables printed empty when empty (HAProxy's `%HQ` of a request without a query), not as '-'. */
+const KEPT_EMPTY = new Set(['HQ'])
+
 /** Strings a `+Q` flag quotes (§8.2.6 table: string types; `%ts` / `%tsc` print bare). */
 const STRINGS = new Set(['CC', 'CS', 'H', 'HM', 'HP', 'HPO', 'HQ', 'HU', 'HV', 'ID', 'b', 'f', 'ft', 'r', 's', 'sslc', 'sslv'])
 
@@ -104,23 +111,23 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['CC', (t) => rec(t).cookieCaptures?.[0] ?? null],
     ['CS', (t) => rec(t).cookieCaptures?.[1] ?? null],
     ['H', () => HOSTNAME],
-    ['HM', (t) => rec(t).method],
-    ['HP', (t) => { const { uri, q } = uriParts(rec(t)); return q < 0 ? uri : uri.slice(0, q) }],
-    ['HPO', (t) => pathOnly(rec(t).uri)],
-    ['HQ', (t) => { const { uri, q } = uriParts(rec(t)); return q < 0 ? '' : uri.slice(q) }],
-    ['HU', (t) => rec(t).uri],
-    ['HV', (t) => `HTTP/${rec(t).version}`],
+    ['HM', (t) => part(rec(t), rec(t).method)],
+    ['HP', (t) => { const { uri, q } = uriParts(rec(t)); return part(rec(t), q < 0 ? uri : uri.slice(0, q)) }],
+    ['HPO', (t) => part(rec(t), pathOnly(rec(t).uri))],
+    ['HQ', (t) => { const { uri, q } = uriParts(rec(t)); return part(rec(t), q < 0 ? '' : uri.slice(q)) }],
+    ['HU', (t) => part(rec(t), rec(t).uri)],
+    ['HV', (t) => part(rec(t), `HTTP/${rec(t).version}`)],
     ['ID', (t) => rec(t).uniqueId],
     ['ST', (t) => rec(t).status],
     ['T', (t) => dateZone(rec(t).accepted, true)],
     ['Ta', (t) => early(rec(t), ta(rec(t)))],
     ['Tc', (t) => rec(t).tc],
-    ['Td', (t) => { const r = rec(t); return pos(ta(r) - pos(r.tw) - pos(r.tc) - pos(r.tr)) }],
+    ['Td', (t) => { const r = rec(t); return pos(ta(r) - r.headTime - pos(r.tw) - pos(r.tc) - pos(r.tr)) }],
     ['Th', (t) => rec(t).handshake],
     ['Ti', (t) => rec(t).idle],
     ['Tl', (t) => dateZone(rec(t).accepted, false)],
-    ['Tq', (t) => { const r = rec(t); return r.badRequest ? -1 : r.handshake + r.idle }],
-    ['TR', (t) => rec(t).badRequest ? -1 : 0],
+    ['Tq', (t) => { const r = rec(t); return r.badRequest ? -1 : r.handshake + r.idle + r.headTime }],
+    ['TR', (t) => rec(t).badRequest ? -1 : rec(t).headTime],
     ['Tr', (t) => rec(t).tr],
     ['Ts', (t) => Math.floor(rec(t).accepted / 1000)],
     ['Tt', (t) => early(rec(t), tt(rec(t)))],
@@ -130,8 +137,8 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['ac', () => counts.active()],
     ['b', (t) => rec(t).backend ?? t.frontend],
     ['bc', (t) => counts.backend(rec(t))],
-    ['bi', () => null],
-    ['bp', () => null],
+    ['bi', (t) => rec(t).sourceAddr],
+    ['bp', (t) => rec(t).sourceAddr === '-' ? null : rec(t).sourcePort],
     ['bq', (t) => rec(t).beQueue],
     ['ci', (t) => t.src],
     ['cp', (t) => t.srcPort],
@@ -153,14 +160,14 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['s', (t) => rec(t).server],
     ['sc', (t) => counts.server(rec(t))],
     ['si', (t) => rec(t).serverAddr],
-    ['sp', (t) => rec(t).serverPort],
+    ['sp', (t) => rec(t).serverAddr === '-' ? null : rec(t).serverPort],
     ['sq', (t) => rec(t).srvQueue],
     ['sslc', (t) => (t.ssl ? (rec(t).socket as TLSSocket | null)?.getCipher()?.standardName : null) ?? null],
     ['sslv', (t) => (t.ssl ? (rec(t).socket as TLSSocket | null)?.getProtocol() : null) ?? null],
     ['t', (t) => dateMs(rec(t).accepted)],
-    ['tr', (t) => dateMs(rec(t).start)],
-    ['trg', (t) => dateZone(rec(t).start, true)],
-    ['trl', (t) => dateZone(rec(t).start, false)],
+    ['tr', (t) => dateMs(received(rec(t)))],
+    ['trg', (t) => dateZone(received(rec(t)), true)],
+    ['trl', (t) => dateZone(received(rec(t)), false)],
     ['ts', (t) => rec(t).term],
     ['tsc', (t) => rec(t).term + rec(t).cookie]
   ])
@@ -204,7 +211,7 @@ export function compileLogFormat (text: string, env: CompileEnv, counts: Connect
       if (v === undefined) { skipSpace = true; continue }
       skipSpace = false
       const f = p.flags
-      if (v === null || v === '') { out += f.Q === true ? '""' : '-'; continue }
+      if (v === null || (v === '' && !KEPT_EMPTY.has(p.name))) { out += f.Q === true ? '""' : '-'; continue }
       let s = f.X === true ? hex(v) : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : v ? '1' : '0'
       if (f.E === true) s = escapeSd(s)
       if (f.Q === true && typeof v === 'string' && (p.name === '' || STRINGS.has(p.name))) s = `"${s}"`

@@ -100,6 +100,7 @@ const kRequested = Symbol('fastify-haproxy.log.requested')
 const kClientError = Symbol('fastify-haproxy.log.clientError')
 const kBytesIn = Symbol('fastify-haproxy.log.bytesIn')
 const kSecured = Symbol('fastify-haproxy.log.secured')
+const kHeadTime = Symbol('fastify-haproxy.log.headTime')
 type Stamped = Socket & {
   [kAccepted]?: number
   [kIdleSince]?: number
@@ -108,8 +109,11 @@ type Stamped = Socket & {
   [kClientError]?: 400 | 408
   [kBytesIn]?: number
   [kSecured]?: boolean
+  [kHeadTime]?: number
   /** A TLS socket's TCP connection (node's own field). */
   _parent?: Stamped | null
+  /** node's HTTP/1 parser of the connection: `duration()` is the time since the current message began (ms). */
+  parser?: { duration?: () => number } | null
 }
 
 /** Marks a connection's accept date (`%t`, and the start of its first idle time). */
@@ -129,10 +133,14 @@ export function stampHandshake (socket: Socket, now: number): void {
   if (s._parent != null) s._parent[kSecured] = true
 }
 
-/** A request began on the connection (whoever answers it): its close is no `<BADREQ>`. */
+/**
+ * A request began on the connection (whoever answers it): its close is no `<BADREQ>`. Called as
+ * its head is parsed: node's HTTP/1 parser says how long ago its first byte came (`%TR`).
+ */
 export function markRequested (socket: Socket): void {
   const s = socket as Stamped
   s[kRequested] = true
+  s[kHeadTime] = s.parser?.duration?.() ?? 0
   if (s._parent != null) s._parent[kRequested] = true
 }
 
@@ -191,7 +199,8 @@ export class AccessLog {
   /** The record of a request the frontend handles (hot path: one object, captures only when configured). */
   begin (txn: HttpTxn, req: IncomingMessage, now: number): LogRecord {
     const socket = req.socket as Stamped
-    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now)
+    const headTime = Math.min(Math.floor(socket[kHeadTime] ?? 0), now - (socket[kIdleSince] ?? now))
+    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now, headTime > 0 ? headTime : 0)
     txn.log = rec
     const handshake = socket[kHandshake]
     if (handshake !== undefined && handshake > 0) {

@@ -12,6 +12,8 @@ export class LogRecord {
   idle: number
   /** `%Th`: the TLS handshake's time, on a connection's first request only (ms). */
   handshake = 0
+  /** `%TR`: from the request's first byte to the end of its head (ms). */
+  readonly headTime: number
   /** No request came, only a connection (`<BADREQ>`). */
   badRequest = false
   /** `%Tw`: time spent waiting for a server (queues), -1 when the request never got that far. */
@@ -35,6 +37,9 @@ export class LogRecord {
   /** Server address and port of the last attempt (`%si`, `%sp`). */
   serverAddr = '-'
   serverPort = 0
+  /** The source address and port of the server connection (`%bi`, `%bp`), once one carried the request. */
+  sourceAddr = '-'
+  sourcePort = 0
   /** `%ts`: who ended the stream and in which phase (§8.5), '--' when all went well. */
   term = '--'
   /** `%tsc` 3rd and 4th characters: the persistence cookie, request and response side. */
@@ -80,13 +85,15 @@ export class LogRecord {
     /** When the request arrived (its headers were read), ms since the epoch. */
     readonly start: number,
     accepted: number,
-    idleSince: number
+    idleSince: number,
+    headTime = 0
   ) {
     this.method = txn.method
     this.uri = uri
     this.version = txn.version
     this.accepted = accepted
-    this.idle = Math.max(0, start - idleSince)
+    this.headTime = headTime
+    this.idle = Math.max(0, start - headTime - idleSince)
     this.counter = requestCounter++
   }
 

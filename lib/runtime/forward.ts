@@ -277,15 +277,15 @@ export class BackendRoute {
       session.once('close', () => { for (const c of mine.values()) c.client.close().catch(() => {}) })
     }
     const entry = own.get(server)
-    if (entry !== undefined && entry.origin === server.origin && !entry.client.closed && !entry.client.destroyed) return entry.client
+    if (entry !== undefined && entry.origin === server.origin && entry.h1 === h1 && !entry.client.closed && !entry.client.destroyed) return entry.client
     entry?.client.close().catch(() => {})
-    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn))) as Client
-    own.set(server, { client, origin: server.origin })
+    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn), h1)) as Client
+    own.set(server, { client, origin: server.origin, h1 })
     return client
   }
 
   /** Client connections' own server connections (`send-proxy` servers), by client connection. */
-  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string }>>()
+  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string, h1: boolean }>>()
 
   /**
    * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
@@ -1064,6 +1064,11 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   if (exchange === null) return
   const socket = (message as { socket: Socket }).socket
   exchange.upstream = socket
+  const rec = exchange.rec
+  if (rec !== null) {
+    rec.sourceAddr = plainAddress(socket.localAddress)
+    rec.sourcePort = socket.localPort ?? 0
+  }
   if (usedSockets.has(socket)) exchange.reused = true
   else usedSockets.add(socket)
 })
@@ -1134,7 +1139,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     /** The request's logger: HAProxy's 502/503/504 answers are logged there with their cause. */
     private readonly log: FastifyBaseLogger,
     /** The request's access-log record when its frontend logs: timings, bytes, termination. */
-    private readonly rec: LogRecord | null = null
+    readonly rec: LogRecord | null = null
   ) {
     this.retriesLeft = be.retries
     const mode = connectionMode(fe.proxy, be.proxy)

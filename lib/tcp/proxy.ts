@@ -17,7 +17,7 @@ import type { HttpTxn } from '../acl/txn.js'
 import { endTracking, startSession } from '../acl/stick-counters.js'
 import type { LogRecord } from '../log/record.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
-import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
+import { connectionTxn, plainAddress, type BackendRoute } from '../runtime/forward.js'
 import type { ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
@@ -343,7 +343,11 @@ class TcpSession {
     const established = (): void => {
       connected = true
       this.connected = true
-      if (rec !== null) rec.tc = Date.now() - started
+      if (rec !== null) {
+        rec.tc = Date.now() - started
+        rec.sourceAddr = plainAddress(upstream.localAddress)
+        rec.sourcePort = upstream.localPort ?? 0
+      }
       if (connectTimer !== null) clearTimeout(connectTimer)
       srv.counters.ctime.add(Date.now() - started)
       be.backend.counters.ctime.add(Date.now() - started)

@@ -7,8 +7,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
-import { head, skipWithoutHaproxy, startProxy, startUpstream } from '../differential/harness.js'
-import { syslogServer } from './syslog.js'
+import { head, skipWithoutHaproxy, startUpstream } from '../differential/harness.js'
+import { bothProxies } from './syslog.js'
 
 function config (log: number, up: number) {
   return (port: number): string => `${head(['option http-server-close', 'option dontlognull'])}
@@ -56,25 +56,17 @@ function get (port: number, path: string): Promise<number | 'closed'> {
 test('last_rule_file / last_rule_line name the rule that decided, as HAProxy does', { skip: skipWithoutHaproxy }, async (t) => {
   const upstream = await startUpstream('app1')
   t.after(() => upstream.close())
-  const seen: Record<string, string[]> = {}
-  for (const label of ['haproxy', 'ours'] as const) {
-    const syslog = await syslogServer()
-    const proxy = await startProxy(label, config(syslog.port, upstream.port))
-    try {
-      const statuses: Array<number | 'closed'> = []
-      for (const [i, path] of PATHS.entries()) {
-        statuses.push(await get(proxy.port, path))
-        await syslog.wait(i + 1, 8000)
-      }
-      // each run has its own copy of the config: the directory differs, not the name
-      seen[label] = syslog.lines.map((l, i) => `${statuses[i]!} ${l.replace(/^.*?\]: /, '').replace(/=\S*\/haproxy\.cfg:/, '=haproxy.cfg:').trim()}`)
-    } finally {
-      await proxy.stop()
-      await syslog.close()
+  const seen = await bothProxies(log => config(log, upstream.port), async (port, syslog) => {
+    const statuses: Array<number | 'closed'> = []
+    for (const [i, path] of PATHS.entries()) {
+      statuses.push(await get(port, path))
+      await syslog.wait(i + 1, 8000)
     }
-  }
+    // each run has its own copy of the config: the directory differs, not the name
+    return syslog.lines.map((l, i) => `${statuses[i]!} ${l.replace(/^.*?\]: /, '').replace(/=\S*\/haproxy\.cfg:/, '=haproxy.cfg:').trim()}`)
+  })
   assert.deepEqual(seen.ours, seen.haproxy)
   const denyLine = config(0, 0)(0).split('\n').findIndex(l => l.includes('http-request deny')) + 1
-  assert.ok(seen.ours!.includes(`403 /hrqrej1 lr=haproxy.cfg:${denyLine} 403 PR--`), seen.ours!.join('\n'))
-  assert.equal(seen.ours!.length, PATHS.length)
+  assert.ok(seen.ours.includes(`403 /hrqrej1 lr=haproxy.cfg:${denyLine} 403 PR--`), seen.ours.join('\n'))
+  assert.equal(seen.ours.length, PATHS.length)
 })

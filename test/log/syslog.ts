@@ -2,6 +2,7 @@
 
 import dgram from 'node:dgram'
 import type { AddressInfo } from 'node:net'
+import { startProxy } from '../differential/harness.js'
 
 export interface Syslog {
   port: number
@@ -33,4 +34,23 @@ export async function syslogServer (): Promise<Syslog> {
     },
     close: async () => { await new Promise<void>(resolve => socket.close(() => resolve())) }
   }
+}
+
+/**
+ * Runs real HAProxy, then our CLI, on `config` (given its syslog receiver's port, then its own),
+ * `drive` sending the same traffic to each; returns what `drive` made of each one's lines.
+ */
+export async function bothProxies (config: (syslog: number) => (port: number) => string, drive: (port: number, syslog: Syslog) => Promise<string[]>): Promise<{ haproxy: string[], ours: string[] }> {
+  const seen = { haproxy: [] as string[], ours: [] as string[] }
+  for (const label of ['haproxy', 'ours'] as const) {
+    const syslog = await syslogServer()
+    const proxy = await startProxy(label, config(syslog.port))
+    try {
+      seen[label] = await drive(proxy.port, syslog)
+    } finally {
+      await proxy.stop()
+      await syslog.close()
+    }
+  }
+  return seen
 }
