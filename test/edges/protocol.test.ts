@@ -2,6 +2,7 @@
 // the ones the gateway does not share).
 
 import { test } from 'node:test'
+import net from 'node:net'
 import type { FastifyServerOptions } from 'fastify'
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -147,5 +148,33 @@ listen st
       assert.equal(r.status, status, header)
       assert.doesNotMatch(r.text, /Statistics Report/, header)
     }
+  })
+})
+
+test('CLI: bytes after a request are answered after it: ignored after Connection: close, a 400 after the answer otherwise (h1_to_h1)', async (t) => {
+  const up = await upstream('up')
+  t.after(() => up.close())
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  await withGateway(file, (port) => `${HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server up ${up.addr}
+`, async (port) => {
+    // HAProxy 2.6.12 answers the request and drops what follows it (reg-test h1_to_h1)
+    const closing = await rawRequest(port, 'GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\ntxys ys not sent\r\n\r\n')
+    assert.equal(closing.status, 200)
+    assert.doesNotMatch(closing.text, /400 Bad request/)
+    // a kept-alive request is answered first; the 400 for what follows comes after its answer
+    const kept = await new Promise<string>((resolve, reject) => {
+      let got = ''
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\ntxys ys not sent\r\n\r\n'))
+      socket.on('data', (d: Buffer) => { got += d.toString('latin1') })
+      socket.on('error', reject)
+      socket.on('close', () => resolve(got))
+    })
+    assert.match(kept, /^HTTP\/1\.1 200 OK\r\n[\s\S]*"url":"\/b"[\s\S]*HTTP\/1\.1 400 Bad request/)
+    assert.equal(up.seen.length, 2)
   })
 })
