@@ -490,6 +490,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   const listeners = new Map<string, Listener>()
+  gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
   try {
     let conflictHandled = false
     for (const proxy of servedProxies(config)) {

@@ -264,7 +264,7 @@ class CheckTask implements CheckHooks {
       tls: useTls,
       servername: useTls ? servername ?? undefined : undefined,
       alpn: spec?.alpn ?? (inherit ? srv.checkAlpn : undefined),
-      sendProxy: spec?.sendProxy === true ? 1 : inherit && !useTls && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? srv.checkSendProxy : 0,
+      sendProxy: spec?.sendProxy === true ? 1 : inherit && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? srv.checkSendProxy : 0,
       // SOCKS4 carries plain check connections only
       viaSocks: !useTls && srv.socks4 !== null && ((spec?.viaSocks4 ?? false) || (inherit && srv.checkViaSocks4)),
       linger: spec?.linger ?? false
@@ -294,9 +294,11 @@ class CheckTask implements CheckHooks {
         })
       })
     } else if (conn.tls) {
+      // the PROXY line goes before the TLS handshake (as HAProxy 2.6.12 sends it)
+      const raw = conn.sendProxy !== 0 ? net.connect({ host: conn.host, port: conn.port }) : null
+      if (raw !== null) raw.once('connect', () => { raw.write(checkProxyHeader(conn.sendProxy as 1 | 2, raw)) })
       sock = tls.connect({
-        host: conn.host,
-        port: conn.port,
+        ...(raw !== null ? { socket: raw } : { host: conn.host, port: conn.port }),
         ...(conn.servername !== undefined ? { servername: conn.servername } : {}),
         ...(conn.alpn !== undefined ? { ALPNProtocols: conn.alpn } : {}),
         ...(this.identity ?? {}),
@@ -304,7 +306,7 @@ class CheckTask implements CheckHooks {
         ca: this.ca
       })
       sock.once('connect', reached)
-      sock.once('secureConnect', () => usable(sock))
+      sock.once('secureConnect', ready)
     } else {
       sock = net.connect({ host: conn.host, port: conn.port })
       sock.once('connect', () => {
