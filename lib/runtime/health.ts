@@ -13,7 +13,7 @@ import type { ParsedConfig, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
 import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
-import { connectErrorText, errnoText, handshakeErrorText } from './socket-errors.js'
+import { connectErrorText, errnoText, failedWhileConnected, handshakeErrorText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
@@ -227,8 +227,7 @@ class CheckTask implements CheckHooks {
     this.socket = sock
     arm(connectTimeout)
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      // a failed read means the TCP connection was up, even when its reset beat the connect event
-      if (!connected && (tcpUp || err.syscall === 'read') && conn.tls) {
+      if (!connected && (tcpUp || failedWhileConnected(err)) && conn.tls) {
         const text = handshakeErrorText(err)
         finish(false, 'L6RSP', null, this.script !== null ? connectFailure(this.script, text) : text)
       } else if (!connected) {
