@@ -10,6 +10,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HTTP_DEFAULTS, freePorts, gatewayApp, rawRequest, rawServer, startGateway, upstream, waitListening, withGateway } from '../gateway/fixtures.js'
 
+/** The CLI on a frontend whose one backend has one server, at `server`. */
+async function toOneServer (server: string, fn: (port: number) => Promise<void>): Promise<void> {
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  await withGateway(file, (port) => `${HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server up ${server}
+`, fn)
+}
+
 test('CLI: HTTP/0.9 and # are 400s; the stats listener answers 503 to what it does not serve', async (t) => {
   const up = await upstream('up')
   const base = await freePorts(2)
@@ -51,14 +63,7 @@ backend be
 test('CLI: the differences README lists: CONNECT is closed without an answer; HTTP/1.0 reaches the server as HTTP/1.1 with a Host naming it', async (t) => {
   const up = await upstream('up')
   t.after(() => up.close())
-  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
-  await withGateway(file, (port) => `${HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server up ${up.addr}
-`, async (port) => {
+  await toOneServer(up.addr, async (port) => {
     // HAProxy 2.6.12 forwards CONNECT to the server; node's server ends the connection
     const connect = await rawRequest(port, 'CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n')
     assert.equal(connect.status, 0, 'no answer')
@@ -77,14 +82,7 @@ test('CLI: an HTTP/1.1 request without Host is forwarded without one, as HAProxy
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')
   })
   t.after(() => up.close())
-  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
-  await withGateway(file, (port) => `${HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server up 127.0.0.1:${up.port}
-`, async (port) => {
+  await toOneServer(`127.0.0.1:${up.port}`, async (port) => {
     // what HAProxy 2.6.12 sent its server for the same requests (recorded): no Host line at all
     const origin = await rawRequest(port, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')
     assert.equal(origin.status, 200)
@@ -154,14 +152,7 @@ listen st
 test('CLI: bytes after a request are answered after it: ignored after Connection: close, a 400 after the answer otherwise (h1_to_h1)', async (t) => {
   const up = await upstream('up')
   t.after(() => up.close())
-  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
-  await withGateway(file, (port) => `${HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server up ${up.addr}
-`, async (port) => {
+  await toOneServer(up.addr, async (port) => {
     // HAProxy 2.6.12 answers the request and drops what follows it (reg-test h1_to_h1)
     const closing = await rawRequest(port, 'GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\ntxys ys not sent\r\n\r\n')
     assert.equal(closing.status, 200)
