@@ -1218,7 +1218,17 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(1, inert('socket tuning is left to Node'), 'tcp-ut'),
   ...serverRows(0, inert('socket tuning is left to Node'), 'tfo no-tfo'),
   ...serverRows(1, inert('logs go through the Fastify logger'), 'log-proto'),
-  ...serverRows(1, inert('sessions are not shut down when a server changes state'), 'on-marked-down on-marked-up'),
+  'on-marked-down': {
+    n: 1,
+    support: 'yes',
+    optional: true,
+    apply: (o, v) => {
+      if (v !== 'shutdown-sessions') return `'on-marked-down' expects 'shutdown-sessions' but got '${v}'.`
+      o.onMarkedDown = v
+      return null
+    }
+  },
+  ...serverRows(1, inert('the backup servers\' sessions are not shut down when a server comes UP'), 'on-marked-up'),
   ws: {
     n: 1,
     support: 'yes',

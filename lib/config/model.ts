@@ -157,6 +157,8 @@ export interface ServerOptions {
   observe?: 'layer4' | 'layer7'
   errorLimit?: number
   onError?: ServerCheckOnError
+  /** `on-marked-down shutdown-sessions`: the server's sessions are cut when it goes DOWN. */
+  onMarkedDown?: 'shutdown-sessions'
   /** Stats id (`id N`). */
   id?: number
   cookie?: string

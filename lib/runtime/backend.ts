@@ -195,6 +195,8 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly observeLayer: 'layer4' | 'layer7' | null
   readonly errorLimit: number
   readonly onError: ServerCheckOnError
+  /** `on-marked-down shutdown-sessions`. */
+  private readonly shutdownWhenDown: boolean
   consecutiveErrors = 0
   /** failed_hana: passive checks that triggered `on-error`. */
   hanafail = 0
@@ -271,6 +273,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.observeLayer = conf.observe ?? null
     this.errorLimit = conf.errorLimit ?? DEFAULT_ERROR_LIMIT
     this.onError = conf.onError ?? 'fail-check'
+    this.shutdownWhenDown = conf.onMarkedDown === 'shutdown-sessions'
     this.agent = conf.agentCheck === true && conf.agentPort
       ? new AgentSettings(conf.agentAddr ?? conf.host, conf.agentPort, conf.agentInter ?? this.inter, conf.agentSend ?? '', conf.agentAddr !== undefined)
       : null
@@ -663,6 +666,7 @@ export class ServerRuntime implements ServerView, LbServer {
       this.downTotal += now - this.downSince
       this.downSince = 0
     }
+    if (op === 'down' && this.shutdownWhenDown) this.backend.killSessions(this)
   }
 
   private startSlowstart (now: number): void {
@@ -820,6 +824,8 @@ export class Backend implements BackendView {
   /** The backend's own `log` targets, at syslog levels. */
   private readonly syslog: ((level: number, msg: string) => void) | null
   private initialWeights: number[]
+  /** Cuts the sessions under way on a server (the forward path sets it): `on-marked-down`. */
+  killSessions: (server: ServerRuntime) => void = () => {}
   private seq = 0
   private downSince = 0
   private downTotal = 0

@@ -242,6 +242,7 @@ export class BackendRoute {
     this.serverTimeout = t.server ?? 0
     this.connectTimeout = t.connect ?? 0
     this.poolOptions = { headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }
+    backend.killSessions = (server) => { this.killSessions(server) }
   }
 
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */

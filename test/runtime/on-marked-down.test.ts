@@ -1,0 +1,53 @@
+// `on-marked-down shutdown-sessions` (§5.2): when a health check marks the server DOWN, the
+// requests under way on it are cut at once, as HAProxy 2.6.12 does (observed on loopback): one
+// still waiting for its answer gets a 502, one whose answer is streaming is cut off mid-body.
+// With real HAProxy installed, the same scenario runs through it too.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import type { ServerResponse } from 'node:http'
+import { haproxyBin, startProxy, startUpstream } from '../differential/harness.js'
+import { rawRequest, waitFor } from '../gateway/fixtures.js'
+
+const config = (up: number, check: number) => (port: number): string => `
+defaults
+    mode http
+    timeout client 30s
+    timeout server 30s
+    timeout connect 2s
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server s1 127.0.0.1:${up} check port ${check} inter 100ms fall 1 rise 1 on-marked-down shutdown-sessions
+`
+
+test('on-marked-down shutdown-sessions cuts the requests under way when checks mark the server DOWN', async (t) => {
+  // the upstream never finishes: only the cut can end these requests
+  const held: ServerResponse[] = []
+  const up = await startUpstream('u', (req, res) => {
+    held.push(res)
+    if (req.url === '/stream') { res.writeHead(200, { 'content-type': 'text/plain' }); res.write('first') }
+  })
+  t.after(async () => { for (const r of held) r.destroy(); await up.close() })
+  for (const label of haproxyBin === null ? ['ours'] as const : ['ours', 'haproxy'] as const) {
+    const checks = net.createServer((s) => s.destroy())
+    await new Promise<void>((resolve) => checks.listen(0, '127.0.0.1', resolve))
+    const proxy = await startProxy(label, config(up.port, (checks.address() as net.AddressInfo).port))
+    try {
+      const before = up.seen.length
+      const waiting = rawRequest(proxy.port, 'GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 30_000)
+      const streaming = rawRequest(proxy.port, 'GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 30_000)
+      await waitFor(() => up.seen.length === before + 2, 'both requests at the server')
+      await new Promise<void>((resolve) => checks.close(() => resolve()))
+      const [w, s] = await Promise.all([waiting, streaming])
+      assert.equal(w.status, 502, `${label}: the waiting request`)
+      assert.equal(s.status, 200, `${label}: the streaming request`)
+      // the server never ends this body: the connection closing is the cut
+      assert.equal(s.text, 'first', `${label}: the streaming request, cut mid-body`)
+    } finally {
+      await proxy.stop()
+    }
+  }
+})
