@@ -64,6 +64,7 @@ import { FileCache } from './acl/maps.js'
 import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
 import { RuntimeSocket } from './socket/server.js'
+import type { LoadedCertificate } from './tls.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
@@ -255,6 +256,8 @@ export class Gateway implements CliRuntime {
   readonly cliSockets: Array<{ address: string, level: Level }> = []
   /** Set by the CLI once the configuration's messages are printed. */
   startupLogs = ''
+  /** The certificates of the TLS binds being served; set by the CLI, whose listeners hold them. */
+  certificateSource: () => LoadedCertificate[] = () => []
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -502,6 +505,8 @@ export class Gateway implements CliRuntime {
   serverAdded (backend: Backend, server: ServerRuntime): void { this.rt.health.add(backend, server) }
 
   serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
+
+  certificates (): LoadedCertificate[] { return this.certificateSource() }
 
   info (): InfoSource {
     const fes = this.frontendCounters()

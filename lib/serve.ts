@@ -324,6 +324,14 @@ function tcpKeepAlive (proxy: Proxy, server: { on (event: 'connection', cb: (s: 
 /** Malformed requests and `timeout http-request` get HAProxy's 400/408 pages instead of Fastify's JSON. */
 function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) { socket.destroy(); return }
+  // bytes that follow a request still being answered: HAProxy answers that request first, and
+  // ignores what follows a request that closes the connection (h1_to_h1); node's parser would
+  // have the 400 overtake the answer
+  const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (answering != null && !answering.writableFinished && err.code !== 'HPE_INVALID_EOF_STATE') {
+    if (answering.shouldKeepAlive) answering.once('finish', () => { clientErrorHandler(err, socket) })
+    return
+  }
   const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400)
   // a request cut short by the client's close is the client's doing (CR), not a bad request
   if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : 400)
@@ -525,6 +533,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   const listeners = new Map<string, Listener>()
+  gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
   try {
     let conflictHandled = false
     for (const proxy of servedProxies(config)) {

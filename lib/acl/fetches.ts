@@ -353,6 +353,11 @@ const ROWS: FetchRow[] = [
     compile: (_a, env) => { const ids = proxyIds(env); return { one: (t) => t.backend === '' ? null : ids.get(t.backend) ?? null } }
   },
   { name: 'fe_name', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.frontend }) },
+  // a connection without error reads 0 / "Success", as HAProxy's
+  { name: 'fc_err', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.connError?.code ?? 0 }) },
+  { name: 'fc_err_str', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.connError?.text ?? 'Success' }) },
+  { name: 'ssl_fc_err', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.connError?.ssl ?? 0 }) },
+  { name: 'ssl_fc_err_str', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.connError?.sslText ?? null }) },
   { name: 'last_rule_file', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.lastRule?.file ?? null }) },
   { name: 'last_rule_line', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.lastRule?.line ?? null }) },
   {

@@ -9,6 +9,15 @@ import type { ConnectionAddresses } from '../proxy-protocol.js'
 import type { TcpPayload } from '../tcp/payload.js'
 import type { Tracked } from './stick-counters.js'
 
+/** A connection's error as HAProxy numbers it (fc_err: 24 closed during the handshake, 34 handshake failure) and OpenSSL's. */
+export interface ConnectionError {
+  code: number
+  text: string
+  /** OpenSSL's error code (0: none) and its `error:XXXXXXXX:lib::reason` text. */
+  ssl: number
+  sslText: string | null
+}
+
 export interface HttpTxn {
   method: string
   /** Path as received, never percent-decoded or normalised (HAProxy matches it raw). */
@@ -69,6 +78,8 @@ export interface HttpTxn {
   body?: ReceivedBody
   /** Where the http-request rules go on after a `wait-for-body` paused them (an index in the list). */
   resumeAt?: number
+  /** Why the connection failed before any request (`fc_err`, `fc_err_str`, `ssl_fc_err`, `ssl_fc_err_str`): error-log-format lines. */
+  connError?: ConnectionError
   /** The last final rule that matched (`last_rule_file` / `last_rule_line`): tcp content and HTTP rules, not legacy redirects. */
   lastRule?: Loc
 }

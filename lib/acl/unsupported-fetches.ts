@@ -12,7 +12,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ['int', [
     'avg_queue', 'base32', 'bc_dst_port', 'bc_err', 'bc_http_major', 'bc_src_port', 'be_conn_free',
     'be_server_timeout', 'be_sess_rate', 'be_tunnel_timeout', 'connslots', 'cpu_calls', 'cpu_ns_avg', 'cpu_ns_tot',
-    'cur_server_timeout', 'cur_tunnel_timeout', 'distcc_param', 'dst_conn', 'fc_err', 'fc_fackets',
+    'cur_server_timeout', 'cur_tunnel_timeout', 'distcc_param', 'dst_conn', 'fc_fackets',
     'fc_http_major', 'fc_lost', 'fc_reordering', 'fc_retrans', 'fc_rtt', 'fc_rttvar', 'fc_sacked', 
     'fc_unacked', 'fe_client_timeout', 'fe_conn', 'fe_req_rate', 'fe_sess_rate', 'internal.htx.data', 'internal.htx.free',
     'internal.htx.free_data', 'internal.htx.nbblks', 'internal.htx.size', 'internal.htx.used', 'internal.htx_blk.size', 'lat_ns_avg', 'lat_ns_tot',
@@ -20,12 +20,12 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'res.ssl_hello_type', 'sc_clr_gpc', 'sc_get_gpc', 'sc_get_gpt', 'sc_gpc_rate', 'sc_inc_gpc', 'so_id', 'src_clr_gpc', 'src_get_gpc', 'src_get_gpt',
     'src_gpc_rate', 'src_inc_gpc', 'srv_conn_free', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
-    'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_err', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
+    'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
     'ssl_s_version', 'thread', 'url32', 'url_port'
   ]],
   ['str', [
     'bc_err_str',
-    'cookie', 'distcc_body', 'fc_err_str', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
+    'cookie', 'distcc_body', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
     'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req_ver', 'res.cache_name', 'res.comp_algo',
     'res.hdrs_bin', 'resp_ver', 
     'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
@@ -33,7 +33,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'ssl_c_sig_alg', 'ssl_f_key_alg', 
     'ssl_f_sig_alg', 'ssl_fc_cipherlist_bin',
     'ssl_fc_cipherlist_hex', 'ssl_fc_cipherlist_str', 'ssl_fc_client_early_traffic_secret', 'ssl_fc_client_handshake_traffic_secret', 'ssl_fc_client_random', 'ssl_fc_client_traffic_secret_0', 'ssl_fc_early_exporter_secret', 'ssl_fc_ecformats_bin',
-    'ssl_fc_eclist_bin', 'ssl_fc_err_str', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
+    'ssl_fc_eclist_bin', 'ssl_fc_exporter_secret', 'ssl_fc_extlist_bin', 'ssl_fc_npn', 'ssl_fc_server_handshake_traffic_secret', 'ssl_fc_server_random',
     'ssl_fc_server_traffic_secret_0', 'ssl_fc_session_id', 'ssl_fc_session_key', 'ssl_fc_unique_id', 'ssl_s_chain_der', 'ssl_s_der', 'ssl_s_i_dn',
     'ssl_s_key_alg', 'ssl_s_notafter', 'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg'
   ]],

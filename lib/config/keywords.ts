@@ -1350,7 +1350,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   errorloc: row('DFLB', unsupported('answers an error status with a redirect')),
   errorloc302: row('DFLB', unsupported('answers an error status with a redirect')),
   errorloc303: row('DFLB', unsupported('answers an error status with a redirect')),
-  'error-log-format': row('DFL', LOGGING),
+  'error-log-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.errorLogFormat = formatArg(c, a) } }),
   'force-persist': row('LB', unsupported('keeps persistence to a down server on a condition')),
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
   fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),

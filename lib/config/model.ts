@@ -453,6 +453,8 @@ export interface Proxy {
   logFormat: string | null
   /** `log-format-sd`: the structured-data part of rfc5424 lines. */
   logFormatSd: string | null
+  /** `error-log-format`: the line of a connection that failed before any request (a TLS handshake). */
+  errorLogFormat: string | null
   logTag?: string
   /** `capture request header` lines and `declare capture request` slots, in order (their ids). */
   requestCaptures: CaptureSlot[]

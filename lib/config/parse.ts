@@ -1151,6 +1151,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     logs: [],
     logFormat: null,
     logFormatSd: null,
+    errorLogFormat: null,
     requestCaptures: [],
     responseCaptures: [],
     captureCookie: null,
@@ -1207,6 +1208,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.logs = [...d.logs]
   p.logFormat = d.logFormat
   p.logFormatSd = d.logFormatSd
+  p.errorLogFormat = d.errorLogFormat
   if (d.logTag !== undefined) p.logTag = d.logTag
   p.uniqueIdFormat = d.uniqueIdFormat
   p.uniqueIdHeader = d.uniqueIdHeader

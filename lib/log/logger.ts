@@ -157,6 +157,7 @@ export class AccessLog {
   readonly targets: LogTargets
   private readonly format: LogFormat
   private readonly sd: LogFormat | null
+  private readonly errorFormat: LogFormat | null
   private readonly dontlogNormal: boolean
   private readonly separateErrors: boolean
   private readonly dontlogNull: boolean
@@ -183,6 +184,7 @@ export class AccessLog {
     this.connectLines = format === null && !targets.empty
     this.format = compileLogFormat(format ?? (targets.empty ? HTTPLOG_FORMAT : ''), env, counts, lc)
     this.sd = proxy.logFormatSd === null ? null : compileLogFormat(proxy.logFormatSd, env, counts, lc)
+    this.errorFormat = proxy.errorLogFormat === null ? null : compileLogFormat(proxy.errorLogFormat, env, counts, lc)
     this.uniqueId = proxy.uniqueIdFormat === null ? null : compileLogFormat(proxy.uniqueIdFormat, env, counts, lc)
     this.uniqueIdHeader = proxy.uniqueIdHeader
     const o = proxy.options
@@ -283,7 +285,8 @@ export class AccessLog {
   /**
    * A TLS handshake that failed (`tlsClientError`), logged as HAProxy logs it without an
    * `error-log-format`: `<ci>:<cp> [<accept date>] <frontend>/<bind>: SSL handshake failure`, or
-   * `Connection closed during SSL handshake` when the client left first.
+   * `Connection closed during SSL handshake` when the client left first; with one, in that
+   * format, `fc_err`, `fc_err_str`, `ssl_fc_err`, `ssl_fc_err_str` saying why (status 0, `PR`).
    */
   handshakeFailed (socket: Socket, bind: string, err: Error & { code?: string }): void {
     if (this.targets.empty) return
@@ -291,7 +294,20 @@ export class AccessLog {
     const raw = s._parent ?? s
     const accepted = raw[kAccepted] ?? Date.now()
     const closed = err.code === 'ECONNRESET' || err.code === 'EPIPE'
-    this.connectionError(raw, bind, closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure', accepted)
+    const text = closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure'
+    if (this.errorFormat === null) { this.connectionError(raw, bind, text, accepted); return }
+    // OpenSSL's error code, quoted in node's message, and its text as OpenSSL 3 writes it for
+    // HAProxy (`error:0A00009C:SSL routines::http request`: no function name)
+    const code = closed ? null : /error:([0-9A-F]{8}):/.exec(err.message)
+    const e = err as Error & { library?: string, reason?: string }
+    const txn = connectionTxn(raw, this.proxy.name)
+    txn.ssl = true
+    txn.connError = { code: closed ? 24 : 34, text, ssl: code === null ? 0 : parseInt(code[1]!, 16), sslText: code === null ? null : `error:${code[1]!}:${e.library ?? ''}::${e.reason ?? ''}` }
+    const rec = this.session(txn, raw, accepted)
+    rec.status = 0
+    rec.terminate('PR')
+    rec.end = Date.now()
+    this.targets.send(LOG_INFO, this.errorFormat(rec))
   }
 
   /**

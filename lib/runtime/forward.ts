@@ -277,15 +277,15 @@ export class BackendRoute {
       session.once('close', () => { for (const c of mine.values()) c.client.close().catch(() => {}) })
     }
     const entry = own.get(server)
-    if (entry !== undefined && entry.origin === server.origin && !entry.client.closed && !entry.client.destroyed) return entry.client
+    if (entry !== undefined && entry.origin === server.origin && entry.h1 === h1 && !entry.client.closed && !entry.client.destroyed) return entry.client
     entry?.client.close().catch(() => {})
-    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn))) as Client
-    own.set(server, { client, origin: server.origin })
+    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn), h1)) as Client
+    own.set(server, { client, origin: server.origin, h1 })
     return client
   }
 
   /** Client connections' own server connections (`send-proxy` servers), by client connection. */
-  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string }>>()
+  private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string, h1: boolean }>>()
 
   /**
    * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior

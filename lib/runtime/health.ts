@@ -13,7 +13,7 @@ import type { ParsedConfig, Proxy } from '../config/model.js'
 import type { Backend, CheckHooks, Logger, ServerRuntime } from './backend.js'
 import type { CheckResult } from './state.js'
 import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
-import { connectErrorText, errnoText, handshakeErrorText } from './socket-errors.js'
+import { connectErrorText, errnoText, failedWhileConnected, handshakeErrorText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
@@ -227,8 +227,7 @@ class CheckTask implements CheckHooks {
     this.socket = sock
     arm(connectTimeout)
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      // a failed read means the TCP connection was up, even when its reset beat the connect event
-      if (!connected && (tcpUp || err.syscall === 'read') && conn.tls) {
+      if (!connected && (tcpUp || failedWhileConnected(err)) && conn.tls) {
         const text = handshakeErrorText(err)
         finish(false, 'L6RSP', null, this.script !== null ? connectFailure(this.script, text) : text)
       } else if (!connected) {
@@ -264,7 +263,7 @@ class CheckTask implements CheckHooks {
       tls: useTls,
       servername: useTls ? servername ?? undefined : undefined,
       alpn: spec?.alpn ?? (inherit ? srv.checkAlpn : undefined),
-      sendProxy: spec?.sendProxy === true ? 1 : inherit && !useTls && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? srv.checkSendProxy : 0,
+      sendProxy: spec?.sendProxy === true ? 1 : inherit && spec?.port == null && spec?.addr == null && port === undefined && host === undefined ? srv.checkSendProxy : 0,
       // SOCKS4 carries plain check connections only
       viaSocks: !useTls && srv.socks4 !== null && ((spec?.viaSocks4 ?? false) || (inherit && srv.checkViaSocks4)),
       linger: spec?.linger ?? false
@@ -294,9 +293,11 @@ class CheckTask implements CheckHooks {
         })
       })
     } else if (conn.tls) {
+      // the PROXY line goes before the TLS handshake (as HAProxy 2.6.12 sends it)
+      const raw = conn.sendProxy !== 0 ? net.connect({ host: conn.host, port: conn.port }) : null
+      if (raw !== null) raw.once('connect', () => { raw.write(checkProxyHeader(conn.sendProxy as 1 | 2, raw)) })
       sock = tls.connect({
-        host: conn.host,
-        port: conn.port,
+        ...(raw !== null ? { socket: raw } : { host: conn.host, port: conn.port }),
         ...(conn.servername !== undefined ? { servername: conn.servername } : {}),
         ...(conn.alpn !== undefined ? { ALPNProtocols: conn.alpn } : {}),
         ...(this.identity ?? {}),
@@ -304,7 +305,7 @@ class CheckTask implements CheckHooks {
         ca: this.ca
       })
       sock.once('connect', reached)
-      sock.once('secureConnect', () => usable(sock))
+      sock.once('secureConnect', ready)
     } else {
       sock = net.connect({ host: conn.host, port: conn.port })
       sock.once('connect', () => {

@@ -39,3 +39,12 @@ export function handshakeErrorText (err: NodeJS.ErrnoException): string {
   // node names a close during the handshake ECONNRESET too, but without the read() that saw a reset
   return err.code === 'ECONNRESET' && err.syscall === 'read' ? 'SSL handshake failure (Connection reset by peer)' : 'SSL handshake failure'
 }
+
+/**
+ * The error came from a connection that was accepted: a read or a write failed, or it was reset
+ * (even when the reset beat the connect's completion, which then reports it).
+ */
+export function failedWhileConnected (err: NodeJS.ErrnoException): boolean {
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return true
+  return err.syscall !== undefined && err.syscall !== 'connect' && err.syscall !== 'getaddrinfo'
+}

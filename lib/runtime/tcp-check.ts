@@ -8,7 +8,7 @@
 import type net from 'node:net'
 import tls from 'node:tls'
 import type { Proxy, Rule } from '../config/model.js'
-import { errnoText, handshakeErrorText } from './socket-errors.js'
+import { errnoText, failedWhileConnected, handshakeErrorText } from './socket-errors.js'
 
 /** Checks read at most one buffer of response (HAProxy's tune.bufsize). */
 export const MAX_RESPONSE = 16384
@@ -540,8 +540,7 @@ export function runTcpScript (first: net.Socket, script: TcpScript, open: OpenCo
     })
     s.on('end', () => { ended = true; advance() })
     s.on('error', (err: NodeJS.ErrnoException) => {
-      // a failed read means the TCP connection was up, even when its reset beat the connect event
-      if (handshaking || (connecting && s instanceof tls.TLSSocket && err.syscall === 'read')) finish(fail('L6RSP', handshakeErrorText(err) + where(step)))
+      if (handshaking || (connecting && s instanceof tls.TLSSocket && failedWhileConnected(err))) finish(fail('L6RSP', handshakeErrorText(err) + where(step)))
       else if (connecting) finish(fail('L4CON', errnoText(err) + where(step)))
       else finish(fail('SOCKERR', errnoText(err) + where(step)))
     })

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { head, startProxy, startRawUpstream, skipWithoutHaproxy, type Proxied } from './harness.js'
 import { syslogServer } from '../log/syslog.js'
+import { acceptProxy, announcement } from '../../lib/proxy-protocol.js'
 import { makeCa, makeLeaf } from '../tls/certs.js'
 
 const SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex')
@@ -393,4 +394,88 @@ test('check-send-proxy: a PROXY header on checks without send-proxy; send-proxy 
 
 test('check-send-proxy: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
   assert.deepEqual(await checkHeaders('haproxy'), CHECK_HEADERS_SEEN)
+})
+
+/** A TLS server that wants a PROXY header first (read by lib/proxy-protocol.ts), recording each header and request. */
+async function proxiedTlsServer (): Promise<{ port: number, seen: string[], close (): Promise<void> }> {
+  const ca = makeCa()
+  const leaf = makeLeaf(ca, join(ca.dir, 'server.pem'), 'server.test', ['server.test'])
+  const pem = readFileSync(leaf.pem)
+  const seen: string[] = []
+  const server = tls.createServer({ key: pem, cert: pem }, (socket) => {
+    const a = announcement(socket)
+    socket.once('data', (d: Buffer) => {
+      seen.push(`${a === undefined ? 'no header' : JSON.stringify(a.addresses)} ${d.toString('latin1')}`)
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+    })
+    socket.on('error', () => {})
+  })
+  acceptProxy(server, 2000, () => { seen.push('refused') })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { port: (server.address() as net.AddressInfo).port, seen, close: async () => { await new Promise(resolve => server.close(resolve)) } }
+}
+
+async function tlsCheckHeader (label: 'haproxy' | 'ours'): Promise<string[]> {
+  const upstream = await proxiedTlsServer()
+  const proxy = await startProxy(label, (port) => head(['timeout check 2s']) + `frontend fe
+    bind 127.0.0.1:${port} accept-proxy
+    default_backend be
+backend be
+    option httpchk GET /chk
+    server s1 127.0.0.1:${upstream.port} ssl verify none send-proxy check inter 1s
+`)
+  try {
+    const deadline = Date.now() + 5000
+    while (upstream.seen.length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    // a request goes the same way, with the client's addresses
+    const answer = await exchange(proxy.port, [`PROXY TCP4 192.0.2.7 198.51.100.1 4000 443\r\n${GET}`])
+    const request = upstream.seen.find(x => x.includes('GET / '))
+    return [(upstream.seen[0] ?? '').replace(/"srcPort":\d+/, '"srcPort":0').replace(/"dstPort":\d+/, '"dstPort":0'), answer.split('\r\n')[0]!, (request ?? '').split('\r\n')[0]!]
+  } finally {
+    await proxy.stop()
+    await upstream.close()
+  }
+}
+
+const TLS_CHECK_SEEN = [
+  '{"src":"127.0.0.1","srcPort":0,"dst":"127.0.0.1","dstPort":0} GET /chk HTTP/1.0\r\n\r\n',
+  'HTTP/1.1 200 OK',
+  '{"src":"192.0.2.7","srcPort":4000,"dst":"198.51.100.1","dstPort":443} GET / HTTP/1.1'
+]
+
+test('send-proxy on an ssl server: requests and checks send the PROXY header before the TLS handshake', async () => {
+  assert.deepEqual(await tlsCheckHeader('ours'), TLS_CHECK_SEEN)
+})
+
+test('send-proxy on an ssl server, checks: the same on real HAProxy', { skip: skipWithoutHaproxy }, async () => {
+  assert.deepEqual(await tlsCheckHeader('haproxy'), TLS_CHECK_SEEN)
+})
+
+test('mode tcp: accept-proxy on an ssl bind, the header before the handshake, its addresses sent on by send-proxy', async () => {
+  const ca = makeCa()
+  const leaf = makeLeaf(ca, join(ca.dir, 'site.pem'), 'site.test', ['site.test'])
+  const upstream = await recordingServer()
+  const proxy = await startProxy('ours', (port) => head() + `listen li
+    mode tcp
+    bind 127.0.0.1:${port} ssl crt ${leaf.pem} accept-proxy
+    server s1 127.0.0.1:${upstream.port} send-proxy
+`)
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const raw = net.connect(proxy.port, '127.0.0.1', () => {
+        raw.write('PROXY TCP4 203.0.113.9 198.51.100.1 5555 443\r\n')
+        const secure = tls.connect({ socket: raw, servername: 'site.test', ca: [readFileSync(ca.cert)] }, () => { secure.write('ping') })
+        let got = ''
+        secure.on('data', (d: Buffer) => { got += d.toString('latin1') })
+        secure.on('error', reject)
+        secure.on('close', () => resolve(got))
+      })
+      raw.on('error', reject)
+    })
+    assert.equal(answer, 'hello')
+    assert.equal(upstream.received[0]?.toString('latin1'), 'PROXY TCP4 203.0.113.9 198.51.100.1 5555 443\r\nping')
+  } finally {
+    await proxy.stop()
+    await upstream.close()
+  }
 })

@@ -2,12 +2,25 @@
 // the ones the gateway does not share).
 
 import { test } from 'node:test'
+import net from 'node:net'
 import type { FastifyServerOptions } from 'fastify'
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HTTP_DEFAULTS, freePorts, gatewayApp, rawRequest, rawServer, startGateway, upstream, waitListening, withGateway } from '../gateway/fixtures.js'
+
+/** The CLI on a frontend whose one backend has one server, at `server`. */
+async function toOneServer (server: string, fn: (port: number) => Promise<void>): Promise<void> {
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
+  await withGateway(file, (port) => `${HTTP_DEFAULTS}
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server up ${server}
+`, fn)
+}
 
 test('CLI: HTTP/0.9 and # are 400s; the stats listener answers 503 to what it does not serve', async (t) => {
   const up = await upstream('up')
@@ -50,14 +63,7 @@ backend be
 test('CLI: the differences README lists: CONNECT is closed without an answer; HTTP/1.0 reaches the server as HTTP/1.1 with a Host naming it', async (t) => {
   const up = await upstream('up')
   t.after(() => up.close())
-  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
-  await withGateway(file, (port) => `${HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server up ${up.addr}
-`, async (port) => {
+  await toOneServer(up.addr, async (port) => {
     // HAProxy 2.6.12 forwards CONNECT to the server; node's server ends the connection
     const connect = await rawRequest(port, 'CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n')
     assert.equal(connect.status, 0, 'no answer')
@@ -76,14 +82,7 @@ test('CLI: an HTTP/1.1 request without Host is forwarded without one, as HAProxy
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')
   })
   t.after(() => up.close())
-  const file = join(mkdtempSync(join(tmpdir(), 'gw-edges-')), 'haproxy.cfg')
-  await withGateway(file, (port) => `${HTTP_DEFAULTS}
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server up 127.0.0.1:${up.port}
-`, async (port) => {
+  await toOneServer(`127.0.0.1:${up.port}`, async (port) => {
     // what HAProxy 2.6.12 sent its server for the same requests (recorded): no Host line at all
     const origin = await rawRequest(port, 'GET /x HTTP/1.1\r\nConnection: close\r\n\r\n')
     assert.equal(origin.status, 200)
@@ -147,5 +146,26 @@ listen st
       assert.equal(r.status, status, header)
       assert.doesNotMatch(r.text, /Statistics Report/, header)
     }
+  })
+})
+
+test('CLI: bytes after a request are answered after it: ignored after Connection: close, a 400 after the answer otherwise (h1_to_h1)', async (t) => {
+  const up = await upstream('up')
+  t.after(() => up.close())
+  await toOneServer(up.addr, async (port) => {
+    // HAProxy 2.6.12 answers the request and drops what follows it (reg-test h1_to_h1)
+    const closing = await rawRequest(port, 'GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\ntxys ys not sent\r\n\r\n')
+    assert.equal(closing.status, 200)
+    assert.doesNotMatch(closing.text, /400 Bad request/)
+    // a kept-alive request is answered first; the 400 for what follows comes after its answer
+    const kept = await new Promise<string>((resolve, reject) => {
+      let got = ''
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\ntxys ys not sent\r\n\r\n'))
+      socket.on('data', (d: Buffer) => { got += d.toString('latin1') })
+      socket.on('error', reject)
+      socket.on('close', () => resolve(got))
+    })
+    assert.match(kept, /^HTTP\/1\.1 200 OK\r\n[\s\S]*"url":"\/b"[\s\S]*HTTP\/1\.1 400 Bad request/)
+    assert.equal(up.seen.length, 2)
   })
 })

@@ -82,7 +82,10 @@ backend be
       // the whole body, sent in two pieces: the rules see all of it
       const whole = await ask(proxy.port, '/200/10/10')
       assert.equal(whole.status, 200, label)
-      assert.deepEqual([whole.headers['x-before'], whole.headers['x-len'], whole.headers['x-size'], whole.headers['x-body'], whole.body], ['0', '10', '10', 'xxxxxxxxxx', 'xxxxxxxxxx'], label)
+      assert.deepEqual([whole.headers['x-len'], whole.headers['x-size'], whole.headers['x-body'], whole.body], ['10', '10', 'xxxxxxxxxx', 'xxxxxxxxxx'], label)
+      // before the wait HAProxy shows what already sat in its buffer (the first piece or not, as
+      // the packets fell); the gateway shows nothing of a body it did not wait for
+      if (label === 'ours') assert.equal(whole.headers['x-before'], '0')
       // 6 of 10 bytes pass at-least 5: the head goes out before the body is complete
       const part = await ask(proxy.port, '/201/6/10', (buf) => buf.includes('\r\n\r\nxxxxxx'))
       assert.equal(part.status, 201, label)

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import haproxyRouter from '../../lib/index.js'
-import { upstream, type Upstream } from '../gateway/fixtures.js'
+import { upstream, waitFor, type Upstream } from '../gateway/fixtures.js'
 import { cli, waitForSocket } from './client.js'
 
 const DEFAULTS = 'defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n'
@@ -130,7 +130,8 @@ test('set server addr moves a server without losing a request; add/del server', 
     await waitForSocket(sock)
     // requests under way on the old address finish there; the next ones go to the new one
     const during = Array.from({ length: 20 }, () => fetchOne())
-    await new Promise(resolve => setTimeout(resolve, 5))
+    // some of them are under way on the old address when it changes
+    await waitFor(() => a.seen.length > 0, 'a request on the old address')
     assert.equal(await cli(sock, `set server be/s1 addr 127.0.0.1 port ${b.port}\n`), `no need to change the addr, port changed from '${a.port}' to '${b.port}' by 'stats socket command'\n\n`)
     const results = await Promise.all(during)
     assert.ok(results.every(r => r === '200 a' || r === '200 b'), results.join(', '))

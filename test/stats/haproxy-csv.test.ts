@@ -125,7 +125,8 @@ listen legends
 `)
   haproxy = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: 'ignore' })
   await waitListening(ports.stats)
-  await new Promise(resolve => setTimeout(resolve, 800))
+  // the checks have settled: each checked server shows the state ourModel gives it
+  await settled(ports.stats)
   haproxyCsv = await get(ports.stats, '/s;csv')
   haproxyLegendsCsv = await get(ports.legends, '/;csv')
   haproxyTyped = await get(ports.stats, '/s;typed')
@@ -139,6 +140,21 @@ after(async () => {
   if (upstream !== undefined) await new Promise<void>(resolve => upstream.close(() => resolve()))
   if (dir !== '') rmSync(dir, { recursive: true, force: true })
 })
+
+/** Polls HAProxy's CSV until the checked servers show the state the test compares with (ourModel). */
+async function settled (port: number): Promise<void> {
+  const want: Record<string, string> = { up1: 'UP', down1: 'DOWN', bdown: 'DOWN', bup: 'UP', c1: 'DOWN' }
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const rows = (await get(port, '/s;csv')).split('\n').map(l => l.split(','))
+    const status = rows[0]!.indexOf('status')
+    const checkStatus = rows[0]!.indexOf('check_status')
+    const done = Object.entries(want).every(([name, state]) => rows.some(r => r[1] === name && r[status] === state && r[checkStatus] !== '' && !r[checkStatus]!.startsWith('*') && r[checkStatus] !== 'INI'))
+    if (done) return
+    if (Date.now() > deadline) throw new Error(`HAProxy's checks did not settle: ${rows.map(r => r.slice(0, 2).concat(r[status] ?? '', r[checkStatus] ?? '').join(',')).join(' ')}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
 
 function ourModel (): ReturnType<typeof model> {
   const addr = (p: number): string => `127.0.0.1:${p}`

@@ -6,7 +6,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import tls from 'node:tls'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startProxy, startRawUpstream, skipWithoutHaproxy, startBoth } from '../differential/harness.js'
+import { cli, waitForSocket } from '../socket/client.js'
 
 const DEFAULTS = 'defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n'
 
@@ -105,8 +109,11 @@ test('tcp-request connection reject, content rules with inspect-delay, use_backe
 
 test('server maxconn: the second connection waits in the queue until the first ends', async (t) => {
   const up = await echo('s')
-  const gw = await startProxy('ours', port => DEFAULTS + `listen l\n    bind 127.0.0.1:${port}\n    timeout queue 5s\n    server s 127.0.0.1:${up.port} maxconn 1\n`)
+  const sock = join(mkdtempSync(join(tmpdir(), 'tcp-queue-')), 'admin.sock')
+  const gw = await startProxy('ours', port => `global\n    stats socket ${sock} level admin\n` + DEFAULTS + `listen l\n    bind 127.0.0.1:${port}\n    timeout queue 5s\n    server s 127.0.0.1:${up.port} maxconn 1\n`)
   t.after(async () => { await gw.stop(); await up.close() })
+  await waitForSocket(sock)
+  const queued = async (): Promise<number> => Number((await cli(sock, 'show stat -1 2 -1\n')).split('\n').find(l => l.startsWith('l,BACKEND,'))?.split(',')[2])
   // the harness's readiness probe made one connection already
   await until('the probe connection to end', () => up.connections() >= 1)
   const before = up.connections()
@@ -117,7 +124,8 @@ test('server maxconn: the second connection waits in the queue until the first e
   const second = net.connect(gw.port, '127.0.0.1')
   second.on('data', d => { secondGot += d })
   second.on('error', () => {})
-  await new Promise(resolve => setTimeout(resolve, 300))
+  // the backend's queue (qcur) says the gateway holds the second connection back
+  await until('the second connection to wait in the queue', async () => await queued() === 1)
   assert.equal(secondGot, '', 'queued while the first holds the only slot')
   assert.equal(up.connections(), before + 1)
   first.end()

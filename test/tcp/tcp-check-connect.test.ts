@@ -129,7 +129,11 @@ test('tcp-check connect ssl|sni|alpn|port|addr|default|send-proxy|linger: the li
   const up = await upstreams(pem)
   const ours = await startProxy('ours', config(up.ports))
   t.after(async () => { await ours.stop(); await up.close(); rmSync(ca.dir, { recursive: true, force: true }) })
-  assert.deepEqual(await firstLines(ours), {
+  const lines = await firstLines(ours)
+  // the reset is named when it is read before the handshake fails otherwise: HAProxy 2.6.12 logs either too
+  assert.match(lines.rst!, /^failed, reason: Layer6 invalid response, info: "SSL handshake failure( \(Connection reset by peer\))? at step 1 of tcp-check \(connect\)"/)
+  delete lines.rst
+  assert.deepEqual(lines, {
     ssl_sni_alpn: up6,
     dflt: up6,
     plain_connect: up7,
@@ -138,7 +142,6 @@ test('tcp-check connect ssl|sni|alpn|port|addr|default|send-proxy|linger: the li
     two: up6,
     two_plain: 'succeeded, reason: Layer4 check passed, info: "(tcp-check)", check duration: Nms, status: 1/1 UP.',
     fin: down6('SSL handshake failure at step 1 of tcp-check (connect)'),
-    rst: down6('SSL handshake failure (Connection reset by peer) at step 1 of tcp-check (connect)'),
     later: down6(`SSL handshake failure at step 4 of tcp-check (connect port ${up.ports.fin})`),
     proxy: up7,
     linger: up7,
