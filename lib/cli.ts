@@ -123,7 +123,7 @@ function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boolean },
       return 1
     }
   }
-  const config = loadConfig(files)
+  const config = loadConfig(files, { modeless: 'tcp' })
   const { parse, post } = checkStages(config)
   const diags = [...parse, ...post]
   // The global `quiet` / `zero-warning` keywords act like -q / -dW (§3.1).

@@ -514,7 +514,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     ? { info () {}, warn () {}, error: (m) => { process.stderr.write(m + '\n') } }
     : { info: (m) => { process.stdout.write(m + '\n') }, warn: (m) => { process.stdout.write(m + '\n') }, error: (m) => { process.stderr.write(m + '\n') } }
 
-  let config = loadConfig(files)
+  let config = loadConfig(files, { modeless: 'tcp' })
   const startup = printDiagnostics(config, quiet, zeroWarning)
   if (!startup.ok) throw new Error('Fatal errors found in configuration.')
   const gateway = new Gateway(config, log)
@@ -571,7 +571,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   const reload = async (): Promise<void> => {
     let next: ParsedConfig
     try {
-      next = loadConfig(files)
+      next = loadConfig(files, { modeless: 'tcp' })
       if (!printDiagnostics(next, quiet, zeroWarning).ok) {
         log.error('Reload refused: the new configuration has errors; the current one keeps serving.')
         return

@@ -3,7 +3,7 @@
 // text (every category but `invalid-syntax`: a missing file or host name is the machine's), run
 // through `fastify-haproxy -c` each alone in a fresh directory. A file is served whole when no
 // line of it is refused ("is not supported by fastify-haproxy") or accepted and ignored ("has no
-// effect", "is ignored", "runs it as 'mode http'" …), apart from settings that have no meaning
+// effect", "is ignored" …), apart from settings that have no meaning
 // for a Node process: its identity and management (user, chroot, daemon, pidfile …), threads,
 // the TLS library's tuning, the runtime socket's owner.
 //
@@ -30,7 +30,6 @@ const NODE_MEANINGLESS = new Set([
 function blocker (line: string): string | null {
   if (!line.includes('fastify-haproxy')) return null
   const message = line.replace(/^\[[A-Z]+\]\s+\(\d+\) : (config : )?/, '').replace(/^parsing \[[^\]]*\] : /, '')
-  if (/has no 'mode'/.test(message)) return "no 'mode' (TCP in HAProxy)"
   const keyword = /^'stats socket' option '[^']+'/.exec(message)?.[0] ??
     /(converter|fetch method) '[^']+'/.exec(message)?.[0] ??
     /^'([^']+)'/.exec(message)?.[1] ?? message.slice(0, 60)

@@ -54,6 +54,29 @@ function url (txn: HttpTxn): string {
   return txn.absolute === undefined ? pathq(txn) : txn.absolute + pathq(txn)
 }
 
+/**
+ * The IPv4 address and port of an absolute-form target's authority (`url_ip`, `url_port`), as
+ * HAProxy 2.6.12 gives them (observed): dotted decimal only (`010.1.2.3` is 10.1.2.3), no host
+ * name, IPv6 literal or userinfo; the port defaults to the scheme's (http 80, https 443), keeps
+ * its leading digits (`:abc` is 0) and wraps at 65536 (`:99999` is 34463).
+ */
+function urlAddress (txn: HttpTxn): { ip: string, port: number } | null {
+  const target = txn.absolute
+  if (target === undefined) return null
+  const sep = target.indexOf('://')
+  const scheme = target.slice(0, sep).toLowerCase()
+  if (scheme !== 'http' && scheme !== 'https') return null
+  const authority = target.slice(sep + 3)
+  const colon = authority.indexOf(':')
+  const host = colon < 0 ? authority : authority.slice(0, colon)
+  const parts = host.split('.')
+  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255)) return null
+  const ip = parts.map(Number).join('.')
+  if (colon < 0) return { ip, port: scheme === 'https' ? 443 : 80 }
+  const digits = /^[0-9]*/.exec(authority.slice(colon + 1))![0]
+  return { ip, port: digits === '' ? 0 : Number(digits) % 65536 }
+}
+
 function firstHost (txn: HttpTxn): string | null {
   let host: string | null = null
   eachHeaderValue(txn.headers, 'host', (v) => { host = v; return true })
@@ -519,6 +542,8 @@ const ROWS: FetchRow[] = [
   str('path', (t) => t.path.charCodeAt(0) === 47 ? t.path : ''),
   str('pathq', pathq),
   str('url', url),
+  { name: 'url_ip', args: [], minArgs: 0, type: 'ip', compile: () => ({ one: (t) => urlAddress(t)?.ip ?? null }) },
+  { name: 'url_port', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => urlAddress(t)?.port ?? null }) },
   str('query', (t) => t.query),
   str('base', (t) => { const h = firstHost(t); return h === null || h === '' ? t.path : h + t.path }),
   str('baseq', (t) => { const h = firstHost(t); return h === null || h === '' ? url(t) : h + url(t) }),
@@ -592,7 +617,7 @@ const ROWS: FetchRow[] = [
 
 /** Fetches of the request line and headers: HAProxy 2.6 refuses them in http-response rules. */
 const REQUEST_ONLY = new Set([
-  'path', 'pathq', 'url', 'query', 'base', 'req.ver', 'url_param', 'urlp', 'urlp_val', 'req.hdr', 'hdr', 'req.fhdr',
+  'path', 'pathq', 'url', 'url_ip', 'url_port', 'query', 'base', 'req.ver', 'url_param', 'urlp', 'urlp_val', 'req.hdr', 'hdr', 'req.fhdr',
   'req.hdr_cnt', 'hdr_cnt', 'req.fhdr_cnt', 'req.hdr_val', 'hdr_val', 'req.hdr_ip', 'hdr_ip', 'req.cook', 'cook',
   'req.cook_cnt', 'cook_cnt', 'req.cook_val', 'cook_val', 'http_auth', 'http_auth_group', 'http_auth_type',
   'http_auth_user', 'http_auth_pass', 'http_auth_bearer', 'baseq', 'req.hdrs', 'req.hdr_names'

@@ -21,7 +21,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'src_gpc_rate', 'src_inc_gpc', 'srv_conn_free', 'srv_iweight', 'srv_sess_rate',
     'srv_uweight', 'srv_weight', 'ssl_bc_alg_keysize', 'ssl_bc_err', 'ssl_bc_use_keysize', 'ssl_c_ca_err', 'ssl_c_ca_err_depth', 'ssl_c_err',
     'ssl_c_version', 'ssl_f_version', 'ssl_fc_alg_keysize', 'ssl_fc_cipherlist_xxh', 'ssl_fc_protocol_hello_id', 'ssl_fc_use_keysize',
-    'ssl_s_version', 'thread', 'url32', 'url_port'
+    'ssl_s_version', 'thread', 'url32'
   ]],
   ['str', [
     'bc_err_str',
@@ -38,8 +38,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
     'ssl_s_key_alg', 'ssl_s_notafter', 'ssl_s_notbefore', 'ssl_s_s_dn', 'ssl_s_serial', 'ssl_s_sha1', 'ssl_s_sig_alg'
   ]],
   ['ip', [
-    'bc_dst', 'bc_src', 
-    'url_ip'
+    'bc_dst', 'bc_src'
   ]],
   ['bool', [
     'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx',

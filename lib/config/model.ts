@@ -362,7 +362,10 @@ export interface Proxy {
   /** `id N` or the number HAProxy assigns (its `iid` in stats). */
   id: number
   mode: 'http' | 'tcp' | 'health'
-  /** False when neither the proxy nor its defaults said `mode`: HAProxy would run it as TCP. */
+  /**
+   * False when neither the proxy nor its defaults said `mode` and the plugin runs it as HTTP
+   * (HAProxy would run it as TCP); the CLI's parse turns such a proxy into `mode tcp`, explicit.
+   */
   modeExplicit: boolean
   disabled: boolean
   description?: string

@@ -19,10 +19,17 @@ import {
   OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx, type TcpSupport
 } from './keywords.js'
 
+/**
+ * How a proxy without `mode` (nor one in its defaults) is run: 'tcp' as HAProxy does (the CLI),
+ * 'http' inside an HTTP application (the plugin, which warns that HAProxy would run it as TCP).
+ */
+export type ModelessAs = 'tcp' | 'http'
+
 export interface ParseOptions {
   filename?: string
   env?: Record<string, string | undefined>
   baseDir?: string
+  modeless?: ModelessAs
 }
 
 /** A frontend/backend/listen/defaults section while it is being read. */
@@ -101,9 +108,17 @@ class ConfigParser {
   /** `userlist\0group` of every `group` line: a user may only name those. */
   private readonly declaredGroups = new Set<string>()
 
-  constructor (opts: { env?: Record<string, string | undefined>, baseDir?: string } = {}) {
+  private readonly modeless: ModelessAs
+
+  constructor (opts: { env?: Record<string, string | undefined>, baseDir?: string, modeless?: ModelessAs } = {}) {
     this.env = { ...(opts.env ?? process.env) }
     this.baseDir = opts.baseDir ?? process.cwd()
+    this.modeless = opts.modeless ?? 'http'
+  }
+
+  /** Whether the proxy runs in TCP mode: `mode tcp` written, or no mode at all under the CLI. */
+  private runsTcp (p: Proxy): boolean {
+    return p.mode === 'tcp' && (p.modeExplicit || this.modeless === 'tcp')
   }
 
   /** Parses one file's text. */
@@ -989,7 +1004,7 @@ class ConfigParser {
   /** Closes parsing: ids, modes and the facts HAProxy derives once every section is read. */
   finish (): ParsedConfig {
     this.checkCustomIds()
-    for (const d of this.defaults) this.reportUnsupported(d, d.proxy.mode === 'tcp' && d.proxy.modeExplicit)
+    for (const d of this.defaults) this.reportUnsupported(d, this.runsTcp(d.proxy))
     assignProxyIds(this.proxies, this.states, this.global.stats.sockets.length > 0)
     for (const ul of this.userlists) {
       for (const u of ul.users) {
@@ -1009,11 +1024,15 @@ class ConfigParser {
         }
         p.httpCheck = null
       }
-      this.reportUnsupported(st, p.mode === 'tcp' && p.modeExplicit)
-      if (!p.modeExplicit) {
-        this.diags.warn(`${p.kind} '${p.name}' has no 'mode' (nor does its defaults section): HAProxy 2.6 would run it in TCP mode. fastify-haproxy serves HTTP only and runs it as 'mode http'; add 'mode http' to say so.`, p.loc, 'mode')
-        p.mode = 'http'
+      this.reportUnsupported(st, this.runsTcp(p))
+      if (p.modeExplicit) continue
+      if (this.modeless === 'tcp') {
+        // HAProxy's default mode: from here on the proxy is an ordinary `mode tcp` one.
+        p.modeExplicit = true
+        continue
       }
+      this.diags.warn(`${p.kind} '${p.name}' has no 'mode' (nor does its defaults section): HAProxy 2.6 and the fastify-haproxy CLI run it in TCP mode. The plugin serves HTTP only and runs it as 'mode http'; add 'mode http' to say so.`, p.loc, 'mode')
+      p.mode = 'http'
     }
     const config: ParsedConfig = {
       files: this.files,
@@ -1259,7 +1278,7 @@ function systemName (file: string, name: string): boolean {
 export function parseConfig (text: string, opts: ParseOptions = {}): ParsedConfig {
   const file = opts.filename ?? 'haproxy.cfg'
   const baseDir = opts.baseDir ?? (opts.filename !== undefined ? dirname(resolve(opts.filename)) : process.cwd())
-  const parser = new ConfigParser(opts.env !== undefined ? { env: opts.env, baseDir } : { baseDir })
+  const parser = new ConfigParser({ ...(opts.env !== undefined ? { env: opts.env } : {}), baseDir, ...(opts.modeless !== undefined ? { modeless: opts.modeless } : {}) })
   parser.feed(text, file)
   return parser.finish()
 }
@@ -1286,8 +1305,8 @@ function expandConfigPaths (paths: string[]): string[] {
  * Reads and parses config files in order; they share one parser as HAProxy's several `-f`. A
  * file that cannot be read is an alert ("Could not open configuration file …").
  */
-export function loadConfig (paths: string | string[], opts: { env?: Record<string, string | undefined> } = {}): ParsedConfig {
-  const parser = new ConfigParser(opts.env !== undefined ? { env: opts.env } : {})
+export function loadConfig (paths: string | string[], opts: { env?: Record<string, string | undefined>, modeless?: ModelessAs } = {}): ParsedConfig {
+  const parser = new ConfigParser({ ...(opts.env !== undefined ? { env: opts.env } : {}), ...(opts.modeless !== undefined ? { modeless: opts.modeless } : {}) })
   for (const file of expandConfigPaths(Array.isArray(paths) ? paths : [paths])) {
     let text: string
     try {

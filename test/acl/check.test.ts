@@ -192,7 +192,7 @@ describe('fetches and converters HAProxy has and fastify-haproxy does not evalua
     ['acl x ssl_bc_alpn_end h2', "error detected while parsing ACL 'x' : fetch method 'ssl_bc_alpn_end' is not supported by fastify-haproxy."],
     ['acl x sc_get_gpc(0,1) gt 10', "error detected while parsing ACL 'x' : fetch method 'sc_get_gpc' is not supported by fastify-haproxy."],
     ['http-response deny if { res.ssl_hello_type gt 0 }', "error detected while parsing an 'http-response deny' condition : fetch method 'res.ssl_hello_type' is not supported by fastify-haproxy."],
-    ['http-request set-header x %[url_ip]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <url_ip]> : fetch method 'url_ip' is not supported by fastify-haproxy."],
+    ['http-request set-header x %[bc_src]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <bc_src]> : fetch method 'bc_src' is not supported by fastify-haproxy."],
     ['http-request set-var(txn.x) req.hdr(x),jwt_payload_query(\'$.sub\')', "error detected in frontend 'fe' while parsing 'http-request set-var(txn.x)' rule : converter 'jwt_payload_query' is not supported by fastify-haproxy."],
     ['use_backend %[src,table_gpc(1,st)]', "failed to parse use_backend rule '%[src,table_gpc(1,st)]' : failed to parse sample expression <src,table_gpc(1,st)]> : converter 'table_gpc' is not supported by fastify-haproxy."]
   ]

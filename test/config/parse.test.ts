@@ -327,14 +327,17 @@ test('HAProxy 1.x address on the section line: accepted as a bind with a warning
   assert.deepEqual(proxy(c, 'stats').binds.map(b => b.port), [9000], 'the rest of the section is still read')
 })
 
-test('a proxy without mode runs as HTTP with a warning; mode tcp is kept (the CLI serves it)', () => {
+test('a proxy without mode runs as HTTP in the plugin with a warning, as TCP in the CLI; mode tcp is kept', () => {
   const c = parse('frontend f\n bind :1\nbackend t\n mode tcp\n')
   assert.equal(proxy(c, 'f').mode, 'http')
   assert.equal(proxy(c, 'f').modeExplicit, false)
   assert.equal(proxy(c, 't').mode, 'tcp')
   const msgs = warnings(c).filter(d => d.keyword === 'mode').map(d => d.message)
-  assert.match(msgs[0]!, /^frontend 'f' has no 'mode' .*HAProxy 2\.6 would run it in TCP mode.*add 'mode http'/)
+  assert.match(msgs[0]!, /^frontend 'f' has no 'mode' .*HAProxy 2\.6 and the fastify-haproxy CLI run it in TCP mode.*add 'mode http'/)
   assert.equal(msgs.length, 1)
+  const cli = parseConfig('frontend f\n bind :1\nbackend t\n mode tcp\n', { modeless: 'tcp' })
+  assert.deepEqual(cli.proxies.map(p => [p.name, p.mode, p.modeExplicit]), [['f', 'tcp', true], ['t', 'tcp', true]], 'the CLI runs it in TCP mode, as HAProxy does')
+  assert.deepEqual(warnings(cli).filter(d => d.keyword === 'mode'), [])
 })
 
 test('the seed config (HAProxy 1.x syntax, from the project\'s origin note)', () => {
