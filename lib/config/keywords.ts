@@ -1879,7 +1879,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag set-var set-var-fmt'),
-  ...rows('yes', 'tune.http.maxhdr tune.bufsize tune.maxrewrite'),
+  ...rows('yes', 'tune.http.maxhdr tune.http.logurilen tune.bufsize tune.maxrewrite'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),

@@ -522,6 +522,8 @@ export interface GlobalSettings {
   sslServerVerify?: 'none' | 'required'
   /** `tune.http.maxhdr`: more request headers than this is a 400 (default 101). */
   maxhdr?: number
+  /** `tune.http.logurilen`: the request line in log lines is cut to this many bytes (default 1024). */
+  logUriLen?: number
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
   bufsize?: number
   maxrewrite?: number

@@ -686,6 +686,10 @@ class ConfigParser {
         g.maxhdr = n
         return
       }
+      case 'tune.http.logurilen':
+        if (!args[1]) return alert("'tune.http.logurilen' expects an integer argument.")
+        g.logUriLen = atoi(args[1])
+        return
       case 'tune.bufsize': {
         const n = atoi(args[1] ?? '')
         if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")

@@ -63,7 +63,7 @@ const ta = (r: LogRecord): number => r.end - r.start + r.headTime
 /** The date of the request's first byte (`%tr`). */
 const received = (r: LogRecord): number => r.start - r.headTime
 /** `<BADREQ>` in place of the request's parts on a connection that brought none. */
-const part = (r: LogRecord, value: string): string => r.badRequest ? '<BADREQ>' : value
+const part = (r: LogRecord, value: string): string => r.badRequest || r.cut ? '<BADREQ>' : value
 const tt = (r: LogRecord): number => ta(r) + r.idle + r.handshake
 const early = (r: LogRecord, n: number): Sample => r.early ? `+${n}` : n
 const pos = (n: number): number => n < 0 ? 0 : n
@@ -114,9 +114,9 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['HM', (t) => part(rec(t), rec(t).method)],
     ['HP', (t) => { const { uri, q } = uriParts(rec(t)); return part(rec(t), q < 0 ? uri : uri.slice(0, q)) }],
     ['HPO', (t) => part(rec(t), pathOnly(rec(t).uri))],
-    ['HQ', (t) => { const { uri, q } = uriParts(rec(t)); return part(rec(t), q < 0 ? '' : uri.slice(q)) }],
+    ['HQ', (t) => { const { uri, q } = uriParts(rec(t)); return rec(t).cut ? '' : part(rec(t), q < 0 ? '' : uri.slice(q)) }],
     ['HU', (t) => part(rec(t), rec(t).uri)],
-    ['HV', (t) => part(rec(t), `HTTP/${rec(t).version}`)],
+    ['HV', (t) => part(rec(t), rec(t).protocol ?? 'HTTP/0.9')],
     ['ID', (t) => rec(t).uniqueId],
     ['ST', (t) => rec(t).status],
     ['T', (t) => dateZone(rec(t).accepted, true)],
@@ -154,7 +154,7 @@ function logAliases (counts: ConnectionCounts, logCounter: () => number): Map<st
     ['lc', () => logCounter()],
     ['ms', (t) => pad3(rec(t).accepted % 1000)],
     ['pid', () => process.pid],
-    ['r', (t) => { const r = rec(t); return r.badRequest ? '<BADREQ>' : `${r.method} ${r.uri} HTTP/${r.version}` }],
+    ['r', (t) => { const r = rec(t); return r.badRequest ? '<BADREQ>' : r.line }],
     ['rc', (t) => { const r = rec(t); return r.redispatched ? `+${r.retries}` : r.retries }],
     ['rt', (t) => rec(t).counter],
     ['s', (t) => rec(t).server],

@@ -12,7 +12,7 @@ import type { HttpTxn } from '../acl/txn.js'
 import { captureRequest, captureResponse, firstValue } from '../acl/captures.js'
 import { compileLogFormat, dateMs, type ConnectionCounts, type LogFormat } from './format.js'
 import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
-import { LogRecord } from './record.js'
+import { DEFAULT_LOG_URI_LEN, LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
 import { accepts, type LogSink, type LogSinks } from './targets.js'
 import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
@@ -172,9 +172,13 @@ export class AccessLog {
   /** HAProxy's default format: no request line, a "Connect from" line per connection. */
   readonly connectLines: boolean
   private lines = 0
+  /** `tune.http.logurilen`: bytes of the request line a log line keeps (a negative one cuts nothing, as in HAProxy). */
+  private readonly lineLimit: number
 
   constructor (readonly proxy: Proxy, config: ParsedConfig, targets: LogTargets, counts: ConnectionCounts, private readonly toRequest: boolean, tables?: StickTables) {
     this.targets = targets
+    const limit = config.global.logUriLen ?? DEFAULT_LOG_URI_LEN
+    this.lineLimit = limit < 0 ? Infinity : limit
     const shared = sharedFor(config)
     const env: CompileEnv = { config, proxy, files: shared.files, userlist: (n) => shared.userlists.get(n), warn: () => {}, ...(tables === undefined ? {} : { stickTable: (n: string) => tables.get(n) }) }
     const lc = (): number => this.lines
@@ -202,7 +206,7 @@ export class AccessLog {
   begin (txn: HttpTxn, req: IncomingMessage, now: number): LogRecord {
     const socket = req.socket as Stamped
     const headTime = Math.min(Math.floor(socket[kHeadTime] ?? 0), now - (socket[kIdleSince] ?? now))
-    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now, headTime > 0 ? headTime : 0)
+    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now, headTime > 0 ? headTime : 0, this.lineLimit)
     txn.log = rec
     const handshake = socket[kHandshake]
     if (handshake !== undefined && handshake > 0) {

@@ -72,10 +72,17 @@ export class LogRecord {
   /** The line was written already. */
   logged = false
 
-  /** The request line as received (`%r`, `%HU` …): rules that rewrite the path do not change it. */
-  readonly method: string
-  readonly uri: string
-  readonly version: string
+  /**
+   * The request line as received (`%r`, `%HU` …): rules that rewrite the path do not change it.
+   * Past `tune.http.logurilen` bytes it is cut, and its parts are what is left: no protocol
+   * (`%HV` shows `HTTP/0.9`), part of one, or (`cut`) not even a whole method (observed on 2.6.12).
+   */
+  method: string
+  uri = ''
+  /** `HTTP/1.1`; null when the cut took it all. */
+  protocol: string | null = null
+  /** The cut left no whole method: `%r` is what is left, the parts print `<BADREQ>`. */
+  cut = false
 
   constructor (
     readonly txn: HttpTxn,
@@ -86,15 +93,41 @@ export class LogRecord {
     readonly start: number,
     accepted: number,
     idleSince: number,
-    headTime = 0
+    headTime = 0,
+    /** `tune.http.logurilen`: the request line is kept to this many bytes. */
+    lineLimit = DEFAULT_LOG_URI_LEN
   ) {
     this.method = txn.method
-    this.uri = uri
-    this.version = txn.version
+    const protocol = PROTOCOLS[txn.version] ?? `HTTP/${txn.version}`
+    if (this.method.length + uri.length + protocol.length + 2 <= lineLimit) {
+      this.uri = uri
+      this.protocol = protocol
+    } else {
+      this.cutLine(`${this.method} ${uri} ${protocol}`.slice(0, lineLimit))
+    }
     this.accepted = accepted
     this.headTime = headTime
     this.idle = Math.max(0, start - headTime - idleSince)
     this.counter = requestCounter++
+  }
+
+  /** The request line as logged (`%r`). */
+  get line (): string {
+    if (this.cut) return this.method
+    return this.protocol === null ? `${this.method} ${this.uri}` : `${this.method} ${this.uri} ${this.protocol}`
+  }
+
+  private cutLine (line: string): void {
+    const sp1 = line.indexOf(' ')
+    if (sp1 < 0) {
+      this.method = line
+      this.cut = true
+      return
+    }
+    this.method = line.slice(0, sp1)
+    const sp2 = line.indexOf(' ', sp1 + 1)
+    this.uri = sp2 < 0 ? line.slice(sp1 + 1) : line.slice(sp1 + 1, sp2)
+    if (sp2 >= 0) this.protocol = line.slice(sp2 + 1)
   }
 
   /** Sets the termination state unless one was set already (the first cause wins). */
@@ -104,3 +137,11 @@ export class LogRecord {
 }
 
 let requestCounter = 0
+
+/**
+ * Bytes of the request line kept without `tune.http.logurilen`: its default is 1024, but then
+ * HAProxy 2.6.12 keeps 1023 (observed), where `tune.http.logurilen 1024` keeps 1024.
+ */
+export const DEFAULT_LOG_URI_LEN = 1023
+
+const PROTOCOLS: Record<string, string> = { '1.0': 'HTTP/1.0', '1.1': 'HTTP/1.1', '2.0': 'HTTP/2.0' }
