@@ -19,6 +19,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import { Server as TlsServer } from 'node:tls'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
+import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { DEFAULT_BUFSIZE, DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
 import type { ParsedConfig, Proxy, StatsSocket } from './config/model.js'
@@ -1069,7 +1070,7 @@ function countTracked (txn: HttpTxn, req: IncomingMessage, res: ServerResponse):
  * `monitor-uri` and (unless `stats.appHooks`) the stats pages are answered before Fastify routes
  * the request, through none of the app's hooks.
  */
-function installDoor (server: Server, gateway: Gateway, frontend: string, stats: StatsSlot | null, logger: FastifyBaseLogger): void {
+function installDoor (server: Server, gateway: Gateway, frontend: string, stats: { slot: StatsSlot, rulesFirst: FastifyInstance } | null, logger: FastifyBaseLogger): void {
   const handlers = server.listeners('request')
   // a server with other request listeners is left as it is: the hook answers these requests
   if (handlers.length !== 1) return
@@ -1081,14 +1082,31 @@ function installDoor (server: Server, gateway: Gateway, frontend: string, stats:
       const monitorUri = fe.route.proxy.monitorUri
       if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) { answerMonitor(res, fe.route); return }
     }
-    const mount = stats?.mount ?? null
-    // a frontend with http-request rules runs them first: its stats requests go through the hook
-    if (mount !== null && (fe === undefined || fe.route.proxy.httpRequest.length === 0)) {
+    const mount = stats?.slot.mount ?? null
+    if (mount !== null) {
       const section = mount.match(req.url ?? '')
-      if (section !== null) { serveStats(gateway, mount, section, frontend, req, res, logger); return }
+      if (section !== null) {
+        if (fe === undefined || fe.route.proxy.httpRequest.length === 0) serveStats(gateway, mount, section, frontend, req, res, logger)
+        else stats!.rulesFirst.routing(req, res)
+        return
+      }
     }
     app.call(this, req, res)
   })
+}
+
+/**
+ * A Fastify instance with the gateway's decision as its only hook and no routes: what the
+ * gateway leaves to the app there (a rule moved the request off the stats URI and no backend
+ * takes it) gets Fastify's 404.
+ */
+async function gatewayOnly (log: FastifyBaseLogger, decide: (request: FastifyRequest, reply: FastifyReply, handBack: (payload: Readable | null) => void) => boolean): Promise<FastifyInstance> {
+  const door = Fastify({ loggerInstance: log })
+  door.addHook('onRequest', function haproxyRulesFirst (request, reply, done): void {
+    if (!decide(request, reply, () => { done() })) done()
+  })
+  await door.ready()
+  return door
 }
 
 /**
@@ -1272,7 +1290,11 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     })
   }
   app.decorate(kGatewayHook, onRequest)
-  installDoor(app.server, gw, frontend, appHooks ? null : stats, app.log)
+  // HAProxy runs a frontend's http-request rules before its stats page: for such a frontend the
+  // stats requests meet the rules in a Fastify instance of the gateway's own, so that the app's
+  // hooks stay off the stats pages all the same
+  const rulesFirst = appHooks ? null : await gatewayOnly(app.log, decide)
+  installDoor(app.server, gw, frontend, rulesFirst === null ? null : { slot: stats, rulesFirst }, app.log)
 
   countConnections(gw, frontend, app.server)
   app.addHook('onReady', async () => {
@@ -1293,6 +1315,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
       await Promise.all([...apart.values()].map(stop))
     }
     await stats.mount?.close()
+    await rulesFirst?.close()
     if (owned) await gw.close()
   })
 }

@@ -29,6 +29,7 @@ import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { H2RequestScreen } from './h2-screen.js'
+import { sniffPreface } from './h2-preface.js'
 import { H2Windows, hiddenMargin, DEFAULT_WINDOW, MAX_WINDOW } from './h2-window.js'
 import { acceptProxy } from './proxy-protocol.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
@@ -109,7 +110,7 @@ type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerRespon
  * `timeout client` is socket inactivity, `timeout http-keep-alive` the idle time between
  * requests (falling back as HAProxy does).
  */
-function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null, settings: http2.Settings): Server {
+function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null, settings: http2.Settings, h2Upgrade: boolean): Server {
   const headersTimeout = t.httpRequest ?? 0
   const http1 = {
     headersTimeout,
@@ -139,30 +140,71 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
       server = secure
     }
   } else if (h2Only) {
-    // the screen credits the client as HAProxy does; nghttp2 gets the larger windows it checks against
-    const announced = settings.initialWindowSize ?? DEFAULT_WINDOW
-    const margin = hiddenMargin(announced)
-    const h2 = http2.createServer({ settings: { ...settings, initialWindowSize: announced + margin } }, handler as unknown as Http2Handler)
-    h2.on('session', (session) => { session.setLocalWindowSize(MAX_WINDOW) })
-    h2.on('connect', extendedConnect(handler))
-    // node's own connection listener reads the client through H2RequestScreen
-    const accept = h2.listeners('connection') as Array<(socket: Duplex) => void>
-    h2.removeAllListeners('connection')
-    h2.on('connection', (socket: Socket) => {
-      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize, new H2Windows(announced, margin))
-      for (const l of accept) l.call(h2, screen)
-    })
-    trackSessions(h2)
+    const h2 = clearH2Server(handler, settings)
+    h2.on('connection', h2.accept)
     server = h2 as unknown as Server
   } else {
     server = http.createServer(http1, handler)
     softStop(server)
-    clientTimeouts(server, t, requestTimedOut)
+    if (!h2Upgrade) {
+      clientTimeouts(server, t, requestTimedOut)
+    } else {
+      const h2 = clearH2Server(handler, settings)
+      h2.setTimeout(t.client ?? 0)
+      const h2Sockets = new WeakSet<Socket>()
+      // a connection waiting for its first bytes still gets HAProxy's 408; an HTTP/2 one does not
+      clientTimeouts(server, t, (socket) => { if (!h2Sockets.has(socket)) requestTimedOut(socket) })
+      // node's HTTP/1 listener and the soft stop's tracking wait for the first bytes; listeners
+      // added later (counters, names, keep-alive) hear every connection at once
+      const [own, stopTracking] = server.listeners('connection') as Array<(socket: Socket) => void>
+      server.off('connection', own!)
+      server.off('connection', stopTracking!)
+      server.prependListener('connection', (socket: Socket) => {
+        sniffPreface(socket, (isH2) => {
+          if (isH2) {
+            h2Sockets.add(socket)
+            h2.accept(socket)
+          } else {
+            stopTracking!.call(server, socket)
+            own!.call(server, socket)
+          }
+        })
+      })
+      // the logs' listeners (countConnections) hear the sessions as on a `proto h2` bind
+      h2.on('session', (session) => { server.emit('session', session) })
+      const closeIdle = server.closeIdleConnections
+      server.closeIdleConnections = function (this: Server): void {
+        closeIdle.call(this)
+        h2.closeIdleConnections()
+      }
+    }
   }
   server.timeout = t.client ?? 0
   keepHalfOpen(server)
   if (bind.name !== undefined) nameSockets(server, bind.name)
   return server
+}
+
+/**
+ * HTTP/2 with prior knowledge on a clear bind: the screen credits the client as HAProxy does;
+ * nghttp2 gets the larger windows it checks against. `accept` takes a connection (through
+ * H2RequestScreen into node's own connection listener).
+ */
+function clearH2Server (handler: Handler, settings: http2.Settings): http2.Http2Server & { accept: (socket: Socket) => void, closeIdleConnections: () => void } {
+  const announced = settings.initialWindowSize ?? DEFAULT_WINDOW
+  const margin = hiddenMargin(announced)
+  const h2 = http2.createServer({ settings: { ...settings, initialWindowSize: announced + margin } }, handler as unknown as Http2Handler)
+  h2.on('session', (session) => { session.setLocalWindowSize(MAX_WINDOW) })
+  h2.on('connect', extendedConnect(handler))
+  const own = h2.listeners('connection') as Array<(socket: Duplex) => void>
+  h2.removeAllListeners('connection')
+  trackSessions(h2)
+  return Object.assign(h2, {
+    accept: (socket: Socket): void => {
+      const screen = new H2RequestScreen(socket, settings.maxFrameSize, settings.headerTableSize, new H2Windows(announced, margin))
+      for (const l of own) l.call(h2, screen)
+    }
+  }) as http2.Http2Server & { accept: (socket: Socket) => void, closeIdleConnections: () => void }
 }
 
 /** The protocol's defaults (RFC 9113 §6.5.2): HAProxy announces only the settings that differ. */
@@ -365,6 +407,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   const terminator = (i: number): TlsTerminator | null => tls.find(t => t.bind === i)?.terminator ?? null
   const first = proxy.binds[0]
   const settings = h2Settings(config.global)
+  const h2Upgrade = proxy.options['disable-h2-upgrade'] !== true
   let fastifyHandler: Handler | null = null
   const app: FastifyInstance = Fastify({
     frameworkErrors: routeBadUrls(() => app),
@@ -374,7 +417,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
-      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0), settings)
+      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0), settings, h2Upgrade)
     },
     clientErrorHandler,
     // requests that arrive while stopping are served (with `connection: close`), as in HAProxy
@@ -399,7 +442,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           log.info(`Proxy ${proxy.name} started on ${label}.`)
           continue
         }
-        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings)
+        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings, h2Upgrade)
         if (bind.acceptProxy === true) acceptProxyOn(server, gateway, proxy, bind.name ?? String(i + 1))
         tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)

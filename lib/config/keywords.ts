@@ -302,7 +302,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   checkcache: flag('DLB', unsupported('blocks cacheable responses that would set a cookie')),
   clitcpka: flag('DFL', 'yes'),
   contstats: flag('DFL', LOGGING),
-  'disable-h2-upgrade': flag('DFL', inert('HTTP/2 is not offered')),
+  'disable-h2-upgrade': flag('DFL', 'yes'),
   'dontlog-normal': flag('DFL', 'yes'),
   dontlognull: flag('DFL', 'yes'),
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),

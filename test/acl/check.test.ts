@@ -189,7 +189,7 @@ test('haproxy -c agrees with every verdict', { skip: haproxyInstalled ? false : 
 describe('fetches and converters HAProxy has and fastify-haproxy does not evaluate', () => {
   const cases: Array<[string, string]> = [
     ['acl x ssl_fc_use_keysize gt 128', "error detected while parsing ACL 'x' : fetch method 'ssl_fc_use_keysize' is not supported by fastify-haproxy."],
-    ['acl x ssl_bc_alpn_end h2', "error detected while parsing ACL 'x' : fetch method 'ssl_bc_alpn_end' is not supported by fastify-haproxy."],
+    ['acl x fc_rtt gt 10', "error detected while parsing ACL 'x' : fetch method 'fc_rtt' is not supported by fastify-haproxy."],
     ['acl x sc_get_gpc(0,1) gt 10', "error detected while parsing ACL 'x' : fetch method 'sc_get_gpc' is not supported by fastify-haproxy."],
     ['http-response deny if { res.ssl_hello_type gt 0 }', "error detected while parsing an 'http-response deny' condition : fetch method 'res.ssl_hello_type' is not supported by fastify-haproxy."],
     ['http-request set-header x %[bc_src]', "error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <bc_src]> : fetch method 'bc_src' is not supported by fastify-haproxy."],
