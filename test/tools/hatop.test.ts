@@ -98,12 +98,18 @@ test('hatop: its five views read our show info and show stat as HAProxy\'s', { s
       // the time since the server's last change, which differs by the seconds between starts)
       for (const [view, column] of [['TRAFFIC', 'LBTOT'], ['HTTP', '2xx'], ['ERRORS', 'ECONN']] as const) {
         for (const t of targets) await tmux.keys(t.label, 'Tab')
+        const web1 = (screen: string[]): string => view === 'ERRORS' ? row(screen, 'web1').replace(/^((?:\S+ ){6})\S+/, '$1CL') : row(screen, 'web1')
         await until(`the ${view} view`, async () => {
           s = await screens()
           return targets.every(t => s[t.label]!.some(r => r.startsWith('NAME ') && r.includes(` ${column} `)) && row(s[t.label]!, 'web2') !== '')
         })
+        // hatop redraws a view row by row on its own timer: a screen taken mid-redraw shows a row
+        // of the previous view, so the rows are read again until they agree (or the wait ends)
+        await until(`the ${view} rows of both`, async () => {
+          s = await screens()
+          return web1(s.ours!) === web1(s.haproxy!)
+        }).catch(() => {})
         assert.deepEqual(names(statRows(s.ours!)), names(statRows(s.haproxy!)), view)
-        const web1 = (screen: string[]): string => view === 'ERRORS' ? row(screen, 'web1').replace(/^((?:\S+ ){6})\S+/, '$1CL') : row(screen, 'web1')
         assert.equal(web1(s.ours!), web1(s.haproxy!), view)
       }
       // CLI view: a command typed in hatop's own prompt reaches the socket
