@@ -728,10 +728,7 @@ function serveStats (gateway: Gateway, mount: StatsMount, section: string, liste
     if (rules != null) after.backend = rules.afterResponseRules
   }
   if (rec !== null) {
-    rec.server = '<STATS>'
-    rec.backend = section
-    rec.tw = rec.tc = rec.tr = 0
-    rec.terminate('LR')
+    markStats(rec, section)
     const socket = req.socket
     const written = socket.bytesWritten
     writeLogOnClose(fe!, rec, res, logger)
@@ -739,6 +736,14 @@ function serveStats (gateway: Gateway, mount: StatsMount, section: string, liste
     res.once('finish', () => { rec.bytesOut = socket.bytesWritten - written })
   }
   mount.serve(section, req, res)
+}
+
+/** A request's log record as HAProxy logs its stats applet: server `<STATS>`, the page's section, termination LR. */
+function markStats (rec: LogRecord, section: string): void {
+  rec.server = '<STATS>'
+  rec.backend = section
+  rec.tw = rec.tc = rec.tr = 0
+  rec.terminate('LR')
 }
 
 /** Runs a verdict the gateway answers itself, and notes it in the request's log record. */
@@ -965,12 +970,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (mount !== null && !statsFirst) {
         const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
         if (section !== null) {
-          if (rec !== null) {
-            rec.server = '<STATS>'
-            rec.backend = section
-            rec.tw = rec.tc = rec.tr = 0
-            rec.terminate('LR')
-          }
+          if (rec !== null) markStats(rec, section)
           mount.serve(section, req, take(reply))
           return true
         }
