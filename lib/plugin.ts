@@ -221,6 +221,11 @@ interface Runtime {
 /** `option http-restrict-req-hdr-names reject` answers as `http-request deny` does (observed on 2.6.12: 403, `dreq`, PR). */
 const RESTRICTED_HEADER_NAME: Decision = { kind: 'deny', status: 403 }
 
+/** `option http-restrict-req-hdr-names`, once the proxy's http-request rules let the request through. */
+function restricted (txn: HttpTxn, p: Proxy): Decision | null {
+  return p.restrictHeaderNames === undefined || restrictHeaderNames(txn.headers, p.restrictHeaderNames) ? null : RESTRICTED_HEADER_NAME
+}
+
 /** A proxy's settings without locations, to tell whether a reload changed it. */
 function fingerprint (proxy: Proxy): string {
   return JSON.stringify(proxy, (key, value: unknown) => key === 'loc' ? undefined : value)
@@ -925,9 +930,6 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return out
     }
     const bufferOption = (p: Proxy): boolean => p.options['http-buffer-request'] === true
-    // `option http-restrict-req-hdr-names`, once the proxy's http-request rules let the request through
-    const restricted = (p: Proxy): Decision | null =>
-      p.restrictHeaderNames === undefined || restrictHeaderNames(txn.headers, p.restrictHeaderNames) ? null : RESTRICTED_HEADER_NAME
     // `timeout http-request` bounds the whole request, its body too when it is buffered (§4.2)
     const requestTimeLeft = (): number => {
       const t = proxy.timeouts.httpRequest
@@ -958,7 +960,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       startRewrites(fe.route.proxy)
       const ruled = fe.route.rules.requestRules(txn)
       countRewrites(null)
-      const verdict = ruled ?? restricted(fe.route.proxy)
+      const verdict = ruled ?? restricted(txn, fe.route.proxy)
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
@@ -1000,7 +1002,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       startRewrites(be.proxy)
       const beRuled = ruled ? be.rules!.requestRules(txn) : null
       countRewrites(be)
-      const beVerdict = beRuled ?? restricted(be.proxy)
+      const beVerdict = beRuled ?? restricted(txn, be.proxy)
       if (beVerdict !== null) {
         if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
         if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true

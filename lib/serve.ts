@@ -431,10 +431,11 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   const extra: Server[] = []
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
+    const bindName = bind.name ?? String(i + 1)
     for (const { label, options } of listenTargets(bind)) {
       try {
         if (isFirst) {
-          if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bind.name ?? String(i + 1))
+          if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bindName)
           // an fd has no host: Fastify's default ('localhost') would add a second, IPv6, listener
           await app.listen('fd' in options ? { ...options, host: '0.0.0.0' } as { host: string } : options)
           tls.find(t => t.bind === i)?.servers.push(app.server)
@@ -443,13 +444,13 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           continue
         }
         const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings, h2Upgrade)
-        if (bind.acceptProxy === true) acceptProxyOn(server, gateway, proxy, bind.name ?? String(i + 1))
+        if (bind.acceptProxy === true) acceptProxyOn(server, gateway, proxy, bindName)
         tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
         server.on('clientError', clientErrorHandler)
         limitRequests(server, config.global)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
-        countConnections(gateway, proxy.name, server, bind.name ?? String(i + 1))
+        countConnections(gateway, proxy.name, server, bindName)
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
           server.listen(options, () => { server.off('error', reject); resolve() })
