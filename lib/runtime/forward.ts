@@ -313,7 +313,7 @@ export class BackendRoute {
     return opts
   }
 
-    /**
+  /**
    * The Host undici would have named the server with, given to an HTTP/1.0 request without one:
    * it goes out as HTTP/1.1, which a server may refuse without a Host.
    */
@@ -361,7 +361,6 @@ export class BackendRoute {
 
 }
 
-/** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
 /**
  * undici's Client writes `host: <server>` into every HTTP/1 request that has no Host of its own
  * (its `kHostHeader`, found by its symbol's description). HAProxy forwards a request without
@@ -393,6 +392,7 @@ function headerFirstConnector (connect: buildConnector.connector, header: Buffer
   }
 }
 
+/** `socks4`: undici's connector on a connection the SOCKS4 proxy opened to the server (TLS on top for `ssl`). */
 function socks4Connector (connect: buildConnector.connector, proxy: Socks4Proxy, host: string, port: number): buildConnector.connector {
   return (options, callback) => {
     const raw = net.connect({ host: proxy.host, port: proxy.port })
@@ -510,6 +510,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
   const own: ConnectionAddresses = connectionAddresses(socket) ?? { src: plainAddress(socket.remoteAddress), srcPort: socket.remotePort ?? 0, dst: plainAddress(socket.localAddress), dstPort: socket.localPort ?? 0 }
   // `accept-proxy`: the rules see the addresses the PROXY header announced (`fc_*` the connection's)
   const announced = announcement(socket)
+  const at = announced?.addresses ?? own
   return {
     method: req.method ?? 'GET',
     path: q < 0 ? (start === 0 ? url : url.slice(start) || '/') : url.slice(start, q) || '/',
@@ -518,7 +519,10 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
     version: req.httpVersion,
-    ...(announced?.addresses ?? own),
+    src: at.src,
+    srcPort: at.srcPort,
+    dst: at.dst,
+    dstPort: at.dstPort,
     ...(announced !== undefined ? { connection: own } : {}),
     ssl,
     tls: ssl ? socket as TLSSocket : null,
@@ -884,7 +888,7 @@ function connectionOnly (name: string, value: string): boolean {
  * the connection-level headers undici refuses to forward (Keep-Alive, a non-WebSocket Upgrade,
  * Expect: node's server has already answered `100 Continue`).
  */
-function requestHeaders (txn: HttpTxn, added: ReadonlyArray<AddressHeaderRule | null>): string[] {
+function requestHeaders (txn: HttpTxn, forwardFor: AddressHeaderRule | null, originalTo: AddressHeaderRule | null): string[] {
   const h = txn.headers
   const out: string[] = []
   for (const name in h) {
@@ -914,10 +918,8 @@ function requestHeaders (txn: HttpTxn, added: ReadonlyArray<AddressHeaderRule | 
     else for (const x of v) out.push(name, sendableValue(x))
   }
   // separate lines after the client's own (which it may have forged), as HAProxy does
-  for (const rule of added) {
-    const value = rule?.value(txn)
-    if (value != null) out.push(rule!.header, value)
-  }
+  addAddressHeader(out, forwardFor, txn)
+  addAddressHeader(out, originalTo, txn)
   return out
 }
 
@@ -957,7 +959,11 @@ function percentEncode (s: string, unsendable: RegExp): string {
   return out
 }
 
-/** `option forwardfor` compiled once (configuration.txt §4.2 option forwardfor). */
+function addAddressHeader (out: string[], rule: AddressHeaderRule | null, txn: HttpTxn): void {
+  const value = rule?.value(txn) ?? null
+  if (value !== null) out.push(rule!.header, value)
+}
+
 /**
  * `option forwardfor` / `option originalto` (§4.2): a header carrying the client's (`src`) or the
  * original destination (`dst`) address, unless that address is in the `except` network.
@@ -1181,7 +1187,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
-    this.headers = requestHeaders(txn, [be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo])
+    this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo)
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout
@@ -1347,13 +1353,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.be.backend.counters.eint++
     this.server!.counters.eint++
     this.rec?.terminate('IH')
+    this.phase = 'done'
+    this.finish()
     if (this.res.headersSent) {
-      this.phase = 'done'
-      this.finish()
       this.res.destroy()
     } else {
-      this.phase = 'done'
-      this.finish()
       this.count(500)
       if (this.rec !== null) this.rec.status = 500
       const page = pageFor(500, this.fe, this.be)
@@ -1386,7 +1390,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resume = resume
     if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
-      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, raw) }
+      const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, headers) }
       const alpn = negotiatedAlpn(this.upstream)
       if (alpn !== undefined) view.alpn = alpn
       return this.responseRules(view, status, statusText)
@@ -1441,12 +1445,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * that came with it. A body whose length is announced is taken as arrived with the head, as
    * from a server that sends it at once, up to what the buffer holds before rules.
    */
-  private rewriteBudget (head: number, raw: Buffer[]): RewriteBudget {
+  private rewriteBudget (head: number, headers: string[]): RewriteBudget {
     const { size, filled } = this.fe.buffer
     let body = 0
     if (this.req.method !== 'HEAD') {
-      for (let i = 0; i < raw.length; i += 2) {
-        if (raw[i]!.length === 14 && raw[i]!.toString('latin1').toLowerCase() === 'content-length') body = Number(raw[i + 1]!.toString('latin1')) || 0
+      for (let i = 0; i < headers.length; i += 2) {
+        if (headers[i]!.length === 14 && headers[i]!.toLowerCase() === 'content-length') body = Number(headers[i + 1]) || 0
       }
     }
     return { room: size - head - Math.min(body, Math.max(0, filled - head)), strict: true, failed: 0 }
@@ -1669,7 +1673,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push(raw[i]!.toString(), raw[i + 1]!.toString())
     if (!this.beResponseRules && !this.feResponseRules) return headers
     const head = HTX_START_LINE + HTX_VERSION + 4 + headers.reduce((n, h) => n + h.length, 0)
-    const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, raw.map(r => Buffer.from(r))) }
+    const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, headers) }
     const alpn = negotiatedAlpn(upstream)
     if (alpn !== undefined) view.alpn = alpn
     const verdict = this.responseVerdict(view)

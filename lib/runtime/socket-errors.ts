@@ -30,7 +30,6 @@ export function connectErrorText (err: NodeJS.ErrnoException): string {
   return `General socket error (${ERRNO_TEXT[err.code] ?? err.message})`
 }
 
-
 /**
  * The info of a TLS handshake that failed (L6RSP), as HAProxy 2.6 words it (observed): a reset
  * by the server is named, a close, an alert or bytes that are not TLS are all one failure.
