@@ -341,11 +341,6 @@ export class Gateway implements CliRuntime {
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
     setGlobalVars(config)
-    for (const p of config.proxies) {
-      if (p.kind !== 'backend' && p.mode === 'tcp' && !p.modeExplicit && !p.disabled) {
-        this.log.warn(`${p.kind} '${p.name}' has no 'mode' (HAProxy would run it in TCP mode): served as HTTP.`)
-      }
-    }
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
     const tables = new StickTables(config.proxies)
@@ -733,10 +728,7 @@ function serveStats (gateway: Gateway, mount: StatsMount, section: string, liste
     if (rules != null) after.backend = rules.afterResponseRules
   }
   if (rec !== null) {
-    rec.server = '<STATS>'
-    rec.backend = section
-    rec.tw = rec.tc = rec.tr = 0
-    rec.terminate('LR')
+    markStats(rec, section)
     const socket = req.socket
     const written = socket.bytesWritten
     writeLogOnClose(fe!, rec, res, logger)
@@ -744,6 +736,14 @@ function serveStats (gateway: Gateway, mount: StatsMount, section: string, liste
     res.once('finish', () => { rec.bytesOut = socket.bytesWritten - written })
   }
   mount.serve(section, req, res)
+}
+
+/** A request's log record as HAProxy logs its stats applet: server `<STATS>`, the page's section, termination LR. */
+function markStats (rec: LogRecord, section: string): void {
+  rec.server = '<STATS>'
+  rec.backend = section
+  rec.tw = rec.tc = rec.tr = 0
+  rec.terminate('LR')
 }
 
 /** Runs a verdict the gateway answers itself, and notes it in the request's log record. */
@@ -899,7 +899,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     }
     /** `then` once the body is in (at once when there is none), HAProxy's 408 if it does not come in time. */
     const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean): boolean => {
-      const room = requestHeadLimit(gateway.config.global) - requestHeadBytes(req)
+      const room = fe.route.buffer.filled - requestHeadBytes(req)
       let sync = true
       let waiting = true
       let out = true
@@ -938,10 +938,10 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     let bodyCounted = 0
     const startRewrites = (p: Proxy): void => {
       if (p.httpRequest.length === 0) return
-      const global = gateway.config.global
+      const { size, filled } = fe.route.buffer
       const head = requestHeadBytes(req)
-      const body = txn.body instanceof BodyReader ? Math.min(txn.body.length, requestHeadLimit(global) - head) : 0
-      const budget = txn.rewrite ??= { room: (global.bufsize ?? DEFAULT_BUFSIZE) - head, strict: true, failed: 0 }
+      const body = txn.body instanceof BodyReader ? Math.min(txn.body.length, filled - head) : 0
+      const budget = txn.rewrite ??= { room: size - head, strict: true, failed: 0 }
       budget.room -= body - bodyCounted
       bodyCounted = body
       // strict mode is on again at the start of each ruleset, not when a paused one goes on
@@ -970,12 +970,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (mount !== null && !statsFirst) {
         const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
         if (section !== null) {
-          if (rec !== null) {
-            rec.server = '<STATS>'
-            rec.backend = section
-            rec.tw = rec.tc = rec.tr = 0
-            rec.terminate('LR')
-          }
+          if (rec !== null) markStats(rec, section)
           mount.serve(section, req, take(reply))
           return true
         }

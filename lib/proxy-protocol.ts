@@ -9,6 +9,7 @@
 import net from 'node:net'
 import type { Server } from 'node:net'
 import { formatV6, parseAddr } from './acl/ip.js'
+import { plainAddress } from './runtime/forward.js'
 
 /** A session's endpoints, as the rules see them (`src`, `src_port`, `dst`, `dst_port`). */
 export interface ConnectionAddresses {
@@ -35,6 +36,8 @@ const V1_PREFIX = Buffer.from('PROXY ', 'latin1')
 /** A v1 line is at most 107 bytes, CRLF included. */
 const V1_MAX = 107
 const V2_HEAD = 16
+/** `::ffff:0:0/96`: an IPv4 address written as IPv6. */
+const MAPPED_V4 = 0xffffn << 32n
 
 const NOT_PROXY = 'Received something which does not look like a PROXY protocol header'
 const INVALID = 'Received an invalid PROXY protocol header'
@@ -86,7 +89,7 @@ function textV6 (s: string): string | null {
   if (!net.isIPv6(s)) return null
   const addr = parseAddr(s)
   if (addr === null) return null
-  return addr.v6 ? formatV6(addr.n) : `::ffff:${[addr.n >>> 24, (addr.n >>> 16) & 255, (addr.n >>> 8) & 255, addr.n & 255].join('.')}`
+  return formatV6(addr.v6 ? addr.n : MAPPED_V4 | BigInt(addr.n))
 }
 
 function parseV2 (data: Buffer): HeaderParse {
@@ -199,7 +202,7 @@ export function proxyHeader (version: 1 | 2, a: ConnectionAddresses): Buffer {
     const addr = parseAddr(text)
     if (addr === null) return Buffer.alloc(v6 ? 16 : 4)
     if (!v6 && !addr.v6) return Buffer.from([addr.n >>> 24, (addr.n >>> 16) & 255, (addr.n >>> 8) & 255, addr.n & 255])
-    const n = addr.v6 ? addr.n : (0xffffn << 32n) | BigInt(addr.n)
+    const n = addr.v6 ? addr.n : MAPPED_V4 | BigInt(addr.n)
     const out = Buffer.alloc(16)
     for (let i = 0; i < 16; i++) out[i] = Number((n >> BigInt(8 * (15 - i))) & 0xffn)
     return out
@@ -215,6 +218,5 @@ export function proxyHeader (version: 1 | 2, a: ConnectionAddresses): Buffer {
  */
 export function checkProxyHeader (version: 1 | 2, socket: net.Socket): Buffer {
   if (version === 2) return Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0, 0])])
-  const plain = (a: string | undefined): string => a?.startsWith('::ffff:') === true && a.includes('.') ? a.slice(7) : a ?? ''
-  return proxyHeader(1, { src: plain(socket.localAddress), srcPort: socket.localPort ?? 0, dst: plain(socket.remoteAddress), dstPort: socket.remotePort ?? 0 })
+  return proxyHeader(1, { src: plainAddress(socket.localAddress), srcPort: socket.localPort ?? 0, dst: plainAddress(socket.remoteAddress), dstPort: socket.remotePort ?? 0 })
 }

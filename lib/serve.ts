@@ -523,16 +523,21 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   // reloads), open before the binds, so that a client who finds a bind answering finds them too
   const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
   const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
-  const closeSockets = async (): Promise<void> => { await runtimeSocket.close(); await masterSocket.close() }
+  const listeners = new Map<string, Listener>()
+  /** A start that fails closes what it opened. */
+  const abandon = async (): Promise<void> => {
+    await Promise.all([...listeners.values()].map(stop))
+    await runtimeSocket.close()
+    await masterSocket.close()
+    await gateway.close()
+  }
   try {
     await runtimeSocket.start()
     await masterSocket.start()
   } catch (err) {
-    await closeSockets()
-    await gateway.close()
+    await abandon()
     throw err
   }
-  const listeners = new Map<string, Listener>()
   gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
   try {
     let conflictHandled = false
@@ -551,18 +556,14 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       }
     }
   } catch (err) {
-    await Promise.all([...listeners.values()].map(stop))
-    await closeSockets()
-    await gateway.close()
+    await abandon()
     throw err
   }
   let forwarders: LogForwarder[]
   try {
     forwarders = await startLogForwarders(config, gateway.logSinks)
   } catch (err) {
-    await Promise.all([...listeners.values()].map(stop))
-    await closeSockets()
-    await gateway.close()
+    await abandon()
     throw err
   }
   gateway.start()

@@ -10,7 +10,7 @@ import { ACL_KEYWORDS, DEFAULT_MATCH, fetchRow } from './fetches.js'
 import { KNOWN_METHODS, MATCHERS, matchRow, methodMatcher, type Matcher, type MatchRow } from './matchers.js'
 import { originalMethod } from './original.js'
 import { ExprError, type Side } from './sample.js'
-import { liveMatcher, type PatternRef } from './pattern-refs.js'
+import { indexKind, liveMatcher, type PatternRef } from './pattern-refs.js'
 import type { HttpResponseView, HttpTxn } from './txn.js'
 
 export type Predicate = (txn: HttpTxn, res: HttpResponseView | null) => boolean
@@ -136,8 +136,7 @@ export function compileAcl (words: readonly string[], env: CompileEnv): AclTerm 
 function addAclProbe (ref: PatternRef, match: string, icase: boolean, row: MatchRow): void {
   const id = `${match}${icase ? '-i' : ''}`
   if (ref.probes.has(id)) return
-  // HAProxy's index kinds: a tree for exact, prefix and address patterns
-  const idx = match === 'str' || match === 'beg' || match === 'ip' ? 'tree' : 'list'
+  const idx = indexKind(match)
   let seen = -1
   let keys: string[] = []
   let matcher: Matcher | null = null

@@ -5,7 +5,7 @@
 // that is no address (or no integer, for a port) changes nothing; an IPv4-mapped IPv6 address
 // stays written as IPv6; a port wraps past 65535.
 
-import { formatV6, parseAddr } from './ip.js'
+import { formatV4, formatV6, parseAddr } from './ip.js'
 import { compileExpr, parseExpr } from './expr.js'
 import type { CompileEnv } from './env.js'
 import { RuleArgError, TrailingWordError, type Action } from './rules.js'
@@ -15,12 +15,12 @@ import type { ConnectionAddresses } from '../proxy-protocol.js'
 
 /** The address text a sample stands for (an integer is an IPv4 address, as HAProxy casts it), or null. */
 function addressOf (v: Sample): string | null {
-  if (typeof v === 'number') return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.')
+  if (typeof v === 'number') return formatV4(v)
   const text = toStr(v)
   const a = parseAddr(text)
   if (a === null) return null
   if (a.v6) return formatV6(a.n)
-  const dotted = [a.n >>> 24, (a.n >>> 16) & 255, (a.n >>> 8) & 255, a.n & 255].join('.')
+  const dotted = formatV4(a.n)
   return text.includes(':') ? `::ffff:${dotted}` : dotted
 }
 

@@ -10,11 +10,11 @@ import { xxh3 as XXH3, xxh64 as xxh64Native } from '@node-rs/xxhash'
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { avalanche, crc32, crc32c, djb2, sdbm, wt6, xxh32 } from './hashes.js'
-import { formatV6, parseAddr } from './ip.js'
+import { formatV4, formatV6, parseAddr } from './ip.js'
 import { compileRegex, MATCHERS } from './matchers.js'
-import type { PatternEntry } from './pattern-refs.js'
+import { indexKind, type PatternEntry } from './pattern-refs.js'
 import { checkVarName } from './arguments.js'
-import { readVar, varConditions, varRef } from './vars.js'
+import { varConditions, varRef, type VarRef } from './vars.js'
 import { jsonQuery } from './json-query.js'
 import { FIX_TAG_NAMES, fixTagValue, fixValidate } from './fix.js'
 import { CONNACK, CONNECT, MQTT_FIELDS, MQTT_TYPES, mqttParse } from './mqtt.js'
@@ -188,8 +188,7 @@ function mapRows (): ConverterRow[] {
             // the map may change at run time. Exact-match maps look keys up in the reference's
             // own index, always current; the others rebuild their lookup on the first request
             // after keys changed (`add map`, `del map`). Values (`set map`) are read through.
-            // `get map`: HAProxy's index kinds, a tree for exact, prefix and address keys
-            const idx = match === 'str' || match === 'beg' || match === 'ip' ? 'tree' : 'list'
+            const idx = indexKind(match)
             const probe = (e: { key: string, value: string } | undefined): string => `type=${match}, case=sensitive, ` +
               (e === undefined ? 'found=no' : `found=yes, idx=${idx}, key="${e.key}", value="${e.value}", type="${outType === 'int' ? 'sint' : outType}"`)
             if (match === 'str') {
@@ -244,13 +243,13 @@ function mapRows (): ConverterRow[] {
                 return i === -1 ? dflt : value(i)
               }
             }
-            build()
-            seen = ref.keysVersion
+            const refresh = (): void => {
+              build()
+              seen = ref.keysVersion
+            }
+            refresh()
             if (!ref.probes.has(`${match}${out}`)) ref.probes.set(`${match}${out}`, (s) => {
-              if (ref.keysVersion !== seen) {
-                build()
-                seen = ref.keysVersion
-              }
+              if (ref.keysVersion !== seen) refresh()
               return probe(entryOf(s))
             })
             ref.validators.push((key, value) => {
@@ -259,10 +258,7 @@ function mapRows (): ConverterRow[] {
               else MATCHERS.get(match)!.build([key], false)
             })
             return (v) => {
-              if (ref.keysVersion !== seen) {
-                build()
-                seen = ref.keysVersion
-              }
+              if (ref.keysVersion !== seen) refresh()
               return lookup(v)
             }
           }
@@ -337,8 +333,9 @@ function digestName (name: ArgValue | undefined): string {
 /** A 64-bit hash as HAProxy prints it: signed, exact (beyond a double's precision). */
 const signed64 = (n: bigint): string => BigInt.asIntN(64, n).toString()
 
-const varOf = (t: HttpTxn, name: string): string | null => {
-  const x = readVar(t, name)
+/** A variable's value as text, null when it has none. */
+const varText = (t: HttpTxn, ref: VarRef): string | null => {
+  const x = ref.get(t)
   return x === undefined ? null : toStr(x)
 }
 
@@ -492,8 +489,7 @@ const ROWS: ConverterRow[] = [
         const addr = parseAddr(toStr(v))
         if (addr === null) return null
         if (addr.v6) return mask6 === null ? null : formatV6(addr.n & mask6)
-        const n = (addr.n & mask4) >>> 0
-        return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
+        return formatV4(addr.n & mask4)
       }
     }
   },
@@ -584,9 +580,10 @@ const ROWS: ConverterRow[] = [
       const suffix = typeof a[2] === 'string' ? a[2] : ''
       if (name !== null) checkVarName(name)
       else if (suffix === '') throw new ExprError('one of the optional arguments has to be nonempty')
+      const ref = name === null ? null : varRef(name)
       return (v, t) => {
         const s = toStr(v)
-        const added = (name === null ? '' : varOf(t, name) ?? '') + suffix
+        const added = (ref === null ? '' : varText(t, ref) ?? '') + suffix
         return s !== '' && added !== '' ? s + delim + added : s + added
       }
     }
@@ -607,8 +604,9 @@ const ROWS: ConverterRow[] = [
         return (v) => mac(k, v)
       }
       checkVarName(key)
+      const ref = varRef(key)
       return (v, t) => {
-        const k = varOf(t, key)
+        const k = varText(t, ref)
         return k === null ? null : mac(Buffer.from(k, 'base64'), v)
       }
     }
@@ -619,8 +617,9 @@ const ROWS: ConverterRow[] = [
     compile: (a) => {
       const name = String(a[0])
       registeredVar(name)
+      const ref = varRef(name)
       return (v, t) => {
-        const other = varOf(t, name)
+        const other = varText(t, ref)
         if (other === null) return null
         const x = Buffer.from(toStr(v), 'latin1')
         const y = Buffer.from(other, 'latin1')
@@ -646,7 +645,8 @@ const ROWS: ConverterRow[] = [
       const name = String(a[0])
       if (name === '') throw new ExprError('missing variable name')
       registeredVar(name)
-      return (v, t) => { const other = varOf(t, name); return other === null ? null : compareBytes(toStr(v), other) }
+      const ref = varRef(name)
+      return (v, t) => { const other = varText(t, ref); return other === null ? null : compareBytes(toStr(v), other) }
     }
   },
   // A message still arriving has no answer yet: the rule reading it waits for more (lib/tcp/payload.ts).

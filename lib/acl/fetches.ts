@@ -11,7 +11,7 @@ import { hostname } from 'node:os'
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { varRef } from './vars.js'
-import { eachCookie, eachHeaderValue, eachLine, headerValues, occurrence } from './headers.js'
+import { eachCookie, eachHeaderValue, eachLine, headerBytes, headerValues, occurrence } from './headers.js'
 import { parseAddr } from './ip.js'
 import { announcement } from '../proxy-protocol.js'
 import { KNOWN_METHODS } from './matchers.js'
@@ -106,12 +106,7 @@ function eachParam (query: string | null, name: string, delim: string, cb: (v: s
  */
 function httpRequestLength (t: HttpTxn): number {
   let n = 21 + t.method.length + (t.absolute?.length ?? 0) + pathq(t).length + 5 + t.version.length
-  const h = t.headers
-  for (const name in h) {
-    const v = h[name]
-    if (typeof v === 'string') n += name.length + v.length
-    else if (v !== undefined) for (const x of v) n += name.length + x.length
-  }
+  for (const name in t.headers) n += headerBytes(name, t.headers[name])
   return n + (t.body?.data.length ?? 0)
 }
 

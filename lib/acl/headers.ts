@@ -80,6 +80,15 @@ export function eachCookie (line: string, name: string, cb: (v: string) => boole
   return false
 }
 
+/** The bytes a header takes in the message: its name and value on each of its lines. */
+export function headerBytes (name: string, value: string | string[] | undefined): number {
+  if (value === undefined) return 0
+  if (typeof value === 'string') return name.length + value.length
+  let n = 0
+  for (const v of value) n += name.length + v.length
+  return n
+}
+
 /** A header name of letters, digits and '-' only: what `option http-restrict-req-hdr-names` keeps. */
 const PLAIN_HEADER_NAME = /^[A-Za-z0-9-]+$/
 

@@ -77,7 +77,12 @@ export function parseAddr (s: string): Addr | null {
   return { v6: true, n: v6 }
 }
 
-/** `a.b.c.d`, `a.b.c.d/24`, `a.b.c.d/255.255.0.0`, `v6`, `v6/64`. */
+/** An IPv4 address (a uint32; any integer is taken modulo 2^32, as HAProxy casts one) in dotted form. */
+export function formatV4 (n: number): string {
+  const u = n >>> 0
+  return `${u >>> 24}.${(u >>> 16) & 255}.${(u >>> 8) & 255}.${u & 255}`
+}
+
 /** An IPv6 address in RFC 5952's text form (inet_ntop's, as HAProxy prints addresses). */
 export function formatV6 (n: bigint): string {
   const words: number[] = []
@@ -100,6 +105,7 @@ export function formatV6 (n: bigint): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
 }
 
+/** `a.b.c.d`, `a.b.c.d/24`, `a.b.c.d/255.255.0.0`, `v6`, `v6/64`. */
 export function parseNet (s: string): Net | null {
   const slash = s.indexOf('/')
   const addr = parseAddr(slash === -1 ? s : s.slice(0, slash))

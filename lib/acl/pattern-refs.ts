@@ -12,6 +12,9 @@
 
 import type { Matcher } from './matchers.js'
 
+/** How HAProxy indexes a match method's patterns, as `get map` / `get acl` say: a tree for exact, prefix and address ones. */
+export const indexKind = (match: string): 'tree' | 'list' => match === 'str' || match === 'beg' || match === 'ip' ? 'tree' : 'list'
+
 export interface PatternEntry {
   key: string
   value: string

@@ -15,6 +15,7 @@ import { errorChoice } from '../errors.js'
 import { compileFormat, type CompiledFormat, type Format } from './logformat.js'
 import { compileRegex } from './matchers.js'
 import { NORMALIZERS, normalizer } from './normalize-uri.js'
+import { headerBytes } from './headers.js'
 import { keepOriginal } from './original.js'
 import { ExprError, toStr } from './sample.js'
 import { varConditions, varRef } from './vars.js'
@@ -148,15 +149,6 @@ function failed (t: HttpTxn, r: HttpResponseView | null): Decision | null {
   return (r === null ? t.rewrite : r.rewrite)!.strict ? REWRITE_FAILED : null
 }
 
-/** The bytes a header takes in the message: its name and value on each of its lines. */
-function headerSize (name: string, value: string | string[] | undefined): number {
-  if (value === undefined) return 0
-  if (typeof value === 'string') return name.length + value.length
-  let n = 0
-  for (const v of value) n += name.length + v.length
-  return n
-}
-
 /** Header rewriting actions shared by both sides. */
 function headerAction (name: string, args: string[], ctx: RuleContext, target: Target): Action | null {
   switch (name) {
@@ -176,7 +168,7 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
       return (t, r) => {
         const v = value(t, r)
         const h = target(t, r)
-        if (!fits(t, r, header.length + v.length - headerSize(header, h[header]))) return failed(t, r)
+        if (!fits(t, r, header.length + v.length - headerBytes(header, h[header]))) return failed(t, r)
         // removed, then added last, as HAProxy's set-header does
         delete h[header]
         h[header] = header === 'set-cookie' ? [v] : v
@@ -225,7 +217,7 @@ function headerAction (name: string, args: string[], ctx: RuleContext, target: T
         if (cur === undefined) return null
         const template = tpl(t, r)
         const next = Array.isArray(cur) ? cur.map((v) => line(v, template)) : line(cur, template)
-        if (!fits(t, r, headerSize(header, next) - headerSize(header, cur))) return failed(t, r)
+        if (!fits(t, r, headerBytes(header, next) - headerBytes(header, cur))) return failed(t, r)
         h[header] = next
         return null
       }

@@ -70,11 +70,6 @@ export function varRef (name: string, declare = false): VarRef {
   return name.startsWith('sess.') ? sessRef(name) : txnRef(name)
 }
 
-/** A variable's value by name, for callers that name it at run time. */
-export function readVar (t: HttpTxn, name: string): Sample | undefined {
-  return varRef(name).get(t)
-}
-
 /** The process's variables, for the runtime API (`get var`, `set var`). */
 export function procVar (name: string): Sample | undefined {
   const v = proc.get(name)

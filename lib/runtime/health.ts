@@ -223,7 +223,6 @@ class CheckTask implements CheckHooks {
     })
     // protocol checks are tcp-check rulesets: closed with a reset, as HAProxy closes them
     this.linger = this.script === null || (this.script.first?.linger ?? false)
-    sock.setNoDelay(true)
     this.socket = sock
     arm(connectTimeout)
     sock.on('error', (err: NodeJS.ErrnoException) => {

@@ -57,10 +57,11 @@ export class TcpListener {
    */
   private secureServer (terminator: TlsTerminator, bind: TcpBind): tls.Server {
     const handshakeTimeout = this.gateway.tcpFrontend(this.name)?.proxy.timeouts.client ?? 0
+    const deciphered: TcpBind = { ...bind, acceptProxy: false }
     const server = tls.createServer({ ...terminator.options, allowHalfOpen: true, ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}) }, (socket) => {
       // what the client sent after its handshake waits (unread) for the rules or the server
       socket.pause()
-      this.accept(socket, { ...bind, acceptProxy: false })
+      this.accept(socket, deciphered)
     })
     // `accept-proxy`: the header comes before the handshake, read from the TCP connection
     if (bind.acceptProxy) {

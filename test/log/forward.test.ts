@@ -16,6 +16,7 @@ import { startLogForwarders } from '../../lib/log/forward.js'
 import { LogTargets } from '../../lib/log/logger.js'
 import { LogSinks } from '../../lib/log/targets.js'
 import { freePort, head, send, skipWithoutHaproxy, startProxy, startUpstream } from '../differential/harness.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { syslogServer } from './syslog.js'
 
 /** Each line sent to a log-forward section and what real HAProxy 2.6.12 sent on to a target of each format (none: no `format`). */
@@ -222,14 +223,6 @@ async function tcpCollector (): Promise<{ port: number, text: () => string, clos
   }
 }
 
-async function until (what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
 async function sendUdp (port: number, text: string): Promise<void> {
   const s = dgram.createSocket('udp4')
   await new Promise<void>((resolve, reject) => s.send(Buffer.from(text, 'latin1'), port, '127.0.0.1', err => err == null ? resolve() : reject(err)))
@@ -303,7 +296,7 @@ ring r2
   })
   targets.send(6, 'first line, long enough to be cut by the ring maxlen of sixty bytes')
   targets.send(6, 'second')
-  await until('both rings', () => legacy.text().split('\n').length === 3 && counted.text().includes('second'))
+  await waitFor(() => legacy.text().split('\n').length === 3 && counted.text().includes('second'), 'both rings', 5000)
   const lines = legacy.text().split('\n')
   assert.match(lines[0]!, new RegExp(`^<134>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d localhost haproxy\\[${process.pid}\\]: first`))
   assert.equal(lines[0]!.length, 60)
@@ -339,7 +332,7 @@ ring r
     for (const s of sockets) s.destroy()
     await new Promise(resolve => server.close(resolve))
   })
-  await until('the kept line', () => text.includes('\n'), 8000)
+  await waitFor(() => text.includes('\n'), 'the kept line', 8000)
   assert.equal(text, 'sent while no server listens\n')
 })
 

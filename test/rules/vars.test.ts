@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test'
 
 import { haproxyInstalled, withHaproxy } from '../acl/real-haproxy.js'
 import { withGateway } from '../gateway/fixtures.js'
+import { cli } from '../socket/client.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vars-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -80,21 +81,10 @@ async function onOneConnection (port: number, paths: string[]): Promise<Array<Re
   return heads
 }
 
-/** One runtime API command line; the whole answer. */
-async function cli (sock: string, line: string): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    let out = ''
-    const c = net.connect(sock, () => c.end(line + '\n'))
-    c.on('data', (d: Buffer) => { out += d.toString() })
-    c.on('end', () => resolve(out))
-    c.on('error', reject)
-  })
-}
-
 async function check (port: number, sock: string): Promise<void> {
-  assert.equal(await cli(sock, 'get var proc.five'), 'proc.five: type=sint value=<5>\n')
-  assert.equal(await cli(sock, 'get var proc.text'), 'proc.text: type=str value=<12 units>\n')
-  assert.equal(await cli(sock, 'get var txn.a'), 'Variable not found.\n\n')
+  assert.equal(await cli(sock, 'get var proc.five\n'), 'proc.five: type=sint value=<5>\n')
+  assert.equal(await cli(sock, 'get var proc.text\n'), 'proc.text: type=str value=<12 units>\n')
+  assert.equal(await cli(sock, 'get var txn.a\n'), 'Variable not found.\n\n')
   const [first, second] = await onOneConnection(port, ['/1', '/2'])
   // the session rules ran once for the connection; its sess. variable lives across its requests
   assert.equal(first!['x-sess'], 'proc=1 sess=10 req=5')
@@ -102,12 +92,12 @@ async function check (port: number, sock: string): Promise<void> {
   // ifgt / iflt: set when the variable is greater / less than the new value
   assert.equal(first!['x-cond'], 'a=5 b=9 c= d=new e= f= g= p=declared conv=conv')
   assert.equal((await onOneConnection(port, ['/3']))[0]!['x-sess'], 'proc=3 sess=10 req=5')
-  assert.equal(await cli(sock, 'get var proc.requests'), 'proc.requests: type=sint value=<3>\n')
+  assert.equal(await cli(sock, 'get var proc.requests\n'), 'proc.requests: type=sint value=<3>\n')
   // `set var` wants the experimental mode
-  assert.equal(await cli(sock, 'set var proc.text str(x)'), 'This command is restricted to experimental mode only.\n\n')
-  assert.equal(await cli(sock, 'experimental-mode on; set var txn.x str(a)'), "\n'set var': cannot set variable 'txn.x', only scope 'proc' is permitted here.\n")
-  await cli(sock, 'experimental-mode on; set var proc.text str(updating); set var proc.text fmt %[var(proc.text),regsub(ing,ed)]')
-  assert.equal(await cli(sock, 'get var proc.text'), 'proc.text: type=str value=<updated>\n')
+  assert.equal(await cli(sock, 'set var proc.text str(x)\n'), 'This command is restricted to experimental mode only.\n\n')
+  assert.equal(await cli(sock, 'experimental-mode on; set var txn.x str(a)\n'), "\n'set var': cannot set variable 'txn.x', only scope 'proc' is permitted here.\n")
+  await cli(sock, 'experimental-mode on; set var proc.text str(updating); set var proc.text fmt %[var(proc.text),regsub(ing,ed)]\n')
+  assert.equal(await cli(sock, 'get var proc.text\n'), 'proc.text: type=str value=<updated>\n')
   assert.equal((await onOneConnection(port, ['/4']))[0]!['x-text'], 'updated')
 }
 

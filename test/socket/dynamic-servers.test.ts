@@ -11,19 +11,11 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { head, send, skipWithoutHaproxy, startBoth, startUpstream } from '../differential/harness.js'
 import { makeCa, makeLeaf } from '../tls/certs.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { askBoth, cli, waitForSocket } from './client.js'
 
 /** `show servers state`'s seconds since the last change vary from run to run. */
 const mask = (s: string): string => s.replace(/^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+) \d+ /gm, '$1 T ')
-
-/** Polls `probe` until it holds (generous bound): checks run on their own timers. */
-async function eventually (what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not reached within 10 s: ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 test('add server with check and TLS options: answers, states, checks and requests as haproxy 2.6', { skip: skipWithoutHaproxy, timeout: 90_000 }, async () => {
   const up = await startUpstream('plain')
@@ -92,12 +84,13 @@ test('add server with check and TLS options: answers, states, checks and request
     }
     for (const p of [both.haproxy.port, both.ours.port]) {
       let seen: string[] = []
-      await eventually(`checks of port ${p}`, async () => {
+      // checks run on their own timers
+      await waitFor(async () => {
         const stat = await cli(sock(p), 'show stat\n')
         seen = ['d1', 'd2', 'd3', 'd5'].map(sv => status(stat, sv))
         // `ssl` alone leaves a dynamic server's check in clear (2.6.12): `check-ssl` makes it TLS
         return seen.join() === 'UP L4OK,DOWN L4CON,UP L4OK,UP L6OK'
-      }).catch((err: Error) => { throw new Error(`${err.message} (${p === both.ours.port ? "ours" : "haproxy"}): ${seen.join()}`) })
+      }, `checks of port ${p}`, 10_000).catch((err: Error) => { throw new Error(`${err.message} (${p === both.ours.port ? "ours" : "haproxy"}): ${seen.join()}`) })
     }
     await same('show servers state be')
     await same('show servers state tlsbe')

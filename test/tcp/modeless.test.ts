@@ -3,7 +3,6 @@
 // an HTTP application, serves it as HTTP and warns that the CLI and HAProxy would run it as TCP.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
@@ -11,6 +10,7 @@ import haproxyRouter from '../../lib/index.js'
 import { parseConfig } from '../../lib/config/parse.js'
 import { checkConfig } from '../../lib/check.js'
 import { skipWithoutHaproxy, startBoth, startProxy, startRawUpstream, startUpstream } from '../differential/harness.js'
+import { exchange } from './fixtures.js'
 
 const modeless = (upstream: number) => (port: number): string => `defaults
     timeout connect 1s
@@ -33,18 +33,6 @@ async function echoUpstream (): Promise<{ port: number, close (): Promise<void> 
   return await startRawUpstream((s) => {
     s.on('data', d => s.write(Buffer.concat([Buffer.from('echo:'), d])))
     s.on('end', () => s.end())
-  })
-}
-
-/** Sends `data`, half-closes, and resolves with everything read until the proxy closes. */
-async function exchange (port: number, data: Buffer): Promise<Buffer> {
-  return await new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    s.on('data', c => chunks.push(c))
-    s.on('end', () => { s.end(); resolve(Buffer.concat(chunks)) })
-    s.on('error', reject)
-    s.end(data)
   })
 }
 

@@ -11,32 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startProxy, startRawUpstream, skipWithoutHaproxy, startBoth } from '../differential/harness.js'
 import { cli, waitForSocket } from '../socket/client.js'
-
-const DEFAULTS = 'defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n'
-
-/** An upstream that says its name, then echoes; it answers the client's FIN with its own. */
-async function echo (name: string): Promise<{ port: number, close (): Promise<void>, connections: () => number }> {
-  let n = 0
-  const up = await startRawUpstream((s) => {
-    n++
-    s.write(`${name}:`)
-    s.on('data', d => s.write(d))
-    s.on('end', () => s.end())
-  })
-  return { ...up, connections: () => n }
-}
-
-/** Connects, sends `data`, half-closes, and reads until the proxy closes. */
-async function exchange (port: number, data: string | Buffer = 'hello'): Promise<Buffer> {
-  return await new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    s.on('data', c => chunks.push(c))
-    s.on('end', () => { s.end(); resolve(Buffer.concat(chunks)) })
-    s.on('error', reject)
-    s.end(data)
-  })
-}
+import { TCP_DEFAULTS, echo, exchange } from './fixtures.js'
 
 /** Resolves with what arrived before the proxy closed the connection (empty when refused). */
 async function closedWith (port: number, data: string | Buffer | null, opts: { keepOpen?: boolean } = {}): Promise<string> {
@@ -62,7 +37,7 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 
 
 test('roundrobin with weights, over TCP; the reply streams back and the half-close reaches both ends', async (t) => {
   const [a, b] = await Promise.all([echo('a'), echo('b')])
-  const gw = await startProxy('ours', port => DEFAULTS + `listen l\n    bind 127.0.0.1:${port}\n    balance roundrobin\n    server a 127.0.0.1:${a.port} weight 1\n    server b 127.0.0.1:${b.port} weight 2\n`)
+  const gw = await startProxy('ours', port => TCP_DEFAULTS + `listen l\n    bind 127.0.0.1:${port}\n    balance roundrobin\n    server a 127.0.0.1:${a.port} weight 1\n    server b 127.0.0.1:${b.port} weight 2\n`)
   t.after(async () => { await gw.stop(); await a.close(); await b.close() })
   const who: string[] = []
   for (let i = 0; i < 6; i++) who.push((await exchange(gw.port)).toString().split(':')[0]!)
@@ -75,7 +50,7 @@ test('roundrobin with weights, over TCP; the reply streams back and the half-clo
 
 test('tcp-request connection reject, content rules with inspect-delay, use_backend on the TLS SNI (passthrough)', async (t) => {
   const [one, two, dflt] = await Promise.all([echo('one'), echo('two'), echo('default')])
-  const gw = await startProxy('ours', port => DEFAULTS +
+  const gw = await startProxy('ours', port => TCP_DEFAULTS +
     `frontend fe\n    bind 127.0.0.1:${port}\n    tcp-request inspect-delay 2s\n` +
     '    tcp-request connection reject if { src 10.0.0.0/8 }\n' +
     '    tcp-request content reject if { req.payload(0,4) -m str QUIT }\n' +
@@ -110,7 +85,7 @@ test('tcp-request connection reject, content rules with inspect-delay, use_backe
 test('server maxconn: the second connection waits in the queue until the first ends', async (t) => {
   const up = await echo('s')
   const sock = join(mkdtempSync(join(tmpdir(), 'tcp-queue-')), 'admin.sock')
-  const gw = await startProxy('ours', port => `global\n    stats socket ${sock} level admin\n` + DEFAULTS + `listen l\n    bind 127.0.0.1:${port}\n    timeout queue 5s\n    server s 127.0.0.1:${up.port} maxconn 1\n`)
+  const gw = await startProxy('ours', port => `global\n    stats socket ${sock} level admin\n` + TCP_DEFAULTS + `listen l\n    bind 127.0.0.1:${port}\n    timeout queue 5s\n    server s 127.0.0.1:${up.port} maxconn 1\n`)
   t.after(async () => { await gw.stop(); await up.close() })
   await waitForSocket(sock)
   const queued = async (): Promise<number> => Number((await cli(sock, 'show stat -1 2 -1\n')).split('\n').find(l => l.startsWith('l,BACKEND,'))?.split(',')[2])
@@ -150,7 +125,7 @@ test('tcp-check scripts and redis-check take servers down and up; the CSV counts
   const redis = await startRawUpstream((s) => { s.on('data', () => { s.end(healthy ? '+PONG\r\n' : '-ERR loading\r\n') }) })
   const banner = await startRawUpstream((s) => { s.write('220 ready\r\n'); s.on('data', d => { if (String(d).startsWith('PING')) s.end('OK\r\n') }) })
   const refusing = await startRawUpstream((s) => { s.end('554 go away\r\n') })
-  const gw = await startProxy('ours', port => DEFAULTS +
+  const gw = await startProxy('ours', port => TCP_DEFAULTS +
     `listen stats\n    mode http\n    bind 127.0.0.1:${port}\n    stats enable\n    stats uri /stats\n` +
     `backend redis\n    option redis-check\n    server r 127.0.0.1:${redis.port} check inter 200 fall 1 rise 1\n` +
     `backend scripted\n    option tcp-check\n    tcp-check expect string 220\n    tcp-check send PING\\r\\n\n    tcp-check expect string OK\n    server s 127.0.0.1:${banner.port} check inter 200 fall 1 rise 1\n` +
@@ -188,7 +163,7 @@ test('tcp-check scripts and redis-check take servers down and up; the CSV counts
 
 test('real HAProxy and ours: the same order over weighted roundrobin, and the same verdicts of tcp-request rules', { skip: skipWithoutHaproxy }, async (t) => {
   const ups = await Promise.all(['a', 'b', 'c'].map(async n => await echo(n)))
-  const both = await startBoth(port => DEFAULTS +
+  const both = await startBoth(port => TCP_DEFAULTS +
     `frontend fe\n    bind 127.0.0.1:${port}\n    tcp-request inspect-delay 1s\n` +
     '    tcp-request content reject if { req.payload(0,3) -m str BAD }\n' +
     '    tcp-request content accept if { req.len ge 4 }\n' +
@@ -207,7 +182,7 @@ test('real HAProxy and ours: the same order over weighted roundrobin, and the sa
 test('send-proxy and send-proxy-v2: the server connection starts with the PROXY header of the client connection', async (t) => {
   const first: Buffer[] = []
   const up = await startRawUpstream((s) => { s.once('data', d => { first.push(d); s.end() }) })
-  const gw = await startProxy('ours', port => DEFAULTS + `frontend fe\n    bind 127.0.0.1:${port}\n    use_backend v2 if { req.len ge 2 } { req.payload(0,2) -m str v2 }\n    tcp-request inspect-delay 1s\n    tcp-request content accept if { req.len ge 2 }\n    default_backend v1\n` +
+  const gw = await startProxy('ours', port => TCP_DEFAULTS + `frontend fe\n    bind 127.0.0.1:${port}\n    use_backend v2 if { req.len ge 2 } { req.payload(0,2) -m str v2 }\n    tcp-request inspect-delay 1s\n    tcp-request content accept if { req.len ge 2 }\n    default_backend v1\n` +
     `backend v1\n    server s 127.0.0.1:${up.port} send-proxy\nbackend v2\n    server s 127.0.0.1:${up.port} send-proxy-v2\n`)
   t.after(async () => { await gw.stop(); await up.close() })
   const client = net.connect(gw.port, '127.0.0.1')

@@ -8,18 +8,8 @@ import net from 'node:net'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeCa, makeLeaf } from '../tls/certs.js'
-import { startProxy, startRawUpstream, skipWithoutHaproxy, startBoth, type Proxied } from '../differential/harness.js'
-
-const DEFAULTS = 'defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n'
-
-/** An upstream that says its name, then echoes; it answers the client's FIN with its own. */
-async function echo (name: string): Promise<{ port: number, close (): Promise<void> }> {
-  return await startRawUpstream((s) => {
-    s.write(`${name}:`)
-    s.on('data', d => s.write(d))
-    s.on('end', () => s.end())
-  })
-}
+import { startProxy, skipWithoutHaproxy, startBoth, type Proxied } from '../differential/harness.js'
+import { TCP_DEFAULTS, echo } from './fixtures.js'
 
 interface Outcome { cn: string, alpn: string | false, got: string }
 
@@ -44,7 +34,7 @@ async function tlsExchange (port: number, servername: string, data: string, alpn
 }
 
 function config (dir: string, ports: { a: number, b: number, h2: number }) {
-  return (port: number): string => DEFAULTS +
+  return (port: number): string => TCP_DEFAULTS +
     `listen tls\n    bind 127.0.0.1:${port} ssl crt ${join(dir, 'a.pem')} crt ${join(dir, 'b.pem')} alpn h2,x-demo\n` +
     '    tcp-request inspect-delay 2s\n' +
     '    tcp-request content reject if !{ ssl_fc }\n' +
@@ -101,7 +91,7 @@ test('accept-proxy on a TLS bind in mode tcp: the PROXY line comes before the ha
   const ca = makeCa()
   makeLeaf(ca, join(ca.dir, 'a.pem'), 'a.example', ['a.example'])
   const a = await echo('a')
-  const gw = await startProxy('ours', port => DEFAULTS +
+  const gw = await startProxy('ours', port => TCP_DEFAULTS +
     `listen tls\n    bind 127.0.0.1:${port} accept-proxy ssl crt ${join(ca.dir, 'a.pem')}\n` +
     '    tcp-request content reject if !{ src 10.1.2.3 }\n' +
     `    server a 127.0.0.1:${a.port}\n`)
