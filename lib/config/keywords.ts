@@ -987,7 +987,6 @@ const TLS_BIND_OPTIONS = new Set(('alpn npn ssl-min-ver ssl-max-ver ciphers ciph
   'no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-tls-tickets ' +
   'ca-ignore-err crt-ignore-err no-ca-names').split(' '))
 
-/** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
 /** A `crt` file holds a PEM certificate (a directory is looked into when the certificates load). */
 function holdsCertificate (file: string): boolean {
   try {
@@ -997,6 +996,7 @@ function holdsCertificate (file: string): boolean {
   }
 }
 
+/** A PEM file given to `crt` holds its private key, or has it beside it in `<file>.key` (§5.1 crt). */
 function certHasKey (file: string): boolean {
   let text: string
   try {
@@ -1766,8 +1766,9 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
     const { args: a, cond } = splitCondition(args.slice(2), c.loc, actionEnd(args.slice(2)))
     // run once per connection: by the TCP proxy (lib/tcp), on its first request in an HTTP proxy
     c.proxy.tcpRequestConnection.push({ action: a[0]!, args: a.slice(1), cond, loc: c.loc })
-    // HTTP proxies run their connection and session rules on each accepted connection (plugin.ts countConnections)
-    if (HTTP_CONNECTION_ACTIONS.test(action)) return
+    // HTTP proxies run them on each accepted connection (plugin.ts countConnections): the actions
+    // they run in content rules, and silent-drop
+    if (action === 'silent-drop' || TCP_CONTENT_HTTP.test(action)) return
     return report(c, TCP_LATER, `${kw} ${sub} ${action}`)
   }
   if (kw === 'tcp-response' && TCP_RESPONSE_ACTIONS.test(action)) {
@@ -1788,8 +1789,6 @@ function applyTcpRules (c: ProxyCtx, args: string[]): void {
  * mode is known (parse.ts reportUnsupported), as `{ unsupported }` rows are.
  */
 const TCP_LATER: Support = { unsupported: 'a TCP-level rule run before HTTP', tcp: 'served' }
-/** `tcp-request connection|session` actions an HTTP proxy runs too. */
-const HTTP_CONNECTION_ACTIONS = /^(accept|reject|silent-drop|track-sc[0-2]|sc-inc-gpc[01]\(.*\)|sc-set-gpt0\(.*\)|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\)|set-(src|dst)(-port)?)$/
 /** `tcp-response content` actions the TCP proxy (lib/tcp/proxy.ts) and HTTP proxies (acl/compile.ts) run. */
 export const TCP_RESPONSE_ACTIONS = /^(accept|reject|close|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/
 /** `tcp-request content` actions an HTTP proxy runs (compile.ts tcpContentRules). */
@@ -1824,14 +1823,12 @@ function applyDeclare (c: ProxyCtx, args: string[]): void {
 function applyLog (c: ProxyCtx, args: string[]): void {
   if (c.kwm !== 'std') { c.proxy.logs = []; return }
   if (args[1] === 'global' && args[2] === undefined) { c.proxy.logs.push('global'); return }
-  const target = parseLogTarget(args, c.alert, c.env, c.loc)
-  if (target === null) return
-  if (target.kind === 'udp' && target.port === 0) c.warn(PORT_ZERO_LOG)
-  c.proxy.logs.push(target)
+  const target = parseLogTarget(args, c.alert, c.warn, c.env, c.loc)
+  if (target !== null) c.proxy.logs.push(target)
 }
 
 /** HAProxy accepts a log server on port 0 (an empty `${VAR}` often makes one) and nothing reaches it. */
-export const PORT_ZERO_LOG = "log : the server's port is 0: messages to it are dropped, as nothing can be sent there."
+const PORT_ZERO_LOG = "log : the server's port is 0: messages to it are dropped, as nothing can be sent there."
 
 
 /** The format string of `log-format` & co.: one word (several are joined, as HAProxy 1.x read them). */
@@ -1994,7 +1991,7 @@ const LOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr
  * `log <target> [len <n>] [format <f>] [sample <r:s>] <facility> [<level> [<minlevel>]]` (§3.1 log):
  * the target, or null after an alert.
  */
-export function parseLogTarget (args: string[], alert: (m: string) => void, env: Record<string, string | undefined>, loc: Loc): LogTarget | null {
+export function parseLogTarget (args: string[], alert: (m: string) => void, warn: (m: string) => void, env: Record<string, string | undefined>, loc: Loc): LogTarget | null {
   const t = args[1]
   let i = 2
   let maxLen = 1024
@@ -2072,7 +2069,9 @@ export function parseLogTarget (args: string[], alert: (m: string) => void, env:
     alert(`log : '${t}': only fd@1 and fd@2 (stdout, stderr) are supported by fastify-haproxy.`)
     return null
   }
-  return { ...target, address: addr.host, port: addr.hasPort ? addr.port : 514 }
+  const port = addr.hasPort ? addr.port : 514
+  if (port === 0) warn(PORT_ZERO_LOG)
+  return { ...target, address: addr.host, port }
 }
 
 /** `sample 1,3:5` / `sample 2-4:10` (§4.2 log sample). */

@@ -5,7 +5,7 @@
 import { DEFAULT_BUFSIZE, type LogForward, type LogFraming, type Loc, type Ring } from './model.js'
 import type { DiagnosticList } from './diagnostics.js'
 import { atoi, parseAddress, parseTime } from './args.js'
-import { LOG_FORMATS, PORT_ZERO_LOG, parseLogTarget } from './keywords.js'
+import { LOG_FORMATS, parseLogTarget } from './keywords.js'
 
 export function newRing (name: string, loc: Loc): Ring {
   return { name, format: 'raw', maxLen: DEFAULT_BUFSIZE, size: DEFAULT_BUFSIZE, timeoutConnect: null, timeoutServer: null, servers: [], loc }
@@ -93,10 +93,8 @@ export function logForwardLine (f: LogForward, args: string[], loc: Loc, diags: 
     }
     case 'log': {
       if (args[1] === 'global' && args[2] === undefined) { f.logs.push('global'); return }
-      const target = parseLogTarget(args, alert, env, loc)
-      if (target === null) return
-      if (target.kind === 'udp' && target.port === 0) diags.warn(PORT_ZERO_LOG, loc, kw)
-      f.logs.push(target)
+      const target = parseLogTarget(args, alert, m => { diags.warn(m, loc, kw) }, env, loc)
+      if (target !== null) f.logs.push(target)
       return
     }
     case 'maxconn':

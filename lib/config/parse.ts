@@ -15,7 +15,7 @@ import { baseDirectory, type DefaultPath, type DefaultPathLine } from './default
 import { tokenizeLine, type TokenizeContext } from './tokenize.js'
 import { DEFAULT_INIT_ADDR, atoi, initAddress, parseAddress, parseTime } from './args.js'
 import {
-  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, PORT_ZERO_LOG, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
+  GLOBAL_KNOWN, GLOBAL_REMOVED, NEGATABLE, globalSupport, parseLogTarget, OTHER_SECTIONS, PROXY_KEYWORDS, PROXY_KEYWORD_NAMES,
   OTHER_SECTION_KEYWORDS, OTHER_SECTION_NAMES, SERVER_EXTRAS, STATS_SOCKET_OPTIONS, applyServerOptions, argsOf, report, globalArgsError, unknownBindOption, bindAddresses, capable, errorFileArg, isReadableFile, serverExtras, serverSupport, type ProxyCtx, type TcpSupport
 } from './keywords.js'
 
@@ -95,7 +95,6 @@ class ConfigParser {
   private baseDir: string
   private crtBase: string | undefined
   private caBase: string | undefined
-  private sslServerVerify: string | undefined
   /** `default-path` lines so far, in config order. */
   private readonly defaultPaths: DefaultPathLine[] = []
   /** Reused for every line: the tokenizer only reads it. */
@@ -643,7 +642,6 @@ class ConfigParser {
       case 'crt-base': this.crtBase = args[1]; return
       case 'ssl-server-verify':
         if (args[1] !== 'none' && args[1] !== 'required') return alert("'ssl-server-verify' expects 'none' or 'required' as argument.")
-        this.sslServerVerify = args[1]
         g.sslServerVerify = args[1]
         return
       case 'ca-base': this.caBase = args[1]; return
@@ -666,10 +664,8 @@ class ConfigParser {
       case 'stats': return this.globalStats(args, loc)
       case 'log': {
         if (kwm !== 'std') { g.logs = []; return }
-        const target = parseLogTarget(args, m => this.diags.alert(m, loc, 'log'), this.env, loc)
-        if (target === null) return
-        if (target.kind === 'udp' && target.port === 0) this.diags.warn(PORT_ZERO_LOG, loc, 'log')
-        g.logs.push(target)
+        const target = parseLogTarget(args, m => this.diags.alert(m, loc, 'log'), m => this.diags.warn(m, loc, 'log'), this.env, loc)
+        if (target !== null) g.logs.push(target)
         return
       }
       case 'log-tag':
@@ -1021,7 +1017,7 @@ class ConfigParser {
       const st = this.states.get(p)!
       assignServerIds(p)
       // `ssl-server-verify none` (global) turns the default verification off (§3.1).
-      if (this.sslServerVerify === 'none') for (const sv of p.servers) if (sv.ssl && sv.verify === undefined) sv.verify = 'none'
+      if (this.global.sslServerVerify === 'none') for (const sv of p.servers) if (sv.ssl && sv.verify === undefined) sv.verify = 'none'
       if (!p.options.httpchk) {
         if (st.flags.has('http-check-rules') && p.kind !== 'frontend') {
           this.diags.warn(`${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`, p.loc)

@@ -14,6 +14,7 @@ import type { Sample } from '../acl/sample.js'
 import type { HttpResponseView, HttpTxn } from '../acl/txn.js'
 import { HTTPLOG_FORMAT, HTTPSLOG_FORMAT } from './formats.js'
 import type { LogRecord } from './record.js'
+import { MONTHS, pad2 } from './syslog.js'
 
 /** Live counters a line shows (`%ac/%fc/%bc/%sc`), read when it is written. */
 export interface ConnectionCounts {
@@ -26,8 +27,6 @@ export interface ConnectionCounts {
 export type LogFormat = (rec: LogRecord) => string
 
 const HOSTNAME = hostname()
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const pad2 = (n: number): string => n < 10 ? `0${n}` : String(n)
 const pad3 = (n: number): string => n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n)
 
 /** The part of `%t` before the milliseconds, made once per second (not per line). */

@@ -5,11 +5,10 @@
 // HAProxy: a datagram loses one trailing '\n' and its trailing NULs, a TCP line its '\r'.
 
 import dgram from 'node:dgram'
-import net from 'node:net'
-import { isIPv6 } from 'node:net'
+import net, { isIPv6 } from 'node:net'
 import type { LogForward, LogFraming, LogTarget, ParsedConfig } from '../config/model.js'
 import { parseReceived, reformat } from './received.js'
-import { accepts, type LogSink, type LogSinks } from './targets.js'
+import { accepts, targetRing, type LogSink, type LogSinks } from './targets.js'
 
 interface ForwardTarget {
   target: LogTarget
@@ -29,7 +28,7 @@ export class LogForwarder {
   constructor (private readonly section: LogForward, config: ParsedConfig, sinks: LogSinks) {
     const targets = section.logs.flatMap(t => t === 'global' ? config.global.logs : [t])
     this.targets = targets.map(target => {
-      const ring = target.kind === 'ring' ? config.rings?.find(r => r.name === target.address) : undefined
+      const ring = targetRing(target, config)
       return {
         target,
         sink: sinks.get(target, ring),

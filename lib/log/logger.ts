@@ -14,7 +14,7 @@ import { compileLogFormat, dateMs, type ConnectionCounts, type LogFormat } from 
 import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { DEFAULT_LOG_URI_LEN, LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
-import { accepts, type LogSink, type LogSinks } from './targets.js'
+import { accepts, targetRing, type LogSink, type LogSinks } from './targets.js'
 import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
 import { announcement } from '../proxy-protocol.js'
 
@@ -34,7 +34,7 @@ export class LogTargets {
     const host = config.global.logSendHostname ?? ''
     this.dests = targets.map(target => {
       // a ring frames its lines in its own format, cut at its own `maxlen`
-      const ring = target.kind === 'ring' ? config.rings?.find(r => r.name === target.address) : undefined
+      const ring = targetRing(target, config)
       return {
         target,
         sink: sinks.get(target, ring),

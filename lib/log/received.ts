@@ -10,9 +10,7 @@
 // a host becomes `local` when it has an app name, else `priority`; a bare line stays bare.
 
 import type { LogFraming } from '../config/model.js'
-import { isoDate, syslogDate } from './syslog.js'
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+import { isoDate, MONTHS, pad2, syslogDate } from './syslog.js'
 
 export interface Received {
   /** The text as received (after the framing), for the lines sent unchanged. */
@@ -36,6 +34,10 @@ const TAG = /^([A-Za-z0-9_-]+)(?:\[(\d+)\])?: /
 const RFC5424 = /^1 (\S+) (\S+) (\S+) (\S+) (\S+) /
 /** Structured data: '-' or `[id param="value" …]` elements, `\]` escaped inside values. */
 const SD = /^(?:-|(?:\[(?:[^\]"\\]|"(?:[^"\\]|\\.)*")*\])+)(?: |$)/
+/** The month, day and time of an rfc5424 timestamp. */
+const ISO_DAY_TIME = /^\d{4}-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d)/
+
+const nil = (v: string): string => v === '-' ? '' : v
 
 export function parseReceived (text: string): Received {
   const r: Received = { text, pri: null, kind: 'bare', date: '', host: '', tag: '', pid: '', msgid: '', sd: '', msg: text }
@@ -49,7 +51,6 @@ export function parseReceived (text: string): Received {
     const sd = SD.exec(rest.slice(m5[0].length))
     if (sd !== null) {
       r.kind = 'rfc5424'
-      const nil = (v: string): string => v === '-' ? '' : v
       r.date = m5[1]!
       r.host = nil(m5[2]!)
       r.tag = nil(m5[3]!)
@@ -79,7 +80,7 @@ export function parseReceived (text: string): Received {
 /** `Dec  6 14:00:00`: an rfc5424 timestamp's own fields (no time zone change), or now. */
 function date3164 (r: Received, now: number): string {
   if (r.kind === 'rfc3164') return r.date
-  const m = /^\d{4}-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d)/.exec(r.date)
+  const m = ISO_DAY_TIME.exec(r.date)
   if (m === null) return syslogDate(now)
   const day = Number(m[2])
   return `${MONTHS[Number(m[1]) - 1] ?? 'Jan'} ${day < 10 ? ` ${day}` : day} ${m[3]!}`
@@ -90,8 +91,7 @@ function date5424 (r: Received, now: number, keepNil: boolean): string {
   if (r.kind === 'rfc5424' && (keepNil || r.date !== '-')) return r.date
   if (r.kind === 'rfc3164') {
     const month = MONTHS.indexOf(r.date.slice(0, 3)) + 1
-    const day = r.date.slice(4, 6).trim()
-    return `${new Date(now).getFullYear()}-${month < 10 ? `0${month}` : month}-${day.length === 1 ? `0${day}` : day}T${r.date.slice(7)}-00:00`
+    return `${new Date(now).getFullYear()}-${pad2(month)}-${r.date.slice(4, 6).replace(' ', '0')}T${r.date.slice(7)}-00:00`
   }
   return isoDate(now)
 }

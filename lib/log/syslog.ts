@@ -14,9 +14,9 @@ export const LOG_ERR = 3
 export const LOG_NOTICE = 5
 export const LOG_INFO = 6
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+export const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
-const pad2 = (n: number): string => n < 10 ? `0${n}` : String(n)
+export const pad2 = (n: number): string => n < 10 ? `0${n}` : String(n)
 
 /** The per-second parts of the headers, rebuilt when the second changes (one per second, not per line). */
 let cachedSecond = -1

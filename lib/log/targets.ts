@@ -6,7 +6,7 @@
 import dgram from 'node:dgram'
 import { createRequire } from 'node:module'
 import { isIPv6 } from 'node:net'
-import type { LogTarget, Ring } from '../config/model.js'
+import type { LogTarget, ParsedConfig, Ring } from '../config/model.js'
 import { RingSink } from './ring.js'
 
 /** Datagrams allowed in flight per UDP target before lines are dropped. */
@@ -177,6 +177,11 @@ export function accepts (dest: { target: LogTarget, seen: number }, level: numbe
   if (t.sample === null) return true
   const rank = (dest.seen++ % t.sample.size) + 1
   return t.sample.ranges.some(([lo, hi]) => rank >= lo && rank <= hi)
+}
+
+/** The `ring` section a `ring@<name>` target names; undefined for other targets and unknown rings. */
+export function targetRing (target: LogTarget, config: ParsedConfig): Ring | undefined {
+  return target.kind === 'ring' ? config.rings?.find(r => r.name === target.address) : undefined
 }
 
 /** The sink of a target; targets with the same destination share one (sockets are per destination). */
