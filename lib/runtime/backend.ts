@@ -790,8 +790,9 @@ export function fullconnOf (proxy: Proxy, sums: ReadonlyMap<string, number>): nu
  * Other expressions are sent as written (a pool's connections are not made per request here).
  */
 function sniName (expr: string | undefined): string | undefined {
-  const constant = expr === undefined ? null : /^str\((.*)\)$/.exec(expr)
-  return constant === null || constant === undefined ? expr : constant[1]
+  if (expr === undefined) return undefined
+  const constant = /^str\((.*)\)$/.exec(expr)
+  return constant === null ? expr : constant[1]
 }
 
 export class Backend implements BackendView {

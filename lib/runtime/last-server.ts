@@ -32,6 +32,8 @@ export function lastServer (session: object | undefined, backend: string): Serve
 
 /** An authentication challenge that ties the connection to its client (NTLM, Negotiate). */
 const CONNECTION_AUTH = /^\s*(ntlm|negotiate)\b/i
+/** A Connection header that closes the server's connection after the answer. */
+const CONNECTION_CLOSE = /\bclose\b/i
 
 /**
  * After a response: whether the connection to `server` stays this client's for the next
@@ -64,5 +66,5 @@ function challenges (status: number, raw: Buffer[]): boolean {
 }
 
 function serverCloses (raw: Buffer[]): boolean {
-  return eachRaw(raw, 'connection', (v) => /\bclose\b/i.test(v))
+  return eachRaw(raw, 'connection', (v) => CONNECTION_CLOSE.test(v))
 }
