@@ -8,8 +8,7 @@
 
 import net from 'node:net'
 import type { Server } from 'node:net'
-import { formatV6, parseAddr } from './acl/ip.js'
-import { plainAddress } from './runtime/forward.js'
+import { formatV6, parseAddr, plainAddress } from './acl/ip.js'
 
 /** A session's endpoints, as the rules see them (`src`, `src_port`, `dst`, `dst_port`). */
 export interface ConnectionAddresses {

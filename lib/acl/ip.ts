@@ -191,3 +191,9 @@ export function netTest (text: string): ((ip: string) => boolean) | null {
     return a !== null && index.find(a) === 0
   }
 }
+
+/** node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
+export function plainAddress (addr: string | undefined): string {
+  if (addr === undefined) return ''
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
+}

@@ -15,7 +15,8 @@ import { HTTPLOG_FORMAT, sessionFormat } from './formats.js'
 import { DEFAULT_LOG_URI_LEN, LogRecord } from './record.js'
 import { frame, LOG_ERR, LOG_INFO, type Framing } from './syslog.js'
 import { accepts, targetRing, type LogSink, type LogSinks } from './targets.js'
-import { connectionTxn, plainAddress, requestTarget } from '../runtime/forward.js'
+import { connectionTxn, requestTarget } from '../runtime/forward.js'
+import { plainAddress } from '../acl/ip.js'
 import { announcement } from '../proxy-protocol.js'
 
 interface Destination {

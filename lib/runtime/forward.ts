@@ -24,7 +24,7 @@ import { announcement, proxyHeader, type ConnectionAddresses } from '../proxy-pr
 import { Client, Pool, buildConnector, errors } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { AddressHeader, Proxy } from '../config/model.js'
-import { netTest } from '../acl/ip.js'
+import { netTest, plainAddress } from '../acl/ip.js'
 import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
@@ -461,12 +461,6 @@ export interface FrontendRoute {
 
 // ---------------------------------------------------------------------------------------------
 // Requests as the routing engine sees them
-
-/** node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; HAProxy shows a.b.c.d. */
-export function plainAddress (addr: string | undefined): string {
-  if (addr === undefined) return ''
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
-}
 
 /** The transaction of a connection without a request: a `mode tcp` session, a `<BADREQ>` line. */
 export function connectionTxn (socket: Socket, frontend: string): HttpTxn {
