@@ -65,6 +65,7 @@ import { FileCache } from './acl/maps.js'
 import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
 import { RuntimeSocket } from './socket/server.js'
+import { CertificateStore } from './socket/ssl-certs.js'
 import type { LoadedCertificate } from './tls.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
@@ -264,6 +265,10 @@ export class Gateway implements CliRuntime {
   startupLogs = ''
   /** The certificates of the TLS binds being served; set by the CLI, whose listeners hold them. */
   certificateSource: () => LoadedCertificate[] = () => []
+  /** Puts a committed certificate in the TLS binds using its file; set by the CLI with `certificateSource`. */
+  certificateReplacer: (cert: LoadedCertificate) => number = () => 0
+  /** `new|set|commit ssl cert`'s transaction and created files. */
+  readonly certificateStore = new CertificateStore()
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -508,6 +513,8 @@ export class Gateway implements CliRuntime {
   serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
 
   certificates (): LoadedCertificate[] { return this.certificateSource() }
+
+  replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
 
   info (): InfoSource {
     const fes = this.frontendCounters()

@@ -23,15 +23,14 @@ import { evaluateOutside } from '../acl/global-vars.js'
 import { toStr, type Sample } from '../acl/sample.js'
 import { procVar, setProcVar } from '../acl/vars.js'
 import { clearTable, setTable, showTable } from './tables.js'
-import { describeCertificate, listCertificates } from './ssl-certs.js'
-import type { LoadedCertificate } from '../tls.js'
+import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert, type CertificateRuntime } from './ssl-certs.js'
 import type { StickTables } from '../runtime/stick-table.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
 
 /** What the commands act on: implemented by the Gateway. */
-export interface CliRuntime {
+export interface CliRuntime extends CertificateRuntime {
   readonly config: ParsedConfig
   statsModel (): StatsModel
   /** Runtime backends (and listens), config order. */
@@ -55,8 +54,6 @@ export interface CliRuntime {
   serverAdded (backend: Backend, server: ServerRuntime): void
   /** A server `del server` is removing: its checks and agent stop. */
   serverRemoved (server: ServerRuntime): void
-  /** The certificate files the TLS binds loaded (`show ssl cert`). */
-  certificates (): LoadedCertificate[]
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -206,12 +203,6 @@ function showCliSockets (rt: CliRuntime): string {
   let out = '# socket lvl processes\n'
   for (const s of rt.cliSockets) out += `${s.address} ${s.level} all\n`
   return out + '\n'
-}
-
-/** `show ssl cert [<file>]`: the files the TLS binds loaded, or one's certificate (`*<file>`, a pending change, is never found: none is made here). */
-function showSslCert (rt: CliRuntime, args: string[]): string {
-  if (args[3] === undefined) return listCertificates(rt.certificates())
-  return describeCertificate(rt.certificates(), args[3]) ?? msg("Can't display the certificate: Not found or the certificate is a bundle!")
 }
 
 /** `shutdown frontend <name>`: its listeners stop for good (status STOP; `enable frontend` refuses). */
@@ -730,7 +721,12 @@ const COMMANDS: Command[] = [
   { words: ['show', 'startup-logs'], level: 'operator', run: (rt) => rt.startupLogs === '' ? '\n\n' : rt.startupLogs + '\n' },
   { words: ['shutdown', 'frontend'], level: 'admin', run: (rt, a) => shutdownFrontend(rt, a) },
   // 2.6.12 answers `level user` with this text rather than "Permission denied" (observed)
-  { words: ['show', 'ssl', 'cert'], level: 'user', run: (rt, a, s) => RANK[s.level] < RANK.operator ? msg("Can't allocate memory!") : showSslCert(rt, a) },
+  { words: ['show', 'ssl', 'cert'], level: 'user', run: (rt, a, s) => RANK[s.level] < RANK.operator ? msg("Can't allocate memory!") : showSslCert(rt, a[3]) },
+  { words: ['new', 'ssl', 'cert'], level: 'admin', run: (rt, a) => newSslCert(rt, a[3]) },
+  { words: ['set', 'ssl', 'cert'], level: 'admin', run: (rt, a, _s, p) => setSslCert(rt, a[3], p) },
+  { words: ['commit', 'ssl', 'cert'], level: 'admin', run: (rt, a) => commitSslCert(rt, a[3]) },
+  { words: ['abort', 'ssl', 'cert'], level: 'admin', run: (rt, a) => abortSslCert(rt, a[3]) },
+  { words: ['del', 'ssl', 'cert'], level: 'admin', run: (rt, a) => delSslCert(rt, a[3]) },
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
   { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
