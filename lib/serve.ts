@@ -522,7 +522,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   gateway.startupLogs = startup.text
   // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across
   // reloads), open before the binds, so that a client who finds a bind answering finds them too
-  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout, false, config.global.stats.maxconn)
   const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
   const listeners = new Map<string, Listener>()
   /** A start that fails closes what it opened. */

@@ -513,7 +513,8 @@ export interface GlobalSettings {
   experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
-  stats: { timeout?: number, sockets: StatsSocket[] }
+  /** `stats timeout`, `stats maxconn` (concurrent runtime API connections, all sockets together), `stats socket` lines. */
+  stats: { timeout?: number, maxconn?: number, sockets: StatsSocket[] }
   /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
   logs: LogTarget[]
   logTag?: string

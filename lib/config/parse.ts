@@ -821,16 +821,19 @@ class ConfigParser {
       this.global.stats.sockets.push(socket)
       return
     } else if (sub === 'maxconn') {
-      if (atoi(args[2] ?? '') <= 0) {
+      const max = atoi(args[2] ?? '')
+      if (max <= 0) {
         this.diags.alert("'stats maxconn' expects a positive value", loc, 'stats')
         return
       }
+      this.global.stats.maxconn = max
+      return
     } else if (sub !== 'bind-process') {
       this.diags.alert(`'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub}')`, loc, 'stats')
       return
     }
     this.global.ignored.push({ keyword: `stats ${sub}`, loc })
-    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no limit or process binding applies to the runtime API socket here).`, loc, 'stats')
+    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no process binding applies to the runtime API socket here).`, loc, 'stats')
   }
 
   // -------------------------------------------------------------------------------------------
