@@ -506,6 +506,8 @@ export type ErrorSource =
 
 export interface GlobalSettings {
   maxconn?: number
+  /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */
+  spreadChecks?: number
   /** `node` (stats page), `description` */
   node?: string
   description?: string

@@ -636,6 +636,13 @@ class ConfigParser {
         if (!args[1]) return alert("'maxconn' expects an integer argument.")
         g.maxconn = atoi(args[1])
         return
+      case 'spread-checks': {
+        if (!args[1]) return alert("'spread-checks' expects an integer argument (0..50).")
+        const n = atoi(args[1])
+        if (n < 0 || n > 50) return alert("'spread-checks' needs a positive value in range 0..50.")
+        g.spreadChecks = n
+        return
+      }
       case 'node': g.node = args[1] ?? ''; return
       case 'expose-experimental-directives': g.experimental = true; return
       case 'description': g.description = args.slice(1).join(' '); return
