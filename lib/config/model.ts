@@ -76,6 +76,9 @@ export interface Bind {
   name?: string
   /** `accept-proxy`: every connection opens with a PROXY protocol header (lib/proxy-protocol.ts). */
   acceptProxy?: true
+  /** The line's `backlog` and `maxconn` (§5.1): what the listen() backlog is taken from (serve.ts listenBacklog). */
+  backlog?: number
+  maxconn?: number
   loc: Loc
 }
 
@@ -373,6 +376,8 @@ export interface Proxy {
   description?: string
   binds: Bind[]
   maxconn?: number
+  /** `backlog`: the listen() backlog of its binds, before its maxconn (§4.2). */
+  backlog?: number
   /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
   fullconn?: number
   acls: AclDecl[]

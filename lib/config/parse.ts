@@ -1197,6 +1197,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.modeExplicit = d.modeExplicit
   p.disabled = d.disabled
   if (d.maxconn !== undefined) p.maxconn = d.maxconn
+  if (d.backlog !== undefined) p.backlog = d.backlog
   p.defaultBackend = d.defaultBackend === null ? null : { ...d.defaultBackend }
   p.balance = d.balance === null ? null : { ...d.balance, args: [...d.balance.args] }
   p.hashType = d.hashType === null ? null : { ...d.hashType }
