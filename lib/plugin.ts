@@ -70,6 +70,7 @@ import type { LoadedCertificate } from './tls.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import type { NameServers } from './runtime/nameservers.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -515,6 +516,8 @@ export class Gateway implements CliRuntime {
   certificates (): LoadedCertificate[] { return this.certificateSource() }
 
   replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
+
+  nameServers (): readonly NameServers[] { return this.rt.discovery.sections }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
