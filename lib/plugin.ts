@@ -53,7 +53,7 @@ import {
 import { softStop } from './soft-stop.js'
 import { kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
-import { restrictHeaderNames } from './acl/headers.js'
+import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
 import { AccessLog, LogTargets, markRequested, stampHandshake } from './log/logger.js'
@@ -886,6 +886,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const screened = screenedRequest(req)
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
+    if (screened?.fields !== undefined) restoreFields(txn, screened.fields)
     captureRequest(txn, fe.route.proxy.requestCaptures)
     if (!gateway.stickTables.empty) inherit(txn, req.socket)
     const tracking = gateway.stickTables.empty ? null : countTracked(txn, req, reply.raw)
