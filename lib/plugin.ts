@@ -71,6 +71,7 @@ import type { LoadedCertificate } from './tls.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import type { NameServers } from './runtime/nameservers.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -516,6 +517,8 @@ export class Gateway implements CliRuntime {
   certificates (): LoadedCertificate[] { return this.certificateSource() }
 
   replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
+
+  nameServers (): readonly NameServers[] { return this.rt.discovery.sections }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
@@ -1230,7 +1233,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   app.decorate('haproxy', gw.handle(frontend, reload))
   const sockets = opts.runtimeSocket === true ? gw.config.global.stats.sockets : Array.isArray(opts.runtimeSocket) ? opts.runtimeSocket : []
   if (sockets.length > 0) {
-    const runtimeSocket = new RuntimeSocket(gw, sockets, gw.config.global.stats.timeout)
+    const runtimeSocket = new RuntimeSocket(gw, sockets, gw.config.global.stats.timeout, false, gw.config.global.stats.maxconn)
     app.addHook('onReady', async () => { await runtimeSocket.start() })
     app.addHook('onClose', async () => { await runtimeSocket.close() })
   }

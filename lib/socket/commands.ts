@@ -25,6 +25,7 @@ import { procVar, setProcVar } from '../acl/vars.js'
 import { clearTable, setTable, showTable } from './tables.js'
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert, type CertificateRuntime } from './ssl-certs.js'
 import type { StickTables } from '../runtime/stick-table.js'
+import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
@@ -54,6 +55,8 @@ export interface CliRuntime extends CertificateRuntime {
   serverAdded (backend: Backend, server: ServerRuntime): void
   /** A server `del server` is removing: its checks and agent stop. */
   serverRemoved (server: ServerRuntime): void
+  /** Every `resolvers` section's name servers and their counters (`show resolvers`). */
+  nameServers (): readonly NameServers[]
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -202,6 +205,21 @@ function showEnv (name: string | undefined): string {
 function showCliSockets (rt: CliRuntime): string {
   let out = '# socket lvl processes\n'
   for (const s of rt.cliSockets) out += `${s.address} ${s.level} all\n`
+  return out + '\n'
+}
+
+/** `show resolvers [<section>]`: each section's name servers and their counters, 2.6's layout. */
+function showResolvers (rt: CliRuntime, name: string | undefined): string {
+  const sections = rt.nameServers().filter(s => name === undefined || s.section.name === name)
+  if (sections.length === 0 && name !== undefined) return msg("Can't find that resolvers section")
+  let out = ''
+  for (const s of sections) {
+    out += `Resolvers section ${s.section.name}\n`
+    for (const ns of s.servers) {
+      out += ` nameserver ${ns.name}:\n`
+      for (const c of NAMESERVER_COUNTERS) out += `  ${(c + ':').padEnd(13)}${ns.counters[c]}\n`
+    }
+  }
   return out + '\n'
 }
 
@@ -727,6 +745,7 @@ const COMMANDS: Command[] = [
   { words: ['commit', 'ssl', 'cert'], level: 'admin', run: (rt, a) => commitSslCert(rt, a[3]) },
   { words: ['abort', 'ssl', 'cert'], level: 'admin', run: (rt, a) => abortSslCert(rt, a[3]) },
   { words: ['del', 'ssl', 'cert'], level: 'admin', run: (rt, a) => delSslCert(rt, a[3]) },
+  { words: ['show', 'resolvers'], level: 'user', run: (rt, a) => showResolvers(rt, a[2]) },
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
   { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
