@@ -292,13 +292,13 @@ export class TlsTerminator {
     this.serverOpts = {
       ...contextOptions(lineOptions, global),
       ...verifyOptions(bindVerify),
-      ...(entries.every(e => e.alpn.join() === bindAlpn.join())
+      ...(bindAlpn.length === 0 && entries.every(e => e.alpn.length === 0)
         // without `alpn` HAProxy negotiates none (node's HTTPS server would offer http/1.1)
-        ? { ALPNProtocols: bindAlpn }
+        ? { ALPNProtocols: [] }
         : {
-            // a crt-list line with its own `alpn`: the protocol is chosen from the list of the
-            // line whose certificate the name picks, server's preference first (as OpenSSL's
-            // SSL_select_next_proto). node chooses it before the certificate, so by name here.
+            // the protocol is chosen from the `alpn` list of the line whose certificate the name
+            // picks (the bind's), server's preference first as HAProxy does: `alpn http/1.1,h2`
+            // gives http/1.1 to a client offering both (node's HTTP/2 server would put h2 first).
             // Where HAProxy negotiates nothing, node's callback can only refuse the handshake:
             // http/1.1 is chosen instead when the client offers it (it is what is spoken then).
             ALPNCallback: ({ servername, protocols }: { servername?: string | false, protocols: string[] }) => {
