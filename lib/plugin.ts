@@ -53,7 +53,7 @@ import {
 import { softStop } from './soft-stop.js'
 import { kBenchNoHeaderMerge, kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
-import { restrictHeaderNames } from './acl/headers.js'
+import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
 import { AccessLog, LogTargets, markRequested, stampHandshake } from './log/logger.js'
@@ -65,10 +65,12 @@ import { FileCache } from './acl/maps.js'
 import type { PatternRef, PatternRefs } from './acl/pattern-refs.js'
 import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } from './socket/commands.js'
 import { RuntimeSocket } from './socket/server.js'
+import { CertificateStore } from './socket/ssl-certs.js'
 import type { LoadedCertificate } from './tls.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
+import type { NameServers } from './runtime/nameservers.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -264,6 +266,10 @@ export class Gateway implements CliRuntime {
   startupLogs = ''
   /** The certificates of the TLS binds being served; set by the CLI, whose listeners hold them. */
   certificateSource: () => LoadedCertificate[] = () => []
+  /** Puts a committed certificate in the TLS binds using its file; set by the CLI with `certificateSource`. */
+  certificateReplacer: (cert: LoadedCertificate) => number = () => 0
+  /** `new|set|commit ssl cert`'s transaction and created files. */
+  readonly certificateStore = new CertificateStore()
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
@@ -508,6 +514,10 @@ export class Gateway implements CliRuntime {
   serverRemoved (server: ServerRuntime): void { this.rt.health.remove(server) }
 
   certificates (): LoadedCertificate[] { return this.certificateSource() }
+
+  replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
+
+  nameServers (): readonly NameServers[] { return this.rt.discovery.sections }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
@@ -887,6 +897,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const screened = screenedRequest(req)
     if (screened?.authority !== undefined) req.headers[':authority'] = screened.authority
     const txn = makeTxn(req, frontend)
+    if (screened?.fields !== undefined) restoreFields(txn, screened.fields)
     captureRequest(txn, fe.route.proxy.requestCaptures)
     if (!gateway.stickTables.empty) inherit(txn, req.socket)
     const tracking = gateway.stickTables.empty ? null : countTracked(txn, req, reply.raw)

@@ -540,6 +540,15 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
+  gateway.certificateReplacer = (cert) => {
+    let uses = 0
+    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
+      const n = t.terminator.replace(cert)
+      if (n > 0) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+      uses += n
+    }
+    return uses
+  }
   try {
     let conflictHandled = false
     for (const proxy of servedProxies(config)) {

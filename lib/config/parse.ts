@@ -65,6 +65,15 @@ const NAME_CHARS = /[^A-Za-z0-9_.:-]/
 /** Keywords named in messages with their first argument (`capture request`, `stick on`, `persist rdp-cookie`). */
 const SHOWN_WITH_SUB = ['capture', 'monitor', 'stick', 'persist', 'declare']
 
+/** A `resolvers` section with 2.6's defaults (configuration.txt §5.3.2). */
+export function newResolvers (name: string, loc: Loc): Resolvers {
+  return {
+    name, nameservers: [], parseResolvConf: false,
+    hold: { valid: 10_000, nx: 30_000, obsolete: 0, other: 30_000, refused: 30_000, timeout: 30_000 },
+    resolveRetries: 3, timeoutResolve: 1000, timeoutRetry: 1000, acceptedPayloadSize: 512, loc
+  }
+}
+
 /**
  * Whether a server's name can become a DNS query (src/resolvers.c resolv_str_to_dn_label):
  * non-empty labels of at most 63 bytes, 255 in all. Anything else in the labels is only found
@@ -281,11 +290,7 @@ class ConfigParser {
       }
       if (kw === 'log-forward') this.logForwards.push(newLogForward(words[1] ?? '', loc))
       if (kw === 'resolvers') {
-        this.resolvers.push({
-          name: words[1] ?? '', nameservers: [], parseResolvConf: false,
-          hold: { valid: 10_000, nx: 30_000, obsolete: 0, other: 30_000, refused: 30_000, timeout: 30_000 },
-          resolveRetries: 3, timeoutResolve: 1000, timeoutRetry: 1000, acceptedPayloadSize: 512, loc
-        })
+        this.resolvers.push(newResolvers(words[1] ?? '', loc))
       }
       return true
     }

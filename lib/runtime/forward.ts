@@ -512,6 +512,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     ...(start > 0 ? { absolute: withoutDefaultPort(url.slice(0, start)) } : {}),
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
+    rawHeaders: req.rawHeaders,
     version: req.httpVersion,
     src: at.src,
     srcPort: at.srcPort,
