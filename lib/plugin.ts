@@ -1228,7 +1228,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   app.decorate('haproxy', gw.handle(frontend, reload))
   const sockets = opts.runtimeSocket === true ? gw.config.global.stats.sockets : Array.isArray(opts.runtimeSocket) ? opts.runtimeSocket : []
   if (sockets.length > 0) {
-    const runtimeSocket = new RuntimeSocket(gw, sockets, gw.config.global.stats.timeout)
+    const runtimeSocket = new RuntimeSocket(gw, sockets, gw.config.global.stats.timeout, false, gw.config.global.stats.maxconn)
     app.addHook('onReady', async () => { await runtimeSocket.start() })
     app.addHook('onClose', async () => { await runtimeSocket.close() })
   }

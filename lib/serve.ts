@@ -81,15 +81,26 @@ export function bindKey (binds: Bind[]): string {
 }
 
 /** What node's `listen()` takes: an address, or a handle naming an inherited descriptor. */
-type ListenTarget = { host: string, port: number } | { fd: number }
+type ListenTarget = { host: string, port: number, backlog?: number } | { fd: number }
 
 /** Where one bind listens: each port of its range, or the inherited socket of `fd@N`. */
-function listenTargets (bind: Bind): Array<{ label: string, options: ListenTarget }> {
+function listenTargets (bind: Bind, proxy: Proxy, config: ParsedConfig): Array<{ label: string, options: ListenTarget }> {
   if (bind.fd !== undefined) return [{ label: `fd@${bind.fd}`, options: { fd: bind.fd } }]
   const host = listenHost(bind.host)
+  const backlog = listenBacklog(bind, proxy, config)
   const targets: Array<{ label: string, options: ListenTarget }> = []
-  for (let port = bind.port; port <= bind.portEnd; port++) targets.push({ label: `${host}:${port}`, options: { host, port } })
+  for (let port = bind.port; port <= bind.portEnd; port++) targets.push({ label: `${host}:${port}`, options: backlog === undefined ? { host, port } : { host, port, backlog } })
   return targets
+}
+
+/**
+ * The listen() backlog HAProxy 2.6 asks for (§4.2 `backlog`, observed with `ss -lt`): the bind's
+ * `backlog`, else the proxy's, else the bind's `maxconn`, else the proxy's, else the global
+ * `maxconn`. Without any, HAProxy's default maxconn (from the file limit) is what the system caps
+ * at somaxconn; Node's default (511) is kept then.
+ */
+function listenBacklog (bind: Bind, proxy: Proxy, config: ParsedConfig): number | undefined {
+  return bind.backlog ?? proxy.backlog ?? bind.maxconn ?? proxy.maxconn ?? config.global.maxconn
 }
 
 /** `bind :80`, `*:80`, `0.0.0.0:80` → every IPv4 address as HAProxy does; `::` → dual stack. */
@@ -369,7 +380,7 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, 
   const tls = tlsTerminators(proxy, config)
   for (const [i, bind] of proxy.binds.entries()) {
     const secure = tls.find(t => t.bind === i)
-    for (const { label, options } of listenTargets(bind)) {
+    for (const { label, options } of listenTargets(bind, proxy, config)) {
       try {
         const server = await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true }, secure?.terminator ?? null)
         secure?.servers.push(server as unknown as Server)
@@ -432,7 +443,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
     const bindName = bind.name ?? String(i + 1)
-    for (const { label, options } of listenTargets(bind)) {
+    for (const { label, options } of listenTargets(bind, proxy, config)) {
       try {
         if (isFirst) {
           if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bindName)
@@ -522,7 +533,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   gateway.startupLogs = startup.text
   // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across
   // reloads), open before the binds, so that a client who finds a bind answering finds them too
-  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout, false, config.global.stats.maxconn)
   const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
   const listeners = new Map<string, Listener>()
   /** A start that fails closes what it opened. */

@@ -39,7 +39,7 @@ export class TcpListener {
    * `terminator` (`bind … ssl`) TLS is deciphered first; returns the server (a TLS one is
    * recompiled on reload).
    */
-  async listen (target: { host: string, port: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
+  async listen (target: { host: string, port: number, backlog?: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
     const server = terminator === null
       ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
       : this.secureServer(terminator, bind)
