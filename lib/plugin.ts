@@ -16,7 +16,7 @@ import { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
-import { Server as TlsServer } from 'node:tls'
+import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import Fastify from 'fastify'
@@ -71,6 +71,7 @@ import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
 import type { NameServers } from './runtime/nameservers.js'
+import { SessionRegistry } from './runtime/sessions.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -268,6 +269,8 @@ export class Gateway implements CliRuntime {
   certificateSource: () => LoadedCertificate[] = () => []
   /** Puts a committed certificate in the TLS binds using its file; set by the CLI with `certificateSource`. */
   certificateReplacer: (cert: LoadedCertificate) => number = () => 0
+  /** The connections `show sess` lists. */
+  readonly sessions = new SessionRegistry()
   /** `new|set|commit ssl cert`'s transaction and created files. */
   readonly certificateStore = new CertificateStore()
 
@@ -1039,6 +1042,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
       const route: ProxiedRoute = { frontend, backend: be.name, server: null }
       request.haproxy = route
+      const live = gateway.sessions.of(req.socket)
+      if (live !== undefined) live.route = route
       be.backend.counters.reqTot++
       // an upgrade: node's HTTP/1 server saw `Connection: upgrade` (any protocol), or an HTTP/2
       // extended CONNECT was turned into one (lib/serve.ts)
@@ -1161,18 +1166,29 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // before the counters: a <BADREQ> line counts its own connection (%ac, %fc), as HAProxy's
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
+    // `show sess`: a TLS connection is listed from its handshake on, as the socket requests arrive on
+    if (!tlsBind) gateway.sessions.open(socket, frontend, { perRequest: true })
     if (fe.log?.connectLines === true) fe.log.connect(socket)
     if (fe.route.proxy.tcpRequestConnection.length > 0) connectionRules(fe, socket)
   })
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
-  server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })
+  server.on('secureConnection', (socket: TLSSocket) => {
+    stampHandshake(socket, Date.now())
+    if (gateway.frontend(frontend) !== undefined) gateway.sessions.open(socket, frontend, { perRequest: socket.alpnProtocol !== 'h2' })
+  })
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     gateway.frontend(frontend)?.log?.handshakeFailed(socket, bind, err)
     // a listener of ours replaces node's own, which closed the connection
     socket.destroy()
   })
   // before the app's own listener (Fastify's): the head's arrival time is read as it is parsed
-  server.prependListener('request', (req: IncomingMessage) => { markRequested(req.socket) })
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    markRequested(req.socket)
+    const live = gateway.sessions.of(req.socket)
+    if (live?.requests === null || live === undefined) return
+    live.requests++
+    res.once('close', () => { live.requests!-- })
+  })
   // an HTTP/2 connection that opens no stream is not logged by HAProxy (no <BADREQ>)
   server.on('session', (session: { socket: Socket }) => { markRequested(session.socket) })
 }

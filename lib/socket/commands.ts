@@ -26,12 +26,13 @@ import { clearTable, setTable, showTable } from './tables.js'
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert, type CertificateRuntime } from './ssl-certs.js'
 import type { StickTables } from '../runtime/stick-table.js'
 import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
+import { showSess, shutdownSession, type SessionRuntime } from './sessions.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
 
 /** What the commands act on: implemented by the Gateway. */
-export interface CliRuntime extends CertificateRuntime {
+export interface CliRuntime extends CertificateRuntime, SessionRuntime {
   readonly config: ParsedConfig
   statsModel (): StatsModel
   /** Runtime backends (and listens), config order. */
@@ -749,7 +750,8 @@ const COMMANDS: Command[] = [
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
   { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
-  { words: ['show', 'sess'], level: 'operator', run: () => OK },
+  { words: ['show', 'sess'], level: 'operator', run: (rt, a) => showSess(rt, a[2]) },
+  { words: ['shutdown', 'session'], level: 'admin', run: (rt, a) => shutdownSession(rt, a[2]) },
   { words: ['show', 'errors'], level: 'operator', run: () => msg(`Total events captured on [${errorsDate(new Date())}] : 0`) },
   { words: ['show', 'map'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'map') },
   { words: ['show', 'acl'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'acl') },
