@@ -51,7 +51,7 @@ import {
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { softStop } from './soft-stop.js'
-import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { kBenchNoHeaderMerge, kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
@@ -804,12 +804,22 @@ function replyHeaders (reply: FastifyReply): Record<string, unknown> {
 function take (reply: FastifyReply): ServerResponse {
   reply.hijack()
   const res = reply.raw
-  const headers = replyHeaders(reply)
+  carryAppHeaders(replyHeaders(reply), res)
+  return res
+}
+
+/** The merge of take(), apart so that bench/hook-cost.ts can time it alone. */
+export function carryAppHeaders (headers: Record<string, unknown>, res: ServerResponse): void {
   for (const name in headers) {
     const value = headers[name]
     if (value !== undefined && !FRAMING.has(name)) res.setHeader(name, value as string | number | readonly string[])
   }
-  return res
+}
+
+/** take() without the app's headers: the bench's baseline for the merge (kBenchNoHeaderMerge). */
+function takeBare (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  return reply.raw
 }
 
 /**
@@ -821,7 +831,8 @@ function take (reply: FastifyReply): ServerResponse {
 /** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
 const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
 
-function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
+function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions, mergeAppHeaders = true) {
+  const hand = mergeAppHeaders ? take : takeBare
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   /**
@@ -832,7 +843,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
   function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null, after: AfterResponse | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
-      const res = take(reply)
+      const res = hand(reply)
       fe.counters.counters.ereq++
       fe.counters.counters.countResponse(400)
       writePage(res, pageFor(400, fe, null))
@@ -867,7 +878,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     // requests that did not come through it (app.inject, stats.appHooks) are answered here
     const monitorUri = fe.route.proxy.monitorUri
     if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) {
-      answerMonitor(take(reply), fe.route)
+      answerMonitor(hand(reply), fe.route)
       return true
     }
     const mount = stats.mount
@@ -877,7 +888,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, hand(reply), request.log)
         return true
       }
     }
@@ -898,7 +909,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
     if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
-      const res = take(reply)
+      const res = hand(reply)
       counters.counters.ereq++
       counters.counters.countResponse(400)
       rec?.terminate('PR')
@@ -925,7 +936,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       waitForBody(bodyOf(txn, req, room), { enough: Math.min(enough, room), time, idle: true }, (end) => {
         waiting = false
         if (end === 'ready') { if (sync) out = then(); else then(); return }
-        const res = take(reply)
+        const res = hand(reply)
         if (be !== null && rec !== null) rec.backend = be.name
         if (end === 'aborted') {
           // the client left before its body was in: nothing to answer (CR)
@@ -978,7 +989,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
-      const res = take(reply)
+      const res = hand(reply)
       answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
     }
@@ -987,7 +998,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
         if (section !== null) {
           if (rec !== null) markStats(rec, section)
-          mount.serve(section, req, take(reply))
+          mount.serve(section, req, hand(reply))
           return true
         }
       }
@@ -1002,7 +1013,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         return toApp()
       }
       if (be === null || be === undefined) {
-        const res = take(reply)
+        const res = hand(reply)
         answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
         return true
       }
@@ -1020,7 +1031,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (beVerdict !== null) {
         if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
         if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
-        const res = take(reply)
+        const res = hand(reply)
         answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
         return true
       }
@@ -1032,10 +1043,10 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
           rec.tw = rec.tc = rec.tr = 0
           rec.terminate('LR')
         }
-        mount.serve(be.name, req, take(reply))
+        mount.serve(be.name, req, hand(reply))
         return true
       }
-      forward(be, take(reply))
+      forward(be, hand(reply))
       return true
     }
     const forward = (be: BackendRoute, res: ServerResponse): void => {
@@ -1293,7 +1304,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     if (ready && listener === 'own') await syncApart()
   })
 
-  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig), (opts as { [kBenchNoHeaderMerge]?: boolean })[kBenchNoHeaderMerge] !== true)
   // a body the gateway waited for and then left to the app: what it read, put back for the app's parser
   const replays = new WeakMap<FastifyRequest, Readable>()
   const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
