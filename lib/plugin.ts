@@ -53,6 +53,7 @@ import {
 import { softStop } from './soft-stop.js'
 import { kBenchNoHeaderMerge, kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
+import { transferCodings } from './transfer-encoding.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
@@ -908,12 +909,16 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
+    // (a Transfer-Encoding HAProxy refuses: its 400 or 422, the connection closed after)
+    const refused = req.httpVersionMajor === 1 ? transferCodings(req.headers['transfer-encoding']) : null
+    if (refused !== null || req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
       const res = hand(reply)
+      const status = refused ?? 400
       counters.counters.ereq++
-      counters.counters.countResponse(400)
+      counters.counters.countResponse(status)
       rec?.terminate('PR')
-      writePage(res, pageFor(400, fe.route, null))
+      res.shouldKeepAlive = false
+      writePage(res, pageFor(status, fe.route, null))
       return true
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
