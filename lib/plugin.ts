@@ -51,8 +51,9 @@ import {
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { softStop } from './soft-stop.js'
-import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { kBenchNoHeaderMerge, kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
+import { transferCodings } from './transfer-encoding.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
@@ -810,12 +811,22 @@ function replyHeaders (reply: FastifyReply): Record<string, unknown> {
 function take (reply: FastifyReply): ServerResponse {
   reply.hijack()
   const res = reply.raw
-  const headers = replyHeaders(reply)
+  carryAppHeaders(replyHeaders(reply), res)
+  return res
+}
+
+/** The merge of take(), apart so that bench/hook-cost.ts can time it alone. */
+export function carryAppHeaders (headers: Record<string, unknown>, res: ServerResponse): void {
   for (const name in headers) {
     const value = headers[name]
     if (value !== undefined && !FRAMING.has(name)) res.setHeader(name, value as string | number | readonly string[])
   }
-  return res
+}
+
+/** take() without the app's headers: the bench's baseline for the merge (kBenchNoHeaderMerge). */
+function takeBare (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  return reply.raw
 }
 
 /**
@@ -827,7 +838,8 @@ function take (reply: FastifyReply): ServerResponse {
 /** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
 const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
 
-function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
+function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions, mergeAppHeaders = true) {
+  const hand = mergeAppHeaders ? take : takeBare
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   /**
@@ -838,7 +850,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
   function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null, after: AfterResponse | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
-      const res = take(reply)
+      const res = hand(reply)
       fe.counters.counters.ereq++
       fe.counters.counters.countResponse(400)
       writePage(res, pageFor(400, fe, null))
@@ -873,7 +885,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     // requests that did not come through it (app.inject, stats.appHooks) are answered here
     const monitorUri = fe.route.proxy.monitorUri
     if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) {
-      answerMonitor(take(reply), fe.route)
+      answerMonitor(hand(reply), fe.route)
       return true
     }
     const mount = stats.mount
@@ -883,7 +895,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, hand(reply), request.log)
         return true
       }
     }
@@ -903,12 +915,16 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
-      const res = take(reply)
+    // (a Transfer-Encoding HAProxy refuses: its 400 or 422, the connection closed after)
+    const refused = req.httpVersionMajor === 1 ? transferCodings(req.headers['transfer-encoding']) : null
+    if (refused !== null || req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
+      const res = hand(reply)
+      const status = refused ?? 400
       counters.counters.ereq++
-      counters.counters.countResponse(400)
+      counters.counters.countResponse(status)
       rec?.terminate('PR')
-      writePage(res, pageFor(400, fe.route, null))
+      res.shouldKeepAlive = false
+      writePage(res, pageFor(status, fe.route, null))
       return true
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
@@ -931,7 +947,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       waitForBody(bodyOf(txn, req, room), { enough: Math.min(enough, room), time, idle: true }, (end) => {
         waiting = false
         if (end === 'ready') { if (sync) out = then(); else then(); return }
-        const res = take(reply)
+        const res = hand(reply)
         if (be !== null && rec !== null) rec.backend = be.name
         if (end === 'aborted') {
           // the client left before its body was in: nothing to answer (CR)
@@ -984,7 +1000,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
-      const res = take(reply)
+      const res = hand(reply)
       answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
     }
@@ -993,7 +1009,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
         if (section !== null) {
           if (rec !== null) markStats(rec, section)
-          mount.serve(section, req, take(reply))
+          mount.serve(section, req, hand(reply))
           return true
         }
       }
@@ -1008,7 +1024,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         return toApp()
       }
       if (be === null || be === undefined) {
-        const res = take(reply)
+        const res = hand(reply)
         answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
         return true
       }
@@ -1026,7 +1042,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (beVerdict !== null) {
         if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
         if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
-        const res = take(reply)
+        const res = hand(reply)
         answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
         return true
       }
@@ -1038,10 +1054,10 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
           rec.tw = rec.tc = rec.tr = 0
           rec.terminate('LR')
         }
-        mount.serve(be.name, req, take(reply))
+        mount.serve(be.name, req, hand(reply))
         return true
       }
-      forward(be, take(reply))
+      forward(be, hand(reply))
       return true
     }
     const forward = (be: BackendRoute, res: ServerResponse): void => {
@@ -1301,7 +1317,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     if (ready && listener === 'own') await syncApart()
   })
 
-  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig), (opts as { [kBenchNoHeaderMerge]?: boolean })[kBenchNoHeaderMerge] !== true)
   // a body the gateway waited for and then left to the app: what it read, put back for the app's parser
   const replays = new WeakMap<FastifyRequest, Readable>()
   const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {

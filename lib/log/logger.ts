@@ -108,7 +108,7 @@ type Stamped = Socket & {
   [kIdleSince]?: number
   [kHandshake]?: number
   [kRequested]?: boolean
-  [kClientError]?: 400 | 408
+  [kClientError]?: 400 | 408 | 422
   [kBytesIn]?: number
   [kSecured]?: boolean
   [kHeadTime]?: number
@@ -163,7 +163,7 @@ export function markRequested (socket: Socket): void {
 }
 
 /** node's HTTP parser answered the connection with HAProxy's 400 (bad request) or 408 (`timeout http-request`). */
-export function markClientError (socket: Socket, status: 400 | 408): void {
+export function markClientError (socket: Socket, status: 400 | 408 | 422): void {
   const s = socket as Stamped
   s[kClientError] = status
   // read while the handle is open: once the socket is closed, node may no longer know
@@ -305,7 +305,7 @@ export class AccessLog {
       rec.badRequest = true
       const error = s[kClientError]
       rec.status = error ?? 400
-      rec.terminate(error === 408 ? 'cR' : error === 400 ? 'PR' : 'CR')
+      rec.terminate(error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR')
       this.emit(rec, now)
     })
   }
