@@ -1,13 +1,14 @@
 // The TLS idioms of real-world configs (our own config text, shaped like them), served by our
 // CLI and by real HAProxy on the same certificates, asked with curl: a crt file and a crt
 // directory chosen by SNI, routing on ssl_fc_sni, ssl-default-bind-* options, `redirect scheme
-// https if !{ ssl_fc }` on the clear bind, HSTS and X-Forwarded-Proto on the TLS one, a crt-list
+// https if !{ ssl_fc }` on the clear bind, HSTS and X-Forwarded-Proto on the TLS one, paths
+// relative to crt-base and ca-base, a crt-list
 // with SNI filters under strict-sni, the `alpn` lists people write, and `ca-file … verify optional`.
 
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { startBoth, startUpstream, freePort, skipWithoutHaproxy, type Upstream, type Seen } from '../differential/harness.js'
 import { waitListening } from '../gateway/fixtures.js'
 import { makeCa, makeLeaf, type Ca, type Leaf } from './certs.js'
@@ -19,6 +20,8 @@ type Ports = Record<'main' | typeof EXTRA[number], number>
 
 function config (dir: string, ca: Ca, p: Ports, up: Record<string, Upstream>): string {
   return `global
+    crt-base ${dir}
+    ca-base ${dir}
     ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305
     ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
     ssl-default-bind-options prefer-client-ciphers no-sslv3 no-tlsv10 no-tlsv11 no-tls-tickets
@@ -33,7 +36,7 @@ defaults
 
 frontend www
     bind 127.0.0.1:${p.clear}
-    bind 127.0.0.1:${p.main} ssl crt ${join(dir, 'default.pem')} crt ${join(dir, 'certs')}/ alpn h2,http/1.1
+    bind 127.0.0.1:${p.main} ssl crt default.pem crt certs/ alpn h2,http/1.1
     http-request redirect scheme https code 301 if !{ ssl_fc }
     http-request set-header X-Forwarded-Proto https if { ssl_fc }
     http-after-response set-header Strict-Transport-Security "max-age=31536000"
@@ -54,7 +57,7 @@ frontend alpn
     http-request return status 200 content-type text/plain lf-string "%[ssl_fc_alpn] %[req.ver]"
 
 frontend entry
-    bind 127.0.0.1:${p.mtls} ssl crt ${join(dir, 'default.pem')} ca-file ${ca.cert} verify optional
+    bind 127.0.0.1:${p.mtls} ssl crt default.pem ca-file ${basename(ca.cert)} verify optional
     http-request set-header X-Client %[ssl_c_used]/%[ssl_c_verify]/%[ssl_c_s_dn(CN)]
     use_backend web
 
