@@ -50,8 +50,10 @@ class RingLink {
 
   private connect (): void {
     if (this.closed) return
-    // a write that leaves `size` bytes or more unsent asks for 'drain', which sends the lines kept meanwhile
-    const socket = net.connect({ host: this.server.host, port: this.server.port, writableHighWaterMark: this.ring.size })
+    // a write that leaves `size` bytes or more unsent asks for 'drain', which sends the lines kept
+    // meanwhile (a socket takes a Duplex's options, which @types/node does not list for connect)
+    const options: net.NetConnectOpts & { writableHighWaterMark: number } = { host: this.server.host, port: this.server.port, writableHighWaterMark: this.ring.size }
+    const socket = net.connect(options)
     this.socket = socket
     socket.unref()
     socket.setNoDelay(true)
