@@ -64,8 +64,14 @@ const BAD_AUTHORITY = /[\x00-\x20\x7f]/
  */
 const ROUTED_METHODS: Record<number, string> = { 3: 'GET', 4: 'POST', 5: 'PATCH', 6: 'DELETE', 7: 'OPTIONS' }
 
-/** What the screen learned about a request: HAProxy's 400, or the authority nghttp2 was not shown. */
-export interface Screened { malformed: boolean, authority?: string }
+/** What HAProxy trims from a header value and nghttp2 drops the whole field for (RFC 9113 §8.2.1). */
+const PADDED_VALUE = /^[ \t]|[ \t]$/
+
+/**
+ * What the screen learned about a request: HAProxy's 400, the authority nghttp2 was not shown,
+ * the header fields nghttp2 drops for blanks around their value (`fields`: name, trimmed value).
+ */
+export interface Screened { malformed: boolean, authority?: string, fields?: Array<[string, string]> }
 
 /** A client connection as node's HTTP/2 server reads it, with request heads screened. */
 export class H2RequestScreen extends Duplex {
@@ -238,8 +244,12 @@ export class H2RequestScreen extends Duplex {
         replaced.set(i, { length: value.length, value: value === '' ? PLACEHOLDER_AUTHORITY : 'a'.repeat(value.length) })
       } else if (name === 'host') {
         hasAuthority = true
+      } else if (name.charCodeAt(0) !== 58 /* : */ && PADDED_VALUE.test(value)) {
+        // nghttp2 drops the field and decodes the rest: it is given back to the gateway
+        ;(verdict.fields ??= []).push([name, value.trim()])
       }
     })
+    if (verdict.fields !== undefined) this.screened.set(stream, verdict)
     if (hasAuthority && replaced.size === 0) return frames
     let rewritten = replaced.size === 0 ? block : replaceValues(block, replaced)
     if (rewritten === null) return frames

@@ -32,6 +32,7 @@ import { H2RequestScreen } from './h2-screen.js'
 import { sniffPreface } from './h2-preface.js'
 import { H2Windows, hiddenMargin, DEFAULT_WINDOW, MAX_WINDOW } from './h2-window.js'
 import { acceptProxy } from './proxy-protocol.js'
+import { keepHttp1Listener, resumeChunkedWithLength } from './transfer-encoding.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -81,15 +82,26 @@ export function bindKey (binds: Bind[]): string {
 }
 
 /** What node's `listen()` takes: an address, or a handle naming an inherited descriptor. */
-type ListenTarget = { host: string, port: number } | { fd: number }
+type ListenTarget = { host: string, port: number, backlog?: number } | { fd: number }
 
 /** Where one bind listens: each port of its range, or the inherited socket of `fd@N`. */
-function listenTargets (bind: Bind): Array<{ label: string, options: ListenTarget }> {
+function listenTargets (bind: Bind, proxy: Proxy, config: ParsedConfig): Array<{ label: string, options: ListenTarget }> {
   if (bind.fd !== undefined) return [{ label: `fd@${bind.fd}`, options: { fd: bind.fd } }]
   const host = listenHost(bind.host)
+  const backlog = listenBacklog(bind, proxy, config)
   const targets: Array<{ label: string, options: ListenTarget }> = []
-  for (let port = bind.port; port <= bind.portEnd; port++) targets.push({ label: `${host}:${port}`, options: { host, port } })
+  for (let port = bind.port; port <= bind.portEnd; port++) targets.push({ label: `${host}:${port}`, options: backlog === undefined ? { host, port } : { host, port, backlog } })
   return targets
+}
+
+/**
+ * The listen() backlog HAProxy 2.6 asks for (§4.2 `backlog`, observed with `ss -lt`): the bind's
+ * `backlog`, else the proxy's, else the bind's `maxconn`, else the proxy's, else the global
+ * `maxconn`. Without any, HAProxy's default maxconn (from the file limit) is what the system caps
+ * at somaxconn; Node's default (511) is kept then.
+ */
+function listenBacklog (bind: Bind, proxy: Proxy, config: ParsedConfig): number | undefined {
+  return bind.backlog ?? proxy.backlog ?? bind.maxconn ?? proxy.maxconn ?? config.global.maxconn
 }
 
 /** `bind :80`, `*:80`, `0.0.0.0:80` → every IPv4 address as HAProxy does; `::` → dual stack. */
@@ -145,6 +157,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     server = h2 as unknown as Server
   } else {
     server = http.createServer(http1, handler)
+    keepHttp1Listener(server)
     softStop(server)
     if (!h2Upgrade) {
       clientTimeouts(server, t, requestTimedOut)
@@ -332,9 +345,12 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
     if (answering.shouldKeepAlive) answering.once('finish', () => { clientErrorHandler(err, socket) })
     return
   }
-  const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400)
+  // Transfer-Encoding with Content-Length: served as HAProxy serves it, or its 400/422
+  const verdict = resumeChunkedWithLength(err, socket)
+  if (verdict === null) return
+  const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400)
   // a request cut short by the client's close is the client's doing (CR), not a bad request
-  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : 400)
+  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : page.status === 422 ? 422 : 400)
   let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
   for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))
@@ -369,7 +385,7 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, 
   const tls = tlsTerminators(proxy, config)
   for (const [i, bind] of proxy.binds.entries()) {
     const secure = tls.find(t => t.bind === i)
-    for (const { label, options } of listenTargets(bind)) {
+    for (const { label, options } of listenTargets(bind, proxy, config)) {
       try {
         const server = await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true }, secure?.terminator ?? null)
         secure?.servers.push(server as unknown as Server)
@@ -432,7 +448,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   let isFirst = true
   for (const [i, bind] of proxy.binds.entries()) {
     const bindName = bind.name ?? String(i + 1)
-    for (const { label, options } of listenTargets(bind)) {
+    for (const { label, options } of listenTargets(bind, proxy, config)) {
       try {
         if (isFirst) {
           if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bindName)
@@ -522,7 +538,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
   gateway.startupLogs = startup.text
   // the runtime API: its sockets are those of the first configuration (as HAProxy's are kept across
   // reloads), open before the binds, so that a client who finds a bind answering finds them too
-  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout)
+  const runtimeSocket = new RuntimeSocket(gateway, config.global.stats.sockets, config.global.stats.timeout, false, config.global.stats.maxconn)
   const masterSocket = new RuntimeSocket(gateway, opts.masterCli === undefined ? [] : [masterCliSocket(opts.masterCli)], undefined, true)
   const listeners = new Map<string, Listener>()
   /** A start that fails closes what it opened. */
@@ -540,6 +556,15 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     throw err
   }
   gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
+  gateway.certificateReplacer = (cert) => {
+    let uses = 0
+    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
+      const n = t.terminator.replace(cert)
+      if (n > 0) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+      uses += n
+    }
+    return uses
+  }
   try {
     let conflictHandled = false
     for (const proxy of servedProxies(config)) {

@@ -46,9 +46,8 @@ export function clientIdentity (file: string): { cert: string, key: string } {
   return { cert, key }
 }
 
-/** Reads one PEM: certificates in order, the private key (or `<file>.key`), DH parameters. */
-export function loadCertificate (file: string): LoadedCertificate {
-  const text = readBounded(file, PEM_FILE_LIMIT).toString('latin1')
+/** The blocks of a PEM text: certificates in order, the first private key, DH parameters. */
+export function parsePem (text: string): { certs: string[], key?: string, dhparam?: string } {
   const certs: string[] = []
   let key: string | undefined
   let dhparam: string | undefined
@@ -58,12 +57,22 @@ export function loadCertificate (file: string): LoadedCertificate {
     else if (kind.endsWith('PRIVATE KEY')) key ??= m[0]
     else if (kind === 'DH PARAMETERS') dhparam = m[0]
   }
-  if (key === undefined) key = readBounded(`${file}.key`, PEM_FILE_LIMIT).toString('latin1')
-  if (certs.length === 0) throw new Error(`unable to load SSL certificate from PEM file '${file}'.`)
-  const leaf = new X509Certificate(certs[0]!)
-  const loaded: LoadedCertificate = { file, cert: certs.join('\n'), key, names: certificateNames(leaf) }
+  return { certs, ...(key !== undefined ? { key } : {}), ...(dhparam !== undefined ? { dhparam } : {}) }
+}
+
+/** A certificate for `file` from its chain (leaf first), key and optional DH parameters. */
+export function certificateOf (file: string, certs: string[], key: string, dhparam?: string): LoadedCertificate {
+  const loaded: LoadedCertificate = { file, cert: certs.join('\n'), key, names: certificateNames(new X509Certificate(certs[0]!)) }
   if (dhparam !== undefined) loaded.dhparam = dhparam
   return loaded
+}
+
+/** Reads one PEM: certificates in order, the private key (or `<file>.key`), DH parameters. */
+export function loadCertificate (file: string): LoadedCertificate {
+  const { certs, key, dhparam } = parsePem(readBounded(file, PEM_FILE_LIMIT).toString('latin1'))
+  const privateKey = key ?? readBounded(`${file}.key`, PEM_FILE_LIMIT).toString('latin1')
+  if (certs.length === 0) throw new Error(`unable to load SSL certificate from PEM file '${file}'.`)
+  return certificateOf(file, certs, privateKey, dhparam)
 }
 
 /** The DNS names of the subjectAltName, and the subject's CN, lower-case, each once. */
@@ -227,19 +236,28 @@ export class TlsTerminator {
   certificates: LoadedCertificate[] = []
   private serverOpts: TlsOptions = {}
   private ignoredErrors: 'all' | Set<string> = new Set()
+  /** What the last compile read, for `replace`. */
+  private source: { bind: BindTls, global: GlobalTls | undefined } | null = null
+  /** Certificates committed at run time (`commit ssl cert`), by file: used instead of the file until a reload. */
+  private replaced = new Map<string, LoadedCertificate>()
 
   /** `proto h2`: without `alpn`, h2 is what the bind negotiates (node's HTTP/2 server needs it). */
   constructor (bind: BindTls, global: GlobalTls | undefined, private readonly h2Only = false) {
     this.compile(bind, global)
   }
 
-  /** Reads every certificate again (a renewed PEM), keeping the server and its connections. */
-  compile (bind: BindTls, global: GlobalTls | undefined): void {
+  /**
+   * Reads every certificate again (a renewed PEM), keeping the server and its connections; a
+   * reload forgets the certificates committed at run time, as HAProxy's new process does.
+   */
+  compile (bind: BindTls, global: GlobalTls | undefined, replaced = new Map<string, LoadedCertificate>()): void {
+    this.source = { bind, global }
+    this.replaced = replaced
     const lineOptions = { ...defaultOptions(global?.bindOptions ?? []), ...bind.options }
     const entries: SniEntry[] = []
     const certificates: LoadedCertificate[] = []
     const add = (file: string, extra: Record<string, string>, filters: string[]): void => {
-      const cert = loadCertificate(file)
+      const cert = replaced.get(file) ?? loadCertificate(file)
       certificates.push(cert)
       const o = { ...lineOptions, ...extra }
       const context = tls.createSecureContext({ ...contextOptions(o, global), cert: cert.cert, key: cert.key, ...(cert.dhparam !== undefined ? { dhparam: cert.dhparam } : {}) })
@@ -274,13 +292,13 @@ export class TlsTerminator {
     this.serverOpts = {
       ...contextOptions(lineOptions, global),
       ...verifyOptions(bindVerify),
-      ...(entries.every(e => e.alpn.join() === bindAlpn.join())
+      ...(bindAlpn.length === 0 && entries.every(e => e.alpn.length === 0)
         // without `alpn` HAProxy negotiates none (node's HTTPS server would offer http/1.1)
-        ? { ALPNProtocols: bindAlpn }
+        ? { ALPNProtocols: [] }
         : {
-            // a crt-list line with its own `alpn`: the protocol is chosen from the list of the
-            // line whose certificate the name picks, server's preference first (as OpenSSL's
-            // SSL_select_next_proto). node chooses it before the certificate, so by name here.
+            // the protocol is chosen from the `alpn` list of the line whose certificate the name
+            // picks (the bind's), server's preference first as HAProxy does: `alpn http/1.1,h2`
+            // gives http/1.1 to a client offering both (node's HTTP/2 server would put h2 first).
             // Where HAProxy negotiates nothing, node's callback can only refuse the handshake:
             // http/1.1 is chosen instead when the client offers it (it is what is spoken then).
             ALPNCallback: ({ servername, protocols }: { servername?: string | false, protocols: string[] }) => {
@@ -322,7 +340,8 @@ export class TlsTerminator {
     const dot = name.indexOf('.')
     if (dot > 0) {
       const w = this.wildcard.get(name.slice(dot))
-      if (w !== undefined) return w
+      // a crt-list line's `!name` keeps its wildcard from answering for that name
+      if (w !== undefined && !w.excluded.includes(name)) return w
     }
     return this.strict ? undefined : this.defaultEntry ?? undefined
   }
@@ -356,6 +375,17 @@ export class TlsTerminator {
   /** ALPN protocols the bind or one of its crt-list lines offers (`alpn`; none without it). */
   get alpn (): string[] {
     return this.offered
+  }
+
+  /**
+   * `commit ssl cert`: the certificate of a file this bind loaded is replaced (its names pick it
+   * from now on); the number of places it is used (0 when none here). Apply with `applyTo`.
+   */
+  replace (cert: LoadedCertificate): number {
+    const uses = this.certificates.filter(c => c.file === cert.file).length
+    if (uses === 0 || this.source === null) return 0
+    this.compile(this.source.bind, this.source.global, new Map([...this.replaced, [cert.file, cert]]))
+    return uses
   }
 
   /** Applies a recompiled setup to a running server: new handshakes use it, open connections keep theirs. */

@@ -11,7 +11,7 @@ import { hostname } from 'node:os'
 import type { ArgKind, ArgValue } from './arguments.js'
 import type { CompileEnv } from './env.js'
 import { varRef } from './vars.js'
-import { eachCookie, eachHeaderValue, eachLine, headerBytes, headerValues, occurrence } from './headers.js'
+import { eachCookie, eachHeaderValue, eachLine, headerBytes, headerValues, occurrence, requestLines } from './headers.js'
 import { parseAddr } from './ip.js'
 import { announcement } from '../proxy-protocol.js'
 import { KNOWN_METHODS } from './matchers.js'
@@ -122,10 +122,11 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
       if (v === undefined && name !== '') return null
       return occurrence(headerValues(h, name, full), occ)
     }
-    const one: SampleFn = res ? (_t, r) => r === null ? null : pick(r.headers) : (t) => pick(t.headers)
+    const request = full ? requestLines : (t: HttpTxn) => t.headers
+    const one: SampleFn = res ? (_t, r) => r === null ? null : pick(r.headers) : (t) => pick(request(t))
     if (occ !== 0) return { one }
     const each: EachFn = full
-      ? (t, r, test) => { const h = res ? r?.headers : t.headers; return h !== undefined && eachLine(h, name, test) }
+      ? (t, r, test) => { const h = res ? r?.headers : requestLines(t); return h !== undefined && eachLine(h, name, test) }
       : (t, r, test) => { const h = res ? r?.headers : t.headers; return h !== undefined && eachHeaderValue(h, name, test) }
     return { one, each }
   }
@@ -136,7 +137,7 @@ function headerCount (res: boolean, full: boolean): FetchRow['compile'] {
     const name = typeof args[0] === 'string' ? args[0].toLowerCase() : ''
     return {
       one: (t, r) => {
-        const h = res ? r?.headers : t.headers
+        const h = res ? r?.headers : full ? requestLines(t) : t.headers
         return h === undefined ? null : headerValues(h, name, full).length
       }
     }
@@ -542,10 +543,10 @@ const ROWS: FetchRow[] = [
   str('query', (t) => t.query),
   str('base', (t) => { const h = firstHost(t); return h === null || h === '' ? t.path : h + t.path }),
   str('baseq', (t) => { const h = firstHost(t); return h === null || h === '' ? url(t) : h + url(t) }),
-  str('req.hdrs', (t) => headerBlock(t.headers)),
+  str('req.hdrs', (t) => headerBlock(requestLines(t))),
   {
     name: 'req.hdr_names', args: ['str'], minArgs: 0, type: 'str',
-    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onHeaders(false, (h) => headerNames(h, d)) } }
+    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: (t) => headerNames(requestLines(t), d) } }
   },
   {
     name: 'http_auth_bearer', args: ['str'], minArgs: 0, type: 'str',

@@ -31,6 +31,69 @@ export function eachLine (headers: IncomingHttpHeaders, name: string, cb: (line:
   return false
 }
 
+/**
+ * The request's header lines as the client sent them, where node merged repeated ones: each
+ * header the client sent on several lines whose node value is still what node made of them (its
+ * lines joined with ", ", a Cookie's with "; ", or the first line alone for the headers node keeps
+ * once) becomes those lines, as HAProxy keeps them (`req.fhdr` reads the last). A value a rule
+ * rewrote stays as it is; an `add-header` line after the merged ones stays after them.
+ * `raw` is node's `rawHeaders`; `cookieLines`: Cookie lines are kept apart (HTTP/1; HTTP/2 joins them).
+ */
+function separateLines (headers: IncomingHttpHeaders, raw: readonly string[], cookieLines: boolean): void {
+  let lines: Map<string, string[]> | null = null
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase()
+    if (lines === null) lines = new Map()
+    const seen = lines.get(name)
+    if (seen === undefined) lines.set(name, [raw[i + 1]!])
+    else seen.push(raw[i + 1]!)
+  }
+  if (lines === null) return
+  for (const [name, values] of lines) {
+    if (values.length < 2 || name === 'set-cookie' || (name === 'cookie' && !cookieLines)) continue
+    const cur = headers[name]
+    const merged = Array.isArray(cur) ? cur[0] : cur
+    if (merged === undefined) continue
+    const node = name === 'cookie' ? values.join('; ') : values.join(', ')
+    if (merged !== node && merged !== values[0]) continue
+    headers[name] = Array.isArray(cur) ? [...values, ...cur.slice(1)] : values
+  }
+}
+
+/** What full-line reads of the request need: its headers, and node's raw lines until they are used. */
+interface RequestHead {
+  headers: IncomingHttpHeaders
+  rawHeaders?: readonly string[] | undefined
+  version: string
+}
+
+/**
+ * The request's headers with repeated lines apart (`req.fhdr`, `req.fhdr_cnt`, `req.hdrs` …).
+ * Done on the first such read only: requests nobody reads that way keep node's object as it is.
+ */
+export function requestLines (txn: RequestHead): IncomingHttpHeaders {
+  const raw = txn.rawHeaders
+  if (raw !== undefined) {
+    txn.rawHeaders = undefined
+    separateLines(txn.headers, raw, txn.version !== '2.0')
+  }
+  return txn.headers
+}
+
+/**
+ * Header fields node's HTTP/2 layer dropped (lib/h2-screen.ts: blanks around the value), given
+ * back after the others as node would have merged them, and among the raw lines.
+ */
+export function restoreFields (txn: RequestHead, fields: ReadonlyArray<[string, string]>): void {
+  const raw = txn.rawHeaders === undefined ? [] : [...txn.rawHeaders]
+  for (const [name, value] of fields) {
+    const cur = txn.headers[name]
+    txn.headers[name] = cur === undefined ? value : typeof cur === 'string' ? cur + (name === 'cookie' ? '; ' : ', ') + value : [...cur, value]
+    raw.push(name, value)
+  }
+  txn.rawHeaders = raw
+}
+
 /** Every comma-separated value of one header, or of all headers when `name` is ''. */
 export function eachHeaderValue (headers: IncomingHttpHeaders, name: string, cb: (v: string) => boolean): boolean {
   if (name !== '') return eachLine(headers, name, (line) => eachValue(line, cb))

@@ -31,8 +31,13 @@ export interface HttpTxn {
   absolute?: string
   /** The `name` of the bind that accepted the connection (`so_name`), when it has one. */
   soName?: string
-  /** Lower-case names, as node gives them (repeated headers joined with ', '). Rules rewrite it in place. */
+  /**
+   * Lower-case names, as node gives them (repeated headers joined with ', ') until a full-line
+   * read (`requestLines`) puts repeated lines apart. Rules rewrite it in place.
+   */
   headers: IncomingHttpHeaders
+  /** node's `rawHeaders` of the request, until `requestLines` has used them. */
+  rawHeaders?: readonly string[] | undefined
   /** '1.0' | '1.1' | '2.0' */
   version: string
   src: string

@@ -849,6 +849,8 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
   let ssl = false
   let withCert = false
   let acceptProxy = false
+  let backlog: number | undefined
+  let maxconn: number | undefined
   let name: string | undefined
   let proto: string | undefined
   const tls: BindTls = { crts: [], crtLists: [], crtListBase: c.path(c.crtBase ?? '.'), options: {} }
@@ -866,6 +868,8 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
     }
     if (k === 'ssl') ssl = true
     if (k === 'accept-proxy') acceptProxy = true
+    if (k === 'backlog') backlog = atoi(opts[i + 1]!)
+    if (k === 'maxconn') maxconn = atoi(opts[i + 1]!)
     if (k === 'name') name = opts[i + 1]
     if (k === 'crt' || k === 'crt-list') withCert = true
     if (k === 'proto') {
@@ -936,6 +940,8 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
       : { host: a.value.host === '' && a.value.family === 'ipv6' ? '::' : a.value.host, port: a.value.port, portEnd: a.value.portEnd, ssl, legacy, loc: c.loc, ...(name !== undefined ? { name } : {}) }
     if (proto !== undefined) bind.proto = proto
     if (acceptProxy) bind.acceptProxy = true
+    if (backlog !== undefined) bind.backlog = backlog
+    if (maxconn !== undefined) bind.maxconn = maxconn
     if (ssl) bind.tls = tls
     if (ssl && !withCert) BINDS_WITHOUT_CERT.set(bind, one)
     if (ssl && verifiesWithoutCa(tls.options, lines)) BINDS_VERIFY_WITHOUT_CA.set(bind, one)
@@ -1337,7 +1343,7 @@ const PEERS = 'peers synchronise stick tables between processes; each process he
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   acl: row('D!FLB', 'yes', { apply: applyAcl }),
-  backlog: row('DFL', inert('the listen backlog is left to Node'), { max: 1 }),
+  backlog: row('DFL', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'backlog' expects an integer argument."); c.proxy.backlog = atoi(a[1]) } }),
   balance: row('DLB', 'yes', { apply: applyBalance }),
   bind: row('FL', 'yes', { apply: applyBind }),
   'bind-process': row('DFLB', 'args', { apply: c => c.warn("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.") }),
@@ -1881,7 +1887,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn node description stats crt-base ca-base default-path ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
+  ...rows('yes', 'maxconn spread-checks node description stats crt-base ca-base default-path ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),

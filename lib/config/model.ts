@@ -76,6 +76,9 @@ export interface Bind {
   name?: string
   /** `accept-proxy`: every connection opens with a PROXY protocol header (lib/proxy-protocol.ts). */
   acceptProxy?: true
+  /** The line's `backlog` and `maxconn` (§5.1): what the listen() backlog is taken from (serve.ts listenBacklog). */
+  backlog?: number
+  maxconn?: number
   loc: Loc
 }
 
@@ -373,6 +376,8 @@ export interface Proxy {
   description?: string
   binds: Bind[]
   maxconn?: number
+  /** `backlog`: the listen() backlog of its binds, before its maxconn (§4.2). */
+  backlog?: number
   /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
   fullconn?: number
   acls: AclDecl[]
@@ -506,6 +511,8 @@ export type ErrorSource =
 
 export interface GlobalSettings {
   maxconn?: number
+  /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */
+  spreadChecks?: number
   /** `node` (stats page), `description` */
   node?: string
   description?: string
@@ -513,7 +520,8 @@ export interface GlobalSettings {
   experimental?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
-  stats: { timeout?: number, sockets: StatsSocket[] }
+  /** `stats timeout`, `stats maxconn` (concurrent runtime API connections, all sockets together), `stats socket` lines. */
+  stats: { timeout?: number, maxconn?: number, sockets: StatsSocket[] }
   /** `log` targets of the global section (used by `log global` and by messages of no proxy). */
   logs: LogTarget[]
   logTag?: string

@@ -65,6 +65,15 @@ const NAME_CHARS = /[^A-Za-z0-9_.:-]/
 /** Keywords named in messages with their first argument (`capture request`, `stick on`, `persist rdp-cookie`). */
 const SHOWN_WITH_SUB = ['capture', 'monitor', 'stick', 'persist', 'declare']
 
+/** A `resolvers` section with 2.6's defaults (configuration.txt §5.3.2). */
+export function newResolvers (name: string, loc: Loc): Resolvers {
+  return {
+    name, nameservers: [], parseResolvConf: false,
+    hold: { valid: 10_000, nx: 30_000, obsolete: 0, other: 30_000, refused: 30_000, timeout: 30_000 },
+    resolveRetries: 3, timeoutResolve: 1000, timeoutRetry: 1000, acceptedPayloadSize: 512, loc
+  }
+}
+
 /**
  * Whether a server's name can become a DNS query (src/resolvers.c resolv_str_to_dn_label):
  * non-empty labels of at most 63 bytes, 255 in all. Anything else in the labels is only found
@@ -281,11 +290,7 @@ class ConfigParser {
       }
       if (kw === 'log-forward') this.logForwards.push(newLogForward(words[1] ?? '', loc))
       if (kw === 'resolvers') {
-        this.resolvers.push({
-          name: words[1] ?? '', nameservers: [], parseResolvConf: false,
-          hold: { valid: 10_000, nx: 30_000, obsolete: 0, other: 30_000, refused: 30_000, timeout: 30_000 },
-          resolveRetries: 3, timeoutResolve: 1000, timeoutRetry: 1000, acceptedPayloadSize: 512, loc
-        })
+        this.resolvers.push(newResolvers(words[1] ?? '', loc))
       }
       return true
     }
@@ -636,6 +641,13 @@ class ConfigParser {
         if (!args[1]) return alert("'maxconn' expects an integer argument.")
         g.maxconn = atoi(args[1])
         return
+      case 'spread-checks': {
+        if (!args[1]) return alert("'spread-checks' expects an integer argument (0..50).")
+        const n = atoi(args[1])
+        if (n < 0 || n > 50) return alert("'spread-checks' needs a positive value in range 0..50.")
+        g.spreadChecks = n
+        return
+      }
       case 'node': g.node = args[1] ?? ''; return
       case 'expose-experimental-directives': g.experimental = true; return
       case 'description': g.description = args.slice(1).join(' '); return
@@ -821,16 +833,19 @@ class ConfigParser {
       this.global.stats.sockets.push(socket)
       return
     } else if (sub === 'maxconn') {
-      if (atoi(args[2] ?? '') <= 0) {
+      const max = atoi(args[2] ?? '')
+      if (max <= 0) {
         this.diags.alert("'stats maxconn' expects a positive value", loc, 'stats')
         return
       }
+      this.global.stats.maxconn = max
+      return
     } else if (sub !== 'bind-process') {
       this.diags.alert(`'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub}')`, loc, 'stats')
       return
     }
     this.global.ignored.push({ keyword: `stats ${sub}`, loc })
-    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no limit or process binding applies to the runtime API socket here).`, loc, 'stats')
+    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no process binding applies to the runtime API socket here).`, loc, 'stats')
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1187,6 +1202,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.modeExplicit = d.modeExplicit
   p.disabled = d.disabled
   if (d.maxconn !== undefined) p.maxconn = d.maxconn
+  if (d.backlog !== undefined) p.backlog = d.backlog
   p.defaultBackend = d.defaultBackend === null ? null : { ...d.defaultBackend }
   p.balance = d.balance === null ? null : { ...d.balance, args: [...d.balance.args] }
   p.hashType = d.hashType === null ? null : { ...d.hashType }

@@ -102,19 +102,34 @@ const kClientError = Symbol('fastify-haproxy.log.clientError')
 const kBytesIn = Symbol('fastify-haproxy.log.bytesIn')
 const kSecured = Symbol('fastify-haproxy.log.secured')
 const kHeadTime = Symbol('fastify-haproxy.log.headTime')
+const kSelf = Symbol('fastify-haproxy.log.self')
 type Stamped = Socket & {
   [kAccepted]?: number
   [kIdleSince]?: number
   [kHandshake]?: number
   [kRequested]?: boolean
-  [kClientError]?: 400 | 408
+  [kClientError]?: 400 | 408 | 422
   [kBytesIn]?: number
   [kSecured]?: boolean
   [kHeadTime]?: number
+  /** The stamped socket itself, read through the proxy node's HTTP/2 layer gives requests as their socket. */
+  [kSelf]?: Stamped
   /** A TLS socket's TCP connection (node's own field). */
   _parent?: Stamped | null
   /** node's HTTP/1 parser of the connection: `duration()` is the time since the current message began (ms). */
   parser?: { duration?: () => number } | null
+  /** The stream node's HTTP/2 layer wraps (H2RequestScreen on clear `proto h2` binds, lib/h2-screen.ts). */
+  stream?: { socket?: Stamped }
+}
+
+/**
+ * The connection a request came on, where its stamps are. node's HTTP/2 layer gives requests a
+ * proxy of it as their socket, which forgets it once the stream is over; on clear `proto h2`
+ * binds node reads the connection through the gateway's screen, whose `socket` it is.
+ */
+function connectionOf (socket: Socket): Stamped {
+  const s = socket as Stamped
+  return s[kSelf] ?? s.stream?.socket ?? s
 }
 
 /** Marks a connection's accept date (`%t`, and the start of its first idle time). */
@@ -122,6 +137,7 @@ export function stampAccept (socket: Socket, now: number): void {
   const s = socket as Stamped
   s[kAccepted] = now
   s[kIdleSince] = now
+  s[kSelf] = s
 }
 
 /** A TLS connection's handshake is done: `%t` stays the TCP accept, `%Th` is the handshake's time. */
@@ -131,6 +147,7 @@ export function stampHandshake (socket: Socket, now: number): void {
   s[kAccepted] = accepted
   s[kIdleSince] = now
   s[kHandshake] = now - accepted
+  s[kSelf] = s
   if (s._parent != null) s._parent[kSecured] = true
 }
 
@@ -146,7 +163,7 @@ export function markRequested (socket: Socket): void {
 }
 
 /** node's HTTP parser answered the connection with HAProxy's 400 (bad request) or 408 (`timeout http-request`). */
-export function markClientError (socket: Socket, status: 400 | 408): void {
+export function markClientError (socket: Socket, status: 400 | 408 | 422): void {
   const s = socket as Stamped
   s[kClientError] = status
   // read while the handle is open: once the socket is closed, node may no longer know
@@ -205,12 +222,18 @@ export class AccessLog {
 
   /** The record of a request the frontend handles (hot path: one object, captures only when configured). */
   begin (txn: HttpTxn, req: IncomingMessage, now: number): LogRecord {
-    const socket = req.socket as Stamped
-    const headTime = Math.min(Math.floor(socket[kHeadTime] ?? 0), now - (socket[kIdleSince] ?? now))
-    const rec = new LogRecord(txn, socket, requestTarget(req), now, socket[kAccepted] ?? now, socket[kIdleSince] ?? now, headTime > 0 ? headTime : 0, this.lineLimit)
+    const socket = connectionOf(req.socket)
+    const idleSince = socket[kIdleSince] ?? now
+    const headTime = Math.min(Math.floor(socket[kHeadTime] ?? 0), now - idleSince)
+    const handshake = socket[kHandshake] ?? 0
+    // `%t` is where the request's idle time began: the TCP accept for a connection's first
+    // request (before its TLS handshake), else the end of the one before (observed on 2.6.12)
+    const rec = new LogRecord(txn, socket, requestTarget(req), now, idleSince - handshake, idleSince, headTime > 0 ? headTime : 0, this.lineLimit)
     txn.log = rec
-    const handshake = socket[kHandshake]
-    if (handshake !== undefined && handshake > 0) {
+    // the next request's idle time starts here too: an HTTP/2 stream opened while this one
+    // runs counts its %Ti from this one's head (observed on HAProxy 2.6.12)
+    socket[kIdleSince] = now
+    if (handshake > 0) {
       rec.handshake = handshake
       socket[kHandshake] = 0
     }
@@ -282,7 +305,7 @@ export class AccessLog {
       rec.badRequest = true
       const error = s[kClientError]
       rec.status = error ?? 400
-      rec.terminate(error === 408 ? 'cR' : error === 400 ? 'PR' : 'CR')
+      rec.terminate(error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR')
       this.emit(rec, now)
     })
   }

@@ -81,7 +81,7 @@ export class AgentTask {
   private socket: net.Socket | null = null
   private stopped = true
 
-  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined) {}
+  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined, private readonly spread: (inter: number) => number = (inter) => inter) {}
 
   get inter (): number { return this.agent.inter }
 
@@ -121,7 +121,7 @@ export class AgentTask {
     this.timer = null
     const agent = this.agent
     const started = Date.now()
-    const next = (): void => { this.schedule(Math.max(0, started + agent.inter - Date.now())) }
+    const next = (): void => { this.schedule(Math.max(0, started + this.spread(agent.inter) - Date.now())) }
     if (!agent.enabled) return next()
     let data = ''
     let done = false

@@ -13,77 +13,63 @@
 //   resolves the new one.
 // Requests under way on a server that moves finish at its old address (lib/runtime/forward.ts).
 
-import { promises as dns } from 'node:dns'
-import { readFileSync } from 'node:fs'
-import type { ParsedConfig, Resolvers } from '../config/model.js'
+import type { ParsedConfig } from '../config/model.js'
+import { newResolvers } from '../config/parse.js'
 import type { Backend, ServerRuntime } from './backend.js'
+import { NameServers, resolvConfServers, type Found } from './nameservers.js'
 
 interface Watched {
   servers: ServerRuntime[]
   fqdn: string
   prefer: 'ipv4' | 'ipv6'
-  resolvers: Resolvers
-  resolver: dns.Resolver
+  nameservers: NameServers
   /** ms since epoch of the last good answer. */
   lastValid: number
 }
 
-function nameServer (ns: { host: string, port: number }): string {
-  return ns.host.includes(':') ? `[${ns.host}]:${ns.port}` : `${ns.host}:${ns.port}`
-}
-
-/** `parse-resolv-conf`: the `nameserver` lines of /etc/resolv.conf, port 53. */
-function resolvConfServers (): string[] {
-  let text = ''
-  try { text = readFileSync('/etc/resolv.conf', 'latin1') } catch { return [] }
-  const out: string[] = []
-  for (const m of text.matchAll(/^\s*nameserver\s+(\S+)/gm)) out.push(nameServer({ host: m[1]!, port: 53 }))
-  return out
-}
-
-async function addresses (r: dns.Resolver, name: string, prefer: 'ipv4' | 'ipv6'): Promise<string[]> {
-  const order = prefer === 'ipv6' ? [r.resolve6.bind(r), r.resolve4.bind(r)] : [r.resolve4.bind(r), r.resolve6.bind(r)]
+/** A name's addresses, the preferred family asked first (one query to every name server per family). */
+async function addresses (ns: NameServers, name: string, prefer: 'ipv4' | 'ipv6'): Promise<Found<string>> {
+  const order = prefer === 'ipv6' ? ['AAAA', 'A'] as const : ['A', 'AAAA'] as const
   let last: unknown = null
-  for (const resolve of order) {
+  for (const kind of order) {
     try {
-      const found = await resolve(name)
-      if (found.length > 0) return found
+      return await ns.query(kind, name)
     } catch (err) {
       last = err
     }
   }
-  throw last ?? Object.assign(new Error(`no address for ${name}`), { code: 'ENODATA' })
+  throw last
 }
 
 export class ServiceDiscovery {
   private readonly watched: Watched[] = []
   private timers: NodeJS.Timeout[] = []
   private stopped = true
+  /**
+   * Every `resolvers` section's name servers (`show resolvers`); as in 2.6, a section `default`
+   * reading /etc/resolv.conf is added when the configuration names none so.
+   */
+  readonly sections: NameServers[]
 
   constructor (config: ParsedConfig, backends: readonly Backend[], private readonly log: { warn (m: string): void }) {
-    const sections = new Map((config.resolvers ?? []).map(r => [r.name, r]))
-    const resolvers = new Map<string, dns.Resolver>()
+    const declared = config.resolvers ?? []
+    const all = declared.some(r => r.name === 'default') || resolvConfServers().length === 0
+      ? declared
+      : [...declared, { ...newResolvers('default', { file: '', line: 0 }), parseResolvConf: true }]
+    this.sections = all.map(r => new NameServers(r))
+    const sections = new Map(this.sections.map(n => [n.section.name, n]))
     for (const be of backends) {
       const groups = new Map<string, Watched>()
       for (const srv of be.servers) {
         const conf = be.proxy.servers.find(s => s.name === srv.name)
         if (conf?.fqdn === undefined || conf.resolvers === undefined) continue
-        const section = sections.get(conf.resolvers)
-        if (section === undefined) continue
-        let resolver = resolvers.get(section.name)
-        if (resolver === undefined) {
-          const servers = section.nameservers.map(nameServer)
-          if (section.parseResolvConf) servers.push(...resolvConfServers())
-          if (servers.length === 0) continue
-          resolver = new dns.Resolver({ timeout: section.timeoutRetry, tries: section.resolveRetries })
-          resolver.setServers(servers)
-          resolvers.set(section.name, resolver)
-        }
+        const nameservers = sections.get(conf.resolvers)
+        if (nameservers === undefined || nameservers.servers.length === 0) continue
         // the slots of a server-template share one SRV name; A names are resolved per server
         const key = conf.fqdn.startsWith('_') ? conf.fqdn : `${conf.fqdn}\0${srv.name}`
         let w = groups.get(key)
         if (w === undefined) {
-          w = { servers: [], fqdn: conf.fqdn, prefer: conf.resolvePrefer ?? 'ipv6', resolvers: section, resolver, lastValid: Date.now() }
+          w = { servers: [], fqdn: conf.fqdn, prefer: conf.resolvePrefer ?? 'ipv6', nameservers, lastValid: Date.now() }
           groups.set(key, w)
           this.watched.push(w)
         }
@@ -102,13 +88,14 @@ export class ServiceDiscovery {
     this.stopped = true
     for (const t of this.timers) clearTimeout(t)
     this.timers = []
+    for (const n of this.sections) n.cancel()
   }
 
   private schedule (w: Watched, delay: number): void {
     if (this.stopped) return
     const t = setTimeout(() => {
       this.timers = this.timers.filter(x => x !== t)
-      void this.resolve(w).finally(() => this.schedule(w, w.resolvers.timeoutResolve))
+      void this.resolve(w).finally(() => this.schedule(w, w.nameservers.section.timeoutResolve))
     }, delay)
     t.unref()
     this.timers.push(t)
@@ -120,17 +107,20 @@ export class ServiceDiscovery {
       else {
         const srv = w.servers[0]!
         const name = srv.fqdn ?? w.fqdn
-        const found = await addresses(w.resolver, name, w.prefer)
+        const { records, from } = await addresses(w.nameservers, name, w.prefer)
         if (this.stopped || srv.fqdn !== name) return
-        srv.resolved(found.includes(srv.host) && srv.hasAddress ? srv.host : found[0]!)
+        const host = records.includes(srv.host) && srv.hasAddress ? srv.host : records[0]!
+        if (host !== srv.host || !srv.hasAddress) from.counters.update++
+        srv.resolved(host)
       }
       w.lastValid = Date.now()
     } catch (err) {
       if (this.stopped) return
       const code = (err as { code?: string }).code
-      const hold = code === 'ENOTFOUND' || code === 'ENODATA' ? w.resolvers.hold.nx
-        : code === 'ETIMEOUT' ? w.resolvers.hold.timeout
-          : code === 'EREFUSED' ? w.resolvers.hold.refused : w.resolvers.hold.other
+      const holds = w.nameservers.section.hold
+      const hold = code === 'ENOTFOUND' || code === 'ENODATA' ? holds.nx
+        : code === 'ETIMEOUT' ? holds.timeout
+          : code === 'EREFUSED' ? holds.refused : holds.other
       if (Date.now() - w.lastValid < hold) return
       for (const srv of w.servers) {
         if (!srv.unresolved) this.log.warn(`Server ${srv.backend.name}/${srv.name} is going DOWN for maintenance (${code === 'ENOTFOUND' ? 'DNS NX status' : 'DNS resolution failed'}).`)
@@ -141,8 +131,9 @@ export class ServiceDiscovery {
 
   private async resolveSrv (w: Watched): Promise<void> {
     let records: Array<{ name: string, port: number, weight: number, priority: number }>
+    let from: NameServers['servers'][number] | null = null
     try {
-      records = await w.resolver.resolveSrv(w.fqdn)
+      ({ records, from } = await w.nameservers.query('SRV', w.fqdn))
     } catch (err) {
       // an empty answer empties every slot at once
       if ((err as { code?: string }).code !== 'ENODATA') throw err
@@ -150,8 +141,8 @@ export class ServiceDiscovery {
     }
     const targets = await Promise.all(records.map(async r => {
       try {
-        const found = await addresses(w.resolver, r.name, w.prefer)
-        return { host: found[0]!, port: r.port, target: r.name, weight: Math.ceil(r.weight / 256) }
+        const found = await addresses(w.nameservers, r.name, w.prefer)
+        return { host: found.records[0]!, port: r.port, target: r.name, weight: Math.ceil(r.weight / 256) }
       } catch {
         return null
       }
@@ -169,7 +160,9 @@ export class ServiceDiscovery {
     wanted.forEach((t, j) => {
       if (placed.has(j)) return
       const srv = free.shift()
-      if (srv !== undefined) srv.resolved(t.host, t.port, t)
+      if (srv === undefined) return
+      if (from !== null) from.counters.update++
+      srv.resolved(t.host, t.port, t)
     })
     for (const srv of free) srv.unresolvedNow()
   }

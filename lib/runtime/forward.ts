@@ -524,6 +524,7 @@ export function makeTxn (req: IncomingMessage, frontend: string): HttpTxn {
     ...(start > 0 ? { absolute: withoutDefaultPort(url.slice(0, start)) } : {}),
     soName: (socket as Socket & { [kBindName]?: string })[kBindName],
     headers: req.httpVersionMajor === 2 ? h2Headers(req.headers) : req.headers,
+    rawHeaders: req.rawHeaders,
     version: req.httpVersion,
     src: at.src,
     srcPort: at.srcPort,
@@ -886,6 +887,9 @@ function connectionOnly (name: string, value: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Headers
 
+/** A `TE` value with a plain `trailers` element (HAProxy drops `trailers;q=0.5`). */
+const TE_TRAILERS = /(^|,)[ \t]*trailers[ \t]*(,|$)/i
+
 /**
  * Request headers for the server, from the transaction (after http-request rules). HAProxy 2.6
  * forwards nearly everything (checked on loopback: Proxy-Authorization, Proxy-Connection,
@@ -903,7 +907,7 @@ function requestHeaders (txn: HttpTxn, forwardFor: AddressHeaderRule | null, ori
     switch (name.length) {
       case 2:
         if (name === 'te') {
-          if (typeof v === 'string' && /\btrailers\b/i.test(v)) out.push('te', 'trailers')
+          if (typeof v === 'string' && TE_TRAILERS.test(v)) out.push('te', 'trailers')
           continue
         }
         break

@@ -15,6 +15,7 @@ import type { CheckResult } from './state.js'
 import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText, failedWhileConnected, handshakeErrorText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
+import { spreadInterval } from './spread-checks.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
 import http2 from 'node:http2'
@@ -52,7 +53,11 @@ class CheckTask implements CheckHooks {
   private readonly identity: { cert: string, key: string } | undefined
   private stopped = true
 
-  constructor (readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null = null) {
+  constructor (
+    readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null,
+    /** The next interval for `inter` (`spread-checks`). */
+    private readonly spread: (inter: number) => number
+  ) {
     this.ca = server.caFile !== undefined ? readBounded(server.caFile, PEM_FILE_LIMIT) : undefined
     this.identity = server.crt !== undefined ? clientIdentity(server.crt) : undefined
   }
@@ -319,7 +324,7 @@ class CheckTask implements CheckHooks {
   /** Next check one interval after this one started (skipping intervals that already passed). */
   private next (now: number): void {
     const inter = this.server.currentInter()
-    let at = (this.startedAt || now) + inter
+    let at = (this.startedAt || now) + this.spread(inter)
     while (at <= now) at += inter
     this.schedule(at)
   }
@@ -390,16 +395,24 @@ export class HealthChecker {
   /** Each backend's compiled check, for the servers added at run time. */
   private readonly checks = new Map<Backend, { probe: HttpProbe | null, script: TcpScript | null }>()
   private started = false
+  /** Each next interval, drawn within `spread-checks` of the global section. */
+  private readonly spread: (inter: number) => number
 
-  /** `config` gives the expressions of http-check rules what they may read (maps, other proxies). */
-  constructor (backends: readonly Backend[], opts: { log?: Logger, config?: ParsedConfig } = {}) {
+  /**
+   * `config` gives the expressions of http-check rules what they may read (maps, other proxies);
+   * `random` draws the `spread-checks` intervals (Math.random; tests inject their own).
+   */
+  constructor (backends: readonly Backend[], opts: { log?: Logger, config?: ParsedConfig, random?: () => number } = {}) {
+    const percent = opts.config?.global.spreadChecks ?? 0
+    const random = opts.random ?? Math.random
+    this.spread = (inter) => spreadInterval(inter, percent, random)
     for (const b of backends) {
       const probe = compileHttpProbe(b.proxy, opts.config)
       const script = compileTcpScript(b.proxy)
       this.checks.set(b, { probe, script })
       for (const s of b.servers) {
-        if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script))
-        if (s.agent !== null) this.agents.push(new AgentTask(s, b.proxy.timeouts.check))
+        if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script, this.spread))
+        if (s.agent !== null) this.agents.push(new AgentTask(s, b.proxy.timeouts.check, this.spread))
       }
     }
   }
@@ -411,12 +424,12 @@ export class HealthChecker {
   add (backend: Backend, server: ServerRuntime): void {
     const check = this.checks.get(backend)
     if (server.hasCheck && check !== undefined) {
-      const task = new CheckTask(server, backend.proxy, check.probe, check.script)
+      const task = new CheckTask(server, backend.proxy, check.probe, check.script, this.spread)
       this.tasks.push(task)
       if (this.started) task.start(server.currentInter())
     }
     if (server.agent !== null) {
-      const agent = new AgentTask(server, backend.proxy.timeouts.check)
+      const agent = new AgentTask(server, backend.proxy.timeouts.check, this.spread)
       this.agents.push(agent)
       if (this.started) agent.start(server.agent.inter)
     }

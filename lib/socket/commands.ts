@@ -23,15 +23,16 @@ import { evaluateOutside } from '../acl/global-vars.js'
 import { toStr, type Sample } from '../acl/sample.js'
 import { procVar, setProcVar } from '../acl/vars.js'
 import { clearTable, setTable, showTable } from './tables.js'
-import { describeCertificate, listCertificates } from './ssl-certs.js'
-import type { LoadedCertificate } from '../tls.js'
+import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert, type CertificateRuntime } from './ssl-certs.js'
 import type { StickTables } from '../runtime/stick-table.js'
+import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
+import { showSess, shutdownSession, type SessionRuntime } from './sessions.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
 
 /** What the commands act on: implemented by the Gateway. */
-export interface CliRuntime {
+export interface CliRuntime extends CertificateRuntime, SessionRuntime {
   readonly config: ParsedConfig
   statsModel (): StatsModel
   /** Runtime backends (and listens), config order. */
@@ -55,8 +56,8 @@ export interface CliRuntime {
   serverAdded (backend: Backend, server: ServerRuntime): void
   /** A server `del server` is removing: its checks and agent stop. */
   serverRemoved (server: ServerRuntime): void
-  /** The certificate files the TLS binds loaded (`show ssl cert`). */
-  certificates (): LoadedCertificate[]
+  /** Every `resolvers` section's name servers and their counters (`show resolvers`). */
+  nameServers (): readonly NameServers[]
   /** lib/explain.ts as text. */
   explain (frontend: string | undefined, request: { method: string, url: string, headers: Record<string, string> }): string
 }
@@ -208,10 +209,19 @@ function showCliSockets (rt: CliRuntime): string {
   return out + '\n'
 }
 
-/** `show ssl cert [<file>]`: the files the TLS binds loaded, or one's certificate (`*<file>`, a pending change, is never found: none is made here). */
-function showSslCert (rt: CliRuntime, args: string[]): string {
-  if (args[3] === undefined) return listCertificates(rt.certificates())
-  return describeCertificate(rt.certificates(), args[3]) ?? msg("Can't display the certificate: Not found or the certificate is a bundle!")
+/** `show resolvers [<section>]`: each section's name servers and their counters, 2.6's layout. */
+function showResolvers (rt: CliRuntime, name: string | undefined): string {
+  const sections = rt.nameServers().filter(s => name === undefined || s.section.name === name)
+  if (sections.length === 0 && name !== undefined) return msg("Can't find that resolvers section")
+  let out = ''
+  for (const s of sections) {
+    out += `Resolvers section ${s.section.name}\n`
+    for (const ns of s.servers) {
+      out += ` nameserver ${ns.name}:\n`
+      for (const c of NAMESERVER_COUNTERS) out += `  ${(c + ':').padEnd(13)}${ns.counters[c]}\n`
+    }
+  }
+  return out + '\n'
 }
 
 /** `shutdown frontend <name>`: its listeners stop for good (status STOP; `enable frontend` refuses). */
@@ -730,11 +740,18 @@ const COMMANDS: Command[] = [
   { words: ['show', 'startup-logs'], level: 'operator', run: (rt) => rt.startupLogs === '' ? '\n\n' : rt.startupLogs + '\n' },
   { words: ['shutdown', 'frontend'], level: 'admin', run: (rt, a) => shutdownFrontend(rt, a) },
   // 2.6.12 answers `level user` with this text rather than "Permission denied" (observed)
-  { words: ['show', 'ssl', 'cert'], level: 'user', run: (rt, a, s) => RANK[s.level] < RANK.operator ? msg("Can't allocate memory!") : showSslCert(rt, a) },
+  { words: ['show', 'ssl', 'cert'], level: 'user', run: (rt, a, s) => RANK[s.level] < RANK.operator ? msg("Can't allocate memory!") : showSslCert(rt, a[3]) },
+  { words: ['new', 'ssl', 'cert'], level: 'admin', run: (rt, a) => newSslCert(rt, a[3]) },
+  { words: ['set', 'ssl', 'cert'], level: 'admin', run: (rt, a, _s, p) => setSslCert(rt, a[3], p) },
+  { words: ['commit', 'ssl', 'cert'], level: 'admin', run: (rt, a) => commitSslCert(rt, a[3]) },
+  { words: ['abort', 'ssl', 'cert'], level: 'admin', run: (rt, a) => abortSslCert(rt, a[3]) },
+  { words: ['del', 'ssl', 'cert'], level: 'admin', run: (rt, a) => delSslCert(rt, a[3]) },
+  { words: ['show', 'resolvers'], level: 'user', run: (rt, a) => showResolvers(rt, a[2]) },
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },
   { words: ['show', 'version'], level: 'user', run: (rt) => msg(rt.info().version) },
-  { words: ['show', 'sess'], level: 'operator', run: () => OK },
+  { words: ['show', 'sess'], level: 'operator', run: (rt, a) => showSess(rt, a[2]) },
+  { words: ['shutdown', 'session'], level: 'admin', run: (rt, a) => shutdownSession(rt, a[2]) },
   { words: ['show', 'errors'], level: 'operator', run: () => msg(`Total events captured on [${errorsDate(new Date())}] : 0`) },
   { words: ['show', 'map'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'map') },
   { words: ['show', 'acl'], level: 'user', run: (rt, a) => showPatterns(rt, a, 'acl') },

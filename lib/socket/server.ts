@@ -16,6 +16,8 @@ import { runMasterCommand } from './master.js'
 
 /** HAProxy's default `stats timeout`. */
 export const DEFAULT_CLI_TIMEOUT = 10_000
+/** HAProxy's default `stats maxconn` (configuration.txt §3.1). */
+export const DEFAULT_CLI_MAXCONN = 10
 
 interface Endpoint {
   server: net.Server
@@ -45,13 +47,21 @@ function shownAddress (opts: ReturnType<typeof listenOptions>, server: net.Serve
 export class RuntimeSocket {
   private readonly endpoints: Endpoint[] = []
   private readonly clients = new Set<net.Socket>()
+  /**
+   * Connections beyond `stats maxconn`: accepted by the system but not read until one in
+   * service closes, as HAProxy stops accepting on a full listener (observed on 2.6.12: the
+   * client's command is answered once a slot frees, on whichever socket it came).
+   */
+  private readonly waiting: Array<{ conn: net.Socket, conf: StatsSocket }> = []
 
   constructor (
     private readonly runtime: CliRuntime,
     private readonly sockets: readonly StatsSocket[],
     private readonly timeout: number = DEFAULT_CLI_TIMEOUT,
     /** The master CLI (`-S`): commands reach this process through `@1` / `@!<pid>`. */
-    private readonly master = false
+    private readonly master = false,
+    /** `stats maxconn`: connections served at once, all sockets together. */
+    private readonly maxconn: number = DEFAULT_CLI_MAXCONN
   ) {}
 
   /** The TCP port an endpoint got (tests listen on port 0). */
@@ -62,7 +72,7 @@ export class RuntimeSocket {
   async start (): Promise<void> {
     for (const s of this.sockets) {
       const opts = listenOptions(s.address)
-      const server = net.createServer((c) => this.accept(c, s))
+      const server = net.createServer({ pauseOnConnect: true }, (c) => this.admit(c, s))
       if (opts.path !== undefined && !opts.path.startsWith('\0')) rmSync(opts.path, { force: true })
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
@@ -79,14 +89,28 @@ export class RuntimeSocket {
   async close (): Promise<void> {
     if (!this.master) this.runtime.cliSockets.length = 0
     for (const c of this.clients) c.destroy()
+    for (const { conn } of this.waiting.splice(0)) conn.destroy()
     await Promise.all(this.endpoints.map(e => new Promise<void>(resolve => e.server.close(() => resolve()))))
     for (const e of this.endpoints) if (e.path !== null) rmSync(e.path, { force: true })
     this.endpoints.length = 0
   }
 
+  private admit (conn: net.Socket, conf: StatsSocket): void {
+    if (this.clients.size < this.maxconn) return this.accept(conn, conf)
+    conn.on('error', () => conn.destroy())
+    this.waiting.push({ conn, conf })
+  }
+
   private accept (conn: net.Socket, conf: StatsSocket): void {
     this.clients.add(conn)
-    conn.on('close', () => this.clients.delete(conn))
+    // `show sess` lists the runtime API's own connections: frontend GLOBAL, a unix socket by its number
+    if (!this.master) this.runtime.sessions.open(conn, 'GLOBAL', conn.remoteAddress === undefined ? { src: `unix:${this.sockets.indexOf(conf) + 1}` } : {})
+    conn.on('close', () => {
+      this.clients.delete(conn)
+      let next = this.waiting.shift()
+      while (next !== undefined && next.conn.destroyed) next = this.waiting.shift()
+      if (next !== undefined) this.accept(next.conn, next.conf)
+    })
     conn.on('error', () => conn.destroy())
     const session: CliSession = { level: conf.level, interactive: false, closing: false, timeout: this.timeout }
     conn.setTimeout(session.timeout, () => conn.destroy())
@@ -119,6 +143,7 @@ export class RuntimeSocket {
       if (session.closing || (answered && !session.interactive)) conn.end()
     })
     conn.on('end', () => conn.end())
+    conn.resume()
   }
 
   /** Every command of a line, with the prompt after each in interactive mode. */

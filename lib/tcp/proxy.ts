@@ -39,7 +39,7 @@ export class TcpListener {
    * `terminator` (`bind … ssl`) TLS is deciphered first; returns the server (a TLS one is
    * recompiled on reload).
    */
-  async listen (target: { host: string, port: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
+  async listen (target: { host: string, port: number, backlog?: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
     const server = terminator === null
       ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
       : this.secureServer(terminator, bind)
@@ -92,6 +92,7 @@ export class TcpListener {
     // the session hears the close before the frontend's counters do: its line counts itself (%ac, %fc)
     const session = new TcpSession(this.gateway, fe, client, bind)
     fe.counters.accept(client)
+    this.gateway.sessions.open(client, this.name)
     if (fe.log?.connectLines === true) fe.log.connect(client)
     session.start()
   }
@@ -150,6 +151,12 @@ class TcpSession {
       this.finish()
     })
   }
+  /** What `show sess` says of this connection's backend and server. */
+  private showRoute (): void {
+    const live = this.gateway.sessions.of(this.client)
+    if (live !== undefined) live.route = { backend: this.be?.name ?? null, server: this.server?.name ?? null }
+  }
+
 
   start (): void {
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
@@ -246,6 +253,7 @@ class TcpSession {
     this.stopInspecting()
     this.be = be
     this.txn.backend = be.name
+    this.showRoute()
     if (this.rec !== null) this.rec.backend = be.name
     const c = be.backend.counters
     c.stot++
@@ -319,6 +327,7 @@ class TcpSession {
     }
     this.server = srv
     this.held = true
+    this.showRoute()
     const t = timeouts(this.fe, be)
     const started = Date.now()
     const rec = this.rec
