@@ -1758,6 +1758,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     const side = errorSide(code)
+    // the client's body ended by its close (the request destroyed): the client's doing
+    if (code === 'UND_ERR_ABORTED' && this.req.destroyed && !this.req.complete) {
+      this.clientAborted()
+      return
+    }
     if (side === 'gateway') {
       // not the server's doing (its pool closed under it on a stop): an answer, no blame
       this.fail(502, err)
