@@ -942,7 +942,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     /** `then` once the body is in (at once when there is none), HAProxy's 408 if it does not come in time. */
-    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean): boolean => {
+    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean, optionWait = false): boolean => {
       const room = fe.route.buffer.filled - requestHeadBytes(req)
       let sync = true
       let waiting = true
@@ -953,7 +953,14 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const res = hand(reply)
         if (be !== null && rec !== null) rec.backend = be.name
         if (end === 'aborted') {
-          // the client left before its body was in: nothing to answer (CR)
+          // the client left before its body was in: nothing to answer (CR). HAProxy's frontend
+          // `option http-buffer-request` goes on to the switching rules then: its log names
+          // the backend they choose (observed on 2.6.12, http_request_buffer)
+          if (optionWait && rec !== null) {
+            const switched = fe.route.rules.switching(txn)
+            const name = switched.kind === 'backend' ? switched.backend : fe.defaultRoute?.name
+            if (name !== undefined) rec.backend = name
+          }
           counters.counters.cliAbrt++
           rec?.terminate('CR')
           res.destroy()
@@ -1084,7 +1091,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         else writePage(res, pageFor(500, fe.route, be))
       }
     }
-    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules) : frontendRules()
+    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules, true) : frontendRules()
   }
 }
 
