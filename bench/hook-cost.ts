@@ -1,43 +1,63 @@
-// (h) What the embedded seam costs per proxied request (issue 8: at most 2 % CPU). Four plugin
-// processes on the seed config, pinned like (d): the gateway deciding in `onRequest` (HAProxy
-// first), in `preParsing` (the default: after every app onRequest hook), and two apps with one
-// onRequest hook of their own, one that does nothing and one that sets a header the gateway merges
-// into every proxied response. Each round measures the four back to back in a rotating order,
-// so a busy machine weighs on both sides of a ratio alike; a ratio is taken within each round
-// and the report gives the median over rounds with its spread.
-//   option cost  = preParsing / onRequest
-//   merge cost   = app-header / app-noop (includes Fastify's own reply.header(), an upper bound)
-// Between rounds a busy VM moves that figure by ±15 %, far more than the 2 % it is to show, so the
-// same four setups are also run in this process without sockets (`inject`, a `http-request return`
-// answered by the gateway, which carries the app's headers as a proxied response does), best of
-// many short batches (other work on the machine only ever adds CPU to a batch): each setup's extra
-// CPU over its baseline there, divided by the CPU of a whole proxied request above, is the seam's
-// share of that request.
+// (h) What the embedded seam costs per proxied request (issue 8: the `hook` option's default and
+// the header merge add at most 2 % CPU per proxied request). Two differences are measured, each
+// between variants that differ in that one thing only:
+//   hook option  `hook: 'preParsing'` (the default) against `hook: 'onRequest'`, no app hook;
+//   header merge the same app onRequest hook setting `x-app` in both, the gateway carrying it onto
+//                the proxied response against the same build with the merge switched off
+//                (kBenchNoHeaderMerge, a key only this bench sets); Fastify's own reply.header()
+//                is the app's cost, paid in both.
+// Method (bench/paired.ts): paired batches in ABBA order, CPU time of the process under test,
+// median of the differences with a bootstrap 95 % interval. Two measurements:
+//   1. over sockets: one child process (pinned to CPU 1) serves every variant, each as its own
+//      Fastify app on its own port, so the variants share one process, JIT and heap; wrk (CPU 0)
+//      loads one port for 1 s per batch; CPU ns of the child from schedstat per request.
+//      An A/A pair (the default app against an identical second one) shows the method's floor.
+//   2. in this process, `inject` through the same variants, the gateway answering an
+//      `http-request return` (no network waits): batches of INJECT_BATCH, many more quads;
+//   3. the merge alone, the exact code that differs (carryAppHeaders, then node's writeHead that
+//      takes its slower path once a header is set before it), in a tight loop; ns resolution.
+// Each difference is then given as a share of the whole proxied request (the default variant's
+// CPU per request over sockets, same run): met when the interval's upper end is ≤ 2 %.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import Fastify, { type FastifyInstance } from 'fastify'
 import haproxyRouter from 'fastify-haproxy'
-import { fmt, median, table, verdict } from './report.js'
+import { fmt, median, table } from './report.js'
 import { seedConfig } from './seed-config.js'
-import { freePort, launch, loadWrk, measureCpu, stop, targetScript } from './proxy-throughput.js'
+import { freePort, launch, loadWrk, stop, targetScript } from './proxy-throughput.js'
+import { carryAppHeaders } from '../lib/plugin.js'
+import { writeHead } from '../lib/runtime/forward.js'
+import { cpuNs, fmtInterval, medianInterval, runPaired, settle, type Interval, type Pair } from './paired.js'
 
 export interface HookBenchOptions {
-  /** Seconds per measurement. */
-  duration: number
-  /** Rounds in all; the first is dropped as warm-up. */
-  rounds: number
+  /** Seconds of paired batches over sockets (the in-process part takes a third of it more). */
+  budget: number
 }
 
-const SETUPS = [
-  ['onRequest', "hook: 'onRequest', no app hook"],
-  ['preParsing', "hook: 'preParsing' (default), no app hook"],
-  ['app-noop', 'default hook, an app onRequest hook that does nothing'],
-  ['app-header', 'default hook, an app onRequest hook that sets x-app (merged into the response)']
-] as const
-type Setup = typeof SETUPS[number][0]
+const SETUPS = {
+  onRequest: "hook: 'onRequest', no app hook",
+  preParsing: "hook: 'preParsing' (the default), no app hook",
+  'preParsing-2': 'the same as preParsing, a second app (A/A control)',
+  'app-header-bare': "an app onRequest hook sets x-app; the merge switched off",
+  'app-header': 'the same hook; the gateway merges x-app into the proxied response (the default)'
+} as const
+type Setup = keyof typeof SETUPS
+
+const PAIRS: ReadonlyArray<Pair<Setup>> = [
+  { name: "hook option: 'preParsing' − 'onRequest'", a: 'onRequest', b: 'preParsing' },
+  { name: 'header merge: merged − not merged', a: 'app-header-bare', b: 'app-header' },
+  { name: 'A/A control: two identical apps', a: 'preParsing-2', b: 'preParsing' }
+]
+
+/** Requests per in-process batch. */
+const INJECT_BATCH = 200
+/** Seconds per batch over sockets (wrk counts whole seconds). */
+const BATCH_SECONDS = 1
 
 export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fh-bench-hook-'))
@@ -46,53 +66,76 @@ export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> 
   const children: ChildProcess[] = []
   try {
     children.push(await launch(0, process.execPath, [...tsx, 'upstream', String(up1), String(up2)], { line: 'ready' }))
-    const suts = new Map<Setup, { pid: number, port: number }>()
-    for (const [setup] of SETUPS) {
+    const ports = new Map<Setup, number>()
+    const specs: string[] = []
+    for (const setup of Object.keys(SETUPS) as Setup[]) {
       const port = await freePort()
       const file = join(dir, `${setup}.cfg`)
       writeFileSync(file, seedConfig({ frontend: port, stats: await freePort(), up1, up2 }))
-      const child = await launch(1, process.execPath, [...tsx, 'plugin', String(port), file, setup], { line: 'ready' })
-      children.push(child)
-      suts.set(setup, { pid: child.pid as number, port })
+      ports.set(setup, port)
+      specs.push(`${setup}=${port}=${file}`)
     }
-    const cpu = new Map<Setup, number[]>(SETUPS.map(([s]) => [s, []]))
+    const sut = await launch(1, process.execPath, [...tsx, 'plugins', ...specs], { line: 'ready' })
+    children.push(sut)
+    const pid = sut.pid as number
     let errors = 0
-    for (let round = 0; round < opts.rounds; round++) {
-      for (let k = 0; k < SETUPS.length; k++) {
-        const setup = SETUPS[(k + round) % SETUPS.length][0]
-        const sut = suts.get(setup)!
-        const sample = await measureCpu(sut.pid, sut.port, loadWrk, opts.duration)
-        errors += sample.bad
-        if (round > 0) cpu.get(setup)!.push(sample.cpuUs)
-      }
+    const batch = async (setup: Setup): Promise<number> => {
+      const before = cpuNs(pid)
+      const r = await loadWrk(ports.get(setup)!, BATCH_SECONDS)
+      errors += r.bad
+      return (cpuNs(pid) - before) / 1000 / Math.max(r.requests, 1)
     }
-    const perRound = (a: Setup, b: Setup): number[] => cpu.get(a)!.map((v, i) => v / cpu.get(b)![i])
-    const option = perRound('preParsing', 'onRequest')
-    const merge = perRound('app-header', 'app-noop')
-    const spread = (r: number[]): string => `${fmt(Math.min(...r), 3)}–${fmt(Math.max(...r), 3)}`
-    const inProcess = await seamInProcess(dir)
-    const proxied = median(cpu.get('onRequest')!)
-    const optionExtra = inProcess.extra('preParsing', 'onRequest')
-    const mergeExtra = inProcess.extra('app-header', 'app-noop')
+    for (const setup of ports.keys()) await batch(setup) // warm-up
+    const started = Date.now()
+    const sockets = await runPaired(PAIRS, 1000, batch, started + opts.budget * 1000)
+    const socketSeconds = (Date.now() - started) / 1000
+
+    const inProcess = await pairedInProcess(dir, opts.budget / 4)
+    const merges = [
+      { what: `the seed upstream's head (${UPSTREAM_HEADERS.length / 2} headers)`, ...await mergeComponent(opts.budget / 30, UPSTREAM_HEADERS) },
+      { what: `a fuller head (${FULLER_HEADERS.length / 2} headers)`, ...await mergeComponent(opts.budget / 30, FULLER_HEADERS) }
+    ]
+
+    const request = median(sockets.samples.get('preParsing')!)
+    const share = (i: Interval): Interval => ({ median: i.median / request * 100, lo: i.lo / request * 100, hi: i.hi / request * 100, n: i.n })
+    const verdict = (i: Interval): string => i.n < 5 ? 'too few quads' : i.hi <= 2 ? 'met' : i.lo > 2 ? 'MISSED' : 'not resolved'
+    // a measurement whose A/A pair strays beyond the target cannot tell the target either way
+    const rows = (diffs: Map<string, number[]>): string[][] => {
+      const floor = share(medianInterval(diffs.get(PAIRS[2]!.name)!))
+      const sound = Math.max(Math.abs(floor.lo), Math.abs(floor.hi)) <= 2
+      return PAIRS.map(p => {
+        const d = medianInterval(diffs.get(p.name)!)
+        const pct = share(d)
+        return [p.name, String(d.n), fmtInterval(d, 2), fmtInterval(pct, 2, ' %'), p === PAIRS[2] ? '(floor)' : sound ? verdict(pct) : 'noise (A/A > 2 %)']
+      })
+    }
     return [
-      `wrk, ${opts.duration} s per measurement, ${opts.rounds} rounds (first dropped), ratios taken within each round`, '',
-      ...table(['setup', 'CPU µs/req (median)', 'min–max', 'what'],
-        SETUPS.map(([s, what]) => [s, fmt(median(cpu.get(s)!)), `${fmt(Math.min(...cpu.get(s)!))}–${fmt(Math.max(...cpu.get(s)!))}`, what])),
+      `1. Over sockets: one process serving the five variants (each its own app and port), wrk -c50 ${BATCH_SECONDS} s per batch,`,
+      `   ABBA quads for ${fmt(socketSeconds, 0)} s; CPU of that process (schedstat, user + system) per request:`, '',
+      ...table(['variant', 'CPU µs/req (median)', 'min–max', 'batches', 'what'],
+        (Object.keys(SETUPS) as Setup[]).map(s => {
+          const v = sockets.samples.get(s) ?? []
+          return [s, fmt(median(v), 2), `${fmt(Math.min(...v), 1)}–${fmt(Math.max(...v), 1)}`, String(v.length), SETUPS[s]]
+        })),
       '',
-      ...table(['cost', 'ratio (median of rounds)', 'min–max', 'target ≤ 1.02', ''], [
-        ['hook option: preParsing / onRequest', fmt(median(option), 3), spread(option), verdict(median(option), 1.02), ''],
-        ['header merge: app-header / app-noop', fmt(median(merge), 3), spread(merge), verdict(median(merge), 1.02), 'includes reply.header() itself']
-      ]),
+      ...table(['difference (b − a)', 'quads', 'µs per request', 'share of a proxied request', 'target ≤ 2 %'], rows(sockets.diffs)),
       errors === 0 ? '' : `note: ${errors} errors or non-2xx answers during the measurements`,
-      `In this process, no sockets: ${INJECT_BATCH} injected requests per batch, ${INJECT_ROUNDS} batches per setup taking turns (first dropped),`,
-      'the gateway answering `http-request return`; best batch of each setup, its extra CPU over the baseline, then as a share of a',
-      `whole proxied request (onRequest median above, ${fmt(proxied)} µs):`, '',
-      ...table(['setup', 'CPU µs/req (best batch)', 'median batch'], SETUPS.map(([s]) => [s, fmt(Math.min(...inProcess.cpu.get(s)!), 2), fmt(median(inProcess.cpu.get(s)!), 2)])),
+      `2. In this process: the same variants as apps here, app.inject(), the gateway answering 'http-request return', ${INJECT_BATCH} requests per batch,`,
+      `   ABBA quads for ${fmt(inProcess.seconds, 0)} s; CPU of this process per request (${fmt(median(inProcess.samples.get('preParsing')!), 1)} µs for the default);`,
+      `   the share is of the proxied request over sockets above (${fmt(request, 1)} µs):`, '',
+      ...table(['difference (b − a)', 'quads', 'µs per request', 'share of a proxied request', 'target ≤ 2 %'], rows(inProcess.diffs)),
       '',
-      ...table(['cost', 'extra µs/req', 'proxied request with it / without', 'target ≤ 1.02'], [
-        ['hook option: preParsing − onRequest', fmt(optionExtra, 3), fmt(1 + optionExtra / proxied, 3), verdict(1 + optionExtra / proxied, 1.02)],
-        ['header merge: app-header − app-noop', fmt(mergeExtra, 3), fmt(1 + mergeExtra / proxied, 3), verdict(1 + mergeExtra / proxied, 1.02)]
-      ])
+      `3. The merge alone, in this process: new ServerResponse + carryAppHeaders({ x-app }) + writeHead(upstream's head), against the same`,
+      `   without carryAppHeaders; ${MERGE_BATCH} responses per batch, ABBA quads:`, '',
+      ...table(['header merge alone: with − without', 'quads', 'µs without / with', 'µs per request', 'share of a proxied request', 'target ≤ 2 %'], merges.map(m => {
+        const d = medianInterval(m.diffs)
+        const pct = share(d)
+        return [m.what, String(d.n), `${fmt(m.without, 3)} / ${fmt(m.with, 3)}`, fmtInterval(d, 3), fmtInterval(pct, 2, ' %'), verdict(pct)]
+      })),
+      '',
+      'met: the interval\'s upper end is ≤ 2 %; MISSED: its lower end is above; otherwise not resolved. The A/A row is what',
+      'two identical variants differ by with this method in this run; where its interval reaches beyond ±2 %, the rows above it',
+      'get no verdict (noise).'
     ]
   } finally {
     for (const child of children) await stop(child)
@@ -100,46 +143,91 @@ export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> 
   }
 }
 
-const INJECT_BATCH = 1000
-const INJECT_ROUNDS = 61
-
-/** The four setups as apps in this process, answered by the gateway; CPU µs per injected request. */
-async function seamInProcess (dir: string): Promise<{ cpu: Map<Setup, number[]>, extra: (a: Setup, b: Setup) => number }> {
+/**
+ * The variants as apps in this process, driven by inject(), the gateway answering an
+ * `http-request return` (the same hook path and the same merge as a proxied answer, without the
+ * network's waits); paired differences of CPU µs per request.
+ */
+async function pairedInProcess (dir: string, seconds: number): Promise<{ samples: Map<Setup, number[]>, diffs: Map<string, number[]>, seconds: number }> {
   const file = join(dir, 'answer.cfg')
   writeFileSync(file, `defaults
     mode http
     timeout client 30s
 frontend main
-    http-request return status 200 content-type text/plain string ok
+    http-request return status 200 content-type application/json string ok
 `)
   const apps = new Map<Setup, FastifyInstance>()
   try {
-    for (const [setup] of SETUPS) {
+    for (const setup of Object.keys(SETUPS) as Setup[]) {
       const app = Fastify({ logger: false })
-      if (setup === 'app-noop') app.addHook('onRequest', (_request, _reply, done) => { done() })
-      if (setup === 'app-header') app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
-      await app.register(haproxyRouter, { configFile: file, frontend: 'main', ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}) })
+      if (setup.startsWith('app-header')) app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
+      await app.register(haproxyRouter, {
+        configFile: file,
+        frontend: 'main',
+        ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}),
+        ...(setup === 'app-header-bare' ? { [Symbol.for('fastify-haproxy.bench.noHeaderMerge')]: true } : {})
+      })
       await app.ready()
       apps.set(setup, app)
     }
-    const cpu = new Map<Setup, number[]>(SETUPS.map(([s]) => [s, []]))
-    for (let round = 0; round < INJECT_ROUNDS; round++) {
-      for (let k = 0; k < SETUPS.length; k++) {
-        const setup = SETUPS[(k + round) % SETUPS.length][0]
-        const app = apps.get(setup)!
-        const before = process.cpuUsage()
-        for (let i = 0; i < INJECT_BATCH; i++) {
-          const res = await app.inject({ method: 'GET', url: '/index.html', headers: { host: 'bench' } })
-          if (res.statusCode !== 200) throw new Error(`${setup}: the gateway answered ${res.statusCode}`)
-        }
-        const used = process.cpuUsage(before)
-        if (round > 0) cpu.get(setup)!.push((used.user + used.system) / INJECT_BATCH)
+    const batch = async (setup: Setup): Promise<number> => {
+      const app = apps.get(setup)!
+      settle()
+      const before = process.cpuUsage()
+      for (let i = 0; i < INJECT_BATCH; i++) {
+        const res = await app.inject({ method: 'GET', url: '/bench', headers: { host: 'bench' } })
+        if (res.statusCode !== 200) throw new Error(`${setup}: answered ${res.statusCode}`)
+        if (setup.startsWith('app-header') && (res.headers['x-app'] === 'bench') !== (setup === 'app-header')) throw new Error(`${setup}: x-app merged or not, unlike the variant`)
       }
+      const used = process.cpuUsage(before)
+      return (used.user + used.system) / INJECT_BATCH
     }
-    const best = (s: Setup): number => Math.min(...cpu.get(s)!)
-    const extra = (a: Setup, b: Setup): number => best(a) - best(b)
-    return { cpu, extra }
+    for (let i = 0; i < 20; i++) for (const setup of apps.keys()) await batch(setup) // warm-up
+    const started = Date.now()
+    const r = await runPaired(PAIRS, 1_000_000, batch, started + seconds * 1000)
+    return { ...r, seconds: (Date.now() - started) / 1000 }
   } finally {
     for (const app of apps.values()) await app.close()
   }
+}
+
+/** What the upstream's answer gives writeHead in the proxied requests above (node adds Date and Connection). */
+const UPSTREAM_HEADERS = ['content-type', 'application/json', 'content-length', '31']
+/** A fuller head, as many real upstreams send: node's writeHead sets each of them once a header was set before. */
+const FULLER_HEADERS = [...UPSTREAM_HEADERS, 'cache-control', 'private, max-age=0', 'etag', 'W/"1f-abc"', 'last-modified', 'Mon, 07 Dec 2026 00:00:00 GMT',
+  'vary', 'accept-encoding', 'x-request-id', '4f6c2a', 'server', 'app/1.0']
+const MERGE_BATCH = 2000
+
+/**
+ * The merge alone, the exact code that differs: a response, the app's header carried onto it
+ * (carryAppHeaders, as take() does), then the upstream's head written with writeHead — which in
+ * node takes its slower path once a header was set before it. Against the same without the
+ * carry. ns per response, paired batches.
+ */
+async function mergeComponent (seconds: number, upstream: string[]): Promise<{ diffs: number[], with: number, without: number }> {
+  const req = new IncomingMessage(new Socket())
+  req.method = 'GET'
+  req.httpVersionMajor = 1
+  req.httpVersionMinor = 1
+  req.httpVersion = '1.1'
+  const appHeaders: Record<string, unknown> = { 'x-app': 'bench' }
+  let sink = 0
+  const batch = async (setup: 'bare' | 'merged'): Promise<number> => {
+    settle()
+    const before = process.cpuUsage()
+    for (let i = 0; i < MERGE_BATCH; i++) {
+      const res = new ServerResponse(req)
+      if (setup === 'merged') carryAppHeaders(appHeaders, res)
+      writeHead(res, 200, 'OK', upstream)
+      sink += (res as unknown as { _header: string })._header.length
+    }
+    const used = process.cpuUsage(before)
+    await new Promise(resolve => setImmediate(resolve))
+    return (used.user + used.system) / MERGE_BATCH
+  }
+  for (let i = 0; i < 50; i++) { await batch('bare'); await batch('merged') }
+  const expected = (await batch('merged'), sink)
+  if (expected === 0) throw new Error('nothing written')
+  const r = await runPaired([{ name: 'merge', a: 'bare', b: 'merged' }], 1_000_000, batch, Date.now() + seconds * 1000)
+  return { diffs: r.diffs.get('merge')!, with: median(r.samples.get('merged')!), without: median(r.samples.get('bare')!) }
 }

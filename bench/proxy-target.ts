@@ -7,6 +7,11 @@
 //                                         `preParsing` the default, named,
 //                                         `app-noop` an app onRequest hook that does nothing,
 //                                         `app-header` an app onRequest hook sets a header (merged)
+//                                         `app-header-bare` the same, the merge switched off (bench only)
+//   plugins <setup>=<port>=<config-file>… several of those apps in this one process, each on its
+//                                         own port: variants measured in turn share the process
+//                                         (the same JIT, heap and memory layout), so their
+//                                         difference is theirs alone
 // Prints `ready` once listening.
 
 import { createServer } from 'node:http'
@@ -36,19 +41,34 @@ async function start (): Promise<void> {
       return
     }
     case 'plugin': {
-      const { default: Fastify } = await import('fastify')
-      const { default: haproxyRouter } = await import('fastify-haproxy')
-      const setup = process.argv[5]
-      const app = Fastify({ logger: false })
-      if (setup === 'app-noop') app.addHook('onRequest', (_request, _reply, done) => { done() })
-      if (setup === 'app-header') app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
-      await app.register(haproxyRouter, { configFile: arg, frontend: 'main', ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}) })
-      await app.listen({ port, host: '127.0.0.1' })
+      await plugin(port, arg, process.argv[5])
+      return
+    }
+    case 'plugins': {
+      for (const spec of process.argv.slice(3)) {
+        const [setup, p, file] = spec.split('=')
+        await plugin(Number(p), file, setup)
+      }
       return
     }
     default:
       throw new Error(`unknown variant ${variant}`)
   }
+}
+
+async function plugin (port: number, configFile: string, setup: string | undefined): Promise<void> {
+  const { default: Fastify } = await import('fastify')
+  const { default: haproxyRouter } = await import('fastify-haproxy')
+  const app = Fastify({ logger: false })
+  if (setup === 'app-noop') app.addHook('onRequest', (_request, _reply, done) => { done() })
+  if (setup?.startsWith('app-header') === true) app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
+  await app.register(haproxyRouter, {
+    configFile,
+    frontend: 'main',
+    ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}),
+    ...(setup === 'app-header-bare' ? { [Symbol.for('fastify-haproxy.bench.noHeaderMerge')]: true } : {})
+  })
+  await app.listen({ port, host: '127.0.0.1' })
 }
 
 start().then(() => console.log('ready'), (err: Error) => {

@@ -11,7 +11,8 @@
 //   map    bench/live-map.ts         a 10,000-entry map changed on the stats socket while serving; socket throughput
 //   tls    bench/tls.ts              TLS handshakes, HTTPS and h2 requests per CPU-second, CLI vs real HAProxy
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
-// --rounds=N (BENCH_ROUNDS, default 4), --soak=S (BENCH_SOAK, default 0 = off) seconds of
+// --rounds=N (BENCH_ROUNDS, default 4), --budget=S (BENCH_BUDGET, default 130) seconds of paired
+// batches over sockets for the log and hook parts (each takes about 1.5× that in all), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
 
 import { parseArgs } from 'node:util'
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook,map,tls' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
+    budget: { type: 'string', default: process.env.BENCH_BUDGET ?? '130' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
   }
 })
@@ -55,15 +57,13 @@ if (only.has('proxy')) {
 if (only.has('stats')) print(await runPart('(e) the stats page under load: proxied latency with and without readers', () => benchStatsUnderLoad()))
 if (only.has('pick')) print(await runPart('(f) the pick path: acquire + release per balance algorithm', benchPickPath))
 if (only.has('log')) {
-  print(await runPart('(g) access logs: CPU per request with option httplog, a dead log target at 10k req/s', () => benchAccessLog({
-    duration: Number(values.duration),
-    rounds: Math.max(2, Number(values.rounds))
+  print(await runPart('(g) access logs: CPU per request with option httplog (paired), a dead log target at 10k req/s', () => benchAccessLog({
+    budget: Number(values.budget)
   })))
 }
 if (only.has('hook')) {
-  print(await runPart('(h) the embedded seam: hook option and header merge, CPU per proxied request', () => benchHookCost({
-    duration: Number(values.duration),
-    rounds: Math.max(3, Number(values.rounds) * 2)
+  print(await runPart('(h) the embedded seam: hook option and header merge, CPU per proxied request (paired)', () => benchHookCost({
+    budget: Number(values.budget)
   })))
 }
 if (only.has('map')) {

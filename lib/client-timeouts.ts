@@ -23,10 +23,12 @@ export function clientTimeouts (server: Server, t: Timeouts, onExpired: (socket:
     })
     // a head that completes stops it (node's own headersTimeout bounds the next ones)
     server.on('request', (req: IncomingMessage) => {
-      const timer = waiting.get(req.socket)
+      // a request read through a stand-in stream (lib/transfer-encoding.ts) stops its socket's
+      const socket = (req.socket as Socket & { stream?: Socket }).stream ?? req.socket
+      const timer = waiting.get(socket)
       if (timer === undefined) return
       clearTimeout(timer)
-      waiting.delete(req.socket)
+      waiting.delete(socket)
     })
   }
   if (keepAlive > 0) {

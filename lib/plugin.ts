@@ -16,7 +16,7 @@ import { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
-import { Server as TlsServer } from 'node:tls'
+import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import type { Socket } from 'node:net'
 import type { Http2Session } from 'node:http2'
 import fp from 'fastify-plugin'
@@ -52,8 +52,9 @@ import {
   FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
 } from './errors.js'
 import { softStop } from './soft-stop.js'
-import { kGatewayHook, kUpgradeHead } from './symbols.js'
+import { kBenchNoHeaderMerge, kGatewayHook, kUpgradeHead } from './symbols.js'
 import { screenedRequest } from './h2-screen.js'
+import { transferCodings } from './transfer-encoding.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
@@ -72,6 +73,8 @@ import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
 import type { NameServers } from './runtime/nameservers.js'
+import { SessionRegistry } from './runtime/sessions.js'
+import { AcceptGate } from './runtime/accept-gate.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -269,6 +272,10 @@ export class Gateway implements CliRuntime {
   certificateSource: () => LoadedCertificate[] = () => []
   /** Puts a committed certificate in the TLS binds using its file; set by the CLI with `certificateSource`. */
   certificateReplacer: (cert: LoadedCertificate) => number = () => 0
+  /** `maxconnrate` and the other accept rate limits (`set rate-limit`). */
+  readonly acceptGate = new AcceptGate()
+  /** The connections `show sess` lists. */
+  readonly sessions = new SessionRegistry()
   /** `new|set|commit ssl cert`'s transaction and created files. */
   readonly certificateStore = new CertificateStore()
 
@@ -353,6 +360,8 @@ export class Gateway implements CliRuntime {
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
     setGlobalVars(config)
+    const g = config.global
+    this.acceptGate.configure({ connections: g.maxconnrate, sessions: g.maxsessrate, 'ssl-sessions': g.maxsslrate })
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
     const tables = new StickTables(config.proxies)
@@ -542,6 +551,7 @@ export class Gateway implements CliRuntime {
       cumReq: fes.reduce((n, f) => n + f.counters.reqTot, 0),
       connRate: fes.reduce((n, f) => n + f.connRate.read(Date.now()), 0),
       maxConnRate: fes.reduce((n, f) => Math.max(n, f.connRate.max), 0),
+      rateLimits: { ...this.acceptGate.limits },
       listeners,
       jobs: listeners + fes.reduce((n, f) => n + f.counters.scur, 0),
       totalBytesOut: fes.reduce((n, f) => n + f.counters.bout, 0),
@@ -802,12 +812,22 @@ function replyHeaders (reply: FastifyReply): Record<string, unknown> {
 function take (reply: FastifyReply): ServerResponse {
   reply.hijack()
   const res = reply.raw
-  const headers = replyHeaders(reply)
+  carryAppHeaders(replyHeaders(reply), res)
+  return res
+}
+
+/** The merge of take(), apart so that bench/hook-cost.ts can time it alone. */
+export function carryAppHeaders (headers: Record<string, unknown>, res: ServerResponse): void {
   for (const name in headers) {
     const value = headers[name]
     if (value !== undefined && !FRAMING.has(name)) res.setHeader(name, value as string | number | readonly string[])
   }
-  return res
+}
+
+/** take() without the app's headers: the bench's baseline for the merge (kBenchNoHeaderMerge). */
+function takeBare (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  return reply.raw
 }
 
 /**
@@ -819,7 +839,8 @@ function take (reply: FastifyReply): ServerResponse {
 /** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
 const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
 
-function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions) {
+function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions, mergeAppHeaders = true) {
+  const hand = mergeAppHeaders ? take : takeBare
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   /**
@@ -830,7 +851,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
   function handToApp (request: FastifyRequest, reply: FastifyReply, fe: FrontendRoute, received: Received | null, rec: LogRecord | null, after: AfterResponse | null): boolean {
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
-      const res = take(reply)
+      const res = hand(reply)
       fe.counters.counters.ereq++
       fe.counters.counters.countResponse(400)
       writePage(res, pageFor(400, fe, null))
@@ -865,7 +886,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     // requests that did not come through it (app.inject, stats.appHooks) are answered here
     const monitorUri = fe.route.proxy.monitorUri
     if (monitorUri !== null && isMonitorRequest(req.url ?? '', monitorUri)) {
-      answerMonitor(take(reply), fe.route)
+      answerMonitor(hand(reply), fe.route)
       return true
     }
     const mount = stats.mount
@@ -875,7 +896,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        serveStats(gateway, mount, section, frontend, req, take(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, hand(reply), request.log)
         return true
       }
     }
@@ -895,12 +916,16 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const rec = logRequest(fe, req, request.log, txn, now)
     if (rec !== null) writeLogOnClose(fe, rec, reply.raw, request.log)
     // more headers than tune.http.maxhdr, or a target, Host or HTTP/2 pseudo-header HAProxy's parser refuses: HAProxy's 400
-    if (req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
-      const res = take(reply)
+    // (a Transfer-Encoding HAProxy refuses: its 400 or 422, the connection closed after)
+    const refused = req.httpVersionMajor === 1 ? transferCodings(req.headers['transfer-encoding']) : null
+    if (refused !== null || req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
+      const res = hand(reply)
+      const status = refused ?? 400
       counters.counters.ereq++
-      counters.counters.countResponse(400)
+      counters.counters.countResponse(status)
       rec?.terminate('PR')
-      writePage(res, pageFor(400, fe.route, null))
+      res.shouldKeepAlive = false
+      writePage(res, pageFor(status, fe.route, null))
       return true
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run
@@ -915,7 +940,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     /** `then` once the body is in (at once when there is none), HAProxy's 408 if it does not come in time. */
-    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean): boolean => {
+    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean, optionWait = false): boolean => {
       const room = fe.route.buffer.filled - requestHeadBytes(req)
       let sync = true
       let waiting = true
@@ -923,10 +948,17 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       waitForBody(bodyOf(txn, req, room), { enough: Math.min(enough, room), time, idle: true }, (end) => {
         waiting = false
         if (end === 'ready') { if (sync) out = then(); else then(); return }
-        const res = take(reply)
+        const res = hand(reply)
         if (be !== null && rec !== null) rec.backend = be.name
         if (end === 'aborted') {
-          // the client left before its body was in: nothing to answer (CR)
+          // the client left before its body was in: nothing to answer (CR). HAProxy's frontend
+          // `option http-buffer-request` goes on to the switching rules then: its log names
+          // the backend they choose (observed on 2.6.12, http_request_buffer)
+          if (optionWait && rec !== null) {
+            const switched = fe.route.rules.switching(txn)
+            const name = switched.kind === 'backend' ? switched.backend : fe.defaultRoute?.name
+            if (name !== undefined) rec.backend = name
+          }
           counters.counters.cliAbrt++
           rec?.terminate('CR')
           res.destroy()
@@ -976,7 +1008,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (verdict === null) return switching()
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
-      const res = take(reply)
+      const res = hand(reply)
       answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
       return true
     }
@@ -985,7 +1017,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
         if (section !== null) {
           if (rec !== null) markStats(rec, section)
-          mount.serve(section, req, take(reply))
+          mount.serve(section, req, hand(reply))
           return true
         }
       }
@@ -1000,7 +1032,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         return toApp()
       }
       if (be === null || be === undefined) {
-        const res = take(reply)
+        const res = hand(reply)
         answered(rec, fe, null, NO_BACKEND, () => { answer(NO_BACKEND, res, fe.route, null) })
         return true
       }
@@ -1018,7 +1050,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (beVerdict !== null) {
         if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
         if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
-        const res = take(reply)
+        const res = hand(reply)
         answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
         return true
       }
@@ -1030,16 +1062,18 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
           rec.tw = rec.tc = rec.tr = 0
           rec.terminate('LR')
         }
-        mount.serve(be.name, req, take(reply))
+        mount.serve(be.name, req, hand(reply))
         return true
       }
-      forward(be, take(reply))
+      forward(be, hand(reply))
       return true
     }
     const forward = (be: BackendRoute, res: ServerResponse): void => {
       if (rec !== null && rec.uniqueId !== null && fe.log!.uniqueIdHeader !== null) txn.headers[fe.log!.uniqueIdHeader.toLowerCase()] = rec.uniqueId
       const route: ProxiedRoute = { frontend, backend: be.name, server: null }
       request.haproxy = route
+      const live = gateway.sessions.of(req.socket)
+      if (live !== undefined) live.route = route
       be.backend.counters.reqTot++
       // an upgrade: node's HTTP/1 server saw `Connection: upgrade` (any protocol), or an HTTP/2
       // extended CONNECT was turned into one (lib/serve.ts)
@@ -1055,7 +1089,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         else writePage(res, pageFor(500, fe.route, be))
       }
     }
-    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules) : frontendRules()
+    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules, true) : frontendRules()
   }
 }
 
@@ -1155,6 +1189,8 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
   const tlsBind = server instanceof TlsServer
+  if (server.listening) gateway.acceptGate.guard(server, tlsBind)
+  else server.once('listening', () => { gateway.acceptGate.guard(server, tlsBind) })
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
     const fe = gateway.frontend(frontend)
@@ -1162,18 +1198,29 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // before the counters: a <BADREQ> line counts its own connection (%ac, %fc), as HAProxy's
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
+    // `show sess`: a TLS connection is listed from its handshake on, as the socket requests arrive on
+    if (!tlsBind) gateway.sessions.open(socket, frontend, { perRequest: true })
     if (fe.log?.connectLines === true) fe.log.connect(socket)
     if (fe.route.proxy.tcpRequestConnection.length > 0) connectionRules(fe, socket)
   })
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
-  server.on('secureConnection', (socket: Socket) => { stampHandshake(socket, Date.now()) })
+  server.on('secureConnection', (socket: TLSSocket) => {
+    stampHandshake(socket, Date.now())
+    if (gateway.frontend(frontend) !== undefined) gateway.sessions.open(socket, frontend, { perRequest: socket.alpnProtocol !== 'h2' })
+  })
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     gateway.frontend(frontend)?.log?.handshakeFailed(socket, bind, err)
     // a listener of ours replaces node's own, which closed the connection
     socket.destroy()
   })
   // before the app's own listener (Fastify's): the head's arrival time is read as it is parsed
-  server.prependListener('request', (req: IncomingMessage) => { markRequested(req.socket) })
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    markRequested(req.socket)
+    const live = gateway.sessions.of(req.socket)
+    if (live?.requests === null || live === undefined) return
+    live.requests++
+    res.once('close', () => { live.requests!-- })
+  })
   // an HTTP/2 connection past its preface (the client's SETTINGS came) is not logged by HAProxy
   // when it opens no stream (no <BADREQ>)
   server.on('session', (session: Http2Session) => { session.once('remoteSettings', () => { markRequested(session.socket) }) })
@@ -1279,7 +1326,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     if (ready && listener === 'own') await syncApart()
   })
 
-  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig))
+  const decide = makeDecide(gw, frontend, mode === 'always', stats, routerPathOptions(app.initialConfig), (opts as { [kBenchNoHeaderMerge]?: boolean })[kBenchNoHeaderMerge] !== true)
   // a body the gateway waited for and then left to the app: what it read, put back for the app's parser
   const replays = new WeakMap<FastifyRequest, Readable>()
   const onRequest = function haproxyOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {

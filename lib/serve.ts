@@ -32,6 +32,7 @@ import { H2RequestScreen } from './h2-screen.js'
 import { sniffPreface } from './h2-preface.js'
 import { H2Windows, hiddenMargin, DEFAULT_WINDOW, MAX_WINDOW } from './h2-window.js'
 import { acceptProxy } from './proxy-protocol.js'
+import { keepHttp1Listener, resumeChunkedWithLength } from './transfer-encoding.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
 
 export interface GatewayRunOptions {
@@ -156,6 +157,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     server = h2 as unknown as Server
   } else {
     server = http.createServer(http1, handler)
+    keepHttp1Listener(server)
     softStop(server)
     if (!h2Upgrade) {
       clientTimeouts(server, t, requestTimedOut)
@@ -339,13 +341,22 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   // ignores what follows a request that closes the connection (h1_to_h1); node's parser would
   // have the 400 overtake the answer
   const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
-  if (answering != null && !answering.writableFinished && err.code !== 'HPE_INVALID_EOF_STATE') {
+  if (answering != null && !answering.writableFinished) {
+    // a body the client's close cut short: HAProxy answers nothing of its own (CR, or CD once
+    // forwarded), the request under way is aborted
+    if (err.code === 'HPE_INVALID_EOF_STATE') {
+      (answering as ServerResponse & { req?: IncomingMessage }).req?.destroy()
+      return
+    }
     if (answering.shouldKeepAlive) answering.once('finish', () => { clientErrorHandler(err, socket) })
     return
   }
-  const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400)
+  // Transfer-Encoding with Content-Length: served as HAProxy serves it, or its 400/422
+  const verdict = resumeChunkedWithLength(err, socket)
+  if (verdict === null) return
+  const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400)
   // a request cut short by the client's close is the client's doing (CR), not a bad request
-  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : 400)
+  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : page.status === 422 ? 422 : 400)
   let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
   for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))

@@ -11,3 +11,10 @@ export const kBindName = Symbol('fastify-haproxy.socket.bindName')
  * URL Fastify's router refuses (a bad `%` sequence), as HAProxy forwards them.
  */
 export const kGatewayHook = Symbol('fastify-haproxy.instance.gatewayHook')
+
+/**
+ * Not an option: a registration whose options carry this key set to `true` leaves the app's
+ * reply headers off the responses the gateway writes. Only bench/hook-cost.ts sets it, to measure
+ * what carrying them costs against the same app without it (README, Benchmarks (h)).
+ */
+export const kBenchNoHeaderMerge = Symbol.for('fastify-haproxy.bench.noHeaderMerge')

@@ -340,7 +340,8 @@ export class TlsTerminator {
     const dot = name.indexOf('.')
     if (dot > 0) {
       const w = this.wildcard.get(name.slice(dot))
-      if (w !== undefined) return w
+      // a crt-list line's `!name` keeps its wildcard from answering for that name
+      if (w !== undefined && !w.excluded.includes(name)) return w
     }
     return this.strict ? undefined : this.defaultEntry ?? undefined
   }

@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cliPath, freePort, haproxyBin } from '../test/differential/harness.js'
 import { makeCa, makeLeaf, type Ca } from '../test/tls/certs.js'
+import { curlGet } from '../test/tls/helpers.js'
 
 const UNKNOWN_NAME = 'unknown.corpus.test'
 
@@ -277,36 +278,21 @@ async function serve (who: 'ours' | 'haproxy', cfg: string, cwd: string, ports: 
   return { stop, output: () => out, failed: () => failed }
 }
 
-/** What one curl request gave: certificate CN, TLS version, ALPN, status, upstream. */
+/** What one request gave, as compared: certificate CN, TLS version, ALPN, status, upstream, some headers. */
 interface Probe { cn: string, tls: string, alpn: string, status: string, upstream: string, headers: string }
 
 /** Answer headers the corpus's rules set, compared too. */
 const COMPARED_HEADERS = ['location', 'strict-transport-security', 'alt-svc', 'x-frame-options']
 
-/** curl, run asynchronously: the upstreams answering it live in this process. */
-async function curl (args: string[]): Promise<{ stdout: string, stderr: string }> {
-  const child = spawn('curl', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString('latin1') })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('latin1') })
-  await new Promise<void>(resolve => child.once('close', () => resolve()))
-  return { stdout, stderr }
-}
-
-async function probe (port: number, name: string, version: '--http1.1' | '--http2', scheme = 'https'): Promise<Probe> {
-  const host = name === '' ? '127.0.0.1' : name
-  const args = ['-sk', '-v', version, '--max-time', '8', '-o', '/dev/null', '-D', '-', '-w', '\n%{http_code}']
-  if (name !== '') args.push('--resolve', `${name}:${port}:127.0.0.1`)
-  args.push(`${scheme}://${host}:${port}/`)
-  const { stdout: out, stderr: err } = await curl(args)
+async function probe (port: number, name: string, version: '--http1.1' | '--http2', scheme: 'http' | 'https' = 'https'): Promise<Probe> {
+  const a = await curlGet(scheme, port, name, '/', [version])
   return {
-    cn: /subject: .*?CN\s*=\s*([^;\n,]+)/.exec(err)?.[1]?.trim() ?? '-',
-    tls: /SSL connection using (\S+)/.exec(err)?.[1] ?? 'no handshake',
-    alpn: /ALPN: server accepted (\S+)/.exec(err)?.[1] ?? (/ALPN: server did not agree/.test(err) ? 'none' : '-'),
-    status: out.trim().split('\n').at(-1) ?? '000',
-    upstream: /^x-corpus-upstream:\s*(.+?)\r?$/im.exec(out)?.[1] ?? '-',
-    headers: COMPARED_HEADERS.map(h => new RegExp(`^${h}:\\s*(.+?)\\r?$`, 'im').exec(out)?.[1]).map((v, i) => v === undefined ? '' : `${COMPARED_HEADERS[i]}: ${v}`).filter(v => v !== '').join(' | ')
+    cn: a.cn,
+    tls: a.tls,
+    alpn: a.alpn,
+    status: a.status,
+    upstream: a.headers['x-corpus-upstream'] ?? '-',
+    headers: COMPARED_HEADERS.filter(h => a.headers[h] !== undefined).map(h => `${h}: ${a.headers[h]!}`).join(' | ')
   }
 }
 

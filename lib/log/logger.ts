@@ -111,7 +111,7 @@ type Stamped = Socket & {
   [kIdleSince]?: number
   [kHandshake]?: number
   [kRequested]?: boolean
-  [kClientError]?: 400 | 408
+  [kClientError]?: 400 | 408 | 422
   [kBytesIn]?: number
   [kSecured]?: boolean
   [kHeadTime]?: number
@@ -179,7 +179,7 @@ export function markRequested (socket: Socket): void {
 }
 
 /** node's HTTP parser answered the connection with HAProxy's 400 (bad request) or 408 (`timeout http-request`). */
-export function markClientError (socket: Socket, status: 400 | 408): void {
+export function markClientError (socket: Socket, status: 400 | 408 | 422): void {
   // on the TCP connection, whose close writes the line
   const s = (socket as Stamped)._parent ?? socket as Stamped
   // the first cause wins: a TLS connection's `timeout http-request`, then its TLS socket's error
@@ -331,7 +331,7 @@ export class AccessLog {
         rec.terminate('PR')
       } else {
         rec.status = error ?? 400
-        rec.terminate(error === 408 ? 'cR' : error === 400 ? 'PR' : 'CR')
+        rec.terminate(error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR')
       }
       this.emit(rec, now, this.errorFormat ?? this.format)
     })

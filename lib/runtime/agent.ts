@@ -8,7 +8,6 @@
 
 import net from 'node:net'
 import { connectErrorText } from './socket-errors.js'
-import { spreadInterval } from './spread-checks.js'
 import type { CheckResult, ServerAdminState } from './state.js'
 
 /** What one answer asks for; words it does not carry stay undefined. */
@@ -82,7 +81,7 @@ export class AgentTask {
   private socket: net.Socket | null = null
   private stopped = true
 
-  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined, private readonly spread = 0) {}
+  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined, private readonly spread: (inter: number) => number = (inter) => inter) {}
 
   get inter (): number { return this.agent.inter }
 
@@ -122,7 +121,7 @@ export class AgentTask {
     this.timer = null
     const agent = this.agent
     const started = Date.now()
-    const next = (): void => { this.schedule(Math.max(0, started + spreadInterval(agent.inter, this.spread) - Date.now())) }
+    const next = (): void => { this.schedule(Math.max(0, started + this.spread(agent.inter) - Date.now())) }
     if (!agent.enabled) return next()
     let data = ''
     let done = false

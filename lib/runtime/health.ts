@@ -55,8 +55,8 @@ class CheckTask implements CheckHooks {
 
   constructor (
     readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null,
-    /** `spread-checks`: percent of randomness in each interval. */
-    private readonly spread: number
+    /** The next interval for `inter` (`spread-checks`). */
+    private readonly spread: (inter: number) => number
   ) {
     this.ca = server.caFile !== undefined ? readBounded(server.caFile, PEM_FILE_LIMIT) : undefined
     this.identity = server.crt !== undefined ? clientIdentity(server.crt) : undefined
@@ -324,7 +324,7 @@ class CheckTask implements CheckHooks {
   /** Next check one interval after this one started (skipping intervals that already passed). */
   private next (now: number): void {
     const inter = this.server.currentInter()
-    let at = (this.startedAt || now) + spreadInterval(inter, this.spread)
+    let at = (this.startedAt || now) + this.spread(inter)
     while (at <= now) at += inter
     this.schedule(at)
   }
@@ -395,12 +395,17 @@ export class HealthChecker {
   /** Each backend's compiled check, for the servers added at run time. */
   private readonly checks = new Map<Backend, { probe: HttpProbe | null, script: TcpScript | null }>()
   private started = false
-  /** `spread-checks` of the global section. */
-  private readonly spread: number
+  /** Each next interval, drawn within `spread-checks` of the global section. */
+  private readonly spread: (inter: number) => number
 
-  /** `config` gives the expressions of http-check rules what they may read (maps, other proxies). */
-  constructor (backends: readonly Backend[], opts: { log?: Logger, config?: ParsedConfig } = {}) {
-    this.spread = opts.config?.global.spreadChecks ?? 0
+  /**
+   * `config` gives the expressions of http-check rules what they may read (maps, other proxies);
+   * `random` draws the `spread-checks` intervals (Math.random; tests inject their own).
+   */
+  constructor (backends: readonly Backend[], opts: { log?: Logger, config?: ParsedConfig, random?: () => number } = {}) {
+    const percent = opts.config?.global.spreadChecks ?? 0
+    const random = opts.random ?? Math.random
+    this.spread = (inter) => spreadInterval(inter, percent, random)
     for (const b of backends) {
       const probe = compileHttpProbe(b.proxy, opts.config)
       const script = compileTcpScript(b.proxy)

@@ -103,6 +103,8 @@ export class RuntimeSocket {
 
   private accept (conn: net.Socket, conf: StatsSocket): void {
     this.clients.add(conn)
+    // `show sess` lists the runtime API's own connections: frontend GLOBAL, a unix socket by its number
+    if (!this.master) this.runtime.sessions.open(conn, 'GLOBAL', conn.remoteAddress === undefined ? { src: `unix:${this.sockets.indexOf(conf) + 1}` } : {})
     conn.on('close', () => {
       this.clients.delete(conn)
       let next = this.waiting.shift()

@@ -47,6 +47,7 @@ export class TcpListener {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
     })
+    this.gateway.acceptGate.guard(server, terminator !== null)
     this.servers.push(server)
     return server
   }
@@ -92,6 +93,7 @@ export class TcpListener {
     // the session hears the close before the frontend's counters do: its line counts itself (%ac, %fc)
     const session = new TcpSession(this.gateway, fe, client, bind)
     fe.counters.accept(client)
+    this.gateway.sessions.open(client, this.name)
     if (fe.log?.connectLines === true) fe.log.connect(client)
     session.start()
   }
@@ -150,6 +152,12 @@ class TcpSession {
       this.finish()
     })
   }
+  /** What `show sess` says of this connection's backend and server. */
+  private showRoute (): void {
+    const live = this.gateway.sessions.of(this.client)
+    if (live !== undefined) live.route = { backend: this.be?.name ?? null, server: this.server?.name ?? null }
+  }
+
 
   start (): void {
     const verdict = this.fe.rules.tcpRules('connection', this.txn)
@@ -246,6 +254,7 @@ class TcpSession {
     this.stopInspecting()
     this.be = be
     this.txn.backend = be.name
+    this.showRoute()
     if (this.rec !== null) this.rec.backend = be.name
     const c = be.backend.counters
     c.stot++
@@ -319,6 +328,7 @@ class TcpSession {
     }
     this.server = srv
     this.held = true
+    this.showRoute()
     const t = timeouts(this.fe, be)
     const started = Date.now()
     const rec = this.rec

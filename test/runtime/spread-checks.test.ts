@@ -27,14 +27,17 @@ test('spread-checks: -c takes 0..50 with HAProxy\'s messages', () => {
   assert.equal(parseConfig('global\n  spread-checks 5\n').global.spreadChecks, 5)
 })
 
-/** When each check connection reached a listener, for `count` checks of a server (`extra`: its check options). */
-async function checkTimes (global: string, extra: string, count: number, agent = false): Promise<number[]> {
+/**
+ * When each check connection reached a listener, for `count` checks of a server (`extra`: its
+ * check options); `random` draws the spread (0: every interval at its shortest).
+ */
+async function checkTimes (global: string, extra: string, count: number, random: () => number, agent = false): Promise<number[]> {
   const times: number[] = []
   const srv = net.createServer((sock) => { times.push(Date.now()); sock.on('error', () => {}); if (agent) sock.end('up\n'); else sock.destroy() })
   await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', () => resolve()))
   const port = (srv.address() as net.AddressInfo).port
   const config = parseConfig(`${global}defaults\n  mode http\n  timeout connect 1s\nbackend be\n  server s1 127.0.0.1:${port} ${extra.replaceAll('PORT', String(port))}\n`)
-  const hc = new HealthChecker([new Backend(config.proxies[0]!)], { config })
+  const hc = new HealthChecker([new Backend(config.proxies[0]!)], { config, random })
   hc.start()
   try {
     await until(() => times.length >= count, 30_000, `${count} checks`)
@@ -45,16 +48,19 @@ async function checkTimes (global: string, extra: string, count: number, agent =
   return times
 }
 
-const gaps = (t: number[]): number[] => t.slice(1).map((x, i) => x - t[i]!)
+/** The middle interval between checks: one late timer or slow connect does not move it. */
+function medianGap (t: number[]): number {
+  const gaps = t.slice(1).map((x, i) => x - t[i]!).sort((a, b) => a - b)
+  return gaps[Math.floor(gaps.length / 2)]!
+}
 
-test('spread-checks 50: some intervals are well under inter (never without it)', async () => {
-  // an interval never comes early without spreading (a busy machine only makes them later; the
-  // margin covers a slow connect followed by a quick one)
-  const plain = gaps(await checkTimes('', 'check inter 100', 6))
-  assert.ok(Math.min(...plain) >= 70, `without spread-checks: ${plain.join(' ')}`)
-  // with ±50 %, intervals fall in 50…150 ms: none under 70 ms in 40 has odds of 1 in 7000
-  const spread = gaps(await checkTimes('global\n  spread-checks 50\n', 'check inter 100', 41))
-  assert.ok(Math.min(...spread) < 70, `with spread-checks 50: ${spread.join(' ')}`)
-  const agents = gaps(await checkTimes('global\n  spread-checks 50\n', 'agent-check agent-port PORT agent-inter 100', 41, true))
-  assert.ok(Math.min(...agents) < 70, `agent checks with spread-checks 50: ${agents.join(' ')}`)
+test('spread-checks 50: intervals drawn at their shortest are half of inter, for checks and agents', async () => {
+  const shortest = (): number => 0
+  // without spread-checks the draw changes nothing: intervals stay at inter (a busy machine only lengthens them)
+  const plain = await checkTimes('', 'check inter 200', 8, shortest)
+  assert.ok(medianGap(plain) >= 180, `without spread-checks: ${medianGap(plain)} ms`)
+  const checks = await checkTimes('global\n  spread-checks 50\n', 'check inter 200', 8, shortest)
+  assert.ok(medianGap(checks) < 160, `with spread-checks 50: ${medianGap(checks)} ms`)
+  const agents = await checkTimes('global\n  spread-checks 50\n', 'agent-check agent-port PORT agent-inter 200', 8, shortest, true)
+  assert.ok(medianGap(agents) < 160, `agent checks with spread-checks 50: ${medianGap(agents)} ms`)
 })

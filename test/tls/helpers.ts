@@ -4,6 +4,7 @@
 import tls from 'node:tls'
 import https from 'node:https'
 import http2 from 'node:http2'
+import { spawn } from 'node:child_process'
 import type { IncomingHttpHeaders } from 'node:http'
 
 export interface Handshake {
@@ -61,5 +62,58 @@ export async function h2Requests (authority: string, requests: Array<{ path: str
     })))
   } finally {
     session.close()
+  }
+}
+
+/** What curl reports of one request: the certificate's CN, TLS version, ALPN, status, head and body. */
+export interface CurlAnswer {
+  /** CN of the server's certificate ('-' without a handshake). */
+  cn: string
+  /** TLS version ('no handshake' when none happened). */
+  tls: string
+  /** The cipher negotiated ('-' without a handshake). */
+  cipher: string
+  /** The protocol ALPN chose, 'none' when the server chose none, '-' when not reported. */
+  alpn: string
+  /** HTTP status, '000' without an answer. */
+  status: string
+  /** Answer headers, names lower-case (the last of a repeated one). */
+  headers: Record<string, string>
+  body: string
+}
+
+/**
+ * `curl -k` GET `<scheme>://<name>:<port><path>` resolved to 127.0.0.1 (so SNI and Host are
+ * `name`; none and `127.0.0.1` when `name` is ''), with `args` added (`--http2`, `--tlsv1.2 --tls-max 1.2`,
+ * `--cert` …). Run asynchronously: the servers it talks to may live in this process.
+ */
+export async function curlGet (scheme: 'http' | 'https', port: number, name: string, path = '/', args: string[] = []): Promise<CurlAnswer> {
+  const host = name === '' ? '127.0.0.1' : name
+  const all = ['-sk', '-v', '--max-time', '8', '-D', '-', '-w', '\n%{http_code}', ...args]
+  if (name !== '') all.push('--resolve', `${name}:${port}:127.0.0.1`)
+  all.push(`${scheme}://${host}:${port}${path}`)
+  const child = spawn('curl', all, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString('latin1') })
+  child.stderr.on('data', (d: Buffer) => { err += d.toString('latin1') })
+  await new Promise<void>(resolve => child.once('close', () => resolve()))
+  const status = out.slice(out.lastIndexOf('\n') + 1)
+  const rest = out.slice(0, out.lastIndexOf('\n'))
+  const split = rest.indexOf('\r\n\r\n')
+  const head = split < 0 ? '' : rest.slice(0, split)
+  const headers: Record<string, string> = {}
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  return {
+    cn: /subject: .*?CN\s*=\s*([^;\n,]+)/.exec(err)?.[1]?.trim() ?? '-',
+    tls: /SSL connection using (\S+)/.exec(err)?.[1] ?? 'no handshake',
+    cipher: /SSL connection using \S+ \/ (\S+)/.exec(err)?.[1] ?? '-',
+    alpn: /ALPN: server accepted (\S+)/.exec(err)?.[1] ?? (/ALPN: server did not agree/.test(err) ? 'none' : '-'),
+    status,
+    headers,
+    body: split < 0 ? '' : rest.slice(split + 4)
   }
 }
