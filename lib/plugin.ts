@@ -75,6 +75,7 @@ import { ServiceDiscovery } from './runtime/discovery.js'
 import type { NameServers } from './runtime/nameservers.js'
 import { SessionRegistry } from './runtime/sessions.js'
 import { AcceptGate } from './runtime/accept-gate.js'
+import type { CookieRule } from './runtime/persistence.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -514,7 +515,7 @@ export class Gateway implements CliRuntime {
   frontendStopped (name: string): boolean { return this.stoppedFrontends.has(name) }
 
   shutdownSessions (server: ServerRuntime): void {
-    this.rt.backends.get(server.backend.name)?.killSessions(server)
+    server.cutSessions('K')
   }
 
   setGlobalMaxconn (n: number): void { this.globalMaxconn = n }
@@ -528,6 +529,8 @@ export class Gateway implements CliRuntime {
   replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
 
   nameServers (): readonly NameServers[] { return this.rt.discovery.sections }
+
+  cookieRule (backend: string): CookieRule | null { return this.rt.backends.get(backend)?.cookie ?? null }
 
   info (): InfoSource {
     const fes = this.frontendCounters()
