@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import type { Socket } from 'node:net'
+import type { Http2Session } from 'node:http2'
 import fp from 'fastify-plugin'
 import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -1189,7 +1190,8 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
 }
 
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
-export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
+/** `bind`: the bind's name in log lines, its `name` or its number in the section (as HAProxy's). */
+export function countConnections (gateway: Gateway, frontend: string, server: Server, bind: string): void {
   const tlsBind = server instanceof TlsServer
   if (server.listening) gateway.acceptGate.guard(server, tlsBind)
   else server.once('listening', () => { gateway.acceptGate.guard(server, tlsBind) })
@@ -1223,8 +1225,9 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     live.requests++
     res.once('close', () => { live.requests!-- })
   })
-  // an HTTP/2 connection that opens no stream is not logged by HAProxy (no <BADREQ>)
-  server.on('session', (session: { socket: Socket }) => { markRequested(session.socket) })
+  // an HTTP/2 connection past its preface (the client's SETTINGS came) is not logged by HAProxy
+  // when it opens no stream (no <BADREQ>)
+  server.on('session', (session: Http2Session) => { session.once('remoteSettings', () => { markRequested(session.socket) }) })
 }
 
 function optionError (name: string, problem: string): Error {
@@ -1253,7 +1256,8 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     gateway = new Gateway(config, log, requestLog)
   }
   const gw = gateway
-  const frontend = pickFrontend(gw.config, opts.frontend).name
+  const picked = pickFrontend(gw.config, opts.frontend)
+  const frontend = picked.name
   // a Fastify app serves HTTP: `mode tcp` sections are the CLI's to serve
   for (const p of gw.config.proxies) {
     if (p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit && owned) {
@@ -1354,7 +1358,8 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   const rulesFirst = appHooks ? null : await gatewayOnly(app.log, decide)
   installDoor(app.server, gw, frontend, rulesFirst === null ? null : { slot: stats, rulesFirst }, app.log)
 
-  countConnections(gw, frontend, app.server)
+  // the app's listener is the frontend's first bind (the CLI's other binds have servers of their own)
+  countConnections(gw, frontend, app.server, picked.binds[0]?.name ?? '1')
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
     if (owned) {
