@@ -11,7 +11,7 @@
 //   map    bench/live-map.ts         a 10,000-entry map changed on the stats socket while serving; socket throughput
 //   tls    bench/tls.ts              TLS handshakes, HTTPS and h2 requests per CPU-second, CLI vs real HAProxy
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
-// --rounds=N (BENCH_ROUNDS, default 4), --budget=S (BENCH_BUDGET, default 150) seconds of paired
+// --rounds=N (BENCH_ROUNDS, default 4), --budget=S (BENCH_BUDGET, default 130) seconds of paired
 // batches over sockets for the log and hook parts (each takes about 1.5× that in all), --soak=S (BENCH_SOAK, default 0 = off) seconds of
 // continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
 
@@ -34,7 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: process.env.BENCH_ONLY ?? 'parse,acl,csv,proxy,stats,pick,log,hook,map,tls' },
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '3' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '4' },
-    budget: { type: 'string', default: process.env.BENCH_BUDGET ?? '150' },
+    budget: { type: 'string', default: process.env.BENCH_BUDGET ?? '130' },
     soak: { type: 'string', default: process.env.BENCH_SOAK ?? '0' }
   }
 })

@@ -73,6 +73,7 @@ import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
 import type { NameServers } from './runtime/nameservers.js'
 import { SessionRegistry } from './runtime/sessions.js'
+import { AcceptGate } from './runtime/accept-gate.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -270,6 +271,8 @@ export class Gateway implements CliRuntime {
   certificateSource: () => LoadedCertificate[] = () => []
   /** Puts a committed certificate in the TLS binds using its file; set by the CLI with `certificateSource`. */
   certificateReplacer: (cert: LoadedCertificate) => number = () => 0
+  /** `maxconnrate` and the other accept rate limits (`set rate-limit`). */
+  readonly acceptGate = new AcceptGate()
   /** The connections `show sess` lists. */
   readonly sessions = new SessionRegistry()
   /** `new|set|commit ssl cert`'s transaction and created files. */
@@ -356,6 +359,8 @@ export class Gateway implements CliRuntime {
 
   private build (config: ParsedConfig, prev: Runtime | null): Runtime {
     setGlobalVars(config)
+    const g = config.global
+    this.acceptGate.configure({ connections: g.maxconnrate, sessions: g.maxsessrate, 'ssl-sessions': g.maxsslrate })
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
     const tables = new StickTables(config.proxies)
@@ -545,6 +550,7 @@ export class Gateway implements CliRuntime {
       cumReq: fes.reduce((n, f) => n + f.counters.reqTot, 0),
       connRate: fes.reduce((n, f) => n + f.connRate.read(Date.now()), 0),
       maxConnRate: fes.reduce((n, f) => Math.max(n, f.connRate.max), 0),
+      rateLimits: { ...this.acceptGate.limits },
       listeners,
       jobs: listeners + fes.reduce((n, f) => n + f.counters.scur, 0),
       totalBytesOut: fes.reduce((n, f) => n + f.counters.bout, 0),
@@ -933,7 +939,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       return true
     }
     /** `then` once the body is in (at once when there is none), HAProxy's 408 if it does not come in time. */
-    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean): boolean => {
+    const waitBody = (enough: number, time: number, be: BackendRoute | null, then: () => boolean, optionWait = false): boolean => {
       const room = fe.route.buffer.filled - requestHeadBytes(req)
       let sync = true
       let waiting = true
@@ -944,7 +950,14 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const res = hand(reply)
         if (be !== null && rec !== null) rec.backend = be.name
         if (end === 'aborted') {
-          // the client left before its body was in: nothing to answer (CR)
+          // the client left before its body was in: nothing to answer (CR). HAProxy's frontend
+          // `option http-buffer-request` goes on to the switching rules then: its log names
+          // the backend they choose (observed on 2.6.12, http_request_buffer)
+          if (optionWait && rec !== null) {
+            const switched = fe.route.rules.switching(txn)
+            const name = switched.kind === 'backend' ? switched.backend : fe.defaultRoute?.name
+            if (name !== undefined) rec.backend = name
+          }
           counters.counters.cliAbrt++
           rec?.terminate('CR')
           res.destroy()
@@ -1075,7 +1088,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         else writePage(res, pageFor(500, fe.route, be))
       }
     }
-    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules) : frontendRules()
+    return bufferOption(proxy) ? waitBody(Infinity, requestTimeLeft(), null, frontendRules, true) : frontendRules()
   }
 }
 
@@ -1175,6 +1188,8 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
   const tlsBind = server instanceof TlsServer
+  if (server.listening) gateway.acceptGate.guard(server, tlsBind)
+  else server.once('listening', () => { gateway.acceptGate.guard(server, tlsBind) })
   server.on('connection', (socket: Socket) => {
     if (gateway.frontendStopped(frontend)) { socket.destroy(); return }
     const fe = gateway.frontend(frontend)

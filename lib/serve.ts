@@ -341,7 +341,13 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   // ignores what follows a request that closes the connection (h1_to_h1); node's parser would
   // have the 400 overtake the answer
   const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
-  if (answering != null && !answering.writableFinished && err.code !== 'HPE_INVALID_EOF_STATE') {
+  if (answering != null && !answering.writableFinished) {
+    // a body the client's close cut short: HAProxy answers nothing of its own (CR, or CD once
+    // forwarded), the request under way is aborted
+    if (err.code === 'HPE_INVALID_EOF_STATE') {
+      (answering as ServerResponse & { req?: IncomingMessage }).req?.destroy()
+      return
+    }
     if (answering.shouldKeepAlive) answering.once('finish', () => { clientErrorHandler(err, socket) })
     return
   }

@@ -1887,7 +1887,7 @@ const rows = (support: Support, names: string): Record<string, Support> => Objec
  * follow their prefix (globalSupport).
  */
 const GLOBAL_SUPPORT: Record<string, Support> = table({
-  ...rows('yes', 'maxconn spread-checks node description stats crt-base ca-base default-path ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
+  ...rows('yes', 'maxconn maxconnrate maxsessrate maxsslrate spread-checks node description stats crt-base ca-base default-path ssl-server-verify expose-experimental-directives ssl-dh-param-file server-state-file server-state-base'),
   ...rows('yes', 'ssl-default-bind-options ssl-default-bind-ciphers ssl-default-bind-ciphersuites ssl-default-bind-curves'),
   ...rows('yes', 'ssl-default-server-options ssl-default-server-ciphers ssl-default-server-ciphersuites'),
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),

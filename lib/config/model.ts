@@ -511,6 +511,10 @@ export type ErrorSource =
 
 export interface GlobalSettings {
   maxconn?: number
+  /** `maxconnrate`, `maxsessrate`, `maxsslrate`: accepts per second, the process over (lib/runtime/accept-gate.ts). */
+  maxconnrate?: number
+  maxsessrate?: number
+  maxsslrate?: number
   /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */
   spreadChecks?: number
   /** `node` (stats page), `description` */

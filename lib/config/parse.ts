@@ -641,6 +641,10 @@ class ConfigParser {
         if (!args[1]) return alert("'maxconn' expects an integer argument.")
         g.maxconn = atoi(args[1])
         return
+      case 'maxconnrate': case 'maxsessrate': case 'maxsslrate':
+        if (!args[1]) return alert(`'${kw}' expects an integer argument.`)
+        g[kw] = atoi(args[1])
+        return
       case 'spread-checks': {
         if (!args[1]) return alert("'spread-checks' expects an integer argument (0..50).")
         const n = atoi(args[1])

@@ -27,18 +27,33 @@ class RingLink {
 
   send (line: string): void {
     const framed = this.server.octetCount ? `${Buffer.byteLength(line) - 1} ${line.slice(0, -1)}` : line
-    if (this.connected && this.socket !== null && this.socket.writableLength < this.ring.size) {
+    // lines already waiting go first, so a line never overtakes an earlier one
+    if (this.connected && this.socket !== null && this.pending.length === 0 && this.socket.writableLength < this.ring.size) {
       this.socket.write(framed)
       return
     }
-    if (this.pendingBytes + framed.length > this.ring.size) { this.dropped++; return }
+    // the ring's size is in bytes, not in UTF-16 code units
+    const bytes = Buffer.byteLength(framed)
+    if (this.pendingBytes + bytes > this.ring.size) { this.dropped++; return }
     this.pending.push(framed)
-    this.pendingBytes += framed.length
+    this.pendingBytes += bytes
+  }
+
+  /** Writes the waiting lines: once connected, and whenever a slow server has taken what was written. */
+  private flush (socket: net.Socket): void {
+    if (this.pending.length === 0) return
+    const text = this.pending.join('')
+    this.pending = []
+    this.pendingBytes = 0
+    socket.write(text)
   }
 
   private connect (): void {
     if (this.closed) return
-    const socket = net.connect({ host: this.server.host, port: this.server.port })
+    // a write that leaves `size` bytes or more unsent asks for 'drain', which sends the lines kept
+    // meanwhile (a socket takes a Duplex's options, which @types/node does not list for connect)
+    const options: net.NetConnectOpts & { writableHighWaterMark: number } = { host: this.server.host, port: this.server.port, writableHighWaterMark: this.ring.size }
+    const socket = net.connect(options)
     this.socket = socket
     socket.unref()
     socket.setNoDelay(true)
@@ -48,11 +63,9 @@ class RingLink {
     socket.once('connect', () => {
       socket.setTimeout(0)
       this.connected = true
-      const text = this.pending.join('')
-      this.pending = []
-      this.pendingBytes = 0
-      if (text !== '') socket.write(text)
+      this.flush(socket)
     })
+    socket.on('drain', () => { this.flush(socket) })
     // a syslog server does not talk back: what it sends is read and ignored
     socket.on('data', () => {})
     socket.once('close', () => {

@@ -278,18 +278,28 @@ export class BackendRoute {
     if (own === undefined) {
       const mine = own = new Map()
       this.ownConnections.set(session, mine)
-      session.once('close', () => { for (const c of mine.values()) c.client.close().catch(() => {}) })
+      session.once('close', () => {
+        for (const [s, c] of mine) { this.ownClients.get(s)?.delete(c.client); c.client.close().catch(() => {}) }
+      })
     }
     const entry = own.get(server)
     if (entry !== undefined && entry.origin === server.origin && entry.h1 === h1 && !entry.client.closed && !entry.client.destroyed) return entry.client
-    entry?.client.close().catch(() => {})
+    if (entry !== undefined) {
+      this.ownClients.get(server)?.delete(entry.client)
+      entry.client.close().catch(() => {})
+    }
     const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn), h1)) as Client
     own.set(server, { client, origin: server.origin, h1 })
+    let clients = this.ownClients.get(server)
+    if (clients === undefined) this.ownClients.set(server, clients = new Set())
+    clients.add(client)
     return client
   }
 
   /** Client connections' own server connections (`send-proxy` servers), by client connection. */
   private readonly ownConnections = new WeakMap<object, Map<ServerRuntime, { client: Client, origin: string, h1: boolean }>>()
+  /** The same connections by server, for `killSessions`: they live in no pool. */
+  private readonly ownClients = new Map<ServerRuntime, Set<Client>>()
 
   /**
    * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
@@ -340,12 +350,14 @@ export class BackendRoute {
     }
   }
 
-  /** `shutdown sessions server`: the requests under way on that server are cut at once. */
+  /** `shutdown sessions server`: the requests under way on that server are cut at once, pooled or on a client's own connection. */
   killSessions (server: ServerRuntime): void {
     for (const pools of [this.pools, this.h1Pools]) {
       pools.get(server)?.pool.destroy().catch(() => {})
       pools.delete(server)
     }
+    for (const client of this.ownClients.get(server) ?? []) client.destroy().catch(() => {})
+    this.ownClients.delete(server)
   }
 
   /** Waits for in-flight requests on every pool, then closes their connections. */
@@ -1766,6 +1778,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     const side = errorSide(code)
+    // the client's body ended by its close (the request destroyed): the client's doing
+    if (code === 'UND_ERR_ABORTED' && this.req.destroyed && !this.req.complete) {
+      this.clientAborted()
+      return
+    }
     if (side === 'gateway') {
       // not the server's doing (its pool closed under it on a stop): an answer, no blame
       this.fail(502, err)

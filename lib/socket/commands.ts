@@ -27,6 +27,7 @@ import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSs
 import type { StickTables } from '../runtime/stick-table.js'
 import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
 import { showSess, shutdownSession, type SessionRuntime } from './sessions.js'
+import type { AcceptGate } from '../runtime/accept-gate.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
@@ -46,6 +47,8 @@ export interface CliRuntime extends CertificateRuntime, SessionRuntime {
   shutdownSessions (server: ServerRuntime): void
   /** The process-wide maxconn (`set maxconn global`). */
   setGlobalMaxconn (n: number): void
+  /** The accept rate limits (`set rate-limit`). */
+  readonly acceptGate: AcceptGate
   /** The stick tables (`show table`, `clear table`, `set table`). */
   readonly stickTables: StickTables
   /** The runtime API sockets served (`show cli sockets`); the socket server fills it. */
@@ -222,6 +225,25 @@ function showResolvers (rt: CliRuntime, name: string | undefined): string {
     }
   }
   return out + '\n'
+}
+
+const RATE_LIMIT_USAGE = msg("'set rate-limit' only supports :\n" +
+  "   - 'connections global' to set the per-process maximum connection rate\n" +
+  "   - 'sessions global' to set the per-process maximum session rate\n" +
+  "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n" +
+  "   - 'http-compression global' to set the per-process maximum compression speed in kB/s")
+
+/** `set rate-limit connections|sessions|ssl-sessions global <n>` (the value read as C's atoi). */
+function setRateLimit (rt: CliRuntime, args: string[]): string {
+  const kind = args[2]
+  if (args[3] !== 'global' || (kind !== 'connections' && kind !== 'sessions' && kind !== 'ssl-sessions' && kind !== 'http-compression')) return RATE_LIMIT_USAGE
+  if (args[4] === undefined) return msg('Expects an integer value.')
+  const n = Number(/^\s*[-+]?\d+/.exec(args[4])?.[0] ?? 0)
+  if (n < 0) return msg('Value out of range.')
+  // the words 2.6 uses when it is built without compression
+  if (kind === 'http-compression') return msg('Compression is not supported.')
+  rt.acceptGate.set(kind, n)
+  return OK
 }
 
 /** `shutdown frontend <name>`: its listeners stop for good (status STOP; `enable frontend` refuses). */
@@ -775,6 +797,7 @@ const COMMANDS: Command[] = [
   { words: ['set', 'weight'], level: 'admin', run: (rt, a) => setWeight(rt, a) },
   { words: ['set', 'server'], level: 'admin', run: (rt, a) => setServer(rt, a) },
   { words: ['set', 'maxconn'], level: 'admin', run: (rt, a) => setMaxconn(rt, a) },
+  { words: ['set', 'rate-limit'], level: 'admin', run: (rt, a) => setRateLimit(rt, a) },
   { words: ['set', 'timeout'], level: 'user', run: (_rt, a, s) => setTimeout(a, s) },
   { words: ['enable', 'server'], level: 'admin', run: (rt, a) => toggleServer(rt, a) },
   { words: ['disable', 'server'], level: 'admin', run: (rt, a) => toggleServer(rt, a) },

@@ -26,6 +26,8 @@ export interface InfoSource {
   cumReq: number
   connRate: number
   maxConnRate: number
+  /** `maxconnrate`, `maxsessrate`, `maxsslrate` or `set rate-limit` (0: none). */
+  rateLimits: { connections: number, sessions: number, 'ssl-sessions': number }
   listeners: number
   jobs: number
   totalBytesOut: number
@@ -68,13 +70,13 @@ const FIELDS: InfoField[] = [
   { pos: 24, name: 'PipesUsed', tags: 'MGP', type: 'u32', value: zero },
   { pos: 25, name: 'PipesFree', tags: 'MGP', type: 'u32', value: zero },
   { pos: 26, name: 'ConnRate', tags: 'MRP', type: 'u32', value: s => s.connRate },
-  { pos: 27, name: 'ConnRateLimit', tags: 'CLP', type: 'u32', value: zero },
+  { pos: 27, name: 'ConnRateLimit', tags: 'CLP', type: 'u32', value: s => s.rateLimits.connections },
   { pos: 28, name: 'MaxConnRate', tags: 'MMP', type: 'u32', value: s => s.maxConnRate },
   { pos: 29, name: 'SessRate', tags: 'MRP', type: 'u32', value: s => s.connRate },
-  { pos: 30, name: 'SessRateLimit', tags: 'CLP', type: 'u32', value: zero },
+  { pos: 30, name: 'SessRateLimit', tags: 'CLP', type: 'u32', value: s => s.rateLimits.sessions },
   { pos: 31, name: 'MaxSessRate', tags: 'MRP', type: 'u32', value: s => s.maxConnRate },
   { pos: 32, name: 'SslRate', tags: 'MRP', type: 'u32', value: zero },
-  { pos: 33, name: 'SslRateLimit', tags: 'CLP', type: 'u32', value: zero },
+  { pos: 33, name: 'SslRateLimit', tags: 'CLP', type: 'u32', value: s => s.rateLimits['ssl-sessions'] },
   { pos: 34, name: 'MaxSslRate', tags: 'MMP', type: 'u32', value: zero },
   { pos: 35, name: 'SslFrontendKeyRate', tags: 'MGP', type: 'u32', value: zero },
   { pos: 36, name: 'SslFrontendMaxKeyRate', tags: 'MMP', type: 'u32', value: zero },

@@ -47,6 +47,7 @@ export class TcpListener {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
     })
+    this.gateway.acceptGate.guard(server, terminator !== null)
     this.servers.push(server)
     return server
   }

@@ -7,10 +7,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import type { ServerResponse } from 'node:http'
-import { haproxyBin, startProxy, startUpstream } from '../differential/harness.js'
+import { haproxyBin, startProxy, startRawUpstream, startUpstream } from '../differential/harness.js'
 import { rawRequest, waitFor } from '../gateway/fixtures.js'
 
-const config = (up: number, check: number) => (port: number): string => `
+const config = (up: number, check: number, sendProxy = '') => (port: number): string => `
 defaults
     mode http
     timeout client 30s
@@ -20,7 +20,7 @@ frontend fe
     bind 127.0.0.1:${port}
     default_backend be
 backend be
-    server s1 127.0.0.1:${up} check port ${check} inter 100ms fall 1 rise 1 on-marked-down shutdown-sessions
+    server s1 127.0.0.1:${up}${sendProxy} check port ${check} inter 100ms fall 1 rise 1 on-marked-down shutdown-sessions
 `
 
 test('on-marked-down shutdown-sessions cuts the requests under way when checks mark the server DOWN', async (t) => {
@@ -46,6 +46,44 @@ test('on-marked-down shutdown-sessions cuts the requests under way when checks m
       assert.equal(s.status, 200, `${label}: the streaming request`)
       // the server never ends this body: the connection closing is the cut
       assert.equal(s.text, 'first', `${label}: the streaming request, cut mid-body`)
+    } finally {
+      await proxy.stop()
+    }
+  }
+})
+
+test('on-marked-down shutdown-sessions also cuts the requests on send-proxy servers (a connection per client, outside the pool)', async (t) => {
+  // the upstream reads a PROXY header and a request, then never finishes its answer
+  const requests: string[] = []
+  const up = await startRawUpstream((socket) => {
+    let text = ''
+    let requested = false
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1')
+      // (the v2 header's signature has a CRLF CRLF of its own)
+      if (requested || !/GET [^]*\r\n\r\n/.test(text)) return
+      requested = true
+      requests.push(text)
+      if (text.includes('GET /stream ')) socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n')
+    })
+  })
+  t.after(() => up.close())
+  for (const [label, sendProxy] of (haproxyBin === null ? [['ours']] : [['ours'], ['haproxy']]).flatMap(([l]) => [[l, ' send-proxy'], [l, ' send-proxy-v2']]) as Array<['ours' | 'haproxy', string]>) {
+    const checks = net.createServer((s) => s.destroy())
+    await new Promise<void>((resolve) => checks.listen(0, '127.0.0.1', resolve))
+    const proxy = await startProxy(label, config(up.port, (checks.address() as net.AddressInfo).port, sendProxy))
+    try {
+      requests.length = 0
+      const waiting = rawRequest(proxy.port, 'GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 30_000)
+      const streaming = rawRequest(proxy.port, 'GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 30_000)
+      await waitFor(() => requests.length === 2, 'both requests at the server')
+      const v1 = requests.every(r => r.startsWith('PROXY TCP4 127.0.0.1 127.0.0.1 '))
+      assert.equal(v1, sendProxy === ' send-proxy', `${label}${sendProxy}: ${JSON.stringify(requests)}`)
+      await new Promise<void>((resolve) => checks.close(() => resolve()))
+      const [w, s] = await Promise.all([waiting, streaming])
+      assert.equal(w.status, 502, `${label}${sendProxy}: the waiting request`)
+      assert.equal(s.status, 200, `${label}${sendProxy}: the streaming request`)
+      assert.equal(s.text, 'first', `${label}${sendProxy}: the streaming request, cut mid-body`)
     } finally {
       await proxy.stop()
     }
