@@ -13,7 +13,7 @@
 //      costs it on this machine.
 //   3. 10,000 req/s offered to the no-logging app and to the dead-target app: p99 latency.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import dgram from 'node:dgram'
@@ -33,6 +33,15 @@ import { makeTxn } from '../lib/runtime/forward.js'
 export interface LogBenchOptions {
   /** Seconds of paired batches over sockets; the in-process part takes a fifth of it more. */
   budget: number
+}
+
+/** Write system calls of a process so far (proc(5) /proc/PID/io `syscw`); NaN where it cannot be read. */
+function writeCalls (pid: number): number {
+  try {
+    return Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1])
+  } catch {
+    return NaN
+  }
 }
 
 /** Requests per in-process batch. */
@@ -197,11 +206,15 @@ export async function benchAccessLog (opts: LogBenchOptions): Promise<string[]> 
       notes.push('haproxy is not installed: no HAProxy rows')
     }
     let errors = 0
+    // write system calls per request (/proc/PID/io syscw): how many lines one stdout write carries
+    const writes = new Map<Variant, number[]>()
     const batch = async (v: Variant): Promise<number> => {
       const pid = pids.get(v)!
       const before = cpuNs(pid)
+      const syscw = writeCalls(pid)
       const r = await loadWrk(ports.get(v)!, BATCH_SECONDS)
       errors += r.bad
+      writes.set(v, [...(writes.get(v) ?? []), (writeCalls(pid) - syscw) / Math.max(r.requests, 1)])
       return (cpuNs(pid) - before) / 1000 / Math.max(r.requests, 1)
     }
     for (const v of ports.keys()) await batch(v) // warm-up
@@ -232,6 +245,7 @@ export async function benchAccessLog (opts: LogBenchOptions): Promise<string[]> 
       })
     }
     const usedVariants = [...ports.keys()]
+    const stdoutWrites = median(writes.get('stdout') ?? []) - median(writes.get('off') ?? [])
     return [
       `1. In this process, ${LINE_BATCH} requests per batch, ABBA quads for ${fmt(lines.seconds, 0)} s, each against the same loop without the part`,
       `   (${fmt(lines.base, 2)} µs: the transaction every request makes, and a turn of the loop per ${PER_TURN}), CPU µs per request; UDP lines dropped: ${lines.dropped}:`, '',
@@ -245,6 +259,8 @@ export async function benchAccessLog (opts: LogBenchOptions): Promise<string[]> 
       })),
       '',
       ...table(['difference (b − a)', 'quads', 'µs per request', `target ≤ ${TARGET_US} µs`], rows(sockets.diffs, pairs.map(p => p.name))),
+      `   stdout: ${fmt(stdoutWrites, 3)} more write system calls per request than without logging, so one write carried about ${fmt(1 / stdoutWrites, 0)} lines`,
+      '   (the lines of one turn of the event loop leave in one write; at one request per turn each line is a write of its own)',
       errors === 0 ? '' : `note: ${errors} errors or non-2xx answers during the measurements`,
       `3. ${rate} req/s offered for 3 s: no logging p50 ${fmt(quiet.p50, 1)} ms p99 ${fmt(quiet.p99, 1)} ms (${fmt(quiet.rps, 0)} req/s, ${quiet.bad} errors);`,
       `   dead UDP target p50 ${fmt(deadRun.p50, 1)} ms p99 ${fmt(deadRun.p99, 1)} ms (${fmt(deadRun.rps, 0)} req/s, ${deadRun.bad} errors): ${notSlower ? 'not slowed (met)' : 'SLOWER (MISSED)'}`,
