@@ -158,26 +158,26 @@ function versionRange (o: Record<string, string>): { minVersion: tls.SecureVersi
   return { minVersion: NODE_VERSION[VERSIONS[lo]!]!, maxVersion: NODE_VERSION[VERSIONS[hi]!]! }
 }
 
-/** The TLSv1.2 cipher list and TLSv1.3 suites as node's single `ciphers` string (suites are the `TLS_…` names). */
-function cipherList (ciphers: string | undefined, suites: string | undefined): string | undefined {
-  if (ciphers === undefined && suites === undefined) return undefined
-  const defaults = tls.DEFAULT_CIPHERS.split(':')
-  const v13 = suites ?? defaults.filter(c => c.startsWith('TLS_')).join(':')
-  const v12 = ciphers ?? defaults.filter(c => !c.startsWith('TLS_')).join(':')
-  return [v13, v12].filter(s => s !== '').join(':')
+/**
+ * The TLSv1.2 cipher list and TLSv1.3 suites as node's single `ciphers` string (suites are the
+ * `TLS_…` names). Without `ciphers`, HAProxy leaves OpenSSL's own default list (AES256-GCM and
+ * CHACHA20 before AES128-GCM, picked in that order), where node's default puts AES128-GCM first.
+ */
+function cipherList (ciphers: string | undefined, suites: string | undefined): string {
+  const v13 = suites ?? tls.DEFAULT_CIPHERS.split(':').filter(c => c.startsWith('TLS_')).join(':')
+  return [v13, ciphers ?? 'DEFAULT'].filter(s => s !== '').join(':')
 }
 
 /** Node's context options for a set of bind options (bind line, global defaults and crt-list line merged). */
 function contextOptions (o: Record<string, string>, global: GlobalTls | undefined): SecureContextOptions {
-  const ciphers = cipherList(o.ciphers ?? global?.bindCiphers, o.ciphersuites ?? global?.bindCiphersuites)
   const curves = o.curves ?? o.ecdhe ?? global?.bindCurves
   const opts: SecureContextOptions = {
     ...versionRange(o),
     // HAProxy picks the cipher by its own order unless `prefer-client-ciphers`
     honorCipherOrder: !('prefer-client-ciphers' in o),
-    secureOptions: 'no-tls-tickets' in o ? cryptoConstants.SSL_OP_NO_TICKET : 0
+    secureOptions: 'no-tls-tickets' in o ? cryptoConstants.SSL_OP_NO_TICKET : 0,
+    ciphers: cipherList(o.ciphers ?? global?.bindCiphers, o.ciphersuites ?? global?.bindCiphersuites)
   }
-  if (ciphers !== undefined) opts.ciphers = ciphers
   if (curves !== undefined) opts.ecdhCurve = curves
   if (o['ca-file'] !== undefined) opts.ca = readBounded(o['ca-file'], PEM_FILE_LIMIT)
   if (o['crl-file'] !== undefined) opts.crl = readBounded(o['crl-file'], PEM_FILE_LIMIT)

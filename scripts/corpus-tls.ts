@@ -15,9 +15,9 @@
 // Then our CLI (`node dist/cli.js -f`) and real HAProxy (`haproxy -db -f`) serve that copy in turn,
 // and curl -k asks each TLS bind `GET /` for every name
 // (no SNI, each certificate name, each routed host name, an unknown name), with HTTP/1.1 and,
-// where the bind's `alpn` names h2, also with HTTP/2; each clear bind is asked `GET /` over
+// where the bind's `alpn` names h2, also with HTTP/2, and with a client limited to TLSv1.2; each clear bind is asked `GET /` over
 // HTTP/1.1 too (the `redirect scheme https` idioms). A bind agrees when every
-// answer has the same certificate, TLS version, ALPN, status and upstream with both; a file serves
+// answer has the same certificate, TLS version, cipher, ALPN, status and upstream with both; a file serves
 // HTTPS when every TLS bind agrees and each name got its own certificate where one names it.
 //
 //   npm run build && node --import tsx scripts/corpus-tls.ts <corpus dir> [NNN …]
@@ -279,16 +279,17 @@ async function serve (who: 'ours' | 'haproxy', cfg: string, cwd: string, ports: 
 }
 
 /** What one request gave, as compared: certificate CN, TLS version, ALPN, status, upstream, some headers. */
-interface Probe { cn: string, tls: string, alpn: string, status: string, upstream: string, headers: string }
+interface Probe { cn: string, tls: string, cipher: string, alpn: string, status: string, upstream: string, headers: string }
 
 /** Answer headers the corpus's rules set, compared too. */
 const COMPARED_HEADERS = ['location', 'strict-transport-security', 'alt-svc', 'x-frame-options']
 
-async function probe (port: number, name: string, version: '--http1.1' | '--http2', scheme: 'http' | 'https' = 'https'): Promise<Probe> {
-  const a = await curlGet(scheme, port, name, '/', [version])
+async function probe (port: number, name: string, version: Client, scheme: 'http' | 'https' = 'https'): Promise<Probe> {
+  const a = await curlGet(scheme, port, name, '/', version.split(' '))
   return {
     cn: a.cn,
     tls: a.tls,
+    cipher: a.cipher,
     alpn: a.alpn,
     status: a.status,
     upstream: a.headers['x-corpus-upstream'] ?? '-',
@@ -296,16 +297,22 @@ async function probe (port: number, name: string, version: '--http1.1' | '--http
   }
 }
 
-const show = (p: Probe): string => `${p.cn} ${p.tls} alpn=${p.alpn} ${p.status} ${p.upstream}${p.headers === '' ? '' : ` [${p.headers}]`}`
+const show = (p: Probe): string => `${p.cn} ${p.tls}/${p.cipher} alpn=${p.alpn} ${p.status} ${p.upstream}${p.headers === '' ? '' : ` [${p.headers}]`}`
 
 /** The names a bind is asked for: none, each certificate's, each routed host, an unknown one. */
 function probeNames (b: TlsBind): string[] {
   return [...new Set(['', ...b.certs.flatMap(c => c.names), ...b.names, UNKNOWN_NAME])]
 }
 
-/** HTTP/1.1 clients everywhere; HTTP/2 ones (ALPN h2,http/1.1) where the bind's `alpn` names h2. */
-function clientsOf (b: TlsBind): Array<'--http1.1' | '--http2'> {
-  return b.alpn.includes('h2') ? ['--http1.1', '--http2'] : ['--http1.1']
+/** curl's options for one kind of client. */
+type Client = '--http1.1' | '--http2' | '--http1.1 --tlsv1.2 --tls-max 1.2'
+
+/**
+ * HTTP/1.1 clients everywhere, one limited to TLSv1.2 (the cipher then comes from the TLSv1.2
+ * list), and HTTP/2 ones (ALPN h2,http/1.1) where the bind's `alpn` names h2.
+ */
+function clientsOf (b: TlsBind): Client[] {
+  return ['--http1.1', '--http1.1 --tlsv1.2 --tls-max 1.2', ...(b.alpn.includes('h2') ? ['--http2' as const] : [])]
 }
 
 /** The certificate a name should get: the first whose names hold it, else the bind's first. */
@@ -396,7 +403,7 @@ for (const id of ids) {
           if (o !== undefined && h !== undefined && show(o) !== show(h)) {
             // README "Differences from HAProxy": where HAProxy negotiates no protocol, node can
             // only choose one or refuse the handshake, so http/1.1 is chosen when offered
-            if (show({ ...o, alpn: 'none' }) === show(h) && o.alpn === 'http/1.1' && !b.alpn.includes('http/1.1')) known.add(`ALPN http/1.1 where HAProxy negotiates none (${version}, bind \`alpn ${b.alpn.join(',')}\`)`)
+            if (show({ ...o, alpn: 'none' }) === show(h) && o.alpn === 'http/1.1' && !b.alpn.includes('http/1.1')) known.add(`ALPN http/1.1 where HAProxy negotiates none (clients offering only http/1.1, bind \`alpn ${b.alpn.join(',')}\`)`)
             else problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)} / haproxy ${show(h)}`)
           }
           if (o !== undefined && (o.tls === 'no handshake' || (o.cn !== expected && !(name === UNKNOWN_NAME || name === '')))) problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)}, expected certificate ${expected}`)
@@ -410,7 +417,7 @@ for (const id of ids) {
         if (o !== undefined && h !== undefined && show(o) !== show(h)) problems.push(`clear bind :${port}: ours ${show(o)} / haproxy ${show(h)}`)
       }
       if (problems.length === 0) agreeing++
-      const sample = prepared.tlsBinds.map(b => { const p = ours.probes.get(`${b.line} ${clientsOf(b).at(-1)!} ${b.names[0] ?? b.certs[0]?.names[0] ?? ''}`); return p === undefined ? '' : `${p.alpn} ${p.status}` }).join(', ')
+      const sample = prepared.tlsBinds.map(b => { const p = ours.probes.get(`${b.line} ${b.alpn.includes('h2') ? '--http2' : '--http1.1'} ${b.names[0] ?? b.certs[0]?.names[0] ?? ''}`); return p === undefined ? '' : `${p.alpn} ${p.status}` }).join(', ')
       rows.push([id, binds, problems.length === 0 ? `same (${sample})` : `differs (${problems.length})`, haproxyProblems.length === 0 ? 'serves' : `problems (${haproxyProblems.length})`, [...notes, ...[...known].map(k => `known difference: ${k}`)].join('; ')])
       for (const p of [...problems, ...haproxyProblems]) details.push(`${id}: ${p}`)
     } finally {

@@ -82,6 +82,8 @@ describe('corpus shapes: TLS idioms of real-world configs, ours and HAProxy', { 
   let client: Leaf
   const up: Record<string, Upstream> = {}
   let both: Awaited<ReturnType<typeof startBoth>>
+  /** No TLS setting but the certificates (as most configs): OpenSSL's defaults, as HAProxy leaves them. */
+  let plain: Awaited<ReturnType<typeof startBoth>>
   const ports: { haproxy: Ports, ours: Ports } = {} as { haproxy: Ports, ours: Ports }
 
   before(async () => {
@@ -107,8 +109,19 @@ describe('corpus shapes: TLS idioms of real-world configs, ours and HAProxy', { 
     ports.haproxy = sides[0]!
     ports.ours = sides[1]!
     for (const p of [ports.haproxy, ports.ours]) for (const name of EXTRA) await waitListening(p[name])
+    plain = await startBoth(port => `defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend myfrontend
+    bind 127.0.0.1:${port} ssl crt ${join(dir, 'default.pem')} crt ${join(dir, 'certs')}/
+    default_backend web
+backend web
+    server s3 127.0.0.1:${up.web!.port}
+`)
   })
-  after(async () => { await both?.stop(); for (const u of Object.values(up)) await u.close() })
+  after(async () => { await both?.stop(); await plain?.stop(); for (const u of Object.values(up)) await u.close() })
 
   /** The same request to both; the answers as `seen` gives them. */
   async function ask (bind: keyof Ports, scheme: 'http' | 'https', name: string, args: string[] = [], path = '/'): Promise<{ ours: string, theirs: string, o: CurlAnswer, h: CurlAnswer }> {
@@ -162,6 +175,17 @@ describe('corpus shapes: TLS idioms of real-world configs, ours and HAProxy', { 
     const v13 = await ask('main', 'https', 'shop.test', ['--tls13-ciphers', 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256'])
     assert.equal(`${v13.o.tls} ${v13.o.cipher}`, `${v13.h.tls} ${v13.h.cipher}`)
     assert.equal(v13.o.tls, 'TLSv1.3')
+  })
+
+  test('without ssl settings: OpenSSL\'s default cipher order (AES256-GCM, CHACHA20 before AES128-GCM), no ALPN', async () => {
+    for (const args of [['--tlsv1.2', '--tls-max', '1.2'], ['--tlsv1.2', '--tls-max', '1.2', '--ciphers', 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305'], ['--tlsv1.2', '--tls-max', '1.2', '--ciphers', 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA256'], ['--http2'], ['--tlsv1.3']]) {
+      const h = await curlGet('https', plain.haproxy.port, 'shop.test', '/', args)
+      const o = await curlGet('https', plain.ours.port, 'shop.test', '/', args)
+      assert.equal(seen(o, plain.ours.port), seen(h, plain.haproxy.port), args.join(' '))
+      assert.equal(`${o.tls} ${o.cipher}`, `${h.tls} ${h.cipher}`, args.join(' '))
+    }
+    const v12 = await curlGet('https', plain.ours.port, 'shop.test', '/', ['--tlsv1.2', '--tls-max', '1.2'])
+    assert.deepEqual([v12.cn, v12.cipher, v12.alpn], ['shop.test', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'none'])
   })
 
   test('crt-list with SNI filters under strict-sni and alpn h2,http/1.1', async () => {
