@@ -74,6 +74,7 @@ import { ServiceDiscovery } from './runtime/discovery.js'
 import type { NameServers } from './runtime/nameservers.js'
 import { SessionRegistry } from './runtime/sessions.js'
 import { AcceptGate } from './runtime/accept-gate.js'
+import type { CookieRule } from './runtime/persistence.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
@@ -527,6 +528,8 @@ export class Gateway implements CliRuntime {
   replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
 
   nameServers (): readonly NameServers[] { return this.rt.discovery.sections }
+
+  cookieRule (backend: string): CookieRule | null { return this.rt.backends.get(backend)?.cookie ?? null }
 
   info (): InfoSource {
     const fes = this.frontendCounters()

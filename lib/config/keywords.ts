@@ -1358,6 +1358,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   default_backend: row('DFL', 'yes', { max: 1, apply: applyDefaultBackend }),
   description: row('FLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'description' expects a string argument."); c.proxy.description = a.slice(1).join(' ') } }),
   disabled: row('DFLB', 'yes', { max: 0, apply: c => { c.proxy.disabled = true } }),
+  'dynamic-cookie-key': row('DLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'dynamic-cookie-key' expects <secret_key> as argument."); c.proxy.dynamicCookieKey = a[1] } }),
   dispatch: row('LB', unsupported('sends requests to a fixed address when there is no server'), { max: 1 }),
   'email-alert': row('DFLB', inert('no e-mail alerts are sent')),
   enabled: row('DFLB', 'yes', { max: 0, apply: c => { c.proxy.disabled = false } }),
@@ -1475,7 +1476,6 @@ const COOKIE_UNSUPPORTED: Record<string, string> = table({
   postonly: 'inserts the cookie only in answers to POST requests',
   maxidle: 'expires persistence cookies left unused',
   maxlife: 'expires persistence cookies after a lifetime',
-  dynamic: 'generates server cookie values from a key',
   attr: 'adds attributes to the inserted cookie'
 })
 const COOKIE_FLAGS = ['indirect', 'nocache', 'preserve', 'httponly', 'secure'] as const
@@ -1487,7 +1487,7 @@ const COOKIE_FLAGS = ['indirect', 'nocache', 'preserve', 'httponly', 'secure'] a
  */
 function applyCookie (c: ProxyCtx, args: string[]): void {
   if (!args[1]) return c.alert("'cookie' expects <cookie_name> as argument.")
-  const ck: CookiePersistence = { name: args[1], mode: 'passive', indirect: false, nocache: false, preserve: false, httponly: false, secure: false, domains: [], loc: c.loc }
+  const ck: CookiePersistence = { name: args[1], mode: 'passive', indirect: false, nocache: false, preserve: false, httponly: false, secure: false, domains: [], dynamic: false, loc: c.loc }
   const modes: string[] = []
   const missing: string[] = []
   for (let i = 2; i < args.length; i++) {
@@ -1517,7 +1517,9 @@ function applyCookie (c: ProxyCtx, args: string[]): void {
         if (code < 0x20 || code === 0x7f || ch === ';') return c.alert(`character '%x${code.toString(16).toUpperCase().padStart(2, '0')}' is not permitted in attribute value.`)
       }
       missing.push(w)
-    } else if (w === 'postonly' || w === 'dynamic') {
+    } else if (w === 'dynamic') {
+      ck.dynamic = true
+    } else if (w === 'postonly') {
       missing.push(w)
     } else {
       return c.alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.")

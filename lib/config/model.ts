@@ -333,6 +333,8 @@ export interface CookiePersistence {
   httponly: boolean
   secure: boolean
   domains: string[]
+  /** `dynamic`: servers without a `cookie` value get one made of the backend's key, their address and port. */
+  dynamic: boolean
   loc: Loc
 }
 
@@ -380,6 +382,8 @@ export interface Proxy {
   backlog?: number
   /** `fullconn` (backends): the load at which servers with `minconn` reach their maxconn. */
   fullconn?: number
+  /** `dynamic-cookie-key`: the secret of `cookie … dynamic` server values. */
+  dynamicCookieKey?: string
   acls: AclDecl[]
   /**
    * `tcp-request content accept|reject|set-var|unset-var|set-var-fmt` of an HTTP proxy: run for

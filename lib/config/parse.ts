@@ -1218,6 +1218,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.redispatch = d.redispatch === null ? null : { ...d.redispatch }
   p.allBackups = d.allBackups
   p.cookie = d.cookie === null ? null : { ...d.cookie, domains: [...d.cookie.domains] }
+  if (d.dynamicCookieKey !== undefined) p.dynamicCookieKey = d.dynamicCookieKey
   p.forwardFor = d.forwardFor === null ? null : { ...d.forwardFor }
   p.originalTo = d.originalTo === null ? null : { ...d.originalTo }
   p.httpCheck = d.httpCheck === null ? null : { ...structuredClone(d.httpCheck), inherited: true }

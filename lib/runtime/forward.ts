@@ -239,7 +239,7 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
     this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
-    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie))
+    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null)
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
     // timers: undici's run on a coarse clock that fires up to a second late.
     this.serverTimeout = t.server ?? 0

@@ -6,9 +6,31 @@
 import type { CookiePersistence } from '../config/model.js'
 import type { HttpTxn } from '../acl/txn.js'
 import type { ServerRuntime } from './backend.js'
+import { parseAddr } from '../acl/ip.js'
+import { xxh64 } from '@node-rs/xxhash'
 
 /** The `prefix` mode's separator between the server's value and the application's (COOKIE_DELIM). */
 const DELIM = '~'
+
+/**
+ * A server's dynamic cookie (§4.2 `cookie … dynamic`): XXH64 (seed 0) of the key, the address
+ * (4 bytes IPv4, 16 IPv6) and the port as 4 bytes in network order, 16 hex digits; observed with
+ * haproxy 2.6.12 (the same values for the same key, address and port). Null for a name.
+ */
+export function dynamicCookie (key: string, host: string, port: number): string | null {
+  const a = parseAddr(host)
+  if (a === null) return null
+  const addr = Buffer.alloc(a.v6 ? 16 : 4)
+  if (a.v6) {
+    addr.writeBigUInt64BE(a.n >> 64n)
+    addr.writeBigUInt64BE(a.n & 0xffffffffffffffffn, 8)
+  } else {
+    addr.writeUInt32BE(a.n)
+  }
+  const portBytes = Buffer.alloc(4)
+  portBytes.writeUInt32BE(port)
+  return xxh64(Buffer.concat([Buffer.from(key, 'latin1'), addr, portBytes]), 0n).toString(16).padStart(16, '0')
+}
 
 /** Statuses HAProxy deems cacheable by default (http_wait_for_response). */
 const CACHEABLE_STATUSES = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501])
@@ -32,7 +54,18 @@ export class CookieRule {
    */
   requestState: 'N' | 'I' | 'D' | 'V' = 'N'
 
-  constructor (ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>) {
+  /** The attributes after `path=/` of the inserted cookie. */
+  private readonly attrs: string
+  /** The servers and their configured `cookie` values. */
+  private readonly servers: ReadonlyArray<{ srv: ServerRuntime, value: string | undefined }>
+  /**
+   * `cookie … dynamic` (`enable|disable dynamic-cookie backend`) and `dynamic-cookie-key` (`set
+   * dynamic-cookie-key backend`): servers without a value of their own get one made of the key
+   * and their address; `seen` are the addresses the values were made from.
+   */
+  private dynamic: { enabled: boolean, key: string | null, seen: Array<{ host: string, port: number, has: boolean }> }
+
+  constructor (ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>, dynamicKey: string | null = null) {
     this.name = ck.name
     this.mode = ck.mode
     this.indirect = ck.indirect
@@ -43,16 +76,53 @@ export class CookieRule {
     for (const d of ck.domains) attrs += `; domain=${d}`
     if (ck.httponly) attrs += '; HttpOnly'
     if (ck.secure) attrs += '; Secure'
+    this.attrs = attrs
     this.remove = `${ck.name}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/${attrs}`
-    servers.forEach((srv, i) => {
-      const v = values[i]
-      if (v === undefined || v === '') return
+    this.servers = servers.map((srv, i) => ({ srv, value: values[i] === '' ? undefined : values[i] }))
+    this.dynamic = { enabled: ck.dynamic, key: dynamicKey, seen: [] }
+    this.compile()
+  }
+
+  /** `enable|disable dynamic-cookie backend`. */
+  setDynamic (enabled: boolean): void {
+    this.dynamic.enabled = enabled
+    this.compile()
+  }
+
+  /** `set dynamic-cookie-key backend`. */
+  setDynamicKey (key: string): void {
+    this.dynamic.key = key
+    this.compile()
+  }
+
+  /** The value maps, from the configured values and, for the other servers, the dynamic ones. */
+  private compile (): void {
+    this.values.clear()
+    this.inserted.clear()
+    this.byValue.clear()
+    const dyn = this.dynamic
+    dyn.seen = this.servers.map(({ srv }) => ({ host: srv.host, port: srv.port, has: srv.hasAddress }))
+    for (const { srv, value } of this.servers) {
+      const v = value ?? (dyn.enabled && dyn.key !== null && srv.hasAddress ? dynamicCookie(dyn.key, srv.host, srv.port) : null)
+      if (v === null) continue
       this.values.set(srv, v)
-      this.inserted.set(srv, `${ck.name}=${v}; path=/${attrs}`)
+      this.inserted.set(srv, `${this.name}=${v}; path=/${this.attrs}`)
       const list = this.byValue.get(v)
       if (list === undefined) this.byValue.set(v, [srv])
       else list.push(srv)
-    })
+    }
+  }
+
+  /** Dynamic values follow their servers' addresses (`set server … addr`, DNS): made again when one moved. */
+  private follow (): void {
+    const dyn = this.dynamic
+    if (!dyn.enabled || dyn.key === null) return
+    for (let i = 0; i < this.servers.length; i++) {
+      const { srv, value } = this.servers[i]!
+      if (value !== undefined) continue
+      const seen = dyn.seen[i]!
+      if (seen.host !== srv.host || seen.port !== srv.port || seen.has !== srv.hasAddress) { this.compile(); return }
+    }
   }
 
   /**
@@ -64,6 +134,7 @@ export class CookieRule {
   request (txn: HttpTxn): ServerRuntime | null {
     const header = txn.headers.cookie
     this.requestState = 'N'
+    this.follow()
     if (header === undefined || !header.includes(this.name)) return null
     const parts = header.split(';')
     let chosen: ServerRuntime | null = null
@@ -116,6 +187,7 @@ export class CookieRule {
    * `%tsc` character: I inserted, R rewritten, D deleted, P kept as the server sent it, N none.
    */
   response (headers: string[], server: ServerRuntime, direct: boolean, method: string, status: number): 'I' | 'R' | 'D' | 'P' | 'N' {
+    this.follow()
     let state: 'R' | 'D' | 'P' | 'N' = 'N'
     let found = false
     let cacheable = this.mode === 'insert' && this.nocache && !direct && (method === 'GET' || method === 'HEAD') && CACHEABLE_STATUSES.has(status)

@@ -28,6 +28,7 @@ import type { StickTables } from '../runtime/stick-table.js'
 import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
 import { showSess, shutdownSession, type SessionRuntime } from './sessions.js'
 import type { AcceptGate } from '../runtime/accept-gate.js'
+import type { CookieRule } from '../runtime/persistence.js'
 
 export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
@@ -47,6 +48,8 @@ export interface CliRuntime extends CertificateRuntime, SessionRuntime {
   shutdownSessions (server: ServerRuntime): void
   /** The process-wide maxconn (`set maxconn global`). */
   setGlobalMaxconn (n: number): void
+  /** A backend's cookie persistence, null without a `cookie` line (`enable|disable dynamic-cookie`). */
+  cookieRule (backend: string): CookieRule | null
   /** The accept rate limits (`set rate-limit`). */
   readonly acceptGate: AcceptGate
   /** The stick tables (`show table`, `clear table`, `set table`). */
@@ -243,6 +246,24 @@ function setRateLimit (rt: CliRuntime, args: string[]): string {
   // the words 2.6 uses when it is built without compression
   if (kind === 'http-compression') return msg('Compression is not supported.')
   rt.acceptGate.set(kind, n)
+  return OK
+}
+
+/** `enable|disable dynamic-cookie backend <b>`, `set dynamic-cookie-key backend <b> <key>`. */
+function dynamicCookie (rt: CliRuntime, args: string[]): string {
+  const setKey = args[0] === 'set'
+  const name = args[3]
+  if (name === undefined) return msg('A backend name is expected.')
+  const be = backendOf(rt, name)
+  if (be === undefined) return msg('No such backend.')
+  const rule = rt.cookieRule(be.name)
+  if (setKey) {
+    const key = args[4]
+    if (key === undefined) return msg('String value expected.')
+    rule?.setDynamicKey(key)
+  } else {
+    rule?.setDynamic(args[0] === 'enable')
+  }
   return OK
 }
 
@@ -798,6 +819,9 @@ const COMMANDS: Command[] = [
   { words: ['set', 'server'], level: 'admin', run: (rt, a) => setServer(rt, a) },
   { words: ['set', 'maxconn'], level: 'admin', run: (rt, a) => setMaxconn(rt, a) },
   { words: ['set', 'rate-limit'], level: 'admin', run: (rt, a) => setRateLimit(rt, a) },
+  { words: ['enable', 'dynamic-cookie', 'backend'], level: 'admin', run: dynamicCookie },
+  { words: ['disable', 'dynamic-cookie', 'backend'], level: 'admin', run: dynamicCookie },
+  { words: ['set', 'dynamic-cookie-key', 'backend'], level: 'admin', run: dynamicCookie },
   { words: ['set', 'timeout'], level: 'user', run: (_rt, a, s) => setTimeout(a, s) },
   { words: ['enable', 'server'], level: 'admin', run: (rt, a) => toggleServer(rt, a) },
   { words: ['disable', 'server'], level: 'admin', run: (rt, a) => toggleServer(rt, a) },
