@@ -514,7 +514,7 @@ export class Gateway implements CliRuntime {
   frontendStopped (name: string): boolean { return this.stoppedFrontends.has(name) }
 
   shutdownSessions (server: ServerRuntime): void {
-    this.rt.backends.get(server.backend.name)?.killSessions(server)
+    server.cutSessions('K')
   }
 
   setGlobalMaxconn (n: number): void { this.globalMaxconn = n }

@@ -1234,7 +1234,16 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
       return null
     }
   },
-  ...serverRows(1, inert('the backup servers\' sessions are not shut down when a server comes UP'), 'on-marked-up'),
+  'on-marked-up': {
+    n: 1,
+    support: 'yes',
+    optional: true,
+    apply: (o, v) => {
+      if (v !== 'shutdown-backup-sessions') return `'on-marked-up' expects 'shutdown-backup-sessions' but got '${v}'.`
+      o.onMarkedUp = v
+      return null
+    }
+  },
   ws: {
     n: 1,
     support: 'yes',

@@ -162,6 +162,8 @@ export interface ServerOptions {
   onError?: ServerCheckOnError
   /** `on-marked-down shutdown-sessions`: the server's sessions are cut when it goes DOWN. */
   onMarkedDown?: 'shutdown-sessions'
+  /** `on-marked-up shutdown-backup-sessions`: the backup servers' sessions are cut when it comes UP. */
+  onMarkedUp?: 'shutdown-backup-sessions'
   /** Stats id (`id N`). */
   id?: number
   cookie?: string

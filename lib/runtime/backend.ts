@@ -14,6 +14,9 @@ import { createBalancer, effectiveWeight, isMapBased, shownWeight, type Balancer
 import { TrafficCounters, type BackendView, type CheckResult, type ServerAdminState, type ServerOpState, type ServerView } from './state.js'
 import type { Socks4Proxy } from './socks4.js'
 
+/** Sessions cut on a server: when, and the termination state's first letter it gives them. */
+export interface SessionCut { readonly at: number, readonly cause: 'D' | 'U' | 'K' }
+
 /** pino-like logger; state changes go to warn, "no server available" to error (HAProxy's levels). */
 export interface Logger {
   info (msg: string): void
@@ -197,6 +200,10 @@ export class ServerRuntime implements ServerView, LbServer {
   readonly onError: ServerCheckOnError
   /** `on-marked-down shutdown-sessions`. */
   private readonly shutdownWhenDown: boolean
+  /** `on-marked-up shutdown-backup-sessions`. */
+  private readonly shutdownBackupsWhenUp: boolean
+  /** The last time its sessions were cut, and why (`cutSessions`). */
+  sessionsCut: SessionCut | null = null
   consecutiveErrors = 0
   /** failed_hana: passive checks that triggered `on-error`. */
   hanafail = 0
@@ -274,6 +281,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.errorLimit = conf.errorLimit ?? DEFAULT_ERROR_LIMIT
     this.onError = conf.onError ?? 'fail-check'
     this.shutdownWhenDown = conf.onMarkedDown === 'shutdown-sessions'
+    this.shutdownBackupsWhenUp = conf.onMarkedUp === 'shutdown-backup-sessions'
     this.agent = conf.agentCheck === true && conf.agentPort
       ? new AgentSettings(conf.agentAddr ?? conf.host, conf.agentPort, conf.agentInter ?? this.inter, conf.agentSend ?? '', conf.agentAddr !== undefined)
       : null
@@ -666,7 +674,22 @@ export class ServerRuntime implements ServerView, LbServer {
       this.downTotal += now - this.downSince
       this.downSince = 0
     }
-    if (op === 'down' && this.shutdownWhenDown) this.backend.killSessions(this)
+    if (op === 'down' && this.shutdownWhenDown) this.cutSessions('D')
+    // the traffic the backups took while this server was away goes back to it at once (§5.2:
+    // only from a server that is no backup and has an effective weight)
+    if (op === 'up' && this.shutdownBackupsWhenUp && !this.backup && this.weight > 0) {
+      for (const s of this.backend.servers) if (s.backup) s.cutSessions('U')
+    }
+  }
+
+  /**
+   * Cuts the sessions under way on this server; their logs say why, with the first letter of
+   * HAProxy's termination state: `D` the server went DOWN (`on-marked-down`), `U` an active
+   * server came UP (`on-marked-up`, on a backup), `K` an administrator's command.
+   */
+  cutSessions (cause: SessionCut['cause']): void {
+    this.sessionsCut = { at: Date.now(), cause }
+    this.backend.killSessions(this)
   }
 
   private startSlowstart (now: number): void {

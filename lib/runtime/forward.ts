@@ -1753,9 +1753,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.onComplete(null)
       return
     }
+    const cut = this.cutBy()
     if (this.phase === 'body') {
       // the answer was already under way: all that can be done is cut the client off
-      this.rec?.terminate(code === 'UND_ERR_BODY_TIMEOUT' ? 'sD' : 'SD')
+      this.rec?.terminate(cut !== null ? cut + 'D' : code === 'UND_ERR_BODY_TIMEOUT' ? 'sD' : 'SD')
       server.counters.srvAbrt++
       this.be.backend.counters.srvAbrt++
       this.phase = 'done'
@@ -1775,6 +1776,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       server.counters.eresp++
       this.be.backend.counters.eresp++
       this.fail(504, err)
+      return
+    }
+    if (cut !== null) {
+      // its server's sessions were cut while it waited for the answer (HAProxy's 502)
+      this.rec?.terminate(cut + 'H')
+      this.fail(502, err)
       return
     }
     const side = errorSide(code)
@@ -1892,6 +1899,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     let active = 0
     for (const s of this.be.backend.servers) if (!s.backup && s.op === 'up' && s.admin !== 'maint') active++
     return active > 1
+  }
+
+  /** The cause of a cut of its server's sessions (ServerRuntime.cutSessions) since it began, else null. */
+  private cutBy (): 'D' | 'U' | 'K' | null {
+    const cut = this.server?.sessionsCut
+    return cut != null && cut.at >= this.t0 ? cut.cause : null
   }
 
   private clientClosed (): void {

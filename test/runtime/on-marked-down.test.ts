@@ -1,6 +1,7 @@
 // `on-marked-down shutdown-sessions` (§5.2): when a health check marks the server DOWN, the
 // requests under way on it are cut at once, as HAProxy 2.6.12 does (observed on loopback): one
-// still waiting for its answer gets a 502, one whose answer is streaming is cut off mid-body.
+// still waiting for its answer gets a 502, one whose answer is streaming is cut off mid-body;
+// the log says `DH--` and `DD--`.
 // With real HAProxy installed, the same scenario runs through it too.
 
 import { test } from 'node:test'
@@ -11,8 +12,12 @@ import { haproxyBin, startProxy, startRawUpstream, startUpstream } from '../diff
 import { rawRequest, waitFor } from '../gateway/fixtures.js'
 
 const config = (up: number, check: number, sendProxy = '') => (port: number): string => `
+global
+    log stdout format raw local0
 defaults
     mode http
+    log global
+    option httplog
     timeout client 30s
     timeout server 30s
     timeout connect 2s
@@ -23,6 +28,17 @@ backend be
     server s1 127.0.0.1:${up}${sendProxy} check port ${check} inter 100ms fall 1 rise 1 on-marked-down shutdown-sessions
 `
 
+/** The termination state logged for `path`, once its line is out. */
+async function termination (output: () => string, path: string): Promise<string> {
+  let state = ''
+  await waitFor(() => {
+    const line = output().split('\n').find(l => l.includes(`"GET ${path} HTTP/1.1"`))
+    state = line === undefined ? '' : / (\S{4}) \d+\/\d+\/\d+\/\d+\/\d+ /.exec(line)?.[1] ?? line
+    return state !== ''
+  }, `the log line of ${path}`, 10_000)
+  return state
+}
+
 test('on-marked-down shutdown-sessions cuts the requests under way when checks mark the server DOWN', async (t) => {
   // the upstream never finishes: only the cut can end these requests
   const held: ServerResponse[] = []
@@ -31,7 +47,7 @@ test('on-marked-down shutdown-sessions cuts the requests under way when checks m
     if (req.url === '/stream') { res.writeHead(200, { 'content-type': 'text/plain' }); res.write('first') }
   })
   t.after(async () => { for (const r of held) r.destroy(); await up.close() })
-  for (const label of haproxyBin === null ? ['ours'] as const : ['ours', 'haproxy'] as const) {
+  for (const label of haproxyBin === null ? ['ours'] as const : ['haproxy', 'ours'] as const) {
     const checks = net.createServer((s) => s.destroy())
     await new Promise<void>((resolve) => checks.listen(0, '127.0.0.1', resolve))
     const proxy = await startProxy(label, config(up.port, (checks.address() as net.AddressInfo).port))
@@ -46,6 +62,8 @@ test('on-marked-down shutdown-sessions cuts the requests under way when checks m
       assert.equal(s.status, 200, `${label}: the streaming request`)
       // the server never ends this body: the connection closing is the cut
       assert.equal(s.text, 'first', `${label}: the streaming request, cut mid-body`)
+      // HAProxy's termination states of sessions killed as their server went DOWN
+      assert.deepEqual([await termination(proxy.output, '/wait'), await termination(proxy.output, '/stream')], ['DH--', 'DD--'], `${label}: the log`)
     } finally {
       await proxy.stop()
     }
@@ -84,6 +102,7 @@ test('on-marked-down shutdown-sessions also cuts the requests on send-proxy serv
       assert.equal(w.status, 502, `${label}${sendProxy}: the waiting request`)
       assert.equal(s.status, 200, `${label}${sendProxy}: the streaming request`)
       assert.equal(s.text, 'first', `${label}${sendProxy}: the streaming request, cut mid-body`)
+      assert.deepEqual([await termination(proxy.output, '/wait'), await termination(proxy.output, '/stream')], ['DH--', 'DD--'], `${label}${sendProxy}: the log`)
     } finally {
       await proxy.stop()
     }
