@@ -4,7 +4,8 @@
 //   - every bind listens on 127.0.0.1 and a free port; QUIC binds (`quic4@`, `quic6@`) are dropped
 //     (neither our CLI nor this HAProxy build speaks QUIC);
 //   - every `server` points at an upstream of its own started here (HTTP/1.1, h2c for `proto h2`,
-//     TLS with ALPN h2,http/1.1 for `ssl`), which answers 200 naming `<backend>/<server>`;
+//     TLS with ALPN h2,http/1.1 for `ssl`), which answers 200 naming `<backend>/<server>` and the
+//     `x-*` and `forwarded` headers it received (X-Forwarded-Proto, -Port, -For …);
 //     `source <address>` becomes 127.0.0.1;
 //   - the certificates it names (crt files, crt directories, crt-lists, ca-file) are made by the
 //     openssl CLI into a temp dir, one CA signing them all; a certificate answers for the host
@@ -22,7 +23,8 @@
 //
 //   npm run build && node --import tsx scripts/corpus-tls.ts <corpus dir> [NNN …]
 //
-//   CORPUS_TLS_KEEP=1 keeps each config's directory (the rewritten config and its files).
+//   CORPUS_TLS_KEEP=1 keeps each config's directory (the rewritten config and its files);
+//   CORPUS_TLS_VERBOSE=1 prints every answer of ours.
 //
 // Prints a table (file, TLS binds, ours, HAProxy, note), then the disagreements in detail.
 
@@ -224,15 +226,17 @@ async function startUpstreams (specs: UpstreamSpec[], ca: Ca): Promise<() => Pro
   const tlsPem = specs.some(s => s.kind === 'tls') ? makeLeaf(ca, join(ca.dir, 'upstream.pem'), 'upstream.corpus.test', ['upstream.corpus.test']) : undefined
   for (const s of specs) {
     const name = `${s.backend}/${s.server}`
-    const answer = (res: http.ServerResponse | http2.Http2ServerResponse): void => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-corpus-upstream': name })
+    // the answer names the server and the headers the rules added to the request
+    const answer = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+      const added = Object.entries(req.headers).filter(([k]) => k.startsWith('x-') || k === 'forwarded').map(([k, v]) => `${k}=${String(v)}`).sort().join(' ')
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-corpus-upstream': `${name}${added === '' ? '' : ` ${added}`}` })
       res.end(`${name}\n`)
     }
     const server = s.kind === 'h1'
-      ? http.createServer((_req, res) => answer(res))
+      ? http.createServer(answer)
       : s.kind === 'h2c'
-        ? http2.createServer((_req, res) => answer(res))
-        : http2.createSecureServer({ cert: tlsPem!.certOnly, key: tlsPem!.key, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] }, (_req, res) => answer(res))
+        ? http2.createServer(answer)
+        : http2.createSecureServer({ cert: tlsPem!.certOnly, key: tlsPem!.key, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] }, answer)
     const sockets = new Set<net.Socket>()
     server.on('connection', (c: net.Socket) => { sockets.add(c); c.on('close', () => sockets.delete(c)) })
     server.on('error', () => {})
@@ -416,6 +420,7 @@ for (const id of ids) {
         const h = theirs.probes.get(`clear ${port}`)
         if (o !== undefined && h !== undefined && show(o) !== show(h)) problems.push(`clear bind :${port}: ours ${show(o)} / haproxy ${show(h)}`)
       }
+      if (process.env.CORPUS_TLS_VERBOSE !== undefined) for (const [key, p] of ours.probes) details.push(`${id}: ${key}: ${show(p)}`)
       if (problems.length === 0) agreeing++
       const sample = prepared.tlsBinds.map(b => { const p = ours.probes.get(`${b.line} ${b.alpn.includes('h2') ? '--http2' : '--http1.1'} ${b.names[0] ?? b.certs[0]?.names[0] ?? ''}`); return p === undefined ? '' : `${p.alpn} ${p.status}` }).join(', ')
       rows.push([id, binds, problems.length === 0 ? `same (${sample})` : `differs (${problems.length})`, haproxyProblems.length === 0 ? 'serves' : `problems (${haproxyProblems.length})`, [...notes, ...[...known].map(k => `known difference: ${k}`)].join('; ')])
