@@ -18,7 +18,7 @@ import { createRequire } from 'node:module'
 import { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
-import { markRequested } from './log/logger.js'
+import { markHttp2, markRequested } from './log/logger.js'
 import type { H2Windows } from './h2-window.js'
 
 interface HpackDecoder {
@@ -32,7 +32,9 @@ const hpack = createRequire(import.meta.url)('hpack.js') as { decompressor: { cr
 /** The authority given to requests that had none (RFC 6761 `.invalid`: never a real host). */
 export const PLACEHOLDER_AUTHORITY = 'authority.invalid'
 
-const PREFACE_LENGTH = 24
+/** The client connection preface (RFC 9113 §3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
+const PREFACE_LENGTH = PREFACE.length
 const FRAME_HEAD = 9
 const HEADERS = 0x1
 const CONTINUATION = 0x9
@@ -77,6 +79,8 @@ export interface Screened { malformed: boolean, authority?: string, fields?: Arr
 export class H2RequestScreen extends Duplex {
   private pendingBytes: Buffer = Buffer.alloc(0)
   private prefaceLeft = PREFACE_LENGTH
+  /** The bytes in place of the preface were not the preface (nghttp2 closes the connection). */
+  private notPreface = false
   private readonly decoder: HpackDecoder
   /** Frames of a header block still waiting for END_HEADERS. */
   private block: Buffer[] | null = null
@@ -99,6 +103,7 @@ export class H2RequestScreen extends Duplex {
   ) {
     super()
     this.decoder = hpack.decompressor.create({ table: { size: tableSize } })
+    markHttp2(socket)
     socket.on('data', (d: Buffer) => { this.received(d) })
     socket.on('end', () => this.push(null))
     socket.on('error', (err) => this.destroy(err))
@@ -179,10 +184,12 @@ export class H2RequestScreen extends Duplex {
     let pos = 0
     if (this.prefaceLeft > 0) {
       pos = Math.min(this.prefaceLeft, data.length)
+      const at = PREFACE_LENGTH - this.prefaceLeft
+      if (!data.subarray(0, pos).equals(PREFACE.subarray(at, at + pos))) this.notPreface = true
       out.push(data.subarray(0, pos))
       this.prefaceLeft -= pos
-      // an HTTP/2 connection is never a <BADREQ> line, streams or not (as HAProxy logs them)
-      if (this.prefaceLeft === 0) markRequested(this.socket)
+      // an HTTP/2 connection past its preface is no <BADREQ> line, streams or not (as HAProxy logs them)
+      if (this.prefaceLeft === 0 && !this.notPreface) markRequested(this.socket)
     }
     while (data.length - pos >= FRAME_HEAD) {
       const end = pos + FRAME_HEAD + data.readUIntBE(pos, 3)

@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import type { Socket } from 'node:net'
+import type { Http2Session } from 'node:http2'
 import fp from 'fastify-plugin'
 import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -1223,8 +1224,9 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     live.requests++
     res.once('close', () => { live.requests!-- })
   })
-  // an HTTP/2 connection that opens no stream is not logged by HAProxy (no <BADREQ>)
-  server.on('session', (session: { socket: Socket }) => { markRequested(session.socket) })
+  // an HTTP/2 connection past its preface (the client's SETTINGS came) is not logged by HAProxy
+  // when it opens no stream (no <BADREQ>)
+  server.on('session', (session: Http2Session) => { session.once('remoteSettings', () => { markRequested(session.socket) }) })
 }
 
 function optionError (name: string, problem: string): Error {

@@ -375,7 +375,7 @@ const ROWS: FetchRow[] = [
   // a connection without error reads 0 / "Success", as HAProxy's
   { name: 'fc_err', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.connError?.code ?? 0 }) },
   { name: 'fc_err_str', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.connError?.text ?? 'Success' }) },
-  { name: 'ssl_fc_err', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.connError?.ssl ?? 0 }) },
+  { name: 'ssl_fc_err', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.connError?.ssl ?? (t.ssl ? 0 : null) }) },
   { name: 'ssl_fc_err_str', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.connError?.sslText ?? null }) },
   { name: 'last_rule_file', args: [], minArgs: 0, type: 'str', compile: () => ({ one: (t) => t.lastRule?.file ?? null }) },
   { name: 'last_rule_line', args: [], minArgs: 0, type: 'int', compile: () => ({ one: (t) => t.lastRule?.line ?? null }) },

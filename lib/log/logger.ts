@@ -4,6 +4,7 @@
 
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { CaptureSlot, LogTarget, ParsedConfig, Proxy } from '../config/model.js'
 import type { StickTables } from '../runtime/stick-table.js'
 import type { CompileEnv } from '../acl/env.js'
@@ -103,6 +104,8 @@ const kBytesIn = Symbol('fastify-haproxy.log.bytesIn')
 const kSecured = Symbol('fastify-haproxy.log.secured')
 const kHeadTime = Symbol('fastify-haproxy.log.headTime')
 const kSelf = Symbol('fastify-haproxy.log.self')
+const kTls = Symbol('fastify-haproxy.log.tls')
+const kHttp2 = Symbol('fastify-haproxy.log.http2')
 type Stamped = Socket & {
   [kAccepted]?: number
   [kIdleSince]?: number
@@ -114,6 +117,10 @@ type Stamped = Socket & {
   [kHeadTime]?: number
   /** The stamped socket itself, read through the proxy node's HTTP/2 layer gives requests as their socket. */
   [kSelf]?: Stamped
+  /** A TCP connection's TLS socket, once its handshake is done: the bytes the client sent in it. */
+  [kTls]?: Stamped
+  /** The connection speaks HTTP/2 (a `proto h2` bind, or ALPN `h2`). */
+  [kHttp2]?: boolean
   /** A TLS socket's TCP connection (node's own field). */
   _parent?: Stamped | null
   /** node's HTTP/1 parser of the connection: `duration()` is the time since the current message began (ms). */
@@ -148,7 +155,16 @@ export function stampHandshake (socket: Socket, now: number): void {
   s[kIdleSince] = now
   s[kHandshake] = now - accepted
   s[kSelf] = s
-  if (s._parent != null) s._parent[kSecured] = true
+  if (s._parent != null) {
+    s._parent[kSecured] = true
+    s._parent[kTls] = s
+    if ((socket as TLSSocket).alpnProtocol === 'h2') s._parent[kHttp2] = true
+  }
+}
+
+/** The connection speaks HTTP/2 from its first byte (a clear `proto h2` bind's, lib/h2-screen.ts). */
+export function markHttp2 (socket: Socket): void {
+  (socket as Stamped)[kHttp2] = true
 }
 
 /**
@@ -164,10 +180,14 @@ export function markRequested (socket: Socket): void {
 
 /** node's HTTP parser answered the connection with HAProxy's 400 (bad request) or 408 (`timeout http-request`). */
 export function markClientError (socket: Socket, status: 400 | 408 | 422): void {
-  const s = socket as Stamped
+  // on the TCP connection, whose close writes the line
+  const s = (socket as Stamped)._parent ?? socket as Stamped
+  // the first cause wins: a TLS connection's `timeout http-request`, then its TLS socket's error
+  if (s[kClientError] !== undefined) return
   s[kClientError] = status
-  // read while the handle is open: once the socket is closed, node may no longer know
-  s[kBytesIn] = socket.bytesRead
+  // read while the handle is open: once the socket is closed, node may no longer know (the
+  // client's bytes inside TLS on a TLS connection)
+  s[kBytesIn] = (s[kTls] ?? socket).bytesRead
 }
 
 /** A frontend's access log: its targets, format and `option` flags, compiled once. */
@@ -259,7 +279,7 @@ export class AccessLog {
    * Writes the request's line (once the answer is over, or at its headers with `option logasap`)
    * and returns it with its level, null when an option says not to log it.
    */
-  emit (rec: LogRecord, now: number): { line: string, level: number } | null {
+  emit (rec: LogRecord, now: number, format = this.format): { line: string, level: number } | null {
     rec.end = now
     const socket = rec.socket as Stamped | null
     if (socket !== null) socket[kIdleSince] = now
@@ -269,7 +289,7 @@ export class AccessLog {
     const error = rec.term !== '--' || rec.status >= 500 || rec.retries > 0
     if (this.dontlogNormal && !error) return null
     if (rec.resHeaders !== null) this.captureResponse(rec, rec.resHeaders)
-    const line = this.format(rec)
+    const line = format(rec)
     this.lines++
     const level = this.separateErrors && error ? LOG_ERR : LOG_INFO
     this.targets.send(level, line, this.sd === null ? '-' : this.sd(rec))
@@ -286,10 +306,12 @@ export class AccessLog {
   }
 
   /**
-   * A connection that closes before any request began is logged as HAProxy logs it: `<BADREQ>`,
-   * 400 `CR--` (the client left), 408 `cR--` (`timeout http-request`) or 400 `PR--` (a request
-   * node's parser refused); with `option dontlognull`, not when it sent nothing at all. On a
-   * TLS bind (`tls`), a connection whose handshake never completed gets no such line.
+   * A connection that closes before any request began is logged as HAProxy logs it, in the
+   * `error-log-format` when there is one: `<BADREQ>`, 400 `CR--` (the client left), 408 `cR--`
+   * (`timeout http-request`) or 400 `PR--` (a request node's parser refused); an HTTP/2 one that
+   * never completed its preface 0 `PR--`; with `option dontlognull`, not when it sent nothing
+   * at all (inside TLS). On a TLS bind (`tls`), a connection whose handshake never completed
+   * gets no such line.
    */
   watchConnection (socket: Socket, tls: boolean): void {
     if (this.connectLines || this.targets.empty) return
@@ -298,15 +320,20 @@ export class AccessLog {
     socket.once('close', () => {
       const s = socket as Stamped
       if (s[kRequested] === true || (tls && s[kSecured] !== true)) return
-      if (this.dontlogNull && (s[kBytesIn] ?? socket.bytesRead) === 0) return
+      if (this.dontlogNull && (s[kBytesIn] ?? (s[kTls] ?? socket).bytesRead) === 0) return
       const now = Date.now()
       txn.ssl = tls
       const rec = this.session(txn, socket, s[kAccepted] ?? now)
       rec.badRequest = true
       const error = s[kClientError]
-      rec.status = error ?? 400
-      rec.terminate(error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR')
-      this.emit(rec, now)
+      if (s[kHttp2] === true) {
+        rec.status = 0
+        rec.terminate('PR')
+      } else {
+        rec.status = error ?? 400
+        rec.terminate(error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR')
+      }
+      this.emit(rec, now, this.errorFormat ?? this.format)
     })
   }
 
@@ -322,6 +349,8 @@ export class AccessLog {
     const raw = s._parent ?? s
     const accepted = raw[kAccepted] ?? Date.now()
     const closed = err.code === 'ECONNRESET' || err.code === 'EPIPE'
+    // a client that left without a byte is null (HAProxy's `option dontlognull`)
+    if (closed && this.dontlogNull && raw.bytesRead === 0) return
     const text = closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure'
     if (this.errorFormat === null) { this.connectionError(raw, bind, text, accepted); return }
     // OpenSSL's error code, quoted in node's message, and its text as OpenSSL 3 writes it for
@@ -332,6 +361,7 @@ export class AccessLog {
     txn.ssl = true
     txn.connError = { code: closed ? 24 : 34, text, ssl: code === null ? 0 : parseInt(code[1]!, 16), sslText: code === null ? null : `error:${code[1]!}:${e.library ?? ''}::${e.reason ?? ''}` }
     const rec = this.session(txn, raw, accepted)
+    rec.badRequest = true
     rec.status = 0
     rec.terminate('PR')
     rec.end = Date.now()
