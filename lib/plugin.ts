@@ -38,7 +38,7 @@ import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, hostlessWarning, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -282,6 +282,8 @@ export class Gateway implements CliRuntime {
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
+    const hostless = hostlessWarning()
+    if (hostless !== null) log.warn(hostless)
   }
 
   /** Parses (if needed) and checks a configuration: alerts throw one error carrying the list, warnings are logged. */

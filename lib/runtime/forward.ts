@@ -378,14 +378,24 @@ export class BackendRoute {
  * (its `kHostHeader`, found by its symbol's description). HAProxy forwards a request without
  * Host as it came, without one (observed with 2.6.12 for HTTP/1.1, in origin and absolute form),
  * so the clients of the gateway's pools write none: requests that have a Host send it as usual.
+ * undici (7.x) offers no supported way to leave the Host out, hence the symbol; where a version
+ * names it otherwise, `hostlessWarning` says so once at start-up.
  */
 function clientWithoutDefaultHost (origin: URL, opts: object): Dispatcher {
   const client = new Client(origin, opts)
-  defaultHostLine ??= Object.getOwnPropertySymbols(client).find(s => s.description === 'host header') ?? null
-  if (defaultHostLine !== null) (client as unknown as Record<symbol, string>)[defaultHostLine] = ''
+  if (DEFAULT_HOST_LINE !== null) (client as unknown as Record<symbol, string>)[DEFAULT_HOST_LINE] = ''
   return client
 }
-let defaultHostLine: symbol | null | undefined
+
+/** undici's symbol for a Client's default Host line, null when this undici has none by that name. */
+export const DEFAULT_HOST_LINE: symbol | null = Object.getOwnPropertySymbols(new Client('http://127.0.0.1')).find(s => s.description === 'host header') ?? null
+
+/** The start-up warning when undici's default Host line cannot be left out (`hostLine`: the symbol found, if any). */
+export function hostlessWarning (hostLine: symbol | null = DEFAULT_HOST_LINE): string | null {
+  return hostLine !== null
+    ? null
+    : "fastify-haproxy: this undici has no 'host header' symbol: requests without a Host header are forwarded with the server's address as Host (HAProxy sends none)."
+}
 
 /** undici's connector on a connection that first sent `header` (a PROXY header, before any TLS). */
 function headerFirstConnector (connect: buildConnector.connector, header: Buffer, host: string, port: number): buildConnector.connector {
