@@ -38,7 +38,7 @@ import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
 import {
-  BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
+  BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, hostlessWarning, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
 import type { Listener } from './serve.js'
@@ -282,6 +282,8 @@ export class Gateway implements CliRuntime {
 
   constructor (config: ParsedConfig, private readonly log: GatewayLogger, private readonly requestLog: 'auto' | 'always' | 'never' = 'never') {
     this.rt = this.build(config, null)
+    const hostless = hostlessWarning()
+    if (hostless !== null) log.warn(hostless)
   }
 
   /** Parses (if needed) and checks a configuration: alerts throw one error carrying the list, warnings are logged. */
@@ -1190,7 +1192,8 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
 }
 
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
-export function countConnections (gateway: Gateway, frontend: string, server: Server, bind = '1'): void {
+/** `bind`: the bind's name in log lines, its `name` or its number in the section (as HAProxy's). */
+export function countConnections (gateway: Gateway, frontend: string, server: Server, bind: string): void {
   const tlsBind = server instanceof TlsServer
   if (server.listening) gateway.acceptGate.guard(server, tlsBind)
   else server.once('listening', () => { gateway.acceptGate.guard(server, tlsBind) })
@@ -1255,7 +1258,8 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
     gateway = new Gateway(config, log, requestLog)
   }
   const gw = gateway
-  const frontend = pickFrontend(gw.config, opts.frontend).name
+  const picked = pickFrontend(gw.config, opts.frontend)
+  const frontend = picked.name
   // a Fastify app serves HTTP: `mode tcp` sections are the CLI's to serve
   for (const p of gw.config.proxies) {
     if (p.kind !== 'backend' && !p.disabled && p.mode === 'tcp' && p.modeExplicit && owned) {
@@ -1356,7 +1360,8 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   const rulesFirst = appHooks ? null : await gatewayOnly(app.log, decide)
   installDoor(app.server, gw, frontend, rulesFirst === null ? null : { slot: stats, rulesFirst }, app.log)
 
-  countConnections(gw, frontend, app.server)
+  // the app's listener is the frontend's first bind (the CLI's other binds have servers of their own)
+  countConnections(gw, frontend, app.server, picked.binds[0]?.name ?? '1')
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
     if (owned) {

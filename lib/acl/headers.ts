@@ -31,6 +31,9 @@ export function eachLine (headers: IncomingHttpHeaders, name: string, cb: (line:
   return false
 }
 
+/** Headers left as node holds them: repeated Host and Content-Length lines agree (else a 400), HAProxy keeps one. */
+const MERGED_ONCE = new Set(['set-cookie', 'host', 'content-length'])
+
 /**
  * The request's header lines as the client sent them, where node merged repeated ones: each
  * header the client sent on several lines whose node value is still what node made of them (its
@@ -50,7 +53,7 @@ function separateLines (headers: IncomingHttpHeaders, raw: readonly string[], co
   }
   if (lines === null) return
   for (const [name, values] of lines) {
-    if (values.length < 2 || name === 'set-cookie' || (name === 'cookie' && !cookieLines)) continue
+    if (values.length < 2 || MERGED_ONCE.has(name) || (name === 'cookie' && !cookieLines)) continue
     const cur = headers[name]
     const merged = Array.isArray(cur) ? cur[0] : cur
     if (merged === undefined) continue

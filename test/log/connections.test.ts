@@ -11,7 +11,8 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { makeCa, makeLeaf } from '../tls/certs.js'
-import { skipWithoutHaproxy, startProxy } from '../differential/harness.js'
+import { freePort, skipWithoutHaproxy, startProxy } from '../differential/harness.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { syslogServer, type Syslog } from './syslog.js'
 
 function config (port: number, log: number, dontlognull: boolean, bindOptions = ''): string {
@@ -179,5 +180,58 @@ backend be
     'CLIENT [DATE] fe/1: SSL handshake failure',
     'CLIENT [DATE] fe/1: Connection closed during SSL handshake',
     'CLIENT [DATE] fe~ fe/<NOSRV> -1/-1/-1/-1/T 400 0 - - CR-- COUNTERS 0/0 "<BADREQ>"'
+  ])
+})
+
+test('TLS binds: a failed handshake names its own bind, by its `name` or its number, as real HAProxy does', { skip: skipWithoutHaproxy }, async (t) => {
+  const ca = makeCa()
+  const pem = join(ca.dir, 'site.pem')
+  makeLeaf(ca, pem, 'site.test', ['site.test'])
+  const theirs = await syslogServer()
+  const ours = await syslogServer()
+  t.after(async () => { await Promise.all([theirs.close(), ours.close()]); rmSync(ca.dir, { recursive: true, force: true }) })
+  const run = async (label: 'haproxy' | 'ours', syslog: Syslog): Promise<string[]> => {
+    const second = await freePort()
+    const third = await freePort()
+    const proxy = await startProxy(label, (port) => `
+global
+    nbthread 1
+    log 127.0.0.1:${syslog.port} format raw local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port} ssl crt ${pem} name first
+    bind 127.0.0.1:${second} ssl crt ${pem}
+    bind 127.0.0.1:${third} ssl crt ${pem} name third
+    default_backend be
+backend be
+    server s 127.0.0.1:9
+`)
+    try {
+      // the readiness probe: a connection closed before its handshake
+      await syslog.wait(1, 8000)
+      const out: string[] = []
+      for (const port of [proxy.port, second, third]) {
+        const local = await connection(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', null)
+        const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${local} `)
+        await waitFor(() => syslog.lines.some(mine), `the line of the handshake on port ${port}`, 8000)
+        out.push(syslog.lines.find(mine)!.replace(/^127\.0\.0\.1:\d+ \[[^\]]+\]/, 'CLIENT [DATE]').trimEnd())
+      }
+      return out
+    } finally {
+      await proxy.stop()
+    }
+  }
+  const expected = await run('haproxy', theirs)
+  assert.deepEqual(await run('ours', ours), expected)
+  assert.deepEqual(expected, [
+    'CLIENT [DATE] fe/first: SSL handshake failure',
+    'CLIENT [DATE] fe/2: SSL handshake failure',
+    'CLIENT [DATE] fe/third: SSL handshake failure'
   ])
 })
