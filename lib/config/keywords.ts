@@ -301,7 +301,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   allbackups: { where: 'DLB', negatable: true, support: 'yes', apply: (c, a, on) => { c.proxy.allBackups = on; c.proxy.options[a[1]!] = on } },
   checkcache: flag('DLB', unsupported('blocks cacheable responses that would set a cookie')),
   clitcpka: flag('DFL', 'yes'),
-  contstats: flag('DFL', LOGGING),
+  contstats: flag('DFL', 'yes'), // lib/runtime/forward.ts Exchange.addCounts
   'disable-h2-upgrade': flag('DFL', 'yes'),
   'dontlog-normal': flag('DFL', 'yes'),
   dontlognull: flag('DFL', 'yes'),

@@ -160,6 +160,9 @@ export const UNDICI_ERROR_SIDES: Readonly<Record<string, ErrorSide>> = {
 export function errorSide (code: string): ErrorSide {
   return UNDICI_ERROR_SIDES[code] ?? 'server'
 }
+/** How often `option contstats` adds a stream's bytes to the stats counters (configuration.txt §4.2: "typically every 5 seconds"). */
+const CONTSTATS_INTERVAL = 5000
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // Balance algorithms HAProxy classes as hash-based (BE_LB_KIND_HI): a failed server is not left
 // at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
@@ -1193,8 +1196,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       rec.backend = be.name
       rec.bytesIn += this.headIn
     }
-    fe.counters.counters.bin += this.headIn
-    c.bin += this.headIn
+    this.unIn = this.headIn
+    if (fe.proxy.options.contstats === true) {
+      this.statsTimer = setInterval(() => { this.addCounts() }, CONTSTATS_INTERVAL)
+      this.statsTimer.unref()
+    }
     // rules may have rewritten the path or query: rebuild the URI only then (an absolute-form
     // target stays absolute, as HAProxy forwards it)
     const orig = req.url ?? '/'
@@ -1273,7 +1279,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.be.backend.counters.wredis++
     }
     // the head once, on the first server (HAProxy attributes bytes to the stream's target)
-    if (prev === null) server.counters.bin += this.headIn
+    if (prev === null) this.unServerIn = this.headIn
+    else if (prev !== server) this.addCounts()
     this.server = server
     this.held = true
     if (this.route !== null) this.route.server = server.name
@@ -1407,6 +1414,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
     this.countOut(headOut)
+    // contstats: the stream shows in the counters from its answer on, not only after 5 s
+    if (this.statsTimer !== null) this.addCounts()
     this.resume = resume
     if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
@@ -1594,10 +1603,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const n = typeof chunk === 'number' ? chunk : chunk.length
     if (this.rec !== null) this.rec.bytesIn += n
     this.serverTimer?.refresh()
-    this.fe.counters.counters.bin += n
-    this.be.backend.counters.bin += n
-    const server = this.server
-    if (server !== null) server.counters.bin += n
+    this.unIn += n
+    if (this.server !== null) this.unServerIn += n
+    if (this.released) this.addCounts()
   }
 
   /** An HTTP/2 answer to HEAD, written once the server's answer is complete. */
@@ -2009,10 +2017,37 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Response bytes (`bout`) on the frontend, backend and server rows. */
   private countOut (n: number): void {
     if (this.rec !== null) this.rec.bytesOut += n
+    this.unOut += n
+    if (this.server !== null) this.unServerOut += n
+    if (this.released) this.addCounts()
+  }
+
+  /**
+   * Bytes not yet in the stats counters (`bin`/`bout` of the frontend and backend, and of the
+   * server): HAProxy adds a stream's bytes when it ends, and with `option contstats` every
+   * 5 seconds along it too (observed on 2.6.12 with `show stat` during a slow download).
+   */
+  private unIn = 0
+  private unOut = 0
+  private unServerIn = 0
+  private unServerOut = 0
+  /** `option contstats`: adds the bytes so far every CONTSTATS_INTERVAL. */
+  private statsTimer: NodeJS.Timeout | null = null
+
+  private addCounts (): void {
+    const fe = this.fe.counters.counters
+    const be = this.be.backend.counters
+    fe.bin += this.unIn
+    be.bin += this.unIn
+    fe.bout += this.unOut
+    be.bout += this.unOut
+    this.unIn = this.unOut = 0
     const server = this.server
-    if (server !== null) server.counters.bout += n
-    this.be.backend.counters.bout += n
-    this.fe.counters.counters.bout += n
+    if (server !== null) {
+      server.counters.bin += this.unServerIn
+      server.counters.bout += this.unServerOut
+    }
+    this.unServerIn = this.unServerOut = 0
   }
 
   private count (status: number): void {
@@ -2024,6 +2059,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish (): void {
     if (this.released) return
     this.released = true
+    this.addCounts()
+    if (this.statsTimer !== null) clearInterval(this.statsTimer)
     if (this.serverTimer !== null) clearTimeout(this.serverTimer)
     if (this.responseWait?.timer != null) clearTimeout(this.responseWait.timer)
     this.responseWait = null
