@@ -6,14 +6,15 @@
 //   proxy  bench/proxy-throughput.ts req/s, p99, CPU µs per proxied request, RSS (child processes)
 //   stats  bench/stats-under-load.ts proxied latency at 100 req/s with and without stats page readers
 //   pick   bench/pick-path.ts        Backend.acquire + release per balance algorithm, no I/O
-//   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog, dead target
-//   hook   bench/hook-cost.ts        the embedded seam: hook option and header merge, CPU ratios per round
+//   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog (paired), dead target
+//   hook   bench/hook-cost.ts        the embedded seam: hook option and header merge, CPU per request (paired)
 //   map    bench/live-map.ts         a 10,000-entry map changed on the stats socket while serving; socket throughput
 //   tls    bench/tls.ts              TLS handshakes, HTTPS and h2 requests per CPU-second, CLI vs real HAProxy
 // Options: --duration=S (BENCH_DURATION, default 3) seconds per proxy measurement,
 // --rounds=N (BENCH_ROUNDS, default 4), --budget=S (BENCH_BUDGET, default 130) seconds of paired
-// batches over sockets for the log and hook parts (each takes about 1.5× that in all), --soak=S (BENCH_SOAK, default 0 = off) seconds of
-// continuous load for the RSS soak, e.g. npm run bench -- --soak=60.
+// batches over sockets for the log and hook parts (each takes about 1.5× that in all),
+// --soak=S (BENCH_SOAK, default 0 = off) seconds of continuous load for the RSS soak,
+// e.g. npm run bench -- --soak=60.
 
 import { parseArgs } from 'node:util'
 import { cpus } from 'node:os'
