@@ -9,16 +9,11 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
-import { deadPort, upstream } from './fixtures.js'
+import { HTTP_DEFAULTS, deadPort, upstream } from './fixtures.js'
 import type { Upstream } from './fixtures.js'
 import { h2Requests } from '../tls/helpers.js'
 
-const config = (up: Upstream, dead: number, after: boolean): string => `defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+const config = (up: Upstream, dead: number, after: boolean): string => `${HTTP_DEFAULTS}frontend fe
     http-request deny if { path_end /deny }
     http-request redirect location /elsewhere if { path_end /redirect }
     http-request return status 200 content-type text/plain hdr x-both returned string ok if { path_end /return }
