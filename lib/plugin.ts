@@ -1085,7 +1085,9 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const upgrade = req.method === 'GET' && req.headers.upgrade !== undefined && ((req as IncomingMessage & { upgrade?: boolean }).upgrade === true || pending !== undefined)
       const head = upgrade ? pending ?? EMPTY : null
       try {
-        new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec).start()
+        const exchange = new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec)
+        if (live?.requests != null) live.kill = () => exchange.kill()
+        exchange.start()
       } catch (err) {
         // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
         request.log.error({ err }, 'fastify-haproxy: forwarding failed')

@@ -37,7 +37,7 @@ export type Verdict = 400 | 422 | null
  * 2.6.12): Content-Length values that are not all the same number are a 400, then the codings
  * are judged (`transferCodings`).
  */
-export function judge (fields: Array<[string, string]>): Verdict {
+function judge (fields: Array<[string, string]>): Verdict {
   let codings = ''
   let length: string | null = null
   for (const [name, value] of fields) {
@@ -76,7 +76,7 @@ export function transferCodings (value: string | undefined): Verdict {
 }
 
 /** The request head at the start of `packet`: its request line and fields, and where it ends; null when it is not there whole. */
-export function readHead (packet: Buffer, conflictAt: number): { line: string, fields: Array<[string, string]>, end: number } | null {
+function readHead (packet: Buffer, conflictAt: number): { line: string, fields: Array<[string, string]>, end: number } | null {
   const end = packet.indexOf('\r\n\r\n', 0, 'latin1')
   // the head must run from the packet's start past the field node's parser stopped at
   if (end < 0 || end + 2 < conflictAt) return null
@@ -153,7 +153,7 @@ class Resumed extends Duplex {
  * Takes over a connection whose request node's parser refused for a Content-Length beside a
  * Transfer-Encoding. Returns the status to answer instead (400, 422) when HAProxy refuses the
  * request too, or when the head cannot be read back whole from the bytes node failed on (it
- * came in pieces); null once the request is on its way.
+ * came in pieces); null once the request is on its way; undefined for any other parser error.
  */
 export function resumeChunkedWithLength (err: Error & { code?: string, reason?: string, rawPacket?: Buffer, bytesParsed?: number }, socket: Socket): Verdict | undefined {
   if (!CONFLICT_CODES.has(err.code ?? '') || !CONFLICT_REASON.test(err.reason ?? '')) return undefined

@@ -1219,7 +1219,31 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
   ...serverRows(0, TLS, 'allow-0rtt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse no-sslv3 no-tls-tickets no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 ssl-reuse tls-tickets'),
   ...serverRows(1, inert('connection reuse is left to undici'), 'max-reuse pool-low-conn pool-max-conn pool-purge-delay'),
   ...serverRows(1, 'yes', 'resolve-prefer'),
-  ...serverRows(1, inert('answers are used in their order; no network filter or duplicate check'), 'resolve-net resolve-opts'),
+  'resolve-opts': {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      const opts = { allowDupIp: false, ignoreWeight: false }
+      for (const w of v.split(',')) {
+        if (w === 'allow-dup-ip' || w === 'prevent-dup-ip') opts.allowDupIp = w === 'allow-dup-ip'
+        else if (w === 'ignore-weight') opts.ignoreWeight = true
+        else return `'resolve-opts' : unknown resolve-opts option '${w}', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'..`
+      }
+      o.resolveOpts = opts
+      return null
+    }
+  },
+  'resolve-net': {
+    n: 1,
+    support: 'yes',
+    apply: (o, v) => {
+      const nets = v.split(',')
+      const bad = nets.find(n => parseNet(n) === null)
+      if (bad !== undefined) return `'resolve-net' invalid network '${bad}'..`
+      o.resolveNet = nets
+      return null
+    }
+  },
   ...serverRows(1, inert('the source address is chosen by the system'), 'source usesrc namespace'),
   ...serverRows(1, inert('socket tuning is left to Node'), 'tcp-ut'),
   ...serverRows(0, inert('socket tuning is left to Node'), 'tfo no-tfo'),

@@ -162,6 +162,10 @@ export interface ServerOptions {
   onError?: ServerCheckOnError
   /** `on-marked-down shutdown-sessions`: the server's sessions are cut when it goes DOWN. */
   onMarkedDown?: 'shutdown-sessions'
+  /** `resolve-opts allow-dup-ip|prevent-dup-ip|ignore-weight` (§5.2): the last of a pair wins. */
+  resolveOpts?: { allowDupIp: boolean, ignoreWeight: boolean }
+  /** `resolve-net`: the networks whose addresses a resolution picks first. */
+  resolveNet?: string[]
   /** `on-marked-up shutdown-backup-sessions`: the backup servers' sessions are cut when it comes UP. */
   onMarkedUp?: 'shutdown-backup-sessions'
   /** Stats id (`id N`). */

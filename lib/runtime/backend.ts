@@ -331,7 +331,7 @@ export class ServerRuntime implements ServerView, LbServer {
    * A DNS answer for the server (lib/runtime/discovery.ts): it moves if the address changed,
    * takes the SRV record's target name and weight if one came, and leaves MAINT (resolution).
    */
-  resolved (host: string, port: number = this.port, srv?: { target: string, weight: number }): void {
+  resolved (host: string, port: number = this.port, srv?: { target: string, weight?: number }): void {
     if (host !== this.host || port !== this.port || !this.hasAddress) this.setAddress(host, port)
     if (srv !== undefined) this.fqdn = srv.target
     if (srv !== undefined || this.fqdnChanged) {

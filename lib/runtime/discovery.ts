@@ -11,17 +11,26 @@
 //   holding a record keep it, free slots stay in MAINT (resolution).
 // - `set server <b>/<s> fqdn <name>` changes the name an A/AAAA server follows: the next round
 //   resolves the new one.
+// - `resolve-net` puts the addresses of its networks first; by default (`prevent-dup-ip`) an
+//   A/AAAA server does not take an address another server of its backend following the same
+//   name already has (it keeps its own, or waits, when the answer has no other); `allow-dup-ip`
+//   lets it; `ignore-weight` leaves an SRV slot's weight alone.
 // Requests under way on a server that moves finish at its old address (lib/runtime/forward.ts).
 
 import type { ParsedConfig } from '../config/model.js'
 import { newResolvers } from '../config/parse.js'
 import type { Backend, ServerRuntime } from './backend.js'
 import { NameServers, resolvConfServers, type Found } from './nameservers.js'
+import { netTest } from '../acl/ip.js'
 
 interface Watched {
   servers: ServerRuntime[]
   fqdn: string
   prefer: 'ipv4' | 'ipv6'
+  /** `resolve-net`: whether an address is in one of the networks to pick first. */
+  preferred: ((ip: string) => boolean) | null
+  allowDupIp: boolean
+  ignoreWeight: boolean
   nameservers: NameServers
   /** ms since epoch of the last good answer. */
   lastValid: number
@@ -69,7 +78,17 @@ export class ServiceDiscovery {
         const key = conf.fqdn.startsWith('_') ? conf.fqdn : `${conf.fqdn}\0${srv.name}`
         let w = groups.get(key)
         if (w === undefined) {
-          w = { servers: [], fqdn: conf.fqdn, prefer: conf.resolvePrefer ?? 'ipv6', nameservers, lastValid: Date.now() }
+          const nets = (conf.resolveNet ?? []).map(n => netTest(n)!)
+          w = {
+            servers: [],
+            fqdn: conf.fqdn,
+            prefer: conf.resolvePrefer ?? 'ipv6',
+            preferred: nets.length === 0 ? null : (ip) => nets.some(t => t(ip)),
+            allowDupIp: conf.resolveOpts?.allowDupIp ?? false,
+            ignoreWeight: conf.resolveOpts?.ignoreWeight ?? false,
+            nameservers,
+            lastValid: Date.now()
+          }
           groups.set(key, w)
           this.watched.push(w)
         }
@@ -109,7 +128,8 @@ export class ServiceDiscovery {
         const name = srv.fqdn ?? w.fqdn
         const { records, from } = await addresses(w.nameservers, name, w.prefer)
         if (this.stopped || srv.fqdn !== name) return
-        const host = records.includes(srv.host) && srv.hasAddress ? srv.host : records[0]!
+        const host = this.pick(w, srv, records)
+        if (host === null) return
         if (host !== srv.host || !srv.hasAddress) from.counters.update++
         srv.resolved(host)
       }
@@ -129,6 +149,19 @@ export class ServiceDiscovery {
     }
   }
 
+  /**
+   * The address a server takes from an answer: its own while the answer holds it (and no
+   * `resolve-net` address is there that it lacks), else the first free one, `resolve-net`
+   * networks first; null when every address is another server's (`prevent-dup-ip`).
+   */
+  private pick (w: Watched, srv: ServerRuntime, records: string[]): string | null {
+    const ordered = w.preferred === null ? records : [...records.filter(w.preferred), ...records.filter(r => !w.preferred!(r))]
+    if (srv.hasAddress && ordered.includes(srv.host) && (w.preferred === null || w.preferred(srv.host) || !ordered.some(w.preferred))) return srv.host
+    if (w.allowDupIp) return ordered[0]!
+    const taken = new Set(srv.backend.servers.filter(o => o !== srv && o.hasAddress && o.fqdn === srv.fqdn).map(o => o.host))
+    return ordered.find(r => !taken.has(r)) ?? null
+  }
+
   private async resolveSrv (w: Watched): Promise<void> {
     let records: Array<{ name: string, port: number, weight: number, priority: number }>
     let from: NameServers['servers'][number] | null = null
@@ -142,13 +175,14 @@ export class ServiceDiscovery {
     const targets = await Promise.all(records.map(async r => {
       try {
         const found = await addresses(w.nameservers, r.name, w.prefer)
-        return { host: found.records[0]!, port: r.port, target: r.name, weight: Math.ceil(r.weight / 256) }
+        const host = found.records.find(a => w.preferred?.(a) === true) ?? found.records[0]!
+        return { host, port: r.port, target: r.name, ...(w.ignoreWeight ? {} : { weight: Math.ceil(r.weight / 256) }) }
       } catch {
         return null
       }
     }))
     if (this.stopped) return
-    const wanted = targets.filter((t): t is { host: string, port: number, target: string, weight: number } => t !== null)
+    const wanted = targets.filter((t): t is { host: string, port: number, target: string, weight?: number } => t !== null)
     const free: ServerRuntime[] = []
     const placed = new Set<number>()
     for (const srv of w.servers) {

@@ -1127,6 +1127,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** `option httpclose` (either proxy): the client's connection closes after this response too. */
   private readonly closeClient: boolean
   private abortUpstream: ((err?: Error) => void) | null = null
+  /** Cut by `shutdown session` (kill). */
+  private killed = false
   private resume: (() => void) | null = null
   private readonly t0 = Date.now()
   private tAttempt = 0
@@ -1908,8 +1910,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return active > 1
   }
 
+  /**
+   * `shutdown session` on this request's connection: cut as its server's sessions are cut by
+   * `shutdown sessions server` (a 502 while the answer is awaited, as HAProxy 2.6.12 answers, `KH`
+   * in the log; the connection cut mid-answer, `KD`). False when no server exchange is under way
+   * to cut: the caller closes the connection.
+   */
+  kill (): boolean {
+    if (this.abortUpstream === null || (this.phase !== 'wait' && this.phase !== 'body')) return false
+    this.killed = true
+    this.abortUpstream(new Error('session shut down from the runtime API'))
+    return true
+  }
+
   /** The cause of a cut of its server's sessions (ServerRuntime.cutSessions) since it began, else null. */
   private cutBy (): 'D' | 'U' | 'K' | null {
+    if (this.killed) return 'K'
     const cut = this.server?.sessionsCut
     return cut != null && cut.at >= this.t0 ? cut.cause : null
   }

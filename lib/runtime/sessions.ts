@@ -22,6 +22,8 @@ export interface LiveSession {
   route: { readonly backend: string | null, readonly server: string | null } | null
   /** HTTP/1 requests under way; null when the connection is listed whatever it does. */
   requests: number | null
+  /** Cuts its request's server exchange (`shutdown session`), false when none is under way. */
+  kill: (() => boolean) | null
 }
 
 export class SessionRegistry {
@@ -43,7 +45,8 @@ export class SessionRegistry {
       accepted: Date.now(),
       epoch: this.epoch,
       route: null,
-      requests: opts.perRequest === true ? 0 : null
+      requests: opts.perRequest === true ? 0 : null,
+      kill: null
     }
     this.live.add(session)
     this.bySocket.set(socket, session)

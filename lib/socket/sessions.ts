@@ -78,12 +78,15 @@ function details (rt: SessionRuntime, s: LiveSession): string {
   return out + '\n'
 }
 
-/** `shutdown session <id>`: the session's client connection is closed at once. */
+/**
+ * `shutdown session <id>`: an HTTP/1 request waiting for its server is answered a 502 (as HAProxy
+ * 2.6.12 does), any other session's client connection is closed at once.
+ */
 export function shutdownSession (rt: SessionRuntime, arg: string | undefined): string {
   const id = idArg(arg)
   if (id === null) return "Session pointer expected (use 'show sess').\n\n"
   const s = rt.sessions.listed().find(x => x.id === id)
   if (s === undefined) return "No such session (use 'show sess').\n\n"
-  s.socket.destroy()
+  if (s.kill?.() !== true) s.socket.destroy()
   return '\n'
 }

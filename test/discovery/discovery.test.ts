@@ -119,3 +119,35 @@ test('server-template slots follow SRV records: address, port and weight (SRV we
     await Promise.all([one.close(), two.close(), dns.close()])
   }
 })
+
+test('resolve-opts and resolve-net: no duplicate address by default, allow-dup-ip shares one, resolve-net picks first, ignore-weight keeps the weight', { timeout: 60_000 }, async () => {
+  const dns = await dnsServer()
+  dns.zone.set('app.test', [{ type: 'A', address: '127.0.0.1' }, { type: 'A', address: '127.0.0.2' }])
+  dns.zone.set('one.test', [{ type: 'A', address: '127.0.0.1' }])
+  dns.zone.set('_http._tcp.svc.test', [{ type: 'SRV', target: 'one.test', port: 8080, weight: 1024 }])
+  const app = Fastify()
+  await app.register(haproxyRouter, {
+    config: resolvers(dns) + DEFAULTS + 'frontend fe\n bind :1\n default_backend plain\n' +
+      'backend plain\n default-server resolvers dns resolve-prefer ipv4 init-addr none\n server s1 app.test:80\n server s2 app.test:80\n' +
+      'backend dup\n default-server resolvers dns resolve-prefer ipv4 init-addr none resolve-opts allow-dup-ip\n server s1 app.test:80\n server s2 app.test:80\n' +
+      'backend net\n server s1 app.test:80 resolvers dns resolve-prefer ipv4 init-addr none resolve-net 10.0.0.0/8,127.0.0.2/32\n' +
+      'backend srv\n balance roundrobin\n server-template web 1 _http._tcp.svc.test resolvers dns resolve-prefer ipv4 init-addr none weight 7 resolve-opts ignore-weight\n',
+    defaultBackend: 'always'
+  })
+  await app.ready()
+  const addrs = (be: string): string => (app.haproxy.backend(be)?.servers ?? []).map(s => s.unresolved === true ? '-' : `${s.addr} ${s.uweight}`).join(', ')
+  try {
+    await until('every server resolved', () => ['plain', 'dup', 'net', 'srv'].every(be => !addrs(be).includes('-')))
+    assert.equal(addrs('plain'), '127.0.0.1:80 1, 127.0.0.2:80 1')
+    assert.equal(addrs('dup'), '127.0.0.1:80 1, 127.0.0.1:80 1')
+    assert.equal(addrs('net'), '127.0.0.2:80 1')
+    assert.equal(addrs('srv'), '127.0.0.1:8080 7')
+    // one address left: the server that had the other keeps waiting for one of its own
+    dns.zone.set('app.test', [{ type: 'A', address: '127.0.0.1' }])
+    await until('the dropped address noticed', () => addrs('dup') === '127.0.0.1:80 1, 127.0.0.1:80 1' && dns.queries.filter(q => q === 'app.test').length > 20)
+    assert.equal(addrs('plain').split(', ')[0], '127.0.0.1:80 1')
+  } finally {
+    await app.close()
+    await dns.close()
+  }
+})

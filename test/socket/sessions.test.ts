@@ -1,7 +1,8 @@
 // `show sess` and `shutdown session`, compared with real HAProxy 2.6 on the same config and the
 // same clients: a request waiting for its server, a TCP tunnel, an idle keep-alive connection
 // (no stream: not listed) and the runtime API's own connection, each side listed with the same
-// protocol, source, frontend, backend, server and epoch; then sessions cut by id.
+// protocol, source, frontend, backend, server and epoch; then sessions cut by id (a request
+// waiting for its server gets a 502 and a `KH--` log line).
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,6 +14,7 @@ import { once } from 'node:events'
 import { head, skipWithoutHaproxy, startBoth, startRawUpstream, freePort } from '../differential/harness.js'
 import { cli, waitForSocket } from './client.js'
 import { humanTime } from '../../lib/socket/sessions.js'
+import { syslogServer, type Syslog } from '../log/syslog.js'
 
 /** The fields of `show sess`'s lines that do not depend on the process (pointers, ports, fds, timings). */
 function fields (text: string): string[] {
@@ -44,12 +46,19 @@ test('show sess and shutdown session as haproxy 2.6', { skip: skipWithoutHaproxy
   const sock = (level: string, port: number): string => join(dir, `${level}-${port}.sock`)
   const tcpPorts = [await freePort(), await freePort()]
   const tcpOf = new Map<number, number>()
+  const syslogs = [await syslogServer(), await syslogServer()]
+  const logs = new Map<number, Syslog>()
   const both = await startBoth((port) => {
     tcpOf.set(port, tcpPorts.shift()!)
+    const syslog = syslogs.shift()!
+    logs.set(port, syslog)
     return head() + [
       'global',
       ...['admin', 'operator', 'user'].map(l => `    stats socket ${sock(l, port)} level ${l}`),
+      `    log 127.0.0.1:${syslog.port} format raw local0`,
       'frontend fe',
+      '    log global',
+      '    option httplog',
       '    timeout client 30s',
       `    bind 127.0.0.1:${port}`,
       '    default_backend be',
@@ -102,17 +111,40 @@ test('show sess and shutdown session as haproxy 2.6', { skip: skipWithoutHaproxy
     const closed = [clients[2]!, clients[5]!].map(async c => { if (!c.destroyed) await once(c, 'close') })
     for (const [i, p] of ports.entries()) assert.equal(await cli(sock('admin', p), `shutdown session ${idOf(epochs[i]!, 't')}\n`), '\n')
     await Promise.all(closed)
-    // the request cut by id: its connection closes (HAProxy answers 502 first; this gateway closes it)
-    const ours = clients[3]!
-    const cut = once(ours, 'close')
-    assert.equal(await cli(sock('admin', both.ours.port), `shutdown session ${idOf(epochs[1], 'fe')}\n`), '\n')
-    await cut
+    // the request cut by id while it waits for its server: both answer the client a 502 and log
+    // it `KH--`, status 502, with the same byte count
+    const answers = [clients[0]!, clients[3]!].map(async c => {
+      let text = ''
+      c.setEncoding('latin1')
+      for await (const chunk of c) {
+        text += chunk as string
+        if (text.includes('</html>\n')) return text
+      }
+      return text
+    })
+    for (const [i, p] of ports.entries()) assert.equal(await cli(sock('admin', p), `shutdown session ${idOf(epochs[i]!, 'fe')}\n`), '\n')
+    const [realAnswer, ourAnswer] = await Promise.all(answers)
+    assert.match(realAnswer!, /^HTTP\/1\.1 502 Bad Gateway\r\n/)
+    // node's HTTP server adds its own connection headers to every answer of the gateway
+    assert.equal(ourAnswer!.replace(/^(Date|Connection|Keep-Alive): .*\r\n/gm, ''), realAnswer)
+    // (the harness's readiness probes log a `<BADREQ>` line first)
+    const requestLine = async (syslog: Syslog): Promise<string> => {
+      for (let n = 1; ; n++) {
+        const line = (await syslog.wait(n)).find(l => l.includes(' fe be/s1 '))
+        if (line !== undefined) return line
+      }
+    }
+    const logged = await Promise.all(ports.map(async p => await requestLine(logs.get(p)!)))
+    const logFields = (l: string): string => l.replace(/^.*?\] /, '').replace(/ \d+\/\d+\/\d+\/-?\d+\/\d+ /, ' T ').replace(/ \d+\/\d+\/\d+\/\d+\/\d+ /, ' C ')
+    assert.match(logged[0], / 502 209 - - KH-- /)
+    assert.equal(logFields(logged[1]), logFields(logged[0]))
     const after = await cli(sock('operator', both.ours.port), 'show sess\n')
     assert.ok(!after.includes(' fe=fe ') && !after.includes(' fe=t '), after)
   } finally {
     for (const c of clients) c.destroy()
     await both.stop()
     await upstream.close()
+    for (const l of logs.values()) await l.close()
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -2,7 +2,7 @@
 // CLI and by real HAProxy on the same certificates, asked with curl: a crt file and a crt
 // directory chosen by SNI, routing on ssl_fc_sni, ssl-default-bind-* options, `redirect scheme
 // https if !{ ssl_fc }` on the clear bind, HSTS and X-Forwarded-Proto on the TLS one, paths
-// relative to crt-base and ca-base, a crt-list
+// relative to crt-base and ca-base, TLSv1.3 only by `no-tlsv12`, SNI routing in TCP mode, a crt-list
 // with SNI filters under strict-sni, the `alpn` lists people write, and `ca-file … verify optional`.
 
 import { describe, test, before, after } from 'node:test'
@@ -84,6 +84,9 @@ describe('corpus shapes: TLS idioms of real-world configs, ours and HAProxy', { 
   let both: Awaited<ReturnType<typeof startBoth>>
   /** No TLS setting but the certificates (as most configs): OpenSSL's defaults, as HAProxy leaves them. */
   let plain: Awaited<ReturnType<typeof startBoth>>
+  /** TLSv1.3 only through ssl-default-bind-options, SNI routing in HTTP and TCP frontends. */
+  let modern: Awaited<ReturnType<typeof startBoth>>
+  const dot = { haproxy: 0, ours: 0 }
   const ports: { haproxy: Ports, ours: Ports } = {} as { haproxy: Ports, ours: Ports }
 
   before(async () => {
@@ -120,8 +123,49 @@ frontend myfrontend
 backend web
     server s3 127.0.0.1:${up.web!.port}
 `)
+    const dotPorts = [await freePort(), await freePort()]
+    let modernCall = 0
+    modern = await startBoth(port => `global
+    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+    ssl-default-bind-options prefer-client-ciphers no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tls-tickets
+defaults
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend https
+    mode http
+    bind 127.0.0.1:${port} ssl crt ${join(dir, 'default.pem')} crt ${join(dir, 'certs')}/ alpn h2,http/1.1
+    use_backend shop if { ssl_fc_sni_reg shop.test }
+    use_backend api if { ssl_fc_sni_end .api.test }
+    default_backend web
+frontend dot
+    mode tcp
+    bind 127.0.0.1:${dotPorts[modernCall++]!} ssl crt ${join(dir, 'default.pem')} crt ${join(dir, 'certs')}/
+    acl shop ssl_fc_sni shop.test
+    use_backend tcp-shop if shop
+    default_backend tcp-web
+backend web
+    mode http
+    server s 127.0.0.1:${up.web!.port}
+backend shop
+    mode http
+    server s 127.0.0.1:${up.shop!.port}
+backend api
+    mode http
+    server s 127.0.0.1:${up.api!.port}
+backend tcp-web
+    mode tcp
+    server s 127.0.0.1:${up.web!.port}
+backend tcp-shop
+    mode tcp
+    server s 127.0.0.1:${up.shop!.port}
+`)
+    dot.haproxy = dotPorts[0]!
+    dot.ours = dotPorts[1]!
+    await waitListening(dot.haproxy)
+    await waitListening(dot.ours)
   })
-  after(async () => { await both?.stop(); await plain?.stop(); for (const u of Object.values(up)) await u.close() })
+  after(async () => { await both?.stop(); await plain?.stop(); await modern?.stop(); for (const u of Object.values(up)) await u.close() })
 
   /** The same request to both; the answers as `seen` gives them. */
   async function ask (bind: keyof Ports, scheme: 'http' | 'https', name: string, args: string[] = [], path = '/'): Promise<{ ours: string, theirs: string, o: CurlAnswer, h: CurlAnswer }> {
@@ -186,6 +230,34 @@ backend web
     }
     const v12 = await curlGet('https', plain.ours.port, 'shop.test', '/', ['--tlsv1.2', '--tls-max', '1.2'])
     assert.deepEqual([v12.cn, v12.cipher, v12.alpn], ['shop.test', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'none'])
+  })
+
+  test('TLSv1.3 only (no-tlsv12 in ssl-default-bind-options), client suite order; routing on ssl_fc_sni_reg/_end and, in TCP, on ssl_fc_sni', async () => {
+    const both2 = async (port: { haproxy: number, ours: number }, name: string, args: string[]): Promise<[CurlAnswer, CurlAnswer]> =>
+      [await curlGet('https', port.ours, name, '/', args), await curlGet('https', port.haproxy, name, '/', args)]
+    const http = { haproxy: modern.haproxy.port, ours: modern.ours.port }
+    const [o12, h12] = await both2(http, 'shop.test', ['--tlsv1.2', '--tls-max', '1.2'])
+    assert.deepEqual([o12.tls, o12.status], [h12.tls, h12.status])
+    assert.equal(o12.tls, 'no handshake')
+    for (const suites of ['TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256']) {
+      const [o, h] = await both2(http, 'shop.test', ['--tls13-ciphers', suites])
+      assert.equal(`${o.tls} ${o.cipher}`, `${h.tls} ${h.cipher}`, suites)
+      assert.equal(o.cipher, suites.split(':')[0])
+    }
+    // `ssl_fc_sni_reg` is unanchored: default.shop.test matches shop.test too
+    const routes: Record<string, string> = { 'shop.test': 'shop', 'www.shop.test': 'shop', 'default.shop.test': 'shop', 'x.api.test': 'api', 'unknown.test': 'web', '': 'web' }
+    for (const [name, backend] of Object.entries(routes)) {
+      for (const version of ['--http1.1', '--http2']) {
+        const [o, h] = await both2(http, name, [version])
+        assert.equal(seen(o, http.ours), seen(h, http.haproxy), `${name} ${version}`)
+        assert.equal(o.headers['x-served-by'], backend, `${name} ${version}`)
+      }
+    }
+    for (const [name, backend] of Object.entries({ 'shop.test': 'shop', 'www.shop.test': 'web', '': 'web' })) {
+      const [o, h] = await both2(dot, name, ['--http1.1'])
+      assert.equal(seen(o, dot.ours), seen(h, dot.haproxy), name)
+      assert.equal(o.headers['x-served-by'], backend, name)
+    }
   })
 
   test('crt-list with SNI filters under strict-sni and alpn h2,http/1.1', async () => {
