@@ -370,69 +370,77 @@ const details: string[] = []
 let agreeing = 0
 let servedByHaproxy = 0
 for (const id of ids) {
-  const dir = mkdtempSync(join(tmpdir(), `corpus-tls-${id}-`))
-  const ca = makeCa('Corpus TLS CA')
-  try {
-    const prepared = await prepare(readFileSync(join(corpus, 'configs', `${id}.cfg`), 'latin1'), dir, ca)
-    const cfg = `${id}.cfg`
-    writeFileSync(join(dir, cfg), prepared.text)
-    const notes = [...new Set(prepared.notes)]
-    const binds = String(prepared.tlsBinds.length)
-    const refusedByHaproxy = check('haproxy', cfg, dir)
-    const refusedByUs = check('ours', cfg, dir)
-    if (refusedByHaproxy !== null) {
-      rows.push([id, binds, refusedByUs === null ? 'valid' : 'refused', 'refused', `HAProxy 2.6: ${refusedByHaproxy}`, ...notes])
-      continue
-    }
-    servedByHaproxy++
-    const closeUpstreams = await startUpstreams(prepared.upstreams, ca)
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), `corpus-tls-${id}-`))
+    const ca = makeCa('Corpus TLS CA')
     try {
-      const theirs = await runAll('haproxy', prepared, cfg, dir)
-      if (refusedByUs !== null) {
-        rows.push([id, binds, 'refused', theirs.failed ?? 'serves', `ours: ${refusedByUs}`, ...notes])
-        continue
+      const prepared = await prepare(readFileSync(join(corpus, 'configs', `${id}.cfg`), 'latin1'), dir, ca)
+      const cfg = `${id}.cfg`
+      writeFileSync(join(dir, cfg), prepared.text)
+      const notes = [...new Set(prepared.notes)]
+      const binds = String(prepared.tlsBinds.length)
+      const refusedByHaproxy = check('haproxy', cfg, dir)
+      const refusedByUs = check('ours', cfg, dir)
+      if (refusedByHaproxy !== null) {
+        rows.push([id, binds, refusedByUs === null ? 'valid' : 'refused', 'refused', `HAProxy 2.6: ${refusedByHaproxy}`, ...notes])
+        break
       }
-      const ours = await runAll('ours', prepared, cfg, dir)
-      const problems: string[] = []
-      const haproxyProblems: string[] = []
-      const known = new Set<string>()
-      if (ours.failed !== null) problems.push(`ours ${ours.failed}: ${ours.output.split('\n').slice(-4).join(' | ')}`)
-      if (theirs.failed !== null) haproxyProblems.push(`haproxy ${theirs.failed}: ${theirs.output.split('\n').slice(-4).join(' | ')}`)
-      for (const b of prepared.tlsBinds) {
-        for (const name of probeNames(b)) for (const version of clientsOf(b)) {
-          const key = `${b.line} ${version} ${name}`
-          const o = ours.probes.get(key)
-          const h = theirs.probes.get(key)
-          const expected = expectedCn(b, name)
-          if (o !== undefined && h !== undefined && show(o) !== show(h)) {
-            // README "Differences from HAProxy": where HAProxy negotiates no protocol, node can
-            // only choose one or refuse the handshake, so http/1.1 is chosen when offered
-            if (show({ ...o, alpn: 'none' }) === show(h) && o.alpn === 'http/1.1' && !b.alpn.includes('http/1.1')) known.add(`ALPN http/1.1 where HAProxy negotiates none (clients offering only http/1.1, bind \`alpn ${b.alpn.join(',')}\`)`)
-            else problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)} / haproxy ${show(h)}`)
-          }
-          if (o !== undefined && (o.tls === 'no handshake' || (o.cn !== expected && !(name === UNKNOWN_NAME || name === '')))) problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)}, expected certificate ${expected}`)
-          if (h !== undefined && (h.tls === 'no handshake' || (h.cn !== expected && !(name === UNKNOWN_NAME || name === '')))) haproxyProblems.push(`line ${b.line} ${version} sni '${name}': haproxy ${show(h)}, expected certificate ${expected}`)
-          if (b.mode === 'http' && o !== undefined && o.status === '000') problems.push(`line ${b.line} ${version} sni '${name}': no HTTP answer from ours`)
+      servedByHaproxy++
+      const closeUpstreams = await startUpstreams(prepared.upstreams, ca)
+      try {
+        const theirs = await runAll('haproxy', prepared, cfg, dir)
+        if (refusedByUs !== null) {
+          rows.push([id, binds, 'refused', theirs.failed ?? 'serves', `ours: ${refusedByUs}`, ...notes])
+          break
         }
+        const ours = await runAll('ours', prepared, cfg, dir)
+        // a port picked free was taken meanwhile (the machine is shared): again on other ports
+        if (attempt < 3 && [ours, theirs].some(r => r.failed !== null && /EADDRINUSE|address already in use|cannot bind socket/i.test(r.output))) {
+          servedByHaproxy--
+          continue
+        }
+        const problems: string[] = []
+        const haproxyProblems: string[] = []
+        const known = new Set<string>()
+        if (ours.failed !== null) problems.push(`ours ${ours.failed}: ${ours.output.split('\n').slice(-4).join(' | ')}`)
+        if (theirs.failed !== null) haproxyProblems.push(`haproxy ${theirs.failed}: ${theirs.output.split('\n').slice(-4).join(' | ')}`)
+        for (const b of prepared.tlsBinds) {
+          for (const name of probeNames(b)) for (const version of clientsOf(b)) {
+            const key = `${b.line} ${version} ${name}`
+            const o = ours.probes.get(key)
+            const h = theirs.probes.get(key)
+            const expected = expectedCn(b, name)
+            if (o !== undefined && h !== undefined && show(o) !== show(h)) {
+              // README "Differences from HAProxy": where HAProxy negotiates no protocol, node can
+              // only choose one or refuse the handshake, so http/1.1 is chosen when offered
+              if (show({ ...o, alpn: 'none' }) === show(h) && o.alpn === 'http/1.1' && !b.alpn.includes('http/1.1')) known.add(`ALPN http/1.1 where HAProxy negotiates none (clients offering only http/1.1, bind \`alpn ${b.alpn.join(',')}\`)`)
+              else problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)} / haproxy ${show(h)}`)
+            }
+            if (o !== undefined && (o.tls === 'no handshake' || (o.cn !== expected && !(name === UNKNOWN_NAME || name === '')))) problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)}, expected certificate ${expected}`)
+            if (h !== undefined && (h.tls === 'no handshake' || (h.cn !== expected && !(name === UNKNOWN_NAME || name === '')))) haproxyProblems.push(`line ${b.line} ${version} sni '${name}': haproxy ${show(h)}, expected certificate ${expected}`)
+            if (b.mode === 'http' && o !== undefined && o.status === '000') problems.push(`line ${b.line} ${version} sni '${name}': no HTTP answer from ours`)
+          }
+        }
+        for (const port of prepared.clearPorts) {
+          const o = ours.probes.get(`clear ${port}`)
+          const h = theirs.probes.get(`clear ${port}`)
+          if (o !== undefined && h !== undefined && show(o) !== show(h)) problems.push(`clear bind :${port}: ours ${show(o)} / haproxy ${show(h)}`)
+        }
+        if (process.env.CORPUS_TLS_VERBOSE !== undefined) for (const [key, p] of ours.probes) details.push(`${id}: ${key}: ${show(p)}`)
+        if (problems.length === 0) agreeing++
+        const sample = prepared.tlsBinds.map(b => { const p = ours.probes.get(`${b.line} ${b.alpn.includes('h2') ? '--http2' : '--http1.1'} ${b.names[0] ?? b.certs[0]?.names[0] ?? ''}`); return p === undefined ? '' : `${p.alpn} ${p.status}` }).join(', ')
+        rows.push([id, binds, problems.length === 0 ? `same (${sample})` : `differs (${problems.length})`, haproxyProblems.length === 0 ? 'serves' : `problems (${haproxyProblems.length})`, [...notes, ...[...known].map(k => `known difference: ${k}`)].join('; ')])
+        for (const p of [...problems, ...haproxyProblems]) details.push(`${id}: ${p}`)
+      } finally {
+        await closeUpstreams()
       }
-      for (const port of prepared.clearPorts) {
-        const o = ours.probes.get(`clear ${port}`)
-        const h = theirs.probes.get(`clear ${port}`)
-        if (o !== undefined && h !== undefined && show(o) !== show(h)) problems.push(`clear bind :${port}: ours ${show(o)} / haproxy ${show(h)}`)
-      }
-      if (process.env.CORPUS_TLS_VERBOSE !== undefined) for (const [key, p] of ours.probes) details.push(`${id}: ${key}: ${show(p)}`)
-      if (problems.length === 0) agreeing++
-      const sample = prepared.tlsBinds.map(b => { const p = ours.probes.get(`${b.line} ${b.alpn.includes('h2') ? '--http2' : '--http1.1'} ${b.names[0] ?? b.certs[0]?.names[0] ?? ''}`); return p === undefined ? '' : `${p.alpn} ${p.status}` }).join(', ')
-      rows.push([id, binds, problems.length === 0 ? `same (${sample})` : `differs (${problems.length})`, haproxyProblems.length === 0 ? 'serves' : `problems (${haproxyProblems.length})`, [...notes, ...[...known].map(k => `known difference: ${k}`)].join('; ')])
-      for (const p of [...problems, ...haproxyProblems]) details.push(`${id}: ${p}`)
     } finally {
-      await closeUpstreams()
+      if (process.env.CORPUS_TLS_KEEP === undefined) {
+        rmSync(dir, { recursive: true, force: true })
+        rmSync(ca.dir, { recursive: true, force: true })
+      } else process.stderr.write(`${id}: kept ${dir}\n`)
     }
-  } finally {
-    if (process.env.CORPUS_TLS_KEEP === undefined) {
-      rmSync(dir, { recursive: true, force: true })
-      rmSync(ca.dir, { recursive: true, force: true })
-    } else process.stderr.write(`${id}: kept ${dir}\n`)
+    break
   }
 }
 

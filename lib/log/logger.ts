@@ -145,6 +145,8 @@ export function stampAccept (socket: Socket, now: number): void {
   s[kAccepted] = now
   s[kIdleSince] = now
   s[kSelf] = s
+  // node keeps the peer's address once read: a line written after the close (a failed TLS handshake) needs it
+  void socket.remoteAddress
 }
 
 /** A TLS connection's handshake is done: `%t` stays the TCP accept, `%Th` is the handshake's time. */
@@ -340,7 +342,8 @@ export class AccessLog {
   /**
    * A TLS handshake that failed (`tlsClientError`), logged as HAProxy logs it without an
    * `error-log-format`: `<ci>:<cp> [<accept date>] <frontend>/<bind>: SSL handshake failure`, or
-   * `Connection closed during SSL handshake` when the client left first; with one, in that
+   * `Connection closed during SSL handshake` when the client left first, `Timeout during SSL
+   * handshake` (the `timeout client` of `mode tcp` binds); with one, in that
    * format, `fc_err`, `fc_err_str`, `ssl_fc_err`, `ssl_fc_err_str` saying why (status 0, `PR`).
    */
   handshakeFailed (socket: Socket, bind: string, err: Error & { code?: string }): void {
@@ -349,17 +352,18 @@ export class AccessLog {
     const raw = s._parent ?? s
     const accepted = raw[kAccepted] ?? Date.now()
     const closed = err.code === 'ECONNRESET' || err.code === 'EPIPE'
+    const timedOut = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
     // a client that left without a byte is null (HAProxy's `option dontlognull`)
-    if (closed && this.dontlogNull && raw.bytesRead === 0) return
-    const text = closed ? 'Connection closed during SSL handshake' : 'SSL handshake failure'
+    if ((closed || timedOut) && this.dontlogNull && raw.bytesRead === 0) return
+    const text = closed ? 'Connection closed during SSL handshake' : timedOut ? 'Timeout during SSL handshake' : 'SSL handshake failure'
     if (this.errorFormat === null) { this.connectionError(raw, bind, text, accepted); return }
     // OpenSSL's error code, quoted in node's message, and its text as OpenSSL 3 writes it for
     // HAProxy (`error:0A00009C:SSL routines::http request`: no function name)
-    const code = closed ? null : /error:([0-9A-F]{8}):/.exec(err.message)
+    const code = closed || timedOut ? null : /error:([0-9A-F]{8}):/.exec(err.message)
     const e = err as Error & { library?: string, reason?: string }
     const txn = connectionTxn(raw, this.proxy.name)
     txn.ssl = true
-    txn.connError = { code: closed ? 24 : 34, text, ssl: code === null ? 0 : parseInt(code[1]!, 16), sslText: code === null ? null : `error:${code[1]!}:${e.library ?? ''}::${e.reason ?? ''}` }
+    txn.connError = { code: closed ? 24 : timedOut ? 26 : 34, text, ssl: code === null ? 0 : parseInt(code[1]!, 16), sslText: code === null ? null : `error:${code[1]!}:${e.library ?? ''}::${e.reason ?? ''}` }
     const rec = this.session(txn, raw, accepted)
     rec.badRequest = true
     rec.status = 0

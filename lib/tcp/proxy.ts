@@ -16,6 +16,7 @@ import type { CompiledProxy } from '../acl/compile.js'
 import type { HttpTxn } from '../acl/txn.js'
 import { endTracking, startSession } from '../acl/stick-counters.js'
 import type { LogRecord } from '../log/record.js'
+import { stampAccept } from '../log/logger.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import { plainAddress } from '../acl/ip.js'
@@ -60,7 +61,9 @@ export class TcpListener {
   private secureServer (terminator: TlsTerminator, bind: TcpBind): tls.Server {
     const handshakeTimeout = this.gateway.tcpFrontend(this.name)?.proxy.timeouts.client ?? 0
     const deciphered: TcpBind = { ...bind, acceptProxy: false }
-    const server = tls.createServer({ ...terminator.options, allowHalfOpen: true, ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}) }, (socket) => {
+    // half-open only once the handshake is done: a client that leaves during it is a failed handshake
+    const server = tls.createServer({ ...terminator.options, ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}) }, (socket) => {
+      socket.allowHalfOpen = true
       // what the client sent after its handshake waits (unread) for the rules or the server
       socket.pause()
       this.accept(socket, deciphered)
@@ -71,7 +74,12 @@ export class TcpListener {
         this.gateway.tcpFrontend(this.name)?.log?.connectionError(socket, bind.name, message, accepted)
       })
     }
-    server.on('tlsClientError', (_err, socket) => { socket.destroy() })
+    // a failed handshake is logged as on an HTTP bind (HAProxy's line, or its error-log-format), from the TCP accept
+    server.on('connection', (socket: net.Socket) => { stampAccept(socket, Date.now()) })
+    server.on('tlsClientError', (err, socket) => {
+      this.gateway.tcpFrontend(this.name)?.log?.handshakeFailed(socket, bind.name, err)
+      socket.destroy()
+    })
     terminator.watch(server)
     return server
   }
