@@ -1,4 +1,4 @@
-// Match methods (configuration.txt §7.1.3 "Matching methods"; HAProxy src/pattern.c): each
+// Match methods (configuration.txt §7.1.3 "Matching methods"): each
 // row parses its patterns once, indexes them, and answers "which pattern matches this sample".
 // The index returned is the pattern HAProxy would pick, which matters for maps:
 //   str → exact key (first line among duplicates); beg → longest prefix (HAProxy's prefix tree);
@@ -387,7 +387,7 @@ function buildIp (patterns: readonly string[]): Matcher {
   }
 }
 
-/** Methods HAProxy knows by number; other method names compare as strings (src/http.c). */
+/** Methods HAProxy knows by number; other method names compare as strings (configuration.txt §7.3.6 `method`). */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
 
 /**

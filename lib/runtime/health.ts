@@ -115,7 +115,7 @@ class CheckTask implements CheckHooks {
   private run (): void {
     this.timer = null
     const srv = this.server
-    // Checks pause in maintenance (server.c: CHK_ST_PAUSED) and stop when disabled.
+    // Checks pause in maintenance (management.txt §9.3 `set server … state maint`: no checks while in MAINT) and stop when disabled.
     if (!srv.checkEnabled) return
     if (srv.admin === 'maint') return this.next(Date.now())
     this.startedAt = Date.now()
@@ -441,7 +441,7 @@ export class HealthChecker {
     if (a >= 0) this.agents.splice(a, 1)[0]!.stop()
   }
 
-  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks); agents likewise. */
+  /** First checks spread over the longest interval: server k of n at max_inter × k / n (configuration.txt §3.1 `spread-checks`, and the first check times seen on the stats page); agents likewise. */
   start (): void {
     this.started = true
     const n = this.tasks.length
