@@ -1,7 +1,6 @@
 // `haproxy -c` as a function: the parser's diagnostics, then the ACL/expression compiler's, then
 // — only when neither found an alert, as in HAProxy — the post-parse cross-checks and finally
-// the server address resolution (src/haproxy.c init: readcfgfile → check_config_validity →
-// srv_init_addr).
+// the server address resolution (the order of `haproxy -c`'s messages).
 
 import type { Diagnostic, ParsedConfig } from './config/model.js'
 import { checkExpressions } from './acl/check.js'

@@ -9,7 +9,7 @@ import type { CompileEnv } from './env.js'
 import { missing } from './expr.js'
 import { ExprError, type Side } from './sample.js'
 
-/** §7.4 "Pre-defined ACLs", as HAProxy 2.6 declares them (src/acl.c default_acl_list). */
+/** §7.4 "Pre-defined ACLs", as HAProxy 2.6 declares them. */
 const PREDEFINED: ReadonlyMap<string, readonly string[]> = new Map<string, string[]>([
   ['TRUE', ['always_true']],
   ['FALSE', ['always_false']],

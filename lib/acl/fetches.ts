@@ -622,7 +622,7 @@ const REQUEST_ONLY = new Set([
 export const FETCHES: ReadonlyMap<string, FetchRow> = new Map(ROWS.map((r) => [r.name, REQUEST_ONLY.has(r.name) ? { ...r, needs: 'request' } : r]))
 
 /**
- * ACL keywords that are a fetch crossed with a match method (HAProxy src/http_acl.c acl_kws):
+ * ACL keywords that are a fetch crossed with a match method (configuration.txt §7.3.6, e.g. `path_beg`):
  * `path_beg` = `path` + `beg`. `method` and `http_auth_group` carry their own matchers.
  */
 export const ACL_KEYWORDS: ReadonlyMap<string, { fetch: string, match: string }> = (() => {

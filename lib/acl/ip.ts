@@ -24,7 +24,8 @@ function parseV4 (s: string): number | null {
   return n
 }
 
-function parseV6 (s: string): bigint | null {
+/** An IPv6 address (an embedded dotted IPv4 tail included) as a 128-bit integer; null when it is none. */
+export function parseV6 (s: string): bigint | null {
   if (s.length < 2 || !/^[0-9a-fA-F:.]+$/.test(s)) return null
   let tail: number[] = []
   let text = s

@@ -1,4 +1,4 @@
-// Match methods (configuration.txt §7.1.3 "Matching methods"; HAProxy src/pattern.c): each
+// Match methods (configuration.txt §7.1.3 "Matching methods"): each
 // row parses its patterns once, indexes them, and answers "which pattern matches this sample".
 // The index returned is the pattern HAProxy would pick, which matters for maps:
 //   str → exact key (first line among duplicates); beg → longest prefix (HAProxy's prefix tree);
@@ -7,7 +7,7 @@
 // small ones do for str, beg, end, dir, dom and ip (hash maps and tries); sub and reg scan their
 // lists, as HAProxy does.
 
-import { NetIndex, parseAddr, parseNet } from './ip.js'
+import { NetIndex, formatV4, parseAddr, parseNet } from './ip.js'
 import { ExprError, lowerAscii, toBool, toInt, toStr, type Sample } from './sample.js'
 
 export interface Matcher {
@@ -381,18 +381,13 @@ function buildIp (patterns: readonly string[]): Matcher {
   return {
     find: (v) => {
       // an integer is an IPv4 address in host order (HAProxy's int→ipv4 cast: 2130706433 is 127.0.0.1)
-      const a = parseAddr(typeof v === 'number' ? intToIpv4(v) : toStr(v))
+      const a = parseAddr(typeof v === 'number' ? formatV4(v) : toStr(v))
       return a === null ? -1 : index.find(a)
     }
   }
 }
 
-function intToIpv4 (n: number): string {
-  const u = n >>> 0
-  return `${u >>> 24}.${(u >>> 16) & 0xff}.${(u >>> 8) & 0xff}.${u & 0xff}`
-}
-
-/** Methods HAProxy knows by number; other method names compare as strings (src/http.c). */
+/** Methods HAProxy knows by number; other method names compare as strings (configuration.txt §7.3.6 `method`). */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
 
 /**

@@ -1,7 +1,7 @@
 // `http-request`, `http-response` and legacy `redirect` rules (configuration.txt §4.2
 // "http-request", "http-response", "redirect"): each rule is parsed once into a closure that
 // rewrites the transaction in place or returns the Decision that answers the request.
-// Argument grammar and messages follow HAProxy 2.6 (src/http_act.c, src/http_rules.c).
+// Argument grammar and messages follow HAProxy 2.6 (configuration.txt §4.2 `http-request`, and `haproxy -c`'s messages).
 
 import { FileTooLarge, readBounded } from '../files.js'
 
@@ -30,7 +30,7 @@ export type Action = (txn: HttpTxn, res: HttpResponseView | null) => Outcome
 
 export type RuleSide = 'http-request' | 'http-response' | 'http-after-response'
 
-/** Every action HAProxy 2.6 knows, in the order of its "expects ..." message (src/http_act.c et al.). */
+/** Every action HAProxy 2.6 knows, in the order of its "expects ..." message (`haproxy -c`). */
 const KNOWN_ACTIONS: Record<RuleSide, readonly string[]> = {
   'http-request': ['wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'],
   'http-response': ['ot-group', 'set-log-level', 'set-nice', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'cache-store', 'add-acl(*)', 'add-header', 'allow', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-status', 'strict-mode', 'track-sc(*)', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-mark', 'set-tos', 'silent-drop'],

@@ -1,6 +1,6 @@
 // Argument grammars shared by the keyword rows: times, sizes, integers and addresses, each
-// returning a value or HAProxy's own complaint (src/tools.c parse_time_err, parse_size_err,
-// str2sa_range; configuration.txt §2.5 "Time format").
+// returning a value or HAProxy's own complaint (configuration.txt §2.5 "Time format", §2.4
+// sizes, §4.2 `bind` addresses).
 
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
@@ -79,11 +79,11 @@ export interface AddressRules {
   /** servers keep unresolved names for later; binds resolve now. */
   allowFqdn: boolean
   allowZeroPort: boolean
-  /** Addresses expand `$VAR` / `${VAR}` themselves, quoted or not (src/tools.c env_expand). */
+  /** Addresses expand `$VAR` / `${VAR}` themselves, quoted or not (configuration.txt §4.2 `bind`). */
   env?: Record<string, string | undefined>
 }
 
-/** src/tools.c env_expand: `$NAME` and `${NAME}` anywhere in the string; unset names vanish. */
+/** `$NAME` and `${NAME}` anywhere in the string; unset names vanish (configuration.txt §2.3). */
 export function expandEnv (text: string, env: Record<string, string | undefined>): string {
   return text.replace(/\$(?:\{([A-Za-z0-9_]*)\}|([A-Za-z0-9_]*))/g, (_m, a: string | undefined, b: string | undefined) => env[a ?? b ?? ''] ?? '')
 }
@@ -97,7 +97,7 @@ const PREFIXES: Record<string, Address['family'] | 'ip'> = {
 
 const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/
 
-/** src/tools.c str2sa_range, for the forms a configuration uses: `[prefix@]host[:port[-end]]`. */
+/** An address as a configuration writes it (configuration.txt §4.2 `bind`, §5.2): `[prefix@]host[:port[-end]]`. */
 export function parseAddress (raw: string, rules: AddressRules): Parsed<Address> {
   const text = raw.includes('$') ? expandEnv(raw, rules.env ?? process.env) : raw
   let rest = text
@@ -234,8 +234,7 @@ export function resolveHost (name: string): string | null {
 }
 
 /**
- * What HAProxy makes of a server's host name at load (§5.2 `init-addr`, src/server.c
- * srv_iterate_initaddr): the methods are tried in order — `last` needs a server-state file
+ * What HAProxy makes of a server's host name at load (§5.2 `init-addr`): the methods are tried in order — `last` needs a server-state file
  * (none is read here, so it finds nothing), `libc` resolves now, `none` leaves the server in
  * MAINT (resolution), an IP address is used as is. `libc` tells whether resolving was tried
  * (HAProxy then warns or alerts "could not resolve", else "no method found").

@@ -1,6 +1,6 @@
 // Problems are data: the parser and the checker push Diagnostics and carry on; whoever prints
-// them uses formatDiagnostic, which gives HAProxy's own line shape (src/errors.c ha_alert,
-// src/cfgparse.c "parsing [%s:%d] : ...").
+// them uses formatDiagnostic, which gives HAProxy's own line shape (`[ALERT] … : parsing
+// [file:line] : …`, as `haproxy -c` prints it).
 
 import type { Diagnostic, DiagnosticLevel, Loc } from './model.js'
 
@@ -43,8 +43,7 @@ function make (level: DiagnosticLevel, message: string, loc: Loc | undefined, ke
   return d
 }
 
-// HAProxy's "did you mean" (src/tools.c make_word_fingerprint / word_fingerprint_distance,
-// src/cfgparse.c cfg_find_best_match): words are compared by their counts of symbol pairs, where
+// HAProxy's "did you mean" suggestions for unknown keywords: words are compared by their counts of symbol pairs, where
 // a symbol is a letter (0..25), any digit (26), anything else (27), the word's start (28) or end (29).
 function symbol (ch: string): number {
   const c = ch.toLowerCase()

@@ -3,8 +3,8 @@
 // (`support`: implemented, meaningless here, or not implemented — see Support), a function that
 // checks its arguments and applies it to the model, or the message HAProxy 2.6 gives for a
 // removed directive. Wrong-section semantics follow HAProxy: a keyword a defaults section cannot
-// hold is an alert; one a proxy lacks the capability for is ignored with a warning
-// (src/cfgparse-listen.c warnifnotcap / alertif_too_many_args).
+// hold is an alert; one a proxy lacks the capability for is ignored with a warning (the
+// keyword matrix of configuration.txt §4.1).
 
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
@@ -121,8 +121,8 @@ export function argsOf (words: string[]): string[] {
 }
 
 /**
- * How an action reads its own arguments before HAProxy looks for `if`/`unless` (src/http_act.c,
- * src/http_rules.c): `fixed` leading words whatever they say, then any of its `options`, each
+ * How an action reads its own arguments before HAProxy looks for `if`/`unless` (configuration.txt
+ * §4.2 `http-request`): `fixed` leading words whatever they say, then any of its `options`, each
  * followed by the number of values it takes. So `set-header X if` sets X to "if", and
  * `return status 200 string unless` returns the string "unless".
  */
@@ -235,7 +235,7 @@ export function capable (kind: Proxy['kind'], where: Where): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// option <name>   (§4.2 "option ...", src/cfgparse-listen.c cfg_opts[] / cfg_opts2[])
+// option <name>   (§4.2 "option ...")
 
 interface OptionRow {
   where: Where
@@ -782,9 +782,9 @@ const applyDefaultBackend: Apply = (c, args) => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// errorfile / errorfiles   (§4.2 "errorfile"; src/http_htx.c)
+// errorfile / errorfiles   (§4.2 "errorfile")
 
-/** Status codes HAProxy can serve an errorfile for (src/http_htx.c http_err_codes). */
+/** Status codes HAProxy can serve an errorfile for (configuration.txt §4.2 `errorfile`). */
 const ERRORFILE_CODES = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504']
 
 /** Validates an `errorfile <code> <file>` line; returns the absolute path or null after an alert. */
@@ -983,7 +983,7 @@ export function unknownBindOption (words: string[], table: Record<string, number
   return null
 }
 
-/** `ssl` binds without `crt`: HAProxy refuses them once parsing is over (src/cfgparse.c). Bind → address text. */
+/** `ssl` binds without `crt`: HAProxy refuses them once parsing is over (`haproxy -c`). Bind → address text. */
 export const BINDS_WITHOUT_CERT = new WeakMap<object, string>()
 
 const TLS_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
@@ -1452,7 +1452,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   use_backend: row('FL', 'yes', { apply: applyUseBackend }),
   'use-server': row('LB', unsupported('sends requests to a named server on a condition')),
   'use-fcgi-app': row('LB', unsupported('talks FastCGI to the servers'), { defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section" }),
-  // Removed directives keep a row for HAProxy's message (src/cfgparse-listen.c).
+  // Removed directives keep a row for HAProxy's message.
   reqrep: since21('reqrep', "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."),
   reqirep: since21('reqirep', "Use 'http-request replace-header' instead."),
   reqadd: since21('reqadd', "Use 'http-request add-header' instead."),
@@ -1514,7 +1514,7 @@ const COOKIE_UNSUPPORTED: Record<string, string> = table({
 const COOKIE_FLAGS = ['indirect', 'nocache', 'preserve', 'httponly', 'secure'] as const
 
 /**
- * `cookie <name> [options]` (configuration.txt §4.2; src/cfgparse-listen.c): HAProxy's checks and
+ * `cookie <name> [options]` (configuration.txt §4.2): HAProxy's checks and
  * messages, then the persistence rule into the model. The options listed in COOKIE_UNSUPPORTED
  * are alerts, the rest is implemented (lib/runtime/persistence.ts).
  */
@@ -1686,12 +1686,12 @@ function applyExternalCheck (c: ProxyCtx, args: string[]): void {
   tooMany(c, args, 2, 'external-check')
 }
 
-/** Actions of `tcp-request connection|session` (src/tcp_rules.c), as HAProxy lists them. */
+/** Actions of `tcp-request connection|session` (configuration.txt §4.2), as HAProxy lists them. */
 const TCP_CONNECTION_ACTIONS = ['accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', "track-sc0' ... 'track-sc2", 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)',
   'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port',
   'set-tos', 'silent-drop']
 
-/** Per `tcp-request`/`tcp-response` ruleset, the actions it takes (src/tcp_rules.c). */
+/** Per `tcp-request`/`tcp-response` ruleset, the actions it takes (configuration.txt §4.2). */
 const TCP_RULESETS: Record<string, Record<string, string[]>> = table({
   'tcp-request': table({
     connection: TCP_CONNECTION_ACTIONS,
@@ -1970,7 +1970,7 @@ export const GLOBAL_KNOWN = (
   'tune.vars.txn-max-size tune.zlib.memlevel tune.zlib.windowsize'
 ).split(' ')
 
-/** Most arguments a global keyword takes (src/cfgparse-global.c alertif_too_many_args); absent = not checked. */
+/** Most arguments a global keyword takes (beyond, `haproxy -c` alerts); absent = not checked. */
 const GLOBAL_MAX_ARGS: Record<string, number> = table({
   ...Object.fromEntries(['daemon', 'quiet', 'zero-warning', 'noepoll', 'nokqueue', 'noevports', 'nopoll', 'nosplice', 'nogetaddrinfo', 'noreuseport',
     'insecure-fork-wanted', 'insecure-setuid-wanted', 'busy-polling', 'set-dumpable', 'strict-limits', 'pp2-never-send-local', 'external-check',
@@ -2016,7 +2016,7 @@ export const GLOBAL_REMOVED: Record<string, string> = table({
   nbproc: 'nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.'
 })
 
-/** Keywords that accept the `no` / `default` prefix (src/cfgparse.c readcfgfile). */
+/** Keywords that accept the `no` / `default` prefix (configuration.txt §4.2 `option`). */
 export const NEGATABLE = ['option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted', 'numa-cpu-mapping']
 
 /** `log ... format <f>` (§3.1 log). */

@@ -1,5 +1,5 @@
-// The section state machine: lines → keyword rows → ParsedConfig (src/cfgparse.c readcfgfile,
-// src/cfgparse-listen.c cfg_parse_listen, src/cfgparse-global.c cfg_parse_global). Never throws:
+// The section state machine: lines → keyword rows → ParsedConfig (configuration.txt §2–§4:
+// global, defaults and proxy sections). Never throws:
 // every problem becomes a located Diagnostic and parsing goes on with the next line, as HAProxy.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
@@ -75,7 +75,7 @@ export function newResolvers (name: string, loc: Loc): Resolvers {
 }
 
 /**
- * Whether a server's name can become a DNS query (src/resolvers.c resolv_str_to_dn_label):
+ * Whether a server's name can become a DNS query (RFC 1035 §2.3.4 limits):
  * non-empty labels of at most 63 bytes, 255 in all. Anything else in the labels is only found
  * out when resolving fails.
  */
@@ -245,7 +245,7 @@ class ConfigParser {
   // section headers
 
   private startSection (kw: string, words: string[], loc: Loc): boolean {
-    // Section lines take a fixed number of words (src/cfgparse*.c alertif_too_many_args).
+    // Section lines take a fixed number of words (HAProxy's "cannot handle unexpected argument" alerts).
     const max = kw === 'global' ? 0 : kw === 'userlist' ? 1 : -1
     if (max >= 0 && words.length > max + 1) this.diags.alert(`'${kw}' cannot handle unexpected argument '${words[max + 1]}'.`, loc, kw)
     if (kw === 'global') {
@@ -520,7 +520,7 @@ class ConfigParser {
 
   /**
    * `server-template <prefix> <num | range> <fqdn>[:<port>] [params*]` (configuration.txt §4.2,
-   * src/server.c _srv_parse_init): servers <prefix><n> for n in 1..num or low..high, all with the
+   * §5.3): servers <prefix><n> for n in 1..num or low..high, all with the
    * same address and parameters, parsed once (errors name the server "(null)", as HAProxy's do).
    */
   private serverTemplateLine (st: ProxyState, args: string[], loc: Loc): void {
@@ -988,7 +988,7 @@ class ConfigParser {
   // -------------------------------------------------------------------------------------------
   // end of input
 
-  /** Two proxies with the same `id N` (src/cfgparse-listen.c "reuses same custom id"). */
+  /** Two proxies with the same `id N` (HAProxy's "reuses same custom id" alert). */
   private checkCustomIds (): void {
     const seen = new Map<number, Proxy>()
     for (const p of this.proxies) {
@@ -1198,7 +1198,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
   }
 }
 
-/** What a proxy takes from its defaults section (src/proxy.c proxy_preset_defaults + copy). */
+/** What a proxy takes from its defaults section (configuration.txt §4 "Proxies": defaults apply to the sections that follow). */
 function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string, loc: Loc): Proxy {
   const d = parent.proxy
   const p = freshProxy(kind, name, loc)
@@ -1256,7 +1256,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
 }
 
 /**
- * HAProxy's iids (src/cfgparse.c check_config_validity): config order, skipping explicit ids; the
+ * HAProxy's iids (the `iid` of `show stat`, management.txt §9.1): config order, skipping explicit ids; the
  * counter moves on for every proxy. A `stats socket` makes HAProxy's internal GLOBAL proxy take
  * id 1 first (observed on 2.6.12: the first section is then id 2).
  */

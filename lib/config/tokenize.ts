@@ -1,6 +1,6 @@
-// One configuration line → words, exactly as HAProxy 2.6 splits it (configuration.txt §2.2–2.4,
-// src/tools.c parse_line with PARSE_OPT_ENV|DQUOTE|SQUOTE|BKSLASH|SHARP|WORD_EXPAND, and the
-// error reporting of src/cfgparse.c readcfgfile). Pure: never throws, reports the first error
+// One configuration line → words, exactly as HAProxy 2.6 splits it (configuration.txt §2.2–2.4:
+// quotes, escapes, comments, environment variables and "[*]" word expansion, with the errors
+// `haproxy -c` reports for them). Pure: never throws, reports the first error
 // with its position, as HAProxy does.
 
 /** Environment lookup for `"${VAR}"`; `.LINE`, `.FILE` and `.SECTION` are HAProxy's pseudo-variables. */
@@ -157,7 +157,7 @@ function caret (raw: string, start: number, what: string, at: number): string {
 }
 
 /**
- * src/tools.c sanitize_for_printing: at most `width` characters of the line, non-printable ones
+ * The line as HAProxy's parse errors quote it: at most `width` characters, non-printable ones
  * as '?'; when the culprit lies beyond, the window is centred on it between "..." marks.
  */
 function sanitizeForPrinting (line: string, pos: number, width: number): { text: string, pos: number } {

@@ -1,4 +1,4 @@
-// HAProxy's post-parse checks (src/cfgparse.c check_config_validity, src/server.c srv_init_addr):
+// HAProxy's post-parse checks (what `haproxy -c` reports once every section is read, then the servers' addresses):
 // they only run once the whole configuration parsed without an alert — references and sanity
 // checks proxy by proxy, then server address resolution last. (Userlists named in expressions are
 // checked by the expression compiler, lib/acl.)
@@ -11,7 +11,7 @@ import { BINDS_VERIFY_WITHOUT_CA, BINDS_WITHOUT_CERT, OTHER_SECTION_NAMES, SERVE
 
 const hasFrontend = (p: Proxy): boolean => p.kind !== 'backend'
 
-/** `option`s that HAProxy implements as tcp-check rules (src/tcpcheck.c). */
+/** `option`s whose checks are tcp-check rules (configuration.txt §4.2 `tcp-check`; their `-c` messages name them so). */
 const RULE_CHECKS = ['ssl-hello-chk', 'smtpchk', 'mysql-check', 'pgsql-check', 'redis-check', 'ldap-check', 'spop-check']
 const hasBackend = (p: Proxy): boolean => p.kind !== 'frontend'
 const kindWord = (p: Proxy): string => p.kind === 'listen' ? 'proxy' : p.kind
@@ -76,8 +76,8 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
         d.alert(`${who} : server ${s.name} does not have agent port. Agent check has been disabled.`, s.loc)
       }
       if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/') && extras?.fqdn !== true) {
-        // src/check.c init_srv_check names tcp-check rules only when the proxy has some: the
-        // protocol checks are made of them (`option tcp-check` alone has none).
+        // HAProxy's message names tcp-check rules only when the proxy has some: the protocol
+        // checks are made of them (`option tcp-check` alone has none; observed with `haproxy -c`).
         const rules = p.httpCheck !== null || RULE_CHECKS.some(o => p.options[o] === true) ? " nor tcp_check rule 'connect' with port information" : ''
         d.alert(`config: ${p.kind} '${p.name}': server '${s.name}' has neither service port nor check port${rules}.`)
       }
@@ -101,7 +101,7 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
 
 /**
  * Server names are resolved last, as HAProxy does when it initialises server addresses
- * (src/server.c srv_iterate_initaddr, following `init-addr`): a host name that no method
+ * (configuration.txt §5.2 `init-addr`): a host name that no method
  * resolves is an alert, then one closing "Failed to initialize" line; one left to `none` (or to
  * a `resolvers` section) only disables the server, with a warning when `libc` was tried.
  */

@@ -1,5 +1,5 @@
 // A backend and its servers at run time: state, counters and the choice of a server per request
-// (HAProxy's backend.c assign_server_and_queue, queue.c, server.c srv_update_status).
+// (configuration.txt §4.2 `balance`, §5.2 `maxconn`/`maxqueue`, management.txt §9.3 server states).
 // The balance algorithm is the one pluggable part (lib/runtime/algorithms.ts); everything else
 // (backup servers, maxconn and queues, admin states, weights, slowstart, state-change logs in
 // HAProxy's words) lives here. The health checker (lib/runtime/health.ts) drives the UP/DOWN
@@ -24,14 +24,14 @@ export interface Logger {
   error (msg: string): void
 }
 
-/** HAProxy's defaults (include/haproxy/defaults.h, configuration.txt §5.2). */
+/** HAProxy's defaults (configuration.txt §5.2). */
 const DEFAULT_INTER = 2000
 const DEFAULT_RISE = 2
 const DEFAULT_FALL = 3
 const DEFAULT_WEIGHT = 1
 const DEFAULT_ERROR_LIMIT = 10
 
-/** A request waiting for a connection slot (queue.c pendconn). */
+/** A request waiting for a connection slot (configuration.txt §5.2 `maxqueue`). */
 interface Pending {
   resolve: (srv: ServerRuntime | null) => void
   timer: NodeJS.Timeout | null
@@ -42,7 +42,7 @@ interface Pending {
   server: ServerRuntime | null
 }
 
-/** Check statuses and their descriptions (check.c check_statuses[]); code shown for L7 data ones. */
+/** Check statuses and their descriptions (management.txt §9.1 `check_status`); code shown for L7 data ones. */
 export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boolean }>> = {
   UNK: { desc: 'Unknown', withCode: false },
   INI: { desc: 'Initializing', withCode: false },
@@ -63,7 +63,7 @@ export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boo
   CHECKED: { desc: 'No status change', withCode: false }
 }
 
-/** `, reason: …, code: …, info: "…", check duration: …ms` (server.c srv_append_status). */
+/** `, reason: …, code: …, info: "…", check duration: …ms`: the tail of HAProxy's server state log lines. */
 export function describeCheck (r: CheckResult): string {
   const row = CHECK_STATUS[r.status]
   let s = `, reason: ${row?.desc ?? r.status}`
@@ -244,7 +244,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.checkEnabled = this.hasCheck
     this.rise = conf.rise ?? DEFAULT_RISE
     this.fall = conf.fall ?? DEFAULT_FALL
-    // A checked server starts UP but falls at the first failed check (server.c: health = rise).
+    // A checked server starts UP but falls at the first failed check (observed: `fall` is not waited for at start).
     this.health = this.rise
     this.unresolved = conf.unresolved === true
     this.admin = conf.disabled === true || this.unresolved ? 'maint' : 'ready'
@@ -304,7 +304,7 @@ export class ServerRuntime implements ServerView, LbServer {
     return Math.min(100, Math.floor(100 * (now - this.startingSince) / this.slowstart))
   }
 
-  /** The check interval now (check.h srv_getinter): inter when fully up, downinter when down, else fastinter. */
+  /** The check interval now (configuration.txt §5.2 `inter`, `fastinter`, `downinter`): inter when fully up, downinter when down, else fastinter. */
   currentInter (): number {
     if (this.health === this.rise + this.fall - 1) return this.inter
     if (this.op === 'down' && this.health === 0) return this.downinter || this.inter
@@ -497,7 +497,7 @@ export class ServerRuntime implements ServerView, LbServer {
   }
 
   /**
-   * Passive check (`observe layer4|layer7`, `error-limit`, `on-error`; check.c __health_adjust):
+   * Passive check (configuration.txt §5.2 `observe layer4|layer7`, `error-limit`, `on-error`):
    * the forwarder reports each connection error, timeout or response status.
    */
   observe (result: 'conn-error' | 'timeout' | 'http-status', status?: number): void {
@@ -547,7 +547,7 @@ export class ServerRuntime implements ServerView, LbServer {
     if (this.fastinter) this.hooks?.hurry(this.fastinter)
   }
 
-  // --- for the health checker (check.c set_server_check_status) ---------------------------------
+  // --- for the health checker ---------------------------------------------------------------------
 
   checkPassed (result: CheckResult, conditional = false): void {
     const prevHealth = this.health
@@ -648,7 +648,7 @@ export class ServerRuntime implements ServerView, LbServer {
     return this.backend.logHealthChecks ? '' : describeCheck(result)
   }
 
-  /** `option log-health-checks`: one line per check that moved the health counter (check.c). */
+  /** `option log-health-checks` (configuration.txt §4.2): one line per check that moved the health counter. */
   private logCheck (outcome: 'succeeded' | 'failed', result: CheckResult, prevHealth: number, prevStatus: string): void {
     if (!this.backend.logHealthChecks || (prevHealth === this.health && prevStatus === result.status)) return
     const up = this.health >= this.rise
@@ -1112,7 +1112,7 @@ export class Backend implements BackendView {
     return moved
   }
 
-  /** ". 1 active and 0 backup servers left. …" (server.c srv_append_more). */
+  /** ". 1 active and 0 backup servers left. …": the end of HAProxy's server state log lines. */
   tail (srv: ServerRuntime, online: boolean, moved: number): string {
     const lb = this.lb
     const onBackup = lb.backupCount > 0 && lb.activeCount === 0 ? ' Running on backup.' : ''
@@ -1127,7 +1127,7 @@ export class Backend implements BackendView {
     this.syslog?.(level, msg)
   }
 
-  /** After any server change: the backend's own UP/DOWN state (backend.c set_backend_down). */
+  /** After any server change: the backend's own UP/DOWN state (its "has no server available!" line). */
   settle (now: number, report = true): void {
     const up = this.lb.servingUnits > 0
     if (up === this.isUp) return

@@ -164,8 +164,8 @@ export function errorSide (code: string): ErrorSide {
 const CONTSTATS_INTERVAL = 5000
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
-// Balance algorithms HAProxy classes as hash-based (BE_LB_KIND_HI): a failed server is not left
-// at once for them, since the hash would pick it again (include/haproxy/stream.h stream_choose_redispatch).
+// Hash-based balance algorithms: a failed server is not left at once for them, since the hash
+// would pick it again (configuration.txt §4.2 `option redispatch`: the last retry goes elsewhere).
 const HASH_ALGORITHMS = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash'])
 
 /**
@@ -749,12 +749,12 @@ function connectionMode (fe: Proxy, be: Proxy): 'keep-alive' | 'server-close' | 
   return 'keep-alive'
 }
 
-/** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's (proto_http.c http_error_message). */
+/** The page for `status`: the backend's errorfile, else the frontend's, else HAProxy's built-in one (configuration.txt §4.2 `errorfile`). */
 export function pageFor (status: number, fe: FrontendRoute, be: BackendRoute | null): ErrorPage {
   return be?.pages.own(status) ?? fe.pages.get(status)
 }
 
-/** The redirect codes HAProxy 2.6 marks `cache-control: no-cache` (http_ana.c http_apply_redirect_rule; 301 and 308 may be cached). */
+/** The redirect codes HAProxy 2.6 marks `cache-control: no-cache` (observed with haproxy 2.6.12; 301 and 308 may be cached). */
 const UNCACHEABLE_REDIRECTS = new Set([302, 303, 307])
 
 /**
@@ -1900,7 +1900,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.dropping = false
   }
 
-  /** include/haproxy/stream.h stream_choose_redispatch (no `option persist` / `force-persist`). */
+  /** Whether this retry may go to another server (configuration.txt §4.2 `option redispatch`; no `option persist` / `force-persist`). */
   private chooseRedispatch (interval: number, attempt: number): boolean {
     const server = this.server!
     if (server.op === 'down' || server.admin === 'maint') return true

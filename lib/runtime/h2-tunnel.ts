@@ -40,7 +40,7 @@ export interface TunnelRequest {
 const REFUSED_STREAM_RESET = Buffer.from([0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 2])
 
 /** Headers HTTP/2 does not carry (RFC 9113 §8.2.2), besides the pseudo-headers the request sets. */
-const NOT_CARRIED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
+export const NOT_CARRIED: ReadonlySet<string> = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
 export class ExtendedConnectError extends Error {
   readonly code = 'FHX_H2_NO_EXTENDED_CONNECT'

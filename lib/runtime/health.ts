@@ -19,6 +19,7 @@ import { spreadInterval } from './spread-checks.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
 import http2 from 'node:http2'
+import { NOT_CARRIED } from './h2-tunnel.js'
 
 
 /** Where and how a check connection is opened. */
@@ -114,7 +115,7 @@ class CheckTask implements CheckHooks {
   private run (): void {
     this.timer = null
     const srv = this.server
-    // Checks pause in maintenance (server.c: CHK_ST_PAUSED) and stop when disabled.
+    // Checks pause in maintenance (management.txt §9.3 `set server … state maint`: no checks while in MAINT) and stop when disabled.
     if (!srv.checkEnabled) return
     if (srv.admin === 'maint') return this.next(Date.now())
     this.startedAt = Date.now()
@@ -330,9 +331,6 @@ class CheckTask implements CheckHooks {
   }
 }
 
-/** Headers HTTP/2 forbids (RFC 9113 §8.2.2): the check's HTTP/1 connection handling. */
-const H1_ONLY = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host'])
-
 /**
  * The check request over HTTP/2 on a connected socket (`proto h2`, `check-proto h2`): one stream,
  * its answer given to `conclude` as an HTTP/1 header block would be.
@@ -341,7 +339,7 @@ function http2Exchange (sock: net.Socket, req: CheckRequest, conclude: (code: nu
   const session = http2.connect('http://check', { createConnection: () => sock })
   session.on('error', (err) => failed(err.message))
   const headers: http2.OutgoingHttpHeaders = { ':method': req.method, ':path': req.uri }
-  for (const [name, value] of req.headers) if (!H1_ONLY.has(name)) headers[name] = value
+  for (const [name, value] of req.headers) if (!NOT_CARRIED.has(name)) headers[name] = value
   const stream = session.request(headers, { endStream: req.body === '' })
   stream.on('error', (err) => failed(err.message))
   let code = 0
@@ -443,7 +441,7 @@ export class HealthChecker {
     if (a >= 0) this.agents.splice(a, 1)[0]!.stop()
   }
 
-  /** First checks spread over the longest interval: server k of n at max_inter × k / n (check.c start_checks); agents likewise. */
+  /** First checks spread over the longest interval: server k of n at max_inter × k / n (configuration.txt §3.1 `spread-checks`, and the first check times seen on the stats page); agents likewise. */
   start (): void {
     this.started = true
     const n = this.tasks.length

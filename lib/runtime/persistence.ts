@@ -1,6 +1,6 @@
 // Cookie persistence (configuration.txt §4.2 `cookie`, §5.2 server `cookie`), as HAProxy 2.6 does
-// it in src/http_ana.c http_manage_client_side_cookie / http_manage_server_side_cookies and step 6
-// of http_process_res_common. Compiled once per backend: a map from cookie value to the servers
+// it on the request (reading the client's cookie) and on the answer (writing or rewriting the
+// server's). Compiled once per backend: a map from cookie value to the servers
 // carrying it, and the Set-Cookie line each server's answers get in `insert` mode.
 
 import type { CookiePersistence } from '../config/model.js'

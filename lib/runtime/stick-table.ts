@@ -7,7 +7,7 @@
 // 0 at each quarter of the next 2 s period).
 
 import { STICK_DATA_TYPES, type StickDataType, type StickTableSpec } from '../config/model.js'
-import { formatV6, parseAddr } from '../acl/ip.js'
+import { formatV6, parseAddr, parseV6 } from '../acl/ip.js'
 
 /** The types HAProxy keeps that this package does not (a string per entry, arrays of counters). */
 export const UNSUPPORTED_STICK_DATA: ReadonlySet<string> = new Set(['server_key', 'gpt', 'gpc', 'gpc_rate'])
@@ -116,28 +116,15 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
   }
 }
 
-function v6Words (s: string): number[] {
-  const [head, tail] = s.toLowerCase().split('::') as [string, string | undefined]
-  const part = (x: string | undefined): number[] => (x === undefined || x === '' ? [] : x.split(':')).flatMap(w => {
-    if (!w.includes('.')) return [parseInt(w, 16)]
-    const b = w.split('.').map(Number)
-    return [(b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!]
-  })
-  const h = part(head)
-  const t = part(tail)
-  return tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t]
-}
-
 /** How keys sort in `show table` (HAProxy walks its tree in key order). */
 function keyOrder (type: StickTableSpec['type']): (a: string, b: string) => number {
   if (type === 'integer') return (a, b) => Number(a) - Number(b)
   if (type === 'ip') return (a, b) => Number(parseAddr(a)?.n ?? 0) - Number(parseAddr(b)?.n ?? 0)
   if (type === 'ipv6') {
     return (a, b) => {
-      const x = v6Words(a)
-      const y = v6Words(b)
-      for (let i = 0; i < 8; i++) if (x[i] !== y[i]) return x[i]! - y[i]!
-      return 0
+      const x = parseV6(a) ?? 0n
+      const y = parseV6(b) ?? 0n
+      return x < y ? -1 : x > y ? 1 : 0
     }
   }
   return (a, b) => a < b ? -1 : a > b ? 1 : 0

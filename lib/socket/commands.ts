@@ -117,7 +117,7 @@ function serverArg (rt: CliRuntime, arg: string | undefined): { be: Backend, srv
   return { be, srv }
 }
 
-/** `set weight` values: `N` or `N%` of the initial weight (server.c server_parse_weight_change_request). */
+/** `set weight` values: `N` or `N%` of the initial weight (management.txt §9.3 `set weight`). */
 function applyWeight (be: Backend, srv: ServerRuntime, text: string | undefined): string {
   if (text === undefined || text === '') return msg('Require <weight> or <weight%>.')
   const pct = text.endsWith('%')

@@ -1,4 +1,4 @@
-// The stats fields of HAProxy 2.6, in CSV order (management.txt §9.1, src/stats.c stat_fields[]):
+// The stats fields of HAProxy 2.6, in CSV order (management.txt §9.1):
 // one row per field with, for each object type that has it, a getter. CSV, HTML, ;json, ;typed
 // and Prometheus all read this one table. A getter returning undefined leaves the field out for
 // that object (an empty CSV cell), exactly where HAProxy leaves it out; absent getters likewise.

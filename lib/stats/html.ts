@@ -119,7 +119,7 @@ export function humanTime (seconds: number): string {
 }
 
 /**
- * HAProxy's U2H() (tools.c ulltoh_r): the digit just left of each group of three sits in a
+ * Large numbers as HAProxy's stats page writes them: the digit just left of each group of three sits in a
  * letter-spaced span, so `84521` reads `84 521` without a separator character.
  */
 export function groupDigits (n: number): string {

@@ -24,8 +24,8 @@ export interface StatsModel {
 }
 
 /**
- * Result codes of an admin action, as HAProxy puts them in `;st=<code>` (src/stats.c
- * `stat_status_codes`): DONE all servers changed, PART some, NONE nothing asked, ERRP bad
+ * Result codes of an admin action, as HAProxy puts them in `;st=<code>` (seen in the stats
+ * page's redirects): DONE all servers changed, PART some, NONE nothing asked, ERRP bad
  * parameters (unknown backend, server or action), EXCD too much data, DENY not allowed,
  * UNKN unexpected, IVAL invalid request.
  */

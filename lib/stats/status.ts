@@ -1,6 +1,6 @@
 // The state words of the stats page: a server's `status` text and row style, the check status
-// descriptions, and a backend's aggregate (act/bck/weight/UP-DOWN) — HAProxy 2.6 src/stats.c
-// (stats_fill_sv_stats, srv_hlt_st[]) and src/backend.c (recount_servers).
+// descriptions, and a backend's aggregate (act/bck/weight/UP-DOWN) — as HAProxy 2.6's stats
+// page and CSV show them (management.txt §9.1).
 
 import type { Proxy } from '../config/model.js'
 import { CHECK_STATUS } from '../runtime/backend.js'
