@@ -69,6 +69,7 @@ import { runCommand, splitLine, type CliRuntime, type CliSession, type Level } f
 import { RuntimeSocket } from './socket/server.js'
 import { CertificateStore } from './socket/ssl-certs.js'
 import type { LoadedCertificate } from './tls.js'
+import type { CrtListEntry } from './config/crt-list.js'
 import { type InfoSource, INFO_VERSION } from './socket/info.js'
 import { loadServerStates } from './socket/state-file.js'
 import { ServiceDiscovery } from './runtime/discovery.js'
@@ -273,6 +274,8 @@ export class Gateway implements CliRuntime {
   certificateSource: () => LoadedCertificate[] = () => []
   /** Puts a committed certificate in the TLS binds using its file; set by the CLI with `certificateSource`. */
   certificateReplacer: (cert: LoadedCertificate) => number = () => 0
+  /** Makes the TLS binds using a crt-list serve the given lines; set by the CLI with `certificateSource`. */
+  crtListEditor: (list: string, entries: CrtListEntry[], certs: LoadedCertificate[]) => void = () => {}
   /** `maxconnrate` and the other accept rate limits (`set rate-limit`). */
   readonly acceptGate = new AcceptGate()
   /** The connections `show sess` lists. */
@@ -529,6 +532,8 @@ export class Gateway implements CliRuntime {
   certificates (): LoadedCertificate[] { return this.certificateSource() }
 
   replaceCertificate (cert: LoadedCertificate): number { return this.certificateReplacer(cert) }
+
+  editCrtList (list: string, entries: CrtListEntry[], certs: LoadedCertificate[]): void { this.crtListEditor(list, entries, certs) }
 
   nameServers (): readonly NameServers[] { return this.rt.discovery.sections }
 

@@ -571,6 +571,11 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     }
     return uses
   }
+  gateway.crtListEditor = (list, entries, certs) => {
+    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
+      if (t.terminator.editCrtList(list, entries, certs)) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+    }
+  }
   try {
     let conflictHandled = false
     for (const proxy of servedProxies(config)) {
@@ -625,6 +630,8 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       log.error(`log-forward sections not started: ${(err as Error).message}`)
     }
     const wanted = new Map(servedProxies(next).map(p => [p.name, p]))
+    // the crt-lists are read from their files again, forgetting `add|del ssl crt-list`
+    gateway.certificateStore.crtLists.clear()
     for (const [name, l] of listeners) {
       const p = wanted.get(name)
       if (p === undefined || bindKey(p.binds) !== l.key) { listeners.delete(name); await stop(l); continue }

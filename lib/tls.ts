@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import tls from 'node:tls'
 import type { SecureContext, SecureContextOptions, TlsOptions } from 'node:tls'
 import type { BindTls, GlobalTls } from './config/model.js'
-import { parseCrtList } from './config/crt-list.js'
+import { parseCrtList, type CrtListEntry } from './config/crt-list.js'
 
 /** What a certificate file gives: its chain (leaf first), key, optional DH parameters, and the names it answers for. */
 export interface LoadedCertificate {
@@ -240,6 +240,8 @@ export class TlsTerminator {
   private source: { bind: BindTls, global: GlobalTls | undefined } | null = null
   /** Certificates committed at run time (`commit ssl cert`), by file: used instead of the file until a reload. */
   private replaced = new Map<string, LoadedCertificate>()
+  /** Crt-lists edited at run time (`add|del ssl crt-list`), by file: used instead of the file until a reload. */
+  private edited = new Map<string, CrtListEntry[]>()
 
   /** `proto h2`: without `alpn`, h2 is what the bind negotiates (node's HTTP/2 server needs it). */
   constructor (bind: BindTls, global: GlobalTls | undefined, private readonly h2Only = false) {
@@ -250,9 +252,10 @@ export class TlsTerminator {
    * Reads every certificate again (a renewed PEM), keeping the server and its connections; a
    * reload forgets the certificates committed at run time, as HAProxy's new process does.
    */
-  compile (bind: BindTls, global: GlobalTls | undefined, replaced = new Map<string, LoadedCertificate>()): void {
+  compile (bind: BindTls, global: GlobalTls | undefined, replaced = new Map<string, LoadedCertificate>(), edited = new Map<string, CrtListEntry[]>()): void {
     this.source = { bind, global }
     this.replaced = replaced
+    this.edited = edited
     const lineOptions = { ...defaultOptions(global?.bindOptions ?? []), ...bind.options }
     const entries: SniEntry[] = []
     const certificates: LoadedCertificate[] = []
@@ -267,7 +270,8 @@ export class TlsTerminator {
     }
     for (const crt of bind.crts) for (const file of expandCrt(crt)) add(file, {}, [])
     for (const list of bind.crtLists) {
-      for (const e of parseCrtList(list, bind.crtListBase)) for (const file of expandCrt(e.file)) add(file, e.options, e.filters)
+      // a certificate the runtime API holds may have no file (`new ssl cert`)
+      for (const e of edited.get(list) ?? parseCrtList(list, bind.crtListBase)) for (const file of replaced.has(e.file) ? [e.file] : expandCrt(e.file)) add(file, e.options, e.filters)
     }
     const exact = new Map<string, SniEntry>()
     const wildcard = new Map<string, SniEntry>()
@@ -384,8 +388,21 @@ export class TlsTerminator {
   replace (cert: LoadedCertificate): number {
     const uses = this.certificates.filter(c => c.file === cert.file).length
     if (uses === 0 || this.source === null) return 0
-    this.compile(this.source.bind, this.source.global, new Map([...this.replaced, [cert.file, cert]]))
+    this.compile(this.source.bind, this.source.global, new Map([...this.replaced, [cert.file, cert]]), this.edited)
     return uses
+  }
+
+  /**
+   * `add|del ssl crt-list`: the crt-list's lines become `entries`, their certificates taken from
+   * `certs` (those the runtime API holds) before their files; false when this bind does not use
+   * the list. Apply with `applyTo`.
+   */
+  editCrtList (list: string, entries: CrtListEntry[], certs: LoadedCertificate[]): boolean {
+    if (this.source === null || !this.source.bind.crtLists.includes(list)) return false
+    const replaced = new Map(this.replaced)
+    for (const c of certs) if (!replaced.has(c.file)) replaced.set(c.file, c)
+    this.compile(this.source.bind, this.source.global, replaced, new Map([...this.edited, [list, entries]]))
+    return true
   }
 
   /** Applies a recompiled setup to a running server: new handshakes use it, open connections keep theirs. */

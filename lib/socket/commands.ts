@@ -23,7 +23,8 @@ import { evaluateOutside } from '../acl/global-vars.js'
 import { toStr, type Sample } from '../acl/sample.js'
 import { procVar, setProcVar } from '../acl/vars.js'
 import { clearTable, setTable, showTable } from './tables.js'
-import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert, type CertificateRuntime } from './ssl-certs.js'
+import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert } from './ssl-certs.js'
+import { addSslCrtList, delSslCrtList, showSslCrtList, type CrtListRuntime } from './crt-lists.js'
 import type { StickTables } from '../runtime/stick-table.js'
 import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
 import { showSess, shutdownSession, type SessionRuntime } from './sessions.js'
@@ -34,7 +35,7 @@ export type Level = 'user' | 'operator' | 'admin'
 const RANK: Record<Level, number> = { user: 0, operator: 1, admin: 2 }
 
 /** What the commands act on: implemented by the Gateway. */
-export interface CliRuntime extends CertificateRuntime, SessionRuntime {
+export interface CliRuntime extends CrtListRuntime, SessionRuntime {
   readonly config: ParsedConfig
   statsModel (): StatsModel
   /** Runtime backends (and listens), config order. */
@@ -789,6 +790,9 @@ const COMMANDS: Command[] = [
   { words: ['commit', 'ssl', 'cert'], level: 'admin', run: (rt, a) => commitSslCert(rt, a[3]) },
   { words: ['abort', 'ssl', 'cert'], level: 'admin', run: (rt, a) => abortSslCert(rt, a[3]) },
   { words: ['del', 'ssl', 'cert'], level: 'admin', run: (rt, a) => delSslCert(rt, a[3]) },
+  { words: ['show', 'ssl', 'crt-list'], level: 'admin', run: (rt, a) => showSslCrtList(rt, a.slice(3)) },
+  { words: ['add', 'ssl', 'crt-list'], level: 'admin', run: (rt, a, _s, p) => addSslCrtList(rt, a.slice(3), p) },
+  { words: ['del', 'ssl', 'crt-list'], level: 'admin', run: (rt, a) => delSslCrtList(rt, a.slice(3)) },
   { words: ['show', 'resolvers'], level: 'user', run: (rt, a) => showResolvers(rt, a[2]) },
   { words: ['show', 'backend'], level: 'user', run: (rt) => '# name\n' + rt.config.proxies.filter(p => p.kind !== 'frontend').map(p => p.name + '\n').join('') + '\n' },
   { words: ['show', 'cli', 'level'], level: 'user', run: (_rt, _a, s) => msg(s.level) },

@@ -10,6 +10,7 @@
 
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { certificateOf, parsePem, type LoadedCertificate } from '../tls.js'
+import type { CrtListState } from './crt-lists.js'
 
 /** What the certificate commands need of the gateway. */
 export interface CertificateRuntime {
@@ -20,10 +21,11 @@ export interface CertificateRuntime {
   readonly certificateStore: CertificateStore
 }
 
-/** The pending transaction and the files `new ssl cert` made (null while empty). */
+/** The pending transaction, the files `new ssl cert` made (null while empty), the crt-lists `add|del ssl crt-list` edited. */
 export class CertificateStore {
   transaction: { file: string, certs: string[], key?: string, dhparam?: string } | null = null
   readonly created = new Map<string, LoadedCertificate | null>()
+  readonly crtLists = new Map<string, CrtListState>()
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
