@@ -955,9 +955,15 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       let sync = true
       let waiting = true
       let out = true
+      const began = Date.now()
       waitForBody(bodyOf(txn, req, room), { enough: Math.min(enough, room), time, idle: true }, (end) => {
         waiting = false
-        if (end === 'ready') { if (sync) out = then(); else then(); return }
+        if (end === 'ready') {
+          if (sync) { out = then(); return }
+          rec?.bodyWaited(Date.now() - began)
+          then()
+          return
+        }
         const res = hand(reply)
         if (be !== null && rec !== null) rec.backend = be.name
         if (end === 'aborted') {

@@ -12,8 +12,8 @@ export class LogRecord {
   idle: number
   /** `%Th`: the TLS handshake's time, on a connection's first request only (ms). */
   handshake = 0
-  /** `%TR`: from the request's first byte to the end of its head (ms). */
-  readonly headTime: number
+  /** `%TR`: from the request's first byte to the end of its head (ms), and of a body the gateway waited for. */
+  headTime: number
   /** No request came, only a connection (`<BADREQ>`). */
   badRequest = false
   /** `%Tw`: time spent waiting for a server (queues), -1 when the request never got that far. */
@@ -89,8 +89,8 @@ export class LogRecord {
     /** The client connection (for TLS facts), null when unknown. */
     readonly socket: Socket | null,
     uri: string,
-    /** When the request arrived (its headers were read), ms since the epoch. */
-    readonly start: number,
+    /** When the request arrived (its headers were read, and a body the gateway waited for), ms since the epoch. */
+    public start: number,
     accepted: number,
     idleSince: number,
     headTime = 0,
@@ -128,6 +128,15 @@ export class LogRecord {
     const sp2 = line.indexOf(' ', sp1 + 1)
     this.uri = sp2 < 0 ? line.slice(sp1 + 1) : line.slice(sp1 + 1, sp2)
     if (sp2 >= 0) this.protocol = line.slice(sp2 + 1)
+  }
+
+  /**
+   * The gateway waited `ms` for the request's body (`option http-buffer-request`, `http-request
+   * wait-for-body`): HAProxy counts that in `%TR`, not in `%Tw` (observed on 2.6.12).
+   */
+  bodyWaited (ms: number): void {
+    this.start += ms
+    this.headTime += ms
   }
 
   /** Sets the termination state unless one was set already (the first cause wins). */

@@ -166,3 +166,40 @@ frontend fe
     assert.ok(Math.abs(second![4] - first![4] - first![0] - first![2]) <= 100, what)
   }
 })
+
+test('a body the gateway waits for (option http-buffer-request) counts in %TR, not %Tw, as in HAProxy', { skip: skipWithoutHaproxy }, async (t) => {
+  const up = await startUpstream('up')
+  t.after(async () => { await up.close() })
+  const seen = await bothProxies(log => (port) => `${head()}
+frontend fe
+    bind 127.0.0.1:${port}
+    log 127.0.0.1:${log} format raw local0
+    log-format "T %TR %Tw %ST %HP"
+    option http-buffer-request
+    default_backend be
+backend be
+    server s 127.0.0.1:${up.port}
+`, async (port, syslog) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    let answered = (): void => {}
+    const answer = new Promise<void>(resolve => { answered = resolve })
+    socket.on('data', () => { answered() })
+    await new Promise(resolve => socket.once('connect', resolve))
+    socket.write('POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab')
+    await sleep(400)
+    socket.write('cd')
+    await answer
+    socket.destroy()
+    const lines = (): string[] => syslog.lines.filter(l => l.startsWith('T ') && !l.includes('<BADREQ>'))
+    for (let n = syslog.lines.length + 1; lines().length < 1; n++) await syslog.wait(n)
+    return lines()
+  })
+  for (const label of ['haproxy', 'ours'] as const) {
+    const [, tR, tw, status, path] = seen[label][0]!.trim().split(' ')
+    const what = `${label}: ${seen[label].join('')}`
+    assert.deepEqual([status, path], ['200', '/body'], what)
+    assert.ok(Number(tR) >= 300, what)
+    assert.ok(Number(tw) < 200, what)
+  }
+})
