@@ -14,8 +14,8 @@
 //      An A/A pair (the default app against an identical second one) shows the method's floor.
 //   2. in this process, `inject` through the same variants, the gateway answering an
 //      `http-request return` (no network waits): batches of INJECT_BATCH, many more quads;
-//   3. the merge alone, the exact code that differs (carryAppHeaders, then node's writeHead that
-//      takes its slower path once a header is set before it), in a tight loop; ns resolution.
+//   3. the merge alone, the exact code that differs (holdAppHeaders, then writeHead merging the
+//      held headers into the head it gives node), in a tight loop; ns resolution.
 // Each difference is then given as a share of the whole proxied request (the default variant's
 // CPU per request over sockets, same run): met when the interval's upper end is ≤ 2 %.
 
@@ -30,7 +30,7 @@ import haproxyRouter from 'fastify-haproxy'
 import { fmt, median, table } from './report.js'
 import { seedConfig } from './seed-config.js'
 import { freePort, launch, loadWrk, stop, targetScript } from './proxy-throughput.js'
-import { carryAppHeaders } from '../lib/plugin.js'
+import { holdAppHeaders } from '../lib/runtime/app-headers.js'
 import { writeHead } from '../lib/runtime/forward.js'
 import { cpuNs, fmtInterval, medianInterval, runPaired, settle, type Interval, type Pair } from './paired.js'
 
@@ -125,8 +125,8 @@ export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> 
       `   the share is of the proxied request over sockets above (${fmt(request, 1)} µs):`, '',
       ...table(['difference (b − a)', 'quads', 'µs per request', 'share of a proxied request', 'target ≤ 2 %'], rows(inProcess.diffs)),
       '',
-      `3. The merge alone, in this process: new ServerResponse + carryAppHeaders({ x-app }) + writeHead(upstream's head), against the same`,
-      `   without carryAppHeaders; ${MERGE_BATCH} responses per batch, ABBA quads:`, '',
+      `3. The merge alone, in this process: new ServerResponse + holdAppHeaders({ x-app }) + writeHead(upstream's head), against the same`,
+      `   without holdAppHeaders; ${MERGE_BATCH} responses per batch, ABBA quads:`, '',
       ...table(['header merge alone: with − without', 'quads', 'µs without / with', 'µs per request', 'share of a proxied request', 'target ≤ 2 %'], merges.map(m => {
         const d = medianInterval(m.diffs)
         const pct = share(d)
@@ -193,16 +193,16 @@ frontend main
 
 /** What the upstream's answer gives writeHead in the proxied requests above (node adds Date and Connection). */
 const UPSTREAM_HEADERS = ['content-type', 'application/json', 'content-length', '31']
-/** A fuller head, as many real upstreams send: node's writeHead sets each of them once a header was set before. */
+/** A fuller head, as many real upstreams send: each of its names is looked for before the app's header is added. */
 const FULLER_HEADERS = [...UPSTREAM_HEADERS, 'cache-control', 'private, max-age=0', 'etag', 'W/"1f-abc"', 'last-modified', 'Mon, 07 Dec 2026 00:00:00 GMT',
   'vary', 'accept-encoding', 'x-request-id', '4f6c2a', 'server', 'app/1.0']
 const MERGE_BATCH = 2000
 
 /**
- * The merge alone, the exact code that differs: a response, the app's header carried onto it
- * (carryAppHeaders, as take() does), then the upstream's head written with writeHead — which in
- * node takes its slower path once a header was set before it. Against the same without the
- * carry. ns per response, paired batches.
+ * The merge alone, the exact code that differs: a response, the app's header held on it
+ * (holdAppHeaders, as take() does), then the upstream's head written with writeHead, which merges
+ * the held header into the head it gives node. Against the same without the hold. ns per
+ * response, paired batches.
  */
 async function mergeComponent (seconds: number, upstream: string[]): Promise<{ diffs: number[], with: number, without: number }> {
   const req = new IncomingMessage(new Socket())
@@ -217,7 +217,7 @@ async function mergeComponent (seconds: number, upstream: string[]): Promise<{ d
     const before = process.cpuUsage()
     for (let i = 0; i < MERGE_BATCH; i++) {
       const res = new ServerResponse(req)
-      if (setup === 'merged') carryAppHeaders(appHeaders, res)
+      if (setup === 'merged') holdAppHeaders(appHeaders, res)
       writeHead(res, 200, 'OK', upstream)
       sink += (res as unknown as { _header: string })._header.length
     }

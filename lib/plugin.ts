@@ -78,6 +78,7 @@ import { SessionRegistry } from './runtime/sessions.js'
 import { AcceptGate } from './runtime/accept-gate.js'
 import type { CookieRule } from './runtime/persistence.js'
 import { watchAfterResponse, type AfterResponse } from './runtime/after-response.js'
+import { carryAppHeaders, holdAppHeaders } from './runtime/app-headers.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
@@ -800,9 +801,6 @@ interface StatsSlot {
   mount: StatsMount | null
 }
 
-/** Headers that say how this message is framed or carried: never taken from the app's reply. */
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer'])
-
 // Fastify keeps reply.header() values in an object under a symbol of the reply; found once by its
 // description, so that carrying them allocates nothing (reply.getHeaders() copies them twice)
 let kReplyHeaders: symbol | null | undefined
@@ -816,22 +814,22 @@ function replyHeaders (reply: FastifyReply): Record<string, unknown> {
 
 /**
  * The gateway takes the request: the reply is Fastify's no more. Headers the app's hooks set with
- * reply.header() (CORS, helmet, a request id …) go on the response the gateway writes; the
- * server's own headers replace those of the same name (node's writeHead over setHeader).
+ * reply.header() (CORS, helmet, a request id …) go on the response the gateway writes, merged
+ * into the head it writes (app-headers.ts); the gateway's own replace those of the same name.
  */
 function take (reply: FastifyReply): ServerResponse {
   reply.hijack()
   const res = reply.raw
-  carryAppHeaders(replyHeaders(reply), res)
+  holdAppHeaders(replyHeaders(reply), res)
   return res
 }
 
-/** The merge of take(), apart so that bench/hook-cost.ts can time it alone. */
-export function carryAppHeaders (headers: Record<string, unknown>, res: ServerResponse): void {
-  for (const name in headers) {
-    const value = headers[name]
-    if (value !== undefined && !FRAMING.has(name)) res.setHeader(name, value as string | number | readonly string[])
-  }
+/** take() for a stats page, whose head the stats' own Fastify app writes over the app's headers. */
+function takeForStats (reply: FastifyReply): ServerResponse {
+  reply.hijack()
+  const res = reply.raw
+  carryAppHeaders(replyHeaders(reply), res)
+  return res
 }
 
 /** take() without the app's headers: the bench's baseline for the merge (kBenchNoHeaderMerge). */
@@ -851,6 +849,7 @@ const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
 
 function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions, mergeAppHeaders = true) {
   const hand = mergeAppHeaders ? take : takeBare
+  const handStats = mergeAppHeaders ? takeForStats : takeBare
   // every request the app serves itself shares one frozen route
   const appRoute: RequestRoute = Object.freeze({ frontend, backend: null, server: null })
   /**
@@ -906,7 +905,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (mount !== null && statsFirst) {
       const section = mount.match(req.url ?? '')
       if (section !== null) {
-        serveStats(gateway, mount, section, frontend, req, hand(reply), request.log)
+        serveStats(gateway, mount, section, frontend, req, handStats(reply), request.log)
         return true
       }
     }
@@ -1033,7 +1032,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         const section = mount.match(txn.query === null ? txn.path : `${txn.path}?${txn.query}`)
         if (section !== null) {
           if (rec !== null) markStats(rec, section)
-          mount.serve(section, req, hand(reply))
+          mount.serve(section, req, handStats(reply))
           return true
         }
       }
@@ -1078,7 +1077,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
           rec.tw = rec.tc = rec.tr = 0
           rec.terminate('LR')
         }
-        mount.serve(be.name, req, hand(reply))
+        mount.serve(be.name, req, handStats(reply))
         return true
       }
       forward(be, hand(reply))

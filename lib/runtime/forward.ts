@@ -42,6 +42,7 @@ import { RateCounter, TrafficCounters } from './state.js'
 import type { FrontendView } from './state.js'
 import type { LogRecord } from '../log/record.js'
 import { stampAccept } from '../log/logger.js'
+import { hasHeader, withAppHeaders } from './app-headers.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
@@ -682,12 +683,6 @@ export function badWebSocket (req: IncomingMessage): boolean {
     /^websocket$/i.test(upgrade) && /(^|,)\s*upgrade\s*(,|$)/i.test(req.headers.connection ?? '')
 }
 
-/** Whether raw header pairs (names as undici gives them) hold `name` (lower-case). */
-function hasHeader (raw: ReadonlyArray<Buffer | string>, name: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toString().toLowerCase() === name) return true
-  return false
-}
-
 /** RFC 6455 §1.3: the GUID a server appends to the client's key before hashing it. */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
@@ -718,10 +713,12 @@ export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[
 const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
 /**
- * The head of an answer, on HTTP/1 as given; on HTTP/2 (node's Http2ServerResponse) without
- * reason phrase and connection-level headers, as HAProxy's H2 mux sends it.
+ * The head of an answer, with the app's headers held on `res` (app-headers.ts); on HTTP/1 as
+ * given; on HTTP/2 (node's Http2ServerResponse) without reason phrase and connection-level
+ * headers, as HAProxy's H2 mux sends it.
  */
-export function writeHead (res: ServerResponse, status: number, reason: string | undefined, headers: string[]): void {
+export function writeHead (res: ServerResponse, status: number, reason: string | undefined, given: string[]): void {
+  const headers = withAppHeaders(res, given)
   if (res.req?.httpVersionMajor !== 2) {
     if (reason === undefined) res.writeHead(status, headers)
     else res.writeHead(status, reason, headers)

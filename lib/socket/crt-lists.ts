@@ -34,8 +34,8 @@ export interface CrtListState {
   base: string
 }
 
-/** The options of a crt-list line in the order 2.6 prints them. */
-const OPTION_ORDER = ['npn', 'alpn', 'verify', 'ca-file', 'ca-verify-file', 'crl-file', 'no-ca-names', 'allow-0rtt', 'ciphers', 'ciphersuites', 'curves', 'ecdhe', 'ssl-min-ver', 'ssl-max-ver']
+/** The options of a crt-list line in the order 2.6 prints them (it does not print `ca-verify-file`). */
+const OPTION_ORDER = ['npn', 'alpn', 'verify', 'no-ca-names', 'allow-0rtt', 'ca-file', 'crl-file', 'ciphers', 'ciphersuites', 'curves', 'ecdhe', 'ssl-min-ver', 'ssl-max-ver']
 const NUL_ENDED = new Set(['npn', 'alpn'])
 
 /** The binds using each crt-list, in configuration order. */

@@ -34,7 +34,7 @@ export interface Upstream {
 export interface UpstreamOptions {
   delayMs?: number
   status?: number
-  headers?: Record<string, string>
+  headers?: Record<string, string | string[]>
   /** Replace the default JSON echo. */
   handler?: http.RequestListener
   /** false: requests without Host are served too (node answers them 400 by default). */

@@ -32,7 +32,8 @@ test('show|add|del ssl crt-list as haproxy 2.6, added lines served by their SNI 
   const source = makeLeaf(ca, join(dir, 'c-source.pem'), 'c.test', ['c.test', 'www.c.test'])
   const c = join(dir, 'c.pem')
   const list = join(dir, 'list.txt')
-  writeFileSync(list, 'a.pem [alpn http/1.1 ssl-min-ver TLSv1.2] a.test !www.a.test\nb.pem\na.pem\n')
+  writeFileSync(list, 'a.pem [alpn http/1.1 ssl-min-ver TLSv1.2] a.test !www.a.test\n' +
+    `b.pem [ciphers ECDHE-ECDSA-AES128-GCM-SHA256 allow-0rtt ca-verify-file ${ca.cert} ca-file ${ca.cert} verify optional no-ca-names]\na.pem\n`)
   const tlsPort = new Map<number, number>()
   const tlsPorts = [await freePort(), await freePort()]
   const both = await startBoth((port) => {
