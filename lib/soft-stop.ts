@@ -39,7 +39,7 @@ export function softStop (server: Server): void {
     c.busy++
     c.res = res
     if (stopping) {
-      res.setHeader('connection', 'close')
+      res.shouldKeepAlive = false
       socket.setTimeout(server.timeout) // a request came: `timeout client` again, not the linger
     }
     res.once('close', () => {
@@ -48,12 +48,15 @@ export function softStop (server: Server): void {
       if (stopping && c.busy === 0 && !socket.destroyed) linger(socket)
     })
   })
+  // `shouldKeepAlive = false` rather than a `connection` header: node then writes `connection: close`
+  // and closes after the answer, while a header set here would send writeHead(status, rawArray)
+  // through node's merge path, which keeps only the last of a header the upstream repeated
   // Fastify's close and node's server.close() call this: the linger replaces the abrupt close
   server.closeIdleConnections = () => {
     if (stopping) return
     stopping = true
     for (const [socket, c] of connections) {
-      if (c.res !== null && !c.res.headersSent) c.res.setHeader('connection', 'close')
+      if (c.res !== null && !c.res.headersSent) c.res.shouldKeepAlive = false
       if (c.busy === 0) linger(socket)
     }
   }

@@ -718,8 +718,9 @@ const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 't
  * headers, as HAProxy's H2 mux sends it.
  */
 export function writeHead (res: ServerResponse, status: number, reason: string | undefined, given: string[]): void {
-  const headers = withAppHeaders(res, given)
+  let headers = withAppHeaders(res, given)
   if (res.req?.httpVersionMajor !== 2) {
+    if (res.hasHeader('connection')) headers = appendOnto(res, headers)
     if (reason === undefined) res.writeHead(status, headers)
     else res.writeHead(status, reason, headers)
     return
@@ -731,6 +732,18 @@ export function writeHead (res: ServerResponse, status: number, reason: string |
     h2.push(name, headers[i + 1]!)
   }
   res.writeHead(status, h2)
+}
+
+/**
+ * Fastify sets `connection: close` on a response it routes while closing (a soft stop); node's
+ * writeHead would then set the given head's headers one by one, keeping only the last line of a
+ * name the server repeated (Set-Cookie). The head goes onto the response with appendHeader
+ * instead (its names replacing those already set), and nothing is left to give writeHead.
+ */
+function appendOnto (res: ServerResponse, headers: string[]): string[] {
+  for (let i = 0; i < headers.length; i += 2) res.removeHeader(headers[i]!)
+  for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i]!, headers[i + 1]!)
+  return []
 }
 
 /**
