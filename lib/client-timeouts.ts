@@ -4,19 +4,21 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import tls from 'node:tls'
 import type { Timeouts } from './config/model.js'
 
 /**
  * `timeout http-request` (else `timeout client`) bounds the wait for the first request head,
  * answered by `onExpired` (HAProxy's 408); `timeout http-keep-alive` (else http-request, else
- * client) the silence after an answer.
+ * client) the silence after an answer. On a TLS server the wait starts once the handshake is
+ * done and the 408 goes out on the TLS socket (the TCP one under it would carry it in clear).
  */
 export function clientTimeouts (server: Server, t: Timeouts, onExpired: (socket: Socket) => void): void {
   const firstRequest = t.httpRequest ?? t.client ?? 0
   const keepAlive = t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 0
   if (firstRequest > 0) {
     const waiting = new WeakMap<Socket, NodeJS.Timeout>()
-    server.on('connection', (socket: Socket) => {
+    server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
       const timer = setTimeout(() => { if (!socket.destroyed) onExpired(socket) }, firstRequest)
       waiting.set(socket, timer)
       socket.once('close', () => { clearTimeout(timer) })

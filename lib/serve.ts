@@ -138,14 +138,16 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
   let server: Server
   if (terminator !== null) {
     const alpn = terminator.alpn
+    // HAProxy waits `timeout client` for the handshake (node: 120 s), logging `Timeout during SSL handshake`
+    const secureOptions = { ...terminator.options, ...((t.client ?? 0) > 0 ? { handshakeTimeout: t.client } : {}) }
     if (h2Only || alpn.includes('h2')) {
-      const h2 = http2.createSecureServer({ ...terminator.options, settings, allowHTTP1: !h2Only }, handler as unknown as Http2Handler)
+      const h2 = http2.createSecureServer({ ...secureOptions, settings, allowHTTP1: !h2Only }, handler as unknown as Http2Handler)
       h2.on('connect', extendedConnect(handler))
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
     } else {
-      const secure = https.createServer({ ...http1, ...terminator.options }, handler)
+      const secure = https.createServer({ ...http1, ...secureOptions }, handler)
       terminator.watch(secure)
       softStop(secure)
       clientTimeouts(secure, t, requestTimedOut)
