@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
 import { HTTP_DEFAULTS, startGateway, waitListening } from './fixtures.js'
+import { cli, waitForSocket } from '../socket/client.js'
 
 const GATEWAY = '127.0.0.2'
 
@@ -95,5 +96,26 @@ test('plugin: a port-less server is reached on the port the app listens on', asy
   await app.register(haproxyRouter, { config: `${HTTP_DEFAULTS}\nfrontend fe\n    bind :80\n    default_backend be\nbackend be\n    server s 127.0.0.1\n`, defaultBackend: 'always' })
   // the upstream's port number, on the gateway's address
   await app.listen({ port: up.port, host: GATEWAY })
+  assert.equal(await ask(up.port), `200 up ${up.port}`)
+})
+
+test('CLI: a server added without a port on the runtime API follows the client too', async (t) => {
+  const up = await portUpstream()
+  const dir = mkdtempSync(join(tmpdir(), 'gw-relport-'))
+  const file = join(dir, 'haproxy.cfg')
+  const sock = join(dir, 'admin.sock')
+  writeFileSync(file, `global\n    stats socket ${sock} level admin\n${HTTP_DEFAULTS}
+frontend fe
+    bind ${GATEWAY}:${up.port}
+    default_backend be
+backend be
+    balance roundrobin
+`)
+  const gw = startGateway(file)
+  t.after(async () => { gw.child.kill('SIGKILL'); await up.close() })
+  await waitListening(up.port, GATEWAY).catch((err: Error) => { throw new Error(`${err.message}: ${gw.output()}`) })
+  await waitForSocket(sock)
+  assert.equal(await cli(sock, 'add server be/x 127.0.0.1\n'), 'New server registered.\n\n')
+  await cli(sock, 'enable server be/x\n')
   assert.equal(await ask(up.port), `200 up ${up.port}`)
 })
