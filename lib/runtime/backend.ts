@@ -98,8 +98,11 @@ export class ServerRuntime implements ServerView, LbServer {
   addr: string
   host: string
   port: number
-  /** No port or `+N`/`-N` on its line: it is reached on the client's destination port plus `port`. */
-  readonly relativePort: boolean
+  /**
+   * No port or `+N`/`-N` on its line: it is reached on the client's destination port plus `port`
+   * (until `set server addr … port` gives it one).
+   */
+  relativePort: boolean
   ssl: boolean
   /** `ssl` on its line or its default-server's: only then may `set server … ssl` switch it. */
   readonly sslConfigured: boolean

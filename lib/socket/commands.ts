@@ -413,10 +413,12 @@ function setServerAddr (srv: ServerRuntime, args: string[]): string {
     const n = p.startsWith('+') || p.startsWith('-') ? -1 : portArg(p)
     if (n === -1) parts.push("can't change <port> to port map because it is incompatible with current health check port configuration (use 'port' statement from the 'server' directive.")
     else if (n === null) parts.push(`problem converting port '${p}' to an int`)
-    else if (n === srv.port) parts.push('no need to change the port')
+    else if (n === srv.port && !srv.relativePort) parts.push('no need to change the port')
     else {
-      parts.push(`port changed from '${srv.port}' to '${n}'`)
+      // a port that followed the client's is shown as its offset, and becomes fixed (2.6.12, observed)
+      parts.push(`port changed from '${srv.relativePort && srv.port >= 0 ? '+' : ''}${srv.port}' to '${n}'`)
       port = n
+      srv.relativePort = false
     }
   }
   if (host !== srv.host || port !== srv.port || !srv.hasAddress) srv.setAddress(host, port)

@@ -4,7 +4,7 @@
 // bind's port; `:+998` and `:-1000` likewise, in mode http and mode tcp). The gateway listens on
 // 127.0.0.2 and the upstreams on 127.0.0.1, on the same port numbers.
 
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
@@ -99,23 +99,34 @@ test('plugin: a port-less server is reached on the port the app listens on', asy
   assert.equal(await ask(up.port), `200 up ${up.port}`)
 })
 
-test('CLI: a server added without a port on the runtime API follows the client too', async (t) => {
-  const up = await portUpstream()
+/** The CLI with an admin stats socket, one frontend on the gateway's `port` and backend `be` as given. */
+async function cliWithSocket (t: TestContext, port: number, backend: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-relport-'))
   const file = join(dir, 'haproxy.cfg')
   const sock = join(dir, 'admin.sock')
-  writeFileSync(file, `global\n    stats socket ${sock} level admin\n${HTTP_DEFAULTS}
-frontend fe
-    bind ${GATEWAY}:${up.port}
-    default_backend be
-backend be
-    balance roundrobin
-`)
+  writeFileSync(file, `global\n    stats socket ${sock} level admin\n${HTTP_DEFAULTS}frontend fe\n    bind ${GATEWAY}:${port}\n    default_backend be\nbackend be\n${backend}`)
   const gw = startGateway(file)
-  t.after(async () => { gw.child.kill('SIGKILL'); await up.close() })
-  await waitListening(up.port, GATEWAY).catch((err: Error) => { throw new Error(`${err.message}: ${gw.output()}`) })
+  t.after(() => { gw.child.kill('SIGKILL') })
+  await waitListening(port, GATEWAY).catch((err: Error) => { throw new Error(`${err.message}: ${gw.output()}`) })
   await waitForSocket(sock)
+  return sock
+}
+
+test('CLI: a server added without a port on the runtime API follows the client too', async (t) => {
+  const up = await portUpstream()
+  t.after(async () => { await up.close() })
+  const sock = await cliWithSocket(t, up.port, '    balance roundrobin\n')
   assert.equal(await cli(sock, 'add server be/x 127.0.0.1\n'), 'New server registered.\n\n')
   await cli(sock, 'enable server be/x\n')
   assert.equal(await ask(up.port), `200 up ${up.port}`)
+})
+
+test('CLI: `set server addr … port` gives a port-less server a fixed port (2.6.12\'s message shows the offset)', async (t) => {
+  const [up, other] = [await portUpstream(), await portUpstream()]
+  t.after(async () => { await up.close(); await other.close() })
+  const sock = await cliWithSocket(t, up.port, '    server x 127.0.0.1\n')
+  assert.equal(await ask(up.port), `200 up ${up.port}`)
+  assert.equal(await cli(sock, `set server be/x addr 127.0.0.1 port ${other.port}\n`),
+    `no need to change the addr, port changed from '+0' to '${other.port}' by 'stats socket command'\n\n`)
+  assert.equal(await ask(up.port), `200 up ${other.port}`)
 })
