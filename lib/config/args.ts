@@ -66,7 +66,7 @@ export interface Address {
   host: string
   port: number
   portEnd: number
-  /** `+N` / `-N`: a port relative to the one the client connected to (servers only). */
+  /** `+N` / `-N`: a port relative to the one the client connected to (servers only); `port` is then N, signed. */
   portOffset: boolean
   hasPort: boolean
 }
@@ -149,9 +149,10 @@ export function parseAddress (raw: string, rules: AddressRules): Parsed<Address>
       return err(`invalid character '${bad}' in port number '${portText}' in '${text}'`)
     }
     port = Number(range[1] || 0)
+    if (portOffset && portText[0] === '-') port = -port
     portEnd = range[2] !== undefined ? Number(range[2] || 0) : port
     if (range[2] !== undefined && !rules.allowRange) return err(`port range not permitted here in '${text}'`)
-    if (port > 65535 || portEnd > 65535 || portEnd < port || (!portOffset && port === 0 && !rules.allowZeroPort)) {
+    if (Math.abs(port) > 65535 || portEnd > 65535 || (!portOffset && portEnd < port) || (!portOffset && port === 0 && !rules.allowZeroPort)) {
       return err(`invalid port '${portText}'`)
     }
   }

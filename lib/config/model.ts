@@ -186,6 +186,11 @@ export interface Server extends ServerOptions {
   host: string
   port: number
   /**
+   * No port, or `+N`/`-N` (§5.2 `server` <address>): the port is the one the client connected to,
+   * plus `port` (the signed offset, else 0).
+   */
+  relativePort?: true
+  /**
    * Its name could not be resolved at load and `init-addr` ends in `none` (or `resolvers` is
    * set): HAProxy starts it in MAINT (resolution) and sends it nothing.
    */

@@ -587,10 +587,8 @@ class ConfigParser {
     }
     const merged = st.defaultServerWords.length === 0 ? words : [...st.defaultServerWords, ...words]
     const extras = serverExtras(merged)
-    if (a.value.portOffset) {
-      extras.portOffset = true
-      this.diags.warn(`${who} : a port relative to the client's ('${addr}') is not supported by fastify-haproxy; ${a.value.port} is used as the port.`, loc, kw)
-    }
+    if (a.value.portOffset) extras.portOffset = true
+    const relativePort = a.value.portOffset || (a.value.port === 0 && a.value.family !== 'unix' && a.value.family !== 'abns')
     let host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
     let unresolved = false
     if (a.value.family === 'fqdn') {
@@ -604,6 +602,7 @@ class ConfigParser {
       const server: Server = { ...opts, name, host, port: a.value.port, loc }
       if (i > 0 && opts.id !== st.defaultServer.id) delete server.id
       if (unresolved) server.unresolved = true
+      if (relativePort) server.relativePort = true
       if (merged.includes('ssl')) server.sslSettings = true
       if (a.value.family === 'fqdn') server.fqdn = a.value.host
       if (a.value.family === 'fqdn' && extras.resolvers !== undefined) {

@@ -98,6 +98,8 @@ export class ServerRuntime implements ServerView, LbServer {
   addr: string
   host: string
   port: number
+  /** No port or `+N`/`-N` on its line: it is reached on the client's destination port plus `port`. */
+  readonly relativePort: boolean
   ssl: boolean
   /** `ssl` on its line or its default-server's: only then may `set server … ssl` switch it. */
   readonly sslConfigured: boolean
@@ -223,6 +225,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.id = id
     this.host = conf.host
     this.port = conf.port
+    this.relativePort = conf.relativePort === true
     this.ssl = conf.ssl === true
     this.sslConfigured = conf.sslSettings === true
     this.proto = conf.proto ?? 'h1'
@@ -1147,12 +1150,17 @@ export class Backend implements BackendView {
   }
 }
 
+/** The port a connection to `server` goes to: its own, or the client's destination port plus its offset. */
+export function serverPort (server: ServerRuntime, dstPort: number): number {
+  return server.relativePort ? (dstPort + server.port) & 0xffff : server.port
+}
+
 /** The stats `addr` column: `127.0.0.1:80`, `[::1]:80`. */
 function addrText (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-function originOf (ssl: boolean, host: string, port: number): string {
+export function originOf (ssl: boolean, host: string, port: number): string {
   return `${ssl ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 

@@ -28,7 +28,7 @@ import { netTest, plainAddress } from '../acl/ip.js'
 import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/txn.js'
 import type { CompiledProxy } from '../acl/compile.js'
-import type { Backend, ServerRuntime } from './backend.js'
+import { originOf, serverPort, type Backend, type ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader, BufferedBody } from './request-body.js'
@@ -252,6 +252,12 @@ export class BackendRoute {
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
   readonly h2Servers = new WeakSet<ServerRuntime>()
 
+  /**
+   * Pools of servers whose port follows the client's (`relativePort`), by port (+ 65536 for the
+   * HTTP/1.1 ones), made on first use; `at` is the server's origin when made (its address then).
+   */
+  private readonly relativePools = new Map<ServerRuntime, Map<number, { pool: Pool, at: string }>>()
+
   /** The server's pool; `h1`: its HTTP/1.1 one, for the upgrades `ws` sends over HTTP/1.1 to a server otherwise spoken to in HTTP/2. */
   pool (server: ServerRuntime, h1 = false): Pool {
     const pools = h1 ? this.h1Pools : this.pools
@@ -259,11 +265,15 @@ export class BackendRoute {
     if (entry !== undefined && entry.origin === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    const opts: Pool.Options = { ...this.connectionOptions(server, null, h1), connections: server.maxconn > 0 ? server.maxconn : null }
-    opts.factory = clientWithoutDefaultHost
-    const pool = new Pool(server.origin, opts)
+    const pool = this.newPool(server, server.origin, server.port, h1)
     pools.set(server, { pool, origin: server.origin })
     return pool
+  }
+
+  private newPool (server: ServerRuntime, origin: string, port: number, h1: boolean): Pool {
+    const opts: Pool.Options = { ...this.connectionOptions(server, null, h1, port), connections: server.maxconn > 0 ? server.maxconn : null }
+    opts.factory = clientWithoutDefaultHost
+    return new Pool(origin, opts)
   }
 
   /**
@@ -272,9 +282,10 @@ export class BackendRoute {
    * stream's addresses. As in HAProxy, such a connection is never shared with another client;
    * it closes with the client's.
    */
-  dispatcher (server: ServerRuntime, txn: HttpTxn, h1 = false): Dispatcher {
+  dispatcher (server: ServerRuntime, txn: HttpTxn, h1 = false, port = server.port): Dispatcher {
     const session = txn.session as Socket | undefined
-    if (server.sendProxy === 0 || session === undefined) return this.pool(server, h1)
+    if (server.sendProxy === 0 || session === undefined) return server.relativePort ? this.relativePool(server, port, h1) : this.pool(server, h1)
+    const origin = server.relativePort ? originOf(server.ssl, server.host, port) : server.origin
     let own = this.ownConnections.get(session)
     if (own === undefined) {
       const mine = own = new Map()
@@ -284,17 +295,31 @@ export class BackendRoute {
       })
     }
     const entry = own.get(server)
-    if (entry !== undefined && entry.origin === server.origin && entry.h1 === h1 && !entry.client.closed && !entry.client.destroyed) return entry.client
+    if (entry !== undefined && entry.origin === origin && entry.h1 === h1 && !entry.client.closed && !entry.client.destroyed) return entry.client
     if (entry !== undefined) {
       this.ownClients.get(server)?.delete(entry.client)
       entry.client.close().catch(() => {})
     }
-    const client = clientWithoutDefaultHost(new URL(server.origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn), h1)) as Client
-    own.set(server, { client, origin: server.origin, h1 })
+    const client = clientWithoutDefaultHost(new URL(origin), this.connectionOptions(server, proxyHeader(server.sendProxy, txn), h1, port)) as Client
+    own.set(server, { client, origin, h1 })
     let clients = this.ownClients.get(server)
     if (clients === undefined) this.ownClients.set(server, clients = new Set())
     clients.add(client)
     return client
+  }
+
+  /** The pool of a `relativePort` server for one port; `h1` as in pool(). */
+  private relativePool (server: ServerRuntime, port: number, h1: boolean): Pool {
+    let pools = this.relativePools.get(server)
+    if (pools === undefined) this.relativePools.set(server, pools = new Map())
+    const key = h1 ? port + 65536 : port
+    const entry = pools.get(key)
+    if (entry !== undefined && entry.at === server.origin) return entry.pool
+    // as in pool(): a server moved to another address gets new pools
+    if (entry !== undefined) entry.pool.close().catch(() => {})
+    const pool = this.newPool(server, originOf(server.ssl, server.host, port), port, h1)
+    pools.set(key, { pool, at: server.origin })
+    return pool
   }
 
   /** Client connections' own server connections (`send-proxy` servers), by client connection. */
@@ -306,7 +331,7 @@ export class BackendRoute {
    * How connections to `server` are made: TLS for `ssl` servers, h2 through ALPN or prior
    * knowledge (h2c), through `socks4`, and opened with `proxyHeader` when given.
    */
-  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null, h1 = false): Pool.Options {
+  private connectionOptions (server: ServerRuntime, proxyHeader: Buffer | null, h1 = false, port = server.port): Pool.Options {
     const connectOptions: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0 }
     const opts: Pool.Options = { ...this.poolOptions }
     if (!h1 && this.speaksH2(server)) {
@@ -321,8 +346,8 @@ export class BackendRoute {
     if (server.ssl) Object.assign(connectOptions, this.tlsOptions(server))
     const connector = buildConnector(connectOptions)
     const opened = server.socks4 !== null
-      ? socks4Connector(connector, server.socks4, server.host, server.port)
-      : proxyHeader !== null ? headerFirstConnector(connector, proxyHeader, server.host, server.port) : connector
+      ? socks4Connector(connector, server.socks4, server.host, port)
+      : proxyHeader !== null ? headerFirstConnector(connector, proxyHeader, server.host, port) : connector
     opts.connect = timedConnector(opened, this.connectTimeout)
     return opts
   }
@@ -357,6 +382,8 @@ export class BackendRoute {
       pools.get(server)?.pool.destroy().catch(() => {})
       pools.delete(server)
     }
+    for (const { pool } of this.relativePools.get(server)?.values() ?? []) pool.destroy().catch(() => {})
+    this.relativePools.delete(server)
     for (const client of this.ownClients.get(server) ?? []) client.destroy().catch(() => {})
     this.ownClients.delete(server)
   }
@@ -365,8 +392,10 @@ export class BackendRoute {
   async close (): Promise<void> {
     this.backend.close()
     const pools = [...this.pools.values(), ...this.h1Pools.values()].map(e => e.pool)
+    for (const byPort of this.relativePools.values()) for (const { pool } of byPort.values()) pools.push(pool)
     this.pools.clear()
     this.h1Pools.clear()
+    this.relativePools.clear()
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
 
@@ -1304,6 +1333,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private dispatch (): void {
     const server = this.server!
+    const port = serverPort(server, this.txn.dstPort)
+    if (this.rec !== null) this.rec.serverPort = port
     this.phase = 'connect'
     this.upstream = null
     this.tAttempt = Date.now()
@@ -1311,17 +1342,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (upgrade !== null && server.upgradesOverH2) {
       openH2Tunnel({
         host: server.host,
-        port: server.port,
+        port,
         tls: server.ssl ? this.be.tlsOptions(server) : null,
         path: this.url,
-        authority: hostOf(this.txn) ?? `${server.host}:${server.port}`,
+        authority: hostOf(this.txn) ?? `${server.host}:${port}`,
         protocol: upgrade,
         headers: this.headers,
         connectTimeout: this.be.connectTimeout
       }, this)
       return
     }
-    this.be.dispatcher(server, this.txn, upgrade !== null && this.be.speaksH2(server)).dispatch({
+    this.be.dispatcher(server, this.txn, upgrade !== null && this.be.speaksH2(server), port).dispatch({
       path: this.url,
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,

@@ -589,6 +589,8 @@ function addServer (rt: CliRuntime, args: string[]): string {
   const a = parseAddress(addr, { portRequired: false, allowRange: false, allowOffset: false, allowFqdn: false, allowZeroPort: true, env: {} })
   if (!a.ok) return msg(`'server ${name}' : ${a.error}`)
   const conf: Server = { name, host: a.value.host, port: a.value.port, loc: { file: 'stats socket command', line: 0 } }
+  // as on a server line: no port, the client's (observed with 2.6.12)
+  if (a.value.port === 0) conf.relativePort = true
   const refused = dynamicServerOptions(rt, be, conf, args.slice(4))
   if (refused !== null) return refused
   if (conf.ssl === true) conf.sslSettings = true

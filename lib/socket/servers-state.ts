@@ -62,12 +62,12 @@ function agentState (s: ServerRuntime): number {
   return 0x12 | (a.enabled ? 0x04 : 0) | (a.running ? 0x01 : 0)
 }
 
-/** One server's line. */
+/** One server's line; a `-N` port offset is printed as the unsigned 32-bit number 2.6.12 prints. */
 export function serverStateLine (be: Backend, s: ServerRuntime, now: number): string {
   return [
     be.id, be.name, s.id, s.name, s.hasAddress ? s.host : '-', opState(s), adminState(s), s.uweight, be.initialWeight(s),
     Math.max(0, Math.floor((now - s.lastChange) / 1000)), CHECK_STATUS_CODES[s.lastCheck.status] ?? 1, checkResult(s),
-    s.health, checkState(s), agentState(s), 0, 0, s.fqdn ?? '-', s.port, s.srvRecord ?? '-',
+    s.health, checkState(s), agentState(s), 0, 0, s.fqdn ?? '-', s.port >>> 0, s.srvRecord ?? '-',
     s.useSsl, s.checkPortExplicit ? s.checkPort : 0, s.checkHostExplicit ? s.checkHost : '-',
     s.agent?.hostExplicit === true ? s.agent.host : '-', s.agent?.port ?? 0
   ].join(' ')

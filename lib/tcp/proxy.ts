@@ -20,7 +20,7 @@ import { stampAccept } from '../log/logger.js'
 import type { Gateway, TcpFrontendState } from '../plugin.js'
 import { connectionTxn, type BackendRoute } from '../runtime/forward.js'
 import { plainAddress } from '../acl/ip.js'
-import type { ServerRuntime } from '../runtime/backend.js'
+import { serverPort, type ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
 import { acceptProxy, announcement, proxyHeader, readProxyHeader } from '../proxy-protocol.js'
@@ -340,13 +340,14 @@ class TcpSession {
     const t = timeouts(this.fe, be)
     const started = Date.now()
     const rec = this.rec
+    const port = serverPort(srv, this.txn.dstPort)
     if (rec !== null) {
       rec.server = srv.name
       rec.serverAddr = srv.host
-      rec.serverPort = srv.port
+      rec.serverPort = port
       rec.retries = be.retries - retriesLeft
     }
-    const opts = { host: srv.host, port: srv.port, allowHalfOpen: true }
+    const opts = { host: srv.host, port, allowHalfOpen: true }
     // `socks4` (plain TCP servers): the connection is opened by the SOCKS4 proxy
     const socks = srv.ssl ? null : srv.socks4
     const upstream: net.Socket = srv.ssl
@@ -375,7 +376,7 @@ class TcpSession {
     }
     upstream.once(srv.ssl ? 'secureConnect' : 'connect', () => {
       if (socks === null) return established()
-      socks4Handshake(upstream, srv.host, srv.port, (err) => {
+      socks4Handshake(upstream, srv.host, port, (err) => {
         if (err !== null) return upstream.destroy(err)
         established()
         upstream.resume()

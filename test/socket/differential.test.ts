@@ -67,6 +67,11 @@ test('runtime API: the answers of haproxy 2.6 at each level', { skip: skipWithou
     'backend tcpb',
     '    mode tcp',
     '    balance roundrobin',
+    // ports that follow the client's: srv_port is the offset (a negative one as unsigned 32-bit)
+    'backend rel',
+    '    server a 127.0.0.1',
+    '    server b 127.0.0.1:+1000',
+    '    server c 127.0.0.1:-1000',
     ''
   ].join('\n'))
   try {
