@@ -79,7 +79,7 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
         // HAProxy's message names tcp-check rules only when the proxy has some: the protocol
         // checks are made of them (`option tcp-check` alone has none; observed with `haproxy -c`).
         const rules = p.httpCheck !== null || RULE_CHECKS.some(o => p.options[o] === true) ? " nor tcp_check rule 'connect' with port information" : ''
-        d.alert(`config: ${p.kind} '${p.name}': server '${s.name}' has neither service port nor check port${rules}.`)
+        d.alert(`config: ${kindWord(p)} '${p.name}': server '${s.name}' has neither service port nor check port${rules}.`)
       }
       if (s.ssl === true && s.verify !== 'none' && s.caFile === undefined) {
         d.alert(`${who} : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`, s.loc)

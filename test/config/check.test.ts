@@ -112,3 +112,12 @@ test('option pgsql-check and mysql-check arguments are checked with HAProxy 2.6\
     assert.deepEqual(lines(d, 'alert'), alert === null ? [] : [`7: ${alert}`], line)
   }
 })
+
+test('a server whose port follows the client\'s cannot be checked without a check port (2.6.12\'s words, `proxy` for a listen)', () => {
+  const d = check(DEFAULTS + 'listen l\n bind :1\n server a 127.0.0.1 check\n server b 127.0.0.1:+1 check\n server c 127.0.0.1:-1 check port 80\n server d 127.0.0.1\n')
+  assert.deepEqual(lines(d, 'alert'), [
+    "config: proxy 'l': server 'a' has neither service port nor check port.",
+    "config: proxy 'l': server 'b' has neither service port nor check port."
+  ])
+  assert.deepEqual(lines(d, 'warning'), [])
+})
