@@ -326,6 +326,10 @@ export class AccessLog {
       const now = Date.now()
       txn.ssl = tls
       const rec = this.session(txn, socket, s[kAccepted] ?? now)
+      // on a TLS bind the wait for a request (`%Ta`) starts once the handshake is done (observed on 2.6.12)
+      const handshake = s[kTls]?.[kHandshake] ?? 0
+      rec.start += handshake
+      rec.handshake = handshake
       rec.badRequest = true
       const error = s[kClientError]
       if (s[kHttp2] === true) {

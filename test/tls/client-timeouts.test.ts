@@ -13,15 +13,19 @@ import { head, skipWithoutHaproxy, startBoth, startUpstream } from '../different
 import { waitFor } from '../gateway/fixtures.js'
 import { makeCa, makeLeaf } from './certs.js'
 
-/** A TCP relay in front of `target` that keeps every byte the proxy sent, as it went on the wire. */
-async function tap (target: number): Promise<{ port: number, wire: () => Buffer, close: () => void }> {
+/**
+ * A TCP relay in front of `target` that keeps every byte the proxy sent, as it went on the wire;
+ * it holds each of the client's writes for `delayMs` (a handshake that takes its time).
+ */
+async function tap (target: number, delayMs = 0): Promise<{ port: number, wire: () => Buffer, close: () => void }> {
   const down: Buffer[] = []
   const server = net.createServer((client) => {
     const proxy = net.connect(target, '127.0.0.1')
     client.on('error', () => {})
     proxy.on('error', () => {})
     proxy.on('data', (d: Buffer) => { down.push(d) })
-    client.pipe(proxy)
+    proxy.on('close', () => { client.destroy() })
+    client.on('data', (d: Buffer) => { setTimeout(() => { proxy.write(d) }, delayMs) })
     proxy.pipe(client)
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -52,6 +56,9 @@ async function stall (port: number, bytes: Buffer): Promise<number> {
 }
 
 const CLIENT_MS = 1000
+const REQUEST_MS = 200
+/** How long the slow relay holds each of the client's writes: its handshake takes twice that. */
+const SLOW_MS = 300
 
 // node's HTTPS server, and its HTTP/2 one that also takes HTTP/1.1 (ALPN)
 for (const options of ['', ' alpn h2,http/1.1']) test(`ssl bind${options}: timeout http-request answers inside TLS, an unfinished handshake ends at timeout client`, { skip: skipWithoutHaproxy }, async (t) => {
@@ -61,7 +68,7 @@ for (const options of ['', ' alpn h2,http/1.1']) test(`ssl bind${options}: timeo
   makeLeaf(ca, pem, 'site.test')
   const up = await startUpstream('u')
   t.after(async () => { await up.close() })
-  const pair = await startBoth((port) => `${head(['timeout http-request 200ms']).replace('timeout client 5s', `timeout client ${CLIENT_MS}ms`)}
+  const pair = await startBoth((port) => `${head([`timeout http-request ${REQUEST_MS}ms`]).replace('timeout client 5s', `timeout client ${CLIENT_MS}ms`)}
 frontend fe
     log stderr format raw local0
     option httplog
@@ -80,6 +87,10 @@ backend be
     assert.match(half.text, /^HTTP\/1\.1 408 Request Time-out\r\n/, proxy.label)
     assert.match(half.text, /<h1>408 Request Time-out<\/h1>/, proxy.label)
     assert.equal(wire.wire().indexOf('HTTP/1.1'), -1, `${proxy.label}: the 408 went out in clear`)
+    // the same after a slow handshake: the wait for the head (and the line's %Ta) starts once it is done
+    const slow = await tap(proxy.port, SLOW_MS)
+    assert.match((await tlsAsk(slow.port, 'GET / HTTP/1.1\r\nHost: x\r\n')).text, /^HTTP\/1\.1 408 /, proxy.label)
+    slow.close()
     // a request answered on a kept-alive connection, then silence: a quiet close, no 408 in clear
     const kept = await tlsAsk(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
     assert.equal(kept.error, '', `${proxy.label}: the client's TLS layer refused what came after the answer`)
@@ -92,6 +103,8 @@ backend be
       assert.ok(elapsed >= CLIENT_MS - 50 && elapsed < 10 * CLIENT_MS, `${proxy.label}: closed after ${elapsed} ms`)
     }
     await waitFor(() => (proxy.output().match(/ fe\/1: Timeout during SSL handshake\n/g) ?? []).length === 2, `${proxy.label} logs two handshake timeouts:\n${proxy.output()}`, 10_000)
-    assert.match(proxy.output(), / fe~ fe\/<NOSRV> -1\/-1\/-1\/-1\/\d+ 408 0 - - cR-- .* "<BADREQ>"\n/, proxy.label)
+    const timedOut = [...proxy.output().matchAll(/ fe~ fe\/<NOSRV> -1\/-1\/-1\/-1\/(\d+) 408 0 - - cR-- .* "<BADREQ>"\n/g)].map(m => Number(m[1]))
+    assert.equal(timedOut.length, 2, `${proxy.label}:\n${proxy.output()}`)
+    for (const ta of timedOut) assert.ok(ta >= REQUEST_MS - 10 && ta < 2 * SLOW_MS, `${proxy.label}: %Ta ${ta}`)
   }
 })
