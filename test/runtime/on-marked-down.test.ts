@@ -10,6 +10,7 @@ import net from 'node:net'
 import type { ServerResponse } from 'node:http'
 import { haproxyBin, startProxy, startRawUpstream, startUpstream } from '../differential/harness.js'
 import { rawRequest, waitFor } from '../gateway/fixtures.js'
+import { termination } from './cut-sessions.js'
 
 const config = (up: number, check: number, sendProxy = '') => (port: number): string => `
 global
@@ -27,17 +28,6 @@ frontend fe
 backend be
     server s1 127.0.0.1:${up}${sendProxy} check port ${check} inter 100ms fall 1 rise 1 on-marked-down shutdown-sessions
 `
-
-/** The termination state logged for `path`, once its line is out. */
-async function termination (output: () => string, path: string): Promise<string> {
-  let state = ''
-  await waitFor(() => {
-    const line = output().split('\n').find(l => l.includes(`"GET ${path} HTTP/1.1"`))
-    state = line === undefined ? '' : / (\S{4}) \d+\/\d+\/\d+\/\d+\/\d+ /.exec(line)?.[1] ?? line
-    return state !== ''
-  }, `the log line of ${path}`, 10_000)
-  return state
-}
 
 test('on-marked-down shutdown-sessions cuts the requests under way when checks mark the server DOWN', async (t) => {
   // the upstream never finishes: only the cut can end these requests

@@ -10,6 +10,7 @@ import net from 'node:net'
 import type { ServerResponse } from 'node:http'
 import { freePort, haproxyBin, startProxy, startUpstream } from '../differential/harness.js'
 import { rawRequest, waitFor } from '../gateway/fixtures.js'
+import { termination } from './cut-sessions.js'
 
 const config = (primary: number, check: number, backup: number) => (port: number): string => `
 global
@@ -28,17 +29,6 @@ backend be
     server s1 127.0.0.1:${primary} check port ${check} inter 100ms fall 1 rise 1 on-marked-up shutdown-backup-sessions
     server b1 127.0.0.1:${backup} backup
 `
-
-/** The termination state logged for `path`, once its line is out. */
-async function termination (output: () => string, path: string): Promise<string> {
-  let state = ''
-  await waitFor(() => {
-    const line = output().split('\n').find(l => l.includes(`"GET ${path} HTTP/1.1"`))
-    state = line === undefined ? '' : / (\S{4}) \d+\/\d+\/\d+\/\d+\/\d+ /.exec(line)?.[1] ?? line
-    return state !== ''
-  }, `the log line of ${path}`, 10_000)
-  return state
-}
 
 test('on-marked-up shutdown-backup-sessions cuts the backups\' requests when the server comes UP', async (t) => {
   // the backup never finishes: only the cut can end these requests

@@ -6,13 +6,14 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServerResponse } from 'node:http'
 import { haproxyBin, startProxy, startUpstream } from '../differential/harness.js'
 import { rawRequest, waitFor } from '../gateway/fixtures.js'
+import { termination } from './cut-sessions.js'
+import { cli } from '../socket/client.js'
 
 const config = (up: number, sock: string) => (port: number): string => `
 global
@@ -32,29 +33,6 @@ backend be
     server s1 127.0.0.1:${up}
 `
 
-/** One runtime API command: its answer. */
-async function command (sock: string, line: string): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const c = net.connect(sock, () => c.end(line + '\n'))
-    let out = ''
-    c.setEncoding('utf8')
-    c.on('data', (d: string) => { out += d })
-    c.on('close', () => resolve(out))
-    c.on('error', reject)
-  })
-}
-
-/** The termination state logged for `path`, once its line is out. */
-async function termination (output: () => string, path: string): Promise<string> {
-  let state = ''
-  await waitFor(() => {
-    const line = output().split('\n').find(l => l.includes(`"GET ${path} HTTP/1.1"`))
-    state = line === undefined ? '' : / (\S{4}) \d+\/\d+\/\d+\/\d+\/\d+ /.exec(line)?.[1] ?? line
-    return state !== ''
-  }, `the log line of ${path}`, 10_000)
-  return state
-}
-
 test('shutdown sessions server cuts the requests under way on that server', async (t) => {
   const held: ServerResponse[] = []
   const up = await startUpstream('u', (req, res) => {
@@ -71,7 +49,7 @@ test('shutdown sessions server cuts the requests under way on that server', asyn
       const waiting = rawRequest(proxy.port, 'GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 30_000)
       const streaming = rawRequest(proxy.port, 'GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 30_000)
       await waitFor(() => up.seen.length === before + 2, 'both requests at the server')
-      assert.equal((await command(sock, 'shutdown sessions server be/s1')).trim(), '', `${label}: the command's answer`)
+      assert.equal((await cli(sock, 'shutdown sessions server be/s1\n')).trim(), '', `${label}: the command's answer`)
       const [w, s] = await Promise.all([waiting, streaming])
       assert.equal(w.status, 502, `${label}: the waiting request`)
       assert.equal(s.status, 200, `${label}: the streaming request`)
