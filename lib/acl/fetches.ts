@@ -289,9 +289,9 @@ function headerNames (h: HttpTxn['headers'], delim: string): string {
   return out
 }
 
-/** A fetch over the request headers or, for `res.*`, the response headers. */
-function onHeaders (res: boolean, get: (h: HttpTxn['headers']) => Sample | null): CompiledFetch['one'] {
-  return res ? (_t, r) => r === null ? null : get(r.headers) : (t) => get(t.headers)
+/** A `res.*` fetch over the response headers (the request's own read `requestLines`). */
+function onResponseHeaders (get: (h: HttpTxn['headers']) => Sample | null): CompiledFetch['one'] {
+  return (_t, r) => r === null ? null : get(r.headers)
 }
 
 /** A backend's live state by name (the current one when no name is given), through the caller's hook. */
@@ -604,10 +604,10 @@ const ROWS: FetchRow[] = [
   ...['res.hdr_ip', 'shdr_ip'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'ip', needs: 'response', compile: headerAs((v) => v, true) })),
   ...['res.cook_cnt', 'scook_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: cookieCount(true) })),
   ...['res.cook_val', 'scook_val'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: cookieValue(true) })),
-  { name: 'res.hdrs', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: onHeaders(true, headerBlock) }) },
+  { name: 'res.hdrs', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: onResponseHeaders(headerBlock) }) },
   {
     name: 'res.hdr_names', args: ['str'], minArgs: 0, type: 'str', needs: 'response',
-    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onHeaders(true, (h) => headerNames(h, d)) } }
+    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onResponseHeaders((h) => headerNames(h, d)) } }
   }
 ]
 
