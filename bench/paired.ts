@@ -106,7 +106,11 @@ export interface PairedResult<S extends string> {
 export async function runPaired<S extends string> (pairs: Readonly<Array<Pair<S>>>, quads: number, measure: (setup: S) => Promise<number>, deadline = Infinity): Promise<PairedResult<S>> {
   const samples = new Map<S, number[]>()
   const diffs = new Map<string, number[]>(pairs.map(p => [p.name, []]))
-  const record = (s: S, v: number): void => { samples.set(s, [...(samples.get(s) ?? []), v]) }
+  const record = (s: S, v: number): void => {
+    const list = samples.get(s)
+    if (list === undefined) samples.set(s, [v])
+    else list.push(v)
+  }
   for (let q = 0; q < quads && Date.now() < deadline; q++) {
     for (const pair of pairs) {
       const order = q % 2 === 0 ? [pair.a, pair.b, pair.b, pair.a] : [pair.b, pair.a, pair.a, pair.b]
