@@ -24,7 +24,7 @@ import autocannon from 'autocannon'
 import { fmt, median, table } from './report.js'
 import { seedConfig } from './seed-config.js'
 import { freePort, has, launch, loadWrk, stop, targetScript } from './proxy-throughput.js'
-import { cpuNs, fmtInterval, medianInterval, runPaired, settle, type Pair } from './paired.js'
+import { cpuNs, fmtInterval, medianInterval, runPaired, settle, verdict, type Pair } from './paired.js'
 import { parseConfig } from '../lib/config/parse.js'
 import { AccessLog, LogTargets } from '../lib/log/logger.js'
 import { LogSinks } from '../lib/log/targets.js'
@@ -239,14 +239,13 @@ export async function benchAccessLog (opts: LogBenchOptions): Promise<string[]> 
     const deadRun = mean(runs.dead)
     const notSlower = deadRun.p99 <= quiet.p99 * 1.5 || deadRun.p99 - quiet.p99 <= 2
 
-    const verdict = (lo: number, hi: number, n: number): string => n < 5 ? 'too few quads' : hi <= TARGET_US ? 'met' : lo > TARGET_US ? 'MISSED' : 'not resolved'
     // over sockets, a run whose A/A pair strays beyond the target cannot tell the target either way
     const rows = (diffs: Map<string, number[]>, names: string[]): string[][] => {
       const floor = diffs.has(pairs[2]!.name) ? medianInterval(diffs.get(pairs[2]!.name)!) : null
       const sound = floor === null || Math.max(Math.abs(floor.lo), Math.abs(floor.hi)) <= TARGET_US
       return names.map(name => {
         const d = medianInterval(diffs.get(name)!)
-        return [name, String(d.n), fmtInterval(d, 2), name.startsWith('A/A') ? '(floor)' : name.startsWith('real HAProxy') ? '(HAProxy)' : sound ? verdict(d.lo, d.hi, d.n) : `noise (A/A > ${TARGET_US} µs)`]
+        return [name, String(d.n), fmtInterval(d, 2), name.startsWith('A/A') ? '(floor)' : name.startsWith('real HAProxy') ? '(HAProxy)' : sound ? verdict(d, TARGET_US) : `noise (A/A > ${TARGET_US} µs)`]
       })
     }
     const usedVariants = [...ports.keys()]

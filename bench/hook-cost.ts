@@ -32,7 +32,7 @@ import { seedConfig } from './seed-config.js'
 import { freePort, launch, loadWrk, stop, targetScript } from './proxy-throughput.js'
 import { holdAppHeaders } from '../lib/runtime/app-headers.js'
 import { writeHead } from '../lib/runtime/forward.js'
-import { cpuNs, fmtInterval, medianInterval, runPaired, settle, type Interval, type Pair } from './paired.js'
+import { cpuNs, fmtInterval, medianInterval, runPaired, settle, verdict, type Interval, type Pair } from './paired.js'
 
 export interface HookBenchOptions {
   /** Seconds of paired batches over sockets (the in-process part takes a third of it more). */
@@ -98,7 +98,6 @@ export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> 
 
     const request = median(sockets.samples.get('preParsing')!)
     const share = (i: Interval): Interval => ({ median: i.median / request * 100, lo: i.lo / request * 100, hi: i.hi / request * 100, n: i.n })
-    const verdict = (i: Interval): string => i.n < 5 ? 'too few quads' : i.hi <= 2 ? 'met' : i.lo > 2 ? 'MISSED' : 'not resolved'
     // a measurement whose A/A pair strays beyond the target cannot tell the target either way
     const rows = (diffs: Map<string, number[]>): string[][] => {
       const floor = share(medianInterval(diffs.get(PAIRS[2]!.name)!))
@@ -106,7 +105,7 @@ export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> 
       return PAIRS.map(p => {
         const d = medianInterval(diffs.get(p.name)!)
         const pct = share(d)
-        return [p.name, String(d.n), fmtInterval(d, 2), fmtInterval(pct, 2, ' %'), p === PAIRS[2] ? '(floor)' : sound ? verdict(pct) : 'noise (A/A > 2 %)']
+        return [p.name, String(d.n), fmtInterval(d, 2), fmtInterval(pct, 2, ' %'), p === PAIRS[2] ? '(floor)' : sound ? verdict(pct, 2) : 'noise (A/A > 2 %)']
       })
     }
     return [
@@ -130,7 +129,7 @@ export async function benchHookCost (opts: HookBenchOptions): Promise<string[]> 
       ...table(['header merge alone: with − without', 'quads', 'µs without / with', 'µs per request', 'share of a proxied request', 'target ≤ 2 %'], merges.map(m => {
         const d = medianInterval(m.diffs)
         const pct = share(d)
-        return [m.what, String(d.n), `${fmt(m.without, 3)} / ${fmt(m.with, 3)}`, fmtInterval(d, 3), fmtInterval(pct, 2, ' %'), verdict(pct)]
+        return [m.what, String(d.n), `${fmt(m.without, 3)} / ${fmt(m.with, 3)}`, fmtInterval(d, 3), fmtInterval(pct, 2, ' %'), verdict(pct, 2)]
       })),
       '',
       'met: the interval\'s upper end is ≤ 2 %; MISSED: its lower end is above; otherwise not resolved. The A/A row is what',

@@ -77,6 +77,11 @@ export function medianInterval (values: readonly number[], level = 0.95, resampl
   }
 }
 
+/** An interval against a target: met when its upper end is within, MISSED when its lower end is beyond, else not resolved. */
+export function verdict (i: Interval, target: number): string {
+  return i.n < 5 ? 'too few quads' : i.hi <= target ? 'met' : i.lo > target ? 'MISSED' : 'not resolved'
+}
+
 /** `x (95 % CI lo – hi)` with `decimals`. */
 export function fmtInterval (i: Interval, decimals = 2, unit = ''): string {
   return `${fmt(i.median, decimals)}${unit} (95 % CI ${fmt(i.lo, decimals)} – ${fmt(i.hi, decimals)}${unit})`
