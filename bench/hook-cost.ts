@@ -25,13 +25,13 @@ import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import Fastify, { type FastifyInstance } from 'fastify'
-import haproxyRouter from 'fastify-haproxy'
+import type { FastifyInstance } from 'fastify'
 import { fmt, median, table } from './report.js'
 import { seedConfig } from './seed-config.js'
 import { freePort, launch, loadWrk, stop, targetScript } from './proxy-throughput.js'
 import { holdAppHeaders } from '../lib/runtime/app-headers.js'
 import { writeHead } from '../lib/runtime/forward.js'
+import { variantApp } from './variant-app.js'
 import { cpuNs, fmtInterval, medianInterval, runPaired, settle, verdict, type Interval, type Pair } from './paired.js'
 
 export interface HookBenchOptions {
@@ -158,14 +158,7 @@ frontend main
   const apps = new Map<Setup, FastifyInstance>()
   try {
     for (const setup of Object.keys(SETUPS) as Setup[]) {
-      const app = Fastify({ logger: false })
-      if (setup.startsWith('app-header')) app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
-      await app.register(haproxyRouter, {
-        configFile: file,
-        frontend: 'main',
-        ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}),
-        ...(setup === 'app-header-bare' ? { [Symbol.for('fastify-haproxy.bench.noHeaderMerge')]: true } : {})
-      })
+      const app = await variantApp(file, setup)
       await app.ready()
       apps.set(setup, app)
     }

@@ -2,12 +2,7 @@
 // pinned to its own CPU and its CPU time read from /proc/PID/stat:
 //   upstream <port> [<port>…]             bare node:http servers answering a 31-byte JSON
 //   http-proxy <port> <upstream-port>     Fastify + @fastify/http-proxy to one upstream
-//   plugin <port> <config-file> [<setup>] Fastify + our plugin (frontend `main`); setup:
-//                                         `onRequest` the gateway decides in onRequest (HAProxy first),
-//                                         `preParsing` the default, named,
-//                                         `app-noop` an app onRequest hook that does nothing,
-//                                         `app-header` an app onRequest hook sets a header (merged)
-//                                         `app-header-bare` the same, the merge switched off (bench only)
+//   plugin <port> <config-file> [<setup>] Fastify + our plugin (frontend `main`); setups: bench/variant-app.ts
 //   plugins <setup>=<port>=<config-file>… several of those apps in this one process, each on its
 //                                         own port: variants measured in turn share the process
 //                                         (the same JIT, heap and memory layout), so their
@@ -57,17 +52,8 @@ async function start (): Promise<void> {
 }
 
 async function plugin (port: number, configFile: string, setup: string | undefined): Promise<void> {
-  const { default: Fastify } = await import('fastify')
-  const { default: haproxyRouter } = await import('fastify-haproxy')
-  const app = Fastify({ logger: false })
-  if (setup === 'app-noop') app.addHook('onRequest', (_request, _reply, done) => { done() })
-  if (setup?.startsWith('app-header') === true) app.addHook('onRequest', (_request, reply, done) => { reply.header('x-app', 'bench'); done() })
-  await app.register(haproxyRouter, {
-    configFile,
-    frontend: 'main',
-    ...(setup === 'onRequest' ? { hook: 'onRequest' as const } : {}),
-    ...(setup === 'app-header-bare' ? { [Symbol.for('fastify-haproxy.bench.noHeaderMerge')]: true } : {})
-  })
+  const { variantApp } = await import('./variant-app.js')
+  const app = await variantApp(configFile, setup)
   await app.listen({ port, host: '127.0.0.1' })
 }
 
