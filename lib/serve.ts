@@ -356,9 +356,10 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   // Transfer-Encoding with Content-Length: served as HAProxy serves it, or its 400/422
   const verdict = resumeChunkedWithLength(err, socket)
   if (verdict === null) return
-  const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400)
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400
+  const page = builtinErrorPage(status)
   // a request cut short by the client's close is the client's doing (CR), not a bad request
-  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : page.status === 422 ? 422 : 400)
+  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, status)
   let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
   for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))
