@@ -408,6 +408,11 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, 
   return { proxy, app: null, tcp, extra: [], key: bindKey(proxy.binds), tls }
 }
 
+/** A TLS bind's recompiled setup, put on its running servers (new handshakes use it, open connections keep theirs). */
+function applyToServers (t: Listener['tls'][number]): void {
+  for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+}
+
 /** The TLS setup of each `ssl` bind of a section, its certificates read (a bind that cannot load them fails). */
 function tlsTerminators (proxy: Proxy, config: ParsedConfig): Listener['tls'] {
   const tls: Listener['tls'] = []
@@ -564,20 +569,19 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     await abandon()
     throw err
   }
-  gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
+  const tlsBinds = (): Listener['tls'] => [...listeners.values()].flatMap(l => l.tls)
+  gateway.certificateSource = () => tlsBinds().flatMap(t => t.terminator.certificates)
   gateway.certificateReplacer = (cert) => {
     let uses = 0
-    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
+    for (const t of tlsBinds()) {
       const n = t.terminator.replace(cert)
-      if (n > 0) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+      if (n > 0) applyToServers(t)
       uses += n
     }
     return uses
   }
   gateway.crtListEditor = (list, entries, certs) => {
-    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
-      if (t.terminator.editCrtList(list, entries, certs)) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
-    }
+    for (const t of tlsBinds()) if (t.terminator.editCrtList(list, entries, certs)) applyToServers(t)
   }
   try {
     let conflictHandled = false
@@ -642,7 +646,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       for (const t of l.tls) {
         try {
           t.terminator.compile(p.binds[t.bind]!.tls!, next.global.tls)
-          for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+          applyToServers(t)
         } catch (err) {
           log.error(`${p.kind} '${p.name}': certificates of 'bind ${p.binds[t.bind]!.host}:${p.binds[t.bind]!.port}' not reloaded: ${(err as Error).message}`)
         }
