@@ -28,6 +28,11 @@ class Window {
 
 type Take = () => void
 
+/** The rates an accept counts in: a TLS bind's connections are SSL sessions too. */
+const PLAIN_KINDS: readonly RateLimitKind[] = ['connections', 'sessions']
+const TLS_KINDS: readonly RateLimitKind[] = ['connections', 'sessions', 'ssl-sessions']
+const kindsOf = (tls: boolean): readonly RateLimitKind[] => tls ? TLS_KINDS : PLAIN_KINDS
+
 interface ListenHandle {
   onconnection: (err: number, clientHandle: unknown) => void
 }
@@ -58,21 +63,16 @@ export class AcceptGate {
     if (handle === undefined || typeof handle.onconnection !== 'function') return
     const accept = handle.onconnection
     handle.onconnection = (err, clientHandle) => {
-      const take = (): void => { accept.call(handle, err, clientHandle) }
-      if (err !== 0 || (this.waiting.length === 0 && this.admit(tls))) take()
-      else { this.waiting.push({ tls, take }); this.schedule() }
+      if (err !== 0 || (this.waiting.length === 0 && this.admit(tls))) accept.call(handle, err, clientHandle)
+      else { this.waiting.push({ tls, take: () => { accept.call(handle, err, clientHandle) } }); this.schedule() }
     }
-  }
-
-  private kinds (tls: boolean): RateLimitKind[] {
-    return tls ? ['connections', 'sessions', 'ssl-sessions'] : ['connections', 'sessions']
   }
 
   /** Counts one accept when every rate it counts in has room. */
   private admit (tls: boolean): boolean {
     const now = Date.now()
-    const kinds = this.kinds(tls)
-    if (!kinds.every(k => this.windows[k].room(this.limits[k], now))) return false
+    const kinds = kindsOf(tls)
+    for (const k of kinds) if (!this.windows[k].room(this.limits[k], now)) return false
     for (const k of kinds) this.windows[k].take()
     return true
   }
@@ -85,7 +85,7 @@ export class AcceptGate {
   /** Wakes up when the fullest window ends. */
   private schedule (): void {
     if (this.timer !== null || this.waiting.length === 0) return
-    const end = Math.max(...this.kinds(this.waiting[0]!.tls).map(k => this.windows[k].end))
+    const end = Math.max(...kindsOf(this.waiting[0]!.tls).map(k => this.windows[k].end))
     this.timer = setTimeout(() => { this.timer = null; this.drain() }, Math.max(1, end - Date.now()))
     this.timer.unref()
   }

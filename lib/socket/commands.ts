@@ -14,7 +14,7 @@ import { renderJson, renderTyped } from '../stats/json.js'
 import type { RowFilter } from '../stats/rows.js'
 import { entryPointer, type PatternKind, type PatternRef, type PatternRefs } from '../acl/pattern-refs.js'
 import { isIPv4, isIPv6 } from 'node:net'
-import { parseAddress } from '../config/args.js'
+import { atoi, parseAddress } from '../config/args.js'
 import { applyServerOptions, SERVER_OPTIONS } from '../config/keywords.js'
 import { FUZZY_HEADER, HELP_HEADER, HELP_LINES, UNKNOWN_HEADER } from './help.js'
 import { renderInfo, type InfoFormat, type InfoSource } from './info.js'
@@ -242,7 +242,7 @@ function setRateLimit (rt: CliRuntime, args: string[]): string {
   const kind = args[2]
   if (args[3] !== 'global' || (kind !== 'connections' && kind !== 'sessions' && kind !== 'ssl-sessions' && kind !== 'http-compression')) return RATE_LIMIT_USAGE
   if (args[4] === undefined) return msg('Expects an integer value.')
-  const n = Number(/^\s*[-+]?\d+/.exec(args[4])?.[0] ?? 0)
+  const n = atoi(args[4])
   if (n < 0) return msg('Value out of range.')
   // the words 2.6 uses when it is built without compression
   if (kind === 'http-compression') return msg('Compression is not supported.')

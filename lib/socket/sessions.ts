@@ -9,26 +9,13 @@ import type { ParsedConfig } from '../config/model.js'
 import type { Backend } from '../runtime/backend.js'
 import type { LiveSession, SessionRegistry } from '../runtime/sessions.js'
 import { dateMs } from '../log/format.js'
+import { humanTime } from '../stats/html.js'
 
 /** What the session commands need of the gateway. */
 export interface SessionRuntime {
   readonly sessions: SessionRegistry
   readonly config: ParsedConfig
   runtimeBackends (): Backend[]
-}
-
-/** A duration as HAProxy prints one: its two largest units (`2s`, `1m3s`, `2h5m`, `3d1h`). */
-export function humanTime (seconds: number): string {
-  let t = Math.max(0, Math.floor(seconds))
-  let out = ''
-  let units = 2
-  for (const [size, unit] of [[86400, 'd'], [3600, 'h'], [60, 'm']] as const) {
-    if (t < size) continue
-    out += `${Math.floor(t / size)}${unit}`
-    t %= size
-    if (--units === 0) return out
-  }
-  return t > 0 || out === '' ? `${out}${t}s` : out
 }
 
 const hex = (n: number): string => n === 0 ? '0' : '0x' + n.toString(16)
@@ -39,7 +26,7 @@ function fd (socket: Socket): number {
 
 function line (s: LiveSession, now: number): string {
   return `0x${s.id.toString(16)}: proto=${s.proto} src=${s.src} fe=${s.frontend} be=${s.route?.backend ?? '<NONE>'} srv=${s.route?.server ?? '<none>'}` +
-    ` ts=00 epoch=${hex(s.epoch)} age=${humanTime((now - s.accepted) / 1000)} calls=0 rate=0 cpu=0 lat=0` +
+    ` ts=00 epoch=${hex(s.epoch)} age=${humanTime(Math.max(0, (now - s.accepted) / 1000))} calls=0 rate=0 cpu=0 lat=0` +
     ' rq[f=0h,i=0,an=00h,rx=,wx=,ax=] rp[f=0h,i=0,an=00h,rx=,wx=,ax=]' +
     ` scf=[8,0h,fd=${fd(s.socket)}] scb=[8,0h,fd=-1] exp= rc=0 c_exp=\n`
 }

@@ -13,7 +13,7 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { head, skipWithoutHaproxy, startBoth, startRawUpstream, freePort } from '../differential/harness.js'
 import { cli, waitForSocket } from './client.js'
-import { humanTime } from '../../lib/socket/sessions.js'
+import { humanTime } from '../../lib/stats/html.js'
 import { syslogServer, type Syslog } from '../log/syslog.js'
 
 /** The fields of `show sess`'s lines that do not depend on the process (pointers, ports, fds, timings). */
