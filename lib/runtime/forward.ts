@@ -216,10 +216,11 @@ export class BackendRoute {
   /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
   readonly serverTimeout: number
   readonly connectTimeout: number
-  /** Per server, its pool and the origin it connects to (a server moved by `set server addr` or DNS gets a new pool). */
-  private readonly pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
-  /** The HTTP/1.1 pools of servers spoken to in HTTP/2 whose upgrades `ws` sends over HTTP/1.1. */
-  private readonly h1Pools = new Map<ServerRuntime, { pool: Pool, origin: string }>()
+  /**
+   * Per server, its pools by poolKey() (made on first use), each with the server's origin when
+   * made: a server moved by `set server addr` or DNS gets new pools.
+   */
+  private readonly pools = new Map<ServerRuntime, Map<number, { pool: Pool, at: string }>>()
   private readonly poolOptions: Pool.Options
 
   constructor (
@@ -253,27 +254,23 @@ export class BackendRoute {
   readonly h2Servers = new WeakSet<ServerRuntime>()
 
   /**
-   * Pools of servers whose port follows the client's (`relativePort`), by port (+ 65536 for the
-   * HTTP/1.1 ones), made on first use; `at` is the server's origin when made (its address then).
+   * The server's pool for `port` (its own, or for a `relativePort` server the one the client's
+   * destination port gives); `h1`: its HTTP/1.1 one, for the upgrades `ws` sends over HTTP/1.1 to
+   * a server otherwise spoken to in HTTP/2.
    */
-  private readonly relativePools = new Map<ServerRuntime, Map<number, { pool: Pool, at: string }>>()
-
-  /** The server's pool; `h1`: its HTTP/1.1 one, for the upgrades `ws` sends over HTTP/1.1 to a server otherwise spoken to in HTTP/2. */
-  pool (server: ServerRuntime, h1 = false): Pool {
-    const pools = h1 ? this.h1Pools : this.pools
-    const entry = pools.get(server)
-    if (entry !== undefined && entry.origin === server.origin) return entry.pool
+  private pool (server: ServerRuntime, port: number, h1: boolean): Pool {
+    let pools = this.pools.get(server)
+    if (pools === undefined) this.pools.set(server, pools = new Map())
+    const key = poolKey(server, port, h1)
+    const entry = pools.get(key)
+    if (entry !== undefined && entry.at === server.origin) return entry.pool
     // requests under way finish on the old address; new ones go to the new one
     if (entry !== undefined) entry.pool.close().catch(() => {})
-    const pool = this.newPool(server, server.origin, server.port, h1)
-    pools.set(server, { pool, origin: server.origin })
-    return pool
-  }
-
-  private newPool (server: ServerRuntime, origin: string, port: number, h1: boolean): Pool {
     const opts: Pool.Options = { ...this.connectionOptions(server, null, h1, port), connections: server.maxconn > 0 ? server.maxconn : null }
     opts.factory = clientWithoutDefaultHost
-    return new Pool(origin, opts)
+    const pool = new Pool(originAt(server, port), opts)
+    pools.set(key, { pool, at: server.origin })
+    return pool
   }
 
   /**
@@ -284,8 +281,8 @@ export class BackendRoute {
    */
   dispatcher (server: ServerRuntime, txn: HttpTxn, h1 = false, port = server.port): Dispatcher {
     const session = txn.session as Socket | undefined
-    if (server.sendProxy === 0 || session === undefined) return server.relativePort ? this.relativePool(server, port, h1) : this.pool(server, h1)
-    const origin = server.relativePort ? originOf(server.ssl, server.host, port) : server.origin
+    if (server.sendProxy === 0 || session === undefined) return this.pool(server, port, h1)
+    const origin = originAt(server, port)
     let own = this.ownConnections.get(session)
     if (own === undefined) {
       const mine = own = new Map()
@@ -306,20 +303,6 @@ export class BackendRoute {
     if (clients === undefined) this.ownClients.set(server, clients = new Set())
     clients.add(client)
     return client
-  }
-
-  /** The pool of a `relativePort` server for one port; `h1` as in pool(). */
-  private relativePool (server: ServerRuntime, port: number, h1: boolean): Pool {
-    let pools = this.relativePools.get(server)
-    if (pools === undefined) this.relativePools.set(server, pools = new Map())
-    const key = h1 ? port + 65536 : port
-    const entry = pools.get(key)
-    if (entry !== undefined && entry.at === server.origin) return entry.pool
-    // as in pool(): a server moved to another address gets new pools
-    if (entry !== undefined) entry.pool.close().catch(() => {})
-    const pool = this.newPool(server, originOf(server.ssl, server.host, port), port, h1)
-    pools.set(key, { pool, at: server.origin })
-    return pool
   }
 
   /** Client connections' own server connections (`send-proxy` servers), by client connection. */
@@ -378,12 +361,8 @@ export class BackendRoute {
 
   /** `shutdown sessions server`: the requests under way on that server are cut at once, pooled or on a client's own connection. */
   killSessions (server: ServerRuntime): void {
-    for (const pools of [this.pools, this.h1Pools]) {
-      pools.get(server)?.pool.destroy().catch(() => {})
-      pools.delete(server)
-    }
-    for (const { pool } of this.relativePools.get(server)?.values() ?? []) pool.destroy().catch(() => {})
-    this.relativePools.delete(server)
+    for (const { pool } of this.pools.get(server)?.values() ?? []) pool.destroy().catch(() => {})
+    this.pools.delete(server)
     for (const client of this.ownClients.get(server) ?? []) client.destroy().catch(() => {})
     this.ownClients.delete(server)
   }
@@ -391,11 +370,9 @@ export class BackendRoute {
   /** Waits for in-flight requests on every pool, then closes their connections. */
   async close (): Promise<void> {
     this.backend.close()
-    const pools = [...this.pools.values(), ...this.h1Pools.values()].map(e => e.pool)
-    for (const byPort of this.relativePools.values()) for (const { pool } of byPort.values()) pools.push(pool)
+    const pools: Pool[] = []
+    for (const byKey of this.pools.values()) for (const { pool } of byKey.values()) pools.push(pool)
     this.pools.clear()
-    this.h1Pools.clear()
-    this.relativePools.clear()
     await Promise.all(pools.map(p => p.close().catch(() => {})))
   }
 
@@ -428,6 +405,20 @@ export function hostlessWarning (hostLine: symbol | null = DEFAULT_HOST_LINE): s
   return hostLine !== null
     ? null
     : "fastify-haproxy: this undici has no 'host header' symbol: requests without a Host header are forwarded with the server's address as Host (HAProxy sends none)."
+}
+
+/**
+ * Which of a server's pools a request takes: one per port a `relativePort` server is reached on,
+ * else the server's one (whatever its port: a moved server's pool is replaced, not kept beside),
+ * and the same again for HTTP/1.1 (`h1`).
+ */
+function poolKey (server: ServerRuntime, port: number, h1: boolean): number {
+  return (server.relativePort ? port : 0x10000) + (h1 ? 0x20000 : 0)
+}
+
+/** The origin a connection to `server` on `port` (serverPort()) opens. */
+function originAt (server: ServerRuntime, port: number): string {
+  return server.relativePort ? originOf(server.ssl, server.host, port) : server.origin
 }
 
 /** undici's connector on a connection that first sent `header` (a PROXY header, before any TLS). */
