@@ -110,6 +110,18 @@ function httpRequestLength (t: HttpTxn): number {
   return n + (t.body?.data.length ?? 0)
 }
 
+type HeadersOf = (t: HttpTxn, r: HttpResponseView | null) => HttpTxn['headers'] | undefined
+const responseHeaders: HeadersOf = (_t, r) => r?.headers
+const requestHeaders: HeadersOf = (t) => t.headers
+
+/**
+ * Where a header fetch reads, chosen once at compile time: the response's headers (none before
+ * there is a response), or the request's, with repeated lines apart for the full-line fetches.
+ */
+function headersOf (res: boolean, full = false): HeadersOf {
+  return res ? responseHeaders : full ? requestLines : requestHeaders
+}
+
 /** `hdr(name[,occ])`-style fetches over request or response headers. */
 function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
   return (args) => {
@@ -122,12 +134,12 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
       if (v === undefined && name !== '') return null
       return occurrence(headerValues(h, name, full), occ)
     }
-    const request = full ? requestLines : (t: HttpTxn) => t.headers
-    const one: SampleFn = res ? (_t, r) => r === null ? null : pick(r.headers) : (t) => pick(request(t))
+    const headers = headersOf(res, full)
+    const one: SampleFn = (t, r) => { const h = headers(t, r); return h === undefined ? null : pick(h) }
     if (occ !== 0) return { one }
     const each: EachFn = full
-      ? (t, r, test) => { const h = res ? r?.headers : requestLines(t); return h !== undefined && eachLine(h, name, test) }
-      : (t, r, test) => { const h = res ? r?.headers : t.headers; return h !== undefined && eachHeaderValue(h, name, test) }
+      ? (t, r, test) => { const h = headers(t, r); return h !== undefined && eachLine(h, name, test) }
+      : (t, r, test) => { const h = headers(t, r); return h !== undefined && eachHeaderValue(h, name, test) }
     return { one, each }
   }
 }
@@ -135,9 +147,10 @@ function headerFetch (res: boolean, full: boolean): FetchRow['compile'] {
 function headerCount (res: boolean, full: boolean): FetchRow['compile'] {
   return (args) => {
     const name = typeof args[0] === 'string' ? args[0].toLowerCase() : ''
+    const headers = headersOf(res, full)
     return {
       one: (t, r) => {
-        const h = res ? r?.headers : full ? requestLines(t) : t.headers
+        const h = headers(t, r)
         return h === undefined ? null : headerValues(h, name, full).length
       }
     }
@@ -163,8 +176,9 @@ function cookieFetch (res: boolean): FetchRow['compile'] {
   return (args) => {
     const name = typeof args[0] === 'string' ? args[0] : ''
     const header = res ? 'set-cookie' : 'cookie'
+    const headers = headersOf(res)
     const each: EachFn = (t, r, test) => {
-      const h = res ? r?.headers : t.headers
+      const h = headers(t, r)
       // HAProxy 2.6 skips a Cookie line no longer than `name=` (observed: `Cookie: c=` has no
       // `c` cookie for req.cook, while `c=; d=1` has an empty one).
       return h !== undefined && eachLine(h, header, (line) => line.length > name.length + 1 && eachCookie(line, name, test))
@@ -189,9 +203,10 @@ function cookieCount (res: boolean): FetchRow['compile'] {
   return (args) => {
     const name = typeof args[0] === 'string' ? args[0] : ''
     const header = res ? 'set-cookie' : 'cookie'
+    const headers = headersOf(res)
     return {
       one: (t, r) => {
-        const h = res ? r?.headers : t.headers
+        const h = headers(t, r)
         if (h === undefined) return null
         let n = 0
         eachLine(h, header, (line) => eachCookie(line, name, () => { n++; return false }))
@@ -289,9 +304,9 @@ function headerNames (h: HttpTxn['headers'], delim: string): string {
   return out
 }
 
-/** A fetch over the request headers or, for `res.*`, the response headers. */
-function onHeaders (res: boolean, get: (h: HttpTxn['headers']) => Sample | null): CompiledFetch['one'] {
-  return res ? (_t, r) => r === null ? null : get(r.headers) : (t) => get(t.headers)
+/** A `res.*` fetch over the response headers (the request's own read `requestLines`). */
+function onResponseHeaders (get: (h: HttpTxn['headers']) => Sample | null): CompiledFetch['one'] {
+  return (_t, r) => r === null ? null : get(r.headers)
 }
 
 /** A backend's live state by name (the current one when no name is given), through the caller's hook. */
@@ -604,10 +619,10 @@ const ROWS: FetchRow[] = [
   ...['res.hdr_ip', 'shdr_ip'].map((name): FetchRow => ({ name, args: ['str', 'int'], minArgs: 0, type: 'ip', needs: 'response', compile: headerAs((v) => v, true) })),
   ...['res.cook_cnt', 'scook_cnt'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: cookieCount(true) })),
   ...['res.cook_val', 'scook_val'].map((name): FetchRow => ({ name, args: ['str'], minArgs: 0, type: 'int', needs: 'response', compile: cookieValue(true) })),
-  { name: 'res.hdrs', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: onHeaders(true, headerBlock) }) },
+  { name: 'res.hdrs', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: onResponseHeaders(headerBlock) }) },
   {
     name: 'res.hdr_names', args: ['str'], minArgs: 0, type: 'str', needs: 'response',
-    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onHeaders(true, (h) => headerNames(h, d)) } }
+    compile: (a) => { const d = typeof a[0] === 'string' && a[0] !== '' ? a[0][0] : ','; return { one: onResponseHeaders((h) => headerNames(h, d)) } }
   }
 ]
 

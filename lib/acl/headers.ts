@@ -43,15 +43,15 @@ const MERGED_ONCE = new Set(['set-cookie', 'host', 'content-length'])
  * `raw` is node's `rawHeaders`; `cookieLines`: Cookie lines are kept apart (HTTP/1; HTTP/2 joins them).
  */
 function separateLines (headers: IncomingHttpHeaders, raw: readonly string[], cookieLines: boolean): void {
-  let lines: Map<string, string[]> | null = null
+  // a single line cannot repeat
+  if (raw.length < 4) return
+  const lines = new Map<string, string[]>()
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase()
-    if (lines === null) lines = new Map()
     const seen = lines.get(name)
     if (seen === undefined) lines.set(name, [raw[i + 1]!])
     else seen.push(raw[i + 1]!)
   }
-  if (lines === null) return
   for (const [name, values] of lines) {
     if (values.length < 2 || MERGED_ONCE.has(name) || (name === 'cookie' && !cookieLines)) continue
     const cur = headers[name]
