@@ -1071,12 +1071,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       }
       if (be.proxy.stats?.enabled === true && mount !== null && mount.matchRouted(be.name, req.url ?? '')) {
         // a backend's stats page, once the request is routed there
-        if (rec !== null) {
-          rec.server = '<STATS>'
-          rec.backend = be.name
-          rec.tw = rec.tc = rec.tr = 0
-          rec.terminate('LR')
-        }
+        if (rec !== null) markStats(rec, be.name)
         mount.serve(be.name, req, handStats(reply))
         return true
       }

@@ -356,9 +356,10 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   // Transfer-Encoding with Content-Length: served as HAProxy serves it, or its 400/422
   const verdict = resumeChunkedWithLength(err, socket)
   if (verdict === null) return
-  const page = builtinErrorPage(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400)
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400
+  const page = builtinErrorPage(status)
   // a request cut short by the client's close is the client's doing (CR), not a bad request
-  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, page.status === 408 ? 408 : page.status === 422 ? 422 : 400)
+  if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, status)
   let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`
   for (let i = 0; i < page.headers.length; i += 2) head += `${page.headers[i]}: ${page.headers[i + 1]}\r\n`
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), page.body]))
@@ -405,6 +406,11 @@ async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, 
     }
   }
   return { proxy, app: null, tcp, extra: [], key: bindKey(proxy.binds), tls }
+}
+
+/** A TLS bind's recompiled setup, put on its running servers (new handshakes use it, open connections keep theirs). */
+function applyToServers (t: Listener['tls'][number]): void {
+  for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
 }
 
 /** The TLS setup of each `ssl` bind of a section, its certificates read (a bind that cannot load them fails). */
@@ -563,20 +569,19 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
     await abandon()
     throw err
   }
-  gateway.certificateSource = () => [...listeners.values()].flatMap(l => l.tls.flatMap(t => t.terminator.certificates))
+  const tlsBinds = (): Listener['tls'] => [...listeners.values()].flatMap(l => l.tls)
+  gateway.certificateSource = () => tlsBinds().flatMap(t => t.terminator.certificates)
   gateway.certificateReplacer = (cert) => {
     let uses = 0
-    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
+    for (const t of tlsBinds()) {
       const n = t.terminator.replace(cert)
-      if (n > 0) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+      if (n > 0) applyToServers(t)
       uses += n
     }
     return uses
   }
   gateway.crtListEditor = (list, entries, certs) => {
-    for (const t of [...listeners.values()].flatMap(l => l.tls)) {
-      if (t.terminator.editCrtList(list, entries, certs)) for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
-    }
+    for (const t of tlsBinds()) if (t.terminator.editCrtList(list, entries, certs)) applyToServers(t)
   }
   try {
     let conflictHandled = false
@@ -641,7 +646,7 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       for (const t of l.tls) {
         try {
           t.terminator.compile(p.binds[t.bind]!.tls!, next.global.tls)
-          for (const server of t.servers) t.terminator.applyTo(server as unknown as tls.Server)
+          applyToServers(t)
         } catch (err) {
           log.error(`${p.kind} '${p.name}': certificates of 'bind ${p.binds[t.bind]!.host}:${p.binds[t.bind]!.port}' not reloaded: ${(err as Error).message}`)
         }
