@@ -4,7 +4,8 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
+import { freePort } from '../differential/harness.js'
 
 export const haproxyInstalled = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0
 
@@ -18,14 +19,6 @@ export interface Answer {
   status: number
   headers: Record<string, string | string[] | undefined>
   body: string
-}
-
-export async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as { port: number }).port
-  await new Promise((resolve) => srv.close(resolve))
-  return port
 }
 
 export function send (port: number, req: SentRequest): Promise<Answer> {

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, haproxyInstalled, send, withHaproxy } from '../acl/real-haproxy.js'
+import { haproxyInstalled, send, withHaproxy } from '../acl/real-haproxy.js'
+import { freePort } from '../differential/harness.js'
 import { parseConfig } from '../../lib/config/parse.js'
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname

@@ -5,28 +5,7 @@
 
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
-import { startBoth, startUpstream, skipWithoutHaproxy, type Proxied, type Upstream } from './harness.js'
-
-/** Writes the pieces (a short pause between them), half-closes, reads until the proxy closes. */
-async function cutShort (port: number, pieces: string[]): Promise<string> {
-  const socket = net.connect(port, '127.0.0.1')
-  let data = ''
-  socket.setEncoding('latin1')
-  socket.on('data', (d: string) => { data += d })
-  socket.on('error', () => {})
-  for (const [i, piece] of pieces.entries()) {
-    if (i > 0) await new Promise(resolve => setTimeout(resolve, 20))
-    socket.write(piece)
-  }
-  socket.end()
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 3000)
-    socket.on('close', () => { clearTimeout(timer); resolve() })
-  })
-  socket.destroy()
-  return data
-}
+import { startBoth, startUpstream, skipWithoutHaproxy, writePieces, type Proxied, type Upstream } from './harness.js'
 
 /** The log line of `path`, once written: backend/server, status and termination state. */
 async function logged (proxy: Proxied, path: string): Promise<string> {
@@ -77,7 +56,8 @@ backend be2
 
   test('no answer, and the same log fields as HAProxy (backend chosen, <NOSRV>, -1, CR--)', async () => {
     for (const [what, path, pieces] of cases) {
-      const [theirs, ours] = [await cutShort(both.haproxy.port, pieces), await cutShort(both.ours.port, pieces)]
+      // a short pause between the pieces, then the client's half-close
+      const [theirs, ours] = [(await writePieces(both.haproxy.port, pieces, 20, true)).data, (await writePieces(both.ours.port, pieces, 20, true)).data]
       assert.equal(theirs, '', `haproxy, ${what}`)
       assert.equal(ours, theirs, what)
       const [theirLine, ourLine] = [await logged(both.haproxy, path), await logged(both.ours, path)]

@@ -213,6 +213,29 @@ export function send (port: number, ask: Ask): Promise<Answer> {
   })
 }
 
+/**
+ * Writes `pieces` on a fresh connection, `pauseMs` between them (then half-closes when `end`), and
+ * reads until the proxy closes or 3 s pass: all it sent back, and whether it closed.
+ */
+export async function writePieces (port: number, pieces: string[], pauseMs: number, end = false): Promise<{ data: string, closed: boolean }> {
+  const socket = connect(port, '127.0.0.1')
+  let data = ''
+  socket.setEncoding('latin1')
+  socket.on('data', (d: string) => { data += d })
+  socket.on('error', () => {})
+  for (const [i, piece] of pieces.entries()) {
+    if (i > 0) await new Promise(resolve => setTimeout(resolve, pauseMs))
+    socket.write(piece)
+  }
+  if (end) socket.end()
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 3000)
+    socket.on('close', () => { clearTimeout(timer); resolve(true) })
+  })
+  socket.destroy()
+  return { data, closed }
+}
+
 /** The common `global`/`defaults` head of the test configs. */
 export function head (defaults: string[] = []): string {
   return [

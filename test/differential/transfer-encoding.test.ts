@@ -7,7 +7,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { startBoth, startUpstream, skipWithoutHaproxy, type Upstream } from './harness.js'
+import { startBoth, startUpstream, skipWithoutHaproxy, writePieces, type Upstream } from './harness.js'
 
 interface Outcome {
   status: string
@@ -22,20 +22,7 @@ const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nhost: h.test\r\n\r\n'
 /** Sends `pieces` (a pause between them), reads until the proxy closes (or 3 s pass). */
 async function exchange (port: number, upstream: Upstream, pieces: string[]): Promise<Outcome> {
   const before = upstream.seen.length
-  const socket = net.connect(port, '127.0.0.1')
-  let data = ''
-  socket.setEncoding('latin1')
-  socket.on('data', (d: string) => { data += d })
-  socket.on('error', () => {})
-  for (const [i, piece] of pieces.entries()) {
-    if (i > 0) await new Promise(resolve => setTimeout(resolve, 300))
-    socket.write(piece)
-  }
-  const closed = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 3000)
-    socket.on('close', () => { clearTimeout(timer); resolve(true) })
-  })
-  socket.destroy()
+  const { data, closed } = await writePieces(port, pieces, 300)
   return {
     status: /^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? `no answer: ${JSON.stringify(data)}`,
     closed,

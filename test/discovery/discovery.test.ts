@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import haproxyRouter from '../../lib/index.js'
 import { dnsServer, type DnsServer } from './dns-server.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 const DEFAULTS = 'defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n'
 
@@ -25,15 +26,6 @@ async function named (name: string, host: string, port = 0): Promise<Named> {
   return {
     port: (server.address() as AddressInfo).port,
     close: async () => { server.closeAllConnections(); await new Promise<void>(resolve => server.close(() => resolve())) }
-  }
-}
-
-/** Waits for a condition (generous bound, checked every 20 ms). */
-async function until (what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
   }
 }
 
@@ -55,7 +47,7 @@ test('an A record that changes moves the server; NXDOMAIN puts it in MAINT (reso
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   try {
-    await until('the first answer', async () => (await servedBy(app)) === '200 a')
+    await waitFor(async () => (await servedBy(app)) === '200 a', 'the first answer')
     // requests keep flowing while the record changes: none is lost
     let stop = false
     const outcomes: string[] = []
@@ -66,19 +58,19 @@ test('an A record that changes moves the server; NXDOMAIN puts it in MAINT (reso
       }
     })()
     dns.zone.set('app.test', [{ type: 'A', address: '127.0.0.2' }])
-    await until('the move', () => outcomes.at(-1) === '200 b')
+    await waitFor(() => outcomes.at(-1) === '200 b', 'the move')
     stop = true
     await load
     assert.ok(outcomes.every(o => o === '200 a' || o === '200 b'), outcomes.filter(o => o !== '200 a' && o !== '200 b').join(', '))
     assert.equal(app.haproxy.backend('be')?.servers[0]?.addr, `127.0.0.2:${b.port}`)
 
     dns.zone.delete('app.test')
-    await until('MAINT (resolution)', () => app.haproxy.backend('be')?.servers[0]?.unresolved === true)
+    await waitFor(() => app.haproxy.backend('be')?.servers[0]?.unresolved === true, 'MAINT (resolution)')
     assert.equal((await servedBy(app)).split(' ')[0], '503')
     assert.match(app.haproxy.command('show stat -1 4 -1'), /\nbe,s1,.*,MAINT \(resolution\),/)
 
     dns.zone.set('app.test', [{ type: 'A', address: '127.0.0.1' }])
-    await until('the server back', async () => (await servedBy(app)) === '200 a')
+    await waitFor(async () => (await servedBy(app)) === '200 a', 'the server back')
   } finally {
     await app.close()
     await Promise.all([a.close(), b.close(), dns.close()])
@@ -104,14 +96,14 @@ test('server-template slots follow SRV records: address, port and weight (SRV we
   await app.ready()
   const slots = (): string[] => (app.haproxy.backend('be')?.servers ?? []).map(s => s.unresolved === true ? `${s.name} -` : `${s.name} ${s.addr} ${s.uweight}`)
   try {
-    await until('two slots filled', () => slots().filter(s => !s.endsWith(' -')).length === 2)
+    await waitFor(() => slots().filter(s => !s.endsWith(' -')).length === 2, 'two slots filled')
     assert.deepEqual(slots(), [`web1 127.0.0.1:${one.port} 4`, `web2 127.0.0.1:${two.port} 2`, 'web3 -'])
     const seen = new Set<string>()
     for (let i = 0; i < 8; i++) seen.add(await servedBy(app))
     assert.deepEqual([...seen].sort(), ['200 one', '200 two'])
 
     dns.zone.set('_http._tcp.svc.test', [{ type: 'SRV', target: 'two.test', port: two.port, weight: 512 }])
-    await until('one slot emptied', () => slots()[0] === 'web1 -')
+    await waitFor(() => slots()[0] === 'web1 -', 'one slot emptied')
     assert.deepEqual(slots(), ['web1 -', `web2 127.0.0.1:${two.port} 2`, 'web3 -'])
     for (let i = 0; i < 4; i++) assert.equal(await servedBy(app), '200 two')
   } finally {
@@ -137,14 +129,14 @@ test('resolve-opts and resolve-net: no duplicate address by default, allow-dup-i
   await app.ready()
   const addrs = (be: string): string => (app.haproxy.backend(be)?.servers ?? []).map(s => s.unresolved === true ? '-' : `${s.addr} ${s.uweight}`).join(', ')
   try {
-    await until('every server resolved', () => ['plain', 'dup', 'net', 'srv'].every(be => !addrs(be).includes('-')))
+    await waitFor(() => ['plain', 'dup', 'net', 'srv'].every(be => !addrs(be).includes('-')), 'every server resolved')
     assert.equal(addrs('plain'), '127.0.0.1:80 1, 127.0.0.2:80 1')
     assert.equal(addrs('dup'), '127.0.0.1:80 1, 127.0.0.1:80 1')
     assert.equal(addrs('net'), '127.0.0.2:80 1')
     assert.equal(addrs('srv'), '127.0.0.1:8080 7')
     // one address left: the server that had the other keeps waiting for one of its own
     dns.zone.set('app.test', [{ type: 'A', address: '127.0.0.1' }])
-    await until('the dropped address noticed', () => addrs('dup') === '127.0.0.1:80 1, 127.0.0.1:80 1' && dns.queries.filter(q => q === 'app.test').length > 20)
+    await waitFor(() => addrs('dup') === '127.0.0.1:80 1, 127.0.0.1:80 1' && dns.queries.filter(q => q === 'app.test').length > 20, 'the dropped address noticed')
     assert.equal(addrs('plain').split(', ')[0], '127.0.0.1:80 1')
   } finally {
     await app.close()

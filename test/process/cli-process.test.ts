@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { get, freePorts, waitListening } from '../gateway/fixtures.js'
+import { get, freePorts, waitFor, waitListening } from '../gateway/fixtures.js'
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'fh-process-'))
@@ -34,14 +34,6 @@ function start (args: string[], opts: { env?: NodeJS.ProcessEnv, stdio?: Array<'
   child.stderr?.on('data', d => { out += d })
   const exit = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
   return { child, exit, output: () => out }
-}
-
-async function until (what: string, cond: () => boolean | Promise<boolean>, ms = 10000): Promise<void> {
-  const end = Date.now() + ms
-  while (!await cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
 }
 
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
@@ -69,7 +61,7 @@ test('bind fd@N and "fd@${NAME}": the inherited listening sockets are served; -c
   t.after(() => run.child.kill('SIGKILL'))
   // the parent stops accepting on its copies, so every connection reaches the child
   a.server.close(); b.server.close()
-  await until('the fd listeners', () => /Proxy two started on fd@4/.test(run.output()))
+  await waitFor(() => /Proxy two started on fd@4/.test(run.output()), 'the fd listeners')
   assert.equal((await get(a.port, '/')).text, 'one')
   assert.equal((await get(b.port, '/')).text, 'two')
   run.child.kill('SIGTERM')
@@ -88,7 +80,7 @@ test('-W -p: the pid file names the serving process; SIGINT ends it with 130 and
     const port = await freePorts()
     const pidFile = join(dir, `w-${signal}.pid`)
     const run = start(['-W', '-f', write('w.cfg', answering(`127.0.0.1:${port}`, 'w')), '-p', pidFile])
-    await until('the pid file', () => existsSync(pidFile))
+    await waitFor(() => existsSync(pidFile), 'the pid file')
     assert.equal(Number(readFileSync(pidFile, 'utf8').trim()), run.child.pid)
     await waitListening(port)
     assert.equal((await get(port, '/')).text, 'w')
@@ -107,7 +99,7 @@ test('-D -p: the command returns once the configuration is served; the daemon\'s
   t.after(() => { if (alive(pid)) process.kill(pid, 'SIGKILL') })
   assert.equal((await get(port, '/')).text, 'daemon', 'serving as soon as -D returned')
   process.kill(pid, 'SIGINT')
-  await until('the daemon to stop', () => !alive(pid))
+  await waitFor(() => !alive(pid), 'the daemon to stop')
 })
 
 test('-D on a configuration that cannot be served: its alert is shown and the command fails', async () => {
@@ -130,7 +122,7 @@ test('-sf: the new process takes over the address from the old one, which finish
   const next = start(['-f', write('sf-new.cfg', answering(`127.0.0.1:${port}`, 'new')), '-sf', String(old.child.pid)])
   try {
     assert.equal((await old.exit).code, 0, old.output())
-    await until('the new process', async () => { try { return (await get(port, '/')).text === 'new' } catch { return false } })
+    await waitFor(async () => { try { return (await get(port, '/')).text === 'new' } catch { return false } }, 'the new process')
   } finally {
     next.child.kill('SIGTERM')
     await next.exit
@@ -171,11 +163,11 @@ test('Debian\'s haproxy.service command lines: start with readiness, check and r
   const NOTIFY_SOCKET = join(dir, 'notify')
   const notify = notifySocket(NOTIFY_SOCKET)
   t.after(() => notify.close())
-  await until('the notify socket', () => existsSync(NOTIFY_SOCKET))
+  await waitFor(() => existsSync(NOTIFY_SOCKET), 'the notify socket')
 
   const main = start(['-Ws', '-f', CONFIG, '-p', PIDFILE, ...EXTRAOPTS], { env: { ...process.env, NOTIFY_SOCKET } })
   t.after(() => main.child.kill('SIGKILL'))
-  await until('READY=1 on $NOTIFY_SOCKET', () => /READY=1/.test(notify.received()))
+  await waitFor(() => /READY=1/.test(notify.received()), 'READY=1 on $NOTIFY_SOCKET')
   const MAINPID = main.child.pid!
   assert.match(notify.received(), new RegExp(`MAINPID=${MAINPID}`))
   assert.equal(Number(readFileSync(PIDFILE, 'utf8').trim()), MAINPID)
@@ -186,13 +178,13 @@ test('Debian\'s haproxy.service command lines: start with readiness, check and r
   assert.equal(reloadCheck.status, 0)
   assert.equal(reloadCheck.stdout + reloadCheck.stderr, '', '-q: nothing printed')
   assert.equal(spawnSync('/bin/kill', ['-USR2', String(MAINPID)]).status, 0)
-  await until('the reloaded configuration', async () => (await get(port, '/')).text === 'v2').catch((e: Error) => { throw new Error(`${e.message}\n${main.output()}`) })
+  await waitFor(async () => (await get(port, '/')).text === 'v2', 'the reloaded configuration').catch((e: Error) => { throw new Error(`${e.message}\n${main.output()}`) })
 
   // a broken configuration: the check fails, and a reload asked anyway keeps the old one serving
   writeFileSync(CONFIG, answering(`127.0.0.1:${port}`, 'v3') + '    no-such-keyword\n')
   assert.equal(spawnSync(process.execPath, [CLI, '-Ws', '-f', CONFIG, '-c', '-q', ...EXTRAOPTS], { cwd: dir }).status, 1)
   process.kill(MAINPID, 'SIGUSR2')
-  await until('the refused reload', () => /Reload refused/.test(main.output()))
+  await waitFor(() => /Reload refused/.test(main.output()), 'the refused reload')
   assert.equal((await get(port, '/')).text, 'v2')
 
   main.child.kill('SIGTERM')

@@ -5,7 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { backendOf, closedPort, Log, server, until } from './helpers.js'
+import { backendOf, closedPort, Log, server } from './helpers.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
 import { agentResult, parseAgentAnswer } from '../../lib/runtime/agent.js'
 
@@ -57,13 +58,13 @@ test('agent check: weight, maxconn, maint and down at once, then ready and up br
   const hc = new HealthChecker([be])
   hc.start()
   t.after(() => hc.stop())
-  await until(() => s.agent?.last.status === 'L7OK', 2000, 'first answer')
+  await waitFor(() => s.agent?.last.status === 'L7OK', 'first answer')
   assert.equal(ag.received[0], 'pouet')
   assert.equal(s.agent?.last.desc, 'via agent : up')
   assert.equal(log.lines[0], 'Agent check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: "via agent : up", check duration: ' + String(s.agent?.last.duration) + 'ms, status: 1/1 UP.')
 
   ag.reply = '75%,maxconn:30,maint,down\n'
-  await until(() => s.admin === 'maint', 2000, 'maint')
+  await waitFor(() => s.admin === 'maint', 'maint')
   assert.equal(s.op, 'down')
   assert.equal(s.uweight, 75)
   assert.equal(s.maxconn, 30)
@@ -76,13 +77,13 @@ test('agent check: weight, maxconn, maint and down at once, then ready and up br
   ])
 
   ag.reply = 'ready up 100%\n'
-  await until(() => s.op === 'up', 2000, 'back up')
+  await waitFor(() => s.op === 'up', 'back up')
   assert.equal(s.admin, 'ready')
   assert.equal(s.uweight, 100)
   assert.ok(log.lines.includes('Server be/srv is UP/READY (leaving forced maintenance).'))
 
   ag.reply = 'stopped\n'
-  await until(() => s.op === 'down', 2000, 'down by the agent')
+  await waitFor(() => s.op === 'down', 'down by the agent')
   assert.equal(s.admin, 'ready')
   assert.ok(log.lines.includes('Server be/srv is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'))
 })
@@ -95,7 +96,7 @@ test('agent check: an agent that cannot be reached changes nothing (L4CON, still
   const hc = new HealthChecker([be])
   hc.start()
   t.after(() => hc.stop())
-  await until(() => s.agent?.last.status === 'L4CON', 2000, 'refused')
+  await waitFor(() => s.agent?.last.status === 'L4CON', 'refused')
   assert.equal(s.agent?.last.desc, 'Connection refused')
   assert.equal(s.op, 'up')
   assert.match(log.lines[0] ?? '', /^Agent check for server be\/srv failed, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms, status: 1\/1 UP\.$/)

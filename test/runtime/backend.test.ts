@@ -4,7 +4,8 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { backendOf, Log, picks, server, serverLines, txn, until } from './helpers.js'
+import { backendOf, Log, picks, server, serverLines, txn } from './helpers.js'
+import { waitFor } from '../gateway/fixtures.js'
 import type { ServerRuntime } from '../../lib/runtime/backend.js'
 
 const head = 'defaults\n  mode http\n  timeout connect 1s\nbackend be\n'
@@ -271,7 +272,7 @@ test('release without queue keeps the server free; qcur/served stay consistent u
   for (const s of settled) be.release(s)
   await done
   // the last releases run on the next turns of the loop
-  await until(() => releases === 24, 5000, 'every release')
+  await waitFor(() => releases === 24, 'every release')
   for (const s of be.servers) assert.equal(s.served, 0)
   assert.equal(be.qcur, 0)
 })

@@ -8,7 +8,8 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { backendOf, closedPort, Log, picks, server, until, upstream, type Upstream } from './helpers.js'
+import { backendOf, closedPort, Log, picks, server, upstream, type Upstream } from './helpers.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
 import type { Backend } from '../../lib/runtime/backend.js'
 
@@ -34,7 +35,7 @@ test('TCP check: a closed port is DOWN at its first check, a listening one fully
   assert.equal(d.lastCheck.status, 'INI')
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => d.op === 'down' && l.health === 4, 2000, 'first checks')
+  await waitFor(() => d.op === 'down' && l.health === 4, 'first checks')
   assert.equal(d.health, 0)
   assert.equal(d.lastCheck.status, 'L4CON')
   assert.equal(d.lastCheck.desc, 'Connection refused')
@@ -52,19 +53,19 @@ test('rise/fall: fall failures take a fully-UP server DOWN, rise successes bring
   const s1 = server(be, 's1')
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => s1.health === 4, 2000, 'fully up')
+  await waitFor(() => s1.health === 4, 'fully up')
   const seen: number[] = []
   const watch = setInterval(() => { if (seen.at(-1) !== s1.health) seen.push(s1.health) }, 2)
   t.after(() => clearInterval(watch))
   await up.down()
-  await until(() => s1.op === 'down', 2000, 'down')
+  await waitFor(() => s1.op === 'down', 'down')
   if (seen.at(-1) !== s1.health) seen.push(s1.health)
   assert.deepEqual(seen, [4, 3, 2, 0], 'one step per failed check, then straight to 0')
   assert.equal(s1.chkfail, 3)
   assert.equal(picks(be, 2), 's2 s2')
   seen.length = 0
   await up.up()
-  await until(() => s1.op === 'up', 2000, 'up again')
+  await waitFor(() => s1.op === 'up', 'up again')
   if (seen.at(-1) !== s1.health) seen.push(s1.health)
   assert.deepEqual(seen, [0, 1, 4], 'rise successes, then straight to the top')
   clearInterval(watch)
@@ -82,10 +83,10 @@ test('a flapping server: every down and up is seen, logged and counted', async (
   t.after(() => hc.stop())
   for (let i = 0; i < 3; i++) {
     await up.down()
-    await until(() => s1.op === 'down', 2000, 'down')
+    await waitFor(() => s1.op === 'down', 'down')
     assert.equal(be.isUp, false)
     await up.up()
-    await until(() => s1.op === 'up', 2000, 'up')
+    await waitFor(() => s1.op === 'up', 'up')
     assert.equal(be.isUp, true)
   }
   assert.equal(s1.chkdown, 3)
@@ -108,7 +109,7 @@ test('option httpchk sends HAProxy\'s bytes: OPTIONS / HTTP/1.0, no Host header'
     const be = backendOf(`${head}${lines}  server s1 127.0.0.1:${up.port} check inter 500\n`)
     const hc = run(be)
     t.after(() => hc.stop())
-    await until(() => server(be, 's1').lastCheck.status === 'L7OK', 2000, 'L7OK')
+    await waitFor(() => server(be, 's1').lastCheck.status === 'L7OK', 'L7OK')
     assert.equal(up.requests[0], bytes)
     assert.equal(server(be, 's1').lastCheck.code, 200)
     hc.stop()
@@ -139,7 +140,7 @@ for (const [lines, answer, status, code, reason] of HTTP_CASES) {
     const hc = run(be)
     t.after(() => hc.stop())
     const s1 = server(be, 's1')
-    await until(() => s1.op === 'down', 2000, 'down')
+    await waitFor(() => s1.op === 'down', 'down')
     assert.equal(s1.lastCheck.status, status)
     assert.equal(s1.lastCheck.code, code)
     assert.equal(log.lines[0].replace(/check duration: \d+ms/, 'check duration: Nms'),
@@ -168,7 +169,7 @@ test('httpchk passes on 2xx and 3xx, and on what http-check expect asks for', as
     const be = backendOf(`${head}  option httpchk\n${lines}  server s1 127.0.0.1:${up.port} check inter 500\n`)
     const hc = run(be)
     const s1 = server(be, 's1')
-    await until(() => s1.lastCheck.status !== 'INI', 2000, 'a check')
+    await waitFor(() => s1.lastCheck.status !== 'INI', 'a check')
     hc.stop()
     assert.equal(s1.lastCheck.status, 'L7OK', `${lines} ${answer}`)
     assert.equal(s1.health, 4)
@@ -183,21 +184,21 @@ test('http-check disable-on-404: 404 makes the server NOLB ("is stopping"), 200 
   const hc = run(be)
   t.after(() => hc.stop())
   const s1 = server(be, 's1')
-  await until(() => s1.nolb, 2000, 'nolb')
+  await waitFor(() => s1.nolb, 'nolb')
   assert.equal(s1.op, 'up')
   assert.equal(s1.lastCheck.status, 'L7OKC')
   assert.equal(log.lines[0].replace(/\d+ms/, 'Nms'), 'Server be/s1 is stopping, reason: Layer7 check conditionally passed, code: 404, check duration: Nms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.')
   assert.equal(picks(be, 3), 's2 s2 s2', 'no new load-balanced traffic')
   up.reply = OK
-  await until(() => !s1.nolb, 2000, 'back')
+  await waitFor(() => !s1.nolb, 'back')
   assert.match(log.lines[1], /^Server be\/s1 is UP, reason: Layer7 check passed, code: 200, check duration: \d+ms\. 2 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$/)
   assert.ok(picks(be, 4).includes('s1'))
   // A DOWN server answering 404 stays DOWN: disable-on-404 only applies to servers that are up.
   up.reply = 'HTTP/1.0 500 Oops\r\n\r\n'
-  await until(() => s1.op === 'down', 2000, 'down')
+  await waitFor(() => s1.op === 'down', 'down')
   up.reply = 'HTTP/1.0 404 Not Found\r\n\r\n'
   const n = up.requests.length
-  await until(() => up.requests.length >= n + 3, 2000, 'three more checks')
+  await waitFor(() => up.requests.length >= n + 3, 'three more checks')
   assert.equal(s1.op, 'down')
   assert.equal(s1.lastCheck.status, 'L7STS')
   assert.equal(s1.lastCheck.code, 404)
@@ -210,7 +211,7 @@ test('check timeouts: inter bounds the whole check, timeout check bounds the res
   const hc = run(be)
   t.after(() => hc.stop())
   const s1 = server(be, 's1')
-  await until(() => s1.op === 'down', 3000, 'L7TOUT')
+  await waitFor(() => s1.op === 'down', 'L7TOUT')
   assert.equal(s1.lastCheck.status, 'L7TOUT')
   assert.ok((s1.lastCheck.duration ?? 0) >= 110, `duration ${s1.lastCheck.duration}`)
   hc.stop()
@@ -218,7 +219,7 @@ test('check timeouts: inter bounds the whole check, timeout check bounds the res
   const hc2 = run(be2)
   t.after(() => hc2.stop())
   const t1 = server(be2, 's1')
-  await until(() => t1.op === 'down', 3000, 'L7TOUT')
+  await waitFor(() => t1.op === 'down', 'L7TOUT')
   assert.equal(t1.lastCheck.status, 'L7TOUT')
   assert.ok((t1.lastCheck.duration ?? 0) >= 35 && (t1.lastCheck.duration ?? 0) < 500, `duration ${t1.lastCheck.duration}`)
 })
@@ -230,7 +231,7 @@ test('port and addr send the check elsewhere', async (t) => {
   const be = backendOf(`${head}  server s1 127.0.0.1:${dead} check inter 50 port ${live.port}\n  server s2 127.0.0.2:${live.port} check inter 50 addr 127.0.0.1\n`)
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => server(be, 's1').health === 4 && server(be, 's2').health === 4, 2000, 'both up')
+  await waitFor(() => server(be, 's1').health === 4 && server(be, 's2').health === 4, 'both up')
   assert.equal(server(be, 's1').lastCheck.status, 'L4OK')
 })
 
@@ -242,16 +243,16 @@ test('intervals: fastinter while in transition, downinter while DOWN', async (t)
   const hc = run(be)
   t.after(() => hc.stop())
   const s1 = server(be, 's1')
-  await until(() => s1.op === 'down', 10_000, 'down')
+  await waitFor(() => s1.op === 'down', 'down')
   const n0 = up.requests.length
   const down = Date.now()
-  await until(() => up.requests.length >= n0 + 3, 10_000, 'three checks while DOWN')
+  await waitFor(() => up.requests.length >= n0 + 3, 'three checks while DOWN')
   const whileDown = Date.now() - down
   // three checks 150 ms apart (downinter): never sooner (timers do not fire early), far from 3 × inter
   assert.ok(whileDown >= 2 * 150 && whileDown < 4000, `three checks at downinter 150 took ${whileDown} ms`)
   up.reply = OK
   const start = Date.now()
-  await until(() => s1.op === 'up', 10_000, 'up')
+  await waitFor(() => s1.op === 'up', 'up')
   // first success after ≤150 ms (downinter), then 2 more at fastinter (30 ms), not inter (4 s)
   assert.ok(Date.now() - start < 4000, `rise took ${Date.now() - start} ms`)
 })
@@ -265,7 +266,7 @@ test('first checks are spread over the interval, in server order', async (t) => 
   const firsts: number[] = []
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => be.servers.every((s) => s.lastCheckAt > 0), 2000, 'all checked')
+  await waitFor(() => be.servers.every((s) => s.lastCheckAt > 0), 'all checked')
   for (const s of be.servers) firsts.push(s.lastCheckAt - start)
   firsts.forEach((ms, k) => assert.ok(Math.abs(ms - 100 * k) < 60, `server ${k} first checked at ${ms} ms`))
 })
@@ -282,7 +283,7 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   const be = backendOf(`${head}  server a 127.0.0.1:${port} check inter 2s ssl verify none\n  server b 127.0.0.1:${port} check inter 2s ssl verify required ca-file ${dir}localhost.crt\n  server c 127.0.0.1:${port} check inter 2s ssl verify required\n`)
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 10_000, 'checked')
+  await waitFor(() => be.servers.every((s) => s.lastCheck.status !== 'INI'), 'checked')
   assert.equal(server(be, 'a').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'b').lastCheck.status, 'L6OK')
   assert.equal(server(be, 'c').lastCheck.status, 'L6RSP', 'a self-signed certificate fails verification against the system CAs')
@@ -298,7 +299,7 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   const hc2 = run(be2)
   t.after(() => hc2.stop())
   const p = server(be2, 'p')
-  await until(() => p.op === 'down', 10_000, 'L6RSP')
+  await waitFor(() => p.op === 'down', 'L6RSP')
   assert.equal(p.lastCheck.status, 'L6RSP')
   hc2.stop()
   // A TCP listener that never answers the TLS hello: Layer6 timeout once inter runs out.
@@ -307,7 +308,7 @@ test('checks over TLS for ssl servers: L6OK, certificate verification when requi
   const be3 = backendOf(`${head}  server m 127.0.0.1:${mute.port} check inter 80 ssl verify none\n`)
   const hc3 = run(be3)
   t.after(() => hc3.stop())
-  await until(() => server(be3, 'm').op === 'down', 2000, 'L6TOUT')
+  await waitFor(() => server(be3, 'm').op === 'down', 'L6TOUT')
   assert.equal(server(be3, 'm').lastCheck.status, 'L6TOUT')
 })
 
@@ -373,10 +374,10 @@ test('on-error brings the next check forward to fastinter', async (t) => {
   const hc = run(be)
   t.after(() => hc.stop())
   const s1 = server(be, 's1')
-  await until(() => s1.lastCheckAt > 0, 2000, 'first check')
+  await waitFor(() => s1.lastCheckAt > 0, 'first check')
   const first = s1.lastCheckAt
   s1.observe('conn-error')
-  await until(() => s1.lastCheckAt > first, 1000, 'a check 30 ms later')
+  await waitFor(() => s1.lastCheckAt > first, 'a check 30 ms later')
 })
 
 test('maintenance pauses checks; disableHealth freezes the state; enableHealth resumes', async (t) => {
@@ -390,10 +391,10 @@ test('maintenance pauses checks; disableHealth freezes the state; enableHealth r
   const witnessChecks = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
       const at = witness.lastCheckAt
-      await until(() => witness.lastCheckAt > at, 2000, 'a check of the witness')
+      await waitFor(() => witness.lastCheckAt > at, 'a check of the witness')
     }
   }
-  await until(() => s1.op === 'down', 2000, 'down')
+  await waitFor(() => s1.op === 'down', 'down')
   s1.disableHealth()
   assert.equal(s1.op, 'down', 'haproxy 2.6 keeps a DOWN server DOWN when its checks are disabled')
   assert.equal(s1.checkEnabled, false)
@@ -401,7 +402,7 @@ test('maintenance pauses checks; disableHealth freezes the state; enableHealth r
   await witnessChecks(3)
   assert.equal(s1.lastCheckAt, at, 'no checks while disabled')
   s1.enableHealth()
-  await until(() => s1.lastCheckAt > at, 2000, 'checks again')
+  await waitFor(() => s1.lastCheckAt > at, 'checks again')
   assert.equal(s1.op, 'down')
   s1.setAdmin('maint')
   const m = s1.lastCheckAt
@@ -409,7 +410,7 @@ test('maintenance pauses checks; disableHealth freezes the state; enableHealth r
   assert.equal(s1.lastCheckAt, m, 'no checks in maintenance')
   s1.setAdmin('ready')
   assert.equal(s1.health, s1.rise, 'leaving maintenance restarts at health = rise')
-  await until(() => s1.op === 'down', 2000, 'first check after maintenance')
+  await waitFor(() => s1.op === 'down', 'first check after maintenance')
 })
 
 test('stop() clears every timer and in-flight socket', async (t) => {
@@ -418,11 +419,11 @@ test('stop() clears every timer and in-flight socket', async (t) => {
   const before = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length
   const be = backendOf(`${head}  option httpchk\n${[1, 2, 3].map((i) => `  server s${i} 127.0.0.1:${silent.port} check inter 10s\n`).join('')}`)
   const hc = run(be)
-  await until(() => silent.requests.length === 1, 2000, 'a check in flight')
+  await waitFor(() => silent.requests.length === 1, 'a check in flight')
   assert.ok(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length > before)
   hc.stop()
   // a destroyed socket is released on a later turn of the loop
-  await until(() => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length === before, 2000, 'the check sockets closed')
+  await waitFor(() => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length === before, 'the check sockets closed')
   assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0)
 })
 
@@ -434,11 +435,11 @@ test('option log-health-checks: one line per check that moves the counter, as ha
   const s1 = server(be, 's1')
   const hc = run(be)
   t.after(() => hc.stop())
-  await until(() => s1.health === 5, 2000, 'up')
+  await waitFor(() => s1.health === 5, 'up')
   up.reply = 'HTTP/1.0 500 Internal Server Error\r\n\r\n'
-  await until(() => s1.op === 'down', 2000, 'down')
+  await waitFor(() => s1.op === 'down', 'down')
   up.reply = OK
-  await until(() => s1.op === 'up', 2000, 'up')
+  await waitFor(() => s1.op === 'up', 'up')
   hc.stop()
   const lines = log.lines.map((l) => l.replace(/check duration: \d+ms/, 'check duration: Nms'))
   const failed = 'Health check for server be/s1 failed, reason: Layer7 wrong status, code: 500, info: "Internal Server Error", check duration: Nms, status: '
@@ -464,7 +465,7 @@ test('adoptHealth: after a reload, unchanged servers keep their health, new ones
   const cfg = (extra: string): string => `${head}  server up 127.0.0.1:${live.port} check inter 30\n  server down 127.0.0.1:${dead} check inter 30\n${extra}`
   const old = backendOf(cfg(''))
   const hc = run(old)
-  await until(() => server(old, 'down').op === 'down' && server(old, 'up').health === 4, 2000, 'settled')
+  await waitFor(() => server(old, 'down').op === 'down' && server(old, 'up').health === 4, 'settled')
   hc.stop()
   const next = backendOf(cfg(`  server added 127.0.0.1:${live.port} check inter 30\n`))
   next.adoptHealth(old)

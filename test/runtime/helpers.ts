@@ -112,19 +112,3 @@ export async function closedPort (): Promise<number> {
   return u.port
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/**
- * A wait's bound only fails a condition that never comes: a caller's `ms` is what it takes on an
- * idle machine, and a CI machine whose two cores are busy can be ten times slower.
- */
-const UNTIL_FLOOR_MS = 20_000
-
-/** Polls until `cond` holds (or fails after `ms`, at least UNTIL_FLOOR_MS). */
-export async function until (cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + Math.max(ms, UNTIL_FLOOR_MS)
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}

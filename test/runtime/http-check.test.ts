@@ -11,7 +11,8 @@ import { Backend } from '../../lib/runtime/backend.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { server, until, upstream } from './helpers.js'
+import { server, upstream } from './helpers.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 const OK = 'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'
 
@@ -50,7 +51,7 @@ test('http-check: connect/send/expect exchanges with variables and log-formats, 
     '  server srv 127.0.0.1:1 check inter 10s rise 1 fall 1', ''
   ].join('\n'), 'be4', t)
   const s = server(be, 'srv')
-  await until(() => s.lastCheck.status === 'L7OK', 3000, 'L7OK')
+  await waitFor(() => s.lastCheck.status === 'L7OK', 'L7OK')
   assert.equal(up.requests.length, 3)
   const [r1, r2, r3] = up.requests.map(r => r.replace(/node=[^;]*/, 'node=N'))
   assert.equal(r1, 'GET /req1 HTTP/1.1\r\nx-test: server=srv\r\nx-haproxy-server-state: UP; name=be4/srv; node=N; weight=1/1; scur=0/0; qcur=0\r\nconnection: close\r\n\r\n')
@@ -79,7 +80,7 @@ test('http-check expect: every rule must hold, hdr/fhdr with -m methods, -lf pat
     const be = checked(['defaults', '  mode http', '  timeout connect 1s', 'backend be1', '  option httpchk', ...lines.map(l => '  ' + l),
       `  server srv 127.0.0.1:${up.port} check inter 10s rise 1 fall 1`, ''].join('\n'), 'be1', t)
     const s = server(be, 'srv')
-    await until(() => s.lastCheck.status !== 'INI', 3000, 'a verdict')
+    await waitFor(() => s.lastCheck.status !== 'INI', 'a verdict')
     return `${s.lastCheck.status} ${s.lastCheck.code ?? '-'}`
   }
   assert.equal(await verdict(rules), 'L7OK 202')
@@ -100,7 +101,7 @@ test('http-check rules of a defaults section: a backend with its own option http
   ].join('\n')
   for (const name of ['be3', 'be4', 'be5']) {
     const be = checked(text, name, t)
-    await until(() => server(be, 'srv').lastCheck.status === 'L7OK', 3000, `${name} L7OK`)
+    await waitFor(() => server(be, 'srv').lastCheck.status === 'L7OK', `${name} L7OK`)
   }
   assert.equal(ups[0]!.requests[0], 'OPTIONS / HTTP/1.0\r\n\r\n')
   assert.equal(ups[1]!.requests[0], 'GET /status HTTP/1.1\r\nhost: my-www-host\r\nx-test: true\r\ncontent-length: 4\r\nconnection: close\r\n\r\ntest')
@@ -124,7 +125,7 @@ test('HTTP/2 checks: a proto h2 server, and check-proto h2, are checked over h2c
   ].join('\n')
   for (const name of ['be5', 'be6']) {
     const be = checked(text, name, t)
-    await until(() => server(be, 'srv').lastCheck.status !== 'INI', 3000, `${name} checked`)
+    await waitFor(() => server(be, 'srv').lastCheck.status !== 'INI', `${name} checked`)
     assert.equal(`${server(be, 'srv').lastCheck.status} ${server(be, 'srv').lastCheck.code}`, 'L7OK 200')
   }
   assert.deepEqual(seen, [

@@ -8,7 +8,7 @@ import { parseConfig } from '../../lib/config/parse.js'
 import { Backend } from '../../lib/runtime/backend.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
 import { spreadInterval } from '../../lib/runtime/spread-checks.js'
-import { until } from './helpers.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 test('spreadInterval: within ± percent of the interval, uniformly; 0 keeps it', () => {
   assert.equal(spreadInterval(2000, 5, () => 0), 1900)
@@ -40,7 +40,7 @@ async function checkTimes (global: string, extra: string, count: number, random:
   const hc = new HealthChecker([new Backend(config.proxies[0]!)], { config, random })
   hc.start()
   try {
-    await until(() => times.length >= count, 30_000, `${count} checks`)
+    await waitFor(() => times.length >= count, `${count} checks`)
   } finally {
     hc.stop()
     await new Promise<void>(resolve => srv.close(() => resolve()))

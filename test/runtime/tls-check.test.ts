@@ -9,7 +9,8 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { makeCa, makeLeaf } from '../tls/certs.js'
-import { backendOf, Log, server, until } from './helpers.js'
+import { backendOf, Log, server } from './helpers.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { HealthChecker } from '../../lib/runtime/health.js'
 
 test('check-ssl with crt: the client certificate, check-sni and check-alpn reach the server; without crt the server refuses the check', async (t) => {
@@ -47,7 +48,7 @@ test('check-ssl with crt: the client certificate, check-sni and check-alpn reach
   t.after(() => hc.stop())
   const withCrt = server(be, 'withcrt')
   const noCrt = server(be, 'nocrt')
-  await until(() => withCrt.lastCheck.status !== 'INI' && noCrt.lastCheck.status !== 'INI', 5000, 'both checked')
+  await waitFor(() => withCrt.lastCheck.status !== 'INI' && noCrt.lastCheck.status !== 'INI', 'both checked')
   assert.equal(withCrt.lastCheck.status, 'L7OK')
   assert.equal(withCrt.op, 'up')
   assert.deepEqual(seen, [{ sni: 'check.example', alpn: 'h2', peer: 'haproxy-client' }])

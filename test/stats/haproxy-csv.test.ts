@@ -15,6 +15,7 @@ import { renderTyped, statsJson } from '../../lib/stats/json.js'
 import { renderHtml } from '../../lib/stats/html.js'
 import { renderPrometheus } from '../../lib/stats/prometheus.js'
 import { STAT_FIELDS } from '../../lib/stats/fields.js'
+import { freePort } from '../differential/harness.js'
 import { FakeBackend, FakeFrontend, FakeServer, HTTP_DEFAULTS, makeProxy, model, parseCsv, statsConfig } from './views.js'
 
 const HAPROXY = '/usr/sbin/haproxy'
@@ -24,14 +25,6 @@ const skip = !existsSync(HAPROXY) && 'haproxy is not installed'
 const EQUAL = ['pxname', 'svname', 'slim', 'status', 'weight', 'act', 'bck', 'chkfail', 'chkdown', 'qlimit', 'pid', 'iid', 'sid',
   'type', 'rate_lim', 'check_status', 'check_code', 'last_chk', 'check_desc', 'check_rise', 'check_fall', 'check_health',
   'addr', 'mode', 'algo', 'uweight', 'agg_server_status', 'agg_server_check_status', 'agg_check_status']
-
-async function freePort (): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as net.AddressInfo).port
-  await new Promise<void>(resolve => srv.close(() => resolve()))
-  return port
-}
 
 async function get (port: number, path: string): Promise<string> {
   return await new Promise((resolve, reject) => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startProxy, startRawUpstream, skipWithoutHaproxy, startBoth } from '../differential/harness.js'
 import { cli, waitForSocket } from '../socket/client.js'
+import { waitFor } from '../gateway/fixtures.js'
 import { TCP_DEFAULTS, echo, exchange } from './fixtures.js'
 
 /** Resolves with what arrived before the proxy closed the connection (empty when refused). */
@@ -25,14 +26,6 @@ async function closedWith (port: number, data: string | Buffer | null, opts: { k
     if (data !== null) s.write(data)
     if (opts.keepOpen !== true && data !== null) s.end()
   })
-}
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 15000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!await cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
 }
 
 test('roundrobin with weights, over TCP; the reply streams back and the half-close reaches both ends', async (t) => {
@@ -71,7 +64,7 @@ test('tcp-request connection reject, content rules with inspect-delay, use_backe
       sock.on('error', () => resolve())
       sock.on('close', () => resolve())
     })
-    await until('the hello to reach an upstream', () => Object.entries(ups).some(([k, u]) => u.connections() > before[k]!))
+    await waitFor(() => Object.entries(ups).some(([k, u]) => u.connections() > before[k]!), 'the hello to reach an upstream')
     return Object.entries(ups).find(([k, u]) => u.connections() > before[k]!)![0]
   }
   assert.equal(await sni('one.example'), 'one')
@@ -90,7 +83,7 @@ test('server maxconn: the second connection waits in the queue until the first e
   await waitForSocket(sock)
   const queued = async (): Promise<number> => Number((await cli(sock, 'show stat -1 2 -1\n')).split('\n').find(l => l.startsWith('l,BACKEND,'))?.split(',')[2])
   // the harness's readiness probe made one connection already
-  await until('the probe connection to end', () => up.connections() >= 1)
+  await waitFor(() => up.connections() >= 1, 'the probe connection to end')
   const before = up.connections()
   const first = net.connect(gw.port, '127.0.0.1')
   first.on('error', () => {})
@@ -100,11 +93,11 @@ test('server maxconn: the second connection waits in the queue until the first e
   second.on('data', d => { secondGot += d })
   second.on('error', () => {})
   // the backend's queue (qcur) says the gateway holds the second connection back
-  await until('the second connection to wait in the queue', async () => await queued() === 1)
+  await waitFor(async () => await queued() === 1, 'the second connection to wait in the queue')
   assert.equal(secondGot, '', 'queued while the first holds the only slot')
   assert.equal(up.connections(), before + 1)
   first.end()
-  await until('the queued connection to reach the server', () => secondGot.startsWith('s:'))
+  await waitFor(() => secondGot.startsWith('s:'), 'the queued connection to reach the server')
   second.destroy()
 })
 
@@ -117,7 +110,7 @@ test('timeout client closes an idle connection; the server side is closed with i
   const started = Date.now()
   await closedWith(gw.port, 'x', { keepOpen: true })
   assert.ok(Date.now() - started >= 250, 'not before the timeout')
-  await until('the server connection to close', () => upstreamClosed)
+  await waitFor(() => upstreamClosed, 'the server connection to close')
 })
 
 test('tcp-check scripts and redis-check take servers down and up; the CSV counts the TCP proxies', async (t) => {
@@ -149,14 +142,14 @@ test('tcp-check scripts and redis-check take servers down and up; the CSV counts
     return rows
   }
   const status = async (row: string): Promise<string> => (await csv()).get(row)?.status ?? ''
-  await until('redis r up with +PONG', async () => (await status('redis/r')) === 'UP')
-  await until('the scripted check to pass on s', async () => (await status('scripted/s')) === 'UP')
-  await until('the scripted check to fail on bad', async () => (await status('scripted/bad')) === 'DOWN')
+  await waitFor(async () => (await status('redis/r')) === 'UP', 'redis r up with +PONG')
+  await waitFor(async () => (await status('scripted/s')) === 'UP', 'the scripted check to pass on s')
+  await waitFor(async () => (await status('scripted/bad')) === 'DOWN', 'the scripted check to fail on bad')
   const bad = (await csv()).get('scripted/bad')!
   assert.equal(bad.check_status, 'L7RSP')
   assert.match(bad.last_chk ?? '', /TCPCHK did not match content '220' at step 1/)
   healthy = false
-  await until('redis r down on -ERR', async () => (await status('redis/r')) === 'DOWN')
+  await waitFor(async () => (await status('redis/r')) === 'DOWN', 'redis r down on -ERR')
   const rows = await csv()
   assert.equal(rows.get('redis/BACKEND')?.mode, 'tcp')
 })
@@ -192,13 +185,13 @@ test('send-proxy and send-proxy-v2: the server connection starts with the PROXY 
   client.write('v1 data')
   // (the harness's readiness probe made a connection of its own before)
   const line = `PROXY TCP4 127.0.0.1 127.0.0.1 ${clientPort} ${gw.port}\r\n`
-  await until('the v1 header', () => first.some(b => b.toString('latin1').startsWith(line)))
+  await waitFor(() => first.some(b => b.toString('latin1').startsWith(line)), 'the v1 header')
   assert.equal(first.find(b => b.toString('latin1').startsWith(line))!.toString('latin1').slice(0, line.length), line)
   client.destroy()
   const c2 = net.connect(gw.port, '127.0.0.1')
   c2.on('error', () => {})
   c2.write('v2 data')
-  await until('the v2 header', () => first.some(b => b[0] === 0x0d))
+  await waitFor(() => first.some(b => b[0] === 0x0d), 'the v2 header')
   const v2 = first.find(b => b[0] === 0x0d)!
   assert.equal(v2.subarray(0, 12).toString('hex'), '0d0a0d0a000d0a515549540a')
   assert.equal(v2[12], 0x21)

@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { startProxy, startRawUpstream, startUpstream, send, skipWithoutHaproxy } from '../differential/harness.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 interface Socks { port: number, requests: Buffer[], close (): Promise<void> }
 
@@ -51,14 +52,6 @@ async function csvRow (port: number, row: string): Promise<Record<string, string
   return Object.fromEntries(names.map((n, i) => [n, fields[i] ?? '']))
 }
 
-async function until (what: string, cond: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!await cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 /** The CONNECT request HAProxy's reg-test accepts: version 4, command 1, port, IPv4, "HAProxy\0". */
 function connectRequest (port: number): Buffer {
   const b = Buffer.from('0401000000000000484150726f787900', 'hex')
@@ -77,8 +70,8 @@ test('HTTP requests and httpchk health checks go through the SOCKS4 proxy; a ref
     `backend be\n    option httpchk GET /health\n    server srv 127.0.0.1:${app.port} socks4 127.0.0.1:${socks.port} check-via-socks4 check inter 200 rise 1 fall 1\n` +
     `backend refused\n    option httpchk\n    server srv 127.0.0.1:${app.port} socks4 127.0.0.1:${refusing.port} check-via-socks4 check inter 200 rise 1 fall 1\n`)
   t.after(async () => { await gw.stop() })
-  await until('the check through the proxy', async () => app.seen.some(s => s.url === '/health'))
-  await until('be/srv UP, refused/srv DOWN', async () => (await csvRow(gw.port, 'be/srv')).status === 'UP' && (await csvRow(gw.port, 'refused/srv')).status === 'DOWN')
+  await waitFor(async () => app.seen.some(s => s.url === '/health'), 'the check through the proxy')
+  await waitFor(async () => (await csvRow(gw.port, 'be/srv')).status === 'UP' && (await csvRow(gw.port, 'refused/srv')).status === 'DOWN', 'be/srv UP, refused/srv DOWN')
   const answer = await send(gw.port, { path: '/app/x' })
   assert.equal(answer.status, 200)
   assert.equal(JSON.parse(answer.body).url, '/app/x')
@@ -113,7 +106,7 @@ test('real HAProxy sends the same SOCKS4 request for its health check', { skip: 
     const gw = await startProxy(label, port => DEFAULTS + '    mode http\n' +
       `listen fe\n    bind 127.0.0.1:${port}\n    option httpchk\n    server srv 127.0.0.1:${app.port} socks4 127.0.0.1:${socks.port} check-via-socks4 check inter 200\n`)
     try {
-      await until(`${label}'s check through the proxy`, async () => socks.requests.length > 0)
+      await waitFor(async () => socks.requests.length > 0, `${label}'s check through the proxy`)
       requests.push(socks.requests.slice(0, 1).map(r => { const c = Buffer.from(r); c.writeUInt16BE(0, 2); return c }))
     } finally {
       await gw.stop()

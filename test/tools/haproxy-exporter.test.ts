@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process'
 import { freePort, send } from '../differential/harness.js'
 import { cli } from '../socket/client.js'
 import { PACKAGE_VERSION } from '../../lib/stats/routes.js'
-import { needs, until, withBoth, type Target } from './tools.js'
+import { needs, withBoth, type Target } from './tools.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 const skip = needs('prometheus-haproxy-exporter', 'prometheus-haproxy-exporter')
 
@@ -21,7 +22,7 @@ async function withExporter (scrapeUri: string, use: (metricsUrl: string) => Pro
   child.stderr.on('data', (d: Buffer) => { log += d.toString() })
   const url = `http://127.0.0.1:${port}/metrics`
   try {
-    await until(`the exporter on ${scrapeUri}`, async () => await fetch(url).then(r => r.ok, () => false))
+    await waitFor(async () => await fetch(url).then(r => r.ok, () => false), `the exporter on ${scrapeUri}`)
     await use(url)
   } catch (err) {
     throw new Error(`${(err as Error).message}\nexporter log:\n${log}`)
@@ -80,10 +81,10 @@ const config = (statsPort: (port: number) => number) => (port: number, _sock: st
 /** The same traffic through both, and the same state change on their sockets. */
 async function drive (targets: Target[]): Promise<void> {
   for (const t of targets) {
-    await until(`${t.label}: the checks' verdicts`, async () => {
+    await waitFor(async () => {
       const stat = await cli(t.sock, 'show stat\n')
       return /\napp,web1,(?:[^,]*,){15}UP,/.test(stat) && /\napp,web2,(?:[^,]*,){15}UP,/.test(stat) && /\napp,down,(?:[^,]*,){15}DOWN,/.test(stat)
-    })
+    }, `${t.label}: the checks' verdicts`)
     for (let i = 0; i < 5; i++) assert.equal((await send(t.proxy.port, { path: `/r${i}` })).status, 200)
     assert.equal(await cli(t.sock, 'set server app/web2 state drain\n'), '\n')
     assert.equal(await cli(t.sock, 'set server app/web1 weight 7\n'), '\n')

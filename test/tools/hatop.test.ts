@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cli } from '../socket/client.js'
-import { needs, run, until, withBoth, type Target } from './tools.js'
+import { needs, run, withBoth, type Target } from './tools.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 const skip = needs('hatop', 'hatop') || needs('tmux', 'tmux')
 
@@ -79,10 +80,10 @@ test('hatop: its five views read our show info and show stat as HAProxy\'s', { s
     try {
       for (const t of targets) await tmux.start(t.label, `hatop -s ${t.sock}; echo hatop exited $?; sleep 60`)
       const screens = async (): Promise<Record<string, string[]>> => ({ haproxy: await tmux.screen('haproxy'), ours: await tmux.screen('ours') })
-      await until('both STATUS views with web2 UP', async () => {
+      await waitFor(async () => {
         const s = await screens()
         return targets.every(t => /^web2 20 UP /.test(row(s[t.label]!, 'web2')))
-      })
+      }, 'both STATUS views with web2 UP')
       let s = await screens()
       assert.match(s.ours!.join('\n'), /HAProxy Version: 2\.6\.12-fastify-haproxy-/)
       for (const t of targets) assert.ok(!s[t.label]!.join('\n').includes('hatop exited'), s[t.label]!.join('\n'))
@@ -99,25 +100,25 @@ test('hatop: its five views read our show info and show stat as HAProxy\'s', { s
       for (const [view, column] of [['TRAFFIC', 'LBTOT'], ['HTTP', '2xx'], ['ERRORS', 'ECONN']] as const) {
         for (const t of targets) await tmux.keys(t.label, 'Tab')
         const web1 = (screen: string[]): string => view === 'ERRORS' ? row(screen, 'web1').replace(/^((?:\S+ ){6})\S+/, '$1CL') : row(screen, 'web1')
-        await until(`the ${view} view`, async () => {
+        await waitFor(async () => {
           s = await screens()
           return targets.every(t => s[t.label]!.some(r => r.startsWith('NAME ') && r.includes(` ${column} `)) && row(s[t.label]!, 'web2') !== '')
-        })
+        }, `the ${view} view`)
         // hatop redraws a view row by row on its own timer: a screen taken mid-redraw shows a row
         // of the previous view, so the rows are read again until they agree (or the wait ends)
-        await until(`the ${view} rows of both`, async () => {
+        await waitFor(async () => {
           s = await screens()
           return web1(s.ours!) === web1(s.haproxy!)
-        }).catch(() => {})
+        }, `the ${view} rows of both`, 20_000).catch(() => {})
         assert.deepEqual(names(statRows(s.ours!)), names(statRows(s.haproxy!)), view)
         assert.equal(web1(s.ours!), web1(s.haproxy!), view)
       }
       // CLI view: a command typed in hatop's own prompt reaches the socket
       for (const t of targets) await tmux.keys(t.label, 'Tab', 'get weight app/web2', 'Enter')
-      await until('the answer in the CLI view', async () => {
+      await waitFor(async () => {
         s = await screens()
         return targets.every(t => s[t.label]!.some(r => r.trim() === '20 (initial 20)'))
-      })
+      }, 'the answer in the CLI view')
     } finally {
       await tmux.close()
     }
@@ -132,17 +133,17 @@ test('hatop: its hotkeys disable and enable a server and change its weight, as o
     try {
       for (const t of targets) await tmux.start(t.label, `hatop -s ${t.sock}; echo hatop exited $?; sleep 60`)
       for (const t of targets) {
-        await until(`${t.label}: hatop's first screen`, async () => row(await tmux.screen(t.label), 'web1') !== '')
+        await waitFor(async () => row(await tmux.screen(t.label), 'web1') !== '', `${t.label}: hatop's first screen`)
         // the cursor starts on the first proxy's row; walk it down to web1
-        await until(`${t.label}: the cursor on web1`, async () => {
+        await waitFor(async () => {
           if ((await tmux.cursor(t.label)).startsWith('web1 ')) return true
           await tmux.keys(t.label, 'Down')
           return false
-        })
+        }, `${t.label}: the cursor on web1`)
       }
       const step = async (key: string, what: string, expected: RegExp, socket: string): Promise<void> => {
         for (const t of targets) await tmux.keys(t.label, key)
-        await until(what, async () => (await states()).every(r => expected.test(r)))
+        await waitFor(async () => (await states()).every(r => expected.test(r)), what)
         const [real, ours] = await states()
         assert.equal(ours, real, what)
         for (const t of targets) assert.equal(await weight(t), socket, `${t.label}: ${what}`)

@@ -31,15 +31,6 @@ export function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, t
   })
 }
 
-/** Waits for a condition (generous bound, checked every 50 ms). */
-export async function until (what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 export interface Target {
   label: 'haproxy' | 'ours'
   proxy: Proxied

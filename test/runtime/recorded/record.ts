@@ -8,13 +8,14 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, request, type Server, type ServerResponse } from 'node:http'
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDeepStrictEqual, parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { DynamicCase, HashCase, HashFunctionVector, HeldCase, SequenceCase, Step } from './types.js'
+import { freePort } from '../../differential/harness.js'
 import { HASH_FUNCTION_INPUTS, HOST_KEYS, SOURCE_KEYS, URL_KEYS } from './keys.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -94,16 +95,6 @@ class Upstreams {
 // --- one real HAProxy ---------------------------------------------------------------------------
 
 interface Backend { name: string, lines: string[] }
-
-function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 class Haproxy {
   port = 0
