@@ -636,11 +636,7 @@ class ConfigParser {
     const shape = globalArgsError(args)
     if (shape !== null) return alert(shape)
     switch (kw) {
-      case 'maxconn':
-        if (!args[1]) return alert("'maxconn' expects an integer argument.")
-        g.maxconn = atoi(args[1])
-        return
-      case 'maxconnrate': case 'maxsessrate': case 'maxsslrate':
+      case 'maxconn': case 'maxconnrate': case 'maxsessrate': case 'maxsslrate':
         if (!args[1]) return alert(`'${kw}' expects an integer argument.`)
         g[kw] = atoi(args[1])
         return
