@@ -81,7 +81,7 @@ export class AgentTask {
   private socket: net.Socket | null = null
   private stopped = true
 
-  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined, private readonly spread: (inter: number) => number = (inter) => inter) {}
+  constructor (readonly target: AgentTarget, private readonly timeout: number | undefined, private readonly spread: (inter: number) => number) {}
 
   get inter (): number { return this.agent.inter }
 

@@ -65,7 +65,7 @@ export class CookieRule {
    */
   private dynamic: { enabled: boolean, key: string | null, seen: Array<{ host: string, port: number, has: boolean }> }
 
-  constructor (ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>, dynamicKey: string | null = null) {
+  constructor (ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>, dynamicKey: string | null) {
     this.name = ck.name
     this.mode = ck.mode
     this.indirect = ck.indirect
