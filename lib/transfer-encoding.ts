@@ -26,6 +26,8 @@ export function keepHttp1Listener (server: Server): void {
   if (own !== undefined) (server as Server & { [kHttp1Connection]?: (socket: Duplex) => void })[kHttp1Connection] = own
 }
 
+const DIGITS = /^\d+$/
+const LEADING_ZEROS = /^0+(?=\d)/
 const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/1\.[01]$/
 const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/
 
@@ -47,8 +49,10 @@ function judge (fields: Array<[string, string]>): Verdict {
     } else if (lower === 'content-length') {
       for (const v of value.split(',')) {
         const n = v.trim()
-        if (!/^\d+$/.test(n) || (length !== null && n.replace(/^0+(?=\d)/, '') !== length)) return 400
-        length = n.replace(/^0+(?=\d)/, '')
+        if (!DIGITS.test(n)) return 400
+        const digits = n.replace(LEADING_ZEROS, '')
+        if (length !== null && digits !== length) return 400
+        length = digits
       }
     }
   }
