@@ -838,15 +838,20 @@ function takeBare (reply: FastifyReply): ServerResponse {
   return reply.raw
 }
 
+/** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
+const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
+
+/** `option http-buffer-request`: the proxy's rules wait for the body. */
+function bufferOption (p: Proxy): boolean {
+  return p.options['http-buffer-request'] === true
+}
+
 /**
  * The gateway's decision for one request: true when it took the request (answered or proxied it,
  * the reply hijacked), false when it leaves it to the app. Hot path: one Map lookup, the compiled
  * rules, one Exchange; nothing else is allocated for requests the app serves apart from the
  * transaction the rules read.
  */
-/** The body did not come in time (`timeout http-request`, wait-for-body's time): HAProxy's 408 page. */
-const REQUEST_TIMEOUT: Decision = { kind: 'page', status: 408 }
-
 function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats: StatsSlot, pathOptions: RouterPathOptions, mergeAppHeaders = true) {
   const hand = mergeAppHeaders ? take : takeBare
   const handStats = mergeAppHeaders ? takeForStats : takeBare
@@ -988,7 +993,6 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (waiting) paused = true
       return out
     }
-    const bufferOption = (p: Proxy): boolean => p.options['http-buffer-request'] === true
     // `timeout http-request` bounds the whole request, its body too when it is buffered (§4.2)
     const requestTimeLeft = (): number => {
       const t = proxy.timeouts.httpRequest
