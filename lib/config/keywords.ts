@@ -1316,7 +1316,7 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
  * `init-addr` methods (absent = HAProxy's default, `last,libc`), and whether its address was a
  * host name (HAProxy checks a server's port for health checks only when it was given an IP).
  */
-export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], portOffset?: boolean, fqdn?: boolean }
+export interface ServerExtras { track?: string, resolvers?: string, resolvePrefer?: 'ipv4' | 'ipv6', initAddr?: string[], fqdn?: boolean }
 
 export const SERVER_EXTRAS = new WeakMap<object, ServerExtras>()
 

@@ -587,7 +587,6 @@ class ConfigParser {
     }
     const merged = st.defaultServerWords.length === 0 ? words : [...st.defaultServerWords, ...words]
     const extras = serverExtras(merged)
-    if (a.value.portOffset) extras.portOffset = true
     const relativePort = a.value.portOffset || (a.value.port === 0 && a.value.family !== 'unix' && a.value.family !== 'abns')
     let host = a.value.family === 'abns' ? `abns@${a.value.host}` : a.value.host
     let unresolved = false

@@ -75,7 +75,7 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
       if (s.agentCheck === true && !s.agentPort) {
         d.alert(`${who} : server ${s.name} does not have agent port. Agent check has been disabled.`, s.loc)
       }
-      if (s.check === true && (!s.port || extras?.portOffset === true) && !s.checkPort && !s.host.startsWith('/') && extras?.fqdn !== true) {
+      if (s.check === true && (!s.port || s.relativePort === true) && !s.checkPort && !s.host.startsWith('/') && extras?.fqdn !== true) {
         // HAProxy's message names tcp-check rules only when the proxy has some: the protocol
         // checks are made of them (`option tcp-check` alone has none; observed with `haproxy -c`).
         const rules = p.httpCheck !== null || RULE_CHECKS.some(o => p.options[o] === true) ? " nor tcp_check rule 'connect' with port information" : ''
