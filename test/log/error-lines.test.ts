@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, skipWithoutHaproxy, startProxy } from '../differential/harness.js'
 import { syslogServer, type Syslog } from './syslog.js'
+import { waitListening } from '../gateway/fixtures.js'
 
 type Bind = 'http' | 'tls' | 'h2'
 
@@ -83,22 +84,6 @@ async function play (c: Case, port: number): Promise<number> {
   return local
 }
 
-/** Waits until each port accepts a connection (the CLI listens on its binds one after the other). */
-async function listening (ports: number[]): Promise<void> {
-  for (const port of ports) {
-    for (let i = 0; ; i++) {
-      const ok = await new Promise<boolean>(resolve => {
-        const s = net.connect(port, '127.0.0.1')
-        s.once('connect', () => { s.destroy(); resolve(true) })
-        s.once('error', () => resolve(false))
-      })
-      if (ok) break
-      if (i > 100) throw new Error(`port ${port} never listened`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-  }
-}
-
 /** A line without what differs between runs: times, ports, the connection counters. */
 function normalized (line: string): string {
   return line.trimEnd()
@@ -111,7 +96,8 @@ async function run (label: 'haproxy' | 'ours', syslog: Syslog, pem: string, v: V
   const ports = { http: 0, tls: await freePort(), h2: await freePort() }
   const proxy = await startProxy(label, (port) => { ports.http = port; return config(ports, syslog.port, pem, v) })
   try {
-    await listening([ports.tls, ports.h2])
+    // the CLI listens on its binds one after the other
+    for (const port of [ports.tls, ports.h2]) await waitListening(port)
     const out: string[] = []
     for (const c of CASES) {
       const local = await play(c, ports[c.bind])
