@@ -13,7 +13,7 @@ import { connect as tlsConnect } from 'node:tls'
 import { makeCa, makeLeaf } from '../tls/certs.js'
 import { freePort, skipWithoutHaproxy, startProxy } from '../differential/harness.js'
 import { waitFor } from '../gateway/fixtures.js'
-import { syslogServer, type Syslog } from './syslog.js'
+import { bothProxies, syslogServer, type Syslog } from './syslog.js'
 
 function config (port: number, log: number, dontlognull: boolean, bindOptions = ''): string {
   return `
@@ -121,10 +121,8 @@ test('TLS binds: failed handshakes and a handshake without a request, logged as 
   const ca = makeCa()
   const pem = join(ca.dir, 'site.pem')
   makeLeaf(ca, pem, 'site.test', ['site.test'])
-  const theirs = await syslogServer()
-  const ours = await syslogServer()
-  t.after(async () => { await Promise.all([theirs.close(), ours.close()]); rmSync(ca.dir, { recursive: true, force: true }) })
-  const tlsConfig = (port: number, log: number): string => `
+  t.after(() => { rmSync(ca.dir, { recursive: true, force: true }) })
+  const tlsConfig = (log: number) => (port: number): string => `
 global
     nbthread 1
     log 127.0.0.1:${log} format raw local0
@@ -155,26 +153,19 @@ backend be
       })
     }
   ]
-  const run = async (label: 'haproxy' | 'ours', syslog: Syslog): Promise<string[]> => {
-    const proxy = await startProxy(label, (port) => tlsConfig(port, syslog.port))
-    try {
-      // the readiness probe: a connection closed before its handshake
-      await syslog.wait(1, 8000)
-      const out: string[] = []
-      for (const c of cases) {
-        const port = await c.run(proxy.port)
-        const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${port} `)
-        const deadline = Date.now() + 3000
-        while (!syslog.lines.some(mine) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
-        out.push((syslog.lines.find(mine) ?? `(no line) ${c.name}`).replace(/^127\.0\.0\.1:\d+ \[[^\]]+\]/, 'CLIENT [DATE]').replace(/(-1\/-1\/-1\/-1)\/\d+/, '$1/T').replace(/\d+\/\d+\/\d+\/\d+\/\d+ (\d+\/\d+ "<BADREQ>")/, 'COUNTERS $1').trimEnd())
-      }
-      return out
-    } finally {
-      await proxy.stop()
+  const { haproxy: expected, ours: got } = await bothProxies(tlsConfig, async (proxyPort, syslog) => {
+    // the readiness probe: a connection closed before its handshake
+    await syslog.wait(1, 8000)
+    const out: string[] = []
+    for (const c of cases) {
+      const port = await c.run(proxyPort)
+      const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${port} `)
+      const deadline = Date.now() + 3000
+      while (!syslog.lines.some(mine) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+      out.push((syslog.lines.find(mine) ?? `(no line) ${c.name}`).replace(/^127\.0\.0\.1:\d+ \[[^\]]+\]/, 'CLIENT [DATE]').replace(/(-1\/-1\/-1\/-1)\/\d+/, '$1/T').replace(/\d+\/\d+\/\d+\/\d+\/\d+ (\d+\/\d+ "<BADREQ>")/, 'COUNTERS $1').trimEnd())
     }
-  }
-  const expected = await run('haproxy', theirs)
-  const got = await run('ours', ours)
+    return out
+  })
   assert.deepEqual(got, expected)
   assert.deepEqual(expected, [
     'CLIENT [DATE] fe/1: SSL handshake failure',
