@@ -1460,8 +1460,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
-    const stick = this.be.stick
-    if (stick !== null) stick.store(this.txn, this.server!, this.stickKeys, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
+    if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
     if (this.statsTimer !== null) this.addCounts()
@@ -1474,6 +1473,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.responseRules(view, status, statusText)
     }
     return this.respond(status, statusText, headers)
+  }
+
+  /** The server answered (`headers` as it sent them): `stick` rules store it for the request's keys and the answer's. */
+  private stickStore (status: number, headers: string[]): void {
+    const stick = this.be.stick!
+    stick.store(this.txn, this.server!, this.stickKeys, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
   }
 
   /** The size of the answer's head, while http-response rules may wait for its body. */
@@ -1748,6 +1753,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private upgradeRules (status: number, raw: Array<Buffer | string>, upstream: TunnelEnd): string[] | null {
     const headers: string[] = []
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push(raw[i]!.toString(), raw[i + 1]!.toString())
+    if (this.be.stick !== null) this.stickStore(status, headers)
     if (!this.beResponseRules && !this.feResponseRules) return headers
     const head = HTX_START_LINE + HTX_VERSION + 4 + headers.reduce((n, h) => n + h.length, 0)
     const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, headers) }

@@ -30,6 +30,8 @@ const cmd = (line: string): Step => ({ cli: line })
 
 interface Case {
   backend: string
+  /** A listen section used as a backend (its stick rules are its backend side's). */
+  listen?: true
   /** Lines after `backend NAME`; `@a` … `@c` stand for the upstream ports, `@dead` for a closed one. */
   lines: string[]
   steps: Step[]
@@ -101,6 +103,12 @@ const cases: Case[] = [
     steps: [from(2), from(3, {}, '/s'), from(4), cmd('show table counted')]
   },
   {
+    backend: 'listen',
+    listen: true,
+    lines: ['stick-table type string size 1k expire 30m', 'stick store-request req.hdr(x-user)', 'stick match req.hdr(x-user)', 'server a @a', 'server b @b'],
+    steps: [from(2, { 'x-user': 'ann' }), from(2, { 'x-user': 'bob' }), from(2, { 'x-user': 'ann' }), from(2), from(2, { 'x-user': 'bob' }), cmd('show table listen'), cmd('show table')]
+  },
+  {
     // an expired entry sends the client to the balancer again
     backend: 'expire',
     lines: ['stick-table type ip size 1k expire 2s', 'stick on src', 'server a @a', 'server b @b'],
@@ -115,7 +123,7 @@ const config = (ports: Record<string, number>, sock: (port: number) => string) =
   `    bind 127.0.0.1:${port}`,
   '    use_backend %[path,field(2,/)]',
   '',
-  ...cases.flatMap(c => [`backend ${c.backend}`, ...c.lines.map(l => '    ' + l.replace(/@(a|b|c|dead)/, (_m, n: string) => `127.0.0.1:${ports[n]}`)), ''])
+  ...cases.flatMap(c => [`${c.listen === true ? 'listen' : 'backend'} ${c.backend}`, ...c.lines.map(l => '    ' + l.replace(/@(a|b|c|dead)/, (_m, n: string) => `127.0.0.1:${ports[n]}`)), ''])
 ].join('\n')
 
 /** `show table` lines with what differs between two processes (entry addresses, milliseconds left) masked. */
