@@ -117,7 +117,7 @@ describe('differential: ssl_fc_alpn where HAProxy negotiates no protocol', { ski
     makeLeaf(ca, join(dir, 'h2.pem'), 'h2.test', ['h2.test'])
     makeLeaf(ca, join(dir, 'plain.pem'), 'plain.test', ['plain.test'])
     writeFileSync(join(dir, 'list.txt'), `${join(dir, 'plain.pem')}\n${join(dir, 'h2.pem')} [alpn h2,http/1.1]\n`)
-    const config = (bind: string) => (port: number) => `${HEAD}
+    const config = (bind: string) => (port: number): string => `${HEAD}
 frontend fe
     bind 127.0.0.1:${port} ssl ${bind}
     http-request return status 200 content-type text/plain lf-string "alpn=%[ssl_fc_alpn] %[req.ver]"
@@ -127,8 +127,10 @@ frontend fe
   })
   after(async () => { await h2Bind?.stop(); await list?.stop() })
 
-  const ask = async (port: number, name: string, alpn: string[]): Promise<string> =>
-    (await httpsGet(port, '/', { servername: name, ALPNProtocols: alpn })).text
+  const ask = async (port: number, name: string, alpn: string[]): Promise<string> => {
+    const tlsOptions: ConnectionOptions = { servername: name, ALPNProtocols: alpn }
+    return (await httpsGet(port, '/', { ...tlsOptions })).text
+  }
 
   test('an `alpn h2` bind with a client offering only http/1.1, a crt-list line without alpn: empty, served over HTTP/1.1', async () => {
     const cases: Array<[typeof h2Bind, string, string[], string]> = [
