@@ -49,7 +49,11 @@ const cases: Case[] = [
     steps: [from(2), from(3), from(2), from(4), from(5), from(2), cmd('show table src'),
       cmd('set server src/a state drain'), from(2), from(6),
       cmd('set server src/a state maint'), from(2), from(2), cmd('set server src/a state ready'), from(2), from(7),
-      cmd('set server src/b health down'), from(3), from(3), cmd('show table src'), cmd('show table src key 127.0.0.3')]
+      cmd('set server src/b health down'), from(3), from(3), cmd('show table src'), cmd('show table src key 127.0.0.3'),
+      cmd('show table src data.server_id eq 3'), cmd('set table src key 127.0.0.99 data.server_key a'),
+      cmd('set table src key 127.0.0.98 data.server_id 2 data.bogus 1'), cmd('set table src key 127.0.0.97 data.conn_cnt 1'), cmd('set table src key 127.0.0.96 foo 1'),
+      cmd('set table src key 127.0.0.95 data.server_key 5'), cmd('show table src data.server_id gt 1'), cmd('clear table src key 127.0.0.98'),
+      cmd('clear table src data.server_id eq 0'), cmd('show table src')]
   },
   {
     // another backend reads the same table: entries name servers by name, not by position
