@@ -388,7 +388,7 @@ export class Gateway implements CliRuntime {
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
-      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global)))
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global), config.global.compMaxLevel))
     }
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()

@@ -696,6 +696,12 @@ class ConfigParser {
         if (!args[1]) return alert("'tune.http.logurilen' expects an integer argument.")
         g.logUriLen = atoi(args[1])
         return
+      case 'tune.comp.maxlevel': {
+        const n = atoi(args[1] ?? '')
+        if (n < 1 || n > 9) return alert("'tune.comp.maxlevel' expects a numeric value between 1 and 9")
+        g.compMaxLevel = n
+        return
+      }
       case 'tune.bufsize': {
         const n = atoi(args[1] ?? '')
         if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")
@@ -1246,6 +1252,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   if (d.logTag !== undefined) p.logTag = d.logTag
   p.uniqueIdFormat = d.uniqueIdFormat
   p.uniqueIdHeader = d.uniqueIdHeader
+  if (d.compression !== undefined) p.compression = { algos: d.compression.algos && [...d.compression.algos], types: d.compression.types && [...d.compression.types], offload: false }
   return p
 }
 
