@@ -70,8 +70,8 @@ type Apply = (c: ProxyCtx, args: string[]) => void
  * - `'removed'`: HAProxy 2.6 itself refuses it, with the message in `removed`.
  */
 export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true, tcp?: 'served' } | { unsupported: string, tcp?: TcpSupport }
-/** An HTTP-side gap that `mode tcp` proxies implement ('served'), or where it means nothing ('inert': HTTP only in HAProxy too). */
-export type TcpSupport = 'served' | 'inert'
+/** An HTTP-side gap that `mode tcp` proxies implement. */
+export type TcpSupport = 'served'
 
 export interface ProxyKeyword {
   where: Where
@@ -1963,6 +1963,8 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag set-var set-var-fmt'),
   ...rows('yes', 'tune.http.maxhdr tune.http.logurilen tune.bufsize tune.maxrewrite'),
+  ...rows('yes', 'tune.comp.maxlevel'),
+  ...rows(inert("compression here has no rate or CPU limit: every answer chosen for it is compressed at tune.comp.maxlevel"), 'maxcomprate maxcompcpuusage'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
   ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),

@@ -135,8 +135,11 @@ export class CompressionRule {
     if (algo !== 'identity') headers.push('content-encoding', TOKEN[algo])
   }
 
-  /** A compressor for one answer; identity passes the body through (counted as bypassed). */
-  compressor (algo: CompressionAlgo, counters: readonly TrafficCounters[]): ResponseCompressor {
+  /**
+   * A compressor for one answer; identity passes the body through (counted as bypassed).
+   * `chunked`: the server's answer is chunked, which HAProxy counts one byte more for (observed).
+   */
+  compressor (algo: CompressionAlgo, chunked: boolean, counters: readonly TrafficCounters[]): ResponseCompressor {
     const opts = { level: this.level }
     const stream = algo === 'gzip'
       ? zlib.createGzip(opts)
@@ -144,7 +147,7 @@ export class CompressionRule {
         ? zlib.createDeflate(opts)
         : algo === 'raw-deflate' ? zlib.createDeflateRaw(opts) : null
     for (const c of counters) c.compRsp++
-    return new ResponseCompressor(stream, counters)
+    return new ResponseCompressor(stream, chunked, counters)
   }
 }
 
@@ -186,6 +189,7 @@ export class ResponseCompressor {
 
   constructor (
     private readonly stream: zlib.Gzip | zlib.Deflate | zlib.DeflateRaw | null,
+    private readonly chunked: boolean,
     private readonly counters: readonly TrafficCounters[]
   ) {}
 
@@ -230,6 +234,7 @@ export class ResponseCompressor {
 
   /** The server's body is complete: `done` follows once the compressed end is sent. */
   end (): void {
+    if (this.chunked) for (const c of this.counters) this.stream === null ? c.compByp++ : c.compIn++
     if (this.stream === null) this.done()
     else this.stream.end()
   }

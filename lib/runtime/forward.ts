@@ -1087,15 +1087,18 @@ function responseHeaders (raw: Buffer[], out: string[]): number {
   return bytes
 }
 
-/** The server's HTTP/1.1 answer gave its body's length (Content-Length or chunked), raw header pairs. */
-function framedBody (raw: Buffer[]): boolean {
+/** How the server's HTTP/1.1 answer (raw header pairs) frames its body: null when by closing. */
+function bodyFraming (raw: Buffer[]): 'length' | 'chunked' | null {
+  let framing: 'length' | 'chunked' | null = null
   for (let i = 0; i < raw.length; i += 2) {
     const len = raw[i]!.length
     if (len !== 14 && len !== 17) continue
     const name = raw[i]!.toString('latin1').toLowerCase()
-    if (name === 'content-length' || name === 'transfer-encoding') return true
+    // undici refuses a Transfer-Encoding other than chunked
+    if (name === 'transfer-encoding') return 'chunked'
+    if (name === 'content-length') framing = 'length'
   }
-  return false
+  return framing
 }
 
 /** Removes every `name` (lower-case) line from a flat header list, in place. */
@@ -1227,8 +1230,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** `compression` of the frontend and backend, and the algorithm the request accepts (null: none). */
   private compression: CompressionRule | null = null
   private algo: CompressionAlgo | null = null
-  /** The server's answer says how long its body is (Content-Length, chunked, or HTTP/2). */
-  private framed = false
+  /** How the server's answer frames its body (HTTP/2 counts as `length`); null: by closing. */
+  private framing: 'length' | 'chunked' | null = null
   /** The answer's body goes through it when it is compressed. */
   private compressor: ResponseCompressor | null = null
 
@@ -1495,7 +1498,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
-    if (this.algo !== null) this.framed = this.be.speaksH2(this.server!) || framedBody(raw)
+    if (this.algo !== null) this.framing = this.be.speaksH2(this.server!) ? 'length' : bodyFraming(raw)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
     if (this.statsTimer !== null) this.addCounts()
@@ -1679,9 +1682,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.closeClient) res.shouldKeepAlive = false
     const algo = this.algo
-    if (algo !== null && this.compression!.applies(status, headers, this.framed)) {
+    if (algo !== null && this.compression!.applies(status, headers, this.framing !== null)) {
       CompressionRule.rewrite(headers, algo)
-      const compressor = this.compressor = this.compression!.compressor(algo, [this.fe.counters.counters, this.be.backend.counters])
+      const compressor = this.compressor = this.compression!.compressor(algo, this.framing === 'chunked', [this.fe.counters.counters, this.be.backend.counters])
       compressor.start(chunk => res.write(chunk), go => res.once('drain', go), () => res.end())
       res.once('close', () => { compressor.destroy() })
     }
