@@ -89,7 +89,6 @@ export interface ProxyKeyword {
 
 /** Support rows: meaningless here (a warning), logging only (a notice), not implemented (an alert in HTTP proxies). */
 const inert = (why: string): Support => ({ inert: why })
-const LOGGING: Support = { inert: 'logging goes through the Fastify logger', notice: true }
 const unsupported = (does: string): Support => ({ unsupported: does })
 const CONNECTIONS = inert('connection handling is left to Node and undici')
 
@@ -306,7 +305,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
   'http-buffer-request': flag('DFLB', 'yes'),
-  'http-ignore-probes': flag('DFL', LOGGING),
+  'http-ignore-probes': flag('DFL', 'yes'),
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
   'http-pretend-keepalive': flag('DLB', CONNECTIONS),
@@ -1966,7 +1965,8 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'tune.comp.maxlevel'),
   ...rows(inert("compression here has no rate or CPU limit: every answer chosen for it is compressed at tune.comp.maxlevel"), 'maxcomprate maxcompcpuusage'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
-  ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
+  ...rows('yes', 'hard-stop-after'),
+  ...rows(inert('stopping is left to whoever starts Node'), 'grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
   ...rows(inert('applies to the rest of this configuration only'), 'setenv presetenv unsetenv resetenv'),

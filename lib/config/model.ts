@@ -546,6 +546,8 @@ export interface GlobalSettings {
   maxconnrate?: number
   maxsessrate?: number
   maxsslrate?: number
+  /** `hard-stop-after` (ms): how long a soft stop may last before the connections left are cut. */
+  hardStopAfter?: number
   /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */
   spreadChecks?: number
   /** `node` (stats page), `description` */

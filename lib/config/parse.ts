@@ -767,6 +767,7 @@ class ConfigParser {
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
+        if (kw === 'hard-stop-after') this.global.hardStopAfter = r.value
         return true
       }
       case 'h1-case-adjust':

@@ -86,6 +86,18 @@ export class FrontendCounters implements FrontendView {
   }
 
   /**
+   * A connection closed before any request began (`<BADREQ>`), answered `status` (400 or 408,
+   * sent or not): HAProxy counts it as a request, a failed one (observed on 2.6.12).
+   */
+  requestless (status: number): void {
+    const c = this.counters
+    c.reqTot++
+    this.reqRate.hit(Date.now())
+    c.ereq++
+    c.countResponse(status)
+  }
+
+  /**
    * A stats request for this section: counted as intercepted, as HAProxy counts its stats
    * applet. `session`: it came on a listener that is not the section's own (the app's port), so
    * it is also a session of the section, one request long.
@@ -2012,15 +2024,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * `shutdown session` on this request's connection: cut as its server's sessions are cut by
+   * `shutdown session` (or a hard stop) on this request's connection: cut as its server's sessions are cut by
    * `shutdown sessions server` (a 502 while the answer is awaited, as HAProxy 2.6.12 answers, `KH`
    * in the log; the connection cut mid-answer, `KD`). False when no server exchange is under way
    * to cut: the caller closes the connection.
    */
-  kill (): boolean {
+  kill (why: string): boolean {
     if (this.abortUpstream === null || (this.phase !== 'wait' && this.phase !== 'body')) return false
     this.killed = true
-    this.abortUpstream(new Error('session shut down from the runtime API'))
+    this.abortUpstream(new Error(why))
     return true
   }
 
