@@ -388,7 +388,9 @@ export class Gateway implements CliRuntime {
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
-      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global)))
+      // a listen's rules are its frontend's: its stick rules are compiled for its backend side here
+      const stick = proxy.stickRules.length === 0 ? null : (rules ?? compileProxy(proxy, config, hooks, files)).stick
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global), stick))
     }
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()

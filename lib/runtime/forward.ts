@@ -27,9 +27,10 @@ import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest, plainAddress } from '../acl/ip.js'
 import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/txn.js'
-import type { CompiledProxy } from '../acl/compile.js'
+import type { CompiledProxy, CompiledStick } from '../acl/compile.js'
 import { originOf, serverPort, type Backend, type ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { StickPersistence } from './stick-persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader, BufferedBody } from './request-body.js'
 import { keepServer, lastServer } from './last-server.js'
@@ -223,6 +224,8 @@ export class BackendRoute {
   readonly retryOn: RetryOn
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
+  /** `stick` rules (server persistence through stick tables), null without them. */
+  readonly stick: StickPersistence | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Duplex>()
   /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
@@ -242,7 +245,9 @@ export class BackendRoute {
     readonly rules: CompiledProxy | null,
     readonly pages: ErrorPages,
     /** A buffer's room for a head and body (tune.bufsize less tune.maxrewrite): what `http-response wait-for-body` holds at most. */
-    readonly bufferRoom: number
+    readonly bufferRoom: number,
+    /** The backend's compiled `stick` rules, null without them. */
+    stick: CompiledStick | null = null
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -253,7 +258,8 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
     this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
-    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null)
+    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null, proxy.options.persist === true)
+    this.stick = stick === null ? null : new StickPersistence(stick, backend, proxy.options.persist === true)
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
     // timers: undici's run on a coarse clock that fires up to a second late.
     this.serverTimeout = t.server ?? 0
@@ -1197,6 +1203,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly rawTunnel: boolean
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
+  /** The keys `stick on` / `stick store-request` read, stored with the server once it answers. */
+  private stickKeys: ReturnType<StickPersistence['requestKeys']> = null
   /** The client socket's inactivity timeout (`timeout client`), set aside while the server is awaited. */
   private clientIdle = 0
   /** The client's socket, kept: node drops `req.socket` once the request is read. */
@@ -1256,6 +1264,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (be.cookie !== null) {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
+    }
+    // a stick table's entry names the server when no cookie did (HAProxy's SF_DIRECT either way)
+    if (be.stick !== null) {
+      if (this.direct === null) this.direct = be.stick.match(txn)
+      this.stickKeys = be.stick.requestKeys(txn)
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo)
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
@@ -1459,6 +1472,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
+    if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
     if (this.statsTimer !== null) this.addCounts()
@@ -1471,6 +1485,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.responseRules(view, status, statusText)
     }
     return this.respond(status, statusText, headers)
+  }
+
+  /** The server answered (`headers` as it sent them): `stick` rules store it for the request's keys and the answer's. */
+  private stickStore (status: number, headers: string[]): void {
+    const stick = this.be.stick!
+    stick.store(this.txn, this.server!, this.stickKeys, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
   }
 
   /** The size of the answer's head, while http-response rules may wait for its body. */
@@ -1745,6 +1765,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private upgradeRules (status: number, raw: Array<Buffer | string>, upstream: TunnelEnd): string[] | null {
     const headers: string[] = []
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push(raw[i]!.toString(), raw[i + 1]!.toString())
+    if (this.be.stick !== null) this.stickStore(status, headers)
     if (!this.beResponseRules && !this.feResponseRules) return headers
     const head = HTX_START_LINE + HTX_VERSION + 4 + headers.reduce((n, h) => n + h.length, 0)
     const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, headers) }
