@@ -2,7 +2,8 @@
 // per algorithm, on prepared request transactions, no I/O. Baseline in the same run: the same
 // backend's acquireServer + release on servers taken in turn (the path a persistence cookie
 // takes: every bookkeeping step but the algorithm's choice), so the ratio is what choosing costs
-// on top. Compare the ratios of runs before and after a change to lib/runtime/algorithms.ts.
+// on top. Compare the ratios of runs before and after a change to lib/runtime/algorithms.ts
+// (or, for the `stick on src` row, lib/runtime/stick-persistence.ts and stick-table.ts).
 
 import type { HttpTxn } from '../lib/acl/txn.js'
 import { fmt, median, table } from './report.js'
