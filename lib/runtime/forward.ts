@@ -16,7 +16,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import net, { type Socket } from 'node:net'
 import { kBindName } from '../symbols.js'
 import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
@@ -43,6 +43,8 @@ import type { FrontendView } from './state.js'
 import type { LogRecord } from '../log/record.js'
 import { stampAccept } from '../log/logger.js'
 import { hasHeader, withAppHeaders } from './app-headers.js'
+import { answerFraming } from '../transfer-encoding.js'
+import { acceptChunkedWithLength, answerIsHttp10, chunkedBody, forgetContentLength, keepEmptyBodyChunked } from './undici-h1.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
@@ -1043,17 +1045,19 @@ export class AddressHeaderRule {
 }
 
 /**
- * Response headers for the client: the server's, minus what belongs to the server connection,
- * pushed to `out`. Returns their size as HAProxy counts it in `bout` (name + value each, a
+ * Response headers for the client: the server's, minus what belongs to the server connection
+ * (and the Content-Length when `dropLength`), pushed to `out`. Returns their size as HAProxy counts it in `bout` (name + value each, a
  * keep-alive/close-only Connection header left out, plus the EOT byte of a chunked answer).
  */
-function responseHeaders (raw: Buffer[], out: string[]): number {
+function responseHeaders (raw: Buffer[], out: string[], dropLength: boolean): number {
   let bytes = 0
   for (let i = 0; i < raw.length; i += 2) {
     const nameBuf = raw[i]!
     const valueBuf = raw[i + 1]!
     const name = nameBuf.toString('latin1')
     const len = name.length
+    // a Content-Length beside `Transfer-Encoding: chunked` is dropped (HAProxy's parser never keeps it)
+    if (dropLength && len === 14 && name.toLowerCase() === 'content-length') continue
     if (len === 2 || len === 10 || len === 17) {
       const lower = name.toLowerCase()
       if (lower === 'connection') {
@@ -1122,15 +1126,20 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const exchange = connecting
   connecting = null
   if (exchange === null) return
-  const socket = (message as { socket: Socket }).socket
+  const { socket, headers } = message as { socket: Socket, headers: string }
   exchange.upstream = socket
   const rec = exchange.rec
   if (rec !== null) {
     rec.sourceAddr = plainAddress(socket.localAddress)
     rec.sourcePort = socket.localPort ?? 0
   }
-  if (usedSockets.has(socket)) exchange.reused = true
-  else usedSockets.add(socket)
+  if (usedSockets.has(socket)) {
+    exchange.reused = true
+  } else {
+    usedSockets.add(socket)
+    acceptChunkedWithLength(socket)
+  }
+  if (exchange.chunked) keepEmptyBodyChunked(socket, headers)
 })
 
 type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
@@ -1151,6 +1160,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   upstream: Socket | null = null
   /** The answer's status says it has no body (204, 304). */
   private bodyless = false
+  /** An HTTP/1 request with a chunked body: it goes to the server chunked, even empty. */
+  readonly chunked: boolean
+  /** An HTTP/1.0 answer with Transfer-Encoding (RFC 9112 §6.1): both connections close after it. */
+  private faultyFraming = false
   /** Set while an attempt is being abandoned for a retry. */
   private dropping = false
   private phase: Phase = 'queue'
@@ -1223,6 +1236,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // HTTP/2 frames the body itself: there is one unless the HEADERS frame ended the stream
       ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
       : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
+    this.chunked = upgradeHead === null && req.httpVersionMajor === 1 && h['transfer-encoding'] !== undefined
     this.headIn = requestHeadBytes(req)
     if (rec !== null) {
       rec.backend = be.name
@@ -1348,7 +1362,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
       // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
-      body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
+      // (an AsyncIterable body is in undici's documentation, Dispatcher.md, not in its typings)
+      body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.chunked ? chunkedBody(this.req) as unknown as Readable : this.req) : null,
       upgrade,
       // undici sends `connection: close` and does not reuse the socket, as HAProxy does
       reset: this.closeServer && upgrade === null
@@ -1435,6 +1450,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.retry(new Error(`the server answered ${status} (retry-on)`), true, true)
       return false
     }
+    const framing = answerFraming(raw)
+    if (framing === 'refused') return this.refusedFraming()
+    if (framing !== 'plain') {
+      if (framing === 'chunked-with-length') forgetContentLength(this.upstream)
+      this.faultyFraming = answerIsHttp10(this.upstream)
+    }
     // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
     if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
     this.awaitClient()
@@ -1446,7 +1467,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.server!.observe('http-status', status)
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
-    const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
+    const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers, framing === 'chunked-with-length')
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
     if (this.statsTimer !== null) this.addCounts()
@@ -1459,6 +1480,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.responseRules(view, status, statusText)
     }
     return this.respond(status, statusText, headers)
+  }
+
+  /**
+   * An answer whose Transfer-Encoding HAProxy's parser refuses (answerFraming): its 502, as for
+   * any answer it cannot parse (`PH`), and the server's connection is cut.
+   */
+  private refusedFraming (): false {
+    const server = this.server!
+    this.rec?.terminate('PH')
+    server.counters.eresp++
+    this.be.backend.counters.eresp++
+    server.observe('http-status', 502)
+    this.fail(502, new Error('the server\'s answer has a Transfer-Encoding other than chunked alone'))
+    this.cutUpstream()
+    return false
   }
 
   /** The size of the answer's head, while http-response rules may wait for its body. */
@@ -1623,7 +1659,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
-    if (this.closeClient) res.shouldKeepAlive = false
+    if (this.closeClient || this.faultyFraming) res.shouldKeepAlive = false
     // HTTP/2 ends an answer to HEAD with its headers: they wait for the server's body to be drained,
     // so that the client's next request finds the server connection free, as with HAProxy
     if (this.req.method === 'HEAD' && this.req.httpVersionMajor === 2) this.deferredHead = [status, statusText, headers]
@@ -1677,6 +1713,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
       this.res.end()
     }
+    if (this.faultyFraming) this.upstream?.destroy()
     this.finish()
   }
 
