@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import { STICK_DATA_TYPES, type AddressHeader, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
+import { STICK_DATA_TYPES, type AddressHeader, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickRule, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -89,7 +89,6 @@ export interface ProxyKeyword {
 
 /** Support rows: meaningless here (a warning), logging only (a notice), not implemented (an alert in HTTP proxies). */
 const inert = (why: string): Support => ({ inert: why })
-const LOGGING: Support = { inert: 'logging goes through the Fastify logger', notice: true }
 const unsupported = (does: string): Support => ({ unsupported: does })
 const CONNECTIONS = inert('connection handling is left to Node and undici')
 /** HAProxy compresses HTTP responses only: in a `mode tcp` proxy it has no effect there either. */
@@ -308,7 +307,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
   'http-buffer-request': flag('DFLB', 'yes'),
-  'http-ignore-probes': flag('DFL', LOGGING),
+  'http-ignore-probes': flag('DFL', 'yes'),
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
   'http-pretend-keepalive': flag('DLB', CONNECTIONS),
@@ -338,7 +337,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'mysql-check': scriptedCheck(true, mysqlArgs),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: addressHeaderOption('originalto') },
-  persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
+  persist: flag('DLB', 'yes'),
   'pgsql-check': scriptedCheck(true, pgsqlArgs),
   // lib/runtime/last-server.ts
   'prefer-last-server': flag('DLB', 'yes'),
@@ -1278,7 +1277,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
-  ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
+  'non-stick': { n: 0, support: 'yes', apply: o => { o.nonStick = true; return null } },
+  stick: { n: 0, support: 'yes', apply: o => { delete o.nonStick; return null } },
   // They turn off what is never done here.
   ...Object.fromEntries(['no-send-proxy', 'no-send-proxy-v2'].map(k => [k, { n: 0, support: 'yes' as const, apply: (o: ServerOptions) => { delete o.sendProxy; return null } }])),
   ...serverRows(0, 'yes', 'no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
@@ -1440,7 +1440,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'srvtcpka-idle': row('DLB', inert('TCP keep-alive is left to Node')),
   'srvtcpka-intvl': row('DLB', inert('TCP keep-alive is left to Node')),
   stats: row('DFLB', 'yes', { apply: applyStats }),
-  stick: row('LB', unsupported(`stick-table persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!['on', 'match', 'store-request', 'store-response'].includes(a[1] ?? '')) c.alert("'stick' expects 'on', 'match', or 'store'.") } }),
+  stick: row('LB', 'yes', { apply: applyStick }),
   'stick-table': row('FLB', 'yes', { defaultsMsg: "'stick-table' is not supported in 'defaults' section.", apply: applyStickTable }),
   'tcp-check': row('DLB', 'yes', { apply: applyTcpCheck }),
   'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
@@ -1654,6 +1654,28 @@ function applyStickTable (c: ProxyCtx, args: string[]): void {
   c.proxy.stickTable = spec
 }
 
+const STICK_KINDS: ReadonlyArray<StickRule['kind']> = ['on', 'match', 'store-request', 'store-response']
+
+/**
+ * `stick on|match|store-request|store-response <pattern> [table <name>] [if|unless <cond>]`
+ * (§4.2). The pattern and condition are compiled with the proxy's rules (lib/acl/compile.ts),
+ * the table is looked up after parsing (validate.ts), as HAProxy reports them.
+ */
+function applyStick (c: ProxyCtx, words: string[]): void {
+  const kind = words[1] as StickRule['kind']
+  if (!STICK_KINDS.includes(kind)) return c.alert("'stick' expects 'on', 'match', or 'store'.")
+  const pattern = words[2]
+  if (pattern === undefined || pattern === 'if' || pattern === 'unless' || pattern === 'table') return c.alert("'stick' expects a fetch method.")
+  const { args, cond } = splitCondition(words.slice(3), c.loc)
+  let table: string | null = null
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== 'table') return c.alert(`'stick': unknown keyword '${args[i]!}'.`)
+    table = args[++i] ?? ''
+  }
+  // a frontend reads the line but has no server to stick to (HAProxy warned already)
+  if (c.proxy.kind !== 'frontend') c.proxy.stickRules.push({ kind, pattern, table, cond, loc: c.loc })
+}
+
 /** `store a,b(period),…`: each known type once; rates need their period. */
 function storeTypes (c: ProxyCtx, spec: StickTableSpec, list: string): boolean {
   for (const item of list.split(',')) {
@@ -1662,8 +1684,8 @@ function storeTypes (c: ProxyCtx, spec: StickTableSpec, list: string): boolean {
     const name = m?.[1] ?? item
     if (m === null || !(STICK_DATA_TYPES as readonly string[]).includes(name)) { c.alert(`stick-table: unknown store option '${name}'.`); return false }
     const type = name as StickDataType
-    if (['server_key', 'gpt', 'gpc', 'gpc_rate'].includes(type)) {
-      report(c, unsupported('stick-table data kept per entry as a server name or an array of counters'), `stick-table store ${type}`)
+    if (['gpt', 'gpc', 'gpc_rate'].includes(type)) {
+      report(c, unsupported('stick-table data kept per entry as an array of counters'), `stick-table store ${type}`)
       continue
     }
     const rate = type.endsWith('_rate')
@@ -1929,7 +1951,8 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'log log-send-hostname log-tag set-var set-var-fmt'),
   ...rows('yes', 'tune.http.maxhdr tune.http.logurilen tune.bufsize tune.maxrewrite'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
-  ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
+  ...rows('yes', 'hard-stop-after'),
+  ...rows(inert('stopping is left to whoever starts Node'), 'grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
   ...rows(inert('applies to the rest of this configuration only'), 'setenv presetenv unsetenv resetenv'),

@@ -50,6 +50,18 @@ export interface Rule {
   slot?: number
 }
 
+/**
+ * `stick on|match|store-request|store-response <pattern> [table <name>] [if|unless cond]`
+ * (§4.2): `on` both matches and stores; `table` null means the proxy's own.
+ */
+export interface StickRule {
+  kind: 'on' | 'match' | 'store-request' | 'store-response'
+  pattern: string
+  table: string | null
+  cond: Condition | null
+  loc: Loc
+}
+
 /** `use_backend <name> [if|unless cond]`; `name` may hold `%[...]` log-format expressions. */
 export interface SwitchingRule {
   backend: string
@@ -110,6 +122,8 @@ export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | '
 
 /** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
 export interface ServerOptions {
+  /** `non-stick`: the requests it serves are not stored in stick tables (`stick` undoes it). */
+  nonStick?: boolean
   weight?: number
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each server connection (lib/proxy-protocol.ts). */
   sendProxy?: 1 | 2
@@ -472,6 +486,8 @@ export interface Proxy {
   monitorUri: string | null
   /** `monitor fail if|unless <cond>` lines in order (§4.2; not in defaults): any match turns the monitor answer into 503. */
   monitorFail: Condition[]
+  /** `stick` rules in order (§4.2; backends and listens): server persistence through stick tables. */
+  stickRules: StickRule[]
   /** `log` lines in order, `'global'` for `log global`; `no log` empties it. */
   logs: Array<LogTarget | 'global'>
   /** The log format (log-format text, or the one of option httplog/tcplog/httpslog); null: HAProxy's "Connect from" line. */
@@ -530,6 +546,8 @@ export interface GlobalSettings {
   maxconnrate?: number
   maxsessrate?: number
   maxsslrate?: number
+  /** `hard-stop-after` (ms): how long a soft stop may last before the connections left are cut. */
+  hardStopAfter?: number
   /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */
   spreadChecks?: number
   /** `node` (stats page), `description` */

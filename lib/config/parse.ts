@@ -486,7 +486,7 @@ class ConfigParser {
       return
     }
     const alerts = this.diags.alerts
-    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'http-after-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
+    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'http-after-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' || kw === 'stick' ? words : args)
     // A line HAProxy itself ignores (no capability) or refused needs no word on our support.
     if (effective && this.diags.alerts === alerts) report(c, row.support, shown)
   }
@@ -753,6 +753,7 @@ class ConfigParser {
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
+        if (kw === 'hard-stop-after') this.global.hardStopAfter = r.value
         return true
       }
       case 'h1-case-adjust':
@@ -1026,6 +1027,13 @@ class ConfigParser {
         }
       }
     }
+    // a table `stick` rules use stores the server implicitly (§4.2 `stick-table`: server_id; 2.6 shows server_key too)
+    for (const p of this.proxies) {
+      for (const r of p.stickRules) {
+        const spec = this.proxies.find(x => x.name === (r.table ?? p.name) && x.stickTable !== null)?.stickTable
+        for (const type of ['server_id', 'server_key'] as const) if (spec != null && !spec.store.some(s => s.type === type)) spec.store.push({ type })
+      }
+    }
     for (const p of this.proxies) {
       const st = this.states.get(p)!
       assignServerIds(p)
@@ -1180,6 +1188,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     stats: null,
     monitorUri: null,
     monitorFail: [],
+    stickRules: [],
     logs: [],
     logFormat: null,
     logFormatSd: null,

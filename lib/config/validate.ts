@@ -50,6 +50,10 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
     }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')
+    for (const r of p.stickRules) {
+      const name = r.table ?? p.name
+      if (!config.proxies.some(x => x.name === name && x.stickTable !== null)) d.alert(`Proxy '${p.name}': unable to find stick-table '${name}'.`)
+    }
     for (const e of p.errorSources) {
       if (e.kind === 'errorfiles' && !config.httpErrors.some(h => h.name === e.section)) {
         d.alert(`proxy '${p.name}': unable to find http-errors section '${e.section}'.`, p.loc)

@@ -142,6 +142,8 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
+  /** `non-stick`: `stick` rules never store this server (stick-persistence.ts). */
+  readonly nonStick: boolean
   /**
    * Its name is not resolved (`init-addr … none` at load, a name that stopped resolving, an
    * empty SRV slot): HAProxy holds it in MAINT (resolution) until a resolver finds it; without
@@ -246,6 +248,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.srvRecord = srv ? conf.fqdn! : null
     this.fqdn = srv ? null : conf.fqdn ?? null
     this.backup = conf.backup === true
+    this.nonStick = conf.nonStick === true
     this.hasCheck = conf.check === true
     this.checkEnabled = this.hasCheck
     this.rise = conf.rise ?? DEFAULT_RISE

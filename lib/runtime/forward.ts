@@ -27,9 +27,10 @@ import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest, plainAddress } from '../acl/ip.js'
 import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/txn.js'
-import type { CompiledProxy } from '../acl/compile.js'
+import type { CompiledProxy, CompiledStick } from '../acl/compile.js'
 import { originOf, serverPort, type Backend, type ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { StickPersistence } from './stick-persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader, BufferedBody } from './request-body.js'
 import { keepServer, lastServer } from './last-server.js'
@@ -83,6 +84,18 @@ export class FrontendCounters implements FrontendView {
     FrontendCounters.active++
     stampAccept(socket, now)
     socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A connection closed before any request began (`<BADREQ>`), answered `status` (400 or 408,
+   * sent or not): HAProxy counts it as a request, a failed one (observed on 2.6.12).
+   */
+  requestless (status: number): void {
+    const c = this.counters
+    c.reqTot++
+    this.reqRate.hit(Date.now())
+    c.ereq++
+    c.countResponse(status)
   }
 
   /**
@@ -213,6 +226,8 @@ export class BackendRoute {
   readonly retryOn: RetryOn
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
+  /** `stick` rules (server persistence through stick tables), null without them. */
+  readonly stick: StickPersistence | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Duplex>()
   /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
@@ -232,7 +247,9 @@ export class BackendRoute {
     readonly rules: CompiledProxy | null,
     readonly pages: ErrorPages,
     /** A buffer's room for a head and body (tune.bufsize less tune.maxrewrite): what `http-response wait-for-body` holds at most. */
-    readonly bufferRoom: number
+    readonly bufferRoom: number,
+    /** The backend's compiled `stick` rules, null without them. */
+    stick: CompiledStick | null = null
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -243,7 +260,8 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
     this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
-    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null)
+    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null, proxy.options.persist === true)
+    this.stick = stick === null ? null : new StickPersistence(stick, backend, proxy.options.persist === true)
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
     // timers: undici's run on a coarse clock that fires up to a second late.
     this.serverTimeout = t.server ?? 0
@@ -1046,8 +1064,9 @@ export class AddressHeaderRule {
 
 /**
  * Response headers for the client: the server's, minus what belongs to the server connection
- * (and the Content-Length when `dropLength`), pushed to `out`. Returns their size as HAProxy counts it in `bout` (name + value each, a
- * keep-alive/close-only Connection header left out, plus the EOT byte of a chunked answer).
+ * (and the Content-Length when `dropLength`), pushed to `out`. Returns their size as HAProxy
+ * counts it in `bout` (name + value each, a keep-alive/close-only Connection header left out,
+ * plus the EOT byte of a chunked answer).
  */
 function responseHeaders (raw: Buffer[], out: string[], dropLength: boolean): number {
   let bytes = 0
@@ -1198,6 +1217,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly rawTunnel: boolean
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
+  /** The keys `stick on` / `stick store-request` read, stored with the server once it answers. */
+  private stickKeys: ReturnType<StickPersistence['requestKeys']> = null
   /** The client socket's inactivity timeout (`timeout client`), set aside while the server is awaited. */
   private clientIdle = 0
   /** The client's socket, kept: node drops `req.socket` once the request is read. */
@@ -1258,6 +1279,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (be.cookie !== null) {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
+    }
+    // a stick table's entry names the server when no cookie did (HAProxy's SF_DIRECT either way)
+    if (be.stick !== null) {
+      if (this.direct === null) this.direct = be.stick.match(txn)
+      this.stickKeys = be.stick.requestKeys(txn)
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo)
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
@@ -1468,6 +1494,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers, framing === 'chunked-with-length')
+    if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
     if (this.statsTimer !== null) this.addCounts()
@@ -1495,6 +1522,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.fail(502, new Error('the server\'s answer has a Transfer-Encoding other than chunked alone'))
     this.cutUpstream()
     return false
+  }
+
+  /** The server answered (`headers` as it sent them): `stick` rules store it for the request's keys and the answer's. */
+  private stickStore (status: number, headers: string[]): void {
+    const stick = this.be.stick!
+    stick.store(this.txn, this.server!, this.stickKeys, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
   }
 
   /** The size of the answer's head, while http-response rules may wait for its body. */
@@ -1770,6 +1803,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private upgradeRules (status: number, raw: Array<Buffer | string>, upstream: TunnelEnd): string[] | null {
     const headers: string[] = []
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push(raw[i]!.toString(), raw[i + 1]!.toString())
+    if (this.be.stick !== null) this.stickStore(status, headers)
     if (!this.beResponseRules && !this.feResponseRules) return headers
     const head = HTX_START_LINE + HTX_VERSION + 4 + headers.reduce((n, h) => n + h.length, 0)
     const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, headers) }
@@ -1983,15 +2017,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * `shutdown session` on this request's connection: cut as its server's sessions are cut by
+   * `shutdown session` (or a hard stop) on this request's connection: cut as its server's sessions are cut by
    * `shutdown sessions server` (a 502 while the answer is awaited, as HAProxy 2.6.12 answers, `KH`
    * in the log; the connection cut mid-answer, `KD`). False when no server exchange is under way
    * to cut: the caller closes the connection.
    */
-  kill (): boolean {
+  kill (why: string): boolean {
     if (this.abortUpstream === null || (this.phase !== 'wait' && this.phase !== 'body')) return false
     this.killed = true
-    this.abortUpstream(new Error('session shut down from the runtime API'))
+    this.abortUpstream(new Error(why))
     return true
   }
 

@@ -28,13 +28,14 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'cookie SRV insert attr SameSite=Strict', not('cookie attr', 'adds attributes to the inserted cookie')],
   ['backend', 'stick-table type ip size 1m expire 30s', ['notice', '']],
   ['backend', 'stick-table type ip size 1m peers p', noEffect('stick-table peers', 'peers synchronise stick tables between processes; each process here keeps its own')],
-  ['backend', 'stick on src', not('stick on', `stick-table persistence: ${PERSISTENCE}`)],
-  ['backend', 'stick match src', not('stick match', `stick-table persistence: ${PERSISTENCE}`)],
-  ['backend', 'stick store-request src', not('stick store-request', `stick-table persistence: ${PERSISTENCE}`)],
+  ['backend', 'stick on src', ['notice', '']],
+  ['backend', 'stick match src', ['notice', '']],
+  ['backend', 'stick store-request src', ['notice', '']],
+  ['backend', 'stick store-response res.hdr(x-session)', ['notice', '']],
   ['backend', 'persist rdp-cookie', not('persist rdp-cookie', `RDP cookie persistence: ${PERSISTENCE}`)],
   ['backend', 'force-persist if TRUE', not('force-persist', 'keeps persistence to a down server on a condition')],
   ['backend', 'ignore-persist if TRUE', not('ignore-persist', 'skips persistence on a condition')],
-  ['backend', 'option persist', not('option persist', 'keeps sending a persistent client to its server when that server is down')],
+  ['backend', 'option persist', ['notice', '']],
   ['backend', 'use-server s1 if TRUE', not('use-server', 'sends requests to a named server on a condition')],
   // TCP-level rules
   ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', ['notice', '']],
@@ -186,6 +187,8 @@ test('arguments are still checked as HAProxy checks them', () => {
   assert.deepEqual(bad('backend', 'cookie S insert attr'), ["'attr' expects <value> as argument."])
   assert.deepEqual(bad('backend', 'cookie S insert attr a;b'), ["character '%x3B' is not permitted in attribute value."])
   assert.deepEqual(bad('backend', 'stick foo'), ["'stick' expects 'on', 'match', or 'store'."])
+  assert.deepEqual(bad('backend', 'stick on'), ["'stick' expects a fetch method."])
+  assert.deepEqual(bad('backend', 'stick on src foo'), ["'stick': unknown keyword 'foo'."])
   assert.deepEqual(bad('backend', 'persist foo'), ['unknown persist method.'])
   assert.deepEqual(bad('frontend', 'monitor foo'), ["'monitor' only supports 'fail'."])
   assert.deepEqual(bad('frontend', 'filter bogus'), ["'filter' : unknown keyword 'bogus'."])
