@@ -390,7 +390,7 @@ export class Gateway implements CliRuntime {
       if (old !== undefined) backend.adoptHealth(old.backend)
       // a listen's rules are its frontend's: its stick rules are compiled for its backend side here
       const stick = proxy.stickRules.length === 0 ? null : (rules ?? compileProxy(proxy, config, hooks, files)).stick
-      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global), stick))
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global), stick, config.global.compMaxLevel))
     }
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()

@@ -80,13 +80,14 @@ export function transferCodings (value: string | undefined): Verdict {
 }
 
 /**
- * How a server's answer frames its body, as HAProxy 2.6.12 judges it (observed with raw servers,
- * test/differential/transfer-encoding.test.ts): without Transfer-Encoding, by its length or its
- * close; with `chunked` alone (any case, on one or more lines), chunked, a Content-Length beside
- * it dropped (RFC 9112 §6.3); any other Transfer-Encoding (`chunked` twice, another coding before
- * or after it, one without `chunked`) is refused with a 502, where a request gets a 400 or 422.
+ * How a server's HTTP/1 answer (raw header pairs) frames its body, as HAProxy 2.6.12 judges it
+ * (observed with raw servers, test/differential/transfer-encoding.test.ts): without
+ * Transfer-Encoding, by its length or its close; with `chunked` alone (any case, on one or more
+ * lines), chunked, a Content-Length beside it dropped (RFC 9112 §6.3); any other
+ * Transfer-Encoding (`chunked` twice, another coding before or after it, one without `chunked`)
+ * is refused with a 502, where a request gets a 400 or 422.
  */
-export type AnswerFraming = 'plain' | 'chunked' | 'chunked-with-length' | 'refused'
+export type AnswerFraming = 'length' | 'close' | 'chunked' | 'chunked-with-length' | 'refused'
 
 export function answerFraming (raw: readonly Buffer[]): AnswerFraming {
   let codings: string | null = null
@@ -100,7 +101,7 @@ export function answerFraming (raw: readonly Buffer[]): AnswerFraming {
       length = true
     }
   }
-  if (codings === null) return 'plain'
+  if (codings === null) return length ? 'length' : 'close'
   if (transferCodings(codings) !== null) return 'refused'
   return length ? 'chunked-with-length' : 'chunked'
 }

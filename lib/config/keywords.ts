@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import { STICK_DATA_TYPES, type AddressHeader, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickRule, type StickTableSpec, type Timeouts } from './model.js'
+import { COMPRESSION_ALGOS, STICK_DATA_TYPES, type AddressHeader, type CompressionAlgo, type CompressionConfig, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickRule, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -70,8 +70,8 @@ type Apply = (c: ProxyCtx, args: string[]) => void
  * - `'removed'`: HAProxy 2.6 itself refuses it, with the message in `removed`.
  */
 export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true, tcp?: 'served' } | { unsupported: string, tcp?: TcpSupport }
-/** An HTTP-side gap that `mode tcp` proxies implement ('served'), or where it means nothing ('inert': HTTP only in HAProxy too). */
-export type TcpSupport = 'served' | 'inert'
+/** An HTTP-side gap that `mode tcp` proxies implement. */
+export type TcpSupport = 'served'
 
 export interface ProxyKeyword {
   where: Where
@@ -91,8 +91,6 @@ export interface ProxyKeyword {
 const inert = (why: string): Support => ({ inert: why })
 const unsupported = (does: string): Support => ({ unsupported: does })
 const CONNECTIONS = inert('connection handling is left to Node and undici')
-/** HAProxy compresses HTTP responses only: in a `mode tcp` proxy it has no effect there either. */
-const HTTP_COMPRESSION: Support = { unsupported: 'compresses responses', tcp: 'inert' }
 
 /** Says what a supported-or-not decision means for this line (Support). */
 export function report (c: ProxyCtx, s: Support, what: string): void {
@@ -1384,7 +1382,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
-  compression: row('DFLB', HTTP_COMPRESSION),
+  compression: row('DFLB', 'yes', { apply: applyCompression }),
   cookie: row('DLB', 'args', { apply: applyCookie }),
   declare: row('FL', 'yes', { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", apply: applyDeclare }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
@@ -1484,7 +1482,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
 /** Filters of HAProxy 2.6 (§9) and what each does; `trace` only logs. */
 const FILTERS: Record<string, Support> = table({
   trace: inert('the trace filter only logs'),
-  compression: HTTP_COMPRESSION,
+  compression: 'yes',
   cache: unsupported('serves responses from a cache'),
   spoe: unsupported('sends requests to SPOE agents'),
   'bwlim-in': unsupported('limits request bandwidth'),
@@ -1501,7 +1499,44 @@ function applyFilter (c: ProxyCtx, args: string[]): void {
   if (name === 'spoe' && i > 0 && args[i + 1] !== undefined && !isReadableFile(c.path(args[i + 1]!))) {
     return c.alert(`'filter' : 'Could not open configuration file ${args[i + 1]} : No such file or directory'`)
   }
+  if (name === 'compression') {
+    if (args.length > 2) return c.alert(`'filter compression' : unknown keyword '${args[2]}'.`)
+    if (c.proxy.filters?.includes('compression') === true) return c.alert(`'filter' : '${c.proxy.name}: Proxy supports only one compression filter\n'`)
+  }
+  ;(c.proxy.filters ??= []).push(name)
   report(c, support, `filter ${name}`)
+}
+
+/**
+ * `compression algo <algo>… | type <mime>… | offload` (§4.2). Each `algo` and `type` line adds to
+ * the list; `offload` in a defaults section is ignored with HAProxy's warning.
+ */
+function applyCompression (c: ProxyCtx, args: string[]): void {
+  const what = args[1]
+  if (what !== 'algo' && what !== 'type' && what !== 'offload') return c.alert("'compression' expects 'algo', 'type' or 'offload'")
+  const values = args.slice(2)
+  if (what === 'offload') {
+    if (c.isDefaults) return c.warn("'compression' : 'offload' ignored in 'defaults' section.")
+    compressionOf(c.proxy).offload = true
+    return
+  }
+  if (values.length === 0) {
+    const name = what === 'algo' ? '<algorithm>' : '<type>'
+    return c.alert(what === 'algo' ? `parsing [${c.loc.file}:${c.loc.line}] : 'compression' expects ${name}.` : `'compression' expects ${name}.`)
+  }
+  if (what === 'type') {
+    const comp = compressionOf(c.proxy)
+    comp.types = [...(comp.types ?? []), ...values]
+    return
+  }
+  const bad = values.find(v => !(COMPRESSION_ALGOS as readonly string[]).includes(v))
+  if (bad !== undefined) return c.alert(`'compression' : '${bad}' is not a supported algorithm.`)
+  const comp = compressionOf(c.proxy)
+  comp.algos = [...(comp.algos ?? []), ...values as CompressionAlgo[]]
+}
+
+function compressionOf (p: Proxy): CompressionConfig {
+  return (p.compression ??= { algos: null, types: null, offload: false })
 }
 
 /** Cookie options read but not implemented: an alert naming each (Support `unsupported`). */
@@ -1950,6 +1985,8 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag set-var set-var-fmt'),
   ...rows('yes', 'tune.http.maxhdr tune.http.logurilen tune.bufsize tune.maxrewrite'),
+  ...rows('yes', 'tune.comp.maxlevel'),
+  ...rows(inert("compression here has no rate or CPU limit: every answer chosen for it is compressed at tune.comp.maxlevel"), 'maxcomprate maxcompcpuusage'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
   ...rows('yes', 'hard-stop-after'),
   ...rows(inert('stopping is left to whoever starts Node'), 'grace close-spread-time'),

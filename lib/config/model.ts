@@ -504,6 +504,22 @@ export interface Proxy {
   captureCookie: { name: string, len: number } | null
   uniqueIdFormat: string | null
   uniqueIdHeader: string | null
+  /** `compression algo|type|offload` lines (§4.2); absent without any. */
+  compression?: CompressionConfig
+  /** `filter <name>` lines in order (§9): their names. */
+  filters?: string[]
+}
+
+/** An algorithm of `compression algo` (§4.2). */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate'
+export const COMPRESSION_ALGOS: readonly CompressionAlgo[] = ['identity', 'gzip', 'deflate', 'raw-deflate']
+
+/** A proxy's `compression` settings: each of algo and type is null until a line gives it. */
+export interface CompressionConfig {
+  algos: CompressionAlgo[] | null
+  /** Content-Type prefixes, as written. */
+  types: string[] | null
+  offload: boolean
 }
 
 export interface UserlistUser {
@@ -571,6 +587,8 @@ export interface GlobalSettings {
   maxhdr?: number
   /** `tune.http.logurilen`: the request line in log lines is cut to this many bytes (default 1024). */
   logUriLen?: number
+  /** `tune.comp.maxlevel` (1..9): the zlib level of compressed answers (HAProxy's default: 1). */
+  compMaxLevel?: number
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
   bufsize?: number
   maxrewrite?: number

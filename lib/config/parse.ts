@@ -696,6 +696,12 @@ class ConfigParser {
         if (!args[1]) return alert("'tune.http.logurilen' expects an integer argument.")
         g.logUriLen = atoi(args[1])
         return
+      case 'tune.comp.maxlevel': {
+        const n = atoi(args[1] ?? '')
+        if (n < 1 || n > 9) return alert("'tune.comp.maxlevel' expects a numeric value between 1 and 9")
+        g.compMaxLevel = n
+        return
+      }
       case 'tune.bufsize': {
         const n = atoi(args[1] ?? '')
         if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")
@@ -750,6 +756,14 @@ class ConfigParser {
         if (!args[1]) return alert(`'${kw}' expects a ${kw} name.`)
         if (!systemName(kw === 'user' ? '/etc/passwd' : '/etc/group', args[1])) return alert(`cannot find ${kw} id for '${args[1]}' (0:Success)`)
         return true
+      case 'maxcomprate':
+        if (!args[1]) return alert("'maxcomprate' expects an integer argument in kb/s.")
+        return true
+      case 'maxcompcpuusage': {
+        const n = atoi(args[1] ?? '')
+        if (!args[1] || n < 0 || n > 100) return alert("'maxcompcpuusage' expects an integer argument between 0 and 100.")
+        return true
+      }
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
@@ -997,18 +1011,13 @@ class ConfigParser {
 
   /**
    * The project's rule for what HAProxy does and we do not: an alert, in HTTP and TCP sections
-   * alike; what the TCP proxy implements is an alert in HTTP sections only, and what HAProxy
-   * does in HTTP only (compression) is a warning in TCP ones.
+   * alike; what the TCP proxy implements is an alert in HTTP sections only.
    */
   private reportUnsupported (st: ProxyState, tcp: boolean): void {
     for (const u of st.unsupported) {
       if (tcp && u.tcp === 'served') continue
       if (u.httpInert) {
         this.diags.warn(`'${u.what}' is accepted but has no effect in fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
-        continue
-      }
-      if (tcp && u.tcp === 'inert') {
-        this.diags.warn(`'${u.what}' has no effect in a 'mode tcp' proxy.`, u.loc, u.what.split(' ')[0])
         continue
       }
       this.diags.alert(`'${u.what}' is not supported by fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
@@ -1255,6 +1264,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   if (d.logTag !== undefined) p.logTag = d.logTag
   p.uniqueIdFormat = d.uniqueIdFormat
   p.uniqueIdHeader = d.uniqueIdHeader
+  if (d.compression !== undefined) p.compression = { algos: d.compression.algos && [...d.compression.algos], types: d.compression.types && [...d.compression.types], offload: false }
   return p
 }
 

@@ -48,6 +48,10 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
       const unverifiable = BINDS_VERIFY_WITHOUT_CA.get(b)
       if (unverifiable !== undefined) d.alert(`Proxy '${p.name}': verify is enabled but no CA file specified for bind '${unverifiable}' at [${b.loc.file}:${b.loc.line}].`)
     }
+    // §9.2: another filter than cache or fcgi-app makes the compression filter's place explicit
+    if (p.compression !== undefined && p.filters?.some(f => f !== 'cache' && f !== 'fcgi-app' && f !== 'compression') === true && !p.filters.includes('compression')) {
+      d.alert(`config: ${kindWord(p)} '${p.name}': require an explicit filter declaration to use HTTP compression`)
+    }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')
     for (const r of p.stickRules) {

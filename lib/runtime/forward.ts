@@ -46,6 +46,8 @@ import { stampAccept } from '../log/logger.js'
 import { hasHeader, withAppHeaders } from './app-headers.js'
 import { answerFraming } from '../transfer-encoding.js'
 import { acceptChunkedWithLength, answerIsHttp10, chunkedBody, forgetContentLength, keepEmptyBodyChunked } from './undici-h1.js'
+import { CompressionRule, type ResponseCompressor } from './compression.js'
+import type { CompressionAlgo } from '../config/model.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
@@ -249,7 +251,9 @@ export class BackendRoute {
     /** A buffer's room for a head and body (tune.bufsize less tune.maxrewrite): what `http-response wait-for-body` holds at most. */
     readonly bufferRoom: number,
     /** The backend's compiled `stick` rules, null without them. */
-    stick: CompiledStick | null = null
+    stick: CompiledStick | null = null,
+    /** `tune.comp.maxlevel`: the zlib level of compressed answers. */
+    private readonly compLevel = 1
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -268,6 +272,19 @@ export class BackendRoute {
     this.connectTimeout = t.connect ?? 0
     this.poolOptions = { headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }
     backend.killSessions = (server) => { this.killSessions(server) }
+  }
+
+  private readonly compressionRules = new WeakMap<Proxy, CompressionRule | null>()
+
+  /** The `compression` rule for requests from frontend `fe`, compiled on first use; null: none. */
+  compressionFor (fe: Proxy): CompressionRule | null {
+    if (fe.compression === undefined && this.proxy.compression === undefined) return null
+    let rule = this.compressionRules.get(fe)
+    if (rule === undefined) {
+      rule = CompressionRule.of(fe.compression, this.proxy.compression, this.compLevel)
+      this.compressionRules.set(fe, rule)
+    }
+    return rule
   }
 
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
@@ -1093,6 +1110,13 @@ function responseHeaders (raw: Buffer[], out: string[], dropLength: boolean): nu
   return bytes
 }
 
+/** Removes every `name` (lower-case) line from a flat header list, in place. */
+function withoutHeader (headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) headers.splice(i, 2)
+}
+
+const noop = (): void => {}
+
 /** Trailers as undici gives them (raw pairs from HTTP/1.1, an object from HTTP/2), for `addTrailers`. */
 function trailerObject (trailers: Buffer[] | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
@@ -1223,6 +1247,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private clientIdle = 0
   /** The client's socket, kept: node drops `req.socket` once the request is read. */
   private idleSocket: Socket | null = null
+  /** `compression` of the frontend and backend, and the algorithm the request accepts (null: none). */
+  private compression: CompressionRule | null = null
+  private algo: CompressionAlgo | null = null
+  /** How the server's answer frames its body (HTTP/2 counts as `length`); null: by closing. */
+  private framing: 'length' | 'chunked' | null = null
+  /** The answer's body goes through it when it is compressed. */
+  private compressor: ResponseCompressor | null = null
 
   constructor (
     readonly fe: FrontendRoute,
@@ -1286,6 +1317,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.stickKeys = be.stick.requestKeys(txn)
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo)
+    const compression = upgradeHead === null ? be.compressionFor(fe.proxy) : null
+    if (compression !== null) {
+      this.compression = compression
+      this.algo = compression.choose(txn.method, req.httpVersionMajor === 1 && req.httpVersionMinor === 0, txn.headers)
+      if (compression.offload) withoutHeader(this.headers, 'accept-encoding')
+    }
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout
@@ -1470,17 +1507,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private headersIn (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    // HAProxy's parser judges the answer's framing before anything reads its status
+    const framing = answerFraming(raw)
+    if (framing === 'refused') return this.refusedFraming()
+    if (framing === 'chunked' || framing === 'chunked-with-length') {
+      if (framing === 'chunked-with-length') forgetContentLength(this.upstream)
+      this.faultyFraming = answerIsHttp10(this.upstream)
+    }
     if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
       this.server!.observe('http-status', status)
       this.dropAttempt()
       this.retry(new Error(`the server answered ${status} (retry-on)`), true, true)
       return false
-    }
-    const framing = answerFraming(raw)
-    if (framing === 'refused') return this.refusedFraming()
-    if (framing !== 'plain') {
-      if (framing === 'chunked-with-length') forgetContentLength(this.upstream)
-      this.faultyFraming = answerIsHttp10(this.upstream)
     }
     // HTTP/2 has no reason phrase: HAProxy's H1 side writes the status code's own
     if (statusText === '' && this.be.h2Servers.has(this.server!)) statusText = STATUS_CODES[status] ?? ''
@@ -1494,6 +1532,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers, framing === 'chunked-with-length')
+    if (this.algo !== null) this.framing = this.be.speaksH2(this.server!) ? 'length' : framing === 'length' ? 'length' : framing === 'close' ? null : 'chunked'
     if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
@@ -1612,7 +1651,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
     const goOn = this.respond(view.status, statusText, flatten(view.headers))
     const body = view.body as BufferedBody | undefined
-    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') for (const chunk of body.chunks) this.res.write(chunk)
+    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') {
+      for (const chunk of body.chunks) {
+        if (this.compressor !== null) this.compressor.write(chunk, noop)
+        else this.res.write(chunk)
+      }
+    }
     return goOn
   }
 
@@ -1693,6 +1737,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return true
     }
     if (this.closeClient || this.faultyFraming) res.shouldKeepAlive = false
+    const algo = this.algo
+    if (algo !== null && this.compression!.applies(status, headers, this.framing !== null)) {
+      CompressionRule.rewrite(headers, algo)
+      const compressor = this.compressor = this.compression!.compressor(algo, this.framing === 'chunked', [this.fe.counters.counters, this.be.backend.counters])
+      compressor.start(chunk => res.write(chunk), go => res.once('drain', go), () => res.end())
+      res.once('close', () => { compressor.destroy() })
+    }
     // HTTP/2 ends an answer to HEAD with its headers: they wait for the server's body to be drained,
     // so that the client's next request finds the server connection free, as with HAProxy
     if (this.req.method === 'HEAD' && this.req.httpVersionMajor === 2) this.deferredHead = [status, statusText, headers]
@@ -1727,6 +1778,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
+    if (this.compressor !== null) return this.compressor.write(chunk, this.resume!)
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
     return false
@@ -1744,7 +1796,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
       if (this.deferredHead !== null) writeHead(this.res, ...this.deferredHead)
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
-      this.res.end()
+      if (this.compressor !== null) this.compressor.end()
+      else this.res.end()
     }
     if (this.faultyFraming) this.upstream?.destroy()
     this.finish()
