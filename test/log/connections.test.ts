@@ -15,7 +15,7 @@ import { freePort, skipWithoutHaproxy, startProxy } from '../differential/harnes
 import { waitFor, waitListening } from '../gateway/fixtures.js'
 import { bothProxies, syslogServer, type Syslog } from './syslog.js'
 
-function config (port: number, log: number, dontlognull: boolean, bindOptions = ''): string {
+function config (port: number, log: number, dontlognull: boolean, bindOptions = '', clientTimeout = '5s'): string {
   return `
 global
     nbthread 1
@@ -25,7 +25,7 @@ defaults
     log global
     option httplog
 ${dontlognull ? '    option dontlognull\n' : ''}    timeout connect 1s
-    timeout client 5s
+    timeout client ${clientTimeout}
     timeout server 5s
     timeout http-request 300ms
 frontend fe
@@ -138,25 +138,8 @@ test('HTTP/2 connections that open no stream, clear `proto h2` and TLS `alpn h2`
   makeLeaf(ca, pem, 'site.test', ['site.test'])
   t.after(() => { rmSync(ca.dir, { recursive: true, force: true }) })
   const secure = await freePort()
-  const h2Config = (log: number) => (port: number): string => `
-global
-    nbthread 1
-    log 127.0.0.1:${log} format raw local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 1s
-    timeout server 1s
-    timeout http-request 300ms
-frontend fe
-    bind 127.0.0.1:${port} proto h2
-    bind 127.0.0.1:${secure} ssl crt ${pem} alpn h2
-    default_backend be
-backend be
-    server s 127.0.0.1:9
-`
+  // a clear `proto h2` bind and a TLS `alpn h2` one; `timeout client` 1 s bounds the waits
+  const h2Config = (log: number) => (port: number): string => config(port, log, false, ` proto h2\n    bind 127.0.0.1:${secure} ssl crt ${pem} alpn h2`, '1s')
   const cases: Array<[string, string, 'end' | 'reset' | 'wait']> = [
     ['the preface, then close', PREFACE, 'end'],
     ['the preface and SETTINGS, then close', PREFACE + SETTINGS, 'end'],
