@@ -1084,7 +1084,7 @@ function trailerObject (trailers: Buffer[] | Record<string, string | string[] | 
   return out
 }
 
-function headerObject (flat: string[]): HttpResponseView['headers'] {
+export function headerObject (flat: readonly string[]): HttpResponseView['headers'] {
   const h: HttpResponseView['headers'] = {}
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase()
@@ -1530,6 +1530,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // http-response deny / return / redirect replace the server's answer; the server's
       // connection is cut (undici's abort would replay the request on a new one)
       this.phase = 'done'
+      delete this.txn.cacheStore
       this.cutUpstream()
       this.finish()
       // the server's own status counts on its row; the verdict's on the frontend and backend
@@ -1543,7 +1544,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
     const goOn = this.respond(view.status, statusText, flatten(view.headers))
     const body = view.body as BufferedBody | undefined
-    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') for (const chunk of body.chunks) this.res.write(chunk)
+    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') {
+      for (const chunk of body.chunks) {
+        this.res.write(chunk)
+        this.txn.cacheStore?.add(chunk)
+      }
+    }
     return goOn
   }
 
@@ -1658,6 +1664,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
+    const store = this.txn.cacheStore
+    if (store !== undefined) store.add(chunk)
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
     return false
@@ -1676,6 +1684,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.deferredHead !== null) writeHead(this.res, ...this.deferredHead)
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
       this.res.end()
+      this.txn.cacheStore?.end()
     }
     this.finish()
   }
