@@ -1054,6 +1054,10 @@ class ConfigParser {
         p.httpCheck = null
       }
       this.reportUnsupported(st, this.runsTcp(p))
+      for (const f of st.flags) {
+        const name = f.startsWith('filter cache ') ? f.slice(13) : null
+        if (name !== null && !this.caches.some(c => c.name === name)) this.diags.alert(`config: ${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}': unable to find the cache '${name}' referenced by the filter 'cache'.`)
+      }
       if (p.modeExplicit) continue
       if (this.modeless === 'tcp') {
         // HAProxy's default mode: from here on the proxy is an ordinary `mode tcp` one.
