@@ -6,11 +6,11 @@
 
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { cli } from '../socket/client.js'
 import { freePort, startBoth, startUpstream, send, head, skipWithoutHaproxy, type Answer, type Ask, type Upstream } from './harness.js'
 
 /** Answers as the query says: `h=Name:Value` headers, `s=` status, `n=` body size, `chunked=1`. */
@@ -90,24 +90,11 @@ const VARY_CASES: Case[] = ['accept-encoding', 'Accept-Encoding', 'referer', 'us
 })
 VARY_CASES.push({
   name: 'Vary: accept-encoding, a gzip answer',
-  asks: [undefined, 'gzip', 'br', undefined, 'gzip, br', 'br'].map(ae => ({ path: `/vary-gz?${MAX_AGE}&h=vary:accept-encoding&h=content-encoding:gzip`, headers: ae === undefined ? {} : { 'accept-encoding': ae } }))
+  asks: [undefined, 'gzip', 'br', undefined, 'gzip, br', 'br'].map((ae): Ask => ({ path: `/vary-gz?${MAX_AGE}&h=vary:accept-encoding&h=content-encoding:gzip`, headers: ae === undefined ? {} : { 'accept-encoding': ae } }))
 })
 
 /** What a step shows of caching: the answer's status, which server answer it is, an Age header or none, a body or none. */
 const seen = (a: Answer): string => `${a.status} #${String(a.headers['x-count'] ?? '-')}${a.headers.age === undefined ? '' : ' (age)'}${a.body === '' ? ' empty' : ''}${a.headers['set-cookie'] === undefined ? '' : ' cookie'}`
-
-/** One command on a runtime API socket. */
-function cli (path: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path)
-    let out = ''
-    s.setEncoding('utf8')
-    s.on('data', (d: string) => { out += d })
-    s.on('end', () => resolve(out))
-    s.on('error', reject)
-    s.end(command + '\n')
-  })
-}
 
 /** The cache_lookups and cache_hits of each proxy's FRONTEND and BACKEND rows (`show stat`). */
 function cacheCounts (csv: string): string[] {
@@ -206,15 +193,15 @@ cache varying
   test('show cache: the same caches and as many objects', async () => {
     const shape = (text: string): string[] => text.trim().split('\n').map(l =>
       l.replace(/0x[0-9a-f]+/g, 'ADDR').replace(/hash:\d+/, 'hash:N').replace(/size:\d+/, 'size:N').replace(/expire:\d+/, 'expire:N').replace(/available blocks:\d+/, 'available blocks:N').replace(/\(\d+ blocks\)/, '(B blocks)'))
-    const theirs = shape(await cli(ports.get(both.haproxy.port)!.socket, 'show cache'))
-    const ours = shape(await cli(ports.get(both.ours.port)!.socket, 'show cache'))
+    const theirs = shape(await cli(ports.get(both.haproxy.port)!.socket, 'show cache\n'))
+    const ours = shape(await cli(ports.get(both.ours.port)!.socket, 'show cache\n'))
     assert.deepEqual(ours.sort(), theirs.sort())
     assert.ok(ours.some(l => l.startsWith('ADDR hash:N vary:ADDR size:N (B blocks), refcount:0, expire:N')), ours.join('\n'))
   })
 
   test('stats: cache_lookups and cache_hits', async () => {
-    const theirs = cacheCounts(await cli(ports.get(both.haproxy.port)!.socket, 'show stat'))
-    const ours = cacheCounts(await cli(ports.get(both.ours.port)!.socket, 'show stat'))
+    const theirs = cacheCounts(await cli(ports.get(both.haproxy.port)!.socket, 'show stat\n'))
+    const ours = cacheCounts(await cli(ports.get(both.ours.port)!.socket, 'show stat\n'))
     assert.deepEqual(ours, theirs)
     assert.ok(ours.some(l => /^fe\/FRONTEND [1-9]\d* [1-9]\d*$/.test(l)), ours.join('\n'))
   })
