@@ -119,6 +119,21 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['cookie with incompatible modes', D + FE + 'backend be\n    cookie SRV insert rewrite\n    server s1 127.0.0.1:1 cookie a\n'],
   ['cookie preserve without insert', D + FE + 'backend be\n    cookie SRV preserve\n    server s1 127.0.0.1:1 cookie a\n'],
   ['cookie with a bad option', D + FE + 'backend be\n    cookie SRV insert nocache bogus\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['compression in every section', D + '    compression algo gzip deflate\n    compression type text/\n    compression offload\n' + FE + '    compression algo raw-deflate identity\n    compression offload\n' + BE + '    compression type application/json\n    filter compression\n'],
+  ['compression with an unknown algorithm', D + FE + '    compression algo brotli\n' + BE],
+  ['compression algo without one', D + FE + '    compression algo\n' + BE],
+  ['compression type without one', D + FE + '    compression type\n' + BE],
+  ['compression without a word', D + FE + '    compression\n' + BE],
+  ['compression with an unknown word', D + FE + '    compression level 9\n' + BE],
+  ['filter compression twice', D + FE + '    filter compression\n    filter compression\n' + BE],
+  ['filter compression with an argument', D + FE + '    filter compression fast\n' + BE],
+  ['filter compression in defaults', D + '    filter compression\n' + FE + BE],
+  ['another filter, compression without its filter line', D + FE + '    filter trace\n    compression algo gzip\n' + BE],
+  ['another filter, and filter compression', D + FE + '    filter trace\n    filter compression\n    compression algo gzip\n' + BE],
+  ['tune.comp.maxlevel in range', 'global\n    tune.comp.maxlevel 9\n    maxcomprate 100\n    maxcompcpuusage 50\n' + D + FE + BE],
+  ['tune.comp.maxlevel out of range', 'global\n    tune.comp.maxlevel 10\n' + D + FE + BE],
+  ['maxcompcpuusage out of range', 'global\n    maxcompcpuusage 101\n' + D + FE + BE],
+  ['maxcomprate without a value', 'global\n    maxcomprate\n' + D + FE + BE],
   ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]
 
