@@ -260,10 +260,7 @@ const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => 
   }
 })
 
-/** A health check of another protocol still runs, as a TCP connect: degraded, so a warning. */
-const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
-const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
-/** A check lib/runtime/tcp-check.ts runs: the option and its arguments are kept (the last check option wins). */
+/** A check lib/runtime/tcp-check.ts (or external-check.ts) runs: the option and its arguments are kept (the last check option wins). */
 const scriptedCheck = (takesArgs = false, validate?: (a: string[]) => string | null): OptionRow => ({
   where: 'DLB',
   negatable: false,
@@ -328,7 +325,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'idle-close-on-response': flag('DFL', CONNECTIONS),
   'independent-streams': flag('DFLB', CONNECTIONS),
   'ldap-check': scriptedCheck(),
-  'external-check': check(),
+  'external-check': scriptedCheck(),
   'log-health-checks': flag('DLB', 'yes'),
   'log-separate-errors': flag('DFL', 'yes'),
   logasap: flag('DFL', 'yes'),
@@ -1424,7 +1421,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'monitor-uri': row('DFL', 'yes', { max: 1, apply: applyMonitorUri }),
   'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
   option: row('DFLB', 'args', { apply: applyOption }),
-  'external-check': row('DLB', inert('no external checks; the check runs as a TCP connect check'), { apply: applyExternalCheck }),
+  'external-check': row('DLB', 'yes', { apply: applyExternalCheck }),
   persist: row('DLB', unsupported(`RDP cookie persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!/^rdp-cookie(\(.*\))?$/.test(a[1] ?? '')) c.alert('unknown persist method.') } }),
   'rate-limit': row('DFL', inert('no session rate limiting')),
   redirect: row('FLB', 'yes', { apply: applyRedirect }),
@@ -1741,6 +1738,7 @@ function applyExternalCheck (c: ProxyCtx, args: string[]): void {
   if (args[1] !== 'command' && args[1] !== 'path') return c.alert(`'external-check' only supports 'command' and 'path'. but got '${args[1]}'.`)
   if (args[2] === undefined) return c.alert(`missing argument after '${args[1]}'.`)
   tooMany(c, args, 2, 'external-check')
+  c.proxy.externalCheck = { ...c.proxy.externalCheck, [args[1]]: args[2] }
 }
 
 /** Actions of `tcp-request connection|session` (configuration.txt §4.2), as HAProxy lists them. */
@@ -1988,7 +1986,7 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows('yes', 'tune.comp.maxlevel'),
   ...rows(inert("compression here has no rate or CPU limit: every answer chosen for it is compressed at tune.comp.maxlevel"), 'maxcomprate maxcompcpuusage'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
-  ...rows('yes', 'hard-stop-after'),
+  ...rows('yes', 'hard-stop-after external-check insecure-fork-wanted'),
   ...rows(inert('stopping is left to whoever starts Node'), 'grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),

@@ -433,6 +433,8 @@ export interface Proxy {
   tcpChecks: Rule[]
   /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */
   checkType?: { name: string, args: string[] }
+  /** `external-check command|path` (§4.2): what `option external-check` runs, with which PATH. */
+  externalCheck?: { command?: string, path?: string }
   /** The older `redirect` keyword, evaluated after http-request rules. */
   redirects: Rule[]
   useBackends: SwitchingRule[]
@@ -562,6 +564,10 @@ export interface GlobalSettings {
   maxconnrate?: number
   maxsessrate?: number
   maxsslrate?: number
+  /** `external-check` (§3.1): external health checks may run. */
+  externalCheck?: boolean
+  /** `insecure-fork-wanted` (§3.1): the process may start commands (external checks). */
+  insecureForkWanted?: boolean
   /** `hard-stop-after` (ms): how long a soft stop may last before the connections left are cut. */
   hardStopAfter?: number
   /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */

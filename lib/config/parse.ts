@@ -647,6 +647,8 @@ class ConfigParser {
         return
       }
       case 'node': g.node = args[1] ?? ''; return
+      case 'external-check': g.externalCheck = true; return
+      case 'insecure-fork-wanted': g.insecureForkWanted = kwm !== 'no'; return
       case 'expose-experimental-directives': g.experimental = true; return
       case 'description': g.description = args.slice(1).join(' '); return
       case 'crt-base': this.crtBase = args[1]; return
@@ -1257,6 +1259,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.resInspectDelay = d.resInspectDelay
   p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
   if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)
+  if (d.externalCheck !== undefined) p.externalCheck = { ...d.externalCheck }
   p.logs = [...d.logs]
   p.logFormat = d.logFormat
   p.logFormatSd = d.logFormatSd

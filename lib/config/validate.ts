@@ -63,6 +63,11 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
         d.alert(`proxy '${p.name}': unable to find http-errors section '${e.section}'.`, p.loc)
       }
     }
+    if (p.checkType?.name === 'external-check' && hasBackend(p)) {
+      if (config.global.externalCheck !== true) d.alert(`Proxy '${p.name}' : 'option external-check' unable to find required 'global.external-check'.`)
+      else if (p.externalCheck?.command === undefined) d.alert(`Proxy '${p.name}' : 'option external-check' unable to find required 'external-check command'.`)
+      if (config.global.insecureForkWanted !== true) d.warn(`Proxy '${p.name}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.`)
+    }
     if (p.stats !== null && p.stats.httpRequest.length > 0 && p.stats.auth.length > 0) {
       d.alert(`proxy '${p.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`)
     }

@@ -59,6 +59,10 @@ export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boo
   L7OK: { desc: 'Layer7 check passed', withCode: true },
   L7OKC: { desc: 'Layer7 check conditionally passed', withCode: true },
   L7STS: { desc: 'Layer7 wrong status', withCode: true },
+  /** `option external-check`: the command's exit status is the code (0 on a timeout). */
+  PROCERR: { desc: 'External check error', withCode: true },
+  PROCTOUT: { desc: 'External check timeout', withCode: true },
+  PROCOK: { desc: 'External check passed', withCode: true },
   /** An agent's answer that changes no state (a weight, maxconn, or an error). */
   CHECKED: { desc: 'No status change', withCode: false }
 }
