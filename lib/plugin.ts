@@ -60,7 +60,7 @@ import { transferCodings } from './transfer-encoding.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
-import { AccessLog, LogTargets, markRequested, requestlessEnd, stampHandshake } from './log/logger.js'
+import { AccessLog, LogTargets, markRequested, requestlessEnd, stampHandshake, watchHttp2Session } from './log/logger.js'
 import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
 import type { LogRecord } from './log/record.js'
@@ -1270,9 +1270,12 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     live.requests++
     res.once('close', () => { live.requests!-- })
   })
-  // an HTTP/2 connection past its preface (the client's SETTINGS came) is not logged by HAProxy
-  // when it opens no stream (no <BADREQ>)
-  server.on('session', (session: Http2Session) => { session.once('remoteSettings', () => { markRequested(session.socket) }) })
+  // an HTTP/2 connection past its preface is not logged by HAProxy when it opens no stream (no
+  // <BADREQ>): its SETTINGS mark it, its bytes tell the rest (logger.ts badHttp2)
+  server.on('session', (session: Http2Session) => {
+    session.once('remoteSettings', () => { markRequested(session.socket) })
+    watchHttp2Session(session)
+  })
 }
 
 function optionError (name: string, problem: string): Error {
