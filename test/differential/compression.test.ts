@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import http, { type IncomingHttpHeaders } from 'node:http'
 import http2 from 'node:http2'
 import zlib from 'node:zlib'
-import { startBoth, skipWithoutHaproxy } from './harness.js'
+import { startBoth, startRawUpstream, skipWithoutHaproxy } from './harness.js'
 
 const TEXT = 'hello world '.repeat(200)
 
@@ -54,6 +54,8 @@ interface Seen {
   length: string
   chunked: boolean
   serverGot: string
+  /** `res.comp` and `res.comp_algo`, as an http-response rule read them. */
+  comp: string
   /** The body once decoded (its length and whether it is the upstream's text). */
   body: string
 }
@@ -78,6 +80,7 @@ function seen (status: number, h: IncomingHttpHeaders | http2.IncomingHttpHeader
     length: String(h['content-length'] ?? '-'),
     chunked: h['transfer-encoding'] === 'chunked',
     serverGot: String(h['x-ae-seen'] ?? '-'),
+    comp: String(h['x-comp'] ?? '-'),
     body: body === TEXT ? 'TEXT' : `${body.length} bytes`
   }
 }
@@ -131,7 +134,16 @@ async function askHttp10 (port: number, path: string): Promise<string> {
   return wanted.join(' | ')
 }
 
-const config = (up: number) => (port: number): string => `
+/** A server that answers in HTTP/1.0, then closes. */
+function oldServer (): ReturnType<typeof startRawUpstream> {
+  return startRawUpstream(socket => {
+    socket.once('data', () => {
+      socket.end(`HTTP/1.0 200 OK\r\ncontent-type: text/html\r\ncontent-length: ${TEXT.length}\r\n\r\n${TEXT}`)
+    })
+  })
+}
+
+const config = (up: number, old: number) => (port: number): string => `
 global
   nbthread 1
 defaults
@@ -145,11 +157,20 @@ frontend fe
   compression type text/html text/plain application/json
   stats enable
   stats uri /stats
+  http-response set-header x-comp "%[res.comp] %[res.comp_algo]"
+  use_backend b_rules if { path_beg /rules }
+  use_backend b_old if { path_beg /old }
   use_backend b_identity if { path_beg /identity }
   use_backend b_css if { path_beg /css }
   use_backend b_any if { path_beg /any }
   default_backend b
 backend b
+  server s1 127.0.0.1:${up}
+backend b_old
+  server s1 127.0.0.1:${old}
+backend b_rules
+  http-response set-header content-type text/html
+  http-response del-header content-encoding
   server s1 127.0.0.1:${up}
 backend b_identity
   compression algo raw-deflate identity
@@ -166,11 +187,13 @@ backend b_any
 describe('differential: HTTP response compression', { skip: skipWithoutHaproxy }, () => {
   let both: Awaited<ReturnType<typeof startBoth>>
   let up: Awaited<ReturnType<typeof upstream>>
+  let old: Awaited<ReturnType<typeof oldServer>>
   before(async () => {
     up = await upstream()
-    both = await startBoth(config(up.port))
+    old = await oldServer()
+    both = await startBoth(config(up.port, old.port))
   })
-  after(async () => { await both?.stop(); await up?.close() })
+  after(async () => { await both?.stop(); await up?.close(); await old?.close() })
 
   const gzip = { 'accept-encoding': 'gzip' }
   const cases: Array<[string, string, Record<string, string | string[]>, string?]> = [
@@ -212,11 +235,17 @@ describe('differential: HTTP response compression', { skip: skipWithoutHaproxy }
     ['raw-deflate answers deflate, offload', '/identity', { 'accept-encoding': 'deflate' }],
     ['the backend\'s types replace the frontend\'s', '/css?ct=text/css', gzip],
     ['... not added to them', '/css?ct=text/html', gzip],
-    ['the backend\'s algorithms replace the frontend\'s', '/any', { 'accept-encoding': '*' }]
+    ['the backend\'s algorithms replace the frontend\'s', '/any', { 'accept-encoding': '*' }],
+    ['decided before http-response rules: a Content-Type they set', '/rules?ct=text/css', gzip],
+    ['decided before http-response rules: a Content-Encoding they remove', '/rules?h-content-encoding=br', gzip],
+    ['http-response rules see the decision', '/rules', gzip],
+    ['an HTTP/1.0 answer is not compressed', '/old', gzip]
   ]
   for (const [name, path, headers, method] of cases) {
     test(name, async () => {
       const [theirs, ours] = await Promise.all([ask(both.haproxy.port, path, headers, method), ask(both.ours.port, path, headers, method)])
+      // every answer passed the frontend's http-response rule that reads res.comp
+      assert.match(theirs.comp, /^[01]( |$)/)
       assert.deepEqual(ours, theirs)
     })
   }
