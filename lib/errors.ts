@@ -182,7 +182,7 @@ export function parseErrorFile (raw: Buffer, fallbackStatus: number): ErrorPage 
 }
 
 /** What a proxy answers for an error status: a file, an `http-error` reply, or (null) HAProxy's own page. */
-export type ErrorChoice = { kind: 'file', file: string } | { kind: 'reply', words: string[] } | null
+export type ErrorChoice = { kind: 'file', file: string } | { kind: 'reply', words: string[] } | { kind: 'location', status: 302 | 303, url: string } | null
 
 /** The file an `errorfiles <name>` line gives for a status, if its section has one. */
 function sectionFile (config: ParsedConfig, name: string, codes: string[], status: string): string | undefined {
@@ -209,6 +209,8 @@ export function errorChoice (proxy: Proxy, config: ParsedConfig, status: number)
     } else if (e.kind === 'errorfiles') {
       const file = sectionFile(config, e.section, e.codes, code)
       if (file !== undefined) choice = { kind: 'file', file }
+    } else if (e.kind === 'errorloc') {
+      if (e.code === code) choice = { kind: 'location', status: e.status, url: e.url }
     } else if (e.code === code) {
       const section = optionOf(e.words, 'errorfiles')
       const file = optionOf(e.words, 'errorfile')
@@ -221,6 +223,13 @@ export function errorChoice (proxy: Proxy, config: ParsedConfig, status: number)
     }
   }
   return choice
+}
+
+/** `errorloc` (§4.2): a redirect in HAProxy 2.6's head (observed on 2.6.12: this order, no body). */
+function locationPage (status: 302 | 303, url: string): ErrorPage {
+  const reason = status === 302 ? 'Found' : 'See Other'
+  const headers = ['cache-control', 'no-cache', 'content-length', '0', 'location', url]
+  return { status, reason, headers, body: Buffer.alloc(0), htxBytes: htxResponseBytes(status, reason, headers) }
 }
 
 /** An empty errorfile: HAProxy closes the connection without answering. */
@@ -265,7 +274,9 @@ export class ErrorPages {
       const choice = errorChoice(proxy, config, status)
       if (choice === null) continue
       const bufsize = config.global.bufsize ?? DEFAULT_BUFSIZE
-      const page = choice.kind === 'reply' ? replyPage(choice.words, status, bufsize) : readErrorFile(choice.file, status, bufsize)
+      const page = choice.kind === 'reply'
+        ? replyPage(choice.words, status, bufsize)
+        : choice.kind === 'location' ? locationPage(choice.status, choice.url) : readErrorFile(choice.file, status, bufsize)
       if (page !== null) this.pages.set(status, page)
     }
   }

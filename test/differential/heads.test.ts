@@ -1,5 +1,5 @@
 // The heads of the answers the proxy makes itself (error pages, deny / return / redirect / auth /
-// tarpit, http-error, errorfiles) and of a proxied answer, byte for byte against real HAProxy:
+// tarpit, http-error, errorfiles, errorloc) and of a proxied answer, byte for byte against real HAProxy:
 // the exact request bytes on a raw socket, HTTP/1.1 and HTTP/1.0, with and without a Connection
 // header; compared are the status line, every header line (names, case, order), the body, and
 // whether the connection takes a second request. Only a Date the server sent is masked.
@@ -79,7 +79,7 @@ const clients: Array<[string, string]> = [
 const paths = [
   '/deny', '/deny400', '/deny404', '/deny407', '/deny408', '/deny429', '/deny500', '/deny502', '/deny503', '/deny504',
   '/return', '/return-hdr', '/return-ef', '/redirect301', '/redirect302', '/auth', '/tarpit',
-  '/http-error', '/errorfile', '/errorfile-length', '/no-server', '/garbage', '/slow', '/proxied', '/proxied-dated'
+  '/http-error', '/errorfile', '/errorfile-length', '/errorloc', '/errorloc303', '/no-server', '/garbage', '/slow', '/proxied', '/proxied-dated'
 ]
 
 describe('differential: heads of answers the proxy makes, byte for byte', { skip: skipWithoutHaproxy }, () => {
@@ -115,9 +115,13 @@ ${[400, 404, 407, 408, 429, 500, 502, 503, 504].map(s => `    http-request deny 
     use_backend http-error if { path /http-error }
     use_backend errorfile if { path /errorfile }
     use_backend errorfile-length if { path /errorfile-length }
+    use_backend errorloc if { path /errorloc }
+    use_backend errorloc303 if { path /errorloc303 }
     use_backend no-server if { path /no-server }
     use_backend garbage if { path /garbage }
     use_backend slow if { path /slow }
+    use_backend stats if { path_beg /stats }
+    use_backend stats-auth if { path_beg /admin }
     default_backend live
 backend live
     server l1 127.0.0.1:${live.port}
@@ -127,6 +131,18 @@ backend errorfile
     errorfile 503 ${join(dir, 'unframed.http')}
 backend errorfile-length
     errorfile 503 ${join(dir, 'framed.http')}
+backend errorloc
+    errorloc 503 http://www.example.com/maintenance
+backend errorloc303
+    errorloc303 503 /down?from=errorloc
+backend stats
+    stats enable
+    stats uri /stats
+    stats http-request deny if { path /stats/deny }
+backend stats-auth
+    stats enable
+    stats uri /admin
+    stats auth admin:secret
 backend no-server
 backend garbage
     retries 0
@@ -154,6 +170,20 @@ backend slow
       const [theirs, ours] = await Promise.all([both.haproxy.port, both.ours.port].map(port => exchange(port, request)))
       assert.match(theirs!.answer, /^HTTP\/1\.1 40[08] /)
       assert.deepEqual(view(ours!), view(theirs!))
+    })
+  }
+
+  // the stats applet: its page's head (the page itself differs: versions, pids, uptimes), and
+  // its refusals whole; HAProxy closes the connection after a refusal without saying so
+  const statsCases: Array<[string, 'head' | 'whole']> = [['/stats', 'head'], ['/stats;csv', 'head'], ['/stats/deny', 'whole'], ['/admin', 'whole']]
+  for (const [path, compared] of statsCases) {
+    test(`stats ${path}`, async () => {
+      const requests = clients.map(([version, extra]) => `GET ${path} ${version}\r\nhost: www.example.com\r\n${extra}\r\n`)
+      const [theirs, ours] = await Promise.all([both.haproxy.port, both.ours.port].map(port => Promise.all(requests.map(r => exchange(port, r)))))
+      const cut = (e: Exchange): Exchange => compared === 'whole' ? e : { answer: e.answer.slice(0, e.answer.indexOf('\r\n\r\n') + 4), open: e.open }
+      for (const [i, [version, extra]] of clients.entries()) {
+        assert.deepEqual(cut(ours[i]!), cut(theirs[i]!), `${path}, ${version} ${extra.trim() || '(no connection header)'}`)
+      }
     })
   }
 
