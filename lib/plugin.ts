@@ -58,7 +58,7 @@ import { transferCodings } from './transfer-encoding.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
-import { AccessLog, LogTargets, markRequested, stampHandshake } from './log/logger.js'
+import { AccessLog, LogTargets, markRequested, requestlessEnd, stampHandshake } from './log/logger.js'
 import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
 import type { LogRecord } from './log/record.js'
@@ -388,7 +388,9 @@ export class Gateway implements CliRuntime {
       const backend = new Backend(proxy, { log: this.log, ...(targets.empty ? {} : { syslog: (level: number, msg: string) => { targets.send(level, msg) } }) })
       // a changed backend: its servers that stayed (same name and address) keep their health
       if (old !== undefined) backend.adoptHealth(old.backend)
-      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global)))
+      // a listen's rules are its frontend's: its stick rules are compiled for its backend side here
+      const stick = proxy.stickRules.length === 0 ? null : (rules ?? compileProxy(proxy, config, hooks, files)).stick
+      backends.set(proxy.name, new BackendRoute(proxy, backend, rules, new ErrorPages(proxy, config), requestHeadLimit(config.global), stick, config.global.compMaxLevel))
     }
     const frontends = new Map<string, FrontendState>()
     const tcpFrontends = new Map<string, TcpFrontendState>()
@@ -1097,7 +1099,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       const head = upgrade ? pending ?? EMPTY : null
       try {
         const exchange = new Exchange(fe.route, be, txn, req, res, route, head, request.log, rec)
-        if (live?.requests != null) live.kill = () => exchange.kill()
+        if (live?.requests != null) live.kill = (why) => exchange.kill(why)
         exchange.start()
       } catch (err) {
         // a bug, not the server's fault: HAProxy's 500 page rather than a hung client
@@ -1203,6 +1205,19 @@ function connectionRules (fe: FrontendState, socket: Socket): void {
   trackConnection(txn, socket)
 }
 
+/**
+ * A connection that closes before any request began counts as a failed request with its 400 or
+ * 408, except an HTTP/2 one (no stream) and, with `option http-ignore-probes`, one that sent nothing.
+ */
+function countRequestless (fe: FrontendRoute, socket: Socket, tlsBind: boolean): void {
+  const ignoreProbes = fe.proxy.options['http-ignore-probes'] === true
+  socket.once('close', () => {
+    const end = requestlessEnd(socket, tlsBind)
+    if (end === null || end.status === 0 || (end.empty && ignoreProbes)) return
+    fe.counters.requestless(end.status)
+  })
+}
+
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 /** `bind`: the bind's name in log lines, its `name` or its number in the section (as HAProxy's). */
 export function countConnections (gateway: Gateway, frontend: string, server: Server, bind: string): void {
@@ -1216,6 +1231,7 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // before the counters: a <BADREQ> line counts its own connection (%ac, %fc), as HAProxy's
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
+    countRequestless(fe.route, socket, tlsBind)
     // `show sess`: a TLS connection is listed from its handshake on, as the socket requests arrive on
     if (!tlsBind) gateway.sessions.open(socket, frontend, { perRequest: true })
     if (fe.log?.connectLines === true) fe.log.connect(socket)

@@ -123,8 +123,9 @@ type Http2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerRespon
  * `timeout client` is socket inactivity, `timeout http-keep-alive` the idle time between
  * requests (falling back as HAProxy does).
  */
-function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null, settings: http2.Settings, h2Upgrade: boolean): Server {
+function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsTerminator | null, settings: http2.Settings, h2Upgrade: boolean, ignoreProbes: boolean): Server {
   const headersTimeout = t.httpRequest ?? 0
+  const requestTimedOut = ignoreProbes ? closeProbeOr408 : answer408
   const http1 = {
     headersTimeout,
     requestTimeout: 0,
@@ -328,8 +329,14 @@ export function keepHalfOpen (server: Server): void {
 }
 
 /** No complete request head within `timeout http-request`: HAProxy's 408, then close. */
-function requestTimedOut (socket: Socket): void {
+function answer408 (socket: Socket): void {
   clientErrorHandler(Object.assign(new Error('timeout http-request'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket)
+}
+
+/** `option http-ignore-probes` (§4.2): a connection that sent nothing by then is closed without a 408. */
+function closeProbeOr408 (socket: Socket): void {
+  if (socket.bytesRead === 0) socket.destroy()
+  else answer408(socket)
 }
 
 /** `option tcpka` / `clitcpka` (§4.2): SO_KEEPALIVE on the clients' connections, with the system's timers. */
@@ -439,6 +446,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   const first = proxy.binds[0]
   const settings = h2Settings(config.global)
   const h2Upgrade = proxy.options['disable-h2-upgrade'] !== true
+  const ignoreProbes = proxy.options['http-ignore-probes'] === true
   let fastifyHandler: Handler | null = null
   const app: FastifyInstance = Fastify({
     frameworkErrors: routeBadUrls(() => app),
@@ -448,7 +456,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
       fastifyHandler = handler as Handler
-      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0), settings, h2Upgrade)
+      return bindServer(first!, proxy.timeouts, fastifyHandler, terminator(0), settings, h2Upgrade, ignoreProbes)
     },
     clientErrorHandler,
     // requests that arrive while stopping are served (with `connection: close`), as in HAProxy
@@ -474,7 +482,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
           log.info(`Proxy ${proxy.name} started on ${label}.`)
           continue
         }
-        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings, h2Upgrade)
+        const server = bindServer(bind, proxy.timeouts, fastifyHandler!, terminator(i), settings, h2Upgrade, ignoreProbes)
         if (bind.acceptProxy === true) acceptProxyOn(server, gateway, proxy, bindName)
         tcpKeepAlive(proxy, server)
         tls.find(t => t.bind === i)?.servers.push(server)
@@ -507,6 +515,19 @@ export async function stop (l: Listener): Promise<void> {
   })
   if (l.tcp !== null) l.tcp.close()
   await Promise.all([l.app?.close(), ...extra])
+}
+
+/**
+ * `hard-stop-after` (§3.1): the soft stop lasted too long, the client connections left are cut, a
+ * request waiting for its server answered 502 (`KH`) as `shutdown session` does; HAProxy's words.
+ */
+function hardStop (gateway: Gateway, log: GatewayLogger): void {
+  log.warn('soft-stop running for too long, performing a hard-stop.')
+  const left = gateway.sessions.clients()
+  const perFrontend = new Map<string, number>()
+  for (const s of left) perFrontend.set(s.frontend, (perFrontend.get(s.frontend) ?? 0) + 1)
+  for (const [name, n] of perFrontend) log.warn(`Proxy ${name} hard-stopped (${n} remaining conns will be closed).`)
+  for (const s of left) if (s.kill?.('hard-stop-after: the soft stop lasted too long') !== true) s.socket.destroy()
 }
 
 /** Prints the configuration's messages; `text` is all of them, as `show startup-logs` answers. */
@@ -667,6 +688,8 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
       gateway.closeTunnels()
+      const hardStopAfter = config.global.hardStopAfter
+      if (hardStopAfter !== undefined) setTimeout(() => { hardStop(gateway, log) }, hardStopAfter).unref()
       // TCP connections have no request boundary to finish at: they are cut (HAProxy's hard stop)
       for (const l of listeners.values()) l.tcp?.closeAll()
       void Promise.all([...listeners.values()].map(stop).concat(runtimeSocket.close(), masterSocket.close(), ...forwarders.map(f => f.close())))

@@ -227,6 +227,15 @@ function ignoredErrors (o: Record<string, string>): 'all' | Set<string> {
 // The terminator
 
 /** The compiled TLS setup of one bind: the contexts by name, and node's server options. */
+/** TLS sockets given http/1.1 by the ALPN callback where HAProxy negotiates no protocol. */
+const alpnChosenHere = new WeakSet<tls.TLSSocket>()
+
+/** The ALPN protocol as HAProxy's `ssl_fc_alpn` reads it: none where HAProxy negotiates none. */
+export function negotiatedAlpn (socket: tls.TLSSocket): string | null {
+  const alpn = socket.alpnProtocol
+  return typeof alpn === 'string' && alpn !== '' && !alpnChosenHere.has(socket) ? alpn : null
+}
+
 export class TlsTerminator {
   private exact = new Map<string, SniEntry>()
   private wildcard = new Map<string, SniEntry>()
@@ -304,10 +313,16 @@ export class TlsTerminator {
             // picks (the bind's), server's preference first as HAProxy does: `alpn http/1.1,h2`
             // gives http/1.1 to a client offering both (node's HTTP/2 server would put h2 first).
             // Where HAProxy negotiates nothing, node's callback can only refuse the handshake:
-            // http/1.1 is chosen instead when the client offers it (it is what is spoken then).
-            ALPNCallback: ({ servername, protocols }: { servername?: string | false, protocols: string[] }) => {
+            // http/1.1 is chosen instead when the client offers it (it is what is spoken then),
+            // and the socket remembered so that `ssl_fc_alpn` still reads empty. node calls the
+            // callback on the TLS socket of the handshake.
+            ALPNCallback: function (this: tls.TLSSocket, { servername, protocols }: { servername?: string | false, protocols: string[] }) {
               const offered = typeof servername === 'string' && servername !== '' ? terminator.entry(servername)?.alpn ?? bindAlpn : bindAlpn
-              return offered.find(p => protocols.includes(p)) ?? (!this.h2Only && protocols.includes('http/1.1') ? 'http/1.1' : undefined)
+              const chosen = offered.find(p => protocols.includes(p))
+              if (chosen !== undefined) return chosen
+              if (terminator.h2Only || !protocols.includes('http/1.1')) return undefined
+              alpnChosenHere.add(this)
+              return 'http/1.1'
             }
           }),
       // with strict-sni a client without a matching name gets no certificate: the handshake fails

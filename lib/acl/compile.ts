@@ -11,10 +11,12 @@ import type { CompileEnv } from './env.js'
 import { compileFormat } from './logformat.js'
 import { FileCache } from './maps.js'
 import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, varAction, type Action, type RuleContext, type RuleSide } from './rules.js'
-import { ExprError } from './sample.js'
+import { ExprError, type SampleFn } from './sample.js'
 import type { BackendView } from '../runtime/state.js'
-import { StickTables } from '../runtime/stick-table.js'
+import { StickTables, type StickTable } from '../runtime/stick-table.js'
 import { compileStickAction } from './stick-actions.js'
+import { tableNamed } from './stick-counters.js'
+import { compileExpr, parseExpr } from './expr.js'
 import { addressAction } from './addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
 import { UserlistAuth } from './userlist.js'
@@ -39,8 +41,24 @@ export interface CompiledProxy {
    * more until inspect-delay), or null (none decided: accepted).
    */
   tcpRules (ruleset: TcpRuleset, txn: HttpTxn): TcpVerdict
+  /** The `stick` rules of a backend (§4.2), null when it has none. */
+  readonly stick: CompiledStick | null
   /** One line per compiled rule, for debugging (`prettyPrint` in find-my-way's spirit). */
   describe (): string
+}
+
+/** A `stick` rule compiled: the table it reads or writes, its pattern, its condition. */
+export interface StickRuleFn {
+  table: StickTable
+  key: SampleFn
+  cond: Predicate | null
+}
+
+/** A backend's `stick` rules by what they do: `stick on` is in both `match` and `storeRequest`. */
+export interface CompiledStick {
+  match: StickRuleFn[]
+  storeRequest: StickRuleFn[]
+  storeResponse: StickRuleFn[]
 }
 
 export type TcpVerdict = 'accept' | 'reject' | 'drop' | 'close' | 'wait' | null
@@ -135,7 +153,7 @@ function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
   if (proxy.acls.length > 0 || proxy.httpRequest.length > 0 || proxy.tcpRequestContent.length > 0 || proxy.redirects.length > 0 || proxy.httpResponse.length > 0 ||
     proxy.httpAfterResponse.length > 0 ||
     proxy.tcpRequestConnection.length > 0 || proxy.tcpResponseContent.length > 0 ||
-    proxy.useBackends.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
+    proxy.useBackends.length > 0 || proxy.stickRules.length > 0 || (proxy.stats !== null && (proxy.stats.httpRequest.length > 0 || proxy.stats.admin != null))) return null
   const dflt: Decision = proxy.defaultBackend === null ? NONE : shared.backends.get(proxy.defaultBackend.name) ?? NONE
   return {
     name: proxy.name,
@@ -146,6 +164,7 @@ function ruleless (proxy: Proxy, shared: CompileShared): CompiledProxy | null {
     statsAdmin: noAdmin,
     statsRules: noRules,
     tcpRules: noRules,
+    stick: null,
     describe: () => [`${proxy.kind} ${proxy.name}`, ...(proxy.defaultBackend === null ? [] : [`  default_backend ${proxy.defaultBackend.name}`])].join('\n')
   }
 }
@@ -338,6 +357,43 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   }
   const dflt: Decision = proxy.defaultBackend === null ? NONE : backends.get(proxy.defaultBackend.name) ?? NONE
 
+  // `stick` rules (§4.2): the pattern of `on`, `match` and `store-request` is read on the
+  // request, that of `store-response` on the server's answer. A rule naming no table is the
+  // post-parse check's alert (validate.ts).
+  const stick: CompiledStick = { match: [], storeRequest: [], storeResponse: [] }
+  for (const r of proxy.stickRules) {
+    at = { loc: r.loc, keyword: 'stick' }
+    const response = r.kind === 'store-response'
+    let key: SampleFn
+    let cond: Predicate | null
+    try {
+      const expr = compileExpr(parseExpr(r.pattern), env)
+      if (!response && expr.needs === 'response') {
+        throw new ExprError(`fetch method '${expr.keyword}' extracts information from 'HTTP response headers', none of which is available during request.`)
+      }
+      key = expr.one
+    } catch (err) {
+      alert(`'stick': ${(err as Error).message}`, r.loc, 'stick')
+      continue
+    }
+    try {
+      cond = condition(r.cond, { side: response ? 'response' : 'request', place: `${kindWord(proxy)} stick rule` })
+    } catch (err) {
+      alert(`error detected while parsing sticking condition : ${(err as Error).message}.`, r.loc, 'stick')
+      continue
+    }
+    let table: StickTable
+    try {
+      table = tableNamed(env, r.table ?? proxy.name, 'stick')
+    } catch {
+      continue
+    }
+    const fn: StickRuleFn = { table, key, cond }
+    if (r.kind === 'on' || r.kind === 'match') stick.match.push(fn)
+    if (r.kind === 'on' || r.kind === 'store-request') stick.storeRequest.push(fn)
+    if (response) stick.storeResponse.push(fn)
+  }
+
   // Hot path: the closures below run per request.
   const httpRules = request.length === 0
     ? () => null
@@ -387,6 +443,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     statsAdmin: statsAdmin === null ? () => false : (txn) => statsAdmin!(txn, null),
     statsRules: (txn) => { const out = runRules(statsRules, txn, null); return out === STOP ? 'allow' : out },
     tcpRules,
+    stick: proxy.stickRules.length === 0 ? null : stick,
     describe: () => [
       `${proxy.kind} ${proxy.name}`,
       ...[...named.keys()].map((n) => `  acl ${n} (${named.get(n)!.lines.length} line(s))`),

@@ -9,7 +9,7 @@ import type { ArgValue } from './arguments.js'
 import type { FetchRow } from './fetches.js'
 import { ExprError, type Sample } from './sample.js'
 import type { HttpTxn } from './txn.js'
-import { VERIFY_ERRORS } from '../tls.js'
+import { negotiatedAlpn, VERIFY_ERRORS } from '../tls.js'
 
 const row = (name: string, type: FetchRow['type'], get: (s: TLSSocket) => Sample | null | undefined): FetchRow =>
   ({ name, args: [], minArgs: 0, type, compile: () => ({ one: (t: HttpTxn) => t.tls === null ? null : get(t.tls) ?? null }) })
@@ -84,7 +84,7 @@ export const TLS_FETCH_ROWS: FetchRow[] = [
   row('ssl_fc_has_sni', 'bool', s => typeof s.servername === 'string' && s.servername !== ''),
   row('ssl_fc_protocol', 'str', s => s.getProtocol()),
   row('ssl_fc_cipher', 'str', s => s.getCipher()?.name),
-  row('ssl_fc_alpn', 'str', s => s.alpnProtocol || null),
+  row('ssl_fc_alpn', 'str', negotiatedAlpn),
   row('ssl_fc_is_resumed', 'bool', s => s.isSessionReused()),
   row('ssl_fc_has_crt', 'bool', s => peer(s) !== undefined),
   row('ssl_c_used', 'bool', s => peer(s) !== undefined),

@@ -9,7 +9,7 @@
 import { existsSync, fstatSync, statSync } from 'node:fs'
 import { FileTooLarge, PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { isAbsolute, resolve } from 'node:path'
-import { STICK_DATA_TYPES, type AddressHeader, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickTableSpec, type Timeouts } from './model.js'
+import { COMPRESSION_ALGOS, STICK_DATA_TYPES, type AddressHeader, type CompressionAlgo, type CompressionConfig, type Bind, type BindTls, type Condition, type CookiePersistence, type HttpCheckExpect, type HttpCheckRule, type Loc, type LogFraming, type LogTarget, type Proxy, type Rule, type ServerOptions, type StickDataType, type StickRule, type StickTableSpec, type Timeouts } from './model.js'
 import { CLF_FORMAT, HTTPLOG_FORMAT, HTTPSLOG_FORMAT, TCPLOG_FORMAT } from '../log/formats.js'
 import { atoi, isInteger, parseAddress, parseTime, type TimeResult } from './args.js'
 import { didYouMean } from './diagnostics.js'
@@ -70,8 +70,8 @@ type Apply = (c: ProxyCtx, args: string[]) => void
  * - `'removed'`: HAProxy 2.6 itself refuses it, with the message in `removed`.
  */
 export type Support = 'yes' | 'args' | 'removed' | { inert: string, notice?: true, tcp?: 'served' } | { unsupported: string, tcp?: TcpSupport }
-/** An HTTP-side gap that `mode tcp` proxies implement ('served'), or where it means nothing ('inert': HTTP only in HAProxy too). */
-export type TcpSupport = 'served' | 'inert'
+/** An HTTP-side gap that `mode tcp` proxies implement. */
+export type TcpSupport = 'served'
 
 export interface ProxyKeyword {
   where: Where
@@ -89,11 +89,8 @@ export interface ProxyKeyword {
 
 /** Support rows: meaningless here (a warning), logging only (a notice), not implemented (an alert in HTTP proxies). */
 const inert = (why: string): Support => ({ inert: why })
-const LOGGING: Support = { inert: 'logging goes through the Fastify logger', notice: true }
 const unsupported = (does: string): Support => ({ unsupported: does })
 const CONNECTIONS = inert('connection handling is left to Node and undici')
-/** HAProxy compresses HTTP responses only: in a `mode tcp` proxy it has no effect there either. */
-const HTTP_COMPRESSION: Support = { unsupported: 'compresses responses', tcp: 'inert' }
 
 /** Says what a supported-or-not decision means for this line (Support). */
 export function report (c: ProxyCtx, s: Support, what: string): void {
@@ -263,10 +260,7 @@ const connMode = (mode: NonNullable<Proxy['httpConnectionMode']>): OptionRow => 
   }
 })
 
-/** A health check of another protocol still runs, as a TCP connect: degraded, so a warning. */
-const CHECK_TYPE = inert('only TCP and HTTP health checks are implemented; this check runs as a TCP connect check')
-const check = (takesArgs = false): OptionRow => ({ where: 'DLB', negatable: false, takesArgs, support: CHECK_TYPE })
-/** A check lib/runtime/tcp-check.ts runs: the option and its arguments are kept (the last check option wins). */
+/** A check lib/runtime/tcp-check.ts (or external-check.ts) runs: the option and its arguments are kept (the last check option wins). */
 const scriptedCheck = (takesArgs = false, validate?: (a: string[]) => string | null): OptionRow => ({
   where: 'DLB',
   negatable: false,
@@ -308,7 +302,7 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'h1-case-adjust-bogus-client': flag('DFL', inert('header case is kept as Node gives it')),
   'h1-case-adjust-bogus-server': flag('DLB', inert('header case is kept as Node gives it')),
   'http-buffer-request': flag('DFLB', 'yes'),
-  'http-ignore-probes': flag('DFL', LOGGING),
+  'http-ignore-probes': flag('DFL', 'yes'),
   'http-keep-alive': connMode('keep-alive'),
   'http-no-delay': flag('DFLB', inert('Node sets TCP_NODELAY itself')),
   'http-pretend-keepalive': flag('DLB', CONNECTIONS),
@@ -331,14 +325,14 @@ export const OPTIONS: Record<string, OptionRow> = table({
   'idle-close-on-response': flag('DFL', CONNECTIONS),
   'independent-streams': flag('DFLB', CONNECTIONS),
   'ldap-check': scriptedCheck(),
-  'external-check': check(),
+  'external-check': scriptedCheck(),
   'log-health-checks': flag('DLB', 'yes'),
   'log-separate-errors': flag('DFL', 'yes'),
   logasap: flag('DFL', 'yes'),
   'mysql-check': scriptedCheck(true, mysqlArgs),
   nolinger: flag('DFLB', inert('socket lingering is left to Node')),
   originalto: { where: 'DFLB', negatable: false, takesArgs: true, support: 'yes', apply: addressHeaderOption('originalto') },
-  persist: flag('DLB', unsupported('keeps sending a persistent client to its server when that server is down')),
+  persist: flag('DLB', 'yes'),
   'pgsql-check': scriptedCheck(true, pgsqlArgs),
   // lib/runtime/last-server.ts
   'prefer-last-server': flag('DLB', 'yes'),
@@ -1287,7 +1281,8 @@ export const SERVER_OPTIONS: Record<string, { n: number, support: Support, apply
     }
   },
   ...serverRows(1, inert('used only with send-proxy-v2'), 'proxy-v2-options'),
-  ...serverRows(0, inert('used only with stick tables'), 'stick non-stick'),
+  'non-stick': { n: 0, support: 'yes', apply: o => { o.nonStick = true; return null } },
+  stick: { n: 0, support: 'yes', apply: o => { delete o.nonStick; return null } },
   // They turn off what is never done here.
   ...Object.fromEntries(['no-send-proxy', 'no-send-proxy-v2'].map(k => [k, { n: 0, support: 'yes' as const, apply: (o: ServerOptions) => { delete o.sendProxy; return null } }])),
   ...serverRows(0, 'yes', 'no-send-proxy-v2-ssl no-send-proxy-v2-ssl-cn'),
@@ -1393,7 +1388,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'clitcpka-cnt': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-idle': row('DFL', inert('TCP keep-alive is left to Node')),
   'clitcpka-intvl': row('DFL', inert('TCP keep-alive is left to Node')),
-  compression: row('DFLB', HTTP_COMPRESSION),
+  compression: row('DFLB', 'yes', { apply: applyCompression }),
   cookie: row('DLB', 'args', { apply: applyCookie }),
   declare: row('FL', 'yes', { defaultsMsg: "'declare' not available in default section", capAlert: "'declare' only available in frontend or listen section", apply: applyDeclare }),
   'default-server': row('DLB', 'yes', { capAlert: "'default-server' not allowed because %K '%N' has no backend capability." }),
@@ -1435,7 +1430,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'monitor-uri': row('DFL', 'yes', { max: 1, apply: applyMonitorUri }),
   'monitor-net': removed("'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src %A }' instead."),
   option: row('DFLB', 'args', { apply: applyOption }),
-  'external-check': row('DLB', inert('no external checks; the check runs as a TCP connect check'), { apply: applyExternalCheck }),
+  'external-check': row('DLB', 'yes', { apply: applyExternalCheck }),
   persist: row('DLB', unsupported(`RDP cookie persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!/^rdp-cookie(\(.*\))?$/.test(a[1] ?? '')) c.alert('unknown persist method.') } }),
   'rate-limit': row('DFL', inert('no session rate limiting')),
   redirect: row('FLB', 'yes', { apply: applyRedirect }),
@@ -1449,7 +1444,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'srvtcpka-idle': row('DLB', inert('TCP keep-alive is left to Node')),
   'srvtcpka-intvl': row('DLB', inert('TCP keep-alive is left to Node')),
   stats: row('DFLB', 'yes', { apply: applyStats }),
-  stick: row('LB', unsupported(`stick-table persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!['on', 'match', 'store-request', 'store-response'].includes(a[1] ?? '')) c.alert("'stick' expects 'on', 'match', or 'store'.") } }),
+  stick: row('LB', 'yes', { apply: applyStick }),
   'stick-table': row('FLB', 'yes', { defaultsMsg: "'stick-table' is not supported in 'defaults' section.", apply: applyStickTable }),
   'tcp-check': row('DLB', 'yes', { apply: applyTcpCheck }),
   'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
@@ -1493,7 +1488,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
 /** Filters of HAProxy 2.6 (§9) and what each does; `trace` only logs. */
 const FILTERS: Record<string, Support> = table({
   trace: inert('the trace filter only logs'),
-  compression: HTTP_COMPRESSION,
+  compression: 'yes',
   cache: unsupported('serves responses from a cache'),
   spoe: unsupported('sends requests to SPOE agents'),
   'bwlim-in': unsupported('limits request bandwidth'),
@@ -1510,7 +1505,44 @@ function applyFilter (c: ProxyCtx, args: string[]): void {
   if (name === 'spoe' && i > 0 && args[i + 1] !== undefined && !isReadableFile(c.path(args[i + 1]!))) {
     return c.alert(`'filter' : 'Could not open configuration file ${args[i + 1]} : No such file or directory'`)
   }
+  if (name === 'compression') {
+    if (args.length > 2) return c.alert(`'filter compression' : unknown keyword '${args[2]}'.`)
+    if (c.proxy.filters?.includes('compression') === true) return c.alert(`'filter' : '${c.proxy.name}: Proxy supports only one compression filter\n'`)
+  }
+  ;(c.proxy.filters ??= []).push(name)
   report(c, support, `filter ${name}`)
+}
+
+/**
+ * `compression algo <algo>… | type <mime>… | offload` (§4.2). Each `algo` and `type` line adds to
+ * the list; `offload` in a defaults section is ignored with HAProxy's warning.
+ */
+function applyCompression (c: ProxyCtx, args: string[]): void {
+  const what = args[1]
+  if (what !== 'algo' && what !== 'type' && what !== 'offload') return c.alert("'compression' expects 'algo', 'type' or 'offload'")
+  const values = args.slice(2)
+  if (what === 'offload') {
+    if (c.isDefaults) return c.warn("'compression' : 'offload' ignored in 'defaults' section.")
+    compressionOf(c.proxy).offload = true
+    return
+  }
+  if (values.length === 0) {
+    const name = what === 'algo' ? '<algorithm>' : '<type>'
+    return c.alert(what === 'algo' ? `parsing [${c.loc.file}:${c.loc.line}] : 'compression' expects ${name}.` : `'compression' expects ${name}.`)
+  }
+  if (what === 'type') {
+    const comp = compressionOf(c.proxy)
+    comp.types = [...(comp.types ?? []), ...values]
+    return
+  }
+  const bad = values.find(v => !(COMPRESSION_ALGOS as readonly string[]).includes(v))
+  if (bad !== undefined) return c.alert(`'compression' : '${bad}' is not a supported algorithm.`)
+  const comp = compressionOf(c.proxy)
+  comp.algos = [...(comp.algos ?? []), ...values as CompressionAlgo[]]
+}
+
+function compressionOf (p: Proxy): CompressionConfig {
+  return (p.compression ??= { algos: null, types: null, offload: false })
 }
 
 /** Cookie options read but not implemented: an alert naming each (Support `unsupported`). */
@@ -1663,6 +1695,28 @@ function applyStickTable (c: ProxyCtx, args: string[]): void {
   c.proxy.stickTable = spec
 }
 
+const STICK_KINDS: ReadonlyArray<StickRule['kind']> = ['on', 'match', 'store-request', 'store-response']
+
+/**
+ * `stick on|match|store-request|store-response <pattern> [table <name>] [if|unless <cond>]`
+ * (§4.2). The pattern and condition are compiled with the proxy's rules (lib/acl/compile.ts),
+ * the table is looked up after parsing (validate.ts), as HAProxy reports them.
+ */
+function applyStick (c: ProxyCtx, words: string[]): void {
+  const kind = words[1] as StickRule['kind']
+  if (!STICK_KINDS.includes(kind)) return c.alert("'stick' expects 'on', 'match', or 'store'.")
+  const pattern = words[2]
+  if (pattern === undefined || pattern === 'if' || pattern === 'unless' || pattern === 'table') return c.alert("'stick' expects a fetch method.")
+  const { args, cond } = splitCondition(words.slice(3), c.loc)
+  let table: string | null = null
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== 'table') return c.alert(`'stick': unknown keyword '${args[i]!}'.`)
+    table = args[++i] ?? ''
+  }
+  // a frontend reads the line but has no server to stick to (HAProxy warned already)
+  if (c.proxy.kind !== 'frontend') c.proxy.stickRules.push({ kind, pattern, table, cond, loc: c.loc })
+}
+
 /** `store a,b(period),…`: each known type once; rates need their period. */
 function storeTypes (c: ProxyCtx, spec: StickTableSpec, list: string): boolean {
   for (const item of list.split(',')) {
@@ -1671,8 +1725,8 @@ function storeTypes (c: ProxyCtx, spec: StickTableSpec, list: string): boolean {
     const name = m?.[1] ?? item
     if (m === null || !(STICK_DATA_TYPES as readonly string[]).includes(name)) { c.alert(`stick-table: unknown store option '${name}'.`); return false }
     const type = name as StickDataType
-    if (['server_key', 'gpt', 'gpc', 'gpc_rate'].includes(type)) {
-      report(c, unsupported('stick-table data kept per entry as a server name or an array of counters'), `stick-table store ${type}`)
+    if (['gpt', 'gpc', 'gpc_rate'].includes(type)) {
+      report(c, unsupported('stick-table data kept per entry as an array of counters'), `stick-table store ${type}`)
       continue
     }
     const rate = type.endsWith('_rate')
@@ -1693,6 +1747,7 @@ function applyExternalCheck (c: ProxyCtx, args: string[]): void {
   if (args[1] !== 'command' && args[1] !== 'path') return c.alert(`'external-check' only supports 'command' and 'path'. but got '${args[1]}'.`)
   if (args[2] === undefined) return c.alert(`missing argument after '${args[1]}'.`)
   tooMany(c, args, 2, 'external-check')
+  c.proxy.externalCheck = { ...c.proxy.externalCheck, [args[1]]: args[2] }
 }
 
 /** Actions of `tcp-request connection|session` (configuration.txt §4.2), as HAProxy lists them. */
@@ -1937,8 +1992,11 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows(inert('the Node process keeps its own user and group'), 'user group uid gid'),
   ...rows('yes', 'log log-send-hostname log-tag set-var set-var-fmt'),
   ...rows('yes', 'tune.http.maxhdr tune.http.logurilen tune.bufsize tune.maxrewrite'),
+  ...rows('yes', 'tune.comp.maxlevel'),
+  ...rows(inert("compression here has no rate or CPU limit: every answer chosen for it is compressed at tune.comp.maxlevel"), 'maxcomprate maxcompcpuusage'),
   ...rows('yes', 'tune.h2.header-table-size tune.h2.initial-window-size tune.h2.max-concurrent-streams tune.h2.max-frame-size'),
-  ...rows(inert('stopping is left to whoever starts Node'), 'hard-stop-after grace close-spread-time'),
+  ...rows('yes', 'hard-stop-after external-check insecure-fork-wanted'),
+  ...rows(inert('stopping is left to whoever starts Node'), 'grace close-spread-time'),
   ...rows(inert('header names are written as Node writes them'), 'h1-case-adjust h1-case-adjust-file'),
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
   ...rows(inert('applies to the rest of this configuration only'), 'setenv presetenv unsetenv resetenv'),

@@ -50,6 +50,18 @@ export interface Rule {
   slot?: number
 }
 
+/**
+ * `stick on|match|store-request|store-response <pattern> [table <name>] [if|unless cond]`
+ * (§4.2): `on` both matches and stores; `table` null means the proxy's own.
+ */
+export interface StickRule {
+  kind: 'on' | 'match' | 'store-request' | 'store-response'
+  pattern: string
+  table: string | null
+  cond: Condition | null
+  loc: Loc
+}
+
 /** `use_backend <name> [if|unless cond]`; `name` may hold `%[...]` log-format expressions. */
 export interface SwitchingRule {
   backend: string
@@ -110,6 +122,8 @@ export type ServerCheckOnError = 'fastinter' | 'fail-check' | 'sudden-death' | '
 
 /** Options a `server` line (or `default-server`) may carry; absent = not set on that line. */
 export interface ServerOptions {
+  /** `non-stick`: the requests it serves are not stored in stick tables (`stick` undoes it). */
+  nonStick?: boolean
   weight?: number
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens each server connection (lib/proxy-protocol.ts). */
   sendProxy?: 1 | 2
@@ -419,6 +433,8 @@ export interface Proxy {
   tcpChecks: Rule[]
   /** The last `option tcp-check|redis-check|ssl-hello-chk|smtpchk|pgsql-check|mysql-check|ldap-check` and its arguments. */
   checkType?: { name: string, args: string[] }
+  /** `external-check command|path` (§4.2): what `option external-check` runs, with which PATH. */
+  externalCheck?: { command?: string, path?: string }
   /** The older `redirect` keyword, evaluated after http-request rules. */
   redirects: Rule[]
   useBackends: SwitchingRule[]
@@ -472,6 +488,8 @@ export interface Proxy {
   monitorUri: string | null
   /** `monitor fail if|unless <cond>` lines in order (§4.2; not in defaults): any match turns the monitor answer into 503. */
   monitorFail: Condition[]
+  /** `stick` rules in order (§4.2; backends and listens): server persistence through stick tables. */
+  stickRules: StickRule[]
   /** `log` lines in order, `'global'` for `log global`; `no log` empties it. */
   logs: Array<LogTarget | 'global'>
   /** The log format (log-format text, or the one of option httplog/tcplog/httpslog); null: HAProxy's "Connect from" line. */
@@ -488,6 +506,22 @@ export interface Proxy {
   captureCookie: { name: string, len: number } | null
   uniqueIdFormat: string | null
   uniqueIdHeader: string | null
+  /** `compression algo|type|offload` lines (§4.2); absent without any. */
+  compression?: CompressionConfig
+  /** `filter <name>` lines in order (§9): their names. */
+  filters?: string[]
+}
+
+/** An algorithm of `compression algo` (§4.2). */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate'
+export const COMPRESSION_ALGOS: readonly CompressionAlgo[] = ['identity', 'gzip', 'deflate', 'raw-deflate']
+
+/** A proxy's `compression` settings: each of algo and type is null until a line gives it. */
+export interface CompressionConfig {
+  algos: CompressionAlgo[] | null
+  /** Content-Type prefixes, as written. */
+  types: string[] | null
+  offload: boolean
 }
 
 export interface UserlistUser {
@@ -532,6 +566,12 @@ export interface GlobalSettings {
   maxconnrate?: number
   maxsessrate?: number
   maxsslrate?: number
+  /** `external-check` (§3.1): external health checks may run. */
+  externalCheck?: boolean
+  /** `insecure-fork-wanted` (§3.1): the process may start commands (external checks). */
+  insecureForkWanted?: boolean
+  /** `hard-stop-after` (ms): how long a soft stop may last before the connections left are cut. */
+  hardStopAfter?: number
   /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */
   spreadChecks?: number
   /** `node` (stats page), `description` */
@@ -555,6 +595,8 @@ export interface GlobalSettings {
   maxhdr?: number
   /** `tune.http.logurilen`: the request line in log lines is cut to this many bytes (default 1024). */
   logUriLen?: number
+  /** `tune.comp.maxlevel` (1..9): the zlib level of compressed answers (HAProxy's default: 1). */
+  compMaxLevel?: number
   /** `tune.bufsize` and `tune.maxrewrite`: a request head must fit in bufsize - maxrewrite bytes. */
   bufsize?: number
   maxrewrite?: number

@@ -486,7 +486,7 @@ class ConfigParser {
       return
     }
     const alerts = this.diags.alerts
-    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'http-after-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' ? words : args)
+    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'http-after-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' || kw === 'stick' ? words : args)
     // A line HAProxy itself ignores (no capability) or refused needs no word on our support.
     if (effective && this.diags.alerts === alerts) report(c, row.support, shown)
   }
@@ -647,6 +647,8 @@ class ConfigParser {
         return
       }
       case 'node': g.node = args[1] ?? ''; return
+      case 'external-check': g.externalCheck = true; return
+      case 'insecure-fork-wanted': g.insecureForkWanted = kwm !== 'no'; return
       case 'expose-experimental-directives': g.experimental = true; return
       case 'description': g.description = args.slice(1).join(' '); return
       case 'crt-base': this.crtBase = args[1]; return
@@ -696,6 +698,12 @@ class ConfigParser {
         if (!args[1]) return alert("'tune.http.logurilen' expects an integer argument.")
         g.logUriLen = atoi(args[1])
         return
+      case 'tune.comp.maxlevel': {
+        const n = atoi(args[1] ?? '')
+        if (n < 1 || n > 9) return alert("'tune.comp.maxlevel' expects a numeric value between 1 and 9")
+        g.compMaxLevel = n
+        return
+      }
       case 'tune.bufsize': {
         const n = atoi(args[1] ?? '')
         if (n <= 0) return alert("'tune.bufsize' expects a positive integer argument.")
@@ -750,9 +758,18 @@ class ConfigParser {
         if (!args[1]) return alert(`'${kw}' expects a ${kw} name.`)
         if (!systemName(kw === 'user' ? '/etc/passwd' : '/etc/group', args[1])) return alert(`cannot find ${kw} id for '${args[1]}' (0:Success)`)
         return true
+      case 'maxcomprate':
+        if (!args[1]) return alert("'maxcomprate' expects an integer argument in kb/s.")
+        return true
+      case 'maxcompcpuusage': {
+        const n = atoi(args[1] ?? '')
+        if (!args[1] || n < 0 || n > 100) return alert("'maxcompcpuusage' expects an integer argument between 0 and 100.")
+        return true
+      }
       case 'hard-stop-after': case 'grace': case 'close-spread-time': {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
+        if (kw === 'hard-stop-after') this.global.hardStopAfter = r.value
         return true
       }
       case 'h1-case-adjust':
@@ -996,18 +1013,13 @@ class ConfigParser {
 
   /**
    * The project's rule for what HAProxy does and we do not: an alert, in HTTP and TCP sections
-   * alike; what the TCP proxy implements is an alert in HTTP sections only, and what HAProxy
-   * does in HTTP only (compression) is a warning in TCP ones.
+   * alike; what the TCP proxy implements is an alert in HTTP sections only.
    */
   private reportUnsupported (st: ProxyState, tcp: boolean): void {
     for (const u of st.unsupported) {
       if (tcp && u.tcp === 'served') continue
       if (u.httpInert) {
         this.diags.warn(`'${u.what}' is accepted but has no effect in fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
-        continue
-      }
-      if (tcp && u.tcp === 'inert') {
-        this.diags.warn(`'${u.what}' has no effect in a 'mode tcp' proxy.`, u.loc, u.what.split(' ')[0])
         continue
       }
       this.diags.alert(`'${u.what}' is not supported by fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
@@ -1024,6 +1036,13 @@ class ConfigParser {
         for (const g of u.groups) {
           if (!this.declaredGroups.has(`${ul.name}\0${g}`)) this.diags.alert(`userlist '${ul.name}': no such group '${g}' specified in user '${u.name}'`)
         }
+      }
+    }
+    // a table `stick` rules use stores the server implicitly (§4.2 `stick-table`: server_id; 2.6 shows server_key too)
+    for (const p of this.proxies) {
+      for (const r of p.stickRules) {
+        const spec = this.proxies.find(x => x.name === (r.table ?? p.name) && x.stickTable !== null)?.stickTable
+        for (const type of ['server_id', 'server_key'] as const) if (spec != null && !spec.store.some(s => s.type === type)) spec.store.push({ type })
       }
     }
     for (const p of this.proxies) {
@@ -1180,6 +1199,7 @@ export function freshProxy (kind: ProxyKind | 'defaults', name: string, loc: Loc
     stats: null,
     monitorUri: null,
     monitorFail: [],
+    stickRules: [],
     logs: [],
     logFormat: null,
     logFormatSd: null,
@@ -1239,6 +1259,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   p.resInspectDelay = d.resInspectDelay
   p.tcpChecks = d.tcpChecks.map(r => structuredClone(r))
   if (d.checkType !== undefined) p.checkType = structuredClone(d.checkType)
+  if (d.externalCheck !== undefined) p.externalCheck = { ...d.externalCheck }
   p.logs = [...d.logs]
   p.logFormat = d.logFormat
   p.logFormatSd = d.logFormatSd
@@ -1246,6 +1267,7 @@ function inherit (parent: ProxyState, kind: ProxyKind | 'defaults', name: string
   if (d.logTag !== undefined) p.logTag = d.logTag
   p.uniqueIdFormat = d.uniqueIdFormat
   p.uniqueIdHeader = d.uniqueIdHeader
+  if (d.compression !== undefined) p.compression = { algos: d.compression.algos && [...d.compression.algos], types: d.compression.types && [...d.compression.types], offload: false }
   return p
 }
 

@@ -48,12 +48,25 @@ export function validateReferences (config: ParsedConfig): Diagnostic[] {
       const unverifiable = BINDS_VERIFY_WITHOUT_CA.get(b)
       if (unverifiable !== undefined) d.alert(`Proxy '${p.name}': verify is enabled but no CA file specified for bind '${unverifiable}' at [${b.loc.file}:${b.loc.line}].`)
     }
+    // §9.2: another filter than cache or fcgi-app makes the compression filter's place explicit
+    if (p.compression !== undefined && p.filters?.some(f => f !== 'cache' && f !== 'fcgi-app' && f !== 'compression') === true && !p.filters.includes('compression')) {
+      d.alert(`config: ${kindWord(p)} '${p.name}': require an explicit filter declaration to use HTTP compression`)
+    }
     if (p.defaultBackend !== null) target(p, p.defaultBackend.name, 'default_backend')
     for (const r of p.useBackends) target(p, r.backend, 'use_backend')
+    for (const r of p.stickRules) {
+      const name = r.table ?? p.name
+      if (!config.proxies.some(x => x.name === name && x.stickTable !== null)) d.alert(`Proxy '${p.name}': unable to find stick-table '${name}'.`)
+    }
     for (const e of p.errorSources) {
       if (e.kind === 'errorfiles' && !config.httpErrors.some(h => h.name === e.section)) {
         d.alert(`proxy '${p.name}': unable to find http-errors section '${e.section}'.`, p.loc)
       }
+    }
+    if (p.checkType?.name === 'external-check' && hasBackend(p)) {
+      if (config.global.externalCheck !== true) d.alert(`Proxy '${p.name}' : 'option external-check' unable to find required 'global.external-check'.`)
+      else if (p.externalCheck?.command === undefined) d.alert(`Proxy '${p.name}' : 'option external-check' unable to find required 'external-check command'.`)
+      if (config.global.insecureForkWanted !== true) d.warn(`Proxy '${p.name}' : 'insecure-fork-wanted' not enabled in the global section, 'option external-check' will likely fail.`)
     }
     if (p.stats !== null && p.stats.httpRequest.length > 0 && p.stats.auth.length > 0) {
       d.alert(`proxy '${p.name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.`)

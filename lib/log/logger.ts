@@ -192,6 +192,30 @@ export function markClientError (socket: Socket, status: 400 | 408 | 422): void 
   s[kBytesIn] = (s[kTls] ?? socket).bytesRead
 }
 
+/** How a connection that closed before any request began ended, as HAProxy logs and counts it. */
+export interface RequestlessEnd {
+  /** 400 (the client left, or node's parser refused what came), 408 (`timeout http-request`), 0 (HTTP/2). */
+  readonly status: number
+  readonly term: 'CR' | 'cR' | 'PR'
+  /** Not a byte came (inside TLS on a TLS bind): a probe for `option http-ignore-probes`, null for `option dontlognull`. */
+  readonly empty: boolean
+}
+
+/**
+ * The end of a closed connection on which no request began (`<BADREQ>`): `%ST` 400 `CR` (the
+ * client left), 408 `cR` (`timeout http-request`), 400 `PR` (a request node's parser refused),
+ * an HTTP/2 one that never completed its preface 0 `PR`; null when a request began, or on a TLS
+ * bind (`tls`) when the handshake never completed.
+ */
+export function requestlessEnd (socket: Socket, tls: boolean): RequestlessEnd | null {
+  const s = socket as Stamped
+  if (s[kRequested] === true || (tls && s[kSecured] !== true)) return null
+  const empty = (s[kBytesIn] ?? (s[kTls] ?? socket).bytesRead) === 0
+  if (s[kHttp2] === true) return { status: 0, term: 'PR', empty }
+  const error = s[kClientError]
+  return { status: error ?? 400, term: error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR', empty }
+}
+
 /** A frontend's access log: its targets, format and `option` flags, compiled once. */
 export class AccessLog {
   readonly targets: LogTargets
@@ -201,6 +225,8 @@ export class AccessLog {
   private readonly dontlogNormal: boolean
   private readonly separateErrors: boolean
   private readonly dontlogNull: boolean
+  /** `option http-ignore-probes`: a connection that sent nothing is not logged (nor counted, nor answered 408). */
+  private readonly ignoreProbes: boolean
   readonly logasap: boolean
   private readonly reqSlots: readonly CaptureSlot[]
   private readonly resSlots: readonly CaptureSlot[]
@@ -236,6 +262,7 @@ export class AccessLog {
     this.separateErrors = o['log-separate-errors'] === true
     this.logasap = o.logasap === true
     this.dontlogNull = o.dontlognull === true
+    this.ignoreProbes = o['http-ignore-probes'] === true
     this.reqSlots = proxy.requestCaptures
     this.resSlots = proxy.responseCaptures
     this.cookie = proxy.captureCookie
@@ -311,8 +338,8 @@ export class AccessLog {
    * A connection that closes before any request began is logged as HAProxy logs it, in the
    * `error-log-format` when there is one: `<BADREQ>`, 400 `CR--` (the client left), 408 `cR--`
    * (`timeout http-request`) or 400 `PR--` (a request node's parser refused); an HTTP/2 one that
-   * never completed its preface 0 `PR--`; with `option dontlognull`, not when it sent nothing
-   * at all (inside TLS). On a TLS bind (`tls`), a connection whose handshake never completed
+   * never completed its preface 0 `PR--`; with `option dontlognull` or `option
+   * http-ignore-probes`, not when it sent nothing at all (inside TLS). On a TLS bind (`tls`), a connection whose handshake never completed
    * gets no such line.
    */
   watchConnection (socket: Socket, tls: boolean): void {
@@ -320,9 +347,9 @@ export class AccessLog {
     // the addresses while the connection is open
     const txn = connectionTxn(socket, this.proxy.name)
     socket.once('close', () => {
+      const end = requestlessEnd(socket, tls)
+      if (end === null || (end.empty && (this.dontlogNull || this.ignoreProbes))) return
       const s = socket as Stamped
-      if (s[kRequested] === true || (tls && s[kSecured] !== true)) return
-      if (this.dontlogNull && (s[kBytesIn] ?? (s[kTls] ?? socket).bytesRead) === 0) return
       const now = Date.now()
       txn.ssl = tls
       const rec = this.session(txn, socket, s[kAccepted] ?? now)
@@ -331,14 +358,8 @@ export class AccessLog {
       rec.start += handshake
       rec.handshake = handshake
       rec.badRequest = true
-      const error = s[kClientError]
-      if (s[kHttp2] === true) {
-        rec.status = 0
-        rec.terminate('PR')
-      } else {
-        rec.status = error ?? 400
-        rec.terminate(error === 408 ? 'cR' : error === 400 || error === 422 ? 'PR' : 'CR')
-      }
+      rec.status = end.status
+      rec.terminate(end.term)
       this.emit(rec, now, this.errorFormat ?? this.format)
     })
   }

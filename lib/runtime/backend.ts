@@ -59,6 +59,10 @@ export const CHECK_STATUS: Readonly<Record<string, { desc: string, withCode: boo
   L7OK: { desc: 'Layer7 check passed', withCode: true },
   L7OKC: { desc: 'Layer7 check conditionally passed', withCode: true },
   L7STS: { desc: 'Layer7 wrong status', withCode: true },
+  /** `option external-check`: the command's exit status is the code (0 on a timeout). */
+  PROCERR: { desc: 'External check error', withCode: true },
+  PROCTOUT: { desc: 'External check timeout', withCode: true },
+  PROCOK: { desc: 'External check passed', withCode: true },
   /** An agent's answer that changes no state (a weight, maxconn, or an error). */
   CHECKED: { desc: 'No status change', withCode: false }
 }
@@ -142,6 +146,8 @@ export class ServerRuntime implements ServerView, LbServer {
   /** `http://127.0.0.1:8081`, `https://[::1]:8443` */
   origin: string
   readonly backup: boolean
+  /** `non-stick`: `stick` rules never store this server (stick-persistence.ts). */
+  readonly nonStick: boolean
   /**
    * Its name is not resolved (`init-addr … none` at load, a name that stopped resolving, an
    * empty SRV slot): HAProxy holds it in MAINT (resolution) until a resolver finds it; without
@@ -246,6 +252,7 @@ export class ServerRuntime implements ServerView, LbServer {
     this.srvRecord = srv ? conf.fqdn! : null
     this.fqdn = srv ? null : conf.fqdn ?? null
     this.backup = conf.backup === true
+    this.nonStick = conf.nonStick === true
     this.hasCheck = conf.check === true
     this.checkEnabled = this.hasCheck
     this.rise = conf.rise ?? DEFAULT_RISE

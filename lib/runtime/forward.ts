@@ -27,9 +27,10 @@ import type { AddressHeader, Proxy } from '../config/model.js'
 import { netTest, plainAddress } from '../acl/ip.js'
 import { connectionAddresses } from '../acl/addresses.js'
 import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/txn.js'
-import type { CompiledProxy } from '../acl/compile.js'
+import type { CompiledProxy, CompiledStick } from '../acl/compile.js'
 import { originOf, serverPort, type Backend, type ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
+import { StickPersistence } from './stick-persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader, BufferedBody } from './request-body.js'
 import { keepServer, lastServer } from './last-server.js'
@@ -43,6 +44,8 @@ import type { FrontendView } from './state.js'
 import type { LogRecord } from '../log/record.js'
 import { stampAccept } from '../log/logger.js'
 import { hasHeader, withAppHeaders } from './app-headers.js'
+import { CompressionRule, type ResponseCompressor } from './compression.js'
+import type { CompressionAlgo } from '../config/model.js'
 
 /** What `request.haproxy` says about a request, for logs. */
 export interface RequestRoute {
@@ -81,6 +84,18 @@ export class FrontendCounters implements FrontendView {
     FrontendCounters.active++
     stampAccept(socket, now)
     socket.once('close', () => { this.counters.scur--; FrontendCounters.active-- })
+  }
+
+  /**
+   * A connection closed before any request began (`<BADREQ>`), answered `status` (400 or 408,
+   * sent or not): HAProxy counts it as a request, a failed one (observed on 2.6.12).
+   */
+  requestless (status: number): void {
+    const c = this.counters
+    c.reqTot++
+    this.reqRate.hit(Date.now())
+    c.ereq++
+    c.countResponse(status)
   }
 
   /**
@@ -211,6 +226,8 @@ export class BackendRoute {
   readonly retryOn: RetryOn
   /** `cookie` persistence, null without it (or outside HTTP mode). */
   readonly cookie: CookieRule | null
+  /** `stick` rules (server persistence through stick tables), null without them. */
+  readonly stick: StickPersistence | null
   /** Client sockets of open WebSocket tunnels, cut when the gateway stops. */
   readonly tunnels = new Set<Duplex>()
   /** `timeout server`: the server's silence allowed, while it is expected to answer (0: none). */
@@ -230,7 +247,11 @@ export class BackendRoute {
     readonly rules: CompiledProxy | null,
     readonly pages: ErrorPages,
     /** A buffer's room for a head and body (tune.bufsize less tune.maxrewrite): what `http-response wait-for-body` holds at most. */
-    readonly bufferRoom: number
+    readonly bufferRoom: number,
+    /** The backend's compiled `stick` rules, null without them. */
+    stick: CompiledStick | null = null,
+    /** `tune.comp.maxlevel`: the zlib level of compressed answers. */
+    private readonly compLevel = 1
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -241,13 +262,27 @@ export class BackendRoute {
     this.forwardFor = proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src')
     this.originalTo = proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst')
     this.retryOn = new RetryOn(proxy.retryOn ?? ['conn-failure'])
-    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null)
+    this.cookie = proxy.cookie === null ? null : new CookieRule(proxy.cookie, backend.servers, proxy.servers.map(s => s.cookie), proxy.dynamicCookieKey ?? null, proxy.options.persist === true)
+    this.stick = stick === null ? null : new StickPersistence(stick, backend, proxy.options.persist === true)
     // HAProxy has no default for these: absent means no limit. Both run on the gateway's own
     // timers: undici's run on a coarse clock that fires up to a second late.
     this.serverTimeout = t.server ?? 0
     this.connectTimeout = t.connect ?? 0
     this.poolOptions = { headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }
     backend.killSessions = (server) => { this.killSessions(server) }
+  }
+
+  private readonly compressionRules = new WeakMap<Proxy, CompressionRule | null>()
+
+  /** The `compression` rule for requests from frontend `fe`, compiled on first use; null: none. */
+  compressionFor (fe: Proxy): CompressionRule | null {
+    if (fe.compression === undefined && this.proxy.compression === undefined) return null
+    let rule = this.compressionRules.get(fe)
+    if (rule === undefined) {
+      rule = CompressionRule.of(fe.compression, this.proxy.compression, this.compLevel)
+      this.compressionRules.set(fe, rule)
+    }
+    return rule
   }
 
   /** Servers spoken to in HTTP/2 (`proto h2`): their answers carry no reason phrase. */
@@ -1082,6 +1117,27 @@ function responseHeaders (raw: Buffer[], out: string[]): number {
   return bytes
 }
 
+/** How the server's HTTP/1.1 answer (raw header pairs) frames its body: null when by closing. */
+function bodyFraming (raw: Buffer[]): 'length' | 'chunked' | null {
+  let framing: 'length' | 'chunked' | null = null
+  for (let i = 0; i < raw.length; i += 2) {
+    const len = raw[i]!.length
+    if (len !== 14 && len !== 17) continue
+    const name = raw[i]!.toString('latin1').toLowerCase()
+    // undici refuses a Transfer-Encoding other than chunked
+    if (name === 'transfer-encoding') return 'chunked'
+    if (name === 'content-length') framing = 'length'
+  }
+  return framing
+}
+
+/** Removes every `name` (lower-case) line from a flat header list, in place. */
+function withoutHeader (headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) headers.splice(i, 2)
+}
+
+const noop = (): void => {}
+
 /** Trailers as undici gives them (raw pairs from HTTP/1.1, an object from HTTP/2), for `addTrailers`. */
 function trailerObject (trailers: Buffer[] | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
@@ -1197,10 +1253,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly rawTunnel: boolean
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
+  /** The keys `stick on` / `stick store-request` read, stored with the server once it answers. */
+  private stickKeys: ReturnType<StickPersistence['requestKeys']> = null
   /** The client socket's inactivity timeout (`timeout client`), set aside while the server is awaited. */
   private clientIdle = 0
   /** The client's socket, kept: node drops `req.socket` once the request is read. */
   private idleSocket: Socket | null = null
+  /** `compression` of the frontend and backend, and the algorithm the request accepts (null: none). */
+  private compression: CompressionRule | null = null
+  private algo: CompressionAlgo | null = null
+  /** How the server's answer frames its body (HTTP/2 counts as `length`); null: by closing. */
+  private framing: 'length' | 'chunked' | null = null
+  /** The answer's body goes through it when it is compressed. */
+  private compressor: ResponseCompressor | null = null
 
   constructor (
     readonly fe: FrontendRoute,
@@ -1257,7 +1322,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.direct = be.cookie.request(txn)
       if (rec !== null) rec.cookie = be.cookie.requestState + 'N'
     }
+    // a stick table's entry names the server when no cookie did (HAProxy's SF_DIRECT either way)
+    if (be.stick !== null) {
+      if (this.direct === null) this.direct = be.stick.match(txn)
+      this.stickKeys = be.stick.requestKeys(txn)
+    }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo)
+    const compression = upgradeHead === null ? be.compressionFor(fe.proxy) : null
+    if (compression !== null) {
+      this.compression = compression
+      this.algo = compression.choose(txn.method, req.httpVersionMajor === 1 && req.httpVersionMinor === 0, txn.headers)
+      if (compression.offload) withoutHeader(this.headers, 'accept-encoding')
+    }
     this.hostless10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && txn.headers.host === undefined
     // HAProxy applies `timeout client` while it waits for the client, not for the server: a
     // client silent until the answer comes is not cut (observed: a server slower than timeout
@@ -1459,6 +1535,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
+    if (this.algo !== null) this.framing = this.be.speaksH2(this.server!) ? 'length' : bodyFraming(raw)
+    if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
     if (this.statsTimer !== null) this.addCounts()
@@ -1471,6 +1549,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.responseRules(view, status, statusText)
     }
     return this.respond(status, statusText, headers)
+  }
+
+  /** The server answered (`headers` as it sent them): `stick` rules store it for the request's keys and the answer's. */
+  private stickStore (status: number, headers: string[]): void {
+    const stick = this.be.stick!
+    stick.store(this.txn, this.server!, this.stickKeys, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
   }
 
   /** The size of the answer's head, while http-response rules may wait for its body. */
@@ -1555,7 +1639,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (view.status !== status || view.reason !== undefined) statusText = view.reason ?? STATUS_CODES[view.status] ?? ''
     const goOn = this.respond(view.status, statusText, flatten(view.headers))
     const body = view.body as BufferedBody | undefined
-    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') for (const chunk of body.chunks) this.res.write(chunk)
+    if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') {
+      for (const chunk of body.chunks) {
+        if (this.compressor !== null) this.compressor.write(chunk, noop)
+        else this.res.write(chunk)
+      }
+    }
     return goOn
   }
 
@@ -1636,6 +1725,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return true
     }
     if (this.closeClient) res.shouldKeepAlive = false
+    const algo = this.algo
+    if (algo !== null && this.compression!.applies(status, headers, this.framing !== null)) {
+      CompressionRule.rewrite(headers, algo)
+      const compressor = this.compressor = this.compression!.compressor(algo, this.framing === 'chunked', [this.fe.counters.counters, this.be.backend.counters])
+      compressor.start(chunk => res.write(chunk), go => res.once('drain', go), () => res.end())
+      res.once('close', () => { compressor.destroy() })
+    }
     // HTTP/2 ends an answer to HEAD with its headers: they wait for the server's body to be drained,
     // so that the client's next request finds the server connection free, as with HAProxy
     if (this.req.method === 'HEAD' && this.req.httpVersionMajor === 2) this.deferredHead = [status, statusText, headers]
@@ -1670,6 +1766,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
+    if (this.compressor !== null) return this.compressor.write(chunk, this.resume!)
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
     return false
@@ -1687,7 +1784,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // trailers (gRPC's status) go on to the client: HTTP/2, or a chunked HTTP/1.1 answer
       if (this.deferredHead !== null) writeHead(this.res, ...this.deferredHead)
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
-      this.res.end()
+      if (this.compressor !== null) this.compressor.end()
+      else this.res.end()
     }
     this.finish()
   }
@@ -1745,6 +1843,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private upgradeRules (status: number, raw: Array<Buffer | string>, upstream: TunnelEnd): string[] | null {
     const headers: string[] = []
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push(raw[i]!.toString(), raw[i + 1]!.toString())
+    if (this.be.stick !== null) this.stickStore(status, headers)
     if (!this.beResponseRules && !this.feResponseRules) return headers
     const head = HTX_START_LINE + HTX_VERSION + 4 + headers.reduce((n, h) => n + h.length, 0)
     const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(head, headers) }
@@ -1958,15 +2057,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * `shutdown session` on this request's connection: cut as its server's sessions are cut by
+   * `shutdown session` (or a hard stop) on this request's connection: cut as its server's sessions are cut by
    * `shutdown sessions server` (a 502 while the answer is awaited, as HAProxy 2.6.12 answers, `KH`
    * in the log; the connection cut mid-answer, `KD`). False when no server exchange is under way
    * to cut: the caller closes the connection.
    */
-  kill (): boolean {
+  kill (why: string): boolean {
     if (this.abortUpstream === null || (this.phase !== 'wait' && this.phase !== 'body')) return false
     this.killed = true
-    this.abortUpstream(new Error('session shut down from the runtime API'))
+    this.abortUpstream(new Error(why))
     return true
   }
 

@@ -15,6 +15,7 @@ import type { CheckResult } from './state.js'
 import { closeCheckConnection, compileTcpScript, connectFailure, MAX_RESPONSE, runTcpScript, type ConnectSpec, type ScriptRun, type TcpScript } from './tcp-check.js'
 import { connectErrorText, errnoText, failedWhileConnected, handshakeErrorText } from './socket-errors.js'
 import { AgentTask } from './agent.js'
+import { compileExternalCheck, runExternalCheck, type ExternalCheck } from './external-check.js'
 import { spreadInterval } from './spread-checks.js'
 import { socks4Handshake } from './socks4.js'
 import { compileHttpProbe, headerMap, http1Request, type CheckContext, type CheckRequest, type Exchange, type HttpProbe } from './http-check.js'
@@ -53,9 +54,12 @@ class CheckTask implements CheckHooks {
   /** `crt`: the certificate and key a TLS check presents. */
   private readonly identity: { cert: string, key: string } | undefined
   private stopped = true
+  /** Stops the external check command under way. */
+  private stopCommand: (() => void) | null = null
 
   constructor (
     readonly server: ServerRuntime, private readonly proxy: Proxy, private readonly probe: HttpProbe | null, private readonly script: TcpScript | null,
+    private readonly external: ExternalCheck | null,
     /** The next interval for `inter` (`spread-checks`). */
     private readonly spread: (inter: number) => number
   ) {
@@ -78,7 +82,7 @@ class CheckTask implements CheckHooks {
   }
 
   hurry (ms: number): void {
-    if (this.stopped || this.socket !== null) return
+    if (this.stopped || this.socket !== null || this.stopCommand !== null) return
     const at = Date.now() + ms
     if (this.timer === null || this.due > at) this.schedule(at)
   }
@@ -89,7 +93,7 @@ class CheckTask implements CheckHooks {
       if (this.timer !== null) clearTimeout(this.timer)
       this.timer = null
       this.abort()
-    } else if (this.timer === null && this.socket === null) {
+    } else if (this.timer === null && this.socket === null && this.stopCommand === null) {
       this.schedule(Date.now() + this.server.currentInter())
     }
   }
@@ -102,6 +106,8 @@ class CheckTask implements CheckHooks {
   }
 
   private abort (): void {
+    this.stopCommand?.()
+    this.stopCommand = null
     if (this.deadline !== null) clearTimeout(this.deadline)
     this.deadline = null
     if (this.socket !== null) {
@@ -119,7 +125,21 @@ class CheckTask implements CheckHooks {
     if (!srv.checkEnabled) return
     if (srv.admin === 'maint') return this.next(Date.now())
     this.startedAt = Date.now()
+    if (this.external !== null) return this.runCommand(this.external)
     this.attempt(0, this.probe?.context(srv) ?? null)
+  }
+
+  /** `option external-check`: the command, bounded as a check's connect is (§4.2 `timeout check`). */
+  private runCommand (external: ExternalCheck): void {
+    const srv = this.server
+    const t = this.proxy.timeouts
+    const timeout = t.check !== undefined && t.connect !== undefined ? Math.min(srv.inter, t.connect) : srv.inter
+    this.stopCommand = runExternalCheck(external, this.proxy, srv, timeout, (ok, result) => {
+      this.stopCommand = null
+      if (ok) srv.checkPassed(result)
+      else srv.checkFailed(result)
+      if (!this.stopped) this.next(Date.now())
+    })
   }
 
   /** One connection of the check: the exchange `step` of an HTTP check (the next follows when it passes), else the whole check. */
@@ -391,7 +411,7 @@ export class HealthChecker {
   private readonly tasks: CheckTask[] = []
   private readonly agents: AgentTask[] = []
   /** Each backend's compiled check, for the servers added at run time. */
-  private readonly checks = new Map<Backend, { probe: HttpProbe | null, script: TcpScript | null }>()
+  private readonly checks = new Map<Backend, { probe: HttpProbe | null, script: TcpScript | null, external: ExternalCheck | null }>()
   private started = false
   /** Each next interval, drawn within `spread-checks` of the global section. */
   private readonly spread: (inter: number) => number
@@ -407,9 +427,10 @@ export class HealthChecker {
     for (const b of backends) {
       const probe = compileHttpProbe(b.proxy, opts.config)
       const script = compileTcpScript(b.proxy)
-      this.checks.set(b, { probe, script })
+      const external = compileExternalCheck(b.proxy)
+      this.checks.set(b, { probe, script, external })
       for (const s of b.servers) {
-        if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script, this.spread))
+        if (s.hasCheck) this.tasks.push(new CheckTask(s, b.proxy, probe, script, external, this.spread))
         if (s.agent !== null) this.agents.push(new AgentTask(s, b.proxy.timeouts.check, this.spread))
       }
     }
@@ -422,7 +443,7 @@ export class HealthChecker {
   add (backend: Backend, server: ServerRuntime): void {
     const check = this.checks.get(backend)
     if (server.hasCheck && check !== undefined) {
-      const task = new CheckTask(server, backend.proxy, check.probe, check.script, this.spread)
+      const task = new CheckTask(server, backend.proxy, check.probe, check.script, check.external, this.spread)
       this.tasks.push(task)
       if (this.started) task.start(server.currentInter())
     }

@@ -65,7 +65,11 @@ export class CookieRule {
    */
   private dynamic: { enabled: boolean, key: string | null, seen: Array<{ host: string, port: number, has: boolean }> }
 
-  constructor (ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>, dynamicKey: string | null) {
+  constructor (
+    ck: CookiePersistence, servers: readonly ServerRuntime[], values: ReadonlyArray<string | undefined>, dynamicKey: string | null,
+    /** `option persist`: the cookie's server takes the request even DOWN or in maintenance (observed on 2.6.12). */
+    private readonly persist = false
+  ) {
     this.name = ck.name
     this.mode = ck.mode
     this.indirect = ck.indirect
@@ -127,7 +131,7 @@ export class CookieRule {
 
   /**
    * The request side: the server the request's cookie names, when one carrying that value is
-   * usable (not DOWN, not in maintenance; draining servers still take persistent traffic), else
+   * usable (not DOWN, not in maintenance, unless `option persist`; draining servers still take persistent traffic), else
    * null (normal balancing). Rewrites the Cookie header as the mode asks: `prefix` strips the
    * server's part of the value, `insert indirect` removes the cookie.
    */
@@ -156,7 +160,7 @@ export class CookieRule {
         const named = this.byValue.get(id)
         this.requestState = named === undefined ? 'I' : 'D'
         for (const srv of named ?? []) {
-          if (srv.op !== 'down' && srv.admin !== 'maint') { chosen = srv; this.requestState = 'V'; break }
+          if (this.persist || (srv.op !== 'down' && srv.admin !== 'maint')) { chosen = srv; this.requestState = 'V'; break }
         }
       } else if (!seen) {
         this.requestState = 'I'

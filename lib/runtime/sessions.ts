@@ -22,8 +22,8 @@ export interface LiveSession {
   route: { readonly backend: string | null, readonly server: string | null } | null
   /** HTTP/1 requests under way; null when the connection is listed whatever it does. */
   requests: number | null
-  /** Cuts its request's server exchange (`shutdown session`), false when none is under way. */
-  kill: (() => boolean) | null
+  /** Cuts its request's server exchange (`shutdown session`, a hard stop) for `why`, false when none is under way. */
+  kill: ((why: string) => boolean) | null
 }
 
 export class SessionRegistry {
@@ -56,6 +56,11 @@ export class SessionRegistry {
 
   of (socket: Socket): LiveSession | undefined {
     return this.bySocket.get(socket)
+  }
+
+  /** The client connections of the frontends (not the runtime API's), listed or not: what a hard stop cuts. */
+  clients (): LiveSession[] {
+    return [...this.live].filter(s => s.frontend !== 'GLOBAL')
   }
 
   /** The sessions to list, oldest first. */

@@ -65,6 +65,11 @@ export class TrafficCounters {
   /** Internal errors (HAProxy's `eint`): an answer the gateway failed to process. */
   eint = 0
   reqTot = 0
+  /** HTTP compression (lib/runtime/compression.ts): bytes in and out of zlib, bytes of identity answers, answers compressed. */
+  compIn = 0
+  compOut = 0
+  compByp = 0
+  compRsp = 0
   /** hrsp_1xx … hrsp_5xx, hrsp_other */
   hrsp: [number, number, number, number, number, number] = [0, 0, 0, 0, 0, 0]
   intercepted = 0

@@ -9,8 +9,8 @@
 import { STICK_DATA_TYPES, type StickDataType, type StickTableSpec } from '../config/model.js'
 import { formatV6, parseAddr, parseV6 } from '../acl/ip.js'
 
-/** The types HAProxy keeps that this package does not (a string per entry, arrays of counters). */
-export const UNSUPPORTED_STICK_DATA: ReadonlySet<string> = new Set(['server_key', 'gpt', 'gpc', 'gpc_rate'])
+/** The types HAProxy keeps that this package does not (arrays of counters). */
+export const UNSUPPORTED_STICK_DATA: ReadonlySet<string> = new Set(['gpt', 'gpc', 'gpc_rate'])
 
 export const isRate = (t: string): boolean => t.endsWith('_rate')
 
@@ -62,9 +62,12 @@ export class StickEntry {
   expiresAt = Infinity
   readonly counters = new Map<StickDataType, number>()
   readonly rates = new Map<StickDataType, RateCounter>()
+  /** `server_key`: the name of the server `stick` rules stored (server_id holds its id), null before. */
+  serverKey: string | null = null
 
   constructor (readonly key: string, spec: StickTableSpec) {
     for (const s of spec.store) {
+      if (s.type === 'server_key') continue
       if (s.period === undefined) this.counters.set(s.type, 0)
       else this.rates.set(s.type, new RateCounter(s.period))
     }
@@ -137,7 +140,12 @@ export class StickTable {
   private readonly ids = new WeakMap<StickEntry, number>()
   private nextId = 0x1000
 
-  constructor (readonly name: string, readonly spec: StickTableSpec, private readonly clock: () => number = Date.now) {}
+  /** The table stores `server_key` (`stick` rules use it, or `store server_key`). */
+  private readonly keepsServerKey: boolean
+
+  constructor (readonly name: string, readonly spec: StickTableSpec, private readonly clock: () => number = Date.now) {
+    this.keepsServerKey = spec.store.some(s => s.type === 'server_key')
+  }
 
   now (): number { return this.clock() }
 
@@ -221,6 +229,7 @@ export class StickTable {
       const rate = e.rates.get(type)
       if (rate !== undefined) out += ` ${type}(${rate.period})=${rate.read(now)}`
       else if (e.counters.has(type)) out += ` ${type}=${e.counters.get(type)!}`
+      else if (type === 'server_key' && this.keepsServerKey) out += ` server_key=${e.serverKey ?? '-'}`
     }
     return out
   }

@@ -74,6 +74,6 @@ export function shutdownSession (rt: SessionRuntime, arg: string | undefined): s
   if (id === null) return "Session pointer expected (use 'show sess').\n\n"
   const s = rt.sessions.listed().find(x => x.id === id)
   if (s === undefined) return "No such session (use 'show sess').\n\n"
-  if (s.kill?.() !== true) s.socket.destroy()
+  if (s.kill?.('session shut down from the runtime API') !== true) s.socket.destroy()
   return '\n'
 }

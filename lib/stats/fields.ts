@@ -133,11 +133,11 @@ const ROWS: Row[] = [
   { name: 'req_tot', desc: 'HTTP requests since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.reqTot, B: httpOnly(o => o.counters.reqTot), S: httpOnly(o => o.counters.reqTot) },
   { name: 'cli_abrt', desc: 'Transfers aborted by the client since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.cliAbrt, S: (_c, o) => o.counters.cliAbrt },
   { name: 'srv_abrt', desc: 'Transfers aborted by the server since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.srvAbrt, S: (_c, o) => o.counters.srvAbrt },
-  // no compression here: HAProxy still prints zeros for frontends and backends
-  { name: 'comp_in', desc: 'Bytes fed to the HTTP compressor', type: 'u64', tags: 'MCP', F: zero, B: zero },
-  { name: 'comp_out', desc: 'Bytes produced by the HTTP compressor', type: 'u64', tags: 'MCP', F: zero, B: zero },
-  { name: 'comp_byp', desc: 'Bytes that skipped HTTP compression', type: 'u64', tags: 'MCP', F: zero, B: zero },
-  { name: 'comp_rsp', desc: 'HTTP responses compressed', type: 'u64', tags: 'MCP', F: zero, B: zero },
+  // `compression` (lib/runtime/compression.ts); identity answers count in comp_byp and comp_rsp (observed)
+  { name: 'comp_in', desc: 'Bytes fed to the HTTP compressor', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.compIn, B: (_c, o) => o.counters.compIn },
+  { name: 'comp_out', desc: 'Bytes produced by the HTTP compressor', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.compOut, B: (_c, o) => o.counters.compOut },
+  { name: 'comp_byp', desc: 'Bytes that skipped HTTP compression', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.compByp, B: (_c, o) => o.counters.compByp },
+  { name: 'comp_rsp', desc: 'HTTP responses compressed', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.compRsp, B: (_c, o) => o.counters.compRsp },
   { name: 'lastsess', desc: 'Time since the last session', type: 's32', tags: 'MAP', B: lastSess, S: lastSess },
   { name: 'last_chk', desc: 'Details of the latest health check', type: 'str', tags: 'MOP', S: checkField(sv => sv.lastCheck.desc) },
   { name: 'last_agt', desc: 'Details of the latest agent check', type: 'str', tags: 'MOP', S: agentField(a => a.last.desc) },

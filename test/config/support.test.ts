@@ -28,13 +28,14 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'cookie SRV insert attr SameSite=Strict', not('cookie attr', 'adds attributes to the inserted cookie')],
   ['backend', 'stick-table type ip size 1m expire 30s', ['notice', '']],
   ['backend', 'stick-table type ip size 1m peers p', noEffect('stick-table peers', 'peers synchronise stick tables between processes; each process here keeps its own')],
-  ['backend', 'stick on src', not('stick on', `stick-table persistence: ${PERSISTENCE}`)],
-  ['backend', 'stick match src', not('stick match', `stick-table persistence: ${PERSISTENCE}`)],
-  ['backend', 'stick store-request src', not('stick store-request', `stick-table persistence: ${PERSISTENCE}`)],
+  ['backend', 'stick on src', ['notice', '']],
+  ['backend', 'stick match src', ['notice', '']],
+  ['backend', 'stick store-request src', ['notice', '']],
+  ['backend', 'stick store-response res.hdr(x-session)', ['notice', '']],
   ['backend', 'persist rdp-cookie', not('persist rdp-cookie', `RDP cookie persistence: ${PERSISTENCE}`)],
   ['backend', 'force-persist if TRUE', not('force-persist', 'keeps persistence to a down server on a condition')],
   ['backend', 'ignore-persist if TRUE', not('ignore-persist', 'skips persistence on a condition')],
-  ['backend', 'option persist', not('option persist', 'keeps sending a persistent client to its server when that server is down')],
+  ['backend', 'option persist', ['notice', '']],
   ['backend', 'use-server s1 if TRUE', not('use-server', 'sends requests to a named server on a condition')],
   // TCP-level rules
   ['frontend', 'tcp-request connection reject if { src 10.0.0.0/8 }', ['notice', '']],
@@ -45,8 +46,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['frontend', 'tcp-request inspect-delay 5s', noEffect('tcp-request inspect-delay', 'no content is inspected before HTTP')],
   ['frontend', 'tcp-request content set-log-level silent', noEffect('tcp-request content set-log-level', 'it only logs or tunes the socket')],
   // responses
-  ['frontend', 'compression algo gzip', not('compression', 'compresses responses')],
-  ['backend', 'filter compression', not('filter compression', 'compresses responses')],
+  ['frontend', 'compression algo gzip', ['notice', '']],
+  ['backend', 'filter compression', ['notice', '']],
   ['frontend', 'filter cache c', not('filter cache', 'serves responses from a cache')],
   ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
   ['frontend', 'errorloc302 503 https://example.com/down', ['notice', '']],
@@ -132,7 +133,7 @@ for (const [where, line, [level, message]] of ROWS) {
   })
 }
 
-test('in a mode tcp proxy (served by the CLI) the same keywords are alerts too, but compression (HTTP only in HAProxy)', () => {
+test('in a mode tcp proxy (served by the CLI) the same keywords are alerts too', () => {
   for (const [where, line, [level, message]] of ROWS) {
     if (level !== 'alert' || where === 'top') continue
     const { text, at } = place(where, line, 'tcp')
@@ -144,18 +145,16 @@ test('in a mode tcp proxy (served by the CLI) the same keywords are alerts too, 
     // a row HTTP proxies no longer alert on (implemented since the row was written) is not one here either
     const http = place(where, line)
     const httpAlerts = parseConfig(http.text, { filename: 't.cfg', env: {} }).diagnostics.filter(d => d.loc?.line === http.at && d.level === 'alert')
-    const want = served || httpAlerts.length === 0
-      ? []
-      : line.startsWith('compression') || line.startsWith('filter compression')
-        ? [['warning', `'${message.slice(1, message.indexOf("' is"))}' has no effect in a 'mode tcp' proxy.`]]
-        : [['alert', message]]
+    const want = served || httpAlerts.length === 0 ? [] : [['alert', message]]
     assert.deepEqual(here.map(d => [d.level, d.message]), want, line)
   }
 })
 
 test('the mode decides at the end of the section, and a proxy without a mode is served as HTTP', () => {
-  const late = parseConfig('backend b\n    compression algo gzip\n    mode tcp\n    server s 127.0.0.1:1\n', { env: {} })
-  assert.equal(late.diagnostics.find(d => d.loc?.line === 2)?.level, 'warning')
+  const late = parseConfig('backend b\n    tcp-request inspect-delay 5s\n    mode tcp\n    server s 127.0.0.1:1\n', { env: {} })
+  assert.equal(late.diagnostics.find(d => d.loc?.line === 2)?.level, undefined)
+  const http = parseConfig('backend b\n    tcp-request inspect-delay 5s\n    server s 127.0.0.1:1\n', { env: {} })
+  assert.equal(http.diagnostics.find(d => d.loc?.line === 2)?.level, 'warning')
   const none = parseConfig('backend b\n    cookie S insert postonly\n    server s 127.0.0.1:1\n', { env: {} })
   assert.equal(none.diagnostics.find(d => d.loc?.line === 2)?.level, 'alert')
 })
@@ -186,6 +185,8 @@ test('arguments are still checked as HAProxy checks them', () => {
   assert.deepEqual(bad('backend', 'cookie S insert attr'), ["'attr' expects <value> as argument."])
   assert.deepEqual(bad('backend', 'cookie S insert attr a;b'), ["character '%x3B' is not permitted in attribute value."])
   assert.deepEqual(bad('backend', 'stick foo'), ["'stick' expects 'on', 'match', or 'store'."])
+  assert.deepEqual(bad('backend', 'stick on'), ["'stick' expects a fetch method."])
+  assert.deepEqual(bad('backend', 'stick on src foo'), ["'stick': unknown keyword 'foo'."])
   assert.deepEqual(bad('backend', 'persist foo'), ['unknown persist method.'])
   assert.deepEqual(bad('frontend', 'monitor foo'), ["'monitor' only supports 'fail'."])
   assert.deepEqual(bad('frontend', 'filter bogus'), ["'filter' : unknown keyword 'bogus'."])

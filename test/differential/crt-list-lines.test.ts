@@ -107,6 +107,51 @@ backend app
   })
 })
 
+describe('differential: ssl_fc_alpn where HAProxy negotiates no protocol', { skip: skipWithoutHaproxy }, () => {
+  let h2Bind: Awaited<ReturnType<typeof startBoth>>
+  let list: Awaited<ReturnType<typeof startBoth>>
+
+  before(async () => {
+    const ca = makeCa()
+    const dir = ca.dir
+    makeLeaf(ca, join(dir, 'h2.pem'), 'h2.test', ['h2.test'])
+    makeLeaf(ca, join(dir, 'plain.pem'), 'plain.test', ['plain.test'])
+    writeFileSync(join(dir, 'list.txt'), `${join(dir, 'plain.pem')}\n${join(dir, 'h2.pem')} [alpn h2,http/1.1]\n`)
+    const config = (bind: string) => (port: number): string => `${HEAD}
+frontend fe
+    bind 127.0.0.1:${port} ssl ${bind}
+    http-request return status 200 content-type text/plain lf-string "alpn=%[ssl_fc_alpn] %[req.ver]"
+`
+    h2Bind = await startBoth(config(`crt ${join(dir, 'h2.pem')} alpn h2`))
+    list = await startBoth(config(`crt-list ${join(dir, 'list.txt')}`))
+  })
+  after(async () => { await h2Bind?.stop(); await list?.stop() })
+
+  const ask = async (port: number, name: string, alpn: string[]): Promise<string> => {
+    const tlsOptions: ConnectionOptions = { servername: name, ALPNProtocols: alpn }
+    return (await httpsGet(port, '/', { ...tlsOptions })).text
+  }
+
+  test('an `alpn h2` bind with a client offering only http/1.1, a crt-list line without alpn: empty, served over HTTP/1.1', async () => {
+    const cases: Array<[typeof h2Bind, string, string[], string]> = [
+      [h2Bind, 'h2.test', ['http/1.1'], 'alpn= 1.1'],
+      [list, 'plain.test', ['h2', 'http/1.1'], 'alpn= 1.1'],
+      [list, 'plain.test', ['http/1.1'], 'alpn= 1.1'],
+      // negotiated by both: read as negotiated
+      [list, 'h2.test', ['http/1.1'], 'alpn=http/1.1 1.1']
+    ]
+    for (const [pair, name, alpn, expected] of cases) {
+      const what = `${pair === h2Bind ? 'alpn h2 bind' : 'crt-list'}, ${name}, client offers ${alpn.join(',')}`
+      assert.equal(await ask(pair.haproxy.port, name, alpn), expected, `haproxy, ${what}`)
+      assert.equal(await ask(pair.ours.port, name, alpn), expected, what)
+    }
+    // the client's handshake still says http/1.1 with ours: node's selection can only choose or refuse
+    const offer = { ALPNProtocols: ['h2', 'http/1.1'] }
+    assert.equal(await outcome(list.haproxy.port, 'plain.test', offer), 'plain.test false')
+    assert.equal(await outcome(list.ours.port, 'plain.test', offer), 'plain.test http/1.1')
+  })
+})
+
 test('crt-list: -c refuses unknown keywords, missing values and verify without a CA as HAProxy does', () => {
   const ca = makeCa()
   const dir = ca.dir

@@ -195,12 +195,14 @@ export interface Ask {
   path: string
   headers?: Record<string, string | string[]>
   body?: string
+  /** The client's own address (any of 127.0.0.0/8 on Linux), for rules that read `src`. */
+  from?: string
 }
 
 /** One request on a fresh connection (no pooling: every answer stands alone). */
 export function send (port: number, ask: Ask): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method: ask.method ?? 'GET', path: ask.path, headers: ask.headers, agent: false }, res => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: ask.method ?? 'GET', path: ask.path, headers: ask.headers, agent: false, ...(ask.from === undefined ? {} : { localAddress: ask.from }) }, res => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (c: string) => { body += c })

@@ -134,10 +134,14 @@ test('hatop: its hotkeys disable and enable a server and change its weight, as o
       for (const t of targets) await tmux.start(t.label, `hatop -s ${t.sock}; echo hatop exited $?; sleep 60`)
       for (const t of targets) {
         await waitFor(async () => row(await tmux.screen(t.label), 'web1') !== '', `${t.label}: hatop's first screen`)
-        // the cursor starts on the first proxy's row; walk it down to web1
+        // the cursor starts on the first proxy's row; walk it down to web1, one key at a time: a
+        // second Down sent before hatop took the first would carry the cursor past web1
+        const rowName = async (): Promise<string> => (await tmux.cursor(t.label)).split(' ').slice(0, 2).join(' ')
         await waitFor(async () => {
-          if ((await tmux.cursor(t.label)).startsWith('web1 ')) return true
+          const at = await rowName()
+          if (at.startsWith('web1 ')) return true
           await tmux.keys(t.label, 'Down')
+          await waitFor(async () => await rowName() !== at, `${t.label}: the cursor leaves ${at}`)
           return false
         }, `${t.label}: the cursor on web1`)
       }
