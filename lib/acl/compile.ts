@@ -52,13 +52,16 @@ export interface StickRuleFn {
   table: StickTable
   key: SampleFn
   cond: Predicate | null
+  /** `on` and `match`: the request goes to the server the table names. */
+  match: boolean
+  /** `on` and `store-request`: the key is stored with the server that answers. */
+  store: boolean
 }
 
-/** A backend's `stick` rules by what they do: `stick on` is in both `match` and `storeRequest`. */
+/** A backend's `stick` rules: those read on the request (`on`, `match`, `store-request`) in order, and `store-response` ones. */
 export interface CompiledStick {
-  match: StickRuleFn[]
-  storeRequest: StickRuleFn[]
-  storeResponse: StickRuleFn[]
+  request: StickRuleFn[]
+  response: StickRuleFn[]
 }
 
 export type TcpVerdict = 'accept' | 'reject' | 'drop' | 'close' | 'wait' | null
@@ -360,7 +363,7 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
   // `stick` rules (§4.2): the pattern of `on`, `match` and `store-request` is read on the
   // request, that of `store-response` on the server's answer. A rule naming no table is the
   // post-parse check's alert (validate.ts).
-  const stick: CompiledStick = { match: [], storeRequest: [], storeResponse: [] }
+  const stick: CompiledStick = { request: [], response: [] }
   for (const r of proxy.stickRules) {
     at = { loc: r.loc, keyword: 'stick' }
     const response = r.kind === 'store-response'
@@ -388,10 +391,9 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     } catch {
       continue
     }
-    const fn: StickRuleFn = { table, key, cond }
-    if (r.kind === 'on' || r.kind === 'match') stick.match.push(fn)
-    if (r.kind === 'on' || r.kind === 'store-request') stick.storeRequest.push(fn)
-    if (response) stick.storeResponse.push(fn)
+    const fn: StickRuleFn = { table, key, cond, match: r.kind === 'on' || r.kind === 'match', store: r.kind !== 'match' }
+    if (response) stick.response.push(fn)
+    else stick.request.push(fn)
   }
 
   // Hot path: the closures below run per request.

@@ -63,7 +63,7 @@ type Current =
 const NAME_CHARS = /[^A-Za-z0-9_.:-]/
 
 /** Keywords named in messages with their first argument (`capture request`, `stick on`, `persist rdp-cookie`). */
-const SHOWN_WITH_SUB = ['capture', 'monitor', 'stick', 'persist', 'declare']
+const SHOWN_WITH_SUB = ['capture', 'monitor', 'persist', 'declare']
 
 /** A `resolvers` section with 2.6's defaults (configuration.txt §5.3.2). */
 export function newResolvers (name: string, loc: Loc): Resolvers {

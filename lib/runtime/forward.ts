@@ -30,7 +30,7 @@ import type { Decision, HttpResponseView, HttpTxn, RewriteBudget } from '../acl/
 import type { CompiledProxy, CompiledStick } from '../acl/compile.js'
 import { originOf, serverPort, type Backend, type ServerRuntime } from './backend.js'
 import { CookieRule } from './persistence.js'
-import { StickPersistence } from './stick-persistence.js'
+import { StickPersistence, type PendingStore } from './stick-persistence.js'
 import { socks4Handshake, type Socks4Proxy } from './socks4.js'
 import { BodyReader, BufferedBody } from './request-body.js'
 import { keepServer, lastServer } from './last-server.js'
@@ -1254,7 +1254,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The server the request's persistence cookie named (HAProxy's SF_DIRECT), until a redispatch. */
   private direct: ServerRuntime | null = null
   /** The keys `stick on` / `stick store-request` read, stored with the server once it answers. */
-  private stickKeys: ReturnType<StickPersistence['requestKeys']> = null
+  private stickKeys: PendingStore[] | null = null
   /** The client socket's inactivity timeout (`timeout client`), set aside while the server is awaited. */
   private clientIdle = 0
   /** The client's socket, kept: node drops `req.socket` once the request is read. */
@@ -1324,8 +1324,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // a stick table's entry names the server when no cookie did (HAProxy's SF_DIRECT either way)
     if (be.stick !== null) {
-      if (this.direct === null) this.direct = be.stick.match(txn)
-      this.stickKeys = be.stick.requestKeys(txn)
+      const stuck = be.stick.request(txn, this.stickKeys = [], this.direct === null)
+      if (stuck !== null) this.direct = stuck
     }
     this.headers = requestHeaders(txn, be.forwardFor ?? fe.forwardFor, be.originalTo ?? fe.originalTo)
     const compression = upgradeHead === null ? be.compressionFor(fe.proxy) : null
@@ -1554,7 +1554,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The server answered (`headers` as it sent them): `stick` rules store it for the request's keys and the answer's. */
   private stickStore (status: number, headers: string[]): void {
     const stick = this.be.stick!
-    stick.store(this.txn, this.server!, this.stickKeys, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
+    stick.store(this.txn, this.server!, this.stickKeys!, stick.storesResponse ? { status, headers: headerObject(headers), server: this.server! } : null)
   }
 
   /** The size of the answer's head, while http-response rules may wait for its body. */

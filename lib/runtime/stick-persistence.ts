@@ -13,7 +13,7 @@ import type { Backend, ServerRuntime } from './backend.js'
 import { tableKey, type StickTable } from './stick-table.js'
 
 /** A key a `stick store-request` rule read, waiting for the server's answer. */
-interface PendingStore {
+export interface PendingStore {
   table: StickTable
   key: string
 }
@@ -34,56 +34,45 @@ export class StickPersistence {
   ) {}
 
   /** The backend has `stick store-response` rules: the answer's head is read for them. */
-  get storesResponse (): boolean { return this.rules.storeResponse.length > 0 }
+  get storesResponse (): boolean { return this.rules.response.length > 0 }
 
   /**
-   * The server the first `stick match` / `stick on` entry found names, when it may take the
-   * request; null lets the balancer choose.
+   * The request's rules, in order, each key read once: the keys of `stick on` / `store-request`
+   * go to `keys` (stored once the server answers); the result is the server the first entry a
+   * `stick on` / `match` found names, when it may take the request (null: the balancer chooses).
+   * `matching` false: a cookie chose the server already, the keys are only read for storing.
    */
-  match (txn: HttpTxn): ServerRuntime | null {
-    const rules = this.rules.match
+  request (txn: HttpTxn, keys: PendingStore[], matching: boolean): ServerRuntime | null {
+    const rules = this.rules.request
+    let found = !matching
+    let server: ServerRuntime | null = null
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!
+      if (found && !r.store) continue
       const key = this.keyOf(r, txn, null)
       if (key === null) continue
+      if (r.store && keys.length < MAX_STORES) keys.push({ table: r.table, key })
+      if (found || !r.match) continue
       const entry = r.table.lookup(key)
       if (entry === undefined) continue
+      found = true
       r.table.touch(entry)
       const srv = this.serverOf(entry.serverKey, entry.counters.get('server_id') ?? 0)
-      if (srv === null) return null
-      return this.persist || (srv.op !== 'down' && srv.admin !== 'maint') ? srv : null
+      if (srv !== null && (this.persist || (srv.op !== 'down' && srv.admin !== 'maint'))) server = srv
     }
-    return null
-  }
-
-  /** The keys of the `stick on` / `stick store-request` rules, read now, stored with the answer. */
-  requestKeys (txn: HttpTxn): PendingStore[] | null {
-    const rules = this.rules.storeRequest
-    let out: PendingStore[] | null = null
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i]!
-      const key = this.keyOf(r, txn, null)
-      if (key === null) continue
-      out ??= []
-      if (out.length < MAX_STORES) out.push({ table: r.table, key })
-    }
-    return out
+    return server
   }
 
   /**
    * The server answered: the request's keys, then those `stick store-response` rules read on the
    * answer (`res`, given when storesResponse), now name it.
    */
-  store (txn: HttpTxn, server: ServerRuntime, pending: PendingStore[] | null, res: HttpResponseView | null): void {
+  store (txn: HttpTxn, server: ServerRuntime, keys: PendingStore[], res: HttpResponseView | null): void {
     if (server.nonStick) return
-    let count = 0
-    if (pending !== null) {
-      for (const p of pending) this.write(p.table, p.key, server)
-      count = pending.length
-    }
+    for (const p of keys) this.write(p.table, p.key, server)
     if (res === null) return
-    const rules = this.rules.storeResponse
-    for (let i = 0; i < rules.length && count < MAX_STORES; i++) {
+    const rules = this.rules.response
+    for (let i = 0, count = keys.length; i < rules.length && count < MAX_STORES; i++) {
       const r = rules[i]!
       const key = this.keyOf(r, txn, res)
       if (key === null) continue

@@ -73,7 +73,11 @@ export function clearTable (tables: StickTables, args: string[]): string {
   return '\n'
 }
 
-/** `set table <name> key <k> [data.<type> <value>]*`: the entry is created when missing. */
+/**
+ * `set table <name> key <k> [data.<type> <value>]*`: the entry is made (or found) first, then
+ * each value is set in turn until one is refused (HAProxy 2.6.12 keeps the entry and the values
+ * set before it).
+ */
 export function setTable (tables: StickTables, args: string[]): string {
   const name = args[2]
   if (name === undefined || name === '') return msg('Required arguments: <table> key <key> [data.<store_data_type> <value>]*')
@@ -83,19 +87,19 @@ export function setTable (tables: StickTables, args: string[]): string {
   if (args[4] === undefined) return msg('Key value expected')
   const key = tableKey(table.spec, args[4])
   if (key === null) return '\n'
-  const updates: Array<[StickDataType, number]> = []
-  for (let i = 5; i < args.length; i += 2) {
-    const w = args[i]!
-    const type = w.startsWith('data.') ? w.slice(5) : ''
-    if (!(STICK_DATA_TYPES as readonly string[]).includes(type)) return msg('Unknown data type')
-    const v = args[i + 1]
-    if (v === undefined || !/^-?\d+$/.test(v)) return msg('Require a valid integer value to store')
-    // a rate is a frequency the table measures: setting one is accepted and leaves it alone
-    if (!isRate(type)) updates.push([type as StickDataType, Number(v)])
-  }
   const e = table.obtain(key)
   if (e === undefined) return msg('Unable to allocate a new entry')
-  for (const [type, value] of updates) e.set(type, value)
   table.touch(e)
+  for (let i = 5; i < args.length; i += 2) {
+    const w = args[i]!
+    if (!w.startsWith('data.')) return msg('"data.<type>" followed by a value expected')
+    const type = w.slice(5) as StickDataType
+    if (!(STICK_DATA_TYPES as readonly string[]).includes(type)) return msg('Unknown data type')
+    if (!table.spec.store.some(s => s.type === type)) return msg('Data type not stored in this table')
+    const v = args[i + 1]
+    if (v === undefined || !/^-?\d+$/.test(v)) return msg('Require a valid integer value to store')
+    // a rate is a frequency the table measures, and server_key a name: setting them is accepted and leaves them alone
+    if (!isRate(type)) e.set(type, Number(v))
+  }
   return '\n'
 }

@@ -119,6 +119,14 @@ const CASES: Array<[string, string, Record<string, string>?]> = [
   ['cookie with incompatible modes', D + FE + 'backend be\n    cookie SRV insert rewrite\n    server s1 127.0.0.1:1 cookie a\n'],
   ['cookie preserve without insert', D + FE + 'backend be\n    cookie SRV preserve\n    server s1 127.0.0.1:1 cookie a\n'],
   ['cookie with a bad option', D + FE + 'backend be\n    cookie SRV insert nocache bogus\n    server s1 127.0.0.1:1 cookie a\n'],
+  ['stick on src with its table, stick match in another backend\'s', D + FE + 'backend be\n    stick-table type ip size 1m expire 30m\n    stick on src\n    server s1 127.0.0.1:1 non-stick\n    server s2 127.0.0.1:2 stick\nbackend b2\n    option persist\n    stick match src table be if { path_beg /x }\n    stick store-response res.hdr(x-sess) table be\n    server s1 127.0.0.1:1\n'],
+  ['stick on without a table', D + FE + 'backend be\n    stick on src\n    server s1 127.0.0.1:1\n'],
+  ['stick on a table nobody declares', D + FE + 'backend be\n    stick-table type ip size 1k\n    stick on src table nope\n    server s1 127.0.0.1:1\n'],
+  ['stick store-request of a response header', D + FE + 'backend be\n    stick-table type ip size 1k\n    stick store-request res.hdr(x)\n    server s1 127.0.0.1:1\n'],
+  ['stick on an unknown fetch', D + FE + 'backend be\n    stick-table type ip size 1k\n    stick on nosuchfetch\n    server s1 127.0.0.1:1\n'],
+  ['stick with a stray word', D + FE + 'backend be\n    stick-table type ip size 1k\n    stick on src foo\n    server s1 127.0.0.1:1\n'],
+  ['stick in a frontend is only a warning', D + FE + '    stick on src\n' + BE],
+  ['stick in defaults is an error', D + '    stick on src\n' + FE + BE],
   ['the CentOS 7 default with its address moved to a bind line', readFileSync(new URL('../fixtures/centos7-haproxy.cfg', import.meta.url), 'utf8').replace('frontend  main *:5000', 'frontend  main\n    bind *:5000')]
 ]
 

@@ -6,11 +6,12 @@
 
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { freePort, startBoth, startUpstream, send, head, skipWithoutHaproxy, type Upstream, type Seen } from './harness.js'
+import { cliPath, freePort, haproxyBin, startBoth, startUpstream, send, head, skipWithoutHaproxy, type Upstream, type Seen } from './harness.js'
 import { cli, waitForSocket } from '../socket/client.js'
 
 /** Says its name, and hands out a session id naming it (`x-sess: <name>-sess`). */
@@ -48,7 +49,11 @@ const cases: Case[] = [
     steps: [from(2), from(3), from(2), from(4), from(5), from(2), cmd('show table src'),
       cmd('set server src/a state drain'), from(2), from(6),
       cmd('set server src/a state maint'), from(2), from(2), cmd('set server src/a state ready'), from(2), from(7),
-      cmd('set server src/b health down'), from(3), from(3), cmd('show table src'), cmd('show table src key 127.0.0.3')]
+      cmd('set server src/b health down'), from(3), from(3), cmd('show table src'), cmd('show table src key 127.0.0.3'),
+      cmd('show table src data.server_id eq 3'), cmd('set table src key 127.0.0.99 data.server_key a'),
+      cmd('set table src key 127.0.0.98 data.server_id 2 data.bogus 1'), cmd('set table src key 127.0.0.97 data.conn_cnt 1'), cmd('set table src key 127.0.0.96 foo 1'),
+      cmd('set table src key 127.0.0.95 data.server_key 5'), cmd('show table src data.server_id gt 1'), cmd('clear table src key 127.0.0.98'),
+      cmd('clear table src data.server_id eq 0'), cmd('show table src')]
   },
   {
     // another backend reads the same table: entries name servers by name, not by position
@@ -149,7 +154,7 @@ async function sequence (port: number, sock: string, c: Case): Promise<string[]>
 
 describe('differential: stick-table persistence vs real HAProxy', { skip: skipWithoutHaproxy }, () => {
   const upstreams: Upstream[] = []
-  const dir = mkdtempSync(join(tmpdir(), 'fh-diff-stick-'))
+  const dir = mkdtempSync(join(tmpdir(), 'fh-diff-persistence-'))
   const sock = (port: number): string => join(dir, `${port}.sock`)
   let both: Awaited<ReturnType<typeof startBoth>>
 
@@ -177,5 +182,38 @@ describe('differential: stick-table persistence vs real HAProxy', { skip: skipWi
       for (const line of theirs) t.diagnostic(line)
       assert.deepEqual(ours, theirs)
     })
+  }
+})
+
+/** `-c` on configs whose `stick` lines are wrong: the same alerts and warnings as `haproxy -c`. */
+const BAD: Array<[string, string[]]> = [
+  ['no table', ['backend b', '    stick on src', '    server s 127.0.0.1:1']],
+  ['a table nobody declares', ['backend b', '    stick-table type ip size 1k', '    stick match src table nope', '    server s 127.0.0.1:1']],
+  ['a table name missing', ['backend b', '    stick-table type ip size 1k', '    stick on src table', '    server s 127.0.0.1:1']],
+  ['no pattern', ['backend b', '    stick-table type ip size 1k', '    stick on', '    server s 127.0.0.1:1']],
+  ['an unknown kind', ['backend b', '    stick-table type ip size 1k', '    stick at src', '    server s 127.0.0.1:1']],
+  ['an unknown fetch', ['backend b', '    stick-table type ip size 1k', '    stick on nosuchfetch', '    server s 127.0.0.1:1']],
+  ['a response header read on the request', ['backend b', '    stick-table type ip size 1k', '    stick store-request res.hdr(x)', '    server s 127.0.0.1:1']],
+  ['a stray word', ['backend b', '    stick-table type ip size 1k', '    stick on src foo', '    server s 127.0.0.1:1']],
+  ['in defaults', ['defaults', '    stick on src']],
+  ['in a frontend', ['frontend f', '    bind 127.0.0.1:1', '    stick on src', 'backend b', '    server s 127.0.0.1:1']]
+]
+
+test('stick: -c reports what haproxy -c reports', { skip: skipWithoutHaproxy }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-persistence-check-'))
+  // the lines about `stick`, without the process id
+  const lines = (out: string): string[] => out.split('\n').filter(l => l.includes('stick')).map(l => l.replace(/\(\d+\)/, '(pid)'))
+  try {
+    for (const [name, body] of BAD) {
+      const file = join(dir, 'haproxy.cfg')
+      writeFileSync(file, head() + body.join('\n') + '\n')
+      const real = spawnSync(haproxyBin!, ['-c', '-f', file], { encoding: 'utf8' })
+      const ours = spawnSync(process.execPath, [cliPath, '-c', '-f', file], { encoding: 'utf8' })
+      assert.ok(lines(real.stderr + real.stdout).length > 0, `${name}: haproxy says something about stick`)
+      assert.deepEqual(lines(ours.stderr + ours.stdout), lines(real.stderr + real.stdout), name)
+      assert.equal(ours.status === 0, real.status === 0, `${name}: the same verdict`)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
