@@ -79,6 +79,43 @@ export function transferCodings (value: string | undefined): Verdict {
   return others > 0 ? 422 : null
 }
 
+/**
+ * How a server's HTTP/1 answer (raw header pairs) frames its body, as HAProxy 2.6.12 judges it
+ * (observed with raw servers, test/differential/transfer-encoding.test.ts): without
+ * Transfer-Encoding, by its length or its close; with `chunked` alone (any case, on one or more
+ * lines), chunked, a Content-Length beside it dropped (RFC 9112 §6.3); any other
+ * Transfer-Encoding (`chunked` twice, another coding before or after it, one without `chunked`)
+ * is refused with a 502, where a request gets a 400 or 422.
+ */
+export type AnswerFraming = 'length' | 'close' | 'chunked' | 'chunked-with-length' | 'refused'
+
+export function answerFraming (raw: readonly Buffer[]): AnswerFraming {
+  let codings: string | null = null
+  let length = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 17 && namedAs(name, 'transfer-encoding')) {
+      const value = raw[i + 1]!.toString('latin1')
+      codings = codings === null ? value : codings + ',' + value
+    } else if (name.length === 14 && namedAs(name, 'content-length')) {
+      length = true
+    }
+  }
+  if (codings === null) return length ? 'length' : 'close'
+  if (transferCodings(codings) !== null) return 'refused'
+  return length ? 'chunked-with-length' : 'chunked'
+}
+
+/**
+ * A header name is `lower` in any case, read from its bytes (no string made for every name of
+ * every answer). Setting 0x20 lower-cases a letter and leaves `-` as it is; no other byte of a
+ * token turns into a letter or `-` that way.
+ */
+function namedAs (name: Buffer, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((name[i]! | 0x20) !== lower.charCodeAt(i)) return false
+  return true
+}
+
 /** The request head at the start of `packet`: its request line and fields, and where it ends; null when it is not there whole. */
 function readHead (packet: Buffer, conflictAt: number): { line: string, fields: Array<[string, string]>, end: number } | null {
   const end = packet.indexOf('\r\n\r\n', 0, 'latin1')

@@ -16,7 +16,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import net, { type Socket } from 'node:net'
 import { kBindName, kVerbatimHead } from '../symbols.js'
 import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
 import { openH2Tunnel, type TunnelEnd } from './h2-tunnel.js'
 import { PLACEHOLDER_AUTHORITY } from '../h2-screen.js'
@@ -44,6 +44,8 @@ import type { FrontendView } from './state.js'
 import type { LogRecord } from '../log/record.js'
 import { stampAccept } from '../log/logger.js'
 import { hasHeader, withAppHeaders } from './app-headers.js'
+import { answerFraming } from '../transfer-encoding.js'
+import { acceptChunkedWithLength, answerIsHttp10, chunkedBody, forgetContentLength, keepEmptyBodyChunked } from './undici-h1.js'
 import { CompressionRule, type ResponseCompressor } from './compression.js'
 import type { CompressionAlgo } from '../config/model.js'
 
@@ -1089,17 +1091,20 @@ export class AddressHeaderRule {
 }
 
 /**
- * Response headers for the client: the server's, minus what belongs to the server connection,
- * pushed to `out`. Returns their size as HAProxy counts it in `bout` (name + value each, a
- * keep-alive/close-only Connection header left out, plus the EOT byte of a chunked answer).
+ * Response headers for the client: the server's, minus what belongs to the server connection
+ * (and the Content-Length when `dropLength`), pushed to `out`. Returns their size as HAProxy
+ * counts it in `bout` (name + value each, a keep-alive/close-only Connection header left out,
+ * plus the EOT byte of a chunked answer).
  */
-function responseHeaders (raw: Buffer[], out: string[]): number {
+function responseHeaders (raw: Buffer[], out: string[], dropLength: boolean): number {
   let bytes = 0
   for (let i = 0; i < raw.length; i += 2) {
     const nameBuf = raw[i]!
     const valueBuf = raw[i + 1]!
     const name = nameBuf.toString('latin1')
     const len = name.length
+    // a Content-Length beside `Transfer-Encoding: chunked` is dropped (HAProxy's parser never keeps it)
+    if (dropLength && len === 14 && name.toLowerCase() === 'content-length') continue
     if (len === 2 || len === 10 || len === 17) {
       const lower = name.toLowerCase()
       if (lower === 'connection') {
@@ -1115,20 +1120,6 @@ function responseHeaders (raw: Buffer[], out: string[]): number {
     out.push(name, valueBuf.toString('latin1'))
   }
   return bytes
-}
-
-/** How the server's HTTP/1.1 answer (raw header pairs) frames its body: null when by closing. */
-function bodyFraming (raw: Buffer[]): 'length' | 'chunked' | null {
-  let framing: 'length' | 'chunked' | null = null
-  for (let i = 0; i < raw.length; i += 2) {
-    const len = raw[i]!.length
-    if (len !== 14 && len !== 17) continue
-    const name = raw[i]!.toString('latin1').toLowerCase()
-    // undici refuses a Transfer-Encoding other than chunked
-    if (name === 'transfer-encoding') return 'chunked'
-    if (name === 'content-length') framing = 'length'
-  }
-  return framing
 }
 
 /** Removes every `name` (lower-case) line from a flat header list, in place. */
@@ -1190,15 +1181,20 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const exchange = connecting
   connecting = null
   if (exchange === null) return
-  const socket = (message as { socket: Socket }).socket
+  const { socket, headers } = message as { socket: Socket, headers: string }
   exchange.upstream = socket
   const rec = exchange.rec
   if (rec !== null) {
     rec.sourceAddr = plainAddress(socket.localAddress)
     rec.sourcePort = socket.localPort ?? 0
   }
-  if (usedSockets.has(socket)) exchange.reused = true
-  else usedSockets.add(socket)
+  if (usedSockets.has(socket)) {
+    exchange.reused = true
+  } else {
+    usedSockets.add(socket)
+    acceptChunkedWithLength(socket)
+  }
+  if (exchange.chunked) keepEmptyBodyChunked(socket, headers)
 })
 
 type Phase = 'queue' | 'connect' | 'wait' | 'body' | 'done'
@@ -1219,6 +1215,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   upstream: Socket | null = null
   /** The answer's status says it has no body (204, 304). */
   private bodyless = false
+  /** An HTTP/1 request with a chunked body: it goes to the server chunked, even empty. */
+  readonly chunked: boolean
+  /** An HTTP/1.0 answer with Transfer-Encoding (RFC 9112 §6.1): both connections close after it. */
+  private faultyFraming = false
   /** Set while an attempt is being abandoned for a retry. */
   private dropping = false
   private phase: Phase = 'queue'
@@ -1300,6 +1300,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // HTTP/2 frames the body itself: there is one unless the HEADERS frame ended the stream
       ? (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false && cl !== '0'
       : (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined
+    this.chunked = upgradeHead === null && req.httpVersionMajor === 1 && h['transfer-encoding'] !== undefined
     this.headIn = requestHeadBytes(req)
     if (rec !== null) {
       rec.backend = be.name
@@ -1436,7 +1437,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       method: this.txn.method as Dispatcher.HttpMethod,
       headers: this.hostless10 ? [...this.headers, 'host', this.be.serverHost(server)] : this.headers,
       // a body the gateway waited for goes out from what it read (lib/runtime/request-body.ts)
-      body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.req) : null,
+      // (an AsyncIterable body is in undici's documentation, Dispatcher.md, not in its typings)
+      body: this.hasBody ? (this.txn.body instanceof BodyReader ? this.txn.body.forward() : this.chunked ? chunkedBody(this.req) as unknown as Readable : this.req) : null,
       upgrade,
       // undici sends `connection: close` and does not reuse the socket, as HAProxy does
       reset: this.closeServer && upgrade === null
@@ -1517,6 +1519,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private headersIn (status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    // HAProxy's parser judges the answer's framing before anything reads its status
+    const framing = answerFraming(raw)
+    if (framing === 'refused') return this.refusedFraming()
+    if (framing === 'chunked' || framing === 'chunked-with-length') {
+      if (framing === 'chunked-with-length') forgetContentLength(this.upstream)
+      this.faultyFraming = answerIsHttp10(this.upstream)
+    }
     if (this.be.retryOn.statuses.has(status) && this.l7Retryable()) {
       this.server!.observe('http-status', status)
       this.dropAttempt()
@@ -1534,8 +1543,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.server!.observe('http-status', status)
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
-    const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers)
-    if (this.algo !== null) this.framing = this.be.speaksH2(this.server!) ? 'length' : bodyFraming(raw)
+    const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers, framing === 'chunked-with-length')
+    if (this.algo !== null) this.framing = this.be.speaksH2(this.server!) ? 'length' : framing === 'length' ? 'length' : framing === 'close' ? null : 'chunked'
     if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
@@ -1549,6 +1558,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.responseRules(view, status, statusText)
     }
     return this.respond(status, statusText, headers)
+  }
+
+  /**
+   * An answer whose Transfer-Encoding HAProxy's parser refuses (answerFraming): its 502, as for
+   * any answer it cannot parse (`PH`), and the server's connection is cut.
+   */
+  private refusedFraming (): false {
+    const server = this.server!
+    this.rec?.terminate('PH')
+    server.counters.eresp++
+    this.be.backend.counters.eresp++
+    server.observe('http-status', 502)
+    this.fail(502, new Error('the server\'s answer has a Transfer-Encoding other than chunked alone'))
+    this.cutUpstream()
+    return false
   }
 
   /** The server answered (`headers` as it sent them): `stick` rules store it for the request's keys and the answer's. */
@@ -1724,7 +1748,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       socket.write(head + 'connection: close\r\n\r\n')
       return true
     }
-    if (this.closeClient) res.shouldKeepAlive = false
+    if (this.closeClient || this.faultyFraming) res.shouldKeepAlive = false
     const algo = this.algo
     if (algo !== null && this.compression!.applies(status, headers, this.framing !== null)) {
       CompressionRule.rewrite(headers, algo)
@@ -1787,6 +1811,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.compressor !== null) this.compressor.end()
       else this.res.end()
     }
+    if (this.faultyFraming) this.upstream?.destroy()
     this.finish()
   }
 
