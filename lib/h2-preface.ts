@@ -5,7 +5,8 @@
 
 import type { Socket } from 'node:net'
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
+/** The HTTP/2 client preface (RFC 9113 §3.4). */
+export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
 /**
  * Reads a connection's first bytes until they differ from the HTTP/2 preface (at once for any

@@ -41,6 +41,8 @@ import {
   BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, hostlessWarning, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
 import type { FrontendRoute, ProxiedRoute, RequestRoute } from './runtime/forward.js'
+import { Caches } from './runtime/cache.js'
+import { answerFromCache } from './runtime/cache-answer.js'
 import type { Listener } from './serve.js'
 import type { StatsModel } from './stats/model.js'
 import { StatsMount } from './stats/mount.js'
@@ -58,7 +60,7 @@ import { transferCodings } from './transfer-encoding.js'
 import { restoreFields, restrictHeaderNames } from './acl/headers.js'
 import { isAmbiguousPath, routerPathOptions, routerViews } from './runtime/router-view.js'
 import type { RouterPathOptions } from './runtime/router-view.js'
-import { AccessLog, LogTargets, markRequested, requestlessEnd, stampHandshake } from './log/logger.js'
+import { AccessLog, LogTargets, markRequested, requestlessEnd, stampHandshake, watchHttp2Session } from './log/logger.js'
 import { LogSinks } from './log/targets.js'
 import type { ConnectionCounts } from './log/format.js'
 import type { LogRecord } from './log/record.js'
@@ -221,6 +223,8 @@ interface Runtime {
   readonly health: HealthChecker
   readonly hooks: RuntimeHooks
   readonly tables: StickTables
+  /** The `cache` sections' objects (`show cache`). */
+  readonly caches: Caches
   /** Map and pattern files of this configuration, changed by the runtime API. */
   readonly files: FileCache
   /** Servers resolved again while running (`resolvers` sections). */
@@ -315,6 +319,8 @@ export class Gateway implements CliRuntime {
   /** The stick tables of the running configuration (`show table`, `clear table`, `set table`). */
   get stickTables (): StickTables { return this.rt.tables }
 
+  get caches (): Caches { return this.rt.caches }
+
   /** Compiles a proxy's rules against the live backends (`nbsrv`, `srv_is_up`), e.g. its stats rules. */
   compile (proxy: Proxy): CompiledProxy { return compileProxy(proxy, this.rt.config, this.rt.hooks, this.rt.files) }
 
@@ -372,7 +378,13 @@ export class Gateway implements CliRuntime {
     const backends = new Map<string, BackendRoute>()
     // live backend state for `nbsrv(be)` / `srv_is_up(be/srv)`: this runtime's own backends
     const tables = new StickTables(config.proxies)
-    const hooks: RuntimeHooks = { backend: (name) => backends.get(name)?.backend, tables }
+    const caches = new Caches(config.caches)
+    const hooks: RuntimeHooks = {
+      backend: (name) => backends.get(name)?.backend,
+      tables,
+      caches,
+      counters: (proxy) => proxy.kind === 'backend' ? backends.get(proxy.name)?.backend.counters : this.counters.get(proxy.name)?.counters
+    }
     const files = new FileCache()
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
@@ -441,7 +453,7 @@ export class Gateway implements CliRuntime {
     loadServerStates(config, [...backends.values()].filter(b => !prev?.backends.has(b.name) || prev.backends.get(b.name) !== b).map(b => b.backend), this.log)
     const health = new HealthChecker([...backends.values()].map(b => b.backend), { log: this.log, config })
     const discovery = new ServiceDiscovery(config, [...backends.values()].map(b => b.backend), this.log)
-    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, tables, files, discovery }
+    return { config, frontends, tcpFrontends, tcpBackendRules, backends, health, hooks, tables, caches, files, discovery }
   }
 
   server (backend: string, server: string): ServerRuntime {
@@ -667,7 +679,11 @@ function appServed (request: FastifyRequest, rec: LogRecord | null, route: Reque
 }
 
 /** A rule's verdict: `use-service prometheus-exporter` is served here, the rest by answer(). */
-function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
+function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null, txn: HttpTxn): void {
+  if (verdict.kind === 'cache') {
+    answerFromCache(verdict.object, txn, res, fe, be)
+    return
+  }
   if (verdict.kind === 'service' && verdict.service === 'prometheus-exporter') {
     const body = Buffer.from(renderPrometheus(gateway.statsModel()))
     // HAProxy's exporter (addons/promex) answers 200 with these two headers, never cached
@@ -1031,7 +1047,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       if (verdict.kind === 'wait-for-body') return waitBody(verdict.atLeast > 0 ? verdict.atLeast : Infinity, verdict.time, null, frontendRules)
       if (tracking !== null && verdict.kind === 'reply') tracking.returned = true
       const res = hand(reply)
-      answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null) })
+      answered(rec, fe, null, verdict, () => { intercept(gateway, verdict, res, fe.route, null, txn) })
       return true
     }
     const switching = (): boolean => {
@@ -1073,7 +1089,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
         if (beVerdict.kind === 'wait-for-body') return waitBody(beVerdict.atLeast > 0 ? beVerdict.atLeast : Infinity, beVerdict.time, be, () => backendRules(be))
         if (tracking !== null && beVerdict.kind === 'reply') tracking.returned = true
         const res = hand(reply)
-        answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be) })
+        answered(rec, fe, be, beVerdict, () => { intercept(gateway, beVerdict, res, fe.route, be, txn) })
         return true
       }
       if (be.proxy.stats?.enabled === true && mount !== null && mount.matchRouted(be.name, req.url ?? '')) {
@@ -1255,9 +1271,12 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     live.requests++
     res.once('close', () => { live.requests!-- })
   })
-  // an HTTP/2 connection past its preface (the client's SETTINGS came) is not logged by HAProxy
-  // when it opens no stream (no <BADREQ>)
-  server.on('session', (session: Http2Session) => { session.once('remoteSettings', () => { markRequested(session.socket) }) })
+  // an HTTP/2 connection past its preface is not logged by HAProxy when it opens no stream (no
+  // <BADREQ>): its SETTINGS mark it, its bytes tell the rest (logger.ts badHttp2)
+  server.on('session', (session: Http2Session) => {
+    session.once('remoteSettings', () => { markRequested(session.socket) })
+    watchHttp2Session(session)
+  })
 }
 
 function optionError (name: string, problem: string): Error {

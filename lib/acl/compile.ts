@@ -12,7 +12,8 @@ import { compileFormat } from './logformat.js'
 import { FileCache } from './maps.js'
 import { compileAction, compileRedirect, RuleArgError, STOP, TrailingWordError, varAction, type Action, type RuleContext, type RuleSide } from './rules.js'
 import { ExprError, type SampleFn } from './sample.js'
-import type { BackendView } from '../runtime/state.js'
+import type { BackendView, TrafficCounters } from '../runtime/state.js'
+import { Caches } from '../runtime/cache.js'
 import { StickTables, type StickTable } from '../runtime/stick-table.js'
 import { compileStickAction } from './stick-actions.js'
 import { tableNamed } from './stick-counters.js'
@@ -74,6 +75,10 @@ export interface RuntimeHooks {
   backend (name: string): BackendView | undefined
   /** The running gateway's stick tables (they outlive a compilation); without them, each compilation makes its own. */
   tables?: StickTables
+  /** The running gateway's caches; without them, each compilation makes its own. */
+  caches?: Caches
+  /** The running counters of a proxy, where its cache rules count lookups and hits. */
+  counters? (proxy: Proxy): TrafficCounters | undefined
 }
 
 /**
@@ -87,6 +92,7 @@ export interface CompileShared {
   /** Every backend's constant Decision, by name (the first proxy of a name wins, as HAProxy). */
   backends: ReadonlyMap<string, Decision>
   tables: StickTables
+  caches: Caches
 }
 
 export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = null, files: FileCache = new FileCache()): CompileShared {
@@ -94,7 +100,7 @@ export function sharedFor (config: ParsedConfig, hooks: RuntimeHooks | null = nu
   for (const p of config.proxies) {
     if (p.kind !== 'frontend' && !backends.has(p.name)) backends.set(p.name, { kind: 'backend', backend: p.name })
   }
-  return { files, userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends, tables: hooks?.tables ?? new StickTables(config.proxies) }
+  return { files, userlists: new Map(config.userlists.map((u) => [u.name, new UserlistAuth(u)])), hooks, backends, tables: hooks?.tables ?? new StickTables(config.proxies), caches: hooks?.caches ?? new Caches(config.caches) }
 }
 
 interface CompiledRule {
@@ -184,7 +190,9 @@ export function compileProxyDiagnostics (proxy: Proxy, config: ParsedConfig, sha
     config, proxy, files: shared.files, userlist: (name) => shared.userlists.get(name), warn: (m) => warn(m, at.loc, at.keyword),
     location: () => at.loc,
     stickTable: (name) => shared.tables.get(name),
-    backend: (name) => shared.hooks?.backend(name)
+    backend: (name) => shared.hooks?.backend(name),
+    cache: (name) => shared.caches.get(name),
+    counters: () => shared.hooks?.counters?.(proxy)
   }
 
   // Named ACLs: every line of a name is OR-ed, lines added later included (HAProxy appends to

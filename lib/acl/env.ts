@@ -4,6 +4,8 @@
 import type { Loc, ParsedConfig, Proxy } from '../config/model.js'
 import type { BackendView } from '../runtime/state.js'
 import type { StickTable } from '../runtime/stick-table.js'
+import type { Cache } from '../runtime/cache.js'
+import type { TrafficCounters } from '../runtime/state.js'
 import type { FileCache } from './maps.js'
 import type { UserlistAuth } from './userlist.js'
 
@@ -22,6 +24,10 @@ export interface CompileEnv {
    * table_*); without it (checking a config) a table is made from the declaration.
    */
   stickTable? (name: string): StickTable | undefined
+  /** The cache of that name (`cache-use`, `cache-store`); undefined when the config has none. */
+  cache? (name: string): Cache | undefined
+  /** The running counters of the proxy being compiled (cache_lookups, cache_hits), once it runs. */
+  counters? (): TrafficCounters | undefined
   /** A warning about the item being compiled (e.g. a fetch this engine does not evaluate). */
   warn (message: string): void
 }

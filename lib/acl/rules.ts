@@ -22,6 +22,8 @@ import { varConditions, varRef } from './vars.js'
 import { compileStickAction } from './stick-actions.js'
 import { addressAction } from './addresses.js'
 import type { Decision, HttpResponseView, HttpTxn } from './txn.js'
+import { mayLookUp, type Cache } from '../runtime/cache.js'
+import type { TrafficCounters } from '../runtime/state.js'
 
 /** What a rule did: a final Decision, `null` (go on with the next rule) or STOP (`allow`). */
 export const STOP = Symbol('fastify-haproxy.acl.stop')
@@ -567,9 +569,53 @@ function compileWaitForBody (args: string[]): Action {
   return constant({ kind: 'wait-for-body', time, atLeast })
 }
 
+/** The cache a `cache-use` / `cache-store` rule names (§6 "Cache"), HAProxy's messages when it does not exist. */
+function cacheArg (a: string[], ctx: RuleContext): Cache {
+  if (a.length === 0) throw new RuleArgError('expects a cache name.')
+  if (a.length > 1) throw new TrailingWordError(a[1])
+  const cache = ctx.env.cache?.(a[0]!)
+  if (cache === undefined) throw new ExprError(`unable to find the cache '${a[0]}' referenced by the filter 'cache'.`)
+  return cache
+}
+
+/**
+ * `http-request cache-use <name>`: a stored answer answers the request (no server is contacted),
+ * counted in the proxy's cache_lookups and cache_hits.
+ */
+function compileCacheUse (a: string[], ctx: RuleContext): Action {
+  const cache = cacheArg(a, ctx)
+  let counters: TrafficCounters | undefined
+  return (t) => {
+    if (!mayLookUp(t)) return null
+    counters ??= ctx.env.counters?.()
+    if (counters !== undefined) counters.cacheLookups++
+    const object = cache.lookup(t)
+    if (object === null) return null
+    if (counters !== undefined) counters.cacheHits++
+    return { kind: 'cache', object }
+  }
+}
+
+/** `http-response cache-store <name>`: the answer, if it may be kept, is kept as it goes to the client. */
+function compileCacheStore (a: string[], ctx: RuleContext): Action {
+  const cache = cacheArg(a, ctx)
+  return (t, r) => {
+    // an answer the gateway made (a hit among them) is not a server's: nothing to store
+    if (r === null || r.server === undefined) return null
+    const store = cache.store(t, r)
+    if (store === null) return null
+    t.cacheStore = store
+    // observed: the server's Age does not reach the client of an answer being stored (hits carry their own)
+    delete r.headers.age
+    return null
+  }
+}
+
 /** Actions other than header and variable ones, by name (§4.2 http-request / http-response / http-after-response). */
 const ACTIONS: Record<string, ActionRow> = {
   'wait-for-body': { sides: BOTH, compile: compileWaitForBody },
+  'cache-use': { sides: REQ, compile: compileCacheUse },
+  'cache-store': { sides: ['http-response'], compile: compileCacheStore },
   // for the rules after it in this ruleset (RewriteBudget); http-after-response rewrites have no limit here
   'strict-mode': {
     sides: ALL,

@@ -8,6 +8,7 @@ import type { LogRecord } from '../log/record.js'
 import type { ConnectionAddresses } from '../proxy-protocol.js'
 import type { TcpPayload } from '../tcp/payload.js'
 import type { Tracked } from './stick-counters.js'
+import type { CachedObject, CacheStore } from '../runtime/cache.js'
 
 /** A connection's error as HAProxy numbers it (fc_err: 24 closed during the handshake, 34 handshake failure) and OpenSSL's. */
 export interface ConnectionError {
@@ -87,6 +88,8 @@ export interface HttpTxn {
   connError?: ConnectionError
   /** The last final rule that matched (`last_rule_file` / `last_rule_line`): tcp content and HTTP rules, not legacy redirects. */
   lastRule?: Loc
+  /** `http-response cache-store` keeps this answer: its body goes there too (lib/runtime/cache.ts). */
+  cacheStore?: CacheStore
 }
 
 /** The part of a request body received before the rules read it (lib/runtime/request-body.ts). */
@@ -152,6 +155,8 @@ export type Decision =
   | { kind: 'tarpit', delay: number, then: Decision }
   /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */
   | { kind: 'silent-drop' }
+  /** `http-request cache-use` found the answer in the cache: it is served from there. */
+  | { kind: 'cache', object: CachedObject }
   /**
    * `http-request wait-for-body time <ms> [at-least <bytes>]`: the rules pause until the body is
    * in (or `atLeast` bytes of it, or a buffer's worth), then go on; 408 after `time` ms.

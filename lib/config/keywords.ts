@@ -1489,7 +1489,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
 const FILTERS: Record<string, Support> = table({
   trace: inert('the trace filter only logs'),
   compression: 'yes',
-  cache: unsupported('serves responses from a cache'),
+  cache: 'yes',
   spoe: unsupported('sends requests to SPOE agents'),
   'bwlim-in': unsupported('limits request bandwidth'),
   'bwlim-out': unsupported('limits response bandwidth'),
@@ -1504,6 +1504,13 @@ function applyFilter (c: ProxyCtx, args: string[]): void {
   const i = args.indexOf('config')
   if (name === 'spoe' && i > 0 && args[i + 1] !== undefined && !isReadableFile(c.path(args[i + 1]!))) {
     return c.alert(`'filter' : 'Could not open configuration file ${args[i + 1]} : No such file or directory'`)
+  }
+  // `filter cache <name>` only places the cache among the filters: the cache-use and
+  // cache-store rules do the work (lib/runtime/cache.ts)
+  if (name === 'cache') {
+    if (args[2] === undefined) return c.alert("'filter' : 'cache : expects a <name> argument'")
+    if (c.flags.has(`filter cache ${args[2]}`)) return c.alert(`'filter' : '${c.proxy.name}: multiple explicit declarations of the cache filter '${args[2]}''`)
+    c.flags.add(`filter cache ${args[2]}`)
   }
   if (name === 'compression') {
     if (args.length > 2) return c.alert(`'filter compression' : unknown keyword '${args[2]}'.`)
@@ -2220,13 +2227,13 @@ export const OTHER_SECTION_NAMES = new WeakMap<object, Map<string, Set<string>>>
 
 /**
  * What this gateway does with each of those sections (Support): each is reported once, at its
- * line. Only a cache changes responses (FastCGI only through a backend's `use-fcgi-app`); the others matter outside HTTP routing.
+ * line. FastCGI would change responses only through a backend's `use-fcgi-app`; the others matter outside HTTP routing.
  */
 export const OTHER_SECTIONS: Record<string, Support> = table({
   peers: inert(PEERS),
   resolvers: 'yes',
   mailers: inert('e-mail alerts are not sent'),
-  cache: unsupported('caches HTTP responses'),
+  cache: 'yes',
   program: inert('no external programs are started'),
   ring: 'yes',
   // only a backend's `use-fcgi-app` (refused) would talk FastCGI: the section alone changes nothing

@@ -702,6 +702,22 @@ export interface LogForward {
   loc: Loc
 }
 
+/** A `cache` section (configuration.txt §6.2.1), HAProxy's defaults applied. */
+export interface CacheSection {
+  name: string
+  /** `total-max-size` in bytes (written in megabytes); 0 = not set, which HAProxy refuses. */
+  totalMaxSize: number
+  /** `max-object-size` in bytes; null = a 256th of total-max-size. */
+  maxObjectSize: number | null
+  /** `max-age`, seconds: the longest an object stays (60 by default). */
+  maxAge: number
+  /** `process-vary on`: answers with a Vary header are stored per variant (off: never stored). */
+  processVary: boolean
+  /** `max-secondary-entries`: variants kept per URL (10 by default). */
+  maxSecondaryEntries: number
+  loc: Loc
+}
+
 export interface ParsedConfig {
   files: string[]
   global: GlobalSettings
@@ -715,6 +731,8 @@ export interface ParsedConfig {
   rings?: Ring[]
   /** `log-forward` sections; absent when the configuration has none. */
   logForwards?: LogForward[]
+  /** `cache` sections; absent when the configuration has none. */
+  caches?: CacheSection[]
   /** `default-path` lines in config order (lib/config/default-path.ts); absent when there are none. */
   defaultPaths?: DefaultPathLine[]
   /** Everything the parser and checker found; an alert makes the config invalid. */

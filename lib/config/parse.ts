@@ -7,8 +7,9 @@ import { hostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
 import { DEFAULT_BUFSIZE } from './model.js'
-import type { GlobalSettings, GlobalTls, HttpErrorsSection, Loc, LogForward, ParsedConfig, Proxy, ProxyKind, Resolvers, Ring, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
+import type { CacheSection, GlobalSettings, GlobalTls, HttpErrorsSection, Loc, LogForward, ParsedConfig, Proxy, ProxyKind, Resolvers, Ring, Server, ServerOptions, StatsSocket, Userlist } from './model.js'
 import { logForwardLine, newLogForward, newRing, ringLine } from './log-sections.js'
+import { cacheLine, checkCaches, newCache } from './cache-section.js'
 import { CONFIG_FILE_LIMIT, readBounded } from '../files.js'
 import { DiagnosticList, didYouMean } from './diagnostics.js'
 import { baseDirectory, type DefaultPath, type DefaultPathLine } from './default-path.js'
@@ -109,6 +110,7 @@ class ConfigParser {
   /** Reused for every line: the tokenizer only reads it. */
   private readonly tokenCtx: TokenizeContext = { env: {}, file: '', line: 0, section: '' }
   readonly resolvers: Resolvers[] = []
+  readonly caches: CacheSection[] = []
   readonly rings: Ring[] = []
   readonly logForwards: LogForward[] = []
   /** Names of the sections only recognised (resolvers, peers …), by section keyword. */
@@ -289,6 +291,7 @@ class ConfigParser {
         else this.rings.push(newRing(words[1] ?? '', loc))
       }
       if (kw === 'log-forward') this.logForwards.push(newLogForward(words[1] ?? '', loc))
+      if (kw === 'cache') this.cacheSection(words, loc)
       if (kw === 'resolvers') {
         this.resolvers.push(newResolvers(words[1] ?? '', loc))
       }
@@ -933,7 +936,19 @@ class ConfigParser {
     } else if (section === 'log-forward') {
       const f = this.logForwards.at(-1)
       if (f !== undefined) logForwardLine(f, args, loc, this.diags, this.env)
+    } else if (section === 'cache') {
+      const c = this.caches.at(-1)
+      if (c !== undefined) cacheLine(c, args, loc, this.diags)
     }
+  }
+
+  /** `cache <name>` opens a cache section (§6.2.1); its lines go to the last one declared. */
+  private cacheSection (words: string[], loc: Loc): void {
+    const name = words[1]
+    if (name === undefined || name === '') return this.diags.alert("'cache' expects a <name> argument", loc, 'cache')
+    if (words.length > 2) return this.diags.alert(`'cache' cannot handle unexpected argument '${words[2]}'.`, loc, 'cache')
+    if (this.caches.some(c => c.name === name)) return this.diags.alert(`Duplicate cache name '${name}'.`, loc, 'cache')
+    this.caches.push(newCache(name, loc))
   }
 
   /** The settings of a `resolvers` section (configuration.txt §5.3.2). */
@@ -1029,6 +1044,7 @@ class ConfigParser {
   /** Closes parsing: ids, modes and the facts HAProxy derives once every section is read. */
   finish (): ParsedConfig {
     this.checkCustomIds()
+    checkCaches(this.caches, this.diags)
     for (const d of this.defaults) this.reportUnsupported(d, this.runsTcp(d.proxy))
     assignProxyIds(this.proxies, this.states, this.global.stats.sockets.length > 0)
     for (const ul of this.userlists) {
@@ -1057,6 +1073,10 @@ class ConfigParser {
         p.httpCheck = null
       }
       this.reportUnsupported(st, this.runsTcp(p))
+      for (const f of st.flags) {
+        const name = f.startsWith('filter cache ') ? f.slice(13) : null
+        if (name !== null && !this.caches.some(c => c.name === name)) this.diags.alert(`config: ${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}': unable to find the cache '${name}' referenced by the filter 'cache'.`)
+      }
       if (p.modeExplicit) continue
       if (this.modeless === 'tcp') {
         // HAProxy's default mode: from here on the proxy is an ordinary `mode tcp` one.
@@ -1076,6 +1096,7 @@ class ConfigParser {
       ...(this.resolvers.length > 0 ? { resolvers: this.resolvers } : {}),
       ...(this.rings.length > 0 ? { rings: this.rings } : {}),
       ...(this.logForwards.length > 0 ? { logForwards: this.logForwards } : {}),
+      ...(this.caches.length > 0 ? { caches: this.caches } : {}),
       ...(this.defaultPaths.length > 0 ? { defaultPaths: this.defaultPaths } : {})
     }
     OTHER_SECTION_NAMES.set(config, this.otherNames)

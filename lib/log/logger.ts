@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
+import type { Http2Session } from 'node:http2'
 import type { CaptureSlot, LogTarget, ParsedConfig, Proxy } from '../config/model.js'
 import type { StickTables } from '../runtime/stick-table.js'
 import type { CompileEnv } from '../acl/env.js'
@@ -19,6 +20,7 @@ import { accepts, targetRing, type LogSink, type LogSinks } from './targets.js'
 import { connectionTxn, requestTarget } from '../runtime/forward.js'
 import { plainAddress } from '../acl/ip.js'
 import { announcement } from '../proxy-protocol.js'
+import { PREFACE } from '../h2-preface.js'
 
 interface Destination {
   target: LogTarget
@@ -106,6 +108,8 @@ const kHeadTime = Symbol('fastify-haproxy.log.headTime')
 const kSelf = Symbol('fastify-haproxy.log.self')
 const kTls = Symbol('fastify-haproxy.log.tls')
 const kHttp2 = Symbol('fastify-haproxy.log.http2')
+const kTimedOut = Symbol('fastify-haproxy.log.h2TimedOut')
+const kRefused = Symbol('fastify-haproxy.log.h2Refused')
 type Stamped = Socket & {
   [kAccepted]?: number
   [kIdleSince]?: number
@@ -121,6 +125,10 @@ type Stamped = Socket & {
   [kTls]?: Stamped
   /** The connection speaks HTTP/2 (a `proto h2` bind, or ALPN `h2`). */
   [kHttp2]?: boolean
+  /** The HTTP/2 session's timeout (`timeout client`) closed the connection. */
+  [kTimedOut]?: boolean
+  /** Resolves as the HTTP/2 session ends: whether node's HTTP/2 layer refused what came as the preface. */
+  [kRefused]?: Promise<boolean>
   /** A TLS socket's TCP connection (node's own field). */
   _parent?: Stamped | null
   /** node's HTTP/1 parser of the connection: `duration()` is the time since the current message began (ms). */
@@ -167,6 +175,36 @@ export function stampHandshake (socket: Socket, now: number): void {
 /** The connection speaks HTTP/2 from its first byte (a clear `proto h2` bind's, lib/h2-screen.ts). */
 export function markHttp2 (socket: Socket): void {
   (socket as Stamped)[kHttp2] = true
+}
+
+/**
+ * An HTTP/2 session of a bind: its timeout is remembered on its TCP connection, whose close
+ * writes the line. `session.socket` is node's proxy of the TLS socket, or of node's wrapper of a
+ * clear bind's screen (lib/h2-screen.ts), whose `socket` the connection is.
+ */
+export function watchHttp2Session (session: Http2Session): void {
+  const s = session.socket as Stamped
+  // read now: once the session is over, its proxy throws on every property
+  const connection = s._parent ?? s.stream?.socket
+  if (connection == null) return
+  // node's own listener (the server's `timeout`) closes the session; this one only notes it
+  session.once('timeout', () => { connection[kTimedOut] = true })
+  // the session's error comes once its socket closed, after the connection's close
+  let refused = false
+  session.once('error', (err: Error & { code?: string }) => { refused = err.code === 'ERR_HTTP2_ERROR' })
+  connection[kRefused] = new Promise(resolve => session.once('close', () => { resolve(refused) }))
+}
+
+/**
+ * Whether HAProxy logs an HTTP/2 connection that opened no stream (observed on 2.6.12, clear
+ * `proto h2` and TLS `alpn h2` binds alike): never when a timeout closed it; short of the 24
+ * bytes of the preface, when the client closed it (FIN or reset); past them, only when they were
+ * not the preface (node's HTTP/2 layer refused them), which its session tells when it ends.
+ */
+function badHttp2 (s: Stamped): boolean | Promise<boolean> {
+  if (s[kTimedOut] === true) return false
+  if ((s[kTls] ?? s).bytesRead < PREFACE.length) return true
+  return s[kRefused] ?? false
 }
 
 /**
@@ -306,9 +344,10 @@ export class AccessLog {
 
   /**
    * Writes the request's line (once the answer is over, or at its headers with `option logasap`)
-   * and returns it with its level, null when an option says not to log it.
+   * and returns it with its level, null when an option says not to log it. With `hold`, the line
+   * is made now and `hold` decides whether and when it is sent.
    */
-  emit (rec: LogRecord, now: number, format = this.format): { line: string, level: number } | null {
+  emit (rec: LogRecord, now: number, format = this.format, hold?: (send: () => void) => void): { line: string, level: number } | null {
     rec.end = now
     const socket = rec.socket as Stamped | null
     if (socket !== null) socket[kIdleSince] = now
@@ -321,7 +360,9 @@ export class AccessLog {
     const line = format(rec)
     this.lines++
     const level = this.separateErrors && error ? LOG_ERR : LOG_INFO
-    this.targets.send(level, line, this.sd === null ? '-' : this.sd(rec))
+    const sd = this.sd === null ? '-' : this.sd(rec)
+    if (hold === undefined) this.targets.send(level, line, sd)
+    else hold(() => { this.targets.send(level, line, sd) })
     return { line, level }
   }
 
@@ -338,7 +379,7 @@ export class AccessLog {
    * A connection that closes before any request began is logged as HAProxy logs it, in the
    * `error-log-format` when there is one: `<BADREQ>`, 400 `CR--` (the client left), 408 `cR--`
    * (`timeout http-request`) or 400 `PR--` (a request node's parser refused); an HTTP/2 one that
-   * never completed its preface 0 `PR--`; with `option dontlognull` or `option
+   * never completed its preface 0 `PR--` (when, see badHttp2); with `option dontlognull` or `option
    * http-ignore-probes`, not when it sent nothing at all (inside TLS). On a TLS bind (`tls`), a connection whose handshake never completed
    * gets no such line.
    */
@@ -350,6 +391,8 @@ export class AccessLog {
       const end = requestlessEnd(socket, tls)
       if (end === null || (end.empty && (this.dontlogNull || this.ignoreProbes))) return
       const s = socket as Stamped
+      const bad = s[kHttp2] === true ? badHttp2(s) : true
+      if (bad === false) return
       const now = Date.now()
       txn.ssl = tls
       const rec = this.session(txn, socket, s[kAccepted] ?? now)
@@ -360,7 +403,8 @@ export class AccessLog {
       rec.badRequest = true
       rec.status = end.status
       rec.terminate(end.term)
-      this.emit(rec, now, this.errorFormat ?? this.format)
+      // the line is made now, with the counters of the moment, and sent once the session says
+      this.emit(rec, now, this.errorFormat ?? this.format, bad === true ? undefined : (send) => { void bad.then(refused => { if (refused) send() }) })
     })
   }
 

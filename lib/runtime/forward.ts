@@ -1143,7 +1143,7 @@ function trailerObject (trailers: Buffer[] | Record<string, string | string[] | 
   return out
 }
 
-function headerObject (flat: string[]): HttpResponseView['headers'] {
+export function headerObject (flat: readonly string[]): HttpResponseView['headers'] {
   const h: HttpResponseView['headers'] = {}
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase()
@@ -1650,6 +1650,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // http-response deny / return / redirect replace the server's answer; the server's
       // connection is cut (undici's abort would replay the request on a new one)
       this.phase = 'done'
+      delete this.txn.cacheStore
       this.cutUpstream()
       this.finish()
       // the server's own status counts on its row; the verdict's on the frontend and backend
@@ -1665,6 +1666,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const body = view.body as BufferedBody | undefined
     if (body !== undefined && !this.rawTunnel && this.req.method !== 'HEAD') {
       for (const chunk of body.chunks) {
+        this.txn.cacheStore?.add(chunk)
         if (this.compressor !== null) this.compressor.write(chunk, noop)
         else this.res.write(chunk)
       }
@@ -1790,6 +1792,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.rawTunnel) return this.req.socket.write(chunk)
     // an answer to HEAD has no body (node's HTTP/2 response already ended with its headers)
     if (this.req.method === 'HEAD') return true
+    // the cache keeps the answer as the server sent it, before any compression
+    const store = this.txn.cacheStore
+    if (store !== undefined) store.add(chunk)
     if (this.compressor !== null) return this.compressor.write(chunk, this.resume!)
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.resume!)
@@ -1810,6 +1815,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (trailers != null && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers as object).length > 0)) this.res.addTrailers(trailerObject(trailers as unknown as Buffer[] | Record<string, string | string[] | undefined>))
       if (this.compressor !== null) this.compressor.end()
       else this.res.end()
+      this.txn.cacheStore?.end()
     }
     if (this.faultyFraming) this.upstream?.destroy()
     this.finish()

@@ -73,6 +73,9 @@ export class TrafficCounters {
   /** hrsp_1xx … hrsp_5xx, hrsp_other */
   hrsp: [number, number, number, number, number, number] = [0, 0, 0, 0, 0, 0]
   intercepted = 0
+  /** `http-request cache-use` lookups and the answers found (lib/runtime/cache.ts). */
+  cacheLookups = 0
+  cacheHits = 0
   /** Time of the last session, ms since epoch; 0 when none. */
   lastSess = 0
   readonly rate = new RateCounter()

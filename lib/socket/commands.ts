@@ -26,6 +26,8 @@ import { clearTable, setTable, showTable } from './tables.js'
 import { abortSslCert, commitSslCert, delSslCert, newSslCert, setSslCert, showSslCert } from './ssl-certs.js'
 import { addSslCrtList, delSslCrtList, showSslCrtList, type CrtListRuntime } from './crt-lists.js'
 import type { StickTables } from '../runtime/stick-table.js'
+import type { Caches } from '../runtime/cache.js'
+import { showCache } from './caches.js'
 import { NAMESERVER_COUNTERS, type NameServers } from '../runtime/nameservers.js'
 import { showSess, shutdownSession, type SessionRuntime } from './sessions.js'
 import type { AcceptGate } from '../runtime/accept-gate.js'
@@ -55,6 +57,8 @@ export interface CliRuntime extends CrtListRuntime, SessionRuntime {
   readonly acceptGate: AcceptGate
   /** The stick tables (`show table`, `clear table`, `set table`). */
   readonly stickTables: StickTables
+  /** The `cache` sections' objects (`show cache`). */
+  readonly caches: Caches
   /** The runtime API sockets served (`show cli sockets`); the socket server fills it. */
   readonly cliSockets: Array<{ address: string, level: Level }>
   /** What the process wrote while starting (`show startup-logs`). */
@@ -817,6 +821,7 @@ const COMMANDS: Command[] = [
   { words: ['commit', 'acl'], level: 'user', run: (rt, a) => commitPatterns(rt, a, 'acl') },
   { words: ['del', 'map'], level: 'user', run: (rt, a) => delPattern(rt, a, 'map') },
   { words: ['del', 'acl'], level: 'user', run: (rt, a) => delPattern(rt, a, 'acl') },
+  { words: ['show', 'cache'], level: 'admin', run: (rt) => showCache(rt.caches) },
   { words: ['show', 'table'], level: 'operator', run: (rt, a) => showTable(rt.stickTables, a) },
   { words: ['clear', 'table'], level: 'admin', run: (rt, a) => clearTable(rt.stickTables, a) },
   { words: ['set', 'table'], level: 'admin', run: (rt, a) => setTable(rt.stickTables, a) },

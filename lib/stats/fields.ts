@@ -170,8 +170,8 @@ const ROWS: Row[] = [
   // every forwarded request opens or takes a connection: counted as connection attempts, reuse not tracked
   { name: 'connect', desc: 'Connection attempts to servers since start', type: 'u64', tags: 'MCP', B: stot, S: stot },
   { name: 'reuse', desc: 'Server connections reused since start', type: 'u64', tags: 'MCP', B: zero, S: zero },
-  { name: 'cache_lookups', desc: 'HTTP cache lookups since start', type: 'u64', tags: 'MCP', F: httpOnly(() => 0), B: httpOnly(() => 0) },
-  { name: 'cache_hits', desc: 'HTTP cache hits since start', type: 'u64', tags: 'MCP', F: httpOnly(() => 0), B: httpOnly(() => 0) },
+  { name: 'cache_lookups', desc: 'HTTP cache lookups since start', type: 'u64', tags: 'MCP', F: httpOnly(o => o.counters.cacheLookups), B: httpOnly(o => o.counters.cacheLookups) },
+  { name: 'cache_hits', desc: 'HTTP cache hits since start', type: 'u64', tags: 'MCP', F: httpOnly(o => o.counters.cacheHits), B: httpOnly(o => o.counters.cacheHits) },
   { name: 'srv_icur', desc: 'Idle connections ready for reuse', type: 'u32', tags: 'MGP', S: zero },
   { name: 'src_ilim', desc: 'Idle connection limit (pool-max-conn)', type: 'u32', tags: 'CLP' },
   { name: 'qtime_max', desc: 'Longest time in the queue', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.qtime.max), S: (_c, o) => ms(o.counters.qtime.max) },

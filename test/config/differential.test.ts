@@ -18,6 +18,20 @@ const BE = 'backend be\n    server s1 127.0.0.1:18081\n'
 /** name, config (`{dir}` = a directory holding `503.http`), environment */
 const CASES: Array<[string, string, Record<string, string>?]> = [
   ['minimal valid', D + FE + BE],
+  ['a cache used and filled', 'cache c\n    total-max-size 4\n    max-object-size 10000\n    max-age 60\n    process-vary on\n    max-secondary-entries 5\n' + D + FE + '    http-request cache-use c\n    http-response cache-store c if { status 200 }\n' + BE],
+  ['a cache without total-max-size', 'cache c\n    max-age 60\n' + D + FE + BE],
+  ['a cache with a wrong size', 'cache c\n    total-max-size x\n' + D + FE + BE],
+  ['a cache larger than 4095 MB', 'cache c\n    total-max-size 5000\n' + D + FE + BE],
+  ['a cache object larger than half the cache', 'cache c\n    total-max-size 1\n    max-object-size 999999\n' + D + FE + BE],
+  ['a duplicated cache name', 'cache c\n    total-max-size 1\ncache c\n    total-max-size 1\n' + D + FE + BE],
+  ['a cache section keyword unknown', 'cache c\n    total-max-size 1\n    frobnicate 1\n' + D + FE + BE],
+  ['a bad process-vary is only a warning', 'cache c\n    total-max-size 1\n    process-vary maybe\n' + D + FE + BE],
+  ['cache-use of an unknown cache', D + FE + '    http-request cache-use nope\n' + BE],
+  ['cache-store of an unknown cache', D + FE + '    http-response cache-store nope\n' + BE],
+  ['cache-use without a name', 'cache c\n    total-max-size 1\n' + D + FE + '    http-request cache-use\n' + BE],
+  ['filter cache and the rules', 'cache c\n    total-max-size 1\n' + D + FE + '    filter cache c\n    http-request cache-use c\n    http-response cache-store c\n' + BE],
+  ['filter cache of an unknown cache', D + FE + '    filter cache nope\n' + BE],
+  ['filter cache twice', 'cache c\n    total-max-size 1\n' + D + FE + '    filter cache c\n    filter cache c\n    http-request cache-use c\n' + BE],
   ['empty file: no listener', ''],
   ['backend only: no listener', D + BE],
   ['unknown keyword', D + FE + BE + '    frobnicate yes\n'],
@@ -144,7 +158,6 @@ test('differential: the one deliberate difference — a 1.x address on the secti
 // responses, fail our -c (test/config/support.test.ts has every decision).
 const DELIBERATE: Array<[string, string, RegExp]> = [
   ['cookie persistence with idle expiry', D + FE + 'backend be\n    cookie SRV insert indirect nocache maxidle 30m\n    server s1 127.0.0.1:1 cookie a\n', /\[.*case\d+\.cfg:10\] : 'cookie maxidle' is not supported by fastify-haproxy/],
-  ['a cache section', 'cache c\n    total-max-size 4\n' + D + FE + BE, /\[.*case\d+\.cfg:1\] : 'cache' section 'c' is not supported by fastify-haproxy/],
   ['a monitor URI that can fail', D + FE + '    monitor-uri /health\n    monitor fail if FALSE\n' + BE, /\[.*case\d+\.cfg:10\] : 'monitor fail' is not supported by fastify-haproxy/],
   ['a server name header', D + FE + 'backend be\n    http-send-name-header X-Server\n    server s1 127.0.0.1:1\n', /\[.*case\d+\.cfg:10\] : 'http-send-name-header' is not supported by fastify-haproxy/]
 ]

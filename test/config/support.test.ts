@@ -48,7 +48,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   // responses
   ['frontend', 'compression algo gzip', ['notice', '']],
   ['backend', 'filter compression', ['notice', '']],
-  ['frontend', 'filter cache c', not('filter cache', 'serves responses from a cache')],
+  ['frontend', 'filter cache c', ['notice', '']],
   ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
   ['frontend', 'errorloc302 503 https://example.com/down', ['notice', '']],
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
@@ -78,7 +78,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['defaults', 'cookie SRV insert', ['notice', '']],
   ['defaults', 'cookie SRV insert maxidle 30m', not('cookie maxidle', 'expires persistence cookies left unused')],
   // sections
-  ['top', 'cache c\n    total-max-size 4', ['alert', "'cache' section 'c' is not supported by fastify-haproxy (caches HTTP responses)."]],
+  ['top', 'cache c\n    total-max-size 4', ['notice', '']],
   ['top', 'fcgi-app php\n    docroot /var/www', section('fcgi-app', 'php', "FastCGI is not spoken: a backend's use-fcgi-app is refused")],
   ['top', 'peers p\n    peer a 127.0.0.1:10000', section('peers', 'p', 'peers synchronise stick tables between processes; each process here keeps its own')],
   ['top', 'resolvers dns\n    nameserver d 127.0.0.1:53', ['notice', '']],

@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { makeCa, makeLeaf } from '../tls/certs.js'
 import { freePort, skipWithoutHaproxy, startProxy } from '../differential/harness.js'
-import { waitFor } from '../gateway/fixtures.js'
+import { waitFor, waitListening } from '../gateway/fixtures.js'
 import { bothProxies, syslogServer, type Syslog } from './syslog.js'
 
-function config (port: number, log: number, dontlognull: boolean, bindOptions = ''): string {
+function config (port: number, log: number, dontlognull: boolean, bindOptions = '', clientTimeout = '5s'): string {
   return `
 global
     nbthread 1
@@ -25,7 +25,7 @@ defaults
     log global
     option httplog
 ${dontlognull ? '    option dontlognull\n' : ''}    timeout connect 1s
-    timeout client 5s
+    timeout client ${clientTimeout}
     timeout server 5s
     timeout http-request 300ms
 frontend fe
@@ -107,14 +107,71 @@ for (const dontlognull of [false, true]) {
   })
 }
 
-test('an HTTP/2 connection that opens no stream is no <BADREQ>: real HAProxy and ours log nothing', { skip: skipWithoutHaproxy }, async (t) => {
-  const theirs = await syslogServer()
-  const ours = await syslogServer()
-  t.after(async () => { await Promise.all([theirs.close(), ours.close()]) })
-  // the client preface and an empty SETTINGS frame, then close
-  const cases: Case[] = [{ name: 'h2 preface and settings', data: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00', closeAfterMs: 100 }]
-  assert.deepEqual(await run('haproxy', theirs, false, cases, ' proto h2'), [null])
-  assert.deepEqual(await run('ours', ours, false, cases, ' proto h2'), [null])
+const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+const SETTINGS = '\x00\x00\x00\x04\x00\x00\x00\x00\x00'
+
+/**
+ * An HTTP/2 connection (ALPN h2 on `tls`) sending `data`, then closing it after 100 ms (`end`:
+ * FIN, `reset`: RST) or waiting for the proxy to close it (`wait`); its client port.
+ */
+async function h2Connection (port: number, tls: boolean, data: string, then: 'end' | 'reset' | 'wait'): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const raw = connect(port, '127.0.0.1')
+    raw.on('error', () => {})
+    const socket = tls ? tlsConnect({ socket: raw, servername: 'site.test', rejectUnauthorized: false, ALPNProtocols: ['h2'] }) : raw
+    let local = 0
+    socket.on('error', () => {})
+    socket.on('data', () => {})
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      local = raw.localPort!
+      if (data !== '') socket.write(Buffer.from(data, 'latin1'))
+      if (then !== 'wait') setTimeout(() => { if (then === 'end') socket.end(); else raw.resetAndDestroy() }, 100)
+    })
+    raw.on('close', () => resolve(local))
+    setTimeout(() => { raw.destroy(); reject(new Error('the proxy did not close')) }, 8000).unref()
+  })
+}
+
+test('HTTP/2 connections that open no stream, clear `proto h2` and TLS `alpn h2`: <BADREQ> lines where real HAProxy writes them', { skip: skipWithoutHaproxy }, async (t) => {
+  const ca = makeCa()
+  const pem = join(ca.dir, 'site.pem')
+  makeLeaf(ca, pem, 'site.test', ['site.test'])
+  t.after(() => { rmSync(ca.dir, { recursive: true, force: true }) })
+  const secure = await freePort()
+  // a clear `proto h2` bind and a TLS `alpn h2` one; `timeout client` 1 s bounds the waits
+  const h2Config = (log: number) => (port: number): string => config(port, log, false, ` proto h2\n    bind 127.0.0.1:${secure} ssl crt ${pem} alpn h2`, '1s')
+  const cases: Array<[string, string, 'end' | 'reset' | 'wait']> = [
+    ['the preface, then close', PREFACE, 'end'],
+    ['the preface and SETTINGS, then close', PREFACE + SETTINGS, 'end'],
+    ['half the preface, then close', PREFACE.slice(0, 10), 'end'],
+    ['nothing, then close', '', 'end'],
+    ['half the preface, then a reset', PREFACE.slice(0, 10), 'reset'],
+    ['nothing until the timeout', '', 'wait'],
+    ['the preface until the timeout', PREFACE, 'wait'],
+    ['half the preface until the timeout', PREFACE.slice(0, 10), 'wait'],
+    ['an HTTP/1 request of more than 24 bytes', 'GET / HTTP/1.1\r\nHost: a\r\nX: yyyyyyyyyyyy\r\n\r\n', 'wait']
+  ]
+  const { haproxy: expected, ours: got } = await bothProxies(h2Config, async (proxyPort, syslog) => {
+    await waitListening(secure)
+    const out: string[] = []
+    for (const tls of [false, true]) {
+      for (const [name, data, then] of cases) {
+        const port = await h2Connection(tls ? secure : proxyPort, tls, data, then)
+        const mine = (l: string): boolean => l.startsWith(`127.0.0.1:${port} `)
+        // a line comes at the close or not at all: wait a while after it
+        const deadline = Date.now() + 500
+        while (!syslog.lines.some(mine) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+        const line = syslog.lines.find(mine)
+        out.push(`${tls ? 'alpn h2' : 'proto h2'}, ${name}: ${line === undefined ? '(none)' : line.replace(/^127\.0\.0\.1:\d+ \[[^\]]+\]/, 'CLIENT [DATE]').replace(/(-1\/-1\/-1\/-1)\/\d+/, '$1/T').trimEnd()}`)
+      }
+    }
+    return out
+  })
+  assert.deepEqual(got, expected)
+  // what HAProxy does, so that the comparison means something
+  const logged = expected.filter(l => !l.endsWith('(none)')).map(l => l.slice(0, l.indexOf(':')) + l.slice(l.indexOf(':'), l.indexOf(': CLIENT')))
+  assert.deepEqual(logged, ['proto h2', 'alpn h2'].flatMap(b => [`${b}, half the preface, then close`, `${b}, nothing, then close`, `${b}, half the preface, then a reset`, `${b}, an HTTP/1 request of more than 24 bytes`]))
+  assert.match(expected[2]!, /fe fe\/<NOSRV> -1\/-1\/-1\/-1\/T 0 0 - - PR-- 1\/1\/0\/0\/0 0\/0 "<BADREQ>"$/)
 })
 
 test('TLS binds: failed handshakes and a handshake without a request, logged as real HAProxy logs them', { skip: skipWithoutHaproxy }, async (t) => {
