@@ -2,7 +2,8 @@
 // per algorithm, on prepared request transactions, no I/O. Baseline in the same run: the same
 // backend's acquireServer + release on servers taken in turn (the path a persistence cookie
 // takes: every bookkeeping step but the algorithm's choice), so the ratio is what choosing costs
-// on top. Compare the ratios of runs before and after a change to lib/runtime/algorithms.ts.
+// on top. Compare the ratios of runs before and after a change to lib/runtime/algorithms.ts
+// (or, for the `stick on src` row, lib/runtime/stick-persistence.ts and stick-table.ts).
 
 import type { HttpTxn } from '../lib/acl/txn.js'
 import { fmt, median, table } from './report.js'
@@ -67,7 +68,24 @@ export async function benchPickPath (): Promise<string[]> {
     next = next + 1 === SERVERS ? 0 : next + 1
     if (s !== null && !(s instanceof Promise)) direct.release(s)
   }
+  // `stick on src` before roundrobin: the table lookup, the balancer for a new client, the store
+  // of the answering server (lib/runtime/stick-persistence.ts); the 16 clients are found from the
+  // second round on
+  const { compileProxy } = await import('../lib/acl/compile.js')
+  const { StickPersistence } = await import('../lib/runtime/stick-persistence.js')
+  const stickConfig = parseConfig(`defaults\n    mode http\nbackend be\n    balance roundrobin\n    stick-table type ip size 1m expire 30m\n    stick on src\n${servers}\n`)
+  const stuck = new Backend(stickConfig.proxies[0]!)
+  const stick = new StickPersistence(compileProxy(stickConfig.proxies[0]!, stickConfig).stick!, stuck, false)
+  const stickPick = (t: HttpTxn): void => {
+    const keys: Parameters<typeof stick.store>[2] = []
+    const named = stick.request(t, keys, true)
+    const s = named !== null ? stuck.acquireServer(named) : stuck.acquire(t, null)
+    if (s === null || s instanceof Promise) return
+    stick.store(t, s, keys, null)
+    stuck.release(s)
+  }
   const runs: number[][] = CASES.map(() => [])
+  const stickRuns: number[] = []
   const base: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
     base.push(measure(baseline, txns))
@@ -77,10 +95,11 @@ export async function benchPickPath (): Promise<string[]> {
         if (s !== null && !(s instanceof Promise)) be.release(s)
       }, txns))
     })
+    stickRuns.push(measure(stickPick, txns))
   }
   const baseNs = median(base)
-  const rows = CASES.map(([name], i) => {
-    const ns = median(runs[i])
+  const rows = [...CASES.map(([name]) => name), 'roundrobin + stick on src'].map((name, i) => {
+    const ns = median(runs[i] ?? stickRuns)
     const ratio = ns / baseNs
     return [name, fmt(ns, 1), fmt(ratio, 2)]
   })

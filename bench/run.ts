@@ -5,7 +5,7 @@
 //   csv    bench/stats-csv.ts        stats CSV render time, 1,000 servers
 //   proxy  bench/proxy-throughput.ts req/s, p99, CPU µs per proxied request, RSS (child processes)
 //   stats  bench/stats-under-load.ts proxied latency at 100 req/s with and without stats page readers
-//   pick   bench/pick-path.ts        Backend.acquire + release per balance algorithm, no I/O
+//   pick   bench/pick-path.ts        Backend.acquire + release per balance algorithm (and with `stick on src`), no I/O
 //   log    bench/access-log.ts       CPU per request with option httplog to stdout / UDP syslog (paired), dead target
 //   hook   bench/hook-cost.ts        the embedded seam: hook option and header merge, CPU per request (paired)
 //   map    bench/live-map.ts         a 10,000-entry map changed on the stats socket while serving; socket throughput

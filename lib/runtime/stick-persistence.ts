@@ -53,10 +53,11 @@ export class StickPersistence {
       if (key === null) continue
       if (r.store && keys.length < MAX_STORES) keys.push({ table: r.table, key })
       if (found || !r.match) continue
-      const entry = r.table.lookup(key)
+      const now = r.table.now()
+      const entry = r.table.lookup(key, now)
       if (entry === undefined) continue
       found = true
-      r.table.touch(entry)
+      r.table.touch(entry, now)
       const srv = this.serverOf(entry.serverKey, entry.counters.get('server_id') ?? 0)
       if (srv !== null && (this.persist || (srv.op !== 'down' && srv.admin !== 'maint'))) server = srv
     }
@@ -82,11 +83,12 @@ export class StickPersistence {
   }
 
   private write (table: StickTable, key: string, server: ServerRuntime): void {
-    const entry = table.obtain(key)
+    const now = table.now()
+    const entry = table.obtain(key, now)
     if (entry === undefined) return
     entry.set('server_id', server.id)
     entry.serverKey = server.name
-    table.touch(entry)
+    table.touch(entry, now)
   }
 
   /** The rule's key when its condition holds and its pattern has a value the table can key. */

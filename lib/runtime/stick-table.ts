@@ -101,6 +101,7 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
   const s = typeof sample === 'string' ? sample : typeof sample === 'number' ? String(sample) : sample ? '1' : '0'
   switch (spec.type) {
     case 'ip': {
+      if (plainV4(s)) return s
       // an IPv4-mapped address is its IPv4 one (parseAddr reads it so)
       const a = parseAddr(s)
       return a === null || a.v6 ? null : s.replace(/^::ffff:/i, '')
@@ -117,6 +118,29 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
     default:
       return s.slice(0, spec.keyLen)
   }
+}
+
+/**
+ * A dotted IPv4 address as sockets give one (`src`): the usual key of an `ip` table, kept as it
+ * is without parsing (per request, for `track-sc0 src` and `stick on src`).
+ */
+function plainV4 (s: string): boolean {
+  let dots = 0
+  let digits = 0
+  let value = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false
+      digits = 0
+      value = 0
+      continue
+    }
+    if (c < 48 || c > 57 || ++digits > 3) return false
+    value = value * 10 + c - 48
+    if (value > 255) return false
+  }
+  return dots === 3 && digits > 0
 }
 
 /** How keys sort in `show table` (HAProxy walks its tree in key order). */
@@ -149,11 +173,11 @@ export class StickTable {
 
   now (): number { return this.clock() }
 
-  /** The live entry of a key, or undefined (an expired one is dropped). */
-  lookup (key: string): StickEntry | undefined {
+  /** The live entry of a key, or undefined (an expired one is dropped). `now`: the table's clock, read once by a caller that reads it again. */
+  lookup (key: string, now?: number): StickEntry | undefined {
     const e = this.entries.get(key)
     if (e === undefined) return undefined
-    if (e.use === 0 && e.expiresAt <= this.clock()) {
+    if (e.use === 0 && e.expiresAt <= (now ?? this.clock())) {
       this.entries.delete(key)
       return undefined
     }
@@ -164,8 +188,8 @@ export class StickTable {
    * The entry of a key, created when missing. A full table makes room by dropping its least
    * recently updated entry nobody tracks, unless `nopurge`: then there is no entry.
    */
-  obtain (key: string): StickEntry | undefined {
-    const found = this.lookup(key)
+  obtain (key: string, now?: number): StickEntry | undefined {
+    const found = this.lookup(key, now)
     if (found !== undefined) return found
     if (this.entries.size >= this.spec.size) {
       this.purgeExpired()
@@ -180,13 +204,13 @@ export class StickTable {
     const e = new StickEntry(key, this.spec)
     this.ids.set(e, this.nextId += 0x40)
     this.entries.set(key, e)
-    this.touch(e)
+    this.touch(e, now)
     return e
   }
 
   /** An update: the entry's life restarts (and it becomes the most recently used). */
-  touch (e: StickEntry): void {
-    e.expiresAt = this.spec.expire === null ? Infinity : this.clock() + this.spec.expire
+  touch (e: StickEntry, now?: number): void {
+    e.expiresAt = this.spec.expire === null ? Infinity : (now ?? this.clock()) + this.spec.expire
     if (this.entries.get(e.key) === e) {
       this.entries.delete(e.key)
       this.entries.set(e.key, e)
