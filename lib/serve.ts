@@ -682,11 +682,30 @@ export async function runGateway (files: string[], opts: GatewayRunOptions = {})
 
   const stopped = new Promise<NodeJS.Signals | null>((resolve) => {
     let stopping = false
+    let graceTimer: NodeJS.Timeout | null = null
     const shutdown = (signal: NodeJS.Signals): void => {
+      // SIGTERM or SIGINT during the grace period: the stop begins now
+      if (graceTimer !== null && signal !== 'SIGUSR1') {
+        clearTimeout(graceTimer)
+        graceTimer = null
+        beginStop(signal)
+        return
+      }
       if (stopping) return
       stopping = true
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onReload)
+      // `grace` (§3.1): the soft stop (SIGUSR1) begins that much later, the listeners serving until then
+      const grace = signal === 'SIGUSR1' ? config.global.grace ?? 0 : 0
+      if (grace === 0) { beginStop(signal); return }
+      log.info(`Scheduling a soft-stop in ${grace} ms.`)
+      graceTimer = setTimeout(() => {
+        graceTimer = null
+        log.info('Grace period expired, proceeding with soft-stop now.')
+        beginStop(signal)
+      }, grace)
+    }
+    const beginStop = (signal: NodeJS.Signals): void => {
       gateway.closeTunnels()
       const hardStopAfter = config.global.hardStopAfter
       if (hardStopAfter !== undefined) setTimeout(() => { hardStop(gateway, log) }, hardStopAfter).unref()

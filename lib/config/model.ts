@@ -570,6 +570,8 @@ export interface GlobalSettings {
   externalCheck?: boolean
   /** `insecure-fork-wanted` (§3.1): the process may start commands (external checks). */
   insecureForkWanted?: boolean
+  /** `grace` (ms): how long after SIGUSR1 the soft stop begins, the listeners serving until then. */
+  grace?: number
   /** `hard-stop-after` (ms): how long a soft stop may last before the connections left are cut. */
   hardStopAfter?: number
   /** `spread-checks` (0..50): each check and agent interval is drawn within ± this percent of it. */

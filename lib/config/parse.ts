@@ -773,6 +773,7 @@ class ConfigParser {
         const r = parseTime(args[1] ?? '')
         if (!r.ok) return alert(args[1] ? `unexpected character '${r.bad ?? ''}' in argument to <${kw}>.` : `'${kw}' expects <time> as argument.`)
         if (kw === 'hard-stop-after') this.global.hardStopAfter = r.value
+        if (kw === 'grace') this.global.grace = r.value
         return true
       }
       case 'h1-case-adjust':
