@@ -114,6 +114,8 @@ export interface HttpResponseView {
   body?: ReceivedBody
   /** Room left for the response's rewrites, while its http-response rules run (RewriteBudget). */
   rewrite?: RewriteBudget
+  /** The algorithm `compression` applies to the answer (`res.comp`, `res.comp_algo`); absent: none. */
+  compression?: string
 }
 
 /**

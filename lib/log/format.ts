@@ -222,7 +222,7 @@ export function compileLogFormat (text: string, env: CompileEnv, counts: Connect
 
 /** A log line's view of the response for `%[res.*]` samples (status and headers as sent). */
 export function responseView (r: LogRecord): HttpResponseView | null {
-  if (r.resHeaders === null) return r.status < 0 ? null : { status: r.status, headers: {} }
+  if (r.resHeaders === null) return r.status < 0 ? null : withCompression({ status: r.status, headers: {} }, r)
   const headers: HttpResponseView['headers'] = {}
   const h = r.resHeaders
   for (let i = 0; i < h.length; i += 2) {
@@ -230,5 +230,10 @@ export function responseView (r: LogRecord): HttpResponseView | null {
     const prev = headers[name]
     headers[name] = prev === undefined ? h[i + 1]! : `${String(prev)}, ${h[i + 1]!}`
   }
-  return { status: r.status, headers }
+  return withCompression({ status: r.status, headers }, r)
+}
+
+function withCompression (view: HttpResponseView, r: LogRecord): HttpResponseView {
+  if (r.compression !== null) view.compression = r.compression
+  return view
 }

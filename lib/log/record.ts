@@ -52,6 +52,8 @@ export class LogRecord {
   beQueue = 0
   /** The response headers as sent (flat name/value list), kept only when `keepHeaders`. */
   resHeaders: string[] | null = null
+  /** The algorithm `compression` applied to the answer (`%[res.comp]`, `%[res.comp_algo]`). */
+  compression: string | null = null
   /** The format reads response headers (captures, `%[res.*]`). */
   keepHeaders = false
   /** `capture request|response header` values, in slot order (null when the proxy has none). */

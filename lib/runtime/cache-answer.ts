@@ -8,7 +8,11 @@ import { STATUS_CODES } from 'node:http'
 import type { HttpResponseView, HttpTxn } from '../acl/txn.js'
 import { htxResponseBytes } from '../errors.js'
 import { ageOf, notModified, type CachedObject } from './cache.js'
+import { CompressionRule } from './compression.js'
 import { answer, flatten, headerObject, requestHeadBytes, writeHead, type BackendRoute, type FrontendRoute } from './forward.js'
+
+/** zlib's level for compressed hits: HAProxy's `tune.comp.maxlevel` default, as the forward path uses. */
+const COMPRESSION_LEVEL = 1
 
 export function answerFromCache (object: CachedObject, txn: HttpTxn, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
   // a conditional request the stored answer satisfies: 304, same headers, no body (observed)
@@ -26,13 +30,27 @@ export function answerFromCache (object: CachedObject, txn: HttpTxn, res: Server
     status = view.status
     headers = flatten(view.headers)
   }
-  writeHead(res, status, reason, headers)
   const body = txn.method === 'HEAD' || status === 304 ? null : object.body
-  // an answer stored without Content-Length goes out chunked again, as HAProxy sends it
-  if (body !== null) res.write(body)
-  res.end()
-  const out = htxResponseBytes(status, reason, headers) + (body?.length ?? 0)
   const c = fe.counters.counters
+  // the cache keeps answers as the server sent them: a hit is compressed for the request that
+  // gets it (observed: gzip for one client, the plain body for the next)
+  const compression = CompressionRule.of(fe.proxy.compression, be?.proxy.compression, COMPRESSION_LEVEL)
+  const algo = body === null || compression === null ? null : compression.choose(txn.method, res.req.httpVersionMajor === 1 && res.req.httpVersionMinor === 0, txn.headers)
+  if (algo !== null && compression!.applies(status, headers, true)) {
+    CompressionRule.rewrite(headers, algo)
+    const compressor = compression!.compressor(algo, false, be === null ? [c] : [c, be.backend.counters])
+    compressor.start(chunk => res.write(chunk), go => res.once('drain', go), () => res.end())
+    res.once('close', () => { compressor.destroy() })
+    writeHead(res, status, reason, headers)
+    compressor.write(body!, () => {})
+    compressor.end()
+  } else {
+    writeHead(res, status, reason, headers)
+    // an answer stored without Content-Length goes out chunked again, as HAProxy sends it
+    if (body !== null) res.write(body)
+    res.end()
+  }
+  const out = htxResponseBytes(status, reason, headers) + (body?.length ?? 0)
   c.intercepted++
   c.countResponse(status)
   c.bin += requestHeadBytes(res.req)

@@ -1250,8 +1250,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** `compression` of the frontend and backend, and the algorithm the request accepts (null: none). */
   private compression: CompressionRule | null = null
   private algo: CompressionAlgo | null = null
-  /** How the server's answer frames its body (HTTP/2 counts as `length`); null: by closing. */
-  private framing: 'length' | 'chunked' | null = null
+  /** The algorithm the server's answer is compressed with (decided on its headers, before the http-response rules). */
+  private compressing: CompressionAlgo | null = null
+  /** The server's answer is chunked (HAProxy counts one byte more of it in comp_in). */
+  private chunkedIn = false
   /** The answer's body goes through it when it is compressed. */
   private compressor: ResponseCompressor | null = null
 
@@ -1532,7 +1534,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.be.backend.keepsLast) keepServer(this.txn.session, this.be.name, this.server!, status, raw, this.be.backend.preferLast, !this.closeServer)
     const headers: string[] = []
     const headOut = HTX_START_LINE + HTX_VERSION + 4 + statusText.length + responseHeaders(raw, headers, framing === 'chunked-with-length')
-    if (this.algo !== null) this.framing = this.be.speaksH2(this.server!) ? 'length' : framing === 'length' ? 'length' : framing === 'close' ? null : 'chunked'
+    // HAProxy decides on the server's own headers: what http-response rules change later
+    // (Content-Type, Content-Encoding) does not count (observed), and `res.comp` reads the decision
+    if (this.algo !== null) {
+      const body = this.be.speaksH2(this.server!) ? 'length' : framing === 'length' ? 'length' : framing === 'close' ? null : 'chunked'
+      this.chunkedIn = body === 'chunked'
+      if (this.compression!.applies(status, headers, body !== null)) this.compressing = this.algo
+    }
     if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)
     // contstats: the stream shows in the counters from its answer on, not only after 5 s
@@ -1541,6 +1549,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.beResponseRules || this.feResponseRules) {
       this.responseHead = headOut
       const view: HttpResponseView = { status, headers: headerObject(headers), server: this.server!, rewrite: this.rewriteBudget(headOut, headers) }
+      if (this.compressing !== null) view.compression = this.compressing
       const alpn = negotiatedAlpn(this.upstream)
       if (alpn !== undefined) view.alpn = alpn
       return this.responseRules(view, status, statusText)
@@ -1739,10 +1748,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return true
     }
     if (this.closeClient || this.faultyFraming) res.shouldKeepAlive = false
-    const algo = this.algo
-    if (algo !== null && this.compression!.applies(status, headers, this.framing !== null)) {
+    const algo = this.compressing
+    if (algo !== null) {
       CompressionRule.rewrite(headers, algo)
-      const compressor = this.compressor = this.compression!.compressor(algo, this.framing === 'chunked', [this.fe.counters.counters, this.be.backend.counters])
+      if (rec !== null) rec.compression = algo
+      const compressor = this.compressor = this.compression!.compressor(algo, this.chunkedIn, [this.fe.counters.counters, this.be.backend.counters])
       compressor.start(chunk => res.write(chunk), go => res.once('drain', go), () => res.end())
       res.once('close', () => { compressor.destroy() })
     }

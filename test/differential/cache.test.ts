@@ -206,3 +206,44 @@ cache varying
     assert.ok(ours.some(l => /^fe\/FRONTEND [1-9]\d* [1-9]\d*$/.test(l)), ours.join('\n'))
   })
 })
+
+describe('differential: cache and compression', { skip: skipWithoutHaproxy }, () => {
+  let apps: Upstream[]
+  let both: Awaited<ReturnType<typeof startBoth>>
+
+  before(async () => {
+    apps = [await startUpstream('theirs', numbered()), await startUpstream('ours', numbered())]
+    let started = 0
+    both = await startBoth(port => `${head()}
+frontend fe
+    bind 127.0.0.1:${port}
+    compression algo gzip
+    compression type text/plain
+    http-request cache-use c
+    http-response cache-store c
+    default_backend app
+backend app
+    server app 127.0.0.1:${apps[started++]!.port}
+cache c
+    total-max-size 1
+    max-age 60
+`)
+  })
+  after(async () => {
+    await both?.stop()
+    for (const a of apps ?? []) await a.close()
+  })
+
+  test('the plain answer is stored, each hit is compressed for its request', async () => {
+    const path = `/cz?${MAX_AGE}&h=content-type:text/plain&n=2000`
+    const view = (a: Answer): string => `${seen(a)} ${String(a.headers['content-encoding'] ?? 'plain')} ${String(a.headers['content-length'] ?? 'chunked')}`
+    const run = async (port: number): Promise<string[]> => {
+      const out: string[] = []
+      for (const ae of ['gzip', 'gzip', 'identity', 'gzip']) out.push(view(await send(port, { path, headers: { 'accept-encoding': ae } })))
+      return out
+    }
+    const theirs = await run(both.haproxy.port)
+    assert.deepEqual(await run(both.ours.port), theirs)
+    assert.deepEqual(theirs.map(l => l.split(' ').slice(-2).join(' ')), ['gzip chunked', 'gzip chunked', 'plain 2000', 'gzip chunked'])
+  })
+})

@@ -54,6 +54,8 @@ interface Seen {
   length: string
   chunked: boolean
   serverGot: string
+  /** `res.comp` and `res.comp_algo`, as an http-response rule read them. */
+  comp: string
   /** The body once decoded (its length and whether it is the upstream's text). */
   body: string
 }
@@ -78,6 +80,7 @@ function seen (status: number, h: IncomingHttpHeaders | http2.IncomingHttpHeader
     length: String(h['content-length'] ?? '-'),
     chunked: h['transfer-encoding'] === 'chunked',
     serverGot: String(h['x-ae-seen'] ?? '-'),
+    comp: String(h['x-comp'] ?? '-'),
     body: body === TEXT ? 'TEXT' : `${body.length} bytes`
   }
 }
@@ -145,11 +148,17 @@ frontend fe
   compression type text/html text/plain application/json
   stats enable
   stats uri /stats
+  http-response set-header x-comp "%[res.comp] %[res.comp_algo]"
+  use_backend b_rules if { path_beg /rules }
   use_backend b_identity if { path_beg /identity }
   use_backend b_css if { path_beg /css }
   use_backend b_any if { path_beg /any }
   default_backend b
 backend b
+  server s1 127.0.0.1:${up}
+backend b_rules
+  http-response set-header content-type text/html
+  http-response del-header content-encoding
   server s1 127.0.0.1:${up}
 backend b_identity
   compression algo raw-deflate identity
@@ -212,11 +221,16 @@ describe('differential: HTTP response compression', { skip: skipWithoutHaproxy }
     ['raw-deflate answers deflate, offload', '/identity', { 'accept-encoding': 'deflate' }],
     ['the backend\'s types replace the frontend\'s', '/css?ct=text/css', gzip],
     ['... not added to them', '/css?ct=text/html', gzip],
-    ['the backend\'s algorithms replace the frontend\'s', '/any', { 'accept-encoding': '*' }]
+    ['the backend\'s algorithms replace the frontend\'s', '/any', { 'accept-encoding': '*' }],
+    ['decided before http-response rules: a Content-Type they set', '/rules?ct=text/css', gzip],
+    ['decided before http-response rules: a Content-Encoding they remove', '/rules?h-content-encoding=br', gzip],
+    ['http-response rules see the decision', '/rules', gzip]
   ]
   for (const [name, path, headers, method] of cases) {
     test(name, async () => {
       const [theirs, ours] = await Promise.all([ask(both.haproxy.port, path, headers, method), ask(both.ours.port, path, headers, method)])
+      // every answer passed the frontend's http-response rule that reads res.comp
+      assert.match(theirs.comp, /^[01]( |$)/)
       assert.deepEqual(ours, theirs)
     })
   }
