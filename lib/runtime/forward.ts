@@ -1539,7 +1539,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.algo !== null) {
       const body = this.be.speaksH2(this.server!) ? 'length' : framing === 'length' ? 'length' : framing === 'close' ? null : 'chunked'
       this.chunkedIn = body === 'chunked'
-      if (this.compression!.applies(status, headers, body !== null)) this.compressing = this.algo
+      // an HTTP/1.0 answer is not compressed (§4.2)
+      if (this.compression!.applies(status, headers, body !== null) && (this.be.speaksH2(this.server!) || !answerIsHttp10(this.upstream))) this.compressing = this.algo
     }
     if (this.be.stick !== null) this.stickStore(status, headers)
     this.countOut(headOut)

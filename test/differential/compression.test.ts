@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import http, { type IncomingHttpHeaders } from 'node:http'
 import http2 from 'node:http2'
 import zlib from 'node:zlib'
-import { startBoth, skipWithoutHaproxy } from './harness.js'
+import { startBoth, startRawUpstream, skipWithoutHaproxy } from './harness.js'
 
 const TEXT = 'hello world '.repeat(200)
 
@@ -134,7 +134,16 @@ async function askHttp10 (port: number, path: string): Promise<string> {
   return wanted.join(' | ')
 }
 
-const config = (up: number) => (port: number): string => `
+/** A server that answers in HTTP/1.0, then closes. */
+function oldServer (): ReturnType<typeof startRawUpstream> {
+  return startRawUpstream(socket => {
+    socket.once('data', () => {
+      socket.end(`HTTP/1.0 200 OK\r\ncontent-type: text/html\r\ncontent-length: ${TEXT.length}\r\n\r\n${TEXT}`)
+    })
+  })
+}
+
+const config = (up: number, old: number) => (port: number): string => `
 global
   nbthread 1
 defaults
@@ -150,12 +159,15 @@ frontend fe
   stats uri /stats
   http-response set-header x-comp "%[res.comp] %[res.comp_algo]"
   use_backend b_rules if { path_beg /rules }
+  use_backend b_old if { path_beg /old }
   use_backend b_identity if { path_beg /identity }
   use_backend b_css if { path_beg /css }
   use_backend b_any if { path_beg /any }
   default_backend b
 backend b
   server s1 127.0.0.1:${up}
+backend b_old
+  server s1 127.0.0.1:${old}
 backend b_rules
   http-response set-header content-type text/html
   http-response del-header content-encoding
@@ -175,11 +187,13 @@ backend b_any
 describe('differential: HTTP response compression', { skip: skipWithoutHaproxy }, () => {
   let both: Awaited<ReturnType<typeof startBoth>>
   let up: Awaited<ReturnType<typeof upstream>>
+  let old: Awaited<ReturnType<typeof oldServer>>
   before(async () => {
     up = await upstream()
-    both = await startBoth(config(up.port))
+    old = await oldServer()
+    both = await startBoth(config(up.port, old.port))
   })
-  after(async () => { await both?.stop(); await up?.close() })
+  after(async () => { await both?.stop(); await up?.close(); await old?.close() })
 
   const gzip = { 'accept-encoding': 'gzip' }
   const cases: Array<[string, string, Record<string, string | string[]>, string?]> = [
@@ -224,7 +238,8 @@ describe('differential: HTTP response compression', { skip: skipWithoutHaproxy }
     ['the backend\'s algorithms replace the frontend\'s', '/any', { 'accept-encoding': '*' }],
     ['decided before http-response rules: a Content-Type they set', '/rules?ct=text/css', gzip],
     ['decided before http-response rules: a Content-Encoding they remove', '/rules?h-content-encoding=br', gzip],
-    ['http-response rules see the decision', '/rules', gzip]
+    ['http-response rules see the decision', '/rules', gzip],
+    ['an HTTP/1.0 answer is not compressed', '/old', gzip]
   ]
   for (const [name, path, headers, method] of cases) {
     test(name, async () => {
