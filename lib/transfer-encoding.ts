@@ -95,20 +95,22 @@ export function answerFraming (raw: readonly Buffer[]): AnswerFraming {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     if (name.length === 17 && namedAs(name, 'transfer-encoding')) {
-      const value = raw[i + 1]!.toString('latin1')
-      codings = codings === null ? value : codings + ',' + value
+      const value = raw[i + 1]!
+      // the usual `chunked` alone is known from its bytes; anything else is judged as text
+      if (codings === null && value.length === 7 && namedAs(value, 'chunked')) codings = 'chunked'
+      else codings = (codings === null ? '' : codings + ',') + value.toString('latin1')
     } else if (name.length === 14 && namedAs(name, 'content-length')) {
       length = true
     }
   }
   if (codings === null) return length ? 'length' : 'close'
-  if (transferCodings(codings) !== null) return 'refused'
+  if (codings !== 'chunked' && transferCodings(codings) !== null) return 'refused'
   return length ? 'chunked-with-length' : 'chunked'
 }
 
 /**
- * A header name is `lower` in any case, read from its bytes (no string made for every name of
- * every answer). Setting 0x20 lower-cases a letter and leaves `-` as it is; no other byte of a
+ * A header name (or token value) is `lower` in any case, read from its bytes (no string made for
+ * every name of every answer). Setting 0x20 lower-cases a letter and leaves `-` as it is; no other byte of a
  * token turns into a letter or `-` that way.
  */
 function namedAs (name: Buffer, lower: string): boolean {
