@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
-import { HTTP_DEFAULTS, rawRequest, rawServer, type RawResponse } from './fixtures.js'
+import { HTTP_DEFAULTS, deadPort, gatewayApp, rawRequest, rawServer, upstream, type RawResponse, type Seen } from './fixtures.js'
 
 /** A raw server that answers `answer` once a request's head and (chunked) body are in; `got`: what it read. */
 async function serverSending (answer: string): Promise<{ port: number, got: string[], close (): Promise<void> }> {
@@ -70,4 +70,19 @@ test('plugin: an HTTP/1.0 answer with Transfer-Encoding is forwarded, then the c
   assert.equal(answer.status, 200)
   assert.equal(answer.text, 'hello')
   assert.equal(answer.headers.connection?.toLowerCase(), 'close')
+})
+
+test('plugin: a chunked body goes whole to the next server after a failed connect (redispatch)', async (t) => {
+  const a = await upstream('a')
+  const dead = await deadPort()
+  const { app, port } = await gatewayApp(`${HTTP_DEFAULTS}frontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    option redispatch\n    server d 127.0.0.1:${dead}\n    server a ${a.addr}\n`)
+  t.after(async () => { await app.close(); await a.close() })
+  for (const body of ['5\r\nhello\r\n0\r\n\r\n', '0\r\n\r\n']) {
+    const r = await rawRequest(port, `POST /up HTTP/1.1\r\nhost: h.test\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n${body}`)
+    assert.equal(r.status, 200)
+    const seen = JSON.parse(r.text) as Seen
+    assert.equal(seen.headers['transfer-encoding'], 'chunked')
+    assert.equal(seen.bodyLength, body.length > 5 ? 5 : 0)
+  }
+  assert.ok(app.haproxy.backend('be')!.servers.find(s => s.name === 'd')!.counters.wredis >= 1, 'the dead server was tried first')
 })
