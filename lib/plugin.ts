@@ -389,7 +389,8 @@ export class Gateway implements CliRuntime {
     for (const proxy of config.proxies) {
       if (proxy.kind === 'frontend' || proxy.disabled) continue
       const old = prev?.backends.get(proxy.name)
-      if (old !== undefined && fingerprint(old.proxy) === fingerprint(proxy)) {
+      // a backend with `stick` rules is made again: its rules write to this runtime's new tables
+      if (old !== undefined && fingerprint(old.proxy) === fingerprint(proxy) && proxy.stickRules.length === 0) {
         backends.set(proxy.name, old)
         continue
       }

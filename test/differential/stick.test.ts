@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { cliPath, freePort, haproxyBin, startBoth, startUpstream, send, head, skipWithoutHaproxy, type Upstream, type Seen } from './harness.js'
 import { cli, waitForSocket } from '../socket/client.js'
+import { waitFor } from '../gateway/fixtures.js'
 
 /** Says its name, and hands out a session id naming it (`x-sess: <name>-sess`). */
 function answer (name: string) {
@@ -126,6 +127,8 @@ const config = (ports: Record<string, number>, sock: (port: number) => string) =
   `    stats socket ${sock(port)} level admin`,
   'frontend fe',
   `    bind 127.0.0.1:${port}`,
+  '    log stdout format raw local0',
+  '    log-format "LOG %ci %b/%s %ST %tsc"',
   '    use_backend %[path,field(2,/)]',
   '',
   ...cases.flatMap(c => [`${c.listen === true ? 'listen' : 'backend'} ${c.backend}`, ...c.lines.map(l => '    ' + l.replace(/@(a|b|c|dead)/, (_m, n: string) => `127.0.0.1:${ports[n]}`)), ''])
@@ -174,6 +177,7 @@ describe('differential: stick-table persistence vs real HAProxy', { skip: skipWi
 
   for (const c of cases) {
     test(`${c.backend}: ${c.lines.filter(l => !l.startsWith('server')).join('; ')}`, { timeout: 60_000 }, async (t) => {
+      const logged = [both.haproxy, both.ours].map(p => logLines(p.output()).length)
       const [theirs, ours] = await Promise.all([
         sequence(both.haproxy.port, sock(both.haproxy.port), c),
         sequence(both.ours.port, sock(both.ours.port), c)
@@ -181,9 +185,16 @@ describe('differential: stick-table persistence vs real HAProxy', { skip: skipWi
       assert.equal(theirs.length, c.steps.filter(s => !('sleep' in s)).length)
       for (const line of theirs) t.diagnostic(line)
       assert.deepEqual(ours, theirs)
+      // the access log: the server, the status and the persistence cookie's states (%tsc)
+      const requests = c.steps.filter(s => 'from' in s).length
+      for (const p of [both.haproxy, both.ours]) await waitFor(() => logLines(p.output()).length >= logged[0]! + requests, `${p.label}: ${requests} log lines`)
+      assert.deepEqual(logLines(both.ours.output()).slice(logged[1]), logLines(both.haproxy.output()).slice(logged[0]))
     })
   }
 })
+
+/** The access log lines a proxy wrote on its stdout. */
+const logLines = (out: string): string[] => out.split('\n').filter(l => l.startsWith('LOG '))
 
 /** `-c` on configs whose `stick` lines are wrong: the same alerts and warnings as `haproxy -c`. */
 const BAD: Array<[string, string[]]> = [

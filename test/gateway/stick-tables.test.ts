@@ -204,3 +204,23 @@ test('an HTTP proxy\'s tcp-request connection track-sc0: every request on the co
   // the readiness probe was the first connection
   assert.deepEqual(seen[1], ['conn=2 cur=1 sess=2 req=1HTTP/1.1 200 OK | conn=2 cur=1 sess=2 req=2', 'conn=3 cur=1 sess=3 req=3HTTP/1.1 200 OK | conn=3 cur=1 sess=3 req=4', '', ''])
 })
+
+test('stick on in the plugin: a user keeps its server; after a reload the backend writes to the new tables show table lists', async (t) => {
+  const { upstream, get, gatewayApp } = await import('./fixtures.js')
+  const [a, b] = await Promise.all([upstream('a'), upstream('b')])
+  const config = (extra = ''): string => 'defaults\n    mode http\n    timeout connect 1s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\n' +
+    `backend be\n    stick-table type string size 1k expire 30m\n    stick on req.hdr(x-user)\n    server a ${a.addr}\n    server b ${b.addr}\n${extra}`
+  const { app, port } = await gatewayApp(config())
+  t.after(async () => { await app.close(); await a.close(); await b.close() })
+  const who = async (user: string): Promise<string> => String((await get(port, '/', { 'x-user': user })).headers['x-served-by'])
+  const first = [await who('ann'), await who('bob')]
+  assert.deepEqual(first, ['a', 'b'])
+  assert.deepEqual([await who('bob'), await who('ann'), await who('bob')], ['b', 'a', 'b'])
+  assert.match(app.haproxy.command('show table be'), /key=ann use=0 exp=\d+ server_id=1 server_key=a\n.*key=bob use=0 exp=\d+ server_id=2 server_key=b\n/)
+  // a reload that leaves the backend as it was: the tables start empty, and the backend fills the new ones
+  await app.haproxy.reload(config(`backend other\n    server c ${a.addr}\n`))
+  assert.equal(app.haproxy.command('show table be'), '# table: be, type: string, size:1024, used:0\n\n')
+  const again = await who('cid')
+  assert.equal(await who('cid'), again)
+  assert.match(app.haproxy.command('show table be'), new RegExp(`key=cid use=0 exp=\\d+ server_id=\\d server_key=${again}\\n`))
+})
