@@ -87,6 +87,13 @@ export interface ErrorPage {
   htxBytes: number
   /** An empty errorfile: the connection is closed without an answer. */
   silent?: true
+  /**
+   * An errorfile without Content-Length: sent as it is, its body ending with the connection,
+   * which closes after it (`connection: close`), as HAProxy 2.6 sends it.
+   */
+  unframed?: true
+  /** A head written as it is: its names' case, no connection line added (parserErrorPage). */
+  verbatim?: true
 }
 
 // HAProxy 2.6 counts bytes (stats bin/bout) as the size of the HTX message, not of the bytes on
@@ -115,6 +122,26 @@ function builtinPage (status: number, reason: string, message: string): ErrorPag
 
 const BUILTIN_PAGES = new Map<number, ErrorPage>(BUILTIN.map(([s, r, m]) => [s, builtinPage(s, r, m)]))
 
+/**
+ * The answers HAProxy's HTTP/1 parser sends itself, before a request exists (a head it refuses,
+ * `timeout http-request`): the same bodies in an older head, names capitalised as below and
+ * `Connection: close` before Content-Type (but none on the 422), the proxy's errorfiles not
+ * consulted (observed on 2.6.12 with raw sockets, test/differential/heads.test.ts).
+ */
+function parserPage (status: number): ErrorPage {
+  const page = builtinErrorPage(status)
+  const close = status === 422 ? [] : ['Connection', 'close']
+  const headers = ['Content-length', String(page.body.length), 'Cache-Control', 'no-cache', ...close, 'Content-Type', 'text/html']
+  return { ...page, headers, verbatim: true }
+}
+
+const PARSER_PAGES = new Map<number, ErrorPage>([400, 408, 422].map(s => [s, parserPage(s)]))
+
+/** What HAProxy's parser answers for a request it refuses (400, 422) or that never came whole (408). */
+export function parserErrorPage (status: 400 | 408 | 422): ErrorPage {
+  return PARSER_PAGES.get(status)!
+}
+
 /** The built-in page for a status; statuses HAProxy has no page for get the 500 text's shape. */
 export function builtinErrorPage (status: number): ErrorPage {
   return BUILTIN_PAGES.get(status) ?? builtinPage(status, 'Error', 'An error occurred.')
@@ -128,7 +155,8 @@ export function readErrorFile (file: string, status: number, bufsize: number): E
 
 /**
  * An errorfile holds a whole HTTP response (status line, headers, body), sent unchanged
- * (configuration.txt §4.2 errorfile). Parsed once at start-up.
+ * (configuration.txt §4.2 errorfile): its header names lower-cased, a Content-Length made to
+ * match the body, none added. Parsed once at start-up.
  */
 export function parseErrorFile (raw: Buffer, fallbackStatus: number): ErrorPage {
   let end = raw.indexOf('\r\n\r\n')
@@ -147,14 +175,14 @@ export function parseErrorFile (raw: Buffer, fallbackStatus: number): ErrorPage 
     if (name === 'content-length') { hasLength = true; headers.push(name, String(body.length)); continue }
     headers.push(name, line.slice(colon + 1).trim())
   }
-  if (!hasLength) headers.push('content-length', String(body.length))
   const status = statusLine ? Number(statusLine[1]) : fallbackStatus
   const reason = statusLine?.[2] ?? builtinErrorPage(fallbackStatus).reason
-  return { status, reason, headers, body, htxBytes: htxResponseBytes(status, reason, headers) + body.length }
+  const page: ErrorPage = { status, reason, headers, body, htxBytes: htxResponseBytes(status, reason, headers) + body.length }
+  return hasLength ? page : { ...page, unframed: true }
 }
 
 /** What a proxy answers for an error status: a file, an `http-error` reply, or (null) HAProxy's own page. */
-export type ErrorChoice = { kind: 'file', file: string } | { kind: 'reply', words: string[] } | null
+export type ErrorChoice = { kind: 'file', file: string } | { kind: 'reply', words: string[] } | { kind: 'location', status: 302 | 303, url: string } | null
 
 /** The file an `errorfiles <name>` line gives for a status, if its section has one. */
 function sectionFile (config: ParsedConfig, name: string, codes: string[], status: string): string | undefined {
@@ -181,6 +209,8 @@ export function errorChoice (proxy: Proxy, config: ParsedConfig, status: number)
     } else if (e.kind === 'errorfiles') {
       const file = sectionFile(config, e.section, e.codes, code)
       if (file !== undefined) choice = { kind: 'file', file }
+    } else if (e.kind === 'errorloc') {
+      if (e.code === code) choice = { kind: 'location', status: e.status, url: e.url }
     } else if (e.code === code) {
       const section = optionOf(e.words, 'errorfiles')
       const file = optionOf(e.words, 'errorfile')
@@ -193,6 +223,13 @@ export function errorChoice (proxy: Proxy, config: ParsedConfig, status: number)
     }
   }
   return choice
+}
+
+/** `errorloc` (§4.2): a redirect in HAProxy 2.6's head (observed on 2.6.12: this order, no body). */
+function locationPage (status: 302 | 303, url: string): ErrorPage {
+  const reason = status === 302 ? 'Found' : 'See Other'
+  const headers = ['cache-control', 'no-cache', 'content-length', '0', 'location', url]
+  return { status, reason, headers, body: Buffer.alloc(0), htxBytes: htxResponseBytes(status, reason, headers) }
 }
 
 /** An empty errorfile: HAProxy closes the connection without answering. */
@@ -219,7 +256,8 @@ function replyPage (words: readonly string[], status: number, bufsize: number): 
     } else if (words[i] === 'string') body = Buffer.from(words[++i] ?? '', 'latin1')
     else if (words[i] === 'file') body = readBounded(words[++i] ?? '', bufsize)
   }
-  const all = [...(body.length > 0 && ctype !== undefined ? ['content-type', ctype] : []), ...headers, 'content-length', String(body.length)]
+  // HAProxy's order: the `hdr` headers, then Content-Length, then Content-Type
+  const all = [...headers, 'content-length', String(body.length), ...(body.length > 0 && ctype !== undefined ? ['content-type', ctype] : [])]
   const reason = builtinErrorPage(status).reason
   return { status, reason, headers: all, body, htxBytes: htxResponseBytes(status, reason, all) + body.length }
 }
@@ -236,7 +274,9 @@ export class ErrorPages {
       const choice = errorChoice(proxy, config, status)
       if (choice === null) continue
       const bufsize = config.global.bufsize ?? DEFAULT_BUFSIZE
-      const page = choice.kind === 'reply' ? replyPage(choice.words, status, bufsize) : readErrorFile(choice.file, status, bufsize)
+      const page = choice.kind === 'reply'
+        ? replyPage(choice.words, status, bufsize)
+        : choice.kind === 'location' ? locationPage(choice.status, choice.url) : readErrorFile(choice.file, status, bufsize)
       if (page !== null) this.pages.set(status, page)
     }
   }

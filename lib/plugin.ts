@@ -51,7 +51,7 @@ import { serverAdminHandler } from './stats/admin.js'
 import {
   ErrorPages, FST_HAPROXY_ALREADY_REGISTERED, FST_HAPROXY_BAD_OPTION, FST_HAPROXY_FRONTEND_AMBIGUOUS,
   FST_HAPROXY_FRONTEND_NOT_FOUND, FST_HAPROXY_MODE_TCP, FST_HAPROXY_NO_CONFIG, FST_HAPROXY_NO_FRONTEND,
-  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes
+  FST_HAPROXY_RELOAD_NO_FILE, FST_HAPROXY_RUNTIME_COMMAND, FST_HAPROXY_UNKNOWN_BACKEND, FST_HAPROXY_UNKNOWN_SERVER, configInvalid, htxResponseBytes, parserErrorPage
 } from './errors.js'
 import { softStop } from './soft-stop.js'
 import { kBenchNoHeaderMerge, kGatewayHook, kUpgradeHead } from './symbols.js'
@@ -958,7 +958,8 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
       counters.counters.countResponse(status)
       rec?.terminate('PR')
       res.shouldKeepAlive = false
-      writePage(res, pageFor(status, fe.route, null))
+      // HAProxy's parser answers these itself: its own head, never the proxy's errorfile
+      writePage(res, parserErrorPage(status))
       return true
     }
     // the rules rewrite the transaction in place: an ambiguous path keeps it as received for a re-run

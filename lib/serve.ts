@@ -25,7 +25,7 @@ import { TcpListener } from './tcp/proxy.js'
 import type { GatewayLogger } from './plugin.js'
 import { softStop } from './soft-stop.js'
 import { clientTimeouts } from './client-timeouts.js'
-import { builtinErrorPage, FST_HAPROXY_BIND_FAILED } from './errors.js'
+import { FST_HAPROXY_BIND_FAILED, parserErrorPage } from './errors.js'
 import { RuntimeSocket } from './socket/server.js'
 import { TlsTerminator } from './tls.js'
 import { H2RequestScreen } from './h2-screen.js'
@@ -34,6 +34,7 @@ import { H2Windows, hiddenMargin, DEFAULT_WINDOW, MAX_WINDOW } from './h2-window
 import { acceptProxy } from './proxy-protocol.js'
 import { keepHttp1Listener, resumeChunkedWithLength } from './transfer-encoding.js'
 import { kBindName, kGatewayHook, kUpgradeHead } from './symbols.js'
+import { HaproxyH2Response, HaproxyResponse } from './wire-response.js'
 
 export interface GatewayRunOptions {
   /** No log output but alerts (as `haproxy -q`). */
@@ -142,13 +143,13 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     // HAProxy waits `timeout client` for the handshake (node: 120 s), logging `Timeout during SSL handshake`
     const secureOptions = { ...terminator.options, ...((t.client ?? 0) > 0 ? { handshakeTimeout: t.client } : {}) }
     if (h2Only || alpn.includes('h2')) {
-      const h2 = http2.createSecureServer({ ...secureOptions, settings, allowHTTP1: !h2Only }, handler as unknown as Http2Handler)
+      const h2 = http2.createSecureServer({ ...secureOptions, settings, allowHTTP1: !h2Only, Http1ServerResponse: HaproxyResponse, Http2ServerResponse: HaproxyH2Response }, handler as unknown as Http2Handler)
       h2.on('connect', extendedConnect(handler))
       server = Object.assign(h2, http1) as unknown as Server
       trackSessions(h2)
       terminator.watch(h2)
     } else {
-      const secure = https.createServer({ ...http1, ...secureOptions }, handler)
+      const secure = https.createServer({ ...http1, ...secureOptions, ServerResponse: HaproxyResponse }, handler)
       terminator.watch(secure)
       softStop(secure)
       clientTimeouts(secure, t, requestTimedOut)
@@ -159,7 +160,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
     h2.on('connection', h2.accept)
     server = h2 as unknown as Server
   } else {
-    server = http.createServer(http1, handler)
+    server = http.createServer({ ...http1, ServerResponse: HaproxyResponse }, handler)
     keepHttp1Listener(server)
     softStop(server)
     if (!h2Upgrade) {
@@ -209,7 +210,7 @@ function bindServer (bind: Bind, t: Timeouts, handler: Handler, terminator: TlsT
 function clearH2Server (handler: Handler, settings: http2.Settings): http2.Http2Server & { accept: (socket: Socket) => void, closeIdleConnections: () => void } {
   const announced = settings.initialWindowSize ?? DEFAULT_WINDOW
   const margin = hiddenMargin(announced)
-  const h2 = http2.createServer({ settings: { ...settings, initialWindowSize: announced + margin } }, handler as unknown as Http2Handler)
+  const h2 = http2.createServer({ settings: { ...settings, initialWindowSize: announced + margin }, Http2ServerResponse: HaproxyH2Response }, handler as unknown as Http2Handler)
   h2.on('session', (session) => { session.setLocalWindowSize(MAX_WINDOW) })
   h2.on('connect', extendedConnect(handler))
   const own = h2.listeners('connection') as Array<(socket: Duplex) => void>
@@ -364,7 +365,7 @@ function clientErrorHandler (err: Error & { code?: string }, socket: Socket): vo
   const verdict = resumeChunkedWithLength(err, socket)
   if (verdict === null) return
   const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : verdict ?? 400
-  const page = builtinErrorPage(status)
+  const page = parserErrorPage(status)
   // a request cut short by the client's close is the client's doing (CR), not a bad request
   if (err.code !== 'HPE_INVALID_EOF_STATE') markClientError(socket, status)
   let head = `HTTP/1.1 ${page.status} ${page.reason}\r\n`

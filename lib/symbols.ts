@@ -18,3 +18,6 @@ export const kGatewayHook = Symbol('fastify-haproxy.instance.gatewayHook')
  * what carrying them costs against the same app without it (README, Benchmarks (h)).
  */
 export const kBenchNoHeaderMerge = Symbol.for('fastify-haproxy.bench.noHeaderMerge')
+
+/** On a response: its head is written as given (HAProxy's parser's own answers, errors.ts parserErrorPage). */
+export const kVerbatimHead = Symbol('fastify-haproxy.response.verbatimHead')

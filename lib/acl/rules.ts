@@ -368,7 +368,7 @@ function rawResponse (file: string, dflt: number, ctx: RuleContext): Decision {
     const name = line.slice(0, colon).trim().toLowerCase()
     if (colon > 0 && name !== 'content-length') headers.push([name, line.slice(colon + 1).trim()])
   }
-  return { kind: 'reply', status: code === null ? dflt : Number(code[1]), headers, body }
+  return { kind: 'reply', status: code === null ? dflt : Number(code[1]), headers, contentType: null, body }
 }
 
 /** `return` and the return-like options of `deny` / `tarpit` (§4.2 "http-request return"). */
@@ -407,7 +407,7 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
   if (body !== null && (body.kind === 'errorfile' || body.kind === 'errorfiles')) {
     const file = body.kind === 'errorfile' ? body.text : errorfilesEntry(body.text, status, ctx)
     if (file === null) {
-      const d: Decision = opts.deny ? { kind: 'deny', status } : { kind: 'reply', status, headers: [], body: '' }
+      const d: Decision = opts.deny ? { kind: 'deny', status } : { kind: 'reply', status, headers: [], contentType: null, body: '' }
       return () => d
     }
     const d = rawResponse(file, status, ctx)
@@ -436,16 +436,17 @@ function compileReturn (args: string[], ctx: RuleContext, opts: { statusWords: s
     return () => d
   }
   // an empty payload goes without its content-type (observed: `return content-type text/plain` sends none)
-  const fixed: Array<[string, string]> = ctype === null || fixedBody === '' ? [] : [['content-type', ctype]]
+  const contentType = fixedBody === '' ? null : ctype
   if (hdrs.length === 0 && fixedBody !== null) {
-    const d: Decision = { kind: 'reply', status, headers: fixed, body: fixedBody }
+    const d: Decision = { kind: 'reply', status, headers: [], contentType, body: fixedBody }
     return () => d
   }
   return (t, r) => ({
     kind: 'reply',
     status,
     // a header whose value formats to nothing is left out (observed on 2.6.12)
-    headers: [...fixed, ...hdrs.map(([n, f]): [string, string] => [n, f(t, r)]).filter(([, v]) => v !== '')],
+    headers: hdrs.map(([n, f]): [string, string] => [n, f(t, r)]).filter(([, v]) => v !== ''),
+    contentType,
     body: lfBody !== null ? lfBody(t, r) : fixedBody ?? ''
   })
 }

@@ -138,7 +138,8 @@ export type Decision =
   | { kind: 'backend', backend: string }
   /** No switching rule matched and there is no default_backend (HAProxy answers 503). */
   | { kind: 'none' }
-  | { kind: 'reply', status: number, headers: Array<[string, string]>, body: string | Buffer }
+  /** `contentType` goes after Content-Length, the other headers before it, as HAProxy writes them. */
+  | { kind: 'reply', status: number, headers: Array<[string, string]>, contentType: string | null, body: string | Buffer }
   | { kind: 'deny', status: number }
   /** The request is invalid (HAProxy's 400, counted as a failed request): `normalize-uri … strict`. */
   | { kind: 'invalid' }

@@ -823,6 +823,15 @@ const applyErrorfile: Apply = (c, args) => {
   if (file !== null) c.proxy.errorSources.push({ kind: 'errorfile', code: args[1]!, file })
 }
 
+/** `errorloc|errorloc302|errorloc303 <code> <url>` (§4.2): the error status answered with a redirect (words after the URL are ignored, as in HAProxy). */
+function errorloc (status: 302 | 303): Apply {
+  return (c, args) => {
+    if (args.length < 3) return c.alert(`${args[0]} : expects <status_code> and <url> as arguments.`)
+    if (!ERRORFILE_CODES.includes(args[1]!)) return c.alert(`${args[0]} : status code '${args[1]}' not handled.`)
+    c.proxy.errorSources.push({ kind: 'errorloc', code: args[1]!, status, url: args[2]! })
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // bind   (§4.2 "bind", §5.1 bind options)
 
@@ -1392,9 +1401,9 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   enabled: row('DFLB', 'yes', { max: 0, apply: c => { c.proxy.disabled = false } }),
   errorfile: row('DFLB', 'yes', { apply: applyErrorfile }),
   errorfiles: row('DFLB', 'yes', { apply: applyErrorfiles }),
-  errorloc: row('DFLB', unsupported('answers an error status with a redirect')),
-  errorloc302: row('DFLB', unsupported('answers an error status with a redirect')),
-  errorloc303: row('DFLB', unsupported('answers an error status with a redirect')),
+  errorloc: row('DFLB', 'yes', { apply: errorloc(302) }),
+  errorloc302: row('DFLB', 'yes', { apply: errorloc(302) }),
+  errorloc303: row('DFLB', 'yes', { apply: errorloc(303) }),
   'error-log-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.errorLogFormat = formatArg(c, a) } }),
   'force-persist': row('LB', unsupported('keeps persistence to a down server on a condition')),
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),

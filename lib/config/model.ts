@@ -557,6 +557,8 @@ export type ErrorSource =
   | { kind: 'errorfile', code: string, file: string }
   | { kind: 'errorfiles', section: string, codes: string[], loc: Loc }
   | { kind: 'http-error', code: string, words: string[], loc: Loc }
+  /** `errorloc|errorloc302|errorloc303 <code> <url>`: the error answered with a redirect to `url`. */
+  | { kind: 'errorloc', code: string, status: 302 | 303, url: string }
 
 export interface GlobalSettings {
   maxconn?: number

@@ -14,7 +14,7 @@ import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import net, { type Socket } from 'node:net'
-import { kBindName } from '../symbols.js'
+import { kBindName, kVerbatimHead } from '../symbols.js'
 import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
 import type { Duplex, Readable } from 'node:stream'
 import type { Http2ServerResponse } from 'node:http2'
@@ -762,7 +762,16 @@ function acceptable (raw: ReadonlyArray<Buffer | string>, keyed: HttpTxn | null)
 
 export function writePage (res: ServerResponse, page: ErrorPage, extra?: string[]): void {
   if (res.headersSent || page.silent === true) { res.destroy(); return }
-  writeHead(res, page.status, page.reason, extra === undefined ? page.headers : [...page.headers, ...extra])
+  let headers = extra === undefined ? page.headers : [...page.headers, ...extra]
+  if (page.unframed === true) {
+    // neither Content-Length nor chunked from node: the body ends with the connection
+    res.removeHeader('content-length')
+    res.removeHeader('transfer-encoding')
+    res.shouldKeepAlive = false
+    headers = [...headers, 'connection', 'close']
+  }
+  if (page.verbatim === true) (res as ServerResponse & { [kVerbatimHead]?: true })[kVerbatimHead] = true
+  writeHead(res, page.status, page.reason, headers)
   res.end(page.body)
 }
 
@@ -837,7 +846,9 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       const body = typeof decision.body === 'string' ? Buffer.from(decision.body) : decision.body
       const headers: string[] = []
       for (const [k, v] of decision.headers) headers.push(k, v)
+      // HAProxy's order: the rule's headers, then Content-Length, then Content-Type
       headers.push('content-length', String(body.length))
+      if (decision.contentType !== null) headers.push('content-type', decision.contentType)
       status = decision.status
       out = htxResponseBytes(status, STATUS_CODES[status] ?? '', headers) + body.length
       writeHead(res, status, undefined, headers)
@@ -1102,7 +1113,8 @@ function responseHeaders (raw: Buffer[], out: string[], dropLength: boolean): nu
         continue
       }
       if (lower === 'transfer-encoding') { bytes += len + valueBuf.length + 1; continue }
-      if (lower === 'te' || lower === 'keep-alive') { bytes += len + valueBuf.length; continue }
+      // the server's Keep-Alive goes on to the client, as HAProxy forwards it (node then adds none of its own)
+      if (lower === 'te') { bytes += len + valueBuf.length; continue }
     }
     bytes += len + valueBuf.length
     out.push(name, valueBuf.toString('latin1'))

@@ -9,6 +9,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { Readable } from 'node:stream'
 import basicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseBasicAuth } from '../acl/fetches.js'
@@ -176,10 +177,18 @@ function credentialChecker (users: ReadonlyArray<{ user: string, password: strin
   }
 }
 
+/**
+ * HAProxy's page for a refusal of the stats applet, its lines in HAProxy's order. HAProxy 2.6.12
+ * then closes an HTTP/1 connection without saying so in the head (observed for 401 and 403).
+ */
 function sendBuiltin (reply: FastifyReply, status: number, realm?: string): void {
   const page = builtinErrorPage(status)
-  reply.code(status).header('cache-control', 'no-cache').type('text/html')
+  reply.code(status).header('content-length', page.body.length).header('cache-control', 'no-cache').type('text/html')
   if (realm !== undefined) reply.header('www-authenticate', `Basic realm="${realm.replace(/["\\]/g, '\\$&')}"`)
+  const res = reply.raw
+  // node detaches the socket from the response before 'finish' listeners added here run
+  const socket = res.socket
+  if (res.req?.httpVersionMajor === 1 && socket !== null) res.once('finish', () => { socket.end() })
   reply.send(page.body)
 }
 
@@ -242,7 +251,7 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
     app.basicAuth(request, reply, done)
   })
 
-  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<string | void> => {
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> => {
     const target = requestTarget(request.raw.url ?? '')
     const q = parseStatsRequest(target.slice(uri.length))
     reply.header('cache-control', 'no-cache')
@@ -265,6 +274,11 @@ export async function statsRoutes (app: FastifyInstance, opts: StatsRoutesOption
     const now = clock()
     const filter: RowFilter = { scopes: stats.scope, self: proxy.name, up: q.up, noMaint: q.noMaint, legends: stats.showLegends }
     if (q.scope !== undefined) filter.search = q.scope
+    // sent as a stream: without Content-Length, chunked, as HAProxy's stats applet sends it
+    return reply.send(Readable.from([render(q, model, filter, now, isAdmin)]))
+  }
+
+  const render = (q: StatsRequest, model: StatsModel, filter: RowFilter, now: number, isAdmin: boolean): string => {
     switch (q.format) {
       case 'csv': return renderCsv(model, filter, now)
       case 'json': return renderJson(model, filter, now)

@@ -50,7 +50,7 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'filter compression', ['notice', '']],
   ['frontend', 'filter cache c', ['notice', '']],
   ['frontend', 'filter trace', noEffect('filter trace', 'the trace filter only logs')],
-  ['frontend', 'errorloc302 503 https://example.com/down', not('errorloc302', 'answers an error status with a redirect')],
+  ['frontend', 'errorloc302 503 https://example.com/down', ['notice', '']],
   ['backend', 'option checkcache', not('option checkcache', 'blocks cacheable responses that would set a cookie')],
   ['frontend', 'monitor fail if FALSE', not('monitor fail', 'makes the monitor URI report failure on a condition')],
   // requests and servers
