@@ -682,7 +682,7 @@ function appServed (request: FastifyRequest, rec: LogRecord | null, route: Reque
 /** A rule's verdict: `use-service prometheus-exporter` is served here, the rest by answer(). */
 function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null, txn: HttpTxn): void {
   if (verdict.kind === 'cache') {
-    answerFromCache(verdict.object, txn, res, fe, be)
+    answerFromCache(verdict.object, verdict.cache, txn, res, fe, be)
     return
   }
   if (verdict.kind === 'service' && verdict.service === 'prometheus-exporter') {

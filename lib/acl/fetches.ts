@@ -531,6 +531,9 @@ const ROWS: FetchRow[] = [
   // The response body an `http-response wait-for-body` waited for (§7.3.6): without a wait, none of it.
   // the answer `compression` compresses (§7.3.6): decided on the server's headers, before the http-response rules
   { name: 'res.comp', args: [], minArgs: 0, type: 'bool', needs: 'response', compile: () => ({ one: (_t, r) => r?.compression !== undefined }) },
+  // an answer `http-request cache-use` took from the cache (§7.3.6), and that cache's name
+  { name: 'res.cache_hit', args: [], minArgs: 0, type: 'bool', needs: 'response', compile: () => ({ one: (_t, r) => r?.cache !== undefined }) },
+  { name: 'res.cache_name', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.cache ?? null }) },
   { name: 'res.comp_algo', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.compression ?? null }) },
   { name: 'res.body', args: [], minArgs: 0, type: 'str', needs: 'response', compile: () => ({ one: (_t, r) => r?.body === undefined ? '' : r.body.data.toString('latin1') }) },
   { name: 'res.body_len', args: [], minArgs: 0, type: 'int', needs: 'response', compile: () => ({ one: (_t, r) => r?.body?.data.length ?? 0 }) },

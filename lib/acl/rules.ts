@@ -592,7 +592,7 @@ function compileCacheUse (a: string[], ctx: RuleContext): Action {
     const object = cache.lookup(t)
     if (object === null) return null
     if (counters !== undefined) counters.cacheHits++
-    return { kind: 'cache', object }
+    return { kind: 'cache', object, cache: cache.name }
   }
 }
 

@@ -114,6 +114,8 @@ export interface HttpResponseView {
   body?: ReceivedBody
   /** Room left for the response's rewrites, while its http-response rules run (RewriteBudget). */
   rewrite?: RewriteBudget
+  /** The name of the cache that answered (`res.cache_hit`, `res.cache_name`); absent for other answers. */
+  cache?: string
   /** The algorithm `compression` applies to the answer (`res.comp`, `res.comp_algo`); absent: none. */
   compression?: string
 }
@@ -158,7 +160,7 @@ export type Decision =
   /** `http-request silent-drop`: forget the connection without a word; the client's timeout ends it. */
   | { kind: 'silent-drop' }
   /** `http-request cache-use` found the answer in the cache: it is served from there. */
-  | { kind: 'cache', object: CachedObject }
+  | { kind: 'cache', object: CachedObject, cache: string }
   /**
    * `http-request wait-for-body time <ms> [at-least <bytes>]`: the rules pause until the body is
    * in (or `atLeast` bytes of it, or a buffer's worth), then go on; 408 after `time` ms.

@@ -26,7 +26,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ['str', [
     'bc_err_str',
     'cookie', 'distcc_body', 'fc_pp_authority', 'fc_pp_unique_id', 'fe_defbe', 
-    'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req_ver', 'res.cache_name',
+    'internal.htx_blk.data', 'internal.htx_blk.hdrname', 'internal.htx_blk.hdrval', 'internal.htx_blk.start_line', 'internal.htx_blk.type',     'rdp_cookie', 'req.hdrs_bin',     'req.rdp_cookie', 'req_ver', 
     'res.hdrs_bin', 'resp_ver', 
     'ssl_bc_cipher', 'ssl_bc_client_random', 'ssl_bc_err_str', 'ssl_bc_npn', 'ssl_bc_protocol', 'ssl_bc_server_random', 'ssl_bc_session_id',
     'ssl_bc_session_key', 'ssl_bc_unique_id', 'ssl_c_chain_der', 'ssl_c_key_alg', 
@@ -42,7 +42,7 @@ export const UNSUPPORTED_FETCHES: ReadonlyMap<string, SampleType> = new Map<stri
   ]],
   ['bool', [
     'dst_is_local', 'fc_dst_is_local', 'fc_src_is_local', 'http_first_req', 'internal.htx.has_eom', 'internal.strm.is_htx',
-    'res.cache_hit', 'src_is_local',
+    'src_is_local',
     'ssl_bc', 'ssl_bc_is_resumed', 'ssl_fc_has_early', 
     'stopping'
   ]],

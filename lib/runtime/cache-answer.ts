@@ -14,13 +14,13 @@ import { answer, flatten, headerObject, requestHeadBytes, writeHead, type Backen
 /** zlib's level for compressed hits: HAProxy's `tune.comp.maxlevel` default, as the forward path uses. */
 const COMPRESSION_LEVEL = 1
 
-export function answerFromCache (object: CachedObject, txn: HttpTxn, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
+export function answerFromCache (object: CachedObject, cache: string, txn: HttpTxn, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
   // a conditional request the stored answer satisfies: 304, same headers, no body (observed)
   let status = notModified(txn, object) ? 304 : object.status
   let headers: string[] = [...object.headers, 'age', String(ageOf(object, Date.now()))]
   let reason = STATUS_CODES[status] ?? ''
   if (be?.rules != null || fe.proxy.httpResponse.length > 0) {
-    const view: HttpResponseView = { status, headers: headerObject(headers) }
+    const view: HttpResponseView = { status, headers: headerObject(headers), cache }
     const verdict = (be?.rules != null ? be.rules.responseRules(txn, view) : null) ?? fe.rules.responseRules(txn, view)
     if (verdict !== null) {
       answer(verdict, res, fe, be)

@@ -50,6 +50,7 @@ export interface CachedObject {
   /** Which request headers it varies on (a bit per name: 1 accept-encoding, 2 referer). */
   readonly vary: number
   readonly etag: string | null
+  /** Last-Modified, else Date: what If-Modified-Since is compared with. */
   readonly lastModified: string | null
   /** What it counts in total-max-size: head and body. */
   readonly size: number
@@ -261,7 +262,8 @@ export class Cache {
       referer: (vary & VARY_REFERER) !== 0 ? first(req.referer) ?? null : null,
       vary,
       etag,
-      lastModified
+      // without Last-Modified, If-Modified-Since is compared with the answer's Date (reg-tests cache/if-modified-since)
+      lastModified: lastModified ?? first(h.date) ?? null
     }, headSize, now)
   }
 

@@ -20,6 +20,8 @@ before(async () => {
 frontend fe
     http-request cache-use c
     http-response cache-store c
+    http-response set-header x-hit %[res.cache_hit]
+    http-response set-header x-cache-name %[res.cache_name] if { res.cache_hit }
     default_backend be
 backend be
     server s1 ${server.addr}
@@ -42,6 +44,9 @@ test('plugin: a hit is answered from the cache, the app keeps its own routes', a
   assert.equal(first.headers.age, undefined)
   assert.equal(second.text, first.text)
   assert.equal(second.headers.age, '0')
+  // res.cache_hit / res.cache_name (§7.3.6): the rules that run again on the hit see where it came from
+  assert.deepEqual([first.headers['x-hit'], first.headers['x-cache-name']], ['0', undefined])
+  assert.deepEqual([second.headers['x-hit'], second.headers['x-cache-name']], ['1', 'c'])
   assert.equal(server.seen.filter(s => s.url === '/page').length, 1, 'the server saw the first request only')
   assert.deepEqual(JSON.parse((await get(port, '/own')).text), { app: true })
   // the runtime API of the plugin: the object, and the frontend's lookups and hits (CSV); the

@@ -144,6 +144,9 @@ test('conditional requests: If-None-Match (weak or strong, *), then If-Modified-
   assert.equal(notModified(txn('/', { 'if-none-match': '"v2"', 'if-modified-since': 'Tue, 08 Dec 2026 00:00:00 GMT' }), o), false)
   assert.equal(notModified(txn('/', { 'if-modified-since': 'Tue, 08 Dec 2026 00:00:00 GMT' }), o), true)
   assert.equal(notModified(txn('/', { 'if-modified-since': 'Sun, 06 Dec 2026 00:00:00 GMT' }), o), false)
+  // without Last-Modified, the answer's Date stands for it (HAProxy's reg-test cache/if-modified-since)
+  assert.ok(store(cache, txn('/dated'), { 'cache-control': 'max-age=5', date: 'Thu, 22 Oct 2020 16:51:12 GMT' }))
+  assert.equal(notModified(txn('/dated', { 'if-modified-since': 'Thu, 22 Oct 2020 16:51:12 GMT' }), cache.lookup(txn('/dated'))!), true)
 })
 
 test('show cache: each cache, then its objects, in HAProxy\'s shape', () => {
