@@ -37,6 +37,7 @@ import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runti
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
+import { type ListenerCounters, type ListenerSpec, countFront } from './runtime/listener.js'
 import {
   BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, hostlessWarning, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
@@ -694,8 +695,8 @@ function intercept (gateway: Gateway, verdict: Decision, res: ServerResponse, fe
     const c = fe.counters.counters
     c.intercepted++
     c.countResponse(200)
-    c.bin += requestHeadBytes(res.req)
-    c.bout += htxResponseBytes(200, 'OK', headers) + body.length
+    countFront(c, res.socket, 'bin', requestHeadBytes(res.req))
+    countFront(c, res.socket, 'bout', htxResponseBytes(200, 'OK', headers) + body.length)
     return
   }
   if (verdict.kind === 'tarpit') {
@@ -728,8 +729,8 @@ function answerMonitor (res: ServerResponse, fe: FrontendRoute): void {
   const c = fe.counters.counters
   c.intercepted++
   c.countResponse(page.status)
-  c.bin += requestHeadBytes(res.req)
-  c.bout += page.htxBytes
+  countFront(c, res.socket, 'bin', requestHeadBytes(res.req))
+  countFront(c, res.socket, 'bout', page.htxBytes)
 }
 
 /** What an ambiguous request looked like before the rules rewrote it. */
@@ -885,7 +886,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (received !== null && meetsRuleOnRouterView(fe, request.raw, received)) {
       rec?.terminate('PR')
       const res = hand(reply)
-      fe.counters.counters.ereq++
+      countFront(fe.counters.counters, res.socket, 'ereq')
       fe.counters.counters.countResponse(400)
       writePage(res, pageFor(400, fe, null))
       request.log.warn({ url: request.raw.url }, 'fastify-haproxy: refused an ambiguous path (the router reads it as a path the rules catch)')
@@ -954,7 +955,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     if (refused !== null || req.rawHeaders.length > fe.maxRawHeaders || badTarget(req, fe.route.proxy.options['accept-invalid-http-request'] === true) || badHost(req) || badWebSocket(req) || screened?.malformed === true) {
       const res = hand(reply)
       const status = refused ?? 400
-      counters.counters.ereq++
+      countFront(counters.counters, req.socket, 'ereq')
       counters.counters.countResponse(status)
       rec?.terminate('PR')
       res.shouldKeepAlive = false
@@ -1005,7 +1006,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
           return
         }
         // HAProxy counts the 408 as a failed request (ereq), its page in the bytes out
-        counters.counters.ereq++
+        countFront(counters.counters, req.socket, 'ereq')
         rec?.terminate('cR')
         answered(rec, fe, be, REQUEST_TIMEOUT, () => { answer(REQUEST_TIMEOUT, res, fe.route, be) })
       })
@@ -1035,7 +1036,7 @@ function makeDecide (gateway: Gateway, frontend: string, always: boolean, stats:
     const countRewrites = (be: BackendRoute | null): void => {
       const budget = txn.rewrite
       if (budget === undefined || budget.failed === 0) return
-      fe.route.counters.counters.wrew += budget.failed
+      countFront(fe.route.counters.counters, req.socket, 'wrew', budget.failed)
       if (be !== null) be.backend.counters.wrew += budget.failed
       budget.failed = 0
     }
@@ -1231,14 +1232,26 @@ function countRequestless (fe: FrontendRoute, socket: Socket, tlsBind: boolean):
   socket.once('close', () => {
     const end = requestlessEnd(socket, tlsBind)
     if (end === null || end.status === 0 || (end.empty && ignoreProbes)) return
-    fe.counters.requestless(end.status)
+    fe.counters.requestless(end.status, socket)
   })
 }
 
+/** The listener's counters under `option socket-stats` of the section, else undefined. */
+function listenerOf (gateway: Gateway, frontend: string, server: Server, spec: ListenerSpec): ListenerCounters | undefined {
+  const fe = gateway.frontend(frontend)
+  if (fe === undefined || fe.route.proxy.options['socket-stats'] !== true) return undefined
+  return fe.route.counters.listener(spec, server)
+}
+
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
-/** `bind`: the bind's name in log lines, its `name` or its number in the section (as HAProxy's). */
-export function countConnections (gateway: Gateway, frontend: string, server: Server, bind: string): void {
+/**
+ * `bind`: the bind's name in log lines, its `name` or its number in the section (as HAProxy's).
+ * `listener`: the server's place among the section's listeners, for `option socket-stats`.
+ */
+export function countConnections (gateway: Gateway, frontend: string, server: Server, bind: string, listener: ListenerSpec): void {
   const tlsBind = server instanceof TlsServer
+  // the listener's row exists from the start, counters at zero, as HAProxy shows it
+  listenerOf(gateway, frontend, server, listener)
   if (server.listening) gateway.acceptGate.guard(server, tlsBind)
   else server.once('listening', () => { gateway.acceptGate.guard(server, tlsBind) })
   server.on('connection', (socket: Socket) => {
@@ -1248,6 +1261,7 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // before the counters: a <BADREQ> line counts its own connection (%ac, %fc), as HAProxy's
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
+    listenerOf(gateway, frontend, server, listener)?.accept(socket)
     countRequestless(fe.route, socket, tlsBind)
     // `show sess`: a TLS connection is listed from its handshake on, as the socket requests arrive on
     if (!tlsBind) gateway.sessions.open(socket, frontend, { perRequest: true })
@@ -1257,6 +1271,7 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
   server.on('secureConnection', (socket: TLSSocket) => {
     stampHandshake(socket, Date.now())
+    listenerOf(gateway, frontend, server, listener)?.tag(socket)
     if (gateway.frontend(frontend) !== undefined) gateway.sessions.open(socket, frontend, { perRequest: socket.alpnProtocol !== 'h2' })
   })
   server.on('tlsClientError', (err: Error, socket: Socket) => {
@@ -1409,7 +1424,7 @@ const haproxyRouterPlugin: FastifyPluginAsync<HaproxyRouterOptions> = async (app
   installDoor(app.server, gw, frontend, rulesFirst === null ? null : { slot: stats, rulesFirst }, app.log)
 
   // the app's listener is the frontend's first bind (the CLI's other binds have servers of their own)
-  countConnections(gw, frontend, app.server, picked.binds[0]?.name ?? '1')
+  countConnections(gw, frontend, app.server, picked.binds[0]?.name ?? '1', { sid: 1, name: picked.binds[0]?.name, maxconn: picked.binds[0]?.maxconn })
   app.addHook('onReady', async () => {
     routeUpgrades(app, app.server)
     if (owned) {

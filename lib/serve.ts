@@ -400,11 +400,14 @@ function acceptProxyOn (server: Server, gateway: Gateway, proxy: Proxy, bindName
 async function listenTcp (gateway: Gateway, proxy: Proxy, config: ParsedConfig, log: GatewayLogger): Promise<Listener> {
   const tcp = new TcpListener(gateway, proxy.name)
   const tls = tlsTerminators(proxy, config)
+  let sid = 0
   for (const [i, bind] of proxy.binds.entries()) {
     const secure = tls.find(t => t.bind === i)
     for (const { label, options } of listenTargets(bind, proxy, config)) {
+      sid++
       try {
-        const server = await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true }, secure?.terminator ?? null)
+        const listener = { sid, name: bind.name, maxconn: bind.maxconn }
+        const server = await tcp.listen(options, { name: bind.name ?? String(i + 1), acceptProxy: bind.acceptProxy === true, listener }, secure?.terminator ?? null)
         secure?.servers.push(server as unknown as Server)
       } catch (err) {
         tcp.close()
@@ -469,9 +472,11 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
   tcpKeepAlive(proxy, app.server)
   const extra: Server[] = []
   let isFirst = true
+  let sid = 0
   for (const [i, bind] of proxy.binds.entries()) {
     const bindName = bind.name ?? String(i + 1)
     for (const { label, options } of listenTargets(bind, proxy, config)) {
+      sid++
       try {
         if (isFirst) {
           if (bind.acceptProxy === true) acceptProxyOn(app.server, gateway, proxy, bindName)
@@ -489,7 +494,7 @@ export async function listen (gateway: Gateway, proxy: Proxy, config: ParsedConf
         server.on('clientError', clientErrorHandler)
         limitRequests(server, config.global)
         for (const l of app.server.listeners('upgrade')) server.on('upgrade', l as (...a: unknown[]) => void)
-        countConnections(gateway, proxy.name, server, bindName)
+        countConnections(gateway, proxy.name, server, bindName, { sid, name: bind.name, maxconn: bind.maxconn })
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
           server.listen(options, () => { server.off('error', reject); resolve() })

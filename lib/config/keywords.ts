@@ -339,7 +339,8 @@ export const OPTIONS: Record<string, OptionRow> = table({
   redispatch: { where: 'DLB', negatable: true, takesArgs: true, support: 'yes', apply: applyRedispatch },
   'redis-check': scriptedCheck(),
   smtpchk: scriptedCheck(true),
-  'socket-stats': flag('DFL', inert('no per-listener stats rows')),
+  // lib/runtime/listener.ts: the listeners' rows of the stats
+  'socket-stats': flag('DFL', 'yes'),
   'splice-auto': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-request': flag('DFLB', inert('no kernel splicing in Node')),
   'splice-response': flag('DFLB', inert('no kernel splicing in Node')),

@@ -10,6 +10,7 @@ import { htxResponseBytes } from '../errors.js'
 import { ageOf, notModified, type CachedObject } from './cache.js'
 import { CompressionRule } from './compression.js'
 import { answer, flatten, headerObject, requestHeadBytes, writeHead, type BackendRoute, type FrontendRoute } from './forward.js'
+import { countFront } from './listener.js'
 
 /** zlib's level for compressed hits: HAProxy's `tune.comp.maxlevel` default, as the forward path uses. */
 const COMPRESSION_LEVEL = 1
@@ -53,6 +54,6 @@ export function answerFromCache (object: CachedObject, cache: string, txn: HttpT
   const out = htxResponseBytes(status, reason, headers) + (body?.length ?? 0)
   c.intercepted++
   c.countResponse(status)
-  c.bin += requestHeadBytes(res.req)
-  c.bout += out
+  countFront(c, res.socket, 'bin', requestHeadBytes(res.req))
+  countFront(c, res.socket, 'bout', out)
 }

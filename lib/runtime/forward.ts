@@ -13,7 +13,7 @@ import { PEM_FILE_LIMIT, readBounded } from '../files.js'
 import { clientIdentity } from '../tls.js'
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import net, { type Socket } from 'node:net'
+import net, { type Server as NetServer, type Socket } from 'node:net'
 import { kBindName, kVerbatimHead } from '../symbols.js'
 import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls'
 import type { Duplex, Readable } from 'node:stream'
@@ -40,6 +40,7 @@ import {
 } from '../errors.js'
 import type { ErrorPage, ErrorPages } from '../errors.js'
 import { RateCounter, TrafficCounters } from './state.js'
+import { ListenerCounters, type ListenerSpec, countFront } from './listener.js'
 import type { FrontendView } from './state.js'
 import type { LogRecord } from '../log/record.js'
 import { stampAccept } from '../log/logger.js'
@@ -71,6 +72,8 @@ export class FrontendCounters implements FrontendView {
   readonly reqRate = new RateCounter()
   /** `shutdown frontend`: stopped for good (status STOP), `enable frontend` cannot restart it. */
   shut = false
+  /** `option socket-stats`: the section's listeners, in sid order. */
+  readonly listeners: ListenerCounters[] = []
 
   constructor (
     readonly name: string,
@@ -78,6 +81,18 @@ export class FrontendCounters implements FrontendView {
     /** The frontend's effective maxconn (the CSV `slim`); set again on reload. */
     public maxconn: number
   ) {}
+
+  /** The section's listener on `server` (created on first use, kept across reloads). */
+  listener (spec: ListenerSpec, server: NetServer): ListenerCounters {
+    let l = this.listeners.find(x => x.sid === spec.sid)
+    if (l === undefined) {
+      l = new ListenerCounters(this.counters, spec.sid, spec.name ?? `sock-${spec.sid}`, spec.maxconn ?? 0)
+      l.listensOn(server)
+      this.listeners.push(l)
+      this.listeners.sort((a, b) => a.sid - b.sid)
+    }
+    return l
+  }
 
   /** A client connection was accepted (HAProxy counts sessions per connection). */
   accept (socket: Socket): void {
@@ -92,11 +107,11 @@ export class FrontendCounters implements FrontendView {
    * A connection closed before any request began (`<BADREQ>`), answered `status` (400 or 408,
    * sent or not): HAProxy counts it as a request, a failed one (observed on 2.6.12).
    */
-  requestless (status: number): void {
+  requestless (status: number, socket: Socket): void {
     const c = this.counters
     c.reqTot++
     this.reqRate.hit(Date.now())
-    c.ereq++
+    countFront(c, socket, 'ereq')
     c.countResponse(status)
   }
 
@@ -112,7 +127,7 @@ export class FrontendCounters implements FrontendView {
     c.reqTot++
     this.reqRate.hit(now)
     c.intercepted++
-    c.bin += requestHeadBytes(res.req)
+    countFront(c, res.socket, 'bin', requestHeadBytes(res.req))
     res.once('close', () => {
       if (session) c.scur--
       c.countResponse(res.statusCode)
@@ -877,10 +892,10 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
       status = decision.status
       // denied requests (dreq) and denied responses (dresp) on every row the stream touched
       if (from === null) {
-        fe.counters.counters.dreq++
+        countFront(fe.counters.counters, res.socket, 'dreq')
         if (be !== null) be.backend.counters.dreq++
       } else {
-        fe.counters.counters.dresp++
+        countFront(fe.counters.counters, res.socket, 'dresp')
         from.be.backend.counters.dresp++
         if (from.server !== null) from.server.counters.dresp++
       }
@@ -899,17 +914,17 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
     case 'silent-drop': {
       // nothing is sent, not even a close: the socket stops being read and the client's
       // timeout (or the client) ends it, as HAProxy's silent-drop leaves the client waiting
-      fe.counters.counters.dreq++
+      countFront(fe.counters.counters, res.socket, 'dreq')
       if (be !== null) be.backend.counters.dreq++
-      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      if (from === null) countFront(fe.counters.counters, res.socket, 'bin', requestHeadBytes(res.req))
       res.socket?.pause()
       return
     }
     case 'reject': {
       // closed without an answer: a denied request, no response to count
-      fe.counters.counters.dreq++
+      countFront(fe.counters.counters, res.socket, 'dreq')
       if (be !== null) be.backend.counters.dreq++
-      if (from === null) fe.counters.counters.bin += requestHeadBytes(res.req)
+      if (from === null) countFront(fe.counters.counters, res.socket, 'bin', requestHeadBytes(res.req))
       res.destroy()
       return
     }
@@ -923,7 +938,7 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
     }
     case 'invalid': {
       status = 400
-      fe.counters.counters.ereq++
+      countFront(fe.counters.counters, res.socket, 'ereq')
       const page = pageFor(400, fe, be)
       out = page.htxBytes
       writePage(res, page)
@@ -939,8 +954,8 @@ export function answer (decision: Decision, res: ServerResponse, fe: FrontendRou
   const inBytes = from === null ? requestHeadBytes(res.req) : 0
   const c = fe.counters.counters
   c.countResponse(status)
-  c.bin += inBytes
-  c.bout += out
+  countFront(c, res.socket, 'bin', inBytes)
+  countFront(c, res.socket, 'bout', out)
   if (be !== null) {
     const b = be.backend.counters
     b.countResponse(status)
@@ -1502,7 +1517,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private internalError (err: Error): void {
     if (this.res.writableEnded) return
     this.log.error({ err }, 'fastify-haproxy: processing the server\'s answer failed')
-    this.fe.counters.counters.eint++
+    countFront(this.fe.counters.counters, this.req.socket, 'eint')
     this.be.backend.counters.eint++
     this.server!.counters.eint++
     this.rec?.terminate('IH')
@@ -1627,7 +1642,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private countRewrites (view: HttpResponseView): void {
     const budget = view.rewrite!
     if (budget.failed === 0) return
-    this.fe.counters.counters.wrew += budget.failed
+    countFront(this.fe.counters.counters, this.req.socket, 'wrew', budget.failed)
     this.be.backend.counters.wrew += budget.failed
     this.server!.counters.wrew += budget.failed
     budget.failed = 0
@@ -2165,13 +2180,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.phase = 'done'
     this.finish()
     const c = this.fe.counters.counters
-    c.ereq++
+    countFront(c, this.req.socket, 'ereq')
     c.countResponse(400)
     const err = new FST_HAPROXY_UNSENDABLE_REQUEST({ cause })
     this.log.warn({ err, backend: this.be.proxy.name, server: this.server?.name ?? null }, `fastify-haproxy: 400 ${err.message}`)
     if (this.rawTunnel) { this.req.socket.destroy(); return }
     const page = pageFor(400, this.fe, this.be)
-    c.bout += page.htxBytes
+    countFront(c, this.req.socket, 'bout', page.htxBytes)
     writePage(this.res, page)
   }
 
@@ -2238,9 +2253,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private addCounts (): void {
     const fe = this.fe.counters.counters
     const be = this.be.backend.counters
-    fe.bin += this.unIn
+    countFront(fe, this.req.socket, 'bin', this.unIn)
     be.bin += this.unIn
-    fe.bout += this.unOut
+    countFront(fe, this.req.socket, 'bout', this.unOut)
     be.bout += this.unOut
     this.unIn = this.unOut = 0
     const server = this.server

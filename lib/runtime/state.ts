@@ -200,4 +200,15 @@ export interface FrontendView {
   readonly maxconn: number
   /** Stopped for good by `shutdown frontend`. */
   readonly shut?: boolean
+  /** `option socket-stats`: its listeners, by sid (none without the option). */
+  readonly listeners?: readonly ListenerView[]
+}
+
+/** A listener's row under `option socket-stats` (lib/runtime/listener.ts). */
+export interface ListenerView {
+  readonly sid: number
+  readonly name: string
+  readonly addr: string
+  readonly maxconn: number
+  readonly counters: TrafficCounters
 }

@@ -22,14 +22,15 @@ type Getter = ((c: RowContext, o: never) => FieldValue) | null
 const GETTERS: Record<ObjType, Getter[]> = {
   F: STAT_FIELDS.map(f => f.F ?? null) as Getter[],
   B: STAT_FIELDS.map(f => f.B ?? null) as Getter[],
-  S: STAT_FIELDS.map(f => f.S ?? null) as Getter[]
+  S: STAT_FIELDS.map(f => f.S ?? null) as Getter[],
+  L: STAT_FIELDS.map(f => f.L ?? null) as Getter[]
 }
 
 export function renderCsv (model: StatsModel, filter: RowFilter = {}, now: number = Date.now()): string {
   let out = CSV_HEADER
   walkRows(model, filter, now, {
     row (type: ObjType, c: RowContext) {
-      const obj = (type === 'F' ? c.fe : type === 'B' ? c.be : c.sv) as never
+      const obj = (type === 'F' ? c.fe : type === 'B' ? c.be : type === 'L' ? c.li : c.sv) as never
       const getters = GETTERS[type]
       let line = ''
       for (let i = 0; i < getters.length; i++) {

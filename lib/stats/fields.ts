@@ -5,10 +5,11 @@
 // Tags and types were read from `show stat typed` of haproxy 2.6.12 (§9.2).
 
 import type { Proxy } from '../config/model.js'
-import type { AgentView, BackendView, FrontendView, ServerView, TrafficCounters } from '../runtime/state.js'
+import type { AgentView, BackendView, FrontendView, ListenerView, ServerView, TrafficCounters } from '../runtime/state.js'
 import { type BackendLb, type ServerState, checkDescription, checkShown, serverStatus } from './status.js'
 
-export type ObjType = 'F' | 'B' | 'S'
+/** Frontend, backend, server, and listener (`option socket-stats`). */
+export type ObjType = 'F' | 'B' | 'S' | 'L'
 export type FieldType = 'str' | 'u32' | 'u64' | 's32'
 export type FieldValue = string | number | undefined
 
@@ -31,6 +32,7 @@ export interface RowContext {
   fe: FrontendView | null
   be: BackendView | null
   sv: ServerView | null
+  li: ListenerView | null
 }
 
 type Get<T> = (c: RowContext, o: T) => FieldValue
@@ -48,6 +50,7 @@ export interface StatField {
   F?: Get<FrontendView>
   B?: Get<BackendView>
   S?: Get<ServerView>
+  L?: Get<ListenerView>
 }
 
 interface Row {
@@ -59,6 +62,7 @@ interface Row {
   F?: Get<FrontendView>
   B?: Get<BackendView>
   S?: Get<ServerView>
+  L?: Get<ListenerView>
 }
 
 const secondsSince = (now: number, t: number): number => Math.max(0, Math.floor((now - t) / 1000))
@@ -76,19 +80,19 @@ const agentField = (get: (a: AgentView) => FieldValue): Get<ServerView> => (_c, 
 const lbField = (get: (lb: BackendLb) => number): Get<Counted> => (c) => get(c.lb)
 
 const ROWS: Row[] = [
-  { name: 'pxname', desc: 'Proxy name', type: 'str', tags: 'KNS', F: pxname, B: pxname, S: pxname },
-  { name: 'svname', desc: 'FRONTEND, BACKEND or the server name', type: 'str', tags: 'KNS', F: () => 'FRONTEND', B: () => 'BACKEND', S: (_c, sv) => sv.name },
+  { name: 'pxname', desc: 'Proxy name', type: 'str', tags: 'KNS', F: pxname, B: pxname, S: pxname, L: pxname },
+  { name: 'svname', desc: 'FRONTEND, BACKEND, the server name or the listener name', type: 'str', tags: 'KNS', F: () => 'FRONTEND', B: () => 'BACKEND', S: (_c, sv) => sv.name, L: (_c, li) => li.name },
   { name: 'qcur', desc: 'Requests waiting in the queue now', type: 'u32', tags: 'MGP', B: (_c, be) => be.qcur, S: (_c, sv) => sv.qcur },
   { name: 'qmax', desc: 'Most requests ever waiting in the queue', type: 'u32', tags: 'MMP', B: (_c, be) => be.qmax, S: (_c, sv) => sv.qmax },
-  { name: 'scur', desc: 'Sessions open now', type: 'u32', tags: 'MGP', F: (_c, o) => o.counters.scur, B: (_c, o) => o.counters.scur, S: (_c, o) => o.counters.scur },
-  { name: 'smax', desc: 'Most sessions open at once', type: 'u32', tags: 'MMP', F: (_c, o) => o.counters.smax, B: (_c, o) => o.counters.smax, S: (_c, o) => o.counters.smax },
-  { name: 'slim', desc: 'Session limit: maxconn (frontend, server) or fullconn (backend)', type: 'u32', tags: 'CLP', F: (_c, fe) => fe.maxconn > 0 ? fe.maxconn : undefined, B: (c) => c.fullconn, S: (_c, sv) => sv.maxconn > 0 ? sv.maxconn : undefined },
-  { name: 'stot', desc: 'Sessions since start', type: 'u64', tags: 'MCP', F: stot, B: stot, S: stot },
-  { name: 'bin', desc: 'Request bytes since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.bin, B: (_c, o) => o.counters.bin, S: (_c, o) => o.counters.bin },
-  { name: 'bout', desc: 'Response bytes since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.bout, B: (_c, o) => o.counters.bout, S: (_c, o) => o.counters.bout },
-  { name: 'dreq', desc: 'Requests denied by rules since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.dreq, B: (_c, o) => o.counters.dreq },
-  { name: 'dresp', desc: 'Responses denied by rules since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.dresp, B: (_c, o) => o.counters.dresp, S: (_c, o) => o.counters.dresp },
-  { name: 'ereq', desc: 'Malformed or rejected client requests since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.ereq },
+  { name: 'scur', desc: 'Sessions open now', type: 'u32', tags: 'MGP', F: (_c, o) => o.counters.scur, B: (_c, o) => o.counters.scur, S: (_c, o) => o.counters.scur, L: (_c, o) => o.counters.scur },
+  { name: 'smax', desc: 'Most sessions open at once', type: 'u32', tags: 'MMP', F: (_c, o) => o.counters.smax, B: (_c, o) => o.counters.smax, S: (_c, o) => o.counters.smax, L: (_c, o) => o.counters.smax },
+  { name: 'slim', desc: 'Session limit: maxconn (frontend, server) or fullconn (backend)', type: 'u32', tags: 'CLP', F: (_c, fe) => fe.maxconn > 0 ? fe.maxconn : undefined, B: (c) => c.fullconn, S: (_c, sv) => sv.maxconn > 0 ? sv.maxconn : undefined, L: (_c, li) => li.maxconn },
+  { name: 'stot', desc: 'Sessions since start', type: 'u64', tags: 'MCP', F: stot, B: stot, S: stot, L: stot },
+  { name: 'bin', desc: 'Request bytes since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.bin, B: (_c, o) => o.counters.bin, S: (_c, o) => o.counters.bin, L: (_c, o) => o.counters.bin },
+  { name: 'bout', desc: 'Response bytes since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.bout, B: (_c, o) => o.counters.bout, S: (_c, o) => o.counters.bout, L: (_c, o) => o.counters.bout },
+  { name: 'dreq', desc: 'Requests denied by rules since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.dreq, B: (_c, o) => o.counters.dreq, L: (_c, o) => o.counters.dreq },
+  { name: 'dresp', desc: 'Responses denied by rules since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.dresp, B: (_c, o) => o.counters.dresp, S: (_c, o) => o.counters.dresp, L: (_c, o) => o.counters.dresp },
+  { name: 'ereq', desc: 'Malformed or rejected client requests since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.ereq, L: (_c, o) => o.counters.ereq },
   { name: 'econ', desc: 'Failed connection attempts to servers since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.econ, S: (_c, o) => o.counters.econ },
   { name: 'eresp', desc: 'Failed or invalid server responses since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.eresp, S: (_c, o) => o.counters.eresp },
   { name: 'wretr', desc: 'Connection retries since start', type: 'u64', tags: 'MCP', B: (_c, o) => o.counters.wretr, S: (_c, o) => o.counters.wretr },
@@ -97,7 +101,8 @@ const ROWS: Row[] = [
     name: 'status', desc: 'State: OPEN, FULL or STOP (frontend), UP or DOWN (backend), the check state (server)', type: 'str', tags: 'SGP',
     F: (c, fe) => c.proxy.disabled || fe.shut ? 'STOP' : fe.maxconn > 0 && fe.counters.scur >= fe.maxconn ? 'FULL' : 'OPEN',
     B: (c) => c.lb.status,
-    S: (c, sv) => serverStatus(sv, c.state)
+    S: (c, sv) => serverStatus(sv, c.state),
+    L: (c, li) => c.proxy.disabled || c.fe?.shut === true ? 'STOP' : li.maxconn > 0 && li.counters.scur >= li.maxconn ? 'FULL' : 'OPEN'
   },
   { name: 'weight', desc: 'Effective weight; for a backend, the weight of the servers taking traffic', type: 'u32', tags: 'MaP', B: lbField(lb => lb.weight), S: (_c, sv) => sv.weight },
   { name: 'act', desc: 'Active servers taking traffic (server row: 1 when active)', type: 'u32', tags: { B: 'MGP', S: 'SGP' }, B: lbField(lb => lb.act), S: (_c, sv) => sv.backup ? 0 : 1 },
@@ -108,13 +113,13 @@ const ROWS: Row[] = [
   { name: 'downtime', desc: 'Time spent DOWN since start', type: 'u32', tags: 'MCP', B: (c, be) => be.servers.length > 0 ? Math.floor(be.downtime(c.now) / 1000) : undefined, S: (c, sv) => sv.checkEnabled ? Math.floor(sv.downtime(c.now) / 1000) : undefined },
   { name: 'qlimit', desc: 'Queue limit of a server (maxqueue)', type: 'u32', tags: 'CGS', S: (_c, sv) => sv.maxqueue > 0 ? sv.maxqueue : undefined },
   // `pid` is the process number (1 with one process), not the OS pid
-  { name: 'pid', desc: 'Process number (always 1)', type: 'u32', tags: 'KGP', F: () => 1, B: () => 1, S: () => 1 },
-  { name: 'iid', desc: 'Proxy id', type: 'u32', tags: 'KGS', F: (c) => c.proxy.id, B: (c) => c.proxy.id, S: (c) => c.proxy.id },
-  { name: 'sid', desc: 'Server id (0 on frontend and backend rows)', type: 'u32', tags: 'KGS', F: zero, B: zero, S: (_c, sv) => sv.id },
+  { name: 'pid', desc: 'Process number (always 1)', type: 'u32', tags: 'KGP', F: () => 1, B: () => 1, S: () => 1, L: () => 1 },
+  { name: 'iid', desc: 'Proxy id', type: 'u32', tags: 'KGS', F: (c) => c.proxy.id, B: (c) => c.proxy.id, S: (c) => c.proxy.id, L: (c) => c.proxy.id },
+  { name: 'sid', desc: 'Server or listener id (0 on frontend and backend rows)', type: 'u32', tags: 'KGS', F: zero, B: zero, S: (_c, sv) => sv.id, L: (_c, li) => li.sid },
   { name: 'throttle', desc: 'Slow-start throttle of a server, in percent', type: 'u32', tags: 'MaP' },
   { name: 'lbtot', desc: 'Times picked by load balancing since start', type: 'u64', tags: 'MCP', B: (_c, be) => be.lbtot, S: (_c, sv) => sv.lbtot },
   { name: 'tracked', desc: 'Server whose state this server follows', type: 'str', tags: 'CNS' },
-  { name: 'type', desc: 'Object type: 0 frontend, 1 backend, 2 server, 3 listener', type: 'u32', tags: 'CGS', F: () => 0, B: () => 1, S: () => 2 },
+  { name: 'type', desc: 'Object type: 0 frontend, 1 backend, 2 server, 3 listener', type: 'u32', tags: 'CGS', F: () => 0, B: () => 1, S: () => 2, L: () => 3 },
   { name: 'rate', desc: 'Sessions over the last second', type: 'u32', tags: { F: 'MRP', B: 'MGP', S: 'MRP' }, F: (c, o) => o.counters.rate.read(c.now), B: (c, o) => o.counters.rate.read(c.now), S: (c, o) => o.counters.rate.read(c.now) },
   { name: 'rate_lim', desc: 'Session rate limit (rate-limit sessions)', type: 'u32', tags: 'CLP', F: zero },
   { name: 'rate_max', desc: 'Highest sessions per second seen', type: 'u32', tags: { F: 'MMP', B: 'MGP', S: 'MMP' }, F: (_c, o) => o.counters.rate.max, B: (_c, o) => o.counters.rate.max, S: (_c, o) => o.counters.rate.max },
@@ -156,17 +161,17 @@ const ROWS: Row[] = [
   { name: 'agent_rise', desc: 'Passed agent checks needed to go UP', type: 'u32', tags: 'MaP', S: agentField(() => 1) },
   { name: 'agent_fall', desc: 'Failed agent checks needed to go DOWN', type: 'u32', tags: 'MaP', S: agentField(() => 1) },
   { name: 'agent_health', desc: 'Agent check counter', type: 'u32', tags: 'MaP', S: agentField(a => a.up ? 1 : 0) },
-  { name: 'addr', desc: 'Server address:port (with stats show-legends)', type: 'str', tags: 'CGS', S: (c, sv) => c.legends ? sv.addr : undefined },
+  { name: 'addr', desc: 'Server or listener address:port (with stats show-legends)', type: 'str', tags: 'CGS', S: (c, sv) => c.legends ? sv.addr : undefined, L: (c, li) => c.legends && li.addr !== '' ? li.addr : undefined },
   { name: 'cookie', desc: 'Cookie name (backend) or value (server), with stats show-legends', type: 'str', tags: 'CNS' },
-  { name: 'mode', desc: 'Proxy mode (http or tcp)', type: 'str', tags: 'CGS', F: (c) => c.proxy.mode, B: (c) => c.proxy.mode, S: (c) => c.proxy.mode },
+  { name: 'mode', desc: 'Proxy mode (http or tcp)', type: 'str', tags: 'CGS', F: (c) => c.proxy.mode, B: (c) => c.proxy.mode, S: (c) => c.proxy.mode, L: (c) => c.proxy.mode },
   { name: 'algo', desc: 'Load-balancing algorithm (with stats show-legends)', type: 'str', tags: 'CGS', B: (c, be) => c.legends ? be.algorithm : undefined },
   { name: 'conn_rate', desc: 'Connections accepted over the last second', type: 'u32', tags: 'MRP', F: (c, fe) => fe.connRate.read(c.now) },
   { name: 'conn_rate_max', desc: 'Highest connections per second seen', type: 'u32', tags: 'MMP', F: (_c, fe) => fe.connRate.max },
   { name: 'conn_tot', desc: 'Connections accepted since start', type: 'u64', tags: 'MCP', F: (_c, fe) => fe.connTot },
   { name: 'intercepted', desc: 'Requests answered by the proxy itself (redirects, stats page, services)', type: 'u64', tags: 'MCP', F: httpOnly(o => o.counters.intercepted) },
-  { name: 'dcon', desc: 'Connections refused by tcp-request connection rules', type: 'u64', tags: 'MCP', F: zero },
-  { name: 'dses', desc: 'Sessions refused by tcp-request session rules', type: 'u64', tags: 'MCP', F: zero },
-  { name: 'wrew', desc: 'Failed header rewrites since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.wrew, B: (_c, o) => o.counters.wrew, S: (_c, o) => o.counters.wrew },
+  { name: 'dcon', desc: 'Connections refused by tcp-request connection rules', type: 'u64', tags: 'MCP', F: zero, L: zero },
+  { name: 'dses', desc: 'Sessions refused by tcp-request session rules', type: 'u64', tags: 'MCP', F: zero, L: zero },
+  { name: 'wrew', desc: 'Failed header rewrites since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.wrew, B: (_c, o) => o.counters.wrew, S: (_c, o) => o.counters.wrew, L: (_c, o) => o.counters.wrew },
   // every forwarded request opens or takes a connection: counted as connection attempts, reuse not tracked
   { name: 'connect', desc: 'Connection attempts to servers since start', type: 'u64', tags: 'MCP', B: stot, S: stot },
   { name: 'reuse', desc: 'Server connections reused since start', type: 'u64', tags: 'MCP', B: zero, S: zero },
@@ -178,7 +183,7 @@ const ROWS: Row[] = [
   { name: 'ctime_max', desc: 'Longest connect time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.ctime.max), S: (_c, o) => ms(o.counters.ctime.max) },
   { name: 'rtime_max', desc: 'Longest response time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.rtime.max), S: (_c, o) => ms(o.counters.rtime.max) },
   { name: 'ttime_max', desc: 'Longest total request time', type: 'u32', tags: 'MMP', B: (_c, o) => ms(o.counters.ttime.max), S: (_c, o) => ms(o.counters.ttime.max) },
-  { name: 'eint', desc: 'Internal errors since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.eint, B: (_c, o) => o.counters.eint, S: (_c, o) => o.counters.eint },
+  { name: 'eint', desc: 'Internal errors since start', type: 'u64', tags: 'MCP', F: (_c, o) => o.counters.eint, B: (_c, o) => o.counters.eint, S: (_c, o) => o.counters.eint, L: (_c, o) => o.counters.eint },
   { name: 'idle_conn_cur', desc: 'Unsafe idle connections now', type: 'u32', tags: 'MGP', S: zero },
   { name: 'safe_conn_cur', desc: 'Safe idle connections now', type: 'u32', tags: 'MGP', S: zero },
   { name: 'used_conn_cur', desc: 'Connections in use now', type: 'u32', tags: 'MGP', S: (_c, sv) => sv.counters.scur },
@@ -192,11 +197,11 @@ const ROWS: Row[] = [
 
 function build (row: Row, pos: number): StatField {
   const tags: Partial<Record<ObjType, string>> = {}
-  for (const t of ['F', 'B', 'S'] as const) {
+  for (const t of ['F', 'B', 'S', 'L'] as const) {
     const tag = typeof row.tags === 'string' ? row.tags : row.tags[t]
     if (tag !== undefined) tags[t] = tag
   }
-  return { pos, name: row.name, desc: row.desc, type: row.type, tags, F: row.F, B: row.B, S: row.S }
+  return { pos, name: row.name, desc: row.desc, type: row.type, tags, F: row.F, B: row.B, S: row.S, L: row.L }
 }
 
 /** HAProxy 2.6's 103 standard fields, pxname … agg_check_status. */
@@ -211,5 +216,6 @@ export function fieldValue (f: StatField, t: ObjType, c: RowContext): FieldValue
     case 'F': return f.F === undefined || c.fe === null ? undefined : f.F(c, c.fe)
     case 'B': return f.B === undefined || c.be === null ? undefined : f.B(c, c.be)
     case 'S': return f.S === undefined || c.sv === null ? undefined : f.S(c, c.sv)
+    case 'L': return f.L === undefined || c.li === null ? undefined : f.L(c, c.li)
   }
 }

@@ -6,7 +6,7 @@
 
 import type { StatsConfig } from '../config/model.js'
 import type { ServerView } from '../runtime/state.js'
-import { type RowContext, FIELD, STAT_FIELDS, fieldValue } from './fields.js'
+import { type ObjType, type RowContext, FIELD, STAT_FIELDS, fieldValue } from './fields.js'
 import type { StatsEntry, StatsModel } from './model.js'
 import { type RowFilter, walkRows } from './rows.js'
 import { checkDescription, checkShown, serverRowClass, serverStatus } from './status.js'
@@ -145,7 +145,7 @@ export function uptime (ms: number): string {
 
 const num = (v: string | number | undefined): string => v === undefined ? '' : typeof v === 'number' ? groupDigits(v) : escapeHtml(v)
 
-function val (c: RowContext, t: 'F' | 'B' | 'S', name: string): string | number | undefined {
+function val (c: RowContext, t: ObjType, name: string): string | number | undefined {
   return fieldValue(STAT_FIELDS[FIELD[name]], t, c)
 }
 
@@ -261,6 +261,24 @@ class PageWriter {
       td(val(c, 'F', 'dreq')) + td(val(c, 'F', 'dresp')) + td(val(c, 'F', 'ereq')) + '<td></td><td></td>' +
       '<td></td><td></td>' +
       `<td class=ac>${num(val(c, 'F', 'status'))}</td><td class=ac colspan=8></td></tr>`
+  }
+
+  /** An `option socket-stats` row, as HAProxy 2.6.12 draws it (class socket, anchor `<proxy>/+<name>`). */
+  listener (c: RowContext): void {
+    const li = c.li
+    if (li === null) return
+    const px = escapeHtml(c.proxy.name)
+    const name = escapeHtml(li.name)
+    const legend = this.o.stats.showLegends && li.addr !== '' ? `${li.addr.startsWith('[') ? 'IPv6' : 'IPv4'}: ${escapeHtml(li.addr)}, id: ${li.sid}` : null
+    this.out += '<tr class=socket>' + (this.o.admin ? '<td></td>' : '') +
+      this.nameCell(px, name, '+' + name, legend) +
+      '<td colspan=3></td><td colspan=3>&nbsp;</td>' +
+      td(val(c, 'L', 'scur')) + td(val(c, 'L', 'smax')) + td(val(c, 'L', 'slim')) + td(val(c, 'L', 'stot')) +
+      '<td>&nbsp;</td><td>&nbsp;</td>' +
+      td(val(c, 'L', 'bin')) + td(val(c, 'L', 'bout')) +
+      td(val(c, 'L', 'dreq')) + td(val(c, 'L', 'dresp')) + td(val(c, 'L', 'ereq')) + '<td></td><td></td>' +
+      '<td></td><td></td>' +
+      `<td class=ac>${num(val(c, 'L', 'status'))}</td><td class=ac colspan=8></td></tr>`
   }
 
   private totalsTip (c: RowContext, t: 'B' | 'S'): string {
@@ -427,6 +445,7 @@ export function renderHtml (model: StatsModel, o: HtmlOptions): string {
     proxy: (entry) => w.proxyHead(entry),
     row (t, c) {
       if (t === 'F') w.frontend(c)
+      else if (t === 'L') w.listener(c)
       else if (t === 'S') w.server(c)
       else w.backend(c)
     },

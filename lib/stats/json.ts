@@ -5,7 +5,7 @@ import { type FieldValue, type ObjType, type RowContext, type StatField, STAT_FI
 import type { StatsModel } from './model.js'
 import { type RowFilter, walkRows } from './rows.js'
 
-const OBJ_TYPES: Record<ObjType, string> = { F: 'Frontend', B: 'Backend', S: 'Server' }
+const OBJ_TYPES: Record<ObjType, string> = { F: 'Frontend', B: 'Backend', S: 'Server', L: 'Listener' }
 export const ORIGINS: Record<string, string> = { M: 'Metric', S: 'Status', K: 'Key', C: 'Config', P: 'Product' }
 export const NATURES: Record<string, string> = {
   A: 'Age', a: 'Avg', C: 'Counter', D: 'Duration', G: 'Gauge', L: 'Limit', M: 'Max', N: 'Name', O: 'Output', R: 'Rate', T: 'Time'
@@ -25,7 +25,7 @@ export interface JsonField {
 /** Each field's JSON tags object, built once per (field, type). */
 const JSON_TAGS: ReadonlyArray<Partial<Record<ObjType, JsonField['tags']>>> = STAT_FIELDS.map(f => {
   const out: Partial<Record<ObjType, JsonField['tags']>> = {}
-  for (const t of ['F', 'B', 'S'] as const) {
+  for (const t of ['F', 'B', 'S', 'L'] as const) {
     const tag = f.tags[t]
     if (tag !== undefined) out[t] = { origin: ORIGINS[tag[0]], nature: NATURES[tag[1]], scope: SCOPES[tag[2]] }
   }
@@ -37,7 +37,7 @@ function present (f: StatField, t: ObjType, c: RowContext): FieldValue {
 }
 
 function objectId (t: ObjType, c: RowContext): number {
-  return t === 'S' && c.sv !== null ? c.sv.id : 0
+  return t === 'S' && c.sv !== null ? c.sv.id : t === 'L' && c.li !== null ? c.li.sid : 0
 }
 
 /** The `;json` body: an array with one array of fields per object. */

@@ -125,13 +125,15 @@ const ORDER: Record<ObjType, readonly string[]> = {
     'max_queue_time_seconds', 'max_connect_time_seconds', 'max_response_time_seconds', 'max_total_time_seconds',
     'internal_errors_total', 'unsafe_idle_connections_current', 'safe_idle_connections_current',
     'used_connections_current', 'need_connections_current', 'uweight'
-  ]
+  ],
+  // the 2.6 exporter has no listener families (`option socket-stats` rows stay out)
+  L: []
 }
 
 type Family = [type: ObjType, suffix: string, ...Metric]
 const FAMILIES: readonly Family[] = (['F', 'B', 'S'] as const).flatMap(t => ORDER[t].map((suffix): Family => [t, suffix, ...METRICS[suffix]]))
 
-const PREFIX: Record<ObjType, string> = { F: 'haproxy_frontend_', B: 'haproxy_backend_', S: 'haproxy_server_' }
+const PREFIX: Record<ObjType, string> = { F: 'haproxy_frontend_', B: 'haproxy_backend_', S: 'haproxy_server_', L: 'haproxy_listener_' }
 const SERVER_STATES = ['DOWN', 'UP', 'MAINT', 'DRAIN', 'NOLB'] as const
 const CHECK_STATES = ['HANA', 'SOCKERR', 'L4OK', 'L4TOUT', 'L4CON', 'L6OK', 'L6TOUT', 'L6RSP', 'L7TOUT', 'L7RSP', 'L7OK', 'L7OKC', 'L7STS', 'PROCERR', 'PROCTOUT', 'PROCOK'] as const
 const HRSP_CODES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const
@@ -188,6 +190,7 @@ function collect (model: StatsModel, filter: RowFilter, now: number): PromRow[] 
       aggCheck = new Map()
     },
     row (type, c) {
+      if (type === 'L') return
       const values = STAT_FIELDS.map(f => fieldValue(f, type, c))
       const proxy = escapeLabel(c.proxy.name)
       if (type === 'S' && c.sv !== null) {

@@ -1,4 +1,5 @@
-// Walks a StatsModel in HAProxy's dump order — per proxy: FRONTEND, servers, BACKEND — with the
+// Walks a StatsModel in HAProxy's dump order — per proxy: FRONTEND, listeners (`option
+// socket-stats`), servers, BACKEND — with the
 // filters of the stats page (`stats scope`, `?scope=`, `;up`, `;no-maint`), filling one reused
 // RowContext per row. Every renderer is a visitor of this walk.
 
@@ -21,7 +22,7 @@ export interface RowFilter {
   noMaint?: boolean
   /** `stats show-legends`: fill the addr / algo columns. */
   legends?: boolean
-  /** `show stat <proxy> <type> <sid>` (CLI): a proxy by name or id, a mask of types (1 frontend, 2 backend, 4 server), a server id; -1 = any. */
+  /** `show stat <proxy> <type> <sid>` (CLI): a proxy by name or id, a mask of types (1 frontend, 2 backend, 4 server, 8 listener), a server id; -1 = any. */
   only?: { proxy: string | number, types: number, sid: number }
 }
 
@@ -66,7 +67,8 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
     legends: filter.legends === true,
     fe: null,
     be: null,
-    sv: null
+    sv: null,
+    li: null
   }
   const only = filter.only
   for (const entry of model.proxies) {
@@ -83,6 +85,17 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
     if (entry.frontend !== null && (only === undefined || (only.types & 1) !== 0)) {
       c.fe = entry.frontend
       visitor.row('F', c)
+      c.fe = null
+    }
+    const listeners = entry.frontend?.listeners
+    if (listeners !== undefined && listeners.length > 0 && (only === undefined || (only.types & 8) !== 0)) {
+      // the listener rows read the frontend too (its `shutdown frontend` state)
+      c.fe = entry.frontend
+      for (const li of listeners) {
+        c.li = li
+        visitor.row('L', c)
+      }
+      c.li = null
       c.fe = null
     }
     const be = entry.backend

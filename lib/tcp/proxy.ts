@@ -24,6 +24,7 @@ import { serverPort, type ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
 import { acceptProxy, announcement, proxyHeader, readProxyHeader } from '../proxy-protocol.js'
+import { type ListenerCounters, type ListenerSpec, countFront } from '../runtime/listener.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -31,6 +32,8 @@ const EMPTY = Buffer.alloc(0)
 export class TcpListener {
   private readonly servers: net.Server[] = []
   private readonly sockets = new Set<net.Socket>()
+  /** The servers by listener sid. */
+  private readonly listenerServers = new Map<number, net.Server>()
 
   constructor (private readonly gateway: Gateway, readonly name: string) {}
 
@@ -44,6 +47,8 @@ export class TcpListener {
     const server = terminator === null
       ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
       : this.secureServer(terminator, bind)
+    if (bind.listener !== undefined) this.listenerServers.set(bind.listener.sid, server)
+    this.listenerOf(bind)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
@@ -93,6 +98,15 @@ export class TcpListener {
     for (const s of this.sockets) s.destroy()
   }
 
+  /** Under `option socket-stats`, the counters of the bind's listener (its row shows from the start). */
+  private listenerOf (bind: TcpBind): ListenerCounters | undefined {
+    const fe = this.gateway.tcpFrontend(this.name)
+    const spec = bind.listener
+    if (fe === undefined || spec === undefined || fe.proxy.options['socket-stats'] !== true) return undefined
+    const server = this.listenerServers.get(spec.sid)
+    return server === undefined ? undefined : fe.counters.listener(spec, server)
+  }
+
   private accept (client: net.Socket, bind: TcpBind): void {
     const fe = this.gateway.tcpFrontend(this.name)
     if (fe === undefined) { client.destroy(); return }
@@ -101,6 +115,7 @@ export class TcpListener {
     // the session hears the close before the frontend's counters do: its line counts itself (%ac, %fc)
     const session = new TcpSession(this.gateway, fe, client, bind)
     fe.counters.accept(client)
+    this.listenerOf(bind)?.accept(client)
     this.gateway.sessions.open(client, this.name)
     if (fe.log?.connectLines === true) fe.log.connect(client)
     session.start()
@@ -108,7 +123,8 @@ export class TcpListener {
 }
 
 /** What a listener knows of its bind line: its name in logs, and `accept-proxy`. */
-export interface TcpBind { name: string, acceptProxy: boolean }
+/** `listener`: the server's place among the section's listeners (`option socket-stats`). */
+export interface TcpBind { name: string, acceptProxy: boolean, listener?: ListenerSpec }
 
 /** The proxy's timeouts as one connection uses them. */
 function timeouts (fe: TcpFrontendState, be: BackendRoute): { client: number, server: number, connect: number } {
@@ -301,7 +317,7 @@ class TcpSession {
   private refuse (orderly = false): void {
     this.rec?.terminate('PR')
     this.stopInspecting()
-    this.fe.counters.counters.dreq++
+    countFront(this.fe.counters.counters, this.client, 'dreq')
     this.done = true
     if (!orderly) {
       this.client.destroy()
@@ -422,13 +438,13 @@ class TcpSession {
     const rec = this.rec
     if (this.payload.data.length > 0) {
       const n = this.payload.data.length
-      fe.bin += n; be.bin += n; srv.bin += n
+      countFront(fe, client, 'bin', n); be.bin += n; srv.bin += n
       if (rec !== null) rec.bytesIn += n
       upstream.write(this.payload.data)
     }
     this.payload.data = EMPTY
     client.on('data', (chunk: Buffer) => {
-      fe.bin += chunk.length; be.bin += chunk.length; srv.bin += chunk.length
+      countFront(fe, client, 'bin', chunk.length); be.bin += chunk.length; srv.bin += chunk.length
       if (rec !== null) rec.bytesIn += chunk.length
       if (!upstream.write(chunk)) client.pause()
     })
@@ -459,7 +475,7 @@ class TcpSession {
     const srv = this.server!.counters
     const rec = this.rec
     upstream.on('data', (chunk: Buffer) => {
-      fe.bout += chunk.length; be.bout += chunk.length; srv.bout += chunk.length
+      countFront(fe, client, 'bout', chunk.length); be.bout += chunk.length; srv.bout += chunk.length
       if (rec !== null) rec.bytesOut += chunk.length
       if (!client.write(chunk)) upstream.pause()
     })
@@ -490,7 +506,7 @@ class TcpSession {
       upstream.off('end', onEnd)
       this.txn.resPayload = undefined
       if (verdict === 'reject' || verdict === 'drop') {
-        this.fe.counters.counters.dresp++
+        countFront(this.fe.counters.counters, this.client, 'dresp')
         this.be!.backend.counters.dresp++
         return this.cut('PD')
       }
@@ -512,7 +528,7 @@ class TcpSession {
   /** Bytes the rules held back, counted and sent to the client. */
   private deliver (data: Buffer): void {
     const n = data.length
-    this.fe.counters.counters.bout += n
+    countFront(this.fe.counters.counters, this.client, 'bout', n)
     this.be!.backend.counters.bout += n
     this.server!.counters.bout += n
     if (this.rec !== null) this.rec.bytesOut += n
