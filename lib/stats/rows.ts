@@ -22,7 +22,7 @@ export interface RowFilter {
   noMaint?: boolean
   /** `stats show-legends`: fill the addr / algo columns. */
   legends?: boolean
-  /** `show stat <proxy> <type> <sid>` (CLI): a proxy by name or id, a mask of types (1 frontend, 2 backend, 4 server, 8 listener), a server id; -1 = any. */
+  /** `show stat <proxy> <type> <sid>` (CLI): a proxy by name or id, a mask of types (1 frontend, 2 backend, 4 server, 8 listener), a server or listener id; -1 = any. */
   only?: { proxy: string | number, types: number, sid: number }
 }
 
@@ -92,6 +92,8 @@ export function walkRows (model: StatsModel, filter: RowFilter, now: number, vis
       // the listener rows read the frontend too (its `shutdown frontend` state)
       c.fe = entry.frontend
       for (const li of listeners) {
+        // `show stat <proxy> 8 <sid>` picks one listener by its sid, as it picks servers (observed)
+        if (only !== undefined && only.sid !== -1 && only.sid !== li.sid) continue
         c.li = li
         visitor.row('L', c)
       }

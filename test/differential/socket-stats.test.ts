@@ -105,6 +105,15 @@ describe('differential: option socket-stats vs real HAProxy', { skip: skipWithou
     const order = (csv: string): string[] => csv.split('\n').filter(l => l !== '' && !l.startsWith('#')).map(l => l.split(',').slice(0, 2).join('/'))
     assert.deepEqual(order(ours), order(theirs))
     assert.deepEqual(order(ours).slice(0, 5), ['fe/FRONTEND', 'fe/first', 'fe/sock-2', 'fe/sock-3', 'plain/FRONTEND'])
+
+  })
+
+  test('show stat <proxy> <type> <sid>: mask 8 picks the listeners, the sid one of them', async () => {
+    for (const args of ['fe 8 -1', 'fe 8 2', 'fe 1 -1', '-1 12 -1', 'tcpfe 8 2']) {
+      const names = async (port: number): Promise<string[]> => (await cli(sock(port), `show stat ${args}\n`)).split('\n')
+        .filter(l => l !== '' && !l.startsWith('#')).map(l => l.split(',').slice(0, 2).join('/'))
+      assert.deepEqual(await names(both.ours.port), await names(both.haproxy.port), args)
+    }
   })
 
   test('show stat typed and json: the same listener fields and tags', async () => {
