@@ -9,7 +9,8 @@
 //   not), and only with an explicit freshness (s-maxage, then max-age, then Expires) or a
 //   validator (ETag, Last-Modified); the section's max-age caps the lifetime.
 // - not stored: Cache-Control no-store, no-cache or private, max-age=0, an Expires in the past,
-//   Pragma: no-cache in the answer; a request with Authorization or Cache-Control: no-store.
+//   Pragma: no-cache in the answer, an Age that is not a number; a request with Authorization
+//   or Cache-Control: no-store.
 //   An answer that sets a cookie IS stored and replayed with its Set-Cookie.
 // - not looked up: a request with Authorization, Cache-Control: no-cache or Pragma: no-cache
 //   (its answer is still stored), methods other than GET and HEAD. HEAD is answered from an
@@ -222,8 +223,12 @@ export class Cache {
       ttl = this.maxAge
     }
     if (!(ttl > 0)) return null
-    const age = Math.max(0, Number(first(h.age) ?? 0) || 0)
-    const life = Math.min(ttl, this.maxAge) - age
+    // an Age that is not a number of seconds: not stored (reg-test cache/caching_rules)
+    const ageText = first(h.age)
+    if (ageText !== undefined && !/^\s*\d+\s*$/.test(ageText)) return null
+    const age = ageText === undefined ? 0 : Number(ageText)
+    // the server's Age counts against its own freshness, then the section's max-age caps what is left
+    const life = Math.min(ttl - age, this.maxAge)
     if (life <= 0) return null
     let vary = 0
     const encoding = (first(h['content-encoding']) ?? 'identity').trim().toLowerCase()

@@ -62,7 +62,9 @@ test('freshness: s-maxage before max-age, the section\'s max-age caps it, the se
   assert.ok(store(cache, txn('/a'), { 'cache-control': 'max-age=5, s-maxage=50' }))
   assert.ok(store(cache, txn('/b'), { 'cache-control': 'max-age=500' }))
   assert.ok(store(cache, txn('/c'), { 'cache-control': 'max-age=30', age: '20' }))
+  assert.ok(store(cache, txn('/g'), { 'cache-control': 'max-age=500', age: '100' }), 'what the Age leaves is then capped')
   assert.equal(store(cache, txn('/d'), { 'cache-control': 'max-age=30', age: '40' }), false)
+  assert.equal(store(cache, txn('/e'), { 'cache-control': 'max-age=30', age: 'abc' }), false, 'an Age that is not a number')
   now += 11_000
   assert.equal(cache.lookup(txn('/c')), null, 'max-age 30 less an Age of 20')
   assert.ok(cache.lookup(txn('/a')))
