@@ -57,6 +57,9 @@ export interface CachedObject {
   readonly size: number
 }
 
+/** Methods that change nothing on the server (RFC 9110 §9.2.1): their answers leave stored ones alone. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
 const VARY_ENCODING = 1
 const VARY_REFERER = 2
 
@@ -204,7 +207,12 @@ export class Cache {
    * keeps it while its body goes to the client: its headers as the rules have left them so far.
    */
   store (txn: HttpTxn, res: HttpResponseView): CacheStore | null {
-    if (txn.method !== 'GET' || res.status !== 200) return null
+    if (txn.method !== 'GET') {
+      // a successful unsafe method (POST, PUT, DELETE …) on a stored URL drops it (reg-test cache/post_on_entry)
+      if (!SAFE_METHODS.has(txn.method) && res.status < 400) this.drop(cacheKey(txn))
+      return null
+    }
+    if (res.status !== 200) return null
     const req = txn.headers
     if (req.authorization !== undefined || tokens(req['cache-control']).includes('no-store')) return null
     const h = res.headers
@@ -291,6 +299,14 @@ export class Cache {
       while (oldest.length > 0 && this.used > this.totalMaxSize) this.remove(oldest, 0)
       if (oldest.length === 0) this.objects.delete(key)
     }
+  }
+
+  /** Every variant stored for a key. */
+  private drop (key: string): void {
+    const list = this.objects.get(key)
+    if (list === undefined) return
+    while (list.length > 0) this.remove(list, 0)
+    this.objects.delete(key)
   }
 
   private remove (list: CachedObject[], i: number): void {

@@ -97,6 +97,17 @@ test('total-max-size: the least recently used objects make room', () => {
   assert.ok(cache.lookup(txn('/4')))
 })
 
+test('a successful POST on a stored URL drops it; a failed one or a HEAD leaves it', () => {
+  const cache = new Cache(section())
+  assert.ok(store(cache, txn('/p'), { etag: '"e"' }))
+  assert.equal(cache.store(txn('/p', {}, 'HEAD'), answer({})), null)
+  assert.equal(cache.store(txn('/p', {}, 'POST'), answer({}, 500)), null)
+  assert.ok(cache.lookup(txn('/p')))
+  assert.equal(cache.store(txn('/p', {}, 'POST'), answer({})), null)
+  assert.equal(cache.lookup(txn('/p')), null)
+  assert.equal(cache.used, 0)
+})
+
 test('max-object-size: an answer growing past it is dropped as it streams', () => {
   const cache = new Cache(section({ maxObjectSize: 100 }))
   const s = cache.store(txn('/big'), answer({ etag: '"e"' }))!
