@@ -1,6 +1,6 @@
 // `option external-check` (configuration.txt §4.2, `external-check command|path`): each check
 // runs the command with HAProxy's arguments `<proxy_address> <proxy_port> <server_address>
-// <server_port>` and only HAProxy's environment (its HAPROXY_* variables, and PATH when
+// <server_port>` and only HAProxy's environment (its HAPROXY_* variables, and PATH, empty unless
 // `external-check path` gives one); exit status 0 passes. Observed on HAProxy 2.6.12: the
 // command's output goes to the process's own, a command still running when the check's time is
 // up is killed (PROCTOUT, code 0), any other status fails the check (PROCERR, with it as code).
@@ -13,7 +13,7 @@ import type { CheckResult } from './state.js'
 /** What a proxy's external checks run: compiled once per backend. */
 export interface ExternalCheck {
   readonly command: string
-  /** `external-check path`; without it the command runs with no PATH at all. */
+  /** `external-check path`; without it the command runs with an empty PATH (observed). */
   readonly path: string | undefined
   /** The first bind's address and port ("NOT_USED" in the arguments, empty in the environment, for a backend). */
   readonly proxyAddr: string
@@ -51,9 +51,9 @@ export function runExternalCheck (check: ExternalCheck, proxy: Proxy, server: Se
     HAPROXY_SERVER_NAME: server.name,
     HAPROXY_SERVER_PORT: String(server.port),
     HAPROXY_SERVER_PROTO: proxy.mode === 'tcp' ? 'tcp' : server.proto,
-    HAPROXY_SERVER_SSL: server.ssl ? '1' : '0'
+    HAPROXY_SERVER_SSL: server.ssl ? '1' : '0',
+    PATH: check.path ?? ''
   }
-  if (check.path !== undefined) env.PATH = check.path
   const args = [check.proxyAddr === '' ? 'NOT_USED' : check.proxyAddr, check.proxyPort === '' ? 'NOT_USED' : check.proxyPort, server.host, String(server.port)]
   let settled = false
   let child: ChildProcess | null = null

@@ -105,3 +105,48 @@ test('external-check: the command, its arguments and environment, and its verdic
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('external-check in a mode tcp listen on a wildcard bind, an ssl server, no external-check path: what the command is given, as in HAProxy', { skip: skipWithoutHaproxy, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-external-check-tcp-'))
+  try {
+    const seen: Record<string, string[]> = {}
+    for (const label of ['haproxy', 'ours'] as const) {
+      const script = join(dir, `${label}.sh`)
+      const out = join(dir, `${label}.env`)
+      writeFileSync(script, `#!/bin/sh\n[ -e ${out} ] || { echo "ARGS: $*"; /usr/bin/env | /usr/bin/sort; } > ${out}.tmp && /bin/mv ${out}.tmp ${out}\nexit 0\n`)
+      chmodSync(script, 0o755)
+      const proxy = await startProxy(label, (port) => [
+        'global',
+        '    external-check',
+        '    insecure-fork-wanted',
+        'defaults',
+        '    timeout connect 1s',
+        '    timeout client 5s',
+        '    timeout server 5s',
+        'listen tcpx',
+        '    mode tcp',
+        `    bind :${port}`,
+        '    option external-check',
+        `    external-check command ${script}`,
+        '    server a 127.0.0.1:9 check inter 200ms ssl verify none',
+        ''
+      ].join('\n'))
+      try {
+        await waitFor(() => { try { readFileSync(out); return true } catch { return false } }, `${label}: the command ran`)
+        seen[label] = readFileSync(out, 'latin1').split('\n')
+          .filter(l => l !== '' && !l.startsWith('PWD=') && !l.startsWith('_=') && !l.startsWith('SHLVL='))
+          .map(l => l.replaceAll(String(proxy.port), 'PORT'))
+      } finally {
+        await proxy.stop()
+      }
+    }
+    assert.deepEqual(seen.ours, seen.haproxy)
+    assert.deepEqual(seen.haproxy, [
+      'ARGS: 0.0.0.0 PORT 127.0.0.1 9', 'HAPROXY_PROXY_ADDR=0.0.0.0', 'HAPROXY_PROXY_ID=1', 'HAPROXY_PROXY_NAME=tcpx', 'HAPROXY_PROXY_PORT=PORT',
+      'HAPROXY_SERVER_ADDR=127.0.0.1', 'HAPROXY_SERVER_CURCONN=0', 'HAPROXY_SERVER_ID=1', 'HAPROXY_SERVER_MAXCONN=0', 'HAPROXY_SERVER_NAME=a',
+      'HAPROXY_SERVER_PORT=9', 'HAPROXY_SERVER_PROTO=tcp', 'HAPROXY_SERVER_SSL=1', 'PATH='
+    ])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
