@@ -1689,6 +1689,8 @@ function applyStickTable (c: ProxyCtx, args: string[]): void {
       i++
       report(c, inert(PEERS), 'stick-table peers')
     } else if (word === 'srvkey') {
+      // `name` is what `stick` rules store here (server_key); `addr` would store the address
+      if (value === 'addr') report(c, unsupported('stick rules naming servers by address in the table'), 'stick-table srvkey addr')
       i++
     } else if (word === 'store') {
       if (!storeTypes(c, spec, value ?? '')) return

@@ -32,6 +32,8 @@ const ROWS: Array<[Where, string, [Level, string]]> = [
   ['backend', 'stick match src', ['notice', '']],
   ['backend', 'stick store-request src', ['notice', '']],
   ['backend', 'stick store-response res.hdr(x-session)', ['notice', '']],
+  ['backend', 'stick-table type ip size 1k srvkey name', ['notice', '']],
+  ['backend', 'stick-table type ip size 1k srvkey addr', not('stick-table srvkey addr', 'stick rules naming servers by address in the table')],
   ['backend', 'persist rdp-cookie', not('persist rdp-cookie', `RDP cookie persistence: ${PERSISTENCE}`)],
   ['backend', 'force-persist if TRUE', not('force-persist', 'keeps persistence to a down server on a condition')],
   ['backend', 'ignore-persist if TRUE', not('ignore-persist', 'skips persistence on a condition')],
