@@ -101,16 +101,30 @@ function seconds (directives: readonly string[], name: string): number | undefin
   return undefined
 }
 
-/** Whether a request's Accept-Encoding takes an answer encoded as `encoding`. */
+/**
+ * Whether a request's Accept-Encoding takes an answer encoded as `encoding` (RFC 9110 §12.5.3):
+ * its own token, else `*`, decides by its q-value; identity goes unless refused that way.
+ */
 export function acceptsEncoding (accept: string | string[] | undefined, encoding: string): boolean {
-  if (accept === undefined || encoding === 'identity') return true
+  if (accept === undefined) return true
+  let own: number | null = null
+  let star: number | null = null
   for (const t of tokens(accept)) {
     const semi = t.indexOf(';')
     const coding = (semi < 0 ? t : t.slice(0, semi)).trim()
     const q = semi < 0 ? 1 : Number(/q\s*=\s*([\d.]+)/.exec(t.slice(semi))?.[1] ?? 1)
-    if (q > 0 && (coding === encoding || coding === '*' || (coding === 'x-' + encoding))) return true
+    if (coding === encoding || coding === 'x-' + encoding) own = q
+    else if (coding === '*') star = q
   }
-  return false
+  if (own !== null) return own > 0
+  if (star !== null) return star > 0
+  return encoding === 'identity'
+}
+
+/** An answer encoded several times (`Content-Encoding: deflate, gzip`) needs every coding accepted. */
+function acceptsCodings (accept: string | string[] | undefined, encoding: string): boolean {
+  if (encoding.indexOf(',') < 0) return acceptsEncoding(accept, encoding)
+  return encoding.split(',').every(e => acceptsEncoding(accept, e.trim()))
 }
 
 /**
@@ -188,7 +202,7 @@ export class Cache {
     let found: CachedObject | null = null
     for (const o of list) {
       if (o.expires <= now) continue
-      if ((o.vary & VARY_ENCODING) !== 0 && !acceptsEncoding(txn.headers['accept-encoding'], o.encoding)) continue
+      if ((o.vary & VARY_ENCODING) !== 0 && !acceptsCodings(txn.headers['accept-encoding'], o.encoding)) continue
       if ((o.vary & VARY_REFERER) !== 0 && o.referer !== (first(txn.headers.referer) ?? null)) continue
       found = o
       break
@@ -250,7 +264,7 @@ export class Cache {
       }
       // observed: HAProxy 2.6.12 never answered from an object that varies on the referer alone
       if (vary === VARY_REFERER) return null
-      if ((vary & VARY_ENCODING) !== 0 && !acceptsEncoding(req['accept-encoding'], encoding)) return null
+      if ((vary & VARY_ENCODING) !== 0 && !acceptsCodings(req['accept-encoding'], encoding)) return null
     }
     const kept: string[] = []
     let headSize = 0

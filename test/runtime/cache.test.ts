@@ -138,14 +138,20 @@ test('process-vary: variants by Content-Encoding and Referer, at most max-second
   assert.ok(cache.lookup(txn('/gz')))
   assert.equal(cache.lookup(txn('/gz', { 'accept-encoding': 'br' })), null)
   assert.equal(store(new Cache(section()), txn('/x'), { etag: '"e"', vary: 'accept-encoding' }), false, 'without process-vary')
+  // encoded twice: every coding must be accepted (HAProxy's reg-test cache/vary_accept_encoding)
+  assert.ok(store(cache, txn('/two', { 'accept-encoding': 'gzip;q=0.8, deflate' }), { etag: '"e"', vary: 'accept-encoding', 'content-encoding': 'deflate, gzip' }))
+  assert.ok(cache.lookup(txn('/two', { 'accept-encoding': 'deflate,gzip;q=0.7' })))
+  assert.equal(cache.lookup(txn('/two', { 'accept-encoding': 'deflate' })), null)
 })
 
-test('Accept-Encoding: q=0 refuses, * and x- forms accept, identity always goes', () => {
+test('Accept-Encoding: q=0 refuses, * and x- forms accept, identity goes unless refused', () => {
   assert.equal(acceptsEncoding(undefined, 'gzip'), true)
   assert.equal(acceptsEncoding('gzip;q=0, br', 'gzip'), false)
   assert.equal(acceptsEncoding('*', 'gzip'), true)
   assert.equal(acceptsEncoding('x-gzip', 'gzip'), true)
   assert.equal(acceptsEncoding('br', 'identity'), true)
+  assert.equal(acceptsEncoding('deflate, identity;q=0', 'identity'), false)
+  assert.equal(acceptsEncoding('*;q=0', 'identity'), false)
 })
 
 test('conditional requests: If-None-Match (weak or strong, *), then If-Modified-Since', () => {
