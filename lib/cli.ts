@@ -12,7 +12,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { release } from 'node:os'
 import type { Diagnostic } from './config/model.js'
 import { loadConfig } from './config/parse.js'
-import { formatDiagnostic } from './config/diagnostics.js'
+import { fatalUnderZeroWarning, formatDiagnostic } from './config/diagnostics.js'
 import { checkStages, NO_LISTENER } from './check.js'
 import type { GatewayRunOptions } from './serve.js'
 import {
@@ -127,8 +127,8 @@ function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boolean },
   const { parse, post } = checkStages(config)
   const diags = [...parse, ...post]
   // The global `quiet` / `zero-warning` keywords act like -q / -dW (§3.1).
-  const quiet = o.quiet || config.global.ignored.some(k => k.keyword === 'quiet')
-  const zeroWarning = o.zeroWarning || config.global.ignored.some(k => k.keyword === 'zero-warning')
+  const quiet = o.quiet || config.global.quiet === true
+  const zeroWarning = o.zeroWarning || config.global.zeroWarning === true
   const say = quiet ? () => {} : err
   const shown = diags.filter(d => d.keyword !== NO_LISTENER)
   for (const d of shown) say(formatDiagnostic(d, pid))
@@ -141,7 +141,7 @@ function runCheck (files: string[], o: { quiet: boolean, zeroWarning: boolean },
     return 1
   }
   const warnings = shown.some(d => d.level === 'warning')
-  if (warnings && zeroWarning) {
+  if (zeroWarning && shown.some(fatalUnderZeroWarning)) {
     say(formatDiagnostic({ level: 'alert', message: "Some warnings were found and 'zero-warning' is set. Aborting." }, pid))
     return 1
   }

@@ -16,7 +16,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, Fa
 import { DEFAULT_BUFSIZE, DEFAULT_MAXHDR, requestHeadLimit } from './config/model.js'
 import type { Bind, GlobalSettings, ParsedConfig, Proxy, StatsSocket, Timeouts } from './config/model.js'
 import { loadConfig } from './config/parse.js'
-import { formatDiagnostic } from './config/diagnostics.js'
+import { fatalUnderZeroWarning, formatDiagnostic } from './config/diagnostics.js'
 import { checkConfig } from './check.js'
 import { Gateway, countConnections, haproxyRouter } from './plugin.js'
 import { startLogForwarders, type LogForwarder } from './log/forward.js'
@@ -546,7 +546,7 @@ function printDiagnostics (config: ParsedConfig, quiet: boolean, zeroWarning: bo
     text += line
     if (d.level === 'alert' || !quiet) process.stderr.write(line)
   }
-  if (ok && zeroWarning && diagnostics.some(d => d.level === 'warning')) {
+  if (ok && zeroWarning && diagnostics.some(fatalUnderZeroWarning)) {
     process.stderr.write(formatDiagnostic({ level: 'alert', message: "Some warnings were found and 'zero-warning' is set. Aborting." }, process.pid) + '\n')
     return { ok: false, text }
   }
@@ -566,13 +566,14 @@ const isTcp = (p: Proxy): boolean => p.mode === 'tcp' && p.modeExplicit
  * Resolves with the signal that stopped it.
  */
 export async function runGateway (files: string[], opts: GatewayRunOptions = {}): Promise<NodeJS.Signals | null> {
-  const quiet = opts.quiet === true
-  const zeroWarning = opts.zeroWarning === true
+  let config = loadConfig(files, { modeless: 'tcp' })
+  // the global `quiet` / `zero-warning` keywords act like -q / -dW (§3.1)
+  const quiet = opts.quiet === true || config.global.quiet === true
+  const zeroWarning = opts.zeroWarning === true || config.global.zeroWarning === true
   const log: GatewayLogger = quiet
     ? { info () {}, warn () {}, error: (m) => { process.stderr.write(m + '\n') } }
     : { info: (m) => { process.stdout.write(m + '\n') }, warn: (m) => { process.stdout.write(m + '\n') }, error: (m) => { process.stderr.write(m + '\n') } }
 
-  let config = loadConfig(files, { modeless: 'tcp' })
   const startup = printDiagnostics(config, quiet, zeroWarning)
   if (!startup.ok) throw new Error('Fatal errors found in configuration.')
   const gateway = new Gateway(config, log)

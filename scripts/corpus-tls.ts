@@ -90,7 +90,21 @@ interface Prepared {
   tlsBinds: TlsBind[]
   clearPorts: number[]
   upstreams: UpstreamSpec[]
+  /** Backends under `balance random`: which of their servers answers is chance, for both proxies. */
+  randomBackends: Set<string>
   notes: string[]
+}
+
+/** The backends whose `balance` (their own, else the last `defaults` before them) is `random`. */
+function randomBackends (lines: string[], sections: Array<{ kind: string, name: string, start: number, end: number }>): Set<string> {
+  const out = new Set<string>()
+  let inherited: string | undefined
+  for (const s of sections) {
+    const own = lines.slice(s.start, s.end).map(l => /^\s*balance\s+(\S+)/.exec(l)?.[1]).find(b => b !== undefined)
+    if (s.kind === 'defaults') inherited = own
+    else if ((s.kind === 'backend' || s.kind === 'listen') && (own ?? inherited) === 'random') out.add(s.name)
+  }
+  return out
 }
 
 /** The servable copy of a config in `dir` (see the header). */
@@ -215,7 +229,7 @@ async function prepare (text: string, dir: string, ca: Ca): Promise<Prepared> {
       notes.push(`needs ${w[0] === 'lua-load' ? 'Lua' : 'SPOE'}`)
     }
   }
-  return { text: lines.join('\n') + '\n', tlsBinds, clearPorts, upstreams, notes }
+  return { text: lines.join('\n') + '\n', tlsBinds, clearPorts, upstreams, randomBackends: randomBackends(lines, sections), notes }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,6 +416,11 @@ for (const id of ids) {
         const problems: string[] = []
         const haproxyProblems: string[] = []
         const known = new Set<string>()
+        // under `balance random` only the backend is compared, not which of its servers answered
+        const compared = (p: Probe): string => {
+          const [backend, rest] = p.upstream.split('/', 2)
+          return show(rest !== undefined && prepared.randomBackends.has(backend!) ? { ...p, upstream: `${backend!}/* ${rest.split(' ').slice(1).join(' ')}`.trimEnd() } : p)
+        }
         if (ours.failed !== null) problems.push(`ours ${ours.failed}: ${ours.output.split('\n').slice(-4).join(' | ')}`)
         if (theirs.failed !== null) haproxyProblems.push(`haproxy ${theirs.failed}: ${theirs.output.split('\n').slice(-4).join(' | ')}`)
         for (const b of prepared.tlsBinds) {
@@ -410,10 +429,10 @@ for (const id of ids) {
             const o = ours.probes.get(key)
             const h = theirs.probes.get(key)
             const expected = expectedCn(b, name)
-            if (o !== undefined && h !== undefined && show(o) !== show(h)) {
+            if (o !== undefined && h !== undefined && compared(o) !== compared(h)) {
               // README "Differences from HAProxy": where HAProxy negotiates no protocol, node can
               // only choose one or refuse the handshake, so http/1.1 is chosen when offered
-              if (show({ ...o, alpn: 'none' }) === show(h) && o.alpn === 'http/1.1' && !b.alpn.includes('http/1.1')) known.add(`ALPN http/1.1 where HAProxy negotiates none (clients offering only http/1.1, bind \`alpn ${b.alpn.join(',')}\`)`)
+              if (compared({ ...o, alpn: 'none' }) === compared(h) && o.alpn === 'http/1.1' && !b.alpn.includes('http/1.1')) known.add(`ALPN http/1.1 where HAProxy negotiates none (clients offering only http/1.1, bind \`alpn ${b.alpn.join(',')}\`)`)
               else problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)} / haproxy ${show(h)}`)
             }
             if (o !== undefined && (o.tls === 'no handshake' || (o.cn !== expected && !(name === UNKNOWN_NAME || name === '')))) problems.push(`line ${b.line} ${version} sni '${name}': ours ${show(o)}, expected certificate ${expected}`)
@@ -424,7 +443,7 @@ for (const id of ids) {
         for (const port of prepared.clearPorts) {
           const o = ours.probes.get(`clear ${port}`)
           const h = theirs.probes.get(`clear ${port}`)
-          if (o !== undefined && h !== undefined && show(o) !== show(h)) problems.push(`clear bind :${port}: ours ${show(o)} / haproxy ${show(h)}`)
+          if (o !== undefined && h !== undefined && compared(o) !== compared(h)) problems.push(`clear bind :${port}: ours ${show(o)} / haproxy ${show(h)}`)
         }
         if (process.env.CORPUS_TLS_VERBOSE !== undefined) for (const [key, p] of ours.probes) details.push(`${id}: ${key}: ${show(p)}`)
         if (problems.length === 0) agreeing++

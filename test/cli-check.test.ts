@@ -43,6 +43,22 @@ test('warnings: printed on stderr, "Warnings were found." then valid; -dW makes 
   assert.match(strict.stderr, /\[ALERT\] {4}\(\d+\) : config : Some warnings were found and 'zero-warning' is set\. Aborting\.\n$/)
 })
 
+test('zero-warning aborts for HAProxy\'s warnings, not for the lines that mean nothing inside Node', () => {
+  // a config hardened for HAProxy (zero-warning beside chroot, user, daemon) runs: HAProxy takes
+  // those lines without a word, only this package warns that Node ignores them
+  const hardened = write('hardened.cfg', 'global\n    zero-warning\n    chroot /var/empty\n    daemon\n' + VALID)
+  const r = run('-c', '-f', hardened)
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, 'Warnings were found.\nConfiguration file is valid\n')
+  assert.match(r.stderr, /'chroot' is accepted but has no effect in fastify-haproxy/)
+  assert.doesNotMatch(r.stderr, /zero-warning/)
+  // HAProxy's own warning (missing timeouts) is fatal under the global keyword, as under -dW
+  const strict = run('-c', '-f', write('strict.cfg', 'global\n    zero-warning\ndefaults\n mode http\nfrontend fe\n bind :18080\n'))
+  assert.equal(strict.code, 1)
+  assert.match(strict.stderr, /missing timeouts for frontend 'fe'/)
+  assert.match(strict.stderr, /Some warnings were found and 'zero-warning' is set\. Aborting\.\n$/)
+})
+
 test('errors: HAProxy\'s alert lines on stderr, the closing lines, exit 1', () => {
   const f = write('bad.cfg', DEFAULTS + 'frontend fe\n    bind 127.0.0.1:18080\n    frobnicate yes\n')
   const r = run('-c', '-f', f)

@@ -17,6 +17,11 @@ export function formatDiagnostic (d: Diagnostic, pid: number): string {
   return `${TAGS[d.level]}(${pid}) : config : ${where}${d.message}`
 }
 
+/** What `zero-warning` (-dW) aborts for: HAProxy's warnings, not ours about Node (Diagnostic.ours). */
+export function fatalUnderZeroWarning (d: Diagnostic): boolean {
+  return d.level === 'warning' && d.ours !== true
+}
+
 /** A sink the parser and checker write into; `hasAlert` tells whether the config is invalid. */
 export class DiagnosticList {
   readonly items: Diagnostic[] = []
@@ -29,6 +34,11 @@ export class DiagnosticList {
 
   warn (message: string, loc?: Loc, keyword?: string): void {
     this.items.push(make('warning', message, loc, keyword))
+  }
+
+  /** A keyword that means nothing inside Node: a warning of ours (Diagnostic.ours). */
+  inert (message: string, loc?: Loc, keyword?: string): void {
+    this.items.push({ ...make('warning', message, loc, keyword), ours: true })
   }
 
   notice (message: string, loc?: Loc, keyword?: string): void {

@@ -32,6 +32,8 @@ export interface ProxyCtx {
   kwm: 'std' | 'no' | 'default'
   alert: (msg: string) => void
   warn: (msg: string) => void
+  /** A warning for a line that means nothing inside Node (DiagnosticList.inert). */
+  inert: (msg: string) => void
   notice: (msg: string) => void
   /** Alerts reported so far (to tell whether a check just failed). */
   alerts: () => number
@@ -100,7 +102,7 @@ export function report (c: ProxyCtx, s: Support, what: string): void {
   if (s.tcp === 'served') return c.unsupported(what, s.inert, 'served', true)
   const msg = `'${what}' is accepted but has no effect in fastify-haproxy (${s.inert}).`
   if (s.notice === true) c.notice(msg)
-  else c.warn(msg)
+  else c.inert(msg)
 }
 
 /**
@@ -923,7 +925,7 @@ export function bindAddresses (c: ProxyCtx, spec: string, legacy: boolean, opts:
     }
     i += n
   }
-  if ('npn' in tls.options || lines.some(l => 'npn' in l.options)) c.warn(`'bind ${spec}' : 'npn' has no effect in fastify-haproxy (node's TLS offers ALPN only).`)
+  if ('npn' in tls.options || lines.some(l => 'npn' in l.options)) c.inert(`'bind ${spec}' : 'npn' has no effect in fastify-haproxy (node's TLS offers ALPN only).`)
   for (const one of spec.split(',')) {
     const a = parseAddress(one, { portRequired: true, allowRange: true, allowOffset: false, allowFqdn: false, allowZeroPort: false, env: c.env })
     if (!a.ok) {
@@ -2011,7 +2013,8 @@ const GLOBAL_SUPPORT: Record<string, Support> = table({
   ...rows(inert('no Lua'), 'lua-load lua-load-per-thread lua-prepend-path'),
   ...rows(inert('applies to the rest of this configuration only'), 'setenv presetenv unsetenv resetenv'),
   ...rows(inert('Node runs one event loop'), 'nbthread cpu-map thread-groups thread-group numa-cpu-mapping busy-polling'),
-  ...rows(inert('process management is left to whoever starts Node'), 'daemon master-worker pidfile chroot quiet zero-warning')
+  ...rows(inert('process management is left to whoever starts Node'), 'daemon master-worker pidfile chroot'),
+  ...rows('yes', 'quiet zero-warning')
 })
 
 /** A known global keyword's row (GLOBAL_SUPPORT, else by prefix). */

@@ -20,6 +20,12 @@ export interface Diagnostic {
   loc?: Loc
   /** The keyword the message is about, when there is one. */
   keyword?: string
+  /**
+   * A warning only this package gives: a keyword that means nothing inside Node, which HAProxy
+   * takes without a word. `zero-warning` (-dW) does not abort for it, or a config hardened for
+   * HAProxy could never run here.
+   */
+  ours?: true
 }
 
 /**
@@ -581,6 +587,9 @@ export interface GlobalSettings {
   description?: string
   /** `expose-experimental-directives`: allows `http-request normalize-uri`. */
   experimental?: boolean
+  /** `quiet` (as -q) and `zero-warning` (as -dW, HAProxy's warnings are fatal). */
+  quiet?: boolean
+  zeroWarning?: boolean
   /** global keywords that were accepted only to be ignored (daemon, chroot, …): name → loc */
   ignored: Array<{ keyword: string, loc: Loc }>
   /** `stats timeout`, `stats maxconn` (concurrent runtime API connections, all sockets together), `stats socket` lines. */

@@ -279,7 +279,7 @@ class ConfigParser {
     if (support !== undefined) {
       const what = `'${kw}' section${words[1] ? ` '${words[1]}'` : ''}`
       if (typeof support === 'object' && 'unsupported' in support) this.diags.alert(`${what} is not supported by fastify-haproxy (${support.unsupported}).`, loc, kw)
-      else if (typeof support === 'object') this.diags.warn(`${what} is accepted but has no effect in fastify-haproxy (${support.inert}).`, loc, kw)
+      else if (typeof support === 'object') this.diags.inert(`${what} is accepted but has no effect in fastify-haproxy (${support.inert}).`, loc, kw)
       if (words[1]) {
         const names = this.otherNames.get(kw) ?? new Set<string>()
         names.add(words[1])
@@ -419,6 +419,7 @@ class ConfigParser {
         flags: st.flags,
         alert: m => diags.alert(m, c.loc),
         warn: m => diags.warn(m, c.loc),
+        inert: m => diags.inert(m, c.loc),
         notice: m => diags.notice(m, c.loc),
         alerts: () => diags.alerts,
         unsupported: (what, does, tcp, httpInert = false) => { st.unsupported.push({ loc: c.loc, what, does, tcp, httpInert }) },
@@ -650,6 +651,8 @@ class ConfigParser {
         return
       }
       case 'node': g.node = args[1] ?? ''; return
+      case 'quiet': g.quiet = true; return
+      case 'zero-warning': g.zeroWarning = true; return
       case 'external-check': g.externalCheck = true; return
       case 'insecure-fork-wanted': g.insecureForkWanted = kwm !== 'no'; return
       case 'expose-experimental-directives': g.experimental = true; return
@@ -749,7 +752,7 @@ class ConfigParser {
     const support = globalSupport(kw)
     if (typeof support === 'object' && 'inert' in support) {
       g.ignored.push({ keyword: kw, loc })
-      this.diags.warn(`'${kw}' is accepted but has no effect in fastify-haproxy (${support.inert}).`, loc, kw)
+      this.diags.inert(`'${kw}' is accepted but has no effect in fastify-haproxy (${support.inert}).`, loc, kw)
     }
   }
 
@@ -845,7 +848,7 @@ class ConfigParser {
         } else if (o === 'mode') {
           socket.mode = parseInt(v, 8)
         } else if (o === 'user' || o === 'uid' || o === 'group' || o === 'gid') {
-          this.diags.warn(`'stats socket' option '${o}' is accepted but has no effect in fastify-haproxy (the socket belongs to the user running Node).`, loc, 'stats')
+          this.diags.inert(`'stats socket' option '${o}' is accepted but has no effect in fastify-haproxy (the socket belongs to the user running Node).`, loc, 'stats')
         }
         if ((STATS_SOCKET_OPTIONS[o] ?? 0) > 0) i += STATS_SOCKET_OPTIONS[o]!
       }
@@ -864,7 +867,7 @@ class ConfigParser {
       return
     }
     this.global.ignored.push({ keyword: `stats ${sub}`, loc })
-    this.diags.warn(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no process binding applies to the runtime API socket here).`, loc, 'stats')
+    this.diags.inert(`'stats ${sub}' is accepted but has no effect in fastify-haproxy (no process binding applies to the runtime API socket here).`, loc, 'stats')
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1035,7 +1038,7 @@ class ConfigParser {
     for (const u of st.unsupported) {
       if (tcp && u.tcp === 'served') continue
       if (u.httpInert) {
-        this.diags.warn(`'${u.what}' is accepted but has no effect in fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
+        this.diags.inert(`'${u.what}' is accepted but has no effect in fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])
         continue
       }
       this.diags.alert(`'${u.what}' is not supported by fastify-haproxy (${u.does}).`, u.loc, u.what.split(' ')[0])

@@ -9,7 +9,8 @@
 //   not), and only with an explicit freshness (s-maxage, then max-age, then Expires) or a
 //   validator (ETag, Last-Modified); the section's max-age caps the lifetime.
 // - not stored: Cache-Control no-store, no-cache or private, max-age=0, an Expires in the past,
-//   Pragma: no-cache in the answer; a request with Authorization or Cache-Control: no-store.
+//   Pragma: no-cache in the answer, an Age that is not a number; a request with Authorization
+//   or Cache-Control: no-store.
 //   An answer that sets a cookie IS stored and replayed with its Set-Cookie.
 // - not looked up: a request with Authorization, Cache-Control: no-cache or Pragma: no-cache
 //   (its answer is still stored), methods other than GET and HEAD. HEAD is answered from an
@@ -56,6 +57,9 @@ export interface CachedObject {
   readonly size: number
 }
 
+/** Methods that change nothing on the server (RFC 9110 §9.2.1): their answers leave stored ones alone. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
 const VARY_ENCODING = 1
 const VARY_REFERER = 2
 
@@ -97,16 +101,30 @@ function seconds (directives: readonly string[], name: string): number | undefin
   return undefined
 }
 
-/** Whether a request's Accept-Encoding takes an answer encoded as `encoding`. */
+/**
+ * Whether a request's Accept-Encoding takes an answer encoded as `encoding` (RFC 9110 §12.5.3):
+ * its own token, else `*`, decides by its q-value; identity goes unless refused that way.
+ */
 export function acceptsEncoding (accept: string | string[] | undefined, encoding: string): boolean {
-  if (accept === undefined || encoding === 'identity') return true
+  if (accept === undefined) return true
+  let own: number | null = null
+  let star: number | null = null
   for (const t of tokens(accept)) {
     const semi = t.indexOf(';')
     const coding = (semi < 0 ? t : t.slice(0, semi)).trim()
     const q = semi < 0 ? 1 : Number(/q\s*=\s*([\d.]+)/.exec(t.slice(semi))?.[1] ?? 1)
-    if (q > 0 && (coding === encoding || coding === '*' || (coding === 'x-' + encoding))) return true
+    if (coding === encoding || coding === 'x-' + encoding) own = q
+    else if (coding === '*') star = q
   }
-  return false
+  if (own !== null) return own > 0
+  if (star !== null) return star > 0
+  return encoding === 'identity'
+}
+
+/** An answer encoded several times (`Content-Encoding: deflate, gzip`) needs every coding accepted. */
+function acceptsCodings (accept: string | string[] | undefined, encoding: string): boolean {
+  if (encoding.indexOf(',') < 0) return acceptsEncoding(accept, encoding)
+  return encoding.split(',').every(e => acceptsEncoding(accept, e.trim()))
 }
 
 /**
@@ -184,7 +202,7 @@ export class Cache {
     let found: CachedObject | null = null
     for (const o of list) {
       if (o.expires <= now) continue
-      if ((o.vary & VARY_ENCODING) !== 0 && !acceptsEncoding(txn.headers['accept-encoding'], o.encoding)) continue
+      if ((o.vary & VARY_ENCODING) !== 0 && !acceptsCodings(txn.headers['accept-encoding'], o.encoding)) continue
       if ((o.vary & VARY_REFERER) !== 0 && o.referer !== (first(txn.headers.referer) ?? null)) continue
       found = o
       break
@@ -203,7 +221,12 @@ export class Cache {
    * keeps it while its body goes to the client: its headers as the rules have left them so far.
    */
   store (txn: HttpTxn, res: HttpResponseView): CacheStore | null {
-    if (txn.method !== 'GET' || res.status !== 200) return null
+    if (txn.method !== 'GET') {
+      // a successful unsafe method (POST, PUT, DELETE …) on a stored URL drops it (reg-test cache/post_on_entry)
+      if (!SAFE_METHODS.has(txn.method) && res.status < 400) this.drop(cacheKey(txn))
+      return null
+    }
+    if (res.status !== 200) return null
     const req = txn.headers
     if (req.authorization !== undefined || tokens(req['cache-control']).includes('no-store')) return null
     const h = res.headers
@@ -222,8 +245,12 @@ export class Cache {
       ttl = this.maxAge
     }
     if (!(ttl > 0)) return null
-    const age = Math.max(0, Number(first(h.age) ?? 0) || 0)
-    const life = Math.min(ttl, this.maxAge) - age
+    // an Age that is not a number of seconds: not stored (reg-test cache/caching_rules)
+    const ageText = first(h.age)
+    if (ageText !== undefined && !/^\s*\d+\s*$/.test(ageText)) return null
+    const age = ageText === undefined ? 0 : Number(ageText)
+    // the server's Age counts against its own freshness, then the section's max-age caps what is left
+    const life = Math.min(ttl - age, this.maxAge)
     if (life <= 0) return null
     let vary = 0
     const encoding = (first(h['content-encoding']) ?? 'identity').trim().toLowerCase()
@@ -237,7 +264,7 @@ export class Cache {
       }
       // observed: HAProxy 2.6.12 never answered from an object that varies on the referer alone
       if (vary === VARY_REFERER) return null
-      if ((vary & VARY_ENCODING) !== 0 && !acceptsEncoding(req['accept-encoding'], encoding)) return null
+      if ((vary & VARY_ENCODING) !== 0 && !acceptsCodings(req['accept-encoding'], encoding)) return null
     }
     const kept: string[] = []
     let headSize = 0
@@ -286,6 +313,14 @@ export class Cache {
       while (oldest.length > 0 && this.used > this.totalMaxSize) this.remove(oldest, 0)
       if (oldest.length === 0) this.objects.delete(key)
     }
+  }
+
+  /** Every variant stored for a key. */
+  private drop (key: string): void {
+    const list = this.objects.get(key)
+    if (list === undefined) return
+    while (list.length > 0) this.remove(list, 0)
+    this.objects.delete(key)
   }
 
   private remove (list: CachedObject[], i: number): void {

@@ -78,6 +78,7 @@ const CASES: Case[] = [
   { name: 'HEAD is answered from a GET', asks: [{ path: `/head2?${MAX_AGE}` }, { path: `/head2?${MAX_AGE}`, method: 'HEAD' }] },
   { name: 'If-None-Match: 304 from the cache', asks: [{ path: `/inm?${MAX_AGE}&h=etag:"v1"` }, { path: `/inm?${MAX_AGE}&h=etag:"v1"`, headers: { 'if-none-match': '"v1"' } }, { path: `/inm?${MAX_AGE}&h=etag:"v1"`, headers: { 'if-none-match': '"v2"' } }] },
   { name: 'If-Modified-Since: 304 from the cache', asks: [{ path: `/ims?${MAX_AGE}&h=last-modified:Mon,%2007%20Dec%202026%2000:00:00%20GMT` }, { path: `/ims?${MAX_AGE}&h=last-modified:Mon,%2007%20Dec%202026%2000:00:00%20GMT`, headers: { 'if-modified-since': 'Mon, 07 Dec 2026 01:00:00 GMT' } }] },
+  { name: 'a POST on a stored URL drops it', asks: [{ path: `/postd?${MAX_AGE}` }, { path: `/postd?${MAX_AGE}` }, { path: `/postd?${MAX_AGE}`, method: 'POST', body: 'x' }, { path: `/postd?${MAX_AGE}` }] },
   { name: 'the Host is part of the key', asks: [{ path: `/host?${MAX_AGE}`, headers: { host: 'a' } }, { path: `/host?${MAX_AGE}`, headers: { host: 'b' } }, { path: `/host?${MAX_AGE}`, headers: { host: 'a' } }] }
 ]
 

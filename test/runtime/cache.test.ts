@@ -62,7 +62,9 @@ test('freshness: s-maxage before max-age, the section\'s max-age caps it, the se
   assert.ok(store(cache, txn('/a'), { 'cache-control': 'max-age=5, s-maxage=50' }))
   assert.ok(store(cache, txn('/b'), { 'cache-control': 'max-age=500' }))
   assert.ok(store(cache, txn('/c'), { 'cache-control': 'max-age=30', age: '20' }))
+  assert.ok(store(cache, txn('/g'), { 'cache-control': 'max-age=500', age: '100' }), 'what the Age leaves is then capped')
   assert.equal(store(cache, txn('/d'), { 'cache-control': 'max-age=30', age: '40' }), false)
+  assert.equal(store(cache, txn('/e'), { 'cache-control': 'max-age=30', age: 'abc' }), false, 'an Age that is not a number')
   now += 11_000
   assert.equal(cache.lookup(txn('/c')), null, 'max-age 30 less an Age of 20')
   assert.ok(cache.lookup(txn('/a')))
@@ -95,6 +97,17 @@ test('total-max-size: the least recently used objects make room', () => {
   assert.ok(cache.lookup(txn('/4')))
 })
 
+test('a successful POST on a stored URL drops it; a failed one or a HEAD leaves it', () => {
+  const cache = new Cache(section())
+  assert.ok(store(cache, txn('/p'), { etag: '"e"' }))
+  assert.equal(cache.store(txn('/p', {}, 'HEAD'), answer({})), null)
+  assert.equal(cache.store(txn('/p', {}, 'POST'), answer({}, 500)), null)
+  assert.ok(cache.lookup(txn('/p')))
+  assert.equal(cache.store(txn('/p', {}, 'POST'), answer({})), null)
+  assert.equal(cache.lookup(txn('/p')), null)
+  assert.equal(cache.used, 0)
+})
+
 test('max-object-size: an answer growing past it is dropped as it streams', () => {
   const cache = new Cache(section({ maxObjectSize: 100 }))
   const s = cache.store(txn('/big'), answer({ etag: '"e"' }))!
@@ -125,14 +138,20 @@ test('process-vary: variants by Content-Encoding and Referer, at most max-second
   assert.ok(cache.lookup(txn('/gz')))
   assert.equal(cache.lookup(txn('/gz', { 'accept-encoding': 'br' })), null)
   assert.equal(store(new Cache(section()), txn('/x'), { etag: '"e"', vary: 'accept-encoding' }), false, 'without process-vary')
+  // encoded twice: every coding must be accepted (HAProxy's reg-test cache/vary_accept_encoding)
+  assert.ok(store(cache, txn('/two', { 'accept-encoding': 'gzip;q=0.8, deflate' }), { etag: '"e"', vary: 'accept-encoding', 'content-encoding': 'deflate, gzip' }))
+  assert.ok(cache.lookup(txn('/two', { 'accept-encoding': 'deflate,gzip;q=0.7' })))
+  assert.equal(cache.lookup(txn('/two', { 'accept-encoding': 'deflate' })), null)
 })
 
-test('Accept-Encoding: q=0 refuses, * and x- forms accept, identity always goes', () => {
+test('Accept-Encoding: q=0 refuses, * and x- forms accept, identity goes unless refused', () => {
   assert.equal(acceptsEncoding(undefined, 'gzip'), true)
   assert.equal(acceptsEncoding('gzip;q=0, br', 'gzip'), false)
   assert.equal(acceptsEncoding('*', 'gzip'), true)
   assert.equal(acceptsEncoding('x-gzip', 'gzip'), true)
   assert.equal(acceptsEncoding('br', 'identity'), true)
+  assert.equal(acceptsEncoding('deflate, identity;q=0', 'identity'), false)
+  assert.equal(acceptsEncoding('*;q=0', 'identity'), false)
 })
 
 test('conditional requests: If-None-Match (weak or strong, *), then If-Modified-Since', () => {
