@@ -7,7 +7,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
-import { HTTP_DEFAULTS, parseCsv } from './views.js'
+import { HTTP_DEFAULTS, get, parseCsv } from './views.js'
 
 async function upstream (name: string): Promise<{ server: http.Server, addr: string }> {
   const server = http.createServer((_req, res) => {
@@ -16,17 +16,6 @@ async function upstream (name: string): Promise<{ server: http.Server, addr: str
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return { server, addr: `127.0.0.1:${(server.address() as AddressInfo).port}` }
-}
-
-async function get (port: number, path: string, agent: http.Agent): Promise<{ status: number, body: string }> {
-  return await new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent }, res => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', d => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    }).on('error', reject)
-  })
 }
 
 test('after N concurrent proxied requests, stot / lbtot / hrsp_2xx of the servers sum to N', async (t) => {

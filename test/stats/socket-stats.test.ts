@@ -9,18 +9,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import haproxyRouter from '../../lib/index.js'
-import { HTTP_DEFAULTS, parseCsv } from './views.js'
-
-async function get (port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number, body: string }> {
-  return await new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent }, res => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', d => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    }).on('error', reject)
-  })
-}
+import { HTTP_DEFAULTS, get, parseCsv } from './views.js'
 
 async function gateway (t: test.TestContext, frontendLines: string): Promise<number> {
   const upstream = http.createServer((_req, res) => { res.end('hello\n') })

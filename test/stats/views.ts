@@ -1,6 +1,7 @@
 // Plain-data runtime objects for the stats tests: they implement the View interfaces of
 // lib/runtime/state.ts the way the runtime does (same counters classes), with every field settable.
 
+import http from 'node:http'
 import type { Proxy, StatsConfig } from '../../lib/config/model.js'
 import { parseConfig } from '../../lib/config/parse.js'
 import { type CheckResult, RateCounter, type ServerAdminState, type ServerOpState, TrafficCounters } from '../../lib/runtime/state.js'
@@ -132,4 +133,16 @@ export function parseCsv (text: string): { fields: string[], rows: Map<string, R
     rows.set(`${rec.pxname}/${rec.svname}`, rec)
   }
   return { fields, rows }
+}
+
+/** A GET on 127.0.0.1: status and body (`agent` false: a connection of its own). */
+export async function get (port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number, body: string }> {
+  return await new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent }, res => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', d => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    }).on('error', reject)
+  })
 }
