@@ -85,6 +85,7 @@ import { carryAppHeaders, holdAppHeaders } from './runtime/app-headers.js'
 import { captureRequest } from './acl/captures.js'
 import { setGlobalVars } from './acl/global-vars.js'
 import { explain, renderExplanation, type ExplainRequest, type Explanation } from './explain.js'
+import { CompressionRule, DEFAULT_COMP_LEVEL } from './runtime/compression.js'
 
 export interface HaproxyRouterOptions {
   /** haproxy.cfg text, or a config already parsed with `parseConfig` / `loadConfig`. */
@@ -441,7 +442,7 @@ export class Gateway implements CliRuntime {
       const targets = new LogTargets(LogTargets.of(proxy, config), config, proxy.logTag ?? config.global.logTag ?? 'haproxy', this.logSinks)
       const toRequest = this.requestLog === 'always' || (this.requestLog === 'auto' && targets.empty)
       frontends.set(proxy.name, {
-        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src'), originalTo: proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst'), rules, buffer },
+        route: { proxy, counters, pages: new ErrorPages(proxy, config), forwardFor: proxy.forwardFor === null ? null : new AddressHeaderRule(proxy.forwardFor, 'src'), originalTo: proxy.originalTo === null ? null : new AddressHeaderRule(proxy.originalTo, 'dst'), rules, buffer, compression: CompressionRule.of(proxy.compression, undefined, config.global.compMaxLevel ?? DEFAULT_COMP_LEVEL) },
         defaultRoute: defaultName === null ? null : backends.get(defaultName) ?? null,
         // unique ids are made by the access log, which then may have nowhere to write
         log: targets.empty && !toRequest && proxy.uniqueIdFormat === null ? null : new AccessLog(proxy, config, targets, connectionCounts(counters, backends), toRequest, tables),

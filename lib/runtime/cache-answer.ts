@@ -12,9 +12,6 @@ import { CompressionRule } from './compression.js'
 import { answer, flatten, headerObject, requestHeadBytes, writeHead, type BackendRoute, type FrontendRoute } from './forward.js'
 import { countFront } from './listener.js'
 
-/** zlib's level for compressed hits: HAProxy's `tune.comp.maxlevel` default, as the forward path uses. */
-const COMPRESSION_LEVEL = 1
-
 export function answerFromCache (object: CachedObject, cache: string, txn: HttpTxn, res: ServerResponse, fe: FrontendRoute, be: BackendRoute | null): void {
   // a conditional request the stored answer satisfies: 304, same headers, no body (observed)
   let status = notModified(txn, object) ? 304 : object.status
@@ -35,7 +32,7 @@ export function answerFromCache (object: CachedObject, cache: string, txn: HttpT
   const c = fe.counters.counters
   // the cache keeps answers as the server sent them: a hit is compressed for the request that
   // gets it (observed: gzip for one client, the plain body for the next)
-  const compression = CompressionRule.of(fe.proxy.compression, be?.proxy.compression, COMPRESSION_LEVEL)
+  const compression = be === null ? fe.compression : be.compressionFor(fe.proxy)
   const algo = body === null || compression === null ? null : compression.choose(txn.method, res.req.httpVersionMajor === 1 && res.req.httpVersionMinor === 0, txn.headers)
   if (algo !== null && compression!.applies(status, headers, true)) {
     CompressionRule.rewrite(headers, algo)

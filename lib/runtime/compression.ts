@@ -13,6 +13,9 @@ import type { TrafficCounters } from './state.js'
 /** The Accept-Encoding / Content-Encoding token of each algorithm (raw-deflate answers `deflate`). */
 const TOKEN: Readonly<Record<CompressionAlgo, string>> = { identity: 'identity', gzip: 'gzip', deflate: 'deflate', 'raw-deflate': 'deflate' }
 
+/** zlib's level when `tune.comp.maxlevel` is not set: HAProxy's default. */
+export const DEFAULT_COMP_LEVEL = 1
+
 /** The settings that apply to one frontend and backend pair, compiled once. */
 export class CompressionRule {
   /** `compression offload`: the server never sees the client's Accept-Encoding. */

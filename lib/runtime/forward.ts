@@ -47,7 +47,7 @@ import { stampAccept } from '../log/logger.js'
 import { hasHeader, withAppHeaders } from './app-headers.js'
 import { answerFraming } from '../transfer-encoding.js'
 import { acceptChunkedWithLength, answerIsHttp10, chunkedBody, forgetContentLength, keepEmptyBodyChunked } from './undici-h1.js'
-import { CompressionRule, type ResponseCompressor } from './compression.js'
+import { CompressionRule, DEFAULT_COMP_LEVEL, type ResponseCompressor } from './compression.js'
 import type { CompressionAlgo } from '../config/model.js'
 
 /** What `request.haproxy` says about a request, for logs. */
@@ -268,7 +268,7 @@ export class BackendRoute {
     /** The backend's compiled `stick` rules, null without them. */
     stick: CompiledStick | null = null,
     /** `tune.comp.maxlevel`: the zlib level of compressed answers. */
-    private readonly compLevel = 1
+    private readonly compLevel = DEFAULT_COMP_LEVEL
   ) {
     const t = proxy.timeouts
     this.name = proxy.name
@@ -555,6 +555,8 @@ export interface FrontendRoute {
   readonly rules: CompiledProxy
   /** `tune.bufsize`, and what a buffer holds of a message before rules run (bufsize less maxrewrite). */
   readonly buffer: { readonly size: number, readonly filled: number }
+  /** The frontend's own `compression`, for answers no backend took part in (its cache's hits). */
+  readonly compression: CompressionRule | null
 }
 
 // ---------------------------------------------------------------------------------------------

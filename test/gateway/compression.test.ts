@@ -127,3 +127,49 @@ test('4 MiB through a slow reader: every byte, in order; a client gone mid-answe
   const after = await get(port, '/big', { 'accept-encoding': 'gzip' })
   assert.equal(createHash('sha256').update(zlib.gunzipSync(after.body)).digest('hex'), after.headers['x-sha256'])
 })
+
+test('tune.comp.maxlevel is zlib\'s level, for proxied answers and for the frontend cache\'s hits', async (t) => {
+  // text from a small vocabulary: level 9 finds matches that level 1 leaves
+  const words = ['gateway', 'haproxy', 'backend', 'frontend', 'server', 'balance', 'check', 'stats']
+  let seed = 7
+  const text = Array.from({ length: 20000 }, () => { seed = (seed * 1103515245 + 12345) % 2147483648; return words[(seed >>> 16) % words.length] }).join(' ')
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  const withLevel = (global: string): string => global + HTTP_DEFAULTS + `
+frontend fe
+    bind 127.0.0.1:8080
+    compression algo gzip
+    http-request cache-use c
+    http-response cache-store c
+    default_backend be
+backend be
+    server up ${addr}
+cache c
+    total-max-size 64
+    max-age 60
+`
+  const sizes = async (global: string): Promise<{ proxied: number, hit: number }> => {
+    const { app, port } = await gatewayApp(withLevel(global))
+    try {
+      const miss = await get(port, '/t', { 'accept-encoding': 'gzip' })
+      const hit = await get(port, '/t', { 'accept-encoding': 'gzip' })
+      assert.equal(hit.headers.age !== undefined, true, 'the second answer comes from the cache')
+      for (const r of [miss, hit]) {
+        assert.equal(r.headers['content-encoding'], 'gzip')
+        assert.equal(zlib.gunzipSync(r.body).toString(), text)
+      }
+      return { proxied: miss.body.length, hit: hit.body.length }
+    } finally {
+      await app.close()
+    }
+  }
+  t.after(async () => { server.closeAllConnections(); await new Promise<void>(resolve => server.close(() => resolve())) })
+  const fast = await sizes('')
+  const best = await sizes('global\n    tune.comp.maxlevel 9\n')
+  assert.ok(best.proxied < fast.proxied, `proxied: level 9 ${best.proxied} bytes, level 1 ${fast.proxied}`)
+  assert.ok(best.hit < fast.hit, `hits: level 9 ${best.hit} bytes, level 1 ${fast.hit}`)
+})
