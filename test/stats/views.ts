@@ -146,3 +146,11 @@ export async function get (port: number, path: string, agent: http.Agent | false
     }).on('error', reject)
   })
 }
+
+/**
+ * The rows of a stats page's CSV (`GET <uri>;csv` through node's client, which reads the page's
+ * chunked framing as HAProxy sends it to HTTP/1.0 clients too), keyed by `pxname/svname`.
+ */
+export async function fetchCsvRows (port: number, uri = '/stats'): Promise<Map<string, Record<string, string>>> {
+  return parseCsv((await get(port, `${uri};csv`)).body).rows
+}

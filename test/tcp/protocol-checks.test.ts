@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { startProxy, startRawUpstream, skipWithoutHaproxy } from '../differential/harness.js'
 import { syslogServer } from '../log/syslog.js'
+import { fetchCsvRows } from '../stats/views.js'
 
 /** What a fake server does, in order: send bytes, wait for `recv` bytes, pause, close (FIN) or reset. */
 type Act = { send: string | Buffer } | { recv: number } | { delay: number } | 'close' | 'rst'
@@ -273,19 +274,7 @@ test('the stats CSV carries the check status, code and info of the log line (lda
     `backend smtp\n    option smtpchk\n    server srv 127.0.0.1:${smtp.port} check inter 1s rise 1 fall 1\n` +
     `backend ldap\n    option ldap-check\n    server srv 127.0.0.1:${ldap.port} check inter 1s rise 1 fall 1\n`)
   t.after(async () => { await proxy.stop() })
-  const row = async (pxname: string): Promise<Record<string, string>> => {
-    const text = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(proxy.port, '127.0.0.1', () => s.end('GET /stats;csv HTTP/1.0\r\n\r\n'))
-      let got = ''
-      s.on('data', d => { got += d })
-      s.on('end', () => resolve(got.slice(got.indexOf('\r\n\r\n') + 4)))
-      s.on('error', reject)
-    })
-    const [header, ...rows] = text.split('\n')
-    const names = header!.replace(/^# /, '').split(',')
-    const fields = rows.find(r => r.startsWith(`${pxname},srv,`))?.split(',') ?? []
-    return Object.fromEntries(names.map((n, i) => [n, fields[i] ?? '']))
-  }
+  const row = async (pxname: string): Promise<Record<string, string>> => (await fetchCsvRows(proxy.port)).get(`${pxname}/srv`) ?? {}
   const deadline = Date.now() + 10_000
   while (Date.now() < deadline && ((await row('redis')).status !== 'DOWN' || (await row('smtp')).status !== 'DOWN' || (await row('ldap')).check_status !== 'L7OK')) await new Promise(resolve => setTimeout(resolve, 100))
   const r = await row('redis')

@@ -13,6 +13,7 @@ import { startProxy, startRawUpstream, skipWithoutHaproxy, startBoth } from '../
 import { cli, waitForSocket } from '../socket/client.js'
 import { waitFor } from '../gateway/fixtures.js'
 import { TCP_DEFAULTS, echo, exchange } from './fixtures.js'
+import { fetchCsvRows } from '../stats/views.js'
 
 /** Resolves with what arrived before the proxy closed the connection (empty when refused). */
 async function closedWith (port: number, data: string | Buffer | null, opts: { keepOpen?: boolean } = {}): Promise<string> {
@@ -124,23 +125,7 @@ test('tcp-check scripts and redis-check take servers down and up; the CSV counts
     `backend scripted\n    option tcp-check\n    tcp-check expect string 220\n    tcp-check send PING\\r\\n\n    tcp-check expect string OK\n    server s 127.0.0.1:${banner.port} check inter 200 fall 1 rise 1\n` +
     `    server bad 127.0.0.1:${refusing.port} check inter 200 fall 1 rise 1\n`)
   t.after(async () => { await gw.stop(); await redis.close(); await banner.close(); await refusing.close() })
-  const csv = async (): Promise<Map<string, Record<string, string>>> => {
-    const text = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(gw.port, '127.0.0.1', () => s.end('GET /stats;csv HTTP/1.0\r\n\r\n'))
-      let got = ''
-      s.on('data', d => { got += d })
-      s.on('end', () => resolve(got.slice(got.indexOf('\r\n\r\n') + 4)))
-      s.on('error', reject)
-    })
-    const lines = text.split('\n')
-    const names = lines[0]!.replace(/^# /, '').split(',')
-    const rows = new Map<string, Record<string, string>>()
-    for (const line of lines.slice(1)) {
-      const f = line.split(',')
-      if (f.length > 20) rows.set(`${f[0]}/${f[1]}`, Object.fromEntries(names.map((n, i) => [n, f[i] ?? ''])))
-    }
-    return rows
-  }
+  const csv = async (): Promise<Map<string, Record<string, string>>> => await fetchCsvRows(gw.port)
   const status = async (row: string): Promise<string> => (await csv()).get(row)?.status ?? ''
   await waitFor(async () => (await status('redis/r')) === 'UP', 'redis r up with +PONG')
   await waitFor(async () => (await status('scripted/s')) === 'UP', 'the scripted check to pass on s')

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { startProxy, startRawUpstream, startUpstream, send, skipWithoutHaproxy } from '../differential/harness.js'
 import { waitFor } from '../gateway/fixtures.js'
+import { fetchCsvRows } from '../stats/views.js'
 
 interface Socks { port: number, requests: Buffer[], close (): Promise<void> }
 
@@ -39,17 +40,7 @@ const DEFAULTS = 'defaults\n    timeout connect 1s\n    timeout client 5s\n    t
 
 /** The stats CSV row of `backend/server`. */
 async function csvRow (port: number, row: string): Promise<Record<string, string>> {
-  const text = await new Promise<string>((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.end('GET /stats;csv HTTP/1.0\r\n\r\n'))
-    let got = ''
-    s.on('data', d => { got += d })
-    s.on('end', () => resolve(got.slice(got.indexOf('\r\n\r\n') + 4)))
-    s.on('error', reject)
-  })
-  const [header, ...rows] = text.split('\n')
-  const names = header!.replace(/^# /, '').split(',')
-  const fields = rows.find(r => r.startsWith(`${row.replace('/', ',')},`))?.split(',') ?? []
-  return Object.fromEntries(names.map((n, i) => [n, fields[i] ?? '']))
+  return (await fetchCsvRows(port)).get(row) ?? {}
 }
 
 /** The CONNECT request HAProxy's reg-test accepts: version 4, command 1, port, IPv4, "HAProxy\0". */
