@@ -5,7 +5,6 @@
 // With haproxy installed, a second test replays the cases against it, so the recordings stay true.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import { startProxy, startRawUpstream, skipWithoutHaproxy } from '../differential/harness.js'
 import { syslogServer } from '../log/syslog.js'
 import { fetchCsvRows } from '../stats/views.js'
