@@ -379,7 +379,7 @@ function configFor (c: Case, port: number): string {
 /** The answer a gateway would give for a decision (what the tests compare). */
 function toAnswer (d: Decision): Answer {
   switch (d.kind) {
-    case 'reply': return { status: d.status, headers: Object.fromEntries(d.headers), body: String(d.body) }
+    case 'reply': return { status: d.status, headers: { ...Object.fromEntries(d.headers), ...(d.contentType === null ? {} : { 'content-type': d.contentType }) }, body: String(d.body) }
     case 'redirect': return { status: d.status, headers: { location: d.location, ...Object.fromEntries(d.headers) }, body: '' }
     case 'auth': return { status: 401, headers: { 'www-authenticate': `Basic realm="${d.realm}"` }, body: '' }
     case 'deny': return { status: d.status, headers: {}, body: '' }
@@ -486,8 +486,8 @@ backend be
   })
 
   test('ssl_fc and src read the transaction', () => {
-    assert.deepEqual(fe.requestRules(txnFromParts({ ssl: true })), { kind: 'reply', status: 200, headers: [['content-type', 'text/plain']], body: 'tls' })
-    assert.deepEqual(fe.requestRules(txnFromParts({ src: '::ffff:10.1.2.3' })), { kind: 'reply', status: 200, headers: [['content-type', 'text/plain']], body: 'lan' })
+    assert.deepEqual(fe.requestRules(txnFromParts({ ssl: true })), { kind: 'reply', status: 200, headers: [], contentType: 'text/plain', body: 'tls' })
+    assert.deepEqual(fe.requestRules(txnFromParts({ src: '::ffff:10.1.2.3' })), { kind: 'reply', status: 200, headers: [], contentType: 'text/plain', body: 'lan' })
     assert.equal(fe.requestRules(txnFromParts({ src: '192.168.0.1' })), null)
   })
 
@@ -499,7 +499,7 @@ backend be
 
   test('!{ ssl_fc } negates an anonymous ACL written against the brace', () => {
     assert.deepEqual(fe.requestRules(txnFromParts({ url: '/secure', headers: { host: 'h.test' } })), { kind: 'redirect', status: 301, location: 'https://h.test/secure', headers: [] })
-    assert.deepEqual(fe.requestRules(txnFromParts({ url: '/secure', ssl: true })), { kind: 'reply', status: 200, headers: [['content-type', 'text/plain']], body: 'tls' })
+    assert.deepEqual(fe.requestRules(txnFromParts({ url: '/secure', ssl: true })), { kind: 'reply', status: 200, headers: [], contentType: 'text/plain', body: 'tls' })
   })
 
   test('stats admin condition', () => {

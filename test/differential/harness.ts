@@ -134,11 +134,25 @@ function waitForPort (port: number, child: ChildProcess, output: () => string, t
   })
 }
 
+/** A port found free was taken before the proxy bound it (another process on a shared machine). */
+const PORT_TAKEN = /EADDRINUSE|cannot bind socket/
+
 /**
- * Starts one proxy on `config(port)`. `waitPort` defaults to the frontend port; the config text
- * is written to a temp dir that is removed on stop.
+ * Starts one proxy on `config(port)`, the frontend port found free; the config text is written
+ * to a temp dir that is removed on stop. When a port of the config was taken between being found
+ * free and being bound, the proxy starts again on a config made anew (fresh ports), twice at most.
  */
 export async function startProxy (label: 'haproxy' | 'ours', config: (port: number) => string): Promise<Proxied> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(label, config)
+    } catch (err) {
+      if (attempt === 3 || !PORT_TAKEN.test((err as Error).message)) throw err
+    }
+  }
+}
+
+async function startOnce (label: 'haproxy' | 'ours', config: (port: number) => string): Promise<Proxied> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), `fh-diff-${label}-`))
   const file = join(dir, 'haproxy.cfg')

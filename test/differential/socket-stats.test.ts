@@ -64,7 +64,8 @@ describe('differential: option socket-stats vs real HAProxy', { skip: skipWithou
     // a fixed answer: the bytes out must not depend on what each proxy forwards
     upstream = await startUpstream('s1', (_req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('hello\n') })
     const spare: Ports[] = []
-    for (let i = 0; i < 2; i++) spare.push({ second: await freePort(), third: await freePort(), stats: await freePort(), plain: await freePort(), tcp1: await freePort(), tcp2: await freePort() })
+    // one set per start: each proxy, and again for a start retried on a port taken meanwhile
+    for (let i = 0; i < 6; i++) spare.push({ second: await freePort(), third: await freePort(), stats: await freePort(), plain: await freePort(), tcp1: await freePort(), tcp2: await freePort() })
     both = await startBoth(config(upstream.port, sock, extra, spare))
     for (const proxy of [both.haproxy, both.ours]) {
       await waitForSocket(sock(proxy.port))
