@@ -14,7 +14,10 @@ import { skipWithoutHaproxy, startProxy } from '../differential/harness.js'
 import { cli, waitForSocket } from '../socket/client.js'
 import { waitFor } from '../gateway/fixtures.js'
 
-/** `check_status check_code status` of each server of `be`. */
+/**
+ * `check_status check_code status check_desc` of each server of `be`: the last verdict, without
+ * the `* ` that marks a check under way at the instant of reading (either side may be in one).
+ */
 async function checkColumns (sock: string): Promise<Record<string, string>> {
   const csv = await cli(sock, 'show stat\n')
   const fields = csv.split('\n')[0]!.replace(/^# /, '').split(',')
@@ -23,7 +26,7 @@ async function checkColumns (sock: string): Promise<Record<string, string>> {
   for (const line of csv.split('\n')) {
     const f = line.split(',')
     if (f[0] !== 'be' || f[1] === 'BACKEND' || f[1] === 'FRONTEND' || f[1] === undefined) continue
-    out[f[1]] = `${f[at('check_status')]!} ${f[at('check_code')]!} ${f[at('status')]!} ${f[at('check_desc')]!}`
+    out[f[1]] = `${f[at('check_status')]!.replace(/^\* /, '')} ${f[at('check_code')]!} ${f[at('status')]!} ${f[at('check_desc')]!}`
   }
   return out
 }
