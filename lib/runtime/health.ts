@@ -132,9 +132,7 @@ class CheckTask implements CheckHooks {
   /** `option external-check`: the command, bounded as a check's connect is (§4.2 `timeout check`). */
   private runCommand (external: ExternalCheck): void {
     const srv = this.server
-    const t = this.proxy.timeouts
-    const timeout = t.check !== undefined && t.connect !== undefined ? Math.min(srv.inter, t.connect) : srv.inter
-    this.stopCommand = runExternalCheck(external, this.proxy, srv, timeout, (ok, result) => {
+    this.stopCommand = runExternalCheck(external, this.proxy, srv, this.connectTimeout(), (ok, result) => {
       this.stopCommand = null
       if (ok) srv.checkPassed(result)
       else srv.checkFailed(result)
@@ -142,15 +140,22 @@ class CheckTask implements CheckHooks {
     })
   }
 
+  /**
+   * Without `timeout check` the whole check must fit in `inter`; with it, the connect gets
+   * min(inter, timeout connect) and the response `timeout check` (§4.2 `timeout check`).
+   */
+  private connectTimeout (): number {
+    const inter = this.server.inter
+    const t = this.proxy.timeouts
+    return t.check !== undefined && t.connect !== undefined ? Math.min(inter, t.connect) : inter
+  }
+
   /** One connection of the check: the exchange `step` of an HTTP check (the next follows when it passes), else the whole check. */
   private attempt (step: number, ctx: CheckContext | null): void {
     const srv = this.server
     const exchange = this.probe?.exchanges[step]
-    const inter = srv.inter
     const t = this.proxy.timeouts
-    // Without `timeout check` the whole check must fit in `inter`; with it, the connect gets
-    // min(inter, timeout connect) and the response `timeout check` (§4.2 `timeout check`).
-    const connectTimeout = t.check !== undefined && t.connect !== undefined ? Math.min(inter, t.connect) : inter
+    const connectTimeout = this.connectTimeout()
     let finished = false
     let tcpUp = false
     let connected = false
