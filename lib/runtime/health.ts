@@ -82,7 +82,7 @@ class CheckTask implements CheckHooks {
   }
 
   hurry (ms: number): void {
-    if (this.stopped || this.socket !== null || this.stopCommand !== null) return
+    if (this.stopped || this.underWay) return
     const at = Date.now() + ms
     if (this.timer === null || this.due > at) this.schedule(at)
   }
@@ -93,9 +93,14 @@ class CheckTask implements CheckHooks {
       if (this.timer !== null) clearTimeout(this.timer)
       this.timer = null
       this.abort()
-    } else if (this.timer === null && this.socket === null && this.stopCommand === null) {
+    } else if (this.timer === null && !this.underWay) {
       this.schedule(Date.now() + this.server.currentInter())
     }
+  }
+
+  /** A check is running: its connection is open or its command has not ended. */
+  private get underWay (): boolean {
+    return this.socket !== null || this.stopCommand !== null
   }
 
   private schedule (at: number): void {
