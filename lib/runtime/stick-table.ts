@@ -7,7 +7,7 @@
 // 0 at each quarter of the next 2 s period).
 
 import { STICK_DATA_TYPES, type StickDataType, type StickTableSpec } from '../config/model.js'
-import { formatV6, parseAddr, parseV6 } from '../acl/ip.js'
+import { formatV6, parseAddr, parseV4, parseV6 } from '../acl/ip.js'
 
 /** The types HAProxy keeps that this package does not (arrays of counters). */
 export const UNSUPPORTED_STICK_DATA: ReadonlySet<string> = new Set(['gpt', 'gpc', 'gpc_rate'])
@@ -101,7 +101,8 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
   const s = typeof sample === 'string' ? sample : typeof sample === 'number' ? String(sample) : sample ? '1' : '0'
   switch (spec.type) {
     case 'ip': {
-      if (plainV4(s)) return s
+      // the usual key (`src` of an IPv4 socket) is kept as it is, without more work per request
+      if (parseV4(s) !== null) return s
       // an IPv4-mapped address is its IPv4 one (parseAddr reads it so)
       const a = parseAddr(s)
       return a === null || a.v6 ? null : s.replace(/^::ffff:/i, '')
@@ -118,29 +119,6 @@ export function tableKey (spec: StickTableSpec, sample: string | number | boolea
     default:
       return s.slice(0, spec.keyLen)
   }
-}
-
-/**
- * A dotted IPv4 address as sockets give one (`src`): the usual key of an `ip` table, kept as it
- * is without parsing (per request, for `track-sc0 src` and `stick on src`).
- */
-function plainV4 (s: string): boolean {
-  let dots = 0
-  let digits = 0
-  let value = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return false
-      digits = 0
-      value = 0
-      continue
-    }
-    if (c < 48 || c > 57 || ++digits > 3) return false
-    value = value * 10 + c - 48
-    if (value > 255) return false
-  }
-  return dots === 3 && digits > 0
 }
 
 /** How keys sort in `show table` (HAProxy walks its tree in key order). */
