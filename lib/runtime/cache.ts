@@ -61,7 +61,7 @@ export interface CachedObject {
 /** Methods that change nothing on the server (RFC 9110 §9.2.1): their answers leave stored ones alone. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
-const VARY_ENCODING = 1
+export const VARY_ENCODING = 1
 const VARY_REFERER = 2
 
 /** The key of a request: its Host and its path and query. */
