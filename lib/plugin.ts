@@ -37,7 +37,7 @@ import { Backend, fullconnOf, routedMaxconns, type ServerRuntime } from './runti
 import { HealthChecker } from './runtime/health.js'
 import { BodyReader, bodyOf, waitForBody } from './runtime/request-body.js'
 import type { BackendView, ServerAdminState } from './runtime/state.js'
-import { type ListenerCounters, type ListenerSpec, countFront } from './runtime/listener.js'
+import { type ListenerCounters, type ListenerSpec, countFront, socketStatsListener } from './runtime/listener.js'
 import {
   BackendRoute, Exchange, connectionTxn, AddressHeaderRule, FrontendCounters, answer, badHost, badTarget, badWebSocket, hostlessWarning, makeTxn, pageFor, requestHeadBytes, writeHead, writePage
 } from './runtime/forward.js'
@@ -1237,13 +1237,6 @@ function countRequestless (fe: FrontendRoute, socket: Socket, tlsBind: boolean):
   })
 }
 
-/** The listener's counters under `option socket-stats` of the section, else undefined. */
-function listenerOf (gateway: Gateway, frontend: string, server: Server, spec: ListenerSpec): ListenerCounters | undefined {
-  const fe = gateway.frontend(frontend)
-  if (fe === undefined || fe.route.proxy.options['socket-stats'] !== true) return undefined
-  return fe.route.counters.listener(spec, server)
-}
-
 /** Counts connections on a frontend (HAProxy's sessions), whatever server accepted them. */
 /**
  * `bind`: the bind's name in log lines, its `name` or its number in the section (as HAProxy's).
@@ -1251,8 +1244,10 @@ function listenerOf (gateway: Gateway, frontend: string, server: Server, spec: L
  */
 export function countConnections (gateway: Gateway, frontend: string, server: Server, bind: string, listener: ListenerSpec): void {
   const tlsBind = server instanceof TlsServer
+  const listenerOf = (fe: FrontendState): ListenerCounters | undefined => socketStatsListener(fe.route.proxy, fe.route.counters, listener, server)
   // the listener's row exists from the start, counters at zero, as HAProxy shows it
-  listenerOf(gateway, frontend, server, listener)
+  const first = gateway.frontend(frontend)
+  if (first !== undefined) listenerOf(first)
   if (server.listening) gateway.acceptGate.guard(server, tlsBind)
   else server.once('listening', () => { gateway.acceptGate.guard(server, tlsBind) })
   server.on('connection', (socket: Socket) => {
@@ -1262,7 +1257,7 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
     // before the counters: a <BADREQ> line counts its own connection (%ac, %fc), as HAProxy's
     if (fe.log !== null && !fe.log.connectLines) fe.log.watchConnection(socket, tlsBind)
     fe.route.counters.accept(socket)
-    listenerOf(gateway, frontend, server, listener)?.accept(socket)
+    listenerOf(fe)?.accept(socket)
     countRequestless(fe.route, socket, tlsBind)
     // `show sess`: a TLS connection is listed from its handshake on, as the socket requests arrive on
     if (!tlsBind) gateway.sessions.open(socket, frontend, { perRequest: true })
@@ -1272,8 +1267,10 @@ export function countConnections (gateway: Gateway, frontend: string, server: Se
   // TLS binds: requests arrive on the TLS socket, whose handshake time their first line shows
   server.on('secureConnection', (socket: TLSSocket) => {
     stampHandshake(socket, Date.now())
-    listenerOf(gateway, frontend, server, listener)?.tag(socket)
-    if (gateway.frontend(frontend) !== undefined) gateway.sessions.open(socket, frontend, { perRequest: socket.alpnProtocol !== 'h2' })
+    const fe = gateway.frontend(frontend)
+    if (fe === undefined) return
+    listenerOf(fe)?.tag(socket)
+    gateway.sessions.open(socket, frontend, { perRequest: socket.alpnProtocol !== 'h2' })
   })
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     gateway.frontend(frontend)?.log?.handshakeFailed(socket, bind, err)

@@ -29,6 +29,7 @@
 import type { CacheSection } from '../config/model.js'
 import { maxObjectSize } from '../config/cache-section.js'
 import type { HttpResponseView, HttpTxn } from '../acl/txn.js'
+import { firstValue } from '../acl/captures.js'
 
 /** One stored answer. */
 export interface CachedObject {
@@ -60,7 +61,7 @@ export interface CachedObject {
 /** Methods that change nothing on the server (RFC 9110 §9.2.1): their answers leave stored ones alone. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
-const VARY_ENCODING = 1
+export const VARY_ENCODING = 1
 const VARY_REFERER = 2
 
 /** The key of a request: its Host and its path and query. */
@@ -90,8 +91,6 @@ function tokens (v: string | string[] | undefined): string[] {
   }
   return out
 }
-
-const first = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v[0] : v
 
 /** A Cache-Control directive's seconds (`max-age=30`), undefined when absent, NaN when unreadable. */
 function seconds (directives: readonly string[], name: string): number | undefined {
@@ -203,7 +202,7 @@ export class Cache {
     for (const o of list) {
       if (o.expires <= now) continue
       if ((o.vary & VARY_ENCODING) !== 0 && !acceptsCodings(txn.headers['accept-encoding'], o.encoding)) continue
-      if ((o.vary & VARY_REFERER) !== 0 && o.referer !== (first(txn.headers.referer) ?? null)) continue
+      if ((o.vary & VARY_REFERER) !== 0 && o.referer !== (firstValue(txn.headers.referer) ?? null)) continue
       found = o
       break
     }
@@ -237,23 +236,23 @@ export class Cache {
     if (tokens(h.pragma).includes('no-cache')) return null
     const now = this.clock()
     let ttl = seconds(cc, 's-maxage') ?? seconds(cc, 'max-age')
-    if (ttl === undefined && h.expires !== undefined) ttl = Math.floor((Date.parse(first(h.expires)!) - now) / 1000)
-    const etag = first(h.etag) ?? null
-    const lastModified = first(h['last-modified']) ?? null
+    if (ttl === undefined && h.expires !== undefined) ttl = Math.floor((Date.parse(firstValue(h.expires)!) - now) / 1000)
+    const etag = firstValue(h.etag) ?? null
+    const lastModified = firstValue(h['last-modified']) ?? null
     if (ttl === undefined) {
       if (etag === null && lastModified === null) return null
       ttl = this.maxAge
     }
     if (!(ttl > 0)) return null
     // an Age that is not a number of seconds: not stored (reg-test cache/caching_rules)
-    const ageText = first(h.age)
+    const ageText = firstValue(h.age)
     if (ageText !== undefined && !/^\s*\d+\s*$/.test(ageText)) return null
     const age = ageText === undefined ? 0 : Number(ageText)
     // the server's Age counts against its own freshness, then the section's max-age caps what is left
     const life = Math.min(ttl - age, this.maxAge)
     if (life <= 0) return null
     let vary = 0
-    const encoding = (first(h['content-encoding']) ?? 'identity').trim().toLowerCase()
+    const encoding = (firstValue(h['content-encoding']) ?? 'identity').trim().toLowerCase()
     const varied = tokens(h.vary)
     if (varied.length > 0) {
       if (!this.processVary) return null
@@ -286,11 +285,11 @@ export class Cache {
       expires: now + life * 1000,
       age,
       encoding,
-      referer: (vary & VARY_REFERER) !== 0 ? first(req.referer) ?? null : null,
+      referer: (vary & VARY_REFERER) !== 0 ? firstValue(req.referer) ?? null : null,
       vary,
       etag,
       // without Last-Modified, If-Modified-Since is compared with the answer's Date (reg-tests cache/if-modified-since)
-      lastModified: lastModified ?? first(h.date) ?? null
+      lastModified: lastModified ?? firstValue(h.date) ?? null
     }, headSize, now)
   }
 
@@ -374,7 +373,7 @@ export function notModified (txn: HttpTxn, o: CachedObject): boolean {
     }
     return false
   }
-  const ims = first(txn.headers['if-modified-since'])
+  const ims = firstValue(txn.headers['if-modified-since'])
   if (ims === undefined || o.lastModified === null) return false
   const since = Date.parse(ims)
   const modified = Date.parse(o.lastModified)

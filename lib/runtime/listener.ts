@@ -4,6 +4,7 @@
 // countFront, which adds them to that listener too.
 
 import type { AddressInfo, Server, Socket } from 'node:net'
+import type { Proxy } from '../config/model.js'
 import { type ListenerView, TrafficCounters } from './state.js'
 
 const kListener = Symbol('fastify-haproxy.listener')
@@ -66,6 +67,14 @@ export class ListenerCounters implements ListenerView {
 
   /** The socket requests arrive on when it is not the accepted one (TLS). */
   tag (socket: object): void { (socket as Tagged)[kListener] = this }
+}
+
+/**
+ * Under the section's `option socket-stats`, its listener `spec` on `server` (made on first use by
+ * `counters`, the section's FrontendCounters); else undefined.
+ */
+export function socketStatsListener (proxy: Proxy, counters: { listener (spec: ListenerSpec, server: Server): ListenerCounters }, spec: ListenerSpec, server: Server): ListenerCounters | undefined {
+  return proxy.options['socket-stats'] === true ? counters.listener(spec, server) : undefined
 }
 
 /**

@@ -2,7 +2,7 @@
 // shared-memory addresses and 1 kB blocks; there is no shared memory here, so the addresses are
 // stable made-up ones in the same shape and the blocks are the objects' sizes rounded up to 1 kB.
 
-import { keyHash, type Cache, type Caches } from '../runtime/cache.js'
+import { keyHash, VARY_ENCODING, type Cache, type Caches } from '../runtime/cache.js'
 
 const BLOCK = 1024
 /** Where the made-up addresses of the first cache start; each cache gets its own range. */
@@ -21,7 +21,7 @@ function showOne (cache: Cache, index: number, now: number): string {
   let at = base + 0xc8
   for (const o of objects) {
     // HAProxy's secondary key: the accept-encoding part first, then the referer's hash
-    const vary = (o.vary & 1 ? '0001' : '0000') + '0000' + (o.referer === null ? '00000000' : keyHash(o.referer).toString(16).padStart(8, '0'))
+    const vary = ((o.vary & VARY_ENCODING) !== 0 ? '0001' : '0000') + '0000' + (o.referer === null ? '00000000' : keyHash(o.referer).toString(16).padStart(8, '0'))
     out += `${hex(at)} hash:${o.hash} vary:0x${vary} size:${o.size} (${blocksOf(o.size)} blocks), refcount:0, expire:${Math.max(0, Math.floor((o.expires - now) / 1000))}\n`
     at += blocksOf(o.size) * (BLOCK + 0x30)
   }

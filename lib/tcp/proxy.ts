@@ -24,7 +24,7 @@ import { serverPort, type ServerRuntime } from '../runtime/backend.js'
 import { socks4Handshake } from '../runtime/socks4.js'
 import type { TcpPayload } from './payload.js'
 import { acceptProxy, announcement, proxyHeader, readProxyHeader } from '../proxy-protocol.js'
-import { type ListenerCounters, type ListenerSpec, countFront } from '../runtime/listener.js'
+import { type ListenerCounters, type ListenerSpec, countFront, socketStatsListener } from '../runtime/listener.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -32,8 +32,6 @@ const EMPTY = Buffer.alloc(0)
 export class TcpListener {
   private readonly servers: net.Server[] = []
   private readonly sockets = new Set<net.Socket>()
-  /** The servers by listener sid. */
-  private readonly listenerServers = new Map<number, net.Server>()
 
   constructor (private readonly gateway: Gateway, readonly name: string) {}
 
@@ -45,10 +43,11 @@ export class TcpListener {
    */
   async listen (target: { host: string, port: number, backlog?: number } | { fd: number }, bind: TcpBind = { name: '1', acceptProxy: false }, terminator: TlsTerminator | null = null): Promise<net.Server> {
     const server = terminator === null
-      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind) })
+      ? net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => { this.accept(socket, bind, server) })
       : this.secureServer(terminator, bind)
-    if (bind.listener !== undefined) this.listenerServers.set(bind.listener.sid, server)
-    this.listenerOf(bind)
+    // the listener's row shows from the start
+    const fe = this.gateway.tcpFrontend(this.name)
+    if (fe !== undefined) this.listenerOf(fe, bind, server)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(target, () => { server.off('error', reject); resolve() })
@@ -71,7 +70,7 @@ export class TcpListener {
       socket.allowHalfOpen = true
       // what the client sent after its handshake waits (unread) for the rules or the server
       socket.pause()
-      this.accept(socket, deciphered)
+      this.accept(socket, deciphered, server)
     })
     // `accept-proxy`: the header comes before the handshake, read from the TCP connection
     if (bind.acceptProxy) {
@@ -98,16 +97,12 @@ export class TcpListener {
     for (const s of this.sockets) s.destroy()
   }
 
-  /** Under `option socket-stats`, the counters of the bind's listener (its row shows from the start). */
-  private listenerOf (bind: TcpBind): ListenerCounters | undefined {
-    const fe = this.gateway.tcpFrontend(this.name)
-    const spec = bind.listener
-    if (fe === undefined || spec === undefined || fe.proxy.options['socket-stats'] !== true) return undefined
-    const server = this.listenerServers.get(spec.sid)
-    return server === undefined ? undefined : fe.counters.listener(spec, server)
+  /** Under `option socket-stats`, the counters of the bind's listener on `server`. */
+  private listenerOf (fe: TcpFrontendState, bind: TcpBind, server: net.Server): ListenerCounters | undefined {
+    return bind.listener === undefined ? undefined : socketStatsListener(fe.proxy, fe.counters, bind.listener, server)
   }
 
-  private accept (client: net.Socket, bind: TcpBind): void {
+  private accept (client: net.Socket, bind: TcpBind, server: net.Server): void {
     const fe = this.gateway.tcpFrontend(this.name)
     if (fe === undefined) { client.destroy(); return }
     this.sockets.add(client)
@@ -115,7 +110,7 @@ export class TcpListener {
     // the session hears the close before the frontend's counters do: its line counts itself (%ac, %fc)
     const session = new TcpSession(this.gateway, fe, client, bind)
     fe.counters.accept(client)
-    this.listenerOf(bind)?.accept(client)
+    this.listenerOf(fe, bind, server)?.accept(client)
     this.gateway.sessions.open(client, this.name)
     if (fe.log?.connectLines === true) fe.log.connect(client)
     session.start()
