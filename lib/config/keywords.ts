@@ -87,6 +87,8 @@ export interface ProxyKeyword {
   defaultsMsg?: string
   /** Most arguments the keyword takes (HAProxy's alertif_too_many_args); absent = not checked here. */
   max?: number
+  /** `apply` gets every word of the line, empty ones too (argsOf stops at the first): rules and conditions read past an unset "${VAR}". */
+  allWords?: true
 }
 
 /** Support rows: meaningless here (a warning), logging only (a notice), not implemented (an alert in HTTP proxies). */
@@ -1382,7 +1384,7 @@ const PERSISTENCE = 'sends a client back to the server it used before'
 const PEERS = 'peers synchronise stick tables between processes; each process here keeps its own'
 
 export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
-  acl: row('D!FLB', 'yes', { apply: applyAcl }),
+  acl: row('D!FLB', 'yes', { apply: applyAcl, allWords: true }),
   backlog: row('DFL', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'backlog' expects an integer argument."); c.proxy.backlog = atoi(a[1]) } }),
   balance: row('DLB', 'yes', { apply: applyBalance }),
   bind: row('FL', 'yes', { apply: applyBind }),
@@ -1412,11 +1414,11 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   filter: row('FLB', 'args', { defaultsMsg: "filter is not allowed in a 'default' section.", apply: applyFilter }),
   fullconn: row('DLB', 'yes', { max: 1, apply: (c, a) => { if (!a[1]) return c.alert("'fullconn' expects an integer argument."); c.proxy.fullconn = atoi(a[1]) } }),
   'hash-type': row('DLB', 'yes', { apply: applyHashType }),
-  'http-after-response': row('D!FLB', 'yes', { apply: ruleInto('httpAfterResponse') }),
+  'http-after-response': row('D!FLB', 'yes', { apply: ruleInto('httpAfterResponse'), allWords: true }),
   'http-check': row('DLB', 'yes', { apply: applyHttpCheck }),
   'http-error': row('DFLB', 'yes', { apply: applyHttpError }),
-  'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest') }),
-  'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse') }),
+  'http-request': row('D!FLB', 'yes', { apply: ruleInto('httpRequest'), allWords: true }),
+  'http-response': row('D!FLB', 'yes', { apply: ruleInto('httpResponse'), allWords: true }),
   'http-reuse': row('DLB', inert('connection reuse is left to undici'), { apply: applyHttpReuse }),
   'http-send-name-header': row('DLB', unsupported('adds the chosen server\'s name to requests')),
   id: row('FLB', 'yes', { max: 1, apply: applyId }),
@@ -1436,7 +1438,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'external-check': row('DLB', 'yes', { apply: applyExternalCheck }),
   persist: row('DLB', unsupported(`RDP cookie persistence: ${PERSISTENCE}`), { apply: (c, a) => { if (!/^rdp-cookie(\(.*\))?$/.test(a[1] ?? '')) c.alert('unknown persist method.') } }),
   'rate-limit': row('DFL', inert('no session rate limiting')),
-  redirect: row('FLB', 'yes', { apply: applyRedirect }),
+  redirect: row('FLB', 'yes', { apply: applyRedirect, allWords: true }),
   retries: row('DLB', 'yes', { apply: (c, a) => { if (!a[1]) return c.alert("'retries' expects an integer argument (dispatch counts for one)."); c.proxy.retries = atoi(a[1]) }, max: 1 }),
   'retry-on': row('DLB', 'yes', { capAlert: "'retry-on' ignored because %K '%N' has no backend capability.", apply: applyRetryOn }),
   server: row('LB', 'yes', { capAlert: "'server' not allowed because %K '%N' has no backend capability." }),
@@ -1447,7 +1449,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   'srvtcpka-idle': row('DLB', inert('TCP keep-alive is left to Node')),
   'srvtcpka-intvl': row('DLB', inert('TCP keep-alive is left to Node')),
   stats: row('DFLB', 'yes', { apply: applyStats }),
-  stick: row('LB', 'yes', { apply: applyStick }),
+  stick: row('LB', 'yes', { apply: applyStick, allWords: true }),
   'stick-table': row('FLB', 'yes', { defaultsMsg: "'stick-table' is not supported in 'defaults' section.", apply: applyStickTable }),
   'tcp-check': row('DLB', 'yes', { apply: applyTcpCheck }),
   'tcp-request': row('D!FLB', 'args', { apply: applyTcpRules }),
@@ -1456,7 +1458,7 @@ export const PROXY_KEYWORDS: Record<string, ProxyKeyword> = table({
   transparent: row('DLB', inert('no transparent proxying'), { max: 0 }),
   'unique-id-format': row('DFL', 'yes', { apply: (c, a) => { c.proxy.uniqueIdFormat = formatArg(c, a) } }),
   'unique-id-header': row('DFL', 'yes', { apply: (c, a) => { if (a[1] === undefined) c.alert("'unique-id-header' expects an argument."); else c.proxy.uniqueIdHeader = a[1] } }),
-  use_backend: row('FL', 'yes', { apply: applyUseBackend }),
+  use_backend: row('FL', 'yes', { apply: applyUseBackend, allWords: true }),
   'use-server': row('LB', unsupported('sends requests to a named server on a condition')),
   'use-fcgi-app': row('LB', unsupported('talks FastCGI to the servers'), { defaultsMsg: "'use-fcgi-app' only available in backend or listen section", capAlert: "'use-fcgi-app' only available in backend or listen section" }),
   // Removed directives keep a row for HAProxy's message.

@@ -490,7 +490,7 @@ class ConfigParser {
       return
     }
     const alerts = this.diags.alerts
-    if (row.apply) row.apply(c, kw === 'http-request' || kw === 'http-response' || kw === 'http-after-response' || kw === 'acl' || kw === 'redirect' || kw === 'use_backend' || kw === 'stick' ? words : args)
+    if (row.apply) row.apply(c, row.allWords === true ? words : args)
     // A line HAProxy itself ignores (no capability) or refused needs no word on our support.
     if (effective && this.diags.alerts === alerts) report(c, row.support, shown)
   }
